@@ -1,0 +1,55 @@
+// Package capture turns what a microscope sees into cell crops: sources of frames (a
+// camera, a video file, a folder of frame images, a single image), segmentation of each
+// frame into objects with their measurements, and tracking so that each cell on a still
+// field is counted once.
+package capture
+
+import (
+	"context"
+	"image"
+	"time"
+
+	"gocv.io/x/gocv"
+)
+
+// Frame is one image from a source. Mat is 8-bit BGR or grayscale; whoever receives a
+// Frame owns its Mat and must Close it.
+type Frame struct {
+	Index  int       // 0-based position in the source
+	Time   time.Time // when it was captured (or read)
+	Source string    // the source's name, e.g. "camera:0" or a file path
+	Mat    gocv.Mat
+}
+
+// Source yields frames until it ends. Next returns io.EOF when the source has ended
+// normally; any other error ends it with that reason.
+type Source interface {
+	Name() string
+	Next(ctx context.Context) (Frame, error)
+	Close() error
+}
+
+// Object is one segmented object (a cell, a chain, a piece of debris) in a frame, with its
+// measurements. Lengths and areas are in pixels; the *Um fields hold micrometres when a
+// calibration is set, and are 0 otherwise.
+type Object struct {
+	Source string
+	Frame  int
+	ID     int  // index within the frame
+	Track  int  // cell identity across frames; the same on a still field
+	New    bool // first sighting of this track: the object that is counted
+
+	Box       image.Rectangle // bounding box in frame pixels
+	AreaPx    float64
+	Perimeter float64
+	ESD       float64     // equivalent spherical diameter, px
+	Major     float64     // major axis, px
+	Minor     float64     // minor axis, px
+	Aspect    float64     // minor/major, 0..1
+	Solidity  float64     // area / convex hull area
+	MeanGray  float64     // mean intensity inside the object, 0..255
+	Focus     float64     // variance of the Laplacian over the crop: higher is sharper
+	OnBorder  bool        // touches the frame edge: probably cut
+	UmPerPx   float64     // calibration used, 0 when uncalibrated
+	Crop      *image.Gray // padded crop (Go memory, outlives the frame)
+}

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/imagefile"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/schollz/progressbar/v3"
+)
+
+func init() {
+	register(command{name: "classify", summary: "classify single-cell images (files or folders)", run: runClassify})
+}
+
+// classifyRow is one output row: a classified file or a file that failed.
+type classifyRow struct {
+	Path  string                 `json:"path"`
+	Label string                 `json:"label,omitempty"`
+	Prob  float32                `json:"probability,omitempty"`
+	TopK  []inference.Prediction `json:"top_k,omitempty"`
+	Error string                 `json:"error,omitempty"`
+}
+
+func runClassify(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags("classify", "PATH...", env.Stderr)
+	var mf modelFlags
+	mf.register(fs)
+	top := fs.Int("top", 3, "labels per image in top_k")
+	format := fs.String("format", "csv", "output format: csv or json")
+	out := fs.String("out", "", "write results to `FILE` (default: standard output)")
+	paths, err := parseArgs(fs, args)
+	if err != nil {
+		return usageCode(err)
+	}
+	if len(paths) == 0 || (*format != "csv" && *format != "json") || *top < 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	clf, err := mf.open(*top)
+	if err != nil {
+		return setupCode(env.Stderr, err)
+	}
+	defer clf.Close()
+
+	w, summaryW := env.Stdout, env.Stderr
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return setupCode(env.Stderr, fmt.Errorf("create output %s: %w", *out, err))
+		}
+		defer f.Close()
+		w, summaryW = f, env.Stdout
+	}
+	files, problems := imagefile.Collect(paths)
+	sink := newRowSink(*format, w)
+	sum := newClassSummary()
+	for _, p := range problems {
+		row := classifyRow{Path: p.Path, Error: p.Err.Error()}
+		sum.add(row)
+		if err := sink.write(row); err != nil {
+			return setupCode(env.Stderr, err)
+		}
+	}
+	var bar *progressbar.ProgressBar
+	if isTerminal(env.Stderr) && len(files) > 1 {
+		bar = progressbar.NewOptions(len(files), progressbar.OptionSetWriter(env.Stderr),
+			progressbar.OptionSetDescription("classifying"), progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"), progressbar.OptionClearOnFinish())
+	}
+	start := time.Now()
+	err = inference.ClassifyFiles(ctx, clf, files, func(fr inference.FileResult) error {
+		row := classifyRow{Path: fr.Path}
+		if fr.Err != nil {
+			row.Error = trimPathPrefix(fr.Err, fr.Path).Error()
+		} else {
+			row.Label, row.Prob, row.TopK = fr.Result.Best().Label, fr.Result.Best().Prob, fr.Result.Top
+		}
+		sum.add(row)
+		if bar != nil {
+			_ = bar.Add(1)
+		}
+		return sink.write(row)
+	})
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if ferr := sink.finish(sum, clf); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "phytoscreen classify: %v\n", err)
+		return exitFailed
+	}
+	sum.print(summaryW, clf, time.Since(start))
+	if sum.failed > 0 {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// trimPathPrefix drops the "decode PATH: " prefix when the path is in its own column.
+func trimPathPrefix(err error, path string) error {
+	msg := err.Error()
+	for _, p := range []string{"decode " + path + ": ", "read " + path + ": "} {
+		if strings.HasPrefix(msg, p) {
+			return fmt.Errorf("%s", strings.TrimPrefix(msg, p))
+		}
+	}
+	return err
+}
+
+// rowSink writes rows as CSV (streamed) or JSON (one document at the end).
+type rowSink struct {
+	format string
+	w      io.Writer
+	csv    *csv.Writer
+	rows   []classifyRow
+}
+
+func newRowSink(format string, w io.Writer) *rowSink {
+	s := &rowSink{format: format, w: w}
+	if format == "csv" {
+		s.csv = csv.NewWriter(w)
+		_ = s.csv.Write([]string{"path", "label", "probability", "top_k", "error"})
+	}
+	return s
+}
+
+func (s *rowSink) write(r classifyRow) error {
+	if s.csv == nil {
+		s.rows = append(s.rows, r)
+		return nil
+	}
+	prob := ""
+	if r.Error == "" {
+		prob = strconv.FormatFloat(float64(r.Prob), 'f', 4, 32)
+	}
+	return s.csv.Write([]string{r.Path, r.Label, prob, formatTopK(r.TopK), r.Error})
+}
+
+func formatTopK(top []inference.Prediction) string {
+	parts := make([]string, len(top))
+	for i, p := range top {
+		parts[i] = fmt.Sprintf("%s:%.4f", p.Label, p.Prob)
+	}
+	return strings.Join(parts, ";")
+}
+
+func (s *rowSink) finish(sum *classSummary, clf *inference.Classifier) error {
+	if s.csv != nil {
+		s.csv.Flush()
+		return s.csv.Error()
+	}
+	doc := struct {
+		Pack    string        `json:"pack"`
+		Model   string        `json:"model"`
+		Results []classifyRow `json:"results"`
+		Summary jsonSummary   `json:"summary"`
+	}{clf.Pack().Name, string(clf.Variant()), s.rows, sum.json()}
+	if doc.Results == nil {
+		doc.Results = []classifyRow{}
+	}
+	enc := json.NewEncoder(s.w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// classSummary counts results per predicted class.
+type classSummary struct {
+	files, failed int
+	count         map[string]int
+	probSum       map[string]float64
+	failures      []classifyRow
+}
+
+func newClassSummary() *classSummary {
+	return &classSummary{count: map[string]int{}, probSum: map[string]float64{}}
+}
+
+func (s *classSummary) add(r classifyRow) {
+	s.files++
+	if r.Error != "" {
+		s.failed++
+		s.failures = append(s.failures, r)
+		return
+	}
+	s.count[r.Label]++
+	s.probSum[r.Label] += float64(r.Prob)
+}
+
+type classCount struct {
+	Label    string  `json:"label"`
+	Count    int     `json:"count"`
+	MeanProb float64 `json:"mean_probability"`
+}
+
+type jsonSummary struct {
+	Files      int          `json:"files"`
+	Classified int          `json:"classified"`
+	Failed     int          `json:"failed"`
+	Classes    []classCount `json:"classes"`
+}
+
+func (s *classSummary) classes() []classCount {
+	cs := make([]classCount, 0, len(s.count))
+	for l, n := range s.count {
+		cs = append(cs, classCount{l, n, s.probSum[l] / float64(n)})
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].Count != cs[j].Count {
+			return cs[i].Count > cs[j].Count
+		}
+		return cs[i].Label < cs[j].Label
+	})
+	return cs
+}
+
+func (s *classSummary) json() jsonSummary {
+	return jsonSummary{s.files, s.files - s.failed, s.failed, s.classes()}
+}
+
+func (s *classSummary) print(w io.Writer, clf *inference.Classifier, took time.Duration) {
+	ok := s.files - s.failed
+	fmt.Fprintf(w, "classified %d of %d files with %s/%s in %.1f s (%.0f images/s); %d failed\n",
+		ok, s.files, clf.Pack().Name, clf.Variant(), took.Seconds(), float64(ok)/max(took.Seconds(), 1e-9), s.failed)
+	if ok > 0 {
+		fmt.Fprintf(w, "%-42s %6s %7s %7s\n", "class", "count", "share", "mean p")
+		for _, c := range s.classes() {
+			fmt.Fprintf(w, "%-42s %6d %7s %7.3f\n", shortLabel(c.Label, 42), c.Count, pct(float64(c.Count)/float64(ok)), c.MeanProb)
+		}
+	}
+	for _, f := range s.failures {
+		fmt.Fprintf(w, "failed: %s: %s\n", f.Path, f.Error)
+	}
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/inference"
+)
+
+func init() {
+	register(command{name: "eval", summary: "measure accuracy on a labelled list (path,label CSV)", run: runEval})
+}
+
+func runEval(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags("eval", "LIST.csv", env.Stderr)
+	var mf modelFlags
+	mf.register(fs)
+	split := fs.String("split", "", "keep only rows whose split column equals `NAME` (e.g. val)")
+	format := fs.String("format", "text", "output format: text or json")
+	confusion := fs.String("confusion", "", "write the confusion matrix (rows true, columns predicted) to `FILE` as CSV")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return usageCode(err)
+	}
+	if len(pos) != 1 || (*format != "text" && *format != "json") {
+		fs.Usage()
+		return exitUsage
+	}
+	items, err := inference.ReadLabelList(pos[0], *split)
+	if err != nil {
+		return setupCode(env.Stderr, err)
+	}
+	if len(items) == 0 {
+		return setupCode(env.Stderr, fmt.Errorf("%s: no rows to evaluate (check --split)", pos[0]))
+	}
+	clf, err := mf.open(1)
+	if err != nil {
+		return setupCode(env.Stderr, err)
+	}
+	defer clf.Close()
+	labels := clf.Pack().Labels
+	clf.SetTopK(len(labels)) // log-loss needs the true label's probability
+	scorer := inference.NewScorer(labels)
+
+	var files []string
+	truth := map[string]string{}
+	var failures []string
+	for _, it := range items {
+		if !scorer.Known(it.Label) {
+			failures = append(failures, fmt.Sprintf("%s line %d: label %q is not in pack %s; row skipped", pos[0], it.Line, it.Label, clf.Pack().Name))
+			continue
+		}
+		files = append(files, it.Path)
+		truth[it.Path] = it.Label
+	}
+	start := time.Now()
+	err = inference.ClassifyFiles(ctx, clf, files, func(fr inference.FileResult) error {
+		if fr.Err != nil {
+			failures = append(failures, fr.Err.Error())
+			return nil
+		}
+		return scorer.Add(truth[fr.Path], fr.Result)
+	})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "phytoscreen eval: %v\n", err)
+		return exitFailed
+	}
+	m := scorer.Metrics()
+	if *confusion != "" {
+		if err := writeFileAtomic(*confusion, scorer.WriteConfusion); err != nil {
+			return setupCode(env.Stderr, err)
+		}
+	}
+	for _, f := range failures {
+		fmt.Fprintf(env.Stderr, "skipped: %s\n", f)
+	}
+	card := clf.Pack().Models[clf.Variant()]
+	if *format == "json" {
+		doc := struct {
+			inference.Metrics
+			Pack   string  `json:"pack"`
+			Model  string  `json:"model"`
+			Failed int     `json:"failed"`
+			CardT1 float64 `json:"card_top1"`
+		}{m, clf.Pack().Name, string(clf.Variant()), len(failures), card.ValTop1}
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(doc); err != nil {
+			return exitFailed
+		}
+	} else {
+		printEval(env.Stdout, clf, m, len(failures), card, time.Since(start))
+	}
+	if len(failures) > 0 {
+		return exitFailed
+	}
+	return exitOK
+}
+
+func printEval(w io.Writer, clf *inference.Classifier, m inference.Metrics, failed int, card inference.ModelSpec, took time.Duration) {
+	fmt.Fprintf(w, "%s/%s on %d images (%d skipped) in %.1f s\n", clf.Pack().Name, clf.Variant(), m.N, failed, took.Seconds())
+	fmt.Fprintf(w, "%-10s %8s %8s\n", "", "measured", "card")
+	fmt.Fprintf(w, "%-10s %8.4f %8.4f\n", "top-1", m.Top1, card.ValTop1)
+	fmt.Fprintf(w, "%-10s %8.4f %8.4f\n", "top-5", m.Top5, card.ValTop5)
+	fmt.Fprintf(w, "%-10s %8.4f %8.4f\n", "log-loss", m.LogLoss, card.ValLogLoss)
+	fmt.Fprintf(w, "\nper-class recall (support):\n")
+	for _, r := range m.Recall {
+		fmt.Fprintf(w, "  %-46s %5.3f (%d)\n", r.Label, r.Recall, r.Support)
+	}
+}
+
+// writeFileAtomic writes through a temporary file in the same folder and renames it, so a
+// failure never leaves a half-written file.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(dirOf(path), ".phytoscreen-*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	if err := write(f); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package imagefile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// Problem is a path that could not be used, with the reason.
+type Problem struct {
+	Path string
+	Err  error
+}
+
+func (p Problem) Error() string { return fmt.Sprintf("%s: %v", p.Path, p.Err) }
+
+// Collect expands paths (files or folders, folders recursively) into image files in
+// natural order within each argument. A file named explicitly is kept whatever its
+// extension, so that a wrong file gets its own error when decoded; inside folders only
+// image extensions are taken. Unreadable folders and missing paths are returned as
+// problems and the walk goes on. Symbolic links to folders are not followed, so a link
+// loop cannot trap the walk.
+func Collect(paths []string) (files []string, problems []Problem) {
+	for _, root := range paths {
+		fi, err := os.Stat(root)
+		if err != nil {
+			problems = append(problems, Problem{root, friendly(err)})
+			continue
+		}
+		if !fi.IsDir() {
+			files = append(files, root)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				problems = append(problems, Problem{path, friendly(err)})
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() && IsImageName(d.Name()) {
+				found = append(found, path)
+			} else if d.Type()&fs.ModeSymlink != 0 && IsImageName(d.Name()) {
+				if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+					found = append(found, path)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			problems = append(problems, Problem{root, friendly(err)})
+		}
+		slices.SortFunc(found, NaturalCompare)
+		files = append(files, found...)
+	}
+	return files, problems
+}
+
+func friendly(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("permission denied: give the user read access (chmod +r) or skip it")
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("no such file or folder")
+	}
+	return err
+}
+
+// NaturalCompare orders strings with digit runs compared as numbers, so frame2.png comes
+// before frame10.png.
+func NaturalCompare(a, b string) int {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		ca, cb := a[i], b[j]
+		if isDigit(ca) && isDigit(cb) {
+			si := i
+			for i < len(a) && isDigit(a[i]) {
+				i++
+			}
+			sj := j
+			for j < len(b) && isDigit(b[j]) {
+				j++
+			}
+			na, nb := trimZeros(a[si:i]), trimZeros(b[sj:j])
+			if len(na) != len(nb) {
+				return cmpInt(len(na), len(nb))
+			}
+			if na != nb {
+				if na < nb {
+					return -1
+				}
+				return 1
+			}
+			if d := cmpInt(i-si, j-sj); d != 0 { // fewer leading zeros first
+				return d
+			}
+			continue
+		}
+		if ca != cb {
+			return cmpInt(int(ca), int(cb))
+		}
+		i++
+		j++
+	}
+	return cmpInt(len(a)-i, len(b)-j)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func trimZeros(s string) string {
+	for len(s) > 1 && s[0] == '0' {
+		s = s[1:]
+	}
+	return s
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

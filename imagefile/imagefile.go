@@ -1,0 +1,125 @@
+// Package imagefile decodes the image files a technician brings (JPEG, PNG, TIFF, BMP)
+// safely: it reads the header first and refuses absurd dimensions before any pixel is
+// decoded, and every error says which file failed and why.
+package imagefile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	_ "image/jpeg" // registers the JPEG decoder
+	_ "image/png"  // registers the PNG decoder
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "golang.org/x/image/bmp"  // registers the BMP decoder
+	_ "golang.org/x/image/tiff" // registers the TIFF decoder
+)
+
+// MaxPixels is the largest image (width x height) that is decoded. A 2592x1944 camera
+// frame has 5 Mpx; a header claiming more than 100 Mpx is a corrupt or hostile file.
+const MaxPixels = 100_000_000
+
+// Extensions are the file name extensions (lower case) treated as images when a folder is
+// walked.
+var Extensions = []string{".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"}
+
+// Errors a caller can test with errors.Is.
+var (
+	ErrEmpty    = errors.New("empty file (0 bytes)")
+	ErrNotImage = errors.New("not a JPEG, PNG, TIFF or BMP image")
+	ErrTooLarge = errors.New("image dimensions over the limit")
+)
+
+// IsImageName reports whether a file name has one of the image Extensions.
+func IsImageName(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	for _, e := range Extensions {
+		if ext == e {
+			return true
+		}
+	}
+	return false
+}
+
+// Read decodes the image file at path.
+func Read(path string) (image.Image, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	img, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return img, nil
+}
+
+// ReadGray decodes the image file at path to 8-bit grayscale.
+func ReadGray(path string) (*image.Gray, error) {
+	img, err := Read(path)
+	if err != nil {
+		return nil, err
+	}
+	return ToGray(img), nil
+}
+
+// Decode checks the header of an encoded image, refuses it if it is empty, of an unknown
+// format or larger than MaxPixels, then decodes it.
+func Decode(data []byte) (image.Image, error) {
+	if len(data) == 0 {
+		return nil, ErrEmpty
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			return nil, ErrNotImage
+		}
+		return nil, fmt.Errorf("corrupt image header: %w", err)
+	}
+	if err := checkSize(cfg.Width, cfg.Height); err != nil {
+		return nil, err
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("corrupt or truncated %s: %w", format, err)
+	}
+	return img, nil
+}
+
+func checkSize(w, h int) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("%w: header claims %dx%d pixels", ErrTooLarge, w, h)
+	}
+	if int64(w)*int64(h) > MaxPixels {
+		return fmt.Errorf("%w: header claims %dx%d pixels, more than %d Mpx; refused before decoding",
+			ErrTooLarge, w, h, MaxPixels/1_000_000)
+	}
+	return nil
+}
+
+// ToGray converts any decoded image to 8-bit grayscale. A JPEG's luma plane is taken as
+// it is (what libjpeg and OpenCV's IMREAD_GRAYSCALE give); other images go through the
+// ITU-R 601 luma weights of color.GrayModel, 16-bit samples keeping their high byte.
+func ToGray(img image.Image) *image.Gray {
+	b := img.Bounds()
+	switch src := img.(type) {
+	case *image.Gray:
+		if b.Min == (image.Point{}) {
+			return src
+		}
+	case *image.YCbCr:
+		dst := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+		for y := 0; y < b.Dy(); y++ {
+			row := src.Y[src.YOffset(b.Min.X, b.Min.Y+y):]
+			copy(dst.Pix[y*dst.Stride:y*dst.Stride+b.Dx()], row[:b.Dx()])
+		}
+		return dst
+	}
+	dst := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
+	return dst
+}

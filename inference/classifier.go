@@ -1,0 +1,393 @@
+package inference
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// Options are the classifier's settings.
+type Options struct {
+	Variant Variant // model to start with; default: optimised when the pack has it, else base
+	Threads int     // ONNX Runtime intra-op threads; default: the number of CPUs
+	Batch   int     // crops per inference run; default 16
+	TopK    int     // labels returned per crop; default 5, at most the label count
+}
+
+// Prediction is one label with its probability.
+type Prediction struct {
+	Index int     `json:"index"`
+	Label string  `json:"label"`
+	Prob  float32 `json:"probability"`
+}
+
+// Result is a crop's classification: the best TopK labels, best first.
+type Result struct {
+	Top     []Prediction
+	Variant Variant
+}
+
+// Best returns the top label.
+func (r Result) Best() Prediction { return r.Top[0] }
+
+// BatchTiming reports the cost of one inference run to an observer (the performance meter).
+type BatchTiming struct {
+	Variant    Variant
+	N          int
+	Preprocess time.Duration // letterboxing into the input tensor
+	Infer      time.Duration // the ONNX Runtime run
+}
+
+// Classifier classifies grayscale cell crops with a pack's models. It holds one ONNX
+// Runtime session per variant, opened on first use and kept, and reuses its input and
+// output tensors between calls. All methods are safe for concurrent use; the variant,
+// thread count and batch size can change while other goroutines classify.
+type Classifier struct {
+	pack *Pack
+	topK atomic.Int32
+	bsz  atomic.Int32
+	cur  atomic.Value // Variant
+
+	mu       sync.RWMutex // guards sessions and threads; Run holds it for reading
+	sessions map[Variant]*ort.DynamicAdvancedSession
+	threads  int
+
+	poolMu sync.Mutex
+	pool   map[int][]*Batch // free tensor pairs by batch size
+
+	observer atomic.Pointer[func(BatchTiming)]
+}
+
+// NewClassifier opens the starting variant's session (checking the model against the
+// pack) and returns a classifier. InitRuntime must have succeeded.
+func NewClassifier(p *Pack, o Options) (*Classifier, error) {
+	if !ort.IsInitialized() {
+		return nil, errors.New("ONNX Runtime is not loaded: call InitRuntime first")
+	}
+	if o.Variant == "" {
+		o.Variant = Base
+		if p.Has(Optimised) {
+			o.Variant = Optimised
+		}
+	}
+	if o.Threads <= 0 {
+		o.Threads = runtime.NumCPU()
+	}
+	if o.Batch <= 0 {
+		o.Batch = 16
+	}
+	if o.TopK <= 0 {
+		o.TopK = 5
+	}
+	c := &Classifier{pack: p, sessions: map[Variant]*ort.DynamicAdvancedSession{}, threads: o.Threads, pool: map[int][]*Batch{}}
+	c.SetTopK(o.TopK)
+	c.SetBatch(o.Batch)
+	if err := c.SetVariant(o.Variant); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Pack returns the classifier's pack.
+func (c *Classifier) Pack() *Pack { return c.pack }
+
+// Variant returns the model in use.
+func (c *Classifier) Variant() Variant { return c.cur.Load().(Variant) }
+
+// SetVariant switches the model; the session is opened once, on first use, then kept.
+// Runs already under way finish on the model they started with.
+func (c *Classifier) SetVariant(v Variant) error {
+	if !c.pack.Has(v) {
+		return fmt.Errorf("pack %s has no %s model (it has %v)", c.pack.Name, v, c.pack.Variants())
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.sessions[v]; !ok {
+		s, err := c.openSession(v, c.threads)
+		if err != nil {
+			return err
+		}
+		c.sessions[v] = s
+	}
+	c.cur.Store(v)
+	return nil
+}
+
+// Threads returns the intra-op thread count.
+func (c *Classifier) Threads() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.threads
+}
+
+// SetThreads changes the intra-op thread count. ONNX Runtime fixes it per session, so the
+// open sessions are rebuilt; runs under way finish first.
+func (c *Classifier) SetThreads(n int) error {
+	if n <= 0 {
+		return fmt.Errorf("threads must be at least 1, got %d", n)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n == c.threads {
+		return nil
+	}
+	fresh := make(map[Variant]*ort.DynamicAdvancedSession, len(c.sessions))
+	for v := range c.sessions {
+		s, err := c.openSession(v, n)
+		if err != nil {
+			for _, f := range fresh {
+				_ = f.Destroy()
+			}
+			return err
+		}
+		fresh[v] = s
+	}
+	for _, s := range c.sessions {
+		_ = s.Destroy()
+	}
+	c.sessions, c.threads = fresh, n
+	return nil
+}
+
+// Batch size (crops per run).
+func (c *Classifier) BatchSize() int { return int(c.bsz.Load()) }
+
+// SetBatch sets the number of crops per run (at least 1).
+func (c *Classifier) SetBatch(n int) { c.bsz.Store(int32(max(1, n))) }
+
+// SetTopK sets how many labels each Result holds (1 to the label count).
+func (c *Classifier) SetTopK(k int) { c.topK.Store(int32(min(max(1, k), len(c.pack.Labels)))) }
+
+// SetObserver installs a function called after every inference run (nil removes it).
+func (c *Classifier) SetObserver(f func(BatchTiming)) {
+	if f == nil {
+		c.observer.Store(nil)
+		return
+	}
+	c.observer.Store(&f)
+}
+
+func (c *Classifier) openSession(v Variant, threads int) (*ort.DynamicAdvancedSession, error) {
+	data, err := c.pack.ModelBytes(v)
+	if err != nil {
+		return nil, err
+	}
+	file := c.pack.Source + "/" + c.pack.Models[v].File
+	if err := checkModel(c.pack, data, file); err != nil {
+		return nil, err
+	}
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("session options: %w", err)
+	}
+	defer opts.Destroy()
+	if err := opts.SetIntraOpNumThreads(threads); err != nil {
+		return nil, fmt.Errorf("set %d threads: %w", threads, err)
+	}
+	if err := opts.SetInterOpNumThreads(1); err != nil {
+		return nil, fmt.Errorf("set inter-op threads: %w", err)
+	}
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{c.pack.Input.Name}, []string{c.pack.Output.Name}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open %s model %s: %w", v, file, err)
+	}
+	return s, nil
+}
+
+// checkModel compares a model's declared input and output with the pack's contract.
+func checkModel(p *Pack, data []byte, file string) error {
+	ins, outs, err := ort.GetInputOutputInfoWithONNXData(data)
+	if err != nil {
+		return fmt.Errorf("model %s is not a readable ONNX model (%v): replace the file with the pack's ONNX export", file, err)
+	}
+	var in, out *ort.InputOutputInfo
+	for i := range ins {
+		if ins[i].Name == p.Input.Name {
+			in = &ins[i]
+		}
+	}
+	for i := range outs {
+		if outs[i].Name == p.Output.Name {
+			out = &outs[i]
+		}
+	}
+	if in == nil {
+		return fmt.Errorf("model %s has no input named %q (it has %s): fix \"input.name\" in %s", file, p.Input.Name, ioNames(ins), ManifestFile)
+	}
+	if out == nil {
+		return fmt.Errorf("model %s has no output named %q (it has %s): fix \"output.name\" in %s", file, p.Output.Name, ioNames(outs), ManifestFile)
+	}
+	d := in.Dimensions
+	if len(d) != 4 || !dimFits(d[1], 1) || !dimFits(d[2], p.Input.Shape[2]) || !dimFits(d[3], p.Input.Shape[3]) {
+		return fmt.Errorf("model %s takes input %v, but %s declares %v: the preprocessing produces [N,1,%d,%d]; fix \"input.shape\"",
+			file, d, ManifestFile, p.Input.Shape, p.Input.Shape[2], p.Input.Shape[3])
+	}
+	if in.DataType != ort.TensorElementDataTypeFloat {
+		return fmt.Errorf("model %s takes %v input, phytoscreen feeds float32", file, in.DataType)
+	}
+	od := out.Dimensions
+	if len(od) != 2 || !dimFits(od[1], int64(len(p.Labels))) {
+		return fmt.Errorf("model %s outputs %v, but %s has %d labels: the label list must match the model's output size", file, od, ManifestFile, len(p.Labels))
+	}
+	return nil
+}
+
+func dimFits(model, want int64) bool { return model <= 0 || model == want }
+
+func ioNames(infos []ort.InputOutputInfo) string {
+	s := ""
+	for i, x := range infos {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%q %v", x.Name, x.Dimensions)
+	}
+	return s
+}
+
+// Batch is a reusable pair of tensors for N crops: fill Input (N*1*H*W float32 in the
+// contract's form) and Run; Output then holds N rows of class probabilities.
+type Batch struct {
+	N      int
+	Input  []float32
+	Output []float32
+	in     *ort.Tensor[float32]
+	out    *ort.Tensor[float32]
+}
+
+// NewBatch allocates a tensor pair for n crops. Close it when done.
+func (c *Classifier) NewBatch(n int) (*Batch, error) {
+	in, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(n), 1, int64(c.pack.Height()), int64(c.pack.Width())))
+	if err != nil {
+		return nil, fmt.Errorf("input tensor for %d crops: %w", n, err)
+	}
+	out, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(n), int64(len(c.pack.Labels))))
+	if err != nil {
+		_ = in.Destroy()
+		return nil, fmt.Errorf("output tensor for %d crops: %w", n, err)
+	}
+	return &Batch{N: n, Input: in.GetData(), Output: out.GetData(), in: in, out: out}, nil
+}
+
+// Close frees the batch's tensors.
+func (b *Batch) Close() {
+	_ = b.in.Destroy()
+	_ = b.out.Destroy()
+}
+
+// Run runs the current model on a filled batch and returns the variant that ran.
+func (c *Classifier) Run(b *Batch) (Variant, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v := c.Variant()
+	if err := c.sessions[v].Run([]ort.Value{b.in}, []ort.Value{b.out}); err != nil {
+		return v, fmt.Errorf("run %s model on %d crops: %w", v, b.N, err)
+	}
+	return v, nil
+}
+
+func (c *Classifier) getBatch(n int) (*Batch, error) {
+	c.poolMu.Lock()
+	if free := c.pool[n]; len(free) > 0 {
+		b := free[len(free)-1]
+		c.pool[n] = free[:len(free)-1]
+		c.poolMu.Unlock()
+		return b, nil
+	}
+	c.poolMu.Unlock()
+	return c.NewBatch(n)
+}
+
+func (c *Classifier) putBatch(b *Batch) {
+	c.poolMu.Lock()
+	c.pool[b.N] = append(c.pool[b.N], b)
+	c.poolMu.Unlock()
+}
+
+// Classify classifies crops in runs of the batch size and returns one Result per crop, in
+// order. It stops between runs when ctx is cancelled.
+func (c *Classifier) Classify(ctx context.Context, crops []*image.Gray) ([]Result, error) {
+	results := make([]Result, 0, len(crops))
+	h, w := c.pack.Height(), c.pack.Width()
+	pad := c.pack.PadValue()
+	var scratch []uint8
+	for start := 0; start < len(crops); {
+		if err := ctx.Err(); err != nil {
+			return results, err
+		}
+		n := min(c.BatchSize(), len(crops)-start)
+		b, err := c.getBatch(n)
+		if err != nil {
+			return results, err
+		}
+		t0 := time.Now()
+		for i, crop := range crops[start : start+n] {
+			if crop == nil || crop.Rect.Empty() {
+				c.putBatch(b)
+				return results, fmt.Errorf("crop %d is empty", start+i)
+			}
+			Letterbox(b.Input[i*h*w:(i+1)*h*w], crop, h, w, pad, &scratch)
+		}
+		t1 := time.Now()
+		v, err := c.Run(b)
+		t2 := time.Now()
+		if err != nil {
+			c.putBatch(b)
+			return results, err
+		}
+		results = append(results, c.decode(b, v)...)
+		c.putBatch(b)
+		if f := c.observer.Load(); f != nil {
+			(*f)(BatchTiming{Variant: v, N: n, Preprocess: t1.Sub(t0), Infer: t2.Sub(t1)})
+		}
+		start += n
+	}
+	return results, nil
+}
+
+// decode turns a batch's output rows into top-k Results.
+func (c *Classifier) decode(b *Batch, v Variant) []Result {
+	k := int(c.topK.Load())
+	nc := len(c.pack.Labels)
+	out := make([]Result, b.N)
+	idx := make([]int, nc)
+	for i := range out {
+		row := b.Output[i*nc : (i+1)*nc]
+		for j := range idx {
+			idx[j] = j
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return row[idx[a]] > row[idx[b]] })
+		top := make([]Prediction, k)
+		for j := range top {
+			top[j] = Prediction{Index: idx[j], Label: c.pack.Labels[idx[j]], Prob: row[idx[j]]}
+		}
+		out[i] = Result{Top: top, Variant: v}
+	}
+	return out
+}
+
+// Close frees the sessions and pooled tensors.
+func (c *Classifier) Close() {
+	c.mu.Lock()
+	for _, s := range c.sessions {
+		_ = s.Destroy()
+	}
+	c.sessions = map[Variant]*ort.DynamicAdvancedSession{}
+	c.mu.Unlock()
+	c.poolMu.Lock()
+	for _, free := range c.pool {
+		for _, b := range free {
+			b.Close()
+		}
+	}
+	c.pool = map[int][]*Batch{}
+	c.poolMu.Unlock()
+}

@@ -1,0 +1,196 @@
+package inference
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// LabelledImage is one row of an evaluation list.
+type LabelledImage struct {
+	Path  string // resolved against the list's folder
+	Label string
+	Line  int // line in the list, for messages
+}
+
+// ReadLabelList reads a CSV with at least the columns path and label (a header row is
+// required; other columns are allowed). Paths are relative to the CSV's folder. When split
+// is not empty, only rows whose split column equals it are kept.
+func ReadLabelList(file, split string) ([]LabelledImage, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("open label list: %w", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: read header: %w", file, err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(h))] = i
+	}
+	pi, okP := col["path"]
+	li, okL := col["label"]
+	if !okP || !okL {
+		return nil, fmt.Errorf("%s: header %v needs the columns path and label", file, header)
+	}
+	si, okS := col["split"]
+	if split != "" && !okS {
+		return nil, fmt.Errorf("%s: --split %s given but the list has no split column", file, split)
+	}
+	dir := filepath.Dir(file)
+	var items []LabelledImage
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if len(rec) <= max(pi, li) {
+			return nil, fmt.Errorf("%s line %d: %d fields, need path and label", file, line, len(rec))
+		}
+		if split != "" && (len(rec) <= si || rec[si] != split) {
+			continue
+		}
+		p := rec[pi]
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		items = append(items, LabelledImage{Path: p, Label: strings.TrimSpace(rec[li]), Line: line})
+	}
+	return items, nil
+}
+
+// Scorer accumulates accuracy figures: top-1, top-5, log-loss, per-class recall and the
+// confusion matrix (rows true, columns predicted). Add needs a Result holding every
+// label's probability (TopK set to the label count) for log-loss.
+type Scorer struct {
+	Labels    []string
+	index     map[string]int
+	n         int
+	top1      int
+	top5      int
+	logLoss   float64
+	Confusion [][]int
+}
+
+// NewScorer returns a scorer over labels (a pack's labels, in output order).
+func NewScorer(labels []string) *Scorer {
+	s := &Scorer{Labels: labels, index: make(map[string]int, len(labels)), Confusion: make([][]int, len(labels))}
+	for i, l := range labels {
+		s.index[l] = i
+		s.Confusion[i] = make([]int, len(labels))
+	}
+	return s
+}
+
+// Known reports whether label is one the classifier can predict.
+func (s *Scorer) Known(label string) bool { _, ok := s.index[label]; return ok }
+
+// probFloor keeps log-loss finite when a model gives the true class zero probability.
+const probFloor = 1e-15
+
+// Add scores one prediction against its true label.
+func (s *Scorer) Add(trueLabel string, r Result) error {
+	t, ok := s.index[trueLabel]
+	if !ok {
+		return fmt.Errorf("label %q is not one of the pack's labels", trueLabel)
+	}
+	s.n++
+	best := r.Top[0].Index
+	s.Confusion[t][best]++
+	if best == t {
+		s.top1++
+	}
+	p := 0.0
+	for i, pr := range r.Top {
+		if pr.Index == t {
+			if i < 5 {
+				s.top5++
+			}
+			p = float64(pr.Prob)
+			break
+		}
+	}
+	s.logLoss += -math.Log(math.Max(p, probFloor))
+	return nil
+}
+
+// ClassRecall is one class's recall over its support.
+type ClassRecall struct {
+	Label   string  `json:"label"`
+	Support int     `json:"support"`
+	Recall  float64 `json:"recall"`
+}
+
+// Metrics are the accuracy figures of a Scorer.
+type Metrics struct {
+	N       int           `json:"n"`
+	Top1    float64       `json:"top1"`
+	Top5    float64       `json:"top5"`
+	LogLoss float64       `json:"logloss"`
+	Recall  []ClassRecall `json:"per_class_recall"`
+}
+
+// Metrics returns the figures so far.
+func (s *Scorer) Metrics() Metrics {
+	m := Metrics{N: s.n}
+	if s.n > 0 {
+		m.Top1 = float64(s.top1) / float64(s.n)
+		m.Top5 = float64(s.top5) / float64(s.n)
+		m.LogLoss = s.logLoss / float64(s.n)
+	}
+	for i, l := range s.Labels {
+		sup := 0
+		for _, c := range s.Confusion[i] {
+			sup += c
+		}
+		if sup == 0 {
+			continue
+		}
+		m.Recall = append(m.Recall, ClassRecall{l, sup, float64(s.Confusion[i][i]) / float64(sup)})
+	}
+	return m
+}
+
+// WriteConfusion writes the confusion matrix as CSV in the pack card's layout: a header
+// "true\pred,label...", then one row per true label.
+func (s *Scorer) WriteConfusion(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(append([]string{`true\pred`}, s.Labels...))
+	row := make([]string, len(s.Labels)+1)
+	for i, l := range s.Labels {
+		row[0] = l
+		for j, c := range s.Confusion[i] {
+			row[j+1] = fmt.Sprint(c)
+		}
+		_ = cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Agreement is the fraction of items where two label sequences agree.
+func Agreement(a, b []string) float64 {
+	if len(a) == 0 || len(a) != len(b) {
+		return 0
+	}
+	same := 0
+	for i := range a {
+		if a[i] == b[i] {
+			same++
+		}
+	}
+	return float64(same) / float64(len(a))
+}
+

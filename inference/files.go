@@ -1,0 +1,106 @@
+package inference
+
+import (
+	"context"
+	"image"
+	"runtime"
+
+	"github.com/phytoscreen/phytoscreen/imagefile"
+)
+
+// FileResult is the outcome for one image file: its classification, or why it failed.
+type FileResult struct {
+	Path   string
+	Result Result
+	Err    error
+}
+
+// ClassifyFiles decodes image files on all CPUs ahead of the classifier, classifies them
+// in batches and calls emit once per file, in input order. A file that cannot be decoded
+// is emitted with its error and the run goes on; an inference error or a cancelled ctx
+// stops it.
+func ClassifyFiles(ctx context.Context, clf *Classifier, files []string, emit func(FileResult) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	order := decodeAhead(ctx, files, 4*clf.BatchSize())
+	var pending []decodedFile
+	var crops []*image.Gray
+	flush := func() error {
+		results, err := clf.Classify(ctx, crops)
+		if err != nil {
+			return err
+		}
+		k := 0
+		for _, d := range pending {
+			fr := FileResult{Path: d.path, Err: d.err}
+			if d.err == nil {
+				fr.Result = results[k]
+				k++
+			}
+			if err := emit(fr); err != nil {
+				return err
+			}
+		}
+		pending, crops = pending[:0], crops[:0]
+		return nil
+	}
+	for fut := range order {
+		d := <-fut
+		pending = append(pending, d)
+		if d.err == nil {
+			crops = append(crops, d.img)
+		}
+		if len(crops) >= clf.BatchSize() {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return flush()
+}
+
+type decodedFile struct {
+	path string
+	img  *image.Gray
+	err  error
+}
+
+// decodeAhead decodes files on a pool of goroutines and yields one future per file, in
+// order; at most ahead files are decoded and not yet taken, which bounds memory.
+func decodeAhead(ctx context.Context, files []string, ahead int) <-chan chan decodedFile {
+	order := make(chan chan decodedFile, ahead)
+	type job struct {
+		path string
+		fut  chan decodedFile
+	}
+	jobs := make(chan job, ahead)
+	for range runtime.GOMAXPROCS(0) {
+		go func() {
+			for j := range jobs {
+				img, err := imagefile.ReadGray(j.path)
+				j.fut <- decodedFile{path: j.path, img: img, err: err}
+			}
+		}()
+	}
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		for _, p := range files {
+			fut := make(chan decodedFile, 1)
+			select {
+			case jobs <- job{p, fut}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case order <- fut:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return order
+}
