@@ -193,4 +193,3 @@ func Agreement(a, b []string) float64 {
 	}
 	return float64(same) / float64(len(a))
 }
-

@@ -122,6 +122,5 @@ func shortLabel(s string, n int) string {
 	return s[:n-1] + "…"
 }
 
-
 // dirOf returns the folder of path ("." for a bare name).
 func dirOf(path string) string { return filepath.Dir(path) }
