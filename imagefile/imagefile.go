@@ -71,31 +71,31 @@ func ReadGray(path string) (*image.Gray, error) {
 // format or larger than MaxPixels, then decodes it.
 func Decode(data []byte) (image.Image, error) {
 	if len(data) == 0 {
-		return nil, ErrEmpty
+		return nil, fmt.Errorf("%w: the copy was probably interrupted; copy it again or remove it", ErrEmpty)
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {
-			return nil, ErrNotImage
+			return nil, fmt.Errorf("%w: convert it or move it out of the folder", ErrNotImage)
 		}
-		return nil, fmt.Errorf("corrupt image header: %w", err)
+		return nil, fmt.Errorf("corrupt image header (%v): export or copy the image again", err)
 	}
 	if err := checkSize(cfg.Width, cfg.Height); err != nil {
 		return nil, err
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("corrupt or truncated %s: %w", format, err)
+		return nil, fmt.Errorf("corrupt or truncated %s (%w): export or copy the image again", format, err)
 	}
 	return img, nil
 }
 
 func checkSize(w, h int) error {
 	if w <= 0 || h <= 0 {
-		return fmt.Errorf("%w: header claims %dx%d pixels", ErrTooLarge, w, h)
+		return fmt.Errorf("corrupt image header: it claims %dx%d pixels; export or copy the image again", w, h)
 	}
 	if int64(w)*int64(h) > MaxPixels {
-		return fmt.Errorf("%w: header claims %dx%d pixels, more than %d Mpx; refused before decoding",
+		return fmt.Errorf("%w: header claims %dx%d pixels, more than %d Mpx; refused before decoding (a corrupt header, or not a microscope image)",
 			ErrTooLarge, w, h, MaxPixels/1_000_000)
 	}
 	return nil

@@ -2,6 +2,7 @@ package inference
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"runtime"
 
@@ -81,6 +82,9 @@ func decodeAhead(ctx context.Context, files []string, ahead int) <-chan chan dec
 		go func() {
 			for j := range jobs {
 				img, err := imagefile.ReadGray(j.path)
+				if err == nil {
+					err = checkCropSize(img)
+				}
 				j.fut <- decodedFile{path: j.path, img: img, err: err}
 			}
 		}()
@@ -103,4 +107,18 @@ func decodeAhead(ctx context.Context, files []string, ahead int) <-chan chan dec
 		}
 	}()
 	return order
+}
+
+// MinCropSide is the smallest side, in pixels, of an image that can hold a cell. The
+// default pack's training images are at least 21 px on their shorter side; a 1x1 or 2x2
+// image is an icon or a mistake, and classifying it would only produce a confident-looking
+// guess.
+const MinCropSide = 4
+
+func checkCropSize(img *image.Gray) error {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	if w < MinCropSide || h < MinCropSide {
+		return fmt.Errorf("image is %dx%d pixels: too small to hold a cell (each side must be at least %d px)", w, h, MinCropSide)
+	}
+	return nil
 }

@@ -136,7 +136,8 @@ func InitRuntime(flagPath string) (string, error) {
 	}
 	ort.SetSharedLibraryPath(path)
 	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
-		return "", fmt.Errorf("load ONNX Runtime from %s: %v: it must be ONNX Runtime %s (%s)", path, err, RuntimeVersion, FixHint)
+		reason := strings.TrimRight(err.Error(), ": ")
+		return "", fmt.Errorf("load ONNX Runtime from %s: %s: it must be ONNX Runtime %s (%s)", path, reason, RuntimeVersion, FixHint)
 	}
 	if v := ort.GetVersion(); !strings.HasPrefix(v, majorMinor(RuntimeVersion)) {
 		_ = ort.DestroyEnvironment()

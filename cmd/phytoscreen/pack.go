@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/phytoscreen/phytoscreen/inference"
+)
+
+func init() {
+	register(command{name: "pack", summary: "inspect a classifier pack (pack inspect [DIR])", run: runPack})
+}
+
+func runPack(ctx context.Context, env *Env, args []string) int {
+	if len(args) == 0 || args[0] != "inspect" {
+		fmt.Fprintln(env.Stderr, "usage: phytoscreen pack inspect [--ort-lib PATH] [DIR]\n\nPrints a pack's name, labels, input contract, models with sizes and recorded metrics,\nand checks each model against the contract. Without DIR: the built-in pack.")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return exitOK
+		}
+		return exitUsage
+	}
+	fs := newFlags("pack inspect", "[DIR]", env.Stderr)
+	ortLib := fs.String("ort-lib", "", "`path` to libonnxruntime.so.1, to check the models")
+	pos, err := parseArgs(fs, args[1:])
+	if err != nil {
+		return usageCode(err)
+	}
+	if len(pos) > 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	dir := ""
+	if len(pos) == 1 {
+		dir = pos[0]
+	}
+	p, err := loadPack(dir)
+	if err != nil {
+		return setupCode(env.Stderr, err)
+	}
+	printPack(env.Stdout, p)
+	// Opening each model checks it against the contract (labels vs outputs, input shape).
+	if _, err := inference.InitRuntime(*ortLib); err != nil {
+		fmt.Fprintf(env.Stdout, "\nmodels not checked: %v\n", err)
+		return exitOK
+	}
+	failed := false
+	for _, v := range p.Variants() {
+		c, err := inference.NewClassifier(p, inference.Options{Variant: v, Threads: 1})
+		if err != nil {
+			fmt.Fprintf(env.Stdout, "check %-9s FAILED: %v\n", v, err)
+			failed = true
+			continue
+		}
+		c.Close()
+		fmt.Fprintf(env.Stdout, "check %-9s ok: input and output match the contract (ONNX Runtime %s)\n", v, inference.LoadedRuntimeVersion())
+	}
+	if failed {
+		return exitFailed
+	}
+	return exitOK
+}
+
+func printPack(w io.Writer, p *inference.Pack) {
+	kv := func(k, format string, a ...any) { fmt.Fprintf(w, "%-10s "+format+"\n", append([]any{k}, a...)...) }
+	kv("pack", "%s", p.Name)
+	kv("source", "%s", p.Source)
+	if p.Dataset != "" {
+		kv("dataset", "%s", p.Dataset)
+	}
+	kv("labels", "%d (%s, ... %s)", len(p.Labels), strings.Join(p.Labels[:min(3, len(p.Labels))], ", "), p.Labels[len(p.Labels)-1])
+	in := p.Input
+	kv("input", "%q %s %v", in.Name, in.DType, in.Shape)
+	kv("pixels", "%s", in.Pixels)
+	kv("letterbox", "%s (pad value %.1f)", in.Letterbox, p.PadValue())
+	kv("output", "%q %v %s", p.Output.Name, p.Output.Shape, p.Output.Activation)
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "%-10s %-16s %9s %7s %7s %8s %9s  %s\n", "model", "file", "size", "top-1", "top-5", "logloss", "agreement", "architecture")
+	for _, v := range p.Variants() {
+		m := p.Models[v]
+		size := "?"
+		if n, err := p.ModelSize(v); err == nil {
+			size = fmt.Sprintf("%.1f MB", float64(n)/1e6)
+		}
+		agree := "-"
+		if m.Agreement > 0 {
+			agree = fmt.Sprintf("%.3f", m.Agreement)
+		}
+		fmt.Fprintf(w, "%-10s %-16s %9s %7.3f %7.3f %8.3f %9s  %s\n", v, m.File, size, m.ValTop1, m.ValTop5, m.ValLogLoss, agree, shortLabel(m.Arch, 60))
+	}
+	if p.ValImages > 0 {
+		fmt.Fprintf(w, "(metrics recorded on %d val images)\n", p.ValImages)
+	}
+	fmt.Fprintln(w)
+}

@@ -1,0 +1,156 @@
+package imagefile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/phytoscreen/phytoscreen/internal/testutil"
+)
+
+const mixed = "../testdata/mixed-images"
+
+func TestReadGray(t *testing.T) {
+	tests := []struct {
+		file    string
+		w, h    int    // expected size when it decodes
+		wantErr string // substring of the error when it must not
+		is      error
+	}{
+		{file: "good acantharia.jpg", w: 74, h: 54},
+		{file: "nöctiluca ünïcode.jpg", w: 36, h: 45},
+		{file: "gray16.tif", w: 49, h: 49},
+		{file: "colour.tif", w: 41, h: 43},
+		{file: "one-pixel.png", w: 1, h: 1},
+		{file: "empty.png", wantErr: "empty file", is: ErrEmpty},
+		{file: "notes.png", wantErr: "not a JPEG, PNG, TIFF or BMP", is: ErrNotImage},
+		{file: "huge-header.png", wantErr: "100000x100000 pixels", is: ErrTooLarge},
+		{file: "truncated.jpg", wantErr: "corrupt or truncated jpeg"},
+		{file: "corrupt-header.jpg", wantErr: "corrupt image header"},
+		{file: "absent.png", wantErr: "no such file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			path := filepath.Join(mixed, tc.file)
+			img, err := ReadGray(path)
+			if tc.wantErr != "" {
+				if err == nil {
+					t.Fatalf("decoded %v, want error containing %q", img.Rect, tc.wantErr)
+				}
+				if !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), path) {
+					t.Errorf("error %q: want it to contain %q and the path", err, tc.wantErr)
+				}
+				if tc.is != nil && !errors.Is(err, tc.is) {
+					t.Errorf("error %q is not %v", err, tc.is)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if img.Rect.Dx() != tc.w || img.Rect.Dy() != tc.h {
+				t.Errorf("size %dx%d, want %dx%d", img.Rect.Dx(), img.Rect.Dy(), tc.w, tc.h)
+			}
+		})
+	}
+}
+
+// The 16-bit TIFF was made from a real 8-bit image; its gray levels must survive the
+// conversion (a wrong shift would make it black or white).
+func TestReadGray16BitKeepsLevels(t *testing.T) {
+	img, err := ReadGray(filepath.Join(mixed, "gray16.tif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := 255, 0
+	for _, v := range img.Pix {
+		lo, hi = min(lo, int(v)), max(hi, int(v))
+	}
+	if hi < 200 || lo > 120 {
+		t.Errorf("gray range %d..%d: want a white background (>=200) and a dark cell (<=120)", lo, hi)
+	}
+}
+
+func TestNaturalCompare(t *testing.T) {
+	got := []string{"frame10.png", "frame2.png", "frame1.png", "frame02.png", "a.png", "frame1b.png", "Frame3.png"}
+	slices.SortFunc(got, NaturalCompare)
+	want := []string{"Frame3.png", "a.png", "frame1.png", "frame1b.png", "frame2.png", "frame02.png", "frame10.png"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestCollect(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"f10.jpg", "f2.jpg", "notes.txt", "sub/f1.PNG"} {
+		p := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A symlink loop must not trap the walk.
+	if err := os.Symlink(dir, filepath.Join(dir, "sub", "loop")); err != nil {
+		t.Fatal(err)
+	}
+	files, problems := Collect([]string{dir, filepath.Join(dir, "notes.txt"), filepath.Join(dir, "missing")})
+	rel := make([]string, len(files))
+	for i, f := range files {
+		rel[i], _ = filepath.Rel(dir, f)
+	}
+	want := []string{"f2.jpg", "f10.jpg", "sub/f1.PNG", "notes.txt"}
+	if !slices.Equal(rel, want) {
+		t.Errorf("files %v, want %v", rel, want)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0].Error(), "missing: no such file") {
+		t.Errorf("problems %v, want one for the missing path", problems)
+	}
+}
+
+// An unreadable folder is reported with its path and a fix, and the rest of the walk
+// goes on. Root reads everything, so under root the check runs as user nobody.
+func TestCollectUnreadableFolder(t *testing.T) {
+	if dir := os.Getenv("UNREADABLE_ROOT"); dir != "" {
+		checkUnreadable(t, dir)
+		return
+	}
+	dir := testutil.TempDirForAll(t)
+	for _, f := range []string{"ok/a.jpg", "locked/b.jpg"} {
+		p := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(dir, "locked"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	if !testutil.IsRoot() {
+		checkUnreadable(t, dir)
+		return
+	}
+	out, err := testutil.RunAsNobody(t, "TestCollectUnreadableFolder", "UNREADABLE_ROOT="+dir)
+	if err != nil {
+		t.Fatalf("check as nobody failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "--- PASS: TestCollectUnreadableFolder") {
+		t.Fatalf("check as nobody did not pass:\n%s", out)
+	}
+}
+
+func checkUnreadable(t *testing.T, dir string) {
+	files, problems := Collect([]string{dir})
+	if len(files) != 1 || filepath.Base(files[0]) != "a.jpg" {
+		t.Errorf("files %v, want the readable a.jpg only", files)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0].Path, "locked") || !strings.Contains(problems[0].Err.Error(), "permission denied") {
+		t.Errorf("problems %v, want permission denied on locked/", problems)
+	}
+}
