@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"image"
 	"image/draw"
+	"io"
 	_ "image/jpeg" // registers the JPEG decoder
 	_ "image/png"  // registers the PNG decoder
 	"os"
@@ -16,7 +17,7 @@ import (
 	"strings"
 
 	_ "golang.org/x/image/bmp"  // registers the BMP decoder
-	_ "golang.org/x/image/tiff" // registers the TIFF decoder
+	"golang.org/x/image/tiff"
 )
 
 // MaxPixels is the largest image (width x height) that is decoded. A 2592x1944 camera
@@ -73,7 +74,22 @@ func Decode(data []byte) (image.Image, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%w: the copy was probably interrupted; copy it again or remove it", ErrEmpty)
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	decodeConfig, decode := image.DecodeConfig, image.Decode
+	if isTIFF(data) {
+		// image.DecodeConfig hands TIFF a bufio.Reader, and x/image/tiff then buffers
+		// up to whatever offset the header names: a 100-byte file claiming an IFD at
+		// 4 GB allocates 4 GB (found by FuzzDecode). Given an io.ReaderAt it reads in
+		// place and fails cleanly.
+		decodeConfig = func(r io.Reader) (image.Config, string, error) {
+			c, err := tiff.DecodeConfig(r)
+			return c, "tiff", err
+		}
+		decode = func(r io.Reader) (image.Image, string, error) {
+			img, err := tiff.Decode(r)
+			return img, "tiff", err
+		}
+	}
+	cfg, format, err := decodeConfig(bytes.NewReader(data))
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {
 			return nil, fmt.Errorf("%w: convert it or move it out of the folder", ErrNotImage)
@@ -83,11 +99,16 @@ func Decode(data []byte) (image.Image, error) {
 	if err := checkSize(cfg.Width, cfg.Height); err != nil {
 		return nil, err
 	}
-	img, _, err := image.Decode(bytes.NewReader(data))
+	img, _, err := decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("corrupt or truncated %s (%w): export or copy the image again", format, err)
 	}
 	return img, nil
+}
+
+// isTIFF reports whether data starts with a TIFF byte-order mark and magic number.
+func isTIFF(data []byte) bool {
+	return bytes.HasPrefix(data, []byte("II*\x00")) || bytes.HasPrefix(data, []byte("MM\x00*"))
 }
 
 func checkSize(w, h int) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -152,5 +153,25 @@ func checkUnreadable(t *testing.T, dir string) {
 	}
 	if len(problems) != 1 || !strings.Contains(problems[0].Path, "locked") || !strings.Contains(problems[0].Err.Error(), "permission denied") {
 		t.Errorf("problems %v, want permission denied on locked/", problems)
+	}
+}
+
+// A 100-byte TIFF whose header names an IFD offset near 4 GB (found by FuzzDecode) must
+// be refused without allocating for the offset: before the fix it allocated 4 GB.
+func TestForgedTIFFOffsetAllocatesLittle(t *testing.T) {
+	data := append([]byte("II*\x00\xca\x12\xff\xff"), make([]byte, 92)...)
+	for i := 8; i < len(data); i++ {
+		data[i] = 0xff
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := Decode(data)
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatal("decoded a forged TIFF")
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Errorf("decoding a 100-byte file allocated %d MB", alloc>>20)
 	}
 }
