@@ -9,14 +9,14 @@ import (
 	"fmt"
 	"image"
 	"image/draw"
-	"io"
 	_ "image/jpeg" // registers the JPEG decoder
 	_ "image/png"  // registers the PNG decoder
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
-	_ "golang.org/x/image/bmp"  // registers the BMP decoder
+	_ "golang.org/x/image/bmp" // registers the BMP decoder
 	"golang.org/x/image/tiff"
 )
 
