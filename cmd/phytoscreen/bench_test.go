@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBenchCommand runs a tiny bench on a machine whose sysfs has no sensor (an empty
+// tree): it must write every output, and label every energy figure as an estimate.
+func TestBenchCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bench")
+	code, stdout, stderr := run(t, "bench", "--models", "optimised", "--threads", "1", "--batch", "4", "--scenario", "single,offline",
+		"--stress", "0", "--duration", "300ms", "--warmup", "50ms", "--idle", "100ms", "--sysfs", t.TempDir(), "--out", out)
+	if code == exitRuntime && strings.Contains(stderr, "ONNX Runtime library not found") {
+		t.Skip("ONNX Runtime not provisioned")
+	}
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	for _, f := range []string{"results.csv", "report.md", "latency_vs_threads.png", "throughput_vs_batch.png", "energy_per_cell.png", "accuracy_vs_energy.png"} {
+		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	f, err := os.Open(filepath.Join(out, "results.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1+4 { // single, offline b4, bare b1, bare b4
+		t.Errorf("%d rows, want a header and 4", len(rows))
+	}
+	kind := -1
+	for i, h := range rows[0] {
+		if h == "energy_kind" {
+			kind = i
+		}
+	}
+	for _, r := range rows[1:] {
+		if kind < 0 || r[kind] != "estimate" {
+			t.Errorf("row %v is not labelled estimate", r)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	if !strings.Contains(string(md), "Every energy figure in this report is an ESTIMATE") {
+		t.Error("report.md does not say its energy figures are estimates")
+	}
+	if !strings.Contains(stderr, "energy: ESTIMATE") || !strings.Contains(stdout, "wrote ") {
+		t.Errorf("stderr %q stdout %q", stderr, stdout)
+	}
+	// --redraw draws the same report again from results.csv and run.json.
+	if err := os.Remove(filepath.Join(out, "report.md")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := run(t, "bench", "--redraw", out); code != exitOK {
+		t.Fatalf("--redraw: exit %d: %s", code, stderr)
+	}
+	if again, _ := os.ReadFile(filepath.Join(out, "report.md")); !bytes.Equal(again, md) {
+		t.Error("--redraw drew a different report.md")
+	}
+	if code, _, stderr := run(t, "bench", "--redraw", t.TempDir()); code != exitRuntime || !strings.Contains(stderr, "has no run.json") {
+		t.Errorf("--redraw of an empty folder: exit %d: %s", code, stderr)
+	}
+}
+
+func TestBenchUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--stress", "0,150"}, "--stress 150"},
+		{[]string{"--threads", "one"}, `--threads "one"`},
+		{[]string{"--scenario", "batchy"}, `--scenario "batchy"`},
+		{[]string{"--models", "huge"}, "--models"},
+		{[]string{"--duration", "0s"}, "--duration"},
+		{[]string{"--watts-per-core", "-3"}, "--watts-per-core"},
+		{[]string{"stray"}, "unexpected argument"},
+	}
+	for _, tc := range tests {
+		code, _, stderr := run(t, append([]string{"bench", "--sysfs", t.TempDir(), "--out", t.TempDir()}, tc.args...)...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("bench %v: exit %d, stderr %q; want exit 2 naming %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}

@@ -1,0 +1,397 @@
+package power
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/inference"
+)
+
+// Meter defaults.
+const (
+	DefaultInterval = 100 * time.Millisecond // 10 Hz: RAPL updates every ~1 ms, sample at >= 100 ms
+	DefaultWindow   = 10 * time.Second
+)
+
+// Config configures a Meter. Sensors and Total usually come from Detect.
+type Config struct {
+	Sensors []Sensor
+	Total   Total
+	// Interval is the background sampling period (0: DefaultInterval). Negative: no
+	// background sampling; the caller calls Sample (tests).
+	Interval time.Duration
+	// Window is the length of the sliding window of the Window* figures (0: DefaultWindow).
+	Window time.Duration
+	Proc   ProcReader                                       // nil: ReadProc
+	Now    func() time.Time                                 // nil: time.Now
+	Sleep  func(ctx context.Context, d time.Duration) error // nil: a timer; tests advance a fake clock
+}
+
+// Meter measures the cost of classification as it runs: it samples the energy sensors and
+// the process in the background, counts classified cells and frames, keeps a latency
+// histogram of inference runs, and turns them into a Snapshot. Every method is safe for
+// concurrent use.
+//
+// A measurement is: MeasureBaseline (the machine at rest, just before), Begin, the work,
+// End (or Snapshot at any time for a live view).
+type Meter struct {
+	cfg    Config
+	total  map[Sensor]bool
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	sampleMu sync.Mutex // one sample at a time: readings must be applied in the order taken
+
+	mu       sync.Mutex
+	tracks   []*track
+	problems []string
+
+	// the measured window
+	began, ended time.Time
+	running      bool
+	beginJ       []float64 // each track's joules at Begin
+	beginCov     []time.Duration
+	beginProc    ProcStats
+	hwmReset     bool
+	peakRSS      uint64
+
+	// work since Begin
+	cells, frames, batches uint64
+	hist                   Histogram
+	preprocess, infer      time.Duration
+
+	// the latest sample
+	lastT          time.Time
+	lastProc       ProcStats
+	cpuNow         float64
+	cellsAtSample  uint64
+	framesAtSample uint64
+
+	ring []point // samples since Begin, for the sliding window
+
+	baseline baseline
+}
+
+type baseline struct {
+	watts    float64
+	dur      time.Duration
+	measured bool
+}
+
+// point is the state at one sample, for the sliding window.
+type point struct {
+	t      time.Time
+	joules float64
+	cells  uint64
+	frames uint64
+}
+
+// track accumulates one sensor's energy.
+type track struct {
+	s    Sensor
+	info Info
+	// Counter sensors: exact microjoules.
+	prevUJ   uint64
+	havePrev bool
+	uj       uint64
+	// Gauge sensors: trapezoids between valid readings.
+	prevW   float64
+	prevT   time.Time
+	haveW   bool
+	j       float64
+	cov     time.Duration // time covered by integrated intervals (gauges)
+	nowW    float64
+	errs    int
+	lastE   error
+	dropped int // counter intervals dropped (the counter went backwards)
+}
+
+func (t *track) joules() float64 { return float64(t.uj)/1e6 + t.j }
+
+// NewMeter returns a meter over cfg's sensors; Start begins the background sampling.
+func NewMeter(cfg Config) *Meter {
+	if cfg.Interval == 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.Proc == nil {
+		cfg.Proc = ReadProc
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleepCtx
+	}
+	m := &Meter{cfg: cfg, total: map[Sensor]bool{}}
+	for _, s := range cfg.Total.Sensors {
+		m.total[s] = true
+	}
+	for _, s := range cfg.Sensors {
+		m.tracks = append(m.tracks, &track{s: s, info: s.Info()})
+	}
+	for _, s := range cfg.Total.Sensors {
+		if !m.has(s) {
+			m.tracks = append(m.tracks, &track{s: s, info: s.Info()})
+		}
+	}
+	return m
+}
+
+func (m *Meter) has(s Sensor) bool {
+	for _, t := range m.tracks {
+		if t.s == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Start samples in the background every Interval until Stop or ctx ends. It takes a first
+// sample before returning. With a negative Interval it only takes that sample.
+func (m *Meter) Start(ctx context.Context) {
+	m.Sample()
+	if m.cfg.Interval < 0 || m.cancel != nil {
+		return
+	}
+	ctx, m.cancel = context.WithCancel(ctx)
+	m.done = make(chan struct{})
+	go func() {
+		defer close(m.done)
+		tick := time.NewTicker(m.cfg.Interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				m.Sample()
+			}
+		}
+	}()
+}
+
+// Stop ends the background sampling and waits for it.
+func (m *Meter) Stop() {
+	if m.cancel == nil {
+		return
+	}
+	m.cancel()
+	<-m.done
+	m.cancel = nil
+}
+
+// Hook makes the meter observe every inference run of c (through SetObserver).
+func (m *Meter) Hook(c *inference.Classifier) { c.SetObserver(m.Observe) }
+
+// Observe counts one inference run: its crops and its latency (preprocessing plus the
+// ONNX Runtime run). It is the classifier observer.
+func (m *Meter) Observe(bt inference.BatchTiming) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.ended.IsZero() {
+		return // the window is closed
+	}
+	m.cells += uint64(bt.N)
+	m.batches++
+	m.preprocess += bt.Preprocess
+	m.infer += bt.Infer
+	m.hist.Add(bt.Preprocess + bt.Infer)
+}
+
+// ObserveFrame counts one processed frame (a camera or folder frame whose cells were
+// classified).
+func (m *Meter) ObserveFrame() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ended.IsZero() {
+		m.frames++
+	}
+}
+
+// Sample reads every sensor and the process once. The background goroutine calls it;
+// tests with a negative Interval call it themselves.
+func (m *Meter) Sample() { m.sample(false) }
+
+// sample reads everything; with end it also closes the window in the same critical
+// section, so no observation slips between the last sample and the close.
+func (m *Meter) sample(end bool) {
+	m.sampleMu.Lock()
+	defer m.sampleMu.Unlock()
+	readings := make([]Reading, len(m.tracks))
+	errs := make([]error, len(m.tracks))
+	for i, t := range m.tracks {
+		readings[i], errs[i] = t.s.Read() // outside the lock: a sensor may be slow (vcgencmd)
+	}
+	proc, perr := m.cfg.Proc()
+	now := m.cfg.Now()
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, t := range m.tracks {
+		m.apply(t, readings[i], errs[i], now)
+	}
+	if perr == nil {
+		if !m.lastT.IsZero() && now.After(m.lastT) && m.lastProc.CPU > 0 {
+			m.cpuNow = 100 * float64(proc.CPU-m.lastProc.CPU) / float64(now.Sub(m.lastT))
+		}
+		m.lastProc = proc
+		m.peakRSS = max(m.peakRSS, proc.RSS)
+		if m.hwmReset {
+			m.peakRSS = max(m.peakRSS, proc.PeakRSS)
+		}
+	} else {
+		m.noteLocked(fmt.Sprintf("process figures: %v", perr))
+	}
+	m.lastT = now
+	m.cellsAtSample, m.framesAtSample = m.cells, m.frames
+	if m.running {
+		m.pushLocked(point{t: now, joules: m.totalJLocked(), cells: m.cells, frames: m.frames})
+	}
+	if end && m.running {
+		m.ended, m.running = now, false
+	}
+}
+
+func (m *Meter) apply(t *track, r Reading, err error, now time.Time) {
+	if err != nil {
+		t.errs++
+		t.lastE = err
+		t.haveW = false // a gauge's gap is not integrated
+		return
+	}
+	switch t.info.Kind {
+	case Counter:
+		if t.havePrev {
+			d, ok := CounterDelta(t.prevUJ, r.EnergyUJ, t.info.MaxUJ)
+			if ok {
+				t.uj += d
+				if dt := now.Sub(t.prevT); dt > 0 {
+					t.nowW = float64(d) / 1e6 / dt.Seconds()
+				}
+			} else {
+				t.dropped++
+			}
+		}
+		t.prevUJ, t.havePrev, t.prevT = r.EnergyUJ, true, now
+	case Gauge:
+		if t.haveW && now.After(t.prevT) {
+			dt := now.Sub(t.prevT)
+			t.j += (t.prevW + r.Watts) / 2 * dt.Seconds()
+			t.cov += dt
+		}
+		t.prevW, t.prevT, t.haveW, t.nowW = r.Watts, now, true, r.Watts
+	}
+}
+
+func (m *Meter) totalJLocked() float64 {
+	j := 0.0
+	for _, t := range m.tracks {
+		if m.total[t.s] {
+			j += t.joules()
+		}
+	}
+	return j
+}
+
+func (m *Meter) pushLocked(p point) {
+	capacity := 4096
+	if m.cfg.Interval > 0 {
+		capacity = int(m.cfg.Window/m.cfg.Interval) + 4
+	}
+	if len(m.ring) >= capacity {
+		copy(m.ring, m.ring[1:])
+		m.ring = m.ring[:len(m.ring)-1]
+	}
+	m.ring = append(m.ring, p)
+}
+
+func (m *Meter) noteLocked(msg string) {
+	for _, p := range m.problems {
+		if p == msg {
+			return
+		}
+	}
+	if len(m.problems) < 20 {
+		m.problems = append(m.problems, msg)
+	}
+}
+
+// MeasureBaseline measures the machine's draw at rest for d, before work starts, so that
+// the marginal cost of classification (energy above that baseline) can be reported beside
+// the total. Whatever else runs during it (a stress load of a benchmark) is part of the
+// baseline. It blocks for d unless ctx ends first.
+func (m *Meter) MeasureBaseline(ctx context.Context, d time.Duration) error {
+	m.Sample()
+	m.mu.Lock()
+	j0, t0 := m.totalJLocked(), m.lastT
+	m.mu.Unlock()
+	if err := m.cfg.Sleep(ctx, d); err != nil {
+		return fmt.Errorf("idle baseline: %w", err)
+	}
+	m.Sample()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	dt := m.lastT.Sub(t0)
+	if dt <= 0 {
+		return fmt.Errorf("idle baseline: no time passed")
+	}
+	m.baseline = baseline{watts: (m.totalJLocked() - j0) / dt.Seconds(), dur: dt, measured: true}
+	return nil
+}
+
+// SetBaseline declares the idle draw in watts instead of measuring it (a baseline measured
+// earlier in the session, or a known figure).
+func (m *Meter) SetBaseline(watts float64, measuredOver time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.baseline = baseline{watts: watts, dur: measuredOver, measured: true}
+}
+
+// Begin opens the measured window: it samples, then counts cells, latency, energy, CPU and
+// the RSS peak from here. It resets what an earlier window counted (not the baseline).
+func (m *Meter) Begin() {
+	reset := ResetPeakRSS() == nil
+	m.Sample()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.began, m.ended, m.running = m.lastT, time.Time{}, true
+	m.cells, m.frames, m.batches = 0, 0, 0
+	m.cellsAtSample, m.framesAtSample = 0, 0
+	m.preprocess, m.infer = 0, 0
+	m.hist.Reset()
+	m.beginJ = make([]float64, len(m.tracks))
+	m.beginCov = make([]time.Duration, len(m.tracks))
+	for i, t := range m.tracks {
+		m.beginJ[i], m.beginCov[i] = t.joules(), t.cov
+		t.errs, t.lastE, t.dropped = 0, nil, 0
+	}
+	m.beginProc = m.lastProc
+	m.hwmReset = reset
+	m.peakRSS = m.lastProc.RSS
+	m.ring = m.ring[:0]
+	m.ring = append(m.ring, point{t: m.began, joules: m.totalJLocked()})
+	m.problems = nil
+}
+
+// End closes the measured window with a last sample and returns its snapshot; later
+// observations are ignored until the next Begin.
+func (m *Meter) End() Snapshot {
+	m.sample(true)
+	return m.Snapshot()
+}

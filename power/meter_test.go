@@ -1,0 +1,376 @@
+package power
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/inference"
+)
+
+// fakeClock is a clock that moves only when told.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// fakeProc is a process whose CPU time and memory the test sets.
+type fakeProc struct {
+	mu sync.Mutex
+	st ProcStats
+}
+
+func (p *fakeProc) read() (ProcStats, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.st, nil
+}
+
+func (p *fakeProc) set(cpu time.Duration, rss uint64) {
+	p.mu.Lock()
+	p.st.CPU, p.st.RSS = cpu, rss
+	p.mu.Unlock()
+}
+
+// manualMeter is a meter over one fake tree's chosen total, sampled by hand on a fake clock.
+func manualMeter(t *testing.T, root string) (*Meter, *fakeClock, *fakeProc, Detection) {
+	t.Helper()
+	d := detectTree(root)
+	clk := &fakeClock{t: time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)}
+	proc := &fakeProc{st: ProcStats{CPU: time.Second, RSS: 100 << 20}}
+	m := NewMeter(Config{Sensors: d.Sensors, Total: d.Total, Interval: -1, Window: 2 * time.Second,
+		Now: clk.Now, Proc: proc.read,
+		Sleep: func(_ context.Context, d time.Duration) error { clk.Advance(d); return nil }})
+	return m, clk, proc, d
+}
+
+func micro(j float64) int64 { return int64(math.Round(j * 1e6)) }
+
+// TestMeterCounterWrap runs the meter over a RAPL package counter that wraps between two
+// samples: the energy must be right to the microjoule.
+func TestMeterCounterWrap(t *testing.T) {
+	root := copyTree(t, "xeon-server")
+	// Make the package counters the total: remove the board-level power meter.
+	must(t, removeAll(filepath.Join(root, "class/hwmon")))
+	const max = 262143328850
+	pkg0 := "class/powercap/intel-rapl:0/energy_uj"
+	writeAttr(t, root, pkg0, strconv.FormatUint(max-850, 10))
+	m, clk, _, d := manualMeter(t, root)
+	if d.Total.Name() != "rapl:package-0 + rapl:package-0/dram + rapl:package-1" {
+		t.Fatalf("total %s", d.Total.Name())
+	}
+	m.Start(context.Background())
+	m.Begin()
+	steps := []struct{ pkg0, pkg1, dram uint64 }{
+		{1150, 139001233207 + 700, 20937112904 + 300}, // package-0 wraps: 850 + 1150 = 2000 µJ
+		{1150 + 4_000_001, 139001233207 + 900, 20937112904 + 300},
+	}
+	for _, s := range steps {
+		clk.Advance(100 * time.Millisecond)
+		writeAttr(t, root, pkg0, strconv.FormatUint(s.pkg0, 10))
+		writeAttr(t, root, "class/powercap/intel-rapl:1/energy_uj", strconv.FormatUint(s.pkg1, 10))
+		writeAttr(t, root, "class/powercap/intel-rapl:0:0/energy_uj", strconv.FormatUint(s.dram, 10))
+		m.Sample()
+	}
+	snap := m.End()
+	per := map[string]int64{}
+	for _, s := range snap.Sensors {
+		per[s.ID] = micro(s.Joules)
+	}
+	if per["rapl:package-0"] != 2000+4_000_001 || per["rapl:package-1"] != 900 || per["rapl:package-0/dram"] != 300 {
+		t.Errorf("per-sensor µJ %v, want package-0 4002001, package-1 900, dram 300", per)
+	}
+	if got := micro(snap.Energy.Joules); got != 4002001+900+300 {
+		t.Errorf("total %d µJ, want 4003201", got)
+	}
+	if snap.Energy.Estimated {
+		t.Error("RAPL total marked as an estimate")
+	}
+	if len(snap.Problems) != 0 {
+		t.Errorf("problems %v", snap.Problems)
+	}
+}
+
+// TestMeterGaugeBaselineMarginal integrates an INA3221 input rail while the load changes,
+// with a baseline measured at rest: total and marginal joules per cell follow.
+func TestMeterGaugeBaselineMarginal(t *testing.T) {
+	root := copyTree(t, "jetson-orin-nano")
+	m, clk, proc, _ := manualMeter(t, root)
+	setW := func(mA int) { writeAttr(t, root, "class/hwmon/hwmon1/curr1_input", strconv.Itoa(mA)) }
+	// At rest: 5000 mV x 1000 mA = 5 W.
+	writeAttr(t, root, "class/hwmon/hwmon1/in1_input", "5000")
+	setW(1000)
+	m.Start(context.Background())
+	if err := m.MeasureBaseline(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	m.Begin()
+	// Working: 8 W for 2 s in 100 ms steps, 10 cells per step, CPU 1.5 cores.
+	setW(1600)
+	m.Sample() // the step from 5 W to 8 W happens at the start: re-anchor
+	for i := 1; i <= 20; i++ {
+		clk.Advance(100 * time.Millisecond)
+		m.Observe(inference.BatchTiming{N: 10, Preprocess: time.Millisecond, Infer: time.Duration(i) * time.Millisecond})
+		proc.set(time.Second+time.Duration(i)*150*time.Millisecond, 120<<20)
+		m.Sample()
+	}
+	s := m.End()
+	if s.Cells != 200 || s.Batches != 20 {
+		t.Errorf("cells %d batches %d, want 200 and 20", s.Cells, s.Batches)
+	}
+	near := func(name string, got, want, tol float64) {
+		t.Helper()
+		if math.IsNaN(got) || math.Abs(got-want) > tol {
+			t.Errorf("%s = %.6f, want %.6f", name, got, want)
+		}
+	}
+	near("baseline W", s.Energy.BaselineWatts, 5, 1e-9)
+	// The step from 5 W to 8 W fell between Begin and the re-anchoring sample, which took no
+	// time on the fake clock: 2 s at 8 W.
+	near("joules", s.Energy.Joules, 16, 1e-9)
+	near("mean W", s.Energy.MeanWatts, 8, 1e-9)
+	near("J/cell", s.Energy.JoulesPerCell, 16.0/200, 1e-12)
+	near("marginal J/cell", s.Energy.MarginalJoulesPerCell, (16-5*2)/200.0, 1e-12)
+	near("marginal W", s.Energy.MarginalWatts, 3, 1e-9)
+	near("cells/s", s.CellsPerSec, 100, 1e-9)
+	near("window cells/s", s.WindowCellsPerSec, 100, 1e-9)
+	near("window J/cell", s.Energy.WindowJoulesPerCell, 0.08, 1e-12)
+	near("CPU %", s.CPUPercent, 150, 1e-9)
+	near("coverage", s.Energy.Coverage, 1, 1e-9)
+	if s.PeakRSS != 120<<20 {
+		t.Errorf("peak RSS %d, want %d", s.PeakRSS, 120<<20)
+	}
+	if s.Latency.N != 20 || s.Latency.Max != 21*time.Millisecond {
+		t.Errorf("latency %+v", s.Latency)
+	}
+	// Latencies 2..21 ms: nearest-rank p50 is 11 ms, p90 19 ms, p99 21 ms, within a bucket.
+	for _, q := range []struct {
+		got, want time.Duration
+	}{{s.Latency.P50, 11 * time.Millisecond}, {s.Latency.P90, 19 * time.Millisecond}, {s.Latency.P99, 21 * time.Millisecond}} {
+		if rel := math.Abs(float64(q.got-q.want)) / float64(q.want); rel > 0.06 {
+			t.Errorf("quantile %v, want %v within 6%%", q.got, q.want)
+		}
+	}
+	if line := s.Line(); !strings.Contains(line, "200 cells, 100.0 cells/s") || !strings.Contains(line, "8.00 W, 0.0800 J/cell (marginal 0.0300) [INA3221 VDD_IN (board input)]") {
+		t.Errorf("status line %q", line)
+	}
+	// After End, the window is closed.
+	m.Observe(inference.BatchTiming{N: 5})
+	if got := m.Snapshot().Cells; got != 200 {
+		t.Errorf("cells after End %d, want 200", got)
+	}
+}
+
+// TestMeterSlidingWindow: the window figures follow the last Window only.
+func TestMeterSlidingWindow(t *testing.T) {
+	root := copyTree(t, "jetson-orin-nano")
+	m, clk, _, _ := manualMeter(t, root) // Window 2 s
+	writeAttr(t, root, "class/hwmon/hwmon1/in1_input", "5000")
+	writeAttr(t, root, "class/hwmon/hwmon1/curr1_input", "1000")
+	m.Start(context.Background())
+	m.Begin()
+	// 3 s at 10 cells per 100 ms, then 2 s at 40 cells per 100 ms.
+	for i := 0; i < 50; i++ {
+		clk.Advance(100 * time.Millisecond)
+		n := 10
+		if i >= 30 {
+			n = 40
+		}
+		m.Observe(inference.BatchTiming{N: n})
+		m.Sample()
+	}
+	s := m.Snapshot()
+	if math.Abs(s.WindowCellsPerSec-400) > 1e-9 {
+		t.Errorf("window cells/s %.3f, want 400", s.WindowCellsPerSec)
+	}
+	if want := (300.0 + 800) / 5; math.Abs(s.CellsPerSec-want) > 1e-9 {
+		t.Errorf("cells/s %.3f, want %.3f", s.CellsPerSec, want)
+	}
+	if math.Abs(s.Energy.WindowJoulesPerCell-5.0/400) > 1e-12 {
+		t.Errorf("window J/cell %.6f, want %.6f", s.Energy.WindowJoulesPerCell, 5.0/400)
+	}
+	if !math.IsNaN(s.Energy.MarginalJoulesPerCell) {
+		t.Errorf("marginal J/cell %v without a baseline, want NaN", s.Energy.MarginalJoulesPerCell)
+	}
+}
+
+// TestMeterGaugeGap: failed reads of a gauge leave a gap that is not integrated, and the
+// snapshot says how much of the window was covered.
+func TestMeterGaugeGap(t *testing.T) {
+	root := copyTree(t, "jetson-orin-nano")
+	m, clk, _, _ := manualMeter(t, root)
+	m.Start(context.Background())
+	m.Begin()
+	for i := 0; i < 10; i++ {
+		clk.Advance(100 * time.Millisecond)
+		if i == 4 {
+			must(t, removeAll(filepath.Join(root, "class/hwmon/hwmon1/curr1_input")))
+		}
+		if i == 7 {
+			writeAttr(t, root, "class/hwmon/hwmon1/curr1_input", "1256")
+		}
+		m.Sample()
+	}
+	s := m.End()
+	// Samples at 0.1..1.0 s; reads at 0.5, 0.6, 0.7 s fail, so 0.4->0.8 is lost: 60% covered.
+	if math.Abs(s.Energy.Coverage-0.6) > 1e-9 {
+		t.Errorf("coverage %.3f, want 0.6", s.Energy.Coverage)
+	}
+	if len(s.Problems) < 2 {
+		t.Errorf("problems %v, want the failed reads and the low coverage", s.Problems)
+	}
+}
+
+// TestMeterEstimateLabelled: on a machine without sensors every energy figure is marked as
+// an estimate, and it follows CPU time x the declared watts.
+func TestMeterEstimateLabelled(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(0, 0)}
+	proc := &fakeProc{}
+	cpu := time.Duration(0)
+	var mu sync.Mutex
+	d := Detect(Options{Sysfs: Sysfs{Root: "testdata/bare-vm"}, NoPMIC: true, NVMLLibrary: "-", WattsPerCore: 12,
+		CPUTime: func() (time.Duration, error) { mu.Lock(); defer mu.Unlock(); return cpu, nil }})
+	m := NewMeter(Config{Sensors: d.Sensors, Total: d.Total, Interval: -1, Now: clk.Now, Proc: proc.read})
+	m.Start(context.Background())
+	m.Begin()
+	for i := 0; i < 10; i++ {
+		clk.Advance(100 * time.Millisecond)
+		mu.Lock()
+		cpu += 150 * time.Millisecond // 1.5 cores busy
+		mu.Unlock()
+		m.Observe(inference.BatchTiming{N: 4})
+		m.Sample()
+	}
+	s := m.End()
+	if line := s.Line(); !strings.Contains(line, "18.00 W (estimate), 0.4500 J/cell") || !strings.Contains(line, "[estimate: CPU time x 12 W/core]") {
+		t.Errorf("status line %q does not label the estimate", line)
+	}
+	if !s.Energy.Estimated || s.Energy.Unit() != " (estimate)" || s.Energy.Label != "estimate: CPU time x 12 W/core" {
+		t.Errorf("energy %+v is not labelled as an estimate", s.Energy)
+	}
+	if math.Abs(s.Energy.Joules-1.5*12) > 1e-6 || math.Abs(s.Energy.MeanWatts-18) > 1e-6 {
+		t.Errorf("estimate %.6f J %.6f W, want 18 J and 18 W", s.Energy.Joules, s.Energy.MeanWatts)
+	}
+}
+
+func TestMeterBackgroundSampling(t *testing.T) {
+	d := detectTree("testdata/jetson-orin-nano")
+	m := NewMeter(Config{Sensors: d.Sensors, Total: d.Total, Interval: 5 * time.Millisecond})
+	m.Start(context.Background())
+	m.Begin()
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				m.Observe(inference.BatchTiming{N: 1, Infer: time.Millisecond})
+				m.ObserveFrame()
+				_ = m.Snapshot()
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	s := m.End()
+	m.Stop()
+	if s.Cells != 200 || s.Frames != 200 {
+		t.Errorf("cells %d frames %d, want 200 each", s.Cells, s.Frames)
+	}
+	// VDD_IN in the tree is a constant 5072 mV x 1256 mA.
+	if math.Abs(s.Energy.MeanWatts-6.370432) > 1e-6 {
+		t.Errorf("mean W %.6f, want 6.370432", s.Energy.MeanWatts)
+	}
+	if s.RSS == 0 || s.PeakRSS < s.RSS/2 || s.GoHeap == 0 {
+		t.Errorf("process figures RSS %d peak %d heap %d", s.RSS, s.PeakRSS, s.GoHeap)
+	}
+}
+
+func TestHistogramQuantiles(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	tests := []struct {
+		name string
+		gen  func() time.Duration
+		n    int
+	}{
+		{"lognormal around 8 ms", func() time.Duration { return time.Duration(8e6 * math.Exp(0.6*r.NormFloat64())) }, 20000},
+		{"bimodal 2 ms and 40 ms", func() time.Duration {
+			if r.IntN(10) == 0 {
+				return time.Duration(40e6 + r.Float64()*5e6)
+			}
+			return time.Duration(2e6 + r.Float64()*1e5)
+		}, 5000},
+		{"one value", func() time.Duration { return 3 * time.Millisecond }, 1},
+		{"sub-microsecond", func() time.Duration { return time.Duration(r.IntN(900)) }, 1000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var h Histogram
+			xs := make([]time.Duration, tc.n)
+			for i := range xs {
+				xs[i] = tc.gen()
+				h.Add(xs[i])
+			}
+			sort.Slice(xs, func(i, j int) bool { return xs[i] < xs[j] })
+			for _, q := range []float64{0.5, 0.9, 0.99} {
+				exact := xs[int(math.Ceil(q*float64(len(xs))))-1]
+				got := h.Quantile(q)
+				tol := 0.06 * float64(exact)
+				if exact < time.Microsecond {
+					tol = float64(time.Microsecond)
+				}
+				if math.Abs(float64(got-exact)) > tol {
+					t.Errorf("q%.2f = %v, exact %v", q, got, exact)
+				}
+			}
+			if h.Min() != xs[0] || h.Max() != xs[len(xs)-1] || h.Count() != uint64(tc.n) {
+				t.Errorf("min %v max %v n %d", h.Min(), h.Max(), h.Count())
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMeterGaugeRamp: a linear ramp of power is integrated exactly (trapezoids), not by
+// rectangles at either end.
+func TestMeterGaugeRamp(t *testing.T) {
+	root := copyTree(t, "jetson-orin-nano")
+	m, clk, _, _ := manualMeter(t, root)
+	writeAttr(t, root, "class/hwmon/hwmon1/in1_input", "5000")
+	writeAttr(t, root, "class/hwmon/hwmon1/curr1_input", "1000")
+	m.Start(context.Background())
+	m.Begin()
+	for i := 1; i <= 10; i++ { // 5 W to 10 W over 1 s
+		clk.Advance(100 * time.Millisecond)
+		writeAttr(t, root, "class/hwmon/hwmon1/curr1_input", strconv.Itoa(1000+100*i))
+		m.Sample()
+	}
+	if got := m.End().Energy.Joules; math.Abs(got-7.5) > 1e-9 {
+		t.Errorf("energy over the ramp %.6f J, want 7.5", got)
+	}
+}
