@@ -52,4 +52,15 @@ type Object struct {
 	OnBorder  bool        // touches the frame edge: probably cut
 	UmPerPx   float64     // calibration used, 0 when uncalibrated
 	Crop      *image.Gray // padded crop (Go memory, outlives the frame)
+
+	Centroid [2]float64      // centre of mass (x, y), frame pixels
+	Contrast float64         // mean (gray - background) / background inside: < 0 darker, > 0 brighter
+	CropBox  image.Rectangle // the crop's box in frame pixels: Box padded by the margin, clipped
+
+	// Calibrated sizes, 0 when uncalibrated.
+	AreaUm2     float64 // area, µm²
+	ESDUm       float64 // equivalent spherical diameter, µm
+	MajorUm     float64 // major axis, µm
+	MinorUm     float64 // minor axis, µm
+	PerimeterUm float64 // perimeter, µm
 }

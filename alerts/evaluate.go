@@ -1,0 +1,124 @@
+package alerts
+
+import (
+	"time"
+)
+
+// Measure is the value a rule is evaluated on: a count and its concentration.
+type Measure struct {
+	Count int     `json:"count"`
+	PerL  float64 `json:"cells_per_l"`
+	Low   float64 `json:"ci_low"`
+	High  float64 `json:"ci_high"`
+}
+
+// State is a rule's current standing.
+type State struct {
+	Rule  string    `json:"rule"`
+	Taxon string    `json:"taxon"`
+	Level Level     `json:"level"`
+	Peak  Level     `json:"peak"`  // highest level reached
+	Since time.Time `json:"since"` // when Level was entered
+	Value Measure   `json:"value"`
+	// Threshold is the threshold of Level (nil at None).
+	Threshold *Threshold `json:"threshold,omitempty"`
+	Source    string     `json:"source"`
+	Verified  bool       `json:"verified"`
+	Labels    []string   `json:"labels"`
+}
+
+// Event is a change of a rule's level: an alert raised or escalated (To > From) or
+// lowered or cleared (To < From). It says which rule, which value, which level, and the
+// threshold with its source.
+type Event struct {
+	Time      time.Time `json:"time"`
+	Rule      string    `json:"rule"`
+	Taxon     string    `json:"taxon"`
+	From      Level     `json:"from"`
+	To        Level     `json:"to"`
+	Value     Measure   `json:"value"`
+	Threshold Threshold `json:"threshold"` // of To when raised, of From when lowered
+	Source    string    `json:"source"`
+	Verified  bool      `json:"verified"`
+	Note      string    `json:"note,omitempty"`
+}
+
+// Raised reports whether the event raises the level.
+func (e Event) Raised() bool { return e.To > e.From }
+
+// Evaluator applies bound rules to successive measures. A level is entered as soon as
+// its threshold is reached and left only when the value falls below the threshold by the
+// hysteresis fraction (presence levels clear when the count returns to 0). It is not
+// safe for concurrent use; the pipeline owns it.
+type Evaluator struct {
+	rules  []Bound
+	margin float64
+	states []State
+}
+
+// NewEvaluator starts every rule at None.
+func NewEvaluator(rules []Bound, hysteresis float64) *Evaluator {
+	e := &Evaluator{rules: rules, margin: hysteresis, states: make([]State, len(rules))}
+	for i, b := range rules {
+		e.states[i] = State{Rule: b.Rule.ID, Taxon: b.Rule.Name(), Source: b.Rule.Source, Verified: b.Rule.Verified, Labels: b.Labels}
+	}
+	return e
+}
+
+// Rules returns the rules being evaluated.
+func (e *Evaluator) Rules() []Bound { return e.rules }
+
+// Update evaluates every rule on the measure of its labels and returns the level
+// changes, in rule order.
+func (e *Evaluator) Update(now time.Time, measure func(labels []string) Measure) []Event {
+	var events []Event
+	for i := range e.rules {
+		r := &e.rules[i].Rule
+		st := &e.states[i]
+		m := measure(e.rules[i].Labels)
+		st.Value = m
+		next := e.level(r, st.Level, m)
+		if next == st.Level {
+			continue
+		}
+		th := r.Threshold(max(next, st.Level))
+		events = append(events, Event{Time: now, Rule: r.ID, Taxon: r.Name(), From: st.Level, To: next, Value: m,
+			Threshold: *th, Source: r.Source, Verified: r.Verified, Note: r.Note})
+		st.Level, st.Since = next, now
+		st.Peak = max(st.Peak, next)
+		st.Threshold = r.Threshold(next)
+	}
+	return events
+}
+
+// level is the rule's level for measure m, coming from level cur: the highest level
+// whose threshold m reaches, or, for levels up to cur, whose clearing point m still
+// reaches.
+func (e *Evaluator) level(r *Rule, cur Level, m Measure) Level {
+	out := None
+	for _, l := range levels {
+		th := r.Threshold(l)
+		if th == nil {
+			continue
+		}
+		if reaches(th, m, 0) || (l <= cur && reaches(th, m, e.margin)) {
+			out = l
+		}
+	}
+	return out
+}
+
+// reaches reports whether m reaches threshold th lowered by the fraction margin.
+func reaches(th *Threshold, m Measure, margin float64) bool {
+	if th.Presence {
+		return m.Count > 0
+	}
+	return m.PerL >= th.CellsPerL()*(1-margin)
+}
+
+// States returns a copy of every rule's state, in rule order.
+func (e *Evaluator) States() []State {
+	out := make([]State, len(e.states))
+	copy(out, e.states)
+	return out
+}

@@ -1,0 +1,72 @@
+package alerts
+
+import (
+	"testing"
+	"time"
+)
+
+func TestEvaluatorHysteresis(t *testing.T) {
+	watch := &Threshold{Value: 1000, Unit: PerL}
+	alert := &Threshold{Value: 5000, Unit: PerL}
+	rule := Rule{ID: "k", Taxa: []string{"Karenia brevis"}, Watch: watch, Alert: alert, Source: "FWC", Verified: true}
+	cases := []struct {
+		name   string
+		values []float64
+		levels []Level // level after each value
+		events int
+	}{
+		{"escalates at once", []float64{0, 999, 1000, 5000}, []Level{None, None, Watch, Alert}, 2},
+		{"jumps two levels in one event", []float64{0, 6000}, []Level{None, Alert}, 1},
+		{"no flapping at the alert boundary", []float64{5000, 4999, 5001, 4100, 5000, 4001}, []Level{Alert, Alert, Alert, Alert, Alert, Alert}, 1},
+		{"clears below the margin", []float64{5000, 3999}, []Level{Alert, Watch}, 2},
+		{"clears two levels", []float64{5000, 100}, []Level{Alert, None}, 2},
+		{"watch holds above 80%", []float64{1000, 801, 800, 799}, []Level{Watch, Watch, Watch, None}, 2},
+		{"re-escalates", []float64{5000, 3000, 5000}, []Level{Alert, Watch, Alert}, 3},
+	}
+	for _, c := range cases {
+		e := NewEvaluator([]Bound{{Rule: rule, Labels: []string{"karenia"}}}, 0.2)
+		events := 0
+		for i, v := range c.values {
+			evs := e.Update(time.Unix(int64(i), 0), func(labels []string) Measure {
+				if len(labels) != 1 || labels[0] != "karenia" {
+					t.Fatalf("measured %v", labels)
+				}
+				return Measure{Count: int(v / 100), PerL: v}
+			})
+			events += len(evs)
+			if got := e.States()[0].Level; got != c.levels[i] {
+				t.Errorf("%s: after %v cells/L level %v, want %v", c.name, v, got, c.levels[i])
+			}
+			for _, ev := range evs {
+				if ev.Source != "FWC" || ev.Rule != "k" || ev.Value.PerL != v {
+					t.Errorf("%s: event %+v lacks rule, value or source", c.name, ev)
+				}
+				want := watch
+				if max(ev.From, ev.To) == Alert {
+					want = alert
+				}
+				if ev.Threshold != *want {
+					t.Errorf("%s: event %v->%v carries threshold %v, want %v", c.name, ev.From, ev.To, ev.Threshold, *want)
+				}
+			}
+		}
+		if events != c.events {
+			t.Errorf("%s: %d events, want %d", c.name, events, c.events)
+		}
+	}
+}
+
+func TestEvaluatorPresence(t *testing.T) {
+	rule := Rule{ID: "a", Taxa: []string{"Alexandrium spp."}, Alert: &Threshold{Presence: true, Unit: Presence}, Source: "FSS"}
+	e := NewEvaluator([]Bound{{Rule: rule, Labels: []string{"alex"}}}, 0.2)
+	seq := []struct {
+		count int
+		want  Level
+	}{{0, None}, {1, Alert}, {3, Alert}, {0, None}}
+	for _, s := range seq {
+		e.Update(time.Now(), func([]string) Measure { return Measure{Count: s.count, PerL: float64(s.count) * 1000} })
+		if got := e.States()[0]; got.Level != s.want || got.Peak != Alert && s.count > 0 {
+			t.Errorf("count %d: state %+v, want %v", s.count, got, s.want)
+		}
+	}
+}

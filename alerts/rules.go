@@ -1,0 +1,387 @@
+// Package alerts reads HAB alert rules (plain TOML files: per rule a taxon or group, the
+// watch and alert levels with thresholds in cells/L or cells/mL or "presence", and where
+// each threshold comes from), checks them against the taxa a classifier pack knows, and
+// evaluates them on live concentrations with hysteresis, so an alert escalates at once
+// and clears only when the value has fallen clearly below its threshold.
+package alerts
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Level is an alert level, ordered: None < Watch < Alert.
+type Level int
+
+// The levels. Traffic-light practice: none (green), watch (amber), alert (red).
+const (
+	None Level = iota
+	Watch
+	Alert
+)
+
+// levels lists the levels a rule can set, lowest first.
+var levels = []Level{Watch, Alert}
+
+// String returns "none", "watch" or "alert".
+func (l Level) String() string {
+	switch l {
+	case Watch:
+		return "watch"
+	case Alert:
+		return "alert"
+	}
+	return "none"
+}
+
+// MarshalText writes the level's name (for JSON).
+func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// Unit of a threshold.
+const (
+	PerL     = "cells/L"
+	PerML    = "cells/mL"
+	Presence = "presence"
+)
+
+// Threshold is one level's trigger: a concentration, or presence (one cell counted).
+type Threshold struct {
+	Presence bool    `json:"presence,omitempty"`
+	Value    float64 `json:"value,omitempty"` // in Unit
+	Unit     string  `json:"unit"`            // PerL, PerML or Presence
+}
+
+// CellsPerL is the threshold in cells per litre (0 for presence).
+func (t Threshold) CellsPerL() float64 {
+	if t.Unit == PerML {
+		return t.Value * 1000
+	}
+	return t.Value
+}
+
+// String reads "500 cells/L", "300 cells/mL" or "presence".
+func (t Threshold) String() string {
+	if t.Presence {
+		return Presence
+	}
+	return strconv.FormatFloat(t.Value, 'f', -1, 64) + " " + t.Unit
+}
+
+// Rule is one alert rule.
+type Rule struct {
+	ID     string     `json:"id"`   // unique in its ruleset: given, or "<ruleset>:<n>"
+	Taxa   []string   `json:"taxa"` // taxon or group names as written; the rule sums them
+	Watch  *Threshold `json:"watch,omitempty"`
+	Alert  *Threshold `json:"alert,omitempty"`
+	Source string     `json:"source"` // where the threshold comes from
+	// Verified is false for values the reference marks as unverified or that are
+	// phytoscreen's editable defaults rather than a regulation.
+	Verified bool   `json:"verified"`
+	Note     string `json:"note,omitempty"`
+	File     string `json:"-"`
+	Line     int    `json:"-"` // line of the rule's [[rule]] header
+}
+
+// Name is how the rule reads in a table: its taxa joined with " + ".
+func (r *Rule) Name() string { return strings.Join(r.Taxa, " + ") }
+
+// Threshold returns the rule's threshold for a level (nil when the rule has no such level).
+func (r *Rule) Threshold(l Level) *Threshold {
+	switch l {
+	case Watch:
+		return r.Watch
+	case Alert:
+		return r.Alert
+	}
+	return nil
+}
+
+// Where names the rule's place in its file for messages: "rules.toml line 12".
+func (r *Rule) Where() string { return fmt.Sprintf("%s line %d", r.File, r.Line) }
+
+// DefaultHysteresis is the fraction by which a value must fall below a level's threshold
+// before that level clears (20%): counts near a threshold then do not make the alert flap.
+const DefaultHysteresis = 0.2
+
+// Ruleset is a rules file.
+type Ruleset struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description,omitempty"`
+	Source      string  `json:"source,omitempty"` // default source of its rules
+	Hysteresis  float64 `json:"hysteresis"`
+	File        string  `json:"file"`
+	Rules       []Rule  `json:"rules"`
+}
+
+// fileRule is a [[rule]] as written.
+type fileRule struct {
+	ID       string `toml:"id"`
+	Taxon    any    `toml:"taxon"` // a name or a list of names
+	Group    string `toml:"group"`
+	Watch    any    `toml:"watch"` // a number in unit, or "presence"
+	Alert    any    `toml:"alert"`
+	Unit     string `toml:"unit"`
+	Source   string `toml:"source"`
+	Verified *bool  `toml:"verified"`
+	Note     string `toml:"note"`
+}
+
+type fileRuleset struct {
+	Name        string     `toml:"name"`
+	Description string     `toml:"description"`
+	Source      string     `toml:"source"`
+	Hysteresis  *float64   `toml:"hysteresis"`
+	Rule        []fileRule `toml:"rule"`
+}
+
+// Format is a short description of the rules file format, quoted in error messages.
+const Format = `a rules file has name, description, source, hysteresis and [[rule]] tables with taxon (a name or list) or group, watch and/or alert (a number or "presence"), unit ("cells/L" or "cells/mL"), source, verified, note, id`
+
+// Parse reads a rules file. file names it in errors, which give the line and the fix.
+func Parse(data []byte, file string) (*Ruleset, error) {
+	var f fileRuleset
+	md, err := toml.Decode(string(data), &f)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			line := pe.Position.Line
+			if strings.Contains(pe.Message, `'\n'`) && line > 1 {
+				line-- // the decoder reports an unexpected end of line on the next line
+			}
+			return nil, fmt.Errorf("%s line %d: %s: fix the TOML syntax", file, line, pe.Message)
+		}
+		return nil, fmt.Errorf("%s: %v: %s", file, err, Format)
+	}
+	lines := newLineIndex(data)
+	if und := md.Undecoded(); len(und) > 0 {
+		k := und[0]
+		line := lines.keyLine(k)
+		return nil, fmt.Errorf("%s line %d: unknown key %q: %s", file, line, k.String(), Format)
+	}
+	rs := &Ruleset{Name: f.Name, Description: f.Description, Source: f.Source, File: file, Hysteresis: DefaultHysteresis}
+	if rs.Name == "" {
+		rs.Name = strings.TrimSuffix(path.Base(file), path.Ext(file))
+	}
+	if f.Hysteresis != nil {
+		h := *f.Hysteresis
+		if !(h > 0 && h < 1) {
+			return nil, fmt.Errorf("%s line %d: hysteresis %v: give a fraction above 0 and below 1 (0.2 clears a level once the value is 20%% below its threshold; 0 would let an alert flap at its threshold)", file, lines.topLine("hysteresis"), h)
+		}
+		rs.Hysteresis = h
+	}
+	if len(f.Rule) == 0 {
+		return nil, fmt.Errorf("%s: no [[rule]] tables: %s", file, Format)
+	}
+	ids := map[string]int{}
+	for i, fr := range f.Rule {
+		r, err := fr.rule(rs, i, lines)
+		if err != nil {
+			return nil, err
+		}
+		if prev, dup := ids[r.ID]; dup {
+			return nil, fmt.Errorf("%s line %d: rule id %q is already used at line %d: ids must be unique", file, r.Line, r.ID, prev)
+		}
+		ids[r.ID] = r.Line
+		rs.Rules = append(rs.Rules, r)
+	}
+	return rs, nil
+}
+
+func (fr fileRule) rule(rs *Ruleset, i int, lines *lineIndex) (Rule, error) {
+	r := Rule{ID: fr.ID, Source: fr.Source, Verified: true, Note: fr.Note, File: rs.File, Line: lines.tableLine("rule", i)}
+	at := func(key string) string { return fmt.Sprintf("%s line %d", rs.File, lines.ruleKeyLine(i, key)) }
+	if r.ID == "" {
+		r.ID = fmt.Sprintf("%s:%d", rs.Name, i+1)
+	}
+	switch v := fr.Taxon.(type) {
+	case nil:
+	case string:
+		r.Taxa = append(r.Taxa, v)
+	case []any:
+		for _, x := range v {
+			s, ok := x.(string)
+			if !ok {
+				return r, fmt.Errorf("%s: taxon list holds %v: give names in quotes", at("taxon"), x)
+			}
+			r.Taxa = append(r.Taxa, s)
+		}
+	default:
+		return r, fmt.Errorf("%s: taxon = %v: give a name in quotes or a list of names", at("taxon"), v)
+	}
+	if fr.Group != "" {
+		r.Taxa = append(r.Taxa, fr.Group)
+	}
+	r.Taxa = slices.DeleteFunc(r.Taxa, func(s string) bool { return strings.TrimSpace(s) == "" })
+	if len(r.Taxa) == 0 {
+		return r, fmt.Errorf("%s line %d: rule %d names no taxon: add taxon = \"Genus species\" (or group = \"...\")", rs.File, r.Line, i+1)
+	}
+	unit := PerL
+	switch strings.ToLower(strings.ReplaceAll(fr.Unit, " ", "")) {
+	case "", "cells/l", "cells/litre", "cells/liter", "cellsperlitre", "cellsperliter":
+	case "cells/ml", "cellspermillilitre", "cellspermilliliter":
+		unit = PerML
+	default:
+		return r, fmt.Errorf("%s: unit %q: use \"cells/L\" or \"cells/mL\" (presence is written as watch = \"presence\")", at("unit"), fr.Unit)
+	}
+	var err error
+	if r.Watch, err = parseThreshold(fr.Watch, unit, at("watch"), "watch"); err != nil {
+		return r, err
+	}
+	if r.Alert, err = parseThreshold(fr.Alert, unit, at("alert"), "alert"); err != nil {
+		return r, err
+	}
+	if r.Watch == nil && r.Alert == nil {
+		return r, fmt.Errorf("%s line %d: rule for %s has no level: add watch = NUMBER and/or alert = NUMBER (in %s) or \"presence\"", rs.File, r.Line, r.Name(), unit)
+	}
+	if r.Watch != nil && r.Alert != nil {
+		switch {
+		case r.Alert.Presence:
+			return r, fmt.Errorf("%s: an alert on presence leaves no room for a watch level below it (%s): remove watch", at("watch"), r.Name())
+		case !r.Watch.Presence && r.Watch.CellsPerL() >= r.Alert.CellsPerL():
+			return r, fmt.Errorf("%s: watch %s is not below alert %s for %s: the watch level must be the lower one", at("watch"), r.Watch, r.Alert, r.Name())
+		}
+	}
+	if r.Source == "" {
+		r.Source = rs.Source
+	}
+	if r.Source == "" {
+		return r, fmt.Errorf("%s line %d: rule for %s has no source: say where the threshold comes from (source = \"...\"), or set source at the top of the file", rs.File, r.Line, r.Name())
+	}
+	if fr.Verified != nil {
+		r.Verified = *fr.Verified
+	}
+	return r, nil
+}
+
+func parseThreshold(v any, unit, at, level string) (*Threshold, error) {
+	var x float64
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		if strings.EqualFold(strings.TrimSpace(v), Presence) {
+			return &Threshold{Presence: true, Unit: Presence}, nil
+		}
+		return nil, fmt.Errorf("%s: %s = %q: give a number (in %s, no thousands separators) or \"presence\"", at, level, v, unit)
+	case int64:
+		x = float64(v)
+	case float64:
+		x = v
+	default:
+		return nil, fmt.Errorf("%s: %s = %v: give a number (in %s) or \"presence\"", at, level, v, unit)
+	}
+	if !(x > 0) || math.IsInf(x, 0) {
+		return nil, fmt.Errorf("%s: %s = %v: a threshold must be a positive number of %s (for \"any cell\" write \"presence\")", at, level, x, unit)
+	}
+	return &Threshold{Value: x, Unit: unit}, nil
+}
+
+// LoadFile reads a rules file from disk.
+func LoadFile(name string) (*Ruleset, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("rules file: %w", err)
+	}
+	return Parse(data, name)
+}
+
+// LoadFS reads a rules file from a file system (the embedded presets).
+func LoadFS(fsys fs.FS, name, display string) (*Ruleset, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("rules %s: %w", display, err)
+	}
+	return Parse(data, display)
+}
+
+// lineIndex finds the lines of tables and keys in a TOML text, for error messages
+// (the TOML decoder reports positions only for syntax errors).
+type lineIndex struct {
+	lines []string
+}
+
+func newLineIndex(data []byte) *lineIndex {
+	var li lineIndex
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		li.lines = append(li.lines, sc.Text())
+	}
+	return &li
+}
+
+var tableHeader = regexp.MustCompile(`^\s*\[\[?\s*([A-Za-z0-9_.-]+)\s*\]?\]`)
+
+// tableLine is the 1-based line of the i-th [[name]] header (0 when absent).
+func (li *lineIndex) tableLine(name string, i int) int {
+	n := 0
+	for j, l := range li.lines {
+		if m := tableHeader.FindStringSubmatch(l); m != nil && m[1] == name && strings.HasPrefix(strings.TrimSpace(l), "[[") {
+			if n == i {
+				return j + 1
+			}
+			n++
+		}
+	}
+	return 0
+}
+
+// ruleKeyLine is the line of key in the i-th [[rule]] table (its header line when the
+// key is not written there).
+func (li *lineIndex) ruleKeyLine(i int, key string) int {
+	start := max(li.tableLine("rule", i), 1)
+	for j := start; j < len(li.lines); j++ {
+		if tableHeader.MatchString(li.lines[j]) {
+			break
+		}
+		if keyAt(li.lines[j], key) {
+			return j + 1
+		}
+	}
+	return start
+}
+
+// keyLine is the first line that sets the last part of key k (for undecoded keys, which
+// the decoder reports without the table's index).
+func (li *lineIndex) keyLine(k toml.Key) int {
+	for j, l := range li.lines {
+		if keyAt(l, k[len(k)-1]) {
+			return j + 1
+		}
+	}
+	return 1
+}
+
+// topLine is the line of a top-level key (before the first table).
+func (li *lineIndex) topLine(key string) int {
+	for j, l := range li.lines {
+		if tableHeader.MatchString(l) {
+			break
+		}
+		if keyAt(l, key) {
+			return j + 1
+		}
+	}
+	return 1
+}
+
+func keyAt(line, key string) bool {
+	s := strings.TrimSpace(line)
+	if !strings.HasPrefix(s, key) {
+		return false
+	}
+	s = strings.TrimSpace(s[len(key):])
+	return strings.HasPrefix(s, "=")
+}

@@ -1,0 +1,162 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/imagefile"
+	"gocv.io/x/gocv"
+)
+
+// FolderSource yields the image files of a folder (and its subfolders) in natural order
+// (frame2 before frame10), or a single image. An unreadable or corrupt file is reported
+// as StatusSkipped and the next one is read: one bad frame does not end a run. Files in
+// the folder that are not images are listed once, as skipped, when the source opens.
+type FolderSource struct {
+	name     string
+	files    []string
+	next     int
+	index    int
+	onStatus func(Status)
+}
+
+// OpenFolder lists the images under dir. It fails when dir cannot be read or holds no
+// image at all.
+func OpenFolder(dir string, onStatus func(Status)) (*FolderSource, error) {
+	files, problems := imagefile.Collect([]string{dir})
+	s := &FolderSource{name: dir, files: files, onStatus: onStatus}
+	for _, p := range problems {
+		if p.Path == dir {
+			return nil, fmt.Errorf("open folder %s: %w", dir, p.Err)
+		}
+		report(onStatus, Status{Source: dir, Kind: StatusSkipped, Frame: -1, Path: p.Path, Err: p.Err})
+	}
+	others := nonImages(dir)
+	for _, o := range others {
+		report(onStatus, Status{Source: dir, Kind: StatusSkipped, Frame: -1, Path: o,
+			Err: errors.New("not an image file (frames must be .jpg, .jpeg, .png, .tif, .tiff or .bmp)")})
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("open folder %s: no image files in it (%d other files); frames must be .jpg, .jpeg, .png, .tif, .tiff or .bmp", dir, len(others))
+	}
+	return s, nil
+}
+
+// nonImages lists the regular files under dir that a folder walk leaves out.
+func nonImages(dir string) []string {
+	var out []string
+	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil // Collect reported it
+		}
+		if d.Type().IsRegular() && !imagefile.IsImageName(d.Name()) {
+			out = append(out, path)
+		}
+		return nil
+	})
+	slices.SortFunc(out, imagefile.NaturalCompare)
+	return out
+}
+
+// OpenImage makes a one-frame source of an image file.
+func OpenImage(path string) (*FolderSource, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("open image %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("open image %s: not a regular file", path)
+	}
+	return &FolderSource{name: path, files: []string{path}, onStatus: func(Status) {}}, nil
+}
+
+// Name returns the folder or file the source reads.
+func (s *FolderSource) Name() string { return s.name }
+
+// Len returns the number of image files the source will try.
+func (s *FolderSource) Len() int { return len(s.files) }
+
+// Next decodes the next readable image. For a single image, an unreadable file is an
+// error rather than a skip: there is nothing else to read. Frame.Index counts the frames
+// delivered; Frame.Source is the file's path.
+func (s *FolderSource) Next(ctx context.Context) (Frame, error) {
+	for s.next < len(s.files) {
+		if err := ctx.Err(); err != nil {
+			return Frame{}, err
+		}
+		path := s.files[s.next]
+		s.next++
+		m, mod, err := readFrame(path)
+		if err != nil {
+			if len(s.files) == 1 {
+				return Frame{}, err
+			}
+			report(s.onStatus, Status{Source: s.name, Kind: StatusSkipped, Frame: -1, Path: path, Err: err})
+			continue
+		}
+		f := Frame{Index: s.index, Time: mod, Source: path, Mat: m}
+		s.index++
+		return f, nil
+	}
+	return Frame{}, io.EOF
+}
+
+// Close does nothing: files are read whole, one at a time.
+func (s *FolderSource) Close() error { return nil }
+
+// readFrame decodes an image file with imagefile (header checked before any pixel is
+// decoded) into an 8-bit gray or BGR Mat, and returns its modification time.
+func readFrame(path string) (gocv.Mat, time.Time, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return gocv.Mat{}, time.Time{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	img, err := imagefile.Read(path)
+	if err != nil {
+		if errors.Is(err, imagefile.ErrEmpty) {
+			return gocv.Mat{}, time.Time{}, fmt.Errorf("%w (a frame that was never written: check the capture that made it)", err)
+		}
+		return gocv.Mat{}, time.Time{}, err
+	}
+	m, err := ImageToMat(img)
+	if err != nil {
+		return gocv.Mat{}, time.Time{}, fmt.Errorf("convert %s: %w", path, err)
+	}
+	return m, st.ModTime(), nil
+}
+
+// ImageToMat converts a decoded image to a Mat: 8-bit gray for gray images, 8-bit BGR
+// otherwise. The caller closes it.
+func ImageToMat(img image.Image) (gocv.Mat, error) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if g, ok := img.(*image.Gray); ok {
+		buf := make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			copy(buf[y*w:(y+1)*w], g.Pix[g.PixOffset(b.Min.X, b.Min.Y+y):])
+		}
+		return gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC1, buf)
+	}
+	rgba, ok := img.(*image.RGBA)
+	if !ok || b.Min != (image.Point{}) {
+		rgba = image.NewRGBA(image.Rect(0, 0, w, h))
+		draw.Draw(rgba, rgba.Rect, img, b.Min, draw.Src) // fast paths for JPEG's YCbCr and PNG's NRGBA
+	}
+	bgr := make([]byte, 3*w*h)
+	for yy := 0; yy < h; yy++ {
+		src := rgba.Pix[yy*rgba.Stride : yy*rgba.Stride+4*w]
+		dst := bgr[3*w*yy : 3*w*(yy+1)]
+		for x := 0; x < w; x++ {
+			dst[3*x], dst[3*x+1], dst[3*x+2] = src[4*x+2], src[4*x+1], src[4*x]
+		}
+	}
+	return gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC3, bgr)
+}

@@ -1,0 +1,80 @@
+//go:build matprofile
+
+package capture
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/phytoscreen/phytoscreen/assets"
+	"gocv.io/x/gocv"
+)
+
+// TestNoMatLeak processes over 500 frames (the demo video 14 times in still mode, then in
+// flow mode, the real frames folder with its change of frame size, single-image
+// detection) and checks gocv's Mat profile returns to where it started: every Mat made is
+// closed. Run with: go test -tags matprofile -run TestNoMatLeak ./capture/
+func TestNoMatLeak(t *testing.T) {
+	video := filepath.Join(t.TempDir(), "demo.avi")
+	if err := os.WriteFile(video, assets.DemoVideo(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := gocv.MatProfile.Count()
+	frames := 0
+	count := func(f Frame, objs []Object) error { frames++; return nil }
+	for _, mode := range []Mode{ModeStill, ModeFlow} {
+		seg, err := NewSegmenter(Options{Mode: mode, OnStatus: func(Status) {}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 7 {
+			src, err := OpenVideo(video)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := Run(context.Background(), src, seg, count); err != nil {
+				t.Fatal(err)
+			}
+			src.Close()
+		}
+		src, err := OpenFolder(filepath.Join("..", "testdata", "microscope"), func(Status) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Run(context.Background(), src, seg, count); err != nil {
+			t.Fatal(err)
+		}
+		src.Close()
+		seg.Close()
+	}
+	seg, err := NewSegmenter(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := OpenImage(filepath.Join("..", "testdata", "microscope", "non-algae-20230608154459.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := img.Next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seg.Detect(f.Mat, f.Source, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Mat.Close()
+	seg.Close()
+	end := gocv.MatProfile.Count()
+	t.Logf("%d frames processed; Mat profile count %d before, %d after", frames, start, end)
+	if frames < 500 {
+		t.Errorf("only %d frames processed, want at least 500", frames)
+	}
+	if end != start {
+		var b bytes.Buffer
+		gocv.MatProfile.WriteTo(&b, 1)
+		t.Errorf("%d Mats not closed:\n%s", end-start, b.String())
+	}
+}

@@ -1,0 +1,412 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/synth"
+	"gocv.io/x/gocv"
+)
+
+// writePNG writes a gray scene as a PNG file.
+func writeScenePNG(t *testing.T, path string, sc scene) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, sc.gray()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// smallVideo writes a generated MJPG video of n frames and returns its path and truth.
+func smallVideo(t *testing.T, dir string, n int) (string, *synth.VideoTruth) {
+	t.Helper()
+	lib, err := synth.DefaultLibrary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := synth.New(lib, synth.Options{Width: 320, Height: 240, Cells: 3, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "clip.avi")
+	vt, err := g.WriteVideo(context.Background(), path, n, 1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, vt
+}
+
+// drain reads a source to its end, closing every frame, and returns the frames' sources
+// and sizes and the error that ended it.
+func drain(t *testing.T, src Source) (names []string, sizes []image.Point, err error) {
+	t.Helper()
+	for {
+		f, err := src.Next(context.Background())
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			return names, sizes, err
+		}
+		names = append(names, filepath.Base(f.Source))
+		sizes = append(sizes, image.Pt(f.Mat.Cols(), f.Mat.Rows()))
+		f.Mat.Close()
+	}
+}
+
+// TestFolderSourceBadFiles: a folder with non-image files, a zero-byte frame, a corrupt
+// frame and a frame of another size: every good frame is read in natural order, every
+// bad file is reported with its reason, nothing crashes.
+func TestFolderSourceBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	sc := scene{w: 160, h: 120, level: 200, shapes: []shape{disk(80, 60, 10, 0.5)}}
+	writeScenePNG(t, filepath.Join(dir, "frame1.png"), sc)
+	writeScenePNG(t, filepath.Join(dir, "frame2.png"), sc)
+	writeScenePNG(t, filepath.Join(dir, "frame10.png"), sc)
+	writeScenePNG(t, filepath.Join(dir, "frame5.png"), scene{w: 200, h: 100, level: 200, shapes: []shape{disk(50, 50, 10, 0.5)}})
+	for name, data := range map[string]string{
+		"frame3.jpg": "",                       // zero bytes
+		"frame4.jpg": "not a jpeg at all",      // corrupt
+		"notes.txt":  "the technician's notes", // not an image
+		"frame6.png": "\x89PNG\r\n\x1a\n\x00",  // truncated header
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var log statusLog
+	src, err := OpenFolder(dir, log.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, sizes, err := drain(t, src)
+	if err != nil {
+		t.Fatalf("source ended with %v", err)
+	}
+	if got, want := strings.Join(names, " "), "frame1.png frame2.png frame5.png frame10.png"; got != want {
+		t.Errorf("frames %q, want %q", got, want)
+	}
+	if sizes[2] != image.Pt(200, 100) {
+		t.Errorf("frame5 size %v, want 200x100", sizes[2])
+	}
+	want := map[string]string{
+		"notes.txt":  "not an image file",
+		"frame3.jpg": "empty file",
+		"frame4.jpg": "not a JPEG, PNG, TIFF or BMP",
+		"frame6.png": "corrupt",
+	}
+	for _, e := range log.events {
+		t.Logf("status: %v", e)
+		if e.Kind != StatusSkipped {
+			t.Errorf("unexpected status %v", e)
+			continue
+		}
+		base := filepath.Base(e.Path)
+		if w, ok := want[base]; ok && strings.Contains(e.Err.Error(), w) {
+			delete(want, base)
+		}
+	}
+	for f, w := range want {
+		t.Errorf("%s: no skipped status saying %q", f, w)
+	}
+}
+
+// TestRunOnBadFolder runs the segmenter over the same kind of folder through Run: the
+// frame of another size restarts the stream, and the run finishes.
+func TestRunOnBadFolder(t *testing.T) {
+	dir := t.TempDir()
+	sc := scene{w: 160, h: 120, level: 200, shapes: []shape{disk(80, 60, 10, 0.5)}}
+	writeScenePNG(t, filepath.Join(dir, "a1.png"), sc)
+	writeScenePNG(t, filepath.Join(dir, "a2.png"), scene{w: 120, h: 160, level: 200, shapes: []shape{disk(60, 80, 10, 0.5)}})
+	writeScenePNG(t, filepath.Join(dir, "a3.png"), sc)
+	if err := os.WriteFile(filepath.Join(dir, "a4.jpg"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log statusLog
+	src, err := OpenFolder(dir, log.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg, err := NewSegmenter(Options{OnStatus: log.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	frames, counted := 0, 0
+	err = Run(context.Background(), src, seg, func(f Frame, objs []Object) error {
+		frames++
+		for _, o := range objs {
+			if o.New {
+				counted++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frames != 3 || counted != 3 || log.count(StatusSizeChanged) != 2 || log.count(StatusSkipped) != 1 {
+		t.Errorf("%d frames, %d counted, statuses %v: want 3 frames, 3 counted (each size change is a new stream), 2 size changes, 1 skip",
+			frames, counted, log.events)
+	}
+}
+
+func TestOpenSpecs(t *testing.T) {
+	dir := t.TempDir()
+	video, _ := smallVideo(t, dir, 4)
+	img := filepath.Join(dir, "one.png")
+	writeScenePNG(t, img, scene{w: 64, h: 48, level: 200})
+	frames := filepath.Join(dir, "frames")
+	if err := os.Mkdir(frames, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeScenePNG(t, filepath.Join(frames, "f1.png"), scene{w: 64, h: 48, level: 200})
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{"notes.txt": "x", "zero.avi": "", "fake.avi": "this is not a video"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		spec     string
+		frames   int
+		errWords string // the error must say this
+	}{
+		{video, 4, ""},
+		{img, 1, ""},
+		{frames, 1, ""},
+		{filepath.Join(dir, "missing.avi"), 0, "no such file or folder"},
+		{filepath.Join(dir, "notes.txt"), 0, "not a folder, an image"},
+		{filepath.Join(dir, "zero.avi"), 0, "empty file"},
+		{filepath.Join(dir, "fake.avi"), 0, "cannot decode"},
+		{empty, 0, "no image files"},
+		{"camera:", 0, "name the camera"},
+		{"camera:97", 0, "/dev/video97"},
+		{"camera:/dev/video98", 0, "/dev/video98"},
+	}
+	for _, c := range cases {
+		t.Run(filepath.Base(c.spec), func(t *testing.T) {
+			src, err := Open(c.spec, OpenOptions{OnStatus: func(Status) {}})
+			if c.errWords != "" {
+				if err == nil {
+					src.Close()
+					t.Fatalf("no error, want one saying %q", c.errWords)
+				}
+				if !strings.Contains(err.Error(), c.errWords) {
+					t.Fatalf("error %q does not say %q", err, c.errWords)
+				}
+				t.Logf("error: %v", err)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			names, _, err := drain(t, src)
+			if err != nil || len(names) != c.frames {
+				t.Errorf("%d frames, end %v; want %d frames", len(names), err, c.frames)
+			}
+		})
+	}
+}
+
+// TestAbsentCamera: a camera index with no device is an error that names the device and
+// says what is there, with ErrNoCamera to test for.
+func TestAbsentCamera(t *testing.T) {
+	_, err := OpenCameraDevice("99", CameraOptions{})
+	if !errors.Is(err, ErrNoCamera) {
+		t.Fatalf("error %v, want ErrNoCamera", err)
+	}
+	if !strings.Contains(err.Error(), "camera:99") || !strings.Contains(err.Error(), "/dev/video99") {
+		t.Errorf("error %q should name camera:99 and /dev/video99", err)
+	}
+	t.Logf("error: %v", err)
+}
+
+// TestVideoTruncated: a video cut short ends with ErrTruncated after the frames that
+// could be read; an intact one ends with io.EOF after all of them.
+func TestVideoTruncated(t *testing.T) {
+	dir := t.TempDir()
+	path, _ := smallVideo(t, dir, 20)
+	src, err := OpenVideo(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, _, err := drain(t, src)
+	src.Close()
+	if err != nil || len(names) != 20 {
+		t.Fatalf("intact video: %d frames, end %v; want 20 frames and io.EOF", len(names), err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(dir, "cut.avi")
+	if err := os.WriteFile(cut, data[:len(data)*6/10], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err = OpenVideo(cut)
+	if err != nil {
+		t.Fatalf("open the cut video: %v (it holds readable frames)", err)
+	}
+	defer src.Close()
+	names, _, err = drain(t, src)
+	t.Logf("cut video: %d frames read, then: %v", len(names), err)
+	if !errors.Is(err, ErrTruncated) || len(names) == 0 || len(names) >= 20 {
+		t.Errorf("cut video: %d frames, end %v; want some frames, then ErrTruncated", len(names), err)
+	}
+}
+
+// fakeCamera is a Device whose reads follow a script: true delivers a frame, false a
+// failed read.
+type fakeCamera struct {
+	script []bool
+	pos    *int
+	closed *int
+}
+
+func (c fakeCamera) Read(m *gocv.Mat) bool {
+	i := *c.pos
+	*c.pos++
+	if i >= len(c.script) || !c.script[i] {
+		return false
+	}
+	f := gocv.NewMatWithSize(48, 64, gocv.MatTypeCV8UC3)
+	f.CopyTo(m)
+	f.Close()
+	return true
+}
+
+func (c fakeCamera) Close() error { *c.closed++; return nil }
+
+// TestCameraRetry: a camera that stops delivering frames is reported lost, reopened with
+// growing delays, reported back, and its frames go on with the next index; when it does
+// not come back, the source ends with ErrCameraLost. The fake device and a fake clock
+// stand in for the hardware.
+func TestCameraRetry(t *testing.T) {
+	cases := []struct {
+		name      string
+		script    []bool  // reads, across reopenings
+		opens     []error // result of each open after the first
+		attempts  int
+		wantIdx   []int
+		wantEnd   error
+		wantWaits []time.Duration
+	}{
+		{
+			name:      "unplugged, back at the third attempt",
+			script:    []bool{true, true, false, false, false, true, true},
+			opens:     []error{errors.New("busy"), errors.New("no device"), nil},
+			attempts:  5,
+			wantIdx:   []int{0, 1, 2, 3},
+			wantEnd:   ErrCameraLost, // the script runs out: lost again, opens fail
+			wantWaits: []time.Duration{100, 200, 400, 100, 200, 400, 800, 800},
+		},
+		{
+			name:      "never comes back",
+			script:    []bool{true, false, false, false},
+			opens:     nil,
+			attempts:  3,
+			wantIdx:   []int{0},
+			wantEnd:   ErrCameraLost,
+			wantWaits: []time.Duration{100, 200, 400},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pos, closed, opened := 0, 0, 0
+			open := func() (Device, error) {
+				opened++
+				if opened > 1 {
+					k := opened - 2
+					if k >= len(c.opens) || c.opens[k] != nil {
+						if k < len(c.opens) {
+							return nil, c.opens[k]
+						}
+						return nil, errors.New("no such device")
+					}
+				}
+				return fakeCamera{script: c.script, pos: &pos, closed: &closed}, nil
+			}
+			var waits []time.Duration
+			var log statusLog
+			opt := CameraOptions{LostAfter: 3, Retry: 100, RetryMax: 800, Attempts: c.attempts, OnStatus: log.add,
+				sleep: func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return ctx.Err() }}
+			src, err := OpenCamera("camera:fake", open, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var idx []int
+			for {
+				f, err := src.Next(context.Background())
+				if err != nil {
+					if !errors.Is(err, c.wantEnd) {
+						t.Errorf("ended with %v, want %v", err, c.wantEnd)
+					}
+					t.Logf("ended: %v", err)
+					break
+				}
+				idx = append(idx, f.Index)
+				f.Mat.Close()
+			}
+			src.Close()
+			if fmt.Sprint(idx) != fmt.Sprint(c.wantIdx) {
+				t.Errorf("frame indexes %v, want %v", idx, c.wantIdx)
+			}
+			if fmt.Sprint(waits) != fmt.Sprint(c.wantWaits) {
+				t.Errorf("waits %v, want %v", waits, c.wantWaits)
+			}
+			if log.count(StatusLost) == 0 || log.count(StatusRetrying) == 0 {
+				t.Errorf("statuses %v: want lost and retrying reported", log.events)
+			}
+			if closed != log.count(StatusLost) {
+				t.Errorf("device closed %d times, lost %d times: want one close per loss", closed, log.count(StatusLost))
+			}
+			for _, e := range log.events {
+				t.Logf("status: %v", e)
+			}
+		})
+	}
+}
+
+// TestCameraCancel: an interrupted wait between reconnection attempts ends the source
+// with the context's error at once.
+func TestCameraCancel(t *testing.T) {
+	pos, closed := 0, 0
+	first := true
+	open := func() (Device, error) {
+		if first {
+			first = false
+			return fakeCamera{script: nil, pos: &pos, closed: &closed}, nil
+		}
+		return nil, errors.New("gone")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	src, err := OpenCamera("camera:fake", open, CameraOptions{LostAfter: 1, Retry: time.Hour, Attempts: -1, OnStatus: func(Status) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	time.AfterFunc(20*time.Millisecond, cancel)
+	start := time.Now()
+	_, err = src.Next(ctx)
+	if !errors.Is(err, context.Canceled) || time.Since(start) > 5*time.Second {
+		t.Errorf("Next returned %v after %v; want context.Canceled promptly", err, time.Since(start))
+	}
+}

@@ -1,0 +1,44 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// Run reads src to its end, segments every frame with seg and hands the frame and its
+// objects to fn; the frame's Mat is closed when fn returns, so fn must copy what it keeps
+// (Object.Crop is already Go memory). A frame that cannot be segmented (empty, an
+// unsupported pixel format) is reported as StatusSkipped and the run goes on. Run returns
+// nil when the source ends normally, and otherwise the reason it ended: the source's
+// error (ErrTruncated, ErrCameraLost), the context's, or fn's.
+func Run(ctx context.Context, src Source, seg *Segmenter, fn func(Frame, []Object) error) error {
+	for {
+		f, err := src.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		objs, err := seg.Process(f)
+		if err != nil {
+			report(seg.opt.OnStatus, Status{Source: src.Name(), Kind: StatusSkipped, Frame: f.Index, Path: pathOf(f, src), Err: err})
+			f.Mat.Close()
+			continue
+		}
+		err = fn(f, objs)
+		f.Mat.Close()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// pathOf names a frame's file when it has its own (a folder's frames), else "".
+func pathOf(f Frame, src Source) string {
+	if f.Source != src.Name() {
+		return f.Source
+	}
+	return ""
+}

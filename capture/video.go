@@ -1,0 +1,110 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"gocv.io/x/gocv"
+)
+
+// ErrTruncated ends a video that stops before the number of frames its header declares:
+// the file was cut short (a copy interrupted, a recording that crashed). The frames read
+// until then are good and stay counted.
+var ErrTruncated = errors.New("video ends early: the file is truncated or damaged")
+
+// VideoSource reads the frames of a video file through OpenCV (MJPG AVI, and whatever
+// codecs the system's FFmpeg brings).
+type VideoSource struct {
+	name  string
+	vc    *gocv.VideoCapture
+	total int     // frames the header declares, 0 when unknown
+	fps   float64 // 0 when unknown
+	index int
+	start time.Time
+}
+
+// OpenVideo opens a video file. It fails with a reason a user can act on when the file
+// is missing, empty or not a video OpenCV can decode.
+func OpenVideo(path string) (*VideoSource, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("open video %s: %w", path, err)
+	}
+	if st.Size() == 0 {
+		return nil, fmt.Errorf("open video %s: empty file (0 bytes)", path)
+	}
+	// FFmpeg first, then OpenCV's own MJPEG reader; not OpenCV's "any backend", which
+	// would also try GStreamer and image sequences and print their complaints.
+	var vc *gocv.VideoCapture
+	for _, api := range []gocv.VideoCaptureAPI{gocv.VideoCaptureFFmpeg, gocv.VideoCaptureOpencvMjpeg} {
+		v, err := gocv.VideoCaptureFileWithAPI(path, api)
+		if err == nil && v.IsOpened() {
+			vc = v
+			break
+		}
+		if v != nil {
+			v.Close()
+		}
+	}
+	if vc == nil {
+		return nil, fmt.Errorf("open video %s: OpenCV cannot decode it: not a video, damaged, or a codec this system lacks (MJPG AVI always works)", path)
+	}
+	s := &VideoSource{name: path, vc: vc, start: st.ModTime()}
+	if n := vc.Get(gocv.VideoCaptureFrameCount); n > 0 && n < 1e9 {
+		s.total = int(n)
+	}
+	if fps := vc.Get(gocv.VideoCaptureFPS); fps > 0 && fps < 1000 {
+		s.fps = fps
+	}
+	return s, nil
+}
+
+// Name returns the file path.
+func (s *VideoSource) Name() string { return s.name }
+
+// Frames returns the number of frames the header declares (0 when it does not say).
+func (s *VideoSource) Frames() int { return s.total }
+
+// FPS returns the frame rate the header declares (0 when it does not say).
+func (s *VideoSource) FPS() float64 { return s.fps }
+
+// Next reads the next frame. At the end of the file it returns io.EOF, or an error
+// wrapping ErrTruncated when fewer frames were read than the header declares. A frame's
+// time is the file's modification time plus its position in the video.
+func (s *VideoSource) Next(ctx context.Context) (Frame, error) {
+	if err := ctx.Err(); err != nil {
+		return Frame{}, err
+	}
+	if s.vc == nil {
+		return Frame{}, io.EOF
+	}
+	m := gocv.NewMat()
+	if !s.vc.Read(&m) || m.Empty() {
+		m.Close()
+		if s.total > 0 && s.index < s.total {
+			return Frame{}, fmt.Errorf("%s: %w: %d of the %d frames its header declares could be read", s.name, ErrTruncated, s.index, s.total)
+		}
+		return Frame{}, io.EOF
+	}
+	t := s.start
+	if s.fps > 0 {
+		t = t.Add(time.Duration(float64(s.index) / s.fps * float64(time.Second)))
+	}
+	f := Frame{Index: s.index, Time: t, Source: s.name, Mat: m}
+	s.index++
+	return f, nil
+}
+
+// Close releases the decoder.
+func (s *VideoSource) Close() error {
+	if s.vc == nil {
+		return nil
+	}
+	err := s.vc.Close()
+	s.vc = nil
+	return err
+}

@@ -1,0 +1,392 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+func init() {
+	register(command{name: "screen", summary: "screen a sample live: count cells per taxon, concentrations, HAB alerts", run: runScreen})
+}
+
+// screenFlags are the screen command's settings.
+type screenFlags struct {
+	model       modelFlags
+	source      string
+	sample      string
+	site        string
+	taken       string
+	notes       string
+	volumeML    float64
+	factor      float64
+	lat, lon    string
+	threshold   float64
+	rules       string
+	db          string
+	format      string
+	calibration float64
+	mode        string
+}
+
+func (f *screenFlags) register(fs *flag.FlagSet) {
+	f.model.register(fs)
+	fs.StringVar(&f.source, "source", "", "what to screen: camera:0, camera:/dev/video2, a video file, a folder of frames or an image (required)")
+	fs.StringVar(&f.sample, "sample", "", "sample `ID` (default: SITE-YYYYMMDD-HHMMSS)")
+	fs.StringVar(&f.site, "site", "", "sampling site `name`")
+	fs.StringVar(&f.taken, "taken", "", "when the sample was taken: `TIME` as 2025-06-03T09:30, 2025-06-03 09:30 or RFC 3339 (default: now)")
+	fs.StringVar(&f.notes, "notes", "", "free `text` stored with the sample")
+	fs.Float64Var(&f.volumeML, "volume-ml", 1, "volume of liquid examined, `mL` (1 for a full Sedgewick-Rafter chamber)")
+	fs.Float64Var(&f.factor, "factor", 1, "dilution factor (10 for 1+9), or 1/concentration factor (0.1 when 1 L was settled to 100 mL)")
+	fs.StringVar(&f.lat, "lat", "", "site latitude, decimal `degrees`")
+	fs.StringVar(&f.lon, "lon", "", "site longitude, decimal `degrees`")
+	fs.Float64Var(&f.threshold, "threshold", 0.5, "confidence threshold: cells whose top probability is below it count as unidentified and wait for review")
+	fs.StringVar(&f.rules, "rules", assets.DefaultPreset, "alert rules: a TOML `FILE` or a preset ("+strings.Join(assets.PresetNames(), ", ")+")")
+	fs.StringVar(&f.db, "db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
+	fs.StringVar(&f.format, "format", "text", "final summary format: text or json")
+	fs.Float64Var(&f.calibration, "calibration", 0, "micrometres per pixel (0: uncalibrated)")
+	fs.StringVar(&f.mode, "mode", "still", "still (a slide on the stage) or flow (a flow-through cell)")
+}
+
+// sampleOf builds the sample from the flags.
+func (f *screenFlags) sampleOf(now time.Time) (screening.Sample, error) {
+	s := screening.NewSample(f.sample)
+	s.Site, s.Notes, s.VolumeML, s.Factor, s.Taken = f.site, f.notes, f.volumeML, f.factor, now
+	if f.taken != "" {
+		t, err := parseTaken(f.taken)
+		if err != nil {
+			return s, err
+		}
+		s.Taken = t
+	}
+	if s.ID == "" {
+		prefix := strings.Map(func(r rune) rune {
+			if r == ' ' || r == '/' || r == '\\' || r == '\t' {
+				return '-'
+			}
+			return r
+		}, f.site)
+		if prefix == "" {
+			prefix = "sample"
+		}
+		s.ID = prefix + "-" + s.Taken.Format("20060102-150405")
+	}
+	if (f.lat == "") != (f.lon == "") {
+		return s, errors.New("--lat and --lon go together: give both or neither")
+	}
+	if f.lat != "" {
+		var err1, err2 error
+		s.Lat, err1 = strconv.ParseFloat(f.lat, 64)
+		s.Lon, err2 = strconv.ParseFloat(f.lon, 64)
+		if err := errors.Join(err1, err2); err != nil {
+			return s, fmt.Errorf("--lat/--lon: %v: give decimal degrees, e.g. --lat 56.95 --lon 9.05", err)
+		}
+	}
+	return s, s.Validate()
+}
+
+// parseTaken reads the sampling time; times without a zone are local.
+func parseTaken(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--taken %q: write the time as 2025-06-03T09:30, 2025-06-03 09:30 or 2025-06-03T09:30:00+02:00", s)
+}
+
+// loadRules reads --rules: a file, or a preset by name (with or without "preset:").
+func loadRules(spec string) (*alerts.Ruleset, error) {
+	name := strings.TrimPrefix(spec, "preset:")
+	if _, err := os.Stat(spec); err == nil && !strings.HasPrefix(spec, "preset:") {
+		return alerts.LoadFile(spec)
+	}
+	for _, p := range assets.PresetNames() {
+		if p == name {
+			return alerts.LoadFS(assets.Presets(), p+".toml", "preset "+p)
+		}
+	}
+	return nil, fmt.Errorf("%w: --rules %s: no such file, and no preset of that name (presets: %s)", errUsage, spec, strings.Join(assets.PresetNames(), ", "))
+}
+
+// reportNotices writes what a person should know about the rules for this pack: rules
+// that cannot fire, taxa missing from rules that can, unverified thresholds.
+func reportNotices(w io.Writer, rs *alerts.Ruleset, bound []alerts.Bound, notices []alerts.Notice, pack string) {
+	var dead, partial, unverified []alerts.Notice
+	live := map[string]bool{}
+	for _, b := range bound {
+		live[b.Rule.ID] = true
+	}
+	for _, n := range notices {
+		switch {
+		case n.Kind == alerts.NoticeUnverified:
+			unverified = append(unverified, n)
+		case live[n.Rule]:
+			partial = append(partial, n)
+		default:
+			dead = append(dead, n)
+		}
+	}
+	name := "rules " + rs.File
+	if len(dead) > 0 {
+		fmt.Fprintf(w, "phytoscreen: warning: %s: %d of %d rules cannot fire with pack %s, which has none of their taxa (use a pack trained on them):\n", name, len(dead), len(rs.Rules), pack)
+		for _, n := range dead {
+			fmt.Fprintf(w, "  %s: %s\n", n.Where, n.Taxon)
+		}
+	}
+	for _, n := range partial {
+		fmt.Fprintf(w, "phytoscreen: warning: %s\n", n)
+	}
+	if len(unverified) > 0 {
+		fmt.Fprintf(w, "phytoscreen: note: %s: %d thresholds are not verified regulatory values; check them against your authority:\n", name, len(unverified))
+		for _, n := range unverified {
+			note := n.Note
+			if note == "" {
+				note = "marked unverified"
+			}
+			fmt.Fprintf(w, "  %s: %s: %s\n", n.Where, n.Taxon, note)
+		}
+	}
+	if len(bound) == 0 {
+		fmt.Fprintf(w, "phytoscreen: warning: %s: no rule applies to pack %s: no alert can be raised in this run\n", name, pack)
+	}
+}
+
+func isCamera(spec string) bool {
+	return strings.HasPrefix(spec, "camera:") || strings.HasPrefix(spec, "/dev/video")
+}
+
+func runScreen(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags("screen", "", env.Stderr)
+	var f screenFlags
+	f.register(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return usageCode(err)
+	}
+	if len(pos) > 0 || f.source == "" || (f.format != "text" && f.format != "json") {
+		if f.source == "" {
+			fmt.Fprintln(env.Stderr, "phytoscreen screen: --source is required (camera:0, a video, a folder of frames or an image)")
+		}
+		fs.Usage()
+		return exitUsage
+	}
+	if !(f.threshold >= 0 && f.threshold <= 1) {
+		return setupCode(env.Stderr, fmt.Errorf("%w: --threshold %v: give a probability from 0 to 1 (0.5: a cell counts under its top label when the model gives it at least 50%%)", errUsage, f.threshold))
+	}
+	sample, err := f.sampleOf(time.Now())
+	if err != nil {
+		return setupCode(env.Stderr, fmt.Errorf("%w: %v", errUsage, err))
+	}
+	mode, err := capture.ParseMode(f.mode)
+	if err != nil {
+		return setupCode(env.Stderr, fmt.Errorf("%w: --mode: %v", errUsage, err))
+	}
+	rules, err := loadRules(f.rules)
+	if err != nil {
+		return setupCode(env.Stderr, err)
+	}
+	clf, err := f.model.open(5)
+	if err != nil {
+		return setupCode(env.Stderr, err)
+	}
+	defer clf.Close()
+	tax, err := screening.ForPack(clf.Pack())
+	if err != nil {
+		return setupCode(env.Stderr, err)
+	}
+	bound, notices := rules.Bind(tax, tax.Pack)
+	reportNotices(env.Stderr, rules, bound, notices, tax.Pack)
+
+	dbPath := f.db
+	if dbPath == "" {
+		if dbPath, err = store.DefaultPath(); err != nil {
+			return setupCode(env.Stderr, err)
+		}
+	}
+	db, err := store.Open(dbPath)
+	if err != nil {
+		return setupCode(env.Stderr, err)
+	}
+	defer db.Close()
+
+	view := newLiveView(env.Stderr, isTerminal(env.Stderr))
+	onStatus := func(st capture.Status) {
+		if st.Kind == capture.StatusFieldChanged {
+			slog.Debug("capture", "event", st.String())
+			return
+		}
+		view.note("phytoscreen: " + st.String())
+	}
+	src, err := capture.Open(f.source, capture.OpenOptions{OnStatus: onStatus})
+	if err != nil {
+		return setupCode(env.Stderr, err)
+	}
+	defer src.Close()
+	seg, err := capture.NewSegmenter(capture.Options{Mode: mode, UmPerPx: f.calibration, OnStatus: onStatus})
+	if err != nil {
+		return setupCode(env.Stderr, fmt.Errorf("%w: segmentation: %v", errUsage, err))
+	}
+	defer seg.Close()
+
+	run, err := db.StartRun(ctx, store.RunInfo{Sample: sample, Spec: f.source, Model: clf.Variant(), Threshold: f.threshold, Rules: rules.File, Taxonomy: tax})
+	if err != nil {
+		return setupCode(env.Stderr, err)
+	}
+	drop := screening.DropWhenLive
+	if isCamera(f.source) {
+		drop = screening.AlwaysDrop
+	}
+	p, err := screening.New(screening.Config{Source: src, Segmenter: seg, Classifier: clf, Taxonomy: tax, Sample: sample,
+		Threshold: f.threshold, Rules: bound, Hysteresis: rules.Hysteresis, Sink: run, Drop: drop})
+	if err != nil {
+		_ = run.Finish(ctx, screening.Snapshot{}, err)
+		return setupCode(env.Stderr, fmt.Errorf("%w: %v", errUsage, err))
+	}
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range p.Updates() {
+			view.update(p.Snapshot())
+		}
+	}()
+	snap, runErr := p.Run(ctx)
+	<-done
+	view.clear()
+	if err := run.Finish(ctx, snap, runErr); err != nil {
+		fmt.Fprintf(env.Stderr, "phytoscreen screen: %v\n", err)
+		runErr = errors.Join(runErr, err)
+	}
+	res := screenResult{Snapshot: snap, Rules: rules, Bound: bound, DB: db.Path(), Run: run.ID}
+	if f.format == "json" {
+		if err := res.writeJSON(env.Stdout, notices); err != nil {
+			fmt.Fprintf(env.Stderr, "phytoscreen screen: %v\n", err)
+			return exitFailed
+		}
+	} else {
+		res.writeText(env.Stdout)
+	}
+	if runErr != nil {
+		fmt.Fprintf(env.Stderr, "phytoscreen screen: %v\n", runErr)
+		return exitFailed
+	}
+	if snap.Cells.Failed > 0 {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// screenResult is what the final summary reports.
+type screenResult struct {
+	screening.Snapshot
+	Rules *alerts.Ruleset
+	Bound []alerts.Bound
+	DB    string
+	Run   int64
+}
+
+// raised returns the rules that reached a level, with their notes.
+func (r screenResult) raised() []alertOut {
+	notes := map[string]string{}
+	for _, b := range r.Bound {
+		notes[b.Rule.ID] = b.Rule.Note
+	}
+	var out []alertOut
+	for _, st := range r.Alerts {
+		if st.Peak == alerts.None {
+			continue
+		}
+		first := time.Time{}
+		var th alerts.Threshold
+		for _, e := range r.Events {
+			if e.Rule == st.Rule && e.Raised() {
+				if first.IsZero() {
+					first = e.Time
+				}
+				if e.To == st.Peak {
+					th = e.Threshold
+				}
+			}
+		}
+		out = append(out, alertOut{Rule: st.Rule, Taxon: st.Taxon, Level: st.Level, Peak: st.Peak, Raised: first, Value: st.Value,
+			Threshold: th, Source: st.Source, Verified: st.Verified, Note: notes[st.Rule]})
+	}
+	return out
+}
+
+// alertOut is one alert raised in a run.
+type alertOut struct {
+	Rule      string           `json:"rule"`
+	Taxon     string           `json:"taxon"`
+	Level     alerts.Level     `json:"level"` // at the end of the run
+	Peak      alerts.Level     `json:"peak"`  // highest reached
+	Raised    time.Time        `json:"raised"`
+	Value     alerts.Measure   `json:"value"`
+	Threshold alerts.Threshold `json:"threshold"` // of the peak level
+	Source    string           `json:"source"`
+	Verified  bool             `json:"verified"`
+	Note      string           `json:"note,omitempty"`
+}
+
+func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
+	type rulesOut struct {
+		Name    string          `json:"name"`
+		File    string          `json:"file"`
+		Rules   int             `json:"rules"`
+		Active  int             `json:"active"` // rules that apply to the pack
+		Notices []alerts.Notice `json:"notices"`
+	}
+	raised := r.raised()
+	if raised == nil {
+		raised = []alertOut{}
+	}
+	if notices == nil {
+		notices = []alerts.Notice{}
+	}
+	doc := struct {
+		Sample       screening.Sample        `json:"sample"`
+		Pack         string                  `json:"pack"`
+		Model        inference.Variant       `json:"model"`
+		Threshold    float64                 `json:"threshold"`
+		Taxa         []screening.TaxonCount  `json:"taxa"`
+		Groups       []screening.GroupCount  `json:"groups"`
+		Unidentified screening.Concentration `json:"unidentified"`
+		Alerts       []alertOut              `json:"alerts"`
+		Events       []alerts.Event          `json:"events"`
+		Rules        rulesOut                `json:"rules"`
+		Frames       screening.FrameStats    `json:"frames"`
+		Cells        screening.CellStats     `json:"cells"`
+		Elapsed      float64                 `json:"elapsed_s"`
+		DB           string                  `json:"db"`
+		Run          int64                   `json:"run"`
+		Error        string                  `json:"error,omitempty"`
+	}{r.Sample, r.Pack, r.Variant, r.Threshold, nonNil(r.Taxa), nonNil(r.Groups), r.Unidentified, raised, nonNil(r.Events),
+		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices},
+		r.Frames, r.Cells, r.Elapsed.Seconds(), r.DB, r.Run, r.Err}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,373 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/synth"
+)
+
+// synthVideo writes (once per test binary) a generated video of known composition: 6
+// fields of 11 cells (3 Noctiluca, 2 Trichodesmium puffs, 6 others), 4 frames each.
+type videoFixture struct {
+	path  string
+	truth *synth.VideoTruth
+}
+
+var synthVideo = sync.OnceValues(func() (videoFixture, error) {
+	lib, err := synth.DefaultLibrary()
+	if err != nil {
+		return videoFixture{}, err
+	}
+	g, err := synth.New(lib, synth.Options{Width: 960, Height: 720, Cells: 6, Seed: 7,
+		Mix: []synth.Count{{Label: "protist_noctiluca", N: 3}, {Label: "trichodesmium_puff", N: 2}}})
+	if err != nil {
+		return videoFixture{}, err
+	}
+	dir, err := os.MkdirTemp("", "phytoscreen-screen-test-")
+	if err != nil {
+		return videoFixture{}, err
+	}
+	path := filepath.Join(dir, "field.avi")
+	vt, err := g.WriteVideo(context.Background(), path, 24, 6, 10)
+	return videoFixture{path, vt}, err
+})
+
+func videoPath(t *testing.T) (string, *synth.VideoTruth) {
+	t.Helper()
+	v, err := synthVideo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.path, v.truth
+}
+
+// screenJSON is the part of screen's JSON summary the tests read.
+type screenJSON struct {
+	Sample struct {
+		ID       string  `json:"id"`
+		VolumeML float64 `json:"volume_ml"`
+	} `json:"sample"`
+	Taxa []struct {
+		Label string  `json:"label"`
+		Group string  `json:"group"`
+		Count int     `json:"count"`
+		PerL  float64 `json:"cells_per_l"`
+		Low   float64 `json:"ci_low"`
+		High  float64 `json:"ci_high"`
+	} `json:"taxa"`
+	Groups []struct {
+		ID    string `json:"id"`
+		Count int    `json:"count"`
+	} `json:"groups"`
+	Unidentified struct {
+		Count int `json:"count"`
+	} `json:"unidentified"`
+	Alerts []struct {
+		Rule   string `json:"rule"`
+		Taxon  string `json:"taxon"`
+		Peak   string `json:"peak"`
+		Source string `json:"source"`
+		Value  struct {
+			Count int     `json:"count"`
+			PerL  float64 `json:"cells_per_l"`
+		} `json:"value"`
+		Threshold struct {
+			Value float64 `json:"value"`
+			Unit  string  `json:"unit"`
+		} `json:"threshold"`
+	} `json:"alerts"`
+	Events []json.RawMessage `json:"events"`
+	Rules  struct {
+		Rules   int `json:"rules"`
+		Active  int `json:"active"`
+		Notices []struct {
+			Kind  string `json:"kind"`
+			Taxon string `json:"taxon"`
+		} `json:"notices"`
+	} `json:"rules"`
+	Frames struct {
+		Seen, Segmented, Dropped int
+	} `json:"frames"`
+	Cells struct {
+		Found, Identified, Unidentified, Failed, Pending int
+	} `json:"cells"`
+	Run int64 `json:"run"`
+}
+
+// The headless screen on a generated video of known composition: every cell counted
+// once, concentrations by the hand formula, exactly one Noctiluca alert with its source,
+// the missing taxon reported; then the exports of the stored sample.
+func TestScreenGeneratedVideo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs the real model on a generated video")
+	}
+	video, truth := videoPath(t)
+	db := filepath.Join(t.TempDir(), "sessions.db")
+	code, stdout, stderr := run(t, "screen", "--source", video, "--sample", "SYN-7", "--site", "bench", "--volume-ml", "0.5",
+		"--rules", "testdata/noctiluca-alert.toml", "--db", db, "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var res screenJSON
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+	}
+	var top map[string]json.RawMessage
+	json.Unmarshal([]byte(stdout), &top)
+	for _, k := range []string{"taxa", "alerts", "frames", "cells"} {
+		if _, ok := top[k]; !ok {
+			t.Errorf("JSON lacks the %q key", k)
+		}
+	}
+	trueCount := map[string]int{}
+	for _, c := range truth.Cells {
+		trueCount[c.Label]++
+	}
+	t.Logf("%d true cells (%d Noctiluca, %d Trichodesmium puffs); counted %d: %d identified, %d unidentified, %d failed",
+		len(truth.Cells), trueCount["protist_noctiluca"], trueCount["trichodesmium_puff"], res.Cells.Found, res.Cells.Identified, res.Cells.Unidentified, res.Cells.Failed)
+	if res.Frames.Seen != 24 || res.Frames.Segmented != 24 || res.Frames.Dropped != 0 {
+		t.Errorf("frames %+v, want 24 seen and segmented, none dropped (a file is never dropped)", res.Frames)
+	}
+	// The command counts exactly the cells the segmenter reports as first sightings; how
+	// well those match the true cells is the capture package's measure (over- and
+	// under-count), logged here.
+	if n := segmenterNewObjects(t, video); res.Cells.Found != n {
+		t.Errorf("%d cells counted; the segmenter reports %d first sightings on this video", res.Cells.Found, n)
+	}
+	t.Logf("segmentation: %d counted for %d true cells (%+d)", res.Cells.Found, len(truth.Cells), res.Cells.Found-len(truth.Cells))
+	if res.Cells.Pending != 0 || res.Cells.Found != res.Cells.Identified+res.Cells.Unidentified+res.Cells.Failed {
+		t.Errorf("incomplete tallies %+v", res.Cells)
+	}
+	sum := res.Unidentified.Count
+	for _, x := range res.Taxa {
+		sum += x.Count
+		if want := float64(x.Count) / 0.0005; math.Abs(x.PerL-want) > 1e-9*want || !(x.Low < x.PerL && x.PerL < x.High) {
+			t.Errorf("%s: %d cells in 0.5 mL -> %v cells/L [%v, %v], hand computation %v", x.Label, x.Count, x.PerL, x.Low, x.High, want)
+		}
+	}
+	if sum != res.Cells.Identified+res.Cells.Unidentified {
+		t.Errorf("taxa and unidentified sum to %d, cells identified+unidentified %d", sum, res.Cells.Identified+res.Cells.Unidentified)
+	}
+	if len(res.Alerts) != 1 {
+		t.Fatalf("alerts %+v, want exactly one", res.Alerts)
+	}
+	a := res.Alerts[0]
+	if a.Rule != "noctiluca" || a.Peak != "alert" || a.Source != "screen_test: Noctiluca at 4,000 cells/L" || a.Threshold.Value != 4000 || a.Value.PerL < 4000 {
+		t.Errorf("alert %+v", a)
+	}
+	if len(res.Events) != 1 {
+		t.Errorf("%d level changes, want the one alert", len(res.Events))
+	}
+	if res.Rules.Rules != 2 || res.Rules.Active != 1 || len(res.Rules.Notices) != 1 || res.Rules.Notices[0].Taxon != "Dinophysis acuminata" {
+		t.Errorf("rules %+v", res.Rules)
+	}
+	if !strings.Contains(stderr, "1 of 2 rules cannot fire with pack ndsb-plankton-121") || !strings.Contains(stderr, "noctiluca-alert.toml line 11: Dinophysis acuminata") {
+		t.Errorf("stderr does not report the rule that cannot fire:\n%s", stderr)
+	}
+
+	// The exports of the stored sample agree with the run.
+	dir := t.TempDir()
+	counts := filepath.Join(dir, "counts.csv")
+	if code, out, errOut := run(t, "export", "--db", db, "--sample", "SYN-7", "--format", "csv", "--out", counts); code != exitOK {
+		t.Fatalf("export csv: exit %d %s %s", code, out, errOut)
+	}
+	rows := readCSV(t, counts)
+	head := rows[0]
+	stored := map[string]int{}
+	for _, r := range rows[1:] {
+		if r[slices.Index(head, "kind")] == "taxon" {
+			stored[r[slices.Index(head, "label")]], _ = strconv.Atoi(r[slices.Index(head, "count")])
+		}
+	}
+	for _, x := range res.Taxa {
+		if stored[x.Label] != x.Count {
+			t.Errorf("%s: run counted %d, export says %d", x.Label, x.Count, stored[x.Label])
+		}
+	}
+	objects := filepath.Join(dir, "objects.csv")
+	if code, _, errOut := run(t, "export", "--db", db, "--sample", "SYN-7", "--format", "objects", "--out", objects); code != exitOK {
+		t.Fatalf("export objects: %s", errOut)
+	}
+	if n := len(readCSV(t, objects)) - 1; n != res.Cells.Found {
+		t.Errorf("objects CSV has %d rows, %d cells were counted", n, res.Cells.Found)
+	}
+	zipPath := filepath.Join(dir, "syn7.zip")
+	if code, _, errOut := run(t, "export", "--db", db, "--sample", "SYN-7", "--format", "ecotaxa", "--out", zipPath); code != exitOK {
+		t.Fatalf("export ecotaxa: %s", errOut)
+	}
+	checkEcoTaxaZip(t, zipPath, res.Cells.Found)
+}
+
+// segmenterNewObjects runs the segmenter alone over a video and counts the objects it
+// marks New.
+func segmenterNewObjects(t *testing.T, video string) int {
+	t.Helper()
+	src, err := capture.Open(video, capture.OpenOptions{OnStatus: func(capture.Status) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	seg, err := capture.NewSegmenter(capture.Options{OnStatus: func(capture.Status) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	n := 0
+	for {
+		f, err := src.Next(context.Background())
+		if err != nil {
+			break
+		}
+		objs, err := seg.Process(f)
+		f.Mat.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			if o.New {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatalf("%s is not valid CSV: %v", path, err)
+	}
+	return rows
+}
+
+// checkEcoTaxaZip opens an EcoTaxa export: one ecotaxa_*.tsv whose second row holds a
+// type code ([t] or [f]) for every column, the required columns, one row per object, and
+// every img_file_name present in the zip.
+func checkEcoTaxaZip(t *testing.T, path string, objects int) {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	defer zr.Close()
+	inZip := map[string]bool{}
+	var tsv []byte
+	for _, f := range zr.File {
+		inZip[f.Name] = true
+		if strings.HasPrefix(f.Name, "ecotaxa_") && strings.HasSuffix(f.Name, ".tsv") {
+			rc, _ := f.Open()
+			tsv, _ = io.ReadAll(rc)
+			rc.Close()
+		}
+	}
+	if tsv == nil {
+		t.Fatal("no ecotaxa_*.tsv in the zip")
+	}
+	r := csv.NewReader(bytes.NewReader(tsv))
+	r.Comma = '\t'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("the TSV is not valid: %v", err)
+	}
+	head := rows[0]
+	for i, ty := range rows[1] {
+		if ty != "[t]" && ty != "[f]" {
+			t.Errorf("column %s: type %q", head[i], ty)
+		}
+	}
+	for _, c := range []string{"object_id", "img_file_name", "object_annotation_category", "object_annotation_status", "sample_id", "acq_id"} {
+		if !slices.Contains(head, c) {
+			t.Errorf("no %s column", c)
+		}
+	}
+	if len(rows)-2 != objects {
+		t.Errorf("%d object rows, want %d", len(rows)-2, objects)
+	}
+	img := slices.Index(head, "img_file_name")
+	status := slices.Index(head, "object_annotation_status")
+	for _, row := range rows[2:] {
+		if !inZip[row[img]] {
+			t.Errorf("img_file_name %q is not in the zip", row[img])
+		}
+		if s := row[status]; s != "predicted" && s != "validated" && s != "" {
+			t.Errorf("status %q", s)
+		}
+	}
+}
+
+func TestScreenUsageAndSetupErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no source", []string{"screen"}, exitUsage, "--source is required"},
+		{"bad format", []string{"screen", "--source", "x.avi", "--format", "xml"}, exitUsage, "usage: phytoscreen screen"},
+		{"zero volume", []string{"screen", "--source", "x.avi", "--volume-ml", "0"}, exitUsage, "volume examined 0 mL"},
+		{"lat alone", []string{"screen", "--source", "x.avi", "--lat", "56"}, exitUsage, "--lat and --lon go together"},
+		{"bad time", []string{"screen", "--source", "x.avi", "--taken", "yesterday"}, exitUsage, `--taken "yesterday"`},
+		{"bad mode", []string{"screen", "--source", "x.avi", "--mode", "spin"}, exitUsage, "--mode"},
+		{"unknown rules", []string{"screen", "--source", "x.avi", "--rules", "atlantis"}, exitUsage, "no preset of that name (presets: chile, default, denmark"},
+		{"broken rules", []string{"screen", "--source", "x.avi", "--rules", "testdata/broken-rules.toml"}, exitRuntime, "broken-rules.toml line 5: unit \"cells/ul\""},
+		{"missing source", []string{"screen", "--source", "/no/such/video.avi", "--db", "DB"}, exitRuntime, "/no/such/video.avi: no such file"},
+		{"bad threshold", []string{"screen", "--source", "x.avi", "--threshold", "2"}, exitUsage, "--threshold 2"},
+		{"export without sample", []string{"export", "--db", "DB", "--out", "x.csv"}, exitUsage, "--sample and --out are required"},
+		{"export bad format", []string{"export", "--db", "DB", "--sample", "S", "--out", "x", "--format", "xlsx"}, exitUsage, `--format "xlsx"`},
+		{"export no db", []string{"export", "--db", "/no/such.db", "--sample", "S", "--out", "x.csv"}, exitRuntime, "screen a sample first"},
+	}
+	dir := t.TempDir()
+	for _, c := range cases {
+		args := slices.Clone(c.args)
+		for i, a := range args {
+			if a == "DB" {
+				args[i] = filepath.Join(dir, "s.db")
+			}
+		}
+		code, stdout, stderr := run(t, args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d, want %d with %q in stderr:\n%s%s", c.name, code, c.code, c.want, stdout, stderr)
+		}
+	}
+}
+
+// Presets naming taxa the pack lacks say so, plainly, before the run.
+func TestScreenPresetWarnings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	video, _ := videoPath(t)
+	code, _, stderr := run(t, "screen", "--source", video, "--rules", "denmark", "--db", filepath.Join(t.TempDir(), "s.db"), "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"rules preset denmark: 16 of 16 rules cannot fire with pack ndsb-plankton-121",
+		"preset denmark line 9: Dinophysis acuminata",
+		"preset denmark line 69: Pseudo-nitzschia spp.",
+		"no rule applies to pack ndsb-plankton-121: no alert can be raised in this run",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}

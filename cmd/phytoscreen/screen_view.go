@@ -1,0 +1,272 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// liveView shows a run's counts while it runs: on a terminal a table redrawn in place a
+// few times a second, otherwise a plain progress line every few seconds.
+type liveView struct {
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	lines int // lines of the table on screen
+	last  time.Time
+	every time.Duration
+}
+
+// liveRows is how many taxa the live table lists.
+const liveRows = 10
+
+func newLiveView(w io.Writer, tty bool) *liveView {
+	every := 5 * time.Second
+	if tty {
+		every = 250 * time.Millisecond
+	}
+	v := &liveView{w: w, tty: tty, every: every}
+	if !tty {
+		v.last = time.Now() // plain lines start after the first interval
+	}
+	return v
+}
+
+// note prints a line (a source event) above the live table.
+func (v *liveView) note(line string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.tty && v.lines > 0 {
+		fmt.Fprintf(v.w, "\x1b[%dA\x1b[J", v.lines) // up to the table, clear to the end of the screen
+		v.lines = 0
+		v.last = time.Time{} // redraw on the next update
+	}
+	fmt.Fprintln(v.w, line)
+}
+
+// update draws s unless the last draw was too recent.
+func (v *liveView) update(s screening.Snapshot) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if time.Since(v.last) < v.every {
+		return
+	}
+	v.last = time.Now()
+	if !v.tty {
+		fmt.Fprintln(v.w, progressLine(s))
+		return
+	}
+	var b strings.Builder
+	if v.lines > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA", v.lines) // back to the table's first line
+	}
+	rows := liveTable(s)
+	for _, r := range rows {
+		b.WriteString("\x1b[2K" + r + "\n")
+	}
+	for i := len(rows); i < v.lines; i++ { // the table shrank: blank what is left
+		b.WriteString("\x1b[2K\n")
+	}
+	if len(rows) < v.lines {
+		fmt.Fprintf(&b, "\x1b[%dA", v.lines-len(rows))
+	}
+	v.lines = len(rows)
+	io.WriteString(v.w, b.String())
+}
+
+// clear removes the live table (the final summary follows).
+func (v *liveView) clear() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.tty || v.lines == 0 {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\x1b[%dA", v.lines)
+	for range v.lines {
+		b.WriteString("\x1b[2K\n")
+	}
+	fmt.Fprintf(&b, "\x1b[%dA", v.lines)
+	io.WriteString(v.w, b.String())
+	v.lines = 0
+}
+
+// progressLine is one plain line of progress.
+func progressLine(s screening.Snapshot) string {
+	var top []string
+	for i, x := range s.Taxa {
+		if i == 3 {
+			break
+		}
+		top = append(top, fmt.Sprintf("%s %d", x.Name, x.Count))
+	}
+	line := fmt.Sprintf("%s %5.1f s: %d frames (%d dropped), %d cells (%d unidentified, %d failed), %.1f cells/s",
+		s.Sample.ID, s.Elapsed.Seconds(), s.Frames.Seen, s.Frames.Dropped, s.Cells.Found, s.Cells.Unidentified, s.Cells.Failed, s.Cells.PerSecond)
+	if len(top) > 0 {
+		line += "; " + strings.Join(top, ", ")
+	}
+	if a := activeAlerts(s); a != "" {
+		line += "; " + a
+	}
+	return line
+}
+
+func activeAlerts(s screening.Snapshot) string {
+	var out []string
+	for _, st := range s.Alerts {
+		if st.Level > alerts.None {
+			out = append(out, strings.ToUpper(st.Level.String())+" "+st.Taxon)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// liveTable is the live display: a status line, the most numerous taxa and the HAB groups.
+func liveTable(s screening.Snapshot) []string {
+	rows := []string{
+		fmt.Sprintf("%s  %.0f s  %d frames (%d dropped)  %d cells  %.1f cells/s  %s  threshold %.2f",
+			s.Sample.ID, s.Elapsed.Seconds(), s.Frames.Seen, s.Frames.Dropped, s.Cells.Found, s.Cells.PerSecond, s.Variant, s.Threshold),
+		fmt.Sprintf("  %-34s %6s %11s  %s", "taxon", "count", "cells/L", "alert"),
+	}
+	for i, x := range s.Taxa {
+		if i == liveRows {
+			rows = append(rows, fmt.Sprintf("  … %d more taxa", len(s.Taxa)-liveRows))
+			break
+		}
+		rows = append(rows, fmt.Sprintf("  %-34s %6d %11s  %s", clip(x.Name, 34), x.Count, thousands(x.PerL), levelText(x.Level)))
+	}
+	rows = append(rows, fmt.Sprintf("  %-34s %6d %11s", "Unidentified (to review)", s.Unidentified.Count, thousands(s.Unidentified.PerL)))
+	for _, g := range s.Groups {
+		rows = append(rows, fmt.Sprintf("  HAB %-30s %6d %11s  %s", clip(g.Name, 30), g.Count, thousands(g.PerL), levelText(g.Level)))
+	}
+	return rows
+}
+
+func levelText(l alerts.Level) string {
+	if l == alerts.None {
+		return ""
+	}
+	return strings.ToUpper(l.String())
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// thousands formats a concentration with thousands separators and no decimals.
+func thousands(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "-"
+	}
+	s := strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// writeText prints the final summary.
+func (r screenResult) writeText(w io.Writer) {
+	s := r.Snapshot
+	site := ""
+	if s.Sample.Site != "" {
+		site = ", site " + s.Sample.Site
+	}
+	fmt.Fprintf(w, "Sample %s%s, taken %s; %s mL examined, factor %s\n", s.Sample.ID, site, s.Sample.Taken.Format("2006-01-02 15:04"),
+		strconv.FormatFloat(s.Sample.VolumeML, 'f', -1, 64), strconv.FormatFloat(s.Sample.Factor, 'f', -1, 64))
+	fmt.Fprintf(w, "Pack %s, model %s, confidence threshold %.2f; rules %s (%d of %d apply to this pack)\n\n",
+		s.Pack, s.Variant, s.Threshold, r.Rules.File, len(r.Bound), len(r.Rules.Rules))
+	head := fmt.Sprintf("%-36s %-7s %6s %11s  %-23s %s", "taxon", "unit", "count", "per litre", "95% interval", "alert")
+	fmt.Fprintln(w, head)
+	row := func(name, unit string, c screening.Concentration, level alerts.Level) {
+		fmt.Fprintf(w, "%-36s %-7s %6d %11s  %-23s %s\n", clip(name, 36), unit, c.Count, thousands(c.PerL),
+			"["+thousands(c.Low)+" – "+thousands(c.High)+"]", levelText(level))
+	}
+	for _, x := range s.Taxa {
+		row(x.Name, x.Unit, x.Concentration, x.Level)
+	}
+	if len(s.Taxa) == 0 {
+		fmt.Fprintln(w, "(no cell identified)")
+	}
+	row(fmt.Sprintf("Unidentified (p < %.2f, to review)", s.Threshold), "cell", s.Unidentified, alerts.None)
+	if len(s.Groups) > 0 {
+		fmt.Fprintf(w, "\n%-36s %-7s %6s %11s  %-23s %s\n", "HAB group", "unit", "count", "per litre", "95% interval", "alert")
+		for _, g := range s.Groups {
+			row(g.Name, g.Unit, g.Concentration, g.Level)
+		}
+	}
+	fmt.Fprintln(w, "\nAlerts raised:")
+	raised := r.raised()
+	if len(raised) == 0 {
+		fmt.Fprintln(w, "  none")
+	}
+	for _, a := range raised {
+		now := ""
+		if a.Level != a.Peak {
+			now = fmt.Sprintf(" (now %s)", a.Level)
+		}
+		what := fmt.Sprintf("%s cells/L (%d counted, 95%% interval %s – %s) reached %s", thousands(a.Value.PerL), a.Value.Count,
+			thousands(a.Value.Low), thousands(a.Value.High), thresholdText(a.Threshold))
+		if a.Threshold.Presence {
+			what = fmt.Sprintf("present, %d counted (%s cells/L, 95%% interval %s – %s)", a.Value.Count, thousands(a.Value.PerL),
+				thousands(a.Value.Low), thousands(a.Value.High))
+		}
+		fmt.Fprintf(w, "  %s%s %s: %s; rule %s, source: %s\n", strings.ToUpper(a.Peak.String()), now, a.Taxon, what, a.Rule, a.Source)
+		if !a.Verified {
+			note := "not a verified regulatory value"
+			if a.Note != "" {
+				note += ": " + a.Note
+			}
+			fmt.Fprintf(w, "    (%s)\n", note)
+		}
+	}
+	fmt.Fprintf(w, "\nFrames: %d seen, %d segmented, %d dropped, %d failed. Cells: %d counted (%d identified, %d unidentified, %d failed) in %.1f s, %.1f cells/s.\n",
+		s.Frames.Seen, s.Frames.Segmented, s.Frames.Dropped, s.Frames.Failed, s.Cells.Found, s.Cells.Identified, s.Cells.Unidentified, s.Cells.Failed,
+		s.Elapsed.Seconds(), s.Cells.PerSecond)
+	if s.Frames.Dropped > 0 {
+		fmt.Fprintf(w, "Note: %d frames were dropped because classification fell behind the camera. On a still slide their cells are seen in the next frames; in a flow-through cell they were not counted and the concentrations are low: use the optimised model or slow the flow.\n", s.Frames.Dropped)
+	}
+	if s.Cells.Unidentified > 0 {
+		fmt.Fprintf(w, "%d unidentified cells wait for review.\n", s.Cells.Unidentified)
+	}
+	fmt.Fprintf(w, "Stored in %s as sample %s, run %d. Export: phytoscreen export --db %s --sample %s --format csv --out %s.csv\n",
+		r.DB, s.Sample.ID, r.Run, shellQuote(r.DB), shellQuote(s.Sample.ID), shellQuote(s.Sample.ID))
+}
+
+// thresholdText reads "10,000 cells/L" or "presence".
+func thresholdText(t alerts.Threshold) string {
+	if t.Presence {
+		return "presence"
+	}
+	return thousands(t.Value) + " " + t.Unit
+}
+
+// shellQuote quotes s for a shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:+,=@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

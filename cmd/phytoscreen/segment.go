@@ -1,0 +1,381 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/imagefile"
+)
+
+func init() {
+	register(command{name: "segment", summary: "find, measure and crop every cell in camera, video or frame images", run: runSegment})
+}
+
+// objectsHeader is the header of objects.csv: one row per counted object.
+var objectsHeader = []string{
+	"source", "frame", "object", "x", "y", "w", "h", "area_px",
+	"track", "esd_px", "major_px", "minor_px", "aspect", "solidity", "perimeter_px",
+	"mean_gray", "contrast", "focus", "on_border",
+	"um_per_px", "area_um2", "esd_um", "major_um", "minor_um", "perimeter_um", "crop",
+}
+
+// segFlags are the segment command's settings.
+type segFlags struct {
+	calibration        float64
+	minSize, maxSize   string
+	mode, crops, out   string
+	margin             int
+	sigmas             float64
+	maxFrames          int
+	width, height      int
+	fps                float64
+	allObjects, quiet  bool
+	cameraAttempts     int
+	minContrast        float64
+	closeRadius, meshP int
+	ignore             []image.Rectangle
+}
+
+func runSegment(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags("segment", "SOURCE...", env.Stderr)
+	var f segFlags
+	fs.Float64Var(&f.calibration, "calibration", 0, "micrometres per pixel (`UM_PER_PX`); sizes are then also reported in µm")
+	fs.StringVar(&f.minSize, "min-size", "6px", "smallest object kept, as an equivalent diameter: `SIZE` like 6px or 4um (a bare number is µm when calibrated)")
+	fs.StringVar(&f.maxSize, "max-size", "", "largest object kept (`SIZE`, default no limit)")
+	fs.StringVar(&f.mode, "mode", "still", "still (a slide on the stage: each cell counted once while the field is still) or flow (a flow-through cell)")
+	fs.StringVar(&f.out, "out", "", "write objects.csv and crops/ into `DIR` (default: objects.csv to standard output, no crops)")
+	fs.StringVar(&f.crops, "crops", "flat", "crop style: flat (divided by the background: white field, as the classifier expects), raw, or none")
+	fs.IntVar(&f.margin, "margin", 8, "pixels of context around each crop")
+	fs.Float64Var(&f.sigmas, "sigmas", 4, "detection threshold in noise standard deviations")
+	fs.Float64Var(&f.minContrast, "min-contrast", 0.02, "and at least this fraction of the background level")
+	fs.IntVar(&f.closeRadius, "close", 3, "radius (px) of the closing that joins a cell's parts (-1 for none)")
+	fs.IntVar(&f.meshP, "mesh", 0, "background mesh cell, px (default: an eighth of the frame's shorter side)")
+	fs.IntVar(&f.maxFrames, "max-frames", 0, "stop each source after `N` frames (0: to its end; a camera runs until interrupted)")
+	fs.IntVar(&f.width, "width", 0, "camera frame width to ask for")
+	fs.IntVar(&f.height, "height", 0, "camera frame height to ask for")
+	fs.Float64Var(&f.fps, "fps", 0, "camera frame rate to ask for")
+	fs.IntVar(&f.cameraAttempts, "camera-retries", 12, "reconnection attempts for a lost camera (-1: until interrupted)")
+	fs.Func("ignore", "region `X,Y,W,H` where nothing is detected, e.g. a camera's fixed marks (repeatable)", func(v string) error {
+		r, err := parseRect(v)
+		if err == nil {
+			f.ignore = append(f.ignore, r)
+		}
+		return err
+	})
+	fs.BoolVar(&f.allObjects, "all", false, "write every sighting, not only the first sighting of each cell")
+	fs.BoolVar(&f.quiet, "q", false, "no per-source summary")
+	sources, err := parseArgs(fs, args)
+	if err != nil {
+		return usageCode(err)
+	}
+	if len(sources) == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	opt, err := f.options()
+	if err != nil {
+		return setupCode(env.Stderr, err)
+	}
+
+	w, summary := env.Stdout, env.Stderr
+	var cropDir string
+	if f.out != "" {
+		if err := os.MkdirAll(f.out, 0o755); err != nil {
+			return setupCode(env.Stderr, fmt.Errorf("create output folder: %w", err))
+		}
+		csvFile, err := os.Create(filepath.Join(f.out, "objects.csv"))
+		if err != nil {
+			return setupCode(env.Stderr, fmt.Errorf("create objects.csv: %w", err))
+		}
+		defer csvFile.Close()
+		w, summary = csvFile, env.Stdout
+		if opt.Crops != capture.CropNone {
+			cropDir = filepath.Join(f.out, "crops")
+		}
+	}
+	out := csv.NewWriter(w)
+	_ = out.Write(objectsHeader)
+
+	start := time.Now()
+	var runs []segRun
+	failed := false
+	for i, spec := range sources {
+		r := segRun{spec: spec}
+		r.err = segmentSource(ctx, env, spec, i, opt, f, out, cropDir, &r)
+		runs = append(runs, r)
+		out.Flush()
+		if err := out.Error(); err != nil {
+			fmt.Fprintf(env.Stderr, "phytoscreen segment: write objects.csv: %v\n", err)
+			return exitFailed
+		}
+		if r.err != nil || r.skipped > 0 {
+			failed = true
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if !f.quiet {
+		printSegSummary(summary, runs, opt, time.Since(start), f.out)
+	}
+	if failed || ctx.Err() != nil {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// options turns the flags into segmenter options.
+func (f segFlags) options() (capture.Options, error) {
+	var opt capture.Options
+	var err error
+	if opt.Mode, err = capture.ParseMode(f.mode); err != nil {
+		return opt, fmt.Errorf("%w: --mode: %v", errUsage, err)
+	}
+	if f.calibration < 0 {
+		return opt, fmt.Errorf("%w: --calibration must be a positive number of micrometres per pixel", errUsage)
+	}
+	opt.UmPerPx = f.calibration
+	if opt.MinSize, err = capture.ParseSize(f.minSize); err != nil {
+		return opt, fmt.Errorf("%w: --min-size: %v", errUsage, err)
+	}
+	if f.maxSize != "" {
+		if opt.MaxSize, err = capture.ParseSize(f.maxSize); err != nil {
+			return opt, fmt.Errorf("%w: --max-size: %v", errUsage, err)
+		}
+	}
+	switch f.crops {
+	case "flat":
+		opt.Crops = capture.CropFlat
+	case "raw":
+		opt.Crops = capture.CropRaw
+	case "none":
+		opt.Crops = capture.CropNone
+	default:
+		return opt, fmt.Errorf("%w: --crops %q: want flat, raw or none", errUsage, f.crops)
+	}
+	if f.margin < 0 || f.maxFrames < 0 {
+		return opt, fmt.Errorf("%w: --margin and --max-frames must be >= 0", errUsage)
+	}
+	opt.Margin = f.margin
+	if opt.Margin == 0 {
+		opt.Margin = -1 // the segmenter's zero means its default
+	}
+	opt.Sigmas, opt.MinContrast, opt.Close, opt.Mesh, opt.Ignore = f.sigmas, f.minContrast, f.closeRadius, f.meshP, f.ignore
+	if f.closeRadius == 0 {
+		opt.Close = -1
+	}
+	// Check the whole set now, so that a bad flag is a usage error before any source opens.
+	seg, err := capture.NewSegmenter(opt)
+	if err != nil {
+		return opt, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	seg.Close()
+	return opt, nil
+}
+
+// segRun is what one source gave.
+type segRun struct {
+	spec     string
+	frames   int
+	objects  int
+	counted  int
+	fields   int
+	skipped  int
+	events   []capture.Status
+	esd      []float64
+	noise    float64
+	err      error
+	finished string // why it stopped early, if it did
+}
+
+// segmentSource runs one source through a fresh segmenter and writes its rows and crops.
+func segmentSource(ctx context.Context, env *Env, spec string, n int, opt capture.Options, f segFlags,
+	out *csv.Writer, cropDir string, r *segRun) error {
+	onStatus := func(s capture.Status) {
+		r.events = append(r.events, s)
+		// A frame that could not be used is a failure; a README beside the frames is not.
+		if s.Kind == capture.StatusSkipped && (s.Path == "" || imagefile.IsImageName(s.Path)) {
+			r.skipped++
+		}
+		fmt.Fprintf(env.Stderr, "phytoscreen segment: %s\n", s)
+	}
+	opt.OnStatus = onStatus
+	src, err := capture.Open(spec, capture.OpenOptions{OnStatus: onStatus, Camera: capture.CameraOptions{
+		Width: f.width, Height: f.height, FPS: f.fps, Attempts: f.cameraAttempts, OnStatus: onStatus,
+	}})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "phytoscreen segment: %v\n", err)
+		return err
+	}
+	defer src.Close()
+	seg, err := capture.NewSegmenter(opt)
+	if err != nil {
+		return err
+	}
+	defer seg.Close()
+	srcDir := ""
+	if cropDir != "" {
+		srcDir = filepath.Join(cropDir, fmt.Sprintf("%02d-%s", n+1, safeName(spec)))
+		if err := os.MkdirAll(srcDir, 0o755); err != nil {
+			return fmt.Errorf("create crop folder: %w", err)
+		}
+	}
+	errStop := errors.New("frame limit reached")
+	err = capture.Run(ctx, src, seg, func(fr capture.Frame, objs []capture.Object) error {
+		r.frames++
+		r.objects += len(objs)
+		for _, o := range objs {
+			if !o.New && !f.allObjects {
+				continue
+			}
+			if o.New {
+				r.counted++
+				r.esd = append(r.esd, o.ESD)
+			}
+			crop := ""
+			if srcDir != "" && o.Crop != nil {
+				crop = filepath.Join(srcDir, fmt.Sprintf("f%06d-o%03d-t%d.png", fr.Index, o.ID, o.Track))
+				if err := writePNG(crop, o); err != nil {
+					return err
+				}
+				if rel, err := filepath.Rel(f.out, crop); err == nil {
+					crop = rel
+				}
+			}
+			if err := out.Write(objectRow(o, crop)); err != nil {
+				return fmt.Errorf("write objects.csv: %w", err)
+			}
+		}
+		if f.maxFrames > 0 && r.frames >= f.maxFrames {
+			return errStop
+		}
+		return nil
+	})
+	st := seg.Stats()
+	r.fields, r.noise = st.Fields, seg.Noise()
+	switch {
+	case errors.Is(err, errStop):
+		r.finished = fmt.Sprintf("stopped after --max-frames %d", f.maxFrames)
+		return nil
+	case errors.Is(err, context.Canceled):
+		r.finished = "interrupted"
+		return err
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "phytoscreen segment: %s: %v (what was counted before is kept)\n", spec, err)
+		return err
+	}
+	return nil
+}
+
+func writePNG(path string, o capture.Object) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write crop: %w", err)
+	}
+	err = png.Encode(fh, o.Crop)
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write crop %s: %w", path, err)
+	}
+	return nil
+}
+
+// objectRow formats one objects.csv row.
+func objectRow(o capture.Object, crop string) []string {
+	ff := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
+	um := func(v float64) string {
+		if o.UmPerPx == 0 {
+			return ""
+		}
+		return ff(v, 2)
+	}
+	return []string{
+		o.Source, strconv.Itoa(o.Frame), strconv.Itoa(o.ID),
+		strconv.Itoa(o.Box.Min.X), strconv.Itoa(o.Box.Min.Y), strconv.Itoa(o.Box.Dx()), strconv.Itoa(o.Box.Dy()),
+		ff(o.AreaPx, 0), strconv.Itoa(o.Track), ff(o.ESD, 2), ff(o.Major, 2), ff(o.Minor, 2), ff(o.Aspect, 3),
+		ff(o.Solidity, 3), ff(o.Perimeter, 1), ff(o.MeanGray, 1), ff(o.Contrast, 4), ff(o.Focus, 1),
+		strconv.FormatBool(o.OnBorder), um(o.UmPerPx), um(o.AreaUm2), um(o.ESDUm), um(o.MajorUm), um(o.MinorUm),
+		um(o.PerimeterUm), crop,
+	}
+}
+
+// parseRect reads X,Y,W,H.
+func parseRect(v string) (image.Rectangle, error) {
+	parts := strings.Split(v, ",")
+	if len(parts) != 4 {
+		return image.Rectangle{}, fmt.Errorf("want X,Y,W,H, e.g. 266,0,14,8")
+	}
+	var n [4]int
+	for i, p := range parts {
+		k, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || k < 0 {
+			return image.Rectangle{}, fmt.Errorf("want X,Y,W,H as whole numbers >= 0, got %q", v)
+		}
+		n[i] = k
+	}
+	if n[2] == 0 || n[3] == 0 {
+		return image.Rectangle{}, fmt.Errorf("region %q is empty", v)
+	}
+	return image.Rect(n[0], n[1], n[0]+n[2], n[1]+n[3]), nil
+}
+
+// safeName turns a source spec into a folder name.
+func safeName(spec string) string {
+	base := filepath.Base(strings.TrimSuffix(spec, string(filepath.Separator)))
+	if strings.HasPrefix(spec, "camera:") {
+		base = "camera-" + filepath.Base(strings.TrimPrefix(spec, "camera:"))
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, base)
+}
+
+// printSegSummary prints what each source gave.
+func printSegSummary(w io.Writer, runs []segRun, opt capture.Options, took time.Duration, out string) {
+	frames, counted := 0, 0
+	for _, r := range runs {
+		frames += r.frames
+		counted += r.counted
+	}
+	fmt.Fprintf(w, "segmented %d frames from %d sources in %.1f s (%.1f frames/s), mode %s: %d cells counted\n",
+		frames, len(runs), took.Seconds(), float64(frames)/max(took.Seconds(), 1e-9), opt.Mode, counted)
+	fmt.Fprintf(w, "%-40s %7s %8s %8s %7s %8s %10s\n", "source", "frames", "objects", "counted", "fields", "skipped", "median ESD")
+	for _, r := range runs {
+		med := "-"
+		if len(r.esd) > 0 {
+			s := slices.Clone(r.esd)
+			slices.Sort(s)
+			med = fmt.Sprintf("%.1f px", s[len(s)/2])
+			if opt.UmPerPx > 0 {
+				med = fmt.Sprintf("%.1f µm", s[len(s)/2]*opt.UmPerPx)
+			}
+		}
+		fmt.Fprintf(w, "%-40s %7d %8d %8d %7d %8d %10s\n", shortLabel(r.spec, 40), r.frames, r.objects, r.counted, r.fields, r.skipped, med)
+		if r.err != nil {
+			fmt.Fprintf(w, "  ended: %v\n", r.err)
+		} else if r.finished != "" {
+			fmt.Fprintf(w, "  %s\n", r.finished)
+		}
+	}
+	if out != "" {
+		fmt.Fprintf(w, "objects.csv and crops in %s\n", out)
+	}
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/phytoscreen/phytoscreen/synth"
+)
+
+// esp32Ignore are the ESP32 bench camera's fixed marks (see testdata/microscope/README.md).
+var esp32Ignore = []string{"--ignore", "266,0,14,8", "--ignore", "0,131,9,11"}
+
+// TestSegmentRealFrames runs the command on the real frames: a row and a crop per counted
+// object, the summary on standard output, the folder's README and handcount.csv noted as
+// skipped but not a failure, the frame of another size reported.
+func TestSegmentRealFrames(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := run(t, append([]string{"segment", "--out", out, "--calibration", "1.5", "../../testdata/microscope"}, esp32Ignore...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	rows := readCSV(t, filepath.Join(out, "objects.csv"))
+	if !slices.Equal(rows[0], objectsHeader) {
+		t.Errorf("header %v, want %v", rows[0], objectsHeader)
+	}
+	if len(rows) < 16 || len(rows) > 26 {
+		t.Errorf("%d objects in 10 real frames; the hand count is 25 (see the capture tests)", len(rows)-1)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, r := range rows[1:] {
+		crop := filepath.Join(out, r[col["crop"]])
+		if _, err := os.Stat(crop); err != nil {
+			t.Errorf("row %v: crop: %v", r[:3], err)
+		}
+		esd, _ := strconv.ParseFloat(r[col["esd_px"]], 64)
+		esdUm, _ := strconv.ParseFloat(r[col["esd_um"]], 64)
+		if esd < 6 || abs(esdUm-1.5*esd) > 0.02 {
+			t.Errorf("row %v: ESD %v px, %v µm at 1.5 µm/px", r[:3], esd, esdUm)
+		}
+	}
+	for _, want := range []string{"10 frames", "cells counted", "objects.csv and crops in"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, want := range []string{"README.md: not an image file", "size changed at frame 3"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("messages lack %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// TestSegmentGeneratedVideo: on a generated video each distinct cell gives one row.
+func TestSegmentGeneratedVideo(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := run(t, "synth", "--video", "--out", dir, "--name", "clip", "--width", "640", "--height", "480",
+		"--frames", "12", "--fields", "3", "--cells", "5", "--seed", "4")
+	if code != exitOK {
+		t.Fatalf("synth: exit %d\n%s%s", code, stdout, stderr)
+	}
+	vt, err := synth.ReadVideoTruth(filepath.Join(dir, "clip.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "seg")
+	code, stdout, stderr = run(t, "segment", "--out", out, filepath.Join(dir, "clip.avi"))
+	if code != exitOK {
+		t.Fatalf("segment: exit %d\n%s%s", code, stdout, stderr)
+	}
+	rows := readCSV(t, filepath.Join(out, "objects.csv"))
+	if len(rows)-1 != len(vt.Cells) {
+		t.Errorf("%d objects counted, the video has %d distinct cells\n%s", len(rows)-1, len(vt.Cells), stdout)
+	}
+	if !strings.Contains(stderr, "field changed at frame 4") || !strings.Contains(stderr, "field changed at frame 8") {
+		t.Errorf("stage moves at frames 4 and 8 not reported:\n%s", stderr)
+	}
+	// --all writes every sighting: about one row per cell per frame.
+	code, stdout, stderr = run(t, "segment", "--all", "--crops", "none", filepath.Join(dir, "clip.avi"))
+	if code != exitOK {
+		t.Fatalf("segment --all: exit %d\n%s", code, stderr)
+	}
+	sightings := strings.Count(stdout, "\n") - 1
+	if sightings < 12*5*9/10 || sightings > 12*5*11/10 {
+		t.Errorf("--all gave %d rows, want about %d (5 cells in each of 12 frames)", sightings, 12*5)
+	}
+}
+
+// TestSegmentBadInput: every kind of bad input is reported and sets the exit code; what
+// could be read is still written.
+func TestSegmentBadInput(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "zero.jpg"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name     string
+		args     []string
+		code     int
+		stderr   string
+		wantRows int // -1: do not check
+	}{
+		{"missing source", []string{"segment", filepath.Join(dir, "nothing")}, exitFailed, "no such file or folder", 0},
+		{"zero-byte frame beside good ones", []string{"segment", dir, "../../testdata/microscope/closterium-20230609124213.jpg"}, exitFailed, "empty file (0 bytes)", -1},
+		{"absent camera", []string{"segment", "camera:42"}, exitFailed, "/dev/video42", 0},
+		{"µm without calibration", []string{"segment", "--min-size", "5um", dir}, exitUsage, "no calibration", 0},
+		{"bad mode", []string{"segment", "--mode", "pan", dir}, exitUsage, "want still", 0},
+		{"bad ignore region", []string{"segment", "--ignore", "1,2,3", dir}, exitUsage, "X,Y,W,H", 0},
+		{"no source", []string{"segment"}, exitUsage, "usage: phytoscreen segment", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, c.args...)
+			if code != c.code || !strings.Contains(stderr, c.stderr) {
+				t.Errorf("exit %d, want %d; stderr should say %q:\n%s", code, c.code, c.stderr, stderr)
+			}
+			if c.wantRows == -1 && !strings.Contains(stdout, "closterium-20230609124213.jpg") {
+				t.Errorf("the good frame's objects are missing from the output:\n%s", stdout)
+			}
+		})
+	}
+}
+
+// TestSynthCommand: still frames with truth beside them, the class list, bad options.
+func TestSynthCommand(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := run(t, "synth", "--out", dir, "--frames", "3", "--width", "320", "--height", "240", "--cells", "2",
+		"--mix", "protist_noctiluca=1", "--seed", "3")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, f := range []string{"frame-0001.png", "frame-0001.json", "frame-0003.png", "truth.csv"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	ft, err := synth.ReadFrameTruth(filepath.Join(dir, "frame-0002.json"))
+	if err != nil || len(ft.Cells) != 3 {
+		t.Fatalf("frame 2 truth %+v, %v: want 3 cells", ft, err)
+	}
+	if n := len(slices.DeleteFunc(ft.Cells, func(c synth.Cell) bool { return c.Label != "protist_noctiluca" })); n != 1 {
+		t.Errorf("%d Noctiluca in frame 2, want 1", n)
+	}
+	code, stdout, _ = run(t, "synth", "--labels")
+	if code != exitOK || !strings.Contains(stdout, "protist_noctiluca") || strings.Count(stdout, "\n") != 121 {
+		t.Errorf("--labels: exit %d, %d lines", code, strings.Count(stdout, "\n"))
+	}
+	for _, bad := range [][]string{
+		{"synth", "--out", dir, "--mix", "noctiluca=2"},
+		{"synth", "--out", dir, "--mix", "protist_noctiluca"},
+		{"synth", "--out", dir, "--width", "10"},
+		{"synth"},
+	} {
+		if code, _, stderr := run(t, bad...); code != exitUsage {
+			t.Errorf("%v: exit %d, want 2\n%s", bad, code, stderr)
+		}
+	}
+}

@@ -1,0 +1,676 @@
+package screening
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+)
+
+// Segmenter finds the objects of a frame and tracks them across frames, marking the
+// first sighting of each cell New (an object with Track < 0 is untracked: it is its own
+// cell). It must not close the frame's Mat (the pipeline does). *capture.Segmenter
+// implements it.
+type Segmenter interface {
+	Process(f capture.Frame) ([]capture.Object, error)
+}
+
+// Classifier is what the pipeline needs of an inference.Classifier.
+type Classifier interface {
+	Classify(ctx context.Context, crops []*image.Gray) ([]inference.Result, error)
+	Variant() inference.Variant
+	BatchSize() int
+}
+
+// Optional classifier controls, used when the classifier has them (inference.Classifier does).
+type (
+	variantSetter interface {
+		SetVariant(inference.Variant) error
+	}
+	threadSetter interface {
+		SetThreads(int) error
+		Threads() int
+	}
+	// liveSource is implemented by sources that produce frames at their own pace (a
+	// camera): frames they produce while the pipeline is busy are dropped, not queued.
+	liveSource interface{ Live() bool }
+)
+
+// DropPolicy says when frames may be dropped ahead of segmentation.
+type DropPolicy int
+
+// Drop policies.
+const (
+	// DropWhenLive drops frames only from a live source (one whose Live method reports
+	// true): a file is read at the pipeline's pace and nothing is lost.
+	DropWhenLive DropPolicy = iota
+	// NeverDrop always waits for the pipeline.
+	NeverDrop
+	// AlwaysDrop treats the source as live.
+	AlwaysDrop
+)
+
+// Sink receives what a run produces, in order, from one goroutine: a session store.
+// An error stops the run (its tallies stay complete), since results that cannot be
+// kept should not silently pile up.
+type Sink interface {
+	Objects(recs []ObjectRecord) error
+	Event(e alerts.Event) error
+	Perf(p PerfSample) error
+}
+
+// ObjectRecord is one counted cell: the segmented object and its classification.
+type ObjectRecord struct {
+	Seq  int       // 1-based order of the cell in the run
+	Time time.Time // the frame's time
+	capture.Object
+	Label    string                 // top label; "" when classification failed
+	Prob     float32                // its probability
+	Top      []inference.Prediction // best labels, best first
+	Variant  inference.Variant      // model that classified it
+	Category string                 // Label, Unidentified (below threshold) or "" (failed)
+	Err      string                 // why classification failed
+}
+
+// PerfSample is the cost of one classification batch.
+type PerfSample struct {
+	Time     time.Time
+	Variant  inference.Variant
+	Cells    int
+	Duration time.Duration // wall time of the batch, preprocessing and inference
+	Failed   bool
+}
+
+// Config is what a pipeline runs on. Source, Segmenter, Classifier and Taxonomy are
+// required.
+type Config struct {
+	Source     capture.Source
+	Segmenter  Segmenter
+	Classifier Classifier
+	Taxonomy   *Taxonomy
+	Sample     Sample
+	// Threshold is the confidence threshold: cells whose top probability is below it
+	// are counted as Unidentified (default 0: every cell counted under its top label).
+	Threshold float64
+	// Rules are the alert rules bound to the pack's labels; Hysteresis their clearing
+	// margin, a fraction of the threshold (0: alerts.DefaultHysteresis).
+	Rules      []alerts.Bound
+	Hysteresis float64
+	Sink       Sink
+	Drop       DropPolicy
+	// FrameQueue is how many frames may wait for segmentation (default 2); CellQueue how
+	// many cells may wait for classification (default 4 batches).
+	FrameQueue, CellQueue int
+	// OnFrame, when set, is called after each frame is segmented, before its Mat is
+	// closed, from the segmentation goroutine: copy what you need and return quickly.
+	OnFrame func(f capture.Frame, objects []capture.Object)
+	// OnBatch, when set, is called after each classification batch (a power meter's hook).
+	OnBatch func(PerfSample)
+	Logger  *slog.Logger
+}
+
+// Pipeline runs source -> segmentation -> batched classification -> tallies, with
+// bounded queues between concurrent stages. Create it with New, run it once with Run;
+// Snapshot, Updates and the Set methods may be called from any goroutine meanwhile.
+type Pipeline struct {
+	cfg  Config
+	log  *slog.Logger
+	live bool
+
+	mu       sync.Mutex // guards everything below
+	version  uint64
+	started  time.Time
+	ended    time.Time
+	running  bool
+	frames   FrameStats
+	objects  int
+	tally    *tally
+	eval     *alerts.Evaluator
+	events   []alerts.Event
+	last     FrameView
+	tracks   map[trackKey]trackState
+	runErr   error
+	batchDur time.Duration // total classification time
+	sinkErr  error
+	// pendingEvents are level changes made outside the classification goroutine (by
+	// SetThreshold), handed to the sink with the next batch so the sink has one writer.
+	pendingEvents []alerts.Event
+
+	updates chan struct{}
+	closed  bool // updates is closed
+	// stopAsked records a Stop, also one that comes before Run.
+	stopAsked bool
+	ran       atomic.Bool
+	stopRead  context.CancelFunc
+}
+
+// trackState is what is known of a tracked cell: pending, failed or classified (then
+// its top label and probability; whether it is identified depends on the threshold).
+type trackState struct {
+	state    string // StatePending, StateFailed or stateClassified
+	label    string
+	prob     float32
+	lastSeen int
+}
+
+const stateClassified = "classified"
+
+// trackKey identifies a cell across frames: its track, or for an untracked object
+// (Track < 0) its frame and index.
+type trackKey struct{ track, frame, id int }
+
+func keyOf(o capture.Object) trackKey {
+	if o.Track >= 0 {
+		return trackKey{track: o.Track}
+	}
+	return trackKey{track: -1, frame: o.Frame, id: o.ID}
+}
+
+// overlay fills an overlay's state from a track under the current threshold.
+func (p *Pipeline) overlayLocked(ov *Overlay, ts trackState) {
+	ov.State, ov.Label, ov.Prob, ov.Name = ts.state, "", 0, ""
+	if ts.state != stateClassified {
+		return
+	}
+	ov.Prob = ts.prob
+	ov.State, ov.Label = StateIdentified, ts.label
+	if !p.tally.identified(ts.prob) {
+		ov.State, ov.Label = StateUnidentified, Unidentified
+	}
+	ov.Name = p.cfg.Taxonomy.Name(ov.Label)
+}
+
+// New checks cfg and returns a pipeline ready to Run.
+func New(cfg Config) (*Pipeline, error) {
+	switch {
+	case cfg.Source == nil:
+		return nil, errors.New("screening: no source")
+	case cfg.Segmenter == nil:
+		return nil, errors.New("screening: no segmenter")
+	case cfg.Classifier == nil:
+		return nil, errors.New("screening: no classifier")
+	case cfg.Taxonomy == nil:
+		return nil, errors.New("screening: no taxonomy")
+	}
+	if err := cfg.Sample.Validate(); err != nil {
+		return nil, fmt.Errorf("sample: %w", err)
+	}
+	if err := checkThreshold(cfg.Threshold); err != nil {
+		return nil, err
+	}
+	if cfg.Hysteresis == 0 {
+		cfg.Hysteresis = alerts.DefaultHysteresis
+	}
+	if cfg.FrameQueue <= 0 {
+		cfg.FrameQueue = 2
+	}
+	if cfg.CellQueue <= 0 {
+		cfg.CellQueue = 4 * max(1, cfg.Classifier.BatchSize())
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	p := &Pipeline{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		tally:   newTally(len(cfg.Taxonomy.Taxa), cfg.Threshold),
+		eval:    alerts.NewEvaluator(cfg.Rules, cfg.Hysteresis),
+		tracks:  map[trackKey]trackState{},
+		updates: make(chan struct{}, 1),
+	}
+	switch cfg.Drop {
+	case AlwaysDrop:
+		p.live = true
+	case DropWhenLive:
+		if l, ok := cfg.Source.(liveSource); ok {
+			p.live = l.Live()
+		}
+	}
+	return p, nil
+}
+
+func checkThreshold(th float64) error {
+	if !(th >= 0 && th <= 1) {
+		return fmt.Errorf("confidence threshold %v: give a probability from 0 to 1 (0.5 counts a cell under its top label when the model gives it at least 50%%)", th)
+	}
+	return nil
+}
+
+// Updates returns a channel that receives a signal (coalesced: at most one waits) after
+// every change; it is closed when Run returns. A GUI reads Snapshot when it fires.
+func (p *Pipeline) Updates() <-chan struct{} { return p.updates }
+
+func (p *Pipeline) changed() {
+	p.version++
+	if p.closed {
+		return
+	}
+	select {
+	case p.updates <- struct{}{}:
+	default:
+	}
+}
+
+// SetThreshold changes the confidence threshold. Cells already classified are recounted
+// under it and the alerts re-evaluated, so the tallies always follow one threshold.
+func (p *Pipeline) SetThreshold(th float64) error {
+	if err := checkThreshold(th); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.tally.setThreshold(th)
+	p.refreshOverlaysLocked()
+	events := p.evaluateLocked(time.Now())
+	p.changed()
+	p.pendingEvents = append(p.pendingEvents, events...)
+	return nil
+}
+
+// SetVariant switches the classifier's model; batches under way finish on the old one,
+// and every object records the variant that classified it.
+func (p *Pipeline) SetVariant(v inference.Variant) error {
+	s, ok := p.cfg.Classifier.(variantSetter)
+	if !ok {
+		return fmt.Errorf("this classifier cannot switch models")
+	}
+	if err := s.SetVariant(v); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.changed()
+	p.mu.Unlock()
+	return nil
+}
+
+// SetThreads changes the classifier's thread count.
+func (p *Pipeline) SetThreads(n int) error {
+	s, ok := p.cfg.Classifier.(threadSetter)
+	if !ok {
+		return fmt.Errorf("this classifier has no thread setting")
+	}
+	if err := s.SetThreads(n); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.changed()
+	p.mu.Unlock()
+	return nil
+}
+
+// Stop ends reading from the source; what was already read is still segmented and
+// classified, and Run then returns. It is the same as cancelling Run's context.
+func (p *Pipeline) Stop() {
+	p.mu.Lock()
+	stop := p.stopRead
+	p.stopAsked = true
+	p.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// cellJob is a cell on its way to the classifier.
+type cellJob struct {
+	idx  int // index in the tally
+	time time.Time
+	obj  capture.Object
+}
+
+// Run screens until the source ends, ctx is cancelled or Stop is called, then returns the
+// final snapshot. Cancelling stops the reading only: frames already read are segmented
+// and every cell found is classified and counted, so the final tallies are complete.
+// The error is the source's, the sink's or a setup error; the snapshot is valid anyway.
+func (p *Pipeline) Run(ctx context.Context) (Snapshot, error) {
+	if !p.ran.CompareAndSwap(false, true) {
+		return p.Snapshot(), errors.New("screening: a pipeline runs once; make a new one")
+	}
+	readCtx, stopRead := context.WithCancel(ctx)
+	defer stopRead()
+	p.mu.Lock()
+	p.started, p.running, p.stopRead = time.Now(), true, stopRead
+	if p.stopAsked { // Stop came before Run: read nothing
+		stopRead()
+	}
+	p.mu.Unlock()
+
+	frames := make(chan capture.Frame, p.cfg.FrameQueue)
+	cells := make(chan cellJob, p.cfg.CellQueue)
+	var wg sync.WaitGroup
+	var srcErr error
+	wg.Go(func() { srcErr = p.read(readCtx, frames) })
+	wg.Go(func() { p.segment(frames, cells) })
+	// Classification is not cancelled: it drains every cell found (bounded by the queues).
+	p.classify(context.WithoutCancel(ctx), cells)
+	wg.Wait()
+	p.flushPendingEvents()
+
+	p.mu.Lock()
+	p.running, p.ended = false, time.Now()
+	err := errors.Join(srcErr, p.sinkErr)
+	p.runErr = err
+	p.changed()
+	p.closed = true
+	close(p.updates)
+	p.mu.Unlock()
+	return p.Snapshot(), err
+}
+
+// read pulls frames from the source until it ends or ctx is done.
+func (p *Pipeline) read(ctx context.Context, frames chan<- capture.Frame) error {
+	defer close(frames)
+	for {
+		f, err := p.cfg.Source.Next(ctx)
+		if err != nil {
+			if errors.Is(err, io.EOF) || ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("source %s: %w", p.cfg.Source.Name(), err)
+		}
+		p.mu.Lock()
+		p.frames.Seen++
+		p.mu.Unlock()
+		if p.live {
+			select {
+			case frames <- f:
+			default: // the pipeline is behind a live source: drop the whole frame, unsegmented
+				f.Mat.Close()
+				p.mu.Lock()
+				p.frames.Dropped++
+				p.changed()
+				p.mu.Unlock()
+			}
+			continue
+		}
+		select {
+		case frames <- f:
+		case <-ctx.Done():
+			f.Mat.Close()
+			p.mu.Lock()
+			p.frames.Seen-- // never reached the pipeline: as if not read
+			p.mu.Unlock()
+			return nil
+		}
+	}
+}
+
+// segment finds the objects of each frame and passes the new cells on. It never drops a
+// cell: when classification is behind it waits, and the frame queue fills instead.
+func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
+	defer close(cells)
+	for f := range frames {
+		objs, err := p.cfg.Segmenter.Process(f)
+		if err == nil && p.cfg.OnFrame != nil {
+			p.cfg.OnFrame(f, objs)
+		}
+		size := image.Point{f.Mat.Cols(), f.Mat.Rows()}
+		f.Mat.Close()
+		p.mu.Lock()
+		if err != nil {
+			p.frames.Failed++
+			p.frames.Segmented++
+			p.changed()
+			p.mu.Unlock()
+			p.log.Warn("segmentation failed; frame skipped", "source", f.Source, "frame", f.Index, "err", err)
+			continue
+		}
+		p.frames.Segmented++
+		p.objects += len(objs)
+		var jobs []cellJob
+		for _, o := range objs {
+			if o.New {
+				jobs = append(jobs, cellJob{idx: p.tally.add(), time: f.Time, obj: o})
+				p.tracks[keyOf(o)] = trackState{state: StatePending, lastSeen: f.Index}
+			} else if ts, ok := p.tracks[keyOf(o)]; ok {
+				ts.lastSeen = f.Index
+				p.tracks[keyOf(o)] = ts
+			}
+		}
+		p.pruneTracksLocked(f.Index)
+		p.last = p.frameViewLocked(f, size, objs)
+		p.changed()
+		p.mu.Unlock()
+		for _, j := range jobs {
+			cells <- j
+		}
+	}
+}
+
+// pruneTracksLocked forgets tracks not seen for a while, bounding memory on long runs.
+func (p *Pipeline) pruneTracksLocked(frame int) {
+	const keep, limit = 100, 4096
+	if len(p.tracks) < limit {
+		return
+	}
+	for id, ts := range p.tracks {
+		if ts.lastSeen < frame-keep && ts.state != StatePending {
+			delete(p.tracks, id)
+		}
+	}
+}
+
+func (p *Pipeline) frameViewLocked(f capture.Frame, size image.Point, objs []capture.Object) FrameView {
+	v := FrameView{Index: f.Index, Source: f.Source, Time: f.Time, Size: size, Objects: make([]Overlay, len(objs))}
+	for i, o := range objs {
+		ov := Overlay{Box: o.Box, Track: o.Track, New: o.New, State: StatePending, key: keyOf(o)}
+		if ts, ok := p.tracks[ov.key]; ok {
+			p.overlayLocked(&ov, ts)
+		}
+		v.Objects[i] = ov
+	}
+	return v
+}
+
+// classify batches cells as they come: it takes what is queued, up to the batch size,
+// so a full queue gives full batches and a trickle is not held back waiting for one.
+func (p *Pipeline) classify(ctx context.Context, cells <-chan cellJob) {
+	for first := range cells {
+		batch := []cellJob{first}
+		size := max(1, p.cfg.Classifier.BatchSize())
+	fill:
+		for len(batch) < size {
+			select {
+			case j, ok := <-cells:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		p.classifyBatch(ctx, batch)
+	}
+}
+
+func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
+	recs := make([]ObjectRecord, len(batch))
+	var crops []*image.Gray
+	var at []int // recs index of each crop
+	for i, j := range batch {
+		recs[i] = ObjectRecord{Seq: j.idx + 1, Time: j.time, Object: j.obj}
+		if c := j.obj.Crop; c == nil || c.Rect.Empty() {
+			recs[i].Err = "empty crop: the segmenter gave no pixels for this object"
+			continue
+		}
+		crops = append(crops, j.obj.Crop)
+		at = append(at, i)
+	}
+	t0 := time.Now()
+	var results []inference.Result
+	var err error
+	if len(crops) > 0 {
+		results, err = p.cfg.Classifier.Classify(ctx, crops)
+		if err == nil && len(results) != len(crops) {
+			err = fmt.Errorf("classifier returned %d results for %d crops", len(results), len(crops))
+		}
+	}
+	dur := time.Since(t0)
+	variant := p.cfg.Classifier.Variant()
+	if err != nil {
+		p.log.Warn("classification batch failed; its cells are recorded as failed", "cells", len(crops), "err", err)
+	}
+	for k, i := range at {
+		if err != nil {
+			recs[i].Err = err.Error()
+			continue
+		}
+		r := results[k]
+		best := r.Best()
+		recs[i].Label, recs[i].Prob, recs[i].Top, recs[i].Variant = best.Label, best.Prob, r.Top, r.Variant
+	}
+
+	now := time.Now()
+	p.mu.Lock()
+	for i, j := range batch {
+		rec := &recs[i]
+		key := keyOf(j.obj)
+		ts, seen := p.tracks[key]
+		if rec.Err != "" {
+			p.tally.set(j.idx, -1, 0)
+			ts.state = StateFailed
+		} else {
+			x, ok := p.cfg.Taxonomy.Lookup(rec.Label)
+			if !ok { // a classifier whose labels differ from the taxonomy's
+				rec.Err = fmt.Sprintf("label %q is not in the taxonomy of pack %s", rec.Label, p.cfg.Taxonomy.Pack)
+				p.tally.set(j.idx, -1, 0)
+				ts.state = StateFailed
+			} else {
+				p.tally.set(j.idx, x.Index, rec.Prob)
+				rec.Category, ts.state, ts.label, ts.prob = rec.Label, stateClassified, rec.Label, rec.Prob
+				if !p.tally.identified(rec.Prob) {
+					rec.Category = Unidentified
+				}
+			}
+		}
+		if seen {
+			p.tracks[key] = ts
+		}
+	}
+	p.refreshOverlaysLocked()
+	p.batchDur += dur
+	events := append(p.pendingEvents, p.evaluateLocked(now)...)
+	p.pendingEvents = nil
+	p.changed()
+	sinkOK := p.sinkErr == nil
+	p.mu.Unlock()
+
+	perf := PerfSample{Time: now, Variant: variant, Cells: len(crops), Duration: dur, Failed: err != nil}
+	if p.cfg.OnBatch != nil && len(crops) > 0 {
+		p.cfg.OnBatch(perf)
+	}
+	if p.cfg.Sink == nil || !sinkOK {
+		return
+	}
+	serr := p.cfg.Sink.Objects(recs)
+	for _, e := range events {
+		serr = errors.Join(serr, p.cfg.Sink.Event(e))
+	}
+	if len(crops) > 0 {
+		serr = errors.Join(serr, p.cfg.Sink.Perf(perf))
+	}
+	if serr != nil {
+		p.log.Error("session store failed: stopping the run (the counts so far stay complete)", "err", serr)
+		p.mu.Lock()
+		p.sinkErr = fmt.Errorf("session store: %w", serr)
+		p.mu.Unlock()
+		p.Stop()
+	}
+}
+
+// flushPendingEvents hands the sink the level changes SetThreshold made after the last
+// batch.
+func (p *Pipeline) flushPendingEvents() {
+	p.mu.Lock()
+	events := p.pendingEvents
+	p.pendingEvents = nil
+	ok := p.sinkErr == nil
+	p.mu.Unlock()
+	if p.cfg.Sink == nil || !ok {
+		return
+	}
+	for _, e := range events {
+		if err := p.cfg.Sink.Event(e); err != nil {
+			p.mu.Lock()
+			p.sinkErr = fmt.Errorf("session store: %w", err)
+			p.mu.Unlock()
+			return
+		}
+	}
+}
+
+// refreshOverlaysLocked updates the last frame's overlays with classifications that
+// arrived after it was segmented.
+func (p *Pipeline) refreshOverlaysLocked() {
+	for i := range p.last.Objects {
+		ov := &p.last.Objects[i]
+		if ts, ok := p.tracks[ov.key]; ok {
+			p.overlayLocked(ov, ts)
+		}
+	}
+}
+
+// evaluateLocked runs the alert rules on the current tallies; it returns and keeps the
+// level changes.
+func (p *Pipeline) evaluateLocked(now time.Time) []alerts.Event {
+	evs := p.eval.Update(now, func(labels []string) alerts.Measure {
+		c := p.cfg.Sample.Concentration(p.tally.sum(p.cfg.Taxonomy, labels))
+		return alerts.Measure{Count: c.Count, PerL: c.PerL, Low: c.Low, High: c.High}
+	})
+	p.events = append(p.events, evs...)
+	return evs
+}
+
+// Snapshot returns a copy of the run's state.
+func (p *Pipeline) Snapshot() Snapshot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := Snapshot{
+		Version: p.version, Sample: p.cfg.Sample, Pack: p.cfg.Taxonomy.Pack, Variant: p.cfg.Classifier.Variant(),
+		Started: p.started, Running: p.running, Frames: p.frames,
+		Events: slices.Clone(p.events), Alerts: p.eval.States(),
+	}
+	if t, ok := p.cfg.Classifier.(threadSetter); ok {
+		s.Threads = t.Threads()
+	}
+	switch {
+	case p.started.IsZero():
+	case p.running:
+		s.Elapsed = time.Since(p.started)
+	default:
+		s.Elapsed = p.ended.Sub(p.started)
+	}
+	if p.runErr != nil {
+		s.Err = p.runErr.Error()
+	}
+	labelLevel := map[string]alerts.Level{}
+	for _, st := range s.Alerts {
+		for _, l := range st.Labels {
+			labelLevel[l] = max(labelLevel[l], st.Level)
+		}
+	}
+	p.tally.fill(&s, p.cfg.Taxonomy, func(l string) alerts.Level { return labelLevel[l] }, func(id string) alerts.Level {
+		lv := alerts.None
+		for _, l := range p.cfg.Taxonomy.Members(id) {
+			lv = max(lv, labelLevel[l])
+		}
+		return lv
+	})
+	s.Cells.Objects = p.objects
+	if secs := s.Elapsed.Seconds(); secs > 0 {
+		s.Cells.PerSecond = float64(s.Cells.Found-s.Cells.Pending) / secs
+	}
+	s.LastFrame = p.last
+	s.LastFrame.Objects = slices.Clone(p.last.Objects)
+	return s
+}

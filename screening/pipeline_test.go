@@ -1,0 +1,488 @@
+package screening
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+)
+
+// quietLog keeps the tests' expected warnings (failed frames and batches) off the output.
+var quietLog = slog.New(slog.DiscardHandler)
+
+// fixture is a pipeline over fakes with the default pack's taxonomy.
+type fixture struct {
+	tx   *Taxonomy
+	src  *fakeSource
+	seg  *fakeSegmenter
+	clf  *fakeClassifier
+	sink *memSink
+	cfg  Config
+}
+
+func idx(t testing.TB, tx *Taxonomy, label string) int {
+	x, ok := tx.Lookup(label)
+	if !ok {
+		t.Fatalf("no label %s", label)
+	}
+	return x.Index
+}
+
+// newFixture: frames of 5 cells, a new field every 3 frames. Cells per field: two
+// Noctiluca, a copepod, a Trichodesmium puff (all p=0.9) and a detritus at p=0.3.
+func newFixture(t testing.TB, frames int) *fixture {
+	p := defaultPack(t)
+	tx := DefaultTaxonomy(p.Name, p.Labels)
+	kinds := []fakeCell{
+		{idx(t, tx, "protist_noctiluca"), 0.9},
+		{idx(t, tx, "copepod_calanoid"), 0.9},
+		{idx(t, tx, "trichodesmium_puff"), 0.9},
+		{idx(t, tx, "protist_noctiluca"), 0.9},
+		{idx(t, tx, "detritus_other"), 0.3},
+	}
+	f := &fixture{tx: tx, src: &fakeSource{n: frames}, clf: newFakeClassifier(p.Labels), sink: &memSink{}}
+	f.seg = &fakeSegmenter{cells: func(_, k int) fakeCell { return kinds[k] }, perFrame: 5, still: 3}
+	s := NewSample("S1")
+	s.VolumeML = 2
+	f.cfg = Config{Source: f.src, Segmenter: f.seg, Classifier: f.clf, Taxonomy: tx, Sample: s, Threshold: 0.5, Sink: f.sink, Logger: quietLog}
+	return f
+}
+
+func (f *fixture) rules(t testing.TB, text string) {
+	rs, err := alerts.Parse([]byte(text), "test.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound, _ := rs.Bind(f.tx, f.tx.Pack)
+	f.cfg.Rules, f.cfg.Hysteresis = bound, rs.Hysteresis
+}
+
+func (f *fixture) run(t testing.TB, ctx context.Context) (Snapshot, *Pipeline) {
+	t.Helper()
+	p, err := New(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.Run(ctx)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return s, p
+}
+
+func countOf(s Snapshot, label string) int {
+	for _, x := range s.Taxa {
+		if x.Label == label {
+			return x.Count
+		}
+	}
+	return 0
+}
+
+// checkComplete asserts the invariants of a finished run.
+func checkComplete(t *testing.T, s Snapshot, sink *memSink) {
+	t.Helper()
+	c := s.Cells
+	if c.Pending != 0 || c.Found != c.Identified+c.Unidentified+c.Failed {
+		t.Errorf("incomplete tallies: %+v", c)
+	}
+	if s.Frames.Seen != s.Frames.Segmented+s.Frames.Dropped {
+		t.Errorf("frames seen %d != segmented %d + dropped %d", s.Frames.Seen, s.Frames.Segmented, s.Frames.Dropped)
+	}
+	if sink != nil {
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		if len(sink.objects) != c.Found {
+			t.Errorf("sink holds %d objects, %d cells were found", len(sink.objects), c.Found)
+		}
+		seen := map[int]bool{}
+		for _, o := range sink.objects {
+			if seen[o.Seq] || o.Seq < 1 || o.Seq > c.Found {
+				t.Errorf("object seq %d repeated or out of range", o.Seq)
+			}
+			seen[o.Seq] = true
+		}
+	}
+}
+
+func TestPipelineCountsAndConcentrations(t *testing.T) {
+	f := newFixture(t, 30) // 10 fields x 5 cells
+	s, _ := f.run(t, context.Background())
+	checkComplete(t, s, f.sink)
+	want := map[string]int{"protist_noctiluca": 20, "copepod_calanoid": 10, "trichodesmium_puff": 10}
+	for l, n := range want {
+		if got := countOf(s, l); got != n {
+			t.Errorf("%s counted %d, want %d", l, got, n)
+		}
+	}
+	if s.Cells.Found != 50 || s.Cells.Unidentified != 10 || s.Cells.Objects != 150 || s.Frames.Segmented != 30 || s.Frames.Dropped != 0 {
+		t.Errorf("stats %+v %+v", s.Cells, s.Frames)
+	}
+	if s.Taxa[0].Label != "protist_noctiluca" || s.Taxa[0].Name != "Noctiluca" {
+		t.Errorf("most numerous first: %+v", s.Taxa[0])
+	}
+	// Hand computation: 20 cells in 2 mL = 10,000 cells/L; 95% CI [12.22, 30.89] x 500.
+	n := s.Taxa[0]
+	if n.PerL != 10000 || !close4(n.Low, 12.217*500) || !close4(n.High, 30.888*500) {
+		t.Errorf("Noctiluca %v cells/L [%v, %v], want 10000 [6108, 15444]", n.PerL, n.Low, n.High)
+	}
+	if s.Unidentified.Count != 10 || s.Unidentified.PerL != 5000 {
+		t.Errorf("unidentified %+v", s.Unidentified)
+	}
+	groups := map[string]int{}
+	for _, g := range s.Groups {
+		groups[g.ID] = g.Count
+	}
+	if groups["noctiluca"] != 20 || groups["trichodesmium"] != 10 || groups["diatom_chains"] != 0 || len(groups) != 3 {
+		t.Errorf("groups %v", groups)
+	}
+	// The sink got every cell with its category, the variant and the object.
+	cats := map[string]int{}
+	for _, o := range f.sink.objects {
+		cats[o.Category]++
+		if o.Variant != inference.Optimised || o.Crop == nil || o.Err != "" {
+			t.Errorf("object %+v", o)
+		}
+	}
+	if cats[Unidentified] != 10 || cats["protist_noctiluca"] != 20 {
+		t.Errorf("stored categories %v", cats)
+	}
+	for _, b := range f.clf.batches {
+		if b > 4 {
+			t.Errorf("batch of %d over the batch size", b)
+		}
+	}
+	if len(f.sink.perf) != len(f.clf.batches) {
+		t.Errorf("%d perf samples for %d batches", len(f.sink.perf), len(f.clf.batches))
+	}
+}
+
+func TestPipelineThresholdChangeRecounts(t *testing.T) {
+	f := newFixture(t, 30)
+	f.cfg.Threshold = 0
+	s, p := f.run(t, context.Background())
+	if s.Cells.Unidentified != 0 || countOf(s, "detritus_other") != 10 {
+		t.Fatalf("threshold 0 counts every cell: %+v", s.Cells)
+	}
+	for _, c := range []struct {
+		th           float64
+		unidentified int
+	}{{0.5, 10}, {0.95, 50}, {0.3, 0}, {0.31, 10}} {
+		if err := p.SetThreshold(c.th); err != nil {
+			t.Fatal(err)
+		}
+		s := p.Snapshot()
+		if s.Cells.Unidentified != c.unidentified || s.Cells.Identified != 50-c.unidentified || s.Threshold != c.th {
+			t.Errorf("threshold %v: %+v, want %d unidentified", c.th, s.Cells, c.unidentified)
+		}
+	}
+	if err := p.SetThreshold(1.5); err == nil || !strings.Contains(err.Error(), "from 0 to 1") {
+		t.Errorf("threshold 1.5 accepted: %v", err)
+	}
+}
+
+// A Noctiluca rule whose alert level the sample crosses raises exactly one alert, with
+// the rule's source, the value and the threshold.
+func TestPipelineRaisesOneAlert(t *testing.T) {
+	f := newFixture(t, 30)
+	f.rules(t, `
+source = "test authority"
+[[rule]]
+id = "noct"
+taxon = "Noctiluca"
+alert = 5000
+[[rule]]
+taxon = "Dinophysis acuminata"
+alert = 100
+`)
+	s, _ := f.run(t, context.Background())
+	if len(s.Events) != 1 || len(f.sink.events) != 1 {
+		t.Fatalf("events %+v (sink %d), want exactly one", s.Events, len(f.sink.events))
+	}
+	e := s.Events[0]
+	if e.Rule != "noct" || e.To != alerts.Alert || e.Source != "test authority" || e.Threshold.CellsPerL() != 5000 || e.Value.PerL != float64(e.Value.Count)*500 || e.Value.Count < 10 || e.Value.Count >= 10+f.clf.batch {
+		t.Errorf("event %+v", e)
+	}
+	if len(s.Alerts) != 1 || s.Alerts[0].Level != alerts.Alert || s.Taxa[0].Level != alerts.Alert {
+		t.Errorf("states %+v, Noctiluca level %v", s.Alerts, s.Taxa[0].Level)
+	}
+	for _, g := range s.Groups {
+		if (g.ID == "noctiluca") != (g.Level == alerts.Alert) {
+			t.Errorf("group %s level %v", g.ID, g.Level)
+		}
+	}
+}
+
+func TestPipelineThresholdClearsAlert(t *testing.T) {
+	f := newFixture(t, 30)
+	f.rules(t, "source = \"s\"\n[[rule]]\ntaxon = \"Noctiluca\"\nalert = 5000\n")
+	_, p := f.run(t, context.Background())
+	if err := p.SetThreshold(0.95); err != nil {
+		t.Fatal(err)
+	}
+	s := p.Snapshot()
+	if len(s.Events) != 2 || s.Events[1].To != alerts.None || s.Alerts[0].Level != alerts.None || s.Alerts[0].Peak != alerts.Alert {
+		t.Fatalf("after raising the threshold: events %+v states %+v", s.Events, s.Alerts)
+	}
+}
+
+func TestPipelineBatchErrorRecordsFailedAndGoesOn(t *testing.T) {
+	f := newFixture(t, 30)
+	f.clf.failOn = map[int]bool{2: true}
+	s, _ := f.run(t, context.Background())
+	checkComplete(t, s, f.sink)
+	failedBatch := f.clf.batches[1]
+	if s.Cells.Failed != failedBatch || failedBatch == 0 || s.Cells.Found != 50 {
+		t.Fatalf("failed %d, batch 2 had %d crops; cells %+v", s.Cells.Failed, failedBatch, s.Cells)
+	}
+	n := 0
+	for _, o := range f.sink.objects {
+		if o.Err != "" {
+			n++
+			if !strings.Contains(o.Err, "out of memory") || o.Category != "" {
+				t.Errorf("failed object %+v lacks its reason", o)
+			}
+		}
+	}
+	if n != failedBatch || len(f.clf.batches) < 3 {
+		t.Errorf("%d failed objects stored, %d batches run", n, len(f.clf.batches))
+	}
+}
+
+func TestPipelineSegmentationErrorSkipsFrame(t *testing.T) {
+	f := newFixture(t, 30)
+	f.seg.failAt = map[int]bool{3: true} // the first frame of field 1: its cells are never seen new
+	s, _ := f.run(t, context.Background())
+	checkComplete(t, s, f.sink)
+	if s.Frames.Failed != 1 || s.Cells.Found != 45 {
+		t.Errorf("frames %+v cells %+v", s.Frames, s.Cells)
+	}
+}
+
+// Behind a live source whole frames are dropped before segmentation; every cell of
+// the frames that were segmented is classified.
+func TestPipelineLiveDropsFramesNeverCells(t *testing.T) {
+	f := newFixture(t, 60)
+	f.src.live = true
+	f.src.every = time.Millisecond
+	f.seg.still = 1 // every frame a new field: 5 new cells per frame
+	f.clf.delay = 15 * time.Millisecond
+	s, _ := f.run(t, context.Background())
+	checkComplete(t, s, f.sink)
+	if s.Frames.Dropped == 0 {
+		t.Fatalf("no frame dropped although classification is 10x slower than the camera: %+v", s.Frames)
+	}
+	if s.Frames.Seen != 60 || s.Cells.Found != 5*s.Frames.Segmented || s.Cells.Found != f.seg.newCount {
+		t.Errorf("frames %+v, cells %+v, segmenter found %d", s.Frames, s.Cells, f.seg.newCount)
+	}
+	// A file source at the same speed loses nothing.
+	f2 := newFixture(t, 60)
+	f2.seg.still = 1
+	f2.clf.delay = 2 * time.Millisecond
+	s2, _ := f2.run(t, context.Background())
+	if s2.Frames.Dropped != 0 || s2.Cells.Found != 300 {
+		t.Errorf("file source dropped frames: %+v %+v", s2.Frames, s2.Cells)
+	}
+}
+
+// Cancelling stops the source; everything already read is counted and stored.
+func TestPipelineCancelCompletesTallies(t *testing.T) {
+	f := newFixture(t, -1) // endless
+	f.seg.still = 1
+	f.clf.delay = 2 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := New(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range p.Updates() {
+			if p.Snapshot().Cells.Found >= 40 {
+				cancel()
+			}
+		}
+	}()
+	done := make(chan Snapshot)
+	go func() {
+		s, err := p.Run(ctx)
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+		done <- s
+	}()
+	select {
+	case s := <-done:
+		checkComplete(t, s, f.sink)
+		if s.Cells.Found < 40 || s.Running {
+			t.Errorf("stopped with %+v", s.Cells)
+		}
+		if s.Cells.Found != f.seg.newCount {
+			t.Errorf("%d cells counted, segmenter found %d", s.Cells.Found, f.seg.newCount)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	if _, err := p.Run(context.Background()); err == nil {
+		t.Error("a second Run was accepted")
+	}
+}
+
+func TestPipelineSourceErrorEndsRunWithCompleteTallies(t *testing.T) {
+	f := newFixture(t, 30)
+	f.src.failAt = 10
+	p, err := New(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "source fake: camera unplugged") || !strings.Contains(s.Err, "camera unplugged") {
+		t.Fatalf("err %v, snapshot err %q", err, s.Err)
+	}
+	checkComplete(t, s, f.sink)
+	if s.Frames.Seen != 9 || s.Cells.Found != 15 {
+		t.Errorf("frames %+v cells %+v", s.Frames, s.Cells)
+	}
+}
+
+func TestPipelineSinkErrorStopsRun(t *testing.T) {
+	f := newFixture(t, -1)
+	f.sink.failAt = 20
+	p, err := New(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "session store: disk full") {
+		t.Fatalf("err %v", err)
+	}
+	if s.Cells.Pending != 0 || s.Cells.Found != s.Cells.Identified+s.Cells.Unidentified+s.Cells.Failed {
+		t.Errorf("tallies %+v", s.Cells)
+	}
+}
+
+// Settings change while the pipeline runs; a GUI polls snapshots all along (run with
+// -race).
+func TestPipelineLiveControls(t *testing.T) {
+	f := newFixture(t, 90)
+	f.seg.still = 1
+	f.clf.delay = time.Millisecond
+	p, err := New(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		i := 0
+		for range p.Updates() {
+			s := p.Snapshot()
+			for _, o := range s.LastFrame.Objects {
+				if o.State == StateIdentified && o.Name == "" {
+					t.Errorf("overlay %+v has no name", o)
+				}
+			}
+			i++
+			switch i {
+			case 5:
+				if err := p.SetVariant(inference.Base); err != nil {
+					t.Error(err)
+				}
+			case 10:
+				if err := p.SetThreads(1); err != nil {
+					t.Error(err)
+				}
+			case 15:
+				if err := p.SetThreshold(0.2); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	})
+	s, err := p.Run(context.Background())
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(t, s, f.sink)
+	if s.Variant != inference.Base || s.Threads != 1 || s.Threshold != 0.2 || s.Cells.Unidentified != 0 {
+		t.Errorf("controls not applied: model %s threads %d threshold %v %+v", s.Variant, s.Threads, s.Threshold, s.Cells)
+	}
+	variants := map[inference.Variant]int{}
+	for _, o := range f.sink.objects {
+		variants[o.Variant]++
+	}
+	if variants[inference.Base] == 0 || variants[inference.Base]+variants[inference.Optimised] != 450 {
+		t.Errorf("objects per variant %v", variants)
+	}
+	if err := p.SetVariant("fp16"); err == nil {
+		t.Error("unknown variant accepted")
+	}
+}
+
+func TestPipelineOverlaysCarryTrackLabels(t *testing.T) {
+	f := newFixture(t, 5) // field 0 (frames 0-2, new at 0), field 1 (frames 3-4)
+	var frames []int
+	f.cfg.OnFrame = func(fr capture.Frame, objs []capture.Object) {
+		if fr.Mat.Empty() || len(objs) != 5 {
+			t.Errorf("OnFrame got frame %d with %d objects", fr.Index, len(objs))
+		}
+		frames = append(frames, fr.Index)
+	}
+	s, _ := f.run(t, context.Background())
+	if len(frames) != 5 {
+		t.Errorf("OnFrame saw frames %v", frames)
+	}
+	v := s.LastFrame
+	if v.Index != 4 || len(v.Objects) != 5 || v.Size.X != 8 {
+		t.Fatalf("last frame %+v", v)
+	}
+	want := []string{"protist_noctiluca", "copepod_calanoid", "trichodesmium_puff", "protist_noctiluca", Unidentified}
+	for i, o := range v.Objects {
+		if o.New || o.Track != 1000+i || o.Label != want[i] {
+			t.Errorf("overlay %d = %+v, want track %d labelled %s (a re-sighting)", i, o, 1000+i, want[i])
+		}
+	}
+	if v.Objects[4].State != StateUnidentified || v.Objects[0].State != StateIdentified || v.Objects[0].Name != "Noctiluca" {
+		t.Errorf("overlay states %+v", v.Objects)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	f := newFixture(t, 1)
+	cases := []struct {
+		edit func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.Source = nil }, "no source"},
+		{func(c *Config) { c.Segmenter = nil }, "no segmenter"},
+		{func(c *Config) { c.Classifier = nil }, "no classifier"},
+		{func(c *Config) { c.Taxonomy = nil }, "no taxonomy"},
+		{func(c *Config) { c.Sample.VolumeML = 0 }, "volume examined"},
+		{func(c *Config) { c.Threshold = -0.1 }, "confidence threshold"},
+	}
+	for _, c := range cases {
+		cfg := f.cfg
+		c.edit(&cfg)
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want %q", err, c.want)
+		}
+	}
+}
+
+func TestPipelineStopBeforeRunReadsNothing(t *testing.T) {
+	f := newFixture(t, 30)
+	p, err := New(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Stop()
+	s, err := p.Run(context.Background())
+	if err != nil || s.Frames.Seen != 0 || s.Cells.Found != 0 || s.Running {
+		t.Errorf("after Stop: %v, frames %+v cells %+v", err, s.Frames, s.Cells)
+	}
+}

@@ -1,0 +1,190 @@
+package screening
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Published exact (Garwood) 95% intervals for a Poisson count, e.g. Ulm (1990) Am J
+// Epidemiol 131:373 table, and chi-square tables (lower = chi2(0.025;2k)/2, upper =
+// chi2(0.975;2k+2)/2).
+func TestPoissonCIPublished(t *testing.T) {
+	cases := []struct {
+		k      int
+		lo, hi string // as printed: the value must round to these digits
+	}{
+		{0, "0", "3.689"},
+		{1, "0.0253", "5.572"},
+		{2, "0.2422", "7.225"},
+		{3, "0.6187", "8.767"},
+		{4, "1.090", "10.24"},
+		{5, "1.623", "11.67"},
+		{10, "4.795", "18.39"},
+		{20, "12.22", "30.89"},
+		{50, "37.11", "65.92"},
+		{100, "81.36", "121.6"},
+	}
+	for _, c := range cases {
+		lo, hi := PoissonCI(c.k, 0.95)
+		if !roundsTo(lo, c.lo) || !roundsTo(hi, c.hi) {
+			t.Errorf("PoissonCI(%d) = [%.6g, %.6g], published [%s, %s]", c.k, lo, hi, c.lo, c.hi)
+		}
+	}
+}
+
+// roundsTo reports whether v rounds to the printed decimal s (same number of decimals).
+func roundsTo(v float64, s string) bool {
+	decimals := 0
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		decimals = len(s) - i - 1
+	}
+	return strconv.FormatFloat(v, 'f', decimals, 64) == s
+}
+
+// close4 compares to the 4 significant figures tables print.
+func close4(got, want float64) bool {
+	if want == 0 {
+		return got == 0
+	}
+	return math.Abs(got-want) <= 6e-4*math.Abs(want)
+}
+
+// The interval's defining property, checked by direct Poisson summation (independent of
+// the incomplete-gamma code): at the upper bound P(X <= k) = alpha/2, at the lower bound
+// P(X >= k) = alpha/2.
+func TestPoissonCIDefinition(t *testing.T) {
+	for _, conf := range []float64{0.9, 0.95, 0.99} {
+		a2 := (1 - conf) / 2
+		for _, k := range []int{0, 1, 3, 7, 15, 40, 120, 400} {
+			lo, hi := PoissonCI(k, conf)
+			if got := poissonCDF(k, hi); math.Abs(got-a2) > 1e-9 {
+				t.Errorf("conf %v k %d: P(X<=k | mu=%g) = %g, want %g", conf, k, hi, got, a2)
+			}
+			if k > 0 {
+				if got := 1 - poissonCDF(k-1, lo); math.Abs(got-a2) > 1e-9 {
+					t.Errorf("conf %v k %d: P(X>=k | mu=%g) = %g, want %g", conf, k, lo, got, a2)
+				}
+			}
+			if !(lo <= float64(k) && float64(k) <= hi) {
+				t.Errorf("conf %v k %d: interval [%g, %g] does not hold k", conf, k, lo, hi)
+			}
+		}
+	}
+}
+
+func poissonCDF(k int, mu float64) float64 {
+	sum, term := 0.0, math.Exp(-mu)
+	for i := 0; i <= k; i++ {
+		if i > 0 {
+			term *= mu / float64(i)
+		}
+		sum += term
+	}
+	return sum
+}
+
+// Chi-square table values: 2*GammaQuantile(p, df/2).
+func TestChiSquareQuantiles(t *testing.T) {
+	cases := []struct{ p, df, want float64 }{
+		{0.975, 1, 5.0239},
+		{0.95, 2, 5.9915},
+		{0.05, 10, 3.9403},
+		{0.95, 10, 18.307},
+		{0.5, 30, 29.336},
+		{0.999, 100, 149.449},
+	}
+	for _, c := range cases {
+		if got := 2 * GammaQuantile(c.p, c.df/2); math.Abs(got-c.want) > 2e-4*c.want {
+			t.Errorf("chi2(%v; %v) = %.5f, want %.4f", c.p, c.df, got, c.want)
+		}
+	}
+	if !math.IsNaN(GammaQuantile(1.5, 2)) || !math.IsNaN(GammaQuantile(0.5, 0)) {
+		t.Error("GammaQuantile accepts p outside [0,1] or shape 0")
+	}
+}
+
+// The normal approximation the issue forbids would fail this: for k = 0 it gives a zero
+// width interval, and for k = 1 a negative lower bound.
+func TestPoissonCINotNormalApproximation(t *testing.T) {
+	if _, hi := PoissonCI(0, 0.95); hi < 3 {
+		t.Fatalf("k=0 upper bound %g: a zero count still allows up to 3.69 cells", hi)
+	}
+	if lo, _ := PoissonCI(1, 0.95); lo <= 0 {
+		t.Fatalf("k=1 lower bound %g must be positive", lo)
+	}
+}
+
+func TestConcentration(t *testing.T) {
+	// Hand computation: 7 cells in 0.5 mL of a sample diluted 1+1 (factor 2):
+	// 7 / 0.0005 L x 2 = 28,000 cells/L; interval [2.814, 14.42] x 4,000.
+	s := NewSample("S1")
+	s.VolumeML, s.Factor = 0.5, 2
+	c := s.Concentration(7)
+	if c.PerL != 28000 {
+		t.Fatalf("7 cells in 0.5 mL x2 = %v cells/L, want 28000", c.PerL)
+	}
+	if !close4(c.Low, 2.8143*4000) || !close4(c.High, 14.423*4000) {
+		t.Fatalf("interval [%v, %v], want [11257, 57692]", c.Low, c.High)
+	}
+	// Concentrated tenfold (1 L settled to 100 mL), 1 mL counted: 40 cells -> 4,000 cells/L.
+	s.VolumeML, s.Factor = 1, 0.1
+	if c := s.Concentration(40); math.Abs(c.PerL-4000) > 1e-9 {
+		t.Fatalf("40 cells in 1 mL of a tenfold concentrate = %v cells/L, want 4000", c.PerL)
+	}
+}
+
+func TestSampleValidate(t *testing.T) {
+	ok := NewSample("S1")
+	cases := []struct {
+		name string
+		edit func(*Sample)
+		want string // substring of the error, "" when valid
+	}{
+		{"defaults", func(*Sample) {}, ""},
+		{"empty id", func(s *Sample) { s.ID = " " }, "sample ID is empty"},
+		{"slash", func(s *Sample) { s.ID = "a/b" }, "slash"},
+		{"zero volume", func(s *Sample) { s.VolumeML = 0 }, "volume examined 0 mL"},
+		{"nan volume", func(s *Sample) { s.VolumeML = math.NaN() }, "volume examined NaN"},
+		{"negative factor", func(s *Sample) { s.Factor = -1 }, "factor -1"},
+		{"bad latitude", func(s *Sample) { s.Lat, s.Lon = 91, 3 }, "decimal degrees"},
+		{"position", func(s *Sample) { s.Lat, s.Lon = 56.1, 10.2 }, ""},
+	}
+	for _, c := range cases {
+		s := ok
+		c.edit(&s)
+		err := s.Validate()
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: unexpected error %v", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}
+
+func BenchmarkPoissonCIUncached(b *testing.B) {
+	for i := range b.N {
+		PoissonCI(ciCacheMax+i%1000, 0.95)
+	}
+}
+
+func TestSampleJSONLeavesOutUnknownPosition(t *testing.T) {
+	s := NewSample("S1")
+	s.Taken = time.Date(2025, 6, 3, 9, 30, 0, 0, time.UTC)
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(b); got != `{"id":"S1","taken":"2025-06-03T09:30:00Z","volume_ml":1,"factor":1}` {
+		t.Errorf("JSON %s", got)
+	}
+	s.Lat, s.Lon = 56.95, 9.05
+	b, _ = json.Marshal(s)
+	if !strings.Contains(string(b), `"lat":56.95,"lon":9.05`) {
+		t.Errorf("JSON %s lacks the position", b)
+	}
+}

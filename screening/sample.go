@@ -1,0 +1,95 @@
+package screening
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Sample describes the water sample being screened. VolumeML and Factor turn a count
+// into a concentration: cells/L = count / (VolumeML/1000) x Factor.
+type Sample struct {
+	ID    string    `json:"id"`              // unique within a session store
+	Site  string    `json:"site,omitempty"`  // where it was taken
+	Taken time.Time `json:"taken"`           // when it was taken (or, by default, when screening began)
+	Notes string    `json:"notes,omitempty"` // free text
+
+	// VolumeML is the volume of liquid actually examined under the microscope, in
+	// millilitres (for a Sedgewick-Rafter chamber fully scanned, 1 mL).
+	VolumeML float64 `json:"volume_ml"`
+	// Factor converts the examined liquid back to the original water: the dilution
+	// factor when the sample was diluted (10 for 1+9), or 1/concentration factor when it
+	// was concentrated (0.1 when 1 L was settled to 100 mL). 1 when examined as taken.
+	Factor float64 `json:"factor"`
+	// Lat and Lon are the site's position in decimal degrees; NaN when unknown (and then
+	// left out of JSON).
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+}
+
+// MarshalJSON writes the sample, leaving out an unknown position (JSON has no NaN).
+func (s Sample) MarshalJSON() ([]byte, error) {
+	type plain Sample
+	out := struct {
+		plain
+		Lat *float64 `json:"lat,omitempty"`
+		Lon *float64 `json:"lon,omitempty"`
+	}{plain: plain(s)}
+	if s.HasPosition() {
+		out.Lat, out.Lon = &s.Lat, &s.Lon
+	}
+	return json.Marshal(out)
+}
+
+// NewSample returns a sample with the defaults: 1 mL examined, factor 1, taken now,
+// position unknown.
+func NewSample(id string) Sample {
+	return Sample{ID: id, Taken: time.Now(), VolumeML: 1, Factor: 1, Lat: math.NaN(), Lon: math.NaN()}
+}
+
+// HasPosition reports whether the sample's position is known.
+func (s Sample) HasPosition() bool { return !math.IsNaN(s.Lat) && !math.IsNaN(s.Lon) }
+
+// Litres is the volume examined in litres.
+func (s Sample) Litres() float64 { return s.VolumeML / 1000 }
+
+// Validate checks what the concentration depends on; each error says the fix.
+func (s Sample) Validate() error {
+	var errs []error
+	if strings.TrimSpace(s.ID) == "" {
+		errs = append(errs, errors.New("sample ID is empty: give one (e.g. the bottle label)"))
+	}
+	if strings.ContainsAny(s.ID, "\t\n\r/\\") {
+		errs = append(errs, fmt.Errorf("sample ID %q contains a tab, newline or slash: exports use it in file names and TSV cells; remove them", s.ID))
+	}
+	if !(s.VolumeML > 0) || math.IsInf(s.VolumeML, 0) {
+		errs = append(errs, fmt.Errorf("volume examined %v mL: it must be a positive number of millilitres (1 for a full Sedgewick-Rafter chamber)", s.VolumeML))
+	}
+	if !(s.Factor > 0) || math.IsInf(s.Factor, 0) {
+		errs = append(errs, fmt.Errorf("factor %v: it must be positive (1 when the sample was examined as taken, 10 when diluted 1+9, 0.1 when concentrated tenfold)", s.Factor))
+	}
+	if s.HasPosition() && (math.Abs(s.Lat) > 90 || math.Abs(s.Lon) > 180) {
+		errs = append(errs, fmt.Errorf("position %v,%v is not decimal degrees (latitude -90..90, longitude -180..180)", s.Lat, s.Lon))
+	}
+	return errors.Join(errs...)
+}
+
+// Concentration is a count turned into cells per litre of the original water, with its
+// exact (Garwood) Poisson confidence interval.
+type Concentration struct {
+	Count int     `json:"count"`
+	PerL  float64 `json:"cells_per_l"`
+	Low   float64 `json:"ci_low"`  // lower bound of the 95% interval, cells/L
+	High  float64 `json:"ci_high"` // upper bound of the 95% interval, cells/L
+}
+
+// Concentration converts count cells seen in the examined volume into cells/L with the
+// 95% exact Poisson interval (the count is Poisson; volume and factor are exact).
+func (s Sample) Concentration(count int) Concentration {
+	k := 1000 / s.VolumeML * s.Factor // cells/L per cell counted
+	lo, hi := PoissonCI(count, 0.95)
+	return Concentration{Count: count, PerL: float64(count) * k, Low: lo * k, High: hi * k}
+}

@@ -1,0 +1,234 @@
+package screening
+
+import (
+	"image"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/inference"
+)
+
+// Snapshot is the state of a screening run at one moment: what a GUI draws once per
+// frame and what the headless command prints. It is a copy: reading it needs no lock.
+type Snapshot struct {
+	// Version increases with every change; a poller can skip redrawing when it is unchanged.
+	Version   uint64            `json:"-"`
+	Sample    Sample            `json:"sample"`
+	Pack      string            `json:"pack"`
+	Variant   inference.Variant `json:"model"`
+	Threads   int               `json:"threads,omitempty"`
+	Threshold float64           `json:"threshold"`
+	Started   time.Time         `json:"started"`
+	Elapsed   time.Duration     `json:"-"`
+	Running   bool              `json:"-"`
+
+	Frames FrameStats `json:"frames"`
+	Cells  CellStats  `json:"cells"`
+	// Taxa holds every taxon counted at least once, most numerous first.
+	Taxa []TaxonCount `json:"taxa"`
+	// Groups holds every group of the taxonomy, counted or not.
+	Groups []GroupCount `json:"groups"`
+	// Unidentified is the count of cells below the confidence threshold, as a
+	// concentration; they wait for review.
+	Unidentified Concentration `json:"unidentified"`
+	// Alerts is the standing of every rule; Events every level change so far.
+	Alerts []alerts.State `json:"alerts"`
+	Events []alerts.Event `json:"events"`
+	// LastFrame is the latest segmented frame's objects, for overlays.
+	LastFrame FrameView `json:"-"`
+	// Err is why the run ended early ("" when it ran to the end or was stopped).
+	Err string `json:"error,omitempty"`
+}
+
+// FrameStats counts frames. Seen = Segmented + Dropped + (queued while running).
+type FrameStats struct {
+	Seen      int `json:"seen"`
+	Segmented int `json:"segmented"`
+	// Dropped frames were skipped before segmentation because classification fell
+	// behind a live source.
+	Dropped int `json:"dropped"`
+	// Failed frames could not be segmented (their reason is logged).
+	Failed int `json:"failed"`
+}
+
+// CellStats counts cells (first sightings of tracked objects). When a run has ended,
+// Found = Identified + Unidentified + Failed.
+type CellStats struct {
+	Found        int `json:"found"`
+	Identified   int `json:"identified"`
+	Unidentified int `json:"unidentified"`
+	// Failed cells could not be classified (their reason is in the store).
+	Failed int `json:"failed"`
+	// Pending cells are found but not yet classified.
+	Pending   int     `json:"pending"`
+	PerSecond float64 `json:"per_second"`
+	// Objects counts every object segmented, including re-sightings of tracked cells.
+	Objects int `json:"objects"`
+}
+
+// TaxonCount is one taxon's tally.
+type TaxonCount struct {
+	Taxon
+	Concentration
+	MeanProb float64      `json:"mean_probability"`
+	Level    alerts.Level `json:"level"` // highest level of the rules that count it
+}
+
+// GroupCount is one group's tally.
+type GroupCount struct {
+	Group
+	Unit string `json:"unit"` // what one object of the group is: cell, chain or colony
+	Concentration
+	Level alerts.Level `json:"level"`
+}
+
+// FrameView is one frame's objects as a GUI overlays them.
+type FrameView struct {
+	Index   int
+	Source  string
+	Time    time.Time
+	Size    image.Point
+	Objects []Overlay
+}
+
+// Overlay is one object of a frame with what is known about its track.
+type Overlay struct {
+	Box   image.Rectangle
+	Track int
+	New   bool   // first sighting: the object that is counted
+	State string // "pending", "identified", "unidentified" or "failed"
+	Label string // category once classified: a pack label or Unidentified
+	Name  string
+	Prob  float32
+	key   trackKey
+}
+
+// Overlay states.
+const (
+	StatePending      = "pending"
+	StateIdentified   = "identified"
+	StateUnidentified = "unidentified"
+	StateFailed       = "failed"
+)
+
+// cellRec is what the tally keeps of each cell: enough to recount under a new threshold.
+type cellRec struct {
+	label int32 // index into the pack's labels; -1 failed, -2 pending
+	prob  float32
+}
+
+const (
+	recFailed  = -1
+	recPending = -2
+)
+
+// tally counts cells per label under a confidence threshold. Not safe for concurrent use.
+type tally struct {
+	threshold    float64
+	cells        []cellRec
+	counts       []int
+	probSum      []float64
+	unidentified int
+	failed       int
+	pending      int
+}
+
+func newTally(labels int, threshold float64) *tally {
+	return &tally{threshold: threshold, counts: make([]int, labels), probSum: make([]float64, labels)}
+}
+
+// add registers a new cell, pending classification, and returns its index.
+func (t *tally) add() int {
+	t.cells = append(t.cells, cellRec{label: recPending})
+	t.pending++
+	return len(t.cells) - 1
+}
+
+// set records a cell's classification (label < 0: failed).
+func (t *tally) set(i int, label int, prob float32) {
+	if t.cells[i].label == recPending {
+		t.pending--
+	}
+	if label < 0 {
+		t.cells[i] = cellRec{label: recFailed}
+		t.failed++
+		return
+	}
+	t.cells[i] = cellRec{label: int32(label), prob: prob}
+	t.count(t.cells[i], 1)
+}
+
+func (t *tally) count(c cellRec, sign int) {
+	if float64(c.prob) < t.threshold {
+		t.unidentified += sign
+		return
+	}
+	t.counts[c.label] += sign
+	t.probSum[c.label] += float64(sign) * float64(c.prob)
+}
+
+// identified reports whether a classification is counted under its label.
+func (t *tally) identified(prob float32) bool { return float64(prob) >= t.threshold }
+
+// setThreshold recounts every classified cell under a new threshold.
+func (t *tally) setThreshold(th float64) {
+	t.threshold = th
+	clear(t.counts)
+	clear(t.probSum)
+	t.unidentified = 0
+	for _, c := range t.cells {
+		if c.label >= 0 {
+			t.count(c, 1)
+		}
+	}
+}
+
+func (t *tally) identifiedTotal() int { return len(t.cells) - t.unidentified - t.failed - t.pending }
+
+// sum counts the cells of a set of labels.
+func (t *tally) sum(tx *Taxonomy, labels []string) int {
+	n := 0
+	for _, l := range labels {
+		if x, ok := tx.Lookup(l); ok {
+			n += t.counts[x.Index]
+		}
+	}
+	return n
+}
+
+// fill writes the counts into a snapshot.
+func (t *tally) fill(s *Snapshot, tx *Taxonomy, levels func(label string) alerts.Level, groupLevel func(id string) alerts.Level) {
+	s.Threshold = t.threshold
+	s.Cells.Found = len(t.cells)
+	s.Cells.Unidentified = t.unidentified
+	s.Cells.Failed = t.failed
+	s.Cells.Pending = t.pending
+	s.Cells.Identified = t.identifiedTotal()
+	s.Unidentified = s.Sample.Concentration(t.unidentified)
+	s.Taxa = s.Taxa[:0]
+	for i, n := range t.counts {
+		if n == 0 {
+			continue
+		}
+		x := tx.Taxa[i]
+		s.Taxa = append(s.Taxa, TaxonCount{Taxon: x, Concentration: s.Sample.Concentration(n), MeanProb: t.probSum[i] / float64(n), Level: levels(x.Label)})
+	}
+	slices.SortStableFunc(s.Taxa, func(a, b TaxonCount) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return strings.Compare(a.Label, b.Label)
+	})
+	s.Groups = s.Groups[:0]
+	for _, g := range tx.Groups {
+		members := tx.Members(g.ID)
+		unit := "cell"
+		if len(members) > 0 {
+			x, _ := tx.Lookup(members[0])
+			unit = x.Unit
+		}
+		s.Groups = append(s.Groups, GroupCount{Group: g, Unit: unit, Concentration: s.Sample.Concentration(t.sum(tx, members)), Level: groupLevel(g.ID)})
+	}
+}

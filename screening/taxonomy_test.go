@@ -1,0 +1,157 @@
+package screening
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/inference"
+)
+
+func defaultPack(t testing.TB) *inference.Pack {
+	t.Helper()
+	p, err := inference.LoadPack(assets.DefaultPack(), "built-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDefaultTaxonomyNamesEveryLabel(t *testing.T) {
+	p := defaultPack(t)
+	tx, err := ForPack(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tx.Taxa) != 121 || len(p.Labels) != 121 {
+		t.Fatalf("%d taxa for %d labels, want 121", len(tx.Taxa), len(p.Labels))
+	}
+	seen := map[string]string{}
+	for i, x := range tx.Taxa {
+		if x.Index != i || x.Label != p.Labels[i] {
+			t.Fatalf("taxon %d is %+v, want label %q at index %d", i, x, p.Labels[i], i)
+		}
+		if x.Name == "" || strings.ContainsAny(x.Name, "_") || x.Name[0] < 'A' || x.Name[0] > 'Z' {
+			t.Errorf("label %q has display name %q: want a capitalised name without underscores", x.Label, x.Name)
+		}
+		if other, dup := seen[x.Name]; dup {
+			t.Errorf("labels %q and %q share the display name %q", other, x.Label, x.Name)
+		}
+		seen[x.Name] = x.Label
+	}
+}
+
+func TestDefaultTaxonomyHABGroups(t *testing.T) {
+	tx := DefaultTaxonomy("ndsb", defaultPack(t).Labels)
+	want := map[string][]string{
+		"noctiluca":     {"protist_noctiluca"},
+		"trichodesmium": {"trichodesmium_bowtie", "trichodesmium_multiple", "trichodesmium_puff", "trichodesmium_tuft"},
+		"diatom_chains": {"diatom_chain_string", "diatom_chain_tube"},
+	}
+	if len(tx.Groups) != len(want) {
+		t.Fatalf("groups %+v, want the 3 HAB groups", tx.Groups)
+	}
+	inGroups := 0
+	for _, g := range tx.Groups {
+		if !g.HAB || !slices.Equal(tx.Members(g.ID), want[g.ID]) {
+			t.Errorf("group %+v has members %v, want %v (HAB)", g, tx.Members(g.ID), want[g.ID])
+		}
+		inGroups += len(tx.Members(g.ID))
+	}
+	if inGroups != 7 {
+		t.Errorf("%d labels in HAB groups, want 7: every other label is counted with no group", inGroups)
+	}
+	units := map[string]string{"protist_noctiluca": "cell", "trichodesmium_puff": "colony", "diatom_chain_tube": "chain", "copepod_calanoid": "cell"}
+	for l, u := range units {
+		if x, _ := tx.Lookup(l); x.Unit != u {
+			t.Errorf("%s counted as %q, want %q", l, x.Unit, u)
+		}
+	}
+}
+
+func TestHumanise(t *testing.T) {
+	cases := map[string]string{
+		"copepod_calanoid_frillyAntennae":       "Copepod calanoid frilly antennae",
+		"echinoderm_larva_pluteus_typeC":        "Echinoderm larva pluteus type C",
+		"hydromedusae_typeD_bell_and_tentacles": "Hydromedusae type D bell and tentacles",
+		"protist_other":                         "Protist, other",
+		"shrimp-like_other":                     "Shrimp-like, other",
+		"echinopluteus":                         "Echinopluteus",
+	}
+	for in, want := range cases {
+		if got := Humanise(in); got != want {
+			t.Errorf("Humanise(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	tx := DefaultTaxonomy("ndsb", defaultPack(t).Labels)
+	cases := []struct {
+		name string
+		want []string // nil: not in the pack
+	}{
+		{"protist_noctiluca", []string{"protist_noctiluca"}},
+		{"Noctiluca", []string{"protist_noctiluca"}},
+		{"noctiluca", []string{"protist_noctiluca"}},
+		{"Noctiluca spp.", []string{"protist_noctiluca"}},
+		{"Trichodesmium", []string{"trichodesmium_bowtie", "trichodesmium_multiple", "trichodesmium_puff", "trichodesmium_tuft"}},
+		{"trichodesmium spp.", []string{"trichodesmium_bowtie", "trichodesmium_multiple", "trichodesmium_puff", "trichodesmium_tuft"}},
+		{"Chain-forming diatoms", []string{"diatom_chain_string", "diatom_chain_tube"}},
+		{"diatom_chains", []string{"diatom_chain_string", "diatom_chain_tube"}},
+		{"Trichodesmium, puff colony", []string{"trichodesmium_puff"}},
+		{"Dinophysis acuminata", nil},
+		{"Dinophysis spp.", nil},
+		{"Alexandrium spp.", nil},
+		{"cyanobacteria", nil},
+		{"", nil},
+	}
+	for _, c := range cases {
+		got, ok := tx.Resolve(c.name)
+		if ok != (c.want != nil) || !slices.Equal(got, c.want) {
+			t.Errorf("Resolve(%q) = %v, %v; want %v", c.name, got, ok, c.want)
+		}
+	}
+}
+
+func TestParseTaxonomy(t *testing.T) {
+	labels := []string{"alexandrium_catenella", "dinophysis_acuta", "detritus"}
+	good := `
+[[group]]
+id = "alexandrium"
+name = "Alexandrium"
+hab = true
+
+[[taxon]]
+label = "alexandrium_catenella"
+name = "Alexandrium catenella"
+group = "alexandrium"
+`
+	tx, err := ParseTaxonomy([]byte(good), "pack/taxonomy.toml", "lab", labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, _ := tx.Lookup("alexandrium_catenella"); x.Name != "Alexandrium catenella" || x.Group != "alexandrium" {
+		t.Fatalf("taxon %+v", x)
+	}
+	if got, ok := tx.Resolve("Alexandrium spp."); !ok || !slices.Equal(got, []string{"alexandrium_catenella"}) {
+		t.Fatalf("Resolve(Alexandrium spp.) = %v %v", got, ok)
+	}
+	if got, ok := tx.Resolve("Dinophysis spp."); !ok || !slices.Equal(got, []string{"dinophysis_acuta"}) {
+		t.Fatalf("genus match on labels: %v %v", got, ok)
+	}
+	bad := []struct{ text, want string }{
+		{"[[taxon]]\nlabel = 'nope'\n", `label "nope", which pack lab does not have`},
+		{"[[taxon]]\nlabel = 'detritus'\ngroup = 'g'\n", `group "g", which no [[group]] declares`},
+		{"[[taxon]]\nlabel = 'detritus'\nunit = 'blob'\n", `unit "blob"`},
+		{"[[taxon]]\nlable = 'detritus'\n", `unknown key "taxon.lable"`},
+		{"[[taxon]\n", "line 2"},
+	}
+	for _, b := range bad {
+		_, err := ParseTaxonomy([]byte(b.text), "pack/taxonomy.toml", "lab", labels)
+		if err == nil || !strings.Contains(err.Error(), b.want) || !strings.Contains(err.Error(), "pack/taxonomy.toml") {
+			t.Errorf("ParseTaxonomy(%q): error %v, want one naming the file and containing %q", b.text, err, b.want)
+		}
+	}
+}

@@ -1,0 +1,275 @@
+package store
+
+import (
+	"archive/zip"
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// Export formats.
+const (
+	FormatCounts  = "csv"     // per-sample counts and concentrations
+	FormatObjects = "objects" // one row per object
+	FormatEcoTaxa = "ecotaxa" // EcoTaxa TSV zipped with the crops
+)
+
+// Export writes sample sampleID in format to path, through a temporary file in the same
+// folder renamed over path at the end: a failure leaves no partial file, and an
+// existing file is replaced only by a complete one.
+func (s *Store) Export(ctx context.Context, sampleID, format, path string) error {
+	si, err := s.Sample(ctx, sampleID)
+	if err != nil {
+		return err
+	}
+	var write func(io.Writer) error
+	switch format {
+	case FormatCounts:
+		write = func(w io.Writer) error { return s.writeCounts(ctx, sampleID, w) }
+	case FormatObjects:
+		write = func(w io.Writer) error { return s.writeObjects(ctx, si, w) }
+	case FormatEcoTaxa:
+		write = func(w io.Writer) error { return s.writeEcoTaxa(ctx, si, w) }
+	default:
+		return fmt.Errorf("export format %q: use csv (counts), objects or ecotaxa", format)
+	}
+	return WriteAtomic(path, write)
+}
+
+// WriteAtomic writes a file through a temporary file in its folder, synced and renamed
+// over path only when write succeeds.
+func WriteAtomic(path string, write func(io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
+		return fmt.Errorf("export: %s is a folder: give a file name", path)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 256<<10)
+	if err := write(bw); err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	return nil
+}
+
+func ftoa(v float64, prec int) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64)
+}
+
+// CountsHeader is the header of the counts CSV.
+var CountsHeader = []string{"sample_id", "site", "taken", "volume_ml", "factor", "kind", "label", "name", "group", "unit",
+	"count", "validated", "cells_per_l", "ci95_low", "ci95_high"}
+
+func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer) error {
+	c, err := s.Counts(ctx, sampleID)
+	if err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	si := c.Sample
+	head := []string{si.ID, si.Site, si.Taken.UTC().Format(time.RFC3339), ftoa(si.VolumeML, -1), ftoa(si.Factor, -1)}
+	row := func(kind string, t TaxonCount, withConc bool) error {
+		r := append(append([]string{}, head...), kind, t.Label, t.Name, t.Group, t.Unit, strconv.Itoa(t.Count), strconv.Itoa(t.Validated))
+		if withConc {
+			r = append(r, ftoa(t.PerL, 1), ftoa(t.Low, 1), ftoa(t.High, 1))
+		} else {
+			r = append(r, "", "", "")
+		}
+		return cw.Write(r)
+	}
+	if err := cw.Write(CountsHeader); err != nil {
+		return err
+	}
+	for _, t := range c.Taxa {
+		if err := row("taxon", t, true); err != nil {
+			return err
+		}
+	}
+	for _, g := range c.Groups {
+		if err := row("group", g, true); err != nil {
+			return err
+		}
+	}
+	if err := row("unidentified", TaxonCount{Label: "unidentified", Name: "Unidentified (below the confidence threshold)", Unit: "cell", Concentration: c.Unidentified}, true); err != nil {
+		return err
+	}
+	if err := row("failed", TaxonCount{Label: "failed", Name: "Not classified (error)", Unit: "cell", Concentration: screening.Concentration{Count: c.Failed}}, false); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// ObjectsHeader is the header of the per-object CSV.
+var ObjectsHeader = []string{"object_id", "sample_id", "run", "seq", "time", "source", "frame", "track", "x", "y", "width", "height",
+	"area_px", "perimeter_px", "esd_px", "major_px", "minor_px", "aspect", "solidity", "mean_gray", "focus", "contrast", "on_border", "um_per_px",
+	"area_um2", "esd_um", "major_um", "minor_um", "perimeter_um",
+	"label", "probability", "model", "category", "name", "group", "status", "validated_label", "validated_by", "error", "top_k"}
+
+func (s *Store) writeObjects(ctx context.Context, si SampleInfo, w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(ObjectsHeader); err != nil {
+		return err
+	}
+	err := s.Objects(ctx, si, false, func(o ObjectRow) error {
+		b := o.Box
+		return cw.Write([]string{o.ObjectKey(si.ID), si.ID, strconv.FormatInt(o.Run.ID, 10), strconv.Itoa(o.Seq), o.Time.UTC().Format(time.RFC3339Nano),
+			o.Run.Spec, strconv.Itoa(o.Frame), strconv.Itoa(o.Track), strconv.Itoa(b.Min.X), strconv.Itoa(b.Min.Y), strconv.Itoa(b.Dx()), strconv.Itoa(b.Dy()),
+			ftoa(o.AreaPx, 1), ftoa(o.Perimeter, 2), ftoa(o.ESD, 2), ftoa(o.Major, 2), ftoa(o.Minor, 2), ftoa(o.Aspect, 4), ftoa(o.Solidity, 4),
+			ftoa(o.MeanGray, 2), ftoa(o.Focus, 2), ftoa(o.Contrast, 4), strconv.FormatBool(o.OnBorder), calib(o.UmPerPx),
+			calib(o.AreaUm2), calib(o.ESDUm), calib(o.MajorUm), calib(o.MinorUm), calib(o.PerimeterUm),
+			o.Label, probText(o), o.Variant, o.Category, o.Name, o.Group, o.Status, o.Validated, o.ValidatedBy, o.Err, o.Top})
+	})
+	if err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// calib writes a calibrated value (a calibration or a size in micrometres), empty when
+// uncalibrated (0).
+func calib(v float64) string {
+	if v <= 0 {
+		return ""
+	}
+	return ftoa(v, 4)
+}
+
+func probText(o ObjectRow) string {
+	if o.Err != "" {
+		return ""
+	}
+	return ftoa(o.Prob, 4)
+}
+
+// ecoTaxaColumns are the EcoTaxa TSV columns with their type codes ([t] text, [f]
+// number). Names follow EcoTaxa's import conventions: img_*, object_*, sample_*, acq_*,
+// process_*.
+var ecoTaxaColumns = []struct{ name, typ string }{
+	{"img_file_name", "[t]"}, {"img_rank", "[f]"},
+	{"object_id", "[t]"}, {"object_lat", "[f]"}, {"object_lon", "[f]"}, {"object_date", "[t]"}, {"object_time", "[t]"},
+	{"object_annotation_category", "[t]"}, {"object_annotation_status", "[t]"}, {"object_annotation_person_name", "[t]"},
+	{"object_annotation_date", "[t]"}, {"object_annotation_time", "[t]"},
+	{"object_probability", "[f]"}, {"object_phytoscreen_category", "[t]"},
+	{"object_x", "[f]"}, {"object_y", "[f]"}, {"object_width", "[f]"}, {"object_height", "[f]"},
+	{"object_area", "[f]"}, {"object_perim", "[f]"}, {"object_esd", "[f]"}, {"object_major", "[f]"}, {"object_minor", "[f]"},
+	{"object_aspect", "[f]"}, {"object_solidity", "[f]"}, {"object_mean", "[f]"}, {"object_focus", "[f]"},
+	{"object_contrast", "[f]"}, {"object_area_um2", "[f]"}, {"object_esd_um", "[f]"}, {"object_major_um", "[f]"}, {"object_minor_um", "[f]"},
+	{"object_frame", "[f]"}, {"object_track", "[f]"},
+	{"sample_id", "[t]"}, {"sample_site", "[t]"}, {"sample_volume_ml", "[f]"}, {"sample_factor", "[f]"},
+	{"acq_id", "[t]"}, {"acq_instrument", "[t]"}, {"acq_source", "[t]"}, {"acq_pack", "[t]"}, {"acq_model", "[t]"},
+	{"acq_threshold", "[f]"}, {"acq_um_per_px", "[f]"},
+	{"process_id", "[t]"}, {"process_soft", "[t]"},
+}
+
+// EcoTaxaTable is the name of the TSV inside an EcoTaxa export (EcoTaxa imports files
+// named ecotaxa_*.tsv).
+func EcoTaxaTable(sampleID string) string { return "ecotaxa_" + safeName(sampleID) + ".tsv" }
+
+// writeEcoTaxa writes a zip with the TSV and one PNG per object next to it.
+func (s *Store) writeEcoTaxa(ctx context.Context, si SampleInfo, w io.Writer) error {
+	zw := zip.NewWriter(w)
+	var tsv strings.Builder
+	cell := func(v string) string { // TSV cells cannot hold tabs or newlines
+		return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(v)
+	}
+	names := make([]string, len(ecoTaxaColumns))
+	types := make([]string, len(ecoTaxaColumns))
+	for i, c := range ecoTaxaColumns {
+		names[i], types[i] = c.name, c.typ
+	}
+	tsv.WriteString(strings.Join(names, "\t") + "\n" + strings.Join(types, "\t") + "\n")
+	lat, lon := "", ""
+	if si.HasPosition() {
+		lat, lon = ftoa(si.Lat, 6), ftoa(si.Lon, 6)
+	}
+	taken := si.Taken.UTC()
+	err := s.Objects(ctx, si, true, func(o ObjectRow) error {
+		key := o.ObjectKey(si.ID)
+		img := ""
+		if len(o.Crop) > 0 {
+			img = key + ".png"
+			fw, err := zw.CreateHeader(&zip.FileHeader{Name: img, Method: zip.Store, Modified: o.Time})
+			if err != nil {
+				return err
+			}
+			if _, err := fw.Write(o.Crop); err != nil {
+				return err
+			}
+		}
+		category, status, person, adate, atime := "", "", "", "", ""
+		switch o.Status {
+		case StatusValidated:
+			category, status, person = o.Validated, StatusValidated, o.ValidatedBy
+			adate, atime = o.ValidatedAt.UTC().Format("20060102"), o.ValidatedAt.UTC().Format("150405")
+		case StatusPredicted:
+			category, status = o.Label, StatusPredicted
+		}
+		b := o.Box
+		row := []string{img, "0", key, lat, lon, taken.Format("20060102"), taken.Format("150405"),
+			category, status, person, adate, atime, probText(o), o.Category,
+			strconv.Itoa(b.Min.X), strconv.Itoa(b.Min.Y), strconv.Itoa(b.Dx()), strconv.Itoa(b.Dy()),
+			ftoa(o.AreaPx, 1), ftoa(o.Perimeter, 2), ftoa(o.ESD, 2), ftoa(o.Major, 2), ftoa(o.Minor, 2),
+			ftoa(o.Aspect, 4), ftoa(o.Solidity, 4), ftoa(o.MeanGray, 2), ftoa(o.Focus, 2),
+			ftoa(o.Contrast, 4), calib(o.AreaUm2), calib(o.ESDUm), calib(o.MajorUm), calib(o.MinorUm),
+			strconv.Itoa(o.Frame), strconv.Itoa(o.Track),
+			si.ID, si.Site, ftoa(si.VolumeML, -1), ftoa(si.Factor, -1),
+			fmt.Sprintf("%s_r%d", safeName(si.ID), o.Run.ID), "phytoscreen", o.Run.Spec, o.Run.Pack, o.Variant,
+			ftoa(o.Run.Threshold, -1), calib(o.UmPerPx),
+			fmt.Sprintf("%s_r%d", safeName(si.ID), o.Run.ID), "phytoscreen"}
+		for i := range row {
+			row[i] = cell(row[i])
+		}
+		tsv.WriteString(strings.Join(row, "\t") + "\n")
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fw, err := zw.CreateHeader(&zip.FileHeader{Name: EcoTaxaTable(si.ID), Method: zip.Deflate, Modified: time.Now()})
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(fw, tsv.String()); err != nil {
+		return err
+	}
+	return zw.Close()
+}

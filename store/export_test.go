@@ -1,0 +1,224 @@
+package store
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// finishedStore holds one finished run of fillRun's 10 objects.
+func finishedStore(t *testing.T) *Store {
+	s := openTemp(t)
+	r := fillRun(t, s, testSample())
+	if err := r.Finish(context.Background(), screening.Snapshot{Frames: screening.FrameStats{Seen: 30}, Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// golden compares a file with testdata/name, or rewrites it with -update. Volatile
+// columns (run start and end times) are not in these exports.
+func golden(t *testing.T, got []byte, name string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./store -run Export -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from its golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestExportCSVGolden(t *testing.T) {
+	s := finishedStore(t)
+	dir := t.TempDir()
+	for _, c := range []struct{ format, golden string }{
+		{FormatCounts, "counts.csv"},
+		{FormatObjects, "objects.csv"},
+	} {
+		out := filepath.Join(dir, c.golden)
+		if err := s.Export(context.Background(), "LIM-2025-06-03", c.format, out); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, data, c.golden)
+		rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+		if err != nil {
+			t.Fatalf("%s is not valid CSV: %v", c.golden, err)
+		}
+		if c.format == FormatObjects && len(rows) != 11 {
+			t.Errorf("objects CSV has %d rows, want header + 10", len(rows))
+		}
+	}
+}
+
+// The EcoTaxa export is a zip holding ecotaxa_<sample>.tsv: a valid TSV whose second
+// row gives every column's type, with every img_file_name present in the zip as a PNG.
+func TestExportEcoTaxa(t *testing.T) {
+	s := finishedStore(t)
+	out := filepath.Join(t.TempDir(), "lim.zip")
+	if err := s.Export(context.Background(), "LIM-2025-06-03", FormatEcoTaxa, out); err != nil {
+		t.Fatal(err)
+	}
+	rows, files := readEcoTaxa(t, out)
+	head, types := rows[0], rows[1]
+	for _, col := range []string{"img_file_name", "object_id", "object_annotation_category", "object_annotation_status", "sample_id", "acq_id", "object_lat", "object_date"} {
+		if !slices.Contains(head, col) {
+			t.Errorf("column %s missing", col)
+		}
+	}
+	for i, ty := range types {
+		if ty != "[t]" && ty != "[f]" {
+			t.Errorf("column %s has type %q, want [t] or [f]", head[i], ty)
+		}
+	}
+	col := func(name string) int { return slices.Index(head, name) }
+	if len(rows) != 12 {
+		t.Fatalf("%d rows, want header, types and 10 objects", len(rows))
+	}
+	statuses := map[string]int{}
+	for _, r := range rows[2:] {
+		if len(r) != len(head) {
+			t.Fatalf("row %v has %d cells for %d columns", r[:3], len(r), len(head))
+		}
+		img := r[col("img_file_name")]
+		data, ok := files[img]
+		if !ok {
+			t.Errorf("img_file_name %q is not in the zip", img)
+			continue
+		}
+		if _, err := png.Decode(bytes.NewReader(data)); err != nil {
+			t.Errorf("%s is not a PNG: %v", img, err)
+		}
+		if !strings.HasPrefix(r[col("object_id")], "LIM-2025-06-03_r1_") || r[col("sample_id")] != "LIM-2025-06-03" || r[col("object_date")] != "20250603" || r[col("object_lat")] != "56.950000" {
+			t.Errorf("row %v", r[:8])
+		}
+		statuses[r[col("object_annotation_status")]]++
+	}
+	if statuses["predicted"] != 9 || statuses[""] != 1 {
+		t.Errorf("statuses %v, want 9 predicted and 1 without (the failed object)", statuses)
+	}
+}
+
+// readEcoTaxa opens an EcoTaxa zip: the rows of its TSV and the other files' contents.
+func readEcoTaxa(t *testing.T, path string) ([][]string, map[string][]byte) {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatalf("%s is not a zip: %v", path, err)
+	}
+	defer zr.Close()
+	files := map[string][]byte{}
+	var tsv []byte
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(f.Name, "ecotaxa_") && strings.HasSuffix(f.Name, ".tsv") {
+			tsv = data
+		} else {
+			files[f.Name] = data
+		}
+	}
+	if tsv == nil {
+		t.Fatal("no ecotaxa_*.tsv in the zip")
+	}
+	r := csv.NewReader(bytes.NewReader(tsv))
+	r.Comma, r.LazyQuotes = '\t', false
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("the TSV does not parse: %v", err)
+	}
+	return rows, files
+}
+
+func TestExportValidatedStatus(t *testing.T) {
+	s := finishedStore(t)
+	ctx := context.Background()
+	q, _ := s.ReviewQueue(ctx, "LIM-2025-06-03", 1)
+	if err := s.Validate(ctx, q[0].ID, "protist_noctiluca", "ana"); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "v.zip")
+	if err := s.Export(ctx, "LIM-2025-06-03", FormatEcoTaxa, out); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := readEcoTaxa(t, out)
+	head := rows[0]
+	n := 0
+	for _, r := range rows[2:] {
+		if r[slices.Index(head, "object_annotation_status")] == "validated" {
+			n++
+			if r[slices.Index(head, "object_annotation_category")] != "protist_noctiluca" || r[slices.Index(head, "object_annotation_person_name")] != "ana" {
+				t.Errorf("validated row %v", r)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d validated rows, want 1", n)
+	}
+}
+
+// A failing export leaves neither a partial file nor a temporary one, and keeps the
+// previous file intact.
+func TestWriteAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "counts.csv")
+	if err := os.WriteFile(path, []byte("previous export\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteAtomic(path, func(w io.Writer) error {
+		io.WriteString(w, strings.Repeat("half a file\n", 100000))
+		return errors.New("disk full")
+	})
+	if err == nil || !strings.Contains(err.Error(), "export "+path+": disk full") {
+		t.Fatalf("err %v", err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != "previous export\n" {
+		t.Errorf("previous file changed to %d bytes", len(data))
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("folder holds %d entries after a failed export, want only the previous file", len(entries))
+	}
+	if err := WriteAtomic(path, func(w io.Writer) error { _, err := io.WriteString(w, "new\n"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != "new\n" {
+		t.Errorf("file holds %q", data)
+	}
+	s := finishedStore(t)
+	if err := s.Export(context.Background(), "LIM-2025-06-03", "xlsx", path); err == nil || !strings.Contains(err.Error(), "use csv (counts), objects or ecotaxa") {
+		t.Errorf("unknown format: %v", err)
+	}
+	if err := s.Export(context.Background(), "LIM-2025-06-03", FormatCounts, filepath.Join(dir, "no", "such", "dir.csv")); err == nil {
+		t.Error("export into a missing folder succeeded")
+	}
+}

@@ -1,0 +1,401 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// SampleInfo is a stored sample: its metadata, with VolumeML the total examined over
+// all its runs, and the runs.
+type SampleInfo struct {
+	screening.Sample
+	Runs []RunRow
+}
+
+// RunRow is a stored run.
+type RunRow struct {
+	ID            int64
+	Spec          string
+	Pack          string
+	Model         string
+	Threshold     float64
+	VolumeML      float64
+	Rules         string
+	Started       time.Time
+	Ended         time.Time // zero when the run never finished (the process died)
+	FramesSeen    int
+	FramesDropped int
+	FramesFailed  int
+	Status        string
+	Error         string
+}
+
+// ErrNoSample is returned for a sample ID the store does not hold.
+var ErrNoSample = errors.New("no such sample")
+
+// Sample reads a sample and its runs.
+func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
+	var si SampleInfo
+	var taken string
+	var lat, lon sql.NullFloat64
+	err := s.db.QueryRowContext(ctx, "SELECT id, site, taken, notes, factor, lat, lon FROM samples WHERE id = ?", id).
+		Scan(&si.ID, &si.Site, &taken, &si.Notes, &si.Factor, &lat, &lon)
+	if errors.Is(err, sql.ErrNoRows) {
+		ids, _ := s.SampleIDs(ctx)
+		hint := "it holds no samples yet"
+		if len(ids) > 0 {
+			hint = "it holds " + strings.Join(ids[:min(len(ids), 10)], ", ")
+			if len(ids) > 10 {
+				hint += fmt.Sprintf(" and %d more", len(ids)-10)
+			}
+		}
+		return si, fmt.Errorf("sample %q is not in %s (%s): %w", id, s.path, hint, ErrNoSample)
+	}
+	if err != nil {
+		return si, fmt.Errorf("session store %s: read sample %s: %w", s.path, id, err)
+	}
+	si.Taken = parseTime(taken)
+	si.Lat, si.Lon = math.NaN(), math.NaN()
+	if lat.Valid && lon.Valid {
+		si.Lat, si.Lon = lat.Float64, lon.Float64
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, spec, pack, model, threshold, volume_ml, rules, started, COALESCE(ended, ''),
+		frames_seen, frames_dropped, frames_failed, status, error FROM sources WHERE sample_id = ? ORDER BY id`, id)
+	if err != nil {
+		return si, fmt.Errorf("session store %s: read runs of %s: %w", s.path, id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r RunRow
+		var started, ended string
+		if err := rows.Scan(&r.ID, &r.Spec, &r.Pack, &r.Model, &r.Threshold, &r.VolumeML, &r.Rules, &started, &ended,
+			&r.FramesSeen, &r.FramesDropped, &r.FramesFailed, &r.Status, &r.Error); err != nil {
+			return si, err
+		}
+		r.Started, r.Ended = parseTime(started), parseTime(ended)
+		if ended == "" {
+			r.Status = "interrupted"
+		}
+		si.VolumeML += r.VolumeML
+		si.Runs = append(si.Runs, r)
+	}
+	return si, rows.Err()
+}
+
+// SampleIDs lists the stored samples, newest first.
+func (s *Store) SampleIDs(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id FROM samples ORDER BY created DESC, id")
+	if err != nil {
+		return nil, fmt.Errorf("session store %s: list samples: %w", s.path, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// Object statuses, as EcoTaxa names them where it has a name.
+const (
+	StatusPredicted = "predicted" // classified by the model, not checked by a person
+	StatusValidated = "validated" // a person set the label
+	StatusFailed    = "failed"    // could not be classified
+)
+
+// ObjectRow is a stored object with what the exports need.
+type ObjectRow struct {
+	ID                                                                               int64
+	Run                                                                              RunRow
+	Seq                                                                              int
+	Time                                                                             time.Time
+	Frame                                                                            int
+	Track                                                                            int
+	Box                                                                              image.Rectangle
+	AreaPx, Perimeter, ESD, Major, Minor, Aspect, Solidity, MeanGray, Focus, UmPerPx float64
+	Contrast, CentroidX, CentroidY                                                   float64
+	// Calibrated sizes, 0 when uncalibrated.
+	AreaUm2, ESDUm, MajorUm, MinorUm, PerimeterUm float64
+	OnBorder                                      bool
+	Crop                                          []byte // PNG
+	Label                                         string // model's top label
+	Prob                                          float64
+	Top                                           string // JSON of the top-k predictions
+	Variant                                       string
+	Err                                           string
+	Validated, ValidatedBy                        string
+	ValidatedAt                                   time.Time
+	// Category is what the object is counted as: the validated label, else the model's
+	// label when its probability reaches the run's threshold, else Unidentified; ""
+	// when it failed.
+	Category string
+	Status   string
+	Name     string // display name of Category
+	Group    string // group of Category
+}
+
+// ObjectKey is the object's ID in exports: sample, run and sequence number.
+func (o ObjectRow) ObjectKey(sampleID string) string {
+	return fmt.Sprintf("%s_r%d_%06d", safeName(sampleID), o.Run.ID, o.Seq)
+}
+
+// safeName keeps letters, digits, '.', '-' and '_' for file names.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 128 && (r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+type taxonRow struct{ name, group, groupName, unit string }
+
+// taxa reads the names and groups of a pack's labels.
+func (s *Store) taxa(ctx context.Context, pack string) (map[string]taxonRow, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT label, name, grp, grp_name, unit FROM taxa WHERE pack = ?", pack)
+	if err != nil {
+		return nil, fmt.Errorf("session store %s: read taxonomy of %s: %w", s.path, pack, err)
+	}
+	defer rows.Close()
+	m := map[string]taxonRow{}
+	for rows.Next() {
+		var l string
+		var t taxonRow
+		if err := rows.Scan(&l, &t.name, &t.group, &t.groupName, &t.unit); err != nil {
+			return nil, err
+		}
+		m[l] = t
+	}
+	return m, rows.Err()
+}
+
+// Objects calls fn for every object of a sample, in run and sequence order. withCrops
+// says whether to read the crop images.
+func (s *Store) Objects(ctx context.Context, si SampleInfo, withCrops bool, fn func(ObjectRow) error) error {
+	for _, run := range si.Runs {
+		tax, err := s.taxa(ctx, run.Pack)
+		if err != nil {
+			return err
+		}
+		crop := "NULL"
+		if withCrops {
+			crop = "crop"
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT id, seq, time, frame, track, x, y, w, h, area, perimeter, esd, major, minor, aspect, solidity,
+			mean_gray, focus, on_border, um_per_px, contrast, centroid_x, centroid_y, area_um2, esd_um, major_um, minor_um, perimeter_um, `+crop+`, label, prob, top, variant, error, COALESCE(validated_label, ''), COALESCE(validated_by, ''),
+			COALESCE(validated_at, '') FROM objects WHERE source_id = ? ORDER BY seq`, run.ID)
+		if err != nil {
+			return fmt.Errorf("session store %s: read objects of run %d: %w", s.path, run.ID, err)
+		}
+		err = scanObjects(rows, run, tax, fn)
+		rows.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func scanObjects(rows *sql.Rows, run RunRow, tax map[string]taxonRow, fn func(ObjectRow) error) error {
+	for rows.Next() {
+		o := ObjectRow{Run: run}
+		var t, vat string
+		var x, y, w, h int
+		var nums [10]sql.NullFloat64
+		var more [8]sql.NullFloat64
+		var border sql.NullBool
+		if err := rows.Scan(&o.ID, &o.Seq, &t, &o.Frame, &o.Track, &x, &y, &w, &h, &nums[0], &nums[1], &nums[2], &nums[3], &nums[4], &nums[5], &nums[6],
+			&nums[7], &nums[8], &border, &nums[9], &more[0], &more[1], &more[2], &more[3], &more[4], &more[5], &more[6], &more[7], &o.Crop, &o.Label, &o.Prob, &o.Top, &o.Variant, &o.Err, &o.Validated, &o.ValidatedBy, &vat); err != nil {
+			return err
+		}
+		o.Time, o.ValidatedAt = parseTime(t), parseTime(vat)
+		o.Box = image.Rect(x, y, x+w, y+h)
+		o.AreaPx, o.Perimeter, o.ESD, o.Major, o.Minor, o.Aspect = nums[0].Float64, nums[1].Float64, nums[2].Float64, nums[3].Float64, nums[4].Float64, nums[5].Float64
+		o.Solidity, o.MeanGray, o.Focus, o.UmPerPx = nums[6].Float64, nums[7].Float64, nums[8].Float64, nums[9].Float64
+		o.OnBorder = border.Bool
+		o.Contrast, o.CentroidX, o.CentroidY = more[0].Float64, more[1].Float64, more[2].Float64
+		o.AreaUm2, o.ESDUm, o.MajorUm, o.MinorUm, o.PerimeterUm = more[3].Float64, more[4].Float64, more[5].Float64, more[6].Float64, more[7].Float64
+		o.categorise(tax)
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (o *ObjectRow) categorise(tax map[string]taxonRow) {
+	switch {
+	case o.Err != "":
+		o.Status = StatusFailed
+	case o.Validated != "":
+		o.Category, o.Status = o.Validated, StatusValidated
+	case o.Prob < o.Run.Threshold:
+		o.Category, o.Status = screening.Unidentified, StatusPredicted
+	default:
+		o.Category, o.Status = o.Label, StatusPredicted
+	}
+	if t, ok := tax[o.Category]; ok {
+		o.Name, o.Group = t.name, t.group
+	} else if o.Category == screening.Unidentified {
+		o.Name = "Unidentified"
+	}
+}
+
+// Validate records a person's label for an object (a pack label; it then counts under
+// that label whatever the model said).
+func (s *Store) Validate(ctx context.Context, objectID int64, label, by string) error {
+	var pack string
+	err := s.db.QueryRowContext(ctx, "SELECT s.pack FROM objects o JOIN sources s ON s.id = o.source_id WHERE o.id = ?", objectID).Scan(&pack)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("session store %s has no object %d", s.path, objectID)
+	}
+	if err != nil {
+		return fmt.Errorf("session store %s: %w", s.path, err)
+	}
+	tax, err := s.taxa(ctx, pack)
+	if err != nil {
+		return err
+	}
+	if _, ok := tax[label]; !ok {
+		return fmt.Errorf("label %q is not in pack %s: validate with one of its labels", label, pack)
+	}
+	_, err = s.db.ExecContext(ctx, "UPDATE objects SET validated_label = ?, validated_by = ?, validated_at = ? WHERE id = ?", label, by, timeText(time.Now()), objectID)
+	if err != nil {
+		return fmt.Errorf("session store %s: validate object %d: %w", s.path, objectID, err)
+	}
+	return nil
+}
+
+// ReviewQueue returns up to limit objects of a sample that wait for a person: below
+// their run's confidence threshold and not validated, oldest first, with crops.
+func (s *Store) ReviewQueue(ctx context.Context, sampleID string, limit int) ([]ObjectRow, error) {
+	si, err := s.Sample(ctx, sampleID)
+	if err != nil {
+		return nil, err
+	}
+	var out []ObjectRow
+	errEnough := errors.New("enough")
+	err = s.Objects(ctx, si, true, func(o ObjectRow) error {
+		if o.Category == screening.Unidentified {
+			out = append(out, o)
+			if len(out) >= limit {
+				return errEnough
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TaxonCount is a stored sample's count of one category.
+type TaxonCount struct {
+	Label, Name, Group, GroupName, Unit string
+	Validated                           int // how many of them a person validated
+	screening.Concentration
+}
+
+// Counts is a stored sample's tally over all its runs.
+type Counts struct {
+	Sample       SampleInfo
+	Taxa         []TaxonCount // counted labels, most numerous first
+	Groups       []TaxonCount // every group of the packs used (Label is the group id)
+	Unidentified screening.Concentration
+	Failed       int
+	Objects      int
+}
+
+// Counts tallies a sample's objects per category and converts them to concentrations
+// with the sample's total examined volume.
+func (s *Store) Counts(ctx context.Context, sampleID string) (Counts, error) {
+	si, err := s.Sample(ctx, sampleID)
+	if err != nil {
+		return Counts{}, err
+	}
+	c := Counts{Sample: si}
+	if si.VolumeML <= 0 {
+		return c, fmt.Errorf("sample %s has no runs in %s: nothing was examined", sampleID, s.path)
+	}
+	byLabel := map[string]*TaxonCount{}
+	groups := map[string]*TaxonCount{}
+	for _, run := range si.Runs {
+		tax, err := s.taxa(ctx, run.Pack)
+		if err != nil {
+			return c, err
+		}
+		for l, t := range tax {
+			if t.group != "" && groups[t.group] == nil {
+				groups[t.group] = &TaxonCount{Label: t.group, Name: t.groupName, Group: t.group, GroupName: t.groupName, Unit: t.unit}
+			}
+			if byLabel[l] == nil {
+				byLabel[l] = &TaxonCount{Label: l, Name: t.name, Group: t.group, GroupName: t.groupName, Unit: t.unit}
+			}
+		}
+	}
+	unident := 0
+	err = s.Objects(ctx, si, false, func(o ObjectRow) error {
+		c.Objects++
+		switch o.Category {
+		case "":
+			c.Failed++
+			return nil
+		case screening.Unidentified:
+			unident++
+			return nil
+		}
+		t := byLabel[o.Category]
+		if t == nil { // a label no stored taxonomy names
+			t = &TaxonCount{Label: o.Category, Name: o.Category, Unit: "cell"}
+			byLabel[o.Category] = t
+		}
+		t.Count++
+		if o.Status == StatusValidated {
+			t.Validated++
+		}
+		if g := groups[t.Group]; g != nil {
+			g.Count++
+			if o.Status == StatusValidated {
+				g.Validated++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return c, err
+	}
+	for _, t := range byLabel {
+		if t.Count > 0 {
+			t.Concentration = si.Concentration(t.Count)
+			c.Taxa = append(c.Taxa, *t)
+		}
+	}
+	slices.SortFunc(c.Taxa, func(a, b TaxonCount) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return strings.Compare(a.Label, b.Label)
+	})
+	for _, g := range groups {
+		g.Concentration = si.Concentration(g.Count)
+		c.Groups = append(c.Groups, *g)
+	}
+	slices.SortFunc(c.Groups, func(a, b TaxonCount) int { return strings.Compare(a.Label, b.Label) })
+	c.Unidentified = si.Concentration(unident)
+	return c, nil
+}

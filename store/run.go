@@ -1,0 +1,360 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// FlushInterval is the longest time a run's writes wait before their transaction is
+// committed. The queue in front of the writer is short, so when the disk is slower than
+// the pipeline the pipeline waits instead of the work piling up: a killed process loses
+// about FlushInterval plus one commit of work, well under a second.
+const FlushInterval = 250 * time.Millisecond
+
+// Commits also happen early when many objects wait, so that one commit takes no longer
+// than FlushInterval on this machine: the limit follows the measured commit rate, between
+// minBatch and maxPending objects.
+const (
+	minBatch   = 8
+	maxPending = 256
+)
+
+// queueLen is how many writes may wait for the writer goroutine.
+const queueLen = 4
+
+// RunInfo describes a run of the pipeline as it starts.
+type RunInfo struct {
+	Sample    screening.Sample
+	Spec      string // the source as the user gave it, e.g. "video:field.avi"
+	Model     inference.Variant
+	Threshold float64
+	Rules     string // the rules file or preset in use
+	Taxonomy  *screening.Taxonomy
+}
+
+// Run records one run. It implements screening.Sink: its methods queue the writes for
+// its writer goroutine and return the writer's first error, if any. Call Finish once
+// at the end.
+type Run struct {
+	ID       int64
+	store    *Store
+	sampleID string
+	ch       chan op
+	done     chan struct{}
+	interval time.Duration
+
+	mu  sync.Mutex
+	err error // first write error; sticky
+
+	closeMu  sync.RWMutex
+	finished bool // Finish was called: the queue is closed
+}
+
+type op struct {
+	objects []screening.ObjectRecord
+	event   *alerts.Event
+	perf    *perfRow
+	flush   chan error
+}
+
+type perfRow struct {
+	time          time.Time
+	variant       string
+	cells         int
+	duration      time.Duration
+	failed        bool
+	watts, joules float64 // NaN when not measured
+}
+
+// StartRun records the sample (or checks it against the one already stored under its
+// ID), the pack's taxonomy, and a new run, and starts the run's writer.
+func (s *Store) StartRun(ctx context.Context, info RunInfo) (*Run, error) {
+	return s.startRun(ctx, info, FlushInterval)
+}
+
+func (s *Store) startRun(ctx context.Context, info RunInfo, interval time.Duration) (*Run, error) {
+	sm := info.Sample
+	if err := sm.Validate(); err != nil {
+		return nil, err
+	}
+	if info.Taxonomy == nil {
+		return nil, errors.New("store: a run needs the pack's taxonomy")
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("session store %s: %w", s.path, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var site string
+	var factor float64
+	err = tx.QueryRowContext(ctx, "SELECT site, factor FROM samples WHERE id = ?", sm.ID).Scan(&site, &factor)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = tx.ExecContext(ctx, "INSERT INTO samples(id, site, taken, notes, factor, lat, lon, created) VALUES (?,?,?,?,?,?,?,?)",
+			sm.ID, sm.Site, timeText(sm.Taken), sm.Notes, sm.Factor, nullFloat(sm.Lat), nullFloat(sm.Lon), timeText(time.Now()))
+		if err != nil {
+			return nil, fmt.Errorf("session store %s: record sample %s: %w", s.path, sm.ID, err)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("session store %s: read sample %s: %w", s.path, sm.ID, err)
+	case site != sm.Site || math.Abs(factor-sm.Factor) > 1e-12*math.Max(1, factor):
+		return nil, fmt.Errorf("sample %s is already in %s with site %q and factor %v, and this run says site %q, factor %v: a new run adds to the sample's counts and volume, so it must be the same water; use another --sample ID or the stored site and factor",
+			sm.ID, s.path, site, factor, sm.Site, sm.Factor)
+	}
+	stmt, err := tx.PrepareContext(ctx, "INSERT OR REPLACE INTO taxa(pack, label, idx, name, grp, grp_name, unit) VALUES (?,?,?,?,?,?,?)")
+	if err != nil {
+		return nil, fmt.Errorf("session store %s: %w", s.path, err)
+	}
+	defer stmt.Close()
+	tax := info.Taxonomy
+	for _, x := range tax.Taxa {
+		g, _ := tax.Group(x.Group)
+		if _, err := stmt.ExecContext(ctx, tax.Pack, x.Label, x.Index, x.Name, x.Group, g.Name, x.Unit); err != nil {
+			return nil, fmt.Errorf("session store %s: record taxonomy: %w", s.path, err)
+		}
+	}
+	res, err := tx.ExecContext(ctx, "INSERT INTO sources(sample_id, spec, pack, model, threshold, volume_ml, rules, started) VALUES (?,?,?,?,?,?,?,?)",
+		sm.ID, info.Spec, tax.Pack, string(info.Model), info.Threshold, sm.VolumeML, info.Rules, timeText(time.Now()))
+	if err != nil {
+		return nil, fmt.Errorf("session store %s: record run: %w", s.path, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("session store %s: %w", s.path, err)
+	}
+	r := &Run{ID: id, store: s, sampleID: sm.ID, ch: make(chan op, queueLen), done: make(chan struct{}), interval: interval}
+	go r.loop()
+	return r, nil
+}
+
+func nullFloat(v float64) any {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return v
+}
+
+func (r *Run) firstErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+func (r *Run) fail(err error) {
+	r.mu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.mu.Unlock()
+}
+
+func (r *Run) send(o op) error {
+	if err := r.firstErr(); err != nil {
+		return err
+	}
+	r.closeMu.RLock() // Finish cannot close the queue while a write is being queued
+	defer r.closeMu.RUnlock()
+	if r.finished {
+		return fmt.Errorf("session store %s: run %d is finished: nothing more can be recorded", r.store.path, r.ID)
+	}
+	r.ch <- o
+	return nil
+}
+
+// Objects queues classified objects. The records must not change afterwards.
+func (r *Run) Objects(recs []screening.ObjectRecord) error {
+	return r.send(op{objects: recs})
+}
+
+// Event queues an alert level change.
+func (r *Run) Event(e alerts.Event) error { return r.send(op{event: &e}) }
+
+// Perf queues a classification batch's cost.
+func (r *Run) Perf(p screening.PerfSample) error {
+	return r.send(op{perf: &perfRow{time: p.Time, variant: string(p.Variant), cells: p.Cells, duration: p.Duration, failed: p.Failed, watts: math.NaN(), joules: math.NaN()}})
+}
+
+// Power queues a power reading (from a power meter): the mean watts over a span and the
+// joules it used, with the cells classified in it (0 when unknown).
+func (r *Run) Power(t time.Time, variant inference.Variant, cells int, span time.Duration, watts, joules float64) error {
+	return r.send(op{perf: &perfRow{time: t, variant: string(variant), cells: cells, duration: span, watts: watts, joules: joules}})
+}
+
+// Flush commits everything queued so far and returns the first write error.
+func (r *Run) Flush() error {
+	ch := make(chan error, 1)
+	if err := r.send(op{flush: ch}); err != nil {
+		return err
+	}
+	return <-ch
+}
+
+// Finish commits what is queued, stops the writer and records the run's end from its
+// final snapshot (frames, the threshold and model in use at the end, and why it ended).
+func (r *Run) Finish(ctx context.Context, s screening.Snapshot, runErr error) error {
+	ferr := r.Flush()
+	r.closeMu.Lock()
+	if r.finished {
+		r.closeMu.Unlock()
+		return fmt.Errorf("session store %s: run %d is already finished", r.store.path, r.ID)
+	}
+	r.finished = true
+	close(r.ch)
+	r.closeMu.Unlock()
+	<-r.done
+	status, msg := "done", ""
+	if runErr != nil {
+		status, msg = "failed", runErr.Error()
+	} else if ctx.Err() != nil {
+		status = "stopped"
+	}
+	_, err := r.store.db.ExecContext(context.WithoutCancel(ctx),
+		"UPDATE sources SET ended = ?, frames_seen = ?, frames_dropped = ?, frames_failed = ?, status = ?, error = ?, threshold = ?, model = ? WHERE id = ?",
+		timeText(time.Now()), s.Frames.Seen, s.Frames.Dropped, s.Frames.Failed, status, msg, s.Threshold, string(s.Variant), r.ID)
+	if err != nil {
+		err = fmt.Errorf("session store %s: record the end of run %d: %w", r.store.path, r.ID, err)
+	}
+	return errors.Join(ferr, err)
+}
+
+// loop is the writer: it gathers queued writes and commits them in one transaction
+// FlushInterval after the first of them (or sooner when many objects wait).
+func (r *Run) loop() {
+	defer close(r.done)
+	var pending []op
+	objects := 0
+	limit := 4 * minBatch    // objects per commit, adapted to the measured commit rate
+	var due <-chan time.Time // fires FlushInterval after the first pending write
+	var timer *time.Timer
+	commit := func() error {
+		if timer != nil {
+			timer.Stop()
+			timer, due = nil, nil
+		}
+		if len(pending) == 0 {
+			return r.firstErr()
+		}
+		start := time.Now()
+		err := r.commit(pending)
+		if err != nil {
+			err = fmt.Errorf("session store %s: save %d objects of run %d: %w (is the disk full or the file removed? the counts on screen are complete; restart with another --db)", r.store.path, objects, r.ID, err)
+		}
+		if took := time.Since(start); objects >= minBatch && took > 0 {
+			perSec := float64(objects) / took.Seconds()
+			limit = min(maxPending, max(minBatch, int(perSec*r.interval.Seconds())))
+		}
+		if err != nil {
+			slog.Error("session store write failed", "db", r.store.path, "run", r.ID, "err", err)
+			r.fail(err)
+		}
+		pending, objects = pending[:0], 0
+		return r.firstErr()
+	}
+	for {
+		select {
+		case o, ok := <-r.ch:
+			if !ok {
+				commit()
+				return
+			}
+			if o.flush != nil {
+				o.flush <- commit()
+				continue
+			}
+			if r.firstErr() != nil {
+				continue // the store failed: drop, the error is reported to the caller
+			}
+			pending = append(pending, o)
+			objects += len(o.objects)
+			if timer == nil {
+				timer = time.NewTimer(r.interval)
+				due = timer.C
+			}
+			if objects >= limit {
+				commit()
+			}
+		case <-due:
+			timer, due = nil, nil
+			commit()
+		}
+	}
+}
+
+func (r *Run) commit(ops []op) error {
+	ctx := context.Background()
+	tx, err := r.store.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	objStmt, err := tx.PrepareContext(ctx, `INSERT INTO objects(source_id, seq, time, frame, track, x, y, w, h, area, perimeter, esd, major, minor, aspect,
+		solidity, mean_gray, focus, on_border, um_per_px, contrast, centroid_x, centroid_y, area_um2, esd_um, major_um, minor_um, perimeter_um,
+		crop, label, prob, top, variant, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		return err
+	}
+	defer objStmt.Close()
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	for _, o := range ops {
+		for _, rec := range o.objects {
+			var crop []byte
+			if rec.Crop != nil && !rec.Crop.Rect.Empty() {
+				buf.Reset()
+				if err := enc.Encode(&buf, rec.Crop); err != nil {
+					return fmt.Errorf("encode crop of object %d: %w", rec.Seq, err)
+				}
+				crop = bytes.Clone(buf.Bytes())
+			}
+			top := ""
+			if len(rec.Top) > 0 {
+				b, _ := json.Marshal(rec.Top)
+				top = string(b)
+			}
+			b := rec.Box
+			_, err := objStmt.ExecContext(ctx, r.ID, rec.Seq, timeText(rec.Time), rec.Frame, rec.Track, b.Min.X, b.Min.Y, b.Dx(), b.Dy(),
+				rec.AreaPx, rec.Perimeter, rec.ESD, rec.Major, rec.Minor, rec.Aspect, rec.Solidity, rec.MeanGray, rec.Focus, rec.OnBorder, rec.UmPerPx,
+				rec.Contrast, rec.Centroid[0], rec.Centroid[1], rec.AreaUm2, rec.ESDUm, rec.MajorUm, rec.MinorUm, rec.PerimeterUm,
+				crop, rec.Label, float64(rec.Prob), top, string(rec.Variant), rec.Err)
+			if err != nil {
+				return fmt.Errorf("write object %d: %w", rec.Seq, err)
+			}
+		}
+		if e := o.event; e != nil {
+			_, err := tx.ExecContext(ctx, `INSERT INTO alerts(source_id, time, rule, taxon, from_level, to_level, count, cells_per_l, ci_low, ci_high,
+				threshold, threshold_per_l, threshold_source, verified, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+				r.ID, timeText(e.Time), e.Rule, e.Taxon, e.From.String(), e.To.String(), e.Value.Count, e.Value.PerL, e.Value.Low, e.Value.High,
+				e.Threshold.String(), e.Threshold.CellsPerL(), e.Source, e.Verified, e.Note)
+			if err != nil {
+				return fmt.Errorf("write alert: %w", err)
+			}
+		}
+		if p := o.perf; p != nil {
+			_, err := tx.ExecContext(ctx, "INSERT INTO perf(source_id, time, variant, cells, duration_ms, failed, watts, joules) VALUES (?,?,?,?,?,?,?,?)",
+				r.ID, timeText(p.time), p.variant, p.cells, float64(p.duration)/1e6, p.failed, nullFloat(p.watts), nullFloat(p.joules))
+			if err != nil {
+				return fmt.Errorf("write performance sample: %w", err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,273 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"image"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/imagefile"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// realCrops are real NDSB images (from the built-in samples) used as object crops.
+func realCrops(t testing.TB) []*image.Gray {
+	t.Helper()
+	var out []*image.Gray
+	for _, p := range []string{"protist_noctiluca/4909.jpg", "copepod_calanoid", "trichodesmium_puff/106430.jpg"} {
+		if !strings.HasSuffix(p, ".jpg") {
+			entries, err := fs.ReadDir(assets.Samples(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p += "/" + entries[0].Name()
+		}
+		data, err := fs.ReadFile(assets.Samples(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := imagefile.Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, imagefile.ToGray(img))
+	}
+	return out
+}
+
+func testTaxonomy(t testing.TB) *screening.Taxonomy {
+	p, err := inference.LoadPack(assets.DefaultPack(), "built-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return screening.DefaultTaxonomy(p.Name, p.Labels)
+}
+
+var t0 = time.Date(2025, 6, 3, 9, 30, 0, 0, time.UTC)
+
+func testSample() screening.Sample {
+	s := screening.NewSample("LIM-2025-06-03")
+	s.Site, s.Taken, s.VolumeML, s.Factor, s.Lat, s.Lon = "Limfjord A", t0, 2, 1, 56.95, 9.05
+	return s
+}
+
+// record makes the i-th object: label, probability and crop cycle through a pattern.
+func record(crops []*image.Gray, seq int, label string, prob float32, err string) screening.ObjectRecord {
+	c := crops[seq%len(crops)]
+	r := screening.ObjectRecord{Seq: seq, Time: t0.Add(time.Duration(seq) * time.Second),
+		Object: capture.Object{Source: "video:field.avi", Frame: seq * 3, Track: seq, New: true, Box: image.Rect(10*seq, 20, 10*seq+c.Rect.Dx(), 20+c.Rect.Dy()),
+			AreaPx: 1200.5, Perimeter: 140.25, ESD: 39.1, Major: 50, Minor: 30, Aspect: 0.6, Solidity: 0.9, MeanGray: 120, Focus: 88.5, Crop: c,
+			Contrast: -0.35, Centroid: [2]float64{10*float64(seq) + 20, 40}},
+		Label: label, Prob: prob, Variant: inference.Optimised, Category: label, Err: err,
+	}
+	if label != "" {
+		r.Top = []inference.Prediction{{Index: 0, Label: label, Prob: prob}}
+	}
+	if seq == 5 { // one calibrated object: 0.5 µm per pixel
+		r.UmPerPx, r.AreaUm2, r.ESDUm, r.MajorUm, r.MinorUm, r.PerimeterUm = 0.5, 300.125, 19.55, 25, 15, 70.125
+	}
+	return r
+}
+
+// fillRun stores 10 objects: 4 Noctiluca (one at p=0.4, below the 0.5 threshold), 3
+// copepods, 2 Trichodesmium puffs and 1 failed; an alert; a perf sample.
+func fillRun(t testing.TB, s *Store, sm screening.Sample) *Run {
+	t.Helper()
+	tx := testTaxonomy(t)
+	r, err := s.startRun(context.Background(), RunInfo{Sample: sm, Spec: "video:field.avi", Model: inference.Optimised, Threshold: 0.5, Rules: "preset:default", Taxonomy: tx}, 20*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crops := realCrops(t)
+	recs := []screening.ObjectRecord{
+		record(crops, 1, "protist_noctiluca", 0.9, ""),
+		record(crops, 2, "protist_noctiluca", 0.8, ""),
+		record(crops, 3, "protist_noctiluca", 0.4, ""),
+		record(crops, 4, "protist_noctiluca", 0.7, ""),
+		record(crops, 5, "copepod_calanoid", 0.95, ""),
+		record(crops, 6, "copepod_calanoid", 0.6, ""),
+		record(crops, 7, "copepod_calanoid", 0.5, ""),
+		record(crops, 8, "trichodesmium_puff", 0.99, ""),
+		record(crops, 9, "trichodesmium_puff", 0.85, ""),
+		record(crops, 10, "", 0, "run optimised model on 1 crops: out of memory"),
+	}
+	if err := r.Objects(recs[:5]); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Objects(recs[5:]); err != nil {
+		t.Fatal(err)
+	}
+	ev := alerts.Event{Time: t0, Rule: "noctiluca", Taxon: "noctiluca", From: alerts.None, To: alerts.Watch, Value: alerts.Measure{Count: 1, PerL: 500},
+		Threshold: alerts.Threshold{Presence: true, Unit: alerts.Presence}, Source: "phytoscreen default"}
+	if err := r.Event(ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Perf(screening.PerfSample{Time: t0, Variant: inference.Optimised, Cells: 10, Duration: 35 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func openTemp(t testing.TB) *Store {
+	s, err := Open(filepath.Join(t.TempDir(), "sub", "sessions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestRunRoundTripAndCounts(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	r := fillRun(t, s, testSample())
+	if err := r.Finish(ctx, screening.Snapshot{Frames: screening.FrameStats{Seen: 30, Dropped: 2}, Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Objects(nil); err == nil || !strings.Contains(err.Error(), "is finished") {
+		t.Errorf("a write after Finish: %v", err)
+	}
+	if err := r.Finish(ctx, screening.Snapshot{}, nil); err == nil {
+		t.Error("a second Finish was accepted")
+	}
+	c, err := s.Counts(ctx, "LIM-2025-06-03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, x := range c.Taxa {
+		got[x.Label] = x.Count
+	}
+	if got["protist_noctiluca"] != 3 || got["copepod_calanoid"] != 3 || got["trichodesmium_puff"] != 2 || len(got) != 3 {
+		t.Errorf("counts %v", got)
+	}
+	if c.Unidentified.Count != 1 || c.Failed != 1 || c.Objects != 10 {
+		t.Errorf("unidentified %d failed %d objects %d", c.Unidentified.Count, c.Failed, c.Objects)
+	}
+	// 3 cells in 2 mL = 1,500 cells/L, 95% CI [0.6187, 8.767] x 500.
+	n := c.Taxa[0]
+	if n.Label != "copepod_calanoid" && n.Label != "protist_noctiluca" || n.PerL != 1500 || math.Abs(n.Low-309.4) > 0.1 || math.Abs(n.High-4383.6) > 0.2 {
+		t.Errorf("first taxon %+v", n)
+	}
+	run := c.Sample.Runs[0]
+	if run.Status != "done" || run.FramesSeen != 30 || run.FramesDropped != 2 || run.Ended.IsZero() || c.Sample.Site != "Limfjord A" || !c.Sample.Taken.Equal(t0) {
+		t.Errorf("run %+v sample %+v", run, c.Sample)
+	}
+
+	// A person relabels the unidentified Noctiluca as a copepod: it counts as validated.
+	queue, err := s.ReviewQueue(ctx, "LIM-2025-06-03", 10)
+	if err != nil || len(queue) != 1 || queue[0].Seq != 3 || len(queue[0].Crop) == 0 {
+		t.Fatalf("review queue %v %v", queue, err)
+	}
+	if err := s.Validate(ctx, queue[0].ID, "copepod_calanoid", "ana"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(ctx, queue[0].ID, "Dinophysis", "ana"); err == nil || !strings.Contains(err.Error(), "not in pack ndsb-plankton-121") {
+		t.Errorf("validation with a foreign label: %v", err)
+	}
+	c, _ = s.Counts(ctx, "LIM-2025-06-03")
+	if c.Taxa[0].Label != "copepod_calanoid" || c.Taxa[0].Count != 4 || c.Taxa[0].Validated != 1 || c.Unidentified.Count != 0 {
+		t.Errorf("after validation %+v unidentified %d", c.Taxa[0], c.Unidentified.Count)
+	}
+
+	// A second run of the same water adds its volume; other water under the same ID is refused.
+	r2 := fillRun(t, s, testSample())
+	if err := r2.Finish(ctx, screening.Snapshot{Threshold: 0.5}, errors.New("camera unplugged")); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = s.Counts(ctx, "LIM-2025-06-03")
+	if c.Sample.VolumeML != 4 || c.Objects != 20 || c.Sample.Runs[1].Status != "failed" || c.Sample.Runs[1].Error != "camera unplugged" {
+		t.Errorf("two runs: volume %v objects %d runs %+v", c.Sample.VolumeML, c.Objects, c.Sample.Runs)
+	}
+	other := testSample()
+	other.Factor = 10
+	if _, err := s.StartRun(ctx, RunInfo{Sample: other, Taxonomy: testTaxonomy(t)}); err == nil || !strings.Contains(err.Error(), "factor 1, and this run says site \"Limfjord A\", factor 10") {
+		t.Errorf("conflicting sample accepted: %v", err)
+	}
+	if _, err := s.Counts(ctx, "nope"); !errors.Is(err, ErrNoSample) || !strings.Contains(err.Error(), "it holds LIM-2025-06-03") {
+		t.Errorf("unknown sample: %v", err)
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.db")
+	if err := os.WriteFile(junk, []byte(strings.Repeat("not a database ", 100)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(junk); err == nil || !strings.Contains(err.Error(), junk) || !strings.Contains(err.Error(), "--db") {
+		t.Errorf("junk file: %v", err)
+	}
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "is a folder") {
+		t.Errorf("folder: %v", err)
+	}
+	s, err := Open(filepath.Join(dir, "new.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec("UPDATE meta SET value = '99' WHERE key = 'schema'"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(filepath.Join(dir, "new.db")); err == nil || !strings.Contains(err.Error(), "schema version 99") {
+		t.Errorf("newer schema: %v", err)
+	}
+}
+
+func TestDefaultPath(t *testing.T) {
+	cases := []struct{ xdg, home, want string }{
+		{"/data", "/home/ana", "/data/phytoscreen/sessions.db"},
+		{"", "/home/ana", "/home/ana/.local/share/phytoscreen/sessions.db"},
+		{"relative/dir", "/home/ana", "/home/ana/.local/share/phytoscreen/sessions.db"},
+	}
+	for _, c := range cases {
+		t.Setenv("XDG_DATA_HOME", c.xdg)
+		t.Setenv("HOME", c.home)
+		if got, err := DefaultPath(); err != nil || got != c.want {
+			t.Errorf("XDG_DATA_HOME=%q HOME=%q: %q %v, want %q", c.xdg, c.home, got, err, c.want)
+		}
+	}
+}
+
+// A write that fails is reported to the caller (the pipeline then stops), with the file
+// named; later writes return the same error instead of piling up.
+func TestRunReportsWriteFailure(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	r, err := s.StartRun(ctx, RunInfo{Sample: testSample(), Spec: "camera:0", Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec("DROP TABLE objects"); err != nil { // the disk "fails" under the writer
+		t.Fatal(err)
+	}
+	if err := r.Objects([]screening.ObjectRecord{record(realCrops(t), 1, "protist_noctiluca", 0.9, "")}); err != nil {
+		t.Fatalf("queueing failed early: %v", err)
+	}
+	err = r.Flush()
+	if err == nil || !strings.Contains(err.Error(), "session store "+s.Path()+": save 1 objects of run 1") || !strings.Contains(err.Error(), "no such table: objects") {
+		t.Fatalf("flush after a failed write: %v", err)
+	}
+	if err2 := r.Objects(nil); err2 == nil || err2.Error() != err.Error() {
+		t.Errorf("a later write returned %v, want the first error", err2)
+	}
+	if err := r.Finish(ctx, screening.Snapshot{}, nil); err == nil {
+		t.Error("Finish hid the write failure")
+	}
+}

@@ -1,0 +1,500 @@
+// Package synth composes synthetic microscope frames of known content from real
+// single-cell images: crops placed at random non-overlapping positions on a brightfield
+// background with vignetting, an illumination tilt, slight optical blur and sensor noise,
+// each blended by multiplication (the crop is a transmission map, so its white surround
+// vanishes into the field). Every frame comes with its ground truth: the box, label and
+// identity of every cell. It writes still frames (PNG) and MJPG videos whose field stays
+// still for several frames and then moves to new cells, and it is seeded, so the same
+// options give the same output.
+package synth
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/image/draw"
+)
+
+// Count asks for N cells of one class in every field.
+type Count struct {
+	Label string
+	N     int
+}
+
+// ParseMix parses a class mix such as "protist_noctiluca=3,diatom_chain_tube=2".
+func ParseMix(s string) ([]Count, error) {
+	var mix []Count
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		label, n, ok := strings.Cut(part, "=")
+		if !ok {
+			return nil, fmt.Errorf("mix %q: want LABEL=COUNT, e.g. protist_noctiluca=3", part)
+		}
+		k, err := strconv.Atoi(strings.TrimSpace(n))
+		if err != nil || k < 0 {
+			return nil, fmt.Errorf("mix %q: count must be a whole number >= 0", part)
+		}
+		mix = append(mix, Count{Label: strings.TrimSpace(label), N: k})
+	}
+	return mix, nil
+}
+
+// Options set what the generator draws. The zero value of a field means its default.
+type Options struct {
+	Width, Height int     // frame size in pixels (default 1280x960)
+	Cells         int     // cells per field drawn at random from the classes not in Mix (default 12; -1 for none)
+	Mix           []Count // cells of chosen classes in every field, on top of Cells
+	Scale         float64 // size factor applied to every crop (default 1)
+	Gap           int     // least distance between two crops' frames, px (default 16)
+	Margin        int     // least distance between a crop and the frame edge, px (default 8)
+	Light         float64 // background gray level at the centre of the field, 0..255 (default 215)
+	Vignette      float64 // fraction of light lost in the corners (default 0.40; -1 for none)
+	Tilt          float64 // left-to-right illumination gradient, fraction (default 0.06; -1 for none)
+	Noise         float64 // sensor noise standard deviation at full light, gray levels (default 2.5; -1 for none)
+	Blur          float64 // optical blur, Gaussian sigma in px (default 0.8; -1 for none)
+	Flicker       float64 // frame-to-frame lamp/exposure variation, fraction (default 0.01; -1 for none)
+	NoOrient      bool    // keep crops as they are instead of random flips and quarter turns
+	Seed          uint64  // random seed: the same seed and options give the same frames
+}
+
+func (o *Options) setDefaults() {
+	def := func(v *float64, d float64) {
+		switch {
+		case *v == 0:
+			*v = d
+		case *v < 0:
+			*v = 0
+		}
+	}
+	if o.Width == 0 {
+		o.Width = 1280
+	}
+	if o.Height == 0 {
+		o.Height = 960
+	}
+	switch {
+	case o.Cells == 0:
+		o.Cells = 12
+	case o.Cells < 0:
+		o.Cells = 0
+	}
+	if o.Scale == 0 {
+		o.Scale = 1
+	}
+	if o.Gap == 0 {
+		o.Gap = 16
+	}
+	if o.Margin == 0 {
+		o.Margin = 8
+	}
+	def(&o.Light, 215)
+	def(&o.Vignette, 0.40)
+	def(&o.Tilt, 0.06)
+	def(&o.Noise, 2.5)
+	def(&o.Blur, 0.8)
+	def(&o.Flicker, 0.01)
+}
+
+// ErrFieldFull is returned when the cells asked for do not fit on a frame without
+// overlapping.
+var ErrFieldFull = errors.New("cells do not fit on the frame without overlapping")
+
+// Box is a cell's bounding box in frame pixels.
+type Box struct {
+	X int `json:"x"`
+	Y int `json:"y"`
+	W int `json:"w"`
+	H int `json:"h"`
+}
+
+// Rect returns the box as an image.Rectangle.
+func (b Box) Rect() image.Rectangle { return image.Rect(b.X, b.Y, b.X+b.W, b.Y+b.H) }
+
+func boxOf(r image.Rectangle) Box { return Box{r.Min.X, r.Min.Y, r.Dx(), r.Dy()} }
+
+// Cell is one placed cell: its identity (the same on every frame of its field), class,
+// source image and tight box.
+type Cell struct {
+	ID     int    `json:"id"`
+	Label  string `json:"label"`
+	Sample string `json:"sample"` // path in the sample library
+	Field  int    `json:"field"`
+	Box    Box    `json:"box"`
+}
+
+// Field is one view of the slide: cells at fixed positions. Frames rendered from it differ
+// only by sensor noise and lamp flicker. A field may be larger than a frame
+// (NewFieldSize): frames are then windows on it, for a stage that pans or a flow cell.
+type Field struct {
+	Index int
+	Cells []Cell // boxes in field pixels
+	W, H  int
+	trans []float32 // light transmitted at each pixel, 0..1, already blurred
+}
+
+// CellsIn returns the cells visible through a window of the field, their boxes moved to
+// window pixels and clipped to it.
+func (f *Field) CellsIn(win image.Rectangle) []Cell {
+	var out []Cell
+	for _, c := range f.Cells {
+		r := c.Box.Rect().Intersect(win)
+		if r.Empty() {
+			continue
+		}
+		c.Box = boxOf(r.Sub(win.Min))
+		out = append(out, c)
+	}
+	return out
+}
+
+// Generator draws fields and frames. It is not safe for concurrent use.
+type Generator struct {
+	lib      *Library
+	opt      Options
+	rng      *rand.Rand
+	illum    []float32 // background light at each pixel
+	mixSet   map[string]bool
+	fill     []int // samples the random cells are drawn from
+	nextID   int
+	nextFld  int
+	kernel   []float32
+	scratch  []float32
+	tint     [3]float64 // B, G, R gains of the camera's colour cast
+	noiseVar [2]float64 // read-noise variance, and variance per unit of light
+}
+
+// New checks the options against the library and prepares the background.
+func New(lib *Library, opt Options) (*Generator, error) {
+	opt.setDefaults()
+	if opt.Width < 64 || opt.Height < 64 || opt.Width*opt.Height > 40_000_000 {
+		return nil, fmt.Errorf("frame size %dx%d: want at least 64x64 and at most 40 Mpx", opt.Width, opt.Height)
+	}
+	if opt.Scale < 0.1 || opt.Scale > 10 {
+		return nil, fmt.Errorf("scale %g: want 0.1 to 10", opt.Scale)
+	}
+	if opt.Light < 20 || opt.Light > 250 {
+		return nil, fmt.Errorf("light %g: want a gray level from 20 to 250", opt.Light)
+	}
+	if opt.Vignette >= 0.95 || opt.Tilt >= 0.5 {
+		return nil, fmt.Errorf("vignette %g / tilt %g: want vignette below 0.95 and tilt below 0.5", opt.Vignette, opt.Tilt)
+	}
+	g := &Generator{lib: lib, opt: opt, rng: rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15)), mixSet: map[string]bool{}}
+	for _, c := range opt.Mix {
+		if lib.Count(c.Label) == 0 {
+			return nil, fmt.Errorf("mix: no sample of class %q in the library (%s)", c.Label, suggest(c.Label, lib.Labels()))
+		}
+		g.mixSet[c.Label] = true
+	}
+	for i, s := range lib.samples {
+		if !g.mixSet[s.Label] {
+			g.fill = append(g.fill, i)
+		}
+	}
+	if opt.Cells > 0 && len(g.fill) == 0 {
+		return nil, fmt.Errorf("no class is left for the %d random cells: the mix names every class; set cells to -1", opt.Cells)
+	}
+	g.tint = [3]float64{1.0, 0.95, 0.97}
+	read := 0.6 * opt.Noise
+	g.noiseVar = [2]float64{read * read, (opt.Noise*opt.Noise - read*read) / opt.Light}
+	g.illum = make([]float32, opt.Width*opt.Height)
+	w, h := float64(opt.Width), float64(opt.Height)
+	cx, cy, r2max := w/2, h/2, (w*w+h*h)/4
+	for y := 0; y < opt.Height; y++ {
+		for x := 0; x < opt.Width; x++ {
+			dx, dy := float64(x)+0.5-cx, float64(y)+0.5-cy
+			v := opt.Light * (1 - opt.Vignette*(dx*dx+dy*dy)/r2max) * (1 + opt.Tilt*((float64(x)+0.5)/w-0.5))
+			g.illum[y*opt.Width+x] = float32(v)
+		}
+	}
+	g.kernel = gaussKernel(opt.Blur)
+	return g, nil
+}
+
+// Options returns the options in effect, defaults filled in.
+func (g *Generator) Options() Options { return g.opt }
+
+// suggest names labels close to an unknown one, to help fix a typo.
+func suggest(label string, labels []string) string {
+	var near []string
+	key := strings.SplitN(label, "_", 2)[0]
+	for _, l := range labels {
+		if strings.Contains(l, label) || strings.HasPrefix(l, key) {
+			near = append(near, l)
+		}
+	}
+	if len(near) == 0 {
+		return "run 'phytoscreen synth --labels' for the class names"
+	}
+	if len(near) > 6 {
+		near = near[:6]
+	}
+	return "did you mean " + strings.Join(near, ", ") + "?"
+}
+
+// placed is a crop ready to be drawn: oriented and scaled.
+type placed struct {
+	sample int
+	img    *image.Gray
+	at     image.Point
+}
+
+// NewField draws the next field, the size of a frame: the Mix cells and Cells random
+// cells at random non-overlapping positions.
+func (g *Generator) NewField() (*Field, error) { return g.NewFieldSize(g.opt.Width, g.opt.Height) }
+
+// NewFieldSize draws a field of w x h pixels (at least a frame's size), with the Mix and
+// Cells counts for the whole field.
+func (g *Generator) NewFieldSize(W, H int) (*Field, error) {
+	if W < g.opt.Width || H < g.opt.Height {
+		return nil, fmt.Errorf("field %dx%d is smaller than the %dx%d frame", W, H, g.opt.Width, g.opt.Height)
+	}
+	var picks []int
+	for _, c := range g.opt.Mix {
+		picks = append(picks, g.draw(g.lib.byLabel[c.Label], c.N)...)
+	}
+	picks = append(picks, g.draw(g.fill, g.opt.Cells)...)
+	crops := make([]placed, len(picks))
+	for i, s := range picks {
+		crops[i] = placed{sample: s, img: g.orient(g.lib.samples[s].Img)}
+	}
+	// Big crops first: they are the hard ones to fit.
+	slices.SortStableFunc(crops, func(a, b placed) int {
+		return b.img.Rect.Dx()*b.img.Rect.Dy() - a.img.Rect.Dx()*a.img.Rect.Dy()
+	})
+	m := g.opt.Margin
+	var taken []image.Rectangle
+	for i := range crops {
+		c := &crops[i]
+		cw, ch := c.img.Rect.Dx(), c.img.Rect.Dy()
+		if cw > W-2*m || ch > H-2*m {
+			return nil, fmt.Errorf("%w: a %dx%d crop (%s) is larger than the %dx%d frame; use a smaller scale",
+				ErrFieldFull, cw, ch, g.lib.samples[c.sample].Path, W, H)
+		}
+		ok := false
+		for try := 0; try < 500 && !ok; try++ {
+			r := image.Rect(0, 0, cw, ch).Add(image.Pt(m+g.rng.IntN(W-2*m-cw+1), m+g.rng.IntN(H-2*m-ch+1)))
+			ok = true
+			for _, t := range taken {
+				if r.Overlaps(t.Inset(-g.opt.Gap)) {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				c.at = r.Min
+				taken = append(taken, r)
+			}
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w: placed %d of %d cells on %dx%d; ask for fewer cells, a smaller scale or a larger frame",
+				ErrFieldFull, i, len(crops), W, H)
+		}
+	}
+	f := &Field{Index: g.nextFld, W: W, H: H, trans: make([]float32, W*H)}
+	g.nextFld++
+	for i := range f.trans {
+		f.trans[i] = 1
+	}
+	for _, c := range crops {
+		b := c.img.Rect
+		for y := 0; y < b.Dy(); y++ {
+			src := c.img.Pix[y*c.img.Stride : y*c.img.Stride+b.Dx()]
+			dst := f.trans[(c.at.Y+y)*W+c.at.X:]
+			for x, v := range src {
+				dst[x] *= float32(v) / 255
+			}
+		}
+		obj, _ := visibleBox(c.img)
+		s := g.lib.samples[c.sample]
+		f.Cells = append(f.Cells, Cell{ID: g.nextID, Label: s.Label, Sample: s.Path, Field: f.Index, Box: boxOf(obj.Add(c.at))})
+		g.nextID++
+	}
+	slices.SortFunc(f.Cells, func(a, b Cell) int { return a.ID - b.ID })
+	g.blur(f.trans, W, H)
+	return f, nil
+}
+
+// draw picks n sample indexes from pool: without repeats while the pool lasts, then again.
+func (g *Generator) draw(pool []int, n int) []int {
+	out := make([]int, 0, n)
+	for len(out) < n {
+		perm := g.rng.Perm(len(pool))
+		for _, p := range perm {
+			if len(out) == n {
+				break
+			}
+			out = append(out, pool[p])
+		}
+	}
+	return out
+}
+
+// orient scales a crop and gives it a random flip and quarter turn (the classifier was
+// trained with both, and a cell on a slide lies any way round).
+func (g *Generator) orient(src *image.Gray) *image.Gray {
+	img := src
+	if g.opt.Scale != 1 {
+		w := max(1, int(math.Round(float64(src.Rect.Dx())*g.opt.Scale)))
+		h := max(1, int(math.Round(float64(src.Rect.Dy())*g.opt.Scale)))
+		dst := image.NewGray(image.Rect(0, 0, w, h))
+		draw.CatmullRom.Scale(dst, dst.Rect, src, src.Rect, draw.Src, nil)
+		img = dst
+	}
+	if g.opt.NoOrient {
+		return img
+	}
+	turn, flip := g.rng.IntN(4), g.rng.IntN(2) == 1
+	if turn == 0 && !flip {
+		return img
+	}
+	b := img.Rect
+	w, h := b.Dx(), b.Dy()
+	ow, oh := w, h
+	if turn%2 == 1 {
+		ow, oh = h, w
+	}
+	dst := image.NewGray(image.Rect(0, 0, ow, oh))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			sx := x
+			if flip {
+				sx = w - 1 - x
+			}
+			var dx, dy int
+			switch turn {
+			case 0:
+				dx, dy = sx, y
+			case 1:
+				dx, dy = h-1-y, sx
+			case 2:
+				dx, dy = w-1-sx, h-1-y
+			case 3:
+				dx, dy = y, w-1-sx
+			}
+			dst.Pix[dy*dst.Stride+dx] = img.Pix[img.PixOffset(b.Min.X+x, b.Min.Y+y)]
+		}
+	}
+	return dst
+}
+
+// Render draws one frame of a field (its top-left window): the background light times
+// the field's transmission, lamp flicker, then sensor noise (read noise plus shot noise)
+// per colour channel, with the camera's slight colour cast.
+func (g *Generator) Render(f *Field) *image.RGBA { return g.RenderAt(f, image.Point{}) }
+
+// RenderAt draws the frame that sees the field from at (its top-left corner in field
+// pixels). The illumination stays with the camera: the cells move under it.
+func (g *Generator) RenderAt(f *Field, at image.Point) *image.RGBA {
+	W, H := g.opt.Width, g.opt.Height
+	if at.X < 0 || at.Y < 0 || at.X+W > f.W || at.Y+H > f.H {
+		panic(fmt.Sprintf("synth: window at %v outside the %dx%d field", at, f.W, f.H))
+	}
+	img := image.NewRGBA(image.Rect(0, 0, W, H))
+	flicker := 1 + g.opt.Flicker*g.rng.NormFloat64()
+	noisy := g.opt.Noise > 0
+	for y := 0; y < H; y++ {
+		trans := f.trans[(at.Y+y)*f.W+at.X : (at.Y+y)*f.W+at.X+W]
+		illum := g.illum[y*W : (y+1)*W]
+		pix := img.Pix[y*img.Stride : y*img.Stride+4*W]
+		for x, t := range trans {
+			light := float64(illum[x]*t) * flicker
+			sd := 0.0
+			if noisy {
+				sd = math.Sqrt(g.noiseVar[0] + g.noiseVar[1]*light)
+			}
+			p := pix[4*x : 4*x+4 : 4*x+4]
+			for c := 0; c < 3; c++ {
+				v := light * g.tint[c]
+				if noisy {
+					v += sd * g.rng.NormFloat64()
+				}
+				p[2-c] = quantize(v) // tint is B,G,R; RGBA stores R first
+			}
+			p[3] = 255
+		}
+	}
+	return img
+}
+
+func quantize(v float64) uint8 {
+	switch {
+	case v <= 0:
+		return 0
+	case v >= 255:
+		return 255
+	}
+	return uint8(v + 0.5)
+}
+
+// gaussKernel returns a normalised 1-D Gaussian of the given sigma (nil for none).
+func gaussKernel(sigma float64) []float32 {
+	if sigma <= 0 {
+		return nil
+	}
+	r := int(math.Ceil(3 * sigma))
+	k := make([]float32, 2*r+1)
+	var sum float64
+	for i := -r; i <= r; i++ {
+		v := math.Exp(-float64(i*i) / (2 * sigma * sigma))
+		k[i+r] = float32(v)
+		sum += v
+	}
+	for i := range k {
+		k[i] /= float32(sum)
+	}
+	return k
+}
+
+// blur applies the separable Gaussian in place to a W x H image, replicating the edge
+// pixels.
+func (g *Generator) blur(p []float32, W, H int) {
+	k := g.kernel
+	if k == nil {
+		return
+	}
+	r := len(k) / 2
+	if len(g.scratch) != len(p) {
+		g.scratch = make([]float32, len(p))
+	}
+	tmp := g.scratch
+	for y := 0; y < H; y++ {
+		row, out := p[y*W:(y+1)*W], tmp[y*W:(y+1)*W]
+		for x := range W {
+			var s float32
+			for i, kv := range k {
+				s += kv * row[min(W-1, max(0, x+i-r))]
+			}
+			out[x] = s
+		}
+	}
+	for y := 0; y < H; y++ {
+		out := p[y*W : (y+1)*W]
+		for x := range W {
+			var s float32
+			for i, kv := range k {
+				s += kv * tmp[min(H-1, max(0, y+i-r))*W+x]
+			}
+			out[x] = s
+		}
+	}
+}
+
+// Gray returns the luma of a rendered frame (what a monochrome camera would give).
+func Gray(img *image.RGBA) *image.Gray {
+	g := image.NewGray(img.Rect)
+	for i := range g.Pix {
+		p := img.Pix[4*i : 4*i+3]
+		g.Pix[i] = color.GrayModel.Convert(color.RGBA{p[0], p[1], p[2], 255}).(color.Gray).Y
+	}
+	return g
+}

@@ -1,0 +1,227 @@
+package ui
+
+import (
+	"fmt"
+	"image/color"
+	"slices"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+)
+
+// AlertBanner is the strip under the toolbar that says, in the level's colour, the
+// highest alert standing now: which taxon, its concentration and interval, the rule and
+// the threshold's source. With no alert it says what is being watched, in green.
+type AlertBanner struct {
+	widget.BaseWidget
+	bg       *canvas.Rectangle
+	chipBg   *canvas.Rectangle
+	chip     *canvas.Text
+	line1    *canvas.Text
+	line2    *canvas.Text
+	more     *canvas.Text
+	content  *fyne.Container
+	level    alerts.Level
+	headline string
+}
+
+// NewAlertBanner returns a banner saying nothing is watched yet.
+func NewAlertBanner() *AlertBanner {
+	b := &AlertBanner{}
+	b.bg = canvas.NewRectangle(colorNone)
+	b.chipBg = canvas.NewRectangle(color.Transparent)
+	b.chipBg.CornerRadius = 4
+	b.chip = canvas.NewText("", color.White)
+	b.chip.TextStyle.Bold = true
+	b.chip.TextSize = 15
+	b.line1 = canvas.NewText("", color.White)
+	b.line1.TextStyle.Bold = true
+	b.line1.TextSize = 16
+	b.line2 = canvas.NewText("", color.White)
+	b.line2.TextSize = 12.5
+	b.more = canvas.NewText("", color.White)
+	b.more.TextSize = 12.5
+	b.more.Alignment = fyne.TextAlignTrailing
+	chip := container.NewStack(b.chipBg, container.NewPadded(container.NewCenter(b.chip)))
+	text := container.NewVBox(b.line1, b.line2)
+	// The text block is left-aligned next to the chip; the spacers only centre it vertically.
+	b.content = container.NewStack(b.bg, container.NewPadded(
+		container.NewBorder(nil, nil, container.NewCenter(chip), container.NewCenter(b.more),
+			container.NewVBox(layout.NewSpacer(), text, layout.NewSpacer())),
+	))
+	b.ExtendBaseWidget(b)
+	b.Set(nil, "", "")
+	return b
+}
+
+// CreateRenderer implements fyne.Widget.
+func (b *AlertBanner) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(b.content)
+}
+
+// Level returns the level shown.
+func (b *AlertBanner) Level() alerts.Level { return b.level }
+
+// Headline returns the banner's first line, for tests and the window title.
+func (b *AlertBanner) Headline() string { return b.headline }
+
+// Detail returns the banner's second line.
+func (b *AlertBanner) Detail() string { return b.line2.Text }
+
+// Set shows the highest of states; watching names the rules in use when none is raised;
+// context (e.g. "sample S-0142, ended") says which sample the states are of. UI
+// goroutine only.
+func (b *AlertBanner) Set(states []alerts.State, watching, context string) {
+	top, others := highest(states)
+	var bg color.NRGBA
+	if top == nil {
+		b.level = alerts.None
+		bg = color.NRGBA{0xe8, 0xf5, 0xe9, 0xff}
+		fg := color.NRGBA{0x1b, 0x5e, 0x20, 0xff}
+		b.chip.Text = "NO ALERT"
+		b.chipBg.FillColor = colorNone
+		b.chip.Color = color.White
+		b.headline = "No alert"
+		if len(states) > 0 {
+			b.headline = fmt.Sprintf("No alert: %d rule%s below their thresholds", len(states), plural(len(states)))
+		}
+		b.line1.Text = b.headline
+		b.line2.Text = watching
+		b.line1.Color, b.line2.Color, b.more.Color = fg, fg, fg
+		b.more.Text = context
+	} else {
+		b.level = top.Level
+		bg = LevelColor(top.Level)
+		fg := textOn(bg)
+		b.chip.Text = strings.ToUpper(top.Level.String())
+		b.chipBg.FillColor = withAlpha(color.NRGBA{0, 0, 0, 0xff}, 0x30)
+		b.chip.Color = fg
+		b.headline = fmt.Sprintf("%s: %s cells/L", top.Taxon, fmtPerL(top.Value.PerL))
+		b.line1.Text = b.headline
+		b.line2.Text = stateDetail(*top)
+		b.line1.Color, b.line2.Color, b.more.Color = fg, fg, fg
+		b.more.Text = context
+		if len(others) > 0 {
+			names := make([]string, 0, len(others))
+			for _, o := range others {
+				names = append(names, o.Taxon+" ("+o.Level.String()+")")
+			}
+			if b.more.Text != "" {
+				b.more.Text += " · "
+			}
+			b.more.Text += "also: " + shortName(strings.Join(names, ", "), 60)
+		}
+	}
+	b.bg.FillColor = bg
+	b.content.Refresh()
+}
+
+// stateDetail is the banner's second line: threshold, interval, rule, source.
+func stateDetail(s alerts.State) string {
+	var parts []string
+	if s.Threshold != nil {
+		if s.Threshold.Presence {
+			parts = append(parts, fmt.Sprintf("%s level: present (%d counted)", s.Level, s.Value.Count))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s level ≥ %s", s.Level, fmtThreshold(*s.Threshold)))
+		}
+	}
+	parts = append(parts, fmt.Sprintf("95%% CI %s – %s cells/L, %d counted", fmtPerL(s.Value.Low), fmtPerL(s.Value.High), s.Value.Count))
+	parts = append(parts, "rule "+s.Rule)
+	parts = append(parts, "source: "+sourceText(s.Source, s.Verified))
+	if !s.Since.IsZero() {
+		parts = append(parts, "since "+s.Since.Format("15:04:05"))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// highest returns the state with the highest level (ties: the furthest above its
+// threshold) and the other raised states, highest first; nil when none is raised.
+func highest(states []alerts.State) (*alerts.State, []alerts.State) {
+	var raised []alerts.State
+	for _, s := range states {
+		if s.Level > alerts.None {
+			raised = append(raised, s)
+		}
+	}
+	if len(raised) == 0 {
+		return nil, nil
+	}
+	slices.SortStableFunc(raised, func(a, b alerts.State) int {
+		if a.Level != b.Level {
+			return int(b.Level) - int(a.Level)
+		}
+		ra, rb := overThreshold(a), overThreshold(b)
+		switch {
+		case ra > rb:
+			return -1
+		case ra < rb:
+			return 1
+		}
+		return 0
+	})
+	return &raised[0], raised[1:]
+}
+
+// sourceText is a threshold's source, marked when it is not a verified regulatory value
+// (unless the source already says so).
+func sourceText(src string, verified bool) string {
+	if !verified && !strings.Contains(strings.ToLower(src), "not a regulatory") {
+		src += " (unverified threshold)"
+	}
+	return src
+}
+
+func overThreshold(s alerts.State) float64 {
+	if s.Threshold == nil || s.Threshold.Presence || s.Threshold.CellsPerL() == 0 {
+		return float64(s.Value.Count)
+	}
+	return s.Value.PerL / s.Threshold.CellsPerL()
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// Notifier sends one desktop notification per escalation (a rule going up a level), not
+// per frame: it remembers how many of a run's events it has seen.
+type Notifier struct {
+	send func(*fyne.Notification)
+	seen int
+}
+
+// NewNotifier sends through send (the app's SendNotification).
+func NewNotifier(send func(*fyne.Notification)) *Notifier { return &Notifier{send: send} }
+
+// Reset forgets the events seen: a new run starts its events from zero.
+func (n *Notifier) Reset() { n.seen = 0 }
+
+// Events handles a run's events so far (Snapshot.Events, which only grows) and returns
+// how many notifications it sent.
+func (n *Notifier) Events(events []alerts.Event) int {
+	if n.seen > len(events) { // a new run
+		n.seen = 0
+	}
+	sent := 0
+	for _, e := range events[n.seen:] {
+		if !e.Raised() {
+			continue
+		}
+		title := fmt.Sprintf("%s: %s", strings.ToUpper(e.To.String()), e.Taxon)
+		body := fmt.Sprintf("%s cells/L (%d counted) reached the %s threshold (%s). Rule %s; source: %s.",
+			fmtPerL(e.Value.PerL), e.Value.Count, e.To, fmtThreshold(e.Threshold), e.Rule, sourceText(e.Source, e.Verified))
+		n.send(fyne.NewNotification(title, body))
+		sent++
+	}
+	n.seen = len(events)
+	return sent
+}

@@ -1,0 +1,618 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/BurntSushi/toml"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// rowOf returns the counts table row of label.
+func rowOf(rows []CountRow, label string) (CountRow, bool) {
+	for _, r := range rows {
+		if r.Label == label {
+			return r, true
+		}
+	}
+	return CountRow{}, false
+}
+
+func countOf(rows []CountRow, label string) int {
+	r, _ := rowOf(rows, label)
+	return r.Count
+}
+
+// cellTexts renders a counts table cell for row r and column col as the table does and
+// returns the texts it shows.
+func cellTexts(col int, r CountRow) []string {
+	c := newCountCell().(*fyne.Container)
+	updateCountCell(c, col, r)
+	var out []string
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if !o.Visible() {
+			return
+		}
+		switch x := o.(type) {
+		case *canvas.Text:
+			out = append(out, x.Text)
+		case *widget.Label:
+			out = append(out, x.Text)
+		case *fyne.Container:
+			for _, ch := range x.Objects {
+				walk(ch)
+			}
+		}
+	}
+	walk(c)
+	return out
+}
+
+func TestCountsUpdateFromPipeline(t *testing.T) {
+	h := newHarness(t, nil)
+	p := h.a.deps.Pack
+	noct, cop, det := labelIndex(t, p, "protist_noctiluca"), labelIndex(t, p, "copepod_calanoid"), labelIndex(t, p, "detritus_other")
+	src := newGatedSource(6, func(int) []fakeCell { return []fakeCell{{noct, 0.9}, {cop, 0.8}, {det, 0.3}} })
+	h.startRun(src, "S-COUNTS", 2)
+
+	src.release(1)
+	h.pump("the first frame's cells in the table", 10*time.Second, func() bool {
+		rows := h.a.counts.Rows()
+		return countOf(rows, "protist_noctiluca") == 1 && countOf(rows, screening.Unidentified) == 1
+	})
+	// 1 cell in 2 mL at factor 1: 500 cells/L, with the exact Poisson interval.
+	r, _ := rowOf(h.a.counts.Rows(), "protist_noctiluca")
+	lo, hi := screening.PoissonCI(1, 0.95)
+	if r.PerL != 500 || math.Abs(r.Low-lo*500) > 1e-6 || math.Abs(r.High-hi*500) > 1e-6 {
+		t.Errorf("noctiluca row %+v: want 500 cells/L, CI %.1f-%.1f", r.Concentration, lo*500, hi*500)
+	}
+	first := h.a.counts.Rows()
+	if first[len(first)-1].Label != screening.Unidentified {
+		t.Errorf("the unidentified row is not last: %v", first)
+	}
+
+	src.release(2)
+	h.pump("three frames counted", 10*time.Second, func() bool {
+		rows := h.a.counts.Rows()
+		return countOf(rows, "protist_noctiluca") == 3 && countOf(rows, "copepod_calanoid") == 3 && countOf(rows, screening.Unidentified) == 3
+	})
+	// The table's cells show what the rows say.
+	var texts []string
+	for _, r := range h.a.counts.Rows() {
+		for col := range numCols {
+			texts = append(texts, cellTexts(col, r)...)
+		}
+	}
+	all := strings.Join(texts, "|")
+	for _, want := range []string{"Noctiluca", "Copepod calanoid", "1,500", "Unidentified (to review)", "–"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("counts table does not show %q; it shows %s", want, all)
+		}
+	}
+	// The live view outlines the last frame's cells in their taxon's colour.
+	h.pump("the overlays of frame 3", 5*time.Second, func() bool {
+		ov := h.a.live.Overlays()
+		return len(ov) == 3 && ov[0].Text != "" && ov[2].Text != ""
+	})
+	ov := h.a.live.Overlays()
+	if ov[0].Color != TaxonColor("protist_noctiluca", "noctiluca") || !strings.HasPrefix(ov[0].Text, "Noctiluca 90%") {
+		t.Errorf("noctiluca overlay %+v", ov[0])
+	}
+	if ov[2].Color != colorUnidentified || ov[2].Text != "? 30%" {
+		t.Errorf("unidentified overlay %+v", ov[2])
+	}
+	if !strings.Contains(h.a.liveStatus.Text, "0 dropped") || !strings.Contains(h.a.liveStatus.Text, "9 cells counted") {
+		t.Errorf("live status %q", h.a.liveStatus.Text)
+	}
+
+	src.release(3) // the source ends after 6 frames
+	h.waitIdle()
+	rows := h.a.counts.Rows()
+	if countOf(rows, "protist_noctiluca") != 6 || countOf(rows, "copepod_calanoid") != 6 || countOf(rows, screening.Unidentified) != 6 {
+		t.Errorf("final rows %+v", rows)
+	}
+	if want := "Sample S-COUNTS: 18 cells counted (6 unidentified) in 6 frames"; !strings.HasPrefix(h.a.status.Text, want) {
+		t.Errorf("status %q, want it to start with %q", h.a.status.Text, want)
+	}
+	// The store holds the same counts.
+	c, err := h.st.Counts(h.a.ctx, "S-COUNTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Taxa) < 2 || c.Taxa[0].Count != 6 || c.Unidentified.Count != 6 {
+		t.Errorf("stored counts %+v", c)
+	}
+	// Sorting by taxon puts Copepod before Noctiluca, unidentified still last.
+	h.a.counts.SortBy(colTaxon)
+	rows = h.a.counts.Rows()
+	if rows[0].Label != "copepod_calanoid" || rows[len(rows)-1].Label != screening.Unidentified {
+		t.Errorf("sorted by taxon: %v", rows)
+	}
+	// A new sample ID is proposed for the next sample.
+	if h.a.sample.ID.Text == "S-COUNTS" || !strings.HasPrefix(h.a.sample.ID.Text, "S-") {
+		t.Errorf("next sample ID %q", h.a.sample.ID.Text)
+	}
+}
+
+func TestAlertAppearsOncePerEscalation(t *testing.T) {
+	h := newHarness(t, nil)
+	noct := labelIndex(t, h.a.deps.Pack, "protist_noctiluca")
+	// Two Noctiluca per frame in 1 mL: 2,000 cells/L per frame. The default preset
+	// watches Noctiluca at presence and alerts at 10,000 cells/L.
+	src := newGatedSource(12, func(int) []fakeCell { return []fakeCell{{noct, 0.9}, {noct, 0.95}} })
+	h.startRun(src, "S-ALERT", 1)
+	if h.a.banner.Level() != alerts.None || !strings.Contains(h.a.banner.Detail(), "Watching 3 rules of preset default") {
+		t.Errorf("before any cell: level %v, detail %q", h.a.banner.Level(), h.a.banner.Detail())
+	}
+	src.release(1)
+	h.pump("a watch", 10*time.Second, func() bool { return h.a.banner.Level() == alerts.Watch })
+	if hl := h.a.banner.Headline(); hl != "Noctiluca: 2,000 cells/L" {
+		t.Errorf("watch headline %q", hl)
+	}
+	src.release(3)
+	h.pump("no alert yet at 8,000 cells/L", 10*time.Second, func() bool { return countOf(h.a.counts.Rows(), "protist_noctiluca") == 8 })
+	if h.a.banner.Level() != alerts.Watch {
+		t.Fatalf("level %v at 8,000 cells/L, want watch", h.a.banner.Level())
+	}
+	src.release(1)
+	h.pump("the alert", 10*time.Second, func() bool { return h.a.banner.Level() == alerts.Alert })
+	d := h.a.banner.Detail()
+	for _, want := range []string{"alert level ≥ 10,000 cells/L", "rule noctiluca", "source: phytoscreen default", "10 counted"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("alert detail %q lacks %q", d, want)
+		}
+	}
+	if r, _ := rowOf(h.a.counts.Rows(), "protist_noctiluca"); r.Level != alerts.Alert {
+		t.Errorf("noctiluca row level %v, want alert", r.Level)
+	}
+	src.release(7) // more frames, higher counts: no new escalation
+	h.waitIdle()
+	notes := h.notifications()
+	var titles []string
+	for _, n := range notes {
+		titles = append(titles, n.Title)
+	}
+	if !slices.Equal(titles, []string{"WATCH: Noctiluca", "ALERT: Noctiluca"}) {
+		t.Errorf("notifications %q, want one per escalation: WATCH then ALERT", titles)
+	}
+	if len(notes) == 2 && !strings.Contains(notes[1].Content, "10,000 cells/L") {
+		t.Errorf("alert notification %q lacks the threshold", notes[1].Content)
+	}
+	if h.a.banner.Level() != alerts.Alert || !strings.Contains(h.a.banner.more.Text, "sample S-ALERT (run ended)") {
+		t.Errorf("after the run: level %v, %q", h.a.banner.Level(), h.a.banner.more.Text)
+	}
+}
+
+// radioItems returns the tappable options of a radio group, in order.
+func radioItems(r *widget.RadioGroup) []fyne.Tappable {
+	var out []fyne.Tappable
+	for _, o := range test.LaidOutObjects(r) {
+		if t, ok := o.(fyne.Tappable); ok && o != fyne.CanvasObject(r) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func TestSwitchModel(t *testing.T) {
+	h := newHarness(t, nil)
+	items := radioItems(h.a.model)
+	if len(items) != 2 || h.a.model.Options[0] != "Base (fp32) · top-1 74.1%" {
+		t.Fatalf("model choices %q (%d tappable)", h.a.model.Options, len(items))
+	}
+	// Idle: tap Base.
+	test.Tap(items[0])
+	h.pump("the base model", 5*time.Second, func() bool { return h.clf.Variant() == inference.Base && !h.a.switching })
+	if h.a.set.Model != inference.Base || h.fy.Preferences().String(prefModel) != "base" {
+		t.Errorf("settings %s, preference %q", h.a.set.Model, h.fy.Preferences().String(prefModel))
+	}
+	if h.a.model.Selected != h.a.model.Options[0] {
+		t.Errorf("radio shows %q", h.a.model.Selected)
+	}
+
+	// During a run: cells after the switch are classified by the other model.
+	cop := labelIndex(t, h.a.deps.Pack, "copepod_calanoid")
+	src := newGatedSource(4, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
+	h.startRun(src, "S-SWITCH", 1)
+	src.release(2)
+	h.pump("two cells", 10*time.Second, func() bool { return countOf(h.a.counts.Rows(), "copepod_calanoid") == 2 })
+	test.Tap(items[1])
+	h.pump("the optimised model", 5*time.Second, func() bool { return h.clf.Variant() == inference.Optimised && !h.a.switching })
+	if !strings.Contains(h.a.status.Text, "Model switched to Optimised (int8)") {
+		t.Errorf("status %q", h.a.status.Text)
+	}
+	src.release(2)
+	h.waitIdle()
+	got := h.clf.classified()
+	want := []inference.Variant{inference.Base, inference.Base, inference.Optimised, inference.Optimised}
+	if !slices.Equal(got, want) {
+		t.Errorf("variants per cell %v, want %v", got, want)
+	}
+	// The store records which model classified each cell.
+	si, err := h.st.Sample(h.a.ctx, "S-SWITCH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored []string
+	if err := h.st.Objects(h.a.ctx, si, false, func(o store.ObjectRow) error { stored = append(stored, o.Variant); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(stored, []string{"base", "base", "optimised", "optimised"}) {
+		t.Errorf("stored variants %v", stored)
+	}
+
+	// A model that cannot be opened: the error is shown and the choice goes back.
+	h.clf.mu.Lock()
+	h.clf.failOpen = errors.New("open base model base.onnx: onnxruntime: out of memory")
+	h.clf.mu.Unlock()
+	test.Tap(items[0])
+	h.pump("the error", 5*time.Second, func() bool { return !h.a.switching && h.a.lastError != nil })
+	if !strings.Contains(h.a.lastError.Error(), "out of memory") || h.a.model.Selected != h.a.model.Options[1] {
+		t.Errorf("error %v, radio %q", h.a.lastError, h.a.model.Selected)
+	}
+}
+
+func TestRelabelCrop(t *testing.T) {
+	h := newHarness(t, nil)
+	p := h.a.deps.Pack
+	cop, det := labelIndex(t, p, "copepod_calanoid"), labelIndex(t, p, "detritus_other")
+	src := newGatedSource(3, func(k int) []fakeCell { return []fakeCell{{cop, 0.9}, {det, 0.2 + 0.1*float32(k)}} })
+	h.startRun(src, "S-REVIEW", 1)
+	src.release(3)
+	h.waitIdle()
+
+	g := h.a.gallery
+	h.a.tabs.SelectIndex(1) // the gallery reloads when shown
+	h.pump("the review queue", 10*time.Second, func() bool {
+		return g.sampleID == "S-REVIEW" && g.category == reviewKey && len(g.Items()) == 3 && g.selected == 0
+	})
+	if c := g.Categories(); c[0].Key != reviewKey || c[0].Count != 3 {
+		t.Errorf("categories %+v", c)
+	}
+	if !strings.Contains(g.detail.Text, "Model (optimised): Detritus, other, 20%") {
+		t.Errorf("detail %q", g.detail.Text)
+	}
+	// Find the label by typing, then set it.
+	test.Type(g.filter, "noctiluca")
+	if len(g.labels) != 1 || g.labels[0] != "protist_noctiluca" || g.setLabel.Disabled() {
+		t.Fatalf("filtered labels %v, set button disabled %v", g.labels, g.setLabel.Disabled())
+	}
+	first := g.Items()[0].Row
+	test.Tap(g.setLabel)
+	h.pump("the relabelled cell to leave the queue", 10*time.Second, func() bool { return len(g.Items()) == 2 })
+	if g.Categories()[0].Count != 2 {
+		t.Errorf("review count %d after relabelling, want 2", g.Categories()[0].Count)
+	}
+	// Stored as a validated label, counted under it, and exported as validated.
+	q, err := h.st.ReviewQueue(h.a.ctx, "S-REVIEW", 10)
+	if err != nil || len(q) != 2 {
+		t.Fatalf("review queue %d, %v", len(q), err)
+	}
+	c, err := h.st.Counts(h.a.ctx, "S-REVIEW")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var noct *store.TaxonCount
+	for i := range c.Taxa {
+		if c.Taxa[i].Label == "protist_noctiluca" {
+			noct = &c.Taxa[i]
+		}
+	}
+	if noct == nil || noct.Count != 1 || noct.Validated != 1 {
+		t.Errorf("noctiluca after relabel: %+v", noct)
+	}
+	out := filepath.Join(t.TempDir(), "objects.csv")
+	h.a.ExportPath("S-REVIEW", store.FormatObjects, out)
+	h.pump("the export", 10*time.Second, func() bool { return strings.HasPrefix(h.a.status.Text, "Exported sample S-REVIEW") })
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "protist_noctiluca") || !strings.Contains(string(data), store.StatusValidated) {
+		t.Errorf("objects export lacks the validated label:\n%s", data)
+	}
+	// "Model is right" validates the model's own label (in a taxon's category the cell stays).
+	g.cats.Select(slices.IndexFunc(g.Categories(), func(c galleryCat) bool { return c.Key == "copepod_calanoid" }))
+	h.pump("the copepod crops", 10*time.Second, func() bool { return g.category == "copepod_calanoid" && len(g.Items()) == 3 && g.selected == 0 })
+	test.Tap(g.confirm)
+	h.pump("the validation", 10*time.Second, func() bool { return g.Items()[0].Row.Status == store.StatusValidated })
+	if len(g.Items()) != 3 {
+		t.Errorf("a confirmed crop left its category: %d items", len(g.Items()))
+	}
+	_ = first
+}
+
+func TestSettingsPersist(t *testing.T) {
+	fy := test.NewTempApp(t)
+	h := newHarness(t, fy)
+	h.a.ShowSettings()
+	v := h.a.settingsWin
+	v.Threads.SetSelected("1")
+	h.pump("one thread", 5*time.Second, func() bool { return h.clf.Threads() == 1 })
+	v.Batch.SetSelected("32")
+	v.Threshold.SetValue(0.7)
+	v.Threshold.OnChangeEnded(0.7)
+	test.Type(v.Calib, "0.65")
+	v.Mode.SetSelected("flow")
+	v.MinSize.SetText("8um")
+	v.Preset.SetSelected("scotland")
+	test.Tap(v.Save)
+	if !strings.HasPrefix(v.message.Text, "Saved.") {
+		t.Fatalf("save: %q", v.message.Text)
+	}
+	pr := fy.Preferences()
+	if pr.Int(prefThreads) != 1 || pr.Int(prefBatch) != 32 || pr.Float(prefThreshold) != 0.7 || pr.Float(prefUmPerPx) != 0.65 ||
+		pr.String(prefMode) != "flow" || pr.String(prefMinSize) != "8um" || pr.String(prefPreset) != "scotland" {
+		t.Errorf("preferences: threads %d batch %d threshold %v um/px %v mode %q min %q preset %q", pr.Int(prefThreads), pr.Int(prefBatch),
+			pr.Float(prefThreshold), pr.Float(prefUmPerPx), pr.String(prefMode), pr.String(prefMinSize), pr.String(prefPreset))
+	}
+	if h.clf.BatchSize() != 32 {
+		t.Errorf("classifier batch %d", h.clf.BatchSize())
+	}
+	if h.a.rules.Name != "preset scotland" || h.a.sample.Calib.Text != "0.65" {
+		t.Errorf("rules %q, sample panel calibration %q", h.a.rules.Name, h.a.sample.Calib.Text)
+	}
+	// Bad input is refused with the field and the fix, and nothing is stored.
+	v.Calib.SetText("abc")
+	v.MaxSize.SetText("huge")
+	test.Tap(v.Save)
+	if !strings.Contains(v.message.Text, `Calibration "abc" is not a positive number`) || !strings.Contains(v.message.Text, "Largest object") {
+		t.Errorf("bad input message %q", v.message.Text)
+	}
+	if pr.Float(prefUmPerPx) != 0.65 || pr.String(prefMaxSize) != "" {
+		t.Errorf("bad input was stored: %v %q", pr.Float(prefUmPerPx), pr.String(prefMaxSize))
+	}
+	v.win.Close()
+
+	// The window's size is kept when it closes.
+	h.a.win.Resize(fyne.NewSize(1234, 777))
+	h.a.Close()
+	h.pump("the app to close", 10*time.Second, func() bool { return pr.Float(prefWindowW) == 1234 })
+	if pr.Float(prefWindowH) != 777 {
+		t.Errorf("window height %v", pr.Float(prefWindowH))
+	}
+
+	// A new app on the same preferences opens as it was left.
+	h2 := newHarness(t, fy)
+	s := h2.a.Settings()
+	if s.Threads != 1 || s.Batch != 32 || s.Threshold != 0.7 || s.UmPerPx != 0.65 || s.Mode != "flow" || s.Preset != "scotland" ||
+		s.WindowW != 1234 || s.WindowH != 777 || s.Model != inference.Optimised {
+		t.Errorf("restored settings %+v", s)
+	}
+	if sz := h2.a.win.Canvas().Size(); sz.Width != 1234 || sz.Height != 777 {
+		t.Errorf("restored window size %v", sz)
+	}
+	h2.a.ShowSettings()
+	v2 := h2.a.settingsWin
+	if v2.Threads.Selected != "1" || v2.Calib.Text != "0.65" || v2.Preset.Selected != "scotland" || math.Abs(v2.Threshold.Value-0.7) > 1e-9 {
+		t.Errorf("settings window shows threads %q calib %q preset %q threshold %v", v2.Threads.Selected, v2.Calib.Text, v2.Preset.Selected, v2.Threshold.Value)
+	}
+}
+
+func TestLoadSettingsRejectsDamage(t *testing.T) {
+	fy := test.NewTempApp(t)
+	p := fy.Preferences()
+	p.SetString(prefModel, "turbo")
+	p.SetInt(prefBatch, -3)
+	p.SetFloat(prefThreshold, 7)
+	p.SetFloat(prefVolume, -1)
+	p.SetFloat(prefWindowW, 12)
+	s := LoadSettings(p)
+	d := DefaultSettings()
+	if s.Model != d.Model || s.Batch != d.Batch || s.Threshold != d.Threshold || s.VolumeML != d.VolumeML || s.WindowW != d.WindowW {
+		t.Errorf("damaged preferences gave %+v", s)
+	}
+}
+
+func TestSampleErrorsNameTheFix(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.sample.ID.SetText("")
+	h.a.sample.Volume.SetText("abc")
+	h.a.sample.Factor.SetText("0")
+	test.Tap(h.a.sample.Start)
+	h.q.runAll()
+	if h.a.sess != nil {
+		t.Fatal("a run started with a bad sample")
+	}
+	msg := h.a.lastError.Error()
+	for _, want := range []string{`Volume "abc" is not a positive number`, "e.g. 1 for a full Sedgewick-Rafter chamber", `Factor "0"`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	h.a.sample.Volume.SetText("1")
+	h.a.sample.Factor.SetText("1")
+	test.Tap(h.a.sample.Start)
+	h.q.runAll()
+	if !strings.Contains(h.a.lastError.Error(), "sample ID is empty") {
+		t.Errorf("empty ID: %v", h.a.lastError)
+	}
+}
+
+func TestSourceErrorIsShown(t *testing.T) {
+	h := newHarness(t, nil) // no source set: opening fails
+	h.a.sample.ID.SetText("S-NOSRC")
+	test.Tap(h.a.sample.Start)
+	h.pump("the error", 5*time.Second, func() bool { return h.a.lastError != nil && h.a.sess == nil })
+	if !strings.Contains(h.a.lastError.Error(), "no such file or folder") || h.a.sample.Start.Disabled() || h.a.runState.Text != "Idle" {
+		t.Errorf("error %v, start disabled %v, state %q", h.a.lastError, h.a.sample.Start.Disabled(), h.a.runState.Text)
+	}
+}
+
+func TestPauseResume(t *testing.T) {
+	h := newHarness(t, nil)
+	cop := labelIndex(t, h.a.deps.Pack, "copepod_calanoid")
+	src := newGatedSource(0, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
+	h.startRun(src, "S-PAUSE", 1)
+	src.release(1)
+	h.pump("a cell", 10*time.Second, func() bool { return countOf(h.a.counts.Rows(), "copepod_calanoid") == 1 })
+	test.Tap(h.a.sample.Pause)
+	if h.a.runState.Text != "Paused" || h.a.sample.Pause.Text != "Resume" {
+		t.Errorf("paused: state %q, button %q", h.a.runState.Text, h.a.sample.Pause.Text)
+	}
+	src.release(5)
+	time.Sleep(200 * time.Millisecond)
+	// The read that was already waiting when Pause was pressed may complete; no other.
+	if n := src.reads.Load(); n > 2 {
+		t.Errorf("%d frames read while paused", n)
+	}
+	test.Tap(h.a.sample.Pause)
+	h.pump("the frames after resuming", 10*time.Second, func() bool { return src.reads.Load() == 6 })
+	test.Tap(h.a.sample.Stop)
+	h.waitIdle()
+	if n := countOf(h.a.counts.Rows(), "copepod_calanoid"); n != 6 {
+		t.Errorf("%d cells counted, want 6", n)
+	}
+}
+
+func TestMetadataMatchesFyneAppToml(t *testing.T) {
+	var f struct {
+		Details struct {
+			Icon, Name, ID, Version string
+			Build                   int
+		}
+		Migrations map[string]bool
+	}
+	data, err := os.ReadFile("../FyneApp.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := toml.Decode(string(data), &f); err != nil {
+		t.Fatal(err)
+	}
+	m := Metadata()
+	if f.Details.ID != m.ID || f.Details.Name != m.Name || f.Details.Version != m.Version || f.Details.Build != m.Build || !f.Migrations["fyneDo"] || !m.Migrations["fyneDo"] {
+		t.Errorf("FyneApp.toml %+v, code %+v", f, m)
+	}
+	icon, err := os.ReadFile(filepath.Join("..", f.Details.Icon))
+	if err != nil || string(icon) != string(m.Icon.Content()) {
+		t.Errorf("icon %s differs from the embedded one (%v)", f.Details.Icon, err)
+	}
+}
+
+func TestExportName(t *testing.T) {
+	for _, c := range []struct{ id, format, want string }{
+		{"S-0142", store.FormatCounts, "S-0142_counts.csv"},
+		{"bay 3:am", store.FormatObjects, "bay 3_am_objects.csv"},
+		{"S-1", store.FormatEcoTaxa, "S-1_ecotaxa.zip"},
+	} {
+		if got := exportName(c.id, c.format); got != c.want {
+			t.Errorf("exportName(%q, %q) = %q, want %q", c.id, c.format, got, c.want)
+		}
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	for _, c := range []struct {
+		got, want string
+	}{
+		{fmtPerL(12345.4), "12,345"},
+		{fmtPerL(0), "0"},
+		{fmtPerL(2.5e7), "25.0 M"},
+		{fmtCount(1234567), "1,234,567"},
+		{fmtThreshold(alerts.Threshold{Value: 10000, Unit: alerts.PerL}), "10,000 cells/L"},
+		{fmtThreshold(alerts.Threshold{Value: 1.5, Unit: alerts.PerML}), "1.5 cells/mL"},
+		{fmtThreshold(alerts.Threshold{Presence: true, Unit: alerts.Presence}), "presence"},
+		{fmtJoules(0.0937), "93.7 mJ"},
+		{fmtJoules(math.NaN()), "–"},
+		{fmtDuration(3723 * time.Second), "1:02:03"},
+		{fmt.Sprint(textOn(colorWatch) == textOn(colorAlert)), "false"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
+
+func TestKeyboardShortcuts(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.a.win.Canvas().(fyne.Shortcutable)
+	// Export with nothing screened says so.
+	c.TypedShortcut(shortcutExport)
+	if h.a.lastError == nil || !strings.Contains(h.a.lastError.Error(), "screen a sample first") {
+		t.Errorf("export before any sample: %v", h.a.lastError)
+	}
+	cop := labelIndex(t, h.a.deps.Pack, "copepod_calanoid")
+	src := newGatedSource(0, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
+	h.mu.Lock()
+	h.src = src
+	h.mu.Unlock()
+	h.a.sample.ID.SetText("S-KEYS")
+	c.TypedShortcut(shortcutStartPause) // start
+	h.pump("the run", 5*time.Second, func() bool { return h.a.sess != nil && h.a.runState.Text == "Running" })
+	src.release(1)
+	h.pump("a cell", 5*time.Second, func() bool { return countOf(h.a.counts.Rows(), "copepod_calanoid") == 1 })
+	c.TypedShortcut(shortcutStartPause) // pause
+	if h.a.runState.Text != "Paused" {
+		t.Errorf("after Ctrl+Space during a run: %q", h.a.runState.Text)
+	}
+	c.TypedShortcut(shortcutOpen) // refused during a run, with the fix
+	if !strings.Contains(h.a.lastError.Error(), "stop it first") {
+		t.Errorf("open folder during a run: %v", h.a.lastError)
+	}
+	c.TypedShortcut(shortcutStop)
+	h.waitIdle()
+	overlays := len(h.a.win.Canvas().Overlays().List())
+	c.TypedShortcut(shortcutExport) // now the sample can be exported: the dialog opens
+	if n := len(h.a.win.Canvas().Overlays().List()); n != overlays+1 {
+		t.Errorf("export dialog not shown (%d overlays, had %d)", n, overlays)
+	}
+	if got := h.a.exportSample(); got != "S-KEYS" {
+		t.Errorf("export would write sample %q", got)
+	}
+}
+
+// TestStopWhileOpening presses Stop while the source is still opening (a camera can take
+// seconds): the run starts and ends at once, nothing is counted, and the app is idle.
+func TestStopWhileOpening(t *testing.T) {
+	release := make(chan struct{})
+	var h *harness
+	h = newHarness(t, nil, func(d *Deps) {
+		open := d.OpenSource
+		d.OpenSource = func(ctx context.Context, spec string, kind SourceKind, s Settings, onStatus func(capture.Status)) (capture.Source, error) {
+			<-release
+			return open(ctx, spec, kind, s, onStatus)
+		}
+	})
+	cop := labelIndex(t, h.a.deps.Pack, "copepod_calanoid")
+	src := newGatedSource(0, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
+	src.release(3)
+	h.mu.Lock()
+	h.src = src
+	h.mu.Unlock()
+	h.a.sample.ID.SetText("S-EARLY")
+	test.Tap(h.a.sample.Start)
+	if h.a.runState.Text != "Starting…" {
+		t.Fatalf("state %q while opening", h.a.runState.Text)
+	}
+	test.Tap(h.a.sample.Stop)
+	close(release)
+	h.waitIdle()
+	if h.a.lastError != nil {
+		t.Errorf("error: %v", h.a.lastError)
+	}
+	if n := src.reads.Load(); n > 1 {
+		t.Errorf("%d frames read after Stop", n)
+	}
+	if h.a.sample.Start.Disabled() {
+		t.Error("Start stays disabled")
+	}
+}

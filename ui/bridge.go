@@ -1,0 +1,277 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// The bridge is the only code between the pipeline and the widgets. It runs on its own
+// goroutine, wakes on the pipeline's update signal and on a frame-rate ticker, prepares
+// everything off the UI goroutine (overlays, table rows, figures), and hands the result
+// to the UI in one call per displayed frame. While the UI has not applied the last
+// update it sends no other: updates coalesce, they never queue up.
+
+// frameRate is the most updates per second the bridge sends to the UI.
+const frameRate = 30
+
+// perfEvery is how often the performance figures are read.
+const perfEvery = 500 * time.Millisecond
+
+// trendEvery is how often the counts' trends take a point (two minutes of them shown).
+const (
+	trendEvery  = 2 * time.Second
+	trendPoints = 60
+)
+
+// uiUpdate is one hand-over from the bridge to the UI.
+type uiUpdate struct {
+	snap     *screening.Snapshot
+	rows     []CountRow
+	frame    *ViewFrame
+	overlays []overlayBox
+	perf     *perfFigures
+	status   string
+	ended    bool
+}
+
+// perfState holds the meter's history for the sparklines, shared by the run's bridge and
+// the idle loop (one of them at a time feeds it).
+type perfState struct {
+	mu   sync.Mutex
+	hist *perfHistory
+	last time.Time
+}
+
+// readPerf reads the meter and adds to the history when perfEvery has passed (or force).
+func (a *App) readPerf(now time.Time, force bool) *perfFigures {
+	m := a.deps.Meter
+	if m == nil {
+		return nil
+	}
+	a.perfState.mu.Lock()
+	defer a.perfState.mu.Unlock()
+	if !force && now.Sub(a.perfState.last) < perfEvery {
+		return nil
+	}
+	a.perfState.last = now
+	s := m.Snapshot()
+	a.perfState.hist.add(s, now)
+	f := a.perfState.hist.figures(s)
+	return &f
+}
+
+// bridge feeds the UI from a run until it ends, then shows the final state.
+func (a *App) bridge(sess *session) {
+	tick := time.NewTicker(time.Second / frameRate)
+	defer tick.Stop()
+	updates := sess.p.Updates()
+	var pending atomic.Bool
+	trends := map[string]*Series{}
+	var lastTrend time.Time
+	var lastVersion uint64
+	dirty := true
+	fps := newRateMeter()
+	var overlays []overlayBox
+
+	send := func(u uiUpdate) {
+		pending.Store(true)
+		a.runOnUI(func() {
+			defer pending.Store(false)
+			a.apply(sess, u)
+		})
+	}
+	for {
+		select {
+		case _, ok := <-updates:
+			if ok {
+				dirty = true
+				continue
+			}
+			// Run returned: wait for the store to finish, then show the final state.
+			<-sess.done
+			final, _, _ := sess.result()
+			addTrends(trends, final, true)
+			u := uiUpdate{snap: &final, rows: countRows(final, trends), ended: true,
+				perf: a.readPerf(time.Now(), true), status: liveStatus(sess, final, 0)}
+			send(u)
+			return
+		case <-tick.C:
+		}
+		if pending.Load() {
+			continue // the UI has not drawn the last update yet: skip this frame
+		}
+		now := time.Now()
+		u := uiUpdate{perf: a.readPerf(now, false)}
+		if f := sess.frames.Take(); f != nil {
+			u.frame = f
+		}
+		var snap screening.Snapshot
+		if dirty || u.frame != nil {
+			snap = sess.p.Snapshot()
+			dirty = false
+			if u.frame != nil {
+				overlays = overlaysFor(u.frame, snap.LastFrame, a.deps.Taxonomy, overlays)
+				u.overlays = append([]overlayBox(nil), overlays...)
+			}
+			if snap.Version != lastVersion {
+				lastVersion = snap.Version
+				trendDue := now.Sub(lastTrend) >= trendEvery
+				if trendDue {
+					lastTrend = now
+				}
+				addTrends(trends, snap, trendDue)
+				u.snap = &snap
+				u.rows = countRows(snap, trends)
+			}
+			u.status = liveStatus(sess, snap, fps.rate(now, sess.frames.Written()))
+		}
+		if u.snap == nil && u.frame == nil && u.perf == nil {
+			continue
+		}
+		send(u)
+	}
+}
+
+// addTrends adds a point to every taxon's trend when due; a taxon seen for the first time
+// gets its series at once.
+func addTrends(trends map[string]*Series, s screening.Snapshot, due bool) {
+	counts := map[string]int{screening.Unidentified: s.Unidentified.Count}
+	for _, t := range s.Taxa {
+		counts[t.Label] = t.Count
+	}
+	for label, n := range counts {
+		tr := trends[label]
+		if tr == nil {
+			tr = NewSeries(trendPoints)
+			trends[label] = tr
+			tr.Add(float64(n))
+			continue
+		}
+		if due {
+			tr.Add(float64(n))
+		}
+	}
+	if due {
+		for label, tr := range trends {
+			if _, ok := counts[label]; !ok {
+				tr.Add(0) // recounted under a higher threshold: gone
+			}
+		}
+	}
+}
+
+// liveStatus is the line above the live view.
+func liveStatus(sess *session, s screening.Snapshot, fps float64) string {
+	parts := []string{describeSpec(sess.spec)}
+	if s.LastFrame.Source != "" || s.Frames.Segmented > 0 {
+		parts = append(parts, fmt.Sprintf("frame %d", s.LastFrame.Index+1))
+	}
+	if sess.total > 0 {
+		parts[len(parts)-1] += fmt.Sprintf(" of %d", sess.total)
+	}
+	if fps > 0 {
+		parts = append(parts, fmt.Sprintf("%.1f fps", fps))
+	}
+	parts = append(parts, fmt.Sprintf("%d dropped", s.Frames.Dropped))
+	if s.Frames.Failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d unreadable", s.Frames.Failed))
+	}
+	parts = append(parts, fmt.Sprintf("%d objects in view", len(s.LastFrame.Objects)))
+	parts = append(parts, fmt.Sprintf("%s cells counted", fmtCount(s.Cells.Found)))
+	if s.Cells.Pending > 0 {
+		parts = append(parts, fmt.Sprintf("%d waiting for the model", s.Cells.Pending))
+	}
+	parts = append(parts, fmtDuration(s.Elapsed))
+	return strings.Join(parts, " · ")
+}
+
+// rateMeter turns a growing counter into a rate over about the last second.
+type rateMeter struct {
+	t    time.Time
+	n    int
+	last float64
+}
+
+func newRateMeter() *rateMeter { return &rateMeter{} }
+
+func (r *rateMeter) rate(now time.Time, n int) float64 {
+	if r.t.IsZero() {
+		r.t, r.n = now, n
+		return 0
+	}
+	if dt := now.Sub(r.t); dt >= time.Second {
+		r.last = float64(n-r.n) / dt.Seconds()
+		r.t, r.n = now, n
+	}
+	return r.last
+}
+
+// apply shows an update (UI goroutine). Updates of a run that is no longer the app's are
+// dropped, except the final one, which ends it.
+func (a *App) apply(sess *session, u uiUpdate) {
+	if u.frame != nil {
+		if a.sess == sess {
+			a.live.SetFrame(u.frame.Img, u.frame.Size, u.overlays)
+		}
+		sess.frames.Shown(u.frame)
+	}
+	if a.sess != sess {
+		return
+	}
+	if u.status != "" {
+		a.liveStatus.SetText(u.status)
+	}
+	if u.snap != nil {
+		a.lastSnap = *u.snap
+		a.counts.SetRows(u.rows)
+		ctx := "sample " + u.snap.Sample.ID
+		if u.ended {
+			ctx += " (run ended)"
+		}
+		a.banner.Set(u.snap.Alerts, sess.rules.Watching(), ctx)
+		a.notifier.Events(u.snap.Events)
+		if sess.total > 0 {
+			a.progress.SetValue(float64(u.snap.Frames.Segmented))
+		}
+	}
+	if u.perf != nil {
+		a.perf.Set(*u.perf)
+	}
+	if u.ended {
+		a.runEnded(sess)
+	}
+}
+
+// idleLoop keeps the performance panel alive between runs (power at rest, memory).
+func (a *App) idleLoop() {
+	defer a.wg.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var pending atomic.Bool
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if pending.Load() || a.activeRuns.Load() > 0 {
+			continue // a run's bridge feeds the panel meanwhile
+		}
+		f := a.readPerf(time.Now(), false)
+		if f == nil {
+			continue
+		}
+		pending.Store(true)
+		a.runOnUI(func() {
+			defer pending.Store(false)
+			if a.sess == nil {
+				a.perf.Set(*f)
+			}
+		})
+	}
+}

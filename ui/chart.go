@@ -1,0 +1,170 @@
+package ui
+
+import (
+	"image"
+	"image/color"
+	"math"
+	"slices"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/widget"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// chartPoint is one sample's concentration of the charted taxon.
+type chartPoint struct {
+	Sample    string
+	Time      time.Time
+	PerL      float64
+	Low, High float64 // 95% interval, cells/L
+	Current   bool    // the sample selected in history
+}
+
+// pointsXY adapts chartPoints to gonum/plot: X in Unix seconds, Y in cells/L, Y errors
+// the interval's distances below and above.
+type pointsXY []chartPoint
+
+func (p pointsXY) Len() int                { return len(p) }
+func (p pointsXY) XY(i int) (x, y float64) { return float64(p[i].Time.Unix()), p[i].PerL }
+func (p pointsXY) YError(i int) (float64, float64) {
+	return math.Max(0, p[i].PerL-p[i].Low), math.Max(0, p[i].High-p[i].PerL)
+}
+
+// renderChart draws the concentration of one taxon at one site over time, with the 95%
+// intervals as error bars and the alert threshold, if any, as a dashed red line.
+func renderChart(pts []chartPoint, title string, threshold float64, c color.NRGBA, w, h int, scale float32) image.Image {
+	if w < 50 || h < 50 {
+		return image.NewRGBA(image.Rect(0, 0, max(w, 1), max(h, 1)))
+	}
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(12)
+	p.X.Label.Text = "Sample taken"
+	p.Y.Label.Text = "cells per litre"
+	p.X.Tick.Marker = plot.TimeTicks{Format: "2006-01-02\n15:04", Time: func(t float64) time.Time { return time.Unix(int64(t), 0).Local() }}
+	p.Y.Min = 0
+	p.Add(plotter.NewGrid())
+	pts = slices.Clone(pts)
+	slices.SortFunc(pts, func(a, b chartPoint) int { return a.Time.Compare(b.Time) })
+	if len(pts) > 0 {
+		xy := pointsXY(pts)
+		line, err := plotter.NewLine(xy)
+		if err == nil {
+			line.Color = c
+			line.Width = vg.Points(1.5)
+			p.Add(line)
+		}
+		if bars, err := plotter.NewYErrorBars(xy); err == nil {
+			bars.Color = withAlpha(c, 0xa0)
+			bars.CapWidth = vg.Points(6)
+			p.Add(bars)
+		}
+		if sc, err := plotter.NewScatter(xy); err == nil {
+			sc.GlyphStyle.Color = c
+			sc.GlyphStyle.Radius = vg.Points(3)
+			sc.GlyphStyle.Shape = draw.CircleGlyph{}
+			p.Add(sc)
+		}
+		for _, pt := range pts {
+			if pt.Current {
+				cur, err := plotter.NewScatter(pointsXY{pt})
+				if err == nil {
+					cur.GlyphStyle.Color = color.Black
+					cur.GlyphStyle.Radius = vg.Points(5.5)
+					cur.GlyphStyle.Shape = draw.RingGlyph{}
+					p.Add(cur)
+				}
+			}
+		}
+		hi := 0.0
+		for _, pt := range pts {
+			hi = math.Max(hi, pt.High)
+		}
+		p.Y.Max = math.Max(hi, threshold) * 1.1
+		if p.Y.Max == 0 {
+			p.Y.Max = 1
+		}
+		if first, last := pts[0].Time, pts[len(pts)-1].Time; last.Sub(first) < 24*time.Hour {
+			// One day or less: show the day the samples were taken, midnight to midnight.
+			y, m, d := first.Local().Date()
+			day := time.Date(y, m, d, 0, 0, 0, 0, time.Local)
+			p.X.Min, p.X.Max = float64(day.Unix()), float64(day.Add(24*time.Hour).Unix())
+			if last.After(day.Add(24 * time.Hour)) {
+				p.X.Max = float64(day.Add(48 * time.Hour).Unix())
+			}
+			p.X.Tick.Marker = plot.TimeTicks{Format: "15:04\n2006-01-02", Ticker: hourTicks{}, Time: func(t float64) time.Time { return time.Unix(int64(t), 0).Local() }}
+		}
+	}
+	if threshold > 0 && len(pts) > 0 {
+		th, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: threshold}, {X: p.X.Max, Y: threshold}})
+		if err == nil {
+			th.Color = colorAlert
+			th.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			p.Add(th)
+			p.Legend.Add("alert threshold", th)
+			p.Legend.Top = true
+		}
+	}
+	dpi := int(96 * scale)
+	cv := vgimg.NewWith(vgimg.UseWH(vg.Length(w)/vg.Length(dpi)*vg.Inch, vg.Length(h)/vg.Length(dpi)*vg.Inch), vgimg.UseDPI(dpi),
+		vgimg.UseBackgroundColor(color.White))
+	p.Draw(draw.New(cv))
+	return cv.Image()
+}
+
+// hourTicks marks every six hours.
+type hourTicks struct{}
+
+func (hourTicks) Ticks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	step := 6 * 3600.0
+	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
+		out = append(out, plot.Tick{Value: v, Label: "x"})
+	}
+	return out
+}
+
+// Chart shows a concentration chart that redraws at its own size.
+type Chart struct {
+	widget.BaseWidget
+	raster    *canvas.Raster
+	pts       []chartPoint
+	title     string
+	threshold float64
+	color     color.NRGBA
+}
+
+// NewChart returns an empty chart.
+func NewChart() *Chart {
+	c := &Chart{color: colorBrand}
+	c.raster = canvas.NewRaster(func(w, h int) image.Image {
+		scale := float32(1)
+		if cv := fyne.CurrentApp().Driver().CanvasForObject(c); cv != nil {
+			scale = cv.Scale()
+		}
+		return renderChart(c.pts, c.title, c.threshold, c.color, w, h, scale)
+	})
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+// Set replaces the data. UI goroutine only.
+func (c *Chart) Set(pts []chartPoint, title string, threshold float64, col color.NRGBA) {
+	c.pts, c.title, c.threshold, c.color = pts, title, threshold, col
+	c.raster.Refresh()
+}
+
+// Points returns the charted points (for tests).
+func (c *Chart) Points() []chartPoint { return c.pts }
+
+// CreateRenderer implements fyne.Widget.
+func (c *Chart) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.raster) }
+
+// MinSize implements fyne.CanvasObject.
+func (c *Chart) MinSize() fyne.Size { return fyne.NewSize(320, 220) }

@@ -1,0 +1,254 @@
+package ui
+
+import (
+	"cmp"
+	"image/color"
+	"slices"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// CountRow is one line of the counts table: a taxon, or the unidentified cells.
+type CountRow struct {
+	Label string // pack label, or screening.Unidentified
+	Name  string
+	Group string
+	Unit  string // "cell", "chain", "colony"
+	screening.Concentration
+	Level alerts.Level
+	Trend []float64 // count over the last minutes, oldest first
+}
+
+// Columns of the counts table.
+const (
+	colTaxon = iota
+	colCount
+	colPerL
+	colCI
+	colLevel
+	colTrend
+	numCols
+)
+
+var colTitles = [numCols]string{"Taxon", "Count", "Cells/L", "95% CI (cells/L)", "Alert", "Trend"}
+var colWidths = [numCols]float32{176, 60, 74, 124, 60, 72}
+
+// CountsTable lists the counts per taxon, sortable by any column by tapping its header;
+// the unidentified cells are their own row, always last, waiting for review.
+type CountsTable struct {
+	widget.BaseWidget
+	table   *widget.Table
+	rows    []CountRow // sorted, unidentified last
+	sortCol int
+	desc    bool
+	trend   bool
+	empty   *widget.Label
+	stack   *fyne.Container
+}
+
+// NewCountsTable returns an empty table sorted by count, largest first; trend adds the
+// trend column (a live run has one, a stored sample has not).
+func NewCountsTable(trend bool) *CountsTable {
+	c := &CountsTable{sortCol: colCount, desc: true, trend: trend}
+	cols := numCols
+	if !trend {
+		cols = colTrend
+	}
+	c.table = widget.NewTableWithHeaders(
+		func() (int, int) { return len(c.rows), cols },
+		newCountCell,
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			if id.Row < len(c.rows) {
+				updateCountCell(o.(*fyne.Container), id.Col, c.rows[id.Row])
+			}
+		})
+	c.table.ShowHeaderColumn = false
+	c.table.CreateHeader = func() fyne.CanvasObject {
+		b := widget.NewButton("", nil)
+		b.Importance = widget.LowImportance
+		b.Alignment = widget.ButtonAlignLeading
+		return b
+	}
+	c.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		b := o.(*widget.Button)
+		t := colTitles[id.Col]
+		if id.Col == c.sortCol {
+			if c.desc {
+				t += " ▼"
+			} else {
+				t += " ▲"
+			}
+		}
+		b.SetText(t)
+		col := id.Col
+		b.OnTapped = func() { c.SortBy(col) }
+	}
+	for i, w := range colWidths {
+		c.table.SetColumnWidth(i, w)
+	}
+	c.empty = widget.NewLabel("No cells counted yet.")
+	c.empty.Alignment = fyne.TextAlignCenter
+	c.stack = container.NewStack(c.table, container.NewVBox(layout.NewSpacer(), c.empty, layout.NewSpacer()))
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+// CreateRenderer implements fyne.Widget.
+func (c *CountsTable) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.stack) }
+
+// SetRows replaces the rows (UI goroutine). The unidentified row, if any, goes last.
+func (c *CountsTable) SetRows(rows []CountRow) {
+	c.rows = append(c.rows[:0], rows...)
+	c.sort()
+	if len(c.rows) == 0 || (len(c.rows) == 1 && c.rows[0].Label == screening.Unidentified && c.rows[0].Count == 0) {
+		c.empty.Show()
+	} else {
+		c.empty.Hide()
+	}
+	c.table.Refresh()
+}
+
+// Rows returns the rows in display order.
+func (c *CountsTable) Rows() []CountRow { return c.rows }
+
+// SortBy sorts by column col; the same column again reverses the order.
+func (c *CountsTable) SortBy(col int) {
+	if col == c.sortCol {
+		c.desc = !c.desc
+	} else {
+		c.sortCol, c.desc = col, col != colTaxon
+	}
+	c.sort()
+	c.table.Refresh()
+}
+
+func (c *CountsTable) sort() {
+	slices.SortStableFunc(c.rows, func(a, b CountRow) int {
+		// Unidentified always last.
+		ua, ub := a.Label == screening.Unidentified, b.Label == screening.Unidentified
+		if ua != ub {
+			if ua {
+				return 1
+			}
+			return -1
+		}
+		var r int
+		switch c.sortCol {
+		case colTaxon:
+			r = strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+		case colLevel:
+			r = cmp.Compare(a.Level, b.Level)
+		case colCount, colPerL, colCI, colTrend:
+			r = cmp.Compare(a.Count, b.Count)
+		}
+		if c.desc {
+			r = -r
+		}
+		if r == 0 {
+			r = strings.Compare(a.Label, b.Label)
+		}
+		return r
+	})
+}
+
+// A count cell holds every kind of content; updateCountCell shows the one its column needs.
+// Children: 0 swatch+name row, 1 plain text, 2 level chip, 3 sparkline.
+func newCountCell() fyne.CanvasObject {
+	sw := canvas.NewRectangle(color.Transparent)
+	sw.SetMinSize(fyne.NewSize(10, 10))
+	sw.CornerRadius = 2
+	name := widget.NewLabel("")
+	name.Truncation = fyne.TextTruncateEllipsis
+	nameRow := container.NewBorder(nil, nil, container.NewCenter(sw), nil, name)
+	txt := widget.NewLabel("")
+	txt.Alignment = fyne.TextAlignTrailing
+	chipBg := canvas.NewRectangle(color.Transparent)
+	chipBg.CornerRadius = 4
+	chipTxt := canvas.NewText("", color.White)
+	chipTxt.TextStyle.Bold = true
+	chipTxt.TextSize = 12
+	chipTxt.Alignment = fyne.TextAlignCenter
+	chip := container.NewPadded(container.NewStack(chipBg, container.NewCenter(chipTxt)))
+	spark := NewSparkline(colorBrand)
+	return container.NewStack(nameRow, txt, chip, container.NewPadded(spark))
+}
+
+func updateCountCell(c *fyne.Container, col int, r CountRow) {
+	for _, o := range c.Objects {
+		o.Hide()
+	}
+	switch col {
+	case colTaxon:
+		row := c.Objects[0].(*fyne.Container)
+		name := row.Objects[0].(*widget.Label)
+		sw := row.Objects[1].(*fyne.Container).Objects[0].(*canvas.Rectangle)
+		text := r.Name
+		if r.Unit != "" && r.Unit != "cell" {
+			text += " (" + r.Unit + "s)"
+		}
+		name.SetText(text)
+		name.TextStyle.Italic = r.Label == screening.Unidentified
+		sw.FillColor = TaxonColor(r.Label, r.Group)
+		sw.Refresh()
+		row.Show()
+	case colCount, colPerL, colCI:
+		t := c.Objects[1].(*widget.Label)
+		switch col {
+		case colCount:
+			t.SetText(fmtCount(r.Count))
+		case colPerL:
+			t.SetText(fmtPerL(r.PerL))
+		default:
+			t.SetText(fmtCI(r.Concentration))
+		}
+		t.Show()
+	case colLevel:
+		chip := c.Objects[2].(*fyne.Container)
+		st := chip.Objects[0].(*fyne.Container)
+		bg := st.Objects[0].(*canvas.Rectangle)
+		txt := st.Objects[1].(*fyne.Container).Objects[0].(*canvas.Text)
+		if r.Level == alerts.None {
+			bg.FillColor = color.Transparent
+			txt.Color = theme.Color(theme.ColorNameDisabled)
+		} else {
+			bg.FillColor = LevelColor(r.Level)
+			txt.Color = textOn(LevelColor(r.Level))
+		}
+		txt.Text = levelName(r.Level)
+		bg.Refresh()
+		txt.Refresh()
+		chip.Show()
+	case colTrend:
+		p := c.Objects[3].(*fyne.Container)
+		s := p.Objects[0].(*Sparkline)
+		s.SetColor(TaxonColor(r.Label, r.Group))
+		s.SetValues(r.Trend)
+		p.Show()
+	}
+}
+
+// countRows builds the table's rows from a snapshot and the trends kept so far.
+func countRows(s screening.Snapshot, trends map[string]*Series) []CountRow {
+	rows := make([]CountRow, 0, len(s.Taxa)+1)
+	for _, t := range s.Taxa {
+		r := CountRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: t.Level}
+		if tr := trends[t.Label]; tr != nil {
+			r.Trend = tr.Values()
+		}
+		rows = append(rows, r)
+	}
+	u := CountRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: s.Unidentified}
+	if tr := trends[screening.Unidentified]; tr != nil {
+		u.Trend = tr.Values()
+	}
+	return append(rows, u)
+}

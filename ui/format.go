@@ -1,0 +1,222 @@
+package ui
+
+import (
+	"fmt"
+	"hash/fnv"
+	"image/color"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// palette holds well-separated colours that stay visible on a bright brightfield image
+// and on a dark phase-contrast one (Tableau 10, darkened a little for white text).
+var palette = []color.NRGBA{
+	{0x1f, 0x77, 0xb4, 0xff}, // blue
+	{0xe6, 0x7e, 0x22, 0xff}, // orange
+	{0x2c, 0xa0, 0x2c, 0xff}, // green
+	{0x94, 0x67, 0xbd, 0xff}, // purple
+	{0x8c, 0x56, 0x4b, 0xff}, // brown
+	{0xd6, 0x27, 0x8c, 0xff}, // magenta
+	{0x17, 0xa2, 0xb8, 0xff}, // cyan
+	{0x7f, 0x7f, 0x00, 0xff}, // olive
+	{0x3f, 0x51, 0xb5, 0xff}, // indigo
+	{0x00, 0x96, 0x88, 0xff}, // teal
+}
+
+// Colours with a meaning of their own.
+var (
+	colorPending      = color.NRGBA{0x9e, 0x9e, 0x9e, 0xff} // found, not yet classified
+	colorUnidentified = color.NRGBA{0x60, 0x7d, 0x8b, 0xff} // below the confidence threshold
+	colorFailed       = color.NRGBA{0x42, 0x42, 0x42, 0xff}
+	colorNone         = color.NRGBA{0x2e, 0x7d, 0x32, 0xff} // no alert: green
+	colorWatch        = color.NRGBA{0xf5, 0x9e, 0x0b, 0xff} // watch: amber
+	colorAlert        = color.NRGBA{0xc6, 0x28, 0x28, 0xff} // alert: red
+	colorBrand        = color.NRGBA{0x0b, 0x4f, 0x5c, 0xff} // the icon's teal
+)
+
+// habColors gives the HAB groups of the default taxonomy fixed, distinct colours so a
+// technician learns them; they are not the alert colours (red, amber), which mean a level.
+var habColors = map[string]color.NRGBA{
+	"noctiluca":     {0xff, 0x57, 0x22, 0xff}, // deep orange
+	"trichodesmium": {0x8e, 0x24, 0xaa, 0xff}, // purple
+	"diatom_chains": {0x00, 0x89, 0x7b, 0xff}, // teal
+}
+
+// TaxonColor is the colour a taxon's outlines, labels and chart lines are drawn in:
+// fixed for HAB groups, else picked from the palette by the label, so it is the same in
+// every run and every view.
+func TaxonColor(label, group string) color.NRGBA {
+	switch label {
+	case screening.Unidentified:
+		return colorUnidentified
+	case "":
+		return colorPending
+	}
+	if c, ok := habColors[group]; ok {
+		return c
+	}
+	h := fnv.New32a()
+	h.Write([]byte(label))
+	return palette[h.Sum32()%uint32(len(palette))]
+}
+
+// LevelColor is an alert level's colour: green, amber, red.
+func LevelColor(l alerts.Level) color.NRGBA {
+	switch l {
+	case alerts.Watch:
+		return colorWatch
+	case alerts.Alert:
+		return colorAlert
+	}
+	return colorNone
+}
+
+// textOn returns black or white, whichever reads better on c.
+func textOn(c color.NRGBA) color.NRGBA {
+	// Relative luminance with the sRGB weights; amber takes black text, red white.
+	l := 0.2126*float64(c.R) + 0.7152*float64(c.G) + 0.0722*float64(c.B)
+	if l > 150 {
+		return color.NRGBA{0x10, 0x10, 0x10, 0xff}
+	}
+	return color.NRGBA{0xff, 0xff, 0xff, 0xff}
+}
+
+// withAlpha returns c with alpha a.
+func withAlpha(c color.NRGBA, a uint8) color.NRGBA { c.A = a; return c }
+
+// levelName is how a level reads in the UI.
+func levelName(l alerts.Level) string {
+	switch l {
+	case alerts.Watch:
+		return "Watch"
+	case alerts.Alert:
+		return "Alert"
+	}
+	return "–"
+}
+
+// groupThousands writes an integer with thousands separators: 12,345.
+func groupThousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// fmtCount formats a count.
+func fmtCount(n int) string { return groupThousands(int64(n)) }
+
+// fmtPerL formats a concentration in cells per litre: whole cells with separators, or
+// with three significant figures once it passes ten million.
+func fmtPerL(v float64) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return "–"
+	case v >= 1e7:
+		return strconv.FormatFloat(v/1e6, 'f', 1, 64) + " M"
+	case v > 0 && v < 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return groupThousands(int64(math.Round(v)))
+}
+
+// fmtCI formats a 95% interval.
+func fmtCI(c screening.Concentration) string {
+	return fmtPerL(c.Low) + "–" + fmtPerL(c.High)
+}
+
+// fmtThreshold formats a rule's threshold: "10,000 cells/L", "300 cells/mL", "presence".
+func fmtThreshold(t alerts.Threshold) string {
+	if t.Presence {
+		return "presence"
+	}
+	v := groupThousands(int64(math.Round(t.Value)))
+	if t.Value != math.Round(t.Value) {
+		v = strconv.FormatFloat(t.Value, 'f', -1, 64)
+	}
+	return v + " " + t.Unit
+}
+
+// fmtFloat formats v with prec decimals, "–" when it is not a number.
+func fmtFloat(v float64, prec int) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64)
+}
+
+// fmtSig formats v with about three significant figures ("0.0123", "1.23", "123").
+func fmtSig(v float64) string {
+	switch a := math.Abs(v); {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return "–"
+	case a == 0:
+		return "0"
+	case a < 0.01:
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	case a < 1:
+		return strconv.FormatFloat(v, 'f', 3, 64)
+	case a < 10:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	case a < 100:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
+// fmtMs formats a duration in milliseconds.
+func fmtMs(d time.Duration) string {
+	if d <= 0 {
+		return "–"
+	}
+	return fmtSig(float64(d)/float64(time.Millisecond)) + " ms"
+}
+
+// fmtBytes formats a size in MB or GB.
+func fmtBytes(b uint64) string {
+	if b == 0 {
+		return "–"
+	}
+	mb := float64(b) / (1 << 20)
+	if mb >= 1024 {
+		return fmt.Sprintf("%.2f GB", mb/1024)
+	}
+	return fmt.Sprintf("%.0f MB", mb)
+}
+
+// fmtDuration formats an elapsed time as 1:02:03 or 02:03.
+func fmtDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
+	}
+	return fmt.Sprintf("%02d:%02d", m, s)
+}
+
+// parsePositive reads a positive number typed by a person ("1", "0.5", "1,5").
+func parsePositive(field, text, fix string) (float64, error) {
+	t := strings.TrimSpace(strings.ReplaceAll(text, ",", "."))
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || !(v > 0) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%s %q is not a positive number: %s", field, text, fix)
+	}
+	return v, nil
+}

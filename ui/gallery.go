@@ -1,0 +1,636 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"slices"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// reviewKey is the gallery's category of cells waiting for a person.
+const reviewKey = "\x00review"
+
+// galleryLimit is how many crops a category shows at once (newest runs first).
+const galleryLimit = 600
+
+// galleryCat is one entry of the gallery's category list.
+type galleryCat struct {
+	Key   string // a category (pack label), screening.Unidentified, or reviewKey
+	Name  string
+	Group string
+	Count int
+}
+
+// galleryItem is one crop.
+type galleryItem struct {
+	Row store.ObjectRow
+	Img image.Image
+}
+
+// Gallery shows a sample's crops per taxon at a chosen zoom, lets a person relabel any
+// crop (stored as a validated label, which the counts and exports then use), and keeps a
+// review queue of the unidentified cells, taken one after the other.
+type Gallery struct {
+	a       *App
+	content fyne.CanvasObject
+
+	sampleSel *widget.Select
+	zoom      *widget.Slider
+	info      *widget.Label
+	cats      *widget.List
+	catItems  []galleryCat
+	category  string
+	sampleID  string
+
+	gridHolder *fyne.Container
+	grid       *widget.GridWrap
+	items      []galleryItem
+	selected   int
+
+	big        *canvas.Image
+	detail     *widget.Label
+	preds      *widget.Label
+	filter     *widget.Entry
+	labelList  *widget.List
+	labels     []string // pack labels matching the filter
+	chosen     string   // label chosen in the list
+	setLabel   *widget.Button
+	confirm    *widget.Button
+	gen        int // load generation: late results of an older load are dropped
+	emptyLabel *widget.Label
+}
+
+func newGallery(a *App) *Gallery {
+	g := &Gallery{a: a, selected: -1, category: reviewKey}
+	g.sampleSel = widget.NewSelect(nil, func(id string) {
+		if id != g.sampleID {
+			g.sampleID = id
+			g.loadCategories()
+		}
+	})
+	g.sampleSel.PlaceHolder = "(no samples yet)"
+	g.zoom = widget.NewSlider(48, 256)
+	g.zoom.Step = 8
+	g.zoom.SetValue(112)
+	g.zoom.OnChangeEnded = func(float64) { g.rebuildGrid() }
+	g.info = widget.NewLabel("")
+	refresh := widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), g.Reload)
+
+	g.cats = widget.NewList(func() int { return len(g.catItems) },
+		func() fyne.CanvasObject {
+			sw := canvas.NewRectangle(color.Transparent)
+			sw.SetMinSize(fyne.NewSize(10, 10))
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			n := widget.NewLabel("")
+			return container.NewBorder(nil, nil, container.NewCenter(sw), n, l)
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			c := g.catItems[id]
+			box := o.(*fyne.Container)
+			l, sw, n := box.Objects[0].(*widget.Label), box.Objects[1].(*fyne.Container).Objects[0].(*canvas.Rectangle), box.Objects[2].(*widget.Label)
+			l.SetText(c.Name)
+			l.TextStyle.Bold = c.Key == reviewKey
+			l.Refresh()
+			n.SetText(fmtCount(c.Count))
+			if c.Key == reviewKey {
+				sw.FillColor = colorWatch
+			} else {
+				sw.FillColor = TaxonColor(c.Key, c.Group)
+			}
+			sw.Refresh()
+		})
+	g.cats.OnSelected = func(id widget.ListItemID) {
+		if id < len(g.catItems) && g.catItems[id].Key != g.category {
+			g.category = g.catItems[id].Key
+			g.loadCategory()
+		}
+	}
+
+	g.gridHolder = container.NewStack()
+	g.emptyLabel = widget.NewLabel("")
+	g.emptyLabel.Alignment = fyne.TextAlignCenter
+	g.emptyLabel.Wrapping = fyne.TextWrapWord
+
+	g.big = canvas.NewImageFromImage(image.NewGray(image.Rect(0, 0, 1, 1)))
+	g.big.FillMode = canvas.ImageFillContain
+	g.big.ScaleMode = canvas.ImageScalePixels
+	g.big.SetMinSize(fyne.NewSize(240, 240))
+	g.detail = widget.NewLabel("Select a crop.")
+	g.detail.Wrapping = fyne.TextWrapWord
+	g.preds = widget.NewLabel("")
+	g.preds.Wrapping = fyne.TextWrapWord
+	g.filter = widget.NewEntry()
+	g.filter.SetPlaceHolder("type to find a label, e.g. noctiluca")
+	g.filter.OnChanged = func(string) { g.filterLabels() }
+	g.labelList = widget.NewList(func() int { return len(g.labels) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			o.(*widget.Label).SetText(a.deps.Taxonomy.Name(g.labels[id]) + "  (" + g.labels[id] + ")")
+		})
+	g.labelList.OnSelected = func(id widget.ListItemID) {
+		if id < len(g.labels) {
+			g.chosen = g.labels[id]
+			g.updateButtons()
+		}
+	}
+	g.setLabel = widget.NewButtonWithIcon("Set label", theme.ConfirmIcon(), func() { g.Relabel(g.chosen) })
+	g.setLabel.Importance = widget.HighImportance
+	g.confirm = widget.NewButtonWithIcon("Model is right", theme.ConfirmIcon(), func() {
+		if g.selected >= 0 && g.selected < len(g.items) {
+			g.Relabel(g.items[g.selected].Row.Label)
+		}
+	})
+	g.filterLabels()
+	g.updateButtons()
+
+	top := container.NewBorder(nil, nil,
+		container.NewHBox(widget.NewLabelWithStyle("Sample", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+			container.NewGridWrap(fyne.NewSize(260, g.sampleSel.MinSize().Height), g.sampleSel)),
+		container.NewHBox(widget.NewIcon(theme.ZoomOutIcon()), container.NewGridWrap(fyne.NewSize(180, 36), g.zoom), widget.NewIcon(theme.ZoomInIcon()), refresh),
+		g.info)
+	right := container.NewBorder(
+		container.NewVBox(container.NewPadded(g.big), g.detail, g.preds, widget.NewSeparator(),
+			widget.NewLabelWithStyle("Relabel as", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), g.filter),
+		container.NewGridWithColumns(2, g.confirm, g.setLabel), nil, nil, g.labelList)
+	left := container.NewBorder(widget.NewLabelWithStyle("Categories", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, g.cats)
+	center := container.NewStack(g.gridHolder, container.NewCenter(g.emptyLabel))
+	split := container.NewHSplit(left, container.NewHSplit(center, right))
+	split.Offset = 0.2
+	split.Trailing.(*container.Split).Offset = 0.66
+	g.content = container.NewBorder(container.NewPadded(top), nil, nil, nil, split)
+	g.rebuildGrid()
+	if a.deps.Store == nil {
+		g.emptyLabel.SetText("The session store could not be opened, so no crops are kept. See the message at launch.")
+	}
+	return g
+}
+
+// Items returns the crops shown (for tests).
+func (g *Gallery) Items() []galleryItem { return g.items }
+
+// Categories returns the category list (for tests).
+func (g *Gallery) Categories() []galleryCat { return g.catItems }
+
+// rebuildGrid makes the crop grid at the zoom's tile size (a GridWrap's cell size is
+// fixed when it is created).
+func (g *Gallery) rebuildGrid() {
+	size := float32(g.zoom.Value)
+	g.grid = widget.NewGridWrap(func() int { return len(g.items) },
+		func() fyne.CanvasObject {
+			img := canvas.NewImageFromImage(image.NewGray(image.Rect(0, 0, 1, 1)))
+			img.FillMode = canvas.ImageFillContain
+			img.ScaleMode = canvas.ImageScaleSmooth
+			img.SetMinSize(fyne.NewSize(size, size))
+			cap := canvas.NewText("", theme.Color(theme.ColorNameForeground))
+			cap.TextSize = 10.5
+			cap.Alignment = fyne.TextAlignCenter
+			bg := canvas.NewRectangle(color.White)
+			return container.NewStack(bg, container.NewBorder(nil, cap, nil, nil, img))
+		},
+		func(id widget.GridWrapItemID, o fyne.CanvasObject) {
+			if id >= len(g.items) {
+				return
+			}
+			it := g.items[id]
+			st := o.(*fyne.Container)
+			b := st.Objects[1].(*fyne.Container)
+			img, cap := b.Objects[0].(*canvas.Image), b.Objects[1].(*canvas.Text)
+			img.Image = it.Img
+			img.Refresh()
+			cap.Text = tileCaption(it.Row)
+			cap.Color = theme.Color(theme.ColorNameForeground)
+			if it.Row.Status == store.StatusValidated {
+				cap.Color = colorNone
+			}
+			cap.Refresh()
+		})
+	g.grid.OnSelected = func(id widget.GridWrapItemID) { g.show(id) }
+	g.gridHolder.Objects = []fyne.CanvasObject{g.grid}
+	g.gridHolder.Refresh()
+	if g.selected >= 0 && g.selected < len(g.items) {
+		g.grid.Select(g.selected)
+	}
+}
+
+func tileCaption(o store.ObjectRow) string {
+	s := fmt.Sprintf("#%d · %.0f%%", o.Seq, 100*o.Prob)
+	if o.Status == store.StatusValidated {
+		s = "✓ " + s
+	}
+	return s
+}
+
+// Reload reads the sample list and the current sample's crops again.
+func (g *Gallery) Reload() {
+	st := g.a.deps.Store
+	if st == nil {
+		return
+	}
+	want := g.sampleID
+	if s := g.a.sess; s != nil {
+		want = s.sample.ID
+	}
+	g.gen++
+	gen := g.gen
+	g.a.wg.Add(1)
+	go func() {
+		defer g.a.wg.Done()
+		ids, err := st.SampleIDs(g.a.ctx)
+		g.a.runOnUI(func() {
+			if gen != g.gen {
+				return
+			}
+			if err != nil {
+				g.a.showError("Could not read the session store", err)
+				return
+			}
+			g.sampleSel.Options = ids
+			if want == "" || !slices.Contains(ids, want) {
+				want = ""
+				if len(ids) > 0 {
+					want = ids[0]
+				}
+			}
+			g.sampleSel.Refresh()
+			if want == "" {
+				g.emptyLabel.SetText("No samples yet: screen one on the Live tab, and its crops appear here.")
+				return
+			}
+			g.sampleID = want
+			g.sampleSel.Selected = want
+			g.sampleSel.Refresh()
+			g.loadCategories()
+		})
+	}()
+}
+
+// ShowSample shows a sample's crops (from history).
+func (g *Gallery) ShowSample(id string) {
+	g.sampleID = id
+	g.sampleSel.Selected = id
+	g.sampleSel.Refresh()
+	g.loadCategories()
+}
+
+// loadCategories counts the sample's objects per category, off the UI goroutine.
+func (g *Gallery) loadCategories() {
+	st, id := g.a.deps.Store, g.sampleID
+	if st == nil || id == "" {
+		return
+	}
+	g.gen++
+	gen := g.gen
+	tx := g.a.deps.Taxonomy
+	g.a.wg.Add(1)
+	go func() {
+		defer g.a.wg.Done()
+		cats, err := countCategories(g.a.ctx, st, id, tx)
+		g.a.runOnUI(func() {
+			if gen != g.gen {
+				return
+			}
+			if err != nil {
+				g.a.showError("Could not read sample "+id, err)
+				return
+			}
+			g.catItems = cats
+			g.cats.Refresh()
+			idx := slices.IndexFunc(cats, func(c galleryCat) bool { return c.Key == g.category })
+			if idx < 0 || (g.category == reviewKey && cats[idx].Count == 0 && len(cats) > 1) {
+				idx = 0
+				if cats[0].Count == 0 && len(cats) > 1 {
+					idx = 1
+				}
+			}
+			g.category = cats[idx].Key
+			g.cats.Select(idx)
+			g.loadCategory()
+		})
+	}()
+}
+
+// countCategories returns the review queue first, then the sample's categories, most
+// numerous first.
+func countCategories(ctx context.Context, st *store.Store, id string, tx *screening.Taxonomy) ([]galleryCat, error) {
+	si, err := st.Sample(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[string]*galleryCat{}
+	review := galleryCat{Key: reviewKey, Name: "Review queue (unidentified)"}
+	err = st.Objects(ctx, si, false, func(o store.ObjectRow) error {
+		if o.Category == "" {
+			return nil
+		}
+		if o.Category == screening.Unidentified {
+			review.Count++
+		}
+		c := counts[o.Category]
+		if c == nil {
+			c = &galleryCat{Key: o.Category, Name: o.Name, Group: o.Group}
+			if c.Name == "" {
+				c.Name = tx.Name(o.Category)
+			}
+			counts[o.Category] = c
+		}
+		c.Count++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := []galleryCat{review}
+	var rest []galleryCat
+	for k, c := range counts {
+		if k != screening.Unidentified {
+			rest = append(rest, *c)
+		}
+	}
+	slices.SortFunc(rest, func(a, b galleryCat) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return append(out, rest...), nil
+}
+
+// loadCategory reads the crops of the chosen category, off the UI goroutine.
+func (g *Gallery) loadCategory() {
+	st, id, cat := g.a.deps.Store, g.sampleID, g.category
+	if st == nil || id == "" {
+		return
+	}
+	g.gen++
+	gen := g.gen
+	g.a.wg.Add(1)
+	go func() {
+		defer g.a.wg.Done()
+		items, total, err := loadCrops(g.a.ctx, st, id, cat)
+		g.a.runOnUI(func() {
+			if gen != g.gen {
+				return
+			}
+			if err != nil {
+				g.a.showError("Could not read the crops of sample "+id, err)
+				return
+			}
+			g.items = items
+			g.selected = -1
+			name := "Review queue"
+			if i := slices.IndexFunc(g.catItems, func(c galleryCat) bool { return c.Key == cat }); i >= 0 {
+				name = g.catItems[i].Name
+			}
+			msg := fmt.Sprintf("%s: %d crops", name, total)
+			if total > len(items) {
+				msg = fmt.Sprintf("%s: showing %d of %d crops", name, len(items), total)
+			}
+			g.info.SetText(msg)
+			g.emptyLabel.SetText("")
+			if len(items) == 0 {
+				if cat == reviewKey {
+					g.emptyLabel.SetText("Nothing to review: every cell of this sample reached the confidence threshold or was relabelled.")
+				} else {
+					g.emptyLabel.SetText("No crops in this category.")
+				}
+			}
+			g.rebuildGrid()
+			if len(items) > 0 {
+				g.grid.Select(0)
+			} else {
+				g.show(-1)
+			}
+		})
+	}()
+}
+
+// loadCrops reads up to galleryLimit crops of a category (reviewKey: the review queue)
+// and decodes them.
+func loadCrops(ctx context.Context, st *store.Store, id, cat string) ([]galleryItem, int, error) {
+	var rows []store.ObjectRow
+	total := 0
+	if cat == reviewKey {
+		var err error
+		rows, err = st.ReviewQueue(ctx, id, galleryLimit)
+		if err != nil {
+			return nil, 0, err
+		}
+		total = len(rows)
+	} else {
+		si, err := st.Sample(ctx, id)
+		if err != nil {
+			return nil, 0, err
+		}
+		err = st.Objects(ctx, si, true, func(o store.ObjectRow) error {
+			if o.Category != cat {
+				return nil
+			}
+			total++
+			if len(rows) < galleryLimit {
+				rows = append(rows, o)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	items := make([]galleryItem, 0, len(rows))
+	for _, o := range rows {
+		var img image.Image = image.NewGray(image.Rect(0, 0, 1, 1))
+		if len(o.Crop) > 0 {
+			if d, err := png.Decode(bytes.NewReader(o.Crop)); err == nil {
+				img = d
+			}
+		}
+		o.Crop = nil
+		items = append(items, galleryItem{Row: o, Img: img})
+	}
+	return items, total, nil
+}
+
+// show puts crop id in the detail panel (-1: none).
+func (g *Gallery) show(id int) {
+	g.selected = id
+	if id < 0 || id >= len(g.items) {
+		g.big.Image = image.NewGray(image.Rect(0, 0, 1, 1))
+		g.big.Refresh()
+		g.detail.SetText("Select a crop.")
+		g.preds.SetText("")
+		g.updateButtons()
+		return
+	}
+	it := g.items[id]
+	o := it.Row
+	g.big.Image = it.Img
+	g.big.Refresh()
+	b := it.Img.Bounds()
+	lines := []string{fmt.Sprintf("Cell #%d of run %d, frame %d · %dx%d px", o.Seq, o.Run.ID, o.Frame+1, b.Dx(), b.Dy())}
+	if o.ESD > 0 {
+		d := fmt.Sprintf("ESD %.1f px", o.ESD)
+		if o.UmPerPx > 0 {
+			d = fmt.Sprintf("ESD %.1f µm", o.ESD*o.UmPerPx)
+		}
+		lines = append(lines, d+fmt.Sprintf(" · focus %.0f", o.Focus))
+	}
+	model := fmt.Sprintf("Model (%s): %s, %.0f%%", o.Variant, g.a.deps.Taxonomy.Name(o.Label), 100*o.Prob)
+	lines = append(lines, model)
+	if o.Status == store.StatusValidated {
+		lines = append(lines, "Validated as "+g.a.deps.Taxonomy.Name(o.Validated)+" by "+o.ValidatedBy)
+	}
+	g.detail.SetText(strings.Join(lines, "\n"))
+	g.preds.SetText(topText(o.Top, g.a.deps.Taxonomy))
+	g.updateButtons()
+}
+
+// topText lists the model's best labels from the stored JSON.
+func topText(raw string, tx *screening.Taxonomy) string {
+	var top []inference.Prediction
+	if err := json.Unmarshal([]byte(raw), &top); err != nil || len(top) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("Best guesses: ")
+	for i, p := range top {
+		if i == 3 {
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %.0f%%", tx.Name(p.Label), 100*p.Prob)
+	}
+	return b.String()
+}
+
+// filterLabels lists the pack's labels matching the filter (by label or name).
+func (g *Gallery) filterLabels() {
+	q := strings.ToLower(strings.TrimSpace(g.filter.Text))
+	g.labels = g.labels[:0]
+	for _, t := range g.a.deps.Taxonomy.Taxa {
+		if q == "" || strings.Contains(strings.ToLower(t.Label), q) || strings.Contains(strings.ToLower(t.Name), q) {
+			g.labels = append(g.labels, t.Label)
+		}
+	}
+	g.labelList.UnselectAll()
+	g.chosen = ""
+	if len(g.labels) == 1 {
+		g.chosen = g.labels[0]
+	}
+	g.labelList.Refresh()
+	g.updateButtons()
+}
+
+// ChooseLabel picks a label in the relabel list (as a click would).
+func (g *Gallery) ChooseLabel(label string) bool {
+	i := slices.Index(g.labels, label)
+	if i < 0 {
+		return false
+	}
+	g.labelList.Select(i)
+	return true
+}
+
+func (g *Gallery) updateButtons() {
+	ok := g.selected >= 0 && g.selected < len(g.items) && g.a.deps.Store != nil
+	if ok && g.chosen != "" {
+		g.setLabel.Enable()
+		g.setLabel.SetText("Set label: " + shortName(g.a.deps.Taxonomy.Name(g.chosen), 24))
+	} else {
+		g.setLabel.Disable()
+		g.setLabel.SetText("Set label")
+	}
+	if ok && g.items[g.selected].Row.Label != "" {
+		g.confirm.Enable()
+	} else {
+		g.confirm.Disable()
+	}
+}
+
+// Relabel stores label as the validated label of the selected crop, then moves on to
+// the next crop (in the review queue the relabelled cell leaves the queue).
+func (g *Gallery) Relabel(label string) {
+	if g.selected < 0 || g.selected >= len(g.items) || label == "" {
+		return
+	}
+	st := g.a.deps.Store
+	if st == nil {
+		return
+	}
+	idx := g.selected
+	it := g.items[idx]
+	by := os.Getenv("USER")
+	if by == "" {
+		by = "phytoscreen user"
+	}
+	g.a.wg.Add(1)
+	go func() {
+		defer g.a.wg.Done()
+		err := st.Validate(g.a.ctx, it.Row.ID, label, by)
+		g.a.runOnUI(func() {
+			if err != nil {
+				g.a.showError("Could not store the label", err)
+				return
+			}
+			g.a.setStatus(fmt.Sprintf("Cell #%d of sample %s labelled %s (validated; exports use it).", it.Row.Seq, g.sampleID, g.a.deps.Taxonomy.Name(label)))
+			if idx >= len(g.items) || g.items[idx].Row.ID != it.Row.ID {
+				return // the list changed meanwhile
+			}
+			row := &g.items[idx].Row
+			row.Validated, row.ValidatedBy, row.Status, row.Category = label, by, store.StatusValidated, label
+			leaves := g.category == reviewKey || g.category != label
+			if leaves {
+				g.items = slices.Delete(g.items, idx, idx+1)
+				g.adjustCount(g.category, -1)
+				if g.category == reviewKey {
+					g.adjustCount(screening.Unidentified, -1)
+				}
+				g.adjustCount(label, +1)
+				g.rebuildGrid()
+				if len(g.items) > 0 {
+					g.grid.Select(min(idx, len(g.items)-1))
+				} else {
+					g.show(-1)
+					if g.category == reviewKey {
+						g.emptyLabel.SetText("Review queue done: every unidentified cell of this sample has a label.")
+					}
+				}
+			} else {
+				g.grid.RefreshItem(idx)
+				g.show(idx)
+			}
+		})
+	}()
+}
+
+// adjustCount changes a category's count in the list after a relabel.
+func (g *Gallery) adjustCount(key string, d int) {
+	for i := range g.catItems {
+		if g.catItems[i].Key == key {
+			g.catItems[i].Count += d
+			g.cats.RefreshItem(i)
+			return
+		}
+	}
+	if d > 0 {
+		g.catItems = append(g.catItems, galleryCat{Key: key, Name: g.a.deps.Taxonomy.Name(key), Count: d})
+		g.cats.Refresh()
+	}
+}

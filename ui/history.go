@@ -1,0 +1,392 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// sampleEntry is one stored sample in the history list.
+type sampleEntry struct {
+	ID    string
+	Site  string
+	Taken time.Time
+	Runs  int
+}
+
+// HistoryView lists the stored samples; for the chosen one it shows the counts (with
+// the alert levels the current rules give them), the alerts, a chart of a taxon's
+// concentration over time at the sample's site, and the export buttons.
+type HistoryView struct {
+	a       *App
+	content fyne.CanvasObject
+
+	list     *widget.List
+	entries  []sampleEntry
+	selected string
+
+	header   *widget.Label
+	counts   *CountsTable
+	alerts   *widget.Label
+	taxonSel *widget.Select
+	taxonKey map[string]string // choice -> "group:ID" or a label
+	chart    *Chart
+	exports  []*widget.Button
+	gallery  *widget.Button
+	counted  store.Counts
+	gen      int
+}
+
+func newHistory(a *App) *HistoryView {
+	h := &HistoryView{a: a}
+	h.list = widget.NewList(func() int { return len(h.entries) },
+		func() fyne.CanvasObject {
+			t := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			d := widget.NewLabel("")
+			d.SizeName = theme.SizeNameCaptionText
+			return container.NewVBox(t, d)
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			e := h.entries[id]
+			b := o.(*fyne.Container)
+			b.Objects[0].(*widget.Label).SetText(e.ID)
+			d := e.Taken.Local().Format("2006-01-02 15:04")
+			if e.Site != "" {
+				d = e.Site + " · " + d
+			}
+			b.Objects[1].(*widget.Label).SetText(fmt.Sprintf("%s · %d run%s", d, e.Runs, plural(e.Runs)))
+		})
+	h.list.OnSelected = func(id widget.ListItemID) {
+		if id < len(h.entries) {
+			h.Select(h.entries[id].ID)
+		}
+	}
+	h.header = widget.NewLabel("Choose a sample on the left.")
+	h.header.Wrapping = fyne.TextWrapWord
+	h.counts = NewCountsTable(false)
+	h.alerts = widget.NewLabel("")
+	h.alerts.Wrapping = fyne.TextWrapWord
+	h.taxonSel = widget.NewSelect(nil, func(string) { h.loadChart() })
+	h.chart = NewChart()
+	for _, f := range []struct{ label, format string }{
+		{"Counts CSV", store.FormatCounts}, {"Objects CSV", store.FormatObjects}, {"EcoTaxa zip", store.FormatEcoTaxa},
+	} {
+		format := f.format
+		b := widget.NewButtonWithIcon(f.label, theme.DocumentSaveIcon(), func() { a.exportTo(h.selected, format) })
+		b.Disable()
+		h.exports = append(h.exports, b)
+	}
+	h.gallery = widget.NewButtonWithIcon("Show crops", theme.GridIcon(), func() {
+		a.tabs.SelectIndex(1)
+		a.gallery.ShowSample(h.selected)
+	})
+	h.gallery.Disable()
+
+	buttons := container.NewHBox(h.exports[0], h.exports[1], h.exports[2], h.gallery)
+	chartBox := container.NewBorder(container.NewBorder(nil, nil, widget.NewLabelWithStyle("Chart", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, h.taxonSel), nil, nil, nil, h.chart)
+	detailTop := container.NewVBox(h.header, buttons)
+	countsBox := container.NewBorder(widget.NewLabelWithStyle("Counts", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewVBox(widget.NewLabelWithStyle("Alerts (current rules)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), h.alerts), nil, nil, h.counts)
+	body := container.NewHSplit(countsBox, chartBox)
+	body.Offset = 0.5
+	detail := container.NewBorder(detailTop, nil, nil, nil, body)
+	left := container.NewBorder(widget.NewLabelWithStyle("Samples", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, h.list)
+	split := container.NewHSplit(left, container.NewPadded(detail))
+	split.Offset = 0.2
+	h.content = split
+	if a.deps.Store == nil {
+		h.header.SetText("The session store could not be opened, so there is no history. See the message at launch.")
+	}
+	return h
+}
+
+// Reload reads the list of stored samples again.
+func (h *HistoryView) Reload() {
+	st := h.a.deps.Store
+	if st == nil {
+		return
+	}
+	h.gen++
+	gen := h.gen
+	h.a.wg.Add(1)
+	go func() {
+		defer h.a.wg.Done()
+		entries, err := listSamples(h.a.ctx, st)
+		h.a.runOnUI(func() {
+			if gen != h.gen {
+				return
+			}
+			if err != nil {
+				h.a.showError("Could not read the session store", err)
+				return
+			}
+			h.entries = entries
+			h.list.Refresh()
+			if len(entries) == 0 {
+				h.header.SetText("No samples stored yet in " + st.Path() + ". Screen one on the Live tab.")
+				return
+			}
+			i := slices.IndexFunc(entries, func(e sampleEntry) bool { return e.ID == h.selected })
+			if i < 0 {
+				i = 0
+			}
+			h.list.Select(i)
+		})
+	}()
+}
+
+// listSamples reads every stored sample's site, date and runs, newest first.
+func listSamples(ctx context.Context, st *store.Store) ([]sampleEntry, error) {
+	ids, err := st.SampleIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]sampleEntry, 0, len(ids))
+	for _, id := range ids {
+		si, err := st.Sample(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sampleEntry{ID: id, Site: si.Site, Taken: si.Taken, Runs: len(si.Runs)})
+	}
+	return out, nil
+}
+
+// Select shows a stored sample.
+func (h *HistoryView) Select(id string) {
+	st := h.a.deps.Store
+	if st == nil {
+		return
+	}
+	h.selected = id
+	h.gen++
+	gen := h.gen
+	h.a.wg.Add(1)
+	go func() {
+		defer h.a.wg.Done()
+		c, err := st.Counts(h.a.ctx, id)
+		h.a.runOnUI(func() {
+			if gen != h.gen {
+				return
+			}
+			for _, b := range h.exports {
+				b.Enable()
+			}
+			h.gallery.Enable()
+			if err != nil {
+				h.header.SetText(fmt.Sprintf("Sample %s: %v", id, err))
+				h.counts.SetRows(nil)
+				h.alerts.SetText("")
+				return
+			}
+			h.show(c)
+		})
+	}()
+}
+
+// Counted returns the counts shown (for tests).
+func (h *HistoryView) Counted() store.Counts { return h.counted }
+
+// show fills the detail side from a sample's stored counts (UI goroutine).
+func (h *HistoryView) show(c store.Counts) {
+	h.counted = c
+	si := c.Sample
+	var models []string
+	frames := 0
+	for _, r := range si.Runs {
+		if !slices.Contains(models, r.Model) {
+			models = append(models, r.Model)
+		}
+		frames += r.FramesSeen
+	}
+	head := fmt.Sprintf("Sample %s", si.ID)
+	if si.Site != "" {
+		head += " · " + si.Site
+	}
+	head += fmt.Sprintf(" · taken %s\n%s mL examined, factor %s · %d run%s (%s), %d frames, %s objects (%d unidentified, %d failed)",
+		si.Taken.Local().Format("2006-01-02 15:04"), fmtFloat(si.VolumeML, 2), fmtFloat(si.Factor, 2), len(si.Runs), plural(len(si.Runs)),
+		strings.Join(models, ", "), frames, fmtCount(c.Objects), c.Unidentified.Count, c.Failed)
+	h.header.SetText(head)
+
+	states := evaluateStored(h.a.rules, h.a.deps.Taxonomy, c)
+	levels := map[string]alerts.Level{}
+	var raised []string
+	for _, st := range states {
+		for _, l := range st.Labels {
+			levels[l] = max(levels[l], st.Level)
+		}
+		if st.Level > alerts.None {
+			raised = append(raised, fmt.Sprintf("%s %s: %s cells/L (%s)", strings.ToUpper(st.Level.String()), st.Taxon, fmtPerL(st.Value.PerL), stateDetail(st)))
+		}
+	}
+	rows := make([]CountRow, 0, len(c.Taxa)+1)
+	for _, t := range c.Taxa {
+		rows = append(rows, CountRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: levels[t.Label]})
+	}
+	rows = append(rows, CountRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: c.Unidentified})
+	h.counts.SetRows(rows)
+	if len(raised) == 0 {
+		h.alerts.SetText(fmt.Sprintf("None under %s.", h.a.rules.Name))
+	} else {
+		h.alerts.SetText(strings.Join(raised, "\n"))
+	}
+
+	// Chart choices: the HAB groups, then the sample's taxa.
+	h.taxonKey = map[string]string{}
+	var opts []string
+	for _, g := range c.Groups {
+		k := "Group: " + g.Name
+		h.taxonKey[k] = "group:" + g.Label
+		opts = append(opts, k)
+	}
+	for _, t := range c.Taxa {
+		h.taxonKey[t.Name] = t.Label
+		opts = append(opts, t.Name)
+	}
+	prev := h.taxonSel.Selected
+	h.taxonSel.Options = opts
+	if !slices.Contains(opts, prev) {
+		prev = ""
+		// Default: the most abundant HAB group present, else the most abundant taxon.
+		best := -1
+		for _, g := range c.Groups {
+			if g.Count > best {
+				best, prev = g.Count, "Group: "+g.Name
+			}
+		}
+		if best <= 0 && len(c.Taxa) > 0 {
+			prev = c.Taxa[0].Name
+		}
+	}
+	h.taxonSel.Selected = prev
+	h.taxonSel.Refresh()
+	h.loadChart()
+}
+
+// evaluateStored applies the rules to a stored sample's counts: the alert each rule
+// gives it now.
+func evaluateStored(r Rules, tx *screening.Taxonomy, c store.Counts) []alerts.State {
+	byLabel := map[string]int{}
+	for _, t := range c.Taxa {
+		byLabel[t.Label] = t.Count
+	}
+	ev := alerts.NewEvaluator(r.Bound, r.Hysteresis)
+	ev.Update(time.Time{}, func(labels []string) alerts.Measure {
+		n := 0
+		for _, l := range labels {
+			n += byLabel[l]
+		}
+		k := c.Sample.Concentration(n)
+		return alerts.Measure{Count: k.Count, PerL: k.PerL, Low: k.Low, High: k.High}
+	})
+	return ev.States()
+}
+
+// loadChart reads the chosen taxon's concentration in every sample of the same site.
+func (h *HistoryView) loadChart() {
+	st := h.a.deps.Store
+	choice := h.taxonSel.Selected
+	key, ok := h.taxonKey[choice]
+	if st == nil || !ok {
+		h.chart.Set(nil, "", 0, colorBrand)
+		return
+	}
+	site := h.counted.Sample.Site
+	current := h.counted.Sample.ID
+	entries := slices.Clone(h.entries)
+	threshold := h.alertThreshold(key)
+	col := colorBrand
+	if !strings.HasPrefix(key, "group:") {
+		if x, ok := h.a.deps.Taxonomy.Lookup(key); ok {
+			col = TaxonColor(key, x.Group)
+		}
+	} else if c, ok := habColors[strings.TrimPrefix(key, "group:")]; ok {
+		col = c
+	}
+	title := strings.TrimPrefix(choice, "Group: ") + " at " + siteName(site)
+	h.gen++
+	gen := h.gen
+	h.a.wg.Add(1)
+	go func() {
+		defer h.a.wg.Done()
+		pts, err := chartPoints(h.a.ctx, st, entries, site, key, current)
+		h.a.runOnUI(func() {
+			if gen != h.gen {
+				return
+			}
+			if err != nil {
+				h.a.showError("Could not draw the chart", err)
+				return
+			}
+			h.chart.Set(pts, title, threshold, col)
+		})
+	}()
+}
+
+func siteName(s string) string {
+	if s == "" {
+		return "an unnamed site"
+	}
+	return s
+}
+
+// alertThreshold is the alert-level threshold (cells/L) of the first rule counting key.
+func (h *HistoryView) alertThreshold(key string) float64 {
+	var labels []string
+	if g, ok := strings.CutPrefix(key, "group:"); ok {
+		labels = h.a.deps.Taxonomy.Members(g)
+	} else {
+		labels = []string{key}
+	}
+	for _, b := range h.a.rules.Bound {
+		for _, l := range labels {
+			if slices.Contains(b.Labels, l) && b.Rule.Alert != nil && !b.Rule.Alert.Presence {
+				return b.Rule.Alert.CellsPerL()
+			}
+		}
+	}
+	return 0
+}
+
+// chartPoints reads key's concentration (a label, or "group:ID") in every sample taken
+// at site.
+func chartPoints(ctx context.Context, st *store.Store, entries []sampleEntry, site, key, current string) ([]chartPoint, error) {
+	var pts []chartPoint
+	group, isGroup := strings.CutPrefix(key, "group:")
+	for _, e := range entries {
+		if e.Site != site {
+			continue
+		}
+		c, err := st.Counts(ctx, e.ID)
+		if err != nil {
+			continue // a sample with no finished run has nothing to chart
+		}
+		k := c.Sample.Concentration(0)
+		list := c.Taxa
+		if isGroup {
+			list = c.Groups
+		}
+		for _, t := range list {
+			if (isGroup && t.Label == group) || (!isGroup && t.Label == key) {
+				k = t.Concentration
+			}
+		}
+		if math.IsNaN(k.PerL) {
+			continue
+		}
+		pts = append(pts, chartPoint{Sample: e.ID, Time: e.Taken, PerL: k.PerL, Low: k.Low, High: k.High, Current: e.ID == current})
+	}
+	return pts, nil
+}

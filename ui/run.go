@@ -1,0 +1,266 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	// Imported first so that its init gives Fyne a parsable locale before Fyne's own.
+	_ "github.com/phytoscreen/phytoscreen/internal/uilocale"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// Application metadata; FyneApp.toml says the same for 'fyne package' (a test checks).
+const (
+	AppID      = "org.phytoscreen.app"
+	AppName    = "phytoscreen"
+	AppVersion = "0.1.0"
+	AppBuild   = 1
+)
+
+// Metadata is the app's metadata, set in code so that a binary built with 'go build'
+// (which does not read FyneApp.toml) has its ID, icon and the fyneDo migration.
+func Metadata() fyne.AppMetadata {
+	return fyne.AppMetadata{ID: AppID, Name: AppName, Version: AppVersion, Build: AppBuild, Icon: AppIcon(),
+		Release: true, Migrations: map[string]bool{"fyneDo": true}}
+}
+
+// baselineFor is how long the idle power is measured at launch.
+const baselineFor = 1500 * time.Millisecond
+
+// Options configure Run.
+type Options struct {
+	Deps DepsOptions
+	// Source, when set, is selected at launch instead of the saved one; Start starts it.
+	Source string
+	Start  bool
+	// Screenshots, when set, makes the app screen the demo, save main.png (once an alert
+	// shows), gallery.png, history.png and settings.png into this folder, and quit: the
+	// documentation's pictures and the real-window test.
+	Screenshots string
+	// QuitAfter quits the app after this long (0: never).
+	QuitAfter time.Duration
+}
+
+// Run opens the desktop app and returns when its window is closed. It must be called
+// from the main goroutine (the graphics driver needs the main thread).
+func Run(ctx context.Context, o Options) error {
+	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return errors.New("no display: the desktop app needs an X11 or Wayland session ($DISPLAY is empty); run 'phytoscreen screen --source ...' to screen without a window, or 'xvfb-run phytoscreen' for a virtual display")
+	}
+	app.SetMetadata(Metadata())
+	fy := app.NewWithID(AppID)
+	set := LoadSettings(fy.Preferences())
+	deps, closeDeps := NewDeps(ctx, set, o.Deps)
+	defer closeDeps()
+	a, err := New(fy, deps)
+	if err != nil {
+		return err
+	}
+	if o.Source != "" {
+		a.selectSource(o.Source)
+	}
+	go func() { // Ctrl-C in the terminal closes the window like its close button
+		<-ctx.Done()
+		fyne.Do(a.Close)
+	}()
+	a.win.Show()
+	go func() {
+		// The machine's draw at rest, before any run, so the panel can show the energy
+		// per cell above idle beside the total.
+		if m := deps.Meter; m != nil {
+			if err := m.MeasureBaseline(ctx, baselineFor); err != nil {
+				slog.Warn("idle power baseline not measured", "err", err)
+			}
+		}
+		switch {
+		case o.Screenshots != "":
+			a.screenshotTour(o.Screenshots)
+		case o.Start:
+			fyne.Do(a.Start)
+		default:
+			fyne.Do(a.autoStart)
+		}
+	}()
+	if o.QuitAfter > 0 {
+		time.AfterFunc(o.QuitAfter, func() { fyne.Do(a.Close) })
+	}
+	fy.Run()
+	a.Shutdown()
+	return nil
+}
+
+// grabWindow takes a picture of the X window titled title with ImageMagick's import, as
+// the screen shows it.
+func grabWindow(title string) (image.Image, error) {
+	imp, err := exec.LookPath("import")
+	if err != nil {
+		return nil, fmt.Errorf("ImageMagick's import is not installed")
+	}
+	tmp, err := os.CreateTemp("", "phytoscreen-shot-*.png")
+	if err != nil {
+		return nil, err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	if out, err := exec.Command(imp, "-window", title, tmp.Name()).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("import -window %q: %v: %s", title, err, strings.TrimSpace(string(out)))
+	}
+	f, err := os.Open(tmp.Name())
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return png.Decode(f)
+}
+
+// selectSource picks spec in the source list, adding it when it is a file or folder.
+func (a *App) selectSource(spec string) {
+	if spec == SourceDemo {
+		a.sample.Source.SetSelected(choiceDemo)
+		return
+	}
+	label := a.addSourceChoice(spec, kindOf(spec))
+	a.sample.Source.SetOptions(a.sourceOptions())
+	a.sample.Source.SetSelected(label)
+}
+
+// autoStart starts the demo at launch when no camera is found (and the setting allows
+// it), so the first launch shows the whole app working.
+func (a *App) autoStart() {
+	if !a.set.DemoWhenNoCamera || a.deps.Classifier == nil {
+		return
+	}
+	if a.deps.Cameras != nil && len(a.deps.Cameras()) > 0 {
+		return
+	}
+	if spec, _, ok := a.selectedSource(); ok && spec == SourceDemo {
+		a.setStatus("No camera found: playing the bundled demo video. Choose a camera or open a folder to screen your own sample.")
+		a.Start()
+	}
+}
+
+// screenshotTour screens the demo, saves the documentation's screenshots and quits. It
+// runs on its own goroutine and reaches the UI through fyne.DoAndWait.
+func (a *App) screenshotTour(dir string) {
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "phytoscreen: screenshots:", err)
+		fyne.Do(func() { a.lastError = err; a.Close() })
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fail(err)
+		return
+	}
+	shot := func(w fyne.Window, name string) error {
+		path := filepath.Join(dir, name)
+		var title string
+		fyne.DoAndWait(func() { title = w.Title() })
+		img, err := grabWindow(title)
+		if err != nil {
+			// No ImageMagick: Fyne's own capture (it reads the GL front buffer, which
+			// some virtual displays leave blank).
+			fmt.Fprintf(os.Stderr, "phytoscreen: %v; using Fyne's capture\n", err)
+			fyne.DoAndWait(func() { img = w.Canvas().Capture() })
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := png.Encode(f, img); err != nil {
+			f.Close()
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "phytoscreen: saved %s (%dx%d)\n", path, img.Bounds().Dx(), img.Bounds().Dy())
+		return f.Close()
+	}
+	fyne.DoAndWait(func() { a.win.Resize(fyne.NewSize(1600, 1000)) })
+	// Demo sample: named so in the store and the pictures.
+	fyne.DoAndWait(func() {
+		a.sample.Source.SetSelected(choiceDemo)
+		a.fillDemoSample()
+		a.Start()
+	})
+	// Wait for an alert with cells on screen (at most a minute), then for the demo to
+	// play to its end (at most 30 s more): the last frame stays on screen with its labels.
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(250 * time.Millisecond)
+		var lv alerts.Level
+		var snap screening.Snapshot
+		fyne.DoAndWait(func() { lv, snap = a.banner.Level(), a.lastSnap })
+		if lv == alerts.Alert && len(snap.LastFrame.Objects) > 0 {
+			break
+		}
+	}
+	for i := 0; i < 120; i++ {
+		var running bool
+		fyne.DoAndWait(func() { running = a.sess != nil })
+		if !running {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // let the last update and the sparklines draw
+	if err := shot(a.win, "main.png"); err != nil {
+		fail(err)
+		return
+	}
+	fyne.DoAndWait(func() { a.Stop() })
+	fyne.DoAndWait(func() { a.tabs.SelectIndex(1) })
+	time.Sleep(2500 * time.Millisecond)
+	fyne.DoAndWait(func() {
+		// Show a taxon with crops rather than an empty review queue.
+		if len(a.gallery.catItems) > 1 {
+			a.gallery.cats.Select(1)
+		}
+	})
+	time.Sleep(2000 * time.Millisecond)
+	if err := shot(a.win, "gallery.png"); err != nil {
+		fail(err)
+		return
+	}
+	fyne.DoAndWait(func() { a.tabs.SelectIndex(2) })
+	time.Sleep(3000 * time.Millisecond)
+	if err := shot(a.win, "history.png"); err != nil {
+		fail(err)
+		return
+	}
+	fyne.DoAndWait(func() { a.tabs.SelectIndex(0); a.ShowSettings() })
+	// Let the first measurement finish (it is what the settings compare), at most 90 s.
+	for i := 0; i < 360; i++ {
+		time.Sleep(250 * time.Millisecond)
+		var busy bool
+		fyne.DoAndWait(func() { busy = a.settingsWin != nil && a.settingsWin.measuring != nil })
+		if !busy {
+			break
+		}
+	}
+	time.Sleep(1000 * time.Millisecond)
+	var sw fyne.Window
+	fyne.DoAndWait(func() {
+		if a.settingsWin != nil {
+			sw = a.settingsWin.win
+		}
+	})
+	if sw != nil {
+		if err := shot(sw, "settings.png"); err != nil {
+			fail(err)
+			return
+		}
+	}
+	fyne.Do(a.Close)
+}
