@@ -291,13 +291,13 @@ func firstLine(s string) string {
 	return s
 }
 
-// fillDemoSample describes the demo's sample in the panel: a tenth of a Sedgewick-Rafter
-// chamber examined (100 of its 1,000 squares, 0.1 mL), as when a bloom is dense, so the
-// demo's few Noctiluca cells reach the default preset's alert level and the first launch
-// shows an alert; the wide interval of so small a count shows too.
+// fillDemoSample describes the demo's sample in the panel: a quarter of a
+// Sedgewick-Rafter chamber examined (250 of its 1,000 squares, 0.25 mL). The demo's
+// Noctiluca cells then pass the default preset's alert level (10,000 cells/L), so the
+// first launch shows an alert, with the wide interval of so small a count.
 func (a *App) fillDemoSample() {
 	s := screening.NewSample("DEMO-" + time.Now().Format("20060102-1504"))
-	s.Site, s.VolumeML, s.Factor = "Demo slide (generated)", 0.1, 1
+	s.Site, s.VolumeML, s.Factor = "Demo slide (generated)", 0.25, 1
 	a.sample.Fill(s, a.set.UmPerPx)
 }
 
