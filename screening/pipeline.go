@@ -370,6 +370,9 @@ func (p *Pipeline) Run(ctx context.Context) (Snapshot, error) {
 func (p *Pipeline) read(ctx context.Context, frames chan<- capture.Frame) error {
 	defer close(frames)
 	for {
+		if ctx.Err() != nil { // Stop (even one before Run): read no further frame
+			return nil
+		}
 		f, err := p.cfg.Source.Next(ctx)
 		if err != nil {
 			if errors.Is(err, io.EOF) || ctx.Err() != nil {

@@ -593,6 +593,10 @@ func (a *App) launch(sess *session, set Settings) (err error) {
 // run was opening stops it at once: it ends normally, with nothing counted.
 func (a *App) startRun(ctx context.Context, sess *session, src capture.Source, closeSeg func()) {
 	p := sess.p
+	stopAtOnce := sess.stopRequested || a.closing
+	if stopAtOnce {
+		p.Stop() // before Run, so the pipeline reads nothing
+	}
 	if m := a.deps.Meter; m != nil {
 		m.Begin()
 	}
@@ -624,8 +628,7 @@ func (a *App) startRun(ctx context.Context, sess *session, src capture.Source, c
 		defer a.activeRuns.Add(-1)
 		a.bridge(sess)
 	}()
-	if sess.stopRequested || a.closing {
-		p.Stop()
+	if stopAtOnce {
 		return
 	}
 	a.runState.SetText("Running")
