@@ -24,8 +24,8 @@ type AlertBanner struct {
 	chipBg   *canvas.Rectangle
 	chip     *canvas.Text
 	line1    *canvas.Text
-	line2    *canvas.Text
-	more     *canvas.Text
+	line2    *fitText
+	more     *fitText
 	content  *fyne.Container
 	level    alerts.Level
 	headline string
@@ -43,16 +43,17 @@ func NewAlertBanner() *AlertBanner {
 	b.line1 = canvas.NewText("", color.White)
 	b.line1.TextStyle.Bold = true
 	b.line1.TextSize = 16
-	b.line2 = canvas.NewText("", color.White)
-	b.line2.TextSize = 12.5
-	b.more = canvas.NewText("", color.White)
-	b.more.TextSize = 12.5
-	b.more.Alignment = fyne.TextAlignTrailing
+	b.line2 = newFitText(12.5, false, fyne.TextAlignLeading)
+	b.more = newFitText(12.5, false, fyne.TextAlignTrailing)
 	chip := container.NewStack(b.chipBg, container.NewPadded(container.NewCenter(b.chip)))
-	text := container.NewVBox(b.line1, b.line2)
+	// The headline shares its row with the context (which sample, other alerts) on the
+	// right; the detail line below takes the whole width. Both shorten with an ellipsis
+	// rather than widen the window.
+	top := container.NewBorder(nil, nil, b.line1, nil, b.more)
+	text := container.NewVBox(top, b.line2)
 	// The text block is left-aligned next to the chip; the spacers only centre it vertically.
 	b.content = container.NewStack(b.bg, container.NewPadded(
-		container.NewBorder(nil, nil, container.NewCenter(chip), container.NewCenter(b.more),
+		container.NewBorder(nil, nil, container.NewCenter(chip), nil,
 			container.NewVBox(layout.NewSpacer(), text, layout.NewSpacer())),
 	))
 	b.ExtendBaseWidget(b)
@@ -72,7 +73,7 @@ func (b *AlertBanner) Level() alerts.Level { return b.level }
 func (b *AlertBanner) Headline() string { return b.headline }
 
 // Detail returns the banner's second line.
-func (b *AlertBanner) Detail() string { return b.line2.Text }
+func (b *AlertBanner) Detail() string { return b.line2.Text() }
 
 // Set shows the highest of states; watching names the rules in use when none is raised;
 // context (e.g. "sample S-0142, ended") says which sample the states are of. UI
@@ -92,9 +93,11 @@ func (b *AlertBanner) Set(states []alerts.State, watching, context string) {
 			b.headline = fmt.Sprintf("No alert: %d rule%s below their thresholds", len(states), plural(len(states)))
 		}
 		b.line1.Text = b.headline
-		b.line2.Text = watching
-		b.line1.Color, b.line2.Color, b.more.Color = fg, fg, fg
-		b.more.Text = context
+		b.line2.SetText(watching)
+		b.line1.Color = fg
+		b.line2.SetColor(fg)
+		b.more.SetColor(fg)
+		b.more.SetText(context)
 	} else {
 		b.level = top.Level
 		bg = LevelColor(top.Level)
@@ -104,19 +107,22 @@ func (b *AlertBanner) Set(states []alerts.State, watching, context string) {
 		b.chip.Color = fg
 		b.headline = fmt.Sprintf("%s: %s cells/L", top.Taxon, fmtPerL(top.Value.PerL))
 		b.line1.Text = b.headline
-		b.line2.Text = stateDetail(*top)
-		b.line1.Color, b.line2.Color, b.more.Color = fg, fg, fg
-		b.more.Text = context
+		b.line2.SetText(stateDetail(*top))
+		b.line1.Color = fg
+		b.line2.SetColor(fg)
+		b.more.SetColor(fg)
+		more := context
 		if len(others) > 0 {
 			names := make([]string, 0, len(others))
 			for _, o := range others {
 				names = append(names, o.Taxon+" ("+o.Level.String()+")")
 			}
-			if b.more.Text != "" {
-				b.more.Text += " · "
+			if more != "" {
+				more += " · "
 			}
-			b.more.Text += "also: " + shortName(strings.Join(names, ", "), 60)
+			more += "also: " + strings.Join(names, ", ")
 		}
+		b.more.SetText(more)
 	}
 	b.bg.FillColor = bg
 	b.content.Refresh()

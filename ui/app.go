@@ -20,7 +20,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -192,9 +191,12 @@ func (a *App) build() fyne.CanvasObject {
 	openFolder := widget.NewButtonWithIcon("Open folder…", theme.FolderOpenIcon(), a.OpenFolder)
 	export := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), a.ExportDialog)
 	settings := widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), a.ShowSettings)
-	toolbar := container.NewHBox(icon, brand, widget.NewSeparator(), openFolder, widget.NewSeparator(),
-		widget.NewLabelWithStyle("Model:", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), a.model, a.modelNote,
-		layout.NewSpacer(), a.runState, export, settings)
+	a.modelNote.Truncation = fyne.TextTruncateEllipsis // never widens the window
+	toolbar := container.NewBorder(nil, nil,
+		container.NewHBox(icon, brand, widget.NewSeparator(), openFolder, widget.NewSeparator(),
+			widget.NewLabelWithStyle("Model:", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), a.model),
+		container.NewHBox(a.runState, export, settings),
+		a.modelNote)
 
 	// Live tab: the view and the cost strip on the left, the sample and counts on the right.
 	liveHeader := container.NewBorder(nil, nil, widget.NewIcon(theme.MediaVideoIcon()), nil, a.liveStatus)

@@ -196,8 +196,13 @@ func TestAlertAppearsOncePerEscalation(t *testing.T) {
 	if len(notes) == 2 && !strings.Contains(notes[1].Content, "10,000 cells/L") {
 		t.Errorf("alert notification %q lacks the threshold", notes[1].Content)
 	}
-	if h.a.banner.Level() != alerts.Alert || !strings.Contains(h.a.banner.more.Text, "sample S-ALERT (run ended)") {
-		t.Errorf("after the run: level %v, %q", h.a.banner.Level(), h.a.banner.more.Text)
+	if h.a.banner.Level() != alerts.Alert || !strings.Contains(h.a.banner.more.Text(), "sample S-ALERT (run ended)") {
+		t.Errorf("after the run: level %v, %q", h.a.banner.Level(), h.a.banner.more.Text())
+	}
+	// However long the alert's detail, the window still fits a 1366x768 laptop screen:
+	// long texts shorten with an ellipsis instead of pushing the toolbar off the screen.
+	if min := h.a.win.Content().MinSize(); min.Width > 1366 || min.Height > 768-40 {
+		t.Errorf("window content needs %.0fx%.0f, more than a 1366x768 screen", min.Width, min.Height)
 	}
 }
 

@@ -49,6 +49,7 @@ func renderChart(pts []chartPoint, title string, threshold float64, c color.NRGB
 	p.Y.Label.Text = "cells per litre"
 	p.X.Tick.Marker = plot.TimeTicks{Format: "2006-01-02\n15:04", Time: func(t float64) time.Time { return time.Unix(int64(t), 0).Local() }}
 	p.Y.Min = 0
+	p.Y.Tick.Marker = perLTicks{}
 	p.Add(plotter.NewGrid())
 	pts = slices.Clone(pts)
 	slices.SortFunc(pts, func(a, b chartPoint) int { return a.Time.Compare(b.Time) })
@@ -116,6 +117,20 @@ func renderChart(pts []chartPoint, title string, threshold float64, c color.NRGB
 		vgimg.UseBackgroundColor(color.White))
 	p.Draw(draw.New(cv))
 	return cv.Image()
+}
+
+// perLTicks are gonum's default ticks labelled as the counts table writes
+// concentrations (12,000 rather than 12000.00).
+type perLTicks struct{}
+
+func (perLTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = fmtPerL(ts[i].Value)
+		}
+	}
+	return ts
 }
 
 // hourTicks marks every six hours.

@@ -143,9 +143,9 @@ type PerfPanel struct {
 func NewPerfPanel() *PerfPanel {
 	p := &PerfPanel{
 		Watts:      NewGauge("POWER", color.NRGBA{0xe6, 0x51, 0x00, 0xff}),
-		JPerCell:   NewGauge("ENERGY PER CELL", color.NRGBA{0xbf, 0x36, 0x0c, 0xff}),
+		JPerCell:   NewGauge("ENERGY PER CELL · WHOLE APP", color.NRGBA{0xbf, 0x36, 0x0c, 0xff}),
 		Throughput: NewGauge("THROUGHPUT", color.NRGBA{0x2e, 0x7d, 0x32, 0xff}),
-		Latency:    NewGauge("LATENCY p50 / p90", color.NRGBA{0x15, 0x65, 0xc0, 0xff}),
+		Latency:    NewGauge("LATENCY PER RUN · p50 / p90", color.NRGBA{0x15, 0x65, 0xc0, 0xff}),
 		CPU:        NewGauge("CPU", color.NRGBA{0x6a, 0x1b, 0x9a, 0xff}),
 		Memory:     NewGauge("MEMORY", color.NRGBA{0x45, 0x5a, 0x64, 0xff}),
 	}
@@ -206,7 +206,7 @@ func (p *PerfPanel) Set(f perfFigures) {
 	}
 	latDetail := "per inference run"
 	if s.Latency.N > 0 {
-		latDetail = fmt.Sprintf("p99 %s · %d runs", fmtMs(s.Latency.P99), s.Latency.N)
+		latDetail = fmt.Sprintf("p99 %s · %d runs, %s cells each on average", fmtMs(s.Latency.P99), s.Latency.N, fmtSig(float64(s.Cells)/float64(max(s.Batches, 1))))
 	}
 	p.Latency.Set(lat, latDetail, f.p50)
 	p.CPU.Set(fmtFloat(s.CPUPercentNow, 0)+" %", fmt.Sprintf("of one core; %d cores", s.Cores), f.cpu)
