@@ -19,7 +19,8 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/image/draw"
+	"github.com/disintegration/imaging"
+	"github.com/phytoscreen/phytoscreen/imagefile"
 )
 
 // Count asks for N cells of one class in every field.
@@ -342,49 +343,30 @@ func (g *Generator) draw(pool []int, n int) []int {
 // orient scales a crop and gives it a random flip and quarter turn (the classifier was
 // trained with both, and a cell on a slide lies any way round).
 func (g *Generator) orient(src *image.Gray) *image.Gray {
-	img := src
+	var img image.Image = src
 	if g.opt.Scale != 1 {
 		w := max(1, int(math.Round(float64(src.Rect.Dx())*g.opt.Scale)))
 		h := max(1, int(math.Round(float64(src.Rect.Dy())*g.opt.Scale)))
-		dst := image.NewGray(image.Rect(0, 0, w, h))
-		draw.CatmullRom.Scale(dst, dst.Rect, src, src.Rect, draw.Src, nil)
-		img = dst
+		img = imaging.Resize(src, w, h, imaging.CatmullRom)
 	}
-	if g.opt.NoOrient {
-		return img
-	}
-	turn, flip := g.rng.IntN(4), g.rng.IntN(2) == 1
-	if turn == 0 && !flip {
-		return img
-	}
-	b := img.Rect
-	w, h := b.Dx(), b.Dy()
-	ow, oh := w, h
-	if turn%2 == 1 {
-		ow, oh = h, w
-	}
-	dst := image.NewGray(image.Rect(0, 0, ow, oh))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			sx := x
-			if flip {
-				sx = w - 1 - x
-			}
-			var dx, dy int
-			switch turn {
-			case 0:
-				dx, dy = sx, y
-			case 1:
-				dx, dy = h-1-y, sx
-			case 2:
-				dx, dy = w-1-sx, h-1-y
-			case 3:
-				dx, dy = y, w-1-sx
-			}
-			dst.Pix[dy*dst.Stride+dx] = img.Pix[img.PixOffset(b.Min.X+x, b.Min.Y+y)]
+	if !g.opt.NoOrient {
+		turn, flip := g.rng.IntN(4), g.rng.IntN(2) == 1
+		if flip {
+			img = imaging.FlipH(img)
+		}
+		switch turn {
+		case 1:
+			img = imaging.Rotate90(img)
+		case 2:
+			img = imaging.Rotate180(img)
+		case 3:
+			img = imaging.Rotate270(img)
 		}
 	}
-	return dst
+	if img == image.Image(src) {
+		return src
+	}
+	return imagefile.ToGray(img)
 }
 
 // Render draws one frame of a field (its top-left window): the background light times
