@@ -77,6 +77,8 @@ type perfRow struct {
 	duration      time.Duration
 	failed        bool
 	watts, joules float64 // NaN when not measured
+	source        string  // energy source of watts and joules
+	estimated     bool    // watts and joules are an estimate, not a reading
 }
 
 // StartRun records the sample (or checks it against the one already stored under its
@@ -191,9 +193,12 @@ func (r *Run) Perf(p screening.PerfSample) error {
 }
 
 // Power queues a power reading (from a power meter): the mean watts over a span and the
-// joules it used, with the cells classified in it (0 when unknown).
-func (r *Run) Power(t time.Time, variant inference.Variant, cells int, span time.Duration, watts, joules float64) error {
-	return r.send(op{perf: &perfRow{time: t, variant: string(variant), cells: cells, duration: span, watts: watts, joules: joules}})
+// joules it used, with the cells classified in it (0 when unknown), the energy source
+// ("rapl:package-0", "estimate:cpu-time") and whether the figure is an estimate, so a
+// stored estimate is never read back as a reading.
+func (r *Run) Power(t time.Time, variant inference.Variant, cells int, span time.Duration, watts, joules float64, source string, estimated bool) error {
+	return r.send(op{perf: &perfRow{time: t, variant: string(variant), cells: cells, duration: span, watts: watts, joules: joules,
+		source: source, estimated: estimated}})
 }
 
 // Flush commits everything queued so far and returns the first write error.
@@ -346,8 +351,8 @@ func (r *Run) commit(ops []op) error {
 			}
 		}
 		if p := o.perf; p != nil {
-			_, err := tx.ExecContext(ctx, "INSERT INTO perf(source_id, time, variant, cells, duration_ms, failed, watts, joules) VALUES (?,?,?,?,?,?,?,?)",
-				r.ID, timeText(p.time), p.variant, p.cells, float64(p.duration)/1e6, p.failed, nullFloat(p.watts), nullFloat(p.joules))
+			_, err := tx.ExecContext(ctx, "INSERT INTO perf(source_id, time, variant, cells, duration_ms, failed, watts, joules, energy_source, estimated) VALUES (?,?,?,?,?,?,?,?,?,?)",
+				r.ID, timeText(p.time), p.variant, p.cells, float64(p.duration)/1e6, p.failed, nullFloat(p.watts), nullFloat(p.joules), p.source, p.estimated)
 			if err != nil {
 				return fmt.Errorf("write performance sample: %w", err)
 			}

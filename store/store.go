@@ -135,7 +135,9 @@ CREATE TABLE IF NOT EXISTS perf (
 	duration_ms REAL NOT NULL,
 	failed INTEGER NOT NULL DEFAULT 0,
 	watts REAL,
-	joules REAL
+	joules REAL,
+	energy_source TEXT NOT NULL DEFAULT '',
+	estimated INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS objects_source ON objects(source_id);
 CREATE INDEX IF NOT EXISTS sources_sample ON sources(sample_id);

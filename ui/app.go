@@ -27,6 +27,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/power"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
@@ -599,14 +600,32 @@ func (a *App) startRun(ctx context.Context, sess *session, src capture.Source, c
 	if stopAtOnce {
 		p.Stop() // before Run, so the pipeline reads nothing
 	}
+	spansDone := make(chan struct{})
+	spansCtx, stopSpans := context.WithCancel(ctx)
 	if m := a.deps.Meter; m != nil {
 		m.Begin()
+		// The run's power record in the store: the energy and cells of every second.
+		go func() {
+			defer close(spansDone)
+			if sess.rec == nil {
+				return
+			}
+			m.RecordSpans(spansCtx, time.Second, func(sp power.Span) {
+				if err := sess.rec.Power(sp.Start, a.deps.Classifier.Variant(), int(sp.Cells), sp.Duration, sp.Watts, sp.Joules, sp.Source, sp.Estimated); err != nil {
+					a.log.Warn("power record not stored", "err", err)
+				}
+			})
+		}()
+	} else {
+		close(spansDone)
 	}
 	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
 		defer close(sess.done)
 		final, runErr := p.Run(ctx)
+		stopSpans()
+		<-spansDone
 		sess.cancel() // releases the run's context
 		closeSeg()
 		if cerr := src.Close(); cerr != nil {

@@ -199,6 +199,16 @@ func TestAlertAppearsOncePerEscalation(t *testing.T) {
 	if h.a.banner.Level() != alerts.Alert || !strings.Contains(h.a.banner.more.Text(), "sample S-ALERT (run ended)") {
 		t.Errorf("after the run: level %v, %q", h.a.banner.Level(), h.a.banner.more.Text())
 	}
+	// History shows the alerts as the run recorded them, with their sources.
+	h.a.history.Select("S-ALERT")
+	h.pump("the recorded alerts in History", 10*time.Second, func() bool {
+		return strings.Contains(h.a.history.alerts.Text, "Raised ALERT Noctiluca")
+	})
+	for _, want := range []string{"Raised WATCH Noctiluca", "alert level ≥ 10,000 cells/L", "source: phytoscreen default"} {
+		if !strings.Contains(h.a.history.alerts.Text, want) {
+			t.Errorf("History alerts lack %q:\n%s", want, h.a.history.alerts.Text)
+		}
+	}
 	// However long the alert's detail, the window still fits a 1366x768 laptop screen:
 	// long texts shorten with an ellipsis instead of pushing the toolbar off the screen.
 	if min := h.a.win.Content().MinSize(); min.Width > 1366 || min.Height > 768-40 {

@@ -98,7 +98,7 @@ func newHistory(a *App) *HistoryView {
 	chartBox := container.NewBorder(container.NewBorder(nil, nil, widget.NewLabelWithStyle("Chart", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, h.taxonSel), nil, nil, nil, h.chart)
 	detailTop := container.NewVBox(h.header, buttons)
 	countsBox := container.NewBorder(widget.NewLabelWithStyle("Counts", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewVBox(widget.NewLabelWithStyle("Alerts (current rules)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), h.alerts), nil, nil, h.counts)
+		container.NewVBox(widget.NewLabelWithStyle("Alerts under the current rules, then as recorded; energy", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), h.alerts), nil, nil, h.counts)
 	body := container.NewHSplit(countsBox, chartBox)
 	body.Offset = 0.5
 	detail := container.NewBorder(detailTop, nil, nil, nil, body)
@@ -177,6 +177,13 @@ func (h *HistoryView) Select(id string) {
 	go func() {
 		defer h.a.wg.Done()
 		c, err := st.Counts(h.a.ctx, id)
+		var rec recorded
+		if err == nil {
+			rec.events, rec.err = st.AlertEvents(h.a.ctx, id)
+			if rec.err == nil {
+				rec.energy, rec.err = st.Energy(h.a.ctx, id)
+			}
+		}
 		h.a.runOnUI(func() {
 			if gen != h.gen {
 				return
@@ -191,16 +198,54 @@ func (h *HistoryView) Select(id string) {
 				h.alerts.SetText("")
 				return
 			}
-			h.show(c)
+			h.show(c, rec)
 		})
 	}()
+}
+
+// recorded is what the runs wrote down at the time: the alert level changes and the
+// power record.
+type recorded struct {
+	events []alerts.Event
+	energy []store.RunEnergy
+	err    error
+}
+
+// lines describes the alerts raised and the energy measured, one per line.
+func (r recorded) lines() []string {
+	if r.err != nil {
+		return []string{"Recorded alerts and energy could not be read: " + r.err.Error()}
+	}
+	var out []string
+	for _, e := range r.events {
+		if !e.Raised() {
+			continue
+		}
+		th := "present"
+		if !e.Threshold.Presence {
+			th = "≥ " + fmtPerL(e.Threshold.CellsPerL()) + " cells/L"
+		}
+		out = append(out, fmt.Sprintf("Raised %s %s at %s: %s cells/L (%d counted), %s level %s · source: %s",
+			strings.ToUpper(e.To.String()), e.Taxon, e.Time.Local().Format("15:04:05"), fmtPerL(e.Value.PerL), e.Value.Count,
+			e.To, th, sourceText(e.Source, e.Verified)))
+	}
+	for _, e := range r.energy {
+		unit := ""
+		if e.Estimated {
+			unit = " (estimate)"
+		}
+		out = append(out, fmt.Sprintf("Energy, run %d, %s model: %s J per cell%s over %d cells and %s [%s]",
+			e.Run, e.Model, fmtSig(e.JoulesPerCell()), unit, e.Cells, fmtDuration(e.Measured), e.Source))
+	}
+	return out
 }
 
 // Counted returns the counts shown (for tests).
 func (h *HistoryView) Counted() store.Counts { return h.counted }
 
-// show fills the detail side from a sample's stored counts (UI goroutine).
-func (h *HistoryView) show(c store.Counts) {
+// show fills the detail side from a sample's stored counts and what its runs recorded
+// (UI goroutine).
+func (h *HistoryView) show(c store.Counts, rec recorded) {
 	h.counted = c
 	si := c.Sample
 	var models []string
@@ -238,10 +283,9 @@ func (h *HistoryView) show(c store.Counts) {
 	rows = append(rows, CountRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: c.Unidentified})
 	h.counts.SetRows(rows)
 	if len(raised) == 0 {
-		h.alerts.SetText(fmt.Sprintf("None under %s.", h.a.rules.Name))
-	} else {
-		h.alerts.SetText(strings.Join(raised, "\n"))
+		raised = append(raised, fmt.Sprintf("None under %s.", h.a.rules.Name))
 	}
+	h.alerts.SetText(strings.Join(append(raised, rec.lines()...), "\n"))
 
 	// Chart choices: the HAB groups, then the sample's taxa.
 	h.taxonKey = map[string]string{}

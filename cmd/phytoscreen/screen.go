@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/power"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
@@ -42,6 +44,7 @@ type screenFlags struct {
 	format      string
 	calibration float64
 	mode        string
+	baseline    time.Duration
 }
 
 func (f *screenFlags) register(fs *flag.FlagSet) {
@@ -56,6 +59,7 @@ func (f *screenFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.lat, "lat", "", "site latitude, decimal `degrees`")
 	fs.StringVar(&f.lon, "lon", "", "site longitude, decimal `degrees`")
 	fs.Float64Var(&f.threshold, "threshold", 0.5, "confidence threshold: cells whose top probability is below it count as unidentified and wait for review")
+	fs.DurationVar(&f.baseline, "baseline", time.Second, "measure the machine's idle power for this long before the run, so the marginal energy per cell can be shown (0: skip)")
 	fs.StringVar(&f.rules, "rules", assets.DefaultPreset, "alert rules: a TOML `FILE` or a preset ("+strings.Join(assets.PresetNames(), ", ")+")")
 	fs.StringVar(&f.db, "db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
 	fs.StringVar(&f.format, "format", "text", "final summary format: text or json")
@@ -252,8 +256,11 @@ func runScreen(ctx context.Context, env *Env, args []string) int {
 	if isCamera(f.source) {
 		drop = screening.AlwaysDrop
 	}
+	meter := newScreenMeter(ctx, clf, f.baseline)
+	defer meter.Stop()
 	p, err := screening.New(screening.Config{Source: src, Segmenter: seg, Classifier: clf, Taxonomy: tax, Sample: sample,
-		Threshold: f.threshold, Rules: bound, Hysteresis: rules.Hysteresis, Sink: run, Drop: drop})
+		Threshold: f.threshold, Rules: bound, Hysteresis: rules.Hysteresis, Sink: run, Drop: drop,
+		OnFrame: func(capture.Frame, []capture.Object) { meter.ObserveFrame() }})
 	if err != nil {
 		_ = run.Finish(ctx, screening.Snapshot{}, err)
 		return setupCode(env.Stderr, fmt.Errorf("%w: %v", errUsage, err))
@@ -263,17 +270,32 @@ func runScreen(ctx context.Context, env *Env, args []string) int {
 	go func() {
 		defer close(done)
 		for range p.Updates() {
-			view.update(p.Snapshot())
+			view.update(p.Snapshot(), meter.Snapshot().Line())
 		}
 	}()
+	meter.Begin()
+	// The run's power record: the energy and cells of every second, with the source.
+	spansCtx, stopSpans := context.WithCancel(ctx)
+	spansDone := make(chan struct{})
+	go func() {
+		defer close(spansDone)
+		meter.RecordSpans(spansCtx, time.Second, func(sp power.Span) {
+			if err := run.Power(sp.Start, clf.Variant(), int(sp.Cells), sp.Duration, sp.Watts, sp.Joules, sp.Source, sp.Estimated); err != nil {
+				slog.Warn("power record not stored", "err", err)
+			}
+		})
+	}()
 	snap, runErr := p.Run(ctx)
+	stopSpans()
+	<-spansDone
+	cost := meter.End()
 	<-done
 	view.clear()
 	if err := run.Finish(ctx, snap, runErr); err != nil {
 		fmt.Fprintf(env.Stderr, "phytoscreen screen: %v\n", err)
 		runErr = errors.Join(runErr, err)
 	}
-	res := screenResult{Snapshot: snap, Rules: rules, Bound: bound, DB: db.Path(), Run: run.ID}
+	res := screenResult{Snapshot: snap, Rules: rules, Bound: bound, DB: db.Path(), Run: run.ID, Cost: cost}
 	if f.format == "json" {
 		if err := res.writeJSON(env.Stdout, notices); err != nil {
 			fmt.Fprintf(env.Stderr, "phytoscreen screen: %v\n", err)
@@ -299,6 +321,7 @@ type screenResult struct {
 	Bound []alerts.Bound
 	DB    string
 	Run   int64
+	Cost  power.Snapshot // what classifying cost: latency, throughput, CPU, memory, energy
 }
 
 // raised returns the rules that reached a level, with their notes.
@@ -373,12 +396,13 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		Frames       screening.FrameStats    `json:"frames"`
 		Cells        screening.CellStats     `json:"cells"`
 		Elapsed      float64                 `json:"elapsed_s"`
+		Cost         costOut                 `json:"cost"`
 		DB           string                  `json:"db"`
 		Run          int64                   `json:"run"`
 		Error        string                  `json:"error,omitempty"`
 	}{r.Sample, r.Pack, r.Variant, r.Threshold, nonNil(r.Taxa), nonNil(r.Groups), r.Unidentified, raised, nonNil(r.Events),
 		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices},
-		r.Frames, r.Cells, r.Elapsed.Seconds(), r.DB, r.Run, r.Err}
+		r.Frames, r.Cells, r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.Err}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
@@ -389,4 +413,58 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// newScreenMeter starts the power and performance meter on the machine's energy sources
+// (an estimate, labelled so, where it has none), hooks it to the classifier and measures
+// the idle baseline first when asked.
+func newScreenMeter(ctx context.Context, clf *inference.Classifier, baseline time.Duration) *power.Meter {
+	det := power.Detect(power.Options{})
+	for _, p := range det.Problems {
+		slog.Info("energy source not used", "source", p.Source, "why", p.Err)
+	}
+	m := power.NewMeter(power.Config{Sensors: det.Sensors, Total: det.Total})
+	m.Start(ctx)
+	m.Hook(clf)
+	if baseline > 0 {
+		if err := m.MeasureBaseline(ctx, baseline); err != nil {
+			slog.Warn("idle baseline not measured", "err", err)
+		}
+	}
+	return m
+}
+
+// costOut is the JSON form of what the run cost. Energy figures carry their source and
+// whether they are an estimate; ratios that could not be measured are null.
+type costOut struct {
+	CellsPerSec           *float64 `json:"cells_per_s"`
+	LatencyP50ms          *float64 `json:"latency_p50_ms"`
+	LatencyP90ms          *float64 `json:"latency_p90_ms"`
+	LatencyP99ms          *float64 `json:"latency_p99_ms"`
+	CPUPercent            *float64 `json:"cpu_percent"`
+	PeakRSSMB             float64  `json:"peak_rss_mb"`
+	Watts                 *float64 `json:"watts"`
+	JoulesPerCell         *float64 `json:"joules_per_cell"`
+	MarginalJoulesPerCell *float64 `json:"marginal_joules_per_cell"`
+	EnergySource          string   `json:"energy_source"`
+	Estimated             bool     `json:"energy_estimated"`
+}
+
+func costOf(s power.Snapshot) costOut {
+	num := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	ms := func(d time.Duration) *float64 {
+		if s.Latency.N == 0 {
+			return nil
+		}
+		return num(float64(d) / float64(time.Millisecond))
+	}
+	return costOut{CellsPerSec: num(s.CellsPerSec), LatencyP50ms: ms(s.Latency.P50), LatencyP90ms: ms(s.Latency.P90), LatencyP99ms: ms(s.Latency.P99),
+		CPUPercent: num(s.CPUPercent), PeakRSSMB: float64(s.PeakRSS) / (1 << 20), Watts: num(s.Energy.MeanWatts),
+		JoulesPerCell: num(s.Energy.JoulesPerCell), MarginalJoulesPerCell: num(s.Energy.MarginalJoulesPerCell),
+		EnergySource: s.Energy.Label, Estimated: s.Energy.Estimated}
 }

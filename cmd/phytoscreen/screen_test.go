@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/store"
 	"github.com/phytoscreen/phytoscreen/synth"
 )
 
@@ -177,6 +178,32 @@ func TestScreenGeneratedVideo(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "1 of 2 rules cannot fire with pack ndsb-plankton-121") || !strings.Contains(stderr, "noctiluca-alert.toml line 11: Dinophysis acuminata") {
 		t.Errorf("stderr does not report the rule that cannot fire:\n%s", stderr)
+	}
+
+	// What the run cost: measured and labelled with its energy source, in the summary and
+	// in the store's power record.
+	var cost struct {
+		CellsPerSec   *float64 `json:"cells_per_s"`
+		LatencyP90ms  *float64 `json:"latency_p90_ms"`
+		JoulesPerCell *float64 `json:"joules_per_cell"`
+		EnergySource  string   `json:"energy_source"`
+		Estimated     bool     `json:"energy_estimated"`
+	}
+	if err := json.Unmarshal(top["cost"], &cost); err != nil {
+		t.Fatalf("cost: %v", err)
+	}
+	if cost.CellsPerSec == nil || *cost.CellsPerSec <= 0 || cost.LatencyP90ms == nil || cost.JoulesPerCell == nil || *cost.JoulesPerCell <= 0 ||
+		cost.EnergySource == "" || cost.Estimated != strings.HasPrefix(cost.EnergySource, "estimate") {
+		t.Errorf("cost %+v", cost)
+	}
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := st.Energy(context.Background(), "SYN-7")
+	st.Close()
+	if err != nil || len(en) != 1 || en[0].Cells != res.Cells.Found || en[0].Joules <= 0 || en[0].Estimated != cost.Estimated {
+		t.Errorf("stored power record %+v (%v): want one run's energy over its %d cells", en, err, res.Cells.Found)
 	}
 
 	// The exports of the stored sample agree with the run.

@@ -52,7 +52,8 @@ func (v *liveView) note(line string) {
 }
 
 // update draws s unless the last draw was too recent.
-func (v *liveView) update(s screening.Snapshot) {
+// cost, when not empty, is a line of what classifying costs (the power meter's).
+func (v *liveView) update(s screening.Snapshot, cost string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if time.Since(v.last) < v.every {
@@ -61,6 +62,9 @@ func (v *liveView) update(s screening.Snapshot) {
 	v.last = time.Now()
 	if !v.tty {
 		fmt.Fprintln(v.w, progressLine(s))
+		if cost != "" {
+			fmt.Fprintln(v.w, "  cost: "+cost)
+		}
 		return
 	}
 	var b strings.Builder
@@ -68,6 +72,9 @@ func (v *liveView) update(s screening.Snapshot) {
 		fmt.Fprintf(&b, "\x1b[%dA", v.lines) // back to the table's first line
 	}
 	rows := liveTable(s)
+	if cost != "" {
+		rows = append(rows[:1], append([]string{"  cost: " + cost}, rows[1:]...)...)
+	}
 	for _, r := range rows {
 		b.WriteString("\x1b[2K" + r + "\n")
 	}
@@ -243,6 +250,7 @@ func (r screenResult) writeText(w io.Writer) {
 	fmt.Fprintf(w, "\nFrames: %d seen, %d segmented, %d dropped, %d failed. Cells: %d counted (%d identified, %d unidentified, %d failed) in %.1f s, %.1f cells/s.\n",
 		s.Frames.Seen, s.Frames.Segmented, s.Frames.Dropped, s.Frames.Failed, s.Cells.Found, s.Cells.Identified, s.Cells.Unidentified, s.Cells.Failed,
 		s.Elapsed.Seconds(), s.Cells.PerSecond)
+	fmt.Fprintf(w, "Cost: %s.\n", r.Cost.Line())
 	if s.Frames.Dropped > 0 {
 		fmt.Fprintf(w, "Note: %d frames were dropped because classification fell behind the camera. On a still slide their cells are seen in the next frames; in a flow-through cell they were not counted and the concentrations are low: use the optimised model or slow the flow.\n", s.Frames.Dropped)
 	}

@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+)
+
+// AlertEvents returns the alert level changes recorded for a sample, oldest first: what
+// was raised at the time, with the rules and thresholds then in force, whatever the
+// rules are now.
+func (s *Store) AlertEvents(ctx context.Context, sampleID string) ([]alerts.Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT a.time, a.rule, a.taxon, a.from_level, a.to_level, a.count, a.cells_per_l,
+		a.ci_low, a.ci_high, a.threshold, a.threshold_per_l, a.threshold_source, a.verified, a.note
+		FROM alerts a JOIN sources r ON r.id = a.source_id WHERE r.sample_id = ? ORDER BY a.time, a.id`, sampleID)
+	if err != nil {
+		return nil, fmt.Errorf("session store %s: alerts of sample %s: %w", s.path, sampleID, err)
+	}
+	defer rows.Close()
+	var out []alerts.Event
+	for rows.Next() {
+		var e alerts.Event
+		var t, from, to, th string
+		var thPerL float64
+		if err := rows.Scan(&t, &e.Rule, &e.Taxon, &from, &to, &e.Value.Count, &e.Value.PerL, &e.Value.Low, &e.Value.High,
+			&th, &thPerL, &e.Source, &e.Verified, &e.Note); err != nil {
+			return nil, fmt.Errorf("session store %s: alerts of sample %s: %w", s.path, sampleID, err)
+		}
+		e.Time, e.From, e.To = parseTime(t), levelNamed(from), levelNamed(to)
+		e.Threshold = alerts.Threshold{Value: thPerL, Unit: alerts.PerL}
+		if th == alerts.Presence {
+			e.Threshold = alerts.Threshold{Presence: true, Unit: alerts.Presence}
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func levelNamed(s string) alerts.Level {
+	switch s {
+	case alerts.Watch.String():
+		return alerts.Watch
+	case alerts.Alert.String():
+		return alerts.Alert
+	}
+	return alerts.None
+}
+
+// RunEnergy is what a run's power record adds up to, per model (the model can be
+// switched during a run).
+type RunEnergy struct {
+	Run       int64
+	Model     string // the model variant in use
+	Cells     int
+	Measured  time.Duration // the time the power record covers
+	Joules    float64
+	Source    string // energy source, e.g. "rapl:package-0" or "estimate:cpu-time"
+	Estimated bool   // the joules are an estimate, not a reading
+}
+
+// JoulesPerCell is the run's energy per classified cell (NaN-free: 0 without cells).
+func (e RunEnergy) JoulesPerCell() float64 {
+	if e.Cells == 0 {
+		return 0
+	}
+	return e.Joules / float64(e.Cells)
+}
+
+// Energy sums the power record of each of a sample's runs that has one, per model.
+func (s *Store) Energy(ctx context.Context, sampleID string) ([]RunEnergy, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.id, p.variant, SUM(p.cells), SUM(p.duration_ms), SUM(p.joules),
+		MIN(p.energy_source), MAX(p.estimated)
+		FROM perf p JOIN sources r ON r.id = p.source_id
+		WHERE r.sample_id = ? AND p.joules IS NOT NULL GROUP BY r.id, p.variant ORDER BY r.id, p.variant`, sampleID)
+	if err != nil {
+		return nil, fmt.Errorf("session store %s: energy of sample %s: %w", s.path, sampleID, err)
+	}
+	defer rows.Close()
+	var out []RunEnergy
+	for rows.Next() {
+		var e RunEnergy
+		var ms float64
+		var src sql.NullString
+		if err := rows.Scan(&e.Run, &e.Model, &e.Cells, &ms, &e.Joules, &src, &e.Estimated); err != nil {
+			return nil, fmt.Errorf("session store %s: energy of sample %s: %w", s.path, sampleID, err)
+		}
+		e.Measured, e.Source = time.Duration(ms*float64(time.Millisecond)), src.String
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// The alerts a run raised and its power record read back as they were written: levels,
+// thresholds and sources of the time, energy summed per run with its source.
+func TestAlertEventsAndEnergy(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	r := fillRun(t, s, testSample()) // one watch event (presence)
+	raise := alerts.Event{Time: t0.Add(time.Minute), Rule: "noctiluca", Taxon: "Noctiluca", From: alerts.Watch, To: alerts.Alert,
+		Value: alerts.Measure{Count: 12, PerL: 12000, Low: 6200, High: 20962}, Threshold: alerts.Threshold{Value: 10, Unit: alerts.PerML},
+		Source: "site level", Verified: true, Note: "farm manager's level"}
+	if err := r.Event(raise); err != nil {
+		t.Fatal(err)
+	}
+	for i, j := range []float64{1.5, 2.25} {
+		if err := r.Power(t0.Add(time.Duration(i)*time.Second), inference.Optimised, 4+i, time.Second, j, j, "estimate:cpu-time", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Finish(ctx, screening.Snapshot{Threshold: 0.5}, nil); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.AlertEvents(ctx, "LIM-2025-06-03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 {
+		t.Fatalf("%d events, want 2", len(evs))
+	}
+	w, a := evs[0], evs[1]
+	if w.To != alerts.Watch || !w.Threshold.Presence || w.Source != "phytoscreen default" || !w.Time.Equal(t0) {
+		t.Errorf("watch event %+v", w)
+	}
+	if a.From != alerts.Watch || a.To != alerts.Alert || a.Threshold.CellsPerL() != 10000 || a.Value != raise.Value ||
+		a.Source != "site level" || !a.Verified || a.Note != "farm manager's level" {
+		t.Errorf("alert event %+v", a)
+	}
+	en, err := s.Energy(ctx, "LIM-2025-06-03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(en) != 1 {
+		t.Fatalf("energy of %d runs, want 1 (the batch sample has no joules)", len(en))
+	}
+	e := en[0]
+	if e.Cells != 9 || e.Measured != 2*time.Second || math.Abs(e.Joules-3.75) > 1e-9 || e.Source != "estimate:cpu-time" || !e.Estimated ||
+		math.Abs(e.JoulesPerCell()-3.75/9) > 1e-12 || e.Model != "optimised" {
+		t.Errorf("energy %+v", e)
+	}
+}
