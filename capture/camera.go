@@ -170,6 +170,13 @@ func camerasPresent() string {
 // Name returns the camera's name, e.g. "camera:0".
 func (s *CameraSource) Name() string { return s.name }
 
+// Live reports that a camera produces frames at its own pace: a pipeline that falls
+// behind drops its frames rather than queue them (a file source waits instead).
+func (s *CameraSource) Live() bool { return true }
+
+// The screening pipeline drops a live source's frames when it falls behind.
+var _ interface{ Live() bool } = (*CameraSource)(nil)
+
 // Next returns the next frame, reconnecting the camera when it was lost.
 func (s *CameraSource) Next(ctx context.Context) (Frame, error) {
 	for {

@@ -87,4 +87,6 @@ func TestRecordSpansEmitsUntilCancelled(t *testing.T) {
 	}
 }
 
-func batchOf(n int) inference.BatchTiming { return inference.BatchTiming{N: n, Infer: time.Millisecond} }
+func batchOf(n int) inference.BatchTiming {
+	return inference.BatchTiming{N: n, Infer: time.Millisecond}
+}

@@ -550,7 +550,7 @@ func (a *App) launch(sess *session, set Settings) (err error) {
 		_ = src.Close()
 		return err
 	}
-	psrc := newPausable(src, strings.HasPrefix(sess.spec, "camera:"))
+	psrc := newPausable(src)
 	frames := sess.frames
 	cfg := screening.Config{
 		Source: psrc, Segmenter: seg, Classifier: a.deps.Classifier, Taxonomy: a.deps.Taxonomy,

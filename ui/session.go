@@ -55,10 +55,9 @@ type pausableSource struct {
 	resume chan struct{} // closed when the pause ends
 }
 
-// newPausable wraps src; live says whether it is a camera when src does not say so
-// itself (a Live method).
-func newPausable(src capture.Source, live bool) *pausableSource {
-	p := &pausableSource{Source: src, live: live}
+// newPausable wraps src, keeping what it says of itself (a camera is live).
+func newPausable(src capture.Source) *pausableSource {
+	p := &pausableSource{Source: src}
 	if l, ok := src.(interface{ Live() bool }); ok {
 		p.live = l.Live()
 	}

@@ -105,6 +105,17 @@ func TestClassifyJSON(t *testing.T) {
 	}
 }
 
+// Flags without a command belong to the default command (the app): "phytoscreen --db F".
+func TestFlagsWithoutCommandGoToTheDefault(t *testing.T) {
+	code, _, stderr := run(t, "--no-such-flag")
+	if code != exitUsage || !strings.Contains(stderr, "usage: phytoscreen "+defaultCommand) {
+		t.Errorf("exit %d, stderr %q: want the %s command's usage", code, stderr, defaultCommand)
+	}
+	if code, stdout, _ := run(t, "--help"); code != exitOK || !strings.Contains(stdout, "commands:") {
+		t.Errorf("--help: exit %d, %q", code, stdout)
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	tests := [][]string{
 		{"classify"},                             // no path

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -58,11 +59,14 @@ func main() {
 func Run(ctx context.Context, env *Env, args []string) int {
 	slog.SetDefault(slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: logLevel()})))
 	name := defaultCommand
-	if len(args) > 0 {
+	switch {
+	case len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
+		name = "help"
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		name, args = args[0], args[1:]
+		// else: flags without a command are the default command's ("phytoscreen --db F")
 	}
-	switch name {
-	case "help", "-h", "-help", "--help":
+	if name == "help" {
 		usage(env.Stdout)
 		return exitOK
 	}

@@ -171,10 +171,6 @@ func reportNotices(w io.Writer, rs *alerts.Ruleset, bound []alerts.Bound, notice
 	}
 }
 
-func isCamera(spec string) bool {
-	return strings.HasPrefix(spec, "camera:") || strings.HasPrefix(spec, "/dev/video")
-}
-
 func runScreen(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags("screen", "", env.Stderr)
 	var f screenFlags
@@ -252,14 +248,10 @@ func runScreen(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return setupCode(env.Stderr, err)
 	}
-	drop := screening.DropWhenLive
-	if isCamera(f.source) {
-		drop = screening.AlwaysDrop
-	}
 	meter := newScreenMeter(ctx, clf, f.baseline)
 	defer meter.Stop()
 	p, err := screening.New(screening.Config{Source: src, Segmenter: seg, Classifier: clf, Taxonomy: tax, Sample: sample,
-		Threshold: f.threshold, Rules: bound, Hysteresis: rules.Hysteresis, Sink: run, Drop: drop,
+		Threshold: f.threshold, Rules: bound, Hysteresis: rules.Hysteresis, Sink: run,
 		OnFrame: func(capture.Frame, []capture.Object) { meter.ObserveFrame() }})
 	if err != nil {
 		_ = run.Finish(ctx, screening.Snapshot{}, err)
