@@ -306,6 +306,21 @@ func LoadFS(fsys fs.FS, name, display string) (*Ruleset, error) {
 	return Parse(data, display)
 }
 
+// LoadPreset reads the preset called name (name.toml in fsys, e.g. the embedded
+// presets); an unknown name is refused with the list of presets there are.
+func LoadPreset(fsys fs.FS, name string) (*Ruleset, error) {
+	rs, err := LoadFS(fsys, name+".toml", "preset "+name)
+	if errors.Is(err, fs.ErrNotExist) {
+		files, _ := fs.Glob(fsys, "*.toml")
+		names := make([]string, len(files))
+		for i, f := range files {
+			names[i] = strings.TrimSuffix(f, ".toml")
+		}
+		return nil, fmt.Errorf("no alert preset %q (presets: %s)", name, strings.Join(names, ", "))
+	}
+	return rs, err
+}
+
 // lineIndex finds the lines of tables and keys in a TOML text, for error messages
 // (the TOML decoder reports positions only for syntax errors).
 type lineIndex struct {

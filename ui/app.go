@@ -750,20 +750,9 @@ func (a *App) SwitchModel(v inference.Variant) {
 	}
 	a.switching = true
 	a.modelNote.SetText("switching…")
-	p := (*screening.Pipeline)(nil)
-	if a.sess != nil {
-		p = a.sess.p
-	}
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		var err error
-		if p != nil {
-			err = p.SetVariant(v)
-		} else {
-			err = a.deps.Classifier.SetVariant(v)
-		}
-		a.runOnUI(func() {
+	a.reconfigure(func(p *screening.Pipeline) error { return p.SetVariant(v) },
+		func(c Classifier) error { return c.SetVariant(v) },
+		func(err error) {
 			a.switching = false
 			if err != nil {
 				a.applyModelUI()
@@ -775,6 +764,26 @@ func (a *App) SwitchModel(v inference.Variant) {
 			a.applyModelUI()
 			a.setStatus("Model switched to " + modelTitle(a.deps.Pack, v) + "; cells from now on are classified with it.")
 		})
+}
+
+// reconfigure changes the classifier on a goroutine, since opening or rebuilding a
+// session takes a moment: through the running pipeline, which records the change, or
+// directly between runs. done gets the outcome on the UI goroutine.
+func (a *App) reconfigure(inRun func(*screening.Pipeline) error, idle func(Classifier) error, done func(error)) {
+	var p *screening.Pipeline
+	if a.sess != nil {
+		p = a.sess.p
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		var err error
+		if p != nil {
+			err = inRun(p)
+		} else {
+			err = idle(a.deps.Classifier)
+		}
+		a.runOnUI(func() { done(err) })
 	}()
 }
 
@@ -865,27 +874,15 @@ func (a *App) SetThreads(n int) error {
 	if target == 0 {
 		target = runtime.NumCPU()
 	}
-	var p *screening.Pipeline
-	if a.sess != nil {
-		p = a.sess.p
-	}
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		var err error
-		if p != nil {
-			err = p.SetThreads(target)
-		} else {
-			err = a.deps.Classifier.SetThreads(target)
-		}
-		a.runOnUI(func() {
+	a.reconfigure(func(p *screening.Pipeline) error { return p.SetThreads(target) },
+		func(c Classifier) error { return c.SetThreads(target) },
+		func(err error) {
 			if err != nil {
 				a.showError("Could not change the thread count", err)
 				return
 			}
 			a.setStatus(fmt.Sprintf("The classifier now uses %d thread%s.", target, plural(target)))
 		})
-	}()
 	return nil
 }
 

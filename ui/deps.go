@@ -107,9 +107,9 @@ func LoadRules(s Settings, tx *screening.Taxonomy) (Rules, error) {
 			preset = assets.DefaultPreset
 		}
 		name = "preset " + preset
-		rs, err = alerts.LoadFS(assets.Presets(), preset+".toml", "preset "+preset)
+		rs, err = alerts.LoadPreset(assets.Presets(), preset)
 		if err != nil {
-			return Rules{}, fmt.Errorf("alert preset %q: %w; choose one of %s in Settings › Alerts", preset, err, strings.Join(assets.PresetNames(), ", "))
+			return Rules{}, fmt.Errorf("%w: choose one in Settings › Alerts", err)
 		}
 	}
 	bound, notices := rs.Bind(tx, tx.Pack)

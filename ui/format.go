@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
@@ -100,25 +103,12 @@ func levelName(l alerts.Level) string {
 	return "–"
 }
 
+// english formats numbers with thousands separators (12,345), the way the lab's
+// reports write them.
+var english = message.NewPrinter(language.English)
+
 // groupThousands writes an integer with thousands separators: 12,345.
-func groupThousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func groupThousands(n int64) string { return english.Sprintf("%d", n) }
 
 // fmtCount formats a count.
 func fmtCount(n int) string { return groupThousands(int64(n)) }

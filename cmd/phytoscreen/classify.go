@@ -235,7 +235,7 @@ func (s *classSummary) print(w io.Writer, clf *inference.Classifier, took time.D
 	if ok > 0 {
 		fmt.Fprintf(w, "%-42s %6s %7s %7s\n", "class", "count", "share", "mean p")
 		for _, c := range s.classes() {
-			fmt.Fprintf(w, "%-42s %6d %7s %7.3f\n", shortLabel(c.Label, 42), c.Count, pct(float64(c.Count)/float64(ok)), c.MeanProb)
+			fmt.Fprintf(w, "%-42s %6d %7s %7.3f\n", clip(c.Label, 42), c.Count, pct(float64(c.Count)/float64(ok)), c.MeanProb)
 		}
 	}
 	for _, f := range s.failures {

@@ -114,13 +114,5 @@ func isTerminal(w io.Writer) bool {
 // pct formats a fraction as a percentage.
 func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
 
-// shortLabel trims long labels for terminal tables.
-func shortLabel(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-1] + "…"
-}
-
 // dirOf returns the folder of path ("." for a bare name).
 func dirOf(path string) string { return filepath.Dir(path) }

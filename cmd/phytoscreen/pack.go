@@ -87,7 +87,7 @@ func printPack(w io.Writer, p *inference.Pack) {
 		if m.Agreement > 0 {
 			agree = fmt.Sprintf("%.3f", m.Agreement)
 		}
-		fmt.Fprintf(w, "%-10s %-16s %9s %7.3f %7.3f %8.3f %9s  %s\n", v, m.File, size, m.ValTop1, m.ValTop5, m.ValLogLoss, agree, shortLabel(m.Arch, 60))
+		fmt.Fprintf(w, "%-10s %-16s %9s %7.3f %7.3f %8.3f %9s  %s\n", v, m.File, size, m.ValTop1, m.ValTop5, m.ValLogLoss, agree, clip(m.Arch, 60))
 	}
 	if p.ValImages > 0 {
 		fmt.Fprintf(w, "(metrics recorded on %d val images)\n", p.ValImages)

@@ -116,16 +116,14 @@ func parseTaken(s string) (time.Time, error) {
 
 // loadRules reads --rules: a file, or a preset by name (with or without "preset:").
 func loadRules(spec string) (*alerts.Ruleset, error) {
-	name := strings.TrimPrefix(spec, "preset:")
 	if _, err := os.Stat(spec); err == nil && !strings.HasPrefix(spec, "preset:") {
 		return alerts.LoadFile(spec)
 	}
-	for _, p := range assets.PresetNames() {
-		if p == name {
-			return alerts.LoadFS(assets.Presets(), p+".toml", "preset "+p)
-		}
+	rs, err := alerts.LoadPreset(assets.Presets(), strings.TrimPrefix(spec, "preset:"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: --rules %s: no such file, and %v", errUsage, spec, err)
 	}
-	return nil, fmt.Errorf("%w: --rules %s: no such file, and no preset of that name (presets: %s)", errUsage, spec, strings.Join(assets.PresetNames(), ", "))
+	return rs, nil
 }
 
 // reportNotices writes what a person should know about the rules for this pack: rules

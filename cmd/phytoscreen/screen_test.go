@@ -354,7 +354,7 @@ func TestScreenUsageAndSetupErrors(t *testing.T) {
 		{"lat alone", []string{"screen", "--source", "x.avi", "--lat", "56"}, exitUsage, "--lat and --lon go together"},
 		{"bad time", []string{"screen", "--source", "x.avi", "--taken", "yesterday"}, exitUsage, `--taken "yesterday"`},
 		{"bad mode", []string{"screen", "--source", "x.avi", "--mode", "spin"}, exitUsage, "--mode"},
-		{"unknown rules", []string{"screen", "--source", "x.avi", "--rules", "atlantis"}, exitUsage, "no preset of that name (presets: chile, default, denmark"},
+		{"unknown rules", []string{"screen", "--source", "x.avi", "--rules", "atlantis"}, exitUsage, "no alert preset \"atlantis\" (presets: chile, default, denmark"},
 		{"broken rules", []string{"screen", "--source", "x.avi", "--rules", "testdata/broken-rules.toml"}, exitRuntime, "broken-rules.toml line 5: unit \"cells/ul\""},
 		{"missing source", []string{"screen", "--source", "/no/such/video.avi", "--db", "DB"}, exitRuntime, "/no/such/video.avi: no such file"},
 		{"bad threshold", []string{"screen", "--source", "x.avi", "--threshold", "2"}, exitUsage, "--threshold 2"},

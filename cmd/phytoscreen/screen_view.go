@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
@@ -171,25 +174,15 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// english formats numbers with thousands separators (12,345).
+var english = message.NewPrinter(language.English)
+
 // thousands formats a concentration with thousands separators and no decimals.
 func thousands(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "-"
 	}
-	s := strconv.FormatFloat(math.Round(v), 'f', 0, 64)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return english.Sprintf("%.0f", v)
 }
 
 // writeText prints the final summary.

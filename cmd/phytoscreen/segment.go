@@ -368,7 +368,7 @@ func printSegSummary(w io.Writer, runs []segRun, opt capture.Options, took time.
 				med = fmt.Sprintf("%.1f µm", s[len(s)/2]*opt.UmPerPx)
 			}
 		}
-		fmt.Fprintf(w, "%-40s %7d %8d %8d %7d %8d %10s\n", shortLabel(r.spec, 40), r.frames, r.objects, r.counted, r.fields, r.skipped, med)
+		fmt.Fprintf(w, "%-40s %7d %8d %8d %7d %8d %10s\n", clip(r.spec, 40), r.frames, r.objects, r.counted, r.fields, r.skipped, med)
 		if r.err != nil {
 			fmt.Fprintf(w, "  ended: %v\n", r.err)
 		} else if r.finished != "" {
