@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -209,6 +210,12 @@ func segmentSource(ctx context.Context, env *Env, spec string, n int, opt captur
 		if s.Kind == capture.StatusSkipped && (s.Path == "" || imagefile.IsImageName(s.Path)) {
 			r.skipped++
 		}
+		if s.Kind == capture.StatusFieldChanged {
+			// Routine on a moving stage or a folder of separate fields: the summary
+			// counts the fields; the log has each change.
+			slog.Debug("capture", "event", s.String())
+			return
+		}
 		fmt.Fprintf(env.Stderr, "phytoscreen segment: %s\n", s)
 	}
 	opt.OnStatus = onStatus
@@ -369,6 +376,9 @@ func printSegSummary(w io.Writer, runs []segRun, opt capture.Options, took time.
 			}
 		}
 		fmt.Fprintf(w, "%-40s %7d %8d %8d %7d %8d %10s\n", clip(r.spec, 40), r.frames, r.objects, r.counted, r.fields, r.skipped, med)
+		if moves := fieldChanges(r.events); moves != "" {
+			fmt.Fprintf(w, "  new field (stage moved) at frames %s\n", moves)
+		}
 		if r.err != nil {
 			fmt.Fprintf(w, "  ended: %v\n", r.err)
 		} else if r.finished != "" {
@@ -378,4 +388,25 @@ func printSegSummary(w io.Writer, runs []segRun, opt capture.Options, took time.
 	if out != "" {
 		fmt.Fprintf(w, "objects.csv and crops in %s\n", out)
 	}
+}
+
+// fieldChanges lists the frames where a source's field changed: "4, 8", or the first
+// dozen and how many more.
+func fieldChanges(events []capture.Status) string {
+	const shown = 12
+	var frames []string
+	n := 0
+	for _, e := range events {
+		if e.Kind != capture.StatusFieldChanged {
+			continue
+		}
+		if n < shown {
+			frames = append(frames, strconv.Itoa(e.Frame))
+		}
+		n++
+	}
+	if n > shown {
+		frames = append(frames, fmt.Sprintf("and %d more", n-shown))
+	}
+	return strings.Join(frames, ", ")
 }

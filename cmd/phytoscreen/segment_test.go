@@ -85,8 +85,8 @@ func TestSegmentGeneratedVideo(t *testing.T) {
 	if len(rows)-1 != len(vt.Cells) {
 		t.Errorf("%d objects counted, the video has %d distinct cells\n%s", len(rows)-1, len(vt.Cells), stdout)
 	}
-	if !strings.Contains(stderr, "field changed at frame 4") || !strings.Contains(stderr, "field changed at frame 8") {
-		t.Errorf("stage moves at frames 4 and 8 not reported:\n%s", stderr)
+	if !strings.Contains(stdout, "new field (stage moved) at frames 4, 8\n") {
+		t.Errorf("stage moves at frames 4 and 8 not reported in the summary:\n%s", stdout)
 	}
 	// --all writes every sighting: about one row per cell per frame.
 	code, stdout, stderr = run(t, "segment", "--all", "--crops", "none", filepath.Join(dir, "clip.avi"))
