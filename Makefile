@@ -41,12 +41,21 @@ test: deps vet
 	go test -race -short $(RACE_PKGS)
 	go test -race -short ./capture/... ./synth/...
 	go test -tags matprofile -run 'TestNoMatLeak' ./capture/
-	go test -tags matprofile -run 'ClosesEveryMat' ./screening/
+	go test -tags matprofile -run 'ClosesEveryMat|^TestSoak$$' ./screening/
 	$(MAKE) --no-print-directory fuzz
 
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZ_TIME) ./imagefile/
 	go test -run '^$$' -fuzz '^FuzzLoadPack$$' -fuzztime $(FUZZ_TIME) ./inference/
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./alerts/
+
+# A long run through the whole pipeline: the demo video looped as one source, the real
+# segmenter, classifier and session store, over SOAK_FRAMES frames (about 3.5 minutes on
+# 2 cores). It reports and checks resident memory, Mats (matprofile), goroutines and
+# throughput per 1,000-frame window; docs/RELIABILITY.md holds the figures.
+SOAK_FRAMES ?= 20000
+soak: deps
+	PHYTOSCREEN_SOAK_FRAMES=$(SOAK_FRAMES) go test -tags matprofile -run '^TestSoak$$' -count=1 -timeout 60m -v ./screening/
 
 # Speed goals are benchmarks, never timed tests: compare the ratios printed in one run.
 bench: deps

@@ -149,6 +149,10 @@ type fileRuleset struct {
 // Format is a short description of the rules file format, quoted in error messages.
 const Format = `a rules file has name, description, source, hysteresis and [[rule]] tables with taxon (a name or list) or group, watch and/or alert (a number or "presence"), unit ("cells/L" or "cells/mL"), source, verified, note, id`
 
+// decodeErrLine reads the line and key of a TOML decoder error that is not a syntax
+// error (a value of the wrong type): "toml: line 3 (last key "rule"): incompatible ...".
+var decodeErrLine = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
 // Parse reads a rules file. file names it in errors, which give the line and the fix.
 func Parse(data []byte, file string) (*Ruleset, error) {
 	var f fileRuleset
@@ -161,6 +165,13 @@ func Parse(data []byte, file string) (*Ruleset, error) {
 				line-- // the decoder reports an unexpected end of line on the next line
 			}
 			return nil, fmt.Errorf("%s line %d: %s: fix the TOML syntax", file, line, pe.Message)
+		}
+		if m := decodeErrLine.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			if m[2] == "rule" {
+				return nil, fmt.Errorf("%s line %d: [rule] is a single table: write each rule as [[rule]] (double brackets)", file, line)
+			}
+			return nil, fmt.Errorf("%s line %d: %q has the wrong type (%s): %s", file, line, m[2], m[3], Format)
 		}
 		return nil, fmt.Errorf("%s: %v: %s", file, err, Format)
 	}

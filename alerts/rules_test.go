@@ -50,12 +50,34 @@ func TestParseErrorsNameFileLineAndFix(t *testing.T) {
 		{"hysteresis", "hysteresis = 1.5\n" + head + "[[rule]]\ntaxon = 'a'\nalert = 1\n", "r.toml line 1: hysteresis 1.5"},
 		{"no hysteresis", head + "hysteresis = 0\n[[rule]]\ntaxon = 'a'\nalert = 1\n", "r.toml line 3: hysteresis 0: give a fraction above 0"},
 		{"taxon number", head + "[[rule]]\ntaxon = 5\nalert = 1\n", "r.toml line 4: taxon = 5"},
+		// Thresholds that are no concentration: zero, negative, not a number, infinite.
+		{"zero", head + "[[rule]]\ntaxon = 'a'\nalert = 0\n", "r.toml line 5: alert = 0: a threshold must be a positive number of cells/L (for \"any cell\" write \"presence\")"},
+		{"negative watch", head + "[[rule]]\ntaxon = 'a'\nwatch = -2.5\nalert = 10\nunit = 'cells/mL'\n", "r.toml line 5: watch = -2.5: a threshold must be a positive number of cells/mL"},
+		{"nan", head + "[[rule]]\ntaxon = 'a'\nalert = nan\n", "r.toml line 5: alert = NaN: a threshold must be a positive"},
+		{"infinite", head + "[[rule]]\ntaxon = 'a'\nwatch = inf\n", "r.toml line 5: watch = +Inf: a threshold must be a positive"},
+		{"boolean", head + "[[rule]]\ntaxon = 'a'\nalert = true\n", "r.toml line 5: alert = true: give a number (in cells/L) or \"presence\""},
+		{"empty threshold", head + "[[rule]]\ntaxon = 'a'\nalert = ''\n", `r.toml line 5: alert = "": give a number`},
+		// Missing thresholds: a rule with a taxon but no level, and a level without a taxon.
+		{"missing thresholds", head + "[[rule]]\ntaxon = 'a'\nunit = 'cells/mL'\nsource = 'x'\n", "r.toml line 3: rule for a has no level: add watch = NUMBER and/or alert = NUMBER (in cells/mL) or \"presence\""},
+		{"empty taxon", head + "[[rule]]\ntaxon = ['', ' ']\nalert = 1\n", "r.toml line 3: rule 1 names no taxon: add taxon"},
+		// Malformed files: empty, not TOML at all, a table where rules belong, bad UTF-8.
+		{"empty file", "", "r.toml: no [[rule]] tables"},
+		{"not toml", "\x00\x01\x02 binary junk", "r.toml line 1: "},
+		{"rule as table", head + "[rule]\ntaxon = 'a'\nalert = 1\n", "r.toml line 3: [rule] is a single table: write each rule as [[rule]]"},
+		{"name as table", "[name]\nx = 1\n" + head + "[[rule]]\ntaxon = 'a'\nalert = 1\n", `r.toml line 1: "name" has the wrong type`},
+		{"bad utf-8", "name = \"\xff\"\n", "r.toml line 1: "},
+		{"unquoted taxon", head + "[[rule]]\ntaxon = Noctiluca\nalert = 1\n", "r.toml line 4: "},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.text), "r.toml")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+			continue
 		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error %q is not one line", c.name, err)
+		}
+		t.Logf("%s: %v", c.name, err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/internal/testutil"
 	"github.com/phytoscreen/phytoscreen/synth"
 	"gocv.io/x/gocv"
 )
@@ -121,6 +124,57 @@ func TestFolderSourceBadFiles(t *testing.T) {
 	}
 	for f, w := range want {
 		t.Errorf("%s: no skipped status saying %q", f, w)
+	}
+}
+
+// TestFolderSourceUnreadableFile: a frame file the user may not read, among readable
+// ones, is reported as skipped with its path, the reason and the fix, and every other
+// frame is read. Root reads every file, so under root the check runs as user nobody.
+func TestFolderSourceUnreadableFile(t *testing.T) {
+	if dir := os.Getenv("UNREADABLE_FRAMES"); dir != "" {
+		checkUnreadableFrame(t, dir)
+		return
+	}
+	dir := testutil.TempDirForAll(t)
+	sc := scene{w: 160, h: 120, level: 200, shapes: []shape{disk(80, 60, 10, 0.5)}}
+	for _, name := range []string{"frame1.png", "frame2.png", "frame3.png"} {
+		writeScenePNG(t, filepath.Join(dir, name), sc)
+	}
+	if err := os.Chmod(filepath.Join(dir, "frame2.png"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	if !testutil.IsRoot() {
+		checkUnreadableFrame(t, dir)
+		return
+	}
+	out, err := testutil.RunAsNobody(t, "TestFolderSourceUnreadableFile", "UNREADABLE_FRAMES="+dir)
+	t.Log(out)
+	if err != nil || !strings.Contains(out, "--- PASS: TestFolderSourceUnreadableFile") {
+		t.Fatalf("check as nobody did not pass (%v):\n%s", err, out)
+	}
+}
+
+func checkUnreadableFrame(t *testing.T, dir string) {
+	var log statusLog
+	src, err := OpenFolder(dir, log.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, _, err := drain(t, src)
+	if err != nil {
+		t.Fatalf("source ended with %v", err)
+	}
+	if got := strings.Join(names, " "); got != "frame1.png frame3.png" {
+		t.Errorf("frames %q, want frame1.png frame3.png", got)
+	}
+	if len(log.events) != 1 {
+		t.Fatalf("statuses %v, want one skip", log.events)
+	}
+	e := log.events[0]
+	t.Logf("status: %v", e)
+	if e.Kind != StatusSkipped || filepath.Base(e.Path) != "frame2.png" || !errors.Is(e.Err, os.ErrPermission) ||
+		!strings.Contains(e.Err.Error(), "chmod +r") || !strings.Contains(e.Err.Error(), e.Path) {
+		t.Errorf("status %v: want frame2.png skipped, permission denied, naming the file and the fix", e)
 	}
 }
 
@@ -270,6 +324,59 @@ func TestVideoTruncated(t *testing.T) {
 	t.Logf("cut video: %d frames read, then: %v", len(names), err)
 	if !errors.Is(err, ErrTruncated) || len(names) == 0 || len(names) >= 20 {
 		t.Errorf("cut video: %d frames, end %v; want some frames, then ErrTruncated", len(names), err)
+	}
+}
+
+// TestVideoUnknownCodec: a video OpenCV cannot decode (the demo with its FourCC changed
+// to one no decoder knows, a text file named .avi, a RIFF header with nothing after it)
+// is refused when opened, with one line naming the file and, when the header names it,
+// the codec and how to convert it; through Open (a source spec) too.
+func TestVideoUnknownCodec(t *testing.T) {
+	dir := t.TempDir()
+	demo := assets.DemoVideo()
+	bogus := bytes.Clone(demo)
+	// The demo's stream header and bitmap header both say MJPG; a codec nobody has:
+	n := bytes.Count(bogus, []byte("MJPG"))
+	bogus = bytes.ReplaceAll(bogus, []byte("MJPG"), []byte("QQ9Z"))
+	if n < 2 {
+		t.Fatalf("the demo video names MJPG %d times, want the stream and bitmap headers", n)
+	}
+	cases := []struct {
+		name  string
+		data  []byte
+		words []string // the error must say these (besides the path)
+	}{
+		{"bogus fourcc.avi", bogus, []string{`codec "QQ9Z"`, "convert it to MJPG AVI", "ffmpeg -i"}},
+		{"notes.avi", []byte("field notes, not a video\n"), []string{"cannot decode it", "MJPG AVI always works"}},
+		{"header only.avi", []byte("RIFF\x04\x00\x00\x00AVI "), []string{"cannot decode it"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, c.name)
+			if err := os.WriteFile(path, c.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for how, open := range map[string]func() (Source, error){
+				"OpenVideo": func() (Source, error) { return OpenVideo(path) },
+				"Open":      func() (Source, error) { return Open(path, OpenOptions{OnStatus: func(Status) {}}) },
+			} {
+				src, err := open()
+				if err == nil {
+					src.Close()
+					t.Fatalf("%s opened it", how)
+				}
+				msg := err.Error()
+				for _, w := range append([]string{path}, c.words...) {
+					if !strings.Contains(msg, w) {
+						t.Errorf("%s: error %q does not say %q", how, msg, w)
+					}
+				}
+				if strings.Contains(msg, "\n") {
+					t.Errorf("%s: error %q is not one line", how, msg)
+				}
+				t.Logf("%s: %v", how, err)
+			}
+		})
 	}
 }
 

@@ -1,11 +1,13 @@
 package capture
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -51,6 +53,9 @@ func OpenVideo(path string) (*VideoSource, error) {
 		}
 	}
 	if vc == nil {
+		if codec := aviCodec(path); codec != "" {
+			return nil, fmt.Errorf("open video %s: its codec %q (FourCC in the AVI header) is not one this system's OpenCV can decode: convert it to MJPG AVI, e.g. ffmpeg -i %q -c:v mjpeg -q:v 3 out.avi", path, codec, path)
+		}
 		return nil, fmt.Errorf("open video %s: OpenCV cannot decode it: not a video, damaged, or a codec this system lacks (MJPG AVI always works)", path)
 	}
 	s := &VideoSource{name: path, vc: vc, start: st.ModTime()}
@@ -107,4 +112,40 @@ func (s *VideoSource) Close() error {
 	err := s.vc.Close()
 	s.vc = nil
 	return err
+}
+
+// aviCodec returns the video stream's FourCC from an AVI file's header ("MJPG", "H264"),
+// or "" when the file is not an AVI or has no video stream header: it lets the error for
+// a video OpenCV cannot open name the codec, so the user knows what to convert.
+func aviCodec(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10) // the header list comes first and is small
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	if len(head) < 12 || string(head[0:4]) != "RIFF" || string(head[8:12]) != "AVI " {
+		return ""
+	}
+	// A stream header is "strh", its size (4 bytes), then fccType ("vids" for video) and
+	// fccHandler, the codec.
+	for off := 0; ; {
+		j := bytes.Index(head[off:], []byte("strh"))
+		if j < 0 || off+j+16 > len(head) {
+			return ""
+		}
+		j += off
+		if string(head[j+8:j+12]) == "vids" {
+			fcc := head[j+12 : j+16]
+			for _, b := range fcc {
+				if b < 0x20 || b > 0x7e {
+					return fmt.Sprintf("0x%x", fcc)
+				}
+			}
+			return strings.TrimRight(string(fcc), " ")
+		}
+		off = j + 4
+	}
 }

@@ -12,6 +12,7 @@ import (
 	_ "image/jpeg" // registers the JPEG decoder
 	_ "image/png"  // registers the PNG decoder
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,9 @@ func IsImageName(name string) bool {
 func Read(path string) (image.Image, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("read %s: %w: give this user read access (chmod +r) or move the file out of the folder", path, fs.ErrPermission)
+		}
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	img, err := Decode(data)

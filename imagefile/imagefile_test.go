@@ -1,7 +1,9 @@
 package imagefile
 
 import (
+	"bytes"
 	"errors"
+	"image/png"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -173,5 +175,57 @@ func TestForgedTIFFOffsetAllocatesLittle(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
 		t.Errorf("decoding a 100-byte file allocated %d MB", alloc>>20)
+	}
+}
+
+// Damaged PNG files made from a real image: cut short, a corrupted compressed block, a
+// header without its data, a zero width. Each is refused with the path and the reason;
+// none panics. (The JPEG counterparts are fixtures in testdata/mixed-images.)
+func TestReadDamagedPNG(t *testing.T) {
+	img, err := ReadGray(filepath.Join(mixed, "good acantharia.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	idat := bytes.Index(good, []byte("IDAT"))
+	if idat < 0 {
+		t.Fatal("no IDAT chunk in the encoded PNG")
+	}
+	corrupt := bytes.Clone(good)
+	for i := idat + 8; i < idat+24; i++ { // inside the compressed pixels
+		corrupt[i] ^= 0xff
+	}
+	zeroWidth := bytes.Clone(good)
+	copy(zeroWidth[16:20], []byte{0, 0, 0, 0}) // IHDR width
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"truncated.png", good[:len(good)/2], "corrupt or truncated png (png: invalid format: not enough pixel data)"},
+		{"corrupt-data.png", corrupt, "corrupt or truncated png (flate: corrupt input"},
+		{"header-only.png", good[:idat-4], "corrupt or truncated png (unexpected EOF)"},
+		{"zero-width.png", zeroWidth, "corrupt image header (png: invalid format: non-positive dimension)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, c.name)
+			if err := os.WriteFile(path, c.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ReadGray(path)
+			if err == nil {
+				t.Fatal("decoded a damaged PNG")
+			}
+			t.Log(err)
+			if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "export or copy the image again") {
+				t.Errorf("error %q: want the path, %q and the fix", err, c.want)
+			}
+		})
 	}
 }

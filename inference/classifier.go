@@ -202,6 +202,26 @@ func (c *Classifier) openSession(v Variant, threads int) (*ort.DynamicAdvancedSe
 	return s, nil
 }
 
+// CheckModels checks every model of a pack against its manifest, as NewClassifier does
+// when it opens them, without opening a session: each is a readable ONNX model whose
+// input and output match pack.json. The app checks a pack folder with it before taking
+// it. InitRuntime must have succeeded.
+func CheckModels(p *Pack) error {
+	if !ort.IsInitialized() {
+		return errors.New("ONNX Runtime is not loaded: call InitRuntime first")
+	}
+	for _, v := range p.Variants() {
+		data, err := p.ModelBytes(v)
+		if err != nil {
+			return err
+		}
+		if err := checkModel(p, data, p.Source+"/"+p.Models[v].File); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // checkModel compares a model's declared input and output with the pack's contract.
 func checkModel(p *Pack, data []byte, file string) error {
 	ins, outs, err := ort.GetInputOutputInfoWithONNXData(data)

@@ -287,6 +287,10 @@ func TestPackModelMismatch(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "model.onnx") {
 				t.Errorf("error %q: want the file and %q", err, tc.want)
 			}
+			// CheckModels (the settings' check of a pack folder) refuses it the same way.
+			if cerr := CheckModels(p); cerr == nil || cerr.Error() != err.Error() {
+				t.Errorf("CheckModels: %v, want %v", cerr, err)
+			}
 		})
 	}
 }

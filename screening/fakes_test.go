@@ -171,6 +171,7 @@ type memSink struct {
 	objects []ObjectRecord
 	events  []alerts.Event
 	perf    []PerfSample
+	source  []SourceEvent
 	failAt  int // fail the Objects call with this many objects stored already (0: never)
 }
 
@@ -187,6 +188,12 @@ func (s *memSink) Event(e alerts.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.events = append(s.events, e)
+	return nil
+}
+func (s *memSink) SourceEvent(e SourceEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.source = append(s.source, e)
 	return nil
 }
 func (s *memSink) Perf(p PerfSample) error {

@@ -67,6 +67,8 @@ type Sink interface {
 	Objects(recs []ObjectRecord) error
 	Event(e alerts.Event) error
 	Perf(p PerfSample) error
+	// SourceEvent keeps an event of the source: a camera lost, or reconnected.
+	SourceEvent(e SourceEvent) error
 }
 
 // ObjectRecord is one counted cell: the segmented object and its classification.
@@ -145,6 +147,10 @@ type Pipeline struct {
 	// pendingEvents are level changes made outside the classification goroutine (by
 	// SetThreshold), handed to the sink with the next batch so the sink has one writer.
 	pendingEvents []alerts.Event
+	// gaps are the times the source gave no frames (SourceStatus); pendingSource the
+	// source events not yet handed to the sink, which the classification goroutine does.
+	gaps          []Gap
+	pendingSource []SourceEvent
 
 	updates chan struct{}
 	closed  bool // updates is closed
@@ -564,6 +570,8 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
 	p.batchDur += dur
 	events := append(p.pendingEvents, p.evaluateLocked(now)...)
 	p.pendingEvents = nil
+	srcEvents := p.pendingSource
+	p.pendingSource = nil
 	p.changed()
 	sinkOK := p.sinkErr == nil
 	p.mu.Unlock()
@@ -575,7 +583,11 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
 	if p.cfg.Sink == nil || !sinkOK {
 		return
 	}
-	serr := p.cfg.Sink.Objects(recs)
+	var serr error
+	for _, e := range srcEvents { // in the order they happened; each carries its time and frame
+		serr = errors.Join(serr, p.cfg.Sink.SourceEvent(e))
+	}
+	serr = errors.Join(serr, p.cfg.Sink.Objects(recs))
 	for _, e := range events {
 		serr = errors.Join(serr, p.cfg.Sink.Event(e))
 	}
@@ -591,24 +603,28 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
 	}
 }
 
-// flushPendingEvents hands the sink the level changes SetThreshold made after the last
-// batch.
+// flushPendingEvents hands the sink the source events and the level changes
+// SetThreshold made after the last batch.
 func (p *Pipeline) flushPendingEvents() {
 	p.mu.Lock()
-	events := p.pendingEvents
-	p.pendingEvents = nil
+	events, srcEvents := p.pendingEvents, p.pendingSource
+	p.pendingEvents, p.pendingSource = nil, nil
 	ok := p.sinkErr == nil
 	p.mu.Unlock()
 	if p.cfg.Sink == nil || !ok {
 		return
 	}
+	var err error
+	for _, e := range srcEvents {
+		err = errors.Join(err, p.cfg.Sink.SourceEvent(e))
+	}
 	for _, e := range events {
-		if err := p.cfg.Sink.Event(e); err != nil {
-			p.mu.Lock()
-			p.sinkErr = fmt.Errorf("session store: %w", err)
-			p.mu.Unlock()
-			return
-		}
+		err = errors.Join(err, p.cfg.Sink.Event(e))
+	}
+	if err != nil {
+		p.mu.Lock()
+		p.sinkErr = fmt.Errorf("session store: %w", err)
+		p.mu.Unlock()
 	}
 }
 
@@ -641,7 +657,7 @@ func (p *Pipeline) Snapshot() Snapshot {
 	s := Snapshot{
 		Version: p.version, Sample: p.cfg.Sample, Pack: p.cfg.Taxonomy.Pack, Variant: p.cfg.Classifier.Variant(),
 		Started: p.started, Running: p.running, Frames: p.frames,
-		Events: slices.Clone(p.events), Alerts: p.eval.States(),
+		Events: slices.Clone(p.events), Alerts: p.eval.States(), Gaps: slices.Clone(p.gaps),
 	}
 	if t, ok := p.cfg.Classifier.(threadSetter); ok {
 		s.Threads = t.Threads()

@@ -36,6 +36,9 @@ type Snapshot struct {
 	// Alerts is the standing of every rule; Events every level change so far.
 	Alerts []alerts.State `json:"alerts"`
 	Events []alerts.Event `json:"events"`
+	// Gaps are the times the source gave no frames (a camera lost and reconnected),
+	// oldest first; the last one has no End while it lasts.
+	Gaps []Gap `json:"gaps"`
 	// LastFrame is the latest segmented frame's objects, for overlays.
 	LastFrame FrameView `json:"-"`
 	// Err is why the run ended early ("" when it ran to the end or was stopped).

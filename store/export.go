@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -47,7 +49,8 @@ func (s *Store) Export(ctx context.Context, sampleID, format, path string) error
 }
 
 // WriteAtomic writes a file through a temporary file in its folder, synced and renamed
-// over path only when write succeeds.
+// over path only when write succeeds: a failure (a full disk included) leaves neither a
+// partial file nor the temporary one, and an existing file at path unchanged.
 func WriteAtomic(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
@@ -55,7 +58,7 @@ func WriteAtomic(path string, write func(io.Writer) error) (err error) {
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("export %s: %w", path, err)
+		return exportErr(path, err)
 	}
 	tmp := f.Name()
 	defer func() {
@@ -66,24 +69,33 @@ func WriteAtomic(path string, write func(io.Writer) error) (err error) {
 	}()
 	bw := bufio.NewWriterSize(f, 256<<10)
 	if err := write(bw); err != nil {
-		return fmt.Errorf("export %s: %w", path, err)
+		return exportErr(path, err)
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("export %s: %w", path, err)
+		return exportErr(path, err)
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("export %s: %w", path, err)
+		return exportErr(path, err)
 	}
 	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("export %s: %w", path, err)
+		return exportErr(path, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("export %s: %w", path, err)
+		return exportErr(path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("export %s: %w", path, err)
+		return exportErr(path, err)
 	}
 	return nil
+}
+
+// exportErr names the export that failed, and when the disk is full says so and what
+// to do: nothing was written to path.
+func exportErr(path string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("export %s: %w: the disk is full (or a file size limit was reached): free some space or export to another disk; nothing was written to %s", path, err, filepath.Base(path))
+	}
+	return fmt.Errorf("export %s: %w", path, err)
 }
 
 func ftoa(v float64, prec int) string {

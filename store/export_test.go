@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/testutil"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
@@ -220,5 +221,88 @@ func TestWriteAtomic(t *testing.T) {
 	}
 	if err := s.Export(context.Background(), "LIM-2025-06-03", FormatCounts, filepath.Join(dir, "no", "such", "dir.csv")); err == nil {
 		t.Error("export into a missing folder succeeded")
+	}
+}
+
+// diskFullEnv names the database and folder a re-run test binary exports into with its
+// file size limited: "DB|DIR|SAMPLE".
+const diskFullEnv = "PHYTOSCREEN_STORE_DISKFULL"
+
+// TestExportDiskFullChild is the child side of TestExportDiskFull: its writes fail past
+// a few hundred bytes, as on a full disk, and it exports every format.
+func TestExportDiskFullChild(t *testing.T) {
+	args := strings.Split(os.Getenv(diskFullEnv), "|")
+	if len(args) != 3 {
+		t.Skip("child process of TestExportDiskFull")
+	}
+	db, dir, sample := args[0], args[1], args[2]
+	s, err := Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.Sample(ctx, sample); err != nil { // reads the store before the disk "fills"
+		t.Fatal(err)
+	}
+	testutil.LimitFileSize(t)
+	for _, format := range []string{FormatCounts, FormatObjects, FormatEcoTaxa} {
+		out := filepath.Join(dir, "export."+format)
+		err := s.Export(ctx, sample, format, out)
+		t.Logf("%s: %v", format, err)
+		if err == nil {
+			t.Errorf("%s: the export succeeded on a full disk", format)
+			continue
+		}
+		for _, want := range []string{"export " + out + ": ", "file too large", "the disk is full", "free some space or export to another disk"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: error %q does not say %q", format, err, want)
+			}
+		}
+	}
+}
+
+// The disk fills during an export: each format (counts CSV, objects CSV, EcoTaxa zip)
+// fails with an error that names the file and says the disk is full, and leaves no
+// partial or temporary file; an earlier export at the same path is kept intact. The
+// export runs in a child process whose writes fail past 200 bytes (RLIMIT_FSIZE); this
+// process keeps the store open meanwhile, so the child only reads it.
+func TestExportDiskFull(t *testing.T) {
+	if testutil.IsChild() {
+		t.Skip("in the child")
+	}
+	s := finishedStore(t)
+	dir := t.TempDir()
+	kept := filepath.Join(dir, "export."+FormatCounts) // an earlier export, to be kept
+	if err := os.WriteFile(kept, []byte("earlier export\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := testutil.RunWithFileSizeLimit(t, "TestExportDiskFullChild", 200, diskFullEnv+"="+s.Path()+"|"+dir+"|"+testSample().ID)
+	t.Log(out)
+	if err != nil || !strings.Contains(out, "--- PASS: TestExportDiskFullChild") {
+		t.Fatalf("child failed (%v)", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != filepath.Base(kept) {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("folder holds %v after the failed exports, want only the earlier export", names)
+	}
+	if data, _ := os.ReadFile(kept); string(data) != "earlier export\n" {
+		t.Errorf("the earlier export now holds %d bytes: %q", len(data), data)
+	}
+	// The same exports succeed with room on the disk: the limit is what failed them.
+	for _, format := range []string{FormatCounts, FormatObjects, FormatEcoTaxa} {
+		if err := s.Export(context.Background(), testSample().ID, format, filepath.Join(dir, "export."+format)); err != nil {
+			t.Errorf("%s with room on the disk: %v", format, err)
+		}
+		if fi, err := os.Stat(filepath.Join(dir, "export."+format)); err != nil || fi.Size() <= 200 {
+			t.Errorf("%s export is not over the 200-byte limit (%v): the child's failure proves nothing", format, err)
+		}
 	}
 }

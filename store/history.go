@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/screening"
 )
 
 // AlertEvents returns the alert level changes recorded for a sample, oldest first: what
@@ -88,6 +89,35 @@ func (s *Store) Energy(ctx context.Context, sampleID string) ([]RunEnergy, error
 			return nil, fmt.Errorf("session store %s: energy of sample %s: %w", s.path, sampleID, err)
 		}
 		e.Measured, e.Source = time.Duration(ms*float64(time.Millisecond)), src.String
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// RunSourceEvent is a source event of one of a sample's runs.
+type RunSourceEvent struct {
+	Run  int64
+	Spec string // the run's source as the user gave it
+	screening.SourceEvent
+}
+
+// SourceEvents returns what happened to the sources of a sample's runs (a camera lost
+// and reconnected), oldest first.
+func (s *Store) SourceEvents(ctx context.Context, sampleID string) ([]RunSourceEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.spec, e.time, e.kind, e.frame, e.attempt, e.detail
+		FROM source_events e JOIN sources r ON r.id = e.source_id WHERE r.sample_id = ? ORDER BY e.time, e.id`, sampleID)
+	if err != nil {
+		return nil, fmt.Errorf("session store %s: source events of sample %s: %w", s.path, sampleID, err)
+	}
+	defer rows.Close()
+	var out []RunSourceEvent
+	for rows.Next() {
+		var e RunSourceEvent
+		var t string
+		if err := rows.Scan(&e.Run, &e.Spec, &t, &e.Kind, &e.Frame, &e.Attempt, &e.Detail); err != nil {
+			return nil, fmt.Errorf("session store %s: source events of sample %s: %w", s.path, sampleID, err)
+		}
+		e.Time, e.Source = parseTime(t), e.Spec
 		out = append(out, e)
 	}
 	return out, rows.Err()

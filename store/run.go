@@ -66,6 +66,7 @@ type Run struct {
 type op struct {
 	objects []screening.ObjectRecord
 	event   *alerts.Event
+	source  *screening.SourceEvent
 	perf    *perfRow
 	flush   chan error
 }
@@ -186,6 +187,9 @@ func (r *Run) Objects(recs []screening.ObjectRecord) error {
 
 // Event queues an alert level change.
 func (r *Run) Event(e alerts.Event) error { return r.send(op{event: &e}) }
+
+// SourceEvent queues an event of the source: a camera lost, or reconnected.
+func (r *Run) SourceEvent(e screening.SourceEvent) error { return r.send(op{source: &e}) }
 
 // Perf queues a classification batch's cost.
 func (r *Run) Perf(p screening.PerfSample) error {
@@ -348,6 +352,13 @@ func (r *Run) commit(ops []op) error {
 				e.Threshold.String(), e.Threshold.CellsPerL(), e.Source, e.Verified, e.Note)
 			if err != nil {
 				return fmt.Errorf("write alert: %w", err)
+			}
+		}
+		if e := o.source; e != nil {
+			_, err := tx.ExecContext(ctx, "INSERT INTO source_events(source_id, time, kind, frame, attempt, detail) VALUES (?,?,?,?,?,?)",
+				r.ID, timeText(e.Time), e.Kind, e.Frame, e.Attempt, e.Detail)
+			if err != nil {
+				return fmt.Errorf("write source event: %w", err)
 			}
 		}
 		if p := o.perf; p != nil {

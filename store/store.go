@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,8 +24,9 @@ import (
 const FileName = "sessions.db"
 
 // SchemaVersion is the version of the tables below; a file from a newer phytoscreen is
-// refused rather than damaged.
-const SchemaVersion = 1
+// refused rather than damaged, one from an older one is brought up to date when opened.
+// Version 2 added source_events (a camera lost and reconnected during a run).
+const SchemaVersion = 2
 
 // DefaultPath is $XDG_DATA_HOME/phytoscreen/sessions.db, or
 // ~/.local/share/phytoscreen/sessions.db when XDG_DATA_HOME is unset.
@@ -139,6 +141,15 @@ CREATE TABLE IF NOT EXISTS perf (
 	energy_source TEXT NOT NULL DEFAULT '',
 	estimated INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS source_events (
+	id INTEGER PRIMARY KEY,
+	source_id INTEGER NOT NULL REFERENCES sources(id),
+	time TEXT NOT NULL,
+	kind TEXT NOT NULL,
+	frame INTEGER NOT NULL,
+	attempt INTEGER NOT NULL DEFAULT 0,
+	detail TEXT NOT NULL DEFAULT ''
+);
 CREATE INDEX IF NOT EXISTS objects_source ON objects(source_id);
 CREATE INDEX IF NOT EXISTS sources_sample ON sources(sample_id);
 `
@@ -194,7 +205,18 @@ func (s *Store) init() error {
 	case err != nil:
 		return s.openErr(err)
 	case v != fmt.Sprint(SchemaVersion):
-		return fmt.Errorf("session store %s has schema version %s; this phytoscreen reads version %d: use a newer phytoscreen or another --db file", s.path, v, SchemaVersion)
+		n, perr := strconv.Atoi(v)
+		switch {
+		case perr != nil || n < 1:
+			return fmt.Errorf("session store %s has schema version %s, which no phytoscreen wrote: the file is damaged; pass another --db file", s.path, v)
+		case n > SchemaVersion:
+			return fmt.Errorf("session store %s has schema version %s; this phytoscreen reads version %d: use a newer phytoscreen or another --db file", s.path, v, SchemaVersion)
+		}
+		// An older file: every version's changes are new tables, which the schema above
+		// has just created (empty: the older phytoscreen did not record them).
+		if _, err := s.db.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = 'schema'", fmt.Sprint(SchemaVersion)); err != nil {
+			return s.openErr(err)
+		}
 	}
 	return nil
 }

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
+	"fmt"
 	"image"
 	"io/fs"
 	"math"
@@ -227,6 +229,77 @@ func TestOpenErrors(t *testing.T) {
 	s.Close()
 	if _, err := Open(filepath.Join(dir, "new.db")); err == nil || !strings.Contains(err.Error(), "schema version 99") {
 		t.Errorf("newer schema: %v", err)
+	}
+}
+
+// A file written by the previous phytoscreen (schema version 1, without source_events)
+// opens: it is brought to the current version, keeps its samples and objects, and
+// records source events from then on. An unreadable version is refused, naming it.
+func TestOpenUpgradesOlderSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := fillRun(t, s, testSample())
+	if err := r.Finish(context.Background(), screening.Snapshot{Frames: screening.FrameStats{Seen: 30}, Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Make it a version 1 file, as the previous release wrote it.
+	if _, err := s.db.Exec("DROP TABLE source_events; UPDATE meta SET value = '1' WHERE key = 'schema'"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = Open(path)
+	if err != nil {
+		t.Fatalf("a version 1 file does not open: %v", err)
+	}
+	ctx := context.Background()
+	var v string
+	if err := s.db.QueryRow("SELECT value FROM meta WHERE key = 'schema'").Scan(&v); err != nil || v != fmt.Sprint(SchemaVersion) {
+		t.Errorf("schema version %q (%v) after opening, want %d", v, err, SchemaVersion)
+	}
+	c, err := s.Counts(ctx, testSample().ID)
+	if err != nil || c.Objects != 10 {
+		t.Errorf("the old run's objects: %d, %v; want 10", c.Objects, err)
+	}
+	r2, err := s.StartRun(ctx, RunInfo{Sample: testSample(), Spec: "camera:0", Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := screening.SourceEvent{Time: t0, Source: "camera:0", Kind: screening.SourceLost, Frame: 12, Detail: "5 reads in a row gave no frame"}
+	back := screening.SourceEvent{Time: t0.Add(3 * time.Second), Source: "camera:0", Kind: screening.SourceReconnected, Frame: 12, Attempt: 3}
+	for _, e := range []screening.SourceEvent{lost, back} {
+		if err := r2.SourceEvent(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r2.Finish(ctx, screening.Snapshot{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.SourceEvents(ctx, testSample().ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[0].Run != r2.ID || evs[0].Kind != "lost" || evs[0].Frame != 12 || evs[0].Detail != lost.Detail || !evs[0].Time.Equal(t0) ||
+		evs[1].Kind != "reconnected" || evs[1].Attempt != 3 || evs[1].Spec != "camera:0" {
+		t.Errorf("source events read back %+v", evs)
+	}
+	s.Close()
+
+	for _, bad := range []string{"0", "two"} {
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("UPDATE meta SET value = ? WHERE key = 'schema'", bad); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "schema version "+bad) || !strings.Contains(err.Error(), path) {
+			t.Errorf("schema version %q: %v", bad, err)
+		}
 	}
 }
 

@@ -88,6 +88,8 @@ type App struct {
 	activeRuns atomic.Int32
 	// onRunEnd, when set, is called (UI goroutine) after a run has ended and been shown.
 	onRunEnd func(screening.Snapshot, error)
+	// settingsNotes are the saved settings ignored at launch, and why.
+	settingsNotes []string
 }
 
 // Title is the main window's title.
@@ -122,7 +124,7 @@ func newApp(fy fyne.App, deps Deps, h hooks) (*App, error) {
 		a.runOnUI = h.runOnUI
 	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
-	a.set = LoadSettings(fy.Preferences())
+	a.set, a.settingsNotes = LoadSettingsChecked(fy.Preferences())
 	a.perfState.hist = newPerfHistory()
 	a.notifier = NewNotifier(func(n *fyne.Notification) { a.notify(n) })
 	fy.Settings().SetTheme(newLabTheme())
@@ -141,6 +143,14 @@ func newApp(fy fyne.App, deps Deps, h hooks) (*App, error) {
 	a.refreshSources()
 	a.sample.Fill(a.newSample(), a.set.UmPerPx)
 	a.applyModelUI()
+	if len(a.settingsNotes) > 0 {
+		// Damaged or stale preferences: the app opens on defaults and says which.
+		for _, n := range a.settingsNotes {
+			a.log.Warn("saved setting ignored", "setting", n)
+		}
+		a.saveSettings()
+		a.showError("Some saved settings were ignored", fmt.Errorf("%s\nThe app uses the values named after each; change them in Settings", strings.Join(a.settingsNotes, "\n")))
+	}
 	if deps.SetupError != nil {
 		a.showError("The classifier could not be loaded", deps.SetupError)
 	}
@@ -314,10 +324,20 @@ func (a *App) newSample() screening.Sample {
 // saveSettings stores the settings in the preferences.
 func (a *App) saveSettings() { a.set.Save(a.fy.Preferences()) }
 
-// reloadRules reads the alert rules of the settings; a bad file is shown, and the run
-// goes on without rules rather than not at all.
+// reloadRules reads the alert rules of the settings. A rules file that cannot be read is
+// shown with its error and the preset watches instead; only when that fails too does a
+// run go on without rules (rather than not at all).
 func (a *App) reloadRules() {
 	r, err := LoadRules(a.set, a.deps.Taxonomy)
+	if err != nil && a.set.RulesFile != "" {
+		// A site's rules file that no longer reads: the preset watches meanwhile.
+		preset := a.set
+		preset.RulesFile = ""
+		if pr, perr := LoadRules(preset, a.deps.Taxonomy); perr == nil {
+			a.showError("Alert rules file not used", fmt.Errorf("%w\nUsing %s until it is fixed", err, pr.Name))
+			r, err = pr, nil
+		}
+	}
 	if err != nil {
 		a.rules = Rules{Name: "none (the rules could not be read)"}
 		a.showError("Alert rules not loaded", err)
@@ -537,7 +557,16 @@ func (a *App) launch(sess *session, set Settings) (err error) {
 		files, _ := imagefile.Collect([]string{specPath(sess.spec)})
 		total = len(files)
 	}
-	src, err := a.deps.OpenSource(ctx, sess.spec, sess.kind, set, a.sourceStatus)
+	// The pipeline records a camera's gaps in the run; the source reports them from its
+	// reading goroutine, and may report events while it opens, before the pipeline exists.
+	var pipe atomic.Pointer[screening.Pipeline]
+	onStatus := func(st capture.Status) {
+		a.sourceStatus(st)
+		if p := pipe.Load(); p != nil {
+			p.SourceStatus(st)
+		}
+	}
+	src, err := a.deps.OpenSource(ctx, sess.spec, sess.kind, set, onStatus)
 	if err != nil {
 		return err
 	}
@@ -585,6 +614,7 @@ func (a *App) launch(sess *session, set Settings) (err error) {
 		}
 		return err
 	}
+	pipe.Store(p)
 	a.runOnUI(func() {
 		sess.p, sess.src, sess.rec, sess.total, sess.cancel = p, psrc, rec, total, cancel
 		a.startRun(ctx, sess, src, closeSeg)
@@ -720,6 +750,13 @@ func (a *App) runEnded(sess *session) {
 		final.Cells.Unidentified, final.Frames.Segmented)
 	if final.Frames.Dropped > 0 {
 		msg += fmt.Sprintf(", %d frames dropped", final.Frames.Dropped)
+	}
+	if n := len(final.Gaps); n > 0 {
+		var without time.Duration
+		for _, g := range final.Gaps {
+			without += g.Duration()
+		}
+		msg += fmt.Sprintf(", %d gap%s without frames (%s; the cells before are kept)", n, plural(n), without.Round(100*time.Millisecond))
 	}
 	if a.deps.Store != nil {
 		msg += "; stored in " + a.deps.Store.Path()

@@ -422,21 +422,6 @@ func TestSettingsPersist(t *testing.T) {
 	}
 }
 
-func TestLoadSettingsRejectsDamage(t *testing.T) {
-	fy := test.NewTempApp(t)
-	p := fy.Preferences()
-	p.SetString(prefModel, "turbo")
-	p.SetInt(prefBatch, -3)
-	p.SetFloat(prefThreshold, 7)
-	p.SetFloat(prefVolume, -1)
-	p.SetFloat(prefWindowW, 12)
-	s := LoadSettings(p)
-	d := DefaultSettings()
-	if s.Model != d.Model || s.Batch != d.Batch || s.Threshold != d.Threshold || s.VolumeML != d.VolumeML || s.WindowW != d.WindowW {
-		t.Errorf("damaged preferences gave %+v", s)
-	}
-}
-
 func TestSampleErrorsNameTheFix(t *testing.T) {
 	h := newHarness(t, nil)
 	h.a.sample.ID.SetText("")

@@ -59,6 +59,9 @@ type Deps struct {
 	Measure func(ctx context.Context, s Settings, progress func(done, total int)) ([]ModelCost, error)
 	// Cameras lists the camera specs present (camera:0, ...); nil: none.
 	Cameras func() []string
+	// CheckPack checks a pack folder the technician chooses in Settings, models included;
+	// nil: only its manifest and files are checked (inference.LoadPackDir).
+	CheckPack func(dir string) error
 	// SetupError is why the classifier could not be loaded, shown at launch with its fix.
 	SetupError error
 }

@@ -2,14 +2,20 @@ package ui
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 
 	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
 )
 
@@ -89,10 +95,31 @@ const (
 	prefCostPrefix = "model.cost." // + pack + "." + variant: a measured ModelCost as JSON
 )
 
-// LoadSettings reads the settings from p; anything missing or out of range takes its
-// default, so a damaged preferences file cannot stop the app from opening.
+// LoadSettings reads the settings from p; anything missing, of the wrong type or out of
+// range takes its default, so a damaged preferences file cannot stop the app from
+// opening. LoadSettingsChecked also says what it ignored.
 func LoadSettings(p fyne.Preferences) Settings {
+	s, _ := LoadSettingsChecked(p)
+	return s
+}
+
+// LoadSettingsChecked reads the settings from p like LoadSettings and returns, one line
+// each, the stored values it ignored, why, and what it uses instead: a number out of
+// range, text where a number belongs, a rules file or pack folder that is no longer
+// there or no longer valid, an unknown preset or model.
+func LoadSettingsChecked(p fyne.Preferences) (Settings, []string) {
 	d := DefaultSettings()
+	var notes []string
+	ignore := func(key string, val any, why, instead string) {
+		notes = append(notes, fmt.Sprintf("%s = %v: %s; using %s", key, val, why, instead))
+	}
+	// Text where a number belongs (a hand-edited file) reads as missing: say so.
+	for _, key := range []string{prefThreads, prefBatch, prefThreshold, prefUmPerPx, prefVolume, prefFactor, prefWindowW, prefWindowH} {
+		const none = "\x00"
+		if v := p.StringWithFallback(key, none); v != none {
+			ignore(key, strconv.Quote(v), "text where a number belongs", "the default")
+		}
+	}
 	s := Settings{
 		Model:            inference.Variant(p.StringWithFallback(prefModel, string(d.Model))),
 		Threads:          p.IntWithFallback(prefThreads, d.Threads),
@@ -117,30 +144,101 @@ func LoadSettings(p fyne.Preferences) Settings {
 		WindowH:          float32(p.FloatWithFallback(prefWindowH, float64(d.WindowH))),
 	}
 	if _, err := inference.ParseVariant(string(s.Model)); err != nil {
+		ignore(prefModel, strconv.Quote(string(s.Model)), "not a model (base or optimised)", "the "+string(d.Model)+" model")
 		s.Model = d.Model
 	}
 	if s.Threads < 0 || s.Threads > 256 {
+		ignore(prefThreads, s.Threads, "give 0 (one per CPU) to 256 threads", "one thread per CPU")
 		s.Threads = d.Threads
 	}
 	if s.Batch < 1 || s.Batch > 1024 {
+		ignore(prefBatch, s.Batch, "give 1 to 1024 cells per run", fmt.Sprintf("%d", d.Batch))
 		s.Batch = d.Batch
 	}
 	if !(s.Threshold >= 0 && s.Threshold <= 1) {
+		ignore(prefThreshold, s.Threshold, "a confidence threshold is a probability from 0 to 1", fmt.Sprintf("%v", d.Threshold))
 		s.Threshold = d.Threshold
 	}
 	if !(s.UmPerPx >= 0) || math.IsInf(s.UmPerPx, 0) {
+		ignore(prefUmPerPx, s.UmPerPx, "a calibration is a positive number of micrometres per pixel", "no calibration")
 		s.UmPerPx = 0
 	}
 	if !(s.VolumeML > 0) || math.IsInf(s.VolumeML, 0) {
+		ignore(prefVolume, s.VolumeML, "the volume examined is a positive number of mL", fmt.Sprintf("%v mL", d.VolumeML))
 		s.VolumeML = d.VolumeML
 	}
 	if !(s.Factor > 0) || math.IsInf(s.Factor, 0) {
+		ignore(prefFactor, s.Factor, "the dilution factor is a positive number", fmt.Sprintf("%v", d.Factor))
 		s.Factor = d.Factor
 	}
 	if s.WindowW < 640 || s.WindowH < 480 || s.WindowW > 16384 || s.WindowH > 16384 {
+		ignore("window size", fmt.Sprintf("%vx%v", s.WindowW, s.WindowH), "smaller than 640x480 or larger than the largest screen", fmt.Sprintf("%vx%v", d.WindowW, d.WindowH))
 		s.WindowW, s.WindowH = d.WindowW, d.WindowH
 	}
-	return s
+	if s.Camera != "" && !strings.HasPrefix(s.Camera, "camera:") {
+		ignore(prefCamera, strconv.Quote(s.Camera), "a camera is written camera:0 or camera:/dev/video2", d.Camera)
+		s.Camera = d.Camera
+	}
+	if _, _, err := ParseResolution(s.Resolution); err != nil {
+		ignore(prefResolution, strconv.Quote(s.Resolution), "write it as WIDTHxHEIGHT", "the camera's default")
+		s.Resolution = d.Resolution
+	}
+	if _, err := capture.ParseMode(s.Mode); err != nil {
+		ignore(prefMode, strconv.Quote(s.Mode), err.Error(), "still")
+		s.Mode = d.Mode
+	}
+	for _, sz := range []struct {
+		key string
+		val *string
+	}{{prefMinSize, &s.MinSize}, {prefMaxSize, &s.MaxSize}} {
+		if *sz.val == "" {
+			continue
+		}
+		if _, err := capture.ParseSize(*sz.val); err != nil {
+			ignore(sz.key, strconv.Quote(*sz.val), err.Error(), "the segmenter's default")
+			*sz.val = ""
+		}
+	}
+	if !slices.Contains(assets.PresetNames(), s.Preset) {
+		ignore(prefPreset, strconv.Quote(s.Preset), "no such alert preset (presets: "+strings.Join(assets.PresetNames(), ", ")+")", "preset "+d.Preset)
+		s.Preset = d.Preset
+	}
+	if s.RulesFile != "" {
+		if _, err := os.Stat(s.RulesFile); err != nil {
+			ignore(prefRulesFile, s.RulesFile, "the rules file is no longer there ("+errText(err)+"); choose it again in Settings › Alerts", "preset "+s.Preset)
+			s.RulesFile = ""
+		}
+	}
+	if s.PackDir != "" {
+		if _, err := inference.LoadPackDir(s.PackDir); err != nil {
+			ignore(prefPackDir, s.PackDir, "the pack folder is no longer usable ("+err.Error()+"); fix it or choose it again in Settings › Model", "the built-in pack "+assets.DefaultPackName)
+			s.PackDir = ""
+		}
+	}
+	if src := s.Source; src != "" && src != SourceDemo && !strings.HasPrefix(src, "camera:") {
+		if _, err := os.Stat(specPath(src)); err != nil {
+			ignore(prefSource, src, "the last source is no longer there ("+errText(err)+")", "the demo")
+			s.Source = d.Source
+		}
+	}
+	if s.LastFolder != "" {
+		if fi, err := os.Stat(s.LastFolder); err != nil || !fi.IsDir() {
+			ignore(prefLastFolder, s.LastFolder, "the folder is no longer there", "the home folder")
+			s.LastFolder = ""
+		}
+	}
+	return s, notes
+}
+
+// errText is why a file could not be used, without its path (the caller names it).
+func errText(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or folder"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	}
+	return err.Error()
 }
 
 // Save writes the settings to p (Fyne saves the file shortly after).

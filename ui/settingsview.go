@@ -565,10 +565,8 @@ func (v *SettingsView) apply() error {
 	}
 	s.PackDir = strings.TrimSpace(v.PackDir.Text)
 	if s.PackDir != "" && s.PackDir != a.set.PackDir {
-		if _, err := os.Stat(filepath.Join(s.PackDir, inference.ManifestFile)); err != nil {
-			errs = append(errs, fmt.Errorf("model pack folder %s has no %s: choose the folder that holds the pack's pack.json, or press Built-in", s.PackDir, inference.ManifestFile))
-		} else if _, err := inference.LoadPackDir(s.PackDir); err != nil {
-			errs = append(errs, fmt.Errorf("model pack folder: %w", err))
+		if err := a.checkPackDir(s.PackDir); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -582,6 +580,25 @@ func (v *SettingsView) apply() error {
 	}
 	if a.sess == nil {
 		a.sample.Fill(a.newSample(), s.UmPerPx)
+	}
+	return nil
+}
+
+// checkPackDir checks a pack folder chosen in Settings before it is kept: its manifest
+// and model files, and (with Deps.CheckPack) its models against the manifest. The error
+// is one line that names the file and the fix; the app goes on with its current pack.
+func (a *App) checkPackDir(dir string) error {
+	keep := fmt.Sprintf(" (the app keeps the pack %s)", a.deps.Pack.Name)
+	if _, err := os.Stat(filepath.Join(dir, inference.ManifestFile)); err != nil {
+		return fmt.Errorf("model pack folder %s has no %s: choose the folder that holds the pack's %s, or press Built-in%s",
+			dir, inference.ManifestFile, inference.ManifestFile, keep)
+	}
+	check := a.deps.CheckPack
+	if check == nil {
+		check = func(dir string) error { _, err := inference.LoadPackDir(dir); return err }
+	}
+	if err := check(dir); err != nil {
+		return fmt.Errorf("model pack folder not used: %s%s", strings.Join(strings.Fields(err.Error()), " "), keep)
 	}
 	return nil
 }

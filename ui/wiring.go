@@ -44,12 +44,42 @@ func NewDeps(ctx context.Context, s Settings, o DepsOptions) (d Deps, close func
 		}
 	}
 	var setupErrs []error
-	pack, err := loadPack(s.PackDir)
-	if err != nil {
-		setupErrs = append(setupErrs, fmt.Errorf("%w\nUsing the built-in pack %s instead; fix the folder in Settings › Model", err, assets.DefaultPackName))
-		pack, err = loadPack("")
+	builtin := func(why error) *inference.Pack {
+		setupErrs = append(setupErrs, fmt.Errorf("%w\nUsing the built-in pack %s instead; fix the folder in Settings › Model", why, assets.DefaultPackName))
+		p, err := loadPack("")
 		if err != nil { // the built-in pack is checked by its tests: this cannot happen
 			panic(err)
+		}
+		return p
+	}
+	pack, err := loadPack(s.PackDir)
+	if err != nil {
+		pack = builtin(err)
+	}
+	open := func(p *inference.Pack) (*inference.Classifier, error) {
+		variant := s.Model
+		if !p.Has(variant) {
+			variant = ""
+		}
+		return inference.NewClassifier(p, inference.Options{Variant: variant, Threads: s.Threads, Batch: s.Batch, TopK: 5})
+	}
+	ortOK := false
+	if _, err := inference.InitRuntime(o.ORTLib); err != nil {
+		setupErrs = append(setupErrs, fmt.Errorf("%w\nRun 'make deps' (it fetches ONNX Runtime 1.24.1), or set $%s to libonnxruntime.so.1", err, inference.LibraryEnv))
+	} else {
+		ortOK = true
+		c, err := open(pack)
+		if err != nil && s.PackDir != "" && pack.Source == s.PackDir {
+			// A pack folder whose models do not open (not ONNX, not matching pack.json):
+			// the built-in pack screens meanwhile, rather than nothing.
+			pack = builtin(err)
+			c, err = open(pack)
+		}
+		if err != nil {
+			setupErrs = append(setupErrs, err)
+		} else {
+			d.Classifier = c
+			closers = append(closers, c.Close)
 		}
 	}
 	d.Pack = pack
@@ -57,20 +87,12 @@ func NewDeps(ctx context.Context, s Settings, o DepsOptions) (d Deps, close func
 		setupErrs = append(setupErrs, err)
 		d.Taxonomy = screening.DefaultTaxonomy(pack.Name, pack.Labels)
 	}
-	if _, err := inference.InitRuntime(o.ORTLib); err != nil {
-		setupErrs = append(setupErrs, fmt.Errorf("%w\nRun 'make deps' (it fetches ONNX Runtime 1.24.1), or set $%s to libonnxruntime.so.1", err, inference.LibraryEnv))
-	} else {
-		variant := s.Model
-		if !pack.Has(variant) {
-			variant = ""
+	d.CheckPack = func(dir string) error {
+		p, err := inference.LoadPackDir(dir)
+		if err != nil || !ortOK {
+			return err
 		}
-		c, err := inference.NewClassifier(pack, inference.Options{Variant: variant, Threads: s.Threads, Batch: s.Batch, TopK: 5})
-		if err != nil {
-			setupErrs = append(setupErrs, err)
-		} else {
-			d.Classifier = c
-			closers = append(closers, c.Close)
-		}
+		return inference.CheckModels(p)
 	}
 	det := power.Detect(power.Options{})
 	m := power.NewMeter(power.Config{Sensors: det.Sensors, Total: det.Total})

@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -196,5 +199,85 @@ func TestPackInspect(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "pack", "inspect", "../../testdata"); code != exitRuntime || !strings.Contains(stderr, "no pack.json") {
 		t.Errorf("a folder without pack.json: exit %d, %q", code, stderr)
+	}
+}
+
+// An unreadable file in a folder being classified gets its row with the reason and the
+// fix; the other files are classified and the command exits 1 (some files failed).
+// Root reads every file, so under root the check runs as user nobody, with the ONNX
+// Runtime library found here passed on.
+func TestClassifyUnreadableFile(t *testing.T) {
+	if dir := os.Getenv("UNREADABLE_CELLS"); dir != "" {
+		checkClassifyUnreadable(t, dir)
+		return
+	}
+	dir := testutil.TempDirForAll(t)
+	good, err := os.ReadFile("../../testdata/mixed-images/good acantharia.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"cell1.jpg", "cell2.jpg", "cell3.jpg"} {
+		if err := os.WriteFile(filepath.Join(dir, name), good, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(dir, "cell2.jpg"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	if !testutil.IsRoot() {
+		checkClassifyUnreadable(t, dir)
+		return
+	}
+	lib, err := inference.FindLibrary("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := testutil.RunAsNobody(t, "TestClassifyUnreadableFile", "UNREADABLE_CELLS="+dir, inference.LibraryEnv+"="+abs)
+	t.Log(out)
+	if err != nil || !strings.Contains(out, "--- PASS: TestClassifyUnreadableFile") {
+		t.Fatalf("check as nobody did not pass (%v)", err)
+	}
+}
+
+func checkClassifyUnreadable(t *testing.T, dir string) {
+	out := filepath.Join(t.TempDir(), "out.csv")
+	code, stdout, stderr := run(t, "classify", dir, "--out", out)
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1 (one file failed)\n%s%s", code, stdout, stderr)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 {
+		t.Fatalf("%d rows, want header + 3:\n%v", len(rows), rows)
+	}
+	for _, r := range rows[1:] {
+		t.Logf("%s | %s | %s", filepath.Base(r[0]), r[1], r[4])
+		switch filepath.Base(r[0]) {
+		case "cell2.jpg":
+			if r[1] != "" || !strings.Contains(r[4], "permission denied") || !strings.Contains(r[4], "chmod +r") {
+				t.Errorf("unreadable file's row %v: want no label, the reason and the fix", r)
+			}
+		default:
+			if r[1] != "acantharia_protist" || r[4] != "" {
+				t.Errorf("readable file's row %v: want it classified", r)
+			}
+		}
+	}
+	t.Logf("stdout:\n%s", stdout)
+	for _, want := range []string{"classified 2 of 3 files", "failed: " + filepath.Join(dir, "cell2.jpg")} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q", want)
+		}
 	}
 }

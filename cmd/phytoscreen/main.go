@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/phytoscreen/phytoscreen/screening"
 )
 
 // Exit codes shared by every subcommand.
@@ -37,6 +39,9 @@ type command struct {
 type Env struct {
 	Stdout, Stderr io.Writer
 	Stdin          io.Reader
+	// WrapClassifier, when set, wraps the classifier the screen command's pipeline uses:
+	// the tests' way to make one batch fail as a runtime error would. nil in main.
+	WrapClassifier func(screening.Classifier) screening.Classifier
 }
 
 var commands = map[string]command{}

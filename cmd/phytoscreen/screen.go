@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
@@ -224,12 +225,17 @@ func runScreen(ctx context.Context, env *Env, args []string) int {
 	defer db.Close()
 
 	view := newLiveView(env.Stderr, isTerminal(env.Stderr))
+	// The pipeline records a camera's gaps; the source reports them before it exists.
+	var pipe atomic.Pointer[screening.Pipeline]
 	onStatus := func(st capture.Status) {
 		if st.Kind == capture.StatusFieldChanged {
 			slog.Debug("capture", "event", st.String())
 			return
 		}
 		view.note("phytoscreen: " + st.String())
+		if p := pipe.Load(); p != nil {
+			p.SourceStatus(st)
+		}
 	}
 	src, err := capture.Open(f.source, capture.OpenOptions{OnStatus: onStatus})
 	if err != nil {
@@ -248,13 +254,18 @@ func runScreen(ctx context.Context, env *Env, args []string) int {
 	}
 	meter := newScreenMeter(ctx, clf, f.baseline)
 	defer meter.Stop()
-	p, err := screening.New(screening.Config{Source: src, Segmenter: seg, Classifier: clf, Taxonomy: tax, Sample: sample,
+	var pc screening.Classifier = clf
+	if env.WrapClassifier != nil {
+		pc = env.WrapClassifier(clf)
+	}
+	p, err := screening.New(screening.Config{Source: src, Segmenter: seg, Classifier: pc, Taxonomy: tax, Sample: sample,
 		Threshold: f.threshold, Rules: bound, Hysteresis: rules.Hysteresis, Sink: run,
 		OnFrame: func(capture.Frame, []capture.Object) { meter.ObserveFrame() }})
 	if err != nil {
 		_ = run.Finish(ctx, screening.Snapshot{}, err)
 		return setupCode(env.Stderr, fmt.Errorf("%w: %v", errUsage, err))
 	}
+	pipe.Store(p)
 
 	done := make(chan struct{})
 	go func() {
@@ -381,6 +392,7 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		Groups       []screening.GroupCount  `json:"groups"`
 		Unidentified screening.Concentration `json:"unidentified"`
 		Alerts       []alertOut              `json:"alerts"`
+		Gaps         []screening.Gap         `json:"gaps"`
 		Events       []alerts.Event          `json:"events"`
 		Rules        rulesOut                `json:"rules"`
 		Frames       screening.FrameStats    `json:"frames"`
@@ -390,7 +402,7 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		DB           string                  `json:"db"`
 		Run          int64                   `json:"run"`
 		Error        string                  `json:"error,omitempty"`
-	}{r.Sample, r.Pack, r.Variant, r.Threshold, nonNil(r.Taxa), nonNil(r.Groups), r.Unidentified, raised, nonNil(r.Events),
+	}{r.Sample, r.Pack, r.Variant, r.Threshold, nonNil(r.Taxa), nonNil(r.Groups), r.Unidentified, raised, nonNil(r.Gaps), nonNil(r.Events),
 		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices},
 		r.Frames, r.Cells, r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.Err}
 	enc := json.NewEncoder(w)

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"image"
 	"io"
 	"math"
 	"os"
@@ -14,9 +16,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 	"github.com/phytoscreen/phytoscreen/synth"
 )
@@ -395,6 +400,92 @@ func TestScreenPresetWarnings(t *testing.T) {
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// failingBatch is a classifier whose batch number fail (from 1) fails as ONNX Runtime
+// fails when it runs out of memory; the other batches go to the real classifier.
+type failingBatch struct {
+	screening.Classifier
+	fail    int32
+	batches atomic.Int32
+	crops   atomic.Int32 // crops of the failed batch
+}
+
+func (c *failingBatch) Classify(ctx context.Context, crops []*image.Gray) ([]inference.Result, error) {
+	if c.batches.Add(1) == c.fail {
+		c.crops.Store(int32(len(crops)))
+		return nil, fmt.Errorf("run optimised model on %d crops: onnxruntime: out of memory (injected)", len(crops))
+	}
+	return c.Classifier.Classify(ctx, crops)
+}
+
+// The classifier fails on one batch of a screen: the run goes on to the end, the summary
+// is printed with the failed cells counted as such, the failed cells are stored with the
+// reason, and the command exits 1 (the work ran, part of it failed).
+func TestScreenClassifierBatchFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs the real model on a generated video")
+	}
+	video, _ := videoPath(t)
+	db := filepath.Join(t.TempDir(), "sessions.db")
+	clf := &failingBatch{fail: 2}
+	for _, format := range []string{"json", "text"} {
+		clf.batches.Store(0)
+		var out, errOut bytes.Buffer
+		env := &Env{Stdout: &out, Stderr: &errOut, Stdin: strings.NewReader(""),
+			WrapClassifier: func(c screening.Classifier) screening.Classifier { clf.Classifier = c; return clf }}
+		sample := "FAIL-" + format
+		code := Run(context.Background(), env, []string{"screen", "--source", video, "--sample", sample, "--db", db, "--format", format, "--baseline", "0"})
+		failed := int(clf.crops.Load())
+		t.Logf("%s: exit %d, %d batches, batch 2 failed with %d crops\n%s", format, code, clf.batches.Load(), failed, out.String())
+		if code != exitFailed {
+			t.Errorf("%s: exit %d, want 1\n%s", format, code, errOut.String())
+		}
+		if failed == 0 || clf.batches.Load() < 3 {
+			t.Fatalf("%s: %d batches, the failed one had %d crops: the run did not go on past a failed batch", format, clf.batches.Load(), failed)
+		}
+		var found int
+		if format == "json" {
+			var res screenJSON
+			if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+				t.Fatalf("stdout is not the JSON summary: %v\n%s", err, out.String())
+			}
+			if res.Cells.Failed != failed || res.Cells.Identified+res.Cells.Unidentified+res.Cells.Failed != res.Cells.Found || res.Cells.Identified == 0 {
+				t.Errorf("summary cells %+v: want %d failed, the rest classified", res.Cells, failed)
+			}
+			found = res.Cells.Found
+		} else {
+			for _, want := range []string{fmt.Sprintf(", %d failed) in ", failed), fmt.Sprintf("Note: %d cells could not be classified", failed), "Stored in " + db} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("text summary lacks %q", want)
+				}
+			}
+		}
+		s, err := store.Open(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.Counts(context.Background(), sample)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reasons []string
+		if err := s.Objects(context.Background(), c.Sample, false, func(o store.ObjectRow) error {
+			if o.Err != "" {
+				reasons = append(reasons, o.Err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if c.Failed != failed || len(reasons) != failed || !strings.Contains(reasons[0], "out of memory (injected)") || (found > 0 && c.Objects != found) {
+			t.Errorf("stored: %d failed of %d objects, reasons %q; want %d failed with the reason", c.Failed, c.Objects, reasons, failed)
+		}
+		if st := c.Sample.Runs[0].Status; st != "done" {
+			t.Errorf("stored run status %q, want done (it ran to the end)", st)
 		}
 	}
 }

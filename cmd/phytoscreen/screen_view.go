@@ -247,6 +247,17 @@ func (r screenResult) writeText(w io.Writer) {
 	if s.Frames.Dropped > 0 {
 		fmt.Fprintf(w, "Note: %d frames were dropped because classification fell behind the camera. On a still slide their cells are seen in the next frames; in a flow-through cell they were not counted and the concentrations are low: use the optimised model or slow the flow.\n", s.Frames.Dropped)
 	}
+	if s.Cells.Failed > 0 {
+		fmt.Fprintf(w, "Note: %d cells could not be classified (the classifier failed on their batch): they are stored as failed with the reason, counted under no taxon; the run went on.\n", s.Cells.Failed)
+	}
+	for _, g := range s.Gaps {
+		end := "it did not come back"
+		if !g.End.IsZero() {
+			end = fmt.Sprintf("back after %s (%d reconnection attempts)", g.Duration().Round(100*time.Millisecond), g.Attempts)
+		}
+		fmt.Fprintf(w, "Gap: %s gave no frames from %s, before frame %d: %s; the cells counted before it are kept.\n",
+			g.Source, g.Start.Local().Format("15:04:05"), g.Frame, end)
+	}
 	if s.Cells.Unidentified > 0 {
 		fmt.Fprintf(w, "%d unidentified cells wait for review.\n", s.Cells.Unidentified)
 	}

@@ -1,13 +1,16 @@
 // Package testutil holds helpers shared by the project's tests: running a test as an
-// unprivileged user (so permission errors can be tested where CI runs as root) and
-// locating the repository root.
+// unprivileged user (so permission errors can be tested where CI runs as root) or with
+// a file size limit (so a full disk can be tested without one), and locating the
+// repository root.
 package testutil
 
 import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -74,6 +77,43 @@ func TempDirForAll(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// FileSizeEnv carries the file size limit of a test re-run by RunWithFileSizeLimit.
+const FileSizeEnv = "PHYTOSCREEN_TEST_FSIZE"
+
+// RunWithFileSizeLimit re-runs the test named run (a -test.run pattern) in a child
+// process of the test binary, passing env, and returns its combined output and error.
+// The child calls LimitFileSize where its writes should start failing: from then on a
+// write past limit bytes of any file fails with EFBIG ("file too large"), as a write on a
+// full disk fails with ENOSPC, at whatever point of the file it happens. No root, no
+// special file system: a full disk for one process, honestly, on any Linux machine.
+func RunWithFileSizeLimit(t *testing.T, run string, limit int64, env ...string) (string, error) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run", "^"+run+"$", "-test.v")
+	cmd.Env = append(append(os.Environ(), ChildEnv+"=1", FileSizeEnv+"="+strconv.FormatInt(limit, 10)), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// LimitFileSize, in a test re-run by RunWithFileSizeLimit, caps the size of the files
+// this process writes at the limit the parent gave (RLIMIT_FSIZE) and ignores SIGXFSZ,
+// so that a write past it returns EFBIG instead of killing the process. Anything that
+// must be written before (a database's shared memory file) is opened first.
+func LimitFileSize(t *testing.T) {
+	t.Helper()
+	limit, err := strconv.ParseInt(os.Getenv(FileSizeEnv), 10, 64)
+	if err != nil || limit <= 0 {
+		t.Fatalf("LimitFileSize outside a child of RunWithFileSizeLimit (%s=%q)", FileSizeEnv, os.Getenv(FileSizeEnv))
+	}
+	signal.Ignore(syscall.SIGXFSZ)
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: uint64(limit), Max: uint64(limit)}); err != nil {
+		t.Fatalf("limit file size to %d bytes: %v", limit, err)
+	}
 }
 
 // IsRoot reports whether the tests run as root.

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/imagefile"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/testutil"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// storedSample writes a finished run of n objects (real crops of the mixed-images
+// fixture) for sample id into a new session store and returns it, open.
+func storedSample(t *testing.T, id string, n int) *store.Store {
+	t.Helper()
+	s, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	pack, err := inference.LoadPack(assets.DefaultPack(), "built-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := screening.ForPack(pack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crop, err := imagefile.ReadGray("../../testdata/mixed-images/good acantharia.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sample := screening.NewSample(id)
+	r, err := s.StartRun(ctx, store.RunInfo{Sample: sample, Spec: "field.avi", Model: inference.Optimised, Threshold: 0.5, Taxonomy: tx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := make([]screening.ObjectRecord, n)
+	for i := range recs {
+		box := image.Rect(10*i, 10, 10*i+crop.Rect.Dx(), 10+crop.Rect.Dy())
+		recs[i] = screening.ObjectRecord{Seq: i + 1, Time: time.Now(), Object: capture.Object{Source: "field.avi", Frame: i, Track: i, New: true,
+			Box: box, CropBox: box, AreaPx: 900, Crop: crop}, Label: "acantharia_protist", Prob: 0.9, Category: "acantharia_protist", Variant: inference.Optimised,
+			Top: []inference.Prediction{{Label: "acantharia_protist", Prob: 0.9}}}
+	}
+	if err := r.Objects(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(ctx, screening.Snapshot{Frames: screening.FrameStats{Seen: n}, Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// exportDiskFullEnv names the store and folder of TestExportCommandDiskFullChild: "DB|DIR".
+const exportDiskFullEnv = "PHYTOSCREEN_EXPORT_DISKFULL"
+
+// TestExportCommandDiskFullChild is the child side of TestExportCommandDiskFull: the
+// export command in a process whose writes fail past 300 bytes, as on a full disk.
+func TestExportCommandDiskFullChild(t *testing.T) {
+	args := strings.Split(os.Getenv(exportDiskFullEnv), "|")
+	if len(args) != 2 {
+		t.Skip("child process of TestExportCommandDiskFull")
+	}
+	testutil.LimitFileSize(t)
+	for _, format := range []string{store.FormatCounts, store.FormatObjects, store.FormatEcoTaxa} {
+		out := filepath.Join(args[1], "export."+format)
+		code, stdout, stderr := run(t, "export", "--db", args[0], "--sample", "FULL-1", "--format", format, "--out", out)
+		t.Logf("%s: exit %d: %s%s", format, code, stdout, stderr)
+		if code != exitFailed || stdout != "" {
+			t.Errorf("%s: exit %d, stdout %q: want 1 and no report of an export", format, code, stdout)
+		}
+		for _, want := range []string{"phytoscreen export: export " + out + ": ", "the disk is full", "nothing was written to export." + format} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: stderr lacks %q", format, want)
+			}
+		}
+	}
+}
+
+// The disk fills while 'phytoscreen export' writes: for every format it exits 1 with a
+// message naming the file and saying the disk is full, and leaves no partial or
+// temporary file. This process holds the store open, so the child only reads it.
+func TestExportCommandDiskFull(t *testing.T) {
+	if testutil.IsChild() {
+		t.Skip("in the child")
+	}
+	s := storedSample(t, "FULL-1", 12)
+	dir := t.TempDir()
+	out, err := testutil.RunWithFileSizeLimit(t, "TestExportCommandDiskFullChild", 300, exportDiskFullEnv+"="+s.Path()+"|"+dir)
+	t.Log(out)
+	if err != nil || !strings.Contains(out, "--- PASS: TestExportCommandDiskFullChild") {
+		t.Fatalf("child failed (%v)", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("%d files left after the failed exports, want none", len(entries))
+	}
+	// With room on the disk the same command writes each file, larger than the limit.
+	for _, format := range []string{store.FormatCounts, store.FormatObjects, store.FormatEcoTaxa} {
+		path := filepath.Join(dir, "export."+format)
+		if code, _, stderr := run(t, "export", "--db", s.Path(), "--sample", "FULL-1", "--format", format, "--out", path); code != exitOK {
+			t.Errorf("%s with room: exit %d: %s", format, code, stderr)
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Size() <= 300 {
+			t.Errorf("%s export is not over the 300-byte limit (%v): the child's failure proves nothing", format, err)
+		}
+	}
+}
