@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-// FuzzDecode feeds arbitrary bytes to the image loading path: it must return an image or
+// FuzzDecode feeds arbitrary bytes to the image loading paths (Go's decoders and the
+// OpenCV JPEG path of DecodeGray): it must return an image or
 // an error, never panic, hang or allocate for a forged header. The seeds are the real and
 // broken files of testdata/mixed-images; crashers found are kept in testdata/fuzz.
 func FuzzDecode(f *testing.F) {
@@ -17,6 +18,9 @@ func FuzzDecode(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if g, err := DecodeGray(data); err == nil && int64(g.Rect.Dx())*int64(g.Rect.Dy()) > MaxPixels {
+			t.Fatalf("gray-decoded %v, over MaxPixels", g.Rect)
+		}
 		img, err := Decode(data)
 		if err != nil {
 			return

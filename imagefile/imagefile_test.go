@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"image/png"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/internal/testutil"
 )
 
@@ -227,5 +229,49 @@ func TestReadDamagedPNG(t *testing.T) {
 				t.Errorf("error %q: want the path, %q and the fix", err, c.want)
 			}
 		})
+	}
+}
+
+// The JPEG fast path (OpenCV) gives the same gray levels as Go's decoder, within the
+// rounding of two IDCTs, on the real NDSB images; a JPEG cut inside its image data is
+// refused (libjpeg would fill it with gray), and bytes after the end marker are harmless.
+func TestDecodeGrayJPEGMatchesGo(t *testing.T) {
+	entries, err := fs.ReadDir(assets.Samples(), "protist_noctiluca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries[:4] {
+		data, err := fs.ReadFile(assets.Samples(), "protist_noctiluca/"+e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, err := DecodeGray(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow := ToGray(img)
+		if fast.Rect != slow.Rect {
+			t.Fatalf("%s: %v from OpenCV, %v from Go", e.Name(), fast.Rect, slow.Rect)
+		}
+		worst := 0
+		for i := range fast.Pix {
+			d := int(fast.Pix[i]) - int(slow.Pix[i])
+			worst = max(worst, d, -d)
+		}
+		if worst > 2 {
+			t.Errorf("%s: gray levels differ by up to %d", e.Name(), worst)
+		}
+		cut := data[:len(data)*3/4] // inside the scan
+		if _, err := DecodeGray(cut); err == nil || !strings.Contains(err.Error(), "truncated jpeg") {
+			t.Errorf("%s cut at 3/4: %v, want truncated", e.Name(), err)
+		}
+		padded := append(append([]byte(nil), data...), 0, 0, 0, 0)
+		if g, err := DecodeGray(padded); err != nil || g.Rect != fast.Rect {
+			t.Errorf("%s with padding after the end: %v", e.Name(), err)
+		}
 	}
 }
