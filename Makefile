@@ -68,9 +68,12 @@ bench: deps
 bench-report: build
 	$(BIN) bench --repeat 3 --duration 2s --out docs/bench
 
-# Redraw the README's screenshots in a real window on a virtual display.
+# Redraw the README's screenshots in a real window on a virtual display, from a fresh
+# session store and fresh preferences (nothing of the user's shows, and the model
+# comparison is measured anew).
 screenshots: build
-	$(XVFB) $(BIN) gui --screenshots docs/screenshots
+	tmp=$$(mktemp -d) && XDG_CONFIG_HOME=$$tmp/config XDG_DATA_HOME=$$tmp/data \
+		$(XVFB) $(BIN) gui --screenshots docs/screenshots; rc=$$?; rm -rf $$tmp; exit $$rc
 
 clean:
 	rm -rf bin

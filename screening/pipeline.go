@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -585,14 +586,14 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
 	}
 	var serr error
 	for _, e := range srcEvents { // in the order they happened; each carries its time and frame
-		serr = errors.Join(serr, p.cfg.Sink.SourceEvent(e))
+		serr = JoinErrors(serr, p.cfg.Sink.SourceEvent(e))
 	}
-	serr = errors.Join(serr, p.cfg.Sink.Objects(recs))
+	serr = JoinErrors(serr, p.cfg.Sink.Objects(recs))
 	for _, e := range events {
-		serr = errors.Join(serr, p.cfg.Sink.Event(e))
+		serr = JoinErrors(serr, p.cfg.Sink.Event(e))
 	}
 	if len(crops) > 0 {
-		serr = errors.Join(serr, p.cfg.Sink.Perf(perf))
+		serr = JoinErrors(serr, p.cfg.Sink.Perf(perf))
 	}
 	if serr != nil {
 		p.log.Error("session store failed: stopping the run (the counts so far stay complete)", "err", serr)
@@ -616,10 +617,10 @@ func (p *Pipeline) flushPendingEvents() {
 	}
 	var err error
 	for _, e := range srcEvents {
-		err = errors.Join(err, p.cfg.Sink.SourceEvent(e))
+		err = JoinErrors(err, p.cfg.Sink.SourceEvent(e))
 	}
 	for _, e := range events {
-		err = errors.Join(err, p.cfg.Sink.Event(e))
+		err = JoinErrors(err, p.cfg.Sink.Event(e))
 	}
 	if err != nil {
 		p.mu.Lock()
@@ -692,4 +693,32 @@ func (p *Pipeline) Snapshot() Snapshot {
 	s.LastFrame = p.last
 	s.LastFrame.Objects = slices.Clone(p.last.Objects)
 	return s
+}
+
+// JoinErrors joins errs like errors.Join, leaving out nil ones and any whose message is
+// already part of one kept: a store that failed returns the same error to every write of
+// a batch (and again when the run is finished), and one copy says all there is.
+func JoinErrors(errs ...error) error {
+	var kept []error
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		msg, dup := err.Error(), false
+		for i, k := range kept {
+			switch km := k.Error(); {
+			case strings.Contains(km, msg):
+				dup = true
+			case strings.Contains(msg, km):
+				kept[i], dup = err, true // the longer message says more
+			}
+			if dup {
+				break
+			}
+		}
+		if !dup {
+			kept = append(kept, err)
+		}
+	}
+	return errors.Join(kept...)
 }

@@ -2,6 +2,8 @@ package screening
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -484,5 +486,28 @@ func TestPipelineStopBeforeRunReadsNothing(t *testing.T) {
 	s, err := p.Run(context.Background())
 	if err != nil || s.Frames.Seen != 0 || s.Cells.Found != 0 || s.Running {
 		t.Errorf("after Stop: %v, frames %+v cells %+v", err, s.Frames, s.Cells)
+	}
+}
+
+func TestJoinErrorsKeepsOneCopy(t *testing.T) {
+	disk := errors.New("save 10 objects of run 4: disk I/O error")
+	tests := []struct {
+		errs []error
+		want string
+	}{
+		{nil, ""},
+		{[]error{nil, nil}, ""},
+		{[]error{disk, nil, disk, disk}, disk.Error()},
+		{[]error{disk, fmt.Errorf("session store: %w", disk)}, "session store: " + disk.Error()},
+		{[]error{fmt.Errorf("session store: %w", disk), disk, errors.New("camera lost")}, "session store: " + disk.Error() + "\ncamera lost"},
+	}
+	for _, tc := range tests {
+		got := ""
+		if err := JoinErrors(tc.errs...); err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("JoinErrors(%v) = %q, want %q", tc.errs, got, tc.want)
+		}
 	}
 }

@@ -25,8 +25,16 @@ const FileName = "sessions.db"
 
 // SchemaVersion is the version of the tables below; a file from a newer phytoscreen is
 // refused rather than damaged, one from an older one is brought up to date when opened.
-// Version 2 added source_events (a camera lost and reconnected during a run).
+// Version 2 added source_events (a camera lost and reconnected during a run) and the
+// energy source of power readings (perf.energy_source, perf.estimated).
 const SchemaVersion = 2
+
+// addedColumns are the columns later versions added to existing tables. CREATE TABLE IF
+// NOT EXISTS does not add them to an older file's tables, so opening adds those missing.
+var addedColumns = []struct{ table, column, decl string }{
+	{"perf", "energy_source", "TEXT NOT NULL DEFAULT ''"},
+	{"perf", "estimated", "INTEGER NOT NULL DEFAULT 0"},
+}
 
 // DefaultPath is $XDG_DATA_HOME/phytoscreen/sessions.db, or
 // ~/.local/share/phytoscreen/sessions.db when XDG_DATA_HOME is unset.
@@ -194,6 +202,9 @@ func (s *Store) init() error {
 	if _, err := s.db.ExecContext(ctx, schema); err != nil {
 		return s.openErr(err)
 	}
+	if err := s.addMissingColumns(ctx); err != nil {
+		return s.openErr(err)
+	}
 	var v string
 	err := s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'schema'").Scan(&v)
 	switch {
@@ -212,10 +223,28 @@ func (s *Store) init() error {
 		case n > SchemaVersion:
 			return fmt.Errorf("session store %s has schema version %s; this phytoscreen reads version %d: use a newer phytoscreen or another --db file", s.path, v, SchemaVersion)
 		}
-		// An older file: every version's changes are new tables, which the schema above
-		// has just created (empty: the older phytoscreen did not record them).
+		// An older file: the schema above has just created the new tables and
+		// addMissingColumns the new columns (empty: the older phytoscreen did not
+		// record them).
 		if _, err := s.db.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = 'schema'", fmt.Sprint(SchemaVersion)); err != nil {
 			return s.openErr(err)
+		}
+	}
+	return nil
+}
+
+// addMissingColumns adds to an older file's tables the columns later versions added.
+func (s *Store) addMissingColumns(ctx context.Context) error {
+	for _, c := range addedColumns {
+		var n int
+		err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?", c.table, c.column).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("check column %s.%s: %w", c.table, c.column, err)
+		}
+		if n == 0 {
+			if _, err := s.db.ExecContext(ctx, "ALTER TABLE "+c.table+" ADD COLUMN "+c.column+" "+c.decl); err != nil {
+				return fmt.Errorf("add column %s.%s: %w", c.table, c.column, err)
+			}
 		}
 	}
 	return nil

@@ -246,7 +246,8 @@ func TestOpenUpgradesOlderSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Make it a version 1 file, as the previous release wrote it.
-	if _, err := s.db.Exec("DROP TABLE source_events; UPDATE meta SET value = '1' WHERE key = 'schema'"); err != nil {
+	if _, err := s.db.Exec(`DROP TABLE source_events; UPDATE meta SET value = '1' WHERE key = 'schema';
+		ALTER TABLE perf DROP COLUMN energy_source; ALTER TABLE perf DROP COLUMN estimated`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -268,6 +269,10 @@ func TestOpenUpgradesOlderSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The new run's power record needs the columns version 2 added to perf.
+	if err := r2.Power(t0, inference.Optimised, 3, time.Second, 2.5, 2.5, "rapl:package-0", false); err != nil {
+		t.Fatal(err)
+	}
 	lost := screening.SourceEvent{Time: t0, Source: "camera:0", Kind: screening.SourceLost, Frame: 12, Detail: "5 reads in a row gave no frame"}
 	back := screening.SourceEvent{Time: t0.Add(3 * time.Second), Source: "camera:0", Kind: screening.SourceReconnected, Frame: 12, Attempt: 3}
 	for _, e := range []screening.SourceEvent{lost, back} {
@@ -285,6 +290,9 @@ func TestOpenUpgradesOlderSchema(t *testing.T) {
 	if len(evs) != 2 || evs[0].Run != r2.ID || evs[0].Kind != "lost" || evs[0].Frame != 12 || evs[0].Detail != lost.Detail || !evs[0].Time.Equal(t0) ||
 		evs[1].Kind != "reconnected" || evs[1].Attempt != 3 || evs[1].Spec != "camera:0" {
 		t.Errorf("source events read back %+v", evs)
+	}
+	if en, err := s.Energy(ctx, testSample().ID); err != nil || len(en) != 1 || en[0].Source != "rapl:package-0" || en[0].Estimated || en[0].Joules != 2.5 {
+		t.Errorf("the new run's power record in the upgraded file: %+v, %v", en, err)
 	}
 	s.Close()
 

@@ -666,7 +666,7 @@ func (a *App) startRun(ctx context.Context, sess *session, src capture.Source, c
 		}
 		if sess.rec != nil {
 			if ferr := sess.rec.Finish(context.Background(), final, runErr); ferr != nil {
-				runErr = errors.Join(runErr, ferr)
+				runErr = screening.JoinErrors(runErr, ferr)
 			}
 		}
 		sess.mu.Lock()

@@ -293,8 +293,7 @@ func runScreen(ctx context.Context, env *Env, args []string) int {
 	<-done
 	view.clear()
 	if err := run.Finish(ctx, snap, runErr); err != nil {
-		fmt.Fprintf(env.Stderr, "phytoscreen screen: %v\n", err)
-		runErr = errors.Join(runErr, err)
+		runErr = screening.JoinErrors(runErr, err) // printed with the summary below
 	}
 	res := screenResult{Snapshot: snap, Rules: rules, Bound: bound, DB: db.Path(), Run: run.ID, Cost: cost}
 	if f.format == "json" {
