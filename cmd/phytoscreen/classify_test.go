@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"os"
@@ -52,15 +51,7 @@ func TestClassifyMixedFolder(t *testing.T) {
 	if code != exitFailed {
 		t.Fatalf("exit %d, want 1 (some files failed)\n%s%s", code, stdout, stderr)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, out)
 	var b strings.Builder
 	for i, r := range rows {
 		if i > 0 && r[4] == "" && len(strings.Split(r[3], ";")) != 3 {
@@ -249,15 +240,7 @@ func checkClassifyUnreadable(t *testing.T, dir string) {
 	if code != exitFailed {
 		t.Fatalf("exit %d, want 1 (one file failed)\n%s%s", code, stdout, stderr)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, out)
 	if len(rows) != 4 {
 		t.Fatalf("%d rows, want header + 3:\n%v", len(rows), rows)
 	}
