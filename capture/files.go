@@ -8,8 +8,6 @@ import (
 	"image/draw"
 	"io"
 	"os"
-	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/imagefile"
@@ -31,7 +29,7 @@ type FolderSource struct {
 // OpenFolder lists the images under dir. It fails when dir cannot be read or holds no
 // image at all.
 func OpenFolder(dir string, onStatus func(Status)) (*FolderSource, error) {
-	files, problems := imagefile.Collect([]string{dir})
+	files, others, problems := imagefile.CollectAll([]string{dir})
 	s := &FolderSource{name: dir, files: files, onStatus: onStatus}
 	for _, p := range problems {
 		if p.Path == dir {
@@ -39,7 +37,6 @@ func OpenFolder(dir string, onStatus func(Status)) (*FolderSource, error) {
 		}
 		report(onStatus, Status{Source: dir, Kind: StatusSkipped, Frame: -1, Path: p.Path, Err: p.Err})
 	}
-	others := nonImages(dir)
 	for _, o := range others {
 		report(onStatus, Status{Source: dir, Kind: StatusSkipped, Frame: -1, Path: o,
 			Err: errors.New("not an image file (frames must be .jpg, .jpeg, .png, .tif, .tiff or .bmp)")})
@@ -48,22 +45,6 @@ func OpenFolder(dir string, onStatus func(Status)) (*FolderSource, error) {
 		return nil, fmt.Errorf("open folder %s: no image files in it (%d other files); frames must be .jpg, .jpeg, .png, .tif, .tiff or .bmp", dir, len(others))
 	}
 	return s, nil
-}
-
-// nonImages lists the regular files under dir that a folder walk leaves out.
-func nonImages(dir string) []string {
-	var out []string
-	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return nil // Collect reported it
-		}
-		if d.Type().IsRegular() && !imagefile.IsImageName(d.Name()) {
-			out = append(out, path)
-		}
-		return nil
-	})
-	slices.SortFunc(out, imagefile.NaturalCompare)
-	return out
 }
 
 // OpenImage makes a one-frame source of an image file.

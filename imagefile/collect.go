@@ -24,6 +24,14 @@ func (p Problem) Error() string { return fmt.Sprintf("%s: %v", p.Path, p.Err) }
 // problems and the walk goes on. Symbolic links to folders are not followed, so a link
 // loop cannot trap the walk.
 func Collect(paths []string) (files []string, problems []Problem) {
+	files, _, problems = CollectAll(paths)
+	return files, problems
+}
+
+// CollectAll is Collect that also returns the regular files inside the folders that were
+// left out for not being images (in natural order), from the same walk, so a caller can
+// say what it skipped.
+func CollectAll(paths []string) (files, others []string, problems []Problem) {
 	for _, root := range paths {
 		fi, err := os.Stat(root)
 		if err != nil {
@@ -34,7 +42,7 @@ func Collect(paths []string) (files []string, problems []Problem) {
 			files = append(files, root)
 			continue
 		}
-		var found []string
+		var found, skipped []string
 		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				problems = append(problems, Problem{path, friendly(err)})
@@ -49,6 +57,8 @@ func Collect(paths []string) (files []string, problems []Problem) {
 				if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
 					found = append(found, path)
 				}
+			} else if d.Type().IsRegular() {
+				skipped = append(skipped, path)
 			}
 			return nil
 		})
@@ -56,9 +66,10 @@ func Collect(paths []string) (files []string, problems []Problem) {
 			problems = append(problems, Problem{root, friendly(err)})
 		}
 		slices.SortFunc(found, NaturalCompare)
-		files = append(files, found...)
+		slices.SortFunc(skipped, NaturalCompare)
+		files, others = append(files, found...), append(others, skipped...)
 	}
-	return files, problems
+	return files, others, problems
 }
 
 func friendly(err error) error {

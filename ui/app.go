@@ -25,7 +25,6 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/capture"
-	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/power"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -552,11 +551,6 @@ func (a *App) launch(sess *session, set Settings) (err error) {
 			cancel()
 		}
 	}()
-	total := 0
-	if sess.kind != KindStream {
-		files, _ := imagefile.Collect([]string{specPath(sess.spec)})
-		total = len(files)
-	}
 	// The pipeline records a camera's gaps in the run; the source reports them from its
 	// reading goroutine, and may report events while it opens, before the pipeline exists.
 	var pipe atomic.Pointer[screening.Pipeline]
@@ -616,6 +610,10 @@ func (a *App) launch(sess *session, set Settings) (err error) {
 	}
 	pipe.Store(p)
 	a.runOnUI(func() {
+		total := 0 // a folder's file count drives the progress bar; a stream has none
+		if n, ok := src.(interface{ Len() int }); ok && sess.kind != KindStream {
+			total = n.Len()
+		}
 		sess.p, sess.src, sess.rec, sess.total, sess.cancel = p, psrc, rec, total, cancel
 		a.startRun(ctx, sess, src, closeSeg)
 	})

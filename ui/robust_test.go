@@ -178,8 +178,8 @@ func TestDamagedSettingsAppStarts(t *testing.T) {
 	// The app screens.
 	cop := labelIndex(t, h.a.deps.Pack, "copepod_calanoid")
 	src := newGatedSource(3, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
+	h.startRun(src, "S-DEFAULTS", 1) // frames released once the run is seen started
 	src.release(3)
-	h.startRun(src, "S-DEFAULTS", 1)
 	h.waitIdle()
 	if n := countOf(h.a.counts.Rows(), "copepod_calanoid"); n != 3 {
 		t.Errorf("%d cells counted, want 3", n)
