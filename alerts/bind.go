@@ -2,6 +2,8 @@ package alerts
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 )
@@ -84,4 +86,64 @@ func (rs *Ruleset) Bind(r Resolver, pack string) (bound []Bound, notices []Notic
 		bound = append(bound, Bound{Rule: rule, Labels: labels})
 	}
 	return bound, notices
+}
+
+// Binding is a ruleset tied to one pack: the rules that can fire, with what a person
+// should know about the others. A screening run watches its Bound rules.
+type Binding struct {
+	Ruleset *Ruleset
+	Name    string // "preset default" or the rules file's path
+	Bound   []Bound
+	Notices []Notice
+}
+
+// BindTo ties rs to a pack (see Bind); name says where the rules came from.
+func (rs *Ruleset) BindTo(r Resolver, pack, name string) Binding {
+	bound, notices := rs.Bind(r, pack)
+	return Binding{Ruleset: rs, Name: name, Bound: bound, Notices: notices}
+}
+
+// Hysteresis is the clearing margin of the rules (DefaultHysteresis without rules).
+func (b Binding) Hysteresis() float64 {
+	if b.Ruleset == nil || b.Ruleset.Hysteresis == 0 {
+		return DefaultHysteresis
+	}
+	return b.Ruleset.Hysteresis
+}
+
+// Watching describes the rules in words for a banner when nothing is raised.
+func (b Binding) Watching() string {
+	if len(b.Bound) == 0 {
+		if len(b.Notices) > 0 {
+			return fmt.Sprintf("No rule of %s can fire with this classifier pack (%d notices): see Settings › Alerts.", b.Name, len(b.Notices))
+		}
+		return "No alert rules in use: choose a preset or a rules file in Settings › Alerts."
+	}
+	names := make([]string, 0, len(b.Bound))
+	for _, bd := range b.Bound {
+		names = append(names, bd.Rule.Name())
+	}
+	s := "s"
+	if len(b.Bound) == 1 {
+		s = ""
+	}
+	return fmt.Sprintf("Watching %d rule%s of %s: %s", len(b.Bound), s, b.Name, strings.Join(names, ", "))
+}
+
+// Open reads rules named the way a user names them: the path of a rules file, or the
+// name of a preset in presets (with or without "preset:"). It returns the rules and the
+// name to show for them ("preset default" or the path).
+func Open(spec string, presets fs.FS) (*Ruleset, string, error) {
+	if !strings.HasPrefix(spec, "preset:") {
+		if _, err := os.Stat(spec); err == nil {
+			rs, err := LoadFile(spec)
+			return rs, spec, err
+		}
+	}
+	name := strings.TrimPrefix(spec, "preset:")
+	rs, err := LoadPreset(presets, name)
+	if err != nil {
+		return nil, "", fmt.Errorf("rules %s: no such file, and %v", spec, err)
+	}
+	return rs, "preset " + name, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"log/slog"
 	"math"
 	"slices"
@@ -290,27 +291,28 @@ func (r *runner) work(spec Spec, meter *power.Meter) (func(context.Context) erro
 	clf, crops := r.clf, r.cfg.Crops.Images
 	switch spec.Scenario {
 	case Single:
-		meter.Hook(clf)
 		i := 0
 		return func(ctx context.Context) error {
 			for ctx.Err() == nil {
-				if _, err := clf.Classify(ctx, crops[i:i+1]); err != nil {
+				if err := classifyTimed(ctx, clf, crops[i:i+1], meter); err != nil {
 					return err
 				}
 				i = (i + 1) % len(crops)
 			}
 			return ctx.Err()
-		}, func() { clf.SetObserver(nil) }, nil
+		}, func() {}, nil
 	case Offline:
-		meter.Hook(clf)
 		return func(ctx context.Context) error {
 			for ctx.Err() == nil {
-				if _, err := clf.Classify(ctx, crops); err != nil {
-					return err
+				// One batch per call, so each run's latency is counted on its own.
+				for start := 0; start < len(crops) && ctx.Err() == nil; start += spec.Batch {
+					if err := classifyTimed(ctx, clf, crops[start:min(start+spec.Batch, len(crops))], meter); err != nil {
+						return err
+					}
 				}
 			}
 			return ctx.Err()
-		}, func() { clf.SetObserver(nil) }, nil
+		}, func() {}, nil
 	case Bare:
 		b, err := clf.NewBatch(spec.Batch)
 		if err != nil {
@@ -325,16 +327,26 @@ func (r *runner) work(spec Spec, meter *power.Meter) (func(context.Context) erro
 		return func(ctx context.Context) error {
 			for ctx.Err() == nil {
 				t0 := time.Now()
-				v, err := clf.Run(b)
+				_, err := clf.Run(b)
 				if err != nil {
 					return err
 				}
-				meter.Observe(inference.BatchTiming{Variant: v, N: b.N, Infer: time.Since(t0)})
+				meter.Observe(power.Batch{Cells: b.N, Latency: time.Since(t0)})
 			}
 			return ctx.Err()
 		}, b.Close, nil
 	}
 	return nil, nil, fmt.Errorf("unknown scenario %q", spec.Scenario)
+}
+
+// classifyTimed classifies crops and counts the batch, with its latency, in the meter.
+func classifyTimed(ctx context.Context, clf *inference.Classifier, crops []*image.Gray, meter *power.Meter) error {
+	t0 := time.Now()
+	if _, err := clf.Classify(ctx, crops); err != nil {
+		return err
+	}
+	meter.Observe(power.Batch{Cells: len(crops), Latency: time.Since(t0)})
+	return nil
 }
 
 // runFor runs work until d has passed. Reaching d is success; a cancelled parent is not.

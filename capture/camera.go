@@ -198,7 +198,7 @@ func (s *CameraSource) Next(ctx context.Context) (Frame, error) {
 		m.Close()
 		s.fails++
 		if s.fails >= s.opt.LostAfter {
-			report(s.opt.OnStatus, Status{Source: s.name, Kind: StatusLost, Frame: s.index,
+			Report(s.opt.OnStatus, Status{Source: s.name, Kind: StatusLost, Frame: s.index,
 				Err: fmt.Errorf("%d reads in a row gave no frame", s.fails)})
 			_ = s.dev.Close()
 			s.dev, s.fails = nil, 0
@@ -218,12 +218,12 @@ func (s *CameraSource) reconnect(ctx context.Context) error {
 		dev, err := s.open()
 		if err == nil {
 			s.dev = dev
-			report(s.opt.OnStatus, Status{Source: s.name, Kind: StatusReconnected, Frame: s.index, Attempt: attempt})
+			Report(s.opt.OnStatus, Status{Source: s.name, Kind: StatusReconnected, Frame: s.index, Attempt: attempt})
 			return nil
 		}
 		last = err
 		delay = min(2*delay, s.opt.RetryMax)
-		report(s.opt.OnStatus, Status{Source: s.name, Kind: StatusRetrying, Frame: s.index, Attempt: attempt, Wait: delay, Err: err})
+		Report(s.opt.OnStatus, Status{Source: s.name, Kind: StatusRetrying, Frame: s.index, Attempt: attempt, Wait: delay, Err: err})
 	}
 	return fmt.Errorf("%s: %w: %d reconnection attempts over %s failed; last: %v", s.name, ErrCameraLost, s.opt.Attempts, time.Since(start).Round(time.Second), last)
 }

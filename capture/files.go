@@ -35,10 +35,10 @@ func OpenFolder(dir string, onStatus func(Status)) (*FolderSource, error) {
 		if p.Path == dir {
 			return nil, fmt.Errorf("open folder %s: %w", dir, p.Err)
 		}
-		report(onStatus, Status{Source: dir, Kind: StatusSkipped, Frame: -1, Path: p.Path, Err: p.Err})
+		Report(onStatus, Status{Source: dir, Kind: StatusSkipped, Frame: -1, Path: p.Path, Err: p.Err})
 	}
 	for _, o := range others {
-		report(onStatus, Status{Source: dir, Kind: StatusSkipped, Frame: -1, Path: o,
+		Report(onStatus, Status{Source: dir, Kind: StatusSkipped, Frame: -1, Path: o,
 			Err: errors.New("not an image file (frames must be .jpg, .jpeg, .png, .tif, .tiff or .bmp)")})
 	}
 	if len(files) == 0 {
@@ -80,7 +80,7 @@ func (s *FolderSource) Next(ctx context.Context) (Frame, error) {
 			if len(s.files) == 1 {
 				return Frame{}, err
 			}
-			report(s.onStatus, Status{Source: s.name, Kind: StatusSkipped, Frame: -1, Path: path, Err: err})
+			Report(s.onStatus, Status{Source: s.name, Kind: StatusSkipped, Frame: -1, Path: path, Err: err})
 			continue
 		}
 		f := Frame{Index: s.index, Time: mod, Source: path, Mat: m}

@@ -3,7 +3,6 @@ package capture
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/phytoscreen/phytoscreen/imagefile"
@@ -14,59 +13,52 @@ var VideoExtensions = []string{".avi", ".mp4", ".mkv", ".mov", ".m4v", ".mjpg", 
 
 // OpenOptions are the settings Open passes to the source it makes.
 type OpenOptions struct {
-	Camera   CameraOptions // for camera specs
+	Camera   CameraOptions // for cameras
 	OnStatus func(Status)  // events of every source; default LogStatus
+	// DemoPath is the demo video's file (KindDemo); the app writes the bundled one there.
+	DemoPath string
 }
 
-// Open makes a source from a command-line spec:
+// Open makes the source a spec names:
 //
+//	demo                           the demo video (OpenOptions.DemoPath), at its frame rate
 //	camera:0, camera:/dev/video2   a live camera, by index or device path
-//	a folder                       its image files, in natural order
+//	a folder, cells:FOLDER         its image files, in natural order
 //	a video file (.avi, .mp4, ...)  its frames
 //	an image file (.jpg, .png, ...) one frame
-func Open(spec string, opt OpenOptions) (Source, error) {
-	if dev, ok := strings.CutPrefix(spec, "camera:"); ok {
-		if dev == "" {
-			return nil, fmt.Errorf("source %q: name the camera, e.g. camera:0 or camera:/dev/video2", spec)
+func Open(spec Spec, opt OpenOptions) (Source, error) {
+	switch spec.Kind {
+	case KindDemo:
+		if opt.DemoPath == "" {
+			return nil, fmt.Errorf("source demo: no demo video to play")
 		}
+		v, err := OpenVideo(opt.DemoPath)
+		if err != nil {
+			return nil, err
+		}
+		return NewPaced(v, v.FPS()), nil
+	case KindCamera:
 		co := opt.Camera
 		if co.OnStatus == nil {
 			co.OnStatus = opt.OnStatus
 		}
-		return OpenCameraDevice(dev, co)
+		return OpenCameraDevice(spec.Path, co)
 	}
-	st, err := os.Stat(spec)
+	st, err := os.Stat(spec.Path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("source %s: no such file or folder (a camera is written camera:0)", spec)
+			return nil, fmt.Errorf("source %s: no such file or folder (a camera is written camera:0)", spec.Path)
 		}
-		return nil, fmt.Errorf("source %s: %w", spec, err)
+		return nil, fmt.Errorf("source %s: %w", spec.Path, err)
 	}
-	if st.IsDir() {
-		return OpenFolder(spec, opt.OnStatus)
-	}
-	ext := strings.ToLower(filepath.Ext(spec))
 	switch {
-	case isVideoExt(ext):
-		return OpenVideo(spec)
-	case imagefile.IsImageName(spec):
-		return OpenImage(spec)
-	case strings.HasPrefix(spec, "/dev/video"):
-		co := opt.Camera
-		if co.OnStatus == nil {
-			co.OnStatus = opt.OnStatus
-		}
-		return OpenCameraDevice(spec, co)
+	case st.IsDir() && (spec.Kind == KindFolder || spec.Kind == KindCells):
+		return OpenFolder(spec.Path, opt.OnStatus)
+	case spec.Kind == KindVideo:
+		return OpenVideo(spec.Path)
+	case spec.Kind == KindImage:
+		return OpenImage(spec.Path)
 	}
 	return nil, fmt.Errorf("source %s: not a folder, an image (%s) or a video (%s)",
-		spec, strings.Join(imagefile.Extensions, " "), strings.Join(VideoExtensions, " "))
-}
-
-func isVideoExt(ext string) bool {
-	for _, e := range VideoExtensions {
-		if ext == e {
-			return true
-		}
-	}
-	return false
+		spec.Path, strings.Join(imagefile.Extensions, " "), strings.Join(VideoExtensions, " "))
 }

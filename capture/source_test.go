@@ -20,17 +20,45 @@ import (
 	"gocv.io/x/gocv"
 )
 
-// writePNG writes a gray scene as a PNG file.
-func writeScenePNG(t *testing.T, path string, sc scene) {
+// frame is a test frame: a flat gray field of w x h with one dark disk at its centre.
+type frame struct{ w, h int }
+
+// writeFramePNG writes a frame as a PNG file.
+func writeFramePNG(t *testing.T, path string, fr frame) {
 	t.Helper()
+	g := image.NewGray(image.Rect(0, 0, fr.w, fr.h))
+	cx, cy, r := fr.w/2, fr.h/2, min(fr.w, fr.h)/8
+	for y := range fr.h {
+		for x := range fr.w {
+			g.Pix[y*g.Stride+x] = 200
+			if (x-cx)*(x-cx)+(y-cy)*(y-cy) <= r*r {
+				g.Pix[y*g.Stride+x] = 100
+			}
+		}
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := png.Encode(f, sc.gray()); err != nil {
+	if err := png.Encode(f, g); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// statusLog collects statuses instead of logging them.
+type statusLog struct{ events []Status }
+
+func (l *statusLog) add(s Status) { l.events = append(l.events, s) }
+
+func (l *statusLog) count(k StatusKind) int {
+	n := 0
+	for _, e := range l.events {
+		if e.Kind == k {
+			n++
+		}
+	}
+	return n
 }
 
 // smallVideo writes a generated MJPG video of n frames and returns its path and truth.
@@ -75,11 +103,11 @@ func drain(t *testing.T, src Source) (names []string, sizes []image.Point, err e
 // bad file is reported with its reason, nothing crashes.
 func TestFolderSourceBadFiles(t *testing.T) {
 	dir := t.TempDir()
-	sc := scene{w: 160, h: 120, level: 200, shapes: []shape{disk(80, 60, 10, 0.5)}}
-	writeScenePNG(t, filepath.Join(dir, "frame1.png"), sc)
-	writeScenePNG(t, filepath.Join(dir, "frame2.png"), sc)
-	writeScenePNG(t, filepath.Join(dir, "frame10.png"), sc)
-	writeScenePNG(t, filepath.Join(dir, "frame5.png"), scene{w: 200, h: 100, level: 200, shapes: []shape{disk(50, 50, 10, 0.5)}})
+	sc := frame{w: 160, h: 120}
+	writeFramePNG(t, filepath.Join(dir, "frame1.png"), sc)
+	writeFramePNG(t, filepath.Join(dir, "frame2.png"), sc)
+	writeFramePNG(t, filepath.Join(dir, "frame10.png"), sc)
+	writeFramePNG(t, filepath.Join(dir, "frame5.png"), frame{w: 200, h: 100})
 	for name, data := range map[string]string{
 		"frame3.jpg": "",                       // zero bytes
 		"frame4.jpg": "not a jpeg at all",      // corrupt
@@ -136,9 +164,9 @@ func TestFolderSourceUnreadableFile(t *testing.T) {
 		return
 	}
 	dir := testutil.TempDirForAll(t)
-	sc := scene{w: 160, h: 120, level: 200, shapes: []shape{disk(80, 60, 10, 0.5)}}
+	sc := frame{w: 160, h: 120}
 	for _, name := range []string{"frame1.png", "frame2.png", "frame3.png"} {
-		writeScenePNG(t, filepath.Join(dir, name), sc)
+		writeFramePNG(t, filepath.Join(dir, name), sc)
 	}
 	if err := os.Chmod(filepath.Join(dir, "frame2.png"), 0o000); err != nil {
 		t.Fatal(err)
@@ -178,56 +206,16 @@ func checkUnreadableFrame(t *testing.T, dir string) {
 	}
 }
 
-// TestRunOnBadFolder runs the segmenter over the same kind of folder through Run: the
-// frame of another size restarts the stream, and the run finishes.
-func TestRunOnBadFolder(t *testing.T) {
-	dir := t.TempDir()
-	sc := scene{w: 160, h: 120, level: 200, shapes: []shape{disk(80, 60, 10, 0.5)}}
-	writeScenePNG(t, filepath.Join(dir, "a1.png"), sc)
-	writeScenePNG(t, filepath.Join(dir, "a2.png"), scene{w: 120, h: 160, level: 200, shapes: []shape{disk(60, 80, 10, 0.5)}})
-	writeScenePNG(t, filepath.Join(dir, "a3.png"), sc)
-	if err := os.WriteFile(filepath.Join(dir, "a4.jpg"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var log statusLog
-	src, err := OpenFolder(dir, log.add)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seg, err := NewSegmenter(Options{OnStatus: log.add})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer seg.Close()
-	frames, counted := 0, 0
-	err = Run(context.Background(), src, seg, func(f Frame, objs []Object) error {
-		frames++
-		for _, o := range objs {
-			if o.New {
-				counted++
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if frames != 3 || counted != 3 || log.count(StatusSizeChanged) != 2 || log.count(StatusSkipped) != 1 {
-		t.Errorf("%d frames, %d counted, statuses %v: want 3 frames, 3 counted (each size change is a new stream), 2 size changes, 1 skip",
-			frames, counted, log.events)
-	}
-}
-
 func TestOpenSpecs(t *testing.T) {
 	dir := t.TempDir()
 	video, _ := smallVideo(t, dir, 4)
 	img := filepath.Join(dir, "one.png")
-	writeScenePNG(t, img, scene{w: 64, h: 48, level: 200})
+	writeFramePNG(t, img, frame{w: 64, h: 48})
 	frames := filepath.Join(dir, "frames")
 	if err := os.Mkdir(frames, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeScenePNG(t, filepath.Join(frames, "f1.png"), scene{w: 64, h: 48, level: 200})
+	writeFramePNG(t, filepath.Join(frames, "f1.png"), frame{w: 64, h: 48})
 	empty := filepath.Join(dir, "empty")
 	if err := os.Mkdir(empty, 0o755); err != nil {
 		t.Fatal(err)
@@ -256,7 +244,11 @@ func TestOpenSpecs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(filepath.Base(c.spec), func(t *testing.T) {
-			src, err := Open(c.spec, OpenOptions{OnStatus: func(Status) {}})
+			sp, err := ParseSpec(c.spec)
+			var src Source
+			if err == nil {
+				src, err = Open(sp, OpenOptions{OnStatus: func(Status) {}})
+			}
 			if c.errWords != "" {
 				if err == nil {
 					src.Close()
@@ -358,7 +350,7 @@ func TestVideoUnknownCodec(t *testing.T) {
 			}
 			for how, open := range map[string]func() (Source, error){
 				"OpenVideo": func() (Source, error) { return OpenVideo(path) },
-				"Open":      func() (Source, error) { return Open(path, OpenOptions{OnStatus: func(Status) {}}) },
+				"Open":      func() (Source, error) { return Open(MustParseSpec(path), OpenOptions{OnStatus: func(Status) {}}) },
 			} {
 				src, err := open()
 				if err == nil {
@@ -515,5 +507,50 @@ func TestCameraCancel(t *testing.T) {
 	_, err = src.Next(ctx)
 	if !errors.Is(err, context.Canceled) || time.Since(start) > 5*time.Second {
 		t.Errorf("Next returned %v after %v; want context.Canceled promptly", err, time.Since(start))
+	}
+}
+
+// TestParseSpec: every form a user writes is read, written back unchanged and described
+// for people; nonsense is an error naming the fix.
+func TestParseSpec(t *testing.T) {
+	cases := []struct {
+		in       string
+		kind     Kind
+		path     string
+		describe string
+	}{
+		{"demo", KindDemo, "", "the bundled demo video"},
+		{"camera:0", KindCamera, "0", "camera 0"},
+		{"camera:/dev/video2", KindCamera, "/dev/video2", "camera /dev/video2"},
+		{"/dev/video3", KindCamera, "/dev/video3", "camera /dev/video3"},
+		{"cells:/data/crops", KindCells, "/data/crops", "crops"},
+		{"/data/run1.AVI", KindVideo, "/data/run1.AVI", "run1.AVI"},
+		{"frame 7.png", KindImage, "frame 7.png", "frame 7.png"},
+		{"/data/frames-0612", KindFolder, "/data/frames-0612", "frames-0612"},
+	}
+	for _, c := range cases {
+		sp, err := ParseSpec(c.in)
+		if err != nil {
+			t.Errorf("%q: %v", c.in, err)
+			continue
+		}
+		if sp.Kind != c.kind || sp.Path != c.path || sp.Describe() != c.describe {
+			t.Errorf("%q: kind %v path %q describe %q; want %v %q %q", c.in, sp.Kind, sp.Path, sp.Describe(), c.kind, c.path, c.describe)
+		}
+		want := c.in
+		if c.in == "/dev/video3" {
+			want = "camera:/dev/video3"
+		}
+		if back, err := ParseSpec(sp.String()); err != nil || back != sp || sp.String() != want {
+			t.Errorf("%q: written back as %q (%v), read again as %+v", c.in, sp.String(), err, back)
+		}
+	}
+	for _, bad := range []string{"", "  ", "camera:", "cells:"} {
+		if _, err := ParseSpec(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	if !Camera("0").Live() || Demo.Live() || !Demo.Stream() || Cells("x").Stream() || !Cells("x").Files() {
+		t.Error("Live, Stream or Files wrong")
 	}
 }

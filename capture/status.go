@@ -88,7 +88,8 @@ func LogStatus(s Status) {
 	slog.Log(context.Background(), level, "capture", attrs...)
 }
 
-func report(fn func(Status), s Status) {
+// Report hands s to fn, or logs it (LogStatus) when fn is nil.
+func Report(fn func(Status), s Status) {
 	if fn == nil {
 		fn = LogStatus
 	}

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/phytoscreen/phytoscreen/inference"
 )
 
 // BenchmarkObserve is the meter's cost on the classification path: one call per inference
@@ -14,7 +12,7 @@ import (
 func BenchmarkObserve(b *testing.B) {
 	m := NewMeter(Config{Interval: -1})
 	m.Begin()
-	bt := inference.BatchTiming{N: 8, Preprocess: time.Millisecond, Infer: 9 * time.Millisecond}
+	bt := Batch{Cells: 8, Latency: 10 * time.Millisecond}
 	b.ReportAllocs()
 	for b.Loop() {
 		m.Observe(bt)
@@ -41,11 +39,34 @@ func BenchmarkSnapshot(b *testing.B) {
 	m.Start(context.Background())
 	m.Begin()
 	for range 100 {
-		m.Observe(inference.BatchTiming{N: 8, Infer: 9 * time.Millisecond})
+		m.Observe(Batch{Cells: 8, Latency: 9 * time.Millisecond})
 		m.Sample()
 	}
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = m.Snapshot()
+	}
+}
+
+// BenchmarkHistogramAdd is the histogram's share of Observe.
+func BenchmarkHistogramAdd(b *testing.B) {
+	var h Histogram
+	d := time.Duration(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		d = (d + 7919*time.Nanosecond) % (50 * time.Millisecond)
+		h.Add(d)
+	}
+}
+
+// BenchmarkHistogramQuantile is one of the three quantiles a Snapshot reads.
+func BenchmarkHistogramQuantile(b *testing.B) {
+	var h Histogram
+	for i := range 100000 {
+		h.Add(time.Duration(1+i%5000) * 10 * time.Microsecond)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = h.Quantile(0.99)
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/phytoscreen/phytoscreen/inference"
 )
 
 // Meter defaults.
@@ -60,7 +58,6 @@ type Meter struct {
 	// work since Begin
 	cells, frames, batches uint64
 	hist                   Histogram
-	preprocess, infer      time.Duration
 
 	// the latest sample
 	lastT          time.Time
@@ -196,22 +193,24 @@ func (m *Meter) Stop() {
 	m.cancel = nil
 }
 
-// Hook makes the meter observe every inference run of c (through SetObserver).
-func (m *Meter) Hook(c *inference.Classifier) { c.SetObserver(m.Observe) }
+// Batch is one classification run as the meter counts it: the crops it classified and
+// how long it took (preparing the crops and running the model).
+type Batch struct {
+	Cells   int
+	Latency time.Duration
+}
 
-// Observe counts one inference run: its crops and its latency (preprocessing plus the
-// ONNX Runtime run). It is the classifier observer.
-func (m *Meter) Observe(bt inference.BatchTiming) {
+// Observe counts one classification run. A screening run's batches reach it through
+// the run's sink; a benchmark calls it after each run it times.
+func (m *Meter) Observe(b Batch) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.ended.IsZero() {
 		return // the window is closed
 	}
-	m.cells += uint64(bt.N)
+	m.cells += uint64(b.Cells)
 	m.batches++
-	m.preprocess += bt.Preprocess
-	m.infer += bt.Infer
-	m.hist.Add(bt.Preprocess + bt.Infer)
+	m.hist.Add(b.Latency)
 }
 
 // ObserveFrame counts one processed frame (a camera or folder frame whose cells were
@@ -373,7 +372,6 @@ func (m *Meter) Begin() {
 	m.began, m.ended, m.running = m.lastT, time.Time{}, true
 	m.cells, m.frames, m.batches = 0, 0, 0
 	m.cellsAtSample, m.framesAtSample = 0, 0
-	m.preprocess, m.infer = 0, 0
 	m.hist.Reset()
 	m.beginJ = make([]float64, len(m.tracks))
 	m.beginCov = make([]time.Duration, len(m.tracks))

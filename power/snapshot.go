@@ -40,11 +40,9 @@ type Snapshot struct {
 
 // Latency summarises the latency histogram.
 type Latency struct {
-	N              uint64
-	P50, P90, P99  time.Duration
-	Mean, Max      time.Duration
-	MeanPreprocess time.Duration
-	MeanInfer      time.Duration
+	N             uint64
+	P50, P90, P99 time.Duration
+	Mean, Max     time.Duration
 }
 
 // Energy is the machine-total energy over the window, from the sensors Total chose.
@@ -117,10 +115,6 @@ func (m *Meter) Snapshot() Snapshot {
 	}
 	s.Latency = Latency{N: m.hist.Count(), P50: m.hist.Quantile(0.50), P90: m.hist.Quantile(0.90), P99: m.hist.Quantile(0.99),
 		Mean: m.hist.Mean(), Max: m.hist.Max()}
-	if m.batches > 0 {
-		s.Latency.MeanPreprocess = m.preprocess / time.Duration(m.batches)
-		s.Latency.MeanInfer = m.infer / time.Duration(m.batches)
-	}
 
 	e := Energy{Source: m.cfg.Total.Name(), Estimated: m.cfg.Total.Estimated(), Why: m.cfg.Total.Why,
 		BaselineWatts: math.NaN(), Coverage: 1}

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/phytoscreen/phytoscreen/inference"
 )
 
 // The spans a run records add up to the window's energy and cells, to the microjoule, and
@@ -87,6 +85,6 @@ func TestRecordSpansEmitsUntilCancelled(t *testing.T) {
 	}
 }
 
-func batchOf(n int) inference.BatchTiming {
-	return inference.BatchTiming{N: n, Infer: time.Millisecond}
+func batchOf(n int) Batch {
+	return Batch{Cells: n, Latency: time.Millisecond}
 }

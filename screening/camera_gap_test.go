@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/vision"
+
 	"gocv.io/x/gocv"
 
 	"github.com/phytoscreen/phytoscreen/assets"
@@ -169,7 +171,7 @@ func screenCamera(t *testing.T, clf *inference.Classifier, tx *screening.Taxonom
 		t.Fatal(err)
 	}
 	defer src.Close()
-	seg, err := capture.NewSegmenter(capture.Options{OnStatus: func(capture.Status) {}})
+	seg, err := vision.NewSegmenter(vision.Options{OnStatus: func(capture.Status) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,14 +182,14 @@ func screenCamera(t *testing.T, clf *inference.Classifier, tx *screening.Taxonom
 	}
 	t.Cleanup(func() { db.Close() })
 	sample := screening.NewSample("CAM-GAP")
-	rec, err := db.StartRun(context.Background(), store.RunInfo{Sample: sample, Spec: "camera:replay", Model: clf.Variant(), Taxonomy: tx})
+	rec, err := db.StartRun(context.Background(), screening.RunInfo{Sample: sample, Spec: capture.Camera("replay"), Model: clf.Variant(), Taxonomy: tx})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var p *screening.Pipeline
 	p, err = screening.New(screening.Config{Source: src, Segmenter: seg, Classifier: clf, Taxonomy: tx, Sample: sample,
 		Threshold: 0, Drop: screening.NeverDrop, Sink: rec, Logger: quiet,
-		OnFrame: func(f capture.Frame, _ []capture.Object) {
+		OnFrame: func(f capture.Frame, _ []vision.Object) {
 			if f.Index == len(frames)-1 { // every frame screened: stop, as the technician would
 				p.Stop()
 				close(cam.end)

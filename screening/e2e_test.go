@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/vision"
+
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
@@ -105,9 +107,9 @@ func confusion(t *testing.T, p *inference.Pack) map[string]map[string]float64 {
 
 // detectOnly segments every frame on its own (no tracking): each frame is a field and
 // each object a cell, so the counts measure detection and classification only.
-type detectOnly struct{ seg *capture.Segmenter }
+type detectOnly struct{ seg *vision.Segmenter }
 
-func (d detectOnly) Process(f capture.Frame) ([]capture.Object, error) {
+func (d detectOnly) Process(f capture.Frame) ([]vision.Object, error) {
 	return d.seg.Detect(f.Mat, f.Source, f.Index)
 }
 
@@ -117,7 +119,7 @@ func (d detectOnly) Process(f capture.Frame) ([]capture.Object, error) {
 func screenSynth(t *testing.T, clf *inference.Classifier, tx *Taxonomy, opt synth.Options, fields, perField int, sample Sample, rules []alerts.Bound) (Snapshot, *memSink, *synthSource) {
 	t.Helper()
 	src := newSynthSource(t, opt, fields, perField)
-	seg, err := capture.NewSegmenter(capture.Options{OnStatus: func(capture.Status) {}})
+	seg, err := vision.NewSegmenter(vision.Options{OnStatus: func(capture.Status) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +158,7 @@ type systemError struct {
 func measureSystem(t *testing.T, clf *inference.Classifier, opt synth.Options, fields int) systemError {
 	t.Helper()
 	src := newSynthSource(t, opt, fields, 1)
-	seg, err := capture.NewSegmenter(capture.Options{OnStatus: func(capture.Status) {}})
+	seg, err := vision.NewSegmenter(vision.Options{OnStatus: func(capture.Status) {}})
 	if err != nil {
 		t.Fatal(err)
 	}

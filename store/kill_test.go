@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/capture"
+
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
@@ -32,7 +34,7 @@ func TestKillChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.StartRun(context.Background(), RunInfo{Sample: testSample(), Spec: "camera:0", Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
+	r, err := s.StartRun(context.Background(), screening.RunInfo{Sample: testSample(), Spec: capture.Camera("0"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/power"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
@@ -34,16 +35,6 @@ const (
 
 // queueLen is how many writes may wait for the writer goroutine.
 const queueLen = 4
-
-// RunInfo describes a run of the pipeline as it starts.
-type RunInfo struct {
-	Sample    screening.Sample
-	Spec      string // the source as the user gave it, e.g. "video:field.avi"
-	Model     inference.Variant
-	Threshold float64
-	Rules     string // the rules file or preset in use
-	Taxonomy  *screening.Taxonomy
-}
 
 // Run records one run. It implements screening.Sink: its methods queue the writes for
 // its writer goroutine and return the writer's first error, if any. Call Finish once
@@ -84,11 +75,11 @@ type perfRow struct {
 
 // StartRun records the sample (or checks it against the one already stored under its
 // ID), the pack's taxonomy, and a new run, and starts the run's writer.
-func (s *Store) StartRun(ctx context.Context, info RunInfo) (*Run, error) {
+func (s *Store) StartRun(ctx context.Context, info screening.RunInfo) (*Run, error) {
 	return s.startRun(ctx, info, FlushInterval)
 }
 
-func (s *Store) startRun(ctx context.Context, info RunInfo, interval time.Duration) (*Run, error) {
+func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval time.Duration) (*Run, error) {
 	sm := info.Sample
 	if err := sm.Validate(); err != nil {
 		return nil, err
@@ -130,7 +121,7 @@ func (s *Store) startRun(ctx context.Context, info RunInfo, interval time.Durati
 		}
 	}
 	res, err := tx.ExecContext(ctx, "INSERT INTO sources(sample_id, spec, pack, model, threshold, volume_ml, rules, started) VALUES (?,?,?,?,?,?,?,?)",
-		sm.ID, info.Spec, tax.Pack, string(info.Model), info.Threshold, sm.VolumeML, info.Rules, timeText(time.Now()))
+		sm.ID, info.Spec.String(), tax.Pack, string(info.Model), info.Threshold, sm.VolumeML, info.Rules, timeText(time.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: record run: %w", s.path, err)
 	}
@@ -196,14 +187,15 @@ func (r *Run) Perf(p screening.PerfSample) error {
 	return r.send(op{perf: &perfRow{time: p.Time, variant: string(p.Variant), cells: p.Cells, duration: p.Duration, failed: p.Failed, watts: math.NaN(), joules: math.NaN()}})
 }
 
-// Power queues a power reading (from a power meter): the mean watts over a span and the
-// joules it used, with the cells classified in it (0 when unknown), the energy source
-// ("rapl:package-0", "estimate:cpu-time") and whether the figure is an estimate, so a
-// stored estimate is never read back as a reading.
-func (r *Run) Power(t time.Time, variant inference.Variant, cells int, span time.Duration, watts, joules float64, source string, estimated bool) error {
-	return r.send(op{perf: &perfRow{time: t, variant: string(variant), cells: cells, duration: span, watts: watts, joules: joules,
-		source: source, estimated: estimated}})
+// Power records the energy the machine used in a span of the run and the cells
+// classified in it with variant v, with the span's energy source.
+func (r *Run) Power(v inference.Variant, sp power.Span) error {
+	return r.send(op{perf: &perfRow{time: sp.Start, variant: string(v), cells: int(sp.Cells), duration: sp.Duration, watts: sp.Watts, joules: sp.Joules,
+		source: sp.Source, estimated: sp.Estimated}})
 }
+
+// RunID is the run's number in the store.
+func (r *Run) RunID() int64 { return r.ID }
 
 // Flush commits everything queued so far and returns the first write error.
 func (r *Run) Flush() error {

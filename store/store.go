@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/screening"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
 )
 
@@ -292,4 +293,13 @@ func timeText(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 func parseTime(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
+}
+
+// Runs is the store as the place screening sessions record their runs.
+func (s *Store) Runs() screening.RunStore { return runStore{s} }
+
+type runStore struct{ s *Store }
+
+func (r runStore) StartRun(ctx context.Context, info screening.RunInfo) (screening.RunRecorder, error) {
+	return r.s.StartRun(ctx, info)
 }

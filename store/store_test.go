@@ -15,9 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/power"
+
+	"github.com/phytoscreen/phytoscreen/vision"
+
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/assets"
-	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -70,7 +74,7 @@ func testSample() screening.Sample {
 func record(crops []*image.Gray, seq int, label string, prob float32, err string) screening.ObjectRecord {
 	c := crops[seq%len(crops)]
 	r := screening.ObjectRecord{Seq: seq, Time: t0.Add(time.Duration(seq) * time.Second),
-		Object: capture.Object{Source: "video:field.avi", Frame: seq * 3, Track: seq, New: true, Box: image.Rect(10*seq, 20, 10*seq+c.Rect.Dx(), 20+c.Rect.Dy()),
+		Object: vision.Object{Source: "field.avi", Frame: seq * 3, Track: seq, New: true, Box: image.Rect(10*seq, 20, 10*seq+c.Rect.Dx(), 20+c.Rect.Dy()),
 			AreaPx: 1200.5, Perimeter: 140.25, ESD: 39.1, Major: 50, Minor: 30, Aspect: 0.6, Solidity: 0.9, MeanGray: 120, Focus: 88.5, Crop: c,
 			Contrast: -0.35, Centroid: [2]float64{10*float64(seq) + 20, 40}},
 		Label: label, Prob: prob, Variant: inference.Optimised, Category: label, Err: err,
@@ -89,7 +93,7 @@ func record(crops []*image.Gray, seq int, label string, prob float32, err string
 func fillRun(t testing.TB, s *Store, sm screening.Sample) *Run {
 	t.Helper()
 	tx := testTaxonomy(t)
-	r, err := s.startRun(context.Background(), RunInfo{Sample: sm, Spec: "video:field.avi", Model: inference.Optimised, Threshold: 0.5, Rules: "preset:default", Taxonomy: tx}, 20*time.Millisecond)
+	r, err := s.startRun(context.Background(), screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("field.avi"), Model: inference.Optimised, Threshold: 0.5, Rules: "preset:default", Taxonomy: tx}, 20*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +200,7 @@ func TestRunRoundTripAndCounts(t *testing.T) {
 	}
 	other := testSample()
 	other.Factor = 10
-	if _, err := s.StartRun(ctx, RunInfo{Sample: other, Taxonomy: testTaxonomy(t)}); err == nil || !strings.Contains(err.Error(), "factor 1, and this run says site \"Limfjord A\", factor 10") {
+	if _, err := s.StartRun(ctx, screening.RunInfo{Sample: other, Taxonomy: testTaxonomy(t)}); err == nil || !strings.Contains(err.Error(), "factor 1, and this run says site \"Limfjord A\", factor 10") {
 		t.Errorf("conflicting sample accepted: %v", err)
 	}
 	if _, err := s.Counts(ctx, "nope"); !errors.Is(err, ErrNoSample) || !strings.Contains(err.Error(), "it holds LIM-2025-06-03") {
@@ -265,12 +269,12 @@ func TestOpenUpgradesOlderSchema(t *testing.T) {
 	if err != nil || c.Objects != 10 {
 		t.Errorf("the old run's objects: %d, %v; want 10", c.Objects, err)
 	}
-	r2, err := s.StartRun(ctx, RunInfo{Sample: testSample(), Spec: "camera:0", Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
+	r2, err := s.StartRun(ctx, screening.RunInfo{Sample: testSample(), Spec: capture.Camera("0"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The new run's power record needs the columns version 2 added to perf.
-	if err := r2.Power(t0, inference.Optimised, 3, time.Second, 2.5, 2.5, "rapl:package-0", false); err != nil {
+	if err := r2.Power(inference.Optimised, power.Span{Start: t0, Cells: 3, Duration: time.Second, Watts: 2.5, Joules: 2.5, Source: "rapl:package-0"}); err != nil {
 		t.Fatal(err)
 	}
 	lost := screening.SourceEvent{Time: t0, Source: "camera:0", Kind: screening.SourceLost, Frame: 12, Detail: "5 reads in a row gave no frame"}
@@ -331,7 +335,7 @@ func TestDefaultPath(t *testing.T) {
 func TestRunReportsWriteFailure(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	r, err := s.StartRun(ctx, RunInfo{Sample: testSample(), Spec: "camera:0", Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
+	r, err := s.StartRun(ctx, screening.RunInfo{Sample: testSample(), Spec: capture.Camera("0"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

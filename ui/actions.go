@@ -1,15 +1,16 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"image"
 	_ "image/jpeg" // frame folders are often JPEG
 	_ "image/png"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
+
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -17,13 +18,12 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
 // OpenFolder asks for a folder of images (Ctrl+O), then whether it holds whole frames or
 // single-cell images, and screens it with a progress bar and a Cancel button.
-func (a *App) OpenFolder() {
+func (a *mainWindow) OpenFolder() {
 	if a.sess != nil {
 		a.showError("A run is going on", errors.New("stop it first (Stop, or Ctrl+.), then open the folder"))
 		return
@@ -47,56 +47,11 @@ func (a *App) OpenFolder() {
 	d.Show()
 }
 
-// FolderSurvey is what a quick look at a folder finds: its images and their typical size.
-type FolderSurvey struct {
-	Files    []string
-	Problems []imagefile.Problem
-	Median   image.Point // median width and height of the first images
-	Kind     SourceKind  // KindCells when the images look like single-cell crops
-}
-
-// SurveyFolder lists a folder's images and guesses whether they are whole frames or
-// single-cell images from their sizes: cell crops are small (the NDSB images are 40 to
-// 300 pixels), camera frames are 640 pixels or more.
-func SurveyFolder(dir string) (FolderSurvey, error) {
-	var s FolderSurvey
-	s.Files, s.Problems = imagefile.Collect([]string{dir})
-	if len(s.Files) == 0 {
-		why := ""
-		if len(s.Problems) > 0 {
-			why = " (" + s.Problems[0].Error() + ")"
-		}
-		return s, fmt.Errorf("folder %s holds no images%s: phytoscreen reads %s files; choose a folder of frames or of cell images", dir, why, strings.Join(imagefile.Extensions, ", "))
-	}
-	var ws, hs []int
-	for _, f := range s.Files[:min(len(s.Files), 25)] {
-		fh, err := os.Open(f)
-		if err != nil {
-			continue
-		}
-		cfg, _, err := image.DecodeConfig(fh)
-		fh.Close()
-		if err == nil {
-			ws, hs = append(ws, cfg.Width), append(hs, cfg.Height)
-		}
-	}
-	if len(ws) > 0 {
-		slices.Sort(ws)
-		slices.Sort(hs)
-		s.Median = image.Pt(ws[len(ws)/2], hs[len(hs)/2])
-	}
-	s.Kind = KindFrames
-	if s.Median.X > 0 && max(s.Median.X, s.Median.Y) < 480 {
-		s.Kind = KindCells
-	}
-	return s, nil
-}
-
 // OpenFolderPath surveys dir, asks what it holds (with the guess chosen) and starts.
-func (a *App) OpenFolderPath(dir string) {
+func (a *mainWindow) OpenFolderPath(dir string) {
 	a.set.LastFolder = filepath.Dir(dir)
 	a.saveSettings()
-	sv, err := SurveyFolder(dir)
+	sv, err := app.SurveyFolder(dir)
 	if err != nil {
 		a.showError("Nothing to screen in this folder", err)
 		return
@@ -104,7 +59,7 @@ func (a *App) OpenFolderPath(dir string) {
 	const frames, cells = "Whole microscope frames: find, crop and count the cells", "Single-cell images: one cell per image"
 	choice := widget.NewRadioGroup([]string{frames, cells}, nil)
 	choice.Selected = frames
-	if sv.Kind == KindCells {
+	if sv.Cells {
 		choice.Selected = cells
 	}
 	info := fmt.Sprintf("%s: %d images", dir, len(sv.Files))
@@ -121,25 +76,18 @@ func (a *App) OpenFolderPath(dir string) {
 		if !ok {
 			return
 		}
-		kind, spec := KindFrames, dir
+		spec := capture.Spec{Kind: capture.KindFolder, Path: dir}
 		if choice.Selected == cells {
-			kind, spec = KindCells, cellsPrefix+dir
+			spec = capture.Cells(dir)
 		}
-		label := a.addSourceChoice(spec, kind)
-		a.sample.Source.OnChanged = nil
-		a.sample.Source.SetOptions(a.sourceOptions())
-		a.sample.Source.SetSelected(label)
-		a.sample.Source.OnChanged = a.onSourceChosen
-		a.startSource(spec, kind)
+		a.chooseSource(spec)
+		a.startSource(spec)
 	}, a.win)
 	d.Show()
 }
 
-// videoExtensions are the video files the file dialog offers.
-var videoExtensions = []string{".avi", ".mp4", ".mkv", ".mov", ".m4v", ".webm"}
-
 // OpenVideo asks for a video file and screens it.
-func (a *App) OpenVideo() {
+func (a *mainWindow) OpenVideo() {
 	if a.sess != nil {
 		a.showError("A run is going on", errors.New("stop it first (Stop, or Ctrl+.), then open the video"))
 		return
@@ -155,14 +103,11 @@ func (a *App) OpenVideo() {
 		path := r.URI().Path()
 		_ = r.Close()
 		a.set.LastFolder = filepath.Dir(path)
-		label := a.addSourceChoice(path, KindStream)
-		a.sample.Source.OnChanged = nil
-		a.sample.Source.SetOptions(a.sourceOptions())
-		a.sample.Source.SetSelected(label)
-		a.sample.Source.OnChanged = a.onSourceChosen
-		a.startSource(path, KindStream)
+		spec := capture.Spec{Kind: capture.KindVideo, Path: path}
+		a.chooseSource(spec)
+		a.startSource(spec)
 	}, a.win)
-	d.SetFilter(storage.NewExtensionFileFilter(videoExtensions))
+	d.SetFilter(storage.NewExtensionFileFilter(capture.VideoExtensions))
 	if a.set.LastFolder != "" {
 		if l, err := storage.ListerForURI(storage.NewFileURI(a.set.LastFolder)); err == nil {
 			d.SetLocation(l)
@@ -174,7 +119,7 @@ func (a *App) OpenVideo() {
 
 // exportSample is the sample Export works on: the run's, else the last one screened,
 // else the one chosen in history.
-func (a *App) exportSample() string {
+func (a *mainWindow) exportSample() string {
 	switch {
 	case a.sess != nil:
 		return a.sess.sample.ID
@@ -187,8 +132,8 @@ func (a *App) exportSample() string {
 }
 
 // ExportDialog asks which export of the current sample to write (Ctrl+E).
-func (a *App) ExportDialog() {
-	if a.deps.Store == nil {
+func (a *mainWindow) ExportDialog() {
+	if a.svc.Store == nil {
 		a.showError("Nothing to export", errors.New("the session store could not be opened at launch, so no sample was kept"))
 		return
 	}
@@ -228,8 +173,8 @@ func exportName(id, format string) string {
 }
 
 // exportTo asks where to save and writes the export there on a goroutine.
-func (a *App) exportTo(id, format string) {
-	if id == "" || a.deps.Store == nil {
+func (a *mainWindow) exportTo(id, format string) {
+	if id == "" || a.svc.Store == nil {
 		return
 	}
 	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
@@ -258,13 +203,11 @@ func (a *App) exportTo(id, format string) {
 
 // ExportPath writes sample id's export in format to path, off the UI goroutine, and says
 // where it went or why it failed.
-func (a *App) ExportPath(id, format, path string) {
+func (a *mainWindow) ExportPath(id, format, path string) {
 	a.setStatus(fmt.Sprintf("Exporting sample %s to %s…", id, path))
-	st := a.deps.Store
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		err := st.Export(a.ctx, id, format, path)
+	st := a.svc.Store
+	a.e.spawn(func(ctx context.Context) {
+		err := st.Export(ctx, id, format, path)
 		a.runOnUI(func() {
 			if err != nil {
 				a.showError("Export failed", fmt.Errorf("%s: %w", path, err))
@@ -272,5 +215,5 @@ func (a *App) ExportPath(id, format, path string) {
 			}
 			a.setStatus(fmt.Sprintf("Exported sample %s to %s.", id, path))
 		})
-	}()
+	})
 }

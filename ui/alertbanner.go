@@ -15,10 +15,10 @@ import (
 	"github.com/phytoscreen/phytoscreen/alerts"
 )
 
-// AlertBanner is the strip under the toolbar that says, in the level's colour, the
+// alertBanner is the strip under the toolbar that says, in the level's colour, the
 // highest alert standing now: which taxon, its concentration and interval, the rule and
 // the threshold's source. With no alert it says what is being watched, in green.
-type AlertBanner struct {
+type alertBanner struct {
 	widget.BaseWidget
 	bg       *canvas.Rectangle
 	chipBg   *canvas.Rectangle
@@ -31,9 +31,9 @@ type AlertBanner struct {
 	headline string
 }
 
-// NewAlertBanner returns a banner saying nothing is watched yet.
-func NewAlertBanner() *AlertBanner {
-	b := &AlertBanner{}
+// newAlertBanner returns a banner saying nothing is watched yet.
+func newAlertBanner() *alertBanner {
+	b := &alertBanner{}
 	b.bg = canvas.NewRectangle(colorNone)
 	b.chipBg = canvas.NewRectangle(color.Transparent)
 	b.chipBg.CornerRadius = 4
@@ -62,23 +62,23 @@ func NewAlertBanner() *AlertBanner {
 }
 
 // CreateRenderer implements fyne.Widget.
-func (b *AlertBanner) CreateRenderer() fyne.WidgetRenderer {
+func (b *alertBanner) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(b.content)
 }
 
 // Level returns the level shown.
-func (b *AlertBanner) Level() alerts.Level { return b.level }
+func (b *alertBanner) Level() alerts.Level { return b.level }
 
 // Headline returns the banner's first line, for tests and the window title.
-func (b *AlertBanner) Headline() string { return b.headline }
+func (b *alertBanner) Headline() string { return b.headline }
 
 // Detail returns the banner's second line.
-func (b *AlertBanner) Detail() string { return b.line2.Text() }
+func (b *alertBanner) Detail() string { return b.line2.Text() }
 
 // Set shows the highest of states; watching names the rules in use when none is raised;
 // context (e.g. "sample S-0142, ended") says which sample the states are of. UI
 // goroutine only.
-func (b *AlertBanner) Set(states []alerts.State, watching, context string) {
+func (b *alertBanner) Set(states []alerts.State, watching, context string) {
 	top, others := highest(states)
 	var bg color.NRGBA
 	if top == nil {
@@ -100,7 +100,7 @@ func (b *AlertBanner) Set(states []alerts.State, watching, context string) {
 		b.more.SetText(context)
 	} else {
 		b.level = top.Level
-		bg = LevelColor(top.Level)
+		bg = levelColor(top.Level)
 		fg := textOn(bg)
 		b.chip.Text = strings.ToUpper(top.Level.String())
 		b.chipBg.FillColor = withAlpha(color.NRGBA{0, 0, 0, 0xff}, 0x30)
@@ -198,22 +198,22 @@ func plural(n int) string {
 	return "s"
 }
 
-// Notifier sends one desktop notification per escalation (a rule going up a level), not
+// alertNotifier sends one desktop notification per escalation (a rule going up a level), not
 // per frame: it remembers how many of a run's events it has seen.
-type Notifier struct {
+type alertNotifier struct {
 	send func(*fyne.Notification)
 	seen int
 }
 
-// NewNotifier sends through send (the app's SendNotification).
-func NewNotifier(send func(*fyne.Notification)) *Notifier { return &Notifier{send: send} }
+// newAlertNotifier sends through send (the app's SendNotification).
+func newAlertNotifier(send func(*fyne.Notification)) *alertNotifier { return &alertNotifier{send: send} }
 
 // Reset forgets the events seen: a new run starts its events from zero.
-func (n *Notifier) Reset() { n.seen = 0 }
+func (n *alertNotifier) Reset() { n.seen = 0 }
 
 // Events handles a run's events so far (Snapshot.Events, which only grows) and returns
 // how many notifications it sent.
-func (n *Notifier) Events(events []alerts.Event) int {
+func (n *alertNotifier) Events(events []alerts.Event) int {
 	if n.seen > len(events) { // a new run
 		n.seen = 0
 	}

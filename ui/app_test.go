@@ -21,28 +21,29 @@ import (
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
 // rowOf returns the counts table row of label.
-func rowOf(rows []CountRow, label string) (CountRow, bool) {
+func rowOf(rows []countRow, label string) (countRow, bool) {
 	for _, r := range rows {
 		if r.Label == label {
 			return r, true
 		}
 	}
-	return CountRow{}, false
+	return countRow{}, false
 }
 
-func countOf(rows []CountRow, label string) int {
+func countOf(rows []countRow, label string) int {
 	r, _ := rowOf(rows, label)
 	return r.Count
 }
 
 // cellTexts renders a counts table cell for row r and column col as the table does and
 // returns the texts it shows.
-func cellTexts(col int, r CountRow) []string {
+func cellTexts(col int, r countRow) []string {
 	c := newCountCell().(*fyne.Container)
 	updateCountCell(c, col, r)
 	var out []string
@@ -68,7 +69,7 @@ func cellTexts(col int, r CountRow) []string {
 
 func TestCountsUpdateFromPipeline(t *testing.T) {
 	h := newHarness(t, nil)
-	p := h.a.deps.Pack
+	p := h.a.svc.Pack
 	noct, cop, det := labelIndex(t, p, "protist_noctiluca"), labelIndex(t, p, "copepod_calanoid"), labelIndex(t, p, "detritus_other")
 	src := newGatedSource(6, func(int) []fakeCell { return []fakeCell{{noct, 0.9}, {cop, 0.8}, {det, 0.3}} })
 	h.startRun(src, "S-COUNTS", 2)
@@ -113,7 +114,7 @@ func TestCountsUpdateFromPipeline(t *testing.T) {
 		return len(ov) == 3 && ov[0].Text != "" && ov[2].Text != ""
 	})
 	ov := h.a.live.Overlays()
-	if ov[0].Color != TaxonColor("protist_noctiluca", "noctiluca") || !strings.HasPrefix(ov[0].Text, "Noctiluca 90%") {
+	if ov[0].Color != taxonColor("protist_noctiluca", "noctiluca") || !strings.HasPrefix(ov[0].Text, "Noctiluca 90%") {
 		t.Errorf("noctiluca overlay %+v", ov[0])
 	}
 	if ov[2].Color != colorUnidentified || ov[2].Text != "? 30%" {
@@ -154,7 +155,7 @@ func TestCountsUpdateFromPipeline(t *testing.T) {
 
 func TestAlertAppearsOncePerEscalation(t *testing.T) {
 	h := newHarness(t, nil)
-	noct := labelIndex(t, h.a.deps.Pack, "protist_noctiluca")
+	noct := labelIndex(t, h.a.svc.Pack, "protist_noctiluca")
 	// Two Noctiluca per frame in 1 mL: 2,000 cells/L per frame. The default preset
 	// watches Noctiluca at presence and alerts at 10,000 cells/L.
 	src := newGatedSource(12, func(int) []fakeCell { return []fakeCell{{noct, 0.9}, {noct, 0.95}} })
@@ -236,15 +237,15 @@ func TestSwitchModel(t *testing.T) {
 	// Idle: tap Base.
 	test.Tap(items[0])
 	h.pump("the base model", 5*time.Second, func() bool { return h.clf.Variant() == inference.Base && !h.a.switching })
-	if h.a.set.Model != inference.Base || h.fy.Preferences().String(prefModel) != "base" {
-		t.Errorf("settings %s, preference %q", h.a.set.Model, h.fy.Preferences().String(prefModel))
+	if h.a.set.Model != inference.Base || h.fy.Preferences().String(app.PrefModel) != "base" {
+		t.Errorf("settings %s, preference %q", h.a.set.Model, h.fy.Preferences().String(app.PrefModel))
 	}
 	if h.a.model.Selected != h.a.model.Options[0] {
 		t.Errorf("radio shows %q", h.a.model.Selected)
 	}
 
 	// During a run: cells after the switch are classified by the other model.
-	cop := labelIndex(t, h.a.deps.Pack, "copepod_calanoid")
+	cop := labelIndex(t, h.a.svc.Pack, "copepod_calanoid")
 	src := newGatedSource(4, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
 	h.startRun(src, "S-SWITCH", 1)
 	src.release(2)
@@ -287,7 +288,7 @@ func TestSwitchModel(t *testing.T) {
 
 func TestRelabelCrop(t *testing.T) {
 	h := newHarness(t, nil)
-	p := h.a.deps.Pack
+	p := h.a.svc.Pack
 	cop, det := labelIndex(t, p, "copepod_calanoid"), labelIndex(t, p, "detritus_other")
 	src := newGatedSource(3, func(k int) []fakeCell { return []fakeCell{{cop, 0.9}, {det, 0.2 + 0.1*float32(k)}} })
 	h.startRun(src, "S-REVIEW", 1)
@@ -374,10 +375,10 @@ func TestSettingsPersist(t *testing.T) {
 		t.Fatalf("save: %q", v.message.Text)
 	}
 	pr := fy.Preferences()
-	if pr.Int(prefThreads) != 1 || pr.Int(prefBatch) != 32 || pr.Float(prefThreshold) != 0.7 || pr.Float(prefUmPerPx) != 0.65 ||
-		pr.String(prefMode) != "flow" || pr.String(prefMinSize) != "8um" || pr.String(prefPreset) != "scotland" {
-		t.Errorf("preferences: threads %d batch %d threshold %v um/px %v mode %q min %q preset %q", pr.Int(prefThreads), pr.Int(prefBatch),
-			pr.Float(prefThreshold), pr.Float(prefUmPerPx), pr.String(prefMode), pr.String(prefMinSize), pr.String(prefPreset))
+	if pr.Int(app.PrefThreads) != 1 || pr.Int(app.PrefBatch) != 32 || pr.Float(app.PrefThreshold) != 0.7 || pr.Float(app.PrefUmPerPx) != 0.65 ||
+		pr.String(app.PrefMode) != "flow" || pr.String(app.PrefMinSize) != "8um" || pr.String(app.PrefPreset) != "scotland" {
+		t.Errorf("preferences: threads %d batch %d threshold %v um/px %v mode %q min %q preset %q", pr.Int(app.PrefThreads), pr.Int(app.PrefBatch),
+			pr.Float(app.PrefThreshold), pr.Float(app.PrefUmPerPx), pr.String(app.PrefMode), pr.String(app.PrefMinSize), pr.String(app.PrefPreset))
 	}
 	if h.clf.BatchSize() != 32 {
 		t.Errorf("classifier batch %d", h.clf.BatchSize())
@@ -392,22 +393,22 @@ func TestSettingsPersist(t *testing.T) {
 	if !strings.Contains(v.message.Text, `Calibration "abc" is not a positive number`) || !strings.Contains(v.message.Text, "Largest object") {
 		t.Errorf("bad input message %q", v.message.Text)
 	}
-	if pr.Float(prefUmPerPx) != 0.65 || pr.String(prefMaxSize) != "" {
-		t.Errorf("bad input was stored: %v %q", pr.Float(prefUmPerPx), pr.String(prefMaxSize))
+	if pr.Float(app.PrefUmPerPx) != 0.65 || pr.String(app.PrefMaxSize) != "" {
+		t.Errorf("bad input was stored: %v %q", pr.Float(app.PrefUmPerPx), pr.String(app.PrefMaxSize))
 	}
 	v.win.Close()
 
 	// The window's size is kept when it closes.
 	h.a.win.Resize(fyne.NewSize(1234, 777))
 	h.a.Close()
-	h.pump("the app to close", 10*time.Second, func() bool { return pr.Float(prefWindowW) == 1234 })
-	if pr.Float(prefWindowH) != 777 {
-		t.Errorf("window height %v", pr.Float(prefWindowH))
+	h.pump("the app to close", 10*time.Second, func() bool { return pr.Float(app.PrefWindowW) == 1234 })
+	if pr.Float(app.PrefWindowH) != 777 {
+		t.Errorf("window height %v", pr.Float(app.PrefWindowH))
 	}
 
 	// A new app on the same preferences opens as it was left.
 	h2 := newHarness(t, fy)
-	s := h2.a.Settings()
+	s := h2.a.set
 	if s.Threads != 1 || s.Batch != 32 || s.Threshold != 0.7 || s.UmPerPx != 0.65 || s.Mode != "flow" || s.Preset != "scotland" ||
 		s.WindowW != 1234 || s.WindowH != 777 || s.Model != inference.Optimised {
 		t.Errorf("restored settings %+v", s)
@@ -459,7 +460,7 @@ func TestSourceErrorIsShown(t *testing.T) {
 
 func TestPauseResume(t *testing.T) {
 	h := newHarness(t, nil)
-	cop := labelIndex(t, h.a.deps.Pack, "copepod_calanoid")
+	cop := labelIndex(t, h.a.svc.Pack, "copepod_calanoid")
 	src := newGatedSource(0, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
 	h.startRun(src, "S-PAUSE", 1)
 	src.release(1)
@@ -498,7 +499,7 @@ func TestMetadataMatchesFyneAppToml(t *testing.T) {
 	if _, err := toml.Decode(string(data), &f); err != nil {
 		t.Fatal(err)
 	}
-	m := Metadata()
+	m := metadata()
 	if f.Details.ID != m.ID || f.Details.Name != m.Name || f.Details.Version != m.Version || f.Details.Build != m.Build || !f.Migrations["fyneDo"] || !m.Migrations["fyneDo"] {
 		t.Errorf("FyneApp.toml %+v, code %+v", f, m)
 	}
@@ -550,7 +551,7 @@ func TestKeyboardShortcuts(t *testing.T) {
 	if h.a.lastError == nil || !strings.Contains(h.a.lastError.Error(), "screen a sample first") {
 		t.Errorf("export before any sample: %v", h.a.lastError)
 	}
-	cop := labelIndex(t, h.a.deps.Pack, "copepod_calanoid")
+	cop := labelIndex(t, h.a.svc.Pack, "copepod_calanoid")
 	src := newGatedSource(0, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
 	h.mu.Lock()
 	h.src = src
@@ -585,14 +586,14 @@ func TestKeyboardShortcuts(t *testing.T) {
 func TestStopWhileOpening(t *testing.T) {
 	release := make(chan struct{})
 	var h *harness
-	h = newHarness(t, nil, func(d *Deps) {
-		open := d.OpenSource
-		d.OpenSource = func(ctx context.Context, spec string, kind SourceKind, s Settings, onStatus func(capture.Status)) (capture.Source, error) {
+	h = newHarness(t, nil, func(d *app.Services) {
+		open := d.Open
+		d.Open = func(ctx context.Context, spec capture.Spec, s app.Settings, opt capture.OpenOptions) (capture.Source, error) {
 			<-release
-			return open(ctx, spec, kind, s, onStatus)
+			return open(ctx, spec, s, opt)
 		}
 	})
-	cop := labelIndex(t, h.a.deps.Pack, "copepod_calanoid")
+	cop := labelIndex(t, h.a.svc.Pack, "copepod_calanoid")
 	src := newGatedSource(0, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
 	src.release(3)
 	h.mu.Lock()

@@ -31,8 +31,8 @@ const (
 // uiUpdate is one hand-over from the bridge to the UI.
 type uiUpdate struct {
 	snap     *screening.Snapshot
-	rows     []CountRow
-	frame    *ViewFrame
+	rows     []countRow
+	frame    *viewFrame
 	overlays []overlayBox
 	perf     *perfFigures
 	status   string
@@ -48,8 +48,8 @@ type perfState struct {
 }
 
 // readPerf reads the meter and adds to the history when perfEvery has passed (or force).
-func (a *App) readPerf(now time.Time, force bool) *perfFigures {
-	m := a.deps.Meter
+func (a *mainWindow) readPerf(now time.Time, force bool) *perfFigures {
+	m := a.svc.Meter
 	if m == nil {
 		return nil
 	}
@@ -66,12 +66,12 @@ func (a *App) readPerf(now time.Time, force bool) *perfFigures {
 }
 
 // bridge feeds the UI from a run until it ends, then shows the final state.
-func (a *App) bridge(sess *session) {
+func (a *mainWindow) bridge(sess *session) {
 	tick := time.NewTicker(time.Second / frameRate)
 	defer tick.Stop()
-	updates := sess.p.Updates()
+	updates := sess.run.Updates()
 	var pending atomic.Bool
-	trends := map[string]*Series{}
+	trends := map[string]*series{}
 	var lastTrend time.Time
 	var lastVersion uint64
 	dirty := true
@@ -94,7 +94,7 @@ func (a *App) bridge(sess *session) {
 			}
 			// Run returned: wait for the store to finish, then show the final state.
 			<-sess.done
-			final, _, _ := sess.result()
+			final, _, _ := sess.run.Result()
 			addTrends(trends, final, true)
 			u := uiUpdate{snap: &final, rows: countRows(final, trends), ended: true,
 				perf: a.readPerf(time.Now(), true), status: liveStatus(sess, final, 0)}
@@ -112,10 +112,10 @@ func (a *App) bridge(sess *session) {
 		}
 		var snap screening.Snapshot
 		if dirty || u.frame != nil {
-			snap = sess.p.Snapshot()
+			snap = sess.run.Snapshot()
 			dirty = false
 			if u.frame != nil {
-				overlays = overlaysFor(u.frame, snap.LastFrame, a.deps.Taxonomy, overlays)
+				overlays = overlaysFor(u.frame, snap.LastFrame, a.svc.Taxonomy, overlays)
 				u.overlays = append([]overlayBox(nil), overlays...)
 			}
 			if snap.Version != lastVersion {
@@ -139,7 +139,7 @@ func (a *App) bridge(sess *session) {
 
 // addTrends adds a point to every taxon's trend when due; a taxon seen for the first time
 // gets its series at once.
-func addTrends(trends map[string]*Series, s screening.Snapshot, due bool) {
+func addTrends(trends map[string]*series, s screening.Snapshot, due bool) {
 	counts := map[string]int{screening.Unidentified: s.Unidentified.Count}
 	for _, t := range s.Taxa {
 		counts[t.Label] = t.Count
@@ -147,7 +147,7 @@ func addTrends(trends map[string]*Series, s screening.Snapshot, due bool) {
 	for label, n := range counts {
 		tr := trends[label]
 		if tr == nil {
-			tr = NewSeries(trendPoints)
+			tr = newSeries(trendPoints)
 			trends[label] = tr
 			tr.Add(float64(n))
 			continue
@@ -167,12 +167,12 @@ func addTrends(trends map[string]*Series, s screening.Snapshot, due bool) {
 
 // liveStatus is the line above the live view.
 func liveStatus(sess *session, s screening.Snapshot, fps float64) string {
-	parts := []string{describeSpec(sess.spec)}
+	parts := []string{sess.spec.Describe()}
 	if s.LastFrame.Source != "" || s.Frames.Segmented > 0 {
 		parts = append(parts, fmt.Sprintf("frame %d", s.LastFrame.Index+1))
 	}
-	if sess.total > 0 {
-		parts[len(parts)-1] += fmt.Sprintf(" of %d", sess.total)
+	if n := sess.run.Files(); n > 0 {
+		parts[len(parts)-1] += fmt.Sprintf(" of %d", n)
 	}
 	if fps > 0 {
 		parts = append(parts, fmt.Sprintf("%.1f fps", fps))
@@ -213,7 +213,7 @@ func (r *rateMeter) rate(now time.Time, n int) float64 {
 
 // apply shows an update (UI goroutine). Updates of a run that is no longer the app's are
 // dropped, except the final one, which ends it.
-func (a *App) apply(sess *session, u uiUpdate) {
+func (a *mainWindow) apply(sess *session, u uiUpdate) {
 	if u.frame != nil {
 		if a.sess == sess {
 			a.live.SetFrame(u.frame.Img, u.frame.Size, u.overlays)
@@ -235,7 +235,7 @@ func (a *App) apply(sess *session, u uiUpdate) {
 		}
 		a.banner.Set(u.snap.Alerts, sess.rules.Watching(), ctx)
 		a.notifier.Events(u.snap.Events)
-		if sess.total > 0 {
+		if sess.run.Files() > 0 {
 			a.progress.SetValue(float64(u.snap.Frames.Segmented))
 		}
 	}
@@ -248,7 +248,7 @@ func (a *App) apply(sess *session, u uiUpdate) {
 }
 
 // idleLoop keeps the performance panel alive between runs (power at rest, memory).
-func (a *App) idleLoop() {
+func (a *mainWindow) idleLoop() {
 	defer a.wg.Done()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()

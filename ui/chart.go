@@ -145,8 +145,8 @@ func (hourTicks) Ticks(lo, hi float64) []plot.Tick {
 	return out
 }
 
-// Chart shows a concentration chart that redraws at its own size.
-type Chart struct {
+// trendChart shows a concentration chart that redraws at its own size.
+type trendChart struct {
 	widget.BaseWidget
 	raster    *canvas.Raster
 	pts       []chartPoint
@@ -155,9 +155,9 @@ type Chart struct {
 	color     color.NRGBA
 }
 
-// NewChart returns an empty chart.
-func NewChart() *Chart {
-	c := &Chart{color: colorBrand}
+// newTrendChart returns an empty chart.
+func newTrendChart() *trendChart {
+	c := &trendChart{color: colorBrand}
 	c.raster = canvas.NewRaster(func(w, h int) image.Image {
 		scale := float32(1)
 		if cv := fyne.CurrentApp().Driver().CanvasForObject(c); cv != nil {
@@ -170,16 +170,16 @@ func NewChart() *Chart {
 }
 
 // Set replaces the data. UI goroutine only.
-func (c *Chart) Set(pts []chartPoint, title string, threshold float64, col color.NRGBA) {
+func (c *trendChart) Set(pts []chartPoint, title string, threshold float64, col color.NRGBA) {
 	c.pts, c.title, c.threshold, c.color = pts, title, threshold, col
 	c.raster.Refresh()
 }
 
 // Points returns the charted points (for tests).
-func (c *Chart) Points() []chartPoint { return c.pts }
+func (c *trendChart) Points() []chartPoint { return c.pts }
 
 // CreateRenderer implements fyne.Widget.
-func (c *Chart) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.raster) }
+func (c *trendChart) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.raster) }
 
 // MinSize implements fyne.CanvasObject.
-func (c *Chart) MinSize() fyne.Size { return fyne.NewSize(320, 220) }
+func (c *trendChart) MinSize() fyne.Size { return fyne.NewSize(320, 220) }

@@ -17,8 +17,8 @@ import (
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
-// CountRow is one line of the counts table: a taxon, or the unidentified cells.
-type CountRow struct {
+// countRow is one line of the counts table: a taxon, or the unidentified cells.
+type countRow struct {
 	Label string // pack label, or screening.Unidentified
 	Name  string
 	Group string
@@ -42,12 +42,12 @@ const (
 var colTitles = [numCols]string{"Taxon", "Count", "Cells/L", "95% CI (cells/L)", "Alert", "Trend"}
 var colWidths = [numCols]float32{176, 60, 74, 124, 60, 72}
 
-// CountsTable lists the counts per taxon, sortable by any column by tapping its header;
+// countsTable lists the counts per taxon, sortable by any column by tapping its header;
 // the unidentified cells are their own row, always last, waiting for review.
-type CountsTable struct {
+type countsTable struct {
 	widget.BaseWidget
 	table   *widget.Table
-	rows    []CountRow // sorted, unidentified last
+	rows    []countRow // sorted, unidentified last
 	sortCol int
 	desc    bool
 	trend   bool
@@ -55,10 +55,10 @@ type CountsTable struct {
 	stack   *fyne.Container
 }
 
-// NewCountsTable returns an empty table sorted by count, largest first; trend adds the
+// newCountsTable returns an empty table sorted by count, largest first; trend adds the
 // trend column (a live run has one, a stored sample has not).
-func NewCountsTable(trend bool) *CountsTable {
-	c := &CountsTable{sortCol: colCount, desc: true, trend: trend}
+func newCountsTable(trend bool) *countsTable {
+	c := &countsTable{sortCol: colCount, desc: true, trend: trend}
 	cols := numCols
 	if !trend {
 		cols = colTrend
@@ -103,10 +103,10 @@ func NewCountsTable(trend bool) *CountsTable {
 }
 
 // CreateRenderer implements fyne.Widget.
-func (c *CountsTable) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.stack) }
+func (c *countsTable) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.stack) }
 
 // SetRows replaces the rows (UI goroutine). The unidentified row, if any, goes last.
-func (c *CountsTable) SetRows(rows []CountRow) {
+func (c *countsTable) SetRows(rows []countRow) {
 	c.rows = append(c.rows[:0], rows...)
 	c.sort()
 	if len(c.rows) == 0 || (len(c.rows) == 1 && c.rows[0].Label == screening.Unidentified && c.rows[0].Count == 0) {
@@ -118,10 +118,10 @@ func (c *CountsTable) SetRows(rows []CountRow) {
 }
 
 // Rows returns the rows in display order.
-func (c *CountsTable) Rows() []CountRow { return c.rows }
+func (c *countsTable) Rows() []countRow { return c.rows }
 
 // SortBy sorts by column col; the same column again reverses the order.
-func (c *CountsTable) SortBy(col int) {
+func (c *countsTable) SortBy(col int) {
 	if col == c.sortCol {
 		c.desc = !c.desc
 	} else {
@@ -131,8 +131,8 @@ func (c *CountsTable) SortBy(col int) {
 	c.table.Refresh()
 }
 
-func (c *CountsTable) sort() {
-	slices.SortStableFunc(c.rows, func(a, b CountRow) int {
+func (c *countsTable) sort() {
+	slices.SortStableFunc(c.rows, func(a, b countRow) int {
 		// Unidentified always last.
 		ua, ub := a.Label == screening.Unidentified, b.Label == screening.Unidentified
 		if ua != ub {
@@ -178,11 +178,11 @@ func newCountCell() fyne.CanvasObject {
 	chipTxt.TextSize = 12
 	chipTxt.Alignment = fyne.TextAlignCenter
 	chip := container.NewPadded(container.NewStack(chipBg, container.NewCenter(chipTxt)))
-	spark := NewSparkline(colorBrand)
+	spark := newSparkline(colorBrand)
 	return container.NewStack(nameRow, txt, chip, container.NewPadded(spark))
 }
 
-func updateCountCell(c *fyne.Container, col int, r CountRow) {
+func updateCountCell(c *fyne.Container, col int, r countRow) {
 	for _, o := range c.Objects {
 		o.Hide()
 	}
@@ -197,7 +197,7 @@ func updateCountCell(c *fyne.Container, col int, r CountRow) {
 		}
 		name.SetText(text)
 		name.TextStyle.Italic = r.Label == screening.Unidentified
-		sw.FillColor = TaxonColor(r.Label, r.Group)
+		sw.FillColor = taxonColor(r.Label, r.Group)
 		sw.Refresh()
 		row.Show()
 	case colCount, colPerL, colCI:
@@ -220,8 +220,8 @@ func updateCountCell(c *fyne.Container, col int, r CountRow) {
 			bg.FillColor = color.Transparent
 			txt.Color = theme.Color(theme.ColorNameDisabled)
 		} else {
-			bg.FillColor = LevelColor(r.Level)
-			txt.Color = textOn(LevelColor(r.Level))
+			bg.FillColor = levelColor(r.Level)
+			txt.Color = textOn(levelColor(r.Level))
 		}
 		txt.Text = levelName(r.Level)
 		bg.Refresh()
@@ -229,24 +229,24 @@ func updateCountCell(c *fyne.Container, col int, r CountRow) {
 		chip.Show()
 	case colTrend:
 		p := c.Objects[3].(*fyne.Container)
-		s := p.Objects[0].(*Sparkline)
-		s.SetColor(TaxonColor(r.Label, r.Group))
+		s := p.Objects[0].(*sparkline)
+		s.SetColor(taxonColor(r.Label, r.Group))
 		s.SetValues(r.Trend)
 		p.Show()
 	}
 }
 
 // countRows builds the table's rows from a snapshot and the trends kept so far.
-func countRows(s screening.Snapshot, trends map[string]*Series) []CountRow {
-	rows := make([]CountRow, 0, len(s.Taxa)+1)
+func countRows(s screening.Snapshot, trends map[string]*series) []countRow {
+	rows := make([]countRow, 0, len(s.Taxa)+1)
 	for _, t := range s.Taxa {
-		r := CountRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: t.Level}
+		r := countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: t.Level}
 		if tr := trends[t.Label]; tr != nil {
 			r.Trend = tr.Values()
 		}
 		rows = append(rows, r)
 	}
-	u := CountRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: s.Unidentified}
+	u := countRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: s.Unidentified}
 	if tr := trends[screening.Unidentified]; tr != nil {
 		u.Trend = tr.Values()
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"image"
 	"image/color"
-	"image/png"
 	"io/fs"
 	"math"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/power"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
@@ -48,54 +48,20 @@ func cellFolder(t *testing.T, n int) string {
 	return dir
 }
 
-func TestSurveyFolder(t *testing.T) {
-	cells := cellFolder(t, 8)
-	s, err := SurveyFolder(cells)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Kind != KindCells || len(s.Files) != 9 || s.Median.X == 0 {
-		t.Errorf("cell folder: kind %v, %d files, median %v", s.Kind, len(s.Files), s.Median)
-	}
-	frames := t.TempDir()
-	for i := range 3 {
-		img := image.NewGray(image.Rect(0, 0, 1280, 960))
-		for j := range img.Pix {
-			img.Pix[j] = 200
-		}
-		f, err := os.Create(filepath.Join(frames, "frame-"+string(rune('1'+i))+".png"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := png.Encode(f, img); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-	}
-	s, err = SurveyFolder(frames)
-	if err != nil || s.Kind != KindFrames || s.Median != image.Pt(1280, 960) {
-		t.Errorf("frame folder: %+v, %v", s, err)
-	}
-	empty := t.TempDir()
-	if _, err := SurveyFolder(empty); err == nil || !strings.Contains(err.Error(), "holds no images") || !strings.Contains(err.Error(), ".png") {
-		t.Errorf("empty folder: %v", err)
-	}
-}
-
 // TestFolderOfCellImages screens a real folder through capture's folder source and the
 // single-cell segmenter: every readable image is one cell, the broken one is skipped and
 // said so, and the progress bar follows.
 func TestFolderOfCellImages(t *testing.T) {
 	dir := cellFolder(t, 12)
-	h := newHarness(t, nil, func(d *Deps) {
-		d.OpenSource = func(ctx context.Context, spec string, kind SourceKind, s Settings, onStatus func(capture.Status)) (capture.Source, error) {
-			return openSource(ctx, spec, kind, s, t.TempDir(), onStatus)
+	h := newHarness(t, nil, func(d *app.Services) {
+		d.Open = func(ctx context.Context, spec capture.Spec, s app.Settings, opt capture.OpenOptions) (capture.Source, error) {
+			return app.OpenSource(spec, s, t.TempDir(), opt)
 		}
-		d.NewSegmenter = CaptureSegmenter
+		d.NewSegmenter = nil // the session's own: one cell per image
 	})
 	h.clf.anyCrop = true
 	h.a.sample.ID.SetText("S-FOLDER")
-	h.a.startSource(cellsPrefix+dir, KindCells)
+	h.a.startSource(capture.Cells(dir))
 	h.pump("the progress bar", 10*time.Second, func() bool { return h.a.progressBox.Visible() || h.a.sess == nil })
 	if h.a.progress.Max != 13 {
 		t.Errorf("progress max %v, want 13 image files", h.a.progress.Max)
@@ -128,7 +94,7 @@ func TestPerfPanelLabelsEstimates(t *testing.T) {
 	var cpu time.Duration
 	est := power.NewEstimate(10, func() (time.Duration, error) { return cpu, nil })
 	m := power.NewMeter(power.Config{Sensors: []power.Sensor{est}, Total: power.ChooseTotal([]power.Sensor{est}), Interval: -1})
-	h := newHarness(t, nil, func(d *Deps) { d.Meter = m })
+	h := newHarness(t, nil, func(d *app.Services) { d.Meter = m })
 	m.Start(context.Background())
 	m.Begin()
 	cpu += 500 * time.Millisecond
@@ -170,36 +136,4 @@ func TestSparklineDraws(t *testing.T) {
 		}
 	}
 	_ = screening.Unidentified
-}
-
-func TestDemoVideoPlaysAtItsPace(t *testing.T) {
-	dir := t.TempDir()
-	path, err := DemoVideo(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := DemoVideo(dir)
-	if err != nil || again != path {
-		t.Fatalf("second call: %s, %v", again, err)
-	}
-	src, err := openSource(context.Background(), SourceDemo, KindStream, DefaultSettings(), dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	start := time.Now()
-	for i := range 4 {
-		f, err := src.Next(context.Background())
-		if err != nil {
-			t.Fatalf("frame %d: %v", i, err)
-		}
-		if f.Mat.Cols() != 960 || f.Mat.Rows() != 720 {
-			t.Errorf("frame %d is %dx%d", i, f.Mat.Cols(), f.Mat.Rows())
-		}
-		f.Mat.Close()
-	}
-	// 4 frames at the video's 6 fps take about 2/3 s, not the few ms of a bare read.
-	if el := time.Since(start); el < 500*time.Millisecond {
-		t.Errorf("4 demo frames in %v: not paced", el)
-	}
 }

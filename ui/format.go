@@ -50,10 +50,10 @@ var habColors = map[string]color.NRGBA{
 	"diatom_chains": {0x00, 0x89, 0x7b, 0xff}, // teal
 }
 
-// TaxonColor is the colour a taxon's outlines, labels and chart lines are drawn in:
+// taxonColor is the colour a taxon's outlines, labels and chart lines are drawn in:
 // fixed for HAB groups, else picked from the palette by the label, so it is the same in
 // every run and every view.
-func TaxonColor(label, group string) color.NRGBA {
+func taxonColor(label, group string) color.NRGBA {
 	switch label {
 	case screening.Unidentified:
 		return colorUnidentified
@@ -68,8 +68,8 @@ func TaxonColor(label, group string) color.NRGBA {
 	return palette[h.Sum32()%uint32(len(palette))]
 }
 
-// LevelColor is an alert level's colour: green, amber, red.
-func LevelColor(l alerts.Level) color.NRGBA {
+// levelColor is an alert level's colour: green, amber, red.
+func levelColor(l alerts.Level) color.NRGBA {
 	switch l {
 	case alerts.Watch:
 		return colorWatch

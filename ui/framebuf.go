@@ -5,57 +5,59 @@ import (
 	"image"
 	"sync"
 
+	"github.com/phytoscreen/phytoscreen/vision"
+
 	"gocv.io/x/gocv"
 
 	"github.com/phytoscreen/phytoscreen/capture"
 )
 
-// MaxViewWidth is the widest image the live view keeps: larger frames are reduced by a
+// maxViewWidth is the widest image the live view keeps: larger frames are reduced by a
 // whole factor while they are converted (a 1920-pixel frame by 2), which is as sharp as a
 // half-screen view can show and halves the copying and the texture upload.
-const MaxViewWidth = 1280
+const maxViewWidth = 1280
 
-// ViewFrame is a converted frame for the live view: an RGBA image and what the segmenter
+// viewFrame is a converted frame for the live view: an RGBA image and what the segmenter
 // found on it, in frame pixels.
-type ViewFrame struct {
+type viewFrame struct {
 	Img     *image.RGBA
 	Index   int
 	Source  string
 	Size    image.Point // the frame's size before reduction
 	Scale   int         // reduction factor: frame pixel = view pixel x Scale
-	Objects []capture.Object
+	Objects []vision.Object
 }
 
-// FrameBuffer hands frames from the segmentation goroutine to the UI without allocating
+// frameBuffer hands frames from the segmentation goroutine to the UI without allocating
 // per frame and without either side waiting. Four RGBA buffers rotate: the writer fills
 // its own, publishes it as ready (swapping with a ready frame nobody took), the bridge
 // takes the ready one for the UI (in flight), and the UI says when it is on screen. A
 // buffer returns to the writer only after the UI has put another on screen, so the
 // writer never touches pixels the UI may still draw.
-type FrameBuffer struct {
+type frameBuffer struct {
 	maxW int
-	back *ViewFrame // the writer's; only the writer's goroutine touches it
+	back *viewFrame // the writer's; only the writer's goroutine touches it
 
 	mu       sync.Mutex
-	ready    *ViewFrame // latest complete frame, not yet taken; nil when taken
-	inflight *ViewFrame // taken, on its way to the UI
-	onscreen *ViewFrame // shown by the UI now
-	free     []*ViewFrame
+	ready    *viewFrame // latest complete frame, not yet taken; nil when taken
+	inflight *viewFrame // taken, on its way to the UI
+	onscreen *viewFrame // shown by the UI now
+	free     []*viewFrame
 	written  int // frames converted, for the view's frame rate
 }
 
-// NewFrameBuffer returns a buffer that reduces frames wider than maxW (0: MaxViewWidth).
-func NewFrameBuffer(maxW int) *FrameBuffer {
+// newFrameBuffer returns a buffer that reduces frames wider than maxW (0: maxViewWidth).
+func newFrameBuffer(maxW int) *frameBuffer {
 	if maxW <= 0 {
-		maxW = MaxViewWidth
+		maxW = maxViewWidth
 	}
-	return &FrameBuffer{maxW: maxW, back: &ViewFrame{}, free: []*ViewFrame{{}, {}, {}}}
+	return &frameBuffer{maxW: maxW, back: &viewFrame{}, free: []*viewFrame{{}, {}, {}}}
 }
 
 // Put converts a frame into the writer's buffer and publishes it. It is called from the
 // pipeline's segmentation goroutine (screening.Config.OnFrame) before the Mat is closed;
 // objs are copied without their crops.
-func (b *FrameBuffer) Put(f capture.Frame, objs []capture.Object) error {
+func (b *frameBuffer) Put(f capture.Frame, objs []vision.Object) error {
 	vf := b.back
 	if err := convertMat(vf, f.Mat, b.maxW); err != nil {
 		return fmt.Errorf("frame %d of %s: %w", f.Index, f.Source, err)
@@ -77,14 +79,14 @@ func (b *FrameBuffer) Put(f capture.Frame, objs []capture.Object) error {
 	if n := len(b.free); n > 0 {
 		b.back, b.free = b.free[n-1], b.free[:n-1]
 	} else {
-		b.back = &ViewFrame{} // cannot happen with four buffers; never block the pipeline
+		b.back = &viewFrame{} // cannot happen with four buffers; never block the pipeline
 	}
 	return nil
 }
 
 // Take returns the latest frame for the UI, or nil when there is none new or the last
 // one taken is not on screen yet. The frame is the caller's until it passes it to Shown.
-func (b *FrameBuffer) Take() *ViewFrame {
+func (b *frameBuffer) Take() *viewFrame {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.ready == nil || b.inflight != nil {
@@ -97,7 +99,7 @@ func (b *FrameBuffer) Take() *ViewFrame {
 // Shown tells the buffer that the UI now shows f (taken with Take), so the frame shown
 // before can be written again. Call it on the UI goroutine after the view took f; a frame
 // the UI dropped is passed too.
-func (b *FrameBuffer) Shown(f *ViewFrame) {
+func (b *frameBuffer) Shown(f *viewFrame) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if f == nil || f != b.inflight {
@@ -110,7 +112,7 @@ func (b *FrameBuffer) Shown(f *ViewFrame) {
 }
 
 // Written returns how many frames have been converted.
-func (b *FrameBuffer) Written() int {
+func (b *frameBuffer) Written() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.written
@@ -118,7 +120,7 @@ func (b *FrameBuffer) Written() int {
 
 // convertMat writes an 8-bit gray, BGR or BGRA Mat into vf.Img (reused when its size
 // fits), reduced by the smallest whole factor that brings it to maxW or less.
-func convertMat(vf *ViewFrame, m gocv.Mat, maxW int) error {
+func convertMat(vf *viewFrame, m gocv.Mat, maxW int) error {
 	if m.Empty() {
 		return fmt.Errorf("empty frame")
 	}
@@ -137,7 +139,7 @@ func convertMat(vf *ViewFrame, m gocv.Mat, maxW int) error {
 }
 
 // convertPixels is convertMat on a raw pixel buffer (rows of w*ch bytes).
-func convertPixels(vf *ViewFrame, src []uint8, w, h, ch, maxW int) error {
+func convertPixels(vf *viewFrame, src []uint8, w, h, ch, maxW int) error {
 	if len(src) < w*h*ch {
 		return fmt.Errorf("frame buffer holds %d bytes, want %d", len(src), w*h*ch)
 	}

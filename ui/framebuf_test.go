@@ -4,6 +4,8 @@ import (
 	"image"
 	"testing"
 
+	"github.com/phytoscreen/phytoscreen/vision"
+
 	"gocv.io/x/gocv"
 
 	"github.com/phytoscreen/phytoscreen/capture"
@@ -41,7 +43,7 @@ func TestConvertPixels(t *testing.T) {
 		{"bgr reduced", bgr, 3, 2, [4]byte{3, 2, 21, 255}, image.Pt(2, 1), 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var vf ViewFrame
+			var vf viewFrame
 			if err := convertPixels(&vf, c.src, w, h, c.ch, c.maxW); err != nil {
 				t.Fatal(err)
 			}
@@ -63,7 +65,7 @@ func TestConvertPixels(t *testing.T) {
 			}
 		})
 	}
-	var vf ViewFrame
+	var vf viewFrame
 	if err := convertPixels(&vf, bgr[:5], w, h, 3, 100); err == nil {
 		t.Error("a short buffer was accepted")
 	}
@@ -72,7 +74,7 @@ func TestConvertPixels(t *testing.T) {
 func TestConvertMatRejectsOtherTypes(t *testing.T) {
 	m := gocv.NewMatWithSize(4, 4, gocv.MatTypeCV32F)
 	defer m.Close()
-	var vf ViewFrame
+	var vf viewFrame
 	if err := convertMat(&vf, m, 100); err == nil {
 		t.Error("a float Mat was accepted")
 	}
@@ -87,12 +89,12 @@ func TestConvertMatRejectsOtherTypes(t *testing.T) {
 // many interleavings and checks the invariant: the buffer the writer fills is never the
 // one in flight to the UI nor the one on screen.
 func TestFrameBufferNeverWritesWhatTheUIShows(t *testing.T) {
-	b := NewFrameBuffer(64)
+	b := newFrameBuffer(64)
 	m := gocv.NewMatWithSize(8, 8, gocv.MatTypeCV8UC3)
 	defer m.Close()
 	f := capture.Frame{Mat: m, Source: "t"}
-	var inflight, shown *ViewFrame
-	seen := map[*ViewFrame]bool{}
+	var inflight, shown *viewFrame
+	seen := map[*viewFrame]bool{}
 	for step := range 2000 {
 		// A deterministic but irregular schedule.
 		switch (step * 7919) % 5 {
@@ -101,7 +103,7 @@ func TestFrameBufferNeverWritesWhatTheUIShows(t *testing.T) {
 				t.Fatalf("step %d: the writer's buffer is on its way to the UI or on screen", step)
 			}
 			f.Index = step
-			if err := b.Put(f, []capture.Object{{Track: step, Crop: image.NewGray(image.Rect(0, 0, 2, 2))}}); err != nil {
+			if err := b.Put(f, []vision.Object{{Track: step, Crop: image.NewGray(image.Rect(0, 0, 2, 2))}}); err != nil {
 				t.Fatal(err)
 			}
 		case 2:
@@ -129,7 +131,7 @@ func TestFrameBufferNeverWritesWhatTheUIShows(t *testing.T) {
 
 func TestOverlaysFollowTheRunsLabels(t *testing.T) {
 	tx := screening.DefaultTaxonomy("p", []string{"protist_noctiluca", "copepod_calanoid"})
-	vf := &ViewFrame{Index: 4, Source: "s", Objects: []capture.Object{
+	vf := &viewFrame{Index: 4, Source: "s", Objects: []vision.Object{
 		{Track: 1, New: true, Box: image.Rect(0, 0, 5, 5)},
 		{Track: 2, Box: image.Rect(10, 0, 15, 5)},
 		{Track: 3, Box: image.Rect(20, 0, 25, 5)},
@@ -143,7 +145,7 @@ func TestOverlaysFollowTheRunsLabels(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("%d overlays", len(got))
 	}
-	if got[0].Text != "Noctiluca 91%" || got[0].Color != TaxonColor("protist_noctiluca", "noctiluca") || !got[0].New || got[0].Box != vf.Objects[0].Box {
+	if got[0].Text != "Noctiluca 91%" || got[0].Color != taxonColor("protist_noctiluca", "noctiluca") || !got[0].New || got[0].Box != vf.Objects[0].Box {
 		t.Errorf("overlay 0 %+v", got[0])
 	}
 	if got[1].Text != "? 20%" || got[1].Color != colorUnidentified {
@@ -159,8 +161,8 @@ func TestOverlaysFollowTheRunsLabels(t *testing.T) {
 func BenchmarkFrameBufferPut1080p(b *testing.B) {
 	m := gocv.NewMatWithSize(1080, 1920, gocv.MatTypeCV8UC3)
 	defer m.Close()
-	fb := NewFrameBuffer(0)
-	objs := make([]capture.Object, 40)
+	fb := newFrameBuffer(0)
+	objs := make([]vision.Object, 40)
 	f := capture.Frame{Mat: m, Source: "camera:0"}
 	b.ReportAllocs()
 	b.SetBytes(1920 * 1080 * 3)

@@ -3,12 +3,10 @@ package ui
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"os"
 	"slices"
 	"strings"
 
@@ -18,7 +16,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
@@ -43,11 +40,13 @@ type galleryItem struct {
 	Img image.Image
 }
 
-// Gallery shows a sample's crops per taxon at a chosen zoom, lets a person relabel any
+// galleryView shows a sample's crops per taxon at a chosen zoom, lets a person relabel any
 // crop (stored as a validated label, which the counts and exports then use), and keeps a
 // review queue of the unidentified cells, taken one after the other.
-type Gallery struct {
-	a       *App
+type galleryView struct {
+	e *env
+	// current is the sample being screened, "" between runs: the gallery opens on it.
+	current func() string
 	content fyne.CanvasObject
 
 	sampleSel *widget.Select
@@ -76,8 +75,8 @@ type Gallery struct {
 	emptyLabel *widget.Label
 }
 
-func newGallery(a *App) *Gallery {
-	g := &Gallery{a: a, selected: -1, category: reviewKey}
+func newGallery(e *env, current func() string) *galleryView {
+	g := &galleryView{e: e, current: current, selected: -1, category: reviewKey}
 	g.sampleSel = widget.NewSelect(nil, func(id string) {
 		if id != g.sampleID {
 			g.sampleID = id
@@ -112,7 +111,7 @@ func newGallery(a *App) *Gallery {
 			if c.Key == reviewKey {
 				sw.FillColor = colorWatch
 			} else {
-				sw.FillColor = TaxonColor(c.Key, c.Group)
+				sw.FillColor = taxonColor(c.Key, c.Group)
 			}
 			sw.Refresh()
 		})
@@ -142,7 +141,7 @@ func newGallery(a *App) *Gallery {
 	g.labelList = widget.NewList(func() int { return len(g.labels) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
-			o.(*widget.Label).SetText(a.deps.Taxonomy.Name(g.labels[id]) + "  (" + g.labels[id] + ")")
+			o.(*widget.Label).SetText(g.e.svc.Taxonomy.Name(g.labels[id]) + "  (" + g.labels[id] + ")")
 		})
 	g.labelList.OnSelected = func(id widget.ListItemID) {
 		if id < len(g.labels) {
@@ -176,21 +175,21 @@ func newGallery(a *App) *Gallery {
 	split.Trailing.(*container.Split).Offset = 0.66
 	g.content = container.NewBorder(container.NewPadded(top), nil, nil, nil, split)
 	g.rebuildGrid()
-	if a.deps.Store == nil {
+	if g.e.svc.Store == nil {
 		g.emptyLabel.SetText("The session store could not be opened, so no crops are kept. See the message at launch.")
 	}
 	return g
 }
 
 // Items returns the crops shown (for tests).
-func (g *Gallery) Items() []galleryItem { return g.items }
+func (g *galleryView) Items() []galleryItem { return g.items }
 
 // Categories returns the category list (for tests).
-func (g *Gallery) Categories() []galleryCat { return g.catItems }
+func (g *galleryView) Categories() []galleryCat { return g.catItems }
 
 // rebuildGrid makes the crop grid at the zoom's tile size (a GridWrap's cell size is
 // fixed when it is created).
-func (g *Gallery) rebuildGrid() {
+func (g *galleryView) rebuildGrid() {
 	size := float32(g.zoom.Value)
 	g.grid = widget.NewGridWrap(func() int { return len(g.items) },
 		func() fyne.CanvasObject {
@@ -238,27 +237,25 @@ func tileCaption(o store.ObjectRow) string {
 }
 
 // Reload reads the sample list and the current sample's crops again.
-func (g *Gallery) Reload() {
-	st := g.a.deps.Store
+func (g *galleryView) Reload() {
+	st := g.e.svc.Store
 	if st == nil {
 		return
 	}
 	want := g.sampleID
-	if s := g.a.sess; s != nil {
-		want = s.sample.ID
+	if id := g.current(); id != "" {
+		want = id
 	}
 	g.gen++
 	gen := g.gen
-	g.a.wg.Add(1)
-	go func() {
-		defer g.a.wg.Done()
-		ids, err := st.SampleIDs(g.a.ctx)
-		g.a.runOnUI(func() {
+	g.e.spawn(func(ctx context.Context) {
+		ids, err := st.SampleIDs(ctx)
+		g.e.runOnUI(func() {
 			if gen != g.gen {
 				return
 			}
 			if err != nil {
-				g.a.showError("Could not read the session store", err)
+				g.e.showError("Could not read the session store", err)
 				return
 			}
 			g.sampleSel.Options = ids
@@ -278,11 +275,11 @@ func (g *Gallery) Reload() {
 			g.sampleSel.Refresh()
 			g.loadCategories()
 		})
-	}()
+	})
 }
 
 // ShowSample shows a sample's crops (from history).
-func (g *Gallery) ShowSample(id string) {
+func (g *galleryView) ShowSample(id string) {
 	g.sampleID = id
 	g.sampleSel.Selected = id
 	g.sampleSel.Refresh()
@@ -290,24 +287,22 @@ func (g *Gallery) ShowSample(id string) {
 }
 
 // loadCategories counts the sample's objects per category, off the UI goroutine.
-func (g *Gallery) loadCategories() {
-	st, id := g.a.deps.Store, g.sampleID
+func (g *galleryView) loadCategories() {
+	st, id := g.e.svc.Store, g.sampleID
 	if st == nil || id == "" {
 		return
 	}
 	g.gen++
 	gen := g.gen
-	tx := g.a.deps.Taxonomy
-	g.a.wg.Add(1)
-	go func() {
-		defer g.a.wg.Done()
-		cats, err := countCategories(g.a.ctx, st, id, tx)
-		g.a.runOnUI(func() {
+	tx := g.e.svc.Taxonomy
+	g.e.spawn(func(ctx context.Context) {
+		cats, err := countCategories(ctx, st, id, tx)
+		g.e.runOnUI(func() {
 			if gen != g.gen {
 				return
 			}
 			if err != nil {
-				g.a.showError("Could not read sample "+id, err)
+				g.e.showError("Could not read sample "+id, err)
 				return
 			}
 			g.catItems = cats
@@ -323,7 +318,7 @@ func (g *Gallery) loadCategories() {
 			g.cats.Select(idx)
 			g.loadCategory()
 		})
-	}()
+	})
 }
 
 // countCategories returns the review queue first, then the sample's categories, most
@@ -373,23 +368,21 @@ func countCategories(ctx context.Context, st *store.Store, id string, tx *screen
 }
 
 // loadCategory reads the crops of the chosen category, off the UI goroutine.
-func (g *Gallery) loadCategory() {
-	st, id, cat := g.a.deps.Store, g.sampleID, g.category
+func (g *galleryView) loadCategory() {
+	st, id, cat := g.e.svc.Store, g.sampleID, g.category
 	if st == nil || id == "" {
 		return
 	}
 	g.gen++
 	gen := g.gen
-	g.a.wg.Add(1)
-	go func() {
-		defer g.a.wg.Done()
-		items, total, err := loadCrops(g.a.ctx, st, id, cat)
-		g.a.runOnUI(func() {
+	g.e.spawn(func(ctx context.Context) {
+		items, total, err := loadCrops(ctx, st, id, cat)
+		g.e.runOnUI(func() {
 			if gen != g.gen {
 				return
 			}
 			if err != nil {
-				g.a.showError("Could not read the crops of sample "+id, err)
+				g.e.showError("Could not read the crops of sample "+id, err)
 				return
 			}
 			g.items = items
@@ -418,7 +411,7 @@ func (g *Gallery) loadCategory() {
 				g.show(-1)
 			}
 		})
-	}()
+	})
 }
 
 // loadCrops reads up to galleryLimit crops of a category (reviewKey: the review queue)
@@ -464,173 +457,4 @@ func loadCrops(ctx context.Context, st *store.Store, id, cat string) ([]galleryI
 		items = append(items, galleryItem{Row: o, Img: img})
 	}
 	return items, total, nil
-}
-
-// show puts crop id in the detail panel (-1: none).
-func (g *Gallery) show(id int) {
-	g.selected = id
-	if id < 0 || id >= len(g.items) {
-		g.big.Image = image.NewGray(image.Rect(0, 0, 1, 1))
-		g.big.Refresh()
-		g.detail.SetText("Select a crop.")
-		g.preds.SetText("")
-		g.updateButtons()
-		return
-	}
-	it := g.items[id]
-	o := it.Row
-	g.big.Image = it.Img
-	g.big.Refresh()
-	b := it.Img.Bounds()
-	lines := []string{fmt.Sprintf("Cell #%d of run %d, frame %d · %dx%d px", o.Seq, o.Run.ID, o.Frame+1, b.Dx(), b.Dy())}
-	if o.ESD > 0 {
-		d := fmt.Sprintf("ESD %.1f px", o.ESD)
-		if o.UmPerPx > 0 {
-			d = fmt.Sprintf("ESD %.1f µm", o.ESD*o.UmPerPx)
-		}
-		lines = append(lines, d+fmt.Sprintf(" · focus %.0f", o.Focus))
-	}
-	model := fmt.Sprintf("Model (%s): %s, %.0f%%", o.Variant, g.a.deps.Taxonomy.Name(o.Label), 100*o.Prob)
-	lines = append(lines, model)
-	if o.Status == store.StatusValidated {
-		lines = append(lines, "Validated as "+g.a.deps.Taxonomy.Name(o.Validated)+" by "+o.ValidatedBy)
-	}
-	g.detail.SetText(strings.Join(lines, "\n"))
-	g.preds.SetText(topText(o.Top, g.a.deps.Taxonomy))
-	g.updateButtons()
-}
-
-// topText lists the model's best labels from the stored JSON.
-func topText(raw string, tx *screening.Taxonomy) string {
-	var top []inference.Prediction
-	if err := json.Unmarshal([]byte(raw), &top); err != nil || len(top) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString("Best guesses: ")
-	for i, p := range top {
-		if i == 3 {
-			break
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s %.0f%%", tx.Name(p.Label), 100*p.Prob)
-	}
-	return b.String()
-}
-
-// filterLabels lists the pack's labels matching the filter (by label or name).
-func (g *Gallery) filterLabels() {
-	q := strings.ToLower(strings.TrimSpace(g.filter.Text))
-	g.labels = g.labels[:0]
-	for _, t := range g.a.deps.Taxonomy.Taxa {
-		if q == "" || strings.Contains(strings.ToLower(t.Label), q) || strings.Contains(strings.ToLower(t.Name), q) {
-			g.labels = append(g.labels, t.Label)
-		}
-	}
-	g.labelList.UnselectAll()
-	g.chosen = ""
-	if len(g.labels) == 1 {
-		g.chosen = g.labels[0]
-	}
-	g.labelList.Refresh()
-	g.updateButtons()
-}
-
-// ChooseLabel picks a label in the relabel list (as a click would).
-func (g *Gallery) ChooseLabel(label string) bool {
-	i := slices.Index(g.labels, label)
-	if i < 0 {
-		return false
-	}
-	g.labelList.Select(i)
-	return true
-}
-
-func (g *Gallery) updateButtons() {
-	ok := g.selected >= 0 && g.selected < len(g.items) && g.a.deps.Store != nil
-	if ok && g.chosen != "" {
-		g.setLabel.Enable()
-		g.setLabel.SetText("Set label: " + shortName(g.a.deps.Taxonomy.Name(g.chosen), 24))
-	} else {
-		g.setLabel.Disable()
-		g.setLabel.SetText("Set label")
-	}
-	if ok && g.items[g.selected].Row.Label != "" {
-		g.confirm.Enable()
-	} else {
-		g.confirm.Disable()
-	}
-}
-
-// Relabel stores label as the validated label of the selected crop, then moves on to
-// the next crop (in the review queue the relabelled cell leaves the queue).
-func (g *Gallery) Relabel(label string) {
-	if g.selected < 0 || g.selected >= len(g.items) || label == "" {
-		return
-	}
-	st := g.a.deps.Store
-	if st == nil {
-		return
-	}
-	idx := g.selected
-	it := g.items[idx]
-	by := os.Getenv("USER")
-	if by == "" {
-		by = "phytoscreen user"
-	}
-	g.a.wg.Add(1)
-	go func() {
-		defer g.a.wg.Done()
-		err := st.Validate(g.a.ctx, it.Row.ID, label, by)
-		g.a.runOnUI(func() {
-			if err != nil {
-				g.a.showError("Could not store the label", err)
-				return
-			}
-			g.a.setStatus(fmt.Sprintf("Cell #%d of sample %s labelled %s (validated; exports use it).", it.Row.Seq, g.sampleID, g.a.deps.Taxonomy.Name(label)))
-			if idx >= len(g.items) || g.items[idx].Row.ID != it.Row.ID {
-				return // the list changed meanwhile
-			}
-			row := &g.items[idx].Row
-			row.Validated, row.ValidatedBy, row.Status, row.Category = label, by, store.StatusValidated, label
-			leaves := g.category == reviewKey || g.category != label
-			if leaves {
-				g.items = slices.Delete(g.items, idx, idx+1)
-				g.adjustCount(g.category, -1)
-				if g.category == reviewKey {
-					g.adjustCount(screening.Unidentified, -1)
-				}
-				g.adjustCount(label, +1)
-				g.rebuildGrid()
-				if len(g.items) > 0 {
-					g.grid.Select(min(idx, len(g.items)-1))
-				} else {
-					g.show(-1)
-					if g.category == reviewKey {
-						g.emptyLabel.SetText("Review queue done: every unidentified cell of this sample has a label.")
-					}
-				}
-			} else {
-				g.grid.RefreshItem(idx)
-				g.show(idx)
-			}
-		})
-	}()
-}
-
-// adjustCount changes a category's count in the list after a relabel.
-func (g *Gallery) adjustCount(key string, d int) {
-	for i := range g.catItems {
-		if g.catItems[i].Key == key {
-			g.catItems[i].Count += d
-			g.cats.RefreshItem(i)
-			return
-		}
-	}
-	if d > 0 {
-		g.catItems = append(g.catItems, galleryCat{Key: key, Name: g.a.deps.Taxonomy.Name(key), Count: d})
-		g.cats.Refresh()
-	}
 }

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/vision"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"gocv.io/x/gocv"
@@ -67,7 +70,7 @@ func (q *uiQueue) runAll() bool {
 type harness struct {
 	t      testing.TB
 	fy     fyne.App
-	a      *App
+	a      *mainWindow
 	q      *uiQueue
 	clf    *fakeClassifier
 	st     *store.Store
@@ -87,7 +90,7 @@ func defaultPack(t testing.TB) *inference.Pack {
 	return p
 }
 
-type harnessOpt func(*Deps)
+type harnessOpt func(*app.Services)
 
 func newHarness(t testing.TB, fy fyne.App, opts ...harnessOpt) *harness {
 	t.Helper()
@@ -101,12 +104,12 @@ func newHarness(t testing.TB, fy fyne.App, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	h.st = st
-	deps := Deps{
-		Pack: pack, Taxonomy: screening.DefaultTaxonomy(pack.Name, pack.Labels), Classifier: h.clf, Store: st,
-		OpenSource: func(ctx context.Context, spec string, kind SourceKind, s Settings, onStatus func(capture.Status)) (capture.Source, error) {
+	svc := &app.Services{
+		Pack: pack, Taxonomy: screening.DefaultTaxonomy(pack.Name, pack.Labels), Model: app.NewModel(h.clf), Store: st,
+		Open: func(ctx context.Context, spec capture.Spec, s app.Settings, opt capture.OpenOptions) (capture.Source, error) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
-			h.opened = append(h.opened, spec)
+			h.opened = append(h.opened, spec.String())
 			if h.src == nil {
 				return nil, fmt.Errorf("source %s: no such file or folder (test)", spec)
 			}
@@ -114,14 +117,14 @@ func newHarness(t testing.TB, fy fyne.App, opts ...harnessOpt) *harness {
 			h.src = nil
 			return src, nil
 		},
-		NewSegmenter: func(s Settings, kind SourceKind) (screening.Segmenter, func(), error) {
+		NewSegmenter: func(s app.Settings, spec capture.Spec) (screening.Segmenter, func(), error) {
 			return &fakeSegmenter{}, func() {}, nil
 		},
 	}
 	for _, o := range opts {
-		o(&deps)
+		o(svc)
 	}
-	a, err := newApp(fy, deps, hooks{runOnUI: h.q.push, notify: func(n *fyne.Notification) {
+	a, err := newApp(fy, svc, hooks{runOnUI: h.q.push, notify: func(n *fyne.Notification) {
 		h.mu.Lock()
 		h.notes = append(h.notes, n)
 		h.mu.Unlock()
@@ -274,18 +277,18 @@ func (s *gatedSource) Next(ctx context.Context) (capture.Frame, error) {
 // box at (14k+2, 20), a new cell on every frame (a flow-through field).
 type fakeSegmenter struct{}
 
-func (fakeSegmenter) Process(f capture.Frame) ([]capture.Object, error) {
+func (fakeSegmenter) Process(f capture.Frame) ([]vision.Object, error) {
 	pix, err := f.Mat.DataPtrUint8()
 	if err != nil {
 		return nil, err
 	}
 	n := int(pix[0])
-	objs := make([]capture.Object, n)
+	objs := make([]vision.Object, n)
 	for k := range n {
 		crop := image.NewGray(image.Rect(0, 0, 8, 8))
 		crop.Pix[0], crop.Pix[1] = pix[3+6*k], pix[3+6*k+1]
 		box := image.Rect(14*k+2, 20, 14*k+14, 32)
-		objs[k] = capture.Object{Source: f.Source, Frame: f.Index, ID: k, Track: f.Index*100 + k, New: true, Box: box, CropBox: box,
+		objs[k] = vision.Object{Source: f.Source, Frame: f.Index, ID: k, Track: f.Index*100 + k, New: true, Box: box, CropBox: box,
 			AreaPx: 144, Crop: crop}
 	}
 	return objs, nil

@@ -26,11 +26,11 @@ type sampleEntry struct {
 	Runs  int
 }
 
-// HistoryView lists the stored samples; for the chosen one it shows the counts (with
+// historyView lists the stored samples; for the chosen one it shows the counts (with
 // the alert levels the current rules give them), the alerts, a chart of a taxon's
 // concentration over time at the sample's site, and the export buttons.
-type HistoryView struct {
-	a       *App
+type historyView struct {
+	e       *env
 	content fyne.CanvasObject
 
 	list     *widget.List
@@ -38,19 +38,21 @@ type HistoryView struct {
 	selected string
 
 	header   *widget.Label
-	counts   *CountsTable
+	counts   *countsTable
 	alerts   *widget.Label
 	taxonSel *widget.Select
 	taxonKey map[string]string // choice -> "group:ID" or a label
-	chart    *Chart
+	chart    *trendChart
 	exports  []*widget.Button
 	gallery  *widget.Button
 	counted  store.Counts
 	gen      int
 }
 
-func newHistory(a *App) *HistoryView {
-	h := &HistoryView{a: a}
+// newHistory makes the history screen; export writes a stored sample's export (asking
+// where), showCrops shows a sample's crops in the gallery.
+func newHistory(e *env, export func(id, format string), showCrops func(id string)) *historyView {
+	h := &historyView{e: e}
 	h.list = widget.NewList(func() int { return len(h.entries) },
 		func() fyne.CanvasObject {
 			t := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -75,23 +77,20 @@ func newHistory(a *App) *HistoryView {
 	}
 	h.header = widget.NewLabel("Choose a sample on the left.")
 	h.header.Wrapping = fyne.TextWrapWord
-	h.counts = NewCountsTable(false)
+	h.counts = newCountsTable(false)
 	h.alerts = widget.NewLabel("")
 	h.alerts.Wrapping = fyne.TextWrapWord
 	h.taxonSel = widget.NewSelect(nil, func(string) { h.loadChart() })
-	h.chart = NewChart()
+	h.chart = newTrendChart()
 	for _, f := range []struct{ label, format string }{
 		{"Counts CSV", store.FormatCounts}, {"Objects CSV", store.FormatObjects}, {"EcoTaxa zip", store.FormatEcoTaxa},
 	} {
 		format := f.format
-		b := widget.NewButtonWithIcon(f.label, theme.DocumentSaveIcon(), func() { a.exportTo(h.selected, format) })
+		b := widget.NewButtonWithIcon(f.label, theme.DocumentSaveIcon(), func() { export(h.selected, format) })
 		b.Disable()
 		h.exports = append(h.exports, b)
 	}
-	h.gallery = widget.NewButtonWithIcon("Show crops", theme.GridIcon(), func() {
-		a.tabs.SelectIndex(1)
-		a.gallery.ShowSample(h.selected)
-	})
+	h.gallery = widget.NewButtonWithIcon("Show crops", theme.GridIcon(), func() { showCrops(h.selected) })
 	h.gallery.Disable()
 
 	buttons := container.NewHBox(h.exports[0], h.exports[1], h.exports[2], h.gallery)
@@ -106,30 +105,28 @@ func newHistory(a *App) *HistoryView {
 	split := container.NewHSplit(left, container.NewPadded(detail))
 	split.Offset = 0.2
 	h.content = split
-	if a.deps.Store == nil {
+	if e.svc.Store == nil {
 		h.header.SetText("The session store could not be opened, so there is no history. See the message at launch.")
 	}
 	return h
 }
 
 // Reload reads the list of stored samples again.
-func (h *HistoryView) Reload() {
-	st := h.a.deps.Store
+func (h *historyView) Reload() {
+	st := h.e.svc.Store
 	if st == nil {
 		return
 	}
 	h.gen++
 	gen := h.gen
-	h.a.wg.Add(1)
-	go func() {
-		defer h.a.wg.Done()
-		entries, err := listSamples(h.a.ctx, st)
-		h.a.runOnUI(func() {
+	h.e.spawn(func(ctx context.Context) {
+		entries, err := listSamples(ctx, st)
+		h.e.runOnUI(func() {
 			if gen != h.gen {
 				return
 			}
 			if err != nil {
-				h.a.showError("Could not read the session store", err)
+				h.e.showError("Could not read the session store", err)
 				return
 			}
 			h.entries = entries
@@ -144,7 +141,7 @@ func (h *HistoryView) Reload() {
 			}
 			h.list.Select(i)
 		})
-	}()
+	})
 }
 
 // listSamples reads every stored sample's site, date and runs, newest first.
@@ -165,26 +162,24 @@ func listSamples(ctx context.Context, st *store.Store) ([]sampleEntry, error) {
 }
 
 // Select shows a stored sample.
-func (h *HistoryView) Select(id string) {
-	st := h.a.deps.Store
+func (h *historyView) Select(id string) {
+	st := h.e.svc.Store
 	if st == nil {
 		return
 	}
 	h.selected = id
 	h.gen++
 	gen := h.gen
-	h.a.wg.Add(1)
-	go func() {
-		defer h.a.wg.Done()
-		c, err := st.Counts(h.a.ctx, id)
+	h.e.spawn(func(ctx context.Context) {
+		c, err := st.Counts(ctx, id)
 		var rec recorded
 		if err == nil {
-			rec.events, rec.err = st.AlertEvents(h.a.ctx, id)
+			rec.events, rec.err = st.AlertEvents(ctx, id)
 			if rec.err == nil {
-				rec.energy, rec.err = st.Energy(h.a.ctx, id)
+				rec.energy, rec.err = st.Energy(ctx, id)
 			}
 		}
-		h.a.runOnUI(func() {
+		h.e.runOnUI(func() {
 			if gen != h.gen {
 				return
 			}
@@ -200,7 +195,7 @@ func (h *HistoryView) Select(id string) {
 			}
 			h.show(c, rec)
 		})
-	}()
+	})
 }
 
 // recorded is what the runs wrote down at the time: the alert level changes and the
@@ -241,11 +236,11 @@ func (r recorded) lines() []string {
 }
 
 // Counted returns the counts shown (for tests).
-func (h *HistoryView) Counted() store.Counts { return h.counted }
+func (h *historyView) Counted() store.Counts { return h.counted }
 
 // show fills the detail side from a sample's stored counts and what its runs recorded
 // (UI goroutine).
-func (h *HistoryView) show(c store.Counts, rec recorded) {
+func (h *historyView) show(c store.Counts, rec recorded) {
 	h.counted = c
 	si := c.Sample
 	var models []string
@@ -265,7 +260,7 @@ func (h *HistoryView) show(c store.Counts, rec recorded) {
 		strings.Join(models, ", "), frames, fmtCount(c.Objects), c.Unidentified.Count, c.Failed)
 	h.header.SetText(head)
 
-	states := evaluateStored(h.a.rules, h.a.deps.Taxonomy, c)
+	states := evaluateStored(h.e.rules(), h.e.svc.Taxonomy, c)
 	levels := map[string]alerts.Level{}
 	var raised []string
 	for _, st := range states {
@@ -276,14 +271,14 @@ func (h *HistoryView) show(c store.Counts, rec recorded) {
 			raised = append(raised, fmt.Sprintf("%s %s: %s cells/L (%s)", strings.ToUpper(st.Level.String()), st.Taxon, fmtPerL(st.Value.PerL), stateDetail(st)))
 		}
 	}
-	rows := make([]CountRow, 0, len(c.Taxa)+1)
+	rows := make([]countRow, 0, len(c.Taxa)+1)
 	for _, t := range c.Taxa {
-		rows = append(rows, CountRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: levels[t.Label]})
+		rows = append(rows, countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: levels[t.Label]})
 	}
-	rows = append(rows, CountRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: c.Unidentified})
+	rows = append(rows, countRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: c.Unidentified})
 	h.counts.SetRows(rows)
 	if len(raised) == 0 {
-		raised = append(raised, fmt.Sprintf("None under %s.", h.a.rules.Name))
+		raised = append(raised, fmt.Sprintf("None under %s.", h.e.rules().Name))
 	}
 	h.alerts.SetText(strings.Join(append(raised, rec.lines()...), "\n"))
 
@@ -321,12 +316,12 @@ func (h *HistoryView) show(c store.Counts, rec recorded) {
 
 // evaluateStored applies the rules to a stored sample's counts: the alert each rule
 // gives it now.
-func evaluateStored(r Rules, tx *screening.Taxonomy, c store.Counts) []alerts.State {
+func evaluateStored(r alerts.Binding, tx *screening.Taxonomy, c store.Counts) []alerts.State {
 	byLabel := map[string]int{}
 	for _, t := range c.Taxa {
 		byLabel[t.Label] = t.Count
 	}
-	ev := alerts.NewEvaluator(r.Bound, r.Hysteresis)
+	ev := alerts.NewEvaluator(r.Bound, r.Hysteresis())
 	ev.Update(time.Time{}, func(labels []string) alerts.Measure {
 		n := 0
 		for _, l := range labels {
@@ -339,8 +334,8 @@ func evaluateStored(r Rules, tx *screening.Taxonomy, c store.Counts) []alerts.St
 }
 
 // loadChart reads the chosen taxon's concentration in every sample of the same site.
-func (h *HistoryView) loadChart() {
-	st := h.a.deps.Store
+func (h *historyView) loadChart() {
+	st := h.e.svc.Store
 	choice := h.taxonSel.Selected
 	key, ok := h.taxonKey[choice]
 	if st == nil || !ok {
@@ -353,8 +348,8 @@ func (h *HistoryView) loadChart() {
 	threshold := h.alertThreshold(key)
 	col := colorBrand
 	if !strings.HasPrefix(key, "group:") {
-		if x, ok := h.a.deps.Taxonomy.Lookup(key); ok {
-			col = TaxonColor(key, x.Group)
+		if x, ok := h.e.svc.Taxonomy.Lookup(key); ok {
+			col = taxonColor(key, x.Group)
 		}
 	} else if c, ok := habColors[strings.TrimPrefix(key, "group:")]; ok {
 		col = c
@@ -362,21 +357,19 @@ func (h *HistoryView) loadChart() {
 	title := strings.TrimPrefix(choice, "Group: ") + " at " + siteName(site)
 	h.gen++
 	gen := h.gen
-	h.a.wg.Add(1)
-	go func() {
-		defer h.a.wg.Done()
-		pts, err := chartPoints(h.a.ctx, st, entries, site, key, current)
-		h.a.runOnUI(func() {
+	h.e.spawn(func(ctx context.Context) {
+		pts, err := chartPoints(ctx, st, entries, site, key, current)
+		h.e.runOnUI(func() {
 			if gen != h.gen {
 				return
 			}
 			if err != nil {
-				h.a.showError("Could not draw the chart", err)
+				h.e.showError("Could not draw the chart", err)
 				return
 			}
 			h.chart.Set(pts, title, threshold, col)
 		})
-	}()
+	})
 }
 
 func siteName(s string) string {
@@ -387,14 +380,14 @@ func siteName(s string) string {
 }
 
 // alertThreshold is the alert-level threshold (cells/L) of the first rule counting key.
-func (h *HistoryView) alertThreshold(key string) float64 {
+func (h *historyView) alertThreshold(key string) float64 {
 	var labels []string
 	if g, ok := strings.CutPrefix(key, "group:"); ok {
-		labels = h.a.deps.Taxonomy.Members(g)
+		labels = h.e.svc.Taxonomy.Members(g)
 	} else {
 		labels = []string{key}
 	}
-	for _, b := range h.a.rules.Bound {
+	for _, b := range h.e.rules().Bound {
 		for _, l := range labels {
 			if slices.Contains(b.Labels, l) && b.Rule.Alert != nil && !b.Rule.Alert.Presence {
 				return b.Rule.Alert.CellsPerL()

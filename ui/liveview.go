@@ -20,10 +20,10 @@ type overlayBox struct {
 	New   bool   // first sighting: drawn thicker
 }
 
-// LiveView shows the current frame with every found cell outlined and labelled in its
+// liveView shows the current frame with every found cell outlined and labelled in its
 // taxon's colour. Its objects are a pool reused from frame to frame: SetFrame changes
 // positions, colours and texts and refreshes once, never per object.
-type LiveView struct {
+type liveView struct {
 	widget.BaseWidget
 
 	img        *canvas.Image
@@ -44,9 +44,9 @@ type LiveView struct {
 // counts are what matter; the status line says how many were found.
 const maxOverlays = 400
 
-// NewLiveView returns an empty view showing hint until the first frame.
-func NewLiveView(hint, hint2 string) *LiveView {
-	v := &LiveView{objectsMax: maxOverlays}
+// newLiveView returns an empty view showing hint until the first frame.
+func newLiveView(hint, hint2 string) *liveView {
+	v := &liveView{objectsMax: maxOverlays}
 	v.bg = canvas.NewRectangle(color.NRGBA{0x1b, 0x1f, 0x23, 0xff})
 	v.img = canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 1, 1)))
 	v.img.FillMode = canvas.ImageFillContain
@@ -64,7 +64,7 @@ func NewLiveView(hint, hint2 string) *LiveView {
 }
 
 // SetHint changes the text shown while there is no frame.
-func (v *LiveView) SetHint(hint, hint2 string) {
+func (v *liveView) SetHint(hint, hint2 string) {
 	v.hint.Text, v.hint2.Text = hint, hint2
 	if !v.hasFrame {
 		v.hint.Refresh()
@@ -73,7 +73,7 @@ func (v *LiveView) SetHint(hint, hint2 string) {
 }
 
 // Clear removes the frame and shows the hint again.
-func (v *LiveView) Clear() {
+func (v *liveView) Clear() {
 	v.hasFrame = false
 	v.overlays = v.overlays[:0]
 	v.Refresh()
@@ -81,8 +81,8 @@ func (v *LiveView) Clear() {
 
 // SetFrame shows img (a frame reduced by scale) with the overlays, in frame pixels.
 // Call it on the UI goroutine, once per displayed frame. img must stay unchanged until
-// the next SetFrame (FrameBuffer guarantees it).
-func (v *LiveView) SetFrame(img *image.RGBA, frameSize image.Point, overlays []overlayBox) {
+// the next SetFrame (frameBuffer guarantees it).
+func (v *liveView) SetFrame(img *image.RGBA, frameSize image.Point, overlays []overlayBox) {
 	v.img.Image = img
 	v.frameSize = frameSize
 	v.overlays = append(v.overlays[:0], overlays...)
@@ -91,15 +91,15 @@ func (v *LiveView) SetFrame(img *image.RGBA, frameSize image.Point, overlays []o
 }
 
 // Overlays returns the overlays of the frame shown (for tests and the status line).
-func (v *LiveView) Overlays() []overlayBox { return v.overlays }
+func (v *liveView) Overlays() []overlayBox { return v.overlays }
 
 // CreateRenderer implements fyne.Widget.
-func (v *LiveView) CreateRenderer() fyne.WidgetRenderer {
+func (v *liveView) CreateRenderer() fyne.WidgetRenderer {
 	return &liveRenderer{v: v}
 }
 
 type liveRenderer struct {
-	v    *LiveView
+	v    *liveView
 	objs []fyne.CanvasObject
 }
 
@@ -233,7 +233,7 @@ func (r *liveRenderer) Refresh() {
 // overlaysFor turns the frame's objects and the run's classifications into outlines:
 // the pipeline's view of the same frame when it has one (labels that arrived after the
 // frame was segmented included), else the frame's own boxes, labelled by track.
-func overlaysFor(vf *ViewFrame, fv screening.FrameView, tx *screening.Taxonomy, dst []overlayBox) []overlayBox {
+func overlaysFor(vf *viewFrame, fv screening.FrameView, tx *screening.Taxonomy, dst []overlayBox) []overlayBox {
 	dst = dst[:0]
 	if fv.Index == vf.Index && fv.Source == vf.Source && len(fv.Objects) > 0 {
 		for _, o := range fv.Objects {
@@ -267,7 +267,7 @@ func overlayOf(o screening.Overlay, tx *screening.Taxonomy) overlayBox {
 				group = x.Group
 			}
 		}
-		ob.Color = TaxonColor(o.Label, group)
+		ob.Color = taxonColor(o.Label, group)
 		name := o.Name
 		if name == "" {
 			name = o.Label

@@ -15,18 +15,18 @@ import (
 	"github.com/phytoscreen/phytoscreen/power"
 )
 
-// Gauge is one figure of the performance panel: a caption, the value in large type, a
+// gauge is one figure of the performance panel: a caption, the value in large type, a
 // line saying where it comes from, and a sparkline of the last minutes.
-type Gauge struct {
+type gauge struct {
 	widget.BaseWidget
 	title, value, detail *canvas.Text
-	spark                *Sparkline
+	spark                *sparkline
 	box                  *fyne.Container
 }
 
-// NewGauge returns a gauge titled title, drawn in colour c.
-func NewGauge(title string, c color.NRGBA) *Gauge {
-	g := &Gauge{}
+// newGauge returns a gauge titled title, drawn in colour c.
+func newGauge(title string, c color.NRGBA) *gauge {
+	g := &gauge{}
 	g.title = canvas.NewText(title, theme.Color(theme.ColorNamePlaceHolder))
 	g.title.TextSize = 11.5
 	g.value = canvas.NewText("–", theme.Color(theme.ColorNameForeground))
@@ -34,7 +34,7 @@ func NewGauge(title string, c color.NRGBA) *Gauge {
 	g.value.TextStyle.Bold = true
 	g.detail = canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder))
 	g.detail.TextSize = 10.5
-	g.spark = NewSparkline(c)
+	g.spark = newSparkline(c)
 	g.spark.minH = 20
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
 	bg.CornerRadius = 6
@@ -44,10 +44,10 @@ func NewGauge(title string, c color.NRGBA) *Gauge {
 }
 
 // CreateRenderer implements fyne.Widget.
-func (g *Gauge) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(g.box) }
+func (g *gauge) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(g.box) }
 
 // Set shows value and detail and the history. UI goroutine only.
-func (g *Gauge) Set(value, detail string, hist []float64) {
+func (g *gauge) Set(value, detail string, hist []float64) {
 	g.value.Text, g.detail.Text = value, detail
 	g.value.Refresh()
 	g.detail.Refresh()
@@ -55,15 +55,15 @@ func (g *Gauge) Set(value, detail string, hist []float64) {
 }
 
 // Value returns the value shown.
-func (g *Gauge) Value() string { return g.value.Text }
+func (g *gauge) Value() string { return g.value.Text }
 
 // Detail returns the gauge's second line.
-func (g *Gauge) Detail() string { return g.detail.Text }
+func (g *gauge) Detail() string { return g.detail.Text }
 
 // perfHistory keeps the sparklines' data: one point a second for the last minutes. It is
 // filled by the bridge goroutine and copied into the panel.
 type perfHistory struct {
-	watts, jPerCell, cellsPerSec, p50, cpu, rss *Series
+	watts, jPerCell, cellsPerSec, p50, cpu, rss *series
 	last                                        time.Time
 }
 
@@ -71,8 +71,8 @@ type perfHistory struct {
 const historyPoints = 300
 
 func newPerfHistory() *perfHistory {
-	return &perfHistory{watts: NewSeries(historyPoints), jPerCell: NewSeries(historyPoints), cellsPerSec: NewSeries(historyPoints),
-		p50: NewSeries(historyPoints), cpu: NewSeries(historyPoints), rss: NewSeries(historyPoints)}
+	return &perfHistory{watts: newSeries(historyPoints), jPerCell: newSeries(historyPoints), cellsPerSec: newSeries(historyPoints),
+		p50: newSeries(historyPoints), cpu: newSeries(historyPoints), rss: newSeries(historyPoints)}
 }
 
 // add records a snapshot when a second has passed since the last point.
@@ -130,24 +130,24 @@ func cellsPerSecOf(s power.Snapshot) float64 {
 	return 0
 }
 
-// PerfPanel shows what the model costs as it runs: power (with its source or
+// perfPanel shows what the model costs as it runs: power (with its source or
 // "estimate"), joules per cell, cells per second, latency p50 and p90, CPU and memory.
-type PerfPanel struct {
+type perfPanel struct {
 	widget.BaseWidget
-	Watts, JPerCell, Throughput, Latency, CPU, Memory *Gauge
+	Watts, JPerCell, Throughput, Latency, CPU, Memory *gauge
 	source                                            *widget.Label
 	box                                               *fyne.Container
 }
 
-// NewPerfPanel returns an empty panel.
-func NewPerfPanel() *PerfPanel {
-	p := &PerfPanel{
-		Watts:      NewGauge("POWER", color.NRGBA{0xe6, 0x51, 0x00, 0xff}),
-		JPerCell:   NewGauge("ENERGY PER CELL · WHOLE APP", color.NRGBA{0xbf, 0x36, 0x0c, 0xff}),
-		Throughput: NewGauge("THROUGHPUT", color.NRGBA{0x2e, 0x7d, 0x32, 0xff}),
-		Latency:    NewGauge("LATENCY PER RUN · p50 / p90", color.NRGBA{0x15, 0x65, 0xc0, 0xff}),
-		CPU:        NewGauge("CPU", color.NRGBA{0x6a, 0x1b, 0x9a, 0xff}),
-		Memory:     NewGauge("MEMORY", color.NRGBA{0x45, 0x5a, 0x64, 0xff}),
+// newPerfPanel returns an empty panel.
+func newPerfPanel() *perfPanel {
+	p := &perfPanel{
+		Watts:      newGauge("POWER", color.NRGBA{0xe6, 0x51, 0x00, 0xff}),
+		JPerCell:   newGauge("ENERGY PER CELL · WHOLE APP", color.NRGBA{0xbf, 0x36, 0x0c, 0xff}),
+		Throughput: newGauge("THROUGHPUT", color.NRGBA{0x2e, 0x7d, 0x32, 0xff}),
+		Latency:    newGauge("LATENCY PER RUN · p50 / p90", color.NRGBA{0x15, 0x65, 0xc0, 0xff}),
+		CPU:        newGauge("CPU", color.NRGBA{0x6a, 0x1b, 0x9a, 0xff}),
+		Memory:     newGauge("MEMORY", color.NRGBA{0x45, 0x5a, 0x64, 0xff}),
 	}
 	p.source = widget.NewLabel("Energy source: detecting…")
 	p.source.Wrapping = fyne.TextWrapWord
@@ -159,13 +159,13 @@ func NewPerfPanel() *PerfPanel {
 }
 
 // CreateRenderer implements fyne.Widget.
-func (p *PerfPanel) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(p.box) }
+func (p *perfPanel) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(p.box) }
 
 // Source returns the energy source line.
-func (p *PerfPanel) Source() string { return p.source.Text }
+func (p *perfPanel) Source() string { return p.source.Text }
 
 // Set shows the figures. UI goroutine only.
-func (p *PerfPanel) Set(f perfFigures) {
+func (p *perfPanel) Set(f perfFigures) {
 	s := f.snap
 	e := s.Energy
 	est := ""

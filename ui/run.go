@@ -14,8 +14,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/internal/app"
+
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
+	fyneapp "fyne.io/fyne/v2/app"
 
 	// Imported first so that its init gives Fyne a parsable locale before Fyne's own.
 	_ "github.com/phytoscreen/phytoscreen/internal/uilocale"
@@ -26,16 +29,16 @@ import (
 
 // Application metadata; FyneApp.toml says the same for 'fyne package' (a test checks).
 const (
-	AppID      = "org.phytoscreen.app"
-	AppName    = "phytoscreen"
-	AppVersion = "0.1.0"
-	AppBuild   = 1
+	appID      = "org.phytoscreen.app"
+	appName    = "phytoscreen"
+	appVersion = "0.1.0"
+	appBuild   = 1
 )
 
-// Metadata is the app's metadata, set in code so that a binary built with 'go build'
+// metadata is the app's metadata, set in code so that a binary built with 'go build'
 // (which does not read FyneApp.toml) has its ID, icon and the fyneDo migration.
-func Metadata() fyne.AppMetadata {
-	return fyne.AppMetadata{ID: AppID, Name: AppName, Version: AppVersion, Build: AppBuild, Icon: AppIcon(),
+func metadata() fyne.AppMetadata {
+	return fyne.AppMetadata{ID: appID, Name: appName, Version: appVersion, Build: appBuild, Icon: appIcon(),
 		Release: true, Migrations: map[string]bool{"fyneDo": true}}
 }
 
@@ -44,7 +47,8 @@ const baselineFor = 1500 * time.Millisecond
 
 // Options configure Run.
 type Options struct {
-	Deps DepsOptions
+	// Build says where the services are (runtime library, session store, ...).
+	Build app.BuildOptions
 	// Source, when set, is selected at launch instead of the saved one; Start starts it.
 	Source string
 	Start  bool
@@ -62,17 +66,20 @@ func Run(ctx context.Context, o Options) error {
 	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return errors.New("no display: the desktop app needs an X11 or Wayland session ($DISPLAY is empty); run 'phytoscreen screen --source ...' to screen without a window, or 'xvfb-run phytoscreen' for a virtual display")
 	}
-	app.SetMetadata(Metadata())
-	fy := app.NewWithID(AppID)
-	set := LoadSettings(fy.Preferences())
-	deps, closeDeps := NewDeps(ctx, set, o.Deps)
-	defer closeDeps()
-	a, err := New(fy, deps)
+	fyneapp.SetMetadata(metadata())
+	fy := fyneapp.NewWithID(appID)
+	svc, closeServices := app.Build(ctx, app.LoadSettings(fy.Preferences()), o.Build)
+	defer closeServices()
+	a, err := newApp(fy, svc, hooks{})
 	if err != nil {
 		return err
 	}
 	if o.Source != "" {
-		a.selectSource(o.Source)
+		spec, err := capture.ParseSpec(o.Source)
+		if err != nil {
+			return fmt.Errorf("--source: %w", err)
+		}
+		a.chooseSource(spec)
 	}
 	go func() { // Ctrl-C in the terminal closes the window like its close button
 		<-ctx.Done()
@@ -82,7 +89,7 @@ func Run(ctx context.Context, o Options) error {
 	go func() {
 		// The machine's draw at rest, before any run, so the panel can show the energy
 		// per cell above idle beside the total.
-		if m := deps.Meter; m != nil {
+		if m := svc.Meter; m != nil {
 			if err := m.MeasureBaseline(ctx, baselineFor); err != nil {
 				slog.Warn("idle power baseline not measured", "err", err)
 			}
@@ -128,27 +135,16 @@ func grabWindow(title string) (image.Image, error) {
 	return png.Decode(f)
 }
 
-// selectSource picks spec in the source list, adding it when it is a file or folder.
-func (a *App) selectSource(spec string) {
-	if spec == SourceDemo {
-		a.sample.Source.SetSelected(choiceDemo)
-		return
-	}
-	label := a.addSourceChoice(spec, kindOf(spec))
-	a.sample.Source.SetOptions(a.sourceOptions())
-	a.sample.Source.SetSelected(label)
-}
-
 // autoStart starts the demo at launch when no camera is found (and the setting allows
 // it), so the first launch shows the whole app working.
-func (a *App) autoStart() {
-	if !a.set.DemoWhenNoCamera || a.deps.Classifier == nil {
+func (a *mainWindow) autoStart() {
+	if !a.set.DemoWhenNoCamera || a.svc.Model == nil {
 		return
 	}
-	if a.deps.Cameras != nil && len(a.deps.Cameras()) > 0 {
+	if a.svc.Cameras != nil && len(a.svc.Cameras()) > 0 {
 		return
 	}
-	if spec, _, ok := a.selectedSource(); ok && spec == SourceDemo {
+	if spec, ok := a.selectedSource(); ok && spec.Kind == capture.KindDemo {
 		a.setStatus("No camera found: playing the bundled demo video. Choose a camera or open a folder to screen your own sample.")
 		a.Start()
 	}
@@ -156,7 +152,7 @@ func (a *App) autoStart() {
 
 // screenshotTour screens the demo, saves the documentation's screenshots and quits. It
 // runs on its own goroutine and reaches the UI through fyne.DoAndWait.
-func (a *App) screenshotTour(dir string) {
+func (a *mainWindow) screenshotTour(dir string) {
 	fail := func(err error) {
 		fmt.Fprintln(os.Stderr, "phytoscreen: screenshots:", err)
 		fyne.Do(func() { a.lastError = err; a.Close() })

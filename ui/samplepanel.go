@@ -15,10 +15,10 @@ import (
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
-// SamplePanel is where the technician describes the sample and starts, pauses and stops
+// samplePanel is where the technician describes the sample and starts, pauses and stops
 // screening: sample ID, site, volume examined, concentration or dilution factor and the
 // calibration, then the three buttons.
-type SamplePanel struct {
+type samplePanel struct {
 	widget.BaseWidget
 
 	Source *widget.Select
@@ -36,9 +36,9 @@ type SamplePanel struct {
 	box     *fyne.Container
 }
 
-// NewSamplePanel returns the panel; the buttons call the given functions.
-func NewSamplePanel(start, pause, stop func()) *SamplePanel {
-	p := &SamplePanel{}
+// newSamplePanel returns the panel; the buttons call the given functions.
+func newSamplePanel(start, pause, stop func()) *samplePanel {
+	p := &samplePanel{}
 	p.Source = widget.NewSelect(nil, nil)
 	p.ID = widget.NewEntry()
 	p.ID.SetPlaceHolder("bottle label, e.g. S-0142")
@@ -81,10 +81,10 @@ func NewSamplePanel(start, pause, stop func()) *SamplePanel {
 }
 
 // CreateRenderer implements fyne.Widget.
-func (p *SamplePanel) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(p.box) }
+func (p *samplePanel) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(p.box) }
 
 // Fill puts a sample's fields and the calibration in the entries.
-func (p *SamplePanel) Fill(s screening.Sample, umPerPx float64) {
+func (p *samplePanel) Fill(s screening.Sample, umPerPx float64) {
 	p.ID.SetText(s.ID)
 	p.Site.SetText(s.Site)
 	p.Volume.SetText(strconv.FormatFloat(s.VolumeML, 'f', -1, 64))
@@ -99,7 +99,7 @@ func (p *SamplePanel) Fill(s screening.Sample, umPerPx float64) {
 // SetRunning enables the buttons that make sense: Start when idle, Pause (or Resume) and
 // Stop while running; the sample fields are locked during a run, since the counts and
 // the store depend on them.
-func (p *SamplePanel) SetRunning(running, paused bool) {
+func (p *samplePanel) SetRunning(running, paused bool) {
 	if running {
 		p.Start.Disable()
 		p.Pause.Enable()
@@ -131,7 +131,7 @@ func (p *SamplePanel) SetRunning(running, paused bool) {
 
 // Sample reads the entries into a sample and the calibration. Every problem is named
 // with its fix, all at once.
-func (p *SamplePanel) Sample() (screening.Sample, float64, error) {
+func (p *samplePanel) Sample() (screening.Sample, float64, error) {
 	s := screening.NewSample(strings.TrimSpace(p.ID.Text))
 	s.Site = strings.TrimSpace(p.Site.Text)
 	var errs []error

@@ -11,18 +11,18 @@ import (
 	"golang.org/x/image/vector"
 )
 
-// Series is a bounded history of one figure, oldest first: the last N samples. It is
-// filled off the UI goroutine and copied into a Sparkline on it.
-type Series struct {
+// series is a bounded history of one figure, oldest first: the last N samples. It is
+// filled off the UI goroutine and copied into a sparkline on it.
+type series struct {
 	vals []float64
 	max  int
 }
 
-// NewSeries keeps the last n values.
-func NewSeries(n int) *Series { return &Series{max: n, vals: make([]float64, 0, n)} }
+// newSeries keeps the last n values.
+func newSeries(n int) *series { return &series{max: n, vals: make([]float64, 0, n)} }
 
 // Add appends v, dropping the oldest value when full. NaN marks a gap.
-func (s *Series) Add(v float64) {
+func (s *series) Add(v float64) {
 	if len(s.vals) == s.max {
 		copy(s.vals, s.vals[1:])
 		s.vals = s.vals[:len(s.vals)-1]
@@ -31,20 +31,20 @@ func (s *Series) Add(v float64) {
 }
 
 // Values returns a copy of the values.
-func (s *Series) Values() []float64 { return append([]float64(nil), s.vals...) }
+func (s *series) Values() []float64 { return append([]float64(nil), s.vals...) }
 
 // Last returns the latest value (NaN when empty).
-func (s *Series) Last() float64 {
+func (s *series) Last() float64 {
 	if len(s.vals) == 0 {
 		return math.NaN()
 	}
 	return s.vals[len(s.vals)-1]
 }
 
-// Sparkline draws a small anti-aliased line of recent values with a light fill under
+// sparkline draws a small anti-aliased line of recent values with a light fill under
 // it, scaled to its own range (from zero when all values are positive, so a flat line
 // at a high value does not look like noise).
-type Sparkline struct {
+type sparkline struct {
 	widget.BaseWidget
 	vals   []float64
 	color  color.NRGBA
@@ -54,22 +54,22 @@ type Sparkline struct {
 	buf    *image.RGBA
 }
 
-// NewSparkline returns an empty sparkline in colour c.
-func NewSparkline(c color.NRGBA) *Sparkline {
-	s := &Sparkline{color: c, minH: 22, minW: 60}
+// newSparkline returns an empty sparkline in colour c.
+func newSparkline(c color.NRGBA) *sparkline {
+	s := &sparkline{color: c, minH: 22, minW: 60}
 	s.raster = canvas.NewRaster(s.draw)
 	s.ExtendBaseWidget(s)
 	return s
 }
 
 // SetValues replaces the values (copied) and redraws. UI goroutine only.
-func (s *Sparkline) SetValues(v []float64) {
+func (s *sparkline) SetValues(v []float64) {
 	s.vals = append(s.vals[:0], v...)
 	s.raster.Refresh()
 }
 
 // SetColor changes the line's colour.
-func (s *Sparkline) SetColor(c color.NRGBA) {
+func (s *sparkline) SetColor(c color.NRGBA) {
 	if s.color != c {
 		s.color = c
 		s.raster.Refresh()
@@ -77,11 +77,11 @@ func (s *Sparkline) SetColor(c color.NRGBA) {
 }
 
 // CreateRenderer implements fyne.Widget.
-func (s *Sparkline) CreateRenderer() fyne.WidgetRenderer {
+func (s *sparkline) CreateRenderer() fyne.WidgetRenderer {
 	return &sparkRenderer{s: s}
 }
 
-type sparkRenderer struct{ s *Sparkline }
+type sparkRenderer struct{ s *sparkline }
 
 func (r *sparkRenderer) Layout(size fyne.Size)        { r.s.raster.Resize(size) }
 func (r *sparkRenderer) MinSize() fyne.Size           { return fyne.NewSize(r.s.minW, r.s.minH) }
@@ -90,7 +90,7 @@ func (r *sparkRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObje
 func (r *sparkRenderer) Destroy()                     {}
 
 // draw renders the line at w x h device pixels.
-func (s *Sparkline) draw(w, h int) image.Image {
+func (s *sparkline) draw(w, h int) image.Image {
 	if w <= 0 || h <= 0 {
 		return image.NewRGBA(image.Rect(0, 0, 1, 1))
 	}

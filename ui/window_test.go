@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phytoscreen/phytoscreen/internal/app"
 )
 
 // childEnv marks the test binary started as the real app (see TestMain).
@@ -22,7 +24,7 @@ const childEnv = "PHYTOSCREEN_UI_WINDOW_CHILD"
 // only TestMain has.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(childEnv); dir != "" {
-		err := Run(context.Background(), Options{Screenshots: dir, Deps: DepsOptions{
+		err := Run(context.Background(), Options{Screenshots: dir, Build: app.BuildOptions{
 			DB: filepath.Join(dir, "sessions.db"), DemoDir: os.Getenv(childEnv + "_DEMO"), MeasureFor: time.Second}})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "phytoscreen:", err)

@@ -13,12 +13,9 @@ import (
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/bench"
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/power"
 )
-
-func init() {
-	register(command{name: "bench", summary: "measure latency, throughput, CPU, memory and energy per cell of the models under stress", run: runBench})
-}
 
 // benchFlags are the bench command's settings as typed.
 type benchFlags struct {
@@ -38,8 +35,8 @@ func defaultThreads() string {
 	return "1"
 }
 
-func runBench(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags("bench", "", env.Stderr)
+func (m *Main) bench(ctx context.Context, args []string) error {
+	fs := newFlags("bench", "", m.Stderr)
 	var f benchFlags
 	fs.StringVar(&f.models, "models", "base,optimised", "models to compare, comma-separated")
 	fs.StringVar(&f.threads, "threads", defaultThreads(), "ONNX Runtime intra-op thread counts, comma-separated")
@@ -62,84 +59,79 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 	fs.StringVar(&f.redraw, "redraw", "", "draw report.md and the plots again from the results.csv and run.json in `folder`, without measuring")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return usageCode(err)
+		return err
 	}
 	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "phytoscreen bench: unexpected argument %q (images go with --images DIR)\n", pos[0])
-		return exitUsage
+		return usageError("unexpected argument %q (images go with --images DIR)", pos[0])
 	}
 	if f.redraw != "" {
-		return redrawBench(env, f.redraw)
+		return m.redrawBench(f.redraw)
 	}
 	cfg, err := f.config()
 	if err == nil {
 		err = cfg.Validate()
 	}
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "phytoscreen bench: %v\n", err)
-		return exitUsage
+		return usageError("%v", err)
 	}
-	if cfg.Pack, err = loadPack(f.pack); err != nil {
-		return setupCode(env.Stderr, err)
+	if cfg.Pack, err = app.LoadPack(f.pack); err != nil {
+		return setupError(err)
 	}
 	if _, err := inference.InitRuntime(f.ortLib); err != nil {
-		return setupCode(env.Stderr, err)
+		return setupError(err)
 	}
-	if err := f.loadImages(&cfg, env.Stderr); err != nil {
-		return setupCode(env.Stderr, err)
+	if err := f.loadImages(&cfg, m.Stderr); err != nil {
+		return setupError(err)
 	}
 	cfg.Power = power.Detect(power.Options{Sysfs: power.Sysfs{Root: f.sysfs}, WattsPerCore: f.wattsPerCore})
 	for _, p := range cfg.Power.Problems {
-		fmt.Fprintf(env.Stderr, "energy source not usable: %v\n", p.Error())
+		fmt.Fprintf(m.Stderr, "energy source not usable: %v\n", p.Error())
 	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(env.Stderr, "phytoscreen bench: %v\n", err)
-		return exitUsage
+		return usageError("%v", err)
 	}
-	if err := f.accuracy(ctx, &cfg, env.Stderr); err != nil {
-		return setupCode(env.Stderr, err)
+	if err := f.accuracy(ctx, &cfg, m.Stderr); err != nil {
+		return setupError(err)
 	}
 	rep := &bench.Report{Command: "phytoscreen bench " + strings.Join(args, " "), Energy: bench.EnergySetupOf(cfg.Power),
 		Settings: bench.SettingsOf(cfg), Machine: bench.DescribeMachine(f.sysfs, inference.LoadedRuntimeVersion())}
 	plan := cfg.Plan()
-	fmt.Fprintf(env.Stderr, "%d runs on %d images, about %s; energy: %s\n", len(plan), len(cfg.Crops.Images),
+	fmt.Fprintf(m.Stderr, "%d runs on %d images, about %s; energy: %s\n", len(plan), len(cfg.Crops.Images),
 		cfg.EstimatedTime().Round(time.Second), energyLine(cfg.Power.Total))
-	cfg.Progress = func(p bench.Progress) { printProgress(env.Stderr, p) }
+	cfg.Progress = func(p bench.Progress) { printProgress(m.Stderr, p) }
 	rep.Started = time.Now()
 	rep.Results, err = bench.Run(ctx, cfg)
 	rep.Ended = time.Now()
 	rep.Machine.LoadAfter = bench.LoadAverage()
-	code := exitOK
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "phytoscreen bench: %v\n", err)
-		code = exitFailed
 		if len(rep.Results) == 0 {
-			return code
+			return err
 		}
-		fmt.Fprintf(env.Stderr, "writing the %d runs made\n", len(rep.Results))
+		fmt.Fprintf(m.Stderr, "phytoscreen bench: %v\nwriting the %d runs made\n", err, len(rep.Results))
 	}
 	files, werr := rep.WriteAll(f.out)
 	if werr != nil {
-		fmt.Fprintf(env.Stderr, "phytoscreen bench: %v\n", werr)
-		return exitFailed
+		return werr
 	}
-	printBenchSummary(env.Stdout, rep, files)
-	return code
+	printBenchSummary(m.Stdout, rep, files)
+	if err != nil {
+		return errSomeFailed
+	}
+	return nil
 }
 
 // redrawBench draws report.md and the plots again from a finished benchmark's folder.
-func redrawBench(env *Env, dir string) int {
+func (m *Main) redrawBench(dir string) error {
 	rep, err := bench.LoadReport(dir)
 	if err != nil {
-		return setupCode(env.Stderr, err)
+		return setupError(err)
 	}
 	files, err := rep.Draw(dir)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "phytoscreen bench: %v\n", err)
-		return exitFailed
+		return err
 	}
-	printBenchSummary(env.Stdout, rep, files)
-	return exitOK
+	printBenchSummary(m.Stdout, rep, files)
+	return nil
 }
 
 // config turns the flags into a benchmark configuration; errors name the flag.

@@ -17,10 +17,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-func init() {
-	register(command{name: "classify", summary: "classify single-cell images (files or folders)", run: runClassify})
-}
-
 // classifyRow is one output row: a classified file or a file that failed.
 type classifyRow struct {
 	Path  string                 `json:"path"`
@@ -30,8 +26,8 @@ type classifyRow struct {
 	Error string                 `json:"error,omitempty"`
 }
 
-func runClassify(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags("classify", "PATH...", env.Stderr)
+func (m *Main) classify(ctx context.Context, args []string) error {
+	fs := newFlags("classify", "PATH...", m.Stderr)
 	var mf modelFlags
 	mf.register(fs)
 	top := fs.Int("top", 3, "labels per image in top_k")
@@ -39,26 +35,25 @@ func runClassify(ctx context.Context, env *Env, args []string) int {
 	out := fs.String("out", "", "write results to `FILE` (default: standard output)")
 	paths, err := parseArgs(fs, args)
 	if err != nil {
-		return usageCode(err)
+		return err
 	}
 	if len(paths) == 0 || (*format != "csv" && *format != "json") || *top < 1 {
-		fs.Usage()
-		return exitUsage
+		return showUsage(fs)
 	}
 	clf, err := mf.open(*top)
 	if err != nil {
-		return setupCode(env.Stderr, err)
+		return setupError(err)
 	}
 	defer clf.Close()
 
-	w, summaryW := env.Stdout, env.Stderr
+	w, summaryW := m.Stdout, m.Stderr
 	if *out != "" {
 		f, err := os.Create(*out)
 		if err != nil {
-			return setupCode(env.Stderr, fmt.Errorf("create output %s: %w", *out, err))
+			return setupError(fmt.Errorf("create output %s: %w", *out, err))
 		}
 		defer f.Close()
-		w, summaryW = f, env.Stdout
+		w, summaryW = f, m.Stdout
 	}
 	files, problems := imagefile.Collect(paths)
 	sink := newRowSink(*format, w)
@@ -67,12 +62,12 @@ func runClassify(ctx context.Context, env *Env, args []string) int {
 		row := classifyRow{Path: p.Path, Error: p.Err.Error()}
 		sum.add(row)
 		if err := sink.write(row); err != nil {
-			return setupCode(env.Stderr, err)
+			return setupError(err)
 		}
 	}
 	var bar *progressbar.ProgressBar
-	if isTerminal(env.Stderr) && len(files) > 1 {
-		bar = progressbar.NewOptions(len(files), progressbar.OptionSetWriter(env.Stderr),
+	if isTerminal(m.Stderr) && len(files) > 1 {
+		bar = progressbar.NewOptions(len(files), progressbar.OptionSetWriter(m.Stderr),
 			progressbar.OptionSetDescription("classifying"), progressbar.OptionShowCount(),
 			progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"), progressbar.OptionClearOnFinish())
 	}
@@ -97,14 +92,13 @@ func runClassify(ctx context.Context, env *Env, args []string) int {
 		err = ferr
 	}
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "phytoscreen classify: %v\n", err)
-		return exitFailed
+		return err
 	}
 	sum.print(summaryW, clf, time.Since(start))
 	if sum.failed > 0 {
-		return exitFailed
+		return errSomeFailed
 	}
-	return exitOK
+	return nil
 }
 
 // trimPathPrefix drops the "decode PATH: " prefix when the path is in its own column.

@@ -20,7 +20,8 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := Run(context.Background(), &Env{Stdout: &out, Stderr: &errOut, Stdin: strings.NewReader("")}, args)
+	m := &Main{Stdout: &out, Stderr: &errOut, Stdin: strings.NewReader("")}
+	code := exitCode(m.Run(context.Background(), args))
 	return code, out.String(), errOut.String()
 }
 
@@ -102,8 +103,8 @@ func TestClassifyJSON(t *testing.T) {
 // Flags without a command belong to the default command (the app): "phytoscreen --db F".
 func TestFlagsWithoutCommandGoToTheDefault(t *testing.T) {
 	code, _, stderr := run(t, "--no-such-flag")
-	if code != exitUsage || !strings.Contains(stderr, "usage: phytoscreen "+defaultCommand) {
-		t.Errorf("exit %d, stderr %q: want the %s command's usage", code, stderr, defaultCommand)
+	if code != exitUsage || !strings.Contains(stderr, "usage: phytoscreen "+commands[0].name) {
+		t.Errorf("exit %d, stderr %q: want the %s command's usage", code, stderr, commands[0].name)
 	}
 	if code, stdout, _ := run(t, "--help"); code != exitOK || !strings.Contains(stdout, "commands:") {
 		t.Errorf("--help: exit %d, %q", code, stdout)

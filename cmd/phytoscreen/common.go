@@ -10,6 +10,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"golang.org/x/term"
 )
 
@@ -25,12 +26,17 @@ func newFlags(name, args string, w io.Writer) *flag.FlagSet {
 }
 
 // parseArgs parses flags placed anywhere among the positional arguments ("classify DIR
-// --top 3" works like "classify --top 3 DIR"); "--" ends flag parsing.
+// --top 3" works like "classify --top 3 DIR"); "--" ends flag parsing. Its error is
+// flag.ErrHelp for -h, else errUsageShown (the flag package printed the mistake and the
+// usage).
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, errUsageShown
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -44,12 +50,10 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// usageCode maps a flag parsing error to the exit code (help is not an error).
-func usageCode(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	return exitUsage
+// showUsage prints the flags' usage and returns errUsageShown.
+func showUsage(fs *flag.FlagSet) error {
+	fs.Usage()
+	return errUsageShown
 }
 
 // modelFlags are the flags every command that classifies takes.
@@ -69,40 +73,27 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&m.batch, "batch", 16, "crops per inference run")
 }
 
-// loadPack loads --pack or the built-in pack.
-func loadPack(dir string) (*inference.Pack, error) {
-	if dir == "" {
-		return inference.LoadPack(assets.DefaultPack(), "built-in:"+assets.DefaultPackName)
-	}
-	return inference.LoadPackDir(dir)
-}
-
 // open loads the runtime and the pack and opens a classifier with the flags' settings.
 func (m *modelFlags) open(topK int) (*inference.Classifier, error) {
 	v, err := inference.ParseVariant(m.model)
 	if err != nil {
-		return nil, fmt.Errorf("%w: --model: %v", errUsage, err)
+		return nil, usageError("--model: %v", err)
 	}
 	if m.threads < 0 || m.batch < 1 {
-		return nil, fmt.Errorf("%w: --threads must be >= 0 and --batch >= 1", errUsage)
+		return nil, usageError("--threads must be >= 0 and --batch >= 1")
 	}
-	p, err := loadPack(m.pack)
+	p, err := app.LoadPack(m.pack)
 	if err != nil {
-		return nil, err
+		return nil, setupError(err)
 	}
 	if _, err := inference.InitRuntime(m.ortLib); err != nil {
-		return nil, err
+		return nil, setupError(err)
 	}
-	return inference.NewClassifier(p, inference.Options{Variant: v, Threads: m.threads, Batch: m.batch, TopK: topK})
-}
-
-// setupCode reports a setup error on one line and returns its exit code.
-func setupCode(w io.Writer, err error) int {
-	fmt.Fprintf(w, "phytoscreen: %v\n", err)
-	if errors.Is(err, errUsage) {
-		return exitUsage
+	c, err := inference.NewClassifier(p, inference.Options{Variant: v, Threads: m.threads, Batch: m.batch, TopK: topK})
+	if err != nil {
+		return nil, setupError(err)
 	}
-	return exitRuntime
+	return c, nil
 }
 
 // isTerminal reports whether w is an interactive terminal (for progress bars).

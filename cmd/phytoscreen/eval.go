@@ -11,12 +11,8 @@ import (
 	"github.com/phytoscreen/phytoscreen/inference"
 )
 
-func init() {
-	register(command{name: "eval", summary: "measure accuracy on a labelled list (path,label CSV)", run: runEval})
-}
-
-func runEval(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags("eval", "LIST.csv", env.Stderr)
+func (m *Main) eval(ctx context.Context, args []string) error {
+	fs := newFlags("eval", "LIST.csv", m.Stderr)
 	var mf modelFlags
 	mf.register(fs)
 	split := fs.String("split", "", "keep only rows whose split column equals `NAME` (e.g. val)")
@@ -24,22 +20,21 @@ func runEval(ctx context.Context, env *Env, args []string) int {
 	confusion := fs.String("confusion", "", "write the confusion matrix (rows true, columns predicted) to `FILE` as CSV")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return usageCode(err)
+		return err
 	}
 	if len(pos) != 1 || (*format != "text" && *format != "json") {
-		fs.Usage()
-		return exitUsage
+		return showUsage(fs)
 	}
 	items, err := inference.ReadLabelList(pos[0], *split)
 	if err != nil {
-		return setupCode(env.Stderr, err)
+		return setupError(err)
 	}
 	if len(items) == 0 {
-		return setupCode(env.Stderr, fmt.Errorf("%s: no rows to evaluate (check --split)", pos[0]))
+		return setupError(fmt.Errorf("%s: no rows to evaluate (check --split)", pos[0]))
 	}
 	clf, err := mf.open(1)
 	if err != nil {
-		return setupCode(env.Stderr, err)
+		return setupError(err)
 	}
 	defer clf.Close()
 	labels := clf.Pack().Labels
@@ -66,17 +61,16 @@ func runEval(ctx context.Context, env *Env, args []string) int {
 		return scorer.Add(truth[fr.Path], fr.Result)
 	})
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "phytoscreen eval: %v\n", err)
-		return exitFailed
+		return err
 	}
-	m := scorer.Metrics()
+	met := scorer.Metrics()
 	if *confusion != "" {
 		if err := writeFileAtomic(*confusion, scorer.WriteConfusion); err != nil {
-			return setupCode(env.Stderr, err)
+			return setupError(err)
 		}
 	}
 	for _, f := range failures {
-		fmt.Fprintf(env.Stderr, "skipped: %s\n", f)
+		fmt.Fprintf(m.Stderr, "skipped: %s\n", f)
 	}
 	card := clf.Pack().Models[clf.Variant()]
 	if *format == "json" {
@@ -86,19 +80,19 @@ func runEval(ctx context.Context, env *Env, args []string) int {
 			Model  string  `json:"model"`
 			Failed int     `json:"failed"`
 			CardT1 float64 `json:"card_top1"`
-		}{m, clf.Pack().Name, string(clf.Variant()), len(failures), card.ValTop1}
-		enc := json.NewEncoder(env.Stdout)
+		}{met, clf.Pack().Name, string(clf.Variant()), len(failures), card.ValTop1}
+		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(doc); err != nil {
-			return exitFailed
+			return errSomeFailed
 		}
 	} else {
-		printEval(env.Stdout, clf, m, len(failures), card, time.Since(start))
+		printEval(m.Stdout, clf, met, len(failures), card, time.Since(start))
 	}
 	if len(failures) > 0 {
-		return exitFailed
+		return errSomeFailed
 	}
-	return exitOK
+	return nil
 }
 
 func printEval(w io.Writer, clf *inference.Classifier, m inference.Metrics, failed int, card inference.ModelSpec, took time.Duration) {

@@ -10,60 +10,54 @@ import (
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
-func init() {
-	register(command{name: "export", summary: "export a screened sample: counts CSV, per-object CSV or EcoTaxa zip", run: runExport})
-}
-
-func runExport(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags("export", "", env.Stderr)
+func (m *Main) export(ctx context.Context, args []string) error {
+	fs := newFlags("export", "", m.Stderr)
 	db := fs.String("db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
 	sample := fs.String("sample", "", "sample `ID` to export (required)")
 	format := fs.String("format", "csv", "csv (counts and concentrations per taxon), objects (one row per object) or ecotaxa (TSV and crops, zipped)")
 	out := fs.String("out", "", "output `PATH` (required; written whole or not at all)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return usageCode(err)
+		return err
 	}
 	switch {
 	case len(pos) > 0, *sample == "", *out == "":
-		fmt.Fprintln(env.Stderr, "phytoscreen export: --sample and --out are required")
-		fs.Usage()
-		return exitUsage
+		fmt.Fprintln(m.Stderr, "phytoscreen export: --sample and --out are required")
+		return showUsage(fs)
 	case *format != store.FormatCounts && *format != store.FormatObjects && *format != store.FormatEcoTaxa:
-		fmt.Fprintf(env.Stderr, "phytoscreen export: --format %q: use csv, objects or ecotaxa\n", *format)
-		return exitUsage
+		fmt.Fprintf(m.Stderr, "phytoscreen export: --format %q: use csv, objects or ecotaxa\n", *format)
+		return errUsageShown
 	}
 	path := *db
 	if path == "" {
 		if path, err = store.DefaultPath(); err != nil {
-			return setupCode(env.Stderr, err)
+			return setupError(err)
 		}
 	}
 	if _, err := os.Stat(path); err != nil {
-		return setupCode(env.Stderr, fmt.Errorf("session store %s: %w: screen a sample first, or pass --db FILE", path, err))
+		return setupError(fmt.Errorf("session store %s: %w: screen a sample first, or pass --db FILE", path, err))
 	}
 	s, err := store.Open(path)
 	if err != nil {
-		return setupCode(env.Stderr, err)
+		return setupError(err)
 	}
 	defer s.Close()
 	if err := s.Export(ctx, *sample, *format, *out); err != nil {
-		fmt.Fprintf(env.Stderr, "phytoscreen export: %v\n", err)
+		fmt.Fprintf(m.Stderr, "phytoscreen export: %v\n", err)
 		if errors.Is(err, store.ErrNoSample) {
-			return exitUsage
+			return errUsageShown
 		}
-		return exitFailed
+		return errSomeFailed
 	}
 	c, err := s.Counts(ctx, *sample)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "phytoscreen export: %v\n", err)
-		return exitFailed
+		return err
 	}
 	runs := "1 run"
 	if n := len(c.Sample.Runs); n != 1 {
 		runs = fmt.Sprintf("%d runs", n)
 	}
-	fmt.Fprintf(env.Stdout, "exported sample %s (%d objects from %s, %s mL examined) as %s to %s\n",
+	fmt.Fprintf(m.Stdout, "exported sample %s (%d objects from %s, %s mL examined) as %s to %s\n",
 		*sample, c.Objects, runs, strconv.FormatFloat(c.Sample.VolumeML, 'f', -1, 64), *format, *out)
-	return exitOK
+	return nil
 }

@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/capture"
+
+	"github.com/phytoscreen/phytoscreen/vision"
+
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/testutil"
@@ -41,14 +44,14 @@ func storedSample(t *testing.T, id string, n int) *store.Store {
 	}
 	ctx := context.Background()
 	sample := screening.NewSample(id)
-	r, err := s.StartRun(ctx, store.RunInfo{Sample: sample, Spec: "field.avi", Model: inference.Optimised, Threshold: 0.5, Taxonomy: tx})
+	r, err := s.StartRun(ctx, screening.RunInfo{Sample: sample, Spec: capture.MustParseSpec("field.avi"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: tx})
 	if err != nil {
 		t.Fatal(err)
 	}
 	recs := make([]screening.ObjectRecord, n)
 	for i := range recs {
 		box := image.Rect(10*i, 10, 10*i+crop.Rect.Dx(), 10+crop.Rect.Dy())
-		recs[i] = screening.ObjectRecord{Seq: i + 1, Time: time.Now(), Object: capture.Object{Source: "field.avi", Frame: i, Track: i, New: true,
+		recs[i] = screening.ObjectRecord{Seq: i + 1, Time: time.Now(), Object: vision.Object{Source: "field.avi", Frame: i, Track: i, New: true,
 			Box: box, CropBox: box, AreaPx: 900, Crop: crop}, Label: "acantharia_protist", Prob: 0.9, Category: "acantharia_protist", Variant: inference.Optimised,
 			Top: []inference.Prediction{{Label: "acantharia_protist", Prob: 0.9}}}
 	}

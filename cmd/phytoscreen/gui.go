@@ -7,33 +7,27 @@ import (
 	"github.com/phytoscreen/phytoscreen/ui"
 )
 
-func init() {
-	register(command{name: "gui", summary: "open the desktop app (the default with no command)", run: runGUI})
-	defaultCommand = "gui"
-}
-
-// runGUI opens the desktop app. It runs on the main goroutine, as the graphics driver
+// gui opens the desktop app. It runs on the main goroutine, as the graphics driver
 // requires: main calls Run, which calls this directly.
-func runGUI(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags("gui", "", env.Stderr)
+func (m *Main) gui(ctx context.Context, args []string) error {
+	fs := newFlags("gui", "", m.Stderr)
 	var o ui.Options
-	fs.StringVar(&o.Deps.ORTLib, "ort-lib", "", "`path` to libonnxruntime.so.1 (default: $PHYTOSCREEN_ORT_LIB, beside the executable, the project cache, system paths)")
-	fs.StringVar(&o.Deps.DB, "db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
+	fs.StringVar(&o.Build.ORTLib, "ort-lib", "", "`path` to libonnxruntime.so.1 (default: $PHYTOSCREEN_ORT_LIB, beside the executable, the project cache, system paths)")
+	fs.StringVar(&o.Build.DB, "db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
 	fs.StringVar(&o.Source, "source", "", "select this source at launch: demo, camera:0, a video file or a folder")
 	fs.BoolVar(&o.Start, "start", false, "start screening the source at once")
 	fs.StringVar(&o.Screenshots, "screenshots", "", "screen the demo, save screenshots of each screen into `DIR` and quit (for the documentation)")
 	fs.DurationVar(&o.QuitAfter, "quit-after", 0, "close the window after this `duration` (tests)")
-	fs.DurationVar(&o.Deps.MeasureFor, "measure-for", 4*time.Second, "how long the settings' quick benchmark measures each model")
+	fs.DurationVar(&o.Build.MeasureFor, "measure-for", 4*time.Second, "how long the settings' quick benchmark measures each model")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return usageCode(err)
+		return err
 	}
 	if len(pos) > 0 {
-		fs.Usage()
-		return exitUsage
+		return showUsage(fs)
 	}
 	if err := ui.Run(ctx, o); err != nil {
-		return setupCode(env.Stderr, err)
+		return setupError(err)
 	}
-	return exitOK
+	return nil
 }

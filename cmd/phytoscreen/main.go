@@ -1,25 +1,24 @@
 // Command phytoscreen screens water samples for harmful algal blooms: it captures
 // microscope frames, finds and classifies every cell, and counts, alerts and measures
 // what the model costs. With no arguments it opens the desktop app; subcommands run the
-// same work headless. This package only parses arguments and wires the packages together.
+// same work headless. This package parses arguments and assembles the packages; every
+// command returns an error, and main turns it into the exit status once.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
-
-	"github.com/phytoscreen/phytoscreen/screening"
 )
 
-// Exit codes shared by every subcommand.
+// Exit statuses.
 const (
 	exitOK      = 0
 	exitFailed  = 1 // the work ran but some of it failed (a file could not be read, ...)
@@ -27,61 +26,78 @@ const (
 	exitRuntime = 3 // setup failed: no runtime library, unreadable pack, ...
 )
 
-// command is one subcommand. run returns an exit code; it writes results to stdout and
-// messages to stderr.
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := exitCode(NewMain().Run(ctx, os.Args[1:]))
+	stop()
+	os.Exit(code)
+}
+
+// Main is the program: its streams. Tests make their own with other streams.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// NewMain returns the program on the process's streams.
+func NewMain() *Main { return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr} }
+
+// command is one subcommand. run writes results to stdout and messages to stderr, and
+// returns what went wrong (see exitCode).
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, env *Env, args []string) int
+	run     func(m *Main, ctx context.Context, args []string) error // a method of Main
 }
 
-// Env is what a subcommand gets from main: its streams. Tests build their own.
-type Env struct {
-	Stdout, Stderr io.Writer
-	Stdin          io.Reader
-	// WrapClassifier, when set, wraps the classifier the screen command's pipeline uses:
-	// the tests' way to make one batch fail as a runtime error would. nil in main.
-	WrapClassifier func(screening.Classifier) screening.Classifier
+// commands is the table of subcommands, in the order help lists them. The first is the
+// default: it runs when phytoscreen is started without a command.
+var commands = []command{
+	{"gui", "open the desktop app (the default with no command)", (*Main).gui},
+	{"screen", "screen a sample live: count cells per taxon, concentrations, HAB alerts", (*Main).screen},
+	{"classify", "classify single-cell images (files or folders)", (*Main).classify},
+	{"eval", "measure accuracy on a labelled list (path,label CSV)", (*Main).eval},
+	{"segment", "find, measure and crop the objects in frames, a video or a camera", (*Main).segment},
+	{"export", "export a screened sample: counts CSV, per-object CSV or EcoTaxa zip", (*Main).export},
+	{"bench", "measure the models' speed, power and energy per cell under stress", (*Main).bench},
+	{"pack", "inspect a classifier pack (pack inspect [DIR])", (*Main).pack},
+	{"synth", "generate microscope frames or a video of known content", (*Main).synth},
 }
 
-var commands = map[string]command{}
-
-// register adds a subcommand; each subcommand's file calls it from init.
-func register(c command) { commands[c.name] = c }
-
-// defaultCommand runs when phytoscreen is started without a subcommand (the desktop app
-// once it exists).
-var defaultCommand = "help"
-
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin}
-	os.Exit(Run(ctx, env, os.Args[1:]))
-}
-
-// Run dispatches args to a subcommand and returns the exit code.
-func Run(ctx context.Context, env *Env, args []string) int {
-	slog.SetDefault(slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: logLevel()})))
-	name := defaultCommand
+// Run dispatches args to a subcommand. Its error, printed here once, gives the exit
+// status through exitCode.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	slog.SetDefault(slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: logLevel()})))
+	name := commands[0].name
 	switch {
-	case len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
-		name = "help"
+	case len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help"):
+		m.usage(m.Stdout)
+		return nil
 	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		name, args = args[0], args[1:]
 		// else: flags without a command are the default command's ("phytoscreen --db F")
 	}
-	if name == "help" {
-		usage(env.Stdout)
-		return exitOK
+	for _, c := range commands {
+		if c.name == name {
+			err := c.run(m, ctx, args)
+			m.report(name, err)
+			return err
+		}
 	}
-	c, ok := commands[name]
-	if !ok {
-		fmt.Fprintf(env.Stderr, "phytoscreen: unknown command %q\n\n", name)
-		usage(env.Stderr)
-		return exitUsage
+	fmt.Fprintf(m.Stderr, "phytoscreen: unknown command %q\n\n", name)
+	m.usage(m.Stderr)
+	return errUsageShown
+}
+
+// report prints what went wrong, unless the command already said it.
+func (m *Main) report(name string, err error) {
+	var ee *exitError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.As(err, &ee) && ee.err == nil:
+	default:
+		fmt.Fprintf(m.Stderr, "phytoscreen %s: %v\n", name, err)
 	}
-	return c.run(ctx, env, args)
 }
 
 func logLevel() slog.Level {
@@ -92,20 +108,62 @@ func logLevel() slog.Level {
 	return l
 }
 
-func usage(w io.Writer) {
+func (m *Main) usage(w io.Writer) {
 	fmt.Fprintln(w, "phytoscreen: harmful algal bloom screening at the bench microscope")
 	fmt.Fprintln(w, "\nusage: phytoscreen [command] [flags] [args]")
 	fmt.Fprintln(w, "\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'phytoscreen COMMAND -h' for a command's flags.")
 }
 
-// errUsage marks an error as the user's (exit status 2).
-var errUsage = errors.New("usage")
+// exitError is an error with the exit status it gives. Without err, the command has
+// already reported what went wrong (each failed file, the flags' usage).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError is the user's mistake in flags or arguments (exit 2).
+func usageError(format string, a ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
+}
+
+// setupError is a failure to start the work: no runtime library, a pack or store that
+// cannot be opened (exit 3).
+func setupError(err error) error {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err // already classified (a usage mistake found while setting up)
+	}
+	return &exitError{code: exitRuntime, err: err}
+}
+
+// Errors whose message was already written.
+var (
+	errUsageShown = &exitError{code: exitUsage}  // the usage was printed
+	errSomeFailed = &exitError{code: exitFailed} // the work ran; the failures were reported
+)
+
+// exitCode is the exit status err gives: 0 for none (and for -h), the status an
+// exitError carries, and 1 (the work failed) for any other error.
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	return exitFailed
+}

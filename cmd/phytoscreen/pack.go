@@ -6,60 +6,57 @@ import (
 	"io"
 	"strings"
 
+	"github.com/phytoscreen/phytoscreen/internal/app"
+
 	"github.com/phytoscreen/phytoscreen/inference"
 )
 
-func init() {
-	register(command{name: "pack", summary: "inspect a classifier pack (pack inspect [DIR])", run: runPack})
-}
-
-func runPack(ctx context.Context, env *Env, args []string) int {
+func (m *Main) pack(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "inspect" {
-		fmt.Fprintln(env.Stderr, "usage: phytoscreen pack inspect [--ort-lib PATH] [DIR]\n\nPrints a pack's name, labels, input contract, models with sizes and recorded metrics,\nand checks each model against the contract. Without DIR: the built-in pack.")
+		fmt.Fprintln(m.Stderr, "usage: phytoscreen pack inspect [--ort-lib PATH] [DIR]\n\nPrints a pack's name, labels, input contract, models with sizes and recorded metrics,\nand checks each model against the contract. Without DIR: the built-in pack.")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return exitOK
+			return nil
 		}
-		return exitUsage
+		return errUsageShown
 	}
-	fs := newFlags("pack inspect", "[DIR]", env.Stderr)
+	fs := newFlags("pack inspect", "[DIR]", m.Stderr)
 	ortLib := fs.String("ort-lib", "", "`path` to libonnxruntime.so.1, to check the models")
 	pos, err := parseArgs(fs, args[1:])
 	if err != nil {
-		return usageCode(err)
+		return err
 	}
 	if len(pos) > 1 {
-		fs.Usage()
-		return exitUsage
+		return showUsage(fs)
 	}
 	dir := ""
 	if len(pos) == 1 {
 		dir = pos[0]
 	}
-	p, err := loadPack(dir)
+	p, err := app.LoadPack(dir)
 	if err != nil {
-		return setupCode(env.Stderr, err)
+		return setupError(err)
 	}
-	printPack(env.Stdout, p)
+	printPack(m.Stdout, p)
 	// Opening each model checks it against the contract (labels vs outputs, input shape).
 	if _, err := inference.InitRuntime(*ortLib); err != nil {
-		fmt.Fprintf(env.Stdout, "\nmodels not checked: %v\n", err)
-		return exitOK
+		fmt.Fprintf(m.Stdout, "\nmodels not checked: %v\n", err)
+		return nil
 	}
 	failed := false
 	for _, v := range p.Variants() {
 		c, err := inference.NewClassifier(p, inference.Options{Variant: v, Threads: 1})
 		if err != nil {
-			fmt.Fprintf(env.Stdout, "check %-9s FAILED: %v\n", v, err)
+			fmt.Fprintf(m.Stdout, "check %-9s FAILED: %v\n", v, err)
 			failed = true
 			continue
 		}
 		c.Close()
-		fmt.Fprintf(env.Stdout, "check %-9s ok: input and output match the contract (ONNX Runtime %s)\n", v, inference.LoadedRuntimeVersion())
+		fmt.Fprintf(m.Stdout, "check %-9s ok: input and output match the contract (ONNX Runtime %s)\n", v, inference.LoadedRuntimeVersion())
 	}
 	if failed {
-		return exitFailed
+		return errSomeFailed
 	}
-	return exitOK
+	return nil
 }
 
 func printPack(w io.Writer, p *inference.Pack) {
@@ -72,8 +69,9 @@ func printPack(w io.Writer, p *inference.Pack) {
 	kv("labels", "%d (%s, ... %s)", len(p.Labels), strings.Join(p.Labels[:min(3, len(p.Labels))], ", "), p.Labels[len(p.Labels)-1])
 	in := p.Input
 	kv("input", "%q %s %v", in.Name, in.DType, in.Shape)
-	kv("pixels", "%s", in.Pixels)
-	kv("letterbox", "%s (pad value %.1f)", in.Letterbox, p.PadValue())
+	for _, l := range p.ContractLines() {
+		kv(l[0], "%s", l[1])
+	}
 	kv("output", "%q %v %s", p.Output.Name, p.Output.Shape, p.Output.Activation)
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%-10s %-16s %9s %7s %7s %8s %9s  %s\n", "model", "file", "size", "top-1", "top-5", "logloss", "agreement", "architecture")
@@ -91,6 +89,9 @@ func printPack(w io.Writer, p *inference.Pack) {
 	}
 	if p.ValImages > 0 {
 		fmt.Fprintf(w, "(metrics recorded on %d val images)\n", p.ValImages)
+	}
+	for _, l := range p.MetricLines() {
+		fmt.Fprintln(w, l)
 	}
 	fmt.Fprintln(w)
 }

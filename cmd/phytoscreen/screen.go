@@ -12,8 +12,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
+
+	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/vision"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/assets"
@@ -21,12 +23,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/power"
 	"github.com/phytoscreen/phytoscreen/screening"
-	"github.com/phytoscreen/phytoscreen/store"
 )
-
-func init() {
-	register(command{name: "screen", summary: "screen a sample live: count cells per taxon, concentrations, HAB alerts", run: runScreen})
-}
 
 // screenFlags are the screen command's settings.
 type screenFlags struct {
@@ -115,18 +112,6 @@ func parseTaken(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--taken %q: write the time as 2025-06-03T09:30, 2025-06-03 09:30 or 2025-06-03T09:30:00+02:00", s)
 }
 
-// loadRules reads --rules: a file, or a preset by name (with or without "preset:").
-func loadRules(spec string) (*alerts.Ruleset, error) {
-	if _, err := os.Stat(spec); err == nil && !strings.HasPrefix(spec, "preset:") {
-		return alerts.LoadFile(spec)
-	}
-	rs, err := alerts.LoadPreset(assets.Presets(), strings.TrimPrefix(spec, "preset:"))
-	if err != nil {
-		return nil, fmt.Errorf("%w: --rules %s: no such file, and %v", errUsage, spec, err)
-	}
-	return rs, nil
-}
-
 // reportNotices writes what a person should know about the rules for this pack: rules
 // that cannot fire, taxa missing from rules that can, unverified thresholds.
 func reportNotices(w io.Writer, rs *alerts.Ruleset, bound []alerts.Bound, notices []alerts.Notice, pack string) {
@@ -170,148 +155,129 @@ func reportNotices(w io.Writer, rs *alerts.Ruleset, bound []alerts.Bound, notice
 	}
 }
 
-func runScreen(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags("screen", "", env.Stderr)
+func (m *Main) screen(ctx context.Context, args []string) error {
+	fs := newFlags("screen", "", m.Stderr)
 	var f screenFlags
 	f.register(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return usageCode(err)
+		return err
 	}
 	if len(pos) > 0 || f.source == "" || (f.format != "text" && f.format != "json") {
 		if f.source == "" {
-			fmt.Fprintln(env.Stderr, "phytoscreen screen: --source is required (camera:0, a video, a folder of frames or an image)")
+			fmt.Fprintln(m.Stderr, "phytoscreen screen: --source is required (camera:0, a video, a folder of frames or an image)")
 		}
-		fs.Usage()
-		return exitUsage
+		return showUsage(fs)
 	}
-	if !(f.threshold >= 0 && f.threshold <= 1) {
-		return setupCode(env.Stderr, fmt.Errorf("%w: --threshold %v: give a probability from 0 to 1 (0.5: a cell counts under its top label when the model gives it at least 50%%)", errUsage, f.threshold))
-	}
-	sample, err := f.sampleOf(time.Now())
+	plan, err := f.plan(time.Now())
 	if err != nil {
-		return setupCode(env.Stderr, fmt.Errorf("%w: %v", errUsage, err))
-	}
-	mode, err := capture.ParseMode(f.mode)
-	if err != nil {
-		return setupCode(env.Stderr, fmt.Errorf("%w: --mode: %v", errUsage, err))
-	}
-	rules, err := loadRules(f.rules)
-	if err != nil {
-		return setupCode(env.Stderr, err)
+		return err
 	}
 	clf, err := f.model.open(5)
 	if err != nil {
-		return setupCode(env.Stderr, err)
+		return err
 	}
 	defer clf.Close()
-	tax, err := screening.ForPack(clf.Pack())
-	if err != nil {
-		return setupCode(env.Stderr, err)
-	}
-	bound, notices := rules.Bind(tax, tax.Pack)
-	reportNotices(env.Stderr, rules, bound, notices, tax.Pack)
+	return m.screenWith(ctx, f, plan, clf.Pack(), clf)
+}
 
-	dbPath := f.db
-	if dbPath == "" {
-		if dbPath, err = store.DefaultPath(); err != nil {
-			return setupCode(env.Stderr, err)
-		}
+// screenPlan is what the flags ask for, checked before anything is opened.
+type screenPlan struct {
+	sample    screening.Sample
+	spec      capture.Spec
+	vision    vision.Options
+	rules     *alerts.Ruleset
+	rulesName string
+}
+
+// plan checks the flags that need no model: a mistake is reported before the model loads.
+func (f *screenFlags) plan(now time.Time) (screenPlan, error) {
+	var p screenPlan
+	if !(f.threshold >= 0 && f.threshold <= 1) {
+		return p, usageError("--threshold %v: give a probability from 0 to 1 (0.5: a cell counts under its top label when the model gives it at least 50%%)", f.threshold)
 	}
-	db, err := store.Open(dbPath)
+	var err error
+	if p.sample, err = f.sampleOf(now); err != nil {
+		return p, usageError("%v", err)
+	}
+	if p.vision.Mode, err = vision.ParseMode(f.mode); err != nil {
+		return p, usageError("--mode: %v", err)
+	}
+	p.vision.UmPerPx = f.calibration
+	if p.spec, err = capture.ParseSpec(f.source); err != nil {
+		return p, usageError("--source: %v", err)
+	}
+	if p.rules, p.rulesName, err = alerts.Open(f.rules, assets.Presets()); err != nil {
+		if _, serr := os.Stat(f.rules); serr != nil {
+			return p, usageError("--%v", err) // neither a file nor a preset: a typing mistake
+		}
+		return p, setupError(err) // a rules file that does not read
+	}
+	return p, nil
+}
+
+// screenWith screens the plan on an open classifier of pack (the tests give one that
+// fails on purpose): it opens the store and the meter and runs the sample as a
+// screening session.
+func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, pack *inference.Pack, clf screening.Classifier) error {
+	tax, err := screening.ForPack(pack)
 	if err != nil {
-		return setupCode(env.Stderr, err)
+		return setupError(err)
+	}
+	rs := plan.rules
+	rules := rs.BindTo(tax, tax.Pack, plan.rulesName)
+	reportNotices(m.Stderr, rs, rules.Bound, rules.Notices, tax.Pack)
+
+	db, err := app.OpenStore(f.db)
+	if err != nil {
+		return setupError(err)
 	}
 	defer db.Close()
 
-	view := newLiveView(env.Stderr, isTerminal(env.Stderr))
-	// The pipeline records a camera's gaps; the source reports them before it exists.
-	var pipe atomic.Pointer[screening.Pipeline]
-	onStatus := func(st capture.Status) {
-		if st.Kind == capture.StatusFieldChanged {
-			slog.Debug("capture", "event", st.String())
-			return
-		}
-		view.note("phytoscreen: " + st.String())
-		if p := pipe.Load(); p != nil {
-			p.SourceStatus(st)
-		}
-	}
-	src, err := capture.Open(f.source, capture.OpenOptions{OnStatus: onStatus})
-	if err != nil {
-		return setupCode(env.Stderr, err)
-	}
-	defer src.Close()
-	seg, err := capture.NewSegmenter(capture.Options{Mode: mode, UmPerPx: f.calibration, OnStatus: onStatus})
-	if err != nil {
-		return setupCode(env.Stderr, fmt.Errorf("%w: segmentation: %v", errUsage, err))
-	}
-	defer seg.Close()
-
-	run, err := db.StartRun(ctx, store.RunInfo{Sample: sample, Spec: f.source, Model: clf.Variant(), Threshold: f.threshold, Rules: rules.File, Taxonomy: tax})
-	if err != nil {
-		return setupCode(env.Stderr, err)
-	}
-	meter := newScreenMeter(ctx, clf, f.baseline)
+	view := newLiveView(m.Stderr, isTerminal(m.Stderr))
+	meter := newScreenMeter(ctx, f.baseline)
 	defer meter.Stop()
-	var pc screening.Classifier = clf
-	if env.WrapClassifier != nil {
-		pc = env.WrapClassifier(clf)
-	}
-	p, err := screening.New(screening.Config{Source: src, Segmenter: seg, Classifier: pc, Taxonomy: tax, Sample: sample,
-		Threshold: f.threshold, Rules: bound, Hysteresis: rules.Hysteresis, Sink: run,
-		OnFrame: func(capture.Frame, []capture.Object) { meter.ObserveFrame() }})
+	sess, err := screening.OpenSession(ctx, screening.SessionConfig{
+		Spec: plan.spec, Sample: plan.sample, Threshold: f.threshold, Rules: rules,
+		Classifier: clf, Taxonomy: tax, Vision: plan.vision,
+		Store: db.Runs(), Meter: meter,
+		OnStatus: func(st capture.Status) {
+			if st.Kind == capture.StatusFieldChanged {
+				slog.Debug("capture", "event", st.String())
+				return
+			}
+			view.note("phytoscreen: " + st.String())
+		},
+	})
 	if err != nil {
-		_ = run.Finish(ctx, screening.Snapshot{}, err)
-		return setupCode(env.Stderr, fmt.Errorf("%w: %v", errUsage, err))
+		return setupError(err)
 	}
-	pipe.Store(p)
-
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for range p.Updates() {
-			view.update(p.Snapshot(), meter.Snapshot().Line())
+		for range sess.Updates() {
+			view.update(sess.Snapshot(), meter.Snapshot().Line())
 		}
 	}()
-	meter.Begin()
-	// The run's power record: the energy and cells of every second, with the source.
-	spansCtx, stopSpans := context.WithCancel(ctx)
-	spansDone := make(chan struct{})
-	go func() {
-		defer close(spansDone)
-		meter.RecordSpans(spansCtx, time.Second, func(sp power.Span) {
-			if err := run.Power(sp.Start, clf.Variant(), int(sp.Cells), sp.Duration, sp.Watts, sp.Joules, sp.Source, sp.Estimated); err != nil {
-				slog.Warn("power record not stored", "err", err)
-			}
-		})
-	}()
-	snap, runErr := p.Run(ctx)
-	stopSpans()
-	<-spansDone
-	cost := meter.End()
+	snap, runErr := sess.Run(ctx)
 	<-done
 	view.clear()
-	if err := run.Finish(ctx, snap, runErr); err != nil {
-		runErr = screening.JoinErrors(runErr, err) // printed with the summary below
-	}
-	res := screenResult{Snapshot: snap, Rules: rules, Bound: bound, DB: db.Path(), Run: run.ID, Cost: cost}
+	_, _, cost := sess.Result()
+	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, DB: db.Path(), Run: sess.RunID(), Cost: cost}
 	if f.format == "json" {
-		if err := res.writeJSON(env.Stdout, notices); err != nil {
-			fmt.Fprintf(env.Stderr, "phytoscreen screen: %v\n", err)
-			return exitFailed
+		if err := res.writeJSON(m.Stdout, rules.Notices); err != nil {
+			return err
 		}
 	} else {
-		res.writeText(env.Stdout)
+		res.writeText(m.Stdout)
 	}
 	if runErr != nil {
-		fmt.Fprintf(env.Stderr, "phytoscreen screen: %v\n", runErr)
-		return exitFailed
+		return runErr
 	}
 	if snap.Cells.Failed > 0 {
-		return exitFailed
+		return errSomeFailed
 	}
-	return exitOK
+	return nil
 }
 
 // screenResult is what the final summary reports.
@@ -417,16 +383,15 @@ func nonNil[T any](s []T) []T {
 }
 
 // newScreenMeter starts the power and performance meter on the machine's energy sources
-// (an estimate, labelled so, where it has none), hooks it to the classifier and measures
-// the idle baseline first when asked.
-func newScreenMeter(ctx context.Context, clf *inference.Classifier, baseline time.Duration) *power.Meter {
+// (an estimate, labelled so, where it has none) and measures the idle baseline first
+// when asked.
+func newScreenMeter(ctx context.Context, baseline time.Duration) *power.Meter {
 	det := power.Detect(power.Options{})
 	for _, p := range det.Problems {
 		slog.Info("energy source not used", "source", p.Source, "why", p.Err)
 	}
 	m := power.NewMeter(power.Config{Sensors: det.Sensors, Total: det.Total})
 	m.Start(ctx)
-	m.Hook(clf)
 	if baseline > 0 {
 		if err := m.MeasureBaseline(ctx, baseline); err != nil {
 			slog.Warn("idle baseline not measured", "err", err)

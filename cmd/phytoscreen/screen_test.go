@@ -18,6 +18,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/vision"
 
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
@@ -248,12 +251,12 @@ func TestScreenGeneratedVideo(t *testing.T) {
 // marks New.
 func segmenterNewObjects(t *testing.T, video string) int {
 	t.Helper()
-	src, err := capture.Open(video, capture.OpenOptions{OnStatus: func(capture.Status) {}})
+	src, err := capture.Open(capture.MustParseSpec(video), capture.OpenOptions{OnStatus: func(capture.Status) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	seg, err := capture.NewSegmenter(capture.Options{OnStatus: func(capture.Status) {}})
+	seg, err := vision.NewSegmenter(vision.Options{OnStatus: func(capture.Status) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,6 +407,30 @@ func TestScreenPresetWarnings(t *testing.T) {
 	}
 }
 
+// screenWrapped runs the screen command with args as its flags, on the real classifier
+// wrapped by wrap, and returns the exit status.
+func screenWrapped(t *testing.T, m *Main, args []string, wrap func(screening.Classifier) screening.Classifier) int {
+	t.Helper()
+	fs := newFlags("screen", "", m.Stderr)
+	var f screenFlags
+	f.register(fs)
+	if _, err := parseArgs(fs, args); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := f.plan(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clf, err := f.model.open(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clf.Close()
+	err = m.screenWith(context.Background(), f, plan, clf.Pack(), wrap(clf))
+	m.report("screen", err)
+	return exitCode(err)
+}
+
 // failingBatch is a classifier whose batch number fail (from 1) fails as ONNX Runtime
 // fails when it runs out of memory; the other batches go to the real classifier.
 type failingBatch struct {
@@ -434,10 +461,10 @@ func TestScreenClassifierBatchFails(t *testing.T) {
 	for _, format := range []string{"json", "text"} {
 		clf.batches.Store(0)
 		var out, errOut bytes.Buffer
-		env := &Env{Stdout: &out, Stderr: &errOut, Stdin: strings.NewReader(""),
-			WrapClassifier: func(c screening.Classifier) screening.Classifier { clf.Classifier = c; return clf }}
+		m := &Main{Stdout: &out, Stderr: &errOut, Stdin: strings.NewReader("")}
 		sample := "FAIL-" + format
-		code := Run(context.Background(), env, []string{"screen", "--source", video, "--sample", sample, "--db", db, "--format", format, "--baseline", "0"})
+		code := screenWrapped(t, m, []string{"--source", video, "--sample", sample, "--db", db, "--format", format, "--baseline", "0"},
+			func(c screening.Classifier) screening.Classifier { clf.Classifier = c; return clf })
 		failed := int(clf.crops.Load())
 		t.Logf("%s: exit %d, %d batches, batch 2 failed with %d crops\n%s", format, code, clf.batches.Load(), failed, out.String())
 		if code != exitFailed {

@@ -16,13 +16,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/vision"
+
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/imagefile"
 )
-
-func init() {
-	register(command{name: "segment", summary: "find, measure and crop every cell in camera, video or frame images", run: runSegment})
-}
 
 // objectsHeader is the header of objects.csv: one row per counted object.
 var objectsHeader = []string{
@@ -49,8 +47,8 @@ type segFlags struct {
 	ignore             []image.Rectangle
 }
 
-func runSegment(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags("segment", "SOURCE...", env.Stderr)
+func (m *Main) segment(ctx context.Context, args []string) error {
+	fs := newFlags("segment", "SOURCE...", m.Stderr)
 	var f segFlags
 	fs.Float64Var(&f.calibration, "calibration", 0, "micrometres per pixel (`UM_PER_PX`); sizes are then also reported in µm")
 	fs.StringVar(&f.minSize, "min-size", "6px", "smallest object kept, as an equivalent diameter: `SIZE` like 6px or 4um (a bare number is µm when calibrated)")
@@ -79,30 +77,29 @@ func runSegment(ctx context.Context, env *Env, args []string) int {
 	fs.BoolVar(&f.quiet, "q", false, "no per-source summary")
 	sources, err := parseArgs(fs, args)
 	if err != nil {
-		return usageCode(err)
+		return err
 	}
 	if len(sources) == 0 {
-		fs.Usage()
-		return exitUsage
+		return showUsage(fs)
 	}
 	opt, err := f.options()
 	if err != nil {
-		return setupCode(env.Stderr, err)
+		return err
 	}
 
-	w, summary := env.Stdout, env.Stderr
+	w, summary := m.Stdout, m.Stderr
 	var cropDir string
 	if f.out != "" {
 		if err := os.MkdirAll(f.out, 0o755); err != nil {
-			return setupCode(env.Stderr, fmt.Errorf("create output folder: %w", err))
+			return setupError(fmt.Errorf("create output folder: %w", err))
 		}
 		csvFile, err := os.Create(filepath.Join(f.out, "objects.csv"))
 		if err != nil {
-			return setupCode(env.Stderr, fmt.Errorf("create objects.csv: %w", err))
+			return setupError(fmt.Errorf("create objects.csv: %w", err))
 		}
 		defer csvFile.Close()
-		w, summary = csvFile, env.Stdout
-		if opt.Crops != capture.CropNone {
+		w, summary = csvFile, m.Stdout
+		if opt.Crops != vision.CropNone {
 			cropDir = filepath.Join(f.out, "crops")
 		}
 	}
@@ -114,12 +111,12 @@ func runSegment(ctx context.Context, env *Env, args []string) int {
 	failed := false
 	for i, spec := range sources {
 		r := segRun{spec: spec}
-		r.err = segmentSource(ctx, env, spec, i, opt, f, out, cropDir, &r)
+		r.err = m.segmentSource(ctx, spec, i, opt, f, out, cropDir, &r)
 		runs = append(runs, r)
 		out.Flush()
 		if err := out.Error(); err != nil {
-			fmt.Fprintf(env.Stderr, "phytoscreen segment: write objects.csv: %v\n", err)
-			return exitFailed
+			fmt.Fprintf(m.Stderr, "phytoscreen segment: write objects.csv: %v\n", err)
+			return errSomeFailed
 		}
 		if r.err != nil || r.skipped > 0 {
 			failed = true
@@ -132,42 +129,42 @@ func runSegment(ctx context.Context, env *Env, args []string) int {
 		printSegSummary(summary, runs, opt, time.Since(start), f.out)
 	}
 	if failed || ctx.Err() != nil {
-		return exitFailed
+		return errSomeFailed
 	}
-	return exitOK
+	return nil
 }
 
 // options turns the flags into segmenter options.
-func (f segFlags) options() (capture.Options, error) {
-	var opt capture.Options
+func (f segFlags) options() (vision.Options, error) {
+	var opt vision.Options
 	var err error
-	if opt.Mode, err = capture.ParseMode(f.mode); err != nil {
-		return opt, fmt.Errorf("%w: --mode: %v", errUsage, err)
+	if opt.Mode, err = vision.ParseMode(f.mode); err != nil {
+		return opt, usageError("--mode: %v", err)
 	}
 	if f.calibration < 0 {
-		return opt, fmt.Errorf("%w: --calibration must be a positive number of micrometres per pixel", errUsage)
+		return opt, usageError("--calibration must be a positive number of micrometres per pixel")
 	}
 	opt.UmPerPx = f.calibration
-	if opt.MinSize, err = capture.ParseSize(f.minSize); err != nil {
-		return opt, fmt.Errorf("%w: --min-size: %v", errUsage, err)
+	if opt.MinSize, err = vision.ParseSize(f.minSize); err != nil {
+		return opt, usageError("--min-size: %v", err)
 	}
 	if f.maxSize != "" {
-		if opt.MaxSize, err = capture.ParseSize(f.maxSize); err != nil {
-			return opt, fmt.Errorf("%w: --max-size: %v", errUsage, err)
+		if opt.MaxSize, err = vision.ParseSize(f.maxSize); err != nil {
+			return opt, usageError("--max-size: %v", err)
 		}
 	}
 	switch f.crops {
 	case "flat":
-		opt.Crops = capture.CropFlat
+		opt.Crops = vision.CropFlat
 	case "raw":
-		opt.Crops = capture.CropRaw
+		opt.Crops = vision.CropRaw
 	case "none":
-		opt.Crops = capture.CropNone
+		opt.Crops = vision.CropNone
 	default:
-		return opt, fmt.Errorf("%w: --crops %q: want flat, raw or none", errUsage, f.crops)
+		return opt, usageError("--crops %q: want flat, raw or none", f.crops)
 	}
 	if f.margin < 0 || f.maxFrames < 0 {
-		return opt, fmt.Errorf("%w: --margin and --max-frames must be >= 0", errUsage)
+		return opt, usageError("--margin and --max-frames must be >= 0")
 	}
 	opt.Margin = f.margin
 	if opt.Margin == 0 {
@@ -178,9 +175,9 @@ func (f segFlags) options() (capture.Options, error) {
 		opt.Close = -1
 	}
 	// Check the whole set now, so that a bad flag is a usage error before any source opens.
-	seg, err := capture.NewSegmenter(opt)
+	seg, err := vision.NewSegmenter(opt)
 	if err != nil {
-		return opt, fmt.Errorf("%w: %v", errUsage, err)
+		return opt, usageError("%v", err)
 	}
 	seg.Close()
 	return opt, nil
@@ -202,7 +199,7 @@ type segRun struct {
 }
 
 // segmentSource runs one source through a fresh segmenter and writes its rows and crops.
-func segmentSource(ctx context.Context, env *Env, spec string, n int, opt capture.Options, f segFlags,
+func (m *Main) segmentSource(ctx context.Context, spec string, n int, opt vision.Options, f segFlags,
 	out *csv.Writer, cropDir string, r *segRun) error {
 	onStatus := func(s capture.Status) {
 		r.events = append(r.events, s)
@@ -216,18 +213,22 @@ func segmentSource(ctx context.Context, env *Env, spec string, n int, opt captur
 			slog.Debug("capture", "event", s.String())
 			return
 		}
-		fmt.Fprintf(env.Stderr, "phytoscreen segment: %s\n", s)
+		fmt.Fprintf(m.Stderr, "phytoscreen segment: %s\n", s)
 	}
 	opt.OnStatus = onStatus
-	src, err := capture.Open(spec, capture.OpenOptions{OnStatus: onStatus, Camera: capture.CameraOptions{
-		Width: f.width, Height: f.height, FPS: f.fps, Attempts: f.cameraAttempts, OnStatus: onStatus,
-	}})
+	sp, err := capture.ParseSpec(spec)
+	var src capture.Source
+	if err == nil {
+		src, err = capture.Open(sp, capture.OpenOptions{OnStatus: onStatus, Camera: capture.CameraOptions{
+			Width: f.width, Height: f.height, FPS: f.fps, Attempts: f.cameraAttempts, OnStatus: onStatus,
+		}})
+	}
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "phytoscreen segment: %v\n", err)
+		fmt.Fprintf(m.Stderr, "phytoscreen segment: %v\n", err)
 		return err
 	}
 	defer src.Close()
-	seg, err := capture.NewSegmenter(opt)
+	seg, err := vision.NewSegmenter(opt)
 	if err != nil {
 		return err
 	}
@@ -240,7 +241,7 @@ func segmentSource(ctx context.Context, env *Env, spec string, n int, opt captur
 		}
 	}
 	errStop := errors.New("frame limit reached")
-	err = capture.Run(ctx, src, seg, func(fr capture.Frame, objs []capture.Object) error {
+	err = vision.Run(ctx, src, seg, func(fr capture.Frame, objs []vision.Object) error {
 		r.frames++
 		r.objects += len(objs)
 		for _, o := range objs {
@@ -280,13 +281,13 @@ func segmentSource(ctx context.Context, env *Env, spec string, n int, opt captur
 		r.finished = "interrupted"
 		return err
 	case err != nil:
-		fmt.Fprintf(env.Stderr, "phytoscreen segment: %s: %v (what was counted before is kept)\n", spec, err)
+		fmt.Fprintf(m.Stderr, "phytoscreen segment: %s: %v (what was counted before is kept)\n", spec, err)
 		return err
 	}
 	return nil
 }
 
-func writePNG(path string, o capture.Object) error {
+func writePNG(path string, o vision.Object) error {
 	fh, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("write crop: %w", err)
@@ -302,7 +303,7 @@ func writePNG(path string, o capture.Object) error {
 }
 
 // objectRow formats one objects.csv row.
-func objectRow(o capture.Object, crop string) []string {
+func objectRow(o vision.Object, crop string) []string {
 	ff := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
 	um := func(v float64) string {
 		if o.UmPerPx == 0 {
@@ -343,8 +344,8 @@ func parseRect(v string) (image.Rectangle, error) {
 // safeName turns a source spec into a folder name.
 func safeName(spec string) string {
 	base := filepath.Base(strings.TrimSuffix(spec, string(filepath.Separator)))
-	if strings.HasPrefix(spec, "camera:") {
-		base = "camera-" + filepath.Base(strings.TrimPrefix(spec, "camera:"))
+	if sp, err := capture.ParseSpec(spec); err == nil && sp.Kind == capture.KindCamera {
+		base = "camera-" + filepath.Base(sp.Path)
 	}
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -356,7 +357,7 @@ func safeName(spec string) string {
 }
 
 // printSegSummary prints what each source gave.
-func printSegSummary(w io.Writer, runs []segRun, opt capture.Options, took time.Duration, out string) {
+func printSegSummary(w io.Writer, runs []segRun, opt vision.Options, took time.Duration, out string) {
 	frames, counted := 0, 0
 	for _, r := range runs {
 		frames += r.frames

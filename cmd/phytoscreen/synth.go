@@ -10,12 +10,8 @@ import (
 	"github.com/phytoscreen/phytoscreen/synth"
 )
 
-func init() {
-	register(command{name: "synth", summary: "generate microscope frames or a video of known content, with ground truth", run: runSynth})
-}
-
-func runSynth(ctx context.Context, env *Env, args []string) int {
-	fs := newFlags("synth", "", env.Stderr)
+func (m *Main) synth(ctx context.Context, args []string) error {
+	fs := newFlags("synth", "", m.Stderr)
 	out := fs.String("out", "", "output `folder` (required)")
 	frames := fs.Int("frames", 0, "frames to write (default 10 stills, 48 for --video)")
 	fields := fs.Int("fields", 0, "distinct fields (stage positions) among the frames (default: one per still frame, 4 for --video)")
@@ -38,30 +34,29 @@ func runSynth(ctx context.Context, env *Env, args []string) int {
 	fs.Float64Var(&opt.Light, "light", 215, "background gray level at the centre")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return usageCode(err)
+		return err
 	}
 	lib, err := synth.DefaultLibrary()
 	if err != nil {
-		return setupCode(env.Stderr, err)
+		return setupError(err)
 	}
 	if *listLabels {
 		for _, l := range lib.Labels() {
-			fmt.Fprintf(env.Stdout, "%-42s %d\n", l, lib.Count(l))
+			fmt.Fprintf(m.Stdout, "%-42s %d\n", l, lib.Count(l))
 		}
-		return exitOK
+		return nil
 	}
 	if len(pos) > 0 || *out == "" {
-		fmt.Fprintln(env.Stderr, "phytoscreen synth: --out is required and no positional arguments are taken")
-		fs.Usage()
-		return exitUsage
+		fmt.Fprintln(m.Stderr, "phytoscreen synth: --out is required and no positional arguments are taken")
+		return showUsage(fs)
 	}
 	if opt.Mix, err = synth.ParseMix(mix); err != nil {
-		return setupCode(env.Stderr, fmt.Errorf("%w: --mix %v", errUsage, err))
+		return usageError("--mix %v", err)
 	}
 	setFrameDefaults(fs, frames, fields, *video)
 	gen, err := synth.New(lib, opt)
 	if err != nil {
-		return setupCode(env.Stderr, fmt.Errorf("%w: %v", errUsage, err))
+		return usageError("%v", err)
 	}
 	start := time.Now()
 	var cells, written int
@@ -69,17 +64,15 @@ func runSynth(ctx context.Context, env *Env, args []string) int {
 		path := filepath.Join(*out, *name+".avi")
 		vt, err := gen.WriteVideo(ctx, path, *frames, *fields, *fps)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "phytoscreen synth: %v\n", err)
-			return exitFailed
+			return err
 		}
 		cells, written = len(vt.Cells), len(vt.Frames)
-		fmt.Fprintf(env.Stdout, "wrote %s: %d frames of %dx%d at %g fps, %d fields, %d distinct cells; ground truth in %s.json and %s.csv\n",
+		fmt.Fprintf(m.Stdout, "wrote %s: %d frames of %dx%d at %g fps, %d fields, %d distinct cells; ground truth in %s.json and %s.csv\n",
 			path, written, opt.Width, opt.Height, *fps, *fields, cells, *name, *name)
 	} else {
 		truths, err := gen.WriteStills(ctx, *out, *frames, *fields, *format)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "phytoscreen synth: %v\n", err)
-			return exitFailed
+			return err
 		}
 		seen := map[int]bool{}
 		for _, t := range truths {
@@ -88,11 +81,11 @@ func runSynth(ctx context.Context, env *Env, args []string) int {
 			}
 		}
 		cells, written = len(seen), len(truths)
-		fmt.Fprintf(env.Stdout, "wrote %d frames of %dx%d (%d fields, %d distinct cells) to %s, ground truth beside each frame and in truth.csv\n",
+		fmt.Fprintf(m.Stdout, "wrote %d frames of %dx%d (%d fields, %d distinct cells) to %s, ground truth beside each frame and in truth.csv\n",
 			written, opt.Width, opt.Height, *fields, cells, *out)
 	}
-	fmt.Fprintf(env.Stdout, "seed %d, %.1f s; the same seed and flags give the same output\n", opt.Seed, time.Since(start).Seconds())
-	return exitOK
+	fmt.Fprintf(m.Stdout, "seed %d, %.1f s; the same seed and flags give the same output\n", opt.Seed, time.Since(start).Seconds())
+	return nil
 }
 
 // setFrameDefaults fills --frames and --fields when they were not given: ten still

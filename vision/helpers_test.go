@@ -1,9 +1,13 @@
-package capture
+package vision
 
 import (
 	"image"
+	"image/png"
 	"math"
+	"os"
 	"testing"
+
+	"github.com/phytoscreen/phytoscreen/capture"
 
 	"github.com/phytoscreen/phytoscreen/synth"
 	"gocv.io/x/gocv"
@@ -12,7 +16,7 @@ import (
 // grayMat copies a gray image into a new Mat owned by OpenCV.
 func grayMat(t testing.TB, g *image.Gray) gocv.Mat {
 	t.Helper()
-	m, err := ImageToMat(g)
+	m, err := capture.ImageToMat(g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,11 +137,11 @@ func detect(t testing.TB, g *image.Gray, opt Options) []Object {
 }
 
 // quietStatus collects statuses instead of logging them.
-type statusLog struct{ events []Status }
+type statusLog struct{ events []capture.Status }
 
-func (l *statusLog) add(s Status) { l.events = append(l.events, s) }
+func (l *statusLog) add(s capture.Status) { l.events = append(l.events, s) }
 
-func (l *statusLog) count(k StatusKind) int {
+func (l *statusLog) count(k capture.StatusKind) int {
 	n := 0
 	for _, e := range l.events {
 		if e.Kind == k {
@@ -145,4 +149,17 @@ func (l *statusLog) count(k StatusKind) int {
 		}
 	}
 	return n
+}
+
+// writeScenePNG writes a gray scene as a PNG file.
+func writeScenePNG(t *testing.T, path string, sc scene) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, sc.gray()); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,10 +1,12 @@
-package capture
+package vision
 
 import (
 	"fmt"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/phytoscreen/phytoscreen/capture"
 
 	"github.com/phytoscreen/phytoscreen/synth"
 	"gocv.io/x/gocv"
@@ -58,7 +60,7 @@ func BenchmarkSegment(b *testing.B) {
 
 // benchFrames renders n frames of one generated field (a still slide: the same cells,
 // fresh sensor noise) as BGR Mats.
-func benchFrames(tb testing.TB, w, h int, scale float64, n int) []Frame {
+func benchFrames(tb testing.TB, w, h int, scale float64, n int) []capture.Frame {
 	tb.Helper()
 	lib, err := synth.DefaultLibrary()
 	if err != nil {
@@ -72,7 +74,7 @@ func benchFrames(tb testing.TB, w, h int, scale float64, n int) []Frame {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	frames := make([]Frame, n)
+	frames := make([]capture.Frame, n)
 	bgr := make([]byte, 3*w*h)
 	for i := range frames {
 		synth.RGBAToBGR(bgr, g.Render(field))
@@ -80,7 +82,7 @@ func benchFrames(tb testing.TB, w, h int, scale float64, n int) []Frame {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		frames[i] = Frame{Index: i, Source: "synth", Mat: m.Clone()}
+		frames[i] = capture.Frame{Index: i, Source: "synth", Mat: m.Clone()}
 		m.Close()
 	}
 	return frames

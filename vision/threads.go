@@ -1,4 +1,4 @@
-package capture
+package vision
 
 /*
 #cgo !windows pkg-config: opencv4

@@ -1,4 +1,4 @@
-package capture
+package vision
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/phytoscreen/phytoscreen/capture"
 
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/synth"
@@ -23,7 +25,7 @@ type countResult struct {
 // (Object.New) to the true cell whose box holds its centroid.
 func countVideo(t *testing.T, path string, vt *synth.VideoTruth) countResult {
 	t.Helper()
-	src, err := OpenVideo(path)
+	src, err := capture.OpenVideo(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +38,7 @@ func countVideo(t *testing.T, path string, vt *synth.VideoTruth) countResult {
 	defer seg.Close()
 	counted := map[int]int{}
 	var r countResult
-	err = Run(context.Background(), src, seg, func(f Frame, objs []Object) error {
+	err = Run(context.Background(), src, seg, func(f capture.Frame, objs []Object) error {
 		truth := vt.Frames[f.Index]
 		boxes := make([]image.Rectangle, len(objs))
 		for i, o := range objs {

@@ -1,4 +1,4 @@
-package ui
+package app
 
 import (
 	"encoding/json"
@@ -12,15 +12,30 @@ import (
 	"strings"
 	"time"
 
-	"fyne.io/fyne/v2"
+	"github.com/phytoscreen/phytoscreen/capture"
+
+	"github.com/phytoscreen/phytoscreen/vision"
 
 	"github.com/phytoscreen/phytoscreen/assets"
-	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
 )
 
-// Settings are the technician's choices, kept in Fyne's preferences (one JSON file per
-// user, written by Fyne) so the app opens as it was left.
+// Prefs is where settings are kept: Fyne's preferences (one JSON file per user, written
+// by Fyne) implement it.
+type Prefs interface {
+	String(key string) string
+	StringWithFallback(key, fallback string) string
+	IntWithFallback(key string, fallback int) int
+	FloatWithFallback(key string, fallback float64) float64
+	BoolWithFallback(key string, fallback bool) bool
+	SetString(key, value string)
+	SetInt(key string, value int)
+	SetFloat(key string, value float64)
+	SetBool(key string, value bool)
+}
+
+// Settings are the technician's choices, kept in the preferences so the app opens as it
+// was left.
 type Settings struct {
 	// Model.
 	Model     inference.Variant // base or optimised
@@ -46,7 +61,7 @@ type Settings struct {
 	VolumeML float64
 	Factor   float64
 
-	// Source is the last source used: SourceDemo, a camera spec, a video or folder path.
+	// Source is the last source used, as a capture.Spec writes it.
 	Source string
 	// DemoWhenNoCamera starts the bundled demo at launch when no camera is found.
 	DemoWhenNoCamera bool
@@ -56,49 +71,46 @@ type Settings struct {
 	WindowW, WindowH float32
 }
 
-// SourceDemo is the source spec of the bundled demo video.
-const SourceDemo = "demo"
-
 // DefaultSettings are the settings of a first launch.
 func DefaultSettings() Settings {
 	return Settings{
 		Model: inference.Optimised, Batch: 16, Threshold: 0.5,
 		Camera: "camera:0", Preset: assets.DefaultPreset,
-		VolumeML: 1, Factor: 1, Source: SourceDemo, DemoWhenNoCamera: true,
+		VolumeML: 1, Factor: 1, Source: capture.Demo.String(), DemoWhenNoCamera: true,
 		WindowW: 1440, WindowH: 900,
 	}
 }
 
 // Preference keys. They are part of the user's saved state: do not rename them.
 const (
-	prefModel      = "model.variant"
-	prefThreads    = "model.threads"
-	prefBatch      = "model.batch"
-	prefThreshold  = "model.threshold"
-	prefPackDir    = "model.pack_dir"
-	prefCamera     = "camera.device"
-	prefResolution = "camera.resolution"
-	prefUmPerPx    = "camera.um_per_px"
-	prefMinSize    = "segment.min_size"
-	prefMaxSize    = "segment.max_size"
-	prefMode       = "segment.mode"
-	prefPreset     = "alerts.preset"
-	prefRulesFile  = "alerts.rules_file"
-	prefSite       = "sample.site"
-	prefVolume     = "sample.volume_ml"
-	prefFactor     = "sample.factor"
-	prefSource     = "source.last"
-	prefDemo       = "source.demo_when_no_camera"
-	prefLastFolder = "source.last_folder"
-	prefWindowW    = "window.width"
-	prefWindowH    = "window.height"
-	prefCostPrefix = "model.cost." // + pack + "." + variant: a measured ModelCost as JSON
+	PrefModel      = "model.variant"
+	PrefThreads    = "model.threads"
+	PrefBatch      = "model.batch"
+	PrefThreshold  = "model.threshold"
+	PrefPackDir    = "model.pack_dir"
+	PrefCamera     = "camera.device"
+	PrefResolution = "camera.resolution"
+	PrefUmPerPx    = "camera.um_per_px"
+	PrefMinSize    = "segment.min_size"
+	PrefMaxSize    = "segment.max_size"
+	PrefMode       = "segment.mode"
+	PrefPreset     = "alerts.preset"
+	PrefRulesFile  = "alerts.rules_file"
+	PrefSite       = "sample.site"
+	PrefVolume     = "sample.volume_ml"
+	PrefFactor     = "sample.factor"
+	PrefSource     = "source.last"
+	PrefDemo       = "source.demo_when_no_camera"
+	PrefLastFolder = "source.last_folder"
+	PrefWindowW    = "window.width"
+	PrefWindowH    = "window.height"
+	PrefCostPrefix = "model.cost." // + pack + "." + variant: a measured ModelCost as JSON
 )
 
 // LoadSettings reads the settings from p; anything missing, of the wrong type or out of
 // range takes its default, so a damaged preferences file cannot stop the app from
 // opening. LoadSettingsChecked also says what it ignored.
-func LoadSettings(p fyne.Preferences) Settings {
+func LoadSettings(p Prefs) Settings {
 	s, _ := LoadSettingsChecked(p)
 	return s
 }
@@ -107,123 +119,128 @@ func LoadSettings(p fyne.Preferences) Settings {
 // each, the stored values it ignored, why, and what it uses instead: a number out of
 // range, text where a number belongs, a rules file or pack folder that is no longer
 // there or no longer valid, an unknown preset or model.
-func LoadSettingsChecked(p fyne.Preferences) (Settings, []string) {
+func LoadSettingsChecked(p Prefs) (Settings, []string) {
 	d := DefaultSettings()
 	var notes []string
 	ignore := func(key string, val any, why, instead string) {
 		notes = append(notes, fmt.Sprintf("%s = %v: %s; using %s", key, val, why, instead))
 	}
 	// Text where a number belongs (a hand-edited file) reads as missing: say so.
-	for _, key := range []string{prefThreads, prefBatch, prefThreshold, prefUmPerPx, prefVolume, prefFactor, prefWindowW, prefWindowH} {
+	for _, key := range []string{PrefThreads, PrefBatch, PrefThreshold, PrefUmPerPx, PrefVolume, PrefFactor, PrefWindowW, PrefWindowH} {
 		const none = "\x00"
 		if v := p.StringWithFallback(key, none); v != none {
 			ignore(key, strconv.Quote(v), "text where a number belongs", "the default")
 		}
 	}
 	s := Settings{
-		Model:            inference.Variant(p.StringWithFallback(prefModel, string(d.Model))),
-		Threads:          p.IntWithFallback(prefThreads, d.Threads),
-		Batch:            p.IntWithFallback(prefBatch, d.Batch),
-		Threshold:        p.FloatWithFallback(prefThreshold, d.Threshold),
-		PackDir:          p.StringWithFallback(prefPackDir, d.PackDir),
-		Camera:           p.StringWithFallback(prefCamera, d.Camera),
-		Resolution:       p.StringWithFallback(prefResolution, d.Resolution),
-		UmPerPx:          p.FloatWithFallback(prefUmPerPx, d.UmPerPx),
-		MinSize:          p.StringWithFallback(prefMinSize, d.MinSize),
-		MaxSize:          p.StringWithFallback(prefMaxSize, d.MaxSize),
-		Mode:             p.StringWithFallback(prefMode, d.Mode),
-		Preset:           p.StringWithFallback(prefPreset, d.Preset),
-		RulesFile:        p.StringWithFallback(prefRulesFile, d.RulesFile),
-		Site:             p.StringWithFallback(prefSite, d.Site),
-		VolumeML:         p.FloatWithFallback(prefVolume, d.VolumeML),
-		Factor:           p.FloatWithFallback(prefFactor, d.Factor),
-		Source:           p.StringWithFallback(prefSource, d.Source),
-		DemoWhenNoCamera: p.BoolWithFallback(prefDemo, d.DemoWhenNoCamera),
-		LastFolder:       p.StringWithFallback(prefLastFolder, d.LastFolder),
-		WindowW:          float32(p.FloatWithFallback(prefWindowW, float64(d.WindowW))),
-		WindowH:          float32(p.FloatWithFallback(prefWindowH, float64(d.WindowH))),
+		Model:            inference.Variant(p.StringWithFallback(PrefModel, string(d.Model))),
+		Threads:          p.IntWithFallback(PrefThreads, d.Threads),
+		Batch:            p.IntWithFallback(PrefBatch, d.Batch),
+		Threshold:        p.FloatWithFallback(PrefThreshold, d.Threshold),
+		PackDir:          p.StringWithFallback(PrefPackDir, d.PackDir),
+		Camera:           p.StringWithFallback(PrefCamera, d.Camera),
+		Resolution:       p.StringWithFallback(PrefResolution, d.Resolution),
+		UmPerPx:          p.FloatWithFallback(PrefUmPerPx, d.UmPerPx),
+		MinSize:          p.StringWithFallback(PrefMinSize, d.MinSize),
+		MaxSize:          p.StringWithFallback(PrefMaxSize, d.MaxSize),
+		Mode:             p.StringWithFallback(PrefMode, d.Mode),
+		Preset:           p.StringWithFallback(PrefPreset, d.Preset),
+		RulesFile:        p.StringWithFallback(PrefRulesFile, d.RulesFile),
+		Site:             p.StringWithFallback(PrefSite, d.Site),
+		VolumeML:         p.FloatWithFallback(PrefVolume, d.VolumeML),
+		Factor:           p.FloatWithFallback(PrefFactor, d.Factor),
+		Source:           p.StringWithFallback(PrefSource, d.Source),
+		DemoWhenNoCamera: p.BoolWithFallback(PrefDemo, d.DemoWhenNoCamera),
+		LastFolder:       p.StringWithFallback(PrefLastFolder, d.LastFolder),
+		WindowW:          float32(p.FloatWithFallback(PrefWindowW, float64(d.WindowW))),
+		WindowH:          float32(p.FloatWithFallback(PrefWindowH, float64(d.WindowH))),
 	}
 	if _, err := inference.ParseVariant(string(s.Model)); err != nil {
-		ignore(prefModel, strconv.Quote(string(s.Model)), "not a model (base or optimised)", "the "+string(d.Model)+" model")
+		ignore(PrefModel, strconv.Quote(string(s.Model)), "not a model (base or optimised)", "the "+string(d.Model)+" model")
 		s.Model = d.Model
 	}
 	if s.Threads < 0 || s.Threads > 256 {
-		ignore(prefThreads, s.Threads, "give 0 (one per CPU) to 256 threads", "one thread per CPU")
+		ignore(PrefThreads, s.Threads, "give 0 (one per CPU) to 256 threads", "one thread per CPU")
 		s.Threads = d.Threads
 	}
 	if s.Batch < 1 || s.Batch > 1024 {
-		ignore(prefBatch, s.Batch, "give 1 to 1024 cells per run", fmt.Sprintf("%d", d.Batch))
+		ignore(PrefBatch, s.Batch, "give 1 to 1024 cells per run", fmt.Sprintf("%d", d.Batch))
 		s.Batch = d.Batch
 	}
 	if !(s.Threshold >= 0 && s.Threshold <= 1) {
-		ignore(prefThreshold, s.Threshold, "a confidence threshold is a probability from 0 to 1", fmt.Sprintf("%v", d.Threshold))
+		ignore(PrefThreshold, s.Threshold, "a confidence threshold is a probability from 0 to 1", fmt.Sprintf("%v", d.Threshold))
 		s.Threshold = d.Threshold
 	}
 	if !(s.UmPerPx >= 0) || math.IsInf(s.UmPerPx, 0) {
-		ignore(prefUmPerPx, s.UmPerPx, "a calibration is a positive number of micrometres per pixel", "no calibration")
+		ignore(PrefUmPerPx, s.UmPerPx, "a calibration is a positive number of micrometres per pixel", "no calibration")
 		s.UmPerPx = 0
 	}
 	if !(s.VolumeML > 0) || math.IsInf(s.VolumeML, 0) {
-		ignore(prefVolume, s.VolumeML, "the volume examined is a positive number of mL", fmt.Sprintf("%v mL", d.VolumeML))
+		ignore(PrefVolume, s.VolumeML, "the volume examined is a positive number of mL", fmt.Sprintf("%v mL", d.VolumeML))
 		s.VolumeML = d.VolumeML
 	}
 	if !(s.Factor > 0) || math.IsInf(s.Factor, 0) {
-		ignore(prefFactor, s.Factor, "the dilution factor is a positive number", fmt.Sprintf("%v", d.Factor))
+		ignore(PrefFactor, s.Factor, "the dilution factor is a positive number", fmt.Sprintf("%v", d.Factor))
 		s.Factor = d.Factor
 	}
 	if s.WindowW < 640 || s.WindowH < 480 || s.WindowW > 16384 || s.WindowH > 16384 {
 		ignore("window size", fmt.Sprintf("%vx%v", s.WindowW, s.WindowH), "smaller than 640x480 or larger than the largest screen", fmt.Sprintf("%vx%v", d.WindowW, d.WindowH))
 		s.WindowW, s.WindowH = d.WindowW, d.WindowH
 	}
-	if s.Camera != "" && !strings.HasPrefix(s.Camera, "camera:") {
-		ignore(prefCamera, strconv.Quote(s.Camera), "a camera is written camera:0 or camera:/dev/video2", d.Camera)
+	if sp, err := capture.ParseSpec(s.Camera); s.Camera != "" && (err != nil || sp.Kind != capture.KindCamera) {
+		ignore(PrefCamera, strconv.Quote(s.Camera), "a camera is written camera:0 or camera:/dev/video2", d.Camera)
 		s.Camera = d.Camera
 	}
 	if _, _, err := ParseResolution(s.Resolution); err != nil {
-		ignore(prefResolution, strconv.Quote(s.Resolution), "write it as WIDTHxHEIGHT", "the camera's default")
+		ignore(PrefResolution, strconv.Quote(s.Resolution), "write it as WIDTHxHEIGHT", "the camera's default")
 		s.Resolution = d.Resolution
 	}
-	if _, err := capture.ParseMode(s.Mode); err != nil {
-		ignore(prefMode, strconv.Quote(s.Mode), err.Error(), "still")
+	if _, err := vision.ParseMode(s.Mode); err != nil {
+		ignore(PrefMode, strconv.Quote(s.Mode), err.Error(), "still")
 		s.Mode = d.Mode
 	}
 	for _, sz := range []struct {
 		key string
 		val *string
-	}{{prefMinSize, &s.MinSize}, {prefMaxSize, &s.MaxSize}} {
+	}{{PrefMinSize, &s.MinSize}, {PrefMaxSize, &s.MaxSize}} {
 		if *sz.val == "" {
 			continue
 		}
-		if _, err := capture.ParseSize(*sz.val); err != nil {
+		if _, err := vision.ParseSize(*sz.val); err != nil {
 			ignore(sz.key, strconv.Quote(*sz.val), err.Error(), "the segmenter's default")
 			*sz.val = ""
 		}
 	}
 	if !slices.Contains(assets.PresetNames(), s.Preset) {
-		ignore(prefPreset, strconv.Quote(s.Preset), "no such alert preset (presets: "+strings.Join(assets.PresetNames(), ", ")+")", "preset "+d.Preset)
+		ignore(PrefPreset, strconv.Quote(s.Preset), "no such alert preset (presets: "+strings.Join(assets.PresetNames(), ", ")+")", "preset "+d.Preset)
 		s.Preset = d.Preset
 	}
 	if s.RulesFile != "" {
 		if _, err := os.Stat(s.RulesFile); err != nil {
-			ignore(prefRulesFile, s.RulesFile, "the rules file is no longer there ("+errText(err)+"); choose it again in Settings › Alerts", "preset "+s.Preset)
+			ignore(PrefRulesFile, s.RulesFile, "the rules file is no longer there ("+errText(err)+"); choose it again in Settings › Alerts", "preset "+s.Preset)
 			s.RulesFile = ""
 		}
 	}
 	if s.PackDir != "" {
 		if _, err := inference.LoadPackDir(s.PackDir); err != nil {
-			ignore(prefPackDir, s.PackDir, "the pack folder is no longer usable ("+err.Error()+"); fix it or choose it again in Settings › Model", "the built-in pack "+assets.DefaultPackName)
+			ignore(PrefPackDir, s.PackDir, "the pack folder is no longer usable ("+err.Error()+"); fix it or choose it again in Settings › Model", "the built-in pack "+assets.DefaultPackName)
 			s.PackDir = ""
 		}
 	}
-	if src := s.Source; src != "" && src != SourceDemo && !strings.HasPrefix(src, "camera:") {
-		if _, err := os.Stat(specPath(src)); err != nil {
-			ignore(prefSource, src, "the last source is no longer there ("+errText(err)+")", "the demo")
+	if s.Source == "" {
+		s.Source = d.Source
+	} else if sp, err := capture.ParseSpec(s.Source); err != nil {
+		ignore(PrefSource, strconv.Quote(s.Source), err.Error(), "the demo")
+		s.Source = d.Source
+	} else if sp.Kind != capture.KindDemo && sp.Kind != capture.KindCamera {
+		if _, err := os.Stat(sp.Path); err != nil {
+			ignore(PrefSource, s.Source, "the last source is no longer there ("+errText(err)+")", "the demo")
 			s.Source = d.Source
 		}
 	}
 	if s.LastFolder != "" {
 		if fi, err := os.Stat(s.LastFolder); err != nil || !fi.IsDir() {
-			ignore(prefLastFolder, s.LastFolder, "the folder is no longer there", "the home folder")
+			ignore(PrefLastFolder, s.LastFolder, "the folder is no longer there", "the home folder")
 			s.LastFolder = ""
 		}
 	}
@@ -242,28 +259,28 @@ func errText(err error) string {
 }
 
 // Save writes the settings to p (Fyne saves the file shortly after).
-func (s Settings) Save(p fyne.Preferences) {
-	p.SetString(prefModel, string(s.Model))
-	p.SetInt(prefThreads, s.Threads)
-	p.SetInt(prefBatch, s.Batch)
-	p.SetFloat(prefThreshold, s.Threshold)
-	p.SetString(prefPackDir, s.PackDir)
-	p.SetString(prefCamera, s.Camera)
-	p.SetString(prefResolution, s.Resolution)
-	p.SetFloat(prefUmPerPx, s.UmPerPx)
-	p.SetString(prefMinSize, s.MinSize)
-	p.SetString(prefMaxSize, s.MaxSize)
-	p.SetString(prefMode, s.Mode)
-	p.SetString(prefPreset, s.Preset)
-	p.SetString(prefRulesFile, s.RulesFile)
-	p.SetString(prefSite, s.Site)
-	p.SetFloat(prefVolume, s.VolumeML)
-	p.SetFloat(prefFactor, s.Factor)
-	p.SetString(prefSource, s.Source)
-	p.SetBool(prefDemo, s.DemoWhenNoCamera)
-	p.SetString(prefLastFolder, s.LastFolder)
-	p.SetFloat(prefWindowW, float64(s.WindowW))
-	p.SetFloat(prefWindowH, float64(s.WindowH))
+func (s Settings) Save(p Prefs) {
+	p.SetString(PrefModel, string(s.Model))
+	p.SetInt(PrefThreads, s.Threads)
+	p.SetInt(PrefBatch, s.Batch)
+	p.SetFloat(PrefThreshold, s.Threshold)
+	p.SetString(PrefPackDir, s.PackDir)
+	p.SetString(PrefCamera, s.Camera)
+	p.SetString(PrefResolution, s.Resolution)
+	p.SetFloat(PrefUmPerPx, s.UmPerPx)
+	p.SetString(PrefMinSize, s.MinSize)
+	p.SetString(PrefMaxSize, s.MaxSize)
+	p.SetString(PrefMode, s.Mode)
+	p.SetString(PrefPreset, s.Preset)
+	p.SetString(PrefRulesFile, s.RulesFile)
+	p.SetString(PrefSite, s.Site)
+	p.SetFloat(PrefVolume, s.VolumeML)
+	p.SetFloat(PrefFactor, s.Factor)
+	p.SetString(PrefSource, s.Source)
+	p.SetBool(PrefDemo, s.DemoWhenNoCamera)
+	p.SetString(PrefLastFolder, s.LastFolder)
+	p.SetFloat(PrefWindowW, float64(s.WindowW))
+	p.SetFloat(PrefWindowH, float64(s.WindowH))
 }
 
 // ParseResolution reads "1920x1080"; "" is (0, 0): the camera's default.
@@ -294,11 +311,11 @@ type ModelCost struct {
 }
 
 func costKey(pack string, v inference.Variant) string {
-	return prefCostPrefix + pack + "." + string(v)
+	return PrefCostPrefix + pack + "." + string(v)
 }
 
 // LoadCost returns the stored cost of a pack's model, if it was measured.
-func LoadCost(p fyne.Preferences, pack string, v inference.Variant) (ModelCost, bool) {
+func LoadCost(p Prefs, pack string, v inference.Variant) (ModelCost, bool) {
 	raw := p.String(costKey(pack, v))
 	if raw == "" {
 		return ModelCost{}, false
@@ -311,7 +328,7 @@ func LoadCost(p fyne.Preferences, pack string, v inference.Variant) (ModelCost, 
 }
 
 // SaveCost stores a measured cost.
-func SaveCost(p fyne.Preferences, pack string, c ModelCost) {
+func SaveCost(p Prefs, pack string, c ModelCost) {
 	// JSON has no NaN: a figure that could not be measured is stored as 0 (shown as "–").
 	for _, f := range []*float64{&c.P50Ms, &c.P90Ms, &c.CellsPerSec, &c.JPerCell} {
 		if math.IsNaN(*f) || math.IsInf(*f, 0) {

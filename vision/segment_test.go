@@ -1,11 +1,16 @@
-package capture
+package vision
 
 import (
+	"context"
 	"errors"
 	"image"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/phytoscreen/phytoscreen/capture"
 
 	"github.com/phytoscreen/phytoscreen/synth"
 	"gocv.io/x/gocv"
@@ -375,7 +380,7 @@ func TestBadFrames(t *testing.T) {
 		m    gocv.Mat
 		want error
 	}{{"empty", empty, ErrEmptyFrame}, {"16-bit", f16, ErrFrameFormat}, {"8x8", tiny, ErrFrameTooTiny}} {
-		_, err := seg.Process(Frame{Index: 3, Source: "bad", Mat: c.m})
+		_, err := seg.Process(capture.Frame{Index: 3, Source: "bad", Mat: c.m})
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: error %v, want %v", c.name, err, c.want)
 		} else {
@@ -398,7 +403,7 @@ func TestSizeChangeMidStream(t *testing.T) {
 	var news []bool
 	for i, g := range []*image.Gray{big, big, small, small, big} {
 		m := grayMat(t, g)
-		objs, err := seg.Process(Frame{Index: i, Source: "mixed", Mat: m})
+		objs, err := seg.Process(capture.Frame{Index: i, Source: "mixed", Mat: m})
 		m.Close()
 		if err != nil {
 			t.Fatalf("frame %d: %v", i, err)
@@ -408,8 +413,8 @@ func TestSizeChangeMidStream(t *testing.T) {
 		}
 		news = append(news, objs[0].New)
 	}
-	if log.count(StatusSizeChanged) != 2 {
-		t.Errorf("%d size-change statuses, want 2: %v", log.count(StatusSizeChanged), log.events)
+	if log.count(capture.StatusSizeChanged) != 2 {
+		t.Errorf("%d size-change statuses, want 2: %v", log.count(capture.StatusSizeChanged), log.events)
 	}
 	want := []bool{true, false, true, false, true}
 	for i := range want {
@@ -418,4 +423,44 @@ func TestSizeChangeMidStream(t *testing.T) {
 		}
 	}
 	t.Logf("statuses: %v", log.events)
+}
+
+// TestRunOnBadFolder runs the segmenter over the same kind of folder through Run: the
+// frame of another size restarts the stream, and the run finishes.
+func TestRunOnBadFolder(t *testing.T) {
+	dir := t.TempDir()
+	sc := scene{w: 160, h: 120, level: 200, shapes: []shape{disk(80, 60, 10, 0.5)}}
+	writeScenePNG(t, filepath.Join(dir, "a1.png"), sc)
+	writeScenePNG(t, filepath.Join(dir, "a2.png"), scene{w: 120, h: 160, level: 200, shapes: []shape{disk(60, 80, 10, 0.5)}})
+	writeScenePNG(t, filepath.Join(dir, "a3.png"), sc)
+	if err := os.WriteFile(filepath.Join(dir, "a4.jpg"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log statusLog
+	src, err := capture.OpenFolder(dir, log.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg, err := NewSegmenter(Options{OnStatus: log.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	frames, counted := 0, 0
+	err = Run(context.Background(), src, seg, func(f capture.Frame, objs []Object) error {
+		frames++
+		for _, o := range objs {
+			if o.New {
+				counted++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frames != 3 || counted != 3 || log.count(capture.StatusSizeChanged) != 2 || log.count(capture.StatusSkipped) != 1 {
+		t.Errorf("%d frames, %d counted, statuses %v: want 3 frames, 3 counted (each size change is a new stream), 2 size changes, 1 skip",
+			frames, counted, log.events)
+	}
 }

@@ -1,9 +1,11 @@
-package capture
+package vision
 
 import (
 	"context"
 	"errors"
 	"io"
+
+	"github.com/phytoscreen/phytoscreen/capture"
 )
 
 // Run reads src to its end, segments every frame with seg and hands the frame and its
@@ -12,7 +14,7 @@ import (
 // unsupported pixel format) is reported as StatusSkipped and the run goes on. Run returns
 // nil when the source ends normally, and otherwise the reason it ended: the source's
 // error (ErrTruncated, ErrCameraLost), the context's, or fn's.
-func Run(ctx context.Context, src Source, seg *Segmenter, fn func(Frame, []Object) error) error {
+func Run(ctx context.Context, src capture.Source, seg *Segmenter, fn func(capture.Frame, []Object) error) error {
 	for {
 		f, err := src.Next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -23,7 +25,7 @@ func Run(ctx context.Context, src Source, seg *Segmenter, fn func(Frame, []Objec
 		}
 		objs, err := seg.Process(f)
 		if err != nil {
-			report(seg.opt.OnStatus, Status{Source: src.Name(), Kind: StatusSkipped, Frame: f.Index, Path: pathOf(f, src), Err: err})
+			capture.Report(seg.opt.OnStatus, capture.Status{Source: src.Name(), Kind: capture.StatusSkipped, Frame: f.Index, Path: pathOf(f, src), Err: err})
 			f.Mat.Close()
 			continue
 		}
@@ -36,7 +38,7 @@ func Run(ctx context.Context, src Source, seg *Segmenter, fn func(Frame, []Objec
 }
 
 // pathOf names a frame's file when it has its own (a folder's frames), else "".
-func pathOf(f Frame, src Source) string {
+func pathOf(f capture.Frame, src capture.Source) string {
 	if f.Source != src.Name() {
 		return f.Source
 	}

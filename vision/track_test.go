@@ -1,8 +1,10 @@
-package capture
+package vision
 
 import (
 	"image"
 	"testing"
+
+	"github.com/phytoscreen/phytoscreen/capture"
 
 	"github.com/phytoscreen/phytoscreen/synth"
 )
@@ -127,7 +129,7 @@ func TestMovingStageAndFlow(t *testing.T) {
 			for k := 0; k < frames; k++ {
 				at := image.Pt(k*v, 0)
 				m := rgbaMat(t, g.RenderAt(field, at))
-				objs, err := seg.Process(Frame{Index: k, Source: "moving", Mat: m})
+				objs, err := seg.Process(capture.Frame{Index: k, Source: "moving", Mat: m})
 				m.Close()
 				if err != nil {
 					t.Fatal(err)
@@ -167,12 +169,12 @@ func TestMovingStageAndFlow(t *testing.T) {
 				}
 			}
 			t.Logf("%s: %d cells crossed the field; %d counted twice or more (+%d), %d never, %d spurious; %d field changes",
-				mode, len(seen), over, over, under, spurious, log.count(StatusFieldChanged))
+				mode, len(seen), over, over, under, spurious, log.count(capture.StatusFieldChanged))
 			if over+under+spurious > 0 {
 				t.Errorf("over-count %d, under-count %d, spurious %d: want every cell exactly once", over, under, spurious)
 			}
-			if log.count(StatusFieldChanged) > 0 {
-				t.Errorf("%d field changes reported while the stage only panned", log.count(StatusFieldChanged))
+			if log.count(capture.StatusFieldChanged) > 0 {
+				t.Errorf("%d field changes reported while the stage only panned", log.count(capture.StatusFieldChanged))
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package capture
+package vision
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/phytoscreen/phytoscreen/capture"
 
 	"gocv.io/x/gocv"
 )
@@ -88,7 +90,7 @@ type Options struct {
 	// field score 0.8 to 1, frames of two fields under 0.4).
 	MinFieldMatch float64
 
-	OnStatus func(Status) // events (frame size changed, field changed); default LogStatus
+	OnStatus func(capture.Status) // events (frame size changed, field changed); default LogStatus
 }
 
 // withDefaults fills the zero fields of o.
@@ -227,13 +229,13 @@ var (
 // sighting, the one to count. A frame of another size than the stream's restarts the
 // background and the tracks (reported as StatusSizeChanged). The frame's Mat stays the
 // caller's.
-func (s *Segmenter) Process(f Frame) ([]Object, error) {
+func (s *Segmenter) Process(f capture.Frame) ([]Object, error) {
 	if err := s.toGray(f.Mat); err != nil {
 		return nil, fmt.Errorf("%s frame %d: %w", f.Source, f.Index, err)
 	}
 	w, h := s.gray.Cols(), s.gray.Rows()
 	if s.w != 0 && (w != s.w || h != s.h) {
-		report(s.opt.OnStatus, Status{Source: f.Source, Kind: StatusSizeChanged, Frame: f.Index,
+		capture.Report(s.opt.OnStatus, capture.Status{Source: f.Source, Kind: capture.StatusSizeChanged, Frame: f.Index,
 			Err: fmt.Errorf("frame is %dx%d, the stream so far was %dx%d; background and tracking restarted", w, h, s.w, s.h)})
 		s.restart()
 	}
@@ -251,7 +253,7 @@ func (s *Segmenter) Process(f Frame) ([]Object, error) {
 	}
 	if newField {
 		s.stats.Fields++
-		report(s.opt.OnStatus, Status{Source: f.Source, Kind: StatusFieldChanged, Frame: f.Index})
+		capture.Report(s.opt.OnStatus, capture.Status{Source: f.Source, Kind: capture.StatusFieldChanged, Frame: f.Index})
 	}
 	s.tracker.update(objs, shift, newField, s.w, s.h)
 	s.stats.Frames++

@@ -1,6 +1,6 @@
 //go:build matprofile
 
-package capture
+package vision
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/phytoscreen/phytoscreen/capture"
 
 	"github.com/phytoscreen/phytoscreen/assets"
 	"gocv.io/x/gocv"
@@ -24,14 +26,14 @@ func TestNoMatLeak(t *testing.T) {
 	}
 	start := gocv.MatProfile.Count()
 	frames := 0
-	count := func(f Frame, objs []Object) error { frames++; return nil }
+	count := func(f capture.Frame, objs []Object) error { frames++; return nil }
 	for _, mode := range []Mode{ModeStill, ModeFlow} {
-		seg, err := NewSegmenter(Options{Mode: mode, OnStatus: func(Status) {}})
+		seg, err := NewSegmenter(Options{Mode: mode, OnStatus: func(capture.Status) {}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for range 7 {
-			src, err := OpenVideo(video)
+			src, err := capture.OpenVideo(video)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -40,7 +42,7 @@ func TestNoMatLeak(t *testing.T) {
 			}
 			src.Close()
 		}
-		src, err := OpenFolder(filepath.Join("..", "testdata", "microscope"), func(Status) {})
+		src, err := capture.OpenFolder(filepath.Join("..", "testdata", "microscope"), func(capture.Status) {})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +56,7 @@ func TestNoMatLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := OpenImage(filepath.Join("..", "testdata", "microscope", "non-algae-20230608154459.jpg"))
+	img, err := capture.OpenImage(filepath.Join("..", "testdata", "microscope", "non-algae-20230608154459.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}

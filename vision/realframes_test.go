@@ -1,4 +1,4 @@
-package capture
+package vision
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/phytoscreen/phytoscreen/capture"
 )
 
 // esp32Marks are the ESP32 bench camera's own marks, in every 320x240 frame it takes:
@@ -52,7 +54,7 @@ func TestRealFramesHandCount(t *testing.T) {
 		if err != nil {
 			t.Fatalf("handcount.csv: %v", err)
 		}
-		src, err := OpenImage(filepath.Join(dir, row[0]))
+		src, err := capture.OpenImage(filepath.Join(dir, row[0]))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,245 @@
+package app
+
+import (
+	"context"
+	"image"
+	"image/png"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/internal/testpack"
+)
+
+// Every damaged or stale saved setting is ignored with a line that names it, says why
+// and what is used instead; the rest of the settings are kept.
+func TestLoadSettingsRejectsDamage(t *testing.T) {
+	brokenPack := testpack.Folder(t, nil, `{"name": "lab", "labels": [`, nil)
+	gone := filepath.Join(t.TempDir(), "gone")
+	d := DefaultSettings()
+	cases := []struct {
+		name  string
+		store func(fyPrefs prefsSetter)
+		check func(s Settings) bool
+		note  string // the note must contain this
+	}{
+		{"threads -3", func(p prefsSetter) { p.SetInt(PrefThreads, -3) }, func(s Settings) bool { return s.Threads == d.Threads },
+			"model.threads = -3: give 0 (one per CPU) to 256 threads; using one thread per CPU"},
+		{"batch 0", func(p prefsSetter) { p.SetInt(PrefBatch, 0) }, func(s Settings) bool { return s.Batch == d.Batch },
+			"model.batch = 0: give 1 to 1024 cells per run; using 16"},
+		{"threshold 7", func(p prefsSetter) { p.SetFloat(PrefThreshold, 7) }, func(s Settings) bool { return s.Threshold == d.Threshold },
+			"model.threshold = 7: a confidence threshold is a probability from 0 to 1; using 0.5"},
+		{"threads as text", func(p prefsSetter) { p.SetString(PrefThreads, "four") }, func(s Settings) bool { return s.Threads == d.Threads },
+			`model.threads = "four": text where a number belongs; using the default`},
+		{"unknown model", func(p prefsSetter) { p.SetString(PrefModel, "turbo") }, func(s Settings) bool { return s.Model == d.Model },
+			`model.variant = "turbo": not a model (base or optimised); using the optimised model`},
+		{"negative volume", func(p prefsSetter) { p.SetFloat(PrefVolume, -1) }, func(s Settings) bool { return s.VolumeML == d.VolumeML },
+			"sample.volume_ml = -1: the volume examined is a positive number of mL; using 1 mL"},
+		{"tiny window", func(p prefsSetter) { p.SetFloat(PrefWindowW, 12) }, func(s Settings) bool { return s.WindowW == d.WindowW },
+			"window size = 12x900: smaller than 640x480"},
+		{"unknown mode", func(p prefsSetter) { p.SetString(PrefMode, "spin") }, func(s Settings) bool { return s.Mode == "" },
+			`segment.mode = "spin": mode "spin": want still`},
+		{"bad size", func(p prefsSetter) { p.SetString(PrefMinSize, "huge") }, func(s Settings) bool { return s.MinSize == "" },
+			`segment.min_size = "huge": `},
+		{"unknown preset", func(p prefsSetter) { p.SetString(PrefPreset, "atlantis") }, func(s Settings) bool { return s.Preset == d.Preset },
+			`alerts.preset = "atlantis": no such alert preset (presets: chile, default`},
+		{"rules file gone", func(p prefsSetter) { p.SetString(PrefRulesFile, gone+".toml") }, func(s Settings) bool { return s.RulesFile == "" },
+			"alerts.rules_file = " + gone + ".toml: the rules file is no longer there (no such file or folder); choose it again in Settings › Alerts; using preset default"},
+		{"pack folder broken", func(p prefsSetter) { p.SetString(PrefPackDir, brokenPack) }, func(s Settings) bool { return s.PackDir == "" },
+			"model.pack_dir = " + brokenPack + ": the pack folder is no longer usable (pack " + brokenPack + ": pack.json is not valid JSON"},
+		{"pack folder gone", func(p prefsSetter) { p.SetString(PrefPackDir, gone) }, func(s Settings) bool { return s.PackDir == "" },
+			"using the built-in pack " + assets.DefaultPackName},
+		{"last video gone", func(p prefsSetter) { p.SetString(PrefSource, gone+".avi") }, func(s Settings) bool { return s.Source == capture.Demo.String() },
+			"source.last = " + gone + ".avi: the last source is no longer there (no such file or folder); using the demo"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := newMemPrefs()
+			p.SetString(PrefSite, "Limfjord A") // a good value, to be kept
+			c.store(p)
+			s, notes := LoadSettingsChecked(p)
+			if !c.check(s) || s.Site != "Limfjord A" {
+				t.Errorf("settings %+v: the bad value was not replaced by its default, or a good one was lost", s)
+			}
+			if len(notes) != 1 || !strings.Contains(notes[0], c.note) {
+				t.Errorf("notes %q, want one containing %q", notes, c.note)
+			}
+			if len(notes) == 1 && strings.Contains(notes[0], "\n") {
+				t.Errorf("note %q is not one line", notes[0])
+			}
+		})
+	}
+	// Good settings give no note.
+	p := newMemPrefs()
+	good := DefaultSettings()
+	good.Threads, good.Batch, good.Threshold, good.RulesFile = 2, 32, 0.7, filepath.Join("..", "..", "alerts", "testdata", "site.toml")
+	good.Save(p)
+	if s, notes := LoadSettingsChecked(p); len(notes) != 0 || s != good {
+		t.Errorf("good settings: notes %q, settings %+v", notes, s)
+	}
+}
+
+// prefsSetter is the part of fyne.Preferences the cases write with.
+type prefsSetter interface {
+	SetInt(string, int)
+	SetFloat(string, float64)
+	SetString(string, string)
+}
+
+// A pack folder whose model does not open (not ONNX) at launch: the app opens on the
+// built-in pack and its classifier, and says why and how to fix it.
+func TestBuildFallsBackFromBrokenPack(t *testing.T) {
+	dir := testpack.Folder(t, nil, "", map[string][]byte{"optimised.onnx": []byte("not an ONNX model\n")})
+	s := DefaultSettings()
+	s.PackDir = dir
+	tmp := t.TempDir()
+	d, closeAll := Build(context.Background(), s, BuildOptions{DB: filepath.Join(tmp, "sessions.db"), DemoDir: tmp})
+	defer closeAll()
+	if d.Pack == nil || d.Pack.Name != assets.DefaultPackName || d.Model == nil || d.Taxonomy == nil || d.Taxonomy.Pack != assets.DefaultPackName {
+		t.Fatalf("deps: pack %v, classifier %v: want the built-in pack and its classifier", d.Pack, d.Model)
+	}
+	err := d.SetupError
+	if err == nil || !strings.Contains(err.Error(), dir+"/optimised.onnx is not a readable ONNX model") ||
+		!strings.Contains(err.Error(), "Using the built-in pack "+assets.DefaultPackName+" instead; fix the folder in Settings › Model") {
+		t.Errorf("setup error %v: want the model file, the fallback and the fix", err)
+	}
+	if err := d.CheckPack(dir); err == nil || !strings.Contains(err.Error(), "optimised.onnx") {
+		t.Errorf("CheckPack(%s) = %v, want the model refused", dir, err)
+	}
+}
+
+// cellFolder copies n real NDSB cell images from the bundled samples into a new folder,
+// with a text file and an empty .png beside them (both must be skipped, not fatal).
+func cellFolder(t *testing.T, n int) string {
+	t.Helper()
+	dir := t.TempDir()
+	copied := 0
+	err := fs.WalkDir(assets.Samples(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".jpg") && !strings.HasSuffix(p, ".png") || copied == n {
+			return err
+		}
+		b, err := fs.ReadFile(assets.Samples(), p)
+		if err != nil {
+			return err
+		}
+		copied++
+		return os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o644)
+	})
+	if err != nil || copied != n {
+		t.Fatalf("copied %d of %d sample images: %v", copied, n, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("field notes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "zz-broken.png"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestSurveyFolder(t *testing.T) {
+	cells := cellFolder(t, 8)
+	s, err := SurveyFolder(cells)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Cells || len(s.Files) != 9 || s.Median.X == 0 {
+		t.Errorf("cell folder: cells %v, %d files, median %v", s.Cells, len(s.Files), s.Median)
+	}
+	frames := t.TempDir()
+	for i := range 3 {
+		img := image.NewGray(image.Rect(0, 0, 1280, 960))
+		for j := range img.Pix {
+			img.Pix[j] = 200
+		}
+		f, err := os.Create(filepath.Join(frames, "frame-"+string(rune('1'+i))+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, img); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	s, err = SurveyFolder(frames)
+	if err != nil || s.Cells || s.Median != image.Pt(1280, 960) {
+		t.Errorf("frame folder: %+v, %v", s, err)
+	}
+	empty := t.TempDir()
+	if _, err := SurveyFolder(empty); err == nil || !strings.Contains(err.Error(), "holds no images") || !strings.Contains(err.Error(), ".png") {
+		t.Errorf("empty folder: %v", err)
+	}
+}
+
+func TestDemoVideoPlaysAtItsPace(t *testing.T) {
+	dir := t.TempDir()
+	path, err := DemoVideo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := DemoVideo(dir)
+	if err != nil || again != path {
+		t.Fatalf("second call: %s, %v", again, err)
+	}
+	src, err := OpenSource(capture.Demo, DefaultSettings(), dir, capture.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	start := time.Now()
+	for i := range 4 {
+		f, err := src.Next(context.Background())
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if f.Mat.Cols() != 960 || f.Mat.Rows() != 720 {
+			t.Errorf("frame %d is %dx%d", i, f.Mat.Cols(), f.Mat.Rows())
+		}
+		f.Mat.Close()
+	}
+	// 4 frames at the video's 6 fps take about 2/3 s, not the few ms of a bare read.
+	if el := time.Since(start); el < 500*time.Millisecond {
+		t.Errorf("4 demo frames in %v: not paced", el)
+	}
+}
+
+// memPrefs keeps preferences in memory, typed as Fyne's do: a value read as another
+// type gives the fallback.
+type memPrefs struct{ m map[string]any }
+
+func newMemPrefs() *memPrefs { return &memPrefs{m: map[string]any{}} }
+
+func (p *memPrefs) String(key string) string { return p.StringWithFallback(key, "") }
+func (p *memPrefs) StringWithFallback(key, fallback string) string {
+	if v, ok := p.m[key].(string); ok {
+		return v
+	}
+	return fallback
+}
+func (p *memPrefs) IntWithFallback(key string, fallback int) int {
+	if v, ok := p.m[key].(int); ok {
+		return v
+	}
+	return fallback
+}
+func (p *memPrefs) FloatWithFallback(key string, fallback float64) float64 {
+	if v, ok := p.m[key].(float64); ok {
+		return v
+	}
+	return fallback
+}
+func (p *memPrefs) BoolWithFallback(key string, fallback bool) bool {
+	if v, ok := p.m[key].(bool); ok {
+		return v
+	}
+	return fallback
+}
+func (p *memPrefs) SetString(key, value string)        { p.m[key] = value }
+func (p *memPrefs) SetInt(key string, value int)       { p.m[key] = value }
+func (p *memPrefs) SetFloat(key string, value float64) { p.m[key] = value }
+func (p *memPrefs) SetBool(key string, value bool)     { p.m[key] = value }

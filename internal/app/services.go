@@ -1,0 +1,219 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/power"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// Services are what the desktop app runs on: the pack and its model, the power meter,
+// the session store, the sources and the quick measurement of the models. Build makes the
+// real ones; tests give light fakes. Pack, Taxonomy and Open are required.
+type Services struct {
+	Pack     *inference.Pack
+	Taxonomy *screening.Taxonomy
+	// Model is the classifier and the one owner of which variant classifies; nil when
+	// it could not be loaded (SetupError says why).
+	Model *Model
+	// Meter measures power and latency; nil: the panel says it is not measured.
+	Meter *power.Meter
+	// Store keeps sessions; nil: history, gallery and export say why they are off.
+	Store *store.Store
+	// Open opens a source spec with the settings; opt carries the run's status callback.
+	Open func(ctx context.Context, spec capture.Spec, s Settings, opt capture.OpenOptions) (capture.Source, error)
+	// NewSegmenter makes the segmenter of one run; nil: vision's, from the settings.
+	NewSegmenter func(s Settings, spec capture.Spec) (screening.Segmenter, func(), error)
+	// Measure runs the quick benchmark of the pack's models on this machine.
+	Measure func(ctx context.Context, s Settings, progress func(done, total int)) ([]ModelCost, error)
+	// Cameras lists the cameras present; nil: none.
+	Cameras func() []capture.Spec
+	// CheckPack checks a pack folder the technician chooses in Settings, models included;
+	// nil: only its manifest and files are checked (inference.LoadPackDir).
+	CheckPack func(dir string) error
+	// SetupError is why something could not be loaded, shown at launch with its fix.
+	SetupError error
+}
+
+// Check reports the required services that are missing.
+func (s *Services) Check() error {
+	var missing []string
+	if s.Pack == nil {
+		missing = append(missing, "Pack")
+	}
+	if s.Taxonomy == nil {
+		missing = append(missing, "Taxonomy")
+	}
+	if s.Open == nil {
+		missing = append(missing, "Open")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("app: Services lacks %v", missing)
+	}
+	return nil
+}
+
+// BuildOptions say where the real services are.
+type BuildOptions struct {
+	ORTLib string // libonnxruntime.so.1; "": the usual places (see inference.FindLibrary)
+	DB     string // session store file; "": store.DefaultPath()
+	// DemoDir is where the demo video is kept once made; "": the user's cache folder.
+	DemoDir string
+	// MeasureFor is how long each model is measured in the quick benchmark (0: 4 s).
+	MeasureFor time.Duration
+}
+
+// Build loads what the app runs on, from the settings: the classifier pack and its
+// classifier, the power meter, the session store and the sources. What fails is reported
+// in SetupError (with its fix) and left nil, so the window still opens and says so.
+// close releases everything.
+func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, close func()) {
+	svc = &Services{}
+	var closers []func()
+	close = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	var setupErrs []error
+	builtin := func(why error) *inference.Pack {
+		setupErrs = append(setupErrs, fmt.Errorf("%w\nUsing the built-in pack %s instead; fix the folder in Settings › Model", why, assets.DefaultPackName))
+		p, err := LoadPack("")
+		if err != nil { // the built-in pack is checked by its tests: this cannot happen
+			panic(err)
+		}
+		return p
+	}
+	pack, err := LoadPack(s.PackDir)
+	if err != nil {
+		pack = builtin(err)
+	}
+	open := func(p *inference.Pack) (*inference.Classifier, error) {
+		variant := s.Model
+		if !p.Has(variant) {
+			variant = ""
+		}
+		return inference.NewClassifier(p, inference.Options{Variant: variant, Threads: s.Threads, Batch: s.Batch, TopK: 5})
+	}
+	ortOK := false
+	if _, err := inference.InitRuntime(o.ORTLib); err != nil {
+		setupErrs = append(setupErrs, fmt.Errorf("%w\nRun 'make deps' (it fetches ONNX Runtime 1.24.1), or set $%s to libonnxruntime.so.1", err, inference.LibraryEnv))
+	} else {
+		ortOK = true
+		c, err := open(pack)
+		if err != nil && s.PackDir != "" && pack.Source == s.PackDir {
+			// A pack folder whose models do not open (not ONNX, not matching pack.json):
+			// the built-in pack screens meanwhile, rather than nothing.
+			pack = builtin(err)
+			c, err = open(pack)
+		}
+		if err != nil {
+			setupErrs = append(setupErrs, err)
+		} else {
+			svc.Model = NewModel(c)
+			closers = append(closers, c.Close)
+		}
+	}
+	svc.Pack = pack
+	if svc.Taxonomy, err = screening.ForPack(pack); err != nil {
+		setupErrs = append(setupErrs, err)
+		svc.Taxonomy = screening.DefaultTaxonomy(pack.Name, pack.Labels)
+	}
+	svc.CheckPack = func(dir string) error {
+		p, err := inference.LoadPackDir(dir)
+		if err != nil || !ortOK {
+			return err
+		}
+		return inference.CheckModels(p)
+	}
+	det := power.Detect(power.Options{})
+	m := power.NewMeter(power.Config{Sensors: det.Sensors, Total: det.Total})
+	m.Start(ctx)
+	closers = append(closers, m.Stop)
+	svc.Meter = m
+
+	st, err := OpenStore(o.DB)
+	if err != nil {
+		setupErrs = append(setupErrs, fmt.Errorf("%w\nHistory, the gallery and exports are off until it opens; start phytoscreen with --db FILE to use another file", err))
+	} else {
+		svc.Store = st
+		closers = append(closers, func() {
+			if err := st.Close(); err != nil {
+				slog.Error("closing the session store", "path", st.Path(), "err", err)
+			}
+		})
+	}
+	demoDir := o.DemoDir
+	if demoDir == "" {
+		if dir, err := os.UserCacheDir(); err == nil {
+			demoDir = filepath.Join(dir, "phytoscreen")
+		} else {
+			demoDir = filepath.Join(os.TempDir(), "phytoscreen")
+		}
+	}
+	svc.Open = func(ctx context.Context, spec capture.Spec, s Settings, opt capture.OpenOptions) (capture.Source, error) {
+		return OpenSource(spec, s, demoDir, opt)
+	}
+	svc.Cameras = ListCameras
+	measureFor := o.MeasureFor
+	if measureFor <= 0 {
+		measureFor = 4 * time.Second
+	}
+	svc.Measure = func(ctx context.Context, s Settings, progress func(done, total int)) ([]ModelCost, error) {
+		return MeasureModels(ctx, pack, s, measureFor, progress)
+	}
+	svc.SetupError = errors.Join(setupErrs...)
+	return svc, close
+}
+
+// LoadPack loads the pack folder dir, or the built-in pack when dir is "".
+func LoadPack(dir string) (*inference.Pack, error) {
+	if dir == "" {
+		return inference.LoadPack(assets.DefaultPack(), "built-in:"+assets.DefaultPackName)
+	}
+	return inference.LoadPackDir(dir)
+}
+
+// OpenStore opens the session store at path (store.DefaultPath() when ""), making its
+// folder.
+func OpenStore(path string) (*store.Store, error) {
+	if path == "" {
+		p, err := store.DefaultPath()
+		if err != nil {
+			return nil, err
+		}
+		path = p
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("session store folder %s: %w: make it writable, or start phytoscreen with --db FILE", filepath.Dir(path), err)
+	}
+	return store.Open(path)
+}
+
+// OpenSource opens spec with the settings' camera resolution; the demo is written into
+// demoDir first.
+func OpenSource(spec capture.Spec, s Settings, demoDir string, opt capture.OpenOptions) (capture.Source, error) {
+	if spec.Kind == capture.KindDemo {
+		path, err := DemoVideo(demoDir)
+		if err != nil {
+			return nil, err
+		}
+		opt.DemoPath = path
+	}
+	w, h, err := ParseResolution(s.Resolution)
+	if err != nil {
+		return nil, fmt.Errorf("%w (Settings › Camera)", err)
+	}
+	opt.Camera.Width, opt.Camera.Height = w, h
+	return capture.Open(spec, opt)
+}

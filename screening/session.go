@@ -1,0 +1,345 @@
+package screening
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/power"
+	"github.com/phytoscreen/phytoscreen/vision"
+)
+
+// RunInfo describes a run as it starts, for the session store.
+type RunInfo struct {
+	Sample    Sample
+	Spec      capture.Spec // the source as the user named it
+	Model     inference.Variant
+	Threshold float64
+	Rules     string // the rules file or preset in use
+	Taxonomy  *Taxonomy
+}
+
+// RunStore is where sessions record their runs: the session store.
+type RunStore interface {
+	StartRun(ctx context.Context, info RunInfo) (RunRecorder, error)
+}
+
+// RunRecorder records one run: its objects, alerts and source events (Sink), its power
+// record, and its end. store.Run implements it.
+type RunRecorder interface {
+	Sink
+	Power(v inference.Variant, sp power.Span) error
+	Finish(ctx context.Context, s Snapshot, runErr error) error
+	RunID() int64
+}
+
+// SessionConfig is what a session screens and with what. Spec, Sample, Classifier and
+// Taxonomy are required.
+type SessionConfig struct {
+	Spec      capture.Spec
+	Sample    Sample
+	Threshold float64
+	Rules     alerts.Binding
+
+	Classifier Classifier
+	Taxonomy   *Taxonomy
+
+	// Open opens the source; nil: capture.Open with OpenOptions.
+	Open        func(ctx context.Context, spec capture.Spec, opt capture.OpenOptions) (capture.Source, error)
+	OpenOptions capture.OpenOptions
+	// Vision tunes the segmenter of frames (a folder of single-cell images needs none:
+	// each image is one cell). NewSegmenter, when set, replaces it (tests).
+	Vision       vision.Options
+	NewSegmenter func(spec capture.Spec) (Segmenter, func(), error)
+
+	// Store records the run; nil: nothing is recorded.
+	Store RunStore
+	// Meter measures the run's cost; nil: not measured. Its idle baseline is the
+	// caller's to measure, before the run.
+	Meter *power.Meter
+	// PowerEvery is how often a stored run's power record takes a row (default 1 s).
+	PowerEvery time.Duration
+
+	// OnStatus receives the source's and the segmenter's events (a skipped file, a
+	// camera lost and retried, a new field) to show them; the session records the
+	// camera's gaps itself. Called from the reading goroutines.
+	OnStatus func(capture.Status)
+	// OnFrame is called after each frame is segmented, before its Mat is closed (the live
+	// view copies what it shows); from the segmentation goroutine.
+	OnFrame func(f capture.Frame, objects []vision.Object)
+	Logger  *slog.Logger
+}
+
+// Session is one screening run from source to finish: it opens the source, the
+// segmenter and the store's record, runs the pipeline, records the run's power and
+// closes everything at the end. The app and the screen command are its clients.
+// OpenSession prepares it, Run runs it once; the other methods may be called from any
+// goroutine, also while it opens or after it ended.
+type Session struct {
+	cfg  SessionConfig
+	log  *slog.Logger
+	src  *capture.Pausable
+	seg  Segmenter
+	done func() // closes the segmenter
+	rec  RunRecorder
+	p    *Pipeline
+
+	ended chan struct{}
+	mu    sync.Mutex
+	final Snapshot
+	err   error
+	cost  power.Snapshot
+}
+
+// OpenSession opens everything a run needs; nothing is read yet. What fails is closed
+// again and reported with what to do. A camera can take a second to open: call it off a
+// UI goroutine.
+func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error) {
+	switch {
+	case cfg.Spec.IsZero():
+		return nil, errors.New("screening: no source")
+	case cfg.Classifier == nil:
+		return nil, errors.New("screening: no classifier")
+	case cfg.Taxonomy == nil:
+		return nil, errors.New("screening: no taxonomy")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.PowerEvery <= 0 {
+		cfg.PowerEvery = time.Second
+	}
+	s = &Session{cfg: cfg, log: cfg.Logger, ended: make(chan struct{})}
+	var cleanup []func()
+	defer func() {
+		if err != nil {
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				cleanup[i]()
+			}
+		}
+	}()
+
+	// A camera reports its gaps from its reading goroutine, and may report events while
+	// it opens, before the pipeline exists to record them.
+	onStatus := func(st capture.Status) {
+		if cfg.OnStatus != nil {
+			cfg.OnStatus(st)
+		}
+		s.mu.Lock()
+		p := s.p
+		s.mu.Unlock()
+		if p != nil {
+			p.SourceStatus(st)
+		}
+	}
+	opt := cfg.OpenOptions
+	opt.OnStatus = onStatus
+	open := cfg.Open
+	if open == nil {
+		open = func(_ context.Context, spec capture.Spec, opt capture.OpenOptions) (capture.Source, error) {
+			return capture.Open(spec, opt)
+		}
+	}
+	src, err := open(ctx, cfg.Spec, opt)
+	if err != nil {
+		return nil, err
+	}
+	s.src = capture.NewPausable(src)
+	cleanup = append(cleanup, func() { _ = src.Close() })
+
+	newSeg := cfg.NewSegmenter
+	if newSeg == nil {
+		newSeg = func(spec capture.Spec) (Segmenter, func(), error) { return newSegmenter(spec, cfg.Vision, onStatus) }
+	}
+	if s.seg, s.done, err = newSeg(cfg.Spec); err != nil {
+		return nil, err
+	}
+	cleanup = append(cleanup, s.done)
+
+	if cfg.Store != nil {
+		s.rec, err = cfg.Store.StartRun(ctx, RunInfo{Sample: cfg.Sample, Spec: cfg.Spec, Model: cfg.Classifier.Variant(),
+			Threshold: cfg.Threshold, Rules: cfg.Rules.Name, Taxonomy: cfg.Taxonomy})
+		if err != nil {
+			return nil, err
+		}
+	}
+	p, err := New(Config{Source: s.src, Segmenter: s.seg, Classifier: cfg.Classifier, Taxonomy: cfg.Taxonomy,
+		Sample: cfg.Sample, Threshold: cfg.Threshold, Rules: cfg.Rules.Bound, Hysteresis: cfg.Rules.Hysteresis(),
+		Sink: sessionSink{rec: s.rec, meter: cfg.Meter}, Logger: cfg.Logger, OnFrame: s.onFrame})
+	if err != nil {
+		if s.rec != nil {
+			_ = s.rec.Finish(context.WithoutCancel(ctx), Snapshot{}, err)
+		}
+		return nil, err
+	}
+	s.mu.Lock()
+	s.p = p
+	s.mu.Unlock()
+	return s, nil
+}
+
+// newSegmenter makes the segmenter a source needs: vision's for frames, one crop per
+// image for a folder of single-cell images.
+func newSegmenter(spec capture.Spec, o vision.Options, onStatus func(capture.Status)) (Segmenter, func(), error) {
+	if spec.Kind == capture.KindCells {
+		return vision.CellImages{}, func() {}, nil
+	}
+	o.OnStatus = onStatus
+	seg, err := vision.NewSegmenter(o)
+	if err != nil {
+		return nil, nil, fmt.Errorf("segmenter: %w", err)
+	}
+	return seg, func() { _ = seg.Close() }, nil
+}
+
+func (s *Session) onFrame(f capture.Frame, objs []vision.Object) {
+	if s.cfg.OnFrame != nil {
+		s.cfg.OnFrame(f, objs)
+	}
+	if s.cfg.Meter != nil {
+		s.cfg.Meter.ObserveFrame()
+	}
+}
+
+// Run screens until the source ends, ctx is cancelled or Stop is called, then records
+// the end, closes the source and the segmenter, and returns the final snapshot. The
+// error is the source's, the store's or the pipeline's; the snapshot is valid anyway.
+func (s *Session) Run(ctx context.Context) (Snapshot, error) {
+	m := s.cfg.Meter
+	spansDone := make(chan struct{})
+	spansCtx, stopSpans := context.WithCancel(ctx)
+	if m != nil {
+		m.Begin()
+	}
+	go func() {
+		defer close(spansDone)
+		if m == nil || s.rec == nil {
+			return
+		}
+		// The run's power record: the energy and cells of every PowerEvery.
+		m.RecordSpans(spansCtx, s.cfg.PowerEvery, func(sp power.Span) {
+			if err := s.rec.Power(s.cfg.Classifier.Variant(), sp); err != nil {
+				s.log.Warn("power record not stored", "err", err)
+			}
+		})
+	}()
+	final, runErr := s.p.Run(ctx)
+	stopSpans()
+	<-spansDone
+	var cost power.Snapshot
+	if m != nil {
+		cost = m.End()
+	}
+	s.done()
+	if err := s.src.Close(); err != nil {
+		s.log.Warn("closing the source", "source", s.cfg.Spec.String(), "err", err)
+	}
+	if s.rec != nil {
+		if err := s.rec.Finish(context.WithoutCancel(ctx), final, runErr); err != nil {
+			runErr = JoinErrors(runErr, err)
+		}
+	}
+	s.mu.Lock()
+	s.final, s.err, s.cost = final, runErr, cost
+	s.mu.Unlock()
+	close(s.ended)
+	return final, runErr
+}
+
+// Stop ends reading; what was read is still classified and counted, then Run returns.
+// A Stop before Run makes the run read nothing.
+func (s *Session) Stop() {
+	s.src.SetPaused(false)
+	s.p.Stop()
+}
+
+// SetPaused pauses or resumes reading; the counts so far are kept.
+func (s *Session) SetPaused(paused bool) { s.src.SetPaused(paused) }
+
+// Paused reports whether reading is paused.
+func (s *Session) Paused() bool { return s.src.Paused() }
+
+// Updates signals every change (coalesced) and is closed when the run ends.
+func (s *Session) Updates() <-chan struct{} { return s.p.Updates() }
+
+// Snapshot returns the run's state now.
+func (s *Session) Snapshot() Snapshot { return s.p.Snapshot() }
+
+// SetThreshold changes the confidence threshold; the counts are recounted under it.
+func (s *Session) SetThreshold(th float64) error { return s.p.SetThreshold(th) }
+
+// Spec is the source the session screens.
+func (s *Session) Spec() capture.Spec { return s.cfg.Spec }
+
+// Sample is the sample the session screens.
+func (s *Session) Sample() Sample { return s.cfg.Sample }
+
+// Files is the number of files a folder source reads (for progress), 0 for a stream.
+func (s *Session) Files() int {
+	if !s.cfg.Spec.Files() {
+		return 0
+	}
+	return s.src.Len()
+}
+
+// RunID is the store's number of the run, 0 when it is not stored.
+func (s *Session) RunID() int64 {
+	if s.rec == nil {
+		return 0
+	}
+	return s.rec.RunID()
+}
+
+// Done is closed once Run has returned and the run is recorded.
+func (s *Session) Done() <-chan struct{} { return s.ended }
+
+// Result is the final snapshot, the run's error and what the run cost, once Done.
+func (s *Session) Result() (Snapshot, error, power.Snapshot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.final, s.err, s.cost
+}
+
+// sessionSink hands the pipeline's output to the store's record and its batch costs to
+// the meter: the one path of the performance figures.
+type sessionSink struct {
+	rec   RunRecorder
+	meter *power.Meter
+}
+
+func (k sessionSink) Objects(recs []ObjectRecord) error {
+	if k.rec == nil {
+		return nil
+	}
+	return k.rec.Objects(recs)
+}
+
+func (k sessionSink) Event(e alerts.Event) error {
+	if k.rec == nil {
+		return nil
+	}
+	return k.rec.Event(e)
+}
+
+func (k sessionSink) SourceEvent(e SourceEvent) error {
+	if k.rec == nil {
+		return nil
+	}
+	return k.rec.SourceEvent(e)
+}
+
+func (k sessionSink) Perf(p PerfSample) error {
+	if k.meter != nil && !p.Failed {
+		k.meter.Observe(power.Batch{Cells: p.Cells, Latency: p.Duration})
+	}
+	if k.rec == nil {
+		return nil
+	}
+	return k.rec.Perf(p)
+}

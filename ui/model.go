@@ -1,0 +1,149 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/app"
+)
+
+// SwitchModel switches the classifier to v, during a run too: the other model's session
+// opens on a goroutine (the first time it takes a moment) and later batches use it. The
+// model is the one owner of the variant: the toolbar, the settings window and the saved
+// preferences read it there.
+func (a *mainWindow) SwitchModel(v inference.Variant) {
+	m := a.svc.Model
+	if m == nil || a.switching || m.Variant() == v {
+		return
+	}
+	a.switching = true
+	a.modelNote.SetText("switching…")
+	a.reconfigure(func() error { return m.SetVariant(v) }, func(err error) {
+		a.switching = false
+		a.applyModelUI()
+		if err != nil {
+			a.showError("Could not switch to the "+string(v)+" model", err)
+			return
+		}
+		a.saveSettings()
+		a.setStatus("Model switched to " + modelTitle(a.svc.Pack, v) + "; cells from now on are classified with it.")
+	})
+}
+
+// reconfigure changes the classifier on a goroutine, since opening or rebuilding a
+// model's session takes a moment; a running session reads the classifier for every
+// batch and goes on meanwhile. done gets the outcome on the UI goroutine.
+func (a *mainWindow) reconfigure(change func() error, done func(error)) {
+	a.e.spawn(func(context.Context) {
+		err := change()
+		a.runOnUI(func() { done(err) })
+	})
+}
+
+// modelTitle names a variant for people: "Optimised (int8)", "Base (fp32)".
+func modelTitle(p *inference.Pack, v inference.Variant) string {
+	switch v {
+	case inference.Base:
+		return "Base (fp32)"
+	case inference.Optimised:
+		return "Optimised (int8)"
+	}
+	return string(v)
+}
+
+// modelChoice is the radio label of a variant, with its recorded accuracy.
+func modelChoice(p *inference.Pack, v inference.Variant) string {
+	t := modelTitle(p, v)
+	if m, ok := p.Models[v]; ok && m.ValTop1 > 0 {
+		t += fmt.Sprintf(" · top-1 %.1f%%", 100*m.ValTop1)
+	}
+	return t
+}
+
+// applyModelUI shows the classifier's variant in the toolbar and the settings.
+func (a *mainWindow) applyModelUI() {
+	var opts []string
+	for _, v := range a.svc.Pack.Variants() {
+		opts = append(opts, modelChoice(a.svc.Pack, v))
+	}
+	a.model.OnChanged = nil
+	a.model.Options = opts
+	cur := a.set.Model
+	if a.svc.Model != nil {
+		cur = a.svc.Model.Variant()
+	}
+	a.model.Selected = modelChoice(a.svc.Pack, cur)
+	a.model.Refresh()
+	a.model.OnChanged = func(choice string) {
+		for _, v := range a.svc.Pack.Variants() {
+			if modelChoice(a.svc.Pack, v) == choice {
+				a.SwitchModel(v)
+			}
+		}
+	}
+	note := ""
+	if c, ok := app.LoadCost(a.fy.Preferences(), a.svc.Pack.Name, cur); ok && c.P50Ms > 0 {
+		note = fmt.Sprintf("%s ms/cell here", fmtSig(c.P50Ms))
+		if c.JPerCell > 0 {
+			est := ""
+			if c.Estimated {
+				est = " est."
+			}
+			note += ", " + fmtJoules(c.JPerCell) + "/cell" + est
+		}
+	}
+	a.modelNote.SetText(note)
+	if a.settingsWin != nil {
+		a.settingsWin.refreshModel()
+	}
+}
+
+// SetThreshold changes the confidence threshold, during a run too (the counts are
+// recounted under it).
+func (a *mainWindow) SetThreshold(th float64) error {
+	th = math.Round(th*1000) / 1000 // a slider's steps carry float noise (0.7000000000000001)
+	if a.sess != nil && a.sess.run != nil {
+		if err := a.sess.run.SetThreshold(th); err != nil {
+			return err
+		}
+	}
+	a.set.Threshold = th
+	a.saveSettings()
+	return nil
+}
+
+// SetThreads changes the ONNX Runtime thread count (0: one per CPU). The classifier
+// rebuilds its sessions, which takes a moment, on a goroutine; a run goes on meanwhile.
+func (a *mainWindow) SetThreads(n int) error {
+	if n < 0 {
+		return fmt.Errorf("threads %d: give 0 (automatic) or more", n)
+	}
+	a.set.Threads = n
+	a.saveSettings()
+	m := a.svc.Model
+	if m == nil {
+		return nil
+	}
+	a.reconfigure(func() error { return m.SetThreads(n) }, func(err error) {
+		if err != nil {
+			a.showError("Could not change the thread count", err)
+			return
+		}
+		a.setStatus(fmt.Sprintf("The classifier now uses %d thread%s.", m.Threads(), plural(m.Threads())))
+	})
+	return nil
+}
+
+// SetBatch changes how many cells go through the model at once.
+func (a *mainWindow) SetBatch(n int) {
+	if n < 1 {
+		return
+	}
+	a.set.Batch = n
+	a.saveSettings()
+	if a.svc.Model != nil {
+		a.svc.Model.SetBatch(n)
+	}
+}

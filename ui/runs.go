@@ -1,0 +1,225 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/vision"
+)
+
+// session is a screening run as the window follows it: the run (a screening.Session,
+// shared with the screen command), what it was started with, and the frames waiting for
+// the live view.
+type session struct {
+	spec   capture.Spec
+	sample screening.Sample
+	rules  alerts.Binding
+	frames *frameBuffer
+
+	// run is set on the UI goroutine once it has opened (nil while it opens); the run's
+	// goroutines are started after, so they read it without a lock.
+	run *screening.Session
+	// stopRequested is set (UI goroutine) by Stop, also while the run still opens.
+	stopRequested bool
+	// done is closed once the run has ended and been recorded, or failed to open.
+	done chan struct{}
+}
+
+// StartOrPause starts a run when idle, else pauses or resumes it (Ctrl+Space).
+func (a *mainWindow) StartOrPause() {
+	if a.sess == nil {
+		a.Start()
+		return
+	}
+	a.TogglePause()
+}
+
+// Start screens the selected source with the sample described in the panel.
+func (a *mainWindow) Start() {
+	if a.sess != nil || a.closing {
+		return
+	}
+	spec, ok := a.selectedSource()
+	if !ok {
+		a.showError("Choose a source", errors.New("pick the demo, a camera, a video or a folder in the sample panel's Source list"))
+		return
+	}
+	a.startSource(spec)
+}
+
+// startSource starts a run on spec. The session opens on a goroutine (a camera can take
+// a second to open); the UI shows the run once it has started, or the error.
+func (a *mainWindow) startSource(spec capture.Spec) {
+	if a.sess != nil || a.closing {
+		return
+	}
+	if a.svc.Model == nil {
+		err := a.svc.SetupError
+		if err == nil {
+			err = errors.New("no classifier")
+		}
+		a.showError("Cannot screen without the classifier", err)
+		return
+	}
+	sample, um, err := a.sample.Sample()
+	if err != nil {
+		a.showError("Check the sample", err)
+		return
+	}
+	a.set.UmPerPx, a.set.Site, a.set.VolumeML, a.set.Factor, a.set.Source = um, sample.Site, sample.VolumeML, sample.Factor, spec.String()
+	a.saveSettings()
+	sess := &session{spec: spec, sample: sample, rules: a.rules, frames: newFrameBuffer(0), done: make(chan struct{})}
+	a.sess = sess
+	a.notifier.Reset()
+	a.sample.SetRunning(true, false)
+	a.runState.SetText("Starting…")
+	a.setStatus("Opening " + spec.Describe() + "…")
+	a.live.SetHint("Opening "+spec.Describe()+"…", "")
+	a.live.Clear()
+	req := app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: sess.rules, OnStatus: a.sourceStatus,
+		OnFrame: func(f capture.Frame, objs []vision.Object) {
+			if err := sess.frames.Put(f, objs); err != nil {
+				a.log.Debug("live view skipped a frame", "err", err)
+			}
+		}}
+	a.e.spawn(func(ctx context.Context) {
+		run, err := a.svc.OpenSession(ctx, req)
+		if err != nil {
+			close(sess.done)
+			a.runOnUI(func() {
+				if a.sess == sess {
+					a.sess = nil
+				}
+				a.sample.SetRunning(false, false)
+				a.runState.SetText("Idle")
+				a.live.SetHint("Could not open "+spec.Describe(), "See the message; then choose another source and press Start.")
+				a.showError("Could not start screening", err)
+			})
+			return
+		}
+		a.runOnUI(func() {
+			sess.run = run
+			a.startRun(sess)
+		})
+	})
+}
+
+// startRun starts an opened run and its bridge (UI goroutine). A Stop pressed while the
+// run was opening stops it at once: it ends normally, with nothing counted.
+func (a *mainWindow) startRun(sess *session) {
+	stopAtOnce := sess.stopRequested || a.closing
+	if stopAtOnce {
+		sess.run.Stop() // before Run, so the session reads nothing
+	}
+	a.e.spawn(func(ctx context.Context) {
+		defer close(sess.done)
+		_, _ = sess.run.Run(ctx) // the bridge shows the outcome
+	})
+	a.activeRuns.Add(1)
+	a.e.spawn(func(context.Context) {
+		defer a.activeRuns.Add(-1)
+		a.bridge(sess)
+	})
+	if stopAtOnce {
+		return
+	}
+	a.runState.SetText("Running")
+	a.setStatus(fmt.Sprintf("Screening %s: sample %s, model %s.", sess.spec.Describe(), sess.sample.ID, a.svc.Model.Variant()))
+	if n := sess.run.Files(); n > 0 {
+		a.progress.Max = float64(n)
+		a.progress.SetValue(0)
+		a.progressBox.Show()
+	}
+}
+
+// sourceStatus shows a source's event (a skipped file, a camera lost and retried) in
+// the status bar; the counts so far are kept whatever happens.
+func (a *mainWindow) sourceStatus(st capture.Status) {
+	capture.LogStatus(st)
+	if st.Kind == capture.StatusFieldChanged {
+		return // routine on a moving stage
+	}
+	msg := st.String()
+	a.runOnUI(func() { a.status.SetText(msg) })
+}
+
+// TogglePause pauses or resumes the run.
+func (a *mainWindow) TogglePause() {
+	s := a.sess
+	if s == nil || s.run == nil {
+		return
+	}
+	paused := !s.run.Paused()
+	s.run.SetPaused(paused)
+	a.sample.SetRunning(true, paused)
+	if paused {
+		a.runState.SetText("Paused")
+		a.setStatus("Paused: the counts so far are kept; press Resume (Ctrl+Space) to go on.")
+	} else {
+		a.runState.SetText("Running")
+		a.setStatus("Resumed.")
+	}
+}
+
+// Stop ends the run: reading stops, the cells already found are classified and counted,
+// and the final counts are shown and stored.
+func (a *mainWindow) Stop() {
+	s := a.sess
+	if s == nil {
+		return
+	}
+	s.stopRequested = true // a run still opening stops as soon as it starts
+	if s.run != nil {
+		s.run.Stop()
+	}
+	a.runState.SetText("Stopping…")
+}
+
+// runningSample is the ID of the sample being screened, "" between runs.
+func (a *mainWindow) runningSample() string {
+	if a.sess == nil {
+		return ""
+	}
+	return a.sess.sample.ID
+}
+
+// runEnded shows a finished run (UI goroutine).
+func (a *mainWindow) runEnded(sess *session) {
+	final, err, _ := sess.run.Result()
+	if a.sess == sess {
+		a.sess = nil
+	}
+	a.sample.SetRunning(false, false)
+	a.progressBox.Hide()
+	a.runState.SetText("Idle")
+	msg := fmt.Sprintf("Sample %s: %s cells counted (%d unidentified) in %d frames", final.Sample.ID, fmtCount(final.Cells.Found),
+		final.Cells.Unidentified, final.Frames.Segmented)
+	if final.Frames.Dropped > 0 {
+		msg += fmt.Sprintf(", %d frames dropped", final.Frames.Dropped)
+	}
+	if n := len(final.Gaps); n > 0 {
+		var without time.Duration
+		for _, g := range final.Gaps {
+			without += g.Duration()
+		}
+		msg += fmt.Sprintf(", %d gap%s without frames (%s; the cells before are kept)", n, plural(n), without.Round(100*time.Millisecond))
+	}
+	if a.svc.Store != nil {
+		msg += "; stored in " + a.svc.Store.Path()
+	}
+	a.setStatus(msg + ".")
+	if err != nil {
+		a.showError("The run ended with an error", err)
+	}
+	// The next sample gets a new ID; site, volume and factor stay.
+	a.sample.ID.SetText(newSampleID(time.Now()))
+	if a.onRunEnd != nil {
+		a.onRunEnd(final, err)
+	}
+}

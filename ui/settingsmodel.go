@@ -1,0 +1,279 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/app"
+)
+
+// modelTab shows the two models side by side and the inference settings.
+func (v *settingsView) modelTab() fyne.CanvasObject {
+	a := v.a
+	var cols []fyne.CanvasObject
+	for _, variant := range a.svc.Pack.Variants() {
+		c := &modelCard{v: variant}
+		c.title = widget.NewLabelWithStyle(modelTitle(a.svc.Pack, variant), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		c.title.SizeName = theme.SizeNameSubHeadingText
+		c.badge = canvas.NewText("", colorNone)
+		c.badge.TextStyle.Bold = true
+		c.accuracy = widget.NewLabel("")
+		c.accuracy.Wrapping = fyne.TextWrapWord
+		c.cost = widget.NewLabel("")
+		c.cost.Wrapping = fyne.TextWrapWord
+		vv := variant
+		c.use = widget.NewButton("Use this model", func() { a.SwitchModel(vv) })
+		bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+		bg.CornerRadius = 8
+		c.box = container.NewStack(bg, container.NewPadded(container.NewBorder(
+			container.NewBorder(nil, nil, nil, c.badge, c.title), c.use, nil, nil,
+			container.NewVBox(
+				widget.NewLabelWithStyle("Recorded on the validation set", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}), c.accuracy,
+				widget.NewLabelWithStyle("Measured on this machine", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}), c.cost))))
+		v.cards[variant] = c
+		cols = append(cols, c.box)
+	}
+	v.compare = widget.NewLabel("")
+	v.compare.Wrapping = fyne.TextWrapWord
+	v.compare.TextStyle.Bold = true
+	v.measureP = widget.NewProgressBar()
+	v.measureP.Hide()
+	v.measureL = widget.NewLabel("")
+	v.measureL.Wrapping = fyne.TextWrapWord
+	v.measure = widget.NewButtonWithIcon("Measure on this machine", theme.ViewRefreshIcon(), v.runMeasure)
+	if a.svc.Measure == nil {
+		v.measure.Disable()
+	}
+
+	n := runtime.NumCPU()
+	threads := []string{fmt.Sprintf("Auto (%d)", n)}
+	for i := 1; i <= n; i++ {
+		threads = append(threads, strconv.Itoa(i))
+	}
+	v.Threads = widget.NewSelect(threads, func(s string) {
+		t := threadsOf(s)
+		if t == a.set.Threads {
+			return
+		}
+		if err := a.SetThreads(t); err != nil {
+			v.message.SetText(err.Error())
+		}
+	})
+	v.Batch = widget.NewSelect([]string{"1", "4", "8", "16", "32", "64"}, func(s string) {
+		b, _ := strconv.Atoi(s)
+		if b > 0 && b != a.set.Batch {
+			a.SetBatch(b)
+		}
+	})
+	v.threshL = widget.NewLabel("")
+	v.Threshold = widget.NewSlider(0, 0.95)
+	v.Threshold.Step = 0.05
+	v.Threshold.OnChanged = func(f float64) { v.threshL.SetText(fmt.Sprintf("%.0f%%", 100*f)) }
+	v.Threshold.OnChangeEnded = func(f float64) {
+		if err := a.SetThreshold(f); err != nil {
+			v.message.SetText(err.Error())
+		}
+	}
+	v.PackDir = widget.NewEntry()
+	v.PackDir.SetPlaceHolder("built-in: " + assets.DefaultPackName)
+	browse := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() {
+		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
+			if err == nil && u != nil {
+				v.PackDir.SetText(u.Path())
+			}
+		}, v.win)
+	})
+	builtin := widget.NewButton("Built-in", func() { v.PackDir.SetText("") })
+	form := widget.NewForm(
+		widget.NewFormItem("Threads", v.Threads),
+		widget.NewFormItem("Batch (cells per run)", v.Batch),
+		widget.NewFormItem("Confidence threshold", container.NewBorder(nil, nil, nil, v.threshL, v.Threshold)),
+		widget.NewFormItem("Model pack folder", container.NewBorder(nil, nil, nil, container.NewHBox(browse, builtin), v.PackDir)),
+	)
+	form.Items[2].HintText = "cells below it are counted as unidentified and queued for review; changing it recounts the run"
+	form.Items[3].HintText = "a folder with pack.json and its ONNX models; used from the next launch"
+	form.Items[0].HintText = "ONNX Runtime threads; takes effect at once"
+	measureRow := container.NewBorder(nil, nil, v.measure, nil, container.NewVBox(v.measureL, v.measureP))
+	return container.NewVScroll(container.NewVBox(
+		container.NewGridWithColumns(len(cols), cols...),
+		v.compare,
+		measureRow,
+		widget.NewSeparator(),
+		form,
+	))
+}
+
+// threadsOf reads the threads choice ("Auto (4)" is 0).
+func threadsOf(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// refreshModel shows the model in use and the stored costs.
+func (v *settingsView) refreshModel() {
+	a := v.a
+	cur := a.set.Model
+	if a.svc.Model != nil {
+		cur = a.svc.Model.Variant()
+	}
+	for variant, c := range v.cards {
+		m := a.svc.Pack.Models[variant]
+		acc := fmt.Sprintf("Top-1 accuracy %.1f%%, top-5 %.1f%%", 100*m.ValTop1, 100*m.ValTop5)
+		if m.Agreement > 0 {
+			acc += fmt.Sprintf("\nAgrees with the base model on %.1f%% of cells", 100*m.Agreement)
+		}
+		if size := modelSize(a.svc.Pack, variant); size > 0 {
+			acc += fmt.Sprintf("\n%s, %s", m.Arch, fmtBytes(uint64(size)))
+		}
+		if a.svc.Pack.ValImages > 0 {
+			acc += fmt.Sprintf(" · %d validation images", a.svc.Pack.ValImages)
+		}
+		c.accuracy.SetText(acc)
+		if cost, ok := app.LoadCost(a.fy.Preferences(), a.svc.Pack.Name, variant); ok {
+			t := fmt.Sprintf("Latency per cell: p50 %s ms, p90 %s ms\nThroughput: %s cells/s", fmtSig(cost.P50Ms), fmtSig(cost.P90Ms), fmtSig(cost.CellsPerSec))
+			if cost.JPerCell > 0 {
+				t += "\nEnergy: " + fmtJoules(cost.JPerCell) + " per cell"
+				if cost.Estimated {
+					t += " (estimate: no power sensor)"
+				}
+			}
+			t += fmt.Sprintf("\n%d thread%s, measured %s", cost.Threads, plural(cost.Threads), cost.Measured.Local().Format("2006-01-02 15:04"))
+			c.cost.SetText(t)
+		} else {
+			c.cost.SetText("Not measured yet: press \"Measure on this machine\" (about 20 seconds).")
+		}
+		if variant == cur {
+			c.badge.Text = "IN USE"
+			c.use.Disable()
+			c.use.SetText("In use")
+		} else {
+			c.badge.Text = ""
+			c.use.Enable()
+			c.use.SetText("Use this model")
+		}
+		c.badge.Refresh()
+	}
+	v.compare.SetText(tradeOff(a))
+}
+
+// tradeOff sums up the optimised model against the base one: speed-up, energy saving
+// and accuracy cost, from the recorded accuracy and the costs measured here.
+func tradeOff(a *mainWindow) string {
+	p := a.svc.Pack
+	if !p.Has(inference.Base) || !p.Has(inference.Optimised) {
+		return ""
+	}
+	b, o := p.Models[inference.Base], p.Models[inference.Optimised]
+	acc := fmt.Sprintf("%.1f points of top-1 accuracy", 100*(b.ValTop1-o.ValTop1))
+	cb, okb := app.LoadCost(a.fy.Preferences(), p.Name, inference.Base)
+	co, oko := app.LoadCost(a.fy.Preferences(), p.Name, inference.Optimised)
+	if !okb || !oko || cb.P50Ms <= 0 || co.P50Ms <= 0 {
+		return "The optimised model gives up " + acc + "; measure both to see what it saves on this machine."
+	}
+	var t string
+	if r := cb.P50Ms / co.P50Ms; r >= 1 {
+		t = fmt.Sprintf("On this machine the optimised model is %.1f× as fast as the base model", r)
+	} else {
+		t = fmt.Sprintf("On this machine the optimised model measured %.1f× slower than the base model (measure again on an idle machine)", 1/r)
+	}
+	if cb.JPerCell > 0 && co.JPerCell > 0 {
+		est := ""
+		if cb.Estimated || co.Estimated {
+			est = " (estimated)"
+		}
+		if d := 1 - co.JPerCell/cb.JPerCell; d >= 0 {
+			t += fmt.Sprintf(" and uses %.0f%% less energy per cell%s", 100*d, est)
+		} else {
+			t += fmt.Sprintf(" and uses %.0f%% more energy per cell%s", -100*d, est)
+		}
+	}
+	return t + ", for " + acc + "."
+}
+
+// modelSize is the size of a model file, 0 when unknown.
+func modelSize(p *inference.Pack, v inference.Variant) int {
+	b, err := p.ModelBytes(v)
+	if err != nil {
+		return 0
+	}
+	return len(b)
+}
+
+// autoMeasure measures the models the first time the settings open (when not screening).
+func (v *settingsView) autoMeasure() {
+	a := v.a
+	if a.svc.Measure == nil || a.sess != nil {
+		return
+	}
+	for _, variant := range a.svc.Pack.Variants() {
+		if _, ok := app.LoadCost(a.fy.Preferences(), a.svc.Pack.Name, variant); !ok {
+			v.runMeasure()
+			return
+		}
+	}
+}
+
+// runMeasure runs the quick benchmark of both models on a goroutine and stores the costs.
+func (v *settingsView) runMeasure() {
+	a := v.a
+	if v.measuring != nil || a.svc.Measure == nil {
+		return
+	}
+	if a.sess != nil {
+		v.measureL.SetText("Stop the run first: measuring beside a run would measure both.")
+		return
+	}
+	ctx, cancel := context.WithCancel(a.ctx)
+	v.measuring = cancel
+	v.measure.Disable()
+	v.measureP.SetValue(0)
+	v.measureP.Show()
+	v.measureL.SetText("Measuring both models on this machine's bundled sample images…")
+	set := a.set
+	pack := a.svc.Pack.Name
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		costs, err := a.svc.Measure(ctx, set, func(done, total int) {
+			a.runOnUI(func() {
+				if total > 0 {
+					v.measureP.SetValue(float64(done) / float64(total))
+				}
+			})
+		})
+		a.runOnUI(func() {
+			v.measuring = nil
+			cancel()
+			v.measure.Enable()
+			v.measureP.Hide()
+			if err != nil {
+				if errors.Is(err, context.Canceled) {
+					v.measureL.SetText("Measurement cancelled.")
+					return
+				}
+				v.measureL.SetText("Measurement failed: " + err.Error())
+				return
+			}
+			for _, c := range costs {
+				app.SaveCost(a.fy.Preferences(), pack, c)
+			}
+			v.measureL.SetText(fmt.Sprintf("Measured %s. Figures are kept; measure again after changing threads.", time.Now().Format("15:04")))
+			a.applyModelUI()
+		})
+	}()
+}
