@@ -35,14 +35,21 @@ vet: deps
 
 # Every test: unit, accuracy, CLI golden files, the real window on a virtual display,
 # the race detector on every package that runs goroutines, Mat leak checks with gocv's
-# matprofile tag, and bounded fuzzing of every fuzz target.
+# matprofile tag, and bounded fuzzing of every fuzz target. internal/testlog prints each
+# phase (packages, failures in full, every skip with its reason) and at the end checks
+# the skips against .ci/expected-skips: any other skip fails the run.
+SKIPS := $(shell mktemp -u /tmp/phytoscreen-skips.XXXXXX)
+TESTLOG = go run ./internal/testlog -skips $(SKIPS) -phase
 test: deps vet
-	$(XVFB) go test ./...
-	go test -race -short $(RACE_PKGS)
-	go test -race -short ./capture/... ./vision/... ./synth/...
-	go test -tags matprofile -run 'TestNoMatLeak' ./vision/
-	go test -tags matprofile -run 'ClosesEveryMat|^TestSoak$$' ./screening/
+	@rm -f $(SKIPS)
+	$(XVFB) go test -json ./... | $(TESTLOG) main
+	go test -json -race -short $(RACE_PKGS) | $(TESTLOG) race
+	go test -json -race -short ./capture/... ./vision/... ./synth/... | $(TESTLOG) race
+	go test -json -tags matprofile -run 'TestNoMatLeak' ./vision/ | $(TESTLOG) matprofile
+	go test -json -tags matprofile -run 'ClosesEveryMat|^TestSoak$$' ./screening/ | $(TESTLOG) matprofile
 	$(MAKE) --no-print-directory fuzz
+	go run ./internal/testlog -check .ci/expected-skips -skips $(SKIPS)
+	@rm -f $(SKIPS)
 
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZ_TIME) ./imagefile/

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/draw"
 	"io"
 	"os"
 	"time"
@@ -94,50 +93,23 @@ func (s *FolderSource) Next(ctx context.Context) (Frame, error) {
 func (s *FolderSource) Close() error { return nil }
 
 // readFrame decodes an image file with imagefile (header checked before any pixel is
-// decoded) into an 8-bit gray or BGR Mat, and returns its modification time.
+// decoded; a JPEG through libjpeg-turbo straight into the Mat) into an 8-bit gray or BGR
+// Mat, and returns its modification time.
 func readFrame(path string) (gocv.Mat, time.Time, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return gocv.Mat{}, time.Time{}, fmt.Errorf("read %s: %w", path, err)
 	}
-	img, err := imagefile.Read(path)
+	m, err := imagefile.ReadMat(path)
 	if err != nil {
 		if errors.Is(err, imagefile.ErrEmpty) {
 			return gocv.Mat{}, time.Time{}, fmt.Errorf("%w (a frame that was never written: check the capture that made it)", err)
 		}
 		return gocv.Mat{}, time.Time{}, err
 	}
-	m, err := ImageToMat(img)
-	if err != nil {
-		return gocv.Mat{}, time.Time{}, fmt.Errorf("convert %s: %w", path, err)
-	}
 	return m, st.ModTime(), nil
 }
 
 // ImageToMat converts a decoded image to a Mat: 8-bit gray for gray images, 8-bit BGR
 // otherwise. The caller closes it.
-func ImageToMat(img image.Image) (gocv.Mat, error) {
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if g, ok := img.(*image.Gray); ok {
-		buf := make([]byte, w*h)
-		for y := 0; y < h; y++ {
-			copy(buf[y*w:(y+1)*w], g.Pix[g.PixOffset(b.Min.X, b.Min.Y+y):])
-		}
-		return gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC1, buf)
-	}
-	rgba, ok := img.(*image.RGBA)
-	if !ok || b.Min != (image.Point{}) {
-		rgba = image.NewRGBA(image.Rect(0, 0, w, h))
-		draw.Draw(rgba, rgba.Rect, img, b.Min, draw.Src) // fast paths for JPEG's YCbCr and PNG's NRGBA
-	}
-	bgr := make([]byte, 3*w*h)
-	for yy := 0; yy < h; yy++ {
-		src := rgba.Pix[yy*rgba.Stride : yy*rgba.Stride+4*w]
-		dst := bgr[3*w*yy : 3*w*(yy+1)]
-		for x := 0; x < w; x++ {
-			dst[3*x], dst[3*x+1], dst[3*x+2] = src[4*x+2], src[4*x+1], src[4*x]
-		}
-	}
-	return gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC3, bgr)
-}
+func ImageToMat(img image.Image) (gocv.Mat, error) { return imagefile.ToMat(img) }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/internal/testpack"
+
 	"github.com/phytoscreen/phytoscreen/vision"
 
 	"gocv.io/x/gocv"
@@ -74,9 +76,7 @@ func realModel(t testing.TB) (*inference.Classifier, *screening.Taxonomy) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := inference.InitRuntime(""); err != nil {
-		t.Fatal(err)
-	}
+	testpack.RequireRuntime(t)
 	clf, err := inference.NewClassifier(pack, inference.Options{Variant: inference.Optimised, Batch: 16})
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,7 @@
 package ui
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,10 +14,8 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
-	"github.com/BurntSushi/toml"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
-	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -420,200 +416,5 @@ func TestSettingsPersist(t *testing.T) {
 	v2 := h2.a.settingsWin
 	if v2.Threads.Selected != "1" || v2.Calib.Text != "0.65" || v2.Preset.Selected != "scotland" || math.Abs(v2.Threshold.Value-0.7) > 1e-9 {
 		t.Errorf("settings window shows threads %q calib %q preset %q threshold %v", v2.Threads.Selected, v2.Calib.Text, v2.Preset.Selected, v2.Threshold.Value)
-	}
-}
-
-func TestSampleErrorsNameTheFix(t *testing.T) {
-	h := newHarness(t, nil)
-	h.a.sample.ID.SetText("")
-	h.a.sample.Volume.SetText("abc")
-	h.a.sample.Factor.SetText("0")
-	test.Tap(h.a.sample.Start)
-	h.q.runAll()
-	if h.a.sess != nil {
-		t.Fatal("a run started with a bad sample")
-	}
-	msg := h.a.lastError.Error()
-	for _, want := range []string{`Volume "abc" is not a positive number`, "e.g. 1 for a full Sedgewick-Rafter chamber", `Factor "0"`} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("error %q lacks %q", msg, want)
-		}
-	}
-	h.a.sample.Volume.SetText("1")
-	h.a.sample.Factor.SetText("1")
-	test.Tap(h.a.sample.Start)
-	h.q.runAll()
-	if !strings.Contains(h.a.lastError.Error(), "sample ID is empty") {
-		t.Errorf("empty ID: %v", h.a.lastError)
-	}
-}
-
-func TestSourceErrorIsShown(t *testing.T) {
-	h := newHarness(t, nil) // no source set: opening fails
-	h.a.sample.ID.SetText("S-NOSRC")
-	test.Tap(h.a.sample.Start)
-	h.pump("the error", 5*time.Second, func() bool { return h.a.lastError != nil && h.a.sess == nil })
-	if !strings.Contains(h.a.lastError.Error(), "no such file or folder") || h.a.sample.Start.Disabled() || h.a.runState.Text != "Idle" {
-		t.Errorf("error %v, start disabled %v, state %q", h.a.lastError, h.a.sample.Start.Disabled(), h.a.runState.Text)
-	}
-}
-
-func TestPauseResume(t *testing.T) {
-	h := newHarness(t, nil)
-	cop := labelIndex(t, h.a.svc.Pack, "copepod_calanoid")
-	src := newGatedSource(0, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
-	h.startRun(src, "S-PAUSE", 1)
-	src.release(1)
-	h.pump("a cell", 10*time.Second, func() bool { return countOf(h.a.counts.Rows(), "copepod_calanoid") == 1 })
-	test.Tap(h.a.sample.Pause)
-	if h.a.runState.Text != "Paused" || h.a.sample.Pause.Text != "Resume" {
-		t.Errorf("paused: state %q, button %q", h.a.runState.Text, h.a.sample.Pause.Text)
-	}
-	src.release(5)
-	time.Sleep(200 * time.Millisecond)
-	// The read that was already waiting when Pause was pressed may complete; no other.
-	if n := src.reads.Load(); n > 2 {
-		t.Errorf("%d frames read while paused", n)
-	}
-	test.Tap(h.a.sample.Pause)
-	h.pump("the frames after resuming", 10*time.Second, func() bool { return src.reads.Load() == 6 })
-	test.Tap(h.a.sample.Stop)
-	h.waitIdle()
-	if n := countOf(h.a.counts.Rows(), "copepod_calanoid"); n != 6 {
-		t.Errorf("%d cells counted, want 6", n)
-	}
-}
-
-func TestMetadataMatchesFyneAppToml(t *testing.T) {
-	var f struct {
-		Details struct {
-			Icon, Name, ID, Version string
-			Build                   int
-		}
-		Migrations map[string]bool
-	}
-	data, err := os.ReadFile("../FyneApp.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := toml.Decode(string(data), &f); err != nil {
-		t.Fatal(err)
-	}
-	m := metadata()
-	if f.Details.ID != m.ID || f.Details.Name != m.Name || f.Details.Version != m.Version || f.Details.Build != m.Build || !f.Migrations["fyneDo"] || !m.Migrations["fyneDo"] {
-		t.Errorf("FyneApp.toml %+v, code %+v", f, m)
-	}
-	icon, err := os.ReadFile(filepath.Join("..", f.Details.Icon))
-	if err != nil || string(icon) != string(m.Icon.Content()) {
-		t.Errorf("icon %s differs from the embedded one (%v)", f.Details.Icon, err)
-	}
-}
-
-func TestExportName(t *testing.T) {
-	for _, c := range []struct{ id, format, want string }{
-		{"S-0142", store.FormatCounts, "S-0142_counts.csv"},
-		{"bay 3:am", store.FormatObjects, "bay 3_am_objects.csv"},
-		{"S-1", store.FormatEcoTaxa, "S-1_ecotaxa.zip"},
-	} {
-		if got := exportName(c.id, c.format); got != c.want {
-			t.Errorf("exportName(%q, %q) = %q, want %q", c.id, c.format, got, c.want)
-		}
-	}
-}
-
-func TestFormatting(t *testing.T) {
-	for _, c := range []struct {
-		got, want string
-	}{
-		{fmtPerL(12345.4), "12,345"},
-		{fmtPerL(0), "0"},
-		{fmtPerL(2.5e7), "25.0 M"},
-		{fmtCount(1234567), "1,234,567"},
-		{fmtThreshold(alerts.Threshold{Value: 10000, Unit: alerts.PerL}), "10,000 cells/L"},
-		{fmtThreshold(alerts.Threshold{Value: 1.5, Unit: alerts.PerML}), "1.5 cells/mL"},
-		{fmtThreshold(alerts.Threshold{Presence: true, Unit: alerts.Presence}), "presence"},
-		{fmtJoules(0.0937), "93.7 mJ"},
-		{fmtJoules(math.NaN()), "–"},
-		{fmtDuration(3723 * time.Second), "1:02:03"},
-		{fmt.Sprint(textOn(colorWatch) == textOn(colorAlert)), "false"},
-	} {
-		if c.got != c.want {
-			t.Errorf("got %q, want %q", c.got, c.want)
-		}
-	}
-}
-
-func TestKeyboardShortcuts(t *testing.T) {
-	h := newHarness(t, nil)
-	c := h.a.win.Canvas().(fyne.Shortcutable)
-	// Export with nothing screened says so.
-	c.TypedShortcut(shortcutExport)
-	if h.a.lastError == nil || !strings.Contains(h.a.lastError.Error(), "screen a sample first") {
-		t.Errorf("export before any sample: %v", h.a.lastError)
-	}
-	cop := labelIndex(t, h.a.svc.Pack, "copepod_calanoid")
-	src := newGatedSource(0, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
-	h.mu.Lock()
-	h.src = src
-	h.mu.Unlock()
-	h.a.sample.ID.SetText("S-KEYS")
-	c.TypedShortcut(shortcutStartPause) // start
-	h.pump("the run", 5*time.Second, func() bool { return h.a.sess != nil && h.a.runState.Text == "Running" })
-	src.release(1)
-	h.pump("a cell", 5*time.Second, func() bool { return countOf(h.a.counts.Rows(), "copepod_calanoid") == 1 })
-	c.TypedShortcut(shortcutStartPause) // pause
-	if h.a.runState.Text != "Paused" {
-		t.Errorf("after Ctrl+Space during a run: %q", h.a.runState.Text)
-	}
-	c.TypedShortcut(shortcutOpen) // refused during a run, with the fix
-	if !strings.Contains(h.a.lastError.Error(), "stop it first") {
-		t.Errorf("open folder during a run: %v", h.a.lastError)
-	}
-	c.TypedShortcut(shortcutStop)
-	h.waitIdle()
-	overlays := len(h.a.win.Canvas().Overlays().List())
-	c.TypedShortcut(shortcutExport) // now the sample can be exported: the dialog opens
-	if n := len(h.a.win.Canvas().Overlays().List()); n != overlays+1 {
-		t.Errorf("export dialog not shown (%d overlays, had %d)", n, overlays)
-	}
-	if got := h.a.exportSample(); got != "S-KEYS" {
-		t.Errorf("export would write sample %q", got)
-	}
-}
-
-// TestStopWhileOpening presses Stop while the source is still opening (a camera can take
-// seconds): the run starts and ends at once, nothing is counted, and the app is idle.
-func TestStopWhileOpening(t *testing.T) {
-	release := make(chan struct{})
-	var h *harness
-	h = newHarness(t, nil, func(d *app.Services) {
-		open := d.Open
-		d.Open = func(ctx context.Context, spec capture.Spec, s app.Settings, opt capture.OpenOptions) (capture.Source, error) {
-			<-release
-			return open(ctx, spec, s, opt)
-		}
-	})
-	cop := labelIndex(t, h.a.svc.Pack, "copepod_calanoid")
-	src := newGatedSource(0, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
-	src.release(3)
-	h.mu.Lock()
-	h.src = src
-	h.mu.Unlock()
-	h.a.sample.ID.SetText("S-EARLY")
-	test.Tap(h.a.sample.Start)
-	if h.a.runState.Text != "Starting…" {
-		t.Fatalf("state %q while opening", h.a.runState.Text)
-	}
-	test.Tap(h.a.sample.Stop)
-	close(release)
-	h.waitIdle()
-	if h.a.lastError != nil {
-		t.Errorf("error: %v", h.a.lastError)
-	}
-	if n := src.reads.Load(); n > 1 {
-		t.Errorf("%d frames read after Stop", n)
-	}
-	if h.a.sample.Start.Disabled() {
-		t.Error("Start stays disabled")
 	}
 }

@@ -68,9 +68,7 @@ func TestDamagedSettingsAppStarts(t *testing.T) {
 // realCheckPack is the app's check of a pack folder (NewDeps's), with ONNX Runtime.
 func realCheckPack(t *testing.T) func(string) error {
 	t.Helper()
-	if _, err := inference.InitRuntime(""); err != nil {
-		t.Fatal(err)
-	}
+	testpack.RequireRuntime(t)
 	return func(dir string) error {
 		p, err := inference.LoadPackDir(dir)
 		if err != nil {

@@ -15,9 +15,6 @@ func TestBenchCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "bench")
 	code, stdout, stderr := run(t, "bench", "--models", "optimised", "--threads", "1", "--batch", "4", "--scenario", "single,offline",
 		"--stress", "0", "--duration", "300ms", "--warmup", "50ms", "--idle", "100ms", "--sysfs", t.TempDir(), "--out", out)
-	if code == exitRuntime && strings.Contains(stderr, "ONNX Runtime library not found") {
-		t.Skip("ONNX Runtime not provisioned")
-	}
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}

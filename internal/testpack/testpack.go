@@ -56,3 +56,13 @@ func Folder(t *testing.T, edit func(m map[string]any), raw string, models map[st
 	}
 	return dir
 }
+
+// RequireRuntime loads the ONNX Runtime library the way the program finds it, and fails
+// the test when it is missing: a test that needs the model never passes by skipping.
+// 'make deps' provisions the library.
+func RequireRuntime(t testing.TB) {
+	t.Helper()
+	if _, err := inference.InitRuntime(""); err != nil {
+		t.Fatalf("this test needs the ONNX Runtime library: %v (run 'make deps', or set $%s)", err, inference.LibraryEnv)
+	}
+}

@@ -79,6 +79,18 @@ func TempDirForAll(t *testing.T) string {
 	return dir
 }
 
+// CopyForAll copies a file into a folder every user can read and returns the copy's
+// path: what a test runs as another user (RunAsNobody) must not depend on where the
+// checkout lives, which may be a folder only its owner can enter.
+func CopyForAll(t *testing.T, path string) string {
+	t.Helper()
+	dst := filepath.Join(TempDirForAll(t), filepath.Base(path))
+	if err := copyFile(path, dst, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
 // FileSizeEnv carries the file size limit of a test re-run by RunWithFileSizeLimit.
 const FileSizeEnv = "PHYTOSCREEN_TEST_FSIZE"
 

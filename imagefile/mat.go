@@ -1,0 +1,86 @@
+package imagefile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+
+	"gocv.io/x/gocv"
+)
+
+// ReadMat decodes the image file at path into an 8-bit Mat for the frame path: gray for
+// gray images, BGR otherwise, EXIF orientation applied. A JPEG goes through OpenCV's
+// libjpeg-turbo straight into the Mat (several times faster than Go's decoder, and the
+// decoder the classifier's image files use); other formats through Go's decoders. The
+// header is checked first, as Read does. The caller closes the Mat.
+func ReadMat(path string) (gocv.Mat, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return gocv.Mat{}, err
+	}
+	m, err := DecodeMat(data)
+	if err != nil {
+		return gocv.Mat{}, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// DecodeMat is ReadMat on encoded bytes.
+func DecodeMat(data []byte) (gocv.Mat, error) {
+	format, decode, err := checkHeader(data)
+	if err != nil {
+		return gocv.Mat{}, err
+	}
+	if format == "jpeg" {
+		sos := bytes.LastIndex(data, []byte{0xFF, 0xDA})
+		if sos < 0 || bytes.LastIndex(data, []byte{0xFF, 0xD9}) < sos {
+			return gocv.Mat{}, errTruncatedJPEG
+		}
+		m, err := gocv.IMDecode(data, gocv.IMReadAnyColor) // gray stays gray; orientation applied
+		if err != nil {
+			return gocv.Mat{}, fmt.Errorf("corrupt jpeg (%w): export or copy the image again", err)
+		}
+		if m.Empty() || (m.Type() != gocv.MatTypeCV8UC1 && m.Type() != gocv.MatTypeCV8UC3) {
+			m.Close()
+			return gocv.Mat{}, errors.New("corrupt jpeg (OpenCV could not decode it): export or copy the image again")
+		}
+		return m, nil
+	}
+	img, _, err := decode(bytes.NewReader(data))
+	if err != nil {
+		return gocv.Mat{}, fmt.Errorf("corrupt or truncated %s (%w): export or copy the image again", format, err)
+	}
+	return ToMat(img)
+}
+
+// ToMat converts a decoded image to a Mat: 8-bit gray for gray images, 8-bit BGR
+// otherwise. The caller closes it.
+func ToMat(img image.Image) (gocv.Mat, error) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	switch img.(type) {
+	case *image.Gray, *image.Gray16:
+		g := ToGray(img)
+		buf := make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			copy(buf[y*w:(y+1)*w], g.Pix[g.PixOffset(g.Rect.Min.X, g.Rect.Min.Y+y):])
+		}
+		return gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC1, buf)
+	}
+	rgba, ok := img.(*image.RGBA)
+	if !ok || b.Min != (image.Point{}) {
+		rgba = image.NewRGBA(image.Rect(0, 0, w, h))
+		draw.Draw(rgba, rgba.Rect, img, b.Min, draw.Src) // fast paths for JPEG's YCbCr and PNG's NRGBA
+	}
+	bgr := make([]byte, 3*w*h)
+	for y := 0; y < h; y++ {
+		src := rgba.Pix[y*rgba.Stride : y*rgba.Stride+4*w]
+		dst := bgr[3*w*y : 3*w*(y+1)]
+		for x := 0; x < w; x++ {
+			dst[3*x], dst[3*x+1], dst[3*x+2] = src[4*x+2], src[4*x+1], src[4*x]
+		}
+	}
+	return gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC3, bgr)
+}
