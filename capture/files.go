@@ -23,6 +23,7 @@ type FolderSource struct {
 	next     int
 	index    int
 	onStatus func(Status)
+	gray     bool // decode to gray only (OpenOptions.Gray)
 }
 
 // OpenFolder lists the images under dir. It fails when dir cannot be read or holds no
@@ -74,7 +75,7 @@ func (s *FolderSource) Next(ctx context.Context) (Frame, error) {
 		}
 		path := s.files[s.next]
 		s.next++
-		m, mod, err := readFrame(path)
+		m, mod, err := readFrame(path, s.gray)
 		if err != nil {
 			if len(s.files) == 1 {
 				return Frame{}, err
@@ -95,12 +96,16 @@ func (s *FolderSource) Close() error { return nil }
 // readFrame decodes an image file with imagefile (header checked before any pixel is
 // decoded; a JPEG through libjpeg-turbo straight into the Mat) into an 8-bit gray or BGR
 // Mat, and returns its modification time.
-func readFrame(path string) (gocv.Mat, time.Time, error) {
+func readFrame(path string, gray bool) (gocv.Mat, time.Time, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return gocv.Mat{}, time.Time{}, fmt.Errorf("read %s: %w", path, err)
 	}
-	m, err := imagefile.ReadMat(path)
+	read := imagefile.ReadMat
+	if gray {
+		read = imagefile.ReadMatGray
+	}
+	m, err := read(path)
 	if err != nil {
 		if errors.Is(err, imagefile.ErrEmpty) {
 			return gocv.Mat{}, time.Time{}, fmt.Errorf("%w (a frame that was never written: check the capture that made it)", err)

@@ -17,6 +17,9 @@ type OpenOptions struct {
 	OnStatus func(Status)  // events of every source; default LogStatus
 	// DemoPath is the demo video's file (KindDemo); the app writes the bundled one there.
 	DemoPath string
+	// Gray decodes image files to gray only, for a frame path that uses no colour: a
+	// JPEG's luma alone is decoded, twice as fast (imagefile.ReadMatGray).
+	Gray bool
 }
 
 // Open makes the source a spec names:
@@ -53,11 +56,21 @@ func Open(spec Spec, opt OpenOptions) (Source, error) {
 	}
 	switch {
 	case st.IsDir() && (spec.Kind == KindFolder || spec.Kind == KindCells):
-		return OpenFolder(spec.Path, opt.OnStatus)
+		f, err := OpenFolder(spec.Path, opt.OnStatus)
+		if err != nil {
+			return nil, err
+		}
+		f.gray = opt.Gray
+		return f, nil
 	case spec.Kind == KindVideo:
 		return OpenVideo(spec.Path)
 	case spec.Kind == KindImage:
-		return OpenImage(spec.Path)
+		f, err := OpenImage(spec.Path)
+		if err != nil {
+			return nil, err
+		}
+		f.gray = opt.Gray
+		return f, nil
 	}
 	return nil, fmt.Errorf("source %s: not a folder, an image (%s) or a video (%s)",
 		spec.Path, strings.Join(imagefile.Extensions, " "), strings.Join(VideoExtensions, " "))

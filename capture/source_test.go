@@ -554,3 +554,36 @@ func TestParseSpec(t *testing.T) {
 		t.Error("Live, Stream or Files wrong")
 	}
 }
+
+// TestOpenGray: a folder opened with Gray gives gray frames of its colour JPEGs; without
+// it, their colour. Both turn the frame upright (its EXIF orientation makes the stored
+// 320x240 a 240x320 frame).
+func TestOpenGray(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("../testdata/real-frames/closterium-20230608155607.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.jpg"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, gray := range []bool{false, true} {
+		src, err := Open(Spec{Kind: KindFolder, Path: dir}, OpenOptions{Gray: gray})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := src.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := gocv.MatTypeCV8UC3
+		if gray {
+			want = gocv.MatTypeCV8UC1
+		}
+		if f.Mat.Type() != want || f.Mat.Cols() != 240 || f.Mat.Rows() != 320 {
+			t.Errorf("gray %v: frame type %v, %dx%d; want %v, 240x320", gray, f.Mat.Type(), f.Mat.Cols(), f.Mat.Rows(), want)
+		}
+		f.Mat.Close()
+		src.Close()
+	}
+}

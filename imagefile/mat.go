@@ -27,8 +27,26 @@ func ReadMat(path string) (gocv.Mat, error) {
 	return m, nil
 }
 
+// ReadMatGray is ReadMat into an 8-bit gray Mat whatever the file holds: for a frame
+// path that uses no colour. A JPEG's luma is decoded alone (libjpeg-turbo skips the
+// chroma planes and the colour conversion): twice as fast as ReadMat on a colour JPEG.
+func ReadMatGray(path string) (gocv.Mat, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return gocv.Mat{}, err
+	}
+	m, err := decodeMat(data, true)
+	if err != nil {
+		return gocv.Mat{}, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return m, nil
+}
+
 // DecodeMat is ReadMat on encoded bytes.
-func DecodeMat(data []byte) (gocv.Mat, error) {
+func DecodeMat(data []byte) (gocv.Mat, error) { return decodeMat(data, false) }
+
+// decodeMat decodes to gray, or to gray or BGR as the image is.
+func decodeMat(data []byte, gray bool) (gocv.Mat, error) {
 	format, decode, err := checkHeader(data)
 	if err != nil {
 		return gocv.Mat{}, err
@@ -38,7 +56,11 @@ func DecodeMat(data []byte) (gocv.Mat, error) {
 		if sos < 0 || bytes.LastIndex(data, []byte{0xFF, 0xD9}) < sos {
 			return gocv.Mat{}, errTruncatedJPEG
 		}
-		m, err := gocv.IMDecode(data, gocv.IMReadAnyColor) // gray stays gray; orientation applied
+		flag := gocv.IMReadAnyColor // gray stays gray; orientation applied
+		if gray {
+			flag = gocv.IMReadGrayScale
+		}
+		m, err := gocv.IMDecode(data, flag)
 		if err != nil {
 			return gocv.Mat{}, fmt.Errorf("corrupt jpeg (%w): export or copy the image again", err)
 		}
@@ -51,6 +73,9 @@ func DecodeMat(data []byte) (gocv.Mat, error) {
 	img, _, err := decode(bytes.NewReader(data))
 	if err != nil {
 		return gocv.Mat{}, fmt.Errorf("corrupt or truncated %s (%w): export or copy the image again", format, err)
+	}
+	if gray {
+		return ToMat(ToGray(img))
 	}
 	return ToMat(img)
 }

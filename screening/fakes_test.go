@@ -75,6 +75,7 @@ type fakeSegmenter struct {
 	still    int // frames per field (1: every frame new)
 	failAt   map[int]bool
 	delay    time.Duration
+	cellsOf  float64 // each object's estimated cells (vision.Object.Cells; 0: unset)
 	mu       sync.Mutex
 	newCount int
 	frames   int
@@ -96,7 +97,7 @@ func (s *fakeSegmenter) Process(f capture.Frame) ([]vision.Object, error) {
 	for k := range objs {
 		c := s.cells(field, k)
 		objs[k] = vision.Object{Source: f.Source, Frame: f.Index, ID: k, Track: field*1000 + k, New: first,
-			Box: image.Rect(10*k, 0, 10*k+8, 8), Crop: cropFor(c), AreaPx: 50}
+			Box: image.Rect(10*k, 0, 10*k+8, 8), Crop: cropFor(c), AreaPx: 50, Cells: s.cellsOf}
 	}
 	s.mu.Lock()
 	s.frames++
@@ -106,6 +107,29 @@ func (s *fakeSegmenter) Process(f capture.Frame) ([]vision.Object, error) {
 	s.mu.Unlock()
 	return objs, nil
 }
+
+// informedSegmenter is a fakeSegmenter that also tells about each frame as
+// vision.Segmenter does: every fourth frame out of focus and held, a new field every
+// still frames, frame 7 crowded with one oversize object withheld.
+type informedSegmenter struct {
+	*fakeSegmenter
+	last vision.FrameInfo
+}
+
+func (s *informedSegmenter) Process(f capture.Frame) ([]vision.Object, error) {
+	objs, err := s.fakeSegmenter.Process(f)
+	still := max(1, s.still)
+	s.last = vision.FrameInfo{Index: f.Index, Objects: len(objs), Focus: 0.9, NewField: f.Index > 0 && f.Index%still == 0}
+	if f.Index%4 == 3 {
+		s.last.Focus, s.last.OutOfFocus, s.last.Held = 0.3, true, true
+	}
+	if f.Index == 7 {
+		s.last.Oversize, s.last.Crowded, s.last.Withheld = 1, true, 1
+	}
+	return objs, err
+}
+
+func (s *informedSegmenter) Frame() vision.FrameInfo { return s.last }
 
 // fakeClassifier decodes cropFor crops.
 type fakeClassifier struct {
@@ -174,7 +198,11 @@ type memSink struct {
 	events  []alerts.Event
 	perf    []PerfSample
 	source  []SourceEvent
-	failAt  int // fail the Objects call with this many objects stored already (0: never)
+	frames  []FrameRecord
+	// frameCalls counts the Frames calls (frames reach the sink with a batch, or on
+	// their own when no cell comes).
+	frameCalls int
+	failAt     int // fail the Objects call with this many objects stored already (0: never)
 }
 
 func (s *memSink) Objects(recs []ObjectRecord) error {
@@ -190,6 +218,13 @@ func (s *memSink) Event(e alerts.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.events = append(s.events, e)
+	return nil
+}
+func (s *memSink) Frames(recs []FrameRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.frames = append(s.frames, recs...)
+	s.frameCalls++
 	return nil
 }
 func (s *memSink) SourceEvent(e SourceEvent) error {

@@ -28,6 +28,10 @@ type Segmenter interface {
 	Process(f capture.Frame) ([]vision.Object, error)
 }
 
+// frameInformer is a segmenter that tells about each frame as a whole (vision.Segmenter:
+// its focus, a new field).
+type frameInformer interface{ Frame() vision.FrameInfo }
+
 // Classifier is what the pipeline needs of an inference.Classifier.
 type Classifier interface {
 	Classify(ctx context.Context, crops []*image.Gray) ([]inference.Result, error)
@@ -67,7 +71,32 @@ type Sink interface {
 	Perf(p PerfSample) error
 	// SourceEvent keeps an event of the source: a camera lost, or reconnected.
 	SourceEvent(e SourceEvent) error
+	// Frames keeps what the segmenter found out about frames (their focus).
+	Frames(recs []FrameRecord) error
 }
+
+// FrameRecord is what the segmenter found out about one frame as a whole.
+type FrameRecord struct {
+	Time   time.Time
+	Index  int
+	Source string // the frame's file, or the stream
+	// Focus is the frame's sharpness (vision.FrameInfo); OutOfFocus marks a frame well
+	// under the sharpest of its field, Held one whose new cells waited for a sharper
+	// frame. NewField says the stage moved to another field.
+	Focus      float64
+	OutOfFocus bool
+	Held       bool
+	NewField   bool
+	Objects    int
+	Oversize   int // objects over vision.MaxShare of the frame, kept whole
+	// Crowded marks a frame mostly covered by objects (no background to segment
+	// against); its oversize objects were withheld, not counted.
+	Crowded bool
+}
+
+// frameFlushAt is how many frame records may wait for the next classification batch
+// before they are handed to the sink on their own (a stream without cells).
+const frameFlushAt = 256
 
 // ObjectRecord is one counted cell: the segmented object and its classification.
 type ObjectRecord struct {
@@ -147,6 +176,10 @@ type Pipeline struct {
 	// source events not yet handed to the sink, which the classification goroutine does.
 	gaps          []Gap
 	pendingSource []SourceEvent
+	// pendingFrames are the frame records not yet handed to the sink; frameFlushAsked
+	// says a flush job is on its way to the classifier's goroutine.
+	pendingFrames   []FrameRecord
+	frameFlushAsked bool
 
 	updates chan struct{}
 	closed  bool // updates is closed
@@ -296,6 +329,9 @@ type cellJob struct {
 	idx  int // index in the tally
 	time time.Time
 	obj  vision.Object
+	// flush asks the classifier's goroutine, which feeds the sink, to hand it the
+	// waiting frame records (no cell).
+	flush bool
 }
 
 // Run screens until the source ends, ctx is cancelled or Stop is called, then returns the
@@ -400,10 +436,16 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 		}
 		p.frames.Segmented++
 		p.objects += len(objs)
+		var info *vision.FrameInfo
+		if fi, ok := p.cfg.Segmenter.(frameInformer); ok {
+			in := fi.Frame()
+			info = &in
+			p.noteFrameLocked(f, in)
+		}
 		var jobs []cellJob
 		for _, o := range objs {
 			if o.New {
-				jobs = append(jobs, cellJob{idx: p.tally.add(), time: f.Time, obj: o})
+				jobs = append(jobs, cellJob{idx: p.tally.add(o.Cells), time: f.Time, obj: o})
 				p.tracks[keyOf(o)] = trackState{state: StatePending, lastSeen: f.Index}
 			} else if ts, ok := p.tracks[keyOf(o)]; ok {
 				ts.lastSeen = f.Index
@@ -412,6 +454,13 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 		}
 		p.pruneTracksLocked(f.Index)
 		p.last = p.frameViewLocked(f, size, objs)
+		if info != nil {
+			p.last.Focus, p.last.OutOfFocus, p.last.Held = info.Focus, info.OutOfFocus, info.Held
+		}
+		if len(jobs) == 0 && len(p.pendingFrames) >= frameFlushAt && !p.frameFlushAsked {
+			p.frameFlushAsked = true
+			jobs = append(jobs, cellJob{flush: true})
+		}
 		p.changed()
 		p.mu.Unlock()
 		for _, j := range jobs {
@@ -449,6 +498,10 @@ func (p *Pipeline) frameViewLocked(f capture.Frame, size image.Point, objs []vis
 // so a full queue gives full batches and a trickle is not held back waiting for one.
 func (p *Pipeline) classify(ctx context.Context, cells <-chan cellJob) {
 	for first := range cells {
+		if first.flush {
+			p.flushPendingEvents()
+			continue
+		}
 		batch := []cellJob{first}
 		size := max(1, p.cfg.Classifier.BatchSize())
 	fill:
@@ -458,7 +511,9 @@ func (p *Pipeline) classify(ctx context.Context, cells <-chan cellJob) {
 				if !ok {
 					break fill
 				}
-				batch = append(batch, j)
+				if !j.flush { // the batch hands the sink the waiting frames anyway
+					batch = append(batch, j)
+				}
 			default:
 				break fill
 			}
@@ -537,6 +592,7 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
 	p.pendingEvents = nil
 	srcEvents := p.pendingSource
 	p.pendingSource = nil
+	frameRecs := p.takeFramesLocked()
 	p.changed()
 	sinkOK := p.sinkErr == nil
 	p.mu.Unlock()
@@ -548,6 +604,9 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
 	var serr error
 	for _, e := range srcEvents { // in the order they happened; each carries its time and frame
 		serr = JoinErrors(serr, p.cfg.Sink.SourceEvent(e))
+	}
+	if len(frameRecs) > 0 {
+		serr = JoinErrors(serr, p.cfg.Sink.Frames(frameRecs))
 	}
 	serr = JoinErrors(serr, p.cfg.Sink.Objects(recs))
 	for _, e := range events {
@@ -565,12 +624,40 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
 	}
 }
 
-// flushPendingEvents hands the sink the source events and the level changes
-// SetThreshold made after the last batch.
+// noteFrameLocked counts what the segmenter said of a frame and queues its record.
+func (p *Pipeline) noteFrameLocked(f capture.Frame, in vision.FrameInfo) {
+	p.frames.Focus = in.Focus
+	if in.OutOfFocus {
+		p.frames.OutOfFocus++
+	}
+	if in.Held {
+		p.frames.Held++
+	}
+	if in.NewField || p.frames.Fields == 0 {
+		p.frames.Fields++
+	}
+	p.frames.Oversize += in.Oversize
+	if in.Crowded {
+		p.frames.Crowded++
+	}
+	p.pendingFrames = append(p.pendingFrames, FrameRecord{Time: f.Time, Index: f.Index, Source: f.Source, Focus: in.Focus,
+		OutOfFocus: in.OutOfFocus, Held: in.Held, NewField: in.NewField, Objects: in.Objects, Oversize: in.Oversize, Crowded: in.Crowded})
+}
+
+// takeFramesLocked returns the queued frame records and empties the queue.
+func (p *Pipeline) takeFramesLocked() []FrameRecord {
+	recs := p.pendingFrames
+	p.pendingFrames, p.frameFlushAsked = nil, false
+	return recs
+}
+
+// flushPendingEvents hands the sink the source events, the frame records and the level
+// changes SetThreshold made after the last batch.
 func (p *Pipeline) flushPendingEvents() {
 	p.mu.Lock()
 	events, srcEvents := p.pendingEvents, p.pendingSource
 	p.pendingEvents, p.pendingSource = nil, nil
+	frameRecs := p.takeFramesLocked()
 	ok := p.sinkErr == nil
 	p.mu.Unlock()
 	if p.cfg.Sink == nil || !ok {
@@ -579,6 +666,9 @@ func (p *Pipeline) flushPendingEvents() {
 	var err error
 	for _, e := range srcEvents {
 		err = JoinErrors(err, p.cfg.Sink.SourceEvent(e))
+	}
+	if len(frameRecs) > 0 {
+		err = JoinErrors(err, p.cfg.Sink.Frames(frameRecs))
 	}
 	for _, e := range events {
 		err = JoinErrors(err, p.cfg.Sink.Event(e))

@@ -167,6 +167,54 @@ func TestPipelineCountsAndConcentrations(t *testing.T) {
 	}
 }
 
+// TestPipelineFrameRecords: what the segmenter says of each frame reaches the snapshot
+// (fields, focus, frames out of focus and held, oversize objects) and the sink, one
+// record per frame; frames without cells reach the sink without waiting for the run's
+// end.
+func TestPipelineFrameRecords(t *testing.T) {
+	f := newFixture(t, 30)
+	seg := &informedSegmenter{fakeSegmenter: f.seg}
+	f.cfg.Segmenter = seg
+	s, _ := f.run(t, context.Background())
+	fr := s.Frames
+	if fr.Fields != 10 || fr.OutOfFocus != 7 || fr.Held != 7 || fr.Oversize != 1 || fr.Crowded != 1 || fr.Focus != 0.9 {
+		t.Errorf("frame stats %+v: want 10 fields, 7 frames out of focus and held, 1 oversize object, 1 crowded frame, last focus 0.9", fr)
+	}
+	if len(f.sink.frames) != 30 || f.sink.frames[3].Focus != 0.3 || !f.sink.frames[3].Held || f.sink.frames[7].Oversize != 1 || !f.sink.frames[7].Crowded ||
+		!f.sink.frames[3].NewField || f.sink.frames[0].NewField || f.sink.frames[29].Index != 29 {
+		t.Errorf("%d frame records; some: %+v %+v", len(f.sink.frames), f.sink.frames[:min(4, len(f.sink.frames))], f.sink.frames[len(f.sink.frames)-1:])
+	}
+
+	// A long stream without a cell: its frames reach the sink in several calls, not
+	// all at the end (the segmenter sleeps a little on each frame, as a real one
+	// works, so the sink's goroutine takes each flush as it comes).
+	f = newFixture(t, 3*frameFlushAt)
+	f.seg.perFrame, f.seg.delay = 0, 200*time.Microsecond
+	f.cfg.Segmenter = &informedSegmenter{fakeSegmenter: f.seg}
+	f.run(t, context.Background())
+	if len(f.sink.frames) != 3*frameFlushAt || f.sink.frameCalls < 2 {
+		t.Errorf("%d frame records in %d calls, want %d in at least 2", len(f.sink.frames), f.sink.frameCalls, 3*frameFlushAt)
+	}
+}
+
+// TestPipelineCellsEstimate: each taxon sums the cells its objects are estimated to
+// hold, beside the count of objects; an object without an estimate is one cell.
+func TestPipelineCellsEstimate(t *testing.T) {
+	f := newFixture(t, 30)
+	f.seg.cellsOf = 6
+	s, _ := f.run(t, context.Background())
+	for _, x := range s.Taxa {
+		if x.CellsEstimate != 6*float64(x.Count) {
+			t.Errorf("%s: %d objects of 6 cells each, %g cells estimated", x.Label, x.Count, x.CellsEstimate)
+		}
+	}
+	f = newFixture(t, 3)
+	s, _ = f.run(t, context.Background())
+	if x := s.Taxa[0]; x.CellsEstimate != float64(x.Count) {
+		t.Errorf("%s: %d objects without an estimate, %g cells estimated", x.Label, x.Count, x.CellsEstimate)
+	}
+}
+
 func TestPipelineThresholdChangeRecounts(t *testing.T) {
 	f := newFixture(t, 30)
 	f.cfg.Threshold = 0

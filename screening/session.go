@@ -140,6 +140,9 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 	}
 	opt := cfg.OpenOptions
 	opt.OnStatus = onStatus
+	// The pipeline's crops are gray (Classifier takes gray crops): image files need
+	// their colour only when the segmenter uses it.
+	opt.Gray = !cfg.Vision.Colour
 	open := cfg.Open
 	if open == nil {
 		open = func(_ context.Context, spec capture.Spec, opt capture.OpenOptions) (capture.Source, error) {
@@ -332,6 +335,13 @@ func (k sessionSink) SourceEvent(e SourceEvent) error {
 		return nil
 	}
 	return k.rec.SourceEvent(e)
+}
+
+func (k sessionSink) Frames(recs []FrameRecord) error {
+	if k.rec == nil {
+		return nil
+	}
+	return k.rec.Frames(recs)
 }
 
 func (k sessionSink) Perf(p PerfSample) error {

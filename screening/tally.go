@@ -2,6 +2,7 @@ package screening
 
 import (
 	"image"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -54,6 +55,21 @@ type FrameStats struct {
 	Dropped int `json:"dropped"`
 	// Failed frames could not be segmented (their reason is logged).
 	Failed int `json:"failed"`
+	// Fields counts the fields of the slide seen (1 + the stage moves found).
+	Fields int `json:"fields"`
+	// Focus is the last frame's sharpness (vision.FrameInfo.Focus); OutOfFocus counts
+	// the frames well under the sharpest of their field, Held those whose new cells
+	// waited for a sharper frame.
+	Focus      float64 `json:"focus"`
+	OutOfFocus int     `json:"out_of_focus"`
+	Held       int     `json:"held_for_focus"`
+	// Oversize counts the objects over vision.MaxShare of their frame that could not
+	// be split (a debris cloud, a mat of cells): reported here, and counted as one
+	// object each unless their frame was Crowded.
+	Oversize int `json:"oversize_objects"`
+	// Crowded counts the frames mostly covered by objects (too dense to segment:
+	// dilute the sample); their oversize objects were not counted.
+	Crowded int `json:"crowded"`
 }
 
 // CellStats counts cells (first sightings of tracked objects). When a run has ended,
@@ -77,6 +93,11 @@ type TaxonCount struct {
 	Concentration
 	MeanProb float64      `json:"mean_probability"`
 	Level    alerts.Level `json:"level"` // highest level of the rules that count it
+	// CellsEstimate is the number of cells in the objects counted, estimated from each
+	// object's shape (a colony's cores, a filament's length over its width:
+	// vision.Object.Cells): an estimate, beside the count of objects, which is what the
+	// concentration and the rules use.
+	CellsEstimate float64 `json:"cells_estimate"`
 }
 
 // GroupCount is one group's tally.
@@ -94,6 +115,10 @@ type FrameView struct {
 	Time    time.Time
 	Size    image.Point
 	Objects []Overlay
+	// Focus is the frame's sharpness; OutOfFocus and Held as in FrameStats.
+	Focus      float64
+	OutOfFocus bool
+	Held       bool
 }
 
 // Overlay is one object of a frame with what is known about its track.
@@ -120,6 +145,7 @@ const (
 type cellRec struct {
 	label int32 // index into the pack's labels; -1 failed, -2 pending
 	prob  float32
+	cells float32 // the cells estimated in the object (vision.Object.Cells)
 }
 
 const (
@@ -133,18 +159,23 @@ type tally struct {
 	cells        []cellRec
 	counts       []int
 	probSum      []float64
+	cellsSum     []float64 // estimated cells per label
 	unidentified int
 	failed       int
 	pending      int
 }
 
 func newTally(labels int, threshold float64) *tally {
-	return &tally{threshold: threshold, counts: make([]int, labels), probSum: make([]float64, labels)}
+	return &tally{threshold: threshold, counts: make([]int, labels), probSum: make([]float64, labels), cellsSum: make([]float64, labels)}
 }
 
-// add registers a new cell, pending classification, and returns its index.
-func (t *tally) add() int {
-	t.cells = append(t.cells, cellRec{label: recPending})
+// add registers a new cell, pending classification, with the number of cells
+// estimated in it (1 when unknown), and returns its index.
+func (t *tally) add(cells float64) int {
+	if !(cells >= 1) {
+		cells = 1
+	}
+	t.cells = append(t.cells, cellRec{label: recPending, cells: float32(cells)})
 	t.pending++
 	return len(t.cells) - 1
 }
@@ -159,7 +190,7 @@ func (t *tally) set(i int, label int, prob float32) {
 		t.failed++
 		return
 	}
-	t.cells[i] = cellRec{label: int32(label), prob: prob}
+	t.cells[i] = cellRec{label: int32(label), prob: prob, cells: t.cells[i].cells}
 	t.count(t.cells[i], 1)
 }
 
@@ -170,6 +201,7 @@ func (t *tally) count(c cellRec, sign int) {
 	}
 	t.counts[c.label] += sign
 	t.probSum[c.label] += float64(sign) * float64(c.prob)
+	t.cellsSum[c.label] += float64(sign) * float64(c.cells)
 }
 
 // identified reports whether a classification is counted under its label.
@@ -180,6 +212,7 @@ func (t *tally) setThreshold(th float64) {
 	t.threshold = th
 	clear(t.counts)
 	clear(t.probSum)
+	clear(t.cellsSum)
 	t.unidentified = 0
 	for _, c := range t.cells {
 		if c.label >= 0 {
@@ -216,7 +249,8 @@ func (t *tally) fill(s *Snapshot, tx *Taxonomy, levels func(label string) alerts
 			continue
 		}
 		x := tx.Taxa[i]
-		s.Taxa = append(s.Taxa, TaxonCount{Taxon: x, Concentration: s.Sample.Concentration(n), MeanProb: t.probSum[i] / float64(n), Level: levels(x.Label)})
+		s.Taxa = append(s.Taxa, TaxonCount{Taxon: x, Concentration: s.Sample.Concentration(n), MeanProb: t.probSum[i] / float64(n), Level: levels(x.Label),
+			CellsEstimate: math.Round(t.cellsSum[i])})
 	}
 	slices.SortStableFunc(s.Taxa, func(a, b TaxonCount) int {
 		if a.Count != b.Count {

@@ -153,6 +153,7 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer) e
 var ObjectsHeader = []string{"object_id", "sample_id", "run", "seq", "time", "source", "frame", "track", "x", "y", "width", "height",
 	"area_px", "perimeter_px", "esd_px", "major_px", "minor_px", "aspect", "solidity", "mean_gray", "focus", "contrast", "on_border", "um_per_px",
 	"area_um2", "esd_um", "major_um", "minor_um", "perimeter_um",
+	"kind", "length_px", "width_px", "parts", "cells_estimate", "oversize",
 	"label", "probability", "model", "category", "name", "group", "status", "validated_label", "validated_by", "error", "top_k"}
 
 func (s *Store) writeObjects(ctx context.Context, si SampleInfo, w io.Writer) error {
@@ -167,6 +168,7 @@ func (s *Store) writeObjects(ctx context.Context, si SampleInfo, w io.Writer) er
 			ftoa(o.AreaPx, 1), ftoa(o.Perimeter, 2), ftoa(o.ESD, 2), ftoa(o.Major, 2), ftoa(o.Minor, 2), ftoa(o.Aspect, 4), ftoa(o.Solidity, 4),
 			ftoa(o.MeanGray, 2), ftoa(o.Focus, 2), ftoa(o.Contrast, 4), strconv.FormatBool(o.OnBorder), calib(o.UmPerPx),
 			calib(o.AreaUm2), calib(o.ESDUm), calib(o.MajorUm), calib(o.MinorUm), calib(o.PerimeterUm),
+			o.Kind, ftoa(o.Length, 1), ftoa(o.Width, 1), strconv.Itoa(o.Parts), ftoa(o.Cells, 0), strconv.FormatBool(o.Oversize),
 			o.Label, probText(o), o.Variant, o.Category, o.Name, o.Group, o.Status, o.Validated, o.ValidatedBy, o.Err, o.Top})
 	})
 	if err != nil {

@@ -130,14 +130,23 @@ type ObjectRow struct {
 	// Calibrated sizes, 0 when uncalibrated.
 	AreaUm2, ESDUm, MajorUm, MinorUm, PerimeterUm float64
 	OnBorder                                      bool
-	Crop                                          []byte // PNG
-	Label                                         string // model's top label
-	Prob                                          float64
-	Top                                           string // JSON of the top-k predictions
-	Variant                                       string
-	Err                                           string
-	Validated, ValidatedBy                        string
-	ValidatedAt                                   time.Time
+	// Kind is what the object is made of (cell, colony, filament, chain); Length and
+	// Width its size along and across, px; Parts its separate dark cores; Cells the
+	// estimated number of cells in it (an estimate from its shape); Oversize marks an
+	// object over a tenth of its frame, kept whole.
+	Kind                   string
+	Length, Width          float64
+	Parts                  int
+	Cells                  float64
+	Oversize               bool
+	Crop                   []byte // PNG
+	Label                  string // model's top label
+	Prob                   float64
+	Top                    string // JSON of the top-k predictions
+	Variant                string
+	Err                    string
+	Validated, ValidatedBy string
+	ValidatedAt            time.Time
 	// Category is what the object is counted as: the validated label, else the model's
 	// label when its probability reaches the run's threshold, else Unidentified; ""
 	// when it failed.
@@ -197,7 +206,7 @@ func (s *Store) Objects(ctx context.Context, si SampleInfo, withCrops bool, fn f
 		}
 		rows, err := s.db.QueryContext(ctx, `SELECT id, seq, time, frame, track, x, y, w, h, area, perimeter, esd, major, minor, aspect, solidity,
 			mean_gray, focus, on_border, um_per_px, contrast, centroid_x, centroid_y, area_um2, esd_um, major_um, minor_um, perimeter_um, `+crop+`, label, prob, top, variant, error, COALESCE(validated_label, ''), COALESCE(validated_by, ''),
-			COALESCE(validated_at, '') FROM objects WHERE source_id = ? ORDER BY seq`, run.ID)
+			COALESCE(validated_at, ''), kind, length, width, parts, cells_estimate, oversize FROM objects WHERE source_id = ? ORDER BY seq`, run.ID)
 		if err != nil {
 			return fmt.Errorf("session store %s: read objects of run %d: %w", s.path, run.ID, err)
 		}
@@ -218,8 +227,11 @@ func scanObjects(rows *sql.Rows, run RunRow, tax map[string]taxonRow, fn func(Ob
 		var nums [10]sql.NullFloat64
 		var more [8]sql.NullFloat64
 		var border sql.NullBool
+		var length, width, cells sql.NullFloat64
+		var parts sql.NullInt64
 		if err := rows.Scan(&o.ID, &o.Seq, &t, &o.Frame, &o.Track, &x, &y, &w, &h, &nums[0], &nums[1], &nums[2], &nums[3], &nums[4], &nums[5], &nums[6],
-			&nums[7], &nums[8], &border, &nums[9], &more[0], &more[1], &more[2], &more[3], &more[4], &more[5], &more[6], &more[7], &o.Crop, &o.Label, &o.Prob, &o.Top, &o.Variant, &o.Err, &o.Validated, &o.ValidatedBy, &vat); err != nil {
+			&nums[7], &nums[8], &border, &nums[9], &more[0], &more[1], &more[2], &more[3], &more[4], &more[5], &more[6], &more[7], &o.Crop, &o.Label, &o.Prob, &o.Top, &o.Variant, &o.Err, &o.Validated, &o.ValidatedBy, &vat,
+			&o.Kind, &length, &width, &parts, &cells, &o.Oversize); err != nil {
 			return err
 		}
 		o.Time, o.ValidatedAt = parseTime(t), parseTime(vat)
@@ -227,6 +239,7 @@ func scanObjects(rows *sql.Rows, run RunRow, tax map[string]taxonRow, fn func(Ob
 		o.AreaPx, o.Perimeter, o.ESD, o.Major, o.Minor, o.Aspect = nums[0].Float64, nums[1].Float64, nums[2].Float64, nums[3].Float64, nums[4].Float64, nums[5].Float64
 		o.Solidity, o.MeanGray, o.Focus, o.UmPerPx = nums[6].Float64, nums[7].Float64, nums[8].Float64, nums[9].Float64
 		o.OnBorder = border.Bool
+		o.Length, o.Width, o.Parts, o.Cells = length.Float64, width.Float64, int(parts.Int64), cells.Float64
 		o.Contrast, o.CentroidX, o.CentroidY = more[0].Float64, more[1].Float64, more[2].Float64
 		o.AreaUm2, o.ESDUm, o.MajorUm, o.MinorUm, o.PerimeterUm = more[3].Float64, more[4].Float64, more[5].Float64, more[6].Float64, more[7].Float64
 		o.categorise(tax)

@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -56,6 +57,7 @@ type Run struct {
 
 type op struct {
 	objects []screening.ObjectRecord
+	frames  []screening.FrameRecord
 	event   *alerts.Event
 	source  *screening.SourceEvent
 	perf    *perfRow
@@ -182,6 +184,11 @@ func (r *Run) Event(e alerts.Event) error { return r.send(op{event: &e}) }
 // SourceEvent queues an event of the source: a camera lost, or reconnected.
 func (r *Run) SourceEvent(e screening.SourceEvent) error { return r.send(op{source: &e}) }
 
+// Frames queues what the segmenter found out about frames (their focus).
+func (r *Run) Frames(recs []screening.FrameRecord) error {
+	return r.send(op{frames: slices.Clone(recs)})
+}
+
 // Perf queues a classification batch's cost.
 func (r *Run) Perf(p screening.PerfSample) error {
 	return r.send(op{perf: &perfRow{time: p.Time, variant: string(p.Variant), cells: p.Cells, duration: p.Duration, failed: p.Failed, watts: math.NaN(), joules: math.NaN()}})
@@ -306,7 +313,8 @@ func (r *Run) commit(ops []op) error {
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	objStmt, err := tx.PrepareContext(ctx, `INSERT INTO objects(source_id, seq, time, frame, track, x, y, w, h, area, perimeter, esd, major, minor, aspect,
 		solidity, mean_gray, focus, on_border, um_per_px, contrast, centroid_x, centroid_y, area_um2, esd_um, major_um, minor_um, perimeter_um,
-		crop, label, prob, top, variant, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		crop, label, prob, top, variant, error, kind, length, width, parts, cells_estimate, oversize)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
 		return err
 	}
@@ -332,9 +340,17 @@ func (r *Run) commit(ops []op) error {
 			_, err := objStmt.ExecContext(ctx, r.ID, rec.Seq, timeText(rec.Time), rec.Frame, rec.Track, b.Min.X, b.Min.Y, b.Dx(), b.Dy(),
 				rec.AreaPx, rec.Perimeter, rec.ESD, rec.Major, rec.Minor, rec.Aspect, rec.Solidity, rec.MeanGray, rec.Focus, rec.OnBorder, rec.UmPerPx,
 				rec.Contrast, rec.Centroid[0], rec.Centroid[1], rec.AreaUm2, rec.ESDUm, rec.MajorUm, rec.MinorUm, rec.PerimeterUm,
-				crop, rec.Label, float64(rec.Prob), top, string(rec.Variant), rec.Err)
+				crop, rec.Label, float64(rec.Prob), top, string(rec.Variant), rec.Err,
+				string(rec.Kind), rec.Length, rec.Width, rec.Parts, rec.Cells, rec.Oversize)
 			if err != nil {
 				return fmt.Errorf("write object %d: %w", rec.Seq, err)
+			}
+		}
+		for _, f := range o.frames {
+			_, err := tx.ExecContext(ctx, `INSERT INTO frames(source_id, frame, time, file, focus, out_of_focus, held, new_field, objects, oversize, crowded)
+				VALUES (?,?,?,?,?,?,?,?,?,?,?)`, r.ID, f.Index, timeText(f.Time), f.Source, f.Focus, f.OutOfFocus, f.Held, f.NewField, f.Objects, f.Oversize, f.Crowded)
+			if err != nil {
+				return fmt.Errorf("write frame %d: %w", f.Index, err)
 			}
 		}
 		if e := o.event; e != nil {

@@ -27,14 +27,22 @@ const FileName = "sessions.db"
 // SchemaVersion is the version of the tables below; a file from a newer phytoscreen is
 // refused rather than damaged, one from an older one is brought up to date when opened.
 // Version 2 added source_events (a camera lost and reconnected during a run) and the
-// energy source of power readings (perf.energy_source, perf.estimated).
-const SchemaVersion = 2
+// energy source of power readings (perf.energy_source, perf.estimated). Version 3 added
+// frames (each frame's focus, field change and oversize objects) and the objects' kind,
+// length, width, parts, estimated cells and oversize mark.
+const SchemaVersion = 3
 
 // addedColumns are the columns later versions added to existing tables. CREATE TABLE IF
 // NOT EXISTS does not add them to an older file's tables, so opening adds those missing.
 var addedColumns = []struct{ table, column, decl string }{
 	{"perf", "energy_source", "TEXT NOT NULL DEFAULT ''"},
 	{"perf", "estimated", "INTEGER NOT NULL DEFAULT 0"},
+	{"objects", "kind", "TEXT NOT NULL DEFAULT ''"},
+	{"objects", "length", "REAL"},
+	{"objects", "width", "REAL"},
+	{"objects", "parts", "INTEGER"},
+	{"objects", "cells_estimate", "REAL"},
+	{"objects", "oversize", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 // DefaultPath is $XDG_DATA_HOME/phytoscreen/sessions.db, or
@@ -117,6 +125,9 @@ CREATE TABLE IF NOT EXISTS objects (
 	validated_label TEXT,
 	validated_by TEXT,
 	validated_at TEXT,
+	kind TEXT NOT NULL DEFAULT '',
+	length REAL, width REAL, parts INTEGER, cells_estimate REAL,
+	oversize INTEGER NOT NULL DEFAULT 0,
 	UNIQUE (source_id, seq)
 );
 CREATE TABLE IF NOT EXISTS alerts (
@@ -159,7 +170,22 @@ CREATE TABLE IF NOT EXISTS source_events (
 	attempt INTEGER NOT NULL DEFAULT 0,
 	detail TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS frames (
+	id INTEGER PRIMARY KEY,
+	source_id INTEGER NOT NULL REFERENCES sources(id),
+	frame INTEGER NOT NULL,
+	time TEXT NOT NULL,
+	file TEXT NOT NULL DEFAULT '',
+	focus REAL NOT NULL,
+	out_of_focus INTEGER NOT NULL DEFAULT 0,
+	held INTEGER NOT NULL DEFAULT 0,
+	new_field INTEGER NOT NULL DEFAULT 0,
+	objects INTEGER NOT NULL DEFAULT 0,
+	oversize INTEGER NOT NULL DEFAULT 0,
+	crowded INTEGER NOT NULL DEFAULT 0
+);
 CREATE INDEX IF NOT EXISTS objects_source ON objects(source_id);
+CREATE INDEX IF NOT EXISTS frames_source ON frames(source_id);
 CREATE INDEX IF NOT EXISTS sources_sample ON sources(sample_id);
 `
 

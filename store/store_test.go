@@ -85,6 +85,13 @@ func record(crops []*image.Gray, seq int, label string, prob float32, err string
 	if seq == 5 { // one calibrated object: 0.5 µm per pixel
 		r.UmPerPx, r.AreaUm2, r.ESDUm, r.MajorUm, r.MinorUm, r.PerimeterUm = 0.5, 300.125, 19.55, 25, 15, 70.125
 	}
+	r.Kind, r.Length, r.Width, r.Cells = vision.KindCell, 39.1, 39.1, 1
+	switch seq {
+	case 8: // a colony of 12 cores, 14 cells estimated
+		r.Kind, r.Parts, r.Cells = vision.KindColony, 12, 14
+	case 9: // a filament over a tenth of its frame, kept whole
+		r.Kind, r.Length, r.Width, r.Cells, r.Oversize = vision.KindFilament, 180.5, 4.25, 42, true
+	}
 	return r
 }
 
@@ -114,6 +121,13 @@ func fillRun(t testing.TB, s *Store, sm screening.Sample) *Run {
 		t.Fatal(err)
 	}
 	if err := r.Objects(recs[5:]); err != nil {
+		t.Fatal(err)
+	}
+	frames := []screening.FrameRecord{
+		{Time: t0, Index: 3, Source: "field.avi", Focus: 0.91, Objects: 2, NewField: true},
+		{Time: t0.Add(time.Second), Index: 4, Source: "field.avi", Focus: 0.31, OutOfFocus: true, Held: true, Objects: 2, Oversize: 1, Crowded: true},
+	}
+	if err := r.Frames(frames); err != nil {
 		t.Fatal(err)
 	}
 	ev := alerts.Event{Time: t0, Rule: "noctiluca", Taxon: "noctiluca", From: alerts.None, To: alerts.Watch, Value: alerts.Measure{Count: 1, PerL: 500},
@@ -167,6 +181,20 @@ func TestRunRoundTripAndCounts(t *testing.T) {
 	n := c.Taxa[0]
 	if n.Label != "copepod_calanoid" && n.Label != "protist_noctiluca" || n.PerL != 1500 || math.Abs(n.Low-309.4) > 0.1 || math.Abs(n.High-4383.6) > 0.2 {
 		t.Errorf("first taxon %+v", n)
+	}
+	var kinds []string
+	err = s.Objects(ctx, c.Sample, false, func(o ObjectRow) error {
+		kinds = append(kinds, fmt.Sprintf("%d %s %.1f %.2f %d %g %v", o.Seq, o.Kind, o.Length, o.Width, o.Parts, o.Cells, o.Oversize))
+		return nil
+	})
+	if err != nil || kinds[7] != "8 colony 39.1 39.10 12 14 false" || kinds[8] != "9 filament 180.5 4.25 0 42 true" || kinds[0] != "1 cell 39.1 39.10 0 1 false" {
+		t.Errorf("kinds read back: %q, %v", kinds, err)
+	}
+	var nf, out, held, fields, over, crowded int
+	var focus float64
+	if err := s.db.QueryRow(`SELECT COUNT(*), SUM(out_of_focus), SUM(held), SUM(new_field), SUM(oversize), SUM(crowded), MIN(focus) FROM frames WHERE source_id = ?`,
+		c.Sample.Runs[0].ID).Scan(&nf, &out, &held, &fields, &over, &crowded, &focus); err != nil || nf != 2 || out != 1 || held != 1 || fields != 1 || over != 1 || crowded != 1 || focus != 0.31 {
+		t.Errorf("frames stored: %d, out of focus %d, held %d, new fields %d, oversize %d, crowded %d, least focus %g (%v)", nf, out, held, fields, over, crowded, focus, err)
 	}
 	run := c.Sample.Runs[0]
 	if run.Status != "done" || run.FramesSeen != 30 || run.FramesDropped != 2 || run.Ended.IsZero() || c.Sample.Site != "Limfjord A" || !c.Sample.Taken.Equal(t0) {
@@ -251,7 +279,9 @@ func TestOpenUpgradesOlderSchema(t *testing.T) {
 	}
 	// Make it a version 1 file, as the previous release wrote it.
 	if _, err := s.db.Exec(`DROP TABLE source_events; UPDATE meta SET value = '1' WHERE key = 'schema';
-		ALTER TABLE perf DROP COLUMN energy_source; ALTER TABLE perf DROP COLUMN estimated`); err != nil {
+		ALTER TABLE perf DROP COLUMN energy_source; ALTER TABLE perf DROP COLUMN estimated; DROP TABLE frames;
+		ALTER TABLE objects DROP COLUMN kind; ALTER TABLE objects DROP COLUMN length; ALTER TABLE objects DROP COLUMN width;
+		ALTER TABLE objects DROP COLUMN parts; ALTER TABLE objects DROP COLUMN cells_estimate; ALTER TABLE objects DROP COLUMN oversize`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -297,6 +327,22 @@ func TestOpenUpgradesOlderSchema(t *testing.T) {
 	}
 	if en, err := s.Energy(ctx, testSample().ID); err != nil || len(en) != 1 || en[0].Source != "rapl:package-0" || en[0].Estimated || en[0].Joules != 2.5 {
 		t.Errorf("the new run's power record in the upgraded file: %+v, %v", en, err)
+	}
+	// The old run's objects read back with the columns version 3 added empty.
+	c, err = s.Counts(ctx, testSample().ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err = s.Objects(ctx, c.Sample, false, func(o ObjectRow) error {
+		if o.Run.ID != r2.ID && (o.Kind != "" || o.Cells != 0 || o.Oversize) {
+			t.Errorf("old object %d reads kind %q, cells %g, oversize %v", o.Seq, o.Kind, o.Cells, o.Oversize)
+		}
+		n++
+		return nil
+	})
+	if err != nil || n != 10 {
+		t.Errorf("objects after the upgrade: %d, %v", n, err)
 	}
 	s.Close()
 

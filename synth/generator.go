@@ -1,11 +1,19 @@
-// Package synth composes synthetic microscope frames of known content from real
-// single-cell images: crops placed at random non-overlapping positions on a brightfield
-// background with vignetting, an illumination tilt, slight optical blur and sensor noise,
-// each blended by multiplication (the crop is a transmission map, so its white surround
-// vanishes into the field). Every frame comes with its ground truth: the box, label and
-// identity of every cell. It writes still frames (PNG) and MJPG videos whose field stays
-// still for several frames and then moves to new cells, and it is seeded, so the same
-// options give the same output.
+// Package synth composes synthetic microscope frames of known content. The brightfield
+// look (the default) places real single-cell images at random non-overlapping positions
+// on a brightfield background with vignetting, an illumination tilt, slight optical blur
+// and sensor noise, each blended by multiplication (the crop is a transmission map, so its
+// white surround vanishes into the field). Two more looks draw most objects procedurally
+// (see phase.go and colour.go): LookPhase, a dense phase-contrast field of a net sample
+// (dark cores with bright halos, debris and debris clouds, faint pennate needles,
+// filaments, chains and colonies) and LookColour, a colour brightfield frame with the
+// chromatic vignette of the bench camera and green cells and colonies. Slides (slide.go)
+// are still fields seen over several frames, with stage moves, drift and focus changes;
+// bad.go makes frames no segmenter should choke on.
+//
+// Every frame comes with its ground truth: the box, label, kind and identity of every
+// object. It writes still frames (PNG or JPEG) and MJPG videos whose field stays still for
+// several frames and then moves to new cells, and it is seeded, so the same options give
+// the same output.
 package synth
 
 import (
@@ -66,6 +74,18 @@ type Options struct {
 	Flicker       float64 // frame-to-frame lamp/exposure variation, fraction (default 0.01; -1 for none)
 	NoOrient      bool    // keep crops as they are instead of random flips and quarter turns
 	Seed          uint64  // random seed: the same seed and options give the same frames
+
+	// Look is what the frames look like: LookBright (the default: NDSB crops on a
+	// brightfield background), LookPhase (dense phase-contrast fields, mostly procedural
+	// objects, monochrome) or LookColour (colour brightfield with a chromatic vignette and
+	// green cells, colonies and filaments among the grey NDSB crops). The defaults of
+	// Width, Height, Light, Vignette, Tilt, Noise and Blur depend on the look (look.go);
+	// the brightfield look's are unchanged. Mix adds its classes to every field in every
+	// look.
+	Look    Look
+	Density float64 // LookPhase: factor on the number of objects per area (default 1: about 170 objects, at most 200, on 2584x1936; Cells is not used)
+	Halo    float64 // LookPhase: width of the bright halo, Gaussian sigma in px (default 2.5)
+	Green   int     // LookColour: green/olive procedural objects per field on top of Cells (default 8; -1 for none)
 }
 
 func (o *Options) setDefaults() {
@@ -76,6 +96,12 @@ func (o *Options) setDefaults() {
 		case *v < 0:
 			*v = 0
 		}
+	}
+	switch o.Look {
+	case LookPhase:
+		o.setPhaseDefaults()
+	case LookColour:
+		o.setColourDefaults()
 	}
 	if o.Width == 0 {
 		o.Width = 1280
@@ -123,14 +149,45 @@ func (b Box) Rect() image.Rectangle { return image.Rect(b.X, b.Y, b.X+b.W, b.Y+b
 
 func boxOf(r image.Rectangle) Box { return Box{r.Min.X, r.Min.Y, r.Dx(), r.Dy()} }
 
-// Cell is one placed cell: its identity (the same on every frame of its field), class,
-// source image and tight box.
+// Cell is one placed object (a cell, or in the newer looks also a colony, filament,
+// chain or debris particle): its identity (the same on every frame of its field, and on
+// every field of a slide that sees it), class, source image and tight box. The fields
+// after Box are empty for the brightfield look, whose every object is one NDSB crop
+// (kind cell), so its files read as they always did.
 type Cell struct {
 	ID     int    `json:"id"`
 	Label  string `json:"label"`
-	Sample string `json:"sample"` // path in the sample library
+	Sample string `json:"sample"` // path in the sample library ("" for a procedural object)
 	Field  int    `json:"field"`
 	Box    Box    `json:"box"`
+
+	Kind   Kind   `json:"kind,omitempty"`   // cell, colony, filament, chain or debris ("" = cell)
+	NCells int    `json:"ncells,omitempty"` // true number of cells of a colony, filament or chain (of a filament: those whose centre is in the frame)
+	Group  int    `json:"group,omitempty"`  // debris cloud (1, 2, ... per field) the particle belongs to; each particle is its own object
+	Border bool   `json:"border,omitempty"` // the object is cut by (or touches) the frame edge; its box is the visible part
+	Colour string `json:"colour,omitempty"` // LookColour: grey, green or olive
+}
+
+// Kind is what sort of object a truth entry is, in the words of the real frames'
+// annotation protocol (docs/annotation-protocol.md).
+type Kind string
+
+// The kinds of object.
+const (
+	KindCell     Kind = "cell"     // one cell (an NDSB organism, a round cell, a pennate needle)
+	KindColony   Kind = "colony"   // many small cells in one cluster, with gaps: one object
+	KindFilament Kind = "filament" // one trichome, end to end
+	KindChain    Kind = "chain"    // cells joined end to end, still recognisable one by one
+	KindDebris   Kind = "debris"   // a non-living particle
+)
+
+// KindOf returns a truth entry's kind, reading "" (the brightfield look's NDSB crops) as
+// a cell.
+func (c Cell) KindOf() Kind {
+	if c.Kind == "" {
+		return KindCell
+	}
+	return c.Kind
 }
 
 // Field is one view of the slide: cells at fixed positions. Frames rendered from it differ
@@ -140,17 +197,23 @@ type Field struct {
 	Index int
 	Cells []Cell // boxes in field pixels
 	W, H  int
-	trans []float32 // light transmitted at each pixel, 0..1, already blurred
+	trans []float32    // light transmitted at each pixel, 0..1, already blurred (LookPhase: the phase image's modulation, above 1 in halos)
+	rgb   [3][]float32 // LookColour: transmission of R, G and B, already blurred (trans is nil)
+	raw   []float32    // the transmission before the blur, kept for slides whose focus changes
 }
 
 // CellsIn returns the cells visible through a window of the field, their boxes moved to
-// window pixels and clipped to it.
+// window pixels and clipped to it (a clipped one is marked Border).
 func (f *Field) CellsIn(win image.Rectangle) []Cell {
 	var out []Cell
 	for _, c := range f.Cells {
-		r := c.Box.Rect().Intersect(win)
+		full := c.Box.Rect()
+		r := full.Intersect(win)
 		if r.Empty() {
 			continue
+		}
+		if r != full {
+			c.Border = true // cut by the window's edge
 		}
 		c.Box = boxOf(r.Sub(win.Min))
 		out = append(out, c)
@@ -172,6 +235,15 @@ type Generator struct {
 	scratch  []float32
 	tint     [3]float64 // B, G, R gains of the camera's colour cast
 	noiseVar [2]float64 // read-noise variance, and variance per unit of light
+
+	illumRGB [3][]float32    // LookColour: background light of R, G and B at each pixel (illum is nil)
+	region   image.Rectangle // where NewFieldSize places crops, in field pixels (empty: the whole field)
+	keepRaw  bool            // keep each field's unblurred transmission (slides with focus changes)
+	canvas   *canvas         // procedural drawing (LookPhase, LookColour)
+	phaseK   []float32       // LookPhase: halo kernel
+	cellPool []int           // LookPhase, LookColour: the NDSB samples drawn as single organisms
+	bufs     [][]float32     // scratch maps
+	sdTab    []float32       // noise standard deviation by light level (newer looks)
 }
 
 // New checks the options against the library and prepares the background.
@@ -207,6 +279,23 @@ func New(lib *Library, opt Options) (*Generator, error) {
 	g.tint = [3]float64{1.0, 0.95, 0.97}
 	read := 0.6 * opt.Noise
 	g.noiseVar = [2]float64{read * read, (opt.Noise*opt.Noise - read*read) / opt.Light}
+	g.kernel = gaussKernel(opt.Blur)
+	var err error
+	switch opt.Look {
+	case LookBright:
+	case LookPhase:
+		err = g.initPhase()
+	case LookColour:
+		err = g.initColour()
+	default:
+		err = fmt.Errorf("look %q: want %s, %s or %s", opt.Look, LookBright, LookPhase, LookColour)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if opt.Look != LookBright {
+		return g, nil
+	}
 	g.illum = make([]float32, opt.Width*opt.Height)
 	w, h := float64(opt.Width), float64(opt.Height)
 	cx, cy, r2max := w/2, h/2, (w*w+h*h)/4
@@ -217,7 +306,6 @@ func New(lib *Library, opt Options) (*Generator, error) {
 			g.illum[y*opt.Width+x] = float32(v)
 		}
 	}
-	g.kernel = gaussKernel(opt.Blur)
 	return g, nil
 }
 
@@ -249,15 +337,48 @@ type placed struct {
 	at     image.Point
 }
 
-// NewField draws the next field, the size of a frame: the Mix cells and Cells random
-// cells at random non-overlapping positions.
-func (g *Generator) NewField() (*Field, error) { return g.NewFieldSize(g.opt.Width, g.opt.Height) }
+// NewField draws the next field, the size of a frame: in the brightfield look the Mix
+// cells and Cells random cells at random non-overlapping positions; in the phase and
+// colour looks the objects those looks draw (phase.go, colour.go).
+func (g *Generator) NewField() (*Field, error) {
+	switch g.opt.Look {
+	case LookPhase:
+		return g.newPhaseField()
+	case LookColour:
+		return g.newColourField()
+	}
+	return g.NewFieldSize(g.opt.Width, g.opt.Height)
+}
 
 // NewFieldSize draws a field of w x h pixels (at least a frame's size), with the Mix and
-// Cells counts for the whole field.
+// Cells counts for the whole field. It draws brightfield fields only (the slides' and
+// tracking tests' panning windows); the other looks' fields are a frame's size
+// (NewField).
 func (g *Generator) NewFieldSize(W, H int) (*Field, error) {
+	if g.opt.Look != LookBright {
+		return nil, fmt.Errorf("fields larger than a frame are drawn in the brightfield look only, not %s", g.opt.Look)
+	}
+	f, err := g.placeCrops(W, H)
+	if err != nil {
+		return nil, err
+	}
+	if g.keepRaw {
+		f.raw = slices.Clone(f.trans)
+	}
+	g.blur(f.trans, W, H)
+	return f, nil
+}
+
+// placeCrops draws a W x H field with the Mix and Cells crops multiplied into its
+// transmission, not yet blurred. The crops go inside g.region when it is set (slides),
+// else anywhere on the field, Margin from its edges.
+func (g *Generator) placeCrops(W, H int) (*Field, error) {
 	if W < g.opt.Width || H < g.opt.Height {
 		return nil, fmt.Errorf("field %dx%d is smaller than the %dx%d frame", W, H, g.opt.Width, g.opt.Height)
+	}
+	area := image.Rect(0, 0, W, H)
+	if !g.region.Empty() {
+		area = g.region.Intersect(area)
 	}
 	var picks []int
 	for _, c := range g.opt.Mix {
@@ -273,17 +394,18 @@ func (g *Generator) NewFieldSize(W, H int) (*Field, error) {
 		return b.img.Rect.Dx()*b.img.Rect.Dy() - a.img.Rect.Dx()*a.img.Rect.Dy()
 	})
 	m := g.opt.Margin
+	AW, AH := area.Dx(), area.Dy()
 	var taken []image.Rectangle
 	for i := range crops {
 		c := &crops[i]
 		cw, ch := c.img.Rect.Dx(), c.img.Rect.Dy()
-		if cw > W-2*m || ch > H-2*m {
+		if cw > AW-2*m || ch > AH-2*m {
 			return nil, fmt.Errorf("%w: a %dx%d crop (%s) is larger than the %dx%d frame; use a smaller scale",
-				ErrFieldFull, cw, ch, g.lib.samples[c.sample].Path, W, H)
+				ErrFieldFull, cw, ch, g.lib.samples[c.sample].Path, AW, AH)
 		}
 		ok := false
 		for try := 0; try < 500 && !ok; try++ {
-			r := image.Rect(0, 0, cw, ch).Add(image.Pt(m+g.rng.IntN(W-2*m-cw+1), m+g.rng.IntN(H-2*m-ch+1)))
+			r := image.Rect(0, 0, cw, ch).Add(image.Pt(area.Min.X+m+g.rng.IntN(AW-2*m-cw+1), area.Min.Y+m+g.rng.IntN(AH-2*m-ch+1)))
 			ok = true
 			for _, t := range taken {
 				if r.Overlaps(t.Inset(-g.opt.Gap)) {
@@ -298,7 +420,7 @@ func (g *Generator) NewFieldSize(W, H int) (*Field, error) {
 		}
 		if !ok {
 			return nil, fmt.Errorf("%w: placed %d of %d cells on %dx%d; ask for fewer cells, a smaller scale or a larger frame",
-				ErrFieldFull, i, len(crops), W, H)
+				ErrFieldFull, i, len(crops), AW, AH)
 		}
 	}
 	f := &Field{Index: g.nextFld, W: W, H: H, trans: make([]float32, W*H)}
@@ -321,7 +443,6 @@ func (g *Generator) NewFieldSize(W, H int) (*Field, error) {
 		g.nextID++
 	}
 	slices.SortFunc(f.Cells, func(a, b Cell) int { return a.ID - b.ID })
-	g.blur(f.trans, W, H)
 	return f, nil
 }
 
@@ -381,11 +502,24 @@ func (g *Generator) RenderAt(f *Field, at image.Point) *image.RGBA {
 	if at.X < 0 || at.Y < 0 || at.X+W > f.W || at.Y+H > f.H {
 		panic(fmt.Sprintf("synth: window at %v outside the %dx%d field", at, f.W, f.H))
 	}
-	img := image.NewRGBA(image.Rect(0, 0, W, H))
 	flicker := 1 + g.opt.Flicker*g.rng.NormFloat64()
+	switch {
+	case f.rgb[0] != nil:
+		return g.renderRGB(f, at, flicker)
+	case g.opt.Look == LookPhase:
+		return g.renderMono(f.trans, f.W, at, flicker)
+	}
+	return g.renderTrans(f.trans, f.W, at, flicker)
+}
+
+// renderTrans renders the window at `at` of a transmission map of the given stride: the
+// brightfield look's noise per colour channel and colour cast.
+func (g *Generator) renderTrans(transMap []float32, stride int, at image.Point, flicker float64) *image.RGBA {
+	W, H := g.opt.Width, g.opt.Height
+	img := image.NewRGBA(image.Rect(0, 0, W, H))
 	noisy := g.opt.Noise > 0
 	for y := 0; y < H; y++ {
-		trans := f.trans[(at.Y+y)*f.W+at.X : (at.Y+y)*f.W+at.X+W]
+		trans := transMap[(at.Y+y)*stride+at.X : (at.Y+y)*stride+at.X+W]
 		illum := g.illum[y*W : (y+1)*W]
 		pix := img.Pix[y*img.Stride : y*img.Stride+4*W]
 		for x, t := range trans {
@@ -439,8 +573,11 @@ func gaussKernel(sigma float64) []float32 {
 
 // blur applies the separable Gaussian in place to a W x H image, replicating the edge
 // pixels.
-func (g *Generator) blur(p []float32, W, H int) {
-	k := g.kernel
+func (g *Generator) blur(p []float32, W, H int) { g.blurWith(p, W, H, g.kernel) }
+
+// blurWith applies the separable kernel k in place to a W x H image, replicating the edge
+// pixels.
+func (g *Generator) blurWith(p []float32, W, H int, k []float32) {
 	if k == nil {
 		return
 	}

@@ -23,6 +23,10 @@ type FrameTruth struct {
 	Width  int    `json:"width"`
 	Height int    `json:"height"`
 	Cells  []Cell `json:"cells"`
+
+	Look  string  `json:"look,omitempty"`  // phase or colour; absent for brightfield
+	Stage *Point  `json:"stage,omitempty"` // slides: where the frame's top-left pixel lies on the slide
+	Blur  float64 `json:"blur,omitempty"`  // slides with focus changes: this frame's blur sigma, px
 }
 
 // VideoTruth is the ground truth of a generated video: every frame's cells and the list of
@@ -96,7 +100,86 @@ func (g *Generator) WriteStills(ctx context.Context, dir string, frames, fields 
 }
 
 func (g *Generator) truth(f *Field, frame int) FrameTruth {
-	return FrameTruth{Frame: frame, Field: f.Index, Width: g.opt.Width, Height: g.opt.Height, Cells: f.Cells}
+	t := FrameTruth{Frame: frame, Field: f.Index, Width: g.opt.Width, Height: g.opt.Height, Cells: f.Cells}
+	if g.opt.Look != LookBright {
+		t.Look = string(g.opt.Look)
+	}
+	return t
+}
+
+// frameSource returns the next frame of a sequence and its truth.
+type frameSource func() (*image.RGBA, FrameTruth, error)
+
+// writeStillsFrom writes n frames of a sequence into dir as WriteStills does: each image
+// (png or jpg) with its truth beside it, and truth.csv.
+func writeStillsFrom(ctx context.Context, dir, format string, n int, next frameSource) ([]FrameTruth, error) {
+	if format != "png" && format != "jpg" {
+		return nil, fmt.Errorf("image format %q: want png or jpg", format)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create output folder: %w", err)
+	}
+	var truths []FrameTruth
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return truths, err
+		}
+		img, t, err := next()
+		if err != nil {
+			return truths, err
+		}
+		t.Frame = i
+		t.File = fmt.Sprintf("frame-%04d.%s", i+1, format)
+		if err := writeImage(filepath.Join(dir, t.File), img, format); err != nil {
+			return truths, err
+		}
+		if err := writeJSON(filepath.Join(dir, fmt.Sprintf("frame-%04d.json", i+1)), t); err != nil {
+			return truths, err
+		}
+		truths = append(truths, t)
+	}
+	return truths, writeTruthCSV(filepath.Join(dir, "truth.csv"), truths)
+}
+
+// writeVideoFrom writes n frames of a sequence as an MJPG AVI at path and returns their
+// truth; the caller writes the truth files.
+func writeVideoFrom(ctx context.Context, path string, fps float64, w, h, n int, next frameSource) ([]FrameTruth, error) {
+	if fps <= 0 || fps > 240 {
+		return nil, fmt.Errorf("fps %g: want more than 0 and at most 240", fps)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create output folder: %w", err)
+	}
+	vw, err := gocv.VideoWriterFile(path, "MJPG", fps, w, h, true)
+	if err != nil {
+		return nil, fmt.Errorf("open video writer %s: %w", path, err)
+	}
+	if !vw.IsOpened() {
+		vw.Close()
+		return nil, fmt.Errorf("open video writer %s: OpenCV could not open it for MJPG (check the folder is writable and the name ends in .avi)", path)
+	}
+	bgr := make([]byte, 3*w*h)
+	var truths []FrameTruth
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			vw.Close()
+			return nil, err
+		}
+		img, t, err := next()
+		if err == nil {
+			t.Frame = i
+			err = writeVideoFrame(vw, img, bgr)
+		}
+		if err != nil {
+			vw.Close()
+			return nil, fmt.Errorf("write frame %d of %s: %w", i, path, err)
+		}
+		truths = append(truths, t)
+	}
+	if err := vw.Close(); err != nil {
+		return nil, fmt.Errorf("close video %s: %w", path, err)
+	}
+	return truths, nil
 }
 
 // WriteVideo writes an MJPG AVI of frames frames at fps through OpenCV's VideoWriter: the
@@ -208,18 +291,39 @@ func writeJSON(path string, v any) error {
 	return nil
 }
 
-// writeTruthCSV writes one row per cell per frame: frame,file,field,cell,label,x,y,w,h,sample.
+// writeTruthCSV writes one row per cell per frame: frame,file,field,cell,label,x,y,w,h,sample;
+// when any object has a kind, cell count, cloud, border or colour (the phase and colour
+// looks, slides) the columns kind,ncells,group,border,colour follow (kind "cell" for an
+// NDSB crop, border 0 or 1, empty colour outside the colour look).
 func writeTruthCSV(path string, truths []FrameTruth) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("write ground truth: %w", err)
 	}
-	w := csv.NewWriter(f)
-	_ = w.Write([]string{"frame", "file", "field", "cell", "label", "x", "y", "w", "h", "sample"})
+	extended := false
 	for _, t := range truths {
 		for _, c := range t.Cells {
-			_ = w.Write([]string{strconv.Itoa(t.Frame), t.File, strconv.Itoa(t.Field), strconv.Itoa(c.ID), c.Label,
-				strconv.Itoa(c.Box.X), strconv.Itoa(c.Box.Y), strconv.Itoa(c.Box.W), strconv.Itoa(c.Box.H), c.Sample})
+			extended = extended || c.Kind != "" || c.NCells != 0 || c.Group != 0 || c.Border || c.Colour != ""
+		}
+	}
+	w := csv.NewWriter(f)
+	head := []string{"frame", "file", "field", "cell", "label", "x", "y", "w", "h", "sample"}
+	if extended {
+		head = append(head, "kind", "ncells", "group", "border", "colour")
+	}
+	_ = w.Write(head)
+	for _, t := range truths {
+		for _, c := range t.Cells {
+			row := []string{strconv.Itoa(t.Frame), t.File, strconv.Itoa(t.Field), strconv.Itoa(c.ID), c.Label,
+				strconv.Itoa(c.Box.X), strconv.Itoa(c.Box.Y), strconv.Itoa(c.Box.W), strconv.Itoa(c.Box.H), c.Sample}
+			if extended {
+				border := "0"
+				if c.Border {
+					border = "1"
+				}
+				row = append(row, string(c.KindOf()), strconv.Itoa(c.NCells), strconv.Itoa(c.Group), border, c.Colour)
+			}
+			_ = w.Write(row)
 		}
 	}
 	w.Flush()
@@ -255,6 +359,13 @@ func readJSON(path string, v any) error {
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("ground truth %s: %w (is it a file written by phytoscreen synth?)", path, err)
+	}
+	return nil
+}
+
+func mkdir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create output folder: %w", err)
 	}
 	return nil
 }

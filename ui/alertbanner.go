@@ -206,7 +206,9 @@ type alertNotifier struct {
 }
 
 // newAlertNotifier sends through send (the app's SendNotification).
-func newAlertNotifier(send func(*fyne.Notification)) *alertNotifier { return &alertNotifier{send: send} }
+func newAlertNotifier(send func(*fyne.Notification)) *alertNotifier {
+	return &alertNotifier{send: send}
+}
 
 // Reset forgets the events seen: a new run starts its events from zero.
 func (n *alertNotifier) Reset() { n.seen = 0 }

@@ -182,12 +182,40 @@ func liveStatus(sess *session, s screening.Snapshot, fps float64) string {
 		parts = append(parts, fmt.Sprintf("%d unreadable", s.Frames.Failed))
 	}
 	parts = append(parts, fmt.Sprintf("%d objects in view", len(s.LastFrame.Objects)))
+	if f := focusStatus(s); f != "" {
+		parts = append(parts, f)
+	}
 	parts = append(parts, fmt.Sprintf("%s cells counted", fmtCount(s.Cells.Found)))
 	if s.Cells.Pending > 0 {
 		parts = append(parts, fmt.Sprintf("%d waiting for the model", s.Cells.Pending))
 	}
 	parts = append(parts, fmtDuration(s.Elapsed))
 	return strings.Join(parts, " · ")
+}
+
+// focusStatus says how sharp the frame in view is and how many frames were out of
+// focus; "" before the segmenter has judged a frame with objects.
+func focusStatus(s screening.Snapshot) string {
+	if s.LastFrame.Focus == 0 && s.Frames.OutOfFocus == 0 {
+		return ""
+	}
+	st := fmt.Sprintf("focus %.2f", s.LastFrame.Focus)
+	switch {
+	case s.LastFrame.Held:
+		st += " (out of focus: waiting for a sharper frame)"
+	case s.LastFrame.OutOfFocus:
+		st += " (out of focus)"
+	}
+	if n := s.Frames.OutOfFocus; n > 0 {
+		st += fmt.Sprintf(", %d frames out of focus", n)
+	}
+	if n := s.Frames.Oversize; n > 0 {
+		st += fmt.Sprintf(" · %d objects over a tenth of the frame", n)
+	}
+	if n := s.Frames.Crowded; n > 0 {
+		st += fmt.Sprintf(" · %d frames too crowded (dilute)", n)
+	}
+	return st
 }
 
 // rateMeter turns a growing counter into a rate over about the last second.

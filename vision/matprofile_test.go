@@ -5,11 +5,13 @@ package vision
 import (
 	"bytes"
 	"context"
+	"image"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/synth"
 
 	"github.com/phytoscreen/phytoscreen/assets"
 	"gocv.io/x/gocv"
@@ -18,7 +20,7 @@ import (
 // TestNoMatLeak processes over 500 frames (the demo video 14 times in still mode, then in
 // flow mode, the real frames folder with its change of frame size, single-image
 // detection) and checks gocv's Mat profile returns to where it started: every Mat made is
-// closed. Run with: go test -tags matprofile -run TestNoMatLeak ./capture/
+// closed. Run with: go test -tags matprofile -run TestNoMatLeak ./vision/
 func TestNoMatLeak(t *testing.T) {
 	video := filepath.Join(t.TempDir(), "demo.avi")
 	if err := os.WriteFile(video, assets.DemoVideo(), 0o644); err != nil {
@@ -68,6 +70,33 @@ func TestNoMatLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Mat.Close()
+	seg.Close()
+	// Every optional path: a frame segmented at the working size (1920x1080), colour
+	// channels, the ridge filter, an oversize region cut again, a crowded frame.
+	seg, err = NewSegmenter(Options{Ridges: true, Colour: true, OnStatus: func(capture.Status) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, err := synth.DefaultLibrary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := synth.New(lib, synth.Options{Width: 1920, Height: 1080, Seed: 5, Look: synth.LookPhase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	field, err := g.NewField()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, img := range []*image.RGBA{g.Render(field), synth.DebrisFrame(640, 480, 4), synth.DebrisFrame(1920, 1080, 4)} {
+		m := rgbaMat(t, img)
+		if _, err := seg.Process(capture.Frame{Index: i, Source: "paths", Mat: m}); err != nil {
+			t.Fatal(err)
+		}
+		m.Close()
+		frames++
+	}
 	seg.Close()
 	end := gocv.MatProfile.Count()
 	t.Logf("%d frames processed; Mat profile count %d before, %d after", frames, start, end)

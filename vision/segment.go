@@ -73,12 +73,30 @@ type Options struct {
 	// (default 6 px and no upper limit).
 	MinSize, MaxSize Size
 
-	Margin      int     // pixels of context around each crop, clipped at the frame edge (default 8; -1 for none)
-	Sigmas      float64 // detection threshold in noise standard deviations (default 4)
-	MinContrast float64 // and at least this fraction of the background level (default 0.02)
-	Close       int     // radius of the morphological closing that joins a cell's parts, px (default 3; -1 for none)
-	Mesh        int     // background mesh cell, px (default: an eighth of the shorter side, at least 32)
+	Margin int // pixels of context around each crop, clipped at the frame edge (default 8; -1 for none)
+	// Sigmas and MinContrast set the high threshold, which an object must reach
+	// somewhere: Sigmas noise standard deviations (default 8) and at least MinContrast of
+	// the illumination (default 0.10). An object extends over the pixels above the low
+	// threshold, LowShare of the high one (default 0.35).
+	Sigmas      float64
+	MinContrast float64
+	LowShare    float64
+	Close       int // radius of the closing of the high-threshold cores, px (default 1; -1 for none)
 	Crops       CropStyle
+	// Colour adds each colour channel's difference from its own illumination to the gray
+	// one (in the gray image's noise units; the largest counts), so that an object that
+	// differs from the field in colour more than in brightness (a green cell on a
+	// grey-green field) is found. Off by default: on the real bench frames (tune split),
+	// whose chromatic vignette and JPEG chroma noise it also finds, it took precision
+	// from 0.66 to 0.51 for no gain in recall.
+	Colour bool
+
+	// Ridges adds a ridge filter for thin faint structures the threshold misses (a
+	// Pseudo-nitzschia needle in phase contrast; ridge.go). Off by default: on the real
+	// bench frames (tune split) it found nothing the threshold missed and added false
+	// objects (precision 0.74 to 0.68); on generated phase-contrast fields it finds 7
+	// more of 31 needles and cells.
+	Ridges bool
 
 	// Ignore lists regions of the frame where nothing is detected: the camera's own
 	// marks (dead pixels, a reticle, an overlay) that are in every frame and in no
@@ -86,8 +104,8 @@ type Options struct {
 	Ignore []image.Rectangle
 
 	// MinFieldMatch is the phase-correlation response of two consecutive object masks
-	// below which they are taken to show different fields (default 0.5; frames of one
-	// field score 0.8 to 1, frames of two fields under 0.4).
+	// from which a quarter of the cells found where the shift puts known ones is enough
+	// to call it the same field (default 0.8; see motion.go).
 	MinFieldMatch float64
 
 	OnStatus func(capture.Status) // events (frame size changed, field changed); default LogStatus
@@ -105,19 +123,22 @@ func (o Options) withDefaults() Options {
 		o.Margin = 0
 	}
 	if o.Sigmas == 0 {
-		o.Sigmas = 4
+		o.Sigmas = 8
 	}
 	if o.MinContrast == 0 {
-		o.MinContrast = 0.02
+		o.MinContrast = 0.10
+	}
+	if o.LowShare == 0 {
+		o.LowShare = 0.35
 	}
 	switch {
 	case o.Close == 0:
-		o.Close = 3
+		o.Close = 1
 	case o.Close < 0:
 		o.Close = 0
 	}
 	if o.MinFieldMatch == 0 {
-		o.MinFieldMatch = 0.5
+		o.MinFieldMatch = 0.8
 	}
 	return o
 }
@@ -126,22 +147,42 @@ func (o Options) withDefaults() Options {
 // stream, tells which are new. It keeps its working images between frames, so it is not
 // safe for concurrent use: give each stream its own, and Close it.
 type Segmenter struct {
-	opt            Options
-	minPx, maxPx   float64 // ESD limits in pixels
-	minArea        float64
-	w, h           int // frame size of the stream, 0 before the first frame
+	opt          Options
+	minPx, maxPx float64 // ESD limits in pixels
+	minArea      float64
+	w, h         int // frame size of the stream, 0 before the first frame
+	// The frame is segmented at a working size, shrunk by scale (workScale); full holds
+	// the full-size gray frame the crops are cut from when scale > 1 (else gray does).
+	scale          int
+	full           gocv.Mat
 	gray, smooth   gocv.Mat
 	bg, diff, thr  gocv.Mat
-	mask, closed   gocv.Mat
+	thrLo, floor   gocv.Mat
+	hi, lo         gocv.Mat // pixels above the high and the low threshold
+	closed         gocv.Mat // all objects' pixels: the motion signature
+	cores, cstats  gocv.Mat // labels and stats of the high-threshold cores
+	cents          gocv.Mat
 	kernel, noHier gocv.Mat
 	objMask        gocv.Mat
-	mesh           mesh
-	up, floor, tbg gocv.Mat // tbg: flow mode's running temporal median
-	flowInit       bool
-	motion         motion
-	tracker        tracker
-	stats          Stats
-	noise          float64
+	illum          illumination
+	grower         regionGrower
+	splitter       splitter
+	ridges         ridges
+	info           FrameInfo
+	fieldFocus     float64 // the sharpest frame's focus in this field (still mode)
+	heldFrames     int     // consecutive frames held for focus
+	// Colour frames: each channel's difference from its own illumination joins the gray
+	// one (the largest counts), so a green cell on a grey-green field stands out.
+	colour                   bool
+	bgr, channel, chanSmooth gocv.Mat
+	chanBg, chanDiff         gocv.Mat
+	chanIllum                [3]illumination
+	tbg                      gocv.Mat // flow mode's running temporal median
+	flowInit                 bool
+	motion                   motion
+	tracker                  tracker
+	stats                    Stats
+	noise                    float64
 }
 
 // Stats sums up what a Segmenter has seen.
@@ -169,21 +210,25 @@ func NewSegmenter(opt Options) (*Segmenter, error) {
 	if maxPx > 0 && maxPx < minPx {
 		return nil, fmt.Errorf("maximum size %s is below the minimum %s", opt.MaxSize, opt.MinSize)
 	}
-	if opt.Sigmas < 1 || opt.MinContrast < 0 || opt.MinContrast > 0.9 || opt.Margin < 0 || opt.Mesh < 0 || opt.Close > 50 {
-		return nil, fmt.Errorf("segmentation options out of range: sigmas %g (>= 1), min contrast %g (0 to 0.9), margin %d, mesh %d, close %d",
-			opt.Sigmas, opt.MinContrast, opt.Margin, opt.Mesh, opt.Close)
+	if !(opt.Sigmas >= 1 && opt.Sigmas <= 1000) || !(opt.MinContrast >= 0 && opt.MinContrast <= 0.9) || !(opt.LowShare > 0 && opt.LowShare <= 1) ||
+		opt.Margin < 0 || opt.Close > 50 {
+		return nil, fmt.Errorf("segmentation options out of range: sigmas %g (1 to 1000), min contrast %g (0 to 0.9), low share %g (above 0, at most 1), margin %d, close %d",
+			opt.Sigmas, opt.MinContrast, opt.LowShare, opt.Margin, opt.Close)
 	}
 	s := &Segmenter{
 		opt: opt, minPx: minPx, maxPx: maxPx, minArea: math.Pi * minPx * minPx / 4,
-		gray: gocv.NewMat(), smooth: gocv.NewMat(), bg: gocv.NewMat(), diff: gocv.NewMat(), thr: gocv.NewMat(),
-		mask: gocv.NewMat(), closed: gocv.NewMat(), noHier: gocv.NewMat(), objMask: gocv.NewMat(),
-		up: gocv.NewMat(), floor: gocv.NewMat(), tbg: gocv.NewMat(),
-		motion: newMotion(), tracker: tracker{mode: opt.Mode, pad: opt.Close},
+		gray: gocv.NewMat(), full: gocv.NewMat(), smooth: gocv.NewMat(), bg: gocv.NewMat(), diff: gocv.NewMat(), thr: gocv.NewMat(),
+		thrLo: gocv.NewMat(), floor: gocv.NewMat(), hi: gocv.NewMat(), lo: gocv.NewMat(), closed: gocv.NewMat(),
+		cores: gocv.NewMat(), cstats: gocv.NewMat(), cents: gocv.NewMat(),
+		noHier: gocv.NewMat(), objMask: gocv.NewMat(), tbg: gocv.NewMat(),
+		illum: newIllumination(), motion: newMotion(), splitter: newSplitter(), ridges: newRidges(), tracker: tracker{mode: opt.Mode, pad: max(opt.Close, 2)},
+		bgr: gocv.NewMat(), channel: gocv.NewMat(), chanSmooth: gocv.NewMat(), chanBg: gocv.NewMat(), chanDiff: gocv.NewMat(),
+	}
+	for i := range s.chanIllum {
+		s.chanIllum[i] = newIllumination()
 	}
 	if opt.Close > 0 {
-		// A square kernel: OpenCV runs it as two 1-D passes, several times faster than
-		// a disc, and for joining a cell's parts the shape hardly matters.
-		s.kernel = gocv.GetStructuringElement(gocv.MorphRect, image.Pt(2*opt.Close+1, 2*opt.Close+1))
+		s.kernel = gocv.GetStructuringElement(gocv.MorphEllipse, image.Pt(2*opt.Close+1, 2*opt.Close+1))
 	} else {
 		s.kernel = gocv.NewMat()
 	}
@@ -196,17 +241,84 @@ func (s *Segmenter) Options() Options { return s.opt }
 // Stats returns what the segmenter has seen so far.
 func (s *Segmenter) Stats() Stats { return s.stats }
 
+// FrameInfo is what the segmenter found out about the last frame as a whole.
+type FrameInfo struct {
+	Index    int
+	Objects  int
+	Oversize int // objects over MaxShare of the frame (reported, see Object.Oversize)
+	// Covered is the share of the frame in objects. A frame over crowdedShare is
+	// Crowded: too dense to segment (no background between the particles: dilute the
+	// sample); its oversize objects are Withheld, not returned, since one object over a
+	// tenth of a frame that is mostly objects is a mat of them, not one to count.
+	Covered  float64
+	Crowded  bool
+	Withheld int
+	// Focus is the frame's sharpness: the objects' gradient energy over their contrast
+	// energy, per pixel (about 1 for sharp edges, falling as the blur widens them); 0
+	// without objects. OutOfFocus marks a frame under focusShare of the sharpest frame
+	// of its field; Held says its new cells were not counted, waiting for a sharper one.
+	Focus      float64
+	OutOfFocus bool
+	Held       bool
+	// NewField says the stage moved to another field; Shift is the stage's move since
+	// the last frame (still mode) and Response how alike the two frames were (0 to 1).
+	NewField bool
+	Shift    image.Point
+	Response float64
+}
+
+// crowdedShare is the share of a frame in objects over which it is Crowded.
+const crowdedShare = 0.5
+
+// Frame returns what the segmenter found out about the last frame processed.
+func (s *Segmenter) Frame() FrameInfo { return s.info }
+
+// Focus rules (still mode): a frame whose focus is under focusShare of the sharpest frame
+// seen in its field is out of focus; its new cells wait (are not counted) for a sharper
+// frame of the field, for at most maxFocusWait frames, after which they are counted
+// anyway (a field that never comes sharper must still be counted) and the frames stay
+// flagged.
+const (
+	focusShare   = 0.6
+	maxFocusWait = 3
+)
+
+// judgeFocus flags the last frame out of focus against its field's sharpest and says
+// whether its new cells wait.
+func (s *Segmenter) judgeFocus(newField bool) bool {
+	if newField {
+		s.fieldFocus, s.heldFrames = 0, 0
+	}
+	f := s.info.Focus
+	s.info.OutOfFocus = s.fieldFocus > 0 && f < focusShare*s.fieldFocus
+	s.fieldFocus = math.Max(s.fieldFocus, f)
+	if !s.info.OutOfFocus || s.opt.Mode != ModeStill || s.heldFrames >= maxFocusWait {
+		s.heldFrames = 0
+		return false
+	}
+	s.heldFrames++
+	return true
+}
+
 // Noise returns the noise standard deviation (gray levels) measured on the last frame.
 func (s *Segmenter) Noise() float64 { return s.noise }
 
 // Close frees the working images.
 func (s *Segmenter) Close() error {
-	for _, m := range []*gocv.Mat{&s.gray, &s.smooth, &s.bg, &s.diff, &s.thr, &s.mask, &s.closed, &s.kernel, &s.noHier, &s.objMask, &s.up, &s.floor, &s.tbg} {
+	for _, m := range []*gocv.Mat{&s.gray, &s.full, &s.smooth, &s.bg, &s.diff, &s.thr, &s.thrLo, &s.floor, &s.hi, &s.lo, &s.closed,
+		&s.cores, &s.cstats, &s.cents, &s.kernel, &s.noHier, &s.objMask, &s.tbg,
+		&s.bgr, &s.channel, &s.chanSmooth, &s.chanBg, &s.chanDiff} {
 		if m.Ptr() != nil {
 			m.Close()
 		}
 	}
+	s.illum.close()
+	for i := range s.chanIllum {
+		s.chanIllum[i].close()
+	}
 	s.motion.close()
+	s.splitter.close()
+	s.ridges.close()
 	return nil
 }
 
@@ -233,7 +345,7 @@ func (s *Segmenter) Process(f capture.Frame) ([]Object, error) {
 	if err := s.toGray(f.Mat); err != nil {
 		return nil, fmt.Errorf("%s frame %d: %w", f.Source, f.Index, err)
 	}
-	w, h := s.gray.Cols(), s.gray.Rows()
+	w, h := s.fullGray().Cols(), s.fullGray().Rows()
 	if s.w != 0 && (w != s.w || h != s.h) {
 		capture.Report(s.opt.OnStatus, capture.Status{Source: f.Source, Kind: capture.StatusSizeChanged, Frame: f.Index,
 			Err: fmt.Errorf("frame is %dx%d, the stream so far was %dx%d; background and tracking restarted", w, h, s.w, s.h)})
@@ -247,15 +359,33 @@ func (s *Segmenter) Process(f capture.Frame) ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	shift, newField := s.motion.update(s.closed, s.w, s.h, len(objs) > 0, s.opt.MinFieldMatch)
-	if s.opt.Mode == ModeFlow {
-		shift, newField = image.Point{}, false // the camera does not move; the cells do
+	var shift image.Point
+	newField := false
+	if s.opt.Mode == ModeStill {
+		st := s.motion.update(s.closed, s.gray.Cols(), s.gray.Rows(), len(objs) > 0)
+		st.shift = st.shift.Mul(s.scale)
+		s.info.Shift, s.info.Response = st.shift, st.response
+		if st.compared {
+			// The shift is checked against the cells (track turnover, motion.go).
+			same, near := s.tracker.fieldMatch(objs, st.shift)
+			// Position alone needs two objects to say anything: one object of an
+			// unrelated frame lands where a known one was by chance.
+			nearN := int(math.Round(near * float64(len(objs))))
+			if same >= turnoverShare || (nearN >= 2 && (near >= nearShare || (st.response >= s.opt.MinFieldMatch && near >= turnoverShare))) {
+				shift = st.shift
+			} else {
+				newField = true
+			}
+		}
 	}
+	s.info.NewField = newField
 	if newField {
 		s.stats.Fields++
 		capture.Report(s.opt.OnStatus, capture.Status{Source: f.Source, Kind: capture.StatusFieldChanged, Frame: f.Index})
 	}
-	s.tracker.update(objs, shift, newField, s.w, s.h)
+	hold := s.judgeFocus(newField)
+	s.tracker.update(objs, shift, newField, hold, s.w, s.h)
+	s.info.Index, s.info.Objects, s.info.Held = f.Index, len(objs), hold
 	s.stats.Frames++
 	s.stats.Objects += len(objs)
 	for _, o := range objs {
@@ -274,7 +404,7 @@ func (s *Segmenter) Detect(m gocv.Mat, source string, index int) ([]Object, erro
 	}
 	mode := s.opt.Mode
 	s.opt.Mode = ModeStill
-	s.w, s.h = s.gray.Cols(), s.gray.Rows()
+	s.w, s.h = s.fullGray().Cols(), s.fullGray().Rows()
 	objs, err := s.detect(source, index)
 	s.opt.Mode = mode
 	s.restart()
@@ -288,25 +418,85 @@ func (s *Segmenter) Detect(m gocv.Mat, source string, index int) ([]Object, erro
 func (s *Segmenter) restart() {
 	s.w, s.h = 0, 0
 	s.flowInit = false
+	s.fieldFocus, s.heldFrames = 0, 0
 	s.motion.reset()
 	s.tracker.reset()
 }
 
-// toGray puts the 8-bit luma of m into s.gray.
+// workSide is the shorter side of the working size frames are segmented at: a frame
+// larger than twice that is shrunk by a whole factor (area averaging) to about it, and
+// its objects' boxes and measurements are scaled back to the frame, their crops cut
+// from the full frame. A camera's 1920x1080 or 2592x1944 frame holds no more objects at
+// a bench microscope's magnifications than a quarter or a ninth of its pixels resolve,
+// and every step of the segmentation costs per pixel: segmenting 2592x1944 at full
+// size took 150 ms a frame on one core. The shrink never takes the smallest object
+// (Options.MinSize) under minWorkPx working pixels across.
+const (
+	workSide  = 540
+	minWorkPx = 2
+)
+
+// workScale is the shrink factor for a w x h frame with objects from minPx across.
+func workScale(w, h int, minPx float64) int {
+	return max(1, min(min(w, h)/workSide, int(minPx/minWorkPx)))
+}
+
+// toGray puts the 8-bit luma of m into s.gray, at the working size (and into s.full at
+// full size, when they differ).
 func (s *Segmenter) toGray(m gocv.Mat) error {
+	if err := s.lumaOf(m); err != nil {
+		return err
+	}
+	s.scale = workScale(m.Cols(), m.Rows(), s.minPx)
+	if s.scale == 1 {
+		return nil
+	}
+	s.gray, s.full = s.full, s.gray
+	ww, wh := m.Cols()/s.scale, m.Rows()/s.scale
+	whole := s.full.Region(image.Rect(0, 0, ww*s.scale, wh*s.scale))
+	gocv.Resize(whole, &s.gray, image.Pt(ww, wh), 0, 0, gocv.InterpolationArea)
+	whole.Close()
+	if s.colour && s.opt.Colour {
+		whole = s.bgr.Region(image.Rect(0, 0, ww*s.scale, wh*s.scale))
+		gocv.Resize(whole, &s.channel, image.Pt(ww, wh), 0, 0, gocv.InterpolationArea)
+		whole.Close()
+		s.channel.CopyTo(&s.bgr)
+	}
+	return nil
+}
+
+// fullGray is the full-size gray frame.
+func (s *Segmenter) fullGray() *gocv.Mat {
+	if s.scale > 1 {
+		return &s.full
+	}
+	return &s.gray
+}
+
+// lumaOf puts the 8-bit luma of m into s.gray (and m into s.bgr when it has colour).
+func (s *Segmenter) lumaOf(m gocv.Mat) error {
 	if m.Ptr() == nil || m.Empty() {
 		return ErrEmptyFrame
 	}
 	if m.Cols() < 16 || m.Rows() < 16 {
 		return fmt.Errorf("%w: %dx%d, want at least 16x16", ErrFrameTooTiny, m.Cols(), m.Rows())
 	}
+	s.colour = false
 	switch m.Type() {
 	case gocv.MatTypeCV8UC1:
 		m.CopyTo(&s.gray)
 	case gocv.MatTypeCV8UC3:
 		gocv.CvtColor(m, &s.gray, gocv.ColorBGRToGray)
+		if s.opt.Colour {
+			m.CopyTo(&s.bgr)
+		}
+		s.colour = true
 	case gocv.MatTypeCV8UC4:
 		gocv.CvtColor(m, &s.gray, gocv.ColorBGRAToGray)
+		if s.opt.Colour {
+			gocv.CvtColor(m, &s.bgr, gocv.ColorBGRAToBGR)
+		}
+		s.colour = true
 	default:
 		return fmt.Errorf("%w: OpenCV type %d; want 8-bit gray, BGR or BGRA", ErrFrameFormat, m.Type())
 	}
@@ -315,7 +505,7 @@ func (s *Segmenter) toGray(m gocv.Mat) error {
 
 // detect finds and measures the objects of s.gray.
 func (s *Segmenter) detect(source string, index int) ([]Object, error) {
-	w, h := s.w, s.h
+	w, h, k := s.gray.Cols(), s.gray.Rows(), s.scale
 	gray, err := s.gray.DataPtrUint8()
 	if err != nil {
 		return nil, fmt.Errorf("%s frame %d: %w", source, index, err)
@@ -328,61 +518,164 @@ func (s *Segmenter) detect(source string, index int) ([]Object, error) {
 		return nil, fmt.Errorf("%s frame %d: background: %w", source, index, err)
 	}
 	gocv.AbsDiff(s.smooth, s.bg, &s.diff)
-	smooth, err := s.smooth.DataPtrUint8()
-	if err != nil {
-		return nil, err
+	s.noise = smoothedNoise(gray, w, h)
+	if s.colour && s.opt.Colour && s.opt.Mode == ModeStill {
+		for c := 0; c < 3; c++ {
+			gocv.ExtractChannel(s.bgr, &s.channel, c)
+			ch, err := s.channel.DataPtrUint8()
+			if err != nil {
+				return nil, err
+			}
+			// In the gray image's noise units: a channel's own noise (JPEG's blue and
+			// red are noisier than its luma) must not pass for contrast.
+			scale := math.Min(1, s.noise/smoothedNoise(ch, w, h))
+			gocv.GaussianBlur(s.channel, &s.chanSmooth, image.Pt(3, 3), 0, 0, gocv.BorderReplicate)
+			s.chanIllum[c].estimate(s.channel, &s.chanBg)
+			gocv.AbsDiff(s.chanSmooth, s.chanBg, &s.chanDiff)
+			if scale < 1 {
+				s.chanDiff.ConvertToWithParams(&s.chanDiff, gocv.MatTypeCV8U, float32(scale), 0)
+			}
+			gocv.Max(s.diff, s.chanDiff, &s.diff)
+		}
 	}
-	bg, err := s.bg.DataPtrUint8()
-	if err != nil {
-		return nil, err
-	}
-	s.noise = noiseSigma(smooth, bg, w, h)
 
-	// Threshold map: Sigmas times the noise (the pixels' own, and the background
-	// model's), and at least MinContrast of the local background.
-	floor := math.Min(254, math.Ceil(s.opt.Sigmas*math.Hypot(s.noise, bgUncertainty)))
-	gocv.ConvertScaleAbs(s.bg, &s.thr, s.opt.MinContrast, 0)
+	// Thresholds, per pixel: Sigmas noise deviations and at least MinContrast of the
+	// local illumination (high), and LowShare of that (low).
+	hiFloor := math.Min(254, math.Ceil(s.opt.Sigmas*s.noise))
+	loFloor := math.Min(254, math.Ceil(s.opt.LowShare*s.opt.Sigmas*s.noise))
 	if s.floor.Rows() != h || s.floor.Cols() != w {
 		s.floor = replaceMat(s.floor, gocv.NewMatWithSize(h, w, gocv.MatTypeCV8U))
 	}
-	s.floor.SetTo(gocv.NewScalar(floor, 0, 0, 0))
+	gocv.ConvertScaleAbs(s.bg, &s.thr, s.opt.MinContrast, 0)
+	s.floor.SetTo(gocv.NewScalar(hiFloor, 0, 0, 0))
 	gocv.Max(s.thr, s.floor, &s.thr)
-	gocv.Compare(s.diff, s.thr, &s.mask, gocv.CompareGT)
-	if mask, err := s.mask.DataPtrUint8(); err == nil {
+	gocv.ConvertScaleAbs(s.bg, &s.thrLo, s.opt.LowShare*s.opt.MinContrast, 0)
+	s.floor.SetTo(gocv.NewScalar(loFloor, 0, 0, 0))
+	gocv.Max(s.thrLo, s.floor, &s.thrLo)
+	gocv.Compare(s.diff, s.thr, &s.hi, gocv.CompareGT)
+	gocv.Compare(s.diff, s.thrLo, &s.lo, gocv.CompareGT)
+	for _, m := range []*gocv.Mat{&s.hi, &s.lo} {
+		mask, err := m.DataPtrUint8()
+		if err != nil {
+			return nil, err
+		}
 		clearEdgeLines(mask, w, h)
 		for _, r := range s.opt.Ignore {
-			r = r.Intersect(image.Rect(0, 0, w, h))
+			r = image.Rect(r.Min.X/k, r.Min.Y/k, (r.Max.X+k-1)/k, (r.Max.Y+k-1)/k).Intersect(image.Rect(0, 0, w, h))
 			for y := r.Min.Y; y < r.Max.Y; y++ {
 				clear(mask[y*w+r.Min.X : y*w+r.Max.X])
 			}
 		}
 	}
 	if s.opt.Close > 0 {
-		gocv.MorphologyEx(s.mask, &s.closed, gocv.MorphClose, s.kernel)
-	} else {
-		s.mask.CopyTo(&s.closed)
+		gocv.MorphologyEx(s.hi, &s.hi, gocv.MorphClose, s.kernel)
 	}
-	contours := gocv.FindContours(s.closed, gocv.RetrievalExternal, gocv.ChainApproxSimple)
-	defer contours.Close()
+	gocv.BitwiseOr(s.lo, s.hi, &s.lo)
+
+	// Cores, then the flood from them (regions.go).
+	n := gocv.ConnectedComponentsWithStats(s.hi, &s.cores, &s.cstats, &s.cents)
+	coreLabels, err := int32Pixels(s.cores, w*h)
+	if err != nil {
+		return nil, err
+	}
+	area := make([]int32, n)
+	for l := 1; l < n; l++ {
+		area[l] = s.cstats.GetIntAt(l, int(gocv.CC_STAT_AREA))
+	}
+	diff, err := s.diff.DataPtrUint8()
+	if err != nil {
+		return nil, err
+	}
+	lo, err := s.lo.DataPtrUint8()
+	if err != nil {
+		return nil, err
+	}
+	regions, labels := s.grower.grow(diff, lo, coreLabels, area, w, h)
 	thr, err := s.thr.DataPtrUint8()
 	if err != nil {
 		return nil, err
 	}
-	fr := frameData{gray: gray, bg: bg, thr: thr, w: w, h: h}
-	var objs []Object
-	for _, g := range s.group(contours) {
-		if float64(g.box.Dx()*g.box.Dy()) < s.minArea {
-			continue // even filled, its box could not hold the smallest object
+	thrLo, err := s.thrLo.DataPtrUint8()
+	if err != nil {
+		return nil, err
+	}
+	if regions, err = s.splitter.splitOversize(regions, labels, int32(n), diff, thr, thrLo, w, h); err != nil {
+		return nil, fmt.Errorf("%s frame %d: %w", source, index, err)
+	}
+	if s.opt.Ridges {
+		next := int32(n)
+		for _, r := range regions {
+			next = max(next, r.label+1)
 		}
-		o, err := s.measure(contours, g, fr)
+		if regions, err = s.ridges.find(s.gray, labels, regions, next, w, h); err != nil {
+			return nil, fmt.Errorf("%s frame %d: ridges: %w", source, index, err)
+		}
+	}
+
+	// The objects' pixels, for the motion signature of the frame.
+	if s.closed.Rows() != h || s.closed.Cols() != w || s.closed.Type() != gocv.MatTypeCV8U {
+		s.closed = replaceMat(s.closed, gocv.NewMatWithSize(h, w, gocv.MatTypeCV8U))
+	}
+	sig, err := s.closed.DataPtrUint8()
+	if err != nil {
+		return nil, err
+	}
+	for i, l := range labels {
+		sig[i] = 0
+		if l != 0 {
+			sig[i] = 255
+		}
+	}
+	smoothPix, err := s.smooth.DataPtrUint8()
+	if err != nil {
+		return nil, err
+	}
+	s.info = FrameInfo{Focus: focusOf(smoothPix, diff, labels, regions, w, h)}
+	covered := 0
+	for _, r := range regions {
+		covered += r.n
+	}
+	s.info.Covered = float64(covered) / float64(w*h)
+	s.info.Crowded = s.info.Covered > crowdedShare
+
+	bg, err := s.bg.DataPtrUint8()
+	if err != nil {
+		return nil, err
+	}
+	smooth, err := s.smooth.DataPtrUint8()
+	if err != nil {
+		return nil, err
+	}
+	full, err := s.fullGray().DataPtrUint8()
+	if err != nil {
+		return nil, err
+	}
+	fr := frameData{gray: gray, bg: bg, thr: thr, labels: labels, smooth: smooth, w: w, h: h, full: full, fw: s.w, fh: s.h, k: k}
+	var objs []Object
+	for _, r := range regions {
+		if max(r.box.Dx(), r.box.Dy()) < int(math.Ceil(s.minPx/float64(k))) {
+			continue // its longest side is under the smallest object's diameter
+		}
+		if edgeSliver(r.box, w, h) {
+			continue
+		}
+		o, err := s.measure(r, fr)
 		if err != nil {
 			return nil, fmt.Errorf("%s frame %d: %w", source, index, err)
 		}
 		// The size limits judge the measured size, the one reported.
-		if o.ESD < s.minPx || (s.maxPx > 0 && o.ESD > s.maxPx) || edgeSliver(o.Box, w, h) {
+		if o.ESD < s.minPx || (s.maxPx > 0 && o.ESD > s.maxPx) {
 			continue
 		}
 		o.Source, o.Frame = source, index
+		o.Oversize = o.AreaPx > MaxShare*float64(s.w*s.h) // its pixels, not its box: a long filament is thin
+		if o.Oversize {
+			s.info.Oversize++
+			if s.info.Crowded {
+				s.info.Withheld++
+				continue
+			}
+		}
 		objs = append(objs, o)
 	}
 	slices.SortFunc(objs, func(a, b Object) int {
@@ -412,8 +705,7 @@ func (s *Segmenter) background(gray []uint8, w, h int) error {
 		s.tbg.ConvertToWithParams(&s.bg, gocv.MatTypeCV8U, float32(gain), 0)
 		return nil
 	}
-	s.mesh.estimate(gray, w, h, meshSize(w, h, s.opt.Mesh))
-	s.upsample(w, h)
+	s.illum.estimate(s.gray, &s.bg)
 	if s.opt.Mode == ModeFlow {
 		s.bg.CopyTo(&s.tbg)
 		s.flowInit = true
@@ -500,23 +792,6 @@ func edgeRows(n int) []int {
 	return out
 }
 
-// upsample interpolates the mesh (levels at the cell centres, and the extrapolated ring
-// around) to the w x h frame into s.bg: the mesh is resized by exactly the cell size, so
-// that node centres land on cell centres, and the frame is cut out of the middle.
-func (s *Segmenter) upsample(w, h int) {
-	m := &s.mesh
-	g, err := gocv.NewMatFromBytes(m.gh+2, m.gw+2, gocv.MatTypeCV8U, m.ext)
-	if err != nil {
-		panic("capture: mesh buffer size: " + err.Error()) // sizes are computed above
-	}
-	defer g.Close()
-	gocv.Resize(g, &s.up, image.Point{}, m.cw, m.ch, gocv.InterpolationLinear)
-	x0, y0 := int(math.Round(m.cw)), int(math.Round(m.ch))
-	frame := s.up.Region(image.Rect(x0, y0, x0+w, y0+h))
-	defer frame.Close()
-	frame.CopyTo(&s.bg)
-}
-
 // replaceMat closes old and returns m.
 func replaceMat(old, m gocv.Mat) gocv.Mat {
 	if old.Ptr() != nil {
@@ -525,88 +800,57 @@ func replaceMat(old, m gocv.Mat) gocv.Mat {
 	return m
 }
 
-// frameData is the current frame's pixels as Go slices (views of the Mats' memory).
+// frameData is the current frame's pixels as Go slices (views of the Mats' memory), at
+// the working size (w x h) but full: the full-size gray frame (fw x fh, k times larger).
 type frameData struct {
 	gray, bg, thr []uint8
+	labels        []int32 // the region of every pixel (regions.go)
+	smooth        []uint8 // the blurred frame
 	w, h          int
+	full          []uint8
+	fw, fh, k     int
 }
 
-// blobGroup is one object: the contours of its parts and their joint box.
-type blobGroup struct {
-	box   image.Rectangle
-	parts []int
-	area  int // box area of the largest part, for ordering
-}
-
-// Grouping: a part that comes within a few pixels of a larger object's box (a fifth of
-// the object's size, at most satelliteMax px) belongs to that object. A faint organism
-// often breaks into pieces at the threshold (a medusa's tentacles, a diatom chain's
-// cells, the halo of a phase-contrast cell); its pieces lie inside or right beside its
-// box, while separate cells on a slide rarely come that close. Joining is repeated until
-// nothing changes, since a grown box can reach further parts.
-const (
-	satelliteFrac = 0.20
-	satelliteMax  = 12
-	minPartPx     = 3 // parts with a smaller box (single noisy pixels) are dropped before grouping
-)
-
-// group gathers the external contours into objects, largest first.
-func (s *Segmenter) group(contours gocv.PointsVector) []blobGroup {
-	n := contours.Size()
-	groups := make([]blobGroup, 0, n)
-	for i := 0; i < n; i++ {
-		box := gocv.BoundingRect(contours.At(i))
-		if box.Dx()*box.Dy() < minPartPx {
-			continue
-		}
-		groups = append(groups, blobGroup{box: box, parts: []int{i}, area: box.Dx() * box.Dy()})
-	}
-	slices.SortFunc(groups, func(a, b blobGroup) int { return b.area - a.area })
-	for changed := true; changed; {
-		changed = false
-		for gi := 0; gi < len(groups); gi++ {
-			g := &groups[gi]
-			reach := g.box.Inset(-s.tracker.reach(g.box))
-			for bi := gi + 1; bi < len(groups); bi++ {
-				b := groups[bi]
-				if !b.box.Overlaps(reach) {
-					continue
-				}
-				g.box = g.box.Union(b.box)
-				g.parts = append(g.parts, b.parts...)
-				groups = slices.Delete(groups, bi, bi+1)
-				bi--
-				changed = true
-			}
-		}
-	}
-	return groups
-}
-
-// measure fills an Object with the measurements of a group of contours.
-func (s *Segmenter) measure(contours gocv.PointsVector, g blobGroup, fr frameData) (Object, error) {
-	box := g.box
+// measure fills an Object with the measurements of a region.
+func (s *Segmenter) measure(r region, fr frameData) (Object, error) {
+	box := r.box
 	o := Object{Box: box, UmPerPx: s.opt.UmPerPx}
-	// The object's own mask, holes filled: its external contours drawn filled into a
-	// box-sized image with a one-pixel empty frame (so neighbours never fall outside),
-	// so that a neighbour inside the box does not count.
+	// The object's own mask, holes filled: its region copied into a box-sized image with
+	// a one-pixel empty frame (so neighbours never fall outside), its external contours
+	// found and drawn filled back, so that a neighbour inside the box does not count
+	// and a cell's clear middle does.
 	bw, bh := box.Dx(), box.Dy()
 	if s.objMask.Cols() < bw+2 || s.objMask.Rows() < bh+2 {
 		s.objMask = replaceMat(s.objMask, gocv.NewMatWithSize(max(bh+2, 64, s.objMask.Rows()), max(bw+2, 64, s.objMask.Cols()), gocv.MatTypeCV8U))
 	}
 	s.objMask.SetTo(gocv.NewScalar(0, 0, 0, 0))
-	var pts []image.Point
-	for _, i := range g.parts {
-		gocv.DrawContoursWithParams(&s.objMask, contours, i, color.RGBA{255, 255, 255, 255}, -1, gocv.Line8, s.noHier, 0, image.Pt(1-box.Min.X, 1-box.Min.Y))
-		pv := contours.At(i)
-		o.Perimeter += gocv.ArcLength(pv, true)
-		pts = append(pts, pv.ToPoints()...)
-	}
 	mk, err := s.objMask.DataPtrUint8()
 	if err != nil {
 		return o, err
 	}
 	ms := s.objMask.Cols()
+	for y := 0; y < bh; y++ {
+		row := fr.labels[(box.Min.Y+y)*fr.w+box.Min.X : (box.Min.Y+y)*fr.w+box.Max.X]
+		dst := mk[(y+1)*ms+1 : (y+1)*ms+1+bw]
+		for x, l := range row {
+			if l == r.label {
+				dst[x] = 255
+			}
+		}
+	}
+	view := s.objMask.Region(image.Rect(0, 0, bw+2, bh+2))
+	contours := gocv.FindContours(view, gocv.RetrievalExternal, gocv.ChainApproxSimple)
+	view.Close()
+	defer contours.Close()
+	var pts []image.Point
+	for i := 0; i < contours.Size(); i++ {
+		gocv.DrawContoursWithParams(&s.objMask, contours, i, color.RGBA{255, 255, 255, 255}, -1, gocv.Line8, s.noHier, 0, image.Point{})
+		pv := contours.At(i)
+		o.Perimeter += gocv.ArcLength(pv, true)
+		for _, p := range pv.ToPoints() {
+			pts = append(pts, p.Add(box.Min).Sub(image.Pt(1, 1)))
+		}
+	}
 
 	// The measured pixels: the filled region, less the pixels at its rim whose own (not
 	// smoothed) difference from the background is under the threshold. The smoothing
@@ -680,11 +924,38 @@ func (s *Segmenter) measure(contours gocv.PointsVector, g blobGroup, fr frameDat
 	// half its perimeter plus one pixel: Pick's theorem).
 	hull := convexHull(pts)
 	o.Solidity = min(1, float64(filled)/(polygonArea(hull)+polygonPerimeter(hull)/2+1))
-	o.OnBorder = box.Min.X == 0 || box.Min.Y == 0 || box.Max.X == fr.w || box.Max.Y == fr.h
+	// Within two pixels of the edge: the illumination follows the steep fall of the
+	// vignette at the border (illumination.go) and may take an edge object's last pixels.
+	o.OnBorder = box.Min.X <= 2 || box.Min.Y <= 2 || box.Max.X >= fr.w-2 || box.Max.Y >= fr.h-2
+	o.Length, o.Width = thinSize(float64(filled), o.Perimeter)
+	// Parts: the dark cell centres in it (strict local minima of the smoothed frame,
+	// darker than the illumination by the high threshold), the cells of a colony.
+	for y := max(box.Min.Y, 1); y < min(box.Max.Y, fr.h-1); y++ {
+		for x := max(box.Min.X, 1); x < min(box.Max.X, fr.w-1); x++ {
+			i := y*fr.w + x
+			v := fr.smooth[i]
+			if fr.labels[i] != r.label || int(fr.bg[i])-int(v) <= int(fr.thr[i]) {
+				continue
+			}
+			if v < fr.smooth[i-1] && v <= fr.smooth[i+1] && v < fr.smooth[i-fr.w] && v <= fr.smooth[i+fr.w] &&
+				v < fr.smooth[i-fr.w-1] && v <= fr.smooth[i-fr.w+1] && v < fr.smooth[i+fr.w-1] && v <= fr.smooth[i+fr.w+1] {
+				o.Parts++
+			}
+		}
+	}
+	o.Kind = kindOf(o.Length, o.Width, o.Parts)
+	medianCore := 0.0
+	if o.Parts > 0 {
+		medianCore = float64(filled) / float64(o.Parts)
+	}
+	o.Cells = cellsGuess(o.Kind, float64(filled), o.Length, o.Width, o.Parts, medianCore)
 
-	crop := box.Inset(-s.opt.Margin).Intersect(image.Rect(0, 0, fr.w, fr.h))
+	if fr.k > 1 {
+		o.scaleUp(fr.k, fr.w, fr.h, fr.fw, fr.fh)
+	}
+	crop := o.Box.Inset(-s.opt.Margin).Intersect(image.Rect(0, 0, fr.fw, fr.fh))
 	o.CropBox = crop
-	o.Focus = laplacianVariance(fr.gray, fr.w, crop)
+	o.Focus = laplacianVariance(fr.full, fr.fw, crop)
 	switch s.opt.Crops {
 	case CropFlat:
 		o.Crop = flatCrop(fr, crop)
@@ -698,15 +969,25 @@ func (s *Segmenter) measure(contours gocv.PointsVector, g blobGroup, fr frameDat
 	return o, nil
 }
 
-// flatCrop copies a region of the frame divided by the background, the background at 255.
+// flatScale[b] is 255/b in 16-bit fixed point (a multiply is cheaper than a divide).
+var flatScale = func() (t [256]uint32) {
+	for b := range t {
+		t[b] = uint32((255<<16 + max(b, 1)/2) / max(b, 1))
+	}
+	return t
+}()
+
+// flatCrop copies a region of the full frame divided by the background, the background
+// at 255 (the background of the working pixel each full pixel lies in: it is smooth).
 func flatCrop(fr frameData, r image.Rectangle) *image.Gray {
 	img := image.NewGray(image.Rect(0, 0, r.Dx(), r.Dy()))
 	for y := 0; y < r.Dy(); y++ {
-		off := (r.Min.Y+y)*fr.w + r.Min.X
-		g, b, dst := fr.gray[off:off+r.Dx()], fr.bg[off:off+r.Dx()], img.Pix[y*img.Stride:y*img.Stride+r.Dx()]
+		off := (r.Min.Y+y)*fr.fw + r.Min.X
+		boff := min((r.Min.Y+y)/fr.k, fr.h-1) * fr.w
+		g, dst := fr.full[off:off+r.Dx()], img.Pix[y*img.Stride:y*img.Stride+r.Dx()]
 		for x := range dst {
-			v := (uint32(g[x])*255 + uint32(b[x])/2) / uint32(max(b[x], 1))
-			dst[x] = uint8(min(v, 255))
+			b := fr.bg[boff+min((r.Min.X+x)/fr.k, fr.w-1)]
+			dst[x] = uint8(min((uint32(g[x])*flatScale[b]+1<<15)>>16, 255))
 		}
 	}
 	return img
@@ -716,8 +997,8 @@ func flatCrop(fr frameData, r image.Rectangle) *image.Gray {
 func rawCrop(fr frameData, r image.Rectangle) *image.Gray {
 	img := image.NewGray(image.Rect(0, 0, r.Dx(), r.Dy()))
 	for y := 0; y < r.Dy(); y++ {
-		off := (r.Min.Y+y)*fr.w + r.Min.X
-		copy(img.Pix[y*img.Stride:], fr.gray[off:off+r.Dx()])
+		off := (r.Min.Y+y)*fr.fw + r.Min.X
+		copy(img.Pix[y*img.Stride:], fr.full[off:off+r.Dx()])
 	}
 	return img
 }

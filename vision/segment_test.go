@@ -16,10 +16,15 @@ import (
 	"gocv.io/x/gocv"
 )
 
-// TestSyntheticFramesRecallPrecision is the accuracy bar: on frames composed of
-// real NDSB cells (brightfield, vignetting, noise, blur), at least 95% of the true cells
-// found and at least 90% of the found objects true, a match needing a box overlap (IoU)
-// of 0.5. Three frame sizes, ten frames each, fixed seeds.
+// TestSyntheticFramesRecallPrecision measures detection on frames composed of real NDSB
+// cells (brightfield, vignetting, noise, blur): a match needs a box overlap (IoU) of 0.5.
+// Three frame sizes, ten frames each, fixed seeds. The segmenter is tuned on the
+// annotated real frames (realset_test.go), which decide accuracy; on these composites,
+// whose faint organisms (medusae, ctenophores) break into pieces it does not join
+// across gaps, it finds 0.90 of the cells with a precision of 0.79 (the first segmenter,
+// tuned on these frames with a closing that joined everything nearby: 0.98 and 0.96, and
+// 0.21 recall on the real frames). The bar guards that level; counting, which the
+// tracker makes whole again, is checked in count_test.go.
 func TestSyntheticFramesRecallPrecision(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and segments many frames; run without -short")
@@ -72,8 +77,8 @@ func TestSyntheticFramesRecallPrecision(t *testing.T) {
 			}
 			t.Logf("%s: %d cells, %d found, %d matched: recall %.3f, precision %.3f",
 				c.name, sum.Truth, sum.Found, sum.Hits, sum.Recall(), sum.Precision())
-			if sum.Recall() < 0.95 || sum.Precision() < 0.90 {
-				t.Errorf("recall %.3f (want >= 0.95), precision %.3f (want >= 0.90)", sum.Recall(), sum.Precision())
+			if sum.Recall() < 0.85 || sum.Precision() < 0.65 {
+				t.Errorf("recall %.3f (want >= 0.85), precision %.3f (want >= 0.65)", sum.Recall(), sum.Precision())
 			}
 			total = total.Add(sum)
 		})
@@ -145,11 +150,7 @@ func TestMeasurements(t *testing.T) {
 				t.Fatalf("found %d objects, want 1", len(objs))
 			}
 			o := objs[0]
-			near := func(what string, got, want, tol float64) {
-				if math.Abs(got-want) > tol*want {
-					t.Errorf("%s = %.2f, want %.2f ± %.0f%%", what, got, want, 100*tol)
-				}
-			}
+			near := func(what string, got, want, tol float64) { within(t, what, got, want, tol) }
 			near("area", o.AreaPx, c.area, 0.04)
 			near("ESD", o.ESD, 2*math.Sqrt(c.area/math.Pi), 0.02)
 			if c.major > 0 {
@@ -170,6 +171,64 @@ func TestMeasurements(t *testing.T) {
 				t.Errorf("perimeter %.1f, focus %.1f: want both > 0", o.Perimeter, o.Focus)
 			}
 		})
+	}
+}
+
+// TestMeasurementsAtWorkingSize: a frame large enough to be segmented shrunk (workScale)
+// reports its objects in full-frame pixels: the sizes of the same shapes drawn on a
+// small frame, scaled, with the box, centroid and crop in full-frame coordinates.
+func TestMeasurementsAtWorkingSize(t *testing.T) {
+	const w, h = 1700, 1200
+	if k := workScale(w, h, 6); k != 2 {
+		t.Fatalf("work scale of %dx%d is %d, want 2", w, h, k)
+	}
+	cases := []struct {
+		name               string
+		sh                 shape
+		area, major, minor float64
+		box                image.Rectangle
+	}{
+		{"disk r=40", disk(801, 601, 40, 0.5), math.Pi * 1600, 80, 80, image.Rect(761, 561, 841, 641)},
+		{"ellipse 80x30 at 30°", ellipse(700, 500, 80, 30, math.Pi/6, 0.5), math.Pi * 80 * 30, 160, 60, image.Rectangle{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := scene{w: w, h: h, level: 200, shapes: []shape{c.sh}}.gray()
+			objs := detect(t, g, Options{Close: -1, Margin: 8, Crops: CropFlat})
+			if len(objs) != 1 {
+				t.Fatalf("found %d objects, want 1", len(objs))
+			}
+			o := objs[0]
+			near := func(what string, got, want, tol float64) { within(t, what, got, want, tol) }
+			near("area", o.AreaPx, c.area, 0.05)
+			near("ESD", o.ESD, 2*math.Sqrt(c.area/math.Pi), 0.03)
+			near("major axis", o.Major, c.major, 0.05)
+			near("minor axis", o.Minor, c.minor, 0.08)
+			near("mean gray", o.MeanGray, 100, 0.05)
+			cx, cy := (c.sh.box.Min.X+c.sh.box.Max.X)/2, (c.sh.box.Min.Y+c.sh.box.Max.Y)/2
+			if math.Abs(o.Centroid[0]-float64(cx)) > 2 || math.Abs(o.Centroid[1]-float64(cy)) > 2 {
+				t.Errorf("centroid %.1f,%.1f, want about %d,%d", o.Centroid[0], o.Centroid[1], cx, cy)
+			}
+			if !c.box.Empty() {
+				for _, d := range [4]int{o.Box.Min.X - c.box.Min.X, o.Box.Min.Y - c.box.Min.Y, o.Box.Max.X - c.box.Max.X, o.Box.Max.Y - c.box.Max.Y} {
+					if d < -3 || d > 3 {
+						t.Errorf("box %v, want %v within 3 px", o.Box, c.box)
+						break
+					}
+				}
+			}
+			if o.CropBox != o.Box.Inset(-8) || o.Crop == nil || o.Crop.Rect.Dx() != o.CropBox.Dx() || o.Crop.Rect.Dy() != o.CropBox.Dy() {
+				t.Errorf("crop box %v (crop %v), want the full-size box %v padded by 8", o.CropBox, o.Crop.Rect, o.Box)
+			}
+		})
+	}
+}
+
+// within fails t when got is not within tol (a share) of want.
+func within(t *testing.T, what string, got, want, tol float64) {
+	t.Helper()
+	if math.Abs(got-want) > tol*want {
+		t.Errorf("%s = %.2f, want %.2f ± %.0f%%", what, got, want, 100*tol)
 	}
 }
 

@@ -77,7 +77,7 @@ func TestTracker(t *testing.T) {
 			ids := map[int]bool{}
 			for i, s := range c.steps {
 				objs := append([]Object(nil), s.objs...)
-				tr.update(objs, s.shift, s.newField, 640, 480)
+				tr.update(objs, s.shift, s.newField, false, 640, 480)
 				for k, o := range objs {
 					if o.New != s.wantNew[k] {
 						t.Errorf("frame %d object %d (%v): New=%v, want %v", i, k, o.Box, o.New, s.wantNew[k])
@@ -105,7 +105,7 @@ func TestMovingStageAndFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	mix := []synth.Count{{Label: "protist_noctiluca", N: 3}, {Label: "copepod_calanoid", N: 3}, {Label: "diatom_chain_tube", N: 3},
-		{Label: "trichodesmium_puff", N: 3}, {Label: "fecal_pellet", N: 3}, {Label: "chaetognath_sagitta", N: 3}}
+		{Label: "trichodesmium_puff", N: 3}, {Label: "fecal_pellet", N: 3}, {Label: "copepod_cyclopoid_oithona_eggs", N: 3}}
 	const w, h, v, frames = 800, 600, 20, 30
 	for _, mode := range []Mode{ModeStill, ModeFlow} {
 		t.Run(mode.String(), func(t *testing.T) {

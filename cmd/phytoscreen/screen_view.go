@@ -209,6 +209,15 @@ func (r screenResult) writeText(w io.Writer) {
 		fmt.Fprintln(w, "(no cell identified)")
 	}
 	row(fmt.Sprintf("Unidentified (p < %.2f, to review)", s.Threshold), "cell", s.Unidentified, alerts.None)
+	var est []string
+	for _, x := range s.Taxa {
+		if x.CellsEstimate > float64(x.Count) {
+			est = append(est, fmt.Sprintf("%s: %d objects, about %s cells", x.Name, x.Count, thousands(x.CellsEstimate)))
+		}
+	}
+	if len(est) > 0 {
+		fmt.Fprintf(w, "Cells in colonies, chains and filaments, estimated from their shape (an estimate; counts and rules use objects): %s\n", strings.Join(est, "; "))
+	}
 	if len(s.Groups) > 0 {
 		fmt.Fprintf(w, "\n%-36s %-7s %6s %11s  %-23s %s\n", "HAB group", "unit", "count", "per litre", "95% interval", "alert")
 		for _, g := range s.Groups {
@@ -244,6 +253,16 @@ func (r screenResult) writeText(w io.Writer) {
 		s.Frames.Seen, s.Frames.Segmented, s.Frames.Dropped, s.Frames.Failed, s.Cells.Found, s.Cells.Identified, s.Cells.Unidentified, s.Cells.Failed,
 		s.Elapsed.Seconds(), s.Cells.PerSecond)
 	fmt.Fprintf(w, "Cost: %s.\n", r.Cost.Line())
+	if s.Frames.Fields > 0 {
+		fmt.Fprintf(w, "Fields: %d; focus of the last frame %.2f; %d frames out of focus (%d of them held their new cells for a sharper frame).\n",
+			s.Frames.Fields, s.Frames.Focus, s.Frames.OutOfFocus, s.Frames.Held)
+	}
+	if n := s.Frames.Oversize; n > 0 {
+		fmt.Fprintf(w, "Note: %d objects covered more than a tenth of their frame and could not be split (a debris cloud, a mat of cells); check those frames (the objects export: oversize).\n", n)
+	}
+	if s.Frames.Crowded > 0 {
+		fmt.Fprintf(w, "Note: %d frames were too crowded to segment (more than half of each differs from the background): their oversize objects were not counted; dilute the sample.\n", s.Frames.Crowded)
+	}
 	if s.Frames.Dropped > 0 {
 		fmt.Fprintf(w, "Note: %d frames were dropped because classification fell behind the camera. On a still slide their cells are seen in the next frames; in a flow-through cell they were not counted and the concentrations are low: use the optimised model or slow the flow.\n", s.Frames.Dropped)
 	}

@@ -28,23 +28,27 @@ var objectsHeader = []string{
 	"track", "esd_px", "major_px", "minor_px", "aspect", "solidity", "perimeter_px",
 	"mean_gray", "contrast", "focus", "on_border",
 	"um_per_px", "area_um2", "esd_um", "major_um", "minor_um", "perimeter_um", "crop",
+	"kind", "length_px", "width_px", "parts", "cells_estimate", "oversize", "frame_focus", "frame_out_of_focus",
 }
 
 // segFlags are the segment command's settings.
 type segFlags struct {
-	calibration        float64
-	minSize, maxSize   string
-	mode, crops, out   string
-	margin             int
-	sigmas             float64
-	maxFrames          int
-	width, height      int
-	fps                float64
-	allObjects, quiet  bool
-	cameraAttempts     int
-	minContrast        float64
-	closeRadius, meshP int
-	ignore             []image.Rectangle
+	calibration       float64
+	minSize, maxSize  string
+	mode, crops, out  string
+	margin            int
+	sigmas            float64
+	maxFrames         int
+	width, height     int
+	fps               float64
+	allObjects, quiet bool
+	cameraAttempts    int
+	minContrast       float64
+	closeRadius       int
+	lowShare          float64
+	colour            bool
+	ridges            bool
+	ignore            []image.Rectangle
 }
 
 func (m *Main) segment(ctx context.Context, args []string) error {
@@ -57,10 +61,12 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 	fs.StringVar(&f.out, "out", "", "write objects.csv and crops/ into `DIR` (default: objects.csv to standard output, no crops)")
 	fs.StringVar(&f.crops, "crops", "flat", "crop style: flat (divided by the background: white field, as the classifier expects), raw, or none")
 	fs.IntVar(&f.margin, "margin", 8, "pixels of context around each crop")
-	fs.Float64Var(&f.sigmas, "sigmas", 4, "detection threshold in noise standard deviations")
-	fs.Float64Var(&f.minContrast, "min-contrast", 0.02, "and at least this fraction of the background level")
-	fs.IntVar(&f.closeRadius, "close", 3, "radius (px) of the closing that joins a cell's parts (-1 for none)")
-	fs.IntVar(&f.meshP, "mesh", 0, "background mesh cell, px (default: an eighth of the frame's shorter side)")
+	fs.Float64Var(&f.sigmas, "sigmas", 8, "high threshold, which every object must reach somewhere: noise standard deviations")
+	fs.Float64Var(&f.minContrast, "min-contrast", 0.10, "and at least this fraction of the illumination")
+	fs.Float64Var(&f.lowShare, "low-share", 0.35, "low threshold, the object's extent, as a share of the high one")
+	fs.IntVar(&f.closeRadius, "close", 1, "radius (px) of the closing of the high-threshold cores (-1 for none)")
+	fs.BoolVar(&f.colour, "colour", false, "also use each colour channel's contrast (colour cameras)")
+	fs.BoolVar(&f.ridges, "ridges", false, "also follow thin faint lines (needles such as Pseudo-nitzschia in phase contrast); adds false objects on brightfield frames")
 	fs.IntVar(&f.maxFrames, "max-frames", 0, "stop each source after `N` frames (0: to its end; a camera runs until interrupted)")
 	fs.IntVar(&f.width, "width", 0, "camera frame width to ask for")
 	fs.IntVar(&f.height, "height", 0, "camera frame height to ask for")
@@ -170,7 +176,8 @@ func (f segFlags) options() (vision.Options, error) {
 	if opt.Margin == 0 {
 		opt.Margin = -1 // the segmenter's zero means its default
 	}
-	opt.Sigmas, opt.MinContrast, opt.Close, opt.Mesh, opt.Ignore = f.sigmas, f.minContrast, f.closeRadius, f.meshP, f.ignore
+	opt.Sigmas, opt.MinContrast, opt.LowShare, opt.Close, opt.Ignore, opt.Colour = f.sigmas, f.minContrast, f.lowShare, f.closeRadius, f.ignore, f.colour
+	opt.Ridges = f.ridges
 	if f.closeRadius == 0 {
 		opt.Close = -1
 	}
@@ -194,6 +201,10 @@ type segRun struct {
 	events   []capture.Status
 	esd      []float64
 	noise    float64
+	oversize int // counted objects over vision.MaxShare of the frame
+	blurred  int // frames out of focus
+	crowded  int // frames too dense to segment
+	withheld int // their objects over vision.MaxShare, not counted
 	err      error
 	finished string // why it stopped early, if it did
 }
@@ -219,7 +230,7 @@ func (m *Main) segmentSource(ctx context.Context, spec string, n int, opt vision
 	sp, err := capture.ParseSpec(spec)
 	var src capture.Source
 	if err == nil {
-		src, err = capture.Open(sp, capture.OpenOptions{OnStatus: onStatus, Camera: capture.CameraOptions{
+		src, err = capture.Open(sp, capture.OpenOptions{OnStatus: onStatus, Gray: !opt.Colour, Camera: capture.CameraOptions{
 			Width: f.width, Height: f.height, FPS: f.fps, Attempts: f.cameraAttempts, OnStatus: onStatus,
 		}})
 	}
@@ -243,6 +254,14 @@ func (m *Main) segmentSource(ctx context.Context, spec string, n int, opt vision
 	errStop := errors.New("frame limit reached")
 	err = vision.Run(ctx, src, seg, func(fr capture.Frame, objs []vision.Object) error {
 		r.frames++
+		fi := seg.Frame()
+		if fi.OutOfFocus {
+			r.blurred++
+		}
+		if fi.Crowded {
+			r.crowded++
+			r.withheld += fi.Withheld
+		}
 		r.objects += len(objs)
 		for _, o := range objs {
 			if !o.New && !f.allObjects {
@@ -251,6 +270,9 @@ func (m *Main) segmentSource(ctx context.Context, spec string, n int, opt vision
 			if o.New {
 				r.counted++
 				r.esd = append(r.esd, o.ESD)
+				if o.Oversize {
+					r.oversize++
+				}
 			}
 			crop := ""
 			if srcDir != "" && o.Crop != nil {
@@ -262,7 +284,7 @@ func (m *Main) segmentSource(ctx context.Context, spec string, n int, opt vision
 					crop = rel
 				}
 			}
-			if err := out.Write(objectRow(o, crop)); err != nil {
+			if err := out.Write(objectRow(o, crop, seg.Frame())); err != nil {
 				return fmt.Errorf("write objects.csv: %w", err)
 			}
 		}
@@ -303,7 +325,7 @@ func writePNG(path string, o vision.Object) error {
 }
 
 // objectRow formats one objects.csv row.
-func objectRow(o vision.Object, crop string) []string {
+func objectRow(o vision.Object, crop string, fi vision.FrameInfo) []string {
 	ff := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
 	um := func(v float64) string {
 		if o.UmPerPx == 0 {
@@ -318,6 +340,8 @@ func objectRow(o vision.Object, crop string) []string {
 		ff(o.Solidity, 3), ff(o.Perimeter, 1), ff(o.MeanGray, 1), ff(o.Contrast, 4), ff(o.Focus, 1),
 		strconv.FormatBool(o.OnBorder), um(o.UmPerPx), um(o.AreaUm2), um(o.ESDUm), um(o.MajorUm), um(o.MinorUm),
 		um(o.PerimeterUm), crop,
+		string(o.Kind), ff(o.Length, 1), ff(o.Width, 1), strconv.Itoa(o.Parts), ff(o.Cells, 0), strconv.FormatBool(o.Oversize),
+		ff(fi.Focus, 3), strconv.FormatBool(fi.OutOfFocus),
 	}
 }
 
@@ -379,6 +403,17 @@ func printSegSummary(w io.Writer, runs []segRun, opt vision.Options, took time.D
 		fmt.Fprintf(w, "%-40s %7d %8d %8d %7d %8d %10s\n", clip(r.spec, 40), r.frames, r.objects, r.counted, r.fields, r.skipped, med)
 		if moves := fieldChanges(r.events); moves != "" {
 			fmt.Fprintf(w, "  new field (stage moved) at frames %s\n", moves)
+		}
+		if r.oversize > 0 {
+			fmt.Fprintf(w, "  %d objects cover more than %.0f%% of their frame each (oversize in objects.csv): debris clouds or cells joined by haze that could not be split; check them before trusting the count\n",
+				r.oversize, 100*vision.MaxShare)
+		}
+		if r.crowded > 0 {
+			fmt.Fprintf(w, "  %d frames too crowded to segment (more than half of each differs from the background: dilute the sample); %d objects over %.0f%% of them were not counted\n",
+				r.crowded, r.withheld, 100*vision.MaxShare)
+		}
+		if r.blurred > 0 {
+			fmt.Fprintf(w, "  %d frames out of focus (frame_out_of_focus in objects.csv): their new cells waited for a sharper frame of the field\n", r.blurred)
 		}
 		if r.err != nil {
 			fmt.Fprintf(w, "  ended: %v\n", r.err)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"image"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/synth"
@@ -32,9 +35,52 @@ func (m *Main) synth(ctx context.Context, args []string) error {
 	fs.Float64Var(&opt.Blur, "blur", 0.8, "optical blur sigma, px (-1 for none)")
 	fs.Float64Var(&opt.Vignette, "vignette", 0.40, "fraction of light lost in the corners (-1 for none)")
 	fs.Float64Var(&opt.Light, "light", 215, "background gray level at the centre")
+	look := fs.String("look", "bright", "what the frames look like: bright (NDSB crops on brightfield), phase (dense phase-contrast net sample, 2584x1936 unless --width/--height) or colour (colour brightfield with green cells); --light, --noise, --blur and --vignette not given take the look's own defaults")
+	colour := fs.Bool("colour", false, "the same as --look colour")
+	fs.Float64Var(&opt.Density, "density", 1, "--look phase: factor on the number of objects (1: about 170, at most 200, on 2584x1936)")
+	fs.IntVar(&opt.Green, "green", 8, "--look colour: green and olive cells, colonies, chains and filaments per field (-1 for none)")
+	fs.IntVar(&opt.Gap, "gap", 16, "least distance between two crops, px")
+	slide := fs.String("slide", "", "a still slide of `FIELDSxFRAMES` (e.g. 10x3; 8 cells per field unless --cells or --dense): stage moves between fields, slide.json says which frame shows which field and which cells are the same")
+	drift := fs.String("drift", "", "--slide: the stage creeps: the cells move `DX[,DY]` px per frame within a field")
+	focus := fs.String("focus", "", "--slide: the focus wanders: each frame's blur sigma drawn from `LO-HI` px (e.g. 0.3-1.5)")
+	overlap := fs.Float64("overlap", 0, "--slide: share of the frame consecutive fields have in common (0.5: the stage moved by half a field)")
+	dense := fs.Bool("dense", false, "--slide: dense fields: 64 cells at scale 0.5 with gaps of 4 px (unless --cells, --scale, --gap say otherwise)")
+	bad := fs.Bool("bad", false, "write the bad-input frames instead (black, saturated, noise, debris, line, defocus with focus beside it)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
+	}
+	if opt.Look, err = synth.ParseLook(*look); err != nil {
+		return usageError("--look: %v", err)
+	}
+	if *colour {
+		opt.Look = synth.LookColour
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// Flags not given take the look's defaults (the brightfield look's are the flags'
+	// defaults, so its output is unchanged).
+	for name, v := range map[string]*float64{"light": &opt.Light, "noise": &opt.Noise, "blur": &opt.Blur, "vignette": &opt.Vignette} {
+		if !set[name] {
+			*v = 0
+		}
+	}
+	if !set["width"] && !set["height"] && opt.Look == synth.LookPhase {
+		opt.Width, opt.Height = 0, 0
+	}
+	if *slide != "" && !*dense && !set["cells"] {
+		opt.Cells = 8 // a sparse still slide
+	}
+	if *dense {
+		if !set["cells"] {
+			opt.Cells = 64
+		}
+		if !set["scale"] {
+			opt.Scale = 0.5
+		}
+		if !set["gap"] {
+			opt.Gap = 4
+		}
 	}
 	lib, err := synth.DefaultLibrary()
 	if err != nil {
@@ -54,13 +100,50 @@ func (m *Main) synth(ctx context.Context, args []string) error {
 		return usageError("--mix %v", err)
 	}
 	setFrameDefaults(fs, frames, fields, *video)
+	var so synth.SlideOptions
+	if *slide != "" {
+		if so, err = parseSlide(*slide, *drift, *focus, *overlap); err != nil {
+			return usageError("%v", err)
+		}
+	} else if *drift != "" || *focus != "" || *overlap != 0 || *dense {
+		return usageError("--drift, --focus, --overlap and --dense describe a slide: add --slide FIELDSxFRAMES")
+	}
 	gen, err := synth.New(lib, opt)
 	if err != nil {
 		return usageError("%v", err)
 	}
+	opt = gen.Options()
 	start := time.Now()
 	var cells, written int
-	if *video {
+	switch {
+	case *bad:
+		files, err := gen.WriteBadFrames(*out, *format)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "wrote %d bad-input frames of %dx%d to %s: %s; the truth of the focused field in focus.json\n",
+			len(files), opt.Width, opt.Height, *out, strings.Join(files, ", "))
+	case *slide != "":
+		var st *synth.SlideTruth
+		where := filepath.Join(*out, "slide.json")
+		if *video {
+			path := filepath.Join(*out, *name+".avi")
+			st, err = gen.WriteSlideVideo(ctx, path, so, *fps)
+			where = path + ", " + *name + ".json and " + *name + ".csv"
+		} else {
+			st, err = gen.WriteSlide(ctx, *out, so, *format)
+			where += " and truth.csv beside the frames"
+		}
+		if err != nil {
+			return err
+		}
+		same := 0
+		for _, mv := range st.Moves {
+			same += len(mv.Same)
+		}
+		fmt.Fprintf(m.Stdout, "wrote a slide of %d fields x %d frames (%dx%d), %d distinct cells, %d stage moves (%d cells seen again after a move); ground truth in %s\n",
+			so.Fields, so.Frames, opt.Width, opt.Height, len(st.Cells), len(st.Moves), same, where)
+	case *video:
 		path := filepath.Join(*out, *name+".avi")
 		vt, err := gen.WriteVideo(ctx, path, *frames, *fields, *fps)
 		if err != nil {
@@ -69,7 +152,7 @@ func (m *Main) synth(ctx context.Context, args []string) error {
 		cells, written = len(vt.Cells), len(vt.Frames)
 		fmt.Fprintf(m.Stdout, "wrote %s: %d frames of %dx%d at %g fps, %d fields, %d distinct cells; ground truth in %s.json and %s.csv\n",
 			path, written, opt.Width, opt.Height, *fps, *fields, cells, *name, *name)
-	} else {
+	default:
 		truths, err := gen.WriteStills(ctx, *out, *frames, *fields, *format)
 		if err != nil {
 			return err
@@ -86,6 +169,40 @@ func (m *Main) synth(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "seed %d, %.1f s; the same seed and flags give the same output\n", opt.Seed, time.Since(start).Seconds())
 	return nil
+}
+
+// parseSlide reads --slide FIELDSxFRAMES, --drift DX[,DY], --focus LO-HI and --overlap.
+func parseSlide(slide, drift, focus string, overlap float64) (synth.SlideOptions, error) {
+	so := synth.SlideOptions{Overlap: overlap}
+	a, b, ok := strings.Cut(strings.ToLower(slide), "x")
+	var err1, err2 error
+	so.Fields, err1 = strconv.Atoi(a)
+	so.Frames, err2 = strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || so.Fields < 1 || so.Frames < 1 {
+		return so, fmt.Errorf("--slide %q: want FIELDSxFRAMES, e.g. 10x3", slide)
+	}
+	if drift != "" {
+		dx, dy, _ := strings.Cut(drift, ",")
+		x, err := strconv.Atoi(strings.TrimSpace(dx))
+		y := 0
+		if err == nil && dy != "" {
+			y, err = strconv.Atoi(strings.TrimSpace(dy))
+		}
+		if err != nil {
+			return so, fmt.Errorf("--drift %q: want DX or DX,DY in whole pixels per frame, e.g. 1 or 1,-1", drift)
+		}
+		so.Drift = image.Pt(x, y)
+	}
+	if focus != "" {
+		lo, hi, ok := strings.Cut(focus, "-")
+		var err1, err2 error
+		so.Focus[0], err1 = strconv.ParseFloat(strings.TrimSpace(lo), 64)
+		so.Focus[1], err2 = strconv.ParseFloat(strings.TrimSpace(hi), 64)
+		if !ok || err1 != nil || err2 != nil || so.Focus[1] <= 0 {
+			return so, fmt.Errorf("--focus %q: want a blur sigma range LO-HI in px, e.g. 0.3-1.5", focus)
+		}
+	}
+	return so, so.Validate()
 }
 
 // setFrameDefaults fills --frames and --fields when they were not given: ten still

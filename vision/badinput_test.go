@@ -1,0 +1,132 @@
+package vision
+
+import (
+	"fmt"
+	"image"
+	"strings"
+	"testing"
+
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/synth"
+)
+
+// Frames no segmenter should choke on (issue 11): an all-black frame, a saturated one,
+// pure noise, a frame that is all debris, a one-pixel line across the frame, and a field
+// far out of focus. None crashes or yields a giant object: a frame that is all debris
+// is reported crowded and its giant region withheld (reported, not counted), and the
+// frames that hold nothing give nothing.
+func TestBadFramesReportedSensibly(t *testing.T) {
+	const w, h = 640, 480
+	lib, err := synth.DefaultLibrary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := synth.New(lib, synth.Options{Width: w, Height: h, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	field, err := g.NewField()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sharp, blurred := g.Render(field), g.DefocusedFrame(field, 8)
+	cases := []struct {
+		name  string
+		img   *image.RGBA
+		check func(objs []Object, fi FrameInfo) error
+	}{
+		{"all black", synth.BlackFrame(w, h), none},
+		{"saturated", synth.SaturatedFrame(w, h), none},
+		{"pure noise", synth.NoiseFrame(w, h, 3), noGiant},
+		{"all debris", synth.DebrisFrame(w, h, 4), crowdedNoGiant},
+		{"one-pixel line", synth.LineFrame(w, h, 5), func(objs []Object, fi FrameInfo) error {
+			// One thin object at most (a hair is an object), never oversize: its box
+			// spans the frame, its pixels do not.
+			if len(objs) > 1 {
+				return fmt.Errorf("%d objects, want at most one", len(objs))
+			}
+			for _, o := range objs {
+				if o.Kind == KindColony {
+					return fmt.Errorf("the line is a %s", o.Kind)
+				}
+			}
+			return noGiant(objs, fi)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			seg, err := NewSegmenter(Options{OnStatus: func(capture.Status) {}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer seg.Close()
+			m := rgbaMat(t, c.img)
+			defer m.Close()
+			objs, err := seg.Process(capture.Frame{Source: c.name, Mat: m})
+			if err != nil {
+				t.Fatalf("error %v: want the frame processed", err)
+			}
+			fi := seg.Frame()
+			t.Logf("%d objects, %d oversize (%d withheld), %.0f%% covered, focus %.3f", len(objs), fi.Oversize, fi.Withheld, 100*fi.Covered, fi.Focus)
+			if err := c.check(objs, fi); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	// Out of focus: the same field sharp, then blurred far out of focus, in still mode:
+	// the blurred frame is flagged and starts no cell.
+	t.Run("out of focus", func(t *testing.T) {
+		seg, err := NewSegmenter(Options{OnStatus: func(capture.Status) {}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer seg.Close()
+		var infos []FrameInfo
+		for i, img := range []*image.RGBA{sharp, blurred} {
+			m := rgbaMat(t, img)
+			if _, err := seg.Process(capture.Frame{Index: i, Source: "focus", Mat: m}); err != nil {
+				t.Fatal(err)
+			}
+			m.Close()
+			infos = append(infos, seg.Frame())
+		}
+		t.Logf("focus sharp %.3f, blurred %.3f", infos[0].Focus, infos[1].Focus)
+		if infos[0].OutOfFocus || !infos[1].OutOfFocus || !infos[1].Held {
+			t.Errorf("sharp frame %+v, blurred frame %+v: want only the blurred one out of focus, and held", infos[0], infos[1])
+		}
+	})
+}
+
+func none(objs []Object, _ FrameInfo) error {
+	if len(objs) != 0 {
+		var b []string
+		for _, o := range objs {
+			b = append(b, o.Box.String())
+		}
+		return fmt.Errorf("%d objects (%s), want none", len(objs), strings.Join(b, " "))
+	}
+	return nil
+}
+
+// noGiant: nothing over MaxShare of the frame at all.
+func noGiant(objs []Object, fi FrameInfo) error {
+	for _, o := range objs {
+		if o.Oversize {
+			return fmt.Errorf("object %v covers more than %.0f%% of the frame", o.Box, 100*MaxShare)
+		}
+	}
+	return nil
+}
+
+// crowdedNoGiant: a frame that is mostly objects is reported crowded, and what is over
+// MaxShare of it is withheld (reported in the frame's figures, not returned): no giant
+// object reaches the count.
+func crowdedNoGiant(objs []Object, fi FrameInfo) error {
+	if !fi.Crowded || fi.Covered <= crowdedShare {
+		return fmt.Errorf("frame %.0f%% covered, crowded %v: want it reported crowded", 100*fi.Covered, fi.Crowded)
+	}
+	if fi.Withheld != fi.Oversize || fi.Oversize == 0 {
+		return fmt.Errorf("%d objects over %.0f%% of the frame, %d withheld: want them all withheld and reported", fi.Oversize, 100*MaxShare, fi.Withheld)
+	}
+	return noGiant(objs, fi)
+}

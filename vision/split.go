@@ -1,0 +1,164 @@
+package vision
+
+import (
+	"fmt"
+	"unsafe"
+
+	"gocv.io/x/gocv"
+)
+
+// An object over MaxShare of the frame is cut again with both thresholds raised by the
+// factors of splitSteps in turn, inside its own pixels, until every part is under
+// MaxShare: a debris cloud or a haze that joined cells gives way first, and the cells,
+// which differ from the background most, stay. Parts that fall under the size limits
+// are dropped with the cloud. If no step brings every part under the share, the object
+// is kept whole and reported as oversize.
+var splitSteps = [...]float64{1.5, 2, 3, 4, 6}
+
+// splitter holds the working buffers of the splits, reused frame after frame.
+type splitter struct {
+	grower       regionGrower
+	diff, hi, lo []uint8
+	cores, stats gocv.Mat
+	cents        gocv.Mat
+}
+
+func newSplitter() splitter {
+	return splitter{cores: gocv.NewMat(), stats: gocv.NewMat(), cents: gocv.NewMat()}
+}
+
+func (sp *splitter) close() {
+	for _, m := range []*gocv.Mat{&sp.cores, &sp.stats, &sp.cents} {
+		if m.Ptr() != nil {
+			m.Close()
+		}
+	}
+}
+
+// splitOversize replaces each region over MaxShare of the frame by its parts where a
+// raised threshold cuts it into parts all under the share; labels are rewritten to
+// match (new labels from next on). thr and thrLo are the per-pixel thresholds.
+func (sp *splitter) splitOversize(regions []region, labels []int32, next int32, diff, thr, thrLo []uint8, w, h int) ([]region, error) {
+	limit := MaxShare * float64(w*h)
+	out := regions[:0:0]
+	for _, r := range regions {
+		if float64(r.n) <= limit {
+			out = append(out, r)
+			continue
+		}
+		parts, err := sp.split(r, labels, next, diff, thr, thrLo, w, limit)
+		if err != nil {
+			return nil, err
+		}
+		if parts == nil {
+			out = append(out, r)
+			continue
+		}
+		for _, p := range parts {
+			next = max(next, p.label+1)
+		}
+		out = append(out, parts...)
+	}
+	return out, nil
+}
+
+// split tries the steps on one region; nil when none cuts it small enough.
+func (sp *splitter) split(r region, labels []int32, next int32, diff, thr, thrLo []uint8, w int, limit float64) ([]region, error) {
+	b := r.box
+	bw, bh := b.Dx(), b.Dy()
+	n := bw * bh
+	sp.diff = grown(sp.diff, n)
+	sp.hi = grown(sp.hi, n)
+	sp.lo = grown(sp.lo, n)
+	for _, k := range splitSteps {
+		any := false
+		for y := 0; y < bh; y++ {
+			for x := 0; x < bw; x++ {
+				i, j := (b.Min.Y+y)*w+b.Min.X+x, y*bw+x
+				sp.diff[j], sp.hi[j], sp.lo[j] = 0, 0, 0
+				if labels[i] != r.label {
+					continue
+				}
+				d := float64(diff[i])
+				sp.diff[j] = diff[i]
+				if d > k*float64(thrLo[i]) {
+					sp.lo[j] = 255
+				}
+				if d > k*float64(thr[i]) {
+					sp.hi[j], any = 255, true
+				}
+			}
+		}
+		if !any {
+			return nil, nil // nothing left at this contrast: no higher step finds more
+		}
+		hi, err := gocv.NewMatFromBytes(bh, bw, gocv.MatTypeCV8U, sp.hi)
+		if err != nil {
+			return nil, fmt.Errorf("split: %w", err)
+		}
+		nc := gocv.ConnectedComponentsWithStats(hi, &sp.cores, &sp.stats, &sp.cents)
+		hi.Close()
+		coreLabels, err := int32Pixels(sp.cores, n)
+		if err != nil {
+			return nil, fmt.Errorf("split: %w", err)
+		}
+		area := make([]int32, nc)
+		coreTooLarge := false
+		for l := 1; l < nc; l++ {
+			area[l] = sp.stats.GetIntAt(l, int(gocv.CC_STAT_AREA))
+			coreTooLarge = coreTooLarge || float64(area[l]) > limit
+		}
+		if coreTooLarge {
+			continue // the flood only adds to the cores: no need to grow them
+		}
+		parts, pl := sp.grower.grow(sp.diff, sp.lo, coreLabels, area, bw, bh)
+		small := true
+		for _, p := range parts {
+			if float64(p.n) > limit {
+				small = false
+				break
+			}
+		}
+		if !small {
+			continue
+		}
+		for y := 0; y < bh; y++ {
+			for x := 0; x < bw; x++ {
+				i, j := (b.Min.Y+y)*w+b.Min.X+x, y*bw+x
+				if labels[i] != r.label {
+					continue
+				}
+				labels[i] = 0
+				if l := pl[j]; l != 0 {
+					labels[i] = next + l
+				}
+			}
+		}
+		for pi := range parts {
+			parts[pi].label += next
+			parts[pi].box = parts[pi].box.Add(b.Min)
+		}
+		return parts, nil
+	}
+	return nil, nil
+}
+
+// grown returns buf resized to n bytes.
+func grown(buf []uint8, n int) []uint8 {
+	if cap(buf) < n {
+		return make([]uint8, n)
+	}
+	return buf[:n]
+}
+
+// int32Pixels views a CV_32S Mat of n pixels (connected-component labels) as int32s.
+func int32Pixels(m gocv.Mat, n int) ([]int32, error) {
+	b, err := m.DataPtrUint8()
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < 4*n {
+		return nil, fmt.Errorf("label image has %d bytes, want %d", len(b), 4*n)
+	}
+	return unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(b))), n), nil
+}
