@@ -9,7 +9,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -38,14 +37,6 @@ type Result struct {
 // Best returns the top label.
 func (r Result) Best() Prediction { return r.Top[0] }
 
-// BatchTiming reports the cost of one inference run to an observer (the performance meter).
-type BatchTiming struct {
-	Variant    Variant
-	N          int
-	Preprocess time.Duration // letterboxing into the input tensor
-	Infer      time.Duration // the ONNX Runtime run
-}
-
 // Classifier classifies grayscale cell crops with a pack's models. It holds one ONNX
 // Runtime session per variant, opened on first use and kept, and reuses its input and
 // output tensors between calls. All methods are safe for concurrent use; the variant,
@@ -63,7 +54,6 @@ type Classifier struct {
 	poolMu sync.Mutex
 	pool   map[int][]*Batch // free tensor pairs by batch size
 
-	observer atomic.Pointer[func(BatchTiming)]
 }
 
 // NewClassifier opens the starting variant's session (checking the model against the
@@ -165,15 +155,6 @@ func (c *Classifier) SetBatch(n int) { c.bsz.Store(int32(max(1, n))) }
 
 // SetTopK sets how many labels each Result holds (1 to the label count).
 func (c *Classifier) SetTopK(k int) { c.topK.Store(int32(min(max(1, k), len(c.pack.Labels)))) }
-
-// SetObserver installs a function called after every inference run (nil removes it).
-func (c *Classifier) SetObserver(f func(BatchTiming)) {
-	if f == nil {
-		c.observer.Store(nil)
-		return
-	}
-	c.observer.Store(&f)
-}
 
 func (c *Classifier) openSession(v Variant, threads int) (*ort.DynamicAdvancedSession, error) {
 	data, err := c.pack.ModelBytes(v)
@@ -348,7 +329,6 @@ func (c *Classifier) Classify(ctx context.Context, crops []*image.Gray) ([]Resul
 		if err != nil {
 			return results, err
 		}
-		t0 := time.Now()
 		for i, crop := range crops[start : start+n] {
 			if crop == nil || crop.Rect.Empty() {
 				c.putBatch(b)
@@ -356,18 +336,13 @@ func (c *Classifier) Classify(ctx context.Context, crops []*image.Gray) ([]Resul
 			}
 			Letterbox(b.Input[i*h*w:(i+1)*h*w], crop, h, w, pad, &scratch)
 		}
-		t1 := time.Now()
 		v, err := c.Run(b)
-		t2 := time.Now()
 		if err != nil {
 			c.putBatch(b)
 			return results, err
 		}
 		results = append(results, c.decode(b, v)...)
 		c.putBatch(b)
-		if f := c.observer.Load(); f != nil {
-			(*f)(BatchTiming{Variant: v, N: n, Preprocess: t1.Sub(t0), Infer: t2.Sub(t1)})
-		}
 		start += n
 	}
 	return results, nil

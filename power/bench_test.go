@@ -8,7 +8,7 @@ import (
 )
 
 // BenchmarkObserve is the meter's cost on the classification path: one call per inference
-// run, from the classifier's observer.
+// run, from the run's sink (screening passes each batch's cost to the meter).
 func BenchmarkObserve(b *testing.B) {
 	m := NewMeter(Config{Interval: -1})
 	m.Begin()
