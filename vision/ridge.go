@@ -135,7 +135,7 @@ func (r *ridges) find(gray gocv.Mat, labels []int32, regions []region, next int3
 			}
 		}
 	}
-	at := map[int32]int{}
+	added := false
 	for l := 1; l < n; l++ {
 		if keep[l] == 0 {
 			continue
@@ -144,12 +144,12 @@ func (r *ridges) find(gray gocv.Mat, labels []int32, regions []region, next int3
 			keep[l] = 0
 			continue
 		}
-		at[keep[l]] = len(regions)
+		added = true
 		x, y := int(r.stats.GetIntAt(l, int(gocv.CC_STAT_LEFT))), int(r.stats.GetIntAt(l, int(gocv.CC_STAT_TOP)))
 		bw, bh := int(r.stats.GetIntAt(l, int(gocv.CC_STAT_WIDTH))), int(r.stats.GetIntAt(l, int(gocv.CC_STAT_HEIGHT)))
 		regions = append(regions, region{label: keep[l], box: image.Rect(x, y, x+bw, y+bh), n: int(r.stats.GetIntAt(l, int(gocv.CC_STAT_AREA)))})
 	}
-	if len(at) == 0 {
+	if !added {
 		return regions, nil
 	}
 	for i, l := range cc {
