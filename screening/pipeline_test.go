@@ -197,21 +197,33 @@ func TestPipelineFrameRecords(t *testing.T) {
 	}
 }
 
-// TestPipelineCellsEstimate: each taxon sums the cells its objects are estimated to
-// hold, beside the count of objects; an object without an estimate is one cell.
+// TestPipelineCellsEstimate: a taxon counted in colonies or chains sums the cells its
+// objects are estimated to hold, beside the count of objects; a taxon counted in cells
+// has one cell an object, whatever the shape says; an object without an estimate is
+// one cell.
 func TestPipelineCellsEstimate(t *testing.T) {
 	f := newFixture(t, 30)
 	f.seg.cellsOf = 6
 	s, _ := f.run(t, context.Background())
+	units := 0
 	for _, x := range s.Taxa {
-		if x.CellsEstimate != 6*float64(x.Count) {
-			t.Errorf("%s: %d objects of 6 cells each, %g cells estimated", x.Label, x.Count, x.CellsEstimate)
+		want := float64(x.Count)
+		if x.Unit != "cell" {
+			want, units = 6*want, units+1
 		}
+		if x.CellsEstimate != want {
+			t.Errorf("%s (unit %s): %d objects of 6 cells each, %g cells estimated, want %g", x.Label, x.Unit, x.Count, x.CellsEstimate, want)
+		}
+	}
+	if units == 0 {
+		t.Fatal("no taxon counted in colonies or chains: the fixture does not test the estimate")
 	}
 	f = newFixture(t, 3)
 	s, _ = f.run(t, context.Background())
-	if x := s.Taxa[0]; x.CellsEstimate != float64(x.Count) {
-		t.Errorf("%s: %d objects without an estimate, %g cells estimated", x.Label, x.Count, x.CellsEstimate)
+	for _, x := range s.Taxa {
+		if x.CellsEstimate != float64(x.Count) {
+			t.Errorf("%s: %d objects without an estimate, %g cells estimated", x.Label, x.Count, x.CellsEstimate)
+		}
 	}
 }
 

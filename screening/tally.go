@@ -93,10 +93,11 @@ type TaxonCount struct {
 	Concentration
 	MeanProb float64      `json:"mean_probability"`
 	Level    alerts.Level `json:"level"` // highest level of the rules that count it
-	// CellsEstimate is the number of cells in the objects counted, estimated from each
-	// object's shape (a colony's cores, a filament's length over its width:
-	// vision.Object.Cells): an estimate, beside the count of objects, which is what the
-	// concentration and the rules use.
+	// CellsEstimate is the number of cells in the objects counted: for a taxon whose
+	// unit is a colony, chain or filament, estimated from each object's shape (a
+	// colony's cores, a filament's length over its width: vision.Object.Cells); for a
+	// taxon counted in cells, the count. An estimate, beside the count of objects, which
+	// is what the concentration and the rules use.
 	CellsEstimate float64 `json:"cells_estimate"`
 }
 
@@ -249,8 +250,12 @@ func (t *tally) fill(s *Snapshot, tx *Taxonomy, levels func(label string) alerts
 			continue
 		}
 		x := tx.Taxa[i]
+		cells := float64(n) // a taxon counted in cells: one object, one cell
+		if x.Unit != "" && x.Unit != "cell" {
+			cells = math.Round(t.cellsSum[i])
+		}
 		s.Taxa = append(s.Taxa, TaxonCount{Taxon: x, Concentration: s.Sample.Concentration(n), MeanProb: t.probSum[i] / float64(n), Level: levels(x.Label),
-			CellsEstimate: math.Round(t.cellsSum[i])})
+			CellsEstimate: cells})
 	}
 	slices.SortStableFunc(s.Taxa, func(a, b TaxonCount) int {
 		if a.Count != b.Count {

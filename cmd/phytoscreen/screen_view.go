@@ -212,11 +212,11 @@ func (r screenResult) writeText(w io.Writer) {
 	var est []string
 	for _, x := range s.Taxa {
 		if x.CellsEstimate > float64(x.Count) {
-			est = append(est, fmt.Sprintf("%s: %d objects, about %s cells", x.Name, x.Count, thousands(x.CellsEstimate)))
+			est = append(est, fmt.Sprintf("  %-34s %6d %-8s about %s cells", clip(x.Name, 34), x.Count, x.Unit+"s", thousands(x.CellsEstimate)))
 		}
 	}
 	if len(est) > 0 {
-		fmt.Fprintf(w, "Cells in colonies, chains and filaments, estimated from their shape (an estimate; counts and rules use objects): %s\n", strings.Join(est, "; "))
+		fmt.Fprintf(w, "\nCells in the colonies, chains and filaments counted, estimated from their shape (an estimate; counts and rules use objects):\n%s\n", strings.Join(est, "\n"))
 	}
 	if len(s.Groups) > 0 {
 		fmt.Fprintf(w, "\n%-36s %-7s %6s %11s  %-23s %s\n", "HAB group", "unit", "count", "per litre", "95% interval", "alert")
