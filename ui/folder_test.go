@@ -4,55 +4,24 @@ import (
 	"context"
 	"image"
 	"image/color"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/internal/testutil"
+
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/power"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
-// cellFolder copies n real NDSB cell images from the bundled samples into a new folder,
-// with a text file and an empty .png beside them (both must be skipped, not fatal).
-func cellFolder(t *testing.T, n int) string {
-	t.Helper()
-	dir := t.TempDir()
-	copied := 0
-	err := fs.WalkDir(assets.Samples(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".jpg") && !strings.HasSuffix(p, ".png") || copied == n {
-			return err
-		}
-		b, err := fs.ReadFile(assets.Samples(), p)
-		if err != nil {
-			return err
-		}
-		copied++
-		return os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o644)
-	})
-	if err != nil || copied != n {
-		t.Fatalf("copied %d of %d sample images: %v", copied, n, err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("field notes"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "zz-broken.png"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 // TestFolderOfCellImages screens a real folder through capture's folder source and the
 // single-cell segmenter: every readable image is one cell, the broken one is skipped and
 // said so, and the progress bar follows.
 func TestFolderOfCellImages(t *testing.T) {
-	dir := cellFolder(t, 12)
+	dir := testutil.CellFolder(t, 12)
 	h := newHarness(t, nil, func(d *app.Services) {
 		d.Open = func(ctx context.Context, spec capture.Spec, s app.Settings, opt capture.OpenOptions) (capture.Source, error) {
 			return app.OpenSource(spec, s, t.TempDir(), opt)
