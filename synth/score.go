@@ -1,9 +1,9 @@
 package synth
 
 import (
-	"cmp"
 	"image"
-	"slices"
+
+	"github.com/phytoscreen/phytoscreen/truth"
 )
 
 // Match pairs a ground-truth cell with a found box.
@@ -38,48 +38,18 @@ func ratio(a, b int) float64 {
 	return float64(a) / float64(b)
 }
 
-// Evaluate matches found boxes to true cells one to one, best overlap first (the usual
-// rule of detection benchmarks): a pair counts when its intersection over union is at
-// least minIoU.
-func Evaluate(truth []Cell, found []image.Rectangle, minIoU float64) Score {
-	var cand []Match
-	for ti, c := range truth {
-		tb := c.Box.Rect()
-		for fi, f := range found {
-			if v := iou(tb, f); v >= minIoU {
-				cand = append(cand, Match{ti, fi, v})
-			}
-		}
+// Evaluate matches found boxes to true cells one to one, best overlap first
+// (truth.MatchBoxes): a pair counts when its intersection over union is at least
+// minIoU.
+func Evaluate(cells []Cell, found []image.Rectangle, minIoU float64) Score {
+	boxes := make([]image.Rectangle, len(cells))
+	for i, c := range cells {
+		boxes[i] = c.Box.Rect()
 	}
-	slices.SortStableFunc(cand, func(a, b Match) int { return cmp.Compare(b.IoU, a.IoU) }) // best first
-	s := Score{Truth: len(truth), Found: len(found)}
-	tUsed, fUsed := make([]bool, len(truth)), make([]bool, len(found))
-	for _, m := range cand {
-		if tUsed[m.Truth] || fUsed[m.Found] {
-			continue
-		}
-		tUsed[m.Truth], fUsed[m.Found] = true, true
-		s.Matches = append(s.Matches, m)
-	}
-	s.Hits = len(s.Matches)
-	for i, u := range tUsed {
-		if !u {
-			s.Missed = append(s.Missed, i)
-		}
-	}
-	for i, u := range fUsed {
-		if !u {
-			s.Spurious = append(s.Spurious, i)
-		}
+	pairs, missed, extra := truth.MatchBoxes(boxes, found, minIoU)
+	s := Score{Truth: len(cells), Found: len(found), Hits: len(pairs), Missed: missed, Spurious: extra}
+	for _, p := range pairs {
+		s.Matches = append(s.Matches, Match{p.Truth, p.Found, p.IoU})
 	}
 	return s
-}
-
-func iou(a, b image.Rectangle) float64 {
-	in := a.Intersect(b)
-	if in.Empty() {
-		return 0
-	}
-	i := float64(in.Dx() * in.Dy())
-	return i / (float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - i)
 }

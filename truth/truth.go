@@ -170,9 +170,8 @@ func ratio(a, b int) float64 {
 const ExcuseShare = 0.5
 
 // Match scores found boxes against the frame's truth: detections are matched one to one
-// with real objects, best overlap first, when their intersection over union is at
-// least minIoU; a detection left unmatched is excused when at least ExcuseShare of its
-// area lies in ignore regions.
+// with real objects (MatchBoxes); a detection left unmatched is excused when at least
+// ExcuseShare of its area lies in ignore regions.
 func (f Frame) Match(found []image.Rectangle, minIoU float64) Score {
 	real, ignore := f.Real(), []image.Rectangle{}
 	for _, o := range f.Objects {
@@ -180,38 +179,17 @@ func (f Frame) Match(found []image.Rectangle, minIoU float64) Score {
 			ignore = append(ignore, o.Box)
 		}
 	}
-	type pair struct {
-		t, d int
-		iou  float64
+	boxes := make([]image.Rectangle, len(real))
+	for i, o := range real {
+		boxes[i] = o.Box
 	}
-	var cand []pair
-	for ti, o := range real {
-		for di, b := range found {
-			if v := IoU(o.Box, b); v >= minIoU {
-				cand = append(cand, pair{ti, di, v})
-			}
-		}
-	}
-	slices.SortStableFunc(cand, func(a, b pair) int { return cmp.Compare(b.iou, a.iou) })
 	s := Score{Truth: len(real), Found: len(found)}
-	tUsed, dUsed := make([]bool, len(real)), make([]bool, len(found))
-	for _, p := range cand {
-		if tUsed[p.t] || dUsed[p.d] {
-			continue
-		}
-		tUsed[p.t], dUsed[p.d] = true, true
-		s.Hits++
-		s.Pairs = append(s.Pairs, [2]int{p.t, p.d})
+	pairs, missed, extra := MatchBoxes(boxes, found, minIoU)
+	s.Hits, s.Missed = len(pairs), missed
+	for _, p := range pairs {
+		s.Pairs = append(s.Pairs, [2]int{p.Truth, p.Found})
 	}
-	for ti, used := range tUsed {
-		if !used {
-			s.Missed = append(s.Missed, ti)
-		}
-	}
-	for di, used := range dUsed {
-		if used {
-			continue
-		}
+	for _, di := range extra {
 		if coveredShare(found[di], ignore) >= ExcuseShare {
 			s.Excused++
 		} else {
@@ -219,6 +197,47 @@ func (f Frame) Match(found []image.Rectangle, minIoU float64) Score {
 		}
 	}
 	return s
+}
+
+// BoxPair is a true box and a found box matched to it.
+type BoxPair struct {
+	Truth, Found int // indexes into the two lists
+	IoU          float64
+}
+
+// MatchBoxes pairs found boxes with true ones one to one, best overlap first (the usual
+// rule of detection benchmarks): a pair counts when its intersection over union is at
+// least minIoU. It returns the pairs, the true boxes left (missed) and the found boxes
+// left (extra), each in index order.
+func MatchBoxes(truth, found []image.Rectangle, minIoU float64) (pairs []BoxPair, missed, extra []int) {
+	var cand []BoxPair
+	for ti, t := range truth {
+		for fi, f := range found {
+			if v := IoU(t, f); v >= minIoU {
+				cand = append(cand, BoxPair{ti, fi, v})
+			}
+		}
+	}
+	slices.SortStableFunc(cand, func(a, b BoxPair) int { return cmp.Compare(b.IoU, a.IoU) })
+	tUsed, fUsed := make([]bool, len(truth)), make([]bool, len(found))
+	for _, p := range cand {
+		if tUsed[p.Truth] || fUsed[p.Found] {
+			continue
+		}
+		tUsed[p.Truth], fUsed[p.Found] = true, true
+		pairs = append(pairs, p)
+	}
+	for i, u := range tUsed {
+		if !u {
+			missed = append(missed, i)
+		}
+	}
+	for i, u := range fUsed {
+		if !u {
+			extra = append(extra, i)
+		}
+	}
+	return pairs, missed, extra
 }
 
 // coveredShare is the share of b's pixels inside any of the regions.
