@@ -239,3 +239,50 @@ func (s *memSink) Perf(p PerfSample) error {
 	s.perf = append(s.perf, p)
 	return nil
 }
+
+// colourFake is a fakeClassifier whose pack takes colour: ClassifyImages decodes the
+// cropFor pixels from a gray crop or from the red channel of a colour one, and counts
+// the colour crops it got.
+type colourFake struct {
+	*fakeClassifier
+	colourCrops int
+}
+
+func (c *colourFake) ColourInput() bool { return true }
+
+func (c *colourFake) ClassifyImages(ctx context.Context, crops []image.Image) ([]inference.Result, error) {
+	gray := make([]*image.Gray, len(crops))
+	for i, im := range crops {
+		switch m := im.(type) {
+		case *image.Gray:
+			gray[i] = m
+		case *image.RGBA:
+			c.colourCrops++
+			g := image.NewGray(m.Rect)
+			for j := range g.Pix {
+				g.Pix[j] = m.Pix[4*j]
+			}
+			gray[i] = g
+		default:
+			return nil, fmt.Errorf("crop of type %T", im)
+		}
+	}
+	return c.Classify(ctx, gray)
+}
+
+// colourSegmenter is a fakeSegmenter whose objects also have a colour crop (the cropFor
+// pixels in its red channel).
+type colourSegmenter struct{ *fakeSegmenter }
+
+func (s colourSegmenter) Process(f capture.Frame) ([]vision.Object, error) {
+	objs, err := s.fakeSegmenter.Process(f)
+	for i := range objs {
+		g := objs[i].Crop
+		c := image.NewRGBA(g.Rect)
+		for j, v := range g.Pix {
+			c.Pix[4*j], c.Pix[4*j+3] = v, 255
+		}
+		objs[i].ColourCrop = c
+	}
+	return objs, err
+}

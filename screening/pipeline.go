@@ -39,6 +39,22 @@ type Classifier interface {
 	BatchSize() int
 }
 
+// colourClassifier is a classifier whose pack may take colour crops
+// (inference.Classifier).
+type colourClassifier interface {
+	// ColourInput says whether the pack takes colour crops.
+	ColourInput() bool
+	// ClassifyImages classifies crops of any colour model (a gray one is replicated
+	// into the channels of a colour pack).
+	ClassifyImages(ctx context.Context, crops []image.Image) ([]inference.Result, error)
+}
+
+// takesColour says whether c wants colour crops.
+func takesColour(c Classifier) bool {
+	cc, ok := c.(colourClassifier)
+	return ok && cc.ColourInput()
+}
+
 // What the pipeline uses of a classifier or a source when it has it.
 type (
 	// threadCounter is a classifier that says how many threads it uses.
@@ -539,7 +555,19 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
 	var results []inference.Result
 	var err error
 	if len(crops) > 0 {
-		results, err = p.cfg.Classifier.Classify(ctx, crops)
+		if cc, ok := p.cfg.Classifier.(colourClassifier); ok && cc.ColourInput() {
+			// A colour pack: the colour crops, or the gray ones where the frame had none.
+			imgs := make([]image.Image, len(at))
+			for k, i := range at {
+				imgs[k] = crops[k]
+				if c := batch[i].obj.ColourCrop; c != nil {
+					imgs[k] = c
+				}
+			}
+			results, err = cc.ClassifyImages(ctx, imgs)
+		} else {
+			results, err = p.cfg.Classifier.Classify(ctx, crops)
+		}
 		if err == nil && len(results) != len(crops) {
 			err = fmt.Errorf("classifier returned %d results for %d crops", len(results), len(crops))
 		}

@@ -227,6 +227,21 @@ func TestPipelineCellsEstimate(t *testing.T) {
 	}
 }
 
+// TestPipelineColourPack: a classifier whose pack takes colour gets the colour crops,
+// and the counts are those of the gray path.
+func TestPipelineColourPack(t *testing.T) {
+	f := newFixture(t, 30)
+	clf := &colourFake{fakeClassifier: f.clf}
+	f.cfg.Classifier, f.cfg.Segmenter = clf, colourSegmenter{f.seg}
+	s, _ := f.run(t, context.Background())
+	if clf.colourCrops != 50 || countOf(s, "protist_noctiluca") != 20 || s.Cells.Found != 50 {
+		t.Errorf("%d colour crops classified, %d cells counted, %d Noctiluca: want 50, 50, 20", clf.colourCrops, s.Cells.Found, countOf(s, "protist_noctiluca"))
+	}
+	if !takesColour(clf) || takesColour(f.clf) {
+		t.Error("takesColour does not tell the colour pack from the gray one")
+	}
+}
+
 func TestPipelineThresholdChangeRecounts(t *testing.T) {
 	f := newFixture(t, 30)
 	f.cfg.Threshold = 0

@@ -140,9 +140,10 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 	}
 	opt := cfg.OpenOptions
 	opt.OnStatus = onStatus
-	// The pipeline's crops are gray (Classifier takes gray crops): image files need
-	// their colour only when the segmenter uses it.
-	opt.Gray = !cfg.Vision.Colour
+	// A pack that takes colour gets colour crops; image files need their colour only
+	// then or when the segmenter uses it.
+	cfg.Vision.ColourCrops = takesColour(cfg.Classifier)
+	opt.Gray = !cfg.Vision.Colour && !cfg.Vision.ColourCrops
 	open := cfg.Open
 	if open == nil {
 		open = func(_ context.Context, spec capture.Spec, opt capture.OpenOptions) (capture.Source, error) {
@@ -191,7 +192,7 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 // image for a folder of single-cell images.
 func newSegmenter(spec capture.Spec, o vision.Options, onStatus func(capture.Status)) (Segmenter, func(), error) {
 	if spec.Kind == capture.KindCells {
-		return vision.CellImages{}, func() {}, nil
+		return vision.CellImages{ColourCrops: o.ColourCrops}, func() {}, nil
 	}
 	o.OnStatus = onStatus
 	seg, err := vision.NewSegmenter(o)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"image/png"
 	"log/slog"
 	"math"
@@ -324,9 +325,16 @@ func (r *Run) commit(ops []op) error {
 	for _, o := range ops {
 		for _, rec := range o.objects {
 			var crop []byte
-			if rec.Crop != nil && !rec.Crop.Rect.Empty() {
+			var img image.Image // the colour crop when there is one: what a colour pack saw
+			switch {
+			case rec.ColourCrop != nil && !rec.ColourCrop.Rect.Empty():
+				img = rec.ColourCrop
+			case rec.Crop != nil && !rec.Crop.Rect.Empty():
+				img = rec.Crop
+			}
+			if img != nil {
 				buf.Reset()
-				if err := enc.Encode(&buf, rec.Crop); err != nil {
+				if err := enc.Encode(&buf, img); err != nil {
 					return fmt.Errorf("encode crop of object %d: %w", rec.Seq, err)
 				}
 				crop = bytes.Clone(buf.Bytes())

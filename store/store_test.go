@@ -1,12 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"image"
+	"image/png"
 	"io/fs"
 	"math"
 	"os"
@@ -87,8 +89,12 @@ func record(crops []*image.Gray, seq int, label string, prob float32, err string
 	}
 	r.Kind, r.Length, r.Width, r.Cells = vision.KindCell, 39.1, 39.1, 1
 	switch seq {
-	case 8: // a colony of 12 cores, 14 cells estimated
+	case 8: // a colony of 12 cores, 14 cells estimated, seen in colour
 		r.Kind, r.Parts, r.Cells = vision.KindColony, 12, 14
+		r.ColourCrop = image.NewRGBA(c.Rect)
+		for i := range r.ColourCrop.Pix {
+			r.ColourCrop.Pix[i] = []uint8{40, 160, 60, 255}[i%4]
+		}
 	case 9: // a filament over a tenth of its frame, kept whole
 		r.Kind, r.Length, r.Width, r.Cells, r.Oversize = vision.KindFilament, 180.5, 4.25, 42, true
 	}
@@ -183,8 +189,16 @@ func TestRunRoundTripAndCounts(t *testing.T) {
 		t.Errorf("first taxon %+v", n)
 	}
 	var kinds []string
-	err = s.Objects(ctx, c.Sample, false, func(o ObjectRow) error {
+	err = s.Objects(ctx, c.Sample, true, func(o ObjectRow) error {
 		kinds = append(kinds, fmt.Sprintf("%d %s %.1f %.2f %d %g %v", o.Seq, o.Kind, o.Length, o.Width, o.Parts, o.Cells, o.Oversize))
+		img, err := png.Decode(bytes.NewReader(o.Crop))
+		if err != nil {
+			return fmt.Errorf("object %d: crop: %w", o.Seq, err)
+		}
+		r, g, b, _ := img.At(0, 0).RGBA()
+		if colour := r != g || g != b; colour != (o.Seq == 8) {
+			t.Errorf("object %d: stored crop in colour %v (%T): want colour for the one seen in colour only", o.Seq, colour, img)
+		}
 		return nil
 	})
 	if err != nil || kinds[7] != "8 colony 39.1 39.10 12 14 false" || kinds[8] != "9 filament 180.5 4.25 0 42 true" || kinds[0] != "1 cell 39.1 39.10 0 1 false" {

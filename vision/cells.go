@@ -11,18 +11,27 @@ import (
 )
 
 // CellImages is the segmenter of a folder of single-cell images: each image is one
-// cell, counted once, its crop the whole image in gray.
-type CellImages struct{}
+// cell, counted once, its crop the whole image in gray (and in colour too, with
+// ColourCrops, when the image has colour).
+type CellImages struct {
+	ColourCrops bool
+}
 
 // Process returns the frame as one object.
-func (CellImages) Process(f capture.Frame) ([]Object, error) {
+func (c CellImages) Process(f capture.Frame) ([]Object, error) {
 	g, err := matToGray(f.Mat)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Source, err)
 	}
 	b := g.Rect
-	return []Object{{Source: f.Source, Frame: f.Index, Track: f.Index, New: true, Box: b, CropBox: b,
-		AreaPx: float64(b.Dx() * b.Dy()), Crop: g}}, nil
+	o := Object{Source: f.Source, Frame: f.Index, Track: f.Index, New: true, Box: b, CropBox: b,
+		AreaPx: float64(b.Dx() * b.Dy()), Crop: g}
+	if c.ColourCrops && f.Mat.Channels() >= 3 {
+		if o.ColourCrop, err = colourCrop(f.Mat, b); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Source, err)
+		}
+	}
+	return []Object{o}, nil
 }
 
 // matToGray copies an 8-bit gray, BGR or BGRA Mat into a Go gray image (luma weights as

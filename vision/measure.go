@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"math"
@@ -174,6 +175,13 @@ func (s *Segmenter) measure(r region, fr frameData) (Object, error) {
 	case CropRaw:
 		o.Crop = rawCrop(fr, crop)
 	}
+	if s.opt.ColourCrops && s.colour {
+		c, err := colourCrop(s.frame, crop)
+		if err != nil {
+			return o, err
+		}
+		o.ColourCrop = c
+	}
 	if u := s.opt.UmPerPx; u > 0 {
 		o.AreaUm2 = o.AreaPx * u * u
 		o.ESDUm, o.MajorUm, o.MinorUm, o.PerimeterUm = o.ESD*u, o.Major*u, o.Minor*u, o.Perimeter*u
@@ -289,4 +297,22 @@ func convexHull(pts []image.Point) []image.Point {
 		hull = append(hull, q)
 	}
 	return hull[:len(hull)-1]
+}
+
+// colourCrop copies a region of a BGR or BGRA frame into an RGBA image.
+func colourCrop(frame gocv.Mat, r image.Rectangle) (*image.RGBA, error) {
+	pix, err := frame.DataPtrUint8()
+	if err != nil {
+		return nil, fmt.Errorf("colour crop: %w", err)
+	}
+	ch, fw := frame.Channels(), frame.Cols()
+	img := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	for y := 0; y < r.Dy(); y++ {
+		src := pix[((r.Min.Y+y)*fw+r.Min.X)*ch:]
+		dst := img.Pix[y*img.Stride : y*img.Stride+4*r.Dx()]
+		for x := 0; x < r.Dx(); x++ {
+			dst[4*x], dst[4*x+1], dst[4*x+2], dst[4*x+3] = src[ch*x+2], src[ch*x+1], src[ch*x], 255
+		}
+	}
+	return img, nil
 }

@@ -38,6 +38,9 @@ type Object struct {
 	Oversize bool
 	UmPerPx  float64     // calibration used, 0 when uncalibrated
 	Crop     *image.Gray // padded crop (Go memory, outlives the frame)
+	// ColourCrop is the same crop in the frame's colours (Options.ColourCrops, colour
+	// frames only; nil otherwise).
+	ColourCrop *image.RGBA
 
 	Centroid [2]float64      // centre of mass (x, y), frame pixels
 	Contrast float64         // mean (gray - background) / background inside: < 0 darker, > 0 brighter

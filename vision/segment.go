@@ -82,6 +82,9 @@ type Options struct {
 	LowShare    float64
 	Close       int // radius of the closing of the high-threshold cores, px (default 1; -1 for none)
 	Crops       CropStyle
+	// ColourCrops also cuts each object's crop in colour from a colour frame
+	// (Object.ColourCrop, the camera's colours), for a pack that takes colour crops.
+	ColourCrops bool
 	// Colour adds each colour channel's difference from its own illumination to the gray
 	// one (in the gray image's noise units; the largest counts), so that an object that
 	// differs from the field in colour more than in brightness (a green cell on a
@@ -173,6 +176,7 @@ type Segmenter struct {
 	// Colour frames: each channel's difference from its own illumination joins the gray
 	// one (the largest counts), so a green cell on a grey-green field stands out.
 	colour                   bool
+	frame                    gocv.Mat // the frame being processed (the caller's, valid during the call)
 	bgr, channel, chanSmooth gocv.Mat
 	chanBg, chanDiff         gocv.Mat
 	chanIllum                [3]illumination
@@ -345,6 +349,8 @@ func (s *Segmenter) Process(f capture.Frame) ([]Object, error) {
 		return nil, fmt.Errorf("%s frame %d: %w", f.Source, f.Index, err)
 	}
 	w, h := s.fullGray().Cols(), s.fullGray().Rows()
+	s.frame = f.Mat
+	defer func() { s.frame = gocv.Mat{} }()
 	if s.w != 0 && (w != s.w || h != s.h) {
 		capture.Report(s.opt.OnStatus, capture.Status{Source: f.Source, Kind: capture.StatusSizeChanged, Frame: f.Index,
 			Err: fmt.Errorf("frame is %dx%d, the stream so far was %dx%d; background and tracking restarted", w, h, s.w, s.h)})
@@ -404,7 +410,9 @@ func (s *Segmenter) Detect(m gocv.Mat, source string, index int) ([]Object, erro
 	mode := s.opt.Mode
 	s.opt.Mode = ModeStill
 	s.w, s.h = s.fullGray().Cols(), s.fullGray().Rows()
+	s.frame = m
 	objs, err := s.detect(source, index)
+	s.frame = gocv.Mat{}
 	s.opt.Mode = mode
 	s.restart()
 	for i := range objs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"image/color"
 	"math"
 	"os"
 	"path/filepath"
@@ -521,5 +522,53 @@ func TestRunOnBadFolder(t *testing.T) {
 	if frames != 3 || counted != 3 || log.count(capture.StatusSizeChanged) != 2 || log.count(capture.StatusSkipped) != 1 {
 		t.Errorf("%d frames, %d counted, statuses %v: want 3 frames, 3 counted (each size change is a new stream), 2 size changes, 1 skip",
 			frames, counted, log.events)
+	}
+}
+
+// TestColourCrops: with ColourCrops, an object of a colour frame also gets its crop in
+// the frame's colours, the same region as its gray crop; a gray frame gives none. Also
+// on a frame segmented at the working size (the crop is cut from the full frame).
+func TestColourCrops(t *testing.T) {
+	for _, size := range []image.Point{{400, 300}, {1700, 1200}} {
+		img := image.NewRGBA(image.Rect(0, 0, size.X, size.Y))
+		cx, cy, r := size.X/2, size.Y/2, size.Y/10
+		for y := 0; y < size.Y; y++ {
+			for x := 0; x < size.X; x++ {
+				c := color.RGBA{200, 200, 200, 255}
+				if (x-cx)*(x-cx)+(y-cy)*(y-cy) <= r*r {
+					c = color.RGBA{60, 150, 40, 255} // a green cell
+				}
+				img.SetRGBA(x, y, c)
+			}
+		}
+		m := rgbaMat(t, img)
+		objs := func() []Object {
+			seg, err := NewSegmenter(Options{ColourCrops: true, Close: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer seg.Close()
+			objs, err := seg.Detect(m, "green", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return objs
+		}()
+		m.Close()
+		if len(objs) != 1 {
+			t.Fatalf("%v: %d objects, want 1", size, len(objs))
+		}
+		o := objs[0]
+		if o.ColourCrop == nil || o.ColourCrop.Rect.Size() != o.Crop.Rect.Size() {
+			t.Fatalf("%v: colour crop %v, gray crop %v: want both, the same size", size, o.ColourCrop, o.Crop.Rect)
+		}
+		mid := o.ColourCrop.RGBAAt(o.ColourCrop.Rect.Dx()/2, o.ColourCrop.Rect.Dy()/2)
+		if mid != (color.RGBA{60, 150, 40, 255}) {
+			t.Errorf("%v: the crop's centre is %v, want the cell's green", size, mid)
+		}
+	}
+	g := scene{w: 400, h: 300, level: 200, shapes: []shape{disk(200, 150, 20, 0.5)}}.gray()
+	if objs := detect(t, g, Options{ColourCrops: true}); len(objs) != 1 || objs[0].ColourCrop != nil {
+		t.Errorf("a gray frame: %d objects, colour crop %v: want one, without", len(objs), objs[0].ColourCrop)
 	}
 }
