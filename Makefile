@@ -48,6 +48,7 @@ test: deps vet
 	go test -json -tags matprofile -run 'TestNoMatLeak' ./vision/ | $(TESTLOG) matprofile
 	go test -json -tags matprofile -run 'ClosesEveryMat|^TestSoak$$' ./screening/ | $(TESTLOG) matprofile
 	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory train-test
 	go run ./internal/testlog -check .ci/expected-skips -skips $(SKIPS)
 	@rm -f $(SKIPS)
 
@@ -96,10 +97,14 @@ CYANO_PACK := assets/models/cyano-tcb-10
 NDSB2_PACK := assets/models/ndsb-plankton-121-v2
 NDSB_DEGRADED ?= .cache/ndsb-val-degraded
 
-.PHONY: train-deps pack-cyano pack-cyano-cv pack-ndsb pack-ndsb-eval degrade-ndsb golden-contract
+.PHONY: train-deps train-test pack-cyano pack-cyano-cv pack-ndsb pack-ndsb-eval degrade-ndsb golden-contract
 
 train-deps:
 	@bash scripts/train-deps.sh
+
+# The recipe's unit tests (split, contract, folding, pruning, metrics; seconds).
+train-test: train-deps
+	/usr/bin/python3 -m unittest discover -s training/tests
 
 # Cyanobacteria genera from ../shared/data/ctcb (about 40 minutes on 2 cores).
 pack-cyano: train-deps deps

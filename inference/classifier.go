@@ -19,6 +19,9 @@ type Options struct {
 	Threads int     // ONNX Runtime intra-op threads; default: the number of CPUs
 	Batch   int     // crops per inference run; default 16
 	TopK    int     // labels returned per crop; default 5, at most the label count
+	// Features asks for each crop's embedding (Result.Features) when the pack's models
+	// have a features output (format 2); ignored otherwise.
+	Features bool
 }
 
 // Prediction is one label with its probability.
@@ -32,14 +35,17 @@ type Prediction struct {
 type Result struct {
 	Top     []Prediction
 	Variant Variant
+	// Features is the crop's embedding (the pack's features output), when the classifier
+	// was opened with Options.Features on a pack that has one; nil otherwise.
+	Features []float32
 }
 
 // Best returns the top label.
 func (r Result) Best() Prediction { return r.Top[0] }
 
-// Classifier classifies grayscale cell crops with a pack's models. It holds one ONNX
-// Runtime session per variant, opened on first use and kept, and reuses its input and
-// output tensors between calls. All methods are safe for concurrent use; the variant,
+// Classifier classifies cell crops (grayscale, or colour for a format-2 rgb pack) with a
+// pack's models. It holds one ONNX Runtime session per variant, opened on first use and
+// kept, and reuses its input and output tensors between calls. All methods are safe for concurrent use; the variant,
 // thread count and batch size can change while other goroutines classify.
 type Classifier struct {
 	pack *Pack
@@ -50,6 +56,7 @@ type Classifier struct {
 	mu       sync.RWMutex // guards sessions and threads; Run holds it for reading
 	sessions map[Variant]*ort.DynamicAdvancedSession
 	threads  int
+	features bool // sessions also return the features output
 
 	poolMu sync.Mutex
 	pool   map[int][]*Batch // free tensor pairs by batch size
@@ -77,7 +84,8 @@ func NewClassifier(p *Pack, o Options) (*Classifier, error) {
 	if o.TopK <= 0 {
 		o.TopK = 5
 	}
-	c := &Classifier{pack: p, sessions: map[Variant]*ort.DynamicAdvancedSession{}, threads: o.Threads, pool: map[int][]*Batch{}}
+	c := &Classifier{pack: p, sessions: map[Variant]*ort.DynamicAdvancedSession{}, threads: o.Threads, pool: map[int][]*Batch{},
+		features: o.Features && p.HasFeatures()}
 	c.SetTopK(o.TopK)
 	c.SetBatch(o.Batch)
 	if err := c.SetVariant(o.Variant); err != nil {
@@ -88,6 +96,10 @@ func NewClassifier(p *Pack, o Options) (*Classifier, error) {
 
 // Pack returns the classifier's pack.
 func (c *Classifier) Pack() *Pack { return c.pack }
+
+// ColourInput says whether the pack's models take colour (three-channel) crops, so the
+// screening run cuts colour crops from the frames and hands them over as images.
+func (c *Classifier) ColourInput() bool { return c.pack.Channels() == 3 }
 
 // Variant returns the model in use.
 func (c *Classifier) Variant() Variant { return c.cur.Load().(Variant) }
@@ -176,7 +188,11 @@ func (c *Classifier) openSession(v Variant, threads int) (*ort.DynamicAdvancedSe
 	if err := opts.SetInterOpNumThreads(1); err != nil {
 		return nil, fmt.Errorf("set inter-op threads: %w", err)
 	}
-	s, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{c.pack.Input.Name}, []string{c.pack.Output.Name}, opts)
+	outs := []string{c.pack.Output.Name}
+	if c.features {
+		outs = append(outs, c.pack.Features.Name)
+	}
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{c.pack.Input.Name}, outs, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open %s model %s: %w", v, file, err)
 	}
@@ -227,9 +243,10 @@ func checkModel(p *Pack, data []byte, file string) error {
 		return fmt.Errorf("model %s has no output named %q (it has %s): fix \"output.name\" in %s", file, p.Output.Name, ioNames(outs), ManifestFile)
 	}
 	d := in.Dimensions
-	if len(d) != 4 || !dimFits(d[1], 1) || !dimFits(d[2], p.Input.Shape[2]) || !dimFits(d[3], p.Input.Shape[3]) {
-		return fmt.Errorf("model %s takes input %v, but %s declares %v: the preprocessing produces [N,1,%d,%d]; fix \"input.shape\"",
-			file, d, ManifestFile, p.Input.Shape, p.Input.Shape[2], p.Input.Shape[3])
+	ch := p.Input.Shape[1]
+	if len(d) != 4 || !dimFits(d[1], ch) || !dimFits(d[2], p.Input.Shape[2]) || !dimFits(d[3], p.Input.Shape[3]) {
+		return fmt.Errorf("model %s takes input %v, but %s declares %v: the preprocessing produces [N,%d,%d,%d]; fix \"input.shape\"",
+			file, d, ManifestFile, p.Input.Shape, ch, p.Input.Shape[2], p.Input.Shape[3])
 	}
 	if in.DataType != ort.TensorElementDataTypeFloat {
 		return fmt.Errorf("model %s takes %v input, phytoscreen feeds float32", file, in.DataType)
@@ -237,6 +254,23 @@ func checkModel(p *Pack, data []byte, file string) error {
 	od := out.Dimensions
 	if len(od) != 2 || !dimFits(od[1], int64(len(p.Labels))) {
 		return fmt.Errorf("model %s outputs %v, but %s has %d labels: the label list must match the model's output size", file, od, ManifestFile, len(p.Labels))
+	}
+	if p.HasFeatures() {
+		var f *ort.InputOutputInfo
+		for i := range outs {
+			if outs[i].Name == p.Features.Name {
+				f = &outs[i]
+			}
+		}
+		if f == nil {
+			return fmt.Errorf("model %s has no output named %q (it has %s): fix \"features.name\" in %s, or remove \"features\"", file, p.Features.Name, ioNames(outs), ManifestFile)
+		}
+		if len(f.Dimensions) != 2 || (p.FeaturesDim() > 0 && !dimFits(f.Dimensions[1], p.FeaturesDim())) {
+			return fmt.Errorf("model %s has features %v, but %s declares %v: fix \"features.shape\"", file, f.Dimensions, ManifestFile, p.Features.Shape)
+		}
+		if f.DataType != ort.TensorElementDataTypeFloat {
+			return fmt.Errorf("model %s has %v features, phytoscreen reads float32", file, f.DataType)
+		}
 	}
 	return nil
 }
@@ -254,19 +288,24 @@ func ioNames(infos []ort.InputOutputInfo) string {
 	return s
 }
 
-// Batch is a reusable pair of tensors for N crops: fill Input (N*1*H*W float32 in the
-// contract's form) and Run; Output then holds N rows of class probabilities.
+// Batch is a reusable pair of tensors for N crops: fill Input (N*C*H*W float32 in the
+// contract's form, crop i at i*Pack().InputSize(); Pack().Preprocess fills one) and Run;
+// Output then holds N rows of class probabilities, and Features N rows of the embedding
+// when the classifier returns features.
 type Batch struct {
-	N      int
-	Input  []float32
-	Output []float32
-	in     *ort.Tensor[float32]
-	out    *ort.Tensor[float32]
+	N        int
+	Input    []float32
+	Output   []float32
+	Features []float32 // N*FeatureDim, when the classifier returns features
+	// FeatureDim is the length of one crop's embedding (0 without features).
+	FeatureDim int
+	in         *ort.Tensor[float32]
+	out        *ort.Tensor[float32]
 }
 
 // NewBatch allocates a tensor pair for n crops. Close it when done.
 func (c *Classifier) NewBatch(n int) (*Batch, error) {
-	in, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(n), 1, int64(c.pack.Height()), int64(c.pack.Width())))
+	in, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(n), int64(c.pack.Channels()), int64(c.pack.Height()), int64(c.pack.Width())))
 	if err != nil {
 		return nil, fmt.Errorf("input tensor for %d crops: %w", n, err)
 	}
@@ -289,9 +328,28 @@ func (c *Classifier) Run(b *Batch) (Variant, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	v := c.Variant()
-	if err := c.sessions[v].Run([]ort.Value{b.in}, []ort.Value{b.out}); err != nil {
+	if !c.features {
+		if err := c.sessions[v].Run([]ort.Value{b.in}, []ort.Value{b.out}); err != nil {
+			return v, fmt.Errorf("run %s model on %d crops: %w", v, b.N, err)
+		}
+		return v, nil
+	}
+	// The features output is allocated by ONNX Runtime: its length may differ by model.
+	outs := []ort.Value{b.out, nil}
+	if err := c.sessions[v].Run([]ort.Value{b.in}, outs); err != nil {
 		return v, fmt.Errorf("run %s model on %d crops: %w", v, b.N, err)
 	}
+	defer outs[1].Destroy()
+	ft, ok := outs[1].(*ort.Tensor[float32])
+	if !ok {
+		return v, fmt.Errorf("run %s model: features output %q is not a float32 tensor", v, c.pack.Features.Name)
+	}
+	data := ft.GetData()
+	if b.N == 0 || len(data)%b.N != 0 {
+		return v, fmt.Errorf("run %s model: features output has %d values for %d crops", v, len(data), b.N)
+	}
+	b.FeatureDim = len(data) / b.N
+	b.Features = append(b.Features[:0], data...)
 	return v, nil
 }
 
@@ -313,28 +371,52 @@ func (c *Classifier) putBatch(b *Batch) {
 	c.poolMu.Unlock()
 }
 
-// Classify classifies crops in runs of the batch size and returns one Result per crop, in
-// order. It stops between runs when ctx is cancelled.
+// Classify classifies grayscale crops in runs of the batch size and returns one Result per
+// crop, in order. It stops between runs when ctx is cancelled. For a colour (rgb) pack each
+// gray crop is replicated into the three channels; ClassifyImages takes colour crops.
 func (c *Classifier) Classify(ctx context.Context, crops []*image.Gray) ([]Result, error) {
-	results := make([]Result, 0, len(crops))
+	if c.pack.Format >= 2 {
+		imgs := make([]image.Image, len(crops))
+		for i, g := range crops {
+			if g != nil {
+				imgs[i] = g
+			}
+		}
+		return c.ClassifyImages(ctx, imgs)
+	}
 	h, w := c.pack.Height(), c.pack.Width()
 	pad := c.pack.PadValue()
 	var scratch []uint8
-	for start := 0; start < len(crops); {
+	return c.runBatches(ctx, len(crops), func(dst []float32, i int) error {
+		crop := crops[i]
+		if crop == nil || crop.Rect.Empty() {
+			return fmt.Errorf("crop %d is empty", i)
+		}
+		Letterbox(dst, crop, h, w, pad, &scratch)
+		return nil
+	})
+}
+
+// runBatches classifies n crops in runs of the batch size: fill writes crop i's tensor
+// into dst (one image's share of the batch input). It returns the results so far with
+// the first error, and stops between runs when ctx is cancelled.
+func (c *Classifier) runBatches(ctx context.Context, count int, fill func(dst []float32, i int) error) ([]Result, error) {
+	results := make([]Result, 0, count)
+	size := c.pack.InputSize()
+	for start := 0; start < count; {
 		if err := ctx.Err(); err != nil {
 			return results, err
 		}
-		n := min(c.BatchSize(), len(crops)-start)
+		n := min(c.BatchSize(), count-start)
 		b, err := c.getBatch(n)
 		if err != nil {
 			return results, err
 		}
-		for i, crop := range crops[start : start+n] {
-			if crop == nil || crop.Rect.Empty() {
+		for i := range n {
+			if err := fill(b.Input[i*size:(i+1)*size], start+i); err != nil {
 				c.putBatch(b)
-				return results, fmt.Errorf("crop %d is empty", start+i)
+				return results, err
 			}
-			Letterbox(b.Input[i*h*w:(i+1)*h*w], crop, h, w, pad, &scratch)
 		}
 		v, err := c.Run(b)
 		if err != nil {
@@ -346,6 +428,25 @@ func (c *Classifier) Classify(ctx context.Context, crops []*image.Gray) ([]Resul
 		start += n
 	}
 	return results, nil
+}
+
+// ClassifyImages classifies crops of any image type (*image.Gray, *image.RGBA,
+// *image.NRGBA, or anything else through conversion) following the pack's input contract:
+// a colour crop for a gray pack is converted with OpenCV's BGR2GRAY, a gray crop for an
+// rgb pack replicated. It returns one Result per crop, in order, with Features filled when
+// the classifier was opened with Options.Features on a pack that has them. It stops
+// between runs when ctx is cancelled.
+func (c *Classifier) ClassifyImages(ctx context.Context, crops []image.Image) ([]Result, error) {
+	return c.runBatches(ctx, len(crops), func(dst []float32, i int) error {
+		crop := crops[i]
+		if crop == nil || crop.Bounds().Empty() {
+			return fmt.Errorf("crop %d is empty", i)
+		}
+		if err := c.pack.Preprocess(dst, crop); err != nil {
+			return fmt.Errorf("crop %d: %w", i, err)
+		}
+		return nil
+	})
 }
 
 // decode turns a batch's output rows into top-k Results.
@@ -365,6 +466,9 @@ func (c *Classifier) decode(b *Batch, v Variant) []Result {
 			top[j] = Prediction{Index: idx[j], Label: c.pack.Labels[idx[j]], Prob: row[idx[j]]}
 		}
 		out[i] = Result{Top: top, Variant: v}
+		if c.features && b.FeatureDim > 0 {
+			out[i].Features = append([]float32(nil), b.Features[i*b.FeatureDim:(i+1)*b.FeatureDim]...)
+		}
 	}
 	return out
 }

@@ -102,6 +102,9 @@ func labelsOf(t *testing.T, c *Classifier, samples []sample) []string {
 func TestAccuracyOnBundledSample(t *testing.T) {
 	samples := loadSamples(t)
 	c := openDefault(t, Options{Variant: Base, Batch: 32})
+	if c.ColourInput() {
+		t.Fatal("ColourInput() is true for the gray NDSB pack")
+	}
 	truth := make([]string, len(samples))
 	for i, s := range samples {
 		truth[i] = s.label

@@ -19,15 +19,20 @@ type FileResult struct {
 // ClassifyFiles decodes image files on all CPUs ahead of the classifier, classifies them
 // in batches and calls emit once per file, in input order. A file that cannot be decoded
 // is emitted with its error and the run goes on; an inference error or a cancelled ctx
-// stops it.
+// stops it. Files are decoded as the pack's contract says: to gray for a format-1 pack, in
+// colour (OpenCV's decoder for JPEG, like the recipe's cv2.imread) for a format-2 pack.
 func ClassifyFiles(ctx context.Context, clf *Classifier, files []string, emit func(FileResult) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	order := decodeAhead(ctx, files, 4*clf.BatchSize())
+	read := func(path string) (image.Image, error) { return imagefile.ReadGray(path) }
+	if clf.Pack().Format >= 2 {
+		read = imagefile.ReadColor
+	}
+	order := decodeAhead(ctx, files, 4*clf.BatchSize(), read)
 	var pending []decodedFile
-	var crops []*image.Gray
+	var crops []image.Image
 	flush := func() error {
-		results, err := clf.Classify(ctx, crops)
+		results, err := clf.classifyAny(ctx, crops)
 		if err != nil {
 			return err
 		}
@@ -65,13 +70,30 @@ func ClassifyFiles(ctx context.Context, clf *Classifier, files []string, emit fu
 
 type decodedFile struct {
 	path string
-	img  *image.Gray
+	img  image.Image
 	err  error
+}
+
+// classifyAny classifies decoded files: through Classify for a format-1 pack (gray
+// crops, the Go letterbox), else ClassifyImages.
+func (c *Classifier) classifyAny(ctx context.Context, crops []image.Image) ([]Result, error) {
+	if c.pack.Format < 2 {
+		gray := make([]*image.Gray, len(crops))
+		for i, img := range crops {
+			g, err := grayOf(img)
+			if err != nil {
+				return nil, err
+			}
+			gray[i] = g
+		}
+		return c.Classify(ctx, gray)
+	}
+	return c.ClassifyImages(ctx, crops)
 }
 
 // decodeAhead decodes files on a pool of goroutines and yields one future per file, in
 // order; at most ahead files are decoded and not yet taken, which bounds memory.
-func decodeAhead(ctx context.Context, files []string, ahead int) <-chan chan decodedFile {
+func decodeAhead(ctx context.Context, files []string, ahead int, read func(string) (image.Image, error)) <-chan chan decodedFile {
 	order := make(chan chan decodedFile, ahead)
 	type job struct {
 		path string
@@ -81,7 +103,7 @@ func decodeAhead(ctx context.Context, files []string, ahead int) <-chan chan dec
 	for range runtime.GOMAXPROCS(0) {
 		go func() {
 			for j := range jobs {
-				img, err := imagefile.ReadGray(j.path)
+				img, err := read(j.path)
 				if err == nil {
 					err = checkCropSize(img)
 				}
@@ -115,8 +137,8 @@ func decodeAhead(ctx context.Context, files []string, ahead int) <-chan chan dec
 // guess.
 const MinCropSide = 4
 
-func checkCropSize(img *image.Gray) error {
-	w, h := img.Rect.Dx(), img.Rect.Dy()
+func checkCropSize(img image.Image) error {
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
 	if w < MinCropSide || h < MinCropSide {
 		return fmt.Errorf("image is %dx%d pixels: too small to hold a cell (each side must be at least %d px)", w, h, MinCropSide)
 	}

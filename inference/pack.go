@@ -33,45 +33,111 @@ func ParseVariant(s string) (Variant, error) {
 	return "", fmt.Errorf("unknown model %q: use base or optimised", s)
 }
 
-// Manifest is the content of pack.json.
+// Manifest is the content of pack.json (docs/pack-format.md).
 type Manifest struct {
+	// Format is 1 (the key absent: the first pack's one-channel contract) or 2 (colour,
+	// resize rules, background normalisation, per-channel normalisation, features).
+	Format int                   `json:"format,omitempty"`
 	Name   string                `json:"name"`
 	Labels []string              `json:"labels"`
 	Input  InputSpec             `json:"input"`
 	Output OutputSpec            `json:"output"`
 	Models map[Variant]ModelSpec `json:"models"`
+	// Features names the optional embedding output (format 2).
+	Features *OutputSpec `json:"features,omitempty"`
 	// Optional descriptive fields of the default pack.
 	Dataset     string `json:"dataset,omitempty"`
 	ValImages   int    `json:"val_images,omitempty"`
 	TrainImages int    `json:"train_images,omitempty"`
+	// Metrics is the recipe's free-form evaluation (the pack card's figures), kept as is.
+	Metrics json.RawMessage `json:"metrics,omitempty"`
 }
 
 // InputSpec is the input contract: what tensor the model takes and how a crop becomes it.
 type InputSpec struct {
-	Name      string  `json:"name"`
-	Shape     []int64 `json:"shape"` // [N, 1, H, W]; N may be -1 (free)
-	DType     string  `json:"dtype"`
-	Pixels    string  `json:"pixels"`
-	Letterbox string  `json:"letterbox"`
-	// Pad is the value of the letterbox padding after scaling (default 1.0: white).
-	Pad *float32 `json:"pad,omitempty"`
+	Name  string  `json:"name"`
+	Shape []int64 `json:"shape"` // [N, C, H, W]; N may be -1 (free); C is 1 in format 1
+	DType string  `json:"dtype"`
+	// Format 1's descriptions of its fixed rule (grayscale/255, shrink-only letterbox).
+	Pixels    string `json:"pixels,omitempty"`
+	Letterbox string `json:"letterbox,omitempty"`
+	// Pad is the value of the padding in the 0..1 scale (default 1.0: white): one number,
+	// or one per channel in format 2.
+	Pad *Pad `json:"pad,omitempty"`
+	// Format 2: "gray" or "rgb"; "letterbox", "fit" or "centre-crop"; the background
+	// normalisation; per-channel normalisation (both or neither).
+	Channels   string          `json:"channels,omitempty"`
+	Resize     string          `json:"resize,omitempty"`
+	Background *BackgroundSpec `json:"background,omitempty"`
+	Mean       []float64       `json:"mean,omitempty"`
+	Std        []float64       `json:"std,omitempty"`
 }
 
-// OutputSpec names the output tensor.
+// BackgroundSpec is format 2's background normalisation: method "none" or "percentile"
+// (each channel divided by its Q-quantile level, so a brightfield background becomes 1.0).
+type BackgroundSpec struct {
+	Method string  `json:"method"`
+	Q      float64 `json:"q,omitempty"`
+}
+
+// Pad is the padding value: a JSON number (every channel) or an array (one per channel).
+type Pad []float32
+
+// UnmarshalJSON accepts a number or an array of numbers. Numbers are read as float64 and
+// then rounded to float32, as the Python recipe (json, then numpy.float32) does.
+func (p *Pad) UnmarshalJSON(b []byte) error {
+	var one float64
+	if err := json.Unmarshal(b, &one); err == nil {
+		*p = Pad{float32(one)}
+		return nil
+	}
+	var many []float64
+	if err := json.Unmarshal(b, &many); err != nil {
+		return fmt.Errorf("pad must be a number or an array of numbers, got %s", clipJSON(b))
+	}
+	*p = make(Pad, len(many))
+	for i, v := range many {
+		(*p)[i] = float32(v)
+	}
+	return nil
+}
+
+// MarshalJSON writes one value as a number.
+func (p Pad) MarshalJSON() ([]byte, error) {
+	if len(p) == 1 {
+		return json.Marshal(p[0])
+	}
+	return json.Marshal([]float32(p))
+}
+
+func clipJSON(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "..."
+	}
+	return string(b)
+}
+
+// OutputSpec names an output tensor.
 type OutputSpec struct {
 	Name       string  `json:"name"`
 	Shape      []int64 `json:"shape"`
-	Activation string  `json:"activation"`
+	Activation string  `json:"activation,omitempty"`
 }
 
 // ModelSpec is one model file of a pack and the metrics recorded for it.
 type ModelSpec struct {
-	File       string  `json:"file"`
-	Arch       string  `json:"arch"`
-	ValTop1    float64 `json:"val_top1"`
-	ValTop5    float64 `json:"val_top5"`
-	ValLogLoss float64 `json:"val_logloss"`
-	Agreement  float64 `json:"top1_agreement_with_base,omitempty"`
+	File          string  `json:"file"`
+	Arch          string  `json:"arch"`
+	ValTop1       float64 `json:"val_top1"`
+	ValTop5       float64 `json:"val_top5"`
+	ValLogLoss    float64 `json:"val_logloss"`
+	ValMacroF1    float64 `json:"val_macro_f1,omitempty"`
+	ValWeightedF1 float64 `json:"val_weighted_f1,omitempty"`
+	ValECE        float64 `json:"val_ece,omitempty"`
+	Agreement     float64 `json:"top1_agreement_with_base,omitempty"`
+	// FeaturesDim is the length of this model's features output, when it differs between
+	// the models (the manifest's features shape then says -1).
+	FeaturesDim int `json:"features_dim,omitempty"`
 }
 
 // Pack is a validated classifier pack: its manifest and the file system holding it.
@@ -88,13 +154,26 @@ func (p *Pack) Height() int { return int(p.Input.Shape[2]) }
 // Width of the model input in pixels.
 func (p *Pack) Width() int { return int(p.Input.Shape[3]) }
 
-// PadValue is the value letterbox padding takes in the tensor.
+// Channels is the model input's channel count: 1 (gray) or 3 (rgb).
+func (p *Pack) Channels() int { return int(p.Input.Shape[1]) }
+
+// InputSize is the number of float32 values one crop takes in the input tensor (C*H*W).
+func (p *Pack) InputSize() int { return p.Channels() * p.Height() * p.Width() }
+
+// IsColour reports whether the pack takes colour (rgb) input.
+func (p *Pack) IsColour() bool { return p.Channels() == 3 }
+
+// PadValue is the value padding takes in the tensor (the first channel's, when they
+// differ), in the 0..1 scale.
 func (p *Pack) PadValue() float32 {
-	if p.Input.Pad != nil {
-		return *p.Input.Pad
+	if p.Input.Pad != nil && len(*p.Input.Pad) > 0 {
+		return (*p.Input.Pad)[0]
 	}
 	return 1.0
 }
+
+// HasFeatures reports whether the pack's models have a features (embedding) output.
+func (p *Pack) HasFeatures() bool { return p.Features != nil && p.Features.Name != "" }
 
 // Variants lists the pack's models, base first.
 func (p *Pack) Variants() []Variant {
@@ -214,6 +293,38 @@ func describeJSONError(data []byte, err error) string {
 }
 
 func (p *Pack) validate() error {
+	switch p.Format {
+	case 0, 1:
+	case 2:
+		return p.validate2()
+	default:
+		return fmt.Errorf(`"format" is %d: this phytoscreen reads pack formats 1 and 2; use a newer phytoscreen or re-export the pack in format 2`, p.Format)
+	}
+	if err := p.validateCommon(); err != nil {
+		return err
+	}
+	if err := p.rejectFormat2Keys(); err != nil {
+		return err
+	}
+	in := p.Input
+	if in.Shape[1] != 1 {
+		return fmt.Errorf(`"input.shape" %v has %d channels: the preprocessing produces one (grayscale) channel`, in.Shape, in.Shape[1])
+	}
+	if px := strings.ToLower(in.Pixels); px != "" && !strings.HasPrefix(px, "grayscale") {
+		return fmt.Errorf(`"input.pixels" is %q: the preprocessing produces grayscale/255 only`, in.Pixels)
+	}
+	if lb := strings.ToLower(in.Letterbox); lb != "" && !strings.Contains(lb, "never enlarge") {
+		return fmt.Errorf(`"input.letterbox" is %q: the preprocessing implements the shrink-only letterbox ("shrink with INTER_AREA to fit if larger, never enlarge, centre, pad 1.0 (white)")`, in.Letterbox)
+	}
+	if in.Pad != nil && len(*in.Pad) != 1 {
+		return fmt.Errorf(`"input.pad" has %d values: format 1 pads its one channel with one number`, len(*in.Pad))
+	}
+	return p.validateModels()
+}
+
+// validateCommon checks what both formats share: name, labels, the input tensor's name,
+// type and shape (any channel count), the output's name.
+func (p *Pack) validateCommon() error {
 	if strings.TrimSpace(p.Name) == "" {
 		return errors.New(`"name" is empty`)
 	}
@@ -238,10 +349,7 @@ func (p *Pack) validate() error {
 		return fmt.Errorf(`"input.dtype" is %q: phytoscreen feeds float32 tensors only`, in.DType)
 	}
 	if len(in.Shape) != 4 {
-		return fmt.Errorf(`"input.shape" %v: want [N, 1, height, width]`, in.Shape)
-	}
-	if in.Shape[1] != 1 {
-		return fmt.Errorf(`"input.shape" %v has %d channels: the preprocessing produces one (grayscale) channel`, in.Shape, in.Shape[1])
+		return fmt.Errorf(`"input.shape" %v: want [N, channels, height, width]`, in.Shape)
 	}
 	if in.Shape[0] == 0 || in.Shape[0] < -1 {
 		return fmt.Errorf(`"input.shape" %v: batch dimension must be -1 (free) or positive`, in.Shape)
@@ -251,15 +359,14 @@ func (p *Pack) validate() error {
 			return fmt.Errorf(`"input.shape" %v: height and width must be fixed, between 8 and 4096 pixels`, in.Shape)
 		}
 	}
-	if px := strings.ToLower(in.Pixels); px != "" && !strings.HasPrefix(px, "grayscale") {
-		return fmt.Errorf(`"input.pixels" is %q: the preprocessing produces grayscale/255 only`, in.Pixels)
-	}
-	if lb := strings.ToLower(in.Letterbox); lb != "" && !strings.Contains(lb, "never enlarge") {
-		return fmt.Errorf(`"input.letterbox" is %q: the preprocessing implements the shrink-only letterbox ("shrink with INTER_AREA to fit if larger, never enlarge, centre, pad 1.0 (white)")`, in.Letterbox)
-	}
 	if p.Output.Name == "" {
 		return errors.New(`"output.name" is empty: give the model's output tensor name`)
 	}
+	return nil
+}
+
+// validateModels checks the models map.
+func (p *Pack) validateModels() error {
 	if len(p.Models) == 0 {
 		return errors.New(`"models" is empty: a pack needs at least a "base" model`)
 	}

@@ -69,8 +69,9 @@ func printPack(w io.Writer, p *inference.Pack) {
 	kv("labels", "%d (%s, ... %s)", len(p.Labels), strings.Join(p.Labels[:min(3, len(p.Labels))], ", "), p.Labels[len(p.Labels)-1])
 	in := p.Input
 	kv("input", "%q %s %v", in.Name, in.DType, in.Shape)
-	kv("pixels", "%s", in.Pixels)
-	kv("letterbox", "%s (pad value %.1f)", in.Letterbox, p.PadValue())
+	for _, l := range p.ContractLines() {
+		kv(l[0], "%s", l[1])
+	}
 	kv("output", "%q %v %s", p.Output.Name, p.Output.Shape, p.Output.Activation)
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%-10s %-16s %9s %7s %7s %8s %9s  %s\n", "model", "file", "size", "top-1", "top-5", "logloss", "agreement", "architecture")
@@ -88,6 +89,9 @@ func printPack(w io.Writer, p *inference.Pack) {
 	}
 	if p.ValImages > 0 {
 		fmt.Fprintf(w, "(metrics recorded on %d val images)\n", p.ValImages)
+	}
+	for _, l := range p.MetricLines() {
+		fmt.Fprintln(w, l)
 	}
 	fmt.Fprintln(w)
 }

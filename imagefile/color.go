@@ -1,0 +1,74 @@
+package imagefile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+
+	"gocv.io/x/gocv"
+)
+
+// ReadColor decodes the image file at path keeping its colour, for colour classifier
+// packs: a JPEG through OpenCV (libjpeg-turbo, as cv2.imread(IMREAD_COLOR) does, so the
+// pixels are the ones a pack's Python recipe trained on) into *image.RGBA; a gray image as
+// *image.Gray; other formats through Go's decoders (lossless, so the same pixels as
+// OpenCV's, except that a 16-bit image keeps its high byte where OpenCV rounds v/256: a
+// level at most). The header is checked first, as Read does.
+func ReadColor(path string) (image.Image, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	img, err := DecodeColor(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return img, nil
+}
+
+// DecodeColor is ReadColor on encoded bytes.
+func DecodeColor(data []byte) (image.Image, error) {
+	format, decode, err := checkHeader(data)
+	if err != nil {
+		return nil, err
+	}
+	if format == "jpeg" {
+		return decodeJPEGColor(data)
+	}
+	img, _, err := decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("corrupt or truncated %s (%w): export or copy the image again", format, err)
+	}
+	switch img.(type) {
+	case *image.Gray, *image.Gray16:
+		return ToGray(img), nil
+	}
+	return img, nil
+}
+
+// decodeJPEGColor decodes a JPEG whose header was checked to RGBA with OpenCV.
+func decodeJPEGColor(data []byte) (image.Image, error) {
+	sos := bytes.LastIndex(data, []byte{0xFF, 0xDA})
+	if sos < 0 || bytes.LastIndex(data, []byte{0xFF, 0xD9}) < sos {
+		return nil, errTruncatedJPEG
+	}
+	m, err := gocv.IMDecode(data, gocv.IMReadColor)
+	if err != nil {
+		return nil, fmt.Errorf("corrupt jpeg (%w): export or copy the image again", err)
+	}
+	defer m.Close()
+	if m.Empty() || m.Type() != gocv.MatTypeCV8UC3 {
+		return nil, errors.New("corrupt jpeg (OpenCV could not decode it): export or copy the image again")
+	}
+	bgr, err := m.DataPtrUint8()
+	if err != nil {
+		return nil, fmt.Errorf("corrupt jpeg: %w", err)
+	}
+	w, h := m.Cols(), m.Rows()
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i, j := 0, 0; i < len(bgr); i, j = i+3, j+4 {
+		out.Pix[j], out.Pix[j+1], out.Pix[j+2], out.Pix[j+3] = bgr[i+2], bgr[i+1], bgr[i], 255
+	}
+	return out, nil
+}

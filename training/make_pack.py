@@ -1,0 +1,517 @@
+#!/usr/bin/python3
+"""Turn a folder of labelled crops or tiles (<class>/<file>) or a CSV (path,label[,group]
+[,split]) into a phytoscreen classifier pack in format 2 (docs/pack-format.md): a base
+model, a distilled "optimised" student, their ONNX files, pack.json with the evaluation,
+the card (README.md), confusion-val.csv, split.csv and golden.json. See docs/training.md.
+
+    make_pack.py --config training/configs/cyano.json --out assets/models/cyano-tcb-10
+    make_pack.py --config ... --tune 1          # train on folds 2-4 (never 0), report fold 1
+    make_pack.py --config ... --cv              # 5-fold grouped cross-validation of the recipe
+"""
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from phytotrain import augment, contract, data, metrics, models, train  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+# Config keys that do not change what is trained (left out of the checkpoints' key).
+EVAL_ONLY_KEYS = ("card", "taxonomy", "dataset", "tuned_on", "degraded", "external")
+
+
+class Log:
+    def __init__(self, path):
+        self.path = path
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.t0 = time.time()
+
+    def __call__(self, msg):
+        line = f"[{time.strftime('%H:%M:%S')} +{(time.time() - self.t0) / 60:5.1f} min] {msg}"
+        print(line, flush=True)
+        with open(self.path, "a") as fh:
+            fh.write(line + "\n")
+
+
+def rpath(p):
+    p = Path(p)
+    return p if p.is_absolute() else ROOT / p
+
+
+def load_config(path):
+    cfg = json.loads(Path(path).read_text())
+    aug = dict(augment.DEFAULTS)
+    aug.update(cfg.get("augment", {}))
+    cfg["augment"] = aug
+    return cfg
+
+
+def make_model(spec_cfg, in_ch, n, cfg, train_tensors=None, log=print):
+    keep_fc = spec_cfg.get("keep_fc", False)
+    net = models.build(spec_cfg["arch"], in_ch, n, init_onnx=rpath(cfg["init_onnx"]) if "init_onnx" in cfg else None,
+                       keep_fc=keep_fc, standardise=spec_cfg.get("standardise", False))
+    if spec_cfg["arch"].endswith("-ndsb") and train_tensors is not None:
+        xs = torch.from_numpy(np.stack(train_tensors))
+        models.bn_calibrate(net, [xs[i:i + 64] for i in range(0, len(xs), 64)])
+        log(f"{spec_cfg['arch']}: BatchNorm calibrated on {len(xs)} training crops (starts as the NDSB network)")
+    return net
+
+
+class Prepared:
+    """Items, labels, cached crops (for augmentation) and exact-contract fitted crops."""
+
+    def __init__(self, cfg, log):
+        self.cfg = cfg
+        self.spec = contract.InputSpec(cfg["input"])
+        self.items, self.root = data.read_items(rpath(cfg["data"]))
+        if cfg.get("smoke_limit"):  # a smoke test of the whole pipeline on a few items
+            self.items = self.items[::max(1, len(self.items) // cfg["smoke_limit"])]
+        self.given_split = any(it.split for it in self.items)
+        if cfg.get("labels_from"):
+            cfg["labels"] = json.loads(rpath(cfg["labels_from"]).read_text())["labels"]
+        sp = cfg.get("split", {})
+        if sp.get("merge_duplicates", False):
+            n = data.merge_duplicate_groups(self.items, sp.get("duplicate_bits", 6))
+            log(f"groups: {n} near-duplicate images joined into their duplicate's group")
+        self.labels = cfg.get("labels") or sorted({it.label for it in self.items})
+        li = {l: i for i, l in enumerate(self.labels)}
+        unknown = sorted({it.label for it in self.items} - set(li))
+        if unknown:
+            raise SystemExit(f"labels {unknown} are not in the config's label list")
+        self.y = np.array([li[it.label] for it in self.items])
+        cache = ROOT / ".cache" / "training"
+        self.crops = data.load_crops(self.items, self.spec.channels, cfg.get("cache_side", 2 * max(self.spec.w, self.spec.h)), cache, log)
+        self.fitted = data.load_fitted(self.items, self.spec, cache, log)
+        # Folds for tuning and cross-validation; with the list's own split, only its train
+        # items are folded (its val items, fold -1, are never tuned on).
+        pool = [it for it in self.items if it.split == "train"] if self.given_split else self.items
+        self.folds = data.stratified_group_folds(pool, sp.get("k", 5), sp.get("seed", 2024))
+        self.fold = np.array([self.folds.get(it.group, -1) if (not self.given_split or it.split == "train") else -1
+                              for it in self.items])
+
+    def tensors(self, idx):
+        return [contract.finish(self.fitted[i], self.spec) for i in idx]
+
+
+def ship(net):
+    """The function the pack's ONNX file computes: BatchNorm folded, weights rounded to
+    float16 (stored so, computed in float32). Every figure and golden.json use it."""
+    if isinstance(net, models.ResNet):
+        return models.round_fp16(models.fold_bn(net)).eval()
+    return net.eval()
+
+
+def train_pair(P, tr, va, work, log, students=True, seed=0):
+    """Train the base (and the student) on indices tr; evaluate on va. Returns dict."""
+    cfg, spec = P.cfg, P.spec
+    n = len(P.labels)
+    val_t = P.tensors(va)
+    val = (val_t, P.y[va], P.labels)
+    crops = [P.crops[i] for i in tr]
+    ytr = P.y[tr]
+    calib = P.tensors(tr[np.random.default_rng(seed).permutation(len(tr))[:512]])
+    out = {"n_train": int(len(tr)), "n_val": int(len(va))}
+    t0 = time.time()
+    base = make_model(cfg["base"], spec.c, n, cfg, calib, log)
+    base_ema = train.fit(base, crops, ytr, spec, cfg["base"], cfg["augment"], str(work / "base.pt"), log, val=val, seed=seed)
+    out["base_minutes"] = getattr(base_ema, "train_seconds", time.time() - t0) / 60  # training epochs, also when resumed
+    base_ship = ship(base_ema)
+    pb = train.predict(base_ship, val_t)
+    out["base"] = metrics.evaluate(pb, P.y[va], P.labels)
+    log("base: " + metrics.summary(out["base"]))
+    result = {"base": base_ship, "probs_base": pb, "val_t": val_t}
+    if students and "optimised" in cfg:
+        t0 = time.time()
+        if cfg["optimised"]["arch"].startswith("pruned-"):
+            # Structured pruning of the trained base (its most important channels), then
+            # distillation from it.
+            f = float(cfg["optimised"]["arch"][len("pruned-"):])
+            st = models.prune_resnet(base_ema, f)
+            xs = torch.from_numpy(np.stack(calib))
+            models.bn_recalibrate(st, [xs[i:i + 64] for i in range(0, len(xs), 64)])
+            log(f"optimised: base pruned to width x{f} ({sum(p.numel() for p in st.parameters()) / 1e6:.2f} M parameters), BatchNorm recalibrated")
+        else:
+            st = make_model(cfg["optimised"], spec.c, n, cfg, calib, log)
+        teacher = base_ema if cfg["optimised"].get("distill") else None
+        st_ema = train.fit(st, crops, ytr, spec, cfg["optimised"], cfg["augment"], str(work / f"optimised-{P.student_key}.pt"), log,
+                           teacher=teacher, val=val, seed=seed + 1)
+        out["optimised_minutes"] = getattr(st_ema, "train_seconds", time.time() - t0) / 60
+        st_ship = ship(st_ema)
+        po = train.predict(st_ship, val_t)
+        out["optimised"] = metrics.evaluate(po, P.y[va], P.labels)
+        out["optimised"]["top1_agreement_with_base"] = float((po.argmax(1) == pb.argmax(1)).mean())
+        log("optimised: " + metrics.summary(out["optimised"]) + f" agreement {out['optimised']['top1_agreement_with_base']:.4f}")
+        result["optimised"] = st_ship
+        result["probs_optimised"] = po
+    result["metrics"] = out
+    return result
+
+
+def strip(m):
+    return {k: v for k, v in m.items() if k not in ("confusion",)}
+
+
+def run_tune(P, fold, exclude, work, log, students):
+    tr = np.where((P.fold != fold) & (P.fold != exclude) & (P.fold >= 0))[0]
+    va = np.where(P.fold == fold)[0]
+    log(f"tuning run: train on folds except {fold} and {exclude} ({len(tr)} items), validate on fold {fold} ({len(va)})")
+    r = train_pair(P, tr, va, work, log, students)
+    (work / f"metrics-{P.student_key}.json").write_text(json.dumps(r["metrics"], indent=1))
+    return r["metrics"]
+
+
+def run_cv(P, work, log, students):
+    k = P.cfg.get("split", {}).get("k", 5)
+    res = []
+    for f in range(k):
+        wf = work / f"fold{f}"
+        wf.mkdir(parents=True, exist_ok=True)
+        mf = wf / f"metrics-{P.student_key}.json"
+        if mf.exists():
+            res.append(json.loads(mf.read_text()))
+            log(f"cv fold {f}: done before")
+            continue
+        tr, va = np.where(P.fold != f)[0], np.where(P.fold == f)[0]
+        log(f"cv fold {f}: train {len(tr)}, validate {len(va)}")
+        r = train_pair(P, tr, va, wf, log, students)
+        mf.write_text(json.dumps(r["metrics"], indent=1))
+        res.append(r["metrics"])
+    summary = {"k": k, "folds": []}
+    for variant in ("base", "optimised"):
+        if variant not in res[0]:
+            continue
+        s = {}
+        for key in ("top1", "macro_f1", "weighted_f1", "logloss", "ece"):
+            mu, sd = metrics.mean_sd([r[variant][key] for r in res])
+            s[key] = {"mean": round(mu, 4), "sd": round(sd, 4), "folds": [round(r[variant][key], 4) for r in res]}
+        # Per-class recall pooled over the folds (every item validated once).
+        pooled = {}
+        for l in P.labels:
+            sup = sum(r[variant]["per_class"][l]["support"] for r in res)
+            hit = sum(round(r[variant]["per_class"][l]["recall"] * r[variant]["per_class"][l]["support"]) for r in res)
+            pooled[l] = {"support": sup, "recall": round(hit / sup, 4) if sup else None}
+        s["pooled_recall"] = pooled
+        summary[variant] = s
+    (work / f"cv-{P.student_key}.json").write_text(json.dumps(summary, indent=1))
+    log("cv: " + json.dumps({v: {k: summary[v][k]["mean"] for k in ("top1", "macro_f1", "weighted_f1")} for v in ("base", "optimised") if v in summary}))
+    return summary
+
+
+def export_onnx(net, spec, path, opset):
+    net = models.Exported(net).eval()
+    x = torch.zeros(1, spec.c, spec.h, spec.w)
+    torch.onnx.export(net, x, str(path), input_names=[spec.name], output_names=["probabilities", "features"],
+                      dynamic_axes={spec.name: {0: "N"}, "probabilities": {0: "N"}, "features": {0: "N"}},
+                      opset_version=opset, do_constant_folding=True)
+    import onnx
+    m = onnx.load(str(path))
+    fp16_storage(m)
+    onnx.checker.check_model(m)
+    onnx.save(m, str(path))
+    return m
+
+
+def fp16_storage(m):
+    """Store every float32 weight of the graph as float16 with a Cast to float32 in front:
+    half the file, the same computation (the weights were rounded to float16 before
+    export, so nothing changes; ONNX Runtime folds the casts when the session opens)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    g = m.graph
+    casts, keep = [], []
+    for init in g.initializer:
+        arr = numpy_helper.to_array(init)
+        if init.data_type == TensorProto.FLOAT and arr.size >= 64:
+            h = arr.astype(np.float16)
+            if not np.array_equal(h.astype(np.float32), arr):
+                raise ValueError(f"weight {init.name} is not float16-exact: round the network first (ship())")
+            keep.append(numpy_helper.from_array(h, init.name + "_fp16"))
+            casts.append(helper.make_node("Cast", [init.name + "_fp16"], [init.name], to=TensorProto.FLOAT,
+                                          name=init.name + "_to_fp32"))
+        else:
+            keep.append(init)
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    nodes = casts + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+
+
+def golden(P, net, va, out_dir, pack_name, log, n=8):
+    """golden.json: for a few validation images (smallest, largest, then one per class),
+    the SHA-256 and sum of the preprocessed tensor and the base model's probabilities in
+    PyTorch; the images are copied to testdata/golden/<pack>/."""
+    order = sorted(va, key=lambda i: P.fitted[i].shape[0] * P.fitted[i].shape[1])
+    pick = [order[0], order[-1]]
+    seen = {P.y[order[0]], P.y[order[-1]]}
+    for i in va:
+        if len(pick) >= n:
+            break
+        if P.y[i] not in seen:
+            pick.append(i)
+            seen.add(P.y[i])
+    items = []
+    dst_root = ROOT / "testdata" / "golden" / pack_name
+    if dst_root.exists():
+        shutil.rmtree(dst_root)
+    net.eval()
+    for i in pick:
+        it = P.items[i]
+        t = contract.tensor_from_file(it.path, P.spec)
+        with torch.no_grad():
+            p = torch.softmax(net(torch.from_numpy(t[None])), 1)[0].numpy()
+        dst = dst_root / it.rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(it.path, dst)
+        items.append({"path": it.rel, "label": it.label,
+                      "sha256": hashlib.sha256(t.astype("<f4").tobytes()).hexdigest(),
+                      "sum": float(np.sum(t, dtype=np.float64)),
+                      "top": P.labels[int(p.argmax())],
+                      "probabilities": [float(v) for v in p]})
+    doc = {"pack": pack_name, "data_root": os.path.relpath(P.root, ROOT), "copy": f"testdata/golden/{pack_name}",
+           "model": "base", "tensor": "float32 little-endian, NCHW of one image", "items": items}
+    (out_dir / "golden.json").write_text(json.dumps(doc, indent=1) + "\n")
+    log(f"golden.json: {len(items)} images, copied to {dst_root.relative_to(ROOT)}")
+
+
+def degraded_eval(P, nets, log):
+    """Top-1 on the degraded copy of the val split (training/degrade.py with its defaults:
+    made here when missing), for the pack's models and, when the config names it, the pack
+    it starts from (its base model, with that pack's own format-1 contract)."""
+    dcfg = P.cfg.get("degraded")
+    if not dcfg:
+        return None
+    import degrade
+    out_dir = rpath(dcfg["folder"])
+    lst = out_dir / "labels.csv"
+    va = [i for i, it in enumerate(P.items) if it.split == "val"]
+    if not lst.exists():
+        log(f"degraded val: writing {len(va)} images to {out_dir}")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with open(lst, "w") as fh:
+            fh.write("path,label,split\n")
+            for i in va:
+                it = P.items[i]
+                img = cv2.imread(it.path, cv2.IMREAD_GRAYSCALE)
+                d = degrade.degrade(img, degrade.item_rng(dcfg.get("seed", 2026), it.rel))
+                rel = str(Path(it.rel).with_suffix(".png"))
+                (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                cv2.imwrite(str(out_dir / rel), d)
+                fh.write(f"{rel},{it.label},val\n")
+    items, _ = data.read_items(lst)
+    li = {l: i for i, l in enumerate(P.labels)}
+    y = np.array([li[it.label] for it in items])
+    res = {"list": os.path.relpath(lst, ROOT), "n": len(items),
+           "about": "val degraded by training/degrade.py: 25% illumination gradient, Gaussian blur sigma 1 px, noise sigma 5/255, seed 2026"}
+    imgs = [contract.read_bgr(it.path) for it in items]
+    for name, net in nets.items():
+        t = [contract.tensor(im, P.spec) for im in imgs]
+        res[name] = metrics.evaluate(train.predict(net, t), y, P.labels)["top1"]
+        log(f"degraded val: {name} top-1 {res[name]:.4f}")
+    if dcfg.get("reference_onnx"):
+        ref = models.ndsb_resnet18(rpath(dcfg["reference_onnx"]), 1, len(P.labels), keep_fc=True)
+        spec1 = contract.InputSpec(dcfg["reference_input"])
+        for kind, ims in (("clean", [contract.read_bgr(P.items[i].path) for i in va]), ("degraded", imgs)):
+            t = [contract.tensor(im, spec1) for im in ims]
+            if kind == "clean":  # put the reference's folded BatchNorm back as identity
+                xs = torch.from_numpy(np.stack(t[:512]))
+                models.bn_calibrate(ref, [xs[i:i + 64] for i in range(0, len(xs), 64)])
+            yy = P.y[va] if kind == "clean" else y
+            res[f"reference_{kind}"] = metrics.evaluate(train.predict(ref, t), yy, P.labels)["top1"]
+            log(f"degraded val: reference {dcfg['reference_onnx']} on {kind} top-1 {res[f'reference_{kind}']:.4f}")
+    return res
+
+
+def external_eval(P, nets, log):
+    """Recall on an outside labelled folder (config "external": folder, map from its
+    folder names to the pack's labels): images of another source, never trained or tuned
+    on, to show how the pack carries over."""
+    ecfg = P.cfg.get("external")
+    if not ecfg:
+        return None
+    root = rpath(ecfg["folder"])
+    if not root.exists():
+        log(f"external: {root} not present, skipped")
+        return None
+    res = {"folder": ecfg["folder"], "about": ecfg.get("about", "")}
+    for sub, label in ecfg["map"].items():
+        files = sorted(p for p in (root / sub).iterdir() if p.suffix.lower() in data.IMAGE_EXT)
+        t = [contract.tensor_from_file(f, P.spec) for f in files]
+        y = P.labels.index(label)
+        row = {"label": label, "n": len(files)}
+        for name, net in nets.items():
+            pr = train.predict(net, t)
+            row[name] = round(float((pr.argmax(1) == y).mean()), 4)
+            pred = np.bincount(pr.argmax(1), minlength=len(P.labels))
+            row[name + "_most_predicted"] = [P.labels[i] for i in np.argsort(-pred)[:3]]
+        res[sub] = row
+        log(f"external {sub}: {row}")
+    return res
+
+
+def model_entry(cfg_m, m, file, features_dim):
+    e = {"file": file, "arch": cfg_m["card_arch"], "val_top1": round(m["top1"], 4), "val_top5": round(m["top5"], 4),
+         "val_logloss": round(m["logloss"], 4), "val_macro_f1": round(m["macro_f1"], 4),
+         "val_weighted_f1": round(m["weighted_f1"], 4), "val_ece": round(m["ece"], 4), "features_dim": features_dim}
+    if "top1_agreement_with_base" in m:
+        e["top1_agreement_with_base"] = round(m["top1_agreement_with_base"], 4)
+    return e
+
+
+def build_pack(P, out, work, log, cv_file, opset):
+    cfg, spec = P.cfg, P.spec
+    if P.given_split:
+        tr = np.array([i for i, it in enumerate(P.items) if it.split == "train"])
+        va = np.array([i for i, it in enumerate(P.items) if it.split == "val"])
+        split_desc = "the list's own split column (train/val)"
+    else:
+        tr = np.where(P.fold != cfg.get("split", {}).get("val_fold", 0))[0]
+        va = np.where(P.fold == cfg.get("split", {}).get("val_fold", 0))[0]
+        for i in tr:
+            P.items[i].split = "train"
+        for i in va:
+            P.items[i].split = "val"
+        sp = cfg.get("split", {})
+        split_desc = (f"grouped stratified {sp.get('k', 5)}-fold split by source group, seed {sp.get('seed', 2024)}, "
+                      f"fold {sp.get('val_fold', 0)} is val (split.csv)")
+    log(f"pack {cfg['name']}: train {len(tr)}, val {len(va)} ({split_desc})")
+    t0 = time.time()
+    r = train_pair(P, tr, va, work, log, students=True)
+    train_minutes = (time.time() - t0) / 60
+    out.mkdir(parents=True, exist_ok=True)
+    mb = export_onnx(r["base"], spec, out / "base.onnx", opset)
+    mo = export_onnx(r["optimised"], spec, out / "optimised.onnx", opset)
+    log(f"exported base.onnx ({(out / 'base.onnx').stat().st_size / 1e6:.1f} MB), optimised.onnx ({(out / 'optimised.onnx').stat().st_size / 1e6:.1f} MB), opset {opset}")
+    data.write_split(P.items, out / "split.csv")
+    mm = r["metrics"]
+    metrics.write_confusion(out / "confusion-val.csv", mm["base"]["confusion"], P.labels)
+    metrics.write_confusion(out / "confusion-val-optimised.csv", mm["optimised"]["confusion"], P.labels)
+    golden(P, r["base"], va, out, cfg["name"], log)
+    cv = json.loads(Path(cv_file).read_text()) if cv_file and Path(cv_file).exists() else None
+    degraded = degraded_eval(P, {"base": r["base"], "optimised": r["optimised"]}, log)
+    external = external_eval(P, {"base": r["base"], "optimised": r["optimised"]}, log)
+    fb, fo = r["base"].feature_dim, r["optimised"].feature_dim
+    manifest = {
+        "format": 2,
+        "name": cfg["name"],
+        "labels": P.labels,
+        "input": spec.to_json(),
+        "output": {"name": "probabilities", "shape": [-1, len(P.labels)], "activation": "softmax"},
+        "features": {"name": "features", "shape": [-1, fb if fb == fo else -1]},
+        "models": {"base": model_entry(cfg["base"], mm["base"], "base.onnx", fb),
+                   "optimised": model_entry(cfg["optimised"], mm["optimised"], "optimised.onnx", fo)},
+        "dataset": cfg["dataset"],
+        "train_images": int(len(tr)),
+        "val_images": int(len(va)),
+        "metrics": {
+            "split": split_desc,
+            "tuned_on": cfg.get("tuned_on", ""),
+            "val": {"base": strip(mm["base"]), "optimised": strip(mm["optimised"])},
+            "cross_validation": cv,
+            "degraded": degraded,
+            "external": external,
+            "training": {"minutes": round(mm["base_minutes"] + mm["optimised_minutes"], 1), "base_minutes": round(mm["base_minutes"], 1),
+                         "optimised_minutes": round(mm["optimised_minutes"], 1),
+                         "host": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} on {torch.get_num_threads()} threads",
+                         "date": datetime.date.today().isoformat(), "recipe": cfg.get("recipe_file", "")},
+        },
+    }
+    (out / "pack.json").write_text(metrics.dumps(manifest) + "\n")
+    if cfg.get("taxonomy"):
+        shutil.copyfile(rpath(cfg["taxonomy"]), out / "taxonomy.toml")
+    if cfg.get("card"):
+        from phytotrain import card
+        (out / "README.md").write_text(card.render(rpath(cfg["card"]).read_text(), manifest, P.labels, out))
+    log(f"pack written to {out}")
+    return manifest
+
+
+def config_key(cfg, leave_out):
+    """A short hash of the config without the keys in leave_out: checkpoints are kept per
+    recipe, so a changed config never resumes another's."""
+    return hashlib.sha256(json.dumps({k: v for k, v in cfg.items() if k not in leave_out},
+                                     sort_keys=True).encode()).hexdigest()[:8]
+
+
+def _given_split(cfg):
+    """Whether the data list has its own split column (then there is no cross-validation)."""
+    p = rpath(cfg["data"])
+    if p.is_dir():
+        return False
+    with open(p) as fh:
+        return "split" in [c.strip().lower() for c in fh.readline().split(",")]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--out", help="pack folder to write")
+    ap.add_argument("--work", help="checkpoints and logs (default .cache/training/<name>/<mode>)")
+    ap.add_argument("--tune", type=int, metavar="FOLD", help="tuning run: validate on FOLD, train without the final val fold")
+    ap.add_argument("--cv", action="store_true", help="k-fold grouped cross-validation of the recipe")
+    ap.add_argument("--base-only", action="store_true", help="tune/cv: skip the student")
+    ap.add_argument("--cv-results", help="cv.json to record in the pack (default: the --cv run's)")
+    ap.add_argument("--set", action="append", default=[], help="override a config value: key.sub=JSON")
+    ap.add_argument("--card-only", action="store_true", help="re-render --out's README.md from its pack.json (and --speed)")
+    ap.add_argument("--speed", help="BenchmarkPackVariants JSON (PHYTOSCREEN_BENCH_OUT) to record in the card")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--opset", type=int, default=17)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    cfg = load_config(a.config)
+    if a.card_only:
+        from phytotrain import card
+        card.rerender(rpath(a.out), rpath(cfg["card"]), a.speed)
+        print(f"{a.out}/README.md rendered")
+        return
+    cfg["recipe_file"] = os.path.relpath(Path(a.config).resolve(), ROOT)
+    for s in a.set:
+        k, v = s.split("=", 1)
+        d = cfg
+        ks = k.split(".")
+        for kk in ks[:-1]:
+            d = d[kk]
+        d[ks[-1]] = json.loads(v)
+    mode = "cv" if a.cv else (f"tune{a.tune}" if a.tune is not None else "pack")
+    # Checkpoints are kept per recipe: a changed config never resumes another's. The pack
+    # is trained exactly as cross-validation fold val_fold (same items, same seeds), so
+    # the two share that fold's checkpoints: whichever runs first trains it.
+    key = config_key(cfg, EVAL_ONLY_KEYS + ("optimised",))  # the base's checkpoints
+    skey = config_key(cfg, EVAL_ONLY_KEYS)  # the student's (it depends on the base too)
+    base_dir = ROOT / ".cache" / "training" / cfg["name"]
+    if a.work:
+        work = Path(a.work)
+    elif mode == "pack" and not _given_split(cfg):
+        work = base_dir / f"cv-{key}" / f"fold{cfg.get('split', {}).get('val_fold', 0)}"
+    else:
+        work = base_dir / f"{mode}-{key}"
+    work.mkdir(parents=True, exist_ok=True)
+    log = Log(work / "train.log")
+    log(f"config {a.config} {' '.join(a.set)} -> {mode}, work {work}, torch {torch.__version__}, {a.threads} threads")
+    (work / "config.json").write_text(json.dumps(cfg, indent=1))
+    P = Prepared(cfg, log)
+    P.student_key = skey
+    if a.cv:
+        run_cv(P, work, log, not a.base_only)
+    elif a.tune is not None:
+        run_tune(P, a.tune, cfg.get("split", {}).get("val_fold", 0), work, log, not a.base_only)
+    else:
+        if not a.out:
+            ap.error("--out is required to build a pack")
+        cv = a.cv_results or (base_dir / f"cv-{key}" / f"cv-{skey}.json")
+        build_pack(P, rpath(a.out), work, log, cv, a.opset)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""The pack card (README.md): a hand-written template (provenance, recipe, limits) with
+the figures filled in from pack.json, so a rebuilt pack's card always tells its own
+numbers. Placeholders: {{val_table}}, {{per_class}}, {{cv_table}}, {{speed}},
+{{training}}, {{split}}, {{input}}."""
+import json
+from pathlib import Path
+
+
+def _f(v, nd=3):
+    return "-" if v is None else f"{v:.{nd}f}"
+
+
+def val_table(m, out):
+    rows = ["| model | file | top-1 | macro-F1 | weighted F1 | log-loss | ECE | agrees with base | size |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for v in ("base", "optimised"):
+        e = m["models"].get(v)
+        if not e:
+            continue
+        size = (Path(out) / e["file"]).stat().st_size / 1e6 if out and (Path(out) / e["file"]).exists() else None
+        rows.append(f"| {v} | `{e['file']}` | {_f(e['val_top1'])} | {_f(e['val_macro_f1'])} | {_f(e['val_weighted_f1'])} | "
+                    f"{_f(e['val_logloss'])} | {_f(e['val_ece'])} | {_f(e.get('top1_agreement_with_base'))} | "
+                    f"{'-' if size is None else f'{size:.1f} MB'} |")
+    return "\n".join(rows)
+
+
+def per_class(m, labels):
+    val = m["metrics"]["val"]
+    cv = m["metrics"].get("cross_validation") or {}
+    head = "| class | val support | base recall | base precision | base F1 | optimised recall | optimised F1 |"
+    sep = "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    if cv.get("base"):
+        head += " CV recall, base (support) |"
+        sep += " ---: |"
+    rows = [head, sep]
+    for l in labels:
+        b = val["base"]["per_class"][l]
+        o = val["optimised"]["per_class"][l]
+        r = (f"| {l} | {b['support']} | {_f(b['recall'])} | {_f(b['precision'])} | {_f(b['f1'])} | "
+             f"{_f(o['recall'])} | {_f(o['f1'])} |")
+        if cv.get("base"):
+            pc = cv["base"]["pooled_recall"][l]
+            r += f" {_f(pc['recall'])} ({pc['support']}) |"
+        rows.append(r)
+    return "\n".join(rows)
+
+
+def cv_table(m):
+    cv = m["metrics"].get("cross_validation")
+    if not cv:
+        return "(not run: `make pack-cyano-cv` runs it)"
+    rows = [f"| metric | base, mean ± sd over {cv['k']} folds | optimised, mean ± sd | base per fold |",
+            "| --- | ---: | ---: | --- |"]
+    for k, name in (("top1", "top-1"), ("macro_f1", "macro-F1"), ("weighted_f1", "weighted F1"),
+                    ("logloss", "log-loss"), ("ece", "ECE")):
+        b = cv["base"][k]
+        o = cv.get("optimised", {}).get(k)
+        ot = "-" if not o else f"{o['mean']:.3f} ± {o['sd']:.3f}"
+        folds = ", ".join(f"{v:.3f}" for v in b["folds"])
+        rows.append(f"| {name} | {b['mean']:.3f} ± {b['sd']:.3f} | {ot} | {folds} |")
+    return "\n".join(rows)
+
+
+def speed(m, speed_rows):
+    if not speed_rows:
+        return "(not measured: `go test -run '^$' -bench PackVariants ./inference/` measures it)"
+    r = next((x for x in speed_rows if x["pack"] == m["name"]), None)
+    if not r:
+        return "(not measured)"
+    return (f"Single-stream (batch 1, one ONNX Runtime {r['onnxruntime']} thread, median of {r['runs']} "
+            f"alternating runs of each model, measured by `BenchmarkPackVariants` on the build machine): "
+            f"base {r['base_ms']:.2f} ms, optimised {r['optimised_ms']:.2f} ms per image: "
+            f"**{r['speedup']:.2f}x faster**. The ratio depends on the CPU: `phytoscreen bench` measures it on yours.")
+
+
+def robustness(m):
+    d = m["metrics"].get("degraded")
+    if not d:
+        return ""
+    b, o = m["models"]["base"], m["models"]["optimised"]
+    rows = [f"On the val split degraded as a mediocre bench camera sees it ({d['about']}; "
+            f"`{d['list']}`, {d['n']} images, also for `phytoscreen eval`), top-1:", "",
+            "| model | clean val | degraded val | drop |", "| --- | ---: | ---: | ---: |",
+            f"| base | {b['val_top1']:.3f} | {d['base']:.3f} | {100 * (b['val_top1'] - d['base']):.1f} points |",
+            f"| optimised | {o['val_top1']:.3f} | {d['optimised']:.3f} | {100 * (o['val_top1'] - d['optimised']):.1f} points |"]
+    if "reference_clean" in d:
+        rows.append(f"| default pack `ndsb-plankton-121` (base, format 1) | {d['reference_clean']:.3f} | {d['reference_degraded']:.3f} | "
+                    f"{100 * (d['reference_clean'] - d['reference_degraded']):.1f} points |")
+    return "\n".join(rows)
+
+
+def external(m):
+    e = m["metrics"].get("external")
+    if not e:
+        return "(not measured: the folder was not present)"
+    rows = [f"{e['about']}", "",
+            "| frames | n | base: right genus | optimised: right genus | base's three most predicted |",
+            "| --- | ---: | ---: | ---: | --- |"]
+    for k, v in e.items():
+        if isinstance(v, dict):
+            rows.append(f"| {k} ({v['label']}) | {v['n']} | {v['base']:.3f} | {v['optimised']:.3f} | "
+                        f"{', '.join(v['base_most_predicted'])} |")
+    return "\n".join(rows)
+
+
+def training(m):
+    t = m["metrics"]["training"]
+    return (f"{t['minutes']:.0f} minutes in all (base {t['base_minutes']:.0f}, optimised {t['optimised_minutes']:.0f}) "
+            f"on {t['host']}, {t['date']}; recipe `{t['recipe']}`.")
+
+
+def input_desc(m):
+    i = m["input"]
+    bg = i.get("background", {"method": "none"})
+    s = (f"`{i['name']}` float32 {i['shape']}, channels {i['channels']}, resize `{i['resize']}`, background "
+         f"{bg['method']}{' q=' + str(bg['q']) if bg['method'] == 'percentile' else ''}, pad {i.get('pad', 1.0)}")
+    if i.get("mean"):
+        s += f", normalised (x - {i['mean'][0]}) / {i['std'][0]} per channel"
+    return s
+
+
+def render(template, manifest, labels, out=None, speed_rows=None):
+    subs = {
+        "{{val_table}}": val_table(manifest, out),
+        "{{per_class}}": per_class(manifest, labels),
+        "{{cv_table}}": cv_table(manifest),
+        "{{speed}}": speed(manifest, speed_rows),
+        "{{training}}": training(manifest),
+        "{{split}}": manifest["metrics"]["split"],
+        "{{input}}": input_desc(manifest),
+        "{{robustness}}": robustness(manifest),
+        "{{external}}": external(manifest),
+        "{{train_images}}": str(manifest.get("train_images", "")),
+        "{{val_images}}": str(manifest.get("val_images", "")),
+    }
+    for k, v in subs.items():
+        template = template.replace(k, v)
+    return template
+
+
+def rerender(pack_dir, template_path, speed_file=None):
+    pack_dir = Path(pack_dir)
+    m = json.loads((pack_dir / "pack.json").read_text())
+    rows = json.loads(Path(speed_file).read_text()) if speed_file and Path(speed_file).exists() else None
+    if rows:
+        r = next((x for x in rows if x["pack"] == m["name"]), None)
+        if r:
+            m["metrics"]["speed"] = r
+            from . import metrics
+            (pack_dir / "pack.json").write_text(metrics.dumps(m) + "\n")
+    rows = rows or ([m["metrics"]["speed"]] if m["metrics"].get("speed") else None)
+    (pack_dir / "README.md").write_text(render(Path(template_path).read_text(), m, m["labels"], pack_dir, rows))

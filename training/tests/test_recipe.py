@@ -1,0 +1,115 @@
+"""Unit tests of the recipe's pieces that need no training:
+/usr/bin/python3 -m unittest discover -s training/tests"""
+import json
+import sys
+import unittest
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from phytotrain import augment, contract, data, metrics, models  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+class TestSplit(unittest.TestCase):
+    def items(self):
+        rng = np.random.default_rng(0)
+        out = []
+        for g in range(60):
+            label = ["a", "b", "c"][g % 3] if g < 57 else "rare"
+            for k in range(int(rng.integers(1, 6))):
+                out.append(data.Item(f"{g}-{k}", f"{g}-{k}", label, f"g{g}"))
+        return out
+
+    def test_groups_never_split_and_classes_spread(self):
+        items = self.items()
+        folds = data.stratified_group_folds(items, 5, 7)
+        self.assertEqual(set(folds.values()), set(range(5)))
+        for lab in "abc":
+            per = [sum(1 for it in items if it.label == lab and folds[it.group] == f) for f in range(5)]
+            self.assertGreater(min(per), 0, f"class {lab} missing from a fold: {per}")
+        self.assertEqual(data.stratified_group_folds(items, 5, 7), folds, "not deterministic")
+        split = data.split_items(items, 5, 0, 7)
+        groups = {}
+        for it in split:
+            groups.setdefault(it.group, set()).add(it.split)
+        self.assertTrue(all(len(s) == 1 for s in groups.values()), "a group is in train and val")
+
+
+class TestContract(unittest.TestCase):
+    def test_golden_contract_file_matches(self):
+        """The committed contract.json still describes this code (it is what Go checks)."""
+        import hashlib
+        doc = json.loads((ROOT / "testdata" / "golden" / "contract.json").read_text())
+        for c in doc["cases"][::5]:
+            spec = contract.InputSpec(c["input"])
+            t = contract.tensor_from_file(ROOT / "testdata" / "golden" / "contract" / c["image"], spec)
+            self.assertEqual(hashlib.sha256(t.astype("<f4").tobytes()).hexdigest(), c["sha256"], c)
+
+    def test_resize_rules(self):
+        self.assertEqual(contract.resize_size(50, 40, 96, 96, "letterbox"), (50, 40))
+        self.assertEqual(contract.resize_size(50, 40, 96, 96, "fit"), (96, 77))
+        self.assertEqual(contract.resize_size(200, 100, 96, 96, "letterbox"), (96, 48))
+        self.assertEqual(contract.resize_size(200, 100, 96, 96, "centre-crop"), (192, 96))
+
+    def test_background_level(self):
+        img = np.full((10, 10), 200, np.uint8)
+        img[0, :5] = 10
+        self.assertEqual(contract.background_levels(img, 0.95), [200])
+        self.assertEqual(contract.background_levels(img, 0.05), [10])
+
+    def test_augmented_tensor_shape(self):
+        spec = contract.InputSpec({"shape": [-1, 3, 64, 48], "channels": "rgb", "resize": "fit",
+                                   "background": {"method": "percentile", "q": 0.95}})
+        rng = np.random.default_rng(1)
+        crop = rng.integers(0, 256, (30, 90, 3), dtype=np.uint8)
+        for _ in range(20):
+            t = augment.augmented_tensor(crop, spec, rng, augment.DEFAULTS)
+            self.assertEqual(t.shape, (3, 64, 48))
+            self.assertTrue(np.isfinite(t).all())
+
+
+class TestModels(unittest.TestCase):
+    def test_fold_and_round_keep_the_function(self):
+        torch.manual_seed(0)
+        net = models.ResNet(3, 5, widths=(8, 16, 16, 32), bias=False)
+        x = torch.randn(4, 3, 32, 32)
+        net.train()
+        net(x)  # BatchNorm statistics that are not the identity
+        net.eval()
+        with torch.no_grad():
+            a = torch.softmax(net(x), 1)
+            b = torch.softmax(models.fold_bn(net)(x), 1)
+            c = torch.softmax(models.round_fp16(models.fold_bn(net))(x), 1)
+        self.assertLess(float((a - b).abs().max()), 1e-5)
+        self.assertLess(float((a - c).abs().max()), 1e-2)
+
+    def test_prune_full_width_is_identity(self):
+        torch.manual_seed(0)
+        net = models.ResNet(3, 5, widths=(8, 16, 16, 32), bias=True)
+        net.train()
+        net(torch.randn(4, 3, 32, 32))
+        net.eval()
+        x = torch.randn(2, 3, 32, 32)
+        with torch.no_grad():
+            self.assertLess(float((models.prune_resnet(net, 1.0).eval()(x) - net(x)).abs().max()), 1e-6)
+            self.assertEqual(models.prune_resnet(net, 0.5).eval()(x).shape, (2, 5))
+
+
+class TestMetrics(unittest.TestCase):
+    def test_perfect_and_ece(self):
+        p = np.eye(3)[[0, 1, 2, 2]]
+        m = metrics.evaluate(p, [0, 1, 2, 2], ["a", "b", "c"])
+        self.assertEqual((m["top1"], m["macro_f1"], m["weighted_f1"]), (1.0, 1.0, 1.0))
+        self.assertAlmostEqual(m["ece"], 0.0)
+        p = np.array([[0.6, 0.4], [0.6, 0.4]])
+        m = metrics.evaluate(p, [0, 1], ["a", "b"])
+        self.assertAlmostEqual(m["ece"], 0.1)
+        self.assertEqual(m["per_class"]["b"]["recall"], 0.0)
+
+
+if __name__ == "__main__":
+    unittest.main()
