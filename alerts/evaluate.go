@@ -10,6 +10,10 @@ type Measure struct {
 	PerL  float64 `json:"cells_per_l"`
 	Low   float64 `json:"ci_low"`
 	High  float64 `json:"ci_high"`
+	// Cells, when above 0, is the number of cells estimated in the Count objects
+	// because some are colonies, filaments or chains: PerL, Low and High are then
+	// cells per litre from that estimate, not objects per litre.
+	Cells float64 `json:"cells_estimate,omitempty"`
 }
 
 // State is a rule's current standing.

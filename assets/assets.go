@@ -1,5 +1,4 @@
-// Package assets holds what phytoscreen ships inside its binary: the default classifier
-// pack, the real sample images it demonstrates and benchmarks on, icons and alert presets.
+// Package assets holds what phytoscreen ships inside its binary: the classifier packs, the real sample images it demonstrates and benchmarks on, icons and alert presets.
 // Everything here is embedded, so the program needs no files beside it and never downloads.
 package assets
 
@@ -8,10 +7,15 @@ import (
 	"io/fs"
 )
 
-// DefaultPackName is the name of the classifier pack built into the binary.
+// DefaultPackName is the name of the classifier pack used unless another is chosen.
 const DefaultPackName = "ndsb-plankton-121"
 
-//go:embed models/ndsb-plankton-121
+// CyanoPackName is the second built-in pack: ten toxigenic cyanobacteria genera in colour,
+// trained by the project's recipe (make pack-cyano; see models/cyano-tcb-10/README.md for
+// its data's provenance and licence).
+const CyanoPackName = "cyano-tcb-10"
+
+//go:embed models/ndsb-plankton-121 models/cyano-tcb-10
 var models embed.FS
 
 //go:embed samples/ndsb-val
@@ -20,6 +24,19 @@ var samples embed.FS
 // DefaultPack returns the built-in classifier pack (pack.json, base.onnx, optimised.onnx,
 // README.md), copied from ../shared/models/ndsb-plankton-121.
 func DefaultPack() fs.FS { return mustSub(models, "models/"+DefaultPackName) }
+
+// BuiltinPacks lists the names of the packs built into the binary, the default first.
+func BuiltinPacks() []string { return []string{DefaultPackName, CyanoPackName} }
+
+// BuiltinPack returns the built-in pack with the given name.
+func BuiltinPack(name string) (fs.FS, bool) {
+	for _, n := range BuiltinPacks() {
+		if n == name {
+			return mustSub(models, "models/"+n), true
+		}
+	}
+	return nil, false
+}
 
 // Samples returns the bundled sample of real NDSB val images: one folder per class and a
 // labels.csv (path,label,split). See samples/README.md for provenance.

@@ -126,20 +126,27 @@ func (s *Scorer) Add(trueLabel string, r Result) error {
 	return nil
 }
 
-// ClassRecall is one class's recall over its support.
+// ClassRecall is one class's recall over its support, with its precision (of the images
+// predicted as the class, the share that are) and F1.
 type ClassRecall struct {
-	Label   string  `json:"label"`
-	Support int     `json:"support"`
-	Recall  float64 `json:"recall"`
+	Label     string  `json:"label"`
+	Support   int     `json:"support"`
+	Recall    float64 `json:"recall"`
+	Precision float64 `json:"precision"`
+	F1        float64 `json:"f1"`
 }
 
 // Metrics are the accuracy figures of a Scorer.
 type Metrics struct {
-	N       int           `json:"n"`
-	Top1    float64       `json:"top1"`
-	Top5    float64       `json:"top5"`
-	LogLoss float64       `json:"logloss"`
-	Recall  []ClassRecall `json:"per_class_recall"`
+	N       int     `json:"n"`
+	Top1    float64 `json:"top1"`
+	Top5    float64 `json:"top5"`
+	LogLoss float64 `json:"logloss"`
+	// MacroF1 is the mean F1 of the classes with support, WeightedF1 the mean weighted
+	// by support (as the training recipe's pack card computes them).
+	MacroF1    float64       `json:"macro_f1"`
+	WeightedF1 float64       `json:"weighted_f1"`
+	Recall     []ClassRecall `json:"per_class_recall"`
 }
 
 // Metrics returns the figures so far.
@@ -151,14 +158,29 @@ func (s *Scorer) Metrics() Metrics {
 		m.LogLoss = s.logLoss / float64(s.n)
 	}
 	for i, l := range s.Labels {
-		sup := 0
-		for _, c := range s.Confusion[i] {
+		sup, pred := 0, 0
+		for j, c := range s.Confusion[i] {
 			sup += c
+			pred += s.Confusion[j][i]
 		}
 		if sup == 0 {
 			continue
 		}
-		m.Recall = append(m.Recall, ClassRecall{l, sup, float64(s.Confusion[i][i]) / float64(sup)})
+		tp := float64(s.Confusion[i][i])
+		r := ClassRecall{Label: l, Support: sup, Recall: tp / float64(sup)}
+		if pred > 0 {
+			r.Precision = tp / float64(pred)
+		}
+		if r.Precision+r.Recall > 0 {
+			r.F1 = 2 * r.Precision * r.Recall / (r.Precision + r.Recall)
+		}
+		m.Recall = append(m.Recall, r)
+		m.MacroF1 += r.F1
+		m.WeightedF1 += r.F1 * float64(sup)
+	}
+	if len(m.Recall) > 0 {
+		m.MacroF1 /= float64(len(m.Recall))
+		m.WeightedF1 /= float64(s.n)
 	}
 	return m
 }

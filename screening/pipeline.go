@@ -274,7 +274,7 @@ func New(cfg Config) (*Pipeline, error) {
 	p := &Pipeline{
 		cfg:     cfg,
 		log:     cfg.Logger,
-		tally:   newTally(len(cfg.Taxonomy.Taxa), cfg.Threshold),
+		tally:   newTally(cfg.Taxonomy.Taxa, cfg.Threshold),
 		eval:    alerts.NewEvaluator(cfg.Rules, cfg.Hysteresis),
 		tracks:  map[trackKey]trackState{},
 		updates: make(chan struct{}, 1),
@@ -461,7 +461,7 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 		var jobs []cellJob
 		for _, o := range objs {
 			if o.New {
-				jobs = append(jobs, cellJob{idx: p.tally.add(o.Cells), time: f.Time, obj: o})
+				jobs = append(jobs, cellJob{idx: p.tally.add(o.Cells, o.Length*o.UmPerPx, o.AreaUm2), time: f.Time, obj: o})
 				p.tracks[keyOf(o)] = trackState{state: StatePending, lastSeen: f.Index}
 			} else if ts, ok := p.tracks[keyOf(o)]; ok {
 				ts.lastSeen = f.Index
@@ -723,11 +723,26 @@ func (p *Pipeline) refreshOverlaysLocked() {
 // level changes.
 func (p *Pipeline) evaluateLocked(now time.Time) []alerts.Event {
 	evs := p.eval.Update(now, func(labels []string) alerts.Measure {
-		c := p.cfg.Sample.Concentration(p.tally.sum(p.cfg.Taxonomy, labels))
-		return alerts.Measure{Count: c.Count, PerL: c.PerL, Low: c.Low, High: c.High}
+		n, cells := p.tally.sum(p.cfg.Taxonomy, labels)
+		return ruleMeasure(p.cfg.Sample, n, cells)
 	})
 	p.events = append(p.events, evs...)
 	return evs
+}
+
+// ruleMeasure is what an alert rule is evaluated on: thresholds are in cells, so when
+// the objects counted hold more cells than one each (colonies, filaments, chains), the
+// concentration and its interval are scaled from objects to the cells estimated in them.
+// The interval stays the objects' Poisson interval, scaled: the objects are what was
+// sampled at random.
+func ruleMeasure(s Sample, objects int, cells float64) alerts.Measure {
+	c := s.Concentration(objects)
+	m := alerts.Measure{Count: c.Count, PerL: c.PerL, Low: c.Low, High: c.High}
+	if objects > 0 && cells > float64(objects) {
+		k := cells / float64(objects)
+		m.PerL, m.Low, m.High, m.Cells = k*c.PerL, k*c.Low, k*c.High, cells
+	}
+	return m
 }
 
 // Snapshot returns a copy of the run's state.

@@ -86,10 +86,13 @@ type Concentration struct {
 	High  float64 `json:"ci_high"` // upper bound of the 95% interval, cells/L
 }
 
+// PerLFactor is what one object counted stands for in the sample, per litre.
+func (s Sample) PerLFactor() float64 { return 1000 / s.VolumeML * s.Factor }
+
 // Concentration converts count cells seen in the examined volume into cells/L with the
 // 95% exact Poisson interval (the count is Poisson; volume and factor are exact).
 func (s Sample) Concentration(count int) Concentration {
-	k := 1000 / s.VolumeML * s.Factor // cells/L per cell counted
+	k := s.PerLFactor()
 	lo, hi := PoissonCI(count, 0.95)
 	return Concentration{Count: count, PerL: float64(count) * k, Low: lo * k, High: hi * k}
 }

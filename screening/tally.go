@@ -104,9 +104,11 @@ type TaxonCount struct {
 // GroupCount is one group's tally.
 type GroupCount struct {
 	Group
-	Unit string `json:"unit"` // what one object of the group is: cell, chain or colony
+	Unit string `json:"unit"` // what one object of the group is: cell, chain, colony, filament, or several joined by "/"
 	Concentration
-	Level alerts.Level `json:"level"`
+	// CellsEstimate is the cells estimated in the group's objects (TaxonCount's).
+	CellsEstimate float64      `json:"cells_estimate"`
+	Level         alerts.Level `json:"level"`
 }
 
 // FrameView is one frame's objects as a GUI overlays them.
@@ -146,7 +148,10 @@ const (
 type cellRec struct {
 	label int32 // index into the pack's labels; -1 failed, -2 pending
 	prob  float32
-	cells float32 // the cells estimated in the object (vision.Object.Cells)
+	cells float32 // the cells estimated in the object: its shape's guess (vision.Object.Cells) until classified, then its taxon's estimate (Taxon.Cells)
+	// lenUm and areaUm2 are the object's calibrated length and area (0 uncalibrated),
+	// from which its taxon's cell size estimates its cells once it is classified.
+	lenUm, areaUm2 float32
 }
 
 const (
@@ -161,22 +166,24 @@ type tally struct {
 	counts       []int
 	probSum      []float64
 	cellsSum     []float64 // estimated cells per label
+	taxa         []Taxon   // the pack's taxa, for their cells per unit (nil: the shape's guess)
 	unidentified int
 	failed       int
 	pending      int
 }
 
-func newTally(labels int, threshold float64) *tally {
-	return &tally{threshold: threshold, counts: make([]int, labels), probSum: make([]float64, labels), cellsSum: make([]float64, labels)}
+func newTally(taxa []Taxon, threshold float64) *tally {
+	n := len(taxa)
+	return &tally{threshold: threshold, taxa: taxa, counts: make([]int, n), probSum: make([]float64, n), cellsSum: make([]float64, n)}
 }
 
-// add registers a new cell, pending classification, with the number of cells
-// estimated in it (1 when unknown), and returns its index.
-func (t *tally) add(cells float64) int {
+// add registers a new object, pending classification, with the number of cells its
+// shape suggests (1 when unknown) and its calibrated length and area, and returns its index.
+func (t *tally) add(cells, lengthUm, areaUm2 float64) int {
 	if !(cells >= 1) {
 		cells = 1
 	}
-	t.cells = append(t.cells, cellRec{label: recPending, cells: float32(cells)})
+	t.cells = append(t.cells, cellRec{label: recPending, cells: float32(cells), lenUm: float32(lengthUm), areaUm2: float32(areaUm2)})
 	t.pending++
 	return len(t.cells) - 1
 }
@@ -191,7 +198,12 @@ func (t *tally) set(i int, label int, prob float32) {
 		t.failed++
 		return
 	}
-	t.cells[i] = cellRec{label: int32(label), prob: prob, cells: t.cells[i].cells}
+	c := t.cells[i]
+	if t.taxa != nil {
+		c.cells = float32(t.taxa[label].Cells(float64(c.cells), float64(c.lenUm), float64(c.areaUm2)))
+	}
+	c.label, c.prob = int32(label), prob
+	t.cells[i] = c
 	t.count(t.cells[i], 1)
 }
 
@@ -224,15 +236,25 @@ func (t *tally) setThreshold(th float64) {
 
 func (t *tally) identifiedTotal() int { return len(t.cells) - t.unidentified - t.failed - t.pending }
 
-// sum counts the cells of a set of labels.
-func (t *tally) sum(tx *Taxonomy, labels []string) int {
-	n := 0
+// sum counts the objects of a set of labels, and estimates the cells in them: the
+// count for taxa counted in cells, the taxon's estimate (Taxon.Cells) for colonies,
+// filaments and chains.
+func (t *tally) sum(tx *Taxonomy, labels []string) (objects int, cells float64) {
 	for _, l := range labels {
 		if x, ok := tx.Lookup(l); ok {
-			n += t.counts[x.Index]
+			objects += t.counts[x.Index]
+			cells += t.cellsOf(x)
 		}
 	}
-	return n
+	return objects, cells
+}
+
+// cellsOf is the estimated cells in the objects counted under taxon x.
+func (t *tally) cellsOf(x Taxon) float64 {
+	if x.Unit == "" || x.Unit == "cell" {
+		return float64(t.counts[x.Index])
+	}
+	return math.Round(t.cellsSum[x.Index])
 }
 
 // fill writes the counts into a snapshot.
@@ -250,10 +272,7 @@ func (t *tally) fill(s *Snapshot, tx *Taxonomy, levels func(label string) alerts
 			continue
 		}
 		x := tx.Taxa[i]
-		cells := float64(n) // a taxon counted in cells: one object, one cell
-		if x.Unit != "" && x.Unit != "cell" {
-			cells = math.Round(t.cellsSum[i])
-		}
+		cells := t.cellsOf(x)
 		s.Taxa = append(s.Taxa, TaxonCount{Taxon: x, Concentration: s.Sample.Concentration(n), MeanProb: t.probSum[i] / float64(n), Level: levels(x.Label),
 			CellsEstimate: cells})
 	}
@@ -266,11 +285,17 @@ func (t *tally) fill(s *Snapshot, tx *Taxonomy, levels func(label string) alerts
 	s.Groups = s.Groups[:0]
 	for _, g := range tx.Groups {
 		members := tx.Members(g.ID)
-		unit := "cell"
-		if len(members) > 0 {
-			x, _ := tx.Lookup(members[0])
-			unit = x.Unit
+		var units []string
+		for _, l := range members {
+			if x, _ := tx.Lookup(l); !slices.Contains(units, x.Unit) {
+				units = append(units, x.Unit)
+			}
 		}
-		s.Groups = append(s.Groups, GroupCount{Group: g, Unit: unit, Concentration: s.Sample.Concentration(t.sum(tx, members)), Level: groupLevel(g.ID)})
+		unit := "cell"
+		if len(units) > 0 {
+			unit = strings.Join(units, "/")
+		}
+		n, cells := t.sum(tx, members)
+		s.Groups = append(s.Groups, GroupCount{Group: g, Unit: unit, Concentration: s.Sample.Concentration(n), CellsEstimate: cells, Level: groupLevel(g.ID)})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"slices"
 	"strings"
 	"unicode"
@@ -34,10 +35,39 @@ type Taxon struct {
 	Label string `json:"label"` // the pack's label, e.g. "protist_noctiluca"
 	Name  string `json:"name"`  // display name, e.g. "Noctiluca"
 	Group string `json:"group,omitempty"`
-	// Unit is what one object of this taxon is: "cell", or "chain" / "colony" for
-	// taxa the classifier sees as one object made of many cells. Concentrations are
-	// then chains or colonies per litre, which understates cells per litre.
+	// Unit is what one object of this taxon is: "cell", or "chain" / "colony" /
+	// "filament" for taxa the classifier sees as one object made of many cells.
+	// Concentrations are then units per litre, which understates cells per litre.
 	Unit string `json:"unit"`
+	// CellUm is a typical cell size, µm (a coccoid cell's diameter, a filament's or
+	// chain's cell length along it), from the pack's taxonomy.toml: with a calibration,
+	// the cells of a colony, filament or chain are estimated from its measured area or
+	// length with it. CellsPerUnit, when above 0, is a fixed count per unit instead.
+	CellUm       float64 `json:"cell_um,omitempty"`
+	CellsPerUnit float64 `json:"cells_per_unit,omitempty"`
+}
+
+// packing is the share of a colony's area its round cells fill when they lie in one
+// plane (hexagonal packing of circles is 0.91; colonies are looser, with mucilage).
+const packing = 0.7
+
+// Cells estimates the cells in one object of this taxon: CellsPerUnit when set; else,
+// for a multi-cell unit on a calibrated frame with CellUm known, its length over the cell
+// length (filament, chain) or its area over a cell's (colony, at the packing share);
+// else shapeGuess, the segmenter's estimate from the object's shape alone. At least 1.
+func (x Taxon) Cells(shapeGuess, lengthUm, areaUm2 float64) float64 {
+	est := shapeGuess
+	switch {
+	case x.Unit == "" || x.Unit == "cell":
+		return 1
+	case x.CellsPerUnit > 0:
+		est = x.CellsPerUnit
+	case x.CellUm > 0 && x.Unit == "colony" && areaUm2 > 0:
+		est = math.Round(packing * areaUm2 / (math.Pi / 4 * x.CellUm * x.CellUm))
+	case x.CellUm > 0 && x.Unit != "colony" && lengthUm > 0:
+		est = math.Round(lengthUm / x.CellUm)
+	}
+	return math.Max(1, est)
 }
 
 // Taxonomy maps a pack's labels to display names and groups.
@@ -131,14 +161,18 @@ func ForPack(p *inference.Pack) (*Taxonomy, error) {
 //	label = "alexandrium_catenella"
 //	name = "Alexandrium catenella"
 //	group = "alexandrium"
-//	unit = "cell"
+//	unit = "cell"          # cell, chain, colony or filament
+//	cell_um = 30           # optional: typical cell size, µm
+//	cells_per_unit = 0     # optional: fixed cells per unit (0: estimate from size)
 type taxonomyFile struct {
 	Group []Group `toml:"group"`
 	Taxon []struct {
-		Label string `toml:"label"`
-		Name  string `toml:"name"`
-		Group string `toml:"group"`
-		Unit  string `toml:"unit"`
+		Label        string  `toml:"label"`
+		Name         string  `toml:"name"`
+		Group        string  `toml:"group"`
+		Unit         string  `toml:"unit"`
+		CellUm       float64 `toml:"cell_um"`
+		CellsPerUnit float64 `toml:"cells_per_unit"`
 	} `toml:"taxon"`
 }
 
@@ -152,7 +186,7 @@ func ParseTaxonomy(data []byte, file, pack string, labels []string) (*Taxonomy, 
 		return nil, fmt.Errorf("%s: %v: fix the TOML syntax", file, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		return nil, fmt.Errorf("%s: unknown key %q: a taxonomy file has [[group]] (id, name, hab) and [[taxon]] (label, name, group, unit)", file, und[0].String())
+		return nil, fmt.Errorf("%s: unknown key %q: a taxonomy file has [[group]] (id, name, hab) and [[taxon]] (label, name, group, unit, cell_um, cells_per_unit)", file, und[0].String())
 	}
 	t := DefaultTaxonomy(pack, labels)
 	groups := map[string]bool{}
@@ -186,11 +220,15 @@ func ParseTaxonomy(data []byte, file, pack string, labels []string) (*Taxonomy, 
 		}
 		switch e.Unit {
 		case "":
-		case "cell", "chain", "colony":
+		case "cell", "chain", "colony", "filament":
 			tx.Unit = e.Unit
 		default:
-			return nil, fmt.Errorf("%s: taxon %q has unit %q: use cell, chain or colony", file, e.Label, e.Unit)
+			return nil, fmt.Errorf("%s: taxon %q has unit %q: use cell, chain, colony or filament", file, e.Label, e.Unit)
 		}
+		if !(e.CellUm >= 0 && e.CellUm < 10000) || !(e.CellsPerUnit >= 0 && e.CellsPerUnit < 1e6) {
+			return nil, fmt.Errorf("%s: taxon %q has cell_um %g, cells_per_unit %g: use sizes in µm from 0 (unknown) up, and a count per unit from 0 (estimate from size) up", file, e.Label, e.CellUm, e.CellsPerUnit)
+		}
+		tx.CellUm, tx.CellsPerUnit = e.CellUm, e.CellsPerUnit
 	}
 	return t, nil
 }

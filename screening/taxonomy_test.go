@@ -1,10 +1,12 @@
 package screening
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/inference"
 )
@@ -147,11 +149,73 @@ group = "alexandrium"
 		{"[[taxon]]\nlabel = 'detritus'\nunit = 'blob'\n", `unit "blob"`},
 		{"[[taxon]]\nlable = 'detritus'\n", `unknown key "taxon.lable"`},
 		{"[[taxon]\n", "line 2"},
+		{"[[taxon]]\nlabel = 'detritus'\nunit = 'colony'\ncell_um = -3\n", `cell_um -3`},
+		{"[[taxon]]\nlabel = 'detritus'\nunit = 'colony'\ncells_per_unit = nan\n", `cells_per_unit NaN`},
 	}
 	for _, b := range bad {
 		_, err := ParseTaxonomy([]byte(b.text), "pack/taxonomy.toml", "lab", labels)
 		if err == nil || !strings.Contains(err.Error(), b.want) || !strings.Contains(err.Error(), "pack/taxonomy.toml") {
 			t.Errorf("ParseTaxonomy(%q): error %v, want one naming the file and containing %q", b.text, err, b.want)
+		}
+	}
+}
+
+// The cyanobacteria pack's taxonomy: its genera are colonies and filaments in one HAB
+// group, which the WHO preset's rule names ("Cyanobacteria"), so the rule binds to all ten.
+func TestCyanoPackTaxonomyBindsWHO(t *testing.T) {
+	fsys, ok := assets.BuiltinPack(assets.CyanoPackName)
+	if !ok {
+		t.Fatalf("no built-in pack %s", assets.CyanoPackName)
+	}
+	p, err := inference.LoadPack(fsys, "built-in:"+assets.CyanoPackName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := ForPack(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := map[string]string{}
+	for _, x := range tx.Taxa {
+		units[x.Label] = x.Unit
+		if x.Group != "cyanobacteria" || !(x.CellUm > 0) {
+			t.Errorf("taxon %+v: want group cyanobacteria and a cell size", x)
+		}
+	}
+	if units["Microcystis"] != "colony" || units["Planktothrix"] != "filament" {
+		t.Errorf("units %v: want Microcystis a colony, Planktothrix a filament", units)
+	}
+	rs, err := alerts.LoadPreset(assets.Presets(), "who-cyanobacteria")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound, _ := rs.Bind(tx, p.Name)
+	if len(bound) != 1 || len(bound[0].Labels) != len(p.Labels) {
+		t.Fatalf("WHO preset bound %+v: want its one rule on all %d genera", bound, len(p.Labels))
+	}
+}
+
+// Cells of one object: a cell is one; a fixed count per unit wins; with a calibration a
+// filament's length and a colony's area over the cell size; else the shape's guess.
+func TestTaxonCells(t *testing.T) {
+	fil := Taxon{Unit: "filament", CellUm: 5}
+	col := Taxon{Unit: "colony", CellUm: 4}
+	for _, c := range []struct {
+		name                  string
+		x                     Taxon
+		guess, lenUm, areaUm2 float64
+		want                  float64
+	}{
+		{"cell", Taxon{Unit: "cell", CellUm: 5}, 7, 100, 100, 1},
+		{"fixed per unit", Taxon{Unit: "chain", CellUm: 5, CellsPerUnit: 8}, 3, 100, 0, 8},
+		{"filament 100 um of 5 um cells", fil, 3, 100, 0, 20},
+		{"filament uncalibrated: shape", fil, 3, 0, 0, 3},
+		{"colony 1000 um2 of 4 um cells", col, 3, 0, 1000, math.Round(0.7 * 1000 / (math.Pi / 4 * 16))},
+		{"colony uncalibrated, no guess", col, 0, 0, 0, 1},
+		{"no cell size: shape", Taxon{Unit: "filament"}, 6, 100, 0, 6},
+	} {
+		if got := c.x.Cells(c.guess, c.lenUm, c.areaUm2); got != c.want {
+			t.Errorf("%s: %v cells, want %v", c.name, got, c.want)
 		}
 	}
 }

@@ -138,7 +138,11 @@ func stateDetail(s alerts.State) string {
 			parts = append(parts, fmt.Sprintf("%s level ≥ %s", s.Level, fmtThreshold(*s.Threshold)))
 		}
 	}
-	parts = append(parts, fmt.Sprintf("95%% CI %s – %s cells/L, %d counted", fmtPerL(s.Value.Low), fmtPerL(s.Value.High), s.Value.Count))
+	counted := fmt.Sprintf("%d counted", s.Value.Count)
+	if s.Value.Cells > 0 {
+		counted = fmt.Sprintf("%d colonies or filaments counted, about %.0f cells estimated", s.Value.Count, s.Value.Cells)
+	}
+	parts = append(parts, fmt.Sprintf("95%% CI %s – %s cells/L, %s", fmtPerL(s.Value.Low), fmtPerL(s.Value.High), counted))
 	parts = append(parts, "rule "+s.Rule)
 	parts = append(parts, "source: "+sourceText(s.Source, s.Verified))
 	if !s.Since.IsZero() {

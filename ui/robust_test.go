@@ -95,7 +95,7 @@ func TestSettingsRefuseBrokenPack(t *testing.T) {
 		dir  string
 		want []string // the message must say these
 	}{
-		{"no manifest", t.TempDir(), []string{"has no pack.json: choose the folder that holds the pack's pack.json, or press Built-in"}},
+		{"no manifest", t.TempDir(), []string{"has no pack.json: choose the folder that holds the pack's pack.json, or choose a built-in pack"}},
 		{"malformed manifest", testpack.Folder(t, nil, "{\n  \"name\": \"lab\",\n  \"labels\": [\"a\" \"b\"]\n}", nil),
 			[]string{"pack.json is not valid JSON: line 3, column", "fix the file"}},
 		{"model file missing", testpack.Folder(t, nil, "", map[string][]byte{"base.onnx": nil}),

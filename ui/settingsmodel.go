@@ -95,15 +95,22 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 			}
 		}, v.win)
 	})
-	builtin := widget.NewButton("Built-in", func() { v.PackDir.SetText("") })
+	// The built-in packs by name; the default one is the empty setting.
+	builtin := widget.NewSelect(assets.BuiltinPacks(), func(name string) {
+		if name == assets.DefaultPackName {
+			name = ""
+		}
+		v.PackDir.SetText(name)
+	})
+	builtin.PlaceHolder = "Built-in"
 	form := widget.NewForm(
 		widget.NewFormItem("Threads", v.Threads),
 		widget.NewFormItem("Batch (cells per run)", v.Batch),
 		widget.NewFormItem("Confidence threshold", container.NewBorder(nil, nil, nil, v.threshL, v.Threshold)),
-		widget.NewFormItem("Model pack folder", container.NewBorder(nil, nil, nil, container.NewHBox(browse, builtin), v.PackDir)),
+		widget.NewFormItem("Model pack", container.NewBorder(nil, nil, nil, container.NewHBox(browse, builtin), v.PackDir)),
 	)
 	form.Items[2].HintText = "cells below it are counted as unidentified and queued for review; changing it recounts the run"
-	form.Items[3].HintText = "a folder with pack.json and its ONNX models; used from the next launch"
+	form.Items[3].HintText = "a built-in pack (ndsb-plankton-121: marine plankton, gray; cyano-tcb-10: toxigenic cyanobacteria, colour) or a folder with pack.json and its ONNX models; used from the next launch"
 	form.Items[0].HintText = "ONNX Runtime threads; takes effect at once"
 	measureRow := container.NewBorder(nil, nil, v.measure, nil, container.NewVBox(v.measureL, v.measureP))
 	return container.NewVScroll(container.NewVBox(

@@ -332,8 +332,11 @@ func (v *settingsView) apply() error {
 // is one line that names the file and the fix; the app goes on with its current pack.
 func (a *mainWindow) checkPackDir(dir string) error {
 	keep := fmt.Sprintf(" (the app keeps the pack %s)", a.svc.Pack.Name)
+	if app.IsBuiltinPack(dir) {
+		return nil // embedded and checked by the tests
+	}
 	if _, err := os.Stat(filepath.Join(dir, inference.ManifestFile)); err != nil {
-		return fmt.Errorf("model pack folder %s has no %s: choose the folder that holds the pack's %s, or press Built-in%s",
+		return fmt.Errorf("model pack folder %s has no %s: choose the folder that holds the pack's %s, or choose a built-in pack%s",
 			dir, inference.ManifestFile, inference.ManifestFile, keep)
 	}
 	check := a.svc.CheckPack

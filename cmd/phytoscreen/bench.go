@@ -51,7 +51,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	fs.StringVar(&f.images, "images", "", "`folder` of cell crops to classify (default: the bundled NDSB val sample)")
 	fs.StringVar(&f.eval, "eval", "", "measure each model's top-1 on a labelled `LIST.csv` (path,label) instead of quoting the pack card")
 	fs.StringVar(&f.out, "out", "bench-results", "`folder` for results.csv, report.md and the plots")
-	fs.StringVar(&f.pack, "pack", "", "classifier pack `folder` (default: the built-in "+assets.DefaultPackName+")")
+	fs.StringVar(&f.pack, "pack", "", "classifier pack: a built-in `name` ("+strings.Join(assets.BuiltinPacks(), ", ")+"; default "+assets.DefaultPackName+") or a pack folder")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "`path` to libonnxruntime.so.1 (default: found automatically)")
 	fs.DurationVar(&f.interval, "sample-interval", power.DefaultInterval, "energy and process sampling period")
 	fs.Float64Var(&f.wattsPerCore, "watts-per-core", power.DefaultWattsPerCore, "declared watts of one busy core, for the estimate used when no energy sensor is readable")

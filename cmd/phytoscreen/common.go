@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/inference"
@@ -66,7 +67,7 @@ type modelFlags struct {
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&m.pack, "pack", "", "classifier pack `folder` (default: the built-in "+assets.DefaultPackName+")")
+	fs.StringVar(&m.pack, "pack", "", "classifier pack: a built-in `name` ("+strings.Join(assets.BuiltinPacks(), ", ")+"; default "+assets.DefaultPackName+") or a pack folder")
 	fs.StringVar(&m.model, "model", "optimised", "model variant: base or optimised")
 	fs.StringVar(&m.ortLib, "ort-lib", "", "`path` to libonnxruntime.so.1 (default: $"+inference.LibraryEnv+", beside the executable, the project cache, system paths)")
 	fs.IntVar(&m.threads, "threads", 0, "ONNX Runtime intra-op threads (default: number of CPUs)")

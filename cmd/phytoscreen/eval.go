@@ -97,13 +97,21 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 
 func printEval(w io.Writer, clf *inference.Classifier, m inference.Metrics, failed int, card inference.ModelSpec, took time.Duration) {
 	fmt.Fprintf(w, "%s/%s on %d images (%d skipped) in %.1f s\n", clf.Pack().Name, clf.Variant(), m.N, failed, took.Seconds())
-	fmt.Fprintf(w, "%-10s %8s %8s\n", "", "measured", "card")
-	fmt.Fprintf(w, "%-10s %8.4f %8.4f\n", "top-1", m.Top1, card.ValTop1)
-	fmt.Fprintf(w, "%-10s %8.4f %8.4f\n", "top-5", m.Top5, card.ValTop5)
-	fmt.Fprintf(w, "%-10s %8.4f %8.4f\n", "log-loss", m.LogLoss, card.ValLogLoss)
-	fmt.Fprintf(w, "\nper-class recall (support):\n")
+	fmt.Fprintf(w, "%-11s %8s %8s\n", "", "measured", "card")
+	fmt.Fprintf(w, "%-11s %8.4f %8.4f\n", "top-1", m.Top1, card.ValTop1)
+	fmt.Fprintf(w, "%-11s %8.4f %8.4f\n", "top-5", m.Top5, card.ValTop5)
+	fmt.Fprintf(w, "%-11s %8.4f %8.4f\n", "log-loss", m.LogLoss, card.ValLogLoss)
+	cardF1 := func(v float64) string { // format-1 cards have no F1
+		if v == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.4f", v)
+	}
+	fmt.Fprintf(w, "%-11s %8.4f %8s\n", "macro-F1", m.MacroF1, cardF1(card.ValMacroF1))
+	fmt.Fprintf(w, "%-11s %8.4f %8s\n", "weighted-F1", m.WeightedF1, cardF1(card.ValWeightedF1))
+	fmt.Fprintf(w, "\nper class (support): recall, precision, F1\n")
 	for _, r := range m.Recall {
-		fmt.Fprintf(w, "  %-46s %5.3f (%d)\n", r.Label, r.Recall, r.Support)
+		fmt.Fprintf(w, "  %-46s %5.3f %5.3f %5.3f (%d)\n", r.Label, r.Recall, r.Precision, r.F1, r.Support)
 	}
 }
 

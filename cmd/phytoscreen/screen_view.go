@@ -196,10 +196,13 @@ func (r screenResult) writeText(w io.Writer) {
 		strconv.FormatFloat(s.Sample.VolumeML, 'f', -1, 64), strconv.FormatFloat(s.Sample.Factor, 'f', -1, 64))
 	fmt.Fprintf(w, "Pack %s, model %s, confidence threshold %.2f; rules %s (%d of %d apply to this pack)\n\n",
 		s.Pack, s.Variant, s.Threshold, r.Rules.File, len(r.Bound), len(r.Rules.Rules))
-	head := fmt.Sprintf("%-36s %-7s %6s %11s  %-23s %s", "taxon", "unit", "count", "per litre", "95% interval", "alert")
+	head := fmt.Sprintf("%-36s %-8s %6s %11s  %-23s %s", "taxon", "unit", "count", "per litre", "95% interval", "alert")
 	fmt.Fprintln(w, head)
 	row := func(name, unit string, c screening.Concentration, level alerts.Level) {
-		fmt.Fprintf(w, "%-36s %-7s %6d %11s  %-23s %s\n", clip(name, 36), unit, c.Count, thousands(c.PerL),
+		if strings.Contains(unit, "/") {
+			unit = "mixed" // a group of colonies and filaments
+		}
+		fmt.Fprintf(w, "%-36s %-8s %6d %11s  %-23s %s\n", clip(name, 36), unit, c.Count, thousands(c.PerL),
 			"["+thousands(c.Low)+" – "+thousands(c.High)+"]", levelText(level))
 	}
 	for _, x := range s.Taxa {
@@ -210,16 +213,23 @@ func (r screenResult) writeText(w io.Writer) {
 	}
 	row(fmt.Sprintf("Unidentified (p < %.2f, to review)", s.Threshold), "cell", s.Unidentified, alerts.None)
 	var est []string
-	for _, x := range s.Taxa {
-		if x.CellsEstimate > float64(x.Count) {
-			est = append(est, fmt.Sprintf("  %-34s %6d %-8s about %s cells", clip(x.Name, 34), x.Count, x.Unit+"s", thousands(x.CellsEstimate)))
+	estimate := func(name, unit string, count int, cells float64) {
+		if cells > float64(count) {
+			est = append(est, fmt.Sprintf("  %-34s %6d %-19s about %s cells, %s cells/L", clip(name, 34), count, plural(unit),
+				thousands(cells), thousands(cells*s.Sample.PerLFactor())))
 		}
 	}
+	for _, x := range s.Taxa {
+		estimate(x.Name, x.Unit, x.Count, x.CellsEstimate)
+	}
+	for _, g := range s.Groups {
+		estimate(g.Name, g.Unit, g.Count, g.CellsEstimate)
+	}
 	if len(est) > 0 {
-		fmt.Fprintf(w, "\nCells in the colonies, chains and filaments counted, estimated from their shape (an estimate; counts and rules use objects):\n%s\n", strings.Join(est, "\n"))
+		fmt.Fprintf(w, "\nCells in the colonies, chains and filaments counted, estimated from their size (an estimate: the counts above are of objects; alert rules, whose thresholds are in cells, use these):\n%s\n", strings.Join(est, "\n"))
 	}
 	if len(s.Groups) > 0 {
-		fmt.Fprintf(w, "\n%-36s %-7s %6s %11s  %-23s %s\n", "HAB group", "unit", "count", "per litre", "95% interval", "alert")
+		fmt.Fprintf(w, "\n%-36s %-8s %6s %11s  %-23s %s\n", "HAB group", "unit", "count", "per litre", "95% interval", "alert")
 		for _, g := range s.Groups {
 			row(g.Name, g.Unit, g.Concentration, g.Level)
 		}
@@ -234,7 +244,11 @@ func (r screenResult) writeText(w io.Writer) {
 		if a.Level != a.Peak {
 			now = fmt.Sprintf(" (now %s)", a.Level)
 		}
-		what := fmt.Sprintf("%s cells/L (%d counted, 95%% interval %s – %s) reached %s", thousands(a.Value.PerL), a.Value.Count,
+		counted := fmt.Sprintf("%d counted", a.Value.Count)
+		if a.Value.Cells > 0 {
+			counted = fmt.Sprintf("%d colonies, filaments or chains counted, about %s cells estimated from their size", a.Value.Count, thousands(a.Value.Cells))
+		}
+		what := fmt.Sprintf("%s cells/L (%s, 95%% interval %s – %s) reached %s", thousands(a.Value.PerL), counted,
 			thousands(a.Value.Low), thousands(a.Value.High), thresholdText(a.Threshold))
 		if a.Threshold.Presence {
 			what = fmt.Sprintf("present, %d counted (%s cells/L, 95%% interval %s – %s)", a.Value.Count, thousands(a.Value.PerL),
@@ -300,4 +314,18 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// plural names several units: "colonies", "filaments", "colonies/filaments".
+func plural(unit string) string {
+	parts := strings.Split(unit, "/")
+	for i, u := range parts {
+		switch {
+		case strings.HasSuffix(u, "y"):
+			parts[i] = strings.TrimSuffix(u, "y") + "ies"
+		case u != "":
+			parts[i] = u + "s"
+		}
+	}
+	return strings.Join(parts, "/")
 }

@@ -130,7 +130,7 @@ func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, clos
 		svc.Taxonomy = screening.DefaultTaxonomy(pack.Name, pack.Labels)
 	}
 	svc.CheckPack = func(dir string) error {
-		p, err := inference.LoadPackDir(dir)
+		p, err := LoadPack(dir)
 		if err != nil || !ortOK {
 			return err
 		}
@@ -176,12 +176,24 @@ func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, clos
 	return svc, close
 }
 
-// LoadPack loads the pack folder dir, or the built-in pack when dir is "".
+// LoadPack loads a pack: the default built-in pack when dir is "", the built-in pack of
+// that name when dir is one of assets.BuiltinPacks (a bare name, no path separator:
+// write ./name for a folder called so), else the pack folder dir.
 func LoadPack(dir string) (*inference.Pack, error) {
 	if dir == "" {
-		return inference.LoadPack(assets.DefaultPack(), "built-in:"+assets.DefaultPackName)
+		dir = assets.DefaultPackName
+	}
+	if IsBuiltinPack(dir) {
+		fsys, _ := assets.BuiltinPack(dir)
+		return inference.LoadPack(fsys, "built-in:"+dir)
 	}
 	return inference.LoadPackDir(dir)
+}
+
+// IsBuiltinPack reports whether a pack setting names a built-in pack rather than a folder.
+func IsBuiltinPack(dir string) bool {
+	_, ok := assets.BuiltinPack(dir)
+	return ok
 }
 
 // OpenStore opens the session store at path (store.DefaultPath() when ""), making its

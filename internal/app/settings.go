@@ -42,7 +42,7 @@ type Settings struct {
 	Threads   int               // ONNX Runtime intra-op threads; 0: one per CPU
 	Batch     int               // crops per inference run
 	Threshold float64           // confidence threshold: below it a cell is unidentified
-	PackDir   string            // classifier pack folder; "": the built-in pack
+	PackDir   string            // classifier pack folder or built-in pack name; "": the default built-in pack
 
 	// Camera and segmentation.
 	Camera     string  // source spec of the camera, e.g. "camera:0" or "camera:/dev/video2"
@@ -222,7 +222,7 @@ func LoadSettingsChecked(p Prefs) (Settings, []string) {
 		}
 	}
 	if s.PackDir != "" {
-		if _, err := inference.LoadPackDir(s.PackDir); err != nil {
+		if _, err := LoadPack(s.PackDir); err != nil {
 			ignore(PrefPackDir, s.PackDir, "the pack folder is no longer usable ("+err.Error()+"); fix it or choose it again in Settings › Model", "the built-in pack "+assets.DefaultPackName)
 			s.PackDir = ""
 		}

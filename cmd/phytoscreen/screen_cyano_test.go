@@ -1,0 +1,50 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The cyanobacteria pack on real bench-camera frames of a Microcystis culture
+// (../shared/data/microscope-frames/microcystis, 155 frames): the colonies and filaments
+// it finds are cyanobacteria, the WHO preset's rule counts their estimated cells, and at
+// 0.1 mL examined they pass its 20,000 cells/mL watch level, reported with the rule's
+// source. At 1 mL the same objects are a tenth of that, under the threshold: no alert.
+func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	frames := filepath.Join("..", "..", "..", "shared", "data", "microscope-frames", "microcystis")
+	if _, err := os.Stat(frames); err != nil {
+		t.Fatalf("%v: the test needs the real frames in ../shared/data/microscope-frames", err)
+	}
+	screen := func(volume string) string {
+		code, stdout, stderr := run(t, "screen", "--source", frames, "--pack", "cyano-tcb-10", "--rules", "who-cyanobacteria",
+			"--volume-ml", volume, "--baseline", "0", "--db", filepath.Join(t.TempDir(), "s.db"))
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		return stdout
+	}
+	out := screen("0.1")
+	for _, want := range []string{
+		"Pack cyano-tcb-10",
+		"rules preset who-cyanobacteria (1 of 1 apply to this pack)",
+		"Cyanobacteria                        mixed",
+		"Cells in the colonies, chains and filaments counted, estimated from their size",
+		"colonies, filaments or chains counted, about",
+		"reached 20,000 cells/mL; rule cyanobacteria, source: WHO 2003 guidelines",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("screen at 0.1 mL: output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "  WATCH Cyanobacteria") && !strings.Contains(out, "  ALERT Cyanobacteria") {
+		t.Errorf("screen at 0.1 mL raised no WHO watch or alert:\n%s", out)
+	}
+	if out := screen("1"); !strings.Contains(out, "Alerts raised:\n  none") {
+		t.Errorf("screen at 1 mL: want no alert (a tenth of the cells per mL):\n%s", out)
+	}
+}
