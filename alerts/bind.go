@@ -95,6 +95,9 @@ type Binding struct {
 	Name    string // "preset default" or the rules file's path
 	Bound   []Bound
 	Notices []Notice
+	// Apply names other presets that have rules for this pack, offered when none of
+	// this one's rules can fire (filled by the caller, which knows the presets).
+	Apply []string
 }
 
 // BindTo ties rs to a pack (see Bind); name says where the rules came from.
@@ -115,6 +118,9 @@ func (b Binding) Hysteresis() float64 {
 func (b Binding) Watching() string {
 	if len(b.Bound) == 0 {
 		if len(b.Notices) > 0 {
+			if len(b.Apply) > 0 {
+				return fmt.Sprintf("No rule of %s can fire with this classifier pack (%d notices): choose preset %s in Settings › Alerts.", b.Name, len(b.Notices), strings.Join(b.Apply, " or "))
+			}
 			return fmt.Sprintf("No rule of %s can fire with this classifier pack (%d notices): see Settings › Alerts.", b.Name, len(b.Notices))
 		}
 		return "No alert rules in use: choose a preset or a rules file in Settings › Alerts."

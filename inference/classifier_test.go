@@ -371,19 +371,14 @@ func TestCyanoValMatchesCard(t *testing.T) {
 	if _, err := os.Stat(data); err != nil {
 		t.Fatalf("%v: the test needs the CTCB tiles in ../shared/data/ctcb", err)
 	}
-	items, err := ReadLabelList(filepath.Join(pack, "split.csv"), "val")
+	items, err := ReadLabelListFrom(filepath.Join(pack, "split.csv"), data, "val") // paths relative to the data folder
 	if err != nil {
 		t.Fatal(err)
 	}
 	files := make([]string, len(items))
 	truth := map[string]string{}
 	for i, it := range items {
-		rel, err := filepath.Rel(pack, it.Path) // the list's paths are relative to the data folder
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[i] = filepath.Join(data, rel)
-		truth[files[i]] = it.Label
+		files[i], truth[it.Path] = it.Path, it.Label
 	}
 	p, err := LoadPackDir(pack)
 	if err != nil {

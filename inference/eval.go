@@ -22,6 +22,12 @@ type LabelledImage struct {
 // required; other columns are allowed). Paths are relative to the CSV's folder. When split
 // is not empty, only rows whose split column equals it are kept.
 func ReadLabelList(file, split string) ([]LabelledImage, error) {
+	return ReadLabelListFrom(file, filepath.Dir(file), split)
+}
+
+// ReadLabelListFrom is ReadLabelList with relative paths starting from root, for a list
+// kept apart from its images (a pack's split.csv and the dataset's folder).
+func ReadLabelListFrom(file, root, split string) ([]LabelledImage, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("open label list: %w", err)
@@ -46,7 +52,7 @@ func ReadLabelList(file, split string) ([]LabelledImage, error) {
 	if split != "" && !okS {
 		return nil, fmt.Errorf("%s: --split %s given but the list has no split column", file, split)
 	}
-	dir := filepath.Dir(file)
+	dir := root
 	var items []LabelledImage
 	for line := 2; ; line++ {
 		rec, err := r.Read()

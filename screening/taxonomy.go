@@ -47,6 +47,20 @@ type Taxon struct {
 	CellsPerUnit float64 `json:"cells_per_unit,omitempty"`
 }
 
+// UnitPlural names several units: "cells", "colonies", "filaments", and for a group of
+// mixed units "colonies/filaments".
+func UnitPlural(unit string) string {
+	parts := strings.Split(unit, "/")
+	for i, u := range parts {
+		if strings.HasSuffix(u, "y") {
+			parts[i] = strings.TrimSuffix(u, "y") + "ies"
+		} else if u != "" {
+			parts[i] = u + "s"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
 // packing is the share of a colony's area its round cells fill when they lie in one
 // plane (hexagonal packing of circles is 0.91; colonies are looser, with mucilage).
 const packing = 0.7

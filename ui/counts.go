@@ -193,7 +193,7 @@ func updateCountCell(c *fyne.Container, col int, r countRow) {
 		sw := row.Objects[1].(*fyne.Container).Objects[0].(*canvas.Rectangle)
 		text := r.Name
 		if r.Unit != "" && r.Unit != "cell" {
-			text += " (" + r.Unit + "s)"
+			text += " (" + screening.UnitPlural(r.Unit) + ")"
 		}
 		name.SetText(text)
 		name.TextStyle.Italic = r.Label == screening.Unidentified

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
@@ -42,15 +43,23 @@ func (a *mainWindow) reconfigure(change func() error, done func(error)) {
 	})
 }
 
-// modelTitle names a variant for people: "Optimised (int8)", "Base (fp32)".
+// modelTitle names a variant for people with what its pack card says it is: "Optimised
+// (int8)" for a quantised twin, "Optimised (pruned)" for a smaller network, "Base (fp32)".
 func modelTitle(p *inference.Pack, v inference.Variant) string {
-	switch v {
-	case inference.Base:
-		return "Base (fp32)"
-	case inference.Optimised:
-		return "Optimised (int8)"
+	name := map[inference.Variant]string{inference.Base: "Base", inference.Optimised: "Optimised"}[v]
+	if name == "" {
+		return string(v)
 	}
-	return string(v)
+	arch := strings.ToLower(p.Models[v].Arch)
+	switch {
+	case strings.Contains(arch, "int8") && !strings.Contains(arch, "not quantised"):
+		return name + " (int8)"
+	case strings.Contains(arch, "prun"):
+		return name + " (pruned)"
+	case strings.Contains(arch, "fp32") || v == inference.Base:
+		return name + " (fp32)"
+	}
+	return name
 }
 
 // modelChoice is the radio label of a variant, with its recorded accuracy.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 
@@ -52,6 +53,9 @@ type Options struct {
 	// Source, when set, is selected at launch instead of the saved one; Start starts it.
 	Source string
 	Start  bool
+	// Pack, when set, is chosen as in Settings › Model pack before the window opens (a
+	// built-in pack's name or a pack folder) and kept for later launches.
+	Pack string
 	// Screenshots, when set, makes the app screen the demo, save main.png (once an alert
 	// shows), gallery.png, history.png and settings.png into this folder, and quit: the
 	// documentation's pictures and the real-window test.
@@ -68,6 +72,15 @@ func Run(ctx context.Context, o Options) error {
 	}
 	fyneapp.SetMetadata(metadata())
 	fy := fyneapp.NewWithID(appID)
+	if o.Pack != "" {
+		if _, err := app.LoadPack(o.Pack); err != nil {
+			return fmt.Errorf("--pack: %w", err)
+		}
+		if o.Pack == assets.DefaultPackName {
+			o.Pack = "" // the default is the empty setting
+		}
+		fy.Preferences().SetString(app.PrefPackDir, o.Pack)
+	}
 	svc, closeServices := app.Build(ctx, app.LoadSettings(fy.Preferences()), o.Build)
 	defer closeServices()
 	a, err := newApp(fy, svc, hooks{})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/inference"
@@ -18,6 +19,7 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	split := fs.String("split", "", "keep only rows whose split column equals `NAME` (e.g. val)")
 	format := fs.String("format", "text", "output format: text or json")
 	confusion := fs.String("confusion", "", "write the confusion matrix (rows true, columns predicted) to `FILE` as CSV")
+	root := fs.String("root", "", "`folder` the list's relative paths start from (default: the list's own folder)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -25,7 +27,11 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	if len(pos) != 1 || (*format != "text" && *format != "json") {
 		return showUsage(fs)
 	}
-	items, err := inference.ReadLabelList(pos[0], *split)
+	from := *root
+	if from == "" {
+		from = filepath.Dir(pos[0])
+	}
+	items, err := inference.ReadLabelListFrom(pos[0], from, *split)
 	if err != nil {
 		return setupError(err)
 	}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"strings"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/ui"
 )
 
@@ -16,6 +18,7 @@ func (m *Main) gui(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Build.DB, "db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
 	fs.StringVar(&o.Source, "source", "", "select this source at launch: demo, camera:0, a video file or a folder")
 	fs.BoolVar(&o.Start, "start", false, "start screening the source at once")
+	fs.StringVar(&o.Pack, "pack", "", "choose this classifier pack, kept for later launches as in Settings › Model pack: a built-in `name` ("+strings.Join(assets.BuiltinPacks(), ", ")+") or a pack folder")
 	fs.StringVar(&o.Screenshots, "screenshots", "", "screen the demo, save screenshots of each screen into `DIR` and quit (for the documentation)")
 	fs.DurationVar(&o.QuitAfter, "quit-after", 0, "close the window after this `duration` (tests)")
 	fs.DurationVar(&o.Build.MeasureFor, "measure-for", 4*time.Second, "how long the settings' quick benchmark measures each model")

@@ -227,6 +227,11 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	rs := plan.rules
 	rules := rs.BindTo(tax, tax.Pack, plan.rulesName)
 	reportNotices(m.Stderr, rs, rules.Bound, rules.Notices, tax.Pack)
+	if len(rules.Bound) == 0 {
+		if apply := app.PresetsFor(tax); len(apply) > 0 {
+			fmt.Fprintf(m.Stderr, "phytoscreen: presets with rules for pack %s: %s (--rules %s)\n", tax.Pack, strings.Join(apply, ", "), apply[0])
+		}
+	}
 
 	db, err := app.OpenStore(f.db)
 	if err != nil {

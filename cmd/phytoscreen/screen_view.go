@@ -215,7 +215,7 @@ func (r screenResult) writeText(w io.Writer) {
 	var est []string
 	estimate := func(name, unit string, count int, cells float64) {
 		if cells > float64(count) {
-			est = append(est, fmt.Sprintf("  %-34s %6d %-19s about %s cells, %s cells/L", clip(name, 34), count, plural(unit),
+			est = append(est, fmt.Sprintf("  %-34s %6d %-19s about %s cells, %s cells/L", clip(name, 34), count, screening.UnitPlural(unit),
 				thousands(cells), thousands(cells*s.Sample.PerLFactor())))
 		}
 	}
@@ -314,18 +314,4 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// plural names several units: "colonies", "filaments", "colonies/filaments".
-func plural(unit string) string {
-	parts := strings.Split(unit, "/")
-	for i, u := range parts {
-		switch {
-		case strings.HasSuffix(u, "y"):
-			parts[i] = strings.TrimSuffix(u, "y") + "ies"
-		case u != "":
-			parts[i] = u + "s"
-		}
-	}
-	return strings.Join(parts, "/")
 }

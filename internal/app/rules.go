@@ -26,5 +26,26 @@ func LoadRules(s Settings, tx *screening.Taxonomy) (alerts.Binding, error) {
 	if err != nil {
 		return alerts.Binding{}, fmt.Errorf("%w: choose one in Settings › Alerts", err)
 	}
-	return rs.BindTo(tx, tx.Pack, "preset "+preset), nil
+	b := rs.BindTo(tx, tx.Pack, "preset "+preset)
+	if len(b.Bound) == 0 {
+		b.Apply = PresetsFor(tx)
+	}
+	return b, nil
+}
+
+// PresetsFor lists the built-in presets with at least one rule that can fire with the
+// taxonomy's pack (who-cyanobacteria for the cyanobacteria pack), to offer when the
+// chosen rules have none.
+func PresetsFor(tx *screening.Taxonomy) []string {
+	var out []string
+	for _, name := range assets.PresetNames() {
+		rs, err := alerts.LoadPreset(assets.Presets(), name)
+		if err != nil {
+			continue // the presets are checked by their tests
+		}
+		if bound, _ := rs.Bind(tx, tx.Pack); len(bound) > 0 {
+			out = append(out, name)
+		}
+	}
+	return out
 }
