@@ -47,6 +47,7 @@ type segFlags struct {
 	closeRadius       int
 	lowShare          float64
 	colour            bool
+	colourCrops       bool
 	ridges            bool
 	ignore            []image.Rectangle
 }
@@ -66,6 +67,7 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 	fs.Float64Var(&f.lowShare, "low-share", 0.35, "low threshold, the object's extent, as a share of the high one")
 	fs.IntVar(&f.closeRadius, "close", 1, "radius (px) of the closing of the high-threshold cores (-1 for none)")
 	fs.BoolVar(&f.colour, "colour", false, "also use each colour channel's contrast (colour cameras)")
+	fs.BoolVar(&f.colourCrops, "colour-crops", false, "write the crops in the frame's colours (for a colour pack such as cyano-tcb-10; gray frames give gray crops)")
 	fs.BoolVar(&f.ridges, "ridges", false, "also follow thin faint lines (needles such as Pseudo-nitzschia in phase contrast); adds false objects on brightfield frames")
 	fs.IntVar(&f.maxFrames, "max-frames", 0, "stop each source after `N` frames (0: to its end; a camera runs until interrupted)")
 	fs.IntVar(&f.width, "width", 0, "camera frame width to ask for")
@@ -178,6 +180,7 @@ func (f segFlags) options() (vision.Options, error) {
 	}
 	opt.Sigmas, opt.MinContrast, opt.LowShare, opt.Close, opt.Ignore, opt.Colour = f.sigmas, f.minContrast, f.lowShare, f.closeRadius, f.ignore, f.colour
 	opt.Ridges = f.ridges
+	opt.ColourCrops = f.colourCrops
 	if f.closeRadius == 0 {
 		opt.Close = -1
 	}
@@ -230,7 +233,7 @@ func (m *Main) segmentSource(ctx context.Context, spec string, n int, opt vision
 	sp, err := capture.ParseSpec(spec)
 	var src capture.Source
 	if err == nil {
-		src, err = capture.Open(sp, capture.OpenOptions{OnStatus: onStatus, Gray: !opt.Colour, Camera: capture.CameraOptions{
+		src, err = capture.Open(sp, capture.OpenOptions{OnStatus: onStatus, Gray: !opt.Colour && !opt.ColourCrops, Camera: capture.CameraOptions{
 			Width: f.width, Height: f.height, FPS: f.fps, Attempts: f.cameraAttempts, OnStatus: onStatus,
 		}})
 	}
@@ -314,7 +317,11 @@ func writePNG(path string, o vision.Object) error {
 	if err != nil {
 		return fmt.Errorf("write crop: %w", err)
 	}
-	err = png.Encode(fh, o.Crop)
+	var img image.Image = o.Crop
+	if o.ColourCrop != nil {
+		img = o.ColourCrop // asked for with --colour-crops: what a colour pack classifies
+	}
+	err = png.Encode(fh, img)
 	if cerr := fh.Close(); err == nil {
 		err = cerr
 	}

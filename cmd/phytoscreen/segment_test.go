@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -179,6 +182,47 @@ func TestSynthCommand(t *testing.T) {
 	} {
 		if code, _, stderr := run(t, bad...); code != exitUsage {
 			t.Errorf("%v: exit %d, want 2\n%s", bad, code, stderr)
+		}
+	}
+}
+
+// --colour-crops writes each crop in the frame's colours, as a colour pack needs them, and
+// classify then runs the cyanobacteria pack on them; without it the crops are gray.
+func TestSegmentColourCrops(t *testing.T) {
+	frame := "../../testdata/microscope/microcystis-20230609140533.jpg"
+	for _, c := range []struct {
+		flags []string
+		model color.Model
+	}{
+		{[]string{"--colour-crops"}, color.RGBAModel},
+		{nil, color.GrayModel},
+	} {
+		out := t.TempDir()
+		code, stdout, stderr := run(t, append(append([]string{"segment", "--out", out}, c.flags...), frame)...)
+		if code != exitOK {
+			t.Fatalf("segment %v: exit %d\n%s%s", c.flags, code, stdout, stderr)
+		}
+		crops, _ := filepath.Glob(filepath.Join(out, "crops", "*", "*.png"))
+		if len(crops) == 0 {
+			t.Fatalf("segment %v: no crops written", c.flags)
+		}
+		for _, p := range crops {
+			fh, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := png.DecodeConfig(fh)
+			fh.Close()
+			if err != nil || cfg.ColorModel != c.model {
+				t.Errorf("segment %v: crop %s: colour model %v (%v), want %v", c.flags, p, cfg.ColorModel, err, c.model)
+			}
+		}
+		if c.flags == nil {
+			continue
+		}
+		code, stdout, stderr = run(t, "classify", "--pack", "cyano-tcb-10", filepath.Dir(crops[0]))
+		if code != exitOK || !strings.Contains(stdout+stderr, fmt.Sprintf("classified %d of %d files with cyano-tcb-10", len(crops), len(crops))) {
+			t.Errorf("classify the colour crops: exit %d\n%s%s", code, stdout, stderr)
 		}
 	}
 }
