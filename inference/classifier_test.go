@@ -59,10 +59,16 @@ func loadSamples(t testing.TB) []sample {
 
 func openDefault(t testing.TB, o Options) *Classifier {
 	t.Helper()
+	return openPack(t, func() (*Pack, error) { return LoadPack(assets.DefaultPack(), "built-in") }, o)
+}
+
+// openPack opens a classifier on the pack load returns, closed when the test ends.
+func openPack(t testing.TB, load func() (*Pack, error), o Options) *Classifier {
+	t.Helper()
 	if _, err := InitRuntime(""); err != nil {
 		t.Fatal(err)
 	}
-	p, err := LoadPack(assets.DefaultPack(), "built-in")
+	p, err := load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +315,16 @@ func TestFullValMatchesCard(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	items, err := ReadLabelList(list, "val")
+	valMatchesCard(t, openDefault(t, Options{Batch: 32}), list, filepath.Dir(list), 3032)
+}
+
+// valMatchesCard classifies the val rows of a label list (paths relative to root) with
+// both models and checks top-1 (and macro- and weighted F1 where the card has them)
+// against the card within half a point: ONNX Runtime in Go against the recipe's PyTorch
+// figures.
+func valMatchesCard(t *testing.T, c *Classifier, list, root string, n int) {
+	t.Helper()
+	items, err := ReadLabelListFrom(list, root, "val")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,14 +333,6 @@ func TestFullValMatchesCard(t *testing.T) {
 	for i, it := range items {
 		files[i], truth[it.Path] = it.Path, it.Label
 	}
-	valMatchesCard(t, openDefault(t, Options{Batch: 32}), files, truth, 3032)
-}
-
-// valMatchesCard classifies a pack's val files with both models and checks top-1 (and
-// macro- and weighted F1 where the card has them) against the card within half a point:
-// ONNX Runtime in Go against the recipe's PyTorch figures.
-func valMatchesCard(t *testing.T, c *Classifier, files []string, truth map[string]string, n int) {
-	t.Helper()
 	c.SetTopK(len(c.Pack().Labels))
 	near := func(what string, v Variant, got, card float64) {
 		if got < card-0.005 || got > card+0.005 {
@@ -371,26 +378,6 @@ func TestCyanoValMatchesCard(t *testing.T) {
 	if _, err := os.Stat(data); err != nil {
 		t.Fatalf("%v: the test needs the CTCB tiles in ../shared/data/ctcb", err)
 	}
-	items, err := ReadLabelListFrom(filepath.Join(pack, "split.csv"), data, "val") // paths relative to the data folder
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := make([]string, len(items))
-	truth := map[string]string{}
-	for i, it := range items {
-		files[i], truth[it.Path] = it.Path, it.Label
-	}
-	p, err := LoadPackDir(pack)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := InitRuntime(""); err != nil {
-		t.Fatal(err)
-	}
-	c, err := NewClassifier(p, Options{Batch: 32})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	valMatchesCard(t, c, files, truth, 415)
+	c := openPack(t, func() (*Pack, error) { return LoadPackDir(pack) }, Options{Batch: 32})
+	valMatchesCard(t, c, filepath.Join(pack, "split.csv"), data, 415) // the list's paths are relative to the data folder
 }

@@ -15,19 +15,7 @@ import (
 
 func openTiny(t testing.TB, o Options) *Classifier {
 	t.Helper()
-	if _, err := InitRuntime(""); err != nil {
-		t.Fatal(err)
-	}
-	p, err := LoadPackDir("testdata/tiny-rgb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := NewClassifier(p, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return openPack(t, func() (*Pack, error) { return LoadPackDir("testdata/tiny-rgb") }, o)
 }
 
 // goldenImages decodes the contract's test images (colour JPEGs and PNGs) in colour.
