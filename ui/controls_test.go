@@ -125,6 +125,8 @@ func TestFormatting(t *testing.T) {
 		{fmtPerL(12345.4), "12,345"},
 		{fmtPerL(0), "0"},
 		{fmtPerL(2.5e7), "25.0 M"},
+		{fmtPerL(2310000), "2.31 M"},
+		{fmtPerL(999999), "999,999"},
 		{fmtCount(1234567), "1,234,567"},
 		{fmtThreshold(alerts.Threshold{Value: 10000, Unit: alerts.PerL}), "10,000 cells/L"},
 		{fmtThreshold(alerts.Threshold{Value: 1.5, Unit: alerts.PerML}), "1.5 cells/mL"},

@@ -121,6 +121,8 @@ func fmtPerL(v float64) string {
 		return "–"
 	case v >= 1e7:
 		return strconv.FormatFloat(v/1e6, 'f', 1, 64) + " M"
+	case v >= 1e6: // three figures, so a bloom's millions fit the counts table's columns
+		return strconv.FormatFloat(v/1e6, 'f', 2, 64) + " M"
 	case v > 0 && v < 10:
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
