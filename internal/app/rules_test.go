@@ -2,6 +2,7 @@ package app
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/phytoscreen/phytoscreen/assets"
@@ -41,5 +42,27 @@ func TestLoadRulesOffersPresetsThatApply(t *testing.T) {
 		if c.bound && len(b.Apply) > 0 {
 			t.Errorf("%s: presets offered %v though the default applies", c.pack, b.Apply)
 		}
+	}
+}
+
+// A pack setting is a built-in pack's name or a folder; a bare name that is neither says
+// which names exist.
+func TestLoadPackNames(t *testing.T) {
+	for _, name := range append(assets.BuiltinPacks(), "") {
+		p, err := LoadPack(name)
+		if err != nil {
+			t.Fatalf("LoadPack(%q): %v", name, err)
+		}
+		want := name
+		if name == "" {
+			want = assets.DefaultPackName
+		}
+		if p.Name != want || p.Source != "built-in:"+want {
+			t.Errorf("LoadPack(%q) = pack %s from %s", name, p.Name, p.Source)
+		}
+	}
+	_, err := LoadPack("cyano")
+	if err == nil || !strings.Contains(err.Error(), `pack "cyano": no such folder, and no built-in pack has that name: use one of ndsb-plankton-121, cyano-tcb-10`) {
+		t.Errorf("LoadPack(cyano): %v", err)
 	}
 }

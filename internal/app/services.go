@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/assets"
@@ -186,6 +188,10 @@ func LoadPack(dir string) (*inference.Pack, error) {
 	if IsBuiltinPack(dir) {
 		fsys, _ := assets.BuiltinPack(dir)
 		return inference.LoadPack(fsys, "built-in:"+dir)
+	}
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) && !strings.ContainsRune(dir, filepath.Separator) {
+		return nil, fmt.Errorf("pack %q: no such folder, and no built-in pack has that name: use one of %s, or a pack folder",
+			dir, strings.Join(assets.BuiltinPacks(), ", "))
 	}
 	return inference.LoadPackDir(dir)
 }
