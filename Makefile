@@ -106,7 +106,7 @@ train-deps:
 train-test: train-deps
 	/usr/bin/python3 -m unittest discover -s training/tests
 
-# Cyanobacteria genera from ../shared/data/ctcb (about 40 minutes on 2 cores).
+# Cyanobacteria genera from ../shared/data/ctcb (about 40 minutes on 2 cores, measured on a fresh clone).
 pack-cyano: train-deps deps
 	$(TRAIN_PY) --config training/configs/cyano.json --out $(CYANO_PACK)
 	PHYTOSCREEN_BENCH_PACKS=$(CURDIR)/$(CYANO_PACK) PHYTOSCREEN_BENCH_OUT=$(CURDIR)/.cache/training/cyano-speed.json \
@@ -120,7 +120,7 @@ pack-cyano-cv: train-deps
 	$(TRAIN_PY) --config training/configs/cyano.json --cv
 
 # NDSB plankton v2: the default pack fine-tuned with the microscope augmentation and
-# background normalisation (several hours on 2 cores; resumable).
+# background normalisation (about an hour on 2 cores; resumable).
 pack-ndsb: train-deps deps
 	$(TRAIN_PY) --config training/configs/ndsb.json --out $(NDSB2_PACK)
 	PHYTOSCREEN_BENCH_PACKS=$(CURDIR)/$(NDSB2_PACK),$(CURDIR)/assets/models/ndsb-plankton-121 PHYTOSCREEN_BENCH_OUT=$(CURDIR)/.cache/training/ndsb-speed.json \

@@ -15,7 +15,12 @@ const DefaultPackName = "ndsb-plankton-121"
 // its data's provenance and licence).
 const CyanoPackName = "cyano-tcb-10"
 
-//go:embed models/ndsb-plankton-121 models/cyano-tcb-10
+// NDSBv2PackName is the NDSB pack fine-tuned for bench-camera imaging (blur, noise,
+// uneven light): a little less accurate on clean images, far more on a real camera's
+// (models/ndsb-plankton-121-v2/README.md).
+const NDSBv2PackName = "ndsb-plankton-121-v2"
+
+//go:embed models/ndsb-plankton-121 models/cyano-tcb-10 models/ndsb-plankton-121-v2
 var models embed.FS
 
 //go:embed samples/ndsb-val
@@ -26,7 +31,7 @@ var samples embed.FS
 func DefaultPack() fs.FS { return mustSub(models, "models/"+DefaultPackName) }
 
 // BuiltinPacks lists the names of the packs built into the binary, the default first.
-func BuiltinPacks() []string { return []string{DefaultPackName, CyanoPackName} }
+func BuiltinPacks() []string { return []string{DefaultPackName, CyanoPackName, NDSBv2PackName} }
 
 // BuiltinPack returns the built-in pack with the given name.
 func BuiltinPack(name string) (fs.FS, bool) {

@@ -304,8 +304,8 @@ func TestPackModelMismatch(t *testing.T) {
 	}
 }
 
-// The full val split reproduces the pack card's top-1 within half a point for both
-// models. It reads ../shared (present on developer machines and in CI, never shipped);
+// The full val split reproduces the pack cards' top-1 within half a point for both
+// models, of the default pack and of its v2. It reads ../shared (present on developer machines and in CI, never shipped);
 // elsewhere it is skipped.
 func TestFullValMatchesCard(t *testing.T) {
 	list := "../../shared/data/ndsb/split.csv"
@@ -316,6 +316,9 @@ func TestFullValMatchesCard(t *testing.T) {
 		t.Skip("-short")
 	}
 	valMatchesCard(t, openDefault(t, Options{Batch: 32}), list, filepath.Dir(list), 3032)
+	// The v2 pack (format 2: background normalisation in the contract) on the same split.
+	v2 := openPack(t, func() (*Pack, error) { return LoadPackDir("../assets/models/ndsb-plankton-121-v2") }, Options{Batch: 32})
+	valMatchesCard(t, v2, list, filepath.Dir(list), 3032)
 }
 
 // valMatchesCard classifies the val rows of a label list (paths relative to root) with

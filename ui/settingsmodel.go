@@ -110,7 +110,7 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 		widget.NewFormItem("Model pack", container.NewBorder(nil, nil, nil, container.NewHBox(browse, builtin), v.PackDir)),
 	)
 	form.Items[2].HintText = "cells below it are counted as unidentified and queued for review; changing it recounts the run"
-	form.Items[3].HintText = "a built-in pack (marine plankton or cyanobacteria) or a folder with pack.json and its models; used from the next launch"
+	form.Items[3].HintText = "a built-in pack (marine plankton, v2 for a real camera's blur and light; cyanobacteria) or a folder with pack.json and its models; used from the next launch"
 	form.Items[0].HintText = "ONNX Runtime threads; takes effect at once"
 	measureRow := container.NewBorder(nil, nil, v.measure, nil, container.NewVBox(v.measureL, v.measureP))
 	return container.NewVScroll(container.NewVBox(
