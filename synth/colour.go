@@ -98,11 +98,8 @@ func lumaT(od [3]float32) float64 {
 // newColourField draws one colour brightfield field.
 func (g *Generator) newColourField() (*Field, error) {
 	W, H := g.opt.Width, g.opt.Height
-	c := g.canvas
-	c.clear()
-	f := &Field{Index: g.nextFld, W: W, H: H}
-	g.nextFld++
-	b := &fieldBuild{g: g, c: c, f: f, frame: image.Rect(0, 0, W, H)}
+	b := g.beginField()
+	c, f := b.c, b.f
 	inner := b.frame.Inset(g.opt.Margin)
 	gap := float64(g.opt.Gap)
 	// The twin pair first, so it always fits.

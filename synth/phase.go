@@ -158,14 +158,20 @@ func (b *fieldBuild) add(m material, label string, kind Kind, ncells, group int)
 	return &b.f.Cells[len(b.f.Cells)-1]
 }
 
+// beginField clears the canvas and starts the next field of the frame's size.
+func (g *Generator) beginField() *fieldBuild {
+	W, H := g.opt.Width, g.opt.Height
+	g.canvas.clear()
+	f := &Field{Index: g.nextFld, W: W, H: H}
+	g.nextFld++
+	return &fieldBuild{g: g, c: g.canvas, f: f, frame: image.Rect(0, 0, W, H)}
+}
+
 // newPhaseField draws one dense phase-contrast field.
 func (g *Generator) newPhaseField() (*Field, error) {
 	W, H := g.opt.Width, g.opt.Height
-	c := g.canvas
-	c.clear()
-	f := &Field{Index: g.nextFld, W: W, H: H}
-	g.nextFld++
-	b := &fieldBuild{g: g, c: c, f: f, frame: image.Rect(0, 0, W, H)}
+	b := g.beginField()
+	c, f := b.c, b.f
 	s := float64(W*H) / phaseRef * g.opt.Density
 	inner := b.frame.Inset(g.opt.Margin)
 	const gap = 4
