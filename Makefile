@@ -54,6 +54,7 @@ test: deps vet
 
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZ_TIME) ./imagefile/
+	go test -run '^$$' -fuzz '^FuzzDecodeColor$$' -fuzztime $(FUZZ_TIME) ./imagefile/
 	go test -run '^$$' -fuzz '^FuzzLoadPack$$' -fuzztime $(FUZZ_TIME) ./inference/
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./alerts/
 

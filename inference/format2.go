@@ -53,6 +53,8 @@ func (p *Pack) validate2() error {
 			in.Channels = "gray"
 		case 3:
 			in.Channels = "rgb"
+		default:
+			return fmt.Errorf(`"input.shape" %v has %d channels: format 2 takes 1 (gray) or 3 (rgb); export the model for one of them`, in.Shape, c)
 		}
 	case "gray", "grey", "grayscale":
 		in.Channels = "gray"

@@ -88,7 +88,11 @@ func TestLoadPackRejectsFormat2(t *testing.T) {
 		{"two channels", func(m map[string]any) {
 			input(m)["shape"] = []int{-1, 2, 32, 32}
 			delete(input(m), "channels")
-		}, `has 2 channels but "input.channels" is ""`},
+		}, `has 2 channels: format 2 takes 1 (gray) or 3 (rgb)`},
+		{"zero channels", func(m map[string]any) { // found by FuzzLoadPack
+			input(m)["shape"] = []int{-1, 0, 32, 32}
+			delete(input(m), "channels")
+		}, `has 0 channels: format 2 takes 1 (gray) or 3 (rgb)`},
 		{"stretch", func(m map[string]any) { input(m)["resize"] = "stretch" }, `"input.resize" is "stretch": use "letterbox"`},
 		{"background method", func(m map[string]any) { input(m)["background"] = map[string]any{"method": "rolling-ball"} }, `"input.background.method" is "rolling-ball": use "none" or "percentile"`},
 		{"background q", func(m map[string]any) { input(m)["background"] = map[string]any{"method": "percentile", "q": 95} }, `"input.background.q" is 95: the percentile must be in (0, 1]`},
