@@ -2,20 +2,16 @@ package store
 
 import (
 	"archive/zip"
-	"bufio"
 	"context"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
@@ -27,9 +23,14 @@ const (
 )
 
 // Export writes sample sampleID in format to path, through a temporary file in the same
-// folder renamed over path at the end: a failure leaves no partial file, and an
-// existing file is replaced only by a complete one.
+// folder renamed over path at the end (outfile): a failure leaves no partial file, an
+// existing file is replaced only by a complete one, a symlink or a device node is
+// written through, and a path that is this store itself is refused before anything is
+// written.
 func (s *Store) Export(ctx context.Context, sampleID, format, path string) error {
+	if err := outfile.CheckNotInput(path, outfile.Input{Path: s.path, What: outfile.StoreWhat}); err != nil {
+		return err
+	}
 	si, err := s.Sample(ctx, sampleID)
 	if err != nil {
 		return err
@@ -45,57 +46,7 @@ func (s *Store) Export(ctx context.Context, sampleID, format, path string) error
 	default:
 		return fmt.Errorf("export format %q: use csv (counts), objects or ecotaxa", format)
 	}
-	return WriteAtomic(path, write)
-}
-
-// WriteAtomic writes a file through a temporary file in its folder, synced and renamed
-// over path only when write succeeds: a failure (a full disk included) leaves neither a
-// partial file nor the temporary one, and an existing file at path unchanged.
-func WriteAtomic(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
-		return fmt.Errorf("export: %s is a folder: give a file name", path)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return exportErr(path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 256<<10)
-	if err := write(bw); err != nil {
-		return exportErr(path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return exportErr(path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return exportErr(path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return exportErr(path, err)
-	}
-	if err := f.Close(); err != nil {
-		return exportErr(path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return exportErr(path, err)
-	}
-	return nil
-}
-
-// exportErr names the export that failed, and when the disk is full says so and what
-// to do: nothing was written to path.
-func exportErr(path string, err error) error {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) {
-		return fmt.Errorf("export %s: %w: the disk is full (or a file size limit was reached): free some space or export to another disk; nothing was written to %s", path, err, filepath.Base(path))
-	}
-	return fmt.Errorf("export %s: %w", path, err)
+	return outfile.Write(path, write)
 }
 
 func ftoa(v float64, prec int) string {

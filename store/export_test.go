@@ -16,6 +16,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/testutil"
+	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
@@ -187,34 +188,10 @@ func TestExportValidatedStatus(t *testing.T) {
 	}
 }
 
-// A failing export leaves neither a partial file nor a temporary one, and keeps the
-// previous file intact.
-func TestWriteAtomic(t *testing.T) {
+// An unknown format and a missing folder are refused; see outfile for the atomic write.
+func TestExportRefusesBadTargets(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "counts.csv")
-	if err := os.WriteFile(path, []byte("previous export\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := WriteAtomic(path, func(w io.Writer) error {
-		io.WriteString(w, strings.Repeat("half a file\n", 100000))
-		return errors.New("disk full")
-	})
-	if err == nil || !strings.Contains(err.Error(), "export "+path+": disk full") {
-		t.Fatalf("err %v", err)
-	}
-	if data, _ := os.ReadFile(path); string(data) != "previous export\n" {
-		t.Errorf("previous file changed to %d bytes", len(data))
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("folder holds %d entries after a failed export, want only the previous file", len(entries))
-	}
-	if err := WriteAtomic(path, func(w io.Writer) error { _, err := io.WriteString(w, "new\n"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	if data, _ := os.ReadFile(path); string(data) != "new\n" {
-		t.Errorf("file holds %q", data)
-	}
 	s := finishedStore(t)
 	if err := s.Export(context.Background(), "LIM-2025-06-03", "xlsx", path); err == nil || !strings.Contains(err.Error(), "use csv (counts), objects or ecotaxa") {
 		t.Errorf("unknown format: %v", err)
@@ -254,7 +231,7 @@ func TestExportDiskFullChild(t *testing.T) {
 			t.Errorf("%s: the export succeeded on a full disk", format)
 			continue
 		}
-		for _, want := range []string{"export " + out + ": ", "file too large", "the disk is full", "free some space or export to another disk"} {
+		for _, want := range []string{"write " + out + ": ", "file too large", "the disk is full", "free some space or write to another disk"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("%s: error %q does not say %q", format, err, want)
 			}
@@ -304,5 +281,28 @@ func TestExportDiskFull(t *testing.T) {
 		if fi, err := os.Stat(filepath.Join(dir, "export."+format)); err != nil || fi.Size() <= 200 {
 			t.Errorf("%s export is not over the 200-byte limit (%v): the child's failure proves nothing", format, err)
 		}
+	}
+}
+
+// An export naming the store itself, or its -wal file, is refused and the store is left
+// whole (it once replaced the whole store with a CSV).
+func TestExportOntoStoreRefused(t *testing.T) {
+	s := finishedStore(t)
+	ctx := context.Background()
+	for _, out := range []string{s.path, s.path + "-wal"} {
+		err := s.Export(ctx, "LIM-2025-06-03", FormatCounts, out)
+		if !errors.Is(err, outfile.ErrIsInput) || !strings.Contains(err.Error(), "is the session store") {
+			t.Errorf("export onto %s: %v", out, err)
+		}
+	}
+	if _, err := s.Counts(ctx, "LIM-2025-06-03"); err != nil {
+		t.Fatalf("store unreadable after the refused exports: %v", err)
+	}
+	link := filepath.Join(t.TempDir(), "alias.db")
+	if err := os.Symlink(s.path, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Export(ctx, "LIM-2025-06-03", FormatObjects, link); !errors.Is(err, outfile.ErrIsInput) {
+		t.Errorf("export onto a symlink to the store: %v", err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -46,16 +46,23 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 	}
 	defer clf.Close()
 
-	w, summaryW := m.Stdout, m.Stderr
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return setupError(fmt.Errorf("create output %s: %w", *out, err))
-		}
-		defer f.Close()
-		w, summaryW = f, m.Stdout
-	}
 	files, problems := imagefile.Collect(paths)
+	w, summaryW := io.Writer(m.Stdout), m.Stderr
+	var outF *outfile.File
+	if *out != "" {
+		inputs := make([]outfile.Input, len(files))
+		for i, f := range files {
+			inputs[i] = outfile.Input{Path: f, What: "an input image"}
+		}
+		if err := outfile.CheckNotInput(*out, inputs...); err != nil {
+			return usageError("--out %v", err)
+		}
+		if outF, err = outfile.Create(*out); err != nil {
+			return setupError(err)
+		}
+		defer outF.Abort() // a failure before Commit leaves the earlier file as it was
+		w, summaryW = outF, m.Stdout
+	}
 	sink := newRowSink(*format, w)
 	sum := newClassSummary()
 	for _, p := range problems {
@@ -88,17 +95,42 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 	if bar != nil {
 		_ = bar.Finish()
 	}
+	sum.expected = len(files) + len(problems)
+	interrupted := err != nil && ctx.Err() != nil
+	if interrupted {
+		err = nil // the rows so far are still worth keeping, marked partial
+	}
 	if ferr := sink.finish(sum, clf); err == nil {
 		err = ferr
+	}
+	if err == nil && outF != nil {
+		err = commitOutput(outF, *out, interrupted)
 	}
 	if err != nil {
 		return err
 	}
 	sum.print(summaryW, clf, time.Since(start))
+	if interrupted {
+		where := ""
+		if outF != nil {
+			where = fmt.Sprintf("; the rows so far are in %s.partial and %s was left as it was", *out, *out)
+		}
+		fmt.Fprintf(m.Stderr, "phytoscreen classify: interrupted after %d of %d files%s\n", sum.files, sum.expected, where)
+		return fmt.Errorf("classify interrupted: %w", context.Cause(ctx))
+	}
 	if sum.failed > 0 {
 		return errSomeFailed
 	}
 	return nil
+}
+
+// commitOutput puts a finished output at path, and an interrupted one beside it as
+// path.partial: an interrupted run never replaces an earlier complete file.
+func commitOutput(f *outfile.File, path string, interrupted bool) error {
+	if interrupted {
+		return f.CommitAs(f.Path() + ".partial")
+	}
+	return f.Commit()
 }
 
 // trimPathPrefix drops the "decode PATH: " prefix when the path is in its own column.
@@ -171,6 +203,7 @@ func (s *rowSink) finish(sum *classSummary, clf *inference.Classifier) error {
 // classSummary counts results per predicted class.
 type classSummary struct {
 	files, failed int
+	expected      int // files given; files < expected after an interruption
 	count         map[string]int
 	probSum       map[string]float64
 	failures      []classifyRow
@@ -198,6 +231,8 @@ type classCount struct {
 }
 
 type jsonSummary struct {
+	Complete   bool         `json:"complete"`       // false when the run was interrupted
+	Expected   int          `json:"files_expected"` // files given, read or not
 	Files      int          `json:"files"`
 	Classified int          `json:"classified"`
 	Failed     int          `json:"failed"`
@@ -219,7 +254,7 @@ func (s *classSummary) classes() []classCount {
 }
 
 func (s *classSummary) json() jsonSummary {
-	return jsonSummary{s.files, s.files - s.failed, s.failed, s.classes()}
+	return jsonSummary{s.files == s.expected, s.expected, s.files, s.files - s.failed, s.failed, s.classes()}
 }
 
 func (s *classSummary) print(w io.Writer, clf *inference.Classifier, took time.Duration) {

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/testutil"
@@ -177,6 +179,14 @@ func TestEvalConfusionAndBadRows(t *testing.T) {
 	if len(lines) != 122 || !strings.HasPrefix(lines[0], `true\pred,acantharia_protist,`) || !strings.HasPrefix(lines[1], "acantharia_protist,1,0,") {
 		t.Errorf("confusion matrix: %d lines, first %q, second %.40q", len(lines), lines[0], lines[1])
 	}
+	// --confusion naming the list itself is refused and the list kept.
+	code, _, stderr = run(t, "eval", list, "--confusion", list)
+	if code != exitUsage || !strings.Contains(stderr, "is the label list") {
+		t.Errorf("--confusion onto the list: exit %d, %s", code, stderr)
+	}
+	if got, _ := os.ReadFile(list); string(got) != content {
+		t.Errorf("the list changed to %q", got)
+	}
 }
 
 func TestPackInspect(t *testing.T) {
@@ -261,4 +271,100 @@ func checkClassifyUnreadable(t *testing.T, dir string) {
 			t.Errorf("summary lacks %q", want)
 		}
 	}
+}
+
+// classify --out naming one of its input images (directly or through a folder or a
+// symlink) is refused before anything is written; the image keeps its bytes.
+func TestClassifyOutNeverAnInput(t *testing.T) {
+	dir := t.TempDir()
+	img := filepath.Join(dir, "cell.jpg")
+	data, err := os.ReadFile("../../testdata/mixed-images/good acantharia.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(img, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "results.csv")
+	if err := os.Symlink(img, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{img, "--out", img}, {dir, "--out", img}, {img, "--out", link}} {
+		code, _, stderr := run(t, append([]string{"classify"}, args...)...)
+		if code != exitUsage || !strings.Contains(stderr, "is an input image") {
+			t.Errorf("classify %v: exit %d, %s", args, code, stderr)
+		}
+		t.Logf("classify %v: %s", args, strings.TrimSpace(stderr))
+	}
+	if got, _ := os.ReadFile(img); !bytes.Equal(got, data) {
+		t.Fatalf("the input image changed: %d bytes, was %d", len(got), len(data))
+	}
+}
+
+// An interrupted classify leaves an earlier --out file as it was, puts the rows so far
+// beside it as .partial with "complete": false, and exits non-zero.
+func TestClassifyInterruptedKeepsEarlierOut(t *testing.T) {
+	dir := t.TempDir()
+	src := "../../testdata/mixed-images/good acantharia.jpg"
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := filepath.Join(dir, "img", "cell00000.jpg")
+	os.MkdirAll(filepath.Dir(first), 0o755)
+	if err := os.WriteFile(first, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20000 // hard links: enough for seconds of work, cheap to make
+	for i := 1; i < n; i++ {
+		if err := os.Link(first, filepath.Join(dir, "img", fmt.Sprintf("cell%05d.jpg", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "results.json")
+	if err := os.WriteFile(out, []byte("earlier results\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { // interrupt once the output is being written, i.e. mid-run
+		for ctx.Err() == nil {
+			if m, _ := filepath.Glob(filepath.Join(dir, ".results.json.tmp-*")); len(m) > 0 {
+				time.Sleep(300 * time.Millisecond)
+				cancel()
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	var stdout, stderr bytes.Buffer
+	m := &Main{Stdout: &stdout, Stderr: &stderr, Stdin: strings.NewReader("")}
+	code := exitCode(m.Run(ctx, []string{"classify", "--format", "json", "--out", out, filepath.Join(dir, "img")}))
+	if code == 0 {
+		t.Fatalf("interrupted classify exited 0: %s", stderr.String())
+	}
+	if got, _ := os.ReadFile(out); string(got) != "earlier results\n" {
+		t.Fatalf("the earlier --out file was replaced (%d bytes)", len(got))
+	}
+	var doc struct {
+		Summary struct {
+			Complete bool `json:"complete"`
+			Expected int  `json:"files_expected"`
+			Files    int  `json:"files"`
+		} `json:"summary"`
+	}
+	partial, err := os.ReadFile(out + ".partial")
+	if err != nil {
+		t.Fatalf("no partial results: %v", err)
+	}
+	if err := json.Unmarshal(partial, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Summary.Complete || doc.Summary.Expected != n || doc.Summary.Files >= n {
+		t.Errorf("partial summary %+v, want complete false, %d expected, fewer done", doc.Summary, n)
+	}
+	if !strings.Contains(stderr.String(), fmt.Sprintf("interrupted after %d of %d files", doc.Summary.Files, n)) {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+	t.Logf("exit %d; %s", code, strings.TrimSpace(stderr.String()))
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/phytoscreen/phytoscreen/assets"
@@ -105,6 +104,3 @@ func isTerminal(w io.Writer) bool {
 
 // pct formats a fraction as a percentage.
 func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
-
-// dirOf returns the folder of path ("." for a bare name).
-func dirOf(path string) string { return filepath.Dir(path) }

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/outfile"
 )
 
 func (m *Main) eval(ctx context.Context, args []string) error {
@@ -37,6 +37,15 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	}
 	if len(items) == 0 {
 		return setupError(fmt.Errorf("%s: no rows to evaluate (check --split)", pos[0]))
+	}
+	if *confusion != "" {
+		inputs := []outfile.Input{{Path: pos[0], What: "the label list"}}
+		for _, it := range items {
+			inputs = append(inputs, outfile.Input{Path: it.Path, What: "an image of the list"})
+		}
+		if err := outfile.CheckNotInput(*confusion, inputs...); err != nil {
+			return usageError("--confusion %v", err)
+		}
 	}
 	clf, err := mf.open(1)
 	if err != nil {
@@ -71,7 +80,7 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	}
 	met := scorer.Metrics()
 	if *confusion != "" {
-		if err := writeFileAtomic(*confusion, scorer.WriteConfusion); err != nil {
+		if err := outfile.Write(*confusion, scorer.WriteConfusion); err != nil {
 			return setupError(err)
 		}
 	}
@@ -119,28 +128,4 @@ func printEval(w io.Writer, clf *inference.Classifier, m inference.Metrics, fail
 	for _, r := range m.Recall {
 		fmt.Fprintf(w, "  %-46s %5.3f %5.3f %5.3f (%d)\n", r.Label, r.Recall, r.Precision, r.F1, r.Support)
 	}
-}
-
-// writeFileAtomic writes through a temporary file in the same folder and renames it, so a
-// failure never leaves a half-written file.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(dirOf(path), ".phytoscreen-*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	if err := write(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

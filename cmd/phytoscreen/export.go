@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
@@ -44,7 +45,7 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	defer s.Close()
 	if err := s.Export(ctx, *sample, *format, *out); err != nil {
 		fmt.Fprintf(m.Stderr, "phytoscreen export: %v\n", err)
-		if errors.Is(err, store.ErrNoSample) {
+		if errors.Is(err, store.ErrNoSample) || errors.Is(err, outfile.ErrIsInput) {
 			return errUsageShown
 		}
 		return errSomeFailed

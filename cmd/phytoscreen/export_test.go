@@ -82,7 +82,7 @@ func TestExportCommandDiskFullChild(t *testing.T) {
 		if code != exitFailed || stdout != "" {
 			t.Errorf("%s: exit %d, stdout %q: want 1 and no report of an export", format, code, stdout)
 		}
-		for _, want := range []string{"phytoscreen export: export " + out + ": ", "the disk is full", "nothing was written to export." + format} {
+		for _, want := range []string{"phytoscreen export: write " + out + ": ", "the disk is full", "nothing was written to export." + format} {
 			if !strings.Contains(stderr, want) {
 				t.Errorf("%s: stderr lacks %q", format, want)
 			}
@@ -116,5 +116,40 @@ func TestExportCommandDiskFull(t *testing.T) {
 		if fi, err := os.Stat(path); err != nil || fi.Size() <= 300 {
 			t.Errorf("%s export is not over the 300-byte limit (%v): the child's failure proves nothing", format, err)
 		}
+	}
+}
+
+// export never destroys: --out naming the store is refused (exit 2) and the store still
+// holds the sample; /dev/null stays a device; a symlink stays a link and its target
+// gets the export.
+func TestExportOutputsNeverDestroy(t *testing.T) {
+	s := storedSample(t, "SAFE-1", 3)
+	db := s.Path()
+	s.Close()
+	code, _, stderr := run(t, "export", "--db", db, "--sample", "SAFE-1", "--out", db)
+	if code != exitUsage || !strings.Contains(stderr, "is the session store") {
+		t.Fatalf("export onto the store: exit %d, %s", code, stderr)
+	}
+	t.Logf("export onto the store: %s", strings.TrimSpace(stderr))
+	if code, stdout, stderr := run(t, "export", "--db", db, "--sample", "SAFE-1", "--out", "/dev/null"); code != 0 || !strings.Contains(stdout, "3 objects") {
+		t.Fatalf("the store lost its sample, or /dev/null failed: exit %d, %s%s", code, stdout, stderr)
+	}
+	if fi, err := os.Stat("/dev/null"); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		t.Fatalf("/dev/null is now %v (%v)", fi.Mode(), err)
+	}
+	dir := t.TempDir()
+	target := filepath.Join(dir, "counts-latest.csv")
+	link := filepath.Join(dir, "counts.csv")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := run(t, "export", "--db", db, "--sample", "SAFE-1", "--out", link); code != 0 {
+		t.Fatalf("export onto a symlink: exit %d, %s", code, stderr)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the symlink was replaced: %v %v", fi.Mode(), err)
+	}
+	if data, err := os.ReadFile(target); err != nil || !strings.Contains(string(data), "SAFE-1") {
+		t.Fatalf("the link's target holds %q (%v)", data, err)
 	}
 }

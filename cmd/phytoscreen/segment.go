@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/phytoscreen/phytoscreen/vision"
 
 	"github.com/phytoscreen/phytoscreen/capture"
@@ -95,17 +96,32 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 		return err
 	}
 
-	w, summary := m.Stdout, m.Stderr
+	w, summary := io.Writer(m.Stdout), m.Stderr
 	var cropDir string
+	var csvOut *outfile.File // objects.csv, replaced only by a whole run's table
 	if f.out != "" {
 		if err := os.MkdirAll(f.out, 0o755); err != nil {
 			return setupError(fmt.Errorf("create output folder: %w", err))
 		}
-		csvFile, err := os.Create(filepath.Join(f.out, "objects.csv"))
-		if err != nil {
-			return setupError(fmt.Errorf("create objects.csv: %w", err))
+		csvPath := filepath.Join(f.out, "objects.csv")
+		inputs := make([]outfile.Input, len(sources))
+		for i, spec := range sources {
+			inputs[i] = outfile.Input{Path: spec, What: "an input"}
 		}
-		defer csvFile.Close()
+		if opt.Crops != vision.CropNone { // crops/ must not be a folder being read
+			if err := outfile.CheckNotInput(filepath.Join(f.out, "crops"), inputs...); err != nil {
+				return usageError("--out %v", err)
+			}
+		}
+		if err := outfile.CheckNotInput(csvPath, inputs...); err != nil {
+			return usageError("--out %v", err)
+		}
+		csvFile, err := outfile.Create(csvPath)
+		if err != nil {
+			return setupError(err)
+		}
+		defer csvFile.Abort()
+		csvOut = csvFile
 		w, summary = csvFile, m.Stdout
 		if opt.Crops != vision.CropNone {
 			cropDir = filepath.Join(f.out, "crops")
@@ -133,8 +149,17 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 			break
 		}
 	}
+	if csvOut != nil {
+		if err := commitOutput(csvOut, csvOut.Path(), ctx.Err() != nil); err != nil {
+			fmt.Fprintf(m.Stderr, "phytoscreen segment: %v\n", err)
+			return errSomeFailed
+		}
+	}
 	if !f.quiet {
 		printSegSummary(summary, runs, opt, time.Since(start), f.out)
+	}
+	if ctx.Err() != nil && csvOut != nil {
+		fmt.Fprintf(m.Stderr, "phytoscreen segment: interrupted: the objects so far are in %s.partial; an earlier objects.csv there was left as it was\n", csvOut.Path())
 	}
 	if failed || ctx.Err() != nil {
 		return errSomeFailed

@@ -226,3 +226,31 @@ func TestSegmentColourCrops(t *testing.T) {
 		}
 	}
 }
+
+// segment --out never writes over what it reads: crops/ being the input folder is
+// refused with its frames untouched.
+func TestSegmentOutNeverAnInput(t *testing.T) {
+	out := t.TempDir()
+	crops := filepath.Join(out, "crops")
+	if err := os.MkdirAll(crops, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("../../testdata/microscope/closterium-20230609124213.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := filepath.Join(crops, "frame.jpg")
+	if err := os.WriteFile(frame, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, "segment", crops, "--out", out)
+	if code != exitUsage || !strings.Contains(stderr, "is an input") {
+		t.Fatalf("segment into its own input folder: exit %d, %s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(crops); len(entries) != 1 {
+		t.Errorf("the input folder now holds %d files", len(entries))
+	}
+	if _, err := os.Stat(filepath.Join(out, "objects.csv")); err == nil {
+		t.Error("objects.csv written although the run was refused")
+	}
+}

@@ -1,0 +1,238 @@
+// Package outfile writes the files phytoscreen produces (exports, result tables,
+// confusion matrices) so that an output never destroys anything: a path that is one of
+// the command's inputs or its session store is refused (compared by file identity, not
+// by name, so a symlink, a hard link or "./x" is caught too), a regular file is replaced
+// atomically and only once the whole output was written (an interrupted or failed write
+// leaves the earlier file as it was), and device nodes (/dev/null, /dev/stdout) and
+// symlinks are written through instead of being replaced by a regular file.
+package outfile
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// ErrIsInput is returned when an output path names one of the inputs.
+var ErrIsInput = errors.New("the output would overwrite an input")
+
+// Input is a file the command reads, with what it is (for the message).
+type Input struct {
+	Path string
+	What string // "the session store", "an input image", "the label list", ...
+}
+
+// CheckNotInput refuses out when it is the same file as one of inputs (after following
+// symlinks, by device and inode). An output that does not exist yet is never an input.
+// SQLite's -wal and -shm files beside a store count as the store.
+func CheckNotInput(out string, inputs ...Input) error {
+	ofi, err := os.Stat(out)
+	if err != nil {
+		return nil // nothing there yet (or unreadable: the write itself will say why)
+	}
+	for _, in := range inputs {
+		if in.Path == "" {
+			continue
+		}
+		paths := []string{in.Path}
+		if in.What == StoreWhat {
+			paths = append(paths, in.Path+"-wal", in.Path+"-shm", in.Path+"-journal")
+		}
+		for _, p := range paths {
+			if ifi, err := os.Stat(p); err == nil && os.SameFile(ofi, ifi) {
+				alias := ""
+				if filepath.Clean(out) != filepath.Clean(p) {
+					alias = " (" + p + ")"
+				}
+				return fmt.Errorf("%s is %s%s: %w; give another output path", out, in.What, alias, ErrIsInput)
+			}
+		}
+	}
+	return nil
+}
+
+// StoreWhat names a session store in CheckNotInput's message; an input with this What
+// also guards its SQLite -wal and -shm files.
+const StoreWhat = "the session store"
+
+// Write writes path whole or not at all through write (see Create).
+func Write(path string, write func(io.Writer) error) error {
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Abort()
+		return wrap(path, err)
+	}
+	return f.Commit()
+}
+
+// File is an output being written. Commit makes it visible at its path; Abort drops it
+// (the earlier file stays). For a device node or a FIFO the bytes go straight through:
+// there is nothing to roll back, and Commit only flushes.
+type File struct {
+	path    string // where the output appears (a symlink's target, resolved)
+	tmp     *os.File
+	through *os.File
+	bw      *bufio.Writer
+	mode    fs.FileMode
+	done    bool
+}
+
+// Create opens path for an output. A symlink is followed (its target is written, the
+// link stays a link), a device node or FIFO is written through, a folder is refused, and
+// a regular file (or a new one) is written to a temporary file beside it that Commit
+// renames over it.
+func Create(path string) (*File, error) {
+	target, err := resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	mode := fs.FileMode(0o644)
+	if fi, err := os.Stat(target); err == nil {
+		switch {
+		case fi.IsDir():
+			return nil, fmt.Errorf("write %s: it is a folder: give a file name", path)
+		case !fi.Mode().IsRegular():
+			return openThrough(path, target, fi)
+		default:
+			mode = fi.Mode().Perm() // keep the permissions the user gave the earlier file
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-*")
+	if err != nil {
+		return nil, wrap(path, err)
+	}
+	return &File{path: target, tmp: tmp, bw: bufio.NewWriterSize(tmp, 256<<10), mode: mode}, nil
+}
+
+// resolve follows path's symlinks to the file an output must land in. A dangling link
+// resolves to the file it points at (which the output then creates).
+func resolve(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return path, nil
+	}
+	if t, err := filepath.EvalSymlinks(path); err == nil {
+		return t, nil
+	}
+	for hops, p := 0, path; hops < 40; hops++ { // dangling or looping: follow by hand
+		t, err := os.Readlink(p)
+		if err != nil {
+			return "", wrap(path, err)
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(p), t)
+		}
+		fi, err := os.Lstat(t)
+		if errors.Is(err, fs.ErrNotExist) {
+			return t, nil
+		}
+		if err != nil {
+			return "", wrap(path, err)
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return t, nil
+		}
+		p = t
+	}
+	return "", fmt.Errorf("write %s: too many levels of symbolic links: fix the link or give another path", path)
+}
+
+func openThrough(path, target string, fi fs.FileInfo) (*File, error) {
+	if fi.Mode()&fs.ModeSocket != 0 {
+		return nil, fmt.Errorf("write %s: it is a socket, not a file: give a file name", path)
+	}
+	f, err := os.OpenFile(target, os.O_WRONLY, 0)
+	if err != nil {
+		return nil, wrap(path, err)
+	}
+	return &File{path: target, through: f, bw: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+// Write buffers p for the output.
+func (f *File) Write(p []byte) (int, error) { return f.bw.Write(p) }
+
+// Path is where the output lands (a symlink's target when path was a link).
+func (f *File) Path() string { return f.path }
+
+// Commit flushes the output and, for a regular file, syncs it and renames it over the
+// path: only now does the earlier file go.
+func (f *File) Commit() error {
+	if f.done {
+		return nil
+	}
+	f.done = true
+	if f.through != nil {
+		err := f.bw.Flush()
+		if cerr := f.through.Close(); err == nil {
+			err = cerr
+		}
+		return wrap(f.path, err)
+	}
+	err := f.bw.Flush()
+	if err == nil {
+		err = f.tmp.Sync()
+	}
+	if err == nil {
+		err = f.tmp.Chmod(f.mode)
+	}
+	if cerr := f.tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.tmp.Name(), f.path)
+	}
+	if err != nil {
+		os.Remove(f.tmp.Name())
+	}
+	return wrap(f.path, err)
+}
+
+// CommitAs is Commit to another path (a partial result beside the output, say), leaving
+// the output's path untouched. For a device node it is Commit.
+func (f *File) CommitAs(path string) error {
+	if f.through != nil {
+		return f.Commit()
+	}
+	f.path = path
+	return f.Commit()
+}
+
+// Abort drops a regular file's output; the earlier file at its path is untouched. Safe
+// after Commit.
+func (f *File) Abort() {
+	if f.done {
+		return
+	}
+	f.done = true
+	if f.through != nil {
+		_ = f.bw.Flush()
+		f.through.Close()
+		return
+	}
+	f.tmp.Close()
+	os.Remove(f.tmp.Name())
+}
+
+// wrap names the output that failed, and when the disk is full says so and what to do.
+func wrap(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && strings.Contains(filepath.Base(pe.Path), ".tmp-") {
+		err = pe.Err // the temporary file's name tells the user nothing
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("write %s: %w: the disk is full (or a file size limit was reached): free some space or write to another disk; nothing was written to %s", path, err, filepath.Base(path))
+	}
+	return fmt.Errorf("write %s: %w", path, err)
+}
