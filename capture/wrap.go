@@ -117,8 +117,11 @@ func (p *Pausable) Next(ctx context.Context) (Frame, error) {
 
 // lenOf is a source's frame count, or 0 when it has none (a stream).
 func lenOf(src Source) int {
-	if n, ok := src.(interface{ Len() int }); ok {
+	switch n := src.(type) {
+	case interface{ Len() int }: // a folder: its files
 		return n.Len()
+	case interface{ Frames() int }: // a video: the frames its header declares
+		return n.Frames()
 	}
 	return 0
 }

@@ -15,7 +15,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 )
 
@@ -228,8 +227,8 @@ func wrap(path string, err error) error {
 		return nil
 	}
 	var pe *fs.PathError
-	if errors.As(err, &pe) && strings.Contains(filepath.Base(pe.Path), ".tmp-") {
-		err = pe.Err // the temporary file's name tells the user nothing
+	if errors.As(err, &pe) {
+		err = pe.Err // the path is said once, below; a temporary file's name tells the user nothing
 	}
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) {
 		return fmt.Errorf("write %s: %w: the disk is full (or a file size limit was reached): free some space or write to another disk; nothing was written to %s", path, err, filepath.Base(path))

@@ -118,6 +118,7 @@ func TestWriteThroughDevice(t *testing.T) {
 		t.Fatalf("this machine has no /dev/full: %v", err)
 	}
 	err := Write("/dev/full", writeString(strings.Repeat("x", 1<<20)))
+	t.Logf("/dev/full: %v", err)
 	if err == nil || !strings.Contains(err.Error(), "the disk is full") {
 		t.Errorf("/dev/full: %v", err)
 	}

@@ -176,6 +176,7 @@ type Pipeline struct {
 	ended    time.Time
 	running  bool
 	frames   FrameStats
+	examined Examined // Fraction 1 until SetExamined says otherwise
 	objects  int
 	tally    *tally
 	eval     *alerts.Evaluator
@@ -279,6 +280,7 @@ func New(cfg Config) (*Pipeline, error) {
 		tracks:  map[trackKey]trackState{},
 		updates: make(chan struct{}, 1),
 	}
+	p.examined = Examined{Fraction: 1, DeclaredML: cfg.Sample.VolumeML}
 	switch cfg.Drop {
 	case AlwaysDrop:
 		p.live = true
@@ -326,6 +328,28 @@ func (p *Pipeline) SetThreshold(th float64) error {
 	p.changed()
 	p.pendingEvents = append(p.pendingEvents, events...)
 	return nil
+}
+
+// stopped reports whether Stop was called.
+func (p *Pipeline) stopped() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stopAsked
+}
+
+// SetExamined records how much of the source the ended run examined. When it was less
+// than the whole (Fraction < 1), the sample's volume becomes the share examined, so the
+// concentrations and the alerts are on what was seen; the alerts are re-evaluated.
+func (p *Pipeline) SetExamined(e Examined) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e.DeclaredML = p.examined.DeclaredML
+	p.examined = e
+	if e.Fraction > 0 && e.Fraction < 1 {
+		p.cfg.Sample.VolumeML = e.DeclaredML * e.Fraction
+		p.pendingEvents = append(p.pendingEvents, p.evaluateLocked(time.Now())...)
+	}
+	p.changed()
 }
 
 // Stop ends reading from the source; what was already read is still segmented and
@@ -751,7 +775,7 @@ func (p *Pipeline) Snapshot() Snapshot {
 	defer p.mu.Unlock()
 	s := Snapshot{
 		Version: p.version, Sample: p.cfg.Sample, Pack: p.cfg.Taxonomy.Pack, Variant: p.cfg.Classifier.Variant(),
-		Started: p.started, Running: p.running, Frames: p.frames,
+		Started: p.started, Running: p.running, Frames: p.frames, Examined: p.examined,
 		Events: slices.Clone(p.events), Alerts: p.eval.States(), Gaps: slices.Clone(p.gaps),
 	}
 	if t, ok := p.cfg.Classifier.(threadCounter); ok {

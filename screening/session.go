@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
@@ -23,6 +24,10 @@ type RunInfo struct {
 	Threshold float64
 	Rules     string // the rules file or preset in use
 	Taxonomy  *Taxonomy
+	// KeepApart lets a run whose pack, model or threshold differ from the sample's
+	// earlier runs go into a companion sample (CompanionID) instead of being refused:
+	// counts made under other settings never add up in one concentration.
+	KeepApart bool
 }
 
 // RunStore is where sessions record their runs: the session store.
@@ -36,7 +41,13 @@ type RunRecorder interface {
 	Sink
 	Power(v inference.Variant, sp power.Span) error
 	Finish(ctx context.Context, s Snapshot, runErr error) error
+	// Discard removes a run that examined nothing (an empty source, a run stopped
+	// before its first frame), and its sample when no other run holds it.
+	Discard(ctx context.Context) error
 	RunID() int64
+	// SampleID is the sample the run went into: the one asked for, or its companion
+	// when RunInfo.KeepApart put it there.
+	SampleID() string
 }
 
 // SessionConfig is what a session screens and with what. Spec, Sample, Classifier and
@@ -60,6 +71,8 @@ type SessionConfig struct {
 
 	// Store records the run; nil: nothing is recorded.
 	Store RunStore
+	// KeepApart: see RunInfo.
+	KeepApart bool
 	// Meter measures the run's cost; nil: not measured. Its idle baseline is the
 	// caller's to measure, before the run.
 	Meter *power.Meter
@@ -89,6 +102,8 @@ type Session struct {
 	done func() // closes the segmenter
 	rec  RunRecorder
 	p    *Pipeline
+
+	skipped atomic.Int64 // files the source skipped (unreadable, not images)
 
 	ended chan struct{}
 	mu    sync.Mutex
@@ -131,6 +146,9 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 		if cfg.OnStatus != nil {
 			cfg.OnStatus(st)
 		}
+		if st.Kind == capture.StatusSkipped {
+			s.skipped.Add(1)
+		}
 		s.mu.Lock()
 		p := s.p
 		s.mu.Unlock()
@@ -168,17 +186,19 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 
 	if cfg.Store != nil {
 		s.rec, err = cfg.Store.StartRun(ctx, RunInfo{Sample: cfg.Sample, Spec: cfg.Spec, Model: cfg.Classifier.Variant(),
-			Threshold: cfg.Threshold, Rules: cfg.Rules.Name, Taxonomy: cfg.Taxonomy})
+			Threshold: cfg.Threshold, Rules: cfg.Rules.Name, Taxonomy: cfg.Taxonomy, KeepApart: cfg.KeepApart})
 		if err != nil {
 			return nil, err
 		}
+		cfg.Sample.ID = s.rec.SampleID()
+		s.cfg.Sample.ID = cfg.Sample.ID
 	}
 	p, err := New(Config{Source: s.src, Segmenter: s.seg, Classifier: cfg.Classifier, Taxonomy: cfg.Taxonomy,
 		Sample: cfg.Sample, Threshold: cfg.Threshold, Rules: cfg.Rules.Bound, Hysteresis: cfg.Rules.Hysteresis(),
 		Sink: sessionSink{rec: s.rec, meter: cfg.Meter}, Logger: cfg.Logger, OnFrame: s.onFrame})
 	if err != nil {
 		if s.rec != nil {
-			_ = s.rec.Finish(context.WithoutCancel(ctx), Snapshot{}, err)
+			_ = s.rec.Discard(context.WithoutCancel(ctx))
 		}
 		return nil, err
 	}
@@ -234,6 +254,9 @@ func (s *Session) Run(ctx context.Context) (Snapshot, error) {
 		})
 	}()
 	final, runErr := s.p.Run(ctx)
+	s.p.SetExamined(s.examined(ctx, final, runErr))
+	s.p.flushPendingEvents() // the alerts re-evaluated on the volume examined
+	final = s.p.Snapshot()
 	stopSpans()
 	<-spansDone
 	var cost power.Snapshot
@@ -244,7 +267,13 @@ func (s *Session) Run(ctx context.Context) (Snapshot, error) {
 	if err := s.src.Close(); err != nil {
 		s.log.Warn("closing the source", "source", s.cfg.Spec.String(), "err", err)
 	}
-	if s.rec != nil {
+	switch {
+	case s.rec == nil:
+	case final.Examined.Frames == 0: // an empty source, or stopped before a frame: nothing to keep
+		if err := s.rec.Discard(context.WithoutCancel(ctx)); err != nil {
+			runErr = JoinErrors(runErr, err)
+		}
+	default:
 		if err := s.rec.Finish(context.WithoutCancel(ctx), final, runErr); err != nil {
 			runErr = JoinErrors(runErr, err)
 		}
@@ -254,6 +283,30 @@ func (s *Session) Run(ctx context.Context) (Snapshot, error) {
 	s.mu.Unlock()
 	close(s.ended)
 	return final, runErr
+}
+
+// examined works out how much of the source the ended run examined. A folder knows its
+// files and a video its frames; a video read to its end without error is whole even when
+// its header's frame count was off by a few.
+func (s *Session) examined(ctx context.Context, final Snapshot, runErr error) Examined {
+	f := final.Frames
+	e := Examined{
+		Expected:    s.src.Len(),
+		Frames:      max(0, f.Seen-f.Failed-f.Dropped),
+		Skipped:     int(s.skipped.Load()),
+		Interrupted: ctx.Err() != nil || s.p.stopped(),
+		Fraction:    1,
+	}
+	if (s.cfg.Spec.Kind == capture.KindVideo || s.cfg.Spec.Kind == capture.KindDemo) && !e.Interrupted && runErr == nil {
+		e.Expected = min(e.Expected, f.Seen)
+	}
+	if e.Expected > 0 {
+		e.Fraction = min(1, float64(e.Frames)/float64(e.Expected))
+	}
+	if e.Expected == 0 || e.Frames >= e.Expected {
+		e.Interrupted = false // a camera stopped by the user, or a source read whole: complete
+	}
+	return e
 }
 
 // Stop ends reading; what was read is still classified and counted, then Run returns.

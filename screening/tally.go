@@ -26,7 +26,10 @@ type Snapshot struct {
 	Running   bool              `json:"-"`
 
 	Frames FrameStats `json:"frames"`
-	Cells  CellStats  `json:"cells"`
+	// Examined says how much of the source was examined, once the run has ended: the
+	// concentrations are on Sample.VolumeML, the volume actually examined.
+	Examined Examined  `json:"examined"`
+	Cells    CellStats `json:"cells"`
 	// Taxa holds every taxon counted at least once, most numerous first.
 	Taxa []TaxonCount `json:"taxa"`
 	// Groups holds every group of the taxonomy, counted or not.
@@ -71,6 +74,23 @@ type FrameStats struct {
 	// dilute the sample); their oversize objects were not counted.
 	Crowded int `json:"crowded"`
 }
+
+// Examined is how much of a source a run examined. A file source (a folder, a video)
+// knows how many frames it holds; when some were not examined (the run was interrupted,
+// files were skipped or unreadable) the cells seen stand for that share of the volume
+// only, and the concentrations are computed on it. A camera has no count: the volume
+// the technician gave stands.
+type Examined struct {
+	Expected    int     `json:"frames_expected,omitempty"` // 0: unknown (a camera)
+	Frames      int     `json:"frames_examined"`           // read and segmented
+	Skipped     int     `json:"files_skipped,omitempty"`   // files the source could not read
+	Interrupted bool    `json:"interrupted"`               // stopped before the source's end
+	Fraction    float64 `json:"fraction"`                  // Frames / Expected, 1 without Expected
+	DeclaredML  float64 `json:"volume_declared_ml"`        // the volume the user gave
+}
+
+// Partial reports whether less than the whole source was examined.
+func (e Examined) Partial() bool { return e.Fraction < 1 }
 
 // CellStats counts cells (first sightings of tracked objects). When a run has ended,
 // Found = Identified + Unidentified + Failed.

@@ -28,13 +28,17 @@ type RunRow struct {
 	Pack          string
 	Model         string
 	Threshold     float64
-	VolumeML      float64
+	VolumeML      float64 // the volume examined: VolumeGiven, or its share a partial run examined
+	VolumeGiven   float64 // the volume the user gave for the whole source
 	Rules         string
 	Started       time.Time
 	Ended         time.Time // zero when the run never finished (the process died)
 	FramesSeen    int
 	FramesDropped int
 	FramesFailed  int
+	FramesExpect  int  // frames the source held (0: unknown, a camera)
+	FilesSkipped  int  // files the source could not read
+	Interrupted   bool // stopped before the source's end
 	Status        string
 	Error         string
 }
@@ -68,8 +72,9 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 	if lat.Valid && lon.Valid {
 		si.Lat, si.Lon = lat.Float64, lon.Float64
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, spec, pack, model, threshold, volume_ml, rules, started, COALESCE(ended, ''),
-		frames_seen, frames_dropped, frames_failed, status, error FROM sources WHERE sample_id = ? ORDER BY id`, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, spec, pack, model, threshold, COALESCE(volume_examined_ml, volume_ml), volume_ml, rules,
+		started, COALESCE(ended, ''), frames_seen, frames_dropped, frames_failed, frames_expected, files_skipped, interrupted, status, error
+		FROM sources WHERE sample_id = ? ORDER BY id`, id)
 	if err != nil {
 		return si, fmt.Errorf("session store %s: read runs of %s: %w", s.path, id, err)
 	}
@@ -77,8 +82,8 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 	for rows.Next() {
 		var r RunRow
 		var started, ended string
-		if err := rows.Scan(&r.ID, &r.Spec, &r.Pack, &r.Model, &r.Threshold, &r.VolumeML, &r.Rules, &started, &ended,
-			&r.FramesSeen, &r.FramesDropped, &r.FramesFailed, &r.Status, &r.Error); err != nil {
+		if err := rows.Scan(&r.ID, &r.Spec, &r.Pack, &r.Model, &r.Threshold, &r.VolumeML, &r.VolumeGiven, &r.Rules, &started, &ended,
+			&r.FramesSeen, &r.FramesDropped, &r.FramesFailed, &r.FramesExpect, &r.FilesSkipped, &r.Interrupted, &r.Status, &r.Error); err != nil {
 			return si, err
 		}
 		r.Started, r.Ended = parseTime(started), parseTime(ended)

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,21 +97,8 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 		return nil, fmt.Errorf("session store %s: %w", s.path, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	var site string
-	var factor float64
-	err = tx.QueryRowContext(ctx, "SELECT site, factor FROM samples WHERE id = ?", sm.ID).Scan(&site, &factor)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		_, err = tx.ExecContext(ctx, "INSERT INTO samples(id, site, taken, notes, factor, lat, lon, created) VALUES (?,?,?,?,?,?,?,?)",
-			sm.ID, sm.Site, timeText(sm.Taken), sm.Notes, sm.Factor, nullFloat(sm.Lat), nullFloat(sm.Lon), timeText(time.Now()))
-		if err != nil {
-			return nil, fmt.Errorf("session store %s: record sample %s: %w", s.path, sm.ID, err)
-		}
-	case err != nil:
-		return nil, fmt.Errorf("session store %s: read sample %s: %w", s.path, sm.ID, err)
-	case site != sm.Site || math.Abs(factor-sm.Factor) > 1e-12*math.Max(1, factor):
-		return nil, fmt.Errorf("sample %s is already in %s with site %q and factor %v, and this run says site %q, factor %v: a new run adds to the sample's counts and volume, so it must be the same water; use another --sample ID or the stored site and factor",
-			sm.ID, s.path, site, factor, sm.Site, sm.Factor)
+	if sm.ID, err = s.sampleForRun(ctx, tx, info); err != nil {
+		return nil, err
 	}
 	stmt, err := tx.PrepareContext(ctx, "INSERT OR REPLACE INTO taxa(pack, label, idx, name, grp, grp_name, unit) VALUES (?,?,?,?,?,?,?)")
 	if err != nil {
@@ -138,6 +127,82 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 	r := &Run{ID: id, store: s, sampleID: sm.ID, ch: make(chan op, queueLen), done: make(chan struct{}), interval: interval}
 	go r.loop()
 	return r, nil
+}
+
+// ErrOtherSettings refuses a run whose pack, model or threshold differ from its
+// sample's earlier runs: the counts would add up to a concentration no one setting made.
+var ErrOtherSettings = errors.New("the sample was screened with other settings")
+
+// sampleForRun makes or checks the sample a run goes into, and returns its ID: the one
+// asked for, or with KeepApart its companion for the run's settings when they differ
+// from the sample's first run (made like the sample, on first use).
+func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.RunInfo) (string, error) {
+	sm := info.Sample
+	var site string
+	var factor float64
+	err := tx.QueryRowContext(ctx, "SELECT site, factor FROM samples WHERE id = ?", sm.ID).Scan(&site, &factor)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = tx.ExecContext(ctx, "INSERT INTO samples(id, site, taken, notes, factor, lat, lon, created) VALUES (?,?,?,?,?,?,?,?)",
+			sm.ID, sm.Site, timeText(sm.Taken), sm.Notes, sm.Factor, nullFloat(sm.Lat), nullFloat(sm.Lon), timeText(time.Now()))
+		if err != nil {
+			return "", fmt.Errorf("session store %s: record sample %s: %w", s.path, sm.ID, err)
+		}
+		return sm.ID, nil
+	case err != nil:
+		return "", fmt.Errorf("session store %s: read sample %s: %w", s.path, sm.ID, err)
+	case site != sm.Site || math.Abs(factor-sm.Factor) > 1e-12*math.Max(1, factor):
+		return "", fmt.Errorf("sample %s is already in %s with site %q and factor %v, and this run says site %q, factor %v: a new run adds to the sample's counts and volume, so it must be the same water; use another --sample ID or the stored site and factor",
+			sm.ID, s.path, site, factor, sm.Site, sm.Factor)
+	}
+	var first settings
+	err = tx.QueryRowContext(ctx, "SELECT pack, model, threshold FROM sources WHERE sample_id = ? ORDER BY id LIMIT 1", sm.ID).
+		Scan(&first.pack, &first.model, &first.threshold)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sm.ID, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, sm.ID, err)
+	}
+	this := settings{info.Taxonomy.Pack, string(info.Model), info.Threshold}
+	diff := first.differences(this)
+	if len(diff) == 0 {
+		return sm.ID, nil
+	}
+	companion := sm.ID + "~" + strings.Join(diff, "~")
+	if !info.KeepApart {
+		return "", fmt.Errorf("sample %s in %s was screened with %s; this run uses %s: %w, and their counts must not add up; screen with the same settings, use another sample ID, or keep this run apart as sample %s (--keep-apart)",
+			sm.ID, s.path, first, this, ErrOtherSettings, companion)
+	}
+	info.Sample.ID, info.KeepApart = companion, false
+	return s.sampleForRun(ctx, tx, info)
+}
+
+// settings are what a run's counts depend on beyond the water: the pack, the model and
+// the confidence threshold.
+type settings struct {
+	pack, model string
+	threshold   float64
+}
+
+func (s settings) String() string {
+	return fmt.Sprintf("pack %s, model %s, threshold %s", s.pack, s.model, strconv.FormatFloat(s.threshold, 'f', -1, 64))
+}
+
+// differences names what other changes, for a companion sample's ID: "base",
+// "cyano-tcb-10", "t0.6".
+func (s settings) differences(other settings) []string {
+	var d []string
+	if other.pack != s.pack {
+		d = append(d, other.pack)
+	}
+	if other.model != s.model {
+		d = append(d, other.model)
+	}
+	if math.Abs(other.threshold-s.threshold) > 1e-9 {
+		d = append(d, "t"+strconv.FormatFloat(other.threshold, 'f', -1, 64))
+	}
+	return d
 }
 
 func nullFloat(v float64) any {
@@ -205,6 +270,9 @@ func (r *Run) Power(v inference.Variant, sp power.Span) error {
 // RunID is the run's number in the store.
 func (r *Run) RunID() int64 { return r.ID }
 
+// SampleID is the sample the run went into (a companion with RunInfo.KeepApart).
+func (r *Run) SampleID() string { return r.sampleID }
+
 // Flush commits everything queued so far and returns the first write error.
 func (r *Run) Flush() error {
 	ch := make(chan error, 1)
@@ -233,14 +301,60 @@ func (r *Run) Finish(ctx context.Context, s screening.Snapshot, runErr error) er
 	} else if ctx.Err() != nil {
 		status = "stopped"
 	}
+	if status == "done" && s.Examined.Interrupted {
+		status = "stopped"
+	}
+	ex := s.Examined
+	var examinedML any // NULL: the whole volume given (runs that never said otherwise)
+	if ex.Fraction > 0 && ex.Fraction < 1 && ex.DeclaredML > 0 {
+		examinedML = ex.DeclaredML * ex.Fraction
+	}
 	_, err := r.store.db.ExecContext(context.WithoutCancel(ctx),
-		"UPDATE sources SET ended = ?, frames_seen = ?, frames_dropped = ?, frames_failed = ?, status = ?, error = ?, threshold = ?, model = ? WHERE id = ?",
-		timeText(time.Now()), s.Frames.Seen, s.Frames.Dropped, s.Frames.Failed, status, msg, s.Threshold, string(s.Variant), r.ID)
+		`UPDATE sources SET ended = ?, frames_seen = ?, frames_dropped = ?, frames_failed = ?, status = ?, error = ?, threshold = ?, model = ?,
+			frames_expected = ?, files_skipped = ?, interrupted = ?, volume_examined_ml = ? WHERE id = ?`,
+		timeText(time.Now()), s.Frames.Seen, s.Frames.Dropped, s.Frames.Failed, status, msg, s.Threshold, string(s.Variant),
+		ex.Expected, ex.Skipped, ex.Interrupted, examinedML, r.ID)
 	if err != nil {
 		err = fmt.Errorf("session store %s: record the end of run %d: %w", r.store.path, r.ID, err)
 	}
 	return errors.Join(ferr, err)
 }
+
+// Discard ends the run and removes it with everything it recorded, and its sample when
+// no other run holds it: a run that examined nothing stores nothing.
+func (r *Run) Discard(ctx context.Context) error {
+	_ = r.Flush()
+	r.closeMu.Lock()
+	if !r.finished {
+		r.finished = true
+		close(r.ch)
+	}
+	r.closeMu.Unlock()
+	<-r.done
+	ctx = context.WithoutCancel(ctx)
+	tx, err := r.store.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("session store %s: discard run %d: %w", r.store.path, r.ID, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	for _, table := range runTables {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE source_id = ?", r.ID); err != nil {
+			return fmt.Errorf("session store %s: discard run %d (%s): %w", r.store.path, r.ID, table, err)
+		}
+	}
+	stmts := []string{"DELETE FROM sources WHERE id = ?",
+		"DELETE FROM samples WHERE id = ? AND NOT EXISTS (SELECT 1 FROM sources WHERE sample_id = samples.id)"}
+	args := []any{r.ID, r.sampleID}
+	for i, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q, args[i]); err != nil {
+			return fmt.Errorf("session store %s: discard run %d: %w", r.store.path, r.ID, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// runTables are the tables whose rows belong to a run (source_id).
+var runTables = []string{"objects", "alerts", "perf", "source_events", "frames"}
 
 // loop is the writer: it gathers queued writes and commits them in one transaction
 // FlushInterval after the first of them (or sooner when many objects wait).

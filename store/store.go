@@ -43,6 +43,11 @@ var addedColumns = []struct{ table, column, decl string }{
 	{"objects", "parts", "INTEGER"},
 	{"objects", "cells_estimate", "REAL"},
 	{"objects", "oversize", "INTEGER NOT NULL DEFAULT 0"},
+	// What a run examined (issue 13): NULL volume_examined_ml is the whole volume given.
+	{"sources", "frames_expected", "INTEGER NOT NULL DEFAULT 0"},
+	{"sources", "files_skipped", "INTEGER NOT NULL DEFAULT 0"},
+	{"sources", "interrupted", "INTEGER NOT NULL DEFAULT 0"},
+	{"sources", "volume_examined_ml", "REAL"},
 }
 
 // DefaultPath is $XDG_DATA_HOME/phytoscreen/sessions.db, or

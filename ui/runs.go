@@ -203,6 +203,11 @@ func (a *mainWindow) runEnded(sess *session) {
 	if final.Frames.Dropped > 0 {
 		msg += fmt.Sprintf(", %d frames dropped", final.Frames.Dropped)
 	}
+	if ex := final.Examined; ex.Frames == 0 {
+		msg += "; nothing was examined, so nothing was stored"
+	} else if ex.Partial() {
+		msg += fmt.Sprintf("; partial: %d of %d frames examined, so the concentrations are on %.3g of the %g mL given", ex.Frames, ex.Expected, final.Sample.VolumeML, ex.DeclaredML)
+	}
 	if n := len(final.Gaps); n > 0 {
 		var without time.Duration
 		for _, g := range final.Gaps {
@@ -210,7 +215,7 @@ func (a *mainWindow) runEnded(sess *session) {
 		}
 		msg += fmt.Sprintf(", %d gap%s without frames (%s; the cells before are kept)", n, plural(n), without.Round(100*time.Millisecond))
 	}
-	if a.svc.Store != nil {
+	if a.svc.Store != nil && final.Examined.Frames > 0 {
 		msg += "; stored in " + a.svc.Store.Path()
 	}
 	a.setStatus(msg + ".")

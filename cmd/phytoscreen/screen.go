@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/store"
 	"github.com/phytoscreen/phytoscreen/vision"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
@@ -43,6 +44,7 @@ type screenFlags struct {
 	calibration float64
 	mode        string
 	baseline    time.Duration
+	keepApart   bool
 }
 
 func (f *screenFlags) register(fs *flag.FlagSet) {
@@ -63,6 +65,7 @@ func (f *screenFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.format, "format", "text", "final summary format: text or json")
 	fs.Float64Var(&f.calibration, "calibration", 0, "micrometres per pixel (0: uncalibrated)")
 	fs.StringVar(&f.mode, "mode", "still", "still (a slide on the stage) or flow (a flow-through cell)")
+	fs.BoolVar(&f.keepApart, "keep-apart", false, "when the sample was screened before with another pack, model or threshold, store this run as its companion sample (ID~base, ID~t0.6) instead of refusing it")
 }
 
 // sampleOf builds the sample from the flags.
@@ -242,10 +245,14 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	view := newLiveView(m.Stderr, isTerminal(m.Stderr))
 	meter := newScreenMeter(ctx, f.baseline)
 	defer meter.Stop()
+	if err := ctx.Err(); err != nil { // interrupted while measuring the idle baseline
+		fmt.Fprintln(m.Stderr, "phytoscreen screen: interrupted before the first frame: nothing was screened or stored")
+		return fmt.Errorf("screen interrupted: %w", context.Cause(ctx))
+	}
 	sess, err := screening.OpenSession(ctx, screening.SessionConfig{
 		Spec: plan.spec, Sample: plan.sample, Threshold: f.threshold, Rules: rules,
 		Classifier: clf, Taxonomy: tax, Vision: plan.vision,
-		Store: db.Runs(), Meter: meter,
+		Store: db.Runs(), Meter: meter, KeepApart: f.keepApart,
 		OnStatus: func(st capture.Status) {
 			if st.Kind == capture.StatusFieldChanged {
 				slog.Debug("capture", "event", st.String())
@@ -254,6 +261,9 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 			view.note("phytoscreen: " + st.String())
 		},
 	})
+	if errors.Is(err, store.ErrOtherSettings) {
+		return usageError("%v", err)
+	}
 	if err != nil {
 		return setupError(err)
 	}
@@ -279,7 +289,17 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	if runErr != nil {
 		return runErr
 	}
-	if snap.Cells.Failed > 0 {
+	if snap.Examined.Frames == 0 {
+		fmt.Fprintf(m.Stderr, "phytoscreen screen: %s: no frame was examined, so nothing was stored\n", plan.spec)
+		if ctx.Err() != nil {
+			return fmt.Errorf("screen interrupted: %w", context.Cause(ctx))
+		}
+		return errSomeFailed
+	}
+	if snap.Examined.Interrupted {
+		return fmt.Errorf("screen interrupted after %d of %d frames: %w", snap.Examined.Frames, snap.Examined.Expected, context.Cause(ctx))
+	}
+	if snap.Cells.Failed > 0 || snap.Examined.Partial() {
 		return errSomeFailed
 	}
 	return nil

@@ -194,6 +194,14 @@ func (r screenResult) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Sample %s%s, taken %s; %s mL examined, factor %s\n", s.Sample.ID, site, s.Sample.Taken.Format("2006-01-02 15:04"),
 		strconv.FormatFloat(s.Sample.VolumeML, 'f', -1, 64), strconv.FormatFloat(s.Sample.Factor, 'f', -1, 64))
+	if ex := s.Examined; ex.Partial() {
+		why := "interrupted"
+		if !ex.Interrupted {
+			why = fmt.Sprintf("%d frames unreadable or skipped", ex.Expected-ex.Frames)
+		}
+		fmt.Fprintf(w, "PARTIAL: %d of %d frames examined (%s, %s): the concentrations are on the %s mL examined, not the %s mL given\n",
+			ex.Frames, ex.Expected, pct(ex.Fraction), why, strconv.FormatFloat(s.Sample.VolumeML, 'g', 4, 64), strconv.FormatFloat(ex.DeclaredML, 'f', -1, 64))
+	}
 	fmt.Fprintf(w, "Pack %s, model %s, confidence threshold %.2f; rules %s (%d of %d apply to this pack)\n\n",
 		s.Pack, s.Variant, s.Threshold, r.Rules.File, len(r.Bound), len(r.Rules.Rules))
 	head := fmt.Sprintf("%-36s %-8s %6s %11s  %-23s %s", "taxon", "unit", "count", "per litre", "95% interval", "alert")

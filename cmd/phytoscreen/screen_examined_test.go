@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// screenCtx runs the screen command on ctx with args, the real classifier wrapped by
+// wrap (nil: as is); it returns the exit status, stdout and stderr.
+func screenCtx(t *testing.T, ctx context.Context, args []string, wrap func(screening.Classifier) screening.Classifier) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	m := &Main{Stdout: &stdout, Stderr: &stderr, Stdin: strings.NewReader("")}
+	fs := newFlags("screen", "", m.Stderr)
+	var f screenFlags
+	f.register(fs)
+	if _, err := parseArgs(fs, args); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := f.plan(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clf, err := f.model.open(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clf.Close()
+	var c screening.Classifier = clf
+	if wrap != nil {
+		c = wrap(clf)
+	}
+	err = m.screenWith(ctx, f, plan, clf.Pack(), c)
+	m.report("screen", err)
+	return exitCode(err), stdout.String(), stderr.String()
+}
+
+// interruptOnClassify cancels the run's context (as Ctrl+C does) when the first batch
+// of cells reaches the classifier: mid-video.
+type interruptOnClassify struct {
+	screening.Classifier
+	once   sync.Once
+	cancel context.CancelFunc
+}
+
+func (c *interruptOnClassify) Classify(ctx context.Context, crops []*image.Gray) ([]inference.Result, error) {
+	c.once.Do(c.cancel)
+	return c.Classifier.Classify(ctx, crops)
+}
+
+func openStore(t *testing.T, path string) *store.Store {
+	t.Helper()
+	s, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Ctrl+C mid-video: exit non-zero, the summary says how much was examined, and the
+// concentrations (printed and stored) are on the volume examined, not the volume given.
+func TestScreenInterruptedIsPartial(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs the real model on a generated video")
+	}
+	video, _ := videoPath(t)
+	db := filepath.Join(t.TempDir(), "s.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	code, stdout, stderr := screenCtx(t, ctx, []string{"--source", video, "--db", db, "--sample", "CUT-1", "--volume-ml", "2", "--baseline", "0"},
+		func(c screening.Classifier) screening.Classifier {
+			return &interruptOnClassify{Classifier: c, cancel: cancel}
+		})
+	if code == exitOK {
+		t.Fatalf("an interrupted screen exited 0:\n%s\n%s", stdout, stderr)
+	}
+	var frames, expected int
+	var pctText string
+	line := ""
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(l, "PARTIAL: ") {
+			line = l
+		}
+	}
+	if _, err := fmt.Sscanf(line, "PARTIAL: %d of %d frames examined (%s", &frames, &expected, &pctText); err != nil || !strings.Contains(line, "interrupted") {
+		t.Fatalf("summary does not say what was examined (%v):\n%s", err, stdout)
+	}
+	if frames < 1 || frames >= expected || expected != 24 { // 6 fields of 4 frames
+		t.Fatalf("%d of %d frames examined, want some of the video's 24", frames, expected)
+	}
+	t.Logf("exit %d; %s", code, line)
+	s := openStore(t, db)
+	c, err := s.Counts(context.Background(), "CUT-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantML := 2 * float64(frames) / float64(expected)
+	if math.Abs(c.Sample.VolumeML-wantML) > 1e-9 {
+		t.Errorf("stored volume %v mL, want the %v mL examined", c.Sample.VolumeML, wantML)
+	}
+	if r := c.Sample.Runs[0]; !r.Interrupted || r.FramesExpect != 24 || r.VolumeGiven != 2 || r.Status != "stopped" {
+		t.Errorf("stored run %+v", r)
+	}
+	for _, x := range c.Taxa {
+		if want := float64(x.Count) / (wantML / 1000); math.Abs(x.PerL-want) > 1e-6*want {
+			t.Errorf("%s: %v cells/L stored, want %v (count %d on %v mL)", x.Label, x.PerL, want, x.Count, wantML)
+		}
+	}
+	if !strings.Contains(stdout, strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4g", wantML), "0"), ".")+" mL examined") {
+		t.Errorf("the summary's volume is not the %v mL examined:\n%s", wantML, stdout)
+	}
+}
+
+// A folder whose frames are partly unreadable: the run says so, exits 1 and the
+// concentration is on the frames examined ("0 failed" once hid 110 missing frames).
+func TestScreenFolderSkippedIsPartial(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs the real model")
+	}
+	dir := t.TempDir()
+	frames, _ := filepath.Glob("../../testdata/microscope/*.jpg")
+	if len(frames) < 4 {
+		t.Fatalf("%d frames in testdata/microscope", len(frames))
+	}
+	for i, f := range frames[:4] {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 3 {
+			data = data[:len(data)/3] // truncated: unreadable
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d.jpg", i)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "s.db")
+	code, stdout, stderr := screenCtx(t, context.Background(), []string{"--source", dir, "--db", db, "--sample", "SKIP-1", "--baseline", "0"}, nil)
+	if code != exitFailed || !strings.Contains(stdout, "PARTIAL: 3 of 4 frames examined (75.0%, 1 frames unreadable or skipped)") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	c, err := openStore(t, db).Counts(context.Background(), "SKIP-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sample.VolumeML != 0.75 || c.Sample.Runs[0].Interrupted {
+		t.Errorf("stored %v mL, interrupted %v; want 0.75 mL, not interrupted", c.Sample.VolumeML, c.Sample.Runs[0].Interrupted)
+	}
+}
+
+// A source that yields no frame, or a run interrupted before its first frame (during
+// the idle baseline), stores nothing: no 0 cells/L sample.
+func TestScreenNothingExaminedStoresNothing(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../testdata/microscope/closterium-20230609124213.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d.jpg", i)), data[:len(data)/4], 0o644)
+	}
+	db := filepath.Join(t.TempDir(), "s.db")
+	code, stdout, stderr := screenCtx(t, context.Background(), []string{"--source", dir, "--db", db, "--sample", "EMPTY-1", "--baseline", "0"}, nil)
+	if code == exitOK || !strings.Contains(stderr, "no frame was examined, so nothing was stored") {
+		t.Errorf("all frames unreadable: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel) // Ctrl+C during the 5 s baseline
+	video, _ := videoPath(t)
+	start := time.Now()
+	code, stdout, stderr = screenCtx(t, ctx, []string{"--source", video, "--db", db, "--sample", "BASE-1", "--baseline", "5s"}, nil)
+	if code == exitOK || !strings.Contains(stderr, "interrupted before the first frame: nothing was screened or stored") {
+		t.Errorf("interrupted baseline: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the interrupted baseline took %v to stop", took)
+	}
+	ids, err := openStore(t, db).SampleIDs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 0 {
+		t.Errorf("the store holds samples %v, want none", ids)
+	}
+}
+
+// A second run with another threshold or model is refused for the same sample (its
+// counts would add up with the first's); --keep-apart stores it as a companion sample.
+func TestScreenRefusesOtherSettings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs the real model")
+	}
+	frames, _ := filepath.Abs("../../testdata/microscope")
+	db := filepath.Join(t.TempDir(), "s.db")
+	base := []string{"--source", frames, "--db", db, "--sample", "MIX-1", "--baseline", "0"}
+	if code, stdout, stderr := screenCtx(t, context.Background(), base, nil); code != exitOK {
+		t.Fatalf("first run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	s := openStore(t, db)
+	first, err := s.Sample(context.Background(), "MIX-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := screenCtx(t, context.Background(), append(base, "--threshold", "0.7"), nil)
+	if code != exitUsage || !strings.Contains(stderr, "was screened with pack ndsb-plankton-121, model optimised, threshold 0.5; this run uses pack ndsb-plankton-121, model optimised, threshold 0.7") ||
+		!strings.Contains(stderr, "sample MIX-1~t0.7 (--keep-apart)") {
+		t.Fatalf("another threshold: exit %d\n%s", code, stderr)
+	}
+	t.Logf("refused: %s", strings.TrimSpace(stderr))
+	code, stdout, stderr := screenCtx(t, context.Background(), append(base, "--model", "base", "--keep-apart"), nil)
+	if code != exitOK || !strings.Contains(stdout, "Sample MIX-1~base") {
+		t.Fatalf("--keep-apart: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	after, err := s.Sample(context.Background(), "MIX-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Runs) != len(first.Runs) || after.VolumeML != first.VolumeML {
+		t.Errorf("MIX-1 changed: %d runs, %v mL; was %d, %v", len(after.Runs), after.VolumeML, len(first.Runs), first.VolumeML)
+	}
+	apart, err := s.Sample(context.Background(), "MIX-1~base")
+	if err != nil || len(apart.Runs) != 1 || apart.Runs[0].Model != "base" {
+		t.Errorf("companion sample: %+v, %v", apart, err)
+	}
+	if _, err := s.Sample(context.Background(), "MIX-1~t0.7"); !errors.Is(err, store.ErrNoSample) {
+		t.Errorf("the refused run left a sample: %v", err)
+	}
+}
