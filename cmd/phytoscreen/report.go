@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/outfile"
+	"github.com/phytoscreen/phytoscreen/report"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// pdfReport is the report command: a stored sample's PDF report for the farm manager.
+func (m *Main) pdfReport(ctx context.Context, args []string) error {
+	fs := newFlags("report", "", m.Stderr)
+	db := fs.String("db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
+	sample := fs.String("sample", "", "sample `ID` to report (required)")
+	rules := fs.String("rules", "", "compare with these alert rules: a TOML `FILE` or a preset (default: the rules the sample was screened with)")
+	out := fs.String("out", "", "PDF `FILE` to write (required; written whole or not at all)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || *sample == "" || *out == "" {
+		fmt.Fprintln(m.Stderr, "phytoscreen report: --sample and --out are required")
+		return showUsage(fs)
+	}
+	path := *db
+	if path == "" {
+		if path, err = store.DefaultPath(); err != nil {
+			return setupError(err)
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return setupError(fmt.Errorf("session store %s: %w: screen a sample first, or pass --db FILE", path, err))
+	}
+	if err := outfile.CheckNotInput(*out, outfile.Input{Path: path, What: outfile.StoreWhat}); err != nil {
+		return usageError("--out %v", err)
+	}
+	s, err := store.Open(path)
+	if err != nil {
+		return setupError(err)
+	}
+	defer s.Close()
+	d, err := app.ReportData(ctx, s, *sample, *rules, time.Now())
+	if errors.Is(err, store.ErrNoSample) {
+		return usageError("%v", err)
+	}
+	if err != nil {
+		return setupError(err)
+	}
+	if err := outfile.Write(*out, func(w io.Writer) error { return report.WritePDF(w, d) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "wrote the report of sample %s (%s; %d objects, %d runs) to %s\n", *sample, levelText(d.Peak()), d.Counts.Objects, len(d.Counts.Sample.Runs), *out)
+	return nil
+}

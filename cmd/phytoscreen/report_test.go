@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// pdfText extracts a PDF's text with poppler's pdftotext (scripts/deps.sh installs it),
+// keeping the layout so a table row reads as one line.
+func pdfText(t *testing.T, path string) string {
+	t.Helper()
+	out, err := exec.Command("pdftotext", "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext %s: %v (install poppler-utils: make deps)", path, err)
+	}
+	return string(out)
+}
+
+// phytoscreen report on a screened demo sample with a reviewed object: the PDF says the
+// alert with its level and source, compares each HAB group with its trigger levels,
+// names the reviewer and the sample's position; a missing sample is refused (exit 2);
+// --out naming the store is refused.
+func TestReportPDF(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: screens the demo with the real model")
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "s.db")
+	if code, stdout, stderr := run(t, "screen", "--source", "../../assets/demo/demo.avi", "--sample", "FARM-7", "--site", "Loch Creran",
+		"--lat", "56.51", "--lon", "-5.39", "--volume-ml", "0.25", "--db", db, "--baseline", "0"); code != exitOK {
+		t.Fatalf("screen: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	s, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := s.ReviewQueue(context.Background(), "FARM-7", 1)
+	if err != nil || len(q) == 0 {
+		t.Fatalf("review queue: %v, %d", err, len(q))
+	}
+	if err := s.Validate(context.Background(), q[0].ID, "protist_noctiluca", "Ana Reviewer"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	pdf := filepath.Join(dir, "report.pdf")
+	code, stdout, stderr := run(t, "report", "--db", db, "--sample", "FARM-7", "--out", pdf)
+	if code != exitOK || !strings.Contains(stdout, "wrote the report of sample FARM-7 (ALERT;") {
+		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(pdf)
+	if err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) {
+		t.Fatalf("not a PDF (%v): %.20q", err, data)
+	}
+	text := pdfText(t, pdf)
+	flat := strings.Join(strings.Fields(text), " ") // wrapped lines read as one
+	for _, want := range []string{
+		"Phytoplankton screening report", "Sample FARM-7 - Loch Creran", "ALERT: Noctiluca",
+		"Position", "56.51000, -5.39000", "Volume examined", "0.25 mL",
+		"HAB groups against their trigger levels", "Watch at", "Alert at",
+		"Reviewed by", "Ana Reviewer (1 objects validated)",
+		"ALERT Noctiluca at", "reached 10,000 cells/L. Source: phytoscreen default for pack ndsb-plankton-121", "Examples", "What the screening cost on this machine",
+	} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	var row string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "Noctiluca") && strings.Contains(l, "presence") {
+			row = l
+		}
+	}
+	if f := strings.Fields(row); len(f) < 8 || f[len(f)-1] != "ALERT" || f[len(f)-2] != "10,000" {
+		t.Errorf("Noctiluca's group row %q: want its count, concentration, interval, watch (presence), alert (10,000) and ALERT", row)
+	}
+	if t.Failed() {
+		t.Logf("report text:\n%s", text)
+	}
+	if code, _, stderr := run(t, "report", "--db", db, "--sample", "NOPE", "--out", pdf); code != exitUsage || !strings.Contains(stderr, `sample "NOPE" is not in`) {
+		t.Errorf("a missing sample: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := run(t, "report", "--db", db, "--sample", "FARM-7", "--out", db); code != exitUsage || !strings.Contains(stderr, "is the session store") {
+		t.Errorf("--out onto the store: exit %d, %s", code, stderr)
+	}
+}

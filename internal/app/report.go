@@ -1,0 +1,144 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/report"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// Version is phytoscreen's version, as FyneApp.toml gives it to the app bundle.
+const Version = "0.1.0"
+
+// cropsPerExample is how many crops of a taxon a report shows.
+const cropsPerExample = 6
+
+// ReportData gathers what the report of a stored sample shows. The trigger levels are
+// those of the rules the sample's last run used (rules, when not empty, names others:
+// a file or a preset), bound to that run's pack.
+func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, now time.Time) (report.Data, error) {
+	c, err := st.Counts(ctx, sampleID)
+	if err != nil {
+		return report.Data{}, err
+	}
+	d := report.Data{Counts: c, Generated: now, Version: Version}
+	if d.Events, err = st.AlertEvents(ctx, sampleID); err != nil {
+		return d, err
+	}
+	if d.Energy, err = st.Energy(ctx, sampleID); err != nil {
+		return d, err
+	}
+	last := c.Sample.Runs[len(c.Sample.Runs)-1]
+	if rules == "" {
+		rules = strings.Replace(last.Rules, "preset ", "preset:", 1)
+	}
+	crops := map[string][]store.ObjectRow{} // the surest crops of each category
+	cells := map[string]float64{}           // cells estimated per category
+	reviewers := map[string]bool{}
+	err = st.Objects(ctx, c.Sample, true, func(o store.ObjectRow) error {
+		if o.ValidatedBy != "" {
+			d.Validated++
+			reviewers[o.ValidatedBy] = true
+		}
+		if o.Status == store.StatusFailed {
+			return nil
+		}
+		cells[o.Category] += max(o.Cells, 1)
+		if len(o.Crop) > 0 {
+			crops[o.Category] = keepSurest(crops[o.Category], o)
+		}
+		return nil
+	})
+	if err != nil {
+		return d, err
+	}
+	labelsOf, err := bindReportRules(&d, rules, last.Pack, cells)
+	if err != nil {
+		return d, err
+	}
+	for r := range reviewers {
+		d.Reviewers = append(d.Reviewers, r)
+	}
+	slices.Sort(d.Reviewers)
+	names := map[string]string{}
+	for _, x := range c.Taxa {
+		names[x.Label] = x.Name
+	}
+	for _, l := range report.ExampleLabels(d, labelsOf, 4) {
+		if len(crops[l]) > 0 {
+			ex := report.Example{Label: l, Name: names[l]}
+			for _, o := range crops[l] {
+				ex.Crops = append(ex.Crops, o.Crop)
+			}
+			d.Examples = append(d.Examples, ex)
+		}
+	}
+	return d, nil
+}
+
+// keepSurest keeps the cropsPerExample objects of highest probability.
+func keepSurest(kept []store.ObjectRow, o store.ObjectRow) []store.ObjectRow {
+	kept = append(kept, o)
+	slices.SortStableFunc(kept, func(a, b store.ObjectRow) int { return cmp.Compare(b.Prob, a.Prob) })
+	return kept[:min(len(kept), cropsPerExample)]
+}
+
+// bindReportRules reads the rules and binds them to the pack, filling the report's
+// rules, what it cannot see, and each rule's standing; it returns how a rule maps to the
+// pack's labels. A pack no longer at hand leaves the trigger levels out, said so.
+func bindReportRules(d *report.Data, rules, pack string, cells map[string]float64) (func(alerts.Rule) []string, error) {
+	none := func(alerts.Rule) []string { return nil }
+	rs, name, err := alerts.Open(rules, assets.Presets())
+	if err != nil {
+		return none, fmt.Errorf("report: %w", err)
+	}
+	d.RulesName = name
+	p, err := LoadPack(pack)
+	if err != nil {
+		d.RulesName += fmt.Sprintf(" (pack %s is not at hand, so the trigger levels are not shown: %v)", pack, err)
+		return none, nil
+	}
+	tx, err := screening.ForPack(p)
+	if err != nil {
+		return none, err
+	}
+	b := rs.BindTo(tx, tx.Pack, name)
+	labels := map[string][]string{}
+	for _, bd := range b.Bound {
+		labels[bd.Rule.ID] = bd.Labels
+		var n int
+		var nCells float64
+		for _, x := range d.Counts.Taxa {
+			if slices.Contains(bd.Labels, x.Label) {
+				n += x.Count
+				nCells += cells[x.Label]
+			}
+		}
+		st := report.RuleStatus{Rule: bd.Rule, Value: d.Counts.Sample.Concentration(n)}
+		if n > 0 && nCells > float64(n) { // as the pipeline's rules measure: in cells
+			k := nCells / float64(n)
+			st.Cells = nCells
+			st.Value.PerL, st.Value.Low, st.Value.High = k*st.Value.PerL, k*st.Value.Low, k*st.Value.High
+		}
+		for _, e := range d.Events {
+			if e.Rule == bd.Rule.ID {
+				st.Peak = max(st.Peak, e.To)
+			}
+		}
+		d.Rules = append(d.Rules, st)
+	}
+	for _, n := range b.Notices {
+		if n.Kind == alerts.NoticeMissingTaxon && !slices.Contains(d.CannotSee, n.Taxon) {
+			d.CannotSee = append(d.CannotSee, n.Taxon)
+		}
+	}
+	return func(r alerts.Rule) []string { return labels[r.ID] }, nil
+}

@@ -1,0 +1,553 @@
+// Package report writes a screened sample's report for the farm manager as a PDF: the
+// sample's metadata, its HAB groups against their trigger levels with 95% intervals,
+// the alerts raised with their sources, the model, threshold and reviewers, example
+// crops of the taxa that raised them, and what the run cost. It renders what it is
+// given (Data); internal/app gathers Data from the session store.
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"image/png"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-pdf/fpdf"
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// Data is everything a report shows.
+type Data struct {
+	Counts store.Counts // the sample, its runs and its tallies
+	// Rules are the alert rules the sample was screened under, with the level each
+	// reached; RulesName names them ("preset who-cyanobacteria", a file).
+	Rules     []RuleStatus
+	RulesName string
+	// CannotSee are taxa the rules watch for that the pack cannot recognise: the sample
+	// says nothing about them.
+	CannotSee []string
+	Events    []alerts.Event // level changes, oldest first
+	Reviewers []string       // who validated labels
+	Validated int            // objects whose label a person set
+	Examples  []Example      // crops of the taxa that raised alerts (else the commonest)
+	Energy    []store.RunEnergy
+	Generated time.Time
+	Version   string // phytoscreen's version
+}
+
+// RuleStatus is one rule and where the sample stands against it.
+type RuleStatus struct {
+	Rule alerts.Rule
+	Peak alerts.Level // highest level reached during the runs
+	// Value is the sample's count of objects of the rule's taxa and, as the rule
+	// compares it, its concentration in cells: scaled by Cells/Count when the objects
+	// hold more cells than one each (colonies, filaments, chains; an estimate).
+	Value screening.Concentration
+	Cells float64 // cells estimated in the Count objects (0: one cell each)
+}
+
+// Example is a few crops of one taxon.
+type Example struct {
+	Label, Name string
+	Crops       [][]byte // PNG
+}
+
+// Peak is the highest level any rule reached.
+func (d Data) Peak() alerts.Level {
+	p := alerts.None
+	for _, r := range d.Rules {
+		p = max(p, r.Peak)
+	}
+	for _, e := range d.Events {
+		p = max(p, e.To)
+	}
+	return p
+}
+
+const (
+	pageW, margin = 210.0, 15.0
+	textW         = pageW - 2*margin
+	lineH         = 5.0
+)
+
+// WritePDF writes the report to w as an A4 PDF.
+func WritePDF(w io.Writer, d Data) error {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetMargins(margin, margin, margin)
+	pdf.SetAutoPageBreak(true, margin)
+	pdf.SetCreationDate(d.Generated)
+	pdf.SetModificationDate(d.Generated)
+	si := d.Counts.Sample
+	pdf.SetTitle("Screening report, sample "+si.ID, true)
+	pdf.SetCreator("phytoscreen "+d.Version, true)
+	pdf.AliasNbPages("{nb}")
+	tr := pdf.UnicodeTranslatorFromDescriptor("") // cp1252: the core fonts' encoding
+	r := &writer{pdf: pdf, tr: tr}
+	pdf.SetFooterFunc(func() {
+		pdf.SetY(-12)
+		r.font("", 8)
+		pdf.SetTextColor(110, 110, 110)
+		pdf.CellFormat(textW/2, 4, tr(fmt.Sprintf("phytoscreen %s, %s", d.Version, d.Generated.Format("2006-01-02 15:04 MST"))), "", 0, "L", false, 0, "")
+		pdf.CellFormat(textW/2, 4, fmt.Sprintf("sample %s, page %d of {nb}", tr(si.ID), pdf.PageNo()), "", 0, "R", false, 0, "")
+		pdf.SetTextColor(0, 0, 0)
+	})
+	pdf.AddPage()
+	r.title(d)
+	r.banner(d)
+	r.metadata(d)
+	r.groups(d)
+	r.taxa(d)
+	r.alertEvents(d)
+	r.examples(d)
+	r.cost(d)
+	r.notes(d)
+	if err := pdf.Error(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return pdf.Output(w)
+}
+
+// writer holds the document and its text translator.
+type writer struct {
+	pdf *fpdf.Fpdf
+	tr  func(string) string
+}
+
+func (r *writer) font(style string, size float64) { r.pdf.SetFont("Helvetica", style, size) }
+
+// fit clips s to w mm in the current font, ending it with "..." when cut.
+func (r *writer) fit(s string, w float64) string {
+	w -= 2 // the cell's padding
+	if r.pdf.GetStringWidth(r.tr(s)) <= w {
+		return s
+	}
+	rs := []rune(s)
+	for len(rs) > 1 && r.pdf.GetStringWidth(r.tr(string(rs)+"...")) > w {
+		rs = rs[:len(rs)-1]
+	}
+	return strings.TrimSpace(string(rs)) + "..."
+}
+
+func (r *writer) heading(s string) {
+	r.pdf.Ln(3)
+	if r.pdf.GetY() > 250 { // a heading never ends a page alone
+		r.pdf.AddPage()
+	}
+	r.font("B", 12)
+	r.pdf.CellFormat(textW, 7, r.tr(s), "B", 1, "L", false, 0, "")
+	r.pdf.Ln(1.5)
+	r.font("", 9)
+}
+
+func (r *writer) title(d Data) {
+	si := d.Counts.Sample
+	r.font("B", 17)
+	r.pdf.CellFormat(textW, 9, r.tr("Phytoplankton screening report"), "", 1, "L", false, 0, "")
+	r.font("", 12)
+	site := ""
+	if si.Site != "" {
+		site = " - " + si.Site
+	}
+	r.pdf.CellFormat(textW, 7, r.tr("Sample "+si.ID+site), "", 1, "L", false, 0, "")
+	r.pdf.Ln(2)
+}
+
+// levelColour is the colour a level is shown in: red, amber, green.
+func levelColour(l alerts.Level) (int, int, int) {
+	switch l {
+	case alerts.Alert:
+		return 196, 40, 40
+	case alerts.Watch:
+		return 226, 150, 20
+	}
+	return 46, 139, 87
+}
+
+func levelWord(l alerts.Level) string {
+	switch l {
+	case alerts.Alert:
+		return "ALERT"
+	case alerts.Watch:
+		return "WATCH"
+	}
+	return "below trigger levels"
+}
+
+// banner is the one line a manager reads: the highest level, what raised it, and what
+// the sample cannot say.
+func (r *writer) banner(d Data) {
+	peak := d.Peak()
+	cr, cg, cb := levelColour(peak)
+	r.pdf.SetFillColor(cr, cg, cb)
+	r.pdf.SetTextColor(255, 255, 255)
+	r.font("B", 13)
+	var text string
+	switch {
+	case len(d.Rules) == 0:
+		r.pdf.SetFillColor(110, 110, 110)
+		text = "No alert rule applies to this pack: the sample was not checked against trigger levels"
+	case peak == alerts.None:
+		text = "No alert: every watched HAB group below its trigger levels"
+	default:
+		var who []string
+		for _, s := range d.Rules {
+			if s.Peak == peak {
+				who = append(who, s.Rule.Name())
+			}
+		}
+		text = fmt.Sprintf("%s: %s", levelWord(peak), strings.Join(who, ", "))
+	}
+	r.pdf.MultiCell(textW, 8, r.tr(text), "", "L", true)
+	r.pdf.SetTextColor(0, 0, 0)
+	if len(d.CannotSee) > 0 {
+		r.pdf.SetFillColor(250, 236, 200)
+		r.font("", 9)
+		r.pdf.MultiCell(textW, lineH, r.tr("Cannot see with this pack: "+strings.Join(d.CannotSee, ", ")+
+			". The rules watch for these taxa but the model cannot recognise them; this sample says nothing about them."), "", "L", true)
+	}
+	if partial := partialRuns(d.Counts.Sample); partial != "" {
+		r.pdf.SetFillColor(250, 236, 200)
+		r.font("", 9)
+		r.pdf.MultiCell(textW, lineH, r.tr(partial), "", "L", true)
+	}
+	r.pdf.Ln(2)
+}
+
+// partialRuns says which runs examined only part of their source.
+func partialRuns(si store.SampleInfo) string {
+	var parts []string
+	for _, run := range si.Runs {
+		if run.VolumeML < run.VolumeGiven*(1-1e-9) {
+			parts = append(parts, fmt.Sprintf("run %d examined %s of the %s mL given", run.ID, num(run.VolumeML, 3), num(run.VolumeGiven, 3)))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Partial: " + strings.Join(parts, "; ") + ". Concentrations are on the volume examined."
+}
+
+func (r *writer) metadata(d Data) {
+	si := d.Counts.Sample
+	r.heading("Sample")
+	pos := "not recorded"
+	if si.HasPosition() {
+		pos = fmt.Sprintf("%.5f, %.5f", si.Lat, si.Lon)
+	}
+	factor := num(si.Factor, 4)
+	switch {
+	case si.Factor > 1:
+		factor += " (diluted " + num(si.Factor, 4) + "-fold before counting)"
+	case si.Factor < 1:
+		factor += " (concentrated " + num(1/si.Factor, 4) + "-fold before counting)"
+	default:
+		factor += " (examined as taken)"
+	}
+	reviewers := "none: labels are the model's"
+	if len(d.Reviewers) > 0 {
+		reviewers = fmt.Sprintf("%s (%d objects validated)", strings.Join(d.Reviewers, ", "), d.Validated)
+	}
+	rows := [][2]string{
+		{"Sample ID", si.ID},
+		{"Site", orDash(si.Site)},
+		{"Taken", si.Taken.Format("2006-01-02 15:04 MST")},
+		{"Position", pos},
+		{"Volume examined", num(si.VolumeML, 4) + " mL"},
+		{"Dilution factor", factor},
+		{"Notes", orDash(si.Notes)},
+		{"Alert rules", orDash(d.RulesName)},
+		{"Reviewed by", reviewers},
+	}
+	for _, run := range si.Runs {
+		rows = append(rows, [2]string{fmt.Sprintf("Run %d", run.ID), fmt.Sprintf("%s; pack %s, model %s, threshold %s; %d frames; %s",
+			run.Spec, run.Pack, run.Model, num(run.Threshold, 3), run.FramesSeen, run.Status)})
+	}
+	for _, kv := range rows {
+		r.font("B", 9)
+		r.pdf.CellFormat(38, lineH, r.tr(kv[0]), "", 0, "L", false, 0, "")
+		r.font("", 9)
+		r.pdf.MultiCell(textW-38, lineH, r.tr(kv[1]), "", "L", false)
+	}
+}
+
+// table draws a header row and rows; widths in mm, aligns per column; colour, when
+// set, fills a row's last cell with a level's colour.
+func (r *writer) table(head []string, widths []float64, aligns string, rows [][]string, level []alerts.Level) {
+	r.font("B", 8.5)
+	r.pdf.SetFillColor(230, 234, 240)
+	for i, h := range head {
+		r.pdf.CellFormat(widths[i], 6, r.tr(h), "1", 0, string(aligns[i]), true, 0, "")
+	}
+	r.pdf.Ln(-1)
+	r.font("", 8.5)
+	for j, row := range rows {
+		for i, c := range row {
+			fill := false
+			if level != nil && i == len(row)-1 && level[j] > alerts.None {
+				cr, cg, cb := levelColour(level[j])
+				r.pdf.SetFillColor(cr, cg, cb)
+				r.pdf.SetTextColor(255, 255, 255)
+				r.font("B", 8.5)
+				fill = true
+			}
+			r.pdf.CellFormat(widths[i], 5.5, r.tr(c), "1", 0, string(aligns[i]), fill, 0, "")
+			if fill {
+				r.pdf.SetTextColor(0, 0, 0)
+				r.font("", 8.5)
+			}
+		}
+		r.pdf.Ln(-1)
+	}
+}
+
+// groups compares each watched group with its trigger levels.
+func (r *writer) groups(d Data) {
+	r.heading("HAB groups against their trigger levels")
+	if len(d.Rules) == 0 {
+		r.pdf.MultiCell(textW, lineH, r.tr("No rule of "+orDash(d.RulesName)+" names a taxon this pack recognises."), "", "L", false)
+		return
+	}
+	var rows [][]string
+	var levels []alerts.Level
+	for _, s := range d.Rules {
+		v := s.Value
+		cells := "-"
+		if s.Cells > 0 {
+			cells = "~" + perL(s.Cells)
+		}
+		rows = append(rows, []string{r.fit(s.Rule.Name(), 44), strconv.Itoa(v.Count), cells, perL(v.PerL), "[" + perL(v.Low) + " - " + perL(v.High) + "]",
+			threshold(s.Rule.Watch), threshold(s.Rule.Alert), levelShort(s.Peak)})
+		levels = append(levels, s.Peak)
+	}
+	r.table([]string{"Group / taxa", "Objects", "Cells est.", "Cells/L", "95% interval", "Watch at", "Alert at", "Reached"},
+		[]float64{44, 14, 18, 20, 34, 18, 18, 14}, "LRRRRRRC", rows, levels)
+	r.pdf.Ln(1)
+	r.font("I", 7.5)
+	var srcs []string // each source once, with the rules that take it
+	bySrc := map[string][]string{}
+	for _, s := range d.Rules {
+		src := s.Rule.Source
+		if !s.Rule.Verified && !strings.Contains(src, "not a regulatory") {
+			src += " (not a verified regulatory value)"
+		}
+		if bySrc[src] == nil {
+			srcs = append(srcs, src)
+		}
+		bySrc[src] = append(bySrc[src], s.Rule.Name())
+	}
+	for i, src := range srcs {
+		srcs[i] = strings.Join(bySrc[src], ", ") + ": " + src
+	}
+	r.pdf.MultiCell(textW, 4, r.tr("Sources of the trigger levels: "+strings.Join(srcs, "; ")+
+		". Objects are cells, colonies, chains or filaments; where they hold more cells than one, the cells are estimated from their size and the concentration is in cells, as the trigger levels are. The interval is the exact Poisson 95% interval of the objects, scaled alike."), "", "L", false)
+	r.font("", 9)
+}
+
+func (r *writer) taxa(d Data) {
+	c := d.Counts
+	r.heading("Taxa counted")
+	var rows [][]string
+	for i, x := range c.Taxa {
+		if i == 20 {
+			rows = append(rows, []string{fmt.Sprintf("... and %d more taxa (see the CSV export)", len(c.Taxa)-20), "", "", "", "", ""})
+			break
+		}
+		val := ""
+		if x.Validated > 0 {
+			val = strconv.Itoa(x.Validated)
+		}
+		rows = append(rows, []string{x.Name, orDash(x.Unit), strconv.Itoa(x.Count), perL(x.PerL), "[" + perL(x.Low) + " - " + perL(x.High) + "]", val})
+	}
+	u := c.Unidentified
+	rows = append(rows, []string{"Unidentified (below the threshold, to review)", "cell", strconv.Itoa(u.Count), perL(u.PerL), "[" + perL(u.Low) + " - " + perL(u.High) + "]", ""})
+	r.table([]string{"Taxon", "Unit", "Count", "Cells/L", "95% interval", "Validated"}, []float64{70, 18, 16, 24, 36, 16}, "LLRRRR", rows, nil)
+}
+
+func (r *writer) alertEvents(d Data) {
+	var raised []alerts.Event
+	for _, e := range d.Events {
+		if e.Raised() {
+			raised = append(raised, e)
+		}
+	}
+	if len(raised) == 0 {
+		return
+	}
+	r.heading("Alerts raised")
+	for _, e := range raised {
+		val := fmt.Sprintf("%s cells/L (%d counted, 95%% interval %s - %s)", perL(e.Value.PerL), e.Value.Count, perL(e.Value.Low), perL(e.Value.High))
+		if e.Value.Cells > 0 {
+			val = fmt.Sprintf("%s cells/L estimated from %d objects holding about %s cells", perL(e.Value.PerL), e.Value.Count, perL(e.Value.Cells))
+		}
+		th := "present"
+		if !e.Threshold.Presence {
+			th = "reached " + perL(e.Threshold.CellsPerL()) + " cells/L"
+		}
+		cr, cg, cb := levelColour(e.To)
+		r.pdf.SetTextColor(cr, cg, cb)
+		r.font("B", 9)
+		r.pdf.CellFormat(16, lineH, levelShort(e.To), "", 0, "L", false, 0, "")
+		r.pdf.SetTextColor(0, 0, 0)
+		r.font("", 9)
+		line := fmt.Sprintf("%s at %s: %s, %s. Source: %s", e.Taxon, e.Time.Format("15:04:05"), val, th, e.Source)
+		if !e.Verified && !strings.Contains(e.Source, "not a regulatory") {
+			line += " (not a verified regulatory value)"
+		}
+		r.pdf.MultiCell(textW-16, lineH, r.tr(line), "", "L", false)
+	}
+}
+
+// examples shows up to six crops of each example taxon, 22 mm each.
+func (r *writer) examples(d Data) {
+	if len(d.Examples) == 0 {
+		return
+	}
+	r.heading("Examples")
+	const size, gap = 22.0, 3.0
+	for i, ex := range d.Examples {
+		if r.pdf.GetY() > 297-margin-size-12 {
+			r.pdf.AddPage()
+		}
+		r.font("B", 9)
+		r.pdf.CellFormat(textW, lineH, r.tr(ex.Name), "", 1, "L", false, 0, "")
+		y := r.pdf.GetY()
+		for j, crop := range ex.Crops {
+			name := fmt.Sprintf("ex%d-%d", i, j)
+			w, h := pngSize(crop)
+			if w == 0 {
+				continue
+			}
+			opt := fpdf.ImageOptions{ImageType: "PNG"}
+			r.pdf.RegisterImageOptionsReader(name, opt, bytes.NewReader(crop))
+			dw, dh := size, size*float64(h)/float64(w)
+			if h > w {
+				dw, dh = size*float64(w)/float64(h), size
+			}
+			x := margin + float64(j)*(size+gap)
+			r.pdf.ImageOptions(name, x+(size-dw)/2, y+(size-dh)/2, dw, dh, false, opt, 0, "")
+			r.pdf.Rect(x, y, size, size, "D")
+		}
+		r.pdf.SetY(y + size + 2)
+	}
+}
+
+func pngSize(b []byte) (int, int) {
+	cfg, err := png.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return 0, 0
+	}
+	return cfg.Width, cfg.Height
+}
+
+// cost reports what classifying cost, per run and model.
+func (r *writer) cost(d Data) {
+	if len(d.Energy) == 0 {
+		return
+	}
+	r.heading("What the screening cost on this machine")
+	var rows [][]string
+	for _, e := range d.Energy {
+		src := e.Source
+		if e.Estimated {
+			src += " (estimate)"
+		}
+		rows = append(rows, []string{strconv.FormatInt(e.Run, 10), e.Model, strconv.Itoa(e.Cells), fmt.Sprintf("%.1f s", e.Measured.Seconds()),
+			fmt.Sprintf("%.1f J", e.Joules), fmt.Sprintf("%.3f J", e.JoulesPerCell()), src})
+	}
+	r.table([]string{"Run", "Model", "Cells", "Time", "Energy", "Per cell", "Measured by"}, []float64{12, 22, 16, 18, 20, 20, 72}, "RLRRRRL", rows, nil)
+}
+
+func (r *writer) notes(d Data) {
+	r.pdf.Ln(4)
+	r.font("I", 7.5)
+	r.pdf.SetTextColor(90, 90, 90)
+	r.pdf.MultiCell(textW, 3.8, r.tr("Screening by phytoscreen: cells found by image segmentation and named by a neural network; "+
+		"labels below the confidence threshold count as unidentified until a person reviews them. This is a screening result: "+
+		"confirm any alert by an accredited count before regulatory action."), "", "L", false)
+	r.pdf.SetTextColor(0, 0, 0)
+}
+
+func threshold(t *alerts.Threshold) string {
+	switch {
+	case t == nil:
+		return "-"
+	case t.Presence:
+		return "presence"
+	}
+	return perL(t.CellsPerL())
+}
+
+func levelShort(l alerts.Level) string {
+	switch l {
+	case alerts.Alert:
+		return "ALERT"
+	case alerts.Watch:
+		return "WATCH"
+	}
+	return "-"
+}
+
+// perL formats cells per litre with thousands separators, three figures from a million.
+func perL(v float64) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return "?"
+	case v >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'f', 2, 64) + " M"
+	}
+	s := strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func num(v float64, digits int) string { return strconv.FormatFloat(v, 'g', digits, 64) }
+
+func orDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "-"
+	}
+	return s
+}
+
+// ExampleLabels picks whose crops a report shows: the labels of the rules that raised a
+// level, else the commonest identified taxa; at most n.
+func ExampleLabels(d Data, labelsOf func(alerts.Rule) []string, n int) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(l string) {
+		if !seen[l] && len(out) < n {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	rules := append([]RuleStatus(nil), d.Rules...)
+	sort.SliceStable(rules, func(i, j int) bool { return rules[i].Peak > rules[j].Peak })
+	for _, s := range rules { // the commonest taxa of the rules that raised a level first
+		if s.Peak == alerts.None {
+			break
+		}
+		labels := labelsOf(s.Rule)
+		for _, x := range d.Counts.Taxa {
+			if slices.Contains(labels, x.Label) {
+				add(x.Label)
+			}
+		}
+	}
+	for _, x := range d.Counts.Taxa {
+		add(x.Label)
+	}
+	return out
+}
