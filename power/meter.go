@@ -51,9 +51,19 @@ type Meter struct {
 	running      bool
 	beginJ       []float64 // each track's joules at Begin
 	beginCov     []time.Duration
-	beginProc    ProcStats
-	hwmReset     bool
-	peakRSS      uint64
+	// Pauses and the end are left out of the window: frozenJ holds each track's joules
+	// when a pause began or the window closed (nil while it counts), excludedJ the
+	// energy of the pauses that ended, excludedDur their time. The window's figures
+	// therefore stay as they were while paused and after End, however long the app
+	// idles.
+	frozenJ     []float64
+	excludedJ   []float64
+	excludedDur time.Duration
+	paused      bool
+	pausedAt    time.Time
+	beginProc   ProcStats
+	hwmReset    bool
+	peakRSS     uint64
 
 	// work since Begin
 	cells, frames, batches uint64
@@ -258,13 +268,86 @@ func (m *Meter) sample(end bool) {
 		m.noteLocked(fmt.Sprintf("process figures: %v", perr))
 	}
 	m.lastT = now
+	if m.paused && m.running {
+		return // the pause is not part of the window
+	}
 	m.cellsAtSample, m.framesAtSample = m.cells, m.frames
 	if m.running {
-		m.pushLocked(point{t: now, joules: m.totalJLocked(), cells: m.cells, frames: m.frames})
+		m.pushLocked(point{t: m.activeLocked(now), joules: m.runTotalJLocked(), cells: m.cells, frames: m.frames})
 	}
 	if end && m.running {
 		m.ended, m.running = now, false
+		m.freezeLocked()
 	}
+}
+
+// freezeLocked keeps each track's joules now: the window counts nothing more until
+// a resume (or the next Begin).
+func (m *Meter) freezeLocked() {
+	m.frozenJ = make([]float64, len(m.tracks))
+	for i, t := range m.tracks {
+		m.frozenJ[i] = t.joules()
+	}
+}
+
+// runJLocked is track i's energy in the window: since Begin, less the pauses, up to
+// the freeze.
+func (m *Meter) runJLocked(i int) float64 {
+	j := m.tracks[i].joules()
+	if m.frozenJ != nil {
+		j = m.frozenJ[i]
+	}
+	return j - m.beginJ[i] - m.excludedJ[i]
+}
+
+// runTotalJLocked is the window's energy over the sensors of the total.
+func (m *Meter) runTotalJLocked() float64 {
+	j := 0.0
+	for i, t := range m.tracks {
+		if m.total[t.s] && m.beginJ != nil {
+			j += m.runJLocked(i)
+		}
+	}
+	return j
+}
+
+// activeLocked maps a wall time to the window's own clock, which stands still while
+// paused: the sliding window then spans work, not pauses.
+func (m *Meter) activeLocked(t time.Time) time.Time { return t.Add(-m.excludedDur) }
+
+// SetPaused pauses the window (the run is paused: nothing is classified, and the
+// machine's energy meanwhile is not the model's) or resumes it. The figures keep their
+// values while paused.
+func (m *Meter) SetPaused(paused bool) {
+	m.Sample()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.running || paused == m.paused {
+		return
+	}
+	m.paused = paused
+	if paused {
+		m.pausedAt = m.lastT
+		m.freezeLocked()
+		return
+	}
+	for i, t := range m.tracks {
+		m.excludedJ[i] += t.joules() - m.frozenJ[i]
+	}
+	m.excludedDur += m.lastT.Sub(m.pausedAt)
+	m.frozenJ = nil
+}
+
+// windowEndLocked is where the window ends now on its own clock: the last sample, the
+// start of a pause, or the close.
+func (m *Meter) windowEndLocked() time.Time {
+	switch {
+	case !m.ended.IsZero():
+		return m.activeLocked(m.ended)
+	case m.paused:
+		return m.activeLocked(m.pausedAt)
+	}
+	return m.activeLocked(m.lastT)
 }
 
 func (m *Meter) apply(t *track, r Reading, err error, now time.Time) {
@@ -370,6 +453,7 @@ func (m *Meter) Begin() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.began, m.ended, m.running = m.lastT, time.Time{}, true
+	m.frozenJ, m.excludedJ, m.excludedDur, m.paused = nil, make([]float64, len(m.tracks)), 0, false
 	m.cells, m.frames, m.batches = 0, 0, 0
 	m.cellsAtSample, m.framesAtSample = 0, 0
 	m.hist.Reset()
@@ -383,13 +467,27 @@ func (m *Meter) Begin() {
 	m.hwmReset = reset
 	m.peakRSS = m.lastProc.RSS
 	m.ring = m.ring[:0]
-	m.ring = append(m.ring, point{t: m.began, joules: m.totalJLocked()})
+	m.ring = append(m.ring, point{t: m.began, joules: 0})
 	m.problems = nil
 }
 
 // End closes the measured window with a last sample and returns its snapshot; later
 // observations are ignored until the next Begin.
 func (m *Meter) End() Snapshot {
+	m.mu.Lock()
+	if m.paused && m.running { // ended while paused: the pause is not part of the window
+		m.excludedDur += m.cfg.Now().Sub(m.pausedAt)
+		m.paused = false
+		m.mu.Unlock()
+		m.sampleMu.Lock()
+		m.mu.Lock()
+		now := m.cfg.Now()
+		m.lastT, m.ended, m.running = now, now, false // frozenJ stays the pause's
+		m.mu.Unlock()
+		m.sampleMu.Unlock()
+		return m.Snapshot()
+	}
+	m.mu.Unlock()
 	m.sample(true)
 	return m.Snapshot()
 }

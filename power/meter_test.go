@@ -448,3 +448,72 @@ func TestMeterGaugeRamp(t *testing.T) {
 		t.Errorf("energy over the ramp %.6f J, want 7.5", got)
 	}
 }
+
+// TestMeterFrozenWhilePausedAndAfterEnd: a run's figures stand still while it is paused
+// (the machine's energy meanwhile is not the model's) and after it ended, however long
+// the app idles; a resumed run counts on from where it paused. (The panel once showed
+// the last run's average climbing from 103 to 1,152 W while idle.)
+func TestMeterFrozenWhilePausedAndAfterEnd(t *testing.T) {
+	root := copyTree(t, "jetson-orin-nano")
+	m, clk, _, _ := manualMeter(t, root) // Window 2 s
+	setW := func(mA int) { writeAttr(t, root, "class/hwmon/hwmon1/curr1_input", strconv.Itoa(mA)) }
+	writeAttr(t, root, "class/hwmon/hwmon1/in1_input", "5000")
+	setW(2000) // 10 W
+	m.Start(context.Background())
+	m.Begin()
+	work := func(steps int) {
+		for range steps {
+			clk.Advance(100 * time.Millisecond)
+			m.Observe(Batch{Cells: 10, Latency: time.Millisecond})
+			m.Sample()
+		}
+	}
+	work(20) // 2 s at 10 W, 200 cells
+	before := m.Snapshot()
+	m.SetPaused(true)
+	setW(1000) // 5 W idle while paused, for 30 s
+	for range 300 {
+		clk.Advance(100 * time.Millisecond)
+		m.Sample()
+	}
+	paused := m.Snapshot()
+	if !paused.Paused {
+		t.Error("snapshot not marked paused")
+	}
+	same := func(what string, a, b float64) {
+		t.Helper()
+		if math.IsNaN(a) || math.Abs(a-b) > 1e-9 {
+			t.Errorf("%s moved: %.6f -> %.6f", what, a, b)
+		}
+	}
+	same("J/cell while paused", before.Energy.JoulesPerCell, paused.Energy.JoulesPerCell)
+	same("mean W while paused", before.Energy.MeanWatts, paused.Energy.MeanWatts)
+	same("cells/s while paused", before.CellsPerSec, paused.CellsPerSec)
+	same("window cells/s while paused", before.WindowCellsPerSec, paused.WindowCellsPerSec)
+	same("window J/cell while paused", before.Energy.WindowJoulesPerCell, paused.Energy.WindowJoulesPerCell)
+	if paused.Elapsed != before.Elapsed {
+		t.Errorf("elapsed %v while paused, was %v", paused.Elapsed, before.Elapsed)
+	}
+	setW(2000) // back at work as the run resumes
+	m.SetPaused(false)
+	work(20) // 2 s more at 10 W
+	end := m.End()
+	if end.Cells != 400 || end.Elapsed != 4*time.Second {
+		t.Errorf("after resuming: %d cells in %v, want 400 in 4s", end.Cells, end.Elapsed)
+	}
+	same("run mean W (10 W worked, pause left out)", 10, end.Energy.MeanWatts)
+	same("run J/cell", 40.0/400, end.Energy.JoulesPerCell)
+	same("window cells/s across the pause", 100, end.WindowCellsPerSec)
+	setW(1000)
+	for range 300 { // 30 s idle after the run
+		clk.Advance(100 * time.Millisecond)
+		m.Sample()
+	}
+	idle := m.Snapshot()
+	same("the ended run's mean W while idle", end.Energy.MeanWatts, idle.Energy.MeanWatts)
+	same("the ended run's J/cell while idle", end.Energy.JoulesPerCell, idle.Energy.JoulesPerCell)
+	same("the ended run's cells/s while idle", end.CellsPerSec, idle.CellsPerSec)
+	if idle.Running || idle.Energy.WattsNow > 5.0001 {
+		t.Errorf("idle: running %v, watts now %.3f, want 5 W now", idle.Running, idle.Energy.WattsNow)
+	}
+}

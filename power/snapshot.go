@@ -15,6 +15,7 @@ type Snapshot struct {
 	Time    time.Time
 	Elapsed time.Duration // since Begin (to End once the window is closed)
 	Running bool          // the window is open
+	Paused  bool          // the window is open but paused: its figures stand still
 
 	Cells, Frames, Batches uint64
 	CellsPerSec            float64 // over the whole window
@@ -97,7 +98,8 @@ func (m *Meter) Snapshot() Snapshot {
 	if !m.ended.IsZero() {
 		end = m.ended
 	}
-	s := Snapshot{Time: end, Running: m.running, Cores: runtime.NumCPU(),
+	activeEnd := m.windowEndLocked() // on the window's clock, which stops while paused
+	s := Snapshot{Time: end, Running: m.running, Paused: m.paused, Cores: runtime.NumCPU(),
 		Cells: m.cellsAtSample, Frames: m.framesAtSample, Batches: m.batches,
 		CPUPercentNow: m.cpuNow, RSS: m.lastProc.RSS, GoHeap: m.lastProc.GoHeap, PeakRSS: m.peakRSS}
 	if m.running {
@@ -105,7 +107,7 @@ func (m *Meter) Snapshot() Snapshot {
 		s.Cells = m.cells
 	}
 	if !m.began.IsZero() {
-		s.Elapsed = end.Sub(m.began)
+		s.Elapsed = activeEnd.Sub(m.began)
 	}
 	secs := s.Elapsed.Seconds()
 	s.CellsPerSec = ratio(float64(m.cellsAtSample), secs)
@@ -131,7 +133,7 @@ func (m *Meter) Snapshot() Snapshot {
 			st.LastError = t.lastE.Error()
 		}
 		if m.beginJ != nil {
-			st.Joules = t.joules() - m.beginJ[i]
+			st.Joules = m.runJLocked(i)
 			st.MeanWatts = ratio(st.Joules, secs)
 			if st.InTotal && t.info.Kind == Gauge {
 				gauges++
@@ -165,7 +167,7 @@ func (m *Meter) Snapshot() Snapshot {
 		e.MarginalJoulesPerCell = ratio(e.Joules-e.BaselineWatts*secs, float64(m.cellsAtSample))
 	}
 	e.WindowJoulesPerCell, e.WindowWatts, s.WindowCellsPerSec, s.WindowFramesPerSec = math.NaN(), math.NaN(), math.NaN(), math.NaN()
-	if w := m.windowLocked(end); w != nil {
+	if w := m.windowLocked(activeEnd); w != nil {
 		first, last := w[0], w[len(w)-1]
 		dt := last.t.Sub(first.t).Seconds()
 		e.WindowWatts = ratio(last.joules-first.joules, dt)

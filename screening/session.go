@@ -316,8 +316,14 @@ func (s *Session) Stop() {
 	s.p.Stop()
 }
 
-// SetPaused pauses or resumes reading; the counts so far are kept.
-func (s *Session) SetPaused(paused bool) { s.src.SetPaused(paused) }
+// SetPaused pauses or resumes reading; the counts so far are kept, and the meter leaves
+// the pause out of the run's figures.
+func (s *Session) SetPaused(paused bool) {
+	s.src.SetPaused(paused)
+	if s.cfg.Meter != nil {
+		s.cfg.Meter.SetPaused(paused)
+	}
+}
 
 // Paused reports whether reading is paused.
 func (s *Session) Paused() bool { return s.src.Paused() }

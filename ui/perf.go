@@ -193,6 +193,13 @@ func (p *perfPanel) Set(f perfFigures) {
 	}
 	p.JPerCell.Set(fmtJoules(jc)+est, jDetail, f.jPerCell)
 	tpDetail := fmt.Sprintf("%s cells, %s frames/s", fmtCount(int(s.Cells)), fmtSig(s.WindowFramesPerSec))
+	if s.Paused { // the meter leaves the pause out: the figures wait where they were
+		wattDetail = "now; the run is paused and its figures wait"
+		jDetail += " · paused"
+		p.JPerCell.Set(fmtJoules(jc)+est, jDetail, f.jPerCell)
+		tpDetail = fmt.Sprintf("paused after %s cells", fmtCount(int(s.Cells)))
+		p.Watts.Set(fmtSig(e.WattsNow)+" W"+est, wattDetail, f.watts)
+	}
 	if !s.Running {
 		tpDetail = "no run yet"
 		if s.Cells > 0 {
