@@ -9,6 +9,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // Scenario is how crops reach the classifier during a run.
@@ -135,7 +138,7 @@ func WriteCSV(w io.Writer, results []Result) error {
 // ReadCSV reads a results.csv written by WriteCSV (to redraw a report from it). name is
 // used in messages.
 func ReadCSV(rd io.Reader, name string) ([]Result, error) {
-	cr := csv.NewReader(rd)
+	cr := csv.NewReader(transform.NewReader(rd, unicode.BOMOverride(transform.Nop))) // a spreadsheet's UTF-8 BOM
 	header, err := cr.Read()
 	if err != nil {
 		return nil, fmt.Errorf("%s: read header: %w", name, err)

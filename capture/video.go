@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -19,7 +20,9 @@ import (
 var ErrTruncated = errors.New("video ends early: the file is truncated or damaged")
 
 // VideoSource reads the frames of a video file through OpenCV (MJPG AVI, and whatever
-// codecs the system's FFmpeg brings).
+// codecs the system's FFmpeg brings). Each frame comes at its own size, also in an MJPG
+// AVI whose frames change size mid-stream (mjpegSizesVary); the segmenter reports the
+// change (StatusSizeChanged).
 type VideoSource struct {
 	name  string
 	vc    *gocv.VideoCapture
@@ -41,8 +44,14 @@ func OpenVideo(path string) (*VideoSource, error) {
 	}
 	// FFmpeg first, then OpenCV's own MJPEG reader; not OpenCV's "any backend", which
 	// would also try GStreamer and image sequences and print their complaints.
+	apis := []gocv.VideoCaptureAPI{gocv.VideoCaptureFFmpeg, gocv.VideoCaptureOpencvMjpeg}
+	if mjpegSizesVary(path) {
+		// FFmpeg would repeat an older frame in place of each frame of another size.
+		slog.Info("video frames change size: decoded with OpenCV's MJPEG reader, each at its own size", "video", path)
+		apis = []gocv.VideoCaptureAPI{gocv.VideoCaptureOpencvMjpeg, gocv.VideoCaptureFFmpeg}
+	}
 	var vc *gocv.VideoCapture
-	for _, api := range []gocv.VideoCaptureAPI{gocv.VideoCaptureFFmpeg, gocv.VideoCaptureOpencvMjpeg} {
+	for _, api := range apis {
 		v, err := gocv.VideoCaptureFileWithAPI(path, api)
 		if err == nil && v.IsOpened() {
 			vc = v

@@ -14,7 +14,8 @@ import (
 // pixels are the ones a pack's Python recipe trained on) into *image.RGBA; a gray image as
 // *image.Gray; other formats through Go's decoders (lossless, so the same pixels as
 // OpenCV's, except that a 16-bit image keeps its high byte where OpenCV rounds v/256: a
-// level at most). The header is checked first, as Read does.
+// level at most). The header is checked first, as Read does. Transparent pixels are
+// composited onto white (Flatten): OpenCV's IMREAD_COLOR would drop alpha instead.
 func ReadColor(path string) (image.Image, error) {
 	data, err := readFile(path)
 	if err != nil {
@@ -36,9 +37,9 @@ func DecodeColor(data []byte) (image.Image, error) {
 	if format == "jpeg" {
 		return decodeJPEGColor(data)
 	}
-	img, _, err := decode(bytes.NewReader(data))
+	img, err := decodeChecked(format, decode, data)
 	if err != nil {
-		return nil, fmt.Errorf("corrupt or truncated %s (%w): export or copy the image again", format, err)
+		return nil, err
 	}
 	switch img.(type) {
 	case *image.Gray, *image.Gray16:

@@ -92,12 +92,26 @@ func Decode(data []byte) (image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeChecked(format, decode, data)
+}
+
+// decodeChecked decodes data whose header checkHeader passed. A variant the decoder lacks
+// is named with the fix (not called corrupt); the image is turned upright as its
+// orientation tag asks and transparent pixels are composited onto white (Flatten), so
+// that every decode path sees the cell as it looks on the slide.
+func decodeChecked(format string, decode decodeFunc, data []byte) (image.Image, error) {
 	img, _, err := decode(bytes.NewReader(data))
 	if err != nil {
+		if u := unsupported(format, data, err); u != nil {
+			return nil, u
+		}
 		return nil, fmt.Errorf("corrupt or truncated %s (%w): export or copy the image again", format, err)
 	}
-	return img, nil
+	return Flatten(orient(img, fileOrientation(format, data))), nil
 }
+
+// decodeFunc is the signature of image.Decode.
+type decodeFunc = func(io.Reader) (image.Image, string, error)
 
 // DecodeGray is Decode to 8-bit grayscale. A JPEG, by far the commonest crop, goes
 // through OpenCV's libjpeg-turbo, about five times faster than Go's decoder: in
@@ -110,16 +124,16 @@ func DecodeGray(data []byte) (*image.Gray, error) {
 	if format == "jpeg" {
 		return decodeJPEGGray(data)
 	}
-	img, _, err := decode(bytes.NewReader(data))
+	img, err := decodeChecked(format, decode, data)
 	if err != nil {
-		return nil, fmt.Errorf("corrupt or truncated %s (%w): export or copy the image again", format, err)
+		return nil, err
 	}
 	return ToGray(img), nil
 }
 
 // checkHeader refuses empty files, unknown formats and absurd sizes from the header
 // alone, and returns the format and the decoder to use.
-func checkHeader(data []byte) (string, func(io.Reader) (image.Image, string, error), error) {
+func checkHeader(data []byte) (string, decodeFunc, error) {
 	if len(data) == 0 {
 		return "", nil, fmt.Errorf("%w: the copy was probably interrupted; copy it again or remove it", ErrEmpty)
 	}
@@ -141,12 +155,26 @@ func checkHeader(data []byte) (string, func(io.Reader) (image.Image, string, err
 	cfg, format, err := decodeConfig(bytes.NewReader(data))
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {
+			if isBigTIFF(data) {
+				return "", nil, unsupportedErr("BigTIFF", "save it as ordinary TIFF or as PNG")
+			}
 			return "", nil, fmt.Errorf("%w: convert it or move it out of the folder", ErrNotImage)
+		}
+		if u := unsupported(format, data, err); u != nil {
+			return "", nil, u
 		}
 		return "", nil, fmt.Errorf("corrupt image header (%v): export or copy the image again", err)
 	}
 	if err := checkSize(cfg.Width, cfg.Height); err != nil {
 		return "", nil, err
+	}
+	if format == "tiff" {
+		// The TIFF decoder ignores some tags (PlanarConfiguration: a planar file is read
+		// as interleaved, scrambled or "not enough pixel data"): such variants are
+		// named from the tags before decoding.
+		if u := tiffUnsupported(data); u != nil {
+			return "", nil, u
+		}
 	}
 	return format, decode, nil
 }
@@ -169,7 +197,8 @@ func checkSize(w, h int) error {
 
 // ToGray converts any decoded image to 8-bit grayscale. A JPEG's luma plane is taken as
 // it is (what libjpeg and OpenCV's IMREAD_GRAYSCALE give); other images go through the
-// ITU-R 601 luma weights of color.GrayModel, 16-bit samples keeping their high byte.
+// ITU-R 601 luma weights of color.GrayModel, 16-bit samples keeping their high byte, after
+// transparent pixels are composited onto white (Flatten).
 func ToGray(img image.Image) *image.Gray {
 	b := img.Bounds()
 	switch src := img.(type) {
@@ -185,6 +214,8 @@ func ToGray(img image.Image) *image.Gray {
 		}
 		return dst
 	}
+	img = Flatten(img) // else draw.Src would put transparent pixels on black
+	b = img.Bounds()
 	dst := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
 	return dst

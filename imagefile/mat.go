@@ -70,9 +70,9 @@ func decodeMat(data []byte, gray bool) (gocv.Mat, error) {
 		}
 		return m, nil
 	}
-	img, _, err := decode(bytes.NewReader(data))
+	img, err := decodeChecked(format, decode, data)
 	if err != nil {
-		return gocv.Mat{}, fmt.Errorf("corrupt or truncated %s (%w): export or copy the image again", format, err)
+		return gocv.Mat{}, err
 	}
 	if gray {
 		return ToMat(ToGray(img))
@@ -81,7 +81,7 @@ func decodeMat(data []byte, gray bool) (gocv.Mat, error) {
 }
 
 // ToMat converts a decoded image to a Mat: 8-bit gray for gray images, 8-bit BGR
-// otherwise. The caller closes it.
+// otherwise, transparent pixels composited onto white (Flatten). The caller closes it.
 func ToMat(img image.Image) (gocv.Mat, error) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
@@ -94,6 +94,8 @@ func ToMat(img image.Image) (gocv.Mat, error) {
 		}
 		return gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC1, buf)
 	}
+	img = Flatten(img) // else draw.Src and the BGR copy would put transparent pixels on black
+	b = img.Bounds()
 	rgba, ok := img.(*image.RGBA)
 	if !ok || b.Min != (image.Point{}) {
 		rgba = image.NewRGBA(image.Rect(0, 0, w, h))

@@ -3,6 +3,9 @@ package imagefile
 import (
 	"bytes"
 	"encoding/binary"
+	"image"
+
+	"github.com/disintegration/imaging"
 )
 
 // Orientation returns the EXIF orientation (1 to 8) of a JPEG's data, 1 when it has none
@@ -66,4 +69,52 @@ func tiffOrientation(t []byte) int {
 		}
 	}
 	return 1
+}
+
+// tagOrientation is the TIFF (and EXIF) Orientation tag.
+const tagOrientation = 274
+
+// fileOrientation is the orientation a decoded file asks for: a JPEG's EXIF tag, a
+// TIFF's Orientation tag; 1 for other formats or when there is none.
+func fileOrientation(format string, data []byte) int {
+	switch format {
+	case "jpeg":
+		return Orientation(data)
+	case "tiff":
+		if v := tiffTags(data)[tagOrientation]; len(v) == 1 && v[0] >= 1 && v[0] <= 8 {
+			return int(v[0])
+		}
+	}
+	return 1
+}
+
+// orient turns a decoded image upright as its orientation o (1 to 8) asks, as OpenCV's
+// decoder does for the JPEGs it decodes: Go's decoders ignore the tag, so a frame taken
+// with the camera sideways would stay sideways on the Go paths only. A gray image stays
+// gray.
+func orient(img image.Image, o int) image.Image {
+	var out *image.NRGBA
+	switch o {
+	case 2:
+		out = imaging.FlipH(img)
+	case 3:
+		out = imaging.Rotate180(img)
+	case 4:
+		out = imaging.FlipV(img)
+	case 5:
+		out = imaging.Transpose(img)
+	case 6:
+		out = imaging.Rotate270(img) // 90° clockwise
+	case 7:
+		out = imaging.Transverse(img)
+	case 8:
+		out = imaging.Rotate90(img)
+	default:
+		return img
+	}
+	switch img.(type) {
+	case *image.Gray, *image.Gray16:
+		return ToGray(out)
+	}
+	return out
 }

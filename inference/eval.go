@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // LabelledImage is one row of an evaluation list.
@@ -25,6 +28,13 @@ func ReadLabelList(file, split string) ([]LabelledImage, error) {
 	return ReadLabelListFrom(file, filepath.Dir(file), split)
 }
 
+// withoutBOM drops the byte order mark a spreadsheet (Excel's "CSV UTF-8") writes at the
+// start of a file: left in, it sticks to the first header and the list "has no path
+// column". A UTF-16 file with its BOM is decoded to UTF-8.
+func withoutBOM(r io.Reader) io.Reader {
+	return transform.NewReader(r, unicode.BOMOverride(transform.Nop))
+}
+
 // ReadLabelListFrom is ReadLabelList with relative paths starting from root, for a list
 // kept apart from its images (a pack's split.csv and the dataset's folder).
 func ReadLabelListFrom(file, root, split string) ([]LabelledImage, error) {
@@ -33,7 +43,7 @@ func ReadLabelListFrom(file, root, split string) ([]LabelledImage, error) {
 		return nil, fmt.Errorf("open label list: %w", err)
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
+	r := csv.NewReader(withoutBOM(f))
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {

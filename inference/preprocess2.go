@@ -7,12 +7,14 @@ import (
 	"image/draw"
 	"math"
 
+	"github.com/phytoscreen/phytoscreen/imagefile"
 	"gocv.io/x/gocv"
 )
 
 // Preprocess writes one crop into dst (InputSize() float32 values, channel-major) following
 // the pack's input contract (docs/pack-format.md). The crop may be *image.Gray, *image.RGBA,
-// *image.NRGBA or any other image (converted to NRGBA first). A colour crop for a gray pack
+// *image.NRGBA or any other image (converted to NRGBA first); transparent pixels are
+// composited onto white (imagefile.Flatten). A colour crop for a gray pack
 // is converted with OpenCV's BGR2GRAY; a gray crop for an rgb pack is replicated into the
 // three channels. Format 1 packs use Letterbox, exactly as Classify does.
 func (p *Pack) Preprocess(dst []float32, crop image.Image) error {
@@ -48,6 +50,9 @@ func grayOf(crop image.Image) (*image.Gray, error) {
 // for c = 3; a colour crop for c = 1 is returned with 3 channels (convert it with
 // bgr2gray: the caller asked for gray from colour).
 func crop8(crop image.Image, c int) (buf []uint8, w, h int, colour bool) {
+	// A crop with transparent pixels goes onto white, the packs' background: taking its
+	// R, G, B alone would put a cut-out cell on black.
+	crop = imagefile.Flatten(crop)
 	b := crop.Bounds()
 	w, h = b.Dx(), b.Dy()
 	switch src := crop.(type) {
@@ -83,8 +88,7 @@ func crop8(crop image.Image, c int) (buf []uint8, w, h int, colour bool) {
 	return rgbaBytes(n.Pix, n.Stride, 0, w, h), w, h, true
 }
 
-// rgbaBytes packs 4-byte pixels (R, G, B, A) into R, G, B, dropping alpha as OpenCV's
-// IMREAD_COLOR does.
+// rgbaBytes packs 4-byte pixels (R, G, B, A) of an opaque image into R, G, B.
 func rgbaBytes(pix []uint8, stride, off, w, h int) []uint8 {
 	buf := make([]uint8, 3*w*h)
 	for y := 0; y < h; y++ {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/imagefile"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // VisibleContrast is how much darker than the white surround a sample pixel must be to
@@ -54,7 +56,7 @@ func LoadLibrary(fsys fs.FS) (*Library, error) {
 		return nil, fmt.Errorf("sample library: %w (a library folder needs labels.csv with path,label columns)", err)
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
+	r := csv.NewReader(transform.NewReader(f, unicode.BOMOverride(transform.Nop))) // a spreadsheet's UTF-8 BOM
 	r.FieldsPerRecord = -1
 	head, err := r.Read()
 	if err != nil {

@@ -45,7 +45,7 @@ SPECS = [
 
 
 def synthetic():
-    """A small colour PNG with an alpha channel (alpha is dropped, as imread does), a 5x3
+    """A small colour PNG with an alpha channel (composited onto white), a 5x3
     one (enlarged), and a black one (background level under 16)."""
     rng = np.random.default_rng(7)
     a = rng.integers(0, 256, (37, 23, 4), dtype=np.uint8)

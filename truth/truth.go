@@ -15,6 +15,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // Object is one boxed thing of a frame.
@@ -48,7 +51,7 @@ func ReadCSV(path string) ([]Frame, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
+	r := csv.NewReader(transform.NewReader(f, unicode.BOMOverride(transform.Nop))) // a spreadsheet's UTF-8 BOM
 	r.FieldsPerRecord = -1
 	head, err := r.Read()
 	if err != nil {

@@ -92,3 +92,27 @@ func TestOriented(t *testing.T) {
 		t.Error("Oriented changed the frame it was called on")
 	}
 }
+
+// The annotations saved again by a spreadsheet, with a UTF-8 byte order mark before the
+// header, read as the same frames (the mark would otherwise make the header wrong).
+func TestReadCSVWithBOM(t *testing.T) {
+	data, err := os.ReadFile("../testdata/real-frames/annotations.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "annotations.csv")
+	if err := os.WriteFile(p, append([]byte("\xEF\xBB\xBF"), data...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReadCSV("../testdata/real-frames/annotations.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadCSV(p)
+	if err != nil {
+		t.Fatalf("with a BOM: %v", err)
+	}
+	if len(got) != len(want) || len(got) == 0 || got[0].File != want[0].File || len(got[0].Objects) != len(want[0].Objects) {
+		t.Errorf("with a BOM: %d frames, want %d as without", len(got), len(want))
+	}
+}

@@ -58,11 +58,24 @@ def round_half_up(x):
     return int(math.floor(x + 0.5))
 
 
+# Formats whose files can carry an alpha channel (step 1 composites it onto white).
+ALPHA_SUFFIXES = {".png", ".tif", ".tiff", ".webp"}
+
+
 def read_bgr(path):
-    """Step 1: decode to 8-bit BGR like OpenCV imread(IMREAD_COLOR)."""
+    """Step 1: decode to 8-bit BGR like OpenCV imread(IMREAD_COLOR), pixels with alpha
+    composited onto white: (c*a + 255*(255-a) + 127) // 255 (imagefile.Flatten)."""
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None:
         raise ValueError(f"cannot decode {path}")
+    if str(path).lower().endswith(tuple(ALPHA_SUFFIXES)):
+        raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if raw is not None and raw.ndim == 3 and raw.shape[2] == 4 and raw.shape[:2] == img.shape[:2]:
+            a = raw[..., 3]
+            if a.dtype == np.uint16:
+                a = a >> 8  # Go keeps a 16-bit sample's high byte
+            a = a.astype(np.uint32)[..., None]
+            img = ((img.astype(np.uint32) * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
     return img
 
 
