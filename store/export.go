@@ -30,6 +30,9 @@ const (
 // folder renamed over path at the end: a failure leaves no partial file, and an
 // existing file is replaced only by a complete one.
 func (s *Store) Export(ctx context.Context, sampleID, format, path string) error {
+	if err := s.checkExportTarget(path); err != nil {
+		return err
+	}
 	si, err := s.Sample(ctx, sampleID)
 	if err != nil {
 		return err
@@ -46,6 +49,34 @@ func (s *Store) Export(ctx context.Context, sampleID, format, path string) error
 		return fmt.Errorf("export format %q: use csv (counts), objects or ecotaxa", format)
 	}
 	return WriteAtomic(path, write)
+}
+
+// checkExportTarget refuses an export path that would replace a session store: this
+// store's file or its -wal, -shm or -journal (the rename would put a CSV in its place),
+// or any other file recognised as a store.
+func (s *Store) checkExportTarget(path string) error {
+	for _, own := range []string{s.path, s.path + "-wal", s.path + "-shm", s.path + "-journal"} {
+		if samePath(path, own) {
+			return fmt.Errorf("export %s: that is the session store's own file %s: an export would replace it; choose another --out file", path, filepath.Base(own))
+		}
+	}
+	if rec, err := recognise(path); err == nil && (rec.kind == fileStore || rec.kind == fileLegacy) {
+		return fmt.Errorf("export %s: that file is a phytoscreen session store: an export would replace it; choose another --out file", path)
+	}
+	return nil
+}
+
+// samePath reports whether a and b name one file: the same file when it exists (links
+// and other spellings included), else the same absolute path.
+func samePath(a, b string) bool {
+	fa, erra := os.Stat(a)
+	fb, errb := os.Stat(b)
+	if erra == nil && errb == nil {
+		return os.SameFile(fa, fb)
+	}
+	absA, err1 := filepath.Abs(a)
+	absB, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && absA == absB
 }
 
 // WriteAtomic writes a file through a temporary file in its folder, synced and renamed
