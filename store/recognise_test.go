@@ -360,3 +360,29 @@ func TestExportRefusesToReplaceAStore(t *testing.T) {
 		t.Errorf("export beside the store: %v", err)
 	}
 }
+
+// A store of an older schema opened read-only is refused with the fix, unchanged: only
+// a writable open brings it up to date.
+func TestOpenReadOnlyRefusesOlderSchema(t *testing.T) {
+	s := openTemp(t)
+	if _, err := s.db.Exec("UPDATE meta SET value = '2' WHERE key = 'schema'"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	before := freeze(t, s.Path())
+	_, err := OpenReadOnly(s.Path())
+	t.Logf("read-only: %v", err)
+	if err == nil || !strings.Contains(err.Error(), s.Path()+" has schema version 2 from an older phytoscreen") || !strings.Contains(err.Error(), "copy it to a writable folder") {
+		t.Errorf("read-only open of a version 2 store: %v", err)
+	}
+	checkUntouched(t, s.Path(), before)
+	if s, err = Open(s.Path()); err != nil {
+		t.Fatalf("writable open of a version 2 store: %v", err)
+	}
+	s.Close()
+	if ro, err := OpenReadOnly(s.Path()); err != nil {
+		t.Errorf("read-only open after the upgrade: %v", err)
+	} else {
+		ro.Close()
+	}
+}

@@ -3,7 +3,9 @@
 // alerts raised, and performance and power samples. A run's writes go through one
 // goroutine that commits them in transactions at least every FlushInterval, so a killed
 // process loses at most that much work and the file always reopens cleanly. It also
-// writes the exports: per-sample counts, per-object tables and EcoTaxa archives.
+// writes the exports: per-sample counts, per-object tables and EcoTaxa archives. It
+// writes only into files it recognises as its own (ApplicationID in the SQLite header),
+// and reads archives on read-only media without writing (OpenReadOnly).
 package store
 
 import (
