@@ -57,6 +57,9 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzDecodeColor$$' -fuzztime $(FUZZ_TIME) ./imagefile/
 	go test -run '^$$' -fuzz '^FuzzLoadPack$$' -fuzztime $(FUZZ_TIME) ./inference/
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./alerts/
+	# Its inputs are whole SQLite files (tens of kB): minimising each new one for the
+	# default 60 s would leave a short run no time to fuzz.
+	go test -run '^$$' -fuzz '^FuzzOpenStore$$' -fuzztime $(FUZZ_TIME) -fuzzminimizetime 3s ./store/
 
 # A long run through the whole pipeline: the demo video looped as one source, the real
 # segmenter, classifier and session store, over SOAK_FRAMES frames (about 3.5 minutes on

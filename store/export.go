@@ -28,7 +28,7 @@ const (
 // written through, and a path that is this store itself is refused before anything is
 // written.
 func (s *Store) Export(ctx context.Context, sampleID, format, path string) error {
-	if err := outfile.CheckNotInput(path, outfile.Input{Path: s.path, What: outfile.StoreWhat}); err != nil {
+	if err := s.checkExportTarget(path); err != nil {
 		return err
 	}
 	si, err := s.Sample(ctx, sampleID)
@@ -47,6 +47,19 @@ func (s *Store) Export(ctx context.Context, sampleID, format, path string) error
 		return fmt.Errorf("export format %q: use csv (counts), objects or ecotaxa", format)
 	}
 	return outfile.Write(path, write)
+}
+
+// checkExportTarget refuses an export path that would replace a session store: this
+// store's file or its -wal, -shm or -journal under any name (the rename would put a
+// CSV in its place), or any other file recognised as a store.
+func (s *Store) checkExportTarget(path string) error {
+	if err := outfile.CheckNotInput(path, outfile.Input{Path: s.path, What: outfile.StoreWhat}); err != nil {
+		return err
+	}
+	if rec, err := recognise(path); err == nil && (rec.kind == fileStore || rec.kind == fileLegacy) {
+		return fmt.Errorf("%s is a phytoscreen session store: %w; choose another --out file", path, outfile.ErrIsInput)
+	}
+	return nil
 }
 
 func ftoa(v float64, prec int) string {

@@ -276,6 +276,9 @@ func (o *ObjectRow) categorise(tax map[string]taxonRow) {
 // Validate records a person's label for an object (a pack label; it then counts under
 // that label whatever the model said).
 func (s *Store) Validate(ctx context.Context, objectID int64, label, by string) error {
+	if err := s.writable("a validation"); err != nil {
+		return err
+	}
 	var pack string
 	err := s.db.QueryRowContext(ctx, "SELECT s.pack FROM objects o JOIN sources s ON s.id = o.source_id WHERE o.id = ?", objectID).Scan(&pack)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -85,6 +85,9 @@ func (s *Store) StartRun(ctx context.Context, info screening.RunInfo) (*Run, err
 }
 
 func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval time.Duration) (*Run, error) {
+	if err := s.writable("a run"); err != nil {
+		return nil, err
+	}
 	sm := info.Sample
 	if err := sm.Validate(); err != nil {
 		return nil, err

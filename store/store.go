@@ -3,17 +3,17 @@
 // alerts raised, and performance and power samples. A run's writes go through one
 // goroutine that commits them in transactions at least every FlushInterval, so a killed
 // process loses at most that much work and the file always reopens cleanly. It also
-// writes the exports: per-sample counts, per-object tables and EcoTaxa archives.
+// writes the exports: per-sample counts, per-object tables and EcoTaxa archives. It
+// writes only into files it recognises as its own (ApplicationID in the SQLite header),
+// and reads archives on read-only media without writing (OpenReadOnly).
 package store
 
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -66,8 +66,9 @@ func DefaultPath() (string, error) {
 
 // Store is an open session store. Its methods are safe for concurrent use.
 type Store struct {
-	db   *sql.DB
-	path string
+	db       *sql.DB
+	path     string
+	readOnly bool // opened by OpenReadOnly: runs and validations are refused
 }
 
 const schema = `
@@ -194,15 +195,22 @@ CREATE INDEX IF NOT EXISTS frames_source ON frames(source_id);
 CREATE INDEX IF NOT EXISTS sources_sample ON sources(sample_id);
 `
 
-// Open opens (creating when needed) the store at path and its folder.
+// Open opens (creating when needed) the store at path and its folder, for recording
+// runs. It first recognises the file without writing to it (recognise): a file that is
+// not a phytoscreen store is refused as it was, with ErrNotStore; a store this process
+// cannot write is refused with ErrReadOnly (OpenReadOnly reads it).
 func Open(path string) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("session store %s: create its folder: %w", path, err)
 		}
 	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("session store %s is a folder: give a file name, e.g. %s", path, filepath.Join(path, FileName))
+	rec, err := recognise(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWritable(path); err != nil {
+		return nil, err
 	}
 	dsn := "file:" + uriPath(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
 	db, err := sql.Open("sqlite", dsn)
@@ -210,11 +218,36 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("session store %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path}
-	if err := s.init(); err != nil {
+	if err := s.init(rec); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// OpenReadOnly opens an existing store for reading only (export, History, reports). It
+// writes nothing: not the file, not its folder beyond SQLite's transient -wal and -shm
+// where the folder is writable (readDSN), so it reads a store on a read-only medium (an
+// archive). It refuses what Open refuses, and a store of an older schema version, which
+// only a writable open brings up to date.
+func OpenReadOnly(path string) (*Store, error) {
+	rec, err := recognise(path)
+	switch {
+	case err != nil:
+		return nil, err
+	case rec.kind == fileNew && !exists(path):
+		return nil, fmt.Errorf("session store %s: no such file: screen a sample first, or pass --db FILE", path)
+	case rec.kind == fileNew:
+		return nil, fmt.Errorf("session store %s is empty: screen a sample first, or pass --db FILE", path)
+	case rec.version < SchemaVersion:
+		return nil, fmt.Errorf("session store %s has schema version %d from an older phytoscreen, and reading it read-only cannot bring it up to date: open it once where it can be written (phytoscreen screen --db FILE, or the app), or copy it to a writable folder first",
+			path, rec.version)
+	}
+	db, err := openReading(path, canWrite(path))
+	if err != nil {
+		return nil, fmt.Errorf("session store %s: %w: pass another --db FILE", path, err)
+	}
+	return &Store{db: db, path: path, readOnly: true}, nil
 }
 
 // uriPath escapes the characters an SQLite URI file name treats specially.
@@ -222,7 +255,10 @@ func uriPath(p string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }
 
-func (s *Store) init() error {
+// init brings the recognised file to a current, marked store in one transaction: the
+// tables (new or added since the file's version), the schema row, and the header's
+// application_id and user_version. A process killed meanwhile leaves the file as it was.
+func (s *Store) init(rec recognised) error {
 	ctx := context.Background()
 	var mode string
 	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
@@ -231,50 +267,49 @@ func (s *Store) init() error {
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("session store %s: journal mode is %q, not WAL: the file system may not support it (use a local disk)", s.path, mode)
 	}
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
+	if rec.kind == fileStore && rec.version == SchemaVersion {
+		return nil // current and marked: nothing to write
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
 		return s.openErr(err)
 	}
-	if err := s.addMissingColumns(ctx); err != nil {
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return s.openErr(err)
 	}
-	var v string
-	err := s.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'schema'").Scan(&v)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		_, err = s.db.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('schema', ?)", fmt.Sprint(SchemaVersion))
-		if err != nil {
-			return s.openErr(err)
-		}
-	case err != nil:
+	// An older file: the schema above has just created the new tables, and this adds
+	// the new columns (empty: the older phytoscreen did not record them).
+	if err := addMissingColumns(ctx, tx); err != nil {
 		return s.openErr(err)
-	case v != fmt.Sprint(SchemaVersion):
-		n, perr := strconv.Atoi(v)
-		switch {
-		case perr != nil || n < 1:
-			return fmt.Errorf("session store %s has schema version %s, which no phytoscreen wrote: the file is damaged; pass another --db file", s.path, v)
-		case n > SchemaVersion:
-			return fmt.Errorf("session store %s has schema version %s; this phytoscreen reads version %d: use a newer phytoscreen or another --db file", s.path, v, SchemaVersion)
-		}
-		// An older file: the schema above has just created the new tables and
-		// addMissingColumns the new columns (empty: the older phytoscreen did not
-		// record them).
-		if _, err := s.db.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = 'schema'", fmt.Sprint(SchemaVersion)); err != nil {
-			return s.openErr(err)
-		}
+	}
+	meta := "UPDATE meta SET value = ? WHERE key = 'schema'"
+	if rec.kind == fileNew {
+		meta = "INSERT INTO meta(key, value) VALUES ('schema', ?)"
+	}
+	if _, err := tx.ExecContext(ctx, meta, fmt.Sprint(SchemaVersion)); err != nil {
+		return s.openErr(err)
+	}
+	// The mark recognise reads (a store made before it existed gets it now).
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d", ApplicationID, SchemaVersion)); err != nil {
+		return s.openErr(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.openErr(err)
 	}
 	return nil
 }
 
 // addMissingColumns adds to an older file's tables the columns later versions added.
-func (s *Store) addMissingColumns(ctx context.Context) error {
+func addMissingColumns(ctx context.Context, tx *sql.Tx) error {
 	for _, c := range addedColumns {
 		var n int
-		err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?", c.table, c.column).Scan(&n)
+		err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?", c.table, c.column).Scan(&n)
 		if err != nil {
 			return fmt.Errorf("check column %s.%s: %w", c.table, c.column, err)
 		}
 		if n == 0 {
-			if _, err := s.db.ExecContext(ctx, "ALTER TABLE "+c.table+" ADD COLUMN "+c.column+" "+c.decl); err != nil {
+			if _, err := tx.ExecContext(ctx, "ALTER TABLE "+c.table+" ADD COLUMN "+c.column+" "+c.decl); err != nil {
 				return fmt.Errorf("add column %s.%s: %w", c.table, c.column, err)
 			}
 		}
@@ -288,6 +323,17 @@ func (s *Store) openErr(err error) error {
 
 // Path is the store's file.
 func (s *Store) Path() string { return s.path }
+
+// ReadOnly reports whether the store was opened by OpenReadOnly.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// writable refuses a write to a store opened read-only, saying how to get a writable one.
+func (s *Store) writable(what string) error {
+	if s.readOnly {
+		return fmt.Errorf("session store %s is open read-only (it or its folder cannot be written): %s cannot be recorded in it: make it writable, or start phytoscreen with --db FILE in a writable folder", s.path, what)
+	}
+	return nil
+}
 
 // Close closes the store (runs must be finished first).
 func (s *Store) Close() error { return s.db.Close() }

@@ -38,7 +38,7 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	if _, err := os.Stat(path); err != nil {
 		return setupError(fmt.Errorf("session store %s: %w: screen a sample first, or pass --db FILE", path, err))
 	}
-	s, err := store.Open(path)
+	s, err := store.OpenReadOnly(path) // an export writes nothing into the store: it reads archives too
 	if err != nil {
 		return setupError(err)
 	}

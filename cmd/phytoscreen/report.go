@@ -41,7 +41,7 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 	if err := outfile.CheckNotInput(*out, outfile.Input{Path: path, What: outfile.StoreWhat}); err != nil {
 		return usageError("--out %v", err)
 	}
-	s, err := store.Open(path)
+	s, err := store.OpenReadOnly(path) // a report writes nothing into the store: it reads archives too
 	if err != nil {
 		return setupError(err)
 	}

@@ -144,7 +144,7 @@ func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, clos
 	closers = append(closers, m.Stop)
 	svc.Meter = m
 
-	st, err := OpenStore(o.DB)
+	st, err := openAppStore(o.DB)
 	if err != nil {
 		setupErrs = append(setupErrs, fmt.Errorf("%w\nHistory, the gallery and exports are off until it opens; start phytoscreen with --db FILE to use another file", err))
 	} else {
@@ -200,6 +200,25 @@ func LoadPack(dir string) (*inference.Pack, error) {
 func IsBuiltinPack(dir string) bool {
 	_, ok := assets.BuiltinPack(dir)
 	return ok
+}
+
+// openAppStore opens the app's session store. One that cannot be written (an archive
+// on a read-only medium) is opened read-only, so that History, reports and exports read
+// it; a run started meanwhile is refused by the store, saying why.
+func openAppStore(path string) (*store.Store, error) {
+	st, err := OpenStore(path)
+	if !errors.Is(err, store.ErrReadOnly) {
+		return st, err
+	}
+	if path == "" {
+		path, _ = store.DefaultPath() // OpenStore found it
+	}
+	ro, rerr := store.OpenReadOnly(path)
+	if rerr != nil {
+		return nil, err
+	}
+	slog.Warn("session store opened read-only: runs cannot be recorded", "err", err)
+	return ro, nil
 }
 
 // OpenStore opens the session store at path (store.DefaultPath() when ""), making its
