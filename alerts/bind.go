@@ -114,6 +114,20 @@ func (b Binding) Hysteresis() float64 {
 	return b.Ruleset.Hysteresis
 }
 
+// CannotSee lists the taxa the rules watch for that the pack cannot recognise, in the
+// rules' order: a sample screened with this pack says nothing about them.
+func (b Binding) CannotSee() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range b.Notices {
+		if n.Kind == NoticeMissingTaxon && !seen[n.Taxon] {
+			seen[n.Taxon] = true
+			out = append(out, n.Taxon)
+		}
+	}
+	return out
+}
+
 // Watching describes the rules in words for a banner when nothing is raised.
 func (b Binding) Watching() string {
 	if len(b.Bound) == 0 {

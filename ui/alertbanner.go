@@ -57,7 +57,7 @@ func newAlertBanner() *alertBanner {
 			container.NewVBox(layout.NewSpacer(), text, layout.NewSpacer())),
 	))
 	b.ExtendBaseWidget(b)
-	b.Set(nil, "", "")
+	b.Set(nil, "", "", nil)
 	return b
 }
 
@@ -76,12 +76,33 @@ func (b *alertBanner) Headline() string { return b.headline }
 func (b *alertBanner) Detail() string { return b.line2.Text() }
 
 // Set shows the highest of states; watching names the rules in use when none is raised;
-// context (e.g. "sample S-0142, ended") says which sample the states are of. UI
-// goroutine only.
-func (b *alertBanner) Set(states []alerts.State, watching, context string) {
+// context (e.g. "sample S-0142, ended") says which sample the states are of; cannotSee
+// the watched taxa the pack cannot recognise, which a green "no alert" must never hide.
+// UI goroutine only.
+func (b *alertBanner) Set(states []alerts.State, watching, context string, cannotSee []string) {
 	top, others := highest(states)
 	var bg color.NRGBA
-	if top == nil {
+	blind := ""
+	if len(cannotSee) > 0 {
+		blind = "cannot see " + joinSome(cannotSee, 4) + " with this pack"
+	}
+	switch {
+	case top == nil && len(states) == 0 && blind != "":
+		// Nothing watched can be seen: not an all-clear.
+		b.level = alerts.None
+		bg = color.NRGBA{0xec, 0xef, 0xf1, 0xff}
+		fg := color.NRGBA{0x37, 0x47, 0x4f, 0xff}
+		b.chip.Text = "NOT CHECKED"
+		b.chipBg.FillColor = color.NRGBA{0x78, 0x90, 0x9c, 0xff}
+		b.chip.Color = color.White
+		b.headline = fmt.Sprintf("Not checked: the pack cannot see %s", joinSome(cannotSee, 4))
+		b.line1.Text = b.headline
+		b.line2.SetText(watching)
+		b.line1.Color = fg
+		b.line2.SetColor(fg)
+		b.more.SetColor(fg)
+		b.more.SetText(context)
+	case top == nil:
 		b.level = alerts.None
 		bg = color.NRGBA{0xe8, 0xf5, 0xe9, 0xff}
 		fg := color.NRGBA{0x1b, 0x5e, 0x20, 0xff}
@@ -92,13 +113,16 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string) {
 		if len(states) > 0 {
 			b.headline = fmt.Sprintf("No alert: %d rule%s below their thresholds", len(states), plural(len(states)))
 		}
+		if blind != "" {
+			b.headline += "; " + blind
+		}
 		b.line1.Text = b.headline
 		b.line2.SetText(watching)
 		b.line1.Color = fg
 		b.line2.SetColor(fg)
 		b.more.SetColor(fg)
 		b.more.SetText(context)
-	} else {
+	default:
 		b.level = top.Level
 		bg = levelColor(top.Level)
 		fg := textOn(bg)
@@ -122,10 +146,24 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string) {
 			}
 			more += "also: " + strings.Join(names, ", ")
 		}
+		if blind != "" {
+			if more != "" {
+				more += " · "
+			}
+			more += blind
+		}
 		b.more.SetText(more)
 	}
 	b.bg.FillColor = bg
 	b.content.Refresh()
+}
+
+// joinSome joins up to n names, then says how many more.
+func joinSome(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
 }
 
 // stateDetail is the banner's second line: threshold, interval, rule, source.

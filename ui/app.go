@@ -349,7 +349,7 @@ func (a *mainWindow) reloadRules() {
 		}
 	}
 	if a.sess == nil {
-		a.banner.Set(nil, a.rules.Watching(), "")
+		a.banner.Set(nil, a.rules.Watching(), "", a.rules.CannotSee())
 	}
 }
 

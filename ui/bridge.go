@@ -261,7 +261,7 @@ func (a *mainWindow) apply(sess *session, u uiUpdate) {
 		if u.ended {
 			ctx += " (run ended)"
 		}
-		a.banner.Set(u.snap.Alerts, sess.rules.Watching(), ctx)
+		a.banner.Set(u.snap.Alerts, sess.rules.Watching(), ctx, sess.rules.CannotSee())
 		a.notifier.Events(u.snap.Events)
 		if sess.run.Files() > 0 {
 			a.progress.SetValue(float64(u.snap.Frames.Segmented))

@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
@@ -194,5 +195,28 @@ func TestCameraGapInApp(t *testing.T) {
 	}
 	if len(evs) != 2 || evs[0].Kind != "lost" || evs[1].Kind != "reconnected" || evs[1].Attempt != 2 || evs[0].Frame != 2 {
 		t.Errorf("stored source events %+v", evs)
+	}
+}
+
+// With the Norway preset and the NDSB pack no rule can fire: the banner must not be a
+// green "No alert" but say the sample is not checked and which taxa the pack cannot see;
+// with the default preset and a preset rule the pack lacks a taxon of, a calm banner
+// still names them.
+func TestBannerSaysWhatThePackCannotSee(t *testing.T) {
+	fy := test.NewTempApp(t)
+	fy.Preferences().SetString(app.PrefPreset, "norway")
+	h := newHarness(t, fy)
+	b := h.a.banner
+	hl := b.Headline()
+	if b.chip.Text != "NOT CHECKED" || !strings.HasPrefix(hl, "Not checked: the pack cannot see Dinophysis acuminata, Dinophysis norvegica, Protoceratium reticulatum, Pseudo-nitzschia spp. and 1 more") {
+		t.Errorf("banner %q %q", b.chip.Text, hl)
+	}
+	if strings.Contains(hl, "No alert") {
+		t.Errorf("banner claims no alert: %q", hl)
+	}
+	t.Logf("norway: %s | %s", hl, b.Detail())
+	b.Set([]alerts.State{{Rule: "r", Taxon: "Chain-forming diatoms"}}, "Watching 1 rule", "", []string{"Dinophysis"})
+	if hl := b.Headline(); hl != "No alert: 1 rule below their thresholds; cannot see Dinophysis with this pack" {
+		t.Errorf("calm banner %q", hl)
 	}
 }
