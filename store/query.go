@@ -96,6 +96,15 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 	return si, rows.Err()
 }
 
+// HasSample reports whether the store holds sample id.
+func (s *Store) HasSample(ctx context.Context, id string) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM samples WHERE id = ?", id).Scan(&n); err != nil {
+		return false, fmt.Errorf("session store %s: look up sample %s: %w", s.path, id, err)
+	}
+	return n > 0, nil
+}
+
 // SampleIDs lists the stored samples, newest first.
 func (s *Store) SampleIDs(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT id FROM samples ORDER BY created DESC, id")

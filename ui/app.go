@@ -30,12 +30,14 @@ import (
 // mainWindow is the desktop app: the main window and everything it shows. Its fields are
 // touched on the UI goroutine only; the goroutines it starts reach them through runOnUI.
 type mainWindow struct {
-	fy  fyne.App
-	win fyne.Window
-	svc *app.Services
-	set app.Settings
-	log *slog.Logger
-	e   *env // what the screens use of the app
+	// confirm asks a yes/no question; nil shows a dialog (hooks.confirm in tests).
+	confirm func(title, msg, yes, no string, answer func(bool))
+	fy      fyne.App
+	win     fyne.Window
+	svc     *app.Services
+	set     app.Settings
+	log     *slog.Logger
+	e       *env // what the screens use of the app
 
 	// runOnUI runs f on the UI goroutine (fyne.Do); tests replace it with a queue they
 	// drain on their own goroutine, which then plays the UI goroutine.
@@ -69,10 +71,12 @@ type mainWindow struct {
 	sourceSpecs map[string]capture.Spec
 
 	// State of the UI goroutine.
-	sess      *session
-	notifier  *alertNotifier
-	rules     alerts.Binding
-	lastSnap  screening.Snapshot
+	sess     *session
+	notifier *alertNotifier
+	rules    alerts.Binding
+	lastSnap screening.Snapshot
+	// addTo is the sample the technician agreed to add the next run to ("" when none).
+	addTo     string
 	lastError error
 	closing   bool
 	// switching is true while a model switch opens the other model's session.
@@ -94,6 +98,8 @@ const title = "phytoscreen"
 type hooks struct {
 	runOnUI func(func())
 	notify  func(*fyne.Notification)
+	// confirm asks a yes/no question (tests answer it); nil: a dialog.
+	confirm func(title, msg, yes, no string, answer func(bool))
 }
 
 // newApp builds the app on fy (a real app or test.NewApp()) with the services, reading
@@ -112,6 +118,7 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 			a.log.Info("alert notification (no session D-Bus to show it on the desktop)", "title", n.Title, "body", n.Content)
 		}
 	}
+	a.confirm = h.confirm
 	a.runOnUI = fyne.Do
 	if h.runOnUI != nil {
 		a.runOnUI = h.runOnUI
@@ -301,15 +308,35 @@ func firstLine(s string) string {
 // Sedgewick-Rafter chamber examined (250 of its 1,000 squares, 0.25 mL). The demo's
 // Noctiluca cells then pass the default preset's alert level (10,000 cells/L), so the
 // first launch shows an alert, with the wide interval of so small a count.
+// The demo is stored as a demo: its own ID prefix and site, never the technician's
+// remembered site, so it never shows in a real site's trend.
 func (a *mainWindow) fillDemoSample() {
-	s := screening.NewSample("DEMO-" + time.Now().Format("20060102-1504"))
-	s.Site, s.VolumeML, s.Factor = "Demo slide (generated)", 0.25, 1
+	s := screening.NewSample(newSampleID(time.Now(), demoIDPrefix, a.sampleTaken))
+	s.Site, s.VolumeML, s.Factor = demoSite, 0.25, 1
 	a.sample.Fill(s, a.set.UmPerPx)
+}
+
+// The demo's sample: its ID prefix and its site.
+const (
+	demoIDPrefix = "DEMO-"
+	demoSite     = "Demo slide (generated)"
+)
+
+// sampleTaken reports whether the store holds a sample id.
+func (a *mainWindow) sampleTaken(id string) bool {
+	if a.svc.Store == nil {
+		return false
+	}
+	ok, err := a.svc.Store.HasSample(a.ctx, id)
+	if err != nil {
+		a.log.Warn("checking a sample ID", "id", id, "err", err)
+	}
+	return ok
 }
 
 // newSample proposes the next sample: a new ID, the remembered site, volume and factor.
 func (a *mainWindow) newSample() screening.Sample {
-	s := screening.NewSample(newSampleID(time.Now()))
+	s := screening.NewSample(newSampleID(time.Now(), "S-", a.sampleTaken))
 	s.Site, s.VolumeML, s.Factor = a.set.Site, a.set.VolumeML, a.set.Factor
 	return s
 }

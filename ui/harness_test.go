@@ -133,6 +133,9 @@ func newHarness(t testing.TB, fy fyne.App, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	h.a = a
+	// The tests' runs are of a video the fake Open replaces; the demo, which the app
+	// fills in as a demo sample, is chosen by the tests about it.
+	a.chooseSource(capture.Spec{Kind: capture.KindVideo, Path: "field.avi"})
 	t.Cleanup(h.shutdown)
 	return h
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
+	"fyne.io/fyne/v2/dialog"
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/internal/app"
@@ -67,12 +70,23 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 		a.showError("Cannot screen without the classifier", err)
 		return
 	}
+	if spec.Kind == capture.KindDemo && !strings.HasPrefix(a.sample.ID.Text, demoIDPrefix) {
+		a.fillDemoSample() // the demo is a demo sample, never one of the remembered site
+	}
 	sample, um, err := a.sample.Sample()
 	if err != nil {
 		a.showError("Check the sample", err)
 		return
 	}
-	a.set.UmPerPx, a.set.Site, a.set.VolumeML, a.set.Factor, a.set.Source = um, sample.Site, sample.VolumeML, sample.Factor, spec.String()
+	if !a.addConfirmed(sample.ID) && a.sampleTaken(sample.ID) {
+		a.askAddToSample(spec, sample.ID)
+		return
+	}
+	a.addTo = ""
+	a.set.UmPerPx, a.set.Source = um, spec.String()
+	if spec.Kind != capture.KindDemo { // the demo's made-up site and volume are not remembered
+		a.set.Site, a.set.VolumeML, a.set.Factor = sample.Site, sample.VolumeML, sample.Factor
+	}
 	a.saveSettings()
 	sess := &session{spec: spec, sample: sample, rules: a.rules, frames: newFrameBuffer(0), done: make(chan struct{})}
 	a.sess = sess
@@ -108,6 +122,37 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 			a.startRun(sess)
 		})
 	})
+}
+
+// addConfirmed reports whether the technician said to add the next run to sample id.
+func (a *mainWindow) addConfirmed(id string) bool { return a.addTo != "" && a.addTo == id }
+
+// askAddToSample asks before a run adds to a stored sample: its counts and volume would
+// add up with what the sample holds. Yes starts the run into it; no proposes a new ID.
+func (a *mainWindow) askAddToSample(spec capture.Spec, id string) {
+	held := "it is already in the store"
+	if si, err := a.svc.Store.Sample(a.ctx, id); err == nil && len(si.Runs) > 0 {
+		last := si.Runs[len(si.Runs)-1]
+		held = fmt.Sprintf("it holds %d run%s (%s mL examined, the last on %s with pack %s, model %s)", len(si.Runs), plural(len(si.Runs)),
+			strconv.FormatFloat(si.VolumeML, 'g', 4, 64), last.Started.Local().Format("2006-01-02 15:04"), last.Pack, last.Model)
+	}
+	msg := fmt.Sprintf("Sample %s exists: %s.\n\nAdd this run to it? Its cells and volume then add up with the sample's.\nOr start a new sample with a new ID.", id, held)
+	answer := func(add bool) {
+		if add {
+			a.addTo = id
+		} else {
+			a.sample.ID.SetText(newSampleID(time.Now(), "S-", a.sampleTaken))
+		}
+		a.startSource(spec)
+	}
+	if a.confirm != nil {
+		a.confirm("Add to sample "+id+"?", msg, "Add to "+id, "New sample", answer)
+		return
+	}
+	d := dialog.NewConfirm("Add to sample "+id+"?", msg, answer, a.win)
+	d.SetConfirmText("Add to " + id)
+	d.SetDismissText("New sample")
+	d.Show()
 }
 
 // startRun starts an opened run and its bridge (UI goroutine). A Stop pressed while the
@@ -222,8 +267,13 @@ func (a *mainWindow) runEnded(sess *session) {
 	if err != nil {
 		a.showError("The run ended with an error", err)
 	}
-	// The next sample gets a new ID; site, volume and factor stay.
-	a.sample.ID.SetText(newSampleID(time.Now()))
+	// The next sample gets a new ID; site, volume and factor stay (the remembered ones
+	// after the demo, whose own are made up).
+	if sess.spec.Kind == capture.KindDemo {
+		a.sample.Fill(a.newSample(), a.set.UmPerPx)
+	} else {
+		a.sample.ID.SetText(newSampleID(time.Now(), "S-", a.sampleTaken))
+	}
 	if a.onRunEnd != nil {
 		a.onRunEnd(final, err)
 	}

@@ -162,7 +162,14 @@ func (p *samplePanel) Sample() (screening.Sample, float64, error) {
 	return s, um, errors.Join(errs...)
 }
 
-// newSampleID proposes an ID from the date and time: S-20250314-0932.
-func newSampleID(now time.Time) string {
-	return fmt.Sprintf("S-%s", now.Format("20060102-1504"))
+// newSampleID proposes an ID from the date and time to the second, S-20250314-093215,
+// with -2, -3 ... when taken already (taken reports an ID the store holds): a second
+// Start within the same second never adds to the earlier sample by accident.
+func newSampleID(now time.Time, prefix string, taken func(string) bool) string {
+	base := prefix + now.Format("20060102-150405")
+	id := base
+	for n := 2; taken != nil && taken(id); n++ {
+		id = fmt.Sprintf("%s-%d", base, n)
+	}
+	return id
 }

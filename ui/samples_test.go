@@ -1,0 +1,108 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/phytoscreen/phytoscreen/capture"
+)
+
+// runToEnd presses Start on the panel as it stands (a source of frames frames) and
+// waits for the run to end; it returns the sample ID the run went into.
+func (h *harness) runToEnd(frames int) string {
+	h.t.Helper()
+	noct := labelIndex(h.t, h.a.svc.Pack, "protist_noctiluca")
+	src := newGatedSource(frames, func(int) []fakeCell { return []fakeCell{{noct, 0.9}} })
+	src.release(frames)
+	h.mu.Lock()
+	h.src = src
+	h.mu.Unlock()
+	test.Tap(h.a.sample.Start)
+	var id string
+	h.pump("the run to start", 10*time.Second, func() bool {
+		if h.a.sess != nil {
+			id = h.a.sess.sample.ID
+		}
+		return h.a.sess != nil
+	})
+	h.pump("the run to end", 10*time.Second, func() bool { return h.a.sess == nil })
+	return id
+}
+
+// Samples never mix by accident: Start, finish and Start again within the same minute
+// make two samples; a run into an existing sample's ID asks first, and adds to it only
+// when told; the launch demo is a demo sample (own ID and site), a folder run after it
+// is its own sample at the remembered site, and the demo never joins that site's trend.
+func TestSamplesNeverMix(t *testing.T) {
+	var asked []string
+	addAnswer := false
+	h := newHarness(t, nil)
+	h.a.confirm = func(title, msg, yes, no string, answer func(bool)) {
+		asked = append(asked, msg)
+		answer(addAnswer)
+	}
+	h.a.set.Site = "Loch A"
+	h.a.sample.Fill(h.a.newSample(), 0)
+	h.a.chooseSource(capture.Spec{Kind: capture.KindVideo, Path: "field.avi"})
+	first := h.runToEnd(2)
+	second := h.runToEnd(2) // at once: the same minute, the same second even
+	if first == second || !strings.HasPrefix(first, "S-") || !strings.HasPrefix(second, "S-") {
+		t.Fatalf("two Starts in a row went into samples %q and %q", first, second)
+	}
+	ctx := context.Background()
+	// The first sample's ID typed again: asked, answered "new sample": a third sample.
+	h.a.sample.ID.SetText(first)
+	third := h.runToEnd(2)
+	if len(asked) != 1 || !strings.Contains(asked[0], "Sample "+first+" exists: it holds 1 run (1 mL examined") || third == first {
+		t.Fatalf("reusing %s: asked %q, run went into %s", first, asked, third)
+	}
+	// Typed again, answered "add": the run adds to it.
+	addAnswer = true
+	h.a.sample.ID.SetText(first)
+	if got := h.runToEnd(2); got != first {
+		t.Fatalf("told to add to %s, the run went into %s", first, got)
+	}
+	if si, err := h.st.Sample(ctx, first); err != nil || len(si.Runs) != 2 || si.VolumeML != 2 {
+		t.Errorf("%s after adding: %d runs, %v mL (%v); want 2 runs, 2 mL", first, len(si.Runs), si.VolumeML, err)
+	}
+	// The demo: a demo sample, whatever the panel held; after it the panel is back on
+	// the remembered site with a new ID.
+	h.a.sample.Source.SetSelected(choiceDemo)
+	if spec, _ := h.a.selectedSource(); spec.Kind != capture.KindDemo {
+		t.Fatalf("source %v, want the demo", spec)
+	}
+	demo := h.runToEnd(2)
+	si, err := h.st.Sample(ctx, demo)
+	if err != nil || !strings.HasPrefix(demo, demoIDPrefix) || si.Site != demoSite {
+		t.Fatalf("demo run stored as %q at site %q (%v)", demo, si.Site, err)
+	}
+	if h.a.sample.Site.Text != "Loch A" || !strings.HasPrefix(h.a.sample.ID.Text, "S-") || h.a.set.Site != "Loch A" {
+		t.Errorf("after the demo the panel shows %q at %q (remembered %q); want a new S- ID at Loch A", h.a.sample.ID.Text, h.a.sample.Site.Text, h.a.set.Site)
+	}
+	h.a.chooseSource(capture.Spec{Kind: capture.KindFolder, Path: t.TempDir()}) // as Open folder… does
+	folder := h.runToEnd(2)
+	if folder == demo || strings.HasPrefix(folder, demoIDPrefix) {
+		t.Errorf("the folder run after the demo went into %s", folder)
+	}
+	// The trend at Loch A: every sample of the site, never the demo.
+	entries, err := listSamples(ctx, h.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := chartPoints(ctx, h.st, entries, "Loch A", "protist_noctiluca", folder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 4 {
+		t.Errorf("Loch A's trend has %d points, want its 4 samples (%s, %s, %s, %s)", len(pts), first, second, third, folder)
+	}
+	for _, p := range pts {
+		if strings.HasPrefix(p.Sample, demoIDPrefix) {
+			t.Errorf("the demo %s is in Loch A's trend", p.Sample)
+		}
+	}
+}
