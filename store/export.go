@@ -127,10 +127,11 @@ func (s *Store) writeObjects(ctx context.Context, si SampleInfo, w io.Writer) er
 	}
 	err := s.Objects(ctx, si, false, func(o ObjectRow) error {
 		b := o.Box
+		m := measured(o)
 		return cw.Write([]string{o.ObjectKey(si.ID), si.ID, strconv.FormatInt(o.Run.ID, 10), strconv.Itoa(o.Seq), o.Time.UTC().Format(time.RFC3339Nano),
-			o.Run.Spec, strconv.Itoa(o.Frame), strconv.Itoa(o.Track), strconv.Itoa(b.Min.X), strconv.Itoa(b.Min.Y), strconv.Itoa(b.Dx()), strconv.Itoa(b.Dy()),
-			ftoa(o.AreaPx, 1), ftoa(o.Perimeter, 2), ftoa(o.ESD, 2), ftoa(o.Major, 2), ftoa(o.Minor, 2), ftoa(o.Aspect, 4), ftoa(o.Solidity, 4),
-			ftoa(o.MeanGray, 2), ftoa(o.Focus, 2), ftoa(o.Contrast, 4), strconv.FormatBool(o.OnBorder), calib(o.UmPerPx),
+			o.Source(), strconv.Itoa(o.Frame), strconv.Itoa(o.Track), strconv.Itoa(b.Min.X), strconv.Itoa(b.Min.Y), strconv.Itoa(b.Dx()), strconv.Itoa(b.Dy()),
+			ftoa(o.AreaPx, 1), m(o.Perimeter, 2), m(o.ESD, 2), m(o.Major, 2), m(o.Minor, 2), m(o.Aspect, 4), m(o.Solidity, 4),
+			m(o.MeanGray, 2), m(o.Focus, 2), m(o.Contrast, 4), strconv.FormatBool(o.OnBorder), calib(o.UmPerPx),
 			calib(o.AreaUm2), calib(o.ESDUm), calib(o.MajorUm), calib(o.MinorUm), calib(o.PerimeterUm),
 			o.Kind, ftoa(o.Length, 1), ftoa(o.Width, 1), strconv.Itoa(o.Parts), ftoa(o.Cells, 0), strconv.FormatBool(o.Oversize),
 			o.Label, probText(o), o.Variant, o.Category, o.Name, o.Group, o.Status, o.Validated, o.ValidatedBy, o.Err, o.Top})
@@ -140,6 +141,18 @@ func (s *Store) writeObjects(ctx context.Context, si SampleInfo, w io.Writer) er
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// measured formats an object's shape measurement, empty when the shape was not
+// measured (an image of one cell is classified whole; its outline is not traced): 0.00
+// would read as a measured zero.
+func measured(o ObjectRow) func(v float64, prec int) string {
+	return func(v float64, prec int) string {
+		if o.Perimeter == 0 && o.ESD == 0 && o.Major == 0 {
+			return ""
+		}
+		return ftoa(v, prec)
+	}
 }
 
 // calib writes a calibrated value (a calibration or a size in micrometres), empty when
@@ -222,15 +235,16 @@ func (s *Store) writeEcoTaxa(ctx context.Context, si SampleInfo, w io.Writer) er
 			category, status = o.Label, StatusPredicted
 		}
 		b := o.Box
+		m := measured(o)
 		row := []string{img, "0", key, lat, lon, taken.Format("20060102"), taken.Format("150405"),
 			category, status, person, adate, atime, probText(o), o.Category,
 			strconv.Itoa(b.Min.X), strconv.Itoa(b.Min.Y), strconv.Itoa(b.Dx()), strconv.Itoa(b.Dy()),
-			ftoa(o.AreaPx, 1), ftoa(o.Perimeter, 2), ftoa(o.ESD, 2), ftoa(o.Major, 2), ftoa(o.Minor, 2),
-			ftoa(o.Aspect, 4), ftoa(o.Solidity, 4), ftoa(o.MeanGray, 2), ftoa(o.Focus, 2),
-			ftoa(o.Contrast, 4), calib(o.AreaUm2), calib(o.ESDUm), calib(o.MajorUm), calib(o.MinorUm),
+			ftoa(o.AreaPx, 1), m(o.Perimeter, 2), m(o.ESD, 2), m(o.Major, 2), m(o.Minor, 2),
+			m(o.Aspect, 4), m(o.Solidity, 4), m(o.MeanGray, 2), m(o.Focus, 2),
+			m(o.Contrast, 4), calib(o.AreaUm2), calib(o.ESDUm), calib(o.MajorUm), calib(o.MinorUm),
 			strconv.Itoa(o.Frame), strconv.Itoa(o.Track),
 			si.ID, si.Site, ftoa(si.VolumeML, -1), ftoa(si.Factor, -1),
-			fmt.Sprintf("%s_r%d", safeName(si.ID), o.Run.ID), "phytoscreen", o.Run.Spec, o.Run.Pack, o.Variant,
+			fmt.Sprintf("%s_r%d", safeName(si.ID), o.Run.ID), "phytoscreen", o.Source(), o.Run.Pack, o.Variant,
 			ftoa(o.Run.Threshold, -1), calib(o.UmPerPx),
 			fmt.Sprintf("%s_r%d", safeName(si.ID), o.Run.ID), "phytoscreen"}
 		for i := range row {

@@ -153,6 +153,7 @@ type ObjectRow struct {
 	Parts                  int
 	Cells                  float64
 	Oversize               bool
+	File                   string // the image file the object was cut from ("" for a video or camera)
 	Crop                   []byte // PNG
 	Label                  string // model's top label
 	Prob                   float64
@@ -168,6 +169,15 @@ type ObjectRow struct {
 	Status   string
 	Name     string // display name of Category
 	Group    string // group of Category
+}
+
+// Source is where the object was seen: its image file in a folder, else the run's
+// source (a video, a camera).
+func (o ObjectRow) Source() string {
+	if o.File != "" {
+		return o.File
+	}
+	return o.Run.Spec
 }
 
 // ObjectKey is the object's ID in exports: sample, run and sequence number.
@@ -220,7 +230,7 @@ func (s *Store) Objects(ctx context.Context, si SampleInfo, withCrops bool, fn f
 		}
 		rows, err := s.db.QueryContext(ctx, `SELECT id, seq, time, frame, track, x, y, w, h, area, perimeter, esd, major, minor, aspect, solidity,
 			mean_gray, focus, on_border, um_per_px, contrast, centroid_x, centroid_y, area_um2, esd_um, major_um, minor_um, perimeter_um, `+crop+`, label, prob, top, variant, error, COALESCE(validated_label, ''), COALESCE(validated_by, ''),
-			COALESCE(validated_at, ''), kind, length, width, parts, cells_estimate, oversize FROM objects WHERE source_id = ? ORDER BY seq`, run.ID)
+			COALESCE(validated_at, ''), kind, length, width, parts, cells_estimate, oversize, file FROM objects WHERE source_id = ? ORDER BY seq`, run.ID)
 		if err != nil {
 			return fmt.Errorf("session store %s: read objects of run %d: %w", s.path, run.ID, err)
 		}
@@ -245,7 +255,7 @@ func scanObjects(rows *sql.Rows, run RunRow, tax map[string]taxonRow, fn func(Ob
 		var parts sql.NullInt64
 		if err := rows.Scan(&o.ID, &o.Seq, &t, &o.Frame, &o.Track, &x, &y, &w, &h, &nums[0], &nums[1], &nums[2], &nums[3], &nums[4], &nums[5], &nums[6],
 			&nums[7], &nums[8], &border, &nums[9], &more[0], &more[1], &more[2], &more[3], &more[4], &more[5], &more[6], &more[7], &o.Crop, &o.Label, &o.Prob, &o.Top, &o.Variant, &o.Err, &o.Validated, &o.ValidatedBy, &vat,
-			&o.Kind, &length, &width, &parts, &cells, &o.Oversize); err != nil {
+			&o.Kind, &length, &width, &parts, &cells, &o.Oversize, &o.File); err != nil {
 			return err
 		}
 		o.Time, o.ValidatedAt = parseTime(t), parseTime(vat)

@@ -45,6 +45,7 @@ const queueLen = 4
 // at the end.
 type Run struct {
 	ID       int64
+	spec     string // the run's source as stored
 	store    *Store
 	sampleID string
 	ch       chan op
@@ -127,7 +128,7 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("session store %s: %w", s.path, err)
 	}
-	r := &Run{ID: id, store: s, sampleID: sm.ID, ch: make(chan op, queueLen), done: make(chan struct{}), interval: interval}
+	r := &Run{ID: id, store: s, sampleID: sm.ID, spec: info.Spec.String(), ch: make(chan op, queueLen), done: make(chan struct{}), interval: interval}
 	go r.loop()
 	return r, nil
 }
@@ -272,6 +273,15 @@ func (r *Run) Power(v inference.Variant, sp power.Span) error {
 
 // RunID is the run's number in the store.
 func (r *Run) RunID() int64 { return r.ID }
+
+// fileOf is the image file an object was cut from: its frame's source when that is not
+// the run's own source (a video, a camera), "" otherwise.
+func (r *Run) fileOf(source string) string {
+	if source == "" || source == r.spec {
+		return ""
+	}
+	return source
+}
 
 // SampleID is the sample the run went into (a companion with RunInfo.KeepApart).
 func (r *Run) SampleID() string { return r.sampleID }
@@ -431,8 +441,8 @@ func (r *Run) commit(ops []op) error {
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	objStmt, err := tx.PrepareContext(ctx, `INSERT INTO objects(source_id, seq, time, frame, track, x, y, w, h, area, perimeter, esd, major, minor, aspect,
 		solidity, mean_gray, focus, on_border, um_per_px, contrast, centroid_x, centroid_y, area_um2, esd_um, major_um, minor_um, perimeter_um,
-		crop, label, prob, top, variant, error, kind, length, width, parts, cells_estimate, oversize)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		crop, label, prob, top, variant, error, kind, length, width, parts, cells_estimate, oversize, file)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
 		return err
 	}
@@ -466,7 +476,7 @@ func (r *Run) commit(ops []op) error {
 				rec.AreaPx, rec.Perimeter, rec.ESD, rec.Major, rec.Minor, rec.Aspect, rec.Solidity, rec.MeanGray, rec.Focus, rec.OnBorder, rec.UmPerPx,
 				rec.Contrast, rec.Centroid[0], rec.Centroid[1], rec.AreaUm2, rec.ESDUm, rec.MajorUm, rec.MinorUm, rec.PerimeterUm,
 				crop, rec.Label, float64(rec.Prob), top, string(rec.Variant), rec.Err,
-				string(rec.Kind), rec.Length, rec.Width, rec.Parts, rec.Cells, rec.Oversize)
+				string(rec.Kind), rec.Length, rec.Width, rec.Parts, rec.Cells, rec.Oversize, r.fileOf(rec.Source))
 			if err != nil {
 				return fmt.Errorf("write object %d: %w", rec.Seq, err)
 			}

@@ -48,6 +48,7 @@ var addedColumns = []struct{ table, column, decl string }{
 	{"sources", "files_skipped", "INTEGER NOT NULL DEFAULT 0"},
 	{"sources", "interrupted", "INTEGER NOT NULL DEFAULT 0"},
 	{"sources", "volume_examined_ml", "REAL"},
+	{"objects", "file", "TEXT NOT NULL DEFAULT ''"}, // the image file of a folder's object
 }
 
 // DefaultPath is $XDG_DATA_HOME/phytoscreen/sessions.db, or

@@ -153,3 +153,45 @@ func TestExportOutputsNeverDestroy(t *testing.T) {
 		t.Fatalf("the link's target holds %q (%v)", data, err)
 	}
 }
+
+// The objects export of a folder of single-cell images names each object's file (not
+// the folder), and leaves the outline measurements of an image classified whole empty
+// (not 0.00, which reads as measured).
+func TestExportObjectsNameTheirFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"good acantharia.jpg", "nöctiluca ünïcode.jpg"} {
+		data, err := os.ReadFile(filepath.Join("../../testdata/mixed-images", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "s.db")
+	if code, stdout, stderr := run(t, "screen", "--source", "cells:"+dir, "--sample", "FILES-1", "--db", db, "--baseline", "0"); code != exitOK {
+		t.Fatalf("screen: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	out := filepath.Join(t.TempDir(), "objects.csv")
+	if code, _, stderr := run(t, "export", "--db", db, "--sample", "FILES-1", "--format", "objects", "--out", out); code != exitOK {
+		t.Fatalf("export: exit %d, %s", code, stderr)
+	}
+	rows := readCSV(t, out)
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	var files []string
+	for _, r := range rows[1:] {
+		files = append(files, filepath.Base(r[col["source"]]))
+		if r[col["perimeter_px"]] != "" || r[col["esd_px"]] != "" || r[col["solidity"]] != "" {
+			t.Errorf("unmeasured outline written as %q %q %q", r[col["perimeter_px"]], r[col["esd_px"]], r[col["solidity"]])
+		}
+		if r[col["area_px"]] == "" {
+			t.Error("the crop's area is missing")
+		}
+	}
+	if strings.Join(files, "|") != "good acantharia.jpg|nöctiluca ünïcode.jpg" {
+		t.Errorf("sources %q, want each object's file", files)
+	}
+}
