@@ -28,6 +28,10 @@ type Sample struct {
 	// left out of JSON).
 	Lat float64 `json:"lat"`
 	Lon float64 `json:"lon"`
+	// DepthM is the sampling depth in metres; NaN when not recorded. Analyst is who
+	// prepared and screened the sample.
+	DepthM  float64 `json:"depth_m"`
+	Analyst string  `json:"analyst,omitempty"`
 }
 
 // MarshalJSON writes the sample, leaving out an unknown position (JSON has no NaN).
@@ -35,11 +39,15 @@ func (s Sample) MarshalJSON() ([]byte, error) {
 	type plain Sample
 	out := struct {
 		plain
-		Lat *float64 `json:"lat,omitempty"`
-		Lon *float64 `json:"lon,omitempty"`
+		Lat    *float64 `json:"lat,omitempty"`
+		Lon    *float64 `json:"lon,omitempty"`
+		DepthM *float64 `json:"depth_m,omitempty"`
 	}{plain: plain(s)}
 	if s.HasPosition() {
 		out.Lat, out.Lon = &s.Lat, &s.Lon
+	}
+	if s.HasDepth() {
+		out.DepthM = &s.DepthM
 	}
 	return json.Marshal(out)
 }
@@ -47,8 +55,11 @@ func (s Sample) MarshalJSON() ([]byte, error) {
 // NewSample returns a sample with the defaults: 1 mL examined, factor 1, taken now,
 // position unknown.
 func NewSample(id string) Sample {
-	return Sample{ID: id, Taken: time.Now(), VolumeML: 1, Factor: 1, Lat: math.NaN(), Lon: math.NaN()}
+	return Sample{ID: id, Taken: time.Now(), VolumeML: 1, Factor: 1, Lat: math.NaN(), Lon: math.NaN(), DepthM: math.NaN()}
 }
+
+// HasDepth reports whether the sampling depth was recorded.
+func (s Sample) HasDepth() bool { return !math.IsNaN(s.DepthM) }
 
 // HasPosition reports whether the sample's position is known.
 func (s Sample) HasPosition() bool { return !math.IsNaN(s.Lat) && !math.IsNaN(s.Lon) }
@@ -70,6 +81,9 @@ func (s Sample) Validate() error {
 	}
 	if !(s.Factor > 0) || math.IsInf(s.Factor, 0) {
 		errs = append(errs, fmt.Errorf("factor %v: it must be positive (1 when the sample was examined as taken, 10 when diluted 1+9, 0.1 when concentrated tenfold)", s.Factor))
+	}
+	if s.HasDepth() && (s.DepthM < 0 || s.DepthM > 11000 || math.IsInf(s.DepthM, 0)) {
+		errs = append(errs, fmt.Errorf("depth %v m: give the sampling depth in metres below the surface (0 for a surface sample)", s.DepthM))
 	}
 	if s.HasPosition() && (math.Abs(s.Lat) > 90 || math.Abs(s.Lon) > 180) {
 		errs = append(errs, fmt.Errorf("position %v,%v is not decimal degrees (latitude -90..90, longitude -180..180)", s.Lat, s.Lon))

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/phytoscreen/phytoscreen/screening"
 )
@@ -50,9 +51,9 @@ var ErrNoSample = errors.New("no such sample")
 func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 	var si SampleInfo
 	var taken string
-	var lat, lon sql.NullFloat64
-	err := s.db.QueryRowContext(ctx, "SELECT id, site, taken, notes, factor, lat, lon FROM samples WHERE id = ?", id).
-		Scan(&si.ID, &si.Site, &taken, &si.Notes, &si.Factor, &lat, &lon)
+	var lat, lon, depth sql.NullFloat64
+	err := s.db.QueryRowContext(ctx, "SELECT id, site, taken, notes, factor, lat, lon, depth_m, analyst FROM samples WHERE id = ?", id).
+		Scan(&si.ID, &si.Site, &taken, &si.Notes, &si.Factor, &lat, &lon, &depth, &si.Analyst)
 	if errors.Is(err, sql.ErrNoRows) {
 		ids, _ := s.SampleIDs(ctx)
 		hint := "it holds no samples yet"
@@ -68,9 +69,12 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 		return si, fmt.Errorf("session store %s: read sample %s: %w", s.path, id, err)
 	}
 	si.Taken = parseTime(taken)
-	si.Lat, si.Lon = math.NaN(), math.NaN()
+	si.Lat, si.Lon, si.DepthM = math.NaN(), math.NaN(), math.NaN()
 	if lat.Valid && lon.Valid {
 		si.Lat, si.Lon = lat.Float64, lon.Float64
+	}
+	if depth.Valid {
+		si.DepthM = depth.Float64
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, spec, pack, model, threshold, COALESCE(volume_examined_ml, volume_ml), volume_ml, rules,
 		started, COALESCE(ended, ''), frames_seen, frames_dropped, frames_failed, frames_expected, files_skipped, interrupted, status, error
@@ -295,27 +299,135 @@ func (o *ObjectRow) categorise(tax map[string]taxonRow) {
 // Validate records a person's label for an object (a pack label; it then counts under
 // that label whatever the model said).
 func (s *Store) Validate(ctx context.Context, objectID int64, label, by string) error {
-	if err := s.writable("a validation"); err != nil {
-		return err
+	_, err := s.validate(ctx, objectID, label, by)
+	return err
+}
+
+// Validation is an object's validated label as stored: empty Label when none.
+type Validation struct {
+	Label, By string
+	At        time.Time
+}
+
+// MaxLabelLen bounds a label a person types.
+const MaxLabelLen = 80
+
+// CheckLabel refuses a label no export can carry: empty, too long, or with a tab,
+// newline or control character.
+func CheckLabel(label string) error {
+	switch {
+	case strings.TrimSpace(label) == "":
+		return errors.New("the label is empty: type a taxon name")
+	case len(label) > MaxLabelLen:
+		return fmt.Errorf("the label is %d bytes: keep it under %d", len(label), MaxLabelLen)
+	case strings.IndexFunc(label, unicode.IsControl) >= 0:
+		return fmt.Errorf("the label %q holds a tab, newline or control character: remove it", label)
 	}
-	var pack string
-	err := s.db.QueryRowContext(ctx, "SELECT s.pack FROM objects o JOIN sources s ON s.id = o.source_id WHERE o.id = ?", objectID).Scan(&pack)
+	return nil
+}
+
+// Relabel stores label as an object's validated label, by the person by, and returns
+// the validation it replaces (for Undo). A label the pack lacks is a new taxon of the
+// lab's: it joins the pack's taxa in this store, named as typed, so counts, exports and
+// the teach step carry it.
+func (s *Store) Relabel(ctx context.Context, objectID int64, label, by string) (Validation, error) {
+	return s.validate(ctx, objectID, label, by)
+}
+
+func (s *Store) validate(ctx context.Context, objectID int64, label, by string) (Validation, error) {
+	var prev Validation
+	if err := s.writable("a validation"); err != nil {
+		return prev, err
+	}
+	label = strings.TrimSpace(label)
+	if err := CheckLabel(label); err != nil {
+		return prev, err
+	}
+	if strings.TrimSpace(by) == "" {
+		return prev, errors.New("no reviewer: say who validates (Gallery › Reviewer)")
+	}
+	var pack, at string
+	err := s.db.QueryRowContext(ctx, `SELECT s.pack, COALESCE(o.validated_label, ''), COALESCE(o.validated_by, ''), COALESCE(o.validated_at, '')
+		FROM objects o JOIN sources s ON s.id = o.source_id WHERE o.id = ?`, objectID).Scan(&pack, &prev.Label, &prev.By, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("session store %s has no object %d", s.path, objectID)
+		return prev, fmt.Errorf("session store %s has no object %d", s.path, objectID)
 	}
 	if err != nil {
-		return fmt.Errorf("session store %s: %w", s.path, err)
+		return prev, fmt.Errorf("session store %s: %w", s.path, err)
 	}
+	prev.At = parseTime(at)
 	tax, err := s.taxa(ctx, pack)
 	if err != nil {
+		return prev, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return prev, fmt.Errorf("session store %s: %w", s.path, err)
+	}
+	defer tx.Rollback()           //nolint:errcheck // a no-op after Commit
+	if _, ok := tax[label]; !ok { // the lab's own taxon: recorded beside the pack's
+		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO taxa(pack, label, idx, name, grp, grp_name, unit) VALUES (?,?,?,?,?,?,?)",
+			pack, label, -1, label, "", "", "cell"); err != nil {
+			return prev, fmt.Errorf("session store %s: record new taxon %q: %w", s.path, label, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE objects SET validated_label = ?, validated_by = ?, validated_at = ? WHERE id = ?",
+		label, by, timeText(time.Now()), objectID); err != nil {
+		return prev, fmt.Errorf("session store %s: validate object %d: %w", s.path, objectID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return prev, fmt.Errorf("session store %s: validate object %d: %w", s.path, objectID, err)
+	}
+	return prev, nil
+}
+
+// Sites lists the sites of the stored samples, most recently used first.
+func (s *Store) Sites(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT site FROM samples WHERE site != '' GROUP BY site ORDER BY MAX(created) DESC LIMIT 200")
+	if err != nil {
+		return nil, fmt.Errorf("session store %s: list sites: %w", s.path, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// LabTaxa lists the taxa people added by labelling (labels no pack has), sorted.
+func (s *Store) LabTaxa(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT label FROM taxa WHERE idx < 0 ORDER BY label")
+	if err != nil {
+		return nil, fmt.Errorf("session store %s: list the lab's taxa: %w", s.path, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// RestoreValidation puts back what Relabel replaced: an Undo.
+func (s *Store) RestoreValidation(ctx context.Context, objectID int64, v Validation) error {
+	if err := s.writable("an undo"); err != nil {
 		return err
 	}
-	if _, ok := tax[label]; !ok {
-		return fmt.Errorf("label %q is not in pack %s: validate with one of its labels", label, pack)
+	var label, by, at any // NULL when there was none
+	if v.Label != "" {
+		label, by, at = v.Label, v.By, timeText(v.At)
 	}
-	_, err = s.db.ExecContext(ctx, "UPDATE objects SET validated_label = ?, validated_by = ?, validated_at = ? WHERE id = ?", label, by, timeText(time.Now()), objectID)
-	if err != nil {
-		return fmt.Errorf("session store %s: validate object %d: %w", s.path, objectID, err)
+	if _, err := s.db.ExecContext(ctx, "UPDATE objects SET validated_label = ?, validated_by = ?, validated_at = ? WHERE id = ?", label, by, at, objectID); err != nil {
+		return fmt.Errorf("session store %s: undo the label of object %d: %w", s.path, objectID, err)
 	}
 	return nil
 }

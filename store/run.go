@@ -147,8 +147,8 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 	err := tx.QueryRowContext(ctx, "SELECT site, factor FROM samples WHERE id = ?", sm.ID).Scan(&site, &factor)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		_, err = tx.ExecContext(ctx, "INSERT INTO samples(id, site, taken, notes, factor, lat, lon, created) VALUES (?,?,?,?,?,?,?,?)",
-			sm.ID, sm.Site, timeText(sm.Taken), sm.Notes, sm.Factor, nullFloat(sm.Lat), nullFloat(sm.Lon), timeText(time.Now()))
+		_, err = tx.ExecContext(ctx, "INSERT INTO samples(id, site, taken, notes, factor, lat, lon, created, depth_m, analyst) VALUES (?,?,?,?,?,?,?,?,?,?)",
+			sm.ID, sm.Site, timeText(sm.Taken), sm.Notes, sm.Factor, nullFloat(sm.Lat), nullFloat(sm.Lon), timeText(time.Now()), nullFloat(sm.DepthM), sm.Analyst)
 		if err != nil {
 			return "", fmt.Errorf("session store %s: record sample %s: %w", s.path, sm.ID, err)
 		}

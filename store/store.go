@@ -49,6 +49,8 @@ var addedColumns = []struct{ table, column, decl string }{
 	{"sources", "interrupted", "INTEGER NOT NULL DEFAULT 0"},
 	{"sources", "volume_examined_ml", "REAL"},
 	{"objects", "file", "TEXT NOT NULL DEFAULT ''"}, // the image file of a folder's object
+	{"samples", "depth_m", "REAL"},
+	{"samples", "analyst", "TEXT NOT NULL DEFAULT ''"},
 }
 
 // DefaultPath is $XDG_DATA_HOME/phytoscreen/sessions.db, or

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -145,6 +146,7 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 	a.reloadRules()
 	a.refreshSources()
 	a.sample.Fill(a.newSample(), a.set.UmPerPx)
+	a.refreshSites()
 	a.applyModelUI()
 	if len(a.settingsNotes) > 0 {
 		// Damaged or stale preferences: the app opens on defaults and says which.
@@ -175,6 +177,10 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	a.banner = newAlertBanner()
 	a.perf = newPerfPanel()
 	a.sample = newSamplePanel(a.Start, a.TogglePause, a.Stop)
+	a.sample.showMore = func(form fyne.CanvasObject) {
+		d := dialog.NewCustom("About the sample", "Done", container.NewGridWrap(fyne.NewSize(460, form.MinSize().Height), form), a.win)
+		d.Show()
+	}
 	a.sample.Source.OnChanged = a.onSourceChosen
 
 	a.status = widget.NewLabel("Ready.")
@@ -277,6 +283,41 @@ func (a *mainWindow) addShortcuts() {
 	c.AddShortcut(shortcutOpen, func(fyne.Shortcut) { a.OpenFolder() })
 	c.AddShortcut(shortcutExport, func(fyne.Shortcut) { a.ExportDialog() })
 	c.AddShortcut(shortcutSettings, func(fyne.Shortcut) { a.ShowSettings() })
+	c.AddShortcut(shortcutUndo, a.galleryKeys)
+	// Review by keyboard on the gallery (keys no focused field took): arrows move,
+	// Enter accepts the model's label.
+	c.SetOnTypedKey(func(ev *fyne.KeyEvent) { a.reviewKey(ev.Name) })
+}
+
+// shortcutUndo undoes the last label set in the gallery.
+var shortcutUndo = &desktop.CustomShortcut{KeyName: fyne.KeyZ, Modifier: fyne.KeyModifierShortcutDefault}
+
+// galleryKeys handles the gallery's shortcuts (Ctrl+Z: undo the last label).
+func (a *mainWindow) galleryKeys(s fyne.Shortcut) {
+	if a.galleryShown() && s.ShortcutName() == shortcutUndo.ShortcutName() {
+		a.gallery.Undo()
+	}
+}
+
+// galleryShown reports whether the gallery tab is in front.
+func (a *mainWindow) galleryShown() bool {
+	return a.tabs != nil && a.tabs.Selected() != nil && a.tabs.Selected().Content == a.gallery.content
+}
+
+// reviewKey handles a key typed on the gallery: → and ↓ the next crop, ← and ↑ the
+// previous, Enter or Return "the model is right".
+func (a *mainWindow) reviewKey(k fyne.KeyName) {
+	if !a.galleryShown() {
+		return
+	}
+	switch k {
+	case fyne.KeyRight, fyne.KeyDown:
+		a.gallery.Step(1)
+	case fyne.KeyLeft, fyne.KeyUp:
+		a.gallery.Step(-1)
+	case fyne.KeyReturn, fyne.KeyEnter:
+		a.gallery.AcceptModel()
+	}
 }
 
 // setStatus shows a message in the status bar and logs it.
@@ -337,8 +378,25 @@ func (a *mainWindow) sampleTaken(id string) bool {
 // newSample proposes the next sample: a new ID, the remembered site, volume and factor.
 func (a *mainWindow) newSample() screening.Sample {
 	s := screening.NewSample(newSampleID(time.Now(), "S-", a.sampleTaken))
-	s.Site, s.VolumeML, s.Factor = a.set.Site, a.set.VolumeML, a.set.Factor
+	s.Site, s.VolumeML, s.Factor, s.Analyst = a.set.Site, a.set.VolumeML, a.set.Factor, a.set.Reviewer
 	return s
+}
+
+// refreshSites offers the sites screened before in the Site field (demo samples aside).
+func (a *mainWindow) refreshSites() {
+	st := a.svc.Store
+	if st == nil {
+		return
+	}
+	a.e.spawn(func(ctx context.Context) {
+		sites, err := st.Sites(ctx)
+		if err != nil {
+			a.log.Warn("listing the sites", "err", err)
+			return
+		}
+		sites = slices.DeleteFunc(sites, func(s string) bool { return s == demoSite })
+		a.runOnUI(func() { a.sample.Site.SetOptions(sites) })
+	})
 }
 
 // saveSettings stores the settings in the preferences, with the model's variant (the

@@ -3,10 +3,12 @@ package ui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"os"
 	"slices"
 	"strings"
 
@@ -16,9 +18,13 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
+
+// selectHint is the detail panel's text with no crop selected: how to review by keyboard.
+const selectHint = "Select a crop. Keys: → next, ← previous, Enter: the model is right, Ctrl+Z: undo."
 
 // reviewKey is the gallery's category of cells waiting for a person.
 const reviewKey = "\x00review"
@@ -62,17 +68,27 @@ type galleryView struct {
 	items      []galleryItem
 	selected   int
 
-	big        *canvas.Image
-	detail     *widget.Label
-	preds      *widget.Label
-	filter     *widget.Entry
-	labelList  *widget.List
-	labels     []string // pack labels matching the filter
-	chosen     string   // label chosen in the list
-	setLabel   *widget.Button
-	confirm    *widget.Button
-	gen        int // load generation: late results of an older load are dropped
-	emptyLabel *widget.Label
+	big       *canvas.Image
+	detail    *widget.Label
+	preds     *widget.Label
+	filter    *widget.Entry
+	labelList *widget.List
+	labels    []string // pack labels matching the filter
+	chosen    string   // label chosen in the list
+	setLabel  *widget.Button
+	confirm   *widget.Button
+	undoBtn   *widget.Button
+	backBtn   *widget.Button
+	reviewer  *widget.Entry
+	// undo holds the labels set in this session, newest last: each restores what it
+	// replaced.
+	undo []undoStep
+	// labTaxa are the labels people added that no pack has; selectAfterLoad the
+	// object to select once a category loads (after an undo), 0 for the first.
+	labTaxa         []string
+	selectAfterLoad int64
+	gen             int // load generation: late results of an older load are dropped
+	emptyLabel      *widget.Label
 }
 
 func newGallery(e *env, current func() string) *galleryView {
@@ -131,17 +147,17 @@ func newGallery(e *env, current func() string) *galleryView {
 	g.big.FillMode = canvas.ImageFillContain
 	g.big.ScaleMode = canvas.ImageScalePixels
 	g.big.SetMinSize(fyne.NewSize(240, 240))
-	g.detail = widget.NewLabel("Select a crop.")
+	g.detail = widget.NewLabel(selectHint)
 	g.detail.Wrapping = fyne.TextWrapWord
 	g.preds = widget.NewLabel("")
 	g.preds.Wrapping = fyne.TextWrapWord
 	g.filter = widget.NewEntry()
-	g.filter.SetPlaceHolder("type to find a label, e.g. noctiluca")
+	g.filter.SetPlaceHolder("type to find a label, or a new taxon's name")
 	g.filter.OnChanged = func(string) { g.filterLabels() }
 	g.labelList = widget.NewList(func() int { return len(g.labels) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
-			o.(*widget.Label).SetText(g.e.svc.Taxonomy.Name(g.labels[id]) + "  (" + g.labels[id] + ")")
+			o.(*widget.Label).SetText(g.labelText(g.labels[id]))
 		})
 	g.labelList.OnSelected = func(id widget.ListItemID) {
 		if id < len(g.labels) {
@@ -156,13 +172,21 @@ func newGallery(e *env, current func() string) *galleryView {
 			g.Relabel(g.items[g.selected].Row.Label)
 		}
 	})
+	g.undoBtn = widget.NewButtonWithIcon("Undo", theme.ContentUndoIcon(), g.Undo)
+	g.backBtn = widget.NewButtonWithIcon("Back to review", theme.NavigateBackIcon(), g.BackToReview)
+	g.reviewer = widget.NewEntry()
+	g.reviewer.SetPlaceHolder("your name")
+	g.reviewer.SetText(e.prefs.StringWithFallback(app.PrefReviewer, os.Getenv("USER")))
+	g.reviewer.OnChanged = func(v string) { e.prefs.SetString(app.PrefReviewer, strings.TrimSpace(v)) }
 	g.filterLabels()
 	g.updateButtons()
 
 	top := container.NewBorder(nil, nil,
 		container.NewHBox(widget.NewLabelWithStyle("Sample", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-			container.NewGridWrap(fyne.NewSize(260, g.sampleSel.MinSize().Height), g.sampleSel)),
-		container.NewHBox(widget.NewIcon(theme.ZoomOutIcon()), container.NewGridWrap(fyne.NewSize(180, 36), g.zoom), widget.NewIcon(theme.ZoomInIcon()), refresh),
+			container.NewGridWrap(fyne.NewSize(260, g.sampleSel.MinSize().Height), g.sampleSel),
+			widget.NewLabelWithStyle("Reviewer", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+			container.NewGridWrap(fyne.NewSize(160, g.reviewer.MinSize().Height), g.reviewer)),
+		container.NewHBox(g.undoBtn, g.backBtn, widget.NewIcon(theme.ZoomOutIcon()), container.NewGridWrap(fyne.NewSize(180, 36), g.zoom), widget.NewIcon(theme.ZoomInIcon()), refresh),
 		g.info)
 	right := container.NewBorder(
 		container.NewVBox(container.NewPadded(g.big), g.detail, g.preds, widget.NewSeparator(),
@@ -297,14 +321,16 @@ func (g *galleryView) loadCategories() {
 	tx := g.e.svc.Taxonomy
 	g.e.spawn(func(ctx context.Context) {
 		cats, err := countCategories(ctx, st, id, tx)
+		lab, lerr := st.LabTaxa(ctx)
 		g.e.runOnUI(func() {
 			if gen != g.gen {
 				return
 			}
-			if err != nil {
+			if err = errors.Join(err, lerr); err != nil {
 				g.e.showError("Could not read sample "+id, err)
 				return
 			}
+			g.labTaxa = lab
 			g.catItems = cats
 			g.cats.Refresh()
 			idx := slices.IndexFunc(cats, func(c galleryCat) bool { return c.Key == g.category })
@@ -405,11 +431,17 @@ func (g *galleryView) loadCategory() {
 				}
 			}
 			g.rebuildGrid()
-			if len(items) > 0 {
+			want := slices.IndexFunc(items, func(it galleryItem) bool { return it.Row.ID == g.selectAfterLoad })
+			g.selectAfterLoad = 0
+			switch {
+			case want >= 0:
+				g.grid.Select(want)
+			case len(items) > 0:
 				g.grid.Select(0)
-			} else {
+			default:
 				g.show(-1)
 			}
+			g.updateButtons()
 		})
 	})
 }

@@ -3,9 +3,13 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
-	"os"
+	"image/color"
+	"image/draw"
+	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -20,17 +24,23 @@ func (g *galleryView) show(id int) {
 	if id < 0 || id >= len(g.items) {
 		g.big.Image = image.NewGray(image.Rect(0, 0, 1, 1))
 		g.big.Refresh()
-		g.detail.SetText("Select a crop.")
+		g.detail.SetText(selectHint)
 		g.preds.SetText("")
 		g.updateButtons()
 		return
 	}
 	it := g.items[id]
 	o := it.Row
-	g.big.Image = it.Img
+	g.big.Image = withScaleBar(it.Img, o.UmPerPx)
 	g.big.Refresh()
 	b := it.Img.Bounds()
 	lines := []string{fmt.Sprintf("Cell #%d of run %d, frame %d · %dx%d px", o.Seq, o.Run.ID, o.Frame+1, b.Dx(), b.Dy())}
+	if o.File != "" {
+		lines = append(lines, "File: "+filepath.Base(o.File))
+	}
+	if o.UmPerPx > 0 {
+		lines = append(lines, fmt.Sprintf("Scale bar: %g µm", scaleBarMicrons(b.Dx(), o.UmPerPx)))
+	}
 	if o.ESD > 0 {
 		d := fmt.Sprintf("ESD %.1f px", o.ESD)
 		if o.UmPerPx > 0 {
@@ -68,14 +78,35 @@ func topText(raw string, tx *screening.Taxonomy) string {
 	return b.String()
 }
 
-// filterLabels lists the pack's labels matching the filter (by label or name).
+// filterLabels lists the labels matching the filter (by label or name): the pack's, the
+// lab's own taxa added earlier, the taxa the alert rules name, and the text itself as a
+// new taxon when nothing is called exactly that.
 func (g *galleryView) filterLabels() {
-	q := strings.ToLower(strings.TrimSpace(g.filter.Text))
+	typed := strings.TrimSpace(g.filter.Text)
+	q := strings.ToLower(typed)
 	g.labels = g.labels[:0]
-	for _, t := range g.e.svc.Taxonomy.Taxa {
-		if q == "" || strings.Contains(strings.ToLower(t.Label), q) || strings.Contains(strings.ToLower(t.Name), q) {
-			g.labels = append(g.labels, t.Label)
+	seen := map[string]bool{}
+	add := func(label, name string) {
+		if seen[label] || q != "" && !strings.Contains(strings.ToLower(label), q) && !strings.Contains(strings.ToLower(name), q) {
+			return
 		}
+		seen[label] = true
+		g.labels = append(g.labels, label)
+	}
+	for _, t := range g.e.svc.Taxonomy.Taxa {
+		add(t.Label, t.Name)
+	}
+	for _, l := range g.labTaxa {
+		add(l, l)
+	}
+	for _, l := range g.ruleTaxa() {
+		add(l, l)
+	}
+	exact := slices.ContainsFunc(g.labels, func(l string) bool {
+		return strings.EqualFold(l, typed) || strings.EqualFold(g.e.svc.Taxonomy.Name(l), typed)
+	})
+	if typed != "" && !exact && store.CheckLabel(typed) == nil {
+		g.labels = append([]string{typed}, g.labels...) // a new taxon, first
 	}
 	g.labelList.UnselectAll()
 	g.chosen = ""
@@ -84,6 +115,30 @@ func (g *galleryView) filterLabels() {
 	}
 	g.labelList.Refresh()
 	g.updateButtons()
+}
+
+// ruleTaxa are the taxa the alert rules in use name that the pack lacks: what a
+// technician most needs to label by hand.
+func (g *galleryView) ruleTaxa() []string {
+	if g.e.rules == nil {
+		return nil
+	}
+	return g.e.rules().CannotSee()
+}
+
+// labelText is how a label reads in the list: the pack's name and label, the lab's or
+// the rules' taxon as it is, a new one marked so.
+func (g *galleryView) labelText(l string) string {
+	tx := g.e.svc.Taxonomy
+	switch {
+	case isPackLabel(tx, l):
+		return tx.Name(l) + "  (" + l + ")"
+	case slices.Contains(g.labTaxa, l):
+		return l + "  (your lab's taxon)"
+	case slices.Contains(g.ruleTaxa(), l):
+		return l + "  (named by the alert rules; new to this pack)"
+	}
+	return "New taxon: " + l
 }
 
 // ChooseLabel picks a label in the relabel list (as a click would).
@@ -110,6 +165,74 @@ func (g *galleryView) updateButtons() {
 	} else {
 		g.confirm.Disable()
 	}
+	if len(g.undo) > 0 && g.e.svc.Store != nil {
+		g.undoBtn.Enable()
+	} else {
+		g.undoBtn.Disable()
+	}
+	if g.category != reviewKey {
+		g.backBtn.Enable()
+	} else {
+		g.backBtn.Disable()
+	}
+}
+
+// undoStep is one label set: the object, where it was shown, and what it replaced.
+type undoStep struct {
+	objectID int64
+	seq      int
+	from     string // the category the crop was shown in
+	label    string // the label set
+	prev     store.Validation
+}
+
+// Undo puts back the last label set in this session and shows the crop again where it
+// was (Ctrl+Z).
+func (g *galleryView) Undo() {
+	st := g.e.svc.Store
+	if len(g.undo) == 0 || st == nil {
+		return
+	}
+	step := g.undo[len(g.undo)-1]
+	g.undo = g.undo[:len(g.undo)-1]
+	g.e.spawn(func(ctx context.Context) {
+		err := st.RestoreValidation(ctx, step.objectID, step.prev)
+		g.e.runOnUI(func() {
+			if err != nil {
+				g.e.showError("Could not undo the label", err)
+				return
+			}
+			g.e.setStatus(fmt.Sprintf("Undone: cell #%d of sample %s is no longer labelled %s.", step.seq, g.sampleID, g.e.svc.Taxonomy.Name(step.label)))
+			g.category = step.from
+			g.selectAfterLoad = step.objectID
+			g.loadCategories()
+		})
+	})
+}
+
+// BackToReview returns to the review queue of unidentified cells.
+func (g *galleryView) BackToReview() {
+	g.category = reviewKey
+	g.loadCategories()
+}
+
+// Step selects the next (d = 1) or previous (d = -1) crop (arrow keys).
+func (g *galleryView) Step(d int) {
+	if len(g.items) == 0 {
+		return
+	}
+	i := g.selected + d
+	if g.selected < 0 {
+		i = 0
+	}
+	g.grid.Select(max(0, min(i, len(g.items)-1)))
+}
+
+// AcceptModel validates the selected crop as the model labelled it (Enter).
+func (g *galleryView) AcceptModel() {
+	if g.selected >= 0 && g.selected < len(g.items) && g.items[g.selected].Row.Label != "" {
+		g.Relabel(g.items[g.selected].Row.Label)
+	}
 }
 
 // Relabel stores label as the validated label of the selected crop, then moves on to
@@ -124,17 +247,25 @@ func (g *galleryView) Relabel(label string) {
 	}
 	idx := g.selected
 	it := g.items[idx]
-	by := os.Getenv("USER")
+	by := strings.TrimSpace(g.reviewer.Text)
 	if by == "" {
-		by = "phytoscreen user"
+		g.e.showError("Who is reviewing?", errors.New("type your name in the Reviewer field above the crops: it is stored with every label you set"))
+		return
 	}
+	from := g.category
 	g.e.spawn(func(ctx context.Context) {
-		err := st.Validate(ctx, it.Row.ID, label, by)
+		prev, err := st.Relabel(ctx, it.Row.ID, label, by)
 		g.e.runOnUI(func() {
 			if err != nil {
 				g.e.showError("Could not store the label", err)
 				return
 			}
+			g.undo = append(g.undo, undoStep{objectID: it.Row.ID, seq: it.Row.Seq, from: from, label: label, prev: prev})
+			if !isPackLabel(g.e.svc.Taxonomy, label) && !slices.Contains(g.labTaxa, label) {
+				g.labTaxa = append(g.labTaxa, label)
+			}
+			// The label is not kept armed for the next crop: each is chosen anew.
+			g.filter.SetText("")
 			g.e.setStatus(fmt.Sprintf("Cell #%d of sample %s labelled %s (validated; exports use it).", it.Row.Seq, g.sampleID, g.e.svc.Taxonomy.Name(label)))
 			if idx >= len(g.items) || g.items[idx].Row.ID != it.Row.ID {
 				return // the list changed meanwhile
@@ -164,6 +295,48 @@ func (g *galleryView) Relabel(label string) {
 			}
 		})
 	})
+}
+
+// isPackLabel reports whether the pack has label.
+func isPackLabel(tx *screening.Taxonomy, label string) bool {
+	_, ok := tx.Lookup(label)
+	return ok
+}
+
+// withScaleBar draws a scale bar in the crop's corner when the camera is calibrated: a
+// round length (1, 2, 5, 10 ... µm) near a quarter of the crop's width.
+func withScaleBar(img image.Image, umPerPx float64) image.Image {
+	b := img.Bounds()
+	if umPerPx <= 0 || b.Dx() < 24 || b.Dy() < 16 {
+		return img
+	}
+	um := scaleBarMicrons(b.Dx(), umPerPx)
+	px := int(math.Round(um / umPerPx))
+	if px < 2 {
+		return img
+	}
+	out := image.NewRGBA(b)
+	draw.Draw(out, b, img, b.Min, draw.Src)
+	y := b.Max.Y - 4
+	x0 := b.Max.X - 4 - px
+	bar := image.Rect(x0, y-2, x0+px, y)
+	draw.Draw(out, bar.Inset(-1), image.NewUniform(color.White), image.Point{}, draw.Src)
+	draw.Draw(out, bar, image.NewUniform(color.Black), image.Point{}, draw.Src)
+	return out
+}
+
+// scaleBarMicrons is the bar's length for a crop, for the detail line.
+func scaleBarMicrons(width int, umPerPx float64) float64 {
+	want := float64(width) / 4 * umPerPx
+	um := 1.0
+	for _, step := range []float64{1, 2, 5} {
+		for p := 1.0; p <= 1e4; p *= 10 {
+			if v := step * p; v <= want && v > um {
+				um = v
+			}
+		}
+	}
+	return um
 }
 
 // adjustCount changes a category's count in the list after a relabel.

@@ -269,6 +269,7 @@ func (a *mainWindow) runEnded(sess *session) {
 	}
 	// The next sample gets a new ID; site, volume and factor stay (the remembered ones
 	// after the demo, whose own are made up).
+	a.refreshSites()
 	if sess.spec.Kind == capture.KindDemo {
 		a.sample.Fill(a.newSample(), a.set.UmPerPx)
 	} else {

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -23,17 +24,28 @@ type samplePanel struct {
 
 	Source *widget.Select
 	ID     *widget.Entry
-	Site   *widget.Entry
+	Site   *widget.SelectEntry // typed, or one of the sites screened before
 	Volume *widget.Entry
 	Factor *widget.Entry
 	Calib  *widget.Entry
+	// More about the sample, as a monitoring programme records it.
+	Taken   *widget.Entry // "2025-06-03 09:30"; empty: when screening starts
+	LatLon  *widget.Entry // "56.51, -5.39"
+	Depth   *widget.Entry // metres
+	Analyst *widget.Entry
+	Notes   *widget.Entry
 
 	Start, Pause, Stop *widget.Button
 
 	form    *widget.Form
 	summary *widget.Form
-	values  []*widget.Label // the summary's values, in the form's order
-	box     *fyne.Container
+	// More opens the sample's details (time, position, depth, analyst, notes) in
+	// showMore's dialog.
+	More     *widget.Button
+	moreForm *widget.Form
+	showMore func(form fyne.CanvasObject)
+	values   []*widget.Label // the summary's values, in the form's order
+	box      *fyne.Container
 }
 
 // newSamplePanel returns the panel; the buttons call the given functions.
@@ -42,7 +54,7 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 	p.Source = widget.NewSelect(nil, nil)
 	p.ID = widget.NewEntry()
 	p.ID.SetPlaceHolder("bottle label, e.g. S-0142")
-	p.Site = widget.NewEntry()
+	p.Site = widget.NewSelectEntry(nil)
 	p.Site.SetPlaceHolder("where the water was taken")
 	p.Volume = widget.NewEntry()
 	p.Volume.SetPlaceHolder("mL under the microscope")
@@ -50,18 +62,50 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 	p.Factor.SetPlaceHolder("1 as taken; 10 diluted 1+9; 0.1 settled tenfold")
 	p.Calib = widget.NewEntry()
 	p.Calib.SetPlaceHolder("µm per pixel; empty: uncalibrated")
+	p.Taken = widget.NewEntry()
+	p.Taken.SetPlaceHolder("2025-06-03 09:30; empty: now")
+	p.LatLon = widget.NewEntry()
+	p.LatLon.SetPlaceHolder("latitude, longitude, e.g. 56.51, -5.39")
+	p.Depth = widget.NewEntry()
+	p.Depth.SetPlaceHolder("metres below the surface")
+	p.Analyst = widget.NewEntry()
+	p.Analyst.SetPlaceHolder("who prepared the sample")
+	p.Notes = widget.NewEntry()
+	p.Notes.SetPlaceHolder("anything worth keeping")
 	p.Start = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), start)
 	p.Start.Importance = widget.HighImportance
 	p.Pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), pause)
 	p.Stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), stop)
+	factor := widget.NewFormItem("Factor", p.Factor)
+	factor.HintText = factorMeaning("1")
+	p.Factor.OnChanged = func(v string) {
+		factor.HintText = factorMeaning(v)
+		if p.form != nil {
+			p.form.Refresh()
+		}
+	}
 	form := widget.NewForm(
 		widget.NewFormItem("Source", p.Source),
 		widget.NewFormItem("Sample ID", p.ID),
 		widget.NewFormItem("Site", p.Site),
 		widget.NewFormItem("Volume (mL)", p.Volume),
-		widget.NewFormItem("Factor", p.Factor),
+		factor,
 		widget.NewFormItem("µm / pixel", p.Calib),
 	)
+	// More about the sample, in a dialog so the panel keeps its height on a small
+	// screen: the fields live on with the panel and are read at Start.
+	p.moreForm = widget.NewForm(
+		widget.NewFormItem("Taken", p.Taken),
+		widget.NewFormItem("Position", p.LatLon),
+		widget.NewFormItem("Depth (m)", p.Depth),
+		widget.NewFormItem("Analyst", p.Analyst),
+		widget.NewFormItem("Notes", p.Notes),
+	)
+	p.More = widget.NewButtonWithIcon("Details…", theme.DocumentIcon(), func() {
+		if p.showMore != nil {
+			p.showMore(p.moreForm)
+		}
+	})
 	// While a run goes on the sample is fixed: the form gives way to the same fields as
 	// plain, readable text (disabled entries would be greyed out).
 	p.summary = widget.NewForm()
@@ -74,7 +118,7 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 	}
 	p.summary.Hide()
 	p.form = form
-	p.box = container.NewVBox(container.NewStack(form, p.summary), container.NewGridWithColumns(3, p.Start, p.Pause, p.Stop))
+	p.box = container.NewVBox(container.NewStack(form, p.summary), container.NewGridWithColumns(4, p.Start, p.Pause, p.Stop, p.More))
 	p.ExtendBaseWidget(p)
 	p.SetRunning(false, false)
 	return p
@@ -94,6 +138,31 @@ func (p *samplePanel) Fill(s screening.Sample, umPerPx float64) {
 	} else {
 		p.Calib.SetText("")
 	}
+	p.Taken.SetText("") // a new sample: taken when screening starts, unless typed
+	p.LatLon.SetText("")
+	if s.HasPosition() {
+		p.LatLon.SetText(fmt.Sprintf("%g, %g", s.Lat, s.Lon))
+	}
+	p.Depth.SetText("")
+	if s.HasDepth() {
+		p.Depth.SetText(strconv.FormatFloat(s.DepthM, 'f', -1, 64))
+	}
+	p.Analyst.SetText(s.Analyst)
+	p.Notes.SetText(s.Notes)
+}
+
+// factorMeaning says what a factor does, beside the field.
+func factorMeaning(v string) string {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	switch {
+	case err != nil || !(f > 0):
+		return "1 as taken; 10 when diluted 1+9; 0.1 when 1 L was settled to 100 mL"
+	case f == 1:
+		return "examined as taken: counts per litre are not scaled"
+	case f > 1:
+		return fmt.Sprintf("diluted %g-fold before counting: counts are multiplied by %g", f, f)
+	}
+	return fmt.Sprintf("concentrated %g-fold before counting: counts are divided by %g", 1/f, 1/f)
 }
 
 // SetRunning enables the buttons that make sense: Start when idle, Pause (or Resume) and
@@ -112,6 +181,7 @@ func (p *samplePanel) SetRunning(running, paused bool) {
 			p.values[i].SetText(t)
 		}
 		p.form.Hide()
+		p.More.Disable()
 		p.summary.Show()
 	} else {
 		p.Start.Enable()
@@ -119,6 +189,7 @@ func (p *samplePanel) SetRunning(running, paused bool) {
 		p.Stop.Disable()
 		p.summary.Hide()
 		p.form.Show()
+		p.More.Enable()
 	}
 	if paused {
 		p.Pause.SetText("Resume")
@@ -145,6 +216,31 @@ func (p *samplePanel) Sample() (screening.Sample, float64, error) {
 	} else {
 		s.Factor = v
 	}
+	s.Analyst, s.Notes = strings.TrimSpace(p.Analyst.Text), strings.TrimSpace(p.Notes.Text)
+	if t := strings.TrimSpace(p.Taken.Text); t != "" {
+		when, err := parseWhen(t)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("Taken %q: %v", t, err))
+		} else {
+			s.Taken = when
+		}
+	}
+	if t := strings.TrimSpace(p.LatLon.Text); t != "" {
+		lat, lon, err := parsePosition(t)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("Position %q: %v", t, err))
+		} else {
+			s.Lat, s.Lon = lat, lon
+		}
+	}
+	if t := strings.TrimSpace(p.Depth.Text); t != "" {
+		d, err := strconv.ParseFloat(t, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("Depth %q is not a number: type metres below the surface, e.g. 3 (0 for the surface)", t))
+		} else {
+			s.DepthM = d
+		}
+	}
 	um := 0.0
 	if t := strings.TrimSpace(p.Calib.Text); t != "" {
 		v, err := parsePositive("µm / pixel", t, "type the calibration from your stage micrometer, or leave it empty")
@@ -160,6 +256,34 @@ func (p *samplePanel) Sample() (screening.Sample, float64, error) {
 		}
 	}
 	return s, um, errors.Join(errs...)
+}
+
+// parseWhen reads a sampling time typed as 2025-06-03 09:30 (local time), with T or
+// seconds, or a date alone.
+func parseWhen(s string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02", time.RFC3339} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			if t.After(time.Now().Add(time.Hour)) {
+				return t, errors.New("it is in the future: type when the water was taken")
+			}
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("type the date and time as 2025-06-03 09:30")
+}
+
+// parsePosition reads "latitude, longitude" in decimal degrees.
+func parsePosition(s string) (float64, float64, error) {
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' })
+	if len(parts) != 2 {
+		return 0, 0, errors.New("type latitude and longitude in decimal degrees, e.g. 56.51, -5.39")
+	}
+	lat, err1 := strconv.ParseFloat(parts[0], 64)
+	lon, err2 := strconv.ParseFloat(parts[1], 64)
+	if err1 != nil || err2 != nil || math.Abs(lat) > 90 || math.Abs(lon) > 180 || math.IsNaN(lat) || math.IsNaN(lon) {
+		return 0, 0, errors.New("type latitude (-90 to 90) and longitude (-180 to 180) in decimal degrees, e.g. 56.51, -5.39")
+	}
+	return lat, lon, nil
 }
 
 // newSampleID proposes an ID from the date and time to the second, S-20250314-093215,

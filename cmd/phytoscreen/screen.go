@@ -45,6 +45,8 @@ type screenFlags struct {
 	mode        string
 	baseline    time.Duration
 	keepApart   bool
+	depth       string
+	analyst     string
 }
 
 func (f *screenFlags) register(fs *flag.FlagSet) {
@@ -58,6 +60,8 @@ func (f *screenFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.factor, "factor", 1, "dilution factor (10 for 1+9), or 1/concentration factor (0.1 when 1 L was settled to 100 mL)")
 	fs.StringVar(&f.lat, "lat", "", "site latitude, decimal `degrees`")
 	fs.StringVar(&f.lon, "lon", "", "site longitude, decimal `degrees`")
+	fs.StringVar(&f.depth, "depth", "", "sampling depth, `metres` below the surface")
+	fs.StringVar(&f.analyst, "analyst", "", "who prepared and screened the sample (`name`)")
 	fs.Float64Var(&f.threshold, "threshold", 0.5, "confidence threshold: cells whose top probability is below it count as unidentified and wait for review")
 	fs.DurationVar(&f.baseline, "baseline", time.Second, "measure the machine's idle power for this long before the run, so the marginal energy per cell can be shown (0: skip)")
 	fs.StringVar(&f.rules, "rules", assets.DefaultPreset, "alert rules: a TOML `FILE` or a preset ("+strings.Join(assets.PresetNames(), ", ")+")")
@@ -71,7 +75,14 @@ func (f *screenFlags) register(fs *flag.FlagSet) {
 // sampleOf builds the sample from the flags.
 func (f *screenFlags) sampleOf(now time.Time) (screening.Sample, error) {
 	s := screening.NewSample(f.sample)
-	s.Site, s.Notes, s.VolumeML, s.Factor, s.Taken = f.site, f.notes, f.volumeML, f.factor, now
+	s.Site, s.Notes, s.VolumeML, s.Factor, s.Taken, s.Analyst = f.site, f.notes, f.volumeML, f.factor, now, strings.TrimSpace(f.analyst)
+	if f.depth != "" {
+		d, err := strconv.ParseFloat(f.depth, 64)
+		if err != nil {
+			return s, fmt.Errorf("--depth %q: give metres below the surface, e.g. --depth 3", f.depth)
+		}
+		s.DepthM = d
+	}
 	if f.taken != "" {
 		t, err := parseTaken(f.taken)
 		if err != nil {

@@ -61,6 +61,9 @@ type Settings struct {
 	VolumeML float64
 	Factor   float64
 
+	// Reviewer is who validates labels in the gallery (stored with each label).
+	Reviewer string
+
 	// Source is the last source used, as a capture.Spec writes it.
 	Source string
 	// DemoWhenNoCamera starts the bundled demo at launch when no camera is found.
@@ -97,6 +100,7 @@ const (
 	PrefPreset     = "alerts.preset"
 	PrefRulesFile  = "alerts.rules_file"
 	PrefSite       = "sample.site"
+	PrefReviewer   = "review.reviewer"
 	PrefVolume     = "sample.volume_ml"
 	PrefFactor     = "sample.factor"
 	PrefSource     = "source.last"
@@ -147,6 +151,7 @@ func LoadSettingsChecked(p Prefs) (Settings, []string) {
 		Preset:           p.StringWithFallback(PrefPreset, d.Preset),
 		RulesFile:        p.StringWithFallback(PrefRulesFile, d.RulesFile),
 		Site:             p.StringWithFallback(PrefSite, d.Site),
+		Reviewer:         p.StringWithFallback(PrefReviewer, d.Reviewer),
 		VolumeML:         p.FloatWithFallback(PrefVolume, d.VolumeML),
 		Factor:           p.FloatWithFallback(PrefFactor, d.Factor),
 		Source:           p.StringWithFallback(PrefSource, d.Source),
@@ -274,6 +279,7 @@ func (s Settings) Save(p Prefs) {
 	p.SetString(PrefPreset, s.Preset)
 	p.SetString(PrefRulesFile, s.RulesFile)
 	p.SetString(PrefSite, s.Site)
+	p.SetString(PrefReviewer, s.Reviewer)
 	p.SetFloat(PrefVolume, s.VolumeML)
 	p.SetFloat(PrefFactor, s.Factor)
 	p.SetString(PrefSource, s.Source)

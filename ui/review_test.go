@@ -1,0 +1,173 @@
+package ui
+
+import (
+	"archive/zip"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// Review that teaches: a taxon the pack lacks is typed in and set (the lab's own
+// taxon, stored with the reviewer's name); the label is not kept armed for the next
+// crop; Undo puts the crop back in the queue; "Back to review" returns to the queue
+// from a taxon; the keyboard moves and accepts.
+func TestReviewThatTeaches(t *testing.T) {
+	h := newHarness(t, nil)
+	p := h.a.svc.Pack
+	cop, det := labelIndex(t, p, "copepod_calanoid"), labelIndex(t, p, "detritus_other")
+	src := newGatedSource(3, func(k int) []fakeCell { return []fakeCell{{cop, 0.9}, {det, 0.2 + 0.1*float32(k)}} })
+	h.startRun(src, "S-TEACH", 1)
+	src.release(3)
+	h.waitIdle()
+	g := h.a.gallery
+	g.reviewer.SetText("Ana Reviewer")
+	h.a.tabs.SelectIndex(1)
+	h.pump("the review queue", 10*time.Second, func() bool {
+		return g.sampleID == "S-TEACH" && g.category == reviewKey && len(g.Items()) == 3 && g.selected == 0
+	})
+	// Microcystis is in no NDSB label: typed, it is offered as a new taxon, first.
+	test.Type(g.filter, "Microcystis")
+	if len(g.labels) == 0 || g.labels[0] != "Microcystis" || g.chosen != "Microcystis" && len(g.labels) == 1 {
+		t.Fatalf("labels offered for %q: %v", "Microcystis", g.labels)
+	}
+	if txt := g.labelText("Microcystis"); txt != "New taxon: Microcystis" {
+		t.Errorf("list text %q", txt)
+	}
+	g.ChooseLabel("Microcystis")
+	first := g.Items()[0].Row
+	test.Tap(g.setLabel)
+	h.pump("the new taxon set", 10*time.Second, func() bool { return len(g.Items()) == 2 })
+	if g.chosen != "" || g.filter.Text != "" || !g.setLabel.Disabled() {
+		t.Errorf("the label stays armed: chosen %q, filter %q", g.chosen, g.filter.Text)
+	}
+	c, err := h.st.Counts(h.a.ctx, "S-TEACH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(c.Taxa, func(x store.TaxonCount) bool { return x.Label == "Microcystis" && x.Count == 1 && x.Validated == 1 }) {
+		t.Errorf("Microcystis not counted as validated: %+v", c.Taxa)
+	}
+	var by string
+	si, _ := h.st.Sample(h.a.ctx, "S-TEACH")
+	h.st.Objects(h.a.ctx, si, false, func(o store.ObjectRow) error {
+		if o.ID == first.ID {
+			by = o.ValidatedBy
+		}
+		return nil
+	})
+	if by != "Ana Reviewer" {
+		t.Errorf("validated by %q, want the reviewer typed", by)
+	}
+	// Ctrl+Z: the crop is back in the queue, selected.
+	test.Type(g.filter, "micro") // the lab's taxon is offered from now on
+	if !slices.Contains(g.labels, "Microcystis") || g.labelText("Microcystis") != "Microcystis  (your lab's taxon)" {
+		t.Errorf("after setting it, labels for micro: %v", g.labels)
+	}
+	g.filter.SetText("")
+	h.a.galleryKeys(shortcutUndo)
+	h.pump("the undo", 10*time.Second, func() bool {
+		return len(g.Items()) == 3 && g.selected >= 0 && g.Items()[g.selected].Row.ID == first.ID
+	})
+	if q, _ := h.st.ReviewQueue(h.a.ctx, "S-TEACH", 10); len(q) != 3 {
+		t.Errorf("after undo the store's queue holds %d, want 3", len(q))
+	}
+	// Keyboard: → moves on, Enter accepts the model's label (detritus) for that crop.
+	h.a.reviewKey(fyne.KeyRight)
+	if g.selected != 1 {
+		t.Fatalf("→ selected %d, want 1", g.selected)
+	}
+	second := g.Items()[1].Row
+	h.a.reviewKey(fyne.KeyReturn)
+	h.pump("Enter accepting", 10*time.Second, func() bool { return len(g.Items()) == 2 })
+	if q, _ := h.st.ReviewQueue(h.a.ctx, "S-TEACH", 10); slices.ContainsFunc(q, func(o store.ObjectRow) bool { return o.ID == second.ID }) {
+		t.Error("the accepted crop is still in the queue")
+	}
+	// A taxon's crops, then back to the queue.
+	g.cats.Select(slices.IndexFunc(g.Categories(), func(c galleryCat) bool { return c.Key == "copepod_calanoid" }))
+	h.pump("the copepods", 10*time.Second, func() bool { return g.category == "copepod_calanoid" && !g.backBtn.Disabled() })
+	test.Tap(g.backBtn)
+	h.pump("back to review", 10*time.Second, func() bool { return g.category == reviewKey && len(g.Items()) == 2 })
+	// No reviewer: refused, saying where to type it.
+	g.reviewer.SetText(" ")
+	g.Relabel("copepod_calanoid")
+	if h.a.lastError == nil || !strings.Contains(h.a.lastError.Error(), "Reviewer field") {
+		t.Errorf("a label without a reviewer: %v", h.a.lastError)
+	}
+}
+
+// The details typed for a sample (position, depth, analyst, time) and the reviewer's
+// name reach the EcoTaxa export.
+func TestEcoTaxaCarriesReviewerAndPosition(t *testing.T) {
+	h := newHarness(t, nil)
+	p := h.a.svc.Pack
+	det := labelIndex(t, p, "detritus_other")
+	src := newGatedSource(2, func(int) []fakeCell { return []fakeCell{{det, 0.2}} })
+	h.a.sample.LatLon.SetText("56.51, -5.39")
+	h.a.sample.Depth.SetText("3")
+	h.a.sample.Analyst.SetText("Kim Analyst")
+	h.a.sample.Taken.SetText("2025-06-03 09:30")
+	h.startRun(src, "S-ECO", 1)
+	src.release(2)
+	h.waitIdle()
+	g := h.a.gallery
+	g.reviewer.SetText("Ana Reviewer")
+	h.a.tabs.SelectIndex(1)
+	h.pump("the review queue", 10*time.Second, func() bool { return g.sampleID == "S-ECO" && len(g.Items()) == 2 && g.selected == 0 })
+	g.Relabel("protist_noctiluca")
+	h.pump("the label", 10*time.Second, func() bool { return len(g.Items()) == 1 })
+	out := filepath.Join(t.TempDir(), "eco.zip")
+	h.a.ExportPath("S-ECO", store.FormatEcoTaxa, out)
+	h.pump("the export", 10*time.Second, func() bool { return strings.HasPrefix(h.a.status.Text, "Exported sample S-ECO") })
+	zr, err := zip.OpenReader(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var tsv string
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, ".tsv") {
+			rc, _ := f.Open()
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			tsv = string(b)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(tsv), "\n")
+	if len(lines) != 4 { // header, types, 2 objects
+		t.Fatalf("TSV has %d lines:\n%s", len(lines), tsv)
+	}
+	head := strings.Split(lines[0], "\t")
+	col := func(row []string, name string) string {
+		i := slices.Index(head, name)
+		if i < 0 {
+			t.Fatalf("no column %s", name)
+		}
+		return row[i]
+	}
+	var reviewed int
+	for _, l := range lines[2:] {
+		row := strings.Split(l, "\t")
+		if col(row, "object_lat") != "56.510000" || col(row, "object_lon") != "-5.390000" || col(row, "object_depth_min") != "3" ||
+			col(row, "sample_operator") != "Kim Analyst" || col(row, "object_date") != "20250603" {
+			t.Errorf("row lacks the sample's details: lat %q lon %q depth %q operator %q date %q", col(row, "object_lat"), col(row, "object_lon"),
+				col(row, "object_depth_min"), col(row, "sample_operator"), col(row, "object_date"))
+		}
+		if col(row, "object_annotation_status") == store.StatusValidated {
+			reviewed++
+			if col(row, "object_annotation_person_name") != "Ana Reviewer" || col(row, "object_annotation_category") != "protist_noctiluca" {
+				t.Errorf("validated row: %q by %q", col(row, "object_annotation_category"), col(row, "object_annotation_person_name"))
+			}
+		}
+	}
+	if reviewed != 1 {
+		t.Errorf("%d validated rows, want 1", reviewed)
+	}
+}
