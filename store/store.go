@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/inputfile"
 	"github.com/phytoscreen/phytoscreen/screening"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
 )
@@ -198,6 +199,11 @@ func Open(path string) (*Store, error) {
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("session store %s is a folder: give a file name, e.g. %s", path, filepath.Join(path, FileName))
+	} else if err == nil {
+		// A FIFO or device gave SQLite's bare "disk I/O error"; say what it is.
+		if err := inputfile.CheckInfo(path, fi, 0); err != nil {
+			return nil, fmt.Errorf("session store: %w", err)
+		}
 	}
 	dsn := "file:" + uriPath(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
 	db, err := sql.Open("sqlite", dsn)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -264,6 +265,13 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "is a folder") {
 		t.Errorf("folder: %v", err)
+	}
+	fifo := filepath.Join(dir, "fifo.db")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(fifo); err == nil || !strings.Contains(err.Error(), "session store: "+fifo+" is a named pipe (FIFO), not a file: give a regular file") {
+		t.Errorf("FIFO: %v", err)
 	}
 	s, err := Open(filepath.Join(dir, "new.db"))
 	if err != nil {
