@@ -57,6 +57,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzDecodeColor$$' -fuzztime $(FUZZ_TIME) ./imagefile/
 	go test -run '^$$' -fuzz '^FuzzLoadPack$$' -fuzztime $(FUZZ_TIME) ./inference/
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./alerts/
+	go test -run '^$$' -fuzz '^FuzzFlags$$' -fuzztime $(FUZZ_TIME) ./cmd/phytoscreen/
 
 # A long run through the whole pipeline: the demo video looped as one source, the real
 # segmenter, classifier and session store, over SOAK_FRAMES frames (about 3.5 minutes on
