@@ -91,10 +91,13 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 	if ferr := sink.finish(sum, clf); err == nil {
 		err = ferr
 	}
+	if err != nil && ctx.Err() == nil {
+		return err
+	}
+	sum.print(summaryW, clf, time.Since(start)) // after a stop signal too: what was done
 	if err != nil {
 		return err
 	}
-	sum.print(summaryW, clf, time.Since(start))
 	if sum.failed > 0 {
 		return errSomeFailed
 	}
