@@ -252,6 +252,8 @@ func TestStopOnSignal(t *testing.T) {
 	case r := <-exits:
 		if after := r.at.Sub(sent); r.code != 130 || after < stopGrace || after > stopGrace+500*time.Millisecond {
 			t.Errorf("exit %d after %v, want 130 after %v", r.code, after, stopGrace)
+		} else {
+			t.Logf("busy after SIGINT: exit %d after %v", r.code, after.Round(time.Millisecond))
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("a program busy after SIGINT was not ended")
@@ -270,6 +272,8 @@ func TestStopOnSignal(t *testing.T) {
 	case r := <-exits:
 		if after := r.at.Sub(sent); r.code != 143 || after >= stopGrace {
 			t.Errorf("second SIGTERM: exit %d after %v, want 143 at once", r.code, after)
+		} else {
+			t.Logf("second SIGTERM: exit %d after %v", r.code, after.Round(time.Microsecond))
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("a second SIGTERM did not end the program")
