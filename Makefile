@@ -60,6 +60,7 @@ fuzz:
 	# Its inputs are whole SQLite files (tens of kB): minimising each new one for the
 	# default 60 s would leave a short run no time to fuzz.
 	go test -run '^$$' -fuzz '^FuzzOpenStore$$' -fuzztime $(FUZZ_TIME) -fuzzminimizetime 3s ./store/
+	go test -run '^$$' -fuzz '^FuzzFlags$$' -fuzztime $(FUZZ_TIME) ./cmd/phytoscreen/
 
 # A long run through the whole pipeline: the demo video looped as one source, the real
 # segmenter, classifier and session store, over SOAK_FRAMES frames (about 3.5 minutes on

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -20,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/phytoscreen/phytoscreen/inputfile"
 )
 
 // Level is an alert level, ordered: None < Watch < Alert.
@@ -155,6 +155,9 @@ var decodeErrLine = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\)
 
 // Parse reads a rules file. file names it in errors, which give the line and the fix.
 func Parse(data []byte, file string) (*Ruleset, error) {
+	if err := checkDepth(data, file); err != nil {
+		return nil, err
+	}
 	var f fileRuleset
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {
@@ -299,9 +302,10 @@ func parseThreshold(v any, unit, at, level string) (*Threshold, error) {
 	return &Threshold{Value: x, Unit: unit}, nil
 }
 
-// LoadFile reads a rules file from disk.
+// LoadFile reads a rules file from disk: a regular file of at most inputfile.MaxText
+// bytes (a FIFO or device would hold the read; a real rules file is a few KiB).
 func LoadFile(name string) (*Ruleset, error) {
-	data, err := os.ReadFile(name)
+	data, err := inputfile.ReadFile(name, inputfile.MaxText)
 	if err != nil {
 		return nil, fmt.Errorf("rules file: %w", err)
 	}

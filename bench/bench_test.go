@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -233,6 +234,25 @@ func TestRedraw(t *testing.T) {
 	}
 	if _, err := LoadReport(t.TempDir()); err == nil || !strings.Contains(err.Error(), "has no run.json") {
 		t.Errorf("empty folder: %v", err)
+	}
+	// A results.csv replaced by a FIFO is refused at once, naming it: reading it would
+	// wait for a writer for ever.
+	results := filepath.Join(dir, ResultsFile)
+	if err := os.Remove(results); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(results, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := LoadReport(dir); done <- err }()
+	select {
+	case err := <-done:
+		if want := results + " is a named pipe (FIFO), not a file"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("FIFO results.csv: %v, want %q", err, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("LoadReport on a FIFO results.csv still reading after 5 s")
 	}
 }
 

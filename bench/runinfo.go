@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/inputfile"
 	"github.com/phytoscreen/phytoscreen/power"
 )
 
@@ -116,7 +116,8 @@ type runInfo struct {
 // LoadReport reads a benchmark's results.csv and run.json from dir, to draw its report and
 // plots again.
 func LoadReport(dir string) (*Report, error) {
-	b, err := os.ReadFile(filepath.Join(dir, RunInfoFile))
+	// inputfile refuses a FIFO or device (it would hold the read) and oversized files.
+	b, err := inputfile.ReadFile(filepath.Join(dir, RunInfoFile), inputfile.MaxText)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s has no %s: --redraw needs a folder written by phytoscreen bench", dir, RunInfoFile)
@@ -127,7 +128,7 @@ func LoadReport(dir string) (*Report, error) {
 	if err := json.Unmarshal(b, &ri); err != nil {
 		return nil, fmt.Errorf("%s: %v: the file is damaged; rerun phytoscreen bench", filepath.Join(dir, RunInfoFile), err)
 	}
-	f, err := os.Open(filepath.Join(dir, ResultsFile))
+	f, err := inputfile.Open(filepath.Join(dir, ResultsFile), inputfile.MaxList)
 	if err != nil {
 		return nil, fmt.Errorf("--redraw %s: %w", dir, err)
 	}

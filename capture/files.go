@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/imagefile"
+	"github.com/phytoscreen/phytoscreen/inputfile"
 	"gocv.io/x/gocv"
 )
 
@@ -53,8 +54,8 @@ func OpenImage(path string) (*FolderSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open image %s: %w", path, err)
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("open image %s: not a regular file", path)
+	if err := inputfile.CheckInfo(path, st, inputfile.MaxImage); err != nil {
+		return nil, fmt.Errorf("open image: %w", err)
 	}
 	return &FolderSource{name: path, files: []string{path}, onStatus: func(Status) {}}, nil
 }

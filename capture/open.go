@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/phytoscreen/phytoscreen/imagefile"
+	"github.com/phytoscreen/phytoscreen/inputfile"
 )
 
 // VideoExtensions are the file name extensions (lower case) opened as videos.
@@ -53,6 +54,11 @@ func Open(spec Spec, opt OpenOptions) (Source, error) {
 			return nil, fmt.Errorf("source %s: no such file or folder (a camera is written camera:0)", spec.Path)
 		}
 		return nil, fmt.Errorf("source %s: %w", spec.Path, err)
+	}
+	if !st.IsDir() {
+		if err := inputfile.CheckInfo(spec.Path, st, 0); err != nil {
+			return nil, fmt.Errorf("source: %w", err) // a FIFO or device would hold the open
+		}
 	}
 	switch {
 	case st.IsDir() && (spec.Kind == KindFolder || spec.Kind == KindCells):

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -225,12 +226,21 @@ func TestOpenSpecs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A FIFO named as a video or an image: OpenCV's open would wait for a writer for ever.
+	for _, name := range []string{"pipe.avi", "pipe.png"} {
+		if err := syscall.Mkfifo(filepath.Join(dir, name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cases := []struct {
 		spec     string
 		frames   int
 		errWords string // the error must say this
 	}{
 		{video, 4, ""},
+		{filepath.Join(dir, "pipe.avi"), 0, "pipe.avi is a named pipe (FIFO), not a file: give a regular file"},
+		{filepath.Join(dir, "pipe.png"), 0, "pipe.png is a named pipe (FIFO), not a file: give a regular file"},
+		{"/dev/zero", 0, "/dev/zero is a character device, not a file"},
 		{img, 1, ""},
 		{frames, 1, ""},
 		{filepath.Join(dir, "missing.avi"), 0, "no such file or folder"},

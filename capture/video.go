@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/inputfile"
 	"gocv.io/x/gocv"
 )
 
@@ -38,6 +39,10 @@ func OpenVideo(path string) (*VideoSource, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("open video %s: %w", path, err)
+	}
+	// A FIFO or device would hold OpenCV's open until something wrote to it.
+	if err := inputfile.CheckInfo(path, st, 0); err != nil {
+		return nil, fmt.Errorf("open video: %w", err)
 	}
 	if st.Size() == 0 {
 		return nil, fmt.Errorf("open video %s: empty file (0 bytes)", path)

@@ -13,10 +13,10 @@ import (
 	_ "image/png"  // registers the PNG decoder
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/phytoscreen/phytoscreen/inputfile"
 	_ "golang.org/x/image/bmp" // registers the BMP decoder
 	"golang.org/x/image/tiff"
 )
@@ -60,9 +60,14 @@ func Read(path string) (image.Image, error) {
 	return img, nil
 }
 
-// readFile reads an image file whole, with the fix when it is not readable.
+// readFile reads an image file whole, with the fix when it is not readable. A FIFO,
+// socket or device named as an image is refused unread (a FIFO would hold the read until
+// something wrote to it), and so is a file over inputfile.MaxImage.
 func readFile(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.ReadFile(path, inputfile.MaxImage)
+	if errors.Is(err, inputfile.ErrNotRegular) || errors.Is(err, inputfile.ErrTooLarge) {
+		return nil, err // names the file and the fix
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
 			return nil, fmt.Errorf("read %s: %w: give this user read access (chmod +r) or move the file out of the folder", path, fs.ErrPermission)

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/phytoscreen/phytoscreen/inputfile"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
@@ -38,7 +38,11 @@ func withoutBOM(r io.Reader) io.Reader {
 // ReadLabelListFrom is ReadLabelList with relative paths starting from root, for a list
 // kept apart from its images (a pack's split.csv and the dataset's folder).
 func ReadLabelListFrom(file, root, split string) ([]LabelledImage, error) {
-	f, err := os.Open(file)
+	// A FIFO would hold the read, a device or a list of gigabytes would fill the memory.
+	f, err := inputfile.Open(file, inputfile.MaxList)
+	if errors.Is(err, inputfile.ErrNotRegular) || errors.Is(err, inputfile.ErrTooLarge) {
+		return nil, fmt.Errorf("label list %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open label list: %w", err)
 	}

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/phytoscreen/phytoscreen/inputfile"
 )
 
 // ManifestFile is the name of a pack's manifest inside its folder.
@@ -239,10 +242,14 @@ func LoadPackDir(dir string) (*Pack, error) {
 // It checks everything that can be checked without ONNX Runtime; the model files' own
 // inputs and outputs are checked when a Classifier opens them.
 func LoadPack(fsys fs.FS, source string) (*Pack, error) {
-	data, err := fs.ReadFile(fsys, ManifestFile)
+	// A FIFO named pack.json would hold the read; a manifest over 4 MiB is not one.
+	data, err := inputfile.ReadFS(fsys, ManifestFile, filepath.Join(source, ManifestFile), inputfile.MaxText)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("pack %s: no %s: a pack folder needs a manifest (see assets/models/ndsb-plankton-121/pack.json)", source, ManifestFile)
+		}
+		if errors.Is(err, inputfile.ErrNotRegular) || errors.Is(err, inputfile.ErrTooLarge) {
+			return nil, fmt.Errorf("pack %s: %w", source, err)
 		}
 		return nil, fmt.Errorf("pack %s: read %s: %w", source, ManifestFile, err)
 	}
@@ -260,8 +267,11 @@ func LoadPack(fsys fs.FS, source string) (*Pack, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pack %s: %s model file %s is missing: copy it into the pack folder or remove the %q entry from %s", source, v, f, v, ManifestFile)
 		}
-		if fi.IsDir() || fi.Size() == 0 {
-			return nil, fmt.Errorf("pack %s: %s model file %s is empty or not a file", source, v, f)
+		if err := inputfile.CheckInfo(f, fi, 0); err != nil {
+			return nil, fmt.Errorf("pack %s: %s model file %w", source, v, err)
+		}
+		if fi.Size() == 0 {
+			return nil, fmt.Errorf("pack %s: %s model file %s is empty (0 bytes): copy it again", source, v, f)
 		}
 	}
 	return p, nil

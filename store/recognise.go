@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/phytoscreen/phytoscreen/inputfile"
 )
 
 // ApplicationID is what phytoscreen writes in the SQLite header's application_id field
@@ -86,7 +88,7 @@ func recognise(path string) (recognised, error) {
 	case fi.IsDir():
 		return recognised{}, fmt.Errorf("session store %s is a folder: give a file name, e.g. %s", path, filepath.Join(path, FileName))
 	case !fi.Mode().IsRegular():
-		return recognised{}, refuse(path, "not a regular file ("+fi.Mode().Type().String()+")")
+		return recognised{}, refuse(path, inputfile.Kind(fi.Mode())+", not a regular file")
 	case fi.Size() == 0:
 		// SQLite itself takes an empty file for an empty database: nothing can be lost.
 		return recognised{kind: fileNew}, nil

@@ -39,10 +39,10 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	fs := newFlags("bench", "", m.Stderr)
 	var f benchFlags
 	fs.StringVar(&f.models, "models", "base,optimised", "models to compare, comma-separated")
-	fs.StringVar(&f.threads, "threads", defaultThreads(), "ONNX Runtime intra-op thread counts, comma-separated")
-	fs.StringVar(&f.batches, "batch", "1,8,32", "offline batch sizes, comma-separated (single-stream is always batch 1)")
+	listVar(fs, &f.threads, "threads", defaultThreads(), 1, maxThreads(), "thread counts", "ONNX Runtime intra-op thread counts, comma-separated")
+	listVar(fs, &f.batches, "batch", "1,8,32", 1, maxBatch, "batch sizes", "offline batch sizes, comma-separated (single-stream is always batch 1)")
 	fs.StringVar(&f.scenarios, "scenario", "single,offline", "scenarios: single (one crop at a time: latency) and offline (all crops available: throughput)")
-	fs.StringVar(&f.stress, "stress", "0,100", "percentages of the other cores kept busy by a synthetic load while measuring, comma-separated")
+	listVar(fs, &f.stress, "stress", "0,100", 0, 100, "percentages", "percentages of the other cores kept busy by a synthetic load while measuring, comma-separated")
 	fs.DurationVar(&f.duration, "duration", 3*time.Second, "measured time of each run")
 	fs.DurationVar(&f.warmup, "warmup", 500*time.Millisecond, "classifying before each run, not measured")
 	fs.DurationVar(&f.idle, "idle", time.Second, "idle baseline measured just before each run (0: none, no marginal figures)")
@@ -54,7 +54,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	fs.StringVar(&f.pack, "pack", "", "classifier pack: a built-in `name` ("+strings.Join(assets.BuiltinPacks(), ", ")+"; default "+assets.DefaultPackName+") or a pack folder")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "`path` to libonnxruntime.so.1 (default: found automatically)")
 	fs.DurationVar(&f.interval, "sample-interval", power.DefaultInterval, "energy and process sampling period")
-	fs.Float64Var(&f.wattsPerCore, "watts-per-core", power.DefaultWattsPerCore, "declared watts of one busy core, for the estimate used when no energy sensor is readable")
+	floatVar(fs, &f.wattsPerCore, "watts-per-core", power.DefaultWattsPerCore, 0.01, 1000, "watts", "declared watts of one busy core, for the estimate used when no energy sensor is readable")
 	fs.StringVar(&f.sysfs, "sysfs", power.DefaultRoot, "sysfs `root` where energy sensors are looked for")
 	fs.StringVar(&f.redraw, "redraw", "", "draw report.md and the plots again from the results.csv and run.json in `folder`, without measuring")
 	pos, err := parseArgs(fs, args)
@@ -163,9 +163,6 @@ func (f *benchFlags) config() (bench.Config, error) {
 	}
 	if f.interval <= 0 {
 		return cfg, fmt.Errorf("--sample-interval %v: must be positive", f.interval)
-	}
-	if f.wattsPerCore <= 0 {
-		return cfg, fmt.Errorf("--watts-per-core %g: must be positive", f.wattsPerCore)
 	}
 	return cfg, nil
 }

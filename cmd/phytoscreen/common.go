@@ -27,9 +27,21 @@ func newFlags(name, args string, w io.Writer) *flag.FlagSet {
 
 // parseArgs parses flags placed anywhere among the positional arguments ("classify DIR
 // --top 3" works like "classify --top 3 DIR"); "--" ends flag parsing. Its error is
-// flag.ErrHelp for -h, else errUsageShown (the flag package printed the mistake and the
-// usage).
+// flag.ErrHelp for -h, errUsageShown (the flag package printed the mistake and the
+// usage), or a usage error naming a flag given out of its range (checkFlags).
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos, err := parseAll(fs, args)
+	if err == nil {
+		err = checkFlags(fs)
+	}
+	if err == nil && flagsChecked != nil {
+		err = flagsChecked(fs, pos)
+	}
+	return pos, err
+}
+
+// parseAll parses the flags among args and returns the positional arguments.
+func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -69,8 +81,8 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.pack, "pack", "", "classifier pack: a built-in `name` ("+strings.Join(assets.BuiltinPacks(), ", ")+"; default "+assets.DefaultPackName+") or a pack folder")
 	fs.StringVar(&m.model, "model", "optimised", "model variant: base or optimised")
 	fs.StringVar(&m.ortLib, "ort-lib", "", "`path` to libonnxruntime.so.1 (default: $"+inference.LibraryEnv+", beside the executable, the project cache, system paths)")
-	fs.IntVar(&m.threads, "threads", 0, "ONNX Runtime intra-op threads (default: number of CPUs)")
-	fs.IntVar(&m.batch, "batch", 16, "crops per inference run")
+	intVar(fs, &m.threads, "threads", 0, 0, maxThreads(), "a thread count (0: one per core)", "ONNX Runtime intra-op threads (default: number of CPUs)")
+	intVar(fs, &m.batch, "batch", 16, 1, maxBatch, "a batch size", "crops per inference run")
 }
 
 // open loads the runtime and the pack and opens a classifier with the flags' settings.
@@ -78,9 +90,6 @@ func (m *modelFlags) open(topK int) (*inference.Classifier, error) {
 	v, err := inference.ParseVariant(m.model)
 	if err != nil {
 		return nil, usageError("--model: %v", err)
-	}
-	if m.threads < 0 || m.batch < 1 {
-		return nil, usageError("--threads must be >= 0 and --batch >= 1")
 	}
 	p, err := app.LoadPack(m.pack)
 	if err != nil {

@@ -13,9 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 )
 
 // Exit statuses.
@@ -27,7 +25,7 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(os.Stderr, os.Exit)
 	code := exitCode(NewMain().Run(ctx, os.Args[1:]))
 	stop()
 	os.Exit(code)
@@ -80,7 +78,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 	for _, c := range commands {
 		if c.name == name {
-			err := c.run(m, ctx, args)
+			err := asInterrupted(ctx, c.run(m, ctx, args))
 			m.report(name, err)
 			return err
 		}
@@ -156,13 +154,17 @@ var (
 	errSomeFailed = &exitError{code: exitFailed} // the work ran; the failures were reported
 )
 
-// exitCode is the exit status err gives: 0 for none (and for -h), the status an
-// exitError carries, and 1 (the work failed) for any other error.
+// exitCode is the exit status err gives: 0 for none (and for -h), 128 + the signal's
+// number after a stop signal, the status an exitError carries, and 1 (the work failed)
+// for any other error.
 func exitCode(err error) int {
 	var ee *exitError
+	var sig *interrupted
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case errors.As(err, &sig):
+		return sig.code()
 	case errors.As(err, &ee):
 		return ee.code
 	}

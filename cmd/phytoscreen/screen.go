@@ -56,18 +56,18 @@ func (f *screenFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.site, "site", "", "sampling site `name`")
 	fs.StringVar(&f.taken, "taken", "", "when the sample was taken: `TIME` as 2025-06-03T09:30, 2025-06-03 09:30 or RFC 3339 (default: now)")
 	fs.StringVar(&f.notes, "notes", "", "free `text` stored with the sample")
-	fs.Float64Var(&f.volumeML, "volume-ml", 1, "volume of liquid examined, `mL` (1 for a full Sedgewick-Rafter chamber)")
-	fs.Float64Var(&f.factor, "factor", 1, "dilution factor (10 for 1+9), or 1/concentration factor (0.1 when 1 L was settled to 100 mL)")
+	floatVar(fs, &f.volumeML, "volume-ml", 1, minVolumeML, maxVolumeML, "a volume in mL", "volume of liquid examined, `mL` (1 for a full Sedgewick-Rafter chamber)")
+	floatVar(fs, &f.factor, "factor", 1, minFactor, maxFactor, "a dilution or concentration factor", "dilution factor (10 for 1+9), or 1/concentration factor (0.1 when 1 L was settled to 100 mL)")
 	fs.StringVar(&f.lat, "lat", "", "site latitude, decimal `degrees`")
 	fs.StringVar(&f.lon, "lon", "", "site longitude, decimal `degrees`")
 	fs.StringVar(&f.depth, "depth", "", "sampling depth, `metres` below the surface")
 	fs.StringVar(&f.analyst, "analyst", "", "who prepared and screened the sample (`name`)")
-	fs.Float64Var(&f.threshold, "threshold", 0.5, "confidence threshold: cells whose top probability is below it count as unidentified and wait for review")
+	floatVar(fs, &f.threshold, "threshold", 0.5, 0, 1, "a probability", "confidence threshold: cells whose top probability is below it count as unidentified and wait for review")
 	fs.DurationVar(&f.baseline, "baseline", time.Second, "measure the machine's idle power for this long before the run, so the marginal energy per cell can be shown (0: skip)")
 	fs.StringVar(&f.rules, "rules", assets.DefaultPreset, "alert rules: a TOML `FILE` or a preset ("+strings.Join(assets.PresetNames(), ", ")+")")
 	fs.StringVar(&f.db, "db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
 	fs.StringVar(&f.format, "format", "text", "final summary format: text or json")
-	fs.Float64Var(&f.calibration, "calibration", 0, "micrometres per pixel (0: uncalibrated)")
+	floatVar(fs, &f.calibration, "calibration", 0, 0, maxUmPerPx, "micrometres per pixel", "micrometres per pixel (0: uncalibrated)")
 	fs.StringVar(&f.mode, "mode", "still", "still (a slide on the stage) or flow (a flow-through cell)")
 	fs.BoolVar(&f.keepApart, "keep-apart", false, "when the sample was screened before with another pack, model or threshold, store this run as its companion sample (ID~base, ID~t0.6) instead of refusing it")
 }
@@ -111,6 +111,9 @@ func (f *screenFlags) sampleOf(now time.Time) (screening.Sample, error) {
 		s.Lon, err2 = strconv.ParseFloat(f.lon, 64)
 		if err := errors.Join(err1, err2); err != nil {
 			return s, fmt.Errorf("--lat/--lon: %v: give decimal degrees, e.g. --lat 56.95 --lon 9.05", err)
+		}
+		if math.IsNaN(s.Lat) || math.IsNaN(s.Lon) { // NaN means "no position" to the sample
+			return s, fmt.Errorf("--lat %s --lon %s: give decimal degrees, e.g. --lat 56.95 --lon 9.05", f.lat, f.lon)
 		}
 	}
 	return s, s.Validate()

@@ -56,7 +56,7 @@ type segFlags struct {
 func (m *Main) segment(ctx context.Context, args []string) error {
 	fs := newFlags("segment", "SOURCE...", m.Stderr)
 	var f segFlags
-	fs.Float64Var(&f.calibration, "calibration", 0, "micrometres per pixel (`UM_PER_PX`); sizes are then also reported in µm")
+	floatVar(fs, &f.calibration, "calibration", 0, 0, maxUmPerPx, "micrometres per pixel", "micrometres per pixel (`UM_PER_PX`); sizes are then also reported in µm")
 	fs.StringVar(&f.minSize, "min-size", "6px", "smallest object kept, as an equivalent diameter: `SIZE` like 6px or 4um (a bare number is µm when calibrated)")
 	fs.StringVar(&f.maxSize, "max-size", "", "largest object kept (`SIZE`, default no limit)")
 	fs.StringVar(&f.mode, "mode", "still", "still (a slide on the stage: each cell counted once while the field is still) or flow (a flow-through cell)")
@@ -73,7 +73,7 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 	fs.IntVar(&f.maxFrames, "max-frames", 0, "stop each source after `N` frames (0: to its end; a camera runs until interrupted)")
 	fs.IntVar(&f.width, "width", 0, "camera frame width to ask for")
 	fs.IntVar(&f.height, "height", 0, "camera frame height to ask for")
-	fs.Float64Var(&f.fps, "fps", 0, "camera frame rate to ask for")
+	floatVar(fs, &f.fps, "fps", 0, 0, maxFPS, "frames per second", "camera frame rate to ask for (0: the camera's own)")
 	fs.IntVar(&f.cameraAttempts, "camera-retries", 12, "reconnection attempts for a lost camera (-1: until interrupted)")
 	fs.Func("ignore", "region `X,Y,W,H` where nothing is detected, e.g. a camera's fixed marks (repeatable)", func(v string) error {
 		r, err := parseRect(v)

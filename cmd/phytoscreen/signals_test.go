@@ -1,0 +1,299 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// programArgsEnv carries the arguments of TestProgramChild, one a line.
+const programArgsEnv = "PHYTOSCREEN_PROGRAM_ARGS"
+
+// TestProgramChild is the program itself, main and all (signal handling, exit status),
+// run as a child process by the tests below: the test binary holds the same code as the
+// built phytoscreen, without a second build.
+func TestProgramChild(t *testing.T) {
+	args, ok := os.LookupEnv(programArgsEnv)
+	if !ok {
+		t.Skip("child process of the signal tests (TestFIFOInputStopsAtOnce, TestSIGTERMDuringRun)")
+	}
+	os.Args = append([]string{"phytoscreen"}, strings.Split(args, "\n")...)
+	main() // exits
+}
+
+// syncBuffer is a bytes.Buffer that a child's output and the test may use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// program is a running phytoscreen child process.
+type program struct {
+	cmd            *exec.Cmd
+	stdout, stderr syncBuffer
+	done           chan struct{}
+	code           int
+}
+
+// startProgram starts phytoscreen with args in a child process.
+func startProgram(t *testing.T, args ...string) *program {
+	t.Helper()
+	p := &program{done: make(chan struct{})}
+	p.cmd = exec.Command(os.Args[0], "-test.run=^TestProgramChild$")
+	p.cmd.Env = append(os.Environ(), programArgsEnv+"="+strings.Join(args, "\n"), "LANG=C.UTF-8")
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.cmd.Wait()
+		p.code = p.cmd.ProcessState.ExitCode()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// exited waits up to d for the program to end.
+func (p *program) exited(d time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// waitFor waits up to d for stderr to hold s.
+func (p *program) waitFor(s string, d time.Duration) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(p.stderr.String(), s) {
+			return true
+		}
+	}
+	return false
+}
+
+// A FIFO named as an input: an image to classify, a rules file, a video, a label list.
+// Reading one blocks until something writes to it, and neither Ctrl+C nor SIGTERM got
+// the program out: now each is refused at once, naming the file, and should one still
+// block, SIGINT must end the program within 2 s with a non-zero status.
+func TestFIFOInputStopsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"cell.png", "rules.toml", "field.avi", "labels.csv"} {
+		if err := syscall.Mkfifo(filepath.Join(dir, name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fifo := func(name string) string { return filepath.Join(dir, name) }
+	db := filepath.Join(dir, "s.db")
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"classify", []string{"classify", fifo("cell.png")}, fifo("cell.png") + " is a named pipe (FIFO), not a file: give a regular file"},
+		{"screen rules", []string{"screen", "--source", "../../testdata/microscope", "--rules", fifo("rules.toml"), "--db", db, "--baseline", "0"},
+			"rules file: " + fifo("rules.toml") + " is a named pipe (FIFO), not a file: give a regular file"},
+		{"screen source", []string{"screen", "--source", fifo("field.avi"), "--db", db, "--baseline", "0"},
+			"source: " + fifo("field.avi") + " is a named pipe (FIFO), not a file: give a regular file"},
+		{"eval", []string{"eval", fifo("labels.csv")}, "label list " + fifo("labels.csv") + " is a named pipe (FIFO), not a file: give a regular file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := startProgram(t, c.args...)
+			if !p.exited(10 * time.Second) {
+				p.cmd.Process.Signal(os.Interrupt)
+				if !p.exited(2 * time.Second) {
+					t.Fatalf("still running 2 s after SIGINT (blocked on the FIFO):\n%s", p.stderr.String())
+				}
+			}
+			stderr := p.stderr.String()
+			if p.code == 0 || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, want non-zero with %q in stderr:\n%s", p.code, c.want, stderr)
+			}
+			t.Logf("exit %d: %s", p.code, lastLine(stderr))
+		})
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// SIGTERM in the middle of a screening run (a folder of 3,000 frames), and SIGINT and
+// SIGHUP while the idle baseline is measured: the program stops within a second, in
+// order (the summary of what was done on stdout for the run), and exits with 128 + the
+// signal's number.
+func TestSIGTERMDuringRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: loads the model in three child processes")
+	}
+	frames := t.TempDir()
+	frame, err := filepath.Abs("../../testdata/microscope/closterium-20230609124213.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3000 {
+		if err := os.Symlink(frame, filepath.Join(frames, fmt.Sprintf("f%04d.jpg", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name     string
+		sig      syscall.Signal
+		baseline string
+		code     int
+	}{
+		{"SIGTERM in the run", syscall.SIGTERM, "0", 143},
+		{"SIGINT in the baseline", syscall.SIGINT, "10m", 130},
+		{"SIGHUP in the baseline", syscall.SIGHUP, "10m", 129},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := startProgram(t, "screen", "--source", frames, "--db", filepath.Join(t.TempDir(), "s.db"), "--baseline", c.baseline, "--threads", "1")
+			// The rules notes come once the model is loaded, just before the store opens
+			// and the baseline or the run begins.
+			if !p.waitFor("rules preset default", 60*time.Second) {
+				t.Fatalf("the model did not load within 60 s:\n%s", p.stderr.String())
+			}
+			time.Sleep(1500 * time.Millisecond)
+			if p.exited(0) {
+				t.Fatalf("ended before the signal (exit %d): the run is not long enough for the test:\n%s", p.code, p.stderr.String())
+			}
+			sent := time.Now()
+			if err := p.cmd.Process.Signal(c.sig); err != nil {
+				t.Fatal(err)
+			}
+			if !p.exited(time.Second) {
+				t.Fatalf("still running 1 s after %v:\n%s", c.sig, p.stderr.String())
+			}
+			took := time.Since(sent)
+			stderr := p.stderr.String()
+			if p.code != c.code || !strings.Contains(stderr, "phytoscreen screen: stopped by "+signalName(c.sig)) {
+				t.Errorf("exit %d, want %d and 'stopped by %s':\n%s", p.code, c.code, signalName(c.sig), stderr)
+			}
+			if strings.Contains(stderr, "quitting now") {
+				t.Errorf("quit without stopping in order:\n%s", stderr)
+			}
+			if c.baseline == "0" && !strings.Contains(p.stdout.String(), "frames") {
+				t.Errorf("no summary of the frames screened on stdout:\n%s", p.stdout.String())
+			}
+			t.Logf("exit %d %v after the signal; stderr ends %q; stdout %d bytes", p.code, took.Round(time.Millisecond), lastLine(stderr), len(p.stdout.String()))
+		})
+	}
+}
+
+// The signal handling itself, in this process: the first signal cancels the context
+// with its cause; a program still busy stopGrace later is ended with the signal's
+// status; a second signal ends it at once; a program that ends in time is not.
+func TestStopOnSignal(t *testing.T) {
+	type result struct {
+		code int
+		at   time.Time
+	}
+	start := func() (context.Context, func(), chan result, *syncBuffer) {
+		exits := make(chan result, 2)
+		var stderr syncBuffer
+		ctx, stop := stopOnSignal(&stderr, func(code int) { exits <- result{code, time.Now()} })
+		return ctx, stop, exits, &stderr
+	}
+	cause := func(ctx context.Context) os.Signal {
+		var in *interrupted
+		if errors.As(context.Cause(ctx), &in) {
+			return in.sig
+		}
+		return nil
+	}
+	self := func(sig syscall.Signal) time.Time {
+		if err := syscall.Kill(os.Getpid(), sig); err != nil {
+			t.Fatal(err)
+		}
+		return time.Now()
+	}
+
+	// Busy past the grace: ended with 130.
+	ctx, stop, exits, stderr := start()
+	sent := self(syscall.SIGINT)
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Second):
+		t.Fatal("SIGINT did not cancel the context within 1 s")
+	}
+	if got := cause(ctx); got != os.Interrupt {
+		t.Errorf("cause %v, want SIGINT", got)
+	}
+	select {
+	case r := <-exits:
+		if after := r.at.Sub(sent); r.code != 130 || after < stopGrace || after > stopGrace+500*time.Millisecond {
+			t.Errorf("exit %d after %v, want 130 after %v", r.code, after, stopGrace)
+		} else {
+			t.Logf("busy after SIGINT: exit %d after %v", r.code, after.Round(time.Millisecond))
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a program busy after SIGINT was not ended")
+	}
+	if !strings.Contains(stderr.String(), "SIGINT: stopping") || !strings.Contains(stderr.String(), "quitting now") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	stop()
+
+	// A second signal: ended at once, long before the grace.
+	ctx, stop, exits, _ = start()
+	self(syscall.SIGTERM)
+	<-ctx.Done()
+	sent = self(syscall.SIGTERM)
+	select {
+	case r := <-exits:
+		if after := r.at.Sub(sent); r.code != 143 || after >= stopGrace {
+			t.Errorf("second SIGTERM: exit %d after %v, want 143 at once", r.code, after)
+		} else {
+			t.Logf("second SIGTERM: exit %d after %v", r.code, after.Round(time.Microsecond))
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a second SIGTERM did not end the program")
+	}
+	stop()
+
+	// Stopping in time: no forced exit.
+	ctx, stop, exits, _ = start()
+	self(syscall.SIGHUP)
+	<-ctx.Done()
+	if got := cause(ctx); got != syscall.SIGHUP {
+		t.Errorf("cause %v, want SIGHUP", got)
+	}
+	stop()
+	select {
+	case r := <-exits:
+		t.Errorf("ended with %d although it stopped in time", r.code)
+	case <-time.After(stopGrace + 200*time.Millisecond):
+	}
+	if code := exitCode(asInterrupted(ctx, nil)); code != 129 {
+		t.Errorf("exit status after SIGHUP %d, want 129", code)
+	}
+}
