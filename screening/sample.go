@@ -76,11 +76,11 @@ func (s Sample) Validate() error {
 	if strings.ContainsAny(s.ID, "\t\n\r/\\") {
 		errs = append(errs, fmt.Errorf("sample ID %q contains a tab, newline or slash: exports use it in file names and TSV cells; remove them", s.ID))
 	}
-	if !(s.VolumeML > 0) || math.IsInf(s.VolumeML, 0) {
-		errs = append(errs, fmt.Errorf("volume examined %v mL: it must be a positive number of millilitres (1 for a full Sedgewick-Rafter chamber)", s.VolumeML))
+	if !(s.VolumeML >= MinVolumeML && s.VolumeML <= MaxVolumeML) {
+		errs = append(errs, fmt.Errorf("volume examined %v mL: it must be from %g to %g millilitres (1 for a full Sedgewick-Rafter chamber)", s.VolumeML, MinVolumeML, MaxVolumeML))
 	}
-	if !(s.Factor > 0) || math.IsInf(s.Factor, 0) {
-		errs = append(errs, fmt.Errorf("factor %v: it must be positive (1 when the sample was examined as taken, 10 when diluted 1+9, 0.1 when concentrated tenfold)", s.Factor))
+	if !(s.Factor >= MinFactor && s.Factor <= MaxFactor) {
+		errs = append(errs, fmt.Errorf("factor %v: it must be from %g to %g (1 when the sample was examined as taken, 10 when diluted 1+9, 0.1 when concentrated tenfold)", s.Factor, MinFactor, MaxFactor))
 	}
 	if s.HasDepth() && (s.DepthM < 0 || s.DepthM > 11000 || math.IsInf(s.DepthM, 0)) {
 		errs = append(errs, fmt.Errorf("depth %v m: give the sampling depth in metres below the surface (0 for a surface sample)", s.DepthM))
@@ -90,6 +90,14 @@ func (s Sample) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Physical bounds of a sample's volume and factor: a microlitre to a cubic metre, a
+// millionfold either way. Beyond them a value is a typing mistake, and it would print
+// absurd or infinite concentrations.
+const (
+	MinVolumeML, MaxVolumeML = 1e-6, 1e6
+	MinFactor, MaxFactor     = 1e-6, 1e6
+)
 
 // Concentration is a count turned into cells per litre of the original water, with its
 // exact (Garwood) Poisson confidence interval.

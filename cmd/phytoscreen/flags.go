@@ -6,6 +6,8 @@ import (
 	"math"
 	"runtime"
 	"strconv"
+
+	"github.com/phytoscreen/phytoscreen/screening"
 )
 
 // Ranges of the number flags, wide enough for every real sample and instrument; outside
@@ -13,11 +15,10 @@ import (
 // concentration, --factor 1e308 an infinite one).
 const (
 	maxBatch = 1024 // crops per inference run, as the app's settings allow
-	// The volume examined, mL: from a nanolitre (a flow cell's field) to a cubic metre.
-	minVolumeML, maxVolumeML = 1e-6, 1e6
-	// Dilution factor (10 for 1+9) or its inverse for a concentrated sample (1e-4 when
-	// 10 L were settled to 1 mL): a millionfold either way.
-	minFactor, maxFactor = 1e-6, 1e6
+	// The volume examined and the factor: the sample's own bounds (screening), so the
+	// app and every command refuse the same figures.
+	minVolumeML, maxVolumeML = screening.MinVolumeML, screening.MaxVolumeML
+	minFactor, maxFactor     = screening.MinFactor, screening.MaxFactor
 	// Micrometres per pixel: 1000 is a millimetre per pixel, far below any microscope.
 	maxUmPerPx = 1000
 	// Frames per second a camera is asked for; cameras give at most a few hundred.
