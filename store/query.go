@@ -19,7 +19,9 @@ import (
 // all its runs, and the runs.
 type SampleInfo struct {
 	screening.Sample
-	Runs []RunRow
+	Runs    []RunRow
+	Marked  bool      // flagged by the technician in History
+	Deleted time.Time // in the trash since; zero when not deleted
 }
 
 // RunRow is a stored run.
@@ -52,8 +54,9 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 	var si SampleInfo
 	var taken string
 	var lat, lon, depth sql.NullFloat64
-	err := s.db.QueryRowContext(ctx, "SELECT id, site, taken, notes, factor, lat, lon, depth_m, analyst FROM samples WHERE id = ?", id).
-		Scan(&si.ID, &si.Site, &taken, &si.Notes, &si.Factor, &lat, &lon, &depth, &si.Analyst)
+	var deleted sql.NullString
+	err := s.db.QueryRowContext(ctx, "SELECT id, site, taken, notes, factor, lat, lon, depth_m, analyst, marked, deleted_at FROM samples WHERE id = ?", id).
+		Scan(&si.ID, &si.Site, &taken, &si.Notes, &si.Factor, &lat, &lon, &depth, &si.Analyst, &si.Marked, &deleted)
 	if errors.Is(err, sql.ErrNoRows) {
 		ids, _ := s.SampleIDs(ctx)
 		hint := "it holds no samples yet"
@@ -69,6 +72,9 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 		return si, fmt.Errorf("session store %s: read sample %s: %w", s.path, id, err)
 	}
 	si.Taken = parseTime(taken)
+	if deleted.Valid {
+		si.Deleted = parseTime(deleted.String)
+	}
 	si.Lat, si.Lon, si.DepthM = math.NaN(), math.NaN(), math.NaN()
 	if lat.Valid && lon.Valid {
 		si.Lat, si.Lon = lat.Float64, lon.Float64
@@ -109,9 +115,9 @@ func (s *Store) HasSample(ctx context.Context, id string) (bool, error) {
 	return n > 0, nil
 }
 
-// SampleIDs lists the stored samples, newest first.
+// SampleIDs lists the stored samples, newest first; samples in the trash are left out.
 func (s *Store) SampleIDs(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT id FROM samples ORDER BY created DESC, id")
+	rows, err := s.db.QueryContext(ctx, "SELECT id FROM samples WHERE deleted_at IS NULL ORDER BY created DESC, id")
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: list samples: %w", s.path, err)
 	}

@@ -144,8 +144,12 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 	sm := info.Sample
 	var site string
 	var factor float64
-	err := tx.QueryRowContext(ctx, "SELECT site, factor FROM samples WHERE id = ?", sm.ID).Scan(&site, &factor)
+	var deleted sql.NullString
+	err := tx.QueryRowContext(ctx, "SELECT site, factor, deleted_at FROM samples WHERE id = ?", sm.ID).Scan(&site, &factor, &deleted)
 	switch {
+	case err == nil && deleted.Valid:
+		return "", fmt.Errorf("sample %s in %s is in the trash (deleted %s): restore it in History › Trash to add to it, or use another sample ID",
+			sm.ID, s.path, parseTime(deleted.String).Local().Format("2006-01-02 15:04"))
 	case errors.Is(err, sql.ErrNoRows):
 		_, err = tx.ExecContext(ctx, "INSERT INTO samples(id, site, taken, notes, factor, lat, lon, created, depth_m, analyst) VALUES (?,?,?,?,?,?,?,?,?,?)",
 			sm.ID, sm.Site, timeText(sm.Taken), sm.Notes, sm.Factor, nullFloat(sm.Lat), nullFloat(sm.Lon), timeText(time.Now()), nullFloat(sm.DepthM), sm.Analyst)

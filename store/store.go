@@ -51,6 +51,8 @@ var addedColumns = []struct{ table, column, decl string }{
 	{"objects", "file", "TEXT NOT NULL DEFAULT ''"}, // the image file of a folder's object
 	{"samples", "depth_m", "REAL"},
 	{"samples", "analyst", "TEXT NOT NULL DEFAULT ''"},
+	{"samples", "deleted_at", "TEXT"}, // in the trash since (NULL: not deleted)
+	{"samples", "marked", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 // DefaultPath is $XDG_DATA_HOME/phytoscreen/sessions.db, or

@@ -487,3 +487,61 @@ func TestRelabelNewTaxonAndUndo(t *testing.T) {
 		t.Errorf("odd label not counted back: %v", err)
 	}
 }
+
+// A deleted sample leaves the lists but keeps its rows: it can be restored until the
+// trash is emptied of samples deleted over TrashKeep ago; a run cannot add to it while
+// it is in the trash; marks are kept.
+func TestTrashAndMarks(t *testing.T) {
+	s := finishedStore(t)
+	ctx := context.Background()
+	const id = "LIM-2025-06-03"
+	if err := s.MarkSample(ctx, id, true); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.Counts(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteSample(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := s.SampleIDs(ctx); slices.Contains(ids, id) {
+		t.Errorf("a deleted sample is still listed: %v", ids)
+	}
+	tr, err := s.TrashedSamples(ctx)
+	if err != nil || len(tr) != 1 || tr[0].ID != id || tr[0].Deleted.IsZero() {
+		t.Fatalf("trash %+v %v", tr, err)
+	}
+	sm := testSample()
+	if _, err := s.StartRun(ctx, screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("x.avi"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)}); err == nil || !strings.Contains(err.Error(), "is in the trash") {
+		t.Errorf("a run into a trashed sample: %v", err)
+	}
+	if n, err := s.EmptyTrash(ctx, time.Now()); err != nil || n != 0 {
+		t.Errorf("emptying now removed %d (%v); a sample deleted today stays restorable", n, err)
+	}
+	if err := s.RestoreSample(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.Counts(ctx, id)
+	if err != nil || after.Objects != before.Objects || !after.Sample.Marked || !after.Sample.Deleted.IsZero() {
+		t.Errorf("restored: %d objects (was %d), marked %v, deleted %v, %v", after.Objects, before.Objects, after.Sample.Marked, after.Sample.Deleted, err)
+	}
+	if err := s.DeleteSample(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.EmptyTrash(ctx, time.Now().Add(TrashKeep+time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("emptying after %v removed %d (%v), want 1", TrashKeep, n, err)
+	}
+	if _, err := s.Sample(ctx, id); !errors.Is(err, ErrNoSample) {
+		t.Errorf("after emptying: %v", err)
+	}
+	var objects int
+	s.db.QueryRow("SELECT COUNT(*) FROM objects").Scan(&objects)
+	if objects != 0 {
+		t.Errorf("%d objects left after emptying the trash", objects)
+	}
+	if err := s.DeleteSample(ctx, "NOPE"); !errors.Is(err, ErrNoSample) {
+		t.Errorf("deleting a missing sample: %v", err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/store"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -147,6 +148,7 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 	a.refreshSources()
 	a.sample.Fill(a.newSample(), a.set.UmPerPx)
 	a.refreshSites()
+	a.emptyOldTrash()
 	a.applyModelUI()
 	if len(a.settingsNotes) > 0 {
 		// Damaged or stale preferences: the app opens on defaults and says which.
@@ -380,6 +382,23 @@ func (a *mainWindow) newSample() screening.Sample {
 	s := screening.NewSample(newSampleID(time.Now(), "S-", a.sampleTaken))
 	s.Site, s.VolumeML, s.Factor, s.Analyst = a.set.Site, a.set.VolumeML, a.set.Factor, a.set.Reviewer
 	return s
+}
+
+// emptyOldTrash removes for good the samples deleted over store.TrashKeep ago.
+func (a *mainWindow) emptyOldTrash() {
+	st := a.svc.Store
+	if st == nil || st.ReadOnly() {
+		return
+	}
+	a.e.spawn(func(ctx context.Context) {
+		n, err := st.EmptyTrash(ctx, time.Now())
+		switch {
+		case err != nil:
+			a.log.Warn("emptying the trash", "err", err)
+		case n > 0:
+			a.log.Info("emptied the trash", "samples", n, "deleted over", store.TrashKeep)
+		}
+	})
 }
 
 // refreshSites offers the sites screened before in the Site field (demo samples aside).

@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -20,10 +21,11 @@ import (
 
 // sampleEntry is one stored sample in the history list.
 type sampleEntry struct {
-	ID    string
-	Site  string
-	Taken time.Time
-	Runs  int
+	ID     string
+	Site   string
+	Taken  time.Time
+	Runs   int
+	Marked bool
 }
 
 // historyView lists the stored samples; for the chosen one it shows the counts (with
@@ -34,8 +36,15 @@ type historyView struct {
 	content fyne.CanvasObject
 
 	list     *widget.List
-	entries  []sampleEntry
+	all      []sampleEntry // every stored sample
+	entries  []sampleEntry // those the search matches
 	selected string
+	search   *widget.Entry
+	mark     *widget.Button
+	del      *widget.Button
+	trash    *widget.Button
+	// confirm asks before a delete (tests answer it); nil: a dialog.
+	confirm func(title, msg string, answer func(bool))
 
 	header   *widget.Label
 	counts   *countsTable
@@ -63,7 +72,11 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			e := h.entries[id]
 			b := o.(*fyne.Container)
-			b.Objects[0].(*widget.Label).SetText(e.ID)
+			title := e.ID
+			if e.Marked {
+				title = "★ " + title
+			}
+			b.Objects[0].(*widget.Label).SetText(title)
 			d := e.Taken.Local().Format("2006-01-02 15:04")
 			if e.Site != "" {
 				d = e.Site + " · " + d
@@ -92,8 +105,16 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 	}
 	h.gallery = widget.NewButtonWithIcon("Show crops", theme.GridIcon(), func() { showCrops(h.selected) })
 	h.gallery.Disable()
+	h.mark = widget.NewButton("★ Mark", h.ToggleMark)
+	h.mark.Disable()
+	h.del = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), h.Delete)
+	h.del.Disable()
+	h.trash = widget.NewButtonWithIcon("Trash…", theme.HistoryIcon(), h.ShowTrash)
+	h.search = widget.NewEntry()
+	h.search.SetPlaceHolder("search ID, site or date")
+	h.search.OnChanged = func(string) { h.applySearch() }
 
-	buttons := container.NewHBox(h.exports[0], h.exports[1], h.exports[2], h.gallery)
+	buttons := container.NewHBox(h.exports[0], h.exports[1], h.exports[2], h.gallery, h.mark, h.del)
 	chartBox := container.NewBorder(container.NewBorder(nil, nil, widget.NewLabelWithStyle("Chart", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, h.taxonSel), nil, nil, nil, h.chart)
 	detailTop := container.NewVBox(h.header, buttons)
 	countsBox := container.NewBorder(widget.NewLabelWithStyle("Counts", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
@@ -101,7 +122,9 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 	body := container.NewHSplit(countsBox, chartBox)
 	body.Offset = 0.5
 	detail := container.NewBorder(detailTop, nil, nil, nil, body)
-	left := container.NewBorder(widget.NewLabelWithStyle("Samples", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, h.list)
+	left := container.NewBorder(container.NewVBox(
+		container.NewBorder(nil, nil, widget.NewLabelWithStyle("Samples", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), h.trash),
+		h.search), nil, nil, nil, h.list)
 	split := container.NewHSplit(left, container.NewPadded(detail))
 	split.Offset = 0.2
 	h.content = split
@@ -129,17 +152,140 @@ func (h *historyView) Reload() {
 				h.e.showError("Could not read the session store", err)
 				return
 			}
-			h.entries = entries
-			h.list.Refresh()
+			h.all = entries
+			h.applySearch()
 			if len(entries) == 0 {
 				h.header.SetText("No samples stored yet in " + st.Path() + ". Screen one on the Live tab.")
 				return
 			}
-			i := slices.IndexFunc(entries, func(e sampleEntry) bool { return e.ID == h.selected })
+			i := slices.IndexFunc(h.entries, func(e sampleEntry) bool { return e.ID == h.selected })
 			if i < 0 {
 				i = 0
 			}
-			h.list.Select(i)
+			if len(h.entries) > 0 {
+				h.list.Select(i)
+				h.Select(h.entries[i].ID) // also when it was selected already: its figures and mark anew
+			}
+		})
+	})
+}
+
+// applySearch shows the samples whose ID, site or date (2025-06-03) holds the search
+// text, marked ones matching "★" or "marked".
+func (h *historyView) applySearch() {
+	q := strings.ToLower(strings.TrimSpace(h.search.Text))
+	h.entries = h.entries[:0]
+	for _, e := range h.all {
+		hay := strings.ToLower(e.ID + " " + e.Site + " " + e.Taken.Local().Format("2006-01-02 15:04"))
+		if e.Marked {
+			hay += " ★ marked"
+		}
+		if q == "" || strings.Contains(hay, q) {
+			h.entries = append(h.entries, e)
+		}
+	}
+	h.list.Refresh()
+}
+
+// ToggleMark marks the selected sample, or unmarks it.
+func (h *historyView) ToggleMark() {
+	st, id := h.e.svc.Store, h.selected
+	if st == nil || id == "" {
+		return
+	}
+	marked := strings.HasPrefix(h.mark.Text, "★")
+	h.e.spawn(func(ctx context.Context) {
+		err := st.MarkSample(ctx, id, marked)
+		h.e.runOnUI(func() {
+			if err != nil {
+				h.e.showError("Could not mark the sample", err)
+				return
+			}
+			h.Reload() // it selects the sample again, which shows its mark
+		})
+	})
+}
+
+// Delete moves the selected sample to the trash, after asking; it can be restored
+// from Trash… for store.TrashKeep.
+func (h *historyView) Delete() {
+	st, id := h.e.svc.Store, h.selected
+	if st == nil || id == "" {
+		return
+	}
+	msg := fmt.Sprintf("Move sample %s to the trash? It leaves the lists and charts now; you can restore it from Trash… for %d days.", id, int(store.TrashKeep.Hours()/24))
+	do := func(ok bool) {
+		if !ok {
+			return
+		}
+		h.e.spawn(func(ctx context.Context) {
+			err := st.DeleteSample(ctx, id)
+			h.e.runOnUI(func() {
+				if err != nil {
+					h.e.showError("Could not delete the sample", err)
+					return
+				}
+				h.e.setStatus("Sample " + id + " moved to the trash (History › Trash… restores it).")
+				h.selected = ""
+				h.Reload()
+			})
+		})
+	}
+	if h.confirm != nil {
+		h.confirm("Delete sample "+id+"?", msg, do)
+		return
+	}
+	dialog.ShowConfirm("Delete sample "+id+"?", msg, do, h.e.win)
+}
+
+// ShowTrash lists the deleted samples with a Restore button each.
+func (h *historyView) ShowTrash() {
+	st := h.e.svc.Store
+	if st == nil {
+		return
+	}
+	h.e.spawn(func(ctx context.Context) {
+		items, err := st.TrashedSamples(ctx)
+		h.e.runOnUI(func() {
+			if err != nil {
+				h.e.showError("Could not read the trash", err)
+				return
+			}
+			box := container.NewVBox()
+			if len(items) == 0 {
+				box.Add(widget.NewLabel("The trash is empty."))
+			}
+			var d dialog.Dialog
+			for _, it := range items {
+				id := it.ID
+				l := widget.NewLabel(fmt.Sprintf("%s · %s · deleted %s", id, siteName(it.Site), it.Deleted.Local().Format("2006-01-02 15:04")))
+				box.Add(container.NewBorder(nil, nil, nil, widget.NewButton("Restore", func() {
+					h.Restore(id)
+					if d != nil {
+						d.Hide()
+					}
+				}), l))
+			}
+			d = dialog.NewCustom("Trash", "Close", container.NewVScroll(box), h.e.win)
+			d.Resize(fyne.NewSize(620, 360))
+			d.Show()
+		})
+	})
+}
+
+// Restore takes a sample out of the trash and shows it.
+func (h *historyView) Restore(id string) {
+	st := h.e.svc.Store
+	h.e.spawn(func(ctx context.Context) {
+		err := st.RestoreSample(ctx, id)
+		h.e.runOnUI(func() {
+			if err != nil {
+				h.e.showError("Could not restore the sample", err)
+				return
+			}
+			h.e.setStatus("Sample " + id + " restored from the trash.")
+			h.selected = id
+			h.Reload()
 		})
 	})
 }
@@ -156,7 +302,7 @@ func listSamples(ctx context.Context, st *store.Store) ([]sampleEntry, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, sampleEntry{ID: id, Site: si.Site, Taken: si.Taken, Runs: len(si.Runs)})
+		out = append(out, sampleEntry{ID: id, Site: si.Site, Taken: si.Taken, Runs: len(si.Runs), Marked: si.Marked})
 	}
 	return out, nil
 }
@@ -183,10 +329,13 @@ func (h *historyView) Select(id string) {
 			if gen != h.gen {
 				return
 			}
-			for _, b := range h.exports {
+			for _, b := range append(h.exports, h.gallery, h.mark, h.del) {
 				b.Enable()
 			}
-			h.gallery.Enable()
+			h.mark.SetText("★ Mark")
+			if err == nil && c.Sample.Marked {
+				h.mark.SetText("☆ Unmark")
+			}
 			if err != nil {
 				h.header.SetText(fmt.Sprintf("Sample %s: %v", id, err))
 				h.counts.SetRows(nil)

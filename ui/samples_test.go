@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +105,60 @@ func TestSamplesNeverMix(t *testing.T) {
 		if strings.HasPrefix(p.Sample, demoIDPrefix) {
 			t.Errorf("the demo %s is in Loch A's trend", p.Sample)
 		}
+	}
+}
+
+// History searches, marks, deletes (asking first) and restores samples: a deleted
+// sample leaves the list and comes back whole from the trash.
+func TestHistoryDeleteRestoreMarkSearch(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.set.Site = "Loch A"
+	h.a.sample.Fill(h.a.newSample(), 0)
+	a := h.runToEnd(2)
+	h.a.set.Site = "Bay B"
+	h.a.sample.Fill(h.a.newSample(), 0)
+	b := h.runToEnd(2)
+	hv := h.a.history
+	h.a.tabs.SelectIndex(2)
+	h.pump("two samples listed", 10*time.Second, func() bool { return len(hv.entries) == 2 })
+	test.Type(hv.search, "bay")
+	if len(hv.entries) != 1 || hv.entries[0].ID != b {
+		t.Fatalf("search bay: %+v", hv.entries)
+	}
+	hv.search.SetText("")
+	hv.Select(a)
+	h.pump("sample a shown", 10*time.Second, func() bool { return hv.selected == a && !hv.mark.Disabled() })
+	test.Tap(hv.mark)
+	h.pump("the mark", 10*time.Second, func() bool {
+		i := slices.IndexFunc(hv.all, func(e sampleEntry) bool { return e.ID == a })
+		return i >= 0 && hv.all[i].Marked
+	})
+	test.Type(hv.search, "marked")
+	if len(hv.entries) != 1 || hv.entries[0].ID != a {
+		t.Errorf("search marked: %+v", hv.entries)
+	}
+	hv.search.SetText("")
+	var asked string
+	hv.confirm = func(title, msg string, answer func(bool)) { asked = msg; answer(false) }
+	hv.Select(a)
+	h.pump("sample a shown", 10*time.Second, func() bool { return hv.selected == a })
+	test.Tap(hv.del)
+	if !strings.Contains(asked, "Move sample "+a+" to the trash?") {
+		t.Fatalf("no confirmation asked: %q", asked)
+	}
+	if ok, _ := h.st.HasSample(h.a.ctx, a); !ok {
+		t.Fatal("a refused delete removed the sample")
+	}
+	hv.confirm = func(title, msg string, answer func(bool)) { answer(true) }
+	test.Tap(hv.del)
+	h.pump("the delete", 10*time.Second, func() bool { return len(hv.all) == 1 && hv.all[0].ID == b })
+	before, _ := h.st.TrashedSamples(h.a.ctx)
+	if len(before) != 1 || before[0].ID != a {
+		t.Fatalf("trash %+v", before)
+	}
+	hv.Restore(a)
+	h.pump("the restore", 10*time.Second, func() bool { return len(hv.all) == 2 })
+	if c, err := h.st.Counts(h.a.ctx, a); err != nil || c.Objects != 2 || !c.Sample.Marked {
+		t.Errorf("restored sample: %d objects, marked %v (%v)", c.Objects, c.Sample.Marked, err)
 	}
 }

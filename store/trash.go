@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Deleting a sample in History moves it to the trash: it leaves the lists, counts and
+// charts at once but keeps every row, so a mistaken delete can be undone until the
+// trash is emptied of samples deleted more than TrashKeep ago.
+
+// TrashKeep is how long a deleted sample can be restored.
+const TrashKeep = 30 * 24 * time.Hour
+
+// DeleteSample moves sample id to the trash.
+func (s *Store) DeleteSample(ctx context.Context, id string) error {
+	return s.setSampleField(ctx, id, "a delete", "deleted_at = ?", timeText(time.Now()))
+}
+
+// RestoreSample takes sample id out of the trash.
+func (s *Store) RestoreSample(ctx context.Context, id string) error {
+	return s.setSampleField(ctx, id, "a restore", "deleted_at = NULL")
+}
+
+// MarkSample marks or unmarks a sample (a technician's flag: to recount, to send, ...).
+func (s *Store) MarkSample(ctx context.Context, id string, marked bool) error {
+	return s.setSampleField(ctx, id, "a mark", "marked = ?", marked)
+}
+
+func (s *Store) setSampleField(ctx context.Context, id, what, set string, args ...any) error {
+	if err := s.writable(what); err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, "UPDATE samples SET "+set+" WHERE id = ?", append(args, id)...)
+	if err != nil {
+		return fmt.Errorf("session store %s: %s of sample %s: %w", s.path, what, id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("sample %q is not in %s: %w", id, s.path, ErrNoSample)
+	}
+	return nil
+}
+
+// Trashed is a sample in the trash.
+type Trashed struct {
+	ID, Site string
+	Deleted  time.Time
+}
+
+// TrashedSamples lists the samples in the trash, most recently deleted first.
+func (s *Store) TrashedSamples(ctx context.Context) ([]Trashed, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, site, deleted_at FROM samples WHERE deleted_at IS NOT NULL ORDER BY deleted_at DESC")
+	if err != nil {
+		return nil, fmt.Errorf("session store %s: list the trash: %w", s.path, err)
+	}
+	defer rows.Close()
+	var out []Trashed
+	for rows.Next() {
+		var t Trashed
+		var at string
+		if err := rows.Scan(&t.ID, &t.Site, &at); err != nil {
+			return nil, err
+		}
+		t.Deleted = parseTime(at)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// EmptyTrash removes for good the samples deleted before now - TrashKeep, with their
+// runs and objects; it returns how many went.
+func (s *Store) EmptyTrash(ctx context.Context, now time.Time) (int, error) {
+	if err := s.writable("emptying the trash"); err != nil {
+		return 0, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("session store %s: %w", s.path, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	cut := timeText(now.Add(-TrashKeep))
+	const old = "SELECT id FROM samples WHERE deleted_at IS NOT NULL AND deleted_at < ?"
+	for _, table := range runTables {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE source_id IN (SELECT id FROM sources WHERE sample_id IN ("+old+"))", cut); err != nil {
+			return 0, fmt.Errorf("session store %s: empty the trash (%s): %w", s.path, table, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM sources WHERE sample_id IN ("+old+")", cut); err != nil {
+		return 0, fmt.Errorf("session store %s: empty the trash: %w", s.path, err)
+	}
+	res, err := tx.ExecContext(ctx, "DELETE FROM samples WHERE deleted_at IS NOT NULL AND deleted_at < ?", cut)
+	if err != nil {
+		return 0, fmt.Errorf("session store %s: empty the trash: %w", s.path, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), tx.Commit()
+}
+
+// IsMarked reports whether sample id is marked.
+func (s *Store) IsMarked(ctx context.Context, id string) (bool, error) {
+	var m bool
+	err := s.db.QueryRowContext(ctx, "SELECT marked FROM samples WHERE id = ?", id).Scan(&m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("sample %q is not in %s: %w", id, s.path, ErrNoSample)
+	}
+	return m, err
+}
