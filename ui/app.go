@@ -14,6 +14,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/store"
 
@@ -266,7 +267,53 @@ func (a *mainWindow) menu() *fyne.MainMenu {
 			&fyne.MenuItem{Label: "Start / pause", Action: a.StartOrPause, Shortcut: shortcutStartPause},
 			&fyne.MenuItem{Label: "Stop", Action: a.Stop, Shortcut: shortcutStop},
 		),
+		fyne.NewMenu("Help",
+			&fyne.MenuItem{Label: "How to screen a sample", Action: a.ShowHelp},
+			&fyne.MenuItem{Label: "About phytoscreen", Action: a.ShowAbout},
+		),
 	)
+}
+
+// helpText is the Help dialog: the day's work in a few steps.
+const helpText = `1. Describe the sample on the right: its ID (a new one is proposed), site, the volume you will examine (1 mL for a full Sedgewick-Rafter chamber) and the dilution factor. Details… holds the time, position, depth, analyst and notes.
+2. Choose the source: the camera, a video, or File › Open folder… for saved images (whole frames, or single-cell images).
+3. Start (Ctrl+Space). The counts, concentrations with their 95% intervals and the alert banner follow live; Pause and Stop keep what was counted. A run stopped before its source's end is stored as partial, on the volume its frames cover.
+4. Gallery and review: check the crops, and label the unidentified ones (type a name; arrows move, Enter accepts the model, Ctrl+Z undoes). Labels carry your name.
+5. History: every sample, its alerts and trend at its site; export CSV or EcoTaxa, or the PDF report for the farm manager.
+Settings › Model compares the base and optimised models on this machine: speed, watts and joules per cell.`
+
+// ShowHelp shows how to screen a sample.
+func (a *mainWindow) ShowHelp() {
+	l := widget.NewLabel(helpText)
+	l.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom("How to screen a sample", "Close", container.NewGridWrap(fyne.NewSize(620, 330), l), a.win)
+	d.Show()
+}
+
+// ShowAbout names the version, the pack in use and where the data is kept.
+func (a *mainWindow) ShowAbout() {
+	lines := []string{"phytoscreen " + app.Version + ": harmful algal bloom screening at the bench microscope."}
+	if p := a.svc.Pack; p != nil {
+		lines = append(lines, fmt.Sprintf("Classifier pack: %s (%d taxa); see its card in Settings › Model.", p.Name, len(p.Labels)))
+	}
+	if a.svc.Store != nil {
+		lines = append(lines, "Session store: "+a.svc.Store.Path())
+	}
+	lines = append(lines, "ONNX Runtime "+inference.LoadedRuntimeVersion()+", OpenCV through GoCV, Fyne. Screening results: confirm any alert by an accredited count before regulatory action.")
+	l := widget.NewLabel(strings.Join(lines, "\n\n"))
+	l.Wrapping = fyne.TextWrapWord
+	dialog.NewCustom("About phytoscreen", "Close", container.NewGridWrap(fyne.NewSize(560, 220), l), a.win).Show()
+}
+
+// closeTopDialog hides the dialog or pop-up in front (Esc).
+func (a *mainWindow) closeTopDialog() bool {
+	top := a.win.Canvas().Overlays().Top()
+	if top == nil {
+		return false
+	}
+	top.Hide()
+	a.win.Canvas().Overlays().Remove(top)
+	return true
 }
 
 // Keyboard shortcuts.
@@ -309,6 +356,9 @@ func (a *mainWindow) galleryShown() bool {
 // reviewKey handles a key typed on the gallery: → and ↓ the next crop, ← and ↑ the
 // previous, Enter or Return "the model is right".
 func (a *mainWindow) reviewKey(k fyne.KeyName) {
+	if k == fyne.KeyEscape && a.closeTopDialog() {
+		return
+	}
 	if !a.galleryShown() {
 		return
 	}

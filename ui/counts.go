@@ -44,6 +44,9 @@ var colWidths = [numCols]float32{176, 60, 74, 124, 60, 72}
 
 // countsTable lists the counts per taxon, sortable by any column by tapping its header;
 // the unidentified cells are their own row, always last, waiting for review.
+// ScrollToTop shows the table's first rows (a new sample starts at the top).
+func (c *countsTable) ScrollToTop() { c.table.ScrollToTop() }
+
 type countsTable struct {
 	widget.BaseWidget
 	table   *widget.Table

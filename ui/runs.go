@@ -96,6 +96,8 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 	a.setStatus("Opening " + spec.Describe() + "…")
 	a.live.SetHint("Opening "+spec.Describe()+"…", "")
 	a.live.Clear()
+	a.counts.SetRows(nil) // the new sample's table starts empty, at its top
+	a.counts.ScrollToTop()
 	req := app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: sess.rules, OnStatus: a.sourceStatus,
 		OnFrame: func(f capture.Frame, objs []vision.Object) {
 			if err := sess.frames.Put(f, objs); err != nil {

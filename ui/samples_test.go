@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/phytoscreen/phytoscreen/capture"
@@ -160,5 +161,28 @@ func TestHistoryDeleteRestoreMarkSearch(t *testing.T) {
 	h.pump("the restore", 10*time.Second, func() bool { return len(hv.all) == 2 })
 	if c, err := h.st.Counts(h.a.ctx, a); err != nil || c.Objects != 2 || !c.Sample.Marked {
 		t.Errorf("restored sample: %d objects, marked %v (%v)", c.Objects, c.Sample.Marked, err)
+	}
+}
+
+// Help and About open from the menu; Esc closes the dialog in front.
+func TestHelpAboutAndEsc(t *testing.T) {
+	h := newHarness(t, nil)
+	menu := h.a.menu()
+	var labels []string
+	for _, it := range menu.Items[len(menu.Items)-1].Items {
+		labels = append(labels, it.Label)
+	}
+	if strings.Join(labels, "|") != "How to screen a sample|About phytoscreen" {
+		t.Fatalf("help menu %v", labels)
+	}
+	for _, show := range []func(){h.a.ShowHelp, h.a.ShowAbout} {
+		show()
+		if h.a.win.Canvas().Overlays().Top() == nil {
+			t.Fatal("no dialog shown")
+		}
+		h.a.reviewKey(fyne.KeyEscape)
+		if top := h.a.win.Canvas().Overlays().Top(); top != nil {
+			t.Errorf("Esc left the dialog open")
+		}
 	}
 }

@@ -42,7 +42,7 @@ func TestLoadSettingsRejectsDamage(t *testing.T) {
 		{"negative volume", func(p prefsSetter) { p.SetFloat(PrefVolume, -1) }, func(s Settings) bool { return s.VolumeML == d.VolumeML },
 			"sample.volume_ml = -1: the volume examined is a positive number of mL; using 1 mL"},
 		{"tiny window", func(p prefsSetter) { p.SetFloat(PrefWindowW, 12) }, func(s Settings) bool { return s.WindowW == d.WindowW },
-			"window size = 12x900: smaller than 640x480"},
+			"window size = 12x720: smaller than 640x480"},
 		{"unknown mode", func(p prefsSetter) { p.SetString(PrefMode, "spin") }, func(s Settings) bool { return s.Mode == "" },
 			`segment.mode = "spin": mode "spin": want still`},
 		{"bad size", func(p prefsSetter) { p.SetString(PrefMinSize, "huge") }, func(s Settings) bool { return s.MinSize == "" },
@@ -141,6 +141,28 @@ func TestSurveyFolder(t *testing.T) {
 	s, err = SurveyFolder(frames)
 	if err != nil || s.Cells || s.Median != image.Pt(1280, 960) {
 		t.Errorf("frame folder: %+v, %v", s, err)
+	}
+	// Real frames of a small camera (320x240, ESP32): frames, not cells (the dialog
+	// once proposed single-cell images for them).
+	esp := t.TempDir()
+	real, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "real-frames", "*.jpg"))
+	if len(real) < 5 {
+		t.Fatalf("%d real frames in testdata/real-frames", len(real))
+	}
+	for _, f := range real[:12] {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(esp, filepath.Base(f)), data, 0o644)
+	}
+	if s, err = SurveyFolder(esp); err != nil || s.Cells {
+		t.Errorf("320x240 camera frames: cells %v (%v), want frames", s.Cells, err)
+	}
+	// Real NDSB crops, all sizes: cells.
+	crops, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "mixed-images", "*.jpg"))
+	if s, err = SurveyFolder(filepath.Dir(crops[0])); err != nil || !s.Cells {
+		t.Errorf("mixed cell images: cells %v (%v)", s.Cells, err)
 	}
 	empty := t.TempDir()
 	if _, err := SurveyFolder(empty); err == nil || !strings.Contains(err.Error(), "holds no images") || !strings.Contains(err.Error(), ".png") {

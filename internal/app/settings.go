@@ -80,7 +80,7 @@ func DefaultSettings() Settings {
 		Model: inference.Optimised, Batch: 16, Threshold: 0.5,
 		Camera: "camera:0", Preset: assets.DefaultPreset,
 		VolumeML: 1, Factor: 1, Source: capture.Demo.String(), DemoWhenNoCamera: true,
-		WindowW: 1440, WindowH: 900,
+		WindowW: 1320, WindowH: 720, // fits a 1366x768 laptop screen; a larger one keeps what the user sets
 	}
 }
 

@@ -97,11 +97,32 @@ func SurveyFolder(dir string) (FolderSurvey, error) {
 			ws, hs = append(ws, cfg.Width), append(hs, cfg.Height)
 		}
 	}
+	s.Cells = looksLikeCells(ws, hs)
 	if len(ws) > 0 {
 		slices.Sort(ws)
 		slices.Sort(hs)
 		s.Median = image.Pt(ws[len(ws)/2], hs[len(hs)/2])
 	}
-	s.Cells = s.Median.X > 0 && max(s.Median.X, s.Median.Y) < 480
 	return s, nil
+}
+
+// looksLikeCells guesses single-cell images from the sizes of a folder's images: a
+// camera's frames all have its one size (320x240 from a small camera included), cell
+// crops come in as many sizes as cells; tiny images are crops whatever their sizes.
+func looksLikeCells(ws, hs []int) bool {
+	if len(ws) == 0 {
+		return false
+	}
+	long, sizes := 0, map[image.Point]bool{}
+	for i := range ws {
+		long = max(long, ws[i], hs[i])
+		sizes[image.Pt(ws[i], hs[i])] = true
+	}
+	switch {
+	case long < 200:
+		return true // a frame of a usable camera is larger
+	case len(ws) == 1:
+		return long < 480 // one image: only its size to go by
+	}
+	return len(sizes) > max(1, len(ws)/4) // many sizes: crops; one or a few: frames
 }
