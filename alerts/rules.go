@@ -127,22 +127,22 @@ type Ruleset struct {
 
 // fileRule is a [[rule]] as written.
 type fileRule struct {
-	ID       string `toml:"id"`
+	ID       string `toml:"id,omitempty"`
 	Taxon    any    `toml:"taxon"` // a name or a list of names
-	Group    string `toml:"group"`
-	Watch    any    `toml:"watch"` // a number in unit, or "presence"
-	Alert    any    `toml:"alert"`
-	Unit     string `toml:"unit"`
-	Source   string `toml:"source"`
-	Verified *bool  `toml:"verified"`
-	Note     string `toml:"note"`
+	Group    string `toml:"group,omitempty"`
+	Watch    any    `toml:"watch,omitempty"` // a number in unit, or "presence"
+	Alert    any    `toml:"alert,omitempty"`
+	Unit     string `toml:"unit,omitempty"`
+	Source   string `toml:"source,omitempty"`
+	Verified *bool  `toml:"verified,omitempty"`
+	Note     string `toml:"note,omitempty"`
 }
 
 type fileRuleset struct {
 	Name        string     `toml:"name"`
-	Description string     `toml:"description"`
-	Source      string     `toml:"source"`
-	Hysteresis  *float64   `toml:"hysteresis"`
+	Description string     `toml:"description,omitempty"`
+	Source      string     `toml:"source,omitempty"`
+	Hysteresis  *float64   `toml:"hysteresis,omitempty"`
 	Rule        []fileRule `toml:"rule"`
 }
 

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
@@ -169,5 +170,54 @@ func TestEcoTaxaCarriesReviewerAndPosition(t *testing.T) {
 	}
 	if reviewed != 1 {
 		t.Errorf("%d validated rows, want 1", reviewed)
+	}
+}
+
+// The rule editor in Settings › Alerts starts from the rules in use, edits levels and
+// adds a rule with its unit and source, refuses what the CLI would refuse, and saves a
+// TOML file that the CLI's parser reads back to the same rules, then in use.
+func TestRuleEditorSavesRulesTheCLIReads(t *testing.T) {
+	fy := test.NewTempApp(t)
+	h := newHarness(t, fy)
+	h.a.set.Site = "Loch A"
+	h.a.ShowSettings()
+	v := h.a.settingsWin
+	v.EditRules()
+	ed := v.editor
+	if ed == nil || len(ed.rows) != 3 || ed.Name.Text != "Loch A" {
+		t.Fatalf("editor from the default preset: %+v", ed)
+	}
+	ed.Path.SetText(filepath.Join(t.TempDir(), "rules", "loch-a.toml"))
+	ed.rows[0].Alert.SetText("5,000")
+	r := ed.AddRule(alerts.Rule{})
+	r.Taxa.SetText("Dinophysis acuminata + Dinophysis acuta")
+	r.Watch.SetText("0.1")
+	r.Alert.SetText("presence")
+	r.Unit.SetSelected(alerts.PerML)
+	r.Source.SetText("farm's own level")
+	if _, err := ed.Save(); err == nil || !strings.Contains(err.Error(), "an alert on presence leaves no room for a watch level") {
+		t.Errorf("watch below a presence alert: %v", err)
+	}
+	r.Watch.SetText("")
+	path, err := ed.Save()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := alerts.LoadFile(path) // what phytoscreen screen --rules reads
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs.Name != "Loch A" || len(rs.Rules) != 4 || rs.Rules[0].Alert.CellsPerL() != 5000 {
+		t.Fatalf("read back: %s, %d rules, first alert %v", rs.Name, len(rs.Rules), rs.Rules[0].Alert)
+	}
+	last := rs.Rules[3]
+	if strings.Join(last.Taxa, "|") != "Dinophysis acuminata|Dinophysis acuta" || !last.Alert.Presence || last.Source != "farm's own level" {
+		t.Errorf("the new rule read back as %+v", last)
+	}
+	// Saved from the dialog, the file becomes the settings' rules file.
+	v.RulesFile.SetText(path)
+	test.Tap(v.Save)
+	if h.a.set.RulesFile != path || h.a.rules.Name != path {
+		t.Errorf("rules in use %q (setting %q), want %s", h.a.rules.Name, h.a.set.RulesFile, path)
 	}
 }

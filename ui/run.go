@@ -270,6 +270,24 @@ func (a *mainWindow) screenshotTour(dir string) {
 			fail(err)
 			return
 		}
+		// The rule editor, on the Alerts tab.
+		fyne.DoAndWait(func() {
+			sw.Resize(fyne.NewSize(1100, 700))
+			a.settingsWin.EditRules()
+		})
+		time.Sleep(1500 * time.Millisecond)
+		if err := shot(sw, "rule-editor.png"); err != nil {
+			fail(err)
+			return
+		}
+		fyne.DoAndWait(func() { sw.Close() })
+	}
+	// The sample's details, on the main window.
+	fyne.DoAndWait(func() { a.sample.More.OnTapped() })
+	time.Sleep(1000 * time.Millisecond)
+	if err := shot(a.win, "sample-details.png"); err != nil {
+		fail(err)
+		return
 	}
 	fyne.Do(a.Close)
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/vision"
@@ -56,6 +57,7 @@ type settingsView struct {
 
 	Preset    *widget.Select
 	RulesFile *widget.Entry
+	editor    *ruleEditor // the open rule editor (tests drive it)
 	rulesInfo *widget.Label
 
 	Tabs    *container.AppTabs
@@ -177,14 +179,54 @@ func (v *settingsView) alertsTab() fyne.CanvasObject {
 		d.Show()
 	})
 	clear := widget.NewButton("Clear", func() { v.RulesFile.SetText("") })
+	edit := widget.NewButtonWithIcon("Edit rules…", theme.DocumentCreateIcon(), v.EditRules)
 	v.rulesInfo = widget.NewLabel("")
 	v.rulesInfo.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(
 		widget.NewFormItem("Preset", v.Preset),
-		widget.NewFormItem("Rules file", container.NewBorder(nil, nil, nil, container.NewHBox(browse, clear), v.RulesFile)),
+		widget.NewFormItem("Rules file", container.NewBorder(nil, nil, nil, container.NewHBox(browse, clear, edit), v.RulesFile)),
 	)
 	form.Items[1].HintText = "a TOML file of your site's rules (see assets/presets for the format); it replaces the preset"
 	return container.NewBorder(form, nil, nil, nil, container.NewVScroll(v.rulesInfo))
+}
+
+// EditRules opens the rule editor on the rules chosen (the file, else the preset); Save
+// writes the site's rules file and makes it the one in use.
+func (v *settingsView) EditRules() {
+	s := v.a.set
+	s.Preset, s.RulesFile = v.Preset.Selected, strings.TrimSpace(v.RulesFile.Text)
+	spec := s.RulesFile
+	if spec == "" {
+		spec = "preset:" + s.Preset
+	}
+	rs, _, err := alerts.Open(spec, assets.Presets())
+	if err != nil {
+		v.a.showError("Could not read the rules to edit", err)
+		return
+	}
+	path := s.RulesFile
+	if path == "" {
+		rs.Name = strings.TrimSpace(v.a.set.Site)
+		if rs.Name == "" {
+			rs.Name = "my-site"
+		}
+		path = defaultRulesPath(rs.Name)
+	}
+	v.editor = newRuleEditor(rs, editorTaxa(v.a.svc.Taxonomy, v.a.rules), path)
+	d := dialog.NewCustomConfirm("Alert rules", "Save", "Cancel", v.editor.content(), func(save bool) {
+		if !save {
+			return
+		}
+		saved, err := v.editor.Save()
+		if err != nil {
+			v.a.showError("The rules were not saved", err)
+			return
+		}
+		v.RulesFile.SetText(saved) // previews them; Save in Settings puts them in use
+		v.message.SetText("Rules saved to " + saved + ": press Save to use them.")
+	}, v.win)
+	d.Resize(fyne.NewSize(980, 560))
+	d.Show()
 }
 
 // previewRules shows the rules the alerts tab's choice would load, with its notices.
