@@ -137,11 +137,19 @@ func TestCountsUpdateFromPipeline(t *testing.T) {
 	if len(c.Taxa) < 2 || c.Taxa[0].Count != 6 || c.Unidentified.Count != 6 {
 		t.Errorf("stored counts %+v", c)
 	}
-	// Sorting by taxon puts Copepod before Noctiluca, unidentified still last.
+	// Sorting by taxon puts Copepod before Noctiluca, the HAB groups still first (each
+	// with its unit and level), unidentified still last.
 	h.a.counts.SortBy(colTaxon)
 	rows = h.a.counts.Rows()
-	if rows[0].Label != "copepod_calanoid" || rows[len(rows)-1].Label != screening.Unidentified {
+	taxa := slices.DeleteFunc(slices.Clone(rows), func(r countRow) bool { return r.IsGroup })
+	if len(rows)-len(taxa) != 3 || !rows[0].IsGroup || taxa[0].Label != "copepod_calanoid" || rows[len(rows)-1].Label != screening.Unidentified {
 		t.Errorf("sorted by taxon: %v", rows)
+	}
+	if g, ok := rowOf(rows, groupKey+"noctiluca"); !ok || g.Count != 6 || g.Level != alerts.Watch || g.Name != "HAB group: Noctiluca" {
+		t.Errorf("Noctiluca's group row %+v", g)
+	}
+	if g, ok := rowOf(rows, groupKey+"trichodesmium"); !ok || g.Unit != "colony" || g.Count != 0 {
+		t.Errorf("Trichodesmium's group row %+v (a watched group with none counted shows 0)", g)
 	}
 	// A new sample ID is proposed for the next sample.
 	if h.a.sample.ID.Text == "S-COUNTS" || !strings.HasPrefix(h.a.sample.ID.Text, "S-") {

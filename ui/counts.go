@@ -26,6 +26,9 @@ type countRow struct {
 	screening.Concentration
 	Level alerts.Level
 	Trend []float64 // count over the last minutes, oldest first
+	// IsGroup marks a HAB group's row (the sum of its taxa, what alert rules watch):
+	// the groups come first, whatever the sort.
+	IsGroup bool
 }
 
 // Columns of the counts table.
@@ -136,7 +139,13 @@ func (c *countsTable) SortBy(col int) {
 
 func (c *countsTable) sort() {
 	slices.SortStableFunc(c.rows, func(a, b countRow) int {
-		// Unidentified always last.
+		// HAB groups first, unidentified always last.
+		if a.IsGroup != b.IsGroup {
+			if a.IsGroup {
+				return -1
+			}
+			return 1
+		}
 		ua, ub := a.Label == screening.Unidentified, b.Label == screening.Unidentified
 		if ua != ub {
 			if ua {
@@ -195,7 +204,10 @@ func updateCountCell(c *fyne.Container, col int, r countRow) {
 		name := row.Objects[0].(*widget.Label)
 		sw := row.Objects[1].(*fyne.Container).Objects[0].(*canvas.Rectangle)
 		text := r.Name
-		if r.Unit != "" && r.Unit != "cell" {
+		switch {
+		case strings.Contains(r.Unit, "/"):
+			text += " (mixed units)"
+		case r.Unit != "" && r.Unit != "cell":
 			text += " (" + screening.UnitPlural(r.Unit) + ")"
 		}
 		name.SetText(text)
@@ -239,9 +251,16 @@ func updateCountCell(c *fyne.Container, col int, r countRow) {
 	}
 }
 
+// groupKey prefixes a HAB group's row key (taxa keys are pack labels).
+const groupKey = "group:"
+
 // countRows builds the table's rows from a snapshot and the trends kept so far.
 func countRows(s screening.Snapshot, trends map[string]*series) []countRow {
-	rows := make([]countRow, 0, len(s.Taxa)+1)
+	rows := make([]countRow, 0, len(s.Groups)+len(s.Taxa)+1)
+	for _, g := range s.Groups {
+		rows = append(rows, countRow{Label: groupKey + g.Group.ID, Name: "HAB group: " + g.Group.Name, Group: g.Group.ID, Unit: g.Unit,
+			Concentration: g.Concentration, Level: g.Level, IsGroup: true})
+	}
 	for _, t := range s.Taxa {
 		r := countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: t.Level}
 		if tr := trends[t.Label]; tr != nil {
