@@ -221,3 +221,15 @@ func TestRuleEditorSavesRulesTheCLIReads(t *testing.T) {
 		t.Errorf("rules in use %q (setting %q), want %s", h.a.rules.Name, h.a.set.RulesFile, path)
 	}
 }
+
+// Settings › Model › What it recognises lists the pack's taxa (the default pack's card
+// has no per-taxon figures, and the dialog says so).
+func TestWhatThePackRecognises(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.ShowSettings()
+	v := h.a.settingsWin
+	v.ShowRecognises()
+	if len(v.recognises) != 121 || !slices.ContainsFunc(v.recognises, func(l string) bool { return strings.HasPrefix(l, "Noctiluca · group Noctiluca") }) {
+		t.Errorf("%d lines, e.g. %q", len(v.recognises), v.recognises[:3])
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/screening"
 )
 
 // modelTab shows the two models side by side and the inference settings.
@@ -103,11 +104,12 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 		v.PackDir.SetText(name)
 	})
 	builtin.PlaceHolder = "Built-in"
+	knows := widget.NewButtonWithIcon("What it recognises…", theme.InfoIcon(), v.ShowRecognises)
 	form := widget.NewForm(
 		widget.NewFormItem("Threads", v.Threads),
 		widget.NewFormItem("Batch (cells per run)", v.Batch),
 		widget.NewFormItem("Confidence threshold", container.NewBorder(nil, nil, nil, v.threshL, v.Threshold)),
-		widget.NewFormItem("Model pack", container.NewBorder(nil, nil, nil, container.NewHBox(browse, builtin), v.PackDir)),
+		widget.NewFormItem("Model pack", container.NewBorder(nil, nil, nil, container.NewHBox(browse, builtin, knows), v.PackDir)),
 	)
 	form.Items[2].HintText = "cells below it are counted as unidentified and queued for review; changing it recounts the run"
 	form.Items[3].HintText = "a built-in pack (marine plankton, v2 for a real camera's blur and light; cyanobacteria) or a folder with pack.json and its models; used from the next launch"
@@ -283,4 +285,42 @@ func (v *settingsView) runMeasure() {
 			a.applyModelUI()
 		})
 	}()
+}
+
+// ShowRecognises lists what the pack in use recognises: each taxon with its group and
+// unit, and the model's recall and precision on it where the card measured them,
+// weakest first, with the data they were measured on.
+func (v *settingsView) ShowRecognises() {
+	a := v.a
+	variant := inference.Optimised
+	if a.svc.Model != nil {
+		variant = a.svc.Model.Variant()
+	}
+	skills, on, err := app.Recognises(a.svc.Pack, a.svc.Taxonomy, variant)
+	if err != nil {
+		a.showError("Could not read the pack's card", err)
+		return
+	}
+	v.recognises = make([]string, len(skills))
+	for i, s := range skills {
+		line := s.Name
+		if g, ok := a.svc.Taxonomy.Group(s.Group); ok {
+			line += " · group " + g.Name
+		}
+		if s.Unit != "" && s.Unit != "cell" {
+			line += " · counted as " + screening.UnitPlural(s.Unit)
+		}
+		if s.Measured {
+			line += fmt.Sprintf(" — recall %.0f%%, precision %.0f%% (%d validation images)", 100*s.Recall, 100*s.Precision, s.Support)
+		}
+		v.recognises[i] = line
+	}
+	head := widget.NewLabel(fmt.Sprintf("Pack %s, %s model: %d taxa. Recall is the share of a taxon's cells it names right; precision the share of its answers that are right. %s.",
+		a.svc.Pack.Name, variant, len(skills), on))
+	head.Wrapping = fyne.TextWrapWord
+	list := widget.NewList(func() int { return len(v.recognises) }, func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(id widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(v.recognises[id]) })
+	d := dialog.NewCustom("What this pack recognises", "Close", container.NewBorder(head, nil, nil, nil, list), v.win)
+	d.Resize(fyne.NewSize(760, 560))
+	d.Show()
 }

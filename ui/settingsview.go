@@ -58,7 +58,9 @@ type settingsView struct {
 	Preset    *widget.Select
 	RulesFile *widget.Entry
 	editor    *ruleEditor // the open rule editor (tests drive it)
-	rulesInfo *widget.Label
+	// recognises holds the lines of "What this pack recognises" (tests read them).
+	recognises []string
+	rulesInfo  *widget.Label
 
 	Tabs    *container.AppTabs
 	Save    *widget.Button

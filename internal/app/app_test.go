@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/testutil"
+	"github.com/phytoscreen/phytoscreen/screening"
 
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/capture"
@@ -237,3 +239,37 @@ func (p *memPrefs) SetString(key, value string)        { p.m[key] = value }
 func (p *memPrefs) SetInt(key string, value int)       { p.m[key] = value }
 func (p *memPrefs) SetFloat(key string, value float64) { p.m[key] = value }
 func (p *memPrefs) SetBool(key string, value bool)     { p.m[key] = value }
+
+// The cyanobacteria pack says how well it names each genus, weakest first, and on
+// what; the default pack, whose card has no per-taxon figures, says so.
+func TestRecognises(t *testing.T) {
+	p, err := LoadPack("cyano-tcb-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := screening.ForPack(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	skills, on, err := Recognises(p, tx, inference.Base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(skills) != 10 || !skills[0].Measured || skills[0].Recall > skills[9].Recall || !strings.Contains(on, "measured on 415 validation images") {
+		t.Fatalf("skills %+v; %s", skills, on)
+	}
+	for _, s := range skills {
+		if s.Label == "Anabaena" && (s.Recall != 0.8491 || s.Support != 53) {
+			t.Errorf("Anabaena %+v, want the card's recall 0.8491 on 53 images", s)
+		}
+	}
+	d, err := LoadPack("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dtx, _ := screening.ForPack(d)
+	skills, on, err = Recognises(d, dtx, inference.Optimised)
+	if err != nil || len(skills) != 121 || skills[0].Measured || !strings.Contains(on, "no per-taxon figures") {
+		t.Errorf("default pack: %d skills, measured %v, %q, %v", len(skills), len(skills) > 0 && skills[0].Measured, on, err)
+	}
+}

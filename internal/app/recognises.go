@@ -1,0 +1,59 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// TaxonSkill is how well a pack's model names one taxon on its validation images.
+type TaxonSkill struct {
+	Label, Name, Group, Unit string
+	Measured                 bool // the pack's card has per-taxon figures
+	Recall, Precision        float64
+	Support                  int // validation images of the taxon
+}
+
+// Recognises lists what a pack's model recognises, with its per-taxon recall and
+// precision on the validation images when the card has them (format-2 packs), weakest
+// first, and says what they were measured on.
+func Recognises(p *inference.Pack, tx *screening.Taxonomy, v inference.Variant) ([]TaxonSkill, string, error) {
+	var m struct {
+		Val map[string]struct {
+			N        int `json:"n"`
+			PerClass map[string]struct {
+				Precision float64 `json:"precision"`
+				Recall    float64 `json:"recall"`
+				Support   int     `json:"support"`
+			} `json:"per_class"`
+		} `json:"val"`
+	}
+	if len(p.Metrics) > 0 {
+		if err := json.Unmarshal(p.Metrics, &m); err != nil {
+			return nil, "", fmt.Errorf("pack %s: its card's metrics do not read: %w", p.Name, err)
+		}
+	}
+	val := m.Val[string(v)]
+	var out []TaxonSkill
+	for _, x := range tx.Taxa {
+		s := TaxonSkill{Label: x.Label, Name: x.Name, Group: x.Group, Unit: x.Unit}
+		if pc, ok := val.PerClass[x.Label]; ok {
+			s.Measured, s.Recall, s.Precision, s.Support = true, pc.Recall, pc.Precision, pc.Support
+		}
+		out = append(out, s)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Measured != out[j].Measured {
+			return out[i].Measured
+		}
+		return out[i].Recall < out[j].Recall
+	})
+	on := "the card has no per-taxon figures for this pack: see its overall accuracy in its card"
+	if len(val.PerClass) > 0 {
+		on = fmt.Sprintf("measured on %d validation images the model never trained on: %s", val.N, p.Dataset)
+	}
+	return out, on, nil
+}
