@@ -92,12 +92,25 @@ func (a *mainWindow) bridge(sess *session) {
 				dirty = true
 				continue
 			}
-			// Run returned: wait for the store to finish, then show the final state.
+			// Run returned: wait for the store to finish, then show the final state, with
+			// the run's last frame labelled as the final tallies label it (a fast folder
+			// run once ended on an older frame with grey, unlabelled boxes).
 			<-sess.done
 			final, _, _ := sess.run.Result()
 			addTrends(trends, final, true)
 			u := uiUpdate{snap: &final, rows: countRows(final, trends), ended: true,
 				perf: a.readPerf(time.Now(), true), status: liveStatus(sess, final, 0)}
+			for wait := 0; pending.Load() && wait < 200; wait++ { // the frame sent last reaches the screen first
+				time.Sleep(5 * time.Millisecond)
+			}
+			if f := sess.frames.Take(); f != nil {
+				u.frame = f
+			} else if f := sess.frames.OnScreen(); f != nil {
+				u.frame = f
+			}
+			if u.frame != nil {
+				u.overlays = overlaysFor(u.frame, final.LastFrame, a.svc.Taxonomy, nil)
+			}
 			send(u)
 			return
 		case <-tick.C:

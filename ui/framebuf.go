@@ -111,6 +111,14 @@ func (b *frameBuffer) Shown(f *viewFrame) {
 	b.onscreen, b.inflight = f, nil
 }
 
+// OnScreen returns the frame the UI shows now (nil before the first). Once the writer
+// has stopped (the run ended) nothing changes it but the UI's next Shown.
+func (b *frameBuffer) OnScreen() *viewFrame {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.onscreen
+}
+
 // Written returns how many frames have been converted.
 func (b *frameBuffer) Written() int {
 	b.mu.Lock()

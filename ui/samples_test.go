@@ -186,3 +186,28 @@ func TestHelpAboutAndEsc(t *testing.T) {
 		}
 	}
 }
+
+// After a fast run (every frame released at once) the live view ends on the run's last
+// frame with its cells labelled as the final counts label them, not on an older frame
+// with grey pending boxes.
+func TestLiveViewEndsOnLastFrameLabelled(t *testing.T) {
+	h := newHarness(t, nil)
+	p := h.a.svc.Pack
+	noct, cop := labelIndex(t, p, "protist_noctiluca"), labelIndex(t, p, "copepod_calanoid")
+	src := newGatedSource(12, func(k int) []fakeCell { return []fakeCell{{noct, 0.9}, {cop, 0.8}} })
+	src.release(12)
+	h.startRun(src, "S-FAST", 1)
+	h.pump("the run to end", 10*time.Second, func() bool { return h.a.sess == nil })
+	ov := h.a.live.Overlays()
+	if len(ov) != 2 {
+		t.Fatalf("%d boxes on the last frame, want its 2 cells", len(ov))
+	}
+	for _, o := range ov {
+		if o.Text == "" || o.Color == colorPending {
+			t.Errorf("box %v left unlabelled (%q)", o.Box, o.Text)
+		}
+	}
+	if snap := h.a.lastSnap; snap.LastFrame.Index != 11 {
+		t.Errorf("the last snapshot's frame is %d, want 11", snap.LastFrame.Index)
+	}
+}
