@@ -63,6 +63,10 @@ type Energy struct {
 
 	JoulesPerCell         float64 // whole window
 	MarginalJoulesPerCell float64 // (Joules - BaselineWatts x Elapsed) / Cells
+	// ModelJoulesPerCell is the model's own share, an estimate: the energy above idle
+	// times the share of the window spent in inference runs (their summed latency),
+	// per cell. The rest of the marginal energy is decoding, segmenting and the app.
+	ModelJoulesPerCell float64
 	WindowJoulesPerCell   float64 // over the sliding window
 	WindowWatts           float64
 	// Coverage is the share of the window the total's gauges were integrated over (1 for
@@ -160,11 +164,15 @@ func (m *Meter) Snapshot() Snapshot {
 	}
 	e.MeanWatts = ratio(e.Joules, secs)
 	e.JoulesPerCell = ratio(e.Joules, float64(m.cellsAtSample))
-	e.MarginalWatts, e.MarginalJoulesPerCell = math.NaN(), math.NaN()
+	e.MarginalWatts, e.MarginalJoulesPerCell, e.ModelJoulesPerCell = math.NaN(), math.NaN(), math.NaN()
 	if m.baseline.measured {
 		e.BaselineWatts, e.BaselineDuration = m.baseline.watts, m.baseline.dur
 		e.MarginalWatts = e.MeanWatts - e.BaselineWatts
 		e.MarginalJoulesPerCell = ratio(e.Joules-e.BaselineWatts*secs, float64(m.cellsAtSample))
+		busy := s.Latency.Mean.Seconds() * float64(s.Latency.N) // time in inference runs
+		if share := ratio(busy, secs); !math.IsNaN(share) && e.MarginalJoulesPerCell > 0 {
+			e.ModelJoulesPerCell = e.MarginalJoulesPerCell * math.Min(share, 1)
+		}
 	}
 	e.WindowJoulesPerCell, e.WindowWatts, s.WindowCellsPerSec, s.WindowFramesPerSec = math.NaN(), math.NaN(), math.NaN(), math.NaN()
 	if w := m.windowLocked(activeEnd); w != nil {
@@ -218,7 +226,11 @@ func (s Snapshot) Line() string {
 	if !math.IsNaN(e.JoulesPerCell) {
 		fmt.Fprintf(&b, ", %s J/cell", fmtNum(e.JoulesPerCell, 4))
 		if !math.IsNaN(e.MarginalJoulesPerCell) {
-			fmt.Fprintf(&b, " (marginal %s)", fmtNum(e.MarginalJoulesPerCell, 4))
+			fmt.Fprintf(&b, " (marginal %s", fmtNum(e.MarginalJoulesPerCell, 4))
+			if !math.IsNaN(e.ModelJoulesPerCell) {
+				fmt.Fprintf(&b, ", model alone ~%s", fmtNum(e.ModelJoulesPerCell, 4))
+			}
+			b.WriteString(")")
 		}
 	}
 	fmt.Fprintf(&b, " [%s]", e.Label)

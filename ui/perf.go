@@ -187,6 +187,9 @@ func (p *perfPanel) Set(f perfFigures) {
 	jDetail := "whole run: " + fmtSig(e.JoulesPerCell) + " J"
 	if !math.IsNaN(e.MarginalJoulesPerCell) {
 		jDetail = "above idle: " + fmtSig(e.MarginalJoulesPerCell) + " J"
+		if !math.IsNaN(e.ModelJoulesPerCell) {
+			jDetail += " · model alone ≈ " + fmtSig(e.ModelJoulesPerCell) + " J"
+		}
 	}
 	if !s.Running && s.Cells == 0 {
 		jc, jDetail = math.NaN(), "no cells classified yet"

@@ -451,6 +451,7 @@ type costOut struct {
 	Watts                 *float64 `json:"watts"`
 	JoulesPerCell         *float64 `json:"joules_per_cell"`
 	MarginalJoulesPerCell *float64 `json:"marginal_joules_per_cell"`
+	ModelJoulesPerCell    *float64 `json:"model_joules_per_cell"` // the inference share of the marginal energy, an estimate
 	EnergySource          string   `json:"energy_source"`
 	Estimated             bool     `json:"energy_estimated"`
 }
@@ -471,5 +472,6 @@ func costOf(s power.Snapshot) costOut {
 	return costOut{CellsPerSec: num(s.CellsPerSec), LatencyP50ms: ms(s.Latency.P50), LatencyP90ms: ms(s.Latency.P90), LatencyP99ms: ms(s.Latency.P99),
 		CPUPercent: num(s.CPUPercent), PeakRSSMB: float64(s.PeakRSS) / (1 << 20), Watts: num(s.Energy.MeanWatts),
 		JoulesPerCell: num(s.Energy.JoulesPerCell), MarginalJoulesPerCell: num(s.Energy.MarginalJoulesPerCell),
-		EnergySource: s.Energy.Label, Estimated: s.Energy.Estimated}
+		ModelJoulesPerCell: num(s.Energy.ModelJoulesPerCell),
+		EnergySource:       s.Energy.Label, Estimated: s.Energy.Estimated}
 }
