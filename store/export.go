@@ -113,8 +113,9 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer) e
 	return cw.Error()
 }
 
-// ObjectsHeader is the header of the per-object CSV.
-var ObjectsHeader = []string{"object_id", "sample_id", "run", "seq", "time", "source", "frame", "track", "x", "y", "width", "height",
+// ObjectsHeader is the objects CSV's header: time is when the object was seen (a
+// camera's frame, or a file's modification time), sample_taken when the water was taken.
+var ObjectsHeader = []string{"object_id", "sample_id", "run", "seq", "time", "sample_taken", "source", "frame", "track", "x", "y", "width", "height",
 	"area_px", "perimeter_px", "esd_px", "major_px", "minor_px", "aspect", "solidity", "mean_gray", "focus", "contrast", "on_border", "um_per_px",
 	"area_um2", "esd_um", "major_um", "minor_um", "perimeter_um",
 	"kind", "length_px", "width_px", "parts", "cells_estimate", "oversize",
@@ -129,7 +130,7 @@ func (s *Store) writeObjects(ctx context.Context, si SampleInfo, w io.Writer) er
 		b := o.Box
 		m := measured(o)
 		return cw.Write([]string{o.ObjectKey(si.ID), si.ID, strconv.FormatInt(o.Run.ID, 10), strconv.Itoa(o.Seq), o.Time.UTC().Format(time.RFC3339Nano),
-			o.Source(), strconv.Itoa(o.Frame), strconv.Itoa(o.Track), strconv.Itoa(b.Min.X), strconv.Itoa(b.Min.Y), strconv.Itoa(b.Dx()), strconv.Itoa(b.Dy()),
+			si.Taken.UTC().Format(time.RFC3339), o.Source(), strconv.Itoa(o.Frame), strconv.Itoa(o.Track), strconv.Itoa(b.Min.X), strconv.Itoa(b.Min.Y), strconv.Itoa(b.Dx()), strconv.Itoa(b.Dy()),
 			ftoa(o.AreaPx, 1), m(o.Perimeter, 2), m(o.ESD, 2), m(o.Major, 2), m(o.Minor, 2), m(o.Aspect, 4), m(o.Solidity, 4),
 			m(o.MeanGray, 2), m(o.Focus, 2), m(o.Contrast, 4), strconv.FormatBool(o.OnBorder), calib(o.UmPerPx),
 			calib(o.AreaUm2), calib(o.ESDUm), calib(o.MajorUm), calib(o.MinorUm), calib(o.PerimeterUm),
