@@ -25,7 +25,7 @@ type samplePanel struct {
 	Source *widget.Select
 	ID     *widget.Entry
 	Site   *widget.SelectEntry // typed, or one of the sites screened before
-	Volume *widget.Entry
+	Volume *widget.SelectEntry // typed, or a counting chamber's volume
 	Factor *widget.Entry
 	Calib  *widget.Entry
 	// More about the sample, as a monitoring programme records it.
@@ -56,7 +56,7 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 	p.ID.SetPlaceHolder("bottle label, e.g. S-0142")
 	p.Site = widget.NewSelectEntry(nil)
 	p.Site.SetPlaceHolder("where the water was taken")
-	p.Volume = widget.NewEntry()
+	p.Volume = widget.NewSelectEntry([]string{"1", "0.1", "10", "25", "50"})
 	p.Volume.SetPlaceHolder("mL under the microscope")
 	p.Factor = widget.NewEntry()
 	p.Factor.SetPlaceHolder("1 as taken; 10 diluted 1+9; 0.1 settled tenfold")
@@ -88,7 +88,7 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 		widget.NewFormItem("Source", p.Source),
 		widget.NewFormItem("Sample ID", p.ID),
 		widget.NewFormItem("Site", p.Site),
-		widget.NewFormItem("Volume (mL)", p.Volume),
+		volumeItem(p.Volume),
 		factor,
 		widget.NewFormItem("µm / pixel", p.Calib),
 	)
@@ -149,6 +149,13 @@ func (p *samplePanel) Fill(s screening.Sample, umPerPx float64) {
 	}
 	p.Analyst.SetText(s.Analyst)
 	p.Notes.SetText(s.Notes)
+}
+
+// volumeItem is the volume field with the chambers its list offers named beside it.
+func volumeItem(e *widget.SelectEntry) *widget.FormItem {
+	it := widget.NewFormItem("Volume (mL)", e)
+	it.HintText = "1: Sedgewick-Rafter scanned whole · 0.1: Palmer-Maloney · 10, 25, 50: Utermöhl chambers"
+	return it
 }
 
 // factorMeaning says what a factor does, beside the field.
