@@ -66,9 +66,9 @@ type Energy struct {
 	// ModelJoulesPerCell is the model's own share, an estimate: the energy above idle
 	// times the share of the window spent in inference runs (their summed latency),
 	// per cell. The rest of the marginal energy is decoding, segmenting and the app.
-	ModelJoulesPerCell float64
-	WindowJoulesPerCell   float64 // over the sliding window
-	WindowWatts           float64
+	ModelJoulesPerCell  float64
+	WindowJoulesPerCell float64 // over the sliding window
+	WindowWatts         float64
 	// Coverage is the share of the window the total's gauges were integrated over (1 for
 	// counters, which lose nothing across a failed read).
 	Coverage float64
