@@ -89,39 +89,19 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 	switch {
 	case top == nil && len(states) == 0 && blind != "":
 		// Nothing watched can be seen: not an all-clear.
-		b.level = alerts.None
 		bg = color.NRGBA{0xec, 0xef, 0xf1, 0xff}
-		fg := color.NRGBA{0x37, 0x47, 0x4f, 0xff}
-		b.chip.Text = "NOT CHECKED"
-		b.chipBg.FillColor = color.NRGBA{0x78, 0x90, 0x9c, 0xff}
-		b.chip.Color = color.White
-		b.headline = fmt.Sprintf("Not checked: the pack cannot see %s", joinSome(cannotSee, 4))
-		b.line1.Text = b.headline
-		b.line2.SetText(watching)
-		b.line1.Color = fg
-		b.line2.SetColor(fg)
-		b.more.SetColor(fg)
-		b.more.SetText(context)
+		b.quiet("NOT CHECKED", color.NRGBA{0x78, 0x90, 0x9c, 0xff}, color.NRGBA{0x37, 0x47, 0x4f, 0xff},
+			fmt.Sprintf("Not checked: the pack cannot see %s", joinSome(cannotSee, 4)), watching, context)
 	case top == nil:
-		b.level = alerts.None
 		bg = color.NRGBA{0xe8, 0xf5, 0xe9, 0xff}
-		fg := color.NRGBA{0x1b, 0x5e, 0x20, 0xff}
-		b.chip.Text = "NO ALERT"
-		b.chipBg.FillColor = colorNone
-		b.chip.Color = color.White
-		b.headline = "No alert"
+		headline := "No alert"
 		if len(states) > 0 {
-			b.headline = fmt.Sprintf("No alert: %d rule%s below their thresholds", len(states), plural(len(states)))
+			headline = fmt.Sprintf("No alert: %d rule%s below their thresholds", len(states), plural(len(states)))
 		}
 		if blind != "" {
-			b.headline += "; " + blind
+			headline += "; " + blind
 		}
-		b.line1.Text = b.headline
-		b.line2.SetText(watching)
-		b.line1.Color = fg
-		b.line2.SetColor(fg)
-		b.more.SetColor(fg)
-		b.more.SetText(context)
+		b.quiet("NO ALERT", colorNone, color.NRGBA{0x1b, 0x5e, 0x20, 0xff}, headline, watching, context)
 	default:
 		b.level = top.Level
 		bg = levelColor(top.Level)
@@ -156,6 +136,22 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 	}
 	b.bg.FillColor = bg
 	b.content.Refresh()
+}
+
+// quiet shows a banner with no level raised: its chip, the headline and the rules
+// watched, in the text colour fg.
+func (b *alertBanner) quiet(chip string, chipBg, fg color.NRGBA, headline, watching, context string) {
+	b.level = alerts.None
+	b.chip.Text = chip
+	b.chipBg.FillColor = chipBg
+	b.chip.Color = color.White
+	b.headline = headline
+	b.line1.Text = headline
+	b.line2.SetText(watching)
+	b.line1.Color = fg
+	b.line2.SetColor(fg)
+	b.more.SetColor(fg)
+	b.more.SetText(context)
 }
 
 // joinSome joins up to n names, then says how many more.

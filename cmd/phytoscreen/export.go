@@ -29,18 +29,9 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stderr, "phytoscreen export: --format %q: use csv, objects or ecotaxa\n", *format)
 		return errUsageShown
 	}
-	path := *db
-	if path == "" {
-		if path, err = store.DefaultPath(); err != nil {
-			return setupError(err)
-		}
-	}
-	if _, err := os.Stat(path); err != nil {
-		return setupError(fmt.Errorf("session store %s: %w: screen a sample first, or pass --db FILE", path, err))
-	}
-	s, err := store.OpenReadOnly(path) // an export writes nothing into the store: it reads archives too
+	s, err := openStoredSamples(*db)
 	if err != nil {
-		return setupError(err)
+		return err
 	}
 	defer s.Close()
 	if err := s.Export(ctx, *sample, *format, *out); err != nil {
@@ -61,4 +52,25 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	fmt.Fprintf(m.Stdout, "exported sample %s (%d objects from %s, %s mL examined) as %s to %s\n",
 		*sample, c.Objects, runs, strconv.FormatFloat(c.Sample.VolumeML, 'f', -1, 64), *format, *out)
 	return nil
+}
+
+// openStoredSamples opens the session store at db (the default one when empty) to read
+// samples from: read-only, so exports and reports never write into it and read archives
+// on read-only media too.
+func openStoredSamples(db string) (*store.Store, error) {
+	path := db
+	if path == "" {
+		var err error
+		if path, err = store.DefaultPath(); err != nil {
+			return nil, setupError(err)
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, setupError(fmt.Errorf("session store %s: %w: screen a sample first, or pass --db FILE", path, err))
+	}
+	s, err := store.OpenReadOnly(path)
+	if err != nil {
+		return nil, setupError(err)
+	}
+	return s, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/internal/app"
@@ -29,23 +28,14 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stderr, "phytoscreen report: --sample and --out are required")
 		return showUsage(fs)
 	}
-	path := *db
-	if path == "" {
-		if path, err = store.DefaultPath(); err != nil {
-			return setupError(err)
-		}
-	}
-	if _, err := os.Stat(path); err != nil {
-		return setupError(fmt.Errorf("session store %s: %w: screen a sample first, or pass --db FILE", path, err))
-	}
-	if err := outfile.CheckNotInput(*out, outfile.Input{Path: path, What: outfile.StoreWhat}); err != nil {
-		return usageError("--out %v", err)
-	}
-	s, err := store.OpenReadOnly(path) // a report writes nothing into the store: it reads archives too
+	s, err := openStoredSamples(*db)
 	if err != nil {
-		return setupError(err)
+		return err
 	}
 	defer s.Close()
+	if err := outfile.CheckNotInput(*out, outfile.Input{Path: s.Path(), What: outfile.StoreWhat}); err != nil {
+		return usageError("--out %v", err)
+	}
 	d, err := app.ReportData(ctx, s, *sample, *rules, time.Now())
 	if errors.Is(err, store.ErrNoSample) {
 		return usageError("%v", err)

@@ -25,28 +25,8 @@ func screenCtx(t *testing.T, ctx context.Context, args []string, wrap func(scree
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	m := &Main{Stdout: &stdout, Stderr: &stderr, Stdin: strings.NewReader("")}
-	fs := newFlags("screen", "", m.Stderr)
-	var f screenFlags
-	f.register(fs)
-	if _, err := parseArgs(fs, args); err != nil {
-		t.Fatal(err)
-	}
-	plan, err := f.plan(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	clf, err := f.model.open(5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer clf.Close()
-	var c screening.Classifier = clf
-	if wrap != nil {
-		c = wrap(clf)
-	}
-	err = m.screenWith(ctx, f, plan, clf.Pack(), c)
-	m.report("screen", err)
-	return exitCode(err), stdout.String(), stderr.String()
+	code := screenOn(t, ctx, m, args, wrap)
+	return code, stdout.String(), stderr.String()
 }
 
 // interruptOnClassify cancels the run's context (as Ctrl+C does) when the first batch

@@ -411,6 +411,13 @@ func TestScreenPresetWarnings(t *testing.T) {
 // wrapped by wrap, and returns the exit status.
 func screenWrapped(t *testing.T, m *Main, args []string, wrap func(screening.Classifier) screening.Classifier) int {
 	t.Helper()
+	return screenOn(t, context.Background(), m, args, wrap)
+}
+
+// screenOn runs the screen command on ctx with args as its flags, on the real
+// classifier wrapped by wrap (nil: as is), and returns the exit status.
+func screenOn(t *testing.T, ctx context.Context, m *Main, args []string, wrap func(screening.Classifier) screening.Classifier) int {
+	t.Helper()
 	fs := newFlags("screen", "", m.Stderr)
 	var f screenFlags
 	f.register(fs)
@@ -426,7 +433,11 @@ func screenWrapped(t *testing.T, m *Main, args []string, wrap func(screening.Cla
 		t.Fatal(err)
 	}
 	defer clf.Close()
-	err = m.screenWith(context.Background(), f, plan, clf.Pack(), wrap(clf))
+	var c screening.Classifier = clf
+	if wrap != nil {
+		c = wrap(clf)
+	}
+	err = m.screenWith(ctx, f, plan, clf.Pack(), c)
 	m.report("screen", err)
 	return exitCode(err)
 }
