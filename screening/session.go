@@ -25,8 +25,9 @@ type RunInfo struct {
 	Rules     string // the rules file or preset in use
 	Taxonomy  *Taxonomy
 	// KeepApart lets a run whose pack, model or threshold differ from the sample's
-	// earlier runs go into a companion sample (CompanionID) instead of being refused:
-	// counts made under other settings never add up in one concentration.
+	// earlier runs go into a companion sample (the ID with what differs: S-1~base,
+	// S-1~t0.7) instead of being refused: counts made under other settings never add up
+	// in one concentration.
 	KeepApart bool
 }
 
