@@ -18,19 +18,21 @@ import (
 func (h *harness) runToEnd(frames int) string {
 	h.t.Helper()
 	noct := labelIndex(h.t, h.a.svc.Pack, "protist_noctiluca")
-	src := newGatedSource(frames, func(int) []fakeCell { return []fakeCell{{noct, 0.9}} })
+	return h.runToEndOf(newGatedSource(frames, func(int) []fakeCell { return []fakeCell{{noct, 0.9}} }), frames)
+}
+
+// runToEndOf is runToEnd on src, all of whose frames are let through at once.
+func (h *harness) runToEndOf(src *gatedSource, frames int) string {
+	h.t.Helper()
 	src.release(frames)
 	h.mu.Lock()
 	h.src = src
 	h.mu.Unlock()
-	test.Tap(h.a.sample.Start)
-	var id string
-	h.pump("the run to start", 10*time.Second, func() bool {
-		if h.a.sess != nil {
-			id = h.a.sess.sample.ID
-		}
-		return h.a.sess != nil
-	})
+	test.Tap(h.a.sample.Start) // Start sets the session at once, before it opens
+	if h.a.sess == nil {
+		h.t.Fatalf("Start started nothing: %v", h.a.lastError)
+	}
+	id := h.a.sess.sample.ID
 	h.pump("the run to end", 10*time.Second, func() bool { return h.a.sess == nil })
 	return id
 }
@@ -194,10 +196,8 @@ func TestLiveViewEndsOnLastFrameLabelled(t *testing.T) {
 	h := newHarness(t, nil)
 	p := h.a.svc.Pack
 	noct, cop := labelIndex(t, p, "protist_noctiluca"), labelIndex(t, p, "copepod_calanoid")
-	src := newGatedSource(12, func(k int) []fakeCell { return []fakeCell{{noct, 0.9}, {cop, 0.8}} })
-	src.release(12)
-	h.startRun(src, "S-FAST", 1)
-	h.pump("the run to end", 10*time.Second, func() bool { return h.a.sess == nil })
+	h.a.sample.ID.SetText("S-FAST")
+	h.runToEndOf(newGatedSource(12, func(k int) []fakeCell { return []fakeCell{{noct, 0.9}, {cop, 0.8}} }), 12)
 	ov := h.a.live.Overlays()
 	if len(ov) != 2 {
 		t.Fatalf("%d boxes on the last frame, want its 2 cells", len(ov))
