@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,7 +49,7 @@ type mainWindow struct {
 
 	ctx    context.Context // the app's lifetime
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // goroutines started by the app
+	wg     goroutines // goroutines started by the app
 
 	// Widgets.
 	live        *liveView
@@ -162,8 +161,7 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 	if svc.SetupError != nil {
 		a.showError("The classifier could not be loaded", svc.SetupError)
 	}
-	a.wg.Add(1)
-	go a.idleLoop()
+	a.wg.Go(a.idleLoop)
 	return a, nil
 }
 
@@ -534,7 +532,7 @@ func (a *mainWindow) Close() {
 			}
 		}
 		a.cancel()
-		a.wg.Wait()
+		a.wg.CloseAndWait()
 		a.runOnUI(func() { a.win.Close() })
 	}()
 }
@@ -546,5 +544,5 @@ func (a *mainWindow) Shutdown() {
 		s.run.Stop()
 	}
 	a.cancel()
-	a.wg.Wait()
+	a.wg.CloseAndWait()
 }

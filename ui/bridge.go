@@ -290,7 +290,6 @@ func (a *mainWindow) apply(sess *session, u uiUpdate) {
 
 // idleLoop keeps the performance panel alive between runs (power at rest, memory).
 func (a *mainWindow) idleLoop() {
-	defer a.wg.Done()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var pending atomic.Bool

@@ -25,15 +25,43 @@ type env struct {
 	rules     func() alerts.Binding
 
 	ctx context.Context // the app's lifetime
-	wg  *sync.WaitGroup // goroutines started by the app
+	wg  *goroutines     // goroutines started by the app
 }
 
 // spawn runs f on a goroutine with the app's context; the app waits for it when it
-// closes.
+// closes. Once it closes nothing more starts (f does not run).
 func (e *env) spawn(f func(ctx context.Context)) {
-	e.wg.Add(1)
+	e.wg.Go(func() { f(e.ctx) })
+}
+
+// goroutines tracks the app's goroutines. Once closed none starts, so waiting for them
+// never races with a late start (a UI callback spawning work while the app closes).
+type goroutines struct {
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// Go runs f on a goroutine unless closed; it reports whether f was started.
+func (g *goroutines) Go(f func()) bool {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return false
+	}
+	g.wg.Add(1)
+	g.mu.Unlock()
 	go func() {
-		defer e.wg.Done()
-		f(e.ctx)
+		defer g.wg.Done()
+		f()
 	}()
+	return true
+}
+
+// CloseAndWait lets nothing more start and waits for what runs.
+func (g *goroutines) CloseAndWait() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	g.wg.Wait()
 }

@@ -255,9 +255,7 @@ func (v *settingsView) runMeasure() {
 	v.measureL.SetText("Measuring both models on this machine's bundled sample images…")
 	set := a.set
 	pack := a.svc.Pack.Name
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
+	a.wg.Go(func() {
 		costs, err := a.svc.Measure(ctx, set, func(done, total int) {
 			a.runOnUI(func() {
 				if total > 0 {
@@ -284,7 +282,7 @@ func (v *settingsView) runMeasure() {
 			v.measureL.SetText(fmt.Sprintf("Measured %s. Figures are kept; measure again after changing threads.", time.Now().Format("15:04")))
 			a.applyModelUI()
 		})
-	}()
+	})
 }
 
 // ShowRecognises lists what the pack in use recognises: each taxon with its group and
