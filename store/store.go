@@ -29,8 +29,11 @@ const FileName = "sessions.db"
 // Version 2 added source_events (a camera lost and reconnected during a run) and the
 // energy source of power readings (perf.energy_source, perf.estimated). Version 3 added
 // frames (each frame's focus, field change and oversize objects) and the objects' kind,
-// length, width, parts, estimated cells and oversize mark.
-const SchemaVersion = 3
+// length, width, parts, estimated cells and oversize mark. Version 4 added what a run
+// examined (sources.frames_expected, files_skipped, interrupted, volume_examined_ml),
+// each object's image file, the sample's depth and analyst, and the trash and marks
+// (samples.deleted_at, marked).
+const SchemaVersion = 4
 
 // addedColumns are the columns later versions added to existing tables. CREATE TABLE IF
 // NOT EXISTS does not add them to an older file's tables, so opening adds those missing.
@@ -43,7 +46,7 @@ var addedColumns = []struct{ table, column, decl string }{
 	{"objects", "parts", "INTEGER"},
 	{"objects", "cells_estimate", "REAL"},
 	{"objects", "oversize", "INTEGER NOT NULL DEFAULT 0"},
-	// What a run examined (issue 13): NULL volume_examined_ml is the whole volume given.
+	// Version 4. What a run examined: NULL volume_examined_ml is the whole volume given.
 	{"sources", "frames_expected", "INTEGER NOT NULL DEFAULT 0"},
 	{"sources", "files_skipped", "INTEGER NOT NULL DEFAULT 0"},
 	{"sources", "interrupted", "INTEGER NOT NULL DEFAULT 0"},

@@ -545,3 +545,41 @@ func TestTrashAndMarks(t *testing.T) {
 		t.Errorf("deleting a missing sample: %v", err)
 	}
 }
+
+// A store of schema 3 (the release before the trash, marks, depth and what a run
+// examined) opens writable and gains the new columns with its samples kept; read-only it
+// is refused with the fix, untouched (it cannot be brought up to date without writing).
+func TestOpenUpgradesSchema3(t *testing.T) {
+	s := finishedStore(t)
+	path := s.Path()
+	ctx := context.Background()
+	for _, c := range addedColumns[8:] { // the columns version 4 added
+		if _, err := s.db.ExecContext(ctx, "ALTER TABLE "+c.table+" DROP COLUMN "+c.column); err != nil {
+			t.Fatalf("drop %s.%s: %v", c.table, c.column, err)
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, "UPDATE meta SET value = '3' WHERE key = 'schema'; PRAGMA user_version = 3"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := OpenReadOnly(path); err == nil || !strings.Contains(err.Error(), "schema version 3 from an older phytoscreen") {
+		t.Errorf("read-only open of a schema-3 store: %v", err)
+	}
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	c, err := s2.Counts(ctx, "LIM-2025-06-03")
+	if err != nil || c.Objects == 0 {
+		t.Fatalf("after the upgrade: %d objects, %v", c.Objects, err)
+	}
+	if err := s2.MarkSample(ctx, "LIM-2025-06-03", true); err != nil {
+		t.Errorf("mark after the upgrade: %v", err)
+	}
+	var v string
+	s2.db.QueryRow("SELECT value FROM meta WHERE key = 'schema'").Scan(&v)
+	if v != fmt.Sprint(SchemaVersion) {
+		t.Errorf("schema %s after the upgrade, want %d", v, SchemaVersion)
+	}
+}
