@@ -597,3 +597,45 @@ func TestOpenGray(t *testing.T) {
 		src.Close()
 	}
 }
+
+// VideoFrame gives frame k of a video in its colours, the same pixels as reading the
+// video to it; a frame past the end is an error naming it.
+func TestVideoFrame(t *testing.T) {
+	const path = "../assets/demo/demo.avi"
+	src, err := OpenVideo(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var want image.Image
+	for i := 0; i <= 20; i++ {
+		f, err := src.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 20 {
+			want, err = f.Mat.ToImage()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.Mat.Close()
+	}
+	got, err := VideoFrame(path, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Bounds() != want.Bounds() {
+		t.Fatalf("bounds %v, want %v", got.Bounds(), want.Bounds())
+	}
+	for y := 0; y < got.Bounds().Dy(); y += 13 {
+		for x := 0; x < got.Bounds().Dx(); x += 13 {
+			if got.At(x, y) != want.At(x, y) {
+				t.Fatalf("pixel %d,%d: %v, read in order %v", x, y, got.At(x, y), want.At(x, y))
+			}
+		}
+	}
+	if _, err := VideoFrame(path, 500); err == nil || !strings.Contains(err.Error(), "no frame 500") {
+		t.Errorf("frame past the end: %v", err)
+	}
+}

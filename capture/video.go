@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"os"
@@ -162,4 +163,46 @@ func aviCodec(path string) string {
 		}
 		off = j + 4
 	}
+}
+
+// VideoFrame returns frame index of the video at path in its own colours (for showing a
+// stored object as it was filmed). MJPG AVI seeks exactly; the frame is read whole.
+func VideoFrame(path string, index int) (image.Image, error) {
+	s, err := OpenVideo(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { s.Close() }() // the one open at the end: reopened below without exact seeks
+	if index > 0 {
+		s.vc.Set(gocv.VideoCapturePosFrames, float64(index))
+	}
+	if pos := int(s.vc.Get(gocv.VideoCapturePosFrames)); pos != index { // no exact seek: read up to it
+		s.Close()
+		if s, err = OpenVideo(path); err != nil {
+			return nil, err
+		}
+		for range index {
+			f, err := s.Next(context.Background())
+			if errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("%s has no frame %d", path, index)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: frame %d: %w", path, index, err)
+			}
+			f.Mat.Close()
+		}
+	}
+	f, err := s.Next(context.Background())
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s has no frame %d", path, index)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Mat.Close()
+	img, err := f.Mat.ToImage()
+	if err != nil {
+		return nil, fmt.Errorf("%s: frame %d: %w", path, index, err)
+	}
+	return img, nil
 }

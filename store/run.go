@@ -47,7 +47,7 @@ const queueLen = 4
 type Run struct {
 	ID       int64
 	spec     string // the run's source as stored
-	files    bool   // the source is image files: each object has its file
+	files    bool   // the source is files (images, a video): each object has its file
 	store    *Store
 	sampleID string
 	ch       chan op
@@ -130,7 +130,7 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("session store %s: %w", s.path, err)
 	}
-	r := &Run{ID: id, store: s, sampleID: sm.ID, spec: info.Spec.String(), files: info.Spec.Files() || info.Spec.Kind == capture.KindImage, ch: make(chan op, queueLen), done: make(chan struct{}), interval: interval}
+	r := &Run{ID: id, store: s, sampleID: sm.ID, spec: info.Spec.String(), files: info.Spec.Kind != capture.KindCamera, ch: make(chan op, queueLen), done: make(chan struct{}), interval: interval}
 	go r.loop()
 	return r, nil
 }
@@ -280,10 +280,10 @@ func (r *Run) Power(v inference.Variant, sp power.Span) error {
 // RunID is the run's number in the store.
 func (r *Run) RunID() int64 { return r.ID }
 
-// fileOf is the image file an object was cut from: its frame's source when the run
-// reads image files (a folder, an image), "" for a video or a camera.
+// fileOf is the file an object was cut from: the image file of a folder, or the video
+// (its frame is the object's frame); "" for a camera, whose frames are gone.
 func (r *Run) fileOf(source string) string {
-	if !r.files || source == r.spec {
+	if !r.files {
 		return ""
 	}
 	return source

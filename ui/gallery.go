@@ -87,6 +87,7 @@ type galleryView struct {
 	// object to select once a category loads (after an undo), 0 for the first.
 	labTaxa         []string
 	selectAfterLoad int64
+	shown           int // counts the crops shown, so a late original of an earlier one is dropped
 	gen             int // load generation: late results of an older load are dropped
 	emptyLabel      *widget.Label
 }

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
@@ -33,6 +35,10 @@ func (g *galleryView) show(id int) {
 	o := it.Row
 	g.big.Image = withScaleBar(it.Img, o.UmPerPx)
 	g.big.Refresh()
+	g.shown++
+	if o.File != "" {
+		g.showOriginal(id, g.shown, o)
+	}
 	b := it.Img.Bounds()
 	lines := []string{fmt.Sprintf("Cell #%d of run %d, frame %d · %dx%d px", o.Seq, o.Run.ID, o.Frame+1, b.Dx(), b.Dy())}
 	if o.File != "" {
@@ -56,6 +62,48 @@ func (g *galleryView) show(id int) {
 	g.detail.SetText(strings.Join(lines, "\n"))
 	g.preds.SetText(topText(o.Top, g.e.svc.Taxonomy))
 	g.updateButtons()
+}
+
+// showOriginal replaces the stored crop (what the model saw: flattened, and gray for a
+// gray pack) by the object's pixels in the file it came from, in their own colours, once
+// read off the UI goroutine; a file no longer readable leaves the stored crop, said so.
+func (g *galleryView) showOriginal(id, shown int, o store.ObjectRow) {
+	g.e.spawn(func(context.Context) {
+		read := imagefile.ReadColor
+		if !imagefile.IsImageName(o.File) { // a video: the object's frame of it
+			read = func(path string) (image.Image, error) { return capture.VideoFrame(path, o.Frame) }
+		}
+		img, err := read(o.File)
+		var crop image.Image
+		if err == nil {
+			crop = cropAround(img, o.Box)
+		}
+		g.e.runOnUI(func() {
+			if shown != g.shown || g.selected != id {
+				return // another crop was chosen meanwhile
+			}
+			if err != nil {
+				g.detail.SetText(g.detail.Text + "\nThe file no longer reads (" + err.Error() + "): showing the stored crop.")
+				return
+			}
+			g.big.Image = withScaleBar(crop, o.UmPerPx)
+			g.big.Refresh()
+			g.detail.SetText(g.detail.Text + "\nShown in its original colours, from the file.")
+		})
+	})
+}
+
+// cropAround cuts box with a margin of a fifth of its size (at least 4 px) from img,
+// inside its bounds: the object with some of its surroundings, as a person looks at it.
+func cropAround(img image.Image, box image.Rectangle) image.Image {
+	m := max(4, max(box.Dx(), box.Dy())/5)
+	r := box.Inset(-m).Intersect(img.Bounds())
+	if r.Empty() {
+		r = img.Bounds()
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	draw.Draw(out, out.Rect, img, r.Min, draw.Src)
+	return out
 }
 
 // topText lists the model's best labels from the stored JSON.

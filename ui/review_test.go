@@ -2,7 +2,9 @@ package ui
 
 import (
 	"archive/zip"
+	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +15,9 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/imagefile"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
@@ -231,5 +236,114 @@ func TestWhatThePackRecognises(t *testing.T) {
 	v.ShowRecognises()
 	if len(v.recognises) != 121 || !slices.ContainsFunc(v.recognises, func(l string) bool { return strings.HasPrefix(l, "Noctiluca · group Noctiluca") }) {
 		t.Errorf("%d lines, e.g. %q", len(v.recognises), v.recognises[:3])
+	}
+}
+
+// A crop cut from an image file is shown in its original colours, read back from the
+// file around its box (the stored crop is what the model saw: flattened, gray for a gray
+// pack); a file no longer there leaves the stored crop and says so.
+func TestGalleryShowsOriginalColours(t *testing.T) {
+	dir := t.TempDir()
+	frames, _ := filepath.Glob("../testdata/real-frames/*.jpg")
+	if len(frames) < 2 {
+		t.Fatalf("%d real frames", len(frames))
+	}
+	for _, f := range frames[:2] {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o644)
+	}
+	h := newHarness(t, nil, func(s *app.Services) {
+		s.Open = func(ctx context.Context, spec capture.Spec, set app.Settings, opt capture.OpenOptions) (capture.Source, error) {
+			return app.OpenSource(spec, set, "", opt)
+		}
+		s.NewSegmenter = nil // the session's own: each image is one cell
+	})
+	h.clf.anyCrop = true
+	h.a.sample.ID.SetText("S-COLOUR")
+	h.a.chooseSource(capture.Spec{Kind: capture.KindCells, Path: dir})
+	test.Tap(h.a.sample.Start)
+	h.pump("the run to end", 20*time.Second, func() bool { return h.a.sess == nil })
+	g := h.a.gallery
+	g.reviewer.SetText("Ana")
+	h.a.tabs.SelectIndex(1)
+	h.pump("a crop with its original", 10*time.Second, func() bool {
+		return g.sampleID == "S-COLOUR" && g.selected >= 0 && strings.Contains(g.detail.Text, "original colours")
+	})
+	o := g.Items()[g.selected].Row
+	if !strings.HasPrefix(g.detail.Text, "Cell #") || !strings.Contains(g.detail.Text, "File: "+filepath.Base(o.File)) {
+		t.Errorf("detail %q", g.detail.Text)
+	}
+	want, err := imagefile.ReadColor(o.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := g.big.Image
+	if got.Bounds().Dx() != want.Bounds().Dx() || got.Bounds().Dy() != want.Bounds().Dy() {
+		t.Fatalf("shown %v, the file is %v", got.Bounds(), want.Bounds())
+	}
+	colour := 0
+	for y := 0; y < got.Bounds().Dy(); y += 7 {
+		for x := 0; x < got.Bounds().Dx(); x += 7 {
+			r, gg, b, _ := got.At(x, y).RGBA()
+			wr, wg, wb, _ := want.At(want.Bounds().Min.X+x, want.Bounds().Min.Y+y).RGBA()
+			if r != wr || gg != wg || b != wb {
+				t.Fatalf("pixel %d,%d shown %v, in the file %v", x, y, got.At(x, y), want.At(x, y))
+			}
+			if r != gg || gg != b {
+				colour++
+			}
+		}
+	}
+	if colour == 0 {
+		t.Error("the crop shown is gray: not the file's colours")
+	}
+	// The file gone: the stored crop stays, said so.
+	os.Remove(o.File)
+	g.show(-1)
+	g.show(slices.IndexFunc(g.Items(), func(it galleryItem) bool { return it.Row.ID == o.ID }))
+	h.pump("the missing file said", 10*time.Second, func() bool { return strings.Contains(g.detail.Text, "no longer reads") })
+}
+
+// A crop of a video is shown as filmed: its frame read back from the video, around its
+// box.
+func TestGalleryShowsVideoFrameCrop(t *testing.T) {
+	video, err := filepath.Abs("../assets/demo/demo.avi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, nil, func(s *app.Services) {
+		s.Open = func(ctx context.Context, spec capture.Spec, set app.Settings, opt capture.OpenOptions) (capture.Source, error) {
+			return app.OpenSource(spec, set, "", opt)
+		}
+		s.NewSegmenter = nil
+	})
+	h.clf.anyCrop = true
+	h.a.sample.ID.SetText("S-FILMED")
+	h.a.chooseSource(capture.Spec{Kind: capture.KindVideo, Path: video})
+	test.Tap(h.a.sample.Start)
+	h.pump("the run to end", 60*time.Second, func() bool { return h.a.sess == nil })
+	g := h.a.gallery
+	h.a.tabs.SelectIndex(1)
+	h.pump("a crop as filmed", 10*time.Second, func() bool {
+		return g.sampleID == "S-FILMED" && g.selected >= 0 && strings.Contains(g.detail.Text, "original colours")
+	})
+	o := g.Items()[g.selected].Row
+	frame, err := capture.VideoFrame(video, o.Frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, got := cropAround(frame, o.Box), g.big.Image
+	if o.File != video || got.Bounds() != want.Bounds() {
+		t.Fatalf("file %q, shown %v, the frame's crop %v", o.File, got.Bounds(), want.Bounds())
+	}
+	for y := 0; y < got.Bounds().Dy(); y += 3 {
+		for x := 0; x < got.Bounds().Dx(); x += 3 {
+			if got.At(x, y) != want.At(x, y) {
+				t.Fatalf("pixel %d,%d: shown %v, in frame %d %v", x, y, got.At(x, y), o.Frame, want.At(x, y))
+			}
+		}
 	}
 }
