@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,9 +35,13 @@ type uiUpdate struct {
 	rows     []countRow
 	frame    *viewFrame
 	overlays []overlayBox
-	perf     *perfFigures
-	status   string
-	ended    bool
+	// relabel is new overlays for the frame already on screen, when its cells were
+	// classified after it was shown and no newer frame came (a still field, a gated
+	// source): grey boxes must not wait for the next frame to get their labels.
+	relabel []overlayBox
+	perf    *perfFigures
+	status  string
+	ended   bool
 }
 
 // perfState holds the meter's history for the sparklines, shared by the run's bridge and
@@ -77,6 +82,7 @@ func (a *mainWindow) bridge(sess *session) {
 	dirty := true
 	fps := newRateMeter()
 	var overlays []overlayBox
+	var shown *viewFrame // the frame taken last: on screen, or about to be
 
 	send := func(u uiUpdate) {
 		pending.Store(true)
@@ -122,14 +128,21 @@ func (a *mainWindow) bridge(sess *session) {
 		u := uiUpdate{perf: a.readPerf(now, false)}
 		if f := sess.frames.Take(); f != nil {
 			u.frame = f
+			shown = f
 		}
 		var snap screening.Snapshot
 		if dirty || u.frame != nil {
 			snap = sess.run.Snapshot()
 			dirty = false
-			if u.frame != nil {
+			switch {
+			case u.frame != nil:
 				overlays = overlaysFor(u.frame, snap.LastFrame, a.svc.Taxonomy, overlays)
 				u.overlays = append([]overlayBox(nil), overlays...)
+			case shown != nil:
+				if again := overlaysFor(shown, snap.LastFrame, a.svc.Taxonomy, nil); !slices.Equal(again, overlays) {
+					overlays = again
+					u.relabel = append([]overlayBox(nil), again...)
+				}
 			}
 			if snap.Version != lastVersion {
 				lastVersion = snap.Version
@@ -143,7 +156,7 @@ func (a *mainWindow) bridge(sess *session) {
 			}
 			u.status = liveStatus(sess, snap, fps.rate(now, sess.frames.Written()))
 		}
-		if u.snap == nil && u.frame == nil && u.perf == nil {
+		if u.snap == nil && u.frame == nil && u.relabel == nil && u.perf == nil {
 			continue
 		}
 		send(u)
@@ -260,6 +273,8 @@ func (a *mainWindow) apply(sess *session, u uiUpdate) {
 			a.live.SetFrame(u.frame.Img, u.frame.Size, u.overlays)
 		}
 		sess.frames.Shown(u.frame)
+	} else if u.relabel != nil && a.sess == sess {
+		a.live.SetOverlays(u.relabel)
 	}
 	if a.sess != sess {
 		return

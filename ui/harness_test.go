@@ -309,6 +309,7 @@ type fakeClassifier struct {
 	mu       sync.Mutex
 	variants []inference.Variant // one per crop classified
 	failOpen error               // SetVariant fails with it
+	delay    atomic.Int64        // each batch takes this long (ns): a slow model
 	// anyCrop classifies real crops: label from the pixel sum, probability 0.9.
 	anyCrop bool
 }
@@ -344,6 +345,7 @@ func (c *fakeClassifier) SetVariant(v inference.Variant) error {
 }
 
 func (c *fakeClassifier) Classify(ctx context.Context, crops []*image.Gray) ([]inference.Result, error) {
+	time.Sleep(time.Duration(c.delay.Load()))
 	v := c.Variant()
 	out := make([]inference.Result, len(crops))
 	for i, g := range crops {

@@ -90,6 +90,13 @@ func (v *liveView) SetFrame(img *image.RGBA, frameSize image.Point, overlays []o
 	v.Refresh()
 }
 
+// SetOverlays relabels the frame shown (its cells classified since it was shown).
+// UI goroutine only.
+func (v *liveView) SetOverlays(overlays []overlayBox) {
+	v.overlays = append(v.overlays[:0], overlays...)
+	v.Refresh()
+}
+
 // Overlays returns the overlays of the frame shown (for tests and the status line).
 func (v *liveView) Overlays() []overlayBox { return v.overlays }
 

@@ -211,3 +211,27 @@ func TestLiveViewEndsOnLastFrameLabelled(t *testing.T) {
 		t.Errorf("the last snapshot's frame is %d, want 11", snap.LastFrame.Index)
 	}
 }
+
+// A frame shown before its cells are classified (a slow model, no newer frame: a still
+// field) gets its labels when they come, not grey boxes until the next frame.
+func TestShownFrameGetsItsLabels(t *testing.T) {
+	h := newHarness(t, nil)
+	h.clf.delay.Store(int64(400 * time.Millisecond))
+	noct := labelIndex(t, h.a.svc.Pack, "protist_noctiluca")
+	src := newGatedSource(3, func(int) []fakeCell { return []fakeCell{{noct, 0.9}} })
+	h.startRun(src, "S-SLOW", 1)
+	src.release(1)
+	h.pump("the frame on screen before its label", 5*time.Second, func() bool {
+		ov := h.a.live.Overlays()
+		return len(ov) == 1 && ov[0].Text == ""
+	})
+	h.pump("its label, with no newer frame", 5*time.Second, func() bool {
+		ov := h.a.live.Overlays()
+		return len(ov) == 1 && strings.HasPrefix(ov[0].Text, "Noctiluca 90%")
+	})
+	if src.reads.Load() != 1 {
+		t.Errorf("%d frames read, want the one released", src.reads.Load())
+	}
+	src.release(2)
+	h.pump("the run to end", 10*time.Second, func() bool { return h.a.sess == nil })
+}
