@@ -21,33 +21,11 @@ func jpegFields(t *testing.T, sizes []image.Point, n int) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out [][]byte
-	for i, s := range sizes {
-		g, err := synth.New(lib, synth.Options{Width: s.X, Height: s.Y, Cells: 5, Seed: uint64(11 + i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := g.NewField()
-		if err != nil {
-			t.Fatal(err)
-		}
-		bgr := make([]byte, 3*s.X*s.Y)
-		for range n {
-			synth.RGBAToBGR(bgr, g.Render(f))
-			m, err := gocv.NewMatFromBytes(s.Y, s.X, gocv.MatTypeCV8UC3, bgr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			buf, err := gocv.IMEncode(gocv.JPEGFileExt, m)
-			m.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, append([]byte(nil), buf.GetBytes()...))
-			buf.Close()
-		}
+	frames, err := synth.JPEGFields(lib, sizes, n, 11)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return frames
 }
 
 // An MJPG video whose frames go 640x480, then 800x600, then 640x480 again (a camera

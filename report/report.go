@@ -171,13 +171,10 @@ func levelColour(l alerts.Level) (int, int, int) {
 }
 
 func levelWord(l alerts.Level) string {
-	switch l {
-	case alerts.Alert:
-		return "ALERT"
-	case alerts.Watch:
-		return "WATCH"
+	if l == alerts.None {
+		return "below trigger levels"
 	}
-	return "below trigger levels"
+	return levelShort(l)
 }
 
 // banner is the one line a manager reads: the highest level, what raised it, and what

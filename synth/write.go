@@ -369,3 +369,36 @@ func mkdir(dir string) error {
 	}
 	return nil
 }
+
+// JPEGFields renders one field of cells per size (seeded from seed: the same call gives
+// the same bytes), n frames of each, as encoded JPEG files: frames of several sizes for
+// testing sources whose frame size changes.
+func JPEGFields(lib *Library, sizes []image.Point, n int, seed uint64) ([][]byte, error) {
+	var out [][]byte
+	for i, s := range sizes {
+		g, err := New(lib, Options{Width: s.X, Height: s.Y, Cells: 5, Seed: seed + uint64(i)})
+		if err != nil {
+			return nil, err
+		}
+		f, err := g.NewField()
+		if err != nil {
+			return nil, err
+		}
+		bgr := make([]byte, 3*s.X*s.Y)
+		for range n {
+			RGBAToBGR(bgr, g.Render(f))
+			m, err := gocv.NewMatFromBytes(s.Y, s.X, gocv.MatTypeCV8UC3, bgr)
+			if err != nil {
+				return nil, err
+			}
+			buf, err := gocv.IMEncode(gocv.JPEGFileExt, m)
+			m.Close()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, append([]byte(nil), buf.GetBytes()...))
+			buf.Close()
+		}
+	}
+	return out, nil
+}

@@ -13,7 +13,6 @@ import (
 	"github.com/phytoscreen/phytoscreen/internal/testutil"
 	"github.com/phytoscreen/phytoscreen/synth"
 	"github.com/phytoscreen/phytoscreen/vision"
-	"gocv.io/x/gocv"
 )
 
 // A video recorded while the camera switched resolution (640x480, 800x600, then 640x480
@@ -28,29 +27,9 @@ func TestScreenVideoFramesChangeSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var frames [][]byte
-	for i, s := range sizes {
-		g, err := synth.New(lib, synth.Options{Width: s.X, Height: s.Y, Cells: 5, Seed: uint64(21 + i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := g.NewField()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range per {
-			m, err := capture.ImageToMat(g.Render(f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			buf, err := gocv.IMEncode(gocv.JPEGFileExt, m)
-			m.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			frames = append(frames, append([]byte(nil), buf.GetBytes()...))
-			buf.Close()
-		}
+	frames, err := synth.JPEGFields(lib, sizes, per, 21)
+	if err != nil {
+		t.Fatal(err)
 	}
 	video := filepath.Join(t.TempDir(), "resolution switch.avi")
 	if err := testutil.WriteMJPGAVI(video, frames, 640, 480, 10); err != nil {
