@@ -27,7 +27,7 @@ type frameData struct {
 // measure fills an Object with the measurements of a region.
 func (s *Segmenter) measure(r region, fr frameData) (Object, error) {
 	box := r.box
-	o := Object{Box: box, UmPerPx: s.opt.UmPerPx}
+	o := Object{Box: box, UmPerPx: s.opt.UmPerPx, peak: r.peak}
 	// The object's own mask, holes filled: its region copied into a box-sized image with
 	// a one-pixel empty frame (so neighbours never fall outside), its external contours
 	// found and drawn filled back, so that a neighbour inside the box does not count

@@ -42,6 +42,10 @@ type Object struct {
 	// frames only; nil otherwise).
 	ColourCrop *image.RGBA
 
+	// peak is the object's largest difference from the illumination (gray levels of the
+	// working frame): how faint it is beside its neighbours (track.go).
+	peak uint8
+
 	Centroid [2]float64      // centre of mass (x, y), frame pixels
 	Contrast float64         // mean (gray - background) / background inside: < 0 darker, > 0 brighter
 	CropBox  image.Rectangle // the crop's box in frame pixels: Box padded by the margin, clipped

@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -132,9 +133,18 @@ func scoreRealFrames(t testing.TB, frames []realFrame, opt Options, minIoU float
 // measured recall 0.532, precision 0.759, 12 oversized objects on the test split (the
 // first segmenter: 0.212, 0.597, 32); guarded at 0.50, 0.72 and 14.
 // With PHYTOSCREEN_OVERLAYS=DIR it draws each frame with the truth (green, ignore regions
-// grey) and what was found (red: unmatched, blue: matched) into DIR.
+// grey) and what was found (red: unmatched, blue: matched) into DIR. With
+// PHYTOSCREEN_REAL_SPLIT=tune it measures the tune split alone (what to tune a change on,
+// leaving the test split unseen until the change is done).
 func TestRealAnnotatedFrames(t *testing.T) {
-	for _, split := range []string{"tune", "test"} {
+	splits := []string{"tune", "test"}
+	if only := os.Getenv("PHYTOSCREEN_REAL_SPLIT"); only != "" {
+		if !slices.Contains(splits, only) {
+			t.Fatalf("PHYTOSCREEN_REAL_SPLIT=%q: want tune or test", only)
+		}
+		splits = []string{only}
+	}
+	for _, split := range splits {
 		frames := loadRealFrames(t, split)
 		for _, iou := range []float64{0.3, 0.5} {
 			res := scoreRealFrames(t, frames, Options{}, iou)

@@ -197,6 +197,7 @@ type region struct {
 	label int32
 	box   image.Rectangle
 	n     int
+	peak  uint8 // the largest difference from the illumination in it
 }
 
 // collect resolves every pixel's label to its region's and lists the regions with their
@@ -224,7 +225,7 @@ func (g *regionGrower) collect(n, w, h int) []region {
 			if k < 0 {
 				k = int32(len(out))
 				idx[l] = k
-				out = append(out, region{label: l, box: image.Rect(x, y, x+1, y+1)})
+				out = append(out, region{label: l, box: image.Rect(x, y, x+1, y+1), peak: g.peak[l]})
 			}
 			r := &out[k]
 			r.n++
@@ -319,6 +320,7 @@ func absorbSatellites(regions []region, labels []int32, w int) []region {
 			moves = append(moves, move{sm.box, sm.label, big.label})
 			big.box = big.box.Union(sm.box)
 			big.n += sm.n
+			big.peak = max(big.peak, sm.peak)
 			sm.n = 0
 		}
 	}

@@ -92,10 +92,13 @@ func runSlide(t *testing.T, o synth.Options, so synth.SlideOptions) slideResult 
 // on a clean background (separate parts of the slide): every stage move found and each
 // cell counted once, within 2%; then the same with the stage creeping 1 px a frame and
 // with the focus wandering (neither is a new field); then dense fields (64 cells).
-// The goal is within 2%; measured 2 or 3 of 80 (a faint acantharian and a
-// copepod's egg sacs come out in two pieces on their field's first frame; see
-// TestDemoVideoCountsEachCellOnce for why those pieces are not joined), so the test
-// holds 4% and the goal stands unmet.
+// The goal is within 2%, held for the still and the drifting slide. A copepod's
+// pale egg sac beside its dark body is a piece of it from the field's first frame
+// (track.go, faintShare); an acantharian whose two dark middles come out as two objects
+// 1 px apart is counted twice (no rule tells them from two touching cells, which the
+// real frames hold: see TestDemoVideoCountsEachCellOnce). With the focus wandering, an
+// egg sac lies 5 px from its blurred body, beyond the reach of a piece: the test holds
+// 4% there.
 // (A stage moved by half a field is not recognised as a partial move: the shared half
 // lies at the edges, where the phase correlation's window weighs little, and the field
 // counts as new; docs/segmentation.md says so.)
@@ -111,16 +114,17 @@ func TestStillSlideFields(t *testing.T) {
 		{Label: "trichodesmium_puff", N: 1}, {Label: "diatom_chain_tube", N: 1}, {Label: "fecal_pellet", N: 1}, {Label: "acantharia_protist", N: 1}}
 	bright := synth.Options{Width: 960, Height: 720, Seed: 41, Cells: -1, Mix: compact}
 	cases := []struct {
-		name string
-		o    synth.Options
-		so   synth.SlideOptions
+		name  string
+		o     synth.Options
+		so    synth.SlideOptions
+		wrong float64 // the share of cells that may be counted wrong
 	}{
-		{"sparse", bright, synth.SlideOptions{}},
-		{"sparse, drift 1 px a frame", bright, synth.SlideOptions{Drift: image.Pt(1, 0)}},
-		{"sparse, focus wandering", bright, synth.SlideOptions{Focus: [2]float64{0.3, 1.5}}},
+		{"sparse", bright, synth.SlideOptions{}, 0.02},
+		{"sparse, drift 1 px a frame", bright, synth.SlideOptions{Drift: image.Pt(1, 0)}, 0.02},
+		{"sparse, focus wandering", bright, synth.SlideOptions{Focus: [2]float64{0.3, 1.5}}, 0.04},
 		{"dense", synth.Options{Width: 960, Height: 720, Seed: 43, Cells: -1, Scale: 0.5, Gap: 4,
 			Mix: []synth.Count{{Label: "protist_noctiluca", N: 16}, {Label: "copepod_cyclopoid_oithona_eggs", N: 16},
-				{Label: "fecal_pellet", N: 16}, {Label: "acantharia_protist", N: 16}}}, synth.SlideOptions{}},
+				{Label: "fecal_pellet", N: 16}, {Label: "acantharia_protist", N: 16}}}, synth.SlideOptions{}, 0.02},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -131,8 +135,8 @@ func TestStillSlideFields(t *testing.T) {
 			if c.so.Overlap == 0 && r.fields != r.truthFields {
 				t.Errorf("%d fields found, want %d", r.fields, r.truthFields)
 			}
-			if float64(wrong) > 0.04*float64(r.cells) {
-				t.Errorf("%d of %d cells counted wrong (never, twice or spurious): want within 4%% (goal 2%%)", wrong, r.cells)
+			if float64(wrong) > c.wrong*float64(r.cells) {
+				t.Errorf("%d of %d cells counted wrong (never, twice or spurious): want within %.0f%% (goal 2%%)", wrong, r.cells, 100*c.wrong)
 			}
 		})
 	}
