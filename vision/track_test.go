@@ -14,6 +14,12 @@ func obj(x0, y0, x1, y1 int) Object {
 	return Object{Box: image.Rect(x0, y0, x1, y1), Centroid: [2]float64{float64(x0+x1) / 2, float64(y0+y1) / 2}}
 }
 
+// withPeak is o with the largest difference from the illumination set.
+func withPeak(o Object, peak uint8) Object {
+	o.peak = peak
+	return o
+}
+
 // step is one frame given to the tracker.
 type step struct {
 	objs     []Object
@@ -52,6 +58,16 @@ func TestTracker(t *testing.T) {
 		{"a piece split off a known cell is not a new cell", ModeStill, []step{
 			{objs: []Object{obj(100, 100, 200, 160)}, wantNew: []bool{true}},
 			{objs: []Object{obj(100, 100, 170, 160), obj(176, 120, 200, 140)}, wantNew: []bool{false, false}},
+		}},
+		{"a faint piece beside a cell in its first frame is part of it", ModeStill, []step{
+			{objs: []Object{withPeak(obj(100, 100, 120, 118), 110), withPeak(obj(95, 121, 103, 129), 20)}, wantNew: []bool{true, false}},
+			{objs: []Object{withPeak(obj(100, 100, 120, 118), 110), withPeak(obj(95, 121, 103, 129), 20)}, wantNew: []bool{false, false}},
+		}},
+		{"a neighbour as dark as a cell in its first frame is a cell", ModeStill, []step{
+			{objs: []Object{withPeak(obj(100, 100, 120, 118), 110), withPeak(obj(95, 121, 103, 129), 60)}, wantNew: []bool{true, true}},
+		}},
+		{"a faint object far from a cell in its first frame is a cell", ModeStill, []step{
+			{objs: []Object{withPeak(obj(100, 100, 120, 118), 110), withPeak(obj(60, 140, 68, 148), 20)}, wantNew: []bool{true, true}},
 		}},
 		{"a cell entering at the edge grows", ModeStill, []step{
 			{objs: []Object{obj(0, 100, 8, 130)}, wantNew: []bool{true}},
