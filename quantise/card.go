@@ -175,7 +175,7 @@ func newManifest(p *inference.Pack, file string, rep *Report, meas *Measurement)
 		entry["top1_agreement_with_base"] = meas.Twin.Agreement
 		entry["measured_on"] = fmt.Sprintf("%s (%d images)", meas.List, meas.Twin.N)
 	case rep.Final.Top1 >= 0:
-		entry["val_top1"] = rep.Final.Top1
+		entry["val_top1"], entry["val_top5"], entry["val_logloss"] = rep.Final.Top1, rep.Final.Top5, rep.Final.LogLoss
 		entry["top1_agreement_with_base"] = rep.Final.Agreement
 		entry["measured_on"] = fmt.Sprintf("the calibration images %s (%d labelled; not held out)", rep.Calibration, rep.CalibrationLabels)
 	default:

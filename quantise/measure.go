@@ -89,8 +89,10 @@ func argmax(v []float32) int {
 type Score struct {
 	// Agreement is the share of images where its top-1 label is the fp32 model's.
 	Agreement float64 `json:"agreement"`
-	// Top1 is its accuracy against the images' labels (-1 without labels).
-	Top1 float64 `json:"top1"`
+	// Top1, Top5 and LogLoss are against the images' labels (-1 without labels).
+	Top1    float64 `json:"top1"`
+	Top5    float64 `json:"top5"`
+	LogLoss float64 `json:"logloss"`
 	// KL is the mean Kullback-Leibler divergence of its probabilities from the fp32
 	// model's, in nats: a finer measure of the damage than agreement.
 	KL float64 `json:"kl"`
@@ -108,8 +110,8 @@ func score(ctx context.Context, model *onnxpb.ModelProto, name string, p *infere
 	}
 	defer probe.Close()
 	nc := len(p.Labels)
-	agree, right, labelled := 0, 0, 0
-	kl := 0.0
+	agree, right, right5, labelled := 0, 0, 0, 0
+	kl, logLoss := 0.0, 0.0
 	for from := 0; from < set.n(); from += probeBatch {
 		if err := ctx.Err(); err != nil {
 			return Score{}, err
@@ -129,16 +131,29 @@ func score(ctx context.Context, model *onnxpb.ModelProto, name string, p *infere
 			}
 			if set.labels != nil && set.labels[i] >= 0 {
 				labelled++
-				if top == set.labels[i] {
+				t := set.labels[i]
+				if top == t {
 					right++
 				}
+				above := 0
+				for _, v := range row {
+					if v > row[t] {
+						above++
+					}
+				}
+				if above < 5 {
+					right5++
+				}
+				logLoss -= math.Log(max(float64(row[t]), 1e-15))
 			}
 			kl += divergence(ref.probs[i], row)
 		}
 	}
-	s := Score{Agreement: float64(agree) / float64(set.n()), KL: kl / float64(set.n()), Top1: -1}
+	s := Score{Agreement: float64(agree) / float64(set.n()), KL: kl / float64(set.n()), Top1: -1, Top5: -1, LogLoss: -1}
 	if labelled > 0 {
 		s.Top1 = float64(right) / float64(labelled)
+		s.Top5 = float64(right5) / float64(labelled)
+		s.LogLoss = logLoss / float64(labelled)
 	}
 	return s, nil
 }
