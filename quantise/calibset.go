@@ -41,16 +41,7 @@ var ErrNoImages = errors.New("no calibration images")
 // natural order, evenly spaced when there are more) and preprocesses them exactly as the
 // classifier does for pack p. A labels.csv beside them adds their labels.
 func loadCalibration(ctx context.Context, p *inference.Pack, fsys fs.FS, source string, limit int) (*calibSet, error) {
-	var names []string
-	err := fs.WalkDir(fsys, ".", func(n string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && imagefile.IsImageName(n) {
-			names = append(names, n)
-		}
-		return nil
-	})
+	names, err := imagefile.ListFS(fsys)
 	if err != nil {
 		return nil, fmt.Errorf("calibration folder %s: %w", source, err)
 	}
@@ -58,7 +49,6 @@ func loadCalibration(ctx context.Context, p *inference.Pack, fsys fs.FS, source 
 		return nil, fmt.Errorf("%w: calibration folder %s holds no image files (%s): give a folder of the pack's kind of cell crops, a few hundred of them, or leave --calibration out to use the pack's bundled sample",
 			ErrNoImages, source, strings.Join(imagefile.Extensions, " "))
 	}
-	slices.SortFunc(names, imagefile.NaturalCompare)
 	if limit > 0 && len(names) > limit {
 		picked := make([]string, limit)
 		for i := range picked {

@@ -23,14 +23,10 @@ import (
 func splitSample(t testing.TB) (fs.FS, []string, []string) {
 	t.Helper()
 	sample := assets.Samples()
-	var names []string
-	fs.WalkDir(sample, ".", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && imagefile.IsImageName(p) {
-			names = append(names, p)
-		}
-		return err
-	})
-	slices.SortFunc(names, imagefile.NaturalCompare)
+	names, err := imagefile.ListFS(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
 	labels, err := readCalibLabels(sample, "sample", nil)
 	if err != nil || labels == nil {
 		t.Fatalf("bundled sample labels: %v", err)
@@ -198,18 +194,19 @@ func BenchmarkTwinVsShipped(b *testing.B) {
 }
 
 func loadGray(fsys fs.FS, n int) ([]*image.Gray, error) {
-	var crops []*image.Gray
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !imagefile.IsImageName(p) || len(crops) >= n {
-			return err
-		}
-		b, err := fs.ReadFile(fsys, p)
+	names, err := imagefile.ListFS(fsys)
+	if err != nil {
+		return nil, err
+	}
+	crops := make([]*image.Gray, min(n, len(names)))
+	for i := range crops {
+		b, err := fs.ReadFile(fsys, names[i])
 		if err != nil {
-			return err
+			return nil, err
 		}
-		g, err := imagefile.DecodeGray(b)
-		crops = append(crops, g)
-		return err
-	})
-	return crops, err
+		if crops[i], err = imagefile.DecodeGray(b); err != nil {
+			return nil, err
+		}
+	}
+	return crops, nil
 }

@@ -381,7 +381,6 @@ func (p *Plan) Quantise(quantised []string, ranges map[string]Range) (*onnxpb.Mo
 
 	var inits []*onnxpb.TensorProto
 	var head []*onnxpb.NodeProto // weight DequantizeLinear nodes, ahead of everything
-	used := map[string]bool{}
 	for i, l := range q {
 		if l.Kind != Weighted {
 			continue
@@ -425,34 +424,23 @@ func (p *Plan) Quantise(quantised []string, ranges map[string]Range) (*onnxpb.Mo
 		}
 	}
 	g.Node = nodes
-	for _, n := range nodes {
-		for _, in := range n.Input {
-			used[in] = true
-		}
-	}
-	var kept []*onnxpb.TensorProto
-	for _, t := range g.Initializer {
-		if used[t.GetName()] {
-			kept = append(kept, t)
-		}
-	}
-	g.Initializer = append(kept, inits...)
-	// Value infos of tensors that no longer exist (a fused Relu's input) would describe
-	// nothing; drop them.
-	exists := map[string]bool{}
-	for _, n := range nodes {
-		for _, o := range n.Output {
-			exists[o] = true
-		}
-	}
-	var vis []*onnxpb.ValueInfoProto
-	for _, v := range g.ValueInfo {
-		if exists[v.GetName()] {
-			vis = append(vis, v)
-		}
-	}
-	g.ValueInfo = vis
+	// Initializers nothing reads any more (the fp32 weights replaced), and value infos of
+	// tensors that no longer exist (a fused Relu's input), go.
+	used, made := tensorSet(nodes, (*onnxpb.NodeProto).GetInput), tensorSet(nodes, (*onnxpb.NodeProto).GetOutput)
+	g.Initializer = append(slices.DeleteFunc(g.Initializer, func(t *onnxpb.TensorProto) bool { return !used[t.GetName()] }), inits...)
+	g.ValueInfo = slices.DeleteFunc(g.ValueInfo, func(v *onnxpb.ValueInfoProto) bool { return !made[v.GetName()] })
 	return m, fused, nil
+}
+
+// tensorSet is the set of the tensors names(n) lists over nodes.
+func tensorSet(nodes []*onnxpb.NodeProto, names func(*onnxpb.NodeProto) []string) map[string]bool {
+	set := map[string]bool{}
+	for _, n := range nodes {
+		for _, t := range names(n) {
+			set[t] = true
+		}
+	}
+	return set
 }
 
 // indexGraphSkipping indexes g as if the nodes in skip were gone.
