@@ -130,3 +130,28 @@ func TestParseMethod(t *testing.T) {
 		}
 	}
 }
+
+func TestFlipsAndKeepReason(t *testing.T) {
+	all := Score{agrees: []bool{true, false, false, true, false, true}}
+	left := Score{agrees: []bool{true, true, true, false, false, true}}
+	if g, l := all.Flips(left); g != 2 || l != 1 {
+		t.Errorf("flips %d gained %d lost, want 2 and 1", g, l)
+	}
+	opt := Options{MaxLayerLoss: 1, Keep: []string{"forced"}}
+	for _, c := range []struct {
+		e    LayerEffect
+		kept bool
+	}{
+		{LayerEffect{Name: "big and sure", Loss: 3, Gained: 12, Lost: 0, Z: 3.46}, true},
+		{LayerEffect{Name: "big but chance", Loss: 1.5, Gained: 8, Lost: 2, Z: 1.9}, false},
+		{LayerEffect{Name: "sure but small", Loss: 0.8, Gained: 9, Lost: 0, Z: 3}, false},
+		{LayerEffect{Name: "forced", Loss: -1}, true},
+	} {
+		if got := keepReason(c.e, opt) != ""; got != c.kept {
+			t.Errorf("%s: kept %v, want %v", c.e.Name, got, c.kept)
+		}
+	}
+	if keepReason(LayerEffect{Name: "x", Loss: 50, Z: 9}, Options{MaxLayerLoss: -1}) != "" {
+		t.Error("a negative threshold keeps nothing")
+	}
+}

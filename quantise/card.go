@@ -342,10 +342,11 @@ func WriteCard(w io.Writer, rep *Report, meas *Measurement) error {
 	}
 	p("### Each layer's effect\n\nEach quantisable layer left fp32 while all the others are quantised; the cost of\n")
 	p("quantising it is the agreement this brings back, in points (one image is %.2f). Layers\n", 100/float64(max(1, rep.CalibrationImages)))
-	p("costing more than %.2f points are kept fp32.\n\n", rep.MaxLayerLoss)
-	p("| layer | op | agreement with it fp32 | mean KL | cost (points) | kept fp32 |\n|---|---|---|---|---|---|\n")
+	p("costing more than %.2f points, told apart from chance by a sign test on the images that\n", rep.MaxLayerLoss)
+	p("flip (z = (gained - lost) / sqrt(gained + lost) at least %.0f), are kept fp32.\n\n", MinZ)
+	p("| layer | op | agreement with it fp32 | mean KL | cost (points) | gained / lost | z | kept fp32 |\n|---|---|---|---|---|---|---|---|\n")
 	for _, l := range rep.Layers {
-		p("| %s | %s | %s | %.4f | %+.2f | %s |\n", l.Name, l.Op, pct(l.Score.Agreement), l.Score.KL, l.Loss, orDash(l.Kept))
+		p("| %s | %s | %s | %.4f | %+.2f | %d / %d | %.1f | %s |\n", l.Name, l.Op, pct(l.Score.Agreement), l.Score.KL, l.Loss, l.Gained, l.Lost, l.Z, orDash(l.Kept))
 	}
 	p("\n")
 	if len(rep.Unquantised) > 0 {

@@ -96,6 +96,22 @@ type Score struct {
 	// KL is the mean Kullback-Leibler divergence of its probabilities from the fp32
 	// model's, in nats: a finer measure of the damage than agreement.
 	KL float64 `json:"kl"`
+	// agrees says, image by image, whether its top-1 label is the fp32 model's.
+	agrees []bool
+}
+
+// Flips compares two scores of the same images image by image: gained counts the images
+// where b agrees with the fp32 model and a does not, lost the reverse.
+func (a Score) Flips(b Score) (gained, lost int) {
+	for i := range min(len(a.agrees), len(b.agrees)) {
+		switch {
+		case b.agrees[i] && !a.agrees[i]:
+			gained++
+		case a.agrees[i] && !b.agrees[i]:
+			lost++
+		}
+	}
+	return gained, lost
 }
 
 // score runs model over the calibration set and compares it with the reference.
@@ -111,6 +127,7 @@ func score(ctx context.Context, model *onnxpb.ModelProto, name string, p *infere
 	defer probe.Close()
 	nc := len(p.Labels)
 	agree, right, right5, labelled := 0, 0, 0, 0
+	agrees := make([]bool, 0, set.n())
 	kl, logLoss := 0.0, 0.0
 	for from := 0; from < set.n(); from += probeBatch {
 		if err := ctx.Err(); err != nil {
@@ -126,6 +143,7 @@ func score(ctx context.Context, model *onnxpb.ModelProto, name string, p *infere
 			i := from + k
 			row := res[0][k*nc : (k+1)*nc]
 			top := argmax(row)
+			agrees = append(agrees, top == ref.top1[i])
 			if top == ref.top1[i] {
 				agree++
 			}
@@ -149,7 +167,7 @@ func score(ctx context.Context, model *onnxpb.ModelProto, name string, p *infere
 			kl += divergence(ref.probs[i], row)
 		}
 	}
-	s := Score{Agreement: float64(agree) / float64(set.n()), KL: kl / float64(set.n()), Top1: -1, Top5: -1, LogLoss: -1}
+	s := Score{Agreement: float64(agree) / float64(set.n()), KL: kl / float64(set.n()), Top1: -1, Top5: -1, LogLoss: -1, agrees: agrees}
 	if labelled > 0 {
 		s.Top1 = float64(right) / float64(labelled)
 		s.Top5 = float64(right5) / float64(labelled)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -22,6 +23,11 @@ const DefaultMaxImages = 1024
 // model, above which a layer stays fp32: leaving it fp32 in the otherwise quantised model
 // brings back the fp32 model's answer on more than this share of the calibration images.
 const DefaultMaxLayerLoss = 1.0
+
+// MinZ is the sign-test statistic a layer's measured cost must reach, besides the
+// threshold, for the layer to stay fp32: about 98% one-sided, so that a few images that
+// happen to flip on a small calibration set do not cost a layer its speed.
+const MinZ = 2.0
 
 // Options configure Optimise. Pack, Calibration and Out are required.
 type Options struct {
@@ -59,7 +65,13 @@ type LayerEffect struct {
 	// fp32 model: Score's agreement minus the fully quantised model's (noise can make it
 	// negative: one image is 100/images points).
 	Loss float64 `json:"loss_points"`
-	Kept string  `json:"kept_fp32,omitempty"` // why it stays fp32, "" when quantised
+	// Gained and Lost count the images whose agreement with the fp32 model leaving the
+	// layer fp32 brings back and takes away; Z is (Gained-Lost)/sqrt(Gained+Lost), the
+	// sign test's statistic: below MinZ the cost is not told apart from chance.
+	Gained int     `json:"gained"`
+	Lost   int     `json:"lost"`
+	Z      float64 `json:"z"`
+	Kept   string  `json:"kept_fp32,omitempty"` // why it stays fp32, "" when quantised
 }
 
 // MethodScore is the fully quantised model's score with one calibration method.
@@ -206,12 +218,9 @@ func Optimise(ctx context.Context, opt Options, progress func(stage string, done
 			return nil, err
 		}
 		e := LayerEffect{Name: l.Name, Op: l.Op, Score: s, Loss: 100 * (s.Agreement - rep.All.Agreement)}
-		switch {
-		case slices.Contains(opt.Keep, l.Name):
-			e.Kept = "asked (--keep)"
-		case opt.MaxLayerLoss >= 0 && e.Loss > opt.MaxLayerLoss:
-			e.Kept = fmt.Sprintf("costs %.2f points > %.2f", e.Loss, opt.MaxLayerLoss)
-		}
+		e.Gained, e.Lost = rep.All.Flips(s)
+		e.Z = float64(e.Gained-e.Lost) / math.Sqrt(float64(max(1, e.Gained+e.Lost)))
+		e.Kept = keepReason(e, opt)
 		if e.Kept != "" {
 			rep.KeptFP32 = append(rep.KeptFP32, l.Name)
 		}
@@ -257,6 +266,18 @@ func Optimise(ctx context.Context, opt Options, progress func(stage string, done
 		return nil, err
 	}
 	return rep, nil
+}
+
+// keepReason says why a measured layer stays fp32, "" when it is quantised: asked for,
+// or a cost above the threshold that the sign test tells apart from chance.
+func keepReason(e LayerEffect, opt Options) string {
+	switch {
+	case slices.Contains(opt.Keep, e.Name):
+		return "asked (--keep)"
+	case opt.MaxLayerLoss >= 0 && e.Loss > opt.MaxLayerLoss && e.Z >= MinZ:
+		return fmt.Sprintf("costs %.2f points > %.2f (z %.1f)", e.Loss, opt.MaxLayerLoss, e.Z)
+	}
+	return ""
 }
 
 func (o *Options) defaults() error {

@@ -43,7 +43,7 @@ func (m *Main) packOptimise(ctx context.Context, args []string) error {
 	maxImages := 0
 	intVar(fs, &maxImages, "max-images", quantise.DefaultMaxImages, 1, 100000, "an image count", "use at most this many calibration images")
 	maxLoss := 0.0
-	floatVar(fs, &maxLoss, "max-layer-loss", quantise.DefaultMaxLayerLoss, -1, 100, "points", "keep fp32 the layers whose quantisation costs more than this many points of top-1 agreement with the fp32 model (-1: none)")
+	floatVar(fs, &maxLoss, "max-layer-loss", quantise.DefaultMaxLayerLoss, -1, 100, "points", "keep fp32 the layers whose quantisation costs more than this many points of top-1 agreement with the fp32 model, when a sign test tells the cost from chance (-1: none)")
 	keep := fs.String("keep", "", "comma-separated `layers` to keep fp32 whatever they measure (names as the report lists them)")
 	compare := fs.Bool("compare-methods", true, "also score minmax, percentile and entropy on the calibration images, for the card")
 	labels := fs.String("labels", "", "labelled `list` (path,label[,split]) to measure accuracy on, as eval reads it")
@@ -142,9 +142,9 @@ func stageLogger(w io.Writer) func(string, int, int) {
 func printOptimise(w io.Writer, r *quantise.Report) {
 	fmt.Fprintf(w, "pack %s -> %s\n", r.Pack, r.Out)
 	fmt.Fprintf(w, "calibration: %s, %d images (%d labelled), method %s\n\n", r.Calibration, r.CalibrationImages, r.CalibrationLabels, r.Method)
-	fmt.Fprintf(w, "%-58s %-8s %9s %8s %7s  %s\n", "layer (left fp32, the rest quantised)", "op", "agreement", "KL", "cost", "kept fp32")
+	fmt.Fprintf(w, "%-52s %-8s %9s %7s %6s %7s %5s  %s\n", "layer (left fp32, the rest quantised)", "op", "agreement", "KL", "cost", "+/-", "z", "kept fp32")
 	for _, l := range r.Layers {
-		fmt.Fprintf(w, "%-58s %-8s %8.1f%% %8.4f %+7.2f  %s\n", clip(l.Name, 58), clip(l.Op, 8), 100*l.Score.Agreement, l.Score.KL, l.Loss, l.Kept)
+		fmt.Fprintf(w, "%-52s %-8s %8.1f%% %7.4f %+6.2f %3d/%-3d %5.1f  %s\n", clip(l.Name, 52), clip(l.Op, 8), 100*l.Score.Agreement, l.Score.KL, l.Loss, l.Gained, l.Lost, l.Z, l.Kept)
 	}
 	for _, u := range r.Unquantised {
 		fmt.Fprintf(w, "stays fp32: %s (%s): %s\n", u.Name, u.Op, u.Reason)
