@@ -110,7 +110,42 @@ func (x *graphIndex) isActivation(name string) bool {
 		return true
 	}
 	p, ok := x.producer[name]
-	return ok && x.g.Node[p].GetOpType() != "Constant"
+	return ok && x.g.Node[p].GetOpType() != "Constant" && x.castWeight(name) == nil
+}
+
+// weight returns the constant a weight input holds, as fp32: an fp32 initializer, or an
+// fp16 one cast to fp32 by a Cast node (how a pack stored in half precision keeps its
+// weights); nil for anything else.
+func (x *graphIndex) weight(name string) *onnxpb.TensorProto {
+	if t, ok := x.inits[name]; ok {
+		if t.GetDataType() == int32(onnxpb.TensorProto_FLOAT) {
+			return t
+		}
+		return nil
+	}
+	return x.castWeight(name)
+}
+
+// castWeight is weight's second case: name is the output of Cast(to float) of an fp16
+// initializer.
+func (x *graphIndex) castWeight(name string) *onnxpb.TensorProto {
+	p, ok := x.producer[name]
+	if !ok {
+		return nil
+	}
+	n := x.g.Node[p]
+	if n.GetOpType() != "Cast" || n.GetDomain() != "" || attrInt(n, "to", 0) != int64(onnxpb.TensorProto_FLOAT) || len(n.Input) != 1 {
+		return nil
+	}
+	t, ok := x.inits[n.Input[0]]
+	if !ok || t.GetDataType() != int32(onnxpb.TensorProto_FLOAT16) {
+		return nil
+	}
+	v, err := halfFloats(t)
+	if err != nil {
+		return nil
+	}
+	return floatsTensorDims(name, t.GetDims(), v)
 }
 
 func nodeName(n *onnxpb.NodeProto, i int) string {
@@ -181,9 +216,10 @@ func Analyse(m *onnxpb.ModelProto) (*Plan, error) {
 					p.Tensors = append(p.Tensors, t)
 				}
 			}
-		case op == "Constant" || op == "Relu":
-			// Constants are weights; a Relu is fused into a quantised node before it, or
-			// left as it is (it costs nothing in fp32). Neither is a loss worth a line.
+		case op == "Constant" || op == "Relu" || len(n.Output) == 1 && x.castWeight(n.Output[0]) != nil:
+			// Constants and the Casts of fp16 weights are weights; a Relu is fused into a
+			// quantised node before it, or left as it is (it costs nothing in fp32). None
+			// is a loss worth a line.
 		default:
 			p.Unquantised = append(p.Unquantised, Unquantised{name, op, why})
 		}
@@ -218,20 +254,15 @@ func (p *Plan) Inputs() []string {
 func (x *graphIndex) classify(n *onnxpb.NodeProto) (Kind, string) {
 	in := n.GetInput()
 	act := func(i int) bool { return i < len(in) && x.isActivation(in[i]) }
-	weight := func(i int) bool {
-		if i >= len(in) {
-			return false
-		}
-		t, ok := x.inits[in[i]]
-		return ok && t.GetDataType() == int32(onnxpb.TensorProto_FLOAT)
-	}
+	weight := func(i int) bool { return i < len(in) && x.weight(in[i]) != nil }
+	dims := func(i int) int { return len(x.weight(in[i]).GetDims()) }
 	optionalWeight := func(i int) bool { return i >= len(in) || in[i] == "" || weight(i) }
 	switch n.GetOpType() {
 	case "Conv":
 		if !act(0) || !weight(1) || !optionalWeight(2) {
 			return 0, "its weights or bias are not fp32 constants of the model"
 		}
-		if len(x.inits[in[1]].GetDims()) < 3 {
+		if dims(1) < 3 {
 			return 0, "its weights are not a convolution kernel"
 		}
 		return Weighted, ""
@@ -239,10 +270,10 @@ func (x *graphIndex) classify(n *onnxpb.NodeProto) (Kind, string) {
 		if !act(0) || !weight(1) || !optionalWeight(2) {
 			return 0, "its weights or bias are not fp32 constants of the model"
 		}
-		if attrInt(n, "transA", 0) != 0 || len(x.inits[in[1]].GetDims()) != 2 {
+		if attrInt(n, "transA", 0) != 0 || dims(1) != 2 {
 			return 0, "a transposed or non-matrix input"
 		}
-		if len(in) > 2 && in[2] != "" && (attrFloat(n, "alpha", 1) != 1 || attrFloat(n, "beta", 1) != 1 || len(x.inits[in[2]].GetDims()) != 1) {
+		if len(in) > 2 && in[2] != "" && (attrFloat(n, "alpha", 1) != 1 || attrFloat(n, "beta", 1) != 1 || dims(2) != 1) {
 			return 0, "a scaled or broadcast bias"
 		}
 		return Weighted, ""
@@ -386,7 +417,7 @@ func (p *Plan) Quantise(quantised []string, ranges map[string]Range) (*onnxpb.Mo
 			continue
 		}
 		n := g.Node[i]
-		nodes, ts, err := quantiseWeights(n, x.inits, params[n.Input[0]], nodeName(n, i))
+		nodes, ts, err := quantiseWeights(n, x.weight, params[n.Input[0]], nodeName(n, i))
 		if err != nil {
 			return nil, nil, fmt.Errorf("layer %s: %w", l.Name, err)
 		}
@@ -423,13 +454,29 @@ func (p *Plan) Quantise(quantised []string, ranges map[string]Range) (*onnxpb.Mo
 			}
 		}
 	}
-	g.Node = nodes
+	g.Node = pruneDead(nodes, x.outputs)
+	nodes = g.Node
 	// Initializers nothing reads any more (the fp32 weights replaced), and value infos of
 	// tensors that no longer exist (a fused Relu's input), go.
 	used, made := tensorSet(nodes, (*onnxpb.NodeProto).GetInput), tensorSet(nodes, (*onnxpb.NodeProto).GetOutput)
 	g.Initializer = append(slices.DeleteFunc(g.Initializer, func(t *onnxpb.TensorProto) bool { return !used[t.GetName()] }), inits...)
 	g.ValueInfo = slices.DeleteFunc(g.ValueInfo, func(v *onnxpb.ValueInfoProto) bool { return !made[v.GetName()] })
 	return m, fused, nil
+}
+
+// pruneDead drops the nodes none of whose outputs is read or a graph output (the Casts
+// of weights the quantised ones replaced), repeatedly, keeping the order.
+func pruneDead(nodes []*onnxpb.NodeProto, outputs map[string]bool) []*onnxpb.NodeProto {
+	for {
+		used := tensorSet(nodes, (*onnxpb.NodeProto).GetInput)
+		kept := slices.DeleteFunc(slices.Clone(nodes), func(n *onnxpb.NodeProto) bool {
+			return !slices.ContainsFunc(n.Output, func(o string) bool { return used[o] || outputs[o] })
+		})
+		if len(kept) == len(nodes) {
+			return nodes
+		}
+		nodes = kept
+	}
 }
 
 // tensorSet is the set of the tensors names(n) lists over nodes.

@@ -227,3 +227,57 @@ func TestWithOutputsAddsFloatOutputs(t *testing.T) {
 		t.Errorf("outputs %v (original %d), want probabilities, r1_out, s_out added to a copy", names, len(m.Graph.Output))
 	}
 }
+
+func TestHalfToFloat(t *testing.T) {
+	for h, want := range map[uint16]float32{0x3C00: 1, 0xC000: -2, 0x3800: 0.5, 0x7BFF: 65504, 0x0001: 5.9604645e-08, 0x8000: 0, 0x3555: 0.33325195} {
+		if got := halfToFloat(h); got != want {
+			t.Errorf("halfToFloat(%#04x) = %g, want %g", h, got, want)
+		}
+	}
+	if !math.IsInf(float64(halfToFloat(0xFC00)), -1) {
+		t.Error("0xFC00 is -Inf")
+	}
+}
+
+// A model keeping its weights in fp16 behind Cast nodes (as the v2 packs do) is quantised
+// like one with fp32 weights: the Casts are weights, not unquantisable nodes, and go.
+func TestQuantiseFP16WeightsBehindCast(t *testing.T) {
+	m := tinyModel(17)
+	g := m.Graph
+	w := initByName(m, "c1.w")
+	v, _ := floats(w)
+	raw := make([]byte, 0, 2*len(v))
+	for _, f := range v {
+		// Round to fp16 through the bits of values that fp16 holds: keep 10 mantissa bits.
+		b := math.Float32bits(f)
+		e := int((b>>23)&0xff) - 127 + 15
+		raw = binary.LittleEndian.AppendUint16(raw, uint16(b>>31)<<15|uint16(e)<<10|uint16((b>>13)&0x3ff))
+	}
+	g.Initializer = slices.DeleteFunc(g.Initializer, func(t *onnxpb.TensorProto) bool { return t.GetName() == "c1.w" })
+	g.Initializer = append(g.Initializer, tensorOf("c1.w_fp16", onnxpb.TensorProto_FLOAT16, w.Dims, raw))
+	cast := newNode("Cast", "c1.w_cast", []string{"c1.w_fp16"}, []string{"c1.w"})
+	cast.Attribute = append(cast.Attribute, intAttr("to", int64(onnxpb.TensorProto_FLOAT)))
+	g.Node = append([]*onnxpb.NodeProto{cast}, g.Node...)
+	p, err := Analyse(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(layerNames(p), "c1") || slices.ContainsFunc(p.Unquantised, func(u Unquantised) bool { return u.Op == "Cast" }) {
+		t.Fatalf("layers %v, unquantised %v: want c1 quantisable and the Cast silent", layerNames(p), p.Unquantised)
+	}
+	q, _, err := p.Quantise(layerNames(p), tinyRanges(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTopological(t, q)
+	if nodeByName(q, "c1.w_cast") != nil || initByName(q, "c1.w_fp16") != nil {
+		t.Error("the Cast of the replaced weights and its fp16 initializer are still in the model")
+	}
+	ws, _ := floats(initByName(q, "c1_W_scale"))
+	_, want := WeightScales(v, w.Dims, 0)
+	for i := range ws {
+		if math.Abs(float64(ws[i]-want[i])) > 1e-3*float64(want[i]) {
+			t.Errorf("weight scale %d = %g, want about %g (from the fp16 values)", i, ws[i], want[i])
+		}
+	}
+}

@@ -42,6 +42,62 @@ func floatsTensor(name string, v []float32) *onnxpb.TensorProto {
 	return tensorOf(name, onnxpb.TensorProto_FLOAT, []int64{int64(len(v))}, raw)
 }
 
+func floatsTensorDims(name string, dims []int64, v []float32) *onnxpb.TensorProto {
+	t := floatsTensor(name, v)
+	t.Dims = dims
+	return t
+}
+
+// halfFloats reads an fp16 tensor's values as float32, from raw_data or int32_data (which
+// holds one 16-bit pattern a value).
+func halfFloats(t *onnxpb.TensorProto) ([]float32, error) {
+	n := int64(1)
+	for _, d := range t.GetDims() {
+		n *= d
+	}
+	bits := make([]uint16, 0, n)
+	if raw := t.GetRawData(); len(raw) > 0 {
+		if int64(len(raw)) != 2*n {
+			return nil, fmt.Errorf("tensor %s holds %d bytes for %d fp16 values", t.GetName(), len(raw), n)
+		}
+		for i := range n {
+			bits = append(bits, binary.LittleEndian.Uint16(raw[2*i:]))
+		}
+	} else {
+		if int64(len(t.GetInt32Data())) != n {
+			return nil, fmt.Errorf("tensor %s holds %d fp16 values, its shape needs %d", t.GetName(), len(t.GetInt32Data()), n)
+		}
+		for _, v := range t.GetInt32Data() {
+			bits = append(bits, uint16(v))
+		}
+	}
+	v := make([]float32, n)
+	for i, h := range bits {
+		v[i] = halfToFloat(h)
+	}
+	return v, nil
+}
+
+// halfToFloat converts IEEE 754 half precision to float32 exactly.
+func halfToFloat(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	frac := uint32(h) & 0x3ff
+	switch {
+	case exp == 0 && frac == 0:
+		return math.Float32frombits(sign)
+	case exp == 0: // subnormal: frac x 2^-24
+		f := float32(frac) * float32(math.Ldexp(1, -24))
+		if sign != 0 {
+			f = -f
+		}
+		return f
+	case exp == 0x1f:
+		return math.Float32frombits(sign | 0x7f800000 | frac<<13)
+	}
+	return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
+}
+
 func floatValueInfo(name string) *onnxpb.ValueInfoProto {
 	return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{
 		Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT))}},
@@ -123,8 +179,8 @@ func WeightScales(w []float32, dims []int64, axis int) ([]int8, []float32) {
 // quantiseWeights replaces a Conv's or Gemm's fp32 weights (and bias) by int8 (int32)
 // initializers read through DequantizeLinear nodes, per output channel. in is the
 // activation input's parameters: the bias scale is theirs times the weight's.
-func quantiseWeights(n *onnxpb.NodeProto, inits map[string]*onnxpb.TensorProto, in Params, name string) ([]*onnxpb.NodeProto, []*onnxpb.TensorProto, error) {
-	wt := inits[n.Input[1]]
+func quantiseWeights(n *onnxpb.NodeProto, weight func(string) *onnxpb.TensorProto, in Params, name string) ([]*onnxpb.NodeProto, []*onnxpb.TensorProto, error) {
+	wt := weight(n.Input[1])
 	w, err := floats(wt)
 	if err != nil {
 		return nil, nil, err
@@ -153,7 +209,7 @@ func quantiseWeights(n *onnxpb.NodeProto, inits map[string]*onnxpb.TensorProto, 
 	if len(n.Input) < 3 || n.Input[2] == "" {
 		return nodes, ts, nil
 	}
-	bt := inits[n.Input[2]]
+	bt := weight(n.Input[2])
 	b, err := floats(bt)
 	if err != nil {
 		return nil, nil, err
