@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image"
 	"io/fs"
-	"slices"
 
 	"github.com/phytoscreen/phytoscreen/imagefile"
 )
@@ -21,20 +20,10 @@ type Crops struct {
 // LoadFS decodes every image file of fsys (the bundled samples: assets.Samples()), in
 // natural path order. A file that cannot be decoded is an error naming it.
 func LoadFS(fsys fs.FS, source string) (*Crops, error) {
-	var names []string
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && imagefile.IsImageName(p) {
-			names = append(names, p)
-		}
-		return nil
-	})
+	names, err := imagefile.ListFS(fsys)
 	if err != nil {
 		return nil, fmt.Errorf("list images in %s: %w", source, err)
 	}
-	slices.SortFunc(names, imagefile.NaturalCompare)
 	c := &Crops{Source: source}
 	for _, n := range names {
 		b, err := fs.ReadFile(fsys, n)

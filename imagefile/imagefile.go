@@ -14,6 +14,7 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/phytoscreen/phytoscreen/inputfile"
@@ -35,6 +36,20 @@ var (
 	ErrNotImage = errors.New("not a JPEG, PNG, TIFF or BMP image")
 	ErrTooLarge = errors.New("image dimensions over the limit")
 )
+
+// ListFS returns the image files of fsys (by IsImageName, in every folder), in natural
+// path order.
+func ListFS(fsys fs.FS) ([]string, error) {
+	var names []string
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && IsImageName(p) {
+			names = append(names, p)
+		}
+		return err
+	})
+	slices.SortFunc(names, NaturalCompare)
+	return names, err
+}
 
 // IsImageName reports whether a file name has one of the image Extensions.
 func IsImageName(name string) bool {

@@ -226,6 +226,9 @@ func (p *Pack) ModelSize(v Variant) (int64, error) {
 // ReadFile reads another file of the pack (its README, a confusion matrix).
 func (p *Pack) ReadFile(name string) ([]byte, error) { return fs.ReadFile(p.fsys, name) }
 
+// FS is the file system holding the pack's files, for a tool that copies the pack.
+func (p *Pack) FS() fs.FS { return p.fsys }
+
 // LoadPackDir loads and validates the pack in folder dir.
 func LoadPackDir(dir string) (*Pack, error) {
 	fi, err := os.Stat(dir)

@@ -1,0 +1,143 @@
+package quantise
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/onnxpb"
+	"github.com/phytoscreen/phytoscreen/internal/testpack"
+)
+
+func TestOptimiseRefusesCalibrationWithoutImages(t *testing.T) {
+	p, err := inference.LoadPackDir(tinyPack(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := t.TempDir()
+	if err := os.WriteFile(filepath.Join(empty, "notes.txt"), []byte("no images here"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Optimise(context.Background(), Options{Pack: p, Calibration: os.DirFS(empty), CalibrationName: empty, Out: filepath.Join(t.TempDir(), "out")}, nil)
+	if !errors.Is(err, ErrNoImages) || !strings.Contains(err.Error(), empty) || !strings.Contains(err.Error(), "give a folder") {
+		t.Fatalf("err = %v, want the folder named with the fix", err)
+	}
+}
+
+func TestOptimiseRefusesTheSourcePackAsOut(t *testing.T) {
+	dir := tinyPack(t)
+	p, err := inference.LoadPackDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := tinyImages(t, 4)
+	for _, out := range []string{dir, dir + "/.", filepath.Join(dir, "..", filepath.Base(dir))} {
+		_, err = Optimise(context.Background(), Options{Pack: p, Calibration: os.DirFS(images), CalibrationName: images, Out: out}, nil)
+		if err == nil || !strings.Contains(err.Error(), "is the source pack") {
+			t.Errorf("--out %s: err = %v, want it refused as the source pack", out, err)
+		}
+	}
+	// A folder holding something else is refused too; a file is.
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "thesis.docx"), []byte("x"), 0o644)
+	if _, err = Optimise(context.Background(), Options{Pack: p, Calibration: os.DirFS(images), Out: other}, nil); err == nil || !strings.Contains(err.Error(), "holds other files") {
+		t.Errorf("--out %s: err = %v, want it refused", other, err)
+	}
+	if _, err = Optimise(context.Background(), Options{Pack: p, Calibration: os.DirFS(images), Out: filepath.Join(other, "thesis.docx")}, nil); err == nil || !strings.Contains(err.Error(), "is a file") {
+		t.Errorf("--out onto a file: err = %v, want it refused", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "README.md")); string(b) != "# tiny\n" {
+		t.Errorf("the source pack's README changed: %q", b)
+	}
+}
+
+// The whole path on a small model with an op outside the quantisable set: it stays fp32
+// and the report says so; the new pack loads and its model runs quantised.
+func TestOptimiseTinyPackKeepsUnquantisableOpsFP32(t *testing.T) {
+	testpack.RequireRuntime(t)
+	dir := tinyPack(t)
+	p, err := inference.LoadPackDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := tinyImages(t, 24)
+	out := filepath.Join(t.TempDir(), "twin")
+	var stages []string
+	rep, err := Optimise(context.Background(), Options{Pack: p, Calibration: os.DirFS(images), CalibrationName: images, Out: out,
+		MaxLayerLoss: -1, CompareMethods: true, SpeedDuration: -1, Threads: 1},
+		func(stage string, done, total int) {
+			if len(stages) == 0 || stages[len(stages)-1] != stage {
+				stages = append(stages, stage)
+			}
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Unquantised) != 2 || rep.Unquantised[0].Op != "Sin" {
+		t.Errorf("unquantised %+v, want Sin (and Softmax) reported", rep.Unquantised)
+	}
+	if rep.CalibrationImages != 24 || rep.CalibrationLabels != 24 || len(rep.Layers) != 6 || len(rep.KeptFP32) != 0 || len(rep.Methods) != 3 {
+		t.Errorf("report: %d images (%d labelled), %d layers, kept %v, %d methods", rep.CalibrationImages, rep.CalibrationLabels, len(rep.Layers), rep.KeptFP32, len(rep.Methods))
+	}
+	if rep.RuntimeOps["QLinearConv"] != 1 || rep.RuntimeOps["Sin"] != 1 {
+		t.Errorf("runtime ops %v: want the Conv fused into QLinearConv and the Sin kept", rep.RuntimeOps)
+	}
+	for _, s := range []string{StageImages, "calibrate: ranges", "calibrate: histograms", StageMethods, StageLayers, StageWrite} {
+		if !strings.Contains(strings.Join(stages, "|"), s) {
+			t.Errorf("stages %v lack %s", stages, s)
+		}
+	}
+	np, err := inference.LoadPackDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inference.CheckModels(np); err != nil {
+		t.Fatal(err)
+	}
+	data, err := np.ModelBytes(inference.Optimised)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnxpb.ReadModel(data, "twin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]int{}
+	for _, n := range m.Graph.Node {
+		ops[n.GetOpType()]++
+	}
+	if ops["Sin"] != 1 || ops["QuantizeLinear"] == 0 || ops["Relu"] != 0 {
+		t.Errorf("twin ops %v: want Sin kept, QDQ nodes, the Relu fused", ops)
+	}
+	readme, _ := os.ReadFile(filepath.Join(out, "README.md"))
+	for _, want := range []string{"# tiny", "phytoscreen pack optimise", "| c1 | Conv |", "s (Sin): operator not in the quantisable set"} {
+		if !strings.Contains(string(readme), want) {
+			t.Errorf("README lacks %q:\n%s", want, readme)
+		}
+	}
+	if np.Models[inference.Optimised].Agreement != rep.Final.Agreement || np.Models[inference.Optimised].ValTop1 != rep.Final.Top1 {
+		t.Errorf("pack.json optimised entry %+v, want the measured agreement %g and top-1 %g", np.Models[inference.Optimised], rep.Final.Agreement, rep.Final.Top1)
+	}
+}
+
+func TestOptimiseCancelled(t *testing.T) {
+	testpack.RequireRuntime(t)
+	p, err := inference.LoadPackDir(tinyPack(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := filepath.Join(t.TempDir(), "twin")
+	_, err = Optimise(ctx, Options{Pack: p, Calibration: os.DirFS(tinyImages(t, 4)), Out: out, SpeedDuration: -1}, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a cancelled run left %s behind", out)
+	}
+}
