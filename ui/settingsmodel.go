@@ -89,13 +89,7 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 	}
 	v.PackDir = widget.NewEntry()
 	v.PackDir.SetPlaceHolder("built-in: " + assets.DefaultPackName)
-	browse := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() {
-		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
-			if err == nil && u != nil {
-				v.PackDir.SetText(u.Path())
-			}
-		}, v.win)
-	})
+	browse := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() { v.chooseFolder(v.PackDir) })
 	// The built-in packs by name; the default one is the empty setting.
 	builtin := widget.NewSelect(assets.BuiltinPacks(), func(name string) {
 		if name == assets.DefaultPackName {
@@ -114,7 +108,11 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 	form.Items[2].HintText = "cells below it are counted as unidentified and queued for review; changing it recounts the run"
 	form.Items[3].HintText = "a built-in pack (marine plankton, v2 for a real camera's blur and light; cyanobacteria) or a folder with pack.json and its models; used from the next launch"
 	form.Items[0].HintText = "ONNX Runtime threads; takes effect at once"
-	measureRow := container.NewBorder(nil, nil, v.measure, nil, container.NewVBox(v.measureL, v.measureP))
+	v.optimiseB = widget.NewButtonWithIcon("Make an optimised twin…", theme.UploadIcon(), v.ShowOptimise)
+	if a.svc.Optimise == nil {
+		v.optimiseB.Disable()
+	}
+	measureRow := container.NewBorder(nil, nil, container.NewVBox(v.measure, v.optimiseB), nil, container.NewVBox(v.measureL, v.measureP))
 	return container.NewVScroll(container.NewVBox(
 		container.NewGridWithColumns(len(cols), cols...),
 		v.compare,
@@ -122,6 +120,15 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 		widget.NewSeparator(),
 		form,
 	))
+}
+
+// chooseFolder lets the user pick a folder into the entry.
+func (v *settingsView) chooseFolder(e *widget.Entry) {
+	dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
+		if err == nil && u != nil {
+			e.SetText(u.Path())
+		}
+	}, v.win)
 }
 
 // threadsOf reads the threads choice ("Auto (4)" is 0).

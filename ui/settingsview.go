@@ -40,6 +40,8 @@ type settingsView struct {
 	measureL  *widget.Label
 	compare   *widget.Label
 	measuring context.CancelFunc
+	optimiseB *widget.Button
+	optimise  *optimiseDialog // the open optimise dialog (tests drive it)
 
 	Threads   *widget.Select
 	Batch     *widget.Select
@@ -96,6 +98,9 @@ func newSettingsView(a *mainWindow) *settingsView {
 	v.win.SetOnClosed(func() {
 		if v.measuring != nil {
 			v.measuring()
+		}
+		if v.optimise != nil && v.optimise.cancel != nil {
+			v.optimise.cancel()
 		}
 		a.settingsWin = nil
 	})

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 	"time"
 
@@ -69,7 +67,7 @@ func (m *Main) packOptimise(ctx context.Context, args []string) error {
 	if err != nil {
 		return setupError(err)
 	}
-	cfs, cname, err := calibrationSource(p, *calib)
+	cfs, cname, err := quantise.CalibrationSource(p, *calib)
 	if err != nil {
 		return setupError(err)
 	}
@@ -101,30 +99,6 @@ func (m *Main) packOptimise(ctx context.Context, args []string) error {
 	}
 	printOptimise(m.Stdout, rep)
 	return nil
-}
-
-// calibrationSource picks the calibration images: the folder given, else the pack's
-// bundled sample.
-func calibrationSource(p *inference.Pack, dir string) (fs.FS, string, error) {
-	if dir != "" {
-		fi, err := os.Stat(dir)
-		if err != nil {
-			return nil, "", fmt.Errorf("--calibration %s: %w", dir, err)
-		}
-		if !fi.IsDir() {
-			return nil, "", fmt.Errorf("--calibration %s is not a folder: give a folder of cell images", dir)
-		}
-		return os.DirFS(dir), dir, nil
-	}
-	if sub, err := fs.Sub(p.FS(), "calibration"); err == nil {
-		if fi, err := fs.Stat(p.FS(), "calibration"); err == nil && fi.IsDir() {
-			return sub, p.Source + "/calibration", nil
-		}
-	}
-	if p.Name == assets.DefaultPackName {
-		return assets.Samples(), "the bundled sample (387 NDSB val images)", nil
-	}
-	return nil, "", fmt.Errorf("pack %s has no bundled calibration sample: give a folder of its kind of cell images with --calibration", p.Source)
 }
 
 // stageLogger prints a line when a stage starts and when it ends.

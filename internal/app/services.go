@@ -15,6 +15,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/power"
+	"github.com/phytoscreen/phytoscreen/quantise"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
@@ -38,6 +39,9 @@ type Services struct {
 	NewSegmenter func(s Settings, spec capture.Spec) (screening.Segmenter, func(), error)
 	// Measure runs the quick benchmark of the pack's models on this machine.
 	Measure func(ctx context.Context, s Settings, progress func(done, total int)) ([]ModelCost, error)
+	// Optimise makes the int8 twin of the pack in use (pack optimise); nil: the Settings
+	// button is off.
+	Optimise func(ctx context.Context, r OptimiseRequest, progress func(stage string, done, total int)) (*quantise.Report, error)
 	// Cameras lists the cameras present; nil: none.
 	Cameras func() []capture.Spec
 	// CheckPack checks a pack folder the technician chooses in Settings, models included;
@@ -173,6 +177,11 @@ func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, clos
 	}
 	svc.Measure = func(ctx context.Context, s Settings, progress func(done, total int)) ([]ModelCost, error) {
 		return MeasureModels(ctx, pack, s, measureFor, progress)
+	}
+	if svc.Model != nil { // the runtime is loaded: the twin can be made here
+		svc.Optimise = func(ctx context.Context, r OptimiseRequest, progress func(string, int, int)) (*quantise.Report, error) {
+			return OptimisePack(ctx, pack, r, progress)
+		}
 	}
 	svc.SetupError = errors.Join(setupErrs...)
 	return svc, close
