@@ -45,7 +45,11 @@ func ChoosePack(ctx context.Context, packs []*inference.Pack, examples []Example
 	if progress == nil {
 		progress = func(Progress) {}
 	}
-	if err := CheckCounts(examples); err != nil {
+	var known []string // labels of every pack: crops of them need no minimum
+	for _, p := range packs {
+		known = append(known, p.Labels...)
+	}
+	if err := CheckCounts(examples, known); err != nil {
 		return nil, err
 	}
 	ex, data, failed := readCrops(slices.Clone(examples))

@@ -70,65 +70,70 @@ func applyStd(x *mat.Dense, mu, sd []float64) {
 	}
 }
 
-// fit minimises the mean log-loss plus lambda/2 |W|^2 with L-BFGS.
+// loss is the weighted mean log-loss plus lambda/2 |W|^2 at theta (W row-major, then b)
+// and, when grad is not nil, its gradient. z and dz are n x k scratch matrices.
+func (p *problem) loss(theta, grad []float64, z, dz *mat.Dense) float64 {
+	n, d := p.x.Dims()
+	k := p.k
+	w := mat.NewDense(k, d, theta[:k*d])
+	b := theta[k*d:]
+	z.Mul(p.x, w.T())
+	loss := 0.0
+	for i := range n {
+		zi := z.RawRowView(i)
+		floats.Add(zi, b)
+		m := floats.Max(zi)
+		if p.offset {
+			m = max(m, p.s[i])
+		}
+		sum := 0.0
+		for _, v := range zi {
+			sum += math.Exp(v - m)
+		}
+		if p.offset {
+			sum += math.Exp(p.s[i] - m)
+		}
+		lse := m + math.Log(sum)
+		var target float64
+		if p.y[i] >= 0 {
+			target = zi[p.y[i]]
+		} else {
+			target = p.s[i]
+		}
+		wi := 1.0
+		if p.y[i] < 0 && p.negWeight > 0 {
+			wi = p.negWeight
+		}
+		loss += wi * (lse - target)
+		if grad != nil {
+			di := dz.RawRowView(i)
+			for j, v := range zi {
+				di[j] = wi * math.Exp(v-lse) / float64(n)
+			}
+			if p.y[i] >= 0 {
+				di[p.y[i]] -= 1 / float64(n)
+			}
+		}
+	}
+	loss = loss/float64(n) + p.lambda/2*floats.Dot(theta[:k*d], theta[:k*d])
+	if grad != nil {
+		gw := mat.NewDense(k, d, grad[:k*d])
+		gw.Mul(dz.T(), p.x)
+		floats.AddScaled(grad[:k*d], p.lambda, theta[:k*d])
+		for j := range k {
+			grad[k*d+j] = floats.Sum(mat.Col(nil, j, dz))
+		}
+	}
+	return loss
+}
+
+// fit minimises loss with L-BFGS.
 func (p *problem) fit() (*mat.Dense, []float64, error) {
 	n, d := p.x.Dims()
 	k := p.k
 	z := mat.NewDense(n, k, nil)
 	dz := mat.NewDense(n, k, nil)
-	// value computes the loss at theta and, when grad is not nil, its gradient.
-	value := func(theta, grad []float64) float64 {
-		w := mat.NewDense(k, d, theta[:k*d])
-		b := theta[k*d:]
-		z.Mul(p.x, w.T())
-		loss := 0.0
-		for i := range n {
-			zi := z.RawRowView(i)
-			floats.Add(zi, b)
-			m := floats.Max(zi)
-			if p.offset {
-				m = max(m, p.s[i])
-			}
-			sum := 0.0
-			for _, v := range zi {
-				sum += math.Exp(v - m)
-			}
-			if p.offset {
-				sum += math.Exp(p.s[i] - m)
-			}
-			lse := m + math.Log(sum)
-			var target float64
-			if p.y[i] >= 0 {
-				target = zi[p.y[i]]
-			} else {
-				target = p.s[i]
-			}
-			wi := 1.0
-			if p.y[i] < 0 && p.negWeight > 0 {
-				wi = p.negWeight
-			}
-			loss += wi * (lse - target)
-			if grad != nil {
-				di := dz.RawRowView(i)
-				for j, v := range zi {
-					di[j] = wi * math.Exp(v-lse) / float64(n)
-				}
-				if p.y[i] >= 0 {
-					di[p.y[i]] -= 1 / float64(n)
-				}
-			}
-		}
-		loss = loss/float64(n) + p.lambda/2*floats.Dot(theta[:k*d], theta[:k*d])
-		if grad != nil {
-			gw := mat.NewDense(k, d, grad[:k*d])
-			gw.Mul(dz.T(), p.x)
-			floats.AddScaled(grad[:k*d], p.lambda, theta[:k*d])
-			for j := range k {
-				grad[k*d+j] = floats.Sum(mat.Col(nil, j, dz))
-			}
-		}
-		return loss
-	}
+	value := func(theta, grad []float64) float64 { return p.loss(theta, grad, z, dz) }
 	// gonum evaluates Func then Grad at the same point: compute both once.
 	var lastX, lastG []float64
 	lastF := 0.0

@@ -82,12 +82,15 @@ func CheckPack(p *inference.Pack) error {
 	return nil
 }
 
-// CheckCounts refuses labels with fewer than MinPerClass crops, saying how many more each
-// needs; the error lists them all.
-func CheckCounts(ex []Example) error {
+// CheckCounts refuses new labels (not among known, the pack's own) with fewer than
+// MinPerClass crops, saying how many more each needs; the error lists them all. Crops of
+// the pack's own taxa only tell the head what is not new: any number will do.
+func CheckCounts(ex []Example, known []string) error {
 	counts := map[string]int{}
 	for _, e := range ex {
-		counts[e.Label]++
+		if !slices.Contains(known, e.Label) {
+			counts[e.Label]++
+		}
 	}
 	var errs []string
 	for _, l := range sortedKeys(counts) {
@@ -126,7 +129,7 @@ func Teach(ctx context.Context, p *inference.Pack, examples []Example, o Options
 	if err := CheckPack(p); err != nil {
 		return nil, err
 	}
-	if err := CheckCounts(examples); err != nil {
+	if err := CheckCounts(examples, p.Labels); err != nil {
 		return nil, err
 	}
 	old := map[string]bool{}

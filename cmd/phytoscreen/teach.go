@@ -90,9 +90,6 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := teach.CheckCounts(examples); err != nil {
-		return err
-	}
 	opt := teach.Options{Threads: threads, Name: *name}
 	if !*noCache {
 		c, closeCache, err := teachCache(st, *cache)
