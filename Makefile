@@ -11,7 +11,7 @@ BIN := bin/phytoscreen
 ORT_LIB = $(shell bash scripts/deps.sh ort-path)
 XVFB := xvfb-run -a -s "-screen 0 1600x1000x24"
 # Packages whose goroutines the race detector checks (capture, vision and synth: see test).
-RACE_PKGS := ./inference/... ./imagefile/... ./power/... ./bench/... ./screening/... \
+RACE_PKGS := ./inference/... ./imagefile/... ./power/... ./bench/... ./screening/... ./teach/... \
 	./alerts/... ./store/... ./ui/... ./internal/... ./cmd/...
 FUZZ_TIME ?= 10s
 

@@ -32,8 +32,10 @@ const FileName = "sessions.db"
 // length, width, parts, estimated cells and oversize mark. Version 4 added what a run
 // examined (sources.frames_expected, files_skipped, interrupted, volume_examined_ml),
 // each object's image file, the sample's depth and analyst, and the trash and marks
-// (samples.deleted_at, marked).
-const SchemaVersion = 4
+// (samples.deleted_at, marked). Version 5 added embeddings, the cache of what a pack's
+// model made of a crop (its features and probabilities), which teaching reads instead of
+// running the model again.
+const SchemaVersion = 5
 
 // addedColumns are the columns later versions added to existing tables. CREATE TABLE IF
 // NOT EXISTS does not add them to an older file's tables, so opening adds those missing.
@@ -198,6 +200,14 @@ CREATE TABLE IF NOT EXISTS frames (
 	oversize INTEGER NOT NULL DEFAULT 0,
 	crowded INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS embeddings (
+	model TEXT NOT NULL,
+	key TEXT NOT NULL,
+	features BLOB NOT NULL,
+	probs BLOB NOT NULL,
+	created TEXT NOT NULL,
+	PRIMARY KEY (model, key)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS objects_source ON objects(source_id);
 CREATE INDEX IF NOT EXISTS frames_source ON frames(source_id);
 CREATE INDEX IF NOT EXISTS sources_sample ON sources(sample_id);

@@ -59,7 +59,7 @@ var commands = []command{
 	{"export", "export a screened sample: counts CSV, per-object CSV or EcoTaxa zip", (*Main).export},
 	{"report", "write a screened sample's PDF report: HAB groups against trigger levels, alerts, examples", (*Main).pdfReport},
 	{"bench", "measure the models' speed, power and energy per cell under stress", (*Main).bench},
-	{"pack", "inspect a classifier pack (pack inspect [DIR]), or make its int8 twin (pack optimise)", (*Main).pack},
+	{"pack", "inspect a classifier pack (pack inspect [DIR]), make its int8 twin (pack optimise) or teach it new taxa (pack teach)", (*Main).pack},
 	{"synth", "generate microscope frames or a video of known content", (*Main).synth},
 }
 

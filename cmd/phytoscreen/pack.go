@@ -12,11 +12,14 @@ import (
 )
 
 func (m *Main) pack(ctx context.Context, args []string) error {
-	if len(args) > 0 && (args[0] == "optimise" || args[0] == "optimize") {
+	switch {
+	case len(args) > 0 && (args[0] == "optimise" || args[0] == "optimize"):
 		return m.packOptimise(ctx, args[1:])
+	case len(args) > 0 && args[0] == "teach":
+		return m.packTeach(ctx, args[1:])
 	}
 	if len(args) == 0 || args[0] != "inspect" {
-		fmt.Fprintln(m.Stderr, "usage: phytoscreen pack inspect [--ort-lib PATH] [DIR]\n       phytoscreen pack optimise [--pack DIR] [--calibration DIR] --out DIR (-h for more)\n\nPrints a pack's name, labels, input contract, models with sizes and recorded metrics,\nand checks each model against the contract. Without DIR: the built-in pack.")
+		fmt.Fprintln(m.Stderr, "usage: phytoscreen pack inspect [--ort-lib PATH] [DIR]\n       phytoscreen pack optimise [--pack DIR] [--calibration DIR] --out DIR (pack optimise -h)\n       phytoscreen pack teach [--pack DIR] --labels LIST.csv --out DIR (pack teach -h)\n\nPrints a pack's name, labels, input contract, models with sizes and recorded metrics,\nand checks each model against the contract. Without DIR: the built-in pack.")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}
