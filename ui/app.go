@@ -129,6 +129,13 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 	a.e = &env{prefs: fy.Preferences(), svc: svc, runOnUI: func(f func()) { a.runOnUI(f) }, setStatus: a.setStatus,
 		showError: a.showError, rules: func() alerts.Binding { return a.rules }, ctx: a.ctx, wg: &a.wg}
 	a.set, a.settingsNotes = app.LoadSettingsChecked(fy.Preferences())
+	a.e.usePack = func(dir string) {
+		a.set.PackDir = dir
+		a.saveSettings()
+		if a.settingsWin != nil {
+			a.settingsWin.PackDir.SetText(dir)
+		}
+	}
 	a.perfState.hist = newPerfHistory()
 	a.notifier = newAlertNotifier(func(n *fyne.Notification) { a.notify(n) })
 	fy.Settings().SetTheme(newLabTheme())

@@ -23,6 +23,8 @@ type env struct {
 	setStatus func(msg string)
 	showError func(title string, err error)
 	rules     func() alerts.Binding
+	// usePack makes a pack folder the pack of the next launch (kept in the settings).
+	usePack func(dir string)
 
 	ctx context.Context // the app's lifetime
 	wg  *goroutines     // goroutines started by the app

@@ -90,6 +90,8 @@ type galleryView struct {
 	shown           int // counts the crops shown, so a late original of an earlier one is dropped
 	gen             int // load generation: late results of an older load are dropped
 	emptyLabel      *widget.Label
+	teachBtn        *widget.Button
+	teach           *teachDialog // the open teach dialog (tests drive it)
 }
 
 func newGallery(e *env, current func() string) *galleryView {
@@ -107,6 +109,10 @@ func newGallery(e *env, current func() string) *galleryView {
 	g.zoom.OnChangeEnded = func(float64) { g.rebuildGrid() }
 	g.info = widget.NewLabel("")
 	refresh := widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), g.Reload)
+	g.teachBtn = widget.NewButtonWithIcon("Teach from reviewed crops…", theme.ComputerIcon(), g.ShowTeach)
+	if e.svc.Teach == nil {
+		g.teachBtn.Disable()
+	}
 
 	g.cats = widget.NewList(func() int { return len(g.catItems) },
 		func() fyne.CanvasObject {
@@ -187,7 +193,7 @@ func newGallery(e *env, current func() string) *galleryView {
 			container.NewGridWrap(fyne.NewSize(260, g.sampleSel.MinSize().Height), g.sampleSel),
 			widget.NewLabelWithStyle("Reviewer", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 			container.NewGridWrap(fyne.NewSize(160, g.reviewer.MinSize().Height), g.reviewer)),
-		container.NewHBox(g.undoBtn, g.backBtn, widget.NewIcon(theme.ZoomOutIcon()), container.NewGridWrap(fyne.NewSize(180, 36), g.zoom), widget.NewIcon(theme.ZoomInIcon()), refresh),
+		container.NewHBox(g.undoBtn, g.backBtn, widget.NewIcon(theme.ZoomOutIcon()), container.NewGridWrap(fyne.NewSize(180, 36), g.zoom), widget.NewIcon(theme.ZoomInIcon()), refresh, g.teachBtn),
 		g.info)
 	right := container.NewBorder(
 		container.NewVBox(container.NewPadded(g.big), g.detail, g.preds, widget.NewSeparator(),

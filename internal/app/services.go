@@ -18,6 +18,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/quantise"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
+	"github.com/phytoscreen/phytoscreen/teach"
 )
 
 // Services are what the desktop app runs on: the pack and its model, the power meter,
@@ -42,6 +43,11 @@ type Services struct {
 	// Optimise makes the int8 twin of the pack in use (pack optimise); nil: the Settings
 	// button is off.
 	Optimise func(ctx context.Context, r OptimiseRequest, progress func(stage string, done, total int)) (*quantise.Report, error)
+	// Teach teaches a pack the store's reviewed crops (pack: a name, or BestPack);
+	// TeachPacks lists the installed packs it can teach (those with a features output).
+	// nil: the Gallery's Teach button is off.
+	Teach      func(ctx context.Context, pack string, progress func(teach.Progress)) (*TeachResult, error)
+	TeachPacks func() []string
 	// Cameras lists the cameras present; nil: none.
 	Cameras func() []capture.Spec
 	// CheckPack checks a pack folder the technician chooses in Settings, models included;
@@ -182,6 +188,13 @@ func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, clos
 		svc.Optimise = func(ctx context.Context, r OptimiseRequest, progress func(string, int, int)) (*quantise.Report, error) {
 			return OptimisePack(ctx, pack, r, progress)
 		}
+	}
+	if svc.Model != nil && svc.Store != nil {
+		st := svc.Store
+		svc.Teach = func(ctx context.Context, pack string, progress func(teach.Progress)) (*TeachResult, error) {
+			return TeachReviewed(ctx, st, pack, 0, progress)
+		}
+		svc.TeachPacks = teachablePacks
 	}
 	svc.SetupError = errors.Join(setupErrs...)
 	return svc, close

@@ -1,0 +1,103 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/teach"
+)
+
+// Gallery › Teach from reviewed crops: the pack choice reaches the service, the stages
+// show, Cancel stops it, a refusal is shown as said, and a finished teaching is set
+// beside the pack in use before Save writes it and makes it the next launch's pack.
+func TestTeachDialog(t *testing.T) {
+	var mu sync.Mutex
+	var asked []string
+	release := make(chan struct{})
+	refuse := errors.New("class Karenia has 1 crop; teaching needs at least 5 (4 more)")
+	var saved string
+	h := newHarness(t, nil, func(s *app.Services) {
+		s.TeachPacks = func() []string { return []string{"ndsb-plankton-121-v2", "cyano-tcb-10"} }
+		s.Teach = func(ctx context.Context, pack string, progress func(teach.Progress)) (*app.TeachResult, error) {
+			mu.Lock()
+			asked = append(asked, pack)
+			n := len(asked)
+			mu.Unlock()
+			if n == 2 {
+				return nil, refuse
+			}
+			progress(teach.Progress{Stage: "embed (base)", Done: 3, Total: 10})
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-release:
+			}
+			return &app.TeachResult{Pack: "cyano-tcb-10", New: []string{"Karenia"}, Crops: 40, AsScreened: 22,
+				Report: teach.Report{Pack: "cyano-tcb-10", Taught: 40, New: []string{"Karenia"}, Models: []teach.ModelReport{{
+					Variant: inference.Base, Folds: 5, Top1New: 0.9, MacroF1: 0.88, OldCrops: 30, OldTop1Before: 0.8, OldTop1After: 0.79,
+					Classes:   []teach.ClassFigures{{Label: "Karenia", New: true, Support: 10, Recall: 0.9, Precision: 0.85}},
+					Confusion: [][]int{{9, 1}}, OldLabels: [][]teach.LabelCount{{{Label: "Nostoc", N: 10}}}}}},
+				Save: func(dir string) (*inference.Pack, error) {
+					saved = dir
+					return &inference.Pack{Manifest: inference.Manifest{Name: "cyano-tcb-10-taught", Labels: make([]string, 11)}}, nil
+				}}, nil
+		}
+	})
+	asks := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), asked...) }
+	g := h.a.gallery
+	if g.teachBtn.Disabled() {
+		t.Fatal("the Teach button is off although the service is there")
+	}
+	g.ShowTeach()
+	d := g.teach
+	if got := d.Pack.Options; len(got) != 3 || got[0] != bestPackChoice {
+		t.Fatalf("pack choices %q", got)
+	}
+
+	test.Tap(d.Start) // first: cancelled
+	h.pump("the embed stage shown", 5*time.Second, func() bool { return strings.Contains(d.stage.Text, "embed (base)") })
+	test.Tap(d.Cancel)
+	h.pump("the cancel reported", 5*time.Second, func() bool { return strings.Contains(d.stage.Text, "Cancelled") })
+	if !d.Save.Disabled() {
+		t.Fatal("Save is on after a cancel")
+	}
+
+	d.Pack.SetSelected("cyano-tcb-10")
+	test.Tap(d.Start) // second: refused
+	h.pump("the refusal shown", 5*time.Second, func() bool { return strings.Contains(d.stage.Text, "4 more") })
+
+	test.Tap(d.Start) // third: taught
+	h.pump("the third teaching started", 5*time.Second, func() bool { return len(asks()) == 3 && !d.Cancel.Disabled() })
+	close(release)
+	h.pump("the comparison shown", 5*time.Second, func() bool { return !d.Save.Disabled() })
+	if a := asks(); a[0] != app.BestPack || a[1] != "cyano-tcb-10" {
+		t.Fatalf("packs asked %q, want best then cyano-tcb-10", a)
+	}
+	for _, want := range []string{"named 22 as you did (55%)", "new taxa named right 90%", "80% before teaching, 79% after (-1.0 points", "Karenia (new): 90% / 85% of 10 crops"} {
+		if !strings.Contains(d.Compare.Text, want) {
+			t.Fatalf("comparison lacks %q:\n%s", want, d.Compare.Text)
+		}
+	}
+	if !strings.Contains(d.Details.Text, "Karenia") {
+		t.Fatalf("details lack the tables:\n%s", d.Details.Text)
+	}
+	out := t.TempDir() + "/taught"
+	d.Out.SetText(out)
+	test.Tap(d.Save)
+	if saved != out {
+		t.Fatalf("saved to %q, want %s", saved, out)
+	}
+	if h.a.set.PackDir != out {
+		t.Fatalf("the next launch's pack is %q, want %s", h.a.set.PackDir, out)
+	}
+	if got := h.fy.Preferences().String(app.PrefPackDir); got != out {
+		t.Fatalf("the pack kept in the preferences is %q, want %s", got, out)
+	}
+}

@@ -1,0 +1,210 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/teach"
+)
+
+// bestPackChoice is the pack choice that lets teaching measure which pack transfers best.
+const bestPackChoice = "The built-in pack that suits your crops best (measured)"
+
+// teachDialog teaches a pack the crops reviewed in the Gallery: it runs the teaching
+// cancellably with its stages, then shows the taught pack beside the pack in use on the
+// reviewed crops, and only then offers to save it and use it from the next launch.
+type teachDialog struct {
+	e   *env
+	dlg dialog.Dialog
+
+	Pack     *widget.Select
+	Start    *widget.Button
+	Cancel   *widget.Button
+	Out      *widget.Entry
+	Save     *widget.Button
+	stage    *widget.Label
+	progress *widget.ProgressBar
+	// Compare is the side-by-side comparison; Details the cross-validated tables.
+	Compare *widget.Label
+	Details *widget.Label
+
+	cancel context.CancelFunc
+	result *app.TeachResult
+}
+
+// ShowTeach opens Gallery › Teach from reviewed crops.
+func (g *galleryView) ShowTeach() {
+	e := g.e
+	if e.svc.Teach == nil {
+		e.showError("Cannot teach", errors.New("teaching needs the session store and the ONNX Runtime library; see the message shown at launch"))
+		return
+	}
+	d := &teachDialog{e: e}
+	g.teach = d
+	choices := []string{bestPackChoice}
+	if e.svc.TeachPacks != nil {
+		choices = append(choices, e.svc.TeachPacks()...)
+	}
+	if p := e.svc.Pack; p.HasFeatures() && !app.IsBuiltinPack(p.Source) {
+		choices = append(choices, p.Source) // a folder pack in use, taught before
+	}
+	d.Pack = widget.NewSelect(choices, nil)
+	d.Pack.SetSelectedIndex(0)
+	d.Out = widget.NewEntry()
+	d.Out.SetPlaceHolder("a new folder for the taught pack")
+	d.stage = widget.NewLabel("")
+	d.stage.Wrapping = fyne.TextWrapWord
+	d.progress = widget.NewProgressBar()
+	d.progress.Hide()
+	d.Compare = widget.NewLabel("")
+	d.Compare.Wrapping = fyne.TextWrapWord
+	d.Details = widget.NewLabel("")
+	d.Details.TextStyle.Monospace = true
+	d.Start = widget.NewButtonWithIcon("Teach", theme.MediaPlayIcon(), d.run)
+	d.Start.Importance = widget.HighImportance
+	d.Cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
+		if d.cancel != nil {
+			d.cancel()
+		}
+	})
+	d.Cancel.Disable()
+	d.Save = widget.NewButtonWithIcon("Save and use from the next launch", theme.DocumentSaveIcon(), d.save)
+	d.Save.Disable()
+	intro := widget.NewLabel("Teaches a pack the taxa of the crops you validated in the Gallery (a new taxon needs at least " +
+		fmt.Sprint(teach.MinPerClass) + " crops). A new head is fitted on the pack's embedding, its figures are cross-validated on your crops, and nothing changes until you save it as a new pack.")
+	intro.Wrapping = fyne.TextWrapWord
+	form := widget.NewForm(widget.NewFormItem("Pack to teach", d.Pack))
+	top := container.NewVBox(intro, form, container.NewHBox(d.Start, d.Cancel), d.stage, d.progress)
+	bottom := container.NewBorder(nil, nil, widget.NewLabel("Save to"), d.Save, d.Out)
+	body := container.NewBorder(top, bottom, nil, nil,
+		container.NewVScroll(container.NewVBox(d.Compare, widget.NewSeparator(), d.Details)))
+	d.dlg = dialog.NewCustom("Teach from reviewed crops", "Close", body, e.win)
+	d.dlg.SetOnClosed(func() {
+		if d.cancel != nil {
+			d.cancel()
+		}
+		g.teach = nil
+	})
+	d.dlg.Resize(fyne.NewSize(980, 680))
+	d.dlg.Show()
+}
+
+// run teaches on a goroutine; the stages show as they come and Cancel stops it.
+func (d *teachDialog) run() {
+	e := d.e
+	pack := d.Pack.Selected
+	if pack == bestPackChoice {
+		pack = app.BestPack
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	d.cancel = cancel
+	d.Start.Disable()
+	d.Cancel.Enable()
+	d.Save.Disable()
+	d.result = nil
+	d.Compare.SetText("")
+	d.Details.SetText("")
+	d.progress.SetValue(0)
+	d.progress.Show()
+	started := time.Now()
+	e.spawn(func(context.Context) {
+		res, err := e.svc.Teach(ctx, pack, func(p teach.Progress) {
+			e.runOnUI(func() {
+				d.stage.SetText(fmt.Sprintf("%s… (%s)", p.Stage, time.Since(started).Round(time.Second)))
+				if p.Total > 0 {
+					d.progress.SetValue(float64(p.Done) / float64(p.Total))
+				}
+			})
+		})
+		e.runOnUI(func() {
+			cancel()
+			d.cancel = nil
+			d.Start.Enable()
+			d.Cancel.Disable()
+			d.progress.Hide()
+			switch {
+			case errors.Is(err, context.Canceled):
+				d.stage.SetText("Cancelled: nothing was taught or saved.")
+			case err != nil:
+				d.stage.SetText("Not taught: " + err.Error())
+			default:
+				d.result = res
+				d.stage.SetText(fmt.Sprintf("Taught %s %d new taxa from %d reviewed crops in %s. Compare, then save it if it is better.",
+					res.Pack, len(res.New), res.Crops, time.Since(started).Round(time.Second)))
+				d.Compare.SetText(teachComparison(e.svc.Pack.Name, res))
+				var b strings.Builder
+				if len(res.Transfers) > 0 {
+					b.WriteString("How well each pack's embedding separates your crops (cross-validated):\n")
+					teach.WriteTransfer(&b, res.Transfers)
+					b.WriteString("\n")
+				}
+				res.Report.Write(&b, false)
+				d.Details.SetText(b.String())
+				if d.Out.Text == "" {
+					d.Out.SetText(app.DefaultTaughtOut(res.Pack, time.Now()))
+				}
+				d.Save.Enable()
+			}
+		})
+	})
+}
+
+// save writes the taught pack and makes it the pack of the next launch.
+func (d *teachDialog) save() {
+	e := d.e
+	res := d.result
+	dir := strings.TrimSpace(d.Out.Text)
+	if res == nil || dir == "" {
+		d.stage.SetText("Choose a folder for the taught pack.")
+		return
+	}
+	p, err := res.Save(dir)
+	if err != nil {
+		d.stage.SetText("Not saved: " + err.Error())
+		return
+	}
+	if e.usePack != nil {
+		e.usePack(dir)
+	}
+	d.Save.Disable()
+	d.stage.SetText(fmt.Sprintf("Saved pack %s (%d taxa) in %s. It is used from the next launch; Settings › Model pack switches back.", p.Name, len(p.Labels), dir))
+}
+
+// teachComparison sets the pack in use beside the taught pack on the reviewed crops.
+func teachComparison(current string, r *app.TeachResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "On your %d reviewed crops, the pack in use (%s) named %d as you did (%.0f%%), as screened.\n",
+		r.Crops, current, r.AsScreened, pct(r.AsScreened, r.Crops))
+	for _, m := range r.Report.Models {
+		fmt.Fprintf(&b, "Taught %s, %s model, each crop judged by a head that never saw it: new taxa named right %.0f%% (macro-F1 %.2f); the pack's own taxa %.0f%% before teaching, %.0f%% after (%+.1f points, %d crops).\n",
+			r.Pack, m.Variant, 100*m.Top1New, m.MacroF1, 100*m.OldTop1Before, 100*m.OldTop1After, 100*(m.OldTop1After-m.OldTop1Before), m.OldCrops)
+	}
+	if len(r.Report.Models) > 0 {
+		m := r.Report.Models[0]
+		b.WriteString("\nPer taxon (" + string(m.Variant) + " model): recall / precision\n")
+		for _, c := range m.Classes {
+			tag := ""
+			if c.New {
+				tag = " (new)"
+			}
+			fmt.Fprintf(&b, "  %s%s: %.0f%% / %.0f%% of %d crops\n", c.Label, tag, 100*c.Recall, 100*c.Precision, c.Support)
+		}
+	}
+	return b.String()
+}
+
+func pct(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	return 100 * float64(n) / float64(of)
+}
