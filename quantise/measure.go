@@ -40,7 +40,7 @@ func calibrate(ctx context.Context, plan *Plan, p *inference.Pack, set *calibSet
 	}
 	ref := &reference{}
 	nc := len(p.Labels)
-	for pass, stage := range []string{"calibrate: ranges", "calibrate: histograms"} {
+	for pass, stage := range []string{StageRanges, StageHistograms} {
 		for from := 0; from < set.n(); from += probeBatch {
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
@@ -71,7 +71,7 @@ func calibrate(ctx context.Context, plan *Plan, p *inference.Pack, set *calibSet
 			}
 		}
 	}
-	progress("calibrate: histograms", set.n(), set.n())
+	progress(StageHistograms, set.n(), set.n())
 	return stats, ref, nil
 }
 

@@ -103,12 +103,15 @@ type Report struct {
 	Measured   *Measurement   `json:"measured,omitempty"`
 }
 
-// Stage names reported to the progress callback.
+// Stage names reported to the progress callback, in order (StageAccuracy and StageSpeed,
+// the measuring of the written pack, come last).
 const (
-	StageImages  = "calibration images"
-	StageLayers  = "per-layer effect"
-	StageMethods = "calibration methods"
-	StageWrite   = "write pack"
+	StageImages     = "calibration images"
+	StageRanges     = "calibrate: ranges"
+	StageHistograms = "calibrate: histograms"
+	StageLayers     = "per-layer effect"
+	StageMethods    = "calibration methods"
+	StageWrite      = "write pack"
 )
 
 // Optimise makes the int8 twin of opt.Pack's base model and writes it, with the pack's

@@ -86,7 +86,7 @@ func TestOptimiseTinyPackKeepsUnquantisableOpsFP32(t *testing.T) {
 	if rep.RuntimeOps["QLinearConv"] != 1 || rep.RuntimeOps["Sin"] != 1 {
 		t.Errorf("runtime ops %v: want the Conv fused into QLinearConv and the Sin kept", rep.RuntimeOps)
 	}
-	for _, s := range []string{StageImages, "calibrate: ranges", "calibrate: histograms", StageMethods, StageLayers, StageWrite} {
+	for _, s := range []string{StageImages, StageRanges, StageHistograms, StageMethods, StageLayers, StageWrite} {
 		if !strings.Contains(strings.Join(stages, "|"), s) {
 			t.Errorf("stages %v lack %s", stages, s)
 		}
