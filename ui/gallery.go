@@ -193,13 +193,13 @@ func newGallery(e *env, current func() string) *galleryView {
 			container.NewGridWrap(fyne.NewSize(260, g.sampleSel.MinSize().Height), g.sampleSel),
 			widget.NewLabelWithStyle("Reviewer", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 			container.NewGridWrap(fyne.NewSize(160, g.reviewer.MinSize().Height), g.reviewer)),
-		container.NewHBox(g.undoBtn, g.backBtn, widget.NewIcon(theme.ZoomOutIcon()), container.NewGridWrap(fyne.NewSize(180, 36), g.zoom), widget.NewIcon(theme.ZoomInIcon()), refresh, g.teachBtn),
+		container.NewHBox(g.undoBtn, g.backBtn, widget.NewIcon(theme.ZoomOutIcon()), container.NewGridWrap(fyne.NewSize(180, 36), g.zoom), widget.NewIcon(theme.ZoomInIcon()), refresh),
 		g.info)
 	right := container.NewBorder(
 		container.NewVBox(container.NewPadded(g.big), g.detail, g.preds, widget.NewSeparator(),
 			widget.NewLabelWithStyle("Relabel as", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), g.filter),
 		container.NewGridWithColumns(2, g.confirm, g.setLabel), nil, nil, g.labelList)
-	left := container.NewBorder(widget.NewLabelWithStyle("Categories", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, g.cats)
+	left := container.NewBorder(widget.NewLabelWithStyle("Categories", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), g.teachBtn, nil, nil, g.cats)
 	center := container.NewStack(g.gridHolder, container.NewCenter(g.emptyLabel))
 	split := container.NewHSplit(left, container.NewHSplit(center, right))
 	split.Offset = 0.2

@@ -96,3 +96,23 @@ func TestOptimiseOffWithoutRuntime(t *testing.T) {
 		t.Fatal("the optimise button is on without the service")
 	}
 }
+
+// A pack with no recorded validation figures (a taught pack) says so instead of 0%.
+func TestSettingsPackWithoutValFigures(t *testing.T) {
+	h := newHarness(t, nil, func(s *app.Services) {
+		for v, m := range s.Pack.Models {
+			m.ValTop1, m.ValTop5 = 0, 0
+			s.Pack.Models[v] = m
+		}
+	})
+	h.a.ShowSettings()
+	v := h.a.settingsWin
+	for _, c := range v.cards {
+		if strings.Contains(c.accuracy.Text, "0.0%") || !strings.Contains(c.accuracy.Text, "No validation accuracy recorded") {
+			t.Fatalf("card reads %q", c.accuracy.Text)
+		}
+	}
+	if strings.Contains(v.compare.Text, "0.0 points") || !strings.Contains(v.compare.Text, "does not record") {
+		t.Fatalf("trade-off reads %q", v.compare.Text)
+	}
+}

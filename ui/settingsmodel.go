@@ -150,13 +150,17 @@ func (v *settingsView) refreshModel() {
 	for variant, c := range v.cards {
 		m := a.svc.Pack.Models[variant]
 		acc := fmt.Sprintf("Top-1 accuracy %.1f%%, top-5 %.1f%%", 100*m.ValTop1, 100*m.ValTop5)
+		recorded := m.ValTop1 > 0
+		if !recorded { // a pack taught or made here: its figures are in its README
+			acc = "No validation accuracy recorded in pack.json (a pack taught here: its README.md has the cross-validated figures)"
+		}
 		if m.Agreement > 0 {
 			acc += fmt.Sprintf("\nAgrees with the base model on %.1f%% of cells", 100*m.Agreement)
 		}
 		if size := modelSize(a.svc.Pack, variant); size > 0 {
 			acc += fmt.Sprintf("\n%s, %s", m.Arch, fmtBytes(uint64(size)))
 		}
-		if a.svc.Pack.ValImages > 0 {
+		if a.svc.Pack.ValImages > 0 && recorded {
 			acc += fmt.Sprintf(" · %d validation images", a.svc.Pack.ValImages)
 		}
 		c.accuracy.SetText(acc)
@@ -196,6 +200,9 @@ func tradeOff(a *mainWindow) string {
 	}
 	b, o := p.Models[inference.Base], p.Models[inference.Optimised]
 	acc := fmt.Sprintf("%.1f points of top-1 accuracy", 100*(b.ValTop1-o.ValTop1))
+	if b.ValTop1 <= 0 || o.ValTop1 <= 0 {
+		acc = "an accuracy cost this pack does not record"
+	}
 	cb, okb := app.LoadCost(a.fy.Preferences(), p.Name, inference.Base)
 	co, oko := app.LoadCost(a.fy.Preferences(), p.Name, inference.Optimised)
 	if !okb || !oko || cb.P50Ms <= 0 || co.P50Ms <= 0 {

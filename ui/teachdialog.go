@@ -86,7 +86,7 @@ func (g *galleryView) ShowTeach() {
 	top := container.NewVBox(intro, form, container.NewHBox(d.Start, d.Cancel), d.stage, d.progress)
 	bottom := container.NewBorder(nil, nil, widget.NewLabel("Save to"), d.Save, d.Out)
 	body := container.NewBorder(top, bottom, nil, nil,
-		container.NewVScroll(container.NewVBox(d.Compare, widget.NewSeparator(), d.Details)))
+		container.NewScroll(container.NewVBox(d.Compare, widget.NewSeparator(), d.Details))) // the tables scroll sideways rather than widen the dialog
 	d.dlg = dialog.NewCustom("Teach from reviewed crops", "Close", body, e.win)
 	d.dlg.SetOnClosed(func() {
 		if d.cancel != nil {
@@ -185,7 +185,7 @@ func teachComparison(current string, r *app.TeachResult) string {
 	fmt.Fprintf(&b, "On your %d reviewed crops, the pack in use (%s) named %d as you did (%.0f%%), as screened.\n",
 		r.Crops, current, r.AsScreened, pct(r.AsScreened, r.Crops))
 	for _, m := range r.Report.Models {
-		fmt.Fprintf(&b, "Taught %s, %s model, each crop judged by a head that never saw it: new taxa named right %.0f%% (macro-F1 %.2f); the pack's own taxa %.0f%% before teaching, %.0f%% after (%+.1f points, %d crops).\n",
+		fmt.Fprintf(&b, "Taught %s, %s model (each crop judged by a head that never saw it): new taxa named right %.0f%% (macro-F1 %.2f);\n    the pack's own taxa %.0f%% before teaching, %.0f%% after (%+.1f points, %d crops).\n",
 			r.Pack, m.Variant, 100*m.Top1New, m.MacroF1, 100*m.OldTop1Before, 100*m.OldTop1After, 100*(m.OldTop1After-m.OldTop1Before), m.OldCrops)
 	}
 	if len(r.Report.Models) > 0 {
