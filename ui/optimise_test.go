@@ -36,7 +36,8 @@ func TestOptimiseDialog(t *testing.T) {
 			case <-release:
 			}
 			return &quantise.Report{Out: r.Out, Calibration: "the bundled sample", CalibrationImages: 387, Method: r.Method.String(),
-				KeptFP32: []string{"/conv1/Conv"}, Final: quantise.Score{Agreement: 0.961, Top1: -1},
+				KeptFP32:    []string{"/conv1/Conv"},
+				Unquantised: []quantise.Unquantised{{Name: "/Softmax", Op: "Softmax", Reason: "not in the set"}, {Name: "head/log", Op: "Log", Reason: "not in the set"}}, Final: quantise.Score{Agreement: 0.961, Top1: -1},
 				Measured: &quantise.Measurement{SpeedNote: "one thread", Speed: []quantise.SpeedResult{{Model: "twin", Scenario: "single-stream", Batch: 1, CellsPerSec: 290, P50Ms: 3.4, JPerCell: 0.02}}}}, nil
 		}
 	})
@@ -77,7 +78,7 @@ func TestOptimiseDialog(t *testing.T) {
 	if r := requests()[1]; r.Out != out || r.Method.Name != "entropy" || r.Calibration != "" {
 		t.Fatalf("request %+v, want out %s, entropy, the bundled sample", r, out)
 	}
-	for _, want := range []string{"96.1%", "/conv1/Conv", "290 cells/s", "0.0200 J/cell"} {
+	for _, want := range []string{"96.1%", "/conv1/Conv", "Stay fp32: /Softmax (Softmax), head/log (Log): not in the set.", "290 cells/s", "0.0200 J/cell"} {
 		if !strings.Contains(d.Result.Text, want) {
 			t.Fatalf("summary lacks %q:\n%s", want, d.Result.Text)
 		}

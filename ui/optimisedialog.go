@@ -83,6 +83,7 @@ func (v *settingsView) ShowOptimise() {
 	d.progress = widget.NewProgressBar()
 	d.progress.Hide()
 	d.stage = widget.NewLabel("")
+	d.stage.Wrapping = fyne.TextWrapWord // errors are long; they must not widen the dialog
 	d.Result = widget.NewLabel("")
 	d.Result.Wrapping = fyne.TextWrapWord
 	d.Start = widget.NewButtonWithIcon("Make the twin", theme.MediaPlayIcon(), d.run)
@@ -194,8 +195,17 @@ func optimiseSummary(r *quantise.Report) string {
 	} else {
 		fmt.Fprintf(&b, "Kept in fp32 (%d): %s.\n", len(r.KeptFP32), strings.Join(r.KeptFP32, ", "))
 	}
+	// Nodes left fp32 for one reason are listed together (a taught head adds several).
+	var reasons []string
+	byReason := map[string][]string{}
 	for _, u := range r.Unquantised {
-		fmt.Fprintf(&b, "Stays fp32: %s (%s): %s.\n", u.Name, u.Op, u.Reason)
+		if _, ok := byReason[u.Reason]; !ok {
+			reasons = append(reasons, u.Reason)
+		}
+		byReason[u.Reason] = append(byReason[u.Reason], fmt.Sprintf("%s (%s)", u.Name, u.Op))
+	}
+	for _, why := range reasons {
+		fmt.Fprintf(&b, "Stay fp32: %s: %s.\n", strings.Join(byReason[why], ", "), why)
 	}
 	for _, m := range r.Methods {
 		fmt.Fprintf(&b, "All layers int8 with %s: agreement %.1f%%.\n", m.Method, 100*m.Score.Agreement)
