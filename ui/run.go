@@ -283,6 +283,7 @@ func (a *mainWindow) screenshotTour(dir string) {
 		// The optimised twin made on this machine (a few minutes: the tour waits).
 		var opt *optimiseDialog
 		fyne.DoAndWait(func() {
+			a.settingsWin.editorDlg.Hide()
 			a.settingsWin.Tabs.SelectIndex(0)
 			if a.svc.Optimise != nil {
 				a.settingsWin.ShowOptimise()

@@ -60,6 +60,7 @@ type settingsView struct {
 	Preset    *widget.Select
 	RulesFile *widget.Entry
 	editor    *ruleEditor // the open rule editor (tests drive it)
+	editorDlg dialog.Dialog
 	// recognises holds the lines of "What this pack recognises" (tests read them).
 	recognises []string
 	rulesInfo  *widget.Label
@@ -233,6 +234,7 @@ func (v *settingsView) EditRules() {
 		v.message.SetText("Rules saved to " + saved + ": press Save to use them.")
 	}, v.win)
 	d.Resize(fyne.NewSize(980, 560))
+	v.editorDlg = d
 	d.Show()
 }
 
