@@ -78,10 +78,11 @@ func ChoosePack(ctx context.Context, packs []*inference.Pack, examples []Example
 		if !p.Has(v) {
 			v = p.Variants()[0]
 		}
-		e, err := embed(ctx, p, v, ex, data, &o, progress)
+		es, err := embed(ctx, p, []inference.Variant{v}, ex, data, &o, progress)
 		if err != nil {
 			return nil, err
 		}
+		e := es[0]
 		pred := make([]int, len(ex))
 		for f := range k {
 			var tf [][]float32

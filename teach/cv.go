@@ -141,7 +141,6 @@ func (d *dataset) crossValidate(ctx context.Context, e *embeddings, o *Options, 
 			bestLoss, best, mr.Lambda = loss, pred, lambda
 		}
 	}
-	progress(Progress{Stage: stage, Done: len(lambdas) * k, Total: len(lambdas) * k})
 	d.score(&mr, e, best)
 	return mr, nil
 }

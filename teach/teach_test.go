@@ -182,7 +182,7 @@ func TestTaughtPackComputesTheHead(t *testing.T) {
 	if nRef < 300 || taught.Reference != nRef || cache.stored != 2*(len(ex)+nRef) {
 		t.Errorf("reference %d of %d, %d embeddings cached: want the bundled sample and every crop once per model", taught.Reference, nRef, cache.stored)
 	}
-	for _, s := range []string{"embed (base)", "embed (optimised)", "cross-validate (base)", "fit (optimised)"} {
+	for _, s := range []string{"embed (base, optimised)", "cross-validate (base)", "cross-validate (optimised)", "fit (optimised)"} {
 		if !slices.Contains(stages, s) {
 			t.Errorf("progress never finished %q (stages %q)", s, stages)
 		}
@@ -225,11 +225,12 @@ func TestTaughtPackComputesTheHead(t *testing.T) {
 		}
 		imgs = append(imgs, img)
 	}
-	for _, v := range p.Variants() {
-		emb, err := embed(ctx, p, v, ex, data, &Options{Threads: 2}, func(Progress) {})
-		if err != nil {
-			t.Fatal(err)
-		}
+	embs, err := embed(ctx, p, p.Variants(), ex, data, &Options{Threads: 2}, func(Progress) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m, v := range p.Variants() {
+		emb := embs[m]
 		clf, err := inference.NewClassifier(saved, inference.Options{Variant: v, Threads: 2, TopK: len(saved.Labels)})
 		if err != nil {
 			t.Fatal(err)

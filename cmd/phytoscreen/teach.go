@@ -187,11 +187,16 @@ func teachCache(st *store.Store, path string) (teach.Cache, func(), error) {
 	return c, func() { c.Close() }, nil
 }
 
-// progressLines prints a line when a stage of teaching ends.
+// progressLines prints a line when a stage of teaching ends, with the time since the
+// stage began.
 func progressLines(w io.Writer) func(teach.Progress) {
+	stage, start := "", time.Now()
 	return func(p teach.Progress) {
+		if p.Stage != stage {
+			stage, start = p.Stage, time.Now()
+		}
 		if p.Done == p.Total && p.Total > 0 {
-			fmt.Fprintf(w, "%s: %d/%d\n", p.Stage, p.Done, p.Total)
+			fmt.Fprintf(w, "%s: %d/%d in %.1f s\n", p.Stage, p.Done, p.Total, time.Since(start).Seconds())
 		}
 	}
 }
