@@ -252,6 +252,15 @@ func TestTaughtPackComputesTheHead(t *testing.T) {
 		}
 	}
 
+	// The comparison on the crops: the current pack knows none of their labels.
+	cmp, err := Compare(ctx, p, saved, inference.Optimised, ex, Options{Threads: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmp.N != len(ex) || cmp.CurrentTop1 != 0 || cmp.TaughtTop1 < 0.9 || len(cmp.Labels) != 3 {
+		t.Errorf("comparison %+v: want every crop, none right with the current pack, nearly all with the taught one", cmp)
+	}
+
 	// Teaching again reads every embedding from the cache and fits the same head.
 	cache.stored = 0
 	again, err := Teach(ctx, p, ex, Options{Cache: cache, Threads: 2, Lambda: 1e-2}, nil)

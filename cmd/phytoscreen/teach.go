@@ -40,6 +40,7 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 	cache := fs.String("cache", "", "session store `FILE` to cache embeddings in (default: --db, else the app's session store)")
 	noCache := fs.Bool("no-cache", false, "do not read or write the embeddings cache")
 	dryRun := fs.Bool("dry-run", false, "print the report and save nothing")
+	compare := fs.Bool("compare", false, "after saving, compare the taught pack with the pack taught on the crops (optimised model)")
 	ortLib := fs.String("ort-lib", "", "`path` to libonnxruntime.so.1")
 	var threads int
 	intVar(fs, &threads, "threads", 0, 0, maxThreads(), "a thread count (0: one per core)", "ONNX Runtime intra-op threads (default: number of CPUs)")
@@ -127,6 +128,18 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 		return setupError(err)
 	}
 	fmt.Fprintf(m.Stdout, "saved pack %s (%d labels) in %s\n", saved.Name, len(saved.Labels), *out)
+	if *compare {
+		v := inference.Optimised
+		if !p.Has(v) {
+			v = inference.Base
+		}
+		cmp, err := teach.Compare(ctx, p, saved, v, t.Examples, opt, progress)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(m.Stdout)
+		cmp.Write(m.Stdout)
+	}
 	return nil
 }
 
