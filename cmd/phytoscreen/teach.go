@@ -34,7 +34,7 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 	labels := fs.String("labels", "", "`LIST.csv` of path,label (as eval reads; paths relative to the list)")
 	db := fs.String("db", "", "session store `FILE` whose validated crops teach (also the embeddings cache)")
 	folder := fs.String("folder", "", "`folder` of labelled crops: one subfolder per label")
-	ecotaxa := fs.String("ecotaxa", "", "EcoTaxa export (`.tsv` or .zip): its validated objects teach")
+	ecotaxa := fs.String("ecotaxa", "", "EcoTaxa export `FILE` (.tsv, or the .zip export writes): its validated objects teach")
 	out := fs.String("out", "", "new pack `folder` to write (must not exist, or be empty)")
 	name := fs.String("name", "", "the taught pack's `name` (default: the pack's name + -taught)")
 	cache := fs.String("cache", "", "session store `FILE` to cache embeddings in (default: --db, else the app's session store)")
