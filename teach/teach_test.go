@@ -334,3 +334,25 @@ func TestReadFolderAndEcoTaxa(t *testing.T) {
 		t.Errorf("a crop with no label folder: %v", err)
 	}
 }
+
+// The taxonomy of a taught pack that had one names the new taxa and parses for the new
+// labels.
+func TestTaughtTaxonomy(t *testing.T) {
+	p := builtin(t, assets.CyanoPackName)
+	taught := &Taught{From: p, New: []string{"Closterium", "non-algae"}}
+	taught.Labels = append(slices.Clone(p.Labels), taught.New...)
+	data, err := taught.taxonomy()
+	if err != nil || data == nil {
+		t.Fatalf("taxonomy: %v", err)
+	}
+	tx, err := screening.ParseTaxonomy(data, "taxonomy.toml", "taught", taught.Labels)
+	if err != nil {
+		t.Fatalf("the taught taxonomy does not parse: %v\n%s", err, data)
+	}
+	if tx.Name("non-algae") != "non-algae" {
+		t.Errorf("new taxon named %q", tx.Name("non-algae"))
+	}
+	if m, _ := tx.Lookup("Microcystis"); m.Group != "cyanobacteria" {
+		t.Errorf("the pack's own taxa lost their group: %+v", m)
+	}
+}
