@@ -356,3 +356,38 @@ func TestTaughtTaxonomy(t *testing.T) {
 		t.Errorf("the pack's own taxa lost their group: %+v", m)
 	}
 }
+
+// ChoosePack ranks the packs with features by the macro-F1 of a head on their features,
+// best first, and says it for each; a cancelled teaching stops with the context's error.
+func TestChoosePackAndCancel(t *testing.T) {
+	testpack.RequireRuntime(t)
+	packs, err := Installed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range packs {
+		names = append(names, p.Name)
+	}
+	if !slices.Equal(names, []string{assets.CyanoPackName, assets.NDSBv2PackName}) {
+		t.Fatalf("installed packs with features: %q", names)
+	}
+	ex := drawn(t, map[string]int{"discs": 5, "bars": 5, "rings": 5})
+	scores, err := ChoosePack(context.Background(), packs, ex, Options{Threads: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scores) != 2 || scores[0].MacroF1 < scores[1].MacroF1 || scores[0].MacroF1 <= 0 || scores[0].MacroF1 > 1 {
+		t.Fatalf("scores %+v: want both packs, best first", scores)
+	}
+	var b strings.Builder
+	WriteTransfer(&b, scores)
+	if !strings.Contains(b.String(), scores[0].Pack.Name) || !strings.Contains(b.String(), "macro-F1") {
+		t.Errorf("transfer table:\n%s", b.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Teach(ctx, packs[1], ex, Options{Threads: 2}, nil); err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Errorf("a cancelled teaching: %v", err)
+	}
+}
