@@ -550,36 +550,44 @@ func TestTrashAndMarks(t *testing.T) {
 // examined) opens writable and gains the new columns with its samples kept; read-only it
 // is refused with the fix, untouched (it cannot be brought up to date without writing).
 func TestOpenUpgradesSchema3(t *testing.T) {
+	var drop []string
+	for _, c := range addedColumns[8:] { // the columns version 4 added
+		drop = append(drop, "ALTER TABLE "+c.table+" DROP COLUMN "+c.column)
+	}
+	s2 := upgradedStore(t, 3, strings.Join(drop, "; "))
+	if err := s2.MarkSample(context.Background(), "LIM-2025-06-03", true); err != nil {
+		t.Errorf("mark after the upgrade: %v", err)
+	}
+}
+
+// upgradedStore makes a finished store of an older schema version (downgrade undoes what
+// came after it), checks that a read-only open refuses it with the fix and that a
+// writable open brings it to SchemaVersion with its objects kept, and returns that.
+func upgradedStore(t *testing.T, version int, downgrade string) *Store {
+	t.Helper()
 	s := finishedStore(t)
 	path := s.Path()
 	ctx := context.Background()
-	for _, c := range addedColumns[8:] { // the columns version 4 added
-		if _, err := s.db.ExecContext(ctx, "ALTER TABLE "+c.table+" DROP COLUMN "+c.column); err != nil {
-			t.Fatalf("drop %s.%s: %v", c.table, c.column, err)
-		}
-	}
-	if _, err := s.db.ExecContext(ctx, "UPDATE meta SET value = '3' WHERE key = 'schema'; PRAGMA user_version = 3"); err != nil {
+	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("%s; UPDATE meta SET value = '%d' WHERE key = 'schema'; PRAGMA user_version = %d", downgrade, version, version)); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-	if _, err := OpenReadOnly(path); err == nil || !strings.Contains(err.Error(), "schema version 3 from an older phytoscreen") {
-		t.Errorf("read-only open of a schema-3 store: %v", err)
+	if _, err := OpenReadOnly(path); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema version %d from an older phytoscreen", version)) {
+		t.Errorf("read-only open of a schema-%d store: %v", version, err)
 	}
 	s2, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s2.Close()
+	t.Cleanup(func() { s2.Close() })
 	c, err := s2.Counts(ctx, "LIM-2025-06-03")
 	if err != nil || c.Objects == 0 {
 		t.Fatalf("after the upgrade: %d objects, %v", c.Objects, err)
-	}
-	if err := s2.MarkSample(ctx, "LIM-2025-06-03", true); err != nil {
-		t.Errorf("mark after the upgrade: %v", err)
 	}
 	var v string
 	s2.db.QueryRow("SELECT value FROM meta WHERE key = 'schema'").Scan(&v)
 	if v != fmt.Sprint(SchemaVersion) {
 		t.Errorf("schema %s after the upgrade, want %d", v, SchemaVersion)
 	}
+	return s2
 }

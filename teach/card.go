@@ -46,8 +46,12 @@ func table(w io.Writer, rows [][]string, markdown bool) {
 // Write writes the report as text tables (markdown false) or as the card's Markdown.
 func (r Report) Write(w io.Writer, markdown bool) {
 	for _, m := range r.Models {
-		title := fmt.Sprintf("%s model: %d-fold cross-validation over %d crops taught and %d of the reference sample (L2 %g, chosen by held-out log-loss among %s)",
-			m.Variant, m.Folds, r.Taught, r.Reference, m.Lambda, lambdaLosses(m))
+		ref := "no reference sample"
+		if r.Reference > 0 {
+			ref = fmt.Sprintf("%d crops of the reference sample", r.Reference)
+		}
+		title := fmt.Sprintf("%s model: %d-fold cross-validation over the %d crops given and %s (L2 %g, chosen by held-out log-loss among %s)",
+			m.Variant, m.Folds, r.Taught, ref, m.Lambda, lambdaLosses(m))
 		if markdown {
 			fmt.Fprintf(w, "### %s\n\n", title)
 		} else {

@@ -78,10 +78,11 @@ func ChoosePack(ctx context.Context, packs []*inference.Pack, examples []Example
 		if !p.Has(v) {
 			v = p.Variants()[0]
 		}
-		e, err := embed(ctx, p, v, ex, data, &o, progress)
+		es, err := embed(ctx, p, []inference.Variant{v}, ex, data, &o, progress)
 		if err != nil {
 			return nil, err
 		}
+		e := es[0]
 		pred := make([]int, len(ex))
 		for f := range k {
 			var tf [][]float32
@@ -97,7 +98,7 @@ func ChoosePack(ctx context.Context, packs []*inference.Pack, examples []Example
 			}
 			for i := range ex {
 				if fold[i] == f {
-					pred[i] = argmax64(h.scores(e.feats[i]))
+					pred[i] = argmax(h.scores(e.feats[i]))
 				}
 			}
 		}
@@ -123,16 +124,6 @@ func WriteTransfer(w io.Writer, ts []Transfer) {
 	}
 	table(w, rows, false)
 	fmt.Fprintln(w)
-}
-
-func argmax64(v []float64) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 func top1(y, pred []int) float64 {

@@ -141,7 +141,6 @@ func (d *dataset) crossValidate(ctx context.Context, e *embeddings, o *Options, 
 			bestLoss, best, mr.Lambda = loss, pred, lambda
 		}
 	}
-	progress(Progress{Stage: stage, Done: len(lambdas) * k, Total: len(lambdas) * k})
 	d.score(&mr, e, best)
 	return mr, nil
 }
@@ -273,7 +272,8 @@ func (d *dataset) score(mr *ModelReport, e *embeddings, pred []int) {
 	}
 }
 
-func argmax(p []float32) int {
+// argmax is the index of the largest value (the first, on a tie).
+func argmax[T float32 | float64](p []T) int {
 	best := 0
 	for i, v := range p {
 		if v > p[best] {

@@ -8,6 +8,8 @@ import (
 	"image"
 	"log/slog"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/phytoscreen/phytoscreen/imagefile"
@@ -67,105 +69,153 @@ func readCrops(ex []Example) ([]Example, crops, []error) {
 	return kept, c, failed
 }
 
-// embed runs model v of p over the crops (those the cache lacks) and returns every crop's
-// features and probabilities, in order. A crop that does not decode is an error naming
-// its example: the caller read the bytes, so a bad image is bad input.
-func embed(ctx context.Context, p *inference.Pack, v inference.Variant, ex []Example, c crops, o *Options, progress func(Progress)) (*embeddings, error) {
+// embed runs the models vs of p over the crops (those the cache lacks; each crop is
+// decoded once for all of them) and returns every crop's features and probabilities per
+// model, in order. A crop that does not decode is an error naming its example: the
+// caller read the bytes, so a bad image is bad input.
+func embed(ctx context.Context, p *inference.Pack, vs []inference.Variant, ex []Example, c crops, o *Options, progress func(Progress)) ([]*embeddings, error) {
 	n := len(c.keys)
-	e := &embeddings{variant: v, feats: make([][]float32, n), probs: make([][]float32, n)}
-	model, err := modelKey(p, v)
-	if err != nil {
-		return nil, err
-	}
-	var todo []int
-	if o.Cache != nil {
-		cached, err := o.Cache.CachedEmbeddings(ctx, model, c.keys)
-		if err != nil {
-			slog.Warn("embeddings cache not read", "err", err)
+	out := make([]*embeddings, len(vs))
+	models := make([]string, len(vs))
+	todo := make([][]int, len(vs)) // per model, the crops to compute
+	need := make([]bool, n)        // crops some model computes
+	total, done := 0, 0
+	for m, v := range vs {
+		e := &embeddings{variant: v, feats: make([][]float32, n), probs: make([][]float32, n)}
+		out[m] = e
+		var err error
+		if models[m], err = modelKey(p, v); err != nil {
+			return nil, err
+		}
+		var cached map[string]store.Embedding
+		if o.Cache != nil {
+			if cached, err = o.Cache.CachedEmbeddings(ctx, models[m], c.keys); err != nil {
+				slog.Warn("embeddings cache not read", "err", err)
+			}
 		}
 		for i, k := range c.keys {
 			if em, ok := cached[k]; ok && len(em.Probs) == len(p.Labels) {
 				e.feats[i], e.probs[i] = em.Features, em.Probs
+				done++
 			} else {
-				todo = append(todo, i)
+				todo[m] = append(todo[m], i)
+				need[i] = true
 			}
 		}
-	} else {
-		for i := range n {
-			todo = append(todo, i)
+		total += n
+	}
+	stage := "embed (" + variantList(vs) + ")"
+	progress(Progress{Stage: stage, Done: done, Total: total})
+	var idx []int
+	for i, b := range need {
+		if b {
+			idx = append(idx, i)
 		}
 	}
-	stage := fmt.Sprintf("embed (%s)", v)
-	progress(Progress{Stage: stage, Done: n - len(todo), Total: n})
-	if len(todo) > 0 {
-		if err := e.run(ctx, p, v, ex, c, todo, o, func(done int) { progress(Progress{Stage: stage, Done: n - len(todo) + done, Total: n}) }); err != nil {
+	if len(idx) == 0 {
+		return out, nil
+	}
+	clfs := make([]*inference.Classifier, len(vs))
+	for m, v := range vs {
+		if len(todo[m]) == 0 {
+			continue
+		}
+		clf, err := inference.NewClassifier(p, inference.Options{Variant: v, Threads: o.Threads, Batch: 32, TopK: len(p.Labels), Features: true})
+		if err != nil {
 			return nil, err
 		}
-		if o.Cache != nil {
-			items := make(map[string]store.Embedding, len(todo))
-			for _, i := range todo {
-				items[c.keys[i]] = store.Embedding{Features: e.feats[i], Probs: e.probs[i]}
+		defer clf.Close()
+		clfs[m] = clf
+	}
+	const chunk = 64
+	imgs := make([]image.Image, chunk)
+	errs := make([]error, chunk)
+	for start := 0; start < len(idx); start += chunk {
+		part := idx[start:min(start+chunk, len(idx))]
+		if err := decodeAll(ex, c, part, imgs, errs); err != nil {
+			return nil, err
+		}
+		for m, clf := range clfs {
+			if clf == nil {
+				continue
 			}
-			if err := o.Cache.CacheEmbeddings(ctx, model, items); err != nil {
+			var sub []image.Image
+			var which []int
+			for k, i := range part {
+				if _, ok := slices.BinarySearch(todo[m], i); ok {
+					sub, which = append(sub, imgs[k]), append(which, i)
+				}
+			}
+			if len(sub) == 0 {
+				continue
+			}
+			res, err := clf.ClassifyImages(ctx, sub)
+			if err != nil {
+				return nil, err
+			}
+			for k, r := range res {
+				if len(r.Features) == 0 {
+					return nil, fmt.Errorf("pack %s: the %s model returned no features", p.Name, vs[m])
+				}
+				probs := make([]float32, len(p.Labels))
+				for _, t := range r.Top {
+					probs[t.Index] = t.Prob
+				}
+				out[m].feats[which[k]], out[m].probs[which[k]] = r.Features, probs
+			}
+			done += len(sub)
+			progress(Progress{Stage: stage, Done: done, Total: total})
+		}
+	}
+	if o.Cache != nil {
+		for m := range vs {
+			items := make(map[string]store.Embedding, len(todo[m]))
+			for _, i := range todo[m] {
+				items[c.keys[i]] = store.Embedding{Features: out[m].feats[i], Probs: out[m].probs[i]}
+			}
+			if len(items) == 0 {
+				continue
+			}
+			if err := o.Cache.CacheEmbeddings(ctx, models[m], items); err != nil {
 				slog.Warn("embeddings not cached", "err", err)
 			}
 		}
 	}
-	slog.Debug("embedded", "model", model, "crops", n, "computed", len(todo))
-	return e, nil
+	slog.Debug("embedded", "pack", p.Name, "crops", n, "decoded", len(idx))
+	return out, nil
 }
 
-// run classifies the crops todo with features, decoding each chunk on all CPUs.
-func (e *embeddings) run(ctx context.Context, p *inference.Pack, v inference.Variant, ex []Example, c crops, todo []int, o *Options, done func(int)) error {
-	clf, err := inference.NewClassifier(p, inference.Options{Variant: v, Threads: o.Threads, Batch: 32, TopK: len(p.Labels), Features: true})
-	if err != nil {
-		return err
+// decodeAll decodes the crops part into imgs on all CPUs.
+func decodeAll(ex []Example, c crops, part []int, imgs []image.Image, errs []error) error {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for k := range next {
+				imgs[k], errs[k] = imagefile.DecodeColor(c.data[part[k]])
+			}
+		})
 	}
-	defer clf.Close()
-	const chunk = 64
-	imgs := make([]image.Image, chunk)
-	errs := make([]error, chunk)
-	for start := 0; start < len(todo); start += chunk {
-		part := todo[start:min(start+chunk, len(todo))]
-		var wg sync.WaitGroup
-		next := make(chan int)
-		for range runtime.GOMAXPROCS(0) {
-			wg.Go(func() {
-				for k := range next {
-					imgs[k], errs[k] = imagefile.DecodeColor(c.data[part[k]])
-				}
-			})
-		}
-		for k := range part {
-			next <- k
-		}
-		close(next)
-		wg.Wait()
-		for k, err := range errs[:len(part)] {
-			if err != nil {
-				return fmt.Errorf("%s: %w: fix or remove it from the crops to teach", ex[part[k]].Source, err)
-			}
-			if b := imgs[k].Bounds(); b.Dx() < inference.MinCropSide || b.Dy() < inference.MinCropSide {
-				return fmt.Errorf("%s is %dx%d pixels: too small to hold a cell; remove it from the crops to teach", ex[part[k]].Source, b.Dx(), b.Dy())
-			}
-		}
-		res, err := clf.ClassifyImages(ctx, imgs[:len(part)])
+	for k := range part {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+	for k, err := range errs[:len(part)] {
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w: fix or remove it from the crops to teach", ex[part[k]].Source, err)
 		}
-		for k, r := range res {
-			i := part[k]
-			if len(r.Features) == 0 {
-				return fmt.Errorf("pack %s: the %s model returned no features", p.Name, v)
-			}
-			e.feats[i] = r.Features
-			probs := make([]float32, len(p.Labels))
-			for _, t := range r.Top {
-				probs[t.Index] = t.Prob
-			}
-			e.probs[i] = probs
+		if b := imgs[k].Bounds(); b.Dx() < inference.MinCropSide || b.Dy() < inference.MinCropSide {
+			return fmt.Errorf("%s is %dx%d pixels: too small to hold a cell; remove it from the crops to teach", ex[part[k]].Source, b.Dx(), b.Dy())
 		}
-		done(start + len(part))
 	}
 	return nil
+}
+
+func variantList(vs []inference.Variant) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
 }

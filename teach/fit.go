@@ -155,7 +155,7 @@ func (p *problem) fit() (*mat.Dense, []float64, error) {
 	if p.start != nil {
 		copy(theta0, p.start)
 	}
-	res, err := optimize.Minimize(prob, theta0, &optimize.Settings{GradientThreshold: 1e-5, MajorIterations: 300}, &optimize.LBFGS{})
+	res, err := optimize.Minimize(prob, theta0, &optimize.Settings{GradientThreshold: 1e-4, MajorIterations: 300}, &optimize.LBFGS{})
 	if err != nil && (res == nil || !acceptable(res.Status)) {
 		return nil, nil, fmt.Errorf("fit the head: %w", err)
 	}

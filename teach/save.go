@@ -201,6 +201,12 @@ func (t *Taught) manifest() ([]byte, error) {
 			s["arch"] = fmt.Sprintf("%v; taught %d new taxa (a head on its features beside the pack's own probabilities)", s["arch"], len(t.New))
 		}
 	}
+	for _, key := range []string{"val_images", "train_images"} { // they counted the pack's own val figures
+		if v, ok := m[key]; ok {
+			untaught[key] = v
+			delete(m, key)
+		}
+	}
 	m["dataset"] = fmt.Sprintf("%s, taught %s from %d crops", t.From.Dataset, strings.Join(t.New, ", "), len(t.Examples))
 	m["metrics"] = map[string]any{
 		"taught": map[string]any{

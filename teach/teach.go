@@ -171,13 +171,9 @@ func Teach(ctx context.Context, p *inference.Pack, examples []Example, o Options
 	}
 	d := newDataset(all, len(all)-len(ref), p.Labels, t.New)
 	t.Examples, t.Reference = all[:d.taught], len(ref)
-	var embs []*embeddings
-	for _, v := range p.Variants() {
-		e, err := embed(ctx, p, v, all, data, &o, progress)
-		if err != nil {
-			return nil, err
-		}
-		embs = append(embs, e)
+	embs, err := embed(ctx, p, p.Variants(), all, data, &o, progress)
+	if err != nil {
+		return nil, err
 	}
 	t.Report = Report{Pack: p.Name, Taught: d.taught, Reference: t.Reference, New: t.New}
 	for _, e := range embs {

@@ -182,7 +182,7 @@ func TestTaughtPackComputesTheHead(t *testing.T) {
 	if nRef < 300 || taught.Reference != nRef || cache.stored != 2*(len(ex)+nRef) {
 		t.Errorf("reference %d of %d, %d embeddings cached: want the bundled sample and every crop once per model", taught.Reference, nRef, cache.stored)
 	}
-	for _, s := range []string{"embed (base)", "embed (optimised)", "cross-validate (base)", "fit (optimised)"} {
+	for _, s := range []string{"embed (base, optimised)", "cross-validate (base)", "cross-validate (optimised)", "fit (optimised)"} {
 		if !slices.Contains(stages, s) {
 			t.Errorf("progress never finished %q (stages %q)", s, stages)
 		}
@@ -225,11 +225,12 @@ func TestTaughtPackComputesTheHead(t *testing.T) {
 		}
 		imgs = append(imgs, img)
 	}
-	for _, v := range p.Variants() {
-		emb, err := embed(ctx, p, v, ex, data, &Options{Threads: 2}, func(Progress) {})
-		if err != nil {
-			t.Fatal(err)
-		}
+	embs, err := embed(ctx, p, p.Variants(), ex, data, &Options{Threads: 2}, func(Progress) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m, v := range p.Variants() {
+		emb := embs[m]
 		clf, err := inference.NewClassifier(saved, inference.Options{Variant: v, Threads: 2, TopK: len(saved.Labels)})
 		if err != nil {
 			t.Fatal(err)
@@ -249,6 +250,15 @@ func TestTaughtPackComputesTheHead(t *testing.T) {
 		if worst > 1e-4 {
 			t.Errorf("%s: the saved model's probabilities differ from the head's by up to %g", v, worst)
 		}
+	}
+
+	// The comparison on the crops: the current pack knows none of their labels.
+	cmp, err := Compare(ctx, p, saved, inference.Optimised, ex, Options{Threads: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmp.N != len(ex) || cmp.CurrentTop1 != 0 || cmp.TaughtTop1 < 0.9 || len(cmp.Labels) != 3 {
+		t.Errorf("comparison %+v: want every crop, none right with the current pack, nearly all with the taught one", cmp)
 	}
 
 	// Teaching again reads every embedding from the cache and fits the same head.
@@ -322,5 +332,62 @@ func TestReadFolderAndEcoTaxa(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "crops", "stray.png"), []byte("x"), 0o644)
 	if _, err := FromFolder(filepath.Join(dir, "crops")); err == nil || !strings.Contains(err.Error(), "stray.png is not in a subfolder") {
 		t.Errorf("a crop with no label folder: %v", err)
+	}
+}
+
+// The taxonomy of a taught pack that had one names the new taxa and parses for the new
+// labels.
+func TestTaughtTaxonomy(t *testing.T) {
+	p := builtin(t, assets.CyanoPackName)
+	taught := &Taught{From: p, New: []string{"Closterium", "non-algae"}}
+	taught.Labels = append(slices.Clone(p.Labels), taught.New...)
+	data, err := taught.taxonomy()
+	if err != nil || data == nil {
+		t.Fatalf("taxonomy: %v", err)
+	}
+	tx, err := screening.ParseTaxonomy(data, "taxonomy.toml", "taught", taught.Labels)
+	if err != nil {
+		t.Fatalf("the taught taxonomy does not parse: %v\n%s", err, data)
+	}
+	if tx.Name("non-algae") != "non-algae" {
+		t.Errorf("new taxon named %q", tx.Name("non-algae"))
+	}
+	if m, _ := tx.Lookup("Microcystis"); m.Group != "cyanobacteria" {
+		t.Errorf("the pack's own taxa lost their group: %+v", m)
+	}
+}
+
+// ChoosePack ranks the packs with features by the macro-F1 of a head on their features,
+// best first, and says it for each; a cancelled teaching stops with the context's error.
+func TestChoosePackAndCancel(t *testing.T) {
+	testpack.RequireRuntime(t)
+	packs, err := Installed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range packs {
+		names = append(names, p.Name)
+	}
+	if !slices.Equal(names, []string{assets.CyanoPackName, assets.NDSBv2PackName}) {
+		t.Fatalf("installed packs with features: %q", names)
+	}
+	ex := drawn(t, map[string]int{"discs": 5, "bars": 5, "rings": 5})
+	scores, err := ChoosePack(context.Background(), packs, ex, Options{Threads: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scores) != 2 || scores[0].MacroF1 < scores[1].MacroF1 || scores[0].MacroF1 <= 0 || scores[0].MacroF1 > 1 {
+		t.Fatalf("scores %+v: want both packs, best first", scores)
+	}
+	var b strings.Builder
+	WriteTransfer(&b, scores)
+	if !strings.Contains(b.String(), scores[0].Pack.Name) || !strings.Contains(b.String(), "macro-F1") {
+		t.Errorf("transfer table:\n%s", b.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Teach(ctx, packs[1], ex, Options{Threads: 2}, nil); err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Errorf("a cancelled teaching: %v", err)
 	}
 }

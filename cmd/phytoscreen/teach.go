@@ -34,12 +34,13 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 	labels := fs.String("labels", "", "`LIST.csv` of path,label (as eval reads; paths relative to the list)")
 	db := fs.String("db", "", "session store `FILE` whose validated crops teach (also the embeddings cache)")
 	folder := fs.String("folder", "", "`folder` of labelled crops: one subfolder per label")
-	ecotaxa := fs.String("ecotaxa", "", "EcoTaxa export (`.tsv` or .zip): its validated objects teach")
+	ecotaxa := fs.String("ecotaxa", "", "EcoTaxa export `FILE` (.tsv, or the .zip export writes): its validated objects teach")
 	out := fs.String("out", "", "new pack `folder` to write (must not exist, or be empty)")
 	name := fs.String("name", "", "the taught pack's `name` (default: the pack's name + -taught)")
 	cache := fs.String("cache", "", "session store `FILE` to cache embeddings in (default: --db, else the app's session store)")
 	noCache := fs.Bool("no-cache", false, "do not read or write the embeddings cache")
 	dryRun := fs.Bool("dry-run", false, "print the report and save nothing")
+	compare := fs.Bool("compare", false, "after saving, compare the taught pack with the pack taught on the crops (optimised model)")
 	ortLib := fs.String("ort-lib", "", "`path` to libonnxruntime.so.1")
 	var threads int
 	intVar(fs, &threads, "threads", 0, 0, maxThreads(), "a thread count (0: one per core)", "ONNX Runtime intra-op threads (default: number of CPUs)")
@@ -127,6 +128,18 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 		return setupError(err)
 	}
 	fmt.Fprintf(m.Stdout, "saved pack %s (%d labels) in %s\n", saved.Name, len(saved.Labels), *out)
+	if *compare {
+		v := inference.Optimised
+		if !p.Has(v) {
+			v = inference.Base
+		}
+		cmp, err := teach.Compare(ctx, p, saved, v, t.Examples, opt, progress)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(m.Stdout)
+		cmp.Write(m.Stdout)
+	}
 	return nil
 }
 
@@ -187,11 +200,16 @@ func teachCache(st *store.Store, path string) (teach.Cache, func(), error) {
 	return c, func() { c.Close() }, nil
 }
 
-// progressLines prints a line when a stage of teaching ends.
+// progressLines prints a line when a stage of teaching ends, with the time since the
+// stage began.
 func progressLines(w io.Writer) func(teach.Progress) {
+	stage, start := "", time.Now()
 	return func(p teach.Progress) {
+		if p.Stage != stage {
+			stage, start = p.Stage, time.Now()
+		}
 		if p.Done == p.Total && p.Total > 0 {
-			fmt.Fprintf(w, "%s: %d/%d\n", p.Stage, p.Done, p.Total)
+			fmt.Fprintf(w, "%s: %d/%d in %.1f s\n", p.Stage, p.Done, p.Total, time.Since(start).Seconds())
 		}
 	}
 }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/testpack"
+)
+
+// pack teach refuses a pack without a features output, saying which packs have one, and
+// a class with one crop, saying how many more it needs.
+func TestPackTeachRefusesBadInput(t *testing.T) {
+	testpack.RequireRuntime(t)
+	dir := t.TempDir()
+	list := filepath.Join(dir, "list.csv")
+	files, err := filepath.Glob(mustAbs(t, "../../assets/samples/ndsb-val/protist_noctiluca") + "/*.jpg")
+	if err != nil || len(files) < 6 {
+		t.Fatalf("sample images: %d, %v", len(files), err)
+	}
+	rows := "path,label\n"
+	for _, f := range files[:5] {
+		rows += f + ",lab_round\n"
+	}
+	rows += files[5] + ",lab_single\n"
+	if err := os.WriteFile(list, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "taught")
+	code, _, stderr := run(t, "pack", "teach", "--pack", "ndsb-plankton-121", "--labels", list, "--out", out, "--no-cache")
+	if code != exitRuntime || !strings.Contains(stderr, "pack ndsb-plankton-121 has no features output (format 1)") ||
+		!strings.Contains(stderr, "choose cyano-tcb-10 or ndsb-plankton-121-v2, which have a features output") {
+		t.Errorf("format-1 pack: exit %d, %s", code, stderr)
+	}
+	code, _, stderr = run(t, "pack", "teach", "--pack", "ndsb-plankton-121-v2", "--labels", list, "--out", out, "--no-cache")
+	if code != exitFailed || !strings.Contains(stderr, "class lab_single has 1 crop; teaching needs at least 5 (4 more)") {
+		t.Errorf("one crop: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a refused teaching wrote %s", out)
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// pack teach --db teaches the store's validated crops (the Gallery's relabels), caches
+// their embeddings in that store, prints the report and saves a pack that loads, its
+// examples named by object.
+func TestPackTeachFromStore(t *testing.T) {
+	testpack.RequireRuntime(t)
+	ctx := context.Background()
+	st := storedSample(t, "TEACH-1", 7)
+	for id := int64(1); id <= 6; id++ {
+		if _, err := st.Relabel(ctx, id, "lab_taxon", "Ana"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := st.Path()
+	st.Close()
+	out := filepath.Join(t.TempDir(), "taught")
+	code, stdout, stderr := run(t, "pack", "teach", "--pack", "ndsb-plankton-121-v2", "--db", db, "--out", out, "--threads", "1", "--compare")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"taught ndsb-plankton-121-v2 1 new taxa (lab_taxon) from 6 crops", "lab_taxon (new)", "saved pack ndsb-plankton-121-v2-taught (122 labels)", "top-1 on 6 reviewed crops"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	p, err := inference.LoadPackDir(out)
+	if err != nil || p.Labels[len(p.Labels)-1] != "lab_taxon" {
+		t.Fatalf("saved pack: %v", err)
+	}
+	ex, _ := os.ReadFile(filepath.Join(out, "examples.csv"))
+	if !strings.Contains(string(ex), "object 1 of sessions.db (sample TEACH-1),lab_taxon") {
+		t.Errorf("examples.csv:\n%s", ex)
+	}
+	// The output may not be an input: the store itself is refused.
+	code, _, stderr = run(t, "pack", "teach", "--pack", "ndsb-plankton-121-v2", "--db", db, "--out", db)
+	if code != exitUsage || !strings.Contains(stderr, "--out") {
+		t.Errorf("--out the store: exit %d, %s", code, stderr)
+	}
+}
