@@ -81,6 +81,7 @@ func printPack(w io.Writer, p *inference.Pack) {
 	kv("output", "%q %v %s", p.Output.Name, p.Output.Shape, p.Output.Activation)
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%-10s %-16s %9s %7s %7s %8s %9s  %s\n", "model", "file", "size", "top-1", "top-5", "logloss", "agreement", "architecture")
+	anyRecorded := false
 	for _, v := range p.Variants() {
 		m := p.Models[v]
 		size := "?"
@@ -91,9 +92,20 @@ func printPack(w io.Writer, p *inference.Pack) {
 		if m.Agreement > 0 {
 			agree = fmt.Sprintf("%.3f", m.Agreement)
 		}
-		fmt.Fprintf(w, "%-10s %-16s %9s %7.3f %7.3f %8.3f %9s  %s\n", v, m.File, size, m.ValTop1, m.ValTop5, m.ValLogLoss, agree, clip(m.Arch, 60))
+		recorded := m.ValTop1 > 0 // a taught pack records none: its card has the cross-validated figures
+		fig := func(x float64) string {
+			if !recorded {
+				return "-"
+			}
+			return fmt.Sprintf("%.3f", x)
+		}
+		fmt.Fprintf(w, "%-10s %-16s %9s %7s %7s %8s %9s  %s\n", v, m.File, size, fig(m.ValTop1), fig(m.ValTop5), fig(m.ValLogLoss), agree, clip(m.Arch, 60))
+		anyRecorded = anyRecorded || recorded
 	}
-	if p.ValImages > 0 {
+	if !anyRecorded {
+		fmt.Fprintln(w, "(no validation figures recorded: see the pack's README.md)")
+	}
+	if p.ValImages > 0 && anyRecorded {
 		fmt.Fprintf(w, "(metrics recorded on %d val images)\n", p.ValImages)
 	}
 	for _, l := range p.MetricLines() {

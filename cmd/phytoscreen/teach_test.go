@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/internal/testpack"
 )
 
@@ -89,5 +90,22 @@ func TestPackTeachFromStore(t *testing.T) {
 	code, _, stderr = run(t, "pack", "teach", "--pack", "ndsb-plankton-121-v2", "--db", db, "--out", db)
 	if code != exitUsage || !strings.Contains(stderr, "--out") {
 		t.Errorf("--out the store: exit %d, %s", code, stderr)
+	}
+}
+
+// pack inspect on a taught pack (no validation figures recorded) says so, not 0.000.
+func TestPrintPackWithoutFigures(t *testing.T) {
+	p, err := app.LoadPack("ndsb-plankton-121-v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, m := range p.Models {
+		m.ValTop1, m.ValTop5, m.ValLogLoss = 0, 0, 0
+		p.Models[v] = m
+	}
+	var b strings.Builder
+	printPack(&b, p)
+	if strings.Contains(b.String(), "0.000") || !strings.Contains(b.String(), "no validation figures recorded") {
+		t.Fatalf("inspect of a pack without figures:\n%s", b.String())
 	}
 }
