@@ -111,7 +111,8 @@ def training(m):
     om = t.get("optimised_minutes")
     opt = "-" if om is None else f"{om:.0f}" if om >= 1 else "under 1"
     what = f": {t['optimised']}" if t.get("optimised") else ""
-    return (f"{t['minutes']:.0f} minutes in all (base {t['base_minutes']:.0f}, optimised {opt}{what}) "
+    note = f" ({t['note']})" if t.get("note") else ""
+    return (f"{t['minutes']:.0f} minutes in all (base {t['base_minutes']:.0f}, optimised {opt}{what}){note} "
             f"on {t['host']}, {t['date']}; recipe `{t['recipe']}`.")
 
 
