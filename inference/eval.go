@@ -192,7 +192,7 @@ type Metrics struct {
 	// equal-width bins, the share of images in the bin times the gap between its accuracy
 	// and its mean top probability.
 	ECE    float64       `json:"ece"`
-	Recall []ClassRecall `json:"per_class_recall"`
+	Recall []ClassRecall `json:"per_class_recall,omitempty"`
 }
 
 // Metrics returns the figures so far.

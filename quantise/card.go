@@ -33,16 +33,11 @@ type Measurement struct {
 }
 
 // ListScore is a model's accuracy on the labelled list (inference.Scorer's figures, as
-// `phytoscreen eval` prints them) and its agreement with the base.
+// `phytoscreen eval` prints them, without the per-class rows) and its agreement with the
+// base.
 type ListScore struct {
-	N          int     `json:"n"`
-	Top1       float64 `json:"top1"`
-	Top5       float64 `json:"top5"`
-	LogLoss    float64 `json:"logloss"`
-	MacroF1    float64 `json:"macro_f1"`
-	WeightedF1 float64 `json:"weighted_f1"`
-	ECE        float64 `json:"ece"`
-	Agreement  float64 `json:"top1_agreement_with_base"`
+	inference.Metrics
+	Agreement float64 `json:"top1_agreement_with_base"`
 }
 
 // SpeedResult is one speed run: a model in one scenario on one thread.
@@ -291,8 +286,8 @@ func (m *Measurement) accuracy(ctx context.Context, out, src *inference.Pack, op
 			return nil, nil, err
 		}
 		met := sc.Metrics()
-		return &ListScore{N: met.N, Top1: met.Top1, Top5: met.Top5, LogLoss: met.LogLoss, MacroF1: met.MacroF1,
-			WeightedF1: met.WeightedF1, ECE: met.ECE}, best, nil
+		met.Recall = nil // per class: phytoscreen eval; the report keeps the summary
+		return &ListScore{Metrics: met}, best, nil
 	}
 	var base map[string]int
 	agree := func(s *ListScore, b map[string]int) {
