@@ -493,7 +493,7 @@ def apply_twin(cfg, out, twin_dir, seconds, log):
         raise SystemExit(f"{twin_dir} was made from another base model than {out}'s: make the twin again "
                          f"(make pack-cyano-twin / make pack-ndsb-twin)")
     root = _data_root(cfg)
-    conf = out / "confusion-val-optimised.csv"
+    conf = twin_dir / "confusion-val-optimised.csv"  # copied into the pack once all is measured
     ev = twin.run_eval(binary, twin_dir, out / "split.csv", root=root, split="val", confusion=conf)
     labels, cm = twin.read_confusion(conf)
     if labels != m["labels"]:
@@ -525,6 +525,7 @@ def apply_twin(cfg, out, twin_dir, seconds, log):
             log(f"external {sub}: optimised {row['optimised']}")
     entry = m["models"]["optimised"]
     shutil.copyfile(twin_dir / entry["file"], out / entry["file"])
+    shutil.copyfile(conf, out / conf.name)
     (out / twin.REPORT_FILE).write_text(twin.report_section((twin_dir / "README.md").read_text()))
     (out / "pack.json").write_text(metrics.dumps(m) + "\n")
     if cfg.get("card"):
