@@ -93,54 +93,102 @@ clean:
 
 # ---- Training recipe and model packs (training/, docs/training.md) --------------------
 # Each pack target installs the recipe's apt packages when missing (scripts/train-deps.sh),
-# trains on ../shared/data with /usr/bin/python3 (Debian's torch) under nice, writes the
-# pack folder, measures its models single-stream in ONNX Runtime and puts the figure in the
-# card, then checks the Go preprocessing and ONNX Runtime against PyTorch (TestPackGolden).
+# trains the base on ../shared/data with /usr/bin/python3 (Debian's torch) under nice and
+# writes the pack folder; then its twin target makes the optimised model: the base's int8
+# twin by 'phytoscreen pack optimise' (calibrated on the train split, measured on val by
+# Go), measures both models single-stream in ONNX Runtime and puts the figures in the card,
+# and checks the card against Go (the val tests) and PyTorch (TestPackGolden).
+# OPTIMISED=student trains the recipe's pruned, distilled student instead of the twin.
 # Checkpoints go to .cache/training: an interrupted target resumes where it stopped.
 TRAIN_PY := nice -n 19 /usr/bin/python3 training/make_pack.py
 CYANO_PACK := assets/models/cyano-tcb-10
 NDSB2_PACK := assets/models/ndsb-plankton-121-v2
+CTCB_DATA := ../shared/data/ctcb
+NDSB_DATA := ../shared/data/ndsb
 NDSB_DEGRADED ?= .cache/ndsb-val-degraded
+TWIN_DIR := .cache/twin
+OPTIMISED ?= int8
+CYANO_CALIB_IMAGES ?= 400
+NDSB_CALIB_IMAGES ?= 1024
 
-.PHONY: train-deps train-test pack-cyano pack-cyano-cv pack-ndsb pack-ndsb-eval degrade-ndsb golden-contract
+.PHONY: train-deps train-test pack-cyano pack-cyano-twin pack-cyano-cv pack-ndsb pack-ndsb-twin pack-ndsb-eval degrade-ndsb golden-contract
 
 train-deps:
 	@bash scripts/train-deps.sh
 
-# The recipe's unit tests (split, contract, folding, pruning, metrics; seconds).
+# The recipe's unit tests (split, contract, folding, pruning, metrics, twin, card; seconds).
 train-test: train-deps
 	/usr/bin/python3 -m unittest discover -s training/tests
 
-# Cyanobacteria genera from ../shared/data/ctcb (about 40 minutes on 2 cores, measured on a fresh clone).
-pack-cyano: train-deps deps
-	$(TRAIN_PY) --config training/configs/cyano.json --out $(CYANO_PACK)
+# Cyanobacteria genera from ../shared/data/ctcb (about 30 minutes on 2 cores: the base,
+# then its int8 twin).
+pack-cyano: train-deps build
+	$(TRAIN_PY) --config training/configs/cyano.json --out $(CYANO_PACK) --set 'optimised.method="$(OPTIMISED)"'
+	if [ "$(OPTIMISED)" = int8 ]; then $(MAKE) --no-print-directory pack-cyano-twin; else \
+		$(MAKE) --no-print-directory pack-cyano-speed; fi
+
+# The cyano pack's optimised model made again: the int8 twin of its base by pack optimise,
+# calibrated on CYANO_CALIB_IMAGES tiles of the train split (seeded sample), measured on
+# the val split (about 3 minutes).
+pack-cyano-twin: train-deps build
+	rm -rf $(TWIN_DIR)/cyano-tcb-10 && mkdir -p $(TWIN_DIR)
+	start=$$(date +%s); \
+	$(BIN) pack optimise --pack $(CYANO_PACK) --out $(TWIN_DIR)/cyano-tcb-10 --speed 0 \
+		--calibration-list $(CYANO_PACK)/split.csv --calibration-root $(CTCB_DATA) --calibration-split train \
+		--max-images $(CYANO_CALIB_IMAGES) --labels $(CYANO_PACK)/split.csv --root $(CTCB_DATA) --split val \
+		| tee $(TWIN_DIR)/cyano-tcb-10.txt; \
+	$(TRAIN_PY) --config training/configs/cyano.json --out $(CYANO_PACK) --twin $(TWIN_DIR)/cyano-tcb-10 \
+		--twin-seconds $$(( $$(date +%s) - start ))
+	$(MAKE) --no-print-directory pack-cyano-speed
+
+.PHONY: pack-cyano-speed pack-ndsb-speed
+pack-cyano-speed: deps
+	mkdir -p .cache/training
 	PHYTOSCREEN_BENCH_PACKS=$(CURDIR)/$(CYANO_PACK) PHYTOSCREEN_BENCH_OUT=$(CURDIR)/.cache/training/cyano-speed.json \
 		go test -run '^$$' -bench PackVariants -benchtime 400x ./inference/
 	$(TRAIN_PY) --config training/configs/cyano.json --out $(CYANO_PACK) --card-only --speed .cache/training/cyano-speed.json
-	go test -count=1 -run 'TestPackGolden' ./inference/
+	go test -count=1 -run 'TestPackGolden|TestCyanoValMatchesCard' ./inference/
 
-# 5-fold grouped cross-validation of the cyano recipe (about 3.5 hours on 2 cores); a
-# later 'make pack-cyano' records it in the card.
+# 5-fold grouped cross-validation of the cyano recipe's base (about 2.5 hours on 2 cores;
+# with OPTIMISED=student the student too); a later 'make pack-cyano' records it in the card.
 pack-cyano-cv: train-deps
-	$(TRAIN_PY) --config training/configs/cyano.json --cv
+	$(TRAIN_PY) --config training/configs/cyano.json --cv --set 'optimised.method="$(OPTIMISED)"'
 
 # NDSB plankton v2: the default pack fine-tuned with the microscope augmentation and
-# background normalisation (about an hour on 2 cores; resumable).
-pack-ndsb: train-deps deps
-	$(TRAIN_PY) --config training/configs/ndsb.json --out $(NDSB2_PACK)
+# background normalisation (about an hour on 2 cores; resumable), then its int8 twin.
+pack-ndsb: train-deps build
+	$(TRAIN_PY) --config training/configs/ndsb.json --out $(NDSB2_PACK) --set 'optimised.method="$(OPTIMISED)"'
+	if [ "$(OPTIMISED)" = int8 ]; then $(MAKE) --no-print-directory pack-ndsb-twin; else \
+		$(MAKE) --no-print-directory pack-ndsb-speed; fi
+
+# The v2 pack's optimised model made again: the int8 twin of its base, calibrated on
+# NDSB_CALIB_IMAGES crops of the train split, measured on the val split (about 6 minutes).
+pack-ndsb-twin: train-deps build
+	rm -rf $(TWIN_DIR)/ndsb-plankton-121-v2 && mkdir -p $(TWIN_DIR)
+	start=$$(date +%s); \
+	$(BIN) pack optimise --pack $(NDSB2_PACK) --out $(TWIN_DIR)/ndsb-plankton-121-v2 --speed 0 \
+		--calibration-list $(NDSB2_PACK)/split.csv --calibration-root $(NDSB_DATA) --calibration-split train \
+		--max-images $(NDSB_CALIB_IMAGES) --labels $(NDSB2_PACK)/split.csv --root $(NDSB_DATA) --split val \
+		| tee $(TWIN_DIR)/ndsb-plankton-121-v2.txt; \
+	$(TRAIN_PY) --config training/configs/ndsb.json --out $(NDSB2_PACK) --twin $(TWIN_DIR)/ndsb-plankton-121-v2 \
+		--twin-seconds $$(( $$(date +%s) - start ))
+	$(MAKE) --no-print-directory pack-ndsb-speed
+
+pack-ndsb-speed: deps
+	mkdir -p .cache/training
 	PHYTOSCREEN_BENCH_PACKS=$(CURDIR)/$(NDSB2_PACK),$(CURDIR)/assets/models/ndsb-plankton-121 PHYTOSCREEN_BENCH_OUT=$(CURDIR)/.cache/training/ndsb-speed.json \
 		go test -run '^$$' -bench PackVariants -benchtime 400x ./inference/
 	$(TRAIN_PY) --config training/configs/ndsb.json --out $(NDSB2_PACK) --card-only --speed .cache/training/ndsb-speed.json
-	go test -count=1 -run 'TestPackGolden' ./inference/
+	go test -count=1 -run 'TestPackGolden|TestFullValMatchesCard' ./inference/
 
 # The NDSB val split as a mediocre bench camera sees it (blur sigma 1 px, noise 5/255, a
 # 25% illumination gradient; fixed seed), and today's pack and v2 measured on it and clean.
 degrade-ndsb: train-deps
-	nice -n 19 /usr/bin/python3 training/degrade.py --list ../shared/data/ndsb/split.csv --split val --out $(NDSB_DEGRADED)
+	nice -n 19 /usr/bin/python3 training/degrade.py --list $(NDSB_DATA)/split.csv --split val --out $(NDSB_DEGRADED)
 
 pack-ndsb-eval: build degrade-ndsb
 	for pack in "" "--pack $(NDSB2_PACK)"; do for m in base optimised; do \
-		$(BIN) eval $$pack --model $$m --split val ../shared/data/ndsb/split.csv | head -5; \
+		$(BIN) eval $$pack --model $$m --split val $(NDSB_DATA)/split.csv | head -5; \
 		$(BIN) eval $$pack --model $$m $(NDSB_DEGRADED)/labels.csv | head -5; done; done
 
 # The contract's reference tensors (testdata/golden/contract.json) from the recipe's cv2 code.

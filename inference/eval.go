@@ -91,9 +91,10 @@ func ReadLabelListFrom(file, root, split string) ([]LabelledImage, error) {
 	return items, nil
 }
 
-// Scorer accumulates accuracy figures: top-1, top-5, log-loss, per-class recall and the
-// confusion matrix (rows true, columns predicted). Add needs a Result holding every
-// label's probability (TopK set to the label count) for log-loss.
+// Scorer accumulates accuracy figures: top-1, top-5, log-loss, per-class recall, the
+// expected calibration error and the confusion matrix (rows true, columns predicted). Add
+// needs a Result holding every label's probability (TopK set to the label count) for
+// log-loss.
 type Scorer struct {
 	Labels    []string
 	index     map[string]int
@@ -101,7 +102,19 @@ type Scorer struct {
 	top1      int
 	top5      int
 	logLoss   float64
+	ece       [ECEBins]eceBin
 	Confusion [][]int
+}
+
+// ECEBins is the number of equal-width bins of the top probability over which the
+// expected calibration error is computed (as the training recipe's card computes it).
+const ECEBins = 15
+
+// eceBin is one bin of the top probability: the predictions that fell in it, how many
+// were right, and the sum of their top probabilities.
+type eceBin struct {
+	n, right int
+	conf     float64
 }
 
 // NewScorer returns a scorer over labels (a pack's labels, in output order).
@@ -143,6 +156,15 @@ func (s *Scorer) Add(trueLabel string, r Result) error {
 		}
 	}
 	s.logLoss += -math.Log(math.Max(p, probFloor))
+	// Bin b holds top probabilities in (b/ECEBins, (b+1)/ECEBins]; a zero one in none.
+	if top := float64(r.Top[0].Prob); top > 0 {
+		b := min(max(int(math.Ceil(top*ECEBins))-1, 0), ECEBins-1)
+		s.ece[b].n++
+		s.ece[b].conf += top
+		if best == t {
+			s.ece[b].right++
+		}
+	}
 	return nil
 }
 
@@ -164,9 +186,13 @@ type Metrics struct {
 	LogLoss float64 `json:"logloss"`
 	// MacroF1 is the mean F1 of the classes with support, WeightedF1 the mean weighted
 	// by support (as the training recipe's pack card computes them).
-	MacroF1    float64       `json:"macro_f1"`
-	WeightedF1 float64       `json:"weighted_f1"`
-	Recall     []ClassRecall `json:"per_class_recall"`
+	MacroF1    float64 `json:"macro_f1"`
+	WeightedF1 float64 `json:"weighted_f1"`
+	// ECE is the expected calibration error of the top probability: over ECEBins
+	// equal-width bins, the share of images in the bin times the gap between its accuracy
+	// and its mean top probability.
+	ECE    float64       `json:"ece"`
+	Recall []ClassRecall `json:"per_class_recall,omitempty"`
 }
 
 // Metrics returns the figures so far.
@@ -176,6 +202,11 @@ func (s *Scorer) Metrics() Metrics {
 		m.Top1 = float64(s.top1) / float64(s.n)
 		m.Top5 = float64(s.top5) / float64(s.n)
 		m.LogLoss = s.logLoss / float64(s.n)
+		for _, b := range s.ece {
+			if b.n > 0 {
+				m.ECE += float64(b.n) / float64(s.n) * math.Abs(float64(b.right)/float64(b.n)-b.conf/float64(b.n))
+			}
+		}
 	}
 	for i, l := range s.Labels {
 		sup, pred := 0, 0

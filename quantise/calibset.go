@@ -37,10 +37,19 @@ const speedCrops = 64
 // ErrNoImages is returned (wrapped) for a calibration folder without images.
 var ErrNoImages = errors.New("no calibration images")
 
-// loadCalibration decodes up to limit images of fsys (every image file, recursively, in
-// natural order, evenly spaced when there are more) and preprocesses them exactly as the
-// classifier does for pack p. A labels.csv beside them adds their labels.
-func loadCalibration(ctx context.Context, p *inference.Pack, fsys fs.FS, source string, limit int) (*calibSet, error) {
+// calibImage is one calibration image: its name (for the speed runs), where it is (for
+// messages), how to read its bytes, and its label's index in the pack's labels (-1 when
+// unknown).
+type calibImage struct {
+	name, where string
+	read        func() ([]byte, error)
+	label       int
+}
+
+// folderImages lists up to limit images of fsys (every image file, recursively, in
+// natural order, evenly spaced when there are more), labelled from a labels.csv beside
+// them when there is one.
+func folderImages(fsys fs.FS, source string, limit int, packLabels []string) ([]calibImage, error) {
 	names, err := imagefile.ListFS(fsys)
 	if err != nil {
 		return nil, fmt.Errorf("calibration folder %s: %w", source, err)
@@ -56,46 +65,56 @@ func loadCalibration(ctx context.Context, p *inference.Pack, fsys fs.FS, source 
 		}
 		names = picked
 	}
+	labels, err := readCalibLabels(fsys, source, packLabels)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]calibImage, len(names))
+	for i, n := range names {
+		label, ok := labels[n]
+		if !ok {
+			label = -1
+		}
+		out[i] = calibImage{name: n, where: path.Join(source, n), read: func() ([]byte, error) { return fs.ReadFile(fsys, n) }, label: label}
+	}
+	return out, nil
+}
+
+// loadCalibration decodes the calibration images and preprocesses them exactly as the
+// classifier does for pack p.
+func loadCalibration(ctx context.Context, p *inference.Pack, images []calibImage, source string) (*calibSet, error) {
 	s := &calibSet{source: source, size: p.InputSize(), shape: []int64{int64(p.Channels()), int64(p.Height()), int64(p.Width())}}
-	s.data = make([]float32, 0, len(names)*s.size)
+	s.data = make([]float32, 0, len(images)*s.size)
 	decode := func(b []byte) (image.Image, error) { return imagefile.DecodeGray(b) }
 	if p.Format >= 2 {
 		decode = imagefile.DecodeColor
 	}
-	for _, n := range names {
+	labelled := false
+	for _, im := range images {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		b, err := fs.ReadFile(fsys, n)
+		b, err := im.read()
 		if err != nil {
-			return nil, fmt.Errorf("calibration image %s: %w", path.Join(source, n), err)
+			return nil, fmt.Errorf("calibration image %s: %w", im.where, err)
 		}
 		img, err := decode(b)
 		if err != nil {
-			return nil, fmt.Errorf("calibration image %s: %w: remove it from the folder", path.Join(source, n), err)
+			return nil, fmt.Errorf("calibration image %s: %w: remove it from the calibration images", im.where, err)
 		}
 		s.data = append(s.data, make([]float32, s.size)...)
 		if err := p.Preprocess(s.data[len(s.data)-s.size:], img); err != nil {
-			return nil, fmt.Errorf("calibration image %s: %w", path.Join(source, n), err)
+			return nil, fmt.Errorf("calibration image %s: %w", im.where, err)
 		}
-		s.names = append(s.names, n)
+		s.names = append(s.names, im.name)
+		s.labels = append(s.labels, im.label)
+		labelled = labelled || im.label >= 0
 		if len(s.gray) < speedCrops {
 			s.gray = append(s.gray, imagefile.ToGray(img))
 		}
 	}
-	labels, err := readCalibLabels(fsys, source, p.Labels)
-	if err != nil {
-		return nil, err
-	}
-	if labels != nil {
-		s.labels = make([]int, len(s.names))
-		for i, n := range s.names {
-			l, ok := labels[n]
-			if !ok {
-				l = -1
-			}
-			s.labels[i] = l
-		}
+	if !labelled {
+		s.labels = nil
 	}
 	return s, nil
 }

@@ -32,12 +32,11 @@ type Measurement struct {
 	SpeedNote string        `json:"speed_note,omitempty"`
 }
 
-// ListScore is a model's accuracy on the labelled list and its agreement with the base.
+// ListScore is a model's accuracy on the labelled list (inference.Scorer's figures, as
+// `phytoscreen eval` prints them, without the per-class rows) and its agreement with the
+// base.
 type ListScore struct {
-	N         int     `json:"n"`
-	Top1      float64 `json:"top1"`
-	Top5      float64 `json:"top5"`
-	LogLoss   float64 `json:"logloss"`
+	inference.Metrics
 	Agreement float64 `json:"top1_agreement_with_base"`
 }
 
@@ -172,6 +171,7 @@ func newManifest(p *inference.Pack, file string, rep *Report, meas *Measurement)
 	switch {
 	case meas != nil && meas.Twin != nil:
 		entry["val_top1"], entry["val_top5"], entry["val_logloss"] = meas.Twin.Top1, meas.Twin.Top5, meas.Twin.LogLoss
+		entry["val_macro_f1"], entry["val_weighted_f1"], entry["val_ece"] = meas.Twin.MacroF1, meas.Twin.WeightedF1, meas.Twin.ECE
 		entry["top1_agreement_with_base"] = meas.Twin.Agreement
 		entry["measured_on"] = fmt.Sprintf("%s (%d images)", meas.List, meas.Twin.N)
 	case rep.Final.Top1 >= 0:
@@ -184,6 +184,9 @@ func newManifest(p *inference.Pack, file string, rep *Report, meas *Measurement)
 	}
 	if meas != nil && len(meas.Speed) > 0 {
 		entry["speed"] = meas.Speed
+	}
+	if d := p.Models[inference.Base].FeaturesDim; d > 0 {
+		entry["features_dim"] = d // the same network: the same embedding
 	}
 	b, err := json.Marshal(entry)
 	if err != nil {
@@ -283,7 +286,8 @@ func (m *Measurement) accuracy(ctx context.Context, out, src *inference.Pack, op
 			return nil, nil, err
 		}
 		met := sc.Metrics()
-		return &ListScore{N: met.N, Top1: met.Top1, Top5: met.Top5, LogLoss: met.LogLoss}, best, nil
+		met.Recall = nil // per class: phytoscreen eval; the report keeps the summary
+		return &ListScore{Metrics: met}, best, nil
 	}
 	var base map[string]int
 	agree := func(s *ListScore, b map[string]int) {
@@ -365,13 +369,13 @@ func WriteCard(w io.Writer, rep *Report, meas *Measurement) error {
 		p("Operators ONNX Runtime runs after its fusions: %s.\n\n", strings.Join(ops, ", "))
 	}
 	if meas != nil && meas.Twin != nil {
-		p("### Accuracy on %s\n\n| model | images | top-1 | top-5 | log-loss | agreement with base |\n|---|---|---|---|---|---|\n", meas.List)
+		p("### Accuracy on %s\n\n| model | images | top-1 | top-5 | log-loss | macro-F1 | weighted F1 | ECE | agreement with base |\n|---|---|---|---|---|---|---|---|---|\n", meas.List)
 		for _, r := range []struct {
 			name string
 			s    *ListScore
 		}{{"base (fp32)", meas.Base}, {"optimised (this twin)", meas.Twin}, {"the source pack's optimised", meas.Previous}} {
 			if r.s != nil {
-				p("| %s | %d | %.4f | %.4f | %.4f | %s |\n", r.name, r.s.N, r.s.Top1, r.s.Top5, r.s.LogLoss, pct(r.s.Agreement))
+				p("| %s | %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %s |\n", r.name, r.s.N, r.s.Top1, r.s.Top5, r.s.LogLoss, r.s.MacroF1, r.s.WeightedF1, r.s.ECE, pct(r.s.Agreement))
 			}
 		}
 		p("\n")

@@ -37,6 +37,9 @@ type Options struct {
 	// on the card.
 	Calibration     fs.FS
 	CalibrationName string
+	// CalibrationList, instead of Calibration, names the images by a labelled list: the
+	// rows of its training split (sampled with CalibrationSeed beyond MaxImages).
+	CalibrationList *CalibrationList
 	MaxImages       int    // at most this many calibration images (0: DefaultMaxImages)
 	Method          Method // activation ranges (zero: percentile 99.999)
 	// MaxLayerLoss is the per-layer threshold in points of agreement (0: the default;
@@ -149,7 +152,16 @@ func Optimise(ctx context.Context, opt Options, progress func(stage string, done
 		}
 	}
 	progress(StageImages, 0, 1)
-	set, err := loadCalibration(ctx, p, opt.Calibration, opt.CalibrationName, opt.MaxImages)
+	var images []calibImage
+	if opt.CalibrationList != nil {
+		images, err = listImages(opt.CalibrationList, opt.MaxImages, p.Source, p.Labels)
+	} else {
+		images, err = folderImages(opt.Calibration, opt.CalibrationName, opt.MaxImages, p.Labels)
+	}
+	if err != nil {
+		return nil, err
+	}
+	set, err := loadCalibration(ctx, p, images, opt.CalibrationName)
 	if err != nil {
 		return nil, err
 	}
@@ -290,8 +302,17 @@ func (o *Options) defaults() error {
 	if !o.Pack.Has(inference.Base) {
 		return fmt.Errorf("pack %s has no base model to quantise (it has %v)", o.Pack.Source, o.Pack.Variants())
 	}
-	if o.Calibration == nil {
-		return errors.New("no calibration images: give a folder with --calibration")
+	switch {
+	case o.Calibration == nil && o.CalibrationList == nil:
+		return errors.New("no calibration images: give a folder with --calibration, or a labelled list with --calibration-list")
+	case o.Calibration != nil && o.CalibrationList != nil:
+		return errors.New("calibration images given both as a folder and as a list: give one")
+	case o.CalibrationList != nil && o.CalibrationList.sameRows(o.Labels, o.LabelsSplit):
+		return fmt.Errorf("calibration list %s: its rows include the ones the twin is measured on (--labels %s, split %q): calibrate on the training split (--calibration-split train) and measure on val (--split val)",
+			o.CalibrationList.List, o.Labels, o.LabelsSplit)
+	}
+	if o.CalibrationList != nil && o.CalibrationName == "" {
+		o.CalibrationName = o.CalibrationList.String()
 	}
 	if o.Out == "" {
 		return errors.New("no output folder: give one with --out")

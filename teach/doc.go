@@ -44,10 +44,10 @@
 //
 // # Both models
 //
-// The base and optimised models have their own features (the optimised one is a pruned
-// student, ModelSpec.FeaturesDim), so each gets its own head fitted on its own features;
-// the head is appended to each ONNX graph as nodes (Max, Log, Gemm, Concat, Softmax)
-// through internal/onnxpb.
+// The base and optimised models have their own features (an int8 twin's are close to the
+// base's, a pruned student's are shorter: ModelSpec.FeaturesDim), so each gets its own
+// head fitted on its own features; the head is appended to each ONNX graph as nodes (Max,
+// Log, Gemm, Concat, Softmax) through internal/onnxpb.
 //
 // # Checks before saving
 //

@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 """Turn a folder of labelled crops or tiles (<class>/<file>) or a CSV (path,label[,group]
 [,split]) into a phytoscreen classifier pack in format 2 (docs/pack-format.md): a base
-model, a distilled "optimised" student, their ONNX files, pack.json with the evaluation,
-the card (README.md), confusion-val.csv, split.csv and golden.json. See docs/training.md.
+model, its ONNX file, pack.json with the evaluation, the card (README.md),
+confusion-val.csv, split.csv and golden.json. The optimised model is the base's int8
+twin, made afterwards by `phytoscreen pack optimise` (--twin records it in the pack), or
+with "optimised": {"method": "student"} a pruned student distilled from the base (the
+config's "student"). See docs/training.md.
 
     make_pack.py --config training/configs/cyano.json --out assets/models/cyano-tcb-10
+    make_pack.py --config ... --out PACK --twin DIR   # DIR: the pack that pack optimise wrote
     make_pack.py --config ... --tune 1          # train on folds 2-4 (never 0), report fold 1
     make_pack.py --config ... --cv              # 5-fold grouped cross-validation of the recipe
 """
@@ -24,11 +28,13 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from phytotrain import augment, contract, data, metrics, models, train  # noqa: E402
+from phytotrain import augment, contract, data, metrics, models, train, twin  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # Config keys that do not change what is trained (left out of the checkpoints' key).
 EVAL_ONLY_KEYS = ("card", "taxonomy", "dataset", "tuned_on", "degraded", "external")
+# Keys of the optimised model: left out of the base's checkpoints' key.
+OPTIMISED_KEYS = ("optimised", "student")
 
 
 class Log:
@@ -131,20 +137,21 @@ def train_pair(P, tr, va, work, log, students=True, seed=0):
     out["base"] = metrics.evaluate(pb, P.y[va], P.labels)
     log("base: " + metrics.summary(out["base"]))
     result = {"base": base_ship, "probs_base": pb, "val_t": val_t}
-    if students and "optimised" in cfg:
+    scfg = student_cfg(cfg)
+    if students and scfg:
         t0 = time.time()
-        if cfg["optimised"]["arch"].startswith("pruned-"):
+        if scfg["arch"].startswith("pruned-"):
             # Structured pruning of the trained base (its most important channels), then
             # distillation from it.
-            f = float(cfg["optimised"]["arch"][len("pruned-"):])
+            f = float(scfg["arch"][len("pruned-"):])
             st = models.prune_resnet(base_ema, f)
             xs = torch.from_numpy(np.stack(calib))
             models.bn_recalibrate(st, [xs[i:i + 64] for i in range(0, len(xs), 64)])
             log(f"optimised: base pruned to width x{f} ({sum(p.numel() for p in st.parameters()) / 1e6:.2f} M parameters), BatchNorm recalibrated")
         else:
-            st = make_model(cfg["optimised"], spec.c, n, cfg, calib, log)
-        teacher = base_ema if cfg["optimised"].get("distill") else None
-        st_ema = train.fit(st, crops, ytr, spec, cfg["optimised"], cfg["augment"], str(work / f"optimised-{P.student_key}.pt"), log,
+            st = make_model(scfg, spec.c, n, cfg, calib, log)
+        teacher = base_ema if scfg.get("distill") else None
+        st_ema = train.fit(st, crops, ytr, spec, scfg, cfg["augment"], str(work / f"optimised-{P.student_key}.pt"), log,
                            teacher=teacher, val=val, seed=seed + 1)
         out["optimised_minutes"] = getattr(st_ema, "train_seconds", time.time() - t0) / 60
         st_ship = ship(st_ema)
@@ -156,6 +163,19 @@ def train_pair(P, tr, va, work, log, students=True, seed=0):
         result["probs_optimised"] = po
     result["metrics"] = out
     return result
+
+
+def student_cfg(cfg):
+    """The student's config when the recipe's optimised model is a trained student
+    ("optimised": {"method": "student"}), else None (the int8 twin, made by pack optimise)."""
+    o = cfg.get("optimised")
+    if not o:
+        return None
+    if o.get("method", "int8") == "int8":
+        return None
+    if o["method"] != "student":
+        raise SystemExit(f"optimised.method {o['method']!r}: use \"int8\" (pack optimise's twin) or \"student\"")
+    return cfg["student"]
 
 
 def strip(m):
@@ -390,18 +410,35 @@ def build_pack(P, out, work, log, cv_file, opset):
     r = train_pair(P, tr, va, work, log, students=True)
     train_minutes = (time.time() - t0) / 60
     out.mkdir(parents=True, exist_ok=True)
-    mb = export_onnx(r["base"], spec, out / "base.onnx", opset)
-    mo = export_onnx(r["optimised"], spec, out / "optimised.onnx", opset)
-    log(f"exported base.onnx ({(out / 'base.onnx').stat().st_size / 1e6:.1f} MB), optimised.onnx ({(out / 'optimised.onnx').stat().st_size / 1e6:.1f} MB), opset {opset}")
+    student = "optimised" in r
+    export_onnx(r["base"], spec, out / "base.onnx", opset)
+    if student:
+        export_onnx(r["optimised"], spec, out / "optimised.onnx", opset)
+    else:
+        # The int8 twin is made from this base by pack optimise (make_pack.py --twin): a
+        # twin of an earlier base must not stay beside it.
+        for f in ("optimised.onnx", "confusion-val-optimised.csv", twin.REPORT_FILE):
+            (out / f).unlink(missing_ok=True)
+    log(f"exported base.onnx ({(out / 'base.onnx').stat().st_size / 1e6:.1f} MB)" +
+        (f", optimised.onnx ({(out / 'optimised.onnx').stat().st_size / 1e6:.1f} MB)" if student else "") + f", opset {opset}")
     data.write_split(P.items, out / "split.csv")
     mm = r["metrics"]
     metrics.write_confusion(out / "confusion-val.csv", mm["base"]["confusion"], P.labels)
-    metrics.write_confusion(out / "confusion-val-optimised.csv", mm["optimised"]["confusion"], P.labels)
+    if student:
+        metrics.write_confusion(out / "confusion-val-optimised.csv", mm["optimised"]["confusion"], P.labels)
     golden(P, r["base"], va, out, cfg["name"], log)
     cv = json.loads(Path(cv_file).read_text()) if cv_file and Path(cv_file).exists() else None
-    degraded = degraded_eval(P, {"base": r["base"], "optimised": r["optimised"]}, log)
-    external = external_eval(P, {"base": r["base"], "optimised": r["optimised"]}, log)
-    fb, fo = r["base"].feature_dim, r["optimised"].feature_dim
+    nets = {"base": r["base"], "optimised": r["optimised"]} if student else {"base": r["base"]}
+    degraded = degraded_eval(P, nets, log)
+    external = external_eval(P, nets, log)
+    fb = r["base"].feature_dim
+    fo = r["optimised"].feature_dim if student else fb
+    models_ = {"base": model_entry(cfg["base"], mm["base"], "base.onnx", fb)}
+    val = {"base": strip(mm["base"])}
+    if student:
+        models_["optimised"] = model_entry(cfg["student"], mm["optimised"], "optimised.onnx", fo)
+        val["optimised"] = strip(mm["optimised"])
+    opt_minutes = mm.get("optimised_minutes")
     manifest = {
         "format": 2,
         "name": cfg["name"],
@@ -409,20 +446,20 @@ def build_pack(P, out, work, log, cv_file, opset):
         "input": spec.to_json(),
         "output": {"name": "probabilities", "shape": [-1, len(P.labels)], "activation": "softmax"},
         "features": {"name": "features", "shape": [-1, fb if fb == fo else -1]},
-        "models": {"base": model_entry(cfg["base"], mm["base"], "base.onnx", fb),
-                   "optimised": model_entry(cfg["optimised"], mm["optimised"], "optimised.onnx", fo)},
+        "models": models_,
         "dataset": cfg["dataset"],
         "train_images": int(len(tr)),
         "val_images": int(len(va)),
         "metrics": {
             "split": split_desc,
             "tuned_on": cfg.get("tuned_on", ""),
-            "val": {"base": strip(mm["base"]), "optimised": strip(mm["optimised"])},
+            "val": val,
             "cross_validation": cv,
             "degraded": degraded,
             "external": external,
-            "training": {"minutes": round(mm["base_minutes"] + mm["optimised_minutes"], 1), "base_minutes": round(mm["base_minutes"], 1),
-                         "optimised_minutes": round(mm["optimised_minutes"], 1),
+            "training": {"minutes": round(mm["base_minutes"] + (opt_minutes or 0), 1), "base_minutes": round(mm["base_minutes"], 1),
+                         "optimised_minutes": round(opt_minutes, 1) if student else None,
+                         "optimised": "student trained by the recipe" if student else "int8 twin by phytoscreen pack optimise",
                          "host": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} on {torch.get_num_threads()} threads",
                          "date": datetime.date.today().isoformat(), "recipe": cfg.get("recipe_file", "")},
         },
@@ -435,6 +472,72 @@ def build_pack(P, out, work, log, cv_file, opset):
         (out / "README.md").write_text(card.render(rpath(cfg["card"]).read_text(), manifest, P.labels, out))
     log(f"pack written to {out}")
     return manifest
+
+
+def apply_twin(cfg, out, twin_dir, seconds, log):
+    """Make the int8 twin that `phytoscreen pack optimise` wrote to twin_dir (a copy of the
+    pack out with the twin as its optimised model) the optimised model of out: its ONNX
+    file, its pack.json entry with the val figures of `phytoscreen eval` (Go, ONNX Runtime:
+    top-1, top-5, log-loss, macro and weighted F1, ECE, per class, the confusion matrix),
+    the degraded and external figures measured the same way, its per-layer report
+    (quantisation.md), and the card re-rendered."""
+    binary = ROOT / "bin" / "phytoscreen"
+    if not binary.exists():
+        raise SystemExit(f"{binary} is missing: run 'make build' first")
+    m = json.loads((out / "pack.json").read_text())
+    tm = json.loads((twin_dir / "pack.json").read_text())
+    if "quantisation" not in tm["models"].get("optimised", {}):
+        raise SystemExit(f"{twin_dir / 'pack.json'}: its optimised model was not made by phytoscreen pack optimise: "
+                         f"give --twin the --out folder of pack optimise")
+    if twin.sha256(out / m["models"]["base"]["file"]) != twin.sha256(twin_dir / tm["models"]["base"]["file"]):
+        raise SystemExit(f"{twin_dir} was made from another base model than {out}'s: make the twin again "
+                         f"(make pack-cyano-twin / make pack-ndsb-twin)")
+    root = _data_root(cfg)
+    conf = twin_dir / "confusion-val-optimised.csv"  # copied into the pack once all is measured
+    ev = twin.run_eval(binary, twin_dir, out / "split.csv", root=root, split="val", confusion=conf)
+    labels, cm = twin.read_confusion(conf)
+    if labels != m["labels"]:
+        raise SystemExit(f"{conf}: labels {labels[:3]}... are not the pack's")
+    val = twin.val_metrics(ev, cm, m["labels"])
+    log(f"optimised (int8 twin, Go eval on val): " + metrics.summary(val))
+    m = twin.merge(m, tm, val, seconds)
+    d = m["metrics"].get("degraded")
+    if d:
+        lst = rpath(d["list"])
+        if lst.exists():
+            d["optimised"] = twin.run_eval(binary, twin_dir, lst)["top1"]
+            log(f"degraded val: optimised top-1 {d['optimised']:.4f}")
+        else:
+            d["optimised"] = None
+            log(f"degraded val: {lst} missing ('make degrade-ndsb' writes it): the twin not measured on it")
+    e = m["metrics"].get("external")
+    if e:
+        ecfg = cfg.get("external", {})
+        for sub, row in e.items():
+            if not isinstance(row, dict):
+                continue
+            lst = ROOT / ".cache" / "twin" / f"external-{cfg['name']}-{sub}.csv"
+            twin.external_list(rpath(ecfg.get("folder", e["folder"])), sub, row["label"], data.IMAGE_EXT, lst)
+            ext_conf = lst.with_suffix(".confusion.csv")
+            ev = twin.run_eval(binary, twin_dir, lst, confusion=ext_conf)
+            row["optimised"] = round(ev["top1"], 4)
+            row["optimised_most_predicted"] = twin.most_predicted(twin.read_confusion(ext_conf)[1], m["labels"], row["label"])
+            log(f"external {sub}: optimised {row['optimised']}")
+    entry = m["models"]["optimised"]
+    shutil.copyfile(twin_dir / entry["file"], out / entry["file"])
+    shutil.copyfile(conf, out / conf.name)
+    (out / twin.REPORT_FILE).write_text(twin.report_section((twin_dir / "README.md").read_text()))
+    (out / "pack.json").write_text(metrics.dumps(m) + "\n")
+    if cfg.get("card"):
+        from phytotrain import card
+        card.rerender(out, rpath(cfg["card"]))
+    log(f"{out}: the optimised model is the int8 twin of {twin_dir} ({(out / entry['file']).stat().st_size / 1e6:.1f} MB)")
+
+
+def _data_root(cfg):
+    """The folder the pack's split.csv paths start from (the data list's, or the data folder)."""
+    p = rpath(cfg["data"])
+    return p if p.is_dir() else p.parent
 
 
 def config_key(cfg, leave_out):
@@ -465,6 +568,8 @@ def main():
     ap.add_argument("--set", action="append", default=[], help="override a config value: key.sub=JSON")
     ap.add_argument("--card-only", action="store_true", help="re-render --out's README.md from its pack.json (and --speed)")
     ap.add_argument("--speed", help="BenchmarkPackVariants JSON (PHYTOSCREEN_BENCH_OUT) to record in the card")
+    ap.add_argument("--twin", metavar="DIR", help="make the int8 twin in DIR (phytoscreen pack optimise's --out) --out's optimised model")
+    ap.add_argument("--twin-seconds", type=float, help="how long pack optimise took, for the card")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--opset", type=int, default=17)
     a = ap.parse_args()
@@ -474,6 +579,11 @@ def main():
         from phytotrain import card
         card.rerender(rpath(a.out), rpath(cfg["card"]), a.speed)
         print(f"{a.out}/README.md rendered")
+        return
+    if a.twin:
+        if not a.out:
+            ap.error("--twin needs --out, the pack to give the twin")
+        apply_twin(cfg, rpath(a.out), rpath(a.twin), a.twin_seconds, print)
         return
     cfg["recipe_file"] = os.path.relpath(Path(a.config).resolve(), ROOT)
     for s in a.set:
@@ -487,7 +597,7 @@ def main():
     # Checkpoints are kept per recipe: a changed config never resumes another's. The pack
     # is trained exactly as cross-validation fold val_fold (same items, same seeds), so
     # the two share that fold's checkpoints: whichever runs first trains it.
-    key = config_key(cfg, EVAL_ONLY_KEYS + ("optimised",))  # the base's checkpoints
+    key = config_key(cfg, EVAL_ONLY_KEYS + OPTIMISED_KEYS)  # the base's checkpoints
     skey = config_key(cfg, EVAL_ONLY_KEYS)  # the student's (it depends on the base too)
     base_dir = ROOT / ".cache" / "training" / cfg["name"]
     if a.work:

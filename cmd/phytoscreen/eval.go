@@ -116,7 +116,7 @@ func printEval(w io.Writer, clf *inference.Classifier, m inference.Metrics, fail
 	fmt.Fprintf(w, "%-11s %8.4f %8.4f\n", "top-1", m.Top1, card.ValTop1)
 	fmt.Fprintf(w, "%-11s %8.4f %8.4f\n", "top-5", m.Top5, card.ValTop5)
 	fmt.Fprintf(w, "%-11s %8.4f %8.4f\n", "log-loss", m.LogLoss, card.ValLogLoss)
-	cardF1 := func(v float64) string { // format-1 cards have no F1
+	cardF1 := func(v float64) string { // format-1 cards have no F1 and no ECE
 		if v == 0 {
 			return "-"
 		}
@@ -124,6 +124,7 @@ func printEval(w io.Writer, clf *inference.Classifier, m inference.Metrics, fail
 	}
 	fmt.Fprintf(w, "%-11s %8.4f %8s\n", "macro-F1", m.MacroF1, cardF1(card.ValMacroF1))
 	fmt.Fprintf(w, "%-11s %8.4f %8s\n", "weighted-F1", m.WeightedF1, cardF1(card.ValWeightedF1))
+	fmt.Fprintf(w, "%-11s %8.4f %8s\n", "ECE", m.ECE, cardF1(card.ValECE))
 	fmt.Fprintf(w, "\nper class (support): recall, precision, F1\n")
 	for _, r := range m.Recall {
 		fmt.Fprintf(w, "  %-46s %5.3f %5.3f %5.3f (%d)\n", r.Label, r.Recall, r.Precision, r.F1, r.Support)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"strings"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/quantise"
 )
 
-const optimiseHelp = `usage: phytoscreen pack optimise [--pack DIR] [--calibration DIR] --out DIR [flags]
+const optimiseHelp = `usage: phytoscreen pack optimise [--pack DIR] [--calibration DIR | --calibration-list LIST.csv] --out DIR [flags]
 
 Makes the int8 twin of a pack's fp32 base model: static QDQ quantisation with per-channel
 int8 weights and uint8 activations calibrated on real images, each layer's effect
@@ -26,6 +27,12 @@ agreement, speed single-stream and offline, J/cell.
 --calibration defaults to the pack's bundled sample: the 387 NDSB val images built into
 phytoscreen for ` + assets.DefaultPackName + `, or the pack folder's calibration/ subfolder.
 A labels.csv (path,label) in the calibration folder adds top-1 to the layer measurements.
+
+--calibration-list takes the images from a labelled list instead (path,label[,split] as
+eval reads it, paths relative to --calibration-root): the rows of --calibration-split
+(default train), at most --max-images of them sampled with a fixed seed. Calibrate on the
+training split and measure on val (--labels LIST --split val): the command refuses to
+calibrate on the rows it measures on.
 `
 
 func (m *Main) packOptimise(ctx context.Context, args []string) error {
@@ -36,6 +43,9 @@ func (m *Main) packOptimise(ctx context.Context, args []string) error {
 	}
 	pack := fs.String("pack", "", "classifier pack: a built-in `name` ("+strings.Join(assets.BuiltinPacks(), ", ")+"; default "+assets.DefaultPackName+") or a pack folder")
 	calib := fs.String("calibration", "", "`folder` of calibration images (default: the pack's bundled sample)")
+	calibList := fs.String("calibration-list", "", "labelled `list` (path,label[,split]) whose rows are the calibration images, instead of --calibration")
+	calibRoot := fs.String("calibration-root", "", "`folder` the calibration list's relative paths start from (default: the list's folder)")
+	calibSplit := fs.String("calibration-split", "train", "calibrate on the calibration list's rows whose split column equals `NAME` (empty: every row)")
 	out := fs.String("out", "", "`folder` to write the new pack to (new, empty, or an earlier optimised pack)")
 	method := fs.String("method", quantise.Method{Name: "percentile", Percentile: quantise.DefaultPercentile}.String(), "activation ranges: percentile[:P], entropy or minmax")
 	maxImages := 0
@@ -67,14 +77,26 @@ func (m *Main) packOptimise(ctx context.Context, args []string) error {
 	if err != nil {
 		return setupError(err)
 	}
-	cfs, cname, err := quantise.CalibrationSource(p, *calib)
-	if err != nil {
-		return setupError(err)
+	var cfs iofs.FS
+	var cname string
+	var clist *quantise.CalibrationList
+	switch {
+	case *calibList != "" && *calib != "":
+		return usageError("give --calibration (a folder) or --calibration-list (a labelled list), not both")
+	case *calibList != "":
+		clist = &quantise.CalibrationList{List: *calibList, Root: *calibRoot, Split: *calibSplit}
+	default:
+		if *calibRoot != "" {
+			return usageError("--calibration-root goes with --calibration-list")
+		}
+		if cfs, cname, err = quantise.CalibrationSource(p, *calib); err != nil {
+			return setupError(err)
+		}
 	}
 	if _, err := inference.InitRuntime(*ortLib); err != nil {
 		return setupError(err)
 	}
-	opt := quantise.Options{Pack: p, Calibration: cfs, CalibrationName: cname, MaxImages: maxImages, Method: meth,
+	opt := quantise.Options{Pack: p, Calibration: cfs, CalibrationName: cname, CalibrationList: clist, MaxImages: maxImages, Method: meth,
 		MaxLayerLoss: maxLoss, CompareMethods: *compare, Out: *out, Threads: threads,
 		Labels: *labels, LabelsRoot: *root, LabelsSplit: *split, SpeedDuration: *speed}
 	if maxLoss == 0 {

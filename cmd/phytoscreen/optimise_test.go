@@ -16,6 +16,10 @@ func TestPackOptimiseRefusesBadInput(t *testing.T) {
 	os.WriteFile(filepath.Join(empty, "readme.txt"), []byte("no images"), 0o644)
 	pack := testpack.Folder(t, nil, "", nil)
 	out := filepath.Join(t.TempDir(), "twin")
+	list := filepath.Join(t.TempDir(), "split.csv")
+	os.WriteFile(list, []byte("path,label,split\r\na.png,copepod_calanoid,train\r\nb.png,copepod_calanoid,val\r\n"), 0o644)
+	noSplit := filepath.Join(t.TempDir(), "labels.csv")
+	os.WriteFile(noSplit, []byte("path,label\na.png,copepod_calanoid\n"), 0o644)
 	for _, c := range []struct {
 		name string
 		args []string
@@ -28,6 +32,11 @@ func TestPackOptimiseRefusesBadInput(t *testing.T) {
 		{"out onto the source pack", []string{"pack", "optimise", "--pack", pack, "--out", pack}, []string{"is the source pack"}},
 		{"bad method", []string{"pack", "optimise", "--method", "kl", "--out", out}, []string{"--method", "percentile[:P], entropy or minmax"}},
 		{"no sample for another pack", []string{"pack", "optimise", "--pack", "cyano-tcb-10", "--out", out}, []string{"no bundled calibration sample", "--calibration"}},
+		{"folder and list", []string{"pack", "optimise", "--calibration", empty, "--calibration-list", list, "--out", out}, []string{"--calibration", "--calibration-list", "not both"}},
+		{"root without list", []string{"pack", "optimise", "--calibration-root", empty, "--out", out}, []string{"--calibration-root goes with --calibration-list"}},
+		{"list without a split column", []string{"pack", "optimise", "--calibration-list", noSplit, "--out", out}, []string{noSplit, "no split column", "--calibration-split"}},
+		{"calibrating on the val rows", []string{"pack", "optimise", "--calibration-list", list, "--calibration-split", "val", "--labels", list, "--split", "val", "--out", out},
+			[]string{list, "measured on", "--calibration-split train"}},
 	} {
 		code, stdout, stderr := run(t, c.args...)
 		if code == 0 {

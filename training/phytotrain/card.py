@@ -1,7 +1,7 @@
 """The pack card (README.md): a hand-written template (provenance, recipe, limits) with
 the figures filled in from pack.json, so a rebuilt pack's card always tells its own
 numbers. Placeholders: {{val_table}}, {{per_class}}, {{cv_table}}, {{speed}},
-{{training}}, {{split}}, {{input}}."""
+{{training}}, {{split}}, {{input}}, {{optimised}}, {{robustness}}, {{external}}."""
 import json
 from pathlib import Path
 
@@ -27,17 +27,19 @@ def val_table(m, out):
 def per_class(m, labels):
     val = m["metrics"]["val"]
     cv = m["metrics"].get("cross_validation") or {}
-    head = "| class | val support | base recall | base precision | base F1 | optimised recall | optimised F1 |"
-    sep = "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    opt = val.get("optimised")
+    head = "| class | val support | base recall | base precision | base F1 |" + (" optimised recall | optimised F1 |" if opt else "")
+    sep = "| --- | ---: | ---: | ---: | ---: |" + (" ---: | ---: |" if opt else "")
     if cv.get("base"):
         head += " CV recall, base (support) |"
         sep += " ---: |"
     rows = [head, sep]
     for l in labels:
         b = val["base"]["per_class"][l]
-        o = val["optimised"]["per_class"][l]
-        r = (f"| {l} | {b['support']} | {_f(b['recall'])} | {_f(b['precision'])} | {_f(b['f1'])} | "
-             f"{_f(o['recall'])} | {_f(o['f1'])} |")
+        r = f"| {l} | {b['support']} | {_f(b['recall'])} | {_f(b['precision'])} | {_f(b['f1'])} |"
+        if opt:
+            o = opt["per_class"][l]
+            r += f" {_f(o['recall'])} | {_f(o['f1'])} |"
         if cv.get("base"):
             pc = cv["base"]["pooled_recall"][l]
             r += f" {_f(pc['recall'])} ({pc['support']}) |"
@@ -77,12 +79,13 @@ def robustness(m):
     d = m["metrics"].get("degraded")
     if not d:
         return ""
-    b, o = m["models"]["base"], m["models"]["optimised"]
+    b, o = m["models"]["base"], m["models"].get("optimised")
     rows = [f"On the val split degraded as a mediocre bench camera sees it ({d['about']}; "
             f"`{d['list']}`, {d['n']} images, also for `phytoscreen eval`), top-1:", "",
             "| model | clean val | degraded val | drop |", "| --- | ---: | ---: | ---: |",
-            f"| base | {b['val_top1']:.3f} | {d['base']:.3f} | {100 * (b['val_top1'] - d['base']):.1f} points |",
-            f"| optimised | {o['val_top1']:.3f} | {d['optimised']:.3f} | {100 * (o['val_top1'] - d['optimised']):.1f} points |"]
+            f"| base | {b['val_top1']:.3f} | {d['base']:.3f} | {100 * (b['val_top1'] - d['base']):.1f} points |"]
+    if o and d.get("optimised") is not None:
+        rows.append(f"| optimised | {o['val_top1']:.3f} | {d['optimised']:.3f} | {100 * (o['val_top1'] - d['optimised']):.1f} points |")
     if "reference_clean" in d:
         rows.append(f"| default pack `ndsb-plankton-121` (base, format 1) | {d['reference_clean']:.3f} | {d['reference_degraded']:.3f} | "
                     f"{100 * (d['reference_clean'] - d['reference_degraded']):.1f} points |")
@@ -98,15 +101,55 @@ def external(m):
             "| --- | ---: | ---: | ---: | --- |"]
     for k, v in e.items():
         if isinstance(v, dict):
-            rows.append(f"| {k} ({v['label']}) | {v['n']} | {v['base']:.3f} | {v['optimised']:.3f} | "
+            rows.append(f"| {k} ({v['label']}) | {v['n']} | {v['base']:.3f} | {_f(v.get('optimised'))} | "
                         f"{', '.join(v['base_most_predicted'])} |")
     return "\n".join(rows)
 
 
 def training(m):
     t = m["metrics"]["training"]
-    return (f"{t['minutes']:.0f} minutes in all (base {t['base_minutes']:.0f}, optimised {t['optimised_minutes']:.0f}) "
+    om = t.get("optimised_minutes")
+    opt = "-" if om is None else f"{om:.0f}" if om >= 1 else "under 1"
+    what = f": {t['optimised']}" if t.get("optimised") else ""
+    note = f" ({t['note']})" if t.get("note") else ""
+    return (f"{t['minutes']:.0f} minutes in all (base {t['base_minutes']:.0f}, optimised {opt}{what}){note} "
             f"on {t['host']}, {t['date']}; recipe `{t['recipe']}`.")
+
+
+def optimised(m):
+    """What the pack's optimised model is: the int8 twin pack optimise made (its report in
+    the manifest) or the recipe's student (its arch line)."""
+    o = m["models"].get("optimised")
+    if not o:
+        return ("- Optimised: not made yet. `make pack-cyano-twin` / `make pack-ndsb-twin` make the int8 twin "
+                "of the base with `phytoscreen pack optimise`.")
+    q = o.get("quantisation")
+    if not q:
+        return f"- Optimised: a student trained by the recipe (config `optimised.method` \"student\"): {o['arch']}."
+    b = m["models"]["base"]
+    layers = q.get("layers") or []
+    kept = q.get("kept_fp32") or []
+    ops = q.get("runtime_ops") or {}
+    d1 = 100 * (o["val_top1"] - b["val_top1"])
+    s = ("- Optimised: **the int8 twin of the same network**, made from the trained base by `phytoscreen pack optimise` "
+         "(Go, [docs/training.md](../../../docs/training.md)): static quantisation in ONNX's QDQ form, per-channel "
+         f"symmetric int8 weights, int32 biases, uint8 activations whose ranges come from {q['method']} calibration "
+         f"on {q['calibration_images']} images of {q['calibration']} (training images only, never val; sampled "
+         f"with a fixed seed). {len(kept)} of {len(layers)} quantisable layers kept fp32"
+         f"{' (' + ', '.join(f'`{k}`' for k in kept) + ')' if kept else ''}: a layer stays fp32 when leaving it so "
+         f"brings back more than {q['max_layer_loss_points']:.1f} points of top-1 agreement with the base on the "
+         f"calibration images and a sign test tells that from chance. {q.get('fused_relu', 0)} Relu fused into the "
+         f"quantised layers; ONNX Runtime runs {ops.get('QLinearConv', 0)} QLinearConv and "
+         f"{ops.get('Conv', 0) + ops.get('FusedConv', 0)} fp32 Conv. Measured cost on the val split (Go, ONNX Runtime): "
+         f"{d1:+.2f} points of top-1")
+    if o.get("val_macro_f1") and b.get("val_macro_f1"):
+        s += f", {100 * (o['val_macro_f1'] - b['val_macro_f1']):+.2f} of macro-F1"
+    if o.get("top1_agreement_with_base") is not None:
+        s += f", the same top-1 label as the base on {100 * o['top1_agreement_with_base']:.1f}% of images"
+    s += (f". Each layer's measured effect and the calibration methods compared: [`quantisation.md`](quantisation.md). "
+          "The figures of the optimised model below are Go's (`phytoscreen eval`), the base's the recipe's PyTorch "
+          "figures (the two agree: `TestPackGolden`, the val tests of inference).")
+    return s
 
 
 def input_desc(m):
@@ -128,6 +171,7 @@ def render(template, manifest, labels, out=None, speed_rows=None):
         "{{training}}": training(manifest),
         "{{split}}": manifest["metrics"]["split"],
         "{{input}}": input_desc(manifest),
+        "{{optimised}}": optimised(manifest),
         "{{robustness}}": robustness(manifest),
         "{{external}}": external(manifest),
         "{{train_images}}": str(manifest.get("train_images", "")),
