@@ -33,14 +33,10 @@ type optimiseDialog struct {
 	Calibration *widget.Entry
 	Method      *widget.Select
 	Out         *widget.Entry
-	Start       *widget.Button
-	Cancel      *widget.Button
 	Use         *widget.Button
-	progress    *widget.ProgressBar
-	stage       *widget.Label
 	Result      *widget.Label
+	*jobPanel
 
-	cancel context.CancelFunc
 	report *quantise.Report
 }
 
@@ -80,29 +76,16 @@ func (v *settingsView) ShowOptimise() {
 	form.Items[2].HintText = "a complete pack: use it from Settings › Model pack or with --pack"
 	intro := widget.NewLabel(fmt.Sprintf("Makes the int8 twin of %s's base model on this machine: per-channel int8 weights, activation ranges from a calibration pass over real images, each layer's cost measured and the costly ones kept in fp32. Then both models are timed here. It takes a few minutes.", a.svc.Pack.Name))
 	intro.Wrapping = fyne.TextWrapWord
-	d.progress = widget.NewProgressBar()
-	d.progress.Hide()
-	d.stage = widget.NewLabel("")
-	d.stage.Wrapping = fyne.TextWrapWord // errors are long; they must not widen the dialog
 	d.Result = widget.NewLabel("")
 	d.Result.Wrapping = fyne.TextWrapWord
-	d.Start = widget.NewButtonWithIcon("Make the twin", theme.MediaPlayIcon(), d.run)
-	d.Start.Importance = widget.HighImportance
-	d.Cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
-		if d.cancel != nil {
-			d.cancel()
-		}
-	})
-	d.Cancel.Disable()
+	d.jobPanel = newJobPanel("Make the twin", theme.MediaPlayIcon(), d.run)
 	d.Use = widget.NewButtonWithIcon("Use this pack", theme.ConfirmIcon(), d.use)
 	d.Use.Hide()
 	body := container.NewBorder(container.NewVBox(intro, form, container.NewHBox(d.Start, d.Cancel, d.Use), d.stage, d.progress), nil, nil, nil,
 		container.NewVScroll(d.Result))
 	d.dlg = dialog.NewCustom("Make an optimised twin", "Close", body, v.win)
 	d.dlg.SetOnClosed(func() {
-		if d.cancel != nil {
-			d.cancel()
-		}
+		d.stop()
 		v.optimise = nil
 	})
 	d.dlg.Resize(fyne.NewSize(860, 620))
@@ -131,42 +114,24 @@ func (d *optimiseDialog) run() {
 		return
 	}
 	req := app.OptimiseRequest{Calibration: strings.TrimSpace(d.Calibration.Text), Method: d.method(), Out: out, Threads: a.set.Threads}
-	ctx, cancel := context.WithCancel(a.ctx)
-	d.cancel = cancel
-	d.Start.Disable()
-	d.Cancel.Enable()
 	d.Use.Hide()
 	d.Result.SetText("")
-	d.progress.SetValue(0)
-	d.progress.Show()
-	started := time.Now()
-	a.wg.Go(func() {
-		rep, err := a.svc.Optimise(ctx, req, func(stage string, done, total int) {
-			a.runOnUI(func() {
-				d.stage.SetText(fmt.Sprintf("%s… (%s)", stage, time.Since(started).Round(time.Second)))
-				if total > 0 {
-					d.progress.SetValue(float64(done) / float64(total))
-				}
-			})
-		})
-		a.runOnUI(func() {
-			cancel()
-			d.cancel = nil
-			d.Start.Enable()
-			d.Cancel.Disable()
-			d.progress.Hide()
-			switch {
-			case errors.Is(err, context.Canceled):
-				d.stage.SetText("Cancelled: no pack was written.")
-			case err != nil:
-				d.stage.SetText("Not made: " + err.Error())
-			default:
-				d.report = rep
-				d.stage.SetText(fmt.Sprintf("Done in %s: the pack is in %s.", time.Since(started).Round(time.Second), rep.Out))
-				d.Result.SetText(optimiseSummary(rep))
-				d.Use.Show()
-			}
-		})
+	var rep *quantise.Report
+	d.jobPanel.run(a.e, func(ctx context.Context, progress func(string, int, int)) (err error) {
+		rep, err = a.svc.Optimise(ctx, req, progress)
+		return err
+	}, func(err error, took time.Duration) {
+		switch {
+		case errors.Is(err, context.Canceled):
+			d.stage.SetText("Cancelled: no pack was written.")
+		case err != nil:
+			d.stage.SetText("Not made: " + err.Error())
+		default:
+			d.report = rep
+			d.stage.SetText(fmt.Sprintf("Done in %s: the pack is in %s.", took, rep.Out))
+			d.Result.SetText(optimiseSummary(rep))
+			d.Use.Show()
+		}
 	})
 }
 

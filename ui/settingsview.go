@@ -100,8 +100,8 @@ func newSettingsView(a *mainWindow) *settingsView {
 		if v.measuring != nil {
 			v.measuring()
 		}
-		if v.optimise != nil && v.optimise.cancel != nil {
-			v.optimise.cancel()
+		if v.optimise != nil {
+			v.optimise.stop()
 		}
 		a.settingsWin = nil
 	})

@@ -26,18 +26,14 @@ type teachDialog struct {
 	e   *env
 	dlg dialog.Dialog
 
-	Pack     *widget.Select
-	Start    *widget.Button
-	Cancel   *widget.Button
-	Out      *widget.Entry
-	Save     *widget.Button
-	stage    *widget.Label
-	progress *widget.ProgressBar
+	Pack *widget.Select
+	Out  *widget.Entry
+	Save *widget.Button
+	*jobPanel
 	// Compare is the side-by-side comparison; Details the cross-validated tables.
 	Compare *widget.Label
 	Details *widget.Label
 
-	cancel context.CancelFunc
 	result *app.TeachResult
 }
 
@@ -61,22 +57,11 @@ func (g *galleryView) ShowTeach() {
 	d.Pack.SetSelectedIndex(0)
 	d.Out = widget.NewEntry()
 	d.Out.SetPlaceHolder("a new folder for the taught pack")
-	d.stage = widget.NewLabel("")
-	d.stage.Wrapping = fyne.TextWrapWord
-	d.progress = widget.NewProgressBar()
-	d.progress.Hide()
 	d.Compare = widget.NewLabel("")
 	d.Compare.Wrapping = fyne.TextWrapWord
 	d.Details = widget.NewLabel("")
 	d.Details.TextStyle.Monospace = true
-	d.Start = widget.NewButtonWithIcon("Teach", theme.MediaPlayIcon(), d.run)
-	d.Start.Importance = widget.HighImportance
-	d.Cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
-		if d.cancel != nil {
-			d.cancel()
-		}
-	})
-	d.Cancel.Disable()
+	d.jobPanel = newJobPanel("Teach", theme.MediaPlayIcon(), d.run)
 	d.Save = widget.NewButtonWithIcon("Save and use from the next launch", theme.DocumentSaveIcon(), d.save)
 	d.Save.Disable()
 	intro := widget.NewLabel("Teaches a pack the taxa of the crops you validated in the Gallery (a new taxon needs at least " +
@@ -89,9 +74,7 @@ func (g *galleryView) ShowTeach() {
 		container.NewScroll(container.NewVBox(d.Compare, widget.NewSeparator(), d.Details))) // the tables scroll sideways rather than widen the dialog
 	d.dlg = dialog.NewCustom("Teach from reviewed crops", "Close", body, e.win)
 	d.dlg.SetOnClosed(func() {
-		if d.cancel != nil {
-			d.cancel()
-		}
+		d.stop()
 		g.teach = nil
 	})
 	d.dlg.Resize(fyne.NewSize(980, 680))
@@ -105,56 +88,38 @@ func (d *teachDialog) run() {
 	if pack == bestPackChoice {
 		pack = app.BestPack
 	}
-	ctx, cancel := context.WithCancel(e.ctx)
-	d.cancel = cancel
-	d.Start.Disable()
-	d.Cancel.Enable()
 	d.Save.Disable()
 	d.result = nil
 	d.Compare.SetText("")
 	d.Details.SetText("")
-	d.progress.SetValue(0)
-	d.progress.Show()
-	started := time.Now()
-	e.spawn(func(context.Context) {
-		res, err := e.svc.Teach(ctx, pack, func(p teach.Progress) {
-			e.runOnUI(func() {
-				d.stage.SetText(fmt.Sprintf("%s… (%s)", p.Stage, time.Since(started).Round(time.Second)))
-				if p.Total > 0 {
-					d.progress.SetValue(float64(p.Done) / float64(p.Total))
-				}
-			})
-		})
-		e.runOnUI(func() {
-			cancel()
-			d.cancel = nil
-			d.Start.Enable()
-			d.Cancel.Disable()
-			d.progress.Hide()
-			switch {
-			case errors.Is(err, context.Canceled):
-				d.stage.SetText("Cancelled: nothing was taught or saved.")
-			case err != nil:
-				d.stage.SetText("Not taught: " + err.Error())
-			default:
-				d.result = res
-				d.stage.SetText(fmt.Sprintf("Taught %s %d new taxa from %d reviewed crops in %s. Compare, then save it if it is better.",
-					res.Pack, len(res.New), res.Crops, time.Since(started).Round(time.Second)))
-				d.Compare.SetText(teachComparison(e.svc.Pack.Name, res))
-				var b strings.Builder
-				if len(res.Transfers) > 0 {
-					b.WriteString("How well each pack's embedding separates your crops (cross-validated):\n")
-					teach.WriteTransfer(&b, res.Transfers)
-					b.WriteString("\n")
-				}
-				res.Report.Write(&b, false)
-				d.Details.SetText(b.String())
-				if d.Out.Text == "" {
-					d.Out.SetText(app.DefaultTaughtOut(res.Pack, time.Now()))
-				}
-				d.Save.Enable()
+	var res *app.TeachResult
+	d.jobPanel.run(e, func(ctx context.Context, progress func(string, int, int)) (err error) {
+		res, err = e.svc.Teach(ctx, pack, func(p teach.Progress) { progress(p.Stage, p.Done, p.Total) })
+		return err
+	}, func(err error, took time.Duration) {
+		switch {
+		case errors.Is(err, context.Canceled):
+			d.stage.SetText("Cancelled: nothing was taught or saved.")
+		case err != nil:
+			d.stage.SetText("Not taught: " + err.Error())
+		default:
+			d.result = res
+			d.stage.SetText(fmt.Sprintf("Taught %s %d new taxa from %d reviewed crops in %s. Compare, then save it if it is better.",
+				res.Pack, len(res.New), res.Crops, took))
+			d.Compare.SetText(teachComparison(e.svc.Pack.Name, res))
+			var b strings.Builder
+			if len(res.Transfers) > 0 {
+				b.WriteString("How well each pack's embedding separates your crops (cross-validated):\n")
+				teach.WriteTransfer(&b, res.Transfers)
+				b.WriteString("\n")
 			}
-		})
+			res.Report.Write(&b, false)
+			d.Details.SetText(b.String())
+			if d.Out.Text == "" {
+				d.Out.SetText(app.DefaultTaughtOut(res.Pack, time.Now()))
+			}
+			d.Save.Enable()
+		}
 	})
 }
 
