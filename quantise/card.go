@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,6 +39,9 @@ type Measurement struct {
 type ListScore struct {
 	inference.Metrics
 	Agreement float64 `json:"top1_agreement_with_base"`
+	// Failed counts the list's files that could not be read or classified: left out of
+	// the figures, and said.
+	Failed int `json:"failed,omitempty"`
 }
 
 // SpeedResult is one speed run: a model in one scenario on one thread.
@@ -54,6 +58,11 @@ type SpeedResult struct {
 // checkOut refuses an output folder that is the source pack, a file, or a folder holding
 // something other than a pack.
 func checkOut(p *inference.Pack, out string) error {
+	if !strings.HasPrefix(p.Source, "built-in") {
+		if rel, err := filepath.Rel(absPath(p.Source), absPath(out)); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return fmt.Errorf("--out %s is the source pack or inside it: give a folder outside %s (the source pack is read, never changed)", out, p.Source)
+		}
+	}
 	fi, err := os.Stat(out)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -85,6 +94,13 @@ func checkOut(p *inference.Pack, out string) error {
 	return nil
 }
 
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
 // optimisedFile is the file name the twin takes in the new pack.
 func optimisedFile(p *inference.Pack) string {
 	if m, ok := p.Models[inference.Optimised]; ok {
@@ -109,7 +125,8 @@ func writePack(p *inference.Pack, out string, model []byte, rep *Report, meas *M
 		switch {
 		case d.IsDir():
 			return os.MkdirAll(dst, 0o755)
-		case !d.Type().IsRegular() || name == file || name == inference.ManifestFile || name == "README.md":
+		case !d.Type().IsRegular() || name == file || name == inference.ManifestFile || name == "README.md",
+			name == "confusion-val-optimised.csv" || name == "quantisation.md": // they describe the model replaced
 			return nil
 		}
 		return outfile.Write(dst, func(w io.Writer) error {
@@ -174,8 +191,11 @@ func newManifest(p *inference.Pack, file string, rep *Report, meas *Measurement)
 		entry["val_macro_f1"], entry["val_weighted_f1"], entry["val_ece"] = meas.Twin.MacroF1, meas.Twin.WeightedF1, meas.Twin.ECE
 		entry["top1_agreement_with_base"] = meas.Twin.Agreement
 		entry["measured_on"] = fmt.Sprintf("%s (%d images)", meas.List, meas.Twin.N)
-	case rep.Final.Top1 >= 0:
-		entry["val_top1"], entry["val_top5"], entry["val_logloss"] = rep.Final.Top1, rep.Final.Top5, rep.Final.LogLoss
+		if meas.Twin.Failed > 0 {
+			entry["measured_on"] = fmt.Sprintf("%s (%d images; %d unreadable, left out)", meas.List, meas.Twin.N, meas.Twin.Failed)
+		}
+	case rep.Final.Top1 >= 0: // not val figures: these images are not held out, nor the base's val set
+		entry["calibration_top1"], entry["calibration_top5"], entry["calibration_logloss"] = rep.Final.Top1, rep.Final.Top5, rep.Final.LogLoss
 		entry["top1_agreement_with_base"] = rep.Final.Agreement
 		entry["measured_on"] = fmt.Sprintf("the calibration images %s (%d labelled; not held out)", rep.Calibration, rep.CalibrationLabels)
 	default:
@@ -275,9 +295,12 @@ func (m *Measurement) accuracy(ctx context.Context, out, src *inference.Pack, op
 		defer clf.Close()
 		sc := inference.NewScorer(p.Labels)
 		best := map[string]int{}
+		failed := 0
 		err = inference.ClassifyFiles(ctx, clf, files, func(fr inference.FileResult) error {
 			if fr.Err != nil {
-				return nil // counted out of N
+				failed++ // left out of the figures; the card says how many
+				slog.Warn("pack optimise: a labelled file left out", "file", fr.Path, "err", fr.Err)
+				return nil
 			}
 			best[fr.Path] = fr.Result.Top[0].Index
 			return sc.Add(truth[fr.Path], fr.Result)
@@ -287,13 +310,13 @@ func (m *Measurement) accuracy(ctx context.Context, out, src *inference.Pack, op
 		}
 		met := sc.Metrics()
 		met.Recall = nil // per class: phytoscreen eval; the report keeps the summary
-		return &ListScore{Metrics: met}, best, nil
+		return &ListScore{Metrics: met, Failed: failed}, best, nil
 	}
 	var base map[string]int
 	agree := func(s *ListScore, b map[string]int) {
 		same := 0
 		for f, i := range b {
-			if base[f] == i {
+			if bi, ok := base[f]; ok && bi == i { // a file the base could not read does not agree
 				same++
 			}
 		}

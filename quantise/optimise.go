@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -260,12 +262,22 @@ func Optimise(ctx context.Context, opt Options, progress func(stage string, done
 	if rep.RuntimeOps, err = runtimeOps(twinBytes); err != nil {
 		return nil, err
 	}
+	// The pack is made and measured in a temporary folder beside --out and moved into
+	// place at the end, so an error or a cancel leaves no half-written pack.
+	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(opt.Out)), "."+filepath.Base(filepath.Clean(opt.Out))+".part-")
+	if err != nil {
+		return nil, fmt.Errorf("--out %s: %w", opt.Out, err)
+	}
+	defer os.RemoveAll(tmp) // gone already once moved into place
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, err
+	}
 	progress(StageWrite, 0, 1)
-	if err := writePack(p, opt.Out, twinBytes, rep, nil); err != nil {
+	if err := writePack(p, tmp, twinBytes, rep, nil); err != nil {
 		return nil, err
 	}
 	progress(StageWrite, 1, 1)
-	out, err := inference.LoadPackDir(opt.Out)
+	out, err := inference.LoadPackDir(tmp)
 	if err != nil {
 		return nil, fmt.Errorf("the written pack does not load: %w", err)
 	}
@@ -274,13 +286,36 @@ func Optimise(ctx context.Context, opt Options, progress func(stage string, done
 	}
 	meas, err := measure(ctx, out, p, set, opt, progress)
 	if err != nil {
-		return rep, fmt.Errorf("pack written to %s, but measuring it failed: %w", opt.Out, err)
+		return nil, fmt.Errorf("measuring the twin failed, so no pack was written to %s: %w", opt.Out, err)
 	}
 	rep.Measured = meas
-	if err := writePack(p, opt.Out, twinBytes, rep, meas); err != nil {
+	if err := writePack(p, tmp, twinBytes, rep, meas); err != nil {
+		return nil, err
+	}
+	if err := replaceDir(tmp, opt.Out); err != nil {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// replaceDir moves the finished folder tmp to out, replacing an earlier pack there (which
+// checkOut allowed) only once the new one is complete.
+func replaceDir(tmp, out string) error {
+	if _, err := os.Stat(out); err == nil {
+		old := tmp + ".old"
+		if err := os.Rename(out, old); err != nil {
+			return fmt.Errorf("--out %s: move the earlier pack aside: %w", out, err)
+		}
+		if err := os.Rename(tmp, out); err != nil {
+			_ = os.Rename(old, out) // put the earlier pack back
+			return fmt.Errorf("--out %s: %w", out, err)
+		}
+		return os.RemoveAll(old)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	return nil
 }
 
 // keepReason says why a measured layer stays fp32, "" when it is quantised: asked for,

@@ -3,10 +3,12 @@ package quantise
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/onnxpb"
@@ -35,7 +37,7 @@ func TestOptimiseRefusesTheSourcePackAsOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	images := tinyImages(t, 4)
-	for _, out := range []string{dir, dir + "/.", filepath.Join(dir, "..", filepath.Base(dir))} {
+	for _, out := range []string{dir, dir + "/.", filepath.Join(dir, "..", filepath.Base(dir)), filepath.Join(dir, "twin")} {
 		_, err = Optimise(context.Background(), Options{Pack: p, Calibration: os.DirFS(images), CalibrationName: images, Out: out}, nil)
 		if err == nil || !strings.Contains(err.Error(), "is the source pack") {
 			t.Errorf("--out %s: err = %v, want it refused as the source pack", out, err)
@@ -49,6 +51,9 @@ func TestOptimiseRefusesTheSourcePackAsOut(t *testing.T) {
 	}
 	if _, err = Optimise(context.Background(), Options{Pack: p, Calibration: os.DirFS(images), Out: filepath.Join(other, "thesis.docx")}, nil); err == nil || !strings.Contains(err.Error(), "is a file") {
 		t.Errorf("--out onto a file: err = %v, want it refused", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "twin")); err == nil {
+		t.Error("a folder was made inside the source pack")
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "README.md")); string(b) != "# tiny\n" {
 		t.Errorf("the source pack's README changed: %q", b)
@@ -119,8 +124,14 @@ func TestOptimiseTinyPackKeepsUnquantisableOpsFP32(t *testing.T) {
 			t.Errorf("README lacks %q:\n%s", want, readme)
 		}
 	}
-	if np.Models[inference.Optimised].Agreement != rep.Final.Agreement || np.Models[inference.Optimised].ValTop1 != rep.Final.Top1 {
-		t.Errorf("pack.json optimised entry %+v, want the measured agreement %g and top-1 %g", np.Models[inference.Optimised], rep.Final.Agreement, rep.Final.Top1)
+	// Without a labelled list the calibration images' top-1 is kept apart from the val
+	// figures: those images are not held out, nor the base model's val set.
+	if np.Models[inference.Optimised].Agreement != rep.Final.Agreement || np.Models[inference.Optimised].ValTop1 != 0 {
+		t.Errorf("pack.json optimised entry %+v, want the measured agreement %g and no val top-1", np.Models[inference.Optimised], rep.Final.Agreement)
+	}
+	manifest, _ := os.ReadFile(filepath.Join(out, inference.ManifestFile))
+	if want := fmt.Sprintf(`"calibration_top1":%v`, rep.Final.Top1); !strings.Contains(strings.ReplaceAll(string(manifest), " ", ""), want) {
+		t.Errorf("pack.json lacks %s:\n%s", want, manifest)
 	}
 }
 
@@ -139,5 +150,32 @@ func TestOptimiseCancelled(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a cancelled run left %s behind", out)
+	}
+}
+
+// A cancel after the twin is written, while it is measured, leaves nothing at --out nor
+// beside it: the pack is made in a temporary folder and moved into place at the end.
+func TestOptimiseCancelledWhileMeasuring(t *testing.T) {
+	testpack.RequireRuntime(t)
+	p, err := inference.LoadPackDir(tinyPack(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	parent := t.TempDir()
+	out := filepath.Join(parent, "twin")
+	written := false
+	_, err = Optimise(ctx, Options{Pack: p, Calibration: os.DirFS(tinyImages(t, 4)), Out: out, SpeedDuration: time.Second}, func(stage string, done, total int) {
+		if stage == StageWrite && done == total {
+			written = true
+			cancel()
+		}
+	})
+	if !written || !errors.Is(err, context.Canceled) {
+		t.Fatalf("written %v, err = %v, want a cancel after the write", written, err)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Errorf("a run cancelled while measuring left %v in %s", entries, parent)
 	}
 }

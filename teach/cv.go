@@ -203,11 +203,17 @@ func (d *dataset) score(mr *ModelReport, e *embeddings, pred []int) {
 	for i := range oldCounts {
 		oldCounts[i] = map[string]int{}
 	}
-	support, predicted, right := map[string]int{}, map[string]int{}, map[string]int{}
+	// right counts the taught crops called right (recall's numerator); rightPred every
+	// crop called right, the reference sample's too, since predicted counts them all
+	// (precision's numerator).
+	support, predicted, right, rightPred := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	var oldRight, oldBefore, newRight, newN int
 	for i, ex := range d.ex {
 		got := d.labels[pred[i]]
 		predicted[got]++
+		if got == ex.Label {
+			rightPred[got]++
+		}
 		if i < d.taught {
 			support[ex.Label]++
 			if got == ex.Label {
@@ -255,7 +261,7 @@ func (d *dataset) score(mr *ModelReport, e *embeddings, pred []int) {
 		}
 		seen[l] = true
 		c := ClassFigures{Label: l, New: slices.Contains(newLabels, l), Support: support[l], Predicted: predicted[l],
-			Recall: ratio(right[l], support[l]), Precision: ratio(right[l], predicted[l])}
+			Recall: ratio(right[l], support[l]), Precision: ratio(rightPred[l], predicted[l])}
 		if c.New && c.Recall+c.Precision > 0 {
 			f1 += 2 * c.Recall * c.Precision / (c.Recall + c.Precision)
 		}

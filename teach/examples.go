@@ -166,12 +166,13 @@ func readEcoTaxa(fsys fs.FS, tsv, name string) ([]Example, error) {
 }
 
 // FromStore reads the validated crops of a session store (the Gallery's relabelled
-// crops), keyed in the cache by their object.
+// crops), keyed in the cache by their content: an object's ID is not enough, since
+// SQLite gives a deleted object's ID to the next one stored.
 func FromStore(ctx context.Context, st *store.Store) ([]Example, error) {
 	var out []Example
 	base := filepath.Base(st.Path())
 	err := st.ValidatedCrops(ctx, func(c store.ValidatedCrop) error {
-		ex := BytesExample(fmt.Sprintf("object %d of %s (sample %s)", c.ID, base, c.Sample), c.Validated, fmt.Sprintf("object:%d", c.ID), c.Crop)
+		ex := BytesExample(fmt.Sprintf("object %d of %s (sample %s)", c.ID, base, c.Sample), c.Validated, "", c.Crop)
 		ex.OldLabel = c.Label
 		out = append(out, ex)
 		return nil

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/inference"
@@ -94,6 +95,12 @@ func CheckCounts(ex []Example, known []string) error {
 	}
 	var errs []string
 	for _, l := range sortedKeys(counts) {
+		// A new label becomes a taxon's name in pack.json and taxonomy.toml: a control
+		// character (a stray tab or escape from a TSV) would make the pack unreadable.
+		if strings.TrimSpace(l) == "" || strings.IndexFunc(l, unicode.IsControl) >= 0 {
+			errs = append(errs, fmt.Sprintf("label %q is empty or holds a control character: fix it in the labels", l))
+			continue
+		}
 		if n := counts[l]; n < MinPerClass {
 			crops := "crops"
 			if n == 1 {

@@ -62,6 +62,10 @@ func TestRefusesTooFewCrops(t *testing.T) {
 	if err := CheckCounts(ex, p.Labels); err == nil || !strings.Contains(err.Error(), "class bars has 2 crops; teaching needs at least 5 (3 more); class discs has 3 crops; teaching needs at least 5 (2 more)") {
 		t.Errorf("two short classes: %v", err)
 	}
+	bad := []Example{FileExample("a.png", "Kar\x1benia"), FileExample("b.png", " ")}
+	if err := CheckCounts(bad, p.Labels); err == nil || !strings.Contains(err.Error(), `label "Kar\x1benia" is empty or holds a control character`) || !strings.Contains(err.Error(), `label " "`) {
+		t.Errorf("control character and blank labels: %v", err)
+	}
 	old := []Example{FileExample("a.png", "copepod_calanoid")}
 	if _, err := Teach(context.Background(), p, old, Options{}, nil); err == nil || !strings.Contains(err.Error(), "every label to teach is one pack ndsb-plankton-121-v2 already has") {
 		t.Errorf("only old labels: %v", err)

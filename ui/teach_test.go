@@ -91,6 +91,7 @@ func TestTeachDialog(t *testing.T) {
 	out := t.TempDir() + "/taught"
 	d.Out.SetText(out)
 	test.Tap(d.Save)
+	h.pump("the pack saved", 5*time.Second, func() bool { return strings.Contains(d.stage.Text, "Saved pack") })
 	if saved != out {
 		t.Fatalf("saved to %q, want %s", saved, out)
 	}

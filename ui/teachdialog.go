@@ -132,16 +132,23 @@ func (d *teachDialog) save() {
 		d.stage.SetText("Choose a folder for the taught pack.")
 		return
 	}
-	p, err := res.Save(dir)
-	if err != nil {
-		d.stage.SetText("Not saved: " + err.Error())
-		return
-	}
-	if e.usePack != nil {
-		e.usePack(dir)
-	}
+	// Saving rewrites both models and reloads the pack: seconds, off the UI goroutine.
 	d.Save.Disable()
-	d.stage.SetText(fmt.Sprintf("Saved pack %s (%d taxa) in %s. It is used from the next launch; Settings › Model pack switches back.", p.Name, len(p.Labels), dir))
+	d.stage.SetText("Saving the taught pack…")
+	e.spawn(func(context.Context) {
+		p, err := res.Save(dir)
+		e.runOnUI(func() {
+			if err != nil {
+				d.Save.Enable()
+				d.stage.SetText("Not saved: " + err.Error())
+				return
+			}
+			if e.usePack != nil {
+				e.usePack(dir)
+			}
+			d.stage.SetText(fmt.Sprintf("Saved pack %s (%d taxa) in %s. It is used from the next launch; Settings › Model pack switches back.", p.Name, len(p.Labels), dir))
+		})
+	})
 }
 
 // teachComparison sets the pack in use beside the taught pack on the reviewed crops.
