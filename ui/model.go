@@ -93,7 +93,7 @@ func (a *mainWindow) applyModelUI() {
 		}
 	}
 	note := ""
-	if c, ok := app.LoadCost(a.fy.Preferences(), a.svc.Pack.Name, cur); ok && c.P50Ms > 0 {
+	if c, ok := app.LoadCost(a.fy.Preferences(), app.PackCostID(a.svc.Pack), cur); ok && c.P50Ms > 0 {
 		note = fmt.Sprintf("%s ms/cell here", fmtSig(c.P50Ms))
 		if c.JPerCell > 0 {
 			est := ""

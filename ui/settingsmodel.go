@@ -164,7 +164,7 @@ func (v *settingsView) refreshModel() {
 			acc += fmt.Sprintf(" · %d validation images", a.svc.Pack.ValImages)
 		}
 		c.accuracy.SetText(acc)
-		if cost, ok := app.LoadCost(a.fy.Preferences(), a.svc.Pack.Name, variant); ok {
+		if cost, ok := app.LoadCost(a.fy.Preferences(), app.PackCostID(a.svc.Pack), variant); ok {
 			t := fmt.Sprintf("Latency per cell: p50 %s ms, p90 %s ms\nThroughput: %s cells/s", fmtSig(cost.P50Ms), fmtSig(cost.P90Ms), fmtSig(cost.CellsPerSec))
 			if cost.JPerCell > 0 {
 				t += "\nEnergy: " + fmtJoules(cost.JPerCell) + " per cell"
@@ -203,8 +203,8 @@ func tradeOff(a *mainWindow) string {
 	if b.ValTop1 <= 0 || o.ValTop1 <= 0 {
 		acc = "an accuracy cost this pack does not record"
 	}
-	cb, okb := app.LoadCost(a.fy.Preferences(), p.Name, inference.Base)
-	co, oko := app.LoadCost(a.fy.Preferences(), p.Name, inference.Optimised)
+	cb, okb := app.LoadCost(a.fy.Preferences(), app.PackCostID(p), inference.Base)
+	co, oko := app.LoadCost(a.fy.Preferences(), app.PackCostID(p), inference.Optimised)
 	if !okb || !oko || cb.P50Ms <= 0 || co.P50Ms <= 0 {
 		return "The optimised model gives up " + acc + "; measure both to see what it saves on this machine."
 	}
@@ -244,7 +244,7 @@ func (v *settingsView) autoMeasure() {
 		return
 	}
 	for _, variant := range a.svc.Pack.Variants() {
-		if _, ok := app.LoadCost(a.fy.Preferences(), a.svc.Pack.Name, variant); !ok {
+		if _, ok := app.LoadCost(a.fy.Preferences(), app.PackCostID(a.svc.Pack), variant); !ok {
 			v.runMeasure()
 			return
 		}
@@ -268,7 +268,7 @@ func (v *settingsView) runMeasure() {
 	v.measureP.Show()
 	v.measureL.SetText("Measuring both models on this machine's bundled sample images…")
 	set := a.set
-	pack := a.svc.Pack.Name
+	pack := app.PackCostID(a.svc.Pack)
 	a.wg.Go(func() {
 		costs, err := a.svc.Measure(ctx, set, func(done, total int) {
 			a.runOnUI(func() {

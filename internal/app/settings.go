@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/capture"
@@ -316,11 +318,32 @@ type ModelCost struct {
 	Measured     time.Time `json:"measured"`
 }
 
+// PackCostID names a pack's models for the stored costs: its name and a fingerprint of
+// its model files, so a twin made here under the same name (pack optimise keeps it) is
+// measured anew instead of showing the replaced model's costs.
+func PackCostID(p *inference.Pack) string {
+	if id, ok := costIDs.Load(p); ok {
+		return id.(string)
+	}
+	h := sha256.New()
+	for _, v := range p.Variants() {
+		if b, err := p.ModelBytes(v); err == nil {
+			h.Write(b)
+		}
+	}
+	id := fmt.Sprintf("%s@%x", p.Name, h.Sum(nil)[:6])
+	costIDs.Store(p, id)
+	return id
+}
+
+var costIDs sync.Map // *inference.Pack -> its PackCostID: the models are read once
+
 func costKey(pack string, v inference.Variant) string {
 	return PrefCostPrefix + pack + "." + string(v)
 }
 
-// LoadCost returns the stored cost of a pack's model, if it was measured.
+// LoadCost returns the stored cost of a pack's model, if it was measured; pack is its
+// PackCostID.
 func LoadCost(p Prefs, pack string, v inference.Variant) (ModelCost, bool) {
 	raw := p.String(costKey(pack, v))
 	if raw == "" {

@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/quantise"
 	"github.com/phytoscreen/phytoscreen/store"
 )
@@ -43,3 +45,40 @@ var (
 	quantiseZero = quantise.Method{}
 	testNow      = time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
 )
+
+// Costs are kept per pack and per model files: a twin made under the same pack name is
+// measured anew, never shown the replaced model's costs.
+func TestPackCostIDFollowsModels(t *testing.T) {
+	p, err := LoadPack("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, p.FS()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, p.Models[inference.Optimised].File), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{0}) // another model file under the same pack name
+	f.Close()
+	q, err := inference.LoadPackDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Name != p.Name {
+		t.Fatalf("copy named %s", q.Name)
+	}
+	if a, b := PackCostID(p), PackCostID(q); a == b || PackCostID(p) != a || !strings.HasPrefix(a, p.Name+"@") {
+		t.Fatalf("cost IDs %s and %s", a, b)
+	}
+	prefs := newMemPrefs()
+	SaveCost(prefs, PackCostID(p), ModelCost{Variant: inference.Optimised, P50Ms: 3})
+	if _, ok := LoadCost(prefs, PackCostID(q), inference.Optimised); ok {
+		t.Fatal("the other model's cost was shown")
+	}
+	if c, ok := LoadCost(prefs, PackCostID(p), inference.Optimised); !ok || c.P50Ms != 3 {
+		t.Fatalf("own cost %+v %v", c, ok)
+	}
+}
