@@ -1,6 +1,7 @@
 package teach
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,13 +46,22 @@ func ChoosePack(ctx context.Context, packs []*inference.Pack, examples []Example
 	if progress == nil {
 		progress = func(Progress) {}
 	}
-	var known []string // labels of every pack: crops of them need no minimum
+	// Only the packs the crops can teach are candidates: a label with too few crops that
+	// one pack knows and another does not would pass here and fail in Teach, after
+	// every pack's embedding work.
+	var fit []*inference.Pack
+	var firstErr error
 	for _, p := range packs {
-		known = append(known, p.Labels...)
+		if err := CheckCounts(examples, p.Labels); err != nil {
+			firstErr = cmp.Or(firstErr, err)
+			continue
+		}
+		fit = append(fit, p)
 	}
-	if err := CheckCounts(examples, known); err != nil {
-		return nil, err
+	if len(fit) == 0 {
+		return nil, firstErr
 	}
+	packs = fit
 	ex, data, failed := readCrops(slices.Clone(examples))
 	if len(failed) > 0 {
 		return nil, fmt.Errorf("%d crops could not be read: %w", len(failed), errors.Join(failed...))
