@@ -1,0 +1,310 @@
+// Package labrec holds the records a bench exchanges with its programme's lab server:
+// what a bench pushes (its samples, runs, objects with crops, validated labels, alerts,
+// power records, taxonomies and its own tally of each sample), what it pulls back (labels
+// set elsewhere), and what the programme views read (every bench's samples, the trend at
+// a site, a week's report). It is plain data: the session store (SQLite) fills and reads
+// it on the bench, labserver (PostgreSQL) on the server, so neither knows the other.
+//
+// Every row carries a global identity: the bench's ID (a UUID the bench makes once and
+// keeps in its store) and the row's ID in that bench's store. Pushing the same row twice
+// therefore changes nothing the second time.
+package labrec
+
+import (
+	"fmt"
+	"time"
+)
+
+// Sample is a bench's sample. Optional numbers are nil when not recorded.
+type Sample struct {
+	Bench   string
+	ID      string // the sample ID the technician gave, unique within the bench
+	Site    string
+	Taken   time.Time
+	Notes   string
+	Factor  float64
+	Lat     *float64
+	Lon     *float64
+	DepthM  *float64
+	Analyst string
+	Created time.Time
+	Marked  bool
+	Deleted *time.Time // in the bench's trash since; nil when not deleted
+	Gone    bool       // removed from the bench for good (its trash emptied)
+}
+
+// Run is one run (a source screened for a sample).
+type Run struct {
+	Bench            string
+	ID               int64 // the run's ID in the bench's store
+	SampleID         string
+	Spec             string
+	Pack             string
+	Model            string
+	Threshold        float64
+	VolumeML         float64  // the volume given for the whole source
+	VolumeExaminedML *float64 // the share a partial run examined; nil: all of VolumeML
+	Rules            string
+	Started          time.Time
+	Ended            *time.Time // nil when the run never finished (the process died)
+	FramesSeen       int
+	FramesDropped    int
+	FramesFailed     int
+	FramesExpected   int
+	FilesSkipped     int
+	Interrupted      bool
+	Status           string
+	Error            string
+}
+
+// Object is one object a run found, with its crop (PNG) and classification.
+type Object struct {
+	ID                             int64 // the object's ID in the bench's store
+	RunID                          int64
+	Seq                            int
+	Time                           time.Time
+	Frame, Track                   int
+	X, Y, W, H                     int
+	Area, Perimeter, ESD           *float64
+	Major, Minor, Aspect, Solidity *float64
+	MeanGray, Focus, UmPerPx       *float64
+	Contrast, CentroidX, CentroidY *float64
+	AreaUm2, ESDUm, MajorUm        *float64
+	MinorUm, PerimeterUm           *float64
+	OnBorder                       bool
+	Kind                           string
+	Length, Width                  *float64
+	Parts                          *int
+	CellsEstimate                  *float64
+	Oversize                       bool
+	File                           string
+	Crop                           []byte
+	Label                          string
+	Prob                           float64
+	Top                            string
+	Variant                        string
+	Error                          string
+	Validation                     *Validation // nil when no person has set its label
+}
+
+// Validation is a label a person set: who and when. Between bench and server the later
+// one wins (At decides; ties keep what is there).
+type Validation struct {
+	Label string
+	By    string
+	At    time.Time
+}
+
+// Label is a validation of one object, as pushed after a relabel on the bench or pulled
+// back after one elsewhere.
+type Label struct {
+	Bench    string
+	ObjectID int64
+	SampleID string // the object's sample (filled on pull; the bench's own on push)
+	Validation
+	Rev int64 // the server's revision of the change (pull only): pulls resume after it
+}
+
+// Alert is a change of alert level a run raised.
+type Alert struct {
+	ID              int64
+	RunID           int64
+	Time            time.Time
+	Rule            string
+	Taxon           string
+	FromLevel       string
+	ToLevel         string
+	Count           int
+	CellsPerL       float64
+	CILow, CIHigh   float64
+	Threshold       string
+	ThresholdPerL   float64
+	ThresholdSource string
+	Verified        bool
+	Note            string
+}
+
+// Perf is a performance and power record of a run.
+type Perf struct {
+	ID           int64
+	RunID        int64
+	Time         time.Time
+	Variant      string
+	Cells        int
+	DurationMS   float64
+	Failed       bool
+	Watts        *float64
+	Joules       *float64
+	EnergySource string
+	Estimated    bool
+}
+
+// Taxon is a taxon of a pack a run used.
+type Taxon struct {
+	Pack, Label string
+	Idx         int
+	Name        string
+	Group       string
+	GroupName   string
+	Unit        string
+}
+
+// Count is the bench's own tally of one taxon (or group, or the unidentified) in a
+// sample, as its History shows it: the programme views show these figures rather than
+// recount, so a bench and the server never disagree on a sample's concentration.
+type Count struct {
+	Label     string // a taxon label, a group ID (Kind "group") or "unidentified"
+	Kind      string // "taxon", "group" or "unidentified"
+	Name      string
+	Group     string
+	GroupName string
+	Unit      string
+	Count     int
+	Validated int
+	PerL      float64
+	CILow     float64
+	CIHigh    float64
+}
+
+// SampleTally is a sample with its volume examined and its counts.
+type SampleTally struct {
+	Sample
+	VolumeML float64 // examined over all its runs
+	Objects  int
+	Failed   int
+	Counts   []Count
+}
+
+// RunBatch is one run with everything the server needs alongside its objects: its
+// sample and the sample's tally (which the run changed), the taxonomy of its pack, its
+// alerts and performance records. Objects come separately (a run can hold many crops).
+type RunBatch struct {
+	Tally  SampleTally
+	Run    Run
+	Taxa   []Taxon
+	Alerts []Alert
+	Perf   []Perf
+}
+
+// Outbox entry kinds: what changed on the bench and waits to be pushed.
+const (
+	KindRun    = "run"    // Ref: the run's ID; push the run, its objects and its sample
+	KindSample = "sample" // Ref: the sample ID; push the sample and its tally
+	KindLabel  = "label"  // Ref: the object's ID; push its validation
+)
+
+// Pending is one outbox entry. Seq orders them; an entry queued again after it was
+// read gets a new Seq, so marking the old Seq done does not lose the newer change.
+type Pending struct {
+	Seq    int64
+	Kind   string
+	Ref    string
+	Queued time.Time
+}
+
+// OutboxState is what waits on the bench, for Settings and the CLI.
+type OutboxState struct {
+	Pending int
+	Oldest  time.Time // zero when nothing waits
+}
+
+// ProgrammeFilter chooses samples in the programme views; zero fields choose all.
+type ProgrammeFilter struct {
+	Site  string
+	Bench string // a bench ID or its name
+	From  time.Time
+	To    time.Time // exclusive
+	Limit int
+}
+
+// BenchInfo is a bench the server knows.
+type BenchInfo struct {
+	ID       string
+	Name     string
+	Role     string
+	LastPush time.Time
+}
+
+// ProgrammeSample is one sample in the programme's History: which bench, where, when,
+// how much was screened, and the highest alert level its runs reached.
+type ProgrammeSample struct {
+	SampleTally
+	BenchName string
+	Runs      int
+	Alerts    int
+	TopLevel  string // the highest alert level reached ("" when none)
+	PushedAt  time.Time
+}
+
+// TrendPoint is one sample's concentration of a taxon or group at a site.
+type TrendPoint struct {
+	Bench     string
+	BenchName string
+	SampleID  string
+	Taken     time.Time
+	Count     int
+	PerL      float64
+	CILow     float64
+	CIHigh    float64
+}
+
+// Week is an ISO week (Monday 00:00 UTC to the next Monday).
+type Week struct {
+	Year, Week int
+}
+
+// ParseWeek reads "2026-W48" (or "2026W48").
+func ParseWeek(s string) (Week, error) {
+	var w Week
+	if _, err := fmt.Sscanf(s, "%d-W%d", &w.Year, &w.Week); err != nil {
+		if _, err2 := fmt.Sscanf(s, "%dW%d", &w.Year, &w.Week); err2 != nil {
+			return w, fmt.Errorf("week %q: write it as YEAR-Wnn, e.g. 2026-W48", s)
+		}
+	}
+	if w.Week < 1 || w.Week > 53 || w.Year < 1970 || w.Year > 9999 {
+		return w, fmt.Errorf("week %q: the week must be 1 to 53 and the year four digits, e.g. 2026-W48", s)
+	}
+	if w.Week == 53 && WeekOf(w.Start().AddDate(0, 0, 3)).Week != 53 {
+		return w, fmt.Errorf("week %q: %d has no week 53", s, w.Year)
+	}
+	return w, nil
+}
+
+// WeekOf is the ISO week holding t.
+func WeekOf(t time.Time) Week {
+	y, n := t.UTC().ISOWeek()
+	return Week{y, n}
+}
+
+// Start is the week's Monday, 00:00 UTC.
+func (w Week) Start() time.Time {
+	// 4 January is always in week 1.
+	jan4 := time.Date(w.Year, 1, 4, 0, 0, 0, 0, time.UTC)
+	monday := jan4.AddDate(0, 0, -((int(jan4.Weekday()) + 6) % 7))
+	return monday.AddDate(0, 0, 7*(w.Week-1))
+}
+
+// End is the next week's Monday, 00:00 UTC (exclusive).
+func (w Week) End() time.Time { return w.Start().AddDate(0, 0, 7) }
+
+func (w Week) String() string { return fmt.Sprintf("%04d-W%02d", w.Year, w.Week) }
+
+// WeekReport is what the weekly programme report shows: every bench's samples in the
+// week, site by site, with their counts and alerts.
+type WeekReport struct {
+	Week    Week
+	Made    time.Time
+	Server  string // where it was read from (host and database, no password)
+	Benches []BenchInfo
+	Samples []ProgrammeSample // taken in the week, by site then time
+	Alerts  []ProgrammeAlert  // raised by runs of those samples
+}
+
+// ProgrammeAlert is an alert with the bench and sample it came from.
+type ProgrammeAlert struct {
+	Alert
+	Bench     string
+	BenchName string
+	SampleID  string
+	Site      string
+}
