@@ -24,7 +24,7 @@ type Outbox interface {
 	// SyncSample reads a sample and its tally; Gone is set when the bench no longer
 	// holds it.
 	SyncSample(ctx context.Context, sampleID string) (labrec.SampleTally, error)
-	// SyncLabel reads an object's validation (nil Validation: none now).
+	// SyncLabel reads an object's validation (a zero Validation.At: it has none now).
 	SyncLabel(ctx context.Context, objectID int64) (labrec.Label, error)
 	// DoneSync removes entries that were pushed (by Seq: an entry queued again since
 	// has a new Seq and stays).
