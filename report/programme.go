@@ -1,0 +1,205 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-pdf/fpdf"
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/labrec"
+)
+
+// WriteWeekPDF writes a monitoring programme's weekly report as an A4 PDF: what every
+// bench screened in the week, site by site, with the HAB groups' concentrations and the
+// alerts raised, read from the lab server. The figures are the benches' own tallies.
+func WriteWeekPDF(w io.Writer, wr labrec.WeekReport, version string) error {
+	if wr.Made.IsZero() {
+		wr.Made = time.Now()
+	}
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetMargins(margin, margin, margin)
+	pdf.SetAutoPageBreak(true, margin)
+	pdf.SetCreationDate(wr.Made)
+	pdf.SetModificationDate(wr.Made)
+	pdf.SetTitle("Programme report, week "+wr.Week.String(), true)
+	pdf.SetCreator("phytoscreen "+version, true)
+	pdf.AliasNbPages("{nb}")
+	tr := pdf.UnicodeTranslatorFromDescriptor("")
+	r := &writer{pdf: pdf, tr: tr}
+	pdf.SetFooterFunc(func() {
+		pdf.SetY(-12)
+		r.font("", 8)
+		pdf.SetTextColor(110, 110, 110)
+		pdf.CellFormat(textW/2, 4, tr(fmt.Sprintf("phytoscreen %s, %s", version, wr.Made.Format("2006-01-02 15:04 MST"))), "", 0, "L", false, 0, "")
+		pdf.CellFormat(textW/2, 4, fmt.Sprintf("week %s, page %d of {nb}", wr.Week, pdf.PageNo()), "", 0, "R", false, 0, "")
+		pdf.SetTextColor(0, 0, 0)
+	})
+	pdf.AddPage()
+	r.weekTitle(wr)
+	r.weekBanner(wr)
+	r.weekSites(wr)
+	r.weekAlerts(wr)
+	r.weekBenches(wr)
+	if err := pdf.Error(); err != nil {
+		return fmt.Errorf("programme report: %w", err)
+	}
+	return pdf.Output(w)
+}
+
+func (r *writer) weekTitle(wr labrec.WeekReport) {
+	r.font("B", 17)
+	r.pdf.CellFormat(textW, 9, r.tr("Monitoring programme: weekly report"), "", 1, "L", false, 0, "")
+	r.font("", 12)
+	last := wr.Week.End().AddDate(0, 0, -1)
+	r.pdf.CellFormat(textW, 7, r.tr(fmt.Sprintf("Week %s: %s to %s", wr.Week, wr.Week.Start().Format("Mon 2 Jan 2006"), last.Format("Mon 2 Jan 2006"))), "", 1, "L", false, 0, "")
+	r.font("", 9)
+	r.pdf.CellFormat(textW, lineH, r.tr("Lab server: "+orDash(wr.Server)), "", 1, "L", false, 0, "")
+	r.pdf.Ln(2)
+}
+
+// levelOf reads a level name as the server keeps it.
+func levelOf(s string) alerts.Level {
+	switch s {
+	case alerts.Alert.String():
+		return alerts.Alert
+	case alerts.Watch.String():
+		return alerts.Watch
+	}
+	return alerts.None
+}
+
+// weekBanner is the line a programme manager reads first: how much was screened and
+// the highest level reached, with where.
+func (r *writer) weekBanner(wr labrec.WeekReport) {
+	sites, benches := map[string]bool{}, map[string]bool{}
+	peak := alerts.None
+	var where []string
+	for _, s := range wr.Samples {
+		sites[s.Site] = true
+		benches[s.Bench] = true
+		peak = max(peak, levelOf(s.TopLevel))
+	}
+	for _, s := range wr.Samples {
+		if l := levelOf(s.TopLevel); l == peak && peak > alerts.None {
+			where = append(where, fmt.Sprintf("%s (%s)", orDash(s.Site), s.ID))
+		}
+	}
+	cr, cg, cb := levelColour(peak)
+	r.pdf.SetFillColor(cr, cg, cb)
+	r.pdf.SetTextColor(255, 255, 255)
+	r.font("B", 12)
+	var text string
+	switch {
+	case len(wr.Samples) == 0:
+		r.pdf.SetFillColor(110, 110, 110)
+		text = "No sample taken in this week reached the lab server"
+	case peak == alerts.None:
+		text = fmt.Sprintf("No alert: %d samples from %d benches at %d sites, all below trigger levels", len(wr.Samples), len(benches), len(sites))
+	default:
+		text = fmt.Sprintf("%s at %s; %d samples from %d benches at %d sites", levelShort(peak), strings.Join(where, ", "), len(wr.Samples), len(benches), len(sites))
+	}
+	r.pdf.MultiCell(textW, 7, r.tr(text), "", "L", true)
+	r.pdf.SetTextColor(0, 0, 0)
+	r.font("", 8.5)
+	r.pdf.MultiCell(textW, 4.5, r.tr("Counts and concentrations are each bench's own tally (objects counted per taxon, "+
+		"validated labels first), with 95% Poisson intervals; samples deleted at their bench are left out."), "", "L", false)
+	r.pdf.Ln(1)
+}
+
+// weekSites lists each site's samples with the HAB groups counted in them.
+func (r *writer) weekSites(wr labrec.WeekReport) {
+	bySite := map[string][]labrec.ProgrammeSample{}
+	var sites []string
+	for _, s := range wr.Samples {
+		if _, ok := bySite[s.Site]; !ok {
+			sites = append(sites, s.Site)
+		}
+		bySite[s.Site] = append(bySite[s.Site], s)
+	}
+	slices.Sort(sites)
+	for _, site := range sites {
+		samples := bySite[site]
+		slices.SortFunc(samples, func(a, b labrec.ProgrammeSample) int { return a.Taken.Compare(b.Taken) })
+		r.heading("Site " + orDash(site))
+		var rows [][]string
+		var lv []alerts.Level
+		for _, s := range samples {
+			rows = append(rows, []string{s.Taken.UTC().Format("Mon 02 15:04"), s.ID, orDash(s.BenchName), num(s.VolumeML, 3),
+				fmt.Sprint(s.Objects), groupsText(s.Counts), levelShort(levelOf(s.TopLevel))})
+			lv = append(lv, levelOf(s.TopLevel))
+		}
+		for i := range rows {
+			rows[i][1] = r.fit(rows[i][1], 30)
+			rows[i][2] = r.fit(rows[i][2], 24)
+			rows[i][5] = r.fit(rows[i][5], 60)
+		}
+		r.table([]string{"Taken (UTC)", "Sample", "Bench", "mL", "Objects", "HAB groups, cells/L", "Level"},
+			[]float64{22, 30, 24, 12, 14, 60, 18}, "LLLRRLC", rows, lv)
+	}
+}
+
+// groupsText is a sample's groups that were counted, most numerous first.
+func groupsText(cs []labrec.Count) string {
+	var gs []labrec.Count
+	for _, c := range cs {
+		if c.Kind == "group" && c.Count > 0 {
+			gs = append(gs, c)
+		}
+	}
+	if len(gs) == 0 {
+		return "none counted"
+	}
+	slices.SortFunc(gs, func(a, b labrec.Count) int { return b.Count - a.Count })
+	var parts []string
+	for _, g := range gs {
+		name := g.GroupName
+		if name == "" {
+			name = g.Name
+		}
+		parts = append(parts, fmt.Sprintf("%s %s", name, perL(g.PerL)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (r *writer) weekAlerts(wr labrec.WeekReport) {
+	r.heading("Alerts raised")
+	if len(wr.Alerts) == 0 {
+		r.pdf.MultiCell(textW, lineH, r.tr("No alert level changed in this week's samples."), "", "L", false)
+		return
+	}
+	as := slices.Clone(wr.Alerts)
+	slices.SortFunc(as, func(a, b labrec.ProgrammeAlert) int { return a.Time.Compare(b.Time) })
+	var rows [][]string
+	var lv []alerts.Level
+	for _, a := range as {
+		rows = append(rows, []string{a.Time.UTC().Format("Mon 02 15:04"), r.fit(orDash(a.Site), 26), r.fit(a.SampleID, 26), r.fit(orDash(a.BenchName), 22),
+			r.fit(a.Rule, 30), perL(a.CellsPerL), r.fit(a.Threshold, 26), levelShort(levelOf(a.ToLevel))})
+		lv = append(lv, levelOf(a.ToLevel))
+	}
+	r.table([]string{"Time (UTC)", "Site", "Sample", "Bench", "Rule", "Cells/L", "Threshold", "To"},
+		[]float64{20, 26, 26, 22, 30, 16, 26, 14}, "LLLLLRLC", rows, lv)
+}
+
+func (r *writer) weekBenches(wr labrec.WeekReport) {
+	r.heading("Benches")
+	if len(wr.Benches) == 0 {
+		r.pdf.MultiCell(textW, lineH, r.tr("No bench has pushed to this server yet."), "", "L", false)
+		return
+	}
+	n := map[string]int{}
+	for _, s := range wr.Samples {
+		n[s.Bench]++
+	}
+	var rows [][]string
+	for _, b := range wr.Benches {
+		last := "never"
+		if !b.LastPush.IsZero() {
+			last = b.LastPush.UTC().Format("2006-01-02 15:04")
+		}
+		rows = append(rows, []string{r.fit(orDash(b.Name), 40), r.fit(b.ID, 64), r.fit(orDash(b.Role), 26), fmt.Sprint(n[b.ID]), last})
+	}
+	r.table([]string{"Bench", "ID", "Role", "Samples", "Last push (UTC)"}, []float64{40, 64, 26, 18, 32}, "LLLRL", rows, nil)
+}

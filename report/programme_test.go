@@ -1,0 +1,61 @@
+package report
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/labrec"
+)
+
+// The weekly programme report names the week's dates, the peak level with its site and
+// sample, each site's samples with their groups' concentrations, the alerts and the
+// benches; an empty week says so instead of an empty table.
+func TestWeekPDF(t *testing.T) {
+	wk := labrec.Week{Year: 2026, Week: 48}
+	taken := wk.Start().Add(33 * time.Hour) // Tuesday 09:00
+	sample := func(bench, name, id, site, level string, count int) labrec.ProgrammeSample {
+		return labrec.ProgrammeSample{SampleTally: labrec.SampleTally{
+			Sample: labrec.Sample{Bench: bench, ID: id, Site: site, Taken: taken}, VolumeML: 1, Objects: count + 3,
+			Counts: []labrec.Count{{Label: "dino", Kind: "group", Name: "Dinoflagellates", GroupName: "Dinoflagellates", Count: count, PerL: float64(count) * 1000}},
+		}, BenchName: name, TopLevel: level}
+	}
+	wr := labrec.WeekReport{Week: wk, Made: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC), Server: "lab.example.org/phytoscreen",
+		Benches: []labrec.BenchInfo{{ID: "b-1", Name: "Oban bench", Role: "bench_oban"}, {ID: "b-2", Name: "Mull bench", Role: "bench_mull"}},
+		Samples: []labrec.ProgrammeSample{sample("b-1", "Oban bench", "OB-1 'Nord'", "Loch Creran", "alert", 12), sample("b-2", "Mull bench", "MU-7", "Loch Spelve", "none", 2)},
+		Alerts: []labrec.ProgrammeAlert{{Alert: labrec.Alert{Time: taken, Rule: "Dinophysis", ToLevel: "alert", CellsPerL: 12000, Threshold: "100 cells/L"},
+			Bench: "b-1", BenchName: "Oban bench", SampleID: "OB-1 'Nord'", Site: "Loch Creran"}},
+	}
+	text := weekText(t, wr)
+	for _, want := range []string{"Week 2026-W48: Mon 23 Nov 2026 to Sun 29 Nov 2026", "ALERT at Loch Creran (OB-1 'Nord')", "2 samples from 2 benches at 2 sites",
+		"Site Loch Creran", "Site Loch Spelve", "Dinoflagellates 12", "Mull bench", "Dinophysis", "bench_oban"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+	empty := weekText(t, labrec.WeekReport{Week: wk})
+	if !strings.Contains(empty, "No sample taken in this week reached the lab server") || !strings.Contains(empty, "No bench has pushed") {
+		t.Errorf("an empty week's report does not say it is empty:\n%s", empty)
+	}
+}
+
+func weekText(t *testing.T, wr labrec.WeekReport) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteWeekPDF(&b, wr, "test"); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "week.pdf")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-layout", p, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v (install poppler-utils: make deps)", err)
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
+}
