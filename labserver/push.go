@@ -124,11 +124,11 @@ func isValidationCol(c string) bool {
 }
 
 // pushTempSQL makes the session's staging table for objects; its rows go at each commit.
-const pushTempSQL = `CREATE TEMP TABLE IF NOT EXISTS push_objects (LIKE objects) ON COMMIT DELETE ROWS`
+const pushTempSQL = `CREATE TEMP TABLE IF NOT EXISTS push_objects (LIKE objects INCLUDING STORAGE) ON COMMIT DELETE ROWS`
 
 // copyChunk is how many objects go to the server per COPY: enough to fill the socket,
 // few enough that a run of many crops is never held in memory.
-const copyChunk = 256
+const copyChunk = 1000
 
 func nullTime(t time.Time) any {
 	if t.IsZero() {
