@@ -219,7 +219,7 @@ func explain(what string, err error) error {
 			fix = "the database has no phytoscreen schema: " + migrateFix
 			err = fmt.Errorf("%w: %w", ErrNoSchema, err)
 		case codeInsufficientPriv:
-			fix = "the role lacks the right: a bench's login role must be IN ROLE phytoscreen_bench and write only its own bench's rows; a reader cannot write; a reviewer may change only labels (docs/labserver.md)"
+			fix = "the role lacks the right: a bench's login role must be IN ROLE phytoscreen_bench, register its bench first (the sync's hello) and write only its own bench's rows; a reader cannot write; a reviewer may change only labels (docs/labserver.md)"
 		case codeAdminShutdown, codeCannotConnectNow:
 			fix = "the server is shutting down or starting: the sync retries"
 		case codeTooManyConnections:

@@ -255,3 +255,63 @@ func BenchmarkPushRun(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*500)/time.Since(start).Seconds(), "objects/s")
 }
+
+// TestAdminNotSuperuser: the set-up docs/labserver.md gives works: an admin role with
+// CREATEROLE owning the database migrates it (making the group roles on a new cluster),
+// makes a bench's login role, and reads and manages what benches pushed through the
+// owner's policy (row level security is forced on the owner too).
+func TestAdminNotSuperuser(t *testing.T) {
+	ctx := context.Background()
+	c := pgtest.Start(t)
+	c.Exec(t, "postgres", "CREATE ROLE phyto_admin LOGIN CREATEROLE")
+	c.Exec(t, "postgres", "CREATE DATABASE phytoscreen OWNER phyto_admin")
+	from, to, err := Migrate(ctx, c.DSN("phyto_admin", "phytoscreen"))
+	if err != nil || from != 0 || to != SchemaVersion {
+		t.Fatalf("migrate as phyto_admin: %d→%d, %v", from, to, err)
+	}
+	admin, err := Open(ctx, Config{DSN: c.DSN("phyto_admin", "phytoscreen")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.pool.Exec(ctx, "CREATE ROLE bench_kiel_1 LOGIN PASSWORD 'a long random password' IN ROLE phytoscreen_bench"); err != nil {
+		t.Fatalf("the admin making a bench role: %v", err)
+	}
+	if _, err := admin.pool.Exec(ctx, "CREATE ROLE bench_sylt LOGIN IN ROLE phytoscreen_bench"); err != nil {
+		t.Fatal(err)
+	}
+	bench, err := Open(ctx, Config{DSN: c.HostDSN("bench_kiel_1", "", "phytoscreen"), Password: "a long random password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bench.Close()
+	if err := bench.Hello(ctx, "bench-kiel", "Kiel 1"); err != nil {
+		t.Fatal(err)
+	}
+	f := makeRun("bench-kiel", "K1", "Kiel", t0, 1, 1, 4, "alert")
+	if err := bench.PushRun(ctx, f.batch, f.stream); err != nil {
+		t.Fatal(err)
+	}
+	got, err := admin.Samples(ctx, labrec.ProgrammeFilter{})
+	if err != nil || len(got) != 1 || got[0].ID != "K1" || got[0].TopLevel != "alert" {
+		t.Fatalf("the admin reading samples: %+v, %v", got, err)
+	}
+	// The bench moves to a new machine with its own role: the admin hands the ID over.
+	if _, err := admin.pool.Exec(ctx, "UPDATE benches SET role_name = 'bench_sylt' WHERE bench_id = 'bench-kiel'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := bench.Hello(ctx, "bench-kiel", "Kiel 1"); err == nil || !strings.Contains(err.Error(), "registered to role bench_sylt") {
+		t.Fatalf("the old role after the handover: %v", err)
+	}
+	moved, err := Open(ctx, Config{DSN: c.DSN("bench_sylt", "phytoscreen")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer moved.Close()
+	if err := moved.Hello(ctx, "bench-kiel", "Kiel 1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := moved.PushRun(ctx, f.batch, f.stream); err != nil {
+		t.Fatalf("the new role pushing the bench's run: %v", err)
+	}
+}
