@@ -265,6 +265,23 @@ func TestLastWriterWins(t *testing.T) {
 	if !errors.Is(err, ErrSuperseded) {
 		t.Fatalf("older relabel: %v; want ErrSuperseded", err)
 	}
+	// The validated crop is there to teach, with the latest label; a cleared one is not.
+	var crops []ValidatedCrop
+	collect := func(c ValidatedCrop) error { crops = append(crops, c); return nil }
+	if err := rev.ValidatedCrops(ctx, "baltic", collect); err != nil {
+		t.Fatal(err)
+	}
+	if len(crops) != 1 || crops[0].ObjectID != 1 || crops[0].Label != "newest" || crops[0].Predicted != "pseudo_nitzschia" ||
+		!bytes.Equal(crops[0].Crop, f.objects[0].Crop) || crops[0].SampleID != "S1" || crops[0].BenchName != "Bench A" {
+		t.Fatalf("validated crops: %+v", crops)
+	}
+	if err := s.PushLabels(ctx, []labrec.Label{{Bench: "bench-A", ObjectID: 1, Validation: labrec.Validation{By: "bench tech", At: t3.Add(time.Hour)}}}); err != nil {
+		t.Fatal(err)
+	}
+	crops = nil
+	if err := rev.ValidatedCrops(ctx, "", collect); err != nil || len(crops) != 0 {
+		t.Fatalf("after the validation was cleared: %d crops, %v", len(crops), err)
+	}
 	if err := rev.Relabel(ctx, "bench-A", 999, labrec.Validation{Label: "r", By: "rev", At: t3.Add(time.Hour)}); err == nil || !strings.Contains(err.Error(), "no such object") {
 		t.Fatalf("relabel of a missing object: %v", err)
 	}

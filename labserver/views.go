@@ -261,3 +261,47 @@ ORDER BY s.site, a.time, a.bench_id, a.alert_id`, w.Start(), w.End())
 	}
 	return rep, nil
 }
+
+// ValidatedCrop is an object a person labelled, with its crop: what teaches the model.
+type ValidatedCrop struct {
+	Bench     string
+	BenchName string
+	SampleID  string
+	Site      string
+	ObjectID  int64
+	Pack      string // the pack of the object's run
+	Predicted string // the model's label
+	Crop      []byte
+	labrec.Validation
+}
+
+// ValidatedCrops calls fn for every object of any bench with a person's label (not a
+// cleared one) and a crop, of runs with pack ("" any pack), oldest validation first. Rows
+// stream: a programme's crops need not fit in memory. An error from fn stops it.
+func (s *Server) ValidatedCrops(ctx context.Context, pack string, fn func(ValidatedCrop) error) error {
+	what := "lab server " + s.text + ": validated crops"
+	rows, err := s.pool.Query(ctx, `SELECT o.bench_id, b.name, r.sample_id, s.site, o.object_id, r.pack,
+	o.label, o.crop, o.validated_label, coalesce(o.validated_by, ''), o.validated_at
+FROM objects o
+JOIN runs r ON r.bench_id = o.bench_id AND r.run_id = o.run_id
+JOIN samples s ON s.bench_id = r.bench_id AND s.sample_id = r.sample_id
+JOIN benches b ON b.bench_id = o.bench_id
+WHERE o.validated_label IS NOT NULL AND o.validated_at IS NOT NULL AND o.crop IS NOT NULL
+	AND ($1 = '' OR r.pack = $1)
+ORDER BY o.validated_at, o.bench_id, o.object_id`, pack)
+	if err != nil {
+		return explain(what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c ValidatedCrop
+		if err := rows.Scan(&c.Bench, &c.BenchName, &c.SampleID, &c.Site, &c.ObjectID, &c.Pack,
+			&c.Predicted, &c.Crop, &c.Label, &c.By, &c.At); err != nil {
+			return explain(what, err)
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return explain(what, rows.Err())
+}

@@ -36,6 +36,7 @@ type Cluster struct {
 
 	mu      sync.Mutex
 	running bool
+	extra   []string // settings added by Configure
 }
 
 // libDir is where Debian installs each PostgreSQL version's server binaries (a variable
@@ -210,6 +211,9 @@ func (c *Cluster) Start() error {
 	conf := fmt.Sprintf("listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\n"+
 		"fsync = off\nfull_page_writes = off\nmax_connections = 100\n"+
 		"shared_buffers = 32MB\nlog_min_messages = warning\n", c.port, c.SocketDir())
+	for _, l := range c.extra {
+		conf += l + "\n"
+	}
 	// postgresql.auto.conf is read last, so these win over postgresql.conf.
 	if err := os.WriteFile(filepath.Join(c.dataDir(), "postgresql.auto.conf"), []byte(conf), 0o600); err != nil {
 		return fmt.Errorf("pgtest: %w", err)
@@ -237,6 +241,23 @@ func (c *Cluster) stop(mode string) error {
 	}
 	c.running = false
 	return nil
+}
+
+// Configure adds postgresql.conf settings ("ssl = on"), in effect from the next Start.
+func (c *Cluster) Configure(settings ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.extra = append(c.extra, settings...)
+}
+
+// WriteFile writes a file into the data folder, owned by the server's user (a TLS key
+// or certificate, which the server reads by names relative to its data folder).
+func (c *Cluster) WriteFile(name string, data []byte) error {
+	p := filepath.Join(c.dataDir(), name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		return fmt.Errorf("pgtest: %w", err)
+	}
+	return c.chown(p)
 }
 
 // Stop shuts the server down (fast: open sessions are ended, then a clean checkpoint).
