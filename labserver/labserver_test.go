@@ -67,6 +67,16 @@ func TestMigrate(t *testing.T) {
 			t.Errorf("group role %s missing", r)
 		}
 	}
+	if err := admin.CheckSchema(ctx); err != nil {
+		t.Fatalf("CheckSchema after Migrate: %v", err)
+	}
+	// A server migrated by a newer phytoscreen: this one refuses to write to it.
+	if _, err := admin.pool.Exec(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, true)`, SchemaVersion+1); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Hello(ctx, "bench-N", "n"); !errors.Is(err, ErrNoSchema) || !strings.Contains(err.Error(), "update phytoscreen on this bench") {
+		t.Fatalf("Hello on a newer schema: %v", err)
+	}
 }
 
 // TestMigrateConcurrently: two admins migrating one database at once both succeed, and

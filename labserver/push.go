@@ -24,12 +24,10 @@ func (s *Server) schemaVersion(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
-// Hello checks the server's schema is SchemaVersion and registers bench under the
-// connected role the first time; it refuses a bench ID registered to another role.
-func (s *Server) Hello(ctx context.Context, bench, name string) error {
-	if bench == "" {
-		return errors.New("lab server: the bench has no ID (its store makes one when opened)")
-	}
+// CheckSchema checks the server's schema is the version this phytoscreen writes (for
+// Settings' "test connection": it registers nothing). Errors wrap ErrNoSchema and say
+// the fix.
+func (s *Server) CheckSchema(ctx context.Context) error {
 	v, err := s.schemaVersion(ctx)
 	if err != nil {
 		return err
@@ -40,11 +38,23 @@ func (s *Server) Hello(ctx context.Context, bench, name string) error {
 	case v > SchemaVersion:
 		return fmt.Errorf("lab server %s: %w: it is at version %d, newer than this phytoscreen knows (%d): update phytoscreen on this bench", s.text, ErrNoSchema, v, SchemaVersion)
 	}
+	return nil
+}
+
+// Hello checks the server's schema is SchemaVersion and registers bench under the
+// connected role the first time; it refuses a bench ID registered to another role.
+func (s *Server) Hello(ctx context.Context, bench, name string) error {
+	if bench == "" {
+		return errors.New("lab server: the bench has no ID (its store makes one when opened)")
+	}
+	if err := s.CheckSchema(ctx); err != nil {
+		return err
+	}
 	var me string
 	if err := s.pool.QueryRow(ctx, "SELECT current_user").Scan(&me); err != nil {
 		return explain("lab server "+s.text, err)
 	}
-	_, err = s.pool.Exec(ctx, "INSERT INTO benches (bench_id, name) VALUES ($1, $2) ON CONFLICT (bench_id) DO NOTHING", bench, name)
+	_, err := s.pool.Exec(ctx, "INSERT INTO benches (bench_id, name) VALUES ($1, $2) ON CONFLICT (bench_id) DO NOTHING", bench, name)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == codeUniqueViolation {
 		// role_name is unique: this role already pushes for another bench
@@ -282,8 +292,9 @@ func checkBatch(b *labrec.RunBatch) error {
 
 // PushRun writes a run with its sample and tally, taxa, alerts, performance records and
 // objects in one transaction. The server's copy of the run becomes the bench's: objects,
-// alerts and records of the run the bench no longer has are removed. Pushing it again
-// changes nothing; a validation replaces the server's only when later.
+// alerts and records of the run the bench no longer has are removed (objects nil: the
+// run has none). Pushing it again changes nothing; a validation replaces the server's
+// only when later.
 func (s *Server) PushRun(ctx context.Context, b labrec.RunBatch, objects func(fn func(labrec.Object) error) error) error {
 	if err := checkBatch(&b); err != nil {
 		return err
@@ -410,6 +421,9 @@ func (s *Server) PushLabels(ctx context.Context, labels []labrec.Label) error {
 	}
 	batch := &pgx.Batch{}
 	for _, l := range labels {
+		if l.Bench == "" {
+			l.Bench = own // the bench's own labels need not name it
+		}
 		if l.Bench != own {
 			return fmt.Errorf("%s: object %d is of bench %s, and this role may push only its own bench's labels (%s): a reviewer relabels with Relabel", what, l.ObjectID, l.Bench, orElse(own, "none registered: call Hello first"))
 		}
