@@ -158,11 +158,12 @@ func describe(host string, port uint16, db string) string {
 }
 
 var (
-	kvPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]*)`)
-	urlQueryPW = regexp.MustCompile(`(?i)([?&]password=)[^&#]*`)
+	kvPassword = regexp.MustCompile(`(?i)(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]*)`)
+	urlQueryPW = regexp.MustCompile(`(?i)([?&](?:ssl)?password=)[^&#]*`)
 )
 
-// Redacted is dsn with any password replaced by xxxxx, for messages and Settings.
+// Redacted is dsn with any password (the role's, or sslpassword: the client key's)
+// replaced by xxxxx, for messages and Settings.
 func Redacted(dsn string) string {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		if u, err := url.Parse(dsn); err == nil {
