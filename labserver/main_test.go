@@ -90,14 +90,14 @@ func benchServer(t testing.TB, db, bench, name string) *Server {
 
 func ptr[T any](v T) *T { return &v }
 
-// cropPNG is a realistic crop: a 56×56 grey cell with noise, about 3 kB as PNG.
+// cropPNG is a realistic crop: a 64×64 grey cell with noise, about 3 kB as PNG.
 func cropPNG(r *rand.Rand) []byte {
-	img := image.NewGray(image.Rect(0, 0, 56, 56))
-	for y := 0; y < 56; y++ {
-		for x := 0; x < 56; x++ {
-			dx, dy := float64(x-28), float64(y-28)
+	img := image.NewGray(image.Rect(0, 0, 64, 64))
+	for y := 0; y < 64; y++ {
+		for x := 0; x < 64; x++ {
+			dx, dy := float64(x-32), float64(y-32)
 			v := 200.0
-			if dx*dx+dy*dy < 400 {
+			if dx*dx+dy*dy < 500 {
 				v = 90
 			}
 			img.SetGray(x, y, color.Gray{uint8(v + r.Float64()*25)})
