@@ -67,7 +67,7 @@ func ids(ps []labrec.ProgrammeSample) string {
 
 func TestSamples(t *testing.T) {
 	ctx := context.Background()
-	_, _, r := programme(t)
+	_, b, r := programme(t)
 	cases := []struct {
 		f    labrec.ProgrammeFilter
 		want string
@@ -113,6 +113,23 @@ func TestSamples(t *testing.T) {
 	}
 	if _, err := r.SampleCounts(ctx, "bench-A", "nope"); err == nil || !strings.Contains(err.Error(), "not on the server") {
 		t.Fatalf("SampleCounts of a missing sample: %v", err)
+	}
+	// B3 restored from the bench's trash (pushed twice: no difference) shows again.
+	restored, err := b.SampleCounts(ctx, "bench-B", "B3")
+	if err != nil || restored.Deleted == nil {
+		t.Fatalf("B3 before restoring: %+v, %v", restored, err)
+	}
+	restored.Deleted = nil
+	for range 2 {
+		if err := b.PushSample(ctx, restored); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := r.Samples(ctx, labrec.ProgrammeFilter{Bench: "South"}); err != nil || ids(got) != "B3 B2 B1" || len(got[0].Counts) != 0 {
+		t.Fatalf("after restoring B3: %q, %v", ids(got), err)
+	}
+	if tally, err := r.SampleCounts(ctx, "bench-B", "B3"); err != nil || len(tally.Counts) != 3 || tally.Deleted != nil {
+		t.Fatalf("B3 restored: %+v, %v", tally, err)
 	}
 	benches, err := r.Benches(ctx)
 	if err != nil || len(benches) != 2 || benches[0].Name != "North" || benches[1].ID != "bench-B" || benches[0].LastPush.IsZero() || benches[0].Role == "" {
