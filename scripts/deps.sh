@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # deps.sh installs what phytoscreen needs to build, run and test on Debian 12 or Ubuntu:
 # the apt packages (OpenCV 4.6 for GoCV, the GL and X headers for Fyne, Xvfb for the
-# window tests, poppler-utils to read back the PDF reports) and the ONNX Runtime 1.24.1 shared library, taken from the npm package
+# window tests, poppler-utils to read back the PDF reports, postgresql for the lab
+# server's tests: they start throw-away clusters with its initdb) and the ONNX Runtime 1.24.1 shared library, taken from the npm package
 # onnxruntime-node@1.24.1 and checked against a pinned sha256. It is idempotent: when
 # everything is in place it returns in well under a second.
 set -euo pipefail
 
 ORT_VERSION=1.24.1
 ORT_SHA256=57181cf6e6e711b155c5b942d591fd63ded0b5de5c4922d51fd994e7f6ac2772
-APT_PACKAGES=(libopencv-dev pkg-config gcc libgl1-mesa-dev xorg-dev xvfb xauth imagemagick poppler-utils)
+APT_PACKAGES=(libopencv-dev pkg-config gcc libgl1-mesa-dev xorg-dev xvfb xauth imagemagick poppler-utils postgresql)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache="$root/.cache/onnxruntime/$ORT_VERSION"

@@ -1,0 +1,307 @@
+package labserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/phytoscreen/phytoscreen/labrec"
+)
+
+// levelRank orders alert levels: the alerts package's none < watch < alert, and action
+// above them should a programme's rules name one.
+const levelRankSQL = `CASE %s WHEN 'watch' THEN 1 WHEN 'alert' THEN 2 WHEN 'action' THEN 3 ELSE 0 END`
+
+var levelNames = []string{"", "watch", "alert", "action"}
+
+// Benches lists the benches the server knows, by name.
+func (s *Server) Benches(ctx context.Context) ([]labrec.BenchInfo, error) {
+	rows, err := s.pool.Query(ctx, `SELECT bench_id, name, role_name, last_push FROM benches ORDER BY name, bench_id`)
+	if err != nil {
+		return nil, explain("lab server "+s.text+": listing benches", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (labrec.BenchInfo, error) {
+		var b labrec.BenchInfo
+		var last *time.Time
+		err := row.Scan(&b.ID, &b.Name, &b.Role, &last)
+		if last != nil {
+			b.LastPush = *last
+		}
+		return b, err
+	})
+	return out, explain("lab server "+s.text+": listing benches", err)
+}
+
+// Sites lists the sites of the samples the benches hold.
+func (s *Server) Sites(ctx context.Context) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT site FROM samples WHERE NOT gone AND deleted_at IS NULL ORDER BY site`)
+	if err != nil {
+		return nil, explain("lab server "+s.text+": listing sites", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, explain("lab server "+s.text+": listing sites", err)
+}
+
+// sampleSelect reads programme samples with their runs, alerts and top level; the
+// caller adds WHERE and ORDER BY.
+var sampleSelect = `SELECT s.bench_id, b.name, s.sample_id, s.site, s.taken, s.notes, s.factor, s.lat,
+	s.lon, s.depth_m, s.analyst, s.created, s.marked, s.volume_ml, s.objects, s.failed,
+	s.pushed_at, coalesce(rn.n, 0), coalesce(al.n, 0), coalesce(al.top, 0)
+FROM samples s JOIN benches b ON b.bench_id = s.bench_id
+LEFT JOIN LATERAL (SELECT count(*) AS n FROM runs r
+	WHERE r.bench_id = s.bench_id AND r.sample_id = s.sample_id) rn ON true
+LEFT JOIN LATERAL (SELECT count(*) AS n, max(` + fmt.Sprintf(levelRankSQL, "a.to_level") + `) AS top
+	FROM alerts a JOIN runs r ON r.bench_id = a.bench_id AND r.run_id = a.run_id
+	WHERE r.bench_id = s.bench_id AND r.sample_id = s.sample_id) al ON true
+WHERE NOT s.gone AND s.deleted_at IS NULL`
+
+func scanSample(row pgx.CollectableRow) (labrec.ProgrammeSample, error) {
+	var p labrec.ProgrammeSample
+	var top int
+	err := row.Scan(&p.Bench, &p.BenchName, &p.ID, &p.Site, &p.Taken, &p.Notes, &p.Factor, &p.Lat,
+		&p.Lon, &p.DepthM, &p.Analyst, &p.Created, &p.Marked, &p.VolumeML, &p.Objects, &p.Failed,
+		&p.PushedAt, &p.Runs, &p.Alerts, &top)
+	if top >= 0 && top < len(levelNames) {
+		p.TopLevel = levelNames[top]
+	}
+	return p, err
+}
+
+// nullTimeFilter is NULL for a zero time (no bound).
+func nullTimeFilter(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// Samples lists every bench's samples the filter chooses, newest first; samples in a
+// bench's trash or removed from it are left out. Counts are not filled (SampleCounts).
+func (s *Server) Samples(ctx context.Context, f labrec.ProgrammeFilter) ([]labrec.ProgrammeSample, error) {
+	var lim any
+	if f.Limit > 0 {
+		lim = f.Limit
+	}
+	rows, err := s.pool.Query(ctx, sampleSelect+`
+	AND ($1 = '' OR s.site = $1)
+	AND ($2 = '' OR s.bench_id = $2 OR b.name = $2)
+	AND ($3::timestamptz IS NULL OR s.taken >= $3)
+	AND ($4::timestamptz IS NULL OR s.taken < $4)
+ORDER BY s.taken DESC, b.name, s.bench_id, s.sample_id LIMIT $5`,
+		f.Site, f.Bench, nullTimeFilter(f.From), nullTimeFilter(f.To), lim)
+	if err != nil {
+		return nil, explain("lab server "+s.text+": listing samples", err)
+	}
+	out, err := pgx.CollectRows(rows, scanSample)
+	return out, explain("lab server "+s.text+": listing samples", err)
+}
+
+// counts reads the tallies of samples (bench and sample ID pairs), in each bench's order.
+func (s *Server) counts(ctx context.Context, benches, samples []string) (map[[2]string][]labrec.Count, error) {
+	rows, err := s.pool.Query(ctx, `SELECT c.bench_id, c.sample_id, c.label, c.kind, c.name, c.grp,
+	c.grp_name, c.unit, c.count, c.validated, c.per_l, c.ci_low, c.ci_high
+FROM sample_counts c JOIN unnest($1::text[], $2::text[]) AS k(bench_id, sample_id)
+	ON k.bench_id = c.bench_id AND k.sample_id = c.sample_id
+ORDER BY c.bench_id, c.sample_id, c.pos, c.kind, c.label`, benches, samples)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[[2]string][]labrec.Count{}
+	for rows.Next() {
+		var b, id string
+		var c labrec.Count
+		if err := rows.Scan(&b, &id, &c.Label, &c.Kind, &c.Name, &c.Group, &c.GroupName, &c.Unit,
+			&c.Count, &c.Validated, &c.PerL, &c.CILow, &c.CIHigh); err != nil {
+			return nil, err
+		}
+		out[[2]string{b, id}] = append(out[[2]string{b, id}], c)
+	}
+	return out, rows.Err()
+}
+
+// SampleCounts reads a sample with its tally as its bench pushed it.
+func (s *Server) SampleCounts(ctx context.Context, bench, sampleID string) (labrec.SampleTally, error) {
+	what := fmt.Sprintf("lab server %s: sample %q of bench %s", s.text, sampleID, bench)
+	var t labrec.SampleTally
+	err := s.pool.QueryRow(ctx, `SELECT bench_id, sample_id, site, taken, notes, factor, lat, lon,
+	depth_m, analyst, created, marked, deleted_at, gone, volume_ml, objects, failed
+FROM samples WHERE bench_id = $1 AND sample_id = $2`, bench, sampleID).Scan(
+		&t.Bench, &t.ID, &t.Site, &t.Taken, &t.Notes, &t.Factor, &t.Lat, &t.Lon, &t.DepthM,
+		&t.Analyst, &t.Created, &t.Marked, &t.Deleted, &t.Gone, &t.VolumeML, &t.Objects, &t.Failed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, fmt.Errorf("%s: not on the server (has the bench synced?)", what)
+	}
+	if err != nil {
+		return t, explain(what, err)
+	}
+	c, err := s.counts(ctx, []string{bench}, []string{sampleID})
+	if err != nil {
+		return t, explain(what, err)
+	}
+	t.Counts = c[[2]string{bench, sampleID}]
+	return t, nil
+}
+
+const alertSelect = `SELECT a.bench_id, b.name, r.sample_id, s.site, a.alert_id, a.run_id, a.time,
+	a.rule, a.taxon, a.from_level, a.to_level, a.count, a.cells_per_l, a.ci_low, a.ci_high,
+	a.threshold, a.threshold_per_l, a.threshold_source, a.verified, a.note
+FROM alerts a
+JOIN runs r ON r.bench_id = a.bench_id AND r.run_id = a.run_id
+JOIN samples s ON s.bench_id = r.bench_id AND s.sample_id = r.sample_id
+JOIN benches b ON b.bench_id = a.bench_id`
+
+func scanAlert(row pgx.CollectableRow) (labrec.ProgrammeAlert, error) {
+	var a labrec.ProgrammeAlert
+	err := row.Scan(&a.Bench, &a.BenchName, &a.SampleID, &a.Site, &a.ID, &a.RunID, &a.Time,
+		&a.Rule, &a.Taxon, &a.FromLevel, &a.ToLevel, &a.Count, &a.CellsPerL, &a.CILow, &a.CIHigh,
+		&a.Threshold, &a.ThresholdPerL, &a.ThresholdSource, &a.Verified, &a.Note)
+	return a, err
+}
+
+// SampleAlerts lists the alerts a sample's runs raised, in time order.
+func (s *Server) SampleAlerts(ctx context.Context, bench, sampleID string) ([]labrec.ProgrammeAlert, error) {
+	rows, err := s.pool.Query(ctx, alertSelect+`
+WHERE a.bench_id = $1 AND r.sample_id = $2 ORDER BY a.time, a.alert_id`, bench, sampleID)
+	if err != nil {
+		return nil, explain("lab server "+s.text+": alerts of sample "+sampleID, err)
+	}
+	out, err := pgx.CollectRows(rows, scanAlert)
+	return out, explain("lab server "+s.text+": alerts of sample "+sampleID, err)
+}
+
+// SiteTrend lists the concentration of label (a taxon label or a group ID) in every
+// screened sample taken at site in [from, to) by any bench, oldest first. A screened
+// sample whose tally lacks the label counts 0 (nothing of it was seen); zero from or to
+// leaves that side open.
+func (s *Server) SiteTrend(ctx context.Context, site, label string, from, to time.Time) ([]labrec.TrendPoint, error) {
+	rows, err := s.pool.Query(ctx, `SELECT s.bench_id, b.name, s.sample_id, s.taken,
+	coalesce(c.count, 0), coalesce(c.per_l, 0), coalesce(c.ci_low, 0), coalesce(c.ci_high, 0)
+FROM samples s JOIN benches b ON b.bench_id = s.bench_id
+LEFT JOIN LATERAL (SELECT x.count, x.per_l, x.ci_low, x.ci_high FROM sample_counts x
+	WHERE x.bench_id = s.bench_id AND x.sample_id = s.sample_id AND x.label = $2
+	-- a label that is both a taxon and a group ID reads as the taxon
+	ORDER BY CASE x.kind WHEN 'taxon' THEN 0 WHEN 'group' THEN 1 ELSE 2 END LIMIT 1) c ON true
+WHERE s.site = $1 AND NOT s.gone AND s.deleted_at IS NULL AND (s.volume_ml > 0 OR c.count IS NOT NULL)
+	AND ($3::timestamptz IS NULL OR s.taken >= $3) AND ($4::timestamptz IS NULL OR s.taken < $4)
+ORDER BY s.taken, b.name, s.bench_id, s.sample_id`, site, label, nullTimeFilter(from), nullTimeFilter(to))
+	if err != nil {
+		return nil, explain("lab server "+s.text+": trend at "+site, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (labrec.TrendPoint, error) {
+		var p labrec.TrendPoint
+		err := row.Scan(&p.Bench, &p.BenchName, &p.SampleID, &p.Taken, &p.Count, &p.PerL, &p.CILow, &p.CIHigh)
+		return p, err
+	})
+	return out, explain("lab server "+s.text+": trend at "+site, err)
+}
+
+// TaxonChoices lists the taxa and groups seen at site ("" every site), with their latest
+// names, for choosing a trend: Label, Kind, Name and Group are filled.
+func (s *Server) TaxonChoices(ctx context.Context, site string) ([]labrec.Count, error) {
+	rows, err := s.pool.Query(ctx, `SELECT label, kind, name, grp FROM (
+	SELECT DISTINCT ON (c.label, c.kind) c.label, c.kind, c.name, c.grp
+	FROM sample_counts c JOIN samples s ON s.bench_id = c.bench_id AND s.sample_id = c.sample_id
+	WHERE ($1 = '' OR s.site = $1) AND NOT s.gone AND s.deleted_at IS NULL
+	ORDER BY c.label, c.kind, s.taken DESC) t
+ORDER BY CASE kind WHEN 'taxon' THEN 0 WHEN 'group' THEN 1 ELSE 2 END, name, label`, site)
+	if err != nil {
+		return nil, explain("lab server "+s.text+": taxa at "+site, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (labrec.Count, error) {
+		var c labrec.Count
+		err := row.Scan(&c.Label, &c.Kind, &c.Name, &c.Group)
+		return c, err
+	})
+	return out, explain("lab server "+s.text+": taxa at "+site, err)
+}
+
+// WeekReport reads what the weekly programme report shows: the samples every bench took
+// in ISO week w (site by site, then by time) with their counts, and their alerts.
+func (s *Server) WeekReport(ctx context.Context, w labrec.Week) (labrec.WeekReport, error) {
+	rep := labrec.WeekReport{Week: w, Made: time.Now().UTC(), Server: s.text}
+	what := "lab server " + s.text + ": week " + w.String()
+	var err error
+	if rep.Benches, err = s.Benches(ctx); err != nil {
+		return rep, err
+	}
+	if rep.Samples, err = s.Samples(ctx, labrec.ProgrammeFilter{From: w.Start(), To: w.End()}); err != nil {
+		return rep, err
+	}
+	sort.SliceStable(rep.Samples, func(i, j int) bool {
+		a, b := rep.Samples[i], rep.Samples[j]
+		if a.Site != b.Site {
+			return a.Site < b.Site
+		}
+		return a.Taken.Before(b.Taken)
+	})
+	benches, ids := make([]string, len(rep.Samples)), make([]string, len(rep.Samples))
+	for i, p := range rep.Samples {
+		benches[i], ids[i] = p.Bench, p.ID
+	}
+	counts, err := s.counts(ctx, benches, ids)
+	if err != nil {
+		return rep, explain(what, err)
+	}
+	for i := range rep.Samples {
+		rep.Samples[i].Counts = counts[[2]string{rep.Samples[i].Bench, rep.Samples[i].ID}]
+	}
+	rows, err := s.pool.Query(ctx, alertSelect+`
+WHERE s.taken >= $1 AND s.taken < $2 AND NOT s.gone AND s.deleted_at IS NULL
+ORDER BY s.site, a.time, a.bench_id, a.alert_id`, w.Start(), w.End())
+	if err != nil {
+		return rep, explain(what, err)
+	}
+	if rep.Alerts, err = pgx.CollectRows(rows, scanAlert); err != nil {
+		return rep, explain(what, err)
+	}
+	return rep, nil
+}
+
+// ValidatedCrop is an object a person labelled, with its crop: what teaches the model.
+type ValidatedCrop struct {
+	Bench     string
+	BenchName string
+	SampleID  string
+	Site      string
+	ObjectID  int64
+	Pack      string // the pack of the object's run
+	Predicted string // the model's label
+	Crop      []byte
+	labrec.Validation
+}
+
+// ValidatedCrops calls fn for every object of any bench with a person's label (not a
+// cleared one) and a crop, of runs with pack ("" any pack), oldest validation first. Rows
+// stream: a programme's crops need not fit in memory. An error from fn stops it.
+func (s *Server) ValidatedCrops(ctx context.Context, pack string, fn func(ValidatedCrop) error) error {
+	what := "lab server " + s.text + ": validated crops"
+	rows, err := s.pool.Query(ctx, `SELECT o.bench_id, b.name, r.sample_id, s.site, o.object_id, r.pack,
+	o.label, o.crop, o.validated_label, coalesce(o.validated_by, ''), o.validated_at
+FROM objects o
+JOIN runs r ON r.bench_id = o.bench_id AND r.run_id = o.run_id
+JOIN samples s ON s.bench_id = r.bench_id AND s.sample_id = r.sample_id
+JOIN benches b ON b.bench_id = o.bench_id
+WHERE o.validated_label IS NOT NULL AND o.validated_at IS NOT NULL AND o.crop IS NOT NULL
+	AND ($1 = '' OR r.pack = $1)
+ORDER BY o.validated_at, o.bench_id, o.object_id`, pack)
+	if err != nil {
+		return explain(what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c ValidatedCrop
+		if err := rows.Scan(&c.Bench, &c.BenchName, &c.SampleID, &c.Site, &c.ObjectID, &c.Pack,
+			&c.Predicted, &c.Crop, &c.Label, &c.By, &c.At); err != nil {
+			return explain(what, err)
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return explain(what, rows.Err())
+}
