@@ -305,3 +305,72 @@ ORDER BY o.validated_at, o.bench_id, o.object_id`, pack)
 	}
 	return explain(what, rows.Err())
 }
+
+// SampleObjects calls fn with each object of a bench's sample, crops included, in the
+// bench's order (run, then ID): what "Show crops" and the sync tests read back.
+func (s *Server) SampleObjects(ctx context.Context, bench, sampleID string, fn func(labrec.Object) error) error {
+	what := fmt.Sprintf("lab server %s: reading the objects of sample %q of bench %s", s.text, sampleID, bench)
+	rows, err := s.pool.Query(ctx, `SELECT o.object_id, o.run_id, o.seq, o.time, o.frame, o.track, o.x, o.y, o.w, o.h,
+	o.area, o.perimeter, o.esd, o.major, o.minor, o.aspect, o.solidity, o.mean_gray, o.focus,
+	o.um_per_px, o.contrast, o.centroid_x, o.centroid_y, o.area_um2, o.esd_um, o.major_um,
+	o.minor_um, o.perimeter_um, o.on_border, o.kind, o.length, o.width, o.parts, o.cells_estimate,
+	o.oversize, o.file, o.crop, o.label, o.prob, o.top, o.variant, o.error,
+	o.validated_label, o.validated_by, o.validated_at
+FROM objects o JOIN runs r ON r.bench_id = o.bench_id AND r.run_id = o.run_id
+WHERE o.bench_id = $1 AND r.sample_id = $2
+ORDER BY o.run_id, o.object_id`, bench, sampleID)
+	if err != nil {
+		return explain(what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var o labrec.Object
+		var vl, vb *string
+		var va *time.Time
+		if err := rows.Scan(&o.ID, &o.RunID, &o.Seq, &o.Time, &o.Frame, &o.Track, &o.X, &o.Y, &o.W, &o.H,
+			&o.Area, &o.Perimeter, &o.ESD, &o.Major, &o.Minor, &o.Aspect, &o.Solidity, &o.MeanGray, &o.Focus,
+			&o.UmPerPx, &o.Contrast, &o.CentroidX, &o.CentroidY, &o.AreaUm2, &o.ESDUm, &o.MajorUm,
+			&o.MinorUm, &o.PerimeterUm, &o.OnBorder, &o.Kind, &o.Length, &o.Width, &o.Parts, &o.CellsEstimate,
+			&o.Oversize, &o.File, &o.Crop, &o.Label, &o.Prob, &o.Top, &o.Variant, &o.Error,
+			&vl, &vb, &va); err != nil {
+			return explain(what, err)
+		}
+		if va != nil {
+			o.Validation = &labrec.Validation{At: *va}
+			if vl != nil {
+				o.Validation.Label = *vl
+			}
+			if vb != nil {
+				o.Validation.By = *vb
+			}
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return explain(what, rows.Err())
+}
+
+// Describe says what a connection reached, for Settings' "Test connection": the server,
+// the role, the schema and how many benches push to it; it registers nothing.
+func (s *Server) Describe(ctx context.Context) (string, error) {
+	if err := s.CheckSchema(ctx); err != nil {
+		return "", err
+	}
+	var role string
+	var benches int
+	var own *string
+	err := s.pool.QueryRow(ctx, `SELECT current_user, (SELECT count(*) FROM benches),
+	(SELECT name FROM benches WHERE role_name = current_user)`).Scan(&role, &benches, &own)
+	if err != nil {
+		return "", explain("lab server "+s.text, err)
+	}
+	text := fmt.Sprintf("connected to %s as %s; schema %d; %d bench", s.text, role, SchemaVersion, benches)
+	if benches != 1 {
+		text += "es"
+	}
+	if own != nil {
+		text += "; this role pushes as " + *own
+	}
+	return text, nil
+}
