@@ -164,6 +164,19 @@ func TestOutboxTriggers(t *testing.T) {
 	if objects != 200 || frames == 0 {
 		t.Fatalf("the run stored %d objects, %d frames; want 200 and some", objects, frames)
 	}
+	// SyncObjects reads them in batches: all 200, once each, in ID order, with crops.
+	var last int64
+	var pushed int
+	if err := s.SyncObjects(ctx, r.ID, func(o labrec.Object) error {
+		if o.ID <= last || len(o.Crop) == 0 || o.Seq != pushed+1 {
+			t.Errorf("object %d (seq %d) after %d, crop %d bytes", o.ID, o.Seq, last, len(o.Crop))
+		}
+		last = o.ID
+		pushed++
+		return nil
+	}); err != nil || pushed != 200 {
+		t.Errorf("SyncObjects gave %d objects, %v; want 200", pushed, err)
+	}
 
 	if err := s.DoneSync(ctx, seqsOf(pending(t, s))); err != nil {
 		t.Fatal(err)
