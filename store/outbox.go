@@ -162,20 +162,23 @@ func (s *Store) setActive(id int64, on bool) {
 	}
 }
 
-// activeArgs are the active runs as two JSON arrays for json_each: their IDs as text
-// (outbox refs) and as numbers (objects.source_id), so the filter stays a parameter.
-func (s *Store) activeArgs() (refs, ids string) {
-	s.activeMu.Lock()
-	var r []string
-	var n []int64
+// readWaiting runs a read of the outbox with the active runs as two JSON arrays for
+// json_each: their IDs as text (outbox refs) and as numbers (objects.source_id), so the
+// filter stays a parameter. The set cannot change during the read: a run started
+// meanwhile is active before its commit (startRun), so a read that sees its entry sees
+// it active too.
+func (s *Store) readWaiting(read func(refs, ids string) error) error {
+	s.activeMu.RLock()
+	defer s.activeMu.RUnlock()
+	r := []string{}
+	n := []int64{}
 	for id := range s.active {
 		r = append(r, strconv.FormatInt(id, 10))
 		n = append(n, id)
 	}
-	s.activeMu.Unlock()
-	a, _ := json.Marshal(append([]string{}, r...))
-	b, _ := json.Marshal(append([]int64{}, n...))
-	return string(a), string(b)
+	a, _ := json.Marshal(r)
+	b, _ := json.Marshal(n)
+	return read(string(a), string(b))
 }
 
 // waiting is the outbox less the runs this process is still recording and the labels
@@ -190,31 +193,38 @@ func (s *Store) PendingSync(ctx context.Context, limit int) ([]labrec.Pending, e
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	refs, ids := s.activeArgs()
-	rows, err := s.db.QueryContext(ctx, "SELECT seq, kind, ref, queued "+waiting+" ORDER BY seq LIMIT ?", refs, ids, limit)
+	var out []labrec.Pending
+	err := s.readWaiting(func(refs, ids string) error {
+		rows, err := s.db.QueryContext(ctx, "SELECT seq, kind, ref, queued "+waiting+" ORDER BY seq LIMIT ?", refs, ids, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p labrec.Pending
+			var queued string
+			if err := rows.Scan(&p.Seq, &p.Kind, &p.Ref, &queued); err != nil {
+				return err
+			}
+			p.Queued = parseTime(queued)
+			out = append(out, p)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: read the outbox: %w", s.path, err)
 	}
-	defer rows.Close()
-	var out []labrec.Pending
-	for rows.Next() {
-		var p labrec.Pending
-		var queued string
-		if err := rows.Scan(&p.Seq, &p.Kind, &p.Ref, &queued); err != nil {
-			return nil, fmt.Errorf("session store %s: read the outbox: %w", s.path, err)
-		}
-		p.Queued = parseTime(queued)
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // OutboxState counts what waits (as PendingSync lists it) and when the oldest was queued.
 func (s *Store) OutboxState(ctx context.Context) (labrec.OutboxState, error) {
 	var st labrec.OutboxState
 	var oldest string
-	refs, ids := s.activeArgs()
-	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(MIN(queued), '') "+waiting, refs, ids).Scan(&st.Pending, &oldest); err != nil {
+	err := s.readWaiting(func(refs, ids string) error {
+		return s.db.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(MIN(queued), '') "+waiting, refs, ids).Scan(&st.Pending, &oldest)
+	})
+	if err != nil {
 		return st, fmt.Errorf("session store %s: count the outbox: %w", s.path, err)
 	}
 	if oldest != "" {

@@ -85,7 +85,7 @@ type Store struct {
 
 	// active are the runs this process is recording: PendingSync leaves them (and their
 	// objects' labels) out until Finish, so a half-written run is never pushed as done.
-	activeMu sync.Mutex
+	activeMu sync.RWMutex
 	active   map[int64]bool
 
 	idMu    sync.Mutex
