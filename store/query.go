@@ -268,7 +268,10 @@ func scanObjects(rows *sql.Rows, run RunRow, tax map[string]taxonRow, fn func(Ob
 			&o.Kind, &length, &width, &parts, &cells, &o.Oversize, &o.File); err != nil {
 			return err
 		}
-		o.Time, o.ValidatedAt = parseTime(t), parseTime(vat)
+		o.Time = parseTime(t)
+		if o.Validated != "" { // with no label, validated_at is when it was cleared
+			o.ValidatedAt = parseTime(vat)
+		}
 		o.Box = image.Rect(x, y, x+w, y+h)
 		o.AreaPx, o.Perimeter, o.ESD, o.Major, o.Minor, o.Aspect = nums[0].Float64, nums[1].Float64, nums[2].Float64, nums[3].Float64, nums[4].Float64, nums[5].Float64
 		o.Solidity, o.MeanGray, o.Focus, o.UmPerPx = nums[6].Float64, nums[7].Float64, nums[8].Float64, nums[9].Float64
@@ -361,7 +364,9 @@ func (s *Store) validate(ctx context.Context, objectID int64, label, by string) 
 	if err != nil {
 		return prev, fmt.Errorf("session store %s: %w", s.path, err)
 	}
-	prev.At = parseTime(at)
+	if prev.Label != "" { // with no label, validated_at is when it was cleared (RestoreValidation)
+		prev.At = parseTime(at)
+	}
 	tax, err := s.taxa(ctx, pack)
 	if err != nil {
 		return prev, err
@@ -428,7 +433,10 @@ func (s *Store) RestoreValidation(ctx context.Context, objectID int64, v Validat
 	if err := s.writable("an undo"); err != nil {
 		return err
 	}
-	var label, by, at any // NULL when there was none
+	// No label: NULL label and reviewer, and the time it was cleared, so that between
+	// bench and lab server the clearing is a change like any other, later than the label
+	// it undoes (last writer wins), and the server's copy does not come back.
+	var label, by, at any = nil, nil, timeText(time.Now())
 	if v.Label != "" {
 		label, by, at = v.Label, v.By, timeText(v.At)
 	}

@@ -127,7 +127,11 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 	if err != nil {
 		return nil, err
 	}
+	// Active before the commit makes the run's outbox entry visible, so a sync between
+	// the two cannot push the run as it starts.
+	s.setActive(id, true)
 	if err := tx.Commit(); err != nil {
+		s.setActive(id, false)
 		return nil, fmt.Errorf("session store %s: %w", s.path, err)
 	}
 	r := &Run{ID: id, store: s, sampleID: sm.ID, spec: info.Spec.String(), files: info.Spec.Kind != capture.KindCamera, ch: make(chan op, queueLen), done: make(chan struct{}), interval: interval}
@@ -333,6 +337,10 @@ func (r *Run) Finish(ctx context.Context, s screening.Snapshot, runErr error) er
 			frames_expected = ?, files_skipped = ?, interrupted = ?, volume_examined_ml = ? WHERE id = ?`,
 		timeText(time.Now()), s.Frames.Seen, s.Frames.Dropped, s.Frames.Failed, status, msg, s.Threshold, string(s.Variant),
 		ex.Expected, ex.Skipped, ex.Interrupted, examinedML, r.ID)
+	// The update above queued the run again (trigger), now with everything written: from
+	// here it can be pushed. On a failed update it is pushed as it is, like a dead
+	// process's run.
+	r.store.setActive(r.ID, false)
 	if err != nil {
 		err = fmt.Errorf("session store %s: record the end of run %d: %w", r.store.path, r.ID, err)
 	}
@@ -350,6 +358,9 @@ func (r *Run) Discard(ctx context.Context) error {
 	}
 	r.closeMu.Unlock()
 	<-r.done
+	// The delete triggers take the run's outbox entry with it (and queue its sample as
+	// gone when it goes too); should the delete fail, the run is pushed as it is.
+	defer r.store.setActive(r.ID, false)
 	ctx = context.WithoutCancel(ctx)
 	tx, err := r.store.db.BeginTx(ctx, nil)
 	if err != nil {

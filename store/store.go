@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -34,8 +35,10 @@ const FileName = "sessions.db"
 // each object's image file, the sample's depth and analyst, and the trash and marks
 // (samples.deleted_at, marked). Version 5 added embeddings, the cache of what a pack's
 // model made of a crop (its features and probabilities), which teaching reads instead of
-// running the model again.
-const SchemaVersion = 5
+// running the model again. Version 6 added the bench's identity (meta bench_id, a UUID
+// made once) and the outbox of what waits to be pushed to a lab server, which triggers
+// fill (outbox.go); a file brought to 6 queues every run and sample it already holds.
+const SchemaVersion = 6
 
 // addedColumns are the columns later versions added to existing tables. CREATE TABLE IF
 // NOT EXISTS does not add them to an older file's tables, so opening adds those missing.
@@ -79,6 +82,14 @@ type Store struct {
 	db       *sql.DB
 	path     string
 	readOnly bool // opened by OpenReadOnly: runs and validations are refused
+
+	// active are the runs this process is recording: PendingSync leaves them (and their
+	// objects' labels) out until Finish, so a half-written run is never pushed as done.
+	activeMu sync.RWMutex
+	active   map[int64]bool
+
+	idMu    sync.Mutex
+	benchID string // read once: a bench's identity never changes
 }
 
 const schema = `
@@ -208,6 +219,55 @@ CREATE TABLE IF NOT EXISTS embeddings (
 	created TEXT NOT NULL,
 	PRIMARY KEY (model, key)
 ) WITHOUT ROWID;
+-- Version 6: the outbox (outbox.go). Triggers fill it so that no code path can forget
+-- to: a run inserted or updated, a sample inserted, updated or deleted, an object's
+-- validation changed. Queueing again deletes the entry and inserts it anew, so it gets a
+-- new seq (AUTOINCREMENT never reuses one) and marking the old seq done keeps it. Object,
+-- frame, alert and perf inserts queue nothing: the run's entry covers them, and Finish
+-- updates the run, which queues it again once they are all written.
+CREATE TABLE IF NOT EXISTS outbox (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind TEXT NOT NULL,
+	ref TEXT NOT NULL,
+	queued TEXT NOT NULL,
+	UNIQUE (kind, ref)
+);
+CREATE TRIGGER IF NOT EXISTS outbox_run_insert AFTER INSERT ON sources BEGIN
+	DELETE FROM outbox WHERE kind = 'run' AND ref = CAST(NEW.id AS TEXT);
+	INSERT INTO outbox(kind, ref, queued) VALUES ('run', CAST(NEW.id AS TEXT), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+END;
+CREATE TRIGGER IF NOT EXISTS outbox_run_update AFTER UPDATE ON sources BEGIN
+	DELETE FROM outbox WHERE kind = 'run' AND ref = CAST(NEW.id AS TEXT);
+	INSERT INTO outbox(kind, ref, queued) VALUES ('run', CAST(NEW.id AS TEXT), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+END;
+-- A run removed (discarded, or its sample's trash emptied) has nothing left to push:
+-- its sample's entry says the sample is gone.
+CREATE TRIGGER IF NOT EXISTS outbox_run_delete AFTER DELETE ON sources BEGIN
+	DELETE FROM outbox WHERE kind = 'run' AND ref = CAST(OLD.id AS TEXT);
+END;
+CREATE TRIGGER IF NOT EXISTS outbox_sample_insert AFTER INSERT ON samples BEGIN
+	DELETE FROM outbox WHERE kind = 'sample' AND ref = NEW.id;
+	INSERT INTO outbox(kind, ref, queued) VALUES ('sample', NEW.id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+END;
+CREATE TRIGGER IF NOT EXISTS outbox_sample_update AFTER UPDATE ON samples BEGIN
+	DELETE FROM outbox WHERE kind = 'sample' AND ref = NEW.id;
+	INSERT INTO outbox(kind, ref, queued) VALUES ('sample', NEW.id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+END;
+CREATE TRIGGER IF NOT EXISTS outbox_sample_delete AFTER DELETE ON samples BEGIN
+	DELETE FROM outbox WHERE kind = 'sample' AND ref = OLD.id;
+	INSERT INTO outbox(kind, ref, queued) VALUES ('sample', OLD.id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+END;
+-- A validation changed: the label, and the object's sample, whose tally it changed.
+CREATE TRIGGER IF NOT EXISTS outbox_label AFTER UPDATE OF validated_label, validated_by, validated_at ON objects
+WHEN NEW.validated_label IS NOT OLD.validated_label OR NEW.validated_by IS NOT OLD.validated_by OR NEW.validated_at IS NOT OLD.validated_at BEGIN
+	DELETE FROM outbox WHERE kind = 'label' AND ref = CAST(NEW.id AS TEXT);
+	INSERT INTO outbox(kind, ref, queued) VALUES ('label', CAST(NEW.id AS TEXT), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+	DELETE FROM outbox WHERE kind = 'sample' AND ref = (SELECT sample_id FROM sources WHERE id = NEW.source_id);
+	INSERT INTO outbox(kind, ref, queued) SELECT 'sample', sample_id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM sources WHERE id = NEW.source_id;
+END;
+CREATE TRIGGER IF NOT EXISTS outbox_object_delete AFTER DELETE ON objects BEGIN
+	DELETE FROM outbox WHERE kind = 'label' AND ref = CAST(OLD.id AS TEXT);
+END;
 CREATE INDEX IF NOT EXISTS objects_source ON objects(source_id);
 CREATE INDEX IF NOT EXISTS frames_source ON frames(source_id);
 CREATE INDEX IF NOT EXISTS sources_sample ON sources(sample_id);
@@ -307,6 +367,11 @@ func (s *Store) init(rec recognised) error {
 	}
 	if _, err := tx.ExecContext(ctx, meta, fmt.Sprint(SchemaVersion)); err != nil {
 		return s.openErr(err)
+	}
+	if rec.kind == fileNew || rec.version < 6 {
+		if err := initOutbox(ctx, tx, rec.kind != fileNew); err != nil {
+			return s.openErr(err)
+		}
 	}
 	// The mark recognise reads (a store made before it existed gets it now).
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d", ApplicationID, SchemaVersion)); err != nil {
