@@ -298,6 +298,12 @@ func (v *programmeView) Select(s labrec.ProgrammeSample) {
 	v.selected = s
 	v.detailGen++
 	gen := v.detailGen
+	// The chart was the previous sample's site: gone until this one's is read.
+	if v.stopChart != nil {
+		v.stopChart()
+	}
+	v.chartGen++
+	v.chart.Set(nil, "", 0, colorBrand)
 	ctx, cancel := context.WithTimeout(v.e.ctx, labTimeout)
 	v.stopDetail = cancel
 	v.e.spawn(func(context.Context) {
