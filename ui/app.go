@@ -102,6 +102,8 @@ type hooks struct {
 	notify  func(*fyne.Notification)
 	// confirm asks a yes/no question (tests answer it); nil: a dialog.
 	confirm func(title, msg, yes, no string, answer func(bool))
+	// lab is the link to the programme's lab server (Options.Lab); nil: none.
+	lab LabServer
 }
 
 // newApp builds the app on fy (a real app or test.NewApp()) with the services, reading
@@ -127,7 +129,7 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.e = &env{prefs: fy.Preferences(), svc: svc, runOnUI: func(f func()) { a.runOnUI(f) }, setStatus: a.setStatus,
-		showError: a.showError, rules: func() alerts.Binding { return a.rules }, ctx: a.ctx, wg: &a.wg}
+		showError: a.showError, rules: func() alerts.Binding { return a.rules }, ctx: a.ctx, wg: &a.wg, lab: h.lab}
 	a.set, a.settingsNotes = app.LoadSettingsChecked(fy.Preferences())
 	a.e.usePack = func(dir string) {
 		a.set.PackDir = dir

@@ -24,7 +24,33 @@ type chartPoint struct {
 	PerL      float64
 	Low, High float64 // 95% interval, cells/L
 	Current   bool    // the sample selected in history
+	// Series names the line the point belongs to (a bench, in the programme view); ""
+	// for the one line of a single bench's chart.
+	Series string
 }
+
+// seriesColors colour the lines of a chart of several series (benches), in the order of
+// their names; red is left out, the alert threshold's colour.
+var seriesColors = []color.NRGBA{
+	{0x1f, 0x77, 0xb4, 0xff}, {0xff, 0x7f, 0x0e, 0xff}, {0x2c, 0xa0, 0x2c, 0xff}, {0x94, 0x67, 0xbd, 0xff},
+	{0x8c, 0x56, 0x4b, 0xff}, {0xe3, 0x77, 0xc2, 0xff}, {0x17, 0xbe, 0xcf, 0xff}, {0xbc, 0xbd, 0x22, 0xff},
+}
+
+// chartSeries lists the series of pts by name; none when every point is of the one
+// unnamed series.
+func chartSeries(pts []chartPoint) []string {
+	var names []string
+	for _, p := range pts {
+		if p.Series != "" && !slices.Contains(names, p.Series) {
+			names = append(names, p.Series)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// seriesColor is the colour of series i of a chart of several.
+func seriesColor(i int) color.NRGBA { return seriesColors[i%len(seriesColors)] }
 
 // pointsXY adapts chartPoints to gonum/plot: X in Unix seconds, Y in cells/L, Y errors
 // the interval's distances below and above.
@@ -37,7 +63,9 @@ func (p pointsXY) YError(i int) (float64, float64) {
 }
 
 // renderChart draws the concentration of one taxon at one site over time, with the 95%
-// intervals as error bars and the alert threshold, if any, as a dashed red line.
+// intervals as error bars and the alert threshold, if any, as a dashed red line. Points
+// of named series (benches) are drawn one line and colour per series, with a legend;
+// unnamed ones in c.
 func renderChart(pts []chartPoint, title string, threshold float64, c color.NRGBA, w, h int, scale float32) image.Image {
 	if w < 50 || h < 50 {
 		return image.NewRGBA(image.Rect(0, 0, max(w, 1), max(h, 1)))
@@ -54,23 +82,21 @@ func renderChart(pts []chartPoint, title string, threshold float64, c color.NRGB
 	pts = slices.Clone(pts)
 	slices.SortFunc(pts, func(a, b chartPoint) int { return a.Time.Compare(b.Time) })
 	if len(pts) > 0 {
-		xy := pointsXY(pts)
-		line, err := plotter.NewLine(xy)
-		if err == nil {
-			line.Color = c
-			line.Width = vg.Points(1.5)
-			p.Add(line)
-		}
-		if bars, err := plotter.NewYErrorBars(xy); err == nil {
-			bars.Color = withAlpha(c, 0xa0)
-			bars.CapWidth = vg.Points(6)
-			p.Add(bars)
-		}
-		if sc, err := plotter.NewScatter(xy); err == nil {
-			sc.GlyphStyle.Color = c
-			sc.GlyphStyle.Radius = vg.Points(3)
-			sc.GlyphStyle.Shape = draw.CircleGlyph{}
-			p.Add(sc)
+		if names := chartSeries(pts); len(names) > 0 {
+			for i, name := range names {
+				var sp []chartPoint
+				for _, pt := range pts {
+					if pt.Series == name {
+						sp = append(sp, pt)
+					}
+				}
+				if th := addSeries(p, sp, seriesColor(i)); th != nil {
+					p.Legend.Add(name, th...)
+				}
+			}
+			p.Legend.Top = true
+		} else {
+			addSeries(p, pts, c)
 		}
 		for _, pt := range pts {
 			if pt.Current {
@@ -117,6 +143,32 @@ func renderChart(pts []chartPoint, title string, threshold float64, c color.NRGB
 		vgimg.UseBackgroundColor(color.White))
 	p.Draw(draw.New(cv))
 	return cv.Image()
+}
+
+// addSeries adds one series' line, error bars and points (sorted by time) in colour c,
+// and returns the line and points for a legend entry (nil when none could be made).
+func addSeries(p *plot.Plot, pts []chartPoint, c color.NRGBA) []plot.Thumbnailer {
+	var th []plot.Thumbnailer
+	xy := pointsXY(pts)
+	if line, err := plotter.NewLine(xy); err == nil {
+		line.Color = c
+		line.Width = vg.Points(1.5)
+		p.Add(line)
+		th = append(th, line)
+	}
+	if bars, err := plotter.NewYErrorBars(xy); err == nil {
+		bars.Color = withAlpha(c, 0xa0)
+		bars.CapWidth = vg.Points(6)
+		p.Add(bars)
+	}
+	if sc, err := plotter.NewScatter(xy); err == nil {
+		sc.GlyphStyle.Color = c
+		sc.GlyphStyle.Radius = vg.Points(3)
+		sc.GlyphStyle.Shape = draw.CircleGlyph{}
+		p.Add(sc)
+		th = append(th, sc)
+	}
+	return th
 }
 
 // perLTicks are gonum's default ticks labelled as the counts table writes
@@ -177,6 +229,10 @@ func (c *trendChart) Set(pts []chartPoint, title string, threshold float64, col 
 
 // Points returns the charted points (for tests).
 func (c *trendChart) Points() []chartPoint { return c.pts }
+
+// Series returns the names of the charted series, as the legend lists them; none for a
+// chart of one unnamed series.
+func (c *trendChart) Series() []string { return chartSeries(c.pts) }
 
 // CreateRenderer implements fyne.Widget.
 func (c *trendChart) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.raster) }

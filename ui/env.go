@@ -25,6 +25,8 @@ type env struct {
 	rules     func() alerts.Binding
 	// usePack makes a pack folder the pack of the next launch (kept in the settings).
 	usePack func(dir string)
+	// lab is the link to the programme's lab server; nil: the app has none.
+	lab LabServer
 
 	ctx context.Context // the app's lifetime
 	wg  *goroutines     // goroutines started by the app

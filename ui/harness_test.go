@@ -94,6 +94,12 @@ type harnessOpt func(*app.Services)
 
 func newHarness(t testing.TB, fy fyne.App, opts ...harnessOpt) *harness {
 	t.Helper()
+	return newHarnessLab(t, fy, nil, opts...)
+}
+
+// newHarnessLab is newHarness with a lab server (nil: none, as newHarness).
+func newHarnessLab(t testing.TB, fy fyne.App, lab LabServer, opts ...harnessOpt) *harness {
+	t.Helper()
 	if fy == nil {
 		fy = test.NewTempApp(t)
 	}
@@ -127,7 +133,7 @@ func newHarness(t testing.TB, fy fyne.App, opts ...harnessOpt) *harness {
 	if fy.Preferences().String(app.PrefReviewer) == "" {
 		fy.Preferences().SetString(app.PrefReviewer, "Harness Reviewer") // labels need a reviewer
 	}
-	a, err := newApp(fy, svc, hooks{runOnUI: h.q.push, notify: func(n *fyne.Notification) {
+	a, err := newApp(fy, svc, hooks{lab: lab, runOnUI: h.q.push, notify: func(n *fyne.Notification) {
 		h.mu.Lock()
 		h.notes = append(h.notes, n)
 		h.mu.Unlock()

@@ -56,6 +56,12 @@ type historyView struct {
 	gallery  *widget.Button
 	counted  store.Counts
 	gen      int
+
+	// Mode chooses this bench or the whole programme (from the lab server); Mode and prog
+	// are nil when the app has no lab server.
+	Mode  *widget.RadioGroup
+	bench fyne.CanvasObject // this bench's view
+	prog  *programmeView
 }
 
 // newHistory makes the history screen; export writes a stored sample's export (asking
@@ -128,14 +134,44 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 	split := container.NewHSplit(left, container.NewPadded(detail))
 	split.Offset = 0.2
 	h.content = split
+	h.bench = split
+	if e.lab != nil {
+		h.prog = newProgrammeView(e)
+		h.prog.content.Hide()
+		h.Mode = widget.NewRadioGroup([]string{modeBench, modeProgramme}, func(string) { h.switchMode() })
+		h.Mode.Horizontal = true
+		h.Mode.Required = true
+		h.Mode.Selected = modeBench
+		h.content = container.NewBorder(h.Mode, nil, nil, nil, container.NewStack(split, h.prog.content))
+	}
 	if e.svc.Store == nil {
 		h.header.SetText("The session store could not be opened, so there is no history. See the message at launch.")
 	}
 	return h
 }
 
-// Reload reads the list of stored samples again.
+// programme reports whether History shows the whole programme.
+func (h *historyView) programme() bool { return h.Mode != nil && h.Mode.Selected == modeProgramme }
+
+// switchMode shows the view Mode chose and reads it.
+func (h *historyView) switchMode() {
+	if h.programme() {
+		h.bench.Hide()
+		h.prog.content.Show()
+	} else {
+		h.prog.stop()
+		h.prog.content.Hide()
+		h.bench.Show()
+	}
+	h.Reload()
+}
+
+// Reload reads the list of stored samples again (in programme mode, the programme's).
 func (h *historyView) Reload() {
+	if h.programme() {
+		h.prog.Load()
+		return
+	}
 	st := h.e.svc.Store
 	if st == nil {
 		return

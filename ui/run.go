@@ -62,6 +62,11 @@ type Options struct {
 	Screenshots string
 	// QuitAfter quits the app after this long (0: never).
 	QuitAfter time.Duration
+	// Lab, when set, makes the link to the programme's lab server once the services are
+	// built: prefs keep its settings (app.LoadLabSettings), and close, called after the
+	// window has closed, stops its sync. nil: the app has no lab server (Settings has no
+	// Lab server tab, History shows this bench only).
+	Lab func(prefs app.Prefs, svc *app.Services) (lab LabServer, close func())
 }
 
 // Run opens the desktop app and returns when its window is closed. It must be called
@@ -83,7 +88,15 @@ func Run(ctx context.Context, o Options) error {
 	}
 	svc, closeServices := app.Build(ctx, app.LoadSettings(fy.Preferences()), o.Build)
 	defer closeServices()
-	a, err := newApp(fy, svc, hooks{})
+	var lab LabServer
+	if o.Lab != nil {
+		var closeLab func()
+		lab, closeLab = o.Lab(fy.Preferences(), svc)
+		if closeLab != nil {
+			defer closeLab() // before closeServices: the sync reads the store
+		}
+	}
+	a, err := newApp(fy, svc, hooks{lab: lab})
 	if err != nil {
 		return err
 	}

@@ -65,6 +65,9 @@ type settingsView struct {
 	recognises []string
 	rulesInfo  *widget.Label
 
+	// lab is the Lab server tab; nil when the app has no lab server.
+	lab *labPanel
+
 	Tabs    *container.AppTabs
 	Save    *widget.Button
 	message *widget.Label
@@ -103,6 +106,9 @@ func newSettingsView(a *mainWindow) *settingsView {
 		if v.optimise != nil {
 			v.optimise.stop()
 		}
+		if v.lab != nil {
+			v.lab.stop()
+		}
 		a.settingsWin = nil
 	})
 	v.message = widget.NewLabel("")
@@ -112,6 +118,19 @@ func newSettingsView(a *mainWindow) *settingsView {
 		container.NewTabItemWithIcon("Camera and segmentation", theme.MediaVideoIcon(), v.cameraTab()),
 		container.NewTabItemWithIcon("Alerts", theme.WarningIcon(), v.alertsTab()),
 	)
+	if a.e.lab != nil {
+		v.lab = newLabPanel(a.e, v.win)
+		labTab := container.NewTabItemWithIcon("Lab server", theme.StorageIcon(), v.lab.content)
+		v.Tabs.Append(labTab)
+		// The status block reads the sync's state only while it shows.
+		v.Tabs.OnSelected = func(t *container.TabItem) {
+			if t == labTab {
+				v.lab.shown()
+			} else {
+				v.lab.hidden()
+			}
+		}
+	}
 	v.Save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() {
 		if err := v.apply(); err != nil {
 			v.message.SetText(err.Error())
@@ -363,8 +382,18 @@ func (v *settingsView) apply() error {
 			errs = append(errs, err)
 		}
 	}
+	var lab app.LabSettings
+	if v.lab != nil {
+		var err error
+		if lab, err = v.lab.read(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	if v.lab != nil && v.lab.changed(lab) {
+		v.lab.apply(lab)
 	}
 	rulesChanged := s.Preset != a.set.Preset || s.RulesFile != a.set.RulesFile
 	a.set = s
