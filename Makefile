@@ -12,7 +12,7 @@ ORT_LIB = $(shell bash scripts/deps.sh ort-path)
 XVFB := xvfb-run -a -s "-screen 0 1600x1000x24"
 # Packages whose goroutines the race detector checks (capture, vision and synth: see test).
 RACE_PKGS := ./inference/... ./imagefile/... ./power/... ./bench/... ./screening/... ./teach/... \
-	./alerts/... ./store/... ./ui/... ./internal/... ./cmd/... ./labserver/...
+	./alerts/... ./store/... ./labsync/... ./labserver/... ./ui/... ./internal/... ./cmd/...
 FUZZ_TIME ?= 10s
 
 .PHONY: all deps build run test vet fuzz bench bench-report screenshots soak clean

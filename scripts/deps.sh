@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # deps.sh installs what phytoscreen needs to build, run and test on Debian 12 or Ubuntu:
 # the apt packages (OpenCV 4.6 for GoCV, the GL and X headers for Fyne, Xvfb for the
-# window tests, poppler-utils to read back the PDF reports, postgresql for the lab
-# server's tests: they start throw-away clusters with its initdb) and the ONNX Runtime 1.24.1 shared library, taken from the npm package
+# window tests, poppler-utils to read back the PDF reports, PostgreSQL for the lab server
+# sync tests, which start throw-away clusters of their own) and the ONNX Runtime 1.24.1
+# shared library, taken from the npm package
 # onnxruntime-node@1.24.1 and checked against a pinned sha256. It is idempotent: when
 # everything is in place it returns in well under a second.
 set -euo pipefail

@@ -162,6 +162,14 @@ func (s *Store) setActive(id int64, on bool) {
 	}
 }
 
+// Recording reports whether this process is recording a run into the store now: the
+// lab server sync paces itself while it is, so screening keeps its throughput.
+func (s *Store) Recording() bool {
+	s.activeMu.RLock()
+	defer s.activeMu.RUnlock()
+	return len(s.active) > 0
+}
+
 // readWaiting runs a read of the outbox with the active runs as two JSON arrays for
 // json_each: their IDs as text (outbox refs) and as numbers (objects.source_id), so the
 // filter stays a parameter. The set cannot change during the read: a run started

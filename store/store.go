@@ -290,7 +290,11 @@ func Open(path string) (*Store, error) {
 	if err := checkWritable(path); err != nil {
 		return nil, err
 	}
-	dsn := "file:" + uriPath(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	// Every transaction here writes, so each takes the write lock when it begins
+	// (BEGIN IMMEDIATE): a deferred one that read first and then wrote while another
+	// connection (the lab server sync, a relabel) had written meanwhile would fail at
+	// once with SQLITE_BUSY_SNAPSHOT, which busy_timeout cannot wait out.
+	dsn := "file:" + uriPath(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: %w", path, err)

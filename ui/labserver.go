@@ -41,17 +41,9 @@ type LabServer interface {
 	WeekReport(ctx context.Context, week labrec.Week, path string) error
 }
 
-// Programme is what the lab server holds of every bench, for History's programme view.
-type Programme interface {
-	Benches(ctx context.Context) ([]labrec.BenchInfo, error)
-	Sites(ctx context.Context) ([]string, error)
-	Samples(ctx context.Context, f labrec.ProgrammeFilter) ([]labrec.ProgrammeSample, error)
-	SampleCounts(ctx context.Context, bench, sampleID string) (labrec.SampleTally, error)
-	SampleAlerts(ctx context.Context, bench, sampleID string) ([]labrec.ProgrammeAlert, error)
-	// TaxonChoices are the taxa and groups seen at the site (Label, Kind, Name).
-	TaxonChoices(ctx context.Context, site string) ([]labrec.Count, error)
-	SiteTrend(ctx context.Context, site, label string, from, to time.Time) ([]labrec.TrendPoint, error)
-}
+// Programme is what the lab server holds of every bench, for History's programme view
+// (app.Programme, which *labserver.Server implements).
+type Programme = app.Programme
 
 // labTimeout bounds one exchange with the lab server from the UI (a test, a page of the
 // programme view), so a server that stopped answering shows an error instead of a

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/ui"
 )
 
@@ -28,6 +29,12 @@ func (m *Main) gui(ctx context.Context, args []string) error {
 	}
 	if len(pos) > 0 {
 		return showUsage(fs)
+	}
+	// The lab server link: with no server configured in Settings it starts nothing and
+	// the bench works as it always has.
+	o.Lab = func(prefs app.Prefs, svc *app.Services) (ui.LabServer, func()) {
+		l := app.NewLab(ctx, prefs, svc.Store)
+		return l, l.Close
 	}
 	if err := ui.Run(ctx, o); err != nil {
 		return setupError(err)

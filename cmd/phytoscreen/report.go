@@ -13,16 +13,27 @@ import (
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
-// pdfReport is the report command: a stored sample's PDF report for the farm manager.
+// pdfReport is the report command: a stored sample's PDF report for the farm manager,
+// or (--server, --week) the programme's weekly report from its lab server.
 func (m *Main) pdfReport(ctx context.Context, args []string) error {
 	fs := newFlags("report", "", m.Stderr)
 	db := fs.String("db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
-	sample := fs.String("sample", "", "sample `ID` to report (required)")
+	sample := fs.String("sample", "", "sample `ID` to report (required for a sample's report)")
 	rules := fs.String("rules", "", "compare with these alert rules: a TOML `FILE` or a preset (default: the rules the sample was screened with)")
 	out := fs.String("out", "", "PDF `FILE` to write (required; written whole or not at all)")
+	week := fs.String("week", "", "with --server: the programme's weekly report of this ISO `WEEK` (e.g. 2026-W48) over every bench")
+	var sf serverFlags
+	sf.register(fs, "reader")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
+	}
+	if sf.dsn != "" || *week != "" {
+		if len(pos) > 0 || sf.dsn == "" || *week == "" || *out == "" || *sample != "" || *db != "" {
+			fmt.Fprintln(m.Stderr, "phytoscreen report: the weekly programme report takes --server, --week and --out (and no --sample or --db)")
+			return showUsage(fs)
+		}
+		return m.weekReport(ctx, sf, *week, *out)
 	}
 	if len(pos) > 0 || *sample == "" || *out == "" {
 		fmt.Fprintln(m.Stderr, "phytoscreen report: --sample and --out are required")

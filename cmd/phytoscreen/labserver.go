@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/labrec"
+	"github.com/phytoscreen/phytoscreen/labserver"
+	"github.com/phytoscreen/phytoscreen/labsync"
+	"github.com/phytoscreen/phytoscreen/outfile"
+	"github.com/phytoscreen/phytoscreen/report"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// PasswordEnv holds a lab server role's password for the commands and the app; PGPASSWORD
+// and ~/.pgpass work too (libpq's ways, which pgx reads).
+const PasswordEnv = "PHYTOSCREEN_LAB_PASSWORD"
+
+// serverFlags are the flags of every command that reaches a lab server.
+type serverFlags struct {
+	dsn, sslmode, rootcert string
+}
+
+func (f *serverFlags) register(fs *flag.FlagSet, what string) {
+	fs.StringVar(&f.dsn, "server", "", "lab server: a PostgreSQL connection string without its password, e.g. 'host=lab.example.org dbname=phytoscreen user="+what+"' (the password comes from $"+PasswordEnv+", $PGPASSWORD or ~/.pgpass)")
+	fs.StringVar(&f.sslmode, "sslmode", "", "TLS: disable, prefer, require, verify-ca or verify-full (default: as the connection string says, else prefer)")
+	fs.StringVar(&f.rootcert, "rootcert", "", "PEM `FILE` of the certificate authority that signed the server's certificate (verify-ca, verify-full)")
+}
+
+func (f *serverFlags) config() labserver.Config {
+	return labserver.Config{DSN: f.dsn, Password: os.Getenv(PasswordEnv), SSLMode: f.sslmode, RootCert: f.rootcert}
+}
+
+// server is the server command: the programme admin's work on the lab server.
+func (m *Main) server(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(m.Stdout, "usage: phytoscreen server migrate --server ADMIN_DSN   bring the lab server's tables and roles up to date")
+		fmt.Fprintln(m.Stdout, "       phytoscreen server benches --server DSN         list the benches that push to it")
+		if len(args) == 0 {
+			return errUsageShown
+		}
+		return nil
+	}
+	switch args[0] {
+	case "migrate":
+		fs := newFlags("server migrate", "", m.Stderr)
+		var sf serverFlags
+		sf.register(fs, "admin")
+		pos, err := parseArgs(fs, args[1:])
+		if err != nil {
+			return err
+		}
+		if len(pos) > 0 || sf.dsn == "" {
+			fmt.Fprintln(m.Stderr, "phytoscreen server migrate: --server is required (a role that may create tables and roles)")
+			return showUsage(fs)
+		}
+		from, to, err := labserver.Migrate(ctx, sf.dsn)
+		if err != nil {
+			return setupError(err)
+		}
+		if from == to {
+			fmt.Fprintf(m.Stdout, "lab server %s is up to date (schema %d)\n", labserver.Redacted(sf.dsn), to)
+		} else {
+			fmt.Fprintf(m.Stdout, "lab server %s migrated from schema %d to %d\n", labserver.Redacted(sf.dsn), from, to)
+		}
+		return nil
+	case "benches":
+		fs := newFlags("server benches", "", m.Stderr)
+		var sf serverFlags
+		sf.register(fs, "reader")
+		pos, err := parseArgs(fs, args[1:])
+		if err != nil {
+			return err
+		}
+		if len(pos) > 0 || sf.dsn == "" {
+			fmt.Fprintln(m.Stderr, "phytoscreen server benches: --server is required")
+			return showUsage(fs)
+		}
+		srv, err := labserver.Open(ctx, sf.config())
+		if err != nil {
+			return setupError(err)
+		}
+		defer srv.Close()
+		bs, err := srv.Benches(ctx)
+		if err != nil {
+			return setupError(err)
+		}
+		fmt.Fprintf(m.Stdout, "%-36s  %-20s  %-16s  %s\n", "bench", "name", "role", "last push")
+		for _, b := range bs {
+			last := "never"
+			if !b.LastPush.IsZero() {
+				last = b.LastPush.Local().Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(m.Stdout, "%-36s  %-20s  %-16s  %s\n", b.ID, b.Name, b.Role, last)
+		}
+		return nil
+	}
+	return usageError("server: unknown subcommand %q: use migrate or benches", args[0])
+}
+
+// syncCmd is the sync command: one round of the bench's sync, for a bench without the
+// app open or a script.
+func (m *Main) syncCmd(ctx context.Context, args []string) error {
+	fs := newFlags("sync", "", m.Stderr)
+	db := fs.String("db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
+	name := fs.String("name", "", "this bench's name in the programme views (default: kept in the store, the host name)")
+	status := fs.Bool("status", false, "only say what waits in the outbox; do not connect")
+	var sf serverFlags
+	sf.register(fs, "bench_a")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || (sf.dsn == "" && !*status) {
+		fmt.Fprintln(m.Stderr, "phytoscreen sync: --server is required")
+		return showUsage(fs)
+	}
+	path := *db
+	if path == "" {
+		if path, err = store.DefaultPath(); err != nil {
+			return setupError(err)
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return setupError(fmt.Errorf("session store %s: %w: screen a sample first, or pass --db FILE", path, err))
+	}
+	st, err := store.Open(path)
+	if err != nil {
+		return setupError(err)
+	}
+	defer st.Close()
+	if *name != "" {
+		if err := st.SetBenchName(ctx, *name); err != nil {
+			return setupError(err)
+		}
+	}
+	bench, err := st.BenchID(ctx)
+	if err != nil {
+		return setupError(err)
+	}
+	ob, err := st.OutboxState(ctx)
+	if err != nil {
+		return setupError(err)
+	}
+	if *status {
+		fmt.Fprintf(m.Stdout, "bench %s: %d waiting in the outbox%s\n", bench, ob.Pending, oldestText(ob))
+		return nil
+	}
+	benchName, err := st.BenchName(ctx)
+	if err != nil {
+		return setupError(err)
+	}
+	cfg := sf.config()
+	sy, err := labsync.New(st, labsync.Options{BenchName: benchName, Dial: func(ctx context.Context) (labsync.Server, error) {
+		return labserver.Open(ctx, cfg)
+	}})
+	if err != nil {
+		return setupError(err)
+	}
+	start := time.Now()
+	res, err := sy.Once(ctx)
+	if err != nil {
+		return setupError(fmt.Errorf("%w (nothing is lost: %d entries wait in the outbox of %s; run phytoscreen sync again when the server is back)", err, ob.Pending, path))
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Fprintf(m.Stdout, "bench %s → %s: pushed %d entries (%d objects, %.0f objects/s), applied %d labels set elsewhere; %d waiting",
+		bench, labserver.Redacted(sf.dsn), res.Pushed, res.Objects, float64(res.Objects)/max(secs, 1e-3), res.Pulled, res.Pending)
+	if res.Stuck > 0 {
+		fmt.Fprintf(m.Stdout, " (%d refused by the server: see the log above)", res.Stuck)
+	}
+	fmt.Fprintln(m.Stdout)
+	if res.Stuck > 0 {
+		return errSomeFailed
+	}
+	return nil
+}
+
+func oldestText(ob labrec.OutboxState) string {
+	if ob.Pending == 0 {
+		return ""
+	}
+	return ", the oldest since " + ob.Oldest.Local().Format("2006-01-02 15:04:05")
+}
+
+// weekReport is report --server: the programme's weekly report from the lab server.
+func (m *Main) weekReport(ctx context.Context, sf serverFlags, week, out string) error {
+	wk, err := labrec.ParseWeek(week)
+	if err != nil {
+		return usageError("--week: %v", err)
+	}
+	srv, err := labserver.Open(ctx, sf.config())
+	if err != nil {
+		return setupError(err)
+	}
+	defer srv.Close()
+	wr, err := srv.WeekReport(ctx, wk)
+	if err != nil {
+		return setupError(err)
+	}
+	wr.Made = time.Now()
+	if err := outfile.Write(out, func(w io.Writer) error { return report.WriteWeekPDF(w, wr, app.Version) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "wrote the programme report of week %s (%d samples from %d benches, %d alerts) to %s\n", wk, len(wr.Samples), len(wr.Benches), len(wr.Alerts), out)
+	return nil
+}
