@@ -573,6 +573,16 @@ func TestApplyLabelsLastWriterWins(t *testing.T) {
 	if err := s.DoneSync(ctx, seqsOf(pending(t, s))); err != nil {
 		t.Fatal(err)
 	}
+	// The bench's own label coming back from the server (which keeps microseconds,
+	// rounded or truncated) is no change.
+	round, trunc := local, local
+	round.At, trunc.At = local.At.Round(time.Microsecond), local.At.Truncate(time.Microsecond)
+	if changed, err := s.ApplyLabels(ctx, []labrec.Label{round, trunc}); err != nil || len(changed) != 0 {
+		t.Errorf("the bench's own label pulled back: changed %v, %v", changed, err)
+	}
+	if got := outboxRows(t, s); len(got) != 0 {
+		t.Errorf("the bench's own label pulled back queued %v", got)
+	}
 	if err := s.Validate(ctx, a, "trichodesmium_puff", "Ana"); err != nil { // not yet pushed
 		t.Fatal(err)
 	}

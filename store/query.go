@@ -383,7 +383,7 @@ func (s *Store) validate(ctx context.Context, objectID int64, label, by string) 
 		}
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE objects SET validated_label = ?, validated_by = ?, validated_at = ? WHERE id = ?",
-		label, by, timeText(time.Now()), objectID); err != nil {
+		label, by, timeText(labelTime()), objectID); err != nil {
 		return prev, fmt.Errorf("session store %s: validate object %d: %w", s.path, objectID, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -428,6 +428,11 @@ func (s *Store) LabTaxa(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
+// labelTime is the time a validation is made, to the microsecond: a lab server
+// (PostgreSQL) keeps microseconds, so the time it sends back is the bench's own, not a
+// different (rounded) one that would look like a later change.
+func labelTime() time.Time { return time.Now().Truncate(time.Microsecond) }
+
 // RestoreValidation puts back what Relabel replaced: an Undo.
 func (s *Store) RestoreValidation(ctx context.Context, objectID int64, v Validation) error {
 	if err := s.writable("an undo"); err != nil {
@@ -436,7 +441,7 @@ func (s *Store) RestoreValidation(ctx context.Context, objectID int64, v Validat
 	// No label: NULL label and reviewer, and the time it was cleared, so that between
 	// bench and lab server the clearing is a change like any other, later than the label
 	// it undoes (last writer wins), and the server's copy does not come back.
-	var label, by, at any = nil, nil, timeText(time.Now())
+	var label, by, at any = nil, nil, timeText(labelTime())
 	if v.Label != "" {
 		label, by, at = v.Label, v.By, timeText(v.At)
 	}
