@@ -323,7 +323,9 @@ func TestSamePushedTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := srv.PushRun(context.Background(), b, func(fn func(labrec.Object) error) error { return st.SyncObjects(context.Background(), si.Runs[0].ID, fn) }); err != nil {
+		if err := srv.PushRun(context.Background(), b, func(fn func(labrec.Object) error) error {
+			return st.SyncObjects(context.Background(), si.Runs[0].ID, fn)
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}
