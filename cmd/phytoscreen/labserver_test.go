@@ -1,0 +1,93 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/internal/pgtest"
+	"github.com/phytoscreen/phytoscreen/labrec"
+)
+
+// A programme from the command line, against a real PostgreSQL: the admin migrates the
+// server (once; again is a no-op), a bench screens a sample and syncs it (the password
+// from PHYTOSCREEN_LAB_PASSWORD; a second sync pushes nothing), the server lists the
+// bench, and the weekly report shows its sample. A server that is down is reported with
+// what waits in the outbox; a bad week is a usage error.
+func TestProgrammeCommands(t *testing.T) {
+	c := pgtest.Start(t)
+	c.CreateDatabase(t, "programme")
+	admin := c.AdminDSN("programme")
+	code, stdout, stderr := run(t, "server", "migrate", "--server", admin)
+	if code != exitOK || !strings.Contains(stdout, "migrated from schema 0 to 1") {
+		t.Fatalf("server migrate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := run(t, "server", "migrate", "--server", admin); code != exitOK || !strings.Contains(stdout, "is up to date (schema 1)") {
+		t.Errorf("second migrate: exit %d, %s", code, stdout)
+	}
+	c.Exec(t, "programme", "CREATE ROLE bench_a LOGIN PASSWORD 'bench a pw' IN ROLE phytoscreen_bench")
+	c.Exec(t, "programme", "CREATE ROLE reader LOGIN PASSWORD 'reader pw' IN ROLE phytoscreen_reader")
+
+	dir := t.TempDir()
+	for _, name := range []string{"good acantharia.jpg", "nöctiluca ünïcode.jpg"} {
+		data, err := os.ReadFile(filepath.Join("../../testdata/mixed-images", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "s.db")
+	taken := time.Now().UTC().Truncate(time.Minute)
+	if code, stdout, stderr := run(t, "screen", "--source", "cells:"+dir, "--sample", "OB-1 'Nord'", "--site", "Loch Creran",
+		"--taken", taken.Format(time.RFC3339), "--db", db, "--baseline", "0"); code != exitOK {
+		t.Fatalf("screen: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := run(t, "sync", "--db", db, "--status"); code != exitOK || !strings.Contains(stdout, " waiting in the outbox") || strings.Contains(stdout, ": 0 waiting") {
+		t.Errorf("sync --status: exit %d, %s", code, stdout)
+	}
+	host := func(user string) string {
+		return "host=127.0.0.1 port=" + strconv.Itoa(c.Port()) + " dbname=programme sslmode=disable user=" + user
+	}
+	t.Setenv(PasswordEnv, "bench a pw")
+	code, stdout, stderr = run(t, "sync", "--db", db, "--server", host("bench_a"), "--name", "Oban bench")
+	if code != exitOK || !strings.Contains(stdout, "(2 objects") || !strings.HasSuffix(strings.TrimSpace(stdout), "0 waiting") {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := run(t, "sync", "--db", db, "--server", host("bench_a")); code != exitOK || !strings.Contains(stdout, "pushed 0 entries") {
+		t.Errorf("a second sync: exit %d, %s", code, stdout)
+	}
+	t.Setenv(PasswordEnv, "reader pw")
+	if code, stdout, stderr := run(t, "server", "benches", "--server", host("reader")); code != exitOK || !strings.Contains(stdout, "Oban bench") || !strings.Contains(stdout, "bench_a") {
+		t.Errorf("server benches: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	out := filepath.Join(t.TempDir(), "week.pdf")
+	week := labrec.WeekOf(taken).String()
+	code, stdout, stderr = run(t, "report", "--server", host("reader"), "--week", week, "--out", out)
+	if code != exitOK || !strings.Contains(stdout, "(1 samples from 1 benches") {
+		t.Fatalf("report --server: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if text := pdfText(t, out); !strings.Contains(text, "OB-1 'Nord'") || !strings.Contains(text, "Loch Creran") {
+		t.Errorf("the weekly report lacks the sample:\n%s", text)
+	}
+	if code, _, stderr := run(t, "report", "--server", host("reader"), "--week", "2026-48", "--out", out); code != exitUsage || !strings.Contains(stderr, "YEAR-Wnn") {
+		t.Errorf("a bad week: exit %d, %s", code, stderr)
+	}
+
+	// The server goes away: the sync says so and that nothing is lost.
+	if code, stdout, stderr := run(t, "screen", "--source", "cells:"+dir, "--sample", "OB-2", "--db", db, "--baseline", "0"); code != exitOK {
+		t.Fatalf("screen: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(PasswordEnv, "bench a pw")
+	code, _, stderr = run(t, "sync", "--db", db, "--server", host("bench_a"))
+	if code != exitRuntime || !strings.Contains(stderr, "connection refused") || !strings.Contains(stderr, "nothing is lost") {
+		t.Errorf("sync with the server down: exit %d, %s", code, stderr)
+	}
+}

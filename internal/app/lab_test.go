@@ -1,0 +1,162 @@
+package app
+
+import (
+	"context"
+	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/pgtest"
+	"github.com/phytoscreen/phytoscreen/labrec"
+	"github.com/phytoscreen/phytoscreen/labserver"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+	"github.com/phytoscreen/phytoscreen/vision"
+)
+
+// With no lab server configured the link starts nothing: no sync, the programme views
+// say where to set one up, and the outbox is only counted.
+func TestLabNotConfigured(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	l := NewLab(context.Background(), newMemPrefs(), st)
+	defer l.Close()
+	if s := l.Status(); s.Configured || s.Connected {
+		t.Errorf("status without a server: %+v", s)
+	}
+	if _, err := l.Programme(context.Background()); err == nil || !strings.Contains(err.Error(), "Settings › Lab server") {
+		t.Errorf("programme views without a server: %v", err)
+	}
+	if l.BenchID() == "" {
+		t.Error("no bench ID")
+	}
+}
+
+// The app's link against a real server: Test says what it reached (and a wrong typed
+// password is refused, naming the password), Apply starts the sync, a recorded run
+// reaches the server, the programme views and the weekly report read it back, and
+// Close stops the sync.
+func TestLabAgainstServer(t *testing.T) {
+	c := pgtest.Start(t)
+	c.CreateDatabase(t, "programme")
+	if _, _, err := labserver.Migrate(context.Background(), c.AdminDSN("programme")); err != nil {
+		t.Fatal(err)
+	}
+	c.Exec(t, "programme", "CREATE ROLE bench_a LOGIN PASSWORD 'pw ''of'' bench a' IN ROLE phytoscreen_bench")
+	t.Setenv(LabPasswordEnv, "pw 'of' bench a")
+
+	st, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	prefs := newMemPrefs()
+	l := NewLab(context.Background(), prefs, st)
+	defer l.Close()
+	s := LabSettings{Enabled: true, DSN: "host=127.0.0.1 port=" + strconv.Itoa(c.Port()) + " dbname=programme user=bench_a", SSLMode: "disable", BenchName: "Oban bench"}
+	ctx := context.Background()
+	got, err := l.Test(ctx, s, "")
+	if err != nil || !strings.Contains(got, "as bench_a") || !strings.Contains(got, "schema 1") {
+		t.Fatalf("Test: %q, %v", got, err)
+	}
+	if _, err := l.Test(ctx, s, "wrong"); err == nil || !strings.Contains(err.Error(), "password") {
+		t.Errorf("Test with a wrong password: %v", err)
+	}
+	if err := l.Apply(s, "", false); err != nil {
+		t.Fatal(err)
+	}
+	if LoadLabSettings(prefs) != s {
+		t.Errorf("settings kept as %+v, want %+v", LoadLabSettings(prefs), s)
+	}
+	recordRun(t, st, "OB-1 'Nord'", 12)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		l.SyncNow()
+		stt := l.Status()
+		if stt.Configured && stt.Pending == 0 && !stt.LastSync.IsZero() && stt.Connected {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sync did not push the run: %+v", stt)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p, err := l.Programme(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := p.Samples(ctx, labrec.ProgrammeFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(samples) != 1 || samples[0].ID != "OB-1 'Nord'" || samples[0].BenchName != "Oban bench" || samples[0].Objects != 12 {
+		t.Fatalf("the programme holds %+v", samples)
+	}
+	out := filepath.Join(t.TempDir(), "week.pdf")
+	if err := l.WeekReport(ctx, labrec.WeekOf(samples[0].Taken), out); err != nil {
+		t.Fatal(err)
+	}
+	text, err := exec.Command("pdftotext", "-layout", out, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v (install poppler-utils: make deps)", err)
+	}
+	if !strings.Contains(string(text), "OB-1 'Nord'") || !strings.Contains(string(text), "Oban bench") {
+		t.Errorf("the weekly report does not show the pushed sample:\n%s", text)
+	}
+	l.Close()
+	if stt := l.Status(); stt.Configured {
+		t.Errorf("after Close the sync still runs: %+v", stt)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recordRun records a run of n objects for sample id, as a screening session does.
+func recordRun(t *testing.T, st *store.Store, id string, n int) {
+	t.Helper()
+	p, err := inference.LoadPack(assets.DefaultPack(), "built-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tax := screening.DefaultTaxonomy(p.Name, p.Labels)
+	sm := screening.NewSample(id)
+	sm.Site, sm.Taken = "Loch Creran", time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	r, err := st.StartRun(ctx, screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("field.avi"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: tax})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crop := image.NewGray(image.Rect(0, 0, 24, 24))
+	for i := range crop.Pix {
+		crop.Pix[i] = uint8(i * 7)
+	}
+	var recs []screening.ObjectRecord
+	for i := range n {
+		recs = append(recs, screening.ObjectRecord{Seq: i + 1, Time: sm.Taken,
+			Object: vision.Object{Source: "field.avi", Frame: i, Track: i, New: true, Box: crop.Rect, AreaPx: 100, Crop: crop, Kind: vision.KindCell},
+			Label:  "protist_noctiluca", Prob: 0.9, Variant: inference.Optimised, Category: "protist_noctiluca"})
+	}
+	if err := r.Objects(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Event(alerts.Event{Time: sm.Taken, Rule: "noctiluca", Taxon: "noctiluca", From: alerts.None, To: alerts.Watch,
+		Value: alerts.Measure{Count: n, PerL: float64(n) * 1000}, Threshold: alerts.Threshold{Presence: true, Unit: alerts.Presence}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(ctx, screening.Snapshot{}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
