@@ -133,11 +133,11 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 		}
 		for i := range rows {
 			rows[i][1] = r.fit(rows[i][1], 30)
-			rows[i][2] = r.fit(rows[i][2], 24)
-			rows[i][5] = r.fit(rows[i][5], 60)
+			rows[i][2] = r.fit(rows[i][2], 32)
+			rows[i][5] = r.fit(rows[i][5], 52)
 		}
 		r.table([]string{"Taken (UTC)", "Sample", "Bench", "mL", "Objects", "HAB groups, cells/L", "Level"},
-			[]float64{22, 30, 24, 12, 14, 60, 18}, "LLLRRLC", rows, lv)
+			[]float64{22, 30, 32, 12, 14, 52, 18}, "LLLRRLC", rows, lv)
 	}
 }
 
@@ -175,12 +175,12 @@ func (r *writer) weekAlerts(wr labrec.WeekReport) {
 	var rows [][]string
 	var lv []alerts.Level
 	for _, a := range as {
-		rows = append(rows, []string{a.Time.UTC().Format("Mon 02 15:04"), r.fit(orDash(a.Site), 26), r.fit(a.SampleID, 26), r.fit(orDash(a.BenchName), 22),
+		rows = append(rows, []string{a.Time.UTC().Format("02 Jan 15:04"), r.fit(orDash(a.Site), 24), r.fit(a.SampleID, 26), r.fit(orDash(a.BenchName), 24),
 			r.fit(a.Rule, 30), perL(a.CellsPerL), r.fit(a.Threshold, 26), levelShort(levelOf(a.ToLevel))})
 		lv = append(lv, levelOf(a.ToLevel))
 	}
-	r.table([]string{"Time (UTC)", "Site", "Sample", "Bench", "Rule", "Cells/L", "Threshold", "To"},
-		[]float64{20, 26, 26, 22, 30, 16, 26, 14}, "LLLLLRLC", rows, lv)
+	r.table([]string{"Raised (UTC)", "Site", "Sample", "Bench", "Rule", "Cells/L", "Threshold", "To"},
+		[]float64{22, 24, 26, 24, 28, 16, 26, 14}, "LLLLLRLC", rows, lv)
 }
 
 func (r *writer) weekBenches(wr labrec.WeekReport) {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -352,8 +353,11 @@ func (v *programmeView) show(s labrec.ProgrammeSample, t labrec.SampleTally, al 
 	for _, c := range t.Counts {
 		r := countRow{Label: c.Label, Name: c.Name, Group: c.Group, Unit: c.Unit, IsGroup: c.Kind == "group",
 			Concentration: screening.Concentration{Count: c.Count, PerL: c.PerL, Low: c.CILow, High: c.CIHigh}}
-		if c.Kind == "unidentified" {
+		switch c.Kind {
+		case "unidentified":
 			r.Label = screening.Unidentified
+		case "group": // as this bench's own table shows a group: its own key and name
+			r.Label, r.Name = groupKey+c.Label, "HAB group: "+cmp.Or(c.GroupName, c.Name)
 		}
 		rows = append(rows, r)
 	}
