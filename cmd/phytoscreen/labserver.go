@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/internal/app"
@@ -41,6 +42,8 @@ func (m *Main) server(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(m.Stdout, "usage: phytoscreen server migrate --server ADMIN_DSN   bring the lab server's tables and roles up to date")
 		fmt.Fprintln(m.Stdout, "       phytoscreen server benches --server DSN         list the benches that push to it")
+		fmt.Fprintln(m.Stdout, "       phytoscreen server objects --server DSN --bench NAME --sample ID   list a sample's objects and labels")
+		fmt.Fprintln(m.Stdout, "       phytoscreen server relabel --server DSN --bench NAME --object N --label L --by WHO   set a label as a reviewer")
 		if len(args) == 0 {
 			return errUsageShown
 		}
@@ -99,8 +102,84 @@ func (m *Main) server(ctx context.Context, args []string) error {
 			fmt.Fprintf(m.Stdout, "%-36s  %-20s  %-16s  %s\n", b.ID, b.Name, b.Role, last)
 		}
 		return nil
+	case "objects", "relabel":
+		return m.serverObjects(ctx, args[0], args[1:])
 	}
-	return usageError("server: unknown subcommand %q: use migrate or benches", args[0])
+	return usageError("server: unknown subcommand %q: use migrate, benches, objects or relabel", args[0])
+}
+
+// serverObjects is server objects (a sample's objects with their labels, as the server
+// holds them) and server relabel (a reviewer's label, which the bench takes back at its
+// next sync; the later validation wins).
+func (m *Main) serverObjects(ctx context.Context, sub string, args []string) error {
+	fs := newFlags("server "+sub, "", m.Stderr)
+	var sf serverFlags
+	sf.register(fs, "taxonomist")
+	benchArg := fs.String("bench", "", "the bench: its name or ID (phytoscreen server benches lists them)")
+	sample := fs.String("sample", "", "sample `ID` (objects)")
+	object := fs.Int64("object", 0, "object `N`, as server objects lists it (relabel)")
+	label := fs.String("label", "", "the label to set (relabel)")
+	by := fs.String("by", "", "who sets it: the reviewer's name (relabel)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || sf.dsn == "" || *benchArg == "" || (sub == "objects" && *sample == "") ||
+		(sub == "relabel" && (*object <= 0 || strings.TrimSpace(*label) == "" || strings.TrimSpace(*by) == "")) {
+		fmt.Fprintf(m.Stderr, "phytoscreen server %s: --server and --bench are required, with --sample (objects) or --object, --label and --by (relabel)\n", sub)
+		return showUsage(fs)
+	}
+	if sub == "relabel" {
+		if err := store.CheckLabel(*label); err != nil {
+			return usageError("--label: %v", err)
+		}
+	}
+	srv, err := labserver.Open(ctx, sf.config())
+	if err != nil {
+		return setupError(err)
+	}
+	defer srv.Close()
+	bs, err := srv.Benches(ctx)
+	if err != nil {
+		return setupError(err)
+	}
+	var bench labrec.BenchInfo
+	var names []string
+	for _, b := range bs {
+		names = append(names, b.Name)
+		if b.ID == *benchArg || b.Name == *benchArg {
+			bench = b
+		}
+	}
+	if bench.ID == "" {
+		return usageError("--bench %q: the server knows no such bench (it knows %s)", *benchArg, strings.Join(names, ", "))
+	}
+	if sub == "relabel" {
+		v := labrec.Validation{Label: *label, By: *by, At: time.Now().UTC()}
+		if err := srv.Relabel(ctx, bench.ID, *object, v); err != nil {
+			return setupError(err)
+		}
+		fmt.Fprintf(m.Stdout, "object %d of bench %s is now %q (by %s); the bench takes it at its next sync\n", *object, bench.Name, *label, *by)
+		return nil
+	}
+	n := 0
+	fmt.Fprintf(m.Stdout, "%8s  %4s  %5s  %-28s  %5s  %s\n", "object", "run", "seq", "label", "prob", "validated")
+	err = srv.SampleObjects(ctx, bench.ID, *sample, func(o labrec.Object) error {
+		n++
+		val := "-"
+		if o.Validation != nil {
+			val = fmt.Sprintf("%q by %s, %s", o.Validation.Label, o.Validation.By, o.Validation.At.Local().Format("2006-01-02 15:04"))
+		}
+		fmt.Fprintf(m.Stdout, "%8d  %4d  %5d  %-28s  %5.2f  %s\n", o.ID, o.RunID, o.Seq, o.Label, o.Prob, val)
+		return nil
+	})
+	if err != nil {
+		return setupError(err)
+	}
+	if n == 0 {
+		return usageError("--sample %q: bench %s has pushed no objects of such a sample", *sample, bench.Name)
+	}
+	return nil
 }
 
 // syncCmd is the sync command: one round of the bench's sync, for a bench without the

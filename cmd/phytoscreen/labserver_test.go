@@ -65,6 +65,36 @@ func TestProgrammeCommands(t *testing.T) {
 	if code, stdout, stderr := run(t, "server", "benches", "--server", host("reader")); code != exitOK || !strings.Contains(stdout, "Oban bench") || !strings.Contains(stdout, "bench_a") {
 		t.Errorf("server benches: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	// A taxonomist relabels an object on the server; the bench takes it at its next sync.
+	c.Exec(t, "programme", "CREATE ROLE taxonomist LOGIN PASSWORD 'tax pw' IN ROLE phytoscreen_reviewer")
+	t.Setenv(PasswordEnv, "tax pw")
+	code, stdout, stderr = run(t, "server", "objects", "--server", host("taxonomist"), "--bench", "Oban bench", "--sample", "OB-1 'Nord'")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != exitOK || len(lines) != 3 {
+		t.Fatalf("server objects: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	object := strings.Fields(lines[1])[0]
+	code, stdout, stderr = run(t, "server", "relabel", "--server", host("taxonomist"), "--bench", "Oban bench", "--object", object,
+		"--label", "Dinophysis 'acuminata'", "--by", "Dr. Ana Núñez")
+	if code != exitOK || !strings.Contains(stdout, "the bench takes it at its next sync") {
+		t.Fatalf("server relabel: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, _, stderr := run(t, "server", "relabel", "--server", host("taxonomist"), "--bench", "No such bench", "--object", object, "--label", "x", "--by", "y"); code != exitUsage || !strings.Contains(stderr, "it knows Oban bench") {
+		t.Errorf("relabel on an unknown bench: exit %d, %s", code, stderr)
+	}
+	t.Setenv(PasswordEnv, "bench a pw")
+	if code, stdout, stderr := run(t, "sync", "--db", db, "--server", host("bench_a")); code != exitOK || !strings.Contains(stdout, "applied 1 labels set elsewhere") {
+		t.Errorf("sync after the relabel: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	csvPath := filepath.Join(t.TempDir(), "o.csv")
+	if code, _, stderr := run(t, "export", "--db", db, "--sample", "OB-1 'Nord'", "--format", "objects", "--out", csvPath); code != exitOK {
+		t.Fatalf("export: exit %d, %s", code, stderr)
+	}
+	if data, err := os.ReadFile(csvPath); err != nil || !strings.Contains(string(data), "Dinophysis 'acuminata'") || !strings.Contains(string(data), "Dr. Ana Núñez") {
+		t.Errorf("the bench's objects do not carry the taxonomist's label (%v):\n%s", err, data)
+	}
+
+	t.Setenv(PasswordEnv, "reader pw")
 	out := filepath.Join(t.TempDir(), "week.pdf")
 	week := labrec.WeekOf(taken).String()
 	code, stdout, stderr = run(t, "report", "--server", host("reader"), "--week", week, "--out", out)
