@@ -11,8 +11,11 @@
 package labrec
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Sample is a bench's sample. Optional numbers are nil when not recorded.
@@ -94,6 +97,11 @@ type Validation struct {
 	By    string
 	At    time.Time
 }
+
+// ErrGone is wrapped by a bench's read of an outbox entry whose subject it removed after
+// queueing it (a run discarded, a sample's trash emptied): there is nothing left to push,
+// and the entry is done, not refused.
+var ErrGone = errors.New("the bench no longer holds it")
 
 // Label is a validation of one object, as pushed after a relabel on the bench or pulled
 // back after one elsewhere.
@@ -307,4 +315,21 @@ type ProgrammeAlert struct {
 	BenchName string
 	SampleID  string
 	Site      string
+}
+
+// MaxBenchNameLen bounds a bench name, in bytes: the name is a label in the programme's
+// views and reports, not a description.
+const MaxBenchNameLen = 80
+
+// CheckBenchName says what is wrong with a bench name (already trimmed): too long, or a
+// tab, line break or other control character. "" is allowed: it means the host name.
+// The bench's store, its Settings and the server apply this one rule.
+func CheckBenchName(name string) error {
+	switch {
+	case len(name) > MaxBenchNameLen:
+		return fmt.Errorf("the bench name is %d bytes: keep it to %d at most", len(name), MaxBenchNameLen)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return fmt.Errorf("the bench name %q holds a tab, line break or control character: remove it", name)
+	}
+	return nil
 }

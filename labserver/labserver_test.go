@@ -48,11 +48,11 @@ func TestMigrate(t *testing.T) {
 	ctx := context.Background()
 	db := unique("migrate")
 	cluster.CreateDatabase(t, db)
-	from, to, err := Migrate(ctx, cluster.AdminDSN(db))
+	from, to, err := Migrate(ctx, Config{DSN: cluster.AdminDSN(db)})
 	if err != nil || from != 0 || to != SchemaVersion {
 		t.Fatalf("first Migrate: %d→%d, %v; want 0→%d", from, to, err, SchemaVersion)
 	}
-	from, to, err = Migrate(ctx, cluster.AdminDSN(db))
+	from, to, err = Migrate(ctx, Config{DSN: cluster.AdminDSN(db)})
 	if err != nil || from != SchemaVersion || to != SchemaVersion {
 		t.Fatalf("second Migrate: %d→%d, %v; want no-op at %d", from, to, err, SchemaVersion)
 	}
@@ -92,7 +92,7 @@ func TestMigrateConcurrently(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, tos[i], errs[i] = Migrate(ctx, cluster.AdminDSN(db))
+			_, tos[i], errs[i] = Migrate(ctx, Config{DSN: cluster.AdminDSN(db)})
 		}()
 	}
 	wg.Wait()
@@ -294,6 +294,75 @@ func TestLastWriterWins(t *testing.T) {
 	}
 	if err := rev.Relabel(ctx, "bench-A", 999, labrec.Validation{Label: "r", By: "rev", At: t3.Add(time.Hour)}); err == nil || !strings.Contains(err.Error(), "no such object") {
 		t.Fatalf("relabel of a missing object: %v", err)
+	}
+}
+
+// TestFutureValidationTime: a validation stamped by a clock running a year ahead is
+// held at the server's time, so a reviewer's relabel made after it still wins.
+func TestFutureValidationTime(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	admin := connect(t, db, "postgres")
+	s := benchServer(t, db, "bench-A", "Bench A")
+	f := makeRun("bench-A", "S1", "Kiel", t0, 1, 1, 5, "")
+	ahead := time.Now().AddDate(1, 0, 0)
+	f.objects[1].Validation = &labrec.Validation{Label: "from the run", By: "fast clock", At: ahead}
+	if err := s.PushRun(ctx, f.batch, f.stream); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PushLabels(ctx, []labrec.Label{{Bench: "bench-A", ObjectID: 1, Validation: labrec.Validation{Label: "ahead", By: "fast clock", At: ahead}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range []int64{1, 2} {
+		if _, _, at := label(t, admin, "bench-A", obj); at.After(time.Now().Add(time.Minute)) {
+			t.Errorf("object %d: the server holds a validation time %v, ahead of its clock", obj, at)
+		}
+	}
+	rev := connect(t, db, role(t, "phytoscreen_reviewer"))
+	time.Sleep(10 * time.Millisecond) // a later transaction: its now() is later
+	if err := rev.Relabel(ctx, "bench-A", 1, labrec.Validation{Label: "reviewed", By: "rev", At: time.Now().Add(time.Minute)}); err != nil {
+		t.Fatalf("a relabel after the fast clock's label: %v", err)
+	}
+	if l, by, _ := label(t, admin, "bench-A", 1); l != "reviewed" || by != "rev" {
+		t.Errorf("after the relabel the server holds %q by %q", l, by)
+	}
+}
+
+// TestReusedObjectID: a bench whose store gave a deleted object's ID to a new object of
+// another run pushes it; the server holds the new object whole, without the old one's
+// label (which belonged to another sample).
+func TestReusedObjectID(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	admin := connect(t, db, "postgres")
+	s := benchServer(t, db, "bench-A", "Bench A")
+	old := makeRun("bench-A", "S1", "Kiel", t0, 1, 1, 3, "")
+	old.objects[0].Validation = &labrec.Validation{Label: "diatom_x", By: "eva", At: t0.Add(time.Hour)}
+	if err := s.PushRun(ctx, old.batch, old.stream); err != nil {
+		t.Fatal(err)
+	}
+	reused := makeRun("bench-A", "S2", "Kiel", t0.Add(48*time.Hour), 2, 1, 3, "")
+	if err := s.PushRun(ctx, reused.batch, reused.stream); err != nil {
+		t.Fatal(err)
+	}
+	if l, _, _ := label(t, admin, "bench-A", 1); l != "" {
+		t.Errorf("the new object 1 (run 2, sample S2) kept the old object's label %q", l)
+	}
+	var run int64
+	if err := admin.pool.QueryRow(ctx, "SELECT run_id FROM objects WHERE bench_id = 'bench-A' AND object_id = 1").Scan(&run); err != nil || run != 2 {
+		t.Errorf("object 1 is of run %d, %v; want the new run 2", run, err)
+	}
+	// Its own later validation is kept as before when the same run is pushed again.
+	reused.objects[0].Validation = &labrec.Validation{Label: "copepod", By: "ana", At: t0.Add(49 * time.Hour)}
+	if err := s.PushRun(ctx, reused.batch, reused.stream); err != nil {
+		t.Fatal(err)
+	}
+	reused.objects[0].Validation = nil
+	if err := s.PushRun(ctx, reused.batch, reused.stream); err != nil {
+		t.Fatal(err)
+	}
+	if l, _, _ := label(t, admin, "bench-A", 1); l != "copepod" {
+		t.Errorf("the same object pushed again without its validation lost it: %q", l)
 	}
 }
 

@@ -53,7 +53,7 @@ func newDB(t testing.TB) string {
 		name = name[len(name)-60:]
 	}
 	cluster.CreateDatabase(t, name)
-	if _, _, err := Migrate(context.Background(), cluster.AdminDSN(name)); err != nil {
+	if _, _, err := Migrate(context.Background(), Config{DSN: cluster.AdminDSN(name)}); err != nil {
 		t.Fatal(err)
 	}
 	return name

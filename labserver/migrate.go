@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -27,15 +26,15 @@ var migrationFiles embed.FS
 // Migrate brings the programme's database to SchemaVersion, as the programme's admin (a
 // role that may create tables and roles). It is safe to run twice and from two places
 // at once: a session advisory lock lets one migrate while the other waits, then finds
-// nothing to do. It returns the versions before and after.
-func Migrate(ctx context.Context, adminDSN string) (from, to int64, err error) {
-	cfg, err := pgx.ParseConfig(adminDSN)
+// nothing to do. It returns the versions before and after. The admin connects as every
+// other role does (cfg's TLS mode, CA and password), so a server that demands TLS or a
+// password is migrated the same way it is used.
+func Migrate(ctx context.Context, admin Config) (from, to int64, err error) {
+	pc, err := parseConfig(admin)
 	if err != nil {
-		return 0, 0, fmt.Errorf("lab server migrate: reading the connection string %s: %w", Redacted(adminDSN), err)
+		return 0, 0, fmt.Errorf("lab server migrate: %w", err)
 	}
-	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = connectTimeout
-	}
+	cfg := pc.ConnConfig
 	db := stdlib.OpenDB(*cfg)
 	defer db.Close()
 	where := describe(cfg.Host, cfg.Port, cfg.Database)

@@ -47,6 +47,9 @@ func (s *Server) Hello(ctx context.Context, bench, name string) error {
 	if bench == "" {
 		return errors.New("lab server: the bench has no ID (its store makes one when opened)")
 	}
+	if err := labrec.CheckBenchName(name); err != nil {
+		return fmt.Errorf("lab server: %w (Settings > Lab server, or phytoscreen sync --name)", err)
+	}
 	if err := s.CheckSchema(ctx); err != nil {
 		return err
 	}
@@ -97,10 +100,16 @@ var validationCols = objectCols[len(objectCols)-3:]
 // (objects): last writer wins, ties keep the server's.
 const laterSQL = `(excluded.validated_at IS NOT NULL AND (objects.validated_at IS NULL OR excluded.validated_at > objects.validated_at))`
 
+// sameObjectSQL is true where the pushed row is the object the server holds under its
+// ID: same run, place in the run and time. Benches keep IDs from reuse, but one whose
+// store predates that may give a deleted object's ID to a new one.
+const sameObjectSQL = `((objects.run_id, objects.seq, objects.time) IS NOT DISTINCT FROM (excluded.run_id, excluded.seq, excluded.time))`
+
 // upsertObjectsSQL moves the pushed objects from the temporary table into objects. An
-// object already there gets the pushed measurements (a bench that reused an ID after
-// deleting a sample pushes the new object), and the pushed validation only when later;
-// an identical row is not written at all, so pushing twice changes nothing.
+// object already there gets the pushed measurements, and the pushed validation only when
+// later; a new object under a reused ID gets the pushed row whole, validation too (the
+// old object's label is not its). An identical row is not written at all, so pushing
+// twice changes nothing.
 var upsertObjectsSQL = func() string {
 	var cols, set, oldRow, newRow []string
 	for _, c := range objectCols {
@@ -110,7 +119,7 @@ var upsertObjectsSQL = func() string {
 			continue
 		}
 		if isValidationCol(c) {
-			set = append(set, fmt.Sprintf("%s = CASE WHEN %s THEN excluded.%s ELSE objects.%s END", q, laterSQL, q, q))
+			set = append(set, fmt.Sprintf("%s = CASE WHEN %s OR NOT %s THEN excluded.%s ELSE objects.%s END", q, laterSQL, sameObjectSQL, q, q))
 			continue
 		}
 		set = append(set, fmt.Sprintf("%s = excluded.%s", q, q))

@@ -149,7 +149,7 @@ func TestServerKilledMidPush(t *testing.T) {
 	c := pgtest.Start(t)
 	db := "lab"
 	c.CreateDatabase(t, db)
-	if _, _, err := Migrate(ctx, c.AdminDSN(db)); err != nil {
+	if _, _, err := Migrate(ctx, Config{DSN: c.AdminDSN(db)}); err != nil {
 		t.Fatal(err)
 	}
 	user := unique("killed_bench")
@@ -264,7 +264,7 @@ func TestAdminNotSuperuser(t *testing.T) {
 	c := pgtest.Start(t)
 	c.Exec(t, "postgres", "CREATE ROLE phyto_admin LOGIN CREATEROLE")
 	c.Exec(t, "postgres", "CREATE DATABASE phytoscreen OWNER phyto_admin")
-	from, to, err := Migrate(ctx, c.DSN("phyto_admin", "phytoscreen"))
+	from, to, err := Migrate(ctx, Config{DSN: c.DSN("phyto_admin", "phytoscreen")})
 	if err != nil || from != 0 || to != SchemaVersion {
 		t.Fatalf("migrate as phyto_admin: %d→%d, %v", from, to, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -226,11 +227,7 @@ func (k *killingBox) SyncObjects(ctx context.Context, runID int64, fn func(labre
 // whole: 2,000 objects, not 1,000 and not 3,000.
 func TestServerKilledMidPush(t *testing.T) {
 	p := newProgramme(t, "bench_a")
-	st, err := store.Open(t.TempDir() + "/sessions.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := newBenchStore(t)
 	record(t, st, defaultTaxonomy(t), crops(t), "big", 2000)
 	box := &killingBox{Store: st, at: 1000, kill: func() { p.c.Kill() }}
 	cfg := p.as("bench_a")
@@ -276,11 +273,7 @@ func (f *forgetfulBox) DoneSync(ctx context.Context, seqs []int64) error {
 // own outbox, then the whole history pushed again from another syncer) leaves one copy.
 func TestSamePushedTwice(t *testing.T) {
 	p := newProgramme(t, "bench_a")
-	st, err := store.Open(t.TempDir() + "/sessions.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := newBenchStore(t)
 	tax, cs := defaultTaxonomy(t), crops(t)
 	record(t, st, tax, cs, "twice 'ü'", 40)
 	record(t, st, tax, cs, "other", 3)
@@ -403,4 +396,123 @@ func TestRelabelsComeBack(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// troubledBox fails its first object read (a disk error: the store's fault, not the
+// server's), and empties the trash of one sample between listing the outbox and reading
+// its run (the run is gone, as after a user emptied the trash meanwhile).
+type troubledBox struct {
+	*store.Store
+	vanish  string
+	objects bool
+}
+
+func (b *troubledBox) SyncObjects(ctx context.Context, runID int64, fn func(labrec.Object) error) error {
+	if !b.objects {
+		b.objects = true
+		return errors.New("disk I/O error (test)")
+	}
+	return b.Store.SyncObjects(ctx, runID, fn)
+}
+
+func (b *troubledBox) SyncRun(ctx context.Context, runID int64) (labrec.RunBatch, error) {
+	if b.vanish != "" {
+		if err := b.Store.DeleteSample(ctx, b.vanish); err != nil {
+			return labrec.RunBatch{}, err
+		}
+		if _, err := b.Store.EmptyTrash(ctx, time.Now().Add(store.TrashKeep+time.Hour)); err != nil {
+			return labrec.RunBatch{}, err
+		}
+		b.vanish = ""
+	}
+	return b.Store.SyncRun(ctx, runID)
+}
+
+// The bench's own failures are not the server's refusals: a failed local read is
+// retried (the entry is not set aside as refused), and an entry whose run the bench
+// removed meanwhile is dropped as done; everything else arrives.
+func TestLocalFailuresAreNotRefusals(t *testing.T) {
+	p := newProgramme(t, "bench_a")
+	st := newBenchStore(t)
+	tax, cs := defaultTaxonomy(t), crops(t)
+	record(t, st, tax, cs, "first", 5)
+	record(t, st, tax, cs, "second", 4)
+	cfg := p.as("bench_a")
+	sy, err := labsync.New(&troubledBox{Store: st, vanish: "first"}, labsync.Options{Dial: func(ctx context.Context) (labsync.Server, error) { return labserver.Open(ctx, cfg) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sy.Once(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "disk I/O error") {
+		t.Fatalf("first round: %+v, %v; want the store's read error", res, err)
+	}
+	if res.Stuck != 0 {
+		t.Errorf("the store's own failure set %d entries aside as refused by the server", res.Stuck)
+	}
+	res, err = sy.Once(context.Background())
+	if err != nil || res.Pending != 0 || res.Stuck != 0 {
+		t.Fatalf("second round: %+v, %v; want everything pushed, none refused", res, err)
+	}
+	srv := p.open(t)
+	ws, err := srv.Samples(context.Background(), labrec.ProgrammeFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range ws {
+		got = append(got, s.ID+fmt.Sprintf(":%d", s.Objects))
+	}
+	if strings.Join(got, ",") != "second:4" {
+		t.Errorf("server samples %v; want second:4 alone (first was removed on the bench before it was pushed)", got)
+	}
+}
+
+// closeCounter is a Server that counts its Close calls.
+type closeCounter struct {
+	labsync.Server
+	closed *atomic.Int32
+}
+
+func (c closeCounter) Close() { c.closed.Add(1); c.Server.Close() }
+
+// A caller of Once (phytoscreen sync) closes the connection with Close; closing twice
+// closes it once.
+func TestCloseClosesTheConnection(t *testing.T) {
+	p := newProgramme(t, "bench_a")
+	st := newBenchStore(t)
+	record(t, st, defaultTaxonomy(t), crops(t), "one", 3)
+	cfg := p.as("bench_a")
+	var closed atomic.Int32
+	sy, err := labsync.New(st, labsync.Options{Dial: func(ctx context.Context) (labsync.Server, error) {
+		srv, err := labserver.Open(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return closeCounter{srv, &closed}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := sy.Once(context.Background()); err != nil || res.Pending != 0 {
+		t.Fatalf("round: %+v, %v", res, err)
+	}
+	if n := closed.Load(); n != 0 {
+		t.Fatalf("the connection was closed %d times during the round", n)
+	}
+	sy.Close()
+	sy.Close()
+	if n := closed.Load(); n != 1 {
+		t.Errorf("after Close the connection was closed %d times; want 1", n)
+	}
+}
+
+// newBenchStore opens a bench's empty session store, closed when the test ends.
+func newBenchStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.TempDir() + "/sessions.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

@@ -37,7 +37,7 @@ func newProgramme(t testing.TB, roles ...string) *programme {
 	c := pgtest.Start(t)
 	p := &programme{c: c, db: "programme"}
 	c.CreateDatabase(t, p.db)
-	if _, _, err := labserver.Migrate(context.Background(), c.AdminDSN(p.db)); err != nil {
+	if _, _, err := labserver.Migrate(context.Background(), labserver.Config{DSN: c.AdminDSN(p.db)}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range roles {

@@ -229,6 +229,10 @@ func (s *Syncer) fail(err error) {
 	s.disconnect()
 }
 
+// Close closes the connection to the server, if one is open. Run closes it when it
+// returns; a caller of Once closes it when done.
+func (s *Syncer) Close() { s.disconnect() }
+
 func (s *Syncer) disconnect() {
 	s.mu.Lock()
 	srv := s.srv
@@ -271,7 +275,14 @@ func (s *Syncer) push(ctx context.Context, srv Server, bench string, res *Result
 			}
 			start := time.Now()
 			n, err := s.pushOne(ctx, srv, p)
-			if err != nil {
+			var local localError
+			switch {
+			case errors.Is(err, labrec.ErrGone):
+				// Removed on the bench since it was queued: nothing is left to push.
+				slog.Info("lab server sync: outbox entry no longer held by the bench, dropped", "kind", p.Kind, "ref", p.Ref, "err", err)
+			case errors.As(err, &local):
+				return err // the bench's own store failed: retried later, never "refused"
+			case err != nil:
 				if refused := s.refused(ctx, srv, p, err); refused {
 					continue
 				}
@@ -322,21 +333,28 @@ func (s *Syncer) pushOne(ctx context.Context, srv Server, p labrec.Pending) (int
 		}
 		b, err := s.box.SyncRun(ctx, id)
 		if err != nil {
-			return 0, fmt.Errorf("read run %d for the server: %w", id, err)
+			return 0, localError{fmt.Errorf("read run %d for the server: %w", id, err)}
 		}
 		n := 0
 		objects := func(fn func(labrec.Object) error) error {
 			paced := time.Now()
-			return s.box.SyncObjects(ctx, id, func(o labrec.Object) error {
+			tp := txPacer{s: s}
+			var sent error // the server's error taking an object, told from the store's own
+			err := s.box.SyncObjects(ctx, id, func(o labrec.Object) error {
 				n++
-				if n%64 == 0 { // a long run is paced inside its push too
-					if err := s.pace(ctx, time.Since(paced)); err != nil {
+				if n%64 == 0 { // a long run is paced inside its push too, within bounds
+					if err := tp.pace(ctx, time.Since(paced)); err != nil {
 						return err
 					}
 					paced = time.Now()
 				}
-				return fn(o)
+				sent = fn(o)
+				return sent
 			})
+			if err != nil && sent == nil && ctx.Err() == nil {
+				return localError{fmt.Errorf("read the objects of run %d: %w", id, err)}
+			}
+			return err
 		}
 		if err := srv.PushRun(ctx, b, objects); err != nil {
 			return 0, fmt.Errorf("push run %d of sample %q: %w", id, b.Run.SampleID, err)
@@ -345,7 +363,7 @@ func (s *Syncer) pushOne(ctx context.Context, srv Server, p labrec.Pending) (int
 	case labrec.KindSample:
 		t, err := s.box.SyncSample(ctx, p.Ref)
 		if err != nil {
-			return 0, fmt.Errorf("read sample %q for the server: %w", p.Ref, err)
+			return 0, localError{fmt.Errorf("read sample %q for the server: %w", p.Ref, err)}
 		}
 		if err := srv.PushSample(ctx, t); err != nil {
 			return 0, fmt.Errorf("push sample %q: %w", p.Ref, err)
@@ -354,6 +372,12 @@ func (s *Syncer) pushOne(ctx context.Context, srv Server, p labrec.Pending) (int
 	}
 	return 0, fmt.Errorf("outbox entry %d has kind %q, which this phytoscreen does not know: a newer phytoscreen wrote it", p.Seq, p.Kind)
 }
+
+// localError is a failure of the bench's own store while reading an entry: the server
+// is not to blame, so the entry is retried with the backoff instead of set aside.
+type localError struct{ error }
+
+func (e localError) Unwrap() error { return e.error }
 
 // pushLabels pushes the validations of label entries in one call.
 func (s *Syncer) pushLabels(ctx context.Context, srv Server, bench string, entries []labrec.Pending) error {
@@ -365,10 +389,13 @@ func (s *Syncer) pushLabels(ctx context.Context, srv Server, bench string, entri
 			return fmt.Errorf("outbox entry %d: object ID %q: %w", p.Seq, p.Ref, err)
 		}
 		l, err := s.box.SyncLabel(ctx, id)
+		seqs = append(seqs, p.Seq)
+		if errors.Is(err, labrec.ErrGone) {
+			continue // the object went with its sample's trash: the entry is done
+		}
 		if err != nil {
 			return fmt.Errorf("read the label of object %d: %w", id, err)
 		}
-		seqs = append(seqs, p.Seq)
 		if l.Validation.At.IsZero() {
 			// Cleared on the bench (an undo): the server keeps the last validation
 			// it had, and the sample's tally (queued with it) carries the change.
@@ -450,8 +477,18 @@ func (s *Syncer) pace(ctx context.Context, d time.Duration) error {
 	if !s.o.Busy() {
 		return ctx.Err()
 	}
-	wait := time.Duration(float64(d) * (1/s.o.BusyShare - 1))
-	t := time.NewTimer(wait)
+	return sleep(ctx, s.pause(d))
+}
+
+func (s *Syncer) pause(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * (1/s.o.BusyShare - 1))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -459,6 +496,39 @@ func (s *Syncer) pace(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// Pauses inside a run's push, where the server's transaction is open: each is held
+// under maxTxPause and all of one run's under maxTxPaused. A transaction left idle for
+// long is what a server's idle_in_transaction_session_timeout ends, and it holds the
+// run's rows and the server's vacuum back; past the budget the rest of the run goes
+// unpaced, a short burst screening pays once instead of an ever longer transaction.
+const (
+	maxTxPause  = 250 * time.Millisecond
+	maxTxPaused = 5 * time.Second
+)
+
+// txPacer paces the objects of one run's push within those bounds.
+type txPacer struct {
+	s      *Syncer
+	paused time.Duration // slept so far in this transaction
+}
+
+// pause is how long to sleep after work that took d, inside the transaction.
+func (p *txPacer) pause(d time.Duration) time.Duration {
+	w := min(p.s.pause(d), maxTxPause, maxTxPaused-p.paused)
+	if w < 0 {
+		w = 0
+	}
+	p.paused += w
+	return w
+}
+
+func (p *txPacer) pace(ctx context.Context, d time.Duration) error {
+	if !p.s.o.Busy() {
+		return ctx.Err()
+	}
+	return sleep(ctx, p.pause(d))
 }
 
 func (s *Syncer) count(pushed, pulled int) {

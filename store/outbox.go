@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/phytoscreen/phytoscreen/labrec"
@@ -27,10 +26,10 @@ import (
 
 // ErrNoRun is the error (errors.Is) of SyncRun and SyncObjects for a run the store does
 // not hold (discarded, or its sample's trash emptied, since the outbox was read).
-var ErrNoRun = errors.New("no such run")
+var ErrNoRun = fmt.Errorf("no such run: %w", labrec.ErrGone)
 
 // ErrNoObject is the error (errors.Is) of SyncLabel for an object the store does not hold.
-var ErrNoObject = errors.New("no such object")
+var ErrNoObject = fmt.Errorf("no such object: %w", labrec.ErrGone)
 
 // nowSQL is the time SQLite writes into the outbox, in the fixed-width form the
 // triggers use (so that text order is time order).
@@ -93,11 +92,11 @@ func (s *Store) BenchName(ctx context.Context) (string, error) {
 	if err != nil || host == "" {
 		return "bench", nil //nolint:nilerr // a name is needed, and the host's is only a default
 	}
+	if labrec.CheckBenchName(host) != nil {
+		return "bench", nil // a host name the rule refuses (too long): the server would refuse it too
+	}
 	return host, nil
 }
-
-// MaxBenchNameLen bounds a bench name.
-const MaxBenchNameLen = 80
 
 // SetBenchName names the bench (Settings > Lab server); "" goes back to the host name.
 func (s *Store) SetBenchName(ctx context.Context, name string) error {
@@ -105,11 +104,8 @@ func (s *Store) SetBenchName(ctx context.Context, name string) error {
 		return err
 	}
 	name = strings.TrimSpace(name)
-	switch {
-	case len(name) > MaxBenchNameLen:
-		return fmt.Errorf("the bench name is %d bytes: keep it under %d", len(name), MaxBenchNameLen)
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return fmt.Errorf("the bench name %q holds a tab, newline or control character: remove it", name)
+	if err := labrec.CheckBenchName(name); err != nil {
+		return err
 	}
 	var err error
 	if name == "" {
@@ -540,6 +536,12 @@ func (s *Store) ApplyLabels(ctx context.Context, labels []labrec.Label) ([]strin
 		}
 		if err != nil {
 			return nil, fmt.Errorf("session store %s: read object %d: %w", s.path, l.ObjectID, err)
+		}
+		if l.SampleID != "" && l.SampleID != sampleID {
+			// Not the object the label was given to: an older store of this bench gave
+			// its ID to an object of another sample before IDs were kept from reuse.
+			slog.Warn("label from the lab server for another sample's object: ignored", "db", s.path, "object", l.ObjectID, "label_sample", l.SampleID, "object_sample", sampleID)
+			continue
 		}
 		if at.Valid && !l.At.After(parseTime(at.String)) {
 			continue // the local one is as late or later: it stays (and is pushed)

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"image/png"
@@ -793,7 +794,7 @@ func TestBenchNameAndSyncMarks(t *testing.T) {
 	if n, err := s.BenchName(ctx); err != nil || n != name {
 		t.Errorf("bench name %q, %v; want %q", n, err, name)
 	}
-	for _, bad := range []string{"a\nb", strings.Repeat("x", MaxBenchNameLen+1)} {
+	for _, bad := range []string{"a\nb", strings.Repeat("x", labrec.MaxBenchNameLen+1)} {
 		if err := s.SetBenchName(ctx, bad); err == nil {
 			t.Errorf("bench name %q accepted", bad)
 		}
@@ -881,5 +882,95 @@ func BenchmarkRecordRun(b *testing.B) {
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "objects/s")
 		})
+	}
+}
+
+// maxIDs are the largest run, object and alert IDs the store holds.
+func maxIDs(t *testing.T, s *Store) [3]int64 {
+	t.Helper()
+	var m [3]int64
+	for i, table := range idTables {
+		if err := s.db.QueryRow("SELECT coalesce(max(id), 0) FROM " + table).Scan(&m[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}
+
+// The lab server knows runs, objects and alerts by their IDs: one that came back after
+// the newest rows were deleted (a discarded run, an emptied trash) would give a new
+// object an old one's label there. New rows get IDs above every one ever given.
+func TestIDsNeverReused(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	sm := testSample()
+	sm.ID = "A"
+	r := recordRun(t, s, sm, 5)
+	if err := r.Discard(ctx); err != nil {
+		t.Fatal(err)
+	}
+	was := maxIDs(t, s)
+	if was != ([3]int64{0, 0, 0}) {
+		t.Fatalf("after the discard the store holds IDs %v", was)
+	}
+	sm.ID = "B"
+	r = recordRun(t, s, sm, 5)
+	if err := r.Finish(ctx, screening.Snapshot{Threshold: 0.5}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var low [3]int64
+	for i, table := range idTables {
+		s.db.QueryRow("SELECT min(id) FROM " + table).Scan(&low[i])
+	}
+	// The discarded run held run 1, objects 1 to 5 and alert 1.
+	if low != [3]int64{2, 6, 2} {
+		t.Errorf("after a discarded run the new run's lowest IDs are %v (run, object, alert); want [2 6 2]", low)
+	}
+	high := maxIDs(t, s)
+	if err := s.DeleteSample(ctx, "B"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.EmptyTrash(ctx, time.Now().Add(TrashKeep+time.Hour)); err != nil || n != 1 {
+		t.Fatalf("emptied %d, %v", n, err)
+	}
+	sm.ID = "C"
+	r = recordRun(t, s, sm, 3)
+	if err := r.Finish(ctx, screening.Snapshot{Threshold: 0.5}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, table := range idTables {
+		var lo int64
+		s.db.QueryRow("SELECT min(id) FROM " + table).Scan(&lo)
+		if lo <= high[i] {
+			t.Errorf("%s: after the trash was emptied a new row has ID %d; %d was given before", table, lo, high[i])
+		}
+	}
+}
+
+// A label pulled for an object ID this bench now gives to an object of another sample
+// is not applied to it.
+func TestApplyLabelsChecksTheSample(t *testing.T) {
+	s := finishedStore(t)
+	ctx := context.Background()
+	bench, err := s.BenchID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var obj int64
+	s.db.QueryRow("SELECT MIN(id) FROM objects").Scan(&obj)
+	at := time.Now().UTC()
+	other := labrec.Label{Bench: bench, ObjectID: obj, SampleID: "not-" + testSample().ID, Validation: labrec.Validation{Label: "copepod_calanoid", By: "Ana", At: at}}
+	if changed, err := s.ApplyLabels(ctx, []labrec.Label{other}); err != nil || len(changed) != 0 {
+		t.Errorf("a label of another sample's object: changed %v, %v; want nothing", changed, err)
+	}
+	var label sql.NullString
+	s.db.QueryRow("SELECT validated_label FROM objects WHERE id = ?", obj).Scan(&label)
+	if label.Valid {
+		t.Errorf("object %d took the label %q of another sample's object", obj, label.String)
+	}
+	same := other
+	same.SampleID = testSample().ID
+	if changed, err := s.ApplyLabels(ctx, []labrec.Label{same}); err != nil || !slices.Equal(changed, []string{same.SampleID}) {
+		t.Errorf("the label of its own object: changed %v, %v; want its sample", changed, err)
 	}
 }

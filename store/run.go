@@ -118,7 +118,7 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 			return nil, fmt.Errorf("session store %s: record taxonomy: %w", s.path, err)
 		}
 	}
-	res, err := tx.ExecContext(ctx, "INSERT INTO sources(sample_id, spec, pack, model, threshold, volume_ml, rules, started) VALUES (?,?,?,?,?,?,?,?)",
+	res, err := tx.ExecContext(ctx, "INSERT INTO sources(id, sample_id, spec, pack, model, threshold, volume_ml, rules, started) VALUES ("+newIDSQL("sources")+",?,?,?,?,?,?,?,?)",
 		sm.ID, info.Spec.String(), tax.Pack, string(info.Model), info.Threshold, sm.VolumeML, info.Rules, timeText(time.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: record run: %w", s.path, err)
@@ -367,6 +367,9 @@ func (r *Run) Discard(ctx context.Context) error {
 		return fmt.Errorf("session store %s: discard run %d: %w", r.store.path, r.ID, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := keepNextIDs(ctx, tx); err != nil {
+		return fmt.Errorf("session store %s: discard run %d: %w", r.store.path, r.ID, err)
+	}
 	for _, table := range runTables {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE source_id = ?", r.ID); err != nil {
 			return fmt.Errorf("session store %s: discard run %d (%s): %w", r.store.path, r.ID, table, err)
@@ -456,10 +459,10 @@ func (r *Run) commit(ops []op) error {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	objStmt, err := tx.PrepareContext(ctx, `INSERT INTO objects(source_id, seq, time, frame, track, x, y, w, h, area, perimeter, esd, major, minor, aspect,
+	objStmt, err := tx.PrepareContext(ctx, `INSERT INTO objects(id, source_id, seq, time, frame, track, x, y, w, h, area, perimeter, esd, major, minor, aspect,
 		solidity, mean_gray, focus, on_border, um_per_px, contrast, centroid_x, centroid_y, area_um2, esd_um, major_um, minor_um, perimeter_um,
 		crop, label, prob, top, variant, error, kind, length, width, parts, cells_estimate, oversize, file)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		VALUES (`+newIDSQL("objects")+`,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
 		return err
 	}
@@ -506,8 +509,8 @@ func (r *Run) commit(ops []op) error {
 			}
 		}
 		if e := o.event; e != nil {
-			_, err := tx.ExecContext(ctx, `INSERT INTO alerts(source_id, time, rule, taxon, from_level, to_level, count, cells_per_l, ci_low, ci_high,
-				threshold, threshold_per_l, threshold_source, verified, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			_, err := tx.ExecContext(ctx, `INSERT INTO alerts(id, source_id, time, rule, taxon, from_level, to_level, count, cells_per_l, ci_low, ci_high,
+				threshold, threshold_per_l, threshold_source, verified, note) VALUES (`+newIDSQL("alerts")+`,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 				r.ID, timeText(e.Time), e.Rule, e.Taxon, e.From.String(), e.To.String(), e.Value.Count, e.Value.PerL, e.Value.Low, e.Value.High,
 				e.Threshold.String(), e.Threshold.CellsPerL(), e.Source, e.Verified, e.Note)
 			if err != nil {

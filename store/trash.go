@@ -81,6 +81,9 @@ func (s *Store) EmptyTrash(ctx context.Context, now time.Time) (int, error) {
 		return 0, fmt.Errorf("session store %s: %w", s.path, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := keepNextIDs(ctx, tx); err != nil {
+		return 0, fmt.Errorf("session store %s: empty the trash: %w", s.path, err)
+	}
 	cut := timeText(now.Add(-TrashKeep))
 	const old = "SELECT id FROM samples WHERE deleted_at IS NOT NULL AND deleted_at < ?"
 	for _, table := range runTables {

@@ -62,7 +62,7 @@ func (m *Main) server(ctx context.Context, args []string) error {
 			fmt.Fprintln(m.Stderr, "phytoscreen server migrate: --server is required (a role that may create tables and roles)")
 			return showUsage(fs)
 		}
-		from, to, err := labserver.Migrate(ctx, sf.dsn)
+		from, to, err := labserver.Migrate(ctx, sf.config())
 		if err != nil {
 			return setupError(err)
 		}
@@ -187,7 +187,7 @@ func (m *Main) serverObjects(ctx context.Context, sub string, args []string) err
 func (m *Main) syncCmd(ctx context.Context, args []string) error {
 	fs := newFlags("sync", "", m.Stderr)
 	db := fs.String("db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
-	name := fs.String("name", "", "this bench's name in the programme views (default: kept in the store, the host name)")
+	name := fs.String("name", "", "this bench's name in the programme views, kept in the store (\"\" goes back to the host name)")
 	status := fs.Bool("status", false, "only say what waits in the outbox; do not connect")
 	var sf serverFlags
 	sf.register(fs, "bench_a")
@@ -213,9 +213,11 @@ func (m *Main) syncCmd(ctx context.Context, args []string) error {
 		return setupError(err)
 	}
 	defer st.Close()
-	if *name != "" {
+	named := false // --name "" is asked for too: it clears the name
+	fs.Visit(func(f *flag.Flag) { named = named || f.Name == "name" })
+	if named {
 		if err := st.SetBenchName(ctx, *name); err != nil {
-			return setupError(err)
+			return usageError("--name: %v", err)
 		}
 	}
 	bench, err := st.BenchID(ctx)
@@ -241,6 +243,7 @@ func (m *Main) syncCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return setupError(err)
 	}
+	defer sy.Close() // the connection pool, before the store closes
 	start := time.Now()
 	res, err := sy.Once(ctx)
 	if err != nil {

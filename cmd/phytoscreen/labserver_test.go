@@ -28,6 +28,19 @@ func TestProgrammeCommands(t *testing.T) {
 	if code, stdout, _ := run(t, "server", "migrate", "--server", admin); code != exitOK || !strings.Contains(stdout, "is up to date (schema 1)") {
 		t.Errorf("second migrate: exit %d, %s", code, stdout)
 	}
+	// The admin connects as every role does: --sslmode and --rootcert are honoured (a
+	// missing CA file is refused, not silently skipped), and over TCP the password comes
+	// from PHYTOSCREEN_LAB_PASSWORD.
+	if code, _, stderr := run(t, "server", "migrate", "--server", admin, "--sslmode", "verify-full", "--rootcert", filepath.Join(t.TempDir(), "no-ca.pem")); code == exitOK || !strings.Contains(stderr, "root certificate") {
+		t.Errorf("migrate with a missing --rootcert: exit %d, %s", code, stderr)
+	}
+	c.Exec(t, "programme", "CREATE ROLE prog_admin LOGIN SUPERUSER PASSWORD 'admin pw'")
+	overTCP := "host=127.0.0.1 port=" + strconv.Itoa(c.Port()) + " dbname=programme user=prog_admin"
+	t.Setenv(PasswordEnv, "admin pw")
+	if code, stdout, stderr := run(t, "server", "migrate", "--server", overTCP, "--sslmode", "disable"); code != exitOK || !strings.Contains(stdout, "is up to date (schema 1)") {
+		t.Errorf("migrate over TCP with the password from $%s: exit %d, %s %s", PasswordEnv, code, stdout, stderr)
+	}
+	t.Setenv(PasswordEnv, "")
 	c.Exec(t, "programme", "CREATE ROLE bench_a LOGIN PASSWORD 'bench a pw' IN ROLE phytoscreen_bench")
 	c.Exec(t, "programme", "CREATE ROLE reader LOGIN PASSWORD 'reader pw' IN ROLE phytoscreen_reader")
 

@@ -42,7 +42,13 @@ type Lab struct {
 	box   *store.Store
 	ctx   context.Context // the app's lifetime
 
+	// applyMu serialises Apply and Close, the settings they save and the restart they
+	// make: two Applies at once (or one racing Close) would otherwise each start a
+	// syncer and leak one, or save one's settings and run the other's.
+	applyMu sync.Mutex
+
 	mu       sync.Mutex
+	gen      int // bumped by every restart: a views' connection opened before it is stale
 	settings LabSettings
 	typed    string // a password typed in Settings and not saved: used until the app closes
 	syncer   *labsync.Syncer
@@ -71,6 +77,8 @@ func (l *Lab) Settings() LabSettings {
 // Apply checks, saves and applies new settings: the password goes into the OS keyring
 // when savePassword, never into the preferences; the sync restarts with them.
 func (l *Lab) Apply(s LabSettings, password string, savePassword bool) error {
+	l.applyMu.Lock()
+	defer l.applyMu.Unlock()
 	if err := s.Check(); err != nil {
 		return err
 	}
@@ -86,7 +94,8 @@ func (l *Lab) Apply(s LabSettings, password string, savePassword bool) error {
 		l.typed = password
 	}
 	l.mu.Unlock()
-	if l.box != nil && s.BenchName != "" {
+	if l.box != nil {
+		// "" too: a cleared name goes back to the host name, not to the one set before.
 		if err := l.box.SetBenchName(l.ctx, s.BenchName); err != nil {
 			return err
 		}
@@ -114,11 +123,12 @@ func config(s LabSettings, typed string) (labserver.Config, error) {
 }
 
 // restart stops the running sync and the views' connection, and starts the sync again
-// when the settings enable it.
+// when the settings enable it. The caller holds applyMu (NewLab: nobody else has l yet).
 func (l *Lab) restart() error {
 	l.mu.Lock()
 	stop, done, view := l.stop, l.done, l.view
 	l.stop, l.done, l.view, l.syncer = nil, nil, nil, nil
+	l.gen++
 	s := l.settings
 	l.mu.Unlock()
 	if stop != nil {
@@ -262,7 +272,7 @@ func (l *Lab) Programme(ctx context.Context) (Programme, error) {
 
 func (l *Lab) viewConn(ctx context.Context) (*labserver.Server, error) {
 	l.mu.Lock()
-	view, s, typed := l.view, l.settings, l.typed
+	view, s, typed, gen := l.view, l.settings, l.typed, l.gen
 	l.mu.Unlock()
 	if view != nil {
 		return view, nil
@@ -280,6 +290,12 @@ func (l *Lab) viewConn(ctx context.Context) (*labserver.Server, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.gen != gen {
+		// The settings changed (or the lab closed) while it connected: this connection
+		// was made with the old ones, so it is not kept for the next caller.
+		srv.Close()
+		return nil, fmt.Errorf("the lab server settings changed while connecting: try again")
+	}
 	if l.view != nil { // another caller opened one meanwhile
 		srv.Close()
 		return l.view, nil
@@ -304,6 +320,8 @@ func (l *Lab) WeekReport(ctx context.Context, week labrec.Week, path string) err
 
 // Close stops the sync and closes the views' connection.
 func (l *Lab) Close() {
+	l.applyMu.Lock()
+	defer l.applyMu.Unlock()
 	l.mu.Lock()
 	l.settings.Enabled = false
 	l.mu.Unlock()

@@ -6,8 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +46,43 @@ func TestLabNotConfigured(t *testing.T) {
 	}
 }
 
+// Settings applied from two places at once (Apply twice, Apply racing Close) leave one
+// sync running, not one per Apply: after Close every goroutine the lab started is gone.
+// The server named does not exist; the syncers only retry their dial meanwhile.
+func TestLabConcurrentApplyLeavesNoSync(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	before := runtime.NumGoroutine()
+	l := NewLab(context.Background(), newMemPrefs(), st)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := LabSettings{Enabled: true, DSN: "host=127.0.0.1 port=1 dbname=programme user=bench_" + strconv.Itoa(i), SSLMode: "disable"}
+			if err := l.Apply(s, "", false); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if !l.Status().Configured {
+		t.Error("no sync configured after the Applies")
+	}
+	l.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines after Close, %d before the lab: a sync leaked\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
 // The app's link against a real server: Test says what it reached (and a wrong typed
 // password is refused, naming the password), Apply starts the sync, a recorded run
 // reaches the server, the programme views and the weekly report read it back, and
@@ -51,7 +90,7 @@ func TestLabNotConfigured(t *testing.T) {
 func TestLabAgainstServer(t *testing.T) {
 	c := pgtest.Start(t)
 	c.CreateDatabase(t, "programme")
-	if _, _, err := labserver.Migrate(context.Background(), c.AdminDSN("programme")); err != nil {
+	if _, _, err := labserver.Migrate(context.Background(), labserver.Config{DSN: c.AdminDSN("programme")}); err != nil {
 		t.Fatal(err)
 	}
 	c.Exec(t, "programme", "CREATE ROLE bench_a LOGIN PASSWORD 'pw ''of'' bench a' IN ROLE phytoscreen_bench")
@@ -114,6 +153,16 @@ func TestLabAgainstServer(t *testing.T) {
 	}
 	if !strings.Contains(string(text), "OB-1 'Nord'") || !strings.Contains(string(text), "Oban bench") {
 		t.Errorf("the weekly report does not show the pushed sample:\n%s", text)
+	}
+	// A name cleared in Settings goes back to the host name, in the store too.
+	cleared := s
+	cleared.BenchName = ""
+	if err := l.Apply(cleared, "", false); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	if n, err := st.BenchName(ctx); err != nil || (n != host && n != "bench") {
+		t.Errorf("after clearing the bench name the store still names it %q (%v); want the host name %q", n, err, host)
 	}
 	l.Close()
 	if stt := l.Status(); stt.Configured {

@@ -11,6 +11,8 @@ import (
 	"unicode"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/phytoscreen/phytoscreen/labrec"
 )
 
 // LabSettings say how this bench reaches its programme's lab server (issue 16). They are
@@ -127,8 +129,8 @@ func (s LabSettings) Check() error {
 			errs = append(errs, err)
 		}
 	}
-	if strings.IndexFunc(s.BenchName, unicode.IsControl) >= 0 || len(s.BenchName) > 100 {
-		errs = append(errs, errors.New("bench name: at most 100 characters and no control characters (tabs, line breaks)"))
+	if err := labrec.CheckBenchName(strings.TrimSpace(s.BenchName)); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -154,7 +156,8 @@ func checkPEMCert(path string) error {
 // ParseDSN reads a PostgreSQL connection string, keyword form (libpq's rules: spaces
 // around =, single-quoted values with \' and \\) or URL form (postgres:// or
 // postgresql://, query parameters included), into libpq's keywords: user, host, port,
-// dbname and the rest. A password in it, in either form, is refused with errPasswordInDSN.
+// dbname and the rest. A password (or sslpassword) in it, in either form, is refused with
+// errPasswordInDSN.
 func ParseDSN(dsn string) (map[string]string, error) {
 	dsn = strings.TrimSpace(dsn)
 	var kv map[string]string
@@ -167,8 +170,11 @@ func ParseDSN(dsn string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := kv["password"]; ok {
-		return nil, errPasswordInDSN
+	// sslpassword unlocks the client key: a secret too, and as plain in the preferences.
+	for _, secret := range []string{"password", "sslpassword"} {
+		if _, ok := kv[secret]; ok {
+			return nil, errPasswordInDSN
+		}
 	}
 	return kv, nil
 }

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/phytoscreen/phytoscreen/labrec"
 )
 
 // mapPrefs is Prefs over a map, so a test can look at every value stored.
@@ -165,6 +167,8 @@ func TestLabSettingsCheck(t *testing.T) {
 		{LabSettings{Enabled: true, DSN: "host=lab", SSLMode: "always"}, `TLS mode "always"`},
 		{LabSettings{Enabled: true, DSN: "host=lab", SSLMode: "prefer", BenchName: "a\nb"}, "bench name"},
 		{LabSettings{Enabled: true, DSN: "host=lab dbname='x", SSLMode: "prefer"}, "opens a quote"},
+		{LabSettings{Enabled: true, DSN: "host=lab", SSLMode: "prefer", BenchName: strings.Repeat("é", labrec.MaxBenchNameLen/2+1)}, "bench name"},
+		{LabSettings{Enabled: true, DSN: "host=lab sslpassword=key-secret", SSLMode: "prefer"}, "holds a password"},
 	} {
 		if err := c.s.Check(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v; want an error saying %q", c.s, err, c.want)
@@ -173,6 +177,11 @@ func TestLabSettingsCheck(t *testing.T) {
 	good := LabSettings{Enabled: true, DSN: "host=lab", SSLMode: "verify-full", RootCert: ca}
 	if err := good.Check(); err != nil {
 		t.Errorf("verify-full with a CA certificate refused: %v", err)
+	}
+	// Settings take exactly the names the store takes: the longest one too.
+	good.BenchName = strings.Repeat("x", labrec.MaxBenchNameLen)
+	if err := good.Check(); err != nil {
+		t.Errorf("a bench name of %d bytes refused: %v", labrec.MaxBenchNameLen, err)
 	}
 }
 
