@@ -99,16 +99,17 @@ func TestParamsOf(t *testing.T) {
 
 func TestWeightScalesPerChannel(t *testing.T) {
 	// Two output channels of three values on axis 0; then the same as columns (axis 1).
-	w := []float32{1.27, -0.5, 0.25, 0, 0.01, -0.04}
+	// 7-bit weights (WeightLevels 64): -0.5 is -0.5/1.28*64 = -25, 0.01 is 0.01/0.04*64 = 16.
+	w := []float32{1.28, -0.5, 0.3, 0, 0.01, -0.04}
 	q, s := WeightScales(w, []int64{2, 3}, 0)
-	if !slices.Equal(s, []float32{1.27 / 127, 0.04 / 127}) {
-		t.Errorf("scales %v, want max|w|/127 per channel", s)
+	if !slices.Equal(s, []float32{1.28 / 64, 0.04 / 64}) {
+		t.Errorf("scales %v, want max|w|/64 per channel", s)
 	}
-	if !slices.Equal(q, []int8{127, -50, 25, 0, 32, -127}) {
+	if !slices.Equal(q, []int8{64, -25, 15, 0, 16, -64}) {
 		t.Errorf("quantised %v", q)
 	}
-	q, s = WeightScales([]float32{1.27, 0, -0.5, 0.01, 0.25, -0.04}, []int64{3, 2}, 1)
-	if !slices.Equal(s, []float32{1.27 / 127, 0.04 / 127}) || !slices.Equal(q, []int8{127, 0, -50, 32, 25, -127}) {
+	q, s = WeightScales([]float32{1.28, 0, -0.5, 0.01, 0.3, -0.04}, []int64{3, 2}, 1)
+	if !slices.Equal(s, []float32{1.28 / 64, 0.04 / 64}) || !slices.Equal(q, []int8{64, 0, -25, 16, 15, -64}) {
 		t.Errorf("axis 1: scales %v quantised %v", s, q)
 	}
 	_, s = WeightScales([]float32{0, 0}, []int64{2, 1}, 0)

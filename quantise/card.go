@@ -346,7 +346,8 @@ func WriteCard(w io.Writer, rep *Report, meas *Measurement) error {
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	p("## Optimised model made by `phytoscreen pack optimise`\n\n")
 	p("The optimised model of this pack was made on this machine from the base model: static\n")
-	p("quantisation in ONNX's QDQ form, per-channel symmetric int8 weights, int32 biases, uint8\n")
+	p("quantisation in ONNX's QDQ form, per-channel symmetric int8 weights in a 7-bit range (±64,\n")
+	p("exact on CPUs without VNNI), int32 biases, uint8\n")
 	p("activations whose ranges come from a calibration pass (method **%s**) over %d images of\n", rep.Method, rep.CalibrationImages)
 	p("%s", rep.Calibration)
 	if rep.CalibrationLabels > 0 {

@@ -346,6 +346,16 @@ func (p *Plan) Quantise(quantised []string, ranges map[string]Range) (*onnxpb.Mo
 		slices.Sort(names)
 		return nil, nil, fmt.Errorf("no quantisable layer named %s", strings.Join(names, ", "))
 	}
+	// A weighted layer left fp32 reads its input as computed, never through a
+	// DequantizeLinear: ONNX Runtime's WeightBiasQuantization would quantise a Conv or Gemm
+	// between DequantizeLinear and QuantizeLinear on its own (per tensor, full int8 range),
+	// and the layer would neither be fp32 nor exact on CPUs without VNNI.
+	kept := map[int]bool{}
+	for _, l := range p.Layers {
+		if _, ok := q[l.index]; !ok && l.Kind == Weighted {
+			kept[l.index] = true
+		}
+	}
 	// Shared-range nodes keep their input's range only when the node before them is
 	// quantised; otherwise they stay fp32 (nothing to share).
 	removed := map[int]bool{}
@@ -360,6 +370,11 @@ func (p *Plan) Quantise(quantised []string, ranges map[string]Range) (*onnxpb.Mo
 			continue
 		}
 		r := cons[0]
+		// A fused Relu is the QuantizeLinear's clipping at 0; a kept layer reads the tensor
+		// without it, so a Relu feeding one stays.
+		if slices.ContainsFunc(x.consumers[g.Node[r].Output[0]], func(c int) bool { return kept[c] }) {
+			continue
+		}
 		g.Node[i].Output[0] = g.Node[r].Output[0]
 		removed[r] = true
 		fused = append(fused, nodeName(g.Node[r], r))
@@ -443,7 +458,7 @@ func (p *Plan) Quantise(quantised []string, ranges map[string]Range) (*onnxpb.Mo
 			continue
 		}
 		for j, in := range n.Input {
-			if quant[in] {
+			if quant[in] && !kept[i] {
 				n.Input[j] = in + "_DequantizeLinear_Output"
 			}
 		}

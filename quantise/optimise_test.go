@@ -2,8 +2,10 @@ package quantise
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/onnxpb"
 	"github.com/phytoscreen/phytoscreen/internal/testpack"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestOptimiseRefusesCalibrationWithoutImages(t *testing.T) {
@@ -177,5 +180,55 @@ func TestOptimiseCancelledWhileMeasuring(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
 		t.Errorf("a run cancelled while measuring left %v in %s", entries, parent)
+	}
+}
+
+// A layer kept fp32 runs fp32: ONNX Runtime quantises on its own (per tensor, full int8
+// range: the very kernels that saturate on CPUs without VNNI) the fp32 weights of a Conv
+// between a DequantizeLinear and a QuantizeLinear, so the twin must not give a kept layer
+// a quantised input. The tiny model's Sin becomes a second Conv, kept.
+func TestKeptLayerRunsFP32(t *testing.T) {
+	testpack.RequireRuntime(t)
+	m := tinyModel(17)
+	for _, n := range m.Graph.Node {
+		if n.GetOpType() == "Sin" {
+			n.OpType, n.Name = proto.String("Conv"), proto.String("c2")
+			// It reads c1's Relu, which the twin fuses into c1: the kept layer must still
+			// see the Relu's output, not c1's.
+			n.Input = []string{"r1_out", "c2.w", "c2.b"}
+			ints := onnxpb.AttributeProto_INTS
+			n.Attribute = []*onnxpb.AttributeProto{
+				{Name: proto.String("pads"), Type: &ints, Ints: []int64{1, 1, 1, 1}},
+				{Name: proto.String("kernel_shape"), Type: &ints, Ints: []int64{3, 3}},
+				{Name: proto.String("strides"), Type: &ints, Ints: []int64{2, 2}}}
+		}
+	}
+	w := make([]byte, 0, 4*(4*4*9+4))
+	for i := range 4*4*9 + 4 {
+		w = binary.LittleEndian.AppendUint32(w, math.Float32bits(float32((i*37)%19-9)/20))
+	}
+	m.Graph.Initializer = append(m.Graph.Initializer,
+		tensorOf("c2.w", onnxpb.TensorProto_FLOAT, []int64{4, 4, 3, 3}, w[:4*4*4*9]),
+		tensorOf("c2.b", onnxpb.TensorProto_FLOAT, []int64{4}, w[4*4*4*9:]))
+	p, err := inference.LoadPackDir(tinyPackOf(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := tinyImages(t, 24)
+	rep, err := Optimise(context.Background(), Options{Pack: p, Calibration: os.DirFS(images), CalibrationName: images,
+		Out: filepath.Join(t.TempDir(), "twin"), Keep: []string{"c2"}, SpeedDuration: -1, Threads: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.KeptFP32) != 1 || rep.KeptFP32[0] != "c2" {
+		t.Fatalf("kept %v, want c2", rep.KeptFP32)
+	}
+	if rep.RuntimeOps["QLinearConv"] != 1 || rep.RuntimeOps["Conv"]+rep.RuntimeOps["FusedConv"] != 1 {
+		t.Errorf("runtime ops %v: want c1 quantised and the kept c2 fp32", rep.RuntimeOps)
+	}
+	// Left fp32, c2 brings the twin no further from the base than quantising it did (with
+	// c1's Relu lost to the fusion it was 170 times further).
+	if rep.Final.KL > 2*rep.All.KL+1e-6 {
+		t.Errorf("KL against fp32 with c2 kept %.3g, all quantised %.3g: the kept layer reads something else", rep.Final.KL, rep.All.KL)
 	}
 }

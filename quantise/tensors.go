@@ -135,8 +135,17 @@ func floats(t *onnxpb.TensorProto) ([]float32, error) {
 // roundHalfEven rounds as QuantizeLinear does (ties to even).
 func roundHalfEven(x float64) float64 { return math.RoundToEven(x) }
 
-// WeightScales quantises w (channels along axis of shape dims) symmetrically to int8 per
-// channel: scale = max|w_c| / 127, values rounded and clipped to [-127, 127].
+// WeightLevels is the largest |q| a weight takes: 7-bit weights in an int8, as ONNX
+// Runtime's reduce_range makes them. On x86 CPUs with AVX2 but no VNNI (many AMD EPYC and
+// older Intel parts) ONNX Runtime's u8×s8 kernels add pairs of products in int16 with
+// saturation (VPMADDUBSW): 2×255×127 overflows it and the twin's accuracy collapses (the
+// cyano twin fell from top-1 0.865 to 0.583 on such a machine), while 2×255×64 = 32,640
+// fits. With 7 bits the integer arithmetic is exact on every CPU, so a twin's card holds
+// on whatever machine measures it.
+const WeightLevels = 64
+
+// WeightScales quantises w (channels along axis of shape dims) symmetrically per channel:
+// scale = max|w_c| / WeightLevels, values rounded and clipped to ±WeightLevels.
 func WeightScales(w []float32, dims []int64, axis int) ([]int8, []float32) {
 	// w is laid out as [outer, C, inner] around the axis.
 	outer, inner := int64(1), int64(1)
@@ -159,7 +168,7 @@ func WeightScales(w []float32, dims []int64, axis int) ([]int8, []float32) {
 	}
 	scales := make([]float32, c)
 	for k, a := range absMax {
-		scales[k] = float32(a / 127)
+		scales[k] = float32(a / WeightLevels)
 		if !(scales[k] > 0) {
 			scales[k] = 1
 		}
@@ -169,7 +178,7 @@ func WeightScales(w []float32, dims []int64, axis int) ([]int8, []float32) {
 		for k := range c {
 			base := (o*c + k) * inner
 			for i, v := range w[base : base+inner] {
-				q[base+int64(i)] = int8(min(max(roundHalfEven(float64(v)/float64(scales[k])), -127), 127))
+				q[base+int64(i)] = int8(min(max(roundHalfEven(float64(v)/float64(scales[k])), -WeightLevels), WeightLevels))
 			}
 		}
 	}

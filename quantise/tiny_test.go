@@ -87,8 +87,14 @@ func tinyModel(opset int64) *onnxpb.ModelProto {
 // tinyPack writes a pack folder around tinyModel (base.onnx only) and returns it.
 func tinyPack(t *testing.T) string {
 	t.Helper()
+	return tinyPackOf(t, tinyModel(17))
+}
+
+// tinyPackOf writes a pack folder around m, a model with tinyModel's input and output.
+func tinyPackOf(t *testing.T, m *onnxpb.ModelProto) string {
+	t.Helper()
 	dir := t.TempDir()
-	data, err := onnxpb.WriteModel(tinyModel(17))
+	data, err := onnxpb.WriteModel(m)
 	if err != nil {
 		t.Fatal(err)
 	}

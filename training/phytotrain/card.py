@@ -133,7 +133,7 @@ def optimised(m):
     d1 = 100 * (o["val_top1"] - b["val_top1"])
     s = ("- Optimised: **the int8 twin of the same network**, made from the trained base by `phytoscreen pack optimise` "
          "(Go, [docs/training.md](../../../docs/training.md)): static quantisation in ONNX's QDQ form, per-channel "
-         f"symmetric int8 weights, int32 biases, uint8 activations whose ranges come from {q['method']} calibration "
+         f"symmetric int8 weights in a 7-bit range (±64, exact on CPUs without VNNI), int32 biases, uint8 activations whose ranges come from {q['method']} calibration "
          f"on {q['calibration_images']} images of {q['calibration']} (training images only, never val; sampled "
          f"with a fixed seed). {len(kept)} of {len(layers)} quantisable layers kept fp32"
          f"{' (' + ', '.join(f'`{k}`' for k in kept) + ')' if kept else ''}: a layer stays fp32 when leaving it so "
