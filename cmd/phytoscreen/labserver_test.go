@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/internal/pgtest"
 	"github.com/phytoscreen/phytoscreen/labrec"
+	"github.com/phytoscreen/phytoscreen/store"
 )
 
 // A programme from the command line, against a real PostgreSQL: the admin migrates the
@@ -132,5 +134,23 @@ func TestProgrammeCommands(t *testing.T) {
 	code, _, stderr = run(t, "sync", "--db", db, "--server", host("bench_a"))
 	if code != exitRuntime || !strings.Contains(stderr, "connection refused") || !strings.Contains(stderr, "nothing is lost") {
 		t.Errorf("sync with the server down: exit %d, %s", code, stderr)
+	}
+
+	// --name '' clears the name (back to the host's); a name the rule refuses is a usage
+	// error that changes nothing.
+	if code, _, stderr := run(t, "sync", "--db", db, "--status", "--name", strings.Repeat("x", labrec.MaxBenchNameLen+1)); code != exitUsage || !strings.Contains(stderr, "--name") {
+		t.Errorf("sync --name too long: exit %d, %s", code, stderr)
+	}
+	if code, stdout, stderr := run(t, "sync", "--db", db, "--status", "--name", ""); code != exitOK {
+		t.Fatalf("sync --status --name '': exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	hostName, _ := os.Hostname()
+	if n, err := st.BenchName(context.Background()); err != nil || (n != hostName && n != "bench") {
+		t.Errorf("after --name '' the bench is named %q (%v); want the host name %q", n, err, hostName)
 	}
 }
