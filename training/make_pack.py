@@ -133,6 +133,10 @@ def train_pair(P, tr, va, work, log, students=True, seed=0):
     base_ema = train.fit(base, crops, ytr, spec, cfg["base"], cfg["augment"], str(work / "base.pt"), log, val=val, seed=seed)
     out["base_minutes"] = getattr(base_ema, "train_seconds", time.time() - t0) / 60  # training epochs, also when resumed
     base_ship = ship(base_ema)
+    if cfg["base"].get("prior_correction"):
+        power = cfg["base"].get("sampling_power", 0.5)
+        models.prior_correct(base_ship, np.bincount(ytr, minlength=n), power)
+        log(f"base: logits moved from the sampling prior (n_c^{power}) to the data's (n_c), + {1 - power:g} log n_c")
     pb = train.predict(base_ship, val_t)
     out["base"] = metrics.evaluate(pb, P.y[va], P.labels)
     log("base: " + metrics.summary(out["base"]))

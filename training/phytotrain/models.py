@@ -372,3 +372,22 @@ def round_fp16(net):
     for p in net.parameters():
         p.data.copy_(p.data.half().float())
     return net
+
+
+@torch.no_grad()
+def prior_correct(net, counts, power):
+    """Shift the classifier's logits from the prior it was trained under to the data's.
+
+    Trained with class c drawn in proportion to n_c ** power (train.class_sampling_weights),
+    the network's softmax estimates the class posterior under that sampling prior; the
+    posterior under the data's own prior (c in proportion to n_c) is that times
+    n_c ** (1 - power), renormalised (Menon et al. 2021, "Long-tail learning via logit
+    adjustment"). Adding (1 - power) * log n_c to the last layer's bias does it inside the
+    network, so the pack's probabilities are those of the data's prior, calibrated for a
+    sample with the training data's mix, and its top-1 the most probable class there.
+    The bias is rounded to float16 again (the pack stores it so)."""
+    counts = np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
+    shift = torch.from_numpy((1.0 - power) * np.log(counts)).float()
+    net.fc.bias.add_(shift)
+    net.fc.bias.copy_(net.fc.bias.half().float())
+    return net

@@ -99,6 +99,23 @@ class TestModels(unittest.TestCase):
             self.assertEqual(models.prune_resnet(net, 0.5).eval()(x).shape, (2, 5))
 
 
+
+    def test_prior_correction_reweights_by_counts(self):
+        # Trained under sampling prior n_c ** 0.5, the corrected network's probabilities
+        # are the old ones times n_c ** 0.5, renormalised (Bayes' rule with the data's
+        # prior); counts of 0 are treated as 1, not as -inf.
+        torch.manual_seed(0)
+        net = models.round_fp16(models.fold_bn(models.ResNet(3, 4, widths=(8, 8, 8, 8), bias=False).eval()))
+        x = torch.randn(3, 3, 32, 32)
+        counts = np.array([400, 100, 1, 0])
+        with torch.no_grad():
+            before = torch.softmax(net(x), 1).numpy().astype(np.float64)
+            after = torch.softmax(models.prior_correct(net, counts, 0.5)(x), 1).numpy()
+        want = before * np.sqrt(np.maximum(counts, 1))
+        want /= want.sum(1, keepdims=True)
+        self.assertLess(float(np.abs(after - want).max()), 5e-3)  # the bias is rounded to float16
+        self.assertFalse(np.allclose(after, before, atol=1e-2), "the correction changed nothing")
+        self.assertTrue(torch.equal(net.fc.bias, net.fc.bias.half().float()), "bias not rounded to float16")
 class TestMetrics(unittest.TestCase):
     def test_perfect_and_ece(self):
         p = np.eye(3)[[0, 1, 2, 2]]
