@@ -159,6 +159,10 @@ def train_pair(P, tr, va, work, log, students=True, seed=0):
                            teacher=teacher, val=val, seed=seed + 1)
         out["optimised_minutes"] = getattr(st_ema, "train_seconds", time.time() - t0) / 60
         st_ship = ship(st_ema)
+        if cfg["base"].get("prior_correction"):
+            # The student learned its sampling's prior too (and its teacher's): the same
+            # correction, so the two models' probabilities mean the same.
+            models.prior_correct(st_ship, np.bincount(ytr, minlength=n), scfg.get("sampling_power", 0.5))
         po = train.predict(st_ship, val_t)
         out["optimised"] = metrics.evaluate(po, P.y[va], P.labels)
         out["optimised"]["top1_agreement_with_base"] = float((po.argmax(1) == pb.argmax(1)).mean())
