@@ -32,7 +32,7 @@ from phytotrain import augment, contract, data, metrics, models, train, twin  # 
 
 ROOT = Path(__file__).resolve().parent.parent
 # Config keys that do not change what is trained (left out of the checkpoints' key).
-EVAL_ONLY_KEYS = ("card", "taxonomy", "dataset", "tuned_on", "degraded", "external")
+EVAL_ONLY_KEYS = ("card", "taxonomy", "dataset", "tuned_on", "degraded", "external", "test_views")
 # Keys of the optimised model: left out of the base's checkpoints' key.
 OPTIMISED_KEYS = ("optimised", "student")
 
@@ -60,6 +60,12 @@ def load_config(path):
     aug = dict(augment.DEFAULTS)
     aug.update(cfg.get("augment", {}))
     cfg["augment"] = aug
+    views = cfg.get("test_views", 1)
+    if views not in (1, 2):
+        raise SystemExit(f"{path}: test_views {views!r}: use 1 (the image alone) or 2 (the image and its transpose, averaged)")
+    shape = cfg.get("input", {}).get("shape", [])
+    if views == 2 and len(shape) == 4 and shape[2] != shape[3]:
+        raise SystemExit(f"{path}: test_views 2 transposes the input, so input.shape must be square, not {shape[2]}x{shape[3]}")
     return cfg
 
 
@@ -118,6 +124,21 @@ def ship(net):
     return net.eval()
 
 
+def shipped(net, cfg, model_cfg, ytr, n, name, log):
+    """The trained model as the pack ships it: ship(net); with base.prior_correction its
+    logits moved from its sampling's prior to the data's (models.prior_correct); with
+    test_views 2 the image and its transpose averaged (models.ViewAveraged)."""
+    out = ship(net)
+    if cfg["base"].get("prior_correction"):
+        power = model_cfg.get("sampling_power", 0.5)
+        models.prior_correct(out, np.bincount(ytr, minlength=n), power)
+        log(f"{name}: logits moved from the sampling prior (n_c^{power}) to the data's (n_c), + {1 - power:g} log n_c")
+    if cfg.get("test_views", 1) == 2:
+        out = models.ViewAveraged(out).eval()
+        log(f"{name}: the image and its transpose averaged (test_views 2)")
+    return out
+
+
 def train_pair(P, tr, va, work, log, students=True, seed=0):
     """Train the base (and the student) on indices tr; evaluate on va. Returns dict."""
     cfg, spec = P.cfg, P.spec
@@ -132,11 +153,7 @@ def train_pair(P, tr, va, work, log, students=True, seed=0):
     base = make_model(cfg["base"], spec.c, n, cfg, calib, log)
     base_ema = train.fit(base, crops, ytr, spec, cfg["base"], cfg["augment"], str(work / "base.pt"), log, val=val, seed=seed)
     out["base_minutes"] = getattr(base_ema, "train_seconds", time.time() - t0) / 60  # training epochs, also when resumed
-    base_ship = ship(base_ema)
-    if cfg["base"].get("prior_correction"):
-        power = cfg["base"].get("sampling_power", 0.5)
-        models.prior_correct(base_ship, np.bincount(ytr, minlength=n), power)
-        log(f"base: logits moved from the sampling prior (n_c^{power}) to the data's (n_c), + {1 - power:g} log n_c")
+    base_ship = shipped(base_ema, cfg, cfg["base"], ytr, n, "base", log)
     pb = train.predict(base_ship, val_t)
     out["base"] = metrics.evaluate(pb, P.y[va], P.labels)
     log("base: " + metrics.summary(out["base"]))
@@ -158,11 +175,9 @@ def train_pair(P, tr, va, work, log, students=True, seed=0):
         st_ema = train.fit(st, crops, ytr, spec, scfg, cfg["augment"], str(work / f"optimised-{P.student_key}.pt"), log,
                            teacher=teacher, val=val, seed=seed + 1)
         out["optimised_minutes"] = getattr(st_ema, "train_seconds", time.time() - t0) / 60
-        st_ship = ship(st_ema)
-        if cfg["base"].get("prior_correction"):
-            # The student learned its sampling's prior too (and its teacher's): the same
-            # correction, so the two models' probabilities mean the same.
-            models.prior_correct(st_ship, np.bincount(ytr, minlength=n), scfg.get("sampling_power", 0.5))
+        # The student learned its sampling's prior too (and its teacher's): the same
+        # correction, so the two models' probabilities mean the same.
+        st_ship = shipped(st_ema, cfg, scfg, ytr, n, "optimised", log)
         po = train.predict(st_ship, val_t)
         out["optimised"] = metrics.evaluate(po, P.y[va], P.labels)
         out["optimised"]["top1_agreement_with_base"] = float((po.argmax(1) == pb.argmax(1)).mean())

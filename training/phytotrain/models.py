@@ -249,6 +249,31 @@ def build(arch, in_ch, n_classes, init_onnx=None, keep_fc=False, standardise=Fal
     raise ValueError(f"unknown arch {arch}")
 
 
+class ViewAveraged(nn.Module):
+    """Test-time views inside the network: the image and its transpose (a reflection in
+    the diagonal, one of the right-angle rotations and flips the training augmentation
+    draws) go through the backbone as one batch, and their features are averaged before
+    the classifier, so the logits are the two views' mean. A plankter or a filament has no
+    preferred orientation under the microscope; averaging two orientations removes part
+    of the network's own orientation noise, for twice the computation. In the ONNX graph
+    it is a Transpose, a Concat and a Split around the backbone: the pack's contract and
+    the app are unchanged, and the int8 twin quantises the same convolutions."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+        self.fc = net.fc  # prior_correct and the exported head use the same layer
+        self.feature_dim = net.feature_dim
+
+    def features(self, x):
+        both = torch.cat([x, x.transpose(2, 3)], 0)
+        f0, f1 = self.net.features(both).chunk(2, 0)
+        return (f0 + f1) * 0.5
+
+    def forward(self, x):
+        return self.fc(self.features(x))
+
+
 class Exported(nn.Module):
     """What goes into the ONNX file: probabilities (softmax) and features."""
 

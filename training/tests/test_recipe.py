@@ -2,6 +2,7 @@
 /usr/bin/python3 -m unittest discover -s training/tests"""
 import json
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -116,6 +117,40 @@ class TestModels(unittest.TestCase):
         self.assertLess(float(np.abs(after - want).max()), 5e-3)  # the bias is rounded to float16
         self.assertFalse(np.allclose(after, before, atol=1e-2), "the correction changed nothing")
         self.assertTrue(torch.equal(net.fc.bias, net.fc.bias.half().float()), "bias not rounded to float16")
+
+    def test_view_averaging(self):
+        # test_views 2: the logits are the mean of the image's and its transpose's, so an
+        # image and its transpose get the same answer; features keep their size.
+        torch.manual_seed(0)
+        net = models.round_fp16(models.fold_bn(models.ResNet(3, 4, widths=(8, 8, 8, 8), bias=False).eval()))
+        views = models.ViewAveraged(net).eval()
+        x = torch.randn(3, 3, 32, 32)
+        with torch.no_grad():
+            want = (net(x) + net(x.transpose(2, 3))) / 2
+            got = views(x)
+            self.assertLess(float((got - want).abs().max()), 1e-5)
+            self.assertLess(float((views(x.transpose(2, 3)) - got).abs().max()), 1e-5)
+            self.assertFalse(torch.allclose(net(x), got, atol=1e-3), "averaging changed nothing")
+            self.assertEqual(views.features(x).shape, (3, net.feature_dim))
+        self.assertIs(views.fc, net.fc)  # prior_correct and the export reach the same layer
+
+    def test_test_views_config_checked(self):
+        import make_pack
+        cfg = json.loads((ROOT / "training/configs/cyano.json").read_text())
+        with tempfile.TemporaryDirectory() as d:
+            tmp = Path(d) / "recipe.json"
+            for views, shape, msg in ((3, [-1, 3, 32, 32], "use 1"), (2, [-1, 3, 32, 48], "square")):
+                cfg["test_views"], cfg["input"]["shape"] = views, shape
+                tmp.write_text(json.dumps(cfg))
+                with self.assertRaises(SystemExit) as e:
+                    make_pack.load_config(tmp)
+                self.assertIn(msg, str(e.exception))
+                self.assertIn(str(tmp), str(e.exception))
+            cfg["test_views"], cfg["input"]["shape"] = 2, [-1, 3, 32, 32]
+            tmp.write_text(json.dumps(cfg))
+            self.assertEqual(make_pack.load_config(tmp)["test_views"], 2)
+
+
 class TestMetrics(unittest.TestCase):
     def test_perfect_and_ece(self):
         p = np.eye(3)[[0, 1, 2, 2]]
