@@ -60,13 +60,18 @@ def load_config(path):
     aug = dict(augment.DEFAULTS)
     aug.update(cfg.get("augment", {}))
     cfg["augment"] = aug
+    check_views(cfg, path)
+    return cfg
+
+
+def check_views(cfg, where):
+    """Refuse a test_views the recipe cannot ship, naming the config (or --set) that set it."""
     views = cfg.get("test_views", 1)
     if views not in (1, 2):
-        raise SystemExit(f"{path}: test_views {views!r}: use 1 (the image alone) or 2 (the image and its transpose, averaged)")
+        raise SystemExit(f"{where}: test_views {views!r}: use 1 (the image alone) or 2 (the image and its transpose, averaged)")
     shape = cfg.get("input", {}).get("shape", [])
     if views == 2 and len(shape) == 4 and shape[2] != shape[3]:
-        raise SystemExit(f"{path}: test_views 2 transposes the input, so input.shape must be square, not {shape[2]}x{shape[3]}")
-    return cfg
+        raise SystemExit(f"{where}: test_views 2 transposes the input, so input.shape must be square, not {shape[2]}x{shape[3]}")
 
 
 def make_model(spec_cfg, in_ch, n, cfg, train_tensors=None, log=print):
@@ -616,6 +621,8 @@ def main():
         for kk in ks[:-1]:
             d = d[kk]
         d[ks[-1]] = json.loads(v)
+    if a.set:
+        check_views(cfg, f"{a.config} with --set {' '.join(a.set)}")
     mode = "cv" if a.cv else (f"tune{a.tune}" if a.tune is not None else "pack")
     # Checkpoints are kept per recipe: a changed config never resumes another's. The pack
     # is trained exactly as cross-validation fold val_fold (same items, same seeds), so

@@ -256,8 +256,8 @@ class ViewAveraged(nn.Module):
     the classifier, so the logits are the two views' mean. A plankter or a filament has no
     preferred orientation under the microscope; averaging two orientations removes part
     of the network's own orientation noise, for twice the computation. In the ONNX graph
-    it is a Transpose, a Concat and a Split around the backbone: the pack's contract and
-    the app are unchanged, and the int8 twin quantises the same convolutions."""
+    it is a Transpose and a Concat before the backbone and two Slices after it: the pack's
+    contract and the app are unchanged, and the int8 twin quantises the same convolutions."""
 
     def __init__(self, net):
         super().__init__()
