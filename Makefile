@@ -126,8 +126,8 @@ train-deps:
 train-test: train-deps
 	/usr/bin/python3 -m unittest discover -s training/tests
 
-# Cyanobacteria genera from ../shared/data/ctcb (about 30 minutes on 2 cores: the base,
-# then its int8 twin).
+# Cyanobacteria genera from ../shared/data/ctcb (under an hour on 2 cores: the base at
+# 160 px with two views, then its int8 twin).
 pack-cyano: train-deps build
 	$(TRAIN_PY) --config training/configs/cyano.json --out $(CYANO_PACK) --set 'optimised.method="$(OPTIMISED)"'
 	if [ "$(OPTIMISED)" = int8 ]; then $(MAKE) --no-print-directory pack-cyano-twin; else \

@@ -408,8 +408,12 @@ def external_eval(P, nets, log):
     return res
 
 
-def model_entry(cfg_m, m, file, features_dim):
-    e = {"file": file, "arch": cfg_m["card_arch"], "val_top1": round(m["top1"], 4), "val_top5": round(m["top5"], 4),
+VIEWS_ARCH = "; two views: the image and its transpose, their features averaged (test_views 2)"
+
+
+def model_entry(cfg_m, m, file, features_dim, views=1):
+    arch = cfg_m["card_arch"] + (VIEWS_ARCH if views == 2 else "")
+    e = {"file": file, "arch": arch, "val_top1": round(m["top1"], 4), "val_top5": round(m["top5"], 4),
          "val_logloss": round(m["logloss"], 4), "val_macro_f1": round(m["macro_f1"], 4),
          "val_weighted_f1": round(m["weighted_f1"], 4), "val_ece": round(m["ece"], 4), "features_dim": features_dim}
     if "top1_agreement_with_base" in m:
@@ -434,9 +438,10 @@ def build_pack(P, out, work, log, cv_file, opset):
         split_desc = (f"grouped stratified {sp.get('k', 5)}-fold split by source group, seed {sp.get('seed', 2024)}, "
                       f"fold {sp.get('val_fold', 0)} is val (split.csv)")
     log(f"pack {cfg['name']}: train {len(tr)}, val {len(va)} ({split_desc})")
-    t0 = time.time()
-    r = train_pair(P, tr, va, work, log, students=True)
-    train_minutes = (time.time() - t0) / 60
+    if P.weights_from:
+        r = reexport(P, P.weights_from, tr, va, log)
+    else:
+        r = train_pair(P, tr, va, work, log, students=True)
     out.mkdir(parents=True, exist_ok=True)
     student = "optimised" in r
     export_onnx(r["base"], spec, out / "base.onnx", opset)
@@ -461,10 +466,10 @@ def build_pack(P, out, work, log, cv_file, opset):
     external = external_eval(P, nets, log)
     fb = r["base"].feature_dim
     fo = r["optimised"].feature_dim if student else fb
-    models_ = {"base": model_entry(cfg["base"], mm["base"], "base.onnx", fb)}
+    models_ = {"base": model_entry(cfg["base"], mm["base"], "base.onnx", fb, cfg.get("test_views", 1))}
     val = {"base": strip(mm["base"])}
     if student:
-        models_["optimised"] = model_entry(cfg["student"], mm["optimised"], "optimised.onnx", fo)
+        models_["optimised"] = model_entry(cfg["student"], mm["optimised"], "optimised.onnx", fo, cfg.get("test_views", 1))
         val["optimised"] = strip(mm["optimised"])
     opt_minutes = mm.get("optimised_minutes")
     manifest = {
@@ -492,6 +497,15 @@ def build_pack(P, out, work, log, cv_file, opset):
                          "date": datetime.date.today().isoformat(), "recipe": cfg.get("recipe_file", "")},
         },
     }
+    if P.weights_from:
+        # The weights are the earlier pack's: its training record stays, and says so.
+        prev = r["previous_training"]
+        t = manifest["metrics"]["training"]
+        t.update({k: prev[k] for k in ("minutes", "base_minutes", "host", "date") if k in prev})
+        t["optimised_minutes"] = None
+        t["note"] = (f"re-exported {datetime.date.today().isoformat()} with test_views {cfg.get('test_views', 1)} from the "
+                     f"weights trained on {prev.get('date', '?')}, not trained again (make_pack.py --weights-from)"
+                     + (f"; that training: {prev['note']}" if prev.get("note") else ""))
     (out / "pack.json").write_text(metrics.dumps(manifest) + "\n")
     if cfg.get("taxonomy"):
         shutil.copyfile(rpath(cfg["taxonomy"]), out / "taxonomy.toml")
@@ -500,6 +514,70 @@ def build_pack(P, out, work, log, cv_file, opset):
         (out / "README.md").write_text(card.render(rpath(cfg["card"]).read_text(), manifest, P.labels, out))
     log(f"pack written to {out}")
     return manifest
+
+
+def previous_pack(onnx_path, P):
+    """The pack.json beside a base.onnx given to --weights-from, checked against the
+    recipe: the same labels in the same order and the same input contract, or the weights
+    would be read against the wrong classes."""
+    pj = Path(onnx_path).parent / "pack.json"
+    try:
+        prev = json.loads(pj.read_text())
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"--weights-from {onnx_path}: its pack.json cannot be read ({e}); give a pack's base.onnx")
+    if prev.get("labels") != P.labels:
+        raise SystemExit(f"--weights-from {onnx_path}: {pj} has other labels than the recipe {P.cfg['name']}")
+    if prev.get("input") != P.spec.to_json():
+        raise SystemExit(f"--weights-from {onnx_path}: {pj} has another input contract than the recipe's; "
+                         "the weights were trained for that one")
+    return prev
+
+
+def loaded_base(P, onnx_path, log):
+    """An earlier pack's trained base, shipped again as this recipe ships it: the weights
+    as exported (folded, float16, prior correction already in them), with the recipe's
+    test views."""
+    if student_cfg(P.cfg):
+        raise SystemExit("--weights-from: the recipe's optimised model is a trained student; use the int8 twin "
+                         "(optimised.method \"int8\") or train the pack")
+    net = models.load_exported_resnet(onnx_path, P.spec.c, len(P.labels))
+    log(f"base: the trained weights of {onnx_path}, not trained again")
+    if P.cfg.get("test_views", 1) == 2:
+        net = models.ViewAveraged(net).eval()
+        log("base: the image and its transpose averaged (test_views 2)")
+    return net
+
+
+def reexport(P, onnx_path, tr, va, log):
+    """train_pair's result for an earlier pack's weights (--weights-from): evaluated, not trained."""
+    prev = previous_pack(onnx_path, P)
+    net = loaded_base(P, onnx_path, log)
+    val_t = P.tensors(va)
+    pb = train.predict(net, val_t)
+    m = metrics.evaluate(pb, P.y[va], P.labels)
+    log("base: " + metrics.summary(m))
+    return {"base": net, "probs_base": pb, "val_t": val_t, "previous_training": prev["metrics"]["training"],
+            "metrics": {"n_train": int(len(tr)), "n_val": int(len(va)), "base": m,
+                        "base_minutes": prev["metrics"]["training"]["base_minutes"]}}
+
+
+def check_views_on_halves(P, onnx_path, seed, log):
+    """Whether the transposed view helps an earlier pack's weights, decided without
+    looking at the whole val split: its images are shuffled (seed) into two halves; the
+    first decides, the second is the untouched figure. Prints both, writes nothing."""
+    previous_pack(onnx_path, P)
+    va = np.array([i for i, it in enumerate(P.items) if it.split == "val"]) if P.given_split else \
+        np.where(P.fold == P.cfg.get("split", {}).get("val_fold", 0))[0]
+    va = va[np.random.default_rng(seed).permutation(len(va))]
+    halves = {"decide": va[:len(va) // 2], "report": va[len(va) // 2:]}
+    one = models.load_exported_resnet(onnx_path, P.spec.c, len(P.labels))
+    nets = {"1 view": one, "2 views": models.ViewAveraged(one).eval()}
+    log("half   views    top-1   macro-F1  log-loss")
+    for h, idx in halves.items():
+        t = P.tensors(idx)
+        for v, net in nets.items():
+            m = metrics.evaluate(train.predict(net, t), P.y[idx], P.labels)
+            log(f"{h:6} {v:8} {m['top1']:.4f}  {m['macro_f1']:.4f}    {m['logloss']:.4f}   ({len(idx)} images)")
 
 
 def apply_twin(cfg, out, twin_dir, seconds, log):
@@ -598,6 +676,10 @@ def main():
     ap.add_argument("--speed", help="BenchmarkPackVariants JSON (PHYTOSCREEN_BENCH_OUT) to record in the card")
     ap.add_argument("--twin", metavar="DIR", help="make the int8 twin in DIR (phytoscreen pack optimise's --out) --out's optimised model")
     ap.add_argument("--twin-seconds", type=float, help="how long pack optimise took, for the card")
+    ap.add_argument("--weights-from", metavar="ONNX", help="ship an earlier pack's base.onnx again (with the recipe's "
+                    "test_views) instead of training: evaluated, exported, its card written")
+    ap.add_argument("--check-views", type=int, metavar="SEED", help="with --weights-from: the ONNX's weights with one and "
+                    "two views on two seeded halves of val (the first decides, the second reports); writes nothing")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--opset", type=int, default=17)
     a = ap.parse_args()
@@ -642,6 +724,14 @@ def main():
     (work / "config.json").write_text(json.dumps(cfg, indent=1))
     P = Prepared(cfg, log)
     P.student_key = skey
+    P.weights_from = rpath(a.weights_from) if a.weights_from else None
+    if a.check_views is not None:
+        if not P.weights_from:
+            ap.error("--check-views needs --weights-from")
+        check_views_on_halves(P, P.weights_from, a.check_views, log)
+        return
+    if P.weights_from and mode != "pack":
+        ap.error("--weights-from builds a pack (--out), not a tuning or cross-validation run")
     if a.cv:
         run_cv(P, work, log, not a.base_only)
     elif a.tune is not None:

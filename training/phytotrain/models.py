@@ -390,6 +390,33 @@ def fold_bn(net):
 
 
 @torch.no_grad()
+def load_exported_resnet(path, in_ch, n_classes):
+    """The ResNet a pack's base.onnx computes, back in PyTorch: the file export_onnx wrote
+    from ship(net) (BatchNorm folded, weights float16-exact, prior correction in the fc
+    bias), its initialisers named by the network's own state_dict. Exporting it again
+    (with test_views 2, say) changes how the pack looks at an image without training it
+    again. A graph that already averages views, or whose weights do not fill this layout
+    exactly, is refused with its path."""
+    m = onnx.load(str(path))
+    if any(n.op_type == "Transpose" for n in m.graph.node):
+        raise ValueError(f"{path}: this model already averages views (a Transpose in its graph); "
+                         "give the single-view base.onnx the recipe trained")
+    sd = {}
+    for init in m.graph.initializer:
+        if not init.name.startswith("net."):
+            continue  # a constant of the graph, not a weight
+        key = init.name[len("net."):].removesuffix("_fp16")
+        sd[key] = torch.from_numpy(numpy_helper.to_array(init).astype(np.float32))
+    net = fold_bn(ResNet(in_ch, n_classes, bias=True))
+    try:
+        net.load_state_dict(sd, strict=True)
+    except RuntimeError as e:
+        raise ValueError(f"{path}: not a ResNet-18 of {in_ch} input channels and {n_classes} classes "
+                         f"as export_onnx writes it: {e}") from None
+    return net.eval()
+
+
+@torch.no_grad()
 def round_fp16(net):
     """Round every weight to the nearest float16 value (kept as float32): the ONNX file
     stores them as float16 (half the size) and computes in float32, so this is exactly

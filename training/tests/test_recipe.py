@@ -134,6 +134,54 @@ class TestModels(unittest.TestCase):
             self.assertEqual(views.features(x).shape, (3, net.feature_dim))
         self.assertIs(views.fc, net.fc)  # prior_correct and the export reach the same layer
 
+    def test_exported_resnet_loads_back(self):
+        # --weights-from: a shipped base.onnx read back into PyTorch computes what was
+        # exported; a view-averaged graph and a wrong layout are refused with the path.
+        import make_pack
+        torch.manual_seed(0)
+        net = models.ResNet(1, 5, bias=False)
+        net.train()
+        net(torch.randn(4, 1, 32, 32))  # BatchNorm statistics that are not the identity
+        shipped = make_pack.ship(net.eval())
+        spec = contract.InputSpec({"name": "image", "shape": [-1, 1, 32, 32], "channels": "gray",
+                                   "resize": "letterbox", "mean": [0.5], "std": [0.25]})
+        x = torch.randn(3, 1, 32, 32)
+        with tempfile.TemporaryDirectory() as d, torch.no_grad():
+            one, two = Path(d) / "one.onnx", Path(d) / "two.onnx"
+            make_pack.export_onnx(shipped, spec, one, 17)
+            back = models.load_exported_resnet(one, 1, 5)
+            self.assertEqual(float((back(x) - shipped(x)).abs().max()), 0.0)
+            make_pack.export_onnx(models.ViewAveraged(back).eval(), spec, two, 17)
+            with self.assertRaises(ValueError) as e:
+                models.load_exported_resnet(two, 1, 5)
+            self.assertIn(str(two), str(e.exception))
+            with self.assertRaises(ValueError) as e:
+                models.load_exported_resnet(one, 1, 7)
+            self.assertIn("7 classes", str(e.exception))
+
+    def test_weights_from_checks_the_pack(self):
+        # --weights-from reads the pack.json beside the ONNX: other labels or another
+        # input contract stop with the file named; the same ones give its record.
+        import types
+        import make_pack
+        spec = contract.InputSpec({"name": "image", "shape": [-1, 1, 32, 32], "channels": "gray",
+                                   "resize": "letterbox", "mean": [0.5], "std": [0.25]})
+        P = types.SimpleNamespace(labels=["a", "b"], spec=spec, cfg={"name": "recipe"})
+        with tempfile.TemporaryDirectory() as d:
+            onnx_path, pj = Path(d) / "base.onnx", Path(d) / "pack.json"
+            with self.assertRaises(SystemExit) as e:
+                make_pack.previous_pack(onnx_path, P)
+            self.assertIn("cannot be read", str(e.exception))
+            for labels, inp, msg in ((["b", "a"], spec.to_json(), "other labels"),
+                                     (["a", "b"], dict(spec.to_json(), mean=[0.4]), "input contract")):
+                pj.write_text(json.dumps({"labels": labels, "input": inp}))
+                with self.assertRaises(SystemExit) as e:
+                    make_pack.previous_pack(onnx_path, P)
+                self.assertIn(msg, str(e.exception))
+                self.assertIn(str(onnx_path), str(e.exception))
+            pj.write_text(json.dumps({"labels": ["a", "b"], "input": spec.to_json(), "metrics": {"training": {"minutes": 3}}}))
+            self.assertEqual(make_pack.previous_pack(onnx_path, P)["metrics"]["training"]["minutes"], 3)
+
     def test_test_views_config_checked(self):
         import make_pack
         cfg = json.loads((ROOT / "training/configs/cyano.json").read_text())
