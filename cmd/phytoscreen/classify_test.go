@@ -199,6 +199,11 @@ func TestPackInspect(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
 	}
+	// The architecture in full: the cyano base's last clause says it looks twice.
+	code, stdout, _ = run(t, "pack", "inspect", "../../assets/models/cyano-tcb-10")
+	if code != exitOK || !strings.Contains(stdout, "their features averaged (test_views 2)") {
+		t.Errorf("cyano pack inspect: exit %d, the views clause of its architecture missing:\n%s", code, stdout)
+	}
 	if code, _, stderr := run(t, "pack", "inspect", "../../testdata"); code != exitRuntime || !strings.Contains(stderr, "no pack.json") {
 		t.Errorf("a folder without pack.json: exit %d, %q", code, stderr)
 	}

@@ -80,7 +80,7 @@ func printPack(w io.Writer, p *inference.Pack) {
 	}
 	kv("output", "%q %v %s", p.Output.Name, p.Output.Shape, p.Output.Activation)
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "%-10s %-16s %9s %7s %7s %8s %9s  %s\n", "model", "file", "size", "top-1", "top-5", "logloss", "agreement", "architecture")
+	fmt.Fprintf(w, "%-10s %-16s %9s %7s %7s %8s %9s\n", "model", "file", "size", "top-1", "top-5", "logloss", "agreement")
 	anyRecorded := false
 	for _, v := range p.Variants() {
 		m := p.Models[v]
@@ -99,7 +99,7 @@ func printPack(w io.Writer, p *inference.Pack) {
 			}
 			return fmt.Sprintf("%.3f", x)
 		}
-		fmt.Fprintf(w, "%-10s %-16s %9s %7s %7s %8s %9s  %s\n", v, m.File, size, fig(m.ValTop1), fig(m.ValTop5), fig(m.ValLogLoss), agree, clip(m.Arch, 60))
+		fmt.Fprintf(w, "%-10s %-16s %9s %7s %7s %8s %9s\n", v, m.File, size, fig(m.ValTop1), fig(m.ValTop5), fig(m.ValLogLoss), agree)
 		anyRecorded = anyRecorded || recorded
 	}
 	if !anyRecorded {
@@ -110,6 +110,11 @@ func printPack(w io.Writer, p *inference.Pack) {
 	}
 	for _, l := range p.MetricLines() {
 		fmt.Fprintln(w, l)
+	}
+	// Each model's architecture in full, not clipped into the table: its last clauses
+	// (two views, what was kept fp32) are what tells the models apart.
+	for _, v := range p.Variants() {
+		fmt.Fprintf(w, "%-10s %s\n", v, p.Models[v].Arch)
 	}
 	fmt.Fprintln(w)
 }
