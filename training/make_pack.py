@@ -74,8 +74,13 @@ def check_views(cfg, where):
         raise SystemExit(f"{where}: test_views 2 transposes the input, so input.shape must be square, not {shape[2]}x{shape[3]}")
 
 
-def make_model(spec_cfg, in_ch, n, cfg, train_tensors=None, log=print):
+def make_model(spec_cfg, in_ch, n, cfg, train_tensors=None, log=print, seed=0):
+    """The network spec_cfg names, its random initial weights drawn from seed. The seed is
+    set here, not left to torch: Debian's torch seeds its default generator at random in
+    every process, so the new classifier of a fine-tuned ResNet started differently in
+    each run and no two rebuilds of a pack trained alike."""
     keep_fc = spec_cfg.get("keep_fc", False)
+    torch.manual_seed(seed)
     net = models.build(spec_cfg["arch"], in_ch, n, init_onnx=rpath(cfg["init_onnx"]) if "init_onnx" in cfg else None,
                        keep_fc=keep_fc, standardise=spec_cfg.get("standardise", False))
     if spec_cfg["arch"].endswith("-ndsb") and train_tensors is not None:
@@ -155,7 +160,7 @@ def train_pair(P, tr, va, work, log, students=True, seed=0):
     calib = P.tensors(tr[np.random.default_rng(seed).permutation(len(tr))[:512]])
     out = {"n_train": int(len(tr)), "n_val": int(len(va))}
     t0 = time.time()
-    base = make_model(cfg["base"], spec.c, n, cfg, calib, log)
+    base = make_model(cfg["base"], spec.c, n, cfg, calib, log, seed=seed)
     base_ema = train.fit(base, crops, ytr, spec, cfg["base"], cfg["augment"], str(work / "base.pt"), log, val=val, seed=seed)
     out["base_minutes"] = getattr(base_ema, "train_seconds", time.time() - t0) / 60  # training epochs, also when resumed
     base_ship = shipped(base_ema, cfg, cfg["base"], ytr, n, "base", log)
@@ -175,7 +180,7 @@ def train_pair(P, tr, va, work, log, students=True, seed=0):
             models.bn_recalibrate(st, [xs[i:i + 64] for i in range(0, len(xs), 64)])
             log(f"optimised: base pruned to width x{f} ({sum(p.numel() for p in st.parameters()) / 1e6:.2f} M parameters), BatchNorm recalibrated")
         else:
-            st = make_model(scfg, spec.c, n, cfg, calib, log)
+            st = make_model(scfg, spec.c, n, cfg, calib, log, seed=seed + 1)
         teacher = base_ema if scfg.get("distill") else None
         st_ema = train.fit(st, crops, ytr, spec, scfg, cfg["augment"], str(work / f"optimised-{P.student_key}.pt"), log,
                            teacher=teacher, val=val, seed=seed + 1)

@@ -182,6 +182,19 @@ class TestModels(unittest.TestCase):
             pj.write_text(json.dumps({"labels": ["a", "b"], "input": spec.to_json(), "metrics": {"training": {"minutes": 3}}}))
             self.assertEqual(make_pack.previous_pack(onnx_path, P)["metrics"]["training"]["minutes"], 3)
 
+    def test_initial_weights_follow_the_seed(self):
+        # A pack's rebuild starts from the same weights: the same seed gives the same
+        # network whatever torch's generator did before; another seed another one.
+        import make_pack
+        cfg = {"arch": "resnet18-w0.25"}
+
+        def weights(seed):
+            torch.rand(7)  # whatever ran before in the process
+            net = make_pack.make_model(cfg, 3, 4, {}, seed=seed)
+            return torch.cat([p.detach().flatten() for p in net.parameters()])
+        self.assertTrue(torch.equal(weights(3), weights(3)))
+        self.assertFalse(torch.equal(weights(3), weights(4)))
+
     def test_test_views_config_checked(self):
         import make_pack
         cfg = json.loads((ROOT / "training/configs/cyano.json").read_text())
