@@ -426,15 +426,22 @@ def model_entry(cfg_m, m, file, features_dim, views=1):
     return e
 
 
+def train_val(P):
+    """The pack's train and val items (indices): the list's own split, or every fold but
+    val_fold against it."""
+    if P.given_split:
+        return (np.array([i for i, it in enumerate(P.items) if it.split == "train"]),
+                np.array([i for i, it in enumerate(P.items) if it.split == "val"]))
+    vf = P.cfg.get("split", {}).get("val_fold", 0)
+    return np.where(P.fold != vf)[0], np.where(P.fold == vf)[0]
+
+
 def build_pack(P, out, work, log, cv_file, opset):
     cfg, spec = P.cfg, P.spec
+    tr, va = train_val(P)
     if P.given_split:
-        tr = np.array([i for i, it in enumerate(P.items) if it.split == "train"])
-        va = np.array([i for i, it in enumerate(P.items) if it.split == "val"])
         split_desc = "the list's own split column (train/val)"
     else:
-        tr = np.where(P.fold != cfg.get("split", {}).get("val_fold", 0))[0]
-        va = np.where(P.fold == cfg.get("split", {}).get("val_fold", 0))[0]
         for i in tr:
             P.items[i].split = "train"
         for i in va:
@@ -571,8 +578,7 @@ def check_views_on_halves(P, onnx_path, seed, log):
     looking at the whole val split: its images are shuffled (seed) into two halves; the
     first decides, the second is the untouched figure. Prints both, writes nothing."""
     previous_pack(onnx_path, P)
-    va = np.array([i for i, it in enumerate(P.items) if it.split == "val"]) if P.given_split else \
-        np.where(P.fold == P.cfg.get("split", {}).get("val_fold", 0))[0]
+    va = train_val(P)[1]
     va = va[np.random.default_rng(seed).permutation(len(va))]
     halves = {"decide": va[:len(va) // 2], "report": va[len(va) // 2:]}
     one = models.load_exported_resnet(onnx_path, P.spec.c, len(P.labels))
@@ -723,6 +729,10 @@ def main():
         work = base_dir / f"cv-{key}" / f"fold{cfg.get('split', {}).get('val_fold', 0)}"
     else:
         work = base_dir / f"{mode}-{key}"
+    if a.check_views is not None and not a.weights_from:
+        ap.error("--check-views needs --weights-from")
+    if a.weights_from and a.check_views is None and mode != "pack":
+        ap.error("--weights-from builds a pack (--out), not a tuning or cross-validation run")
     work.mkdir(parents=True, exist_ok=True)
     log = Log(work / "train.log")
     log(f"config {a.config} {' '.join(a.set)} -> {mode}, work {work}, torch {torch.__version__}, {a.threads} threads")
@@ -731,12 +741,8 @@ def main():
     P.student_key = skey
     P.weights_from = rpath(a.weights_from) if a.weights_from else None
     if a.check_views is not None:
-        if not P.weights_from:
-            ap.error("--check-views needs --weights-from")
         check_views_on_halves(P, P.weights_from, a.check_views, log)
         return
-    if P.weights_from and mode != "pack":
-        ap.error("--weights-from builds a pack (--out), not a tuning or cross-validation run")
     if a.cv:
         run_cv(P, work, log, not a.base_only)
     elif a.tune is not None:
