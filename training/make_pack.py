@@ -96,6 +96,7 @@ class Prepared:
     def __init__(self, cfg, log):
         self.cfg = cfg
         self.spec = contract.InputSpec(cfg["input"])
+        self.weights_from = None  # an earlier pack's base.onnx to ship again (--weights-from), else trained
         self.items, self.root = data.read_items(rpath(cfg["data"]))
         if cfg.get("smoke_limit"):  # a smoke test of the whole pipeline on a few items
             self.items = self.items[::max(1, len(self.items) // cfg["smoke_limit"])]
@@ -739,7 +740,8 @@ def main():
     (work / "config.json").write_text(json.dumps(cfg, indent=1))
     P = Prepared(cfg, log)
     P.student_key = skey
-    P.weights_from = rpath(a.weights_from) if a.weights_from else None
+    if a.weights_from:
+        P.weights_from = rpath(a.weights_from)
     if a.check_views is not None:
         check_views_on_halves(P, P.weights_from, a.check_views, log)
         return
