@@ -117,7 +117,7 @@ OPTIMISED ?= int8
 CYANO_CALIB_IMAGES ?= 400
 NDSB_CALIB_IMAGES ?= 1024
 
-.PHONY: train-deps train-test pack-cyano pack-cyano-twin pack-cyano-cv pack-ndsb pack-ndsb-twin pack-ndsb-eval degrade-ndsb golden-contract
+.PHONY: train-deps train-test pack-cyano pack-cyano-twin pack-cyano-cv pack-ndsb pack-ndsb-twin pack-ndsb-eval degrade-ndsb golden-contract detector
 
 train-deps:
 	@bash scripts/train-deps.sh
@@ -200,3 +200,14 @@ pack-ndsb-eval: build degrade-ndsb
 # The contract's reference tensors (testdata/golden/contract.json) from the recipe's cv2 code.
 golden-contract: train-deps
 	/usr/bin/python3 training/golden_contract.py
+
+# The learned particle detector (docs/detector.md): trained on the hand-boxed frames of
+# testdata/real-frames-train, its checkpoint and threshold chosen on the tune split of
+# testdata/real-frames (about 20 minutes on 2 cores); then the app's decoding is checked
+# against the recipe's (TestDetectorGolden) and the segmenter measured with it.
+DETECTOR := assets/detectors/brightfield-esp32-320
+DETECTOR_STEPS ?= 6000
+detector: train-deps deps
+	nice -n 19 /usr/bin/python3 training/make_detector.py --out $(DETECTOR) --work .cache/detector --steps $(DETECTOR_STEPS)
+	go test -count=1 -run 'TestDetectorGolden' ./inference/
+	PHYTOSCREEN_REAL_SPLIT=tune go test -count=1 -v -run 'TestRealAnnotatedFramesDetector' ./vision/ | grep -v '^ *[a-z-]*-2023'
