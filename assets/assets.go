@@ -43,6 +43,28 @@ func BuiltinPack(name string) (fs.FS, bool) {
 	return nil, false
 }
 
+// DetectorName is the built-in learned particle detector (detectors/, docs/detector.md):
+// trained on hand-boxed 320x240 frames of one low-cost colour camera on a brightfield
+// microscope, the camera of testdata/real-frames.
+const DetectorName = "brightfield-esp32-320"
+
+//go:embed detectors/brightfield-esp32-320
+var detectors embed.FS
+
+// BuiltinDetectors lists the names of the detectors built into the binary.
+func BuiltinDetectors() []string { return []string{DetectorName} }
+
+// BuiltinDetector returns the built-in detector with the given name (detector.json,
+// detector.onnx, README.md).
+func BuiltinDetector(name string) (fs.FS, bool) {
+	for _, n := range BuiltinDetectors() {
+		if n == name {
+			return mustSub(detectors, "detectors/"+n), true
+		}
+	}
+	return nil, false
+}
+
 // Samples returns the bundled sample of real NDSB val images: one folder per class and a
 // labels.csv (path,label,split). See samples/README.md for provenance.
 func Samples() fs.FS { return mustSub(samples, "samples/ndsb-val") }
