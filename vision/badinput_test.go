@@ -30,11 +30,7 @@ func TestBadFramesReportedSensibly(t *testing.T) {
 		t.Fatal(err)
 	}
 	sharp, blurred := g.Render(field), g.DefocusedFrame(field, 8)
-	cases := []struct {
-		name  string
-		img   *image.RGBA
-		check func(objs []Object, fi FrameInfo) error
-	}{
+	cases := []badCase{
 		{"all black", synth.BlackFrame(w, h), none},
 		{"saturated", synth.SaturatedFrame(w, h), none},
 		{"pure noise", synth.NoiseFrame(w, h, 3), noGiant},
@@ -55,19 +51,7 @@ func TestBadFramesReportedSensibly(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			seg, err := NewSegmenter(Options{OnStatus: func(capture.Status) {}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer seg.Close()
-			m := rgbaMat(t, c.img)
-			defer m.Close()
-			objs, err := seg.Process(capture.Frame{Source: c.name, Mat: m})
-			if err != nil {
-				t.Fatalf("error %v: want the frame processed", err)
-			}
-			fi := seg.Frame()
-			t.Logf("%d objects, %d oversize (%d withheld), %.0f%% covered, focus %.3f", len(objs), fi.Oversize, fi.Withheld, 100*fi.Covered, fi.Focus)
+			objs, fi := processBadFrame(t, c.name, c.img, Options{})
 			if err := c.check(objs, fi); err != nil {
 				t.Error(err)
 			}
@@ -95,6 +79,34 @@ func TestBadFramesReportedSensibly(t *testing.T) {
 			t.Errorf("sharp frame %+v, blurred frame %+v: want only the blurred one out of focus, and held", infos[0], infos[1])
 		}
 	})
+}
+
+// badCase is a bad-input frame and what must hold of what the segmenter makes of it.
+type badCase struct {
+	name  string
+	img   *image.RGBA
+	check func(objs []Object, fi FrameInfo) error
+}
+
+// processBadFrame runs one frame through a fresh segmenter with opt, as a run would,
+// and fails the test if it is not processed.
+func processBadFrame(t *testing.T, name string, img *image.RGBA, opt Options) ([]Object, FrameInfo) {
+	t.Helper()
+	opt.OnStatus = func(capture.Status) {}
+	seg, err := NewSegmenter(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	m := rgbaMat(t, img)
+	defer m.Close()
+	objs, err := seg.Process(capture.Frame{Source: name, Mat: m})
+	if err != nil {
+		t.Fatalf("error %v: want the frame processed", err)
+	}
+	fi := seg.Frame()
+	t.Logf("%d objects, %d oversize (%d withheld), %.0f%% covered, focus %.3f", len(objs), fi.Oversize, fi.Withheld, 100*fi.Covered, fi.Focus)
+	return objs, fi
 }
 
 func none(objs []Object, _ FrameInfo) error {

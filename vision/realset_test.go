@@ -137,6 +137,23 @@ func scoreRealFrames(t testing.TB, frames []realFrame, opt Options, minIoU float
 // PHYTOSCREEN_REAL_SPLIT=tune it measures the tune split alone (what to tune a change on,
 // leaving the test split unseen until the change is done).
 func TestRealAnnotatedFrames(t *testing.T) {
+	splits := realSplits(t)
+	for _, split := range splits {
+		total, over := realSplitScores(t, split, loadRealFrames(t, split), Options{})
+		if split != "test" {
+			continue
+		}
+		if total.Recall() < 0.50 || total.Precision() < 0.74 {
+			t.Errorf("test split at IoU 0.3: recall %.3f (guard 0.50; goal 0.85), precision %.3f (guard 0.74; goal 0.75)", total.Recall(), total.Precision())
+		}
+		if over > 14 {
+			t.Errorf("%d objects over 10%% of the frame where the truth has none as large (guard 14; goal 0)", over)
+		}
+	}
+}
+
+// realSplits is the splits to measure: both, or the one PHYTOSCREEN_REAL_SPLIT names.
+func realSplits(t *testing.T) []string {
 	splits := []string{"tune", "test"}
 	if only := os.Getenv("PHYTOSCREEN_REAL_SPLIT"); only != "" {
 		if !slices.Contains(splits, only) {
@@ -144,53 +161,53 @@ func TestRealAnnotatedFrames(t *testing.T) {
 		}
 		splits = []string{only}
 	}
-	for _, split := range splits {
-		frames := loadRealFrames(t, split)
-		for _, iou := range []float64{0.3, 0.5} {
-			res := scoreRealFrames(t, frames, Options{}, iou)
-			var total truth.Score
-			var lines []string
-			over := 0
-			for _, r := range res {
-				total = total.Add(r.score)
-				over += len(r.oversz)
-				lines = append(lines, fmt.Sprintf("  %-44s truth %3d found %3d hits %3d excused %2d  count error %+d", r.file, r.score.Truth,
-					r.score.Found, r.score.Hits, r.score.Excused, r.score.CountError()))
-			}
-			t.Logf("%s split, %d frames, IoU %.1f: recall %.3f (%d of %d), precision %.3f (%d of %d), %d oversize objects",
-				split, len(frames), iou, total.Recall(), total.Hits, total.Truth, total.Precision(), total.Hits, total.Found-total.Excused, over)
-			if iou == 0.3 {
-				abs, within := 0, 0
-				for _, r := range res {
-					e := r.score.CountError()
-					abs += max(e, -e)
-					if e >= -1 && e <= 1 {
-						within++
-					}
-				}
-				t.Logf("%s split, count error per frame: mean absolute %.2f objects; %d of %d frames within one", split, float64(abs)/float64(len(res)), within, len(res))
-			}
-			if iou == 0.3 && testing.Verbose() && split == "tune" {
-				sort.Strings(lines)
-				t.Log("per frame:\n" + strings.Join(lines, "\n"))
-			}
-			if iou == 0.3 {
-				t.Logf("%s split, kinds of the matched objects (truth: found): %s", split, kindAgreement(frames, res))
-			}
-			if dir := os.Getenv("PHYTOSCREEN_OVERLAYS"); dir != "" && iou == 0.3 {
-				drawOverlays(t, dir, frames, res)
-			}
-			if split != "test" || iou != 0.3 {
-				continue
-			}
-			if total.Recall() < 0.50 || total.Precision() < 0.74 {
-				t.Errorf("test split at IoU 0.3: recall %.3f (guard 0.50; goal 0.85), precision %.3f (guard 0.74; goal 0.75)", total.Recall(), total.Precision())
-			}
-			if over > 14 {
-				t.Errorf("%d objects over 10%% of the frame where the truth has none as large (guard 14; goal 0)", over)
+	return splits
+}
+
+// realSplitScores scores one split at IoU 0.3 and 0.5, logging recall, precision, the
+// objects over a tenth of the frame, the count error and the kinds (with -v, each tune
+// frame; with PHYTOSCREEN_OVERLAYS, the overlays), and returns the IoU 0.3 totals and the
+// number of oversize objects.
+func realSplitScores(t *testing.T, split string, frames []realFrame, opt Options) (truth.Score, int) {
+	t.Helper()
+	var total03 truth.Score
+	over03 := 0
+	for _, iou := range []float64{0.3, 0.5} {
+		res := scoreRealFrames(t, frames, opt, iou)
+		var total truth.Score
+		var lines []string
+		over := 0
+		for _, r := range res {
+			total = total.Add(r.score)
+			over += len(r.oversz)
+			lines = append(lines, fmt.Sprintf("  %-44s truth %3d found %3d hits %3d excused %2d  count error %+d", r.file, r.score.Truth,
+				r.score.Found, r.score.Hits, r.score.Excused, r.score.CountError()))
+		}
+		t.Logf("%s split, %d frames, IoU %.1f: recall %.3f (%d of %d), precision %.3f (%d of %d), %d oversize objects",
+			split, len(frames), iou, total.Recall(), total.Hits, total.Truth, total.Precision(), total.Hits, total.Found-total.Excused, over)
+		if iou != 0.3 {
+			continue
+		}
+		total03, over03 = total, over
+		abs, within := 0, 0
+		for _, r := range res {
+			e := r.score.CountError()
+			abs += max(e, -e)
+			if e >= -1 && e <= 1 {
+				within++
 			}
 		}
+		t.Logf("%s split, count error per frame: mean absolute %.2f objects; %d of %d frames within one", split, float64(abs)/float64(len(res)), within, len(res))
+		if testing.Verbose() && split == "tune" {
+			sort.Strings(lines)
+			t.Log("per frame:\n" + strings.Join(lines, "\n"))
+		}
+		t.Logf("%s split, kinds of the matched objects (truth: found): %s", split, kindAgreement(frames, res))
+		if dir := os.Getenv("PHYTOSCREEN_OVERLAYS"); dir != "" {
+			drawOverlays(t, dir, frames, res)
+		}
 	}
+	return total03, over03
 }
 
 // drawOverlays writes each frame with its truth and detections, scaled 3x.

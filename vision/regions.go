@@ -198,6 +198,9 @@ type region struct {
 	box   image.Rectangle
 	n     int
 	peak  uint8 // the largest difference from the illumination in it
+	// fromBox: a learned detector's box made it (boxes.go); its box is the object's
+	// whatever its measured pixels.
+	fromBox bool
 }
 
 // collect resolves every pixel's label to its region's and lists the regions with their

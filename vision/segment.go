@@ -100,6 +100,11 @@ type Options struct {
 	// more of 31 needles and cells.
 	Ridges bool
 
+	// Boxes, when set, is a learned detector whose boxes join the thresholds' objects
+	// where they found none (boxes.go): faint specks and pale cells of the kind of frames
+	// it was trained on.
+	Boxes BoxFinder
+
 	// Ignore lists regions of the frame where nothing is detected: the camera's own
 	// marks (dead pixels, a reticle, an overlay) that are in every frame and in no
 	// sample.
@@ -579,16 +584,6 @@ func (s *Segmenter) detect(source string, index int) ([]Object, error) {
 	}
 	gocv.BitwiseOr(s.lo, s.hi, &s.lo)
 
-	// Cores, then the flood from them (regions.go).
-	n := gocv.ConnectedComponentsWithStats(s.hi, &s.cores, &s.cstats, &s.cents)
-	coreLabels, err := int32Pixels(s.cores, w*h)
-	if err != nil {
-		return nil, err
-	}
-	area := make([]int32, n)
-	for l := 1; l < n; l++ {
-		area[l] = s.cstats.GetIntAt(l, int(gocv.CC_STAT_AREA))
-	}
 	diff, err := s.diff.DataPtrUint8()
 	if err != nil {
 		return nil, err
@@ -597,25 +592,17 @@ func (s *Segmenter) detect(source string, index int) ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	regions, labels := s.grower.grow(diff, lo, coreLabels, area, w, h)
 	thr, err := s.thr.DataPtrUint8()
 	if err != nil {
 		return nil, err
 	}
-	thrLo, err := s.thrLo.DataPtrUint8()
+	regions, labels, err := s.thresholdRegions(diff, lo, thr, w, h)
 	if err != nil {
-		return nil, err
-	}
-	if regions, err = s.splitter.splitOversize(regions, labels, int32(n), diff, thr, thrLo, w, h); err != nil {
 		return nil, fmt.Errorf("%s frame %d: %w", source, index, err)
 	}
-	if s.opt.Ridges {
-		next := int32(n)
-		for _, r := range regions {
-			next = max(next, r.label+1)
-		}
-		if regions, err = s.ridges.find(s.gray, labels, regions, next, w, h); err != nil {
-			return nil, fmt.Errorf("%s frame %d: ridges: %w", source, index, err)
+	if s.opt.Boxes != nil {
+		if regions, err = s.addBoxRegions(regions, labels, diff, lo, w, h, k); err != nil {
+			return nil, fmt.Errorf("%s frame %d: detector: %w", source, index, err)
 		}
 	}
 
@@ -671,7 +658,9 @@ func (s *Segmenter) detect(source string, index int) ([]Object, error) {
 			return nil, fmt.Errorf("%s frame %d: %w", source, index, err)
 		}
 		// The size limits judge the measured size, the one reported.
-		if o.ESD < s.minPx || (s.maxPx > 0 && o.ESD > s.maxPx) {
+		// A detector's box is an object whatever its measured pixels (a faint speck's
+		// sink into the noise); the threshold's regions must measure up.
+		if (!r.fromBox && o.ESD < s.minPx) || (s.maxPx > 0 && o.ESD > s.maxPx) {
 			continue
 		}
 		o.Source, o.Frame = source, index
@@ -695,6 +684,39 @@ func (s *Segmenter) detect(source string, index int) ([]Object, error) {
 		objs[i].ID = i
 	}
 	return objs, nil
+}
+
+// thresholdRegions finds the objects' regions by the thresholds alone: cores, the
+// bounded flood from them (regions.go), the cut of oversize regions (split.go) and,
+// when asked, the ridges (ridge.go).
+func (s *Segmenter) thresholdRegions(diff, lo, thr []uint8, w, h int) ([]region, []int32, error) {
+	n := gocv.ConnectedComponentsWithStats(s.hi, &s.cores, &s.cstats, &s.cents)
+	coreLabels, err := int32Pixels(s.cores, w*h)
+	if err != nil {
+		return nil, nil, err
+	}
+	area := make([]int32, n)
+	for l := 1; l < n; l++ {
+		area[l] = s.cstats.GetIntAt(l, int(gocv.CC_STAT_AREA))
+	}
+	regions, labels := s.grower.grow(diff, lo, coreLabels, area, w, h)
+	thrLo, err := s.thrLo.DataPtrUint8()
+	if err != nil {
+		return nil, nil, err
+	}
+	if regions, err = s.splitter.splitOversize(regions, labels, int32(n), diff, thr, thrLo, w, h); err != nil {
+		return nil, nil, err
+	}
+	if s.opt.Ridges {
+		next := int32(n)
+		for _, r := range regions {
+			next = max(next, r.label+1)
+		}
+		if regions, err = s.ridges.find(s.gray, labels, regions, next, w, h); err != nil {
+			return nil, nil, fmt.Errorf("ridges: %w", err)
+		}
+	}
+	return regions, labels, nil
 }
 
 // background puts the background of the current frame into s.bg: the mesh estimate of
