@@ -162,7 +162,7 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 	// A pack that takes colour gets colour crops; image files need their colour only
 	// then or when the segmenter uses it.
 	cfg.Vision.ColourCrops = takesColour(cfg.Classifier)
-	opt.Gray = !cfg.Vision.Colour && !cfg.Vision.ColourCrops
+	opt.Gray = !cfg.Vision.Colour && !cfg.Vision.ColourCrops && cfg.Vision.Boxes == nil // a detector takes colour frames
 	open := cfg.Open
 	if open == nil {
 		open = func(_ context.Context, spec capture.Spec, opt capture.OpenOptions) (capture.Source, error) {

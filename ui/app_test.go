@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -372,6 +373,7 @@ func TestSettingsPersist(t *testing.T) {
 	v.Threshold.OnChangeEnded(0.7)
 	test.Type(v.Calib, "0.65")
 	v.Mode.SetSelected("flow")
+	v.Finder.SetSelected(finderWith + assets.DetectorName)
 	v.MinSize.SetText("8um")
 	v.Preset.SetSelected("scotland")
 	test.Tap(v.Save)
@@ -383,6 +385,9 @@ func TestSettingsPersist(t *testing.T) {
 		pr.String(app.PrefMode) != "flow" || pr.String(app.PrefMinSize) != "8um" || pr.String(app.PrefPreset) != "scotland" {
 		t.Errorf("preferences: threads %d batch %d threshold %v um/px %v mode %q min %q preset %q", pr.Int(app.PrefThreads), pr.Int(app.PrefBatch),
 			pr.Float(app.PrefThreshold), pr.Float(app.PrefUmPerPx), pr.String(app.PrefMode), pr.String(app.PrefMinSize), pr.String(app.PrefPreset))
+	}
+	if pr.String(app.PrefDetector) != assets.DetectorName {
+		t.Errorf("detector preference %q, want %q", pr.String(app.PrefDetector), assets.DetectorName)
 	}
 	if h.clf.BatchSize() != 32 {
 		t.Errorf("classifier batch %d", h.clf.BatchSize())

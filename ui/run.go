@@ -57,7 +57,7 @@ type Options struct {
 	// built-in pack's name or a pack folder) and kept for later launches.
 	Pack string
 	// Screenshots, when set, makes the app screen the demo, save main.png (once an alert
-	// shows), gallery.png, history.png and settings.png into this folder, and quit: the
+	// shows), gallery.png, history.png, settings.png, settings-camera.png into this folder, and quit: the
 	// documentation's pictures and the real-window test.
 	Screenshots string
 	// QuitAfter quits the app after this long (0: never).
@@ -283,6 +283,17 @@ func (a *mainWindow) screenshotTour(dir string) {
 			fail(err)
 			return
 		}
+		// The camera and segmentation tab, with the learned detector chosen.
+		fyne.DoAndWait(func() {
+			a.settingsWin.Tabs.SelectIndex(1)
+			a.settingsWin.Finder.SetSelected(finderWith + assets.DetectorName)
+		})
+		time.Sleep(500 * time.Millisecond)
+		if err := shot(sw, "settings-camera.png"); err != nil {
+			fail(err)
+			return
+		}
+		fyne.DoAndWait(func() { a.settingsWin.Tabs.SelectIndex(0) })
 		// The rule editor, on the Alerts tab.
 		fyne.DoAndWait(func() {
 			sw.Resize(fyne.NewSize(1100, 700))

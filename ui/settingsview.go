@@ -53,6 +53,7 @@ type settingsView struct {
 	Resolution *widget.SelectEntry
 	Calib      *widget.Entry
 	Mode       *widget.Select
+	Finder     *widget.Select // the thresholds alone, or with a built-in learned detector
 	MinSize    *widget.Entry
 	MaxSize    *widget.Entry
 	Demo       *widget.Check
@@ -167,6 +168,11 @@ func (v *settingsView) cameraTab() fyne.CanvasObject {
 	v.Calib = widget.NewEntry()
 	v.Calib.SetPlaceHolder("uncalibrated")
 	v.Mode = widget.NewSelect([]string{"still", "flow"}, nil)
+	finders := []string{finderThresholds}
+	for _, n := range assets.BuiltinDetectors() {
+		finders = append(finders, finderWith+n)
+	}
+	v.Finder = widget.NewSelect(finders, nil)
 	v.MinSize = widget.NewEntry()
 	v.MinSize.SetPlaceHolder("6px (default)")
 	v.MaxSize = widget.NewEntry()
@@ -177,6 +183,7 @@ func (v *settingsView) cameraTab() fyne.CanvasObject {
 		widget.NewFormItem("Resolution", v.Resolution),
 		widget.NewFormItem("Calibration (µm per pixel)", v.Calib),
 		widget.NewFormItem("Mode", v.Mode),
+		widget.NewFormItem("Objects found by", v.Finder),
 		widget.NewFormItem("Smallest object", v.MinSize),
 		widget.NewFormItem("Largest object", v.MaxSize),
 		widget.NewFormItem("", v.Demo),
@@ -185,9 +192,16 @@ func (v *settingsView) cameraTab() fyne.CanvasObject {
 	form.Items[1].HintText = "WIDTHxHEIGHT; empty: the camera's default"
 	form.Items[2].HintText = "from a stage micrometer; sizes and the objects table are then in µm"
 	form.Items[3].HintText = "still: a slide on the stage (cells counted once while the field is still); flow: a flow-through cell"
-	form.Items[4].HintText = "equivalent diameter: 8um, or 12px; a bare number is µm when calibrated"
+	form.Items[4].HintText = "the detector adds faint specks and pale cells the thresholds miss; trained on 320x240 colour brightfield frames"
+	form.Items[5].HintText = "equivalent diameter: 8um, or 12px; a bare number is µm when calibrated"
 	return container.NewVScroll(form)
 }
+
+// The choices of Settings › Camera › Objects found by.
+const (
+	finderThresholds = "thresholds"
+	finderWith       = "thresholds + learned detector "
+)
 
 // alertsTab holds the alert preset and rules file, and shows the rules in use.
 func (v *settingsView) alertsTab() fyne.CanvasObject {
@@ -328,6 +342,11 @@ func (v *settingsView) fill(s app.Settings) {
 		mode = "still"
 	}
 	v.Mode.SetSelected(mode)
+	if s.Detector == "" {
+		v.Finder.SetSelected(finderThresholds)
+	} else {
+		v.Finder.SetSelected(finderWith + s.Detector)
+	}
 	v.MinSize.SetText(s.MinSize)
 	v.MaxSize.SetText(s.MaxSize)
 	v.Demo.SetChecked(s.DemoWhenNoCamera)
@@ -362,6 +381,10 @@ func (v *settingsView) apply() error {
 		s.UmPerPx = um
 	}
 	s.Mode = v.Mode.Selected
+	s.Detector = strings.TrimPrefix(v.Finder.Selected, finderWith)
+	if v.Finder.Selected == finderThresholds || v.Finder.Selected == "" {
+		s.Detector = ""
+	}
 	s.MinSize, s.MaxSize = strings.TrimSpace(v.MinSize.Text), strings.TrimSpace(v.MaxSize.Text)
 	for _, f := range []struct{ name, val string }{{"Smallest object", s.MinSize}, {"Largest object", s.MaxSize}} {
 		if f.val == "" {

@@ -105,6 +105,33 @@ func (m *modelFlags) open(topK int) (*inference.Classifier, error) {
 	return c, nil
 }
 
+// detectorHelp is the help of the --detector flag of segment and screen.
+var detectorHelp = "find objects with a learned detector: `NAME` of a built-in one (" + strings.Join(assets.BuiltinDetectors(), ", ") +
+	", trained on 320x240 frames of a low-cost colour camera on a brightfield microscope) or a detector folder; default: the threshold segmenter"
+
+// openDetector loads the runtime and a learned detector: a built-in one by name, else
+// the detector folder at spec.
+func openDetector(spec, ortLib string) (*inference.Detector, error) {
+	if _, err := inference.InitRuntime(ortLib); err != nil {
+		return nil, setupError(err)
+	}
+	if fsys, ok := assets.BuiltinDetector(spec); ok {
+		d, err := inference.LoadDetectorFS(fsys, "builtin detector "+spec)
+		if err != nil {
+			return nil, setupError(err)
+		}
+		return d, nil
+	}
+	if st, err := os.Stat(spec); err != nil || !st.IsDir() {
+		return nil, usageError("--detector %q: neither a built-in detector (%s) nor a detector folder", spec, strings.Join(assets.BuiltinDetectors(), ", "))
+	}
+	d, err := inference.LoadDetector(spec)
+	if err != nil {
+		return nil, setupError(err)
+	}
+	return d, nil
+}
+
 // isTerminal reports whether w is an interactive terminal (for progress bars).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

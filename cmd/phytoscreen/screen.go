@@ -45,6 +45,7 @@ type screenFlags struct {
 	mode        string
 	baseline    time.Duration
 	keepApart   bool
+	detector    string
 	depth       string
 	analyst     string
 }
@@ -69,6 +70,7 @@ func (f *screenFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.format, "format", "text", "final summary format: text or json")
 	floatVar(fs, &f.calibration, "calibration", 0, 0, maxUmPerPx, "micrometres per pixel", "micrometres per pixel (0: uncalibrated)")
 	fs.StringVar(&f.mode, "mode", "still", "still (a slide on the stage) or flow (a flow-through cell)")
+	fs.StringVar(&f.detector, "detector", "", detectorHelp)
 	fs.BoolVar(&f.keepApart, "keep-apart", false, "when the sample was screened before with another pack, model or threshold, store this run as its companion sample (ID~base, ID~t0.6) instead of refusing it")
 }
 
@@ -195,6 +197,14 @@ func (m *Main) screen(ctx context.Context, args []string) error {
 		return err
 	}
 	defer clf.Close()
+	if f.detector != "" {
+		det, err := openDetector(f.detector, f.model.ortLib)
+		if err != nil {
+			return err
+		}
+		defer det.Close()
+		plan.vision.Boxes = det
+	}
 	return m.screenWith(ctx, f, plan, clf.Pack(), clf)
 }
 

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/phytoscreen/phytoscreen/vision"
 
@@ -50,6 +51,8 @@ type segFlags struct {
 	colour            bool
 	colourCrops       bool
 	ridges            bool
+	detector          string
+	ortLib            string
 	ignore            []image.Rectangle
 }
 
@@ -70,6 +73,8 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 	fs.BoolVar(&f.colour, "colour", false, "also use each colour channel's contrast (colour cameras)")
 	fs.BoolVar(&f.colourCrops, "colour-crops", false, "write the crops in the frame's colours (for a colour pack such as cyano-tcb-10; gray frames give gray crops)")
 	fs.BoolVar(&f.ridges, "ridges", false, "also follow thin faint lines (needles such as Pseudo-nitzschia in phase contrast); adds false objects on brightfield frames")
+	fs.StringVar(&f.detector, "detector", "", detectorHelp)
+	fs.StringVar(&f.ortLib, "ort-lib", "", "`path` to libonnxruntime.so.1, for --detector (default: $"+inference.LibraryEnv+", beside the executable, the project cache, system paths)")
 	fs.IntVar(&f.maxFrames, "max-frames", 0, "stop each source after `N` frames (0: to its end; a camera runs until interrupted)")
 	fs.IntVar(&f.width, "width", 0, "camera frame width to ask for")
 	fs.IntVar(&f.height, "height", 0, "camera frame height to ask for")
@@ -94,6 +99,14 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 	opt, err := f.options()
 	if err != nil {
 		return err
+	}
+	if f.detector != "" {
+		det, err := openDetector(f.detector, f.ortLib)
+		if err != nil {
+			return err
+		}
+		defer det.Close()
+		opt.Boxes = det
 	}
 
 	w, summary := io.Writer(m.Stdout), m.Stderr
@@ -258,7 +271,7 @@ func (m *Main) segmentSource(ctx context.Context, spec string, n int, opt vision
 	sp, err := capture.ParseSpec(spec)
 	var src capture.Source
 	if err == nil {
-		src, err = capture.Open(sp, capture.OpenOptions{OnStatus: onStatus, Gray: !opt.Colour && !opt.ColourCrops, Camera: capture.CameraOptions{
+		src, err = capture.Open(sp, capture.OpenOptions{OnStatus: onStatus, Gray: !opt.Colour && !opt.ColourCrops && opt.Boxes == nil, Camera: capture.CameraOptions{
 			Width: f.width, Height: f.height, FPS: f.fps, Attempts: f.cameraAttempts, OnStatus: onStatus,
 		}})
 	}
@@ -419,8 +432,12 @@ func printSegSummary(w io.Writer, runs []segRun, opt vision.Options, took time.D
 		frames += r.frames
 		counted += r.counted
 	}
-	fmt.Fprintf(w, "segmented %d frames from %d sources in %.1f s (%.1f frames/s), mode %s: %d cells counted\n",
-		frames, len(runs), took.Seconds(), float64(frames)/max(took.Seconds(), 1e-9), opt.Mode, counted)
+	finder := ""
+	if opt.Boxes != nil {
+		finder = fmt.Sprintf(", objects found by the thresholds and the learned detector %v", opt.Boxes)
+	}
+	fmt.Fprintf(w, "segmented %d frames from %d sources in %.1f s (%.1f frames/s), mode %s%s: %d cells counted\n",
+		frames, len(runs), took.Seconds(), float64(frames)/max(took.Seconds(), 1e-9), opt.Mode, finder, counted)
 	fmt.Fprintf(w, "%-40s %7s %8s %8s %7s %8s %10s\n", "source", "frames", "objects", "counted", "fields", "skipped", "median ESD")
 	for _, r := range runs {
 		med := "-"

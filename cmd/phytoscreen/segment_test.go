@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/synth"
 )
 
@@ -252,5 +253,32 @@ func TestSegmentOutNeverAnInput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "objects.csv")); err == nil {
 		t.Error("objects.csv written although the run was refused")
+	}
+}
+
+// TestSegmentWithDetector: --detector names a built-in learned detector (or a folder);
+// the summary says it was used, it adds objects to the thresholds' (never fewer), and a
+// name that is neither is a usage error listing the built-in ones.
+func TestSegmentWithDetector(t *testing.T) {
+	count := func(extra ...string) int {
+		out := t.TempDir()
+		args := append([]string{"segment", "--out", out, "--crops", "none", "../../testdata/microscope"}, esp32Ignore...)
+		code, stdout, stderr := run(t, append(args, extra...)...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d\n%s%s", extra, code, stdout, stderr)
+		}
+		if len(extra) > 0 && !strings.Contains(stdout, "objects found by the thresholds and the learned detector "+assets.DetectorName) {
+			t.Errorf("summary does not name the detector:\n%s", stdout)
+		}
+		return len(readCSV(t, filepath.Join(out, "objects.csv"))) - 1
+	}
+	plain, with := count(), count("--detector", assets.DetectorName)
+	t.Logf("10 hand-counted frames (25 counted by hand): %d objects by the thresholds, %d with the detector", plain, with)
+	if with < plain {
+		t.Errorf("the detector took objects away: %d with it, %d without", with, plain)
+	}
+	code, _, stderr := run(t, "segment", "--detector", "yolo", "../../testdata/microscope")
+	if code != exitUsage || !strings.Contains(stderr, `--detector "yolo": neither a built-in detector (`+assets.DetectorName+`) nor a detector folder`) {
+		t.Errorf("unknown detector: exit %d\n%s", code, stderr)
 	}
 }

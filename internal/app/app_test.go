@@ -47,6 +47,8 @@ func TestLoadSettingsRejectsDamage(t *testing.T) {
 			"window size = 12x720: smaller than 640x480"},
 		{"unknown mode", func(p prefsSetter) { p.SetString(PrefMode, "spin") }, func(s Settings) bool { return s.Mode == "" },
 			`segment.mode = "spin": mode "spin": want still`},
+		{"unknown detector", func(p prefsSetter) { p.SetString(PrefDetector, "yolo") }, func(s Settings) bool { return s.Detector == "" },
+			`segment.detector = "yolo": no such built-in detector: ` + assets.DetectorName},
 		{"bad size", func(p prefsSetter) { p.SetString(PrefMinSize, "huge") }, func(s Settings) bool { return s.MinSize == "" },
 			`segment.min_size = "huge": `},
 		{"unknown preset", func(p prefsSetter) { p.SetString(PrefPreset, "atlantis") }, func(s Settings) bool { return s.Preset == d.Preset },
@@ -113,6 +115,17 @@ func TestBuildFallsBackFromBrokenPack(t *testing.T) {
 	}
 	if err := d.CheckPack(dir); err == nil || !strings.Contains(err.Error(), "optimised.onnx") {
 		t.Errorf("CheckPack(%s) = %v, want the model refused", dir, err)
+	}
+	// The built-in detector loads once and is kept; an unknown one is refused by name.
+	d1, err := d.Detector(assets.DetectorName)
+	if err != nil {
+		t.Fatalf("built-in detector: %v", err)
+	}
+	if d2, _ := d.Detector(assets.DetectorName); d2 != d1 {
+		t.Error("the detector was loaded twice")
+	}
+	if _, err := d.Detector("yolo"); err == nil || !strings.Contains(err.Error(), `"yolo"`) {
+		t.Errorf("unknown detector: %v", err)
 	}
 }
 

@@ -36,6 +36,14 @@ func (s *Services) OpenSession(ctx context.Context, r RunRequest) (*screening.Se
 	if err != nil {
 		return nil, err
 	}
+	if name := r.Settings.Detector; name != "" {
+		if s.Detector == nil {
+			return nil, fmt.Errorf("the learned detector %s needs ONNX Runtime, which is not loaded: choose Thresholds in Settings › Camera, or run 'make deps'", name)
+		}
+		if vo.Boxes, err = s.Detector(name); err != nil {
+			return nil, fmt.Errorf("learned detector: %w", err)
+		}
+	}
 	cfg := screening.SessionConfig{
 		Spec: r.Spec, Sample: r.Sample, Threshold: r.Settings.Threshold, Rules: r.Rules,
 		Classifier: s.Model.Classifier(), Taxonomy: s.Taxonomy, Vision: vo, Meter: s.Meter,

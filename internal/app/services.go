@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/assets"
@@ -19,6 +20,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 	"github.com/phytoscreen/phytoscreen/teach"
+	"github.com/phytoscreen/phytoscreen/vision"
 )
 
 // Services are what the desktop app runs on: the pack and its model, the power meter,
@@ -53,6 +55,10 @@ type Services struct {
 	// CheckPack checks a pack folder the technician chooses in Settings, models included;
 	// nil: only its manifest and files are checked (inference.LoadPackDir).
 	CheckPack func(dir string) error
+	// Detector opens a built-in learned detector by name (Settings.Detector), loaded
+	// once and kept; nil: the runtime is not loaded, and a run that asks for one fails
+	// with the reason.
+	Detector func(name string) (vision.BoxFinder, error)
 	// SetupError is why something could not be loaded, shown at launch with its fix.
 	SetupError error
 }
@@ -183,6 +189,32 @@ func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, clos
 	}
 	svc.Measure = func(ctx context.Context, s Settings, progress func(done, total int)) ([]ModelCost, error) {
 		return MeasureModels(ctx, pack, s, measureFor, progress)
+	}
+	if ortOK {
+		var mu sync.Mutex
+		dets := map[string]*inference.Detector{}
+		closers = append(closers, func() {
+			for _, d := range dets {
+				d.Close()
+			}
+		})
+		svc.Detector = func(name string) (vision.BoxFinder, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if d, ok := dets[name]; ok {
+				return d, nil
+			}
+			fsys, ok := assets.BuiltinDetector(name)
+			if !ok {
+				return nil, fmt.Errorf("no built-in detector %q (Settings › Camera)", name)
+			}
+			d, err := inference.LoadDetectorFS(fsys, "built-in detector "+name)
+			if err != nil {
+				return nil, err
+			}
+			dets[name] = d
+			return d, nil
+		}
 	}
 	if svc.Model != nil { // the runtime is loaded: the twin can be made here
 		svc.Optimise = func(ctx context.Context, r OptimiseRequest, progress func(string, int, int)) (*quantise.Report, error) {

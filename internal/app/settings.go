@@ -53,6 +53,9 @@ type Settings struct {
 	MinSize    string  // smallest object, e.g. "8um" or "12px"; "": the segmenter's default
 	MaxSize    string  // largest object; "": the segmenter's default
 	Mode       string  // "still" (slide) or "flow" (flow-through); "": the default
+	// Detector is a built-in learned detector that adds the objects the thresholds miss
+	// (assets.BuiltinDetectors); "": the thresholds alone.
+	Detector string
 
 	// Alerts.
 	Preset    string // alert preset name (assets/presets); used when RulesFile is ""
@@ -99,6 +102,7 @@ const (
 	PrefMinSize    = "segment.min_size"
 	PrefMaxSize    = "segment.max_size"
 	PrefMode       = "segment.mode"
+	PrefDetector   = "segment.detector"
 	PrefPreset     = "alerts.preset"
 	PrefRulesFile  = "alerts.rules_file"
 	PrefSite       = "sample.site"
@@ -150,6 +154,7 @@ func LoadSettingsChecked(p Prefs) (Settings, []string) {
 		MinSize:          p.StringWithFallback(PrefMinSize, d.MinSize),
 		MaxSize:          p.StringWithFallback(PrefMaxSize, d.MaxSize),
 		Mode:             p.StringWithFallback(PrefMode, d.Mode),
+		Detector:         p.StringWithFallback(PrefDetector, d.Detector),
 		Preset:           p.StringWithFallback(PrefPreset, d.Preset),
 		RulesFile:        p.StringWithFallback(PrefRulesFile, d.RulesFile),
 		Site:             p.StringWithFallback(PrefSite, d.Site),
@@ -205,6 +210,10 @@ func LoadSettingsChecked(p Prefs) (Settings, []string) {
 	if _, err := vision.ParseMode(s.Mode); err != nil {
 		ignore(PrefMode, strconv.Quote(s.Mode), err.Error(), "still")
 		s.Mode = d.Mode
+	}
+	if _, ok := assets.BuiltinDetector(s.Detector); s.Detector != "" && !ok {
+		ignore(PrefDetector, strconv.Quote(s.Detector), "no such built-in detector: "+strings.Join(assets.BuiltinDetectors(), ", "), "the thresholds alone")
+		s.Detector = d.Detector
 	}
 	for _, sz := range []struct {
 		key string
@@ -278,6 +287,7 @@ func (s Settings) Save(p Prefs) {
 	p.SetString(PrefMinSize, s.MinSize)
 	p.SetString(PrefMaxSize, s.MaxSize)
 	p.SetString(PrefMode, s.Mode)
+	p.SetString(PrefDetector, s.Detector)
 	p.SetString(PrefPreset, s.Preset)
 	p.SetString(PrefRulesFile, s.RulesFile)
 	p.SetString(PrefSite, s.Site)
