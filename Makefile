@@ -53,6 +53,7 @@ test: deps vet
 	go test -json -race -short ./capture/... ./vision/... ./synth/... | $(TESTLOG) race
 	go test -json -tags matprofile -run 'TestNoMatLeak' ./vision/ | $(TESTLOG) matprofile
 	go test -json -tags matprofile -run 'ClosesEveryMat|^TestSoak$$' ./screening/ | $(TESTLOG) matprofile
+	go test -json -tags matprofile -run 'ClosesEveryMat' ./inference/ | $(TESTLOG) matprofile
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory train-test
 	go run ./internal/testlog -check .ci/expected-skips -skips $(SKIPS)

@@ -44,3 +44,39 @@ func TestPreprocessClosesEveryMat(t *testing.T) {
 		t.Errorf("%d Mats left open by Preprocess", n)
 	}
 }
+
+// The detector closes every Mat it opens: Detect on colour, gray and BGRA frames, an
+// empty frame refused, then Close.
+func TestDetectorClosesEveryMat(t *testing.T) {
+	if _, err := InitRuntime(""); err != nil {
+		t.Fatalf("the detector needs ONNX Runtime: %v", err)
+	}
+	start := gocv.MatProfile.Count()
+	det, err := LoadDetector(builtinDetectorDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := gocv.IMRead("../testdata/real-frames/closterium-20230609101330.jpg", gocv.IMReadColor)
+	gray, bgra, empty := gocv.NewMat(), gocv.NewMat(), gocv.NewMat()
+	gocv.CvtColor(frame, &gray, gocv.ColorBGRToGray)
+	gocv.CvtColor(frame, &bgra, gocv.ColorBGRToBGRA)
+	for range 3 {
+		for _, m := range []gocv.Mat{frame, gray, bgra} {
+			if _, err := det.Detect(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := det.Detect(empty); err == nil {
+			t.Error("an empty frame was detected on")
+		}
+	}
+	for _, m := range []*gocv.Mat{&frame, &gray, &bgra, &empty} {
+		m.Close()
+	}
+	if err := det.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := gocv.MatProfile.Count() - start; n != 0 {
+		t.Errorf("%d Mats left open by the detector", n)
+	}
+}
