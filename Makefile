@@ -204,11 +204,14 @@ golden-contract: train-deps
 
 # The learned particle detector (docs/detector.md): trained on the hand-boxed frames of
 # testdata/real-frames-train, its checkpoint and threshold chosen on the tune split of
-# testdata/real-frames (about 20 minutes on 2 cores); then the app's decoding is checked
+# testdata/real-frames (about 30 minutes on 2 cores); then the app's decoding is checked
 # against the recipe's (TestDetectorGolden) and the segmenter measured with it.
 DETECTOR := assets/detectors/brightfield-esp32-320
+# DETECTOR_THRESHOLD is the score from which its boxes join the thresholds' objects,
+# chosen on the tune split with the Go segmenter (docs/detector.md, "How well").
 DETECTOR_STEPS ?= 6000
+DETECTOR_THRESHOLD ?= 0.35
 detector: train-deps deps
-	nice -n 19 /usr/bin/python3 training/make_detector.py --out $(DETECTOR) --work .cache/detector --steps $(DETECTOR_STEPS)
+	nice -n 19 /usr/bin/python3 training/make_detector.py --out $(DETECTOR) --work .cache/detector --steps $(DETECTOR_STEPS) --threshold $(DETECTOR_THRESHOLD)
 	go test -count=1 -run 'TestDetectorGolden' ./inference/
 	PHYTOSCREEN_REAL_SPLIT=tune go test -count=1 -v -run 'TestRealAnnotatedFramesDetector' ./vision/ | grep -v '^ *[a-z-]*-2023'

@@ -59,10 +59,9 @@ func (s *Segmenter) addBoxRegions(regions []region, labels []int32, diff, lo []u
 	if err != nil {
 		return nil, err
 	}
-	next := int32(1)
-	for _, r := range regions {
-		next = max(next, r.label+1)
-	}
+	// New labels above every label in use: the cuts and merges before leave labels
+	// that no listed region has.
+	next := slices.Max(labels) + 1
 	var add []image.Rectangle
 	for _, b := range found {
 		if float64(b.Dx()*b.Dy()) > MaxShare*float64(w*h) {

@@ -194,8 +194,10 @@ func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, clos
 		var mu sync.Mutex
 		dets := map[string]*inference.Detector{}
 		closers = append(closers, func() {
-			for _, d := range dets {
-				d.Close()
+			for name, d := range dets {
+				if err := d.Close(); err != nil {
+					slog.Error("closing the learned detector", "detector", name, "err", err)
+				}
 			}
 		})
 		svc.Detector = func(name string) (vision.BoxFinder, error) {
