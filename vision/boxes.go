@@ -37,11 +37,8 @@ func (s *Segmenter) findBoxes(w, h, k int) ([]image.Rectangle, error) {
 	frameRect := image.Rect(0, 0, w, h)
 	var out []image.Rectangle
 	for _, b := range found {
-		b = image.Rect(b.Min.X/k, b.Min.Y/k, (b.Max.X+k-1)/k, (b.Max.Y+k-1)/k).Intersect(frameRect)
-		if b.Empty() || slices.ContainsFunc(s.opt.Ignore, func(r image.Rectangle) bool {
-			r = image.Rect(r.Min.X/k, r.Min.Y/k, (r.Max.X+k-1)/k, (r.Max.Y+k-1)/k)
-			return b.Intersect(r).Eq(b)
-		}) {
+		b = workRect(b, k).Intersect(frameRect)
+		if b.Empty() || slices.ContainsFunc(s.opt.Ignore, func(r image.Rectangle) bool { return b.Intersect(workRect(r, k)).Eq(b) }) {
 			continue
 		}
 		out = append(out, b)
@@ -137,6 +134,12 @@ func countRegion(r *region, labels []int32, diff []uint8, w int) {
 			}
 		}
 	}
+}
+
+// workRect is a frame rectangle at the working size (shrunk k times), covering every
+// working pixel it touches.
+func workRect(r image.Rectangle, k int) image.Rectangle {
+	return image.Rect(r.Min.X/k, r.Min.Y/k, (r.Max.X+k-1)/k, (r.Max.Y+k-1)/k)
 }
 
 // insideShare is the share of a's area inside b.

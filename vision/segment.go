@@ -573,7 +573,7 @@ func (s *Segmenter) detect(source string, index int) ([]Object, error) {
 		}
 		clearEdgeLines(mask, w, h)
 		for _, r := range s.opt.Ignore {
-			r = image.Rect(r.Min.X/k, r.Min.Y/k, (r.Max.X+k-1)/k, (r.Max.Y+k-1)/k).Intersect(image.Rect(0, 0, w, h))
+			r = workRect(r, k).Intersect(image.Rect(0, 0, w, h))
 			for y := r.Min.Y; y < r.Max.Y; y++ {
 				clear(mask[y*w+r.Min.X : y*w+r.Max.X])
 			}
