@@ -52,6 +52,10 @@ type Detector struct {
 	mu      sync.Mutex
 	session *ort.DynamicAdvancedSession
 	rgb     gocv.Mat // the frame as RGB, reused
+	// in is the input tensor, reused while frames keep their size: a camera's frames
+	// all share one, and a fresh tensor per frame cost an allocation of the whole
+	// padded frame in floats (0.9 MB at 320x240) every time.
+	in *ort.Tensor[float32]
 }
 
 // LoadDetector opens the detector folder dir (detector.json beside its ONNX model).
@@ -120,6 +124,12 @@ func (d *Detector) Close() error {
 		err = d.session.Destroy()
 		d.session = nil
 	}
+	if d.in != nil {
+		if err2 := d.in.Destroy(); err == nil {
+			err = err2
+		}
+		d.in = nil
+	}
 	if err2 := d.rgb.Close(); err == nil {
 		err = err2
 	}
@@ -162,11 +172,10 @@ func (d *Detector) Detect(frame gocv.Mat) ([]Detection, error) {
 	w, h := frame.Cols(), frame.Rows()
 	mult := d.Meta.Input.Multiple
 	pw, ph := (w+mult-1)/mult*mult, (h+mult-1)/mult*mult
-	in, err := ort.NewEmptyTensor[float32](ort.NewShape(1, 3, int64(ph), int64(pw)))
+	in, err := d.input(pw, ph)
 	if err != nil {
 		return nil, err
 	}
-	defer in.Destroy()
 	fillPadded(in.GetData(), pix, w, h, pw, ph)
 	outs := []ort.Value{nil, nil}
 	if err := d.session.Run([]ort.Value{in}, outs); err != nil {
@@ -189,6 +198,26 @@ func (d *Detector) Detect(frame gocv.Mat) ([]Detection, error) {
 		return nil, fmt.Errorf("detector %s: outputs of shape %v and %v, want 1x1xHxW and 1x4xHxW", d.Dir, ps, gs)
 	}
 	return decodePeaks(peaks.GetData(), geom.GetData(), int(ps[3]), int(ps[2]), w, h, d.Meta), nil
+}
+
+// input is the input tensor for a padded pw x ph frame: the last one when the size is
+// unchanged, else a new one in its place. The caller holds d.mu.
+func (d *Detector) input(pw, ph int) (*ort.Tensor[float32], error) {
+	if d.in != nil {
+		if s := d.in.GetShape(); s[2] == int64(ph) && s[3] == int64(pw) {
+			return d.in, nil
+		}
+		if err := d.in.Destroy(); err != nil {
+			return nil, fmt.Errorf("detector %s: free the input tensor: %w", d.Dir, err)
+		}
+		d.in = nil
+	}
+	in, err := ort.NewEmptyTensor[float32](ort.NewShape(1, 3, int64(ph), int64(pw)))
+	if err != nil {
+		return nil, fmt.Errorf("detector %s: input tensor %dx%d: %w", d.Dir, pw, ph, err)
+	}
+	d.in = in
+	return in, nil
 }
 
 // fillPadded writes an RGB frame (w x h, interleaved bytes) into a planar pw x ph tensor

@@ -2,6 +2,7 @@ package inference
 
 import (
 	"encoding/json"
+	"fmt"
 	"image"
 	"os"
 	"path/filepath"
@@ -85,6 +86,54 @@ func TestDetectorGolden(t *testing.T) {
 		}
 	}
 	t.Logf("%d frames, %d recipe detections compared", len(golden.Frames), compared)
+}
+
+// TestDetectorReusesInput: the detector keeps its input tensor between frames of one size
+// and makes a new one when the size changes; neither may leak one frame into the next. A
+// frame, the same frame turned a quarter (another size), and the frame again must each
+// find what a fresh detector finds on it.
+func TestDetectorReusesInput(t *testing.T) {
+	if _, err := InitRuntime(""); err != nil {
+		t.Fatalf("the detector needs ONNX Runtime: %v", err)
+	}
+	frame := gocv.IMRead("../testdata/real-frames/closterium-20230609101330.jpg", gocv.IMReadColor)
+	defer frame.Close()
+	if frame.Empty() {
+		t.Fatal("cannot read the frame")
+	}
+	turned := gocv.NewMat()
+	defer turned.Close()
+	gocv.Rotate(frame, &turned, gocv.Rotate90Clockwise)
+	fresh := func(m gocv.Mat) []Detection {
+		det, err := LoadDetector(builtinDetectorDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer det.Close()
+		found, err := det.Detect(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return found
+	}
+	det, err := LoadDetector(builtinDetectorDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer det.Close()
+	for i, m := range []gocv.Mat{frame, frame, turned, frame} {
+		got, err := det.Detect(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fresh(m)
+		if len(want) == 0 {
+			t.Fatalf("frame %d: a fresh detector found nothing: pick a frame with objects", i)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("frame %d (%dx%d): the reused detector found %v, a fresh one %v", i, m.Cols(), m.Rows(), got, want)
+		}
+	}
 }
 
 // TestLoadDetectorErrors: a broken detector folder is refused with the file and the fix.

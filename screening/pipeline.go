@@ -147,6 +147,9 @@ type Config struct {
 	// Threshold is the confidence threshold: cells whose top probability is below it
 	// are counted as Unidentified (default 0: every cell counted under its top label).
 	Threshold float64
+	// Finder names how the segmenter finds objects (vision.Options.Finder), for the
+	// snapshot: counts made by different finders do not add up.
+	Finder string
 	// Rules are the alert rules bound to the pack's labels; Hysteresis their clearing
 	// margin, a fraction of the threshold (0: alerts.DefaultHysteresis).
 	Rules      []alerts.Bound
@@ -775,7 +778,7 @@ func (p *Pipeline) Snapshot() Snapshot {
 	defer p.mu.Unlock()
 	s := Snapshot{
 		Version: p.version, Sample: p.cfg.Sample, Pack: p.cfg.Taxonomy.Pack, Variant: p.cfg.Classifier.Variant(),
-		Started: p.started, Running: p.running, Frames: p.frames, Examined: p.examined,
+		Finder: p.cfg.Finder, Started: p.started, Running: p.running, Frames: p.frames, Examined: p.examined,
 		Events: slices.Clone(p.events), Alerts: p.eval.States(), Gaps: slices.Clone(p.gaps),
 	}
 	if t, ok := p.cfg.Classifier.(threadCounter); ok {

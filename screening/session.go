@@ -22,8 +22,11 @@ type RunInfo struct {
 	Spec      capture.Spec // the source as the user named it
 	Model     inference.Variant
 	Threshold float64
-	Rules     string // the rules file or preset in use
-	Taxonomy  *Taxonomy
+	// Finder is how the run finds objects (vision.Options.Finder): a setting its counts
+	// depend on, like the pack and the threshold.
+	Finder   string
+	Rules    string // the rules file or preset in use
+	Taxonomy *Taxonomy
 	// KeepApart lets a run whose pack, model or threshold differ from the sample's
 	// earlier runs go into a companion sample (the ID with what differs: S-1~base,
 	// S-1~t0.7) instead of being refused: counts made under other settings never add up
@@ -187,7 +190,7 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 
 	if cfg.Store != nil {
 		s.rec, err = cfg.Store.StartRun(ctx, RunInfo{Sample: cfg.Sample, Spec: cfg.Spec, Model: cfg.Classifier.Variant(),
-			Threshold: cfg.Threshold, Rules: cfg.Rules.Name, Taxonomy: cfg.Taxonomy, KeepApart: cfg.KeepApart})
+			Threshold: cfg.Threshold, Finder: finderOf(cfg), Rules: cfg.Rules.Name, Taxonomy: cfg.Taxonomy, KeepApart: cfg.KeepApart})
 		if err != nil {
 			return nil, err
 		}
@@ -195,7 +198,7 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 		s.cfg.Sample.ID = cfg.Sample.ID
 	}
 	p, err := New(Config{Source: s.src, Segmenter: s.seg, Classifier: cfg.Classifier, Taxonomy: cfg.Taxonomy,
-		Sample: cfg.Sample, Threshold: cfg.Threshold, Rules: cfg.Rules.Bound, Hysteresis: cfg.Rules.Hysteresis(),
+		Sample: cfg.Sample, Threshold: cfg.Threshold, Finder: finderOf(cfg), Rules: cfg.Rules.Bound, Hysteresis: cfg.Rules.Hysteresis(),
 		Sink: sessionSink{rec: s.rec, meter: cfg.Meter}, Logger: cfg.Logger, OnFrame: s.onFrame})
 	if err != nil {
 		if s.rec != nil {
@@ -211,6 +214,15 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 
 // newSegmenter makes the segmenter a source needs: vision's for frames, one crop per
 // image for a folder of single-cell images.
+// finderOf names how a session finds its objects: each image of a folder of cells is
+// one, frames are segmented as cfg.Vision says.
+func finderOf(cfg SessionConfig) string {
+	if cfg.Spec.Kind == capture.KindCells {
+		return vision.FinderCellImages
+	}
+	return cfg.Vision.Finder()
+}
+
 func newSegmenter(spec capture.Spec, o vision.Options, onStatus func(capture.Status)) (Segmenter, func(), error) {
 	if spec.Kind == capture.KindCells {
 		return vision.CellImages{ColourCrops: o.ColourCrops}, func() {}, nil

@@ -21,9 +21,12 @@ type Snapshot struct {
 	Variant   inference.Variant `json:"model"`
 	Threads   int               `json:"threads,omitempty"`
 	Threshold float64           `json:"threshold"`
-	Started   time.Time         `json:"started"`
-	Elapsed   time.Duration     `json:"-"`
-	Running   bool              `json:"-"`
+	// Finder is how objects were found: "thresholds", or with a learned detector
+	// (vision.Options.Finder); empty when the segmenter does not say.
+	Finder  string        `json:"objects_found_by,omitempty"`
+	Started time.Time     `json:"started"`
+	Elapsed time.Duration `json:"-"`
+	Running bool          `json:"-"`
 
 	Frames FrameStats `json:"frames"`
 	// Examined says how much of the source was examined, once the run has ended: the

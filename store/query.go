@@ -31,6 +31,7 @@ type RunRow struct {
 	Pack          string
 	Model         string
 	Threshold     float64
+	Finder        string  // how objects were found (screening.RunInfo.Finder); "" before it was kept
 	VolumeML      float64 // the volume examined: VolumeGiven, or its share a partial run examined
 	VolumeGiven   float64 // the volume the user gave for the whole source
 	Rules         string
@@ -82,7 +83,7 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 	if depth.Valid {
 		si.DepthM = depth.Float64
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, spec, pack, model, threshold, COALESCE(volume_examined_ml, volume_ml), volume_ml, rules,
+	rows, err := s.db.QueryContext(ctx, `SELECT id, spec, pack, model, threshold, finder, COALESCE(volume_examined_ml, volume_ml), volume_ml, rules,
 		started, COALESCE(ended, ''), frames_seen, frames_dropped, frames_failed, frames_expected, files_skipped, interrupted, status, error
 		FROM sources WHERE sample_id = ? ORDER BY id`, id)
 	if err != nil {
@@ -92,7 +93,7 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 	for rows.Next() {
 		var r RunRow
 		var started, ended string
-		if err := rows.Scan(&r.ID, &r.Spec, &r.Pack, &r.Model, &r.Threshold, &r.VolumeML, &r.VolumeGiven, &r.Rules, &started, &ended,
+		if err := rows.Scan(&r.ID, &r.Spec, &r.Pack, &r.Model, &r.Threshold, &r.Finder, &r.VolumeML, &r.VolumeGiven, &r.Rules, &started, &ended,
 			&r.FramesSeen, &r.FramesDropped, &r.FramesFailed, &r.FramesExpect, &r.FilesSkipped, &r.Interrupted, &r.Status, &r.Error); err != nil {
 			return si, err
 		}

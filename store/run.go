@@ -118,8 +118,8 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 			return nil, fmt.Errorf("session store %s: record taxonomy: %w", s.path, err)
 		}
 	}
-	res, err := tx.ExecContext(ctx, "INSERT INTO sources(id, sample_id, spec, pack, model, threshold, volume_ml, rules, started) VALUES ("+newIDSQL("sources")+",?,?,?,?,?,?,?,?)",
-		sm.ID, info.Spec.String(), tax.Pack, string(info.Model), info.Threshold, sm.VolumeML, info.Rules, timeText(time.Now()))
+	res, err := tx.ExecContext(ctx, "INSERT INTO sources(id, sample_id, spec, pack, model, threshold, volume_ml, rules, started, finder) VALUES ("+newIDSQL("sources")+",?,?,?,?,?,?,?,?,?)",
+		sm.ID, info.Spec.String(), tax.Pack, string(info.Model), info.Threshold, sm.VolumeML, info.Rules, timeText(time.Now()), info.Finder)
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: record run: %w", s.path, err)
 	}
@@ -170,15 +170,15 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 			sm.ID, s.path, site, factor, sm.Site, sm.Factor)
 	}
 	var first settings
-	err = tx.QueryRowContext(ctx, "SELECT pack, model, threshold FROM sources WHERE sample_id = ? ORDER BY id LIMIT 1", sm.ID).
-		Scan(&first.pack, &first.model, &first.threshold)
+	err = tx.QueryRowContext(ctx, "SELECT pack, model, threshold, finder FROM sources WHERE sample_id = ? ORDER BY id LIMIT 1", sm.ID).
+		Scan(&first.pack, &first.model, &first.threshold, &first.finder)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sm.ID, nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, sm.ID, err)
 	}
-	this := settings{info.Taxonomy.Pack, string(info.Model), info.Threshold}
+	this := settings{info.Taxonomy.Pack, string(info.Model), info.Threshold, info.Finder}
 	diff := first.differences(this)
 	if len(diff) == 0 {
 		return sm.ID, nil
@@ -192,15 +192,20 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 	return s.sampleForRun(ctx, tx, info)
 }
 
-// settings are what a run's counts depend on beyond the water: the pack, the model and
-// the confidence threshold.
+// settings are what a run's counts depend on beyond the water: the pack, the model, the
+// confidence threshold and how objects were found.
 type settings struct {
 	pack, model string
 	threshold   float64
+	finder      string // "" for a run recorded before the finder was kept
 }
 
 func (s settings) String() string {
-	return fmt.Sprintf("pack %s, model %s, threshold %s", s.pack, s.model, strconv.FormatFloat(s.threshold, 'f', -1, 64))
+	t := fmt.Sprintf("pack %s, model %s, threshold %s", s.pack, s.model, strconv.FormatFloat(s.threshold, 'f', -1, 64))
+	if s.finder != "" {
+		t += ", objects found by " + s.finder
+	}
+	return t
 }
 
 // differences names what other changes, for a companion sample's ID: "base",
@@ -216,7 +221,22 @@ func (s settings) differences(other settings) []string {
 	if math.Abs(other.threshold-s.threshold) > 1e-9 {
 		d = append(d, "t"+strconv.FormatFloat(other.threshold, 'f', -1, 64))
 	}
+	// A run recorded before the finder was kept ("") is not told apart by it: most such
+	// runs used the thresholds, and refusing every later run of their samples would
+	// punish the technician for an upgrade.
+	if s.finder != "" && other.finder != "" && other.finder != s.finder {
+		d = append(d, finderTag(other.finder))
+	}
 	return d
+}
+
+// finderTag is a finder's short name for a companion sample's ID: "thresholds", or
+// the detector's name ("brightfield-esp32-320").
+func finderTag(finder string) string {
+	if _, name, ok := strings.Cut(finder, " + detector "); ok {
+		return name
+	}
+	return strings.ReplaceAll(finder, " ", "-")
 }
 
 func nullFloat(v float64) any {

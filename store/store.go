@@ -61,6 +61,9 @@ var addedColumns = []struct{ table, column, decl string }{
 	{"samples", "analyst", "TEXT NOT NULL DEFAULT ''"},
 	{"samples", "deleted_at", "TEXT"}, // in the trash since (NULL: not deleted)
 	{"samples", "marked", "INTEGER NOT NULL DEFAULT 0"},
+	// How the run found its objects (screening.RunInfo.Finder); '' in runs recorded
+	// before it was kept, which used the thresholds unless a detector was chosen.
+	{"sources", "finder", "TEXT NOT NULL DEFAULT ''"},
 }
 
 // DefaultPath is $XDG_DATA_HOME/phytoscreen/sessions.db, or

@@ -428,11 +428,14 @@ func (h *historyView) Counted() store.Counts { return h.counted }
 func (h *historyView) show(c store.Counts, rec recorded) {
 	h.counted = c
 	si := c.Sample
-	var models []string
+	var models, finders []string
 	frames := 0
 	for _, r := range si.Runs {
 		if !slices.Contains(models, r.Model) {
 			models = append(models, r.Model)
+		}
+		if r.Finder != "" && !slices.Contains(finders, r.Finder) {
+			finders = append(finders, r.Finder)
 		}
 		frames += r.FramesSeen
 	}
@@ -443,6 +446,9 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 	head += fmt.Sprintf(" · taken %s\n%s mL examined, factor %s · %d run%s (%s), %d frames, %s objects (%d unidentified, %d failed)",
 		si.Taken.Local().Format("2006-01-02 15:04"), fmtFloat(si.VolumeML, 2), fmtFloat(si.Factor, 2), len(si.Runs), plural(len(si.Runs)),
 		strings.Join(models, ", "), frames, fmtCount(c.Objects), c.Unidentified.Count, c.Failed)
+	if len(finders) > 0 {
+		head += " · objects found by " + strings.Join(finders, ", ")
+	}
 	h.header.SetText(head)
 
 	states := evaluateStored(h.e.rules(), h.e.svc.Taxonomy, c)

@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"fmt"
 	"image"
 	"slices"
 
@@ -14,6 +15,27 @@ import (
 // at full size. The scores are in (0, 1), best first.
 type BoxFinder interface {
 	FindBoxes(frame gocv.Mat) ([]image.Rectangle, []float32, error)
+}
+
+// How objects are found, as a run records it (Options.Finder): the threshold segmenter
+// alone, or each image of a folder of single-cell images taken as one object.
+const (
+	FinderThresholds = "thresholds"
+	FinderCellImages = "one cell per image"
+)
+
+// Finder names how these options find objects, for a run's record and its summary:
+// "thresholds", or "thresholds + detector NAME" with a learned detector (its String).
+// Counts made by different finders do not add up: the detector finds more objects.
+func (o Options) Finder() string {
+	if o.Boxes == nil {
+		return FinderThresholds
+	}
+	name := "(unnamed)"
+	if s, ok := o.Boxes.(fmt.Stringer); ok {
+		name = s.String()
+	}
+	return FinderThresholds + " + detector " + name
 }
 
 // Where a detector's box counts as an object the thresholds already found: it overlaps

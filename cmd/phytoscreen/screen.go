@@ -197,15 +197,26 @@ func (m *Main) screen(ctx context.Context, args []string) error {
 		return err
 	}
 	defer clf.Close()
-	if f.detector != "" {
-		det, err := openDetector(f.detector, f.model.ortLib)
-		if err != nil {
-			return err
-		}
-		defer det.Close()
-		plan.vision.Boxes = det
+	closeDetector, err := f.addDetector(&plan)
+	if err != nil {
+		return err
 	}
+	defer closeDetector()
 	return m.screenWith(ctx, f, plan, clf.Pack(), clf)
+}
+
+// addDetector opens the learned detector --detector names, if any, into the plan's
+// segmenter options; the returned func closes it.
+func (f screenFlags) addDetector(plan *screenPlan) (func(), error) {
+	if f.detector == "" {
+		return func() {}, nil
+	}
+	det, err := openDetector(f.detector, f.model.ortLib)
+	if err != nil {
+		return nil, err
+	}
+	plan.vision.Boxes = det
+	return func() { _ = det.Close() }, nil
 }
 
 // screenPlan is what the flags ask for, checked before anything is opened.
@@ -402,6 +413,7 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		Pack         string                  `json:"pack"`
 		Model        inference.Variant       `json:"model"`
 		Threshold    float64                 `json:"threshold"`
+		Finder       string                  `json:"objects_found_by"`
 		Taxa         []screening.TaxonCount  `json:"taxa"`
 		Groups       []screening.GroupCount  `json:"groups"`
 		Unidentified screening.Concentration `json:"unidentified"`
@@ -416,7 +428,7 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		DB           string                  `json:"db"`
 		Run          int64                   `json:"run"`
 		Error        string                  `json:"error,omitempty"`
-	}{r.Sample, r.Pack, r.Variant, r.Threshold, nonNil(r.Taxa), nonNil(r.Groups), r.Unidentified, raised, nonNil(r.Gaps), nonNil(r.Events),
+	}{r.Sample, r.Pack, r.Variant, r.Threshold, r.Finder, nonNil(r.Taxa), nonNil(r.Groups), r.Unidentified, raised, nonNil(r.Gaps), nonNil(r.Events),
 		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices},
 		r.Frames, r.Cells, r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.Err}
 	enc := json.NewEncoder(w)

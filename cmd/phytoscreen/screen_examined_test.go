@@ -14,9 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
+	"github.com/phytoscreen/phytoscreen/vision"
 )
 
 // screenCtx runs the screen command on ctx with args, the real classifier wrapped by
@@ -179,8 +181,9 @@ func TestScreenNothingExaminedStoresNothing(t *testing.T) {
 	}
 }
 
-// A second run with another threshold or model is refused for the same sample (its
-// counts would add up with the first's); --keep-apart stores it as a companion sample.
+// A second run with another threshold, model or object finder is refused for the same
+// sample (its counts would add up with the first's); --keep-apart stores it as a
+// companion sample. Each run records how its objects were found.
 func TestScreenRefusesOtherSettings(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs the real model")
@@ -197,7 +200,7 @@ func TestScreenRefusesOtherSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr := screenCtx(t, context.Background(), append(base, "--threshold", "0.7"), nil)
-	if code != exitUsage || !strings.Contains(stderr, "was screened with pack ndsb-plankton-121, model optimised, threshold 0.5; this run uses pack ndsb-plankton-121, model optimised, threshold 0.7") ||
+	if code != exitUsage || !strings.Contains(stderr, "was screened with pack ndsb-plankton-121, model optimised, threshold 0.5, objects found by thresholds; this run uses pack ndsb-plankton-121, model optimised, threshold 0.7, objects found by thresholds") ||
 		!strings.Contains(stderr, "sample MIX-1~t0.7 (--keep-apart)") {
 		t.Fatalf("another threshold: exit %d\n%s", code, stderr)
 	}
@@ -219,5 +222,23 @@ func TestScreenRefusesOtherSettings(t *testing.T) {
 	}
 	if _, err := s.Sample(context.Background(), "MIX-1~t0.7"); !errors.Is(err, store.ErrNoSample) {
 		t.Errorf("the refused run left a sample: %v", err)
+	}
+	if len(first.Runs) != 1 || first.Runs[0].Finder != vision.FinderThresholds {
+		t.Errorf("the first run's finder: %+v, want %q", first.Runs, vision.FinderThresholds)
+	}
+
+	// The learned detector finds more objects: its counts are kept apart too.
+	const withDetector = "thresholds + detector " + assets.DetectorName
+	code, stdout, stderr = screenCtx(t, context.Background(), append(base, "--detector", assets.DetectorName), nil)
+	if code != exitUsage || !strings.Contains(stderr, "this run uses pack ndsb-plankton-121, model optimised, threshold 0.5, objects found by "+withDetector) {
+		t.Fatalf("with the detector: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = screenCtx(t, context.Background(), append(base, "--detector", assets.DetectorName, "--keep-apart"), nil)
+	if code != exitOK || !strings.Contains(stdout, "Sample MIX-1~"+assets.DetectorName) || !strings.Contains(stdout, "Objects found by "+withDetector) {
+		t.Fatalf("with the detector, --keep-apart: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	det, err := s.Sample(context.Background(), "MIX-1~"+assets.DetectorName)
+	if err != nil || len(det.Runs) != 1 || det.Runs[0].Finder != withDetector {
+		t.Errorf("the detector's companion sample: %+v, %v", det, err)
 	}
 }

@@ -433,6 +433,11 @@ func screenOn(t *testing.T, ctx context.Context, m *Main, args []string, wrap fu
 		t.Fatal(err)
 	}
 	defer clf.Close()
+	closeDetector, err := f.addDetector(&plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDetector()
 	var c screening.Classifier = clf
 	if wrap != nil {
 		c = wrap(clf)

@@ -202,8 +202,12 @@ func (r screenResult) writeText(w io.Writer) {
 		fmt.Fprintf(w, "PARTIAL: %d of %d frames examined (%s, %s): the concentrations are on the %s mL examined, not the %s mL given\n",
 			ex.Frames, ex.Expected, pct(ex.Fraction), why, strconv.FormatFloat(s.Sample.VolumeML, 'g', 4, 64), strconv.FormatFloat(ex.DeclaredML, 'f', -1, 64))
 	}
-	fmt.Fprintf(w, "Pack %s, model %s, confidence threshold %.2f; rules %s (%d of %d apply to this pack)\n\n",
+	fmt.Fprintf(w, "Pack %s, model %s, confidence threshold %.2f; rules %s (%d of %d apply to this pack)\n",
 		s.Pack, s.Variant, s.Threshold, r.Rules.File, len(r.Bound), len(r.Rules.Rules))
+	if s.Finder != "" {
+		fmt.Fprintf(w, "Objects found by %s\n", s.Finder)
+	}
+	fmt.Fprintln(w)
 	head := fmt.Sprintf("%-36s %-8s %6s %11s  %-23s %s", "taxon", "unit", "count", "per litre", "95% interval", "alert")
 	fmt.Fprintln(w, head)
 	row := func(name, unit string, c screening.Concentration, level alerts.Level) {
