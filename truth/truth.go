@@ -273,3 +273,47 @@ func IoU(a, b image.Rectangle) float64 {
 	i := float64(in.Dx() * in.Dy())
 	return i / (float64(a.Dx()*a.Dy()) + float64(b.Dx()*b.Dy()) - i)
 }
+
+// SizeClasses name the size classes of RecallBySize, by an object's longer side in
+// pixels of the 320x240 frame: the specks just over the protocol's 6 px, small
+// particles, and the rest. People boxing the same frames disagree most on the first two
+// (TestAnnotatorAgreement), so a recall is read best beside its split by size.
+var SizeClasses = [3]string{"6-9 px", "10-19 px", ">= 20 px"}
+
+// sizeClass is the index in SizeClasses of a box.
+func sizeClass(b image.Rectangle) int {
+	switch side := max(b.Dx(), b.Dy()); {
+	case side < 10:
+		return 0
+	case side < 20:
+		return 1
+	}
+	return 2
+}
+
+// BySize counts real objects and those found, per size class.
+type BySize struct{ Truth, Hits [3]int }
+
+// Add counts the frame's real objects and the ones s found (s is f.Match's score).
+func (b *BySize) Add(f Frame, s Score) {
+	missed := map[int]bool{}
+	for _, i := range s.Missed {
+		missed[i] = true
+	}
+	for i, o := range f.Real() {
+		c := sizeClass(o.Box)
+		b.Truth[c]++
+		if !missed[i] {
+			b.Hits[c]++
+		}
+	}
+}
+
+// String is the recall per class: "6-9 px 0.200 (9 of 45), ...".
+func (b BySize) String() string {
+	var parts []string
+	for c, name := range SizeClasses {
+		parts = append(parts, fmt.Sprintf("%s %.3f (%d of %d)", name, ratio(b.Hits[c], b.Truth[c]), b.Hits[c], b.Truth[c]))
+	}
+	return strings.Join(parts, ", ")
+}

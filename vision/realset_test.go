@@ -189,6 +189,11 @@ func realSplitScores(t *testing.T, split string, frames []realFrame, opt Options
 			continue
 		}
 		total03, over03 = total, over
+		var bySize truth.BySize
+		for i, r := range res {
+			bySize.Add(frames[i].truth, r.score)
+		}
+		t.Logf("%s split, IoU 0.3, recall by size (longer side): %v", split, bySize)
 		abs, within := 0, 0
 		for _, r := range res {
 			e := r.score.CountError()
