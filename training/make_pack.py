@@ -543,6 +543,11 @@ def previous_pack(onnx_path, P):
     if prev.get("input") != P.spec.to_json():
         raise SystemExit(f"--weights-from {onnx_path}: {pj} has another input contract than the recipe's; "
                          "the weights were trained for that one")
+    if not isinstance(prev.get("metrics", {}).get("training", {}).get("base_minutes"), (int, float)):
+        # The card states how long the weights took to train; a pack.json not written by
+        # make_pack.py (or edited) lacks it, and the card would be wrong without it.
+        raise SystemExit(f"--weights-from {onnx_path}: {pj} has no metrics.training.base_minutes (how long the base "
+                         "trained), which make_pack.py writes; give a pack this recipe made, or train the pack")
     return prev
 
 

@@ -180,6 +180,11 @@ class TestModels(unittest.TestCase):
                 self.assertIn(msg, str(e.exception))
                 self.assertIn(str(onnx_path), str(e.exception))
             pj.write_text(json.dumps({"labels": ["a", "b"], "input": spec.to_json(), "metrics": {"training": {"minutes": 3}}}))
+            with self.assertRaises(SystemExit) as e:
+                make_pack.previous_pack(onnx_path, P)
+            self.assertIn("no metrics.training.base_minutes", str(e.exception))
+            pj.write_text(json.dumps({"labels": ["a", "b"], "input": spec.to_json(),
+                                      "metrics": {"training": {"minutes": 3, "base_minutes": 2.5}}}))
             self.assertEqual(make_pack.previous_pack(onnx_path, P)["metrics"]["training"]["minutes"], 3)
 
     def test_initial_weights_follow_the_seed(self):
