@@ -216,7 +216,11 @@ func (f screenFlags) addDetector(plan *screenPlan) (func(), error) {
 		return nil, err
 	}
 	plan.vision.Boxes = det
-	return func() { _ = det.Close() }, nil
+	return func() {
+		if err := det.Close(); err != nil {
+			slog.Warn("close the detector", "detector", f.detector, "err", err)
+		}
+	}, nil
 }
 
 // screenPlan is what the flags ask for, checked before anything is opened.

@@ -267,7 +267,7 @@ func TestSegmentWithDetector(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("%v: exit %d\n%s%s", extra, code, stdout, stderr)
 		}
-		if len(extra) > 0 && !strings.Contains(stdout, "objects found by the thresholds and the learned detector "+assets.DetectorName) {
+		if len(extra) > 0 && !strings.Contains(stdout, "objects found by thresholds + detector "+assets.DetectorName) {
 			t.Errorf("summary does not name the detector:\n%s", stdout)
 		}
 		return len(readCSV(t, filepath.Join(out, "objects.csv"))) - 1
