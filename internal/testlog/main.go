@@ -57,6 +57,7 @@ func main() {
 func follow(r io.Reader, w io.Writer, phase, skipsFile string) error {
 	type key struct{ pkg, test string }
 	outputs := map[key][]string{}
+	var started []key // tests in the order they started, to report those that never ended
 	var skipped []skip
 	failed := 0
 	sc := bufio.NewScanner(r)
@@ -70,6 +71,8 @@ func follow(r io.Reader, w io.Writer, phase, skipsFile string) error {
 		}
 		k := key{e.Package, e.Test}
 		switch e.Action {
+		case "run":
+			started = append(started, k)
 		case "output":
 			outputs[k] = append(outputs[k], e.Output)
 		case "build-output":
@@ -93,6 +96,15 @@ func follow(r io.Reader, w io.Writer, phase, skipsFile string) error {
 			if e.Test != "" {
 				fmt.Fprintf(w, "--- FAIL: %s %s (%.2fs)\n%s", e.Package, e.Test, e.Elapsed, strings.Join(outputs[k], ""))
 			} else {
+				// A test binary that dies (a panic in a goroutine, os.Exit, a signal)
+				// leaves its running tests without a result: their output holds the
+				// cause, so it is printed here rather than lost.
+				for _, t := range started {
+					if out, open := outputs[t]; open && t.pkg == e.Package && t.test != "" {
+						fmt.Fprintf(w, "--- DID NOT END: %s %s\n%s", t.pkg, t.test, strings.Join(out, ""))
+						delete(outputs, t)
+					}
+				}
 				fmt.Fprintf(w, "FAIL\t%s\t%.3fs\n%s", e.Package, e.Elapsed, strings.Join(outputs[k], ""))
 			}
 			delete(outputs, k)
