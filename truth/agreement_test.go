@@ -2,7 +2,6 @@ package truth
 
 import (
 	"image"
-	"math"
 	"path/filepath"
 	"testing"
 )
@@ -39,8 +38,7 @@ func TestAnnotatorAgreement(t *testing.T) {
 		for _, iou := range []float64{0.3, 0.5} {
 			var total Score
 			var bySize BySize
-			frames, within1 := 0, 0
-			absErr := 0.0
+			var counts CountErrors
 			for _, f := range ref {
 				if f.Split != split {
 					continue
@@ -58,19 +56,14 @@ func TestAnnotatorAgreement(t *testing.T) {
 				s := f.Match(found, iou)
 				total = total.Add(s)
 				bySize.Add(f, s)
-				frames++
-				e := s.CountError()
-				absErr += math.Abs(float64(e))
-				if e >= -1 && e <= 1 {
-					within1++
-				}
+				counts.Add(s)
 			}
-			if frames == 0 || total.Truth == 0 {
+			if counts.Frames == 0 || total.Truth == 0 {
 				t.Fatalf("split %s: no frames or no objects in the reference", split)
 			}
-			t.Logf("%s split, IoU %.1f: the second annotator against the reference: recall %.3f (%d of %d), precision %.3f (%d of %d); count error per frame: mean |error| %.2f, %d of %d frames within one",
+			t.Logf("%s split, IoU %.1f: the second annotator against the reference: recall %.3f (%d of %d), precision %.3f (%d of %d); count error per frame: %v",
 				split, iou, total.Recall(), total.Hits, total.Truth, total.Precision(), total.Hits, total.Found-total.Excused,
-				absErr/float64(frames), within1, frames)
+				counts)
 			t.Logf("%s split, IoU %.1f: recall by size (longer side): %v", split, iou, bySize)
 		}
 	}

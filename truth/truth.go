@@ -157,6 +157,37 @@ func (s Score) Precision() float64 { return ratio(s.Hits, s.Found-s.Excused) }
 // excused detections left out.
 func (s Score) CountError() int { return s.Found - s.Excused - s.Truth }
 
+// CountErrors sums up the count error of a set of frames: the mean absolute error per
+// frame and how many frames were counted within one object. Both the segmenter's test
+// and the annotators' agreement report it, so they must compute it alike.
+type CountErrors struct {
+	Frames, Within1 int
+	absSum          int
+}
+
+// Add counts one frame's score.
+func (c *CountErrors) Add(s Score) {
+	e := s.CountError()
+	c.Frames++
+	c.absSum += max(e, -e)
+	if e >= -1 && e <= 1 {
+		c.Within1++
+	}
+}
+
+// MeanAbs is the mean absolute count error per frame (0 with no frames).
+func (c CountErrors) MeanAbs() float64 {
+	if c.Frames == 0 {
+		return 0
+	}
+	return float64(c.absSum) / float64(c.Frames)
+}
+
+// String reads "mean absolute 2.00 objects; 43 of 65 frames within one".
+func (c CountErrors) String() string {
+	return fmt.Sprintf("mean absolute %.2f objects; %d of %d frames within one", c.MeanAbs(), c.Within1, c.Frames)
+}
+
 // Add sums two scores, for a total over frames (the index lists are not kept).
 func (s Score) Add(o Score) Score {
 	return Score{Truth: s.Truth + o.Truth, Found: s.Found + o.Found, Hits: s.Hits + o.Hits, Excused: s.Excused + o.Excused}

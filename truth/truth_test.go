@@ -116,3 +116,24 @@ func TestReadCSVWithBOM(t *testing.T) {
 		t.Errorf("with a BOM: %d frames, want %d as without", len(got), len(want))
 	}
 }
+
+func TestCountErrors(t *testing.T) {
+	var c CountErrors
+	if c.MeanAbs() != 0 {
+		t.Fatalf("no frames: mean %v", c.MeanAbs())
+	}
+	for _, s := range []Score{
+		{Truth: 5, Found: 5},             // 0
+		{Truth: 5, Found: 7, Excused: 1}, // +1
+		{Truth: 5, Found: 2},             // -3
+		{Truth: 1, Found: 3},             // +2
+	} {
+		c.Add(s)
+	}
+	if c.Frames != 4 || c.Within1 != 2 || c.MeanAbs() != 1.5 {
+		t.Fatalf("frames %d, within one %d, mean %v; want 4, 2, 1.5", c.Frames, c.Within1, c.MeanAbs())
+	}
+	if got, want := c.String(), "mean absolute 1.50 objects; 2 of 4 frames within one"; got != want {
+		t.Fatalf("%q, want %q", got, want)
+	}
+}

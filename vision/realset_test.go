@@ -194,15 +194,11 @@ func realSplitScores(t *testing.T, split string, frames []realFrame, opt Options
 			bySize.Add(frames[i].truth, r.score)
 		}
 		t.Logf("%s split, IoU 0.3, recall by size (longer side): %v", split, bySize)
-		abs, within := 0, 0
+		var counts truth.CountErrors
 		for _, r := range res {
-			e := r.score.CountError()
-			abs += max(e, -e)
-			if e >= -1 && e <= 1 {
-				within++
-			}
+			counts.Add(r.score)
 		}
-		t.Logf("%s split, count error per frame: mean absolute %.2f objects; %d of %d frames within one", split, float64(abs)/float64(len(res)), within, len(res))
+		t.Logf("%s split, count error per frame: %v", split, counts)
 		if testing.Verbose() && split == "tune" {
 			sort.Strings(lines)
 			t.Log("per frame:\n" + strings.Join(lines, "\n"))
