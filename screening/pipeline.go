@@ -631,6 +631,11 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
 				ts.state = StateFailed
 			} else {
 				p.tally.set(j.idx, x.Index, rec.Prob)
+				// The record carries the cells the tally counted for it (the taxon's
+				// estimate from its calibrated size, one for a taxon counted in cells),
+				// not the shape's guess alone: the stored objects, their export and the
+				// report must add up to the cells the screen showed.
+				rec.Cells = x.Cells(j.obj.Cells, j.obj.Length*j.obj.UmPerPx, j.obj.AreaUm2)
 				rec.Category, ts.state, ts.label, ts.prob = rec.Label, stateClassified, rec.Label, rec.Prob
 				if !p.tally.identified(rec.Prob) {
 					rec.Category = Unidentified

@@ -218,6 +218,18 @@ func TestPipelineCellsEstimate(t *testing.T) {
 	if units == 0 {
 		t.Fatal("no taxon counted in colonies or chains: the fixture does not test the estimate")
 	}
+	// The stored objects carry the same estimate: the export and the report sum them.
+	stored := map[string]float64{}
+	for _, r := range f.sink.objects {
+		if r.Category != "" && r.Category != Unidentified {
+			stored[r.Category] += r.Cells
+		}
+	}
+	for _, x := range s.Taxa {
+		if stored[x.Label] != x.CellsEstimate {
+			t.Errorf("%s: the stored objects hold %g cells, the counts say %g", x.Label, stored[x.Label], x.CellsEstimate)
+		}
+	}
 	f = newFixture(t, 3)
 	s, _ = f.run(t, context.Background())
 	for _, x := range s.Taxa {

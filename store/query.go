@@ -157,8 +157,9 @@ type ObjectRow struct {
 	OnBorder                                      bool
 	// Kind is what the object is made of (cell, colony, filament, chain); Length and
 	// Width its size along and across, px; Parts its separate dark cores; Cells the
-	// estimated number of cells in it (an estimate from its shape); Oversize marks an
-	// object over a tenth of its frame, kept whole.
+	// estimated number of cells in it (its taxon's estimate once classified, as the
+	// screen counted it; from its shape alone otherwise); Oversize marks an object over
+	// a tenth of its frame, kept whole.
 	Kind                   string
 	Length, Width          float64
 	Parts                  int
