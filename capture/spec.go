@@ -116,6 +116,22 @@ func (s Spec) Describe() string {
 	return filepath.Base(s.Path)
 }
 
+// Absolute is the spec with its file or folder made absolute, so that the runs stored
+// from it name their frames whatever folder the command ran in (and two "frames"
+// folders of two days are not taken for one). A camera and the demo are returned as
+// they are.
+func (s Spec) Absolute() (Spec, error) {
+	switch s.Kind {
+	case KindVideo, KindFolder, KindImage, KindCells:
+		p, err := filepath.Abs(s.Path)
+		if err != nil {
+			return s, fmt.Errorf("source %s: %w", s.Path, err)
+		}
+		s.Path = p
+	}
+	return s, nil
+}
+
 // IsZero reports whether the spec names nothing.
 func (s Spec) IsZero() bool { return s == Spec{} }
 

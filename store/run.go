@@ -181,7 +181,7 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 	this := settings{info.Taxonomy.Pack, string(info.Model), info.Threshold, info.Finder}
 	diff := first.differences(this)
 	if len(diff) == 0 {
-		return sm.ID, nil
+		return sm.ID, s.sameFramesAgain(ctx, tx, sm.ID, info.Spec)
 	}
 	companion := sm.ID + "~" + strings.Join(diff, "~")
 	if !info.KeepApart {
@@ -190,6 +190,30 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 	}
 	info.Sample.ID, info.KeepApart = companion, false
 	return s.sampleForRun(ctx, tx, info)
+}
+
+// ErrSameFrames refuses a run of frames the sample already holds a run of: every cell
+// would be counted twice, and the interval would narrow on no new water.
+var ErrSameFrames = errors.New("screening them again would count every cell twice")
+
+// sameFramesAgain refuses a run whose source (a folder, a file, the demo) the sample
+// already holds a run of. A camera's frames are new each time, so a camera is never
+// refused. Frames screened again with other settings go to a companion sample
+// (--keep-apart), where they are a run of their own.
+func (s *Store) sameFramesAgain(ctx context.Context, tx *sql.Tx, sampleID string, spec capture.Spec) error {
+	if spec.Kind == capture.KindCamera || spec.IsZero() {
+		return nil
+	}
+	var run int64
+	err := tx.QueryRowContext(ctx, "SELECT id FROM sources WHERE sample_id = ? AND spec = ? ORDER BY id LIMIT 1", sampleID, spec.String()).Scan(&run)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, sampleID, err)
+	}
+	return fmt.Errorf("sample %s in %s already holds run %d of %s: %w. Use another sample ID for other water; to screen these frames anew, move sample %s to the trash (History) first",
+		sampleID, s.path, run, spec, ErrSameFrames, sampleID)
 }
 
 // settings are what a run's counts depend on beyond the water: the pack, the model, the

@@ -107,8 +107,14 @@ func record(crops []*image.Gray, seq int, label string, prob float32, err string
 // copepods, 2 Trichodesmium puffs and 1 failed; an alert; a perf sample.
 func fillRun(t testing.TB, s *Store, sm screening.Sample) *Run {
 	t.Helper()
+	return fillRunOf(t, s, sm, "field.avi")
+}
+
+// fillRunOf is fillRun of the frames of source spec.
+func fillRunOf(t testing.TB, s *Store, sm screening.Sample, spec string) *Run {
+	t.Helper()
 	tx := testTaxonomy(t)
-	r, err := s.startRun(context.Background(), screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("field.avi"), Model: inference.Optimised, Threshold: 0.5, Rules: "preset:default", Taxonomy: tx}, 20*time.Millisecond)
+	r, err := s.startRun(context.Background(), screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec(spec), Model: inference.Optimised, Threshold: 0.5, Rules: "preset:default", Taxonomy: tx}, 20*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,13 +237,29 @@ func TestRunRoundTripAndCounts(t *testing.T) {
 	}
 
 	// A second run of the same water adds its volume; other water under the same ID is refused.
-	r2 := fillRun(t, s, testSample())
+	r2 := fillRunOf(t, s, testSample(), "field-2.avi")
 	if err := r2.Finish(ctx, screening.Snapshot{Threshold: 0.5}, errors.New("camera unplugged")); err != nil {
 		t.Fatal(err)
 	}
 	c, _ = s.Counts(ctx, "LIM-2025-06-03")
 	if c.Sample.VolumeML != 4 || c.Objects != 20 || c.Sample.Runs[1].Status != "failed" || c.Sample.Runs[1].Error != "camera unplugged" {
 		t.Errorf("two runs: volume %v objects %d runs %+v", c.Sample.VolumeML, c.Objects, c.Sample.Runs)
+	}
+	// The same frames again are refused (their cells would count twice); a camera's
+	// frames are new each time.
+	again := screening.RunInfo{Sample: testSample(), Spec: capture.MustParseSpec("field.avi"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)}
+	if _, err := s.StartRun(ctx, again); !errors.Is(err, ErrSameFrames) || !strings.Contains(err.Error(), "already holds run 1 of field.avi") {
+		t.Errorf("the same frames again: %v", err)
+	}
+	for range 2 {
+		again.Spec = capture.Camera("0")
+		r, err := s.StartRun(ctx, again)
+		if err != nil {
+			t.Fatalf("a camera's second run refused: %v", err)
+		}
+		if err := r.Finish(ctx, screening.Snapshot{Threshold: 0.5}, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	other := testSample()
 	other.Factor = 10

@@ -102,6 +102,9 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if o.Source != "" {
 		spec, err := capture.ParseSpec(o.Source)
+		if err == nil {
+			spec, err = spec.Absolute()
+		}
 		if err != nil {
 			return fmt.Errorf("--source: %w", err)
 		}

@@ -249,6 +249,9 @@ func (f *screenFlags) plan(now time.Time) (screenPlan, error) {
 	if p.spec, err = capture.ParseSpec(f.source); err != nil {
 		return p, usageError("--source: %v", err)
 	}
+	if p.spec, err = p.spec.Absolute(); err != nil {
+		return p, usageError("--source: %v", err)
+	}
 	if p.rules, p.rulesName, err = alerts.Open(f.rules, assets.Presets()); err != nil {
 		if _, serr := os.Stat(f.rules); serr != nil {
 			return p, usageError("--%v", err) // neither a file nor a preset: a typing mistake
@@ -270,7 +273,8 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	rules := rs.BindTo(tax, tax.Pack, plan.rulesName)
 	reportNotices(m.Stderr, rs, rules.Bound, rules.Notices, tax.Pack)
 	if len(rules.Bound) == 0 {
-		if apply := app.PresetsFor(tax); len(apply) > 0 {
+		rules.Apply = app.PresetsFor(tax)
+		if apply := rules.Apply; len(apply) > 0 {
 			fmt.Fprintf(m.Stderr, "phytoscreen: presets with rules for pack %s: %s (--rules %s)\n", tax.Pack, strings.Join(apply, ", "), apply[0])
 		}
 	}
@@ -300,7 +304,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 			view.note("phytoscreen: " + st.String())
 		},
 	})
-	if errors.Is(err, store.ErrOtherSettings) {
+	if errors.Is(err, store.ErrOtherSettings) || errors.Is(err, store.ErrSameFrames) {
 		return usageError("%v", err)
 	}
 	if err != nil {
@@ -317,12 +321,15 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	<-done
 	view.clear()
 	_, _, cost := sess.Result()
-	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, DB: db.Path(), Run: sess.RunID(), Cost: cost}
+	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, Apply: rules.Apply, DB: db.Path(), Run: sess.RunID(), Cost: cost}
 	if f.format == "json" {
 		if err := res.writeJSON(m.Stdout, rules.Notices); err != nil {
 			return err
 		}
-	} else {
+	} else if runErr != nil || snap.Examined.Frames > 0 {
+		// With no frame examined nothing was stored: a summary of zeros, intervals and
+		// "Stored in ..." would read as a result. The files' errors and the line below
+		// say what happened.
 		res.writeText(m.Stdout)
 	}
 	if runErr != nil {
@@ -349,6 +356,7 @@ type screenResult struct {
 	screening.Snapshot
 	Rules *alerts.Ruleset
 	Bound []alerts.Bound
+	Apply []string // presets with rules for the pack, when none of Rules' apply
 	DB    string
 	Run   int64
 	Cost  power.Snapshot // what classifying cost: latency, throughput, CPU, memory, energy

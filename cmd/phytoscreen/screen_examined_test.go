@@ -161,6 +161,9 @@ func TestScreenNothingExaminedStoresNothing(t *testing.T) {
 	if code == exitOK || !strings.Contains(stderr, "no frame was examined, so nothing was stored") {
 		t.Errorf("all frames unreadable: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	if strings.Contains(stdout, "Stored in") || strings.Contains(stdout, "cells/L") {
+		t.Errorf("all frames unreadable, yet a summary of a stored result:\n%s", stdout)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(200*time.Millisecond, cancel) // Ctrl+C during the 5 s baseline
 	video, _ := videoPath(t)
@@ -205,6 +208,11 @@ func TestScreenRefusesOtherSettings(t *testing.T) {
 		t.Fatalf("another threshold: exit %d\n%s", code, stderr)
 	}
 	t.Logf("refused: %s", strings.TrimSpace(stderr))
+	// The same frames with the same settings: their cells would count twice.
+	code, _, stderr = screenCtx(t, context.Background(), base, nil)
+	if code != exitUsage || !strings.Contains(stderr, "sample MIX-1 in "+db+" already holds run 1 of "+frames+": screening them again would count every cell twice") {
+		t.Fatalf("the same frames again: exit %d\n%s", code, stderr)
+	}
 	code, stdout, stderr := screenCtx(t, context.Background(), append(base, "--model", "base", "--keep-apart"), nil)
 	if code != exitOK || !strings.Contains(stdout, "Sample MIX-1~base") {
 		t.Fatalf("--keep-apart: exit %d\n%s\n%s", code, stdout, stderr)

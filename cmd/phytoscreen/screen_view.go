@@ -248,7 +248,15 @@ func (r screenResult) writeText(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nAlerts raised:")
 	raised := r.raised()
-	if len(raised) == 0 {
+	switch {
+	case len(r.Bound) == 0:
+		// "none" would read as a clean sample: nothing was checked.
+		fix := "use a rules file or preset with rules for its taxa (--rules)"
+		if len(r.Apply) > 0 {
+			fix = "screen with --rules " + r.Apply[0]
+		}
+		fmt.Fprintf(w, "  NOT CHECKED: no rule of %s applies to pack %s, so no alert could be raised; %s\n", r.Rules.File, r.Pack, fix)
+	case len(raised) == 0:
 		fmt.Fprintln(w, "  none")
 	}
 	for _, a := range raised {
