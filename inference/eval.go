@@ -1,11 +1,14 @@
 package inference
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -265,4 +268,52 @@ func Agreement(a, b []string) float64 {
 		}
 	}
 	return float64(same) / float64(len(a))
+}
+
+// TrainingSet tells the images a pack was trained on: the rows of its split.csv (the
+// recipe's grouped split, shipped with the pack) whose split is "train". An image is
+// recognised by its file name and label together, so a copy of a training tile in
+// another folder is still known; a pack without split.csv knows none. Measuring a pack
+// on images it learned from says little of how it does on new ones, and eval says so.
+type TrainingSet struct {
+	seen map[[2]string]bool // file name, label
+}
+
+// TrainingSet reads the pack's split.csv, when it ships one.
+func (p *Pack) TrainingSet() (TrainingSet, error) {
+	data, err := p.ReadFile("split.csv")
+	if errors.Is(err, fs.ErrNotExist) {
+		return TrainingSet{}, nil
+	}
+	if err != nil {
+		return TrainingSet{}, fmt.Errorf("pack %s: split.csv: %w", p.Name, err)
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	if err != nil || len(rows) == 0 {
+		return TrainingSet{}, fmt.Errorf("pack %s (%s): split.csv does not read as a CSV with a header: %v", p.Name, p.Source, err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	pi, okP := col["path"]
+	li, okL := col["label"]
+	si, okS := col["split"]
+	if !okP || !okL || !okS {
+		return TrainingSet{}, fmt.Errorf("pack %s (%s): split.csv needs the columns path, label and split; it has %v", p.Name, p.Source, rows[0])
+	}
+	t := TrainingSet{seen: map[[2]string]bool{}}
+	for _, rec := range rows[1:] {
+		if len(rec) > max(pi, li, si) && rec[si] == "train" {
+			t.seen[[2]string{path.Base(rec[pi]), rec[li]}] = true
+		}
+	}
+	return t, nil
+}
+
+// Has reports whether the image at file with label was one the pack trained on.
+func (t TrainingSet) Has(file, label string) bool {
+	return t.seen[[2]string{filepath.Base(file), label}]
 }

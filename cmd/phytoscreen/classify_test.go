@@ -149,6 +149,58 @@ func TestEvalJSON(t *testing.T) {
 	}
 }
 
+// Eval on images the pack was trained on says so: the cyano pack's split.csv names its
+// training tiles, found here by file name and label in a copy of their own.
+func TestEvalNotesTrainingImages(t *testing.T) {
+	data, err := filepath.Abs("../../../shared/data/ctcb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	split, err := os.ReadFile("../../assets/models/cyano-tcb-10/split.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	list := "path,label\n"
+	want := map[string]int{}
+	for _, line := range strings.Split(string(split), "\n")[1:] {
+		f := strings.Split(strings.TrimSpace(line), ",") // the file has CRLF line ends
+		if len(f) != 4 || want[f[3]] == 2 {
+			continue
+		}
+		want[f[3]]++
+		img, err := os.ReadFile(filepath.Join(data, f[0]))
+		if err != nil {
+			t.Fatalf("%v: the test needs the CTCB tiles in ../shared/data/ctcb", err)
+		}
+		copyPath := filepath.Join(dir, filepath.Base(f[0])) // a copy elsewhere, as a user makes one
+		if err := os.WriteFile(copyPath, img, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		list += copyPath + "," + f[1] + "\n"
+	}
+	if want["train"] != 2 || want["val"] != 2 {
+		t.Fatalf("split.csv gave %v rows, want 2 train and 2 val", want)
+	}
+	listFile := filepath.Join(dir, "list.csv")
+	if err := os.WriteFile(listFile, []byte(list), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "eval", "--pack", "cyano-tcb-10", listFile)
+	if code != exitOK || !strings.Contains(stdout, "Note: 2 of the 4 images are in pack cyano-tcb-10's training split") {
+		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = run(t, "eval", "--pack", "cyano-tcb-10", "--format", "json", listFile)
+	var m map[string]any
+	if err := json.Unmarshal([]byte(stdout), &m); code != exitOK || err != nil || m["in_training_split"] != 2.0 {
+		t.Errorf("JSON: exit %d, %v, in_training_split %v", code, err, m["in_training_split"])
+	}
+	// The default pack ships no split.csv: nothing to note.
+	if _, stdout, _ := run(t, "eval", "--model", "base", "--split", "val", "../../assets/samples/ndsb-val/labels.csv"); strings.Contains(stdout, "training split") {
+		t.Errorf("a note without a split.csv:\n%s", stdout)
+	}
+}
+
 func TestEvalConfusionAndBadRows(t *testing.T) {
 	dir := t.TempDir()
 	list := filepath.Join(dir, "list.csv")
@@ -203,6 +255,14 @@ func TestPackInspect(t *testing.T) {
 	code, stdout, _ = run(t, "pack", "inspect", "../../assets/models/cyano-tcb-10")
 	if code != exitOK || !strings.Contains(stdout, "their features averaged (test_views 2)") {
 		t.Errorf("cyano pack inspect: exit %d, the views clause of its architecture missing:\n%s", code, stdout)
+	}
+	// By name with --pack, as the other commands take a pack.
+	code, stdout, _ = run(t, "pack", "inspect", "--pack", "cyano-tcb-10")
+	if code != exitOK || !strings.Contains(stdout, "cyano-tcb-10") || !strings.Contains(stdout, "check optimised ok") {
+		t.Errorf("pack inspect --pack cyano-tcb-10: exit %d\n%s", code, stdout)
+	}
+	if code, _, _ := run(t, "pack", "inspect", "--pack", "cyano-tcb-10", "../../assets/models/cyano-tcb-10"); code != exitUsage {
+		t.Errorf("both --pack and DIR: exit %d, want the usage error", code)
 	}
 	if code, _, stderr := run(t, "pack", "inspect", "../../testdata"); code != exitRuntime || !strings.Contains(stderr, "no pack.json") {
 		t.Errorf("a folder without pack.json: exit %d, %q", code, stderr)

@@ -56,9 +56,14 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	clf.SetTopK(len(labels)) // log-loss needs the true label's probability
 	scorer := inference.NewScorer(labels)
 
+	trained, err := clf.Pack().TrainingSet()
+	if err != nil {
+		return setupError(err)
+	}
 	var files []string
 	truth := map[string]string{}
 	var failures []string
+	inTraining := 0
 	for _, it := range items {
 		if !scorer.Known(it.Label) {
 			failures = append(failures, fmt.Sprintf("%s line %d: label %q is not in pack %s; row skipped", pos[0], it.Line, it.Label, clf.Pack().Name))
@@ -66,6 +71,9 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 		}
 		files = append(files, it.Path)
 		truth[it.Path] = it.Label
+		if trained.Has(it.Path, it.Label) {
+			inTraining++
+		}
 	}
 	start := time.Now()
 	err = inference.ClassifyFiles(ctx, clf, files, func(fr inference.FileResult) error {
@@ -95,7 +103,9 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 			Model  string  `json:"model"`
 			Failed int     `json:"failed"`
 			CardT1 float64 `json:"card_top1"`
-		}{met, clf.Pack().Name, string(clf.Variant()), len(failures), card.ValTop1}
+			// InTraining counts the images the pack was trained on (its split.csv).
+			InTraining int `json:"in_training_split"`
+		}{met, clf.Pack().Name, string(clf.Variant()), len(failures), card.ValTop1, inTraining}
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(doc); err != nil {
@@ -103,6 +113,10 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 		}
 	} else {
 		printEval(m.Stdout, clf, met, len(failures), card, time.Since(start))
+		if inTraining > 0 {
+			fmt.Fprintf(m.Stdout, "\nNote: %d of the %d images are in pack %s's training split (its split.csv): on images it learned from a model scores high, which says little of how it does on new ones. The card's figures are on its val split (--split val on the pack's split.csv).\n",
+				inTraining, len(files), clf.Pack().Name)
+		}
 	}
 	if len(failures) > 0 {
 		return errSomeFailed

@@ -19,7 +19,7 @@ func (m *Main) pack(ctx context.Context, args []string) error {
 		return m.packTeach(ctx, args[1:])
 	}
 	if len(args) == 0 || args[0] != "inspect" {
-		fmt.Fprintln(m.Stderr, "usage: phytoscreen pack inspect [--ort-lib PATH] [DIR]\n       phytoscreen pack optimise [--pack DIR] [--calibration DIR] --out DIR (pack optimise -h)\n       phytoscreen pack teach [--pack DIR] --labels LIST.csv --out DIR (pack teach -h)\n\nPrints a pack's name, labels, input contract, models with sizes and recorded metrics,\nand checks each model against the contract. Without DIR: the built-in pack.")
+		fmt.Fprintln(m.Stderr, "usage: phytoscreen pack inspect [--ort-lib PATH] [DIR | --pack NAME]\n       phytoscreen pack optimise [--pack DIR] [--calibration DIR] --out DIR (pack optimise -h)\n       phytoscreen pack teach [--pack DIR] --labels LIST.csv --out DIR (pack teach -h)\n\nPrints a pack's name, labels, input contract, models with sizes and recorded metrics,\nand checks each model against the contract. Without DIR: the built-in pack.")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}
@@ -27,14 +27,16 @@ func (m *Main) pack(ctx context.Context, args []string) error {
 	}
 	fs := newFlags("pack inspect", "[DIR]", m.Stderr)
 	ortLib := fs.String("ort-lib", "", "`path` to libonnxruntime.so.1, to check the models")
+	// --pack as every other command takes it (the README says so), beside the DIR.
+	packFlag := fs.String("pack", "", "the pack to inspect: a built-in pack's name or a pack `folder` (the same as DIR)")
 	pos, err := parseArgs(fs, args[1:])
 	if err != nil {
 		return err
 	}
-	if len(pos) > 1 {
+	if len(pos) > 1 || (len(pos) == 1 && *packFlag != "") {
 		return showUsage(fs)
 	}
-	dir := ""
+	dir := *packFlag
 	if len(pos) == 1 {
 		dir = pos[0]
 	}
