@@ -133,7 +133,16 @@ func (a *mainWindow) addConfirmed(id string) bool { return a.addTo != "" && a.ad
 // add up with what the sample holds. Yes starts the run into it; no proposes a new ID.
 func (a *mainWindow) askAddToSample(spec capture.Spec, id string) {
 	held := "it is already in the store"
-	if si, err := a.svc.Store.Sample(a.ctx, id); err == nil && len(si.Runs) > 0 {
+	si, err := a.svc.Store.Sample(a.ctx, id)
+	if err == nil && spec.Kind != capture.KindCamera {
+		for _, r := range si.Runs {
+			if r.Spec == spec.String() {
+				a.askNewSampleForSameFrames(spec, id, r.ID)
+				return
+			}
+		}
+	}
+	if err == nil && len(si.Runs) > 0 {
 		last := si.Runs[len(si.Runs)-1]
 		held = fmt.Sprintf("it holds %d run%s (%s mL examined, the last on %s with pack %s, model %s)", len(si.Runs), plural(len(si.Runs)),
 			strconv.FormatFloat(si.VolumeML, 'g', 4, 64), last.Started.Local().Format("2006-01-02 15:04"), last.Pack, last.Model)
@@ -154,6 +163,27 @@ func (a *mainWindow) askAddToSample(spec capture.Spec, id string) {
 	d := dialog.NewConfirm("Add to sample "+id+"?", msg, answer, a.win)
 	d.SetConfirmText("Add to " + id)
 	d.SetDismissText("New sample")
+	d.Show()
+}
+
+// askNewSampleForSameFrames: the sample already holds a run of these frames, and the
+// store refuses them again (their cells would count twice), so adding is not offered:
+// a new sample, or nothing.
+func (a *mainWindow) askNewSampleForSameFrames(spec capture.Spec, id string, run int64) {
+	msg := fmt.Sprintf("Sample %s already holds run %d of these frames (%s).\n\nScreening them again into it would count every cell twice.\nScreen them as a new sample with a new ID?", id, run, spec.Describe())
+	answer := func(yes bool) {
+		if yes {
+			a.sample.ID.SetText(newSampleID(time.Now(), "S-", a.sampleTaken))
+			a.startSource(spec)
+		}
+	}
+	if a.confirm != nil {
+		a.confirm("Sample "+id+" holds these frames", msg, "New sample", "Cancel", answer)
+		return
+	}
+	d := dialog.NewConfirm("Sample "+id+" holds these frames", msg, answer, a.win)
+	d.SetConfirmText("New sample")
+	d.SetDismissText("Cancel")
 	d.Show()
 }
 

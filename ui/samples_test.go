@@ -58,7 +58,9 @@ func TestSamplesNeverMix(t *testing.T) {
 		t.Fatalf("two Starts in a row went into samples %q and %q", first, second)
 	}
 	ctx := context.Background()
-	// The first sample's ID typed again: asked, answered "new sample": a third sample.
+	// The first sample's ID typed again for other frames: asked, answered "new
+	// sample": a third sample.
+	h.a.chooseSource(capture.Spec{Kind: capture.KindVideo, Path: "field-2.avi"})
 	h.a.sample.ID.SetText(first)
 	third := h.runToEnd(2)
 	if len(asked) != 1 || !strings.Contains(asked[0], "Sample "+first+" exists: it holds 1 run (1 mL examined") || third == first {
@@ -69,6 +71,13 @@ func TestSamplesNeverMix(t *testing.T) {
 	h.a.sample.ID.SetText(first)
 	if got := h.runToEnd(2); got != first {
 		t.Fatalf("told to add to %s, the run went into %s", first, got)
+	}
+	// The same frames again: adding is not offered (their cells would count twice);
+	// yes is a new sample.
+	h.a.chooseSource(capture.Spec{Kind: capture.KindVideo, Path: "field.avi"})
+	h.a.sample.ID.SetText(first)
+	if again := h.runToEnd(2); again == first || len(asked) != 3 || !strings.Contains(asked[2], "Sample "+first+" already holds run") || !strings.Contains(asked[2], "count every cell twice") {
+		t.Fatalf("the same frames into %s: asked %q, the run went into %s", first, asked, again)
 	}
 	if si, err := h.st.Sample(ctx, first); err != nil || len(si.Runs) != 2 || si.VolumeML != 2 {
 		t.Errorf("%s after adding: %d runs, %v mL (%v); want 2 runs, 2 mL", first, len(si.Runs), si.VolumeML, err)
@@ -101,8 +110,8 @@ func TestSamplesNeverMix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pts) != 4 {
-		t.Errorf("Loch A's trend has %d points, want its 4 samples (%s, %s, %s, %s)", len(pts), first, second, third, folder)
+	if len(pts) != 5 {
+		t.Errorf("Loch A's trend has %d points, want its 5 samples (%s, %s, %s, the same frames again, %s)", len(pts), first, second, third, folder)
 	}
 	for _, p := range pts {
 		if strings.HasPrefix(p.Sample, demoIDPrefix) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 
 	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/phytoscreen/phytoscreen/store"
@@ -50,7 +49,7 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		runs = fmt.Sprintf("%d runs", n)
 	}
 	fmt.Fprintf(m.Stdout, "exported sample %s (%d objects from %s, %s mL examined) as %s to %s\n",
-		*sample, c.Objects, runs, strconv.FormatFloat(c.Sample.VolumeML, 'f', -1, 64), *format, *out)
+		*sample, c.Objects, runs, volumeText(c.Sample.VolumeML), *format, *out)
 	return nil
 }
 

@@ -57,6 +57,17 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 	if err := outfile.Write(*out, func(w io.Writer) error { return report.WritePDF(w, d) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "wrote the report of sample %s (%s; %d objects, %d runs) to %s\n", *sample, levelText(d.Peak()), d.Counts.Objects, len(d.Counts.Sample.Runs), *out)
+	standing := levelText(d.Peak())
+	switch {
+	case len(d.Rules) == 0:
+		standing = "alerts not checked: no rule applies to its pack"
+	case standing == "":
+		standing = "no alert"
+	}
+	runs := "1 run"
+	if n := len(d.Counts.Sample.Runs); n != 1 {
+		runs = fmt.Sprintf("%d runs", n)
+	}
+	fmt.Fprintf(m.Stdout, "wrote the report of sample %s (%s; %d objects, %s) to %s\n", *sample, standing, d.Counts.Objects, runs, *out)
 	return nil
 }

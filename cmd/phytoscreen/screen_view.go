@@ -193,14 +193,14 @@ func (r screenResult) writeText(w io.Writer) {
 		site = ", site " + s.Sample.Site
 	}
 	fmt.Fprintf(w, "Sample %s%s, taken %s; %s mL examined, factor %s\n", s.Sample.ID, site, s.Sample.Taken.Format("2006-01-02 15:04"),
-		strconv.FormatFloat(s.Sample.VolumeML, 'f', -1, 64), strconv.FormatFloat(s.Sample.Factor, 'f', -1, 64))
+		volumeText(s.Sample.VolumeML), strconv.FormatFloat(s.Sample.Factor, 'f', -1, 64))
 	if ex := s.Examined; ex.Partial() {
 		why := "interrupted"
 		if !ex.Interrupted {
 			why = fmt.Sprintf("%d frames unreadable or skipped", ex.Expected-ex.Frames)
 		}
 		fmt.Fprintf(w, "PARTIAL: %d of %d frames examined (%s, %s): the concentrations are on the %s mL examined, not the %s mL given\n",
-			ex.Frames, ex.Expected, pct(ex.Fraction), why, strconv.FormatFloat(s.Sample.VolumeML, 'g', 4, 64), strconv.FormatFloat(ex.DeclaredML, 'f', -1, 64))
+			ex.Frames, ex.Expected, pct(ex.Fraction), why, volumeText(s.Sample.VolumeML), volumeText(ex.DeclaredML))
 	}
 	fmt.Fprintf(w, "Pack %s, model %s, confidence threshold %.2f; rules %s (%d of %d apply to this pack)\n",
 		s.Pack, s.Variant, s.Threshold, r.Rules.File, len(r.Bound), len(r.Rules.Rules))
@@ -334,4 +334,25 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// volumeText writes a volume in mL to 4 significant digits: the volume examined of a
+// partial run is a share of the one given (5 of 9 frames of 1 mL), and
+// "0.5555555555555556 mL" or the "0.30000000000000004" of adding 0.1 three times is no
+// measurement anyone made.
+func volumeText(ml float64) string {
+	if ml == 0 || math.IsNaN(ml) || math.IsInf(ml, 0) {
+		return strconv.FormatFloat(ml, 'f', -1, 64)
+	}
+	digits := 4 - int(math.Ceil(math.Log10(math.Abs(ml))))
+	if digits < 0 {
+		digits = 0
+	}
+	return strconv.FormatFloat(roundTo(ml, digits), 'f', -1, 64)
+}
+
+// roundTo rounds v to digits decimals.
+func roundTo(v float64, digits int) float64 {
+	k := math.Pow(10, float64(digits))
+	return math.Round(v*k) / k
 }
