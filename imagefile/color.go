@@ -1,12 +1,8 @@
 package imagefile
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"image"
-
-	"gocv.io/x/gocv"
 )
 
 // ReadColor decodes the image file at path keeping its colour, for colour classifier
@@ -48,28 +44,31 @@ func DecodeColor(data []byte) (image.Image, error) {
 	return img, nil
 }
 
-// decodeJPEGColor decodes a JPEG whose header was checked to RGBA with OpenCV.
+// decodeJPEGColor decodes a JPEG whose header was checked to RGBA (jpegdec.go); a gray
+// JPEG gives equal channels.
 func decodeJPEGColor(data []byte) (image.Image, error) {
-	sos := bytes.LastIndex(data, []byte{0xFF, 0xDA})
-	if sos < 0 || bytes.LastIndex(data, []byte{0xFF, 0xD9}) < sos {
-		return nil, errTruncatedJPEG
+	if err := checkJPEGEnd(data); err != nil {
+		return nil, err
 	}
-	m, err := gocv.IMDecode(data, gocv.IMReadColor)
+	m, err := decodeJPEGMat(data, false)
 	if err != nil {
-		return nil, fmt.Errorf("corrupt jpeg (%w): export or copy the image again", err)
+		return nil, err
 	}
 	defer m.Close()
-	if m.Empty() || m.Type() != gocv.MatTypeCV8UC3 {
-		return nil, errors.New("corrupt jpeg (OpenCV could not decode it): export or copy the image again")
-	}
-	bgr, err := m.DataPtrUint8()
+	pix, err := m.DataPtrUint8()
 	if err != nil {
 		return nil, fmt.Errorf("corrupt jpeg: %w", err)
 	}
 	w, h := m.Cols(), m.Rows()
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i, j := 0, 0; i < len(bgr); i, j = i+3, j+4 {
-		out.Pix[j], out.Pix[j+1], out.Pix[j+2], out.Pix[j+3] = bgr[i+2], bgr[i+1], bgr[i], 255
+	if m.Channels() == 1 {
+		for i, j := 0, 0; i < len(pix); i, j = i+1, j+4 {
+			out.Pix[j], out.Pix[j+1], out.Pix[j+2], out.Pix[j+3] = pix[i], pix[i], pix[i], 255
+		}
+		return out, nil
+	}
+	for i, j := 0, 0; i < len(pix); i, j = i+3, j+4 {
+		out.Pix[j], out.Pix[j+1], out.Pix[j+2], out.Pix[j+3] = pix[i+2], pix[i+1], pix[i], 255
 	}
 	return out, nil
 }

@@ -1,8 +1,6 @@
 package imagefile
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"image"
 	"image/draw"
@@ -12,9 +10,10 @@ import (
 
 // ReadMat decodes the image file at path into an 8-bit Mat for the frame path: gray for
 // gray images, BGR otherwise, EXIF orientation applied. A JPEG goes through OpenCV's
-// libjpeg-turbo straight into the Mat (several times faster than Go's decoder, and the
-// decoder the classifier's image files use); other formats through Go's decoders. The
-// header is checked first, as Read does. The caller closes the Mat.
+// libjpeg-turbo straight into the Mat (jpegdec.go: OpenCV's pixels, several times faster
+// than Go's decoder, and the decoder the classifier's image files use); other formats through Go's decoders. The
+// header is checked first, as Read does; a JPEG with damaged image data is an error
+// (jpegdec.go). The caller closes the Mat.
 func ReadMat(path string) (gocv.Mat, error) {
 	data, err := readFile(path)
 	if err != nil {
@@ -52,23 +51,10 @@ func decodeMat(data []byte, gray bool) (gocv.Mat, error) {
 		return gocv.Mat{}, err
 	}
 	if format == "jpeg" {
-		sos := bytes.LastIndex(data, []byte{0xFF, 0xDA})
-		if sos < 0 || bytes.LastIndex(data, []byte{0xFF, 0xD9}) < sos {
-			return gocv.Mat{}, errTruncatedJPEG
+		if err := checkJPEGEnd(data); err != nil {
+			return gocv.Mat{}, err
 		}
-		flag := gocv.IMReadAnyColor // gray stays gray; orientation applied
-		if gray {
-			flag = gocv.IMReadGrayScale
-		}
-		m, err := gocv.IMDecode(data, flag)
-		if err != nil {
-			return gocv.Mat{}, fmt.Errorf("corrupt jpeg (%w): export or copy the image again", err)
-		}
-		if m.Empty() || (m.Type() != gocv.MatTypeCV8UC1 && m.Type() != gocv.MatTypeCV8UC3) {
-			m.Close()
-			return gocv.Mat{}, errors.New("corrupt jpeg (OpenCV could not decode it): export or copy the image again")
-		}
-		return m, nil
+		return decodeJPEGMat(data, gray)
 	}
 	img, err := decodeChecked(format, decode, data)
 	if err != nil {

@@ -10,7 +10,7 @@ set -euo pipefail
 
 ORT_VERSION=1.24.1
 ORT_SHA256=57181cf6e6e711b155c5b942d591fd63ded0b5de5c4922d51fd994e7f6ac2772
-APT_PACKAGES=(libopencv-dev pkg-config gcc libgl1-mesa-dev xorg-dev xvfb xauth imagemagick poppler-utils postgresql)
+APT_PACKAGES=(libopencv-dev libjpeg-dev pkg-config gcc libgl1-mesa-dev xorg-dev xvfb xauth imagemagick poppler-utils postgresql)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache="$root/.cache/onnxruntime/$ORT_VERSION"
