@@ -321,26 +321,29 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	<-done
 	view.clear()
 	_, _, cost := sess.Result()
-	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, Apply: rules.Apply, DB: db.Path(), Run: sess.RunID(), Cost: cost}
+	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, Apply: rules.Apply, UmPerPx: plan.vision.UmPerPx, DB: db.Path(), Run: sess.RunID(), Cost: cost}
 	if f.format == "json" {
 		if err := res.writeJSON(m.Stdout, rules.Notices); err != nil {
 			return err
 		}
-	} else if runErr != nil || snap.Examined.Frames > 0 {
+	} else if snap.Examined.Frames > 0 {
 		// With no frame examined nothing was stored: a summary of zeros, intervals and
 		// "Stored in ..." would read as a result. The files' errors and the line below
 		// say what happened.
 		res.writeText(m.Stdout)
 	}
-	if runErr != nil {
-		return runErr
-	}
 	if snap.Examined.Frames == 0 {
 		fmt.Fprintf(m.Stderr, "phytoscreen screen: %s: no frame was examined, so nothing was stored\n", plan.spec)
+		if runErr != nil {
+			return runErr
+		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("screen interrupted: %w", context.Cause(ctx))
 		}
 		return errSomeFailed
+	}
+	if runErr != nil {
+		return runErr
 	}
 	if snap.Examined.Interrupted {
 		return fmt.Errorf("screen interrupted after %d of %d frames: %w", snap.Examined.Frames, snap.Examined.Expected, context.Cause(ctx))
@@ -357,6 +360,8 @@ type screenResult struct {
 	Rules *alerts.Ruleset
 	Bound []alerts.Bound
 	Apply []string // presets with rules for the pack, when none of Rules' apply
+	// UmPerPx is the calibration the run had (0: uncalibrated).
+	UmPerPx float64
 	DB    string
 	Run   int64
 	Cost  power.Snapshot // what classifying cost: latency, throughput, CPU, memory, energy

@@ -231,14 +231,24 @@ func (r screenResult) writeText(w io.Writer) {
 				thousands(cells), thousands(cells*s.Sample.PerLFactor())))
 		}
 	}
+	multi := 0 // objects of taxa counted in colonies, chains or filaments
 	for _, x := range s.Taxa {
 		estimate(x.Name, x.Unit, x.Count, x.CellsEstimate)
+		if x.Unit != "" && x.Unit != "cell" {
+			multi += x.Count
+		}
 	}
 	for _, g := range s.Groups {
 		estimate(g.Name, g.Unit, g.Count, g.CellsEstimate)
 	}
 	if len(est) > 0 {
 		fmt.Fprintf(w, "\nCells in the colonies, chains and filaments counted, estimated from their size (an estimate: the counts above are of objects; alert rules, whose thresholds are in cells, use these):\n%s\n", strings.Join(est, "\n"))
+	}
+	if multi > 0 && r.UmPerPx == 0 {
+		// Without a calibration a taxon's cell size means nothing in pixels: a colony's
+		// cells are guessed from the cores seen in it, one when none are, and a rule in
+		// cells is then read far too low for a dense colony.
+		fmt.Fprintf(w, "\nNote: uncalibrated (no --calibration): the cells in the %d colonies, chains or filaments counted are guessed from their shape alone, one a colony when no cells show in it; give the microscope's µm per pixel (--calibration) to estimate them from their size, as rules in cells need.\n", multi)
 	}
 	if len(s.Groups) > 0 {
 		fmt.Fprintf(w, "\n%-36s %-8s %6s %11s  %-23s %s\n", "HAB group", "unit", "count", "per litre", "95% interval", "alert")
