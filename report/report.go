@@ -255,6 +255,7 @@ func (r *writer) metadata(d Data) {
 		{"Sample ID", si.ID},
 		{"Site", orDash(si.Site)},
 		{"Taken", si.Taken.Format("2006-01-02 15:04 MST")},
+		{"Analyst", orDash(si.Analyst)}, // who screened it: a report is signed by someone
 		{"Position", pos},
 		{"Volume examined", num(si.VolumeML, 4) + " mL"},
 		{"Dilution factor", factor},
@@ -393,7 +394,10 @@ func (r *writer) alertEvents(d Data) {
 		r.pdf.CellFormat(16, lineH, levelShort(e.To), "", 0, "L", false, 0, "")
 		r.pdf.SetTextColor(0, 0, 0)
 		r.font("", 9)
-		line := fmt.Sprintf("%s at %s: %s, %s. Source: %s", e.Taxon, e.Time.Format("15:04:05"), val, th, e.Source)
+		// The figures are those when the level was reached, which the sample's final
+		// ones in the table above may have outgrown: said so, so the two are not read
+		// as a contradiction.
+		line := fmt.Sprintf("%s at %s, when raised: %s, %s. Source: %s", e.Taxon, e.Time.Format("15:04:05"), val, th, e.Source)
 		if !e.Verified && !strings.Contains(e.Source, "not a regulatory") {
 			line += " (not a verified regulatory value)"
 		}

@@ -34,7 +34,7 @@ func TestReportPDF(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "s.db")
 	if code, stdout, stderr := run(t, "screen", "--source", "../../assets/demo/demo.avi", "--sample", "FARM-7", "--site", "Loch Creran",
-		"--lat", "56.51", "--lon", "-5.39", "--volume-ml", "0.25", "--db", db, "--baseline", "0"); code != exitOK {
+		"--lat", "56.51", "--lon", "-5.39", "--volume-ml", "0.25", "--analyst", "J. Tech", "--db", db, "--baseline", "0"); code != exitOK {
 		t.Fatalf("screen: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	s, err := store.Open(db)
@@ -62,10 +62,10 @@ func TestReportPDF(t *testing.T) {
 	flat := strings.Join(strings.Fields(text), " ") // wrapped lines read as one
 	for _, want := range []string{
 		"Phytoplankton screening report", "Sample FARM-7 - Loch Creran", "ALERT: Noctiluca",
-		"Position", "56.51000, -5.39000", "Volume examined", "0.25 mL",
+		"Position", "56.51000, -5.39000", "Volume examined", "0.25 mL", "Analyst J. Tech",
 		"HAB groups against their trigger levels", "Watch at", "Alert at",
 		"Reviewed by", "Ana Reviewer (1 objects validated)",
-		"ALERT Noctiluca at", "reached 10,000 cells/L. Source: phytoscreen default for pack ndsb-plankton-121", "Examples", "What the screening cost on this machine",
+		"ALERT Noctiluca at", "when raised:", "reached 10,000 cells/L. Source: phytoscreen default for pack ndsb-plankton-121", "Examples", "What the screening cost on this machine",
 	} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("the report lacks %q", want)

@@ -192,6 +192,9 @@ func (r screenResult) writeText(w io.Writer) {
 	if s.Sample.Site != "" {
 		site = ", site " + s.Sample.Site
 	}
+	if s.Sample.Analyst != "" {
+		site += ", analyst " + s.Sample.Analyst
+	}
 	fmt.Fprintf(w, "Sample %s%s, taken %s; %s mL examined, factor %s\n", s.Sample.ID, site, s.Sample.Taken.Format("2006-01-02 15:04"),
 		volumeText(s.Sample.VolumeML), strconv.FormatFloat(s.Sample.Factor, 'f', -1, 64))
 	if ex := s.Examined; ex.Partial() {
