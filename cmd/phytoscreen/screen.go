@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/internal/app"
@@ -286,6 +287,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	defer db.Close()
 
 	view := newLiveView(m.Stderr, isTerminal(m.Stderr))
+	var sizeChanges atomic.Int64 // statuses come from the capture and the segmenter
 	meter := newScreenMeter(ctx, f.baseline)
 	defer meter.Stop()
 	if err := ctx.Err(); err != nil { // interrupted while measuring the idle baseline
@@ -300,6 +302,18 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 			if st.Kind == capture.StatusFieldChanged {
 				slog.Debug("capture", "event", st.String())
 				return
+			}
+			if st.Kind == capture.StatusSizeChanged {
+				// A folder of frames of mixed sizes changes size at nearly every frame:
+				// the first two say what happens, the rest would bury the other notes.
+				switch n := sizeChanges.Add(1); {
+				case n == 2:
+					view.note("phytoscreen: " + st.String() + " (further size changes are not listed: the frames differ in size)")
+					return
+				case n > 2:
+					slog.Debug("capture", "event", st.String())
+					return
+				}
 			}
 			view.note("phytoscreen: " + st.String())
 		},
@@ -362,9 +376,9 @@ type screenResult struct {
 	Apply []string // presets with rules for the pack, when none of Rules' apply
 	// UmPerPx is the calibration the run had (0: uncalibrated).
 	UmPerPx float64
-	DB    string
-	Run   int64
-	Cost  power.Snapshot // what classifying cost: latency, throughput, CPU, memory, energy
+	DB      string
+	Run     int64
+	Cost    power.Snapshot // what classifying cost: latency, throughput, CPU, memory, energy
 }
 
 // raised returns the rules that reached a level, with their notes.

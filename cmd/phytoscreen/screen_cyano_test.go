@@ -36,7 +36,7 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 		"Cells in the colonies, chains and filaments counted, estimated from their size",
 		"colonies, filaments or chains counted, about",
 		"reached 20,000 cells/mL; rule cyanobacteria, source: WHO 2003 guidelines",
-		"Note: uncalibrated (no --calibration): the cells in the ", // these frames have no calibration
+		"Note: uncalibrated (no --calibration): the cells in the ", // these frames have no calibration; many colonies
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("screen at 0.1 mL: output lacks %q:\n%s", want, out)

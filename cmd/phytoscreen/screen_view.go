@@ -251,7 +251,11 @@ func (r screenResult) writeText(w io.Writer) {
 		// Without a calibration a taxon's cell size means nothing in pixels: a colony's
 		// cells are guessed from the cores seen in it, one when none are, and a rule in
 		// cells is then read far too low for a dense colony.
-		fmt.Fprintf(w, "\nNote: uncalibrated (no --calibration): the cells in the %d colonies, chains or filaments counted are guessed from their shape alone, one a colony when no cells show in it; give the microscope's µm per pixel (--calibration) to estimate them from their size, as rules in cells need.\n", multi)
+		what := fmt.Sprintf("the %d colonies, chains or filaments counted are", multi)
+		if multi == 1 {
+			what = "the colony, chain or filament counted is"
+		}
+		fmt.Fprintf(w, "\nNote: uncalibrated (no --calibration): the cells in %s guessed from their shape alone, one a colony when no cells show in it; give the microscope's µm per pixel (--calibration) to estimate them from their size, as rules in cells need.\n", what)
 	}
 	if len(s.Groups) > 0 {
 		fmt.Fprintf(w, "\n%-36s %-8s %6s %11s  %-23s %s\n", "HAB group", "unit", "count", "per litre", "95% interval", "alert")
