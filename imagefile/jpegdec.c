@@ -54,25 +54,6 @@ static void pj_setup(struct jpeg_decompress_struct *d, pj_error *e, pj_info *inf
 	e->pub.emit_message = pj_emit;
 }
 
-int pj_header(const unsigned char *data, unsigned long size, pj_info *info) {
-	struct jpeg_decompress_struct d;
-	pj_error e;
-	pj_setup(&d, &e, info);
-	if (setjmp(e.jump)) {
-		jpeg_destroy_decompress(&d);
-		return -1;
-	}
-	jpeg_create_decompress(&d);
-	jpeg_mem_src(&d, data, size);
-	jpeg_read_header(&d, TRUE);
-	info->width = (int)d.image_width;
-	info->height = (int)d.image_height;
-	info->components = d.num_components;
-	info->color_space = (int)d.jpeg_color_space;
-	jpeg_destroy_decompress(&d);
-	return 0;
-}
-
 int pj_decode(const unsigned char *data, unsigned long size, int channels, unsigned char *out, int stride, pj_info *info) {
 	struct jpeg_decompress_struct d;
 	pj_error e;

@@ -12,13 +12,6 @@ import (
 	"gocv.io/x/gocv"
 )
 
-// libjpeg's colour spaces of a file (J_COLOR_SPACE) that jpegdec does not convert: an
-// Adobe CMYK or YCCK JPEG goes through OpenCV, which inverts Adobe's CMYK.
-const (
-	jcsCMYK = 4
-	jcsYCCK = 5
-)
-
 // decodeJPEGMat decodes a JPEG with libjpeg-turbo straight into a new Mat (jpegdec.c):
 // the pixels OpenCV's decoder gives, at its speed, EXIF orientation applied as OpenCV
 // applies it, gray (the luma alone) when gray is asked or the file is gray, BGR
@@ -33,19 +26,11 @@ func decodeJPEGMat(data []byte, gray bool) (gocv.Mat, error) {
 	// cgo's rules let a Go byte slice be passed so, with no copy of a frame's bytes.
 	src := unsafe.Pointer(&data[0])
 	var info C.pj_info
-	// The frame's size from its SOF marker, read here: libjpeg's own header pass
-	// (pj_header) costs as much again as a small frame's decode, so it is the fallback.
+	// The frame's size from its SOF marker, read here (a header pass of libjpeg's own
+	// costs as much again as a small frame's decode). A file whose SOF cannot be found
+	// so, and an Adobe CMYK or YCCK one (OpenCV inverts Adobe's CMYK), go to OpenCV.
 	w, h, components, ok := frameHeader(data)
-	if !ok {
-		if C.pj_header((*C.uchar)(src), C.ulong(len(data)), &info) != 0 {
-			return gocv.Mat{}, fmt.Errorf("corrupt jpeg (%s): export or copy the image again", C.GoString(&info.msg[0]))
-		}
-		if info.color_space == jcsCMYK || info.color_space == jcsYCCK {
-			return decodeJPEGOpenCV(data, gray)
-		}
-		w, h, components = int(info.width), int(info.height), int(info.components)
-	}
-	if components == 4 { // CMYK or YCCK
+	if !ok || components == 4 {
 		return decodeJPEGOpenCV(data, gray)
 	}
 	info.width, info.height = C.int(w), C.int(h)

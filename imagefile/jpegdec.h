@@ -6,14 +6,9 @@
 #define PHYTOSCREEN_JPEGDEC_H
 
 typedef struct {
-	int width, height;
-	int components;  // in the file: 1 gray, 3 YCbCr or RGB, 4 CMYK or YCCK
-	int color_space; // libjpeg's J_COLOR_SPACE of the file
-	char msg[200];   // the error or the corrupting warning
+	int width, height; // expected, from the frame header
+	char msg[200];     // the error or the corrupting warning
 } pj_info;
-
-// pj_header reads the header: 0, or -1 with info->msg.
-int pj_header(const unsigned char *data, unsigned long size, pj_info *info);
 
 // pj_decode decodes into out, rows of stride bytes, 1 channel (gray: the luma alone) or 3
 // (BGR). It returns 0; -1 on an error; 1 when the data is corrupt (info->msg).
