@@ -91,6 +91,11 @@ func (f *screenFlags) sampleOf(now time.Time) (screening.Sample, error) {
 		if err != nil {
 			return s, err
 		}
+		// Water is screened after it is taken: a time ahead of now (an hour's slack for
+		// a clock set wrong) is a typing mistake that would misplace it in every trend.
+		if t.After(now.Add(time.Hour)) {
+			return s, fmt.Errorf("--taken %q is in the future (now is %s): give the time the water was taken", f.taken, now.Format("2006-01-02 15:04"))
+		}
 		s.Taken = t
 	}
 	if s.ID == "" {

@@ -361,6 +361,7 @@ func TestScreenUsageAndSetupErrors(t *testing.T) {
 		{"zero volume", []string{"screen", "--source", "x.avi", "--volume-ml", "0"}, exitUsage, "--volume-ml 0: give a volume in mL from 1e-06 to 1e+06"},
 		{"lat alone", []string{"screen", "--source", "x.avi", "--lat", "56"}, exitUsage, "--lat and --lon go together"},
 		{"bad time", []string{"screen", "--source", "x.avi", "--taken", "yesterday"}, exitUsage, `--taken "yesterday"`},
+		{"future time", []string{"screen", "--source", "x.avi", "--taken", "2999-01-01"}, exitUsage, `--taken "2999-01-01" is in the future`},
 		{"bad mode", []string{"screen", "--source", "x.avi", "--mode", "spin"}, exitUsage, "--mode"},
 		{"unknown rules", []string{"screen", "--source", "x.avi", "--rules", "atlantis"}, exitUsage, "no alert preset \"atlantis\" (presets: chile, default, denmark"},
 		{"broken rules", []string{"screen", "--source", "x.avi", "--rules", "testdata/broken-rules.toml"}, exitRuntime, "broken-rules.toml line 5: unit \"cells/ul\""},
