@@ -48,4 +48,30 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 	if out := screen("1"); !strings.Contains(out, "Alerts raised:\n  none") {
 		t.Errorf("screen at 1 mL: want no alert (a tenth of the cells per mL):\n%s", out)
 	}
+
+	// Calibrated, the cells come from the colonies' size; the stored objects, their
+	// export and the PDF report add up to the cells the summary showed.
+	db := filepath.Join(t.TempDir(), "s.db")
+	code, out, stderr := run(t, "screen", "--source", frames, "--pack", "cyano-tcb-10", "--rules", "who-cyanobacteria",
+		"--volume-ml", "0.1", "--calibration", "1", "--sample", "CAL-1", "--baseline", "0", "--db", db)
+	if code != exitOK {
+		t.Fatalf("calibrated screen: exit %d: %s", code, stderr)
+	}
+	summary := ""
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 4 && f[0] == "Cyanobacteria" && f[3] == "about" {
+			summary = f[4] // "  Cyanobacteria  N filaments/colonies  about CELLS cells, ..."
+		}
+	}
+	if summary == "" || strings.Contains(out, "Note: uncalibrated") {
+		t.Fatalf("the calibrated summary has no cells estimate for the group, or calls itself uncalibrated:\n%s", out)
+	}
+	pdf := filepath.Join(t.TempDir(), "r.pdf")
+	if code, _, stderr := run(t, "report", "--db", db, "--sample", "CAL-1", "--out", pdf); code != exitOK {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	text := strings.Join(strings.Fields(pdfText(t, pdf)), " ")
+	if !strings.Contains(text, "~"+summary) {
+		t.Errorf("the summary estimated %s cells in the group; the report's table lacks ~%s:\n%s", summary, summary, text)
+	}
 }

@@ -40,6 +40,15 @@ func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, no
 	if rules == "" {
 		rules = strings.Replace(last.Rules, "preset ", "preset:", 1)
 	}
+	// The pack of the last run gives each taxon's rule for the cells in an object; a
+	// pack no longer at hand leaves the trigger levels out (bindReportRules says so).
+	var tx *screening.Taxonomy
+	p, packErr := LoadPack(last.Pack)
+	if packErr == nil {
+		if tx, err = screening.ForPack(p); err != nil {
+			return d, err
+		}
+	}
 	crops := map[string][]store.ObjectRow{} // the surest crops of each category
 	cells := map[string]float64{}           // cells estimated per category
 	reviewers := map[string]bool{}
@@ -51,7 +60,16 @@ func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, no
 		if o.Status == store.StatusFailed {
 			return nil
 		}
-		cells[o.Category] += max(o.Cells, 1)
+		// An object is stored with the cells its classified taxon's rule gave it; one
+		// a reviewer moved to another taxon takes that taxon's rule (one cell for a
+		// taxon counted in cells), as the counts follow the review.
+		n := max(o.Cells, 1)
+		if tx != nil {
+			if x, ok := tx.Lookup(o.Category); ok {
+				n = x.Cells(n, o.Length*o.UmPerPx, o.AreaUm2)
+			}
+		}
+		cells[o.Category] += n
 		if len(o.Crop) > 0 {
 			crops[o.Category] = keepSurest(crops[o.Category], o)
 		}
@@ -60,7 +78,7 @@ func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, no
 	if err != nil {
 		return d, err
 	}
-	labelsOf, err := bindReportRules(&d, rules, last.Pack, cells)
+	labelsOf, err := bindReportRules(&d, rules, last.Pack, tx, packErr, cells)
 	if err != nil {
 		return d, err
 	}
@@ -93,22 +111,18 @@ func keepSurest(kept []store.ObjectRow, o store.ObjectRow) []store.ObjectRow {
 
 // bindReportRules reads the rules and binds them to the pack, filling the report's
 // rules, what it cannot see, and each rule's standing; it returns how a rule maps to the
-// pack's labels. A pack no longer at hand leaves the trigger levels out, said so.
-func bindReportRules(d *report.Data, rules, pack string, cells map[string]float64) (func(alerts.Rule) []string, error) {
+// pack's labels (tx, loaded by the caller; packErr when it is not at hand, which leaves
+// the trigger levels out, said so).
+func bindReportRules(d *report.Data, rules, pack string, tx *screening.Taxonomy, packErr error, cells map[string]float64) (func(alerts.Rule) []string, error) {
 	none := func(alerts.Rule) []string { return nil }
 	rs, name, err := alerts.Open(rules, assets.Presets())
 	if err != nil {
 		return none, fmt.Errorf("report: %w", err)
 	}
 	d.RulesName = name
-	p, err := LoadPack(pack)
-	if err != nil {
-		d.RulesName += fmt.Sprintf(" (pack %s is not at hand, so the trigger levels are not shown: %v)", pack, err)
+	if packErr != nil {
+		d.RulesName += fmt.Sprintf(" (pack %s is not at hand, so the trigger levels are not shown: %v)", pack, packErr)
 		return none, nil
-	}
-	tx, err := screening.ForPack(p)
-	if err != nil {
-		return none, err
 	}
 	b := rs.BindTo(tx, tx.Pack, name)
 	labels := map[string][]string{}
