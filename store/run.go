@@ -139,6 +139,10 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 	return r, nil
 }
 
+// ErrOtherWater refuses a run whose site or factor differ from its sample's: a new run
+// adds to the sample's counts and volume, so it must be of the same water.
+var ErrOtherWater = errors.New("a new run adds to the sample's counts and volume, so it must be the same water")
+
 // ErrOtherSettings refuses a run whose pack, model or threshold differ from its
 // sample's earlier runs: the counts would add up to a concentration no one setting made.
 var ErrOtherSettings = errors.New("the sample was screened with other settings")
@@ -166,8 +170,8 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 	case err != nil:
 		return "", fmt.Errorf("session store %s: read sample %s: %w", s.path, sm.ID, err)
 	case site != sm.Site || math.Abs(factor-sm.Factor) > 1e-12*math.Max(1, factor):
-		return "", fmt.Errorf("sample %s is already in %s with site %q and factor %v, and this run says site %q, factor %v: a new run adds to the sample's counts and volume, so it must be the same water; use another --sample ID or the stored site and factor",
-			sm.ID, s.path, site, factor, sm.Site, sm.Factor)
+		return "", fmt.Errorf("sample %s is already in %s with site %q and factor %v, and this run says site %q, factor %v: %w; use another --sample ID or the stored site and factor",
+			sm.ID, s.path, site, factor, sm.Site, sm.Factor, ErrOtherWater)
 	}
 	var first settings
 	err = tx.QueryRowContext(ctx, "SELECT pack, model, threshold, finder FROM sources WHERE sample_id = ? ORDER BY id LIMIT 1", sm.ID).

@@ -263,7 +263,7 @@ func TestRunRoundTripAndCounts(t *testing.T) {
 	}
 	other := testSample()
 	other.Factor = 10
-	if _, err := s.StartRun(ctx, screening.RunInfo{Sample: other, Taxonomy: testTaxonomy(t)}); err == nil || !strings.Contains(err.Error(), "factor 1, and this run says site \"Limfjord A\", factor 10") {
+	if _, err := s.StartRun(ctx, screening.RunInfo{Sample: other, Taxonomy: testTaxonomy(t)}); !errors.Is(err, ErrOtherWater) || !strings.Contains(err.Error(), "factor 1, and this run says site \"Limfjord A\", factor 10") {
 		t.Errorf("conflicting sample accepted: %v", err)
 	}
 	if _, err := s.Counts(ctx, "nope"); !errors.Is(err, ErrNoSample) || !strings.Contains(err.Error(), "it holds LIM-2025-06-03") {

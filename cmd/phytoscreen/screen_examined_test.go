@@ -213,6 +213,11 @@ func TestScreenRefusesOtherSettings(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "sample MIX-1 in "+db+" already holds run 1 of "+frames+": screening them again would count every cell twice") {
 		t.Fatalf("the same frames again: exit %d\n%s", code, stderr)
 	}
+	// Another site under the same ID is other water: refused as a usage error too.
+	code, _, stderr = screenCtx(t, context.Background(), append(base, "--site", "Elsewhere"), nil)
+	if code != exitUsage || !strings.Contains(stderr, `this run says site "Elsewhere"`) {
+		t.Fatalf("another site: exit %d\n%s", code, stderr)
+	}
 	code, stdout, stderr := screenCtx(t, context.Background(), append(base, "--model", "base", "--keep-apart"), nil)
 	if code != exitOK || !strings.Contains(stdout, "Sample MIX-1~base") {
 		t.Fatalf("--keep-apart: exit %d\n%s\n%s", code, stdout, stderr)
