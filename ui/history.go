@@ -221,6 +221,27 @@ func (h *historyView) applySearch() {
 		}
 	}
 	h.list.Refresh()
+	// The list keeps its highlighted row by index, which after a new filter is another
+	// sample than the one shown, and the buttons act on the one shown: the shown
+	// sample's row is highlighted again, or, when the search hides it, nothing is shown.
+	if i := slices.IndexFunc(h.entries, func(e sampleEntry) bool { return e.ID == h.selected }); i >= 0 {
+		h.list.Select(i)
+	} else if h.selected != "" {
+		h.list.UnselectAll()
+		h.clearShown("No sample shown: the search hides the one that was. Choose a sample on the left.")
+	}
+}
+
+// clearShown empties the sample pane and disables what acts on a sample.
+func (h *historyView) clearShown(why string) {
+	h.selected = ""
+	h.gen++ // a load under way must not fill the pane
+	for _, b := range append(h.exports, h.gallery, h.mark, h.del) {
+		b.Disable()
+	}
+	h.header.SetText(why)
+	h.counts.SetRows(nil)
+	h.alerts.SetText("")
 }
 
 // ToggleMark marks the selected sample, or unmarks it.
