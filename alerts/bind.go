@@ -63,9 +63,13 @@ func (rs *Ruleset) Bind(r Resolver, pack string) (bound []Bound, notices []Notic
 			}
 		}
 		if len(missing) > 0 {
-			what := fmt.Sprintf("taxon %q is not in pack %s", strings.Join(missing, `", "`), pack)
+			quoted := make([]string, len(missing))
+			for i, m := range missing {
+				quoted[i] = fmt.Sprintf("%q", m) // each name quoted: "A", "B" (not "A\", \"B")
+			}
+			what := fmt.Sprintf("taxon %s is not in pack %s", quoted[0], pack)
 			if len(missing) > 1 {
-				what = fmt.Sprintf("taxa %q are not in pack %s", strings.Join(missing, `", "`), pack)
+				what = fmt.Sprintf("taxa %s are not in pack %s", strings.Join(quoted, ", "), pack)
 			}
 			detail := what + ": this rule cannot fire with it; screen with a pack trained on these taxa"
 			if len(labels) > 0 {
@@ -106,6 +110,14 @@ func (rs *Ruleset) BindTo(r Resolver, pack, name string) Binding {
 	return Binding{Ruleset: rs, Name: name, Bound: bound, Notices: notices}
 }
 
+// noticesText is "1 notice" or "N notices".
+func noticesText(n int) string {
+	if n == 1 {
+		return "1 notice"
+	}
+	return fmt.Sprintf("%d notices", n)
+}
+
 // Hysteresis is the clearing margin of the rules (DefaultHysteresis without rules).
 func (b Binding) Hysteresis() float64 {
 	if b.Ruleset == nil || b.Ruleset.Hysteresis == 0 {
@@ -133,9 +145,9 @@ func (b Binding) Watching() string {
 	if len(b.Bound) == 0 {
 		if len(b.Notices) > 0 {
 			if len(b.Apply) > 0 {
-				return fmt.Sprintf("No rule of %s can fire with this classifier pack (%d notices): choose preset %s in Settings › Alerts.", b.Name, len(b.Notices), strings.Join(b.Apply, " or "))
+				return fmt.Sprintf("No rule of %s can fire with this classifier pack (%s): choose preset %s in Settings › Alerts.", b.Name, noticesText(len(b.Notices)), strings.Join(b.Apply, " or "))
 			}
-			return fmt.Sprintf("No rule of %s can fire with this classifier pack (%d notices): see Settings › Alerts.", b.Name, len(b.Notices))
+			return fmt.Sprintf("No rule of %s can fire with this classifier pack (%s): see Settings › Alerts.", b.Name, noticesText(len(b.Notices)))
 		}
 		return "No alert rules in use: choose a preset or a rules file in Settings › Alerts."
 	}

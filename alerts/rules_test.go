@@ -175,4 +175,15 @@ func TestBindReportsMissingTaxaAndUnverified(t *testing.T) {
 	if len(bound) != 0 || len(notices) != 2 || !strings.Contains(notices[0].Detail, "cannot fire") {
 		t.Fatalf("bound %v notices %+v", bound, notices)
 	}
+	// Several taxa missing: each quoted, none with its quotes escaped.
+	several := false
+	for _, n := range notices {
+		if strings.Contains(n.Detail, `\"`) {
+			t.Errorf("a notice shows escaped quotes: %s", n.Detail)
+		}
+		several = several || strings.Contains(n.Detail, `taxa "`) && strings.Contains(n.Detail, `", "`)
+	}
+	if !several {
+		t.Errorf("no notice names several missing taxa, each quoted: %+v", notices)
+	}
 }

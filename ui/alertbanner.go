@@ -96,7 +96,10 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		bg = color.NRGBA{0xe8, 0xf5, 0xe9, 0xff}
 		headline := "No alert"
 		if len(states) > 0 {
-			headline = fmt.Sprintf("No alert: %d rule%s below their thresholds", len(states), plural(len(states)))
+			headline = fmt.Sprintf("No alert: %d rules below their thresholds", len(states))
+			if len(states) == 1 {
+				headline = "No alert: the rule is below its thresholds"
+			}
 		}
 		if blind != "" {
 			headline += "; " + blind
@@ -135,6 +138,15 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		b.more.SetText(more)
 	}
 	b.bg.FillColor = bg
+	b.content.Refresh()
+}
+
+// NothingExamined shows that a run read no frame: no alert was checked, which a green
+// "no alert" must never suggest. UI goroutine only.
+func (b *alertBanner) NothingExamined(context string) {
+	b.quiet("NOT CHECKED", color.NRGBA{0x78, 0x90, 0x9c, 0xff}, color.NRGBA{0x37, 0x47, 0x4f, 0xff},
+		"Not checked: no frame of the source could be read", "Nothing was counted or stored; the message says why each file was skipped.", context)
+	b.bg.FillColor = color.NRGBA{0xec, 0xef, 0xf1, 0xff}
 	b.content.Refresh()
 }
 

@@ -56,18 +56,22 @@ type mainWindow struct {
 	liveStatus  *widget.Label
 	counts      *countsTable
 	banner      *alertBanner
-	perf        *perfPanel
-	sample      *samplePanel
-	model       *widget.RadioGroup
-	modelNote   *widget.Label
-	status      *widget.Label
-	progress    *widget.ProgressBar
-	progressBox *fyne.Container
-	runState    *widget.Label
-	tabs        *container.AppTabs
-	gallery     *galleryView
-	history     *historyView
-	settingsWin *settingsView
+	lastMessage string // the last showMessage, for tests
+	// startPackDir is the pack setting phytoscreen started with: the pack in use. A
+	// pack chosen in Settings since is loaded at the next start.
+	startPackDir string
+	perf         *perfPanel
+	sample       *samplePanel
+	model        *widget.RadioGroup
+	modelNote    *widget.Label
+	status       *widget.Label
+	progress     *widget.ProgressBar
+	progressBox  *fyne.Container
+	runState     *widget.Label
+	tabs         *container.AppTabs
+	gallery      *galleryView
+	history      *historyView
+	settingsWin  *settingsView
 
 	// Sources offered in the sample panel: display text -> spec.
 	sourceSpecs map[string]capture.Spec
@@ -131,6 +135,7 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 	a.e = &env{prefs: fy.Preferences(), svc: svc, runOnUI: func(f func()) { a.runOnUI(f) }, setStatus: a.setStatus,
 		showError: a.showError, rules: func() alerts.Binding { return a.rules }, ctx: a.ctx, wg: &a.wg, lab: h.lab}
 	a.set, a.settingsNotes = app.LoadSettingsChecked(fy.Preferences())
+	a.startPackDir = a.set.PackDir // the pack loaded for this session
 	a.e.usePack = func(dir string) {
 		a.set.PackDir = dir
 		a.saveSettings()
@@ -395,6 +400,18 @@ func (a *mainWindow) showError(title string, err error) {
 	msg.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustom(title, "Close", container.NewGridWrap(fyne.NewSize(520, msg.MinSize().Height*3), msg), a.win)
 	d.Show()
+}
+
+// showMessage shows what a person must read that is not an error (the files a run
+// skipped), in a dialog that scrolls, and logs it.
+func (a *mainWindow) showMessage(title, text string) {
+	a.lastMessage = title + "\n" + text
+	a.log.Warn(title, "detail", text)
+	msg := widget.NewLabel(text)
+	msg.Wrapping = fyne.TextWrapWord
+	scroll := container.NewVScroll(msg)
+	scroll.SetMinSize(fyne.NewSize(620, 260))
+	dialog.NewCustom(title, "Close", scroll, a.win).Show()
 }
 
 func firstLine(s string) string {

@@ -5,6 +5,8 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +58,40 @@ func TestFolderOfCellImages(t *testing.T) {
 	}
 	if total != 12 {
 		t.Errorf("stored %d cells, want 12", total)
+	}
+	// The skipped file is listed at the end with why, not only flashed in the status bar.
+	if !strings.Contains(h.a.lastMessage, "2 files skipped") || !strings.Contains(h.a.lastMessage, "zz-broken.png: empty file") || !strings.Contains(h.a.lastMessage, "notes.txt: not an image file") {
+		t.Errorf("the end-of-run message does not list the skipped file:\n%s", h.a.lastMessage)
+	}
+}
+
+// A folder none of whose files reads: the banner says nothing was checked (it said "no
+// alert"), the live pane leaves "Opening", and the files are listed with why.
+func TestFolderNothingReadable(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{"a.png": nil, "b.jpg": []byte("\xff\xd8 not a jpeg"), "c.png": []byte("notes")} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarness(t, nil, func(d *app.Services) {
+		d.Open = func(ctx context.Context, spec capture.Spec, s app.Settings, opt capture.OpenOptions) (capture.Source, error) {
+			return app.OpenSource(spec, s, t.TempDir(), opt)
+		}
+	})
+	h.a.sample.ID.SetText("S-NONE")
+	h.a.startSource(capture.Spec{Kind: capture.KindFolder, Path: dir})
+	h.waitIdle()
+	if got := h.a.banner.Headline(); !strings.Contains(got, "Not checked") {
+		t.Errorf("banner %q after a run that read nothing", got)
+	}
+	for _, want := range []string{"Nothing examined", "a.png: empty file", "b.jpg: corrupt image header", "c.png: not a JPEG"} {
+		if !strings.Contains(h.a.lastMessage, want) {
+			t.Errorf("the message lacks %q:\n%s", want, h.a.lastMessage)
+		}
+	}
+	if ok, _ := h.st.HasSample(h.a.ctx, "S-NONE"); ok {
+		t.Error("a run that read nothing stored a sample")
 	}
 }
 

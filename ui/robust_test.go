@@ -136,6 +136,10 @@ func TestSettingsRefuseBrokenPack(t *testing.T) {
 	if !strings.HasPrefix(v.message.Text, "Saved.") || h.fy.Preferences().String(app.PrefPackDir) != good || h.a.svc.Pack != pack {
 		t.Errorf("good pack folder: %q, stored %q", v.message.Text, h.fy.Preferences().String(app.PrefPackDir))
 	}
+	// The pack is loaded at the next start: said so, with the pack in use till then.
+	if !strings.Contains(v.message.Text, "loaded when phytoscreen starts again") || !strings.Contains(v.message.Text, "pack "+pack.Name+" stays in use") {
+		t.Errorf("the save of a new pack does not say it takes effect at the next start: %q", v.message.Text)
+	}
 	h.a.Stop()
 	h.waitIdle()
 }
@@ -216,7 +220,7 @@ func TestBannerSaysWhatThePackCannotSee(t *testing.T) {
 	}
 	t.Logf("norway: %s | %s", hl, b.Detail())
 	b.Set([]alerts.State{{Rule: "r", Taxon: "Chain-forming diatoms"}}, "Watching 1 rule", "", []string{"Dinophysis"})
-	if hl := b.Headline(); hl != "No alert: 1 rule below their thresholds; cannot see Dinophysis with this pack" {
+	if hl := b.Headline(); hl != "No alert: the rule is below its thresholds; cannot see Dinophysis with this pack" {
 		t.Errorf("calm banner %q", hl)
 	}
 }

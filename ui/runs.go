@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,8 @@ type session struct {
 	stopRequested bool
 	// done is closed once the run has ended and been recorded, or failed to open.
 	done chan struct{}
+	// skipped lists the files the source skipped, with why (UI goroutine).
+	skipped []string
 }
 
 // StartOrPause starts a run when idle, else pauses or resumes it (Ctrl+Space).
@@ -98,7 +101,7 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 	a.live.Clear()
 	a.counts.SetRows(nil) // the new sample's table starts empty, at its top
 	a.counts.ScrollToTop()
-	req := app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: sess.rules, OnStatus: a.sourceStatus,
+	req := app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: sess.rules, OnStatus: func(st capture.Status) { a.sourceStatus(sess, st) },
 		OnFrame: func(f capture.Frame, objs []vision.Object) {
 			if err := sess.frames.Put(f, objs); err != nil {
 				a.log.Debug("live view skipped a frame", "err", err)
@@ -217,13 +220,51 @@ func (a *mainWindow) startRun(sess *session) {
 
 // sourceStatus shows a source's event (a skipped file, a camera lost and retried) in
 // the status bar; the counts so far are kept whatever happens.
-func (a *mainWindow) sourceStatus(st capture.Status) {
+func (a *mainWindow) sourceStatus(sess *session, st capture.Status) {
 	capture.LogStatus(st)
 	if st.Kind == capture.StatusFieldChanged {
 		return // routine on a moving stage
 	}
 	msg := st.String()
-	a.runOnUI(func() { a.status.SetText(msg) })
+	a.runOnUI(func() {
+		a.status.SetText(msg)
+		if st.Kind == capture.StatusSkipped {
+			sess.skipped = append(sess.skipped, skippedLine(st))
+		}
+	})
+}
+
+// skippedLine is a skipped file for a list: its name and why, the path said once (the
+// status says it three times: the source, the file, the decoder's error).
+func skippedLine(st capture.Status) string {
+	if st.Path == "" || st.Err == nil {
+		return st.String()
+	}
+	why := strings.TrimPrefix(st.Err.Error(), "decode "+st.Path+": ")
+	return filepath.Base(st.Path) + ": " + why
+}
+
+// maxSkippedShown is how many skipped files the end-of-run message lists.
+const maxSkippedShown = 12
+
+// showSkipped tells what the run could not read, at its end: the status bar showed
+// each file for a moment only, and the volume examined was cut for them.
+func (a *mainWindow) showSkipped(sess *session, examined int) {
+	n := len(sess.skipped)
+	if n == 0 {
+		return
+	}
+	title := fmt.Sprintf("%d file%s skipped", n, plural(n))
+	head := fmt.Sprintf("%d file%s of %s could not be read and %s skipped; the concentrations are on the share of the volume the %d frames read cover.", n, plural(n), sess.spec.Describe(), map[bool]string{true: "was", false: "were"}[n == 1], examined)
+	if examined == 0 {
+		title = "Nothing examined"
+		head = fmt.Sprintf("No frame of %s could be read, so nothing was counted or stored.", sess.spec.Describe())
+	}
+	lines := sess.skipped
+	if n > maxSkippedShown {
+		lines = append(lines[:maxSkippedShown:maxSkippedShown], fmt.Sprintf("… and %d more (all in the log)", n-maxSkippedShown))
+	}
+	a.showMessage(title, head+"\n\n"+strings.Join(lines, "\n")+"\n\nEach line says how to fix its file; screen the fixed frames as a new sample.")
 }
 
 // TogglePause pauses or resumes the run.
@@ -296,8 +337,14 @@ func (a *mainWindow) runEnded(sess *session) {
 		msg += "; stored in " + a.svc.Store.Path()
 	}
 	a.setStatus(msg + ".")
+	if final.Examined.Frames == 0 {
+		a.banner.NothingExamined("sample " + final.Sample.ID)
+		a.live.SetHint("Nothing read from "+sess.spec.Describe(), "See the message; then choose another source and press Start.")
+	}
 	if err != nil {
 		a.showError("The run ended with an error", err)
+	} else {
+		a.showSkipped(sess, final.Examined.Frames)
 	}
 	// The next sample gets a new ID; site, volume and factor stay (the remembered ones
 	// after the demo, whose own are made up).

@@ -133,12 +133,21 @@ func newSettingsView(a *mainWindow) *settingsView {
 		}
 	}
 	v.Save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() {
+		loaded := a.svc.Pack.Name
 		if err := v.apply(); err != nil {
 			v.message.SetText(err.Error())
 			dialog.ShowError(err, v.win)
 			return
 		}
-		v.message.SetText("Saved. Camera, segmentation and alert settings apply from the next run.")
+		msg := "Saved. Camera, segmentation and alert settings apply from the next run."
+		if v.packPending() {
+			// The pack is loaded at start: until then the alert notices and the banner
+			// speak of the pack in use, and would send the technician back to a preset
+			// for it.
+			msg = fmt.Sprintf("Saved. The new classifier pack is loaded when phytoscreen starts again: close and reopen it to screen with it. Until then pack %s stays in use, and the alert notices are about it.", loaded)
+			a.setStatus("The new classifier pack takes effect when phytoscreen is started again; pack " + loaded + " is in use until then.")
+		}
+		v.message.SetText(msg)
 	})
 	v.Save.Importance = widget.HighImportance
 	closeBtn := widget.NewButton("Close", func() { v.win.Close() })
@@ -311,7 +320,11 @@ func (v *settingsView) previewRules() {
 		}
 	}
 	if missing > 0 {
-		fmt.Fprintf(&b, "\n%d rule%s name taxa the pack %s does not recognise:\n", missing, plural(missing), v.a.svc.Pack.Name)
+		verb := "name"
+		if missing == 1 {
+			verb = "names"
+		}
+		fmt.Fprintf(&b, "\n%d rule%s %s taxa the pack %s does not recognise:\n", missing, plural(missing), verb, v.a.svc.Pack.Name)
 		for _, n := range r.Notices {
 			if n.Kind == "missing-taxon" {
 				b.WriteString("  – " + n.String() + "\n")
@@ -429,6 +442,10 @@ func (v *settingsView) apply() error {
 	}
 	return nil
 }
+
+// packPending reports whether the pack setting differs from the pack phytoscreen
+// started with, which stays in use until it starts again.
+func (v *settingsView) packPending() bool { return v.a.set.PackDir != v.a.startPackDir }
 
 // checkPackDir checks a pack folder chosen in Settings before it is kept: its manifest
 // and model files, and (with Services.CheckPack) its models against the manifest. The error
