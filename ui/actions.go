@@ -6,11 +6,15 @@ import (
 	"fmt"
 	_ "image/jpeg" // frame folders are often JPEG
 	_ "image/png"
+	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/outfile"
+	"github.com/phytoscreen/phytoscreen/report"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -142,15 +146,16 @@ func (a *mainWindow) ExportDialog() {
 		a.showError("Nothing to export yet", errors.New("screen a sample first, or choose a stored one on the History tab"))
 		return
 	}
-	const counts, objects, ecotaxa = "Counts and concentrations (CSV)", "One row per cell (CSV)", "EcoTaxa archive (TSV and crops, zip)"
-	choice := widget.NewRadioGroup([]string{counts, objects, ecotaxa}, nil)
+	const counts, objects, ecotaxa, pdf = "Counts and concentrations (CSV)", "One row per cell (CSV)", "EcoTaxa archive (TSV and crops, zip)",
+		"Report (PDF: HAB groups against trigger levels, alerts, examples)"
+	choice := widget.NewRadioGroup([]string{counts, objects, ecotaxa, pdf}, nil)
 	choice.Selected = counts
 	body := container.NewVBox(widget.NewLabel("Export sample "+id+" as:"), choice)
 	dialog.ShowCustomConfirm("Export", "Choose file…", "Cancel", body, func(ok bool) {
 		if !ok {
 			return
 		}
-		format := map[string]string{counts: store.FormatCounts, objects: store.FormatObjects, ecotaxa: store.FormatEcoTaxa}[choice.Selected]
+		format := map[string]string{counts: store.FormatCounts, objects: store.FormatObjects, ecotaxa: store.FormatEcoTaxa, pdf: formatReport}[choice.Selected]
 		a.exportTo(id, format)
 	}, a.win)
 }
@@ -168,8 +173,26 @@ func exportName(id, format string) string {
 		return safe + "_objects.csv"
 	case store.FormatEcoTaxa:
 		return safe + "_ecotaxa.zip"
+	case formatReport:
+		return safe + "_report.pdf"
 	}
 	return safe + "_counts.csv"
+}
+
+// formatReport is the PDF report among the export formats: what 'phytoscreen report'
+// writes, with the trigger levels of the rules the sample's last run used.
+const formatReport = "report-pdf"
+
+// writeExport writes sample id in format to path: a store export, or the PDF report.
+func writeExport(ctx context.Context, st *store.Store, id, format, path string) error {
+	if format != formatReport {
+		return st.Export(ctx, id, format, path)
+	}
+	d, err := app.ReportData(ctx, st, id, "", time.Now())
+	if err != nil {
+		return err
+	}
+	return outfile.Write(path, func(w io.Writer) error { return report.WritePDF(w, d) })
 }
 
 // exportTo asks where to save and writes the export there on a goroutine.
@@ -207,7 +230,7 @@ func (a *mainWindow) ExportPath(id, format, path string) {
 	a.setStatus(fmt.Sprintf("Exporting sample %s to %s…", id, path))
 	st := a.svc.Store
 	a.e.spawn(func(ctx context.Context) {
-		err := st.Export(ctx, id, format, path)
+		err := writeExport(ctx, st, id, format, path)
 		a.runOnUI(func() {
 			if err != nil {
 				a.showError("Export failed", fmt.Errorf("%s: %w", path, err))

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"os"
@@ -349,6 +350,13 @@ func TestRelabelCrop(t *testing.T) {
 	}
 	if !strings.Contains(string(data), "protist_noctiluca") || !strings.Contains(string(data), store.StatusValidated) {
 		t.Errorf("objects export lacks the validated label:\n%s", data)
+	}
+	// The PDF report, as 'phytoscreen report' writes it, from the app.
+	pdf := filepath.Join(t.TempDir(), exportName("S-REVIEW", formatReport))
+	h.a.ExportPath("S-REVIEW", formatReport, pdf)
+	h.pump("the report", 10*time.Second, func() bool { return strings.HasPrefix(h.a.status.Text, "Exported sample S-REVIEW to "+pdf) })
+	if data, err := os.ReadFile(pdf); err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) || !strings.HasSuffix(pdf, "S-REVIEW_report.pdf") {
+		t.Errorf("the PDF report %s: %v, %.10q", pdf, err, data)
 	}
 	// "Model is right" validates the model's own label (in a taxon's category the cell stays).
 	g.cats.Select(slices.IndexFunc(g.Categories(), func(c galleryCat) bool { return c.Key == "copepod_calanoid" }))

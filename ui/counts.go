@@ -42,7 +42,10 @@ const (
 	numCols
 )
 
-var colTitles = [numCols]string{"Taxon", "Count", "Cells/L", "95% CI (cells/L)", "Alert", "Trend"}
+// "Per L", not "Cells/L": a taxon counted in colonies, chains or filaments (its unit in
+// its name) has that many units a litre, and reading them as cells would put a colony of
+// hundreds of cells at one (the alert rules use the cells estimated in them).
+var colTitles = [numCols]string{"Taxon", "Count", "Per L", "95% CI (per L)", "Alert", "Trend"}
 var colWidths = [numCols]float32{176, 60, 74, 124, 60, 72}
 
 // countsTable lists the counts per taxon, sortable by any column by tapping its header;

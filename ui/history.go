@@ -102,7 +102,7 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 	h.taxonSel = widget.NewSelect(nil, func(string) { h.loadChart() })
 	h.chart = newTrendChart()
 	for _, f := range []struct{ label, format string }{
-		{"Counts CSV", store.FormatCounts}, {"Objects CSV", store.FormatObjects}, {"EcoTaxa zip", store.FormatEcoTaxa},
+		{"Counts CSV", store.FormatCounts}, {"Objects CSV", store.FormatObjects}, {"EcoTaxa zip", store.FormatEcoTaxa}, {"PDF report", formatReport},
 	} {
 		format := f.format
 		b := widget.NewButtonWithIcon(f.label, theme.DocumentSaveIcon(), func() { export(h.selected, format) })
