@@ -312,8 +312,12 @@ func (g *galleryView) Relabel(label string) {
 			if !isPackLabel(g.e.svc.Taxonomy, label) && !slices.Contains(g.labTaxa, label) {
 				g.labTaxa = append(g.labTaxa, label)
 			}
-			// The label is not kept armed for the next crop: each is chosen anew.
+			// The label is not kept armed for the next crop: each is chosen anew. An empty
+			// filter set empty again fires nothing, so the choice is dropped here too.
 			g.filter.SetText("")
+			g.labelList.UnselectAll()
+			g.chosen = ""
+			g.updateButtons()
 			g.e.setStatus(fmt.Sprintf("Cell #%d of sample %s labelled %s (validated; exports use it).", it.Row.Seq, g.sampleID, g.e.svc.Taxonomy.Name(label)))
 			if idx >= len(g.items) || g.items[idx].Row.ID != it.Row.ID {
 				return // the list changed meanwhile

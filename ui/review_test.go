@@ -54,6 +54,18 @@ func TestReviewThatTeaches(t *testing.T) {
 	if g.chosen != "" || g.filter.Text != "" || !g.setLabel.Disabled() {
 		t.Errorf("the label stays armed: chosen %q, filter %q", g.chosen, g.filter.Text)
 	}
+	// Chosen from the list with no filter typed: disarmed as well (setting an empty
+	// filter empty again fired nothing, and the next crop got the same label).
+	if !g.ChooseLabel("copepod_calanoid") || g.setLabel.Disabled() {
+		t.Fatalf("copepod_calanoid not chosen from the full list (%d labels)", len(g.labels))
+	}
+	test.Tap(g.setLabel)
+	h.pump("the second label set", 10*time.Second, func() bool { return len(g.Items()) == 1 })
+	if g.chosen != "" || !g.setLabel.Disabled() {
+		t.Errorf("a label chosen from the list stays armed for the next crop: %q", g.chosen)
+	}
+	g.Undo() // back to one label set, as the rest of the test expects
+	h.pump("the second label undone", 10*time.Second, func() bool { return len(g.Items()) == 2 })
 	c, err := h.st.Counts(h.a.ctx, "S-TEACH")
 	if err != nil {
 		t.Fatal(err)
