@@ -318,7 +318,9 @@ func (g *galleryView) Relabel(label string) {
 			g.labelList.UnselectAll()
 			g.chosen = ""
 			g.updateButtons()
-			g.e.setStatus(fmt.Sprintf("Cell #%d of sample %s labelled %s (validated; exports use it).", it.Row.Seq, g.sampleID, g.e.svc.Taxonomy.Name(label)))
+			// The Live tab keeps the counts as the run made them; History reads the
+			// store, where the review is: said so, or the two read as a contradiction.
+			g.e.setStatus(fmt.Sprintf("Cell #%d of sample %s labelled %s (validated; exports and History use it; the Live tab shows the counts as screened).", it.Row.Seq, g.sampleID, g.e.svc.Taxonomy.Name(label)))
 			if idx >= len(g.items) || g.items[idx].Row.ID != it.Row.ID {
 				return // the list changed meanwhile
 			}
