@@ -120,7 +120,13 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 	h.search.SetPlaceHolder("search ID, site or date")
 	h.search.OnChanged = func(string) { h.applySearch() }
 
-	buttons := container.NewHBox(h.exports[0], h.exports[1], h.exports[2], h.gallery, h.mark, h.del)
+	buttons := container.NewHBox()
+	for _, b := range h.exports {
+		buttons.Add(b)
+	}
+	buttons.Add(h.gallery)
+	buttons.Add(h.mark)
+	buttons.Add(h.del)
 	chartBox := container.NewBorder(container.NewBorder(nil, nil, widget.NewLabelWithStyle("Chart", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, h.taxonSel), nil, nil, nil, h.chart)
 	detailTop := container.NewVBox(h.header, buttons)
 	countsBox := container.NewBorder(widget.NewLabelWithStyle("Counts", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
