@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -335,6 +336,11 @@ func (a *mainWindow) runEnded(sess *session) {
 	}
 	if a.svc.Store != nil && final.Examined.Frames > 0 {
 		msg += "; stored in " + a.svc.Store.Path()
+	}
+	if a.set.UmPerPx == 0 && slices.ContainsFunc(final.Taxa, func(x screening.TaxonCount) bool { return x.Unit != "" && x.Unit != "cell" && x.Count > 0 }) {
+		// As the command line says: rules in cells read a colony's cells, which
+		// without a calibration are guessed from its shape alone.
+		msg += "; uncalibrated: the cells in its colonies and filaments are guessed from their shape (give the µm per pixel for estimates from their size)"
 	}
 	a.setStatus(msg + ".")
 	if final.Examined.Frames == 0 {

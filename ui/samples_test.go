@@ -251,3 +251,19 @@ func TestShownFrameGetsItsLabels(t *testing.T) {
 	src.release(2)
 	h.pump("the run to end", 10*time.Second, func() bool { return h.a.sess == nil })
 }
+
+// An uncalibrated run that counted colonies says their cells are guessed from shape (a
+// rule in cells reads them); one of single cells does not.
+func TestUncalibratedColoniesSaid(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.sample.Fill(h.a.newSample(), 0)
+	tricho := labelIndex(t, h.a.svc.Pack, "trichodesmium_puff")
+	h.runToEndOf(newGatedSource(2, func(int) []fakeCell { return []fakeCell{{tricho, 0.9}} }), 2)
+	if !strings.Contains(h.a.status.Text, "uncalibrated: the cells in its colonies") {
+		t.Errorf("colonies counted uncalibrated, status %q", h.a.status.Text)
+	}
+	h.runToEnd(2) // Noctiluca, counted in cells
+	if strings.Contains(h.a.status.Text, "uncalibrated") {
+		t.Errorf("single cells counted, status %q", h.a.status.Text)
+	}
+}
