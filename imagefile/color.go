@@ -47,9 +47,6 @@ func DecodeColor(data []byte) (image.Image, error) {
 // decodeJPEGColor decodes a JPEG whose header was checked to RGBA (jpegdec.go); a gray
 // JPEG gives equal channels.
 func decodeJPEGColor(data []byte) (image.Image, error) {
-	if err := checkJPEGEnd(data); err != nil {
-		return nil, err
-	}
 	m, err := decodeJPEGMat(data, false)
 	if err != nil {
 		return nil, err

@@ -14,9 +14,6 @@ var errTruncatedJPEG = errors.New("corrupt or truncated jpeg (the image data or 
 // decodeJPEGGray decodes a JPEG whose header was checked to 8-bit gray (jpegdec.go). Like
 // Go's decoder and OpenCV's IMREAD_GRAYSCALE it keeps the luma plane.
 func decodeJPEGGray(data []byte) (*image.Gray, error) {
-	if err := checkJPEGEnd(data); err != nil {
-		return nil, err
-	}
 	m, err := decodeJPEGMat(data, true)
 	if err != nil {
 		return nil, err

@@ -19,8 +19,8 @@ import (
 // a warning and garbled rows) is an error, so a damaged file is named and skipped rather
 // than counted. The caller closes the Mat.
 func decodeJPEGMat(data []byte, gray bool) (gocv.Mat, error) {
-	if len(data) == 0 {
-		return gocv.Mat{}, errTruncatedJPEG
+	if err := checkJPEGEnd(data); err != nil {
+		return gocv.Mat{}, err
 	}
 	// libjpeg reads data in place during each call and keeps no pointer to it after:
 	// cgo's rules let a Go byte slice be passed so, with no copy of a frame's bytes.

@@ -51,9 +51,6 @@ func decodeMat(data []byte, gray bool) (gocv.Mat, error) {
 		return gocv.Mat{}, err
 	}
 	if format == "jpeg" {
-		if err := checkJPEGEnd(data); err != nil {
-			return gocv.Mat{}, err
-		}
 		return decodeJPEGMat(data, gray)
 	}
 	img, err := decodeChecked(format, decode, data)

@@ -256,7 +256,11 @@ func (a *mainWindow) showSkipped(sess *session, examined int) {
 		return
 	}
 	title := fmt.Sprintf("%d file%s skipped", n, plural(n))
-	head := fmt.Sprintf("%d file%s of %s could not be read and %s skipped; the concentrations are on the share of the volume the %d frames read cover.", n, plural(n), sess.spec.Describe(), map[bool]string{true: "was", false: "were"}[n == 1], examined)
+	were := "were"
+	if n == 1 {
+		were = "was"
+	}
+	head := fmt.Sprintf("%d file%s of %s could not be read and %s skipped; the concentrations are on the share of the volume the %d frames read cover.", n, plural(n), sess.spec.Describe(), were, examined)
 	if examined == 0 {
 		title = "Nothing examined"
 		head = fmt.Sprintf("No frame of %s could be read, so nothing was counted or stored.", sess.spec.Describe())
