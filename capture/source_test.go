@@ -639,3 +639,31 @@ func TestVideoFrame(t *testing.T) {
 		t.Errorf("frame past the end: %v", err)
 	}
 }
+
+// Absolute makes a relative folder absolute and resolves a link to it; a missing path is
+// only made absolute; a camera is left alone.
+func TestSpecAbsolute(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "frames")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	realResolved, _ := filepath.EvalSymlinks(real)
+	for _, c := range []struct{ in, want string }{
+		{"frames", realResolved},
+		{"link", realResolved},
+		{"missing", filepath.Join(dir, "missing")},
+		{"camera:0", "camera:0"},
+		{"demo", "demo"},
+	} {
+		sp, err := MustParseSpec(c.in).Absolute()
+		if err != nil || sp.String() != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.in, sp.String(), err, c.want)
+		}
+	}
+}

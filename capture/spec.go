@@ -116,10 +116,12 @@ func (s Spec) Describe() string {
 	return filepath.Base(s.Path)
 }
 
-// Absolute is the spec with its file or folder made absolute, so that the runs stored
-// from it name their frames whatever folder the command ran in (and two "frames"
-// folders of two days are not taken for one). A camera and the demo are returned as
-// they are.
+// Absolute is the spec with its file or folder made absolute and its links resolved,
+// so that the runs stored from it name their frames whatever folder the command ran in
+// (two "frames" folders of two days are not taken for one, and a link to a folder is
+// that folder: its images are listed, and a run of it is known as a run of the folder).
+// A path that does not exist is only made absolute: opening it says what is wrong. A
+// camera and the demo are returned as they are.
 func (s Spec) Absolute() (Spec, error) {
 	switch s.Kind {
 	case KindVideo, KindFolder, KindImage, KindCells:
@@ -127,9 +129,29 @@ func (s Spec) Absolute() (Spec, error) {
 		if err != nil {
 			return s, fmt.Errorf("source %s: %w", s.Path, err)
 		}
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
 		s.Path = p
 	}
 	return s, nil
+}
+
+// SharesFrames reports whether two sources share frames: the same spec, or files and
+// folders one of which holds the other (a folder is read with its subfolders). Paths are
+// compared as given: make them Absolute first.
+func (s Spec) SharesFrames(o Spec) bool {
+	if s == o {
+		return true
+	}
+	files := func(k Kind) bool { return k == KindFolder || k == KindImage || k == KindCells }
+	if !files(s.Kind) || !files(o.Kind) {
+		return false // a camera, the demo, a video: only the same one
+	}
+	inside := func(p, dir string) bool {
+		return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, string(filepath.Separator))+string(filepath.Separator))
+	}
+	return inside(s.Path, o.Path) || inside(o.Path, s.Path)
 }
 
 // IsZero reports whether the spec names nothing.

@@ -200,24 +200,43 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 // would be counted twice, and the interval would narrow on no new water.
 var ErrSameFrames = errors.New("screening them again would count every cell twice")
 
-// sameFramesAgain refuses a run whose source (a folder, a file, the demo) the sample
-// already holds a run of. A camera's frames are new each time, so a camera is never
-// refused. Frames screened again with other settings go to a companion sample
-// (--keep-apart), where they are a run of their own.
+// sameFramesAgain refuses a run whose frames the sample already holds a run of: the
+// same folder, video or image, a file of a folder screened before, or a folder holding a
+// file or folder screened before (a folder's images are read with its subfolders'). A
+// camera's frames are new each time, so a camera is never refused. Frames screened again
+// with other settings go to a companion sample (--keep-apart), where they are a run of
+// their own. Paths are compared as recorded (absolute, links resolved, by screen and the
+// app): a copy of the frames elsewhere is not recognised.
 func (s *Store) sameFramesAgain(ctx context.Context, tx *sql.Tx, sampleID string, spec capture.Spec) error {
 	if spec.Kind == capture.KindCamera || spec.IsZero() {
 		return nil
 	}
-	var run int64
-	err := tx.QueryRowContext(ctx, "SELECT id FROM sources WHERE sample_id = ? AND spec = ? ORDER BY id LIMIT 1", sampleID, spec.String()).Scan(&run)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil
-	case err != nil:
+	rows, err := tx.QueryContext(ctx, "SELECT id, spec FROM sources WHERE sample_id = ? ORDER BY id", sampleID)
+	if err != nil {
 		return fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, sampleID, err)
 	}
-	return fmt.Errorf("sample %s in %s already holds run %d of %s: %w. Use another sample ID for other water; to screen these frames anew, move sample %s to the trash (History) first",
-		sampleID, s.path, run, spec, ErrSameFrames, sampleID)
+	defer rows.Close()
+	for rows.Next() {
+		var run int64
+		var text string
+		if err := rows.Scan(&run, &text); err != nil {
+			return fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, sampleID, err)
+		}
+		old, err := capture.ParseSpec(text)
+		if err != nil || !old.SharesFrames(spec) {
+			continue
+		}
+		what := "of " + text
+		if text != spec.String() {
+			what = fmt.Sprintf("of %s, whose frames overlap those of %s", text, spec)
+		}
+		return fmt.Errorf("sample %s in %s already holds run %d %s: %w. Use another sample ID for other water; to screen these frames anew, move sample %s to the trash (History) first",
+			sampleID, s.path, run, what, ErrSameFrames, sampleID)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, sampleID, err)
+	}
+	return nil
 }
 
 // settings are what a run's counts depend on beyond the water: the pack, the model, the

@@ -257,7 +257,7 @@ func TestRunRoundTripAndCounts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("a camera's second run refused: %v", err)
 		}
-		if err := r.Finish(ctx, screening.Snapshot{Threshold: 0.5}, nil); err != nil {
+		if err := r.Finish(ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -612,4 +612,42 @@ func upgradedStore(t *testing.T, version int, downgrade string) *Store {
 		t.Errorf("schema %s after the upgrade, want %d", v, SchemaVersion)
 	}
 	return s2
+}
+
+// Frames a sample already holds a run of are refused whichever way they come back: the
+// folder again, a file of it, a folder holding it, its images as single cells; a folder
+// whose name only starts the same, a video, a camera are other frames.
+func TestSameFramesRefused(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	run := func(spec capture.Spec) error {
+		r, err := s.StartRun(ctx, screening.RunInfo{Sample: testSample(), Spec: spec, Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
+		if err == nil {
+			err = r.Finish(ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil)
+		}
+		return err
+	}
+	if err := run(capture.Spec{Kind: capture.KindFolder, Path: "/data/day1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []capture.Spec{
+		{Kind: capture.KindFolder, Path: "/data/day1"},
+		{Kind: capture.KindImage, Path: "/data/day1/f0001.jpg"},
+		{Kind: capture.KindImage, Path: "/data/day1/sub/f0001.jpg"},
+		{Kind: capture.KindFolder, Path: "/data"},
+		capture.Cells("/data/day1"),
+	} {
+		if err := run(spec); !errors.Is(err, ErrSameFrames) || !strings.Contains(err.Error(), "already holds run 1 of /data/day1") {
+			t.Errorf("%s: %v", spec, err)
+		}
+	}
+	for _, spec := range []capture.Spec{
+		{Kind: capture.KindFolder, Path: "/data/day10"},
+		{Kind: capture.KindVideo, Path: "/data/day1.avi"},
+		capture.Camera("0"),
+	} {
+		if err := run(spec); err != nil {
+			t.Errorf("%s, other frames, refused: %v", spec, err)
+		}
+	}
 }

@@ -495,7 +495,20 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 	}
 	rows = append(rows, countRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: c.Unidentified})
 	h.counts.SetRows(rows)
-	if len(raised) == 0 {
+	samplePack := ""
+	if n := len(c.Sample.Runs); n > 0 {
+		samplePack = c.Sample.Runs[n-1].Pack
+	}
+	switch {
+	case samplePack != "" && samplePack != h.e.svc.Taxonomy.Pack:
+		// The current rules are bound to the pack in use, whose labels are not this
+		// sample's: "None" would read as an all-clear of taxa they never looked for.
+		raised = []string{fmt.Sprintf("Not checked under the current rules: the sample was screened with pack %s, and phytoscreen runs pack %s now; the alerts as recorded follow.", samplePack, h.e.svc.Taxonomy.Pack)}
+	case len(raised) == 0 && len(states) == 0:
+		// No rule of the current set applies to this pack: "None" would read as an
+		// all-clear.
+		raised = append(raised, fmt.Sprintf("Not checked: no rule of %s applies to this pack (choose the rules for it in Settings › Alerts).", h.e.rules().Name))
+	case len(raised) == 0:
 		raised = append(raised, fmt.Sprintf("None under %s.", h.e.rules().Name))
 	}
 	h.alerts.SetText(strings.Join(append(raised, rec.lines()...), "\n"))

@@ -140,7 +140,7 @@ func (a *mainWindow) askAddToSample(spec capture.Spec, id string) {
 	si, err := a.svc.Store.Sample(a.ctx, id)
 	if err == nil && spec.Kind != capture.KindCamera {
 		for _, r := range si.Runs {
-			if r.Spec == spec.String() {
+			if old, err := capture.ParseSpec(r.Spec); err == nil && old.SharesFrames(spec) {
 				a.askNewSampleForSameFrames(spec, id, r.ID)
 				return
 			}

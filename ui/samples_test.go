@@ -11,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
 )
 
 // runToEnd presses Start on the panel as it stands (a source of frames frames) and
@@ -265,5 +267,29 @@ func TestUncalibratedColoniesSaid(t *testing.T) {
 	h.runToEnd(2) // Noctiluca, counted in cells
 	if strings.Contains(h.a.status.Text, "uncalibrated") {
 		t.Errorf("single cells counted, status %q", h.a.status.Text)
+	}
+}
+
+// A sample screened with another pack than the one in use: History does not call it
+// clear under the current rules, which are bound to the other pack's labels.
+func TestHistoryOtherPackNotChecked(t *testing.T) {
+	h := newHarness(t, nil)
+	sm := h.a.newSample()
+	sm.ID = "S-OTHER-PACK"
+	r, err := h.st.StartRun(h.a.ctx, screening.RunInfo{Sample: sm, Spec: capture.Camera("0"), Model: inference.Optimised, Threshold: 0.5,
+		Taxonomy: screening.DefaultTaxonomy("other-pack", []string{"microcystis", "other"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(h.a.ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	hv := h.a.history
+	h.a.tabs.SelectIndex(2)
+	h.pump("the sample listed", 10*time.Second, func() bool { return len(hv.entries) == 1 })
+	hv.Select(sm.ID)
+	h.pump("its alerts", 10*time.Second, func() bool { return strings.Contains(hv.alerts.Text, "Not checked under the current rules") })
+	if strings.Contains(hv.alerts.Text, "None under") {
+		t.Errorf("History calls a sample of another pack clear: %q", hv.alerts.Text)
 	}
 }

@@ -341,14 +341,16 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	view.clear()
 	_, _, cost := sess.Result()
 	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, Apply: rules.Apply, UmPerPx: plan.vision.UmPerPx, DB: db.Path(), Run: sess.RunID(), Cost: cost}
-	if f.format == "json" {
+	// With no frame examined nothing was stored: a summary of zeros, intervals and
+	// "Stored in ..." (or a JSON document with its db and run) would read as a result.
+	// The files' errors and the line below say what happened; the exit status fails.
+	switch {
+	case snap.Examined.Frames == 0:
+	case f.format == "json":
 		if err := res.writeJSON(m.Stdout, rules.Notices); err != nil {
 			return err
 		}
-	} else if snap.Examined.Frames > 0 {
-		// With no frame examined nothing was stored: a summary of zeros, intervals and
-		// "Stored in ..." would read as a result. The files' errors and the line below
-		// say what happened.
+	default:
 		res.writeText(m.Stdout)
 	}
 	if snap.Examined.Frames == 0 {
@@ -457,15 +459,18 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		Gaps         []screening.Gap         `json:"gaps"`
 		Events       []alerts.Event          `json:"events"`
 		Rules        rulesOut                `json:"rules"`
-		Frames       screening.FrameStats    `json:"frames"`
-		Cells        screening.CellStats     `json:"cells"`
-		Elapsed      float64                 `json:"elapsed_s"`
-		Cost         costOut                 `json:"cost"`
-		DB           string                  `json:"db"`
-		Run          int64                   `json:"run"`
-		Error        string                  `json:"error,omitempty"`
+		// AlertsChecked is false when no rule applies to the pack: "alerts": [] is then
+		// no all-clear.
+		AlertsChecked bool                 `json:"alerts_checked"`
+		Frames        screening.FrameStats `json:"frames"`
+		Cells         screening.CellStats  `json:"cells"`
+		Elapsed       float64              `json:"elapsed_s"`
+		Cost          costOut              `json:"cost"`
+		DB            string               `json:"db"`
+		Run           int64                `json:"run"`
+		Error         string               `json:"error,omitempty"`
 	}{r.Sample, r.Pack, r.Variant, r.Threshold, r.Finder, nonNil(r.Taxa), nonNil(r.Groups), r.Unidentified, raised, nonNil(r.Gaps), nonNil(r.Events),
-		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices},
+		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices}, len(r.Bound) > 0,
 		r.Frames, r.Cells, r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.Err}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -164,6 +164,10 @@ func TestScreenNothingExaminedStoresNothing(t *testing.T) {
 	if strings.Contains(stdout, "Stored in") || strings.Contains(stdout, "cells/L") {
 		t.Errorf("all frames unreadable, yet a summary of a stored result:\n%s", stdout)
 	}
+	code, stdout, _ = screenCtx(t, context.Background(), []string{"--source", dir, "--db", db, "--sample", "EMPTY-2", "--baseline", "0", "--format", "json"}, nil)
+	if code == exitOK || strings.TrimSpace(stdout) != "" {
+		t.Errorf("all frames unreadable, JSON: exit %d, a document a script would read as a stored result:\n%s", code, stdout)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(200*time.Millisecond, cancel) // Ctrl+C during the 5 s baseline
 	video, _ := videoPath(t)

@@ -392,9 +392,17 @@ func TestScreenPresetWarnings(t *testing.T) {
 		t.Skip("-short")
 	}
 	video, _ := videoPath(t)
-	code, _, stderr := run(t, "screen", "--source", video, "--rules", "denmark", "--db", filepath.Join(t.TempDir(), "s.db"), "--format", "json")
+	code, stdout, stderr := run(t, "screen", "--source", video, "--rules", "denmark", "--db", filepath.Join(t.TempDir(), "s.db"), "--format", "json")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// No rule applies: the JSON says the alerts were not checked, so that its empty
+	// alert list is not read as an all-clear.
+	var doc struct {
+		Checked *bool `json:"alerts_checked"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || doc.Checked == nil || *doc.Checked {
+		t.Errorf("alerts_checked %v (%v), want false", doc.Checked, err)
 	}
 	for _, want := range []string{
 		"rules preset denmark: 16 of 16 rules cannot fire with pack ndsb-plankton-121",

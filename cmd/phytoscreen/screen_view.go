@@ -230,7 +230,11 @@ func (r screenResult) writeText(w io.Writer) {
 	var est []string
 	estimate := func(name, unit string, count int, cells float64) {
 		if cells > float64(count) {
-			est = append(est, fmt.Sprintf("  %-34s %6d %-19s about %s cells, %s cells/L", clip(name, 34), count, screening.UnitPlural(unit),
+			units := screening.UnitPlural(unit)
+			if count == 1 {
+				units = unit // "1 filament"
+			}
+			est = append(est, fmt.Sprintf("  %-34s %6d %-19s about %s cells, %s cells/L", clip(name, 34), count, units,
 				thousands(cells), thousands(cells*s.Sample.PerLFactor())))
 		}
 	}
