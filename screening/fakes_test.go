@@ -76,6 +76,7 @@ type fakeSegmenter struct {
 	failAt   map[int]bool
 	delay    time.Duration
 	cellsOf  float64 // each object's estimated cells (vision.Object.Cells; 0: unset)
+	oversize bool    // every object over a tenth of its frame (vision.Object.Oversize)
 	mu       sync.Mutex
 	newCount int
 	frames   int
@@ -97,7 +98,7 @@ func (s *fakeSegmenter) Process(f capture.Frame) ([]vision.Object, error) {
 	for k := range objs {
 		c := s.cells(field, k)
 		objs[k] = vision.Object{Source: f.Source, Frame: f.Index, ID: k, Track: field*1000 + k, New: first,
-			Box: image.Rect(10*k, 0, 10*k+8, 8), Crop: cropFor(c), AreaPx: 50, Cells: s.cellsOf}
+			Box: image.Rect(10*k, 0, 10*k+8, 8), Crop: cropFor(c), AreaPx: 50, Cells: s.cellsOf, Oversize: s.oversize}
 	}
 	s.mu.Lock()
 	s.frames++

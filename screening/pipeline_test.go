@@ -230,6 +230,20 @@ func TestPipelineCellsEstimate(t *testing.T) {
 			t.Errorf("%s: the stored objects hold %g cells, the counts say %g", x.Label, stored[x.Label], x.CellsEstimate)
 		}
 	}
+	for _, x := range s.Taxa {
+		if x.OversizeCells != 0 {
+			t.Errorf("%s: %g cells in oversize objects, and none was oversize", x.Label, x.OversizeCells)
+		}
+	}
+	// Oversize objects: their cells are counted, and said to be theirs.
+	f = newFixture(t, 30)
+	f.seg.cellsOf, f.seg.oversize = 6, true
+	s, _ = f.run(t, context.Background())
+	for _, x := range s.Taxa {
+		if x.OversizeCells != x.CellsEstimate || x.CellsEstimate == 0 {
+			t.Errorf("%s: %g of %g cells in oversize objects, want all", x.Label, x.OversizeCells, x.CellsEstimate)
+		}
+	}
 	f = newFixture(t, 3)
 	s, _ = f.run(t, context.Background())
 	for _, x := range s.Taxa {

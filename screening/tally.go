@@ -122,6 +122,10 @@ type TaxonCount struct {
 	// taxon counted in cells, the count. An estimate, beside the count of objects, which
 	// is what the concentration and the rules use.
 	CellsEstimate float64 `json:"cells_estimate"`
+	// OversizeCells is the part of CellsEstimate in objects over a tenth of their frame
+	// that could not be split (a mat, a debris cloud taken for a colony): an alert in
+	// cells that rests on them needs those frames looked at.
+	OversizeCells float64 `json:"cells_in_oversize_objects,omitempty"`
 }
 
 // GroupCount is one group's tally.
@@ -175,6 +179,9 @@ type cellRec struct {
 	// lenUm and areaUm2 are the object's calibrated length and area (0 uncalibrated),
 	// from which its taxon's cell size estimates its cells once it is classified.
 	lenUm, areaUm2 float32
+	// oversize marks an object over vision.MaxShare of its frame that could not be
+	// split: its cells are counted, and said to rest on such an object.
+	oversize bool
 }
 
 const (
@@ -189,6 +196,7 @@ type tally struct {
 	counts       []int
 	probSum      []float64
 	cellsSum     []float64 // estimated cells per label
+	oversizeSum  []float64 // of those, the cells in oversize objects
 	taxa         []Taxon   // the pack's taxa, for their cells per unit (nil: the shape's guess)
 	unidentified int
 	failed       int
@@ -197,16 +205,17 @@ type tally struct {
 
 func newTally(taxa []Taxon, threshold float64) *tally {
 	n := len(taxa)
-	return &tally{threshold: threshold, taxa: taxa, counts: make([]int, n), probSum: make([]float64, n), cellsSum: make([]float64, n)}
+	return &tally{threshold: threshold, taxa: taxa, counts: make([]int, n), probSum: make([]float64, n), cellsSum: make([]float64, n), oversizeSum: make([]float64, n)}
 }
 
 // add registers a new object, pending classification, with the number of cells its
-// shape suggests (1 when unknown) and its calibrated length and area, and returns its index.
-func (t *tally) add(cells, lengthUm, areaUm2 float64) int {
+// shape suggests (1 when unknown), its calibrated length and area and whether it is
+// oversize, and returns its index.
+func (t *tally) add(cells, lengthUm, areaUm2 float64, oversize bool) int {
 	if !(cells >= 1) {
 		cells = 1
 	}
-	t.cells = append(t.cells, cellRec{label: recPending, cells: float32(cells), lenUm: float32(lengthUm), areaUm2: float32(areaUm2)})
+	t.cells = append(t.cells, cellRec{label: recPending, cells: float32(cells), lenUm: float32(lengthUm), areaUm2: float32(areaUm2), oversize: oversize})
 	t.pending++
 	return len(t.cells) - 1
 }
@@ -238,6 +247,9 @@ func (t *tally) count(c cellRec, sign int) {
 	t.counts[c.label] += sign
 	t.probSum[c.label] += float64(sign) * float64(c.prob)
 	t.cellsSum[c.label] += float64(sign) * float64(c.cells)
+	if c.oversize {
+		t.oversizeSum[c.label] += float64(sign) * float64(c.cells)
+	}
 }
 
 // identified reports whether a classification is counted under its label.
@@ -249,6 +261,7 @@ func (t *tally) setThreshold(th float64) {
 	clear(t.counts)
 	clear(t.probSum)
 	clear(t.cellsSum)
+	clear(t.oversizeSum)
 	t.unidentified = 0
 	for _, c := range t.cells {
 		if c.label >= 0 {
@@ -297,7 +310,7 @@ func (t *tally) fill(s *Snapshot, tx *Taxonomy, levels func(label string) alerts
 		x := tx.Taxa[i]
 		cells := t.cellsOf(x)
 		s.Taxa = append(s.Taxa, TaxonCount{Taxon: x, Concentration: s.Sample.Concentration(n), MeanProb: t.probSum[i] / float64(n), Level: levels(x.Label),
-			CellsEstimate: cells})
+			CellsEstimate: cells, OversizeCells: math.Round(t.oversizeSum[i])})
 	}
 	slices.SortStableFunc(s.Taxa, func(a, b TaxonCount) int {
 		if a.Count != b.Count {

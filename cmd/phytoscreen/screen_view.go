@@ -251,6 +251,13 @@ func (r screenResult) writeText(w io.Writer) {
 	if len(est) > 0 {
 		fmt.Fprintf(w, "\nCells in the colonies, chains and filaments counted, estimated from their size (an estimate: the counts above are of objects; alert rules, whose thresholds are in cells, use these):\n%s\n", strings.Join(est, "\n"))
 	}
+	for _, x := range s.Taxa {
+		if x.OversizeCells > 0 {
+			// An unsplit blob can carry most of a taxon's cells, and so an alert.
+			fmt.Fprintf(w, "\nNote: about %s of the %s cells estimated in %s are in objects over a tenth of their frame that could not be split (a mat of cells, or debris taken for one): the alerts in cells rest on them as much; check those frames (the objects export: oversize).\n",
+				thousands(x.OversizeCells), thousands(x.CellsEstimate), x.Name)
+		}
+	}
 	if multi > 0 && r.UmPerPx == 0 {
 		// Without a calibration a taxon's cell size means nothing in pixels: a colony's
 		// cells are guessed from the cores seen in it, one when none are, and a rule in
