@@ -14,6 +14,10 @@ type Measure struct {
 	// because some are colonies, filaments or chains: PerL, Low and High are then
 	// cells per litre from that estimate, not objects per litre.
 	Cells float64 `json:"cells_estimate,omitempty"`
+	// Oversize is the part of Cells in objects over a tenth of their frame that could
+	// not be split (a mat of cells, or debris taken for a colony): the level rests on
+	// them as much, and those frames need a look before the alert is acted on.
+	Oversize float64 `json:"cells_in_oversize_objects,omitempty"`
 }
 
 // State is a rule's current standing.

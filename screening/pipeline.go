@@ -755,23 +755,27 @@ func (p *Pipeline) refreshOverlaysLocked() {
 // level changes.
 func (p *Pipeline) evaluateLocked(now time.Time) []alerts.Event {
 	evs := p.eval.Update(now, func(labels []string) alerts.Measure {
-		n, cells := p.tally.sum(p.cfg.Taxonomy, labels)
-		return ruleMeasure(p.cfg.Sample, n, cells)
+		n, cells, oversize := p.tally.sum(p.cfg.Taxonomy, labels)
+		m := RuleMeasure(p.cfg.Sample.Concentration(n), cells)
+		if m.Cells > 0 {
+			m.Oversize = oversize
+		}
+		return m
 	})
 	p.events = append(p.events, evs...)
 	return evs
 }
 
-// ruleMeasure is what an alert rule is evaluated on: thresholds are in cells, so when
-// the objects counted hold more cells than one each (colonies, filaments, chains), the
-// concentration and its interval are scaled from objects to the cells estimated in them.
-// The interval stays the objects' Poisson interval, scaled: the objects are what was
-// sampled at random.
-func ruleMeasure(s Sample, objects int, cells float64) alerts.Measure {
-	c := s.Concentration(objects)
+// RuleMeasure is what an alert rule is evaluated on, from the concentration of the
+// objects counted and the cells estimated in them: thresholds are in cells, so when the
+// objects hold more cells than one each (colonies, filaments, chains), the concentration
+// and its interval are scaled from objects to cells. The interval stays the objects'
+// Poisson interval, scaled: the objects are what was sampled at random. The live run,
+// History and the PDF report all measure a rule this way, so they agree.
+func RuleMeasure(c Concentration, cells float64) alerts.Measure {
 	m := alerts.Measure{Count: c.Count, PerL: c.PerL, Low: c.Low, High: c.High}
-	if objects > 0 && cells > float64(objects) {
-		k := cells / float64(objects)
+	if c.Count > 0 && cells > float64(c.Count) {
+		k := cells / float64(c.Count)
 		m.PerL, m.Low, m.High, m.Cells = k*c.PerL, k*c.Low, k*c.High, cells
 	}
 	return m

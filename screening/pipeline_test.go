@@ -236,13 +236,18 @@ func TestPipelineCellsEstimate(t *testing.T) {
 		}
 	}
 	// Oversize objects: their cells are counted, and said to be theirs.
+	// The alert rule measuring them says how many of its cells are theirs.
 	f = newFixture(t, 30)
 	f.seg.cellsOf, f.seg.oversize = 6, true
+	f.rules(t, "source = \"s\"\n[[rule]]\nid = \"tricho\"\ntaxon = \"trichodesmium_puff\"\nalert = 1\n")
 	s, _ = f.run(t, context.Background())
 	for _, x := range s.Taxa {
 		if x.OversizeCells != x.CellsEstimate || x.CellsEstimate == 0 {
 			t.Errorf("%s: %g of %g cells in oversize objects, want all", x.Label, x.OversizeCells, x.CellsEstimate)
 		}
+	}
+	if len(s.Alerts) != 1 || s.Alerts[0].Value.Cells == 0 || s.Alerts[0].Value.Oversize != s.Alerts[0].Value.Cells {
+		t.Errorf("the rule on colonies all in oversize objects measured %+v, want its cells all said oversize", s.Alerts)
 	}
 	f = newFixture(t, 3)
 	s, _ = f.run(t, context.Background())

@@ -269,14 +269,14 @@ func TestSampleJSONLeavesOutUnknownPosition(t *testing.T) {
 func TestRuleMeasureScalesToCells(t *testing.T) {
 	s := Sample{VolumeML: 0.1, Factor: 1}
 	c := s.Concentration(40)
-	m := ruleMeasure(s, 40, 400)
+	m := RuleMeasure(s.Concentration(40), 400)
 	if m.Count != 40 || m.Cells != 400 || math.Abs(m.PerL-10*c.PerL) > 1e-6 || math.Abs(m.Low-10*c.Low) > 1e-6 || math.Abs(m.High-10*c.High) > 1e-6 {
 		t.Errorf("40 colonies of 400 cells: %+v; objects %+v", m, c)
 	}
-	if m := ruleMeasure(s, 40, 40); m.Cells != 0 || m.PerL != c.PerL {
+	if m := RuleMeasure(s.Concentration(40), 40); m.Cells != 0 || m.PerL != c.PerL {
 		t.Errorf("40 single cells: %+v, want the objects' %+v", m, c)
 	}
-	if m := ruleMeasure(s, 0, 0); m.PerL != 0 || m.Cells != 0 {
+	if m := RuleMeasure(s.Concentration(0), 0); m.PerL != 0 || m.Cells != 0 {
 		t.Errorf("nothing counted: %+v", m)
 	}
 }

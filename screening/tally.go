@@ -275,14 +275,17 @@ func (t *tally) identifiedTotal() int { return len(t.cells) - t.unidentified - t
 // sum counts the objects of a set of labels, and estimates the cells in them: the
 // count for taxa counted in cells, the taxon's estimate (Taxon.Cells) for colonies,
 // filaments and chains.
-func (t *tally) sum(tx *Taxonomy, labels []string) (objects int, cells float64) {
+func (t *tally) sum(tx *Taxonomy, labels []string) (objects int, cells, oversize float64) {
 	for _, l := range labels {
 		if x, ok := tx.Lookup(l); ok {
 			objects += t.counts[x.Index]
 			cells += t.cellsOf(x)
+			if x.Unit != "" && x.Unit != "cell" {
+				oversize += math.Round(t.oversizeSum[x.Index])
+			}
 		}
 	}
-	return objects, cells
+	return objects, cells, oversize
 }
 
 // cellsOf is the estimated cells in the objects counted under taxon x.
@@ -331,7 +334,7 @@ func (t *tally) fill(s *Snapshot, tx *Taxonomy, levels func(label string) alerts
 		if len(units) > 0 {
 			unit = strings.Join(units, "/")
 		}
-		n, cells := t.sum(tx, members)
+		n, cells, _ := t.sum(tx, members)
 		s.Groups = append(s.Groups, GroupCount{Group: g, Unit: unit, Concentration: s.Sample.Concentration(n), CellsEstimate: cells, Level: groupLevel(g.ID)})
 	}
 }

@@ -482,7 +482,16 @@ type TaxonCount struct {
 	Label, Name, Group, GroupName, Unit string
 	Validated                           int // how many of them a person validated
 	screening.Concentration
+	// Cells is the cells estimated in the objects counted (CountsCells' cellsOf of
+	// each): the count for a taxon counted in cells, more for colonies, filaments and
+	// chains. Alert rules, whose thresholds are in cells, measure it
+	// (screening.RuleMeasure).
+	Cells float64
 }
+
+// StoredCells is the cells an object was stored with (the estimate of the taxon it
+// was classified as when screened), at least one.
+func StoredCells(o ObjectRow) float64 { return max(o.Cells, 1) }
 
 // Counts is a stored sample's tally over all its runs.
 type Counts struct {
@@ -495,8 +504,16 @@ type Counts struct {
 }
 
 // Counts tallies a sample's objects per category and converts them to concentrations
-// with the sample's total examined volume.
+// with the sample's total examined volume; the cells in them are those each object was
+// stored with (StoredCells).
 func (s *Store) Counts(ctx context.Context, sampleID string) (Counts, error) {
+	return s.CountsCells(ctx, sampleID, StoredCells)
+}
+
+// CountsCells is Counts with the cells in each object given by cellsOf: the caller
+// that holds the sample's pack re-estimates an object a reviewer moved to another
+// taxon by that taxon's rule.
+func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(ObjectRow) float64) (Counts, error) {
 	si, err := s.Sample(ctx, sampleID)
 	if err != nil {
 		return Counts{}, err
@@ -537,12 +554,15 @@ func (s *Store) Counts(ctx context.Context, sampleID string) (Counts, error) {
 			t = &TaxonCount{Label: o.Category, Name: o.Category, Unit: "cell"}
 			byLabel[o.Category] = t
 		}
+		n := cellsOf(o)
 		t.Count++
+		t.Cells += n
 		if o.Status == StatusValidated {
 			t.Validated++
 		}
 		if g := groups[t.Group]; g != nil {
 			g.Count++
+			g.Cells += n
 			if o.Status == StatusValidated {
 				g.Validated++
 			}

@@ -187,6 +187,10 @@ func stateDetail(s alerts.State) string {
 	counted := fmt.Sprintf("%d counted", s.Value.Count)
 	if s.Value.Cells > 0 {
 		counted = fmt.Sprintf("%d colonies or filaments counted, about %.0f cells estimated", s.Value.Count, s.Value.Cells)
+		if s.Value.Oversize > 0 {
+			// An unsplit mat can carry the level on its own: say so where the alert is.
+			counted += fmt.Sprintf(" (%.0f of them in objects over a tenth of their frame that could not be split: check those frames)", s.Value.Oversize)
+		}
 	}
 	parts = append(parts, fmt.Sprintf("95%% CI %s – %s cells/L, %s", fmtPerL(s.Value.Low), fmtPerL(s.Value.High), counted))
 	parts = append(parts, "rule "+s.Rule)

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
@@ -380,7 +381,9 @@ func (h *historyView) Select(id string) {
 	h.gen++
 	gen := h.gen
 	h.e.spawn(func(ctx context.Context) {
-		c, err := st.Counts(ctx, id)
+		// Cells as the sample's pack estimates them, so the alerts and the chart
+		// measure colonies in cells as the live run and the PDF report do.
+		c, _, _, err := app.SampleCounts(ctx, st, id)
 		var rec recorded
 		if err == nil {
 			rec.events, rec.err = st.AlertEvents(ctx, id)
@@ -547,19 +550,21 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 
 // evaluateStored applies the rules to a stored sample's counts: the alert each rule
 // gives it now.
+// Rules are in cells: colonies, filaments and chains count by the cells in them, as the
+// live run counts them (screening.RuleMeasure).
 func evaluateStored(r alerts.Binding, tx *screening.Taxonomy, c store.Counts) []alerts.State {
-	byLabel := map[string]int{}
+	byLabel := map[string]store.TaxonCount{}
 	for _, t := range c.Taxa {
-		byLabel[t.Label] = t.Count
+		byLabel[t.Label] = t
 	}
 	ev := alerts.NewEvaluator(r.Bound, r.Hysteresis())
 	ev.Update(time.Time{}, func(labels []string) alerts.Measure {
-		n := 0
+		n, cells := 0, 0.0
 		for _, l := range labels {
-			n += byLabel[l]
+			n += byLabel[l].Count
+			cells += byLabel[l].Cells
 		}
-		k := c.Sample.Concentration(n)
-		return alerts.Measure{Count: k.Count, PerL: k.PerL, Low: k.Low, High: k.High}
+		return screening.RuleMeasure(c.Sample.Concentration(n), cells)
 	})
 	return ev.States()
 }
@@ -637,18 +642,20 @@ func chartPoints(ctx context.Context, st *store.Store, entries []sampleEntry, si
 		if e.Site != site {
 			continue
 		}
-		c, err := st.Counts(ctx, e.ID)
+		c, _, _, err := app.SampleCounts(ctx, st, e.ID)
 		if err != nil {
 			continue // a sample with no finished run has nothing to chart
 		}
-		k := c.Sample.Concentration(0)
+		// In cells per litre, as the chart's axis and the alert threshold drawn on it:
+		// a colony counts by the cells estimated in it.
+		k := screening.RuleMeasure(c.Sample.Concentration(0), 0)
 		list := c.Taxa
 		if isGroup {
 			list = c.Groups
 		}
 		for _, t := range list {
 			if (isGroup && t.Label == group) || (!isGroup && t.Label == key) {
-				k = t.Concentration
+				k = screening.RuleMeasure(t.Concentration, t.Cells)
 			}
 		}
 		if math.IsNaN(k.PerL) {

@@ -303,6 +303,16 @@ func (r screenResult) writeText(w io.Writer) {
 				thousands(a.Value.Low), thousands(a.Value.High))
 		}
 		fmt.Fprintf(w, "  %s%s %s: %s; rule %s, source: %s\n", strings.ToUpper(a.Peak.String()), now, a.Taxon, what, a.Rule, a.Source)
+		if o := a.Value.Oversize; o > 0 && a.Value.Cells > 0 && !a.Threshold.Presence {
+			// The level may rest on one unsplit mat: what it is without those objects.
+			without := a.Value.PerL * (a.Value.Cells - o) / a.Value.Cells
+			reach := "still reaches"
+			if without < a.Threshold.CellsPerL() {
+				reach = "would not reach"
+			}
+			fmt.Fprintf(w, "    (about %s of these cells are in objects over a tenth of their frame that could not be split; without them %s cells/L, which %s %s: check those frames before acting)\n",
+				thousands(o), thousands(without), reach, thresholdText(a.Threshold))
+		}
 		if !a.Verified {
 			note := "not a verified regulatory value"
 			if a.Note != "" {

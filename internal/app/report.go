@@ -25,7 +25,7 @@ const cropsPerExample = 6
 // those of the rules the sample's last run used (rules, when not empty, names others:
 // a file or a preset), bound to that run's pack.
 func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, now time.Time) (report.Data, error) {
-	c, err := st.Counts(ctx, sampleID)
+	c, tx, packErr, err := SampleCounts(ctx, st, sampleID)
 	if err != nil {
 		return report.Data{}, err
 	}
@@ -40,17 +40,7 @@ func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, no
 	if rules == "" {
 		rules = strings.Replace(last.Rules, "preset ", "preset:", 1)
 	}
-	// The pack of the last run gives each taxon's rule for the cells in an object; a
-	// pack no longer at hand leaves the trigger levels out (bindReportRules says so).
-	var tx *screening.Taxonomy
-	p, packErr := LoadPack(last.Pack)
-	if packErr == nil {
-		if tx, err = screening.ForPack(p); err != nil {
-			return d, err
-		}
-	}
 	crops := map[string][]store.ObjectRow{} // the surest crops of each category
-	cells := map[string]float64{}           // cells estimated per category
 	reviewers := map[string]bool{}
 	err = st.Objects(ctx, c.Sample, true, func(o store.ObjectRow) error {
 		if o.ValidatedBy != "" {
@@ -60,16 +50,6 @@ func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, no
 		if o.Status == store.StatusFailed {
 			return nil
 		}
-		// An object is stored with the cells its classified taxon's rule gave it; one
-		// a reviewer moved to another taxon takes that taxon's rule (one cell for a
-		// taxon counted in cells), as the counts follow the review.
-		n := max(o.Cells, 1)
-		if tx != nil {
-			if x, ok := tx.Lookup(o.Category); ok {
-				n = x.Cells(n, o.Length*o.UmPerPx, o.AreaUm2)
-			}
-		}
-		cells[o.Category] += n
 		if len(o.Crop) > 0 {
 			crops[o.Category] = keepSurest(crops[o.Category], o)
 		}
@@ -78,7 +58,7 @@ func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, no
 	if err != nil {
 		return d, err
 	}
-	labelsOf, err := bindReportRules(&d, rules, last.Pack, tx, packErr, cells)
+	labelsOf, err := bindReportRules(&d, rules, last.Pack, tx, packErr)
 	if err != nil {
 		return d, err
 	}
@@ -113,7 +93,7 @@ func keepSurest(kept []store.ObjectRow, o store.ObjectRow) []store.ObjectRow {
 // rules, what it cannot see, and each rule's standing; it returns how a rule maps to the
 // pack's labels (tx, loaded by the caller; packErr when it is not at hand, which leaves
 // the trigger levels out, said so).
-func bindReportRules(d *report.Data, rules, pack string, tx *screening.Taxonomy, packErr error, cells map[string]float64) (func(alerts.Rule) []string, error) {
+func bindReportRules(d *report.Data, rules, pack string, tx *screening.Taxonomy, packErr error) (func(alerts.Rule) []string, error) {
 	none := func(alerts.Rule) []string { return nil }
 	rs, name, err := alerts.Open(rules, assets.Presets())
 	if err != nil {
@@ -133,15 +113,11 @@ func bindReportRules(d *report.Data, rules, pack string, tx *screening.Taxonomy,
 		for _, x := range d.Counts.Taxa {
 			if slices.Contains(bd.Labels, x.Label) {
 				n += x.Count
-				nCells += cells[x.Label]
+				nCells += x.Cells
 			}
 		}
-		st := report.RuleStatus{Rule: bd.Rule, Value: d.Counts.Sample.Concentration(n)}
-		if n > 0 && nCells > float64(n) { // as the pipeline's rules measure: in cells
-			k := nCells / float64(n)
-			st.Cells = nCells
-			st.Value.PerL, st.Value.Low, st.Value.High = k*st.Value.PerL, k*st.Value.Low, k*st.Value.High
-		}
+		m := screening.RuleMeasure(d.Counts.Sample.Concentration(n), nCells) // in cells, as the live run
+		st := report.RuleStatus{Rule: bd.Rule, Value: screening.Concentration{Count: m.Count, PerL: m.PerL, Low: m.Low, High: m.High}, Cells: m.Cells}
 		for _, e := range d.Events {
 			if e.Rule == bd.Rule.ID {
 				st.Peak = max(st.Peak, e.To)

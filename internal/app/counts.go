@@ -1,0 +1,54 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// ObjectCells gives the cells in a stored object under the taxonomy tx: the estimate it
+// was stored with, taken again through the rule of the taxon it counts as now, since a
+// reviewer may have moved it (one cell for a taxon counted in cells, the colony rule for
+// a colony). Without tx (the pack is not at hand), the stored estimate.
+func ObjectCells(tx *screening.Taxonomy) func(store.ObjectRow) float64 {
+	return func(o store.ObjectRow) float64 {
+		n := store.StoredCells(o)
+		if tx != nil {
+			if x, ok := tx.Lookup(o.Category); ok {
+				n = x.Cells(n, o.Length*o.UmPerPx, o.AreaUm2)
+			}
+		}
+		return n
+	}
+}
+
+// SampleCounts is a stored sample's counts with the cells in its objects as the pack of
+// its last run estimates them (ObjectCells), so that History, the PDF report and the
+// live run measure alert rules alike. It also returns that pack's taxonomy, and packErr
+// when the pack is not at hand (the stored estimates are used then).
+func SampleCounts(ctx context.Context, st *store.Store, sampleID string) (c store.Counts, tx *screening.Taxonomy, packErr, err error) {
+	si, err := st.Sample(ctx, sampleID)
+	if err != nil {
+		return c, nil, nil, err
+	}
+	if len(si.Runs) > 0 {
+		tx, packErr = packTaxonomy(si.Runs[len(si.Runs)-1].Pack)
+	}
+	c, err = st.CountsCells(ctx, sampleID, ObjectCells(tx))
+	return c, tx, packErr, err
+}
+
+// packTaxonomy loads the taxonomy of a pack (a built-in name or a folder).
+func packTaxonomy(pack string) (*screening.Taxonomy, error) {
+	p, err := LoadPack(pack)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := screening.ForPack(p)
+	if err != nil {
+		return nil, fmt.Errorf("pack %s: %w", pack, err)
+	}
+	return tx, nil
+}

@@ -1,0 +1,105 @@
+package app
+
+import (
+	"context"
+	"image"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+	"github.com/phytoscreen/phytoscreen/vision"
+)
+
+// A stored sample's colonies count by the cells in them, as the live run counted them,
+// and an object a reviewer moves to another taxon takes that taxon's rule: History and
+// the PDF report measure the alert rules on these cells.
+func TestSampleCountsCellsFollowTheReview(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tx, err := packTaxonomy("cyano-tcb-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	micro, ok := tx.Lookup("Microcystis")
+	if !ok || micro.Unit != "colony" || micro.CellUm == 0 {
+		t.Fatalf("the cyano pack's Microcystis is %+v: the test needs a colony with a cell size", micro)
+	}
+	sm := screening.NewSample("C1")
+	sm.VolumeML = 1
+	ctx := context.Background()
+	r, err := st.StartRun(ctx, screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("pond.avi"), Model: inference.Base, Threshold: 0.5, Taxonomy: tx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, umPerPx, areaUm2 = 4, 0.5, 400.0
+	want := micro.Cells(1, 0, areaUm2) // a colony's cells from its area
+	crop := image.NewGray(image.Rect(0, 0, 16, 16))
+	var recs []screening.ObjectRecord
+	for i := range n {
+		o := vision.Object{Source: "pond.avi", Frame: i, Track: i, New: true, Box: crop.Rect, AreaPx: areaUm2 / umPerPx / umPerPx, Crop: crop,
+			Kind: vision.KindColony, UmPerPx: umPerPx, AreaUm2: areaUm2, Cells: want}
+		recs = append(recs, screening.ObjectRecord{Seq: i + 1, Time: time.Now(), Object: o, Label: "Microcystis", Prob: 0.9, Variant: inference.Base, Category: "Microcystis"})
+	}
+	if err := r.Objects(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(ctx, screening.Snapshot{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cellsOf := func(c store.Counts, label string) (int, float64) {
+		for _, x := range c.Taxa {
+			if x.Label == label {
+				return x.Count, x.Cells
+			}
+		}
+		return 0, 0
+	}
+	c, got, packErr, err := SampleCounts(ctx, st, "C1")
+	if err != nil || packErr != nil || got == nil {
+		t.Fatalf("counts: %v; pack: %v", err, packErr)
+	}
+	if k, cells := cellsOf(c, "Microcystis"); k != n || cells != n*want || want <= 1 {
+		t.Fatalf("%d Microcystis colonies of %g cells: counted %d holding %g cells", n, want, k, cells)
+	}
+	m := screening.RuleMeasure(c.Taxa[0].Concentration, c.Taxa[0].Cells)
+	if math.Abs(m.PerL-c.Taxa[0].PerL*want) > 1e-6*m.PerL {
+		t.Errorf("the rule measures %g cells/L, want %g colonies/L times %g cells", m.PerL, c.Taxa[0].PerL, want)
+	}
+
+	// A reviewer calls one colony Nostoc: it counts by Nostoc's cell size now.
+	var id int64
+	if err := st.Objects(ctx, c.Sample, false, func(o store.ObjectRow) error { id = o.ID; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Relabel(ctx, id, "Nostoc", "tester"); err != nil {
+		t.Fatal(err)
+	}
+	nostoc, _ := tx.Lookup("Nostoc")
+	c, _, _, err = SampleCounts(ctx, st, "C1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNostoc := nostoc.Cells(want, 0, areaUm2)
+	if k, cells := cellsOf(c, "Nostoc"); k != 1 || cells != wantNostoc || wantNostoc == want {
+		t.Errorf("the colony moved to Nostoc counts %d holding %g cells, want 1 of %g (Microcystis gave it %g)", k, cells, wantNostoc, want)
+	}
+	if _, cells := cellsOf(c, "Microcystis"); cells != (n-1)*want {
+		t.Errorf("Microcystis keeps %g cells, want %g", cells, (n-1)*want)
+	}
+	// The store alone keeps each object's estimate as stored.
+	plain, err := st.Counts(ctx, "C1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, cells := cellsOf(plain, "Nostoc"); cells != want {
+		t.Errorf("Store.Counts gives the moved colony %g cells, want the stored %g", cells, want)
+	}
+}

@@ -1,0 +1,46 @@
+package ui
+
+import (
+	"testing"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// History applies the rules to a stored sample as the live run did: in cells. 30
+// Microcystis colonies in 1 mL are 30 objects per mL, far under the WHO watch level of
+// 20,000 cells/mL; the 24,000 cells estimated in them reach it.
+func TestHistoryMeasuresColoniesInCells(t *testing.T) {
+	p, err := app.LoadPack("cyano-tcb-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := screening.ForPack(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, name, err := alerts.Open("preset:who-cyanobacteria", assets.Presets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rs.BindTo(tx, tx.Pack, name)
+	if len(b.Bound) == 0 {
+		t.Fatal("the WHO rule binds to nothing of the cyano pack")
+	}
+	sm := screening.NewSample("C1")
+	sm.VolumeML = 1
+	c := store.Counts{Sample: store.SampleInfo{Sample: sm}}
+	c.Taxa = []store.TaxonCount{{Label: "Microcystis", Name: "Microcystis", Unit: "colony", Concentration: sm.Concentration(30), Cells: 24000}}
+	states := evaluateStored(b, tx, c)
+	if len(states) != 1 || states[0].Level != alerts.Watch || states[0].Value.Cells != 24000 || states[0].Value.PerL != 24000*1000 {
+		t.Errorf("30 colonies of 24,000 cells in 1 mL: %+v; want WATCH at 24,000,000 cells/L", states)
+	}
+	// Counted one cell each (as History did), the same colonies raise nothing.
+	c.Taxa[0].Cells = 30
+	if states := evaluateStored(b, tx, c); len(states) != 1 || states[0].Level != alerts.None {
+		t.Errorf("30 single cells in 1 mL: %+v; want no level", states)
+	}
+}
