@@ -98,12 +98,18 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 	if info.Taxonomy == nil {
 		return nil, errors.New("store: a run needs the pack's taxonomy")
 	}
+	// The files' fingerprints, read before the transaction: a copy of frames the sample
+	// already holds is refused like the same path.
+	digests, err := capture.FrameDigests(ctx, info.Spec)
+	if err != nil {
+		return nil, err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: %w", s.path, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if sm.ID, err = s.sampleForRun(ctx, tx, info); err != nil {
+	if sm.ID, err = s.sampleForRun(ctx, tx, info, digests); err != nil {
 		return nil, err
 	}
 	stmt, err := tx.PrepareContext(ctx, "INSERT OR REPLACE INTO taxa(pack, label, idx, name, grp, grp_name, unit) VALUES (?,?,?,?,?,?,?)")
@@ -126,6 +132,9 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 	id, err := res.LastInsertId()
 	if err != nil {
 		return nil, err
+	}
+	if err := recordDigests(ctx, tx, id, digests); err != nil {
+		return nil, fmt.Errorf("session store %s: %w", s.path, err)
 	}
 	// Active before the commit makes the run's outbox entry visible, so a sync between
 	// the two cannot push the run as it starts.
@@ -150,7 +159,7 @@ var ErrOtherSettings = errors.New("the sample was screened with other settings")
 // sampleForRun makes or checks the sample a run goes into, and returns its ID: the one
 // asked for, or with KeepApart its companion for the run's settings when they differ
 // from the sample's first run (made like the sample, on first use).
-func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.RunInfo) (string, error) {
+func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.RunInfo, digests []capture.FileDigest) (string, error) {
 	sm := info.Sample
 	var site string
 	var factor float64
@@ -185,7 +194,7 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 	this := settings{info.Taxonomy.Pack, string(info.Model), info.Threshold, info.Finder}
 	diff := first.differences(this)
 	if len(diff) == 0 {
-		return sm.ID, s.sameFramesAgain(ctx, tx, sm.ID, info.Spec)
+		return sm.ID, s.sameFramesAgain(ctx, tx, sm.ID, info.Spec, digests)
 	}
 	companion := sm.ID + "~" + strings.Join(diff, "~")
 	if !info.KeepApart {
@@ -193,7 +202,7 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 			sm.ID, s.path, first, this, ErrOtherSettings, companion)
 	}
 	info.Sample.ID, info.KeepApart = companion, false
-	return s.sampleForRun(ctx, tx, info)
+	return s.sampleForRun(ctx, tx, info, digests)
 }
 
 // ErrSameFrames refuses a run of frames the sample already holds a run of: every cell
@@ -202,14 +211,19 @@ var ErrSameFrames = errors.New("screening them again would count every cell twic
 
 // sameFramesAgain refuses a run whose frames the sample already holds a run of: the
 // same folder, video or image, a file of a folder screened before, or a folder holding a
-// file or folder screened before (a folder's images are read with its subfolders'). A
-// camera's frames are new each time, so a camera is never refused. Frames screened again
-// with other settings go to a companion sample (--keep-apart), where they are a run of
-// their own. Paths are compared as recorded (absolute, links resolved, by screen and the
-// app): a copy of the frames elsewhere is not recognised.
-func (s *Store) sameFramesAgain(ctx context.Context, tx *sql.Tx, sampleID string, spec capture.Spec) error {
+// file or folder screened before (a folder's images are read with its subfolders'), or
+// a copy of any of them elsewhere (digests: the files' fingerprints, capture.FrameDigests).
+// A camera's frames are new each time, so a camera is never refused. Frames screened
+// again with other settings go to a companion sample (--keep-apart), where they are a
+// run of their own. Paths are compared as recorded (absolute, links resolved, by screen
+// and the app); runs recorded before fingerprints were kept are compared by path alone.
+func (s *Store) sameFramesAgain(ctx context.Context, tx *sql.Tx, sampleID string, spec capture.Spec, digests []capture.FileDigest) error {
 	if spec.Kind == capture.KindCamera || spec.IsZero() {
 		return nil
+	}
+	refuse := func(run int64, what string) error {
+		return fmt.Errorf("sample %s in %s already holds run %d %s: %w. Use another sample ID for other water; to screen these frames anew, move sample %s to the trash (History) first",
+			sampleID, s.path, run, what, ErrSameFrames, sampleID)
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT id, spec FROM sources WHERE sample_id = ? ORDER BY id", sampleID)
 	if err != nil {
@@ -230,11 +244,55 @@ func (s *Store) sameFramesAgain(ctx context.Context, tx *sql.Tx, sampleID string
 		if text != spec.String() {
 			what = fmt.Sprintf("of %s, whose frames overlap those of %s", text, spec)
 		}
-		return fmt.Errorf("sample %s in %s already holds run %d %s: %w. Use another sample ID for other water; to screen these frames anew, move sample %s to the trash (History) first",
-			sampleID, s.path, run, what, ErrSameFrames, sampleID)
+		return refuse(run, what)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, sampleID, err)
+	}
+	rows.Close()
+	if len(digests) == 0 {
+		return nil
+	}
+	mine := make(map[string]string, len(digests))
+	for _, d := range digests {
+		mine[d.Digest] = d.Path
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT f.source_id, s.spec, f.digest, f.path FROM source_files f JOIN sources s ON s.id = f.source_id
+		WHERE s.sample_id = ? ORDER BY f.source_id, f.rowid`, sampleID)
+	if err != nil {
+		return fmt.Errorf("session store %s: read the frames of sample %s: %w", s.path, sampleID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var run int64
+		var text, digest, path string
+		if err := rows.Scan(&run, &text, &digest, &path); err != nil {
+			return fmt.Errorf("session store %s: read the frames of sample %s: %w", s.path, sampleID, err)
+		}
+		if p, ok := mine[digest]; ok {
+			return refuse(run, fmt.Sprintf("of %s, and %s holds the same frames: %s is a copy of %s", text, spec, p, path))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("session store %s: read the frames of sample %s: %w", s.path, sampleID, err)
+	}
+	return nil
+}
+
+// recordDigests keeps the fingerprints of a run's files, for sameFramesAgain.
+func recordDigests(ctx context.Context, tx *sql.Tx, run int64, digests []capture.FileDigest) error {
+	if len(digests) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, "INSERT INTO source_files(source_id, digest, path) VALUES (?,?,?)")
+	if err != nil {
+		return fmt.Errorf("record the frames' fingerprints: %w", err)
+	}
+	defer stmt.Close()
+	for _, d := range digests {
+		if _, err := stmt.ExecContext(ctx, run, d.Digest, d.Path); err != nil {
+			return fmt.Errorf("record the frames' fingerprints: %w", err)
+		}
 	}
 	return nil
 }
@@ -454,7 +512,7 @@ func (r *Run) Discard(ctx context.Context) error {
 }
 
 // runTables are the tables whose rows belong to a run (source_id).
-var runTables = []string{"objects", "alerts", "perf", "source_events", "frames"}
+var runTables = []string{"objects", "alerts", "perf", "source_events", "frames", "source_files"}
 
 // loop is the writer: it gathers queued writes and commits them in one transaction
 // FlushInterval after the first of them (or sooner when many objects wait).

@@ -271,6 +271,12 @@ END;
 CREATE TRIGGER IF NOT EXISTS outbox_object_delete AFTER DELETE ON objects BEGIN
 	DELETE FROM outbox WHERE kind = 'label' AND ref = CAST(OLD.id AS TEXT);
 END;
+CREATE TABLE IF NOT EXISTS source_files (
+	source_id INTEGER NOT NULL REFERENCES sources(id),
+	digest TEXT NOT NULL,
+	path TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS source_files_source ON source_files(source_id);
 CREATE INDEX IF NOT EXISTS objects_source ON objects(source_id);
 CREATE INDEX IF NOT EXISTS frames_source ON frames(source_id);
 CREATE INDEX IF NOT EXISTS sources_sample ON sources(sample_id);

@@ -651,3 +651,72 @@ func TestSameFramesRefused(t *testing.T) {
 		}
 	}
 }
+
+// A copy of screened frames in another folder, or one of its files renamed, is the same
+// frames: refused, naming the copy and its original. Other frames of the same names and
+// sizes are not copies.
+func TestCopiedFramesRefused(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	run := func(spec capture.Spec) error {
+		r, err := s.StartRun(ctx, screening.RunInfo{Sample: testSample(), Spec: spec, Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
+		if err == nil {
+			err = r.Finish(ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil)
+		}
+		return err
+	}
+	frame := func(seed byte, size int) []byte { // a raw frame: the same size, other pixels
+		b := make([]byte, size)
+		for i := range b {
+			b[i] = byte(i*7) ^ seed
+		}
+		return b
+	}
+	write := func(path string, data []byte) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root := t.TempDir()
+	day1 := filepath.Join(root, "day1")
+	for i := range 3 {
+		write(filepath.Join(day1, fmt.Sprintf("f%d.bmp", i)), frame(byte(i), 100<<10))
+	}
+	if err := run(capture.Spec{Kind: capture.KindFolder, Path: day1}); err != nil {
+		t.Fatal(err)
+	}
+	// The camera card copied to the desktop, and one frame of it renamed.
+	copyDir := filepath.Join(root, "desktop", "card")
+	for i := range 3 {
+		write(filepath.Join(copyDir, fmt.Sprintf("f%d.bmp", i)), frame(byte(i), 100<<10))
+	}
+	if err := run(capture.Spec{Kind: capture.KindFolder, Path: copyDir}); !errors.Is(err, ErrSameFrames) ||
+		!strings.Contains(err.Error(), "is a copy of "+filepath.Join(day1, "f0.bmp")) {
+		t.Errorf("a copy of the screened folder: %v", err)
+	}
+	renamed := filepath.Join(root, "renamed.bmp")
+	write(renamed, frame(2, 100<<10))
+	if err := run(capture.Spec{Kind: capture.KindImage, Path: renamed}); !errors.Is(err, ErrSameFrames) ||
+		!strings.Contains(err.Error(), renamed+" is a copy of "+filepath.Join(day1, "f2.bmp")) {
+		t.Errorf("a renamed copy of one frame: %v", err)
+	}
+	// New frames named and sized as the old (a raw format: sizes alone match), their
+	// pixels other, some in one byte of the middle only (a clean generated slide).
+	day2 := filepath.Join(root, "day2")
+	for i := range 3 {
+		write(filepath.Join(day2, fmt.Sprintf("f%d.bmp", i)), frame(byte(i+10), 100<<10))
+		b := frame(byte(i), 100<<10)
+		b[50<<10] ^= 0xff
+		write(filepath.Join(day2, "mid", fmt.Sprintf("f%d.bmp", i)), b)
+	}
+	if err := run(capture.Spec{Kind: capture.KindFolder, Path: day2}); err != nil {
+		t.Errorf("new frames of the same names and sizes refused: %v", err)
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM source_files").Scan(&n); err != nil || n != 3+6 {
+		t.Errorf("%d fingerprints kept (%v), want 9", n, err)
+	}
+}

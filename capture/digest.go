@@ -1,0 +1,87 @@
+package capture
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/phytoscreen/phytoscreen/imagefile"
+)
+
+// A file up to wholeDigest bytes (any image) is hashed whole: two frames of a clean
+// generated slide can share their first and last rows. A larger one (a video) is hashed
+// by its size and its first and last digestEdge bytes, which hold its container's own
+// headers and index, so that a run does not read gigabytes before it starts.
+const (
+	wholeDigest = 64 << 20
+	digestEdge  = 1 << 20
+)
+
+// FileDigest is the fingerprint of one file a source's frames come from.
+type FileDigest struct {
+	Path   string // as the source names it
+	Digest string // of the file's size and content (a video's first and last MiB)
+}
+
+// FrameDigests fingerprints the files a source's frames come from: a folder's images
+// (with its subfolders', as the folder source reads them), one image, or a video file.
+// A copy of the frames elsewhere has the same digests, so a sample can refuse them
+// twice whatever their path. A camera and the demo have none (their frames are new each
+// time). A file that cannot be read has no digest: the run reports it when it reads it.
+func FrameDigests(ctx context.Context, s Spec) ([]FileDigest, error) {
+	var files []string
+	switch s.Kind {
+	case KindFolder, KindCells:
+		files, _, _ = imagefile.CollectAll([]string{s.Path})
+	case KindImage, KindVideo:
+		files = []string{s.Path}
+	default:
+		return nil, nil
+	}
+	out := make([]FileDigest, 0, len(files))
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("fingerprint the frames of %s: %w", s, err)
+		}
+		d, err := fileDigest(f)
+		if err != nil {
+			continue
+		}
+		out = append(out, FileDigest{Path: f, Digest: d})
+	}
+	return out, nil
+}
+
+// fileDigest hashes a file's size and content (wholeDigest).
+func fileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	if !st.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", path)
+	}
+	h := sha256.New()
+	var size [8]byte
+	binary.LittleEndian.PutUint64(size[:], uint64(st.Size()))
+	h.Write(size[:])
+	parts := []*io.SectionReader{io.NewSectionReader(f, 0, st.Size())}
+	if st.Size() > wholeDigest {
+		parts = []*io.SectionReader{io.NewSectionReader(f, 0, digestEdge), io.NewSectionReader(f, st.Size()-digestEdge, digestEdge)}
+	}
+	for _, p := range parts {
+		if _, err := io.Copy(h, p); err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
