@@ -32,6 +32,10 @@ type RunInfo struct {
 	// S-1~t0.7) instead of being refused: counts made under other settings never add up
 	// in one concentration.
 	KeepApart bool
+	// Expected is the frames the source holds (a folder's files, a video's frames; 0
+	// when unknown, a camera): recorded as the run starts, so a run that never ends (the
+	// program killed, the power cut) is known for the part of its frames it examined.
+	Expected int
 }
 
 // RunStore is where sessions record their runs: the session store.
@@ -190,7 +194,8 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 
 	if cfg.Store != nil {
 		s.rec, err = cfg.Store.StartRun(ctx, RunInfo{Sample: cfg.Sample, Spec: cfg.Spec, Model: cfg.Classifier.Variant(),
-			Threshold: cfg.Threshold, Finder: finderOf(cfg), Rules: cfg.Rules.Name, Taxonomy: cfg.Taxonomy, KeepApart: cfg.KeepApart})
+			Threshold: cfg.Threshold, Finder: finderOf(cfg), Rules: cfg.Rules.Name, Taxonomy: cfg.Taxonomy, KeepApart: cfg.KeepApart,
+			Expected: s.src.Len()})
 		if err != nil {
 			return nil, err
 		}

@@ -84,7 +84,8 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 		si.DepthM = depth.Float64
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, spec, pack, model, threshold, finder, COALESCE(volume_examined_ml, volume_ml), volume_ml, rules,
-		started, COALESCE(ended, ''), frames_seen, frames_dropped, frames_failed, frames_expected, files_skipped, interrupted, status, error
+		started, COALESCE(ended, ''), frames_seen, frames_dropped, frames_failed, frames_expected, files_skipped, interrupted, status, error,
+		(SELECT COUNT(*) FROM frames WHERE frames.source_id = sources.id)
 		FROM sources WHERE sample_id = ? ORDER BY id`, id)
 	if err != nil {
 		return si, fmt.Errorf("session store %s: read runs of %s: %w", s.path, id, err)
@@ -93,18 +94,32 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 	for rows.Next() {
 		var r RunRow
 		var started, ended string
+		var recorded int
 		if err := rows.Scan(&r.ID, &r.Spec, &r.Pack, &r.Model, &r.Threshold, &r.Finder, &r.VolumeML, &r.VolumeGiven, &r.Rules, &started, &ended,
-			&r.FramesSeen, &r.FramesDropped, &r.FramesFailed, &r.FramesExpect, &r.FilesSkipped, &r.Interrupted, &r.Status, &r.Error); err != nil {
+			&r.FramesSeen, &r.FramesDropped, &r.FramesFailed, &r.FramesExpect, &r.FilesSkipped, &r.Interrupted, &r.Status, &r.Error, &recorded); err != nil {
 			return si, err
 		}
 		r.Started, r.Ended = parseTime(started), parseTime(ended)
 		if ended == "" {
-			r.Status = "interrupted"
+			unended(&r, recorded)
 		}
 		si.VolumeML += r.VolumeML
 		si.Runs = append(si.Runs, r)
 	}
 	return si, rows.Err()
+}
+
+// unended fills in a run that has not recorded its end: one still running, or one whose
+// program was killed or lost its power before it could. Its objects are those committed
+// so far, and so is its volume: the share of the source's frames recorded (recorded
+// frames of the frames the source held when it started), never the whole volume given.
+// A source of unknown length (a camera) keeps the volume given, said interrupted.
+func unended(r *RunRow, recorded int) {
+	r.Status, r.Interrupted = "interrupted", true
+	r.FramesSeen = max(r.FramesSeen, recorded)
+	if r.FramesExpect > 0 {
+		r.VolumeML = r.VolumeGiven * min(1, float64(recorded)/float64(r.FramesExpect))
+	}
 }
 
 // HasSample reports whether the store holds sample id.

@@ -720,3 +720,56 @@ func TestCopiedFramesRefused(t *testing.T) {
 		t.Errorf("%d fingerprints kept (%v), want 9", n, err)
 	}
 }
+
+// A run whose program died before it recorded its end (killed, the power cut) counts for
+// the part of its frames it recorded, never for the whole volume given: its sample reads
+// partial, on the volume of the frames examined.
+func TestUnendedRunCountsWhatItRecorded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sessions.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sm := testSample() // 2 mL
+	r, err := s.StartRun(ctx, screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("field.avi"), Model: inference.Optimised, Threshold: 0.5,
+		Taxonomy: testTaxonomy(t), Expected: 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames []screening.FrameRecord
+	for i := range 100 {
+		frames = append(frames, screening.FrameRecord{Time: t0, Index: i, Focus: 0.5})
+	}
+	crops := realCrops(t)
+	if err := r.Frames(frames); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Objects([]screening.ObjectRecord{record(crops, 1, "protist_noctiluca", 0.9, "")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// The program dies here: another opens the store.
+	other, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	si, err := other.Sample(ctx, sm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(si.Runs) != 1 || !si.Runs[0].Interrupted || si.Runs[0].FramesSeen != 100 || math.Abs(si.VolumeML-0.5) > 1e-9 {
+		t.Fatalf("a run killed after 100 of its 400 frames: %+v, %g mL; want interrupted, 100 frames, 0.5 mL of the 2 given", si.Runs, si.VolumeML)
+	}
+	c, err := other.Counts(ctx, sm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := sm.Concentration(1).PerL * 4; len(c.Taxa) != 1 || math.Abs(c.Taxa[0].PerL-want) > 1e-6 {
+		t.Errorf("one Noctiluca in 0.5 mL: %+v, want %g per L", c.Taxa, want)
+	}
+	_ = s.Close()
+}
