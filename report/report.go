@@ -26,10 +26,14 @@ import (
 // Data is everything a report shows.
 type Data struct {
 	Counts store.Counts // the sample, its runs and its tallies
-	// Rules are the alert rules the sample was screened under, with the level each
-	// reached; RulesName names them ("preset who-cyanobacteria", a file).
+	// Rules are the alert rules the report compares the sample with (those of its last
+	// run, unless others were asked for), with the level each gives the whole sample;
+	// RulesName names them ("preset who-cyanobacteria", a file).
 	Rules     []RuleStatus
 	RulesName string
+	// RunRules names the rules the runs were screened under, which raised Events; empty
+	// when they are Rules.
+	RunRules string
 	// CannotSee are taxa the rules watch for that the pack cannot recognise: the sample
 	// says nothing about them.
 	CannotSee []string
@@ -45,12 +49,23 @@ type Data struct {
 // RuleStatus is one rule and where the sample stands against it.
 type RuleStatus struct {
 	Rule alerts.Rule
-	Peak alerts.Level // highest level reached during the runs
+	// Level is the rule's level on the whole sample: all its runs together, the final
+	// figures of Value.
+	Level alerts.Level
+	// Peak is the highest level the rule raised during the runs, each on the frames
+	// screened so far (a run alone can go higher than the whole sample); None when the
+	// runs were screened under other rules.
+	Peak alerts.Level
 	// Value is the sample's count of objects of the rule's taxa and, as the rule
 	// compares it, its concentration in cells: scaled by Cells/Count when the objects
 	// hold more cells than one each (colonies, filaments, chains; an estimate).
 	Value screening.Concentration
 	Cells float64 // cells estimated in the Count objects (0: one cell each)
+	// Oversize is the part of Cells in objects over a tenth of their frame that could
+	// not be split (a mat, or debris taken for one); Uncalibrated, how many of the
+	// objects had their cells guessed from their shape alone (no calibration).
+	Oversize     float64
+	Uncalibrated int
 }
 
 // Example is a few crops of one taxon.
@@ -59,16 +74,25 @@ type Example struct {
 	Crops       [][]byte // PNG
 }
 
-// Peak is the highest level any rule reached.
-func (d Data) Peak() alerts.Level {
-	p := alerts.None
+// Level is the sample's standing: the highest level any rule gives the whole sample.
+func (d Data) Level() alerts.Level {
+	l := alerts.None
 	for _, r := range d.Rules {
-		p = max(p, r.Peak)
+		l = max(l, r.Level)
 	}
-	for _, e := range d.Events {
-		p = max(p, e.To)
+	return l
+}
+
+// higherInRuns lists the rules that raised a higher level during the runs than they
+// give the whole sample.
+func (d Data) higherInRuns() []string {
+	var out []string
+	for _, r := range d.Rules {
+		if r.Peak > r.Level {
+			out = append(out, fmt.Sprintf("%s reached %s", r.Rule.Name(), levelWord(r.Peak)))
+		}
 	}
-	return p
+	return out
 }
 
 const (
@@ -180,7 +204,7 @@ func levelWord(l alerts.Level) string {
 // banner is the one line a manager reads: the highest level, what raised it, and what
 // the sample cannot say.
 func (r *writer) banner(d Data) {
-	peak := d.Peak()
+	peak := d.Level()
 	cr, cg, cb := levelColour(peak)
 	r.pdf.SetFillColor(cr, cg, cb)
 	r.pdf.SetTextColor(255, 255, 255)
@@ -195,7 +219,7 @@ func (r *writer) banner(d Data) {
 	default:
 		var who []string
 		for _, s := range d.Rules {
-			if s.Peak == peak {
+			if s.Level == peak {
 				who = append(who, s.Rule.Name())
 			}
 		}
@@ -203,6 +227,14 @@ func (r *writer) banner(d Data) {
 	}
 	r.pdf.MultiCell(textW, 8, r.tr(text), "", "L", true)
 	r.pdf.SetTextColor(0, 0, 0)
+	if higher := d.higherInRuns(); len(higher) > 0 {
+		// A run alone can cross a level the whole sample does not: both are true, and
+		// the banner is the sample's.
+		r.pdf.SetFillColor(250, 236, 200)
+		r.font("", 9)
+		r.pdf.MultiCell(textW, lineH, r.tr("During the runs, "+strings.Join(higher, "; ")+
+			" on the frames screened so far; on the whole sample (all runs together) it stands as above. See Alerts raised."), "", "L", true)
+	}
 	if len(d.CannotSee) > 0 {
 		r.pdf.SetFillColor(250, 236, 200)
 		r.font("", 9)
@@ -321,11 +353,33 @@ func (r *writer) groups(d Data) {
 			cells = "~" + perL(s.Cells)
 		}
 		rows = append(rows, []string{r.fit(s.Rule.Name(), 44), strconv.Itoa(v.Count), cells, perL(v.PerL), "[" + perL(v.Low) + " - " + perL(v.High) + "]",
-			threshold(s.Rule.Watch), threshold(s.Rule.Alert), levelShort(s.Peak)})
-		levels = append(levels, s.Peak)
+			threshold(s.Rule.Watch), threshold(s.Rule.Alert), levelShort(s.Level)})
+		levels = append(levels, s.Level)
 	}
-	r.table([]string{"Group / taxa", "Objects", "Cells est.", "Cells/L", "95% interval", "Watch at", "Alert at", "Reached"},
+	r.table([]string{"Group / taxa", "Objects", "Cells est.", "Cells/L", "95% interval", "Watch at", "Alert at", "Level"},
 		[]float64{44, 14, 18, 20, 34, 18, 18, 14}, "LRRRRRRC", rows, levels)
+	// What the cells estimates rest on, where a level may hang on them: the summary of
+	// `screen` says it, and so does the report.
+	var caveats []string
+	for _, s := range d.Rules {
+		if s.Cells <= 0 {
+			continue
+		}
+		if s.Oversize > 0 {
+			without := s.Value.PerL * (s.Cells - s.Oversize) / s.Cells
+			caveats = append(caveats, fmt.Sprintf("%s: about %s of its ~%s cells are in objects over a tenth of their frame that could not be split (a mat of cells, or debris taken for one); without them %s cells/L. Check those frames (objects export: oversize) before acting.",
+				s.Rule.Name(), perL(s.Oversize), perL(s.Cells), perL(without)))
+		}
+		if s.Uncalibrated > 0 {
+			caveats = append(caveats, fmt.Sprintf("%s: the cells of %d of its colonies, chains or filaments were guessed from their shape alone (frames not calibrated: one a colony when no cells show in it), not from their size.",
+				s.Rule.Name(), s.Uncalibrated))
+		}
+	}
+	if len(caveats) > 0 {
+		r.pdf.SetFillColor(250, 236, 200)
+		r.font("", 8.5)
+		r.pdf.MultiCell(textW, lineH, r.tr(strings.Join(caveats, "\n")), "", "L", true)
+	}
 	r.pdf.Ln(1)
 	r.font("I", 7.5)
 	var srcs []string // each source once, with the rules that take it
@@ -344,7 +398,7 @@ func (r *writer) groups(d Data) {
 		srcs[i] = strings.Join(bySrc[src], ", ") + ": " + src
 	}
 	r.pdf.MultiCell(textW, 4, r.tr("Sources of the trigger levels: "+strings.Join(srcs, "; ")+
-		". Objects are cells, colonies, chains or filaments; where they hold more cells than one, the cells are estimated from their size and the concentration is in cells, as the trigger levels are. The interval is the exact Poisson 95% interval of the objects, scaled alike."), "", "L", false)
+		". Objects are cells, colonies, chains or filaments; where they hold more cells than one, the cells are estimated (from their size on calibrated frames) and the concentration is in cells, as the trigger levels are. The interval is the exact Poisson 95% interval of the objects, scaled alike."), "", "L", false)
 	r.font("", 9)
 }
 
@@ -365,7 +419,7 @@ func (r *writer) taxa(d Data) {
 	}
 	u := c.Unidentified
 	rows = append(rows, []string{"Unidentified (below the threshold, to review)", "cell", strconv.Itoa(u.Count), perL(u.PerL), "[" + perL(u.Low) + " - " + perL(u.High) + "]", ""})
-	r.table([]string{"Taxon", "Unit", "Count", "Cells/L", "95% interval", "Validated"}, []float64{70, 18, 16, 24, 36, 16}, "LLRRRR", rows, nil)
+	r.table([]string{"Taxon", "Unit", "Count", "Per L", "95% interval", "Validated"}, []float64{70, 18, 16, 24, 36, 16}, "LLRRRR", rows, nil)
 }
 
 func (r *writer) alertEvents(d Data) {
@@ -378,7 +432,12 @@ func (r *writer) alertEvents(d Data) {
 	if len(raised) == 0 {
 		return
 	}
-	r.heading("Alerts raised")
+	r.heading("Alerts raised during the runs")
+	if d.RunRules != "" {
+		// Raised under the rules screened with, not those the tables above compare with.
+		r.font("I", 8.5)
+		r.pdf.MultiCell(textW, lineH, r.tr("Under "+d.RunRules+", the rules the runs were screened with."), "", "L", false)
+	}
 	for _, e := range raised {
 		val := fmt.Sprintf("%s cells/L (%d counted, 95%% interval %s - %s)", perL(e.Value.PerL), e.Value.Count, perL(e.Value.Low), perL(e.Value.High))
 		if e.Value.Cells > 0 {
@@ -535,9 +594,10 @@ func ExampleLabels(d Data, labelsOf func(alerts.Rule) []string, n int) []string 
 		}
 	}
 	rules := append([]RuleStatus(nil), d.Rules...)
-	sort.SliceStable(rules, func(i, j int) bool { return rules[i].Peak > rules[j].Peak })
+	top := func(s RuleStatus) alerts.Level { return max(s.Level, s.Peak) }
+	sort.SliceStable(rules, func(i, j int) bool { return top(rules[i]) > top(rules[j]) })
 	for _, s := range rules { // the commonest taxa of the rules that raised a level first
-		if s.Peak == alerts.None {
+		if top(s) == alerts.None {
 			break
 		}
 		labels := labelsOf(s.Rule)

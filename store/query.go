@@ -502,6 +502,11 @@ type TaxonCount struct {
 	// chains. Alert rules, whose thresholds are in cells, measure it
 	// (screening.RuleMeasure).
 	Cells float64
+	// OversizeCells is the part of Cells in objects over a tenth of their frame that
+	// could not be split; Uncalibrated counts the objects of more cells than one
+	// estimated on uncalibrated frames (from their shape alone).
+	OversizeCells float64
+	Uncalibrated  int
 }
 
 // StoredCells is the cells an object was stored with (the estimate of the taxon it
@@ -570,14 +575,26 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 			byLabel[o.Category] = t
 		}
 		n := cellsOf(o)
+		var over float64
+		if o.Oversize {
+			over = n
+		}
+		uncal := 0
+		if n > 1 && o.UmPerPx == 0 {
+			uncal = 1
+		}
 		t.Count++
 		t.Cells += n
+		t.OversizeCells += over
+		t.Uncalibrated += uncal
 		if o.Status == StatusValidated {
 			t.Validated++
 		}
 		if g := groups[t.Group]; g != nil {
 			g.Count++
 			g.Cells += n
+			g.OversizeCells += over
+			g.Uncalibrated += uncal
 			if o.Status == StatusValidated {
 				g.Validated++
 			}

@@ -57,7 +57,7 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 	if err := outfile.Write(*out, func(w io.Writer) error { return report.WritePDF(w, d) }); err != nil {
 		return err
 	}
-	standing := levelText(d.Peak())
+	standing := levelText(d.Level())
 	switch {
 	case len(d.Rules) == 0:
 		standing = "alerts not checked: no rule applies to its pack"

@@ -83,6 +83,18 @@ func TestReportPDF(t *testing.T) {
 	if t.Failed() {
 		t.Logf("report text:\n%s", text)
 	}
+	// Compared with other rules, the levels are theirs on the sample's final figures,
+	// and the alerts the runs raised are said to be under the rules screened with.
+	other := filepath.Join(dir, "high.toml")
+	if err := os.WriteFile(other, []byte("source = \"a test's own levels\"\n[[rule]]\nid = \"noctiluca\"\ntaxon = \"Noctiluca\"\nwatch = \"presence\"\nalert = 1000000000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = run(t, "report", "--db", db, "--sample", "FARM-7", "--rules", other, "--out", pdf)
+	flat = strings.Join(strings.Fields(pdfText(t, pdf)), " ")
+	if code != exitOK || !strings.Contains(stdout, "(WATCH;") || !strings.Contains(flat, "WATCH: Noctiluca") ||
+		!strings.Contains(flat, "Under preset default, the rules the runs were screened with.") {
+		t.Errorf("report --rules with a far higher alert level: exit %d, %s%s\n%s", code, stdout, stderr, flat)
+	}
 	if code, _, stderr := run(t, "report", "--db", db, "--sample", "NOPE", "--out", pdf); code != exitUsage || !strings.Contains(stderr, `sample "NOPE" is not in`) {
 		t.Errorf("a missing sample: exit %d, %s", code, stderr)
 	}

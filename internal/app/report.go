@@ -104,22 +104,43 @@ func bindReportRules(d *report.Data, rules, pack string, tx *screening.Taxonomy,
 		d.RulesName += fmt.Sprintf(" (pack %s is not at hand, so the trigger levels are not shown: %v)", pack, packErr)
 		return none, nil
 	}
+	// The runs' alerts were raised under the rules they were screened with: they are
+	// the rules' peaks only when those are the rules compared with here.
+	var runRules []string
+	for _, r := range d.Counts.Sample.Runs {
+		if !slices.Contains(runRules, r.Rules) {
+			runRules = append(runRules, r.Rules)
+		}
+	}
+	sameRules := len(runRules) == 1 && runRules[0] == name
+	if !sameRules {
+		d.RunRules = strings.Join(runRules, ", ")
+	}
 	b := rs.BindTo(tx, tx.Pack, name)
 	labels := map[string][]string{}
 	for _, bd := range b.Bound {
 		labels[bd.Rule.ID] = bd.Labels
-		var n int
-		var nCells float64
+		var n, uncal int
+		var nCells, over float64
 		for _, x := range d.Counts.Taxa {
 			if slices.Contains(bd.Labels, x.Label) {
 				n += x.Count
 				nCells += x.Cells
+				over += x.OversizeCells
+				uncal += x.Uncalibrated
 			}
 		}
 		m := screening.RuleMeasure(d.Counts.Sample.Concentration(n), nCells) // in cells, as the live run
 		st := report.RuleStatus{Rule: bd.Rule, Value: screening.Concentration{Count: m.Count, PerL: m.PerL, Low: m.Low, High: m.High}, Cells: m.Cells}
+		if m.Cells > 0 {
+			st.Oversize, st.Uncalibrated = over, uncal
+		}
+		// The whole sample's level: its final figures against the thresholds.
+		ev := alerts.NewEvaluator([]alerts.Bound{bd}, 0)
+		ev.Update(time.Time{}, func([]string) alerts.Measure { return m })
+		st.Level = ev.States()[0].Level
 		for _, e := range d.Events {
-			if e.Rule == bd.Rule.ID {
+			if sameRules && e.Rule == bd.Rule.ID {
 				st.Peak = max(st.Peak, e.To)
 			}
 		}

@@ -1,0 +1,75 @@
+package report
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// The banner and the Level column are the whole sample's level, not the highest a run
+// reached alone; a higher level raised during a run is said beside it. Alerts raised
+// under other rules than those compared with say so. Cells resting on unsplit objects,
+// or guessed from shape alone, are said under the table.
+func TestSampleLevelAndCaveats(t *testing.T) {
+	sm := screening.NewSample("POND-B")
+	sm.VolumeML = 0.1
+	rule := alerts.Rule{ID: "cyano", Taxa: []string{"Cyanobacteria"}, Source: "WHO 2003", Verified: true,
+		Watch: &alerts.Threshold{Value: 20000, Unit: "cells/mL"}, Alert: &alerts.Threshold{Value: 100000, Unit: "cells/mL"}}
+	c := sm.Concentration(77)
+	k := 1795.0 / 77 // cells per object
+	d := Data{
+		Counts:    store.Counts{Sample: store.SampleInfo{Sample: sm, Runs: []store.RunRow{{ID: 1, VolumeML: 0.05, VolumeGiven: 0.05}, {ID: 2, VolumeML: 0.05, VolumeGiven: 0.05}}}},
+		RulesName: "preset who-cyanobacteria", RunRules: "site.toml",
+		Rules: []RuleStatus{{Rule: rule, Level: alerts.None, Peak: alerts.Watch, Cells: 1795, Oversize: 1200, Uncalibrated: 5,
+			Value: screening.Concentration{Count: 77, PerL: k * c.PerL, Low: k * c.Low, High: k * c.High}}},
+		Events: []alerts.Event{{Time: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC), Rule: "cyano", Taxon: "Cyanobacteria", From: alerts.None, To: alerts.Watch,
+			Value: alerts.Measure{Count: 40, PerL: 2.1e7, Cells: 1050}, Threshold: *rule.Watch, Source: "site"}},
+		Generated: time.Now(), Version: "test",
+	}
+	text := sampleText(t, d)
+	for _, want := range []string{
+		"No alert: every watched HAB group below its trigger levels",
+		"During the runs, Cyanobacteria reached WATCH on the frames screened so far; on the whole sample (all runs together) it stands as above",
+		"about 1,200 of its ~1,795 cells are in objects over a tenth of their frame that could not be split",
+		"the cells of 5 of its colonies, chains or filaments were guessed from their shape alone",
+		"Alerts raised during the runs Under site.toml, the rules the runs were screened with.",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+	if d.Level() != alerts.None {
+		t.Errorf("the sample's level is %v, want none: its final figures are under the watch level", d.Level())
+	}
+	// At the watch level on the whole sample: the banner says it, with no note.
+	d.Rules[0].Level, d.RunRules = alerts.Watch, ""
+	text = sampleText(t, d)
+	if !strings.Contains(text, "WATCH: Cyanobacteria") || strings.Contains(text, "During the runs") || strings.Contains(text, "Under ") {
+		t.Errorf("a sample at the watch level:\n%s", text)
+	}
+}
+
+func sampleText(t *testing.T, d Data) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WritePDF(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "sample.pdf")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-layout", p, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v (install poppler-utils: make deps)", err)
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
+}
