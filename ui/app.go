@@ -527,8 +527,20 @@ func (a *mainWindow) reloadRules() {
 		}
 	}
 	if a.sess == nil {
-		a.banner.Set(nil, a.rules.Watching(), "", a.rules.CannotSee())
+		a.banner.Set(nil, a.watching(a.rules), "", a.rules.CannotSee())
 	}
+}
+
+// watching is the banner's line when nothing is raised. When a new pack is chosen but
+// not yet loaded (packs load at start), rules that cannot fire with the pack in use are
+// the pack's doing, not the preset's: the line says to start phytoscreen again rather
+// than send the technician back to a preset for the old pack.
+func (a *mainWindow) watching(r alerts.Binding) string {
+	if len(r.Bound) == 0 && a.set.PackDir != a.startPackDir {
+		return fmt.Sprintf("No rule of %s can fire with pack %s, in use until phytoscreen starts again: the pack chosen in Settings (%s) is loaded then.",
+			r.Name, a.svc.Pack.Name, packName(a.set.PackDir))
+	}
+	return r.Watching()
 }
 
 // Close ends the app: it saves the window size, stops the run (its counts are stored),
@@ -571,4 +583,13 @@ func (a *mainWindow) Shutdown() {
 	}
 	a.cancel()
 	a.wg.CloseAndWait()
+}
+
+// packName names a pack setting: the built-in default when empty, else as chosen (a
+// built-in pack's name or a folder).
+func packName(setting string) string {
+	if setting == "" {
+		return assets.DefaultPackName
+	}
+	return setting
 }

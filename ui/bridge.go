@@ -289,7 +289,7 @@ func (a *mainWindow) apply(sess *session, u uiUpdate) {
 		if u.ended {
 			ctx += " (run ended)"
 		}
-		a.banner.Set(u.snap.Alerts, sess.rules.Watching(), ctx, sess.rules.CannotSee())
+		a.banner.Set(u.snap.Alerts, a.watching(sess.rules), ctx, sess.rules.CannotSee())
 		a.notifier.Events(u.snap.Events)
 		if sess.run.Files() > 0 {
 			a.progress.SetValue(float64(u.snap.Frames.Segmented))

@@ -213,8 +213,11 @@ func updateCountCell(c *fyne.Container, col int, r countRow) {
 		case r.Unit != "" && r.Unit != "cell":
 			text += " (" + screening.UnitPlural(r.Unit) + ")"
 		}
-		name.SetText(text)
+		// The style before the text: SetText renders, and a recycled cell must not keep
+		// the italics of the row it showed before.
 		name.TextStyle.Italic = r.Label == screening.Unidentified
+		name.SetText(text)
+		name.Refresh()
 		sw.FillColor = taxonColor(r.Label, r.Group)
 		sw.Refresh()
 		row.Show()

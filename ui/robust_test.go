@@ -140,6 +140,16 @@ func TestSettingsRefuseBrokenPack(t *testing.T) {
 	if !strings.Contains(v.message.Text, "loaded when phytoscreen starts again") || !strings.Contains(v.message.Text, "pack "+pack.Name+" stays in use") {
 		t.Errorf("the save of a new pack does not say it takes effect at the next start: %q", v.message.Text)
 	}
+	// Rules that cannot fire with the pack in use: the banner sends the technician to
+	// a restart, not to a preset for the old pack.
+	none := alerts.Binding{Name: "preset who-cyanobacteria", Notices: []alerts.Notice{{Kind: alerts.NoticeMissingTaxon}}, Apply: []string{"default"}}
+	if w := h.a.watching(none); !strings.Contains(w, "in use until phytoscreen starts again: the pack chosen in Settings ("+good+") is loaded then") {
+		t.Errorf("rules that cannot fire while a new pack waits: %q", w)
+	}
+	h.a.set.PackDir = h.a.startPackDir
+	if w := h.a.watching(none); w != none.Watching() {
+		t.Errorf("with no pack waiting the banner says %q, want %q", w, none.Watching())
+	}
 	h.a.Stop()
 	h.waitIdle()
 }

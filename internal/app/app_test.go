@@ -176,6 +176,18 @@ func TestSurveyFolder(t *testing.T) {
 	}
 	// Real NDSB crops, all sizes: cells.
 	crops, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "mixed-images", "*.jpg"))
+	// The camera's frames with three crops beside them (a technician's folder): still
+	// frames; each frame counted as one cell would be the worse mistake.
+	for _, f := range crops[:3] {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(esp, "crop-"+filepath.Base(f)), data, 0o644)
+	}
+	if s, err = SurveyFolder(esp); err != nil || s.Cells || len(s.Files) != 15 {
+		t.Errorf("12 camera frames and 3 crops: cells %v, %d files (%v), want frames", s.Cells, len(s.Files), err)
+	}
 	if s, err = SurveyFolder(filepath.Dir(crops[0])); err != nil || !s.Cells {
 		t.Errorf("mixed cell images: cells %v (%v)", s.Cells, err)
 	}

@@ -107,22 +107,32 @@ func SurveyFolder(dir string) (FolderSurvey, error) {
 }
 
 // looksLikeCells guesses single-cell images from the sizes of a folder's images: a
-// camera's frames all have its one size (320x240 from a small camera included), cell
-// crops come in as many sizes as cells; tiny images are crops whatever their sizes.
+// camera's frames all have its one size (320x240 from a small camera included, turned
+// or not), cell crops come in as many sizes as cells; tiny images are crops whatever
+// their sizes. A folder of frames with a few crops beside them is a folder of frames:
+// counting each frame as one cell is the worse mistake.
 func looksLikeCells(ws, hs []int) bool {
 	if len(ws) == 0 {
 		return false
 	}
-	long, sizes := 0, map[image.Point]bool{}
+	long, sizes := 0, map[image.Point]int{}
 	for i := range ws {
 		long = max(long, ws[i], hs[i])
-		sizes[image.Pt(ws[i], hs[i])] = true
+		sizes[image.Pt(max(ws[i], hs[i]), min(ws[i], hs[i]))]++ // a turned frame is the camera's size
+	}
+	var common image.Point // the commonest size
+	for sz, n := range sizes {
+		if n > sizes[common] || (n == sizes[common] && sz.X > common.X) {
+			common = sz
+		}
 	}
 	switch {
 	case long < 200:
 		return true // a frame of a usable camera is larger
 	case len(ws) == 1:
 		return long < 480 // one image: only its size to go by
+	case common.X >= 200 && 2*sizes[common] >= len(ws):
+		return false // half the images or more of one camera-sized size: frames
 	}
 	return len(sizes) > max(1, len(ws)/4) // many sizes: crops; one or a few: frames
 }
