@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
@@ -53,6 +54,9 @@ func (s *Store) Export(ctx context.Context, sampleID, format, path string) error
 // store's file or its -wal, -shm or -journal under any name (the rename would put a
 // CSV in its place), or any other file recognised as a store.
 func (s *Store) checkExportTarget(path string) error {
+	if err := capture.CheckOutputName(path); err != nil {
+		return err
+	}
 	if err := outfile.CheckNotInput(path, outfile.Input{Path: s.path, What: outfile.StoreWhat}); err != nil {
 		return err
 	}

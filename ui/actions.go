@@ -188,6 +188,9 @@ func writeExport(ctx context.Context, st *store.Store, id, format, path string) 
 	if format != formatReport {
 		return st.Export(ctx, id, format, path)
 	}
+	if err := capture.CheckOutputName(path); err != nil {
+		return err
+	}
 	d, err := app.ReportData(ctx, st, id, "", time.Now())
 	if err != nil {
 		return err

@@ -152,6 +152,18 @@ func TestExportOutputsNeverDestroy(t *testing.T) {
 	if data, err := os.ReadFile(target); err != nil || !strings.Contains(string(data), "SAFE-1") {
 		t.Fatalf("the link's target holds %q (%v)", data, err)
 	}
+	// A frame picked as the output by mistake: refused by export and report alike, and
+	// left as it was.
+	frame := filepath.Join(dir, "20230608145509(1).jpg")
+	if err := os.WriteFile(frame, []byte("a frame"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"export", "--format", "objects"}, {"report"}} {
+		code, _, stderr := run(t, append(args, "--db", db, "--sample", "SAFE-1", "--out", frame)...)
+		if data, _ := os.ReadFile(frame); code != exitUsage || !strings.Contains(stderr, "is named as a frame (.jpg)") || string(data) != "a frame" {
+			t.Errorf("%s onto a frame: exit %d, %s; the frame holds %q", args[0], code, stderr, data)
+		}
+	}
 }
 
 // The objects export of a folder of single-cell images names each object's file (not

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/phytoscreen/phytoscreen/report"
@@ -44,6 +45,9 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
+	if err := capture.CheckOutputName(*out); err != nil {
+		return usageError("--out %v", err)
+	}
 	if err := outfile.CheckNotInput(*out, outfile.Input{Path: s.Path(), What: outfile.StoreWhat}); err != nil {
 		return usageError("--out %v", err)
 	}

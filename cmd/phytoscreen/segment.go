@@ -113,6 +113,9 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 	var cropDir string
 	var csvOut *outfile.File // objects.csv, replaced only by a whole run's table
 	if f.out != "" {
+		if err := outsideSources(f.out, sources); err != nil {
+			return usageError("--out %v", err)
+		}
 		if err := os.MkdirAll(f.out, 0o755); err != nil {
 			return setupError(fmt.Errorf("create output folder: %w", err))
 		}
@@ -494,4 +497,26 @@ func fieldChanges(events []capture.Status) string {
 		frames = append(frames, fmt.Sprintf("and %d more", n-shown))
 	}
 	return strings.Join(frames, ", ")
+}
+
+// outsideSources refuses an output folder inside (or equal to) a source folder: its
+// crops would be read as frames by the next run of that folder, each counted again.
+func outsideSources(out string, sources []string) error {
+	o, err := capture.Spec{Kind: capture.KindFolder, Path: out}.Absolute()
+	if err != nil {
+		return err
+	}
+	for _, src := range sources {
+		if fi, err := os.Stat(src); err != nil || !fi.IsDir() {
+			continue
+		}
+		dir, err := capture.Spec{Kind: capture.KindFolder, Path: src}.Absolute()
+		if err != nil {
+			continue
+		}
+		if o.Path == dir.Path || strings.HasPrefix(o.Path, strings.TrimSuffix(dir.Path, string(filepath.Separator))+string(filepath.Separator)) {
+			return fmt.Errorf("%s lies inside the source folder %s: its crops would be read as frames by the next run of that folder, each cell counted again; choose an output folder outside it", out, src)
+		}
+	}
+	return nil
 }

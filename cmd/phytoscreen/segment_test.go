@@ -254,6 +254,16 @@ func TestSegmentOutNeverAnInput(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "objects.csv")); err == nil {
 		t.Error("objects.csv written although the run was refused")
 	}
+	// An output folder inside the source folder: its crops would be the source's frames
+	// at its next run.
+	inside := filepath.Join(crops, "segmented")
+	code, _, stderr = run(t, "segment", crops, "--out", inside)
+	if code != exitUsage || !strings.Contains(stderr, "lies inside the source folder") {
+		t.Errorf("segment into a folder inside its source: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(inside); err == nil {
+		t.Error("the output folder was made inside the source although the run was refused")
+	}
 }
 
 // TestSegmentWithDetector: --detector names a built-in learned detector (or a folder);
