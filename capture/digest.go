@@ -12,10 +12,10 @@ import (
 	"github.com/phytoscreen/phytoscreen/imagefile"
 )
 
-// A file up to wholeDigest bytes (any image) is hashed whole: two frames of a clean
-// generated slide can share their first and last rows. A larger one (a video) is hashed
-// by its size and its first and last digestEdge bytes, which hold its container's own
-// headers and index, so that a run does not read gigabytes before it starts.
+// A file other than an image up to wholeDigest bytes is hashed whole. A larger one (a
+// video) is hashed by its size and its first and last digestEdge bytes, which hold its
+// container's own headers and index, so that a run does not read gigabytes before it
+// starts.
 const (
 	wholeDigest = 64 << 20
 	digestEdge  = 1 << 20
@@ -24,7 +24,7 @@ const (
 // FileDigest is the fingerprint of one file a source's frames come from.
 type FileDigest struct {
 	Path   string // as the source names it
-	Digest string // of the file's size and content (a video's first and last MiB)
+	Digest string // of an image's pixel data, of another file's size and content (a video's first and last MiB)
 }
 
 // FrameDigests fingerprints the files a source's frames come from: a folder's images
@@ -56,8 +56,18 @@ func FrameDigests(ctx context.Context, s Spec) ([]FileDigest, error) {
 	return out, nil
 }
 
-// fileDigest hashes a file's size and content (wholeDigest).
+// fileDigest fingerprints a file: an image by the parts of it that decide its pixels
+// (imagefile.PixelBytes: the same frame with or without an orientation tag is the same
+// frame), anything else by its size and content (a large one, a video, by its first and
+// last digestEdge bytes).
 func fileDigest(path string) (string, error) {
+	if imagefile.IsImageName(path) {
+		data, err := imagefile.ReadFile(path)
+		if err != nil {
+			return "", err
+		}
+		return imageDigest(data), nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -84,4 +94,14 @@ func fileDigest(path string) (string, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// imageDigest fingerprints an encoded image by what decides its pixels.
+func imageDigest(data []byte) string {
+	h := sha256.New()
+	h.Write([]byte("image\x00")) // never equal to a whole-file digest
+	for _, p := range imagefile.PixelBytes(data) {
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }

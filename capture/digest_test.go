@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -51,5 +52,56 @@ func TestFrameDigests(t *testing.T) {
 	cancel()
 	if _, err := FrameDigests(ctx, Spec{Kind: KindFolder, Path: dir}); err == nil {
 		t.Error("a cancelled fingerprinting went on")
+	}
+}
+
+// A folder holding one frame twice, once with an EXIF orientation tag and once without
+// (as the real microscope-frames folders do: the same pixels), or as a plain copy, gives
+// it once: the second is skipped, named with the first, and is not counted as a frame
+// the folder holds (it is not more water examined).
+func TestFolderSkipsDuplicateFrames(t *testing.T) {
+	real := filepath.Join("..", "..", "shared", "data", "microscope-frames", "microcystis")
+	pair := []string{"20230608145509(1).jpg", "20230608145509(2).jpg"} // tagged RightTop, and untagged
+	other := "20230608220602(1).jpg"
+	dir := t.TempDir()
+	for i, name := range append(pair, other) {
+		data, err := os.ReadFile(filepath.Join(real, name))
+		if err != nil {
+			t.Fatalf("%v: the test needs the real frames in ../shared/data/microscope-frames", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, []string{"a.jpg", "b.jpg", "c.jpg"}[i]), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 { // and a plain copy of the third
+			if err := os.WriteFile(filepath.Join(dir, "d.jpg"), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var log statusLog
+	src, err := OpenFolder(dir, log.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, _, err := drain(t, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(names, " "); got != "a.jpg c.jpg" || src.Len() != 2 {
+		t.Errorf("frames %q of %d, want a.jpg c.jpg of 2", got, src.Len())
+	}
+	var skipped []string
+	for _, e := range log.events {
+		if e.Kind == StatusSkipped {
+			skipped = append(skipped, filepath.Base(e.Path)+": "+e.Err.Error())
+		}
+	}
+	if len(skipped) != 2 || !strings.Contains(skipped[0], "b.jpg: the same image as "+filepath.Join(dir, "a.jpg")) || !strings.Contains(skipped[1], "d.jpg: the same image as") {
+		t.Errorf("skipped %q", skipped)
+	}
+	// Their fingerprints agree too: a re-tagged copy elsewhere is the same frames.
+	ds, err := FrameDigests(context.Background(), Spec{Kind: KindFolder, Path: dir})
+	if err != nil || len(ds) != 4 || ds[0].Digest != ds[1].Digest || ds[2].Digest != ds[3].Digest || ds[0].Digest == ds[2].Digest {
+		t.Errorf("digests %+v (%v)", ds, err)
 	}
 }

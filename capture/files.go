@@ -25,6 +25,11 @@ type FolderSource struct {
 	index    int
 	onStatus func(Status)
 	gray     bool // decode to gray only (OpenOptions.Gray)
+	// seen are the images read so far, by their pixel data's fingerprint: a folder can
+	// hold a frame twice (copied, or saved again with another orientation tag), and its
+	// cells must count once. dups counts those left out.
+	seen map[string]string
+	dups int
 }
 
 // OpenFolder lists the images under dir. It fails when dir cannot be read or holds no
@@ -63,8 +68,9 @@ func OpenImage(path string) (*FolderSource, error) {
 // Name returns the folder or file the source reads.
 func (s *FolderSource) Name() string { return s.name }
 
-// Len returns the number of image files the source will try.
-func (s *FolderSource) Len() int { return len(s.files) }
+// Len returns the number of image files the source will try, less the duplicates of
+// earlier ones found so far (they are not more water examined).
+func (s *FolderSource) Len() int { return len(s.files) - s.dups }
 
 // Next decodes the next readable image. For a single image, an unreadable file is an
 // error rather than a skip: there is nothing else to read. Frame.Index counts the frames
@@ -76,7 +82,19 @@ func (s *FolderSource) Next(ctx context.Context) (Frame, error) {
 		}
 		path := s.files[s.next]
 		s.next++
-		m, mod, err := readFrame(path, s.gray)
+		m, mod, key, err := readFrame(path, s.gray)
+		if err == nil && len(s.files) > 1 {
+			if first, ok := s.seen[key]; ok {
+				m.Close()
+				s.dups++
+				err = fmt.Errorf("the same image as %s (a duplicate frame: its cells are counted once)", first)
+			} else {
+				if s.seen == nil {
+					s.seen = map[string]string{}
+				}
+				s.seen[key] = path
+			}
+		}
 		if err != nil {
 			if len(s.files) == 1 {
 				return Frame{}, err
@@ -96,24 +114,31 @@ func (s *FolderSource) Close() error { return nil }
 
 // readFrame decodes an image file with imagefile (header checked before any pixel is
 // decoded; a JPEG through libjpeg-turbo straight into the Mat) into an 8-bit gray or BGR
-// Mat, and returns its modification time.
-func readFrame(path string, gray bool) (gocv.Mat, time.Time, error) {
+// Mat, and returns its modification time and its pixel data's fingerprint.
+func readFrame(path string, gray bool) (gocv.Mat, time.Time, string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return gocv.Mat{}, time.Time{}, fmt.Errorf("read %s: %w", path, err)
+		return gocv.Mat{}, time.Time{}, "", fmt.Errorf("read %s: %w", path, err)
 	}
-	read := imagefile.ReadMat
-	if gray {
-		read = imagefile.ReadMatGray
-	}
-	m, err := read(path)
-	if err != nil {
+	never := func(err error) error {
 		if errors.Is(err, imagefile.ErrEmpty) {
-			return gocv.Mat{}, time.Time{}, fmt.Errorf("%w (a frame that was never written: check the capture that made it)", err)
+			return fmt.Errorf("%w (a frame that was never written: check the capture that made it)", err)
 		}
-		return gocv.Mat{}, time.Time{}, err
+		return err
 	}
-	return m, st.ModTime(), nil
+	data, err := imagefile.ReadFile(path)
+	if err != nil {
+		return gocv.Mat{}, time.Time{}, "", never(err)
+	}
+	decode := imagefile.DecodeMat
+	if gray {
+		decode = imagefile.DecodeMatGray
+	}
+	m, err := decode(data)
+	if err != nil {
+		return gocv.Mat{}, time.Time{}, "", never(fmt.Errorf("decode %s: %w", path, err))
+	}
+	return m, st.ModTime(), imageDigest(data), nil
 }
 
 // ImageToMat converts a decoded image to a Mat: 8-bit gray for gray images, 8-bit BGR

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/internal/testpack"
@@ -26,6 +28,7 @@ func oneDecoderFiles(t *testing.T) string {
 	t.Helper()
 	shared := filepath.Join(testutil.RepoRoot(t), "..", "shared", "data")
 	var picked []string
+	seen := map[string]bool{}
 	for _, glob := range []string{filepath.Join(shared, "ndsb", "images", "*", "*.jpg"), filepath.Join(shared, "microscope-frames", "*", "*.jpg")} {
 		m, err := filepath.Glob(glob)
 		if err != nil || len(m) < 25 {
@@ -34,7 +37,21 @@ func oneDecoderFiles(t *testing.T) string {
 		sort.Strings(m)
 		step := len(m) / 25
 		for i := range 25 {
-			picked = append(picked, m[i*step])
+			// Another frame where the one at the step holds pixels already picked (the
+			// real folders hold frames twice, with and without an orientation tag):
+			// the folder sources read such a frame once.
+			for j := i * step; j < len(m); j++ {
+				data, err := os.ReadFile(m[j])
+				if err != nil {
+					t.Fatal(err)
+				}
+				key := string(bytes.Join(imagefile.PixelBytes(data), nil))
+				if !seen[key] {
+					seen[key] = true
+					picked = append(picked, m[j])
+					break
+				}
+			}
 		}
 	}
 	dir := t.TempDir()

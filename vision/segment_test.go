@@ -489,10 +489,10 @@ func TestSizeChangeMidStream(t *testing.T) {
 // frame of another size restarts the stream, and the run finishes.
 func TestRunOnBadFolder(t *testing.T) {
 	dir := t.TempDir()
-	sc := scene{w: 160, h: 120, level: 200, shapes: []shape{disk(80, 60, 10, 0.5)}}
-	writeScenePNG(t, filepath.Join(dir, "a1.png"), sc)
+	writeScenePNG(t, filepath.Join(dir, "a1.png"), scene{w: 160, h: 120, level: 200, shapes: []shape{disk(80, 60, 10, 0.5)}})
 	writeScenePNG(t, filepath.Join(dir, "a2.png"), scene{w: 120, h: 160, level: 200, shapes: []shape{disk(60, 80, 10, 0.5)}})
-	writeScenePNG(t, filepath.Join(dir, "a3.png"), sc)
+	// The first size again, another frame (the same pixels would be a duplicate, left out).
+	writeScenePNG(t, filepath.Join(dir, "a3.png"), scene{w: 160, h: 120, level: 200, shapes: []shape{disk(81, 60, 10, 0.5)}})
 	if err := os.WriteFile(filepath.Join(dir, "a4.jpg"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}

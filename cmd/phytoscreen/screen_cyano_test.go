@@ -10,7 +10,7 @@ import (
 // The cyanobacteria pack on real bench-camera frames of a Microcystis culture
 // (../shared/data/microscope-frames/microcystis, 155 frames): the colonies and filaments
 // it finds are cyanobacteria, the WHO preset's rule counts their estimated cells, and at
-// 0.1 mL examined they pass its 20,000 cells/mL watch level, reported with the rule's
+// 0.05 mL examined they pass its 20,000 cells/mL watch level, reported with the rule's
 // source. At 1 mL the same objects are a tenth of that, under the threshold: no alert.
 func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 	if testing.Short() {
@@ -28,7 +28,7 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 		}
 		return stdout
 	}
-	out := screen("0.1")
+	out := screen("0.05")
 	for _, want := range []string{
 		"Pack cyano-tcb-10",
 		"rules preset who-cyanobacteria (1 of 1 apply to this pack)",
@@ -39,11 +39,11 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 		"Note: uncalibrated (no --calibration): the cells in the ", // these frames have no calibration; many colonies
 	} {
 		if !strings.Contains(out, want) {
-			t.Errorf("screen at 0.1 mL: output lacks %q:\n%s", want, out)
+			t.Errorf("screen at 0.05 mL: output lacks %q:\n%s", want, out)
 		}
 	}
 	if !strings.Contains(out, "  WATCH Cyanobacteria") && !strings.Contains(out, "  ALERT Cyanobacteria") {
-		t.Errorf("screen at 0.1 mL raised no WHO watch or alert:\n%s", out)
+		t.Errorf("screen at 0.05 mL raised no WHO watch or alert:\n%s", out)
 	}
 	if out := screen("1"); !strings.Contains(out, "Alerts raised:\n  none") {
 		t.Errorf("screen at 1 mL: want no alert (a tenth of the cells per mL):\n%s", out)
