@@ -167,9 +167,18 @@ func (b Binding) Watching() string {
 // name to show for them ("preset default" or the path).
 func Open(spec string, presets fs.FS) (*Ruleset, string, error) {
 	if !strings.HasPrefix(spec, "preset:") {
-		if _, err := os.Stat(spec); err == nil {
+		_, err := os.Stat(spec)
+		if err == nil {
 			rs, err := LoadFile(spec)
 			return rs, spec, err
+		}
+		if strings.ContainsRune(spec, '/') || strings.HasSuffix(strings.ToLower(spec), ".toml") {
+			// Named as a file, not a preset: say what is wrong with the file.
+			files, _ := fs.Glob(presets, "*.toml")
+			for i, f := range files {
+				files[i] = strings.TrimSuffix(f, ".toml")
+			}
+			return nil, "", fmt.Errorf("rules file %s: %w; give an existing rules file or a preset (%s)", spec, err, strings.Join(files, ", "))
 		}
 	}
 	name := strings.TrimPrefix(spec, "preset:")

@@ -2,8 +2,10 @@ package alerts
 
 import (
 	"io/fs"
+	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/phytoscreen/phytoscreen/assets"
 )
@@ -185,5 +187,20 @@ func TestBindReportsMissingTaxaAndUnverified(t *testing.T) {
 	}
 	if !several {
 		t.Errorf("no notice names several missing taxa, each quoted: %+v", notices)
+	}
+}
+
+// A rules file named that is not there is reported as the missing file, with the
+// presets to choose from; a preset name still reads as a preset.
+func TestOpenMissingRulesFile(t *testing.T) {
+	presets := fstest.MapFS{"default.toml": {Data: []byte("source = \"s\"\n[[rule]]\ntaxon = \"Noctiluca\"\nalert = 5000\n")}}
+	missing := filepath.Join(t.TempDir(), "site.toml")
+	_, _, err := Open(missing, presets)
+	if err == nil || !strings.Contains(err.Error(), "rules file "+missing+": stat "+missing+": no such file or directory") || !strings.Contains(err.Error(), "(default)") ||
+		strings.Contains(err.Error(), ".toml.toml") {
+		t.Errorf("a missing rules file: %v", err)
+	}
+	if _, name, err := Open("default", presets); err != nil || name != "preset default" {
+		t.Errorf("the preset default: %q, %v", name, err)
 	}
 }

@@ -161,10 +161,10 @@ var ErrOtherSettings = errors.New("the sample was screened with other settings")
 // from the sample's first run (made like the sample, on first use).
 func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.RunInfo, digests []capture.FileDigest) (string, error) {
 	sm := info.Sample
-	var site string
+	var site, taken string
 	var factor float64
 	var deleted sql.NullString
-	err := tx.QueryRowContext(ctx, "SELECT site, factor, deleted_at FROM samples WHERE id = ?", sm.ID).Scan(&site, &factor, &deleted)
+	err := tx.QueryRowContext(ctx, "SELECT site, factor, deleted_at, taken FROM samples WHERE id = ?", sm.ID).Scan(&site, &factor, &deleted, &taken)
 	switch {
 	case err == nil && deleted.Valid:
 		return "", fmt.Errorf("sample %s in %s is in the trash (deleted %s): restore it in History › Trash to add to it, or use another sample ID",
@@ -201,7 +201,8 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 		return "", fmt.Errorf("sample %s in %s was screened with %s; this run uses %s: %w, and their counts must not add up; screen with the same settings, use another sample ID, or keep this run apart as sample %s (--keep-apart)",
 			sm.ID, s.path, first, this, ErrOtherSettings, companion)
 	}
-	info.Sample.ID, info.KeepApart = companion, false
+	// The companion holds the same water: taken when the sample was.
+	info.Sample.ID, info.Sample.Taken, info.KeepApart = companion, parseTime(taken), false
 	return s.sampleForRun(ctx, tx, info, digests)
 }
 

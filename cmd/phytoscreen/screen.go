@@ -290,6 +290,13 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 		return setupError(err)
 	}
 	defer db.Close()
+	if f.taken == "" {
+		// A run added to a stored sample is of the same water: taken when it was, not
+		// now (the default for a new sample).
+		if si, err := db.Sample(ctx, plan.sample.ID); err == nil {
+			plan.sample.Taken = si.Taken
+		}
+	}
 
 	view := newLiveView(m.Stderr, isTerminal(m.Stderr))
 	var sizeChanges atomic.Int64 // statuses come from the capture and the segmenter
@@ -341,6 +348,9 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	view.clear()
 	_, _, cost := sess.Result()
 	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, Apply: rules.Apply, UmPerPx: plan.vision.UmPerPx, DB: db.Path(), Run: sess.RunID(), Cost: cost}
+	if si, err := db.Sample(ctx, snap.Sample.ID); err == nil {
+		res.SampleRuns, res.SampleML = len(si.Runs), si.VolumeML
+	}
 	// With no frame examined nothing was stored: a summary of zeros, intervals and
 	// "Stored in ..." (or a JSON document with its db and run) would read as a result.
 	// The files' errors and the line below say what happened; the exit status fails.
@@ -386,6 +396,10 @@ type screenResult struct {
 	DB      string
 	Run     int64
 	Cost    power.Snapshot // what classifying cost: latency, throughput, CPU, memory, energy
+	// SampleRuns and SampleML are the stored sample's runs and volume examined, this
+	// run's included: a run added to a sample shows its own counts, and says so.
+	SampleRuns int
+	SampleML   float64
 }
 
 // raised returns the rules that reached a level, with their notes.
@@ -468,10 +482,12 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		Cost          costOut              `json:"cost"`
 		DB            string               `json:"db"`
 		Run           int64                `json:"run"`
+		SampleRuns    int                  `json:"sample_runs"`      // the stored sample's runs, this one included
+		SampleML      float64              `json:"sample_volume_ml"` // and its volume examined over them all
 		Error         string               `json:"error,omitempty"`
 	}{r.Sample, r.Pack, r.Variant, r.Threshold, r.Finder, nonNil(r.Taxa), nonNil(r.Groups), r.Unidentified, raised, nonNil(r.Gaps), nonNil(r.Events),
 		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices}, len(r.Bound) > 0,
-		r.Frames, r.Cells, r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.Err}
+		r.Frames, r.Cells, r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.SampleRuns, r.SampleML, r.Err}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)

@@ -258,4 +258,28 @@ func TestScreenRefusesOtherSettings(t *testing.T) {
 	if err != nil || len(det.Runs) != 1 || det.Runs[0].Finder != withDetector {
 		t.Errorf("the detector's companion sample: %+v, %v", det, err)
 	}
+	// The companions hold the same water: taken when the sample was, not when their run
+	// started.
+	if !apart.Taken.Equal(first.Taken) || !det.Taken.Equal(first.Taken) {
+		t.Errorf("companions taken %v and %v, the sample %v", apart.Taken, det.Taken, first.Taken)
+	}
+
+	// Other frames of the same water, added without --taken: the summary is the run's,
+	// taken when the sample was, and says the sample's runs and volume.
+	more := t.TempDir()
+	real, _ := filepath.Glob("../../testdata/real-frames/*.jpg")
+	for _, f := range real[:2] {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(more, filepath.Base(f)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr = screenCtx(t, context.Background(), []string{"--source", more, "--db", db, "--sample", "MIX-1", "--baseline", "0"}, nil)
+	if code != exitOK || !strings.Contains(stdout, "Sample MIX-1, taken "+first.Taken.Format("2006-01-02 15:04")) ||
+		!strings.Contains(stdout, "Sample MIX-1 now holds 2 runs, 2 mL examined: the counts above are this run's") {
+		t.Errorf("a run added to MIX-1: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 }

@@ -324,6 +324,15 @@ func (r screenResult) writeText(w io.Writer) {
 	fmt.Fprintf(w, "\nFrames: %d seen, %d segmented, %d dropped, %d failed. Cells: %d counted (%d identified, %d unidentified, %d failed) in %.1f s, %.1f cells/s.\n",
 		s.Frames.Seen, s.Frames.Segmented, s.Frames.Dropped, s.Frames.Failed, s.Cells.Found, s.Cells.Identified, s.Cells.Unidentified, s.Cells.Failed,
 		s.Elapsed.Seconds(), s.Cells.PerSecond)
+	if ex := s.Examined; ex.Skipped > 0 && !ex.Partial() {
+		// Not partial: what was skipped held no water of its own (duplicates of frames
+		// read) or was not a frame; listed above as it was met.
+		files := "files were"
+		if ex.Skipped == 1 {
+			files = "file was"
+		}
+		fmt.Fprintf(w, "Skipped: %d %s skipped (listed above with why: a duplicate of a frame read, counted once, or not a readable frame).\n", ex.Skipped, files)
+	}
 	fmt.Fprintf(w, "Cost: %s.\n", r.Cost.Line())
 	if s.Frames.Fields > 0 {
 		fmt.Fprintf(w, "Fields: %d; focus of the last frame %.2f; %d frames out of focus (%d of them held their new cells for a sharper frame).\n",
@@ -354,6 +363,11 @@ func (r screenResult) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Stored in %s as sample %s, run %d. Export: phytoscreen export --db %s --sample %s --format csv --out %s.csv\n",
 		r.DB, s.Sample.ID, r.Run, shellQuote(r.DB), shellQuote(s.Sample.ID), shellQuote(s.Sample.ID))
+	if r.SampleRuns > 1 {
+		// The figures above are this run's, on its own volume: the sample's add up.
+		fmt.Fprintf(w, "Sample %s now holds %d runs, %s mL examined: the counts above are this run's; the sample's, all runs together, are in its report (phytoscreen report --db %s --sample %s --out %s.pdf) and export.\n",
+			s.Sample.ID, r.SampleRuns, volumeText(r.SampleML), shellQuote(r.DB), shellQuote(s.Sample.ID), shellQuote(s.Sample.ID))
+	}
 }
 
 // thresholdText reads "10,000 cells/L" or "presence".

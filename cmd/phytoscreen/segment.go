@@ -165,8 +165,10 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 			break
 		}
 	}
+	csvPath := ""
 	if csvOut != nil {
-		if err := commitOutput(csvOut, csvOut.Path(), ctx.Err() != nil); err != nil {
+		csvPath = csvOut.Path() // before the commit: an interrupted one moves it to .partial
+		if err := commitOutput(csvOut, csvPath, ctx.Err() != nil); err != nil {
 			fmt.Fprintf(m.Stderr, "phytoscreen segment: %v\n", err)
 			return errSomeFailed
 		}
@@ -175,7 +177,7 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 		printSegSummary(summary, runs, opt, time.Since(start), f.out)
 	}
 	if ctx.Err() != nil && csvOut != nil {
-		fmt.Fprintf(m.Stderr, "phytoscreen segment: interrupted: the objects so far are in %s.partial; an earlier objects.csv there was left as it was\n", csvOut.Path())
+		fmt.Fprintf(m.Stderr, "phytoscreen segment: interrupted: the objects so far are in %s.partial; an earlier objects.csv there was left as it was\n", csvPath)
 	}
 	if failed || ctx.Err() != nil {
 		return errSomeFailed

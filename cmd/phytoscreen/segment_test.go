@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"image/color"
 	"image/png"
@@ -290,5 +292,26 @@ func TestSegmentWithDetector(t *testing.T) {
 	code, _, stderr := run(t, "segment", "--detector", "yolo", "../../testdata/microscope")
 	if code != exitUsage || !strings.Contains(stderr, `--detector "yolo": neither a built-in detector (`+assets.DetectorName+`) nor a detector folder`) {
 		t.Errorf("unknown detector: exit %d\n%s", code, stderr)
+	}
+}
+
+// An interrupted segment leaves an earlier objects.csv as it was, puts its rows beside it
+// as objects.csv.partial, and names that file.
+func TestSegmentInterruptedNamesItsPartial(t *testing.T) {
+	out := t.TempDir()
+	csv := filepath.Join(out, "objects.csv")
+	if err := os.WriteFile(csv, []byte("earlier\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // interrupted before its first frame
+	var stdout, stderr bytes.Buffer
+	m := &Main{Stdout: &stdout, Stderr: &stderr, Stdin: strings.NewReader("")}
+	code := exitCode(m.Run(ctx, []string{"segment", "--out", out, "../../testdata/microscope"}))
+	if got, _ := os.ReadFile(csv); code == exitOK || string(got) != "earlier\n" {
+		t.Fatalf("exit %d, objects.csv holds %q", code, got)
+	}
+	if _, err := os.Stat(csv + ".partial"); err != nil || !strings.Contains(stderr.String(), "the objects so far are in "+csv+".partial;") {
+		t.Errorf("the partial file (%v) or its name: %s", err, stderr.String())
 	}
 }
