@@ -241,7 +241,7 @@ func (r *writer) banner(d Data) {
 		r.pdf.MultiCell(textW, lineH, r.tr("Cannot see with this pack: "+strings.Join(d.CannotSee, ", ")+
 			". The rules watch for these taxa but the model cannot recognise them; this sample says nothing about them."), "", "L", true)
 	}
-	if partial := partialRuns(d.Counts.Sample); partial != "" {
+	if partial := PartialRuns(d.Counts.Sample); partial != "" {
 		r.pdf.SetFillColor(250, 236, 200)
 		r.font("", 9)
 		r.pdf.MultiCell(textW, lineH, r.tr(partial), "", "L", true)
@@ -249,12 +249,14 @@ func (r *writer) banner(d Data) {
 	r.pdf.Ln(2)
 }
 
-// partialRuns says which runs examined only part of their source.
-func partialRuns(si store.SampleInfo) string {
+// PartialRuns says which runs of a sample examined only part of the volume given (a run
+// stopped early, killed, or short of readable frames): the report and History say it.
+// Empty when every run was whole.
+func PartialRuns(si store.SampleInfo) string {
 	var parts []string
 	for _, run := range si.Runs {
 		if run.VolumeML < run.VolumeGiven*(1-1e-9) {
-			parts = append(parts, fmt.Sprintf("run %d examined %s of the %s mL given", run.ID, num(run.VolumeML, 3), num(run.VolumeGiven, 3)))
+			parts = append(parts, fmt.Sprintf("run %d examined %s of the %s mL given (%s)", run.ID, num(run.VolumeML, 3), num(run.VolumeGiven, 3), run.Status))
 		}
 	}
 	if len(parts) == 0 {

@@ -174,6 +174,7 @@ func (c *fakeClassifier) Classify(ctx context.Context, crops []*image.Gray) ([]i
 	if len(crops) > c.batch {
 		return nil, fmt.Errorf("batch of %d over the batch size %d", len(crops), c.batch)
 	}
+	v := c.Variant() // as the real one: the model chosen when the batch starts runs it
 	if c.delay > 0 {
 		time.Sleep(c.delay)
 	}
@@ -183,7 +184,6 @@ func (c *fakeClassifier) Classify(ctx context.Context, crops []*image.Gray) ([]i
 	if c.failOn[n] {
 		return nil, errors.New("run optimised model on 4 crops: onnxruntime: out of memory")
 	}
-	v := c.Variant()
 	out := make([]inference.Result, len(crops))
 	for i, g := range crops {
 		l, p := int(g.Pix[0]), float32(g.Pix[1])/100

@@ -600,7 +600,12 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
 		}
 	}
 	dur := time.Since(t0)
+	// The model that ran, not the one chosen now: a switch during the batch would give
+	// the batch's cost and cells to the other model.
 	variant := p.cfg.Classifier.Variant()
+	if len(results) > 0 && results[0].Variant != "" {
+		variant = results[0].Variant
+	}
 	if err != nil {
 		p.log.Warn("classification batch failed; its cells are recorded as failed", "cells", len(crops), "err", err)
 	}

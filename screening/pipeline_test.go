@@ -616,3 +616,42 @@ func TestJoinErrorsKeepsOneCopy(t *testing.T) {
 		}
 	}
 }
+
+// A model switched while a batch runs: the batch's cost is the model's that ran it, as
+// its objects say, not the newly chosen one's.
+func TestPerfIsTheModelThatRan(t *testing.T) {
+	f := newFixture(t, 12)
+	f.clf.delay = 40 * time.Millisecond
+	done := make(chan struct{})
+	go func() { // switch every 15 ms, while batches take 40
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(15 * time.Millisecond):
+			}
+			v := inference.Base
+			if f.clf.Variant() == inference.Base {
+				v = inference.Optimised
+			}
+			_ = f.clf.SetVariant(v)
+		}
+	}()
+	f.run(t, context.Background())
+	close(done)
+	f.sink.mu.Lock()
+	defer f.sink.mu.Unlock()
+	byModel := map[inference.Variant]int{}
+	for _, o := range f.sink.objects {
+		if o.Err == "" {
+			byModel[o.Variant]++
+		}
+	}
+	perf := map[inference.Variant]int{}
+	for _, p := range f.sink.perf {
+		perf[p.Variant] += p.Cells
+	}
+	if len(byModel) < 2 || byModel[inference.Base] != perf[inference.Base] || byModel[inference.Optimised] != perf[inference.Optimised] {
+		t.Errorf("objects classified by %v, cost recorded for %v: want the same cells per model, both models used", byModel, perf)
+	}
+}

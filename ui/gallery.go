@@ -58,6 +58,7 @@ type galleryView struct {
 	sampleSel *widget.Select
 	zoom      *widget.Slider
 	info      *widget.Label
+	total     int // crops in the category shown (more than items when they are many)
 	cats      *widget.List
 	catItems  []galleryCat
 	category  string
@@ -420,15 +421,8 @@ func (g *galleryView) loadCategory() {
 			}
 			g.items = items
 			g.selected = -1
-			name := "Review queue"
-			if i := slices.IndexFunc(g.catItems, func(c galleryCat) bool { return c.Key == cat }); i >= 0 {
-				name = g.catItems[i].Name
-			}
-			msg := fmt.Sprintf("%s: %d crops", name, total)
-			if total > len(items) {
-				msg = fmt.Sprintf("%s: showing %d of %d crops", name, len(items), total)
-			}
-			g.info.SetText(msg)
+			g.total = total
+			g.showInfo()
 			g.emptyLabel.SetText("")
 			if len(items) == 0 {
 				if cat == reviewKey {
@@ -451,6 +445,23 @@ func (g *galleryView) loadCategory() {
 			g.updateButtons()
 		})
 	})
+}
+
+// showInfo says the category shown and how many crops it holds (UI goroutine): after a
+// load, and after a relabel moves a crop out of it.
+func (g *galleryView) showInfo() {
+	name := "Review queue"
+	if i := slices.IndexFunc(g.catItems, func(c galleryCat) bool { return c.Key == g.category }); i >= 0 {
+		name = g.catItems[i].Name
+	}
+	msg := fmt.Sprintf("%s: %d crops", name, g.total)
+	if g.total == 1 {
+		msg = name + ": 1 crop"
+	}
+	if g.total > len(g.items) {
+		msg = fmt.Sprintf("%s: showing %d of %d crops", name, len(g.items), g.total)
+	}
+	g.info.SetText(msg)
 }
 
 // loadCrops reads up to galleryLimit crops of a category (reviewKey: the review queue)

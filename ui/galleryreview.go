@@ -334,6 +334,8 @@ func (g *galleryView) Relabel(label string) {
 					g.adjustCount(screening.Unidentified, -1)
 				}
 				g.adjustCount(label, +1)
+				g.total--
+				g.showInfo()
 				g.rebuildGrid()
 				if len(g.items) > 0 {
 					g.grid.Select(min(idx, len(g.items)-1))

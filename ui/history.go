@@ -16,6 +16,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/report"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
@@ -478,6 +479,9 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 		strings.Join(models, ", "), frames, fmtCount(c.Objects), c.Unidentified.Count, c.Failed)
 	if len(finders) > 0 {
 		head += " · objects found by " + strings.Join(finders, ", ")
+	}
+	if p := report.PartialRuns(si); p != "" { // as the PDF report says it
+		head += "\n" + p
 	}
 	h.header.SetText(head)
 

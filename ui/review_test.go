@@ -139,8 +139,14 @@ func TestEcoTaxaCarriesReviewerAndPosition(t *testing.T) {
 	g.reviewer.SetText("Ana Reviewer")
 	h.a.tabs.SelectIndex(1)
 	h.pump("the review queue", 10*time.Second, func() bool { return g.sampleID == "S-ECO" && len(g.Items()) == 2 && g.selected == 0 })
+	if g.info.Text != "Review queue (unidentified): 2 crops" {
+		t.Errorf("the queue's heading %q", g.info.Text)
+	}
 	g.Relabel("protist_noctiluca")
 	h.pump("the label", 10*time.Second, func() bool { return len(g.Items()) == 1 })
+	if g.info.Text != "Review queue (unidentified): 1 crop" { // the heading follows the list
+		t.Errorf("after a relabel the queue's heading says %q, and it holds %d crops", g.info.Text, len(g.Items()))
+	}
 	out := filepath.Join(t.TempDir(), "eco.zip")
 	h.a.ExportPath("S-ECO", store.FormatEcoTaxa, out)
 	h.pump("the export", 10*time.Second, func() bool { return strings.HasPrefix(h.a.status.Text, "Exported sample S-ECO") })

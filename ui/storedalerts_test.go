@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/report"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
@@ -42,5 +44,17 @@ func TestHistoryMeasuresColoniesInCells(t *testing.T) {
 	c.Taxa[0].Cells = 30
 	if states := evaluateStored(b, tx, c); len(states) != 1 || states[0].Level != alerts.None {
 		t.Errorf("30 single cells in 1 mL: %+v; want no level", states)
+	}
+}
+
+// History says which runs examined part of the volume given, as the PDF report does.
+func TestHistorySaysPartial(t *testing.T) {
+	si := store.SampleInfo{Runs: []store.RunRow{{ID: 4, VolumeML: 0.05, VolumeGiven: 0.05, Status: "done"}, {ID: 7, VolumeML: 0.048, VolumeGiven: 0.05, Status: "stopped"}}}
+	if got := report.PartialRuns(si); !strings.HasPrefix(got, "Partial: run 7 examined 0.048 of the 0.05 mL given (stopped).") {
+		t.Errorf("partial line %q", got)
+	}
+	si.Runs = si.Runs[:1]
+	if got := report.PartialRuns(si); got != "" {
+		t.Errorf("a whole run said partial: %q", got)
 	}
 }
