@@ -74,8 +74,11 @@ func ftoa(v float64, prec int) string {
 }
 
 // CountsHeader is the header of the counts CSV.
+// cells_per_l is the count's concentration: of objects (colonies, filaments, chains
+// for a taxon counted in them, as unit says). cells_estimate and cells_estimate_per_l are
+// the cells estimated in them and their concentration, as the alert rules measure it.
 var CountsHeader = []string{"sample_id", "site", "taken", "volume_ml", "factor", "kind", "label", "name", "group", "unit",
-	"count", "validated", "cells_per_l", "ci95_low", "ci95_high"}
+	"count", "validated", "cells_per_l", "ci95_low", "ci95_high", "cells_estimate", "cells_estimate_per_l"}
 
 func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer) error {
 	c, err := s.Counts(ctx, sampleID)
@@ -88,9 +91,10 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer) e
 	row := func(kind string, t TaxonCount, withConc bool) error {
 		r := append(append([]string{}, head...), kind, t.Label, t.Name, t.Group, t.Unit, strconv.Itoa(t.Count), strconv.Itoa(t.Validated))
 		if withConc {
-			r = append(r, ftoa(t.PerL, 1), ftoa(t.Low, 1), ftoa(t.High, 1))
+			m := screening.RuleMeasure(t.Concentration, t.Cells)
+			r = append(r, ftoa(t.PerL, 1), ftoa(t.Low, 1), ftoa(t.High, 1), ftoa(math.Max(t.Cells, float64(t.Count)), 0), ftoa(m.PerL, 1))
 		} else {
-			r = append(r, "", "", "")
+			r = append(r, "", "", "", "", "")
 		}
 		return cw.Write(r)
 	}

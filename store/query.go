@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -222,11 +223,14 @@ func safeName(s string) string {
 	}, s)
 }
 
-type taxonRow struct{ name, group, groupName, unit string }
+type taxonRow struct {
+	name, group, groupName, unit string
+	idx                          int // in the pack's label order
+}
 
 // taxa reads the names and groups of a pack's labels.
 func (s *Store) taxa(ctx context.Context, pack string) (map[string]taxonRow, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT label, name, grp, grp_name, unit FROM taxa WHERE pack = ?", pack)
+	rows, err := s.db.QueryContext(ctx, "SELECT label, name, grp, grp_name, unit, idx FROM taxa WHERE pack = ?", pack)
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: read taxonomy of %s: %w", s.path, pack, err)
 	}
@@ -235,7 +239,7 @@ func (s *Store) taxa(ctx context.Context, pack string) (map[string]taxonRow, err
 	for rows.Next() {
 		var l string
 		var t taxonRow
-		if err := rows.Scan(&l, &t.name, &t.group, &t.groupName, &t.unit); err != nil {
+		if err := rows.Scan(&l, &t.name, &t.group, &t.groupName, &t.unit, &t.idx); err != nil {
 			return nil, err
 		}
 		m[l] = t
@@ -544,6 +548,7 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 	}
 	byLabel := map[string]*TaxonCount{}
 	groups := map[string]*TaxonCount{}
+	groupUnits := map[string]map[string]int{} // a group's units, at the first member's index
 	for _, run := range si.Runs {
 		tax, err := s.taxa(ctx, run.Pack)
 		if err != nil {
@@ -551,7 +556,15 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 		}
 		for l, t := range tax {
 			if t.group != "" && groups[t.group] == nil {
-				groups[t.group] = &TaxonCount{Label: t.group, Name: t.groupName, Group: t.group, GroupName: t.groupName, Unit: t.unit}
+				groups[t.group] = &TaxonCount{Label: t.group, Name: t.groupName, Group: t.group, GroupName: t.groupName}
+			}
+			if t.group != "" {
+				if groupUnits[t.group] == nil {
+					groupUnits[t.group] = map[string]int{}
+				}
+				if i, ok := groupUnits[t.group][t.unit]; !ok || t.idx < i {
+					groupUnits[t.group][t.unit] = t.idx
+				}
 			}
 			if byLabel[l] == nil {
 				byLabel[l] = &TaxonCount{Label: l, Name: t.name, Group: t.group, GroupName: t.groupName, Unit: t.unit}
@@ -616,7 +629,15 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 		}
 		return strings.Compare(a.Label, b.Label)
 	})
-	for _, g := range groups {
+	for id, g := range groups {
+		// A group of colonies and filaments is "filament/colony", in the pack's label
+		// order, as the live run and screen's JSON name it.
+		units := slices.Collect(maps.Keys(groupUnits[id]))
+		slices.SortFunc(units, func(a, b string) int { return groupUnits[id][a] - groupUnits[id][b] })
+		g.Unit = strings.Join(units, "/")
+		if g.Unit == "" {
+			g.Unit = "cell"
+		}
 		g.Concentration = si.Concentration(g.Count)
 		c.Groups = append(c.Groups, *g)
 	}

@@ -5,6 +5,8 @@ import (
 	"image"
 	"math"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +70,16 @@ func TestSampleCountsCellsFollowTheReview(t *testing.T) {
 	}
 	if k, cells := cellsOf(c, "Microcystis"); k != n || cells != n*want || want <= 1 {
 		t.Fatalf("%d Microcystis colonies of %g cells: counted %d holding %g cells", n, want, k, cells)
+	}
+	// The group's unit names its members' units in the order the live run names them.
+	var live []string
+	for _, l := range tx.Members("cyanobacteria") {
+		if x, _ := tx.Lookup(l); !slices.Contains(live, x.Unit) {
+			live = append(live, x.Unit)
+		}
+	}
+	if len(c.Groups) != 1 || c.Groups[0].Unit != strings.Join(live, "/") || c.Groups[0].Cells != n*want {
+		t.Errorf("stored group %+v, want unit %q and %g cells", c.Groups, strings.Join(live, "/"), n*want)
 	}
 	m := screening.RuleMeasure(c.Taxa[0].Concentration, c.Taxa[0].Cells)
 	if math.Abs(m.PerL-c.Taxa[0].PerL*want) > 1e-6*m.PerL {
