@@ -53,6 +53,9 @@ func ReadLabelListFrom(file, root, split string) ([]LabelledImage, error) {
 	r := csv.NewReader(withoutBOM(f))
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s is empty: a label list needs a header line (path,label) and a line per image", file)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: read header: %w", file, err)
 	}
@@ -85,7 +88,7 @@ func ReadLabelListFrom(file, root, split string) ([]LabelledImage, error) {
 		if split != "" && (len(rec) <= si || rec[si] != split) {
 			continue
 		}
-		p := rec[pi]
+		p := strings.TrimSpace(rec[pi]) // "a.jpg, Noctiluca": the space is the list's, not the name's
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(dir, p)
 		}

@@ -330,9 +330,12 @@ func (v *settingsView) ShowRecognises() {
 	head := widget.NewLabel(fmt.Sprintf("Pack %s, %s model: %d taxa. Recall is the share of a taxon's cells it names right; precision the share of its answers that are right. %s.",
 		a.svc.Pack.Name, variant, len(skills), on))
 	head.Wrapping = fyne.TextWrapWord
-	list := widget.NewList(func() int { return len(v.recognises) }, func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(id widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(v.recognises[id]) })
+	list := widget.NewList(func() int { return len(v.recognises) }, func() fyne.CanvasObject {
+		l := widget.NewLabel("")
+		l.Truncation = fyne.TextTruncateEllipsis // a long name ends in "…", never cut mid-word at the edge
+		return l
+	}, func(id widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(v.recognises[id]) })
 	d := dialog.NewCustom("What this pack recognises", "Close", container.NewBorder(head, nil, nil, nil, list), v.win)
-	d.Resize(fyne.NewSize(760, 560))
+	d.Resize(fyne.NewSize(900, 600))
 	d.Show()
 }

@@ -37,7 +37,10 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(paths) == 0 || (*format != "csv" && *format != "json") || *top < 1 {
+	if *format != "csv" && *format != "json" {
+		return usageError("--format %q: use csv or json", *format)
+	}
+	if len(paths) == 0 || *top < 1 {
 		return showUsage(fs)
 	}
 	clf, err := mf.open(*top)

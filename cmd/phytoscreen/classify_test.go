@@ -239,6 +239,29 @@ func TestEvalConfusionAndBadRows(t *testing.T) {
 	if got, _ := os.ReadFile(list); string(got) != content {
 		t.Errorf("the list changed to %q", got)
 	}
+	// Lists that cannot be scored say why, in one line, and print no table of zeros.
+	for _, c := range []struct{ name, content, want string }{
+		{"empty", "", "is empty: a label list needs a header line (path,label)"},
+		{"another pack's", "path,label\na.jpg,Microcystis\nb.jpg,Nostoc\n", `none of its 2 labels ("Microcystis", ...) is in pack ndsb-plankton-121: the list is for another pack; give it with --pack`},
+		{"no image readable", "path,label\nnope.jpg,acantharia_protist\n", "no image could be scored (1 rows skipped, listed above)"},
+	} {
+		bad := filepath.Join(dir, "bad.csv")
+		if err := os.WriteFile(bad, []byte(c.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := run(t, "eval", bad)
+		if code == exitOK || !strings.Contains(stderr, c.want) || strings.Contains(stdout, "top-1") {
+			t.Errorf("%s list: exit %d, %s%s", c.name, code, stdout, stderr)
+		}
+	}
+	// Spaces after the commas are the list's, not the file's.
+	spaced := filepath.Join(dir, "spaced.csv")
+	if err := os.WriteFile(spaced, []byte("path , label\n"+filepath.Join(abs, "good acantharia.jpg")+" , acantharia_protist\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := run(t, "eval", spaced); code != exitOK || !strings.Contains(stdout, "on 1 images (0 skipped)") {
+		t.Errorf("a list with spaces after its commas: exit %d, %s%s", code, stdout, stderr)
+	}
 }
 
 func TestPackInspect(t *testing.T) {
@@ -432,4 +455,20 @@ func TestClassifyInterruptedKeepsEarlierOut(t *testing.T) {
 		t.Errorf("stderr: %s", stderr.String())
 	}
 	t.Logf("exit %d; %s", code, strings.TrimSpace(stderr.String()))
+}
+
+// An unknown --format is named with the formats there are, not answered with the usage
+// alone.
+func TestUnknownFormatNamed(t *testing.T) {
+	for _, args := range [][]string{
+		{"classify", "--format", "xml", "x.jpg"},
+		{"eval", "--format", "xml", "list.csv"},
+		{"screen", "--format", "xml", "--source", "x"},
+		{"pack", "optimise", "--format", "xml", "--out", "o"},
+	} {
+		code, _, stderr := run(t, args...)
+		if code != exitUsage || !strings.Contains(stderr, `--format "xml": use `) {
+			t.Errorf("%v: exit %d, %s", args, code, stderr)
+		}
+	}
 }

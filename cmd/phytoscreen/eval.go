@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/outfile"
 )
@@ -24,7 +26,10 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || (*format != "text" && *format != "json") {
+	if *format != "text" && *format != "json" {
+		return usageError("--format %q: use text or json", *format)
+	}
+	if len(pos) != 1 {
 		return showUsage(fs)
 	}
 	from := *root
@@ -64,8 +69,10 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	truth := map[string]string{}
 	var failures []string
 	inTraining := 0
+	unknown := 0
 	for _, it := range items {
 		if !scorer.Known(it.Label) {
+			unknown++
 			failures = append(failures, fmt.Sprintf("%s line %d: label %q is not in pack %s; row skipped", pos[0], it.Line, it.Label, clf.Pack().Name))
 			continue
 		}
@@ -74,6 +81,11 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 		if trained.Has(it.Path, it.Label) {
 			inTraining++
 		}
+	}
+	if unknown == len(items) {
+		// Not one label of the list is the pack's: the list is for another pack.
+		return setupError(fmt.Errorf("%s: none of its %d labels (%q, ...) is in pack %s: the list is for another pack; give it with --pack (built in: %s)",
+			pos[0], len(items), items[0].Label, clf.Pack().Name, strings.Join(assets.BuiltinPacks(), ", ")))
 	}
 	start := time.Now()
 	err = inference.ClassifyFiles(ctx, clf, files, func(fr inference.FileResult) error {
@@ -87,13 +99,22 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 		return err
 	}
 	met := scorer.Metrics()
+	const listed = 10 // one line each, then a count: a list of thousands would bury the result
+	for i, f := range failures {
+		if i == listed {
+			fmt.Fprintf(m.Stderr, "skipped: %d more rows\n", len(failures)-listed)
+			break
+		}
+		fmt.Fprintf(m.Stderr, "skipped: %s\n", f)
+	}
+	if met.N == 0 {
+		// A table of zeros would read as a result (a log-loss of 0 as perfect).
+		return setupError(fmt.Errorf("%s: no image could be scored (%d rows skipped, listed above)", pos[0], len(failures)))
+	}
 	if *confusion != "" {
 		if err := outfile.Write(*confusion, scorer.WriteConfusion); err != nil {
 			return setupError(err)
 		}
-	}
-	for _, f := range failures {
-		fmt.Fprintf(m.Stderr, "skipped: %s\n", f)
 	}
 	card := clf.Pack().Models[clf.Variant()]
 	if *format == "json" {

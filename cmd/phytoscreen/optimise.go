@@ -66,7 +66,10 @@ func (m *Main) packOptimise(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 0 || *out == "" || (*format != "text" && *format != "json") {
+	if *format != "text" && *format != "json" {
+		return usageError("--format %q: use text or json", *format)
+	}
+	if len(pos) != 0 || *out == "" {
 		return showUsage(fs)
 	}
 	meth, err := quantise.ParseMethod(*method)

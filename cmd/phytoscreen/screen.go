@@ -188,7 +188,10 @@ func (m *Main) screen(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 || f.source == "" || (f.format != "text" && f.format != "json") {
+	if f.format != "text" && f.format != "json" {
+		return usageError("--format %q: use text or json", f.format)
+	}
+	if len(pos) > 0 || f.source == "" {
 		if f.source == "" {
 			fmt.Fprintln(m.Stderr, "phytoscreen screen: --source is required (camera:0, a video, a folder of frames or an image)")
 		}

@@ -357,7 +357,7 @@ func TestScreenUsageAndSetupErrors(t *testing.T) {
 		want string
 	}{
 		{"no source", []string{"screen"}, exitUsage, "--source is required"},
-		{"bad format", []string{"screen", "--source", "x.avi", "--format", "xml"}, exitUsage, "usage: phytoscreen screen"},
+		{"bad format", []string{"screen", "--source", "x.avi", "--format", "xml"}, exitUsage, `--format "xml": use text or json`},
 		{"zero volume", []string{"screen", "--source", "x.avi", "--volume-ml", "0"}, exitUsage, "--volume-ml 0: give a volume in mL from 1e-06 to 1e+06"},
 		{"lat alone", []string{"screen", "--source", "x.avi", "--lat", "56"}, exitUsage, "--lat and --lon go together"},
 		{"bad time", []string{"screen", "--source", "x.avi", "--taken", "yesterday"}, exitUsage, `--taken "yesterday"`},

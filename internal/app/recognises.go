@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -30,6 +31,9 @@ func Recognises(p *inference.Pack, tx *screening.Taxonomy, v inference.Variant) 
 				Support   int     `json:"support"`
 			} `json:"per_class"`
 		} `json:"val"`
+		// External: the card's test on another camera's real frames (per label: how
+		// many, and the share named right by each model), beside "folder" and "about".
+		External map[string]json.RawMessage `json:"external"`
 	}
 	if len(p.Metrics) > 0 {
 		if err := json.Unmarshal(p.Metrics, &m); err != nil {
@@ -55,5 +59,32 @@ func Recognises(p *inference.Pack, tx *screening.Taxonomy, v inference.Variant) 
 	if len(val.PerClass) > 0 {
 		on = fmt.Sprintf("measured on %d validation images the model never trained on: %s", val.N, p.Dataset)
 	}
+	if ext := externalSkill(m.External, v); ext != "" {
+		// The validation images are the training data's kind; a cheap camera's frames
+		// can be far from them, and the list must not read as this bench's accuracy.
+		on += ". On real frames of a low-cost bench camera it never saw (the card's external test) it named " + ext +
+			": with such a camera, trust the counts of the group more than the names of the genera"
+	}
 	return out, on, nil
+}
+
+// externalSkill says the card's external test per label ("Microcystis on 15% of 155
+// frames"), in label order; empty when the card has none.
+func externalSkill(ext map[string]json.RawMessage, v inference.Variant) string {
+	var parts []string
+	for _, raw := range ext {
+		var e map[string]json.RawMessage
+		if json.Unmarshal(raw, &e) != nil {
+			continue // "folder", "about"
+		}
+		var label string
+		var n int
+		var share float64
+		if json.Unmarshal(e["label"], &label) != nil || json.Unmarshal(e["n"], &n) != nil || json.Unmarshal(e[string(v)], &share) != nil || n == 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s on %.0f%% of %d frames", label, 100*share, n))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " and ")
 }

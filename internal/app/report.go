@@ -97,7 +97,7 @@ func bindReportRules(d *report.Data, rules, pack string, tx *screening.Taxonomy,
 	none := func(alerts.Rule) []string { return nil }
 	rs, name, err := alerts.Open(rules, assets.Presets())
 	if err != nil {
-		return none, fmt.Errorf("report: %w", err)
+		return none, err // names the rules and the fix
 	}
 	d.RulesName = name
 	if packErr != nil {
