@@ -1,6 +1,7 @@
 package app
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -64,5 +65,9 @@ func TestLoadPackNames(t *testing.T) {
 	_, err := LoadPack("cyano")
 	if err == nil || !strings.Contains(err.Error(), `pack "cyano": no such folder, and no built-in pack has that name: use one of ndsb-plankton-121, cyano-tcb-10`) {
 		t.Errorf("LoadPack(cyano): %v", err)
+	}
+	missing := filepath.Join(t.TempDir(), "no-pack")
+	if _, err := LoadPack(missing); err == nil || !strings.Contains(err.Error(), "pack folder "+missing+" does not exist: give a pack folder (one holding pack.json) or a built-in pack: ndsb-plankton-121") {
+		t.Errorf("LoadPack(a missing folder): %v", err)
 	}
 }

@@ -245,8 +245,12 @@ func LoadPack(dir string) (*inference.Pack, error) {
 		fsys, _ := assets.BuiltinPack(dir)
 		return inference.LoadPack(fsys, "built-in:"+dir)
 	}
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) && !strings.ContainsRune(dir, filepath.Separator) {
-		return nil, fmt.Errorf("pack %q: no such folder, and no built-in pack has that name: use one of %s, or a pack folder",
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if !strings.ContainsRune(dir, filepath.Separator) {
+			return nil, fmt.Errorf("pack %q: no such folder, and no built-in pack has that name: use one of %s, or a pack folder",
+				dir, strings.Join(assets.BuiltinPacks(), ", "))
+		}
+		return nil, fmt.Errorf("pack folder %s does not exist: give a pack folder (one holding pack.json) or a built-in pack: %s",
 			dir, strings.Join(assets.BuiltinPacks(), ", "))
 	}
 	return inference.LoadPackDir(dir)
