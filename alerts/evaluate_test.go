@@ -70,3 +70,20 @@ func TestEvaluatorPresence(t *testing.T) {
 		}
 	}
 }
+
+// LevelOf is the level a measure reaches on its own, with no hysteresis.
+func TestLevelOf(t *testing.T) {
+	r := Rule{Watch: &Threshold{Value: 20000, Unit: "cells/mL"}, Alert: &Threshold{Value: 100000, Unit: "cells/mL"}}
+	for _, c := range []struct {
+		perL float64
+		want Level
+	}{{1e6, None}, {2e7, Watch}, {5.387e7, Watch}, {1e8, Alert}, {1.38e8, Alert}} {
+		if got := r.LevelOf(Measure{Count: 10, PerL: c.perL}); got != c.want {
+			t.Errorf("%g cells/L: %v, want %v", c.perL, got, c.want)
+		}
+	}
+	presence := Rule{Watch: &Threshold{Presence: true}}
+	if presence.LevelOf(Measure{Count: 1}) != Watch || presence.LevelOf(Measure{}) != None {
+		t.Error("a presence rule: one cell is present, none is not")
+	}
+}

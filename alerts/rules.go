@@ -108,6 +108,19 @@ func (r *Rule) Threshold(l Level) *Threshold {
 	return nil
 }
 
+// LevelOf is the level a measure reaches on its own: the highest whose threshold it
+// reaches, with no hysteresis (a sample's final figures, or what they would be without
+// some objects).
+func (r *Rule) LevelOf(m Measure) Level {
+	out := None
+	for _, l := range levels {
+		if th := r.Threshold(l); th != nil && reaches(th, m, 0) {
+			out = l
+		}
+	}
+	return out
+}
+
 // Where names the rule's place in its file for messages: "rules.toml line 12".
 func (r *Rule) Where() string { return fmt.Sprintf("%s line %d", r.File, r.Line) }
 

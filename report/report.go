@@ -369,8 +369,12 @@ func (r *writer) groups(d Data) {
 		}
 		if s.Oversize > 0 {
 			without := s.Value.PerL * (s.Cells - s.Oversize) / s.Cells
-			caveats = append(caveats, fmt.Sprintf("%s: about %s of its ~%s cells are in objects over a tenth of their frame that could not be split (a mat of cells, or debris taken for one); without them %s cells/L. Check those frames (objects export: oversize) before acting.",
-				s.Rule.Name(), perL(s.Oversize), perL(s.Cells), perL(without)))
+			level := "no level"
+			if l := s.Rule.LevelOf(alerts.Measure{Count: s.Value.Count, PerL: without, Cells: s.Cells - s.Oversize}); l != alerts.None {
+				level = levelWord(l)
+			}
+			caveats = append(caveats, fmt.Sprintf("%s: about %s of its ~%s cells are in objects over a tenth of their frame that could not be split (a mat of cells, or debris taken for one); without them %s cells/L, %s. Check those frames (objects export: oversize) before acting.",
+				s.Rule.Name(), perL(s.Oversize), perL(s.Cells), perL(without), level))
 		}
 		if s.Uncalibrated > 0 {
 			caveats = append(caveats, fmt.Sprintf("%s: the cells of %d of its colonies, chains or filaments were guessed from their shape alone (frames not calibrated: one a colony when no cells show in it), not from their size.",

@@ -38,7 +38,7 @@ func TestSampleLevelAndCaveats(t *testing.T) {
 	for _, want := range []string{
 		"No alert: every watched HAB group below its trigger levels",
 		"During the runs, Cyanobacteria reached WATCH on the frames screened so far; on the whole sample (all runs together) it stands as above",
-		"about 1,200 of its ~1,795 cells are in objects over a tenth of their frame that could not be split",
+		"about 1,200 of its ~1,795 cells are in objects over a tenth of their frame that could not be split (a mat of cells, or debris taken for one); without them 5.95 M cells/L, no level.",
 		"the cells of 5 of its colonies, chains or filaments were guessed from their shape alone",
 		"Alerts raised during the runs Under site.toml, the rules the runs were screened with.",
 	} {

@@ -305,13 +305,17 @@ func (r screenResult) writeText(w io.Writer) {
 		fmt.Fprintf(w, "  %s%s %s: %s; rule %s, source: %s\n", strings.ToUpper(a.Peak.String()), now, a.Taxon, what, a.Rule, a.Source)
 		if o := a.Value.Oversize; o > 0 && a.Value.Cells > 0 && !a.Threshold.Presence {
 			// The level may rest on one unsplit mat: what it is without those objects.
-			without := a.Value.PerL * (a.Value.Cells - o) / a.Value.Cells
-			reach := "still reaches"
-			if without < a.Threshold.CellsPerL() {
-				reach = "would not reach"
+			without := a.Value
+			k := (a.Value.Cells - o) / a.Value.Cells
+			without.PerL, without.Low, without.High, without.Cells = k*a.Value.PerL, k*a.Value.Low, k*a.Value.High, a.Value.Cells-o
+			level := "no level"
+			if r := r.rule(a.Rule); r != nil {
+				if l := r.LevelOf(without); l != alerts.None {
+					level = strings.ToUpper(l.String())
+				}
 			}
-			fmt.Fprintf(w, "    (about %s of these cells are in objects over a tenth of their frame that could not be split; without them %s cells/L, which %s %s: check those frames before acting)\n",
-				thousands(o), thousands(without), reach, thresholdText(a.Threshold))
+			fmt.Fprintf(w, "    (about %s of these cells are in objects over a tenth of their frame that could not be split; without them %s cells/L: %s; check those frames before acting)\n",
+				thousands(o), thousands(without.PerL), level)
 		}
 		if !a.Verified {
 			note := "not a verified regulatory value"
@@ -407,4 +411,14 @@ func volumeText(ml float64) string {
 func roundTo(v float64, digits int) float64 {
 	k := math.Pow(10, float64(digits))
 	return math.Round(v*k) / k
+}
+
+// rule finds a bound rule by its ID.
+func (r screenResult) rule(id string) *alerts.Rule {
+	for i := range r.Bound {
+		if r.Bound[i].Rule.ID == id {
+			return &r.Bound[i].Rule
+		}
+	}
+	return nil
 }

@@ -135,10 +135,7 @@ func bindReportRules(d *report.Data, rules, pack string, tx *screening.Taxonomy,
 		if m.Cells > 0 {
 			st.Oversize, st.Uncalibrated = over, uncal
 		}
-		// The whole sample's level: its final figures against the thresholds.
-		ev := alerts.NewEvaluator([]alerts.Bound{bd}, 0)
-		ev.Update(time.Time{}, func([]string) alerts.Measure { return m })
-		st.Level = ev.States()[0].Level
+		st.Level = bd.Rule.LevelOf(m) // the whole sample's level: its final figures
 		for _, e := range d.Events {
 			if sameRules && e.Rule == bd.Rule.ID {
 				st.Peak = max(st.Peak, e.To)
