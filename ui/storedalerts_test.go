@@ -6,6 +6,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/report"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -56,5 +57,21 @@ func TestHistorySaysPartial(t *testing.T) {
 	si.Runs = si.Runs[:1]
 	if got := report.PartialRuns(si); got != "" {
 		t.Errorf("a whole run said partial: %q", got)
+	}
+}
+
+// The trade-off line says latency and throughput apart: they differ (fixed costs per
+// call), and one ratio for "as fast" read as the other.
+func TestTradeOffSaysLatencyAndThroughput(t *testing.T) {
+	h := newHarness(t, nil)
+	p := h.a.svc.Pack
+	id := app.PackCostID(p)
+	app.SaveCost(h.fy.Preferences(), id, app.ModelCost{Variant: inference.Base, P50Ms: 20.6, CellsPerSec: 41.7, JPerCell: 0.2})
+	app.SaveCost(h.fy.Preferences(), id, app.ModelCost{Variant: inference.Optimised, P50Ms: 2.98, CellsPerSec: 203, JPerCell: 0.05})
+	got := tradeOff(h.a)
+	for _, want := range []string{"answers a crop 6.9× as fast as the base model (median latency)", "classifies 4.9× as many cells a second", "75% less energy per cell"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("trade-off %q lacks %q", got, want)
+		}
 	}
 }

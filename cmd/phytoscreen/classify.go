@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/imagefile"
@@ -82,6 +83,26 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 			progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"), progressbar.OptionClearOnFinish())
 	}
 	start := time.Now()
+	sum.expected = len(files) + len(problems)
+	// Interrupted, the rows so far are written out as .partial at once: the batch under
+	// way may outlast the grace the program has after a signal (a large batch of the
+	// base model on one thread), and its end would come too late to save anything.
+	var mu sync.Mutex
+	saved := false // the partial output written: later rows are dropped
+	var saveErr error
+	savePartial := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if saved {
+			return
+		}
+		saved = true
+		saveErr = sink.finish(sum, clf)
+		if saveErr == nil && outF != nil {
+			saveErr = commitOutput(outF, *out, true)
+		}
+	}
+	stopWatch := context.AfterFunc(ctx, savePartial)
 	err = inference.ClassifyFiles(ctx, clf, files, func(fr inference.FileResult) error {
 		row := classifyRow{Path: fr.Path}
 		if fr.Err != nil {
@@ -89,25 +110,31 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 		} else {
 			row.Label, row.Prob, row.TopK = fr.Result.Best().Label, fr.Result.Best().Prob, fr.Result.Top
 		}
+		mu.Lock()
+		defer mu.Unlock()
+		if saved {
+			return nil
+		}
 		sum.add(row)
 		if bar != nil {
 			_ = bar.Add(1)
 		}
 		return sink.write(row)
 	})
+	interrupted := !stopWatch() // the watch ran: the context was cancelled
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	sum.expected = len(files) + len(problems)
-	interrupted := err != nil && ctx.Err() != nil
 	if interrupted {
-		err = nil // the rows so far are still worth keeping, marked partial
-	}
-	if ferr := sink.finish(sum, clf); err == nil {
-		err = ferr
-	}
-	if err == nil && outF != nil {
-		err = commitOutput(outF, *out, interrupted)
+		savePartial() // waits for the watch's save
+		err = saveErr // the rows so far are still worth keeping, marked partial
+	} else {
+		if ferr := sink.finish(sum, clf); err == nil {
+			err = ferr
+		}
+		if err == nil && outF != nil {
+			err = commitOutput(outF, *out, false)
+		}
 	}
 	if err != nil {
 		return err
@@ -262,8 +289,12 @@ func (s *classSummary) json() jsonSummary {
 
 func (s *classSummary) print(w io.Writer, clf *inference.Classifier, took time.Duration) {
 	ok := s.files - s.failed
-	fmt.Fprintf(w, "classified %d of %d files with %s/%s in %.1f s (%.0f images/s); %d failed\n",
-		ok, s.files, clf.Pack().Name, clf.Variant(), took.Seconds(), float64(ok)/max(took.Seconds(), 1e-9), s.failed)
+	of := ""
+	if s.expected > s.files { // interrupted: say what was left
+		of = fmt.Sprintf(" (of %d given)", s.expected)
+	}
+	fmt.Fprintf(w, "classified %d of %d files%s with %s/%s in %.1f s (%.0f images/s); %d failed\n",
+		ok, s.files, of, clf.Pack().Name, clf.Variant(), took.Seconds(), float64(ok)/max(took.Seconds(), 1e-9), s.failed)
 	if ok > 0 {
 		fmt.Fprintf(w, "%-42s %6s %7s %7s\n", "class", "count", "share", "mean p")
 		for _, c := range s.classes() {
