@@ -87,7 +87,7 @@ func (s *FolderSource) Next(ctx context.Context) (Frame, error) {
 			if first, ok := s.seen[key]; ok {
 				m.Close()
 				s.dups++
-				err = fmt.Errorf("the same image as %s (a duplicate frame: its cells are counted once)", first)
+				err = &DuplicateError{First: first}
 			} else {
 				if s.seen == nil {
 					s.seen = map[string]string{}
@@ -144,3 +144,11 @@ func readFrame(path string, gray bool) (gocv.Mat, time.Time, string, error) {
 // ImageToMat converts a decoded image to a Mat: 8-bit gray for gray images, 8-bit BGR
 // otherwise. The caller closes it.
 func ImageToMat(img image.Image) (gocv.Mat, error) { return imagefile.ToMat(img) }
+
+// DuplicateError says a folder's file holds the pixels of one read before: it is left
+// out, not unreadable (nothing to fix).
+type DuplicateError struct{ First string }
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("the same image as %s (a duplicate frame: its cells are counted once)", e.First)
+}

@@ -544,6 +544,12 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 	}
 	c := Counts{Sample: si}
 	if si.VolumeML <= 0 {
+		if len(si.Runs) > 0 {
+			// A run that never recorded its end or a frame: the program closed or
+			// crashed before its first frames were stored.
+			return c, fmt.Errorf("sample %s in %s: its %d run%s recorded no frame examined (%s: the program stopped before the first frames were stored); screen the frames again, or move the sample to the trash",
+				sampleID, s.path, len(si.Runs), map[bool]string{true: "", false: "s"}[len(si.Runs) == 1], si.Runs[len(si.Runs)-1].Status)
+		}
 		return c, fmt.Errorf("sample %s has no runs in %s: nothing was examined", sampleID, s.path)
 	}
 	byLabel := map[string]*TaxonCount{}

@@ -772,4 +772,17 @@ func TestUnendedRunCountsWhatItRecorded(t *testing.T) {
 		t.Errorf("one Noctiluca in 0.5 mL: %+v, want %g per L", c.Taxa, want)
 	}
 	_ = s.Close()
+
+	// Killed before its first frames were stored: said so, not "no runs".
+	r2, err := other.StartRun(ctx, screening.RunInfo{Sample: screening.NewSample("KILLED"), Spec: capture.MustParseSpec("field2.avi"), Model: inference.Optimised, Threshold: 0.5,
+		Taxonomy: testTaxonomy(t), Expected: 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Counts(ctx, "KILLED"); err == nil || !strings.Contains(err.Error(), "its 1 run recorded no frame examined (interrupted: the program stopped before the first frames were stored)") {
+		t.Errorf("a run killed before its first frame: %v", err)
+	}
 }

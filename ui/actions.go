@@ -7,6 +7,7 @@ import (
 	_ "image/jpeg" // frame folders are often JPEG
 	_ "image/png"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -198,6 +199,20 @@ func writeExport(ctx context.Context, st *store.Store, id, format, path string) 
 	return outfile.Write(path, func(w io.Writer) error { return report.WritePDF(w, d) })
 }
 
+// refuseFrameName refuses an export path named as an image or video (a frame picked by
+// mistake). The save dialog has made the file by then, empty: it is removed, so that no
+// empty "frame" is left for a folder run to meet.
+func refuseFrameName(path string) error {
+	err := capture.CheckOutputName(path)
+	if err == nil {
+		return nil
+	}
+	if fi, serr := os.Stat(path); serr == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		_ = os.Remove(path)
+	}
+	return err
+}
+
 // exportTo asks where to save and writes the export there on a goroutine.
 func (a *mainWindow) exportTo(id, format string) {
 	if id == "" || a.svc.Store == nil {
@@ -213,11 +228,21 @@ func (a *mainWindow) exportTo(id, format string) {
 		}
 		path := w.URI().Path()
 		_ = w.Close() // the export writes through a temporary file renamed over it
+		if err := refuseFrameName(path); err != nil {
+			a.showError("Export refused", err)
+			return
+		}
 		a.set.LastFolder = filepath.Dir(path)
 		a.saveSettings()
 		a.ExportPath(id, format, path)
 	}, a.win)
-	d.SetFileName(exportName(id, format))
+	name := exportName(id, format)
+	d.SetFileName(name)
+	// Only files of the export's kind are listed: a frame cannot be picked by mistake
+	// (the dialog empties the file it is given before phytoscreen sees the name).
+	if ext := filepath.Ext(name); ext != "" {
+		d.SetFilter(storage.NewExtensionFileFilter([]string{ext}))
+	}
 	if a.set.LastFolder != "" {
 		if l, err := storage.ListerForURI(storage.NewFileURI(a.set.LastFolder)); err == nil {
 			d.SetLocation(l)

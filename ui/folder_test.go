@@ -142,3 +142,37 @@ func TestSparklineDraws(t *testing.T) {
 	}
 	_ = screening.Unidentified
 }
+
+// A folder holding one real frame twice (with and without its orientation tag, as the
+// shared Microcystis folder does) and a broken file: the end-of-run message tells the
+// duplicate (left out, nothing to fix) from the unreadable file (with its fix).
+func TestFolderDuplicatesToldApart(t *testing.T) {
+	real := filepath.Join(testutil.RepoRoot(t), "..", "shared", "data", "microscope-frames", "microcystis")
+	dir := t.TempDir()
+	for name, src := range map[string]string{"a.jpg": "20230608145509(1).jpg", "b.jpg": "20230608145509(2).jpg", "c.jpg": "20230608220602(1).jpg"} {
+		data, err := os.ReadFile(filepath.Join(real, src))
+		if err != nil {
+			t.Fatalf("%v: the test needs ../shared/data/microscope-frames", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "d.png"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, nil, func(d *app.Services) {
+		d.Open = func(ctx context.Context, spec capture.Spec, s app.Settings, opt capture.OpenOptions) (capture.Source, error) {
+			return app.OpenSource(spec, s, t.TempDir(), opt)
+		}
+	})
+	h.a.sample.ID.SetText("S-DUP")
+	h.a.startSource(capture.Spec{Kind: capture.KindFolder, Path: dir})
+	h.waitIdle()
+	for _, want := range []string{"1 file of", "could not be read and was skipped", "1 other held the pixels of a frame read before: left out, so their cells count once",
+		"b.jpg: the same image as", "d.png: empty file", "Each line says how to fix its file"} {
+		if !strings.Contains(h.a.lastMessage, want) {
+			t.Errorf("the message lacks %q:\n%s", want, h.a.lastMessage)
+		}
+	}
+}

@@ -212,3 +212,13 @@ func parsePositive(field, text, fix string) (float64, error) {
 	}
 	return v, nil
 }
+
+// fmtVolume writes a volume or a factor to 4 significant digits with no trailing zeros
+// (0.005, 0.0437, 2.5, 1000): two decimals showed 0.005 mL as 0.01, twice the volume
+// the concentrations beside it were computed on.
+func fmtVolume(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}

@@ -475,7 +475,7 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 		head += " · " + si.Site
 	}
 	head += fmt.Sprintf(" · taken %s\n%s mL examined, factor %s · %d run%s (%s), %d frames, %s objects (%d unidentified, %d failed)",
-		si.Taken.Local().Format("2006-01-02 15:04"), fmtFloat(si.VolumeML, 2), fmtFloat(si.Factor, 2), len(si.Runs), plural(len(si.Runs)),
+		si.Taken.Local().Format("2006-01-02 15:04"), fmtVolume(si.VolumeML), fmtVolume(si.Factor), len(si.Runs), plural(len(si.Runs)),
 		strings.Join(models, ", "), frames, fmtCount(c.Objects), c.Unidentified.Count, c.Failed)
 	if len(finders) > 0 {
 		head += " · objects found by " + strings.Join(finders, ", ")

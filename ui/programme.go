@@ -344,7 +344,7 @@ func (v *programmeView) Select(s labrec.ProgrammeSample) {
 func (v *programmeView) show(s labrec.ProgrammeSample, t labrec.SampleTally, al []labrec.ProgrammeAlert, taxa []labrec.Count) {
 	head := fmt.Sprintf("Sample %s · %s · bench %s · taken %s\n%s mL examined, factor %s · %d run%s, %s objects (%d failed)",
 		s.ID, siteName(t.Site), s.BenchName, t.Taken.Local().Format("2006-01-02 15:04"),
-		fmtFloat(t.VolumeML, 2), fmtFloat(t.Factor, 2), s.Runs, plural(s.Runs), fmtCount(t.Objects), t.Failed)
+		fmtVolume(t.VolumeML), fmtVolume(t.Factor), s.Runs, plural(s.Runs), fmtCount(t.Objects), t.Failed)
 	if !s.PushedAt.IsZero() {
 		head += " · pushed " + s.PushedAt.Local().Format("2006-01-02 15:04")
 	}

@@ -36,6 +36,8 @@ type session struct {
 	done chan struct{}
 	// skipped lists the files the source skipped, with why (UI goroutine).
 	skipped []string
+	// duplicates counts the skipped files that were duplicates of frames read.
+	duplicates int
 }
 
 // StartOrPause starts a run when idle, else pauses or resumes it (Ctrl+Space).
@@ -230,6 +232,10 @@ func (a *mainWindow) sourceStatus(sess *session, st capture.Status) {
 	a.runOnUI(func() {
 		a.status.SetText(msg)
 		if st.Kind == capture.StatusSkipped {
+			var dup *capture.DuplicateError
+			if errors.As(st.Err, &dup) {
+				sess.duplicates++ // read, and left out: nothing to fix
+			}
 			sess.skipped = append(sess.skipped, skippedLine(st))
 		}
 	})
@@ -261,6 +267,15 @@ func (a *mainWindow) showSkipped(sess *session, examined int) {
 		were = "was"
 	}
 	head := fmt.Sprintf("%d file%s of %s could not be read and %s skipped; the concentrations are on the share of the volume the %d frames read cover.", n, plural(n), sess.spec.Describe(), were, examined)
+	tail := "\n\nEach line says how to fix its file; screen the fixed frames as a new sample."
+	switch d := sess.duplicates; {
+	case d == n:
+		head = fmt.Sprintf("%d file%s of %s held the pixels of a frame read before (a copy, or the frame saved again with another orientation tag): left out, so their cells count once. Nothing to fix.", n, plural(n), sess.spec.Describe())
+		tail = ""
+	case d > 0:
+		head = fmt.Sprintf("%d file%s of %s could not be read and %s skipped; the concentrations are on the share of the volume the %d frames read cover. %d other%s held the pixels of a frame read before: left out, so their cells count once.",
+			n-d, plural(n-d), sess.spec.Describe(), map[bool]string{true: "was", false: "were"}[n-d == 1], examined, d, plural(d))
+	}
 	if examined == 0 {
 		title = "Nothing examined"
 		head = fmt.Sprintf("No frame of %s could be read, so nothing was counted or stored.", sess.spec.Describe())
@@ -269,7 +284,7 @@ func (a *mainWindow) showSkipped(sess *session, examined int) {
 	if n > maxSkippedShown {
 		lines = append(lines[:maxSkippedShown:maxSkippedShown], fmt.Sprintf("… and %d more (all in the log)", n-maxSkippedShown))
 	}
-	a.showMessage(title, head+"\n\n"+strings.Join(lines, "\n")+"\n\nEach line says how to fix its file; screen the fixed frames as a new sample.")
+	a.showMessage(title, head+"\n\n"+strings.Join(lines, "\n")+tail)
 }
 
 // TogglePause pauses or resumes the run.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -327,9 +328,12 @@ func (v *settingsView) ShowRecognises() {
 			line += " · counted as " + screening.UnitPlural(s.Unit)
 		}
 		if s.Measured {
-			line += fmt.Sprintf(" — recall %.0f%%, precision %.0f%% (%d validation images)", 100*s.Recall, 100*s.Precision, s.Support)
+			line += fmt.Sprintf(" — recall %.0f%%, precision %.0f%%, on %d images", 100*s.Recall, 100*s.Precision, s.Support)
 		}
 		v.recognises[i] = line
+	}
+	if on != "" { // a sentence of its own
+		on = strings.ToUpper(on[:1]) + on[1:]
 	}
 	head := widget.NewLabel(fmt.Sprintf("Pack %s, %s model: %d taxa. Recall is the share of a taxon's cells it names right; precision the share of its answers that are right. %s.",
 		a.svc.Pack.Name, variant, len(skills), on))

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -72,6 +74,44 @@ func TestTradeOffSaysLatencyAndThroughput(t *testing.T) {
 	for _, want := range []string{"answers a crop 6.9× as fast as the base model (median latency)", "classifies 4.9× as many cells a second", "75% less energy per cell"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("trade-off %q lacks %q", got, want)
+		}
+	}
+}
+
+// An export named as a frame is refused, and the empty file the save dialog made for it
+// is not left behind; a file with content is never removed.
+func TestExportRefusesFrameNames(t *testing.T) {
+	dir := t.TempDir()
+	made := filepath.Join(dir, "report.jpg")
+	if err := os.WriteFile(made, nil, 0o644); err != nil { // as the dialog leaves it
+		t.Fatal(err)
+	}
+	if err := refuseFrameName(made); err == nil || !strings.Contains(err.Error(), "is named as a frame (.jpg)") {
+		t.Errorf("report.jpg: %v", err)
+	}
+	if _, err := os.Stat(made); !os.IsNotExist(err) {
+		t.Errorf("the empty report.jpg is still there (%v)", err)
+	}
+	frame := filepath.Join(dir, "frame.png")
+	if err := os.WriteFile(frame, []byte("pixels"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := refuseFrameName(frame); err == nil {
+		t.Error("frame.png accepted")
+	}
+	if data, _ := os.ReadFile(frame); string(data) != "pixels" {
+		t.Errorf("the frame holds %q", data)
+	}
+	if err := refuseFrameName(filepath.Join(dir, "S-1_report.pdf")); err != nil {
+		t.Errorf("a .pdf refused: %v", err)
+	}
+}
+
+// Volumes are written to their significant digits: 0.005 mL is not "0.01".
+func TestFmtVolume(t *testing.T) {
+	for v, want := range map[float64]string{0.005: "0.005", 0.0437: "0.0437", 1: "1", 2.5: "2.5", 1000: "1000", 0.123456: "0.1235"} {
+		if got := fmtVolume(v); got != want {
+			t.Errorf("fmtVolume(%v) = %q, want %q", v, got, want)
 		}
 	}
 }
