@@ -49,8 +49,15 @@ func weekText(t *testing.T, wr labrec.WeekReport) string {
 	if err := WriteWeekPDF(&b, wr, "test"); err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(t.TempDir(), "week.pdf")
-	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+	return pdfWords(t, b.Bytes())
+}
+
+// pdfWords is a PDF's text as pdftotext reads it, its words joined by single spaces (so a
+// wrapped line reads as one).
+func pdfWords(t *testing.T, pdf []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "report.pdf")
+	if err := os.WriteFile(p, pdf, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command("pdftotext", "-layout", p, "-").Output()

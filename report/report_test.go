@@ -2,9 +2,6 @@ package report
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -63,13 +60,5 @@ func sampleText(t *testing.T, d Data) string {
 	if err := WritePDF(&b, d); err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(t.TempDir(), "sample.pdf")
-	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("pdftotext", "-layout", p, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v (install poppler-utils: make deps)", err)
-	}
-	return strings.Join(strings.Fields(string(out)), " ")
+	return pdfWords(t, b.Bytes())
 }

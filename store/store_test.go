@@ -614,19 +614,25 @@ func upgradedStore(t *testing.T, version int, downgrade string) *Store {
 	return s2
 }
 
-// Frames a sample already holds a run of are refused whichever way they come back: the
-// folder again, a file of it, a folder holding it, its images as single cells; a folder
-// whose name only starts the same, a video, a camera are other frames.
-func TestSameFramesRefused(t *testing.T) {
-	s := openTemp(t)
+// specRunner records an empty run of spec into the test sample, as a screening session
+// starts and ends one, and returns StartRun's refusal.
+func specRunner(t *testing.T, s *Store) func(capture.Spec) error {
 	ctx := context.Background()
-	run := func(spec capture.Spec) error {
+	return func(spec capture.Spec) error {
 		r, err := s.StartRun(ctx, screening.RunInfo{Sample: testSample(), Spec: spec, Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
 		if err == nil {
 			err = r.Finish(ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil)
 		}
 		return err
 	}
+}
+
+// Frames a sample already holds a run of are refused whichever way they come back: the
+// folder again, a file of it, a folder holding it, its images as single cells; a folder
+// whose name only starts the same, a video, a camera are other frames.
+func TestSameFramesRefused(t *testing.T) {
+	s := openTemp(t)
+	run := specRunner(t, s)
 	if err := run(capture.Spec{Kind: capture.KindFolder, Path: "/data/day1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -658,13 +664,7 @@ func TestSameFramesRefused(t *testing.T) {
 func TestCopiedFramesRefused(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	run := func(spec capture.Spec) error {
-		r, err := s.StartRun(ctx, screening.RunInfo{Sample: testSample(), Spec: spec, Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
-		if err == nil {
-			err = r.Finish(ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil)
-		}
-		return err
-	}
+	run := specRunner(t, s)
 	frame := func(seed byte, size int) []byte { // a raw frame: the same size, other pixels
 		b := make([]byte, size)
 		for i := range b {
