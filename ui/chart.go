@@ -62,11 +62,15 @@ func (p pointsXY) YError(i int) (float64, float64) {
 	return math.Max(0, p[i].PerL-p[i].Low), math.Max(0, p[i].High-p[i].PerL)
 }
 
+// chartLevels are the trigger levels drawn across a chart, cells/L (0: none).
+type chartLevels struct{ Watch, Alert float64 }
+
 // renderChart draws the concentration of one taxon at one site over time, with the 95%
-// intervals as error bars and the alert threshold, if any, as a dashed red line. Points
+// intervals as error bars and the watch and alert levels, if any, as dashed amber and
+// red lines (a sample at the watch level must not sit under the only line drawn). Points
 // of named series (benches) are drawn one line and colour per series, with a legend;
 // unnamed ones in c.
-func renderChart(pts []chartPoint, title string, threshold float64, c color.NRGBA, w, h int, scale float32) image.Image {
+func renderChart(pts []chartPoint, title string, levels chartLevels, c color.NRGBA, w, h int, scale float32) image.Image {
 	if w < 50 || h < 50 {
 		return image.NewRGBA(image.Rect(0, 0, max(w, 1), max(h, 1)))
 	}
@@ -113,7 +117,7 @@ func renderChart(pts []chartPoint, title string, threshold float64, c color.NRGB
 		for _, pt := range pts {
 			hi = math.Max(hi, pt.High)
 		}
-		p.Y.Max = math.Max(hi, threshold) * 1.1
+		p.Y.Max = math.Max(hi, math.Max(levels.Watch, levels.Alert)) * 1.1
 		if p.Y.Max == 0 {
 			p.Y.Max = 1
 		}
@@ -128,13 +132,20 @@ func renderChart(pts []chartPoint, title string, threshold float64, c color.NRGB
 			p.X.Tick.Marker = plot.TimeTicks{Format: "15:04\n2006-01-02", Ticker: hourTicks{}, Time: func(t float64) time.Time { return time.Unix(int64(t), 0).Local() }}
 		}
 	}
-	if threshold > 0 && len(pts) > 0 {
-		th, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: threshold}, {X: p.X.Max, Y: threshold}})
+	for _, l := range []struct {
+		at    float64
+		name  string
+		color color.Color
+	}{{levels.Watch, "watch level", colorWatch}, {levels.Alert, "alert level", colorAlert}} {
+		if l.at <= 0 || len(pts) == 0 {
+			continue
+		}
+		th, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: l.at}, {X: p.X.Max, Y: l.at}})
 		if err == nil {
-			th.Color = colorAlert
+			th.Color = l.color
 			th.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 			p.Add(th)
-			p.Legend.Add("alert threshold", th)
+			p.Legend.Add(l.name, th)
 			p.Legend.Top = true
 		}
 	}
@@ -200,11 +211,11 @@ func (hourTicks) Ticks(lo, hi float64) []plot.Tick {
 // trendChart shows a concentration chart that redraws at its own size.
 type trendChart struct {
 	widget.BaseWidget
-	raster    *canvas.Raster
-	pts       []chartPoint
-	title     string
-	threshold float64
-	color     color.NRGBA
+	raster *canvas.Raster
+	pts    []chartPoint
+	title  string
+	levels chartLevels
+	color  color.NRGBA
 }
 
 // newTrendChart returns an empty chart.
@@ -215,15 +226,15 @@ func newTrendChart() *trendChart {
 		if cv := fyne.CurrentApp().Driver().CanvasForObject(c); cv != nil {
 			scale = cv.Scale()
 		}
-		return renderChart(c.pts, c.title, c.threshold, c.color, w, h, scale)
+		return renderChart(c.pts, c.title, c.levels, c.color, w, h, scale)
 	})
 	c.ExtendBaseWidget(c)
 	return c
 }
 
 // Set replaces the data. UI goroutine only.
-func (c *trendChart) Set(pts []chartPoint, title string, threshold float64, col color.NRGBA) {
-	c.pts, c.title, c.threshold, c.color = pts, title, threshold, col
+func (c *trendChart) Set(pts []chartPoint, title string, levels chartLevels, col color.NRGBA) {
+	c.pts, c.title, c.levels, c.color = pts, title, levels, col
 	c.raster.Refresh()
 }
 

@@ -579,13 +579,13 @@ func (h *historyView) loadChart() {
 	choice := h.taxonSel.Selected
 	key, ok := h.taxonKey[choice]
 	if st == nil || !ok {
-		h.chart.Set(nil, "", 0, colorBrand)
+		h.chart.Set(nil, "", chartLevels{}, colorBrand)
 		return
 	}
 	site := h.counted.Sample.Site
 	current := h.counted.Sample.ID
 	entries := slices.Clone(h.entries)
-	threshold := h.alertThreshold(key)
+	levels := h.chartLevels(key)
 	col := colorBrand
 	if !strings.HasPrefix(key, "group:") {
 		if x, ok := h.e.svc.Taxonomy.Lookup(key); ok {
@@ -607,7 +607,7 @@ func (h *historyView) loadChart() {
 				h.e.showError("Could not draw the chart", err)
 				return
 			}
-			h.chart.Set(pts, title, threshold, col)
+			h.chart.Set(pts, title, levels, col)
 		})
 	})
 }
@@ -619,22 +619,29 @@ func siteName(s string) string {
 	return s
 }
 
-// alertThreshold is the alert-level threshold (cells/L) of the first rule counting key.
-func (h *historyView) alertThreshold(key string) float64 {
+// chartLevels are the watch and alert levels (cells/L) of the first rule counting key,
+// for the trend chart.
+func (h *historyView) chartLevels(key string) chartLevels {
 	var labels []string
 	if g, ok := strings.CutPrefix(key, "group:"); ok {
 		labels = h.e.svc.Taxonomy.Members(g)
 	} else {
 		labels = []string{key}
 	}
+	level := func(th *alerts.Threshold) float64 {
+		if th == nil || th.Presence {
+			return 0
+		}
+		return th.CellsPerL()
+	}
 	for _, b := range h.e.rules().Bound {
 		for _, l := range labels {
-			if slices.Contains(b.Labels, l) && b.Rule.Alert != nil && !b.Rule.Alert.Presence {
-				return b.Rule.Alert.CellsPerL()
+			if slices.Contains(b.Labels, l) && (level(b.Rule.Watch) > 0 || level(b.Rule.Alert) > 0) {
+				return chartLevels{Watch: level(b.Rule.Watch), Alert: level(b.Rule.Alert)}
 			}
 		}
 	}
-	return 0
+	return chartLevels{}
 }
 
 // chartPoints reads key's concentration (a label, or "group:ID") in every sample taken

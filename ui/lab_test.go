@@ -751,7 +751,7 @@ func TestChartSeriesColours(t *testing.T) {
 		single = append(single, p)
 	}
 	count := func(pts []chartPoint, c color.NRGBA) int {
-		img := renderChart(pts, "t", 0, colorBrand, 640, 400, 1)
+		img := renderChart(pts, "t", chartLevels{}, colorBrand, 640, 400, 1)
 		n := 0
 		b := img.Bounds()
 		for y := b.Min.Y; y < b.Max.Y; y++ {

@@ -288,7 +288,7 @@ func (v *programmeView) clearDetail(msg string) {
 	v.Alerts.SetText("")
 	v.taxonSel.Options = nil
 	v.taxonSel.ClearSelected()
-	v.chart.Set(nil, "", 0, colorBrand)
+	v.chart.Set(nil, "", chartLevels{}, colorBrand)
 }
 
 // Select shows a sample: its tally, its alerts and the choices of its site's trend.
@@ -304,7 +304,7 @@ func (v *programmeView) Select(s labrec.ProgrammeSample) {
 		v.stopChart()
 	}
 	v.chartGen++
-	v.chart.Set(nil, "", 0, colorBrand)
+	v.chart.Set(nil, "", chartLevels{}, colorBrand)
 	ctx, cancel := context.WithTimeout(v.e.ctx, labTimeout)
 	v.stopDetail = cancel
 	v.e.spawn(func(context.Context) {
@@ -432,7 +432,7 @@ func (v *programmeView) loadChart() {
 	label, ok := v.taxonKey[choice]
 	s := v.selected
 	if !ok || s.ID == "" {
-		v.chart.Set(nil, "", 0, colorBrand)
+		v.chart.Set(nil, "", chartLevels{}, colorBrand)
 		return
 	}
 	f, err := v.filter()
@@ -456,7 +456,7 @@ func (v *programmeView) loadChart() {
 			}
 			v.stopChart = nil
 			if err != nil {
-				v.chart.Set(nil, "", 0, colorBrand)
+				v.chart.Set(nil, "", chartLevels{}, colorBrand)
 				v.Error.SetText("Lab server: the trend could not be read: " + err.Error())
 				return
 			}
@@ -469,7 +469,7 @@ func (v *programmeView) loadChart() {
 				pts = append(pts, chartPoint{Sample: p.SampleID, Time: p.Taken, PerL: p.PerL, Low: p.CILow, High: p.CIHigh,
 					Current: p.Bench == s.Bench && p.SampleID == s.ID, Series: name})
 			}
-			v.chart.Set(pts, title, 0, colorBrand)
+			v.chart.Set(pts, title, chartLevels{}, colorBrand)
 		})
 	})
 }

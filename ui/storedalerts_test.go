@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"image/color"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/assets"
@@ -113,5 +115,32 @@ func TestFmtVolume(t *testing.T) {
 		if got := fmtVolume(v); got != want {
 			t.Errorf("fmtVolume(%v) = %q, want %q", v, got, want)
 		}
+	}
+}
+
+// The trend chart draws the watch level beside the alert level: a sample at the watch
+// level does not sit under the only line drawn.
+func TestChartDrawsWatchAndAlertLevels(t *testing.T) {
+	now := time.Now()
+	pts := []chartPoint{{Sample: "A", Time: now.Add(-48 * time.Hour), PerL: 3e4, Low: 2e4, High: 4e4}, {Sample: "B", Time: now, PerL: 4.4e7, Low: 2.7e7, High: 6.8e7}}
+	img := renderChart(pts, "Cyanobacteria", chartLevels{Watch: 2e7, Alert: 1e8}, colorBrand, 800, 500, 1)
+	has := func(c color.NRGBA) bool {
+		b := img.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				r, g, bl, _ := img.At(x, y).RGBA()
+				if uint8(r>>8) == c.R && uint8(g>>8) == c.G && uint8(bl>>8) == c.B {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if !has(colorWatch) || !has(colorAlert) {
+		t.Errorf("watch level drawn %v, alert level drawn %v: want both", has(colorWatch), has(colorAlert))
+	}
+	h := newHarness(t, nil)
+	if l := h.a.history.chartLevels("protist_noctiluca"); l.Alert != 10000 || l.Watch != 0 {
+		t.Errorf("Noctiluca under the default preset: %+v, want the alert level 10,000 and no line for presence", l)
 	}
 }
