@@ -273,6 +273,9 @@ func parseWhen(s string) (time.Time, error) {
 			if t.After(time.Now().Add(time.Hour)) {
 				return t, errors.New("it is in the future: type when the water was taken")
 			}
+			if t.Year() < 1990 { // a year typed wrong (1900 for 2019), as screen refuses it
+				return t, errors.New("it is before 1990: type when the water was taken")
+			}
 			return t, nil
 		}
 	}

@@ -144,3 +144,16 @@ func TestChartDrawsWatchAndAlertLevels(t *testing.T) {
 		t.Errorf("Noctiluca under the default preset: %+v, want the alert level 10,000 and no line for presence", l)
 	}
 }
+
+// A sampling time typed in the app is refused in the future and before 1990, as screen
+// refuses it.
+func TestParseWhenBounds(t *testing.T) {
+	if _, err := parseWhen("2025-06-03 09:30"); err != nil {
+		t.Errorf("a plain time refused: %v", err)
+	}
+	for _, s := range []string{"2999-01-01", "1900-01-01 09:30"} {
+		if _, err := parseWhen(s); err == nil {
+			t.Errorf("%s accepted", s)
+		}
+	}
+}

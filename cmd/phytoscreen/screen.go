@@ -96,6 +96,10 @@ func (f *screenFlags) sampleOf(now time.Time) (screening.Sample, error) {
 		if t.After(now.Add(time.Hour)) {
 			return s, fmt.Errorf("--taken %q is in the future (now is %s): give the time the water was taken", f.taken, now.Format("2006-01-02 15:04"))
 		}
+		// Nor one before digital bench cameras: a year typed wrong (1900 for 2019).
+		if t.Year() < 1990 {
+			return s, fmt.Errorf("--taken %q is before 1990: a typing mistake? give the time the water was taken", f.taken)
+		}
 		s.Taken = t
 	}
 	if s.ID == "" {

@@ -362,6 +362,7 @@ func TestScreenUsageAndSetupErrors(t *testing.T) {
 		{"lat alone", []string{"screen", "--source", "x.avi", "--lat", "56"}, exitUsage, "--lat and --lon go together"},
 		{"bad time", []string{"screen", "--source", "x.avi", "--taken", "yesterday"}, exitUsage, `--taken "yesterday"`},
 		{"future time", []string{"screen", "--source", "x.avi", "--taken", "2999-01-01"}, exitUsage, `--taken "2999-01-01" is in the future`},
+		{"ancient time", []string{"screen", "--source", "x.avi", "--taken", "1900-01-01"}, exitUsage, `--taken "1900-01-01" is before 1990`},
 		{"bad mode", []string{"screen", "--source", "x.avi", "--mode", "spin"}, exitUsage, "--mode"},
 		{"unknown rules", []string{"screen", "--source", "x.avi", "--rules", "atlantis"}, exitUsage, "no alert preset \"atlantis\" (presets: chile, default, denmark"},
 		{"broken rules", []string{"screen", "--source", "x.avi", "--rules", "testdata/broken-rules.toml"}, exitRuntime, "broken-rules.toml line 5: unit \"cells/ul\""},
