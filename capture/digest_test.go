@@ -83,7 +83,29 @@ func TestFolderSkipsDuplicateFrames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The app asks Len (for its progress bar) while the pipeline reads: under -race this
+	// fails if the duplicates' count is not safe to read across goroutines.
+	done := make(chan struct{})
+	asked := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-done:
+				asked <- n
+				return
+			default:
+				if src.Len() > 0 {
+					n++
+				}
+			}
+		}
+	}()
 	names, _, err := drain(t, src)
+	close(done)
+	if n := <-asked; n == 0 {
+		t.Error("Len was never asked while the frames were read")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

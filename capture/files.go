@@ -7,6 +7,7 @@ import (
 	"image"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/imagefile"
@@ -27,9 +28,10 @@ type FolderSource struct {
 	gray     bool // decode to gray only (OpenOptions.Gray)
 	// seen are the images read so far, by their pixel data's fingerprint: a folder can
 	// hold a frame twice (copied, or saved again with another orientation tag), and its
-	// cells must count once. dups counts those left out.
+	// cells must count once. dups counts those left out; it is atomic because Len is
+	// asked from the app's goroutine while Next runs in the pipeline's.
 	seen map[string]string
-	dups int
+	dups atomic.Int64
 }
 
 // OpenFolder lists the images under dir. It fails when dir cannot be read or holds no
@@ -70,7 +72,7 @@ func (s *FolderSource) Name() string { return s.name }
 
 // Len returns the number of image files the source will try, less the duplicates of
 // earlier ones found so far (they are not more water examined).
-func (s *FolderSource) Len() int { return len(s.files) - s.dups }
+func (s *FolderSource) Len() int { return len(s.files) - int(s.dups.Load()) }
 
 // Next decodes the next readable image. For a single image, an unreadable file is an
 // error rather than a skip: there is nothing else to read. Frame.Index counts the frames
@@ -86,7 +88,7 @@ func (s *FolderSource) Next(ctx context.Context) (Frame, error) {
 		if err == nil && len(s.files) > 1 {
 			if first, ok := s.seen[key]; ok {
 				m.Close()
-				s.dups++
+				s.dups.Add(1)
 				err = &DuplicateError{First: first}
 			} else {
 				if s.seen == nil {
