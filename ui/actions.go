@@ -7,7 +7,6 @@ import (
 	_ "image/jpeg" // frame folders are often JPEG
 	_ "image/png"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -200,17 +199,10 @@ func writeExport(ctx context.Context, st *store.Store, id, format, path string) 
 }
 
 // refuseFrameName refuses an export path named as an image or video (a frame picked by
-// mistake). The save dialog has made the file by then, empty: it is removed, so that no
-// empty "frame" is left for a folder run to meet.
+// mistake). The file itself is untouched: the save dialog's writer opens nothing until
+// written to (keepFilesUntilWritten), and phytoscreen never writes through it.
 func refuseFrameName(path string) error {
-	err := capture.CheckOutputName(path)
-	if err == nil {
-		return nil
-	}
-	if fi, serr := os.Stat(path); serr == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
-		_ = os.Remove(path)
-	}
-	return err
+	return capture.CheckOutputName(path)
 }
 
 // exportTo asks where to save and writes the export there on a goroutine.
@@ -238,8 +230,7 @@ func (a *mainWindow) exportTo(id, format string) {
 	}, a.win)
 	name := exportName(id, format)
 	d.SetFileName(name)
-	// Only files of the export's kind are listed: a frame cannot be picked by mistake
-	// (the dialog empties the file it is given before phytoscreen sees the name).
+	// Only files of the export's kind are listed: a frame is not picked by mistake.
 	if ext := filepath.Ext(name); ext != "" {
 		d.SetFilter(storage.NewExtensionFileFilter([]string{ext}))
 	}

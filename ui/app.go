@@ -116,6 +116,9 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 	if err := svc.Check(); err != nil {
 		return nil, err
 	}
+	if err := keepFilesUntilWritten(); err != nil {
+		return nil, err
+	}
 	a := &mainWindow{fy: fy, svc: svc, log: slog.Default().With("component", "ui"), notify: fy.SendNotification}
 	if h.notify != nil {
 		a.notify = h.notify
