@@ -18,6 +18,12 @@ type Measure struct {
 	// not be split (a mat of cells, or debris taken for a colony): the level rests on
 	// them as much, and those frames need a look before the alert is acted on.
 	Oversize float64 `json:"cells_in_oversize_objects,omitempty"`
+	// Provisional says the volume is a share of the sample still being read (a folder
+	// run under way): a level is then entered only when Low, the interval's lower bound,
+	// reaches its threshold, so that a few cells in the first frames' small volume
+	// raise nothing; a level entered is kept, as ever, while PerL stays above its
+	// clearing point.
+	Provisional bool `json:"provisional,omitempty"`
 }
 
 // State is a rule's current standing.
@@ -120,6 +126,9 @@ func (e *Evaluator) level(r *Rule, cur Level, m Measure) Level {
 func reaches(th *Threshold, m Measure, margin float64) bool {
 	if th.Presence {
 		return m.Count > 0
+	}
+	if m.Provisional && margin == 0 {
+		return m.Low >= th.CellsPerL()
 	}
 	return m.PerL >= th.CellsPerL()*(1-margin)
 }

@@ -87,3 +87,29 @@ func TestLevelOf(t *testing.T) {
 		t.Error("a presence rule: one cell is present, none is not")
 	}
 }
+
+// While a sample is still being read (Provisional), a level is entered on the interval's
+// lower bound, and kept on the point value down to its clearing point.
+func TestProvisionalEntersOnLowerBound(t *testing.T) {
+	rs, err := Parse([]byte("source = \"s\"\n[[rule]]\ntaxon = \"x\"\nalert = 1000\n"), "t.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEvaluator([]Bound{{Rule: rs.Rules[0], Labels: []string{"x"}}}, 0.1)
+	now := time.Now()
+	for i, c := range []struct {
+		m    Measure
+		want Level
+	}{
+		{Measure{Count: 2, PerL: 2000, Low: 240, High: 7200, Provisional: true}, None}, // the point over, the bound under
+		{Measure{Count: 12, PerL: 1500, Low: 1010, High: 2600, Provisional: true}, Alert},
+		{Measure{Count: 12, PerL: 950, Low: 500, High: 1700, Provisional: true}, Alert}, // above the clearing point 900
+		{Measure{Count: 12, PerL: 850, Low: 450, High: 1500, Provisional: true}, None},
+		{Measure{Count: 2, PerL: 1000, Low: 120, High: 3600}, Alert}, // the ended sample: its value decides
+	} {
+		e.Update(now, func([]string) Measure { return c.m })
+		if got := e.States()[0].Level; got != c.want {
+			t.Errorf("step %d, %+v: %v, want %v", i, c.m, got, c.want)
+		}
+	}
+}

@@ -163,6 +163,13 @@ type Config struct {
 	// closed, from the segmentation goroutine: copy what you need and return quickly.
 	OnFrame func(f capture.Frame, objects []vision.Object)
 	Logger  *slog.Logger
+	// Expected, when set, says how many frames the source holds (0: not known, a
+	// camera). While such a run reads, its concentrations are on the share of
+	// Sample.VolumeML read so far, and levels are entered on the interval's lower bound
+	// (alerts.Measure.Provisional): a folder's alert shows as soon as the frames read
+	// make it certain, not only at the end, and a few cells in the first frames' tiny
+	// volume raise nothing. SetExamined ends it.
+	Expected func() int
 }
 
 // Pipeline runs source -> segmentation -> batched classification -> tallies, with
@@ -348,11 +355,28 @@ func (p *Pipeline) SetExamined(e Examined) {
 	defer p.mu.Unlock()
 	e.DeclaredML = p.examined.DeclaredML
 	p.examined = e
+	p.cfg.Expected = nil // the volume is now the run's, no longer the share read so far
 	if e.Fraction > 0 && e.Fraction < 1 {
 		p.cfg.Sample.VolumeML = e.DeclaredML * e.Fraction
-		p.pendingEvents = append(p.pendingEvents, p.evaluateLocked(time.Now())...)
 	}
+	p.pendingEvents = append(p.pendingEvents, p.evaluateLocked(time.Now())...)
 	p.changed()
+}
+
+// sampleSoFarLocked is the sample with the volume the run has examined so far, and
+// whether that is a share of the whole still being read (Config.Expected). Before the
+// first frame, or from a source of unknown length, it is the sample as given.
+func (p *Pipeline) sampleSoFarLocked() (Sample, bool) {
+	sm := p.cfg.Sample
+	if p.cfg.Expected == nil {
+		return sm, false
+	}
+	n, read := p.cfg.Expected(), p.frames.Segmented
+	if n <= 0 || read <= 0 || read >= n {
+		return sm, false
+	}
+	sm.VolumeML *= float64(read) / float64(n)
+	return sm, true
 }
 
 // Stop ends reading from the source; what was already read is still segmented and
@@ -759,12 +783,14 @@ func (p *Pipeline) refreshOverlaysLocked() {
 // evaluateLocked runs the alert rules on the current tallies; it returns and keeps the
 // level changes.
 func (p *Pipeline) evaluateLocked(now time.Time) []alerts.Event {
+	sm, soFar := p.sampleSoFarLocked()
 	evs := p.eval.Update(now, func(labels []string) alerts.Measure {
 		n, cells, oversize := p.tally.sum(p.cfg.Taxonomy, labels)
-		m := RuleMeasure(p.cfg.Sample.Concentration(n), cells)
+		m := RuleMeasure(sm.Concentration(n), cells)
 		if m.Cells > 0 {
 			m.Oversize = oversize
 		}
+		m.Provisional = soFar
 		return m
 	})
 	p.events = append(p.events, evs...)
@@ -791,10 +817,11 @@ func (p *Pipeline) Snapshot() Snapshot {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := Snapshot{
-		Version: p.version, Sample: p.cfg.Sample, Pack: p.cfg.Taxonomy.Pack, Variant: p.cfg.Classifier.Variant(),
+		Version: p.version, Pack: p.cfg.Taxonomy.Pack, Variant: p.cfg.Classifier.Variant(),
 		Finder: p.cfg.Finder, Started: p.started, Running: p.running, Frames: p.frames, Examined: p.examined,
 		Events: slices.Clone(p.events), Alerts: p.eval.States(), Gaps: slices.Clone(p.gaps),
 	}
+	s.Sample, s.SoFar = p.sampleSoFarLocked()
 	if t, ok := p.cfg.Classifier.(threadCounter); ok {
 		s.Threads = t.Threads()
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -653,5 +654,49 @@ func TestPerfIsTheModelThatRan(t *testing.T) {
 	}
 	if len(byModel) < 2 || byModel[inference.Base] != perf[inference.Base] || byModel[inference.Optimised] != perf[inference.Optimised] {
 		t.Errorf("objects classified by %v, cost recorded for %v: want the same cells per model, both models used", byModel, perf)
+	}
+}
+
+// While a folder run reads (Config.Expected known), the concentrations are on the share
+// of the volume read so far, not on the whole volume given: an alert the frames read make
+// certain shows during the run, not only at its end. A level is entered on the interval's
+// lower bound then, so a few cells in the first frames' small volume raise nothing.
+func TestPipelineConcentrationsSoFar(t *testing.T) {
+	rule := "source = \"s\"\n[[rule]]\nid = \"noct\"\ntaxon = \"Noctiluca\"\nalert = 5000\n"
+	// 30 frames of a source said to hold 300: the run has read a tenth of 2 mL.
+	f := newFixture(t, 30)
+	f.rules(t, rule)
+	f.cfg.Expected = func() int { return 300 }
+	s, p := f.run(t, context.Background())
+	noct := s.Taxa[0]
+	if !s.SoFar || math.Abs(s.Sample.VolumeML-0.2) > 1e-12 || noct.Label != "protist_noctiluca" || noct.PerL != float64(noct.Count)*5000 {
+		t.Errorf("so far %v on %g mL, %s %d at %g/L: want 0.2 mL, 5,000/L a cell", s.SoFar, s.Sample.VolumeML, noct.Label, noct.Count, noct.PerL)
+	}
+	if len(s.Events) != 1 || !s.Events[0].Value.Provisional || s.Events[0].Value.Low < 5000 {
+		t.Errorf("events %+v: want one alert, raised on a share read, its lower bound at the threshold", s.Events)
+	}
+	p.SetExamined(Examined{Expected: 300, Frames: 30, Fraction: 0.1, Interrupted: true})
+	if s = p.Snapshot(); s.SoFar || math.Abs(s.Sample.VolumeML-0.2) > 1e-12 || s.Alerts[0].Level != alerts.Alert || s.Alerts[0].Value.Provisional {
+		t.Errorf("ended: so far %v on %g mL, %+v", s.SoFar, s.Sample.VolumeML, s.Alerts[0])
+	}
+
+	// The whole source: each level raised while reading had its lower bound over the
+	// threshold; at the end the whole 2 mL decides, as History and the report do.
+	f = newFixture(t, 30)
+	f.rules(t, rule)
+	f.cfg.Expected = func() int { return 30 }
+	s, p = f.run(t, context.Background())
+	if len(s.Events) != 1 || !s.Events[0].Value.Provisional {
+		t.Errorf("events %+v: want the alert raised while the frames were read", s.Events)
+	}
+	for _, e := range s.Events {
+		if e.Raised() && e.Value.Provisional && e.Value.Low < 5000 {
+			t.Errorf("raised on %d cells so far, lower bound %g under the threshold", e.Value.Count, e.Value.Low)
+		}
+	}
+	p.SetExamined(Examined{Expected: 30, Frames: 30, Fraction: 1})
+	s = p.Snapshot()
+	if s.SoFar || s.Sample.VolumeML != 2 || s.Alerts[0].Level != alerts.Alert || s.Alerts[0].Value.PerL != 10000 {
+		t.Errorf("ended on %g mL: %+v, want ALERT at 10,000/L", s.Sample.VolumeML, s.Alerts[0])
 	}
 }

@@ -204,7 +204,7 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 	}
 	p, err := New(Config{Source: s.src, Segmenter: s.seg, Classifier: cfg.Classifier, Taxonomy: cfg.Taxonomy,
 		Sample: cfg.Sample, Threshold: cfg.Threshold, Finder: finderOf(cfg), Rules: cfg.Rules.Bound, Hysteresis: cfg.Rules.Hysteresis(),
-		Sink: sessionSink{rec: s.rec, meter: cfg.Meter}, Logger: cfg.Logger, OnFrame: s.onFrame})
+		Sink: sessionSink{rec: s.rec, meter: cfg.Meter}, Logger: cfg.Logger, OnFrame: s.onFrame, Expected: s.src.Len})
 	if err != nil {
 		if s.rec != nil {
 			_ = s.rec.Discard(context.WithoutCancel(ctx))

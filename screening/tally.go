@@ -31,8 +31,13 @@ type Snapshot struct {
 	Frames FrameStats `json:"frames"`
 	// Examined says how much of the source was examined, once the run has ended: the
 	// concentrations are on Sample.VolumeML, the volume actually examined.
-	Examined Examined  `json:"examined"`
-	Cells    CellStats `json:"cells"`
+	Examined Examined `json:"examined"`
+	// SoFar is true while a run of a source of known length (a folder, a video) reads
+	// it: Sample.VolumeML is then the share of the volume read so far, the
+	// concentrations are on it, and a level is entered only once the interval's lower
+	// bound reaches its threshold (Pipeline Config.Expected).
+	SoFar bool      `json:"volume_so_far,omitempty"`
+	Cells CellStats `json:"cells"`
 	// Taxa holds every taxon counted at least once, most numerous first.
 	Taxa []TaxonCount `json:"taxa"`
 	// Groups holds every group of the taxonomy, counted or not.

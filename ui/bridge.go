@@ -212,6 +212,11 @@ func liveStatus(sess *session, s screening.Snapshot, fps float64) string {
 		parts = append(parts, f)
 	}
 	parts = append(parts, fmt.Sprintf("%s cells counted", fmtCount(s.Cells.Found)))
+	if s.SoFar {
+		// The counts are per litre of what was read, not of the volume still unread;
+		// levels wait for the interval's lower bound (screening Config.Expected).
+		parts = append(parts, fmt.Sprintf("per litre of the %s of %s mL read so far", fmtVolume(s.Sample.VolumeML), fmtVolume(s.Examined.DeclaredML)))
+	}
 	if s.Cells.Pending > 0 {
 		parts = append(parts, fmt.Sprintf("%d waiting for the model", s.Cells.Pending))
 	}

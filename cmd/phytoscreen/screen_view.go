@@ -145,6 +145,9 @@ func liveTable(s screening.Snapshot) []string {
 			s.Sample.ID, s.Elapsed.Seconds(), s.Frames.Seen, s.Frames.Dropped, s.Cells.Found, s.Cells.PerSecond, s.Variant, s.Threshold),
 		fmt.Sprintf("  %-34s %6s %11s  %s", "taxon", "count", "cells/L", "alert"),
 	}
+	if s.SoFar { // the counts are per litre of the share read; levels wait for their lower bound
+		rows[0] += fmt.Sprintf("  per litre of the %s of %s mL read so far", volumeText(s.Sample.VolumeML), volumeText(s.Examined.DeclaredML))
+	}
 	for i, x := range s.Taxa {
 		if i == liveRows {
 			rows = append(rows, fmt.Sprintf("  … %d more taxa", len(s.Taxa)-liveRows))
