@@ -307,6 +307,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 
 	view := newLiveView(m.Stderr, isTerminal(m.Stderr))
 	var sizeChanges atomic.Int64 // statuses come from the capture and the segmenter
+	var duplicates atomic.Int64  // frames a folder holds twice, skipped
 	meter := newScreenMeter(ctx, f.baseline)
 	defer meter.Stop()
 	if err := ctx.Err(); err != nil { // interrupted while measuring the idle baseline
@@ -321,6 +322,19 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 			if st.Kind == capture.StatusFieldChanged {
 				slog.Debug("capture", "event", st.String())
 				return
+			}
+			var dup *capture.DuplicateError
+			if st.Kind == capture.StatusSkipped && errors.As(st.Err, &dup) {
+				// A folder can hold most of its frames twice (saved with and without an
+				// orientation tag): three name the matter, the summary counts them all.
+				switch n := duplicates.Add(1); {
+				case n == 3:
+					view.note("phytoscreen: " + st.String() + " (further duplicates are not listed: the summary counts them)")
+					return
+				case n > 3:
+					slog.Debug("capture", "event", st.String())
+					return
+				}
 			}
 			if st.Kind == capture.StatusSizeChanged {
 				// A folder of frames of mixed sizes changes size at nearly every frame:
@@ -354,7 +368,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	<-done
 	view.clear()
 	_, _, cost := sess.Result()
-	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, Apply: rules.Apply, UmPerPx: plan.vision.UmPerPx, DB: db.Path(), Run: sess.RunID(), Cost: cost}
+	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, Apply: rules.Apply, UmPerPx: plan.vision.UmPerPx, DB: db.Path(), Run: sess.RunID(), Cost: cost, Duplicates: int(duplicates.Load())}
 	if si, err := db.Sample(ctx, snap.Sample.ID); err == nil {
 		res.SampleRuns, res.SampleML = len(si.Runs), si.VolumeML
 	}
@@ -407,6 +421,9 @@ type screenResult struct {
 	// run's included: a run added to a sample shows its own counts, and says so.
 	SampleRuns int
 	SampleML   float64
+	// Duplicates are the skipped files that held a frame read before (Examined.Skipped
+	// counts them with the files that were not frames).
+	Duplicates int
 }
 
 // raised returns the rules that reached a level, with their notes.

@@ -20,15 +20,22 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 	if _, err := os.Stat(frames); err != nil {
 		t.Fatalf("%v: the test needs the real frames in ../shared/data/microscope-frames", err)
 	}
+	var stderr0 string
 	screen := func(volume string) string {
 		code, stdout, stderr := run(t, "screen", "--source", frames, "--pack", "cyano-tcb-10", "--rules", "who-cyanobacteria",
 			"--volume-ml", volume, "--baseline", "0", "--db", filepath.Join(t.TempDir(), "s.db"))
 		if code != exitOK {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
+		stderr0 = stderr
 		return stdout
 	}
 	out := screen("0.05")
+	// 59 of its files hold a frame read before: three are named, the summary counts all.
+	if n := strings.Count(stderr0, "(a duplicate frame: its cells are counted once)"); n != 3 || !strings.Contains(stderr0, "further duplicates are not listed") ||
+		!strings.Contains(out, "Skipped: 60 files were skipped (59 held a frame read before, counted once; 1 not a readable frame") {
+		t.Errorf("%d duplicates named on stderr; summary:\n%s", n, out)
+	}
 	for _, want := range []string{
 		"Pack cyano-tcb-10",
 		"rules preset who-cyanobacteria (1 of 1 apply to this pack)",

@@ -338,7 +338,11 @@ func (r screenResult) writeText(w io.Writer) {
 		if ex.Skipped == 1 {
 			files = "file was"
 		}
-		fmt.Fprintf(w, "Skipped: %d %s skipped (listed above with why: a duplicate of a frame read, counted once, or not a readable frame).\n", ex.Skipped, files)
+		why := "listed above with why: a duplicate of a frame read, counted once, or not a readable frame"
+		if d := r.Duplicates; d > 0 {
+			why = fmt.Sprintf("%d held a frame read before, counted once; %d not a readable frame; the first are listed above", d, ex.Skipped-d)
+		}
+		fmt.Fprintf(w, "Skipped: %d %s skipped (%s).\n", ex.Skipped, files, why)
 	}
 	fmt.Fprintf(w, "Cost: %s.\n", r.Cost.Line())
 	if s.Frames.Fields > 0 {
