@@ -122,14 +122,11 @@ func renderChart(pts []chartPoint, title string, levels chartLevels, c color.NRG
 			p.Y.Max = 1
 		}
 		if first, last := pts[0].Time, pts[len(pts)-1].Time; last.Sub(first) < 24*time.Hour {
-			// One day or less: show the day the samples were taken, midnight to midnight.
-			y, m, d := first.Local().Date()
-			day := time.Date(y, m, d, 0, 0, 0, 0, time.Local)
-			p.X.Min, p.X.Max = float64(day.Unix()), float64(day.Add(24*time.Hour).Unix())
-			if last.After(day.Add(24 * time.Hour)) {
-				p.X.Max = float64(day.Add(48 * time.Hour).Unix())
-			}
-			p.X.Tick.Marker = plot.TimeTicks{Format: "15:04\n2006-01-02", Ticker: hourTicks{}, Time: func(t float64) time.Time { return time.Unix(int64(t), 0).Local() }}
+			// Within a day: the hours the samples span, so that samples minutes apart
+			// stand apart (a whole day's axis stacked them on one vertical line).
+			lo, hi, step := clockWindow(first, last)
+			p.X.Min, p.X.Max = float64(lo.Unix()), float64(hi.Unix())
+			p.X.Tick.Marker = plot.TimeTicks{Format: "15:04\n2006-01-02", Ticker: clockTicks{step}, Time: func(t float64) time.Time { return time.Unix(int64(t), 0).Local() }}
 		}
 	}
 	for _, l := range []struct {
@@ -196,13 +193,29 @@ func (perLTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ts
 }
 
-// hourTicks marks every six hours.
-type hourTicks struct{}
+// clockWindow is the time axis for samples taken from first to last, less than a day
+// apart: their span with a margin either side (at least 10 minutes), and a tick step of
+// the clock (5 minutes to 6 hours) giving at most 8 ticks.
+func clockWindow(first, last time.Time) (lo, hi time.Time, step time.Duration) {
+	pad := max(last.Sub(first)/10, 10*time.Minute)
+	lo, hi = first.Add(-pad), last.Add(pad)
+	for _, step = range []time.Duration{5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+		time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour} {
+		if hi.Sub(lo)/step <= 8 {
+			break
+		}
+	}
+	return lo, hi, step
+}
 
-func (hourTicks) Ticks(lo, hi float64) []plot.Tick {
+// clockTicks marks the local clock's multiples of step (10:00, 10:15, ...).
+type clockTicks struct{ step time.Duration }
+
+func (c clockTicks) Ticks(lo, hi float64) []plot.Tick {
 	var out []plot.Tick
-	step := 6 * 3600.0
-	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
+	step := c.step.Seconds()
+	_, off := time.Unix(int64(lo), 0).Local().Zone()
+	for v := math.Ceil((lo+float64(off))/step)*step - float64(off); v <= hi; v += step {
 		out = append(out, plot.Tick{Value: v, Label: "x"})
 	}
 	return out

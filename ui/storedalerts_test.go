@@ -150,3 +150,34 @@ func TestParseWhenBounds(t *testing.T) {
 		}
 	}
 }
+
+// Samples minutes apart stand apart on the trend chart: its time axis spans the samples
+// with a margin, not a whole day, and its ticks fall on the local clock's round times.
+func TestChartClockWindow(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 10, 7, 0, 0, time.Local)
+	for _, c := range []struct {
+		span       time.Duration
+		maxWindow  time.Duration
+		wantStep   time.Duration
+		wantLowest time.Duration // the first tick after lo, from lo, at most
+	}{
+		{0, 30 * time.Minute, 5 * time.Minute, 5 * time.Minute},
+		{12 * time.Minute, 40 * time.Minute, 5 * time.Minute, 5 * time.Minute},
+		{5 * time.Hour, 7 * time.Hour, time.Hour, time.Hour},
+		{20 * time.Hour, 25 * time.Hour, 3 * time.Hour, 3 * time.Hour},
+	} {
+		lo, hi, step := clockWindow(t0, t0.Add(c.span))
+		if !lo.Before(t0) || !hi.After(t0.Add(c.span)) || hi.Sub(lo) > c.maxWindow || step != c.wantStep {
+			t.Errorf("span %v: axis %v to %v (%v), step %v; want within %v, step %v", c.span, lo, hi, hi.Sub(lo), step, c.maxWindow, c.wantStep)
+		}
+		ticks := clockTicks{step}.Ticks(float64(lo.Unix()), float64(hi.Unix()))
+		if len(ticks) == 0 || len(ticks) > 9 {
+			t.Errorf("span %v: %d ticks", c.span, len(ticks))
+			continue
+		}
+		first := time.Unix(int64(ticks[0].Value), 0).Local()
+		if first.Sub(lo) > c.wantLowest || first.Before(lo) || first.Second() != 0 || (first.Hour()*60+first.Minute())%int(step.Minutes()) != 0 {
+			t.Errorf("span %v: first tick at %v (axis from %v), not a round %v of the clock", c.span, first, lo, step)
+		}
+	}
+}
