@@ -356,7 +356,8 @@ func (s *Segmenter) Process(f capture.Frame) ([]Object, error) {
 	w, h := s.fullGray().Cols(), s.fullGray().Rows()
 	s.frame = f.Mat
 	defer func() { s.frame = gocv.Mat{} }()
-	if s.w != 0 && (w != s.w || h != s.h) {
+	resized := s.w != 0 && (w != s.w || h != s.h)
+	if resized {
 		capture.Report(s.opt.OnStatus, capture.Status{Source: f.Source, Kind: capture.StatusSizeChanged, Frame: f.Index,
 			Err: fmt.Errorf("frame is %dx%d, the stream so far was %dx%d; background and tracking restarted", w, h, s.w, s.h)})
 		s.restart()
@@ -388,7 +389,10 @@ func (s *Segmenter) Process(f capture.Frame) ([]Object, error) {
 			}
 		}
 	}
-	s.info.NewField = newField
+	// A frame of another size starts a field too: its cells are all new (the tracks
+	// restarted), and Stats counts it so; FrameInfo says it, so that the pipeline's field
+	// count (screen, the app) is segment's.
+	s.info.NewField = newField || resized
 	if newField {
 		s.stats.Fields++
 		capture.Report(s.opt.OnStatus, capture.Status{Source: f.Source, Kind: capture.StatusFieldChanged, Frame: f.Index})

@@ -461,12 +461,16 @@ func TestSizeChangeMidStream(t *testing.T) {
 	big := scene{w: 320, h: 240, level: 200, shapes: []shape{disk(100, 100, 15, 0.5)}}.gray()
 	small := scene{w: 160, h: 200, level: 200, shapes: []shape{disk(100, 100, 15, 0.5)}}.gray()
 	var news []bool
+	fields := 1 // the first frame's, which FrameInfo does not mark
 	for i, g := range []*image.Gray{big, big, small, small, big} {
 		m := grayMat(t, g)
 		objs, err := seg.Process(capture.Frame{Index: i, Source: "mixed", Mat: m})
 		m.Close()
 		if err != nil {
 			t.Fatalf("frame %d: %v", i, err)
+		}
+		if seg.Frame().NewField {
+			fields++
 		}
 		if len(objs) != 1 {
 			t.Fatalf("frame %d: %d objects, want 1", i, len(objs))
@@ -475,6 +479,11 @@ func TestSizeChangeMidStream(t *testing.T) {
 	}
 	if log.count(capture.StatusSizeChanged) != 2 {
 		t.Errorf("%d size-change statuses, want 2: %v", log.count(capture.StatusSizeChanged), log.events)
+	}
+	// The frames say each new size starts a field, as the stats count them: screen (which
+	// counts the frames' word) and segment (the stats) agree on a folder of mixed sizes.
+	if st := seg.Stats(); fields != 3 || st.Fields != fields {
+		t.Errorf("fields: %d marked by the frames, %d in the stats; want 3 and 3", fields, st.Fields)
 	}
 	want := []bool{true, false, true, false, true}
 	for i := range want {
