@@ -323,27 +323,26 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 				slog.Debug("capture", "event", st.String())
 				return
 			}
+			// Statuses that come in floods are named a few times, then only logged: a
+			// folder can hold most of its frames twice (saved with and without an
+			// orientation tag; the summary counts them), and frames of mixed sizes change
+			// size at nearly every frame.
 			var dup *capture.DuplicateError
-			if st.Kind == capture.StatusSkipped && errors.As(st.Err, &dup) {
-				// A folder can hold most of its frames twice (saved with and without an
-				// orientation tag): three name the matter, the summary counts them all.
-				switch n := duplicates.Add(1); {
-				case n == 3:
-					view.note("phytoscreen: " + st.String() + " (further duplicates are not listed: the summary counts them)")
-					return
-				case n > 3:
-					slog.Debug("capture", "event", st.String())
-					return
-				}
+			var seen *atomic.Int64
+			var first int64
+			var more string
+			switch {
+			case st.Kind == capture.StatusSkipped && errors.As(st.Err, &dup):
+				seen, first, more = &duplicates, 3, "further duplicates are not listed: the summary counts them"
+			case st.Kind == capture.StatusSizeChanged:
+				seen, first, more = &sizeChanges, 2, "further size changes are not listed: the frames differ in size"
 			}
-			if st.Kind == capture.StatusSizeChanged {
-				// A folder of frames of mixed sizes changes size at nearly every frame:
-				// the first two say what happens, the rest would bury the other notes.
-				switch n := sizeChanges.Add(1); {
-				case n == 2:
-					view.note("phytoscreen: " + st.String() + " (further size changes are not listed: the frames differ in size)")
+			if seen != nil {
+				switch n := seen.Add(1); {
+				case n == first:
+					view.note("phytoscreen: " + st.String() + " (" + more + ")")
 					return
-				case n > 2:
+				case n > first:
 					slog.Debug("capture", "event", st.String())
 					return
 				}

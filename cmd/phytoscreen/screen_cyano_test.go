@@ -36,6 +36,9 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 		!strings.Contains(out, "Skipped: 60 files were skipped (59 held a frame read before, counted once; 1 not a readable frame") {
 		t.Errorf("%d duplicates named on stderr; summary:\n%s", n, out)
 	}
+	if n := strings.Count(stderr0, ": size changed"); n != 2 || !strings.Contains(stderr0, "further size changes are not listed") {
+		t.Errorf("%d size changes named on stderr, want 2 then a word that the rest are not:\n%s", n, stderr0)
+	}
 	for _, want := range []string{
 		"Pack cyano-tcb-10",
 		"rules preset who-cyanobacteria (1 of 1 apply to this pack)",
