@@ -187,6 +187,13 @@ type Pipeline struct {
 	running  bool
 	frames   FrameStats
 	examined Examined // Fraction 1 until SetExamined says otherwise
+	// waiting holds, for each segmented frame not yet wholly counted, in order, how many
+	// of its new cells wait for the classifier (ok false: a frame that failed, which adds
+	// no volume); counted is the frames whose cells are all counted. Cells are classified
+	// in the order they were found, so the front empties first. The volume read so far is
+	// these frames', not the segmented ones': their cells' labels are not in the counts yet.
+	waiting []frameCells
+	counted int
 	objects  int
 	tally    *tally
 	eval     *alerts.Evaluator
@@ -214,6 +221,36 @@ type Pipeline struct {
 	stopAsked bool
 	ran       atomic.Bool
 	stopRead  context.CancelFunc
+}
+
+// frameCells is a segmented frame's new cells still waiting for the classifier.
+type frameCells struct {
+	cells int
+	ok    bool
+}
+
+// frameFoundLocked notes a segmented frame and its new cells (ok false: it failed).
+func (p *Pipeline) frameFoundLocked(cells int, ok bool) {
+	p.waiting = append(p.waiting, frameCells{cells, ok})
+	p.cellsCountedLocked(0)
+}
+
+// cellsCountedLocked takes n cells counted off the oldest frames and moves the frames
+// left with none into counted.
+func (p *Pipeline) cellsCountedLocked(n int) {
+	for len(p.waiting) > 0 {
+		f := &p.waiting[0]
+		take := min(n, f.cells)
+		f.cells -= take
+		n -= take
+		if f.cells > 0 {
+			return
+		}
+		if f.ok {
+			p.counted++
+		}
+		p.waiting = p.waiting[1:]
+	}
 }
 
 // trackState is what is known of a tracked cell: pending, failed or classified (then
@@ -363,7 +400,8 @@ func (p *Pipeline) SetExamined(e Examined) {
 	p.changed()
 }
 
-// sampleSoFarLocked is the sample with the volume the run has examined so far, and
+// sampleSoFarLocked is the sample with the volume the run has counted so far (the frames
+// whose cells are all in the counts), and
 // whether that is a share of the whole still being read (Config.Expected). Before the
 // first frame, or from a source of unknown length, it is the sample as given.
 func (p *Pipeline) sampleSoFarLocked() (Sample, bool) {
@@ -371,7 +409,7 @@ func (p *Pipeline) sampleSoFarLocked() (Sample, bool) {
 	if p.cfg.Expected == nil {
 		return sm, false
 	}
-	n, read := p.cfg.Expected(), p.frames.Segmented
+	n, read := p.cfg.Expected(), p.counted
 	if n <= 0 || read <= 0 || read >= n {
 		return sm, false
 	}
@@ -496,6 +534,7 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 		if err != nil {
 			p.frames.Failed++
 			p.frames.Segmented++
+			p.frameFoundLocked(0, false)
 			p.changed()
 			p.mu.Unlock()
 			p.log.Warn("segmentation failed; frame skipped", "source", f.Source, "frame", f.Index, "err", err)
@@ -519,6 +558,7 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 				p.tracks[keyOf(o)] = ts
 			}
 		}
+		p.frameFoundLocked(len(jobs), true)
 		p.pruneTracksLocked(f.Index)
 		p.last = p.frameViewLocked(f, size, objs)
 		if info != nil {
@@ -675,6 +715,7 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
 			p.tracks[key] = ts
 		}
 	}
+	p.cellsCountedLocked(len(batch))
 	p.refreshOverlaysLocked()
 	p.batchDur += dur
 	events := append(p.pendingEvents, p.evaluateLocked(now)...)

@@ -700,3 +700,60 @@ func TestPipelineConcentrationsSoFar(t *testing.T) {
 		t.Errorf("ended on %g mL: %+v, want ALERT at 10,000/L", s.Sample.VolumeML, s.Alerts[0])
 	}
 }
+
+// The volume read so far is that of the frames whose cells are all counted: a frame
+// segmented while its cells wait for the classifier adds no volume yet (its cells are not
+// in the counts), or the concentrations would read low while the model catches up.
+func TestPipelineVolumeSoFarWaitsForTheModel(t *testing.T) {
+	f := newFixture(t, 30)
+	f.cfg.Expected = func() int { return 300 }
+	f.clf.delay = 3 * time.Millisecond
+	p, err := New(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var waited, checked int
+	go func() {
+		defer close(done)
+		for range p.Updates() {
+			s := p.Snapshot()
+			if !s.SoFar {
+				continue
+			}
+			checked++
+			frames := int(math.Round(s.Sample.VolumeML / 2 * 300))
+			if frames > s.Frames.Segmented || (s.Cells.Pending > 0 && frames >= s.Frames.Segmented) {
+				t.Errorf("volume of %d frames with %d segmented, %d cells waiting", frames, s.Frames.Segmented, s.Cells.Pending)
+				return
+			}
+			if s.Cells.Pending > 0 {
+				waited++
+			}
+		}
+	}()
+	if _, err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if s := p.Snapshot(); math.Abs(s.Sample.VolumeML-0.2) > 1e-12 {
+		t.Errorf("all counted: %g mL, want the 30 frames' 0.2", s.Sample.VolumeML)
+	}
+	t.Logf("%d updates checked, %d with cells waiting", checked, waited)
+	if waited == 0 {
+		t.Errorf("no update (of %d) found cells waiting for the model: the test did not test", checked)
+	}
+}
+
+func TestFramesCountedInOrder(t *testing.T) {
+	var p Pipeline
+	for _, f := range []frameCells{{2, true}, {0, true}, {3, true}, {0, false}, {1, true}} {
+		p.frameFoundLocked(f.cells, f.ok)
+	}
+	for _, c := range []struct{ n, want int }{{0, 0}, {1, 0}, {1, 2}, {2, 2}, {1, 3}, {1, 4}} {
+		p.cellsCountedLocked(c.n)
+		if p.counted != c.want {
+			t.Errorf("after %d more cells: %d frames counted, want %d", c.n, p.counted, c.want)
+		}
+	}
+}
