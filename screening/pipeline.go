@@ -192,8 +192,8 @@ type Pipeline struct {
 	// no volume); counted is the frames whose cells are all counted. Cells are classified
 	// in the order they were found, so the front empties first. The volume read so far is
 	// these frames', not the segmented ones': their cells' labels are not in the counts yet.
-	waiting []frameCells
-	counted int
+	waiting  []frameCells
+	counted  int
 	objects  int
 	tally    *tally
 	eval     *alerts.Evaluator
