@@ -126,4 +126,27 @@ func TestFolderSkipsDuplicateFrames(t *testing.T) {
 	if err != nil || len(ds) != 4 || ds[0].Digest != ds[1].Digest || ds[2].Digest != ds[3].Digest || ds[0].Digest == ds[2].Digest {
 		t.Errorf("digests %+v (%v)", ds, err)
 	}
+
+	// Prescanned, the folder knows its two frames before reading one (a run's progress
+	// and the share of its volume read rest on that), has said which files it leaves
+	// out, and gives the kept files' fingerprints, the store's, so they are read once.
+	var plog statusLog
+	src, err = OpenFolder(dir, plog.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := src.Prescan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Len() != 2 || len(plog.events) != 2 || len(kept) != 2 || kept[0] != ds[0] || kept[1] != ds[2] {
+		t.Errorf("prescanned: Len %d, %d statuses, kept %+v; want 2, 2, a.jpg and c.jpg as FrameDigests gives them", src.Len(), len(plog.events), kept)
+	}
+	names, _, err = drain(t, src)
+	if err != nil || strings.Join(names, " ") != "a.jpg c.jpg" || src.Len() != 2 || len(plog.events) != 2 {
+		t.Errorf("read after the prescan: %q (%v), Len %d, %d statuses", names, err, src.Len(), len(plog.events))
+	}
+	if _, err := src.Prescan(context.Background()); err == nil {
+		t.Error("a prescan after reading began was accepted")
+	}
 }

@@ -86,7 +86,7 @@ func (s *FolderSource) Next(ctx context.Context) (Frame, error) {
 		s.next++
 		m, mod, key, err := readFrame(path, s.gray)
 		if err == nil && len(s.files) > 1 {
-			if first, ok := s.seen[key]; ok {
+			if first, ok := s.seen[key]; ok && first != path {
 				m.Close()
 				s.dups.Add(1)
 				err = &DuplicateError{First: first}
@@ -109,6 +109,41 @@ func (s *FolderSource) Next(ctx context.Context) (Frame, error) {
 		return f, nil
 	}
 	return Frame{}, io.EOF
+}
+
+// Prescan fingerprints every file before the first frame is read and leaves out at once
+// those that hold the pixels of an earlier one, each reported skipped with its first
+// (DuplicateError). Len is then the frames the folder really holds from the start (the
+// progress, the share of the volume read so far, the frames a run expects), not a count
+// that falls as duplicates are met. It returns the kept files' fingerprints, which a
+// session store needs (FrameDigests), so the files are read once for both. A file that
+// cannot be read is kept: Next reports why when it comes to it.
+func (s *FolderSource) Prescan(ctx context.Context) ([]FileDigest, error) {
+	if s.next > 0 {
+		return nil, fmt.Errorf("prescan %s: reading has begun", s.name)
+	}
+	seen := map[string]string{}
+	kept := make([]string, 0, len(s.files))
+	var out []FileDigest
+	for _, path := range s.files {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("fingerprint the frames of %s: %w", s.name, err)
+		}
+		d, err := fileDigest(path)
+		if err != nil {
+			kept = append(kept, path)
+			continue
+		}
+		if first, ok := seen[d]; ok {
+			Report(s.onStatus, Status{Source: s.name, Kind: StatusSkipped, Frame: -1, Path: path, Err: &DuplicateError{First: first}})
+			continue
+		}
+		seen[d] = path
+		kept = append(kept, path)
+		out = append(out, FileDigest{Path: path, Digest: d})
+	}
+	s.files, s.seen = kept, seen
+	return out, nil
 }
 
 // Close does nothing: files are read whole, one at a time.

@@ -229,10 +229,13 @@ type frameCells struct {
 	ok    bool
 }
 
-// frameFoundLocked notes a segmented frame and its new cells (ok false: it failed).
-func (p *Pipeline) frameFoundLocked(cells int, ok bool) {
+// frameFoundLocked notes a segmented frame and its new cells (ok false: it failed), and
+// reports whether frames were thereby counted.
+func (p *Pipeline) frameFoundLocked(cells int, ok bool) bool {
+	before := p.counted
 	p.waiting = append(p.waiting, frameCells{cells, ok})
 	p.cellsCountedLocked(0)
+	return p.counted != before
 }
 
 // cellsCountedLocked takes n cells counted off the oldest frames and moves the frames
@@ -534,7 +537,7 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 		if err != nil {
 			p.frames.Failed++
 			p.frames.Segmented++
-			p.frameFoundLocked(0, false)
+			_ = p.frameFoundLocked(0, false) // adds no volume
 			p.changed()
 			p.mu.Unlock()
 			p.log.Warn("segmentation failed; frame skipped", "source", f.Source, "frame", f.Index, "err", err)
@@ -558,13 +561,22 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 				p.tracks[keyOf(o)] = ts
 			}
 		}
-		p.frameFoundLocked(len(jobs), true)
+		// A frame counted without new cells still adds volume read: while a folder is
+		// read, the levels follow it (the alert banner would keep an early, higher value
+		// until the next cells were classified). The sink gets the changes with the next
+		// batch or flush.
+		levelsMoved := false
+		if p.frameFoundLocked(len(jobs), true) && p.cfg.Expected != nil {
+			evs := p.evaluateLocked(time.Now())
+			p.pendingEvents = append(p.pendingEvents, evs...)
+			levelsMoved = len(evs) > 0
+		}
 		p.pruneTracksLocked(f.Index)
 		p.last = p.frameViewLocked(f, size, objs)
 		if info != nil {
 			p.last.Focus, p.last.OutOfFocus, p.last.Held = info.Focus, info.OutOfFocus, info.Held
 		}
-		if len(jobs) == 0 && len(p.pendingFrames) >= frameFlushAt && !p.frameFlushAsked {
+		if len(jobs) == 0 && (len(p.pendingFrames) >= frameFlushAt || levelsMoved) && !p.frameFlushAsked {
 			p.frameFlushAsked = true
 			jobs = append(jobs, cellJob{flush: true})
 		}

@@ -667,6 +667,7 @@ func TestPipelineConcentrationsSoFar(t *testing.T) {
 	f := newFixture(t, 30)
 	f.rules(t, rule)
 	f.cfg.Expected = func() int { return 300 }
+	f.seg.delay = 2 * time.Millisecond // the classifier has finished each field's cells before its later frames come
 	s, p := f.run(t, context.Background())
 	noct := s.Taxa[0]
 	if !s.SoFar || math.Abs(s.Sample.VolumeML-0.2) > 1e-12 || noct.Label != "protist_noctiluca" || noct.PerL != float64(noct.Count)*5000 {
@@ -674,6 +675,11 @@ func TestPipelineConcentrationsSoFar(t *testing.T) {
 	}
 	if len(s.Events) != 1 || !s.Events[0].Value.Provisional || s.Events[0].Value.Low < 5000 {
 		t.Errorf("events %+v: want one alert, raised on a share read, its lower bound at the threshold", s.Events)
+	}
+	// The last field's later frames bring no new cell, yet add volume: the rule's value
+	// follows them, as the table does (the banner kept an earlier, higher value).
+	if len(s.Alerts) != 1 || s.Alerts[0].Value.PerL != noct.PerL {
+		t.Errorf("the rule measures %+v, the table %g/L: want the same", s.Alerts, noct.PerL)
 	}
 	p.SetExamined(Examined{Expected: 300, Frames: 30, Fraction: 0.1, Interrupted: true})
 	if s = p.Snapshot(); s.SoFar || math.Abs(s.Sample.VolumeML-0.2) > 1e-12 || s.Alerts[0].Level != alerts.Alert || s.Alerts[0].Value.Provisional {

@@ -36,6 +36,9 @@ type RunInfo struct {
 	// when unknown, a camera): recorded as the run starts, so a run that never ends (the
 	// program killed, the power cut) is known for the part of its frames it examined.
 	Expected int
+	// Digests, when not nil, are the fingerprints of the files the run reads, made as
+	// the source opened (capture.FolderSource.Prescan): the store need not read them again.
+	Digests []capture.FileDigest
 }
 
 // RunStore is where sessions record their runs: the session store.
@@ -182,6 +185,16 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 	}
 	s.src = capture.NewPausable(src)
 	cleanup = append(cleanup, func() { _ = src.Close() })
+	// A folder's duplicate frames are known before the first is read: the run then knows
+	// from the start how many frames it examines.
+	var digests []capture.FileDigest
+	if ps, ok := src.(interface {
+		Prescan(context.Context) ([]capture.FileDigest, error)
+	}); ok {
+		if digests, err = ps.Prescan(ctx); err != nil {
+			return nil, err
+		}
+	}
 
 	newSeg := cfg.NewSegmenter
 	if newSeg == nil {
@@ -195,7 +208,7 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 	if cfg.Store != nil {
 		s.rec, err = cfg.Store.StartRun(ctx, RunInfo{Sample: cfg.Sample, Spec: cfg.Spec, Model: cfg.Classifier.Variant(),
 			Threshold: cfg.Threshold, Finder: finderOf(cfg), Rules: cfg.Rules.Name, Taxonomy: cfg.Taxonomy, KeepApart: cfg.KeepApart,
-			Expected: s.src.Len()})
+			Expected: s.src.Len(), Digests: digests})
 		if err != nil {
 			return nil, err
 		}

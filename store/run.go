@@ -100,9 +100,12 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 	}
 	// The files' fingerprints, read before the transaction: a copy of frames the sample
 	// already holds is refused like the same path.
-	digests, err := capture.FrameDigests(ctx, info.Spec)
-	if err != nil {
-		return nil, err
+	digests := info.Digests
+	if digests == nil {
+		var err error
+		if digests, err = capture.FrameDigests(ctx, info.Spec); err != nil {
+			return nil, err
+		}
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
