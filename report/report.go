@@ -256,7 +256,13 @@ func PartialRuns(si store.SampleInfo) string {
 	var parts []string
 	for _, run := range si.Runs {
 		if run.VolumeML < run.VolumeGiven*(1-1e-9) {
-			parts = append(parts, fmt.Sprintf("run %d examined %s of the %s mL given (%s)", run.ID, num(run.VolumeML, 3), num(run.VolumeGiven, 3), run.Status))
+			// The store's run number says nothing when the sample has one run ("run 6"
+			// of a sample with one); with several it is the one the runs' list gives.
+			which := fmt.Sprintf("run %d", run.ID)
+			if len(si.Runs) == 1 {
+				which = "the run"
+			}
+			parts = append(parts, fmt.Sprintf("%s examined %s of the %s mL given (%s)", which, num(run.VolumeML, 3), num(run.VolumeGiven, 3), run.Status))
 		}
 	}
 	if len(parts) == 0 {

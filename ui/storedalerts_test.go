@@ -62,6 +62,12 @@ func TestHistorySaysPartial(t *testing.T) {
 	if got := report.PartialRuns(si); got != "" {
 		t.Errorf("a whole run said partial: %q", got)
 	}
+	// A sample's only run is "the run": the store's number (7 of a sample with one run)
+	// read as a seventh run.
+	si.Runs = []store.RunRow{{ID: 7, VolumeML: 0.048, VolumeGiven: 0.05, Status: "stopped"}}
+	if got := report.PartialRuns(si); !strings.HasPrefix(got, "Partial: the run examined 0.048 of the 0.05 mL given (stopped).") {
+		t.Errorf("one run: %q", got)
+	}
 }
 
 // The trade-off line says latency and throughput apart: they differ (fixed costs per
