@@ -66,6 +66,16 @@ func (s *Store) checkExportTarget(path string) error {
 	return nil
 }
 
+// volumeText writes a volume to 6 significant digits: a partial run's share of the
+// volume given (0.05 x 79/104) is not written to 17 (0.037980769230769235).
+func volumeText(ml float64) string {
+	if math.IsNaN(ml) {
+		return ""
+	}
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(ml, 'g', 6, 64), 64)
+	return strconv.FormatFloat(r, 'f', -1, 64) // plain decimals: 1000000, not 1e+06
+}
+
 func ftoa(v float64, prec int) string {
 	if math.IsNaN(v) {
 		return ""
@@ -87,7 +97,7 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer) e
 	}
 	cw := csv.NewWriter(w)
 	si := c.Sample
-	head := []string{si.ID, si.Site, si.Taken.UTC().Format(time.RFC3339), ftoa(si.VolumeML, -1), ftoa(si.Factor, -1)}
+	head := []string{si.ID, si.Site, si.Taken.UTC().Format(time.RFC3339), volumeText(si.VolumeML), ftoa(si.Factor, -1)}
 	row := func(kind string, t TaxonCount, withConc bool) error {
 		r := append(append([]string{}, head...), kind, t.Label, t.Name, t.Group, t.Unit, strconv.Itoa(t.Count), strconv.Itoa(t.Validated))
 		if withConc {
@@ -254,7 +264,7 @@ func (s *Store) writeEcoTaxa(ctx context.Context, si SampleInfo, w io.Writer) er
 			m(o.Contrast, 4), calib(o.AreaUm2), calib(o.ESDUm), calib(o.MajorUm), calib(o.MinorUm),
 			strconv.Itoa(o.Frame), strconv.Itoa(o.Track),
 			ftoa(si.DepthM, -1), ftoa(si.DepthM, -1),
-			si.ID, si.Site, si.Analyst, ftoa(si.VolumeML, -1), ftoa(si.Factor, -1),
+			si.ID, si.Site, si.Analyst, volumeText(si.VolumeML), ftoa(si.Factor, -1),
 			fmt.Sprintf("%s_r%d", safeName(si.ID), o.Run.ID), "phytoscreen", o.Source(), o.Run.Pack, o.Variant,
 			ftoa(o.Run.Threshold, -1), calib(o.UmPerPx),
 			fmt.Sprintf("%s_r%d", safeName(si.ID), o.Run.ID), "phytoscreen"}

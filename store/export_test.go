@@ -306,3 +306,13 @@ func TestExportOntoStoreRefused(t *testing.T) {
 		t.Errorf("export onto a symlink to the store: %v", err)
 	}
 }
+
+// A partial run's volume (the share of the volume given) is written to 6 significant
+// digits, in plain decimals across the volumes a sample may have.
+func TestVolumeText(t *testing.T) {
+	for v, want := range map[float64]string{0.05 * 79 / 104: "0.0379808", 1: "1", 0.05: "0.05", 1e6: "1000000", 1e-6: "0.000001", 2.5: "2.5"} {
+		if got := volumeText(v); got != want {
+			t.Errorf("volumeText(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
