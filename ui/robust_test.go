@@ -146,6 +146,12 @@ func TestSettingsRefuseBrokenPack(t *testing.T) {
 	if w := h.a.watching(none); !strings.Contains(w, "in use until phytoscreen starts again: the pack chosen in Settings ("+good+") is loaded then") {
 		t.Errorf("rules that cannot fire while a new pack waits: %q", w)
 	}
+	// The Alerts tab's preview says the same of a preset no rule of which the pack in use
+	// can fire (helper-35 read it as checked against the pack just chosen).
+	v.Preset.SetSelected("who-cyanobacteria")
+	if txt := v.rulesInfo.Text; !strings.Contains(txt, "No rule of this set can fire with the classifier pack "+pack.Name+", in use until phytoscreen starts again") {
+		t.Errorf("rules preview while a new pack waits: %q", txt)
+	}
 	h.a.set.PackDir = h.a.startPackDir
 	if w := h.a.watching(none); w != none.Watching() {
 		t.Errorf("with no pack waiting the banner says %q, want %q", w, none.Watching())

@@ -311,7 +311,12 @@ func (v *settingsView) previewRules() {
 		b.WriteString("\n")
 	}
 	if len(r.Bound) == 0 {
-		b.WriteString("No rule of this set can fire with the classifier pack " + v.a.svc.Pack.Name + ".\n")
+		b.WriteString("No rule of this set can fire with the classifier pack " + v.a.svc.Pack.Name)
+		if v.packPending() {
+			// The rules are bound to the pack in use; the one chosen is not loaded yet.
+			b.WriteString(", in use until phytoscreen starts again (the pack chosen above is loaded then, and the rules are checked against it)")
+		}
+		b.WriteString(".\n")
 	}
 	missing := 0
 	for _, n := range r.Notices {
