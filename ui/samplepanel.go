@@ -118,7 +118,7 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 	}
 	p.summary.Hide()
 	p.form = form
-	p.box = container.NewVBox(container.NewStack(form, p.summary), container.NewGridWithColumns(4, p.Start, p.Pause, p.Stop, p.More))
+	p.box = container.NewVBox(container.New(stackAll{}, form, p.summary), container.NewGridWithColumns(4, p.Start, p.Pause, p.Stop, p.More))
 	p.ExtendBaseWidget(p)
 	p.SetRunning(false, false)
 	return p
@@ -306,4 +306,25 @@ func newSampleID(now time.Time, prefix string, taken func(string) bool) string {
 		id = fmt.Sprintf("%s-%d", base, n)
 	}
 	return id
+}
+
+// stackAll stacks its objects like container.NewStack, but its minimum size counts the
+// hidden ones too: the panel keeps the form's height while the shorter summary stands in
+// for it during a run, so the buttons under it stay where they were (Stop moved up as
+// the run started, and the click meant for it missed).
+type stackAll struct{}
+
+func (stackAll) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+func (stackAll) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s
 }
