@@ -197,8 +197,16 @@ func liveStatus(sess *session, s screening.Snapshot, fps float64) string {
 	if s.LastFrame.Source != "" || s.Frames.Segmented > 0 {
 		parts = append(parts, fmt.Sprintf("frame %d", s.LastFrame.Index+1))
 	}
-	if n := sess.run.Files(); n > 0 {
-		parts[len(parts)-1] += fmt.Sprintf(" of %d", n)
+	if sess.run != nil {
+		if n := sess.run.Files(); n > 0 {
+			parts[len(parts)-1] += fmt.Sprintf(" of %d", n)
+		}
+	}
+	if s.SoFar {
+		// The counts are per litre of what was read, not of the volume still unread;
+		// levels wait for the interval's lower bound (screening Config.Expected). Said
+		// early in the line: its end is cut off in a narrow window.
+		parts = append(parts, fmt.Sprintf("counts per litre of the %s of %s mL read so far", fmtVolume(s.Sample.VolumeML), fmtVolume(s.Examined.DeclaredML)))
 	}
 	if fps > 0 {
 		parts = append(parts, fmt.Sprintf("%.1f fps", fps))
@@ -212,11 +220,6 @@ func liveStatus(sess *session, s screening.Snapshot, fps float64) string {
 		parts = append(parts, f)
 	}
 	parts = append(parts, fmt.Sprintf("%s cells counted", fmtCount(s.Cells.Found)))
-	if s.SoFar {
-		// The counts are per litre of what was read, not of the volume still unread;
-		// levels wait for the interval's lower bound (screening Config.Expected).
-		parts = append(parts, fmt.Sprintf("per litre of the %s of %s mL read so far", fmtVolume(s.Sample.VolumeML), fmtVolume(s.Examined.DeclaredML)))
-	}
 	if s.Cells.Pending > 0 {
 		parts = append(parts, fmt.Sprintf("%d waiting for the model", s.Cells.Pending))
 	}

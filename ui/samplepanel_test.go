@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/screening"
 )
 
 // The sample panel keeps its height when a run starts (the summary replaces the taller
@@ -21,4 +24,21 @@ func TestStopDoesNotMoveWhenARunStarts(t *testing.T) {
 		t.Errorf("Stop moved from %v to %v as the run started", before, after)
 	}
 	h.a.sample.SetRunning(false, false)
+}
+
+// While a folder is read, the status line says early (its end is cut off in a narrow
+// window) that the counts are per litre of the volume read so far.
+func TestLiveStatusSaysVolumeSoFar(t *testing.T) {
+	sess := &session{spec: capture.Spec{Kind: capture.KindFolder, Path: "/data/pond"}}
+	s := screening.Snapshot{Sample: screening.Sample{VolumeML: 0.0125}, Examined: screening.Examined{DeclaredML: 0.05}, SoFar: true}
+	s.Frames.Segmented, s.LastFrame.Index = 24, 23
+	got := liveStatus(sess, s, 0)
+	parts := strings.Split(got, " · ")
+	if len(parts) < 3 || parts[2] != "counts per litre of the 0.0125 of 0.05 mL read so far" {
+		t.Errorf("status %q: want the volume read so far third, after the frame", got)
+	}
+	s.SoFar = false
+	if got := liveStatus(sess, s, 0); strings.Contains(got, "so far") {
+		t.Errorf("ended: %q", got)
+	}
 }
