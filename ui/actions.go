@@ -224,7 +224,7 @@ func (a *mainWindow) exportTo(id, format string) {
 			a.showError("Export refused", err)
 			return
 		}
-		a.set.LastFolder = filepath.Dir(path)
+		a.set.ExportFolder = filepath.Dir(path)
 		a.saveSettings()
 		a.ExportPath(id, format, path)
 	}, a.win)
@@ -234,8 +234,8 @@ func (a *mainWindow) exportTo(id, format string) {
 	if ext := filepath.Ext(name); ext != "" {
 		d.SetFilter(storage.NewExtensionFileFilter([]string{ext}))
 	}
-	if a.set.LastFolder != "" {
-		if l, err := storage.ListerForURI(storage.NewFileURI(a.set.LastFolder)); err == nil {
+	if a.set.ExportFolder != "" { // the last export's folder, never a source's
+		if l, err := storage.ListerForURI(storage.NewFileURI(a.set.ExportFolder)); err == nil {
 			d.SetLocation(l)
 		}
 	}

@@ -517,7 +517,7 @@ func (v *programmeView) ShowWeekReport() {
 	d.Week.OnChanged = func(w string) {
 		if !d.pathSet {
 			auto = true
-			d.Path.SetText(defaultReportPath(v.e.prefs.String(app.PrefLastFolder), strings.TrimSpace(w)))
+			d.Path.SetText(defaultReportPath(v.e.prefs.String(app.PrefExportDir), strings.TrimSpace(w)))
 			auto = false
 		}
 	}

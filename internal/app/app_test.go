@@ -61,6 +61,8 @@ func TestLoadSettingsRejectsDamage(t *testing.T) {
 			"using the built-in pack " + assets.DefaultPackName},
 		{"last video gone", func(p prefsSetter) { p.SetString(PrefSource, gone+".avi") }, func(s Settings) bool { return s.Source == capture.Demo.String() },
 			"source.last = " + gone + ".avi: the last source is no longer there (no such file or folder); using the demo"},
+		{"export folder gone", func(p prefsSetter) { p.SetString(PrefExportDir, gone) }, func(s Settings) bool { return s.ExportFolder == "" },
+			"export.last_folder = " + gone + ": the folder is no longer there; using the home folder"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -83,6 +85,7 @@ func TestLoadSettingsRejectsDamage(t *testing.T) {
 	p := newMemPrefs()
 	good := DefaultSettings()
 	good.Threads, good.Batch, good.Threshold, good.RulesFile = 2, 32, 0.7, filepath.Join("..", "..", "alerts", "testdata", "site.toml")
+	good.LastFolder, good.ExportFolder = t.TempDir(), t.TempDir() // kept apart: a source's folder is not where exports go
 	good.Save(p)
 	if s, notes := LoadSettingsChecked(p); len(notes) != 0 || s != good {
 		t.Errorf("good settings: notes %q, settings %+v", notes, s)

@@ -74,6 +74,9 @@ type Settings struct {
 	// DemoWhenNoCamera starts the bundled demo at launch when no camera is found.
 	DemoWhenNoCamera bool
 	LastFolder       string // where the folder dialog opens
+	// ExportFolder is where the export dialogs open: the folder of the last export, not
+	// the last source's (a data folder, often read-only, where outputs do not belong).
+	ExportFolder string
 
 	// Window size, restored at launch.
 	WindowW, WindowH float32
@@ -112,6 +115,7 @@ const (
 	PrefSource     = "source.last"
 	PrefDemo       = "source.demo_when_no_camera"
 	PrefLastFolder = "source.last_folder"
+	PrefExportDir  = "export.last_folder"
 	PrefWindowW    = "window.width"
 	PrefWindowH    = "window.height"
 	PrefCostPrefix = "model.cost." // + pack + "." + variant: a measured ModelCost as JSON
@@ -164,6 +168,7 @@ func LoadSettingsChecked(p Prefs) (Settings, []string) {
 		Source:           p.StringWithFallback(PrefSource, d.Source),
 		DemoWhenNoCamera: p.BoolWithFallback(PrefDemo, d.DemoWhenNoCamera),
 		LastFolder:       p.StringWithFallback(PrefLastFolder, d.LastFolder),
+		ExportFolder:     p.StringWithFallback(PrefExportDir, d.ExportFolder),
 		WindowW:          float32(p.FloatWithFallback(PrefWindowW, float64(d.WindowW))),
 		WindowH:          float32(p.FloatWithFallback(PrefWindowH, float64(d.WindowH))),
 	}
@@ -260,6 +265,12 @@ func LoadSettingsChecked(p Prefs) (Settings, []string) {
 			s.LastFolder = ""
 		}
 	}
+	if s.ExportFolder != "" {
+		if fi, err := os.Stat(s.ExportFolder); err != nil || !fi.IsDir() {
+			ignore(PrefExportDir, s.ExportFolder, "the folder is no longer there", "the home folder")
+			s.ExportFolder = ""
+		}
+	}
 	return s, notes
 }
 
@@ -297,6 +308,7 @@ func (s Settings) Save(p Prefs) {
 	p.SetString(PrefSource, s.Source)
 	p.SetBool(PrefDemo, s.DemoWhenNoCamera)
 	p.SetString(PrefLastFolder, s.LastFolder)
+	p.SetString(PrefExportDir, s.ExportFolder)
 	p.SetFloat(PrefWindowW, float64(s.WindowW))
 	p.SetFloat(PrefWindowH, float64(s.WindowH))
 }
