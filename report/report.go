@@ -455,6 +455,9 @@ func (r *writer) alertEvents(d Data) {
 		if e.Value.Cells > 0 {
 			val = fmt.Sprintf("%s cells/L estimated from %d objects holding about %s cells", perL(e.Value.PerL), e.Value.Count, perL(e.Value.Cells))
 		}
+		if e.Value.Provisional { // raised while the frames were read: on the volume read then
+			val += " in the frames read by then"
+		}
 		th := "present"
 		if !e.Threshold.Presence {
 			th = "reached " + perL(e.Threshold.CellsPerL()) + " cells/L"

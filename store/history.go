@@ -15,7 +15,7 @@ import (
 // rules are now.
 func (s *Store) AlertEvents(ctx context.Context, sampleID string) ([]alerts.Event, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT a.time, a.rule, a.taxon, a.from_level, a.to_level, a.count, a.cells_per_l,
-		a.ci_low, a.ci_high, a.threshold, a.threshold_per_l, a.threshold_source, a.verified, a.note
+		a.ci_low, a.ci_high, a.threshold, a.threshold_per_l, a.threshold_source, a.verified, a.note, a.while_reading
 		FROM alerts a JOIN sources r ON r.id = a.source_id WHERE r.sample_id = ? ORDER BY a.time, a.id`, sampleID)
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: alerts of sample %s: %w", s.path, sampleID, err)
@@ -27,7 +27,7 @@ func (s *Store) AlertEvents(ctx context.Context, sampleID string) ([]alerts.Even
 		var t, from, to, th string
 		var thPerL float64
 		if err := rows.Scan(&t, &e.Rule, &e.Taxon, &from, &to, &e.Value.Count, &e.Value.PerL, &e.Value.Low, &e.Value.High,
-			&th, &thPerL, &e.Source, &e.Verified, &e.Note); err != nil {
+			&th, &thPerL, &e.Source, &e.Verified, &e.Note, &e.Value.Provisional); err != nil {
 			return nil, fmt.Errorf("session store %s: alerts of sample %s: %w", s.path, sampleID, err)
 		}
 		e.Time, e.From, e.To = parseTime(t), levelNamed(from), levelNamed(to)

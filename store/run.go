@@ -639,9 +639,9 @@ func (r *Run) commit(ops []op) error {
 		}
 		if e := o.event; e != nil {
 			_, err := tx.ExecContext(ctx, `INSERT INTO alerts(id, source_id, time, rule, taxon, from_level, to_level, count, cells_per_l, ci_low, ci_high,
-				threshold, threshold_per_l, threshold_source, verified, note) VALUES (`+newIDSQL("alerts")+`,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+				threshold, threshold_per_l, threshold_source, verified, note, while_reading) VALUES (`+newIDSQL("alerts")+`,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 				r.ID, timeText(e.Time), e.Rule, e.Taxon, e.From.String(), e.To.String(), e.Value.Count, e.Value.PerL, e.Value.Low, e.Value.High,
-				e.Threshold.String(), e.Threshold.CellsPerL(), e.Source, e.Verified, e.Note)
+				e.Threshold.String(), e.Threshold.CellsPerL(), e.Source, e.Verified, e.Note, e.Value.Provisional)
 			if err != nil {
 				return fmt.Errorf("write alert: %w", err)
 			}

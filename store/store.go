@@ -64,6 +64,9 @@ var addedColumns = []struct{ table, column, decl string }{
 	// How the run found its objects (screening.RunInfo.Finder); '' in runs recorded
 	// before it was kept, which used the thresholds unless a detector was chosen.
 	{"sources", "finder", "TEXT NOT NULL DEFAULT ''"},
+	// An alert raised while a folder or video was still being read: its value is on the
+	// share of the volume read by then (alerts.Measure.Provisional).
+	{"alerts", "while_reading", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 // DefaultPath is $XDG_DATA_HOME/phytoscreen/sessions.db, or

@@ -436,8 +436,12 @@ func (r recorded) lines() []string {
 		if !e.Threshold.Presence {
 			th = "≥ " + fmtPerL(e.Threshold.CellsPerL()) + " cells/L"
 		}
-		out = append(out, fmt.Sprintf("Raised %s %s at %s: %s cells/L (%d counted), %s level %s · source: %s",
-			strings.ToUpper(e.To.String()), e.Taxon, e.Time.Local().Format("15:04:05"), fmtPerL(e.Value.PerL), e.Value.Count,
+		counted := fmt.Sprintf("%d counted", e.Value.Count)
+		if e.Value.Provisional { // on the share of the volume read then, not the sample's
+			counted += " in the frames read by then"
+		}
+		out = append(out, fmt.Sprintf("Raised %s %s at %s: %s cells/L (%s), %s level %s · source: %s",
+			strings.ToUpper(e.To.String()), e.Taxon, e.Time.Local().Format("15:04:05"), fmtPerL(e.Value.PerL), counted,
 			e.To, th, sourceText(e.Source, e.Verified)))
 	}
 	for _, e := range r.energy {

@@ -187,3 +187,18 @@ func TestChartClockWindow(t *testing.T) {
 		}
 	}
 }
+
+// An alert raised while a folder was still read says its figure is of the frames read by
+// then: History's 72,000 cells/L for a sample that ends at 20,000 is not a contradiction.
+func TestHistorySaysRaisedWhileReading(t *testing.T) {
+	ev := alerts.Event{Time: time.Now(), Taxon: "Noctiluca", From: alerts.None, To: alerts.Watch, Value: alerts.Measure{Count: 1, PerL: 72000, Provisional: true},
+		Threshold: alerts.Threshold{Presence: true, Unit: alerts.Presence}, Source: "s"}
+	got := recorded{events: []alerts.Event{ev}}.lines()
+	if len(got) != 1 || !strings.Contains(got[0], "72,000 cells/L (1 counted in the frames read by then)") {
+		t.Errorf("while reading: %q", got)
+	}
+	ev.Value.Provisional = false
+	if got := (recorded{events: []alerts.Event{ev}}).lines(); len(got) != 1 || !strings.Contains(got[0], "(1 counted),") {
+		t.Errorf("on the whole sample: %q", got)
+	}
+}
