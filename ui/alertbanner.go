@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
@@ -23,7 +24,7 @@ type alertBanner struct {
 	bg       *canvas.Rectangle
 	chipBg   *canvas.Rectangle
 	chip     *canvas.Text
-	line1    *canvas.Text
+	line1    *fitText
 	line2    *fitText
 	more     *fitText
 	content  *fyne.Container
@@ -40,16 +41,15 @@ func newAlertBanner() *alertBanner {
 	b.chip = canvas.NewText("", color.White)
 	b.chip.TextStyle.Bold = true
 	b.chip.TextSize = 15
-	b.line1 = canvas.NewText("", color.White)
-	b.line1.TextStyle.Bold = true
-	b.line1.TextSize = 16
+	b.line1 = newFitText(16, true, fyne.TextAlignLeading)
 	b.line2 = newFitText(12.5, false, fyne.TextAlignLeading)
 	b.more = newFitText(12.5, false, fyne.TextAlignTrailing)
 	chip := container.NewStack(b.chipBg, container.NewPadded(container.NewCenter(b.chip)))
 	// The headline shares its row with the context (which sample, other alerts) on the
 	// right; the detail line below takes the whole width. Both shorten with an ellipsis
-	// rather than widen the window.
-	top := container.NewBorder(nil, nil, b.line1, nil, b.more)
+	// rather than widen the window: the headline takes its width first (a long one, a
+	// taxon list of a regulatory rule, widened the window as a run raised it).
+	top := container.New(headlineRow{}, b.line1, b.more)
 	text := container.NewVBox(top, b.line2)
 	// The text block is left-aligned next to the chip; the spacers only centre it vertically.
 	b.content = container.NewStack(b.bg, container.NewPadded(
@@ -113,9 +113,9 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		b.chipBg.FillColor = withAlpha(color.NRGBA{0, 0, 0, 0xff}, 0x30)
 		b.chip.Color = fg
 		b.headline = fmt.Sprintf("%s: %s cells/L", top.Taxon, fmtPerL(top.Value.PerL))
-		b.line1.Text = b.headline
+		b.line1.SetColor(fg)
+		b.line1.SetText(b.headline)
 		b.line2.SetText(stateDetail(*top))
-		b.line1.Color = fg
 		b.line2.SetColor(fg)
 		b.more.SetColor(fg)
 		more := context
@@ -158,9 +158,9 @@ func (b *alertBanner) quiet(chip string, chipBg, fg color.NRGBA, headline, watch
 	b.chipBg.FillColor = chipBg
 	b.chip.Color = color.White
 	b.headline = headline
-	b.line1.Text = headline
+	b.line1.SetColor(fg)
+	b.line1.SetText(headline)
 	b.line2.SetText(watching)
-	b.line1.Color = fg
 	b.line2.SetColor(fg)
 	b.more.SetColor(fg)
 	b.more.SetText(context)
@@ -286,4 +286,24 @@ func (n *alertNotifier) Events(events []alerts.Event) int {
 	}
 	n.seen = len(events)
 	return sent
+}
+
+// headlineRow lays out the banner's headline and its context on one row: the headline
+// at its natural width (shortened only when the row cannot hold it), the context in what
+// is left. Its minimum width is a few letters, so no headline widens the window.
+type headlineRow struct{}
+
+func (headlineRow) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	head, more := objs[0].(*fitText), objs[1]
+	gap := theme.Padding() * 2
+	hw := min(head.natural(), size.Width)
+	head.Move(fyne.NewPos(0, 0))
+	head.Resize(fyne.NewSize(hw, size.Height))
+	more.Move(fyne.NewPos(hw+gap, 0))
+	more.Resize(fyne.NewSize(max(0, size.Width-hw-gap), size.Height))
+}
+
+func (headlineRow) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	a, b := objs[0].MinSize(), objs[1].MinSize()
+	return fyne.NewSize(a.Width, max(a.Height, b.Height))
 }

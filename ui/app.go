@@ -227,7 +227,7 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	toolbar := container.NewBorder(nil, nil,
 		container.NewHBox(icon, brand, widget.NewSeparator(), openFolder, widget.NewSeparator(),
 			widget.NewLabelWithStyle("Model:", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), a.model),
-		container.NewHBox(a.runState, export, settings),
+		container.NewHBox(fixedWidth(a.runState, "Starting…", "Stopping…", "Running", "Paused", "Idle"), export, settings),
 		a.modelNote)
 
 	// Live tab: the view and the cost strip on the left, the sample and counts on the right.
@@ -595,4 +595,17 @@ func packName(setting string) string {
 		return assets.DefaultPackName
 	}
 	return setting
+}
+
+// fixedWidth holds a label at the width of the longest of the texts it will show, so
+// that a change of text ("Running" to "Stopping…") neither moves the buttons beside it
+// nor widens the window.
+func fixedWidth(l *widget.Label, texts ...string) fyne.CanvasObject {
+	probe := widget.NewLabelWithStyle("", l.Alignment, l.TextStyle)
+	size := l.MinSize()
+	for _, t := range texts {
+		probe.SetText(t)
+		size = size.Max(probe.MinSize())
+	}
+	return container.NewGridWrap(size, l)
 }

@@ -32,6 +32,11 @@ func (t *fitText) SetText(s string) {
 	t.Refresh()
 }
 
+// natural is the width the full text takes.
+func (t *fitText) natural() float32 {
+	return fyne.MeasureText(t.full, t.text.TextSize, t.text.TextStyle).Width
+}
+
 // Text returns the full text, whatever is shown.
 func (t *fitText) Text() string { return t.full }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
@@ -40,5 +41,23 @@ func TestLiveStatusSaysVolumeSoFar(t *testing.T) {
 	s.SoFar = false
 	if got := liveStatus(sess, s, 0); strings.Contains(got, "so far") {
 		t.Errorf("ended: %q", got)
+	}
+}
+
+// Neither a long alert headline (a regulatory rule names many taxa) nor the run state's
+// words widen the window: helper-36 saw it grow 1341 -> 1378 px as WATCH appeared and
+// "Stopping…" replaced "Running", moving Stop under the pointer.
+func TestBannerAndRunStateDoNotWidenTheWindow(t *testing.T) {
+	h := newHarness(t, nil)
+	before := h.a.win.Content().MinSize().Width
+	long := alerts.State{Rule: "cyano", Taxon: strings.Repeat("Cyanobacteria + Microcystis spp. + Oscillatoria spp. + ", 4), Level: alerts.Watch,
+		Value: alerts.Measure{Count: 195, PerL: 3.21e7}, Threshold: &alerts.Threshold{Value: 20000, Unit: alerts.PerML}, Source: "WHO 2003"}
+	h.a.banner.Set([]alerts.State{long}, "Watching 1 rule", "sample S-20261203-123654 (run ended) · also: Noctiluca (watch)", nil)
+	h.a.runState.SetText("Stopping…")
+	if after := h.a.win.Content().MinSize().Width; after > before {
+		t.Errorf("the window's least width grew from %v to %v", before, after)
+	}
+	if h.a.banner.Headline() == "" || !strings.HasPrefix(h.a.banner.Headline(), "Cyanobacteria") {
+		t.Errorf("headline %q", h.a.banner.Headline())
 	}
 }
