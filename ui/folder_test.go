@@ -161,6 +161,9 @@ func TestFolderDuplicatesToldApart(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "d.png"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, ".DS_Store"), []byte("finder"), 0o644); err != nil { // not a frame: no water lost
+		t.Fatal(err)
+	}
 	h := newHarness(t, nil, func(d *app.Services) {
 		d.Open = func(ctx context.Context, spec capture.Spec, s app.Settings, opt capture.OpenOptions) (capture.Source, error) {
 			return app.OpenSource(spec, s, t.TempDir(), opt)
@@ -169,7 +172,8 @@ func TestFolderDuplicatesToldApart(t *testing.T) {
 	h.a.sample.ID.SetText("S-DUP")
 	h.a.startSource(capture.Spec{Kind: capture.KindFolder, Path: dir})
 	h.waitIdle()
-	for _, want := range []string{"1 file of", "could not be read and was skipped", "1 other held the pixels of a frame read before: left out, so their cells count once",
+	for _, want := range []string{"1 file of", "could not be read and was skipped", "1 other held the pixels of a frame read before", "left out, so their cells count once",
+		"is not a frame (not an image file): left aside, no water lost.",
 		"b.jpg: the same image as", "d.png: empty file", "Each line says how to fix its file"} {
 		if !strings.Contains(h.a.lastMessage, want) {
 			t.Errorf("the message lacks %q:\n%s", want, h.a.lastMessage)

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/vision"
@@ -36,8 +37,10 @@ type session struct {
 	done chan struct{}
 	// skipped lists the files the source skipped, with why (UI goroutine).
 	skipped []string
-	// duplicates counts the skipped files that were duplicates of frames read.
-	duplicates int
+	// duplicates counts the skipped files that were duplicates of frames read, notFrames
+	// those that were not images at all (a .DS_Store, a notes file): neither is a frame
+	// lost, so neither makes the concentrations rest on a share of the volume.
+	duplicates, notFrames int
 }
 
 // StartOrPause starts a run when idle, else pauses or resumes it (Ctrl+Space).
@@ -235,6 +238,8 @@ func (a *mainWindow) sourceStatus(sess *session, st capture.Status) {
 			var dup *capture.DuplicateError
 			if errors.As(st.Err, &dup) {
 				sess.duplicates++ // read, and left out: nothing to fix
+			} else if st.Path != "" && !imagefile.IsImageName(st.Path) {
+				sess.notFrames++
 			}
 			sess.skipped = append(sess.skipped, skippedLine(st))
 		}
@@ -262,19 +267,31 @@ func (a *mainWindow) showSkipped(sess *session, examined int) {
 		return
 	}
 	title := fmt.Sprintf("%d file%s skipped", n, plural(n))
-	were := "were"
-	if n == 1 {
-		were = "was"
+	// Three kinds, each said apart: frames that could not be read (water lost: the
+	// concentrations rest on the share read), files that are not frames, and duplicates.
+	unread, other, dup := n-sess.duplicates-sess.notFrames, sess.notFrames, sess.duplicates
+	var parts []string
+	if unread > 0 {
+		parts = append(parts, fmt.Sprintf("%d file%s of %s could not be read and %s skipped; the concentrations are on the share of the volume the %d frames read cover.",
+			unread, plural(unread), sess.spec.Describe(), map[bool]string{true: "was", false: "were"}[unread == 1], examined))
 	}
-	head := fmt.Sprintf("%d file%s of %s could not be read and %s skipped; the concentrations are on the share of the volume the %d frames read cover.", n, plural(n), sess.spec.Describe(), were, examined)
-	tail := "\n\nEach line says how to fix its file; screen the fixed frames as a new sample."
-	switch d := sess.duplicates; {
-	case d == n:
-		head = fmt.Sprintf("%d file%s of %s held the pixels of a frame read before (a copy, or the frame saved again with another orientation tag): left out, so their cells count once. Nothing to fix.", n, plural(n), sess.spec.Describe())
-		tail = ""
-	case d > 0:
-		head = fmt.Sprintf("%d file%s of %s could not be read and %s skipped; the concentrations are on the share of the volume the %d frames read cover. %d other%s held the pixels of a frame read before: left out, so their cells count once.",
-			n-d, plural(n-d), sess.spec.Describe(), map[bool]string{true: "was", false: "were"}[n-d == 1], examined, d, plural(d))
+	if other > 0 {
+		parts = append(parts, fmt.Sprintf("%d file%s of %s %s not a frame (not an image file): left aside, no water lost.",
+			other, plural(other), sess.spec.Describe(), map[bool]string{true: "is", false: "are"}[other == 1]))
+	}
+	if dup > 0 {
+		who := fmt.Sprintf("%d file%s of %s", dup, plural(dup), sess.spec.Describe())
+		if len(parts) > 0 {
+			who = fmt.Sprintf("%d other%s", dup, plural(dup))
+		}
+		parts = append(parts, who+" held the pixels of a frame read before (a copy, or the frame saved again with another orientation tag): left out, so their cells count once.")
+	}
+	head := strings.Join(parts, " ")
+	tail := ""
+	if unread > 0 {
+		tail = "\n\nEach line says how to fix its file; screen the fixed frames as a new sample."
+	} else {
+		head += " Nothing to fix."
 	}
 	if examined == 0 {
 		title = "Nothing examined"
