@@ -152,6 +152,12 @@ func TestSettingsRefuseBrokenPack(t *testing.T) {
 	if txt := v.rulesInfo.Text; !strings.Contains(txt, "No rule of this set can fire with the classifier pack "+pack.Name+", in use until phytoscreen starts again") {
 		t.Errorf("rules preview while a new pack waits: %q", txt)
 	}
+	// Chosen back, the pack in use needs no restart, and the status bar stops saying so.
+	v.PackDir.SetText(h.a.startPackDir)
+	test.Tap(v.Save)
+	if st := h.a.status.Text; st != "Pack "+pack.Name+" stays in use: no restart is needed." {
+		t.Errorf("the pack in use chosen back: status %q", st)
+	}
 	h.a.set.PackDir = h.a.startPackDir
 	if w := h.a.watching(none); w != none.Watching() {
 		t.Errorf("with no pack waiting the banner says %q, want %q", w, none.Watching())

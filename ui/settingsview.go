@@ -134,6 +134,7 @@ func newSettingsView(a *mainWindow) *settingsView {
 	}
 	v.Save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() {
 		loaded := a.svc.Pack.Name
+		wasPending := v.packPending()
 		if err := v.apply(); err != nil {
 			v.message.SetText(err.Error())
 			dialog.ShowError(err, v.win)
@@ -146,6 +147,9 @@ func newSettingsView(a *mainWindow) *settingsView {
 			// for it.
 			msg = fmt.Sprintf("Saved. The new classifier pack is loaded when phytoscreen starts again: close and reopen it to screen with it. Until then pack %s stays in use, and the alert notices are about it.", loaded)
 			a.setStatus("The new classifier pack takes effect when phytoscreen is started again; pack " + loaded + " is in use until then.")
+		} else if wasPending {
+			// Chosen back: the word of a restart would now be stale.
+			a.setStatus("Pack " + loaded + " stays in use: no restart is needed.")
 		}
 		v.message.SetText(msg)
 	})
