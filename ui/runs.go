@@ -41,6 +41,9 @@ type session struct {
 	// those that were not images at all (a .DS_Store, a notes file): neither is a frame
 	// lost, so neither makes the concentrations rest on a share of the volume.
 	duplicates, notFrames int
+	// sizeChanges counts the frames of another size (UI goroutine): in a folder of
+	// mixed orientations nearly every frame is one, and the status bar says the first two.
+	sizeChanges int
 }
 
 // StartOrPause starts a run when idle, else pauses or resumes it (Ctrl+Space).
@@ -233,6 +236,15 @@ func (a *mainWindow) sourceStatus(sess *session, st capture.Status) {
 	}
 	msg := st.String()
 	a.runOnUI(func() {
+		if st.Kind == capture.StatusSizeChanged {
+			sess.sizeChanges++
+			switch {
+			case sess.sizeChanges > 2:
+				return // logged above
+			case sess.sizeChanges == 2:
+				msg += " (further size changes are not shown: the frames differ in size)"
+			}
+		}
 		a.status.SetText(msg)
 		if st.Kind == capture.StatusSkipped {
 			var dup *capture.DuplicateError

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -59,5 +60,22 @@ func TestBannerAndRunStateDoNotWidenTheWindow(t *testing.T) {
 	}
 	if h.a.banner.Headline() == "" || !strings.HasPrefix(h.a.banner.Headline(), "Cyanobacteria") {
 		t.Errorf("headline %q", h.a.banner.Headline())
+	}
+}
+
+// A folder of mixed orientations changes frame size at nearly every frame: the status
+// bar says the first two, then keeps the other notes readable.
+func TestSizeChangesDoNotFloodTheStatusBar(t *testing.T) {
+	h := newHarness(t, nil)
+	sess := &session{}
+	for i := range 4 {
+		h.a.sourceStatus(sess, capture.Status{Source: "pond", Kind: capture.StatusSizeChanged, Frame: i + 1, Path: fmt.Sprintf("f%d.jpg", i+1)})
+		h.waitIdle()
+		if i == 1 && !strings.Contains(h.a.status.Text, "size changed f2.jpg") {
+			t.Errorf("second size change: status %q", h.a.status.Text)
+		}
+	}
+	if st := h.a.status.Text; !strings.Contains(st, "f2.jpg") || !strings.Contains(st, "further size changes are not shown") {
+		t.Errorf("after four size changes the status bar says %q, want the second's, with the word that the rest are not shown", st)
 	}
 }
