@@ -404,9 +404,9 @@ func (p *Pipeline) SetExamined(e Examined) {
 }
 
 // sampleSoFarLocked is the sample with the volume the run has counted so far (the frames
-// whose cells are all in the counts), and
-// whether that is a share of the whole still being read (Config.Expected). Before the
-// first frame, or from a source of unknown length, it is the sample as given.
+// whose cells are all in the counts), and whether that is a share of the whole still
+// being read (Config.Expected). Before the first frame, or from a source of unknown
+// length, it is the sample as given.
 func (p *Pipeline) sampleSoFarLocked() (Sample, bool) {
 	sm := p.cfg.Sample
 	if p.cfg.Expected == nil {
