@@ -152,6 +152,15 @@ func TestSettingsRefuseBrokenPack(t *testing.T) {
 	if txt := v.rulesInfo.Text; !strings.Contains(txt, "No rule of this set can fire with the classifier pack "+pack.Name+", in use until phytoscreen starts again") {
 		t.Errorf("rules preview while a new pack waits: %q", txt)
 	}
+	// ... and checks them against the pack chosen, before the restart (helper-36).
+	if txt := v.rulesInfo.Text; !strings.Contains(txt, "With pack "+pack.Name+" from "+good+", chosen for the next start: 0 of 1 rule of this set can fire.") {
+		t.Errorf("rules preview against the chosen pack (%s): %q", good, txt)
+	}
+	v.PackDir.SetText("cyano-tcb-10") // a pack that sees the rule's taxa
+	if txt := v.rulesInfo.Text; !strings.Contains(txt, "With pack cyano-tcb-10, chosen for the next start: 1 of 1 rule of this set can fire.") {
+		t.Errorf("rules preview against cyano-tcb-10: %q", txt)
+	}
+	v.PackDir.SetText(good)
 	// Chosen back, the pack in use needs no restart, and the status bar stops saying so.
 	v.PackDir.SetText(h.a.startPackDir)
 	test.Tap(v.Save)

@@ -90,6 +90,7 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 	}
 	v.PackDir = widget.NewEntry()
 	v.PackDir.SetPlaceHolder("built-in: " + assets.DefaultPackName)
+	v.PackDir.OnChanged = func(string) { v.previewRules() } // the rules are checked against it too
 	browse := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() { v.chooseFolder(v.PackDir) })
 	// The built-in packs by name; the default one is the empty setting.
 	builtin := widget.NewSelect(assets.BuiltinPacks(), func(name string) {

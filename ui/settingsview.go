@@ -12,6 +12,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/vision"
 
 	"fyne.io/fyne/v2"
@@ -314,13 +315,28 @@ func (v *settingsView) previewRules() {
 		b.WriteString(" — source: " + sourceText(rule.Source, rule.Verified))
 		b.WriteString("\n")
 	}
+	chosen := v.chosenPack()
 	if len(r.Bound) == 0 {
 		b.WriteString("No rule of this set can fire with the classifier pack " + v.a.svc.Pack.Name)
-		if v.packPending() {
+		if chosen != nil {
 			// The rules are bound to the pack in use; the one chosen is not loaded yet.
-			b.WriteString(", in use until phytoscreen starts again (the pack chosen above is loaded then, and the rules are checked against it)")
+			b.WriteString(", in use until phytoscreen starts again")
 		}
 		b.WriteString(".\n")
+	}
+	if chosen != nil {
+		// Checked now against the pack chosen for the next start, so the technician
+		// learns before the restart whether the rules will fire with it.
+		if tx, err := screening.ForPack(chosen); err == nil {
+			if cr, err := app.LoadRules(s, tx); err == nil {
+				name := chosen.Name
+				if name == v.a.svc.Pack.Name { // the same name from another folder
+					name += " from " + chosen.Source
+				}
+				fmt.Fprintf(&b, "With pack %s, chosen for the next start: %d of %d rule%s of this set can fire.\n",
+					name, len(cr.Bound), len(cr.Ruleset.Rules), plural(len(cr.Ruleset.Rules)))
+			}
+		}
 	}
 	missing := 0
 	for _, n := range r.Notices {
@@ -341,6 +357,29 @@ func (v *settingsView) previewRules() {
 		}
 	}
 	v.rulesInfo.SetText(b.String())
+}
+
+// chosenPack is the pack the Model tab names when it is not the one in use (it loads at
+// the next start); nil when it is the same, or cannot be read (Save says why).
+func (v *settingsView) chosenPack() *inference.Pack {
+	if v.PackDir == nil {
+		return nil
+	}
+	norm := func(dir string) string { // the default pack is named or left empty
+		if dir = strings.TrimSpace(dir); dir == assets.DefaultPackName {
+			return ""
+		}
+		return dir
+	}
+	dir := norm(v.PackDir.Text)
+	if dir == norm(v.a.startPackDir) {
+		return nil
+	}
+	p, err := app.LoadPack(dir)
+	if err != nil {
+		return nil
+	}
+	return p
 }
 
 // fill puts the settings in the widgets.
