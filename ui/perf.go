@@ -19,9 +19,10 @@ import (
 // line saying where it comes from, and a sparkline of the last minutes.
 type gauge struct {
 	widget.BaseWidget
-	title, value, detail *canvas.Text
-	spark                *sparkline
-	box                  *fyne.Container
+	title         *canvas.Text
+	value, detail *fitText // shortened, never widening the window, as a run's figures grow
+	spark         *sparkline
+	box           *fyne.Container
 }
 
 // newGauge returns a gauge titled title, drawn in colour c.
@@ -29,11 +30,11 @@ func newGauge(title string, c color.NRGBA) *gauge {
 	g := &gauge{}
 	g.title = canvas.NewText(title, theme.Color(theme.ColorNamePlaceHolder))
 	g.title.TextSize = 11.5
-	g.value = canvas.NewText("–", theme.Color(theme.ColorNameForeground))
-	g.value.TextSize = 19
-	g.value.TextStyle.Bold = true
-	g.detail = canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder))
-	g.detail.TextSize = 10.5
+	g.value = newFitText(19, true, fyne.TextAlignLeading)
+	g.value.SetColor(theme.Color(theme.ColorNameForeground))
+	g.value.SetText("–")
+	g.detail = newFitText(10.5, false, fyne.TextAlignLeading)
+	g.detail.SetColor(theme.Color(theme.ColorNamePlaceHolder))
 	g.spark = newSparkline(c)
 	g.spark.minH = 20
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
@@ -48,17 +49,16 @@ func (g *gauge) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRe
 
 // Set shows value and detail and the history. UI goroutine only.
 func (g *gauge) Set(value, detail string, hist []float64) {
-	g.value.Text, g.detail.Text = value, detail
-	g.value.Refresh()
-	g.detail.Refresh()
+	g.value.SetText(value)
+	g.detail.SetText(detail)
 	g.spark.SetValues(hist)
 }
 
 // Value returns the value shown.
-func (g *gauge) Value() string { return g.value.Text }
+func (g *gauge) Value() string { return g.value.Text() }
 
 // Detail returns the gauge's second line.
-func (g *gauge) Detail() string { return g.detail.Text }
+func (g *gauge) Detail() string { return g.detail.Text() }
 
 // perfHistory keeps the sparklines' data: one point a second for the last minutes. It is
 // filled by the bridge goroutine and copied into the panel.

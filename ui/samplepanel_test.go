@@ -45,8 +45,8 @@ func TestLiveStatusSaysVolumeSoFar(t *testing.T) {
 	}
 }
 
-// Neither a long alert headline (a regulatory rule names many taxa) nor the run state's
-// words widen the window: helper-36 saw it grow 1341 -> 1378 px as WATCH appeared and
+// Neither a long alert headline (a regulatory rule names many taxa), the run state's
+// words nor the cost gauges' figures widen the window: helper-36 saw it grow 1341 -> 1378 px as WATCH appeared and
 // "Stopping…" replaced "Running", moving Stop under the pointer.
 func TestBannerAndRunStateDoNotWidenTheWindow(t *testing.T) {
 	h := newHarness(t, nil)
@@ -55,6 +55,9 @@ func TestBannerAndRunStateDoNotWidenTheWindow(t *testing.T) {
 		Value: alerts.Measure{Count: 195, PerL: 3.21e7}, Threshold: &alerts.Threshold{Value: 20000, Unit: alerts.PerML}, Source: "WHO 2003"}
 	h.a.banner.Set([]alerts.State{long}, "Watching 1 rule", "sample S-20261203-123654 (run ended) · also: Noctiluca (watch)", nil)
 	h.a.runState.SetText("Stopping…")
+	// The cost gauges' figures grow once a run starts (helper-37: 1341 -> 1359 px).
+	h.a.perf.Latency.Set("224 ms / 227 ms", strings.Repeat("p99 227 ms · 3 runs, 11.0 cells each on average · ", 3), nil)
+	h.a.perf.JPerCell.Set("2.20 J (estimate) · 2.20 J (estimate)", "above idle: 1.92 J · model alone ≈ 0.169 J · above idle: 1.92 J", nil)
 	if after := h.a.win.Content().MinSize().Width; after > before {
 		t.Errorf("the window's least width grew from %v to %v", before, after)
 	}
