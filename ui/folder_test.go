@@ -24,10 +24,7 @@ import (
 // said so, and the progress bar follows.
 func TestFolderOfCellImages(t *testing.T) {
 	dir := testutil.CellFolder(t, 12)
-	h := newHarness(t, nil, func(d *app.Services) {
-		d.Open = func(ctx context.Context, spec capture.Spec, s app.Settings, opt capture.OpenOptions) (capture.Source, error) {
-			return app.OpenSource(spec, s, t.TempDir(), opt)
-		}
+	h := newHarness(t, nil, realSources(t), func(d *app.Services) {
 		d.NewSegmenter = nil // the session's own: one cell per image
 	})
 	h.clf.anyCrop = true
@@ -74,11 +71,7 @@ func TestFolderNothingReadable(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := newHarness(t, nil, func(d *app.Services) {
-		d.Open = func(ctx context.Context, spec capture.Spec, s app.Settings, opt capture.OpenOptions) (capture.Source, error) {
-			return app.OpenSource(spec, s, t.TempDir(), opt)
-		}
-	})
+	h := newHarness(t, nil, realSources(t))
 	h.a.sample.ID.SetText("S-NONE")
 	h.a.startSource(capture.Spec{Kind: capture.KindFolder, Path: dir})
 	h.waitIdle()
@@ -164,11 +157,7 @@ func TestFolderDuplicatesToldApart(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, ".DS_Store"), []byte("finder"), 0o644); err != nil { // not a frame: no water lost
 		t.Fatal(err)
 	}
-	h := newHarness(t, nil, func(d *app.Services) {
-		d.Open = func(ctx context.Context, spec capture.Spec, s app.Settings, opt capture.OpenOptions) (capture.Source, error) {
-			return app.OpenSource(spec, s, t.TempDir(), opt)
-		}
-	})
+	h := newHarness(t, nil, realSources(t))
 	h.a.sample.ID.SetText("S-DUP")
 	h.a.startSource(capture.Spec{Kind: capture.KindFolder, Path: dir})
 	h.waitIdle()
@@ -177,6 +166,16 @@ func TestFolderDuplicatesToldApart(t *testing.T) {
 		"b.jpg: the same image as", "d.png: empty file", "Each line says how to fix its file"} {
 		if !strings.Contains(h.a.lastMessage, want) {
 			t.Errorf("the message lacks %q:\n%s", want, h.a.lastMessage)
+		}
+	}
+}
+
+// realSources has the harness open folders and files through the app's own sources
+// (capture's folder source), not the test's scripted one.
+func realSources(t *testing.T) harnessOpt {
+	return func(d *app.Services) {
+		d.Open = func(ctx context.Context, spec capture.Spec, s app.Settings, opt capture.OpenOptions) (capture.Source, error) {
+			return app.OpenSource(spec, s, t.TempDir(), opt)
 		}
 	}
 }
