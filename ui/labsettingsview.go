@@ -42,7 +42,7 @@ type labPanel struct {
 
 	Enabled      *widget.Check
 	DSN          *widget.Entry
-	SSLMode      *widget.Select
+	SSLMode      *safeSelect
 	sslHint      *widget.Label
 	RootCert     *widget.Entry
 	BenchName    *widget.Entry
@@ -79,7 +79,7 @@ func newLabPanel(e *env, win fyne.Window) *labPanel {
 	p.sslHint = widget.NewLabel("")
 	p.sslHint.Wrapping = fyne.TextWrapWord
 	p.sslHint.SizeName = theme.SizeNameCaptionText
-	p.SSLMode = widget.NewSelect(app.LabSSLModes, func(m string) { p.sslHint.SetText(sslHints[m]) })
+	p.SSLMode = newSafeSelect(p.win, app.LabSSLModes, func(m string) { p.sslHint.SetText(sslHints[m]) })
 	p.RootCert = widget.NewEntry()
 	p.RootCert.SetPlaceHolder("PEM file of the server's certificate authority (verify-ca, verify-full)")
 	browse := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), p.chooseRootCert)

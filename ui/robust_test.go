@@ -160,6 +160,12 @@ func TestSettingsRefuseBrokenPack(t *testing.T) {
 	if txt := v.rulesInfo.Text; !strings.Contains(txt, "With pack cyano-tcb-10, chosen for the next start: 1 of 1 rule of this set can fire.") {
 		t.Errorf("rules preview against cyano-tcb-10: %q", txt)
 	}
+	// A pack chosen that will not load is named with its reason, not left out.
+	broken := cases[0].dir
+	v.PackDir.SetText(broken)
+	if txt := v.rulesInfo.Text; !strings.Contains(txt, "The pack chosen for the next start cannot be read, so these rules cannot be checked against it: ") || !strings.Contains(txt, broken) {
+		t.Errorf("rules preview against a pack that will not load (%s): %q", broken, txt)
+	}
 	v.PackDir.SetText(good)
 	// Chosen back, the pack in use needs no restart, and the status bar stops saying so.
 	v.PackDir.SetText(h.a.startPackDir)

@@ -64,7 +64,7 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 	for i := 1; i <= n; i++ {
 		threads = append(threads, strconv.Itoa(i))
 	}
-	v.Threads = widget.NewSelect(threads, func(s string) {
+	v.Threads = newSafeSelect(v.win, threads, func(s string) {
 		t := threadsOf(s)
 		if t == a.set.Threads {
 			return
@@ -73,7 +73,7 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 			v.message.SetText(err.Error())
 		}
 	})
-	v.Batch = widget.NewSelect([]string{"1", "4", "8", "16", "32", "64"}, func(s string) {
+	v.Batch = newSafeSelect(v.win, []string{"1", "4", "8", "16", "32", "64"}, func(s string) {
 		b, _ := strconv.Atoi(s)
 		if b > 0 && b != a.set.Batch {
 			a.SetBatch(b)
@@ -93,7 +93,7 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 	v.PackDir.OnChanged = func(string) { v.previewRules() } // the rules are checked against it too
 	browse := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() { v.chooseFolder(v.PackDir) })
 	// The built-in packs by name; the default one is the empty setting.
-	builtin := widget.NewSelect(assets.BuiltinPacks(), func(name string) {
+	builtin := newSafeSelect(v.win, assets.BuiltinPacks(), func(name string) {
 		if name == assets.DefaultPackName {
 			name = ""
 		}

@@ -44,8 +44,8 @@ type settingsView struct {
 	optimiseB *widget.Button
 	optimise  *optimiseDialog // the open optimise dialog (tests drive it)
 
-	Threads   *widget.Select
-	Batch     *widget.Select
+	Threads   *safeSelect
+	Batch     *safeSelect
 	Threshold *widget.Slider
 	threshL   *widget.Label
 	PackDir   *widget.Entry
@@ -53,13 +53,13 @@ type settingsView struct {
 	Camera     *widget.SelectEntry
 	Resolution *widget.SelectEntry
 	Calib      *widget.Entry
-	Mode       *widget.Select
-	Finder     *widget.Select // the thresholds alone, or with a built-in learned detector
+	Mode       *safeSelect
+	Finder     *safeSelect // the thresholds alone, or with a built-in learned detector
 	MinSize    *widget.Entry
 	MaxSize    *widget.Entry
 	Demo       *widget.Check
 
-	Preset    *widget.Select
+	Preset    *safeSelect
 	RulesFile *widget.Entry
 	editor    *ruleEditor // the open rule editor (tests drive it)
 	editorDlg dialog.Dialog
@@ -181,12 +181,12 @@ func (v *settingsView) cameraTab() fyne.CanvasObject {
 	v.Resolution.SetPlaceHolder("camera default")
 	v.Calib = widget.NewEntry()
 	v.Calib.SetPlaceHolder("uncalibrated")
-	v.Mode = widget.NewSelect([]string{"still", "flow"}, nil)
+	v.Mode = newSafeSelect(v.win, []string{"still", "flow"}, nil)
 	finders := []string{finderThresholds}
 	for _, n := range assets.BuiltinDetectors() {
 		finders = append(finders, finderWith+n)
 	}
-	v.Finder = widget.NewSelect(finders, nil)
+	v.Finder = newSafeSelect(v.win, finders, nil)
 	v.MinSize = widget.NewEntry()
 	v.MinSize.SetPlaceHolder("6px (default)")
 	v.MaxSize = widget.NewEntry()
@@ -219,7 +219,7 @@ const (
 
 // alertsTab holds the alert preset and rules file, and shows the rules in use.
 func (v *settingsView) alertsTab() fyne.CanvasObject {
-	v.Preset = widget.NewSelect(assets.PresetNames(), func(string) { v.previewRules() })
+	v.Preset = newSafeSelect(v.win, assets.PresetNames(), func(string) { v.previewRules() })
 	v.RulesFile = widget.NewEntry()
 	v.RulesFile.SetPlaceHolder("none: use the preset")
 	v.RulesFile.OnChanged = func(string) { v.previewRules() }
@@ -315,28 +315,36 @@ func (v *settingsView) previewRules() {
 		b.WriteString(" — source: " + sourceText(rule.Source, rule.Verified))
 		b.WriteString("\n")
 	}
-	chosen := v.chosenPack()
+	chosen, chosenErr := v.chosenPack()
 	if len(r.Bound) == 0 {
 		b.WriteString("No rule of this set can fire with the classifier pack " + v.a.svc.Pack.Name)
-		if chosen != nil {
+		if chosen != nil || chosenErr != nil {
 			// The rules are bound to the pack in use; the one chosen is not loaded yet.
 			b.WriteString(", in use until phytoscreen starts again")
 		}
 		b.WriteString(".\n")
 	}
-	if chosen != nil {
-		// Checked now against the pack chosen for the next start, so the technician
-		// learns before the restart whether the rules will fire with it.
-		if tx, err := screening.ForPack(chosen); err == nil {
-			if cr, err := app.LoadRules(s, tx); err == nil {
-				name := chosen.Name
-				if name == v.a.svc.Pack.Name { // the same name from another folder
-					name += " from " + chosen.Source
-				}
-				fmt.Fprintf(&b, "With pack %s, chosen for the next start: %d of %d rule%s of this set can fire.\n",
-					name, len(cr.Bound), len(cr.Ruleset.Rules), plural(len(cr.Ruleset.Rules)))
-			}
+	// Checked now against the pack chosen for the next start, so the technician learns
+	// before the restart whether the rules will fire with it, or that it will not load.
+	switch {
+	case chosenErr != nil:
+		fmt.Fprintf(&b, "The pack chosen for the next start cannot be read, so these rules cannot be checked against it: %v\n", chosenErr)
+	case chosen != nil:
+		name := chosen.Name
+		if name == v.a.svc.Pack.Name { // the same name from another folder
+			name += " from " + chosen.Source
 		}
+		tx, err := screening.ForPack(chosen)
+		var cr alerts.Binding
+		if err == nil {
+			cr, err = app.LoadRules(s, tx)
+		}
+		if err != nil {
+			fmt.Fprintf(&b, "With pack %s, chosen for the next start, these rules cannot be checked: %v\n", name, err)
+			break
+		}
+		fmt.Fprintf(&b, "With pack %s, chosen for the next start: %d of %d rule%s of this set can fire.\n",
+			name, len(cr.Bound), len(cr.Ruleset.Rules), plural(len(cr.Ruleset.Rules)))
 	}
 	missing := 0
 	for _, n := range r.Notices {
@@ -360,10 +368,10 @@ func (v *settingsView) previewRules() {
 }
 
 // chosenPack is the pack the Model tab names when it is not the one in use (it loads at
-// the next start); nil when it is the same, or cannot be read (Save says why).
-func (v *settingsView) chosenPack() *inference.Pack {
+// the next start): nil, nil when it is the same; the reason when it cannot be read.
+func (v *settingsView) chosenPack() (*inference.Pack, error) {
 	if v.PackDir == nil {
-		return nil
+		return nil, nil
 	}
 	norm := func(dir string) string { // the default pack is named or left empty
 		if dir = strings.TrimSpace(dir); dir == assets.DefaultPackName {
@@ -373,13 +381,9 @@ func (v *settingsView) chosenPack() *inference.Pack {
 	}
 	dir := norm(v.PackDir.Text)
 	if dir == norm(v.a.startPackDir) {
-		return nil
+		return nil, nil
 	}
-	p, err := app.LoadPack(dir)
-	if err != nil {
-		return nil
-	}
-	return p
+	return app.LoadPack(dir)
 }
 
 // fill puts the settings in the widgets.
