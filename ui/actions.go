@@ -66,14 +66,17 @@ func (a *mainWindow) OpenFolderPath(dir string) {
 	if sv.Cells {
 		choice.Selected = cells
 	}
-	info := fmt.Sprintf("%s: %d images", dir, len(sv.Files))
+	// Files, not frames: a file that repeats a frame read before is left out as the run
+	// opens (capture.FolderSource.Prescan), which reads every file; the survey does not.
+	info := fmt.Sprintf("%s: %d image files", dir, len(sv.Files))
 	if sv.Median.X > 0 {
 		info += fmt.Sprintf(", typically %d x %d pixels", sv.Median.X, sv.Median.Y)
 	}
 	if len(sv.Problems) > 0 {
 		info += fmt.Sprintf("; %d paths could not be read and are skipped", len(sv.Problems))
 	}
-	msg := widget.NewLabel(info + ".\nThe sample panel's fields (ID, volume, factor) describe this folder's sample.")
+	msg := widget.NewLabel(info + ".\nA file that holds a frame read before is counted once, so the run may screen fewer frames." +
+		"\nThe sample panel's fields (ID, volume, factor) describe this folder's sample.")
 	msg.Wrapping = fyne.TextWrapWord
 	body := container.NewVBox(msg, choice)
 	d := dialog.NewCustomConfirm("Screen a folder", "Start", "Cancel", container.NewGridWrap(fyne.NewSize(560, body.MinSize().Height+40), body), func(ok bool) {
