@@ -318,11 +318,9 @@ func (r *runner) work(spec Spec, meter *power.Meter) (func(context.Context) erro
 		if err != nil {
 			return nil, nil, err
 		}
-		p := r.cfg.Pack
-		h, w := p.Height(), p.Width()
-		var scratch []uint8
-		for i := range spec.Batch {
-			inference.Letterbox(b.Input[i*h*w:(i+1)*h*w], crops[i%len(crops)], h, w, p.PadValue(), &scratch)
+		if err := fillBare(r.cfg.Pack, b.Input, spec.Batch, crops); err != nil {
+			b.Close()
+			return nil, nil, err
 		}
 		return func(ctx context.Context) error {
 			for ctx.Err() == nil {
@@ -337,6 +335,19 @@ func (r *runner) work(spec Spec, meter *power.Meter) (func(context.Context) erro
 		}, b.Close, nil
 	}
 	return nil, nil, fmt.Errorf("unknown scenario %q", spec.Scenario)
+}
+
+// fillBare writes n crops (cycling through crops) into input as the pack's contract has
+// them, the tensors the bare scenario runs on. A colour pack's crop fills three planes,
+// so crop i starts at i*InputSize, not at i*H*W.
+func fillBare(p *inference.Pack, input []float32, n int, crops []*image.Gray) error {
+	size := p.InputSize()
+	for i := range n {
+		if err := p.Preprocess(input[i*size:(i+1)*size], crops[i%len(crops)]); err != nil {
+			return fmt.Errorf("bare tensors: crop %d: %w", i%len(crops), err)
+		}
+	}
+	return nil
 }
 
 // classifyTimed classifies crops and counts the batch, with its latency, in the meter.
