@@ -888,16 +888,11 @@ func (p *Pipeline) Snapshot() Snapshot {
 	if p.runErr != nil {
 		s.Err = p.runErr.Error()
 	}
-	labelLevel := map[string]alerts.Level{}
-	for _, st := range s.Alerts {
-		for _, l := range st.Labels {
-			labelLevel[l] = max(labelLevel[l], st.Level)
-		}
-	}
-	p.tally.fill(&s, p.cfg.Taxonomy, func(l string) alerts.Level { return labelLevel[l] }, func(id string) alerts.Level {
+	own, counted := RowLevels(s.Alerts)
+	p.tally.fill(&s, p.cfg.Taxonomy, func(l string) alerts.Level { return own[l] }, func(id string) alerts.Level {
 		lv := alerts.None
 		for _, l := range p.cfg.Taxonomy.Members(id) {
-			lv = max(lv, labelLevel[l])
+			lv = max(lv, counted[l])
 		}
 		return lv
 	})
@@ -908,6 +903,25 @@ func (p *Pipeline) Snapshot() Snapshot {
 	s.LastFrame = p.last
 	s.LastFrame.Objects = slices.Clone(p.last.Objects)
 	return s
+}
+
+// RowLevels are the levels a counts table shows, from the rules' states. own: a taxon's
+// level from the rules that watch it alone; a rule that sums several taxa (a HAB group,
+// "Cyanobacteria + Microcystis spp.") puts its level on the group's row, not on each
+// member's, or a taxon at 900,000 cells/L showed Alert beside a level of 100 M cells/L
+// (helper-38). counted: the highest level of any rule that counts the taxon, which
+// gives a group's row its level.
+func RowLevels(states []alerts.State) (own, counted map[string]alerts.Level) {
+	own, counted = map[string]alerts.Level{}, map[string]alerts.Level{}
+	for _, st := range states {
+		for _, l := range st.Labels {
+			counted[l] = max(counted[l], st.Level)
+			if len(st.Labels) == 1 {
+				own[l] = max(own[l], st.Level)
+			}
+		}
+	}
+	return own, counted
 }
 
 // JoinErrors joins errs like errors.Join, leaving out nil ones and any whose message is

@@ -120,7 +120,7 @@ type TaxonCount struct {
 	Taxon
 	Concentration
 	MeanProb float64      `json:"mean_probability"`
-	Level    alerts.Level `json:"level"` // highest level of the rules that count it
+	Level    alerts.Level `json:"level"` // highest level of the rules that watch it alone (RowLevels)
 	// CellsEstimate is the number of cells in the objects counted: for a taxon whose
 	// unit is a colony, chain or filament, estimated from each object's shape (a
 	// colony's cores, a filament's length over its width: vision.Object.Cells); for a

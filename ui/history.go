@@ -490,19 +490,28 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 	h.header.SetText(head)
 
 	states := evaluateStored(h.e.rules(), h.e.svc.Taxonomy, c)
-	levels := map[string]alerts.Level{}
+	own, counted := screening.RowLevels(states)
 	var raised []string
 	for _, st := range states {
-		for _, l := range st.Labels {
-			levels[l] = max(levels[l], st.Level)
-		}
 		if st.Level > alerts.None {
 			raised = append(raised, fmt.Sprintf("%s %s: %s cells/L (%s)", strings.ToUpper(st.Level.String()), st.Taxon, fmtPerL(st.Value.PerL), stateDetail(st)))
 		}
 	}
-	rows := make([]countRow, 0, len(c.Taxa)+1)
+	// As the Live tab: the HAB groups first (what rules that sum taxa watch, with their
+	// level), then the taxa with the level of the rules on them alone.
+	rows := make([]countRow, 0, len(c.Groups)+len(c.Taxa)+1)
+	for _, g := range c.Groups {
+		lv := alerts.None
+		for _, t := range c.Taxa {
+			if t.Group == g.Label {
+				lv = max(lv, counted[t.Label])
+			}
+		}
+		rows = append(rows, countRow{Label: groupKey + g.Label, Name: "HAB group: " + g.Name, Group: g.Label, Unit: g.Unit,
+			Concentration: g.Concentration, Level: lv, IsGroup: true})
+	}
 	for _, t := range c.Taxa {
-		rows = append(rows, countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: levels[t.Label]})
+		rows = append(rows, countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: own[t.Label]})
 	}
 	rows = append(rows, countRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: c.Unidentified})
 	h.counts.SetRows(rows)

@@ -202,3 +202,48 @@ func TestHistorySaysRaisedWhileReading(t *testing.T) {
 		t.Errorf("on the whole sample: %q", got)
 	}
 }
+
+// History puts a rule that sums several taxa on its group's row, not on each member's:
+// a taxon far under the level showed Alert beside it (helper-38: Cylindrospermopsis at
+// 900,000/L, "Alert", under a WHO level of 100 M cells/L summed over the cyanobacteria).
+// A rule on one taxon alone still marks that taxon's row.
+func TestHistoryPutsGroupLevelsOnGroupRows(t *testing.T) {
+	h := newHarness(t, nil)
+	sm := screening.NewSample("CHAINS")
+	sm.VolumeML = 1
+	chains := func(n int) screening.Concentration { return sm.Concentration(n) }
+	// 150 + 100 chains in 1 mL: 250,000 per litre of the group, over the default
+	// preset's alert level of 200,000; each taxon alone is under it.
+	c := store.Counts{Sample: store.SampleInfo{Sample: sm}}
+	c.Taxa = []store.TaxonCount{
+		{Label: "diatom_chain_string", Name: "Diatom chain (string)", Group: "diatom_chains", Unit: "chain", Concentration: chains(150), Cells: 150},
+		{Label: "diatom_chain_tube", Name: "Diatom chain (tube)", Group: "diatom_chains", Unit: "chain", Concentration: chains(100), Cells: 100},
+		{Label: "protist_noctiluca", Name: "Noctiluca", Group: "noctiluca", Unit: "cell", Concentration: chains(20), Cells: 20},
+	}
+	c.Groups = []store.TaxonCount{
+		{Label: "diatom_chains", Name: "Chain-forming diatoms", Unit: "chain", Concentration: chains(250), Cells: 250},
+		{Label: "noctiluca", Name: "Noctiluca", Unit: "cell", Concentration: chains(20), Cells: 20},
+	}
+	h.a.history.show(c, recorded{})
+	rows := h.a.history.counts.Rows()
+	want := map[string]alerts.Level{
+		groupKey + "diatom_chains": alerts.Alert, "diatom_chain_string": alerts.None, "diatom_chain_tube": alerts.None,
+		groupKey + "noctiluca": alerts.Alert, "protist_noctiluca": alerts.Alert,
+	}
+	for key, lv := range want {
+		r, ok := rowOf(rows, key)
+		if !ok {
+			t.Errorf("History has no row %s: %v", key, rows)
+			continue
+		}
+		if r.Level != lv {
+			t.Errorf("row %s (%s): level %v, want %v", key, r.Name, r.Level, lv)
+		}
+	}
+	if g, _ := rowOf(rows, groupKey+"diatom_chains"); g.Name != "HAB group: Chain-forming diatoms" || !g.IsGroup || g.Count != 250 {
+		t.Errorf("the group's row %+v, as the Live tab names it", g)
+	}
+	if !strings.Contains(h.a.history.alerts.Text, "ALERT Chain-forming diatoms") {
+		t.Errorf("History's alerts %q do not name the group's alert", h.a.history.alerts.Text)
+	}
+}
