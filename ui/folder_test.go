@@ -179,3 +179,50 @@ func realSources(t *testing.T) harnessOpt {
 		}
 	}
 }
+
+// A folder whose files left out need no fixing (a repeated frame, a .DS_Store): the end
+// of the run says so in the status line, with no message to close (helper-38 closed
+// "87 files skipped … Nothing to fix" after every folder); a colony-counting pack's
+// objects are not called cells there.
+func TestFolderLeftOutNeedsNoMessage(t *testing.T) {
+	real := filepath.Join(testutil.RepoRoot(t), "..", "shared", "data", "microscope-frames", "microcystis")
+	dir := t.TempDir()
+	for name, src := range map[string]string{"a.jpg": "20230608145509(1).jpg", "b.jpg": "20230608145509(2).jpg", "c.jpg": "20230608220602(1).jpg"} {
+		data, err := os.ReadFile(filepath.Join(real, src))
+		if err != nil {
+			t.Fatalf("%v: the test needs ../shared/data/microscope-frames", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".DS_Store"), []byte("finder"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, nil, realSources(t))
+	h.a.sample.ID.SetText("S-LEFT")
+	h.a.startSource(capture.Spec{Kind: capture.KindFolder, Path: dir})
+	h.waitIdle()
+	if h.a.lastMessage != "" {
+		t.Errorf("a message to close for files that need no fixing:\n%s", h.a.lastMessage)
+	}
+	if want := "2 files left out, nothing to fix: 1 repeated a frame read before (counted once), 1 not a frame (listed in the log)"; !strings.Contains(h.a.status.Text, want) {
+		t.Errorf("status %q lacks %q", h.a.status.Text, want)
+	}
+	if !strings.HasPrefix(h.a.status.Text, "Sample S-LEFT: ") || !strings.Contains(h.a.status.Text, " in 2 frames") {
+		t.Errorf("status %q: want the sample's two distinct frames", h.a.status.Text)
+	}
+}
+
+// Colonies are objects: the end of a run that counted some does not call them cells.
+func TestRunEndCallsColoniesObjects(t *testing.T) {
+	h := newHarness(t, nil)
+	tri := labelIndex(t, h.a.svc.Pack, "trichodesmium_puff")
+	src := newGatedSource(2, func(int) []fakeCell { return []fakeCell{{tri, 0.9}} })
+	h.startRun(src, "S-COLONY", 1)
+	src.release(2)
+	h.waitIdle()
+	if want := "Sample S-COLONY: 2 objects (cells, colonies, filaments) counted (0 unidentified) in 2 frames"; !strings.HasPrefix(h.a.status.Text, want) {
+		t.Errorf("status %q, want it to start with %q", h.a.status.Text, want)
+	}
+}

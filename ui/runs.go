@@ -271,11 +271,31 @@ func skippedLine(st capture.Status) string {
 // maxSkippedShown is how many skipped files the end-of-run message lists.
 const maxSkippedShown = 12
 
+// leftOutNote is the end-of-run status's word on files left out when none of them needs
+// fixing (repeated frames, files that are not frames); "" otherwise, when showSkipped
+// says it in a message that lists them.
+func leftOutNote(sess *session) string {
+	n := len(sess.skipped)
+	if n == 0 || n != sess.duplicates+sess.notFrames {
+		return ""
+	}
+	var why []string
+	if d := sess.duplicates; d > 0 {
+		why = append(why, fmt.Sprintf("%d repeated a frame read before (counted once)", d))
+	}
+	if o := sess.notFrames; o > 0 {
+		why = append(why, fmt.Sprintf("%d not a frame", o))
+	}
+	return fmt.Sprintf("%d file%s left out, nothing to fix: %s (listed in the log)", n, plural(n), strings.Join(why, ", "))
+}
+
 // showSkipped tells what the run could not read, at its end: the status bar showed
-// each file for a moment only, and the volume examined was cut for them.
+// each file for a moment only, and the volume examined was cut for them. Files left out
+// that need no fixing (leftOutNote) are said in the status alone: a message to close
+// after every folder of repeated frames said "Nothing to fix" (helper-38).
 func (a *mainWindow) showSkipped(sess *session, examined int) {
 	n := len(sess.skipped)
-	if n == 0 {
+	if n == 0 || (examined > 0 && leftOutNote(sess) != "") {
 		return
 	}
 	title := fmt.Sprintf("%d file%s skipped", n, plural(n))
@@ -302,8 +322,6 @@ func (a *mainWindow) showSkipped(sess *session, examined int) {
 	tail := ""
 	if unread > 0 {
 		tail = "\n\nEach line says how to fix its file; screen the fixed frames as a new sample."
-	} else {
-		head += " Nothing to fix."
 	}
 	if examined == 0 {
 		title = "Nothing examined"
@@ -365,10 +383,19 @@ func (a *mainWindow) runEnded(sess *session) {
 	a.sample.SetRunning(false, false)
 	a.progressBox.Hide()
 	a.runState.SetText("Idle")
-	msg := fmt.Sprintf("Sample %s: %s cells counted (%d unidentified) in %d frames", final.Sample.ID, fmtCount(final.Cells.Found),
+	// Objects, not cells, once a colony or a filament is among them: "296 cells" of a
+	// sample counted in colonies read as its cells (helper-38).
+	noun := "cells"
+	if slices.ContainsFunc(final.Taxa, func(x screening.TaxonCount) bool { return x.Unit != "" && x.Unit != "cell" && x.Count > 0 }) {
+		noun = "objects (cells, colonies, filaments)"
+	}
+	msg := fmt.Sprintf("Sample %s: %s %s counted (%d unidentified) in %d frames", final.Sample.ID, fmtCount(final.Cells.Found), noun,
 		final.Cells.Unidentified, final.Frames.Segmented)
 	if final.Frames.Dropped > 0 {
 		msg += fmt.Sprintf(", %d frames dropped", final.Frames.Dropped)
+	}
+	if note := leftOutNote(sess); note != "" && final.Examined.Frames > 0 {
+		msg += "; " + note
 	}
 	if ex := final.Examined; ex.Frames == 0 {
 		msg += "; nothing was examined, so nothing was stored"
