@@ -139,6 +139,15 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 		showError: a.showError, rules: func() alerts.Binding { return a.rules }, ctx: a.ctx, wg: &a.wg, lab: h.lab}
 	a.set, a.settingsNotes = app.LoadSettingsChecked(fy.Preferences())
 	a.startPackDir = a.set.PackDir // the pack loaded for this session
+	// The reviewer goes through the settings, which saveSettings writes whole: kept in
+	// the preferences alone, it was written back to its old value at the next save, and
+	// a restart asked "Who is reviewing?" again (helper-38).
+	a.e.setReviewer = func(name string) {
+		if a.set.Reviewer != name {
+			a.set.Reviewer = name
+			a.saveSettings()
+		}
+	}
 	a.e.usePack = func(dir string) {
 		a.set.PackDir = dir
 		a.saveSettings()

@@ -25,6 +25,9 @@ type env struct {
 	rules     func() alerts.Binding
 	// usePack makes a pack folder the pack of the next launch (kept in the settings).
 	usePack func(dir string)
+	// setReviewer keeps the gallery's reviewer in the settings (the next launch's
+	// reviewer, and the analyst new samples start with).
+	setReviewer func(name string)
 	// lab is the link to the programme's lab server; nil: the app has none.
 	lab LabServer
 

@@ -185,7 +185,7 @@ func newGallery(e *env, current func() string) *galleryView {
 	g.reviewer = widget.NewEntry()
 	g.reviewer.SetPlaceHolder("your name")
 	g.reviewer.SetText(e.prefs.StringWithFallback(app.PrefReviewer, os.Getenv("USER")))
-	g.reviewer.OnChanged = func(v string) { e.prefs.SetString(app.PrefReviewer, strings.TrimSpace(v)) }
+	g.reviewer.OnChanged = func(v string) { e.setReviewer(strings.TrimSpace(v)) }
 	g.filterLabels()
 	g.updateButtons()
 

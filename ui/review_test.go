@@ -365,3 +365,19 @@ func TestGalleryShowsVideoFrameCrop(t *testing.T) {
 		}
 	}
 }
+
+// The reviewer's name outlives the next settings save and the restart: it was kept in
+// the preferences beside the settings, which a save wrote back whole with the name the
+// app started with (helper-38 was asked "Who is reviewing?" again after a restart).
+func TestReviewerKeptAcrossSaves(t *testing.T) {
+	fy := test.NewTempApp(t)
+	h := newHarness(t, fy)
+	h.a.gallery.reviewer.SetText("Ana Ruiz ")
+	h.a.SetBatch(8) // any change of settings saves them all
+	if got := fy.Preferences().String(app.PrefReviewer); got != "Ana Ruiz" {
+		t.Errorf("after a settings save the stored reviewer is %q, want Ana Ruiz", got)
+	}
+	if s := app.LoadSettings(fy.Preferences()); s.Reviewer != "Ana Ruiz" {
+		t.Errorf("the next launch's reviewer is %q, want Ana Ruiz", s.Reviewer)
+	}
+}
