@@ -7,6 +7,7 @@ import (
 	_ "image/jpeg" // frame folders are often JPEG
 	_ "image/png"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -208,6 +209,31 @@ func refuseFrameName(path string) error {
 	return capture.CheckOutputName(path)
 }
 
+// checkExportFolder refuses an export into a folder that does not exist, saying how the
+// dialog reads a path typed into its name box: inside the folder shown (helper-38 typed
+// /tmp/h38/exports/LAKE-02_counts.csv and got …/nitzschia/tmp/h38/exports/…: no such
+// file or directory).
+func checkExportFolder(path string) error {
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("folder %s does not exist, so %s cannot be written: type a file name alone in the dialog's name box (a path typed there is put inside the folder the dialog shows) and choose the folder in the dialog's list", dir, filepath.Base(path))
+	}
+	return nil
+}
+
+// documentsDir is the user's documents folder (XDG_DOCUMENTS_DIR's usual place), else
+// the home folder; "" when there is neither.
+func documentsDir() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	if st, err := os.Stat(filepath.Join(home, "Documents")); err == nil && st.IsDir() {
+		return filepath.Join(home, "Documents")
+	}
+	return home
+}
+
 // exportTo asks where to save and writes the export there on a goroutine.
 func (a *mainWindow) exportTo(id, format string) {
 	if id == "" || a.svc.Store == nil {
@@ -227,6 +253,10 @@ func (a *mainWindow) exportTo(id, format string) {
 			a.showError("Export refused", err)
 			return
 		}
+		if err := checkExportFolder(path); err != nil {
+			a.showError("Export refused", err)
+			return
+		}
 		a.set.ExportFolder = filepath.Dir(path)
 		a.saveSettings()
 		a.ExportPath(id, format, path)
@@ -237,9 +267,16 @@ func (a *mainWindow) exportTo(id, format string) {
 	if ext := filepath.Ext(name); ext != "" {
 		d.SetFilter(storage.NewExtensionFileFilter([]string{ext}))
 	}
-	if a.set.ExportFolder != "" { // the last export's folder, never a source's
-		if l, err := storage.ListerForURI(storage.NewFileURI(a.set.ExportFolder)); err == nil {
+	// The last export's folder; before the first, the user's documents. Never a source's:
+	// left alone, Fyne's dialog opens in the folder any dialog last showed, the frames'
+	// (helper-38), often read-only and no place for a report.
+	for _, dir := range []string{a.set.ExportFolder, documentsDir()} {
+		if dir == "" {
+			continue
+		}
+		if l, err := storage.ListerForURI(storage.NewFileURI(dir)); err == nil {
 			d.SetLocation(l)
+			break
 		}
 	}
 	d.Resize(fyne.NewSize(900, 640))
