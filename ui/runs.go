@@ -202,6 +202,12 @@ func (a *mainWindow) askNewSampleForSameFrames(spec capture.Spec, id string, run
 // startRun starts an opened run and its bridge (UI goroutine). A Stop pressed while the
 // run was opening stops it at once: it ends normally, with nothing counted.
 func (a *mainWindow) startRun(sess *session) {
+	if v := a.settingsWin; v != nil && v.measuring != nil {
+		// The speed test measures the models alone: beside a run it measured both, and
+		// its slowed figures were kept as the models' cost (helper-38: 78.7 ms/cell).
+		v.measureStopped = "Measurement stopped: a run started, and measuring beside it would measure both. Measure again when the run has ended."
+		v.measuring()
+	}
 	stopAtOnce := sess.stopRequested || a.closing
 	if stopAtOnce {
 		sess.run.Stop() // before Run, so the session reads nothing

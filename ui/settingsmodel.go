@@ -290,10 +290,19 @@ func (v *settingsView) runMeasure() {
 			v.measureP.Hide()
 			if err != nil {
 				if errors.Is(err, context.Canceled) {
-					v.measureL.SetText("Measurement cancelled.")
+					msg := "Measurement cancelled."
+					if v.measureStopped != "" {
+						msg, v.measureStopped = v.measureStopped, ""
+					}
+					v.measureL.SetText(msg)
 					return
 				}
 				v.measureL.SetText("Measurement failed: " + err.Error())
+				return
+			}
+			if v.measureStopped != "" { // finished as a run started: its last figures shared the CPU
+				v.measureL.SetText(v.measureStopped)
+				v.measureStopped = ""
 				return
 			}
 			for _, c := range costs {

@@ -41,8 +41,10 @@ type settingsView struct {
 	measureL  *widget.Label
 	compare   *widget.Label
 	measuring context.CancelFunc
-	optimiseB *widget.Button
-	optimise  *optimiseDialog // the open optimise dialog (tests drive it)
+	// measureStopped says why the measurement was cancelled, when a run stopped it.
+	measureStopped string
+	optimiseB      *widget.Button
+	optimise       *optimiseDialog // the open optimise dialog (tests drive it)
 
 	Threads   *safeSelect
 	Batch     *safeSelect
