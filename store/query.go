@@ -594,6 +594,12 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 			byLabel[o.Category] = t
 		}
 		n := cellsOf(o)
+		if t.Unit == "" || t.Unit == "cell" {
+			// Counted in cells, one each (as the live run counts them): an object a
+			// reviewer moved from a colony's taxon to a cell's, or to a taxon of the lab's
+			// own, kept the colony's estimate (helper-38: Detritus, 1 cell, 14 estimated).
+			n = 1
+		}
 		var over float64
 		if o.Oversize {
 			over = n

@@ -445,6 +445,36 @@ func TestRunReportsWriteFailure(t *testing.T) {
 	}
 }
 
+// An object moved by a reviewer to a taxon counted in cells (a pack's, or the lab's own)
+// is one cell, whatever its first taxon's estimate (helper-38: a colony relabelled
+// Detritus kept its 14 cells in the counts CSV).
+func TestRelabelledToCellsCountsOne(t *testing.T) {
+	s := finishedStore(t)
+	ctx := context.Background()
+	queue, err := s.ReviewQueue(ctx, "LIM-2025-06-03", 10)
+	if err != nil || len(queue) == 0 {
+		t.Fatalf("review queue %v %v", queue, err)
+	}
+	id := queue[0].ID
+	if _, err := s.db.Exec("UPDATE objects SET cells_estimate = 14 WHERE id = ?", id); err != nil { // as a colony's
+		t.Fatal(err)
+	}
+	if _, err := s.Relabel(ctx, id, "Detritus", "Ana"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Counts(ctx, "LIM-2025-06-03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(c.Taxa, func(x TaxonCount) bool { return x.Label == "Detritus" })
+	if i < 0 {
+		t.Fatalf("Detritus not counted: %+v", c.Taxa)
+	}
+	if x := c.Taxa[i]; x.Count != 1 || x.Unit != "cell" || x.Cells != 1 {
+		t.Errorf("Detritus: count %d, unit %q, cells %g; want 1 cell counted as 1", x.Count, x.Unit, x.Cells)
+	}
+}
+
 // A label the pack lacks is the lab's own taxon: it is counted under its name and
 // exported; Undo puts back what was there; bad labels and no reviewer are refused.
 func TestRelabelNewTaxonAndUndo(t *testing.T) {
