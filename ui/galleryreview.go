@@ -127,8 +127,8 @@ func topText(raw string, tx *screening.Taxonomy) string {
 }
 
 // filterLabels lists the labels matching the filter (by label or name): the pack's, the
-// lab's own taxa added earlier, the taxa the alert rules name, and the text itself as a
-// new taxon when nothing is called exactly that.
+// lab's own taxa added earlier, the taxa the alert rules name, and last the text itself
+// as a new taxon when nothing is called exactly that.
 func (g *galleryView) filterLabels() {
 	typed := strings.TrimSpace(g.filter.Text)
 	q := strings.ToLower(typed)
@@ -154,7 +154,9 @@ func (g *galleryView) filterLabels() {
 		return strings.EqualFold(l, typed) || strings.EqualFold(g.e.svc.Taxonomy.Name(l), typed)
 	})
 	if typed != "" && !exact && store.CheckLabel(typed) == nil {
-		g.labels = append([]string{typed}, g.labels...) // a new taxon, first
+		// A new taxon, last: typing "Nitz" offered "New taxon: Nitz" first and pushed the
+		// Nitzschia already known below the list's edge (helper-38).
+		g.labels = append(g.labels, typed)
 	}
 	g.labelList.UnselectAll()
 	g.chosen = ""

@@ -39,9 +39,16 @@ func TestReviewThatTeaches(t *testing.T) {
 	h.pump("the review queue", 10*time.Second, func() bool {
 		return g.sampleID == "S-TEACH" && g.category == reviewKey && len(g.Items()) == 3 && g.selected == 0
 	})
-	// Microcystis is in no NDSB label: typed, it is offered as a new taxon, first.
+	// Part of a known name lists the known taxa first, the text as a new taxon last
+	// (it came first and pushed the known ones out of sight).
+	test.Type(g.filter, "copepod_cal")
+	if n := len(g.labels); n < 2 || g.labels[0] != "copepod_calanoid" || g.labels[n-1] != "copepod_cal" {
+		t.Errorf("labels offered for %q: %v; want the known taxa, then the new one", "copepod_cal", g.labels)
+	}
+	g.filter.SetText("")
+	// Microcystis is in no NDSB label: typed, it is offered as a new taxon, alone.
 	test.Type(g.filter, "Microcystis")
-	if len(g.labels) == 0 || g.labels[0] != "Microcystis" || g.chosen != "Microcystis" && len(g.labels) == 1 {
+	if len(g.labels) != 1 || g.labels[0] != "Microcystis" || g.chosen != "Microcystis" {
 		t.Fatalf("labels offered for %q: %v", "Microcystis", g.labels)
 	}
 	if txt := g.labelText("Microcystis"); txt != "New taxon: Microcystis" {
