@@ -109,6 +109,10 @@ func newGallery(e *env, current func() string) *galleryView {
 	g.zoom.SetValue(112)
 	g.zoom.OnChangeEnded = func(float64) { g.rebuildGrid() }
 	g.info = widget.NewLabel("")
+	// Cut short rather than widen the window: a sample's long summary here took its
+	// least width from 1140 to 1378 px when the gallery opened (helper-38: the Settings
+	// button went off the window's edge).
+	g.info.Truncation = fyne.TextTruncateEllipsis
 	refresh := widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), g.Reload)
 	g.teachBtn = widget.NewButtonWithIcon("Teach from reviewed crops…", theme.ComputerIcon(), g.ShowTeach)
 	if e.svc.Teach == nil {
@@ -196,10 +200,15 @@ func newGallery(e *env, current func() string) *galleryView {
 			container.NewGridWrap(fyne.NewSize(160, g.reviewer.MinSize().Height), g.reviewer)),
 		container.NewHBox(g.undoBtn, g.backBtn, widget.NewIcon(theme.ZoomOutIcon()), container.NewGridWrap(fyne.NewSize(180, 36), g.zoom), widget.NewIcon(theme.ZoomInIcon()), refresh),
 		g.info)
-	right := container.NewBorder(
-		container.NewVBox(container.NewPadded(g.big), g.detail, g.preds, widget.NewSeparator(),
-			widget.NewLabelWithStyle("Relabel as", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), g.filter),
+	// The crop and its description scroll above the relabel list, in a split: stacked
+	// in one column they asked 507 px of height, and the window grew by 115 px when the
+	// gallery opened (helper-38).
+	crop := container.NewVScroll(container.NewVBox(container.NewPadded(g.big), g.detail, g.preds))
+	relabel := container.NewBorder(
+		container.NewVBox(widget.NewSeparator(), widget.NewLabelWithStyle("Relabel as", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), g.filter),
 		container.NewGridWithColumns(2, g.confirm, g.setLabel), nil, nil, g.labelList)
+	right := container.NewVSplit(crop, relabel)
+	right.Offset = 0.55
 	left := container.NewBorder(widget.NewLabelWithStyle("Categories", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), g.teachBtn, nil, nil, g.cats)
 	center := container.NewStack(g.gridHolder, container.NewCenter(g.emptyLabel))
 	split := container.NewHSplit(left, container.NewHSplit(center, right))

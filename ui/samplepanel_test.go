@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"github.com/phytoscreen/phytoscreen/alerts"
@@ -80,5 +81,25 @@ func TestSizeChangesDoNotFloodTheStatusBar(t *testing.T) {
 	}
 	if st := h.a.status.Text; !strings.Contains(st, "f2.jpg") || !strings.Contains(st, "further size changes are not shown") {
 		t.Errorf("after four size changes the status bar says %q, want the second's, with the word that the rest are not shown", st)
+	}
+}
+
+// Opening the gallery on a sample does not grow the window: its summary line widened it
+// and its crop column heightened it (helper-38: 1320x731 to 1403x821, the Settings
+// button off the edge).
+func TestGalleryDoesNotGrowTheWindow(t *testing.T) {
+	h := newHarness(t, nil)
+	noct := labelIndex(t, h.a.svc.Pack, "protist_noctiluca")
+	cop := labelIndex(t, h.a.svc.Pack, "copepod_calanoid")
+	src := newGatedSource(3, func(int) []fakeCell { return []fakeCell{{noct, 0.9}, {cop, 0.3}, {cop, 0.8}} })
+	h.startRun(src, "S-20261203-151854-A-LONG-SAMPLE-ID", 1)
+	src.release(3)
+	h.waitIdle()
+	before := h.a.win.Content().MinSize()
+	h.a.tabs.SelectIndex(1)
+	g := h.a.gallery
+	h.pump("the gallery's crops", 10*time.Second, func() bool { return len(g.Items()) > 0 })
+	if after := h.a.win.Content().MinSize(); after.Width > before.Width || after.Height > before.Height {
+		t.Errorf("the window's least size grew from %v to %v when the gallery opened", before, after)
 	}
 }
