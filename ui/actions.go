@@ -76,14 +76,27 @@ func (a *mainWindow) OpenFolderPath(dir string) {
 	if len(sv.Problems) > 0 {
 		info += fmt.Sprintf("; %d paths could not be read and are skipped", len(sv.Problems))
 	}
-	msg := widget.NewLabel(info + ".\nA file that holds a frame read before is counted once, so the run may screen fewer frames." +
-		"\nThe sample panel's fields (ID, volume, factor) describe this folder's sample.")
+	msg := widget.NewLabel(info + ".\nA file that holds a frame read before is counted once, so the run may screen fewer frames.")
 	msg.Wrapping = fyne.TextWrapWord
-	body := container.NewVBox(msg, choice)
+	// The sample's ID, volume and factor here, where they are read: the dialog covers
+	// the sample panel that holds them, and the technician had to cancel to set the
+	// volume, then open the folder again (helper-38). They go to the panel at Start.
+	f := &folderSample{ID: widget.NewEntry(), Volume: widget.NewSelectEntry(volumeChoices), Factor: widget.NewEntry()}
+	f.ID.SetText(a.sample.ID.Text)
+	f.Volume.SetText(a.sample.Volume.Text)
+	f.Factor.SetText(a.sample.Factor.Text)
+	a.folderSample = f
+	form := widget.NewForm(widget.NewFormItem("Sample ID", f.ID), widget.NewFormItem("Volume (mL)", f.Volume), widget.NewFormItem("Factor", f.Factor))
+	form.Items[1].HintText = "the liquid these frames show, in all"
+	body := container.NewVBox(msg, choice, widget.NewLabelWithStyle("The sample (as in the sample panel)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), form)
 	d := dialog.NewCustomConfirm("Screen a folder", "Start", "Cancel", container.NewGridWrap(fyne.NewSize(560, body.MinSize().Height+40), body), func(ok bool) {
+		a.folderSample = nil
 		if !ok {
 			return
 		}
+		a.sample.ID.SetText(strings.TrimSpace(f.ID.Text))
+		a.sample.Volume.SetText(strings.TrimSpace(f.Volume.Text))
+		a.sample.Factor.SetText(strings.TrimSpace(f.Factor.Text))
 		spec := capture.Spec{Kind: capture.KindFolder, Path: dir}
 		if choice.Selected == cells {
 			spec = capture.Cells(dir)
@@ -91,7 +104,16 @@ func (a *mainWindow) OpenFolderPath(dir string) {
 		a.chooseSource(spec)
 		a.startSource(spec)
 	}, a.win)
+	f.dialog = d
 	d.Show()
+}
+
+// folderSample is the sample's fields of the folder dialog (tests fill them).
+type folderSample struct {
+	ID     *widget.Entry
+	Volume *widget.SelectEntry
+	Factor *widget.Entry
+	dialog *dialog.ConfirmDialog
 }
 
 // OpenVideo asks for a video file and screens it.

@@ -57,6 +57,8 @@ type mainWindow struct {
 	counts      *countsTable
 	banner      *alertBanner
 	lastMessage string // the last showMessage, for tests
+	// folderSample is the open folder dialog's sample fields; nil when none is open.
+	folderSample *folderSample
 	// startPackDir is the pack setting phytoscreen started with: the pack in use. A
 	// pack chosen in Settings since is loaded at the next start.
 	startPackDir string

@@ -226,3 +226,44 @@ func TestRunEndCallsColoniesObjects(t *testing.T) {
 		t.Errorf("status %q, want it to start with %q", h.a.status.Text, want)
 	}
 }
+
+// The folder dialog asks the sample's ID, volume and factor where they are read (it
+// covers the sample panel), and the run takes them.
+func TestFolderDialogTakesTheSample(t *testing.T) {
+	real := filepath.Join(testutil.RepoRoot(t), "..", "shared", "data", "microscope-frames", "microcystis")
+	dir := t.TempDir()
+	for name, src := range map[string]string{"a.jpg": "20230608145509(1).jpg", "c.jpg": "20230608220602(1).jpg"} {
+		data, err := os.ReadFile(filepath.Join(real, src))
+		if err != nil {
+			t.Fatalf("%v: the test needs ../shared/data/microscope-frames", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarness(t, nil, realSources(t))
+	h.a.sample.Volume.SetText("1")
+	h.a.OpenFolderPath(dir)
+	f := h.a.folderSample
+	if f == nil {
+		t.Fatal("the folder dialog did not open")
+	}
+	if f.Volume.Text != "1" || f.ID.Text != h.a.sample.ID.Text {
+		t.Errorf("the dialog starts from the panel's sample: volume %q, ID %q", f.Volume.Text, f.ID.Text)
+	}
+	f.ID.SetText("S-DIALOG")
+	f.Volume.SetText("0.05")
+	f.Factor.SetText("10")
+	f.dialog.Confirm()
+	h.waitIdle()
+	si, err := h.st.Sample(h.a.ctx, "S-DIALOG")
+	if err != nil {
+		t.Fatalf("the run did not store the sample named in the dialog: %v", err)
+	}
+	if si.VolumeML != 0.05 || si.Factor != 10 {
+		t.Errorf("stored volume %g mL, factor %g; want 0.05 and 10 from the dialog", si.VolumeML, si.Factor)
+	}
+	if h.a.sample.Volume.Text != "0.05" {
+		t.Errorf("the sample panel's volume %q, want the dialog's 0.05", h.a.sample.Volume.Text)
+	}
+}

@@ -48,6 +48,9 @@ type samplePanel struct {
 	box      *fyne.Container
 }
 
+// volumeChoices are the counting chambers' volumes offered for the volume examined (mL).
+var volumeChoices = []string{"1", "0.1", "10", "25", "50"}
+
 // newSamplePanel returns the panel; the buttons call the given functions.
 func newSamplePanel(start, pause, stop func()) *samplePanel {
 	p := &samplePanel{}
@@ -56,7 +59,7 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 	p.ID.SetPlaceHolder("bottle label, e.g. S-0142")
 	p.Site = widget.NewSelectEntry(nil)
 	p.Site.SetPlaceHolder("where the water was taken")
-	p.Volume = widget.NewSelectEntry([]string{"1", "0.1", "10", "25", "50"})
+	p.Volume = widget.NewSelectEntry(volumeChoices)
 	p.Volume.SetPlaceHolder("mL under the microscope")
 	p.Factor = widget.NewEntry()
 	p.Factor.SetPlaceHolder("1 as taken; 10 diluted 1+9; 0.1 settled tenfold")
