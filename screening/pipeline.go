@@ -905,6 +905,14 @@ func (p *Pipeline) Snapshot() Snapshot {
 	return s
 }
 
+// drained reports whether every frame read so far is segmented (or dropped) and every
+// cell found is classified: nothing is left of the run's work but what reading brings.
+func (p *Pipeline) drained() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.frames.Seen == p.frames.Segmented+p.frames.Dropped && p.tally.pending == 0
+}
+
 // RowLevels are the levels a counts table shows, from the rules' states. own: a taxon's
 // level from the rules that watch it alone; a rule that sums several taxa (a HAB group,
 // "Cyanobacteria + Microcystis spp.") puts its level on the group's row, not on each
