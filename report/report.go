@@ -159,9 +159,14 @@ func (r *writer) fit(s string, w float64) string {
 	return strings.TrimSpace(string(rs)) + "..."
 }
 
-func (r *writer) heading(s string) {
+func (r *writer) heading(s string) { r.headingWithRoom(s, 0) }
+
+// headingWithRoom is heading for a section whose first block needs room mm below it:
+// the heading goes to the next page with it rather than end a page alone (helper-38:
+// "Examples" at the foot of page 1, its crops on page 2).
+func (r *writer) headingWithRoom(s string, room float64) {
 	r.pdf.Ln(3)
-	if r.pdf.GetY() > 250 { // a heading never ends a page alone
+	if y := r.pdf.GetY(); y > 250 || y+7+1.5+room > 297-margin { // a heading never ends a page alone
 		r.pdf.AddPage()
 	}
 	r.font("B", 12)
@@ -484,8 +489,8 @@ func (r *writer) examples(d Data) {
 	if len(d.Examples) == 0 {
 		return
 	}
-	r.heading("Examples")
 	const size, gap = 22.0, 3.0
+	r.headingWithRoom("Examples", size+12) // the room each example asks below
 	for i, ex := range d.Examples {
 		if r.pdf.GetY() > 297-margin-size-12 {
 			r.pdf.AddPage()

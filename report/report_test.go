@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"github.com/go-pdf/fpdf"
 	"strings"
 	"testing"
 	"time"
@@ -62,4 +63,24 @@ func sampleText(t *testing.T, d Data) string {
 		t.Fatal(err)
 	}
 	return pdfWords(t, b.Bytes())
+}
+
+// A section's heading goes to the next page with its first block when that block would
+// not fit under it: "Examples" ended page 1 alone, its crops on page 2 (helper-38).
+func TestHeadingKeepsItsFirstBlock(t *testing.T) {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetMargins(margin, margin, margin)
+	pdf.SetAutoPageBreak(true, margin)
+	pdf.AddPage()
+	r := &writer{pdf: pdf, tr: pdf.UnicodeTranslatorFromDescriptor("")}
+	pdf.SetY(242) // under the 250 mm a heading alone may start at
+	r.headingWithRoom("Examples", 22+12)
+	if pdf.PageNo() != 2 {
+		t.Errorf("the heading stayed on page %d at %.0f mm with 34 mm of crops to come", pdf.PageNo(), pdf.GetY())
+	}
+	pdf.SetY(200)
+	r.headingWithRoom("Alerts", 10)
+	if pdf.PageNo() != 2 {
+		t.Errorf("a heading with room for its block moved to page %d", pdf.PageNo())
+	}
 }
