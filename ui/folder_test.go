@@ -267,3 +267,23 @@ func TestFolderDialogTakesTheSample(t *testing.T) {
 		t.Errorf("the sample panel's volume %q, want the dialog's 0.05", h.a.sample.Volume.Text)
 	}
 }
+
+// A run stopping (its cells still being classified) cannot be paused: Ctrl+Space then
+// said "Paused" over a run that was ending (helper-38).
+func TestStoppingRunIsNotPaused(t *testing.T) {
+	h := newHarness(t, nil)
+	cop := labelIndex(t, h.a.svc.Pack, "copepod_calanoid")
+	src := newGatedSource(5, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
+	h.startRun(src, "S-STOPPING", 1)
+	src.release(1)
+	h.a.Stop()
+	h.a.StartOrPause()
+	if h.a.runState.Text != "Stopping…" || (h.a.sess != nil && h.a.sess.run.Paused()) {
+		t.Errorf("after Stop, Ctrl+Space: state %q, paused %v", h.a.runState.Text, h.a.sess != nil && h.a.sess.run.Paused())
+	}
+	if !h.a.sample.Pause.Disabled() {
+		t.Error("Pause stays enabled on a stopping run")
+	}
+	src.release(4)
+	h.waitIdle()
+}

@@ -343,7 +343,9 @@ func (a *mainWindow) showSkipped(sess *session, examined int) {
 // TogglePause pauses or resumes the run.
 func (a *mainWindow) TogglePause() {
 	s := a.sess
-	if s == nil || s.run == nil {
+	if s == nil || s.run == nil || s.stopRequested {
+		// Stopping: the cells read are being classified; a pause then said "Paused"
+		// over a run that was ending (helper-38).
 		return
 	}
 	paused := !s.run.Paused()
@@ -370,6 +372,7 @@ func (a *mainWindow) Stop() {
 		s.run.Stop()
 	}
 	a.runState.SetText("Stopping…")
+	a.sample.Pause.Disable() // a stopping run is not paused (TogglePause)
 }
 
 // runningSample is the ID of the sample being screened, "" between runs.
