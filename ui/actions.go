@@ -172,7 +172,7 @@ func (a *mainWindow) ExportDialog() {
 		a.showError("Nothing to export yet", errors.New("screen a sample first, or choose a stored one on the History tab"))
 		return
 	}
-	const counts, objects, ecotaxa, pdf = "Counts and concentrations (CSV)", "One row per cell (CSV)", "EcoTaxa archive (TSV and crops, zip)",
+	const counts, objects, ecotaxa, pdf = "Counts and concentrations (CSV)", "Objects: one row per object found (CSV)", "EcoTaxa archive (TSV and crops, zip)",
 		"Report (PDF: HAB groups against trigger levels, alerts, examples)"
 	choice := widget.NewRadioGroup([]string{counts, objects, ecotaxa, pdf}, nil)
 	choice.Selected = counts
