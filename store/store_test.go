@@ -445,16 +445,23 @@ func TestRunReportsWriteFailure(t *testing.T) {
 	}
 }
 
-// An object moved by a reviewer to a taxon counted in cells (a pack's, or the lab's own)
-// is one cell, whatever its first taxon's estimate (helper-38: a colony relabelled
-// Detritus kept its 14 cells in the counts CSV).
-func TestRelabelledToCellsCountsOne(t *testing.T) {
+// finishedQueue is finishedStore's sample's review queue, not empty.
+func finishedQueue(t *testing.T) (*Store, context.Context, []ObjectRow) {
+	t.Helper()
 	s := finishedStore(t)
 	ctx := context.Background()
 	queue, err := s.ReviewQueue(ctx, "LIM-2025-06-03", 10)
 	if err != nil || len(queue) == 0 {
 		t.Fatalf("review queue %v %v", queue, err)
 	}
+	return s, ctx, queue
+}
+
+// An object moved by a reviewer to a taxon counted in cells (a pack's, or the lab's own)
+// is one cell, whatever its first taxon's estimate (helper-38: a colony relabelled
+// Detritus kept its 14 cells in the counts CSV).
+func TestRelabelledToCellsCountsOne(t *testing.T) {
+	s, ctx, queue := finishedQueue(t)
 	id := queue[0].ID
 	if _, err := s.db.Exec("UPDATE objects SET cells_estimate = 14 WHERE id = ?", id); err != nil { // as a colony's
 		t.Fatal(err)
@@ -478,12 +485,7 @@ func TestRelabelledToCellsCountsOne(t *testing.T) {
 // A label the pack lacks is the lab's own taxon: it is counted under its name and
 // exported; Undo puts back what was there; bad labels and no reviewer are refused.
 func TestRelabelNewTaxonAndUndo(t *testing.T) {
-	s := finishedStore(t)
-	ctx := context.Background()
-	queue, err := s.ReviewQueue(ctx, "LIM-2025-06-03", 10)
-	if err != nil || len(queue) == 0 {
-		t.Fatalf("review queue %v %v", queue, err)
-	}
+	s, ctx, queue := finishedQueue(t)
 	id := queue[0].ID
 	prev, err := s.Relabel(ctx, id, " Microcystis aeruginosa ", "Ana Reviewer")
 	if err != nil || prev.Label != "" {

@@ -140,17 +140,7 @@ func TestSparklineDraws(t *testing.T) {
 // shared Microcystis folder does) and a broken file: the end-of-run message tells the
 // duplicate (left out, nothing to fix) from the unreadable file (with its fix).
 func TestFolderDuplicatesToldApart(t *testing.T) {
-	real := filepath.Join(testutil.RepoRoot(t), "..", "shared", "data", "microscope-frames", "microcystis")
-	dir := t.TempDir()
-	for name, src := range map[string]string{"a.jpg": "20230608145509(1).jpg", "b.jpg": "20230608145509(2).jpg", "c.jpg": "20230608220602(1).jpg"} {
-		data, err := os.ReadFile(filepath.Join(real, src))
-		if err != nil {
-			t.Fatalf("%v: the test needs ../shared/data/microscope-frames", err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := realMicrocystisFrames(t, map[string]string{"a.jpg": "20230608145509(1).jpg", "b.jpg": "20230608145509(2).jpg", "c.jpg": "20230608220602(1).jpg"})
 	if err := os.WriteFile(filepath.Join(dir, "d.png"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -185,17 +175,7 @@ func realSources(t *testing.T) harnessOpt {
 // "87 files skipped … Nothing to fix" after every folder); a colony-counting pack's
 // objects are not called cells there.
 func TestFolderLeftOutNeedsNoMessage(t *testing.T) {
-	real := filepath.Join(testutil.RepoRoot(t), "..", "shared", "data", "microscope-frames", "microcystis")
-	dir := t.TempDir()
-	for name, src := range map[string]string{"a.jpg": "20230608145509(1).jpg", "b.jpg": "20230608145509(2).jpg", "c.jpg": "20230608220602(1).jpg"} {
-		data, err := os.ReadFile(filepath.Join(real, src))
-		if err != nil {
-			t.Fatalf("%v: the test needs ../shared/data/microscope-frames", err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := realMicrocystisFrames(t, map[string]string{"a.jpg": "20230608145509(1).jpg", "b.jpg": "20230608145509(2).jpg", "c.jpg": "20230608220602(1).jpg"})
 	if err := os.WriteFile(filepath.Join(dir, ".DS_Store"), []byte("finder"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -230,17 +210,7 @@ func TestRunEndCallsColoniesObjects(t *testing.T) {
 // The folder dialog asks the sample's ID, volume and factor where they are read (it
 // covers the sample panel), and the run takes them.
 func TestFolderDialogTakesTheSample(t *testing.T) {
-	real := filepath.Join(testutil.RepoRoot(t), "..", "shared", "data", "microscope-frames", "microcystis")
-	dir := t.TempDir()
-	for name, src := range map[string]string{"a.jpg": "20230608145509(1).jpg", "c.jpg": "20230608220602(1).jpg"} {
-		data, err := os.ReadFile(filepath.Join(real, src))
-		if err != nil {
-			t.Fatalf("%v: the test needs ../shared/data/microscope-frames", err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := realMicrocystisFrames(t, map[string]string{"a.jpg": "20230608145509(1).jpg", "c.jpg": "20230608220602(1).jpg"})
 	h := newHarness(t, nil, realSources(t))
 	h.a.sample.Volume.SetText("1")
 	h.a.OpenFolderPath(dir)
@@ -286,4 +256,22 @@ func TestStoppingRunIsNotPaused(t *testing.T) {
 	}
 	src.release(4)
 	h.waitIdle()
+}
+
+// realMicrocystisFrames copies frames of ../shared's real Microcystis folder into a new
+// folder under the names given (name -> the frame's file there).
+func realMicrocystisFrames(t *testing.T, names map[string]string) string {
+	t.Helper()
+	real := filepath.Join(testutil.RepoRoot(t), "..", "shared", "data", "microscope-frames", "microcystis")
+	dir := t.TempDir()
+	for name, src := range names {
+		data, err := os.ReadFile(filepath.Join(real, src))
+		if err != nil {
+			t.Fatalf("%v: the test needs ../shared/data/microscope-frames", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
