@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/test"
+
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 )
@@ -38,4 +40,25 @@ func TestRunStopsTheSpeedTest(t *testing.T) {
 	}
 	src.release(1)
 	h.waitIdle()
+}
+
+// Saving another pack whose taxa no rule of the preset in use names says which preset
+// can fire with it: the rules do not follow the pack, and with the cyanobacteria pack
+// the default preset left every sample "not checked" (helper-38).
+func TestSavingAPackNamesThePresetForIt(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.ShowSettings()
+	v := h.a.settingsWin
+	v.Preset.SetSelected("default")
+	v.PackDir.SetText("cyano-tcb-10")
+	test.Tap(v.Save)
+	if want := "No rule of preset default can fire with pack cyano-tcb-10; preset who-cyanobacteria can: choose it in the Alerts tab."; !strings.Contains(v.message.Text, want) {
+		t.Errorf("the save message %q lacks %q", v.message.Text, want)
+	}
+	// With rules that fire, nothing more is said.
+	v.Preset.SetSelected("who-cyanobacteria")
+	test.Tap(v.Save)
+	if strings.Contains(v.message.Text, "No rule of preset") {
+		t.Errorf("the save message %q names a preset though the rules fire", v.message.Text)
+	}
 }

@@ -149,6 +149,9 @@ func newSettingsView(a *mainWindow) *settingsView {
 			// speak of the pack in use, and would send the technician back to a preset
 			// for it.
 			msg = fmt.Sprintf("Saved. The new classifier pack is loaded when phytoscreen starts again: close and reopen it to screen with it. Until then pack %s stays in use, and the alert notices are about it.", loaded)
+			if hint := v.presetHint(); hint != "" {
+				msg += " " + hint
+			}
 			a.setStatus("The new classifier pack takes effect when phytoscreen is started again; pack " + loaded + " is in use until then.")
 		} else if wasPending {
 			// Chosen back: the word of a restart would now be stale.
@@ -386,6 +389,37 @@ func (v *settingsView) chosenPack() (*inference.Pack, error) {
 		return nil, nil
 	}
 	return app.LoadPack(dir)
+}
+
+// presetHint says, when no rule of the alert rules saved can fire with the pack chosen
+// for the next start, which presets can: the rules do not follow a pack, and with the
+// cyanobacteria pack the default preset left every sample "not checked" (helper-38).
+// "" when the rules fire, when a rules file is in use (the lab's own), or when the pack
+// cannot be read.
+func (v *settingsView) presetHint() string {
+	s := v.a.set
+	p, err := v.chosenPack()
+	if err != nil || p == nil || s.RulesFile != "" {
+		return ""
+	}
+	tx, err := screening.ForPack(p)
+	if err != nil {
+		return ""
+	}
+	if b, err := app.LoadRules(s, tx); err != nil || len(b.Bound) > 0 {
+		return ""
+	}
+	var can []string
+	for _, name := range assets.PresetNames() {
+		s.Preset = name
+		if b, err := app.LoadRules(s, tx); err == nil && len(b.Bound) > 0 {
+			can = append(can, name)
+		}
+	}
+	if len(can) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("No rule of preset %s can fire with pack %s; preset %s can: choose it in the Alerts tab.", v.a.set.Preset, p.Name, strings.Join(can, " or "))
 }
 
 // fill puts the settings in the widgets.
