@@ -85,6 +85,7 @@ func (a *mainWindow) OpenFolderPath(dir string) {
 	f.ID.SetText(a.sample.ID.Text)
 	f.Volume.SetText(a.sample.Volume.Text)
 	f.Factor.SetText(a.sample.Factor.Text)
+	f.info = msg
 	a.folderSample = f
 	form := widget.NewForm(widget.NewFormItem("Sample ID", f.ID), widget.NewFormItem("Volume (mL)", f.Volume), widget.NewFormItem("Factor", f.Factor))
 	form.Items[1].HintText = "the liquid these frames show, in all"
@@ -113,6 +114,7 @@ type folderSample struct {
 	ID     *widget.Entry
 	Volume *widget.SelectEntry
 	Factor *widget.Entry
+	info   *widget.Label // what the folder holds
 	dialog *dialog.ConfirmDialog
 }
 
