@@ -371,6 +371,14 @@ func (r *writer) groups(d Data) {
 	}
 	r.table([]string{"Group / taxa", "Objects", "Cells est.", "Cells/L", "95% interval", "Watch at", "Alert at", "Level"},
 		[]float64{44, 14, 18, 20, 34, 18, 18, 14}, "LRRRRRRC", rows, levels)
+	// A name cut to its column is written out in full under the table: the rule says
+	// what it sums (helper-38 read "Cyanobacteria + Microcysti...").
+	for _, s := range d.Rules {
+		if name := s.Rule.Name(); r.fit(name, 44) != name {
+			r.font("", 8.5)
+			r.pdf.MultiCell(textW, lineH, r.tr(r.fit(name, 44)+" = "+name), "", "L", false)
+		}
+	}
 	// What the cells estimates rest on, where a level may hang on them: the summary of
 	// `screen` says it, and so does the report.
 	var caveats []string

@@ -84,3 +84,20 @@ func TestHeadingKeepsItsFirstBlock(t *testing.T) {
 		t.Errorf("a heading with room for its block moved to page %d", pdf.PageNo())
 	}
 }
+
+// A rule's name cut to its table column is written out in full under the table.
+func TestLongGroupNameInFull(t *testing.T) {
+	sm := screening.NewSample("LAKE-02")
+	sm.VolumeML = 0.1
+	rule := alerts.Rule{ID: "cyano", Taxa: []string{"Cyanobacteria", "Microcystis spp.", "Oscillatoria spp."}, Source: "WHO 2003", Verified: true,
+		Alert: &alerts.Threshold{Value: 100000, Unit: "cells/mL"}}
+	d := Data{
+		Counts:    store.Counts{Sample: store.SampleInfo{Sample: sm}},
+		RulesName: "preset who-cyanobacteria",
+		Rules:     []RuleStatus{{Rule: rule, Level: alerts.Alert, Value: sm.Concentration(607)}},
+		Generated: time.Now(), Version: "test",
+	}
+	if text := sampleText(t, d); !strings.Contains(text, "= Cyanobacteria + Microcystis spp. + Oscillatoria spp.") {
+		t.Errorf("the report does not write the rule's name in full:\n%s", text)
+	}
+}
