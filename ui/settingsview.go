@@ -339,11 +339,7 @@ func (v *settingsView) previewRules() {
 		if name == v.a.svc.Pack.Name { // the same name from another folder
 			name += " from " + chosen.Source
 		}
-		tx, err := screening.ForPack(chosen)
-		var cr alerts.Binding
-		if err == nil {
-			cr, err = app.LoadRules(s, tx)
-		}
+		cr, err := rulesForPack(s, chosen)
 		if err != nil {
 			fmt.Fprintf(&b, "With pack %s, chosen for the next start, these rules cannot be checked: %v\n", name, err)
 			break
@@ -391,6 +387,16 @@ func (v *settingsView) chosenPack() (*inference.Pack, error) {
 	return app.LoadPack(dir)
 }
 
+// rulesForPack binds the alert rules of settings s to pack p, as they will be when p is
+// the pack in use.
+func rulesForPack(s app.Settings, p *inference.Pack) (alerts.Binding, error) {
+	tx, err := screening.ForPack(p)
+	if err != nil {
+		return alerts.Binding{}, err
+	}
+	return app.LoadRules(s, tx)
+}
+
 // presetHint says, when no rule of the alert rules saved can fire with the pack chosen
 // for the next start, which presets can: the rules do not follow a pack, and with the
 // cyanobacteria pack the default preset left every sample "not checked" (helper-38).
@@ -402,17 +408,13 @@ func (v *settingsView) presetHint() string {
 	if err != nil || p == nil || s.RulesFile != "" {
 		return ""
 	}
-	tx, err := screening.ForPack(p)
-	if err != nil {
-		return ""
-	}
-	if b, err := app.LoadRules(s, tx); err != nil || len(b.Bound) > 0 {
+	if b, err := rulesForPack(s, p); err != nil || len(b.Bound) > 0 {
 		return ""
 	}
 	var can []string
 	for _, name := range assets.PresetNames() {
 		s.Preset = name
-		if b, err := app.LoadRules(s, tx); err == nil && len(b.Bound) > 0 {
+		if b, err := rulesForPack(s, p); err == nil && len(b.Bound) > 0 {
 			can = append(can, name)
 		}
 	}
