@@ -41,6 +41,11 @@ type regionGrower struct {
 	peak    []uint8
 	buckets [256][]pending
 	top     int
+	// With limit > 0 (growUnder), size counts each region's pixels (at its root) and the
+	// flood stops as soon as one region has more than limit: over is then set.
+	limit float64
+	size  []int32
+	over  bool
 }
 
 // pending is a pixel waiting in the flood, with the region that reached it.
@@ -55,7 +60,33 @@ type pending struct {
 // counts (index 0 unused). It returns the regions, largest first, and the label of every
 // pixel (0: background; a region's label otherwise).
 func (g *regionGrower) grow(diff, lo []uint8, cores []int32, coreArea []int32, w, h int) ([]region, []int32) {
+	g.limit = 0
+	return g.run(diff, lo, cores, coreArea, w, h)
+}
+
+// growUnder is grow for a cut that only stands when every region has at most limit
+// pixels (split.go); it says whether they all do. A region only gains pixels in the
+// flood, and merges and the satellites only join regions, so once one has more than
+// limit the cut cannot stand: the flood stops there, with no regions.
+func (g *regionGrower) growUnder(diff, lo []uint8, cores []int32, coreArea []int32, w, h int, limit float64) ([]region, []int32, bool) {
+	g.limit = limit
+	regions, labels := g.run(diff, lo, cores, coreArea, w, h)
+	if g.over {
+		return nil, labels, false
+	}
+	for _, r := range regions {
+		if float64(r.n) > limit {
+			return nil, labels, false // the satellites joined it over the limit
+		}
+	}
+	return regions, labels, true
+}
+
+func (g *regionGrower) run(diff, lo []uint8, cores []int32, coreArea []int32, w, h int) ([]region, []int32) {
 	n := len(coreArea)
+	g.over = false
+	g.size = slices.Grow(g.size[:0], n)[:n]
+	clear(g.size)
 	g.labels = slices.Grow(g.labels[:0], w*h)[:w*h]
 	g.parent = slices.Grow(g.parent[:0], n)[:n]
 	g.peak = slices.Grow(g.peak[:0], n)[:n]
@@ -81,8 +112,15 @@ func (g *regionGrower) grow(diff, lo []uint8, cores []int32, coreArea []int32, w
 			continue
 		}
 		g.peak[l] = max(g.peak[l], diff[i])
+		g.size[l]++
+	}
+	if g.tooLarge(n) {
+		return nil, g.labels
 	}
 	g.flood(diff, lo, w, h, func(l int32) bool { return l > 0 })
+	if g.over {
+		return nil, g.labels
+	}
 	// Second flood: the small cores that no larger object took.
 	if smalls {
 		second := false
@@ -90,14 +128,31 @@ func (g *regionGrower) grow(diff, lo []uint8, cores []int32, coreArea []int32, w
 			if l < 0 {
 				g.labels[i] = -l
 				g.peak[-l] = max(g.peak[-l], diff[i])
+				g.size[-l]++
 				second = true
 			}
 		}
 		if second {
 			g.flood(diff, lo, w, h, func(l int32) bool { return l > 0 && g.parent[l] == l && g.isSmall(l, coreArea) })
+			if g.over {
+				return nil, g.labels
+			}
 		}
 	}
 	return absorbSatellites(g.collect(n, w, h), g.labels, w), g.labels
+}
+
+// tooLarge sets over when a limit is set and one of the n labels already has more
+// pixels than it.
+func (g *regionGrower) tooLarge(n int) bool {
+	if g.limit > 0 {
+		for l := 1; l < n; l++ {
+			if float64(g.size[l]) > g.limit {
+				g.over = true
+			}
+		}
+	}
+	return g.over
 }
 
 // isSmall says whether core l was too small to seed the first flood.
@@ -139,9 +194,17 @@ func (g *regionGrower) flood(diff, lo []uint8, w, h int, seed func(l int32) bool
 		i, l := int(p.at), p.label
 		if cur := g.labels[i]; cur > 0 {
 			g.meet(cur, l, diff[i])
+			if g.over {
+				return
+			}
 			continue
 		}
 		g.labels[i] = l
+		if g.limit > 0 {
+			if r := g.find(l); g.grew(r, 1) {
+				return
+			}
+		}
 		x, y := i%w, i/w
 		for _, j := range [4]int{i - 1, i + 1, i - w, i + w} {
 			switch {
@@ -153,6 +216,9 @@ func (g *regionGrower) flood(diff, lo []uint8, w, h int, seed func(l int32) bool
 			}
 			if other := g.labels[j]; other > 0 {
 				g.meet(other, l, min(diff[i], diff[j]))
+				if g.over {
+					return
+				}
 				continue
 			}
 			g.push(j, l, diff, lo)
@@ -182,6 +248,19 @@ func (g *regionGrower) meet(a, b int32, v uint8) {
 	}
 	g.parent[ra] = rb
 	g.peak[rb] = max(g.peak[ra], g.peak[rb])
+	if g.limit > 0 {
+		g.grew(rb, g.size[ra])
+	}
+}
+
+// grew adds k pixels to root r's size and says whether that took it over the limit
+// (setting over).
+func (g *regionGrower) grew(r, k int32) bool {
+	g.size[r] += k
+	if float64(g.size[r]) > g.limit {
+		g.over = true
+	}
+	return g.over
 }
 
 func (g *regionGrower) find(a int32) int32 {

@@ -19,9 +19,15 @@ var splitSteps = [...]float64{1.5, 2, 3, 4, 6}
 type splitter struct {
 	grower       regionGrower
 	diff, hi, lo []uint8
+	at           []splitPixel
 	cores, stats gocv.Mat
 	cents        gocv.Mat
 }
+
+// splitPixel is one pixel of the region being split: its index in the frame (i) and in
+// the region's box (j). The steps visit the region's own pixels only, not its whole box:
+// a diagonal filament or a ring fills a small part of its box.
+type splitPixel struct{ i, j int32 }
 
 func newSplitter() splitter {
 	return splitter{cores: gocv.NewMat(), stats: gocv.NewMat(), cents: gocv.NewMat()}
@@ -70,23 +76,29 @@ func (sp *splitter) split(r region, labels []int32, next int32, diff, thr, thrLo
 	sp.diff = grown(sp.diff, n)
 	sp.hi = grown(sp.hi, n)
 	sp.lo = grown(sp.lo, n)
+	clear(sp.diff)
+	clear(sp.hi)
+	clear(sp.lo)
+	sp.at = sp.at[:0]
+	for y := 0; y < bh; y++ {
+		row := (b.Min.Y+y)*w + b.Min.X
+		for x, l := range labels[row : row+bw] {
+			if l == r.label {
+				sp.at = append(sp.at, splitPixel{int32(row + x), int32(y*bw + x)})
+				sp.diff[y*bw+x] = diff[row+x]
+			}
+		}
+	}
 	for _, k := range splitSteps {
 		any := false
-		for y := 0; y < bh; y++ {
-			for x := 0; x < bw; x++ {
-				i, j := (b.Min.Y+y)*w+b.Min.X+x, y*bw+x
-				sp.diff[j], sp.hi[j], sp.lo[j] = 0, 0, 0
-				if labels[i] != r.label {
-					continue
-				}
-				d := float64(diff[i])
-				sp.diff[j] = diff[i]
-				if d > k*float64(thrLo[i]) {
-					sp.lo[j] = 255
-				}
-				if d > k*float64(thr[i]) {
-					sp.hi[j], any = 255, true
-				}
+		for _, p := range sp.at {
+			d := float64(diff[p.i])
+			sp.hi[p.j], sp.lo[p.j] = 0, 0
+			if d > k*float64(thrLo[p.i]) {
+				sp.lo[p.j] = 255
+			}
+			if d > k*float64(thr[p.i]) {
+				sp.hi[p.j], any = 255, true
 			}
 		}
 		if !any {
@@ -111,27 +123,14 @@ func (sp *splitter) split(r region, labels []int32, next int32, diff, thr, thrLo
 		if coreTooLarge {
 			continue // the flood only adds to the cores: no need to grow them
 		}
-		parts, pl := sp.grower.grow(sp.diff, sp.lo, coreLabels, area, bw, bh)
-		small := true
-		for _, p := range parts {
-			if float64(p.n) > limit {
-				small = false
-				break
-			}
-		}
+		parts, pl, small := sp.grower.growUnder(sp.diff, sp.lo, coreLabels, area, bw, bh, limit)
 		if !small {
 			continue
 		}
-		for y := 0; y < bh; y++ {
-			for x := 0; x < bw; x++ {
-				i, j := (b.Min.Y+y)*w+b.Min.X+x, y*bw+x
-				if labels[i] != r.label {
-					continue
-				}
-				labels[i] = 0
-				if l := pl[j]; l != 0 {
-					labels[i] = next + l
-				}
+		for _, p := range sp.at {
+			labels[p.i] = 0
+			if l := pl[p.j]; l != 0 {
+				labels[p.i] = next + l
 			}
 		}
 		for pi := range parts {
