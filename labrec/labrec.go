@@ -172,6 +172,26 @@ type Count struct {
 	PerL      float64
 	CILow     float64
 	CIHigh    float64
+	// Cells is the cells estimated in the objects counted: Count for a taxon counted
+	// in cells, more for colonies, filaments and chains. 0 where the bench did not say
+	// (a tally pushed before schema version 2).
+	Cells float64
+}
+
+// InCells is the concentration in cells per litre with its interval, as the bench's
+// alert rules and charts measure it (screening.RuleMeasure): when the objects counted
+// hold more cells than one each, the objects' concentration and interval scaled by the
+// cells per object; otherwise the objects' own.
+func (c Count) InCells() (perL, low, high float64) {
+	return inCells(c.Count, c.Cells, c.PerL, c.CILow, c.CIHigh)
+}
+
+func inCells(count int, cells, perL, low, high float64) (float64, float64, float64) {
+	if count > 0 && cells > float64(count) {
+		k := cells / float64(count)
+		return k * perL, k * low, k * high
+	}
+	return perL, low, high
 }
 
 // SampleTally is a sample with its volume examined and its counts.
@@ -200,6 +220,11 @@ const (
 	KindSample = "sample" // Ref: the sample ID; push the sample and its tally
 	KindLabel  = "label"  // Ref: the object's ID; push its validation
 )
+
+// DemoSpec is the source a run of the bundled demo records (capture.Demo's spec). The
+// demo is the app showing itself: the bench never pushes it, and the programme's views
+// leave out a sample whose runs are all demo runs (one a bench pushed before it knew).
+const DemoSpec = "demo"
 
 // Pending is one outbox entry. Seq orders them; an entry queued again after it was
 // read gets a new Seq, so marking the old Seq done does not lose the newer change.
@@ -254,6 +279,12 @@ type TrendPoint struct {
 	PerL      float64
 	CILow     float64
 	CIHigh    float64
+	Cells     float64 // as Count.Cells
+}
+
+// InCells is the point's concentration in cells per litre, as Count.InCells.
+func (p TrendPoint) InCells() (perL, low, high float64) {
+	return inCells(p.Count, p.Cells, p.PerL, p.CILow, p.CIHigh)
 }
 
 // Week is an ISO week (Monday 00:00 UTC to the next Monday).

@@ -198,12 +198,12 @@ ON CONFLICT (bench_id, sample_id) DO UPDATE SET site = excluded.site, taken = ex
 const (
 	deleteCountsSQL = `DELETE FROM sample_counts WHERE bench_id = $1 AND sample_id = $2`
 	insertCountsSQL = `INSERT INTO sample_counts (bench_id, sample_id, label, kind, pos, name, grp,
-	grp_name, unit, count, validated, per_l, ci_low, ci_high)
+	grp_name, unit, count, validated, per_l, ci_low, ci_high, cells)
 SELECT $1, $2, c.label, c.kind, c.pos - 1, c.name, c.grp, c.grp_name, c.unit, c.count,
-	c.validated, c.per_l, c.ci_low, c.ci_high
+	c.validated, c.per_l, c.ci_low, c.ci_high, c.cells
 FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-	$9::int[], $10::int[], $11::float8[], $12::float8[], $13::float8[])
-	WITH ORDINALITY AS c(label, kind, name, grp, grp_name, unit, count, validated, per_l, ci_low, ci_high, pos)`
+	$9::int[], $10::int[], $11::float8[], $12::float8[], $13::float8[], $14::float8[])
+	WITH ORDINALITY AS c(label, kind, name, grp, grp_name, unit, count, validated, per_l, ci_low, ci_high, cells, pos)`
 )
 
 // queueSample queues the upsert of a sample and the replacement of its tally. A sample
@@ -223,13 +223,13 @@ func queueSample(b *pgx.Batch, t labrec.SampleTally) {
 	n := len(t.Counts)
 	label, kind, name, grp, grpName, unit := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	count, validated := make([]int32, n), make([]int32, n)
-	perL, lo, hi := make([]float64, n), make([]float64, n), make([]float64, n)
+	perL, lo, hi, cells := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	for i, c := range t.Counts {
 		label[i], kind[i], name[i], grp[i], grpName[i], unit[i] = c.Label, c.Kind, c.Name, c.Group, c.GroupName, c.Unit
 		count[i], validated[i] = int32(c.Count), int32(c.Validated)
-		perL[i], lo[i], hi[i] = c.PerL, c.CILow, c.CIHigh
+		perL[i], lo[i], hi[i], cells[i] = c.PerL, c.CILow, c.CIHigh, c.Cells
 	}
-	b.Queue(insertCountsSQL, s.Bench, s.ID, label, kind, name, grp, grpName, unit, count, validated, perL, lo, hi)
+	b.Queue(insertCountsSQL, s.Bench, s.ID, label, kind, name, grp, grpName, unit, count, validated, perL, lo, hi, cells)
 }
 
 const upsertTaxonSQL = `INSERT INTO taxa (bench_id, pack, label, idx, name, grp, grp_name, unit)

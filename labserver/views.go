@@ -18,6 +18,13 @@ const levelRankSQL = `CASE %s WHEN 'watch' THEN 1 WHEN 'alert' THEN 2 WHEN 'acti
 
 var levelNames = []string{"", "watch", "alert", "action"}
 
+// notDemoSQL keeps out of the programme's views a sample s whose runs are all runs of
+// the bundled demo (labrec.DemoSpec): benches no longer push them, but one pushed
+// before stays on the server. bool_and over no runs is NULL: a sample pushed before
+// its runs stays in.
+const notDemoSQL = `(SELECT bool_and(d.spec = '` + labrec.DemoSpec + `') FROM runs d
+	WHERE d.bench_id = s.bench_id AND d.sample_id = s.sample_id) IS NOT TRUE`
+
 // Benches lists the benches the server knows, by name.
 func (s *Server) Benches(ctx context.Context) ([]labrec.BenchInfo, error) {
 	rows, err := s.pool.Query(ctx, `SELECT bench_id, name, role_name, last_push FROM benches ORDER BY name, bench_id`)
@@ -38,7 +45,7 @@ func (s *Server) Benches(ctx context.Context) ([]labrec.BenchInfo, error) {
 
 // Sites lists the sites of the samples the benches hold.
 func (s *Server) Sites(ctx context.Context) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT site FROM samples WHERE NOT gone AND deleted_at IS NULL ORDER BY site`)
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT site FROM samples s WHERE NOT gone AND deleted_at IS NULL AND `+notDemoSQL+` ORDER BY site`)
 	if err != nil {
 		return nil, explain("lab server "+s.text+": listing sites", err)
 	}
@@ -57,7 +64,7 @@ LEFT JOIN LATERAL (SELECT count(*) AS n FROM runs r
 LEFT JOIN LATERAL (SELECT count(*) AS n, max(` + fmt.Sprintf(levelRankSQL, "a.to_level") + `) AS top
 	FROM alerts a JOIN runs r ON r.bench_id = a.bench_id AND r.run_id = a.run_id
 	WHERE r.bench_id = s.bench_id AND r.sample_id = s.sample_id) al ON true
-WHERE NOT s.gone AND s.deleted_at IS NULL`
+WHERE NOT s.gone AND s.deleted_at IS NULL AND ` + notDemoSQL
 
 func scanSample(row pgx.CollectableRow) (labrec.ProgrammeSample, error) {
 	var p labrec.ProgrammeSample
@@ -103,7 +110,7 @@ ORDER BY s.taken DESC, b.name, s.bench_id, s.sample_id LIMIT $5`,
 // counts reads the tallies of samples (bench and sample ID pairs), in each bench's order.
 func (s *Server) counts(ctx context.Context, benches, samples []string) (map[[2]string][]labrec.Count, error) {
 	rows, err := s.pool.Query(ctx, `SELECT c.bench_id, c.sample_id, c.label, c.kind, c.name, c.grp,
-	c.grp_name, c.unit, c.count, c.validated, c.per_l, c.ci_low, c.ci_high
+	c.grp_name, c.unit, c.count, c.validated, c.per_l, c.ci_low, c.ci_high, coalesce(c.cells, 0)
 FROM sample_counts c JOIN unnest($1::text[], $2::text[]) AS k(bench_id, sample_id)
 	ON k.bench_id = c.bench_id AND k.sample_id = c.sample_id
 ORDER BY c.bench_id, c.sample_id, c.pos, c.kind, c.label`, benches, samples)
@@ -116,7 +123,7 @@ ORDER BY c.bench_id, c.sample_id, c.pos, c.kind, c.label`, benches, samples)
 		var b, id string
 		var c labrec.Count
 		if err := rows.Scan(&b, &id, &c.Label, &c.Kind, &c.Name, &c.Group, &c.GroupName, &c.Unit,
-			&c.Count, &c.Validated, &c.PerL, &c.CILow, &c.CIHigh); err != nil {
+			&c.Count, &c.Validated, &c.PerL, &c.CILow, &c.CIHigh, &c.Cells); err != nil {
 			return nil, err
 		}
 		out[[2]string{b, id}] = append(out[[2]string{b, id}], c)
@@ -176,17 +183,22 @@ WHERE a.bench_id = $1 AND r.sample_id = $2 ORDER BY a.time, a.alert_id`, bench, 
 
 // SiteTrend lists the concentration of label (a taxon label or a group ID) in every
 // screened sample taken at site in [from, to) by any bench, oldest first. A screened
-// sample whose tally lacks the label counts 0 (nothing of it was seen); zero from or to
-// leaves that side open.
+// sample whose tally lacks the label counts 0 (nothing of it was seen) when a pack its
+// runs used knows the label; a sample screened only with packs that cannot see it is
+// left out: not checked, not zero (helper-40: a marine pack's sample plotted as no
+// cyanobacteria). Zero from or to leaves that side open.
 func (s *Server) SiteTrend(ctx context.Context, site, label string, from, to time.Time) ([]labrec.TrendPoint, error) {
 	rows, err := s.pool.Query(ctx, `SELECT s.bench_id, b.name, s.sample_id, s.taken,
-	coalesce(c.count, 0), coalesce(c.per_l, 0), coalesce(c.ci_low, 0), coalesce(c.ci_high, 0)
+	coalesce(c.count, 0), coalesce(c.per_l, 0), coalesce(c.ci_low, 0), coalesce(c.ci_high, 0), coalesce(c.cells, 0)
 FROM samples s JOIN benches b ON b.bench_id = s.bench_id
-LEFT JOIN LATERAL (SELECT x.count, x.per_l, x.ci_low, x.ci_high FROM sample_counts x
+LEFT JOIN LATERAL (SELECT x.count, x.per_l, x.ci_low, x.ci_high, x.cells FROM sample_counts x
 	WHERE x.bench_id = s.bench_id AND x.sample_id = s.sample_id AND x.label = $2
 	-- a label that is both a taxon and a group ID reads as the taxon
 	ORDER BY CASE x.kind WHEN 'taxon' THEN 0 WHEN 'group' THEN 1 ELSE 2 END LIMIT 1) c ON true
-WHERE s.site = $1 AND NOT s.gone AND s.deleted_at IS NULL AND (s.volume_ml > 0 OR c.count IS NOT NULL)
+WHERE s.site = $1 AND NOT s.gone AND s.deleted_at IS NULL AND `+notDemoSQL+`
+	AND (c.count IS NOT NULL OR (s.volume_ml > 0 AND EXISTS (SELECT 1 FROM runs r
+		JOIN taxa t ON t.bench_id = r.bench_id AND t.pack = r.pack AND (t.label = $2 OR t.grp = $2)
+		WHERE r.bench_id = s.bench_id AND r.sample_id = s.sample_id)))
 	AND ($3::timestamptz IS NULL OR s.taken >= $3) AND ($4::timestamptz IS NULL OR s.taken < $4)
 ORDER BY s.taken, b.name, s.bench_id, s.sample_id`, site, label, nullTimeFilter(from), nullTimeFilter(to))
 	if err != nil {
@@ -194,7 +206,7 @@ ORDER BY s.taken, b.name, s.bench_id, s.sample_id`, site, label, nullTimeFilter(
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (labrec.TrendPoint, error) {
 		var p labrec.TrendPoint
-		err := row.Scan(&p.Bench, &p.BenchName, &p.SampleID, &p.Taken, &p.Count, &p.PerL, &p.CILow, &p.CIHigh)
+		err := row.Scan(&p.Bench, &p.BenchName, &p.SampleID, &p.Taken, &p.Count, &p.PerL, &p.CILow, &p.CIHigh, &p.Cells)
 		return p, err
 	})
 	return out, explain("lab server "+s.text+": trend at "+site, err)
@@ -206,7 +218,7 @@ func (s *Server) TaxonChoices(ctx context.Context, site string) ([]labrec.Count,
 	rows, err := s.pool.Query(ctx, `SELECT label, kind, name, grp FROM (
 	SELECT DISTINCT ON (c.label, c.kind) c.label, c.kind, c.name, c.grp
 	FROM sample_counts c JOIN samples s ON s.bench_id = c.bench_id AND s.sample_id = c.sample_id
-	WHERE ($1 = '' OR s.site = $1) AND NOT s.gone AND s.deleted_at IS NULL
+	WHERE ($1 = '' OR s.site = $1) AND NOT s.gone AND s.deleted_at IS NULL AND `+notDemoSQL+`
 	ORDER BY c.label, c.kind, s.taken DESC) t
 ORDER BY CASE kind WHEN 'taxon' THEN 0 WHEN 'group' THEN 1 ELSE 2 END, name, label`, site)
 	if err != nil {
@@ -251,7 +263,7 @@ func (s *Server) WeekReport(ctx context.Context, w labrec.Week) (labrec.WeekRepo
 		rep.Samples[i].Counts = counts[[2]string{rep.Samples[i].Bench, rep.Samples[i].ID}]
 	}
 	rows, err := s.pool.Query(ctx, alertSelect+`
-WHERE s.taken >= $1 AND s.taken < $2 AND NOT s.gone AND s.deleted_at IS NULL
+WHERE s.taken >= $1 AND s.taken < $2 AND NOT s.gone AND s.deleted_at IS NULL AND `+notDemoSQL+`
 ORDER BY s.site, a.time, a.bench_id, a.alert_id`, w.Start(), w.End())
 	if err != nil {
 		return rep, explain(what, err)

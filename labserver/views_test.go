@@ -278,3 +278,78 @@ func TestRedacted(t *testing.T) {
 		}
 	}
 }
+
+// The programme's views leave out what a bench could not have seen and what was never
+// a sample, and give cells per litre where a count holds colonies (helper-40):
+//   - a sample of the bundled demo pushed before benches kept it back;
+//   - a sample screened with a pack that knows neither Pseudo-nitzschia nor its group
+//     is not checked for them, not zero, in the trend;
+//   - a group count of colonies carries the cells estimated in them.
+func TestProgrammeViewsLeaveOutDemoAndUnchecked(t *testing.T) {
+	ctx := context.Background()
+	a, b, r := programme(t)
+	taken := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	demo := makeRun("bench-A", "DEMO-1", "Kiel", taken, 9, 900, 3, "alert")
+	demo.batch.Run.Spec = labrec.DemoSpec
+	if err := a.PushRun(ctx, demo.batch, demo.stream); err != nil {
+		t.Fatal(err)
+	}
+	marine := makeRun("bench-B", "B5", "Kiel", taken.Add(time.Hour), 9, 950, 3, "")
+	marine.batch.Run.Pack = "marine"
+	marine.batch.Taxa = []labrec.Taxon{{Pack: "marine", Label: "noctiluca", Name: "Noctiluca", Unit: "cell"}}
+	marine.batch.Tally.Counts = []labrec.Count{
+		{Label: "noctiluca", Kind: "taxon", Name: "Noctiluca", Unit: "cell", Count: 2, PerL: 200, Cells: 2},
+		{Label: "unidentified", Kind: "unidentified", Name: "Unidentified", Count: 1, PerL: 100, Cells: 1},
+	}
+	if err := b.PushRun(ctx, marine.batch, marine.stream); err != nil {
+		t.Fatal(err)
+	}
+	colonies := makeRun("bench-A", "A5", "Kiel", taken.Add(2*time.Hour), 10, 1000, 3, "")
+	colonies.batch.Tally.Counts[1].Cells = 30 // 2 chains holding 30 cells
+	if err := a.PushRun(ctx, colonies.batch, colonies.stream); err != nil {
+		t.Fatal(err)
+	}
+
+	all, err := r.Samples(ctx, labrec.ProgrammeFilter{})
+	if err != nil || strings.Contains(ids(all), "DEMO-1") || !strings.Contains(ids(all), "B5") {
+		t.Errorf("Samples: %q, %v; want B5 and no DEMO-1", ids(all), err)
+	}
+	w, _ := labrec.ParseWeek("2026-W48")
+	rep, err := r.WeekReport(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, al := range rep.Alerts {
+		if al.SampleID == "DEMO-1" {
+			t.Errorf("the week's alerts hold the demo's: %+v", al)
+		}
+	}
+	if strings.Contains(ids(rep.Samples), "DEMO-1") {
+		t.Errorf("the week's samples hold the demo: %q", ids(rep.Samples))
+	}
+
+	trend, err := r.SiteTrend(ctx, "Kiel", "pseudo_nitzschia", time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range trend {
+		got = append(got, p.SampleID)
+	}
+	if want := "B1 A1 A5 B2 A2 A4"; strings.Join(got, " ") != want {
+		t.Errorf("Pseudo-nitzschia at Kiel: %q, want %q (B2 counted none, B5 could not see it, DEMO-1 is the demo)", strings.Join(got, " "), want)
+	}
+
+	trend, err = r.SiteTrend(ctx, "Kiel", "diatom", taken, taken.Add(3*time.Hour))
+	if err != nil || len(trend) != 1 || trend[0].SampleID != "A5" {
+		t.Fatalf("diatoms at Kiel on the 24th: %+v, %v; want A5 alone", trend, err)
+	}
+	p := trend[0]
+	if perL, lo, hi := p.InCells(); p.Cells != 30 || perL != 15*p.PerL || lo != 15*p.CILow || hi != 15*p.CIHigh {
+		t.Errorf("A5's diatoms: %d objects holding %g cells, %g/L; in cells %g [%g, %g], want 15 times the objects'", p.Count, p.Cells, p.PerL, perL, lo, hi)
+	}
+	tally, err := r.SampleCounts(ctx, "bench-A", "A5")
+	if err != nil || tally.Counts[1].Cells != 30 || tally.Counts[0].Cells != 0 {
+		t.Errorf("A5's tally: %+v, %v; want the group's 30 cells kept, the taxon's 0 (not said)", tally.Counts, err)
+	}
+}

@@ -159,7 +159,8 @@ func groupsText(cs []labrec.Count) string {
 		if name == "" {
 			name = g.Name
 		}
-		parts = append(parts, fmt.Sprintf("%s %s", name, perL(g.PerL)))
+		cells, _, _ := g.InCells() // the heading says cells/L: a colony counts by its cells
+		parts = append(parts, fmt.Sprintf("%s %s", name, perL(cells)))
 	}
 	return strings.Join(parts, "; ")
 }

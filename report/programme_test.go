@@ -66,3 +66,18 @@ func pdfWords(t *testing.T, pdf []byte) string {
 	}
 	return strings.Join(strings.Fields(string(out)), " ")
 }
+
+// The weekly table's groups column is headed cells/L: a count of colonies gives the
+// cells estimated in them, as the bench's own banner does (helper-40: 1.90 M colonies
+// shown where the sample held 53.94 M cells/L), and a count without cells (pushed
+// before benches sent them) gives its objects.
+func TestWeekGroupsInCells(t *testing.T) {
+	got := groupsText([]labrec.Count{
+		{Label: "diatom", Kind: "group", GroupName: "Chain-forming diatoms", Count: 19, PerL: 1.9e6, Cells: 539.4},
+		{Label: "cyano", Kind: "group", GroupName: "Cyanobacteria", Count: 4, PerL: 4e5},
+		{Label: "pseudo_nitzschia", Kind: "taxon", Name: "Pseudo-nitzschia", Count: 19, PerL: 1.9e6, Cells: 539.4},
+	})
+	if want := "Chain-forming diatoms 53.94 M; Cyanobacteria 400,000"; got != want {
+		t.Errorf("groups: %q, want %q", got, want)
+	}
+}

@@ -186,9 +186,19 @@ func (s *Store) readWaiting(read func(refs, ids string) error) error {
 }
 
 // waiting is the outbox less the runs this process is still recording and the labels
-// of their objects (their run's push carries those labels once it is finished).
+// of their objects (their run's push carries those labels once it is finished), and
+// less the bundled demo: its runs, their objects' labels and the samples that hold
+// only demo runs stay on the bench. A demo is the app showing itself, not a sample
+// of the programme: pushed, it headed the weekly report with generated Noctiluca
+// alerts, one more each launch (helper-40).
 const waiting = `FROM outbox WHERE NOT (kind = 'run' AND ref IN (SELECT value FROM json_each(?)))
-	AND NOT (kind = 'label' AND CAST(ref AS INTEGER) IN (SELECT id FROM objects WHERE source_id IN (SELECT value FROM json_each(?))))`
+	AND NOT (kind = 'label' AND CAST(ref AS INTEGER) IN (SELECT id FROM objects WHERE source_id IN (SELECT value FROM json_each(?))))
+	AND NOT (kind = 'run' AND ref IN (SELECT CAST(id AS TEXT) FROM sources WHERE spec = '` + demoSpec + `'))
+	AND NOT (kind = 'label' AND CAST(ref AS INTEGER) IN (SELECT o.id FROM objects o JOIN sources d ON d.id = o.source_id WHERE d.spec = '` + demoSpec + `'))
+	AND NOT (kind = 'sample' AND ref IN (SELECT sample_id FROM sources GROUP BY sample_id HAVING min(spec = '` + demoSpec + `') = 1))`
+
+// demoSpec is how a run of the bundled demo records its source.
+const demoSpec = labrec.DemoSpec
 
 // PendingSync lists up to limit outbox entries (all when limit <= 0), oldest first.
 // Runs this process is still recording are left out until they finish; a run a dead
@@ -301,7 +311,7 @@ func (s *Store) SyncSample(ctx context.Context, sampleID string) (labrec.SampleT
 	t.VolumeML, t.Objects, t.Failed = c.Sample.VolumeML, c.Objects, c.Failed
 	count := func(x TaxonCount, kind string) labrec.Count {
 		return labrec.Count{Label: x.Label, Kind: kind, Name: x.Name, Group: x.Group, GroupName: x.GroupName, Unit: x.Unit,
-			Count: x.Count, Validated: x.Validated, PerL: x.PerL, CILow: x.Low, CIHigh: x.High}
+			Count: x.Count, Validated: x.Validated, PerL: x.PerL, CILow: x.Low, CIHigh: x.High, Cells: x.Cells}
 	}
 	for _, x := range c.Taxa {
 		t.Counts = append(t.Counts, count(x, "taxon"))
@@ -311,7 +321,7 @@ func (s *Store) SyncSample(ctx context.Context, sampleID string) (labrec.SampleT
 	}
 	u := c.Unidentified
 	t.Counts = append(t.Counts, labrec.Count{Label: screening.Unidentified, Kind: "unidentified", Name: "Unidentified", Unit: "cell",
-		Count: u.Count, PerL: u.PerL, CILow: u.Low, CIHigh: u.High})
+		Count: u.Count, PerL: u.PerL, CILow: u.Low, CIHigh: u.High, Cells: float64(u.Count)})
 	return t, nil
 }
 

@@ -97,7 +97,13 @@ func seqsOf(p []labrec.Pending) []int64 {
 // alert and a perf record, as a screening run does; it returns the unfinished run.
 func recordRun(t testing.TB, s *Store, sm screening.Sample, n int) *Run {
 	t.Helper()
-	r, err := s.startRun(context.Background(), screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("field.avi"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)}, 20*time.Millisecond)
+	return recordRunFrom(t, s, sm, n, capture.MustParseSpec("field.avi"))
+}
+
+// recordRunFrom is recordRun from a source of the caller's.
+func recordRunFrom(t testing.TB, s *Store, sm screening.Sample, n int, spec capture.Spec) *Run {
+	t.Helper()
+	r, err := s.startRun(context.Background(), screening.RunInfo{Sample: sm, Spec: spec, Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)}, 20*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,6 +224,44 @@ func TestOutboxTriggers(t *testing.T) {
 		if err := s.DoneSync(ctx, seqsOf(got)); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// The bundled demo stays on the bench: its runs, their labels and a sample of demo
+// runs alone are never listed for the lab server, while a real sample's run beside it
+// is (helper-40: every launch's demo was pushed and headed the weekly report).
+func TestOutboxLeavesTheDemoOnTheBench(t *testing.T) {
+	if capture.Demo.String() != labrec.DemoSpec {
+		t.Fatalf("the demo records its source as %q, the lab server knows it as %q", capture.Demo.String(), labrec.DemoSpec)
+	}
+	s := openTemp(t)
+	ctx := context.Background()
+	demo := screening.NewSample("DEMO-20261203-173525")
+	demo.Site, demo.Taken, demo.VolumeML, demo.Factor = "Demo slide (generated)", t0, 0.25, 1
+	d := recordRunFrom(t, s, demo, 12, capture.Demo)
+	if err := d.Finish(ctx, screening.Snapshot{Frames: screening.FrameStats{Seen: 30}, Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var obj int64
+	s.db.QueryRow("SELECT id FROM objects WHERE source_id = ? LIMIT 1", d.ID).Scan(&obj)
+	if err := s.Validate(ctx, obj, "copepod_calanoid", "Ana"); err != nil {
+		t.Fatal(err)
+	}
+	real := testSample()
+	r := recordRun(t, s, real, 5)
+	if err := r.Finish(ctx, screening.Snapshot{Frames: screening.FrameStats{Seen: 10}, Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(outboxRows(t, s)); n < 5 {
+		t.Fatalf("the outbox holds %d entries; want the demo's 3 and the real sample's 2 queued", n)
+	}
+	want := []string{"sample " + real.ID, "run " + strconv.FormatInt(r.ID, 10)}
+	if got := pendingKeys(pending(t, s)); !slices.Equal(got, want) {
+		t.Errorf("PendingSync lists %v; want the real sample and its run alone, %v", got, want)
+	}
+	st, err := s.OutboxState(ctx)
+	if err != nil || st.Pending != 2 {
+		t.Errorf("OutboxState counts %d waiting (%v); want 2: the demo does not wait for the server", st.Pending, err)
 	}
 }
 
@@ -524,7 +568,8 @@ func checkTally(t *testing.T, counts []labrec.Count, c Counts) {
 	for _, x := range c.Groups {
 		want["group:"+x.Label] = x
 	}
-	want["unidentified:"+screening.Unidentified] = TaxonCount{Label: screening.Unidentified, Name: "Unidentified", Unit: "cell", Concentration: c.Unidentified}
+	want["unidentified:"+screening.Unidentified] = TaxonCount{Label: screening.Unidentified, Name: "Unidentified", Unit: "cell", Concentration: c.Unidentified,
+		Cells: float64(c.Unidentified.Count)}
 	if len(got) != len(want) {
 		t.Errorf("tally has %d rows, Counts %d: %+v", len(got), len(want), counts)
 	}
@@ -535,7 +580,7 @@ func checkTally(t *testing.T, counts []labrec.Count, c Counts) {
 			continue
 		}
 		if g.Count != w.Count || g.Validated != w.Validated || g.PerL != w.PerL || g.CILow != w.Low || g.CIHigh != w.High || g.Name != w.Name ||
-			g.Group != w.Group || g.GroupName != w.GroupName || g.Unit != w.Unit {
+			g.Group != w.Group || g.GroupName != w.GroupName || g.Unit != w.Unit || g.Cells != w.Cells {
 			t.Errorf("tally %s = %+v; Counts %+v", k, g, w)
 		}
 	}

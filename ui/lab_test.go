@@ -234,7 +234,7 @@ func (p *fakeProgramme) SiteTrend(_ context.Context, site, label string, from, t
 		for _, c := range s.Counts {
 			if c.Label == label {
 				out = append(out, labrec.TrendPoint{Bench: s.Bench, BenchName: s.BenchName, SampleID: s.ID, Taken: s.Taken,
-					Count: c.Count, PerL: c.PerL, CILow: c.CILow, CIHigh: c.CIHigh})
+					Count: c.Count, PerL: c.PerL, CILow: c.CILow, CIHigh: c.CIHigh, Cells: c.Cells})
 			}
 		}
 	}
@@ -262,7 +262,8 @@ func testProgramme() *fakeProgramme {
 				VolumeML: 1, Objects: din + 2,
 				Counts: []labrec.Count{
 					{Label: taxonDin, Kind: "taxon", Name: "Dinophysis", Group: "dsp", Unit: "cell", Count: din, PerL: perL, CILow: perL * 0.6, CIHigh: perL * 1.5},
-					{Label: "dsp", Kind: "group", Name: "DSP producers", Count: din, PerL: perL, CILow: perL * 0.6, CIHigh: perL * 1.5},
+					// chains of three cells: the group's trend is in cells per litre
+					{Label: "dsp", Kind: "group", Name: "DSP producers", Count: din, PerL: perL, CILow: perL * 0.6, CIHigh: perL * 1.5, Cells: float64(3 * din)},
 					{Label: "unidentified", Kind: "unidentified", Name: "Unidentified", Count: 2, PerL: 2000, CILow: 240, CIHigh: 7200},
 				},
 			},
@@ -626,6 +627,11 @@ func TestHistoryProgramme(t *testing.T) {
 	}
 	if len(pv.chart.Points()) != 3 || !slices.Equal(current, []string{"Bench A/A2"}) {
 		t.Errorf("chart points %+v", pv.chart.Points())
+	}
+	for _, p := range pv.chart.Points() {
+		if p.Sample == "A2" && (p.PerL != 120000 || p.Low != 72000 || p.High != 180000) {
+			t.Errorf("A2 on the chart of cells per litre: %g [%g, %g]; want its 40 chains' 120 cells, 120,000/L [72,000, 180,000]", p.PerL, p.Low, p.High)
+		}
 	}
 	// The sample with quotes and SQL in its ID is shown as it is.
 	pv.list.Select(slices.Index(ids(), oddID))

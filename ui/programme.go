@@ -466,7 +466,10 @@ func (v *programmeView) loadChart() {
 				if name == "" {
 					name = p.Bench
 				}
-				pts = append(pts, chartPoint{Sample: p.SampleID, Time: p.Taken, PerL: p.PerL, Low: p.CILow, High: p.CIHigh,
+				// In cells per litre, as the axis says and as the bench's own chart: a
+				// colony counts by the cells estimated in it.
+				perL, lo, hi := p.InCells()
+				pts = append(pts, chartPoint{Sample: p.SampleID, Time: p.Taken, PerL: perL, Low: lo, High: hi,
 					Current: p.Bench == s.Bench && p.SampleID == s.ID, Series: name})
 			}
 			v.chart.Set(pts, title, chartLevels{}, colorBrand)
