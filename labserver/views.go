@@ -43,6 +43,17 @@ func (s *Server) Benches(ctx context.Context) ([]labrec.BenchInfo, error) {
 	return out, explain("lab server "+s.text+": listing benches", err)
 }
 
+// BenchLabels lists the taxon labels of the packs a bench has used (as its pushed runs
+// named them), in order.
+func (s *Server) BenchLabels(ctx context.Context, bench string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT label FROM taxa WHERE bench_id = $1 ORDER BY label`, bench)
+	if err != nil {
+		return nil, explain("lab server "+s.text+": the taxa of bench "+bench, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, explain("lab server "+s.text+": the taxa of bench "+bench, err)
+}
+
 // Sites lists the sites of the samples the benches hold.
 func (s *Server) Sites(ctx context.Context) ([]string, error) {
 	rows, err := s.pool.Query(ctx, `SELECT DISTINCT site FROM samples s WHERE NOT gone AND deleted_at IS NULL AND `+notDemoSQL+` ORDER BY site`)

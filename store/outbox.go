@@ -562,6 +562,9 @@ func (s *Store) ApplyLabels(ctx context.Context, labels []labrec.Label) ([]strin
 				slog.Warn("label from the lab server refused", "db", s.path, "object", l.ObjectID, "by", l.By, "err", err)
 				continue
 			}
+			// Spaces around a label are a typing slip, as for a local Relabel: kept, they
+			// made a second "Microcystis" beside the first (helper-40).
+			l.Label = strings.TrimSpace(l.Label)
 			label, by = l.Label, l.By
 			// A label the pack lacks is the lab's own taxon, as for a local Relabel.
 			if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO taxa(pack, label, idx, name, grp, grp_name, unit) VALUES (?,?,?,?,?,?,?)",

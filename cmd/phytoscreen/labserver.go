@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -155,6 +156,21 @@ func (m *Main) serverObjects(ctx context.Context, sub string, args []string) err
 		return usageError("--bench %q: the server knows no such bench (it knows %s)", *benchArg, strings.Join(names, ", "))
 	}
 	if sub == "relabel" {
+		// A label is the bench's taxon as typed: spaces around it, or another case,
+		// would count as a second taxon beside it (helper-40: "Microcystis ").
+		*label, *by = strings.TrimSpace(*label), strings.TrimSpace(*by)
+		known, err := srv.BenchLabels(ctx, bench.ID)
+		if err != nil {
+			return setupError(err)
+		}
+		if !slices.Contains(known, *label) {
+			for _, k := range known {
+				if strings.EqualFold(k, *label) {
+					return usageError("--label %q: bench %s names this taxon %q; give it as the bench names it", *label, bench.Name, k)
+				}
+			}
+			fmt.Fprintf(m.Stderr, "phytoscreen server relabel: %q is no taxon of the packs bench %s used: it becomes a taxon of the lab's own there\n", *label, bench.Name)
+		}
 		v := labrec.Validation{Label: *label, By: *by, At: time.Now().UTC()}
 		if err := srv.Relabel(ctx, bench.ID, *object, v); err != nil {
 			return setupError(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,10 +25,10 @@ func TestProgrammeCommands(t *testing.T) {
 	c.CreateDatabase(t, "programme")
 	admin := c.AdminDSN("programme")
 	code, stdout, stderr := run(t, "server", "migrate", "--server", admin)
-	if code != exitOK || !strings.Contains(stdout, "migrated from schema 0 to 1") {
+	if code != exitOK || !strings.Contains(stdout, "migrated from schema 0 to 2") {
 		t.Fatalf("server migrate: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if code, stdout, _ := run(t, "server", "migrate", "--server", admin); code != exitOK || !strings.Contains(stdout, "is up to date (schema 1)") {
+	if code, stdout, _ := run(t, "server", "migrate", "--server", admin); code != exitOK || !strings.Contains(stdout, "is up to date (schema 2)") {
 		t.Errorf("second migrate: exit %d, %s", code, stdout)
 	}
 	// The admin connects as every role does: --sslmode and --rootcert are honoured (a
@@ -39,7 +40,7 @@ func TestProgrammeCommands(t *testing.T) {
 	c.Exec(t, "programme", "CREATE ROLE prog_admin LOGIN SUPERUSER PASSWORD 'admin pw'")
 	overTCP := "host=127.0.0.1 port=" + strconv.Itoa(c.Port()) + " dbname=programme user=prog_admin"
 	t.Setenv(PasswordEnv, "admin pw")
-	if code, stdout, stderr := run(t, "server", "migrate", "--server", overTCP, "--sslmode", "disable"); code != exitOK || !strings.Contains(stdout, "is up to date (schema 1)") {
+	if code, stdout, stderr := run(t, "server", "migrate", "--server", overTCP, "--sslmode", "disable"); code != exitOK || !strings.Contains(stdout, "is up to date (schema 2)") {
 		t.Errorf("migrate over TCP with the password from $%s: exit %d, %s %s", PasswordEnv, code, stdout, stderr)
 	}
 	t.Setenv(PasswordEnv, "")
@@ -93,6 +94,15 @@ func TestProgrammeCommands(t *testing.T) {
 		"--label", "Dinophysis 'acuminata'", "--by", "Dr. Ana Núñez")
 	if code != exitOK || !strings.Contains(stdout, "the bench takes it at its next sync") {
 		t.Fatalf("server relabel: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "becomes a taxon of the lab's own") {
+		t.Errorf("server relabel to a taxon no pack of the bench knows said nothing of it:\n%s", stderr)
+	}
+	// The bench's own taxon in another case, with spaces, would count as a second one.
+	known := strings.Fields(lines[1])[3]
+	if code, _, stderr := run(t, "server", "relabel", "--server", host("taxonomist"), "--bench", "Oban bench", "--object", object,
+		"--label", " "+strings.ToUpper(known)+" ", "--by", "Dr. Ana Núñez"); code != exitUsage || !strings.Contains(stderr, fmt.Sprintf("names this taxon %q", known)) {
+		t.Errorf("relabel to %q in capitals: exit %d, %s", known, code, stderr)
 	}
 	if code, _, stderr := run(t, "server", "relabel", "--server", host("taxonomist"), "--bench", "No such bench", "--object", object, "--label", "x", "--by", "y"); code != exitUsage || !strings.Contains(stderr, "it knows Oban bench") {
 		t.Errorf("relabel on an unknown bench: exit %d, %s", code, stderr)
