@@ -204,6 +204,8 @@ type memSink struct {
 	// their own when no cell comes).
 	frameCalls int
 	failAt     int // fail the Objects call with this many objects stored already (0: never)
+	// onFrames, when set, sees each Frames call with the objects stored before it.
+	onFrames func(stored []ObjectRecord, recs []FrameRecord)
 }
 
 func (s *memSink) Objects(recs []ObjectRecord) error {
@@ -224,6 +226,9 @@ func (s *memSink) Event(e alerts.Event) error {
 func (s *memSink) Frames(recs []FrameRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.onFrames != nil {
+		s.onFrames(s.objects, recs)
+	}
 	s.frames = append(s.frames, recs...)
 	s.frameCalls++
 	return nil

@@ -210,9 +210,15 @@ type Pipeline struct {
 	// source events not yet handed to the sink, which the classification goroutine does.
 	gaps          []Gap
 	pendingSource []SourceEvent
-	// pendingFrames are the frame records not yet handed to the sink; frameFlushAsked
-	// says a flush job is on its way to the classifier's goroutine.
+	// pendingFrames are the frame records not yet handed to the sink, in order: the
+	// first is the noted-th frame noted less len(pendingFrames) plus one. A record is
+	// handed over only once every new cell of its frame has been classified and handed
+	// over: a program killed between the two must not store a frame (and its volume)
+	// whose cells it never stored (helper-39: Ctrl+C counted 8 frames' volume whose 42
+	// cells were lost, and the concentrations read low). frameFlushAsked says a flush job
+	// is on its way to the classifier's goroutine.
 	pendingFrames   []FrameRecord
+	noted           int
 	frameFlushAsked bool
 
 	updates chan struct{}
@@ -440,6 +446,10 @@ type cellJob struct {
 	// flush asks the classifier's goroutine, which feeds the sink, to hand it the
 	// waiting frame records (no cell).
 	flush bool
+	// frames is how many frame records had been noted when the job was queued, less
+	// one when the job's frame still has cells queued after it: the records a batch
+	// ending with the job (or the flush) may hand over.
+	frames int
 }
 
 // Run screens until the source ends, ctx is cancelled or Stop is called, then returns the
@@ -554,12 +564,15 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 		var jobs []cellJob
 		for _, o := range objs {
 			if o.New {
-				jobs = append(jobs, cellJob{idx: p.tally.add(o.Cells, o.Length*o.UmPerPx, o.AreaUm2, o.Oversize), time: f.Time, obj: o})
+				jobs = append(jobs, cellJob{idx: p.tally.add(o.Cells, o.Length*o.UmPerPx, o.AreaUm2, o.Oversize), time: f.Time, obj: o, frames: p.noted - 1})
 				p.tracks[keyOf(o)] = trackState{state: StatePending, lastSeen: f.Index}
 			} else if ts, ok := p.tracks[keyOf(o)]; ok {
 				ts.lastSeen = f.Index
 				p.tracks[keyOf(o)] = ts
 			}
+		}
+		if len(jobs) > 0 {
+			jobs[len(jobs)-1].frames = p.noted // its frame's last cell
 		}
 		// A frame counted without new cells still adds volume read: while a folder is
 		// read, the levels follow it (the alert banner would keep an early, higher value
@@ -578,7 +591,7 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 		}
 		if len(jobs) == 0 && (len(p.pendingFrames) >= frameFlushAt || levelsMoved) && !p.frameFlushAsked {
 			p.frameFlushAsked = true
-			jobs = append(jobs, cellJob{flush: true})
+			jobs = append(jobs, cellJob{flush: true, frames: p.noted})
 		}
 		p.changed()
 		p.mu.Unlock()
@@ -618,10 +631,11 @@ func (p *Pipeline) frameViewLocked(f capture.Frame, size image.Point, objs []vis
 func (p *Pipeline) classify(ctx context.Context, cells <-chan cellJob) {
 	for first := range cells {
 		if first.flush {
-			p.flushPendingEvents()
+			p.flushPendingUpTo(first.frames)
 			continue
 		}
 		batch := []cellJob{first}
+		frames := first.frames
 		size := max(1, p.cfg.Classifier.BatchSize())
 	fill:
 		for len(batch) < size {
@@ -630,18 +644,21 @@ func (p *Pipeline) classify(ctx context.Context, cells <-chan cellJob) {
 				if !ok {
 					break fill
 				}
-				if !j.flush { // the batch hands the sink the waiting frames anyway
+				frames = max(frames, j.frames) // the batch hands the sink a flush's frames too
+				if !j.flush {
 					batch = append(batch, j)
 				}
 			default:
 				break fill
 			}
 		}
-		p.classifyBatch(ctx, batch)
+		p.classifyBatch(ctx, batch, frames)
 	}
 }
 
-func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
+// classifyBatch classifies a batch and hands the sink its objects with the first frames
+// records (those whose cells are all classified by the end of the batch).
+func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob, frames int) {
 	recs := make([]ObjectRecord, len(batch))
 	var crops []*image.Gray
 	var at []int // recs index of each crop
@@ -734,7 +751,7 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
 	p.pendingEvents = nil
 	srcEvents := p.pendingSource
 	p.pendingSource = nil
-	frameRecs := p.takeFramesLocked()
+	frameRecs := p.takeFramesLocked(frames)
 	p.changed()
 	sinkOK := p.sinkErr == nil
 	p.mu.Unlock()
@@ -747,10 +764,11 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob) {
 	for _, e := range srcEvents { // in the order they happened; each carries its time and frame
 		serr = JoinErrors(serr, p.cfg.Sink.SourceEvent(e))
 	}
+	// The cells before the records of their frames (see pendingFrames).
+	serr = JoinErrors(serr, p.cfg.Sink.Objects(recs))
 	if len(frameRecs) > 0 {
 		serr = JoinErrors(serr, p.cfg.Sink.Frames(frameRecs))
 	}
-	serr = JoinErrors(serr, p.cfg.Sink.Objects(recs))
 	for _, e := range events {
 		serr = JoinErrors(serr, p.cfg.Sink.Event(e))
 	}
@@ -782,24 +800,39 @@ func (p *Pipeline) noteFrameLocked(f capture.Frame, in vision.FrameInfo) {
 	if in.Crowded {
 		p.frames.Crowded++
 	}
+	p.noted++
 	p.pendingFrames = append(p.pendingFrames, FrameRecord{Time: f.Time, Index: f.Index, Source: f.Source, Focus: in.Focus,
 		OutOfFocus: in.OutOfFocus, Held: in.Held, NewField: in.NewField, Objects: in.Objects, Oversize: in.Oversize, Crowded: in.Crowded})
 }
 
-// takeFramesLocked returns the queued frame records and empties the queue.
-func (p *Pipeline) takeFramesLocked() []FrameRecord {
-	recs := p.pendingFrames
-	p.pendingFrames, p.frameFlushAsked = nil, false
+// takeFramesLocked takes the queued frame records of the first upTo frames noted
+// (those not taken yet) off the queue and returns them.
+func (p *Pipeline) takeFramesLocked(upTo int) []FrameRecord {
+	first := p.noted - len(p.pendingFrames) // frames noted before the first queued
+	n := min(max(upTo-first, 0), len(p.pendingFrames))
+	recs := slices.Clone(p.pendingFrames[:n])
+	p.pendingFrames = slices.Delete(p.pendingFrames, 0, n)
+	p.frameFlushAsked = false
 	return recs
 }
 
-// flushPendingEvents hands the sink the source events, the frame records and the level
-// changes SetThreshold made after the last batch.
+// flushPendingEvents hands the sink the source events, every frame record and the
+// level changes SetThreshold made after the last batch: at the end of a run, when
+// every cell has been classified.
 func (p *Pipeline) flushPendingEvents() {
+	p.mu.Lock()
+	upTo := p.noted
+	p.mu.Unlock()
+	p.flushPendingUpTo(upTo)
+}
+
+// flushPendingUpTo is flushPendingEvents with the records of the first upTo frames
+// noted only (a flush job's: frames after it may have cells queued behind it).
+func (p *Pipeline) flushPendingUpTo(upTo int) {
 	p.mu.Lock()
 	events, srcEvents := p.pendingEvents, p.pendingSource
 	p.pendingEvents, p.pendingSource = nil, nil
-	frameRecs := p.takeFramesLocked()
+	frameRecs := p.takeFramesLocked(upTo)
 	ok := p.sinkErr == nil
 	p.mu.Unlock()
 	if p.cfg.Sink == nil || !ok {

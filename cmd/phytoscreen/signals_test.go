@@ -275,7 +275,7 @@ func TestStopOnSignal(t *testing.T) {
 		} else {
 			t.Logf("busy after SIGINT: exit %d after %v", r.code, after.Round(time.Millisecond))
 		}
-	case <-time.After(2 * time.Second):
+	case <-time.After(stopGrace + 2*time.Second):
 		t.Fatal("a program busy after SIGINT was not ended")
 	}
 	if !strings.Contains(stderr.String(), "SIGINT: stopping") || !strings.Contains(stderr.String(), "quitting now") {
