@@ -91,6 +91,33 @@ func checkOut(p *inference.Pack, out string) error {
 	if len(entries) > 0 && !slices.ContainsFunc(entries, func(e fs.DirEntry) bool { return e.Name() == inference.ManifestFile }) {
 		return fmt.Errorf("--out %s holds other files and no %s: give a new or empty folder, or an earlier optimised pack to replace", out, inference.ManifestFile)
 	}
+	if len(entries) > 0 {
+		return checkEarlierTwin(p, out)
+	}
+	return nil
+}
+
+// checkEarlierTwin refuses an output folder whose pack is not an earlier twin of p (its
+// name and labels): replacing it would lose another pack (helper-39: a forgotten --pack
+// turned a copy of the cyanobacteria pack into an NDSB twin, its taxonomy and split
+// gone).
+func checkEarlierTwin(p *inference.Pack, out string) error {
+	path := filepath.Join(out, inference.ManifestFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	var there struct {
+		Name   string   `json:"name"`
+		Labels []string `json:"labels"`
+	}
+	if err := json.Unmarshal(data, &there); err != nil {
+		return fmt.Errorf("--out %s holds a %s that is not a pack's (%v): give a new or empty folder", out, inference.ManifestFile, err)
+	}
+	if there.Name != p.Name || !slices.Equal(there.Labels, p.Labels) {
+		return fmt.Errorf("--out %s holds pack %q (%d labels), not an earlier optimised pack of %q (%d labels): give a new or empty folder (did you mean --pack %s?)",
+			out, there.Name, len(there.Labels), p.Name, len(p.Labels), out)
+	}
 	return nil
 }
 

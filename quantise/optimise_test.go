@@ -55,6 +55,22 @@ func TestOptimiseRefusesTheSourcePackAsOut(t *testing.T) {
 	if _, err = Optimise(context.Background(), Options{Pack: p, Calibration: os.DirFS(images), Out: filepath.Join(other, "thesis.docx")}, nil); err == nil || !strings.Contains(err.Error(), "is a file") {
 		t.Errorf("--out onto a file: err = %v, want it refused", err)
 	}
+	// Another pack's folder is refused, and left as it was; an earlier twin is not
+	// (TestOptimiseTinyPack... replaces one).
+	another := t.TempDir()
+	manifest := `{"name": "cyano-tcb-10", "labels": ["Microcystis", "Nostoc"]}`
+	os.WriteFile(filepath.Join(another, inference.ManifestFile), []byte(manifest), 0o644)
+	os.WriteFile(filepath.Join(another, "taxonomy.toml"), []byte("x"), 0o644)
+	_, err = Optimise(context.Background(), Options{Pack: p, Calibration: os.DirFS(images), Out: another}, nil)
+	if err == nil || !strings.Contains(err.Error(), `holds pack "cyano-tcb-10" (2 labels), not an earlier optimised pack of "tiny"`) {
+		t.Errorf("--out another pack: err = %v, want it refused naming both packs", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(another, "taxonomy.toml")); string(b) != "x" {
+		t.Error("the other pack's taxonomy was touched")
+	}
+	if err := checkEarlierTwin(p, dir); err != nil {
+		t.Errorf("a folder holding the pack itself (an earlier twin's manifest): %v", err)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "twin")); err == nil {
 		t.Error("a folder was made inside the source pack")
 	}
