@@ -159,6 +159,9 @@ var ErrOtherWater = errors.New("a new run adds to the sample's counts and volume
 // sample's earlier runs: the counts would add up to a concentration no one setting made.
 var ErrOtherSettings = errors.New("the sample was screened with other settings")
 
+// ErrOtherRules refuses a run whose alert rules are not those of the sample's runs.
+var ErrOtherRules = errors.New("a sample is checked against one set of alert rules")
+
 // sampleForRun makes or checks the sample a run goes into, and returns its ID: the one
 // asked for, or with KeepApart its companion for the run's settings when they differ
 // from the sample's first run (made like the sample, on first use).
@@ -186,8 +189,9 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 			sm.ID, s.path, site, factor, sm.Site, sm.Factor, ErrOtherWater)
 	}
 	var first settings
-	err = tx.QueryRowContext(ctx, "SELECT pack, model, threshold, finder FROM sources WHERE sample_id = ? ORDER BY id LIMIT 1", sm.ID).
-		Scan(&first.pack, &first.model, &first.threshold, &first.finder)
+	var firstRules string
+	err = tx.QueryRowContext(ctx, "SELECT pack, model, threshold, finder, rules FROM sources WHERE sample_id = ? ORDER BY id LIMIT 1", sm.ID).
+		Scan(&first.pack, &first.model, &first.threshold, &first.finder, &firstRules)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sm.ID, nil
 	}
@@ -197,6 +201,14 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 	this := settings{info.Taxonomy.Pack, string(info.Model), info.Threshold, info.Finder}
 	diff := first.differences(this)
 	if len(diff) == 0 {
+		// A sample is judged against one set of alert rules: a run under others would
+		// have its report judge every run by the last one's (helper-39: a WATCH under
+		// the WHO preset became "not checked" under default). The counts would add up,
+		// so there is no companion: the fix is the sample's rules.
+		if firstRules != "" && info.Rules != "" && firstRules != info.Rules {
+			return "", fmt.Errorf("sample %s in %s was screened with the alert rules %s; this run uses %s: %w; screen it with %s (--rules, or Settings › Alerts), or use another sample ID",
+				sm.ID, s.path, firstRules, info.Rules, ErrOtherRules, firstRules)
+		}
 		return sm.ID, s.sameFramesAgain(ctx, tx, sm.ID, info.Spec, digests)
 	}
 	companion := sm.ID + "~" + strings.Join(diff, "~")

@@ -350,7 +350,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 			view.note("phytoscreen: " + st.String())
 		},
 	})
-	if errors.Is(err, store.ErrOtherSettings) || errors.Is(err, store.ErrSameFrames) || errors.Is(err, store.ErrOtherWater) {
+	if errors.Is(err, store.ErrOtherSettings) || errors.Is(err, store.ErrSameFrames) || errors.Is(err, store.ErrOtherWater) || errors.Is(err, store.ErrOtherRules) {
 		return usageError("%v", err)
 	}
 	if err != nil {

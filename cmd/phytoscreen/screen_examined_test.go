@@ -217,6 +217,12 @@ func TestScreenRefusesOtherSettings(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "sample MIX-1 in "+db+" already holds run 1 of "+frames+": screening them again would count every cell twice") {
 		t.Fatalf("the same frames again: exit %d\n%s", code, stderr)
 	}
+	// Other alert rules: the sample is checked against one set, so refused, naming it.
+	code, _, stderr = screenCtx(t, context.Background(), append(base, "--rules", "who-cyanobacteria"), nil)
+	if code != exitUsage || !strings.Contains(stderr, "was screened with the alert rules preset default; this run uses preset who-cyanobacteria") ||
+		!strings.Contains(stderr, "screen it with preset default") {
+		t.Fatalf("other rules: exit %d\n%s", code, stderr)
+	}
 	// Another site under the same ID is other water: refused as a usage error too.
 	code, _, stderr = screenCtx(t, context.Background(), append(base, "--site", "Elsewhere"), nil)
 	if code != exitUsage || !strings.Contains(stderr, `this run says site "Elsewhere"`) {
