@@ -124,20 +124,16 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// Teach teaches pack p the labels of examples that it lacks: it embeds the crops with
-// both models (reading the cache first), cross-validates a head, fits each model's head
-// on every crop and returns them with the report. It stops when ctx is cancelled and
-// reports progress as it goes (progress may be nil). Nothing is written but the cache:
-// Save writes the pack.
-func Teach(ctx context.Context, p *inference.Pack, examples []Example, o Options, progress func(Progress)) (*Taught, error) {
-	if progress == nil {
-		progress = func(Progress) {}
-	}
+// Teachable checks, without embedding a crop, that pack p can be taught the examples:
+// a pack with an embedding, enough crops of each new taxon, at least one new taxon, and
+// enough crops the pack already knows (its reference sample and the examples of its own
+// taxa). It returns the reference sample and the new taxa.
+func Teachable(p *inference.Pack, examples []Example, o Options) ([]Example, map[string]bool, error) {
 	if err := CheckPack(p); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := CheckCounts(examples, p.Labels); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	old := map[string]bool{}
 	for _, l := range p.Labels {
@@ -150,7 +146,7 @@ func Teach(ctx context.Context, p *inference.Pack, examples []Example, o Options
 		}
 	}
 	if len(newSet) == 0 {
-		return nil, fmt.Errorf("every label to teach is one pack %s already has: teaching adds new taxa (relabels among the pack's own taxa are not learned); label crops with the new taxa", p.Name)
+		return nil, nil, fmt.Errorf("every label to teach is one pack %s already has: teaching adds new taxa (relabels among the pack's own taxa are not learned); label crops with the new taxa", p.Name)
 	}
 	ref := o.Reference
 	if ref == nil && !o.NoReference {
@@ -163,8 +159,24 @@ func Teach(ctx context.Context, p *inference.Pack, examples []Example, o Options
 		}
 	}
 	if negatives < MinNegatives {
-		return nil, fmt.Errorf("pack %s has no reference sample of its own taxa, and %d of the crops are of them: teaching needs at least %d crops the pack already knows (%d more) so the new taxa do not take its crops; add crops labelled with the pack's taxa",
+		return nil, nil, fmt.Errorf("pack %s has no reference sample of its own taxa, and %d of the crops are of them: teaching needs at least %d crops the pack already knows (%d more) so the new taxa do not take its crops; add crops labelled with the pack's taxa",
 			p.Name, negatives, MinNegatives, MinNegatives-negatives)
+	}
+	return ref, newSet, nil
+}
+
+// Teach teaches pack p the labels of examples that it lacks: it embeds the crops with
+// both models (reading the cache first), cross-validates a head, fits each model's head
+// on every crop and returns them with the report. It stops when ctx is cancelled and
+// reports progress as it goes (progress may be nil). Nothing is written but the cache:
+// Save writes the pack.
+func Teach(ctx context.Context, p *inference.Pack, examples []Example, o Options, progress func(Progress)) (*Taught, error) {
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	ref, newSet, err := Teachable(p, examples, o)
+	if err != nil {
+		return nil, err
 	}
 	t := &Taught{From: p, Name: o.Name, New: sortedKeys(newSet), heads: map[inference.Variant]*head{}}
 	if t.Name == "" {

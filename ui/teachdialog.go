@@ -104,13 +104,19 @@ func (d *teachDialog) run() {
 			d.stage.SetText("Not taught: " + err.Error())
 		default:
 			d.result = res
-			d.stage.SetText(fmt.Sprintf("Taught %s %d new taxa from %d reviewed crops in %s. Compare, then save it if it is better.",
-				res.Pack, len(res.New), res.Crops, took))
+			d.stage.SetText(fmt.Sprintf("Taught %s %s from %d reviewed crops in %s. Compare, then save it if it is better.",
+				res.Pack, map[bool]string{true: "1 new taxon", false: fmt.Sprint(len(res.New), " new taxa")}[len(res.New) == 1], res.Crops, took))
 			d.Compare.SetText(teachComparison(e.svc.Pack.Name, res))
 			var b strings.Builder
 			if len(res.Transfers) > 0 {
 				b.WriteString("How well each pack's embedding separates your crops (cross-validated):\n")
 				teach.WriteTransfer(&b, res.Transfers)
+				b.WriteString("\n")
+			}
+			for _, why := range res.Skipped {
+				b.WriteString("Not compared: " + why + "\n")
+			}
+			if len(res.Skipped) > 0 {
 				b.WriteString("\n")
 			}
 			res.Report.Write(&b, false)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -20,6 +21,7 @@ const BestPack = ""
 type TeachResult struct {
 	Pack      string           // the pack taught
 	Transfers []teach.Transfer // the packs compared when the pack was chosen (best first)
+	Skipped   []string         // why the packs left out of the choice could not be taught
 	New       []string         // the new taxa
 	Crops     int              // reviewed crops taught
 	// AsScreened is how many of the reviewed crops the pack they were screened with named
@@ -54,6 +56,11 @@ func TeachReviewed(ctx context.Context, st *store.Store, pack string, threads in
 	}
 	opt := teach.Options{Threads: threads, Cache: st}
 	res := &TeachResult{Crops: len(examples)}
+	if pack == BestPack {
+		if packs, res.Skipped, err = teachableOf(packs, examples, opt); err != nil {
+			return nil, err
+		}
+	}
 	for _, ex := range examples {
 		if ex.OldLabel != "" && ex.OldLabel == ex.Label {
 			res.AsScreened++
@@ -72,6 +79,28 @@ func TeachReviewed(ctx context.Context, st *store.Store, pack string, threads in
 	}
 	res.Pack, res.New, res.Report, res.Save = p.Name, t.New, t.Report, t.Save
 	return res, nil
+}
+
+// teachableOf keeps the packs that can be taught the examples, with why each other
+// cannot. Only those are compared for BestPack: the best embedding of a pack that then
+// refuses the crops (no reference sample of its own taxa) chose a pack the dialog could
+// not teach (helper-40).
+func teachableOf(packs []*inference.Pack, examples []teach.Example, opt teach.Options) ([]*inference.Pack, []string, error) {
+	var can []*inference.Pack
+	var skipped []string
+	var why error
+	for _, p := range packs {
+		if _, _, err := teach.Teachable(p, examples, opt); err != nil {
+			skipped = append(skipped, err.Error())
+			why = errors.Join(why, err)
+			continue
+		}
+		can = append(can, p)
+	}
+	if len(can) == 0 {
+		return nil, skipped, fmt.Errorf("no built-in pack can be taught these crops: %w", why)
+	}
+	return can, skipped, nil
 }
 
 // DefaultTaughtOut names a new folder under PacksDir for a pack taught now ("" when

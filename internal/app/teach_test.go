@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/quantise"
 	"github.com/phytoscreen/phytoscreen/store"
+	"github.com/phytoscreen/phytoscreen/teach"
 )
 
 // Teaching from a store with nothing reviewed says what to do; a pack without a features
@@ -80,5 +83,40 @@ func TestPackCostIDFollowsModels(t *testing.T) {
 	}
 	if c, ok := LoadCost(prefs, PackCostID(p), inference.Optimised); !ok || c.P50Ms != 3 {
 		t.Fatalf("own cost %+v %v", c, ok)
+	}
+}
+
+// With the best pack asked for, only the packs that can be taught the crops are
+// compared: 11 crops of a new taxon and none of a pack's own leave out the packs without
+// a reference sample of their own taxa (the cyanobacteria pack), saying why, and keep
+// the NDSB v2 pack, whose built-in samples are its reference (helper-40: the
+// cyanobacteria pack was chosen, then refused the crops).
+func TestTeachBestPackOnlyAmongTeachable(t *testing.T) {
+	packs, err := teach.Installed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var examples []teach.Example
+	for i := range 11 {
+		examples = append(examples, teach.Example{Label: "Closterium", Source: fmt.Sprintf("object %d of sessions.db", i+1)})
+	}
+	can, skipped, err := teachableOf(packs, examples, teach.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range can {
+		names = append(names, p.Name)
+	}
+	if !slices.Contains(names, "ndsb-plankton-121-v2") || slices.Contains(names, "cyano-tcb-10") {
+		t.Errorf("packs compared: %v; want ndsb-plankton-121-v2 and not cyano-tcb-10", names)
+	}
+	if len(skipped) != 1 || !strings.Contains(skipped[0], "pack cyano-tcb-10 has no reference sample") {
+		t.Errorf("left out: %q; want the cyanobacteria pack, with why", skipped)
+	}
+	// No pack can: the error says why for each.
+	if _, _, err := teachableOf(packs, examples[:3], teach.Options{}); err == nil || !strings.Contains(err.Error(), "no built-in pack can be taught these crops") ||
+		!strings.Contains(err.Error(), "class Closterium has 3 crops") {
+		t.Errorf("3 crops: %v", err)
 	}
 }
