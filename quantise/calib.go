@@ -31,7 +31,7 @@ func ParseMethod(s string) (Method, error) {
 		m := Method{Name: name, Percentile: DefaultPercentile}
 		if hasArg {
 			v, err := strconv.ParseFloat(arg, 64)
-			if err != nil || v <= 50 || v > 100 {
+			if err != nil || !(v > 50 && v <= 100) { // NaN fails every comparison: it passed "v <= 50 || v > 100" (helper-39)
 				return Method{}, fmt.Errorf("calibration method %q: the percentile must be a number above 50 and at most 100, e.g. percentile:99.999", s)
 			}
 			m.Percentile = v

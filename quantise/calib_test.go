@@ -125,7 +125,7 @@ func TestParseMethod(t *testing.T) {
 			t.Errorf("ParseMethod(%q) = %v, %v; want %s", in, m, err, want)
 		}
 	}
-	for _, bad := range []string{"", "kl", "percentile:x", "percentile:20", "entropy:3"} {
+	for _, bad := range []string{"", "kl", "percentile:x", "percentile:20", "entropy:3", "percentile:NaN", "percentile:inf"} {
 		if _, err := ParseMethod(bad); err == nil {
 			t.Errorf("ParseMethod(%q) accepted", bad)
 		}

@@ -258,6 +258,9 @@ func New(lib *Library, opt Options) (*Generator, error) {
 	if opt.Light < 20 || opt.Light > 250 {
 		return nil, fmt.Errorf("light %g: want a gray level from 20 to 250", opt.Light)
 	}
+	if opt.Gap < 0 {
+		return nil, fmt.Errorf("gap %d: want the least distance between two crops, 0 px or more", opt.Gap)
+	}
 	if opt.Vignette >= 0.95 || opt.Tilt >= 0.5 {
 		return nil, fmt.Errorf("vignette %g / tilt %g: want vignette below 0.95 and tilt below 0.5", opt.Vignette, opt.Tilt)
 	}

@@ -371,6 +371,9 @@ func TestParseSize(t *testing.T) {
 		{"2.5UM", Size{2.5, UnitUm}, 5, false},
 		{"-3", Size{}, 0, true},
 		{"big", Size{}, 0, true},
+		{"NaN", Size{}, 0, true},
+		{"Inf px", Size{}, 0, true},
+		{"+inf", Size{}, 0, true},
 	}
 	for _, c := range cases {
 		got, err := ParseSize(c.in)

@@ -2,6 +2,7 @@ package vision
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -35,7 +36,7 @@ func ParseSize(s string) (Size, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v < 0 {
+	if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) { // NaN dropped the limit, Inf found nothing (helper-39)
 		return Size{}, fmt.Errorf("size %q: want a diameter such as 12, 12px or 8um", s)
 	}
 	return Size{Value: v, Unit: unit}, nil

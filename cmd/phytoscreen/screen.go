@@ -81,7 +81,7 @@ func (f *screenFlags) sampleOf(now time.Time) (screening.Sample, error) {
 	s.Site, s.Notes, s.VolumeML, s.Factor, s.Taken, s.Analyst = f.site, f.notes, f.volumeML, f.factor, now, strings.TrimSpace(f.analyst)
 	if f.depth != "" {
 		d, err := strconv.ParseFloat(f.depth, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(d) || math.IsInf(d, 0) || d < 0 { // NaN was dropped without a word (helper-39)
 			return s, fmt.Errorf("--depth %q: give metres below the surface, e.g. --depth 3", f.depth)
 		}
 		s.DepthM = d
@@ -245,11 +245,17 @@ type screenPlan struct {
 	rulesName string
 }
 
+// maxBaseline bounds the idle-power measurement before a run: a few seconds suffice.
+const maxBaseline = 10 * time.Minute
+
 // plan checks the flags that need no model: a mistake is reported before the model loads.
 func (f *screenFlags) plan(now time.Time) (screenPlan, error) {
 	var p screenPlan
 	if !(f.threshold >= 0 && f.threshold <= 1) {
 		return p, usageError("--threshold %v: give a probability from 0 to 1 (0.5: a cell counts under its top label when the model gives it at least 50%%)", f.threshold)
+	}
+	if f.baseline < 0 || f.baseline > maxBaseline { // -1s was ignored, 100h accepted (helper-39)
+		return p, usageError("--baseline %v: give how long to measure the idle power, from 0 (skip) to %v", f.baseline, maxBaseline)
 	}
 	var err error
 	if p.sample, err = f.sampleOf(now); err != nil {

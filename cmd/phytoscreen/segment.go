@@ -217,6 +217,9 @@ func (f segFlags) options() (vision.Options, error) {
 	if f.margin < 0 || f.maxFrames < 0 {
 		return opt, usageError("--margin and --max-frames must be >= 0")
 	}
+	if f.width < 0 || f.height < 0 || f.width > 16384 || f.height > 16384 {
+		return opt, usageError("--width %d, --height %d: give the camera frame size to ask for in pixels (up to 16384), or 0 for the camera's own", f.width, f.height)
+	}
 	opt.Margin = f.margin
 	if opt.Margin == 0 {
 		opt.Margin = -1 // the segmenter's zero means its default

@@ -138,6 +138,8 @@ func TestSegmentBadInput(t *testing.T) {
 		{"µm without calibration", []string{"segment", "--min-size", "5um", dir}, exitUsage, "no calibration", 0},
 		{"bad mode", []string{"segment", "--mode", "pan", dir}, exitUsage, "want still", 0},
 		{"bad ignore region", []string{"segment", "--ignore", "1,2,3", dir}, exitUsage, "X,Y,W,H", 0},
+		{"min size NaN", []string{"segment", "--min-size", "NaN", dir}, exitUsage, `size "NaN": want a diameter`, 0},
+		{"negative width", []string{"segment", "--width", "-5", dir}, exitUsage, "--width -5, --height 0: give the camera frame size", 0},
 		{"no source", []string{"segment"}, exitUsage, "usage: phytoscreen segment", 0},
 	}
 	for _, c := range cases {
@@ -181,6 +183,7 @@ func TestSynthCommand(t *testing.T) {
 		{"synth", "--out", dir, "--mix", "noctiluca=2"},
 		{"synth", "--out", dir, "--mix", "protist_noctiluca"},
 		{"synth", "--out", dir, "--width", "10"},
+		{"synth", "--out", dir, "--gap", "-5"},
 		{"synth"},
 	} {
 		if code, _, stderr := run(t, bad...); code != exitUsage {
