@@ -290,6 +290,24 @@ func TestPackInspect(t *testing.T) {
 	if code, _, stderr := run(t, "pack", "inspect", "../../testdata"); code != exitRuntime || !strings.Contains(stderr, "no pack.json") {
 		t.Errorf("a folder without pack.json: exit %d, %q", code, stderr)
 	}
+	// The taxonomy is checked as screen reads it: one naming a label the pack lacks fails.
+	if !strings.Contains(stdout, "check taxonomy  ok: 10 taxa") {
+		t.Errorf("cyano pack: the taxonomy check is missing:\n%s", stdout)
+	}
+	broken := t.TempDir()
+	if err := os.CopyFS(broken, os.DirFS("../../assets/models/cyano-tcb-10")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(broken, "taxonomy.toml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("\n[[taxon]]\nlabel = \"Nodularia\"\nunit = \"filament\"\n")
+	f.Close()
+	code, stdout, _ = run(t, "pack", "inspect", broken)
+	if code != exitFailed || !strings.Contains(stdout, `check taxonomy  FAILED: `+broken+`/taxonomy.toml: taxon 11 names label "Nodularia", which pack cyano-tcb-10 does not have`) {
+		t.Errorf("a taxonomy naming a label the pack lacks: exit %d\n%s", code, stdout)
+	}
 }
 
 // An unreadable file in a folder being classified gets its row with the reason and the

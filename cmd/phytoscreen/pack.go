@@ -9,6 +9,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/internal/app"
 
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
 )
 
 func (m *Main) pack(ctx context.Context, args []string) error {
@@ -45,12 +46,23 @@ func (m *Main) pack(ctx context.Context, args []string) error {
 		return setupError(err)
 	}
 	printPack(m.Stdout, p)
+	// The taxonomy as screen reads it: a broken taxonomy.toml, or one naming a label the
+	// pack lacks, passed inspect and then stopped screen (helper-39).
+	failed := false
+	if tx, err := screening.ForPack(p); err != nil {
+		fmt.Fprintf(m.Stdout, "check taxonomy  FAILED: %v\n", err)
+		failed = true
+	} else {
+		fmt.Fprintf(m.Stdout, "check taxonomy  ok: %d taxa, %d HAB groups\n", len(tx.Taxa), len(tx.Groups))
+	}
 	// Opening each model checks it against the contract (labels vs outputs, input shape).
 	if _, err := inference.InitRuntime(*ortLib); err != nil {
 		fmt.Fprintf(m.Stdout, "\nmodels not checked: %v\n", err)
+		if failed {
+			return errSomeFailed
+		}
 		return nil
 	}
-	failed := false
 	for _, v := range p.Variants() {
 		c, err := inference.NewClassifier(p, inference.Options{Variant: v, Threads: 1})
 		if err != nil {
