@@ -439,3 +439,33 @@ func TestSettingsPersist(t *testing.T) {
 		t.Errorf("settings window shows threads %q calib %q preset %q threshold %v", v2.Threads.Selected, v2.Calib.Text, v2.Preset.Selected, v2.Threshold.Value)
 	}
 }
+
+// Saving Settings keeps the sample being entered: its ID, time, depth and notes stay,
+// and only the defaults the save changed reach the panel (helper-40: a typed Sample ID
+// was replaced by a new one). The demo's made-up sample gives way to a real one.
+func TestSettingsSaveKeepsTheSampleEntered(t *testing.T) {
+	fy := test.NewTempApp(t)
+	h := newHarness(t, fy)
+	p := h.a.sample
+	p.ID.SetText("POND-7")
+	p.Depth.SetText("2")
+	p.Notes.SetText("net haul, 20 µm")
+	p.Site.SetText("Pond 7")
+	h.a.ShowSettings()
+	v := h.a.settingsWin
+	v.Calib.SetText("0.65")
+	test.Tap(v.Save)
+	if !strings.HasPrefix(v.message.Text, "Saved.") {
+		t.Fatalf("save: %q", v.message.Text)
+	}
+	if p.ID.Text != "POND-7" || p.Depth.Text != "2" || p.Notes.Text != "net haul, 20 µm" || p.Site.Text != "Pond 7" || p.Calib.Text != "0.65" {
+		t.Errorf("after saving: ID %q depth %q notes %q site %q calibration %q; want the sample as typed, the new calibration", p.ID.Text, p.Depth.Text, p.Notes.Text, p.Site.Text, p.Calib.Text)
+	}
+	p.ID.SetText(demoIDPrefix + "20261203-173525")
+	v.Calib.SetText("0.7")
+	test.Tap(v.Save)
+	if !strings.HasPrefix(p.ID.Text, "S-") {
+		t.Errorf("the demo's sample after saving: %q, want a new sample", p.ID.Text)
+	}
+	v.win.Close()
+}

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
@@ -152,6 +153,29 @@ func (p *samplePanel) Fill(s screening.Sample, umPerPx float64) {
 	}
 	p.Analyst.SetText(s.Analyst)
 	p.Notes.SetText(s.Notes)
+}
+
+// applyDefaults puts into the panel the defaults that changed from was to now (site,
+// volume, factor, calibration, analyst), leaving what the technician typed otherwise.
+func (p *samplePanel) applyDefaults(was, now app.Settings) {
+	if now.Site != was.Site {
+		p.Site.SetText(now.Site)
+	}
+	if now.VolumeML != was.VolumeML {
+		p.Volume.SetText(strconv.FormatFloat(now.VolumeML, 'f', -1, 64))
+	}
+	if now.Factor != was.Factor {
+		p.Factor.SetText(strconv.FormatFloat(now.Factor, 'f', -1, 64))
+	}
+	if now.UmPerPx != was.UmPerPx {
+		p.Calib.SetText("")
+		if now.UmPerPx > 0 {
+			p.Calib.SetText(strconv.FormatFloat(now.UmPerPx, 'f', -1, 64))
+		}
+	}
+	if now.Reviewer != was.Reviewer {
+		p.Analyst.SetText(now.Reviewer)
+	}
 }
 
 // volumeItem is the volume field with the chambers its list offers named beside it.

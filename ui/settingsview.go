@@ -522,13 +522,21 @@ func (v *settingsView) apply() error {
 		v.lab.apply(lab)
 	}
 	rulesChanged := s.Preset != a.set.Preset || s.RulesFile != a.set.RulesFile
+	old := a.set
 	a.set = s
 	a.saveSettings()
 	if rulesChanged {
 		a.reloadRules()
 	}
-	if a.sess == nil {
-		a.sample.Fill(a.newSample(), s.UmPerPx)
+	switch {
+	case a.sess != nil:
+	case strings.HasPrefix(a.sample.ID.Text, demoIDPrefix):
+		a.sample.Fill(a.newSample(), s.UmPerPx) // the demo's made-up sample gives way to a real one
+	default:
+		// The sample being entered stays: only the defaults the save changed reach it
+		// (helper-40: saving Settings replaced a typed Sample ID with a new one, and
+		// cleared the time, position, depth and notes typed).
+		a.sample.applyDefaults(old, s)
 	}
 	return nil
 }
