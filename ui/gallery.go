@@ -166,6 +166,7 @@ func newGallery(e *env, current func() string) *galleryView {
 	g.filter = widget.NewEntry()
 	g.filter.SetPlaceHolder("type to find a label, or a new taxon's name")
 	g.filter.OnChanged = func(string) { g.filterLabels() }
+	g.filter.OnSubmitted = func(string) { g.submitLabel() } // Enter sets it, as Set label does (helper-40)
 	g.labelList = widget.NewList(func() int { return len(g.labels) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(id widget.ListItemID, o fyne.CanvasObject) {

@@ -167,6 +167,28 @@ func (g *galleryView) filterLabels() {
 	g.updateButtons()
 }
 
+// submitLabel sets the label the filter leads to: the one chosen in the list, the only
+// one listed, or the one whose label or name is what was typed. With several listed and
+// none of them typed whole, Enter does nothing: a guess would relabel wrongly.
+func (g *galleryView) submitLabel() {
+	if g.selected < 0 || g.selected >= len(g.items) || g.e.svc.Store == nil {
+		return // no crop to label
+	}
+	label := g.chosen
+	if label == "" {
+		typed := strings.TrimSpace(g.filter.Text)
+		for _, l := range g.labels {
+			if strings.EqualFold(l, typed) || strings.EqualFold(g.e.svc.Taxonomy.Name(l), typed) {
+				label = l
+				break
+			}
+		}
+	}
+	if label != "" {
+		g.Relabel(label)
+	}
+}
+
 // ruleTaxa are the taxa the alert rules in use name that the pack lacks: what a
 // technician most needs to label by hand.
 func (g *galleryView) ruleTaxa() []string {

@@ -73,6 +73,13 @@ func TestReviewThatTeaches(t *testing.T) {
 	}
 	g.Undo() // back to one label set, as the rest of the test expects
 	h.pump("the second label undone", 10*time.Second, func() bool { return len(g.Items()) == 2 })
+	// Enter in the label field sets the label typed whole, as Set label does (it did
+	// nothing: helper-40); then undone as well.
+	test.Type(g.filter, "Copepod_Calanoid")
+	g.filter.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.pump("Enter setting the label typed", 10*time.Second, func() bool { return len(g.Items()) == 1 })
+	g.Undo()
+	h.pump("the label typed undone", 10*time.Second, func() bool { return len(g.Items()) == 2 })
 	c, err := h.st.Counts(h.a.ctx, "S-TEACH")
 	if err != nil {
 		t.Fatal(err)
