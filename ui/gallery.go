@@ -29,8 +29,9 @@ const selectHint = "Select a crop. Keys: → next, ← previous, Enter: the mode
 // reviewKey is the gallery's category of cells waiting for a person.
 const reviewKey = "\x00review"
 
-// galleryLimit is how many crops a category shows at once (newest runs first).
-const galleryLimit = 600
+// galleryLimit is how many crops a category shows at once (newest runs first); a
+// variable so that a test can show a long queue with a few crops.
+var galleryLimit = 600
 
 // galleryCat is one entry of the gallery's category list.
 type galleryCat struct {
@@ -480,30 +481,27 @@ func loadCrops(ctx context.Context, st *store.Store, id, cat string) ([]galleryI
 	var rows []store.ObjectRow
 	total := 0
 	if cat == reviewKey {
-		var err error
-		rows, err = st.ReviewQueue(ctx, id, galleryLimit)
-		if err != nil {
-			return nil, 0, err
-		}
-		total = len(rows)
-	} else {
-		si, err := st.Sample(ctx, id)
-		if err != nil {
-			return nil, 0, err
-		}
-		err = st.Objects(ctx, si, true, func(o store.ObjectRow) error {
-			if o.Category != cat {
-				return nil
-			}
-			total++
-			if len(rows) < galleryLimit {
-				rows = append(rows, o)
-			}
+		// The queue is the unidentified objects, as store.ReviewQueue reads them; all
+		// counted, so a queue longer than the gallery shows says "showing 600 of 1,613"
+		// (it said 600, the category list 1,613: helper-40).
+		cat = screening.Unidentified
+	}
+	si, err := st.Sample(ctx, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	err = st.Objects(ctx, si, true, func(o store.ObjectRow) error {
+		if o.Category != cat {
 			return nil
-		})
-		if err != nil {
-			return nil, 0, err
 		}
+		total++
+		if len(rows) < galleryLimit {
+			rows = append(rows, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	items := make([]galleryItem, 0, len(rows))
 	for _, o := range rows {

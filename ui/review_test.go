@@ -395,3 +395,25 @@ func TestReviewerKeptAcrossSaves(t *testing.T) {
 		t.Errorf("the next launch's reviewer is %q, want Ana Ruiz", s.Reviewer)
 	}
 }
+
+// A review queue longer than the gallery shows is counted whole: "showing 2 of 3", not
+// the 2 shown (helper-40: "600 crops" beside the category's 1,613).
+func TestReviewQueueCountedWhole(t *testing.T) {
+	h := newHarness(t, nil)
+	det := labelIndex(t, h.a.svc.Pack, "detritus_other")
+	src := newGatedSource(3, func(int) []fakeCell { return []fakeCell{{det, 0.2}} })
+	h.startRun(src, "S-LONG", 1)
+	src.release(3)
+	h.waitIdle()
+	defer func(n int) { galleryLimit = n }(galleryLimit)
+	galleryLimit = 2
+	items, total, err := loadCrops(h.a.ctx, h.st, "S-LONG", reviewKey)
+	if err != nil || len(items) != 2 || total != 3 {
+		t.Fatalf("review queue: %d crops of %d, %v; want 2 shown of 3", len(items), total, err)
+	}
+	g := h.a.gallery
+	h.a.tabs.SelectIndex(1)
+	h.pump("the queue's heading", 10*time.Second, func() bool {
+		return g.sampleID == "S-LONG" && g.info.Text == "Review queue (unidentified): showing 2 of 3 crops"
+	})
+}
