@@ -221,6 +221,11 @@ const (
 	KindLabel  = "label"  // Ref: the object's ID; push its validation
 )
 
+// ErrLoginRefused is wrapped in the error of a server that refused the bench's login
+// (its user name or password): the server is up, and waiting will not help, unlike a
+// server away.
+var ErrLoginRefused = errors.New("the lab server refused this bench's login")
+
 // DemoSpec is the source a run of the bundled demo records (capture.Demo's spec). The
 // demo is the app showing itself: the bench never pushes it, and the programme's views
 // leave out a sample whose runs are all demo runs (one a bench pushed before it knew).

@@ -20,6 +20,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/phytoscreen/phytoscreen/labrec"
 )
 
 // connectTimeout bounds a connection attempt: a bench whose server is away must find
@@ -214,6 +216,7 @@ func explain(what string, err error) error {
 		switch pe.Code {
 		case codeInvalidPassword, codeInvalidAuth:
 			fix = "check the bench role's password (keyring or PHYTOSCREEN_LAB_PASSWORD) and user name"
+			err = fmt.Errorf("%w: %w", labrec.ErrLoginRefused, err)
 		case codeUnknownDatabase:
 			fix = "check dbname, or create the database (createdb) and migrate it: " + migrateFix
 		case codeUndefinedTable:

@@ -66,6 +66,7 @@ type Status struct {
 	Oldest     time.Time
 	LastSync   time.Time // last time everything pending was pushed and labels pulled
 	LastError  string
-	Pushed     int // entries pushed since the syncer started
-	Pulled     int // labels applied since the syncer started
+	Refused    bool // the last round failed because the server refused the login
+	Pushed     int  // entries pushed since the syncer started
+	Pulled     int  // labels applied since the syncer started
 }

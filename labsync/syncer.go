@@ -76,13 +76,14 @@ type Syncer struct {
 
 	kick chan struct{}
 
-	mu        sync.Mutex
-	srv       Server // nil while not connected
-	bench     string
-	connected bool
-	lastErr   string
-	pushed    int
-	pulled    int
+	mu           sync.Mutex
+	srv          Server // nil while not connected
+	bench        string
+	connected    bool
+	lastErr      string
+	loginRefused bool // the last round failed on the login: the server is up
+	pushed       int
+	pulled       int
 	// stuck are entries the server refused for their content (not for being away),
 	// with the refusal: they stay in the outbox and are retried by the next Syncer, but
 	// do not hold up the rest of this one's work.
@@ -132,6 +133,11 @@ func (s *Syncer) Run(ctx context.Context) {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
+			if errors.Is(err, labrec.ErrLoginRefused) {
+				// The server is up and said no: retrying at once only piles up failed
+				// logins in its log (and may lock the role out).
+				backoff = s.o.MaxBackoff
+			}
 			slog.Warn("lab server sync failed; the outbox keeps what waits", "err", err, "retry_in", backoff)
 			wait = backoff
 			backoff = min(2*backoff, s.o.MaxBackoff)
@@ -174,7 +180,7 @@ func (s *Syncer) Once(ctx context.Context) (Result, error) {
 	res.Pending = st.Pending
 	s.mu.Lock()
 	res.Stuck = len(s.stuck)
-	s.lastErr = ""
+	s.lastErr, s.loginRefused = "", false
 	for _, why := range s.stuck {
 		s.lastErr = why
 	}
@@ -225,6 +231,7 @@ func (s *Syncer) connect(ctx context.Context) (Server, string, error) {
 func (s *Syncer) fail(err error) {
 	s.mu.Lock()
 	s.lastErr = err.Error()
+	s.loginRefused = errors.Is(err, labrec.ErrLoginRefused)
 	s.mu.Unlock()
 	s.disconnect()
 }
@@ -541,7 +548,7 @@ func (s *Syncer) count(pushed, pulled int) {
 // Status is the syncer's state with the outbox as the store has it now.
 func (s *Syncer) Status(ctx context.Context) Status {
 	s.mu.Lock()
-	st := Status{Configured: true, Connected: s.connected, LastError: s.lastErr, Pushed: s.pushed, Pulled: s.pulled}
+	st := Status{Configured: true, Connected: s.connected, LastError: s.lastErr, Refused: s.loginRefused, Pushed: s.pushed, Pulled: s.pulled}
 	s.mu.Unlock()
 	if ob, err := s.box.OutboxState(ctx); err == nil {
 		st.Pending, st.Oldest = ob.Pending, ob.Oldest

@@ -531,6 +531,14 @@ func TestLabStatusBlock(t *testing.T) {
 	if !strings.HasPrefix(p.State.Text, "Connected") {
 		t.Errorf("state %q", p.State.Text)
 	}
+	// A login the server refused is not "offline": the fix is the password.
+	lab.mu.Lock()
+	lab.status = labsync.Status{Configured: true, Refused: true, LastError: `password authentication failed for user "bench_a"`}
+	lab.mu.Unlock()
+	h.pump("the refused login", 3*labStatusEvery, func() bool { return strings.HasPrefix(p.State.Text, "Refused:") })
+	if !strings.Contains(p.State.Text, "type the password above and Save") || strings.Contains(p.State.Text, "Offline") {
+		t.Errorf("state %q", p.State.Text)
+	}
 	test.Tap(p.SyncNow)
 	h.pump("Sync now", 5*time.Second, func() bool { return get(lab, func(l *fakeLab) int { return l.syncs }) == 1 })
 	// Another tab stops the refresh.

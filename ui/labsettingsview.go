@@ -199,12 +199,16 @@ func (p *labPanel) apply(s app.LabSettings) {
 	p.e.spawn(func(context.Context) {
 		err := p.lab.Apply(s, pw, keep)
 		p.e.runOnUI(func() {
-			if err != nil {
+			notKept := errors.Is(err, app.ErrPasswordNotKept)
+			if err != nil && !notKept {
 				p.Message.SetText("Lab server settings not applied: " + err.Error())
 				return
 			}
 			p.Password.SetText("") // kept where it belongs now, not in a widget
 			switch {
+			case notKept:
+				p.Message.SetText("Saved; the sync restarted. The password is used until the app closes: " + err.Error() +
+					" (set " + app.LabPasswordEnv + " for the app, or type the password again after a restart).")
 			case !s.Enabled:
 				p.Message.SetText("Saved: the sync is off; this bench keeps everything locally.")
 			case pw != "" && keep:
@@ -247,6 +251,8 @@ func passwordFromText(from string, err error) string {
 		return "Password: from the environment (" + app.LabPasswordEnv + "), which wins over the keyring."
 	case from == app.PasswordFromKeyring:
 		return "Password: from the OS keyring."
+	case from == app.PasswordTyped:
+		return "Password: typed for this session, not kept: type it again after a restart, or save it in the OS keyring."
 	case err != nil:
 		return "Password: none found — " + err.Error()
 	}
@@ -376,6 +382,10 @@ func (p *labPanel) showStatus(st labsync.Status, id string) {
 		p.State.SetText("Off: no lab server configured; this bench keeps everything locally.")
 	case st.Connected:
 		p.State.SetText(fmt.Sprintf("Connected · %d pushed and %d labels pulled since launch", st.Pushed, st.Pulled))
+	case st.Refused:
+		// The server answered and said no: not a network matter (helper-40: "Offline
+		// … when the server returns" while it was up and refused an empty password).
+		p.State.SetText("Refused: the server is up but did not accept this bench's login (user name or password): type the password above and Save, or ask the programme's admin. Screening goes on; the outbox waits.\nLast error: " + st.LastError)
 	default:
 		t := "Offline: screening goes on and the outbox is pushed when the server returns."
 		if st.LastError != "" {

@@ -82,9 +82,14 @@ func (l *Lab) Apply(s LabSettings, password string, savePassword bool) error {
 	if err := s.Check(); err != nil {
 		return err
 	}
+	var notKept error
 	if savePassword && password != "" {
 		if err := SaveLabPassword(s, password); err != nil {
-			return err
+			// No keyring (a bare desktop, a server session): the settings still apply
+			// and the password is used for this session, said so, rather than refusing
+			// the whole save beside Settings' own "Saved." (helper-40).
+			notKept = fmt.Errorf("%w: %w", ErrPasswordNotKept, err)
+			savePassword = false
 		}
 	}
 	s.Save(l.prefs)
@@ -103,8 +108,12 @@ func (l *Lab) Apply(s LabSettings, password string, savePassword bool) error {
 	l.mu.Lock()
 	l.settings = s
 	l.mu.Unlock()
-	return l.restart()
+	return errors.Join(notKept, l.restart())
 }
+
+// ErrPasswordNotKept is wrapped in Apply's error when the settings were applied but the
+// OS keyring could not keep the password: it is used until the app closes.
+var ErrPasswordNotKept = errors.New("the OS keyring could not keep the password")
 
 // config is the server configuration of s, with the password from its sources (an
 // explicit one, as typed in Settings, first).
@@ -180,6 +189,13 @@ func (l *Lab) restart() error {
 func (l *Lab) Test(ctx context.Context, s LabSettings, password string) (string, error) {
 	if err := s.Check(); err != nil {
 		return "", err
+	}
+	if password == "" {
+		// The password typed for this session, as the sync uses it: Test said
+		// "password authentication failed" while the sync was connected (helper-40).
+		l.mu.Lock()
+		password = l.typed
+		l.mu.Unlock()
 	}
 	cfg, err := config(s, password)
 	if err != nil {

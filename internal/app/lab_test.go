@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"image"
 	"os"
 	"os/exec"
@@ -22,6 +23,8 @@ import (
 	"github.com/phytoscreen/phytoscreen/labserver"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
+	"github.com/zalando/go-keyring"
+
 	"github.com/phytoscreen/phytoscreen/vision"
 )
 
@@ -207,5 +210,60 @@ func recordRun(t *testing.T, st *store.Store, id string, n int) {
 	}
 	if err := r.Finish(ctx, screening.Snapshot{}, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A password typed for the session is the one Test uses too (it tested an empty one
+// while the sync was connected); a keyring that cannot keep it leaves the settings
+// applied and the password in use for the session, said so; a wrong one leaves the
+// sync refused, not "offline" (helper-40).
+func TestLabPasswordTypedAndRefused(t *testing.T) {
+	keyring.MockInitWithError(errors.New("no D-Bus session"))
+	t.Cleanup(keyring.MockInit)
+	t.Setenv(LabPasswordEnv, "")
+	c := pgtest.Start(t)
+	c.CreateDatabase(t, "programme")
+	if _, _, err := labserver.Migrate(context.Background(), labserver.Config{DSN: c.AdminDSN("programme")}); err != nil {
+		t.Fatal(err)
+	}
+	c.Exec(t, "programme", "CREATE ROLE bench_a LOGIN PASSWORD 'pw a' IN ROLE phytoscreen_bench")
+	st, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	l := NewLab(context.Background(), newMemPrefs(), st)
+	defer l.Close()
+	s := LabSettings{Enabled: true, DSN: "host=127.0.0.1 port=" + strconv.Itoa(c.Port()) + " dbname=programme user=bench_a", SSLMode: "disable", BenchName: "Oban bench"}
+	ctx := context.Background()
+	err = l.Apply(s, "pw a", true)
+	if !errors.Is(err, ErrPasswordNotKept) || !strings.Contains(err.Error(), "no D-Bus session") {
+		t.Fatalf("Apply with a keyring that cannot keep the password: %v; want ErrPasswordNotKept with why", err)
+	}
+	if LoadLabSettings(l.prefs) != s {
+		t.Errorf("the settings were not applied: %+v", LoadLabSettings(l.prefs))
+	}
+	if from, _ := l.PasswordFrom(s); from != PasswordTyped {
+		t.Errorf("password from %q, want %q", from, PasswordTyped)
+	}
+	if got, err := l.Test(ctx, s, ""); err != nil || !strings.Contains(got, "as bench_a") {
+		t.Errorf("Test with the session's password: %q, %v", got, err)
+	}
+	if err := l.Apply(s, "not it", false); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		l.SyncNow()
+		if stt := l.Status(); stt.Refused {
+			if !strings.Contains(stt.LastError, "password") || stt.Connected {
+				t.Errorf("refused status %+v", stt)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a wrong password did not leave the sync refused: %+v", l.Status())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
