@@ -116,6 +116,12 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 		if err := outsideSources(f.out, sources); err != nil {
 			return usageError("--out %v", err)
 		}
+		if opt.Crops != vision.CropNone {
+			// crops/ and crops.partial are replaced whole: nothing read may lie in them.
+			if err := sourcesOutside(sources, filepath.Join(f.out, "crops"), filepath.Join(f.out, cropsPartial)); err != nil {
+				return usageError("--out %v", err)
+			}
+		}
 		if err := os.MkdirAll(f.out, 0o755); err != nil {
 			return setupError(fmt.Errorf("create output folder: %w", err))
 		}
@@ -140,7 +146,14 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 		csvOut = csvFile
 		w, summary = csvFile, m.Stdout
 		if opt.Crops != vision.CropNone {
-			cropDir = filepath.Join(f.out, "crops")
+			// The crops go to crops.partial and replace crops/ with objects.csv, once
+			// the run is whole: written into crops/ directly, a run again into the
+			// same folder mixed its crops with the earlier run's, and an interrupted
+			// one overwrote crops the kept objects.csv names (helper-39).
+			cropDir = filepath.Join(f.out, cropsPartial)
+			if err := os.RemoveAll(cropDir); err != nil { // an earlier interrupted run's
+				return setupError(fmt.Errorf("remove the earlier %s: %w", cropDir, err))
+			}
 		}
 	}
 	out := csv.NewWriter(w)
@@ -172,15 +185,39 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 			fmt.Fprintf(m.Stderr, "phytoscreen segment: %v\n", err)
 			return errSomeFailed
 		}
+		if cropDir != "" && ctx.Err() == nil {
+			if err := replaceCrops(cropDir, filepath.Join(f.out, "crops")); err != nil {
+				fmt.Fprintf(m.Stderr, "phytoscreen segment: %v\n", err)
+				return errSomeFailed
+			}
+		}
 	}
 	if !f.quiet {
 		printSegSummary(summary, runs, opt, time.Since(start), f.out)
 	}
 	if ctx.Err() != nil && csvOut != nil {
 		fmt.Fprintf(m.Stderr, "phytoscreen segment: interrupted: the objects so far are in %s.partial; an earlier objects.csv there was left as it was\n", csvPath)
+		if cropDir != "" {
+			fmt.Fprintf(m.Stderr, "phytoscreen segment: their crops are in %s (the rows name them under crops/); an earlier crops/ there was left as it was\n", cropDir)
+		}
 	}
 	if failed || ctx.Err() != nil {
 		return errSomeFailed
+	}
+	return nil
+}
+
+// cropsPartial is the folder under --out that a run writes its crops to; it becomes
+// crops/ when the run is whole.
+const cropsPartial = "crops.partial"
+
+// replaceCrops puts a whole run's crops (partial) in place of an earlier run's (final).
+func replaceCrops(partial, final string) error {
+	if err := os.RemoveAll(final); err != nil {
+		return fmt.Errorf("replace the earlier crops in %s: %w", final, err)
+	}
+	if err := os.Rename(partial, final); err != nil {
+		return fmt.Errorf("move the crops from %s to %s: %w", partial, final, err)
 	}
 	return nil
 }
@@ -329,8 +366,8 @@ func (m *Main) segmentSource(ctx context.Context, spec string, n int, opt vision
 				if err := writePNG(crop, o); err != nil {
 					return err
 				}
-				if rel, err := filepath.Rel(f.out, crop); err == nil {
-					crop = rel
+				if rel, err := filepath.Rel(filepath.Join(f.out, cropsPartial), crop); err == nil {
+					crop = filepath.Join("crops", rel) // where it lies once the run is whole
 				}
 			}
 			if err := out.Write(objectRow(o, crop, seg.Frame())); err != nil {
@@ -506,6 +543,27 @@ func fieldChanges(events []capture.Status) string {
 
 // outsideSources refuses an output folder inside (or equal to) a source folder: its
 // crops would be read as frames by the next run of that folder, each counted again.
+// sourcesOutside refuses a source (file or folder) that lies in one of dirs, which the
+// run replaces.
+func sourcesOutside(sources []string, dirs ...string) error {
+	for _, d := range dirs {
+		dir, err := capture.Spec{Kind: capture.KindFolder, Path: d}.Absolute()
+		if err != nil {
+			return err
+		}
+		for _, src := range sources {
+			s, err := capture.Spec{Kind: capture.KindFolder, Path: src}.Absolute()
+			if err != nil {
+				continue
+			}
+			if s.Path == dir.Path || strings.HasPrefix(s.Path, strings.TrimSuffix(dir.Path, string(filepath.Separator))+string(filepath.Separator)) {
+				return fmt.Errorf("%s is read from %s, which this run replaces with its own crops: copy those frames elsewhere first, or choose another output folder", src, d)
+			}
+		}
+	}
+	return nil
+}
+
 func outsideSources(out string, sources []string) error {
 	o, err := capture.Spec{Kind: capture.KindFolder, Path: out}.Absolute()
 	if err != nil {

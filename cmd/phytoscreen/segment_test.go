@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/color"
 	"image/png"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -250,8 +251,13 @@ func TestSegmentOutNeverAnInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr := run(t, "segment", crops, "--out", out)
-	if code != exitUsage || !strings.Contains(stderr, "is an input") {
+	if code != exitUsage || !strings.Contains(stderr, "which this run replaces with its own crops") {
 		t.Fatalf("segment into its own input folder: exit %d, %s", code, stderr)
+	}
+	// A frame inside crops/ is refused too: the run replaces crops/ whole.
+	code, _, stderr = run(t, "segment", frame, "--out", out)
+	if code != exitUsage || !strings.Contains(stderr, frame+" is read from "+crops+", which this run replaces") {
+		t.Fatalf("segment a frame inside crops/: exit %d, %s", code, stderr)
 	}
 	if entries, _ := os.ReadDir(crops); len(entries) != 1 {
 		t.Errorf("the input folder now holds %d files", len(entries))
@@ -295,6 +301,44 @@ func TestSegmentWithDetector(t *testing.T) {
 	code, _, stderr := run(t, "segment", "--detector", "yolo", "../../testdata/microscope")
 	if code != exitUsage || !strings.Contains(stderr, `--detector "yolo": neither a built-in detector (`+assets.DetectorName+`) nor a detector folder`) {
 		t.Errorf("unknown detector: exit %d\n%s", code, stderr)
+	}
+}
+
+// A run into a folder an earlier run wrote replaces its crops with objects.csv: every
+// row names a crop of this run, and no crop of the earlier one is left (helper-39: 407
+// crop files for 111 rows, old ones included).
+func TestSegmentAgainReplacesTheCrops(t *testing.T) {
+	out := t.TempDir()
+	crops := func() map[string]bool {
+		files := map[string]bool{}
+		filepath.WalkDir(filepath.Join(out, "crops"), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(out, p)
+				files[rel] = true
+			}
+			return nil
+		})
+		return files
+	}
+	for i, minSize := range []string{"6px", "30px"} {
+		code, stdout, stderr := run(t, append([]string{"segment", "--out", out, "--min-size", minSize, "../../testdata/microscope"}, esp32Ignore...)...)
+		if code != exitOK {
+			t.Fatalf("run %d: exit %d\n%s%s", i+1, code, stdout, stderr)
+		}
+		rows := readCSV(t, filepath.Join(out, "objects.csv"))
+		col := slices.Index(rows[0], "crop")
+		files := crops()
+		for _, r := range rows[1:] {
+			if !files[r[col]] {
+				t.Errorf("run %d: row names %s, which is not in crops/", i+1, r[col])
+			}
+		}
+		if len(files) != len(rows)-1 {
+			t.Errorf("run %d (--min-size %s): %d crop files for %d rows", i+1, minSize, len(files), len(rows)-1)
+		}
+		if _, err := os.Stat(filepath.Join(out, "crops.partial")); err == nil {
+			t.Errorf("run %d left crops.partial behind", i+1)
+		}
 	}
 }
 
