@@ -96,6 +96,9 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 	if len(sources) == 0 {
 		return showUsage(fs)
 	}
+	if err := distinctSources(sources); err != nil {
+		return usageError("%v", err)
+	}
 	opt, err := f.options()
 	if err != nil {
 		return err
@@ -543,6 +546,30 @@ func fieldChanges(events []capture.Status) string {
 
 // outsideSources refuses an output folder inside (or equal to) a source folder: its
 // crops would be read as frames by the next run of that folder, each counted again.
+// distinctSources refuses sources that share frames (the same file twice, a file of a
+// folder given too): their cells would be counted twice (helper-39: a frame given twice
+// counted 6 cells for 3). A duplicate frame inside one folder is told apart by the
+// folder's own reading.
+func distinctSources(sources []string) error {
+	specs := make([]capture.Spec, len(sources))
+	for i, src := range sources {
+		sp, err := capture.ParseSpec(src)
+		if err != nil {
+			continue // the source's own reading says what is wrong with it
+		}
+		if abs, err := sp.Absolute(); err == nil {
+			sp = abs
+		}
+		specs[i] = sp
+		for j := range i {
+			if !specs[j].IsZero() && specs[j].SharesFrames(sp) {
+				return fmt.Errorf("%s and %s share frames: their cells would be counted twice; give each frame once", sources[j], src)
+			}
+		}
+	}
+	return nil
+}
+
 // sourcesOutside refuses a source (file or folder) that lies in one of dirs, which the
 // run replaces.
 func sourcesOutside(sources []string, dirs ...string) error {

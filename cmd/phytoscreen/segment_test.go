@@ -140,6 +140,8 @@ func TestSegmentBadInput(t *testing.T) {
 		{"bad mode", []string{"segment", "--mode", "pan", dir}, exitUsage, "want still", 0},
 		{"bad ignore region", []string{"segment", "--ignore", "1,2,3", dir}, exitUsage, "X,Y,W,H", 0},
 		{"min size NaN", []string{"segment", "--min-size", "NaN", dir}, exitUsage, `size "NaN": want a diameter`, 0},
+		{"a folder and its frame", []string{"segment", dir, filepath.Join(dir, "zero.jpg")}, exitUsage, "share frames: their cells would be counted twice", 0},
+		{"a frame twice", []string{"segment", filepath.Join(dir, "zero.jpg"), filepath.Join(dir, "zero.jpg")}, exitUsage, "share frames", 0},
 		{"negative width", []string{"segment", "--width", "-5", dir}, exitUsage, "--width -5, --height 0: give the camera frame size", 0},
 		{"no source", []string{"segment"}, exitUsage, "usage: phytoscreen segment", 0},
 	}
