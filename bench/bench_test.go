@@ -535,3 +535,29 @@ func TestParseProcStat(t *testing.T) {
 		t.Error("a line that is not the cpu total was accepted")
 	}
 }
+
+// An image listed twice is scored once, and under a second label not again: it weighed
+// double in the top-1 (helper-39).
+func TestMeasureAccuracyScoresAnImageOnce(t *testing.T) {
+	testpack.RequireRuntime(t)
+	p, err := inference.LoadPack(assets.DefaultPack(), "built-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := filepath.Abs("../testdata/mixed-images/good acantharia.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := filepath.Join(t.TempDir(), "list.csv")
+	rows := "path,label\n" + good + ",acantharia_protist\n" + good + ",acantharia_protist\n" + good + ",detritus_other\n"
+	if err := os.WriteFile(list, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	acc, skipped, err := MeasureAccuracy(context.Background(), p, inference.Optimised, 1, list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skipped != 2 || !strings.HasSuffix(acc.Source, "(1 images)") {
+		t.Errorf("%s, skipped %d; want 1 image scored and the 2 repeats skipped", acc.Source, skipped)
+	}
+}

@@ -434,7 +434,9 @@ func MeasureAccuracy(ctx context.Context, p *inference.Pack, v inference.Variant
 	var files []string
 	skipped := 0
 	for _, it := range items {
-		if !scorer.Known(it.Label) {
+		// An image listed twice is scored once (as eval scores it), and one listed
+		// under two labels only under the first: it weighed double (helper-39).
+		if _, seen := truth[it.Path]; seen || !scorer.Known(it.Label) {
 			skipped++
 			continue
 		}

@@ -254,6 +254,23 @@ func TestEvalConfusionAndBadRows(t *testing.T) {
 			t.Errorf("%s list: exit %d, %s%s", c.name, code, stdout, stderr)
 		}
 	}
+	// An image listed twice is scored once; under another label, the later row is left
+	// out, named (helper-39: 70 images scored from 60).
+	twice := filepath.Join(dir, "twice.csv")
+	good := filepath.Join(abs, "good acantharia.jpg")
+	if err := os.WriteFile(twice, []byte("path,label\n"+good+",acantharia_protist\n"+good+",acantharia_protist\n"+good+",detritus_other\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = run(t, "eval", twice)
+	if !strings.Contains(stdout, "on 1 images (2 skipped)") || !strings.Contains(stderr, "line 3: repeats line 2") ||
+		!strings.Contains(stderr, `line 4: `+good+` is listed as "detritus_other" here and as "acantharia_protist" on line 2`) {
+		t.Errorf("an image listed twice: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// --confusion into a missing folder is said before any image is classified.
+	code, stdout, stderr = run(t, "eval", list, "--confusion", filepath.Join(dir, "nope", "c.csv"))
+	if code != exitUsage || !strings.Contains(stderr, "--confusion: write "+filepath.Join(dir, "nope", "c.csv")) || strings.Contains(stdout, "top-1") {
+		t.Errorf("--confusion into a missing folder: exit %d\n%s%s", code, stdout, stderr)
+	}
 	// Spaces after the commas are the list's, not the file's.
 	spaced := filepath.Join(dir, "spaced.csv")
 	if err := os.WriteFile(spaced, []byte("path , label\n"+filepath.Join(abs, "good acantharia.jpg")+" , acantharia_protist\n"), 0o644); err != nil {

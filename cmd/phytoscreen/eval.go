@@ -43,6 +43,7 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	if len(items) == 0 {
 		return setupError(fmt.Errorf("%s: no rows to evaluate (check --split)", pos[0]))
 	}
+	var confOut *outfile.File
 	if *confusion != "" {
 		inputs := []outfile.Input{{Path: pos[0], What: "the label list"}}
 		for _, it := range items {
@@ -51,6 +52,12 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 		if err := outfile.CheckNotInput(*confusion, inputs...); err != nil {
 			return usageError("--confusion %v", err)
 		}
+		// Opened now: a folder that is missing or not writable is said before the
+		// images are classified, not after (helper-39: the metrics were never printed).
+		if confOut, err = outfile.Create(*confusion); err != nil {
+			return usageError("--confusion: %v", err)
+		}
+		defer confOut.Abort()
 	}
 	clf, err := mf.open(1)
 	if err != nil {
@@ -67,10 +74,23 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	}
 	var files []string
 	truth := map[string]string{}
+	listedAt := map[string]inference.LabelledImage{}
 	var failures []string
 	inTraining := 0
 	unknown := 0
 	for _, it := range items {
+		// An image listed twice is scored once: twice, it weighed double in every
+		// figure (helper-39: 70 images scored from 60). Under two labels it cannot be
+		// scored right: the later row is left out, named.
+		if first, ok := listedAt[it.Path]; ok {
+			if first.Label == it.Label {
+				failures = append(failures, fmt.Sprintf("%s line %d: repeats line %d (%s); scored once", pos[0], it.Line, first.Line, it.Path))
+			} else {
+				failures = append(failures, fmt.Sprintf("%s line %d: %s is listed as %q here and as %q on line %d; this row skipped: fix the list", pos[0], it.Line, it.Path, it.Label, first.Label, first.Line))
+			}
+			continue
+		}
+		listedAt[it.Path] = it
 		if !scorer.Known(it.Label) {
 			unknown++
 			failures = append(failures, fmt.Sprintf("%s line %d: label %q is not in pack %s; row skipped", pos[0], it.Line, it.Label, clf.Pack().Name))
@@ -82,7 +102,7 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 			inTraining++
 		}
 	}
-	if unknown == len(items) {
+	if unknown == len(listedAt) {
 		// Not one label of the list is the pack's: the list is for another pack.
 		return setupError(fmt.Errorf("%s: none of its %d labels (%q, ...) is in pack %s: the list is for another pack; give it with --pack (built in: %s)",
 			pos[0], len(items), items[0].Label, clf.Pack().Name, strings.Join(assets.BuiltinPacks(), ", ")))
@@ -111,8 +131,11 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 		// A table of zeros would read as a result (a log-loss of 0 as perfect).
 		return setupError(fmt.Errorf("%s: no image could be scored (%d rows skipped, listed above)", pos[0], len(failures)))
 	}
-	if *confusion != "" {
-		if err := outfile.Write(*confusion, scorer.WriteConfusion); err != nil {
+	if confOut != nil {
+		if err := scorer.WriteConfusion(confOut); err != nil {
+			return setupError(err)
+		}
+		if err := confOut.Commit(); err != nil {
 			return setupError(err)
 		}
 	}
