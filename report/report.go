@@ -44,6 +44,9 @@ type Data struct {
 	Energy    []store.RunEnergy
 	Generated time.Time
 	Version   string // phytoscreen's version
+	// RunModels says, by run, how many objects each model classified in a run whose model
+	// was switched while it ran (its recorded model is the one at its end).
+	RunModels map[int64]string
 }
 
 // RuleStatus is one rule and where the sample stands against it.
@@ -309,8 +312,12 @@ func (r *writer) metadata(d Data) {
 		{"Reviewed by", reviewers},
 	}
 	for _, run := range si.Runs {
+		model := run.Model
+		if mix := d.RunModels[run.ID]; mix != "" {
+			model += " at the end (" + mix + ")"
+		}
 		rows = append(rows, [2]string{fmt.Sprintf("Run %d", run.ID), fmt.Sprintf("%s; pack %s, model %s, threshold %s; %d frames; %s",
-			run.Spec, run.Pack, run.Model, num(run.Threshold, 3), run.FramesSeen, run.Status)})
+			run.Spec, run.Pack, model, num(run.Threshold, 3), run.FramesSeen, run.Status)})
 	}
 	for _, kv := range rows {
 		r.font("B", 9)

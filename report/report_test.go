@@ -31,9 +31,12 @@ func TestSampleLevelAndCaveats(t *testing.T) {
 		Events: []alerts.Event{{Time: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC), Rule: "cyano", Taxon: "Cyanobacteria", From: alerts.None, To: alerts.Watch,
 			Value: alerts.Measure{Count: 40, PerL: 2.1e7, Cells: 1050, Provisional: true}, Threshold: *rule.Watch, Source: "site"}},
 		Generated: time.Now(), Version: "test",
+		RunModels: map[int64]string{2: "models switched during the run: base 578, optimised 162 of 740 objects"},
 	}
+	d.Counts.Sample.Runs[1].Model = "base"
 	text := sampleText(t, d)
 	for _, want := range []string{
+		"model base at the end (models switched during the run: base 578, optimised 162 of 740 objects)", // helper-40
 		"No alert: every watched HAB group below its trigger levels",
 		"During the runs, Cyanobacteria reached WATCH on the frames screened so far; on the whole sample (all runs together) it stands as above",
 		"about 1,200 of its ~1,795 cells are in objects over a tenth of their frame that could not be split (a mat of cells, or debris taken for one); without them 5.95 M cells/L, no level.",

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -42,7 +43,14 @@ func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, no
 	}
 	crops := map[string][]store.ObjectRow{} // the surest crops of each category
 	reviewers := map[string]bool{}
+	models := map[int64]map[string]int{} // objects classified by each model, per run
 	err = st.Objects(ctx, c.Sample, true, func(o store.ObjectRow) error {
+		if o.Variant != "" {
+			if models[o.Run.ID] == nil {
+				models[o.Run.ID] = map[string]int{}
+			}
+			models[o.Run.ID][o.Variant]++
+		}
 		if o.ValidatedBy != "" {
 			d.Validated++
 			reviewers[o.ValidatedBy] = true
@@ -58,6 +66,7 @@ func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, no
 	if err != nil {
 		return d, err
 	}
+	d.RunModels = runModels(c.Sample.Runs, models)
 	labelsOf, err := bindReportRules(&d, rules, last.Pack, tx, packErr)
 	if err != nil {
 		return d, err
@@ -80,6 +89,30 @@ func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, no
 		}
 	}
 	return d, nil
+}
+
+// runModels says, for each run whose objects more than one model classified (the
+// model was switched during the run), how many each did: the run records the model in
+// use at its end alone (helper-40: "model base" for a run whose 162 of 740 objects the
+// optimised model classified).
+func runModels(runs []store.RunRow, models map[int64]map[string]int) map[int64]string {
+	out := map[int64]string{}
+	for _, r := range runs {
+		m := models[r.ID]
+		if len(m) < 2 {
+			continue
+		}
+		total := 0
+		for _, n := range m {
+			total += n
+		}
+		var parts []string
+		for _, v := range slices.Sorted(maps.Keys(m)) {
+			parts = append(parts, fmt.Sprintf("%s %d", v, m[v]))
+		}
+		out[r.ID] = fmt.Sprintf("models switched during the run: %s of %d objects", strings.Join(parts, ", "), total)
+	}
+	return out
 }
 
 // keepSurest keeps the cropsPerExample objects of highest probability.
