@@ -1,6 +1,7 @@
 package inference
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/phytoscreen/phytoscreen/inputfile"
 	"golang.org/x/text/encoding/unicode"
@@ -38,6 +40,20 @@ func withoutBOM(r io.Reader) io.Reader {
 	return transform.NewReader(r, unicode.BOMOverride(transform.Nop))
 }
 
+// trimPartialRune drops an incomplete UTF-8 sequence at the end of b (a peek may cut a
+// character in two).
+func trimPartialRune(b []byte) []byte {
+	for i := 1; i <= utf8.UTFMax && i <= len(b); i++ {
+		if utf8.RuneStart(b[len(b)-i]) {
+			if !utf8.FullRune(b[len(b)-i:]) {
+				return b[:len(b)-i]
+			}
+			break
+		}
+	}
+	return b
+}
+
 // ReadLabelListFrom is ReadLabelList with relative paths starting from root, for a list
 // kept apart from its images (a pack's split.csv and the dataset's folder).
 func ReadLabelListFrom(file, root, split string) ([]LabelledImage, error) {
@@ -50,7 +66,14 @@ func ReadLabelListFrom(file, root, split string) ([]LabelledImage, error) {
 		return nil, fmt.Errorf("open label list: %w", err)
 	}
 	defer f.Close()
-	r := csv.NewReader(withoutBOM(f))
+	// An image or another binary file given as the list: its bytes were quoted back in
+	// the message (helper-39: 4.7 kB of a JPEG's header in the terminal).
+	br := bufio.NewReader(f)
+	utf16 := func(b []byte) bool { return bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) } // read through its BOM
+	if head, _ := br.Peek(512); !utf16(head) && (bytes.IndexByte(head, 0) >= 0 || !utf8.Valid(trimPartialRune(head))) {
+		return nil, fmt.Errorf("%s is not a label list (it holds binary data: an image?): give a CSV file with a header line path,label and a line per image", file)
+	}
+	r := csv.NewReader(withoutBOM(br))
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {

@@ -41,8 +41,11 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 	if *format != "csv" && *format != "json" {
 		return usageError("--format %q: use csv or json", *format)
 	}
-	if len(paths) == 0 || *top < 1 {
+	if len(paths) == 0 {
 		return showUsage(fs)
+	}
+	if *top < 1 { // the usage alone did not say what was wrong (helper-39)
+		return usageError("--top %d: give how many labels to list per image, 1 or more", *top)
 	}
 	clf, err := mf.open(*top)
 	if err != nil {
@@ -51,6 +54,10 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 	defer clf.Close()
 
 	files, problems := imagefile.Collect(paths)
+	if len(files) == 0 && len(problems) == 0 {
+		// "classified 0 of 0 files", exit 0, read as done (helper-39).
+		return setupError(fmt.Errorf("no image files in %s: give folders or files of images (JPEG, PNG, TIFF, BMP)", strings.Join(paths, ", ")))
+	}
 	w, summaryW := io.Writer(m.Stdout), m.Stderr
 	var outF *outfile.File
 	if *out != "" {

@@ -128,6 +128,15 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("%v: exit %d (stderr %q), want 2 with a message", args, code, stderr)
 		}
 	}
+	// Each says what was wrong, not the usage alone (helper-39).
+	if code, _, stderr := run(t, "classify", "--top", "0", "x.png"); code != exitUsage || !strings.Contains(stderr, "--top 0: give how many labels to list per image") {
+		t.Errorf("--top 0: exit %d, %s", code, stderr)
+	}
+	// A folder without an image is an error, not "classified 0 of 0 files" and done.
+	empty := t.TempDir()
+	if code, stdout, stderr := run(t, "classify", empty); code != exitRuntime || !strings.Contains(stderr, "no image files in "+empty) || strings.Contains(stdout, "0 of 0") {
+		t.Errorf("an empty folder: exit %d, %s%s", code, stdout, stderr)
+	}
 }
 
 func TestEvalJSON(t *testing.T) {
@@ -244,6 +253,8 @@ func TestEvalConfusionAndBadRows(t *testing.T) {
 		{"empty", "", "is empty: a label list needs a header line (path,label)"},
 		{"another pack's", "path,label\na.jpg,Microcystis\nb.jpg,Nostoc\n", `none of its 2 labels ("Microcystis", ...) is in pack ndsb-plankton-121: the list is for another pack; give it with --pack`},
 		{"no image readable", "path,label\nnope.jpg,acantharia_protist\n", "no image could be scored (1 rows skipped, listed above)"},
+		{"images elsewhere", "path,label\nnope.jpg,acantharia_protist\n", "1 images not found: the list's relative paths start from its own folder (" + dir + "); give --root FOLDER"},
+		{"an image given as the list", "\xff\xd8\xff\xe0\x00\x10JFIF\x00", "bad.csv is not a label list (it holds binary data: an image?)"},
 	} {
 		bad := filepath.Join(dir, "bad.csv")
 		if err := os.WriteFile(bad, []byte(c.content), 0o644); err != nil {

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"path/filepath"
 	"strings"
 	"time"
@@ -108,9 +110,13 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 			pos[0], len(items), items[0].Label, clf.Pack().Name, strings.Join(assets.BuiltinPacks(), ", ")))
 	}
 	start := time.Now()
+	missing := 0
 	err = inference.ClassifyFiles(ctx, clf, files, func(fr inference.FileResult) error {
 		if fr.Err != nil {
 			failures = append(failures, fr.Err.Error())
+			if errors.Is(fr.Err, iofs.ErrNotExist) {
+				missing++
+			}
 			return nil
 		}
 		return scorer.Add(truth[fr.Path], fr.Result)
@@ -126,6 +132,11 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 			break
 		}
 		fmt.Fprintf(m.Stderr, "skipped: %s\n", f)
+	}
+	if missing > 0 && *root == "" {
+		// Relative paths start from the list's folder: a list kept apart from its images
+		// (a pack's split.csv) needs --root, which nothing said (helper-39).
+		fmt.Fprintf(m.Stderr, "%d images not found: the list's relative paths start from its own folder (%s); give --root FOLDER when the images lie elsewhere\n", missing, from)
 	}
 	if met.N == 0 {
 		// A table of zeros would read as a result (a log-loss of 0 as perfect).
