@@ -68,6 +68,13 @@ func (r Report) Write(w io.Writer, markdown bool) {
 		table(w, rows, markdown)
 		fmt.Fprintf(w, "\nnew taxa: top-1 %.3f, macro-F1 %.3f; the pack's own taxa (%d held-out crops): top-1 %.3f before teaching, %.3f after (%+.1f points)\n\n",
 			m.Top1New, m.MacroF1, m.OldCrops, m.OldTop1Before, m.OldTop1After, 100*(m.OldTop1After-m.OldTop1Before))
+		if m.NearCopies > 0 {
+			verb := "are near copies"
+			if m.NearCopies == 1 {
+				verb = "is a near copy"
+			}
+			fmt.Fprintf(w, "%d of the crops given %s of another (the same cell twice: a frame saved again?): each was kept in one fold with its twin, so no copy tested its twin; they still count as crops above.\n\n", m.NearCopies, verb)
+		}
 		head := []string{"taught \\ called"}
 		head = append(head, r.New...)
 		head = append(head, "pack's own", "the pack called them before")

@@ -78,7 +78,7 @@ func ChoosePack(ctx context.Context, packs []*inference.Pack, examples []Example
 	if k <= 0 {
 		k = MinPerClass
 	}
-	fold := d.folds(k)
+	fold := d.folds(k, nil)
 	var out []Transfer
 	for _, p := range packs {
 		if err := CheckPack(p); err != nil {

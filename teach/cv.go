@@ -28,8 +28,12 @@ type Report struct {
 type ModelReport struct {
 	Variant inference.Variant
 	Folds   int
-	Lambda  float64
-	LogLoss []LambdaLoss // mean held-out log-loss per L2 strength tried
+	// NearCopies counts the crops given that are near copies of another one (the same
+	// cell cut from a frame and from a re-saved copy of it): kept in one fold with it,
+	// so that a copy never tests its twin.
+	NearCopies int
+	Lambda     float64
+	LogLoss    []LambdaLoss // mean held-out log-loss per L2 strength tried
 	// Classes are the taught labels' figures (new taxa first, then the pack's own labels
 	// that crops were given with), over every held-out crop.
 	Classes []ClassFigures
@@ -70,10 +74,14 @@ type LabelCount struct {
 }
 
 // folds assigns each crop a fold: the crops of each taught label, and the reference
-// sample as one stratum, dealt round the folds in a fixed shuffled order.
-func (d *dataset) folds(k int) []int {
+// sample as one stratum, dealt round the folds in a fixed shuffled order. A crop of
+// group g (groups[i] != i, nearCopies) follows the crop g into its fold.
+func (d *dataset) folds(k int, groups []int) []int {
 	strata := map[string][]int{}
 	for i, e := range d.ex {
+		if groups != nil && groups[i] != i {
+			continue // dealt with its group
+		}
 		key := "label:" + e.Label
 		if i >= d.taught {
 			key = "reference"
@@ -91,7 +99,73 @@ func (d *dataset) folds(k int) []int {
 			next++
 		}
 	}
+	for i, g := range groups {
+		f[i] = f[g]
+	}
 	return f
+}
+
+// nearCopyCos is the cosine similarity of two crops' embeddings above which they are
+// taken for one cell seen twice. A copy of a frame saved again (x.jpg and "x (1).jpg")
+// gives the same cells a second time, a few JPEG levels apart; put in two folds, each
+// tested the other and the figures promised 91% where the pack then called debris the
+// new taxon (helper-40). Two different cells of one taxon are much further apart.
+const nearCopyCos = 0.985
+
+// nearCopies groups the crops given to teach (ex[:taught]) whose embeddings are near
+// copies: groups[i] is the first crop of i's group (i itself when alone or first);
+// the reference sample stays apart (nil when nothing is copied). It also returns how
+// many crops copy an earlier one.
+func nearCopies(feats [][]float32, taught int) ([]int, int) {
+	norm := make([]float64, taught)
+	for i := range taught {
+		var s float64
+		for _, v := range feats[i] {
+			s += float64(v) * float64(v)
+		}
+		norm[i] = math.Sqrt(s)
+	}
+	parent := make([]int, len(feats))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	copies := 0
+	for i := range taught {
+		for j := range i {
+			if norm[i] == 0 || norm[j] == 0 {
+				continue
+			}
+			var dot float64
+			for c, v := range feats[i] {
+				dot += float64(v) * float64(feats[j][c])
+			}
+			if dot/(norm[i]*norm[j]) >= nearCopyCos {
+				a, b := find(i), find(j)
+				if a != b {
+					parent[max(a, b)] = min(a, b) // the earlier crop leads
+				}
+			}
+		}
+	}
+	groups := make([]int, len(feats))
+	for i := range groups {
+		groups[i] = find(i)
+		if groups[i] != i {
+			copies++
+		}
+	}
+	if copies == 0 {
+		return nil, 0
+	}
+	return groups, copies
 }
 
 // crossValidate fits a head per fold for each L2 strength, keeps the strength with the
@@ -101,14 +175,15 @@ func (d *dataset) crossValidate(ctx context.Context, e *embeddings, o *Options, 
 	if k <= 0 {
 		k = MinPerClass
 	}
-	fold := d.folds(k)
+	groups, copies := nearCopies(e.feats, d.taught)
+	fold := d.folds(k, groups)
 	lambdas := Lambdas
 	if o.Lambda > 0 {
 		lambdas = []float64{o.Lambda}
 	}
 	s := d.offsets(e)
 	stage := fmt.Sprintf("cross-validate (%s)", e.variant)
-	mr := ModelReport{Variant: e.variant, Folds: k}
+	mr := ModelReport{Variant: e.variant, Folds: k, NearCopies: copies}
 	var best []int
 	bestLoss := math.Inf(1)
 	prev := make([]*head, k) // each fold's fit with the L2 strength before

@@ -87,7 +87,7 @@ func TestFoldsStratified(t *testing.T) {
 		ex = append(ex, Example{Label: "ref"})
 	}
 	d := newDataset(ex, 23, []string{"ref"}, []string{"a", "b", "c"})
-	fold := d.folds(5)
+	fold := d.folds(5, nil)
 	count := map[string][]int{}
 	for i, f := range fold {
 		key := ex[i].Label
@@ -393,5 +393,47 @@ func TestChoosePackAndCancel(t *testing.T) {
 	cancel()
 	if _, err := Teach(ctx, packs[1], ex, Options{Threads: 2}, nil); err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("a cancelled teaching: %v", err)
+	}
+}
+
+// Near copies among the crops given (the same cell from a frame saved twice) are kept in
+// one fold, so a copy never tests its twin; distinct crops, and the reference sample,
+// are not grouped (helper-40: re-saved frames promised 91%).
+func TestNearCopiesShareAFold(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	vec := func() []float32 {
+		v := make([]float32, 64)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	var feats [][]float32
+	for range 12 {
+		feats = append(feats, vec())
+	}
+	twin := slices.Clone(feats[2]) // crop 2 saved again: a few JPEG levels apart
+	for i := range twin {
+		twin[i] += 0.01 * float32(rng.NormFloat64())
+	}
+	feats[9] = twin
+	ref := slices.Clone(feats[4]) // the reference sample is not grouped with the crops
+	feats = append(feats, ref)
+	groups, copies := nearCopies(feats, 12)
+	if copies != 1 || groups[9] != 2 || groups[2] != 2 || groups[12] != 12 || groups[4] != 4 {
+		t.Fatalf("groups %v, %d copies; want crop 9 grouped with crop 2 alone", groups, copies)
+	}
+	if g, n := nearCopies(feats[:9], 9); g != nil || n != 0 {
+		t.Errorf("distinct crops grouped: %v, %d", g, n)
+	}
+	var ex []Example
+	for i := range 13 {
+		ex = append(ex, Example{Label: []string{"a", "b"}[i%2]})
+	}
+	ex[12].Label = "ref"
+	d := newDataset(ex, 12, []string{"ref"}, []string{"a", "b"})
+	fold := d.folds(5, groups)
+	if fold[9] != fold[2] {
+		t.Errorf("crop 9 in fold %d, its twin in fold %d", fold[9], fold[2])
 	}
 }
