@@ -193,6 +193,26 @@ func TestSynthCommand(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2\n%s", bad, code, stderr)
 		}
 	}
+	// Refused runs left the earlier output; a run again replaces it whole (its frames
+	// stayed beside a truth.csv that no longer listed them: helper-39); a folder of
+	// other files, and a name with a folder in it, are refused.
+	if code, _, stderr := run(t, "synth", "--out", dir, "--frames", "1", "--width", "320", "--height", "240", "--cells", "2"); code != exitOK {
+		t.Fatalf("synth again: exit %d\n%s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 { // frame-0001.png, frame-0001.json, truth.csv
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("after synth again with 1 frame the folder holds %v", names)
+	}
+	os.WriteFile(filepath.Join(dir, "real.jpg"), []byte("x"), 0o644)
+	if code, _, stderr := run(t, "synth", "--out", dir, "--frames", "1"); code != exitUsage || !strings.Contains(stderr, "holds real.jpg, which synth did not write") {
+		t.Errorf("a folder with other files: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := run(t, "synth", "--out", t.TempDir(), "--video", "--name", "../escape"); code != exitUsage || !strings.Contains(stderr, `--name "../escape": give a file name without a folder`) {
+		t.Errorf("--name with a folder: exit %d\n%s", code, stderr)
+	}
 }
 
 // --colour-crops writes each crop in the frame's colours, as a colour pack needs them, and

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"image"
+	iofs "io/fs"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -99,6 +103,10 @@ func (m *Main) synth(ctx context.Context, args []string) error {
 	if opt.Mix, err = synth.ParseMix(mix); err != nil {
 		return usageError("--mix %v", err)
 	}
+	earlier, err := synthOutFiles(*out, *name)
+	if err != nil {
+		return usageError("%v", err)
+	}
 	setFrameDefaults(fs, frames, fields, *video)
 	var so synth.SlideOptions
 	if *slide != "" {
@@ -113,6 +121,11 @@ func (m *Main) synth(ctx context.Context, args []string) error {
 		return usageError("%v", err)
 	}
 	opt = gen.Options()
+	for _, p := range earlier { // the flags are good: the earlier output gives way
+		if err := os.Remove(p); err != nil {
+			return setupError(fmt.Errorf("--out %s: clear the earlier output: %w", *out, err))
+		}
+	}
 	start := time.Now()
 	var cells, written int
 	switch {
@@ -170,6 +183,38 @@ func (m *Main) synth(ctx context.Context, args []string) error {
 	fmt.Fprintf(m.Stdout, "seed %d, %.1f s; the same seed and flags give the same output\n", opt.Seed, time.Since(start).Seconds())
 	return nil
 }
+
+// synthOutFiles checks --out and --name before anything is generated and returns the
+// files of an earlier synth output there, which the run removes once its flags are
+// known good: none of its frames may stay beside a truth.csv that no longer lists it.
+// The name is a file name in --out, not a path (--name ../../escape wrote outside it).
+// A folder that holds files synth did not write (real frames) is refused (helper-39).
+func synthOutFiles(out, name string) ([]string, error) {
+	if name == "" || name != filepath.Base(name) || name == "." || name == ".." {
+		return nil, fmt.Errorf("--name %q: give a file name without a folder (the video goes into --out)", name)
+	}
+	entries, err := os.ReadDir(out)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--out %s: %w", out, err)
+	}
+	var ours []string
+	for _, e := range entries {
+		n := e.Name()
+		video := n == name+".avi" || n == name+".json" || n == name+".csv" // this --name's video and its truth
+		if e.IsDir() || !(synthOutput.MatchString(n) || video) {
+			return nil, fmt.Errorf("--out %s holds %s, which synth did not write: give a new or empty folder (generated frames beside real ones would be read as real)", out, n)
+		}
+		ours = append(ours, filepath.Join(out, n))
+	}
+	return ours, nil
+}
+
+// synthOutput matches the files synth writes as stills: frames and their truth, slides
+// and bad-input frames (a video's are its --name's).
+var synthOutput = regexp.MustCompile(`^(frame-\d{4,}\.(png|jpg|json)|truth\.csv|slide\.json|focus\.json|(black|saturated|noise|debris|line|defocus|focus)\.(png|jpg))$`)
 
 // parseSlide reads --slide FIELDSxFRAMES, --drift DX[,DY], --focus LO-HI and --overlap.
 func parseSlide(slide, drift, focus string, overlap float64) (synth.SlideOptions, error) {
