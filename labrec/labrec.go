@@ -272,6 +272,9 @@ type ProgrammeSample struct {
 	Alerts    int
 	TopLevel  string // the highest alert level reached ("" when none)
 	PushedAt  time.Time
+	// Partial: a run of the sample did not read its source to the end (stopped,
+	// interrupted, failed): its figures cover only part of the water meant.
+	Partial bool
 }
 
 // TrendPoint is one sample's concentration of a taxon or group at a site.

@@ -68,9 +68,9 @@ func (s *Server) Sites(ctx context.Context) ([]string, error) {
 // caller adds WHERE and ORDER BY.
 var sampleSelect = `SELECT s.bench_id, b.name, s.sample_id, s.site, s.taken, s.notes, s.factor, s.lat,
 	s.lon, s.depth_m, s.analyst, s.created, s.marked, s.volume_ml, s.objects, s.failed,
-	s.pushed_at, coalesce(rn.n, 0), coalesce(al.n, 0), coalesce(al.top, 0)
+	s.pushed_at, coalesce(rn.n, 0), coalesce(al.n, 0), coalesce(al.top, 0), coalesce(rn.partial, false)
 FROM samples s JOIN benches b ON b.bench_id = s.bench_id
-LEFT JOIN LATERAL (SELECT count(*) AS n FROM runs r
+LEFT JOIN LATERAL (SELECT count(*) AS n, bool_or(r.status NOT IN ('done', '')) AS partial FROM runs r
 	WHERE r.bench_id = s.bench_id AND r.sample_id = s.sample_id) rn ON true
 LEFT JOIN LATERAL (SELECT count(*) AS n, max(` + fmt.Sprintf(levelRankSQL, "a.to_level") + `) AS top
 	FROM alerts a JOIN runs r ON r.bench_id = a.bench_id AND r.run_id = a.run_id
@@ -82,7 +82,7 @@ func scanSample(row pgx.CollectableRow) (labrec.ProgrammeSample, error) {
 	var top int
 	err := row.Scan(&p.Bench, &p.BenchName, &p.ID, &p.Site, &p.Taken, &p.Notes, &p.Factor, &p.Lat,
 		&p.Lon, &p.DepthM, &p.Analyst, &p.Created, &p.Marked, &p.VolumeML, &p.Objects, &p.Failed,
-		&p.PushedAt, &p.Runs, &p.Alerts, &top)
+		&p.PushedAt, &p.Runs, &p.Alerts, &top, &p.Partial)
 	if top >= 0 && top < len(levelNames) {
 		p.TopLevel = levelNames[top]
 	}

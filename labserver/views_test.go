@@ -306,6 +306,7 @@ func TestProgrammeViewsLeaveOutDemoAndUnchecked(t *testing.T) {
 	}
 	colonies := makeRun("bench-A", "A5", "Kiel", taken.Add(2*time.Hour), 10, 1000, 3, "")
 	colonies.batch.Tally.Counts[1].Cells = 30 // 2 chains holding 30 cells
+	colonies.batch.Run.Status = "stopped"     // and stopped before its source's end: partial
 	if err := a.PushRun(ctx, colonies.batch, colonies.stream); err != nil {
 		t.Fatal(err)
 	}
@@ -313,6 +314,11 @@ func TestProgrammeViewsLeaveOutDemoAndUnchecked(t *testing.T) {
 	all, err := r.Samples(ctx, labrec.ProgrammeFilter{})
 	if err != nil || strings.Contains(ids(all), "DEMO-1") || !strings.Contains(ids(all), "B5") {
 		t.Errorf("Samples: %q, %v; want B5 and no DEMO-1", ids(all), err)
+	}
+	for _, p := range all {
+		if p.Partial != (p.ID == "A5") {
+			t.Errorf("sample %s partial %v; want A5 alone partial (its run stopped)", p.ID, p.Partial)
+		}
 	}
 	w, _ := labrec.ParseWeek("2026-W48")
 	rep, err := r.WeekReport(ctx, w)

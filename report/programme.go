@@ -126,18 +126,36 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 		r.heading("Site " + orDash(site))
 		var rows [][]string
 		var lv []alerts.Level
+		var full []string // what a column cut, written out under the table
 		for _, s := range samples {
-			rows = append(rows, []string{s.Taken.UTC().Format("Mon 02 15:04"), s.ID, orDash(s.BenchName), num(s.VolumeML, 3),
-				fmt.Sprint(s.Objects), groupsText(s.Counts), levelShort(levelOf(s.TopLevel))})
+			id := s.ID
+			if s.Partial {
+				// A run stopped before its source's end: the figures cover part of the
+				// water meant (helper-40: the stopped P7 read as whole).
+				id += " (partial)"
+			}
+			row := []string{s.Taken.UTC().Format("Mon 02 15:04"), id, orDash(s.BenchName), num(s.VolumeML, 3),
+				fmt.Sprint(s.Objects), groupsText(s.Counts), levelShort(levelOf(s.TopLevel))}
+			for _, c := range []struct {
+				col   int
+				width float64
+			}{{1, 30}, {2, 32}, {5, 52}} {
+				if cut := r.fit(row[c.col], c.width); cut != row[c.col] {
+					full = append(full, cut+" = "+row[c.col])
+					row[c.col] = cut
+				}
+			}
+			rows = append(rows, row)
 			lv = append(lv, levelOf(s.TopLevel))
-		}
-		for i := range rows {
-			rows[i][1] = r.fit(rows[i][1], 30)
-			rows[i][2] = r.fit(rows[i][2], 32)
-			rows[i][5] = r.fit(rows[i][5], 52)
 		}
 		r.table([]string{"Taken (UTC)", "Sample", "Bench", "mL", "Objects", "HAB groups, cells/L", "Level"},
 			[]float64{22, 30, 32, 12, 14, 52, 18}, "LLLRRLC", rows, lv)
+		// Sample IDs and bench names cut to their columns ("DEMO-20261203…", "Bench A
+		// (nor…") written out in full: a coordinator looks the sample up by them.
+		for _, f := range full {
+			r.font("", 8.5)
+			r.pdf.MultiCell(textW, lineH, r.tr(f), "", "L", false)
+		}
 	}
 }
 

@@ -37,6 +37,17 @@ func TestWeekPDF(t *testing.T) {
 			t.Errorf("the report lacks %q:\n%s", want, text)
 		}
 	}
+	// A stopped sample is marked partial; a long sample ID and bench name, cut to their
+	// columns, are written out in full under the table (helper-40).
+	long := sample("b-3", "Bench A (north shore, upper pond)", "DEMO-20261203-173525-second-run", "Loch Creran", "watch", 5)
+	long.Partial = true
+	wr.Samples = append(wr.Samples, long)
+	text = weekText(t, wr)
+	for _, want := range []string{"= DEMO-20261203-173525-second-run (partial)", "= Bench A (north shore, upper pond)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
 	empty := weekText(t, labrec.WeekReport{Week: wk})
 	if !strings.Contains(empty, "No sample taken in this week reached the lab server") || !strings.Contains(empty, "No bench has pushed") {
 		t.Errorf("an empty week's report does not say it is empty:\n%s", empty)

@@ -263,7 +263,7 @@ func (m *Main) syncCmd(ctx context.Context, args []string) error {
 	start := time.Now()
 	res, err := sy.Once(ctx)
 	if err != nil {
-		return setupError(fmt.Errorf("%w (nothing is lost: %d entries wait in the outbox of %s; run phytoscreen sync again when the server is back)", err, ob.Pending, path))
+		return setupError(fmt.Errorf("%w (nothing is lost: %d entries wait in the outbox of %s; run phytoscreen sync again once the cause above is fixed, or the server is back)", err, ob.Pending, path))
 	}
 	secs := time.Since(start).Seconds()
 	fmt.Fprintf(m.Stdout, "bench %s → %s: pushed %d entries (%d objects, %.0f objects/s), applied %d labels set elsewhere; %d waiting",
