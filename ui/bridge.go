@@ -299,8 +299,12 @@ func (a *mainWindow) apply(sess *session, u uiUpdate) {
 		}
 		a.banner.Set(u.snap.Alerts, a.watching(sess.rules), ctx, sess.rules.CannotSee())
 		a.notifier.Events(u.snap.Events)
-		if sess.run.Files() > 0 {
-			a.progress.SetValue(float64(u.snap.Frames.Segmented))
+		if n := sess.run.Files(); n > 0 {
+			done, pending := u.snap.Frames.Segmented, u.snap.Cells.Pending
+			// The bar follows the frames read; the cells still to classify are said on
+			// it, or it stood at 100% while the counts went on rising (helper-40).
+			a.progress.TextFormatter = func() string { return progressText(done, n, pending) }
+			a.progress.SetValue(float64(done))
 		}
 	}
 	if u.perf != nil {
@@ -337,4 +341,13 @@ func (a *mainWindow) idleLoop() {
 			}
 		})
 	}
+}
+
+// progressText is the run's progress bar text: the frames read of the folder's, and the
+// cells found still to classify.
+func progressText(done, files, pending int) string {
+	if pending > 0 {
+		return fmt.Sprintf("%d/%d frames · %d to classify", done, files, pending)
+	}
+	return fmt.Sprintf("%d/%d frames", done, files)
 }

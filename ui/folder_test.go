@@ -39,6 +39,14 @@ func TestFolderOfCellImages(t *testing.T) {
 	if s.Cells.Found != 12 || s.Frames.Segmented != 12 {
 		t.Errorf("found %d cells in %d frames, want 12 in 12", s.Cells.Found, s.Frames.Segmented)
 	}
+	// The bar says the frames read, and the cells still to classify (it stood at 100%
+	// while the counts went on rising: helper-40).
+	if got := h.a.progress.TextFormatter(); got != "12/13 frames" {
+		t.Errorf("progress text at the end %q, want 12/13 frames", got)
+	}
+	if got := progressText(13, 13, 42); got != "13/13 frames · 42 to classify" {
+		t.Errorf("progress text with cells to classify %q", got)
+	}
 	if h.a.progressBox.Visible() {
 		t.Error("the progress bar stayed after the run")
 	}

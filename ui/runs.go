@@ -228,6 +228,7 @@ func (a *mainWindow) startRun(sess *session) {
 	a.setStatus(fmt.Sprintf("Screening %s: sample %s, model %s.", sess.spec.Describe(), sess.sample.ID, a.svc.Model.Variant()))
 	if n := sess.run.Files(); n > 0 {
 		a.progress.Max = float64(n)
+		a.progress.TextFormatter = func() string { return progressText(0, n, 0) }
 		a.progress.SetValue(0)
 		a.progressBox.Show()
 	}
