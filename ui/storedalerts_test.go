@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"image/color"
 	"os"
 	"path/filepath"
@@ -245,5 +246,19 @@ func TestHistoryPutsGroupLevelsOnGroupRows(t *testing.T) {
 	}
 	if !strings.Contains(h.a.history.alerts.Text, "ALERT Chain-forming diatoms") {
 		t.Errorf("History's alerts %q do not name the group's alert", h.a.history.alerts.Text)
+	}
+}
+
+// A taught pack records no validation top-1, but each model's cross-validated figures
+// on the crops taught: the trade-off says those (it said the pack records no cost).
+func TestTaughtPackCost(t *testing.T) {
+	p := &inference.Pack{Manifest: inference.Manifest{Metrics: json.RawMessage(`{"taught": {"cross_validation": [
+		{"Variant": "base", "Top1New": 0.9, "OldTop1After": 0.7},
+		{"Variant": "optimised", "Top1New": 0.88, "OldTop1After": 0.69}]}}`)}}
+	if got, want := taughtCost(p), "2.0 points of top-1 on the taxa taught and 1.0 on the pack's own (cross-validated on the crops taught)"; got != want {
+		t.Errorf("taught cost %q, want %q", got, want)
+	}
+	if got := taughtCost(&inference.Pack{}); got != "an accuracy cost this pack does not record" {
+		t.Errorf("a pack without figures: %q", got)
 	}
 }
