@@ -22,6 +22,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/labrec"
 	"github.com/phytoscreen/phytoscreen/labsync"
@@ -618,6 +619,9 @@ func TestHistoryProgramme(t *testing.T) {
 	if k < 0 || rows[k].Count != 40 || rows[k].PerL != 40000 || rows[k].Low != 24000 || rows[k].High != 60000 {
 		t.Errorf("A2's counts %+v", rows)
 	}
+	if k >= 0 && rows[k].Level != alerts.Alert {
+		t.Errorf("A2's Dinophysis row at %v; its rule ended at alert", rows[k].Level)
+	}
 	if !strings.Contains(pv.Alerts.Text, "ALERT Dinophysis") || !strings.Contains(pv.Alerts.Text, "40,000 cells/L") {
 		t.Errorf("A2's alerts %q", pv.Alerts.Text)
 	}
@@ -787,5 +791,21 @@ func TestChartSeriesColours(t *testing.T) {
 	}
 	if s := chartSeries(pts); !slices.Equal(s, []string{"Bench A", "Bench B"}) {
 		t.Errorf("series %q", s)
+	}
+}
+
+// Each rule's last level lands on the row it names: a group's rule on the group row
+// (it showed "–" on the row of a WATCH sample: helper-40); a rule lowered again leaves
+// its row at the lower level.
+func TestProgrammeRowLevels(t *testing.T) {
+	rows := []countRow{{Label: "microcystis", Name: "Microcystis"}, {Label: groupKey + "cyano", Name: "HAB group: Cyanobacteria", IsGroup: true}, {Label: "nostoc", Name: "Nostoc"}}
+	t0 := day(2026, 11, 10, 9)
+	setProgrammeLevels(rows, []labrec.ProgrammeAlert{
+		{Alert: labrec.Alert{Time: t0, Rule: "who", Taxon: "Cyanobacteria", ToLevel: "watch"}},
+		{Alert: labrec.Alert{Time: t0, Rule: "mc", Taxon: "Microcystis", ToLevel: "alert"}},
+		{Alert: labrec.Alert{Time: t0.Add(time.Hour), Rule: "mc", Taxon: "Microcystis", ToLevel: "watch"}},
+	})
+	if rows[0].Level != alerts.Watch || rows[1].Level != alerts.Watch || rows[2].Level != alerts.None {
+		t.Errorf("levels %v %v %v; want watch on Microcystis (lowered) and on the group, none on Nostoc", rows[0].Level, rows[1].Level, rows[2].Level)
 	}
 }

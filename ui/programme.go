@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/labrec"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -361,6 +362,7 @@ func (v *programmeView) show(s labrec.ProgrammeSample, t labrec.SampleTally, al 
 		}
 		rows = append(rows, r)
 	}
+	setProgrammeLevels(rows, al)
 	v.counts.SetRows(rows)
 	var lines []string
 	for _, a := range al {
@@ -643,4 +645,34 @@ func (d *weekDialog) run() {
 			}
 		})
 	})
+}
+
+// setProgrammeLevels puts on each row the level the sample's rules left it at: each
+// rule's last level change, on the row the rule names (its taxon, or its HAB group by
+// the group's name), as the bench's own table shows them (helper-40: the group row of a
+// WATCH sample showed "–"). A rule summing taxa under another name matches no row.
+func setProgrammeLevels(rows []countRow, al []labrec.ProgrammeAlert) {
+	last := map[string]labrec.ProgrammeAlert{}
+	for _, a := range al {
+		if p, ok := last[a.Rule]; !ok || !a.Time.Before(p.Time) {
+			last[a.Rule] = a
+		}
+	}
+	for _, a := range last {
+		var lv alerts.Level
+		switch a.ToLevel {
+		case alerts.Alert.String():
+			lv = alerts.Alert
+		case alerts.Watch.String():
+			lv = alerts.Watch
+		default:
+			continue
+		}
+		for i := range rows {
+			name := strings.TrimPrefix(rows[i].Name, "HAB group: ")
+			if strings.EqualFold(name, a.Taxon) || strings.EqualFold(rows[i].Label, a.Taxon) {
+				rows[i].Level = max(rows[i].Level, lv)
+			}
+		}
+	}
 }
