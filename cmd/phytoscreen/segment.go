@@ -583,12 +583,17 @@ func sourcesOutside(sources []string, dirs ...string) error {
 			if err != nil {
 				continue
 			}
-			if s.Path == dir.Path || strings.HasPrefix(s.Path, strings.TrimSuffix(dir.Path, string(filepath.Separator))+string(filepath.Separator)) {
+			if pathWithin(s.Path, dir.Path) {
 				return fmt.Errorf("%s is read from %s, which this run replaces with its own crops: copy those frames elsewhere first, or choose another output folder", src, d)
 			}
 		}
 	}
 	return nil
+}
+
+// pathWithin reports whether the absolute path p is dir or lies under it.
+func pathWithin(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, string(filepath.Separator))+string(filepath.Separator))
 }
 
 func outsideSources(out string, sources []string) error {
@@ -604,7 +609,7 @@ func outsideSources(out string, sources []string) error {
 		if err != nil {
 			continue
 		}
-		if o.Path == dir.Path || strings.HasPrefix(o.Path, strings.TrimSuffix(dir.Path, string(filepath.Separator))+string(filepath.Separator)) {
+		if pathWithin(o.Path, dir.Path) {
 			return fmt.Errorf("%s lies inside the source folder %s: its crops would be read as frames by the next run of that folder, each cell counted again; choose an output folder outside it", out, src)
 		}
 	}

@@ -28,16 +28,25 @@ import (
 	"github.com/phytoscreen/phytoscreen/vision"
 )
 
-// With no lab server configured the link starts nothing: no sync, the programme views
-// say where to set one up, and the outbox is only counted.
-func TestLabNotConfigured(t *testing.T) {
+// newTestLab is a Lab on a new session store and preferences, closed with the test.
+func newTestLab(t *testing.T) (*Lab, *store.Store) {
+	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
 	l := NewLab(context.Background(), newMemPrefs(), st)
-	defer l.Close()
+	t.Cleanup(func() {
+		l.Close()
+		st.Close()
+	})
+	return l, st
+}
+
+// With no lab server configured the link starts nothing: no sync, the programme views
+// say where to set one up, and the outbox is only counted.
+func TestLabNotConfigured(t *testing.T) {
+	l, _ := newTestLab(t)
 	if s := l.Status(); s.Configured || s.Connected {
 		t.Errorf("status without a server: %+v", s)
 	}
@@ -227,16 +236,10 @@ func TestLabPasswordTypedAndRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Exec(t, "programme", "CREATE ROLE bench_a LOGIN PASSWORD 'pw a' IN ROLE phytoscreen_bench")
-	st, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	l := NewLab(context.Background(), newMemPrefs(), st)
-	defer l.Close()
+	l, _ := newTestLab(t)
 	s := LabSettings{Enabled: true, DSN: "host=127.0.0.1 port=" + strconv.Itoa(c.Port()) + " dbname=programme user=bench_a", SSLMode: "disable", BenchName: "Oban bench"}
 	ctx := context.Background()
-	err = l.Apply(s, "pw a", true)
+	err := l.Apply(s, "pw a", true)
 	if !errors.Is(err, ErrPasswordNotKept) || !strings.Contains(err.Error(), "no D-Bus session") {
 		t.Fatalf("Apply with a keyring that cannot keep the password: %v; want ErrPasswordNotKept with why", err)
 	}
