@@ -69,7 +69,10 @@ func ReadLabelListFrom(file, root, split string) ([]LabelledImage, error) {
 	// An image or another binary file given as the list: its bytes were quoted back in
 	// the message (helper-39: 4.7 kB of a JPEG's header in the terminal).
 	br := bufio.NewReader(f)
-	utf16 := func(b []byte) bool { return bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) } // read through its BOM
+	// A UTF-16 list (its BOM first) holds zero bytes, and is read through its BOM.
+	utf16 := func(b []byte) bool {
+		return bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff})
+	}
 	if head, _ := br.Peek(512); !utf16(head) && (bytes.IndexByte(head, 0) >= 0 || !utf8.Valid(trimPartialRune(head))) {
 		return nil, fmt.Errorf("%s is not a label list (it holds binary data: an image?): give a CSV file with a header line path,label and a line per image", file)
 	}
