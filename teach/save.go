@@ -22,16 +22,26 @@ import (
 // ExamplesFile lists, in a taught pack, the crops it learned from (source,label).
 const ExamplesFile = "examples.csv"
 
+// CheckOut refuses a folder a taught pack cannot be saved to: one that exists and is not
+// empty. Commands call it before teaching, so that the refusal does not come after the
+// embedding and the training (helper-39); Save calls it again.
+func CheckOut(dir string) error {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return fmt.Errorf("pack folder %s exists and is not empty: phytoscreen will not write into it; choose a new folder for the taught pack", dir)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("pack folder %s: %w", dir, err)
+	}
+	return nil
+}
+
 // Save writes the taught pack into folder dir (which must not exist, or be empty): both
 // models with their heads, pack.json with the extended labels, the taxonomy with the new
 // taxa, the card (README.md) with the cross-validated report, and the list of crops it
 // learned from. The folder appears whole or not at all (written beside it, then renamed).
 // It returns the pack as loaded back.
 func (t *Taught) Save(dir string) (*inference.Pack, error) {
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return nil, fmt.Errorf("pack folder %s exists and is not empty: phytoscreen will not write into it; choose a new folder for the taught pack", dir)
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("pack folder %s: %w", dir, err)
+	if err := CheckOut(dir); err != nil {
+		return nil, err
 	}
 	parent := filepath.Dir(filepath.Clean(dir))
 	if err := os.MkdirAll(parent, 0o755); err != nil {

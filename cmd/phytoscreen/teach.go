@@ -72,6 +72,11 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 		if err := outfile.CheckNotInput(*out, inputs...); err != nil {
 			return usageError("--out %v", err)
 		}
+		if !*dryRun {
+			if err := teach.CheckOut(*out); err != nil {
+				return usageError("--out: %v", err)
+			}
+		}
 	}
 	if _, err := inference.InitRuntime(*ortLib); err != nil {
 		return setupError(err)

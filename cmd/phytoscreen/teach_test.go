@@ -43,6 +43,14 @@ func TestPackTeachRefusesBadInput(t *testing.T) {
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("a refused teaching wrote %s", out)
 	}
+	// A folder that is not empty is refused before any crop is embedded (it was refused
+	// after the embedding and the training: helper-39).
+	full := t.TempDir()
+	os.WriteFile(filepath.Join(full, "notes.txt"), []byte("x"), 0o644)
+	code, stdout, stderr := run(t, "pack", "teach", "--pack", "ndsb-plankton-121-v2", "--labels", list, "--out", full, "--no-cache")
+	if code != exitUsage || !strings.Contains(stderr, "exists and is not empty") || strings.Contains(stdout+stderr, "embed") {
+		t.Errorf("--out a folder with files: exit %d, %s%s", code, stdout, stderr)
+	}
 }
 
 func mustAbs(t *testing.T, p string) string {
