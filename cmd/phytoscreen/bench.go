@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -73,6 +74,9 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	}
 	if err != nil {
 		return usageError("%v", err)
+	}
+	if err := writableFolder(f.out); err != nil { // said now, not after the whole benchmark (helper-39)
+		return usageError("--out %v", err)
 	}
 	if cfg.Pack, err = app.LoadPack(f.pack); err != nil {
 		return setupError(err)
@@ -262,4 +266,20 @@ func printBenchSummary(w io.Writer, rep *bench.Report, files []string) {
 		fmt.Fprintf(w, "%s\n", l)
 	}
 	fmt.Fprintf(w, "\nwrote %s\n", strings.Join(files, ", "))
+}
+
+// writableFolder makes dir if needed and checks a file can be written in it.
+func writableFolder(dir string) error {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return fmt.Errorf("%s is a file: give a folder for the results", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("%s: cannot write there: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

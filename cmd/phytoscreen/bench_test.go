@@ -87,4 +87,11 @@ func TestBenchUsage(t *testing.T) {
 			t.Errorf("bench %v: exit %d, stderr %q; want exit 2 naming %q", tc.args, code, stderr, tc.want)
 		}
 	}
+	// An --out that cannot hold the results is said before the benchmark runs (it was
+	// said after the whole run: helper-39).
+	file := filepath.Join(t.TempDir(), "results.jpg")
+	os.WriteFile(file, []byte("x"), 0o644)
+	if code, _, stderr := run(t, "bench", "--sysfs", t.TempDir(), "--out", file); code != exitUsage || !strings.Contains(stderr, "is a file: give a folder for the results") {
+		t.Errorf("bench --out a file: exit %d, %s", code, stderr)
+	}
 }
