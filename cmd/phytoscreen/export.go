@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/phytoscreen/phytoscreen/store"
@@ -26,6 +28,10 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		return showUsage(fs)
 	case *format != store.FormatCounts && *format != store.FormatObjects && *format != store.FormatEcoTaxa:
 		fmt.Fprintf(m.Stderr, "phytoscreen export: --format %q: use csv, objects or ecotaxa\n", *format)
+		return errUsageShown
+	case *format == store.FormatEcoTaxa && !strings.EqualFold(filepath.Ext(*out), ".zip"):
+		// The EcoTaxa export is a zip: named .csv, it opened as garbage (helper-39).
+		fmt.Fprintf(m.Stderr, "phytoscreen export: --out %s: the EcoTaxa export is a zip (its TSV and crops); name it .zip\n", *out)
 		return errUsageShown
 	}
 	s, err := openStoredSamples(*db)

@@ -245,6 +245,14 @@ func TestScreenGeneratedVideo(t *testing.T) {
 		t.Fatalf("export ecotaxa: %s", errOut)
 	}
 	checkEcoTaxaZip(t, zipPath, res.Cells.Found)
+	// Named .csv, the zip opened as garbage: the name is refused, nothing written.
+	csvPath := filepath.Join(dir, "syn7.csv")
+	if code, _, errOut := run(t, "export", "--db", db, "--sample", "SYN-7", "--format", "ecotaxa", "--out", csvPath); code != exitUsage || !strings.Contains(errOut, "the EcoTaxa export is a zip (its TSV and crops); name it .zip") {
+		t.Errorf("export ecotaxa to .csv: exit %d, %s", code, errOut)
+	}
+	if _, err := os.Stat(csvPath); err == nil {
+		t.Error("the EcoTaxa zip was written under a .csv name")
+	}
 }
 
 // segmenterNewObjects runs the segmenter alone over a video and counts the objects it
