@@ -121,10 +121,9 @@ func (f *screenFlags) sampleOf(now time.Time) (screening.Sample, error) {
 		var err1, err2 error
 		s.Lat, err1 = strconv.ParseFloat(f.lat, 64)
 		s.Lon, err2 = strconv.ParseFloat(f.lon, 64)
-		if err := errors.Join(err1, err2); err != nil {
-			return s, fmt.Errorf("--lat/--lon: %v: give decimal degrees, e.g. --lat 56.95 --lon 9.05", err)
-		}
-		if math.IsNaN(s.Lat) || math.IsNaN(s.Lon) { // NaN means "no position" to the sample
+		// One message for a value that is not a number and for NaN ("no position" to the
+		// sample): strconv's own words named neither the flag nor the fix (helper-39).
+		if err1 != nil || err2 != nil || math.IsNaN(s.Lat) || math.IsNaN(s.Lon) {
 			return s, fmt.Errorf("--lat %s --lon %s: give decimal degrees, e.g. --lat 56.95 --lon 9.05", f.lat, f.lon)
 		}
 	}

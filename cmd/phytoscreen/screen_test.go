@@ -368,6 +368,7 @@ func TestScreenUsageAndSetupErrors(t *testing.T) {
 		{"bad format", []string{"screen", "--source", "x.avi", "--format", "xml"}, exitUsage, `--format "xml": use text or json`},
 		{"zero volume", []string{"screen", "--source", "x.avi", "--volume-ml", "0"}, exitUsage, "--volume-ml 0: give a volume in mL from 1e-06 to 1e+06"},
 		{"lat alone", []string{"screen", "--source", "x.avi", "--lat", "56"}, exitUsage, "--lat and --lon go together"},
+		{"lat not a number", []string{"screen", "--source", "x.avi", "--lat", "abc", "--lon", "9"}, exitUsage, "--lat abc --lon 9: give decimal degrees, e.g. --lat 56.95 --lon 9.05"},
 		{"bad time", []string{"screen", "--source", "x.avi", "--taken", "yesterday"}, exitUsage, `--taken "yesterday"`},
 		{"future time", []string{"screen", "--source", "x.avi", "--taken", "2999-01-01"}, exitUsage, `--taken "2999-01-01" is in the future`},
 		{"ancient time", []string{"screen", "--source", "x.avi", "--taken", "1900-01-01"}, exitUsage, `--taken "1900-01-01" is before 1990`},
