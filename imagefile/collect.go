@@ -54,11 +54,19 @@ func CollectAll(paths []string) (files, others []string, problems []Problem) {
 			if d.Type().IsRegular() && IsImageName(d.Name()) {
 				found = append(found, path)
 			} else if d.Type()&fs.ModeSymlink != 0 && IsImageName(d.Name()) {
-				if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+				st, err := os.Stat(path)
+				switch {
+				case err == nil && st.Mode().IsRegular():
 					found = append(found, path)
+				case err != nil:
+					// A loop or a missing target: named, not skipped without a word
+					// (helper-39).
+					problems = append(problems, Problem{path, fmt.Errorf("a symbolic link that leads to no readable image (%w): fix or remove the link", friendly(err))})
+				default:
+					skipped = append(skipped, path)
 				}
-			} else if d.Type().IsRegular() {
-				skipped = append(skipped, path)
+			} else if d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 {
+				skipped = append(skipped, path) // a link to a folder is not followed: said as skipped
 			}
 			return nil
 		})

@@ -115,6 +115,18 @@ func TestCollect(t *testing.T) {
 	if len(problems) != 1 || !strings.Contains(problems[0].Error(), "missing: no such file") {
 		t.Errorf("problems %v, want one for the missing path", problems)
 	}
+	// A frame-named link that loops is named as a problem, and the link to a folder is
+	// among the files left out: neither is skipped without a word (helper-39).
+	if err := os.Symlink("self.jpg", filepath.Join(dir, "self.jpg")); err != nil {
+		t.Fatal(err)
+	}
+	_, others, problems := CollectAll([]string{dir})
+	if len(problems) != 1 || !strings.Contains(problems[0].Error(), "self.jpg: a symbolic link that leads to no readable image") {
+		t.Errorf("problems %v, want the looping link named", problems)
+	}
+	if !slices.Contains(others, filepath.Join(dir, "sub", "loop")) {
+		t.Errorf("files left out %v, want the link to a folder among them", others)
+	}
 }
 
 // An unreadable folder is reported with its path and a fix, and the rest of the walk
