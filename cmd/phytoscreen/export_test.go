@@ -64,6 +64,10 @@ func storedSample(t *testing.T, id string, n int) *store.Store {
 	return s
 }
 
+// exportNames are the disk-full tests' output names, by format (an EcoTaxa export is a
+// .zip).
+var exportNames = map[string]string{store.FormatCounts: "export.csv", store.FormatObjects: "export-objects.csv", store.FormatEcoTaxa: "export.zip"}
+
 // exportDiskFullEnv names the store and folder of TestExportCommandDiskFullChild: "DB|DIR".
 const exportDiskFullEnv = "PHYTOSCREEN_EXPORT_DISKFULL"
 
@@ -75,14 +79,14 @@ func TestExportCommandDiskFullChild(t *testing.T) {
 		t.Skip("child process of TestExportCommandDiskFull")
 	}
 	testutil.LimitFileSize(t)
-	for _, format := range []string{store.FormatCounts, store.FormatObjects, store.FormatEcoTaxa} {
-		out := filepath.Join(args[1], "export."+format)
+	for format, name := range exportNames {
+		out := filepath.Join(args[1], name)
 		code, stdout, stderr := run(t, "export", "--db", args[0], "--sample", "FULL-1", "--format", format, "--out", out)
 		t.Logf("%s: exit %d: %s%s", format, code, stdout, stderr)
 		if code != exitFailed || stdout != "" {
 			t.Errorf("%s: exit %d, stdout %q: want 1 and no report of an export", format, code, stdout)
 		}
-		for _, want := range []string{"phytoscreen export: write " + out + ": ", "the disk is full", "nothing was written to export." + format} {
+		for _, want := range []string{"phytoscreen export: write " + out + ": ", "the disk is full", "nothing was written to " + name} {
 			if !strings.Contains(stderr, want) {
 				t.Errorf("%s: stderr lacks %q", format, want)
 			}
@@ -108,8 +112,8 @@ func TestExportCommandDiskFull(t *testing.T) {
 		t.Errorf("%d files left after the failed exports, want none", len(entries))
 	}
 	// With room on the disk the same command writes each file, larger than the limit.
-	for _, format := range []string{store.FormatCounts, store.FormatObjects, store.FormatEcoTaxa} {
-		path := filepath.Join(dir, "export."+format)
+	for format, name := range exportNames {
+		path := filepath.Join(dir, name)
 		if code, _, stderr := run(t, "export", "--db", s.Path(), "--sample", "FULL-1", "--format", format, "--out", path); code != exitOK {
 			t.Errorf("%s with room: exit %d: %s", format, code, stderr)
 		}
