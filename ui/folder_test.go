@@ -205,11 +205,7 @@ func TestFolderLeftOutNeedsNoMessage(t *testing.T) {
 // Colonies are objects: the end of a run that counted some does not call them cells.
 func TestRunEndCallsColoniesObjects(t *testing.T) {
 	h := newHarness(t, nil)
-	tri := labelIndex(t, h.a.svc.Pack, "trichodesmium_puff")
-	src := newGatedSource(2, func(int) []fakeCell { return []fakeCell{{tri, 0.9}} })
-	h.startRun(src, "S-COLONY", 1)
-	src.release(2)
-	h.waitIdle()
+	h.screenOneCellFrames("trichodesmium_puff", 0.9, "S-COLONY", 2)
 	if want := "Sample S-COLONY: 2 objects (cells, colonies, filaments) counted (0 unidentified) in 2 frames"; !strings.HasPrefix(h.a.status.Text, want) {
 		t.Errorf("status %q, want it to start with %q", h.a.status.Text, want)
 	}

@@ -211,6 +211,17 @@ func (h *harness) startRun(src *gatedSource, id string, volumeML float64) {
 	h.pump("the run to start", 10*time.Second, func() bool { return h.a.sess != nil && h.a.runState.Text == "Running" })
 }
 
+// screenOneCellFrames screens frames frames of one cell each (label, at prob) into
+// sample id, 1 mL, to the run's end.
+func (h *harness) screenOneCellFrames(label string, prob float32, id string, frames int) {
+	h.t.Helper()
+	l := labelIndex(h.t, h.a.svc.Pack, label)
+	src := newGatedSource(frames, func(int) []fakeCell { return []fakeCell{{l, prob}} })
+	h.startRun(src, id, 1)
+	src.release(frames)
+	h.waitIdle()
+}
+
 // label index helper.
 func labelIndex(t testing.TB, p *inference.Pack, label string) int {
 	t.Helper()

@@ -400,11 +400,7 @@ func TestReviewerKeptAcrossSaves(t *testing.T) {
 // the 2 shown (helper-40: "600 crops" beside the category's 1,613).
 func TestReviewQueueCountedWhole(t *testing.T) {
 	h := newHarness(t, nil)
-	det := labelIndex(t, h.a.svc.Pack, "detritus_other")
-	src := newGatedSource(3, func(int) []fakeCell { return []fakeCell{{det, 0.2}} })
-	h.startRun(src, "S-LONG", 1)
-	src.release(3)
-	h.waitIdle()
+	h.screenOneCellFrames("detritus_other", 0.2, "S-LONG", 3)
 	defer func(n int) { galleryLimit = n }(galleryLimit)
 	galleryLimit = 2
 	items, total, err := loadCrops(h.a.ctx, h.st, "S-LONG", reviewKey)
