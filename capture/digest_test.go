@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Fingerprints follow the content, not the name: a copy has its original's digest, a
@@ -87,6 +88,7 @@ func TestFolderSkipsDuplicateFrames(t *testing.T) {
 	// fails if the duplicates' count is not safe to read across goroutines.
 	done := make(chan struct{})
 	asked := make(chan int)
+	first := make(chan struct{}) // the reading starts once Len was asked: a drain over before the goroutine ran made the test flaky
 	go func() {
 		n := 0
 		for {
@@ -96,11 +98,18 @@ func TestFolderSkipsDuplicateFrames(t *testing.T) {
 				return
 			default:
 				if src.Len() > 0 {
-					n++
+					if n++; n == 1 {
+						close(first)
+					}
 				}
 			}
 		}
 	}()
+	select {
+	case <-first:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Len never counted a frame before the reading")
+	}
 	names, _, err := drain(t, src)
 	close(done)
 	if n := <-asked; n == 0 {
