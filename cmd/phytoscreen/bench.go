@@ -76,7 +76,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		return usageError("%v", err)
 	}
 	if err := writableFolder(f.out); err != nil { // said now, not after the whole benchmark (helper-39)
-		return usageError("--out %v", err)
+		return err
 	}
 	if cfg.Pack, err = app.LoadPack(f.pack); err != nil {
 		return setupError(err)
@@ -271,14 +271,16 @@ func printBenchSummary(w io.Writer, rep *bench.Report, files []string) {
 // writableFolder makes dir if needed and checks a file can be written in it.
 func writableFolder(dir string) error {
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		return fmt.Errorf("%s is a file: give a folder for the results", dir)
+		return usageError("--out %s is a file: give a folder for the results", dir)
 	}
+	// A folder that cannot be made or written is the machine's refusal, not a mistake in
+	// the flags: exit 3, as segment, classify and screen --db give for theirs.
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return setupError(fmt.Errorf("--out %w", err))
 	}
 	f, err := os.CreateTemp(dir, ".write-check-*")
 	if err != nil {
-		return fmt.Errorf("%s: cannot write there: %w", dir, err)
+		return setupError(fmt.Errorf("--out %s: cannot write there: %w", dir, err))
 	}
 	f.Close()
 	return os.Remove(f.Name())

@@ -95,3 +95,23 @@ func TestBenchUsage(t *testing.T) {
 		t.Errorf("bench --out a file: exit %d, %s", code, stderr)
 	}
 }
+
+// TestOutFolderThatCannotBeMade: every command whose output folder the machine will not
+// make (here, under a file) exits 3, the status of a setup failure, and names the folder;
+// bench and synth said 2, as for a mistake in the flags, where the others said 3.
+func TestOutFolderThatCannotBeMade(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "afile")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"bench", "--sysfs", t.TempDir(), "--out", filepath.Join(file, "bench")},
+		{"synth", "--out", filepath.Join(file, "synth")},
+		{"segment", "--out", filepath.Join(file, "segment"), "../../testdata/microscope"},
+	} {
+		code, _, stderr := run(t, args...)
+		if code != exitRuntime || !strings.Contains(stderr, filepath.Join(file, "")) {
+			t.Errorf("%s: exit %d (want %d), %s", strings.Join(args, " "), code, exitRuntime, stderr)
+		}
+	}
+}

@@ -105,7 +105,7 @@ func (m *Main) synth(ctx context.Context, args []string) error {
 	}
 	earlier, err := synthOutFiles(*out, *name)
 	if err != nil {
-		return usageError("%v", err)
+		return err
 	}
 	setFrameDefaults(fs, frames, fields, *video)
 	var so synth.SlideOptions
@@ -191,21 +191,21 @@ func (m *Main) synth(ctx context.Context, args []string) error {
 // A folder that holds files synth did not write (real frames) is refused (helper-39).
 func synthOutFiles(out, name string) ([]string, error) {
 	if name == "" || name != filepath.Base(name) || name == "." || name == ".." {
-		return nil, fmt.Errorf("--name %q: give a file name without a folder (the video goes into --out)", name)
+		return nil, usageError("--name %q: give a file name without a folder (the video goes into --out)", name)
 	}
 	entries, err := os.ReadDir(out)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("--out %s: %w", out, err)
+	if err != nil { // a folder the machine will not let us read: exit 3, as the other commands' --out
+		return nil, setupError(fmt.Errorf("--out %s: %w", out, err))
 	}
 	var ours []string
 	for _, e := range entries {
 		n := e.Name()
 		video := n == name+".avi" || n == name+".json" || n == name+".csv" // this --name's video and its truth
 		if e.IsDir() || !(synthOutput.MatchString(n) || video) {
-			return nil, fmt.Errorf("--out %s holds %s, which synth did not write: give a new or empty folder (generated frames beside real ones would be read as real)", out, n)
+			return nil, usageError("--out %s holds %s, which synth did not write: give a new or empty folder (generated frames beside real ones would be read as real)", out, n)
 		}
 		ours = append(ours, filepath.Join(out, n))
 	}
