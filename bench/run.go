@@ -432,11 +432,10 @@ func MeasureAccuracy(ctx context.Context, p *inference.Pack, v inference.Variant
 	scorer := inference.NewScorer(p.Labels)
 	truth := map[string]string{}
 	var files []string
-	skipped := 0
-	for _, it := range items {
-		// An image listed twice is scored once (as eval scores it), and one listed
-		// under two labels only under the first: it weighed double (helper-39).
-		if _, seen := truth[it.Path]; seen || !scorer.Known(it.Label) {
+	distinct, repeats := inference.DistinctRows(items) // scored once, as eval scores them
+	skipped := len(repeats)
+	for _, it := range distinct {
+		if !scorer.Known(it.Label) {
 			skipped++
 			continue
 		}

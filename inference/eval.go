@@ -346,3 +346,36 @@ func (p *Pack) TrainingSet() (TrainingSet, error) {
 func (t TrainingSet) Has(file, label string) bool {
 	return t.seen[[2]string{filepath.Base(file), label}]
 }
+
+// RepeatedRow is a row of a labelled list whose image an earlier row already listed.
+type RepeatedRow struct {
+	Row, First LabelledImage
+}
+
+// Conflicting says the two rows give the image different labels: it cannot be scored
+// right under both, so neither eval nor bench scores the later one.
+func (r RepeatedRow) Conflicting() bool { return r.Row.Label != r.First.Label }
+
+// Describe says what was done with the row, for the list named list.
+func (r RepeatedRow) Describe(list string) string {
+	if r.Conflicting() {
+		return fmt.Sprintf("%s line %d: %s is listed as %q here and as %q on line %d; this row skipped: fix the list", list, r.Row.Line, r.Row.Path, r.Row.Label, r.First.Label, r.First.Line)
+	}
+	return fmt.Sprintf("%s line %d: repeats line %d (%s); scored once", list, r.Row.Line, r.First.Line, r.Row.Path)
+}
+
+// DistinctRows keeps the first row of each image and returns the later ones apart. An
+// image listed twice weighed double in every figure (helper-39: 70 images scored from
+// 60); eval and bench both score a list through it, so their figures agree.
+func DistinctRows(items []LabelledImage) (kept []LabelledImage, repeats []RepeatedRow) {
+	first := make(map[string]LabelledImage, len(items))
+	for _, it := range items {
+		if f, ok := first[it.Path]; ok {
+			repeats = append(repeats, RepeatedRow{Row: it, First: f})
+			continue
+		}
+		first[it.Path] = it
+		kept = append(kept, it)
+	}
+	return kept, repeats
+}

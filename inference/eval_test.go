@@ -2,6 +2,8 @@ package inference
 
 import (
 	"math"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -49,5 +51,35 @@ func TestScorerMetrics(t *testing.T) {
 	near("ECE", m.ECE, 2.0/4*0.09+1.0/4*0.05+1.0/4*0.6)
 	if len(m.Recall) != 2 {
 		t.Errorf("%d classes with support, want 2", len(m.Recall))
+	}
+}
+
+// TestDistinctRows: the first row of an image is kept, in list order; a repeat with the
+// same label is said to be scored once and one with another label to be skipped, each
+// naming both lines.
+func TestDistinctRows(t *testing.T) {
+	items := []LabelledImage{
+		{Path: "/d/a.png", Label: "x", Line: 2},
+		{Path: "/d/b.png", Label: "y", Line: 3},
+		{Path: "/d/a.png", Label: "x", Line: 4},
+		{Path: "/d/c.png", Label: "x", Line: 5},
+		{Path: "/d/b.png", Label: "z", Line: 6},
+	}
+	kept, repeats := DistinctRows(items)
+	var got []int
+	for _, it := range kept {
+		got = append(got, it.Line)
+	}
+	if !slices.Equal(got, []int{2, 3, 5}) {
+		t.Errorf("kept lines %v, want [2 3 5]", got)
+	}
+	if len(repeats) != 2 {
+		t.Fatalf("%d repeats, want 2: %+v", len(repeats), repeats)
+	}
+	if repeats[0].Conflicting() || repeats[0].Describe("l.csv") != "l.csv line 4: repeats line 2 (/d/a.png); scored once" {
+		t.Errorf("same-label repeat: %q", repeats[0].Describe("l.csv"))
+	}
+	if !repeats[1].Conflicting() || !strings.Contains(repeats[1].Describe("l.csv"), `l.csv line 6: /d/b.png is listed as "z" here and as "y" on line 3; this row skipped`) {
+		t.Errorf("conflicting repeat: %q", repeats[1].Describe("l.csv"))
 	}
 }

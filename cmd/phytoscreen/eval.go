@@ -76,23 +76,14 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	}
 	var files []string
 	truth := map[string]string{}
-	listedAt := map[string]inference.LabelledImage{}
 	var failures []string
 	inTraining := 0
 	unknown := 0
-	for _, it := range items {
-		// An image listed twice is scored once: twice, it weighed double in every
-		// figure (helper-39: 70 images scored from 60). Under two labels it cannot be
-		// scored right: the later row is left out, named.
-		if first, ok := listedAt[it.Path]; ok {
-			if first.Label == it.Label {
-				failures = append(failures, fmt.Sprintf("%s line %d: repeats line %d (%s); scored once", pos[0], it.Line, first.Line, it.Path))
-			} else {
-				failures = append(failures, fmt.Sprintf("%s line %d: %s is listed as %q here and as %q on line %d; this row skipped: fix the list", pos[0], it.Line, it.Path, it.Label, first.Label, first.Line))
-			}
-			continue
-		}
-		listedAt[it.Path] = it
+	distinct, repeats := inference.DistinctRows(items)
+	for _, r := range repeats {
+		failures = append(failures, r.Describe(pos[0]))
+	}
+	for _, it := range distinct {
 		if !scorer.Known(it.Label) {
 			unknown++
 			failures = append(failures, fmt.Sprintf("%s line %d: label %q is not in pack %s; row skipped", pos[0], it.Line, it.Label, clf.Pack().Name))
@@ -104,7 +95,7 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 			inTraining++
 		}
 	}
-	if unknown == len(listedAt) {
+	if unknown == len(distinct) {
 		// Not one label of the list is the pack's: the list is for another pack.
 		return setupError(fmt.Errorf("%s: none of its %d labels (%q, ...) is in pack %s: the list is for another pack; give it with --pack (built in: %s)",
 			pos[0], len(items), items[0].Label, clf.Pack().Name, strings.Join(assets.BuiltinPacks(), ", ")))
