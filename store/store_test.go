@@ -818,3 +818,51 @@ func TestUnendedRunCountsWhatItRecorded(t *testing.T) {
 		t.Errorf("a run killed before its first frame: %v", err)
 	}
 }
+
+// TestCropsByID: Crops gives each object its own crop, the same bytes Objects reads with
+// the crops, across more ids than one statement takes; an id of no object is absent.
+func TestCropsByID(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	ctx := context.Background()
+	sm := testSample()
+	r := recordRun(t, s, sm, 1100)
+	if err := r.Finish(ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	si, err := s.Sample(ctx, sm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64][]byte{}
+	var ids []int64
+	if err := s.Objects(ctx, si, true, func(o ObjectRow) error {
+		want[o.ID] = o.Crop
+		ids = append(ids, o.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 1100 {
+		t.Fatalf("%d objects stored, want 1100", len(ids))
+	}
+	got, err := s.Crops(ctx, append(ids, -7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d crops, want %d", len(got), len(want))
+	}
+	differ := 0
+	for id, c := range want {
+		if len(c) == 0 || !bytes.Equal(got[id], c) {
+			t.Errorf("object %d: crop of %d bytes, want %d", id, len(got[id]), len(c))
+		}
+		if !bytes.Equal(c, want[ids[0]]) {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Error("every object has the same crop: the test cannot tell one from another")
+	}
+}

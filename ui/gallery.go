@@ -490,7 +490,7 @@ func loadCrops(ctx context.Context, st *store.Store, id, cat string) ([]galleryI
 	if err != nil {
 		return nil, 0, err
 	}
-	err = st.Objects(ctx, si, true, func(o store.ObjectRow) error {
+	err = st.Objects(ctx, si, false, func(o store.ObjectRow) error { // crops: below, for the rows shown
 		if o.Category != cat {
 			return nil
 		}
@@ -503,15 +503,22 @@ func loadCrops(ctx context.Context, st *store.Store, id, cat string) ([]galleryI
 	if err != nil {
 		return nil, 0, err
 	}
+	ids := make([]int64, len(rows))
+	for i, o := range rows {
+		ids[i] = o.ID
+	}
+	crops, err := st.Crops(ctx, ids)
+	if err != nil {
+		return nil, 0, err
+	}
 	items := make([]galleryItem, 0, len(rows))
 	for _, o := range rows {
 		var img image.Image = image.NewGray(image.Rect(0, 0, 1, 1))
-		if len(o.Crop) > 0 {
-			if d, err := png.Decode(bytes.NewReader(o.Crop)); err == nil {
+		if c := crops[o.ID]; len(c) > 0 {
+			if d, err := png.Decode(bytes.NewReader(c)); err == nil {
 				img = d
 			}
 		}
-		o.Crop = nil
 		items = append(items, galleryItem{Row: o, Img: img})
 	}
 	return items, total, nil
