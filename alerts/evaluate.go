@@ -24,6 +24,13 @@ type Measure struct {
 	// raise nothing; a level entered is kept, as ever, while PerL stays above its
 	// clearing point.
 	Provisional bool `json:"provisional,omitempty"`
+	// Early says the share read is still too small to enter a level on counts at all
+	// (screening.MinProvisionalShare): frames are not independent draws from the
+	// sample, since a colony, a clump or what settled first lands in one frame, so the
+	// Poisson interval of the first frames' cells is far too narrow. A lone cell in the
+	// first frame of 1,200 read as 1.2 M cells/L and raised ALERT on a sample whose
+	// whole volume gave 5,000 (helper-41). Presence levels are not held back.
+	Early bool `json:"early,omitempty"`
 }
 
 // State is a rule's current standing.
@@ -128,7 +135,7 @@ func reaches(th *Threshold, m Measure, margin float64) bool {
 		return m.Count > 0
 	}
 	if m.Provisional && margin == 0 {
-		return m.Low >= th.CellsPerL()
+		return !m.Early && m.Low >= th.CellsPerL()
 	}
 	return m.PerL >= th.CellsPerL()*(1-margin)
 }

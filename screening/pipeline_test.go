@@ -740,6 +740,39 @@ func TestPipelineConcentrationsSoFar(t *testing.T) {
 	}
 }
 
+// A lone cell in the first frame of a long folder raises no count level while the folder
+// is read: on the first frame's volume its Poisson lower bound was 50,600 cells/L and the
+// alert at 10,000 was raised, on a 0.2 mL slide whose whole volume gives 5,000
+// (helper-41). Presence is said at once, as ever.
+func TestPipelineLoneEarlyCellRaisesNoAlert(t *testing.T) {
+	f := newFixture(t, 400)
+	f.rules(t, "source = \"s\"\n[[rule]]\nid = \"noct\"\ntaxon = \"Noctiluca\"\nwatch = \"presence\"\nalert = 10000\n")
+	f.cfg.Sample.VolumeML = 0.2
+	f.cfg.Expected = func() int { return 400 }
+	noct, other := fakeCell{idx(t, f.tx, "protist_noctiluca"), 0.9}, fakeCell{idx(t, f.tx, "detritus_other"), 0.9}
+	f.seg.perFrame, f.seg.still = 1, 1
+	f.seg.cells = func(field, _ int) fakeCell {
+		if field == 0 {
+			return noct
+		}
+		return other
+	}
+	f.seg.delay = time.Millisecond // the cell is classified while the first frames are read
+	s, p := f.run(t, context.Background())
+	for _, e := range s.Events {
+		if e.Raised() && e.To == alerts.Alert {
+			t.Errorf("ALERT raised on %d cell at %g cells/L (lower bound %g) in the frames read by then", e.Value.Count, e.Value.PerL, e.Value.Low)
+		}
+	}
+	if len(s.Events) == 0 || s.Events[0].To != alerts.Watch {
+		t.Errorf("events %+v: want the presence watch raised", s.Events)
+	}
+	p.SetExamined(Examined{Expected: 400, Frames: 400, Fraction: 1})
+	if s = p.Snapshot(); s.Alerts[0].Level != alerts.Watch || s.Alerts[0].Value.PerL != 5000 {
+		t.Errorf("ended: %+v, want WATCH at 5,000 cells/L", s.Alerts[0])
+	}
+}
+
 // The volume read so far is that of the frames whose cells are all counted: a frame
 // segmented while its cells wait for the classifier adds no volume yet (its cells are not
 // in the counts), or the concentrations would read low while the model catches up.
