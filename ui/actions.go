@@ -78,19 +78,33 @@ func (a *mainWindow) OpenFolderPath(dir string) {
 	}
 	msg := widget.NewLabel(info + ".\nA file that holds a frame read before is counted once, so the run may screen fewer frames.")
 	msg.Wrapping = fyne.TextWrapWord
-	// The sample's ID, volume and factor here, where they are read: the dialog covers
-	// the sample panel that holds them, and the technician had to cancel to set the
-	// volume, then open the folder again (helper-38). They go to the panel at Start.
+	f := a.confirmSample("Screen a folder", container.NewVBox(msg, choice), func() {
+		spec := capture.Spec{Kind: capture.KindFolder, Path: dir}
+		if choice.Selected == cells {
+			spec = capture.Cells(dir)
+		}
+		a.chooseSource(spec)
+		a.startSource(spec)
+	})
+	f.info = msg
+}
+
+// confirmSample shows what is about to be screened (about) with the sample's ID, volume
+// and factor, and calls start with them in the sample panel when Start is pressed. They
+// are asked here, where they are read: the file dialogs cover the sample panel that
+// holds them, and the technician had to cancel to set the volume, then open the folder
+// again (helper-38); a video started at once on the panel's defaults, and its
+// concentrations stayed on the wrong volume (helper-41).
+func (a *mainWindow) confirmSample(title string, about fyne.CanvasObject, start func()) *folderSample {
 	f := &folderSample{ID: widget.NewEntry(), Volume: widget.NewSelectEntry(volumeChoices), Factor: widget.NewEntry()}
 	f.ID.SetText(a.sample.ID.Text)
 	f.Volume.SetText(a.sample.Volume.Text)
 	f.Factor.SetText(a.sample.Factor.Text)
-	f.info = msg
 	a.folderSample = f
 	form := widget.NewForm(widget.NewFormItem("Sample ID", f.ID), widget.NewFormItem("Volume (mL)", f.Volume), widget.NewFormItem("Factor", f.Factor))
 	form.Items[1].HintText = "the liquid these frames show, in all"
-	body := container.NewVBox(msg, choice, widget.NewLabelWithStyle("The sample (as in the sample panel)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), form)
-	d := dialog.NewCustomConfirm("Screen a folder", "Start", "Cancel", container.NewGridWrap(fyne.NewSize(560, body.MinSize().Height+40), body), func(ok bool) {
+	body := container.NewVBox(about, widget.NewLabelWithStyle("The sample (as in the sample panel)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), form)
+	d := dialog.NewCustomConfirm(title, "Start", "Cancel", container.NewGridWrap(fyne.NewSize(560, body.MinSize().Height+40), body), func(ok bool) {
 		a.folderSample = nil
 		if !ok {
 			return
@@ -98,23 +112,19 @@ func (a *mainWindow) OpenFolderPath(dir string) {
 		a.sample.ID.SetText(strings.TrimSpace(f.ID.Text))
 		a.sample.Volume.SetText(strings.TrimSpace(f.Volume.Text))
 		a.sample.Factor.SetText(strings.TrimSpace(f.Factor.Text))
-		spec := capture.Spec{Kind: capture.KindFolder, Path: dir}
-		if choice.Selected == cells {
-			spec = capture.Cells(dir)
-		}
-		a.chooseSource(spec)
-		a.startSource(spec)
+		start()
 	}, a.win)
 	f.dialog = d
 	d.Show()
+	return f
 }
 
-// folderSample is the sample's fields of the folder dialog (tests fill them).
+// folderSample is the sample's fields of the folder or video dialog (tests fill them).
 type folderSample struct {
 	ID     *widget.Entry
 	Volume *widget.SelectEntry
 	Factor *widget.Entry
-	info   *widget.Label // what the folder holds
+	info   *widget.Label // what the folder or video holds
 	dialog *dialog.ConfirmDialog
 }
 
@@ -134,10 +144,7 @@ func (a *mainWindow) OpenVideo() {
 		}
 		path := r.URI().Path()
 		_ = r.Close()
-		a.set.LastFolder = filepath.Dir(path)
-		spec := capture.Spec{Kind: capture.KindVideo, Path: path}
-		a.chooseSource(spec)
-		a.startSource(spec)
+		a.OpenVideoPath(path)
 	}, a.win)
 	d.SetFilter(storage.NewExtensionFileFilter(capture.VideoExtensions))
 	if a.set.LastFolder != "" {
@@ -147,6 +154,20 @@ func (a *mainWindow) OpenVideo() {
 	}
 	d.Resize(fyne.NewSize(900, 640))
 	d.Show()
+}
+
+// OpenVideoPath asks for the sample's ID, volume and factor, then screens the video.
+func (a *mainWindow) OpenVideoPath(path string) {
+	a.set.LastFolder = filepath.Dir(path)
+	a.saveSettings()
+	msg := widget.NewLabel(path + ".\nThe volume is the liquid the whole video shows; while it plays, the counts are per litre of the share seen so far.")
+	msg.Wrapping = fyne.TextWrapWord
+	f := a.confirmSample("Screen a video", msg, func() {
+		spec := capture.Spec{Kind: capture.KindVideo, Path: path}
+		a.chooseSource(spec)
+		a.startSource(spec)
+	})
+	f.info = msg
 }
 
 // exportSample is the sample Export works on: the run's, else the last one screened,

@@ -283,3 +283,42 @@ func realMicrocystisFrames(t *testing.T, names map[string]string) string {
 	}
 	return dir
 }
+
+// A video chosen asks the sample's ID, volume and factor before it starts, as a folder
+// does: it started at once on the panel's defaults, and its concentrations stayed on the
+// wrong volume (helper-41).
+func TestVideoDialogTakesTheSample(t *testing.T) {
+	video, err := filepath.Abs("../assets/demo/demo.avi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, nil, func(s *app.Services) {
+		s.Open = func(ctx context.Context, spec capture.Spec, set app.Settings, opt capture.OpenOptions) (capture.Source, error) {
+			return app.OpenSource(spec, set, "", opt)
+		}
+		s.NewSegmenter = nil
+	})
+	h.a.sample.Volume.SetText("1")
+	h.a.OpenVideoPath(video)
+	f := h.a.folderSample
+	if f == nil {
+		t.Fatal("choosing a video asked nothing")
+	}
+	if h.a.sess != nil {
+		t.Fatal("the video started before its sample was confirmed")
+	}
+	if !strings.Contains(f.info.Text, "demo.avi") || f.Volume.Text != "1" {
+		t.Errorf("the dialog says %q, volume %q", f.info.Text, f.Volume.Text)
+	}
+	f.ID.SetText("S-VIDEO")
+	f.Volume.SetText("0.25")
+	f.dialog.Confirm()
+	h.pump("the video's run to end", 60*time.Second, func() bool { return h.a.sess == nil && h.a.lastSnap.Sample.ID == "S-VIDEO" })
+	si, err := h.st.Sample(h.a.ctx, "S-VIDEO")
+	if err != nil {
+		t.Fatalf("the run did not store the sample named in the dialog: %v", err)
+	}
+	if si.VolumeML != 0.25 {
+		t.Errorf("stored volume %g mL, want the dialog's 0.25", si.VolumeML)
+	}
+}
