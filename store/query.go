@@ -557,6 +557,9 @@ type Counts struct {
 	Sample       SampleInfo
 	Taxa         []TaxonCount // counted labels, most numerous first
 	Groups       []TaxonCount // every group of the packs used (Label is the group id)
+	// Known is the labels the packs of the sample's runs name: a taxon outside it was
+	// not looked for, and its count of 0 says nothing (a trend leaves the sample out).
+	Known        map[string]bool
 	Unidentified screening.Concentration
 	Failed       int
 	Objects      int
@@ -610,6 +613,10 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 			if byLabel[l] == nil {
 				byLabel[l] = &TaxonCount{Label: l, Name: t.name, Group: t.group, GroupName: t.groupName, Unit: t.unit}
 			}
+			if c.Known == nil {
+				c.Known = map[string]bool{}
+			}
+			c.Known[l] = true
 		}
 	}
 	unident := 0

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/report"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -381,11 +382,15 @@ func (h *historyView) Select(id string) {
 	h.selected = id
 	h.gen++
 	gen := h.gen
+	inUse := h.e.svc.Taxonomy.Pack
 	h.e.spawn(func(ctx context.Context) {
 		// Cells as the sample's pack estimates them, so the alerts and the chart
 		// measure colonies in cells as the live run and the PDF report do.
-		c, _, _, err := app.SampleCounts(ctx, st, id)
+		c, tx, _, err := app.SampleCounts(ctx, st, id)
 		var rec recorded
+		if err == nil && tx != nil && len(c.Sample.Runs) > 0 && tx.Pack != inUse {
+			rec.ownRules = ownRules(c.Sample.Runs[len(c.Sample.Runs)-1].Rules, tx)
+		}
 		if err == nil {
 			rec.events, rec.err = st.AlertEvents(ctx, id)
 			if rec.err == nil {
@@ -420,6 +425,23 @@ type recorded struct {
 	events []alerts.Event
 	energy []store.RunEnergy
 	err    error
+	// ownRules, for a sample screened with another pack than the one in use, is the
+	// rules its last run was screened with bound to its own pack (nil when they cannot
+	// be read again: a rules file since moved). The current rules, bound to the pack in
+	// use, name none of its labels: every Alert cell read "–" beside the PDF's ALERT
+	// (helper-41).
+	ownRules *alerts.Binding
+}
+
+// ownRules binds the rules a run was screened with ("preset default" or a file's path,
+// as the store keeps them) to the sample's pack tx; nil when they cannot be opened.
+func ownRules(runRules string, tx *screening.Taxonomy) *alerts.Binding {
+	rs, name, err := alerts.Open(strings.Replace(runRules, "preset ", "preset:", 1), assets.Presets())
+	if err != nil {
+		return nil
+	}
+	b := rs.BindTo(tx, tx.Pack, name)
+	return &b
 }
 
 // lines describes the alerts raised and the energy measured, one per line.
@@ -489,7 +511,16 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 	}
 	h.header.SetText(head)
 
-	states := evaluateStored(h.e.rules(), h.e.svc.Taxonomy, c)
+	samplePack := ""
+	if n := len(c.Sample.Runs); n > 0 {
+		samplePack = c.Sample.Runs[n-1].Pack
+	}
+	otherPack := samplePack != "" && samplePack != h.e.svc.Taxonomy.Pack
+	rules := h.e.rules()
+	if otherPack && rec.ownRules != nil {
+		rules = *rec.ownRules
+	}
+	states := evaluateStored(rules, c)
 	own, counted := screening.RowLevels(states)
 	var raised []string
 	for _, st := range states {
@@ -515,12 +546,14 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 	}
 	rows = append(rows, countRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: c.Unidentified})
 	h.counts.SetRows(rows)
-	samplePack := ""
-	if n := len(c.Sample.Runs); n > 0 {
-		samplePack = c.Sample.Runs[n-1].Pack
-	}
 	switch {
-	case samplePack != "" && samplePack != h.e.svc.Taxonomy.Pack:
+	case otherPack && rec.ownRules != nil:
+		head := fmt.Sprintf("Under %s, the rules it was screened with, on pack %s (phytoscreen runs pack %s now):", rules.Name, samplePack, h.e.svc.Taxonomy.Pack)
+		if len(raised) == 0 {
+			raised = append(raised, "none")
+		}
+		raised = append([]string{head}, raised...)
+	case otherPack:
 		// The current rules are bound to the pack in use, whose labels are not this
 		// sample's: "None" would read as an all-clear of taxa they never looked for.
 		raised = []string{fmt.Sprintf("Not checked under the current rules: the sample was screened with pack %s, and phytoscreen runs pack %s now; the alerts as recorded follow.", samplePack, h.e.svc.Taxonomy.Pack)}
@@ -569,7 +602,7 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 // gives it now.
 // Rules are in cells: colonies, filaments and chains count by the cells in them, as the
 // live run counts them (screening.RuleMeasure).
-func evaluateStored(r alerts.Binding, tx *screening.Taxonomy, c store.Counts) []alerts.State {
+func evaluateStored(r alerts.Binding, c store.Counts) []alerts.State {
 	byLabel := map[string]store.TaxonCount{}
 	for _, t := range c.Taxa {
 		byLabel[t.Label] = t
@@ -611,7 +644,10 @@ func (h *historyView) loadChart() {
 	h.gen++
 	gen := h.gen
 	h.e.spawn(func(ctx context.Context) {
-		pts, err := chartPoints(ctx, st, entries, site, key, current)
+		pts, unseen, err := chartPoints(ctx, st, entries, site, key, current)
+		if unseen > 0 {
+			title += fmt.Sprintf(" (%d sample%s of other packs left out: not looked for)", unseen, plural(unseen))
+		}
 		h.e.runOnUI(func() {
 			if gen != h.gen {
 				return
@@ -659,8 +695,10 @@ func (h *historyView) chartLevels(key string) chartLevels {
 
 // chartPoints reads key's concentration (a label, or "group:ID") in every sample taken
 // at site.
-func chartPoints(ctx context.Context, st *store.Store, entries []sampleEntry, site, key, current string) ([]chartPoint, error) {
-	var pts []chartPoint
+// A sample whose packs cannot see key (none names the label or the group) is left out
+// and counted in unseen: plotted as 0, it read as a sample that had none (helper-41: a
+// cyanobacteria trend of five zeros from samples screened with the NDSB pack).
+func chartPoints(ctx context.Context, st *store.Store, entries []sampleEntry, site, key, current string) (pts []chartPoint, unseen int, err error) {
 	group, isGroup := strings.CutPrefix(key, "group:")
 	for _, e := range entries {
 		if e.Site != site {
@@ -673,19 +711,23 @@ func chartPoints(ctx context.Context, st *store.Store, entries []sampleEntry, si
 		// In cells per litre, as the chart's axis and the alert threshold drawn on it:
 		// a colony counts by the cells estimated in it.
 		k := screening.RuleMeasure(c.Sample.Concentration(0), 0)
-		list := c.Taxa
+		list, seen := c.Taxa, c.Known[key]
 		if isGroup {
-			list = c.Groups
+			list, seen = c.Groups, false
 		}
 		for _, t := range list {
 			if (isGroup && t.Label == group) || (!isGroup && t.Label == key) {
-				k = screening.RuleMeasure(t.Concentration, t.Cells)
+				k, seen = screening.RuleMeasure(t.Concentration, t.Cells), true
 			}
+		}
+		if !seen {
+			unseen++
+			continue
 		}
 		if math.IsNaN(k.PerL) {
 			continue
 		}
 		pts = append(pts, chartPoint{Sample: e.ID, Time: e.Taken, PerL: k.PerL, Low: k.Low, High: k.High, Current: e.ID == current})
 	}
-	return pts, nil
+	return pts, unseen, nil
 }

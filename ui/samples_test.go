@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"image"
 	"slices"
 	"strings"
 	"testing"
@@ -10,9 +11,12 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/vision"
 )
 
 // runToEnd presses Start on the panel as it stands (a source of frames frames) and
@@ -108,9 +112,9 @@ func TestSamplesNeverMix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pts, err := chartPoints(ctx, h.st, entries, "Loch A", "protist_noctiluca", folder)
-	if err != nil {
-		t.Fatal(err)
+	pts, unseen, err := chartPoints(ctx, h.st, entries, "Loch A", "protist_noctiluca", folder)
+	if err != nil || unseen != 0 {
+		t.Fatalf("%d samples not looked at (%v)", unseen, err)
 	}
 	if len(pts) != 5 {
 		t.Errorf("Loch A's trend has %d points, want its 5 samples (%s, %s, %s, the same frames again, %s)", len(pts), first, second, third, folder)
@@ -118,6 +122,14 @@ func TestSamplesNeverMix(t *testing.T) {
 	for _, p := range pts {
 		if strings.HasPrefix(p.Sample, demoIDPrefix) {
 			t.Errorf("the demo %s is in Loch A's trend", p.Sample)
+		}
+	}
+	// A taxon and a group the pack these samples were screened with cannot see: no
+	// sample is plotted at 0, all five are said to be left out (helper-41).
+	for _, key := range []string{"Microcystis", "group:cyanobacteria"} {
+		pts, unseen, err := chartPoints(ctx, h.st, entries, "Loch A", key, folder)
+		if err != nil || len(pts) != 0 || unseen != 5 {
+			t.Errorf("%s at Loch A: %d points, %d left out (%v); want none plotted, 5 left out", key, len(pts), unseen, err)
 		}
 	}
 }
@@ -291,5 +303,57 @@ func TestHistoryOtherPackNotChecked(t *testing.T) {
 	h.pump("its alerts", 10*time.Second, func() bool { return strings.Contains(hv.alerts.Text, "Not checked under the current rules") })
 	if strings.Contains(hv.alerts.Text, "None under") {
 		t.Errorf("History calls a sample of another pack clear: %q", hv.alerts.Text)
+	}
+}
+
+// A sample screened with another pack, under rules that apply to it: History measures it
+// under those rules, bound to its own pack, as the PDF report does, so the Alert cells
+// show its level; they read "–" beside the report's ALERT (helper-41).
+func TestHistoryOtherPackUnderItsOwnRules(t *testing.T) {
+	h := newHarness(t, nil)
+	p, err := app.LoadPack("cyano-tcb-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := screening.ForPack(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := h.a.newSample()
+	sm.ID, sm.VolumeML = "S-CYANO", 0.001
+	r, err := h.st.StartRun(h.a.ctx, screening.RunInfo{Sample: sm, Spec: capture.Camera("0"), Model: inference.Optimised, Threshold: 0.5,
+		Rules: "preset who-cyanobacteria", Taxonomy: tx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []screening.ObjectRecord
+	for i := range 150 { // 150 Microcystis in a microlitre: 150,000 per mL, over the alert's 100,000 cells/mL
+		recs = append(recs, screening.ObjectRecord{Seq: i + 1, Time: time.Now(), Object: vision.Object{Frame: i, Box: image.Rect(0, 0, 8, 8), AreaPx: 40},
+			Label: "Microcystis", Prob: 0.9, Variant: inference.Optimised, Category: "Microcystis"})
+	}
+	if err := r.Objects(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(h.a.ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	hv := h.a.history
+	h.a.tabs.SelectIndex(2)
+	h.pump("the sample listed", 10*time.Second, func() bool { return len(hv.entries) == 1 })
+	hv.Select(sm.ID)
+	h.pump("its alerts", 10*time.Second, func() bool {
+		return strings.Contains(hv.alerts.Text, "Under preset who-cyanobacteria, the rules it was screened with, on pack cyano-tcb-10")
+	})
+	if !strings.Contains(hv.alerts.Text, "ALERT Cyanobacteria") {
+		t.Errorf("History's alerts: %q", hv.alerts.Text)
+	}
+	var level alerts.Level
+	for _, row := range hv.counts.Rows() {
+		if row.Label == "Microcystis" || row.IsGroup {
+			level = max(level, row.Level)
+		}
+	}
+	if level != alerts.Alert {
+		t.Errorf("the Alert column's highest level %v, want alert", level)
 	}
 }

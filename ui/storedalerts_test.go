@@ -42,13 +42,13 @@ func TestHistoryMeasuresColoniesInCells(t *testing.T) {
 	sm.VolumeML = 1
 	c := store.Counts{Sample: store.SampleInfo{Sample: sm}}
 	c.Taxa = []store.TaxonCount{{Label: "Microcystis", Name: "Microcystis", Unit: "colony", Concentration: sm.Concentration(30), Cells: 24000}}
-	states := evaluateStored(b, tx, c)
+	states := evaluateStored(b, c)
 	if len(states) != 1 || states[0].Level != alerts.Watch || states[0].Value.Cells != 24000 || states[0].Value.PerL != 24000*1000 {
 		t.Errorf("30 colonies of 24,000 cells in 1 mL: %+v; want WATCH at 24,000,000 cells/L", states)
 	}
 	// Counted one cell each (as History did), the same colonies raise nothing.
 	c.Taxa[0].Cells = 30
-	if states := evaluateStored(b, tx, c); len(states) != 1 || states[0].Level != alerts.None {
+	if states := evaluateStored(b, c); len(states) != 1 || states[0].Level != alerts.None {
 		t.Errorf("30 single cells in 1 mL: %+v; want no level", states)
 	}
 }
