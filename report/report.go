@@ -7,6 +7,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"image/png"
 	"io"
@@ -437,10 +438,18 @@ func (r *writer) groups(d Data) {
 func (r *writer) taxa(d Data) {
 	c := d.Counts
 	r.heading("Taxa counted")
+	// The members of HAB groups first, every one of them, then the other taxa, most
+	// numerous first, up to 20 rows in all: cut at 20 by count, the table dropped a
+	// diatom chain and a Trichodesmium and kept Artifact and Detritus (helper-41).
+	shown := slices.Clone(c.Taxa)
+	slices.SortStableFunc(shown, func(a, b store.TaxonCount) int {
+		return cmp.Compare(boolRank(a.Group == ""), boolRank(b.Group == ""))
+	})
+	const most = 20
 	var rows [][]string
-	for i, x := range c.Taxa {
-		if i == 20 {
-			rows = append(rows, []string{fmt.Sprintf("... and %d more taxa (see the CSV export)", len(c.Taxa)-20), "", "", "", "", ""})
+	for i, x := range shown {
+		if i >= most && x.Group == "" {
+			rows = append(rows, []string{fmt.Sprintf("... and %d more taxa, none in a HAB group (see the CSV export)", len(shown)-i), "", "", "", "", ""})
 			break
 		}
 		val := ""
@@ -452,6 +461,14 @@ func (r *writer) taxa(d Data) {
 	u := c.Unidentified
 	rows = append(rows, []string{"Unidentified (below the threshold, to review)", "cell", strconv.Itoa(u.Count), perL(u.PerL), "[" + perL(u.Low) + " - " + perL(u.High) + "]", ""})
 	r.table([]string{"Taxon", "Unit", "Count", "Per L", "95% interval", "Validated"}, []float64{70, 18, 16, 24, 36, 16}, "LLRRRR", rows, nil)
+}
+
+// boolRank orders false before true.
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (r *writer) alertEvents(d Data) {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"github.com/go-pdf/fpdf"
 	"strings"
 	"testing"
@@ -102,5 +103,30 @@ func TestLongGroupNameInFull(t *testing.T) {
 	}
 	if text := sampleText(t, d); !strings.Contains(text, "= Cyanobacteria + Microcystis spp. + Oscillatoria spp.") {
 		t.Errorf("the report does not write the rule's name in full:\n%s", text)
+	}
+}
+
+// The taxa table keeps every member of a HAB group, however few were counted, and cuts
+// the others: cut at 20 by count alone, it dropped a diatom chain and a Trichodesmium
+// and kept Artifact and Detritus (helper-41).
+func TestTaxaTableKeepsHABMembers(t *testing.T) {
+	sm := screening.NewSample("BAY-A")
+	sm.VolumeML = 1
+	var taxa []store.TaxonCount
+	for i := range 30 { // 30 taxa of no group, 100 down to 71 counted
+		taxa = append(taxa, store.TaxonCount{Label: fmt.Sprintf("other_%02d", i), Name: fmt.Sprintf("Other %02d", i), Unit: "cell", Concentration: sm.Concentration(100 - i)})
+	}
+	taxa = append(taxa,
+		store.TaxonCount{Label: "diatom_chain_string", Name: "Diatom chain string", Group: "diatoms", Unit: "chain", Concentration: sm.Concentration(3)},
+		store.TaxonCount{Label: "trichodesmium_bowtie", Name: "Trichodesmium bowtie", Group: "trichodesmium", Unit: "colony", Concentration: sm.Concentration(1)})
+	d := Data{Counts: store.Counts{Sample: store.SampleInfo{Sample: sm}, Taxa: taxa}, RulesName: "preset default", Generated: time.Now(), Version: "test"}
+	text := sampleText(t, d)
+	for _, want := range []string{"Diatom chain string", "Trichodesmium bowtie", "Other 00", "Other 17", "... and 12 more taxa, none in a HAB group"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the taxa table lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "Other 18") {
+		t.Errorf("the table has more than 20 rows of taxa:\n%s", text)
 	}
 }
