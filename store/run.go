@@ -127,8 +127,8 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 			return nil, fmt.Errorf("session store %s: record taxonomy: %w", s.path, err)
 		}
 	}
-	res, err := tx.ExecContext(ctx, "INSERT INTO sources(id, sample_id, spec, pack, model, threshold, volume_ml, rules, started, finder, frames_expected) VALUES ("+newIDSQL("sources")+",?,?,?,?,?,?,?,?,?,?)",
-		sm.ID, info.Spec.String(), tax.Pack, string(info.Model), info.Threshold, sm.VolumeML, info.Rules, timeText(time.Now()), info.Finder, max(0, info.Expected))
+	res, err := tx.ExecContext(ctx, "INSERT INTO sources(id, sample_id, spec, pack, model, threshold, volume_ml, rules, started, finder, frames_expected, owner) VALUES ("+newIDSQL("sources")+",?,?,?,?,?,?,?,?,?,?,?)",
+		sm.ID, info.Spec.String(), tax.Pack, string(info.Model), info.Threshold, sm.VolumeML, info.Rules, timeText(time.Now()), info.Finder, max(0, info.Expected), thisProcess())
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: record run: %w", s.path, err)
 	}

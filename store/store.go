@@ -67,6 +67,9 @@ var addedColumns = []struct{ table, column, decl string }{
 	// An alert raised while a folder or video was still being read: its value is on the
 	// share of the volume read by then (alerts.Measure.Provisional).
 	{"alerts", "while_reading", "INTEGER NOT NULL DEFAULT 0"},
+	// The process recording a run ("HOST PID"; '' in runs recorded before it was kept):
+	// a run left unended by a process that is gone was cut off (EndCutRuns).
+	{"sources", "owner", "TEXT NOT NULL DEFAULT ''"},
 }
 
 // DefaultPath is $XDG_DATA_HOME/phytoscreen/sessions.db, or

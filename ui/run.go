@@ -123,9 +123,11 @@ func Run(ctx context.Context, o Options) error {
 				slog.Warn("idle power baseline not measured", "err", err)
 			}
 		}
+		cut := a.noteCutRuns(ctx)
 		switch {
 		case o.Screenshots != "":
 			a.screenshotTour(o.Screenshots)
+		case cut: // the message first, not a demo over it
 		case o.Start:
 			fyne.Do(a.Start)
 		default:

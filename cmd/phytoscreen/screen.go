@@ -302,6 +302,13 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 		return setupError(err)
 	}
 	defer db.Close()
+	// A run an earlier phytoscreen left unended when it was killed is said once, here or
+	// in the app, whichever opens the store first.
+	if cut, err := db.EndCutRuns(ctx); err != nil {
+		fmt.Fprintf(m.Stderr, "phytoscreen: %v\n", err)
+	} else if len(cut) > 0 {
+		fmt.Fprintf(m.Stderr, "phytoscreen: %s\n", app.CutRunsText(cut))
+	}
 	if f.taken == "" {
 		// A run added to a stored sample is of the same water: taken when it was, not
 		// now (the default for a new sample).

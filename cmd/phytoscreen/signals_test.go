@@ -227,6 +227,30 @@ func TestSIGTERMDuringRun(t *testing.T) {
 			t.Logf("exit %d %v after the signal; stderr ends %q; stdout %d bytes", p.code, took.Round(time.Millisecond), lastLine(stderr), len(p.stdout.String()))
 		})
 	}
+	// Killed mid-run (no signal to catch: kill -9, a crash, the power lost): the next
+	// phytoscreen to open the store ends the run and says what was kept, once
+	// (helper-41: the app reopened on "Ready." and nothing said the run was cut short).
+	t.Run("SIGKILL in the run", func(t *testing.T) {
+		db := filepath.Join(t.TempDir(), "s.db")
+		p := startProgram(t, "screen", "--source", frames, "--sample", "KILLED", "--db", db, "--baseline", "0", "--threads", "1")
+		if !p.waitFor("rules preset default", 60*time.Second) {
+			t.Fatalf("the model did not load within 60 s:\n%s", p.stderr.String())
+		}
+		time.Sleep(3 * time.Second)
+		if err := p.cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		p.exited(5 * time.Second)
+		next := []string{"screen", "--source", "../../testdata/microscope", "--sample", "NEXT", "--db", db, "--baseline", "0"}
+		code, _, stderr := run(t, next...)
+		if code != exitOK || !strings.Contains(stderr, "Sample KILLED: its run started at") || !strings.Contains(stderr, "the sample is marked partial") {
+			t.Fatalf("the next run (exit %d) does not say KILLED's run was cut off:\n%s", code, stderr)
+		}
+		t.Logf("%s", stderr[strings.Index(stderr, "Sample KILLED"):][:300])
+		if code, _, stderr := run(t, append(next[:3:3], "--sample", "NEXT-2", "--db", db, "--baseline", "0")...); code != exitOK || strings.Contains(stderr, "Sample KILLED") {
+			t.Errorf("the run after (exit %d) says it again:\n%s", code, stderr)
+		}
+	})
 }
 
 // The signal handling itself, in this process: the first signal cancels the context
