@@ -554,9 +554,9 @@ func StoredCells(o ObjectRow) float64 { return max(o.Cells, 1) }
 
 // Counts is a stored sample's tally over all its runs.
 type Counts struct {
-	Sample       SampleInfo
-	Taxa         []TaxonCount // counted labels, most numerous first
-	Groups       []TaxonCount // every group of the packs used (Label is the group id)
+	Sample SampleInfo
+	Taxa   []TaxonCount // counted labels, most numerous first
+	Groups []TaxonCount // every group of the packs used (Label is the group id)
 	// Known is the labels the packs of the sample's runs name: a taxon outside it was
 	// not looked for, and its count of 0 says nothing (a trend leaves the sample out).
 	Known        map[string]bool
