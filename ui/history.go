@@ -29,6 +29,9 @@ type sampleEntry struct {
 	Taken  time.Time
 	Runs   int
 	Marked bool
+	// Partial: a run examined less than the volume given (stopped, cut off), as the
+	// detail and the report say; the list said nothing of it (helper-41).
+	Partial bool
 }
 
 // historyView lists the stored samples; for the chosen one it shows the counts (with
@@ -90,7 +93,11 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 			if e.Site != "" {
 				d = e.Site + " · " + d
 			}
-			b.Objects[1].(*widget.Label).SetText(fmt.Sprintf("%s · %d run%s", d, e.Runs, plural(e.Runs)))
+			line := fmt.Sprintf("%s · %d run%s", d, e.Runs, plural(e.Runs))
+			if e.Partial {
+				line += " · partial"
+			}
+			b.Objects[1].(*widget.Label).SetText(line)
 		})
 	h.list.OnSelected = func(id widget.ListItemID) {
 		if id < len(h.entries) {
@@ -368,7 +375,7 @@ func listSamples(ctx context.Context, st *store.Store) ([]sampleEntry, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, sampleEntry{ID: id, Site: si.Site, Taken: si.Taken, Runs: len(si.Runs), Marked: si.Marked})
+		out = append(out, sampleEntry{ID: id, Site: si.Site, Taken: si.Taken, Runs: len(si.Runs), Marked: si.Marked, Partial: report.PartialRuns(si) != ""})
 	}
 	return out, nil
 }

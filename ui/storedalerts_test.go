@@ -11,6 +11,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/report"
@@ -260,5 +261,38 @@ func TestTaughtPackCost(t *testing.T) {
 	}
 	if got := taughtCost(&inference.Pack{}); got != "an accuracy cost this pack does not record" {
 		t.Errorf("a pack without figures: %q", got)
+	}
+}
+
+// The History list marks a sample whose run examined less than the volume given; a
+// whole one is not marked (helper-41: only the detail said so).
+func TestHistoryListMarksPartial(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, c := range []struct {
+		id       string
+		fraction float64
+	}{{"S-HALF", 0.5}, {"S-WHOLE", 1}} {
+		sm := h.a.newSample()
+		sm.ID = c.id
+		r, err := h.st.StartRun(h.a.ctx, screening.RunInfo{Sample: sm, Spec: capture.Spec{Kind: capture.KindFolder, Path: "/data/" + c.id}, Model: inference.Optimised,
+			Threshold: 0.5, Taxonomy: h.a.svc.Taxonomy, Expected: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex := screening.Examined{Expected: 10, Frames: int(10 * c.fraction), Fraction: c.fraction, DeclaredML: sm.VolumeML, Interrupted: c.fraction < 1}
+		if err := r.Finish(h.a.ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised, Examined: ex}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := listSamples(h.a.ctx, h.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, e := range entries {
+		got[e.ID] = e.Partial
+	}
+	if len(got) != 2 || !got["S-HALF"] || got["S-WHOLE"] {
+		t.Errorf("partial marks %v, want S-HALF alone", got)
 	}
 }
