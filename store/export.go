@@ -87,8 +87,11 @@ func ftoa(v float64, prec int) string {
 // cells_per_l is the count's concentration: of objects (colonies, filaments, chains
 // for a taxon counted in them, as unit says). cells_estimate and cells_estimate_per_l are
 // the cells estimated in them and their concentration, as the alert rules measure it.
+// volume_ml is the volume examined, which the concentrations are on; volume_given_ml the
+// volume the runs were given, and partial says the first is less (a run stopped or cut
+// off): a partial sample read as a whole one (helper-41).
 var CountsHeader = []string{"sample_id", "site", "taken", "volume_ml", "factor", "kind", "label", "name", "group", "unit",
-	"count", "validated", "cells_per_l", "ci95_low", "ci95_high", "cells_estimate", "cells_estimate_per_l"}
+	"count", "validated", "cells_per_l", "ci95_low", "ci95_high", "cells_estimate", "cells_estimate_per_l", "volume_given_ml", "partial"}
 
 func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer) error {
 	c, err := s.Counts(ctx, sampleID)
@@ -98,6 +101,11 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer) e
 	cw := csv.NewWriter(w)
 	si := c.Sample
 	head := []string{si.ID, si.Site, si.Taken.UTC().Format(time.RFC3339), volumeText(si.VolumeML), ftoa(si.Factor, -1)}
+	given := 0.0
+	for _, r := range si.Runs {
+		given += r.VolumeGiven
+	}
+	tail := []string{volumeText(given), strconv.FormatBool(si.VolumeML < given*(1-1e-9))}
 	row := func(kind string, t TaxonCount, withConc bool) error {
 		r := append(append([]string{}, head...), kind, t.Label, t.Name, t.Group, t.Unit, strconv.Itoa(t.Count), strconv.Itoa(t.Validated))
 		if withConc {
@@ -106,7 +114,7 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer) e
 		} else {
 			r = append(r, "", "", "", "", "")
 		}
-		return cw.Write(r)
+		return cw.Write(append(r, tail...))
 	}
 	if err := cw.Write(CountsHeader); err != nil {
 		return err

@@ -316,3 +316,38 @@ func TestVolumeText(t *testing.T) {
 		}
 	}
 }
+
+// A sample whose run examined half its frames says so on every row of its counts CSV:
+// the volume examined (the concentrations' volume), the volume given, and partial.
+func TestCountsCSVSaysPartial(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	sm := testSample()
+	r := fillRun(t, s, sm)
+	ex := screening.Examined{Expected: 60, Frames: 30, Fraction: 0.5, DeclaredML: sm.VolumeML, Interrupted: true}
+	if err := r.Finish(context.Background(), screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised, Examined: ex}, nil); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "counts.csv")
+	if err := s.Export(context.Background(), sm.ID, FormatCounts, out); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, row := range rows[1:] {
+		if row[col["volume_ml"]] != "1" || row[col["volume_given_ml"]] != "2" || row[col["partial"]] != "true" {
+			t.Fatalf("row %v: volume %s of %s mL, partial %s; want 1 of 2, true", row, row[col["volume_ml"]], row[col["volume_given_ml"]], row[col["partial"]])
+		}
+	}
+}
