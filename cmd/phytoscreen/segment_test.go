@@ -92,6 +92,17 @@ func TestSegmentGeneratedVideo(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("synth: exit %d\n%s%s", code, stdout, stderr)
 	}
+	// A second video of another --name goes beside the first, which stays (it was
+	// refused: the folder "holds clip.avi, which synth did not write": helper-41).
+	code, _, stderr = run(t, "synth", "--video", "--out", dir, "--name", "other", "--width", "320", "--height", "240", "--frames", "2", "--fields", "1", "--cells", "2")
+	if code != exitOK {
+		t.Fatalf("a second video beside the first: exit %d\n%s", code, stderr)
+	}
+	for _, f := range []string{"clip.avi", "clip.json", "other.avi", "other.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("after the second video: %v", err)
+		}
+	}
 	vt, err := synth.ReadVideoTruth(filepath.Join(dir, "clip.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -204,12 +205,33 @@ func synthOutFiles(out, name string) ([]string, error) {
 	for _, e := range entries {
 		n := e.Name()
 		video := n == name+".avi" || n == name+".json" || n == name+".csv" // this --name's video and its truth
+		if !video && !e.IsDir() && otherSynthVideo(out, n) {
+			continue // another --name's video: kept beside (it was refused: helper-41)
+		}
 		if e.IsDir() || !(synthOutput.MatchString(n) || video) {
 			return nil, usageError("--out %s holds %s, which synth did not write: give a new or empty folder (generated frames beside real ones would be read as real)", out, n)
 		}
 		ours = append(ours, filepath.Join(out, n))
 	}
 	return ours, nil
+}
+
+// otherSynthVideo reports whether file n of folder out is a video synth wrote (X.avi, or
+// its truth X.json or X.csv): its X.json names X.avi as its video.
+func otherSynthVideo(out, n string) bool {
+	ext := filepath.Ext(n)
+	if ext != ".avi" && ext != ".json" && ext != ".csv" {
+		return false
+	}
+	base := strings.TrimSuffix(n, ext)
+	b, err := os.ReadFile(filepath.Join(out, base+".json"))
+	if err != nil || len(b) > 64<<20 {
+		return false
+	}
+	var truth struct {
+		Video string `json:"video"`
+	}
+	return json.Unmarshal(b, &truth) == nil && truth.Video == base+".avi"
 }
 
 // synthOutput matches the files synth writes as stills: frames and their truth, slides
