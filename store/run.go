@@ -159,6 +159,9 @@ var ErrOtherWater = errors.New("a new run adds to the sample's counts and volume
 // sample's earlier runs: the counts would add up to a concentration no one setting made.
 var ErrOtherSettings = errors.New("the sample was screened with other settings")
 
+// ErrInTrash refuses a run into a sample in the trash.
+var ErrInTrash = errors.New("a sample in the trash takes no run")
+
 // ErrOtherRules refuses a run whose alert rules are not those of the sample's runs.
 var ErrOtherRules = errors.New("a sample is checked against one set of alert rules")
 
@@ -173,8 +176,8 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 	err := tx.QueryRowContext(ctx, "SELECT site, factor, deleted_at, taken FROM samples WHERE id = ?", sm.ID).Scan(&site, &factor, &deleted, &taken)
 	switch {
 	case err == nil && deleted.Valid:
-		return "", fmt.Errorf("sample %s in %s is in the trash (deleted %s): restore it in History › Trash to add to it, or use another sample ID",
-			sm.ID, s.path, parseTime(deleted.String).Local().Format("2006-01-02 15:04"))
+		return "", fmt.Errorf("sample %s in %s is in the trash (deleted %s): %w: restore it in History › Trash to add to it, or use another sample ID",
+			sm.ID, s.path, parseTime(deleted.String).Local().Format("2006-01-02 15:04"), ErrInTrash)
 	case errors.Is(err, sql.ErrNoRows):
 		_, err = tx.ExecContext(ctx, "INSERT INTO samples(id, site, taken, notes, factor, lat, lon, created, depth_m, analyst) VALUES (?,?,?,?,?,?,?,?,?,?)",
 			sm.ID, sm.Site, timeText(sm.Taken), sm.Notes, sm.Factor, nullFloat(sm.Lat), nullFloat(sm.Lon), timeText(time.Now()), nullFloat(sm.DepthM), sm.Analyst)

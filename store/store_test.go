@@ -567,7 +567,7 @@ func TestTrashAndMarks(t *testing.T) {
 		t.Fatalf("trash %+v %v", tr, err)
 	}
 	sm := testSample()
-	if _, err := s.StartRun(ctx, screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("x.avi"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)}); err == nil || !strings.Contains(err.Error(), "is in the trash") {
+	if _, err := s.StartRun(ctx, screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("x.avi"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)}); err == nil || !strings.Contains(err.Error(), "is in the trash") || !errors.Is(err, ErrInTrash) {
 		t.Errorf("a run into a trashed sample: %v", err)
 	}
 	if n, err := s.EmptyTrash(ctx, time.Now()); err != nil || n != 0 {

@@ -362,8 +362,8 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 			view.note("phytoscreen: " + st.String())
 		},
 	})
-	if errors.Is(err, store.ErrOtherSettings) || errors.Is(err, store.ErrSameFrames) || errors.Is(err, store.ErrOtherWater) || errors.Is(err, store.ErrOtherRules) {
-		return usageError("%v", err)
+	if errors.Is(err, store.ErrOtherSettings) || errors.Is(err, store.ErrSameFrames) || errors.Is(err, store.ErrOtherWater) || errors.Is(err, store.ErrOtherRules) || errors.Is(err, store.ErrInTrash) {
+		return usageError("%v", err) // the sample ID given, as for the refusals beside it (exit 2)
 	}
 	if err != nil {
 		return setupError(err)
