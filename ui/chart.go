@@ -74,6 +74,16 @@ func renderChart(pts []chartPoint, title string, levels chartLevels, c color.NRG
 	if w < 50 || h < 50 {
 		return image.NewRGBA(image.Rect(0, 0, max(w, 1), max(h, 1)))
 	}
+	p := chartPlot(pts, title, levels, c)
+	dpi := int(96 * scale)
+	cv := vgimg.NewWith(vgimg.UseWH(vg.Length(w)/vg.Length(dpi)*vg.Inch, vg.Length(h)/vg.Length(dpi)*vg.Inch), vgimg.UseDPI(dpi),
+		vgimg.UseBackgroundColor(color.White))
+	p.Draw(draw.New(cv))
+	return cv.Image()
+}
+
+// chartPlot is renderChart's plot, before it is drawn.
+func chartPlot(pts []chartPoint, title string, levels chartLevels, c color.NRGBA) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.Title.TextStyle.Font.Size = vg.Points(12)
@@ -126,7 +136,10 @@ func renderChart(pts []chartPoint, title string, levels chartLevels, c color.NRG
 			// stand apart (a whole day's axis stacked them on one vertical line).
 			lo, hi, step := clockWindow(first, last)
 			p.X.Min, p.X.Max = float64(lo.Unix()), float64(hi.Unix())
-			p.X.Tick.Marker = plot.TimeTicks{Format: "15:04\n2006-01-02", Ticker: clockTicks{step}, Time: func(t float64) time.Time { return time.Unix(int64(t), 0).Local() }}
+			// The clock on the ticks and the date once, under the axis: the date on every
+			// tick ran the labels into each other ("2026-12-032026-12-03": helper-41).
+			p.X.Tick.Marker = plot.TimeTicks{Format: "15:04", Ticker: clockTicks{step}, Time: func(t float64) time.Time { return time.Unix(int64(t), 0).Local() }}
+			p.X.Label.Text = "Sample taken, " + dayRange(lo, hi)
 		}
 	}
 	for _, l := range []struct {
@@ -146,11 +159,7 @@ func renderChart(pts []chartPoint, title string, levels chartLevels, c color.NRG
 			p.Legend.Top = true
 		}
 	}
-	dpi := int(96 * scale)
-	cv := vgimg.NewWith(vgimg.UseWH(vg.Length(w)/vg.Length(dpi)*vg.Inch, vg.Length(h)/vg.Length(dpi)*vg.Inch), vgimg.UseDPI(dpi),
-		vgimg.UseBackgroundColor(color.White))
-	p.Draw(draw.New(cv))
-	return cv.Image()
+	return p
 }
 
 // addSeries adds one series' line, error bars and points (sorted by time) in colour c,
@@ -206,6 +215,16 @@ func clockWindow(first, last time.Time) (lo, hi time.Time, step time.Duration) {
 		}
 	}
 	return lo, hi, step
+}
+
+// dayRange names the local day or days from lo to hi: "2026-12-03", or
+// "2026-12-02 to 2026-12-03" across midnight.
+func dayRange(lo, hi time.Time) string {
+	a, b := lo.Local().Format("2006-01-02"), hi.Local().Format("2006-01-02")
+	if a == b {
+		return a
+	}
+	return a + " to " + b
 }
 
 // clockTicks marks the local clock's multiples of step (10:00, 10:15, ...).

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"fmt"
 	"image/color"
 	"os"
 	"path/filepath"
@@ -187,6 +188,41 @@ func TestChartClockWindow(t *testing.T) {
 		if first.Sub(lo) > c.wantLowest || first.Before(lo) || first.Second() != 0 || (first.Hour()*60+first.Minute())%int(step.Minutes()) != 0 {
 			t.Errorf("span %v: first tick at %v (axis from %v), not a round %v of the clock", c.span, first, lo, step)
 		}
+	}
+}
+
+// Within a day the ticks give the clock and the axis the date, once: a date on every
+// tick ran the labels into each other (helper-41).
+func TestChartDateOnceUnderTheAxis(t *testing.T) {
+	day := time.Date(2026, 12, 3, 20, 20, 0, 0, time.Local)
+	if got := dayRange(day, day.Add(time.Hour)); got != "2026-12-03" {
+		t.Errorf("one day: %q", got)
+	}
+	if got := dayRange(day, day.Add(5*time.Hour)); got != "2026-12-03 to 2026-12-04" {
+		t.Errorf("across midnight: %q", got)
+	}
+	// Four samples of one evening: the chart's own axis.
+	var pts []chartPoint
+	for i := range 4 {
+		pts = append(pts, chartPoint{Sample: fmt.Sprint(i), Time: day.Add(time.Duration(i) * 10 * time.Minute), PerL: 1000, Low: 500, High: 2000})
+	}
+	p := chartPlot(pts, "Noctiluca at Bay A", chartLevels{}, colorBrand)
+	if p.X.Label.Text != "Sample taken, 2026-12-03" {
+		t.Errorf("axis label %q", p.X.Label.Text)
+	}
+	ticks := p.X.Tick.Marker.Ticks(p.X.Min, p.X.Max)
+	labelled := 0
+	for _, tk := range ticks {
+		if tk.Label == "" {
+			continue
+		}
+		labelled++
+		if strings.Contains(tk.Label, "2026") || len(tk.Label) != len("20:20") {
+			t.Errorf("tick label %q: want the clock alone", tk.Label)
+		}
+	}
+	if labelled < 2 {
+		t.Errorf("%d labelled ticks", labelled)
 	}
 }
 
