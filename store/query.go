@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
@@ -698,4 +699,38 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 	slices.SortFunc(c.Groups, func(a, b TaxonCount) int { return strings.Compare(a.Label, b.Label) })
 	c.Unidentified = si.Concentration(unident)
 	return c, nil
+}
+
+// RunRef names a stored run and its sample.
+type RunRef struct {
+	Sample, Site string
+	Run          int64
+	Started      time.Time
+}
+
+// RunsSharing lists the runs of samples other than except, not in the trash, whose
+// source shares frames with spec (capture.Spec.SharesFrames: the same video or camera,
+// or a folder holding or held by the other). Screened as a new sample, such frames put
+// the same water twice into the site's trend: long.avi went into three samples at Bay A
+// without a word (helper-41).
+func (s *Store) RunsSharing(ctx context.Context, spec capture.Spec, except string) ([]RunRef, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.sample_id, m.site, r.id, r.started, r.spec FROM sources r JOIN samples m ON m.id = r.sample_id
+		WHERE m.deleted_at IS NULL AND r.sample_id != ? ORDER BY r.id`, except)
+	if err != nil {
+		return nil, fmt.Errorf("session store %s: look for runs of %s: %w", s.path, spec.Describe(), err)
+	}
+	defer rows.Close()
+	var out []RunRef
+	for rows.Next() {
+		var r RunRef
+		var started, text string
+		if err := rows.Scan(&r.Sample, &r.Site, &r.Run, &started, &text); err != nil {
+			return nil, fmt.Errorf("session store %s: look for runs of %s: %w", s.path, spec.Describe(), err)
+		}
+		if other, err := capture.ParseSpec(text); err == nil && other.SharesFrames(spec) {
+			r.Started = parseTime(started)
+			out = append(out, r)
+		}
+	}
+	return out, rows.Err()
 }

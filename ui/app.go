@@ -85,6 +85,12 @@ type mainWindow struct {
 	lastSnap screening.Snapshot
 	// addTo is the sample the technician agreed to add the next run to ("" when none).
 	addTo     string
+	// screenAgain is a source the technician said to screen as a new sample though
+	// other samples hold its frames (askScreenedBefore); zero when none.
+	screenAgain capture.Spec
+	// confirmAgain, when set, answers askScreenedBefore's question in confirm's stead
+	// (the tests' runs screen one fake source as many samples).
+	confirmAgain func(title, msg, yes, no string, answer func(bool))
 	lastError error
 	closing   bool
 	// switching is true while a model switch opens the other model's session.

@@ -77,6 +77,8 @@ type harness struct {
 	src    *gatedSource // the source the next run opens, when a test sets it
 	mu     sync.Mutex
 	notes  []*fyne.Notification
+	// screenedBefore is what askScreenedBefore asked (confirmAgain), answered yes.
+	screenedBefore []string
 	opened []string // specs opened
 }
 
@@ -145,6 +147,14 @@ func newHarnessLab(t testing.TB, fy fyne.App, lab LabServer, opts ...harnessOpt)
 	// The tests' runs are of a video the fake Open replaces; the demo, which the app
 	// fills in as a demo sample, is chosen by the tests about it.
 	a.chooseSource(capture.Spec{Kind: capture.KindVideo, Path: "field.avi"})
+	// ...screened as many samples: each time after the first, "screened before" is
+	// asked and answered yes (TestScreenedBeforeAsked asks it for real).
+	a.confirmAgain = func(title, msg, yes, no string, answer func(bool)) {
+		h.mu.Lock()
+		h.screenedBefore = append(h.screenedBefore, msg)
+		h.mu.Unlock()
+		answer(true)
+	}
 	t.Cleanup(h.shutdown)
 	return h
 }

@@ -94,7 +94,10 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 		a.askAddToSample(spec, sample.ID)
 		return
 	}
-	a.addTo = ""
+	if a.addTo == "" && a.screenAgain != spec && a.askScreenedBefore(spec, sample.ID) {
+		return
+	}
+	a.addTo, a.screenAgain = "", capture.Spec{}
 	a.set.UmPerPx, a.set.Source = um, spec.String()
 	if spec.Kind != capture.KindDemo { // the demo's made-up site and volume are not remembered
 		a.set.Site, a.set.VolumeML, a.set.Factor = sample.Site, sample.VolumeML, sample.Factor
@@ -186,6 +189,7 @@ func (a *mainWindow) askNewSampleForSameFrames(spec capture.Spec, id string, run
 	answer := func(yes bool) {
 		if yes {
 			a.sample.ID.SetText(newSampleID(time.Now(), "S-", a.sampleTaken))
+			a.screenAgain = spec // asked and answered: not asked again as screened before
 			a.startSource(spec)
 		}
 	}
@@ -448,4 +452,54 @@ func (a *mainWindow) runEnded(sess *session) {
 	if a.onRunEnd != nil {
 		a.onRunEnd(final, err)
 	}
+}
+
+// askScreenedBefore asks before frames that other samples hold are screened as sample
+// id, a new one: it puts the same water twice into the site's trend (long.avi went into
+// three samples at Bay A without a word: helper-41). It reports whether it asked (the
+// answer starts the run or not). A camera and the demo are never asked about.
+func (a *mainWindow) askScreenedBefore(spec capture.Spec, id string) bool {
+	if a.svc.Store == nil || spec.Kind == capture.KindCamera || spec.Kind == capture.KindDemo {
+		return false
+	}
+	refs, err := a.svc.Store.RunsSharing(a.ctx, spec, id)
+	if err != nil || len(refs) == 0 {
+		return false
+	}
+	var held []string
+	for _, r := range refs {
+		where := ""
+		if r.Site != "" {
+			where = " at " + r.Site
+		}
+		line := fmt.Sprintf("sample %s%s (run %d, %s)", r.Sample, where, r.Run, r.Started.Local().Format("2006-01-02 15:04"))
+		if !slices.Contains(held, line) {
+			held = append(held, line)
+		}
+	}
+	if len(held) > 3 {
+		held = append(held[:3], fmt.Sprintf("%d more", len(held)-3))
+	}
+	msg := fmt.Sprintf("These frames (%s) were screened before: %s.\n\nA new sample of them counts the same water again: both samples go into the site's trend and the programme's reports. Move the earlier one to the trash (History) if this one replaces it.\n\nScreen them as sample %s?",
+		spec.Describe(), strings.Join(held, "; "), id)
+	answer := func(yes bool) {
+		if yes {
+			a.screenAgain = spec
+			a.startSource(spec)
+		}
+	}
+	title := "Screened before as " + refs[0].Sample
+	ask := a.confirm
+	if a.confirmAgain != nil {
+		ask = a.confirmAgain
+	}
+	if ask != nil {
+		ask(title, msg, "Screen as "+id, "Cancel", answer)
+		return true
+	}
+	d := dialog.NewConfirm(title, msg, answer, a.win)
+	d.SetConfirmText("Screen as " + id)
+	d.SetDismissText("Cancel")
+	d.Show()
+	return true
 }
