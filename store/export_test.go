@@ -332,15 +332,7 @@ func TestCountsCSVSaysPartial(t *testing.T) {
 	if err := s.Export(context.Background(), sm.ID, FormatCounts, out); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := testutil.ReadCSV(t, out)
 	col := map[string]int{}
 	for i, h := range rows[0] {
 		col[h] = i

@@ -292,12 +292,7 @@ func TestVideoDialogTakesTheSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, nil, func(s *app.Services) {
-		s.Open = func(ctx context.Context, spec capture.Spec, set app.Settings, opt capture.OpenOptions) (capture.Source, error) {
-			return app.OpenSource(spec, set, "", opt)
-		}
-		s.NewSegmenter = nil
-	})
+	h := newHarness(t, nil, realSources(t))
 	h.a.sample.Volume.SetText("1")
 	h.a.OpenVideoPath(video)
 	f := h.a.folderSample

@@ -296,10 +296,7 @@ func TestHistoryOtherPackNotChecked(t *testing.T) {
 	if err := r.Finish(h.a.ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
 		t.Fatal(err)
 	}
-	hv := h.a.history
-	h.a.tabs.SelectIndex(2)
-	h.pump("the sample listed", 10*time.Second, func() bool { return len(hv.entries) == 1 })
-	hv.Select(sm.ID)
+	hv := h.showOnlySample(sm.ID)
 	h.pump("its alerts", 10*time.Second, func() bool { return strings.Contains(hv.alerts.Text, "Not checked under the current rules") })
 	if strings.Contains(hv.alerts.Text, "None under") {
 		t.Errorf("History calls a sample of another pack clear: %q", hv.alerts.Text)
@@ -337,10 +334,7 @@ func TestHistoryOtherPackUnderItsOwnRules(t *testing.T) {
 	if err := r.Finish(h.a.ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
 		t.Fatal(err)
 	}
-	hv := h.a.history
-	h.a.tabs.SelectIndex(2)
-	h.pump("the sample listed", 10*time.Second, func() bool { return len(hv.entries) == 1 })
-	hv.Select(sm.ID)
+	hv := h.showOnlySample(sm.ID)
 	h.pump("its alerts", 10*time.Second, func() bool {
 		return strings.Contains(hv.alerts.Text, "Under preset who-cyanobacteria, the rules it was screened with, on pack cyano-tcb-10")
 	})
@@ -393,4 +387,15 @@ func TestScreenedBeforeAsked(t *testing.T) {
 	if len(asked) != 2 {
 		t.Errorf("frames no sample held were asked about: %q", asked[2:])
 	}
+}
+
+// showOnlySample opens History, waits for the store's one sample to be listed, and
+// chooses it.
+func (h *harness) showOnlySample(id string) *historyView {
+	h.t.Helper()
+	hv := h.a.history
+	h.a.tabs.SelectIndex(2)
+	h.pump("the sample listed", 10*time.Second, func() bool { return len(hv.entries) == 1 })
+	hv.Select(id)
+	return hv
 }
