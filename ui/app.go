@@ -84,15 +84,15 @@ type mainWindow struct {
 	rules    alerts.Binding
 	lastSnap screening.Snapshot
 	// addTo is the sample the technician agreed to add the next run to ("" when none).
-	addTo     string
+	addTo string
 	// screenAgain is a source the technician said to screen as a new sample though
 	// other samples hold its frames (askScreenedBefore); zero when none.
 	screenAgain capture.Spec
 	// confirmAgain, when set, answers askScreenedBefore's question in confirm's stead
 	// (the tests' runs screen one fake source as many samples).
 	confirmAgain func(title, msg, yes, no string, answer func(bool))
-	lastError error
-	closing   bool
+	lastError    error
+	closing      bool
 	// switching is true while a model switch opens the other model's session.
 	switching bool
 	// perfState is the meter's history, fed by the run's bridge or the idle loop.

@@ -68,18 +68,18 @@ func (q *uiQueue) runAll() bool {
 // harness is an app on the test driver with the built-in pack's taxonomy, a fake
 // classifier, fake or real sources and a real session store in a temporary folder.
 type harness struct {
-	t      testing.TB
-	fy     fyne.App
-	a      *mainWindow
-	q      *uiQueue
-	clf    *fakeClassifier
-	st     *store.Store
-	src    *gatedSource // the source the next run opens, when a test sets it
-	mu     sync.Mutex
-	notes  []*fyne.Notification
+	t     testing.TB
+	fy    fyne.App
+	a     *mainWindow
+	q     *uiQueue
+	clf   *fakeClassifier
+	st    *store.Store
+	src   *gatedSource // the source the next run opens, when a test sets it
+	mu    sync.Mutex
+	notes []*fyne.Notification
 	// screenedBefore is what askScreenedBefore asked (confirmAgain), answered yes.
 	screenedBefore []string
-	opened []string // specs opened
+	opened         []string // specs opened
 }
 
 // defaultPack loads the built-in pack (labels and models' manifest only).
