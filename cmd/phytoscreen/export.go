@@ -56,6 +56,10 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "exported sample %s (%d objects from %s, %s mL examined) as %s to %s\n",
 		*sample, c.Objects, runs, volumeText(c.Sample.VolumeML), *format, *out)
+	if !c.Sample.Deleted.IsZero() { // exported as asked, but said: it was set aside (helper-41)
+		fmt.Fprintf(m.Stderr, "phytoscreen export: note: sample %s is in the trash (deleted %s); restore it in History › Trash if it still counts\n",
+			*sample, c.Sample.Deleted.Local().Format("2006-01-02 15:04"))
+	}
 	return nil
 }
 

@@ -211,3 +211,21 @@ func TestExportObjectsNameTheirFile(t *testing.T) {
 		t.Errorf("sources %q, want each object's file", files)
 	}
 }
+
+// A sample in the trash is exported as asked, with a note that it was set aside (it
+// said nothing: helper-41); one not in the trash gets no note.
+func TestExportOfTrashedSampleSaysSo(t *testing.T) {
+	s := storedSample(t, "TRASHED-1", 2)
+	db := s.Path()
+	out := filepath.Join(t.TempDir(), "c.csv")
+	if code, _, stderr := run(t, "export", "--db", db, "--sample", "TRASHED-1", "--format", "csv", "--out", out); code != exitOK || strings.Contains(stderr, "in the trash") {
+		t.Fatalf("export before the trash: exit %d, %s", code, stderr)
+	}
+	if err := s.DeleteSample(context.Background(), "TRASHED-1"); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "export", "--db", db, "--sample", "TRASHED-1", "--format", "csv", "--out", out)
+	if code != exitOK || !strings.Contains(stdout, "exported sample TRASHED-1") || !strings.Contains(stderr, "note: sample TRASHED-1 is in the trash (deleted ") {
+		t.Errorf("export of a sample in the trash: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
