@@ -442,8 +442,10 @@ func (r *writer) taxa(d Data) {
 	// numerous first, up to 20 rows in all: cut at 20 by count, the table dropped a
 	// diatom chain and a Trichodesmium and kept Artifact and Detritus (helper-41).
 	shown := slices.Clone(c.Taxa)
+	// A group's members together, the groups in their order of name (helper-42: sorted
+	// by count alone, the groups were interleaved).
 	slices.SortStableFunc(shown, func(a, b store.TaxonCount) int {
-		return cmp.Compare(boolRank(a.Group == ""), boolRank(b.Group == ""))
+		return cmp.Or(cmp.Compare(boolRank(a.Group == ""), boolRank(b.Group == "")), strings.Compare(a.GroupName, b.GroupName), strings.Compare(a.Group, b.Group))
 	})
 	const most = 20
 	var rows [][]string

@@ -17,12 +17,24 @@ type CutRun struct {
 	Sample  string
 	Run     int64
 	Started time.Time
-	// Ended is when its last frame or object was recorded (Started when none was).
-	Ended time.Time
+	// LastWork is when it last classified cells (zero when it classified none): the
+	// frames' and objects' own times are the files' modification times for a folder,
+	// so they do not say when the run stopped.
+	LastWork time.Time
+	// Rules is the alert rules it was screened with, as the store keeps them.
+	Rules string
 	// Frames and Objects are what it recorded; VolumeML of VolumeGiven mL is what those
 	// frames examined (the whole volume given for a source of unknown length).
 	Frames, Objects       int
 	VolumeML, VolumeGiven float64
+}
+
+// end is when the run is recorded to have ended: its last work, or its start.
+func (c CutRun) end() time.Time {
+	if c.LastWork.After(c.Started) {
+		return c.LastWork
+	}
+	return c.Started
 }
 
 // thisProcess names the process recording a run: the host and its process ID.
@@ -59,11 +71,10 @@ func (s *Store) EndCutRuns(ctx context.Context) ([]CutRun, error) {
 	if s.readOnly {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, sample_id, owner, started, volume_ml, frames_expected,
+	rows, err := s.db.QueryContext(ctx, `SELECT id, sample_id, owner, started, volume_ml, frames_expected, rules,
 		(SELECT COUNT(*) FROM frames WHERE frames.source_id = sources.id),
 		(SELECT COUNT(*) FROM objects WHERE objects.source_id = sources.id),
-		COALESCE((SELECT MAX(time) FROM frames WHERE frames.source_id = sources.id), ''),
-		COALESCE((SELECT MAX(time) FROM objects WHERE objects.source_id = sources.id), '')
+		COALESCE((SELECT MAX(time) FROM perf WHERE perf.source_id = sources.id), '')
 		FROM sources WHERE COALESCE(ended, '') = '' AND owner != '' ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: look for runs cut off: %w", s.path, err)
@@ -72,9 +83,9 @@ func (s *Store) EndCutRuns(ctx context.Context) ([]CutRun, error) {
 	var expected []int
 	for rows.Next() {
 		var c CutRun
-		var owner, started, lastFrame, lastObject string
+		var owner, started, lastWork string
 		var exp int
-		if err := rows.Scan(&c.Run, &c.Sample, &owner, &started, &c.VolumeGiven, &exp, &c.Frames, &c.Objects, &lastFrame, &lastObject); err != nil {
+		if err := rows.Scan(&c.Run, &c.Sample, &owner, &started, &c.VolumeGiven, &exp, &c.Rules, &c.Frames, &c.Objects, &lastWork); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("session store %s: look for runs cut off: %w", s.path, err)
 		}
@@ -82,11 +93,8 @@ func (s *Store) EndCutRuns(ctx context.Context) ([]CutRun, error) {
 			continue
 		}
 		c.Started = parseTime(started)
-		c.Ended = c.Started
-		for _, t := range []string{lastFrame, lastObject} {
-			if pt := parseTime(t); pt.After(c.Ended) {
-				c.Ended = pt
-			}
+		if lastWork != "" {
+			c.LastWork = parseTime(lastWork)
 		}
 		cut = append(cut, c)
 		expected = append(expected, exp)
@@ -105,7 +113,7 @@ func (s *Store) EndCutRuns(ctx context.Context) ([]CutRun, error) {
 		c.VolumeML = r.VolumeML
 		_, err := s.db.ExecContext(ctx, `UPDATE sources SET ended = ?, frames_seen = MAX(frames_seen, ?), status = 'interrupted', interrupted = 1,
 			volume_examined_ml = ?, error = ? WHERE id = ? AND COALESCE(ended, '') = ''`,
-			timeText(c.Ended), c.Frames, c.VolumeML, "phytoscreen stopped before the run could record its end (killed, crashed or the power lost)", c.Run)
+			timeText(c.end()), c.Frames, c.VolumeML, "phytoscreen stopped before the run could record its end (killed, crashed or the power lost)", c.Run)
 		if err != nil {
 			return cut[:i], fmt.Errorf("session store %s: record the end of run %d, cut off: %w", s.path, c.Run, err)
 		}

@@ -160,7 +160,7 @@ func (a *mainWindow) OpenVideo() {
 func (a *mainWindow) OpenVideoPath(path string) {
 	a.set.LastFolder = filepath.Dir(path)
 	a.saveSettings()
-	msg := widget.NewLabel(path + ".\nThe volume is the liquid the whole video shows; while it plays, the counts are per litre of the share seen so far.")
+	msg := widget.NewLabel(path + "\nThe volume is the liquid the whole video shows; while it plays, the counts are per litre of the share seen so far.")
 	msg.Wrapping = fyne.TextWrapWord
 	f := a.confirmSample("Screen a video", msg, func() {
 		spec := capture.Spec{Kind: capture.KindVideo, Path: path}

@@ -25,7 +25,7 @@ func (a *mainWindow) noteCutRuns(ctx context.Context) bool {
 	if len(cut) == 0 {
 		return false
 	}
-	text := app.CutRunsText(cut)
+	text := app.CutRunsText(ctx, st, cut)
 	fyne.Do(func() {
 		a.setStatus(firstLine(text))
 		a.showMessage("The last run was cut short", text)

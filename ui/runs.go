@@ -472,7 +472,9 @@ func (a *mainWindow) askScreenedBefore(spec capture.Spec, id string) bool {
 		if r.Site != "" {
 			where = " at " + r.Site
 		}
-		line := fmt.Sprintf("sample %s%s (run %d, %s)", r.Sample, where, r.Run, r.Started.Local().Format("2006-01-02 15:04"))
+		// The store's run number is store-wide ("run 2" of a sample of one run): the
+		// time says which run (helper-42).
+		line := fmt.Sprintf("sample %s%s (on %s)", r.Sample, where, r.Started.Local().Format("2006-01-02 15:04"))
 		if !slices.Contains(held, line) {
 			held = append(held, line)
 		}

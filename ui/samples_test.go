@@ -372,7 +372,7 @@ func TestScreenedBeforeAsked(t *testing.T) {
 	}
 	h.a.sample.Fill(h.a.newSample(), 0)
 	test.Tap(h.a.sample.Start)
-	if h.a.sess != nil || len(asked) != 1 || !strings.Contains(asked[0], "Screened before as "+first) || !strings.Contains(asked[0], "sample "+first+" at Bay A (run ") {
+	if h.a.sess != nil || len(asked) != 1 || !strings.Contains(asked[0], "Screened before as "+first) || !strings.Contains(asked[0], "sample "+first+" at Bay A (on ") {
 		t.Fatalf("the same frames as a new sample, cancelled: running %v, asked %q", h.a.sess != nil, asked)
 	}
 	answer = true

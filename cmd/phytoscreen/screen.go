@@ -307,15 +307,15 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	if cut, err := db.EndCutRuns(ctx); err != nil {
 		fmt.Fprintf(m.Stderr, "phytoscreen: %v\n", err)
 	} else if len(cut) > 0 {
-		fmt.Fprintf(m.Stderr, "phytoscreen: %s\n", app.CutRunsText(cut))
+		fmt.Fprintf(m.Stderr, "phytoscreen: %s\n", app.CutRunsText(ctx, db, cut))
 	}
 	// Frames other samples hold, screened as a new sample, count the same water twice in
 	// the site's trend: said, not refused (screening again with another pack is
 	// legitimate), as the app asks (helper-41).
 	if held, _ := db.HasSample(ctx, plan.sample.ID); !held && plan.spec.Kind != capture.KindCamera && plan.spec.Kind != capture.KindDemo {
 		if refs, err := db.RunsSharing(ctx, plan.spec, plan.sample.ID); err == nil && len(refs) > 0 {
-			fmt.Fprintf(m.Stderr, "phytoscreen: note: these frames were screened before as sample %s (run %d, %s): a new sample of them counts the same water again in the site's trend; move the earlier one to the trash if this one replaces it\n",
-				refs[0].Sample, refs[0].Run, refs[0].Started.Local().Format("2006-01-02 15:04"))
+			fmt.Fprintf(m.Stderr, "phytoscreen: note: these frames were screened before as sample %s (on %s): a new sample of them counts the same water again in the site's trend; move the earlier one to the trash if this one replaces it\n",
+				refs[0].Sample, refs[0].Started.Local().Format("2006-01-02 15:04"))
 		}
 	}
 	if f.taken == "" {

@@ -249,7 +249,7 @@ func TestSIGTERMDuringRun(t *testing.T) {
 		t.Logf("%s", stderr[strings.Index(stderr, "Sample KILLED"):][:300])
 		// The same frames as NEXT, a new sample: screened, with a note naming NEXT.
 		if code, _, stderr := run(t, append(next[:3:3], "--sample", "NEXT-2", "--db", db, "--baseline", "0")...); code != exitOK || strings.Contains(stderr, "Sample KILLED") ||
-			!strings.Contains(stderr, "these frames were screened before as sample NEXT (run") {
+			!strings.Contains(stderr, "these frames were screened before as sample NEXT (on ") {
 			t.Errorf("the run after (exit %d) says the cut run again, or not that NEXT holds its frames:\n%s", code, stderr)
 		}
 	})

@@ -1,32 +1,78 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
 // CutRunsText says, for each run a phytoscreen that was killed, crashed or lost its
-// power left unended (store.EndCutRuns), what it kept and what it examined, and what to
-// do: the app shows it at launch, screen prints it.
-func CutRunsText(cut []store.CutRun) string {
+// power left unended (store.EndCutRuns), what it kept, what it examined and the alert
+// levels the sample stands at on that volume, and what to do: the app shows it at
+// launch, screen prints it. The levels are said because no one was told: the run that
+// would have raised them was gone (helper-42: a killed sample at ALERT in History whose
+// alert never fired).
+func CutRunsText(ctx context.Context, st *store.Store, cut []store.CutRun) string {
 	vol := func(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 	var b strings.Builder
 	for i, c := range cut {
 		if i > 0 {
 			b.WriteString("\n\n")
 		}
-		fmt.Fprintf(&b, "Sample %s: its run started at %s was cut off at %s, when phytoscreen stopped without ending it (killed, crashed or the power lost).\n",
-			c.Sample, c.Started.Local().Format("2006-01-02 15:04"), c.Ended.Local().Format("15:04:05"))
-		fmt.Fprintf(&b, "Kept: %d frames and %d objects, ", c.Frames, c.Objects)
+		fmt.Fprintf(&b, "Sample %s: its run started at %s was cut off when phytoscreen stopped without ending it (killed, crashed or the power lost)",
+			c.Sample, c.Started.Local().Format("2006-01-02 15:04"))
+		if !c.LastWork.IsZero() {
+			fmt.Fprintf(&b, "; it last classified cells at %s", c.LastWork.Local().Format("15:04:05"))
+		}
+		fmt.Fprintf(&b, ".\nKept: %d frames and %d objects, ", c.Frames, c.Objects)
 		if c.VolumeML < c.VolumeGiven*(1-1e-9) {
 			fmt.Fprintf(&b, "%s of the %s mL given examined; the sample is marked partial and its concentrations are on the volume examined.", vol(c.VolumeML), vol(c.VolumeGiven))
 		} else {
 			fmt.Fprintf(&b, "on the %s mL given (a source of unknown length): check the volume before trusting the concentrations.", vol(c.VolumeGiven))
 		}
+		if levels := cutLevels(ctx, st, c); len(levels) > 0 {
+			fmt.Fprintf(&b, "\nOn what it examined, the sample stands at: %s.", strings.Join(levels, "; "))
+		}
 	}
 	b.WriteString("\n\nHistory shows what was counted; export or report it as any sample. To count the whole sample, screen its frames again as a new sample and move this one to the trash.")
 	return b.String()
+}
+
+// cutLevels is the levels above none that the rules a cut run was screened with give its
+// sample now, on its own pack; nothing when they cannot be read again.
+func cutLevels(ctx context.Context, st *store.Store, c store.CutRun) []string {
+	counts, tx, packErr, err := SampleCounts(ctx, st, c.Sample)
+	if err != nil || packErr != nil || tx == nil {
+		return nil
+	}
+	rs, name, err := alerts.Open(strings.Replace(c.Rules, "preset ", "preset:", 1), assets.Presets())
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, bd := range rs.BindTo(tx, tx.Pack, name).Bound {
+		n, cells := 0, 0.0
+		for _, x := range counts.Taxa {
+			for _, l := range bd.Labels {
+				if x.Label == l {
+					n += x.Count
+					cells += x.Cells
+				}
+			}
+		}
+		m := screening.RuleMeasure(counts.Sample.Concentration(n), cells)
+		if lv := bd.Rule.LevelOf(m); lv > alerts.None {
+			out = append(out, message.NewPrinter(language.English).Sprintf("%s %s, %.0f cells/L", strings.ToUpper(lv.String()), bd.Rule.Name(), m.PerL))
+		}
+	}
+	return out
 }

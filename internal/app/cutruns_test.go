@@ -1,0 +1,65 @@
+package app
+
+import (
+	"context"
+	"image"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+	"github.com/phytoscreen/phytoscreen/vision"
+)
+
+// The notice of a run cut short says the levels its sample stands at under the rules
+// it was screened with: the run that would have raised them was gone, so no one was
+// told (helper-42). A run with no level says none.
+func TestCutRunsTextSaysTheLevels(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tx, err := packTaxonomy("cyano-tcb-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sm := screening.NewSample("CUT-1")
+	sm.VolumeML = 0.001
+	r, err := st.StartRun(ctx, screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("pond.avi"), Model: inference.Base, Threshold: 0.5,
+		Taxonomy: tx, Rules: "preset who-cyanobacteria"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []screening.ObjectRecord
+	for i := range 150 { // 150 Microcystis in a microlitre: over the alert's 100,000 cells/mL
+		o := vision.Object{Source: "pond.avi", Frame: i, Track: i, New: true, Box: image.Rect(0, 0, 8, 8), AreaPx: 40}
+		recs = append(recs, screening.ObjectRecord{Seq: i + 1, Time: time.Now(), Object: o, Label: "Microcystis", Prob: 0.9, Variant: inference.Base, Category: "Microcystis"})
+	}
+	if err := r.Objects(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(ctx, screening.Snapshot{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cut := store.CutRun{Sample: "CUT-1", Run: r.ID, Started: time.Now(), Frames: 150, Objects: 150, VolumeML: 0.001, VolumeGiven: 0.002, Rules: "preset who-cyanobacteria"}
+	text := CutRunsText(ctx, st, []store.CutRun{cut})
+	for _, want := range []string{"Sample CUT-1: its run started at", "Kept: 150 frames and 150 objects, 0.001 of the 0.002 mL given examined",
+		"On what it examined, the sample stands at: ALERT Cyanobacteria"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the notice lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "last classified") {
+		t.Errorf("a run of no recorded work gives a time of its last work:\n%s", text)
+	}
+	cut.Rules = "preset default" // names no taxon of this pack: no level
+	if text := CutRunsText(ctx, st, []store.CutRun{cut}); strings.Contains(text, "stands at") {
+		t.Errorf("a level under rules that see nothing:\n%s", text)
+	}
+}
