@@ -74,7 +74,7 @@ func (s *Store) EndCutRuns(ctx context.Context) ([]CutRun, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, sample_id, owner, started, volume_ml, frames_expected, rules,
 		(SELECT COUNT(*) FROM frames WHERE frames.source_id = sources.id),
 		(SELECT COUNT(*) FROM objects WHERE objects.source_id = sources.id),
-		COALESCE((SELECT MAX(time) FROM perf WHERE perf.source_id = sources.id), '')
+		COALESCE((SELECT MAX(time) FROM perf WHERE perf.source_id = sources.id AND perf.cells > 0), '')
 		FROM sources WHERE COALESCE(ended, '') = '' AND owner != '' ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: look for runs cut off: %w", s.path, err)
@@ -104,6 +104,7 @@ func (s *Store) EndCutRuns(ctx context.Context) ([]CutRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: look for runs cut off: %w", s.path, err)
 	}
+	var ended []CutRun
 	for i := range cut {
 		c := &cut[i]
 		// The volume as History reads an unended run (unended): the share of the
@@ -111,12 +112,17 @@ func (s *Store) EndCutRuns(ctx context.Context) ([]CutRun, error) {
 		r := RunRow{VolumeML: c.VolumeGiven, VolumeGiven: c.VolumeGiven, FramesExpect: expected[i]}
 		unended(&r, c.Frames)
 		c.VolumeML = r.VolumeML
-		_, err := s.db.ExecContext(ctx, `UPDATE sources SET ended = ?, frames_seen = MAX(frames_seen, ?), status = 'interrupted', interrupted = 1,
+		res, err := s.db.ExecContext(ctx, `UPDATE sources SET ended = ?, frames_seen = MAX(frames_seen, ?), status = 'interrupted', interrupted = 1,
 			volume_examined_ml = ?, error = ? WHERE id = ? AND COALESCE(ended, '') = ''`,
 			timeText(c.end()), c.Frames, c.VolumeML, "phytoscreen stopped before the run could record its end (killed, crashed or the power lost)", c.Run)
 		if err != nil {
-			return cut[:i], fmt.Errorf("session store %s: record the end of run %d, cut off: %w", s.path, c.Run, err)
+			return ended, fmt.Errorf("session store %s: record the end of run %d, cut off: %w", s.path, c.Run, err)
+		}
+		// Another phytoscreen opening the store at the same moment may have ended it
+		// first: it is said by the one that did, once.
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			ended = append(ended, *c)
 		}
 	}
-	return cut, nil
+	return ended, nil
 }
