@@ -7,6 +7,7 @@ import (
 	"image"
 	"io"
 	"os"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -144,6 +145,25 @@ func (s *FolderSource) Prescan(ctx context.Context) ([]FileDigest, error) {
 	}
 	s.files, s.seen = kept, seen
 	return out, nil
+}
+
+// Files lists the files the source will read, in reading order: after Prescan, the
+// duplicates of earlier ones are left out.
+func (s *FolderSource) Files() []string { return slices.Clone(s.files) }
+
+// Pass leaves out the first n files before reading begins: a run taking up another
+// where it stopped reads only the files that run did not (store.Continuation). Len then
+// counts the rest. A file passed over is still known to Prescan's fingerprints, so a copy
+// of it later in the folder stays a duplicate.
+func (s *FolderSource) Pass(n int) error {
+	if s.next > 0 {
+		return fmt.Errorf("pass over the first %d frames of %s: reading has begun", n, s.name)
+	}
+	if n < 0 || n >= len(s.files) {
+		return fmt.Errorf("pass over the first %d frames of %s: it holds %d", n, s.name, len(s.files))
+	}
+	s.files = s.files[n:]
+	return nil
 }
 
 // Close does nothing: files are read whole, one at a time.

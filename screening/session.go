@@ -39,6 +39,11 @@ type RunInfo struct {
 	// Digests, when not nil, are the fingerprints of the files the run reads, made as
 	// the source opened (capture.FolderSource.Prescan): the store need not read them again.
 	Digests []capture.FileDigest
+	// Continues, when not 0, is the run this one takes up where it stopped: a folder's
+	// run, whose files up to its last recorded frame's this run passes over (the source
+	// was opened past them), into that run's sample. The store splits the volume given
+	// between the two by files (store.Continuation).
+	Continues int64
 }
 
 // RunStore is where sessions record their runs: the session store.
@@ -84,6 +89,9 @@ type SessionConfig struct {
 	Store RunStore
 	// KeepApart: see RunInfo.
 	KeepApart bool
+	// Continue, when set, takes up a folder's run where it stopped: the session opens
+	// the same folder past the files that run covered, into its sample.
+	Continue *Continue
 	// Meter measures the run's cost; nil: not measured. Its idle baseline is the
 	// caller's to measure, before the run.
 	Meter *power.Meter
@@ -198,6 +206,13 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 			return nil, err
 		}
 	}
+	var lastRead string // a continued run's last frame, whose field the new run is in
+	if cfg.Continue != nil {
+		if digests, lastRead, err = passCovered(src, cfg.Continue, &cfg.Sample, digests); err != nil {
+			return nil, err
+		}
+		s.cfg.Sample = cfg.Sample
+	}
 
 	newSeg := cfg.NewSegmenter
 	if newSeg == nil {
@@ -207,11 +222,16 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 		return nil, err
 	}
 	cleanup = append(cleanup, s.done)
+	if lastRead != "" && cfg.Spec.Kind == capture.KindFolder {
+		if err := primeSegmenter(ctx, s.seg, lastRead, opt); err != nil {
+			return nil, fmt.Errorf("continue run %d: %w", cfg.Continue.Run, err)
+		}
+	}
 
 	if cfg.Store != nil {
 		s.rec, err = cfg.Store.StartRun(ctx, RunInfo{Sample: cfg.Sample, Spec: cfg.Spec, Model: cfg.Classifier.Variant(),
 			Threshold: cfg.Threshold, Finder: finderOf(cfg), Rules: cfg.Rules.Name, Taxonomy: cfg.Taxonomy, KeepApart: cfg.KeepApart,
-			Expected: s.src.Len(), Digests: digests})
+			Expected: s.src.Len(), Digests: digests, Continues: cfg.Continue.run()})
 		if err != nil {
 			return nil, err
 		}
@@ -231,6 +251,83 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 	s.p = p
 	s.mu.Unlock()
 	return s, nil
+}
+
+// Continue takes up a stored run of a folder where it stopped (store.Continuation says
+// where; the store checks it again as the new run starts).
+type Continue struct {
+	Run int64 // the run taken up
+	// Locate places the run in the folder's files as the opened source lists them (in
+	// reading order, duplicates left out): it returns the files that run and those it
+	// took up covered, to pass over, and the volume given for the rest.
+	Locate func(files []string) (skip int, volumeML float64, err error)
+}
+
+// run is the run taken up, or 0 for none.
+func (c *Continue) run() int64 {
+	if c == nil {
+		return 0
+	}
+	return c.Run
+}
+
+// passCovered opens a continued run's folder past the files it covered: the source
+// passes over them, the sample's volume becomes that of the files left, and only their
+// fingerprints are returned for the store, with the last file passed over ("" when none).
+func passCovered(src capture.Source, c *Continue, sm *Sample, digests []capture.FileDigest) ([]capture.FileDigest, string, error) {
+	f, ok := src.(interface {
+		Files() []string
+		Pass(n int) error
+	})
+	if !ok {
+		return nil, "", fmt.Errorf("continue run %d: its source %s is not a folder", c.Run, src.Name())
+	}
+	files := f.Files()
+	skip, vol, err := c.Locate(files)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := f.Pass(skip); err != nil {
+		return nil, "", fmt.Errorf("continue run %d: %w", c.Run, err)
+	}
+	var last string
+	if skip > 0 {
+		last = files[skip-1]
+	}
+	rest := make(map[string]bool)
+	for _, p := range f.Files() {
+		rest[p] = true
+	}
+	kept := digests[:0:0]
+	for _, d := range digests {
+		if rest[d.Path] {
+			kept = append(kept, d)
+		}
+	}
+	sm.VolumeML = vol
+	return kept, last, nil
+}
+
+// primeSegmenter shows the segmenter the last frame a continued run read, counting
+// nothing: the frames of a slide's field are one field to it, its cells tracked and
+// counted once, and without it the field in view when the run stopped would be a new
+// one to the continuation and its cells counted again.
+func primeSegmenter(ctx context.Context, seg Segmenter, path string, opt capture.OpenOptions) error {
+	src, err := capture.Open(capture.Spec{Kind: capture.KindImage, Path: path}, capture.OpenOptions{Gray: opt.Gray, OnStatus: func(capture.Status) {}})
+	if err != nil {
+		return fmt.Errorf("read the last frame it read, whose field it takes up: %w", err)
+	}
+	defer src.Close()
+	f, err := src.Next(ctx)
+	if err != nil {
+		return fmt.Errorf("read the last frame it read, whose field it takes up: %w", err)
+	}
+	defer f.Mat.Close()
+	f.Index = -1 // before the run's first
+	if _, err := seg.Process(f); err != nil {
+		return fmt.Errorf("segment the last frame it read, whose field it takes up: %w", err)
+	}
+	return nil
 }
 
 // newSegmenter makes the segmenter a source needs: vision's for frames, one crop per

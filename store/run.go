@@ -112,7 +112,14 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 		return nil, fmt.Errorf("session store %s: %w", s.path, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if sm.ID, err = s.sampleForRun(ctx, tx, info, digests); err != nil {
+	var cont *Continuation
+	if info.Continues != 0 {
+		if cont, err = s.takeUp(ctx, tx, &info); err != nil {
+			return nil, err
+		}
+		sm = info.Sample
+	}
+	if sm.ID, err = s.sampleForRun(ctx, tx, info, digests, cont); err != nil {
 		return nil, err
 	}
 	stmt, err := tx.PrepareContext(ctx, "INSERT OR REPLACE INTO taxa(pack, label, idx, name, grp, grp_name, unit) VALUES (?,?,?,?,?,?,?)")
@@ -127,8 +134,12 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 			return nil, fmt.Errorf("session store %s: record taxonomy: %w", s.path, err)
 		}
 	}
-	res, err := tx.ExecContext(ctx, "INSERT INTO sources(id, sample_id, spec, pack, model, threshold, volume_ml, rules, started, finder, frames_expected, owner) VALUES ("+newIDSQL("sources")+",?,?,?,?,?,?,?,?,?,?,?)",
-		sm.ID, info.Spec.String(), tax.Pack, string(info.Model), info.Threshold, sm.VolumeML, info.Rules, timeText(time.Now()), info.Finder, max(0, info.Expected), thisProcess())
+	var continues any // NULL
+	if cont != nil {
+		continues = cont.Run
+	}
+	res, err := tx.ExecContext(ctx, "INSERT INTO sources(id, sample_id, spec, pack, model, threshold, volume_ml, rules, started, finder, frames_expected, owner, continues) VALUES ("+newIDSQL("sources")+",?,?,?,?,?,?,?,?,?,?,?,?)",
+		sm.ID, info.Spec.String(), tax.Pack, string(info.Model), info.Threshold, sm.VolumeML, info.Rules, timeText(time.Now()), info.Finder, max(0, info.Expected), thisProcess(), continues)
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: record run: %w", s.path, err)
 	}
@@ -168,7 +179,7 @@ var ErrOtherRules = errors.New("a sample is checked against one set of alert rul
 // sampleForRun makes or checks the sample a run goes into, and returns its ID: the one
 // asked for, or with KeepApart its companion for the run's settings when they differ
 // from the sample's first run (made like the sample, on first use).
-func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.RunInfo, digests []capture.FileDigest) (string, error) {
+func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.RunInfo, digests []capture.FileDigest, cont *Continuation) (string, error) {
 	sm := info.Sample
 	var site, taken string
 	var factor float64
@@ -212,7 +223,11 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 			return "", fmt.Errorf("sample %s in %s was screened with the alert rules %s; this run uses %s: %w; screen it with %s (--rules, or Settings › Alerts), or use another sample ID",
 				sm.ID, s.path, firstRules, info.Rules, ErrOtherRules, firstRules)
 		}
-		return sm.ID, s.sameFramesAgain(ctx, tx, sm.ID, info.Spec, digests)
+		var chain []int64
+		if cont != nil {
+			chain = cont.chain
+		}
+		return sm.ID, s.sameFramesAgain(ctx, tx, sm.ID, info.Spec, digests, chain)
 	}
 	companion := sm.ID + "~" + strings.Join(diff, "~")
 	if !info.KeepApart {
@@ -221,7 +236,7 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 	}
 	// The companion holds the same water: taken when the sample was.
 	info.Sample.ID, info.Sample.Taken, info.KeepApart = companion, parseTime(taken), false
-	return s.sampleForRun(ctx, tx, info, digests)
+	return s.sampleForRun(ctx, tx, info, digests, nil)
 }
 
 // ErrSameFrames refuses a run of frames the sample already holds a run of: every cell
@@ -236,7 +251,10 @@ var ErrSameFrames = errors.New("screening them again would count every cell twic
 // again with other settings go to a companion sample (--keep-apart), where they are a
 // run of their own. Paths are compared as recorded (absolute, links resolved, by screen
 // and the app); runs recorded before fingerprints were kept are compared by path alone.
-func (s *Store) sameFramesAgain(ctx context.Context, tx *sql.Tx, sampleID string, spec capture.Spec, digests []capture.FileDigest) error {
+//
+// The runs of chain (a continuation's: the run it takes up and those that run took up)
+// read the same folder's other files, and are passed over.
+func (s *Store) sameFramesAgain(ctx context.Context, tx *sql.Tx, sampleID string, spec capture.Spec, digests []capture.FileDigest, chain []int64) error {
 	if spec.Kind == capture.KindCamera || spec.IsZero() {
 		return nil
 	}
@@ -256,7 +274,7 @@ func (s *Store) sameFramesAgain(ctx context.Context, tx *sql.Tx, sampleID string
 			return fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, sampleID, err)
 		}
 		old, err := capture.ParseSpec(text)
-		if err != nil || !old.SharesFrames(spec) {
+		if err != nil || !old.SharesFrames(spec) || slices.Contains(chain, run) {
 			continue
 		}
 		what := "of " + text
@@ -288,7 +306,7 @@ func (s *Store) sameFramesAgain(ctx context.Context, tx *sql.Tx, sampleID string
 		if err := rows.Scan(&run, &text, &digest, &path); err != nil {
 			return fmt.Errorf("session store %s: read the frames of sample %s: %w", s.path, sampleID, err)
 		}
-		if p, ok := mine[digest]; ok {
+		if p, ok := mine[digest]; ok && !slices.Contains(chain, run) {
 			return refuse(run, fmt.Sprintf("of %s, and %s holds the same frames: %s is a copy of %s", text, spec, p, path))
 		}
 	}
@@ -472,15 +490,17 @@ func (r *Run) Finish(ctx context.Context, s screening.Snapshot, runErr error) er
 		status = "stopped"
 	}
 	ex := s.Examined
-	var examinedML any // NULL: the whole volume given (runs that never said otherwise)
+	// The share of the run's own volume given: the one it started with, or its share of
+	// the folder when it takes up another run (takeUp).
+	var examinedShare any // NULL: the whole volume given (runs that never said otherwise)
 	if ex.Fraction > 0 && ex.Fraction < 1 && ex.DeclaredML > 0 {
-		examinedML = ex.DeclaredML * ex.Fraction
+		examinedShare = ex.Fraction
 	}
 	_, err := r.store.db.ExecContext(context.WithoutCancel(ctx),
 		`UPDATE sources SET ended = ?, frames_seen = ?, frames_dropped = ?, frames_failed = ?, status = ?, error = ?, threshold = ?, model = ?,
-			frames_expected = ?, files_skipped = ?, interrupted = ?, volume_examined_ml = ? WHERE id = ?`,
+			frames_expected = ?, files_skipped = ?, interrupted = ?, volume_examined_ml = ? * volume_ml WHERE id = ?`,
 		timeText(time.Now()), s.Frames.Seen, s.Frames.Dropped, s.Frames.Failed, status, msg, s.Threshold, string(s.Variant),
-		ex.Expected, ex.Skipped, ex.Interrupted, examinedML, r.ID)
+		ex.Expected, ex.Skipped, ex.Interrupted, examinedShare, r.ID)
 	// The update above queued the run again (trigger), now with everything written: from
 	// here it can be pushed. On a failed update it is pushed as it is, like a dead
 	// process's run.

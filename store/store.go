@@ -70,6 +70,8 @@ var addedColumns = []struct{ table, column, decl string }{
 	// The process recording a run ("HOST PID"; '' in runs recorded before it was kept):
 	// a run left unended by a process that is gone was cut off (EndCutRuns).
 	{"sources", "owner", "TEXT NOT NULL DEFAULT ''"},
+	// The run a run takes up where it stopped (continue.go); NULL for every other run.
+	{"sources", "continues", "INTEGER"},
 }
 
 // DefaultPath is $XDG_DATA_HOME/phytoscreen/sessions.db, or

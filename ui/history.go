@@ -443,7 +443,7 @@ type recorded struct {
 // ownRules binds the rules a run was screened with ("preset default" or a file's path,
 // as the store keeps them) to the sample's pack tx; nil when they cannot be opened.
 func ownRules(runRules string, tx *screening.Taxonomy) *alerts.Binding {
-	rs, name, err := alerts.Open(strings.Replace(runRules, "preset ", "preset:", 1), assets.Presets())
+	rs, name, err := alerts.Open(app.StoredRules(runRules), assets.Presets())
 	if err != nil {
 		return nil
 	}

@@ -49,6 +49,7 @@ type screenFlags struct {
 	detector    string
 	depth       string
 	analyst     string
+	cont        string // --continue: the sample whose last run is taken up
 }
 
 func (f *screenFlags) register(fs *flag.FlagSet) {
@@ -72,6 +73,7 @@ func (f *screenFlags) register(fs *flag.FlagSet) {
 	floatVar(fs, &f.calibration, "calibration", 0, 0, maxUmPerPx, "micrometres per pixel", "micrometres per pixel (0: uncalibrated)")
 	fs.StringVar(&f.mode, "mode", "still", "still (a slide on the stage) or flow (a flow-through cell)")
 	fs.StringVar(&f.detector, "detector", "", detectorHelp)
+	fs.StringVar(&f.cont, "continue", "", "take up the last run of sample `ID` where it stopped (Stop, a signal, a crash): its folder from the frame after the last it read, into the sample, with its settings")
 	fs.BoolVar(&f.keepApart, "keep-apart", false, "when the sample was screened before with another pack, model or threshold, store this run as its companion sample (ID~base, ID~t0.6) instead of refusing it")
 }
 
@@ -194,6 +196,12 @@ func (m *Main) screen(ctx context.Context, args []string) error {
 	if f.format != "text" && f.format != "json" {
 		return usageError("--format %q: use text or json", f.format)
 	}
+	var cont *store.Continuation
+	if f.cont != "" {
+		if cont, err = f.takeUp(ctx, fs, m.Stderr); err != nil {
+			return err
+		}
+	}
 	if len(pos) > 0 || f.source == "" {
 		if f.source == "" {
 			fmt.Fprintln(m.Stderr, "phytoscreen screen: --source is required (camera:0, a video, a folder of frames or an image)")
@@ -214,7 +222,75 @@ func (m *Main) screen(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeDetector()
+	plan.cont = cont
 	return m.screenWith(ctx, f, plan, clf.Pack(), clf)
+}
+
+// noteCutRuns ends the runs an earlier phytoscreen left unended when it was killed and
+// says what was kept, once: here or in the app, whichever opens the store first.
+func noteCutRuns(ctx context.Context, db *store.Store, stderr io.Writer) {
+	if cut, err := db.EndCutRuns(ctx); err != nil {
+		fmt.Fprintf(stderr, "phytoscreen: %v\n", err)
+	} else if len(cut) > 0 {
+		fmt.Fprintf(stderr, "phytoscreen: %s\n", app.CutRunsText(ctx, db, cut))
+	}
+}
+
+// takeUp reads where the run --continue names stopped and fills the flags from it: its
+// folder, its sample, and the settings of the sample's runs where the command line gives
+// none (a continuation adds to the sample, so they must be the same; the store refuses
+// others, saying which).
+func (f *screenFlags) takeUp(ctx context.Context, fs *flag.FlagSet, stderr io.Writer) (*store.Continuation, error) {
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	if given["sample"] && f.sample != f.cont {
+		return nil, usageError("--continue %s adds to sample %s; --sample %s names another: give one", f.cont, f.cont, f.sample)
+	}
+	if given["keep-apart"] {
+		return nil, usageError("--continue adds to the sample it names: --keep-apart does not go with it")
+	}
+	db, err := app.OpenStore(f.db)
+	if err != nil {
+		return nil, setupError(err)
+	}
+	defer db.Close()
+	noteCutRuns(ctx, db, stderr) // a run cut off is ended before it is taken up
+	c, err := db.Continuable(ctx, f.cont)
+	if errors.Is(err, store.ErrNotContinuable) {
+		return nil, usageError("--continue: %v", err)
+	}
+	if err != nil {
+		return nil, setupError(err)
+	}
+	si, err := db.Sample(ctx, f.cont)
+	if err != nil {
+		return nil, setupError(err)
+	}
+	if given["source"] {
+		spec, err := capture.ParseSpec(f.source)
+		if err == nil {
+			spec, err = spec.Absolute()
+		}
+		if err != nil || spec != c.Spec {
+			return nil, usageError("--continue %s takes up its run of %s; --source %s names another: leave --source out", f.cont, c.Spec, f.source)
+		}
+	}
+	last := si.Runs[len(si.Runs)-1]
+	f.source, f.sample, f.site, f.factor = c.Spec.String(), si.ID, si.Site, si.Factor
+	if !given["threshold"] {
+		f.threshold = last.Threshold
+	}
+	if !given["model"] {
+		f.model.model = last.Model
+	}
+	if !given["rules"] && last.Rules != "" {
+		f.rules = app.StoredRules(last.Rules)
+	}
+	if !given["volume-ml"] {
+		f.volumeML = last.VolumeGiven // the store gives the continuation its share of it
+	}
+	fmt.Fprintf(stderr, "phytoscreen: continuing run %d of sample %s: %s\n", c.Run, si.ID, c.Describe())
+	return &c, nil
 }
 
 // addDetector opens the learned detector --detector names, if any, into the plan's
@@ -242,6 +318,7 @@ type screenPlan struct {
 	vision    vision.Options
 	rules     *alerts.Ruleset
 	rulesName string
+	cont      *store.Continuation // --continue: the run taken up
 }
 
 // maxBaseline bounds the idle-power measurement before a run: a few seconds suffice.
@@ -302,13 +379,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 		return setupError(err)
 	}
 	defer db.Close()
-	// A run an earlier phytoscreen left unended when it was killed is said once, here or
-	// in the app, whichever opens the store first.
-	if cut, err := db.EndCutRuns(ctx); err != nil {
-		fmt.Fprintf(m.Stderr, "phytoscreen: %v\n", err)
-	} else if len(cut) > 0 {
-		fmt.Fprintf(m.Stderr, "phytoscreen: %s\n", app.CutRunsText(ctx, db, cut))
-	}
+	noteCutRuns(ctx, db, m.Stderr)
 	// Frames other samples hold, screened as a new sample, count the same water twice in
 	// the site's trend: said, not refused (screening again with another pack is
 	// legitimate), as the app asks (helper-41).
@@ -338,7 +409,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	sess, err := screening.OpenSession(ctx, screening.SessionConfig{
 		Spec: plan.spec, Sample: plan.sample, Threshold: f.threshold, Rules: rules,
 		Classifier: clf, Taxonomy: tax, Vision: plan.vision,
-		Store: db.Runs(), Meter: meter, KeepApart: f.keepApart,
+		Store: db.Runs(), Meter: meter, KeepApart: f.keepApart, Continue: plan.cont.Continue(),
 		OnStatus: func(st capture.Status) {
 			if st.Kind == capture.StatusFieldChanged {
 				slog.Debug("capture", "event", st.String())

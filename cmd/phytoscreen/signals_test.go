@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/jpeg"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/phytoscreen/phytoscreen/store"
 )
 
 // programArgsEnv carries the arguments of TestProgramChild, one a line.
@@ -158,32 +161,7 @@ func TestSIGTERMDuringRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: loads the model in three child processes")
 	}
-	frames := t.TempDir()
-	f, err := os.Open("../../testdata/microscope/closterium-20230609124213.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := jpeg.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// 3,000 frames of one field, each its own (a folder reads a frame whose pixels it
-	// has read before once): two 8x8 corner blocks differ, by more than the JPEG
-	// quantisation hides.
-	rgba := image.NewRGBA(img.Bounds())
-	draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
-	for i := range 3000 {
-		draw.Draw(rgba, image.Rect(0, 0, 8, 8), image.NewUniform(color.Gray{uint8(i % 60 * 4)}), image.Point{}, draw.Src)
-		draw.Draw(rgba, image.Rect(8, 0, 16, 8), image.NewUniform(color.Gray{uint8(i / 60 * 4)}), image.Point{}, draw.Src)
-		var b bytes.Buffer
-		if err := jpeg.Encode(&b, rgba, &jpeg.Options{Quality: 85}); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(frames, fmt.Sprintf("f%04d.jpg", i)), b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	frames := fieldFrames(t, 3000, 3000)
 	cases := []struct {
 		name     string
 		sig      syscall.Signal
@@ -253,6 +231,45 @@ func TestSIGTERMDuringRun(t *testing.T) {
 			t.Errorf("the run after (exit %d) says the cut run again, or not that NEXT holds its frames:\n%s", code, stderr)
 		}
 	})
+}
+
+// fieldFrames writes n frames into a new folder, each its own (a folder reads a frame
+// whose pixels it has read before once): two 8x8 corner blocks differ, by more than the
+// JPEG quantisation hides. The frames show the fields of testdata/microscope images in
+// turn, perField frames each (the stage moved between them), or one field throughout.
+func fieldFrames(t *testing.T, n, perField int, images ...string) string {
+	t.Helper()
+	if len(images) == 0 {
+		images = []string{"closterium-20230609124213.jpg"}
+	}
+	fields := make([]*image.RGBA, len(images))
+	for i, name := range images {
+		f, err := os.Open(filepath.Join("../../testdata/microscope", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := jpeg.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields[i] = image.NewRGBA(img.Bounds())
+		draw.Draw(fields[i], fields[i].Bounds(), img, img.Bounds().Min, draw.Src)
+	}
+	frames := t.TempDir()
+	for i := range n {
+		rgba := fields[i/perField%len(fields)]
+		draw.Draw(rgba, image.Rect(0, 0, 8, 8), image.NewUniform(color.Gray{uint8(i % 60 * 4)}), image.Point{}, draw.Src)
+		draw.Draw(rgba, image.Rect(8, 0, 16, 8), image.NewUniform(color.Gray{uint8(i / 60 * 4)}), image.Point{}, draw.Src)
+		var b bytes.Buffer
+		if err := jpeg.Encode(&b, rgba, &jpeg.Options{Quality: 85}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(frames, fmt.Sprintf("f%04d.jpg", i)), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return frames
 }
 
 // The signal handling itself, in this process: the first signal cancels the context
@@ -341,5 +358,103 @@ func TestStopOnSignal(t *testing.T) {
 	}
 	if code := exitCode(asInterrupted(ctx, nil)); code != 129 {
 		t.Errorf("exit status after SIGHUP %d, want 129", code)
+	}
+}
+
+// A folder's run stopped by a signal, or killed, is taken up with screen --continue from
+// the frame after the last it recorded, with the run's settings. The sample then counts
+// what one run of the whole folder counts: no frame's objects in two runs, the field in
+// view when it stopped not counted again (the continuation's segmenter is shown the last
+// frame read), and the sample whole (the volume given examined, not partial), its
+// volume split between the runs by frames.
+func TestContinueStoppedRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: loads the model in child processes")
+	}
+	// 40 fields of 50 frames: the stage moved among four slides' fields.
+	frames := fieldFrames(t, 2000, 50, "closterium-20230609124213.jpg", "microcystis-20230608145509_1.jpg",
+		"nitzschia-20230609092640.jpg", "non-algae-20230608153203.jpg")
+	ctx := context.Background()
+	objectsOf := func(db, sample string) (map[string]int64, int, store.SampleInfo) {
+		t.Helper()
+		st, err := store.Open(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		si, err := st.Sample(ctx, sample)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runOf := map[string]int64{}
+		n := 0
+		err = st.Objects(ctx, si, false, func(o store.ObjectRow) error {
+			if r, ok := runOf[o.File]; ok && r != o.Run.ID {
+				return fmt.Errorf("frame %s has objects of runs %d and %d", o.File, r, o.Run.ID)
+			}
+			runOf[o.File] = o.Run.ID
+			n++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return runOf, n, si
+	}
+	whole := filepath.Join(t.TempDir(), "whole.db")
+	if code, _, stderr := run(t, "screen", "--source", frames, "--sample", "WHOLE", "--db", whole, "--baseline", "0", "--threads", "1", "--threshold", "0.4"); code != exitOK {
+		t.Fatalf("the whole folder: exit %d:\n%s", code, stderr)
+	}
+	_, want, _ := objectsOf(whole, "WHOLE")
+	for _, c := range []struct {
+		name string
+		stop func(*program) error
+	}{
+		{"after SIGTERM", func(p *program) error { return p.cmd.Process.Signal(syscall.SIGTERM) }},
+		{"after SIGKILL", func(p *program) error { return p.cmd.Process.Kill() }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "s.db")
+			p := startProgram(t, "screen", "--source", frames, "--sample", "CUT", "--db", db, "--baseline", "0", "--threads", "1", "--threshold", "0.4")
+			if !p.waitFor("rules preset default", 60*time.Second) {
+				t.Fatalf("the model did not load within 60 s:\n%s", p.stderr.String())
+			}
+			time.Sleep(700 * time.Millisecond)
+			if p.exited(0) {
+				t.Fatalf("ended before it was stopped (exit %d): the run is not long enough for the test:\n%s", p.code, p.stderr.String())
+			}
+			if err := c.stop(p); err != nil {
+				t.Fatal(err)
+			}
+			if !p.exited(5 * time.Second) {
+				t.Fatalf("still running 5 s after it was stopped:\n%s", p.stderr.String())
+			}
+			code, _, stderr := run(t, "screen", "--continue", "CUT", "--db", db, "--baseline", "0", "--threads", "1")
+			if code != exitOK || !strings.Contains(stderr, "continuing run 1 of sample CUT: it read ") {
+				t.Fatalf("screen --continue: exit %d:\n%s", code, stderr)
+			}
+			t.Logf("%s", stderr[strings.Index(stderr, "continuing run"):][:160])
+			runOf, got, si := objectsOf(db, "CUT")
+			if len(si.Runs) != 2 {
+				t.Fatalf("%d runs; want the stopped one and its continuation", len(si.Runs))
+			}
+			first, second := si.Runs[0], si.Runs[1]
+			if second.Threshold != 0.4 || second.Spec != first.Spec {
+				t.Errorf("the continuation ran at threshold %g on %s; want the run's 0.4 on %s", second.Threshold, second.Spec, first.Spec)
+			}
+			given := first.VolumeGiven + second.VolumeGiven
+			if math.Abs(given-1) > 1e-9 || math.Abs(si.VolumeML-1) > 1e-9 || second.FramesExpect+first.FramesSeen != 2000 {
+				t.Errorf("%g of %g mL examined (%g + %g given), %d frames after %d; want 1 of 1, 2000 frames in all",
+					si.VolumeML, given, first.VolumeGiven, second.VolumeGiven, second.FramesExpect, first.FramesSeen)
+			}
+			runs := map[int64]int{}
+			for _, r := range runOf {
+				runs[r]++
+			}
+			t.Logf("%d objects (one run of the whole folder: %d) from %d frames: %v by run", got, want, len(runOf), runs)
+			if got != want {
+				t.Errorf("the stopped run and its continuation counted %d objects; one run of the whole folder counts %d", got, want)
+			}
+		})
 	}
 }

@@ -43,7 +43,7 @@ func CutRunsText(ctx context.Context, st *store.Store, cut []store.CutRun) strin
 			fmt.Fprintf(&b, "\nOn what it examined, the sample stands at: %s.", strings.Join(levels, "; "))
 		}
 	}
-	b.WriteString("\n\nHistory shows what was counted; export or report it as any sample. To count the whole sample, screen its frames again as a new sample and move this one to the trash.")
+	b.WriteString("\n\nHistory shows what was counted; export or report it as any sample. To count the rest of a folder, take the run up where it stopped: phytoscreen screen --continue SAMPLE-ID. A video's sample is counted whole by screening it again as a new sample and moving this one to the trash.")
 	return b.String()
 }
 
@@ -54,7 +54,7 @@ func cutLevels(ctx context.Context, st *store.Store, c store.CutRun) []string {
 	if err != nil || packErr != nil || tx == nil {
 		return nil
 	}
-	rs, name, err := alerts.Open(strings.Replace(c.Rules, "preset ", "preset:", 1), assets.Presets())
+	rs, name, err := alerts.Open(StoredRules(c.Rules), assets.Presets())
 	if err != nil {
 		return nil
 	}

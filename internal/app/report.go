@@ -39,7 +39,7 @@ func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, no
 	}
 	last := c.Sample.Runs[len(c.Sample.Runs)-1]
 	if rules == "" {
-		rules = strings.Replace(last.Rules, "preset ", "preset:", 1)
+		rules = StoredRules(last.Rules)
 	}
 	crops := map[string][]store.ObjectRow{} // the surest crops of each category
 	reviewers := map[string]bool{}

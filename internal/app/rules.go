@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/assets"
@@ -49,3 +50,7 @@ func PresetsFor(tx *screening.Taxonomy) []string {
 	}
 	return out
 }
+
+// StoredRules turns the rules a run was stored with ("preset who-cyanobacteria", or a
+// rules file's path) back into what alerts.Open and --rules take.
+func StoredRules(stored string) string { return strings.Replace(stored, "preset ", "preset:", 1) }

@@ -19,6 +19,9 @@ type RunRequest struct {
 	// OnStatus and OnFrame are the screen's hooks (see screening.SessionConfig).
 	OnStatus func(capture.Status)
 	OnFrame  func(capture.Frame, []vision.Object)
+	// Continue, when set, takes up a stored run of a folder where it stopped
+	// (store.Continuation.Continue); Spec and Sample are that run's.
+	Continue *screening.Continue
 }
 
 // OpenSession opens a screening session of the request on the services: the model, the
@@ -47,7 +50,7 @@ func (s *Services) OpenSession(ctx context.Context, r RunRequest) (*screening.Se
 	cfg := screening.SessionConfig{
 		Spec: r.Spec, Sample: r.Sample, Threshold: r.Settings.Threshold, Rules: r.Rules,
 		Classifier: s.Model.Classifier(), Taxonomy: s.Taxonomy, Vision: vo, Meter: s.Meter,
-		OnStatus: r.OnStatus, OnFrame: r.OnFrame,
+		OnStatus: r.OnStatus, OnFrame: r.OnFrame, Continue: r.Continue,
 		Open: func(ctx context.Context, spec capture.Spec, opt capture.OpenOptions) (capture.Source, error) {
 			return s.Open(ctx, spec, r.Settings, opt)
 		},

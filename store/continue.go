@@ -1,0 +1,221 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// Continuation is where a folder's run that stopped before the folder's end (Stop
+// pressed, or cut off by a kill, a crash, a power loss) is taken up: a new run of the
+// same sample reads the folder's files after the last one the run recorded. Without it
+// the technician had to screen the whole folder again as a new sample, or leave the
+// sample partial (helper-41).
+//
+// The volume given for the folder is split between the runs by files: the run keeps the
+// share of the files it covered (those up to its last recorded frame's), the
+// continuation gets the share of the files left. Each run's concentrations are then on
+// its own share, and the sample adds up to the volume given, whole when every file was
+// read.
+type Continuation struct {
+	Run    int64 // the run taken up
+	Sample string
+	Spec   capture.Spec
+	// Last is the file of the run's last recorded frame ("" when it recorded none).
+	Last string
+	// Skip is the folder's files (in reading order, duplicates left out) that the run
+	// and the runs it continued covered; the continuation reads the rest.
+	Skip int
+	// Files is the files the folder held when the first of the runs read it.
+	Files int
+	// Frames is the frames the run recorded.
+	Frames int
+	// VolumeML is the volume given for the files left: the continuation's own.
+	VolumeML float64
+	given    float64 // the run's volume given, before the split
+	own      int     // the run's own files: the folder's last ones
+	chain    []int64 // the run and those it continued: their frames are the continuation's folder's
+}
+
+// ErrNotContinuable says a sample holds no run that can be taken up.
+var ErrNotContinuable = errors.New("nothing to continue")
+
+// Continuable finds the run of a sample that can be taken up: its last run, when it is
+// of a folder, has ended short of the folder's end and was not taken up already.
+func (s *Store) Continuable(ctx context.Context, sampleID string) (Continuation, error) {
+	var run int64
+	err := s.db.QueryRowContext(ctx, "SELECT id FROM sources WHERE sample_id = ? ORDER BY id DESC LIMIT 1", sampleID).Scan(&run)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Continuation{}, fmt.Errorf("sample %s in %s holds no run: %w", sampleID, s.path, ErrNotContinuable)
+	}
+	if err != nil {
+		return Continuation{}, fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, sampleID, err)
+	}
+	return continuation(ctx, s.db, s.path, run)
+}
+
+// querier is what continuation reads through: the store or a transaction.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// continuation works out where run can be taken up, or why it cannot.
+func continuation(ctx context.Context, q querier, path string, run int64) (Continuation, error) {
+	c := Continuation{Run: run}
+	var spec, ended string
+	var given float64
+	var expected, interrupted int
+	var status string
+	err := q.QueryRowContext(ctx, `SELECT sample_id, spec, volume_ml, frames_expected, COALESCE(ended, ''), interrupted, status,
+		(SELECT COUNT(*) FROM frames WHERE frames.source_id = sources.id),
+		COALESCE((SELECT file FROM frames WHERE frames.source_id = sources.id ORDER BY frame DESC LIMIT 1), '')
+		FROM sources WHERE id = ?`, run).
+		Scan(&c.Sample, &spec, &given, &expected, &ended, &interrupted, &status, &c.Frames, &c.Last)
+	if err != nil {
+		return c, fmt.Errorf("session store %s: read run %d: %w", path, run, err)
+	}
+	refuse := func(why string) (Continuation, error) {
+		return c, fmt.Errorf("run %d of sample %s %s: %w", run, c.Sample, why, ErrNotContinuable)
+	}
+	if c.Spec, err = capture.ParseSpec(spec); err != nil {
+		return refuse(fmt.Sprintf("has a source phytoscreen cannot read (%q)", spec))
+	}
+	switch {
+	case c.Spec.Kind != capture.KindFolder && c.Spec.Kind != capture.KindCells:
+		// A video's cells in view when it stopped would be counted again from its next
+		// frame (a new run starts new tracks); a camera's frames are gone.
+		return refuse(fmt.Sprintf("is of %s: only a folder's run is continued", c.Spec.Describe()))
+	case ended == "":
+		return refuse("is still running")
+	case expected <= 0 || interrupted == 0 || c.Frames >= expected:
+		return refuse(fmt.Sprintf("read its folder to the end (%s)", status))
+	}
+	var taken int
+	if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM sources WHERE continues = ?", run).Scan(&taken); err != nil {
+		return c, fmt.Errorf("session store %s: read run %d: %w", path, run, err)
+	}
+	if taken > 0 {
+		return refuse("was continued already")
+	}
+	// The first run of the chain read the whole folder: its frames_expected is the
+	// folder's files then (a continued run keeps its own, only its volume is narrowed).
+	c.chain = []int64{run}
+	first := run
+	for {
+		var prev sql.NullInt64
+		if err := q.QueryRowContext(ctx, "SELECT continues FROM sources WHERE id = ?", first).Scan(&prev); err != nil {
+			return c, fmt.Errorf("session store %s: read run %d: %w", path, first, err)
+		}
+		if !prev.Valid {
+			break
+		}
+		first = prev.Int64
+		c.chain = append(c.chain, first)
+	}
+	c.Files = expected
+	if first != run {
+		if err := q.QueryRowContext(ctx, "SELECT frames_expected FROM sources WHERE id = ?", first).Scan(&c.Files); err != nil {
+			return c, fmt.Errorf("session store %s: read run %d: %w", path, first, err)
+		}
+	}
+	// The run's own files are the folder's last `expected` ones: those before were
+	// covered by the runs it continued.
+	c.own = expected
+	c.Skip = c.Files - expected
+	c.given, c.VolumeML = given, given // narrowed to the files left once the folder's listing is known (Locate)
+	return c, nil
+}
+
+// Locate places the continuation in the folder as it is now (files, in reading order,
+// duplicates left out, as the source lists them after its prescan): Skip becomes the
+// files to pass over (those up to the run's last recorded frame's file) and VolumeML
+// the volume given for the rest. The folder must hold what it held when it was first
+// read: the same number of files, the last recorded one where it was; otherwise the
+// split of the volume would not hold, and the error says so.
+func (c *Continuation) Locate(files []string) error {
+	if len(files) != c.Files {
+		return fmt.Errorf("folder %s held %d frames when sample %s was screened and holds %d now: continue only the folder as it was (or screen it as a new sample)",
+			c.Spec.Path, c.Files, c.Sample, len(files))
+	}
+	at := c.Skip - 1 // the last file covered before the run: none read yet
+	if c.Last != "" {
+		at = -1
+		for i := c.Skip; i < len(files); i++ {
+			if files[i] == c.Last {
+				at = i
+				break
+			}
+		}
+		if at < 0 {
+			return fmt.Errorf("folder %s no longer holds %s, the last frame run %d of sample %s read: continue only the folder as it was (or screen it as a new sample)",
+				c.Spec.Path, c.Last, c.Run, c.Sample)
+		}
+	}
+	left := len(files) - (at + 1)
+	if left == 0 {
+		return fmt.Errorf("run %d of sample %s read folder %s to its last file (the frames it lacks could not be read): %w", c.Run, c.Sample, c.Spec.Path, ErrNotContinuable)
+	}
+	_, c.VolumeML = c.split(left)
+	c.Skip = at + 1
+	return nil
+}
+
+// split divides the run's volume given between the files it covered and the left files
+// a continuation reads.
+func (c Continuation) split(left int) (kept, rest float64) {
+	rest = c.given * float64(left) / float64(c.own)
+	return c.given - rest, rest
+}
+
+// takeUp checks, in the new run's transaction, that the run info.Continues names can
+// still be taken up by it (the same folder, into the same sample, not taken up by
+// another meanwhile), narrows that run's volume given to the files it covered and sets
+// the new run's to the files left (info.Expected, the files its source reads).
+func (s *Store) takeUp(ctx context.Context, tx *sql.Tx, info *screening.RunInfo) (*Continuation, error) {
+	c, err := continuation(ctx, tx, s.path, info.Continues)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case info.Spec != c.Spec:
+		return nil, fmt.Errorf("run %d of sample %s read %s, not %s: a run takes up only its own folder", c.Run, c.Sample, c.Spec, info.Spec)
+	case info.Sample.ID != c.Sample:
+		return nil, fmt.Errorf("run %d is of sample %s, not %s: a run is taken up into its own sample", c.Run, c.Sample, info.Sample.ID)
+	case info.Expected <= 0 || info.Expected > c.own:
+		return nil, fmt.Errorf("run %d of sample %s had %d files of %s to read; the run taking it up reads %d", c.Run, c.Sample, c.own, c.Spec, info.Expected)
+	}
+	kept, rest := c.split(info.Expected)
+	if _, err := tx.ExecContext(ctx, "UPDATE sources SET volume_ml = ?, volume_examined_ml = MIN(COALESCE(volume_examined_ml, volume_ml), ?) WHERE id = ?", kept, kept, c.Run); err != nil {
+		return nil, fmt.Errorf("session store %s: narrow the volume of run %d to the files it read: %w", s.path, c.Run, err)
+	}
+	info.Sample.VolumeML, info.KeepApart = rest, false
+	return &c, nil
+}
+
+// Describe says where the run stopped, for people.
+func (c Continuation) Describe() string {
+	if c.Last == "" {
+		return fmt.Sprintf("it stopped before its first frame; its %d frames of %s are read", c.own, c.Spec.Describe())
+	}
+	return fmt.Sprintf("it read %d of its %d frames of %s, the last %s; the frames after it are read", c.Frames, c.own, c.Spec.Describe(), filepath.Base(c.Last))
+}
+
+// Continue is the continuation as a screening session takes it up (nil for none).
+func (c *Continuation) Continue() *screening.Continue {
+	if c == nil {
+		return nil
+	}
+	c2 := *c // placed in the folder on its own copy
+	return &screening.Continue{Run: c.Run, Locate: func(files []string) (int, float64, error) {
+		c := c2
+		if err := c.Locate(files); err != nil {
+			return 0, 0, err
+		}
+		return c.Skip, c.VolumeML, nil
+	}}
+}

@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// frameFolder writes n distinct small PNG frames and returns the folder (absolute, as
+// runs record it) and its files as a folder source lists them after its prescan.
+func frameFolder(t *testing.T, n int) (capture.Spec, []string) {
+	t.Helper()
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		img := image.NewGray(image.Rect(0, 0, 8, 8))
+		img.Set(i%8, i/8, color.Gray{255})
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("frame%d.png", i+1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, img); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	spec := capture.Spec{Kind: capture.KindFolder, Path: dir}
+	src, err := capture.OpenFolder(dir, func(capture.Status) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Prescan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return spec, src.Files()
+}
+
+// screenFiles records a run of spec that reads files (one object each) and ends
+// interrupted when it read fewer than expected, as a stopped session would.
+func screenFiles(t *testing.T, s *Store, info screening.RunInfo, files []string) *Run {
+	t.Helper()
+	info.Model, info.Threshold, info.Taxonomy, info.Rules = inference.Optimised, 0.5, testTaxonomy(t), "preset default"
+	r, err := s.startRun(context.Background(), info, 20*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crops := realCrops(t)
+	for i, f := range files {
+		o := record(crops, i+1, "protist_noctiluca", 0.9, "")
+		o.Source, o.Frame = f, i
+		if err := r.Objects([]screening.ObjectRecord{o}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Frames([]screening.FrameRecord{{Time: t0, Index: i, Source: f, Focus: 0.9, Objects: 1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ex := screening.Examined{Expected: info.Expected, Frames: len(files), Fraction: 1, DeclaredML: info.Sample.VolumeML}
+	if len(files) < info.Expected {
+		ex.Interrupted, ex.Fraction = true, float64(len(files))/float64(info.Expected)
+	}
+	if err := r.Finish(context.Background(), screening.Snapshot{Examined: ex, Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// A folder's run stopped after 4 of its 10 frames is taken up from the fifth, twice over
+// (the continuation stopped too): the volume given is split by files, and once every
+// file is read the sample is whole, its objects each counted once. A run read to its
+// end, a run already taken up, a video's run and a folder changed since are refused,
+// each saying why.
+func TestContinueAFolderRun(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	spec, files := frameFolder(t, 10)
+	sm := testSample() // 2 mL
+	first := screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: spec, Expected: 10}, files[:4])
+
+	c, err := s.Continuable(ctx, sm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Run != first.ID || c.Last != files[3] || c.Frames != 4 || c.Skip != 0 || c.Files != 10 {
+		t.Fatalf("continuation %+v; want run %d after %s, 4 frames, skip 0 of 10", c, first.ID, files[3])
+	}
+	if err := c.Locate(files); err != nil {
+		t.Fatal(err)
+	}
+	if c.Skip != 4 || c.VolumeML != 2*0.6 {
+		t.Fatalf("placed at %d with %g mL; want 4 and %g", c.Skip, c.VolumeML, 2*0.6)
+	}
+	if !strings.Contains(c.Describe(), "read 4 of its 10 frames") {
+		t.Errorf("described as %q", c.Describe())
+	}
+	// The second run stops after 3 more frames, the third reads the rest.
+	second := screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: spec, Expected: 6, Continues: first.ID}, files[4:7])
+	c2, err := s.Continuable(ctx, sm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.Locate(files); err != nil {
+		t.Fatal(err)
+	}
+	if c2.Run != second.ID || c2.Skip != 7 || math.Abs(c2.VolumeML-2*0.3) > 1e-12 {
+		t.Fatalf("second continuation: run %d, skip %d, %g mL; want run %d, 7, %g", c2.Run, c2.Skip, c2.VolumeML, second.ID, 2*0.3)
+	}
+	screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: spec, Expected: 3, Continues: second.ID}, files[7:])
+
+	si, err := s.Sample(ctx, sm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	given := 0.0
+	for _, r := range si.Runs {
+		given += r.VolumeGiven
+	}
+	if len(si.Runs) != 3 || math.Abs(si.VolumeML-2) > 1e-12 || math.Abs(given-2) > 1e-12 {
+		t.Fatalf("%d runs, %g mL examined of %g given; want 3 runs, 2 of 2", len(si.Runs), si.VolumeML, given)
+	}
+	for i, want := range []float64{0.8, 0.6, 0.6} {
+		if r := si.Runs[i]; math.Abs(r.VolumeML-want) > 1e-12 || math.Abs(r.VolumeGiven-want) > 1e-12 {
+			t.Errorf("run %d: %g of %g mL; want %g of %g (its files' share, read whole)", i+1, r.VolumeML, r.VolumeGiven, want, want)
+		}
+	}
+	var objects, distinct int
+	if err := s.db.QueryRow(`SELECT COUNT(*), COUNT(DISTINCT o.file) FROM objects o JOIN sources r ON r.id = o.source_id WHERE r.sample_id = ?`, sm.ID).Scan(&objects, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if objects != 10 || distinct != 10 {
+		t.Errorf("%d objects from %d files; want each of the 10 frames' once", objects, distinct)
+	}
+
+	// Read to the end: nothing to take up.
+	if _, err := s.Continuable(ctx, sm.ID); !errors.Is(err, ErrNotContinuable) || !strings.Contains(err.Error(), "read its folder to the end") {
+		t.Errorf("a sample read whole: %v", err)
+	}
+	// A run taken up already is not taken up again.
+	info := screening.RunInfo{Sample: sm, Spec: spec, Expected: 6, Continues: first.ID, Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t), Rules: "preset default"}
+	if _, err := s.StartRun(ctx, info); !errors.Is(err, ErrNotContinuable) || !strings.Contains(err.Error(), "was continued already") {
+		t.Errorf("run %d taken up twice: %v", first.ID, err)
+	}
+	// Without Continues, the same folder is refused as before.
+	info.Continues = 0
+	if _, err := s.StartRun(ctx, info); !errors.Is(err, ErrSameFrames) {
+		t.Errorf("the folder again without continuing: %v", err)
+	}
+
+	// A video's run is not taken up: its cells in view would be counted again.
+	video := testSample()
+	video.ID = "VIDEO"
+	r := recordRun(t, s, video, 3)
+	if err := r.Finish(ctx, screening.Snapshot{Examined: screening.Examined{Expected: 300, Frames: 3, Interrupted: true, Fraction: 0.01, DeclaredML: 2}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Continuable(ctx, "VIDEO"); !errors.Is(err, ErrNotContinuable) || !strings.Contains(err.Error(), "only a folder's run") {
+		t.Errorf("a video's run: %v", err)
+	}
+
+	// A folder that changed since is not taken up: the split of the volume would not hold.
+	other := testSample()
+	other.ID = "CHANGED"
+	spec2, files2 := frameFolder(t, 6)
+	screenFiles(t, s, screening.RunInfo{Sample: other, Spec: spec2, Expected: 6}, files2[:2])
+	c3, err := s.Continuable(ctx, "CHANGED")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c3.Locate(files2[:5]); err == nil || !strings.Contains(err.Error(), "held 6 frames when sample CHANGED was screened and holds 5 now") {
+		t.Errorf("a frame gone: %v", err)
+	}
+	moved := append([]string{files2[1]}, files2[0])
+	moved = append(moved, files2[2:]...)
+	moved[0] = files2[0] + ".renamed"
+	if err := c3.Locate(moved); err == nil || !strings.Contains(err.Error(), "no longer holds "+files2[1]) {
+		t.Errorf("the last frame read renamed: %v", err)
+	}
+}
