@@ -113,3 +113,38 @@ func TestProvisionalEntersOnLowerBound(t *testing.T) {
 		}
 	}
 }
+
+// Early in a sample (too small a share read to enter a level on counts), no count level
+// is entered however high the first frames' cells read, even with the interval's lower
+// bound over the threshold; presence is said at once; once the share is no longer
+// early, the lower bound decides as for any provisional measure, and a level entered is
+// kept by the clearing point while Early never applies to it (helper-41: a lone cell in
+// the first frame of 1,200 raised ALERT at 1.2 M cells/L).
+func TestEarlyEntersNoCountLevel(t *testing.T) {
+	rs, err := Parse([]byte("source = \"s\"\n[[rule]]\ntaxon = \"x\"\nwatch = 1000\nalert = 100000\n[[rule]]\ntaxon = \"y\"\nalert = \"presence\"\n"), "t.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEvaluator([]Bound{{Rule: rs.Rules[0], Labels: []string{"x"}}, {Rule: rs.Rules[1], Labels: []string{"y"}}}, 0.1)
+	now := time.Now()
+	for i, c := range []struct {
+		m           Measure
+		count, pres Level
+	}{
+		{Measure{Count: 40, PerL: 2e6, Low: 1.4e6, High: 2.7e6, Provisional: true, Early: true}, None, Alert},
+		{Measure{Count: 40, PerL: 2e6, Low: 1.4e6, High: 2.7e6, Provisional: true}, Alert, Alert},                 // no longer early
+		{Measure{Count: 40, PerL: 95000, Low: 68000, High: 130000, Provisional: true, Early: true}, Alert, Alert}, // kept above its clearing point
+		{Measure{Count: 3, PerL: 5000, Low: 1000, High: 14600, Provisional: true}, Watch, Alert},
+	} {
+		e.Update(now, func(labels []string) Measure {
+			if labels[0] == "y" {
+				return Measure{Count: 1, PerL: 100, Provisional: true, Early: true}
+			}
+			return c.m
+		})
+		st := e.States()
+		if st[0].Level != c.count || st[1].Level != c.pres {
+			t.Errorf("step %d, %+v: count rule %v (want %v), presence rule %v (want %v)", i, c.m, st[0].Level, c.count, st[1].Level, c.pres)
+		}
+	}
+}

@@ -264,7 +264,7 @@ func (r *writer) banner(d Data) {
 func PartialRuns(si store.SampleInfo) string {
 	var parts []string
 	for _, run := range si.Runs {
-		if run.VolumeML < run.VolumeGiven*(1-1e-9) {
+		if run.Partial() {
 			// The store's run number says nothing when the sample has one run ("run 6"
 			// of a sample with one); with several it is the one the runs' list gives.
 			which := fmt.Sprintf("run %d", run.ID)

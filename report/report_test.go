@@ -116,17 +116,30 @@ func TestTaxaTableKeepsHABMembers(t *testing.T) {
 	for i := range 30 { // 30 taxa of no group, 100 down to 71 counted
 		taxa = append(taxa, store.TaxonCount{Label: fmt.Sprintf("other_%02d", i), Name: fmt.Sprintf("Other %02d", i), Unit: "cell", Concentration: sm.Concentration(100 - i)})
 	}
+	// Two groups of two members each, in the order of their counts as the store gives
+	// them: interleaved.
 	taxa = append(taxa,
-		store.TaxonCount{Label: "diatom_chain_string", Name: "Diatom chain string", Group: "diatoms", Unit: "chain", Concentration: sm.Concentration(3)},
-		store.TaxonCount{Label: "trichodesmium_bowtie", Name: "Trichodesmium bowtie", Group: "trichodesmium", Unit: "colony", Concentration: sm.Concentration(1)})
+		store.TaxonCount{Label: "diatom_chain_tube", Name: "Diatom chain tube", Group: "diatoms", GroupName: "Diatoms", Unit: "chain", Concentration: sm.Concentration(5)},
+		store.TaxonCount{Label: "trichodesmium_puff", Name: "Trichodesmium puff", Group: "trichodesmium", GroupName: "Trichodesmium", Unit: "colony", Concentration: sm.Concentration(4)},
+		store.TaxonCount{Label: "diatom_chain_string", Name: "Diatom chain string", Group: "diatoms", GroupName: "Diatoms", Unit: "chain", Concentration: sm.Concentration(3)},
+		store.TaxonCount{Label: "trichodesmium_bowtie", Name: "Trichodesmium bowtie", Group: "trichodesmium", GroupName: "Trichodesmium", Unit: "colony", Concentration: sm.Concentration(1)})
 	d := Data{Counts: store.Counts{Sample: store.SampleInfo{Sample: sm}, Taxa: taxa}, RulesName: "preset default", Generated: time.Now(), Version: "test"}
 	text := sampleText(t, d)
-	for _, want := range []string{"Diatom chain string", "Trichodesmium bowtie", "Other 00", "Other 17", "... and 12 more taxa, none in a HAB group"} {
-		if !strings.Contains(text, want) {
+	// The groups' members first, each group's together, then the others by count.
+	order := []string{"Diatom chain tube", "Diatom chain string", "Trichodesmium puff", "Trichodesmium bowtie", "Other 00", "Other 15", "... and 14 more taxa, none in a HAB group"}
+	at := -1
+	for _, want := range order {
+		i := strings.Index(text, want)
+		if i < 0 {
 			t.Errorf("the taxa table lacks %q:\n%s", want, text)
+			continue
 		}
+		if i < at {
+			t.Errorf("%q comes before the row above it in %q:\n%s", want, order, text)
+		}
+		at = i
 	}
-	if strings.Contains(text, "Other 18") {
+	if strings.Contains(text, "Other 16") {
 		t.Errorf("the table has more than 20 rows of taxa:\n%s", text)
 	}
 }

@@ -560,6 +560,12 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 			in := fi.Frame()
 			info = &in
 			p.noteFrameLocked(f, in)
+		} else {
+			// A segmenter that says nothing of its frames (one cell per image) has them
+			// recorded all the same: a run cut off is measured, and a stopped one taken
+			// up, by the frames it recorded (none were: a killed folder of cell images
+			// kept 0 mL, and its continuation read it all again).
+			p.recordFrameLocked(f, vision.FrameInfo{Objects: len(objs)})
 		}
 		var jobs []cellJob
 		for _, o := range objs {
@@ -800,6 +806,11 @@ func (p *Pipeline) noteFrameLocked(f capture.Frame, in vision.FrameInfo) {
 	if in.Crowded {
 		p.frames.Crowded++
 	}
+	p.recordFrameLocked(f, in)
+}
+
+// recordFrameLocked queues a frame's record.
+func (p *Pipeline) recordFrameLocked(f capture.Frame, in vision.FrameInfo) {
 	p.noted++
 	p.pendingFrames = append(p.pendingFrames, FrameRecord{Time: f.Time, Index: f.Index, Source: f.Source, Focus: in.Focus,
 		OutOfFocus: in.OutOfFocus, Held: in.Held, NewField: in.NewField, Objects: in.Objects, Oversize: in.Oversize, Crowded: in.Crowded})

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -37,21 +38,45 @@ func (c CutRun) end() time.Time {
 	return c.Started
 }
 
-// thisProcess names the process recording a run: the host and its process ID.
+// thisProcess names the process recording a run: the host, its process ID and the
+// machine's boot (a process ID names one process only within one boot: after a power
+// loss the next phytoscreen may be given the dead one's).
 func thisProcess() string {
 	host, _ := os.Hostname()
-	return host + " " + strconv.Itoa(os.Getpid())
+	owner := host + " " + strconv.Itoa(os.Getpid())
+	if boot := bootID(); boot != "" {
+		owner += " " + boot
+	}
+	return owner
 }
 
-// processGone reports whether owner ("HOST PID") is a process of this host that no
-// longer runs. A process of another host (a store on a shared disk) or an owner not
-// recorded is never taken for gone: its run may still be recording.
+// bootID is the kernel's ID of this boot ("" where the system has none to read).
+func bootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// processGone reports whether owner ("HOST PID [BOOT]") is a process of this host that
+// no longer runs. A process of another host (a store on a shared disk) or an owner not
+// recorded is never taken for gone: its run may still be recording. A process of an
+// earlier boot of this host is gone whatever runs under its ID now.
 func processGone(owner string) bool {
-	host, pidText, ok := strings.Cut(owner, " ")
-	me, _ := os.Hostname()
-	pid, err := strconv.Atoi(pidText)
-	if !ok || err != nil || pid <= 0 || host != me {
+	f := strings.Fields(owner)
+	if len(f) < 2 || len(f) > 3 {
 		return false
+	}
+	me, _ := os.Hostname()
+	pid, err := strconv.Atoi(f[1])
+	if err != nil || pid <= 0 || f[0] != me {
+		return false
+	}
+	if len(f) == 3 {
+		if boot := bootID(); boot != "" && f[2] != boot {
+			return true
+		}
 	}
 	if pid == os.Getpid() {
 		return false
@@ -107,6 +132,16 @@ func (s *Store) EndCutRuns(ctx context.Context) ([]CutRun, error) {
 	var ended []CutRun
 	for i := range cut {
 		c := &cut[i]
+		if c.Frames == 0 && c.Objects == 0 {
+			// Killed before its first frame: it examined nothing, and is removed as the
+			// live run stopped there is (Discard), not kept as an empty sample. (A run of
+			// cell images recorded before their frames were recorded has objects only:
+			// it is kept.)
+			if err := s.discardCut(ctx, c); err != nil {
+				return ended, err
+			}
+			continue
+		}
 		// The volume as History reads an unended run (unended): the share of the
 		// source's frames recorded; a camera's keeps the volume given.
 		r := RunRow{VolumeML: c.VolumeGiven, VolumeGiven: c.VolumeGiven, FramesExpect: expected[i]}
@@ -125,4 +160,27 @@ func (s *Store) EndCutRuns(ctx context.Context) ([]CutRun, error) {
 		}
 	}
 	return ended, nil
+}
+
+// discardCut removes cut run c, which recorded no frame, unless another phytoscreen
+// opening the store at the same moment has already dealt with it.
+func (s *Store) discardCut(ctx context.Context, c *CutRun) error {
+	tx, err := s.db.BeginTx(ctx, nil) // immediate: the check below and the delete are one
+	if err != nil {
+		return fmt.Errorf("session store %s: discard run %d, cut off before its first frame: %w", s.path, c.Run, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var ended string
+	switch err := tx.QueryRowContext(ctx, "SELECT COALESCE(ended, '') FROM sources WHERE id = ?", c.Run).Scan(&ended); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("session store %s: discard run %d, cut off before its first frame: %w", s.path, c.Run, err)
+	case ended != "":
+		return nil
+	}
+	if err := discardRun(ctx, tx, c.Run, c.Sample); err != nil {
+		return fmt.Errorf("session store %s: %w, cut off before its first frame", s.path, err)
+	}
+	return tx.Commit()
 }

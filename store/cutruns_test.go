@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -20,28 +22,66 @@ func TestEndCutRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	host, _ := os.Hostname()
+	boot := bootID()
+	if boot == "" {
+		t.Fatal("no boot ID in /proc/sys/kernel/random/boot_id: the test needs Linux")
+	}
 	owners := map[string]string{
 		"CUT":        host + " " + strconv.Itoa(gone.Process.Pid),
 		"MINE":       thisProcess(),
 		"ALIVE":      host + " 1", // init: alive, and another user's
+		"THIS-BOOT":  host + " 1 " + boot,
 		"OTHER-HOST": "elsewhere.example " + strconv.Itoa(gone.Process.Pid),
+		// Its process ID runs now, but under another boot: it is not the run's process.
+		"REBOOTED": host + " 1 00000000-0000-4000-8000-000000000000",
+		// Killed before its first frame: removed, as a live run stopped there is.
+		"EMPTY": host + " " + strconv.Itoa(gone.Process.Pid) + " " + boot,
+		// A run of cell images recorded before their frames were: objects and no
+		// frames. Kept.
+		"CELLS": host + " " + strconv.Itoa(gone.Process.Pid) + " " + boot,
 	}
 	runs := map[string]*Run{}
 	for id, owner := range owners {
 		sm := testSample()
 		sm.ID = id
-		r := recordRun(t, s, sm, 40) // 3 frames of 16, 16 and 8 objects, said to be of a source of 300
+		n := 40 // 3 frames of 16, 16 and 8 objects, said to be of a source of 300
+		if id == "EMPTY" {
+			n = 0 // its alert and power records only
+		}
+		r := recordRun(t, s, sm, n)
 		runs[id] = r
 		if _, err := s.db.Exec("UPDATE sources SET owner = ?, frames_expected = 300 WHERE id = ?", owner, r.ID); err != nil {
 			t.Fatal(err)
+		}
+		if id == "CELLS" {
+			if _, err := s.db.Exec("DELETE FROM frames WHERE source_id = ?", r.ID); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	cut, err := s.EndCutRuns(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cut) != 1 || cut[0].Sample != "CUT" || cut[0].Run != runs["CUT"].ID || cut[0].Objects != 40 || cut[0].Frames != 3 {
-		t.Fatalf("cut off: %+v; want run %d of CUT, 3 frames and 40 objects", cut, runs["CUT"].ID)
+	// The runs were made in the map's order; they are said in the order of their IDs.
+	slices.SortFunc(cut, func(a, b CutRun) int { return strings.Compare(a.Sample, b.Sample) })
+	if len(cut) != 3 || cut[1].Sample != "CUT" || cut[1].Run != runs["CUT"].ID || cut[1].Objects != 40 || cut[1].Frames != 3 ||
+		cut[0].Sample != "CELLS" || cut[0].Objects != 40 || cut[2].Sample != "REBOOTED" {
+		t.Fatalf("cut off: %+v; want CELLS's 40 objects, run %d of CUT, 3 frames and 40 objects, and REBOOTED's", cut, runs["CUT"].ID)
+	}
+	cut = cut[1:] // CUT's first
+	if _, err := s.Sample(ctx, "EMPTY"); err == nil {
+		t.Error("the run cut off before its first frame is kept as sample EMPTY")
+	}
+	for _, table := range append(runTables, "sources") {
+		col := "source_id"
+		if table == "sources" {
+			col = "id"
+		}
+		var n int
+		if err := s.db.QueryRow("SELECT COUNT(*) FROM "+table+" WHERE "+col+" = ?", runs["EMPTY"].ID).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%d rows of the empty run left in %s (%v)", n, table, err)
+		}
 	}
 	// recordRun's perf sample is at t0; the run started now.
 	if want := cut[0].VolumeGiven * 3 / 300; cut[0].VolumeML != want || !cut[0].LastWork.Equal(t0) || cut[0].Rules != "" {
@@ -57,7 +97,7 @@ func TestEndCutRuns(t *testing.T) {
 	if again, err := s.EndCutRuns(ctx); err != nil || len(again) != 0 {
 		t.Errorf("a second look found %+v (%v): a cut run is said once", again, err)
 	}
-	for _, id := range []string{"MINE", "ALIVE", "OTHER-HOST"} {
+	for _, id := range []string{"MINE", "ALIVE", "THIS-BOOT", "OTHER-HOST"} {
 		si, err := s.Sample(ctx, id)
 		if err != nil {
 			t.Fatal(err)

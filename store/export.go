@@ -101,11 +101,7 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer) e
 	cw := csv.NewWriter(w)
 	si := c.Sample
 	head := []string{si.ID, si.Site, si.Taken.UTC().Format(time.RFC3339), volumeText(si.VolumeML), ftoa(si.Factor, -1)}
-	given := 0.0
-	for _, r := range si.Runs {
-		given += r.VolumeGiven
-	}
-	tail := []string{volumeText(given), strconv.FormatBool(si.VolumeML < given*(1-1e-9))}
+	tail := []string{volumeText(si.VolumeGiven()), strconv.FormatBool(si.Partial())}
 	row := func(kind string, t TaxonCount, withConc bool) error {
 		r := append(append([]string{}, head...), kind, t.Label, t.Name, t.Group, t.Unit, strconv.Itoa(t.Count), strconv.Itoa(t.Validated))
 		if withConc {

@@ -531,23 +531,33 @@ func (r *Run) Discard(ctx context.Context) error {
 		return fmt.Errorf("session store %s: discard run %d: %w", r.store.path, r.ID, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := discardRun(ctx, tx, r.ID, r.sampleID); err != nil {
+		return fmt.Errorf("session store %s: %w", r.store.path, err)
+	}
+	return tx.Commit()
+}
+
+// discardRun removes run id with everything it recorded, and its sample when no other
+// run holds it, within tx: the live run stopped before its first frame (Discard) and the
+// run cut off before it (EndCutRuns) alike.
+func discardRun(ctx context.Context, tx *sql.Tx, id int64, sampleID string) error {
 	if err := keepNextIDs(ctx, tx); err != nil {
-		return fmt.Errorf("session store %s: discard run %d: %w", r.store.path, r.ID, err)
+		return fmt.Errorf("discard run %d: %w", id, err)
 	}
 	for _, table := range runTables {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE source_id = ?", r.ID); err != nil {
-			return fmt.Errorf("session store %s: discard run %d (%s): %w", r.store.path, r.ID, table, err)
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE source_id = ?", id); err != nil {
+			return fmt.Errorf("discard run %d (%s): %w", id, table, err)
 		}
 	}
 	stmts := []string{"DELETE FROM sources WHERE id = ?",
 		"DELETE FROM samples WHERE id = ? AND NOT EXISTS (SELECT 1 FROM sources WHERE sample_id = samples.id)"}
-	args := []any{r.ID, r.sampleID}
+	args := []any{id, sampleID}
 	for i, q := range stmts {
 		if _, err := tx.ExecContext(ctx, q, args[i]); err != nil {
-			return fmt.Errorf("session store %s: discard run %d: %w", r.store.path, r.ID, err)
+			return fmt.Errorf("discard run %d: %w", id, err)
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 // runTables are the tables whose rows belong to a run (source_id).

@@ -258,6 +258,9 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	a.history = newHistory(a.e, a.exportTo, func(id string) {
 		a.tabs.SelectIndex(1)
 		a.gallery.ShowSample(id)
+	}, func(id string) {
+		a.tabs.SelectIndex(0) // the run is followed live
+		a.ContinueRun(id)
 	})
 	a.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Live", theme.MediaVideoIcon(), split),
@@ -427,11 +430,16 @@ func (a *mainWindow) showError(title string, err error) {
 func (a *mainWindow) showMessage(title, text string) {
 	a.lastMessage = title + "\n" + text
 	a.log.Warn(title, "detail", text)
+	dialog.NewCustom(title, "Close", messageBox(text), a.win).Show()
+}
+
+// messageBox holds a long message in a dialog: wrapped, and scrolled past its height.
+func messageBox(text string) fyne.CanvasObject {
 	msg := widget.NewLabel(text)
 	msg.Wrapping = fyne.TextWrapWord
 	scroll := container.NewVScroll(msg)
 	scroll.SetMinSize(fyne.NewSize(620, 260))
-	dialog.NewCustom(title, "Close", scroll, a.win).Show()
+	return scroll
 }
 
 func firstLine(s string) string {

@@ -3,15 +3,19 @@ package ui
 import (
 	"context"
 
-	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
 
 	"github.com/phytoscreen/phytoscreen/internal/app"
 )
 
+// cutTitle heads the notice of runs cut short.
+const cutTitle = "The last run was cut short"
+
 // noteCutRuns ends the runs a phytoscreen that was killed, crashed or lost its power
 // left unended, and says what was kept: after a kill -9 mid-run the app reopened on
 // "Ready." under a green banner and nothing said the last run was cut short
-// (helper-41). It reports whether it found any (the demo then does not start over the
+// (helper-41). A folder's run that can be taken up is offered at once (Continue the
+// run). It reports whether it found any (the demo then does not start over the
 // message). Called from a goroutine at launch.
 func (a *mainWindow) noteCutRuns(ctx context.Context) bool {
 	st := a.svc.Store
@@ -25,11 +29,41 @@ func (a *mainWindow) noteCutRuns(ctx context.Context) bool {
 	if len(cut) == 0 {
 		return false
 	}
-	text := app.CutRunsText(ctx, st, cut)
-	fyne.Do(func() {
+	text := app.CutRunsText(ctx, st, cut, "press Continue the run below, or Continue run in History")
+	// The last one a run can take up is offered; any other stays in History.
+	offer := ""
+	for _, c := range cut {
+		if _, err := st.Continuable(ctx, c.Sample); err == nil {
+			offer = c.Sample
+		}
+	}
+	a.runOnUI(func() {
 		a.setStatus(firstLine(text))
-		a.showMessage("The last run was cut short", text)
 		a.history.Reload()
+		if offer == "" {
+			a.showMessage(cutTitle, text)
+			return
+		}
+		a.askContinueCut(offer, text)
 	})
 	return true
+}
+
+// askContinueCut shows the notice of runs cut short with the choice to take up sample
+// id's run at once.
+func (a *mainWindow) askContinueCut(id, text string) {
+	a.lastMessage = cutTitle + "\n" + text
+	a.log.Warn(cutTitle, "detail", text)
+	answer := func(yes bool) {
+		if yes {
+			a.ContinueRun(id)
+		}
+	}
+	yes, no := "Continue the run", "Later"
+	if a.confirm != nil {
+		a.confirm(cutTitle, text, yes, no, answer)
+		return
+	}
+	d := dialog.NewCustomConfirm(cutTitle, yes, no, messageBox(text), answer, a.win)
+	d.Show()
 }

@@ -102,12 +102,18 @@ func newHarness(t testing.TB, fy fyne.App, opts ...harnessOpt) *harness {
 // newHarnessLab is newHarness with a lab server (nil: none, as newHarness).
 func newHarnessLab(t testing.TB, fy fyne.App, lab LabServer, opts ...harnessOpt) *harness {
 	t.Helper()
+	return newHarnessStore(t, fy, lab, filepath.Join(t.TempDir(), "sessions.db"), opts...)
+}
+
+// newHarnessStore is newHarnessLab on the session store at db (made when missing).
+func newHarnessStore(t testing.TB, fy fyne.App, lab LabServer, db string, opts ...harnessOpt) *harness {
+	t.Helper()
 	if fy == nil {
 		fy = test.NewTempApp(t)
 	}
 	pack := defaultPack(t)
 	h := &harness{t: t, fy: fy, q: &uiQueue{}, clf: newFakeClassifier(pack.Labels)}
-	st, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
+	st, err := store.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,10 @@ type historyView struct {
 	search   *widget.Entry
 	mark     *widget.Button
 	del      *widget.Button
-	trash    *widget.Button
+	// cont takes up the shown sample's run of a folder where it stopped: shown only for a
+	// sample whose last run can be (store.Continuable).
+	cont  *widget.Button
+	trash *widget.Button
 	// confirm asks before a delete (tests answer it); nil: a dialog.
 	confirm func(title, msg string, answer func(bool))
 
@@ -71,8 +74,9 @@ type historyView struct {
 }
 
 // newHistory makes the history screen; export writes a stored sample's export (asking
-// where), showCrops shows a sample's crops in the gallery.
-func newHistory(e *env, export func(id, format string), showCrops func(id string)) *historyView {
+// where), showCrops shows a sample's crops in the gallery, continueRun takes up a
+// sample's run that stopped before its folder's end.
+func newHistory(e *env, export func(id, format string), showCrops func(id string), continueRun func(id string)) *historyView {
 	h := &historyView{e: e}
 	h.list = widget.NewList(func() int { return len(h.entries) },
 		func() fyne.CanvasObject {
@@ -125,6 +129,9 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 	h.mark.Disable()
 	h.del = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), h.Delete)
 	h.del.Disable()
+	h.cont = widget.NewButtonWithIcon("Continue run", theme.MediaPlayIcon(), func() { continueRun(h.selected) })
+	h.cont.Importance = widget.HighImportance
+	h.cont.Hide()
 	h.trash = widget.NewButtonWithIcon("Trash…", theme.HistoryIcon(), h.ShowTrash)
 	h.search = widget.NewEntry()
 	h.search.SetPlaceHolder("search ID, site or date")
@@ -137,6 +144,7 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 	buttons.Add(h.gallery)
 	buttons.Add(h.mark)
 	buttons.Add(h.del)
+	buttons.Add(h.cont)
 	chartBox := container.NewBorder(container.NewBorder(nil, nil, widget.NewLabelWithStyle("Chart", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, h.taxonSel), nil, nil, nil, h.chart)
 	detailTop := container.NewVBox(h.header, buttons)
 	countsBox := container.NewBorder(widget.NewLabelWithStyle("Counts", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
@@ -255,9 +263,15 @@ func (h *historyView) clearShown(why string) {
 	for _, b := range append(h.exports, h.gallery, h.mark, h.del) {
 		b.Disable()
 	}
+	h.cont.Hide()
 	h.header.SetText(why)
 	h.counts.SetRows(nil)
 	h.alerts.SetText("")
+	// The chart too: it stayed on the hidden sample's site trend, its point marked.
+	h.counted = store.Counts{}
+	h.taxonSel.ClearSelected()
+	h.taxonSel.SetOptions(nil)
+	h.chart.Set(nil, "", chartLevels{}, colorBrand)
 }
 
 // ToggleMark marks the selected sample, or unmarks it.
@@ -375,7 +389,7 @@ func listSamples(ctx context.Context, st *store.Store) ([]sampleEntry, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, sampleEntry{ID: id, Site: si.Site, Taken: si.Taken, Runs: len(si.Runs), Marked: si.Marked, Partial: report.PartialRuns(si) != ""})
+		out = append(out, sampleEntry{ID: id, Site: si.Site, Taken: si.Taken, Runs: len(si.Runs), Marked: si.Marked, Partial: si.Partial()})
 	}
 	return out, nil
 }
@@ -403,6 +417,10 @@ func (h *historyView) Select(id string) {
 			if rec.err == nil {
 				rec.energy, rec.err = st.Energy(ctx, id)
 			}
+			// Why not is said by the store when asked (the button's message): a
+			// sample that was never cut short is the usual case, not an error.
+			_, cerr := st.Continuable(ctx, id)
+			rec.continuable = cerr == nil
 		}
 		h.e.runOnUI(func() {
 			if gen != h.gen {
@@ -412,6 +430,11 @@ func (h *historyView) Select(id string) {
 				b.Enable()
 			}
 			h.mark.SetText("★ Mark")
+			if err == nil && rec.continuable {
+				h.cont.Show()
+			} else {
+				h.cont.Hide()
+			}
 			if err == nil && c.Sample.Marked {
 				h.mark.SetText("☆ Unmark")
 			}
@@ -438,6 +461,9 @@ type recorded struct {
 	// use, name none of its labels: every Alert cell read "–" beside the PDF's ALERT
 	// (helper-41).
 	ownRules *alerts.Binding
+	// continuable: the sample's last run stopped before its folder's end and can be
+	// taken up.
+	continuable bool
 }
 
 // ownRules binds the rules a run was screened with ("preset default" or a file's path,

@@ -14,7 +14,10 @@ import (
 // opens on a goroutine (the first time it takes a moment) and later batches use it. The
 // model is the one owner of the variant: the toolbar, the settings window and the saved
 // preferences read it there.
-func (a *mainWindow) SwitchModel(v inference.Variant) {
+func (a *mainWindow) SwitchModel(v inference.Variant) { a.switchModel(v, nil) }
+
+// switchModel is SwitchModel, calling then (UI goroutine) once the switch has succeeded.
+func (a *mainWindow) switchModel(v inference.Variant, then func()) {
 	m := a.svc.Model
 	if m == nil || a.switching || m.Variant() == v {
 		return
@@ -30,6 +33,9 @@ func (a *mainWindow) SwitchModel(v inference.Variant) {
 		}
 		a.saveSettings()
 		a.setStatus("Model switched to " + modelTitle(a.svc.Pack, v) + "; cells from now on are classified with it.")
+		if then != nil {
+			then()
+		}
 	})
 }
 

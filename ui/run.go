@@ -127,9 +127,9 @@ func Run(ctx context.Context, o Options) error {
 		switch {
 		case o.Screenshots != "":
 			a.screenshotTour(o.Screenshots)
-		case cut: // the message first, not a demo over it
-		case o.Start:
+		case o.Start: // asked for by name: the notice of a cut run stays up beside it
 			fyne.Do(a.Start)
+		case cut: // the message first, not a demo over it
 		default:
 			fyne.Do(a.autoStart)
 		}

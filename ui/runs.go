@@ -44,6 +44,8 @@ type session struct {
 	// sizeChanges counts the frames of another size (UI goroutine): in a folder of
 	// mixed orientations nearly every frame is one, and the status bar says the first two.
 	sizeChanges int
+	// note is the status bar's line once the run runs ("": the usual "Screening …").
+	note string
 }
 
 // StartOrPause starts a run when idle, else pauses or resumes it (Ctrl+Space).
@@ -103,7 +105,15 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 		a.set.Site, a.set.VolumeML, a.set.Factor = sample.Site, sample.VolumeML, sample.Factor
 	}
 	a.saveSettings()
-	sess := &session{spec: spec, sample: sample, rules: a.rules, frames: newFrameBuffer(0), done: make(chan struct{})}
+	a.launch(app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: a.rules}, "")
+}
+
+// launch opens the run req asks for (with the window's settings and rules, or a stopped
+// run's when it takes that up) and shows it, the status bar saying note once it runs
+// ("" for the usual line); the checks of what is asked are the caller's.
+func (a *mainWindow) launch(req app.RunRequest, note string) {
+	spec, sample := req.Spec, req.Sample
+	sess := &session{spec: spec, sample: sample, rules: req.Rules, frames: newFrameBuffer(0), done: make(chan struct{}), note: note}
 	a.sess = sess
 	a.notifier.Reset()
 	a.sample.SetRunning(true, false)
@@ -113,12 +123,12 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 	a.live.Clear()
 	a.counts.SetRows(nil) // the new sample's table starts empty, at its top
 	a.counts.ScrollToTop()
-	req := app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: sess.rules, OnStatus: func(st capture.Status) { a.sourceStatus(sess, st) },
-		OnFrame: func(f capture.Frame, objs []vision.Object) {
-			if err := sess.frames.Put(f, objs); err != nil {
-				a.log.Debug("live view skipped a frame", "err", err)
-			}
-		}}
+	req.OnStatus = func(st capture.Status) { a.sourceStatus(sess, st) }
+	req.OnFrame = func(f capture.Frame, objs []vision.Object) {
+		if err := sess.frames.Put(f, objs); err != nil {
+			a.log.Debug("live view skipped a frame", "err", err)
+		}
+	}
 	a.e.spawn(func(ctx context.Context) {
 		run, err := a.svc.OpenSession(ctx, req)
 		if err != nil {
@@ -229,7 +239,11 @@ func (a *mainWindow) startRun(sess *session) {
 		return
 	}
 	a.runState.SetText("Running")
-	a.setStatus(fmt.Sprintf("Screening %s: sample %s, model %s.", sess.spec.Describe(), sess.sample.ID, a.svc.Model.Variant()))
+	if sess.note != "" {
+		a.setStatus(sess.note)
+	} else {
+		a.setStatus(fmt.Sprintf("Screening %s: sample %s, model %s.", sess.spec.Describe(), sess.sample.ID, a.svc.Model.Variant()))
+	}
 	if n := sess.run.Files(); n > 0 {
 		a.progress.Max = float64(n)
 		a.progress.TextFormatter = func() string { return progressText(0, n, 0) }

@@ -148,15 +148,15 @@ func TestHistoryDeleteRestoreMarkSearch(t *testing.T) {
 	h.a.tabs.SelectIndex(2)
 	h.pump("two samples listed", 10*time.Second, func() bool { return len(hv.entries) == 2 })
 	hv.Select(a)
-	h.pump("sample a shown", 10*time.Second, func() bool { return hv.selected == a && !hv.del.Disabled() })
+	h.pump("sample a shown with its chart", 10*time.Second, func() bool { return hv.selected == a && !hv.del.Disabled() && len(hv.chart.Points()) > 0 })
 	test.Type(hv.search, "bay")
 	if len(hv.entries) != 1 || hv.entries[0].ID != b {
 		t.Fatalf("search bay: %+v", hv.entries)
 	}
 	// The search hid the sample shown: nothing is shown, nothing acts on it (the list
 	// highlighted b while the buttons still acted on a).
-	if hv.selected != "" || !hv.del.Disabled() || !hv.exports[0].Disabled() || strings.Contains(hv.header.Text, a) {
-		t.Errorf("search bay hid %s, yet it is still shown (%q) or its buttons on", a, hv.header.Text)
+	if hv.selected != "" || !hv.del.Disabled() || !hv.exports[0].Disabled() || strings.Contains(hv.header.Text, a) || len(hv.chart.Points()) > 0 || hv.taxonSel.Selected != "" {
+		t.Errorf("search bay hid %s, yet it is still shown (%q, chart of %d points for %q) or its buttons on", a, hv.header.Text, len(hv.chart.Points()), hv.taxonSel.Selected)
 	}
 	hv.search.SetText("")
 	hv.Select(a)

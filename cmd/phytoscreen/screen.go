@@ -232,7 +232,7 @@ func noteCutRuns(ctx context.Context, db *store.Store, stderr io.Writer) {
 	if cut, err := db.EndCutRuns(ctx); err != nil {
 		fmt.Fprintf(stderr, "phytoscreen: %v\n", err)
 	} else if len(cut) > 0 {
-		fmt.Fprintf(stderr, "phytoscreen: %s\n", app.CutRunsText(ctx, db, cut))
+		fmt.Fprintf(stderr, "phytoscreen: %s\n", app.CutRunsText(ctx, db, cut, "phytoscreen screen --continue SAMPLE-ID"))
 	}
 }
 

@@ -21,26 +21,12 @@ import (
 // and an object a reviewer moves to another taxon takes that taxon's rule: History and
 // the PDF report measure the alert rules on these cells.
 func TestSampleCountsCellsFollowTheReview(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	tx, err := packTaxonomy("cyano-tcb-10")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, tx, r := cyanoRun(t, "C1", 1, "")
 	micro, ok := tx.Lookup("Microcystis")
 	if !ok || micro.Unit != "colony" || micro.CellUm == 0 {
 		t.Fatalf("the cyano pack's Microcystis is %+v: the test needs a colony with a cell size", micro)
 	}
-	sm := screening.NewSample("C1")
-	sm.VolumeML = 1
 	ctx := context.Background()
-	r, err := st.StartRun(ctx, screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("pond.avi"), Model: inference.Base, Threshold: 0.5, Taxonomy: tx})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n, umPerPx, areaUm2 = 4, 0.5, 400.0
 	want := micro.Cells(1, 0, areaUm2) // a colony's cells from its area
 	crop := image.NewGray(image.Rect(0, 0, 16, 16))
@@ -114,4 +100,28 @@ func TestSampleCountsCellsFollowTheReview(t *testing.T) {
 	if _, cells := cellsOf(plain, "Nostoc"); cells != want {
 		t.Errorf("Store.Counts gives the moved colony %g cells, want the stored %g", cells, want)
 	}
+}
+
+// cyanoRun opens a new session store (closed at the test's end) and starts a run of
+// pond.avi into sample id of volumeML with the cyanobacteria pack, base model,
+// threshold 0.5 and the rules given.
+func cyanoRun(t *testing.T, id string, volumeML float64, rules string) (*store.Store, *screening.Taxonomy, *store.Run) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tx, err := packTaxonomy("cyano-tcb-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := screening.NewSample(id)
+	sm.VolumeML = volumeML
+	r, err := st.StartRun(context.Background(), screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("pond.avi"), Model: inference.Base, Threshold: 0.5,
+		Taxonomy: tx, Rules: rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, tx, r
 }

@@ -20,8 +20,9 @@ import (
 // levels the sample stands at on that volume, and what to do: the app shows it at
 // launch, screen prints it. The levels are said because no one was told: the run that
 // would have raised them was gone (helper-42: a killed sample at ALERT in History whose
-// alert never fired).
-func CutRunsText(ctx context.Context, st *store.Store, cut []store.CutRun) string {
+// alert never fired). continueHow is how the caller takes a folder's run up where it
+// stopped: the command, or the app's button.
+func CutRunsText(ctx context.Context, st *store.Store, cut []store.CutRun, continueHow string) string {
 	vol := func(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 	var b strings.Builder
 	for i, c := range cut {
@@ -34,7 +35,7 @@ func CutRunsText(ctx context.Context, st *store.Store, cut []store.CutRun) strin
 			fmt.Fprintf(&b, "; it last classified cells at %s", c.LastWork.Local().Format("15:04:05"))
 		}
 		fmt.Fprintf(&b, ".\nKept: %d frames and %d objects, ", c.Frames, c.Objects)
-		if c.VolumeML < c.VolumeGiven*(1-1e-9) {
+		if c.Partial() {
 			fmt.Fprintf(&b, "%s of the %s mL given examined; the sample is marked partial and its concentrations are on the volume examined.", vol(c.VolumeML), vol(c.VolumeGiven))
 		} else {
 			fmt.Fprintf(&b, "on the %s mL given (a source of unknown length): check the volume before trusting the concentrations.", vol(c.VolumeGiven))
@@ -43,7 +44,7 @@ func CutRunsText(ctx context.Context, st *store.Store, cut []store.CutRun) strin
 			fmt.Fprintf(&b, "\nOn what it examined, the sample stands at: %s.", strings.Join(levels, "; "))
 		}
 	}
-	b.WriteString("\n\nHistory shows what was counted; export or report it as any sample. To count the rest of a folder, take the run up where it stopped: phytoscreen screen --continue SAMPLE-ID. A video's sample is counted whole by screening it again as a new sample and moving this one to the trash.")
+	b.WriteString("\n\nHistory shows what was counted; export or report it as any sample. To count the rest of a folder, take the run up where it stopped: " + continueHow + ". A video's sample is counted whole by screening it again as a new sample and moving this one to the trash.")
 	return b.String()
 }
 

@@ -3,12 +3,10 @@ package app
 import (
 	"context"
 	"image"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
@@ -19,23 +17,8 @@ import (
 // it was screened with: the run that would have raised them was gone, so no one was
 // told (helper-42). A run with no level says none.
 func TestCutRunsTextSaysTheLevels(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	tx, err := packTaxonomy("cyano-tcb-10")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, _, r := cyanoRun(t, "CUT-1", 0.001, "preset who-cyanobacteria")
 	ctx := context.Background()
-	sm := screening.NewSample("CUT-1")
-	sm.VolumeML = 0.001
-	r, err := st.StartRun(ctx, screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("pond.avi"), Model: inference.Base, Threshold: 0.5,
-		Taxonomy: tx, Rules: "preset who-cyanobacteria"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var recs []screening.ObjectRecord
 	for i := range 150 { // 150 Microcystis in a microlitre: over the alert's 100,000 cells/mL
 		o := vision.Object{Source: "pond.avi", Frame: i, Track: i, New: true, Box: image.Rect(0, 0, 8, 8), AreaPx: 40}
@@ -48,9 +31,9 @@ func TestCutRunsTextSaysTheLevels(t *testing.T) {
 		t.Fatal(err)
 	}
 	cut := store.CutRun{Sample: "CUT-1", Run: r.ID, Started: time.Now(), Frames: 150, Objects: 150, VolumeML: 0.001, VolumeGiven: 0.002, Rules: "preset who-cyanobacteria"}
-	text := CutRunsText(ctx, st, []store.CutRun{cut})
+	text := CutRunsText(ctx, st, []store.CutRun{cut}, "phytoscreen screen --continue SAMPLE-ID")
 	for _, want := range []string{"Sample CUT-1: its run started at", "Kept: 150 frames and 150 objects, 0.001 of the 0.002 mL given examined",
-		"On what it examined, the sample stands at: ALERT Cyanobacteria"} {
+		"On what it examined, the sample stands at: ALERT Cyanobacteria", "take the run up where it stopped: phytoscreen screen --continue SAMPLE-ID."} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the notice lacks %q:\n%s", want, text)
 		}
@@ -59,7 +42,7 @@ func TestCutRunsTextSaysTheLevels(t *testing.T) {
 		t.Errorf("a run of no recorded work gives a time of its last work:\n%s", text)
 	}
 	cut.Rules = "preset default" // names no taxon of this pack: no level
-	if text := CutRunsText(ctx, st, []store.CutRun{cut}); strings.Contains(text, "stands at") {
+	if text := CutRunsText(ctx, st, []store.CutRun{cut}, "phytoscreen screen --continue SAMPLE-ID"); strings.Contains(text, "stands at") {
 		t.Errorf("a level under rules that see nothing:\n%s", text)
 	}
 }

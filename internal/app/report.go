@@ -41,10 +41,14 @@ func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, no
 	if rules == "" {
 		rules = StoredRules(last.Rules)
 	}
-	crops := map[string][]store.ObjectRow{} // the surest crops of each category
+	// The surest objects of each category, their crops read after for those alone:
+	// reading every crop of a sample of many thousands of objects took seconds and
+	// hundreds of megabytes, for 6 a taxon. Twice as many are kept as shown, for
+	// those stored without a crop.
+	crops := map[string][]store.ObjectRow{}
 	reviewers := map[string]bool{}
 	models := map[int64]map[string]int{} // objects classified by each model, per run
-	err = st.Objects(ctx, c.Sample, true, func(o store.ObjectRow) error {
+	err = st.Objects(ctx, c.Sample, false, func(o store.ObjectRow) error {
 		if o.Variant != "" {
 			if models[o.Run.ID] == nil {
 				models[o.Run.ID] = map[string]int{}
@@ -58,12 +62,13 @@ func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, no
 		if o.Status == store.StatusFailed {
 			return nil
 		}
-		if len(o.Crop) > 0 {
-			crops[o.Category] = keepSurest(crops[o.Category], o)
-		}
+		crops[o.Category] = keepSurest(crops[o.Category], o, 2*cropsPerExample)
 		return nil
 	})
 	if err != nil {
+		return d, err
+	}
+	if err := readCrops(ctx, st, crops); err != nil {
 		return d, err
 	}
 	d.RunModels = runModels(c.Sample.Runs, models)
@@ -115,11 +120,36 @@ func runModels(runs []store.RunRow, models map[int64]map[string]int) map[int64]s
 	return out
 }
 
-// keepSurest keeps the cropsPerExample objects of highest probability.
-func keepSurest(kept []store.ObjectRow, o store.ObjectRow) []store.ObjectRow {
+// keepSurest keeps the n objects of highest probability.
+func keepSurest(kept []store.ObjectRow, o store.ObjectRow, n int) []store.ObjectRow {
 	kept = append(kept, o)
 	slices.SortStableFunc(kept, func(a, b store.ObjectRow) int { return cmp.Compare(b.Prob, a.Prob) })
-	return kept[:min(len(kept), cropsPerExample)]
+	return kept[:min(len(kept), n)]
+}
+
+// readCrops reads the crops of the objects kept for each category and keeps the
+// cropsPerExample surest that have one.
+func readCrops(ctx context.Context, st *store.Store, kept map[string][]store.ObjectRow) error {
+	var ids []int64
+	for _, rows := range kept {
+		for _, o := range rows {
+			ids = append(ids, o.ID)
+		}
+	}
+	crops, err := st.Crops(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for cat, rows := range kept {
+		with := rows[:0]
+		for _, o := range rows {
+			if o.Crop = crops[o.ID]; len(o.Crop) > 0 && len(with) < cropsPerExample {
+				with = append(with, o)
+			}
+		}
+		kept[cat] = with
+	}
+	return nil
 }
 
 // bindReportRules reads the rules and binds them to the pack, filling the report's

@@ -1,9 +1,18 @@
 package app
 
 import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"slices"
 	"testing"
+	"time"
 
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
+	"github.com/phytoscreen/phytoscreen/vision"
 )
 
 // A run whose objects two models classified (the model switched while it ran) is said
@@ -17,5 +26,52 @@ func TestRunModelsSaysASwitch(t *testing.T) {
 	})
 	if len(got) != 1 || got[1] != "models switched during the run: base 578, optimised 162 of 740 objects" {
 		t.Errorf("runModels: %v", got)
+	}
+}
+
+// The report's examples of a taxon are the crops of its surest objects, read for those
+// alone; an object stored without a crop, however sure, is passed over for the next.
+func TestReportExamplesAreTheSurestCrops(t *testing.T) {
+	st, _, r := cyanoRun(t, "EX-1", 1, "preset who-cyanobacteria")
+	ctx := context.Background()
+	// 30 Microcystis, sequence i at probability 0.5 + i/100; the crop of each is filled
+	// with its sequence number, so the report's crops say whose they are. The two
+	// surest, 30 and 29, have no crop.
+	var recs []screening.ObjectRecord
+	for i := 1; i <= 30; i++ {
+		o := vision.Object{Source: "pond.avi", Frame: i, Track: i, New: true, Box: image.Rect(0, 0, 8, 8), AreaPx: 40}
+		if i < 29 {
+			o.Crop = image.NewGray(image.Rect(0, 0, 8, 8))
+			for p := range o.Crop.Pix {
+				o.Crop.Pix[p] = uint8(i)
+			}
+		}
+		recs = append(recs, screening.ObjectRecord{Seq: i, Time: time.Now(), Object: o, Label: "Microcystis", Prob: 0.5 + float32(i)/100, Variant: inference.Base, Category: "Microcystis"})
+	}
+	if err := r.Objects(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(ctx, screening.Snapshot{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ReportData(ctx, st, "EX-1", "", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, ex := range d.Examples {
+		if ex.Label != "Microcystis" {
+			continue
+		}
+		for _, c := range ex.Crops {
+			img, err := png.Decode(bytes.NewReader(c))
+			if err != nil {
+				t.Fatalf("a crop of the report is not a PNG: %v", err)
+			}
+			got = append(got, int(img.(*image.Gray).Pix[0]))
+		}
+	}
+	if want := []int{28, 27, 26, 25, 24, 23}; !slices.Equal(got, want) {
+		t.Errorf("the report's Microcystis crops are of objects %v, want the surest with a crop %v", got, want)
 	}
 }

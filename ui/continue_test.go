@@ -1,0 +1,204 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/internal/testutil"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// cellFolder is a folder of n single-cell images and nothing else.
+func cellFolder(t *testing.T, n int) string {
+	t.Helper()
+	dir := testutil.CellFolder(t, n)
+	for _, extra := range []string{"notes.txt", "zz-broken.png"} {
+		if err := os.Remove(filepath.Join(dir, extra)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// cellHarness is a harness on the session store at db ("" for a new one) that reads
+// real folders, one cell per image, and classifies every crop.
+func cellHarness(t *testing.T, db string) *harness {
+	t.Helper()
+	if db == "" {
+		db = filepath.Join(t.TempDir(), "sessions.db")
+	}
+	h := newHarnessStore(t, nil, nil, db, realSources(t), func(d *app.Services) {
+		d.NewSegmenter = nil // the session's own: one cell per image
+	})
+	h.clf.anyCrop = true
+	return h
+}
+
+// storedObjects is what sample id holds, identified or not (0 before it is stored).
+func (h *harness) storedObjects(id string) int {
+	c, err := h.st.Counts(h.a.ctx, id)
+	if err != nil {
+		return 0
+	}
+	n := c.Unidentified.Count
+	for _, x := range c.Taxa {
+		n += x.Count
+	}
+	return n
+}
+
+// checkWhole checks that sample id holds two runs that together read the folder of n
+// images once each and examined all of volumeML, under one threshold and one model.
+func (h *harness) checkWhole(id string, n int, volumeML float64) {
+	h.t.Helper()
+	si, err := h.st.Sample(h.a.ctx, id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if len(si.Runs) != 2 {
+		h.t.Fatalf("sample %s holds %d runs, want the stopped one and its continuation", id, len(si.Runs))
+	}
+	if si.Partial() || math.Abs(si.VolumeML-volumeML) > 1e-9 {
+		h.t.Errorf("sample %s: %g of %g mL examined, partial %v; want the whole %g mL", id, si.VolumeML, si.VolumeGiven(), si.Partial(), volumeML)
+	}
+	if got := h.storedObjects(id); got != n {
+		h.t.Errorf("sample %s holds %d objects, want the folder's %d images once each", id, got, n)
+	}
+	a, b := si.Runs[0], si.Runs[1]
+	if b.Threshold != a.Threshold || b.Model != a.Model || b.Rules != a.Rules || b.Spec != a.Spec {
+		h.t.Errorf("the continuation ran with threshold %g, model %s, rules %q of %s; the stopped run with %g, %s, %q of %s",
+			b.Threshold, b.Model, b.Rules, b.Spec, a.Threshold, a.Model, a.Rules, a.Spec)
+	}
+	h.t.Logf("sample %s: run %d read %d frames, run %d the other %d; %g mL of %g; %d objects", id, a.ID, a.FramesSeen, b.ID, b.FramesSeen, si.VolumeML, si.VolumeGiven(), h.storedObjects(id))
+}
+
+// A folder's run stopped part way is taken up from History: the sample shows Continue
+// run, which reads the rest of the folder into the same sample with the stopped run's
+// threshold and model (the window's had changed since), and the sample ends whole, each
+// image once. The app could only say the command to type (helper-43).
+func TestContinueStoppedRunFromHistory(t *testing.T) {
+	dir := cellFolder(t, 40)
+	h := cellHarness(t, "")
+	h.clf.delay.Store(int64(20 * time.Millisecond))
+	h.a.sample.ID.SetText("S-CONT")
+	h.a.sample.Volume.SetText("2")
+	h.a.sample.Factor.SetText("1")
+	h.a.startSource(capture.Cells(dir))
+	h.pump("8 images read", 20*time.Second, func() bool { return h.a.progress.Value >= 8 || h.a.sess == nil })
+	h.a.Stop()
+	h.waitIdle()
+	si, err := h.st.Sample(h.a.ctx, "S-CONT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !si.Partial() || len(si.Runs) != 1 {
+		t.Fatalf("stopped after %g of 40 images: %d runs, partial %v; the test needs a partial run", h.a.progress.Value, len(si.Runs), si.Partial())
+	}
+	// The window's settings move on; the sample's runs must keep the first's.
+	h.clf.delay.Store(0)
+	if err := h.a.SetThreshold(0.8); err != nil {
+		t.Fatal(err)
+	}
+	h.a.SwitchModel(inference.Base)
+	h.pump("the model switch", 5*time.Second, func() bool { return !h.a.switching })
+
+	h.a.history.Select("S-CONT")
+	h.pump("Continue run shown", 5*time.Second, func() bool { return h.a.history.cont.Visible() })
+	test.Tap(h.a.history.cont)
+	h.pump("the continuation to start", 10*time.Second, func() bool {
+		return h.a.sess != nil && h.a.runState.Text == "Running" || h.a.lastError != nil
+	})
+	if !strings.HasPrefix(h.a.status.Text, "Continuing run ") {
+		t.Errorf("status %q: want it to say which run is continued", h.a.status.Text)
+	}
+	h.waitIdle()
+	if h.a.lastError != nil {
+		t.Fatalf("the continuation failed: %v", h.a.lastError)
+	}
+	h.checkWhole("S-CONT", 40, 2)
+	if v := h.a.svc.Model.Variant(); v != inference.Optimised || h.a.set.Threshold != 0.8 {
+		t.Errorf("after the continuation the window's model is %s (want the run's optimised, switched to) and threshold %g (want its own 0.8)", v, h.a.set.Threshold)
+	}
+	// Whole now: no Continue run, and asked anyway, the store says why not.
+	h.a.history.Select("S-CONT")
+	h.pump("Continue run hidden", 5*time.Second, func() bool { return !h.a.history.cont.Visible() })
+	h.a.lastError = nil
+	h.a.ContinueRun("S-CONT")
+	h.pump("the refusal", 5*time.Second, func() bool { return h.a.lastError != nil })
+	if !errors.Is(h.a.lastError, store.ErrNotContinuable) {
+		t.Errorf("continuing a whole sample: %v", h.a.lastError)
+	}
+}
+
+const cutChildEnv = "PHYTOSCREEN_UI_CUT_CHILD"
+
+// A folder's run killed part way (kill -9: no end recorded) is offered to be taken up
+// at the next launch: the notice of the run cut short has Continue the run, which reads
+// the rest into the same sample, each image once, and the sample ends whole. The test
+// runs itself as the child that is killed.
+func TestContinueCutRunAtLaunch(t *testing.T) {
+	if spec := os.Getenv(cutChildEnv); spec != "" {
+		db, dir, _ := strings.Cut(spec, "\n")
+		killedMidRun(t, db, dir)
+		return
+	}
+	dir := cellFolder(t, 40)
+	db := filepath.Join(t.TempDir(), "sessions.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestContinueCutRunAtLaunch$")
+	cmd.Env = append(os.Environ(), cutChildEnv+"="+db+"\n"+dir)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL || !strings.Contains(string(out), "killed after ") {
+		t.Fatalf("the child was not killed mid-run (%v):\n%s", err, out)
+	}
+	t.Logf("child: %s", strings.TrimSpace(string(out)))
+
+	h := cellHarness(t, db)
+	var asked string
+	h.a.confirm = func(title, msg, yes, no string, answer func(bool)) {
+		asked = title + "\n" + msg + "\n[" + yes + "] [" + no + "]"
+		answer(true)
+	}
+	if !h.a.noteCutRuns(h.a.ctx) {
+		t.Fatal("the run killed was not found cut short")
+	}
+	h.pump("the continuation to start", 10*time.Second, func() bool { return h.a.sess != nil })
+	h.waitIdle()
+	for _, want := range []string{cutTitle, "Sample S-CUT: its run started at", "the sample is marked partial", "press Continue the run below", "[Continue the run] [Later]"} {
+		if !strings.Contains(asked, want) {
+			t.Errorf("the notice lacks %q:\n%s", want, asked)
+		}
+	}
+	if h.a.lastError != nil {
+		t.Fatalf("the continuation failed: %v", h.a.lastError)
+	}
+	h.checkWhole("S-CUT", 40, 2)
+}
+
+// killedMidRun is TestContinueCutRunAtLaunch's child: it screens the folder dir into
+// sample S-CUT of the store at db, slowly, and kills itself once 8 objects are stored.
+func killedMidRun(t *testing.T, db, dir string) {
+	h := cellHarness(t, db)
+	h.clf.delay.Store(int64(200 * time.Millisecond)) // a batch of 4 images in 0.2 s
+	h.a.sample.ID.SetText("S-CUT")
+	h.a.sample.Volume.SetText("2")
+	h.a.sample.Factor.SetText("1")
+	h.a.startSource(capture.Cells(dir))
+	h.pump("8 objects stored", 20*time.Second, func() bool { return h.storedObjects("S-CUT") >= 8 })
+	fmt.Printf("killed after %d objects stored\n", h.storedObjects("S-CUT"))
+	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {} // the kill takes effect
+}
