@@ -22,6 +22,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/power"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -400,6 +401,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	view := newLiveView(m.Stderr, isTerminal(m.Stderr))
 	var sizeChanges atomic.Int64 // statuses come from the capture and the segmenter
 	var duplicates atomic.Int64  // frames a folder holds twice, skipped
+	var notImages atomic.Int64   // a folder's files that are not images (notes, .DS_Store)
 	meter := newScreenMeter(ctx, f.baseline)
 	defer meter.Stop()
 	if err := ctx.Err(); err != nil { // interrupted while measuring the idle baseline
@@ -417,8 +419,9 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 			}
 			// Statuses that come in floods are named a few times, then only logged: a
 			// folder can hold most of its frames twice (saved with and without an
-			// orientation tag; the summary counts them), and frames of mixed sizes change
-			// size at nearly every frame.
+			// orientation tag; the summary counts them), frames of mixed sizes change
+			// size at nearly every frame, and a folder can hold a side file per frame
+			// (the microscope's metadata beside each image).
 			var dup *capture.DuplicateError
 			var seen *atomic.Int64
 			var first int64
@@ -428,6 +431,8 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 				seen, first, more = &duplicates, 3, "further duplicates are not listed: the summary counts them"
 			case st.Kind == capture.StatusSizeChanged:
 				seen, first, more = &sizeChanges, 2, "further size changes are not listed: the frames differ in size"
+			case st.Kind == capture.StatusSkipped && st.Path != "" && !imagefile.IsImageName(st.Path):
+				seen, first, more = &notImages, 3, "further files that are not images are not listed: the summary counts them"
 			}
 			if seen != nil {
 				switch n := seen.Add(1); {

@@ -338,7 +338,7 @@ func (r screenResult) writeText(w io.Writer) {
 		if ex.Skipped == 1 {
 			files = "file was"
 		}
-		why := "listed above with why: a duplicate of a frame read, counted once, or not a readable frame"
+		why := "the first listed above with why: a duplicate of a frame read, counted once, or not a readable frame"
 		if d := r.Duplicates; d > 0 {
 			why = fmt.Sprintf("%d held a frame read before, counted once; %d not a readable frame; the first are listed above", d, ex.Skipped-d)
 		}
