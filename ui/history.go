@@ -377,7 +377,9 @@ func (h *historyView) Restore(id string) {
 	})
 }
 
-// listSamples reads every stored sample's site, date and runs, newest first.
+// listSamples reads every stored sample's site, date and runs, the last taken first
+// (a sample taken last week and screened today sits among last week's, as in the site's
+// trend), samples taken at the same time in the order they were entered, newest first.
 func listSamples(ctx context.Context, st *store.Store) ([]sampleEntry, error) {
 	ids, err := st.SampleIDs(ctx)
 	if err != nil {
@@ -391,6 +393,7 @@ func listSamples(ctx context.Context, st *store.Store) ([]sampleEntry, error) {
 		}
 		out = append(out, sampleEntry{ID: id, Site: si.Site, Taken: si.Taken, Runs: len(si.Runs), Marked: si.Marked, Partial: si.Partial()})
 	}
+	slices.SortStableFunc(out, func(a, b sampleEntry) int { return b.Taken.Compare(a.Taken) })
 	return out, nil
 }
 

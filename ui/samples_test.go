@@ -399,3 +399,27 @@ func (h *harness) showOnlySample(id string) *historyView {
 	hv.Select(id)
 	return hv
 }
+
+// History lists samples by the date they were taken, the last first: a sample taken
+// last week and screened today sits below today's (it stood at the top, in the order
+// the samples were entered).
+func TestHistoryByDateTaken(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.sample.Fill(h.a.newSample(), 0)
+	today := h.runToEnd(2)
+	h.a.sample.Fill(h.a.newSample(), 0)
+	h.a.sample.Taken.SetText("2025-06-03 09:30")
+	lastWeek := h.runToEnd(2)
+	h.a.sample.Fill(h.a.newSample(), 0)
+	later := h.runToEnd(2)
+	hv := h.a.history
+	hv.Reload()
+	h.pump("three samples listed", 10*time.Second, func() bool { return len(hv.entries) == 3 })
+	var got []string
+	for _, e := range hv.entries {
+		got = append(got, e.ID)
+	}
+	if want := []string{later, today, lastWeek}; !slices.Equal(got, want) {
+		t.Errorf("History lists %v, want %v (taken now, now, 2025-06-03)", got, want)
+	}
+}
