@@ -50,8 +50,11 @@ type historyView struct {
 	del      *widget.Button
 	// cont takes up the shown sample's run of a folder where it stopped: shown only for a
 	// sample whose last run can be (store.Continuable).
-	cont  *widget.Button
-	trash *widget.Button
+	cont    *widget.Button
+	compare *widget.Button
+	// lastComparison is the text of the last comparison shown (Compare).
+	lastComparison string
+	trash          *widget.Button
 	// confirm asks before a delete (tests answer it); nil: a dialog.
 	confirm func(title, msg string, answer func(bool))
 
@@ -129,6 +132,8 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 	h.mark.Disable()
 	h.del = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), h.Delete)
 	h.del.Disable()
+	h.compare = widget.NewButtonWithIcon("Compare…", theme.ViewRestoreIcon(), h.Compare)
+	h.compare.Disable()
 	h.cont = widget.NewButtonWithIcon("Continue run", theme.MediaPlayIcon(), func() { continueRun(h.selected) })
 	h.cont.Importance = widget.HighImportance
 	h.cont.Hide()
@@ -143,6 +148,7 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 	}
 	buttons.Add(h.gallery)
 	buttons.Add(h.mark)
+	buttons.Add(h.compare)
 	buttons.Add(h.del)
 	buttons.Add(h.cont)
 	chartBox := container.NewBorder(container.NewBorder(nil, nil, widget.NewLabelWithStyle("Chart", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, h.taxonSel), nil, nil, nil, h.chart)
@@ -260,7 +266,7 @@ func (h *historyView) applySearch() {
 func (h *historyView) clearShown(why string) {
 	h.selected = ""
 	h.gen++ // a load under way must not fill the pane
-	for _, b := range append(h.exports, h.gallery, h.mark, h.del) {
+	for _, b := range append(h.exports, h.gallery, h.mark, h.compare, h.del) {
 		b.Disable()
 	}
 	h.cont.Hide()
@@ -429,7 +435,7 @@ func (h *historyView) Select(id string) {
 			if gen != h.gen {
 				return
 			}
-			for _, b := range append(h.exports, h.gallery, h.mark, h.del) {
+			for _, b := range append(h.exports, h.gallery, h.mark, h.compare, h.del) {
 				b.Enable()
 			}
 			h.mark.SetText("★ Mark")

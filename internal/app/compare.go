@@ -1,0 +1,309 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"image"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/imagefile"
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// Comparison sets two stored samples side by side: their counts and concentrations per
+// taxon and HAB group, what each cost on this machine, and, when they hold the same
+// frames (a sample and its companion screened with the other model: S-1 and S-1~base),
+// how far the two classifications agree object by object. It is the bench's own
+// measure of the base model against its optimised twin on real water: what the
+// optimised model saves per cell, and what it changes in the counts.
+type Comparison struct {
+	A, B store.Counts
+	// Rows are the taxa either sample counted, and the HAB groups, most counted first.
+	Rows []CompareRow
+	// Energy is each sample's power record, per run and model.
+	Energy [2][]store.RunEnergy
+	// SameFrames: a run of A and a run of B read the same frames (capture.Spec.SharesFrames).
+	SameFrames bool
+	// With SameFrames: Matched objects were found at the same place of the same frame
+	// in both, Agree of them were counted as the same taxon (or both unidentified);
+	// OnlyA and OnlyB found in one sample alone (a threshold or finder that differs).
+	Matched, Agree, OnlyA, OnlyB int
+	// Differ lists the pairs of categories the matched objects were counted as where
+	// the samples disagree, most frequent first.
+	Differ []CategoryPair
+}
+
+// CompareRow is a taxon or HAB group in both samples (a zero count where one has none).
+type CompareRow struct {
+	Label, Name, Unit string
+	Group             bool // a HAB group's row
+	A, B              store.TaxonCount
+}
+
+// CategoryPair is how many matched objects A counted as one category and B as another.
+type CategoryPair struct {
+	A, B string // display names
+	N    int
+}
+
+// CompareSamples reads samples a and b from the store and sets them side by side.
+func CompareSamples(ctx context.Context, st *store.Store, a, b string) (Comparison, error) {
+	var c Comparison
+	if a == b {
+		return c, fmt.Errorf("compare %s with %s: choose two different samples", a, b)
+	}
+	var err error
+	if c.A, _, _, err = SampleCounts(ctx, st, a); err != nil {
+		return c, err
+	}
+	if c.B, _, _, err = SampleCounts(ctx, st, b); err != nil {
+		return c, err
+	}
+	for i, id := range []string{a, b} {
+		if c.Energy[i], err = st.Energy(ctx, id); err != nil {
+			return c, err
+		}
+	}
+	c.Rows = compareRows(c.A, c.B)
+	c.SameFrames = sharesFrames(c.A.Sample.Runs, c.B.Sample.Runs)
+	if c.SameFrames {
+		if err := c.matchObjects(ctx, st); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// compareRows joins the two samples' taxa, then their HAB groups, by label.
+func compareRows(a, b store.Counts) []CompareRow {
+	join := func(xa, xb []store.TaxonCount, group bool) []CompareRow {
+		byLabel := map[string]*CompareRow{}
+		var out []*CompareRow
+		for side, xs := range [][]store.TaxonCount{xa, xb} {
+			for _, x := range xs {
+				r := byLabel[x.Label]
+				if r == nil {
+					r = &CompareRow{Label: x.Label, Name: x.Name, Unit: x.Unit, Group: group}
+					byLabel[x.Label] = r
+					out = append(out, r)
+				}
+				if side == 0 {
+					r.A = x
+				} else {
+					r.B = x
+				}
+			}
+		}
+		slices.SortStableFunc(out, func(p, q *CompareRow) int {
+			return cmp.Or(cmp.Compare(max(q.A.Count, q.B.Count), max(p.A.Count, p.B.Count)), strings.Compare(p.Name, q.Name))
+		})
+		rows := make([]CompareRow, len(out))
+		for i, r := range out {
+			rows[i] = *r
+		}
+		return rows
+	}
+	return append(join(a.Taxa, b.Taxa, false), join(a.Groups, b.Groups, true)...)
+}
+
+// sharesFrames reports whether a run of one list read frames a run of the other did.
+func sharesFrames(a, b []store.RunRow) bool {
+	for _, ra := range a {
+		sa, err := capture.ParseSpec(ra.Spec)
+		if err != nil {
+			continue
+		}
+		for _, rb := range b {
+			if sb, err := capture.ParseSpec(rb.Spec); err == nil && sa.SharesFrames(sb) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// objectPlace is where an object was found: its frame (an image file, by name, since
+// a copy of the folder elsewhere holds the same frames; or a video's frame by index)
+// and its box.
+type objectPlace struct {
+	file  string
+	frame int
+	box   image.Rectangle
+}
+
+func placeOf(o store.ObjectRow) objectPlace {
+	p := objectPlace{file: filepath.Base(o.File), box: o.Box}
+	if !imagefile.IsImageName(o.File) {
+		p.frame = o.Frame // a video's (or a camera's) frames are told apart by index
+	}
+	return p
+}
+
+// matchObjects pairs the objects of A and B found at the same place and counts how
+// many were counted alike.
+func (c *Comparison) matchObjects(ctx context.Context, st *store.Store) error {
+	inA := map[objectPlace][]string{} // the categories of A's objects at a place
+	err := st.Objects(ctx, c.A.Sample, false, func(o store.ObjectRow) error {
+		if o.Status != store.StatusFailed {
+			inA[placeOf(o)] = append(inA[placeOf(o)], categoryName(o))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	pairs := map[[2]string]int{}
+	err = st.Objects(ctx, c.B.Sample, false, func(o store.ObjectRow) error {
+		if o.Status == store.StatusFailed {
+			return nil
+		}
+		p := placeOf(o)
+		cats := inA[p]
+		if len(cats) == 0 {
+			c.OnlyB++
+			return nil
+		}
+		inA[p] = cats[1:]
+		c.Matched++
+		if b := categoryName(o); cats[0] == b {
+			c.Agree++
+		} else {
+			pairs[[2]string{cats[0], b}]++
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, cats := range inA {
+		c.OnlyA += len(cats)
+	}
+	for p, n := range pairs {
+		c.Differ = append(c.Differ, CategoryPair{A: p[0], B: p[1], N: n})
+	}
+	slices.SortFunc(c.Differ, func(p, q CategoryPair) int {
+		return cmp.Or(cmp.Compare(q.N, p.N), strings.Compare(p.A, q.A), strings.Compare(p.B, q.B))
+	})
+	return nil
+}
+
+// categoryName is what an object was counted as, for people.
+func categoryName(o store.ObjectRow) string {
+	if o.Name == "" { // a label its pack no longer names
+		return o.Category
+	}
+	return o.Name
+}
+
+// Text writes the comparison as a plain table for a terminal or a monospaced view.
+func (c Comparison) Text() string {
+	var b strings.Builder
+	sa, sb := c.A.Sample, c.B.Sample
+	fmt.Fprintf(&b, "A: %s\nB: %s\n\n", describeForCompare(c.A), describeForCompare(c.B))
+	w := tabwriter.NewWriter(&b, 2, 8, 2, ' ', 0)
+	fmt.Fprintf(w, "%s\tunit\tA count\tA per L\tB count\tB per L\tB / A\t\n", "taxon")
+	group := false
+	for _, r := range c.Rows {
+		if r.Group && !group {
+			fmt.Fprintf(w, "HAB groups\t\t\t\t\t\t\t\n")
+			group = true
+		}
+		ratio := "–"
+		if r.A.PerL > 0 {
+			ratio = fmt.Sprintf("%.2f", r.B.PerL/r.A.PerL)
+		}
+		unit := r.Unit
+		if unit == "" {
+			unit = "–"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t\n", r.Name, unit, r.A.Count, perLitre(r.A.PerL), r.B.Count, perLitre(r.B.PerL), ratio)
+	}
+	fmt.Fprintf(w, "Unidentified\tcell\t%d\t%s\t%d\t%s\t\t\n", c.A.Unidentified.Count, perLitre(c.A.Unidentified.PerL), c.B.Unidentified.Count, perLitre(c.B.Unidentified.PerL))
+	w.Flush()
+	b.WriteString("\n")
+	if c.SameFrames {
+		fmt.Fprintf(&b, "Same frames: %d objects found at the same place in both", c.Matched)
+		if c.Matched > 0 {
+			fmt.Fprintf(&b, ", %d (%.1f%%) counted alike", c.Agree, 100*float64(c.Agree)/float64(c.Matched))
+		}
+		fmt.Fprintf(&b, "; %d in A alone, %d in B alone.\n", c.OnlyA, c.OnlyB)
+		for i, p := range c.Differ {
+			if i == 8 {
+				fmt.Fprintf(&b, "  ... and %d more pairs\n", len(c.Differ)-i)
+				break
+			}
+			fmt.Fprintf(&b, "  %d counted as %s in A, %s in B\n", p.N, p.A, p.B)
+		}
+	} else {
+		fmt.Fprintf(&b, "Different frames: %s and %s are compared by their counts alone.\n", sa.ID, sb.ID)
+	}
+	ea, eb := energyText(c.Energy[0]), energyText(c.Energy[1])
+	fmt.Fprintf(&b, "\nCost on this machine: A %s; B %s.", ea.text, eb.text)
+	if ea.perCell > 0 && eb.perCell > 0 {
+		fmt.Fprintf(&b, " B used %.2f× A's energy per cell.", eb.perCell/ea.perCell)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// describeForCompare names a sample with what its counts depend on.
+func describeForCompare(c store.Counts) string {
+	si := c.Sample
+	var runs []string
+	for _, r := range si.Runs {
+		runs = append(runs, fmt.Sprintf("pack %s, model %s, threshold %g", r.Pack, r.Model, r.Threshold))
+	}
+	slices.Sort(runs)
+	runs = slices.Compact(runs)
+	site := ""
+	if si.Site != "" {
+		site = ", " + si.Site
+	}
+	return fmt.Sprintf("sample %s%s, taken %s, %s mL examined; %s", si.ID, site, si.Taken.Local().Format("2006-01-02 15:04"),
+		strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", si.VolumeML), "0"), "."), strings.Join(runs, "; "))
+}
+
+// energyText sums a sample's power record: joules per cell and cells per second over
+// the time the record covers.
+type energySum struct {
+	text    string
+	perCell float64 // J per cell, 0 when not recorded
+}
+
+func energyText(runs []store.RunEnergy) energySum {
+	var cells int
+	var joules float64
+	var ms float64
+	estimated := false
+	for _, r := range runs {
+		cells += r.Cells
+		joules += r.Joules
+		ms += float64(r.Measured.Milliseconds())
+		estimated = estimated || r.Estimated
+	}
+	if cells == 0 {
+		return energySum{text: "no power record"}
+	}
+	s := energySum{perCell: joules / float64(cells)}
+	s.text = fmt.Sprintf("%.3g J/cell over %d cells", s.perCell, cells)
+	if ms > 0 {
+		s.text += fmt.Sprintf(", %.3g cells/s", float64(cells)/(ms/1000))
+	}
+	if estimated {
+		s.text += " (estimated from CPU time)"
+	}
+	return s
+}
+
+// perLitre writes a concentration for the table, in thousands as the other views do.
+func perLitre(v float64) string {
+	return message.NewPrinter(language.English).Sprintf("%.0f", v)
+}

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"context"
+	"image"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/power"
+	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
+	"github.com/phytoscreen/phytoscreen/vision"
+)
+
+// Two samples of the same frames (a sample and its companion under the other model)
+// are set side by side: counts per taxon and group, the objects found at the same place
+// in both and how many were counted alike, the pairs that differ, and the energy per
+// cell of each.
+func TestCompareSamplesOfTheSameFrames(t *testing.T) {
+	st, _, ra := cyanoRun(t, "S-1", 1, "preset who-cyanobacteria")
+	ctx := context.Background()
+	// A: 20 Microcystis at frames 0-19, and 2 at frames 60 and 61 that B does not find.
+	// B: the same 20 places, 15 Microcystis, 3 Dolichospermum and 2 under the threshold,
+	// and 1 at frame 50 that A does not find.
+	object := func(frame int, label string, prob float32) screening.ObjectRecord {
+		o := vision.Object{Source: "pond.avi", Frame: frame, Track: frame, New: true, Box: image.Rect(10, 10, 30, 30), AreaPx: 300}
+		return screening.ObjectRecord{Seq: frame + 1, Time: time.Now(), Object: o, Label: label, Prob: prob, Variant: inference.Optimised, Category: label}
+	}
+	var a, b []screening.ObjectRecord
+	for f := range 20 {
+		a = append(a, object(f, "Microcystis", 0.9))
+		switch {
+		case f < 15:
+			b = append(b, object(f, "Microcystis", 0.9))
+		case f < 18:
+			b = append(b, object(f, "Dolichospermum", 0.8))
+		default:
+			b = append(b, object(f, "Microcystis", 0.3))
+		}
+	}
+	a = append(a, object(60, "Microcystis", 0.9), object(61, "Microcystis", 0.9))
+	b = append(b, object(50, "Dolichospermum", 0.9))
+	record := func(r *store.Run, objs []screening.ObjectRecord, v inference.Variant, joules float64) {
+		t.Helper()
+		if err := r.Objects(objs); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Power(inference.Optimised, power.Span{Start: time.Now(), Duration: 2 * time.Second, Cells: uint64(len(objs)), Joules: joules, Source: "rapl:package-0"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Finish(ctx, screening.Snapshot{Variant: v, Threshold: 0.5}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(ra, a, inference.Optimised, 2.2) // 0.1 J a cell
+	sb := screening.NewSample("S-1~base")
+	sb.VolumeML = 1
+	tx, err := packTaxonomy("cyano-tcb-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := st.StartRun(ctx, screening.RunInfo{Sample: sb, Spec: capture.MustParseSpec("pond.avi"), Model: inference.Base, Threshold: 0.5, Taxonomy: tx, Rules: "preset who-cyanobacteria"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	record(rb, b, inference.Base, 6.3) // 0.3 J a cell
+
+	c, err := CompareSamples(ctx, st, "S-1", "S-1~base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.SameFrames || c.Matched != 20 || c.Agree != 15 || c.OnlyA != 2 || c.OnlyB != 1 {
+		t.Errorf("same frames %v: %d matched, %d alike, %d in A alone, %d in B alone; want true, 20, 15, 2, 1", c.SameFrames, c.Matched, c.Agree, c.OnlyA, c.OnlyB)
+	}
+	if len(c.Differ) != 2 || c.Differ[0] != (CategoryPair{"Microcystis", "Dolichospermum", 3}) || c.Differ[1] != (CategoryPair{"Microcystis", "Unidentified", 2}) {
+		t.Errorf("pairs that differ: %+v", c.Differ)
+	}
+	text := c.Text()
+	for _, want := range []string{"A: sample S-1,", "B: sample S-1~base,", "model optimised", "model base",
+		"Same frames: 20 objects found at the same place in both, 15 (75.0%) counted alike; 2 in A alone, 1 in B alone.",
+		"3 counted as Microcystis in A, Dolichospermum in B", "A 0.1 J/cell over 22 cells", "B 0.3 J/cell over 21 cells", "B used 3.00× A's energy per cell", "HAB groups"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the comparison lacks %q:\n%s", want, text)
+		}
+	}
+	var micro *CompareRow
+	for i := range c.Rows {
+		if c.Rows[i].Label == "Microcystis" {
+			micro = &c.Rows[i]
+		}
+	}
+	if micro == nil || micro.A.Count != 22 || micro.B.Count != 15 {
+		t.Errorf("Microcystis row %+v: want 22 in A, 15 in B", micro)
+	}
+	t.Logf("\n%s", text)
+	if _, err := CompareSamples(ctx, st, "S-1", "S-1"); err == nil {
+		t.Error("a sample compared with itself")
+	}
+}
