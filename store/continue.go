@@ -40,6 +40,10 @@ type Continuation struct {
 	given    float64 // the run's volume given, before the split
 	own      int     // the run's own files: the folder's last ones
 	chain    []int64 // the run and those it continued: their frames are the continuation's folder's
+	// held is the folder's files as the first run fingerprinted them (nil for a run
+	// recorded before fingerprints were kept): a file the folder holds now that is not
+	// among them was renamed or added since.
+	held map[string]bool
 }
 
 // ErrNotContinuable says a sample holds no run that can be taken up.
@@ -62,6 +66,7 @@ func (s *Store) Continuable(ctx context.Context, sampleID string) (Continuation,
 // querier is what continuation reads through: the store or a transaction.
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // continuation works out where run can be taken up, or why it cannot.
@@ -69,13 +74,14 @@ func continuation(ctx context.Context, q querier, path string, run int64) (Conti
 	c := Continuation{Run: run}
 	var spec, ended string
 	var given float64
-	var expected, interrupted int
+	var expected, interrupted, objects int
 	var status string
 	err := q.QueryRowContext(ctx, `SELECT sample_id, spec, volume_ml, frames_expected, COALESCE(ended, ''), interrupted, status,
 		(SELECT COUNT(*) FROM frames WHERE frames.source_id = sources.id),
-		COALESCE((SELECT file FROM frames WHERE frames.source_id = sources.id ORDER BY frame DESC LIMIT 1), '')
+		COALESCE((SELECT file FROM frames WHERE frames.source_id = sources.id ORDER BY frame DESC LIMIT 1), ''),
+		(SELECT COUNT(*) FROM objects WHERE objects.source_id = sources.id)
 		FROM sources WHERE id = ?`, run).
-		Scan(&c.Sample, &spec, &given, &expected, &ended, &interrupted, &status, &c.Frames, &c.Last)
+		Scan(&c.Sample, &spec, &given, &expected, &ended, &interrupted, &status, &c.Frames, &c.Last, &objects)
 	if err != nil {
 		return c, fmt.Errorf("session store %s: read run %d: %w", path, run, err)
 	}
@@ -89,11 +95,15 @@ func continuation(ctx context.Context, q querier, path string, run int64) (Conti
 	case c.Spec.Kind != capture.KindFolder && c.Spec.Kind != capture.KindCells:
 		// A video's cells in view when it stopped would be counted again from its next
 		// frame (a new run starts new tracks); a camera's frames are gone.
-		return refuse(fmt.Sprintf("is of %s: only a folder's run is continued", c.Spec.Describe()))
+		return refuse(fmt.Sprintf("is of %s: only a folder's run is continued (a video's cells in view when it stopped would be counted again); to count it whole, screen it again as a new sample and move this one to the trash", c.Spec.Describe()))
 	case ended == "":
 		return refuse("is still running")
 	case expected <= 0 || interrupted == 0 || c.Frames >= expected:
 		return refuse(fmt.Sprintf("read its folder to the end (%s)", status))
+	case c.Frames == 0 && objects > 0:
+		// A run of cell images recorded before their frames were (December 2026): taken
+		// up, it would read its folder from the start and count its cells twice.
+		return refuse("recorded its objects but not its frames (a run of cell images made by an earlier phytoscreen), so where it stopped cannot be told: screen the folder as a new sample and move this one to the trash")
 	}
 	var taken int
 	if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM sources WHERE continues = ?", run).Scan(&taken); err != nil {
@@ -117,6 +127,11 @@ func continuation(ctx context.Context, q querier, path string, run int64) (Conti
 		first = prev.Int64
 		c.chain = append(c.chain, first)
 	}
+	held, err := fingerprinted(ctx, q, first)
+	if err != nil {
+		return c, fmt.Errorf("session store %s: read run %d: %w", path, first, err)
+	}
+	c.held = held
 	c.Files = expected
 	if first != run {
 		if err := q.QueryRowContext(ctx, "SELECT frames_expected FROM sources WHERE id = ?", first).Scan(&c.Files); err != nil {
@@ -131,6 +146,27 @@ func continuation(ctx context.Context, q querier, path string, run int64) (Conti
 	return c, nil
 }
 
+// fingerprinted reads the paths of the files run fingerprinted as it started.
+func fingerprinted(ctx context.Context, q querier, run int64) (map[string]bool, error) {
+	rows, err := q.QueryContext(ctx, "SELECT path FROM source_files WHERE source_id = ?", run)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var held map[string]bool
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		if held == nil {
+			held = map[string]bool{}
+		}
+		held[p] = true
+	}
+	return held, rows.Err()
+}
+
 // Locate places the continuation in the folder as it is now (files, in reading order,
 // duplicates left out, as the source lists them after its prescan): Skip becomes the
 // files to pass over (those up to the run's last recorded frame's file) and VolumeML
@@ -141,6 +177,15 @@ func (c *Continuation) Locate(files []string) error {
 	if len(files) != c.Files {
 		return fmt.Errorf("folder %s held %d frames when sample %s was screened and holds %d now: continue only the folder as it was (or screen it as a new sample)",
 			c.Spec.Path, c.Files, c.Sample, len(files))
+	}
+	// A file renamed keeps the count and can move across the place the run stopped:
+	// read again, or passed over unread (helper-44: a frame renamed to the end was
+	// counted twice).
+	for _, f := range files {
+		if c.held != nil && !c.held[f] {
+			return fmt.Errorf("folder %s holds %s, which it did not hold when sample %s was screened (a frame renamed or added): continue only the folder as it was (or screen it as a new sample)",
+				c.Spec.Path, filepath.Base(f), c.Sample)
+		}
 	}
 	at := c.Skip - 1 // the last file covered before the run: none read yet
 	if c.Last != "" {

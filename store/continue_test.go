@@ -9,7 +9,9 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -187,7 +189,108 @@ func TestContinueAFolderRun(t *testing.T) {
 	moved := append([]string{files2[1]}, files2[0])
 	moved = append(moved, files2[2:]...)
 	moved[0] = files2[0] + ".renamed"
-	if err := c3.Locate(moved); err == nil || !strings.Contains(err.Error(), "no longer holds "+files2[1]) {
+	if err := c3.Locate(moved); err == nil || !strings.Contains(err.Error(), "holds "+filepath.Base(moved[0])+", which it did not hold") {
 		t.Errorf("the last frame read renamed: %v", err)
+	}
+}
+
+// A continuation removed before its first frame (stopped at once, or killed) gives the
+// volume it was handed back to the run it took up: that run stays partial on its share,
+// and the next continuation gets the files left their whole share (the stopped run read
+// whole on its share, and a second continuation split the share again: 40 objects in
+// 1.35 of 2 mL, helper-45).
+func TestRemovedContinuationGivesBackItsVolume(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	spec, files := frameFolder(t, 10)
+	sm := testSample() // 2 mL
+	first := screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: spec, Expected: 10}, files[:4])
+	info := screening.RunInfo{Sample: sm, Spec: spec, Expected: 6, Continues: first.ID, Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t), Rules: "preset default"}
+	check := func(when string) {
+		t.Helper()
+		si, err := s.Sample(ctx, sm.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := si.Runs[0]; len(si.Runs) != 1 || math.Abs(r.VolumeGiven-2) > 1e-12 || math.Abs(r.VolumeML-0.8) > 1e-12 || !si.Partial() {
+			t.Errorf("%s: %d runs, the first %g of %g mL, partial %v; want 1 run, 0.8 of 2 mL, partial", when, len(si.Runs), r.VolumeML, r.VolumeGiven, si.Partial())
+		}
+	}
+	// Stopped before its first frame.
+	r, err := s.StartRun(ctx, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Discard(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("a continuation stopped before its first frame")
+	// Killed before its first frame: its process is gone.
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	r, err = s.StartRun(ctx, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec("UPDATE sources SET owner = ? WHERE id = ?", host+" "+strconv.Itoa(gone.Process.Pid), r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if cut, err := s.EndCutRuns(ctx); err != nil || len(cut) != 1 || !cut[0].Removed || cut[0].Run != r.ID {
+		t.Fatalf("cut runs %+v (%v): want the empty continuation %d said as removed", cut, err, r.ID)
+	}
+	check("a continuation killed before its first frame")
+	// Taken up to the end: whole.
+	screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: spec, Expected: 6, Continues: first.ID}, files[4:])
+	si, err := s.Sample(ctx, sm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(si.Runs) != 2 || math.Abs(si.VolumeML-2) > 1e-12 || si.Partial() {
+		t.Errorf("continued to the end: %d runs, %g of %g mL, partial %v; want 2 of 2 mL, whole", len(si.Runs), si.VolumeML, si.VolumeGiven(), si.Partial())
+	}
+}
+
+// A run of cell images recorded before their frames were (objects and no frame rows) is
+// not taken up: where it stopped cannot be told, and read from the start its cells
+// would count twice (helper-45: 67 objects of a folder of 40).
+func TestContinueRefusesARunWithoutFrames(t *testing.T) {
+	s := openTemp(t)
+	spec, files := frameFolder(t, 10)
+	sm := testSample()
+	first := screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: spec, Expected: 10}, files[:4])
+	if _, err := s.db.Exec("DELETE FROM frames WHERE source_id = ?", first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Continuable(context.Background(), sm.ID); !errors.Is(err, ErrNotContinuable) || !strings.Contains(err.Error(), "where it stopped cannot be told") {
+		t.Errorf("a run with objects and no frames: %v", err)
+	}
+}
+
+// A frame renamed since the folder was screened keeps the count and the last frame
+// read in place, yet moves across where the run stopped: refused (helper-44: a frame
+// renamed to the folder's end was read twice, 298 frames of a folder of 297).
+func TestContinueRefusesARenamedFrame(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	spec, files := frameFolder(t, 10)
+	sm := testSample()
+	digests := make([]capture.FileDigest, len(files))
+	for i, f := range files {
+		digests[i] = capture.FileDigest{Path: f, Digest: fmt.Sprint("d", i)}
+	}
+	screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: spec, Expected: 10, Digests: digests}, files[:4])
+	c, err := s.Continuable(ctx, sm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := append(append(append([]string{}, files[:1]...), files[2:]...), filepath.Join(filepath.Dir(files[1]), "zz-moved.png"))
+	if err := c.Locate(renamed); err == nil || !strings.Contains(err.Error(), "holds zz-moved.png, which it did not hold when sample "+sm.ID+" was screened") {
+		t.Errorf("a frame renamed past where the run stopped: %v", err)
+	}
+	if err := c.Locate(files); err != nil || c.Skip != 4 {
+		t.Errorf("the folder as it was: skip %d, %v", c.Skip, err)
 	}
 }

@@ -28,6 +28,11 @@ type CutRun struct {
 	// frames examined (the whole volume given for a source of unknown length).
 	Frames, Objects       int
 	VolumeML, VolumeGiven float64
+	// Removed: it had recorded no frame and no object, and was removed as a run stopped
+	// before its first frame is (frames are recorded with their cells, so a run of clean
+	// water may have read a few hundred frames by then); its sample too, unless another
+	// run holds it.
+	Removed bool
 }
 
 // end is when the run is recorded to have ended: its last work, or its start.
@@ -137,8 +142,13 @@ func (s *Store) EndCutRuns(ctx context.Context) ([]CutRun, error) {
 			// live run stopped there is (Discard), not kept as an empty sample. (A run of
 			// cell images recorded before their frames were recorded has objects only:
 			// it is kept.)
-			if err := s.discardCut(ctx, c); err != nil {
+			removed, err := s.discardCut(ctx, c)
+			if err != nil {
 				return ended, err
+			}
+			if removed {
+				c.Removed = true
+				ended = append(ended, *c)
 			}
 			continue
 		}
@@ -163,24 +173,28 @@ func (s *Store) EndCutRuns(ctx context.Context) ([]CutRun, error) {
 }
 
 // discardCut removes cut run c, which recorded no frame, unless another phytoscreen
-// opening the store at the same moment has already dealt with it.
-func (s *Store) discardCut(ctx context.Context, c *CutRun) error {
+// opening the store at the same moment has already dealt with it; it reports whether
+// this one removed it.
+func (s *Store) discardCut(ctx context.Context, c *CutRun) (bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil) // immediate: the check below and the delete are one
 	if err != nil {
-		return fmt.Errorf("session store %s: discard run %d, cut off before its first frame: %w", s.path, c.Run, err)
+		return false, fmt.Errorf("session store %s: discard run %d, cut off before its first frame: %w", s.path, c.Run, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	var ended string
 	switch err := tx.QueryRowContext(ctx, "SELECT COALESCE(ended, '') FROM sources WHERE id = ?", c.Run).Scan(&ended); {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil
+		return false, nil
 	case err != nil:
-		return fmt.Errorf("session store %s: discard run %d, cut off before its first frame: %w", s.path, c.Run, err)
+		return false, fmt.Errorf("session store %s: discard run %d, cut off before its first frame: %w", s.path, c.Run, err)
 	case ended != "":
-		return nil
+		return false, nil
 	}
 	if err := discardRun(ctx, tx, c.Run, c.Sample); err != nil {
-		return fmt.Errorf("session store %s: %w, cut off before its first frame", s.path, err)
+		return false, fmt.Errorf("session store %s: %w, cut off before its first frame", s.path, err)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("session store %s: discard run %d, cut off before its first frame: %w", s.path, c.Run, err)
+	}
+	return true, nil
 }

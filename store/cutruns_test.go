@@ -63,6 +63,12 @@ func TestEndCutRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// EMPTY is said as removed.
+	if i := slices.IndexFunc(cut, func(c CutRun) bool { return c.Removed }); i < 0 || cut[i].Sample != "EMPTY" {
+		t.Errorf("cut off: %+v; want EMPTY's run said as removed", cut)
+	} else {
+		cut = slices.Delete(cut, i, i+1)
+	}
 	// The runs were made in the map's order; they are said in the order of their IDs.
 	slices.SortFunc(cut, func(a, b CutRun) int { return strings.Compare(a.Sample, b.Sample) })
 	if len(cut) != 3 || cut[1].Sample != "CUT" || cut[1].Run != runs["CUT"].ID || cut[1].Objects != 40 || cut[1].Frames != 3 ||

@@ -544,6 +544,13 @@ func discardRun(ctx context.Context, tx *sql.Tx, id int64, sampleID string) erro
 	if err := keepNextIDs(ctx, tx); err != nil {
 		return fmt.Errorf("discard run %d: %w", id, err)
 	}
+	// A run that took up another (takeUp) was given the volume of the files left, taken
+	// from that run: it goes back, or the stopped run would read whole on its files'
+	// share alone and a later continuation split the share again.
+	if _, err := tx.ExecContext(ctx, `UPDATE sources SET volume_ml = volume_ml + (SELECT c.volume_ml FROM sources c WHERE c.id = ?)
+		WHERE id = (SELECT c.continues FROM sources c WHERE c.id = ?)`, id, id); err != nil {
+		return fmt.Errorf("discard run %d: give back the volume of the run it took up: %w", id, err)
+	}
 	for _, table := range runTables {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE source_id = ?", id); err != nil {
 			return fmt.Errorf("discard run %d (%s): %w", id, table, err)

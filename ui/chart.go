@@ -3,6 +3,7 @@ package ui
 import (
 	"image"
 	"image/color"
+	stddraw "image/draw"
 	"math"
 	"slices"
 	"time"
@@ -73,6 +74,12 @@ type chartLevels struct{ Watch, Alert float64 }
 func renderChart(pts []chartPoint, title string, levels chartLevels, c color.NRGBA, w, h int, scale float32) image.Image {
 	if w < 50 || h < 50 {
 		return image.NewRGBA(image.Rect(0, 0, max(w, 1), max(h, 1)))
+	}
+	if len(pts) == 0 {
+		// Nothing to chart (no sample shown): a blank, not axes around 1970 (helper-44).
+		img := image.NewRGBA(image.Rect(0, 0, w, h))
+		stddraw.Draw(img, img.Bounds(), image.NewUniform(color.White), image.Point{}, stddraw.Src)
+		return img
 	}
 	p := chartPlot(pts, title, levels, c)
 	dpi := int(96 * scale)

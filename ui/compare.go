@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -45,7 +46,8 @@ func (h *historyView) Compare() {
 	}
 	other := widget.NewSelect(cands, nil)
 	other.SetSelected(cands[0])
-	note := widget.NewLabel("A sample and its companion of the same frames under the other model (" + strings.SplitN(id, "~", 2)[0] + "~base, …) are compared object by object.")
+	base, _, _ := strings.Cut(id, "~")
+	note := widget.NewLabel(fmt.Sprintf("Samples of the same frames (%s and %s~base: the same water under the other model) are compared object by object; others by their counts alone.", base, base))
 	note.Wrapping = fyne.TextWrapWord
 	form := container.NewVBox(widget.NewLabel("Set sample "+id+" beside:"), other, note)
 	d := dialog.NewCustomConfirm("Compare "+id, "Compare", "Cancel", form, func(ok bool) {
@@ -77,7 +79,7 @@ func (h *historyView) CompareWith(a, b string) {
 			text := widget.NewLabel(h.lastComparison)
 			text.TextStyle = fyne.TextStyle{Monospace: true}
 			scroll := container.NewScroll(text)
-			scroll.SetMinSize(fyne.NewSize(960, 560))
+			scroll.SetMinSize(fyne.NewSize(1180, 600))
 			dialog.NewCustom(a+" beside "+b, "Close", scroll, h.e.win).Show()
 		})
 	})

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/store"
@@ -46,10 +47,18 @@ func (a *mainWindow) ContinueRun(id string) {
 // startContinuation starts the run taking up c, once the loaded pack and model are the
 // stopped run's (UI goroutine).
 func (a *mainWindow) startContinuation(c *store.Continuation, si store.SampleInfo) {
-	if a.sess != nil || a.closing {
+	fail := func(err error) { a.showError("Cannot continue sample "+si.ID, err) }
+	switch {
+	case a.closing:
+		return
+	case a.sess != nil: // started while the model switched
+		fail(errors.New("a run is going: stop it first, then continue"))
+		return
+	case a.switching:
+		// Another switch under way would change the model in the run's middle.
+		fail(errors.New("the model is being switched: continue once it has switched"))
 		return
 	}
-	fail := func(err error) { a.showError("Cannot continue sample "+si.ID, err) }
 	i := slices.IndexFunc(si.Runs, func(r store.RunRow) bool { return r.ID == c.Run })
 	switch {
 	case i < 0:
@@ -73,16 +82,21 @@ func (a *mainWindow) startContinuation(c *store.Continuation, si store.SampleInf
 			fail(fmt.Errorf("run %d was screened with the %s model, which pack %s no longer has", run.ID, v, run.Pack))
 			return
 		}
-		if a.switching {
-			fail(errors.New("the model is being switched: continue once it has switched"))
-			return
-		}
 		// The sample's counts rest on one model: switch to the run's, then take it up.
 		a.switchModel(v, func() { a.startContinuation(c, si) })
 		return
 	}
 	set := app.RunSettings(a.set, run)
+	if _, ok := assets.BuiltinDetector(set.Detector); set.Detector != "" && !ok {
+		fail(fmt.Errorf("run %d found objects with the learned detector %s, which is not built into the app: continue it with phytoscreen screen --continue %s --detector %s", run.ID, set.Detector, si.ID, set.Detector))
+		return
+	}
 	rules, err := app.LoadRules(set, a.svc.Taxonomy)
+	if err != nil && set.RulesFile != "" {
+		// Settings cannot help: the sample is checked against this file alone.
+		fail(fmt.Errorf("run %d was screened with the rules file %s, which cannot be read now (%v): put it back there, then continue", run.ID, set.RulesFile, firstLine(err.Error())))
+		return
+	}
 	if err != nil {
 		fail(fmt.Errorf("the rules run %d was screened with: %w", run.ID, err))
 		return
@@ -91,9 +105,10 @@ func (a *mainWindow) startContinuation(c *store.Continuation, si store.SampleInf
 	sample.VolumeML = run.VolumeGiven // the store gives the continuation its share of it
 	shown := sample
 	shown.VolumeML = si.VolumeGiven()
+	restore := a.sample.Save() // the panel shows the sample continued while it runs
 	a.sample.Fill(shown, a.set.UmPerPx)
 	a.chooseSource(c.Spec)
 	a.launch(app.RunRequest{Spec: c.Spec, Sample: sample, Settings: set, Rules: rules, Continue: c.Continue()},
 		fmt.Sprintf("Continuing run %d of sample %s (threshold %s, model %s, rules %s): %s.", run.ID, si.ID,
-			strconv.FormatFloat(run.Threshold, 'f', -1, 64), run.Model, rules.Name, c.Describe()))
+			strconv.FormatFloat(run.Threshold, 'f', -1, 64), run.Model, rules.Name, c.Describe()), restore)
 }

@@ -115,20 +115,30 @@ func TestContinueStoppedRunFromHistory(t *testing.T) {
 	h.a.SwitchModel(inference.Base)
 	h.pump("the model switch", 5*time.Second, func() bool { return !h.a.switching })
 
+	// The technician has typed the next sample: the panel shows the continued one
+	// while it runs, then gives the typing back.
+	h.a.sample.ID.SetText("S-NEXT")
+	h.a.sample.Notes.SetText("bottle 7, Loch B")
 	h.a.history.Select("S-CONT")
 	h.pump("Continue run shown", 5*time.Second, func() bool { return h.a.history.cont.Visible() })
 	test.Tap(h.a.history.cont)
 	h.pump("the continuation to start", 10*time.Second, func() bool {
 		return h.a.sess != nil && h.a.runState.Text == "Running" || h.a.lastError != nil
 	})
-	if !strings.HasPrefix(h.a.status.Text, "Continuing run ") {
-		t.Errorf("status %q: want it to say which run is continued", h.a.status.Text)
+	if !strings.HasPrefix(h.a.status.Text, "Continuing run ") || h.a.sample.ID.Text != "S-CONT" || h.a.sample.Volume.Text != "2" {
+		t.Errorf("status %q, panel %s of %s mL: want it to say which run is continued, and show S-CONT of 2 mL", h.a.status.Text, h.a.sample.ID.Text, h.a.sample.Volume.Text)
 	}
 	h.waitIdle()
+	if h.a.sample.ID.Text != "S-NEXT" || h.a.sample.Notes.Text != "bottle 7, Loch B" {
+		t.Errorf("after the continuation the panel holds %q, notes %q: want the next sample as typed", h.a.sample.ID.Text, h.a.sample.Notes.Text)
+	}
 	if h.a.lastError != nil {
 		t.Fatalf("the continuation failed: %v", h.a.lastError)
 	}
 	h.checkWhole("S-CONT", 40, 2)
+	if want := "; sample S-CONT now holds 2 runs, 2 of 2 mL examined (whole): the counts and alerts shown are this run's"; !strings.Contains(h.a.status.Text, want) {
+		t.Errorf("status at the end %q lacks %q", h.a.status.Text, want)
+	}
 	if v := h.a.svc.Model.Variant(); v != inference.Optimised || h.a.set.Threshold != 0.8 {
 		t.Errorf("after the continuation the window's model is %s (want the run's optimised, switched to) and threshold %g (want its own 0.8)", v, h.a.set.Threshold)
 	}

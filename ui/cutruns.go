@@ -29,7 +29,6 @@ func (a *mainWindow) noteCutRuns(ctx context.Context) bool {
 	if len(cut) == 0 {
 		return false
 	}
-	text := app.CutRunsText(ctx, st, cut, "press Continue the run below, or Continue run in History")
 	// The last one a run can take up is offered; any other stays in History.
 	offer := ""
 	for _, c := range cut {
@@ -37,6 +36,11 @@ func (a *mainWindow) noteCutRuns(ctx context.Context) bool {
 			offer = c.Sample
 		}
 	}
+	how := "" // the notice names only a button the dialog has
+	if offer != "" {
+		how = "press Continue the run below, or Continue run in History"
+	}
+	text := app.CutRunsText(ctx, st, cut, how)
 	a.runOnUI(func() {
 		a.setStatus(firstLine(text))
 		a.history.Reload()

@@ -46,6 +46,9 @@ type session struct {
 	sizeChanges int
 	// note is the status bar's line once the run runs ("": the usual "Screening …").
 	note string
+	// restore puts back the sample panel the run filled with another sample (a
+	// continuation); nil for a run of the panel's own sample.
+	restore func()
 }
 
 // StartOrPause starts a run when idle, else pauses or resumes it (Ctrl+Space).
@@ -105,15 +108,16 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 		a.set.Site, a.set.VolumeML, a.set.Factor = sample.Site, sample.VolumeML, sample.Factor
 	}
 	a.saveSettings()
-	a.launch(app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: a.rules}, "")
+	a.launch(app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: a.rules}, "", nil)
 }
 
 // launch opens the run req asks for (with the window's settings and rules, or a stopped
 // run's when it takes that up) and shows it, the status bar saying note once it runs
-// ("" for the usual line); the checks of what is asked are the caller's.
-func (a *mainWindow) launch(req app.RunRequest, note string) {
+// ("" for the usual line); restore, when not nil, puts the sample panel back as it was
+// once the run has ended or failed to open. The checks of what is asked are the caller's.
+func (a *mainWindow) launch(req app.RunRequest, note string, restore func()) {
 	spec, sample := req.Spec, req.Sample
-	sess := &session{spec: spec, sample: sample, rules: req.Rules, frames: newFrameBuffer(0), done: make(chan struct{}), note: note}
+	sess := &session{spec: spec, sample: sample, rules: req.Rules, frames: newFrameBuffer(0), done: make(chan struct{}), note: note, restore: restore}
 	a.sess = sess
 	a.notifier.Reset()
 	a.sample.SetRunning(true, false)
@@ -138,6 +142,9 @@ func (a *mainWindow) launch(req app.RunRequest, note string) {
 					a.sess = nil
 				}
 				a.sample.SetRunning(false, false)
+				if sess.restore != nil {
+					sess.restore()
+				}
 				a.runState.SetText("Idle")
 				a.live.SetHint("Could not open "+spec.Describe(), "See the message; then choose another source and press Start.")
 				a.showError("Could not start screening", err)
@@ -440,6 +447,19 @@ func (a *mainWindow) runEnded(sess *session) {
 	if a.svc.Store != nil && final.Examined.Frames > 0 {
 		msg += "; stored in " + a.svc.Store.Path()
 	}
+	if sess.restore != nil && a.svc.Store != nil && final.Examined.Frames > 0 {
+		// A continuation counted its own share: the banner and the counts were its
+		// figures alone, under the sample's name (helper-44: 1.14 M cells/L beside the
+		// sample's 588,000 in History).
+		if si, err := a.svc.Store.Sample(a.ctx, final.Sample.ID); err == nil {
+			whole := "whole"
+			if si.Partial() {
+				whole = "partial"
+			}
+			msg += fmt.Sprintf("; sample %s now holds %d runs, %s of %s mL examined (%s): the counts and alerts shown are this run's, on its share; History shows the sample's",
+				si.ID, len(si.Runs), strconv.FormatFloat(si.VolumeML, 'g', 4, 64), strconv.FormatFloat(si.VolumeGiven(), 'g', 4, 64), whole)
+		}
+	}
 	if a.set.UmPerPx == 0 && slices.ContainsFunc(final.Taxa, func(x screening.TaxonCount) bool { return x.Unit != "" && x.Unit != "cell" && x.Count > 0 }) {
 		// As the command line says: rules in cells read a colony's cells, which
 		// without a calibration are guessed from its shape alone.
@@ -458,7 +478,9 @@ func (a *mainWindow) runEnded(sess *session) {
 	// The next sample gets a new ID; site, volume and factor stay (the remembered ones
 	// after the demo, whose own are made up).
 	a.refreshSites()
-	if sess.spec.Kind == capture.KindDemo {
+	if sess.restore != nil {
+		sess.restore() // the technician's next sample, as typed before the continuation
+	} else if sess.spec.Kind == capture.KindDemo {
 		a.sample.Fill(a.newSample(), a.set.UmPerPx)
 	} else {
 		a.sample.ID.SetText(newSampleID(time.Now(), "S-", a.sampleTaken))

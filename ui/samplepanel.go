@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -354,4 +355,27 @@ func (stackAll) MinSize(objs []fyne.CanvasObject) fyne.Size {
 		s = s.Max(o.MinSize())
 	}
 	return s
+}
+
+// Save keeps what the panel's fields hold and returns what puts it back: a run that
+// shows another sample in the panel (a continuation) gives the technician's typing back
+// when it ends.
+func (p *samplePanel) Save() (restore func()) {
+	entries := []*widget.Entry{p.ID, &p.Site.Entry, &p.Volume.Entry, p.Factor, p.Calib, p.Taken, p.LatLon, p.Depth, p.Analyst, p.Notes}
+	texts := make([]string, len(entries))
+	for i, e := range entries {
+		texts[i] = e.Text
+	}
+	source := p.Source.Selected
+	return func() {
+		for i, e := range entries {
+			e.SetText(texts[i])
+		}
+		if source != "" && slices.Contains(p.Source.Options, source) {
+			on := p.Source.OnChanged // chosen again, not chosen anew: no dialog
+			p.Source.OnChanged = nil
+			p.Source.SetSelected(source)
+			p.Source.OnChanged = on
+		}
+	}
 }

@@ -246,11 +246,10 @@ func (c Comparison) Text() string {
 		fmt.Fprintf(&b, "Different frames: %s and %s are compared by their counts alone.\n", sa.ID, sb.ID)
 	}
 	ea, eb := energyText(c.Energy[0]), energyText(c.Energy[1])
-	fmt.Fprintf(&b, "\nCost on this machine: A %s; B %s.", ea.text, eb.text)
+	fmt.Fprintf(&b, "\nCost on this machine:\n  A: %s\n  B: %s\n", ea.text, eb.text)
 	if ea.perCell > 0 && eb.perCell > 0 {
-		fmt.Fprintf(&b, " B used %.2f× A's energy per cell.", eb.perCell/ea.perCell)
+		fmt.Fprintf(&b, "  B used %.2f× A's energy per cell.\n", eb.perCell/ea.perCell)
 	}
-	b.WriteString("\n")
 	return b.String()
 }
 

@@ -81,7 +81,7 @@ func TestCompareSamplesOfTheSameFrames(t *testing.T) {
 	text := c.Text()
 	for _, want := range []string{"A: sample S-1,", "B: sample S-1~base,", "model optimised", "model base",
 		"Same frames: 20 objects found at the same place in both, 15 (75.0%) counted alike; 2 in A alone, 1 in B alone.",
-		"3 counted as Microcystis in A, Dolichospermum in B", "A 0.1 J/cell over 22 cells", "B 0.3 J/cell over 21 cells", "B used 3.00× A's energy per cell", "HAB groups"} {
+		"3 counted as Microcystis in A, Dolichospermum in B", "A: 0.1 J/cell over 22 cells", "B: 0.3 J/cell over 21 cells", "B used 3.00× A's energy per cell", "HAB groups"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the comparison lacks %q:\n%s", want, text)
 		}

@@ -23,8 +23,8 @@ func RunSettings(s Settings, run store.RunRow) Settings {
 	}
 	if _, name, ok := strings.Cut(run.Finder, " + detector "); ok {
 		s.Detector = name
-	} else if run.Finder == vision.FinderThresholds {
-		s.Detector = ""
+	} else if run.Finder == vision.FinderThresholds || run.Finder == vision.FinderCellImages {
+		s.Detector = "" // one cell per image needs no detector either
 	}
 	return s
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,13 +22,18 @@ import (
 // launch, screen prints it. The levels are said because no one was told: the run that
 // would have raised them was gone (helper-42: a killed sample at ALERT in History whose
 // alert never fired). continueHow is how the caller takes a folder's run up where it
-// stopped: the command, or the app's button.
+// stopped: the command, or the app's button ("" when none of the runs can be).
 func CutRunsText(ctx context.Context, st *store.Store, cut []store.CutRun, continueHow string) string {
 	vol := func(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 	var b strings.Builder
 	for i, c := range cut {
 		if i > 0 {
 			b.WriteString("\n\n")
+		}
+		if c.Removed {
+			fmt.Fprintf(&b, "Sample %s: its run started at %s was cut off (killed, crashed or the power lost) before it recorded a frame, and was removed: screen it again.",
+				c.Sample, c.Started.Local().Format("2006-01-02 15:04"))
+			continue
 		}
 		fmt.Fprintf(&b, "Sample %s: its run started at %s was cut off when phytoscreen stopped without ending it (killed, crashed or the power lost)",
 			c.Sample, c.Started.Local().Format("2006-01-02 15:04"))
@@ -44,7 +50,14 @@ func CutRunsText(ctx context.Context, st *store.Store, cut []store.CutRun, conti
 			fmt.Fprintf(&b, "\nOn what it examined, the sample stands at: %s.", strings.Join(levels, "; "))
 		}
 	}
-	b.WriteString("\n\nHistory shows what was counted; export or report it as any sample. To count the rest of a folder, take the run up where it stopped: " + continueHow + ". A video's sample is counted whole by screening it again as a new sample and moving this one to the trash.")
+	if !slices.ContainsFunc(cut, func(c store.CutRun) bool { return !c.Removed }) {
+		return b.String() // nothing kept to say more of
+	}
+	b.WriteString("\n\nHistory shows what was counted; export or report it as any sample.")
+	if continueHow != "" {
+		b.WriteString(" To count the rest of a folder, take the run up where it stopped: " + continueHow + ".")
+	}
+	b.WriteString(" A video's sample is counted whole by screening it again as a new sample and moving this one to the trash.")
 	return b.String()
 }
 

@@ -41,6 +41,16 @@ func TestCutRunsTextSaysTheLevels(t *testing.T) {
 	if strings.Contains(text, "last classified") {
 		t.Errorf("a run of no recorded work gives a time of its last work:\n%s", text)
 	}
+	// Killed before its first frame: said removed, and nothing more of it. Without a way
+	// to continue, none is named.
+	removed := store.CutRun{Sample: "GONE-1", Started: time.Now(), Removed: true}
+	if text := CutRunsText(ctx, st, []store.CutRun{removed}, ""); !strings.Contains(text, "Sample GONE-1: its run started at ") ||
+		!strings.HasSuffix(text, "before it recorded a frame, and was removed: screen it again.") {
+		t.Errorf("a run removed:\n%s", text)
+	}
+	if text := CutRunsText(ctx, st, []store.CutRun{cut, removed}, ""); strings.Contains(text, "take the run up") || !strings.Contains(text, "History shows what was counted") {
+		t.Errorf("a run kept and a run removed, no way to continue:\n%s", text)
+	}
 	cut.Rules = "preset default" // names no taxon of this pack: no level
 	if text := CutRunsText(ctx, st, []store.CutRun{cut}, "phytoscreen screen --continue SAMPLE-ID"); strings.Contains(text, "stands at") {
 		t.Errorf("a level under rules that see nothing:\n%s", text)
