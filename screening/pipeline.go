@@ -91,6 +91,13 @@ type Sink interface {
 	Frames(recs []FrameRecord) error
 }
 
+// FramesSink is a Sink that keeps a batch's cells and the records of the frames they
+// complete as one write: a process killed between two writes kept cells whose frames it
+// had not recorded, and a run taking it up read those frames again (helper-45).
+type FramesSink interface {
+	ObjectsWithFrames(recs []ObjectRecord, frames []FrameRecord) error
+}
+
 // FrameRecord is what the segmenter found out about one frame as a whole.
 type FrameRecord struct {
 	Time   time.Time
@@ -770,10 +777,14 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob, frames in
 	for _, e := range srcEvents { // in the order they happened; each carries its time and frame
 		serr = JoinErrors(serr, p.cfg.Sink.SourceEvent(e))
 	}
-	// The cells before the records of their frames (see pendingFrames).
-	serr = JoinErrors(serr, p.cfg.Sink.Objects(recs))
-	if len(frameRecs) > 0 {
-		serr = JoinErrors(serr, p.cfg.Sink.Frames(frameRecs))
+	// The cells with, or else before, the records of their frames (see pendingFrames).
+	if fs, ok := p.cfg.Sink.(FramesSink); ok {
+		serr = JoinErrors(serr, fs.ObjectsWithFrames(recs, frameRecs))
+	} else {
+		serr = JoinErrors(serr, p.cfg.Sink.Objects(recs))
+		if len(frameRecs) > 0 {
+			serr = JoinErrors(serr, p.cfg.Sink.Frames(frameRecs))
+		}
 	}
 	for _, e := range events {
 		serr = JoinErrors(serr, p.cfg.Sink.Event(e))

@@ -231,6 +231,60 @@ func TestPipelineFramesAfterTheirCells(t *testing.T) {
 	}
 }
 
+// A sink that writes cells and frame records together gets each frame's record in the
+// one write with the last of its cells (never after, in a write of its own, where a
+// kill between the two kept cells without their frame: helper-45).
+func TestPipelineFramesWithTheirCellsInOneWrite(t *testing.T) {
+	f := newFixture(t, 40)
+	f.seg.still = 1 // every frame a new field: 5 new cells each
+	f.cfg.Segmenter = &informedSegmenter{fakeSegmenter: f.seg}
+	f.clf.delay = 2 * time.Millisecond
+	sink := &oneWriteSink{memSink: f.sink}
+	f.cfg.Sink = sink
+	f.run(t, context.Background())
+	if len(sink.early) > 0 || f.sink.frameCalls != 0 || sink.writes == 0 {
+		t.Errorf("%d writes; frame records apart from their cells: %v, %d in writes of their own", sink.writes, sink.early, f.sink.frameCalls)
+	}
+	if len(f.sink.frames) != 40 || len(f.sink.objects) != 200 {
+		t.Errorf("%d frame records and %d objects stored; want 40 and 200", len(f.sink.frames), len(f.sink.objects))
+	}
+}
+
+// oneWriteSink is a memSink that takes cells and frame records in one write, checking
+// that each frame record comes with the last of its 5 cells.
+type oneWriteSink struct {
+	*memSink
+	writes int
+	early  []string
+}
+
+func (s *oneWriteSink) ObjectsWithFrames(recs []ObjectRecord, frames []FrameRecord) error {
+	if err := s.memSink.Objects(recs); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.writes++
+	for _, r := range frames {
+		n, here := 0, 0
+		for _, o := range s.objects {
+			if o.Object.Frame == r.Index {
+				n++
+			}
+		}
+		for _, o := range recs {
+			if o.Object.Frame == r.Index {
+				here++
+			}
+		}
+		if n != 5 || here == 0 {
+			s.early = append(s.early, fmt.Sprintf("frame %d with %d of its 5 cells, %d in its write", r.Index, n, here))
+		}
+	}
+	s.frames = append(s.frames, frames...)
+	s.mu.Unlock()
+	return nil
+}
+
 // TestPipelineCellsEstimate: a taxon counted in colonies or chains sums the cells its
 // objects are estimated to hold, beside the count of objects; a taxon counted in cells
 // has one cell an object, whatever the shape says; an object without an estimate is

@@ -552,6 +552,19 @@ func (k sessionSink) Objects(recs []ObjectRecord) error {
 	return k.rec.Objects(recs)
 }
 
+func (k sessionSink) ObjectsWithFrames(recs []ObjectRecord, frames []FrameRecord) error {
+	if k.rec == nil {
+		return nil
+	}
+	if fs, ok := k.rec.(FramesSink); ok {
+		return fs.ObjectsWithFrames(recs, frames)
+	}
+	if err := k.rec.Objects(recs); err != nil || len(frames) == 0 {
+		return err
+	}
+	return k.rec.Frames(frames)
+}
+
 func (k sessionSink) Event(e alerts.Event) error {
 	if k.rec == nil {
 		return nil

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/phytoscreen/phytoscreen/screening"
 )
 
 // A run whose process is gone before recording its end is ended by EndCutRuns, once:
@@ -112,5 +114,25 @@ func TestEndCutRuns(t *testing.T) {
 		if err := s.db.QueryRow("SELECT COALESCE(ended, '') FROM sources WHERE id = ?", si.Runs[0].ID).Scan(&ended); err != nil || ended != "" {
 			t.Errorf("run of %s ended (%q): its process may still be recording", id, ended)
 		}
+	}
+}
+
+// A batch's cells and the records of the frames they complete are one write: both are
+// stored by the one commit.
+func TestObjectsWithFramesOneWrite(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	r := recordRun(t, s, testSample(), 0)
+	o := record(realCrops(t), 1, "protist_noctiluca", 0.9, "")
+	o.Source, o.Frame = "f0.png", 0
+	if err := r.ObjectsWithFrames([]screening.ObjectRecord{o}, []screening.FrameRecord{{Time: t0, Index: 0, Source: "f0.png", Objects: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var objects, frames int
+	if err := s.db.QueryRow("SELECT (SELECT COUNT(*) FROM objects WHERE source_id = ?), (SELECT COUNT(*) FROM frames WHERE source_id = ?)", r.ID, r.ID).Scan(&objects, &frames); err != nil || objects != 1 || frames != 1 {
+		t.Errorf("%d objects and %d frames stored (%v); want 1 and 1", objects, frames, err)
 	}
 }

@@ -426,6 +426,13 @@ func (r *Run) Event(e alerts.Event) error { return r.send(op{event: &e}) }
 // SourceEvent queues an event of the source: a camera lost, or reconnected.
 func (r *Run) SourceEvent(e screening.SourceEvent) error { return r.send(op{source: &e}) }
 
+// ObjectsWithFrames queues a batch's objects and the records of the frames they complete
+// as one write (screening.FramesSink): both are committed in one transaction, or
+// neither.
+func (r *Run) ObjectsWithFrames(recs []screening.ObjectRecord, frames []screening.FrameRecord) error {
+	return r.send(op{objects: recs, frames: slices.Clone(frames)})
+}
+
 // Frames queues what the segmenter found out about frames (their focus).
 func (r *Run) Frames(recs []screening.FrameRecord) error {
 	return r.send(op{frames: slices.Clone(recs)})
