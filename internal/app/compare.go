@@ -30,6 +30,11 @@ type Comparison struct {
 	Rows []CompareRow
 	// Energy is each sample's power record, per run and model.
 	Energy [2][]store.RunEnergy
+	// Levels are the alert levels above none each sample stands at under the rules its
+	// last run was screened with, and Rules those rules: whether the optimised model
+	// would have raised the alert the base model raises is the question that matters.
+	Levels [2][]ruleLevel
+	Rules  [2]string
 	// SameFrames: a run of A and a run of B read the same frames (capture.Spec.SharesFrames).
 	SameFrames bool
 	// With SameFrames: Matched objects were found at the same place of the same frame
@@ -70,6 +75,12 @@ func CompareSamples(ctx context.Context, st *store.Store, a, b string) (Comparis
 	for i, id := range []string{a, b} {
 		if c.Energy[i], err = st.Energy(ctx, id); err != nil {
 			return c, err
+		}
+	}
+	for i, counts := range []store.Counts{c.A, c.B} {
+		if runs := counts.Sample.Runs; len(runs) > 0 {
+			c.Rules[i] = runs[len(runs)-1].Rules
+			c.Levels[i] = sampleLevels(ctx, st, counts.Sample.ID, c.Rules[i])
 		}
 	}
 	c.Rows = compareRows(c.A, c.B)
@@ -245,12 +256,45 @@ func (c Comparison) Text() string {
 	} else {
 		fmt.Fprintf(&b, "Different frames: %s and %s are compared by their counts alone.\n", sa.ID, sb.ID)
 	}
+	b.WriteString("\nAlert levels, each under the rules it was screened with:\n")
+	for i, side := range []string{"A", "B"} {
+		var ls []string
+		for _, l := range c.Levels[i] {
+			ls = append(ls, l.String())
+		}
+		if len(ls) == 0 {
+			ls = []string{"none"}
+		}
+		rules := c.Rules[i]
+		if rules == "" {
+			rules = "rules not recorded"
+		}
+		fmt.Fprintf(&b, "  %s (%s): %s\n", side, rules, strings.Join(ls, "; "))
+	}
+	if sameLevels(c.Levels[0], c.Levels[1]) {
+		b.WriteString("  The same alert levels.\n")
+	} else {
+		b.WriteString("  The alert levels differ: look at the sample before acting on either.\n")
+	}
 	ea, eb := energyText(c.Energy[0]), energyText(c.Energy[1])
 	fmt.Fprintf(&b, "\nCost on this machine:\n  A: %s\n  B: %s\n", ea.text, eb.text)
 	if ea.perCell > 0 && eb.perCell > 0 {
 		fmt.Fprintf(&b, "  B used %.2f× A's energy per cell.\n", eb.perCell/ea.perCell)
 	}
 	return b.String()
+}
+
+// sameLevels reports whether two samples stand at the same level of the same rules.
+func sameLevels(a, b []ruleLevel) bool {
+	key := func(ls []ruleLevel) []string {
+		var out []string
+		for _, l := range ls {
+			out = append(out, l.Level.String()+" "+l.Rule)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(key(a), key(b))
 }
 
 // describeForCompare names a sample with what its counts depend on.

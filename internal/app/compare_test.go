@@ -20,7 +20,8 @@ import (
 // in both and how many were counted alike, the pairs that differ, and the energy per
 // cell of each.
 func TestCompareSamplesOfTheSameFrames(t *testing.T) {
-	st, _, ra := cyanoRun(t, "S-1", 1, "preset who-cyanobacteria")
+	// A in a microlitre, B in ten: A over the WHO levels, B under them.
+	st, _, ra := cyanoRun(t, "S-1", 0.001, "preset who-cyanobacteria")
 	ctx := context.Background()
 	// A: 20 Microcystis at frames 0-19, and 2 at frames 60 and 61 that B does not find.
 	// B: the same 20 places, 15 Microcystis, 3 Dolichospermum and 2 under the threshold,
@@ -57,7 +58,7 @@ func TestCompareSamplesOfTheSameFrames(t *testing.T) {
 	}
 	record(ra, a, inference.Optimised, 2.2) // 0.1 J a cell
 	sb := screening.NewSample("S-1~base")
-	sb.VolumeML = 1
+	sb.VolumeML = 0.01
 	tx, err := packTaxonomy("cyano-tcb-10")
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +82,8 @@ func TestCompareSamplesOfTheSameFrames(t *testing.T) {
 	text := c.Text()
 	for _, want := range []string{"A: sample S-1,", "B: sample S-1~base,", "model optimised", "model base",
 		"Same frames: 20 objects found at the same place in both, 15 (75.0%) counted alike; 2 in A alone, 1 in B alone.",
-		"3 counted as Microcystis in A, Dolichospermum in B", "A: 0.1 J/cell over 22 cells", "B: 0.3 J/cell over 21 cells", "B used 3.00× A's energy per cell", "HAB groups"} {
+		"3 counted as Microcystis in A, Dolichospermum in B", "A: 0.1 J/cell over 22 cells", "B: 0.3 J/cell over 21 cells", "B used 3.00× A's energy per cell", "HAB groups",
+		"  B (preset who-cyanobacteria): none", "The alert levels differ: look at the sample before acting on either."} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the comparison lacks %q:\n%s", want, text)
 		}
@@ -91,6 +93,9 @@ func TestCompareSamplesOfTheSameFrames(t *testing.T) {
 		if c.Rows[i].Label == "Microcystis" {
 			micro = &c.Rows[i]
 		}
+	}
+	if len(c.Levels[0]) == 0 || len(c.Levels[1]) != 0 {
+		t.Errorf("levels %v and %v: want A over the WHO levels, B under", c.Levels[0], c.Levels[1])
 	}
 	if micro == nil || micro.A.Count != 22 || micro.B.Count != 15 {
 		t.Errorf("Microcystis row %+v: want 22 in A, 15 in B", micro)

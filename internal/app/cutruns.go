@@ -64,15 +64,37 @@ func CutRunsText(ctx context.Context, st *store.Store, cut []store.CutRun, conti
 // cutLevels is the levels above none that the rules a cut run was screened with give its
 // sample now, on its own pack; nothing when they cannot be read again.
 func cutLevels(ctx context.Context, st *store.Store, c store.CutRun) []string {
-	counts, tx, packErr, err := SampleCounts(ctx, st, c.Sample)
+	var out []string
+	for _, l := range sampleLevels(ctx, st, c.Sample, c.Rules) {
+		out = append(out, l.String())
+	}
+	return out
+}
+
+// ruleLevel is a rule's level above none on a sample.
+type ruleLevel struct {
+	Level alerts.Level
+	Rule  string
+	PerL  float64
+}
+
+func (l ruleLevel) String() string {
+	return message.NewPrinter(language.English).Sprintf("%s %s, %.0f cells/L", strings.ToUpper(l.Level.String()), l.Rule, l.PerL)
+}
+
+// sampleLevels is the levels above none that rules (as the store keeps them: "preset
+// default" or a file's path) give a stored sample, on its own pack; nothing when they
+// cannot be read again.
+func sampleLevels(ctx context.Context, st *store.Store, sampleID, rules string) []ruleLevel {
+	counts, tx, packErr, err := SampleCounts(ctx, st, sampleID)
 	if err != nil || packErr != nil || tx == nil {
 		return nil
 	}
-	rs, name, err := alerts.Open(StoredRules(c.Rules), assets.Presets())
+	rs, name, err := alerts.Open(StoredRules(rules), assets.Presets())
 	if err != nil {
 		return nil
 	}
-	var out []string
+	var out []ruleLevel
 	for _, bd := range rs.BindTo(tx, tx.Pack, name).Bound {
 		n, cells := 0, 0.0
 		for _, x := range counts.Taxa {
@@ -85,7 +107,7 @@ func cutLevels(ctx context.Context, st *store.Store, c store.CutRun) []string {
 		}
 		m := screening.RuleMeasure(counts.Sample.Concentration(n), cells)
 		if lv := bd.Rule.LevelOf(m); lv > alerts.None {
-			out = append(out, message.NewPrinter(language.English).Sprintf("%s %s, %.0f cells/L", strings.ToUpper(lv.String()), bd.Rule.Name(), m.PerL))
+			out = append(out, ruleLevel{Level: lv, Rule: bd.Rule.Name(), PerL: m.PerL})
 		}
 	}
 	return out
