@@ -27,11 +27,15 @@ type FileDigest struct {
 	Digest string // of an image's pixel data, of another file's size and content (a video's first and last MiB)
 }
 
+// UnreadableDigest begins the digest of a file that could not be read: its path follows.
+const UnreadableDigest = "unreadable:"
+
 // FrameDigests fingerprints the files a source's frames come from: a folder's images
 // (with its subfolders', as the folder source reads them), one image, or a video file.
 // A copy of the frames elsewhere has the same digests, so a sample can refuse them
 // twice whatever their path. A camera and the demo have none (their frames are new each
-// time). A file that cannot be read has no digest: the run reports it when it reads it.
+// time). A file that cannot be read gets UnreadableDigest and its path: the run reports
+// it when it reads it.
 func FrameDigests(ctx context.Context, s Spec) ([]FileDigest, error) {
 	var files []string
 	switch s.Kind {
@@ -49,7 +53,10 @@ func FrameDigests(ctx context.Context, s Spec) ([]FileDigest, error) {
 		}
 		d, err := fileDigest(f)
 		if err != nil {
-			continue
+			// Kept, by its path alone (no copy elsewhere can match it): the listing of
+			// the files is what a run taking this one up checks the folder against, and
+			// a frame left out here read as one renamed since (helper-46).
+			d = UnreadableDigest + f
 		}
 		out = append(out, FileDigest{Path: f, Digest: d})
 	}

@@ -133,6 +133,7 @@ func (s *FolderSource) Prescan(ctx context.Context) ([]FileDigest, error) {
 		d, err := fileDigest(path)
 		if err != nil {
 			kept = append(kept, path)
+			out = append(out, FileDigest{Path: path, Digest: UnreadableDigest + path}) // see FrameDigests
 			continue
 		}
 		if first, ok := seen[d]; ok {

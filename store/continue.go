@@ -44,6 +44,10 @@ type Continuation struct {
 	// recorded before fingerprints were kept): a file the folder holds now that is not
 	// among them was renamed or added since.
 	held map[string]bool
+	// orphans is the objects of frames the run did not record (cut off between the
+	// writes of a frame's cells): the continuation reads those frames again, so they
+	// are removed as it starts (takeUp).
+	orphans int
 }
 
 // ErrNotContinuable says a sample holds no run that can be taken up.
@@ -74,14 +78,19 @@ func continuation(ctx context.Context, q querier, path string, run int64) (Conti
 	c := Continuation{Run: run}
 	var spec, ended string
 	var given float64
-	var expected, interrupted, objects int
+	var expected, interrupted, objects, validated int
 	var status string
+	// Objects past the last recorded frame are of frames whose record was not written:
+	// a frame's cells split between two classification batches, the process killed
+	// between their writes. The continuation reads those frames again.
 	err := q.QueryRowContext(ctx, `SELECT sample_id, spec, volume_ml, frames_expected, COALESCE(ended, ''), interrupted, status,
 		(SELECT COUNT(*) FROM frames WHERE frames.source_id = sources.id),
 		COALESCE((SELECT file FROM frames WHERE frames.source_id = sources.id ORDER BY frame DESC LIMIT 1), ''),
-		(SELECT COUNT(*) FROM objects WHERE objects.source_id = sources.id)
+		(SELECT COUNT(*) FROM objects o WHERE o.source_id = sources.id AND o.frame > COALESCE((SELECT MAX(frame) FROM frames f WHERE f.source_id = sources.id), -1)),
+		(SELECT COUNT(*) FROM objects o WHERE o.source_id = sources.id AND o.frame > COALESCE((SELECT MAX(frame) FROM frames f WHERE f.source_id = sources.id), -1)
+			AND COALESCE(o.validated_label, '') != '')
 		FROM sources WHERE id = ?`, run).
-		Scan(&c.Sample, &spec, &given, &expected, &ended, &interrupted, &status, &c.Frames, &c.Last, &objects)
+		Scan(&c.Sample, &spec, &given, &expected, &ended, &interrupted, &status, &c.Frames, &c.Last, &objects, &validated)
 	if err != nil {
 		return c, fmt.Errorf("session store %s: read run %d: %w", path, run, err)
 	}
@@ -101,10 +110,14 @@ func continuation(ctx context.Context, q querier, path string, run int64) (Conti
 	case expected <= 0 || interrupted == 0 || c.Frames >= expected:
 		return refuse(fmt.Sprintf("read its folder to the end (%s)", status))
 	case c.Frames == 0 && objects > 0:
-		// A run of cell images recorded before their frames were (December 2026): taken
-		// up, it would read its folder from the start and count its cells twice.
-		return refuse("recorded its objects but not its frames (a run of cell images made by an earlier phytoscreen), so where it stopped cannot be told: screen the folder as a new sample and move this one to the trash")
+		// A run of cell images recorded before their frames were (December 2026), or
+		// one cut off in its first frame: read from the start, its cells would count
+		// twice, and they may have been reviewed.
+		return refuse(fmt.Sprintf("recorded %d objects but none of their frames (a run of cell images made by an earlier phytoscreen, or one cut off in its first frame), so where it stopped cannot be told: screen the folder as a new sample and move this one to the trash", objects))
+	case validated > 0:
+		return refuse(fmt.Sprintf("holds %d objects of frames it had not recorded when it was cut off, %d of them reviewed: the continuation would count them again; screen the folder as a new sample and move this one to the trash", objects, validated))
 	}
+	c.orphans = objects
 	var taken int
 	if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM sources WHERE continues = ?", run).Scan(&taken); err != nil {
 		return c, fmt.Errorf("session store %s: read run %d: %w", path, run, err)
@@ -233,6 +246,11 @@ func (s *Store) takeUp(ctx context.Context, tx *sql.Tx, info *screening.RunInfo)
 		return nil, fmt.Errorf("run %d is of sample %s, not %s: a run is taken up into its own sample", c.Run, c.Sample, info.Sample.ID)
 	case info.Expected <= 0 || info.Expected > c.own:
 		return nil, fmt.Errorf("run %d of sample %s had %d files of %s to read; the run taking it up reads %d", c.Run, c.Sample, c.own, c.Spec, info.Expected)
+	}
+	if c.orphans > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE source_id = ? AND frame > COALESCE((SELECT MAX(frame) FROM frames WHERE source_id = ?), -1)`, c.Run, c.Run); err != nil {
+			return nil, fmt.Errorf("session store %s: remove the objects of frames run %d did not record: %w", s.path, c.Run, err)
+		}
 	}
 	kept, rest := c.split(info.Expected)
 	if _, err := tx.ExecContext(ctx, "UPDATE sources SET volume_ml = ?, volume_examined_ml = MIN(COALESCE(volume_examined_ml, volume_ml), ?) WHERE id = ?", kept, kept, c.Run); err != nil {

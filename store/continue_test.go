@@ -238,8 +238,8 @@ func TestRemovedContinuationGivesBackItsVolume(t *testing.T) {
 	if _, err := s.db.Exec("UPDATE sources SET owner = ? WHERE id = ?", host+" "+strconv.Itoa(gone.Process.Pid), r.ID); err != nil {
 		t.Fatal(err)
 	}
-	if cut, err := s.EndCutRuns(ctx); err != nil || len(cut) != 1 || !cut[0].Removed || cut[0].Run != r.ID {
-		t.Fatalf("cut runs %+v (%v): want the empty continuation %d said as removed", cut, err, r.ID)
+	if cut, err := s.EndCutRuns(ctx); err != nil || len(cut) != 1 || !cut[0].Removed || cut[0].Run != r.ID || !cut[0].SampleKept {
+		t.Fatalf("cut runs %+v (%v): want the empty continuation %d said as removed, its sample kept", cut, err, r.ID)
 	}
 	check("a continuation killed before its first frame")
 	// Taken up to the end: whole.
@@ -293,4 +293,57 @@ func TestContinueRefusesARenamedFrame(t *testing.T) {
 	if err := c.Locate(files); err != nil || c.Skip != 4 {
 		t.Errorf("the folder as it was: skip %d, %v", c.Skip, err)
 	}
+}
+
+// A run cut off between two writes of one frame's cells keeps cells of a frame it did
+// not record: the continuation reads that frame again, so those cells leave the cut run
+// as it starts, and the folder's objects are each counted once. Reviewed ones are not
+// removed: the continuation is refused, saying why (helper-46).
+func TestContinueTakesBackCellsOfUnrecordedFrames(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	spec, files := frameFolder(t, 10)
+	sm := testSample()
+	first := screenFilesThenOrphan(t, s, screening.RunInfo{Sample: sm, Spec: spec, Expected: 10}, files[:4], files[4])
+	c, err := s.Continuable(ctx, sm.ID)
+	if err != nil || c.orphans != 1 {
+		t.Fatalf("continuation %+v (%v): want 1 object of a frame not recorded", c, err)
+	}
+	screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: spec, Expected: 6, Continues: first.ID}, files[4:])
+	var objects, distinct int
+	if err := s.db.QueryRow(`SELECT COUNT(*), COUNT(DISTINCT o.file) FROM objects o JOIN sources r ON r.id = o.source_id WHERE r.sample_id = ?`, sm.ID).Scan(&objects, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if objects != 10 || distinct != 10 {
+		t.Errorf("%d objects from %d files; want each of the 10 frames' once", objects, distinct)
+	}
+
+	other := testSample()
+	other.ID = "REVIEWED"
+	spec2, files2 := frameFolder(t, 6)
+	r := screenFilesThenOrphan(t, s, screening.RunInfo{Sample: other, Spec: spec2, Expected: 6}, files2[:2], files2[2])
+	var orphan int64
+	if err := s.db.QueryRow("SELECT MAX(id) FROM objects WHERE source_id = ?", r.ID).Scan(&orphan); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(ctx, orphan, "copepod_calanoid", "Reviewer"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Continuable(ctx, "REVIEWED"); !errors.Is(err, ErrNotContinuable) || !strings.Contains(err.Error(), "1 of them reviewed") {
+		t.Errorf("a reviewed object of a frame not recorded: %v", err)
+	}
+}
+
+// screenFilesThenOrphan is screenFiles, stopped after files, with one more object of
+// the file next whose frame record was never written.
+func screenFilesThenOrphan(t *testing.T, s *Store, info screening.RunInfo, files []string, next string) *Run {
+	t.Helper()
+	r := screenFiles(t, s, info, files)
+	o := record(realCrops(t), len(files)+1, "protist_noctiluca", 0.9, "")
+	o.Source, o.Frame = next, len(files)
+	if _, err := s.db.Exec(`INSERT INTO objects(source_id, seq, time, frame, track, x, y, w, h, area, file, label, prob) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		r.ID, o.Seq, timeText(o.Time), o.Frame, o.Track, 0, 0, 8, 8, 40, next, o.Label, o.Prob); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -33,6 +33,9 @@ type CutRun struct {
 	// water may have read a few hundred frames by then); its sample too, unless another
 	// run holds it.
 	Removed bool
+	// SampleKept: the sample of a removed run keeps other runs (a continuation removed:
+	// the run it took up can be taken up again).
+	SampleKept bool
 }
 
 // end is when the run is recorded to have ended: its last work, or its start.
@@ -148,6 +151,9 @@ func (s *Store) EndCutRuns(ctx context.Context) ([]CutRun, error) {
 			}
 			if removed {
 				c.Removed = true
+				if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM samples WHERE id = ?", c.Sample).Scan(&c.SampleKept); err != nil {
+					return ended, fmt.Errorf("session store %s: read sample %s: %w", s.path, c.Sample, err)
+				}
 				ended = append(ended, *c)
 			}
 			continue

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -66,7 +67,7 @@ func TestEndCutRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	// EMPTY is said as removed.
-	if i := slices.IndexFunc(cut, func(c CutRun) bool { return c.Removed }); i < 0 || cut[i].Sample != "EMPTY" {
+	if i := slices.IndexFunc(cut, func(c CutRun) bool { return c.Removed }); i < 0 || cut[i].Sample != "EMPTY" || cut[i].SampleKept {
 		t.Errorf("cut off: %+v; want EMPTY's run said as removed", cut)
 	} else {
 		cut = slices.Delete(cut, i, i+1)
@@ -118,21 +119,35 @@ func TestEndCutRuns(t *testing.T) {
 }
 
 // A batch's cells and the records of the frames they complete are one write: both are
-// stored by the one commit.
+// stored by the one commit, or neither (the frames' insert failing here takes the cells
+// with it).
 func TestObjectsWithFramesOneWrite(t *testing.T) {
 	s := openTemp(t)
 	defer s.Close()
-	r := recordRun(t, s, testSample(), 0)
-	o := record(realCrops(t), 1, "protist_noctiluca", 0.9, "")
-	o.Source, o.Frame = "f0.png", 0
-	if err := r.ObjectsWithFrames([]screening.ObjectRecord{o}, []screening.FrameRecord{{Time: t0, Index: 0, Source: "f0.png", Objects: 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	var objects, frames int
-	if err := s.db.QueryRow("SELECT (SELECT COUNT(*) FROM objects WHERE source_id = ?), (SELECT COUNT(*) FROM frames WHERE source_id = ?)", r.ID, r.ID).Scan(&objects, &frames); err != nil || objects != 1 || frames != 1 {
-		t.Errorf("%d objects and %d frames stored (%v); want 1 and 1", objects, frames, err)
+	for _, fail := range []bool{false, true} {
+		sm := testSample()
+		sm.ID = fmt.Sprint("ONE-WRITE-", fail)
+		r := recordRun(t, s, sm, 0)
+		if fail {
+			if _, err := s.db.Exec("CREATE TRIGGER no_frames BEFORE INSERT ON frames BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		o := record(realCrops(t), 1, "protist_noctiluca", 0.9, "")
+		o.Source, o.Frame = "f0.png", 0
+		if err := r.ObjectsWithFrames([]screening.ObjectRecord{o}, []screening.FrameRecord{{Time: t0, Index: 0, Source: "f0.png", Objects: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Flush(); (err != nil) != fail {
+			t.Fatalf("failing frames %v: flush %v", fail, err)
+		}
+		want := 1
+		if fail {
+			want = 0
+		}
+		var objects, frames int
+		if err := s.db.QueryRow("SELECT (SELECT COUNT(*) FROM objects WHERE source_id = ?), (SELECT COUNT(*) FROM frames WHERE source_id = ?)", r.ID, r.ID).Scan(&objects, &frames); err != nil || objects != want || frames != want {
+			t.Errorf("failing frames %v: %d objects and %d frames stored (%v); want %d and %d", fail, objects, frames, err, want, want)
+		}
 	}
 }

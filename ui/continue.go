@@ -105,7 +105,15 @@ func (a *mainWindow) startContinuation(c *store.Continuation, si store.SampleInf
 	sample.VolumeML = run.VolumeGiven // the store gives the continuation its share of it
 	shown := sample
 	shown.VolumeML = si.VolumeGiven()
-	restore := a.sample.Save() // the panel shows the sample continued while it runs
+	// The panel shows the sample continued while it runs, then what it showed before.
+	panel := a.sample.Save()
+	source, chosen := a.selectedSource()
+	restore := func() {
+		panel()
+		if chosen {
+			a.chooseSource(source) // by its spec: another folder of the same name stays itself
+		}
+	}
 	a.sample.Fill(shown, a.set.UmPerPx)
 	a.chooseSource(c.Spec)
 	a.launch(app.RunRequest{Spec: c.Spec, Sample: sample, Settings: set, Rules: rules, Continue: c.Continue()},

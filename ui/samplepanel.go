@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -357,25 +356,19 @@ func (stackAll) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	return s
 }
 
-// Save keeps what the panel's fields hold and returns what puts it back: a run that
+// Save keeps what the panel's fields hold and returns what puts them back: a run that
 // shows another sample in the panel (a continuation) gives the technician's typing back
-// when it ends.
+// when it ends. The source is the window's to keep (its labels name folders by their
+// base name alone).
 func (p *samplePanel) Save() (restore func()) {
 	entries := []*widget.Entry{p.ID, &p.Site.Entry, &p.Volume.Entry, p.Factor, p.Calib, p.Taken, p.LatLon, p.Depth, p.Analyst, p.Notes}
 	texts := make([]string, len(entries))
 	for i, e := range entries {
 		texts[i] = e.Text
 	}
-	source := p.Source.Selected
 	return func() {
 		for i, e := range entries {
 			e.SetText(texts[i])
-		}
-		if source != "" && slices.Contains(p.Source.Options, source) {
-			on := p.Source.OnChanged // chosen again, not chosen anew: no dialog
-			p.Source.OnChanged = nil
-			p.Source.SetSelected(source)
-			p.Source.OnChanged = on
 		}
 	}
 }

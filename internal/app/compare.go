@@ -35,6 +35,9 @@ type Comparison struct {
 	// would have raised the alert the base model raises is the question that matters.
 	Levels [2][]ruleLevel
 	Rules  [2]string
+	// LevelsErr says why a sample's levels cannot be worked out (its rules file gone,
+	// its pack not at hand): then nothing is said of them, not "none".
+	LevelsErr [2]error
 	// SameFrames: a run of A and a run of B read the same frames (capture.Spec.SharesFrames).
 	SameFrames bool
 	// With SameFrames: Matched objects were found at the same place of the same frame
@@ -80,7 +83,7 @@ func CompareSamples(ctx context.Context, st *store.Store, a, b string) (Comparis
 	for i, counts := range []store.Counts{c.A, c.B} {
 		if runs := counts.Sample.Runs; len(runs) > 0 {
 			c.Rules[i] = runs[len(runs)-1].Rules
-			c.Levels[i] = sampleLevels(ctx, st, counts.Sample.ID, c.Rules[i])
+			c.Levels[i], c.LevelsErr[i] = sampleLevels(ctx, st, counts.Sample.ID, c.Rules[i])
 		}
 	}
 	c.Rows = compareRows(c.A, c.B)
@@ -154,6 +157,13 @@ func placeOf(o store.ObjectRow) objectPlace {
 	p := objectPlace{file: filepath.Base(o.File), box: o.Box}
 	if !imagefile.IsImageName(o.File) {
 		p.frame = o.Frame // a video's (or a camera's) frames are told apart by index
+		return p
+	}
+	// Within its folder: subfolders may hold files of one name (img_0001.png in each).
+	if spec, err := capture.ParseSpec(o.Run.Spec); err == nil && (spec.Kind == capture.KindFolder || spec.Kind == capture.KindCells) {
+		if rel, err := filepath.Rel(spec.Path, o.File); err == nil && !strings.HasPrefix(rel, "..") {
+			p.file = rel
+		}
 	}
 	return p
 }
@@ -269,11 +279,16 @@ func (c Comparison) Text() string {
 		if rules == "" {
 			rules = "rules not recorded"
 		}
+		if err := c.LevelsErr[i]; err != nil {
+			ls = []string{"cannot be worked out: " + firstLineOf(err.Error())}
+		}
 		fmt.Fprintf(&b, "  %s (%s): %s\n", side, rules, strings.Join(ls, "; "))
 	}
-	if sameLevels(c.Levels[0], c.Levels[1]) {
+	switch {
+	case c.LevelsErr[0] != nil || c.LevelsErr[1] != nil: // nothing to say of the two together
+	case sameLevels(c.Levels[0], c.Levels[1]):
 		b.WriteString("  The same alert levels.\n")
-	} else {
+	default:
 		b.WriteString("  The alert levels differ: look at the sample before acting on either.\n")
 	}
 	ea, eb := energyText(c.Energy[0]), energyText(c.Energy[1])
@@ -282,6 +297,12 @@ func (c Comparison) Text() string {
 		fmt.Fprintf(&b, "  B used %.2f× A's energy per cell.\n", eb.perCell/ea.perCell)
 	}
 	return b.String()
+}
+
+// firstLineOf is s up to its first line break.
+func firstLineOf(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // sameLevels reports whether two samples stand at the same level of the same rules.

@@ -101,7 +101,37 @@ func TestCompareSamplesOfTheSameFrames(t *testing.T) {
 		t.Errorf("Microcystis row %+v: want 22 in A, 15 in B", micro)
 	}
 	t.Logf("\n%s", text)
+	// A sample whose rules file is gone: its levels cannot be worked out, and nothing
+	// is said of the two together (not "none", not "the same").
+	sc := screening.NewSample("S-3")
+	sc.VolumeML = 1
+	rc, err := st.StartRun(ctx, screening.RunInfo{Sample: sc, Spec: capture.MustParseSpec("pond.avi"), Model: inference.Base, Threshold: 0.5, Taxonomy: tx, Rules: "/no/such/rules.toml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	record(rc, b[:3], inference.Base, 0.9)
+	c3, err := CompareSamples(ctx, st, "S-1", "S-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := c3.Text(); !strings.Contains(text, "  B (/no/such/rules.toml): cannot be worked out: ") || strings.Contains(text, "The same alert levels") || strings.Contains(text, "levels differ") {
+		t.Errorf("levels under rules that cannot be read:\n%s", text)
+	}
 	if _, err := CompareSamples(ctx, st, "S-1", "S-1"); err == nil {
 		t.Error("a sample compared with itself")
+	}
+}
+
+// Frames of a folder are told apart by their path within it: subfolders may hold files
+// of one name.
+func TestPlaceOfFramesInSubfolders(t *testing.T) {
+	run := store.RunRow{Spec: capture.Spec{Kind: capture.KindFolder, Path: "/data/run"}.String()}
+	copyRun := store.RunRow{Spec: capture.Spec{Kind: capture.KindFolder, Path: "/copy/run"}.String()}
+	box := image.Rect(0, 0, 8, 8)
+	a := placeOf(store.ObjectRow{Run: run, File: "/data/run/a/img_0001.png", Box: box})
+	b := placeOf(store.ObjectRow{Run: run, File: "/data/run/b/img_0001.png", Box: box})
+	c := placeOf(store.ObjectRow{Run: copyRun, File: "/copy/run/a/img_0001.png", Box: box})
+	if a == b || a != c {
+		t.Errorf("places %+v, %+v, %+v: want the subfolders apart, the copy alike", a, b, c)
 	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -31,8 +32,13 @@ func CutRunsText(ctx context.Context, st *store.Store, cut []store.CutRun, conti
 			b.WriteString("\n\n")
 		}
 		if c.Removed {
-			fmt.Fprintf(&b, "Sample %s: its run started at %s was cut off (killed, crashed or the power lost) before it recorded a frame, and was removed: screen it again.",
+			fmt.Fprintf(&b, "Sample %s: its run started at %s was cut off (killed, crashed or the power lost) before it recorded a frame, and was removed",
 				c.Sample, c.Started.Local().Format("2006-01-02 15:04"))
+			if c.SampleKept {
+				b.WriteString("; the sample keeps its earlier runs (a run taking up one that stopped can be started again).")
+			} else {
+				b.WriteString(": screen it again.")
+			}
 			continue
 		}
 		fmt.Fprintf(&b, "Sample %s: its run started at %s was cut off when phytoscreen stopped without ending it (killed, crashed or the power lost)",
@@ -64,8 +70,9 @@ func CutRunsText(ctx context.Context, st *store.Store, cut []store.CutRun, conti
 // cutLevels is the levels above none that the rules a cut run was screened with give its
 // sample now, on its own pack; nothing when they cannot be read again.
 func cutLevels(ctx context.Context, st *store.Store, c store.CutRun) []string {
+	levels, _ := sampleLevels(ctx, st, c.Sample, c.Rules) // none said when they cannot be worked out
 	var out []string
-	for _, l := range sampleLevels(ctx, st, c.Sample, c.Rules) {
+	for _, l := range levels {
 		out = append(out, l.String())
 	}
 	return out
@@ -83,16 +90,24 @@ func (l ruleLevel) String() string {
 }
 
 // sampleLevels is the levels above none that rules (as the store keeps them: "preset
-// default" or a file's path) give a stored sample, on its own pack; nothing when they
-// cannot be read again.
-func sampleLevels(ctx context.Context, st *store.Store, sampleID, rules string) []ruleLevel {
+// default" or a file's path) give a stored sample, on its own pack; an error when they
+// cannot be worked out (the rules or the pack not at hand).
+func sampleLevels(ctx context.Context, st *store.Store, sampleID, rules string) ([]ruleLevel, error) {
+	if rules == "" {
+		return nil, errors.New("its rules were not recorded")
+	}
 	counts, tx, packErr, err := SampleCounts(ctx, st, sampleID)
-	if err != nil || packErr != nil || tx == nil {
-		return nil
+	switch {
+	case err != nil:
+		return nil, err
+	case packErr != nil:
+		return nil, packErr
+	case tx == nil:
+		return nil, errors.New("it holds no run")
 	}
 	rs, name, err := alerts.Open(StoredRules(rules), assets.Presets())
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	var out []ruleLevel
 	for _, bd := range rs.BindTo(tx, tx.Pack, name).Bound {
@@ -110,5 +125,5 @@ func sampleLevels(ctx context.Context, st *store.Store, sampleID, rules string) 
 			out = append(out, ruleLevel{Level: lv, Rule: bd.Rule.Name(), PerL: m.PerL})
 		}
 	}
-	return out
+	return out, nil
 }

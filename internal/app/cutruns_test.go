@@ -48,6 +48,10 @@ func TestCutRunsTextSaysTheLevels(t *testing.T) {
 		!strings.HasSuffix(text, "before it recorded a frame, and was removed: screen it again.") {
 		t.Errorf("a run removed:\n%s", text)
 	}
+	removed.SampleKept = true // a continuation removed: the sample keeps the run it took up
+	if text := CutRunsText(ctx, st, []store.CutRun{removed}, ""); !strings.HasSuffix(text, "and was removed; the sample keeps its earlier runs (a run taking up one that stopped can be started again).") {
+		t.Errorf("a continuation removed:\n%s", text)
+	}
 	if text := CutRunsText(ctx, st, []store.CutRun{cut, removed}, ""); strings.Contains(text, "take the run up") || !strings.Contains(text, "History shows what was counted") {
 		t.Errorf("a run kept and a run removed, no way to continue:\n%s", text)
 	}
