@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -92,13 +93,14 @@ func (h *harness) checkWhole(id string, n int, volumeML float64) {
 func TestContinueStoppedRunFromHistory(t *testing.T) {
 	dir := cellFolder(t, 40)
 	h := cellHarness(t, "")
-	h.clf.delay.Store(int64(20 * time.Millisecond))
+	held, release := holdAtBatch(h, 3) // the run held at its third batch
 	h.a.sample.ID.SetText("S-CONT")
 	h.a.sample.Volume.SetText("2")
 	h.a.sample.Factor.SetText("1")
 	h.a.startSource(capture.Cells(dir))
-	h.pump("8 images read", 20*time.Second, func() bool { return h.a.progress.Value >= 8 || h.a.sess == nil })
+	h.pump("the third batch held", 20*time.Second, func() bool { return isClosed(held) && h.a.sess != nil && h.a.sess.run != nil })
 	h.a.Stop()
+	close(release)
 	h.waitIdle()
 	si, err := h.st.Sample(h.a.ctx, "S-CONT")
 	if err != nil {
@@ -108,7 +110,6 @@ func TestContinueStoppedRunFromHistory(t *testing.T) {
 		t.Fatalf("stopped after %g of 40 images: %d runs, partial %v; the test needs a partial run", h.a.progress.Value, len(si.Runs), si.Partial())
 	}
 	// The window's settings move on; the sample's runs must keep the first's.
-	h.clf.delay.Store(0)
 	if err := h.a.SetThreshold(0.8); err != nil {
 		t.Fatal(err)
 	}
@@ -199,16 +200,44 @@ func TestContinueCutRunAtLaunch(t *testing.T) {
 }
 
 // killedMidRun is TestContinueCutRunAtLaunch's child: it screens the folder dir into
-// sample S-CUT of the store at db, slowly, and kills itself once 8 objects are stored.
+// sample S-CUT of the store at db, holds the run at its third batch, and kills itself
+// once the first two batches are stored.
 func killedMidRun(t *testing.T, db, dir string) {
 	h := cellHarness(t, db)
-	h.clf.delay.Store(int64(200 * time.Millisecond)) // a batch of 4 images in 0.2 s
+	held, release := holdAtBatch(h, 3)   // held there until killed
+	t.Cleanup(func() { close(release) }) // should the child fail, its app can close
 	h.a.sample.ID.SetText("S-CUT")
 	h.a.sample.Volume.SetText("2")
 	h.a.sample.Factor.SetText("1")
 	h.a.startSource(capture.Cells(dir))
-	h.pump("8 objects stored", 20*time.Second, func() bool { return h.storedObjects("S-CUT") >= 8 })
+	// The first two batches' objects stored (a batch holds what waits, 1 to 4 images).
+	h.pump("2 batches stored", 20*time.Second, func() bool { return isClosed(held) && h.storedObjects("S-CUT") >= 2 })
 	fmt.Printf("killed after %d objects stored\n", h.storedObjects("S-CUT"))
 	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	select {} // the kill takes effect
+}
+
+// holdAtBatch holds the harness's classifier at its batch n (4 images a batch): held is
+// closed once it is reached, and the batch goes on once release is closed. The runs of
+// these tests stop part way whatever the machine's speed (a run let go with a delay per
+// batch ran to its end under the race detector on a loaded CI machine).
+func holdAtBatch(h *harness, n int) (held, release chan struct{}) {
+	held, release = make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	h.clf.hold = func(batch int) {
+		if batch == n {
+			once.Do(func() { close(held) })
+			<-release
+		}
+	}
+	return held, release
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }

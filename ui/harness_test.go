@@ -345,6 +345,10 @@ type fakeClassifier struct {
 	delay    atomic.Int64        // each batch takes this long (ns): a slow model
 	// anyCrop classifies real crops: label from the pixel sum, probability 0.9.
 	anyCrop bool
+	// hold, when set, is called before each batch with the batch's number (from 1): a
+	// test holds the run at a batch of its choosing.
+	hold    func(batch int)
+	batches atomic.Int32
 }
 
 func newFakeClassifier(labels []string) *fakeClassifier {
@@ -378,6 +382,9 @@ func (c *fakeClassifier) SetVariant(v inference.Variant) error {
 }
 
 func (c *fakeClassifier) Classify(ctx context.Context, crops []*image.Gray) ([]inference.Result, error) {
+	if n := int(c.batches.Add(1)); c.hold != nil {
+		c.hold(n)
+	}
 	time.Sleep(time.Duration(c.delay.Load()))
 	v := c.Variant()
 	out := make([]inference.Result, len(crops))
