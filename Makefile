@@ -107,7 +107,9 @@ clean:
 # and checks the card against Go (the val tests) and PyTorch (TestPackGolden).
 # OPTIMISED=student trains the recipe's pruned, distilled student instead of the twin.
 # Checkpoints go to .cache/training: an interrupted target resumes where it stopped.
-TRAIN_PY := nice -n 19 /usr/bin/python3 training/make_pack.py
+# TRAIN_FLAGS: extra make_pack.py flags, e.g. "--device cuda --workers 12" on a machine with
+# an accelerator (docs/training.md, On an accelerator).
+TRAIN_PY := nice -n 19 /usr/bin/python3 training/make_pack.py $(TRAIN_FLAGS)
 CYANO_PACK := assets/models/cyano-tcb-10
 NDSB2_PACK := assets/models/ndsb-plankton-121-v2
 CTCB_DATA := ../shared/data/ctcb

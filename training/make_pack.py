@@ -50,6 +50,17 @@ class Log:
             fh.write(line + "\n")
 
 
+def host_line():
+    """Where the recipe ran, for the card: the CPU machine."""
+    return f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} on {torch.get_num_threads()} threads"
+
+
+def device_line(device):
+    """An accelerator the base was trained on (--device), for the card."""
+    name = torch.cuda.get_device_name(0) if device.startswith("cuda") else device
+    return f"{name} (accelerator, --device {device}), {os.cpu_count()} CPUs, torch {torch.__version__}"
+
+
 def rpath(p):
     p = Path(p)
     return p if p.is_absolute() else ROOT / p
@@ -162,8 +173,13 @@ def train_pair(P, tr, va, work, log, students=True, seed=0):
     out = {"n_train": int(len(tr)), "n_val": int(len(va))}
     t0 = time.time()
     base = make_model(cfg["base"], spec.c, n, cfg, calib, log, seed=seed)
-    base_ema = train.fit(base, crops, ytr, spec, cfg["base"], cfg["augment"], str(work / "base.pt"), log, val=val, seed=seed)
+    base_ema = train.fit(base, crops, ytr, spec, cfg["base"], cfg["augment"], str(work / "base.pt"), log, val=val, seed=seed,
+                         device=P.device, workers=P.workers)
     out["base_minutes"] = getattr(base_ema, "train_seconds", time.time() - t0) / 60  # training epochs, also when resumed
+    out["base_trained_on"] = getattr(base_ema, "trained_on", None) or (host_line() if P.device == "cpu" else device_line(P.device))
+    if P.train_only:
+        log(f"base trained ({work / 'base.pt'}); --train-only: nothing else made")
+        raise SystemExit(0)
     base_ship = shipped(base_ema, cfg, cfg["base"], ytr, n, "base", log)
     pb = train.predict(base_ship, val_t)
     out["base"] = metrics.evaluate(pb, P.y[va], P.labels)
@@ -184,7 +200,7 @@ def train_pair(P, tr, va, work, log, students=True, seed=0):
             st = make_model(scfg, spec.c, n, cfg, calib, log, seed=seed + 1)
         teacher = base_ema if scfg.get("distill") else None
         st_ema = train.fit(st, crops, ytr, spec, scfg, cfg["augment"], str(work / f"optimised-{P.student_key}.pt"), log,
-                           teacher=teacher, val=val, seed=seed + 1)
+                           teacher=teacher, val=val, seed=seed + 1, device=P.device, workers=P.workers)
         out["optimised_minutes"] = getattr(st_ema, "train_seconds", time.time() - t0) / 60
         # The student learned its sampling's prior too (and its teacher's): the same
         # correction, so the two models' probabilities mean the same.
@@ -506,7 +522,7 @@ def build_pack(P, out, work, log, cv_file, opset):
             "training": {"minutes": round(mm["base_minutes"] + (opt_minutes or 0), 1), "base_minutes": round(mm["base_minutes"], 1),
                          "optimised_minutes": round(opt_minutes, 1) if student else None,
                          "optimised": "student trained by the recipe" if student else "int8 twin by phytoscreen pack optimise",
-                         "host": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} on {torch.get_num_threads()} threads",
+                         "host": mm.get("base_trained_on") or host_line(),
                          "date": datetime.date.today().isoformat(), "recipe": cfg.get("recipe_file", "")},
         },
     }
@@ -698,6 +714,10 @@ def main():
     ap.add_argument("--check-views", type=int, metavar="SEED", help="with --weights-from: the ONNX's weights with one and "
                     "two views on two seeded halves of val (the first decides, the second reports); writes nothing")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help="train on this torch device (cpu, the default; cuda when an "
+                    "accelerator is lent: docs/training.md, On an accelerator)")
+    ap.add_argument("--workers", type=int, default=0, help="augment in this many processes (0: in the training process)")
+    ap.add_argument("--train-only", action="store_true", help="train the base's checkpoint (work/base.pt) and stop")
     ap.add_argument("--opset", type=int, default=17)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -745,6 +765,7 @@ def main():
     (work / "config.json").write_text(json.dumps(cfg, indent=1))
     P = Prepared(cfg, log)
     P.student_key = skey
+    P.device, P.workers, P.train_only = a.device, a.workers, a.train_only
     if a.weights_from:
         P.weights_from = rpath(a.weights_from)
     if a.check_views is not None:
@@ -755,10 +776,10 @@ def main():
     elif a.tune is not None:
         run_tune(P, a.tune, cfg.get("split", {}).get("val_fold", 0), work, log, not a.base_only)
     else:
-        if not a.out:
+        if not a.out and not a.train_only:
             ap.error("--out is required to build a pack")
         cv = a.cv_results or (base_dir / f"cv-{key}" / f"cv-{skey}.json")
-        build_pack(P, rpath(a.out), work, log, cv, a.opset)
+        build_pack(P, rpath(a.out) if a.out else None, work, log, cv, a.opset)
 
 
 if __name__ == "__main__":

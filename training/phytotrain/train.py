@@ -4,6 +4,7 @@ EMA is what ships), optional distillation from a teacher, and a checkpoint after
 epoch so a stopped run resumes where it was."""
 import copy
 import math
+import multiprocessing
 import os
 import time
 
@@ -28,11 +29,17 @@ class EMA:
         self.steps += 1
         d = min(self.decay, (1 + self.steps) / (10 + self.steps))
         msd = net.state_dict()
+        fl, src = [], []
         for k, v in self.model.state_dict().items():
             if v.dtype.is_floating_point:
-                v.mul_(d).add_(msd[k].detach(), alpha=1 - d)
+                fl.append(v)
+                src.append(msd[k].detach())
             else:
                 v.copy_(msd[k])
+        # One fused update of every float tensor: on an accelerator a loop of small
+        # kernels per tensor cost more than the training step itself.
+        torch._foreach_mul_(fl, d)
+        torch._foreach_add_(fl, src, alpha=1 - d)
 
 
 def class_sampling_weights(y, power):
@@ -47,11 +54,33 @@ def class_sampling_weights(y, power):
 @torch.no_grad()
 def predict(net, tensors, batch=64):
     net.eval()
+    dev = next(net.parameters()).device
     out = []
     for i in range(0, len(tensors), batch):
-        x = torch.from_numpy(np.stack(tensors[i:i + batch]))
-        out.append(torch.softmax(net(x), 1).numpy())
+        x = torch.from_numpy(np.stack(tensors[i:i + batch])).to(dev)
+        out.append(torch.softmax(net(x), 1).cpu().numpy())
     return np.concatenate(out)
+
+
+# Parallel augmentation (fit's workers > 0): the crops and the augmentation settings are
+# handed to spawned workers once, each batch by its indices and its own seed.
+_W = {}
+
+
+def _worker_init(crops, aug):
+    cv2_threads_one()
+    _W["crops"], _W["aug"] = crops, aug
+
+
+def cv2_threads_one():
+    import cv2
+    cv2.setNumThreads(1)
+
+
+def _augment_batch(job):
+    ib, seed, spec = job
+    rng = np.random.default_rng(seed)
+    return np.stack([augment.augmented_tensor(_W["crops"][i], spec, rng, _W["aug"]) for i in ib])
 
 
 def _param_groups(net, wd):
@@ -61,12 +90,36 @@ def _param_groups(net, wd):
     return [{"params": decay, "weight_decay": wd}, {"params": no, "weight_decay": 0.0}]
 
 
-def fit(net, crops, y, spec, cfg, aug, ckpt, log, teacher=None, val=None, seed=0):
+def finished(ckpt, epochs):
+    """The EMA model of a checkpoint that reached its last epoch, or None. A finished
+    checkpoint needs only its EMA weights (what ships): one trained on an accelerator comes
+    back as those alone (docs/training.md, "On an accelerator")."""
+    if not os.path.exists(ckpt):
+        return None
+    st = torch.load(ckpt, map_location="cpu", weights_only=False)  # ours; holds the generators' states
+    if st["epoch"] < epochs:
+        return None
+    return st
+
+
+def fit(net, crops, y, spec, cfg, aug, ckpt, log, teacher=None, val=None, seed=0, device="cpu", workers=0):
     """Train net on the cached crops (labels y); returns the EMA model. cfg: epochs, batch,
     lr, wd, ema, label_smoothing, sampling_power, warmup_epochs, eval_every; for
     distillation: distill {alpha, T}. val: (tensors, y, labels) for progress lines only (the
-    shipped model is the last epoch's EMA: no checkpoint is chosen on validation)."""
+    shipped model is the last epoch's EMA: no checkpoint is chosen on validation).
+    device: "cpu" (the recipe's default) or an accelerator ("cuda"); workers > 0 augments
+    in that many spawned processes, each batch from its own seed (the same augmentation,
+    drawn from other random numbers than workers=0 draws). The returned model is on the CPU."""
     epochs, bs = cfg["epochs"], cfg["batch"]
+    done = finished(ckpt, epochs)
+    if done is not None:
+        ema_model = copy.deepcopy(net).eval()
+        ema_model.load_state_dict(done["ema"])
+        ema_model.train_seconds = done.get("seconds", 0.0)
+        ema_model.trained_on = done.get("trained_on")
+        log(f"finished checkpoint {ckpt}: epoch {done['epoch']}/{epochs}" +
+            (f", trained on {done['trained_on']}" if done.get("trained_on") else ""))
+        return ema_model
     steps_per_epoch = max(1, len(crops) // bs)
     total = epochs * steps_per_epoch
     warm = int(cfg.get("warmup_epochs", 1) * steps_per_epoch)
@@ -85,7 +138,7 @@ def fit(net, crops, y, spec, cfg, aug, ckpt, log, teacher=None, val=None, seed=0
     torch.manual_seed(seed)
     start_epoch, step, seconds = 0, 0, 0.0
     if os.path.exists(ckpt):
-        st = torch.load(ckpt)
+        st = torch.load(ckpt, weights_only=False)
         net.load_state_dict(st["net"])
         ema.model.load_state_dict(st["ema"])
         ema.steps = st["ema_steps"]
@@ -95,9 +148,6 @@ def fit(net, crops, y, spec, cfg, aug, ckpt, log, teacher=None, val=None, seed=0
         rng.bit_generator.state = st["rng"]
         torch.set_rng_state(st["torch_rng"])
         log(f"resumed {ckpt} at epoch {start_epoch}/{epochs}")
-        if start_epoch >= epochs:
-            ema.model.train_seconds = seconds
-            return ema.model
     # Progressive resizing: the first epochs at a smaller input (cheaper), the last at the
     # pack's; convolutions and global pooling do not care, and the last epochs adapt the
     # network to the final size. cfg["progressive"]: [[epochs, size], ...], the rest at
@@ -116,49 +166,101 @@ def fit(net, crops, y, spec, cfg, aug, ckpt, log, teacher=None, val=None, seed=0
     ls = cfg.get("label_smoothing", 0.0)
     dist = cfg.get("distill")
     yt = np.asarray(y)
-    for epoch in range(start_epoch, epochs):
-        net.train()
-        t0 = time.time()
-        idx = rng.choice(len(crops), size=steps_per_epoch * bs, replace=True, p=probs_w)
-        sp = spec_at(epoch)
-        tot_loss, seen, t_aug, hits = 0.0, 0, 0.0, 0
-        for b in range(steps_per_epoch):
-            ib = idx[b * bs:(b + 1) * bs]
-            ta = time.time()
-            x = torch.from_numpy(np.stack([augment.augmented_tensor(crops[i], sp, rng, aug) for i in ib]))
-            t_aug += time.time() - ta
-            tgt = torch.from_numpy(yt[ib]).long()
-            for g in opt.param_groups:
-                g["lr"] = lr_at(step)
-            logits = net(x)
-            loss = F.cross_entropy(logits, tgt, label_smoothing=ls)
-            if teacher is not None and dist:
-                with torch.no_grad():
-                    tl = teacher(x)
-                T = dist["T"]
-                kd = F.kl_div(F.log_softmax(logits / T, 1), F.softmax(tl / T, 1), reduction="batchmean") * T * T
-                loss = dist["alpha"] * kd + (1 - dist["alpha"]) * loss
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            ema.update(net)
-            step += 1
-            tot_loss += float(loss) * len(ib)
-            hits += int((logits.argmax(1) == tgt).sum())
-            seen += len(ib)
-        dt = time.time() - t0
-        seconds += dt
-        line = (f"epoch {epoch + 1}/{epochs} ({sp.w} px) loss {tot_loss / seen:.4f} train-acc {hits / seen:.3f} lr {lr_at(step - 1):.5f} "
-                f"{seen / dt:.1f} img/s ({dt:.0f} s, augment {100 * t_aug / dt:.0f}%)")
-        ev = cfg.get("eval_every", 0)
-        if val is not None and ev and ((epoch + 1) % ev == 0 or epoch + 1 == epochs):
-            m = metrics.evaluate(predict(ema.model, val[0]), val[1], val[2])
-            line += " | EMA val " + metrics.summary(m)
-        log(line)
-        tmp = ckpt + ".tmp"
-        torch.save({"net": net.state_dict(), "ema": ema.model.state_dict(), "ema_steps": ema.steps,
-                    "opt": opt.state_dict(), "epoch": epoch + 1, "step": step, "seconds": seconds,
-                    "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()}, tmp)
-        os.replace(tmp, ckpt)
+    # Workers are spawned, not forked: a forked worker inherits OpenCV's thread pool in
+    # whatever state the parent left it, and on the accelerator machine the first epoch
+    # never came back from them (2026-12-04). Each gets the crops once, pickled.
+    pool = multiprocessing.get_context("spawn").Pool(workers, _worker_init, (crops, aug)) if workers > 0 else None
+    if device != "cpu":
+        torch.backends.cudnn.benchmark = True
+        net.to(device)
+        ema.model.to(device)
+        if teacher is not None:
+            teacher.to(device)
+        # The optimizer's state (momentum) follows its parameters to the device.
+        for stt in opt.state.values():
+            for k, v in stt.items():
+                if torch.is_tensor(v):
+                    stt[k] = v.to(device)
+    try:
+        for epoch in range(start_epoch, epochs):
+            step, seconds = _epoch(net, ema, opt, teacher, crops, yt, probs_w, rng, spec_at(epoch), aug, bs,
+                                   steps_per_epoch, lr_at, step, seconds, ls, dist, epoch, epochs, val, cfg, log,
+                                   device, pool, workers)
+            tmp = ckpt + ".tmp"
+            torch.save({"net": net.state_dict(), "ema": ema.model.state_dict(), "ema_steps": ema.steps,
+                        "opt": opt.state_dict(), "epoch": epoch + 1, "step": step, "seconds": seconds,
+                        "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()}, tmp)
+            os.replace(tmp, ckpt)
+    finally:
+        if pool is not None:
+            pool.terminate()
+    net.to("cpu")
+    ema.model.to("cpu")
+    if teacher is not None:
+        teacher.to("cpu")
     ema.model.train_seconds = seconds
     return ema.model
+
+
+def _batches(crops, idx, bs, steps, sp, rng, aug, pool, workers):
+    """The epoch's augmented batches as (indices, float32 tensors), in order; with a pool,
+    augmented ahead by the workers."""
+    if pool is None:
+        for b in range(steps):
+            ib = idx[b * bs:(b + 1) * bs]
+            yield ib, np.stack([augment.augmented_tensor(crops[i], sp, rng, aug) for i in ib])
+        return
+    seeds = rng.integers(0, 2 ** 63 - 1, size=steps)
+    jobs = [(idx[b * bs:(b + 1) * bs], int(seeds[b]), sp) for b in range(steps)]
+    for b, x in enumerate(pool.imap(_augment_batch, jobs, chunksize=max(1, min(8, steps // (4 * workers))))):
+        yield jobs[b][0], x
+
+
+def _epoch(net, ema, opt, teacher, crops, yt, probs_w, rng, sp, aug, bs, steps_per_epoch, lr_at, step, seconds,
+           ls, dist, epoch, epochs, val, cfg, log, device, pool, workers):
+    """One epoch of training; returns (step, seconds) after it and logs its line."""
+    net.train()
+    t0 = time.time()
+    idx = rng.choice(len(crops), size=steps_per_epoch * bs, replace=True, p=probs_w)
+    # Sums kept on the device: reading them back every step would wait for each step.
+    tot_loss = torch.zeros((), device=device)
+    hits = torch.zeros((), dtype=torch.long, device=device)
+    seen, t_aug = 0, 0.0
+    batches = _batches(crops, idx, bs, steps_per_epoch, sp, rng, aug, pool, workers)
+    while True:
+        ta = time.time()
+        nxt = next(batches, None)
+        t_aug += time.time() - ta
+        if nxt is None:
+            break
+        ib, xa = nxt
+        x = torch.from_numpy(xa).to(device, non_blocking=True)
+        tgt = torch.from_numpy(yt[ib]).long().to(device, non_blocking=True)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step)
+        logits = net(x)
+        loss = F.cross_entropy(logits, tgt, label_smoothing=ls)
+        if teacher is not None and dist:
+            with torch.no_grad():
+                tl = teacher(x)
+            T = dist["T"]
+            kd = F.kl_div(F.log_softmax(logits / T, 1), F.softmax(tl / T, 1), reduction="batchmean") * T * T
+            loss = dist["alpha"] * kd + (1 - dist["alpha"]) * loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        ema.update(net)
+        step += 1
+        tot_loss += loss.detach() * len(ib)
+        hits += (logits.argmax(1) == tgt).sum()
+        seen += len(ib)
+    dt = time.time() - t0
+    seconds += dt
+    line = (f"epoch {epoch + 1}/{epochs} ({sp.w} px) loss {float(tot_loss) / seen:.4f} train-acc {int(hits) / seen:.3f} "
+            f"lr {lr_at(step - 1):.5f} {seen / dt:.1f} img/s ({dt:.0f} s, augment {100 * t_aug / dt:.0f}%)")
+    ev = cfg.get("eval_every", 0)
+    if val is not None and ev and ((epoch + 1) % ev == 0 or epoch + 1 == epochs):
+        m = metrics.evaluate(predict(ema.model, val[0]), val[1], val[2])
+        line += " | EMA val " + metrics.summary(m)
+    log(line)
+    return step, seconds
