@@ -234,6 +234,9 @@ func focusStatus(s screening.Snapshot) string {
 		return ""
 	}
 	st := fmt.Sprintf("focus %.2f", s.LastFrame.Focus)
+	if s.LastFrame.Focus == 0 {
+		st = "focus: no object in view to judge it by"
+	}
 	switch {
 	case s.LastFrame.Held:
 		st += " (out of focus: waiting for a sharper frame)"

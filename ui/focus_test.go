@@ -23,4 +23,9 @@ func TestFocusStatus(t *testing.T) {
 	if got, want := focusStatus(s), "focus 0.31 (out of focus: waiting for a sharper frame), 3 frames out of focus · 2 objects over a tenth of the frame"; got != want {
 		t.Errorf("a blurred frame: %q, want %q", got, want)
 	}
+	// An empty frame after blurred ones: no focus to judge, not a focus of 0.
+	s.LastFrame = screening.FrameView{}
+	if got, want := focusStatus(s), "focus: no object in view to judge it by, 3 frames out of focus · 2 objects over a tenth of the frame"; got != want {
+		t.Errorf("an empty frame: %q, want %q", got, want)
+	}
 }
