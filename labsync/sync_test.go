@@ -89,7 +89,11 @@ type bench struct {
 
 func newBench(t testing.TB, p *programme, role string, o labsync.Options) *bench {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), role, "sessions.db"))
+	dir := filepath.Join(t.TempDir(), role)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(dir, "sessions.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

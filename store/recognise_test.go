@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -385,5 +386,22 @@ func TestOpenReadOnlyRefusesOlderSchema(t *testing.T) {
 		t.Errorf("read-only open after the upgrade: %v", err)
 	} else {
 		ro.Close()
+	}
+}
+
+// TestOpenMakesNoFolders: a store path in a folder that does not exist (a mistyped --db)
+// is refused with the fix, and no folder is made.
+func TestOpenMakesNoFolders(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "typo", "deeper")
+	st, err := Open(filepath.Join(dir, "s.db"))
+	if err == nil {
+		st.Close()
+		t.Fatal("opened a store in a folder that does not exist")
+	}
+	if !strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), "mkdir -p "+dir) {
+		t.Errorf("error %q: want it to say the folder does not exist and how to make it", err)
+	}
+	if _, err := os.Stat(filepath.Dir(dir)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("folder %s: %v, want none made", filepath.Dir(dir), err)
 	}
 }

@@ -11,7 +11,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -290,14 +292,21 @@ CREATE INDEX IF NOT EXISTS frames_source ON frames(source_id);
 CREATE INDEX IF NOT EXISTS sources_sample ON sources(sample_id);
 `
 
-// Open opens (creating when needed) the store at path and its folder, for recording
-// runs. It first recognises the file without writing to it (recognise): a file that is
-// not a phytoscreen store is refused as it was, with ErrNotStore; a store this process
-// cannot write is refused with ErrReadOnly (OpenReadOnly reads it).
+// Open opens (creating when needed) the store at path, for recording runs. Its folder
+// must exist: a mistyped --db makes no folders (app.OpenStore makes the default one).
+// It first recognises the file without writing to it (recognise): a file that is not a
+// phytoscreen store is refused as it was, with ErrNotStore; a store this process cannot
+// write is refused with ErrReadOnly (OpenReadOnly reads it).
 func Open(path string) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("session store %s: create its folder: %w", path, err)
+		fi, err := os.Stat(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("session store %s: folder %s does not exist: make it (mkdir -p %s) or choose a file in a folder that exists", path, dir, dir)
+		case err != nil:
+			return nil, fmt.Errorf("session store %s: its folder: %w", path, err)
+		case !fi.IsDir():
+			return nil, fmt.Errorf("session store %s: %s is a file, not a folder: choose another path", path, dir)
 		}
 	}
 	rec, err := recognise(path)

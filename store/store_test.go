@@ -156,7 +156,7 @@ func fillRunOf(t testing.TB, s *Store, sm screening.Sample, spec string) *Run {
 }
 
 func openTemp(t testing.TB) *Store {
-	s, err := Open(filepath.Join(t.TempDir(), "sub", "sessions.db"))
+	s, err := Open(filepath.Join(t.TempDir(), "sessions.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

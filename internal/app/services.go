@@ -281,8 +281,8 @@ func openAppStore(path string) (*store.Store, error) {
 	return ro, nil
 }
 
-// OpenStore opens the session store at path (store.DefaultPath() when ""), making its
-// folder.
+// OpenStore opens the session store at path, or at store.DefaultPath() when path is "",
+// making the default's folder (a path given by the user must be in a folder that exists).
 func OpenStore(path string) (*store.Store, error) {
 	if path == "" {
 		p, err := store.DefaultPath()
@@ -290,9 +290,9 @@ func OpenStore(path string) (*store.Store, error) {
 			return nil, err
 		}
 		path = p
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("session store folder %s: %w: make it writable, or start phytoscreen with --db FILE", filepath.Dir(path), err)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("session store folder %s: %w: make it writable, or start phytoscreen with --db FILE", filepath.Dir(path), err)
+		}
 	}
 	return store.Open(path)
 }

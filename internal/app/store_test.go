@@ -27,6 +27,9 @@ func TestAppStoreOnReadOnlyFolder(t *testing.T) {
 		return
 	}
 	dir := filepath.Join(testutil.TempDirForAll(t), "archive")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	s, err := store.Open(filepath.Join(dir, store.FileName))
 	if err != nil {
 		t.Fatal(err)
