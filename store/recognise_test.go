@@ -273,6 +273,9 @@ func TestOpenReadOnlyFolder(t *testing.T) {
 		return
 	}
 	dir := testutil.TempDirForAll(t)
+	if err := os.Mkdir(filepath.Join(dir, "archive"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	s, err := Open(filepath.Join(dir, "archive", FileName))
 	if err != nil {
 		t.Fatal(err)

@@ -30,9 +30,10 @@ def pack(ckpt, out):
     for i in range(0, len(b), CHUNK):
         with open(os.path.join(out, f"ema.npz.{i // CHUNK:02d}"), "wb") as fh:
             fh.write(b[i:i + CHUNK])
-    meta = {k: st[k] for k in ("epoch", "step", "ema_steps", "seconds") if k in st}
-    where = f"{torch.cuda.get_device_name(0)} (accelerator)" if torch.cuda.is_available() else "CPU"
-    meta["trained_on"] = f"{where}, {os.cpu_count()} CPUs, torch {torch.__version__}"
+    meta = {k: st[k] for k in ("epoch", "step", "ema_steps", "seconds", "trained_on", "parallel") if k in st}
+    if "trained_on" not in meta:  # a checkpoint older than the record: this machine
+        where = f"{torch.cuda.get_device_name(0)} (accelerator)" if torch.cuda.is_available() else "CPU"
+        meta["trained_on"] = f"{where}, {os.cpu_count()} CPUs, torch {torch.__version__}"
     with open(os.path.join(out, "meta.json"), "w") as fh:
         json.dump(meta, fh)
     print(f"{ckpt}: EMA in {(len(b) + CHUNK - 1) // CHUNK} pieces under {out}; {meta}")

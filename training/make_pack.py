@@ -17,7 +17,6 @@ import datetime
 import hashlib
 import json
 import os
-import platform
 import shutil
 import sys
 import time
@@ -51,14 +50,8 @@ class Log:
 
 
 def host_line():
-    """Where the recipe ran, for the card: the CPU machine."""
-    return f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} on {torch.get_num_threads()} threads"
-
-
-def device_line(device):
-    """An accelerator the base was trained on (--device), for the card."""
-    name = torch.cuda.get_device_name(0) if device.startswith("cuda") else device
-    return f"{name} (accelerator, --device {device}), {os.cpu_count()} CPUs, torch {torch.__version__}"
+    """Where the recipe runs, for the card: this CPU machine."""
+    return train.where("cpu")
 
 
 def rpath(p):
@@ -176,7 +169,7 @@ def train_pair(P, tr, va, work, log, students=True, seed=0):
     base_ema = train.fit(base, crops, ytr, spec, cfg["base"], cfg["augment"], str(work / "base.pt"), log, val=val, seed=seed,
                          device=P.device, workers=P.workers)
     out["base_minutes"] = getattr(base_ema, "train_seconds", time.time() - t0) / 60  # training epochs, also when resumed
-    out["base_trained_on"] = getattr(base_ema, "trained_on", None) or (host_line() if P.device == "cpu" else device_line(P.device))
+    out["base_trained_on"] = getattr(base_ema, "trained_on", None) or host_line()  # None: a checkpoint older than the record
     if P.train_only:
         log(f"base trained ({work / 'base.pt'}); --train-only: nothing else made")
         raise SystemExit(0)
@@ -717,7 +710,8 @@ def main():
     ap.add_argument("--device", default="cpu", help="train on this torch device (cpu, the default; cuda when an "
                     "accelerator is lent: docs/training.md, On an accelerator)")
     ap.add_argument("--workers", type=int, default=0, help="augment in this many processes (0: in the training process)")
-    ap.add_argument("--train-only", action="store_true", help="train the base's checkpoint (work/base.pt) and stop")
+    ap.add_argument("--train-only", action="store_true", help="train the base's checkpoint (work/base.pt) and stop "
+                    "(with --cv or --tune: the first fold's)")
     ap.add_argument("--opset", type=int, default=17)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)

@@ -234,7 +234,10 @@ func focusStatus(s screening.Snapshot) string {
 		return ""
 	}
 	st := fmt.Sprintf("focus %.2f", s.LastFrame.Focus)
-	if s.LastFrame.Focus == 0 {
+	switch {
+	case s.LastFrame.Focus == 0 && s.LastFrame.OutOfFocus:
+		st = "focus: nothing found in a field that had cells"
+	case s.LastFrame.Focus == 0:
 		st = "focus: no object in view to judge it by"
 	}
 	switch {

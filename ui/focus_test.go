@@ -28,4 +28,9 @@ func TestFocusStatus(t *testing.T) {
 	if got, want := focusStatus(s), "focus: no object in view to judge it by, 3 frames out of focus · 2 objects over a tenth of the frame"; got != want {
 		t.Errorf("an empty frame: %q, want %q", got, want)
 	}
+	// Still mode: a field that had cells, blurred past finding any.
+	s.LastFrame.OutOfFocus, s.LastFrame.Held = true, true
+	if got, want := focusStatus(s), "focus: nothing found in a field that had cells (out of focus: waiting for a sharper frame), 3 frames out of focus · 2 objects over a tenth of the frame"; got != want {
+		t.Errorf("a frame blurred past finding anything: %q, want %q", got, want)
+	}
 }

@@ -79,21 +79,27 @@ func TestBadFramesReportedSensibly(t *testing.T) {
 			t.Errorf("sharp frame %+v, blurred frame %+v: want only the blurred one out of focus, and held", infos[0], infos[1])
 		}
 	})
-	// A frame with no object has no focus to judge: after a sharp frame, an empty one is
-	// not called out of focus (a user pass saw "out of focus" said of empty frames).
-	for _, mode := range []Mode{ModeStill, ModeFlow} {
-		t.Run(fmt.Sprintf("empty after sharp, %v", mode), func(t *testing.T) {
-			seg, err := NewSegmenter(Options{Mode: mode, OnStatus: func(capture.Status) {}})
+	// A frame with no object has no focus of its own. In a flow cell, an empty frame
+	// after a sharp one is an empty stretch, not out of focus (a user pass saw "out of
+	// focus" said of empty frames); on a still slide, the same field blurred past
+	// finding anything is out of focus, as a milder blur is.
+	empty := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range empty.Pix {
+		empty.Pix[i] = 210
+	}
+	for _, c := range []struct {
+		mode  Mode
+		next  *image.RGBA
+		flags bool
+	}{{ModeFlow, empty, false}, {ModeStill, g.DefocusedFrame(field, 32), true}} {
+		t.Run(fmt.Sprintf("nothing found after sharp, %v", c.mode), func(t *testing.T) {
+			seg, err := NewSegmenter(Options{Mode: c.mode, OnStatus: func(capture.Status) {}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer seg.Close()
-			empty := image.NewRGBA(image.Rect(0, 0, w, h))
-			for i := range empty.Pix {
-				empty.Pix[i] = 210
-			}
 			var infos []FrameInfo
-			for i, img := range []*image.RGBA{sharp, sharp, empty} {
+			for i, img := range []*image.RGBA{sharp, sharp, c.next} {
 				m := rgbaMat(t, img)
 				if _, err := seg.Process(capture.Frame{Index: i, Source: "empty", Mat: m}); err != nil {
 					t.Fatal(err)
@@ -101,11 +107,11 @@ func TestBadFramesReportedSensibly(t *testing.T) {
 				m.Close()
 				infos = append(infos, seg.Frame())
 			}
-			if infos[0].Focus == 0 || infos[2].Objects != 0 {
-				t.Fatalf("frames %+v: want objects in the sharp frame, none in the empty one", infos)
+			if infos[0].Focus == 0 || infos[2].Objects != 0 || infos[2].NewField {
+				t.Fatalf("frames %+v: want objects in the sharp frame, none in the last, of the same field", infos)
 			}
-			if infos[2].OutOfFocus || infos[2].Held {
-				t.Errorf("empty frame %+v: called out of focus", infos[2])
+			if infos[2].OutOfFocus != c.flags {
+				t.Errorf("frame with nothing found %+v: out of focus %v, want %v", infos[2], infos[2].OutOfFocus, c.flags)
 			}
 		})
 	}

@@ -292,15 +292,18 @@ const (
 )
 
 // judgeFocus flags the last frame out of focus against its field's sharpest and says
-// whether its new cells wait. A frame without objects has no focus to judge (focusOf
-// measures the objects' edges): it is not flagged, since an empty stretch of a flow cell
-// or a field without cells is not a blurred one, and it holds nothing back.
+// whether its new cells wait. A frame without objects has no focus of its own (focusOf
+// measures the objects' edges): in a flow cell it is an empty stretch of the sample, not
+// a blurred one, and is not flagged; on a still slide, the same field showing nothing
+// where it showed cells is blurred past finding any (a defocus of sigma 24 px and more
+// on the generated field), and is.
 func (s *Segmenter) judgeFocus(newField bool) bool {
 	if newField {
 		s.fieldFocus, s.heldFrames = 0, 0
 	}
 	f := s.info.Focus
-	s.info.OutOfFocus = f > 0 && s.fieldFocus > 0 && f < focusShare*s.fieldFocus
+	judged := f > 0 || s.opt.Mode == ModeStill
+	s.info.OutOfFocus = judged && s.fieldFocus > 0 && f < focusShare*s.fieldFocus
 	s.fieldFocus = math.Max(s.fieldFocus, f)
 	if !s.info.OutOfFocus || s.opt.Mode != ModeStill || s.heldFrames >= maxFocusWait {
 		s.heldFrames = 0

@@ -188,13 +188,13 @@ func teachCache(st *store.Store, path string) (teach.Cache, func(), error) {
 		}
 		return st, func() {}, nil
 	}
+	var c *store.Store
+	var err error
 	if path == "" {
-		var err error
-		if path, err = store.DefaultPath(); err != nil {
-			return nil, func() {}, err
-		}
+		c, err = app.OpenStore("") // the default store, its folder made on a new install
+	} else {
+		c, err = store.Open(path)
 	}
-	c, err := store.Open(path)
 	if errors.Is(err, store.ErrReadOnly) {
 		slog.Info("the cache store is read-only: embeddings are not cached", "store", path)
 		return nil, func() {}, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/internal/testpack"
+	"github.com/phytoscreen/phytoscreen/store"
 )
 
 // pack teach refuses a pack without a features output, saying which packs have one, and
@@ -115,5 +116,27 @@ func TestPrintPackWithoutFigures(t *testing.T) {
 	printPack(&b, p)
 	if strings.Contains(b.String(), "0.000") || !strings.Contains(b.String(), "no validation figures recorded") {
 		t.Fatalf("inspect of a pack without figures:\n%s", b.String())
+	}
+}
+
+// TestTeachCacheMakesTheDefaultStoresFolder: without --db, teach caches its embeddings
+// in the default store, whose folder a new install does not have yet (a given --db must
+// be in a folder that exists; the default one is made).
+func TestTeachCacheMakesTheDefaultStoresFolder(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", filepath.Join(t.TempDir(), "data"))
+	c, done, err := teachCache(nil, "")
+	if err != nil {
+		t.Fatalf("teach cache on a new install: %v", err)
+	}
+	defer done()
+	if c == nil {
+		t.Fatal("no cache")
+	}
+	want, err := store.DefaultPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(want); err != nil {
+		t.Errorf("default store %s: %v", want, err)
 	}
 }

@@ -2,10 +2,12 @@
 and cosine decay, label smoothing, an exponential moving average (EMA) of the weights (the
 EMA is what ships), optional distillation from a teacher, and a checkpoint after every
 epoch so a stopped run resumes where it was."""
+import collections
 import copy
 import math
 import multiprocessing
 import os
+import platform
 import time
 
 import numpy as np
@@ -91,15 +93,28 @@ def _param_groups(net, wd):
 
 
 def finished(ckpt, epochs):
-    """The EMA model of a checkpoint that reached its last epoch, or None. A finished
-    checkpoint needs only its EMA weights (what ships): one trained on an accelerator comes
-    back as those alone (docs/training.md, "On an accelerator")."""
+    """The checkpoint if it reached its last epoch, or None. A finished checkpoint needs
+    only its EMA weights (what ships): one trained on an accelerator comes back as those
+    alone (docs/training.md, "On an accelerator"); one of those short of the recipe's
+    epochs cannot be resumed, and says so."""
     if not os.path.exists(ckpt):
         return None
     st = torch.load(ckpt, map_location="cpu", weights_only=False)  # ours; holds the generators' states
     if st["epoch"] < epochs:
+        if "net" not in st:
+            raise SystemExit(f"{ckpt}: the EMA alone of epoch {st['epoch']}, and the recipe trains {epochs} epochs: "
+                             "it cannot be resumed (ema_chunks.py brings back finished runs only); train with the "
+                             "recipe it was made by, or remove it to train anew")
         return None
     return st
+
+
+def where(device):
+    """The machine a run trains on, for its checkpoint and the pack's card."""
+    if device.startswith("cuda"):
+        name = torch.cuda.get_device_name(torch.device(device))
+        return f"{name} (accelerator, --device {device}), {os.cpu_count()} CPUs, torch {torch.__version__}"
+    return f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} on {torch.get_num_threads()} threads"
 
 
 def fit(net, crops, y, spec, cfg, aug, ckpt, log, teacher=None, val=None, seed=0, device="cpu", workers=0):
@@ -115,6 +130,8 @@ def fit(net, crops, y, spec, cfg, aug, ckpt, log, teacher=None, val=None, seed=0
     if done is not None:
         ema_model = copy.deepcopy(net).eval()
         ema_model.load_state_dict(done["ema"])
+        for p in ema_model.parameters():
+            p.requires_grad_(False)  # as EMA.model
         ema_model.train_seconds = done.get("seconds", 0.0)
         ema_model.trained_on = done.get("trained_on")
         log(f"finished checkpoint {ckpt}: epoch {done['epoch']}/{epochs}" +
@@ -137,8 +154,16 @@ def fit(net, crops, y, spec, cfg, aug, ckpt, log, teacher=None, val=None, seed=0
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     start_epoch, step, seconds = 0, 0, 0.0
+    trained_on = where(device)
     if os.path.exists(ckpt):
-        st = torch.load(ckpt, weights_only=False)
+        # On the CPU: a run cut on an accelerator resumes on any machine.
+        st = torch.load(ckpt, map_location="cpu", weights_only=False)
+        if st.get("parallel", False) != (workers > 0):
+            raise SystemExit(f"{ckpt}: trained {'with' if st.get('parallel') else 'without'} --workers, which draw their "
+                             f"augmentation from other random numbers: resume it {'with' if st.get('parallel') else 'without'} "
+                             "--workers (any number), or remove it to train anew")
+        if st.get("trained_on") and st["trained_on"] != trained_on:
+            trained_on = st["trained_on"] + "; resumed on " + trained_on
         net.load_state_dict(st["net"])
         ema.model.load_state_dict(st["ema"])
         ema.steps = st["ema_steps"]
@@ -169,19 +194,24 @@ def fit(net, crops, y, spec, cfg, aug, ckpt, log, teacher=None, val=None, seed=0
     # Workers are spawned, not forked: a forked worker inherits OpenCV's thread pool in
     # whatever state the parent left it, and on the accelerator machine the first epoch
     # never came back from them (2026-12-04). Each gets the crops once, pickled.
-    pool = multiprocessing.get_context("spawn").Pool(workers, _worker_init, (crops, aug)) if workers > 0 else None
-    if device != "cpu":
-        torch.backends.cudnn.benchmark = True
-        net.to(device)
-        ema.model.to(device)
-        if teacher is not None:
-            teacher.to(device)
-        # The optimizer's state (momentum) follows its parameters to the device.
-        for stt in opt.state.values():
-            for k, v in stt.items():
-                if torch.is_tensor(v):
-                    stt[k] = v.to(device)
+    # The CUDA generators' states are not kept (nothing in the recipe draws from them on
+    # the device: dropout is 0 in every config), and cuDNN picks its fastest algorithms,
+    # so an accelerator's run is not repeatable to the bit as the CPU's is.
+    pool = None
     try:
+        if workers > 0:
+            pool = multiprocessing.get_context("spawn").Pool(workers, _worker_init, (crops, aug))
+        if device != "cpu":
+            torch.backends.cudnn.benchmark = True
+            net.to(device)
+            ema.model.to(device)
+            if teacher is not None:
+                teacher.to(device)
+            # The optimizer's state (momentum) follows its parameters to the device.
+            for stt in opt.state.values():
+                for k, v in stt.items():
+                    if torch.is_tensor(v):
+                        stt[k] = v.to(device)
         for epoch in range(start_epoch, epochs):
             step, seconds = _epoch(net, ema, opt, teacher, crops, yt, probs_w, rng, spec_at(epoch), aug, bs,
                                    steps_per_epoch, lr_at, step, seconds, ls, dist, epoch, epochs, val, cfg, log,
@@ -189,7 +219,8 @@ def fit(net, crops, y, spec, cfg, aug, ckpt, log, teacher=None, val=None, seed=0
             tmp = ckpt + ".tmp"
             torch.save({"net": net.state_dict(), "ema": ema.model.state_dict(), "ema_steps": ema.steps,
                         "opt": opt.state_dict(), "epoch": epoch + 1, "step": step, "seconds": seconds,
-                        "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()}, tmp)
+                        "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                        "parallel": workers > 0, "trained_on": trained_on}, tmp)
             os.replace(tmp, ckpt)
     finally:
         if pool is not None:
@@ -199,6 +230,7 @@ def fit(net, crops, y, spec, cfg, aug, ckpt, log, teacher=None, val=None, seed=0
     if teacher is not None:
         teacher.to("cpu")
     ema.model.train_seconds = seconds
+    ema.model.trained_on = trained_on
     return ema.model
 
 
@@ -212,8 +244,15 @@ def _batches(crops, idx, bs, steps, sp, rng, aug, pool, workers):
         return
     seeds = rng.integers(0, 2 ** 63 - 1, size=steps)
     jobs = [(idx[b * bs:(b + 1) * bs], int(seeds[b]), sp) for b in range(steps)]
-    for b, x in enumerate(pool.imap(_augment_batch, jobs, chunksize=max(1, min(8, steps // (4 * workers))))):
-        yield jobs[b][0], x
+    # A bounded window of batches in flight: imap would augment the whole epoch ahead
+    # and hold it in memory when training is the slower side.
+    ahead = collections.deque()
+    nxt = 0
+    for b in range(steps):
+        while nxt < steps and len(ahead) < 2 * workers:
+            ahead.append(pool.apply_async(_augment_batch, (jobs[nxt],)))
+            nxt += 1
+        yield jobs[b][0], ahead.popleft().get()
 
 
 def _epoch(net, ema, opt, teacher, crops, yt, probs_w, rng, sp, aug, bs, steps_per_epoch, lr_at, step, seconds,

@@ -50,14 +50,29 @@ class TestFit(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d1, tempfile.TemporaryDirectory() as d2, \
                 tempfile.TemporaryDirectory() as d3:
             a = weights(self.run_fit(2, d1))
-            b = weights(self.run_fit(2, d2))
+            b = weights(self.run_fit(1, d2))
             c = weights(self.run_fit(0, d3))
             start = weights(tiny()[0])
-        # Two parallel runs draw the same batches; in-process draws others.
+        # Parallel runs draw the same batches whatever their number of workers; the
+        # in-process run draws others.
         self.assertTrue(torch.equal(a, b))
         self.assertFalse(torch.equal(a, c))
         self.assertFalse(torch.equal(a, start))
         self.assertTrue(torch.isfinite(a).all())
+
+    def test_resume_keeps_the_way_augmentation_is_drawn(self):
+        with tempfile.TemporaryDirectory() as d:
+            net, crops, y, spec = tiny()
+            one = dict(CFG, epochs=1)
+            train.fit(net, crops, y, spec, one, dict(augment.DEFAULTS), str(Path(d) / "base.pt"), quiet, seed=3)
+            st = torch.load(str(Path(d) / "base.pt"))
+            self.assertFalse(st["parallel"])
+            self.assertIn("CPUs", st["trained_on"])
+            # Two epochs now: the first is resumed, with workers the stream would change.
+            with self.assertRaises(SystemExit) as cm:
+                train.fit(tiny()[0], crops, y, spec, CFG, dict(augment.DEFAULTS), str(Path(d) / "base.pt"), quiet,
+                          seed=3, workers=2)
+            self.assertIn("without --workers", str(cm.exception))
 
     def test_finished_checkpoint_of_ema_alone(self):
         net, crops, y, spec = tiny()
@@ -72,11 +87,13 @@ class TestFit(unittest.TestCase):
             self.assertTrue(torch.equal(weights(out), weights(ema)))
             self.assertEqual(out.train_seconds, 61.0)
             self.assertEqual(out.trained_on, "an accelerator")
-            # One epoch short of the recipe's: not finished, so the run resumes it (and
-            # a checkpoint without its optimizer cannot be resumed).
+            self.assertFalse(any(p.requires_grad for p in out.parameters()))
+            # One epoch short of the recipe's: the EMA alone cannot be resumed, and the
+            # error says so.
             torch.save({"ema": ema.state_dict(), "epoch": 1}, ck)
-            with self.assertRaises(KeyError):
+            with self.assertRaises(SystemExit) as cm:
                 train.fit(tiny()[0], crops, y, spec, CFG, dict(augment.DEFAULTS), ck, quiet)
+            self.assertIn("cannot be resumed", str(cm.exception))
 
 
 if __name__ == "__main__":
