@@ -1,6 +1,8 @@
 package alerts
 
 import (
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -31,6 +33,33 @@ type Measure struct {
 	// first frame of 1,200 read as 1.2 M cells/L and raised ALERT on a sample whose
 	// whole volume gave 5,000 (helper-41). Presence levels are not held back.
 	Early bool `json:"early,omitempty"`
+	// CellsUnknown counts the objects of a multi-cell unit (colonies, filaments, chains)
+	// whose cells could not be estimated, counted one cell each: single-cell images carry
+	// no size, and such a taxon has no cells per unit. A level reached is then reached on
+	// a lower bound and stands; below every level the rule is not checked, not clear: a
+	// folder of 39 Microcystis tiles read 390,000 cells/L against 20 M and said "no alert"
+	// (helper-47).
+	CellsUnknown int `json:"cells_unknown,omitempty"`
+}
+
+// Unchecked reports whether the measure cannot say the rule is below its levels: its
+// cells are not known (CellsUnknown) and no level was reached on the lower bound.
+func (s State) Unchecked() bool { return s.Level == None && s.Value.CellsUnknown > 0 }
+
+// UncheckedText says which of states are Unchecked and why, with what to do; "" when
+// none is. fmtPerL writes a concentration as its caller does. The command line,
+// History and the report say it alike.
+func UncheckedText(states []State, fmtPerL func(float64) string) string {
+	var names []string
+	for _, s := range states {
+		if s.Unchecked() {
+			names = append(names, fmt.Sprintf("%s (%d objects of unknown cells: %s cells/L counting one cell each)", s.Taxon, s.Value.CellsUnknown, fmtPerL(s.Value.PerL)))
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return strings.Join(names, "; ") + ". The levels are in cells, and these colonies, filaments or chains had no size to estimate their cells from (single-cell images): counted one cell each, they are a lower bound. Screen whole frames, with the µm per pixel, to check them."
 }
 
 // State is a rule's current standing.

@@ -70,7 +70,15 @@ type RuleStatus struct {
 	// objects had their cells guessed from their shape alone (no calibration).
 	Oversize     float64
 	Uncalibrated int
+	// CellsUnknown counts the objects of a multi-cell unit whose cells could not be
+	// estimated (alerts.Measure.CellsUnknown): below every level, the rule is not
+	// checked.
+	CellsUnknown int
 }
+
+// Unchecked reports whether the rule could not be checked in cells: no level reached,
+// and some of its objects' cells unknown.
+func (s RuleStatus) Unchecked() bool { return s.Level == alerts.None && s.CellsUnknown > 0 }
 
 // Example is a few crops of one taxon.
 type Example struct {
@@ -203,11 +211,36 @@ func levelColour(l alerts.Level) (int, int, int) {
 	return 46, 139, 87
 }
 
+// ruleLevelText is the Level column of a rule: "unchecked" where its cells were unknown.
+func ruleLevelText(s RuleStatus) string {
+	if s.Unchecked() {
+		return "unchecked"
+	}
+	return levelShort(s.Level)
+}
+
 func levelWord(l alerts.Level) string {
 	if l == alerts.None {
 		return "below trigger levels"
 	}
 	return levelShort(l)
+}
+
+// unchecked names the rules that could not be checked in cells (RuleStatus.Unchecked)
+// and why; "" when every rule was.
+func (d Data) unchecked() string {
+	var names []string
+	n := 0
+	for _, s := range d.Rules {
+		if s.Unchecked() {
+			names = append(names, s.Rule.Name())
+			n = max(n, s.CellsUnknown)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s. Their levels are in cells, and %d colonies, filaments or chains had no size to estimate their cells from (single-cell images): counted one cell each, they are a lower bound", strings.Join(names, ", "), n)
 }
 
 // banner is the one line a manager reads: the highest level, what raised it, and what
@@ -223,6 +256,10 @@ func (r *writer) banner(d Data) {
 	case len(d.Rules) == 0:
 		r.pdf.SetFillColor(110, 110, 110)
 		text = "No alert rule applies to this pack: the sample was not checked against trigger levels"
+	case peak == alerts.None && d.unchecked() != "":
+		// Colonies counted one cell each are a lower bound: below it is not below.
+		r.pdf.SetFillColor(110, 110, 110)
+		text = "Not checked in cells: " + d.unchecked()
 	case peak == alerts.None:
 		text = "No alert: every watched HAB group below its trigger levels"
 	default:
@@ -374,7 +411,7 @@ func (r *writer) groups(d Data) {
 			cells = "~" + perL(s.Cells)
 		}
 		rows = append(rows, []string{r.fit(s.Rule.Name(), 44), strconv.Itoa(v.Count), cells, perL(v.PerL), "[" + perL(v.Low) + " - " + perL(v.High) + "]",
-			threshold(s.Rule.Watch), threshold(s.Rule.Alert), levelShort(s.Level)})
+			threshold(s.Rule.Watch), threshold(s.Rule.Alert), ruleLevelText(s)})
 		levels = append(levels, s.Level)
 	}
 	r.table([]string{"Group / taxa", "Objects", "Cells est.", "Cells/L", "95% interval", "Watch at", "Alert at", "Level"},
@@ -391,6 +428,10 @@ func (r *writer) groups(d Data) {
 	// `screen` says it, and so does the report.
 	var caveats []string
 	for _, s := range d.Rules {
+		if s.Unchecked() {
+			caveats = append(caveats, fmt.Sprintf("%s: not checked. Its levels are in cells, and its %d colonies, chains or filaments had no size to estimate their cells from (single-cell images); counted one cell each, %s cells/L is a lower bound. Screen whole frames, with the µm per pixel, to check it.",
+				s.Rule.Name(), s.CellsUnknown, perL(s.Value.PerL)))
+		}
 		if s.Cells <= 0 {
 			continue
 		}

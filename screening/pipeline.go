@@ -894,11 +894,12 @@ func (p *Pipeline) evaluateLocked(now time.Time) []alerts.Event {
 	sm, soFar := p.sampleSoFarLocked()
 	early := soFar && sm.VolumeML < MinProvisionalShare*p.cfg.Sample.VolumeML
 	evs := p.eval.Update(now, func(labels []string) alerts.Measure {
-		n, cells, oversize := p.tally.sum(p.cfg.Taxonomy, labels)
+		n, cells, oversize, unknown := p.tally.sum(p.cfg.Taxonomy, labels)
 		m := RuleMeasure(sm.Concentration(n), cells)
 		if m.Cells > 0 {
 			m.Oversize = oversize
 		}
+		m.CellsUnknown = unknown
 		m.Provisional, m.Early = soFar, early
 		return m
 	})

@@ -187,6 +187,10 @@ type cellRec struct {
 	// oversize marks an object over vision.MaxShare of its frame that could not be
 	// split: its cells are counted, and said to rest on such an object.
 	oversize bool
+	// noGuess marks an object whose shape gave no cells guess (a single-cell image, whole);
+	// unknown, once classified, one of a multi-cell unit whose cells nothing estimated
+	// (CellsUnknownOf): it counts one cell, a lower bound.
+	noGuess, unknown bool
 }
 
 const (
@@ -201,6 +205,7 @@ type tally struct {
 	counts       []int
 	probSum      []float64
 	cellsSum     []float64 // estimated cells per label
+	unknownSum   []int     // of those objects, the ones whose cells are unknown (cellRec.unknown)
 	oversizeSum  []float64 // of those, the cells in oversize objects
 	taxa         []Taxon   // the pack's taxa, for their cells per unit (nil: the shape's guess)
 	unidentified int
@@ -210,17 +215,19 @@ type tally struct {
 
 func newTally(taxa []Taxon, threshold float64) *tally {
 	n := len(taxa)
-	return &tally{threshold: threshold, taxa: taxa, counts: make([]int, n), probSum: make([]float64, n), cellsSum: make([]float64, n), oversizeSum: make([]float64, n)}
+	return &tally{threshold: threshold, taxa: taxa, counts: make([]int, n), probSum: make([]float64, n), cellsSum: make([]float64, n),
+		oversizeSum: make([]float64, n), unknownSum: make([]int, n)}
 }
 
 // add registers a new object, pending classification, with the number of cells its
 // shape suggests (1 when unknown), its calibrated length and area and whether it is
 // oversize, and returns its index.
 func (t *tally) add(cells, lengthUm, areaUm2 float64, oversize bool) int {
+	noGuess := !(cells > 0)
 	if !(cells >= 1) {
 		cells = 1
 	}
-	t.cells = append(t.cells, cellRec{label: recPending, cells: float32(cells), lenUm: float32(lengthUm), areaUm2: float32(areaUm2), oversize: oversize})
+	t.cells = append(t.cells, cellRec{label: recPending, cells: float32(cells), lenUm: float32(lengthUm), areaUm2: float32(areaUm2), oversize: oversize, noGuess: noGuess})
 	t.pending++
 	return len(t.cells) - 1
 }
@@ -237,7 +244,9 @@ func (t *tally) set(i int, label int, prob float32) {
 	}
 	c := t.cells[i]
 	if t.taxa != nil {
-		c.cells = float32(t.taxa[label].Cells(float64(c.cells), float64(c.lenUm), float64(c.areaUm2)))
+		x := t.taxa[label]
+		c.cells = float32(x.Cells(float64(c.cells), float64(c.lenUm), float64(c.areaUm2)))
+		c.unknown = CellsUnknownOf(x, c.noGuess, float64(c.lenUm), float64(c.areaUm2))
 	}
 	c.label, c.prob = int32(label), prob
 	t.cells[i] = c
@@ -252,6 +261,9 @@ func (t *tally) count(c cellRec, sign int) {
 	t.counts[c.label] += sign
 	t.probSum[c.label] += float64(sign) * float64(c.prob)
 	t.cellsSum[c.label] += float64(sign) * float64(c.cells)
+	if c.unknown {
+		t.unknownSum[c.label] += sign
+	}
 	if c.oversize {
 		t.oversizeSum[c.label] += float64(sign) * float64(c.cells)
 	}
@@ -267,6 +279,7 @@ func (t *tally) setThreshold(th float64) {
 	clear(t.probSum)
 	clear(t.cellsSum)
 	clear(t.oversizeSum)
+	clear(t.unknownSum)
 	t.unidentified = 0
 	for _, c := range t.cells {
 		if c.label >= 0 {
@@ -279,8 +292,9 @@ func (t *tally) identifiedTotal() int { return len(t.cells) - t.unidentified - t
 
 // sum counts the objects of a set of labels, and estimates the cells in them: the
 // count for taxa counted in cells, the taxon's estimate (Taxon.Cells) for colonies,
-// filaments and chains.
-func (t *tally) sum(tx *Taxonomy, labels []string) (objects int, cells, oversize float64) {
+// filaments and chains; unknown, the objects whose cells could not be estimated
+// (CellsUnknown).
+func (t *tally) sum(tx *Taxonomy, labels []string) (objects int, cells, oversize float64, unknown int) {
 	for _, l := range labels {
 		if x, ok := tx.Lookup(l); ok {
 			objects += t.counts[x.Index]
@@ -288,9 +302,19 @@ func (t *tally) sum(tx *Taxonomy, labels []string) (objects int, cells, oversize
 			if x.Unit != "" && x.Unit != "cell" {
 				oversize += math.Round(t.oversizeSum[x.Index])
 			}
+			unknown += t.unknownSum[x.Index]
 		}
 	}
-	return objects, cells, oversize
+	return objects, cells, oversize, unknown
+}
+
+// CellsUnknownOf reports whether an object of taxon x had its cells estimated by nothing:
+// x counts a multi-cell unit (colony, filament, chain) without a cells-per-unit, and the
+// object had no shape guess (a single-cell image, whole) and no calibrated size. It then
+// counts one cell, a lower bound (alerts.Measure.CellsUnknown). The live run and the
+// stored counts (store.TaxonCount.CellsUnknown) judge it alike.
+func CellsUnknownOf(x Taxon, noGuess bool, lengthUm, areaUm2 float64) bool {
+	return noGuess && x.Unit != "" && x.Unit != "cell" && x.CellsPerUnit <= 0 && lengthUm <= 0 && areaUm2 <= 0
 }
 
 // cellsOf is the estimated cells in the objects counted under taxon x.
@@ -339,7 +363,7 @@ func (t *tally) fill(s *Snapshot, tx *Taxonomy, levels func(label string) alerts
 		if len(units) > 0 {
 			unit = strings.Join(units, "/")
 		}
-		n, cells, _ := t.sum(tx, members)
+		n, cells, _, _ := t.sum(tx, members)
 		s.Groups = append(s.Groups, GroupCount{Group: g, Unit: unit, Concentration: s.Sample.Concentration(n), CellsEstimate: cells, Level: groupLevel(g.ID)})
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/vision"
 )
 
 // SampleInfo is a stored sample: its metadata, with VolumeML the total examined over
@@ -547,6 +548,10 @@ type TaxonCount struct {
 	// estimated on uncalibrated frames (from their shape alone).
 	OversizeCells float64
 	Uncalibrated  int
+	// CellsUnknown counts the objects of a multi-cell unit whose cells nothing estimated
+	// (single-cell images of colonies or filaments, no size, no cells per unit): one cell
+	// each, a lower bound (screening.CellsUnknownOf, alerts.Measure.CellsUnknown).
+	CellsUnknown int
 }
 
 // StoredCells is the cells an object was stored with (the estimate of the taxon it
@@ -651,10 +656,15 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 		if n > 1 && o.UmPerPx == 0 {
 			uncal = 1
 		}
+		unknown := 0
+		if t.Unit != "" && t.Unit != "cell" && n <= 1 && o.Run.Finder == vision.FinderCellImages && o.AreaUm2 <= 0 {
+			unknown = 1 // no shape to guess from, no size: as the live run (screening.CellsUnknownOf)
+		}
 		t.Count++
 		t.Cells += n
 		t.OversizeCells += over
 		t.Uncalibrated += uncal
+		t.CellsUnknown += unknown
 		if o.Status == StatusValidated {
 			t.Validated++
 		}
@@ -663,6 +673,7 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 			g.Cells += n
 			g.OversizeCells += over
 			g.Uncalibrated += uncal
+			g.CellsUnknown += unknown
 			if o.Status == StatusValidated {
 				g.Validated++
 			}

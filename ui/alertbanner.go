@@ -92,6 +92,20 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		bg = color.NRGBA{0xec, 0xef, 0xf1, 0xff}
 		b.quiet("NOT CHECKED", color.NRGBA{0x78, 0x90, 0x9c, 0xff}, color.NRGBA{0x37, 0x47, 0x4f, 0xff},
 			fmt.Sprintf("Not checked: the pack cannot see %s", joinSome(cannotSee, 4)), watching, context)
+	case top == nil && uncheckedCells(states) > 0:
+		// Below every level on colonies counted one cell each is not below the levels:
+		// their cells are unknown (single-cell images carry no size).
+		bg = color.NRGBA{0xec, 0xef, 0xf1, 0xff}
+		n := uncheckedCells(states)
+		headline := fmt.Sprintf("Not checked in cells: %d colonies, filaments or chains without a size to estimate their cells", n)
+		if n == 1 {
+			headline = "Not checked in cells: 1 colony, filament or chain without a size to estimate its cells"
+		}
+		if blind != "" {
+			headline += "; " + blind
+		}
+		b.quiet("NOT CHECKED", color.NRGBA{0x78, 0x90, 0x9c, 0xff}, color.NRGBA{0x37, 0x47, 0x4f, 0xff}, headline,
+			"The levels are in cells; these count one cell each, a lower bound: screen whole frames, with the µm per pixel, to estimate their cells · "+watching, context)
 	case top == nil:
 		bg = color.NRGBA{0xe8, 0xf5, 0xe9, 0xff}
 		headline := "No alert"
@@ -139,6 +153,18 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 	}
 	b.bg.FillColor = bg
 	b.content.Refresh()
+}
+
+// uncheckedCells is the most objects of unknown cells in any rule not checked
+// (alerts.State.Unchecked); 0 when every rule could be checked.
+func uncheckedCells(states []alerts.State) int {
+	n := 0
+	for _, s := range states {
+		if s.Unchecked() {
+			n = max(n, s.Value.CellsUnknown)
+		}
+	}
+	return n
 }
 
 // NothingExamined shows that a run read no frame: no alert was checked, which a green

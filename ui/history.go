@@ -603,6 +603,9 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 		// No rule of the current set applies to this pack: "None" would read as an
 		// all-clear.
 		raised = append(raised, fmt.Sprintf("Not checked: no rule of %s applies to this pack (choose the rules for it in Settings › Alerts).", h.e.rules().Name))
+	case len(raised) == 0 && uncheckedCells(states) > 0:
+		// Colonies counted one cell each: "None" would read as an all-clear.
+		raised = append(raised, fmt.Sprintf("Not checked in cells under %s: %s", h.e.rules().Name, alerts.UncheckedText(states, fmtPerL)))
 	case len(raised) == 0:
 		raised = append(raised, fmt.Sprintf("None under %s.", h.e.rules().Name))
 	}
@@ -651,12 +654,16 @@ func evaluateStored(r alerts.Binding, c store.Counts) []alerts.State {
 	}
 	ev := alerts.NewEvaluator(r.Bound, r.Hysteresis())
 	ev.Update(time.Time{}, func(labels []string) alerts.Measure {
-		n, cells := 0, 0.0
+		n, cells, unknown := 0, 0.0, 0
 		for _, l := range labels {
-			n += byLabel[l].Count
-			cells += byLabel[l].Cells
+			t := byLabel[l]
+			n += t.Count
+			cells += t.Cells
+			unknown += t.CellsUnknown
 		}
-		return screening.RuleMeasure(c.Sample.Concentration(n), cells)
+		m := screening.RuleMeasure(c.Sample.Concentration(n), cells)
+		m.CellsUnknown = unknown
+		return m
 	})
 	return ev.States()
 }

@@ -92,3 +92,43 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 		t.Errorf("the summary estimated %s cells in the group; the report's table lacks ~%s:\n%s", summary, summary, text)
 	}
 }
+
+// Single-cell images of colonies (CTCB Microcystis tiles, each one colony) carry no size:
+// their cells cannot be estimated, and counted one cell each they are a lower bound far
+// under the WHO level. The rule is then not checked, not clear: before, 39 tiles at 0.1
+// mL read 390,000 cells/L against 20 M and said "none" (helper-47); the PDF report's
+// banner said "No alert".
+func TestScreenColonyImagesNotCheckedInCells(t *testing.T) {
+	src := filepath.Join("..", "..", "..", "shared", "data", "ctcb", "train", "Microcystis")
+	names, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatalf("%v: the test needs the CTCB tiles in ../shared/data/ctcb", err)
+	}
+	dir := t.TempDir()
+	for _, e := range names[:12] {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "s.db")
+	code, out, stderr := run(t, "screen", "--source", "cells:"+dir, "--pack", "cyano-tcb-10", "--rules", "who-cyanobacteria",
+		"--volume-ml", "0.1", "--sample", "TILES-1", "--db", db)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "Alerts raised:\n  NOT CHECKED in cells: Cyanobacteria") || !strings.Contains(out, "objects of unknown cells") {
+		t.Errorf("want the WHO rule not checked in cells:\n%s", out)
+	}
+	pdf := filepath.Join(t.TempDir(), "r.pdf")
+	if code, _, stderr := run(t, "report", "--db", db, "--sample", "TILES-1", "--out", pdf); code != exitOK {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	text := strings.Join(strings.Fields(pdfText(t, pdf)), " ")
+	if !strings.Contains(text, "Not checked in cells") || strings.Contains(text, "No alert: every watched") || !strings.Contains(text, "unchecked") {
+		t.Errorf("the report does not say the rule was not checked in cells:\n%s", text)
+	}
+}

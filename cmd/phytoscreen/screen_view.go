@@ -287,6 +287,9 @@ func (r screenResult) writeText(w io.Writer) {
 			fix = "screen with --rules " + r.Apply[0]
 		}
 		fmt.Fprintf(w, "  NOT CHECKED: no rule of %s applies to pack %s, so no alert could be raised; %s\n", r.Rules.File, r.Pack, fix)
+	case len(raised) == 0 && alerts.UncheckedText(r.Alerts, thousands) != "":
+		// "none" would read as a clean sample: colonies counted one cell each.
+		fmt.Fprintf(w, "  NOT CHECKED in cells: %s\n", alerts.UncheckedText(r.Alerts, thousands))
 	case len(raised) == 0:
 		fmt.Fprintln(w, "  none")
 	}

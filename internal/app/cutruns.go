@@ -111,16 +111,18 @@ func sampleLevels(ctx context.Context, st *store.Store, sampleID, rules string) 
 	}
 	var out []ruleLevel
 	for _, bd := range rs.BindTo(tx, tx.Pack, name).Bound {
-		n, cells := 0, 0.0
+		n, cells, unknown := 0, 0.0, 0
 		for _, x := range counts.Taxa {
 			for _, l := range bd.Labels {
 				if x.Label == l {
 					n += x.Count
 					cells += x.Cells
+					unknown += x.CellsUnknown
 				}
 			}
 		}
 		m := screening.RuleMeasure(counts.Sample.Concentration(n), cells)
+		m.CellsUnknown = unknown
 		if lv := bd.Rule.LevelOf(m); lv > alerts.None {
 			out = append(out, ruleLevel{Level: lv, Rule: bd.Rule.Name(), PerL: m.PerL})
 		}

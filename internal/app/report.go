@@ -183,7 +183,7 @@ func bindReportRules(d *report.Data, rules, pack string, tx *screening.Taxonomy,
 	labels := map[string][]string{}
 	for _, bd := range b.Bound {
 		labels[bd.Rule.ID] = bd.Labels
-		var n, uncal int
+		var n, uncal, unknown int
 		var nCells, over float64
 		for _, x := range d.Counts.Taxa {
 			if slices.Contains(bd.Labels, x.Label) {
@@ -191,10 +191,12 @@ func bindReportRules(d *report.Data, rules, pack string, tx *screening.Taxonomy,
 				nCells += x.Cells
 				over += x.OversizeCells
 				uncal += x.Uncalibrated
+				unknown += x.CellsUnknown
 			}
 		}
 		m := screening.RuleMeasure(d.Counts.Sample.Concentration(n), nCells) // in cells, as the live run
-		st := report.RuleStatus{Rule: bd.Rule, Value: screening.Concentration{Count: m.Count, PerL: m.PerL, Low: m.Low, High: m.High}, Cells: m.Cells}
+		st := report.RuleStatus{Rule: bd.Rule, Value: screening.Concentration{Count: m.Count, PerL: m.PerL, Low: m.Low, High: m.High}, Cells: m.Cells,
+			CellsUnknown: unknown}
 		if m.Cells > 0 {
 			st.Oversize, st.Uncalibrated = over, uncal
 		}

@@ -1,0 +1,33 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+)
+
+// TestBannerNotCheckedInCells: below every level on colonies counted one cell each (their
+// cells unknown) is not an all-clear: the banner says NOT CHECKED and why; a level that
+// the lower bound reaches still shows.
+func TestBannerNotCheckedInCells(t *testing.T) {
+	test.NewTempApp(t)
+	b := newAlertBanner()
+	st := alerts.State{Rule: "cyanobacteria", Taxon: "Cyanobacteria", Value: alerts.Measure{Count: 39, PerL: 390000, CellsUnknown: 39}}
+	b.Set([]alerts.State{st}, "Watching: cyanobacteria", "sample TILES-1", nil)
+	if b.chip.Text != "NOT CHECKED" || !strings.HasPrefix(b.Headline(), "Not checked in cells: 39 colonies") || !strings.Contains(b.Detail(), "lower bound") {
+		t.Errorf("unknown cells below the levels: chip %q, %q / %q", b.chip.Text, b.Headline(), b.Detail())
+	}
+	st.Level = alerts.Watch
+	b.Set([]alerts.State{st}, "Watching: cyanobacteria", "sample TILES-1", nil)
+	if b.Level() != alerts.Watch {
+		t.Errorf("a level reached on the lower bound: banner at %v, want WATCH", b.Level())
+	}
+	st.Level, st.Value.CellsUnknown = alerts.None, 0
+	b.Set([]alerts.State{st}, "Watching: cyanobacteria", "sample TILES-1", nil)
+	if b.chip.Text != "NO ALERT" {
+		t.Errorf("cells known, below the levels: chip %q, want NO ALERT", b.chip.Text)
+	}
+}
