@@ -207,7 +207,13 @@ func stateDetail(s alerts.State) string {
 		if s.Threshold.Presence {
 			parts = append(parts, fmt.Sprintf("%s level: present (%d counted)", s.Level, s.Value.Count))
 		} else {
-			parts = append(parts, fmt.Sprintf("%s level ≥ %s", s.Level, fmtThreshold(*s.Threshold)))
+			th := fmtThreshold(*s.Threshold)
+			if s.Threshold.Unit == alerts.PerML {
+				// The headline is in cells/L: the level in the same unit beside the rule's
+				// own (helper-47 read 92.5 M cells/L against "20,000 cells/mL").
+				th += " = " + fmtPerL(s.Threshold.CellsPerL()) + " cells/L"
+			}
+			parts = append(parts, fmt.Sprintf("%s level ≥ %s", s.Level, th))
 		}
 	}
 	counted := fmt.Sprintf("%d counted", s.Value.Count)

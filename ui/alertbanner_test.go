@@ -21,9 +21,15 @@ func TestBannerNotCheckedInCells(t *testing.T) {
 		t.Errorf("unknown cells below the levels: chip %q, %q / %q", b.chip.Text, b.Headline(), b.Detail())
 	}
 	st.Level = alerts.Watch
+	st.Value.PerL = 92.5e6
+	st.Threshold = &alerts.Threshold{Value: 20000, Unit: alerts.PerML}
 	b.Set([]alerts.State{st}, "Watching: cyanobacteria", "sample TILES-1", nil)
 	if b.Level() != alerts.Watch {
 		t.Errorf("a level reached on the lower bound: banner at %v, want WATCH", b.Level())
+	}
+	// The level in the headline's unit beside the rule's own.
+	if !strings.Contains(b.Detail(), "watch level ≥ 20,000 cells/mL = 20.0 M cells/L") || !strings.Contains(b.Headline(), "92.5 M cells/L") {
+		t.Errorf("raised: %q / %q", b.Headline(), b.Detail())
 	}
 	st.Level, st.Value.CellsUnknown = alerts.None, 0
 	b.Set([]alerts.State{st}, "Watching: cyanobacteria", "sample TILES-1", nil)

@@ -243,7 +243,7 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	a.modelNote.Truncation = fyne.TextTruncateEllipsis // never widens the window
 	toolbar := container.NewBorder(nil, nil,
 		container.NewHBox(icon, brand, widget.NewSeparator(), openFolder, widget.NewSeparator(),
-			widget.NewLabelWithStyle("Model:", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), a.model),
+			widget.NewLabelWithStyle(a.modelHeading(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), a.model),
 		container.NewHBox(fixedWidth(a.runState, "Starting…", "Stopping…", "Running", "Paused", "Idle"), export, settings),
 		a.modelNote)
 
@@ -633,4 +633,14 @@ func fixedWidth(l *widget.Label, texts ...string) fyne.CanvasObject {
 		size = size.Max(probe.MinSize())
 	}
 	return container.NewGridWrap(size, l)
+}
+
+// modelHeading names the loaded pack before the model choice: which taxa the counts can
+// name is the pack's, and the main window never said which was in use (helper-47 went
+// through Settings to find out).
+func (a *mainWindow) modelHeading() string {
+	if a.svc.Taxonomy == nil || a.svc.Taxonomy.Pack == "" {
+		return "Model:"
+	}
+	return "Pack " + a.svc.Taxonomy.Pack + " · model:"
 }
