@@ -69,7 +69,7 @@ func (a *mainWindow) OpenFolderPath(dir string) {
 	}
 	// Files, not frames: a file that repeats a frame read before is left out as the run
 	// opens (capture.FolderSource.Prescan), which reads every file; the survey does not.
-	info := fmt.Sprintf("%s: %d image files", dir, len(sv.Files))
+	info := fmt.Sprintf("%s: %d image file%s", dir, len(sv.Files), plural(len(sv.Files)))
 	if sv.Median.X > 0 {
 		info += fmt.Sprintf(", typically %d x %d pixels", sv.Median.X, sv.Median.Y)
 	}

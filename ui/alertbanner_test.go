@@ -3,10 +3,12 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/store"
 )
 
 // TestBannerNotCheckedInCells: below every level on colonies counted one cell each (their
@@ -35,5 +37,17 @@ func TestBannerNotCheckedInCells(t *testing.T) {
 	b.Set([]alerts.State{st}, "Watching: cyanobacteria", "sample TILES-1", nil)
 	if b.chip.Text != "NO ALERT" {
 		t.Errorf("cells known, below the levels: chip %q, want NO ALERT", b.chip.Text)
+	}
+}
+
+// TestEnergyLineNamesTheRunByItsStart: History's energy lines name a run by when it ran,
+// not by the store-wide run number ("run 4" of a sample of one run: helper-47).
+func TestEnergyLineNamesTheRunByItsStart(t *testing.T) {
+	at := time.Date(2026, 6, 4, 9, 30, 0, 0, time.Local)
+	r := recorded{energy: []store.RunEnergy{{Run: 4, Model: "optimised", Cells: 10, Measured: time.Second, Joules: 2, Source: "estimate:cpu-time", Estimated: true}},
+		started: map[int64]time.Time{4: at}}
+	lines := strings.Join(r.lines(), "\n")
+	if !strings.Contains(lines, "Energy, run of 2026-06-04 09:30, optimised model: 0.200 J per cell (estimate)") || strings.Contains(lines, "run 4") {
+		t.Errorf("energy line: %q", lines)
 	}
 }

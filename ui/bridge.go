@@ -215,7 +215,7 @@ func liveStatus(sess *session, s screening.Snapshot, fps float64) string {
 	if s.Frames.Failed > 0 {
 		parts = append(parts, fmt.Sprintf("%d unreadable", s.Frames.Failed))
 	}
-	parts = append(parts, fmt.Sprintf("%d objects in view", len(s.LastFrame.Objects)))
+	parts = append(parts, fmt.Sprintf("%d object%s in view", len(s.LastFrame.Objects), plural(len(s.LastFrame.Objects))))
 	if f := focusStatus(s); f != "" {
 		parts = append(parts, f)
 	}

@@ -426,6 +426,10 @@ func (h *historyView) Select(id string) {
 			if rec.err == nil {
 				rec.energy, rec.err = st.Energy(ctx, id)
 			}
+			rec.started = map[int64]time.Time{}
+			for _, r := range c.Sample.Runs {
+				rec.started[r.ID] = r.Started
+			}
 			// Why not is said by the store when asked (the button's message): a
 			// sample that was never cut short is the usual case, not an error.
 			_, cerr := st.Continuable(ctx, id)
@@ -463,7 +467,10 @@ func (h *historyView) Select(id string) {
 type recorded struct {
 	events []alerts.Event
 	energy []store.RunEnergy
-	err    error
+	// started is each run's start, by its store-wide ID: the energy lines name a run by
+	// when it ran ("run 4" of a sample of one run read as a missing three: helper-47).
+	started map[int64]time.Time
+	err     error
 	// ownRules, for a sample screened with another pack than the one in use, is the
 	// rules its last run was screened with bound to its own pack (nil when they cannot
 	// be read again: a rules file since moved). The current rules, bound to the pack in
@@ -513,8 +520,12 @@ func (r recorded) lines() []string {
 		if e.Estimated {
 			unit = " (estimate)"
 		}
-		out = append(out, fmt.Sprintf("Energy, run %d, %s model: %s J per cell%s over %d cells and %s [%s]",
-			e.Run, e.Model, fmtSig(e.JoulesPerCell()), unit, e.Cells, fmtDuration(e.Measured), e.Source))
+		run := fmt.Sprintf("run %d", e.Run)
+		if t, ok := r.started[e.Run]; ok && !t.IsZero() {
+			run = "run of " + t.Local().Format("2006-01-02 15:04")
+		}
+		out = append(out, fmt.Sprintf("Energy, %s, %s model: %s J per cell%s over %d cells and %s [%s]",
+			run, e.Model, fmtSig(e.JoulesPerCell()), unit, e.Cells, fmtDuration(e.Measured), e.Source))
 	}
 	return out
 }

@@ -116,12 +116,14 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 		v.optimiseB.Disable()
 	}
 	measureRow := container.NewBorder(nil, nil, container.NewVBox(v.measure, v.optimiseB), nil, container.NewVBox(v.measureL, v.measureP))
+	// The choices first: the pack decides what the counts can name, and below the
+	// measurements it was out of sight in the window's first view (helper-47).
 	return container.NewVScroll(container.NewVBox(
+		form,
+		widget.NewSeparator(),
 		container.NewGridWithColumns(len(cols), cols...),
 		v.compare,
 		measureRow,
-		widget.NewSeparator(),
-		form,
 	))
 }
 
