@@ -577,7 +577,7 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 		var jobs []cellJob
 		for _, o := range objs {
 			if o.New {
-				jobs = append(jobs, cellJob{idx: p.tally.add(o.Cells, o.Length*o.UmPerPx, o.AreaUm2, o.Oversize), time: f.Time, obj: o, frames: p.noted - 1})
+				jobs = append(jobs, cellJob{idx: p.tally.add(o.Cells, o.Length*o.UmPerPx, o.AreaUm2, o.Oversize, p.cfg.Finder == vision.FinderCellImages), time: f.Time, obj: o, frames: p.noted - 1})
 				p.tracks[keyOf(o)] = trackState{state: StatePending, lastSeen: f.Index}
 			} else if ts, ok := p.tracks[keyOf(o)]; ok {
 				ts.lastSeen = f.Index

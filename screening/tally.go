@@ -187,7 +187,8 @@ type cellRec struct {
 	// oversize marks an object over vision.MaxShare of its frame that could not be
 	// split: its cells are counted, and said to rest on such an object.
 	oversize bool
-	// noGuess marks an object whose shape gave no cells guess (a single-cell image, whole);
+	// noGuess marks an object with no shape to guess its cells from (a single-cell image,
+	// whole: the pipeline's Finder is vision.FinderCellImages);
 	// unknown, once classified, one of a multi-cell unit whose cells nothing estimated
 	// (CellsUnknownOf): it counts one cell, a lower bound.
 	noGuess, unknown bool
@@ -222,8 +223,11 @@ func newTally(taxa []Taxon, threshold float64) *tally {
 // add registers a new object, pending classification, with the number of cells its
 // shape suggests (1 when unknown), its calibrated length and area and whether it is
 // oversize, and returns its index.
-func (t *tally) add(cells, lengthUm, areaUm2 float64, oversize bool) int {
-	noGuess := !(cells > 0)
+func (t *tally) add(cells, lengthUm, areaUm2 float64, oversize, noShape bool) int {
+	// Only a whole image has no shape to guess from: a frame's colony showing no cells
+	// is guessed at one, a guess the store cannot tell from others afterwards, so
+	// History and the report would judge it otherwise than the live run.
+	noGuess := noShape
 	if !(cells >= 1) {
 		cells = 1
 	}
