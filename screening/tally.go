@@ -187,11 +187,11 @@ type cellRec struct {
 	// oversize marks an object over vision.MaxShare of its frame that could not be
 	// split: its cells are counted, and said to rest on such an object.
 	oversize bool
-	// noGuess marks an object with no shape to guess its cells from (a single-cell image,
-	// whole: the pipeline's Finder is vision.FinderCellImages);
-	// unknown, once classified, one of a multi-cell unit whose cells nothing estimated
-	// (CellsUnknownOf): it counts one cell, a lower bound.
-	noGuess, unknown bool
+	// noShape marks an object with no shape to guess its cells from (a single-cell image,
+	// whole: the pipeline's Finder is vision.FinderCellImages); unknown, once classified,
+	// one of a multi-cell unit whose cells nothing estimated (CellsUnknownOf): it counts
+	// one cell, a lower bound.
+	noShape, unknown bool
 }
 
 const (
@@ -221,17 +221,16 @@ func newTally(taxa []Taxon, threshold float64) *tally {
 }
 
 // add registers a new object, pending classification, with the number of cells its
-// shape suggests (1 when unknown), its calibrated length and area and whether it is
-// oversize, and returns its index.
+// shape suggests (1 when unknown), its calibrated length and area, whether it is
+// oversize and whether it had no shape at all (a whole single-cell image), and returns
+// its index. Only a whole image has no shape: a frame's colony showing no cells is
+// guessed at one, a guess the store cannot tell from others afterwards, so History and
+// the report would judge it otherwise than the live run.
 func (t *tally) add(cells, lengthUm, areaUm2 float64, oversize, noShape bool) int {
-	// Only a whole image has no shape to guess from: a frame's colony showing no cells
-	// is guessed at one, a guess the store cannot tell from others afterwards, so
-	// History and the report would judge it otherwise than the live run.
-	noGuess := noShape
 	if !(cells >= 1) {
 		cells = 1
 	}
-	t.cells = append(t.cells, cellRec{label: recPending, cells: float32(cells), lenUm: float32(lengthUm), areaUm2: float32(areaUm2), oversize: oversize, noGuess: noGuess})
+	t.cells = append(t.cells, cellRec{label: recPending, cells: float32(cells), lenUm: float32(lengthUm), areaUm2: float32(areaUm2), oversize: oversize, noShape: noShape})
 	t.pending++
 	return len(t.cells) - 1
 }
@@ -250,7 +249,7 @@ func (t *tally) set(i int, label int, prob float32) {
 	if t.taxa != nil {
 		x := t.taxa[label]
 		c.cells = float32(x.Cells(float64(c.cells), float64(c.lenUm), float64(c.areaUm2)))
-		c.unknown = CellsUnknownOf(x, c.noGuess, float64(c.lenUm), float64(c.areaUm2))
+		c.unknown = CellsUnknownOf(x, c.noShape, float64(c.lenUm), float64(c.areaUm2))
 	}
 	c.label, c.prob = int32(label), prob
 	t.cells[i] = c
@@ -297,7 +296,7 @@ func (t *tally) identifiedTotal() int { return len(t.cells) - t.unidentified - t
 // sum counts the objects of a set of labels, and estimates the cells in them: the
 // count for taxa counted in cells, the taxon's estimate (Taxon.Cells) for colonies,
 // filaments and chains; unknown, the objects whose cells could not be estimated
-// (CellsUnknown).
+// (CellsUnknownOf).
 func (t *tally) sum(tx *Taxonomy, labels []string) (objects int, cells, oversize float64, unknown int) {
 	for _, l := range labels {
 		if x, ok := tx.Lookup(l); ok {
@@ -314,11 +313,11 @@ func (t *tally) sum(tx *Taxonomy, labels []string) (objects int, cells, oversize
 
 // CellsUnknownOf reports whether an object of taxon x had its cells estimated by nothing:
 // x counts a multi-cell unit (colony, filament, chain) without a cells-per-unit, and the
-// object had no shape guess (a single-cell image, whole) and no calibrated size. It then
+// object had no shape (a single-cell image, whole) and no calibrated size. It then
 // counts one cell, a lower bound (alerts.Measure.CellsUnknown). The live run and the
 // stored counts (store.TaxonCount.CellsUnknown) judge it alike.
-func CellsUnknownOf(x Taxon, noGuess bool, lengthUm, areaUm2 float64) bool {
-	return noGuess && x.Unit != "" && x.Unit != "cell" && x.CellsPerUnit <= 0 && lengthUm <= 0 && areaUm2 <= 0
+func CellsUnknownOf(x Taxon, noShape bool, lengthUm, areaUm2 float64) bool {
+	return noShape && x.Unit != "" && x.Unit != "cell" && x.CellsPerUnit <= 0 && lengthUm <= 0 && areaUm2 <= 0
 }
 
 // cellsOf is the estimated cells in the objects counted under taxon x.

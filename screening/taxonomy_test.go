@@ -227,19 +227,19 @@ func TestCellsUnknownOf(t *testing.T) {
 	colony := Taxon{Unit: "colony", CellUm: 5}
 	for _, c := range []struct {
 		x        Taxon
-		noGuess  bool
+		noShape  bool
 		len, are float64
 		want     bool
 	}{
 		{colony, true, 0, 0, true},
-		{colony, false, 0, 0, false},                                // a shape guess from a frame
+		{colony, false, 0, 0, false},                                // a frame's object
 		{colony, true, 0, 400, false},                               // a calibrated area
 		{Taxon{Unit: "filament"}, true, 0, 0, true},                 //
 		{Taxon{Unit: "colony", CellsPerUnit: 8}, true, 0, 0, false}, // the pack says
 		{Taxon{Unit: "cell"}, true, 0, 0, false},
 	} {
-		if got := CellsUnknownOf(c.x, c.noGuess, c.len, c.are); got != c.want {
-			t.Errorf("CellsUnknownOf(%+v, %v, %g, %g) = %v, want %v", c.x, c.noGuess, c.len, c.are, got, c.want)
+		if got := CellsUnknownOf(c.x, c.noShape, c.len, c.are); got != c.want {
+			t.Errorf("CellsUnknownOf(%+v, %v, %g, %g) = %v, want %v", c.x, c.noShape, c.len, c.are, got, c.want)
 		}
 	}
 }
