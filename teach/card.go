@@ -43,6 +43,20 @@ func table(w io.Writer, rows [][]string, markdown bool) {
 	}
 }
 
+// biasText says which new taxa's scores were shifted, and by how much, or nothing.
+func (r Report) biasText() string {
+	var parts []string
+	for _, l := range r.New {
+		if b, ok := r.Bias[l]; ok && b != 0 {
+			parts = append(parts, fmt.Sprintf("%s %+.3g", l, b))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; scores shifted by log-odds: " + strings.Join(parts, ", ")
+}
+
 // Write writes the report as text tables (markdown false) or as the card's Markdown.
 func (r Report) Write(w io.Writer, markdown bool) {
 	for _, m := range r.Models {
@@ -50,8 +64,8 @@ func (r Report) Write(w io.Writer, markdown bool) {
 		if r.Reference > 0 {
 			ref = fmt.Sprintf("%d crops of the reference sample", r.Reference)
 		}
-		title := fmt.Sprintf("%s model: %d-fold cross-validation over the %d crops given and %s (L2 %g, chosen by held-out log-loss among %s)",
-			m.Variant, m.Folds, r.Taught, ref, m.Lambda, lambdaLosses(m))
+		title := fmt.Sprintf("%s model: %d-fold cross-validation over the %d crops given and %s (L2 %g, chosen by held-out log-loss among %s%s)",
+			m.Variant, m.Folds, r.Taught, ref, m.Lambda, lambdaLosses(m), r.biasText())
 		if markdown {
 			fmt.Fprintf(w, "### %s\n\n", title)
 		} else {

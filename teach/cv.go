@@ -21,6 +21,7 @@ type Report struct {
 	Taught    int // crops given to teach
 	Reference int // crops of the reference sample
 	New       []string
+	Bias      map[string]float64 // Options.Bias: log-odds added to new taxa's scores
 	Models    []ModelReport
 }
 
@@ -238,12 +239,14 @@ func (d *dataset) fitFold(ctx context.Context, e *embeddings, fold []int, f int,
 	if err != nil {
 		return err
 	}
-	prev[f] = h
+	prev[f] = h // unshifted: the next L2 strength's fit starts from it
+	shifted := h.shifted(d.bias)
 	for i := range d.ex {
 		if fold[i] == f {
-			var z []float64
-			pred[i], z = predict(h, e.feats[i], e.probs[i])
-			losses[i] = heldOutLoss(z, s[i], d.y[i])
+			// The L2 strength is chosen by the fit's own loss, before the bias; the
+			// figures are of the taught pack as it will call crops, with it.
+			pred[i], _ = predict(shifted, e.feats[i], e.probs[i])
+			losses[i] = heldOutLoss(h.scores(e.feats[i]), s[i], d.y[i])
 		}
 	}
 	return nil

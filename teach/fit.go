@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -202,6 +203,37 @@ func fitHead(feats [][]float32, y []int, s []float64, k int, offset bool, lambda
 		return nil, err
 	}
 	return &head{mu: mu, sd: sd, w: w, b: b}, nil
+}
+
+// shifted is the head with bias added to its scores (h itself when bias is nil).
+func (h *head) shifted(bias []float64) *head {
+	if bias == nil {
+		return h
+	}
+	c := *h
+	c.b = slices.Clone(h.b)
+	floats.Add(c.b, bias)
+	return &c
+}
+
+// biasOf is Options.Bias as a vector over the new labels; a label it names must be one
+// of them.
+func biasOf(bias map[string]float64, newLabels []string) ([]float64, error) {
+	if len(bias) == 0 {
+		return nil, nil
+	}
+	v := make([]float64, len(newLabels))
+	for l, b := range bias {
+		i := slices.Index(newLabels, l)
+		if i < 0 {
+			return nil, fmt.Errorf("bias for %q: not a taxon taught here (new taxa: %s); a bias shifts a new taxon's score only", l, strings.Join(newLabels, ", "))
+		}
+		if math.IsNaN(b) || math.IsInf(b, 0) {
+			return nil, fmt.Errorf("bias for %q: %v is not a finite number of log-odds", l, b)
+		}
+		v[i] = b
+	}
+	return v, nil
 }
 
 // scores are the head's new-class scores for raw features f.

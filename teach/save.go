@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -122,7 +123,12 @@ func appendHead(data []byte, file, probs, features string, w, b []float32, k, d,
 		return nil, err
 	}
 	g := m.GetGraph()
-	const prefix = "teach/"
+	// A pack taught before has a head named teach/ already: a second teaching's head
+	// gets names of its own (teach2/, ...), or ONNX Runtime refuses the duplicates.
+	prefix := "teach/"
+	for i := 2; namesUsed(g, prefix); i++ {
+		prefix = fmt.Sprintf("teach%d/", i)
+	}
 	oldProbs := prefix + "old_probabilities"
 	found := false
 	for _, n := range g.GetNode() {
@@ -174,6 +180,16 @@ func appendHead(data []byte, file, probs, features string, w, b []float32, k, d,
 	}
 	g.ValueInfo = vi
 	return onnxpb.WriteModel(m)
+}
+
+// namesUsed says whether any node, node output or initializer of g is named under prefix.
+func namesUsed(g *onnxpb.GraphProto, prefix string) bool {
+	for _, n := range g.GetNode() {
+		if strings.HasPrefix(n.GetName(), prefix) || slices.ContainsFunc(n.GetOutput(), func(o string) bool { return strings.HasPrefix(o, prefix) }) {
+			return true
+		}
+	}
+	return slices.ContainsFunc(g.GetInitializer(), func(t *onnxpb.TensorProto) bool { return strings.HasPrefix(t.GetName(), prefix) })
 }
 
 // manifest is the taught pack's pack.json: the pack's, with the labels extended, the

@@ -39,6 +39,12 @@ type Options struct {
 	Name string
 	// Lambda fixes the L2 strength (0: chosen from Lambdas by cross-validation).
 	Lambda float64
+	// Bias adds log-odds to a new taxon's score once its head is fitted (cross-validated
+	// predictions included). A negative bias makes the taught pack name the taxon only
+	// when surer: a reject class ("not a cyanobacterium") that should set aside only what
+	// it is sure of, because what it takes is no longer counted. -ln 9 (about -2.2) sets a
+	// crop aside only where the head gives it 9 to 1 against the pack's own taxa together.
+	Bias map[string]float64
 }
 
 // Progress is how far teaching got: a stage ("embed (base)", "cross-validate", "fit")
@@ -183,18 +189,23 @@ func Teach(ctx context.Context, p *inference.Pack, examples []Example, o Options
 		t.Name = p.Name + "-taught"
 	}
 	t.Labels = append(slices.Clone(p.Labels), t.New...)
+	bias, err := biasOf(o.Bias, t.New)
+	if err != nil {
+		return nil, err
+	}
 	all := append(slices.Clone(examples), ref...)
 	all, data, failed := readCrops(all)
 	if len(failed) > 0 {
 		return nil, fmt.Errorf("%d crops could not be read: %w", len(failed), errors.Join(failed...))
 	}
 	d := newDataset(all, len(all)-len(ref), p.Labels, t.New)
+	d.bias = bias
 	t.Examples, t.Reference = all[:d.taught], len(ref)
 	embs, err := embed(ctx, p, p.Variants(), all, data, &o, progress)
 	if err != nil {
 		return nil, err
 	}
-	t.Report = Report{Pack: p.Name, Taught: d.taught, Reference: t.Reference, New: t.New}
+	t.Report = Report{Pack: p.Name, Taught: d.taught, Reference: t.Reference, New: t.New, Bias: o.Bias}
 	for _, e := range embs {
 		cv, err := d.crossValidate(ctx, e, &o, progress)
 		if err != nil {
@@ -206,7 +217,7 @@ func Teach(ctx context.Context, p *inference.Pack, examples []Example, o Options
 		if err != nil {
 			return nil, err
 		}
-		t.heads[e.variant] = h
+		t.heads[e.variant] = h.shifted(d.bias)
 		progress(Progress{Stage: fmt.Sprintf("fit (%s)", e.variant), Done: 1, Total: 1})
 	}
 	return t, nil
@@ -220,6 +231,7 @@ type dataset struct {
 	oldIdx []int    // index among the pack's labels, -1 for a new one
 	labels []string // the pack's, then the new ones
 	k0     int
+	bias   []float64 // Options.Bias per new label, added to the fitted heads' scores (nil: none)
 }
 
 func newDataset(ex []Example, taught int, old, newLabels []string) *dataset {

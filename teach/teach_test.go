@@ -437,3 +437,87 @@ func TestNearCopiesShareAFold(t *testing.T) {
 		t.Errorf("crop 9 in fold %d, its twin in fold %d", fold[9], fold[2])
 	}
 }
+
+// A pack taught once is taught again (its head's ONNX names must not clash with the
+// first head's), and a bias on a new taxon's score changes what the taught pack calls:
+// far negative, the taxon is never named, in the cross-validated report and in the
+// saved models alike.
+func TestTeachAgainWithBias(t *testing.T) {
+	testpack.RequireRuntime(t)
+	ctx := context.Background()
+	p := builtin(t, assets.NDSBv2PackName)
+	st, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ref := Reference(p)
+	first, err := Teach(ctx, p, drawn(t, map[string]int{"discs": 6, "bars": 6}), Options{Cache: st, Threads: 2, Lambda: 1e-2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	once, err := first.Save(filepath.Join(t.TempDir(), "once"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rings := drawn(t, map[string]int{"rings": 6})
+	if _, err := Teach(ctx, once, rings, Options{Reference: ref, Threads: 2, Bias: map[string]float64{"discs": -1}}, nil); err == nil || !strings.Contains(err.Error(), `bias for "discs": not a taxon taught here (new taxa: rings)`) {
+		t.Errorf("a bias on a taxon taught before: %v", err)
+	}
+	called := func(o Options) (*Taught, int) {
+		o.Reference, o.Threads, o.Lambda = ref, 2, 1e-2
+		tt, err := Teach(ctx, once, rings, o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range tt.Report.Models[0].Classes {
+			if c.Label == "rings" {
+				return tt, c.Predicted
+			}
+		}
+		t.Fatalf("no figures for rings in %+v", tt.Report.Models[0].Classes)
+		return nil, 0
+	}
+	_, plain := called(Options{})
+	biased, none := called(Options{Bias: map[string]float64{"rings": -40}})
+	if plain < 4 || none != 0 {
+		t.Errorf("held-out crops called rings: %d without a bias (want most of 6), %d with -40 (want none)", plain, none)
+	}
+	var card strings.Builder
+	biased.Report.Write(&card, false)
+	if !strings.Contains(card.String(), "scores shifted by log-odds: rings -40") {
+		t.Errorf("the report does not say the bias:\n%s", card.String())
+	}
+	twice, err := biased.Save(filepath.Join(t.TempDir(), "twice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imgs []image.Image
+	_, data, _ := readCrops(slices.Clone(rings))
+	for _, b := range data.data {
+		img, err := imagefile.DecodeColor(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, img)
+	}
+	for _, v := range twice.Variants() {
+		clf, err := inference.NewClassifier(twice, inference.Options{Variant: v, Threads: 2})
+		if err != nil {
+			t.Fatalf("%s model of a pack taught twice: %v", v, err)
+		}
+		res, err := clf.ClassifyImages(ctx, imgs)
+		clf.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(twice.Labels) != len(p.Labels)+3 {
+			t.Fatalf("labels %d, want the pack's %d and discs, bars, rings", len(twice.Labels), len(p.Labels))
+		}
+		for i, r := range res {
+			if best := r.Best(); best.Label == "rings" {
+				t.Errorf("%s: crop %d called rings with a bias of -40 (%.3f)", v, i, best.Prob)
+			}
+		}
+	}
+}

@@ -319,7 +319,7 @@ func TestPackInspect(t *testing.T) {
 		t.Errorf("a folder without pack.json: exit %d, %q", code, stderr)
 	}
 	// The taxonomy is checked as screen reads it: one naming a label the pack lacks fails.
-	if !strings.Contains(stdout, "check taxonomy  ok: 10 taxa") {
+	if !strings.Contains(stdout, "check taxonomy  ok: 11 taxa") {
 		t.Errorf("cyano pack: the taxonomy check is missing:\n%s", stdout)
 	}
 	broken := t.TempDir()
@@ -333,7 +333,7 @@ func TestPackInspect(t *testing.T) {
 	f.WriteString("\n[[taxon]]\nlabel = \"Nodularia\"\nunit = \"filament\"\n")
 	f.Close()
 	code, stdout, _ = run(t, "pack", "inspect", broken)
-	if code != exitFailed || !strings.Contains(stdout, `check taxonomy  FAILED: `+broken+`/taxonomy.toml: taxon 11 names label "Nodularia", which pack cyano-tcb-10 does not have`) {
+	if code != exitFailed || !strings.Contains(stdout, `check taxonomy  FAILED: `+broken+`/taxonomy.toml: taxon 12 names label "Nodularia", which pack cyano-tcb-10 does not have`) {
 		t.Errorf("a taxonomy naming a label the pack lacks: exit %d\n%s", code, stdout)
 	}
 }

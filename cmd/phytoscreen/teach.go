@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +44,10 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 	dryRun := fs.Bool("dry-run", false, "print the report and save nothing")
 	compare := fs.Bool("compare", false, "after saving, compare the taught pack with the pack taught on the crops (optimised model)")
 	ortLib := fs.String("ort-lib", "", "`path` to libonnxruntime.so.1")
+	bias := map[string]float64{}
+	fs.Func("bias", "`LABEL=LOGODDS` added to a new taxon's score once fitted (repeatable): negative to name it only when surer, e.g. Other=-2.197 (9 to 1) for a reject class", func(s string) error {
+		return parseBias(bias, s)
+	})
 	var threads int
 	intVar(fs, &threads, "threads", 0, 0, maxThreads(), "a thread count (0: one per core)", "ONNX Runtime intra-op threads (default: number of CPUs)")
 	pos, err := parseArgs(fs, args)
@@ -96,7 +102,7 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	opt := teach.Options{Threads: threads, Name: *name}
+	opt := teach.Options{Threads: threads, Name: *name, Bias: bias}
 	if !*noCache {
 		c, closeCache, err := teachCache(st, *cache)
 		if err != nil {
@@ -217,4 +223,22 @@ func progressLines(w io.Writer) func(teach.Progress) {
 			fmt.Fprintf(w, "%s: %d/%d in %.1f s\n", p.Stage, p.Done, p.Total, time.Since(start).Seconds())
 		}
 	}
+}
+
+// parseBias reads one --bias LABEL=LOGODDS into bias.
+func parseBias(bias map[string]float64, s string) error {
+	label, v, ok := strings.Cut(s, "=")
+	label = strings.TrimSpace(label)
+	if !ok || label == "" {
+		return fmt.Errorf("%q: want LABEL=LOGODDS, e.g. Other=-2.197", s)
+	}
+	b, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || math.IsNaN(b) || math.IsInf(b, 0) {
+		return fmt.Errorf("%q: %q is not a number of log-odds (e.g. Other=-2.197)", s, v)
+	}
+	if _, dup := bias[label]; dup {
+		return fmt.Errorf("%q: %s has a bias already", s, label)
+	}
+	bias[label] = b
+	return nil
 }

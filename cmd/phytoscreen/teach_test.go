@@ -140,3 +140,28 @@ func TestTeachCacheMakesTheDefaultStoresFolder(t *testing.T) {
 		t.Errorf("default store %s: %v", want, err)
 	}
 }
+
+// --bias LABEL=LOGODDS: read, repeated for several labels, refused with the form to use.
+func TestParseBias(t *testing.T) {
+	bias := map[string]float64{}
+	for _, s := range []string{"Other=-2.197", " rings = 1.5"} {
+		if err := parseBias(bias, s); err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+	}
+	if len(bias) != 2 || bias["Other"] != -2.197 || bias["rings"] != 1.5 {
+		t.Errorf("bias %v", bias)
+	}
+	for s, want := range map[string]string{
+		"Other":      "want LABEL=LOGODDS",
+		"=1":         "want LABEL=LOGODDS",
+		"Other=much": `"much" is not a number of log-odds`,
+		"Other=NaN":  "is not a number of log-odds",
+		"Other=-Inf": "is not a number of log-odds",
+		"Other=-1.0": "Other has a bias already",
+	} {
+		if err := parseBias(bias, s); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", s, err, want)
+		}
+	}
+}

@@ -44,7 +44,9 @@ func Recognises(p *inference.Pack, tx *screening.Taxonomy, v inference.Variant) 
 	var out []TaxonSkill
 	for _, x := range tx.Taxa {
 		s := TaxonSkill{Label: x.Label, Name: x.Name, Group: x.Group, Unit: x.Unit}
-		if pc, ok := val.PerClass[x.Label]; ok {
+		// A label without validation images (a reject class taught afterwards) is not
+		// measured, whatever zeros the card holds for it.
+		if pc, ok := val.PerClass[x.Label]; ok && pc.Support > 0 {
 			s.Measured, s.Recall, s.Precision, s.Support = true, pc.Recall, pc.Precision, pc.Support
 		}
 		out = append(out, s)

@@ -106,6 +106,35 @@ def external(m):
     return "\n".join(rows)
 
 
+def reject(m):
+    """The reject class taught by make_reject.py: what it is and what it changed on held-out
+    real objects, before and after, for both models."""
+    r = m["metrics"].get("reject")
+    if not r:
+        return "(none: this pack names every object one of its taxa)"
+    t = r["teaching_crops"]
+    rows = [f"Label `{r['label']}` (\"{r['name']}\"): taught by `training/make_reject.py` "
+            f"(`phytoscreen pack teach`, a head on the features) from {t.get('reject', 0):,} crops of things that are not "
+            f"cyanobacteria and {t.get('pack', 0):,} of the pack's own taxa, with its score shifted by {r['bias']} log-odds "
+            f"({r['bias_about']}). It belongs to no HAB group: what it takes counts in no alert, and the summary lists it.",
+            "",
+            f"Held-out objects, called at the app's confidence threshold ({r['threshold']}): the share counted as "
+            "cyanobacteria (sure enough to count), left unsure (waits for review) and set aside, before the class and with it:",
+            "",
+            "| objects | truth | n | model | counted as cyanobacteria: before -> with it | unsure | set aside |",
+            "| --- | --- | ---: | --- | ---: | ---: | ---: |"]
+    for v in ("base", "optimised"):
+        for b, a in zip(r["before"][v], r["after"][v]):
+            truth = "cyanobacterium" if a["truth"] == "cyanobacterium" else "not one"
+            rows.append(f"| {a['set']} | {truth} | {a['n']} | {v} | {b['cyano']:.3f} -> **{a['cyano']:.3f}** | "
+                        f"{a['unsure']:.3f} | {a['set aside']:.3f} |")
+    vb = r["val_before"]
+    rows += ["", "On the val split the class costs the genera: " + "; ".join(
+        f"{v} top-1 {vb[v]['top1']:.4f} -> {m['models'][v]['val_top1']:.4f}, macro-F1 {vb[v]['macro_f1']:.4f} -> "
+        f"{m['models'][v]['val_macro_f1']:.4f}" for v in ("base", "optimised") if v in vb) + " (the val figures and matrices above are with it)."]
+    return "\n".join(rows)
+
+
 def training(m):
     t = m["metrics"]["training"]
     om = t.get("optimised_minutes")
@@ -174,6 +203,7 @@ def render(template, manifest, labels, out=None, speed_rows=None):
         "{{optimised}}": optimised(manifest),
         "{{robustness}}": robustness(manifest),
         "{{external}}": external(manifest),
+        "{{reject}}": reject(manifest),
         "{{train_images}}": str(manifest.get("train_images", "")),
         "{{val_images}}": str(manifest.get("val_images", "")),
     }
