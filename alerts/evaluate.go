@@ -72,6 +72,10 @@ type State struct {
 	Value Measure   `json:"value"`
 	// Threshold is the threshold of Level (nil at None).
 	Threshold *Threshold `json:"threshold,omitempty"`
+	// Next is the lowest threshold above Level, of level NextLevel: the next the rule can
+	// reach (nil at its highest level), to say how close the sample is (Closeness).
+	Next      *Threshold `json:"next,omitempty"`
+	NextLevel Level      `json:"next_level,omitempty"`
 	Source    string     `json:"source"`
 	Verified  bool       `json:"verified"`
 	Labels    []string   `json:"labels"`
@@ -111,6 +115,7 @@ func NewEvaluator(rules []Bound, hysteresis float64) *Evaluator {
 	e := &Evaluator{rules: rules, margin: hysteresis, states: make([]State, len(rules))}
 	for i, b := range rules {
 		e.states[i] = State{Rule: b.Rule.ID, Taxon: b.Rule.Name(), Source: b.Rule.Source, Verified: b.Rule.Verified, Labels: b.Labels}
+		e.states[i].NextLevel, e.states[i].Next = nextLevel(&b.Rule, None)
 	}
 	return e
 }
@@ -128,6 +133,7 @@ func (e *Evaluator) Update(now time.Time, measure func(labels []string) Measure)
 		m := measure(e.rules[i].Labels)
 		st.Value = m
 		next := e.level(r, st.Level, m)
+		st.NextLevel, st.Next = nextLevel(r, next)
 		if next == st.Level {
 			continue
 		}
@@ -169,9 +175,64 @@ func reaches(th *Threshold, m Measure, margin float64) bool {
 	return m.PerL >= th.CellsPerL()*(1-margin)
 }
 
+// nextLevel is r's lowest level above l that has a threshold, with it; None and nil
+// when none has.
+func nextLevel(r *Rule, l Level) (Level, *Threshold) {
+	for _, above := range levels {
+		if above > l {
+			if th := r.Threshold(above); th != nil {
+				return above, th
+			}
+		}
+	}
+	return None, nil
+}
+
+// Closeness is how far the state's value has come to its next level (State.Next): the
+// value as a share of that threshold, and the level's name; ok is false where there is
+// no next level or it is presence (a count either is there or not).
+func (s State) Closeness() (share float64, next Level, ok bool) {
+	if s.Next == nil || s.Next.Presence || s.Next.CellsPerL() <= 0 {
+		return 0, None, false
+	}
+	return s.Value.PerL / s.Next.CellsPerL(), s.NextLevel, true
+}
+
+// Closest is the state nearest its next level (the largest Closeness share), with that
+// share and the value in the level's own unit (cells/mL for a level in cells/mL); ok is
+// false when no state has a next level in numbers. Below every level, a sample just
+// under one must not read like an empty one.
+func Closest(states []State) (s State, share, inUnit float64, ok bool) {
+	best := -1
+	for i := range states {
+		sh, _, has := states[i].Closeness()
+		if has && (best < 0 || sh > share) {
+			best, share = i, sh
+		}
+	}
+	if best < 0 {
+		return State{}, 0, 0, false
+	}
+	s = states[best]
+	inUnit = s.Value.PerL
+	if s.Next.Unit == PerML {
+		inUnit /= 1000
+	}
+	return s, share, inUnit, true
+}
+
 // States returns a copy of every rule's state, in rule order.
 func (e *Evaluator) States() []State {
 	out := make([]State, len(e.states))
 	copy(out, e.states)
 	return out
+}
+
+// ShareText reads a share of a level as a whole percentage, "under 1%" for a trace
+// (0% would read as nothing found).
+func ShareText(share float64) string {
+	if share > 0 && share < 0.005 {
+		return "under 1%"
+	}
+	return fmt.Sprintf("%.0f%%", 100*share)
 }

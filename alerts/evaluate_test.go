@@ -148,3 +148,26 @@ func TestEarlyEntersNoCountLevel(t *testing.T) {
 		}
 	}
 }
+
+// Closest picks the rule nearest its next level in that level's unit; a trace reads
+// "under 1%", not 0%; with no level in numbers there is nothing to say.
+func TestClosest(t *testing.T) {
+	mk := func(perL float64, th Threshold) State {
+		return State{Taxon: th.Unit, Value: Measure{PerL: perL}, Next: &th, NextLevel: Watch}
+	}
+	states := []State{mk(4000, Threshold{Value: 5000, Unit: PerL}), mk(19e6, Threshold{Value: 20000, Unit: PerML}),
+		{Taxon: "presence", Next: &Threshold{Presence: true, Unit: Presence}}}
+	s, share, v, ok := Closest(states)
+	if !ok || s.Taxon != PerML || share != 0.95 || v != 19000 {
+		t.Errorf("closest %q at %v (%v in its unit), ok %v; want the cells/mL rule at 0.95, 19000", s.Taxon, share, v, ok)
+	}
+	if got := ShareText(0.001); got != "under 1%" {
+		t.Errorf("a trace reads %q", got)
+	}
+	if got := ShareText(0); got != "0%" {
+		t.Errorf("nothing reads %q", got)
+	}
+	if _, _, _, ok := Closest(states[2:]); ok {
+		t.Error("a presence rule alone: want nothing to say")
+	}
+}

@@ -115,6 +115,9 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 				headline = "No alert: the rule is below its thresholds"
 			}
 		}
+		if c := closest(states); c != "" {
+			headline += " · " + c
+		}
 		if blind != "" {
 			headline += "; " + blind
 		}
@@ -153,6 +156,18 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 	}
 	b.bg.FillColor = bg
 	b.content.Refresh()
+}
+
+// closest says how near the rule nearest its next level is, in that level's own unit:
+// "Cyanobacteria at 18,500 of 20,000 cells/mL (93% of its watch level)"; "" when no rule
+// has a level in numbers. A green banner must not hide a sample just under a level
+// (helper-47).
+func closest(states []alerts.State) string {
+	s, share, v, ok := alerts.Closest(states)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("%s at %s of %s (%s of its %s level)", s.Taxon, fmtPerL(v), fmtThreshold(*s.Next), alerts.ShareText(share), s.NextLevel)
 }
 
 // uncheckedCells is the most objects of unknown cells in any rule not checked

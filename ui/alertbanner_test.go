@@ -51,3 +51,38 @@ func TestEnergyLineNamesTheRunByItsStart(t *testing.T) {
 		t.Errorf("energy line: %q", lines)
 	}
 }
+
+// Below every level the green banner says how close the nearest rule is, in its level's
+// own unit: 18,500 of 20,000 cells/mL must not read like an empty sample. Past the watch
+// level the next level is the alert level; a presence rule has no share.
+func TestBannerSaysHowCloseBelowTheLevels(t *testing.T) {
+	test.NewTempApp(t)
+	b := newAlertBanner()
+	who := alerts.Rule{ID: "cyanobacteria", Taxa: []string{"Cyanobacteria"}, Source: "WHO",
+		Watch: &alerts.Threshold{Value: 20000, Unit: alerts.PerML}, Alert: &alerts.Threshold{Value: 100000, Unit: alerts.PerML}}
+	karenia := alerts.Rule{ID: "karenia", Taxa: []string{"Karenia"}, Source: "x", Watch: &alerts.Threshold{Value: 5000, Unit: alerts.PerL}}
+	presence := alerts.Rule{ID: "alex", Taxa: []string{"Alexandrium"}, Source: "x", Watch: &alerts.Threshold{Presence: true, Unit: alerts.Presence}}
+	e := alerts.NewEvaluator([]alerts.Bound{{Rule: who, Labels: []string{"Microcystis"}}, {Rule: karenia, Labels: []string{"karenia"}},
+		{Rule: presence, Labels: []string{"alex"}}}, 0.1)
+	perL := map[string]float64{"Microcystis": 18.6e6, "karenia": 1000}
+	e.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
+	b.Set(e.States(), "Watching: 3 rules", "sample S-1", nil)
+	if want := "Cyanobacteria at 18,600 of 20,000 cells/mL (93% of its watch level)"; b.chip.Text != "NO ALERT" || !strings.Contains(b.Headline(), want) {
+		t.Errorf("below the levels: chip %q, headline %q; want %q", b.chip.Text, b.Headline(), want)
+	}
+	perL["Microcystis"] = 0
+	e.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
+	b.Set(e.States(), "Watching: 3 rules", "sample S-1", nil)
+	if want := "Karenia at 1,000 of 5,000 cells/L (20% of its watch level)"; !strings.Contains(b.Headline(), want) {
+		t.Errorf("the nearest rule changed: headline %q; want %q", b.Headline(), want)
+	}
+	perL["Microcystis"] = 30e6
+	e.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
+	st := e.States()[0]
+	if share, next, ok := st.Closeness(); st.Level != alerts.Watch || !ok || next != alerts.Alert || share != 0.3 {
+		t.Errorf("past the watch level: level %v, closeness %v of %v (%v); want 0.3 of the alert level", st.Level, share, next, ok)
+	}
+	if _, _, ok := e.States()[2].Closeness(); ok {
+		t.Error("a presence rule has no share of its level")
+	}
+}
