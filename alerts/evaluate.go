@@ -115,7 +115,7 @@ func NewEvaluator(rules []Bound, hysteresis float64) *Evaluator {
 	e := &Evaluator{rules: rules, margin: hysteresis, states: make([]State, len(rules))}
 	for i, b := range rules {
 		e.states[i] = State{Rule: b.Rule.ID, Taxon: b.Rule.Name(), Source: b.Rule.Source, Verified: b.Rule.Verified, Labels: b.Labels}
-		e.states[i].NextLevel, e.states[i].Next = nextLevel(&b.Rule, None)
+		e.states[i].NextLevel, e.states[i].Next = b.Rule.NextLevel(None)
 	}
 	return e
 }
@@ -133,7 +133,7 @@ func (e *Evaluator) Update(now time.Time, measure func(labels []string) Measure)
 		m := measure(e.rules[i].Labels)
 		st.Value = m
 		next := e.level(r, st.Level, m)
-		st.NextLevel, st.Next = nextLevel(r, next)
+		st.NextLevel, st.Next = r.NextLevel(next)
 		if next == st.Level {
 			continue
 		}
@@ -175,19 +175,6 @@ func reaches(th *Threshold, m Measure, margin float64) bool {
 	return m.PerL >= th.CellsPerL()*(1-margin)
 }
 
-// nextLevel is r's lowest level above l that has a threshold, with it; None and nil
-// when none has.
-func nextLevel(r *Rule, l Level) (Level, *Threshold) {
-	for _, above := range levels {
-		if above > l {
-			if th := r.Threshold(above); th != nil {
-				return above, th
-			}
-		}
-	}
-	return None, nil
-}
-
 // Closeness is how far the state's value has come to its next level (State.Next): the
 // value as a share of that threshold, and the level's name; ok is false where there is
 // no next level or it is presence (a count either is there or not).
@@ -226,6 +213,16 @@ func (e *Evaluator) States() []State {
 	out := make([]State, len(e.states))
 	copy(out, e.states)
 	return out
+}
+
+// ClosestText is Closest as one phrase, "Cyanobacteria at 18,600 of 20,000 cells/mL (93%
+// of its watch level)", numbers formatted by num; "" when there is nothing to say.
+func ClosestText(states []State, num func(float64) string) string {
+	s, share, v, ok := Closest(states)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("%s at %s of %s %s (%s of its %s level)", s.Taxon, num(v), num(s.Next.Value), s.Next.Unit, ShareText(share), s.NextLevel)
 }
 
 // ShareText reads a share of a level as a whole percentage, "under 1%" for a trace

@@ -108,6 +108,19 @@ func (r *Rule) Threshold(l Level) *Threshold {
 	return nil
 }
 
+// NextLevel is r's lowest level above l that has a threshold, with it; None and nil
+// when none has.
+func (r *Rule) NextLevel(l Level) (Level, *Threshold) {
+	for _, above := range levels {
+		if above > l {
+			if th := r.Threshold(above); th != nil {
+				return above, th
+			}
+		}
+	}
+	return None, nil
+}
+
 // LevelOf is the level a measure reaches on its own: the highest whose threshold it
 // reaches, with no hysteresis (a sample's final figures, or what they would be without
 // some objects).

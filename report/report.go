@@ -243,6 +243,18 @@ func (d Data) unchecked() string {
 	return fmt.Sprintf("%s. Their levels are in cells, and %d colonies, filaments or chains had no size to estimate their cells from (single-cell images): counted one cell each, they are a lower bound", strings.Join(names, ", "), n)
 }
 
+// closest says how near the rule nearest its next level came (alerts.ClosestText), on
+// the whole sample's figures; "" when no rule has a level in numbers.
+func (d Data) closest() string {
+	var states []alerts.State
+	for _, s := range d.Rules {
+		st := alerts.State{Taxon: s.Rule.Name(), Level: s.Level, Value: alerts.Measure{PerL: s.Value.PerL}}
+		st.NextLevel, st.Next = s.Rule.NextLevel(s.Level)
+		states = append(states, st)
+	}
+	return alerts.ClosestText(states, perL)
+}
+
 // banner is the one line a manager reads: the highest level, what raised it, and what
 // the sample cannot say.
 func (r *writer) banner(d Data) {
@@ -252,16 +264,20 @@ func (r *writer) banner(d Data) {
 	r.pdf.SetTextColor(255, 255, 255)
 	r.font("B", 13)
 	var text string
+	unchecked := d.unchecked()
 	switch {
 	case len(d.Rules) == 0:
 		r.pdf.SetFillColor(110, 110, 110)
 		text = "No alert rule applies to this pack: the sample was not checked against trigger levels"
-	case peak == alerts.None && d.unchecked() != "":
+	case peak == alerts.None && unchecked != "":
 		// Colonies counted one cell each are a lower bound: below it is not below.
 		r.pdf.SetFillColor(110, 110, 110)
-		text = "Not checked in cells: " + d.unchecked()
+		text = "Not checked in cells: " + unchecked
 	case peak == alerts.None:
 		text = "No alert: every watched HAB group below its trigger levels"
+		if c := d.closest(); c != "" {
+			text += "; nearest: " + c
+		}
 	default:
 		var who []string
 		for _, s := range d.Rules {

@@ -38,7 +38,7 @@ func TestSampleLevelAndCaveats(t *testing.T) {
 	text := sampleText(t, d)
 	for _, want := range []string{
 		"model base at the end (models switched during the run: base 578, optimised 162 of 740 objects)", // helper-40
-		"No alert: every watched HAB group below its trigger levels",
+		"No alert: every watched HAB group below its trigger levels; nearest: Cyanobacteria at 17,950 of 20,000 cells/mL (90% of its watch level)",
 		"During the runs, Cyanobacteria reached WATCH on the frames screened so far; on the whole sample (all runs together) it stands as above",
 		"about 1,200 of its ~1,795 cells are in objects over a tenth of their frame that could not be split (a mat of cells, or debris taken for one); without them 5.95 M cells/L, no level.",
 		"the cells of 5 of its colonies, chains or filaments were guessed from their shape alone",

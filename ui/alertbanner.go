@@ -162,13 +162,7 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 // "Cyanobacteria at 18,500 of 20,000 cells/mL (93% of its watch level)"; "" when no rule
 // has a level in numbers. A green banner must not hide a sample just under a level
 // (helper-47).
-func closest(states []alerts.State) string {
-	s, share, v, ok := alerts.Closest(states)
-	if !ok {
-		return ""
-	}
-	return fmt.Sprintf("%s at %s of %s (%s of its %s level)", s.Taxon, fmtPerL(v), fmtThreshold(*s.Next), alerts.ShareText(share), s.NextLevel)
-}
+func closest(states []alerts.State) string { return alerts.ClosestText(states, fmtPerL) }
 
 // uncheckedCells is the most objects of unknown cells in any rule not checked
 // (alerts.State.Unchecked); 0 when every rule could be checked.

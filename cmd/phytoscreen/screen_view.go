@@ -291,8 +291,8 @@ func (r screenResult) writeText(w io.Writer) {
 		// "none" would read as a clean sample: colonies counted one cell each.
 		fmt.Fprintf(w, "  NOT CHECKED in cells: %s\n", alerts.UncheckedText(r.Alerts, thousands))
 	case len(raised) == 0:
-		if c, share, v, ok := alerts.Closest(r.Alerts); ok {
-			fmt.Fprintf(w, "  none; nearest: %s at %s of %s (%s of its %s level)\n", c.Taxon, thousands(v), thresholdText(*c.Next), alerts.ShareText(share), c.NextLevel)
+		if c := alerts.ClosestText(r.Alerts, thousands); c != "" {
+			fmt.Fprintf(w, "  none; nearest: %s\n", c)
 		} else {
 			fmt.Fprintln(w, "  none")
 		}
