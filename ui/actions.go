@@ -76,7 +76,17 @@ func (a *mainWindow) OpenFolderPath(dir string) {
 	if len(sv.Problems) > 0 {
 		info += fmt.Sprintf("; %d paths could not be read and are skipped", len(sv.Problems))
 	}
-	msg := widget.NewLabel(info + ".\nA file that holds a frame read before is counted once, so the run may screen fewer frames.")
+	info += ".\nA file that holds a frame read before is counted once, so the run may screen fewer frames."
+	if p := a.svc.Pack; p != nil {
+		// A colour camera's frames and the gray marine pack (or gray frames and the
+		// colour pack): said before the run, where the pack can still be changed.
+		if colour, file, ok := app.FirstFrameColour(capture.Spec{Kind: capture.KindFolder, Path: dir}); ok {
+			if note := app.PackFitNote(p, colour, filepath.Base(file)); note != "" {
+				info += "\n\nNote: " + note + "."
+			}
+		}
+	}
+	msg := widget.NewLabel(info)
 	msg.Wrapping = fyne.TextWrapWord
 	f := a.confirmSample("Screen a folder", container.NewVBox(msg, choice), func() {
 		spec := capture.Spec{Kind: capture.KindFolder, Path: dir}

@@ -226,6 +226,10 @@ func TestFolderDialogTakesTheSample(t *testing.T) {
 	if want := ": 2 image files, typically 320 x 240 pixels.\nA file that holds a frame read before is counted once"; !strings.Contains(f.info.Text, want) {
 		t.Errorf("the dialog says %q, want %q", f.info.Text, want)
 	}
+	// The bench camera's colour frames and the gray default pack: said before Start.
+	if want := "Note: a.jpg is in colour, and pack " + h.a.svc.Pack.Name + " reads gray images"; !strings.Contains(f.info.Text, want) {
+		t.Errorf("the dialog says %q, want %q", f.info.Text, want)
+	}
 	if f.Volume.Text != "1" || f.ID.Text != h.a.sample.ID.Text {
 		t.Errorf("the dialog starts from the panel's sample: volume %q, ID %q", f.Volume.Text, f.ID.Text)
 	}

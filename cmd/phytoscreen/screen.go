@@ -368,6 +368,11 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	rs := plan.rules
 	rules := rs.BindTo(tax, tax.Pack, plan.rulesName)
 	reportNotices(m.Stderr, rs, rules.Bound, rules.Notices, tax.Pack)
+	if colour, file, ok := app.FirstFrameColour(plan.spec); ok {
+		if note := app.PackFitNote(pack, colour, file); note != "" {
+			fmt.Fprintf(m.Stderr, "phytoscreen: note: %s\n", note)
+		}
+	}
 	if len(rules.Bound) == 0 {
 		rules.Apply = app.PresetsFor(tax)
 		if apply := rules.Apply; len(apply) > 0 {
