@@ -73,6 +73,10 @@ func (a *mainWindow) OpenFolderPath(dir string) {
 	if sv.Median.X > 0 {
 		info += fmt.Sprintf(", typically %d x %d pixels", sv.Median.X, sv.Median.Y)
 	}
+	if n := len(sv.Others); n > 0 {
+		// Said before Start, not found afterwards among the skipped (helper-47).
+		info += fmt.Sprintf("; %d other file%s, not images, skipped", n, plural(n))
+	}
 	if len(sv.Problems) > 0 {
 		info += fmt.Sprintf("; %d paths could not be read and are skipped", len(sv.Problems))
 	}

@@ -321,3 +321,23 @@ func TestVideoDialogTakesTheSample(t *testing.T) {
 		t.Errorf("stored volume %g mL, want the dialog's 0.25", si.VolumeML)
 	}
 }
+
+// The folder dialog counts the files it will skip for not being images, before Start.
+func TestFolderDialogCountsOtherFiles(t *testing.T) {
+	dir := realMicrocystisFrames(t, map[string]string{"a.jpg": "20230608145509(1).jpg"})
+	for _, name := range []string{"notes.txt", "run.mp4.part"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("not a frame"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarness(t, nil, realSources(t))
+	h.a.OpenFolderPath(dir)
+	f := h.a.folderSample
+	if f == nil {
+		t.Fatal("the folder dialog did not open")
+	}
+	if want := ": 1 image file, typically 320 x 240 pixels; 2 other files, not images, skipped."; !strings.Contains(f.info.Text, want) {
+		t.Errorf("the dialog says %q, want %q", f.info.Text, want)
+	}
+	f.dialog.Hide()
+}

@@ -67,6 +67,7 @@ func DemoVideo(dir string) (string, error) {
 // FolderSurvey is what a quick look at a folder finds: its images and their typical size.
 type FolderSurvey struct {
 	Files    []string
+	Others   []string // files that are not images (notes, videos, raw files): skipped
 	Problems []imagefile.Problem
 	Median   image.Point // median width and height of the first images
 	Cells    bool        // the images look like single-cell crops
@@ -77,7 +78,7 @@ type FolderSurvey struct {
 // 300 pixels), camera frames are 640 pixels or more.
 func SurveyFolder(dir string) (FolderSurvey, error) {
 	var s FolderSurvey
-	s.Files, s.Problems = imagefile.Collect([]string{dir})
+	s.Files, s.Others, s.Problems = imagefile.CollectAll([]string{dir})
 	if len(s.Files) == 0 {
 		why := ""
 		if len(s.Problems) > 0 {
