@@ -14,7 +14,9 @@ the twin and the speed figures). It
    bench-camera folders of things that are not cyanobacteria; the hand-boxed objects of
    testdata/real-frames-train (cyanobacteria boxes keep their genus, in the eight
    right-angle turns and flips, everything else is the reject class); four NDSB images
-   per class (train split); and the pack's own training tiles (its classes);
+   per class (train split); and the pack's own training tiles (its classes). No frame
+   that teaches was saved within 2 minutes of one measured (a streaming camera saves
+   near copies seconds apart);
 2. teaches the class with `phytoscreen pack teach --bias LABEL=BIAS` (a head on the
    pack's features, both models; the bias is fixed in the config, never tuned here);
 3. measures the pack before and after on what it never saw: the hand-boxed objects of
@@ -30,10 +32,12 @@ import argparse
 import csv
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
 from collections import Counter, defaultdict
+from datetime import datetime
 from pathlib import Path
 
 import cv2
@@ -47,6 +51,8 @@ BINARY = ROOT / "bin" / "phytoscreen"
 # phytoscreen screen's default --threshold: below it a cell is unidentified and waits for
 # review (counted in no taxon).
 APP_THRESHOLD = 0.5
+# Frames saved closer than this to one on the other side of the split are near copies.
+NEAR_SECONDS = 120
 IMAGE_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 
 
@@ -79,10 +85,33 @@ def frame_halves(folder, sub, teach_share, test_from, leave_out):
     return teach, test
 
 
+def stamp(path):
+    """When a bench-camera frame was saved, from its name (20230609101330.jpg, also with a
+    "(1)" copy mark); None for a name without one ("Copy of ...")."""
+    m = re.match(r"(\d{14})", Path(path).name)
+    return datetime.strptime(m.group(1), "%Y%m%d%H%M%S") if m else None
+
+
+def apart(frames, others, seconds=NEAR_SECONDS):
+    """The frames saved more than seconds away from every one of others: a streaming
+    camera saves near copies of a field seconds apart, so a frame measured must not be a
+    near copy of one taught (nor the reverse). A frame without a time stamp cannot be
+    shown apart and is left out."""
+    times = [t for t in (stamp(o) for o in others) if t]
+    out = []
+    for f in frames:
+        t = stamp(f)
+        if t is not None and all(abs((t - o).total_seconds()) > seconds for o in times):
+            out.append(f)
+    return out
+
+
 def segment_crops(frames, out):
     """The objects the app's segmenter cuts from frames (colour crops, one per object, its
     first sighting), as a list of crop paths. The frames are linked into one folder, read
     in order as the app reads a folder."""
+    if not frames:
+        return []
     src = out / "frames"
     src.mkdir(parents=True)
     for i, f in enumerate(frames):
@@ -210,15 +239,23 @@ def main():
     # No frame boxed for the measurement teaches, no frame boxed for teaching is measured.
     measured_boxed, teaching_boxed = sources(test_dir), sources(teach_dir)
     teach, test_sets = [], {}
-    for sub in fcfg["reject"] + list(fcfg["keep"]):
-        tr, te = frame_halves(folder, sub, fcfg["teach_share"], fcfg["test_from"], measured_boxed | teaching_boxed)
-        lab = fcfg["keep"].get(sub)
-        if lab is None:
-            teach += [(p, None) for p in segment_crops(tr, work / "teach" / sub)]
+    halves = {sub: frame_halves(folder, sub, fcfg["teach_share"], fcfg["test_from"], measured_boxed | teaching_boxed)
+              for sub in fcfg["reject"] + list(fcfg["keep"])}
+    # No teaching frame is a near copy of a frame boxed for the measurement, and no frame
+    # measured is a near copy of one that taught (the segmenter's or the boxed ones).
+    taught_frames = list(teaching_boxed)
+    for sub in fcfg["reject"]:
+        tr = apart(halves[sub][0], measured_boxed)
+        taught_frames += tr
+        teach += [(p, None) for p in segment_crops(tr, work / "teach" / sub)]
+    for sub, (_, te) in halves.items():
+        te = apart(te, taught_frames)
         # Truth is the folder's label for every object: a cyanobacteria folder's frames hold
         # debris too, so its "set aside" share is an upper bound of what was lost.
-        test_sets[f"bench-camera frames, {sub} folder (its last 40%): every object the segmenter cut, taken as its folder says"] = \
-            [(p, lab) for p in segment_crops(te, work / "test" / sub)]
+        test_sets[f"bench-camera frames, {sub} folder (its last 40%, none within {NEAR_SECONDS // 60} min of a frame taught): "
+                  f"every object the segmenter cut, taken as its folder says"] = \
+            [(p, fcfg["keep"].get(sub)) for p in segment_crops(te, work / "test" / sub)]
+    log("teaching frames: " + ", ".join(f"{sub} {len(apart(halves[sub][0], measured_boxed))}" for sub in fcfg["reject"]))
     boxes = [r for r in annotated(teach_dir)]
     teach += box_crops(teach_dir, boxes, m["labels"], acfg["margin"], work / "boxes-teach", turns=True)
     nd = ndsb_sample(cfg["ndsb"], "train")

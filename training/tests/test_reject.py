@@ -32,6 +32,18 @@ class TimeSplit(unittest.TestCase):
             self.assertFalse({p.name for p in teach} & {p.name for p in test})
 
 
+class Apart(unittest.TestCase):
+    def test_near_copies_in_time_left_out(self):
+        frames = [Path("20230609101000.jpg"), Path("20230609101400(1).jpg"), Path("20230609102000.jpg"),
+                  Path("Copy of 20230609103000.jpg")]
+        others = [Path("/x/20230609100800.jpg"), Path("/y/Copy of z.jpg")]
+        # 2 min, 6 min and 12 min after the other; a name without a time cannot be shown apart.
+        self.assertEqual(make_reject.apart(frames, others, seconds=300), frames[1:3])
+        self.assertEqual(make_reject.apart(frames, others, seconds=400), frames[2:3])
+        self.assertEqual(make_reject.apart(frames, others), frames[1:3])  # the default, 2 min
+        self.assertEqual(make_reject.stamp(frames[1]).minute, 14)
+
+
 class BoxCrops(unittest.TestCase):
     def test_labels_turns_margin_and_boxes_outside(self):
         with tempfile.TemporaryDirectory() as d:
