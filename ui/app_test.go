@@ -469,3 +469,35 @@ func TestSettingsSaveKeepsTheSampleEntered(t *testing.T) {
 	}
 	v.win.Close()
 }
+
+// The first order puts a HAB group's members before taxa in no group, however many
+// these are: the reject class "Not a cyanobacterium" topped the table (helper-49). A
+// column clicked sorts by it alone, groups first and unidentified last as ever.
+func TestCountsPutGroupMembersFirst(t *testing.T) {
+	c := newCountsTable(false)
+	c.SetRows([]countRow{
+		{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: screening.Concentration{Count: 50}},
+		{Label: "Other", Name: "Not a cyanobacterium", Concentration: screening.Concentration{Count: 146}},
+		{Label: "Microcystis", Name: "Microcystis", Group: "cyanobacteria", Concentration: screening.Concentration{Count: 40}},
+		{Label: groupKey + "cyanobacteria", Name: "HAB group: Cyanobacteria", IsGroup: true, Concentration: screening.Concentration{Count: 42}},
+		{Label: "Anabaena", Name: "Anabaena", Group: "cyanobacteria", Concentration: screening.Concentration{Count: 2}},
+	})
+	order := func() []string {
+		var l []string
+		for _, r := range c.Rows() {
+			l = append(l, r.Label)
+		}
+		return l
+	}
+	if got, want := order(), []string{groupKey + "cyanobacteria", "Microcystis", "Anabaena", "Other", screening.Unidentified}; !slices.Equal(got, want) {
+		t.Errorf("first order %q, want %q", got, want)
+	}
+	c.SortBy(colCount) // the column already sorted: now smallest first, by count alone
+	if got, want := order(), []string{groupKey + "cyanobacteria", "Anabaena", "Microcystis", "Other", screening.Unidentified}; !slices.Equal(got, want) {
+		t.Errorf("by count, ascending %q, want %q", got, want)
+	}
+	c.SortBy(colCount)
+	if got, want := order(), []string{groupKey + "cyanobacteria", "Other", "Microcystis", "Anabaena", screening.Unidentified}; !slices.Equal(got, want) {
+		t.Errorf("by count, descending %q, want %q", got, want)
+	}
+}

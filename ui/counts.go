@@ -59,9 +59,12 @@ type countsTable struct {
 	rows    []countRow // sorted, unidentified last
 	sortCol int
 	desc    bool
-	trend   bool
-	empty   *widget.Label
-	stack   *fyne.Container
+	// chosen: the user clicked a column; until then taxa in a HAB group come before
+	// those in none (see sort).
+	chosen bool
+	trend  bool
+	empty  *widget.Label
+	stack  *fyne.Container
 }
 
 // newCountsTable returns an empty table sorted by count, largest first; trend adds the
@@ -131,6 +134,7 @@ func (c *countsTable) Rows() []countRow { return c.rows }
 
 // SortBy sorts by column col; the same column again reverses the order.
 func (c *countsTable) SortBy(col int) {
+	c.chosen = true
 	if col == c.sortCol {
 		c.desc = !c.desc
 	} else {
@@ -142,7 +146,7 @@ func (c *countsTable) SortBy(col int) {
 
 func (c *countsTable) sort() {
 	slices.SortStableFunc(c.rows, func(a, b countRow) int {
-		// HAB groups first, unidentified always last.
+		// HAB groups first, then their members, unidentified always last.
 		if a.IsGroup != b.IsGroup {
 			if a.IsGroup {
 				return -1
@@ -155,6 +159,15 @@ func (c *countsTable) sort() {
 				return 1
 			}
 			return -1
+		}
+		// In the first order, taxa in a HAB group before those in none: a reject class
+		// such as "Not a cyanobacterium" topped the table above the genera the alerts
+		// are about (helper-49). A column clicked sorts by it alone.
+		if ga, gb := a.Group != "", b.Group != ""; ga != gb && !c.chosen {
+			if ga {
+				return -1
+			}
+			return 1
 		}
 		var r int
 		switch c.sortCol {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"strconv"
 	"strings"
@@ -204,14 +205,14 @@ func tradeOff(a *mainWindow) string {
 		return ""
 	}
 	b, o := p.Models[inference.Base], p.Models[inference.Optimised]
-	acc := fmt.Sprintf("%.1f points of top-1 accuracy", 100*(b.ValTop1-o.ValTop1))
+	acc := pointsLess(b.ValTop1-o.ValTop1, "top-1 accuracy")
 	if b.ValTop1 <= 0 || o.ValTop1 <= 0 {
 		acc = taughtCost(p)
 	}
 	cb, okb := app.LoadCost(a.fy.Preferences(), app.PackCostID(p), inference.Base)
 	co, oko := app.LoadCost(a.fy.Preferences(), app.PackCostID(p), inference.Optimised)
 	if !okb || !oko || cb.P50Ms <= 0 || co.P50Ms <= 0 {
-		return "The optimised model gives up " + acc + "; measure both to see what it saves on this machine."
+		return "Against the base model the optimised model has " + acc + "; measure both to see what it saves on this machine."
 	}
 	var t string
 	if r := cb.P50Ms / co.P50Ms; r >= 1 {
@@ -234,7 +235,20 @@ func tradeOff(a *mainWindow) string {
 			t += fmt.Sprintf(" and uses %.0f%% more energy per cell%s", -100*d, est)
 		}
 	}
-	return t + ", for " + acc + "."
+	return t + ", with " + acc + "."
+}
+
+// pointsLess says an accuracy difference (base minus optimised, as a fraction) as
+// points less or more: "gives up -0.5 points" read as a double negative (helper-49).
+func pointsLess(d float64, what string) string {
+	switch pts := 100 * d; {
+	case math.Abs(pts) < 0.05:
+		return "the same " + what
+	case pts > 0:
+		return fmt.Sprintf("%.1f points less %s", pts, what)
+	default:
+		return fmt.Sprintf("%.1f points more %s", -pts, what)
+	}
 }
 
 // modelSize is the size of a model file, 0 when unknown.
@@ -387,6 +401,6 @@ func taughtCost(p *inference.Pack) string {
 	if !okb || !oko {
 		return "an accuracy cost this pack does not record"
 	}
-	return fmt.Sprintf("%.1f points of top-1 on the taxa taught and %.1f on the pack's own (cross-validated on the crops taught)",
-		100*(b[0]-o[0]), 100*(b[1]-o[1]))
+	return fmt.Sprintf("%s on the taxa taught and %s on the pack's own (cross-validated on the crops taught)",
+		pointsLess(b[0]-o[0], "top-1"), pointsLess(b[1]-o[1], "top-1"))
 }

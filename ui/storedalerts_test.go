@@ -292,8 +292,13 @@ func TestTaughtPackCost(t *testing.T) {
 	p := &inference.Pack{Manifest: inference.Manifest{Metrics: json.RawMessage(`{"taught": {"cross_validation": [
 		{"Variant": "base", "Top1New": 0.9, "OldTop1After": 0.7},
 		{"Variant": "optimised", "Top1New": 0.88, "OldTop1After": 0.69}]}}`)}}
-	if got, want := taughtCost(p), "2.0 points of top-1 on the taxa taught and 1.0 on the pack's own (cross-validated on the crops taught)"; got != want {
+	if got, want := taughtCost(p), "2.0 points less top-1 on the taxa taught and 1.0 points less top-1 on the pack's own (cross-validated on the crops taught)"; got != want {
 		t.Errorf("taught cost %q, want %q", got, want)
+	}
+	for d, want := range map[float64]string{0.012: "1.2 points less top-1", -0.005: "0.5 points more top-1", 0.0004: "the same top-1"} {
+		if got := pointsLess(d, "top-1"); got != want {
+			t.Errorf("pointsLess(%v) = %q, want %q", d, got, want)
+		}
 	}
 	if got := taughtCost(&inference.Pack{}); got != "an accuracy cost this pack does not record" {
 		t.Errorf("a pack without figures: %q", got)

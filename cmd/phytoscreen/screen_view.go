@@ -14,6 +14,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/vision"
 )
 
 // liveView shows a run's counts while it runs: on a terminal a table redrawn in place a
@@ -210,7 +211,13 @@ func (r screenResult) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Pack %s, model %s, confidence threshold %.2f; rules %s (%d of %d apply to this pack)\n",
 		s.Pack, s.Variant, s.Threshold, r.Rules.File, len(r.Bound), len(r.Rules.Rules))
-	if s.Finder != "" {
+	switch s.Finder {
+	case "":
+	case vision.FinderThresholds: // "Objects found by thresholds" read as a stray line (helper-49)
+		fmt.Fprintln(w, "Objects found by the threshold segmenter (each object against the frame's background)")
+	case vision.FinderCellImages:
+		fmt.Fprintln(w, "Objects: one cell per image (single-cell images, not segmented)")
+	default:
 		fmt.Fprintf(w, "Objects found by %s\n", s.Finder)
 	}
 	fmt.Fprintln(w)
@@ -232,7 +239,10 @@ func (r screenResult) writeText(w io.Writer) {
 	row(fmt.Sprintf("Unidentified (p < %.2f, to review)", s.Threshold), "cell", s.Unidentified, alerts.None)
 	var est []string
 	estimate := func(name, unit string, count int, cells float64) {
-		if cells > float64(count) {
+		// Every taxon counted in colonies, chains or filaments is listed, also those whose
+		// objects came to one cell each: the group's total must add up from the rows
+		// (helper-49: 3 Microcystis colonies missing from the list, in the total).
+		if cells > float64(count) || (count > 0 && unit != "" && unit != "cell" && unit != "mixed") {
 			units := screening.UnitPlural(unit)
 			if count == 1 {
 				units = unit // "1 filament"
@@ -255,7 +265,12 @@ func (r screenResult) writeText(w io.Writer) {
 		fmt.Fprintf(w, "\nCells in the colonies, chains and filaments counted, estimated from their size (an estimate: the counts above are of objects; alert rules, whose thresholds are in cells, use these):\n%s\n", strings.Join(est, "\n"))
 	}
 	for _, x := range s.Taxa {
-		if x.OversizeCells > 0 {
+		if x.OversizeCells > 0 && x.Group == "" {
+			// In no HAB group (a reject class such as "Not a cyanobacterium"): no alert
+			// rests on it (helper-49 read the note below on one).
+			fmt.Fprintf(w, "\nNote: about %s of the %s cells in %s are in objects over a tenth of their frame that could not be split (a mat of cells, or debris taken for one); check those frames (the objects export: oversize).\n",
+				thousands(x.OversizeCells), thousands(x.CellsEstimate), x.Name)
+		} else if x.OversizeCells > 0 {
 			// An unsplit blob can carry most of a taxon's cells, and so an alert.
 			fmt.Fprintf(w, "\nNote: about %s of the %s cells estimated in %s are in objects over a tenth of their frame that could not be split (a mat of cells, or debris taken for one): the alerts in cells rest on them as much; check those frames (the objects export: oversize).\n",
 				thousands(x.OversizeCells), thousands(x.CellsEstimate), x.Name)

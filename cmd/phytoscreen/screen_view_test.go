@@ -4,7 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/vision"
 )
 
 func TestVolumeText(t *testing.T) {
@@ -30,5 +32,34 @@ func TestLiveTableSaysVolumeSoFar(t *testing.T) {
 	s.SoFar, s.Sample.VolumeML = false, 2
 	if got := liveTable(s)[0]; strings.Contains(got, "so far") {
 		t.Errorf("ended: %q", got)
+	}
+}
+
+// The summary's cell estimates add up to the group's (a taxon whose colonies came to a
+// cell each is listed too), and the note on unsplit objects says alerts rest on them only
+// for a taxon in a HAB group: a reject class counts in none (helper-49).
+func TestSummaryEstimatesAndRejectClassNote(t *testing.T) {
+	rs := &alerts.Ruleset{File: "preset who-cyanobacteria"}
+	s := screening.Snapshot{Sample: screening.Sample{ID: "MC1", VolumeML: 0.1, Factor: 1}, Finder: vision.FinderThresholds}
+	c := func(n int) screening.Concentration { return screening.Concentration{Count: n, PerL: float64(n) * 1e4} }
+	s.Taxa = []screening.TaxonCount{
+		{Taxon: screening.Taxon{Label: "Microcystis", Name: "Microcystis", Group: "cyanobacteria", Unit: "colony"}, Concentration: c(40), CellsEstimate: 500},
+		{Taxon: screening.Taxon{Label: "Dolichospermum", Name: "Dolichospermum", Group: "cyanobacteria", Unit: "filament"}, Concentration: c(2), CellsEstimate: 2},
+		{Taxon: screening.Taxon{Label: "Other", Name: "Not a cyanobacterium", Unit: "cell"}, Concentration: c(146), CellsEstimate: 146, OversizeCells: 4},
+	}
+	var b strings.Builder
+	screenResult{Snapshot: s, Rules: rs}.writeText(&b)
+	out := b.String()
+	for _, want := range []string{
+		"Objects found by the threshold segmenter",
+		"  Dolichospermum                          2 filaments           about 2 cells",
+		"Note: about 4 of the 146 cells in Not a cyanobacterium are in objects over a tenth of their frame that could not be split (a mat of cells, or debris taken for one); check those frames",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Not a cyanobacterium are in objects over a tenth of their frame that could not be split (a mat of cells, or debris taken for one): the alerts") {
+		t.Errorf("the reject class's note says alerts rest on it:\n%s", out)
 	}
 }
