@@ -1,6 +1,10 @@
 package assets
 
-import _ "embed"
+import (
+	_ "embed"
+	"encoding/json"
+	"slices"
+)
 
 // The demo video: a generated bench-microscope recording of known content, made by
 //
@@ -24,3 +28,31 @@ func DemoVideo() []byte { return demoVideo }
 // (synth.VideoTruth in JSON): every frame's cells with their boxes and labels, and the
 // list of its 30 distinct cells.
 func DemoTruth() []byte { return demoTruth }
+
+// DemoLabels returns the distinct labels of the demo's cells, sorted: the taxa a pack
+// must know for the demo to show it working (the NDSB packs do; the cyanobacteria pack
+// named its marine plankton Microcystis and Anabaena: helper-50).
+func DemoLabels() []string {
+	var truth struct {
+		Frames []struct {
+			Cells []struct {
+				Label string `json:"label"`
+			} `json:"cells"`
+		} `json:"frames"`
+	}
+	if err := json.Unmarshal(demoTruth, &truth); err != nil {
+		panic("assets: the embedded demo.json does not parse: " + err.Error()) // a build defect
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range truth.Frames {
+		for _, c := range f.Cells {
+			if !seen[c.Label] {
+				seen[c.Label] = true
+				out = append(out, c.Label)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}

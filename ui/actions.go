@@ -80,7 +80,8 @@ func (a *mainWindow) OpenFolderPath(dir string) {
 	if len(sv.Problems) > 0 {
 		info += fmt.Sprintf("; %d paths could not be read and are skipped", len(sv.Problems))
 	}
-	info += ".\nA file that holds a frame read before is counted once, so the run may screen fewer frames."
+	// "Images", not "frames": the folder may hold single-cell tiles (helper-50).
+	info += ".\nA file that repeats an image read before is counted once, so the run may screen fewer images."
 	if p := a.svc.Pack; p != nil {
 		// A colour camera's frames and the gray marine pack (or gray frames and the
 		// colour pack): said before the run, where the pack can still be changed.
@@ -116,7 +117,7 @@ func (a *mainWindow) confirmSample(title string, about fyne.CanvasObject, start 
 	f.Factor.SetText(a.sample.Factor.Text)
 	a.folderSample = f
 	form := widget.NewForm(widget.NewFormItem("Sample ID", f.ID), widget.NewFormItem("Volume (mL)", f.Volume), widget.NewFormItem("Factor", f.Factor))
-	form.Items[1].HintText = "the liquid these frames show, in all"
+	form.Items[1].HintText = "the liquid these images were taken of, in all"
 	body := container.NewVBox(about, widget.NewLabelWithStyle("The sample (as in the sample panel)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), form)
 	d := dialog.NewCustomConfirm(title, "Start", "Cancel", container.NewGridWrap(fyne.NewSize(560, body.MinSize().Height+40), body), func(ok bool) {
 		a.folderSample = nil

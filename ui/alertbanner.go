@@ -21,11 +21,14 @@ import (
 // the threshold's source. With no alert it says what is being watched, in green.
 type alertBanner struct {
 	widget.BaseWidget
-	bg       *canvas.Rectangle
-	chipBg   *canvas.Rectangle
-	chip     *canvas.Text
-	line1    *fitText
-	line2    *fitText
+	bg     *canvas.Rectangle
+	chipBg *canvas.Rectangle
+	chip   *canvas.Text
+	line1  *fitText
+	line2  *fitText
+	// line3 carries a raised level's rule and source on their own line: behind the
+	// interval and an oversize warning they were cut off at 1440 px (helper-50).
+	line3    *fitText
 	more     *fitText
 	content  *fyne.Container
 	level    alerts.Level
@@ -43,6 +46,8 @@ func newAlertBanner() *alertBanner {
 	b.chip.TextSize = 15
 	b.line1 = newFitText(16, true, fyne.TextAlignLeading)
 	b.line2 = newFitText(12.5, false, fyne.TextAlignLeading)
+	b.line3 = newFitText(12.5, false, fyne.TextAlignLeading)
+	b.line3.Hide()
 	b.more = newFitText(12.5, false, fyne.TextAlignTrailing)
 	chip := container.NewStack(b.chipBg, container.NewPadded(container.NewCenter(b.chip)))
 	// The headline shares its row with the context (which sample, other alerts) on the
@@ -50,7 +55,7 @@ func newAlertBanner() *alertBanner {
 	// rather than widen the window: the headline takes its width first (a long one, a
 	// taxon list of a regulatory rule, widened the window as a run raised it).
 	top := container.New(headlineRow{}, b.line1, b.more)
-	text := container.NewVBox(top, b.line2)
+	text := container.NewVBox(top, b.line2, b.line3)
 	// The text block is left-aligned next to the chip; the spacers only centre it vertically.
 	b.content = container.NewStack(b.bg, container.NewPadded(
 		container.NewBorder(nil, nil, container.NewCenter(chip), nil,
@@ -72,8 +77,13 @@ func (b *alertBanner) Level() alerts.Level { return b.level }
 // Headline returns the banner's first line, for tests and the window title.
 func (b *alertBanner) Headline() string { return b.headline }
 
-// Detail returns the banner's second line.
-func (b *alertBanner) Detail() string { return b.line2.Text() }
+// Detail returns the banner's detail: its second line, and the third when shown.
+func (b *alertBanner) Detail() string {
+	if b.line3.Visible() {
+		return b.line2.Text() + " · " + b.line3.Text()
+	}
+	return b.line2.Text()
+}
 
 // Set shows the highest of states; watching names the rules in use when none is raised;
 // context (e.g. "sample S-0142, ended") says which sample the states are of; cannotSee
@@ -132,8 +142,12 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		b.headline = fmt.Sprintf("%s: %s cells/L", top.Taxon, fmtPerL(top.Value.PerL))
 		b.line1.SetColor(fg)
 		b.line1.SetText(b.headline)
-		b.line2.SetText(stateDetail(*top))
+		measure, basis := stateDetail(*top)
+		b.line2.SetText(measure)
 		b.line2.SetColor(fg)
+		b.line3.SetText(basis)
+		b.line3.SetColor(fg)
+		b.line3.Show()
 		b.more.SetColor(fg)
 		more := context
 		if len(others) > 0 {
@@ -197,6 +211,7 @@ func (b *alertBanner) quiet(chip string, chipBg, fg color.NRGBA, headline, watch
 	b.line1.SetText(headline)
 	b.line2.SetText(watching)
 	b.line2.SetColor(fg)
+	b.line3.Hide()
 	b.more.SetColor(fg)
 	b.more.SetText(context)
 }
@@ -209,8 +224,9 @@ func joinSome(names []string, n int) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
 }
 
-// stateDetail is the banner's second line: threshold, interval, rule, source.
-func stateDetail(s alerts.State) string {
+// stateDetail is a raised level's detail: its measure (threshold, interval, what was
+// counted) and its basis (rule, source, since when), the banner's second and third lines.
+func stateDetail(s alerts.State) (measure, basis string) {
 	var parts []string
 	if s.Threshold != nil {
 		if s.Threshold.Presence {
@@ -234,12 +250,11 @@ func stateDetail(s alerts.State) string {
 		}
 	}
 	parts = append(parts, fmt.Sprintf("95%% CI %s – %s cells/L, %s", fmtPerL(s.Value.Low), fmtPerL(s.Value.High), counted))
-	parts = append(parts, "rule "+s.Rule)
-	parts = append(parts, "source: "+sourceText(s.Source, s.Verified))
+	basis = "source: " + sourceText(s.Source, s.Verified) + " · rule " + s.Rule
 	if !s.Since.IsZero() {
-		parts = append(parts, "since "+s.Since.Format("15:04:05"))
+		basis += " · since " + s.Since.Format("15:04:05")
 	}
-	return strings.Join(parts, " · ")
+	return strings.Join(parts, " · "), basis
 }
 
 // highest returns the state with the highest level (ties: the furthest above its

@@ -33,10 +33,19 @@ func TestBannerNotCheckedInCells(t *testing.T) {
 	if !strings.Contains(b.Detail(), "watch level ≥ 20,000 cells/mL = 20.0 M cells/L") || !strings.Contains(b.Headline(), "92.5 M cells/L") {
 		t.Errorf("raised: %q / %q", b.Headline(), b.Detail())
 	}
+	// The source and rule have a line of their own: behind an oversize warning they were
+	// cut off at 1440 px (helper-50).
+	st.Source = "WHO 2003 guidelines for safe recreational water environments"
+	st.Value.Cells, st.Value.Oversize = 1031, 78
+	b.Set([]alerts.State{st}, "Watching: cyanobacteria", "sample MC-1", nil)
+	if !b.line3.Visible() || !strings.HasPrefix(b.line3.Text(), "source: WHO 2003 guidelines") || !strings.Contains(b.line3.Text(), "rule cyanobacteria") ||
+		!strings.Contains(b.line2.Text(), "(78 of them in objects over a tenth") || strings.Contains(b.line2.Text(), "source:") {
+		t.Errorf("raised with oversize cells: line 2 %q, line 3 %q (shown %v)", b.line2.Text(), b.line3.Text(), b.line3.Visible())
+	}
 	st.Level, st.Value.CellsUnknown = alerts.None, 0
 	b.Set([]alerts.State{st}, "Watching: cyanobacteria", "sample TILES-1", nil)
-	if b.chip.Text != "NO ALERT" {
-		t.Errorf("cells known, below the levels: chip %q, want NO ALERT", b.chip.Text)
+	if b.chip.Text != "NO ALERT" || b.line3.Visible() {
+		t.Errorf("cells known, below the levels: chip %q, want NO ALERT; third line shown %v", b.chip.Text, b.line3.Visible())
 	}
 }
 

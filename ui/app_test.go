@@ -478,8 +478,8 @@ func TestCountsPutGroupMembersFirst(t *testing.T) {
 	c.SetRows([]countRow{
 		{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: screening.Concentration{Count: 50}},
 		{Label: "Other", Name: "Not a cyanobacterium", Concentration: screening.Concentration{Count: 146}},
-		{Label: "Microcystis", Name: "Microcystis", Group: "cyanobacteria", Concentration: screening.Concentration{Count: 40}},
-		{Label: groupKey + "cyanobacteria", Name: "HAB group: Cyanobacteria", IsGroup: true, Concentration: screening.Concentration{Count: 42}},
+		{Label: "Microcystis", Name: "Microcystis", Group: "cyanobacteria", Concentration: screening.Concentration{Count: 40, PerL: 400_000}, Cells: 500},
+		{Label: groupKey + "cyanobacteria", Name: "HAB group: Cyanobacteria", IsGroup: true, Concentration: screening.Concentration{Count: 42, PerL: 420_000}, Cells: 502},
 		{Label: "Anabaena", Name: "Anabaena", Group: "cyanobacteria", Concentration: screening.Concentration{Count: 2}},
 	})
 	order := func() []string {
@@ -492,6 +492,12 @@ func TestCountsPutGroupMembersFirst(t *testing.T) {
 	if got, want := order(), []string{groupKey + "cyanobacteria", "Microcystis", "Anabaena", "Other", screening.Unidentified}; !slices.Equal(got, want) {
 		t.Errorf("first order %q, want %q", got, want)
 	}
+	// Under the table, what the objects come to in cells, as the alert levels count them
+	// (the banner read cells/mL above colonies per litre: helper-49); the reject class
+	// and Anabaena count a cell an object and are not named.
+	if want := "Per L counts objects: a colony, chain or filament is one. The alert levels are in cells, estimated in them: Cyanobacteria ≈ 5.02 M cells/L · Microcystis ≈ 5.00 M cells/L."; !c.note.Visible() || c.note.Text != want {
+		t.Errorf("note %q (shown %v), want %q", c.note.Text, c.note.Visible(), want)
+	}
 	c.SortBy(colCount) // the column already sorted: now smallest first, by count alone
 	if got, want := order(), []string{groupKey + "cyanobacteria", "Anabaena", "Microcystis", "Other", screening.Unidentified}; !slices.Equal(got, want) {
 		t.Errorf("by count, ascending %q, want %q", got, want)
@@ -499,5 +505,9 @@ func TestCountsPutGroupMembersFirst(t *testing.T) {
 	c.SortBy(colCount)
 	if got, want := order(), []string{groupKey + "cyanobacteria", "Other", "Microcystis", "Anabaena", screening.Unidentified}; !slices.Equal(got, want) {
 		t.Errorf("by count, descending %q, want %q", got, want)
+	}
+	c.SetRows([]countRow{{Label: "Other", Name: "Not a cyanobacterium", Concentration: screening.Concentration{Count: 3}, Cells: 3}})
+	if c.note.Visible() {
+		t.Errorf("a table of cells shows the note %q", c.note.Text)
 	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"cmp"
+	"fmt"
 	"image/color"
 	"slices"
 	"strings"
@@ -25,6 +26,9 @@ type countRow struct {
 	Unit  string // "cell", "chain", "colony"
 	screening.Concentration
 	Level alerts.Level
+	// Cells is the cells estimated in the objects counted (0: not said): more than
+	// Count for colonies, chains and filaments, which the alert levels count in cells.
+	Cells float64
 	Trend []float64 // count over the last minutes, oldest first
 	// IsGroup marks a HAB group's row (the sum of its taxa, what alert rules watch):
 	// the groups come first, whatever the sort.
@@ -65,6 +69,9 @@ type countsTable struct {
 	trend  bool
 	empty  *widget.Label
 	stack  *fyne.Container
+	// note says under the table what the rows in objects come to in cells: the alert
+	// banner reads cells/mL above a table of colonies per litre (helper-49).
+	note *widget.Label
 }
 
 // newCountsTable returns an empty table sorted by count, largest first; trend adds the
@@ -109,7 +116,12 @@ func newCountsTable(trend bool) *countsTable {
 	}
 	c.empty = widget.NewLabel("No cells counted yet.")
 	c.empty.Alignment = fyne.TextAlignCenter
-	c.stack = container.NewStack(c.table, container.NewVBox(layout.NewSpacer(), c.empty, layout.NewSpacer()))
+	c.note = widget.NewLabel("")
+	c.note.Wrapping = fyne.TextWrapWord
+	c.note.SizeName = theme.SizeNameCaptionText
+	c.note.Hide()
+	c.stack = container.NewBorder(nil, c.note, nil, nil,
+		container.NewStack(c.table, container.NewVBox(layout.NewSpacer(), c.empty, layout.NewSpacer())))
 	c.ExtendBaseWidget(c)
 	return c
 }
@@ -121,12 +133,43 @@ func (c *countsTable) CreateRenderer() fyne.WidgetRenderer { return widget.NewSi
 func (c *countsTable) SetRows(rows []countRow) {
 	c.rows = append(c.rows[:0], rows...)
 	c.sort()
+	if t := cellsNote(c.rows); t != "" {
+		c.note.SetText(t)
+		c.note.Show()
+	} else {
+		c.note.Hide()
+	}
 	if len(c.rows) == 0 || (len(c.rows) == 1 && c.rows[0].Label == screening.Unidentified && c.rows[0].Count == 0) {
 		c.empty.Show()
 	} else {
 		c.empty.Hide()
 	}
 	c.table.Refresh()
+}
+
+// cellsNote says what the rows counted in colonies, chains or filaments come to in
+// cells per litre, as the alert rules measure them (screening.RuleMeasure): the HAB
+// groups first, then at most three taxa; "" when every row counts cells.
+func cellsNote(rows []countRow) string {
+	var parts []string
+	taxa := 0
+	for _, r := range rows {
+		if r.Cells <= float64(r.Count) || r.Count == 0 {
+			continue
+		}
+		if !r.IsGroup {
+			if taxa++; taxa > 3 {
+				continue
+			}
+		}
+		name, _ := strings.CutPrefix(r.Name, "HAB group: ")
+		parts = append(parts, fmt.Sprintf("%s ≈ %s cells/L", name, fmtPerL(screening.RuleMeasure(r.Concentration, r.Cells).PerL)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Per L counts objects: a colony, chain or filament is one. The alert levels are in cells, estimated in them: " +
+		strings.Join(parts, " · ") + "."
 }
 
 // Rows returns the rows in display order.
@@ -278,10 +321,10 @@ func countRows(s screening.Snapshot, trends map[string]*series) []countRow {
 	rows := make([]countRow, 0, len(s.Groups)+len(s.Taxa)+1)
 	for _, g := range s.Groups {
 		rows = append(rows, countRow{Label: groupKey + g.Group.ID, Name: "HAB group: " + g.Group.Name, Group: g.Group.ID, Unit: g.Unit,
-			Concentration: g.Concentration, Level: g.Level, IsGroup: true})
+			Concentration: g.Concentration, Level: g.Level, IsGroup: true, Cells: g.CellsEstimate})
 	}
 	for _, t := range s.Taxa {
-		r := countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: t.Level}
+		r := countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: t.Level, Cells: t.CellsEstimate}
 		if tr := trends[t.Label]; tr != nil {
 			r.Trend = tr.Values()
 		}

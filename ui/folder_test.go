@@ -223,7 +223,7 @@ func TestFolderDialogTakesTheSample(t *testing.T) {
 		t.Fatal("the folder dialog did not open")
 	}
 	// Files, not frames: a repeated frame is left out when the run opens.
-	if want := ": 2 image files, typically 320 x 240 pixels.\nA file that holds a frame read before is counted once"; !strings.Contains(f.info.Text, want) {
+	if want := ": 2 image files, typically 320 x 240 pixels.\nA file that repeats an image read before is counted once"; !strings.Contains(f.info.Text, want) {
 		t.Errorf("the dialog says %q, want %q", f.info.Text, want)
 	}
 	// The bench camera's colour frames and the gray default pack: said before Start.

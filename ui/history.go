@@ -578,7 +578,8 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 	var raised []string
 	for _, st := range states {
 		if st.Level > alerts.None {
-			raised = append(raised, fmt.Sprintf("%s %s: %s cells/L (%s)", strings.ToUpper(st.Level.String()), st.Taxon, fmtPerL(st.Value.PerL), stateDetail(st)))
+			measure, basis := stateDetail(st)
+			raised = append(raised, fmt.Sprintf("%s %s: %s cells/L (%s · %s)", strings.ToUpper(st.Level.String()), st.Taxon, fmtPerL(st.Value.PerL), measure, basis))
 		}
 	}
 	// As the Live tab: the HAB groups first (what rules that sum taxa watch, with their
@@ -592,10 +593,10 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 			}
 		}
 		rows = append(rows, countRow{Label: groupKey + g.Label, Name: "HAB group: " + g.Name, Group: g.Label, Unit: g.Unit,
-			Concentration: g.Concentration, Level: lv, IsGroup: true})
+			Concentration: g.Concentration, Level: lv, IsGroup: true, Cells: g.Cells})
 	}
 	for _, t := range c.Taxa {
-		rows = append(rows, countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: own[t.Label]})
+		rows = append(rows, countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: own[t.Label], Cells: t.Cells})
 	}
 	rows = append(rows, countRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: c.Unidentified})
 	h.counts.SetRows(rows)

@@ -352,7 +352,7 @@ func (v *programmeView) show(s labrec.ProgrammeSample, t labrec.SampleTally, al 
 	v.header.SetText(head)
 	rows := make([]countRow, 0, len(t.Counts))
 	for _, c := range t.Counts {
-		r := countRow{Label: c.Label, Name: c.Name, Group: c.Group, Unit: c.Unit, IsGroup: c.Kind == "group",
+		r := countRow{Label: c.Label, Name: c.Name, Group: c.Group, Unit: c.Unit, IsGroup: c.Kind == "group", Cells: c.Cells,
 			Concentration: screening.Concentration{Count: c.Count, PerL: c.PerL, Low: c.CILow, High: c.CIHigh}}
 		switch c.Kind {
 		case "unidentified":

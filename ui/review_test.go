@@ -18,6 +18,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
@@ -412,4 +413,56 @@ func TestReviewQueueCountedWhole(t *testing.T) {
 	h.pump("the queue's heading", 10*time.Second, func() bool {
 		return g.sampleID == "S-LONG" && g.info.Text == "Review queue (unidentified): showing 2 of 3 crops"
 	})
+}
+
+// The gallery opens on the sample run last, also after its run has ended: it stayed on
+// the sample viewed before the run (helper-49).
+func TestGalleryFollowsTheNewestRun(t *testing.T) {
+	h := newHarness(t, nil)
+	h.screenOneCellFrames("protist_noctiluca", 0.9, "S-FIRST", 2)
+	g := h.a.gallery
+	h.a.tabs.SelectIndex(1)
+	h.pump("the first sample's crops", 10*time.Second, func() bool { return g.sampleID == "S-FIRST" && len(g.Items()) > 0 })
+	h.a.tabs.SelectIndex(0)
+	h.screenOneCellFrames("copepod_calanoid", 0.9, "S-SECOND", 3)
+	h.a.tabs.SelectIndex(1)
+	h.pump("the second sample's crops", 10*time.Second, func() bool {
+		return g.sampleSel.Selected == "S-SECOND" && g.sampleID == "S-SECOND" && len(g.Items()) == 3
+	})
+}
+
+// At launch without a camera the demo plays only with a pack that knows its marine
+// plankton: the cyanobacteria pack named them Microcystis and Anabaena (helper-50).
+func TestDemoAtLaunchOnlyWithAPackThatKnowsIt(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opts  []harnessOpt
+		plays bool
+	}{
+		{"the default pack", nil, true},
+		{"a pack of other taxa", []harnessOpt{func(s *app.Services) {
+			s.Taxonomy = screening.DefaultTaxonomy("cyano-like", []string{"Microcystis", "Anabaena", "Other"})
+		}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, nil, tc.opts...)
+			h.a.set.DemoWhenNoCamera = true
+			h.a.sample.Source.SetSelected(choiceDemo)
+			h.a.autoStart()
+			h.mu.Lock()
+			opened := slices.Clone(h.opened)
+			h.mu.Unlock()
+			if tc.plays {
+				h.pump("the demo opened", 10*time.Second, func() bool {
+					h.mu.Lock()
+					defer h.mu.Unlock()
+					return len(h.opened) == 1 && strings.Contains(h.opened[0], "demo")
+				})
+				return
+			}
+			if len(opened) > 0 || !strings.Contains(h.a.status.Text, "pack cyano-like knows none of its 17 taxa, so it was not started") {
+				t.Errorf("opened %q; status %q", opened, h.a.status.Text)
+			}
+		})
+	}
 }

@@ -176,9 +176,33 @@ func (a *mainWindow) autoStart() {
 		return
 	}
 	if spec, ok := a.selectedSource(); ok && spec.Kind == capture.KindDemo {
+		if unknown := demoUnknownTo(a.svc.Taxonomy); len(unknown) > 0 {
+			// The demo is marine plankton: a pack that knows none of it names every cell
+			// one of its own taxa (the cyanobacteria pack called them Microcystis and
+			// Anabaena: helper-50), which shows nothing working.
+			all := len(assets.DemoLabels())
+			knows := fmt.Sprintf("knows %d of its %d taxa", all-len(unknown), all)
+			if len(unknown) == all {
+				knows = fmt.Sprintf("knows none of its %d taxa", all)
+			}
+			a.setStatus(fmt.Sprintf("No camera found. The bundled demo is marine plankton for the NDSB packs; pack %s %s, so it was not started: open a folder of your frames (Ctrl+O) or choose a camera.",
+				a.svc.Taxonomy.Pack, knows))
+			return
+		}
 		a.setStatus("No camera found: playing the bundled demo video. Choose a camera or open a folder to screen your own sample.")
 		a.Start()
 	}
+}
+
+// demoUnknownTo returns the demo's taxa that the pack of tax does not know.
+func demoUnknownTo(tax *screening.Taxonomy) []string {
+	var unknown []string
+	for _, l := range assets.DemoLabels() {
+		if _, ok := tax.Lookup(l); !ok {
+			unknown = append(unknown, l)
+		}
+	}
+	return unknown
 }
 
 // screenshotTour screens the demo, saves the documentation's screenshots and quits. It

@@ -119,6 +119,9 @@ func (a *mainWindow) launch(req app.RunRequest, note string, restore func()) {
 	spec, sample := req.Spec, req.Sample
 	sess := &session{spec: spec, sample: sample, rules: req.Rules, frames: newFrameBuffer(0), done: make(chan struct{}), note: note, restore: restore}
 	a.sess = sess
+	// The gallery opens on the newest run, also once it has ended: it stayed on the
+	// sample viewed before (helper-49).
+	a.gallery.sampleID = sample.ID
 	a.notifier.Reset()
 	a.sample.SetRunning(true, false)
 	a.runState.SetText("Starting…")

@@ -95,6 +95,7 @@ func (a *mainWindow) ShowSettings() {
 		return
 	}
 	a.settingsWin = newSettingsView(a)
+	a.settingsWin.win.CenterOnScreen() // it opened in the screen's top-left corner (helper-49)
 	a.settingsWin.win.Show()
 	a.settingsWin.autoMeasure()
 }

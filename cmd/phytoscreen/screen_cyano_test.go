@@ -43,8 +43,10 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 		"Pack cyano-tcb-10",
 		"rules preset who-cyanobacteria (1 of 1 apply to this pack)",
 		"Cyanobacteria                        mixed",
-		"Cells in the colonies, chains and filaments counted, estimated from their size",
+		// Uncalibrated, the cells are guessed from the shape, said so in every line.
+		"Cells in the colonies, chains and filaments counted, guessed from their shape",
 		"colonies, filaments or chains counted, about",
+		"cells guessed from their shape, 95% interval",
 		"reached 20,000 cells/mL; rule cyanobacteria, source: WHO 2003 guidelines",
 		"Note: uncalibrated (no --calibration): the cells in the ", // these frames have no calibration; many colonies
 	} {
@@ -73,7 +75,8 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 			summary = f[4] // "  Cyanobacteria  N filaments/colonies  about CELLS cells, ..."
 		}
 	}
-	if summary == "" || strings.Contains(out, "Note: uncalibrated") {
+	if summary == "" || strings.Contains(out, "Note: uncalibrated") || strings.Contains(out, "guessed from their shape") ||
+		!strings.Contains(out, "counted, estimated from their size") {
 		t.Fatalf("the calibrated summary has no cells estimate for the group, or calls itself uncalibrated:\n%s", out)
 	}
 	// These frames hold mats the segmenter cannot split; their cells carry part of the

@@ -261,8 +261,14 @@ func (r screenResult) writeText(w io.Writer) {
 	for _, g := range s.Groups {
 		estimate(g.Name, g.Unit, g.Count, g.CellsEstimate)
 	}
+	// Uncalibrated, a cell size means nothing in pixels: the cells are guessed from the
+	// shape (helper-50 read "from their size" above a note saying "from their shape").
+	how := "estimated from their size"
+	if r.UmPerPx == 0 {
+		how = "guessed from their shape"
+	}
 	if len(est) > 0 {
-		fmt.Fprintf(w, "\nCells in the colonies, chains and filaments counted, estimated from their size (an estimate: the counts above are of objects; alert rules, whose thresholds are in cells, use these):\n%s\n", strings.Join(est, "\n"))
+		fmt.Fprintf(w, "\nCells in the colonies, chains and filaments counted, %s (an estimate: the counts above are of objects; alert rules, whose thresholds are in cells, use these):\n%s\n", how, strings.Join(est, "\n"))
 	}
 	for _, x := range s.Taxa {
 		if x.OversizeCells > 0 && x.Group == "" {
@@ -319,7 +325,7 @@ func (r screenResult) writeText(w io.Writer) {
 		}
 		counted := fmt.Sprintf("%d counted", a.Value.Count)
 		if a.Value.Cells > 0 {
-			counted = fmt.Sprintf("%d colonies, filaments or chains counted, about %s cells estimated from their size", a.Value.Count, thousands(a.Value.Cells))
+			counted = fmt.Sprintf("%d colonies, filaments or chains counted, about %s cells %s", a.Value.Count, thousands(a.Value.Cells), how)
 		}
 		what := fmt.Sprintf("%s cells/L (%s, 95%% interval %s – %s) reached %s", thousands(a.Value.PerL), counted,
 			thousands(a.Value.Low), thousands(a.Value.High), thresholdText(a.Threshold))
@@ -394,7 +400,9 @@ func (r screenResult) writeText(w io.Writer) {
 	if s.Cells.Unidentified > 0 {
 		fmt.Fprintf(w, "%d unidentified cells wait for review.\n", s.Cells.Unidentified)
 	}
-	fmt.Fprintf(w, "Stored in %s as sample %s, run %d. Export: phytoscreen export --db %s --sample %s --format csv --out %s.csv\n",
+	// The run's ID is the store's, not the sample's count: "run 2" on a new sample read
+	// as a second run of it (helper-50).
+	fmt.Fprintf(w, "Stored in %s as sample %s (run ID %d in the store). Export: phytoscreen export --db %s --sample %s --format csv --out %s.csv\n",
 		r.DB, s.Sample.ID, r.Run, shellQuote(r.DB), shellQuote(s.Sample.ID), shellQuote(s.Sample.ID))
 	if r.SampleRuns > 1 {
 		// The figures above are this run's, on its own volume: the sample's add up.
