@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"slices"
+	"sync"
 )
 
 // The demo video: a generated bench-microscope recording of known content, made by
@@ -32,7 +33,9 @@ func DemoTruth() []byte { return demoTruth }
 // DemoLabels returns the distinct labels of the demo's cells, sorted: the taxa a pack
 // must know for the demo to show it working (the NDSB packs do; the cyanobacteria pack
 // named its marine plankton Microcystis and Anabaena: helper-50).
-func DemoLabels() []string {
+func DemoLabels() []string { return slices.Clone(demoLabels()) }
+
+var demoLabels = sync.OnceValue(func() []string {
 	var truth struct {
 		Frames []struct {
 			Cells []struct {
@@ -55,4 +58,4 @@ func DemoLabels() []string {
 	}
 	slices.Sort(out)
 	return out
-}
+})

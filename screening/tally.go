@@ -131,6 +131,24 @@ type TaxonCount struct {
 	// that could not be split (a mat, a debris cloud taken for a colony): an alert in
 	// cells that rests on them needs those frames looked at.
 	OversizeCells float64 `json:"cells_in_oversize_objects,omitempty"`
+	// CellsUnknown counts the objects whose cells nothing estimated (CellsUnknownOf:
+	// colonies in single-cell images), each counted one cell.
+	CellsUnknown int `json:"objects_cells_unknown,omitempty"`
+}
+
+// ShapeGuessed counts the objects of taxa counted in colonies, chains or filaments
+// whose cells were estimated from their shape (on an uncalibrated run, all of them but
+// those of unknown cells): the ones a note on calibration concerns. Single-cell images
+// have no shape, and the note said their cells were "guessed from their shape" beside
+// a banner saying they were not estimated at all (helper-50).
+func ShapeGuessed(taxa []TaxonCount) int {
+	n := 0
+	for _, x := range taxa {
+		if x.Unit != "" && x.Unit != "cell" {
+			n += x.Count - x.CellsUnknown
+		}
+	}
+	return n
 }
 
 // GroupCount is one group's tally.
@@ -345,7 +363,7 @@ func (t *tally) fill(s *Snapshot, tx *Taxonomy, levels func(label string) alerts
 		x := tx.Taxa[i]
 		cells := t.cellsOf(x)
 		s.Taxa = append(s.Taxa, TaxonCount{Taxon: x, Concentration: s.Sample.Concentration(n), MeanProb: t.probSum[i] / float64(n), Level: levels(x.Label),
-			CellsEstimate: cells, OversizeCells: math.Round(t.oversizeSum[i])})
+			CellsEstimate: cells, OversizeCells: math.Round(t.oversizeSum[i]), CellsUnknown: t.unknownSum[i]})
 	}
 	slices.SortStableFunc(s.Taxa, func(a, b TaxonCount) int {
 		if a.Count != b.Count {

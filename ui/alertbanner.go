@@ -100,7 +100,7 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 	case top == nil && len(states) == 0 && blind != "":
 		// Nothing watched can be seen: not an all-clear.
 		bg = color.NRGBA{0xec, 0xef, 0xf1, 0xff}
-		b.quiet("NOT CHECKED", color.NRGBA{0x78, 0x90, 0x9c, 0xff}, color.NRGBA{0x37, 0x47, 0x4f, 0xff},
+		b.quiet("NOT CHECKED", colorUnchecked, color.NRGBA{0x37, 0x47, 0x4f, 0xff},
 			fmt.Sprintf("Not checked: the pack cannot see %s", joinSome(cannotSee, 4)), watching, context)
 	case top == nil && uncheckedCells(states) > 0:
 		// Below every level on colonies counted one cell each is not below the levels:
@@ -114,7 +114,7 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		if blind != "" {
 			headline += "; " + blind
 		}
-		b.quiet("NOT CHECKED", color.NRGBA{0x78, 0x90, 0x9c, 0xff}, color.NRGBA{0x37, 0x47, 0x4f, 0xff}, headline,
+		b.quiet("NOT CHECKED", colorUnchecked, color.NRGBA{0x37, 0x47, 0x4f, 0xff}, headline,
 			"The levels are in cells; these count one cell each, a lower bound: screen whole frames, with the µm per pixel, to estimate their cells · "+watching, context)
 	case top == nil:
 		bg = color.NRGBA{0xe8, 0xf5, 0xe9, 0xff}
@@ -172,6 +172,9 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 	b.content.Refresh()
 }
 
+// colorUnchecked is the chip of a rule not checked: the banner's and the table's.
+var colorUnchecked = color.NRGBA{0x78, 0x90, 0x9c, 0xff}
+
 // closest says how near the rule nearest its next level is, in that level's own unit:
 // "Cyanobacteria at 18,500 of 20,000 cells/mL (93% of its watch level)"; "" when no rule
 // has a level in numbers. A green banner must not hide a sample just under a level
@@ -193,7 +196,7 @@ func uncheckedCells(states []alerts.State) int {
 // NothingExamined shows that a run read no frame: no alert was checked, which a green
 // "no alert" must never suggest. UI goroutine only.
 func (b *alertBanner) NothingExamined(context string) {
-	b.quiet("NOT CHECKED", color.NRGBA{0x78, 0x90, 0x9c, 0xff}, color.NRGBA{0x37, 0x47, 0x4f, 0xff},
+	b.quiet("NOT CHECKED", colorUnchecked, color.NRGBA{0x37, 0x47, 0x4f, 0xff},
 		"Not checked: no frame of the source could be read", "Nothing was counted or stored; the message says why each file was skipped.", context)
 	b.bg.FillColor = color.NRGBA{0xec, 0xef, 0xf1, 0xff}
 	b.content.Refresh()

@@ -1,11 +1,15 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/store"
@@ -93,5 +97,36 @@ func TestBannerSaysHowCloseBelowTheLevels(t *testing.T) {
 	}
 	if _, _, ok := e.States()[2].Closeness(); ok {
 		t.Error("a presence rule has no share of its level")
+	}
+}
+
+// The Alert column of a group whose rule could not be checked in cells reads
+// "Unchecked", as the banner's NOT CHECKED, not "–" (below the levels: helper-50); a
+// taxon's row only for a rule on it alone; a level reached stays a level.
+func TestCountsTableSaysUnchecked(t *testing.T) {
+	test.NewTempApp(t)
+	rows := []countRow{
+		{Label: groupKey + "cyanobacteria", Name: "HAB group: Cyanobacteria", Group: "cyanobacteria", IsGroup: true},
+		{Label: "Microcystis", Name: "Microcystis", Group: "cyanobacteria"},
+		{Label: "Anabaena", Name: "Anabaena", Group: "cyanobacteria"},
+		{Label: "Other", Name: "Not a cyanobacterium"},
+	}
+	states := []alerts.State{{Rule: "cyanobacteria", Labels: []string{"Microcystis", "Anabaena"}, Value: alerts.Measure{Count: 39, CellsUnknown: 39}}}
+	markUnchecked(rows, states)
+	if got := []bool{rows[0].Unchecked, rows[1].Unchecked, rows[2].Unchecked, rows[3].Unchecked}; !slices.Equal(got, []bool{true, false, false, false}) {
+		t.Errorf("unchecked group, Microcystis, Anabaena, other: %v, want the group alone", got)
+	}
+	cell := newCountCell().(*fyne.Container)
+	updateCountCell(cell, colLevel, rows[0])
+	if txt := cell.Objects[2].(*fyne.Container).Objects[0].(*fyne.Container).Objects[1].(*fyne.Container).Objects[0].(*canvas.Text); txt.Text != "Unchecked" {
+		t.Errorf("the group's Alert cell reads %q", txt.Text)
+	} else if w := fyne.MeasureText(txt.Text, txt.TextSize, txt.TextStyle).Width + 2*theme.Padding(); w > colWidths[colLevel] {
+		t.Errorf("%q takes %.0f px in a column of %.0f", txt.Text, w, colWidths[colLevel])
+	}
+	states = append(states, alerts.State{Rule: "microcystis", Labels: []string{"Microcystis"}, Value: alerts.Measure{Count: 39, CellsUnknown: 39}})
+	rows[0].Level, rows[0].Unchecked = alerts.Watch, false
+	markUnchecked(rows, states)
+	if rows[0].Unchecked || !rows[1].Unchecked {
+		t.Errorf("a group at WATCH marked unchecked %v; Microcystis under its own rule %v", rows[0].Unchecked, rows[1].Unchecked)
 	}
 }

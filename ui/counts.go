@@ -26,6 +26,9 @@ type countRow struct {
 	Unit  string // "cell", "chain", "colony"
 	screening.Concentration
 	Level alerts.Level
+	// Unchecked marks a row below its levels whose rule could not be checked in cells
+	// (alerts.State.Unchecked): "–" read as below them (helper-50).
+	Unchecked bool
 	// Cells is the cells estimated in the objects counted (0: not said): more than
 	// Count for colonies, chains and filaments, which the alert levels count in cells.
 	Cells float64
@@ -50,7 +53,9 @@ const (
 // its name) has that many units a litre, and reading them as cells would put a colony of
 // hundreds of cells at one (the alert rules use the cells estimated in them).
 var colTitles = [numCols]string{"Taxon", "Count", "Per L", "95% CI (per L)", "Alert", "Trend"}
-var colWidths = [numCols]float32{176, 60, 74, 124, 60, 72}
+
+// The Alert column fits "Unchecked" (66 px at 12 pt bold, in its chip's padding).
+var colWidths = [numCols]float32{176, 60, 74, 124, 76, 56}
 
 // countsTable lists the counts per taxon, sortable by any column by tapping its header;
 // the unidentified cells are their own row, always last, waiting for review.
@@ -293,14 +298,21 @@ func updateCountCell(c *fyne.Container, col int, r countRow) {
 		st := chip.Objects[0].(*fyne.Container)
 		bg := st.Objects[0].(*canvas.Rectangle)
 		txt := st.Objects[1].(*fyne.Container).Objects[0].(*canvas.Text)
-		if r.Level == alerts.None {
+		switch {
+		case r.Unchecked:
+			bg.FillColor = colorUnchecked
+			txt.Color = color.White
+		case r.Level == alerts.None:
 			bg.FillColor = color.Transparent
 			txt.Color = theme.Color(theme.ColorNameDisabled)
-		} else {
+		default:
 			bg.FillColor = levelColor(r.Level)
 			txt.Color = textOn(levelColor(r.Level))
 		}
 		txt.Text = levelName(r.Level)
+		if r.Unchecked {
+			txt.Text = "Unchecked"
+		}
 		bg.Refresh()
 		txt.Refresh()
 		chip.Show()
@@ -315,6 +327,36 @@ func updateCountCell(c *fyne.Container, col int, r countRow) {
 
 // groupKey prefixes a HAB group's row key (taxa keys are pack labels).
 const groupKey = "group:"
+
+// markUnchecked marks the rows below their levels whose rules could not be checked in
+// cells (alerts.State.Unchecked: colonies in single-cell images, their cells unknown), as
+// screening.RowLevels gives levels: a taxon's row by the rules on it alone, a group's by
+// the rules counting any of its taxa. The banner says NOT CHECKED; the table said "–".
+func markUnchecked(rows []countRow, states []alerts.State) {
+	own, counted := map[string]bool{}, map[string]bool{}
+	for _, st := range states {
+		if !st.Unchecked() {
+			continue
+		}
+		for _, l := range st.Labels {
+			counted[l] = true
+			if len(st.Labels) == 1 {
+				own[l] = true
+			}
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		if r.Level != alerts.None {
+			continue
+		}
+		if !r.IsGroup {
+			r.Unchecked = own[r.Label]
+			continue
+		}
+		r.Unchecked = slices.ContainsFunc(rows, func(x countRow) bool { return !x.IsGroup && x.Group == r.Group && counted[x.Label] })
+	}
+}
 
 // countRows builds the table's rows from a snapshot and the trends kept so far.
 func countRows(s screening.Snapshot, trends map[string]*series) []countRow {
@@ -334,5 +376,7 @@ func countRows(s screening.Snapshot, trends map[string]*series) []countRow {
 	if tr := trends[screening.Unidentified]; tr != nil {
 		u.Trend = tr.Values()
 	}
-	return append(rows, u)
+	rows = append(rows, u)
+	markUnchecked(rows, s.Alerts)
+	return rows
 }

@@ -599,6 +599,7 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 		rows = append(rows, countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: own[t.Label], Cells: t.Cells})
 	}
 	rows = append(rows, countRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: c.Unidentified})
+	markUnchecked(rows, states)
 	h.counts.SetRows(rows)
 	switch {
 	case otherPack && rec.ownRules != nil:

@@ -176,13 +176,12 @@ func (a *mainWindow) autoStart() {
 		return
 	}
 	if spec, ok := a.selectedSource(); ok && spec.Kind == capture.KindDemo {
-		if unknown := demoUnknownTo(a.svc.Taxonomy); len(unknown) > 0 {
+		if unknown, all := demoUnknownTo(a.svc.Taxonomy); unknown > 0 {
 			// The demo is marine plankton: a pack that knows none of it names every cell
 			// one of its own taxa (the cyanobacteria pack called them Microcystis and
 			// Anabaena: helper-50), which shows nothing working.
-			all := len(assets.DemoLabels())
-			knows := fmt.Sprintf("knows %d of its %d taxa", all-len(unknown), all)
-			if len(unknown) == all {
+			knows := fmt.Sprintf("knows %d of its %d taxa", all-unknown, all)
+			if unknown == all {
 				knows = fmt.Sprintf("knows none of its %d taxa", all)
 			}
 			a.setStatus(fmt.Sprintf("No camera found. The bundled demo is marine plankton for the NDSB packs; pack %s %s, so it was not started: open a folder of your frames (Ctrl+O) or choose a camera.",
@@ -194,15 +193,15 @@ func (a *mainWindow) autoStart() {
 	}
 }
 
-// demoUnknownTo returns the demo's taxa that the pack of tax does not know.
-func demoUnknownTo(tax *screening.Taxonomy) []string {
-	var unknown []string
-	for _, l := range assets.DemoLabels() {
+// demoUnknownTo counts the demo's taxa that the pack of tax does not know, of all.
+func demoUnknownTo(tax *screening.Taxonomy) (unknown, all int) {
+	labels := assets.DemoLabels()
+	for _, l := range labels {
 		if _, ok := tax.Lookup(l); !ok {
-			unknown = append(unknown, l)
+			unknown++
 		}
 	}
-	return unknown
+	return unknown, len(labels)
 }
 
 // screenshotTour screens the demo, saves the documentation's screenshots and quits. It

@@ -463,7 +463,7 @@ func (a *mainWindow) runEnded(sess *session) {
 				si.ID, len(si.Runs), strconv.FormatFloat(si.VolumeML, 'g', 4, 64), strconv.FormatFloat(si.VolumeGiven(), 'g', 4, 64), whole)
 		}
 	}
-	if a.set.UmPerPx == 0 && slices.ContainsFunc(final.Taxa, func(x screening.TaxonCount) bool { return x.Unit != "" && x.Unit != "cell" && x.Count > 0 }) {
+	if a.set.UmPerPx == 0 && screening.ShapeGuessed(final.Taxa) > 0 {
 		// As the command line says: rules in cells read a colony's cells, which
 		// without a calibration are guessed from its shape alone.
 		msg += "; uncalibrated: the cells in its colonies and filaments are guessed from their shape (give the µm per pixel for estimates from their size)"

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -125,6 +126,12 @@ func TestScreenColonyImagesNotCheckedInCells(t *testing.T) {
 	}
 	if !strings.Contains(out, "Alerts raised:\n  NOT CHECKED in cells: Cyanobacteria") || !strings.Contains(out, "objects of unknown cells") {
 		t.Errorf("want the WHO rule not checked in cells:\n%s", out)
+	}
+	// Their cells are not estimated at all, so none is "guessed from their shape": the
+	// note on calibration said so beside NOT CHECKED (helper-50).
+	if !strings.Contains(out, "counted: not estimated, single-cell images carry no size") || !regexp.MustCompile(`Microcystis +\d+ colon(y|ies) +at least \d+ cells`).MatchString(out) ||
+		strings.Contains(out, "guessed from their shape") || strings.Contains(out, "Note: uncalibrated") {
+		t.Errorf("single-cell images: want their cells said not estimated, at least one each, and no word of a shape:\n%s", out)
 	}
 	pdf := filepath.Join(t.TempDir(), "r.pdf")
 	if code, _, stderr := run(t, "report", "--db", db, "--sample", "TILES-1", "--out", pdf); code != exitOK {

@@ -237,6 +237,23 @@ func (r screenResult) writeText(w io.Writer) {
 		fmt.Fprintln(w, "(no cell identified)")
 	}
 	row(fmt.Sprintf("Unidentified (p < %.2f, to review)", s.Threshold), "cell", s.Unidentified, alerts.None)
+	unknown := 0 // objects of unknown cells (single-cell images), each counted one cell
+	for _, x := range s.Taxa {
+		unknown += x.CellsUnknown
+	}
+	guessed := screening.ShapeGuessed(s.Taxa)
+	// Uncalibrated, a cell size means nothing in pixels: the cells are guessed from the
+	// shape (helper-50 read "from their size" above a note saying "from their shape");
+	// single-cell images have no shape either: one cell each, a lower bound.
+	how, approx := "estimated from their size", "about"
+	header := "Cells in the colonies, chains and filaments counted, %s (an estimate: the counts above are of objects; alert rules, whose thresholds are in cells, use these):"
+	switch {
+	case r.UmPerPx == 0 && guessed > 0:
+		how = "guessed from their shape"
+	case guessed == 0 && unknown > 0:
+		how, approx = "not estimated", "at least"
+		header = "Cells in the colonies, chains and filaments counted: %s, single-cell images carry no size, so each counts one cell, a lower bound (the counts above are of objects; alert rules in cells are not checked on them):"
+	}
 	var est []string
 	estimate := func(name, unit string, count int, cells float64) {
 		// Every taxon counted in colonies, chains or filaments is listed, also those whose
@@ -247,28 +264,18 @@ func (r screenResult) writeText(w io.Writer) {
 			if count == 1 {
 				units = unit // "1 filament"
 			}
-			est = append(est, fmt.Sprintf("  %-34s %6d %-19s about %s cells, %s cells/L", clip(name, 34), count, units,
+			est = append(est, fmt.Sprintf("  %-34s %6d %-19s %s %s cells, %s cells/L", clip(name, 34), count, units, approx,
 				thousands(cells), thousands(cells*s.Sample.PerLFactor())))
 		}
 	}
-	multi := 0 // objects of taxa counted in colonies, chains or filaments
 	for _, x := range s.Taxa {
 		estimate(x.Name, x.Unit, x.Count, x.CellsEstimate)
-		if x.Unit != "" && x.Unit != "cell" {
-			multi += x.Count
-		}
 	}
 	for _, g := range s.Groups {
 		estimate(g.Name, g.Unit, g.Count, g.CellsEstimate)
 	}
-	// Uncalibrated, a cell size means nothing in pixels: the cells are guessed from the
-	// shape (helper-50 read "from their size" above a note saying "from their shape").
-	how := "estimated from their size"
-	if r.UmPerPx == 0 {
-		how = "guessed from their shape"
-	}
 	if len(est) > 0 {
-		fmt.Fprintf(w, "\nCells in the colonies, chains and filaments counted, %s (an estimate: the counts above are of objects; alert rules, whose thresholds are in cells, use these):\n%s\n", how, strings.Join(est, "\n"))
+		fmt.Fprintf(w, "\n"+header+"\n%s\n", how, strings.Join(est, "\n"))
 	}
 	for _, x := range s.Taxa {
 		if x.OversizeCells > 0 && x.Group == "" {
@@ -282,12 +289,12 @@ func (r screenResult) writeText(w io.Writer) {
 				thousands(x.OversizeCells), thousands(x.CellsEstimate), x.Name)
 		}
 	}
-	if multi > 0 && r.UmPerPx == 0 {
+	if guessed > 0 && r.UmPerPx == 0 {
 		// Without a calibration a taxon's cell size means nothing in pixels: a colony's
 		// cells are guessed from the cores seen in it, one when none are, and a rule in
 		// cells is then read far too low for a dense colony.
-		what := fmt.Sprintf("the %d colonies, chains or filaments counted are", multi)
-		if multi == 1 {
+		what := fmt.Sprintf("the %d colonies, chains or filaments counted are", guessed)
+		if guessed == 1 {
 			what = "the colony, chain or filament counted is"
 		}
 		fmt.Fprintf(w, "\nNote: uncalibrated (no --calibration): the cells in %s guessed from their shape alone, one a colony when no cells show in it; give the microscope's µm per pixel (--calibration) to estimate them from their size, as rules in cells need.\n", what)
@@ -325,7 +332,7 @@ func (r screenResult) writeText(w io.Writer) {
 		}
 		counted := fmt.Sprintf("%d counted", a.Value.Count)
 		if a.Value.Cells > 0 {
-			counted = fmt.Sprintf("%d colonies, filaments or chains counted, about %s cells %s", a.Value.Count, thousands(a.Value.Cells), how)
+			counted = fmt.Sprintf("%d colonies, filaments or chains counted, %s %s cells %s", a.Value.Count, approx, thousands(a.Value.Cells), how)
 		}
 		what := fmt.Sprintf("%s cells/L (%s, 95%% interval %s – %s) reached %s", thousands(a.Value.PerL), counted,
 			thousands(a.Value.Low), thousands(a.Value.High), thresholdText(a.Threshold))
