@@ -333,28 +333,26 @@ const groupKey = "group:"
 // screening.RowLevels gives levels: a taxon's row by the rules on it alone, a group's by
 // the rules counting any of its taxa. The banner says NOT CHECKED; the table said "–".
 func markUnchecked(rows []countRow, states []alerts.State) {
-	own, counted := map[string]bool{}, map[string]bool{}
+	// RowLevels says on which rows a state shows: fed the unchecked states alone, any
+	// level it returns marks a row unchecked.
+	var unchecked []alerts.State
 	for _, st := range states {
-		if !st.Unchecked() {
-			continue
-		}
-		for _, l := range st.Labels {
-			counted[l] = true
-			if len(st.Labels) == 1 {
-				own[l] = true
-			}
+		if st.Unchecked() {
+			st.Level = alerts.Watch
+			unchecked = append(unchecked, st)
 		}
 	}
+	own, counted := screening.RowLevels(unchecked)
 	for i := range rows {
 		r := &rows[i]
 		if r.Level != alerts.None {
 			continue
 		}
 		if !r.IsGroup {
-			r.Unchecked = own[r.Label]
+			r.Unchecked = own[r.Label] > alerts.None
 			continue
 		}
-		r.Unchecked = slices.ContainsFunc(rows, func(x countRow) bool { return !x.IsGroup && x.Group == r.Group && counted[x.Label] })
+		r.Unchecked = slices.ContainsFunc(rows, func(x countRow) bool { return !x.IsGroup && x.Group == r.Group && counted[x.Label] > alerts.None })
 	}
 }
 

@@ -177,8 +177,8 @@ func (a *mainWindow) autoStart() {
 	}
 	if spec, ok := a.selectedSource(); ok && spec.Kind == capture.KindDemo {
 		if unknown, all := demoUnknownTo(a.svc.Taxonomy); unknown > 0 {
-			// The demo is marine plankton: a pack that knows none of it names every cell
-			// one of its own taxa (the cyanobacteria pack called them Microcystis and
+			// The demo is marine plankton: a pack that does not know its taxa names those
+			// cells one of its own (the cyanobacteria pack called them Microcystis and
 			// Anabaena: helper-50), which shows nothing working.
 			knows := fmt.Sprintf("knows %d of its %d taxa", all-unknown, all)
 			if unknown == all {
