@@ -37,23 +37,19 @@ func DemoLabels() []string { return slices.Clone(demoLabels()) }
 
 var demoLabels = sync.OnceValue(func() []string {
 	var truth struct {
-		Frames []struct {
-			Cells []struct {
-				Label string `json:"label"`
-			} `json:"cells"`
-		} `json:"frames"`
+		Cells []struct { // the distinct cells
+			Label string `json:"label"`
+		} `json:"cells"`
 	}
 	if err := json.Unmarshal(demoTruth, &truth); err != nil {
 		panic("assets: the embedded demo.json does not parse: " + err.Error()) // a build defect
 	}
 	seen := map[string]bool{}
 	var out []string
-	for _, f := range truth.Frames {
-		for _, c := range f.Cells {
-			if !seen[c.Label] {
-				seen[c.Label] = true
-				out = append(out, c.Label)
-			}
+	for _, c := range truth.Cells {
+		if !seen[c.Label] {
+			seen[c.Label] = true
+			out = append(out, c.Label)
 		}
 	}
 	slices.Sort(out)

@@ -136,12 +136,12 @@ type TaxonCount struct {
 	CellsUnknown int `json:"objects_cells_unknown,omitempty"`
 }
 
-// ShapeGuessed counts the objects of taxa counted in colonies, chains or filaments
-// whose cells were estimated from their shape (on an uncalibrated run, all of them but
-// those of unknown cells): the ones a note on calibration concerns. Single-cell images
-// have no shape, and the note said their cells were "guessed from their shape" beside
-// a banner saying they were not estimated at all (helper-50).
-func ShapeGuessed(taxa []TaxonCount) int {
+// CellsEstimated counts the objects of taxa counted in colonies, chains or filaments
+// whose cells were estimated: from their size on a calibrated run, else from their
+// shape; all of them but those of unknown cells (single-cell images, which have no
+// shape: a note on an uncalibrated run said their cells were "guessed from their shape"
+// beside a banner saying they were not estimated at all, helper-50).
+func CellsEstimated(taxa []TaxonCount) int {
 	n := 0
 	for _, x := range taxa {
 		if x.Unit != "" && x.Unit != "cell" {

@@ -255,20 +255,20 @@ func TestCellsUnknownOf(t *testing.T) {
 	}
 }
 
-// ShapeGuessed counts the colonies, chains and filaments whose cells a shape estimated:
+// CellsEstimated counts the colonies, chains and filaments whose cells were estimated:
 // not cells, not those of unknown cells (single-cell images).
-func TestShapeGuessed(t *testing.T) {
+func TestCellsEstimated(t *testing.T) {
 	taxa := []TaxonCount{
 		{Taxon: Taxon{Label: "Microcystis", Unit: "colony"}, Concentration: Concentration{Count: 10}, CellsUnknown: 4},
 		{Taxon: Taxon{Label: "Anabaena", Unit: "filament"}, Concentration: Concentration{Count: 3}},
 		{Taxon: Taxon{Label: "Other", Unit: "cell"}, Concentration: Concentration{Count: 50}},
 		{Taxon: Taxon{Label: "x"}, Concentration: Concentration{Count: 7}},
 	}
-	if got := ShapeGuessed(taxa); got != 9 {
-		t.Errorf("ShapeGuessed = %d, want 6 colonies and 3 filaments", got)
+	if got := CellsEstimated(taxa); got != 9 {
+		t.Errorf("CellsEstimated = %d, want 6 colonies and 3 filaments", got)
 	}
 	taxa[0].CellsUnknown, taxa[1].CellsUnknown = 10, 3
-	if got := ShapeGuessed(taxa); got != 0 {
-		t.Errorf("all of unknown cells: ShapeGuessed = %d, want 0", got)
+	if got := CellsEstimated(taxa); got != 0 {
+		t.Errorf("all of unknown cells: CellsEstimated = %d, want 0", got)
 	}
 }

@@ -27,7 +27,8 @@ type alertBanner struct {
 	line1  *fitText
 	line2  *fitText
 	// line3 carries a raised level's rule and source on their own line: behind the
-	// interval and an oversize warning they were cut off at 1440 px (helper-50).
+	// interval and an oversize warning they were cut off at 1440 px (helper-50). Empty
+	// below the levels, never hidden: the banner keeps its height as levels come and go.
 	line3    *fitText
 	more     *fitText
 	content  *fyne.Container
@@ -47,7 +48,6 @@ func newAlertBanner() *alertBanner {
 	b.line1 = newFitText(16, true, fyne.TextAlignLeading)
 	b.line2 = newFitText(12.5, false, fyne.TextAlignLeading)
 	b.line3 = newFitText(12.5, false, fyne.TextAlignLeading)
-	b.line3.Hide()
 	b.more = newFitText(12.5, false, fyne.TextAlignTrailing)
 	chip := container.NewStack(b.chipBg, container.NewPadded(container.NewCenter(b.chip)))
 	// The headline shares its row with the context (which sample, other alerts) on the
@@ -79,7 +79,7 @@ func (b *alertBanner) Headline() string { return b.headline }
 
 // Detail returns the banner's detail: its second line, and the third when shown.
 func (b *alertBanner) Detail() string {
-	if b.line3.Visible() {
+	if b.line3.Text() != "" {
 		return b.line2.Text() + " · " + b.line3.Text()
 	}
 	return b.line2.Text()
@@ -147,7 +147,6 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		b.line2.SetColor(fg)
 		b.line3.SetText(basis)
 		b.line3.SetColor(fg)
-		b.line3.Show()
 		b.more.SetColor(fg)
 		more := context
 		if len(others) > 0 {
@@ -214,7 +213,7 @@ func (b *alertBanner) quiet(chip string, chipBg, fg color.NRGBA, headline, watch
 	b.line1.SetText(headline)
 	b.line2.SetText(watching)
 	b.line2.SetColor(fg)
-	b.line3.Hide()
+	b.line3.SetText("")
 	b.more.SetColor(fg)
 	b.more.SetText(context)
 }

@@ -154,19 +154,22 @@ func (c *countsTable) SetRows(rows []countRow) {
 
 // cellsNote says what the rows counted in colonies, chains or filaments come to in
 // cells per litre, as the alert rules measure them (screening.RuleMeasure): the HAB
-// groups first, then at most three taxa; "" when every row counts cells.
+// groups, then the three taxa of most cells, whatever the table's order; "" when every
+// row counts cells.
 func cellsNote(rows []countRow) string {
-	var parts []string
-	taxa := 0
+	var groups, taxa []countRow
 	for _, r := range rows {
-		if r.Cells <= float64(r.Count) || r.Count == 0 {
-			continue
+		switch {
+		case r.Cells <= float64(r.Count) || r.Count == 0:
+		case r.IsGroup:
+			groups = append(groups, r)
+		default:
+			taxa = append(taxa, r)
 		}
-		if !r.IsGroup {
-			if taxa++; taxa > 3 {
-				continue
-			}
-		}
+	}
+	slices.SortStableFunc(taxa, func(a, b countRow) int { return cmp.Compare(b.Cells, a.Cells) })
+	var parts []string
+	for _, r := range append(groups, taxa[:min(len(taxa), 3)]...) {
 		name, _ := strings.CutPrefix(r.Name, "HAB group: ")
 		parts = append(parts, fmt.Sprintf("%s ≈ %s cells/L", name, fmtPerL(screening.RuleMeasure(r.Concentration, r.Cells).PerL)))
 	}
@@ -222,7 +225,7 @@ func (c *countsTable) sort() {
 		case colTaxon:
 			r = strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
 		case colLevel:
-			r = cmp.Compare(a.Level, b.Level)
+			r = cmp.Compare(levelRank(a), levelRank(b))
 		case colCount, colPerL, colCI, colTrend:
 			r = cmp.Compare(a.Count, b.Count)
 		}
@@ -328,6 +331,15 @@ func updateCountCell(c *fyne.Container, col int, r countRow) {
 // groupKey prefixes a HAB group's row key (taxa keys are pack labels).
 const groupKey = "group:"
 
+// levelRank orders the Alert column: none, unchecked (perhaps above a level), watch,
+// alert.
+func levelRank(r countRow) int {
+	if r.Unchecked {
+		return 1
+	}
+	return 2 * int(r.Level)
+}
+
 // markUnchecked marks the rows below their levels whose rules could not be checked in
 // cells (alerts.State.Unchecked: colonies in single-cell images, their cells unknown), as
 // screening.RowLevels gives levels: a taxon's row by the rules on it alone, a group's by
@@ -345,6 +357,7 @@ func markUnchecked(rows []countRow, states []alerts.State) {
 	own, counted := screening.RowLevels(unchecked)
 	for i := range rows {
 		r := &rows[i]
+		r.Unchecked = false
 		if r.Level != alerts.None {
 			continue
 		}

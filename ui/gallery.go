@@ -64,6 +64,10 @@ type galleryView struct {
 	catItems  []galleryCat
 	category  string
 	sampleID  string
+	// follow is the sample of the newest run, which the next Reload opens on once: after
+	// its run has ended the gallery stayed on the sample viewed before (helper-49). Once
+	// taken, a sample chosen by hand stays.
+	follow string
 
 	gridHolder *fyne.Container
 	grid       *widget.GridWrap
@@ -286,6 +290,9 @@ func (g *galleryView) Reload() {
 		return
 	}
 	want := g.sampleID
+	if g.follow != "" {
+		want, g.follow = g.follow, ""
+	}
 	if id := g.current(); id != "" {
 		want = id
 	}
@@ -320,6 +327,9 @@ func (g *galleryView) Reload() {
 		})
 	})
 }
+
+// Follow makes the next Reload open on sample id, the newest run's (UI goroutine).
+func (g *galleryView) Follow(id string) { g.follow = id }
 
 // ShowSample shows a sample's crops (from history).
 func (g *galleryView) ShowSample(id string) {

@@ -460,7 +460,7 @@ func TestDemoAtLaunchOnlyWithAPackThatKnowsIt(t *testing.T) {
 				})
 				return
 			}
-			if len(opened) > 0 || !strings.Contains(h.a.status.Text, "pack cyano-like knows none of its 17 taxa, so it was not started") {
+			if len(opened) > 0 || !strings.Contains(h.a.status.Text, "pack cyano-like knows none of the demo's 17 taxa, so it was not started") {
 				t.Errorf("opened %q; status %q", opened, h.a.status.Text)
 			}
 		})

@@ -180,11 +180,11 @@ func (a *mainWindow) autoStart() {
 			// The demo is marine plankton: a pack that does not know its taxa names those
 			// cells one of its own (the cyanobacteria pack called them Microcystis and
 			// Anabaena: helper-50), which shows nothing working.
-			knows := fmt.Sprintf("knows %d of its %d taxa", all-unknown, all)
+			knows := fmt.Sprintf("knows %d of the demo's %d taxa", all-unknown, all)
 			if unknown == all {
-				knows = fmt.Sprintf("knows none of its %d taxa", all)
+				knows = fmt.Sprintf("knows none of the demo's %d taxa", all)
 			}
-			a.setStatus(fmt.Sprintf("No camera found. The bundled demo is marine plankton for the NDSB packs; pack %s %s, so it was not started: open a folder of your frames (Ctrl+O) or choose a camera.",
+			a.setStatus(fmt.Sprintf("No camera found. The bundled demo is marine plankton for the NDSB packs; pack %s %s, so it was not started: open a folder of your images (Ctrl+O) or choose a camera.",
 				a.svc.Taxonomy.Pack, knows))
 			return
 		}

@@ -119,9 +119,7 @@ func (a *mainWindow) launch(req app.RunRequest, note string, restore func()) {
 	spec, sample := req.Spec, req.Sample
 	sess := &session{spec: spec, sample: sample, rules: req.Rules, frames: newFrameBuffer(0), done: make(chan struct{}), note: note, restore: restore}
 	a.sess = sess
-	// The gallery opens on the newest run, also once it has ended: it stayed on the
-	// sample viewed before (helper-49).
-	a.gallery.sampleID = sample.ID
+	a.gallery.Follow(sample.ID) // also once the run has ended
 	a.notifier.Reset()
 	a.sample.SetRunning(true, false)
 	a.runState.SetText("Starting…")
@@ -463,7 +461,7 @@ func (a *mainWindow) runEnded(sess *session) {
 				si.ID, len(si.Runs), strconv.FormatFloat(si.VolumeML, 'g', 4, 64), strconv.FormatFloat(si.VolumeGiven(), 'g', 4, 64), whole)
 		}
 	}
-	if a.set.UmPerPx == 0 && screening.ShapeGuessed(final.Taxa) > 0 {
+	if a.set.UmPerPx == 0 && screening.CellsEstimated(final.Taxa) > 0 {
 		// As the command line says: rules in cells read a colony's cells, which
 		// without a calibration are guessed from its shape alone.
 		msg += "; uncalibrated: the cells in its colonies and filaments are guessed from their shape (give the µm per pixel for estimates from their size)"

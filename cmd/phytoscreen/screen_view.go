@@ -241,7 +241,7 @@ func (r screenResult) writeText(w io.Writer) {
 	for _, x := range s.Taxa {
 		unknown += x.CellsUnknown
 	}
-	guessed := screening.ShapeGuessed(s.Taxa)
+	guessed := screening.CellsEstimated(s.Taxa)
 	// Uncalibrated, a cell size means nothing in pixels: the cells are guessed from the
 	// shape (helper-50 read "from their size" above a note saying "from their shape");
 	// single-cell images have no shape either: one cell each, a lower bound.
@@ -252,7 +252,7 @@ func (r screenResult) writeText(w io.Writer) {
 		how = "guessed from their shape"
 	case guessed == 0 && unknown > 0:
 		how, approx = "not estimated", "at least"
-		header = "Cells in the colonies, chains and filaments counted: %s, single-cell images carry no size, so each counts one cell, a lower bound (the counts above are of objects; alert rules in cells are not checked on them):"
+		header = "Cells in the colonies, chains and filaments counted: %s, single-cell images carry no size, so each counts one cell, a lower bound (the counts above are of objects; a level in cells that this lower bound reaches stands, one it does not is not checked):"
 	}
 	var est []string
 	estimate := func(name, unit string, count int, cells float64) {
