@@ -312,7 +312,9 @@ func TestVideoDialogTakesTheSample(t *testing.T) {
 	f.ID.SetText("S-VIDEO")
 	f.Volume.SetText("0.25")
 	f.dialog.Confirm()
-	h.pump("the video's run to end", 60*time.Second, func() bool { return h.a.sess == nil && h.a.lastSnap.Sample.ID == "S-VIDEO" })
+	// A wait, not a speed check: under -race on a loaded 2-core CI machine the 36 frames
+	// took over a minute (22 read when a 60 s wait ran out, 2026-12-05).
+	h.pump("the video's run to end", 3*time.Minute, func() bool { return h.a.sess == nil && h.a.lastSnap.Sample.ID == "S-VIDEO" })
 	si, err := h.st.Sample(h.a.ctx, "S-VIDEO")
 	if err != nil {
 		t.Fatalf("the run did not store the sample named in the dialog: %v", err)
