@@ -961,6 +961,7 @@ func (p *Pipeline) Snapshot() Snapshot {
 		}
 		return lv
 	})
+	markUnchecked(&s, p.cfg.Taxonomy)
 	s.Cells.Objects = p.objects
 	if secs := s.Elapsed.Seconds(); secs > 0 {
 		s.Cells.PerSecond = float64(s.Cells.Found-s.Cells.Pending) / secs
@@ -968,6 +969,20 @@ func (p *Pipeline) Snapshot() Snapshot {
 	s.LastFrame = p.last
 	s.LastFrame.Objects = slices.Clone(p.last.Objects)
 	return s
+}
+
+// markUnchecked sets Unchecked on the rows of s below their levels that a rule not
+// checked in cells watches (UncheckedRows).
+func markUnchecked(s *Snapshot, tax *Taxonomy) {
+	own, counted := UncheckedRows(s.Alerts)
+	for i := range s.Taxa {
+		t := &s.Taxa[i]
+		t.Unchecked = t.Level == alerts.None && own[t.Label]
+	}
+	for i := range s.Groups {
+		g := &s.Groups[i]
+		g.Unchecked = g.Level == alerts.None && slices.ContainsFunc(tax.Members(g.ID), func(l string) bool { return counted[l] })
+	}
 }
 
 // drained reports whether every frame read so far is segmented (or dropped) and every
@@ -991,6 +1006,28 @@ func RowLevels(states []alerts.State) (own, counted map[string]alerts.Level) {
 			counted[l] = max(counted[l], st.Level)
 			if len(st.Labels) == 1 {
 				own[l] = max(own[l], st.Level)
+			}
+		}
+	}
+	return own, counted
+}
+
+// UncheckedRows says which rows of a counts table read "unchecked" rather than blank:
+// rows below their levels that a rule not checked in cells watches (alerts.State.Unchecked:
+// colonies in single-cell images, whose cells are unknown). It places them as RowLevels
+// places levels: own, a taxon's row by the rules on it alone; counted, the taxa that a
+// group's rule counts, which mark their group's row. The app's table and `screen`'s
+// share it, so both say Unchecked on the same rows (the CLI's column was blank).
+func UncheckedRows(states []alerts.State) (own, counted map[string]bool) {
+	own, counted = map[string]bool{}, map[string]bool{}
+	for _, st := range states {
+		if !st.Unchecked() {
+			continue
+		}
+		for _, l := range st.Labels {
+			counted[l] = true
+			if len(st.Labels) == 1 {
+				own[l] = true
 			}
 		}
 	}

@@ -134,6 +134,9 @@ type TaxonCount struct {
 	// CellsUnknown counts the objects whose cells nothing estimated (CellsUnknownOf:
 	// colonies in single-cell images), each counted one cell.
 	CellsUnknown int `json:"objects_cells_unknown,omitempty"`
+	// Unchecked: below its levels, and a rule watching it alone could not be checked
+	// in cells (UncheckedRows): its Alert column reads "unchecked", not blank.
+	Unchecked bool `json:"unchecked,omitempty"`
 }
 
 // CellsEstimated counts the objects of taxa counted in colonies, chains or filaments
@@ -159,6 +162,9 @@ type GroupCount struct {
 	// CellsEstimate is the cells estimated in the group's objects (TaxonCount's).
 	CellsEstimate float64      `json:"cells_estimate"`
 	Level         alerts.Level `json:"level"`
+	// Unchecked: below its levels, and a rule counting its taxa could not be checked
+	// in cells (UncheckedRows).
+	Unchecked bool `json:"unchecked,omitempty"`
 }
 
 // FrameView is one frame's objects as a GUI overlays them.

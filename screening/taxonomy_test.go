@@ -272,3 +272,27 @@ func TestCellsEstimated(t *testing.T) {
 		t.Errorf("all of unknown cells: CellsEstimated = %d, want 0", got)
 	}
 }
+
+// UncheckedRows marks the rows a rule not checked in cells watches, where RowLevels
+// would put its level: a one-taxon rule on its taxon, a group's rule on its members
+// (their group's row); a rule checked, or reaching a level, marks nothing.
+func TestUncheckedRows(t *testing.T) {
+	unknown := alerts.Measure{CellsUnknown: 3}
+	states := []alerts.State{
+		{Rule: "group", Labels: []string{"Microcystis", "Oscillatoria"}, Value: unknown},
+		{Rule: "alone", Labels: []string{"Dolichospermum"}, Value: unknown},
+		{Rule: "reached", Labels: []string{"Nodularia"}, Level: alerts.Watch, Value: unknown},
+		{Rule: "checked", Labels: []string{"Planktothrix"}},
+	}
+	own, counted := UncheckedRows(states)
+	for l, want := range map[string]bool{"Dolichospermum": true, "Microcystis": false, "Nodularia": false, "Planktothrix": false} {
+		if own[l] != want {
+			t.Errorf("own[%s] = %v, want %v", l, own[l], want)
+		}
+	}
+	for l, want := range map[string]bool{"Microcystis": true, "Oscillatoria": true, "Dolichospermum": true, "Nodularia": false, "Planktothrix": false} {
+		if counted[l] != want {
+			t.Errorf("counted[%s] = %v, want %v", l, counted[l], want)
+		}
+	}
+}

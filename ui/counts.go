@@ -345,16 +345,7 @@ func levelRank(r countRow) int {
 // screening.RowLevels gives levels: a taxon's row by the rules on it alone, a group's by
 // the rules counting any of its taxa. The banner says NOT CHECKED; the table said "–".
 func markUnchecked(rows []countRow, states []alerts.State) {
-	// RowLevels says on which rows a state shows: fed the unchecked states alone, any
-	// level it returns marks a row unchecked.
-	var unchecked []alerts.State
-	for _, st := range states {
-		if st.Unchecked() {
-			st.Level = alerts.Watch
-			unchecked = append(unchecked, st)
-		}
-	}
-	own, counted := screening.RowLevels(unchecked)
+	own, counted := screening.UncheckedRows(states)
 	for i := range rows {
 		r := &rows[i]
 		r.Unchecked = false
@@ -362,10 +353,10 @@ func markUnchecked(rows []countRow, states []alerts.State) {
 			continue
 		}
 		if !r.IsGroup {
-			r.Unchecked = own[r.Label] > alerts.None
+			r.Unchecked = own[r.Label]
 			continue
 		}
-		r.Unchecked = slices.ContainsFunc(rows, func(x countRow) bool { return !x.IsGroup && x.Group == r.Group && counted[x.Label] > alerts.None })
+		r.Unchecked = slices.ContainsFunc(rows, func(x countRow) bool { return !x.IsGroup && x.Group == r.Group && counted[x.Label] })
 	}
 }
 

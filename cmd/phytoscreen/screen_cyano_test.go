@@ -127,6 +127,12 @@ func TestScreenColonyImagesNotCheckedInCells(t *testing.T) {
 	if !strings.Contains(out, "Alerts raised:\n  NOT CHECKED in cells: Cyanobacteria") || !strings.Contains(out, "objects of unknown cells") {
 		t.Errorf("want the WHO rule not checked in cells:\n%s", out)
 	}
+	// The group's row says so, as the app's table does: a blank alert column read as
+	// below the levels (helper-50). The rule sums the group, so its taxa's rows stay
+	// blank, as a level of the group's rule is on the group's row alone.
+	if !regexp.MustCompile(`(?m)^Cyanobacteria +mixed .*UNCHECKED$`).MatchString(out) || regexp.MustCompile(`(?m)^Microcystis .*UNCHECKED$`).MatchString(out) {
+		t.Errorf("want the Cyanobacteria group's row UNCHECKED, its Microcystis row not:\n%s", out)
+	}
 	// Their cells are not estimated at all, so none is "guessed from their shape": the
 	// note on calibration said so beside NOT CHECKED (helper-50).
 	if !strings.Contains(out, "counted: not estimated, single-cell images carry no size") || !regexp.MustCompile(`Microcystis +\d+ colon(y|ies) +at least \d+ cells`).MatchString(out) ||

@@ -154,13 +154,23 @@ func liveTable(s screening.Snapshot) []string {
 			rows = append(rows, fmt.Sprintf("  … %d more taxa", len(s.Taxa)-liveRows))
 			break
 		}
-		rows = append(rows, fmt.Sprintf("  %-34s %6d %11s  %s", clip(x.Name, 34), x.Count, thousands(x.PerL), levelText(x.Level)))
+		rows = append(rows, fmt.Sprintf("  %-34s %6d %11s  %s", clip(x.Name, 34), x.Count, thousands(x.PerL), alertText(x.Level, x.Unchecked)))
 	}
 	rows = append(rows, fmt.Sprintf("  %-34s %6d %11s", "Unidentified (to review)", s.Unidentified.Count, thousands(s.Unidentified.PerL)))
 	for _, g := range s.Groups {
-		rows = append(rows, fmt.Sprintf("  HAB %-30s %6d %11s  %s", clip(g.Name, 30), g.Count, thousands(g.PerL), levelText(g.Level)))
+		rows = append(rows, fmt.Sprintf("  HAB %-30s %6d %11s  %s", clip(g.Name, 30), g.Count, thousands(g.PerL), alertText(g.Level, g.Unchecked)))
 	}
 	return rows
+}
+
+// alertText is the alert column of a row: its level, UNCHECKED where a rule on it could
+// not be checked in cells (the app's table says Unchecked; the column was blank, read
+// as below the levels, helper-50), blank below them.
+func alertText(l alerts.Level, unchecked bool) string {
+	if l == alerts.None && unchecked {
+		return "UNCHECKED"
+	}
+	return levelText(l)
 }
 
 func levelText(l alerts.Level) string {
@@ -223,20 +233,20 @@ func (r screenResult) writeText(w io.Writer) {
 	fmt.Fprintln(w)
 	head := fmt.Sprintf("%-36s %-8s %6s %11s  %-23s %s", "taxon", "unit", "count", "per litre", "95% interval", "alert")
 	fmt.Fprintln(w, head)
-	row := func(name, unit string, c screening.Concentration, level alerts.Level) {
+	row := func(name, unit string, c screening.Concentration, level alerts.Level, unchecked bool) {
 		if strings.Contains(unit, "/") {
 			unit = "mixed" // a group of colonies and filaments
 		}
 		fmt.Fprintf(w, "%-36s %-8s %6d %11s  %-23s %s\n", clip(name, 36), unit, c.Count, thousands(c.PerL),
-			"["+thousands(c.Low)+" – "+thousands(c.High)+"]", levelText(level))
+			"["+thousands(c.Low)+" – "+thousands(c.High)+"]", alertText(level, unchecked))
 	}
 	for _, x := range s.Taxa {
-		row(x.Name, x.Unit, x.Concentration, x.Level)
+		row(x.Name, x.Unit, x.Concentration, x.Level, x.Unchecked)
 	}
 	if len(s.Taxa) == 0 {
 		fmt.Fprintln(w, "(no cell identified)")
 	}
-	row(fmt.Sprintf("Unidentified (p < %.2f, to review)", s.Threshold), "cell", s.Unidentified, alerts.None)
+	row(fmt.Sprintf("Unidentified (p < %.2f, to review)", s.Threshold), "cell", s.Unidentified, alerts.None, false)
 	unknown := 0 // objects of unknown cells (single-cell images), each counted one cell
 	for _, x := range s.Taxa {
 		unknown += x.CellsUnknown
@@ -302,7 +312,7 @@ func (r screenResult) writeText(w io.Writer) {
 	if len(s.Groups) > 0 {
 		fmt.Fprintf(w, "\n%-36s %-8s %6s %11s  %-23s %s\n", "HAB group", "unit", "count", "per litre", "95% interval", "alert")
 		for _, g := range s.Groups {
-			row(g.Name, g.Unit, g.Concentration, g.Level)
+			row(g.Name, g.Unit, g.Concentration, g.Level, g.Unchecked)
 		}
 	}
 	fmt.Fprintln(w, "\nAlerts raised:")
