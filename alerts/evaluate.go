@@ -126,13 +126,27 @@ func (e *Evaluator) Rules() []Bound { return e.rules }
 // Update evaluates every rule on the measure of its labels and returns the level
 // changes, in rule order.
 func (e *Evaluator) Update(now time.Time, measure func(labels []string) Measure) []Event {
+	return e.update(now, measure, e.margin)
+}
+
+// Settle evaluates every rule on the final measure of an ended run, without the
+// hysteresis: the margin keeps a level from flapping while counts come in, but once
+// they are all in, the sample's level is the one its final figures reach, as History
+// and the report compute it (Rule.LevelOf). A run held at ALERT by the margin, its
+// whole sample at 99.1 M cells/L against 100 M, ended saying ALERT on the terminal and
+// WATCH in its report (helper-52). Peak keeps the highest level reached during the run.
+func (e *Evaluator) Settle(now time.Time, measure func(labels []string) Measure) []Event {
+	return e.update(now, measure, 0)
+}
+
+func (e *Evaluator) update(now time.Time, measure func(labels []string) Measure, margin float64) []Event {
 	var events []Event
 	for i := range e.rules {
 		r := &e.rules[i].Rule
 		st := &e.states[i]
 		m := measure(e.rules[i].Labels)
 		st.Value = m
-		next := e.level(r, st.Level, m)
+		next := levelFor(r, st.Level, m, margin)
 		st.NextLevel, st.Next = r.NextLevel(next)
 		if next == st.Level {
 			continue
@@ -147,17 +161,17 @@ func (e *Evaluator) Update(now time.Time, measure func(labels []string) Measure)
 	return events
 }
 
-// level is the rule's level for measure m, coming from level cur: the highest level
-// whose threshold m reaches, or, for levels up to cur, whose clearing point m still
-// reaches.
-func (e *Evaluator) level(r *Rule, cur Level, m Measure) Level {
+// levelFor is the rule's level for measure m, coming from level cur: the highest level
+// whose threshold m reaches, or, for levels up to cur, whose clearing point (the
+// threshold lowered by margin) m still reaches.
+func levelFor(r *Rule, cur Level, m Measure, margin float64) Level {
 	out := None
 	for _, l := range levels {
 		th := r.Threshold(l)
 		if th == nil {
 			continue
 		}
-		if reaches(th, m, 0) || (l <= cur && reaches(th, m, e.margin)) {
+		if reaches(th, m, 0) || (l <= cur && reaches(th, m, margin)) {
 			out = l
 		}
 	}

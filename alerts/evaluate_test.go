@@ -171,3 +171,30 @@ func TestClosest(t *testing.T) {
 		t.Error("a presence rule alone: want nothing to say")
 	}
 }
+
+// Settle, at the end of a run, drops the margin that held a level while counting: the
+// sample's level is then the one its final figures reach (Rule.LevelOf), the peak stays.
+func TestSettleDropsTheMargin(t *testing.T) {
+	watch := &Threshold{Value: 20000, Unit: PerML}
+	alert := &Threshold{Value: 100000, Unit: PerML}
+	rule := Rule{ID: "cyano", Taxa: []string{"Cyanobacteria"}, Watch: watch, Alert: alert, Source: "WHO"}
+	at := func(perL float64) func([]string) Measure {
+		return func([]string) Measure { return Measure{Count: 412, PerL: perL} }
+	}
+	e := NewEvaluator([]Bound{{Rule: rule, Labels: []string{"m"}}}, 0.2)
+	e.Update(time.Unix(1, 0), at(110e6))
+	if evs := e.Update(time.Unix(2, 0), at(99.11e6)); len(evs) != 0 || e.States()[0].Level != Alert {
+		t.Fatalf("while counting, 99.11 M cells/L under 100 M: level %v, events %v; want ALERT held by the margin", e.States()[0].Level, evs)
+	}
+	evs := e.Settle(time.Unix(3, 0), at(99.11e6))
+	st := e.States()[0]
+	if st.Level != Watch || st.Peak != Alert || st.Level != rule.LevelOf(Measure{Count: 412, PerL: 99.11e6}) {
+		t.Errorf("settled at 99.11 M cells/L: level %v peak %v, want WATCH (LevelOf's) and peak ALERT", st.Level, st.Peak)
+	}
+	if len(evs) != 1 || evs[0].From != Alert || evs[0].To != Watch || st.Threshold == nil || *st.Threshold != *watch {
+		t.Errorf("settling: events %+v, threshold %v; want one ALERT -> WATCH and the watch threshold", evs, st.Threshold)
+	}
+	if evs := e.Settle(time.Unix(4, 0), at(20e6)); len(evs) != 0 || e.States()[0].Level != Watch {
+		t.Errorf("settled again at the watch threshold: level %v, events %v; want WATCH, no event", e.States()[0].Level, evs)
+	}
+}

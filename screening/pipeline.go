@@ -893,7 +893,13 @@ func (p *Pipeline) refreshOverlaysLocked() {
 func (p *Pipeline) evaluateLocked(now time.Time) []alerts.Event {
 	sm, soFar := p.sampleSoFarLocked()
 	early := soFar && sm.VolumeML < MinProvisionalShare*p.cfg.Sample.VolumeML
-	evs := p.eval.Update(now, func(labels []string) alerts.Measure {
+	update := p.eval.Update
+	if p.closed {
+		// The run has ended (SetExamined, or a threshold changed after): every count is
+		// in, and the final figures alone decide the level.
+		update = p.eval.Settle
+	}
+	evs := update(now, func(labels []string) alerts.Measure {
 		n, cells, oversize, unknown := p.tally.sum(p.cfg.Taxonomy, labels)
 		m := RuleMeasure(sm.Concentration(n), cells)
 		if m.Cells > 0 {

@@ -550,8 +550,13 @@ func (r screenResult) raised() []alertOut {
 				}
 			}
 		}
-		out = append(out, alertOut{Rule: st.Rule, Taxon: st.Taxon, Level: st.Level, Peak: st.Peak, Raised: first, Value: st.Value,
-			Threshold: th, Source: st.Source, Verified: st.Verified, Note: notes[st.Rule]})
+		a := alertOut{Rule: st.Rule, Taxon: st.Taxon, Level: st.Level, Peak: st.Peak, Raised: first, Value: st.Value,
+			Threshold: th, Source: st.Source, Verified: st.Verified, Note: notes[st.Rule]}
+		if st.Level != st.Peak && st.Threshold != nil {
+			now := *st.Threshold
+			a.Now = &now
+		}
+		out = append(out, a)
 	}
 	return out
 }
@@ -565,9 +570,12 @@ type alertOut struct {
 	Raised    time.Time        `json:"raised"`
 	Value     alerts.Measure   `json:"value"`
 	Threshold alerts.Threshold `json:"threshold"` // of the peak level
-	Source    string           `json:"source"`
-	Verified  bool             `json:"verified"`
-	Note      string           `json:"note,omitempty"`
+	// Now is the threshold of Level, the sample's level on its final figures, when it
+	// is below the peak and above none.
+	Now      *alerts.Threshold `json:"threshold_now,omitempty"`
+	Source   string            `json:"source"`
+	Verified bool              `json:"verified"`
+	Note     string            `json:"note,omitempty"`
 }
 
 func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {

@@ -336,21 +336,32 @@ func (r screenResult) writeText(w io.Writer) {
 		}
 	}
 	for _, a := range raised {
-		now := ""
-		if a.Level != a.Peak {
-			now = fmt.Sprintf(" (now %s)", a.Level)
-		}
 		counted := fmt.Sprintf("%d counted", a.Value.Count)
 		if a.Value.Cells > 0 {
 			counted = fmt.Sprintf("%d colonies, filaments or chains counted, %s %s cells %s", a.Value.Count, approx, thousands(a.Value.Cells), how)
 		}
-		what := fmt.Sprintf("%s cells/L (%s, 95%% interval %s – %s) reached %s", thousands(a.Value.PerL), counted,
-			thousands(a.Value.Low), thousands(a.Value.High), thresholdText(a.Threshold))
-		if a.Threshold.Presence {
+		value := fmt.Sprintf("%s cells/L (%s, 95%% interval %s – %s)", thousands(a.Value.PerL), counted,
+			thousands(a.Value.Low), thousands(a.Value.High))
+		// The sample's level is the one its final figures reach (the report's); a higher
+		// one reached while the counts came in is said as such, not as the result: a
+		// line reading "ALERT … 99,110,000 cells/L reached 100,000 cells/mL" was the
+		// margin that holds a level while counting (helper-52).
+		lead, what := strings.ToUpper(a.Peak.String()), value+" reached "+thresholdText(a.Threshold)
+		switch {
+		case a.Threshold.Presence:
 			what = fmt.Sprintf("present, %d counted (%s cells/L, 95%% interval %s – %s)", a.Value.Count, thousands(a.Value.PerL),
 				thousands(a.Value.Low), thousands(a.Value.High))
+		case a.Level == a.Peak:
+		case a.Now != nil:
+			lead = strings.ToUpper(a.Level.String())
+			what = fmt.Sprintf("%s reached %s; %s (%s) was reached while counting, not by the whole sample", value, thresholdText(*a.Now),
+				strings.ToUpper(a.Peak.String()), thresholdText(a.Threshold))
+		default:
+			lead = "NO LEVEL"
+			what = fmt.Sprintf("%s is under every level; %s (%s) was reached while counting, not by the whole sample", value,
+				strings.ToUpper(a.Peak.String()), thresholdText(a.Threshold))
 		}
-		fmt.Fprintf(w, "  %s%s %s: %s; rule %s, source: %s\n", strings.ToUpper(a.Peak.String()), now, a.Taxon, what, a.Rule, a.Source)
+		fmt.Fprintf(w, "  %s %s: %s; rule %s, source: %s\n", lead, a.Taxon, what, a.Rule, a.Source)
 		if o := a.Value.Oversize; o > 0 && a.Value.Cells > 0 && !a.Threshold.Presence {
 			// The level may rest on one unsplit mat: what it is without those objects.
 			without := a.Value

@@ -63,3 +63,26 @@ func TestSummaryEstimatesAndRejectClassNote(t *testing.T) {
 		t.Errorf("the reject class's note says alerts rest on it:\n%s", out)
 	}
 }
+
+// A level reached while counting but not by the whole sample is said as such: the line
+// leads with the sample's level on its final figures (the report's), not the peak
+// (helper-52: "ALERT … 99,110,000 cells/L … reached 100,000 cells/mL").
+func TestSummaryLeadsWithTheFinalLevel(t *testing.T) {
+	watch := alerts.Threshold{Value: 20000, Unit: alerts.PerML}
+	alert := alerts.Threshold{Value: 100000, Unit: alerts.PerML}
+	rs := &alerts.Ruleset{File: "preset who-cyanobacteria"}
+	s := screening.Snapshot{Sample: screening.Sample{ID: "NA-2", VolumeML: 0.1, Factor: 1}}
+	s.Alerts = []alerts.State{{Rule: "cyanobacteria", Taxon: "Cyanobacteria", Level: alerts.Watch, Peak: alerts.Alert,
+		Value: alerts.Measure{Count: 412, PerL: 99.11e6, Low: 89.8e6, High: 109.2e6, Cells: 9911}, Threshold: &watch, Source: "WHO 2003", Verified: true}}
+	s.Events = []alerts.Event{
+		{Rule: "cyanobacteria", From: alerts.None, To: alerts.Alert, Threshold: alert},
+		{Rule: "cyanobacteria", From: alerts.Alert, To: alerts.Watch, Threshold: watch},
+	}
+	var b strings.Builder
+	screenResult{Snapshot: s, Rules: rs, Bound: []alerts.Bound{{Rule: alerts.Rule{ID: "cyanobacteria", Watch: &watch, Alert: &alert}}}}.writeText(&b)
+	out := b.String()
+	want := "  WATCH Cyanobacteria: 99,110,000 cells/L (412 colonies, filaments or chains counted, about 9,911 cells estimated from their size, 95% interval 89,800,000 – 109,200,000) reached 20,000 cells/mL; ALERT (100,000 cells/mL) was reached while counting, not by the whole sample; rule cyanobacteria, source: WHO 2003"
+	if !strings.Contains(out, want) {
+		t.Errorf("want the line\n%s\nin:\n%s", want, out)
+	}
+}
