@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -283,6 +284,14 @@ func (f *screenFlags) takeUp(ctx context.Context, fs *flag.FlagSet, stderr io.Wr
 	}
 	if !given["model"] {
 		f.model.model = last.Model
+	}
+	if !given["pack"] && last.Pack != "" {
+		// The sample's counts rest on one pack: without --pack the default was loaded,
+		// and the store refused the continuation for other settings (helper-52).
+		if !slices.Contains(assets.BuiltinPacks(), last.Pack) {
+			return nil, usageError("--continue %s: its runs were screened with pack %s, which is not built in: give its folder with --pack", f.cont, last.Pack)
+		}
+		f.model.pack = last.Pack
 	}
 	if !given["rules"] && last.Rules != "" {
 		f.rules = app.StoredRules(last.Rules)

@@ -366,7 +366,9 @@ func TestStopOnSignal(t *testing.T) {
 // what one run of the whole folder counts: no frame's objects in two runs, the field in
 // view when it stopped not counted again (the continuation's segmenter is shown the last
 // frame read), and the sample whole (the volume given examined, not partial), its
-// volume split between the runs by frames.
+// volume split between the runs by frames. The run is of the cyanobacteria pack, which
+// --continue takes from it: without --pack it loaded the default pack and was refused
+// for other settings (helper-52).
 func TestContinueStoppedRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: loads the model in child processes")
@@ -402,7 +404,7 @@ func TestContinueStoppedRun(t *testing.T) {
 		return runOf, n, si
 	}
 	whole := filepath.Join(t.TempDir(), "whole.db")
-	if code, _, stderr := run(t, "screen", "--source", frames, "--sample", "WHOLE", "--db", whole, "--baseline", "0", "--threads", "1", "--threshold", "0.4"); code != exitOK {
+	if code, _, stderr := run(t, "screen", "--source", frames, "--sample", "WHOLE", "--db", whole, "--baseline", "0", "--threads", "1", "--threshold", "0.4", "--pack", "cyano-tcb-10"); code != exitOK {
 		t.Fatalf("the whole folder: exit %d:\n%s", code, stderr)
 	}
 	_, want, _ := objectsOf(whole, "WHOLE")
@@ -415,7 +417,7 @@ func TestContinueStoppedRun(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "s.db")
-			p := startProgram(t, "screen", "--source", frames, "--sample", "CUT", "--db", db, "--baseline", "0", "--threads", "1", "--threshold", "0.4")
+			p := startProgram(t, "screen", "--source", frames, "--sample", "CUT", "--db", db, "--baseline", "0", "--threads", "1", "--threshold", "0.4", "--pack", "cyano-tcb-10")
 			if !p.waitFor("rules preset default", 60*time.Second) {
 				t.Fatalf("the model did not load within 60 s:\n%s", p.stderr.String())
 			}
@@ -439,8 +441,8 @@ func TestContinueStoppedRun(t *testing.T) {
 				t.Fatalf("%d runs; want the stopped one and its continuation", len(si.Runs))
 			}
 			first, second := si.Runs[0], si.Runs[1]
-			if second.Threshold != 0.4 || second.Spec != first.Spec {
-				t.Errorf("the continuation ran at threshold %g on %s; want the run's 0.4 on %s", second.Threshold, second.Spec, first.Spec)
+			if second.Threshold != 0.4 || second.Spec != first.Spec || second.Pack != "cyano-tcb-10" {
+				t.Errorf("the continuation ran at threshold %g on %s with pack %s; want the run's 0.4 on %s with cyano-tcb-10", second.Threshold, second.Spec, second.Pack, first.Spec)
 			}
 			given := first.VolumeGiven + second.VolumeGiven
 			if math.Abs(given-1) > 1e-9 || math.Abs(si.VolumeML-1) > 1e-9 || second.FramesExpect+first.FramesSeen != 2000 {
