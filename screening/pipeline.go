@@ -577,7 +577,7 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 		var jobs []cellJob
 		for _, o := range objs {
 			if o.New {
-				jobs = append(jobs, cellJob{idx: p.tally.add(o.Cells, o.Length*o.UmPerPx, o.AreaUm2, o.Oversize, p.cfg.Finder == vision.FinderCellImages), time: f.Time, obj: o, frames: p.noted - 1})
+				jobs = append(jobs, cellJob{idx: p.tally.add(ShapeCells(o), o.Length*o.UmPerPx, o.AreaUm2, o.Oversize, p.cfg.Finder == vision.FinderCellImages), time: f.Time, obj: o, frames: p.noted - 1})
 				p.tracks[keyOf(o)] = trackState{state: StatePending, lastSeen: f.Index}
 			} else if ts, ok := p.tracks[keyOf(o)]; ok {
 				ts.lastSeen = f.Index
@@ -746,7 +746,7 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob, frames in
 				// estimate from its calibrated size, one for a taxon counted in cells),
 				// not the shape's guess alone: the stored objects, their export and the
 				// report must add up to the cells the screen showed.
-				rec.Cells = x.Cells(j.obj.Cells, j.obj.Length*j.obj.UmPerPx, j.obj.AreaUm2)
+				rec.Cells = x.Cells(ShapeCells(j.obj), j.obj.Length*j.obj.UmPerPx, j.obj.AreaUm2)
 				rec.Category, ts.state, ts.label, ts.prob = rec.Label, stateClassified, rec.Label, rec.Prob
 				if !p.tally.identified(rec.Prob) {
 					rec.Category = Unidentified
@@ -920,6 +920,19 @@ func (p *Pipeline) evaluateLocked(now time.Time) []alerts.Event {
 // 400 frames it was 50,600. An alert the frames make certain still shows during the run:
 // on the real Microcystis folder it showed at frame 75 of 96.
 const MinProvisionalShare = 0.1
+
+// ShapeCells is the cells an object's shape says it holds, the shape guess that
+// Taxon.Cells takes: the segmenter's guess from the kind it told by shape alone
+// (vision.Object.Cells), or the dark cores seen in the object (Parts) when they are
+// more. The segmenter tells a kind without knowing the organism: a Microcystis colony
+// with a ragged outline measures long and thin, a coiled Dolichospermum filament
+// compact, and both read as one "cell", guessed at one cell, though 116 to 174 and 17
+// to 19 cores show in them (helper-52). Once the classifier names a taxon counted in
+// colonies, filaments or chains, its cores are its cells, at least; a taxon counted in
+// cells counts one whatever its cores (Taxon.Cells).
+func ShapeCells(o vision.Object) float64 {
+	return max(o.Cells, float64(o.Parts))
+}
 
 // RuleMeasure is what an alert rule is evaluated on, from the concentration of the
 // objects counted and the cells estimated in them: thresholds are in cells, so when the

@@ -544,8 +544,9 @@ type TaxonCount struct {
 	// (screening.RuleMeasure).
 	Cells float64
 	// OversizeCells is the part of Cells in objects over a tenth of their frame that
-	// could not be split; Uncalibrated counts the objects of more cells than one
-	// estimated on uncalibrated frames (from their shape alone).
+	// could not be split; Uncalibrated counts the objects of colonies, chains or
+	// filaments whose cells were estimated on uncalibrated frames (from their shape
+	// alone), as screening.CellsEstimated does.
 	OversizeCells float64
 	Uncalibrated  int
 	// CellsUnknown counts the objects of a multi-cell unit whose cells nothing estimated
@@ -652,13 +653,17 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 		if o.Oversize {
 			over = n
 		}
-		uncal := 0
-		if n > 1 && o.UmPerPx == 0 {
-			uncal = 1
-		}
 		unknown := 0
 		if t.Unit != "" && t.Unit != "cell" && n <= 1 && o.Run.Finder == vision.FinderCellImages && o.AreaUm2 <= 0 {
 			unknown = 1 // no shape to guess from, no size: as the live run (screening.CellsUnknownOf)
+		}
+		// Every object of a colony, chain or filament whose cells were guessed from its
+		// shape, also those guessed at one, as screen counts them
+		// (screening.CellsEstimated): the report said 36 where screen said 99 for the
+		// same sample, counting only those guessed at more than one (helper-52).
+		uncal := 0
+		if t.Unit != "" && t.Unit != "cell" && o.UmPerPx == 0 && unknown == 0 {
+			uncal = 1
 		}
 		t.Count++
 		t.Cells += n

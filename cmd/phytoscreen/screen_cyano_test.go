@@ -21,10 +21,11 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 	if _, err := os.Stat(frames); err != nil {
 		t.Fatalf("%v: the test needs the real frames in ../shared/data/microscope-frames", err)
 	}
-	var stderr0 string
+	var stderr0, db0 string
 	screen := func(volume string) string {
+		db0 = filepath.Join(t.TempDir(), "s.db")
 		code, stdout, stderr := run(t, "screen", "--source", frames, "--pack", "cyano-tcb-10", "--rules", "who-cyanobacteria",
-			"--volume-ml", volume, "--baseline", "0", "--db", filepath.Join(t.TempDir(), "s.db"))
+			"--volume-ml", volume, "--baseline", "0", "--sample", "UNCAL", "--db", db0)
 		if code != exitOK {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
@@ -57,6 +58,19 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 	}
 	if !strings.Contains(out, "  WATCH Cyanobacteria") && !strings.Contains(out, "  ALERT Cyanobacteria") {
 		t.Errorf("screen at 0.05 mL raised no WHO watch or alert:\n%s", out)
+	}
+	// The report says the cells of as many colonies were guessed from their shape as the
+	// summary (it said 36 where screen said 99, counting only those guessed at more than
+	// one cell, helper-52).
+	said := regexp.MustCompile(`the cells in the (\d+) colonies, chains or filaments counted are guessed`).FindStringSubmatch(out)
+	pdf0 := filepath.Join(t.TempDir(), "uncal.pdf")
+	if code, _, stderr := run(t, "report", "--db", db0, "--sample", "UNCAL", "--out", pdf0); code != exitOK {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	text0 := strings.Join(strings.Fields(pdfText(t, pdf0)), " ")
+	reported := regexp.MustCompile(`the cells of (\d+) of its colonies, chains or filaments were guessed from their shape`).FindStringSubmatch(text0)
+	if said == nil || reported == nil || said[1] != reported[1] {
+		t.Errorf("cells guessed from their shape: summary %v, report %v; want the same count in both:\n%s\n%s", said, reported, out, text0)
 	}
 	if out := screen("1"); !strings.Contains(out, "Alerts raised:\n  none") {
 		t.Errorf("screen at 1 mL: want no alert (a tenth of the cells per mL):\n%s", out)

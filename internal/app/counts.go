@@ -17,7 +17,10 @@ func ObjectCells(tx *screening.Taxonomy) func(store.ObjectRow) float64 {
 		n := store.StoredCells(o)
 		if tx != nil {
 			if x, ok := tx.Lookup(o.Category); ok {
-				n = x.Cells(n, o.Length*o.UmPerPx, o.AreaUm2)
+				// Its cores count as the shape's guess, as screening.ShapeCells counts
+				// them live: an object moved from a taxon counted in cells was stored
+				// at one cell.
+				n = x.Cells(max(n, float64(o.Parts)), o.Length*o.UmPerPx, o.AreaUm2)
 			}
 		}
 		return n

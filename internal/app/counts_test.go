@@ -125,3 +125,21 @@ func cyanoRun(t *testing.T, id string, volumeML float64, rules string) (*store.S
 	}
 	return st, tx, r
 }
+
+// An object stored under a taxon counted in cells (one cell) and moved by a reviewer to
+// one counted in colonies counts its cores, as the live run counts them
+// (screening.ShapeCells); moved back, one cell.
+func TestObjectCellsCountTheCoresOfAMovedObject(t *testing.T) {
+	tx, err := packTaxonomy("cyano-tcb-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := ObjectCells(tx)
+	o := store.ObjectRow{Cells: 1, Parts: 116}
+	for cat, want := range map[string]float64{"Microcystis": 116, "Other": 1} {
+		o.Category = cat
+		if got := cells(o); got != want {
+			t.Errorf("an uncalibrated object of 116 cores stored at one cell, moved to %s: %v cells, want %v", cat, got, want)
+		}
+	}
+}
