@@ -35,6 +35,9 @@ type Data struct {
 	// RunRules names the rules the runs were screened under, which raised Events; empty
 	// when they are Rules.
 	RunRules string
+	// Apply names the presets with rules for the pack's taxa, when none of Rules' do:
+	// the report says which to compare with rather than stop at "no rule".
+	Apply []string
 	// CannotSee are taxa the rules watch for that the pack cannot recognise: the sample
 	// says nothing about them.
 	CannotSee []string
@@ -362,7 +365,7 @@ func (r *writer) metadata(d Data) {
 		{"Volume examined", num(si.VolumeML, 4) + " mL"},
 		{"Dilution factor", factor},
 		{"Notes", orDash(si.Notes)},
-		{"Alert rules", orDash(d.RulesName)},
+		{"Alert rules", rulesRow(d)},
 		{"Reviewed by", reviewers},
 	}
 	for _, run := range si.Runs {
@@ -411,11 +414,27 @@ func (r *writer) table(head []string, widths []float64, aligns string, rows [][]
 	}
 }
 
+// rulesRow is the summary's "Alert rules": the rules compared with, and the runs'
+// when they were screened under others (a report asked for with --rules said only the
+// rules asked for, helper-52).
+func rulesRow(d Data) string {
+	if d.RunRules == "" {
+		return orDash(d.RulesName)
+	}
+	return orDash(d.RulesName) + " (screened with " + d.RunRules + ")"
+}
+
 // groups compares each watched group with its trigger levels.
 func (r *writer) groups(d Data) {
 	r.heading("HAB groups against their trigger levels")
 	if len(d.Rules) == 0 {
-		r.pdf.MultiCell(textW, lineH, r.tr("No rule of "+orDash(d.RulesName)+" names a taxon this pack recognises."), "", "L", false)
+		text := "No rule of " + orDash(d.RulesName) + " names a taxon this pack recognises."
+		if len(d.Apply) > 0 {
+			// A farm manager read "no rule" over a sample at 114 M cells/L of
+			// cyanobacteria screened under the marine defaults (helper-52).
+			text += " Rules for its taxa: preset " + strings.Join(d.Apply, ", preset ") + " (phytoscreen report --rules " + d.Apply[0] + ")."
+		}
+		r.pdf.MultiCell(textW, lineH, r.tr(text), "", "L", false)
 		return
 	}
 	var rows [][]string

@@ -143,3 +143,23 @@ func TestTaxaTableKeepsHABMembers(t *testing.T) {
 		t.Errorf("the table has more than 20 rows of taxa:\n%s", text)
 	}
 }
+
+// The summary names the rules the runs were screened with when the report compares with
+// others, and a report whose rules name none of the pack's taxa says which preset does
+// (helper-52).
+func TestReportNamesOtherRules(t *testing.T) {
+	sm := screening.NewSample("OS-1")
+	sm.VolumeML = 0.1
+	d := Data{
+		Counts:    store.Counts{Sample: store.SampleInfo{Sample: sm}},
+		RulesName: "preset default", Apply: []string{"who-cyanobacteria"},
+		Generated: time.Now(), Version: "test",
+	}
+	if text := sampleText(t, d); !strings.Contains(text, "No rule of preset default names a taxon this pack recognises. Rules for its taxa: preset who-cyanobacteria (phytoscreen report --rules who-cyanobacteria).") {
+		t.Errorf("the report does not offer the preset with rules for the pack:\n%s", text)
+	}
+	d.RulesName, d.Apply, d.RunRules = "preset who-cyanobacteria", nil, "preset default"
+	if text := sampleText(t, d); !strings.Contains(text, "preset who-cyanobacteria (screened with preset default)") {
+		t.Errorf("the report does not say which rules the sample was screened with:\n%s", text)
+	}
+}

@@ -65,6 +65,9 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 	switch {
 	case len(d.Rules) == 0:
 		standing = "alerts not checked: no rule applies to its pack"
+		if len(d.Apply) > 0 {
+			standing += "; --rules " + d.Apply[0] + " has rules for it"
+		}
 	case standing == "":
 		standing = "no alert"
 	}

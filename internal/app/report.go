@@ -180,6 +180,9 @@ func bindReportRules(d *report.Data, rules, pack string, tx *screening.Taxonomy,
 		d.RunRules = strings.Join(runRules, ", ")
 	}
 	b := rs.BindTo(tx, tx.Pack, name)
+	if len(b.Bound) == 0 {
+		d.Apply = PresetsFor(tx)
+	}
 	labels := map[string][]string{}
 	for _, bd := range b.Bound {
 		labels[bd.Rule.ID] = bd.Labels

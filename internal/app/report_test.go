@@ -75,3 +75,29 @@ func TestReportExamplesAreTheSurestCrops(t *testing.T) {
 		t.Errorf("the report's Microcystis crops are of objects %v, want the surest with a crop %v", got, want)
 	}
 }
+
+// A sample screened under rules with none for its pack's taxa gets a report that says
+// which preset has them; compared with that preset, the report says which rules it was
+// screened with (helper-52: a report under the marine defaults said "no rule" over a
+// pond's cyanobacteria, and one with --rules never named the rules screened with).
+func TestReportNamesTheRulesForThePackAndThoseScreenedWith(t *testing.T) {
+	st, _, r := cyanoRun(t, "OS-1", 1, "preset default")
+	ctx := context.Background()
+	if err := r.Finish(ctx, screening.Snapshot{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ReportData(ctx, st, "OS-1", "", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Rules) != 0 || !slices.Contains(d.Apply, "who-cyanobacteria") || d.RunRules != "" {
+		t.Errorf("under its own default rules: %d rules bound, presets offered %v, screened with %q; want none bound, who-cyanobacteria offered", len(d.Rules), d.Apply, d.RunRules)
+	}
+	d, err = ReportData(ctx, st, "OS-1", "who-cyanobacteria", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Rules) == 0 || len(d.Apply) != 0 || d.RunRules != "preset default" {
+		t.Errorf("with --rules who-cyanobacteria: %d rules bound, presets offered %v, screened with %q; want its rules, none offered, preset default", len(d.Rules), d.Apply, d.RunRules)
+	}
+}
