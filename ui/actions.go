@@ -214,7 +214,16 @@ func (a *mainWindow) ExportDialog() {
 		"Report (PDF: HAB groups against trigger levels, alerts, examples)"
 	choice := widget.NewRadioGroup([]string{counts, objects, ecotaxa, pdf}, nil)
 	choice.Selected = counts
-	body := container.NewVBox(widget.NewLabel("Export sample "+id+" as:"), choice)
+	what := "Export sample " + id + " as:"
+	if a.sess == nil && a.lastSnap.Sample.ID == "" {
+		// Nothing screened since launch: the sample is History's, while the Live tab
+		// shows the next sample's ID (helper-52 read it as exporting the wrong one).
+		what = "Export sample " + id + ", chosen in History (nothing screened since launch), as:"
+		if next := strings.TrimSpace(a.sample.ID.Text); next != "" && next != id {
+			what = "Export sample " + id + ", chosen in History (" + next + " on the Live tab is not screened yet), as:"
+		}
+	}
+	body := container.NewVBox(widget.NewLabel(what), choice)
 	dialog.ShowCustomConfirm("Export", "Choose file…", "Cancel", body, func(ok bool) {
 		if !ok {
 			return

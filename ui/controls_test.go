@@ -6,12 +6,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 	"github.com/BurntSushi/toml"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
@@ -214,5 +216,43 @@ func TestStopWhileOpening(t *testing.T) {
 	}
 	if h.a.sample.Start.Disabled() {
 		t.Error("Start stays disabled")
+	}
+}
+
+// With nothing screened since launch, Export works on the sample chosen in History and
+// says so: the Live tab shows the next sample's ID, and "Export sample NA-1" under it
+// read as exporting the wrong sample (helper-52).
+func TestExportSaysTheSampleIsHistorys(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.history.selected = "OLD-1"
+	h.a.sample.ID.SetText("S-NEXT")
+	h.a.ExportDialog()
+	top := h.a.win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no export dialog")
+	}
+	var labels []string
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch v := o.(type) {
+		case *widget.Label:
+			labels = append(labels, v.Text)
+			return
+		case *fyne.Container:
+			for _, c := range v.Objects {
+				walk(c)
+			}
+			return
+		}
+		if w, ok := o.(fyne.Widget); ok {
+			for _, c := range test.WidgetRenderer(w).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(top)
+	want := "Export sample OLD-1, chosen in History (S-NEXT on the Live tab is not screened yet), as:"
+	if !slices.Contains(labels, want) {
+		t.Errorf("export dialog says %q; want %q", labels, want)
 	}
 }
