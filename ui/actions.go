@@ -111,13 +111,17 @@ func (a *mainWindow) OpenFolderPath(dir string) {
 // again (helper-38); a video started at once on the panel's defaults, and its
 // concentrations stayed on the wrong volume (helper-41).
 func (a *mainWindow) confirmSample(title string, about fyne.CanvasObject, start func()) *folderSample {
-	f := &folderSample{ID: widget.NewEntry(), Volume: widget.NewSelectEntry(volumeChoices), Factor: widget.NewEntry()}
+	f := &folderSample{ID: widget.NewEntry(), Site: widget.NewSelectEntry(a.sites), Volume: widget.NewSelectEntry(volumeChoices), Factor: widget.NewEntry()}
 	f.ID.SetText(a.sample.ID.Text)
+	// The site too: a folder of another pond was stored under the site the panel
+	// kept from the last sample (helper-52).
+	f.Site.SetText(a.sample.Site.Text)
+	f.Site.SetPlaceHolder("where the water was taken")
 	f.Volume.SetText(a.sample.Volume.Text)
 	f.Factor.SetText(a.sample.Factor.Text)
 	a.folderSample = f
-	form := widget.NewForm(widget.NewFormItem("Sample ID", f.ID), widget.NewFormItem("Volume (mL)", f.Volume), widget.NewFormItem("Factor", f.Factor))
-	form.Items[1].HintText = "the liquid these images were taken of, in all"
+	form := widget.NewForm(widget.NewFormItem("Sample ID", f.ID), widget.NewFormItem("Site", f.Site), widget.NewFormItem("Volume (mL)", f.Volume), widget.NewFormItem("Factor", f.Factor))
+	form.Items[2].HintText = "the liquid these images were taken of, in all"
 	body := container.NewVBox(about, widget.NewLabelWithStyle("The sample (as in the sample panel)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), form)
 	d := dialog.NewCustomConfirm(title, "Start", "Cancel", container.NewGridWrap(fyne.NewSize(560, body.MinSize().Height+40), body), func(ok bool) {
 		a.folderSample = nil
@@ -125,6 +129,7 @@ func (a *mainWindow) confirmSample(title string, about fyne.CanvasObject, start 
 			return
 		}
 		a.sample.ID.SetText(strings.TrimSpace(f.ID.Text))
+		a.sample.Site.SetText(strings.TrimSpace(f.Site.Text))
 		a.sample.Volume.SetText(strings.TrimSpace(f.Volume.Text))
 		a.sample.Factor.SetText(strings.TrimSpace(f.Factor.Text))
 		start()
@@ -137,6 +142,7 @@ func (a *mainWindow) confirmSample(title string, about fyne.CanvasObject, start 
 // folderSample is the sample's fields of the folder or video dialog (tests fill them).
 type folderSample struct {
 	ID     *widget.Entry
+	Site   *widget.SelectEntry
 	Volume *widget.SelectEntry
 	Factor *widget.Entry
 	info   *widget.Label // what the folder or video holds

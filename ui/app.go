@@ -59,6 +59,8 @@ type mainWindow struct {
 	lastMessage string // the last showMessage, for tests
 	// folderSample is the open folder dialog's sample fields; nil when none is open.
 	folderSample *folderSample
+	// sites are the sites screened before, offered in the Site fields (refreshSites).
+	sites []string
 	// startPackDir is the pack setting phytoscreen started with: the pack in use. A
 	// pack chosen in Settings since is loaded at the next start.
 	startPackDir string
@@ -516,7 +518,10 @@ func (a *mainWindow) refreshSites() {
 			return
 		}
 		sites = slices.DeleteFunc(sites, func(s string) bool { return s == demoSite })
-		a.runOnUI(func() { a.sample.Site.SetOptions(sites) })
+		a.runOnUI(func() {
+			a.sites = sites
+			a.sample.Site.SetOptions(sites)
+		})
 	})
 }
 

@@ -211,12 +211,14 @@ func TestRunEndCallsColoniesObjects(t *testing.T) {
 	}
 }
 
-// The folder dialog asks the sample's ID, volume and factor where they are read (it
-// covers the sample panel), and the run takes them.
+// The folder dialog asks the sample's ID, site, volume and factor where they are read
+// (it covers the sample panel), and the run takes them (the site was missing: a folder
+// of another pond was stored under the last sample's site, helper-52).
 func TestFolderDialogTakesTheSample(t *testing.T) {
 	dir := realMicrocystisFrames(t, map[string]string{"a.jpg": "20230608145509(1).jpg", "c.jpg": "20230608220602(1).jpg"})
 	h := newHarness(t, nil, realSources(t))
 	h.a.sample.Volume.SetText("1")
+	h.a.sample.Site.SetText("Pond 3")
 	h.a.OpenFolderPath(dir)
 	f := h.a.folderSample
 	if f == nil {
@@ -230,10 +232,11 @@ func TestFolderDialogTakesTheSample(t *testing.T) {
 	if want := "Note: a.jpg is in colour, and pack " + h.a.svc.Pack.Name + " reads gray images"; !strings.Contains(f.info.Text, want) {
 		t.Errorf("the dialog says %q, want %q", f.info.Text, want)
 	}
-	if f.Volume.Text != "1" || f.ID.Text != h.a.sample.ID.Text {
-		t.Errorf("the dialog starts from the panel's sample: volume %q, ID %q", f.Volume.Text, f.ID.Text)
+	if f.Volume.Text != "1" || f.ID.Text != h.a.sample.ID.Text || f.Site.Text != "Pond 3" {
+		t.Errorf("the dialog starts from the panel's sample: volume %q, ID %q, site %q", f.Volume.Text, f.ID.Text, f.Site.Text)
 	}
 	f.ID.SetText("S-DIALOG")
+	f.Site.SetText("Intake")
 	f.Volume.SetText("0.05")
 	f.Factor.SetText("10")
 	f.dialog.Confirm()
@@ -242,8 +245,8 @@ func TestFolderDialogTakesTheSample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the run did not store the sample named in the dialog: %v", err)
 	}
-	if si.VolumeML != 0.05 || si.Factor != 10 {
-		t.Errorf("stored volume %g mL, factor %g; want 0.05 and 10 from the dialog", si.VolumeML, si.Factor)
+	if si.VolumeML != 0.05 || si.Factor != 10 || si.Site != "Intake" {
+		t.Errorf("stored volume %g mL, factor %g, site %q; want 0.05, 10 and Intake from the dialog", si.VolumeML, si.Factor, si.Site)
 	}
 	if h.a.sample.Volume.Text != "0.05" {
 		t.Errorf("the sample panel's volume %q, want the dialog's 0.05", h.a.sample.Volume.Text)
