@@ -137,9 +137,12 @@ func TestContinueStoppedRunFromHistory(t *testing.T) {
 		t.Fatalf("the continuation failed: %v", h.a.lastError)
 	}
 	h.checkWhole("S-CONT", 40, 2)
-	if want := "; sample S-CONT now holds 2 runs, 2 of 2 mL examined (whole): the counts and alerts shown are this run's"; !strings.Contains(h.a.status.Text, want) {
+	if want := "; sample S-CONT now holds 2 runs, 2 of 2 mL examined (whole): the counts shown are this run's, on its share; the banner and History the sample's"; !strings.Contains(h.a.status.Text, want) {
 		t.Errorf("status at the end %q lacks %q", h.a.status.Text, want)
 	}
+	// The banner is the sample's, all runs together, as History measures it: it showed
+	// the continuation's share under the sample's name (helper-52).
+	h.pump("the banner on the whole sample", 5*time.Second, func() bool { return h.a.banner.more.Text() == "sample S-CONT, all 2 runs (run ended)" })
 	if v := h.a.svc.Model.Variant(); v != inference.Optimised || h.a.set.Threshold != 0.8 {
 		t.Errorf("after the continuation the window's model is %s (want the run's optimised, switched to) and threshold %g (want its own 0.8)", v, h.a.set.Threshold)
 	}

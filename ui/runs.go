@@ -457,8 +457,9 @@ func (a *mainWindow) runEnded(sess *session) {
 			if si.Partial() {
 				whole = "partial"
 			}
-			msg += fmt.Sprintf("; sample %s now holds %d runs, %s of %s mL examined (%s): the counts and alerts shown are this run's, on its share; History shows the sample's",
+			msg += fmt.Sprintf("; sample %s now holds %d runs, %s of %s mL examined (%s): the counts shown are this run's, on its share; the banner and History the sample's",
 				si.ID, len(si.Runs), strconv.FormatFloat(si.VolumeML, 'g', 4, 64), strconv.FormatFloat(si.VolumeGiven(), 'g', 4, 64), whole)
+			a.bannerWholeSample(si.ID, sess.rules)
 		}
 	}
 	if a.set.UmPerPx == 0 && screening.CellsEstimated(final.Taxa) > 0 {
@@ -489,6 +490,28 @@ func (a *mainWindow) runEnded(sess *session) {
 	if a.onRunEnd != nil {
 		a.onRunEnd(final, err)
 	}
+}
+
+// bannerWholeSample puts the alerts of sample id, all its runs together as History
+// measures them, into the banner once a continuation has ended: the banner showed the
+// continuation's share alone under the sample's name, 219.5 M cells/L where History,
+// the export and the report said 228.7 M (helper-52).
+func (a *mainWindow) bannerWholeSample(id string, rules alerts.Binding) {
+	st := a.svc.Store
+	a.e.spawn(func(ctx context.Context) {
+		c, _, _, err := app.SampleCounts(ctx, st, id)
+		if err != nil {
+			a.log.Warn("the sample's counts for the banner", "sample", id, "err", err)
+			return
+		}
+		states := evaluateStored(rules, c)
+		a.runOnUI(func() {
+			if a.sess != nil || a.lastSnap.Sample.ID != id {
+				return // another run has the banner now
+			}
+			a.banner.Set(states, a.watching(rules), fmt.Sprintf("sample %s, all %d runs (run ended)", id, len(c.Sample.Runs)), rules.CannotSee())
+		})
+	})
 }
 
 // askScreenedBefore asks before frames that other samples hold are screened as sample
