@@ -354,7 +354,11 @@ func (r *writer) metadata(d Data) {
 	}
 	reviewers := "none: labels are the model's"
 	if len(d.Reviewers) > 0 {
-		reviewers = fmt.Sprintf("%s (%d objects validated)", strings.Join(d.Reviewers, ", "), d.Validated)
+		objects := "objects"
+		if d.Validated == 1 {
+			objects = "object"
+		}
+		reviewers = fmt.Sprintf("%s (%d %s validated)", strings.Join(d.Reviewers, ", "), d.Validated, objects)
 	}
 	rows := [][2]string{
 		{"Sample ID", si.ID},

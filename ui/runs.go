@@ -16,6 +16,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
 	"github.com/phytoscreen/phytoscreen/vision"
 )
 
@@ -514,6 +515,16 @@ func (a *mainWindow) bannerWholeSample(id string, rules alerts.Binding) {
 	})
 }
 
+// together names the samples that count the same water once a new one is added to n
+// earlier ones: "both samples" only when there were two in all (helper-52 read
+// "both" under three).
+func together(n int) string {
+	if n == 1 {
+		return "both samples"
+	}
+	return "all these samples and the new one"
+}
+
 // askScreenedBefore asks before frames that other samples hold are screened as sample
 // id, a new one: it puts the same water twice into the site's trend (long.avi went into
 // three samples at Bay A without a word: helper-41). It reports whether it asked (the
@@ -527,7 +538,11 @@ func (a *mainWindow) askScreenedBefore(spec capture.Spec, id string) bool {
 		return false
 	}
 	var held []string
-	for _, r := range refs {
+	samples := 0
+	for i, r := range refs {
+		if !slices.ContainsFunc(refs[:i], func(p store.RunRef) bool { return p.Sample == r.Sample }) {
+			samples++
+		}
 		where := ""
 		if r.Site != "" {
 			where = " at " + r.Site
@@ -542,8 +557,8 @@ func (a *mainWindow) askScreenedBefore(spec capture.Spec, id string) bool {
 	if len(held) > 3 {
 		held = append(held[:3], fmt.Sprintf("%d more", len(held)-3))
 	}
-	msg := fmt.Sprintf("These frames (%s) were screened before: %s.\n\nA new sample of them counts the same water again: both samples go into the site's trend and the programme's reports. Move the earlier one to the trash (History) if this one replaces it.\n\nScreen them as sample %s?",
-		spec.Describe(), strings.Join(held, "; "), id)
+	msg := fmt.Sprintf("These frames (%s) were screened before: %s.\n\nA new sample of them counts the same water again: %s go into the site's trend and the programme's reports. Move the earlier one to the trash (History) if this one replaces it.\n\nScreen them as sample %s?",
+		spec.Describe(), strings.Join(held, "; "), together(samples), id)
 	answer := func(yes bool) {
 		if yes {
 			a.screenAgain = spec

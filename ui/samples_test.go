@@ -372,7 +372,8 @@ func TestScreenedBeforeAsked(t *testing.T) {
 	}
 	h.a.sample.Fill(h.a.newSample(), 0)
 	test.Tap(h.a.sample.Start)
-	if h.a.sess != nil || len(asked) != 1 || !strings.Contains(asked[0], "Screened before as "+first) || !strings.Contains(asked[0], "sample "+first+" at Bay A (on ") {
+	if h.a.sess != nil || len(asked) != 1 || !strings.Contains(asked[0], "Screened before as "+first) || !strings.Contains(asked[0], "sample "+first+" at Bay A (on ") ||
+		!strings.Contains(asked[0], "both samples go into") {
 		t.Fatalf("the same frames as a new sample, cancelled: running %v, asked %q", h.a.sess != nil, asked)
 	}
 	answer = true
@@ -380,12 +381,19 @@ func TestScreenedBeforeAsked(t *testing.T) {
 	if second == first || len(asked) != 2 {
 		t.Fatalf("told to screen them: sample %s (first %s), asked %d times", second, first, len(asked))
 	}
+	// A third time: not "both" (helper-52).
+	answer = false
+	h.a.sample.Fill(h.a.newSample(), 0)
+	test.Tap(h.a.sample.Start)
+	if len(asked) != 3 || !strings.Contains(asked[2], "all these samples and the new one go into") {
+		t.Fatalf("the frames of two samples as a third: asked %q", asked[2:])
+	}
 	// Other frames: not asked.
 	h.a.chooseSource(capture.Spec{Kind: capture.KindVideo, Path: "field-2.avi"})
 	h.a.sample.Fill(h.a.newSample(), 0)
 	h.runToEnd(2)
-	if len(asked) != 2 {
-		t.Errorf("frames no sample held were asked about: %q", asked[2:])
+	if len(asked) != 3 {
+		t.Errorf("frames no sample held were asked about: %q", asked[3:])
 	}
 }
 

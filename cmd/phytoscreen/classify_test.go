@@ -252,8 +252,8 @@ func TestEvalConfusionAndBadRows(t *testing.T) {
 	for _, c := range []struct{ name, content, want string }{
 		{"empty", "", "is empty: a label list needs a header line (path,label)"},
 		{"another pack's", "path,label\na.jpg,Microcystis\nb.jpg,Nostoc\n", `none of its 2 labels ("Microcystis", ...) is in pack ndsb-plankton-121: the list is for another pack; give it with --pack`},
-		{"no image readable", "path,label\nnope.jpg,acantharia_protist\n", "no image could be scored (1 rows skipped, listed above)"},
-		{"images elsewhere", "path,label\nnope.jpg,acantharia_protist\n", "1 images not found: the list's relative paths start from its own folder (" + dir + "); give --root FOLDER"},
+		{"no image readable", "path,label\nnope.jpg,acantharia_protist\n", "no image could be scored (1 row skipped, listed above)"},
+		{"images elsewhere", "path,label\nnope.jpg,acantharia_protist\n", "1 image not found: the list's relative paths start from its own folder (" + dir + "); give --root FOLDER"},
 		{"an image given as the list", "\xff\xd8\xff\xe0\x00\x10JFIF\x00", "bad.csv is not a label list (it holds binary data: an image?)"},
 	} {
 		bad := filepath.Join(dir, "bad.csv")

@@ -127,11 +127,11 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	if missing > 0 && *root == "" {
 		// Relative paths start from the list's folder: a list kept apart from its images
 		// (a pack's split.csv) needs --root, which nothing said (helper-39).
-		fmt.Fprintf(m.Stderr, "%d images not found: the list's relative paths start from its own folder (%s); give --root FOLDER when the images lie elsewhere\n", missing, from)
+		fmt.Fprintf(m.Stderr, "%s not found: the list's relative paths start from its own folder (%s); give --root FOLDER when the images lie elsewhere\n", countNoun(missing, "image", "images"), from)
 	}
 	if met.N == 0 {
 		// A table of zeros would read as a result (a log-loss of 0 as perfect).
-		return setupError(fmt.Errorf("%s: no image could be scored (%d rows skipped, listed above)", pos[0], len(failures)))
+		return setupError(fmt.Errorf("%s: no image could be scored (%s skipped, listed above)", pos[0], countNoun(len(failures), "row", "rows")))
 	}
 	if confOut != nil {
 		if err := scorer.WriteConfusion(confOut); err != nil {

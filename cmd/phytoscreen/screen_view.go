@@ -163,6 +163,14 @@ func liveTable(s screening.Snapshot) []string {
 	return rows
 }
 
+// countNoun writes n with its noun: "1 frame", "2 frames".
+func countNoun(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // alertText is the alert column of a row: its level, UNCHECKED where a rule on it could
 // not be checked in cells (the app's table says Unchecked; the column was blank, read
 // as below the levels, helper-50), blank below them.
@@ -274,8 +282,12 @@ func (r screenResult) writeText(w io.Writer) {
 			if count == 1 {
 				units = unit // "1 filament"
 			}
-			est = append(est, fmt.Sprintf("  %-34s %6d %-19s %s %s cells, %s cells/L", clip(name, 34), count, units, approx,
-				thousands(cells), thousands(cells*s.Sample.PerLFactor())))
+			noun := "cells"
+			if cells == 1 {
+				noun = "cell" // "about 1 cells" (helper-52)
+			}
+			est = append(est, fmt.Sprintf("  %-34s %6d %-19s %s %s %s, %s cells/L", clip(name, 34), count, units, approx,
+				thousands(cells), noun, thousands(cells*s.Sample.PerLFactor())))
 		}
 	}
 	for _, x := range s.Taxa {
@@ -402,8 +414,8 @@ func (r screenResult) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Cost: %s.\n", r.Cost.Line())
 	if s.Frames.Fields > 0 {
-		fmt.Fprintf(w, "Fields: %d; focus of the last frame %.2f; %d frames out of focus (%d of them held their new cells for a sharper frame).\n",
-			s.Frames.Fields, s.Frames.Focus, s.Frames.OutOfFocus, s.Frames.Held)
+		fmt.Fprintf(w, "Fields: %d; focus of the last frame %.2f; %s out of focus (%d of them held their new cells for a sharper frame).\n",
+			s.Frames.Fields, s.Frames.Focus, countNoun(s.Frames.OutOfFocus, "frame", "frames"), s.Frames.Held)
 	}
 	if n := s.Frames.Oversize; n > 0 {
 		fmt.Fprintf(w, "Note: %d objects covered more than a tenth of their frame and could not be split (a debris cloud, a mat of cells); check those frames (the objects export: oversize).\n", n)

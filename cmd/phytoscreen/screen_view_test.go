@@ -46,13 +46,17 @@ func TestSummaryEstimatesAndRejectClassNote(t *testing.T) {
 		{Taxon: screening.Taxon{Label: "Microcystis", Name: "Microcystis", Group: "cyanobacteria", Unit: "colony"}, Concentration: c(40), CellsEstimate: 500},
 		{Taxon: screening.Taxon{Label: "Dolichospermum", Name: "Dolichospermum", Group: "cyanobacteria", Unit: "filament"}, Concentration: c(2), CellsEstimate: 2},
 		{Taxon: screening.Taxon{Label: "Other", Name: "Not a cyanobacterium", Unit: "cell"}, Concentration: c(146), CellsEstimate: 146, OversizeCells: 4},
+		{Taxon: screening.Taxon{Label: "Planktothrix", Name: "Planktothrix", Group: "cyanobacteria", Unit: "filament"}, Concentration: c(1), CellsEstimate: 1},
 	}
+	s.Frames.Fields, s.Frames.OutOfFocus = 3, 1
 	var b strings.Builder
 	screenResult{Snapshot: s, Rules: rs}.writeText(&b)
 	out := b.String()
 	for _, want := range []string{
 		"Objects found by the threshold segmenter",
 		"  Dolichospermum                          2 filaments           about 2 cells",
+		"  Planktothrix                            1 filament            about 1 cell, 10,000 cells/L", // not "1 cells" (helper-52)
+		"; 1 frame out of focus (",
 		"Note: about 4 of the 146 cells in Not a cyanobacterium are in objects over a tenth of their frame that could not be split (a mat of cells, or debris taken for one); check those frames",
 	} {
 		if !strings.Contains(out, want) {

@@ -510,7 +510,7 @@ func printSegSummary(w io.Writer, runs []segRun, opt vision.Options, took time.D
 				r.crowded, r.withheld, 100*vision.MaxShare)
 		}
 		if r.blurred > 0 {
-			fmt.Fprintf(w, "  %d frames out of focus (frame_out_of_focus in objects.csv): their new cells waited for a sharper frame of the field\n", r.blurred)
+			fmt.Fprintf(w, "  %s out of focus (frame_out_of_focus in objects.csv): their new cells waited for a sharper frame of the field\n", countNoun(r.blurred, "frame", "frames"))
 		}
 		if r.err != nil {
 			fmt.Fprintf(w, "  ended: %v\n", r.err)
