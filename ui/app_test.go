@@ -415,9 +415,14 @@ func TestSettingsPersist(t *testing.T) {
 	}
 	v.win.Close()
 
-	// The window's size is kept when it closes.
+	// The window's size is kept when it closes, here by Ctrl+Q, the File menu's Quit
+	// (helper-52: Ctrl+Q did nothing).
 	h.a.win.Resize(fyne.NewSize(1234, 777))
-	h.a.Close()
+	file := h.a.menu().Items[0].Items
+	if quit := file[len(file)-1]; quit.Label != "Quit" || !quit.IsQuit || quit.Shortcut != shortcutQuit {
+		t.Errorf("the File menu ends with %q (quit %v, shortcut %v); want Quit, Ctrl+Q", quit.Label, quit.IsQuit, quit.Shortcut)
+	}
+	h.a.win.Canvas().(fyne.Shortcutable).TypedShortcut(shortcutQuit)
 	h.pump("the app to close", 10*time.Second, func() bool { return pr.Float(app.PrefWindowW) == 1234 })
 	if pr.Float(app.PrefWindowH) != 777 {
 		t.Errorf("window height %v", pr.Float(app.PrefWindowH))
