@@ -29,9 +29,14 @@ func TestRunStopsTheSpeedTest(t *testing.T) {
 	if v.measuring == nil {
 		t.Fatal("the settings did not start measuring")
 	}
+	// The cards say they are being measured, not "press Measure" (helper-52).
+	h.pump("the cards to say so", 5*time.Second, func() bool { return strings.HasPrefix(v.cards[inference.Base].cost.Text, "Being measured on this machine now") })
 	src := newGatedSource(1, func(int) []fakeCell { return nil })
 	h.startRun(src, "S-MEASURE", 1)
 	h.pump("the measurement stopped", 5*time.Second, func() bool { return v.measuring == nil })
+	if c := v.cards[inference.Base].cost.Text; !strings.HasPrefix(c, "Not measured yet") {
+		t.Errorf("stopped, the base model's card says %q; want it not measured", c)
+	}
 	if want := "Measurement stopped: a run started"; !strings.HasPrefix(v.measureL.Text, want) {
 		t.Errorf("the speed test says %q, want %q…", v.measureL.Text, want)
 	}

@@ -180,6 +180,10 @@ func (v *settingsView) refreshModel() {
 			}
 			t += fmt.Sprintf("\n%d thread%s, measured %s", cost.Threads, plural(cost.Threads), cost.Measured.Local().Format("2006-01-02 15:04"))
 			c.cost.SetText(t)
+		} else if v.measuring != nil {
+			// The first opening measures at once: "press Measure" beside a running
+			// measurement read as a step still to take (helper-52).
+			c.cost.SetText("Being measured on this machine now (about 20 seconds)…")
 		} else {
 			c.cost.SetText("Not measured yet: press \"Measure on this machine\" (about 20 seconds).")
 		}
@@ -286,6 +290,7 @@ func (v *settingsView) runMeasure() {
 	}
 	ctx, cancel := context.WithCancel(a.ctx)
 	v.measuring = cancel
+	v.refreshModel()
 	v.measure.Disable()
 	v.measureP.SetValue(0)
 	v.measureP.Show()
@@ -303,6 +308,7 @@ func (v *settingsView) runMeasure() {
 		a.runOnUI(func() {
 			v.measuring = nil
 			cancel()
+			v.refreshModel()
 			v.measure.Enable()
 			v.measureP.Hide()
 			if err != nil {
