@@ -256,3 +256,18 @@ func TestExportSaysTheSampleIsHistorys(t *testing.T) {
 		t.Errorf("export dialog says %q; want %q", labels, want)
 	}
 }
+
+// History's alerts scroll in their own pane: at their full height a sample with a few
+// alerts left its counts table one row (helper-52).
+func TestHistoryCountsKeepTheirShareBesideLongAlerts(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.win.Resize(fyne.NewSize(1440, 900))
+	h.a.tabs.SelectIndex(2)
+	hv := h.a.history
+	hv.alerts.SetText(strings.Repeat("Raised ALERT Cyanobacteria + Microcystis spp. + Oscillatoria spp. at 12:11:38: 301.5 M cells/L (39 counted in the frames read by then), alert level ≥ 100.0 M cells/L · source: WHO 2003 guidelines\n", 12))
+	hv.countsSplit.Refresh()
+	box := hv.countsSplit.Size().Height
+	if got := hv.counts.Size().Height; box <= 0 || got < 0.5*box {
+		t.Errorf("the counts table is %g px of the %g px it shares with 12 alert lines; want at least half", got, box)
+	}
+}

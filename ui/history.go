@@ -41,13 +41,15 @@ type historyView struct {
 	e       *env
 	content fyne.CanvasObject
 
-	list     *widget.List
-	all      []sampleEntry // every stored sample
-	entries  []sampleEntry // those the search matches
-	selected string
-	search   *widget.Entry
-	mark     *widget.Button
-	del      *widget.Button
+	list *widget.List
+	// countsSplit shares the detail's height between the counts and the alerts.
+	countsSplit *container.Split
+	all         []sampleEntry // every stored sample
+	entries     []sampleEntry // those the search matches
+	selected    string
+	search      *widget.Entry
+	mark        *widget.Button
+	del         *widget.Button
 	// cont takes up the shown sample's run of a folder where it stopped: shown only for a
 	// sample whose last run can be (store.Continuable).
 	cont    *widget.Button
@@ -153,8 +155,13 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 	buttons.Add(h.cont)
 	chartBox := container.NewBorder(container.NewBorder(nil, nil, widget.NewLabelWithStyle("Chart", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, h.taxonSel), nil, nil, nil, h.chart)
 	detailTop := container.NewVBox(h.header, buttons)
-	countsBox := container.NewBorder(widget.NewLabelWithStyle("Counts", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewVBox(widget.NewLabelWithStyle("Alerts under the current rules, then as recorded; energy", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), h.alerts), nil, nil, h.counts)
+	// The alerts scroll in their own pane under the counts: at their full height they
+	// left the counts table one row (helper-52, a sample of two runs with alerts).
+	alertsBox := container.NewBorder(widget.NewLabelWithStyle("Alerts under the current rules, then as recorded; energy", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		nil, nil, nil, container.NewVScroll(h.alerts))
+	h.countsSplit = container.NewVSplit(h.counts, alertsBox)
+	h.countsSplit.Offset = 0.6
+	countsBox := container.NewBorder(widget.NewLabelWithStyle("Counts", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, h.countsSplit)
 	body := container.NewHSplit(countsBox, chartBox)
 	body.Offset = 0.5
 	detail := container.NewBorder(detailTop, nil, nil, nil, body)
