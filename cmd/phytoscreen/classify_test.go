@@ -105,8 +105,8 @@ func TestClassifyJSON(t *testing.T) {
 // Flags without a command belong to the default command (the app): "phytoscreen --db F".
 func TestFlagsWithoutCommandGoToTheDefault(t *testing.T) {
 	code, _, stderr := run(t, "--no-such-flag")
-	if code != exitUsage || !strings.Contains(stderr, "usage: phytoscreen "+commands[0].name) {
-		t.Errorf("exit %d, stderr %q: want the %s command's usage", code, stderr, commands[0].name)
+	if code != exitUsage || !strings.Contains(stderr, "flag provided but not defined: -no-such-flag\nrun 'phytoscreen "+commands[0].name+" -h' for its flags") {
+		t.Errorf("exit %d, stderr %q: want the %s command's word on the flag and where its usage is", code, stderr, commands[0].name)
 	}
 	if code, stdout, _ := run(t, "--help"); code != exitOK || !strings.Contains(stdout, "commands:") {
 		t.Errorf("--help: exit %d, %q", code, stdout)

@@ -43,11 +43,19 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 // parseAll parses the flags among args and returns the positional arguments.
 func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
+	// A mistake in one flag is said in one line with where to read the rest: the flag
+	// package printed the usage of every flag under it (helper-52: sixty lines after
+	// "--volume-ml 0,5"); -h still prints them all.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				usage()
 				return nil, err
 			}
+			fmt.Fprintf(fs.Output(), "run 'phytoscreen %s -h' for its flags\n", fs.Name())
 			return nil, errUsageShown
 		}
 		rest := fs.Args()

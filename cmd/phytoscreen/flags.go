@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/phytoscreen/phytoscreen/screening"
 )
@@ -52,6 +53,10 @@ func (f *floatFlag) String() string {
 
 func (f *floatFlag) Set(s string) error {
 	v, err := strconv.ParseFloat(s, 64)
+	if _, commaErr := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64); err != nil && commaErr == nil {
+		// A decimal comma, as typed where it is the custom (0,5 mL).
+		return fmt.Errorf("not a number: write the decimal with a point, %s", strings.Replace(s, ",", ".", 1))
+	}
 	if err != nil {
 		return errParse
 	}

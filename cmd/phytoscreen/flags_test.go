@@ -187,3 +187,17 @@ func checkList(t *testing.T, argv, cmd, name, list string) {
 		}
 	}
 }
+
+// A decimal comma gets the fix, and a mistake in one flag is said in two lines, not
+// above the usage of every flag (helper-52: "parse error" and sixty lines of usage);
+// -h still lists them.
+func TestBadNumberSaidInTwoLines(t *testing.T) {
+	code, _, stderr := run(t, "screen", "--volume-ml", "0,5", "--source", "x")
+	want := "invalid value \"0,5\" for flag -volume-ml: not a number: write the decimal with a point, 0.5\nrun 'phytoscreen screen -h' for its flags\n"
+	if code != exitUsage || stderr != want {
+		t.Errorf("--volume-ml 0,5: exit %d, stderr\n%s\nwant exit %d and\n%s", code, stderr, exitUsage, want)
+	}
+	if code, _, stderr := run(t, "screen", "-h"); code != exitUsage && code != exitOK || !strings.Contains(stderr, "-volume-ml") {
+		t.Errorf("screen -h: exit %d, no usage of --volume-ml:\n%s", code, stderr)
+	}
+}
