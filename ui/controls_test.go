@@ -271,3 +271,13 @@ func TestHistoryCountsKeepTheirShareBesideLongAlerts(t *testing.T) {
 		t.Errorf("the counts table is %g px of the %g px it shares with 12 alert lines; want at least half", got, box)
 	}
 }
+
+// A crop's caption cuts its probability down: 0.4996, in the queue of those under 50%,
+// read "50%" (helper-52).
+func TestTileCaptionCutsDown(t *testing.T) {
+	for p, want := range map[float64]string{0.4996: "#88 · 49%", 0.5: "#88 · 50%", 0.999: "#88 · 99%", 1: "#88 · 100%"} {
+		if got := tileCaption(store.ObjectRow{Seq: 88, Prob: p}); got != want {
+			t.Errorf("probability %v: caption %q, want %q", p, got, want)
+		}
+	}
+}

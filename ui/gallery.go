@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -275,8 +276,10 @@ func (g *galleryView) rebuildGrid() {
 	}
 }
 
+// tileCaption is a crop's number and probability, in whole percent cut down, not
+// rounded: a crop at 0.4996 in the queue of those under 50% read "50%" (helper-52).
 func tileCaption(o store.ObjectRow) string {
-	s := fmt.Sprintf("#%d · %.0f%%", o.Seq, 100*o.Prob)
+	s := fmt.Sprintf("#%d · %d%%", o.Seq, int(math.Floor(100*o.Prob)))
 	if o.Status == store.StatusValidated {
 		s = "✓ " + s
 	}

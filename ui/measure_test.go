@@ -30,7 +30,9 @@ func TestRunStopsTheSpeedTest(t *testing.T) {
 		t.Fatal("the settings did not start measuring")
 	}
 	// The cards say they are being measured, not "press Measure" (helper-52).
-	h.pump("the cards to say so", 5*time.Second, func() bool { return strings.HasPrefix(v.cards[inference.Base].cost.Text, "Being measured on this machine now") })
+	h.pump("the cards to say so", 5*time.Second, func() bool {
+		return strings.HasPrefix(v.cards[inference.Base].cost.Text, "Being measured on this machine now")
+	})
 	src := newGatedSource(1, func(int) []fakeCell { return nil })
 	h.startRun(src, "S-MEASURE", 1)
 	h.pump("the measurement stopped", 5*time.Second, func() bool { return v.measuring == nil })
