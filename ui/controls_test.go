@@ -281,3 +281,20 @@ func TestTileCaptionCutsDown(t *testing.T) {
 		}
 	}
 }
+
+// History names the rules a sample was screened with when those in use differ: a
+// sample screened under the marine defaults showed another preset's alerts with no
+// word of it (helper-52).
+func TestHistorySaysTheRulesScreenedWith(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.sample.Fill(h.a.newSample(), 0)
+	id := h.runToEnd(2)
+	h.a.ShowSettings()
+	v := h.a.settingsWin
+	v.Preset.SetSelected("scotland")
+	test.Tap(v.Save)
+	v.win.Close()
+	hv := h.showOnlySample(id)
+	want := "Screened with preset default; checked here under preset scotland, the rules in use:"
+	h.pump("the sample's alerts", 10*time.Second, func() bool { return strings.HasPrefix(hv.alerts.Text, want) })
+}

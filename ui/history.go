@@ -629,6 +629,20 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 	case len(raised) == 0:
 		raised = append(raised, fmt.Sprintf("None under %s.", h.e.rules().Name))
 	}
+	if !otherPack {
+		// The rules in use may not be those it was screened with: say which were
+		// (helper-52: a sample screened under the marine defaults showed the WHO
+		// preset's alert, with no word that it was not screened under it).
+		var screened []string
+		for _, r := range si.Runs {
+			if r.Rules != "" && r.Rules != rules.Name && !slices.Contains(screened, r.Rules) {
+				screened = append(screened, r.Rules)
+			}
+		}
+		if len(screened) > 0 {
+			raised = append([]string{fmt.Sprintf("Screened with %s; checked here under %s, the rules in use:", strings.Join(screened, ", "), rules.Name)}, raised...)
+		}
+	}
 	h.alerts.SetText(strings.Join(append(raised, rec.lines()...), "\n"))
 
 	// Chart choices: the HAB groups, then the sample's taxa.
