@@ -372,13 +372,15 @@ func (r *writer) metadata(d Data) {
 		{"Alert rules", rulesRow(d)},
 		{"Reviewed by", reviewers},
 	}
-	for _, run := range si.Runs {
+	for i, run := range si.Runs {
 		model := run.Model
 		if mix := d.RunModels[run.ID]; mix != "" {
 			model += " at the end (" + mix + ")"
 		}
-		rows = append(rows, [2]string{fmt.Sprintf("Run %d", run.ID), fmt.Sprintf("%s; pack %s, model %s, threshold %s; %d frames; %s",
-			run.Spec, run.Pack, model, num(run.Threshold, 3), run.FramesSeen, run.Status)})
+		// Numbered in the sample, the store's ID beside: "Run 5" of a sample of one run
+		// read as its fifth (helper-52).
+		rows = append(rows, [2]string{fmt.Sprintf("Run %d of %d", i+1, len(si.Runs)), fmt.Sprintf("%s; pack %s, model %s, threshold %s; %d frames; %s (run ID %d in the store)",
+			run.Spec, run.Pack, model, num(run.Threshold, 3), run.FramesSeen, run.Status, run.ID)})
 	}
 	for _, kv := range rows {
 		r.font("B", 9)

@@ -159,7 +159,14 @@ func TestReportNamesOtherRules(t *testing.T) {
 		t.Errorf("the report does not offer the preset with rules for the pack:\n%s", text)
 	}
 	d.RulesName, d.Apply, d.RunRules = "preset who-cyanobacteria", nil, "preset default"
-	if text := sampleText(t, d); !strings.Contains(text, "preset who-cyanobacteria (screened with preset default)") {
+	// Its runs are numbered in the sample, the store's ID beside ("Run 5" of a sample
+	// of one run read as its fifth).
+	d.Counts.Sample.Runs = []store.RunRow{{ID: 5, Spec: "pond.avi", Pack: "cyano-tcb-10", Model: "optimised", Status: "whole"}}
+	text := sampleText(t, d)
+	if !strings.Contains(text, "preset who-cyanobacteria (screened with preset default)") {
 		t.Errorf("the report does not say which rules the sample was screened with:\n%s", text)
+	}
+	if !strings.Contains(text, "Run 1 of 1") || !strings.Contains(text, "(run ID 5 in the store)") {
+		t.Errorf("the report does not number the run in the sample with the store's ID beside:\n%s", text)
 	}
 }
