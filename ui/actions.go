@@ -35,10 +35,12 @@ func (a *mainWindow) OpenFolder() {
 	}
 	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
 		if err != nil {
+			a.unpickOpenEntry()
 			a.showError("Could not open the folder", err)
 			return
 		}
 		if u == nil {
+			a.unpickOpenEntry()
 			return // cancelled
 		}
 		a.OpenFolderPath(u.Path())
@@ -58,6 +60,7 @@ func (a *mainWindow) OpenFolderPath(dir string) {
 	a.saveSettings()
 	sv, err := app.SurveyFolder(dir)
 	if err != nil {
+		a.unpickOpenEntry()
 		a.showError("Nothing to screen in this folder", err)
 		return
 	}
@@ -126,6 +129,7 @@ func (a *mainWindow) confirmSample(title string, about fyne.CanvasObject, start 
 	d := dialog.NewCustomConfirm(title, "Start", "Cancel", container.NewGridWrap(fyne.NewSize(560, body.MinSize().Height+40), body), func(ok bool) {
 		a.folderSample = nil
 		if !ok {
+			a.unpickOpenEntry()
 			return
 		}
 		a.sample.ID.SetText(strings.TrimSpace(f.ID.Text))
@@ -157,10 +161,12 @@ func (a *mainWindow) OpenVideo() {
 	}
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil {
+			a.unpickOpenEntry()
 			a.showError("Could not open the video", err)
 			return
 		}
 		if r == nil {
+			a.unpickOpenEntry()
 			return
 		}
 		path := r.URI().Path()

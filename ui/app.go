@@ -79,6 +79,9 @@ type mainWindow struct {
 
 	// Sources offered in the sample panel: display text -> spec.
 	sourceSpecs map[string]capture.Spec
+	// prevSource is the source list's last real choice, put back when an "open"
+	// entry's dialog is cancelled (unpickOpenEntry).
+	prevSource string
 
 	// State of the UI goroutine.
 	sess     *session

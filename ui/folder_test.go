@@ -346,3 +346,19 @@ func TestFolderDialogCountsOtherFiles(t *testing.T) {
 	}
 	f.dialog.Hide()
 }
+
+// An "open" entry of the source list whose dialog comes to nothing (cancelled, or a
+// folder with nothing to screen) leaves the list on the source chosen before: "Folder
+// of images…" stayed selected and Start then asked to pick a source (helper-52).
+func TestCancelledFolderKeepsTheSource(t *testing.T) {
+	h := newHarness(t, nil)
+	before := h.a.sample.Source.Selected
+	if _, ok := h.a.selectedSource(); !ok {
+		t.Fatalf("the harness starts on no source (%q)", before)
+	}
+	h.a.sample.Source.SetSelected(choiceFolder) // opens the folder dialog
+	h.a.OpenFolderPath(t.TempDir())             // an empty folder: nothing to screen
+	if got := h.a.sample.Source.Selected; got != before {
+		t.Errorf("after a folder with nothing to screen the source list shows %q, want %q as before", got, before)
+	}
+}

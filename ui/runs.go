@@ -68,7 +68,7 @@ func (a *mainWindow) Start() {
 	}
 	spec, ok := a.selectedSource()
 	if !ok {
-		a.showError("Choose a source", errors.New("pick the demo, a camera, a video or a folder in the sample panel's Source list"))
+		a.showError("Choose a source", errors.New("Pick the demo, a camera, a video or a folder in the sample panel's Source list."))
 		return
 	}
 	a.startSource(spec)

@@ -86,6 +86,7 @@ func (a *mainWindow) chooseSource(spec capture.Spec) {
 	a.sample.Source.SetOptions(a.sourceOptions())
 	a.sample.Source.SetSelected(label)
 	a.sample.Source.OnChanged = on
+	a.prevSource = label
 }
 
 // onSourceChosen handles the source list: the "open" entries open a dialog.
@@ -95,7 +96,26 @@ func (a *mainWindow) onSourceChosen(choice string) {
 		a.OpenVideo()
 	case choiceFolder:
 		a.OpenFolder()
+	default:
+		a.prevSource = choice
 	}
+}
+
+// unpickOpenEntry puts the source list back on the source chosen before, when it was
+// left on an "open" entry whose dialog was cancelled: "Folder of images…" stayed
+// selected, and Start then asked to pick a source (helper-52).
+func (a *mainWindow) unpickOpenEntry() {
+	if sel := a.sample.Source.Selected; sel != choiceFolder && sel != choiceVideo {
+		return
+	}
+	on := a.sample.Source.OnChanged
+	a.sample.Source.OnChanged = nil
+	if _, ok := a.sourceSpecs[a.prevSource]; ok {
+		a.sample.Source.SetSelected(a.prevSource)
+	} else {
+		a.sample.Source.ClearSelected()
+	}
+	a.sample.Source.OnChanged = on
 }
 
 // selectedSource returns the chosen source.
