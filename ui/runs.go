@@ -109,7 +109,24 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 		a.set.Site, a.set.VolumeML, a.set.Factor = sample.Site, sample.VolumeML, sample.Factor
 	}
 	a.saveSettings()
-	a.launch(app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: a.rules}, "", nil)
+	a.launch(app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: a.rules}, a.packFitStatus(spec, sample.ID), nil)
+}
+
+// packFitStatus is the run's first status when its frames and the pack differ in
+// colour (app.PackFitNote), also logged; "" otherwise. The folder dialog says it before
+// Start, but a folder chosen again in the source list, or given with --source, started
+// without a word (helper-52).
+func (a *mainWindow) packFitStatus(spec capture.Spec, id string) string {
+	colour, file, ok := app.FirstFrameColour(spec)
+	if !ok || a.svc.Pack == nil {
+		return ""
+	}
+	note := app.PackFitNote(a.svc.Pack, colour, filepath.Base(file))
+	if note == "" {
+		return ""
+	}
+	a.log.Warn("frames and pack differ in colour", "source", spec.String(), "note", note)
+	return fmt.Sprintf("Screening %s: sample %s, model %s. Note: %s.", spec.Describe(), id, a.svc.Model.Variant(), note)
 }
 
 // launch opens the run req asks for (with the window's settings and rules, or a stopped
