@@ -519,3 +519,33 @@ func TestMeterFrozenWhilePausedAndAfterEnd(t *testing.T) {
 		t.Errorf("idle: running %v, watts now %.3f, want 5 W now", idle.Running, idle.Energy.WattsNow)
 	}
 }
+
+// The baseline is the quietest slice of its time: work in its first slice (the app's
+// window drawing for the first time) does not count as rest (helper-52: 1.6 to 2 W of
+// baseline for an app at 0.1 to 0.3 W between runs).
+func TestBaselineKeepsTheQuietestSlice(t *testing.T) {
+	root := copyTree(t, "jetson-orin-nano")
+	writeAttr(t, root, "class/hwmon/hwmon1/in1_input", "5000")
+	setMA := func(mA int) { writeAttr(t, root, "class/hwmon/hwmon1/curr1_input", strconv.Itoa(mA)) }
+	setMA(2000) // 10 W while the window draws
+	m, clk, _, _ := manualMeter(t, root)
+	slices := 0
+	m.cfg.Sleep = func(_ context.Context, d time.Duration) error {
+		clk.Advance(d)
+		slices++
+		if slices == 1 {
+			m.Sample() // the busy slice read at 10 W
+			setMA(1000) // then at rest: 5 W
+		}
+		return nil
+	}
+	m.Start(context.Background())
+	if err := m.MeasureBaseline(context.Background(), 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	m.Begin()
+	s := m.End()
+	if slices != 3 || math.Abs(s.Energy.BaselineWatts-5) > 0.01 || s.Energy.BaselineDuration != 3*time.Second {
+		t.Errorf("%d slices, baseline %g W over %v; want 3, 5 W (the rest, not the 10 W slice), 3 s", slices, s.Energy.BaselineWatts, s.Energy.BaselineDuration)
+	}
+}
