@@ -534,7 +534,7 @@ func TestBaselineKeepsTheQuietestSlice(t *testing.T) {
 		clk.Advance(d)
 		slices++
 		if slices == 1 {
-			m.Sample() // the busy slice read at 10 W
+			m.Sample()  // the busy slice read at 10 W
 			setMA(1000) // then at rest: 5 W
 		}
 		return nil

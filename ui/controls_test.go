@@ -232,25 +232,12 @@ func TestExportSaysTheSampleIsHistorys(t *testing.T) {
 		t.Fatal("no export dialog")
 	}
 	var labels []string
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch v := o.(type) {
-		case *widget.Label:
-			labels = append(labels, v.Text)
-			return
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-			return
+	walkObjects(top, func(o fyne.CanvasObject) bool {
+		if l, ok := o.(*widget.Label); ok {
+			labels = append(labels, l.Text)
 		}
-		if w, ok := o.(fyne.Widget); ok {
-			for _, c := range test.WidgetRenderer(w).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(top)
+		return true
+	})
 	want := "Export sample OLD-1, chosen in History (S-NEXT on the Live tab is not screened yet), as:"
 	if !slices.Contains(labels, want) {
 		t.Errorf("export dialog says %q; want %q", labels, want)

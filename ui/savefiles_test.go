@@ -75,6 +75,30 @@ func TestSaveDialogEmptiesNothing(t *testing.T) {
 	}
 }
 
+// walkObjects visits o and what it holds, a container's objects and a widget's
+// rendered ones, depth first, while visit returns true.
+func walkObjects(o fyne.CanvasObject, visit func(fyne.CanvasObject) bool) bool {
+	if o == nil {
+		return true
+	}
+	if !visit(o) {
+		return false
+	}
+	var kids []fyne.CanvasObject
+	switch v := o.(type) {
+	case *fyne.Container:
+		kids = v.Objects
+	case fyne.Widget:
+		kids = test.WidgetRenderer(v).Objects()
+	}
+	for _, c := range kids {
+		if !walkObjects(c, visit) {
+			return false
+		}
+	}
+	return true
+}
+
 // tapButton taps the button labelled text in win's top overlay (a dialog), failing the
 // test when there is none.
 func tapButton(t *testing.T, win fyne.Window, text string) {
@@ -84,30 +108,12 @@ func tapButton(t *testing.T, win fyne.Window, text string) {
 		t.Fatalf("no dialog open to tap %q in", text)
 	}
 	var found *widget.Button
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if found != nil || o == nil {
-			return
+	walkObjects(top, func(o fyne.CanvasObject) bool {
+		if b, ok := o.(*widget.Button); ok && b.Text == text && found == nil {
+			found = b
 		}
-		switch v := o.(type) {
-		case *widget.Button:
-			if v.Text == text {
-				found = v
-				return
-			}
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-			return
-		}
-		if w, ok := o.(fyne.Widget); ok {
-			for _, c := range test.WidgetRenderer(w).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(top)
+		return found == nil
+	})
 	if found == nil {
 		t.Fatalf("no %q button in the dialog", text)
 	}
