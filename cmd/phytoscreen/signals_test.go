@@ -361,6 +361,24 @@ func TestStopOnSignal(t *testing.T) {
 	}
 }
 
+// waitFramesRecorded waits until the store db, made before p started (two processes
+// making one store at once collide), holds frames of sample's run, failing after d.
+func waitFramesRecorded(t *testing.T, db, sample string, d time.Duration, p *program) {
+	t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		st, err := store.Open(db)
+		if err != nil {
+			t.Fatalf("the store %s made before the run: %v", db, err)
+		}
+		c, _ := st.Continuable(context.Background(), sample) // "still running", with its frames so far
+		st.Close()
+		if c.Frames > 0 {
+			return
+		}
+	}
+	t.Fatalf("no frame of sample %s recorded in %s within %v:\n%s", sample, db, d, p.stderr.String())
+}
+
 // A folder's run stopped by a signal, or killed, is taken up with screen --continue from
 // the frame after the last it recorded, with the run's settings. The sample then counts
 // what one run of the whole folder counts: no frame's objects in two runs, the field in
@@ -417,11 +435,20 @@ func TestContinueStoppedRun(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "s.db")
+			st, err := store.Open(db) // made here, so the test can read it while the run writes
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
 			p := startProgram(t, "screen", "--source", frames, "--sample", "CUT", "--db", db, "--baseline", "0", "--threads", "1", "--threshold", "0.4", "--pack", "cyano-tcb-10")
 			if !p.waitFor("rules preset default", 60*time.Second) {
 				t.Fatalf("the model did not load within 60 s:\n%s", p.stderr.String())
 			}
-			time.Sleep(700 * time.Millisecond)
+			// Stopped once it has recorded frames: a fixed 700 ms after the rules'
+			// warnings stopped a loaded CI machine's run before its first frame was
+			// stored (the cyanobacteria pack loads after them), leaving nothing to continue.
+			waitFramesRecorded(t, db, "CUT", 60*time.Second, p)
+			time.Sleep(200 * time.Millisecond)
 			if p.exited(0) {
 				t.Fatalf("ended before it was stopped (exit %d): the run is not long enough for the test:\n%s", p.code, p.stderr.String())
 			}
