@@ -577,7 +577,7 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 		var jobs []cellJob
 		for _, o := range objs {
 			if o.New {
-				jobs = append(jobs, cellJob{idx: p.tally.add(ShapeCells(o), o.Length*o.UmPerPx, o.AreaUm2, o.Oversize, p.cfg.Finder == vision.FinderCellImages), time: f.Time, obj: o, frames: p.noted - 1})
+				jobs = append(jobs, cellJob{idx: p.tally.add(ShapeCells(o.Cells, o.Parts), o.Length*o.UmPerPx, o.AreaUm2, o.Oversize, p.cfg.Finder == vision.FinderCellImages), time: f.Time, obj: o, frames: p.noted - 1})
 				p.tracks[keyOf(o)] = trackState{state: StatePending, lastSeen: f.Index}
 			} else if ts, ok := p.tracks[keyOf(o)]; ok {
 				ts.lastSeen = f.Index
@@ -746,7 +746,7 @@ func (p *Pipeline) classifyBatch(ctx context.Context, batch []cellJob, frames in
 				// estimate from its calibrated size, one for a taxon counted in cells),
 				// not the shape's guess alone: the stored objects, their export and the
 				// report must add up to the cells the screen showed.
-				rec.Cells = x.Cells(ShapeCells(j.obj), j.obj.Length*j.obj.UmPerPx, j.obj.AreaUm2)
+				rec.Cells = x.Cells(ShapeCells(j.obj.Cells, j.obj.Parts), j.obj.Length*j.obj.UmPerPx, j.obj.AreaUm2)
 				rec.Category, ts.state, ts.label, ts.prob = rec.Label, stateClassified, rec.Label, rec.Prob
 				if !p.tally.identified(rec.Prob) {
 					rec.Category = Unidentified
@@ -929,9 +929,11 @@ const MinProvisionalShare = 0.1
 // compact, and both read as one "cell", guessed at one cell, though 116 to 174 and 17
 // to 19 cores show in them (helper-52). Once the classifier names a taxon counted in
 // colonies, filaments or chains, its cores are its cells, at least; a taxon counted in
-// cells counts one whatever its cores (Taxon.Cells).
-func ShapeCells(o vision.Object) float64 {
-	return max(o.Cells, float64(o.Parts))
+// cells counts one whatever its cores (Taxon.Cells). cells is the segmenter's guess
+// (vision.Object.Cells, or a stored object's cells), parts its cores: the live run and
+// a stored object's recount (app.ObjectCells) take the same rule.
+func ShapeCells(cells float64, parts int) float64 {
+	return max(cells, float64(parts))
 }
 
 // RuleMeasure is what an alert rule is evaluated on, from the concentration of the
@@ -1038,17 +1040,21 @@ func RowLevels(states []alerts.State) (own, counted map[string]alerts.Level) {
 // group's rule counts, which mark their group's row. The app's table and `screen`'s
 // share it, so both say Unchecked on the same rows (the CLI's column was blank).
 func UncheckedRows(states []alerts.State) (own, counted map[string]bool) {
-	own, counted = map[string]bool{}, map[string]bool{}
+	// RowLevels places them: fed the unchecked states alone, a level it gives marks a row.
+	var unchecked []alerts.State
 	for _, st := range states {
-		if !st.Unchecked() {
-			continue
+		if st.Unchecked() {
+			st.Level = alerts.Watch
+			unchecked = append(unchecked, st)
 		}
-		for _, l := range st.Labels {
-			counted[l] = true
-			if len(st.Labels) == 1 {
-				own[l] = true
-			}
-		}
+	}
+	ownLv, countedLv := RowLevels(unchecked)
+	own, counted = map[string]bool{}, map[string]bool{}
+	for l := range ownLv {
+		own[l] = true
+	}
+	for l := range countedLv {
+		counted[l] = true
 	}
 	return own, counted
 }

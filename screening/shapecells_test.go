@@ -27,7 +27,7 @@ func TestShapeCellsCountsTheCores(t *testing.T) {
 		{filament, long, 40},
 		{colony, vision.Object{Kind: vision.KindCell, Cells: 1}, 1},
 	} {
-		if got := c.x.Cells(ShapeCells(c.o), 0, 0); got != c.want {
+		if got := c.x.Cells(ShapeCells(c.o.Cells, c.o.Parts), 0, 0); got != c.want {
 			t.Errorf("%s (%s) of kind %s, %v guessed, %d cores: %v cells, want %v", c.x.Label, c.x.Unit, c.o.Kind, c.o.Cells, c.o.Parts, got, c.want)
 		}
 	}

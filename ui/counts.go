@@ -340,10 +340,10 @@ func levelRank(r countRow) int {
 	return 2 * int(r.Level)
 }
 
-// markUnchecked marks the rows below their levels whose rules could not be checked in
-// cells (alerts.State.Unchecked: colonies in single-cell images, their cells unknown), as
-// screening.RowLevels gives levels: a taxon's row by the rules on it alone, a group's by
-// the rules counting any of its taxa. The banner says NOT CHECKED; the table said "–".
+// markUnchecked marks a stored sample's rows (History's) below their levels whose rules
+// could not be checked in cells (screening.UncheckedRows: colonies in single-cell
+// images), as the live snapshot marks its own. The banner says NOT CHECKED; the table
+// said "–".
 func markUnchecked(rows []countRow, states []alerts.State) {
 	own, counted := screening.UncheckedRows(states)
 	for i := range rows {
@@ -365,10 +365,10 @@ func countRows(s screening.Snapshot, trends map[string]*series) []countRow {
 	rows := make([]countRow, 0, len(s.Groups)+len(s.Taxa)+1)
 	for _, g := range s.Groups {
 		rows = append(rows, countRow{Label: groupKey + g.Group.ID, Name: "HAB group: " + g.Group.Name, Group: g.Group.ID, Unit: g.Unit,
-			Concentration: g.Concentration, Level: g.Level, IsGroup: true, Cells: g.CellsEstimate})
+			Concentration: g.Concentration, Level: g.Level, IsGroup: true, Cells: g.CellsEstimate, Unchecked: g.Unchecked})
 	}
 	for _, t := range s.Taxa {
-		r := countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: t.Level, Cells: t.CellsEstimate}
+		r := countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: t.Level, Cells: t.CellsEstimate, Unchecked: t.Unchecked}
 		if tr := trends[t.Label]; tr != nil {
 			r.Trend = tr.Values()
 		}
@@ -378,7 +378,6 @@ func countRows(s screening.Snapshot, trends map[string]*series) []countRow {
 	if tr := trends[screening.Unidentified]; tr != nil {
 		u.Trend = tr.Values()
 	}
-	rows = append(rows, u)
-	markUnchecked(rows, s.Alerts)
+	rows = append(rows, u) // Unchecked as the snapshot marks it (screening.UncheckedRows)
 	return rows
 }

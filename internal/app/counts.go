@@ -20,7 +20,7 @@ func ObjectCells(tx *screening.Taxonomy) func(store.ObjectRow) float64 {
 				// Its cores count as the shape's guess, as screening.ShapeCells counts
 				// them live: an object moved from a taxon counted in cells was stored
 				// at one cell.
-				n = x.Cells(max(n, float64(o.Parts)), o.Length*o.UmPerPx, o.AreaUm2)
+				n = x.Cells(screening.ShapeCells(n, o.Parts), o.Length*o.UmPerPx, o.AreaUm2)
 			}
 		}
 		return n
