@@ -549,3 +549,64 @@ func TestBaselineKeepsTheQuietestSlice(t *testing.T) {
 		t.Errorf("%d slices, baseline %g W over %v; want 3, 5 W (the rest, not the 10 W slice), 3 s", slices, s.Energy.BaselineWatts, s.Energy.BaselineDuration)
 	}
 }
+
+// Measured again between runs, the baseline keeps the lower draw: a launch measured while
+// the app was still busy gives way to the rest between runs, a busier moment between runs
+// does not raise it, and a run that begins while it measures makes it keep nothing. An
+// ended run keeps the baseline it was measured against.
+func TestLowerBaselineBetweenRuns(t *testing.T) {
+	root := copyTree(t, "jetson-orin-nano")
+	writeAttr(t, root, "class/hwmon/hwmon1/in1_input", "5000")
+	setMA := func(mA int) { writeAttr(t, root, "class/hwmon/hwmon1/curr1_input", strconv.Itoa(mA)) }
+	m, clk, _, _ := manualMeter(t, root)
+	var during func()
+	m.cfg.Sleep = func(_ context.Context, d time.Duration) error {
+		clk.Advance(d)
+		if during != nil {
+			during()
+		}
+		return nil
+	}
+	baselineW := func() float64 {
+		t.Helper()
+		m.Begin()
+		return m.End().Energy.BaselineWatts
+	}
+	m.Start(context.Background())
+	setMA(1600) // 8 W: the app loading at launch
+	if err := m.MeasureBaseline(context.Background(), 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if w := baselineW(); math.Abs(w-8) > 0.01 {
+		t.Fatalf("launch baseline %g W, want 8", w)
+	}
+	setMA(1000) // 5 W: at rest between runs
+	if lowered, err := m.LowerBaseline(context.Background(), 3*time.Second); err != nil || !lowered {
+		t.Fatalf("at rest after a run: lowered %v, %v; want lowered", lowered, err)
+	}
+	if w := m.Snapshot().Energy.BaselineWatts; math.Abs(w-8) > 0.01 {
+		t.Errorf("the ended run reads a baseline of %g W after the lowering, want the 8 W it was measured against", w)
+	}
+	if w := baselineW(); math.Abs(w-5) > 0.01 {
+		t.Errorf("baseline %g W after rest between runs, want 5", w)
+	}
+	setMA(1400) // 7 W: something else busy between runs
+	if lowered, err := m.LowerBaseline(context.Background(), 3*time.Second); err != nil || lowered {
+		t.Errorf("busier moment: lowered %v, %v; want kept", lowered, err)
+	}
+	setMA(600) // 3 W, but a run begins while it measures
+	during = func() { m.Begin(); during = nil }
+	if lowered, err := m.LowerBaseline(context.Background(), 3*time.Second); err != nil || lowered {
+		t.Errorf("a run began while measuring: lowered %v, %v; want nothing kept", lowered, err)
+	}
+	m.End()
+	during = nil
+	if w := baselineW(); math.Abs(w-5) > 0.01 {
+		t.Errorf("baseline %g W, want 5 still", w)
+	}
+	m.Begin() // a run under way: nothing measured
+	if lowered, err := m.LowerBaseline(context.Background(), 3*time.Second); err != nil || lowered {
+		t.Errorf("during a run: lowered %v, %v; want nothing", lowered, err)
+	}
+	m.End()
+}

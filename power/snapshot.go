@@ -165,8 +165,12 @@ func (m *Meter) Snapshot() Snapshot {
 	e.MeanWatts = ratio(e.Joules, secs)
 	e.JoulesPerCell = ratio(e.Joules, float64(m.cellsAtSample))
 	e.MarginalWatts, e.MarginalJoulesPerCell, e.ModelJoulesPerCell = math.NaN(), math.NaN(), math.NaN()
-	if m.baseline.measured {
-		e.BaselineWatts, e.BaselineDuration = m.baseline.watts, m.baseline.dur
+	base := m.windowBase
+	if !base.measured { // a window begun before the baseline was measured
+		base = m.baseline
+	}
+	if base.measured {
+		e.BaselineWatts, e.BaselineDuration = base.watts, base.dur
 		e.MarginalWatts = e.MeanWatts - e.BaselineWatts
 		e.MarginalJoulesPerCell = ratio(e.Joules-e.BaselineWatts*secs, float64(m.cellsAtSample))
 		busy := s.Latency.Mean.Seconds() * float64(s.Latency.N) // time in inference runs

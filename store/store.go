@@ -383,6 +383,15 @@ func (s *Store) init(rec recognised) error {
 		return s.openErr(err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	// Another process (the app and a screen command started together) may have made or
+	// updated the store between recognise and this transaction's write lock: what it
+	// wrote decides, not what was recognised before.
+	if rec, err = recheck(ctx, tx, s.path, rec); err != nil {
+		return err
+	}
+	if rec.kind == fileStore && rec.version == SchemaVersion {
+		return nil
+	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return s.openErr(err)
 	}
@@ -411,6 +420,24 @@ func (s *Store) init(rec recognised) error {
 		return s.openErr(err)
 	}
 	return nil
+}
+
+// recheck reads again, under the write lock of tx, the schema version recognise found:
+// a store another process has made meanwhile is a store of the version it wrote.
+func recheck(ctx context.Context, tx *sql.Tx, path string, rec recognised) (recognised, error) {
+	var v string
+	err := tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'schema'").Scan(&v)
+	switch {
+	case err != nil && (errors.Is(err, sql.ErrNoRows) || strings.Contains(err.Error(), "no such table")):
+		return rec, nil // still new: no process has made it
+	case err != nil:
+		return rec, fmt.Errorf("session store %s: read its schema version: %w", path, err)
+	}
+	kind := rec.kind
+	if kind == fileNew {
+		kind = fileStore
+	}
+	return withVersion(path, kind, v)
 }
 
 // addMissingColumns adds to an older file's tables the columns later versions added.

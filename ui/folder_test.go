@@ -377,3 +377,23 @@ func TestStartSaysThePackFitsNot(t *testing.T) {
 		t.Errorf("the demo's first status %q, want the usual one", got)
 	}
 }
+
+// Once a run has ended, the draw at rest is measured again and kept where it is lower
+// than the baseline held: a baseline read while the app was still loading (here declared
+// far above any real draw) gives way before the next run.
+func TestBaselineLoweredAtRestAfterRun(t *testing.T) {
+	var cpu time.Duration
+	est := power.NewEstimate(10, func() (time.Duration, error) { return cpu, nil })
+	m := power.NewMeter(power.Config{Sensors: []power.Sensor{est}, Total: power.ChooseTotal([]power.Sensor{est}), Interval: -1})
+	h := newHarness(t, nil, func(d *app.Services) { d.Meter = m })
+	m.Start(context.Background())
+	m.SetBaseline(500, time.Second) // the launch's, read while busy
+	h.runToEnd(3)
+	h.pump("the baseline measured again at rest", restAfterRun+4*baselineFor+5*time.Second, func() bool {
+		w, ok := m.Baseline()
+		return ok && w < 500
+	})
+	if w, _ := m.Baseline(); w > 10+0.01 { // the estimate's 10 W at full load is its most
+		t.Errorf("baseline %g W at rest, want at most the estimate's 10 W", w)
+	}
+}

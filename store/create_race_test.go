@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// createChildEnv names the store a re-run test binary opens at the moment given by
+// createAtEnv (Unix nanoseconds), so that several processes make it at once.
+const (
+	createChildEnv = "PHYTOSCREEN_STORE_CREATE_CHILD"
+	createAtEnv    = "PHYTOSCREEN_STORE_CREATE_AT"
+	createIndexEnv = "PHYTOSCREEN_STORE_CREATE_INDEX"
+)
+
+// TestCreateChild is the child side of TestProcessesCreatingOneStoreAtOnce: it waits for
+// the agreed moment, opens the store and records one run in it, of a sample of its own.
+func TestCreateChild(t *testing.T) {
+	path := os.Getenv(createChildEnv)
+	if path == "" {
+		t.Skip("child process of TestProcessesCreatingOneStoreAtOnce")
+	}
+	at, err := strconv.ParseInt(os.Getenv(createAtEnv), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(time.Unix(0, at)))
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sample := testSample()
+	sample.ID += "-" + os.Getenv(createIndexEnv) // a sample each: a finished run's settings differ from a running one's
+	r, err := s.StartRun(context.Background(), screening.RunInfo{Sample: sample, Spec: capture.Camera("0"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(context.Background(), screening.Snapshot{}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Two programs that make the same new store at the same moment (the app and a screen
+// command started together on a new bench) both open it and both record their run: the
+// second does not fail on the schema the first has just written. Processes, not
+// goroutines, since SQLite's locks between processes are what the two meet on.
+func TestProcessesCreatingOneStoreAtOnce(t *testing.T) {
+	if os.Getenv(createChildEnv) != "" {
+		t.Skip("in the child")
+	}
+	const procs = 4
+	for round := range 3 { // the collision needs the processes to meet at the right instant
+		db := filepath.Join(t.TempDir(), fmt.Sprintf("new-%d.db", round))
+		at := time.Now().Add(1500 * time.Millisecond).UnixNano() // after every child has started
+		var wg sync.WaitGroup
+		errs := make([]string, procs)
+		for i := range procs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cmd := exec.Command(os.Args[0], "-test.run=^TestCreateChild$", "-test.v")
+				cmd.Env = append(os.Environ(), createChildEnv+"="+db, createAtEnv+"="+strconv.FormatInt(at, 10), createIndexEnv+"="+strconv.Itoa(i))
+				if out, err := cmd.CombinedOutput(); err != nil {
+					errs[i] = fmt.Sprintf("process %d: %v\n%s", i, err, out)
+				}
+			}()
+		}
+		wg.Wait()
+		if failed := strings.TrimSpace(strings.Join(errs, "")); failed != "" {
+			t.Fatalf("round %d: %d processes made %s at once and some failed:\n%s", round, procs, db, failed)
+		}
+		s, err := OpenReadOnly(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := s.SampleIDs(context.Background())
+		s.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != procs {
+			t.Fatalf("round %d: the store holds samples %v, want one from each of the %d processes", round, ids, procs)
+		}
+	}
+}
