@@ -96,10 +96,16 @@ func TestFolderNothingReadable(t *testing.T) {
 	}
 }
 
+// estimateMeter is a meter with no sensor but the CPU-time estimate (10 W a busy core),
+// of the CPU time *cpu, sampled only when asked.
+func estimateMeter(cpu *time.Duration) *power.Meter {
+	est := power.NewEstimate(10, func() (time.Duration, error) { return *cpu, nil })
+	return power.NewMeter(power.Config{Sensors: []power.Sensor{est}, Total: power.ChooseTotal([]power.Sensor{est}), Interval: -1})
+}
+
 func TestPerfPanelLabelsEstimates(t *testing.T) {
 	var cpu time.Duration
-	est := power.NewEstimate(10, func() (time.Duration, error) { return cpu, nil })
-	m := power.NewMeter(power.Config{Sensors: []power.Sensor{est}, Total: power.ChooseTotal([]power.Sensor{est}), Interval: -1})
+	m := estimateMeter(&cpu)
 	h := newHarness(t, nil, func(d *app.Services) { d.Meter = m })
 	m.Start(context.Background())
 	m.Begin()
@@ -383,8 +389,7 @@ func TestStartSaysThePackFitsNot(t *testing.T) {
 // far above any real draw) gives way before the next run.
 func TestBaselineLoweredAtRestAfterRun(t *testing.T) {
 	var cpu time.Duration
-	est := power.NewEstimate(10, func() (time.Duration, error) { return cpu, nil })
-	m := power.NewMeter(power.Config{Sensors: []power.Sensor{est}, Total: power.ChooseTotal([]power.Sensor{est}), Interval: -1})
+	m := estimateMeter(&cpu)
 	h := newHarness(t, nil, func(d *app.Services) { d.Meter = m })
 	m.Start(context.Background())
 	m.SetBaseline(500, time.Second) // the launch's, read while busy
