@@ -116,7 +116,8 @@ func (a *mainWindow) startContinuation(c *store.Continuation, si store.SampleInf
 	}
 	a.sample.Fill(shown, a.set.UmPerPx)
 	a.chooseSource(c.Spec)
+	note := fmt.Sprintf("Continuing run %d of sample %s (threshold %s, model %s, rules %s): %s. The live counts and alerts are this run's, on its share of the volume; the sample's whole is in History.", run.ID, si.ID,
+		strconv.FormatFloat(run.Threshold, 'f', -1, 64), run.Model, rules.Name, c.Describe())
 	a.launch(app.RunRequest{Spec: c.Spec, Sample: sample, Settings: set, Rules: rules, Continue: c.Continue()},
-		fmt.Sprintf("Continuing run %d of sample %s (threshold %s, model %s, rules %s): %s. The live counts and alerts are this run's, on its share of the volume; the sample's whole is in History.", run.ID, si.ID,
-			strconv.FormatFloat(run.Threshold, 'f', -1, 64), run.Model, rules.Name, c.Describe()), restore)
+		func() string { return note }, restore)
 }

@@ -375,11 +375,11 @@ func TestCancelledFolderKeepsTheSource(t *testing.T) {
 func TestStartSaysThePackFitsNot(t *testing.T) {
 	dir := realMicrocystisFrames(t, map[string]string{"a.jpg": "20230608145509(1).jpg"})
 	h := newHarness(t, nil, realSources(t))
-	got := h.a.packFitStatus(capture.Spec{Kind: capture.KindFolder, Path: dir}, "S-FIT")
+	got := h.a.packFitStatus(capture.Spec{Kind: capture.KindFolder, Path: dir}, "S-FIT")()
 	if want := "Note: a.jpg is in colour, and pack " + h.a.svc.Pack.Name + " reads gray images"; !strings.Contains(got, want) || !strings.HasPrefix(got, "Screening ") {
 		t.Errorf("the run's first status %q, want it to start the usual way and say %q", got, want)
 	}
-	if got := h.a.packFitStatus(capture.Spec{Kind: capture.KindDemo}, "S-DEMO"); got != "" {
+	if got := h.a.packFitStatus(capture.Spec{Kind: capture.KindDemo}, "S-DEMO")(); got != "" {
 		t.Errorf("the demo's first status %q, want the usual one", got)
 	}
 }

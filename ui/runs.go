@@ -115,27 +115,37 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 // packFitStatus is the run's first status when its frames and the pack differ in
 // colour (app.PackFitNote), also logged; "" otherwise. The folder dialog says it before
 // Start, but a folder chosen again in the source list, or given with --source, started
-// without a word (helper-52).
-func (a *mainWindow) packFitStatus(spec capture.Spec, id string) string {
-	colour, file, ok := app.FirstFrameColour(spec)
-	if !ok || a.svc.Pack == nil {
-		return ""
+// without a word (helper-52). It returns the work, run off the UI goroutine by launch:
+// it lists the folder and decodes its first frame (a 2592x1944 JPEG, of a folder of
+// thousands). The pack and model are taken now, as Start found them.
+func (a *mainWindow) packFitStatus(spec capture.Spec, id string) func() string {
+	pack := a.svc.Pack
+	if pack == nil {
+		return nil
 	}
-	note := app.PackFitNote(a.svc.Pack, colour, filepath.Base(file))
-	if note == "" {
-		return ""
+	variant := a.svc.Model.Variant()
+	return func() string {
+		colour, file, ok := app.FirstFrameColour(spec)
+		if !ok {
+			return ""
+		}
+		note := app.PackFitNote(pack, colour, filepath.Base(file))
+		if note == "" {
+			return ""
+		}
+		a.log.Warn("frames and pack differ in colour", "source", spec.String(), "note", note)
+		return fmt.Sprintf("Screening %s: sample %s, model %s. Note: %s.", spec.Describe(), id, variant, note)
 	}
-	a.log.Warn("frames and pack differ in colour", "source", spec.String(), "note", note)
-	return fmt.Sprintf("Screening %s: sample %s, model %s. Note: %s.", spec.Describe(), id, a.svc.Model.Variant(), note)
 }
 
 // launch opens the run req asks for (with the window's settings and rules, or a stopped
-// run's when it takes that up) and shows it, the status bar saying note once it runs
-// ("" for the usual line); restore, when not nil, puts the sample panel back as it was
-// once the run has ended or failed to open. The checks of what is asked are the caller's.
-func (a *mainWindow) launch(req app.RunRequest, note string, restore func()) {
+// run's when it takes that up) and shows it, the status bar saying what note returns once
+// it runs (nil or "" for the usual line; note runs on the run's goroutine, before the
+// source opens); restore, when not nil, puts the sample panel back as it was once the run
+// has ended or failed to open. The checks of what is asked are the caller's.
+func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func()) {
 	spec, sample := req.Spec, req.Sample
-	sess := &session{spec: spec, sample: sample, rules: req.Rules, frames: newFrameBuffer(0), done: make(chan struct{}), note: note, restore: restore}
+	sess := &session{spec: spec, sample: sample, rules: req.Rules, frames: newFrameBuffer(0), done: make(chan struct{}), restore: restore}
 	a.sess = sess
 	a.gallery.Follow(sample.ID) // also once the run has ended
 	a.notifier.Reset()
@@ -153,6 +163,9 @@ func (a *mainWindow) launch(req app.RunRequest, note string, restore func()) {
 		}
 	}
 	a.e.spawn(func(ctx context.Context) {
+		if note != nil {
+			sess.note = note() // read by startRun, after runOnUI below
+		}
 		run, err := a.svc.OpenSession(ctx, req)
 		if err != nil {
 			close(sess.done)
