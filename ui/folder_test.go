@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/test"
+
 	"github.com/phytoscreen/phytoscreen/internal/testutil"
 
 	"github.com/phytoscreen/phytoscreen/capture"
@@ -400,5 +402,38 @@ func TestBaselineLoweredAtRestAfterRun(t *testing.T) {
 	})
 	if w, _ := m.Baseline(); w > 10+0.01 { // the estimate's 10 W at full load is its most
 		t.Errorf("baseline %g W at rest, want at most the estimate's 10 W", w)
+	}
+}
+
+// The folders screened lately are offered again after a restart, two folders of one
+// name told apart, the last one chosen (the list kept only the last source).
+func TestRecentFoldersAfterRestart(t *testing.T) {
+	fy := test.NewTempApp(t)
+	root := t.TempDir()
+	day1, day2 := filepath.Join(root, "day1", "frames"), filepath.Join(root, "day2", "frames")
+	for _, d := range []string{day1, day2} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarness(t, fy)
+	for _, d := range []string{day1, day2} {
+		h.a.chooseSource(capture.Spec{Kind: capture.KindFolder, Path: d})
+		h.runToEnd(1)
+	}
+
+	again := newHarness(t, fy) // the same preferences: a restart
+	again.a.refreshSources()   // as the launch fills it (newApp), before the harness chose its test video
+	labels := map[string]string{}
+	for _, o := range again.a.sample.Source.Options {
+		if spec, ok := again.a.sourceSpecs[o]; ok && spec.Kind == capture.KindFolder {
+			labels[spec.Path] = o
+		}
+	}
+	if len(labels) != 2 || labels[day1] == "" || labels[day2] == "" || labels[day1] == labels[day2] {
+		t.Fatalf("after a restart the source list offers folders %v; want day1/frames and day2/frames, each under its own name (options %q)", labels, again.a.sample.Source.Options)
+	}
+	if sel := again.a.sample.Source.Selected; sel != labels[day2] {
+		t.Errorf("chosen %q, want the last folder screened, %q", sel, labels[day2])
 	}
 }

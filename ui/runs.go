@@ -105,6 +105,7 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 	}
 	a.addTo, a.screenAgain = "", capture.Spec{}
 	a.set.UmPerPx, a.set.Source = um, spec.String()
+	a.set.Recent = app.AddRecent(a.set.Recent, spec)
 	if spec.Kind != capture.KindDemo { // the demo's made-up site and volume are not remembered
 		a.set.Site, a.set.VolumeML, a.set.Factor = sample.Site, sample.VolumeML, sample.Factor
 	}

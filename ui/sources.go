@@ -14,9 +14,9 @@ const (
 	choiceFolder = "Folder of images…"
 )
 
-// refreshSources fills the source list: the demo, the cameras present, the last video
-// or folder, and the two "open" choices. A camera, when one is present, is chosen over
-// the demo; with none, the demo is.
+// refreshSources fills the source list: the demo, the cameras present, the videos and
+// folders screened lately (app.Settings.Recent), and the two "open" choices. The last
+// source is chosen; else a camera, when one is present, over the demo.
 func (a *mainWindow) refreshSources() {
 	a.sourceSpecs = map[string]capture.Spec{choiceDemo: capture.Demo}
 	var cams []capture.Spec
@@ -25,6 +25,11 @@ func (a *mainWindow) refreshSources() {
 	}
 	for _, c := range cams {
 		a.addSourceChoice(c)
+	}
+	for _, r := range a.set.Recent {
+		if src, err := capture.ParseSpec(r); err == nil {
+			a.addSourceChoice(src)
+		}
 	}
 	selected := choiceDemo
 	if len(cams) > 0 {
@@ -57,22 +62,33 @@ func (a *mainWindow) sourceOptions() []string {
 	return append(append(opts, rest...), choiceVideo, choiceFolder)
 }
 
-// addSourceChoice adds a camera, video or folder to the list and returns its label.
+// addSourceChoice adds a camera, video or folder to the list and returns its label. Two
+// folders of one name (day1/frames, day2/frames) are told apart by their parents, then
+// by their whole paths, rather than one taking the other's place in the list.
 func (a *mainWindow) addSourceChoice(spec capture.Spec) string {
-	var label string
+	var kind string
 	switch spec.Kind {
 	case capture.KindDemo:
 		return choiceDemo
 	case capture.KindCamera:
-		label = "Camera " + spec.Path
+		label := "Camera " + spec.Path
+		a.sourceSpecs[label] = spec
+		return label
 	case capture.KindFolder:
-		label = "Frames: " + filepath.Base(spec.Path)
+		kind = "Frames: "
 	case capture.KindCells:
-		label = "Cell images: " + filepath.Base(spec.Path)
+		kind = "Cell images: "
 	case capture.KindImage:
-		label = "Image: " + filepath.Base(spec.Path)
+		kind = "Image: "
 	default:
-		label = "Video: " + filepath.Base(spec.Path)
+		kind = "Video: "
+	}
+	label := kind + spec.Path
+	for _, name := range []string{filepath.Base(spec.Path), filepath.Join(filepath.Base(filepath.Dir(spec.Path)), filepath.Base(spec.Path))} {
+		if had, taken := a.sourceSpecs[kind+name]; !taken || had == spec {
+			label = kind + name
+			break
+		}
 	}
 	a.sourceSpecs[label] = spec
 	return label

@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -86,8 +87,9 @@ func TestLoadSettingsRejectsDamage(t *testing.T) {
 	good := DefaultSettings()
 	good.Threads, good.Batch, good.Threshold, good.RulesFile = 2, 32, 0.7, filepath.Join("..", "..", "alerts", "testdata", "site.toml")
 	good.LastFolder, good.ExportFolder = t.TempDir(), t.TempDir() // kept apart: a source's folder is not where exports go
+	good.Recent = []string{capture.Spec{Kind: capture.KindFolder, Path: t.TempDir()}.String(), capture.Spec{Kind: capture.KindVideo, Path: filepath.Join("..", "..", "assets", "demo", "demo.avi")}.String()}
 	good.Save(p)
-	if s, notes := LoadSettingsChecked(p); len(notes) != 0 || s != good {
+	if s, notes := LoadSettingsChecked(p); len(notes) != 0 || !reflect.DeepEqual(s, good) {
 		t.Errorf("good settings: notes %q, settings %+v", notes, s)
 	}
 }
@@ -308,5 +310,43 @@ func TestRecognises(t *testing.T) {
 	skills, on, err = Recognises(d, dtx, inference.Optimised)
 	if err != nil || len(skills) != 121 || skills[0].Measured || !strings.Contains(on, "no per-taxon figures") {
 		t.Errorf("default pack: %d skills, measured %v, %q, %v", len(skills), len(skills) > 0 && skills[0].Measured, on, err)
+	}
+}
+
+// The recent sources keep the newest first, once each, at most MaxRecent, never the demo
+// or a camera; at launch, those no longer there are left out without a note.
+func TestRecentSources(t *testing.T) {
+	folder := func(p string) capture.Spec { return capture.Spec{Kind: capture.KindFolder, Path: p} }
+	dirs := make([]string, MaxRecent+2)
+	var recent []string
+	for i := range dirs {
+		dirs[i] = t.TempDir()
+		recent = AddRecent(recent, folder(dirs[i]))
+	}
+	recent = AddRecent(recent, folder(dirs[MaxRecent])) // again: moves to the front, not twice
+	recent = AddRecent(recent, capture.Demo)
+	recent = AddRecent(recent, capture.Camera("0"))
+	if len(recent) != MaxRecent || recent[0] != folder(dirs[MaxRecent]).String() || recent[1] != folder(dirs[MaxRecent+1]).String() {
+		t.Fatalf("recent %q: want %d, newest first, the one screened again at the front", recent, MaxRecent)
+	}
+	for _, r := range recent {
+		if r == folder(dirs[0]).String() || r == folder(dirs[1]).String() {
+			t.Errorf("the oldest folder %s kept past %d", r, MaxRecent)
+		}
+	}
+	if err := os.Remove(dirs[MaxRecent+1]); err != nil {
+		t.Fatal(err)
+	}
+	p := newMemPrefs()
+	s := DefaultSettings()
+	s.Recent = recent
+	s.Save(p)
+	got, notes := LoadSettingsChecked(p)
+	if len(notes) != 0 {
+		t.Errorf("notes %q for a recent folder gone", notes)
+	}
+	want := append([]string{recent[0]}, recent[2:]...)
+	if !reflect.DeepEqual(got.Recent, want) {
+		t.Errorf("recent after a launch %q, want %q (the removed folder left out)", got.Recent, want)
 	}
 }

@@ -71,6 +71,10 @@ type Settings struct {
 
 	// Source is the last source used, as a capture.Spec writes it.
 	Source string
+	// Recent are the folders, videos and images screened lately, newest first (at most
+	// MaxRecent), listed in the source list after a restart: a technician goes back to
+	// yesterday's folder, not only to the last one.
+	Recent []string
 	// DemoWhenNoCamera starts the bundled demo at launch when no camera is found.
 	DemoWhenNoCamera bool
 	LastFolder       string // where the folder dialog opens
@@ -113,6 +117,7 @@ const (
 	PrefVolume     = "sample.volume_ml"
 	PrefFactor     = "sample.factor"
 	PrefSource     = "source.last"
+	PrefRecent     = "source.recent" // capture specs, one a line, newest first
 	PrefDemo       = "source.demo_when_no_camera"
 	PrefLastFolder = "source.last_folder"
 	PrefExportDir  = "export.last_folder"
@@ -166,6 +171,7 @@ func LoadSettingsChecked(p Prefs) (Settings, []string) {
 		VolumeML:         p.FloatWithFallback(PrefVolume, d.VolumeML),
 		Factor:           p.FloatWithFallback(PrefFactor, d.Factor),
 		Source:           p.StringWithFallback(PrefSource, d.Source),
+		Recent:           recentSources(p.StringWithFallback(PrefRecent, "")),
 		DemoWhenNoCamera: p.BoolWithFallback(PrefDemo, d.DemoWhenNoCamera),
 		LastFolder:       p.StringWithFallback(PrefLastFolder, d.LastFolder),
 		ExportFolder:     p.StringWithFallback(PrefExportDir, d.ExportFolder),
@@ -274,6 +280,43 @@ func LoadSettingsChecked(p Prefs) (Settings, []string) {
 	return s, notes
 }
 
+// MaxRecent is how many recent sources the source list keeps.
+const MaxRecent = 8
+
+// recentSources reads the saved recent sources, leaving out silently what no longer
+// parses or is no longer there (a folder moved or a USB stick taken out is not worth a
+// note at launch: it is simply not offered).
+func recentSources(saved string) []string {
+	var out []string
+	for _, line := range strings.Split(saved, "\n") {
+		sp, err := capture.ParseSpec(line)
+		if line == "" || err != nil || sp.Kind == capture.KindDemo || sp.Kind == capture.KindCamera {
+			continue
+		}
+		if _, err := os.Stat(sp.Path); err == nil && !slices.Contains(out, line) && len(out) < MaxRecent {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// AddRecent puts spec first in recent (a folder, video or image; the demo and cameras
+// are always listed and are not kept), keeping at most MaxRecent.
+func AddRecent(recent []string, spec capture.Spec) []string {
+	if spec.Kind == capture.KindDemo || spec.Kind == capture.KindCamera {
+		return recent
+	}
+	s := spec.String()
+	if strings.Contains(s, "\n") { // one a line: a path with a line break is not kept
+		return recent
+	}
+	out := append([]string{s}, slices.DeleteFunc(slices.Clone(recent), func(r string) bool { return r == s })...)
+	if len(out) > MaxRecent {
+		out = out[:MaxRecent]
+	}
+	return out
+}
+
 // errText is why a file could not be used, without its path (the caller names it).
 func errText(err error) string {
 	switch {
@@ -306,6 +349,7 @@ func (s Settings) Save(p Prefs) {
 	p.SetFloat(PrefVolume, s.VolumeML)
 	p.SetFloat(PrefFactor, s.Factor)
 	p.SetString(PrefSource, s.Source)
+	p.SetString(PrefRecent, strings.Join(s.Recent, "\n"))
 	p.SetBool(PrefDemo, s.DemoWhenNoCamera)
 	p.SetString(PrefLastFolder, s.LastFolder)
 	p.SetString(PrefExportDir, s.ExportFolder)
