@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -94,5 +95,39 @@ func TestProcessesCreatingOneStoreAtOnce(t *testing.T) {
 		if len(ids) != procs {
 			t.Fatalf("round %d: the store holds samples %v, want one from each of the %d processes", round, ids, procs)
 		}
+	}
+}
+
+// isBusy knows SQLite's "database is locked" (SQLITE_BUSY) through the error chain as
+// Open and init wrap it, and nothing else.
+func TestIsBusy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "locked.db")
+	holder, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	tx, err := holder.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()                                     //nolint:errcheck
+	if _, err := tx.Exec("CREATE TABLE t(x)"); err != nil { // holds the write lock
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	_, err = other.Exec("CREATE TABLE u(x)")
+	if err == nil {
+		t.Fatal("a second writer was not refused")
+	}
+	if wrapped := fmt.Errorf("session store %s: %w", path, err); !isBusy(wrapped) {
+		t.Errorf("isBusy(%v) = false", wrapped)
+	}
+	if isBusy(fmt.Errorf("session store: %w", sql.ErrNoRows)) {
+		t.Error("isBusy took another error for SQLITE_BUSY")
 	}
 }

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/screening"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
+	"modernc.org/sqlite" // the "sqlite" driver (pure Go), and its errors' result codes
 )
 
 // FileName is the session store's file name in the data folder.
@@ -321,16 +321,35 @@ func Open(path string) (*Store, error) {
 	// connection (the lab server sync, a relabel) had written meanwhile would fail at
 	// once with SQLITE_BUSY_SNAPSHOT, which busy_timeout cannot wait out.
 	dsn := "file:" + uriPath(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("session store %s: %w", path, err)
-	}
-	s := &Store{db: db, path: path}
-	if err := s.init(rec); err != nil {
+	// Two processes making one new store at once (the app and a screen command started
+	// together) meet where SQLite answers SQLITE_BUSY without waiting out busy_timeout:
+	// the switch to WAL, which needs the file alone. The loser opens again once the
+	// winner has made the store, recognising what it made.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		db, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("session store %s: %w", path, err)
+		}
+		s := &Store{db: db, path: path}
+		err = s.init(rec)
+		if err == nil {
+			return s, nil
+		}
 		db.Close()
-		return nil, err
+		if !isBusy(err) || time.Now().After(deadline) {
+			return nil, err
+		}
+		time.Sleep(20 * time.Millisecond)
+		if rec, err = recognise(path); err != nil {
+			return nil, err
+		}
 	}
-	return s, nil
+}
+
+// isBusy tells SQLite's SQLITE_BUSY (primary result code 5) from other failures.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == 5
 }
 
 // OpenReadOnly opens an existing store for reading only (export, History, reports). It
