@@ -47,6 +47,31 @@ func TestSampleErrorsNameTheFix(t *testing.T) {
 	}
 }
 
+// "1,000" mL was read as 1 mL with no word (helper-54): now the run does not start and
+// the error names both readings; an unambiguous decimal comma ("0,5") is read as typed.
+func TestVolumeWithAThousandsCommaIsRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.sample.ID.SetText("S-COMMA")
+	h.a.sample.Volume.SetText("1,000")
+	h.a.sample.Factor.SetText("0,5")
+	test.Tap(h.a.sample.Start)
+	h.q.runAll()
+	if h.a.sess != nil {
+		t.Fatal("a run started with volume 1,000, which could be 1 or 1000 mL")
+	}
+	msg := h.a.lastError.Error()
+	if want := `Volume "1,000" could be 1000 or 1.000`; !strings.Contains(msg, want) {
+		t.Errorf("error %q lacks %q", msg, want)
+	}
+	if strings.Contains(msg, "Factor") {
+		t.Errorf("factor 0,5 refused: %q", msg)
+	}
+	s, _, err := h.a.sample.Sample()
+	if err == nil || s.Factor != 0.5 {
+		t.Errorf("sample read from the panel: factor %v (want 0.5), err %v", s.Factor, err)
+	}
+}
+
 func TestSourceErrorIsShown(t *testing.T) {
 	h := newHarness(t, nil) // no source set: opening fails
 	h.a.sample.ID.SetText("S-NOSRC")

@@ -1,18 +1,19 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"image/color"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/internal/typednum"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
@@ -203,11 +204,14 @@ func fmtDuration(d time.Duration) string {
 	return fmt.Sprintf("%02d:%02d", m, s)
 }
 
-// parsePositive reads a positive number typed by a person ("1", "0.5", "1,5").
+// parsePositive reads a positive number typed by a person ("1", "0.5", "1,5"); a comma
+// that could group thousands ("1,000") is refused with both readings, not read as 1.
 func parsePositive(field, text, fix string) (float64, error) {
-	t := strings.TrimSpace(strings.ReplaceAll(text, ",", "."))
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || !(v > 0) || math.IsInf(v, 0) {
+	v, err := typednum.Parse(text)
+	if err != nil && !errors.Is(err, typednum.ErrNotNumber) {
+		return 0, fmt.Errorf("%s %v", field, err) // it says what to type
+	}
+	if err != nil || !(v > 0) {
 		return 0, fmt.Errorf("%s %q is not a positive number: %s", field, text, fix)
 	}
 	return v, nil

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/internal/typednum"
 	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
@@ -163,15 +164,18 @@ func (ed *ruleEditor) Ruleset() ([]byte, *alerts.Ruleset, error) {
 
 // rowLevel reads a level typed in a row: empty (none), "presence" or a positive number.
 func rowLevel(s, unit string, rule int, level string) (*alerts.Threshold, error) {
-	s = strings.TrimSpace(strings.ReplaceAll(s, ",", ""))
+	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
 		return nil, nil
 	case strings.EqualFold(s, alerts.Presence):
 		return &alerts.Threshold{Presence: true, Unit: alerts.Presence}, nil
 	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(v > 0) || v > 1e12 {
+	v, err := typednum.ParseGrouped(s)
+	if err != nil {
+		return nil, fmt.Errorf("rule %d: %s level: %v; type a positive number of %s, or presence", rule, level, err, unit)
+	}
+	if !(v > 0) || v > 1e12 {
 		return nil, fmt.Errorf("rule %d: %s level %q: type a positive number of %s, or presence", rule, level, s, unit)
 	}
 	return &alerts.Threshold{Value: v, Unit: unit}, nil

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/internal/typednum"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
@@ -187,7 +188,7 @@ func volumeItem(e *widget.SelectEntry) *widget.FormItem {
 
 // factorMeaning says what a factor does, beside the field.
 func factorMeaning(v string) string {
-	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	f, err := typednum.Parse(v)
 	switch {
 	case err != nil || !(f > 0):
 		return "1 as taken; 10 when diluted 1+9; 0.1 when 1 L was settled to 100 mL"
@@ -268,9 +269,9 @@ func (p *samplePanel) Sample() (screening.Sample, float64, error) {
 		}
 	}
 	if t := strings.TrimSpace(p.Depth.Text); t != "" {
-		d, err := strconv.ParseFloat(t, 64)
+		d, err := typednum.Parse(t)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("Depth %q is not a number: type metres below the surface, e.g. 3 (0 for the surface)", t))
+			errs = append(errs, fmt.Errorf("Depth %v: type metres below the surface, e.g. 3 (0 for the surface)", err))
 		} else {
 			s.DepthM = d
 		}

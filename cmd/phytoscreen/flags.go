@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/phytoscreen/phytoscreen/internal/typednum"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
@@ -52,13 +54,20 @@ func (f *floatFlag) String() string {
 }
 
 func (f *floatFlag) Set(s string) error {
-	v, err := strconv.ParseFloat(s, 64)
-	if _, commaErr := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64); err != nil && commaErr == nil {
-		// A decimal comma, as typed where it is the custom (0,5 mL).
-		return fmt.Errorf("not a number: write the decimal with a point, %s", strings.Replace(s, ",", ".", 1))
+	if v, err := strconv.ParseFloat(s, 64); err == nil { // NaN and Inf too: check names the range
+		*f.p = v
+		return nil
 	}
-	if err != nil {
-		return errParse
+	v, err := typednum.Parse(s)
+	switch {
+	case errors.Is(err, typednum.ErrNotNumber):
+		return fmt.Errorf("not a number: give %s from %g to %g", f.what, f.lo, f.hi)
+	case err != nil: // "1,000": a thousand or one? said with both readings
+		return err
+	case typednum.HasDecimalComma(s):
+		// A decimal comma, as typed where it is the custom (0,5 mL): a command line is
+		// read by scripts too, so it takes the point only.
+		return fmt.Errorf("not a number: write the decimal with a point, %s", strings.Replace(s, ",", ".", 1))
 	}
 	*f.p = v
 	return nil
@@ -90,7 +99,7 @@ func (f *intFlag) String() string {
 func (f *intFlag) Set(s string) error {
 	v, err := strconv.ParseInt(s, 0, strconv.IntSize)
 	if err != nil {
-		return errParse
+		return fmt.Errorf("not a whole number: give %s", f.what)
 	}
 	*f.p = int(v)
 	return nil
@@ -147,10 +156,6 @@ func listVar(fs *flag.FlagSet, p *string, name, value string, lo, hi int, what, 
 // arguments once they are parsed and checked; an error from it ends the command there,
 // so the flags are checked without anything being opened or run.
 var flagsChecked func(fs *flag.FlagSet, pos []string) error
-
-// errParse is what the flag package reports for a value that is not a number ("invalid
-// value "x" for flag -n: parse error"), as for its own number flags.
-var errParse = fmt.Errorf("parse error")
 
 // floatVar defines a float64 flag limited to [lo, hi]; the usage gets the range.
 func floatVar(fs *flag.FlagSet, p *float64, name string, value, lo, hi float64, what, usage string) {

@@ -197,6 +197,18 @@ func TestBadNumberSaidInTwoLines(t *testing.T) {
 	if code != exitUsage || stderr != want {
 		t.Errorf("--volume-ml 0,5: exit %d, stderr\n%s\nwant exit %d and\n%s", code, stderr, exitUsage, want)
 	}
+	// "1,000" is neither read as 1 nor told to be written 1.000 (which is 1); a word is
+	// told what the flag wants, not "parse error".
+	for argv, says := range map[[3]string]string{
+		{"screen", "--volume-ml", "1,000"}: `invalid value "1,000" for flag -volume-ml: "1,000" could be 1000 or 1.000: type 1000, or 1.000 with a point`,
+		{"screen", "--volume-ml", "abc"}:   `invalid value "abc" for flag -volume-ml: not a number: give a volume in mL from 1e-06 to 1e+06`,
+		{"screen", "--batch", "ten"}:       `invalid value "ten" for flag -batch: not a whole number: give`,
+	} {
+		code, _, stderr := run(t, argv[0], argv[1], argv[2], "--source", "x")
+		if code != exitUsage || !strings.HasPrefix(stderr, says) {
+			t.Errorf("%v: exit %d, stderr\n%s\nwant exit %d and a line starting\n%s", argv, code, stderr, exitUsage, says)
+		}
+	}
 	if code, _, stderr := run(t, "screen", "-h"); code != exitUsage && code != exitOK || !strings.Contains(stderr, "-volume-ml") {
 		t.Errorf("screen -h: exit %d, no usage of --volume-ml:\n%s", code, stderr)
 	}
