@@ -222,6 +222,22 @@ func Closest(states []State) (s State, share, inUnit float64, ok bool) {
 	return s, share, inUnit, true
 }
 
+// Pending is the state whose concentration so far is past its next level while that
+// level is held back because the sample is still being read (Measure.Provisional: too
+// early to enter a level at all, or the interval's lower bound not yet there), the one
+// furthest past; ok is false when none is. Below the levels such a state is not "below
+// its thresholds": a banner said so at 486% of a watch level while the first tenth of
+// a continued run was read (helper-54).
+func Pending(states []State) (s State, share float64, ok bool) {
+	for _, st := range states {
+		sh, _, has := st.Closeness()
+		if has && st.Value.Provisional && sh >= 1 && (!ok || sh > share) {
+			s, share, ok = st, sh, true
+		}
+	}
+	return s, share, ok
+}
+
 // States returns a copy of every rule's state, in rule order.
 func (e *Evaluator) States() []State {
 	out := make([]State, len(e.states))

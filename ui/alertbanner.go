@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/screening"
 )
 
 // alertBanner is the strip under the toolbar that says, in the level's colour, the
@@ -116,6 +117,15 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		}
 		b.quiet("NOT CHECKED", colorUnchecked, color.NRGBA{0x37, 0x47, 0x4f, 0xff}, headline,
 			"The levels are in cells; these count one cell each, a lower bound: screen whole frames, with the µm per pixel, to estimate their cells · "+watching, context)
+	case top == nil && pendingText(states) != "":
+		// Past a level on what is read so far, held back until enough is read: neither
+		// an alert nor "below its thresholds".
+		bg = color.NRGBA{0xff, 0xf8, 0xe1, 0xff}
+		headline := pendingText(states)
+		if blind != "" {
+			headline += "; " + blind
+		}
+		b.quiet("NOT YET", colorHeldBack, color.NRGBA{0x5d, 0x40, 0x37, 0xff}, headline, watching, context)
 	case top == nil:
 		bg = color.NRGBA{0xe8, 0xf5, 0xe9, 0xff}
 		headline := "No alert"
@@ -179,6 +189,23 @@ var colorUnchecked = color.NRGBA{0x78, 0x90, 0x9c, 0xff}
 // has a level in numbers. A green banner must not hide a sample just under a level
 // (helper-47).
 func closest(states []alerts.State) string { return alerts.ClosestText(states, fmtPerL) }
+
+// colorHeldBack is the chip of a level held back while the sample is still read.
+var colorHeldBack = color.NRGBA{0x8d, 0x6e, 0x63, 0xff}
+
+// pendingText says which rule is past a level on the frames read so far while the level
+// is held back (alerts.Pending), and what decides it; "" when none is.
+func pendingText(states []alerts.State) string {
+	s, share, ok := alerts.Pending(states)
+	if !ok {
+		return ""
+	}
+	at := fmt.Sprintf("%s at %s cells/L, %s of its %s level", s.Taxon, fmtPerL(s.Value.PerL), alerts.ShareText(share), s.NextLevel)
+	if s.Value.Early {
+		return fmt.Sprintf("Not yet: %s on under %.0f%% of the frames; a level is entered once that much is read", at, 100*screening.MinProvisionalShare)
+	}
+	return fmt.Sprintf("Not yet: %s so far, but its lower bound (%s) is still under the level; more frames decide", at, fmtPerL(s.Value.Low))
+}
 
 // uncheckedCells is the most objects of unknown cells in any rule not checked
 // (alerts.State.Unchecked); 0 when every rule could be checked.

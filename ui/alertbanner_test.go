@@ -151,3 +151,38 @@ func TestCellsNoteNamesTheTaxaOfMostCells(t *testing.T) {
 		t.Errorf("sorted by name, the note reads %q, want %q", c.note.Text, want)
 	}
 }
+
+// Past a level on the first frames of a folder, where the level is held back until a
+// tenth is read or the lower bound is there, the banner says so instead of "below its
+// thresholds" beside "486% of its watch level" (helper-54); once the level is entered
+// it shows as ever.
+func TestBannerSaysALevelIsHeldBack(t *testing.T) {
+	test.NewTempApp(t)
+	b := newAlertBanner()
+	who := alerts.Rule{ID: "cyanobacteria", Taxa: []string{"Cyanobacteria"}, Source: "WHO",
+		Watch: &alerts.Threshold{Value: 20000, Unit: alerts.PerML}, Alert: &alerts.Threshold{Value: 100000, Unit: alerts.PerML}}
+	e := alerts.NewEvaluator([]alerts.Bound{{Rule: who, Labels: []string{"Microcystis"}}}, 0.1)
+	m := alerts.Measure{Count: 40, PerL: 97.2e6, Low: 70e6, High: 130e6, Provisional: true, Early: true}
+	e.Update(time.Now(), func([]string) alerts.Measure { return m })
+	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	if want := "Not yet: Cyanobacteria at 97.2 M cells/L, 486% of its watch level on under 10% of the frames"; b.chip.Text != "NOT YET" || !strings.HasPrefix(b.Headline(), want) {
+		t.Errorf("early: chip %q, headline %q; want NOT YET and %q", b.chip.Text, b.Headline(), want)
+	}
+	m.Early, m.Low = false, 15e6
+	e.Update(time.Now(), func([]string) alerts.Measure { return m })
+	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	if b.chip.Text != "NOT YET" || !strings.Contains(b.Headline(), "its lower bound (15.0 M) is still under the level") {
+		t.Errorf("past the level, the lower bound not: chip %q, headline %q", b.chip.Text, b.Headline())
+	}
+	m.Low = 70e6
+	e.Update(time.Now(), func([]string) alerts.Measure { return m })
+	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	if b.Level() != alerts.Watch || b.chip.Text != "WATCH" {
+		t.Errorf("the lower bound past the watch level: banner %v, chip %q", b.Level(), b.chip.Text)
+	}
+	e.Settle(time.Now(), func([]string) alerts.Measure { return alerts.Measure{Count: 3, PerL: 3e6, Low: 1e6} })
+	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	if b.chip.Text != "NO ALERT" {
+		t.Errorf("settled below the levels: chip %q, headline %q", b.chip.Text, b.Headline())
+	}
+}
