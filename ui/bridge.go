@@ -300,6 +300,9 @@ func (a *mainWindow) apply(sess *session, u uiUpdate) {
 		a.lastSnap = *u.snap
 		a.counts.SetRows(u.rows)
 		ctx := "sample " + u.snap.Sample.ID
+		if sess.scope != "" {
+			ctx += ", this run only"
+		}
 		if u.ended {
 			ctx += " (run ended)"
 		}

@@ -99,6 +99,9 @@ func TestContinueStoppedRunFromHistory(t *testing.T) {
 	h.a.sample.Factor.SetText("1")
 	h.a.startSource(capture.Cells(dir))
 	h.pump("the third batch held", 20*time.Second, func() bool { return isClosed(held) && h.a.sess != nil && h.a.sess.run != nil })
+	if sc := h.a.counts.Scope(); sc != "" {
+		t.Errorf("a run of a whole sample: the table says %q above its rows", sc)
+	}
 	h.a.Stop()
 	close(release)
 	h.waitIdle()
@@ -128,6 +131,11 @@ func TestContinueStoppedRunFromHistory(t *testing.T) {
 	})
 	if !strings.HasPrefix(h.a.status.Text, "Continuing run ") || h.a.sample.ID.Text != "S-CONT" || h.a.sample.Volume.Text != "2" {
 		t.Errorf("status %q, panel %s of %s mL: want it to say which run is continued, and show S-CONT of 2 mL", h.a.status.Text, h.a.sample.ID.Text, h.a.sample.Volume.Text)
+	}
+	// The live table counts this run only, and says so above its rows, where the status
+	// line is soon replaced (helper-54).
+	if sc := h.a.counts.Scope(); !strings.HasPrefix(sc, "This run only (continuing run ") || h.a.counts.scope.Hidden {
+		t.Errorf("continuation: the table says %q above its rows (hidden %v)", sc, h.a.counts.scope.Hidden)
 	}
 	h.waitIdle()
 	if h.a.sample.ID.Text != "S-NEXT" || h.a.sample.Notes.Text != "bottle 7, Loch B" {

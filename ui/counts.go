@@ -77,6 +77,10 @@ type countsTable struct {
 	// note says under the table what the rows in objects come to in cells: the alert
 	// banner reads cells/mL above a table of colonies per litre (helper-49).
 	note *widget.Label
+	// scope says above the table when its rows are not the whole sample's: a
+	// continuation counts its own frames, under a banner that gives the whole sample
+	// once it ends (helper-54).
+	scope *widget.Label
 }
 
 // newCountsTable returns an empty table sorted by count, largest first; trend adds the
@@ -125,7 +129,12 @@ func newCountsTable(trend bool) *countsTable {
 	c.note.Wrapping = fyne.TextWrapWord
 	c.note.SizeName = theme.SizeNameCaptionText
 	c.note.Hide()
-	c.stack = container.NewBorder(nil, c.note, nil, nil,
+	c.scope = widget.NewLabel("")
+	c.scope.Wrapping = fyne.TextWrapWord
+	c.scope.SizeName = theme.SizeNameCaptionText
+	c.scope.TextStyle.Italic = true
+	c.scope.Hide()
+	c.stack = container.NewBorder(c.scope, c.note, nil, nil,
 		container.NewStack(c.table, container.NewVBox(layout.NewSpacer(), c.empty, layout.NewSpacer())))
 	c.ExtendBaseWidget(c)
 	return c
@@ -179,6 +188,17 @@ func cellsNote(rows []countRow) string {
 	return "Per L counts objects: a colony, chain or filament is one. The alert levels are in cells, estimated in them: " +
 		strings.Join(parts, " · ") + "."
 }
+
+// SetScope says above the rows what they count when it is not the whole sample; ""
+// hides it (UI goroutine).
+func (c *countsTable) SetScope(text string) {
+	c.scope.SetText(text)
+	c.scope.Hidden = text == ""
+	c.stack.Refresh()
+}
+
+// Scope is what SetScope last said.
+func (c *countsTable) Scope() string { return c.scope.Text }
 
 // Rows returns the rows in display order.
 func (c *countsTable) Rows() []countRow { return c.rows }

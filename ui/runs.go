@@ -47,6 +47,9 @@ type session struct {
 	sizeChanges int
 	// note is the status bar's line once the run runs ("": the usual "Screening …").
 	note string
+	// scope is "" for a run of a whole sample; for a continuation it says the live
+	// counts and alerts are this run's alone.
+	scope string
 	// restore puts back the sample panel the run filled with another sample (a
 	// continuation); nil for a run of the panel's own sample.
 	restore func()
@@ -147,6 +150,9 @@ func (a *mainWindow) packFitStatus(spec capture.Spec, id string) func() string {
 func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func()) {
 	spec, sample := req.Spec, req.Sample
 	sess := &session{spec: spec, sample: sample, rules: req.Rules, frames: newFrameBuffer(0), done: make(chan struct{}), restore: restore}
+	if req.Continue != nil {
+		sess.scope = fmt.Sprintf("This run only (continuing run %d): the sample's whole counts are in History", req.Continue.Run)
+	}
 	a.sess = sess
 	a.gallery.Follow(sample.ID) // also once the run has ended
 	a.notifier.Reset()
@@ -156,6 +162,7 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 	a.live.SetHint("Opening "+spec.Describe()+"…", "")
 	a.live.Clear()
 	a.counts.SetRows(nil) // the new sample's table starts empty, at its top
+	a.counts.SetScope(sess.scope)
 	a.counts.ScrollToTop()
 	req.OnStatus = func(st capture.Status) { a.sourceStatus(sess, st) }
 	req.OnFrame = func(f capture.Frame, objs []vision.Object) {
