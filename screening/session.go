@@ -92,6 +92,12 @@ type SessionConfig struct {
 	// Continue, when set, takes up a folder's run where it stopped: the session opens
 	// the same folder past the files that run covered, into its sample.
 	Continue *Continue
+	// Screened, when set, is given the fingerprints of the files a new run's frames come
+	// from (a folder's images, a video, an image; capture.FrameDigests) once the source
+	// has opened and before anything is recorded; an error from it ends the opening.
+	// The app asks there whether frames other samples hold, copies elsewhere included,
+	// are to be screened as a new sample. A continuation and a camera are not given.
+	Screened func(ctx context.Context, digests []capture.FileDigest) error
 	// Meter measures the run's cost; nil: not measured. Its idle baseline is the
 	// caller's to measure, before the run.
 	Meter *power.Meter
@@ -204,6 +210,18 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 	}); ok {
 		if digests, err = ps.Prescan(ctx); err != nil {
 			return nil, err
+		}
+	}
+	if cfg.Screened != nil && cfg.Continue == nil {
+		if digests == nil { // a video or an image: fingerprinted here, once for the store too
+			if digests, err = capture.FrameDigests(ctx, cfg.Spec); err != nil {
+				return nil, err
+			}
+		}
+		if len(digests) > 0 {
+			if err := cfg.Screened(ctx, digests); err != nil {
+				return nil, err
+			}
 		}
 	}
 	var lastRead string // a continued run's last frame, whose field the new run is in

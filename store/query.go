@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -722,6 +723,9 @@ type RunRef struct {
 	Sample, Site string
 	Run          int64
 	Started      time.Time
+	// Copy, from RunsHoldingFrames, says which file of the frames asked about is a copy
+	// of which file of the run ("" from RunsSharing, which compares paths).
+	Copy string
 }
 
 // RunsSharing lists the runs of samples other than except, not in the trash, whose
@@ -749,4 +753,57 @@ func (s *Store) RunsSharing(ctx context.Context, spec capture.Spec, except strin
 		}
 	}
 	return out, rows.Err()
+}
+
+// RunsHoldingFrames lists the runs of samples other than except, not in the trash, that
+// hold any of the frames fingerprinted in digests (capture.FrameDigests), wherever they
+// were read from: a folder copied elsewhere, or renamed, is the same water, which
+// RunsSharing's paths cannot tell (helper-54). Copy, on each, names one of the files and
+// the file it is a copy of. Files that could not be read have no fingerprint to match.
+func (s *Store) RunsHoldingFrames(ctx context.Context, digests []capture.FileDigest, except string) ([]RunRef, error) {
+	mine := make(map[string]string, len(digests))
+	var keys []any
+	for _, d := range digests {
+		if _, ok := mine[d.Digest]; ok || strings.HasPrefix(d.Digest, capture.UnreadableDigest) {
+			continue
+		}
+		mine[d.Digest] = d.Path
+		keys = append(keys, d.Digest)
+	}
+	var out []RunRef
+	seen := map[int64]bool{}
+	const chunk = 500 // well under SQLite's limit of bound variables
+	for len(keys) > 0 {
+		part := keys[:min(chunk, len(keys))]
+		keys = keys[len(part):]
+		rows, err := s.db.QueryContext(ctx, `SELECT r.sample_id, m.site, r.id, r.started, f.digest, f.path
+			FROM source_files f JOIN sources r ON r.id = f.source_id JOIN samples m ON m.id = r.sample_id
+			WHERE m.deleted_at IS NULL AND r.sample_id != ? AND f.digest IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY r.id`,
+			append([]any{except}, part...)...)
+		if err != nil {
+			return nil, fmt.Errorf("session store %s: look for runs holding these frames: %w", s.path, err)
+		}
+		for rows.Next() {
+			var r RunRef
+			var started, digest, path string
+			if err := rows.Scan(&r.Sample, &r.Site, &r.Run, &started, &digest, &path); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("session store %s: look for runs holding these frames: %w", s.path, err)
+			}
+			if seen[r.Run] {
+				continue
+			}
+			seen[r.Run] = true
+			r.Started = parseTime(started)
+			r.Copy = fmt.Sprintf("%s is a copy of %s", mine[digest], path)
+			out = append(out, r)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("session store %s: look for runs holding these frames: %w", s.path, err)
+		}
+	}
+	slices.SortFunc(out, func(a, b RunRef) int { return cmp.Compare(a.Run, b.Run) })
+	return out, nil
 }

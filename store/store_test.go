@@ -751,6 +751,40 @@ func TestCopiedFramesRefused(t *testing.T) {
 	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM source_files").Scan(&n); err != nil || n != 3+6 {
 		t.Errorf("%d fingerprints kept (%v), want 9", n, err)
 	}
+	// Asked for a new sample, the copy is found by its fingerprints, whatever its path
+	// (helper-54: "screened before" compared paths alone); the new frames are not.
+	ask := func(dir, except string) []RunRef {
+		d, err := capture.FrameDigests(ctx, capture.Spec{Kind: capture.KindFolder, Path: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs, err := s.RunsHoldingFrames(ctx, d, except)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return refs
+	}
+	id := testSample().ID
+	if refs := ask(copyDir, "S-NEW"); len(refs) != 1 || refs[0].Sample != id || refs[0].Run != 1 ||
+		!strings.HasSuffix(refs[0].Copy, " is a copy of "+filepath.Join(day1, "f0.bmp")) {
+		t.Errorf("a copy of a screened folder, asked for a new sample: %+v", refs)
+	}
+	if refs := ask(copyDir, id); len(refs) != 0 {
+		t.Errorf("the sample itself is not another: %+v", refs)
+	}
+	day3 := filepath.Join(root, "day3")
+	for i := range 3 {
+		write(filepath.Join(day3, fmt.Sprintf("f%d.bmp", i)), frame(byte(i+20), 100<<10))
+	}
+	if refs := ask(day3, "S-NEW"); len(refs) != 0 {
+		t.Errorf("new frames of the same names and sizes taken for copies: %+v", refs)
+	}
+	if err := s.DeleteSample(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if refs := ask(copyDir, "S-NEW"); len(refs) != 0 {
+		t.Errorf("a sample in the trash still holds the frames: %+v", refs)
+	}
 }
 
 // A run whose program died before it recorded its end (killed, the power cut) counts for

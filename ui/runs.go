@@ -106,6 +106,7 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 	if a.addTo == "" && a.screenAgain != spec && a.askScreenedBefore(spec, sample.ID) {
 		return
 	}
+	again := a.screenAgain == spec // the technician was told other samples hold them
 	a.addTo, a.screenAgain = "", capture.Spec{}
 	a.set.UmPerPx, a.set.Source = um, spec.String()
 	a.set.Recent = app.AddRecent(a.set.Recent, spec)
@@ -113,7 +114,7 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 		a.set.Site, a.set.VolumeML, a.set.Factor = sample.Site, sample.VolumeML, sample.Factor
 	}
 	a.saveSettings()
-	a.launch(app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: a.rules}, a.packFitStatus(spec, sample.ID), nil)
+	a.launch(app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: a.rules, ScreenAgain: again}, a.packFitStatus(spec, sample.ID), nil)
 }
 
 // packFitStatus is the run's first status when its frames and the pack differ in
@@ -186,6 +187,14 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 					sess.restore()
 				}
 				a.runState.SetText("Idle")
+				var held *app.ScreenedBeforeError
+				if errors.As(err, &held) {
+					// Copies of frames another sample holds, found once fingerprinted:
+					// asked as the same path is, before anything was recorded.
+					a.live.SetHint("Screened before", "Answer the question to screen them as a new sample, or choose another source.")
+					a.askScreenedAgain(spec, sample.ID, held.Runs)
+					return
+				}
 				a.live.SetHint("Could not open "+spec.Describe(), "See the message; then choose another source and press Start.")
 				a.showError("Could not start screening", err)
 			})
@@ -576,7 +585,16 @@ func (a *mainWindow) askScreenedBefore(spec capture.Spec, id string) bool {
 	if err != nil || len(refs) == 0 {
 		return false
 	}
+	a.askScreenedAgain(spec, id, refs)
+	return true
+}
+
+// askScreenedAgain asks whether the frames of spec, which the runs refs of other
+// samples hold (by their paths, or copies by their fingerprints), are screened as the
+// new sample id; yes starts the run.
+func (a *mainWindow) askScreenedAgain(spec capture.Spec, id string, refs []store.RunRef) {
 	var held []string
+	copied := ""
 	samples := 0
 	for i, r := range refs {
 		if !slices.ContainsFunc(refs[:i], func(p store.RunRef) bool { return p.Sample == r.Sample }) {
@@ -592,12 +610,15 @@ func (a *mainWindow) askScreenedBefore(spec capture.Spec, id string) bool {
 		if !slices.Contains(held, line) {
 			held = append(held, line)
 		}
+		if copied == "" && r.Copy != "" {
+			copied = " (" + r.Copy + ")"
+		}
 	}
 	if len(held) > 3 {
 		held = append(held[:3], fmt.Sprintf("%d more", len(held)-3))
 	}
-	msg := fmt.Sprintf("These frames (%s) were screened before: %s.\n\nA new sample of them counts the same water again: %s go into the site's trend and the programme's reports. Move the earlier one to the trash (History) if this one replaces it.\n\nScreen them as sample %s?",
-		spec.Describe(), strings.Join(held, "; "), together(samples), id)
+	msg := fmt.Sprintf("These frames (%s) were screened before%s: %s.\n\nA new sample of them counts the same water again: %s go into the site's trend and the programme's reports. Move the earlier one to the trash (History) if this one replaces it.\n\nScreen them as sample %s?",
+		spec.Describe(), copied, strings.Join(held, "; "), together(samples), id)
 	answer := func(yes bool) {
 		if yes {
 			a.screenAgain = spec
@@ -611,13 +632,12 @@ func (a *mainWindow) askScreenedBefore(spec capture.Spec, id string) bool {
 	}
 	if ask != nil {
 		ask(title, msg, "Screen as "+id, "Cancel", answer)
-		return true
+		return
 	}
 	d := dialog.NewConfirm(title, msg, answer, a.win)
 	d.SetConfirmText("Screen as " + id)
 	d.SetDismissText("Cancel")
 	d.Show()
-	return true
 }
 
 // lowerBaselineAtRest measures the machine's draw at rest again once a run has ended, a

@@ -398,10 +398,19 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	// Frames other samples hold, screened as a new sample, count the same water twice in
 	// the site's trend: said, not refused (screening again with another pack is
 	// legitimate), as the app asks (helper-41).
+	// A copy of them elsewhere is found by the frames' fingerprints once the source has
+	// opened (screenedBefore, helper-54); the same path is said at once.
+	var screenedBefore func(context.Context, []capture.FileDigest) error
 	if held, _ := db.HasSample(ctx, plan.sample.ID); !held && plan.spec.Kind != capture.KindCamera && plan.spec.Kind != capture.KindDemo {
 		if refs, err := db.RunsSharing(ctx, plan.spec, plan.sample.ID); err == nil && len(refs) > 0 {
-			fmt.Fprintf(m.Stderr, "phytoscreen: note: these frames were screened before as sample %s (on %s): a new sample of them counts the same water again in the site's trend; move the earlier one to the trash if this one replaces it\n",
-				refs[0].Sample, refs[0].Started.Local().Format("2006-01-02 15:04"))
+			noteScreenedBefore(m.Stderr, refs[0])
+		} else if plan.cont == nil {
+			screenedBefore = func(ctx context.Context, digests []capture.FileDigest) error {
+				if refs, err := db.RunsHoldingFrames(ctx, digests, plan.sample.ID); err == nil && len(refs) > 0 {
+					noteScreenedBefore(m.Stderr, refs[0])
+				}
+				return nil
+			}
 		}
 	}
 	if f.taken == "" {
@@ -425,7 +434,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	sess, err := screening.OpenSession(ctx, screening.SessionConfig{
 		Spec: plan.spec, Sample: plan.sample, Threshold: f.threshold, Rules: rules,
 		Classifier: clf, Taxonomy: tax, Vision: plan.vision,
-		Store: db.Runs(), Meter: meter, KeepApart: f.keepApart, Continue: plan.cont.Continue(),
+		Store: db.Runs(), Meter: meter, KeepApart: f.keepApart, Continue: plan.cont.Continue(), Screened: screenedBefore,
 		OnStatus: func(st capture.Status) {
 			if st.Kind == capture.StatusFieldChanged {
 				slog.Debug("capture", "event", st.String())
@@ -695,4 +704,16 @@ func costOf(s power.Snapshot) costOut {
 		JoulesPerCell: num(s.Energy.JoulesPerCell), MarginalJoulesPerCell: num(s.Energy.MarginalJoulesPerCell),
 		ModelJoulesPerCell: num(s.Energy.ModelJoulesPerCell),
 		EnergySource:       s.Energy.Label, Estimated: s.Energy.Estimated}
+}
+
+// noteScreenedBefore says that another sample holds the frames about to be screened as
+// a new sample, by path or as a copy (r.Copy names it): said, not refused, since
+// screening again with another pack is legitimate.
+func noteScreenedBefore(w io.Writer, r store.RunRef) {
+	copied := ""
+	if r.Copy != "" {
+		copied = "; " + r.Copy
+	}
+	fmt.Fprintf(w, "phytoscreen: note: these frames were screened before as sample %s (on %s%s): a new sample of them counts the same water again in the site's trend; move the earlier one to the trash if this one replaces it\n",
+		r.Sample, r.Started.Local().Format("2006-01-02 15:04"), copied)
 }

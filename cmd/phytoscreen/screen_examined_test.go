@@ -223,6 +223,16 @@ func TestScreenRefusesOtherSettings(t *testing.T) {
 		!strings.Contains(stderr, "screen it with preset default") {
 		t.Fatalf("other rules: exit %d\n%s", code, stderr)
 	}
+	// A copy of the frames in another folder, as a new sample: screened, with a note
+	// naming the sample that holds them and the copy (helper-54: paths alone missed it).
+	copyDir := filepath.Join(t.TempDir(), "copy")
+	if err := os.CopyFS(copyDir, os.DirFS(frames)); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = screenCtx(t, context.Background(), []string{"--source", copyDir, "--db", db, "--sample", "COPY-1", "--baseline", "0"}, nil)
+	if code != exitOK || !strings.Contains(stderr, "these frames were screened before as sample MIX-1 (on ") || !strings.Contains(stderr, " is a copy of "+frames) {
+		t.Fatalf("a copy of the frames as a new sample: exit %d\n%s", code, stderr)
+	}
 	// Another site under the same ID is other water: refused as a usage error too.
 	code, _, stderr = screenCtx(t, context.Background(), append(base, "--site", "Elsewhere"), nil)
 	if code != exitUsage || !strings.Contains(stderr, `this run says site "Elsewhere"`) {

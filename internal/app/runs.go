@@ -7,6 +7,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
 	"github.com/phytoscreen/phytoscreen/vision"
 )
 
@@ -22,6 +23,42 @@ type RunRequest struct {
 	// Continue, when set, takes up a stored run of a folder where it stopped
 	// (store.Continuation.Continue); Spec and Sample are that run's.
 	Continue *screening.Continue
+	// ScreenAgain: the technician has been told that other samples hold these frames
+	// and screens them as a new sample all the same; unset, OpenSession returns a
+	// *ScreenedBeforeError when they do.
+	ScreenAgain bool
+}
+
+// ScreenedBeforeError says that other samples hold the frames a new sample was about to
+// screen, found by their fingerprints: a copy of a folder in another place, or renamed
+// files, are the same water, which a comparison of paths missed (helper-54). Nothing
+// was recorded; the app asks, and screens them with RunRequest.ScreenAgain.
+type ScreenedBeforeError struct {
+	Spec capture.Spec
+	Runs []store.RunRef
+}
+
+func (e *ScreenedBeforeError) Error() string {
+	r := e.Runs[0]
+	return fmt.Sprintf("the frames of %s were screened before as sample %s (%s)", e.Spec.Describe(), r.Sample, r.Copy)
+}
+
+// screenedBefore is the SessionConfig.Screened check of a request: for a new sample not
+// yet told about them, the runs of other samples holding its frames end the opening.
+func (s *Services) screenedBefore(r RunRequest) func(context.Context, []capture.FileDigest) error {
+	if s.Store == nil || r.ScreenAgain || r.Continue != nil {
+		return nil
+	}
+	return func(ctx context.Context, digests []capture.FileDigest) error {
+		if held, err := s.Store.HasSample(ctx, r.Sample.ID); err != nil || held {
+			return err // a run added to a sample: the store refuses frames it holds
+		}
+		refs, err := s.Store.RunsHoldingFrames(ctx, digests, r.Sample.ID)
+		if err != nil || len(refs) == 0 {
+			return err
+		}
+		return &ScreenedBeforeError{Spec: r.Spec, Runs: refs}
+	}
 }
 
 // OpenSession opens a screening session of the request on the services: the model, the
@@ -50,7 +87,7 @@ func (s *Services) OpenSession(ctx context.Context, r RunRequest) (*screening.Se
 	cfg := screening.SessionConfig{
 		Spec: r.Spec, Sample: r.Sample, Threshold: r.Settings.Threshold, Rules: r.Rules,
 		Classifier: s.Model.Classifier(), Taxonomy: s.Taxonomy, Vision: vo, Meter: s.Meter,
-		OnStatus: r.OnStatus, OnFrame: r.OnFrame, Continue: r.Continue,
+		OnStatus: r.OnStatus, OnFrame: r.OnFrame, Continue: r.Continue, Screened: s.screenedBefore(r),
 		Open: func(ctx context.Context, spec capture.Spec, opt capture.OpenOptions) (capture.Source, error) {
 			return s.Open(ctx, spec, r.Settings, opt)
 		},
