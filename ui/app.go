@@ -200,6 +200,13 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 	if svc.SetupError != nil {
 		a.showError("The classifier could not be loaded", svc.SetupError)
 	}
+	if svc.StoreReadOnly != nil {
+		// Said at launch: a technician set up a sample and pressed Start before learning
+		// that nothing could be recorded (helper-54).
+		a.live.SetHint("The session store is read-only: runs cannot be recorded",
+			"Make it writable, or start phytoscreen with --db FILE on a writable disk.")
+		a.showError("Runs cannot be recorded", svc.StoreReadOnly)
+	}
 	a.wg.Go(a.idleLoop)
 	return a, nil
 }

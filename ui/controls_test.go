@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -309,4 +310,21 @@ func TestHistorySaysTheRulesScreenedWith(t *testing.T) {
 	hv := h.showOnlySample(id)
 	want := "Screened with preset default; checked here under preset scotland, the rules in use:"
 	h.pump("the sample's alerts", 10*time.Second, func() bool { return strings.HasPrefix(hv.alerts.Text, want) })
+}
+
+// A store opened read-only (an archive) is said at launch, with the fix, and in the
+// live view's hint: it was said only when Start was refused (helper-54).
+func TestReadOnlyStoreSaidAtLaunch(t *testing.T) {
+	why := fmt.Errorf("session store /archive/sessions.db cannot be written (permission denied): %w", store.ErrReadOnly)
+	h := newHarnessStore(t, nil, nil, filepath.Join(t.TempDir(), "s.db"), func(s *app.Services) { s.StoreReadOnly = why })
+	if !errors.Is(h.a.lastError, store.ErrReadOnly) || !strings.Contains(h.a.status.Text, "cannot be written") {
+		t.Errorf("at launch: error %v, status %q", h.a.lastError, h.a.status.Text)
+	}
+	if title := h.a.live.hint.Text; !strings.Contains(title, "runs cannot be recorded") {
+		t.Errorf("the live view's hint: %q", title)
+	}
+	plain := newHarness(t, nil)
+	if plain.a.lastError != nil {
+		t.Errorf("a writable store: error at launch %v", plain.a.lastError)
+	}
 }

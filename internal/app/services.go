@@ -36,6 +36,10 @@ type Services struct {
 	Meter *power.Meter
 	// Store keeps sessions; nil: history, gallery and export say why they are off.
 	Store *store.Store
+	// StoreReadOnly, when not nil, says why Store was opened read-only: History,
+	// reports and exports read it, and no run can be recorded. The app says so at
+	// launch, not only when Start is refused (helper-54).
+	StoreReadOnly error
 	// Open opens a source spec with the settings; opt carries the run's status callback.
 	Open func(ctx context.Context, spec capture.Spec, s Settings, opt capture.OpenOptions) (capture.Source, error)
 	// NewSegmenter makes the segmenter of one run; nil: vision's, from the settings.
@@ -160,7 +164,8 @@ func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, clos
 	closers = append(closers, m.Stop)
 	svc.Meter = m
 
-	st, err := openAppStore(o.DB)
+	st, roErr, err := openAppStore(o.DB)
+	svc.StoreReadOnly = roErr
 	if err != nil {
 		setupErrs = append(setupErrs, fmt.Errorf("%w\nHistory, the gallery and exports are off until it opens; start phytoscreen with --db FILE to use another file", err))
 	} else {
@@ -264,21 +269,22 @@ func IsBuiltinPack(dir string) bool {
 
 // openAppStore opens the app's session store. One that cannot be written (an archive
 // on a read-only medium) is opened read-only, so that History, reports and exports read
-// it; a run started meanwhile is refused by the store, saying why.
-func openAppStore(path string) (*store.Store, error) {
-	st, err := OpenStore(path)
+// it; a run started meanwhile is refused by the store, saying why. readOnly is why it
+// was opened read-only (nil when it can be written).
+func openAppStore(path string) (st *store.Store, readOnly, err error) {
+	st, err = OpenStore(path)
 	if !errors.Is(err, store.ErrReadOnly) {
-		return st, err
+		return st, nil, err
 	}
 	if path == "" {
 		path, _ = store.DefaultPath() // OpenStore found it
 	}
 	ro, rerr := store.OpenReadOnly(path)
 	if rerr != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slog.Warn("session store opened read-only: runs cannot be recorded", "err", err)
-	return ro, nil
+	return ro, err, nil
 }
 
 // OpenStore opens the session store at path, or at store.DefaultPath() when path is "",

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,11 +68,14 @@ func runInfo(t *testing.T) screening.RunInfo {
 }
 
 func checkAppStoreReadOnly(t *testing.T, path string) {
-	st, err := openAppStore(path)
+	st, readOnly, err := openAppStore(path)
 	if err != nil {
 		t.Fatalf("the app's store in a read-only folder: %v", err)
 	}
 	defer st.Close()
+	if !errors.Is(readOnly, store.ErrReadOnly) || !st.ReadOnly() {
+		t.Errorf("opened read-only %v, said why: %v", st.ReadOnly(), readOnly)
+	}
 	ctx := context.Background()
 	if ids, err := st.SampleIDs(ctx); err != nil || len(ids) != 1 || ids[0] != "ARCH-1" {
 		t.Errorf("History lists %v (%v), want ARCH-1", ids, err)
