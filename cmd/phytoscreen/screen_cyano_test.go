@@ -44,7 +44,7 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 	for _, want := range []string{
 		"Pack cyano-tcb-10",
 		"rules preset who-cyanobacteria (1 of 1 apply to this pack)",
-		"Cyanobacteria                        mixed",
+		"Cyanobacteria                        filament/colony",
 		// Uncalibrated, the cells are guessed from the shape, said so in every line.
 		"Cells in the colonies, chains and filaments counted, guessed from their shape",
 		"colonies, filaments or chains counted, about",
@@ -144,7 +144,7 @@ func TestScreenColonyImagesNotCheckedInCells(t *testing.T) {
 	// The group's row says so, as the app's table does: a blank alert column read as
 	// below the levels (helper-50). The rule sums the group, so its taxa's rows stay
 	// blank, as a level of the group's rule is on the group's row alone.
-	if !regexp.MustCompile(`(?m)^Cyanobacteria +mixed .*UNCHECKED$`).MatchString(out) || regexp.MustCompile(`(?m)^Microcystis .*UNCHECKED$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^Cyanobacteria +filament/colony .*UNCHECKED$`).MatchString(out) || regexp.MustCompile(`(?m)^Microcystis .*UNCHECKED$`).MatchString(out) {
 		t.Errorf("want the Cyanobacteria group's row UNCHECKED, its Microcystis row not:\n%s", out)
 	}
 	// Their cells are not estimated at all, so none is "guessed from their shape": the

@@ -239,13 +239,19 @@ func (r screenResult) writeText(w io.Writer) {
 		fmt.Fprintf(w, "Objects found by %s\n", s.Finder)
 	}
 	fmt.Fprintln(w)
-	head := fmt.Sprintf("%-36s %-8s %6s %11s  %-23s %s", "taxon", "unit", "count", "per litre", "95% interval", "alert")
+	// The unit column fits the widest unit: a group of colonies and filaments is
+	// "filament/colony", as the app and the exports name it (it read "mixed" here).
+	unitW := 8
+	for _, x := range s.Taxa {
+		unitW = max(unitW, len(x.Unit))
+	}
+	for _, g := range s.Groups {
+		unitW = max(unitW, len(g.Unit))
+	}
+	head := fmt.Sprintf("%-36s %-*s %6s %11s  %-23s %s", "taxon", unitW, "unit", "count", "per litre", "95% interval", "alert")
 	fmt.Fprintln(w, head)
 	row := func(name, unit string, c screening.Concentration, level alerts.Level, unchecked bool) {
-		if strings.Contains(unit, "/") {
-			unit = "mixed" // a group of colonies and filaments
-		}
-		fmt.Fprintf(w, "%-36s %-8s %6d %11s  %-23s %s\n", clip(name, 36), unit, c.Count, thousands(c.PerL),
+		fmt.Fprintf(w, "%-36s %-*s %6d %11s  %-23s %s\n", clip(name, 36), unitW, unit, c.Count, thousands(c.PerL),
 			"["+thousands(c.Low)+" – "+thousands(c.High)+"]", alertText(level, unchecked))
 	}
 	for _, x := range s.Taxa {
@@ -277,7 +283,7 @@ func (r screenResult) writeText(w io.Writer) {
 		// Every taxon counted in colonies, chains or filaments is listed, also those whose
 		// objects came to one cell each: the group's total must add up from the rows
 		// (helper-49: 3 Microcystis colonies missing from the list, in the total).
-		if cells > float64(count) || (count > 0 && unit != "" && unit != "cell" && unit != "mixed") {
+		if cells > float64(count) || (count > 0 && unit != "" && unit != "cell") {
 			units := screening.UnitPlural(unit)
 			if count == 1 {
 				units = unit // "1 filament"
@@ -322,7 +328,7 @@ func (r screenResult) writeText(w io.Writer) {
 		fmt.Fprintf(w, "\nNote: uncalibrated (no --calibration): the cells in %s guessed from their shape alone, one a colony when no cells show in it; give the microscope's µm per pixel (--calibration) to estimate them from their size, as rules in cells need.\n", what)
 	}
 	if len(s.Groups) > 0 {
-		fmt.Fprintf(w, "\n%-36s %-8s %6s %11s  %-23s %s\n", "HAB group", "unit", "count", "per litre", "95% interval", "alert")
+		fmt.Fprintf(w, "\n%-36s %-*s %6s %11s  %-23s %s\n", "HAB group", unitW, "unit", "count", "per litre", "95% interval", "alert")
 		for _, g := range s.Groups {
 			row(g.Name, g.Unit, g.Concentration, g.Level, g.Unchecked)
 		}
