@@ -272,6 +272,12 @@ func (t *Taxonomy) Name(label string) string {
 	if x, ok := t.Lookup(label); ok {
 		return x.Name
 	}
+	if n, ok := displayNames[label]; ok {
+		// A label of another built-in pack (a sample screened with the plankton pack,
+		// shown with the cyanobacteria pack loaded): its name, not "artifacts_edge"
+		// beside "Artifact at image edge" elsewhere (helper-54).
+		return n
+	}
 	return label
 }
 

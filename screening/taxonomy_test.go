@@ -296,3 +296,14 @@ func TestUncheckedRows(t *testing.T) {
 		}
 	}
 }
+
+// A label the loaded pack does not have keeps its built-in display name (a plankton
+// sample shown with the cyanobacteria pack loaded); any other stays as given.
+func TestNameOfAnotherPacksLabel(t *testing.T) {
+	cyano := DefaultTaxonomy("cyano", []string{"Microcystis", "Other"})
+	for label, want := range map[string]string{"artifacts_edge": "Artifact at image edge", "Microcystis": "Microcystis", "Karenia brevis": "Karenia brevis", Unidentified: "Unidentified"} {
+		if got := cyano.Name(label); got != want {
+			t.Errorf("Name(%q) = %q, want %q", label, got, want)
+		}
+	}
+}

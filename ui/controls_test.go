@@ -288,9 +288,17 @@ func TestHistoryCountsKeepTheirShareBesideLongAlerts(t *testing.T) {
 // A crop's caption cuts its probability down: 0.4996, in the queue of those under 50%,
 // read "50%" (helper-52).
 func TestTileCaptionCutsDown(t *testing.T) {
-	for p, want := range map[float64]string{0.4996: "#88 · 49%", 0.5: "#88 · 50%", 0.999: "#88 · 99%", 1: "#88 · 100%"} {
+	for p, want := range map[float64]string{0.4996: "#88 · 49%", 0.5: "#88 · 50%", 0.999: "#88 · 99%", 1: "#88 · 100%",
+		float64(float32(0.49)): "#88 · 49%"} { // 0.48999998: the model's float32 read 48% here, 49% in the detail
 		if got := tileCaption(store.ObjectRow{Seq: 88, Prob: p}); got != want {
 			t.Errorf("probability %v: caption %q, want %q", p, got, want)
+		}
+	}
+	// Every view says one crop's probability alike (helper-54: 48% on the tile, 49% in
+	// the detail).
+	for _, p := range []float32{0.49, 0.4996, 0.57, 0.995} {
+		if tile, detail := tileCaption(store.ObjectRow{Seq: 1, Prob: float64(p)}), probText(float64(p)); !strings.HasSuffix(tile, " "+detail) {
+			t.Errorf("probability %v: tile %q, detail %q", p, tile, detail)
 		}
 	}
 }

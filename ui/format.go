@@ -217,6 +217,13 @@ func parsePositive(field, text, fix string) (float64, error) {
 	return v, nil
 }
 
+// probText writes a model's probability as a whole percent cut down, not rounded, in
+// every view alike: a crop at 0.4996, under a threshold of 0.5, read "50%", and a
+// tile read 48% beside the detail's 49% for one crop (helper-52, helper-54). The model
+// gives float32: 0.49 is 0.48999998 as a float64, so a float32's rounding error (under
+// 1e-5 percent points) is forgiven before cutting down.
+func probText(p float64) string { return fmt.Sprintf("%d%%", int(math.Floor(100*p+1e-5))) }
+
 // fmtVolume writes a volume or a factor to 4 significant digits with no trailing zeros
 // (0.005, 0.0437, 2.5, 1000): two decimals showed 0.005 mL as 0.01, twice the volume
 // the concentrations beside it were computed on.

@@ -8,7 +8,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"math"
 	"os"
 	"slices"
 	"strings"
@@ -279,7 +278,7 @@ func (g *galleryView) rebuildGrid() {
 // tileCaption is a crop's number and probability, in whole percent cut down, not
 // rounded: a crop at 0.4996 in the queue of those under 50% read "50%" (helper-52).
 func tileCaption(o store.ObjectRow) string {
-	s := fmt.Sprintf("#%d · %d%%", o.Seq, int(math.Floor(100*o.Prob)))
+	s := fmt.Sprintf("#%d · %s", o.Seq, probText(o.Prob))
 	if o.Status == store.StatusValidated {
 		s = "✓ " + s
 	}

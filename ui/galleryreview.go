@@ -54,7 +54,7 @@ func (g *galleryView) show(id int) {
 		}
 		lines = append(lines, d+fmt.Sprintf(" · focus %.0f", o.Focus))
 	}
-	model := fmt.Sprintf("Model (%s): %s, %.0f%%", o.Variant, g.e.svc.Taxonomy.Name(o.Label), 100*o.Prob)
+	model := fmt.Sprintf("Model (%s): %s, %s", o.Variant, g.e.svc.Taxonomy.Name(o.Label), probText(o.Prob))
 	lines = append(lines, model)
 	if o.Status == store.StatusValidated {
 		lines = append(lines, "Validated as "+g.e.svc.Taxonomy.Name(o.Validated)+" by "+o.ValidatedBy)
@@ -121,7 +121,7 @@ func topText(raw string, tx *screening.Taxonomy) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%s %.0f%%", tx.Name(p.Label), 100*p.Prob)
+		fmt.Fprintf(&b, "%s %s", tx.Name(p.Label), probText(float64(p.Prob)))
 	}
 	return b.String()
 }

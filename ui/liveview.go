@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"image"
 	"image/color"
 
@@ -279,10 +278,10 @@ func overlayOf(o screening.Overlay, tx *screening.Taxonomy) overlayBox {
 		if name == "" {
 			name = o.Label
 		}
-		ob.Text = fmt.Sprintf("%s %.0f%%", shortName(name, 22), 100*o.Prob)
+		ob.Text = shortName(name, 22) + " " + probText(float64(o.Prob))
 	case screening.StateUnidentified:
 		ob.Color = colorUnidentified
-		ob.Text = fmt.Sprintf("? %.0f%%", 100*o.Prob)
+		ob.Text = "? " + probText(float64(o.Prob))
 	case screening.StateFailed:
 		ob.Color = colorFailed
 		ob.Text = "failed"
