@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"image/color"
 	"slices"
 	"strings"
@@ -272,10 +273,11 @@ func stateDetail(s alerts.State) (measure, basis string) {
 	}
 	counted := fmt.Sprintf("%d counted", s.Value.Count)
 	if s.Value.Cells > 0 {
-		counted = fmt.Sprintf("%d colonies or filaments counted, about %.0f cells estimated", s.Value.Count, s.Value.Cells)
+		counted = fmt.Sprintf("%s colonies or filaments, about %s cells", fmtCount(s.Value.Count), fmtCount(int(math.Round(s.Value.Cells))))
 		if s.Value.Oversize > 0 {
-			// An unsplit mat can carry the level on its own: say so where the alert is.
-			counted += fmt.Sprintf(" (%.0f of them in objects over a tenth of their frame that could not be split: check those frames)", s.Value.Oversize)
+			// An unsplit mat can carry the level on its own: say so where the alert is,
+			// short enough to be read whole at 1440 px (its end was cut off: helper-54).
+			counted += fmt.Sprintf(" (%s in unsplit objects over a tenth of a frame: check those frames)", fmtCount(int(math.Round(s.Value.Oversize))))
 		}
 	}
 	parts = append(parts, fmt.Sprintf("95%% CI %s – %s cells/L, %s", fmtPerL(s.Value.Low), fmtPerL(s.Value.High), counted))

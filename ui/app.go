@@ -264,7 +264,9 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	left := container.NewBorder(liveHeader, card("Power and performance", a.perf), nil, nil, a.live)
 	right := container.NewBorder(card("Sample", a.sample), nil, nil, nil, card("Counts", a.counts))
 	split := container.NewHSplit(left, right)
-	split.Offset = 0.58
+	// The frame is height-bound (4:3 under the performance panel): the counts pane
+	// takes the width it leaves, for whole taxon names (helper-54).
+	split.Offset = 0.52
 
 	a.gallery = newGallery(a.e, a.runningSample)
 	a.history = newHistory(a.e, a.exportTo, func(id string) {

@@ -3,6 +3,7 @@ package ui
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"image/color"
 	"slices"
 	"strings"
@@ -77,6 +78,7 @@ type countsTable struct {
 	// note says under the table what the rows in objects come to in cells: the alert
 	// banner reads cells/mL above a table of colonies per litre (helper-49).
 	note *widget.Label
+	taxonW float32 // the Taxon column's width now (Resize)
 	// scope says above the table when its rows are not the whole sample's: a
 	// continuation counts its own frames, under a banner that gives the whole sample
 	// once it ends (helper-54).
@@ -142,6 +144,32 @@ func newCountsTable(trend bool) *countsTable {
 
 // CreateRenderer implements fyne.Widget.
 func (c *countsTable) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(c.stack) }
+
+// Resize gives the Taxon column the width the other columns leave: at a fixed 176 px,
+// "HAB group: Cyanobacteria" and "Dolichospermum (filaments)" were cut short however
+// wide the pane (helper-54).
+func (c *countsTable) Resize(s fyne.Size) {
+	c.BaseWidget.Resize(s)
+	if w := c.taxonWidth(s.Width); w != c.taxonW {
+		c.taxonW = w
+		c.table.SetColumnWidth(colTaxon, w)
+	}
+}
+
+// taxonWidth is the Taxon column's width in a table width wide: what the other columns,
+// their separators and the scroll bar leave, never under colWidths[colTaxon].
+func (c *countsTable) taxonWidth(width float32) float32 {
+	cols := numCols
+	if !c.trend {
+		cols = colTrend
+	}
+	rest := float32(0)
+	for _, w := range colWidths[1:cols] {
+		rest += w + theme.SeparatorThicknessSize()
+	}
+	const scrollBar = 16 // the vertical bar over the last column when rows overflow
+	return float32(math.Floor(float64(max(colWidths[colTaxon], width-rest-scrollBar))))
+}
 
 // SetRows replaces the rows (UI goroutine). The unidentified row, if any, goes last.
 func (c *countsTable) SetRows(rows []countRow) {
@@ -293,7 +321,9 @@ func updateCountCell(c *fyne.Container, col int, r countRow) {
 		text := r.Name
 		switch {
 		case strings.Contains(r.Unit, "/"):
-			text += " (mixed units)"
+			// A group of colonies and filaments: its members' rows name their units. It
+			// read "(mixed units)" here, "filament/colony" in the exports and cut the
+			// group's name short (helper-54).
 		case r.Unit != "" && r.Unit != "cell":
 			text += " (" + screening.UnitPlural(r.Unit) + ")"
 		}

@@ -3,6 +3,7 @@ package ui
 import (
 	"image"
 	"image/color"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -139,6 +140,7 @@ func (r *liveRenderer) Layout(size fyne.Size) {
 	scale, off := r.imageRect(size)
 	n := min(len(v.overlays), v.objectsMax)
 	r.ensure(n)
+	var placed []labelRect // the labels laid out so far, which a label must not cover
 	for i := range n {
 		o := v.overlays[i]
 		x0 := off.X + float32(o.Box.Min.X)*scale
@@ -165,13 +167,14 @@ func (r *liveRenderer) Layout(size fyne.Size) {
 		t.Text = o.Text
 		t.Color = textOn(o.Color)
 		ts := t.MinSize()
-		cx, cy := x0-pad, y0-pad-ts.Height-2
-		if cy < 0 { // no room above: label inside the top edge
-			cy = y0 - pad
+		at, ok := placeLabel(fyne.NewPos(x0-pad, y0-pad), fyne.NewSize(w+2*pad, h+2*pad), fyne.NewSize(ts.Width+6, ts.Height), placed, size)
+		if !ok { // every place would cover another label: the outline alone
+			t.Hide()
+			chip.Hide()
+			continue
 		}
-		if cx+ts.Width+6 > size.Width {
-			cx = size.Width - ts.Width - 6
-		}
+		placed = append(placed, labelRect{at, fyne.NewSize(ts.Width+6, ts.Height)})
+		cx, cy := at.X, at.Y
 		chip.FillColor = withAlpha(o.Color, 0xe0)
 		chip.Move(fyne.NewPos(cx, cy))
 		chip.Resize(fyne.NewSize(ts.Width+6, ts.Height))
@@ -186,6 +189,36 @@ func (r *liveRenderer) Layout(size fyne.Size) {
 		v.texts[i].Hide()
 	}
 	v.shown = n
+}
+
+// labelRect is where a label's chip lies in the view.
+type labelRect struct {
+	pos  fyne.Position
+	size fyne.Size
+}
+
+func (a labelRect) overlaps(b labelRect) bool {
+	return a.pos.X < b.pos.X+b.size.Width && b.pos.X < a.pos.X+a.size.Width &&
+		a.pos.Y < b.pos.Y+b.size.Height && b.pos.Y < a.pos.Y+a.size.Height
+}
+
+// placeLabel finds where the label of an outline at box (its top-left and size) goes in
+// a view of size bounds: above the outline, else below it, else inside its top edge,
+// the first place that covers no label already placed; ok is false when each would.
+// Two cells side by side put one label over the other, unreadable (helper-54).
+func placeLabel(box fyne.Position, boxSize, label fyne.Size, placed []labelRect, bounds fyne.Size) (fyne.Position, bool) {
+	x := min(box.X, bounds.Width-label.Width)
+	candidates := []float32{box.Y - label.Height - 2, box.Y + boxSize.Height + 2, max(box.Y, 0)}
+	for _, y := range candidates {
+		if y < 0 || y+label.Height > bounds.Height {
+			continue
+		}
+		r := labelRect{fyne.NewPos(x, y), label}
+		if !slices.ContainsFunc(placed, r.overlaps) {
+			return r.pos, true
+		}
+	}
+	return fyne.Position{}, false
 }
 
 // ensure grows the pools to n objects; pooled objects are reused, never freed.
