@@ -147,6 +147,11 @@ func chartPlot(pts []chartPoint, title string, levels chartLevels, c color.NRGBA
 			// tick ran the labels into each other ("2026-12-032026-12-03": helper-41).
 			p.X.Tick.Marker = plot.TimeTicks{Format: "15:04", Ticker: clockTicks{step}, Time: func(t float64) time.Time { return time.Unix(int64(t), 0).Local() }}
 			p.X.Label.Text = "Sample taken, " + dayRange(lo, hi)
+		} else {
+			// Days apart: a twentieth of the span either side, or the first and last
+			// points and their intervals' caps sat half outside the axes (helper-54).
+			pad := last.Sub(first) / 20
+			p.X.Min, p.X.Max = float64(first.Add(-pad).Unix()), float64(last.Add(pad).Unix())
 		}
 	}
 	for _, l := range []struct {

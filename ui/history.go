@@ -713,7 +713,9 @@ func (h *historyView) loadChart() {
 	}
 	site := h.counted.Sample.Site
 	current := h.counted.Sample.ID
-	entries := slices.Clone(h.entries)
+	// Every sample of the site, whatever the search shows in the list: the chart is the
+	// site's trend, and it followed the search box (helper-54).
+	entries := slices.Clone(h.all)
 	levels := h.chartLevels(key)
 	col := colorBrand
 	if !strings.HasPrefix(key, "group:") {

@@ -431,3 +431,26 @@ func TestHistoryByDateTaken(t *testing.T) {
 		t.Errorf("History lists %v, want %v (taken now, now, 2025-06-03)", got, want)
 	}
 }
+
+// The chart is the site's trend whatever the search shows in the list: searching one
+// sample's ID left a chart of that one point (helper-54).
+func TestHistoryChartIgnoresTheSearch(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.set.Site = "Loch A"
+	h.a.sample.Fill(h.a.newSample(), 0)
+	a := h.runToEnd(2)
+	h.a.sample.Fill(h.a.newSample(), 0)
+	h.runToEnd(2)
+	hv := h.a.history
+	h.a.tabs.SelectIndex(2)
+	h.pump("two samples listed", 10*time.Second, func() bool { return len(hv.entries) == 2 })
+	test.Type(hv.search, a)
+	if len(hv.entries) != 1 {
+		t.Fatalf("search %s: %d listed", a, len(hv.entries))
+	}
+	hv.Select(a)
+	h.pump("sample a shown with its chart", 10*time.Second, func() bool { return hv.selected == a && len(hv.chart.Points()) > 0 })
+	if n := len(hv.chart.Points()); n != 2 {
+		t.Errorf("Loch A's chart with the list searched to one sample: %d points, want both samples", n)
+	}
+}

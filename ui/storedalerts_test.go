@@ -337,3 +337,15 @@ func TestHistoryListMarksPartial(t *testing.T) {
 		t.Errorf("partial marks %v, want S-HALF alone", got)
 	}
 }
+
+// Samples days apart: the axis runs past the first and last by a margin, so their points
+// and interval caps are drawn whole (the last sat half outside: helper-54).
+func TestChartAxisPastTheLastPoint(t *testing.T) {
+	day := time.Date(2026, 12, 1, 9, 0, 0, 0, time.Local)
+	pts := []chartPoint{{Sample: "a", Time: day, PerL: 1000, Low: 500, High: 2000}, {Sample: "b", Time: day.Add(72 * time.Hour), PerL: 3000, Low: 2000, High: 4000}}
+	p := chartPlot(pts, "Noctiluca at Bay A", chartLevels{}, colorBrand)
+	first, last := float64(pts[0].Time.Unix()), float64(pts[1].Time.Unix())
+	if margin := (last - first) / 40; p.X.Min > first-margin || p.X.Max < last+margin {
+		t.Errorf("axis %v to %v; want a margin past the points at %v and %v", p.X.Min, p.X.Max, first, last)
+	}
+}
