@@ -2,8 +2,8 @@ package ui
 
 import (
 	"fmt"
-	"math"
 	"image/color"
+	"math"
 	"slices"
 	"strings"
 

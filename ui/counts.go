@@ -3,8 +3,8 @@ package ui
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"image/color"
+	"math"
 	"slices"
 	"strings"
 
@@ -77,7 +77,7 @@ type countsTable struct {
 	stack  *fyne.Container
 	// note says under the table what the rows in objects come to in cells: the alert
 	// banner reads cells/mL above a table of colonies per litre (helper-49).
-	note *widget.Label
+	note   *widget.Label
 	taxonW float32 // the Taxon column's width now (Resize)
 	// scope says above the table when its rows are not the whole sample's: a
 	// continuation counts its own frames, under a banner that gives the whole sample
