@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -196,5 +197,22 @@ func TestSettleDropsTheMargin(t *testing.T) {
 	}
 	if evs := e.Settle(time.Unix(4, 0), at(20e6)); len(evs) != 0 || e.States()[0].Level != Watch {
 		t.Errorf("settled again at the watch threshold: level %v, events %v; want WATCH, no event", e.States()[0].Level, evs)
+	}
+}
+
+// Pending is the state past its next level on a share still being read whose level is
+// held back; a settled measure, or one under the level, is not pending.
+func TestPending(t *testing.T) {
+	watch := &Threshold{Value: 20000, Unit: PerML}
+	st := func(perL float64, provisional bool) State {
+		return State{Taxon: "Cyanobacteria", Next: watch, NextLevel: Watch, Value: Measure{PerL: perL, Provisional: provisional}}
+	}
+	if s, share, ok := Pending([]State{st(10e6, true), st(97.2e6, true), st(50e6, true)}); !ok || s.Value.PerL != 97.2e6 || math.Abs(share-4.86) > 1e-9 {
+		t.Errorf("Pending = %v, %v, %v; want the one at 486%%", s.Value.PerL, share, ok)
+	}
+	for _, states := range [][]State{{st(97.2e6, false)}, {st(10e6, true)}, nil} {
+		if _, _, ok := Pending(states); ok {
+			t.Errorf("Pending(%+v) found one", states)
+		}
 	}
 }
