@@ -277,9 +277,10 @@ func TestEvalConfusionAndBadRows(t *testing.T) {
 		!strings.Contains(stderr, `line 4: `+good+` is listed as "detritus_other" here and as "acantharia_protist" on line 2`) {
 		t.Errorf("an image listed twice: exit %d\n%s%s", code, stdout, stderr)
 	}
-	// --confusion into a missing folder is said before any image is classified.
+	// --confusion into a missing folder is said before any image is classified, naming
+	// the folder, as a setup failure (exit 3, the README's output folder; it was 2).
 	code, stdout, stderr = run(t, "eval", list, "--confusion", filepath.Join(dir, "nope", "c.csv"))
-	if code != exitUsage || !strings.Contains(stderr, "--confusion: write "+filepath.Join(dir, "nope", "c.csv")) || strings.Contains(stdout, "top-1") {
+	if code != exitRuntime || !strings.Contains(stderr, "--confusion: write "+filepath.Join(dir, "nope", "c.csv")+": folder "+filepath.Join(dir, "nope")+" does not exist") || strings.Contains(stdout, "top-1") {
 		t.Errorf("--confusion into a missing folder: exit %d\n%s%s", code, stdout, stderr)
 	}
 	// Spaces after the commas are the list's, not the file's.

@@ -57,7 +57,10 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 		// Opened now: a folder that is missing or not writable is said before the
 		// images are classified, not after (helper-39: the metrics were never printed).
 		if confOut, err = outfile.Create(*confusion); err != nil {
-			return usageError("--confusion: %v", err)
+			if _, ok := errors.AsType[*outfile.CreateError](err); ok {
+				return setupError(fmt.Errorf("--confusion: %w", err)) // its folder: exit 3, as outputError
+			}
+			return usageError("--confusion: %v", err) // a folder given as the file
 		}
 		defer confOut.Abort()
 	}
