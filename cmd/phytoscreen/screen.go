@@ -430,7 +430,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	view := newLiveView(m.Stderr, isTerminal(m.Stderr))
 	var sizeChanges atomic.Int64 // statuses come from the capture and the segmenter
 	var duplicates atomic.Int64  // frames a folder holds twice, skipped
-	var notImages atomic.Int64   // a folder's files that are not images (notes, .DS_Store)
+	var notImages atomic.Int64   // a folder's files that are not images (notes, metadata)
 	meter := newScreenMeter(ctx, f.baseline)
 	defer meter.Stop()
 	if err := ctx.Err(); err != nil { // interrupted while measuring the idle baseline
