@@ -8,12 +8,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/internal/testutil"
+	"github.com/phytoscreen/phytoscreen/screening"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -99,6 +104,50 @@ func TestClassifyJSON(t *testing.T) {
 	}
 	if !strings.Contains(doc.Results[1].Error, "empty file") || doc.Summary.Failed != 1 || doc.Summary.Classified != 1 {
 		t.Errorf("failure not reported: %+v %+v", doc.Results[1], doc.Summary)
+	}
+}
+
+// The summary names each class as the app does (its taxonomy's display name: the
+// cyanobacteria pack's Other is "Not a cyanobacterium"; classify printed "Other"), while
+// the rows and the JSON keep the pack's labels.
+func TestClassifyNamesClassesAsTheApp(t *testing.T) {
+	pack, err := app.LoadPack(assets.CyanoPackName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tax, err := screening.ForPack(pack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := "../../testdata/microscope" // holds frames of no cyanobacterium
+	code, stdout, stderr := run(t, "classify", "--pack", assets.CyanoPackName, "--format", "json", frames)
+	var doc struct {
+		Results []struct{ Label string } `json:"results"`
+		Summary struct {
+			Classes []struct{ Label, Name string } `json:"classes"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); code != exitOK || err != nil {
+		t.Fatalf("exit %d, %v\n%s", code, err, stderr)
+	}
+	for _, r := range doc.Results {
+		if !slices.Contains(pack.Labels, r.Label) {
+			t.Errorf("row label %q is not one of the pack's labels", r.Label)
+		}
+	}
+	renamed := 0
+	code, stdout, stderr = run(t, "classify", "--pack", assets.CyanoPackName, "--out", filepath.Join(t.TempDir(), "c.csv"), frames)
+	for _, c := range doc.Summary.Classes {
+		name := tax.Name(c.Label)
+		if name != c.Label {
+			renamed++
+		}
+		if c.Name != name || !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(name)+` +\d`).MatchString(stdout) {
+			t.Errorf("class %q: JSON name %q, want %q, and the table's row named so:\n%s", c.Label, c.Name, name, stdout)
+		}
+	}
+	if code != exitOK || renamed == 0 {
+		t.Errorf("exit %d; %d classes with a display name other than their label, want some (the frames show no cyanobacterium: Other)\n%s", code, renamed, stderr)
 	}
 }
 
