@@ -169,7 +169,8 @@ type CreateError struct {
 func (e *CreateError) Error() string {
 	switch {
 	case errors.Is(e.Err, fs.ErrNotExist):
-		return fmt.Sprintf("write %s: folder %s does not exist: create it first, or give a path in an existing folder", e.Path, e.Dir)
+		// Worded as the session store's missing folder (store.Open).
+		return fmt.Sprintf("write %s: folder %s does not exist: make it (mkdir -p %s) or choose a file in a folder that exists", e.Path, e.Dir, e.Dir)
 	case errors.Is(e.Err, syscall.ENOTDIR):
 		return fmt.Sprintf("write %s: %s is not a folder: give a path in a folder", e.Path, e.Dir)
 	case errors.Is(e.Err, fs.ErrPermission):

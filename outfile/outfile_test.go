@@ -65,7 +65,7 @@ func TestWriteAtomic(t *testing.T) {
 	// An output that cannot be created at all says which folder and what to do, and is
 	// a *CreateError (commands give it exit 3, not the exit of a failed write).
 	for _, c := range []struct{ out, want string }{
-		{filepath.Join(dir, "no", "such", "dir.csv"), "folder " + filepath.Join(dir, "no", "such") + " does not exist: create it first"},
+		{filepath.Join(dir, "no", "such", "dir.csv"), "folder " + filepath.Join(dir, "no", "such") + " does not exist: make it (mkdir -p " + filepath.Join(dir, "no", "such") + ")"},
 		{filepath.Join(path, "dir.csv"), path + " is not a folder: give a path in a folder"},
 	} {
 		err := Write(c.out, writeString("x"))

@@ -244,7 +244,7 @@ func TestExportIntoMissingFolder(t *testing.T) {
 		out := filepath.Join(missing, name)
 		args := append(strings.Fields(command), "--db", s.Path(), "--sample", "NODIR-1", "--out", out)
 		code, stdout, stderr := run(t, args...)
-		if code != exitRuntime || stdout != "" || !strings.Contains(stderr, "write "+out+": folder "+missing+" does not exist: create it first") {
+		if code != exitRuntime || stdout != "" || !strings.Contains(stderr, "write "+out+": folder "+missing+" does not exist: make it (mkdir -p "+missing+")") {
 			t.Errorf("%s into a missing folder: exit %d, want 3\n%s%s", command, code, stdout, stderr)
 		}
 	}
