@@ -1,7 +1,9 @@
 package capture
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -48,29 +50,20 @@ func Open(spec Spec, opt OpenOptions) (Source, error) {
 		}
 		return OpenCameraDevice(spec.Path, co)
 	}
-	st, err := os.Stat(spec.Path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("source %s: no such file or folder (a camera is written camera:0)", spec.Path)
-		}
-		return nil, fmt.Errorf("source %s: %w", spec.Path, err)
+	if err := statSource(spec); err != nil {
+		return nil, err
 	}
-	if !st.IsDir() {
-		if err := inputfile.CheckInfo(spec.Path, st, 0); err != nil {
-			return nil, fmt.Errorf("source: %w", err) // a FIFO or device would hold the open
-		}
-	}
-	switch {
-	case st.IsDir() && (spec.Kind == KindFolder || spec.Kind == KindCells):
+	switch spec.Kind {
+	case KindFolder, KindCells:
 		f, err := OpenFolder(spec.Path, opt.OnStatus)
 		if err != nil {
 			return nil, err
 		}
 		f.gray = opt.Gray
 		return f, nil
-	case spec.Kind == KindVideo:
+	case KindVideo:
 		return OpenVideo(spec.Path)
-	case spec.Kind == KindImage:
+	case KindImage:
 		f, err := OpenImage(spec.Path)
 		if err != nil {
 			return nil, err
@@ -78,6 +71,51 @@ func Open(spec Spec, opt OpenOptions) (Source, error) {
 		f.gray = opt.Gray
 		return f, nil
 	}
-	return nil, fmt.Errorf("source %s: not a folder, an image (%s) or a video (%s)",
-		spec.Path, strings.Join(imagefile.Extensions, " "), strings.Join(VideoExtensions, " "))
+	return nil, fmt.Errorf("source %s: unknown kind of source %d", spec.Path, spec.Kind)
+}
+
+// Check says what Open would refuse about the file or folder spec names, and whether
+// this user may open it, without reading or listing it: a command checks its source
+// first, so that a source it cannot screen is said before anything else (the notes on
+// its rules came first, then "no such file or folder"), and the real open, once, comes
+// later. The demo and cameras pass: opening them is their check.
+func Check(spec Spec) error {
+	if spec.Kind == KindDemo || spec.Kind == KindCamera {
+		return nil
+	}
+	if err := statSource(spec); err != nil {
+		return err
+	}
+	f, err := os.Open(spec.Path) // open(2) alone: a folder closed to this user fails here
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is said once
+		}
+		return fmt.Errorf("source %s: %w: give this user read access to it, or copy it where it can be read", spec.Path, err)
+	}
+	return f.Close()
+}
+
+// statSource checks that the file or folder of spec is there and is what its kind
+// reads: a folder for a folder source, and not a FIFO or device (which would hold the
+// open).
+func statSource(spec Spec) error {
+	st, err := os.Stat(spec.Path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return fmt.Errorf("source %s: no such file or folder (a camera is written camera:0)", spec.Path)
+		}
+		return fmt.Errorf("source %s: %w", spec.Path, err)
+	}
+	if !st.IsDir() {
+		if err := inputfile.CheckInfo(spec.Path, st, 0); err != nil {
+			return fmt.Errorf("source: %w", err)
+		}
+	}
+	if !st.IsDir() && (spec.Kind == KindFolder || spec.Kind == KindCells) {
+		return fmt.Errorf("source %s: not a folder, an image (%s) or a video (%s)",
+			spec.Path, strings.Join(imagefile.Extensions, " "), strings.Join(VideoExtensions, " "))
+	}
+	return nil
 }

@@ -239,25 +239,34 @@ func TestOpenSpecs(t *testing.T) {
 		spec     string
 		frames   int
 		errWords string // the error must say this
+		// Check says it too, before any open: what a command says first (a camera
+		// and a file that does not decode are found out by opening them).
+		checked bool
 	}{
-		{video, 4, ""},
-		{filepath.Join(dir, "pipe.avi"), 0, "pipe.avi is a named pipe (FIFO), not a file: give a regular file"},
-		{filepath.Join(dir, "pipe.png"), 0, "pipe.png is a named pipe (FIFO), not a file: give a regular file"},
-		{"/dev/zero", 0, "/dev/zero is a character device, not a file"},
-		{img, 1, ""},
-		{frames, 1, ""},
-		{filepath.Join(dir, "missing.avi"), 0, "no such file or folder"},
-		{filepath.Join(dir, "notes.txt"), 0, "not a folder, an image"},
-		{filepath.Join(dir, "zero.avi"), 0, "empty file"},
-		{filepath.Join(dir, "fake.avi"), 0, "cannot decode"},
-		{empty, 0, "no image files"},
-		{"camera:", 0, "name the camera"},
-		{"camera:97", 0, "/dev/video97"},
-		{"camera:/dev/video98", 0, "/dev/video98"},
+		{video, 4, "", false},
+		{filepath.Join(dir, "pipe.avi"), 0, "pipe.avi is a named pipe (FIFO), not a file: give a regular file", true},
+		{filepath.Join(dir, "pipe.png"), 0, "pipe.png is a named pipe (FIFO), not a file: give a regular file", true},
+		{"/dev/zero", 0, "/dev/zero is a character device, not a file", true},
+		{img, 1, "", false},
+		{frames, 1, "", false},
+		{filepath.Join(dir, "missing.avi"), 0, "no such file or folder", true},
+		{filepath.Join(dir, "missing"), 0, "no such file or folder", true},
+		{filepath.Join(dir, "notes.txt"), 0, "not a folder, an image", true},
+		{filepath.Join(dir, "zero.avi"), 0, "empty file", false},
+		{filepath.Join(dir, "fake.avi"), 0, "cannot decode", false},
+		{empty, 0, "no image files", false},
+		{"camera:", 0, "name the camera", false},
+		{"camera:97", 0, "/dev/video97", false},
+		{"camera:/dev/video98", 0, "/dev/video98", false},
 	}
 	for _, c := range cases {
 		t.Run(filepath.Base(c.spec), func(t *testing.T) {
 			sp, err := ParseSpec(c.spec)
+			if err == nil {
+				if cerr := Check(sp); c.checked != (cerr != nil) || (cerr != nil && !strings.Contains(cerr.Error(), c.errWords)) {
+					t.Errorf("Check: %v; want an error saying %q: %v", cerr, c.errWords, c.checked)
+				}
+			}
 			var src Source
 			if err == nil {
 				src, err = Open(sp, OpenOptions{OnStatus: func(Status) {}})

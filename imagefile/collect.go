@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // Problem is a path that could not be used, with the reason.
@@ -20,7 +21,7 @@ func (p Problem) Error() string { return fmt.Sprintf("%s: %v", p.Path, p.Err) }
 // Collect expands paths (files or folders, folders recursively) into image files in
 // natural order within each argument. A file named explicitly is kept whatever its
 // extension, so that a wrong file gets its own error when decoded; inside folders only
-// image extensions are taken. Unreadable folders and missing paths are returned as
+// image extensions are taken, and system files (IsSystemFile) are passed over. Unreadable folders and missing paths are returned as
 // problems and the walk goes on. Symbolic links to folders are not followed, so a link
 // loop cannot trap the walk.
 func Collect(paths []string) (files []string, problems []Problem) {
@@ -30,7 +31,8 @@ func Collect(paths []string) (files []string, problems []Problem) {
 
 // CollectAll is Collect that also returns the regular files inside the folders that were
 // left out for not being images (in natural order), from the same walk, so a caller can
-// say what it skipped.
+// say what it skipped. System files are in neither list: they are not the user's files
+// to be told about.
 func CollectAll(paths []string) (files, others []string, problems []Problem) {
 	for _, root := range paths {
 		fi, err := os.Stat(root)
@@ -44,6 +46,12 @@ func CollectAll(paths []string) (files, others []string, problems []Problem) {
 		}
 		var found, skipped []string
 		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if path != root && d != nil && IsSystemFile(d.Name()) {
+				if d.IsDir() {
+					return fs.SkipDir // .Trashes: unreadable, or images the user threw away
+				}
+				return nil
+			}
 			if err != nil {
 				problems = append(problems, Problem{path, friendly(err)})
 				if d != nil && d.IsDir() {
@@ -78,6 +86,31 @@ func CollectAll(paths []string) (files, others []string, problems []Problem) {
 		files, others = append(files, found...), append(others, skipped...)
 	}
 	return files, others, problems
+}
+
+// systemNames are the files and folders Windows makes in the folders it shows or on the
+// drives it mounts (compared ignoring case, as Windows names them).
+var systemNames = []string{"Thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", "$RECYCLE.BIN", "System Volume Information"}
+
+// IsSystemFile reports whether a name found in a folder is a file or folder the operating
+// system keeps there rather than one of the user's: a hidden name (a leading dot:
+// .DS_Store, the AppleDouble "._IMG_0001.jpg" macOS writes beside every file it copies
+// to a USB or network drive, which holds no pixels despite its name, .Trashes,
+// .Spotlight-V100) and Windows' Thumbs.db, desktop.ini and the like. A folder walk
+// passes over them without a word: counted as skipped or unreadable frames, they had a
+// run report files it never lost. An image whose name starts with a dot is hidden by
+// the same convention (Finder, Explorer and ls do not show it), so it is passed over
+// too; named on its own it is read like any file.
+func IsSystemFile(name string) bool {
+	if strings.HasPrefix(name, ".") || name == "Icon\r" { // Icon\r: a macOS folder's custom icon
+		return true
+	}
+	for _, s := range systemNames {
+		if strings.EqualFold(name, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func friendly(err error) error {

@@ -129,6 +129,34 @@ func TestCollect(t *testing.T) {
 	}
 }
 
+// The files and folders the operating system keeps in a folder (hidden names, the
+// AppleDouble "._" twin of each image, Thumbs.db, desktop.ini, .Trashes) are neither
+// images nor files left out: they are passed over without a word. A hidden folder given
+// as the root is walked, and a hidden file named on its own is kept.
+func TestCollectPassesOverSystemFiles(t *testing.T) {
+	root := filepath.Join(t.TempDir(), ".frames")
+	system := []string{".DS_Store", "._f1.jpg", "Thumbs.db", "THUMBS.DB", "desktop.ini", ".hidden.png", ".Trashes/501/old.jpg", "sub/._f2.png", "Icon\r"}
+	for _, f := range append([]string{"f1.jpg", "notes.txt", "sub/f2.png"}, system...) {
+		p := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, others, problems := CollectAll([]string{root, filepath.Join(root, "._f1.jpg")})
+	for i := range files {
+		files[i], _ = filepath.Rel(root, files[i])
+	}
+	if want := []string{"f1.jpg", "sub/f2.png", "._f1.jpg"}; !slices.Equal(files, want) {
+		t.Errorf("files %q, want %q", files, want)
+	}
+	if len(others) != 1 || filepath.Base(others[0]) != "notes.txt" || len(problems) != 0 {
+		t.Errorf("left out %q, problems %v: want notes.txt alone, no problem", others, problems)
+	}
+}
+
 // An unreadable folder is reported with its path and a fix, and the rest of the walk
 // goes on. Root reads everything, so under root the check runs as user nobody.
 func TestCollectUnreadableFolder(t *testing.T) {

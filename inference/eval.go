@@ -24,6 +24,9 @@ type LabelledImage struct {
 	Path  string // resolved against the list's folder
 	Label string
 	Line  int // line in the list, for messages
+	// Relative says the list gave the path relative: resolved against the root, so a
+	// missing image may be a wrong root; an absolute one is where the list says.
+	Relative bool
 }
 
 // ReadLabelList reads a CSV with at least the columns path and label (a header row is
@@ -115,10 +118,11 @@ func ReadLabelListFrom(file, root, split string) ([]LabelledImage, error) {
 			continue
 		}
 		p := strings.TrimSpace(rec[pi]) // "a.jpg, Noctiluca": the space is the list's, not the name's
-		if !filepath.IsAbs(p) {
+		rel := !filepath.IsAbs(p)
+		if rel {
 			p = filepath.Join(dir, p)
 		}
-		items = append(items, LabelledImage{Path: p, Label: strings.TrimSpace(rec[li]), Line: line})
+		items = append(items, LabelledImage{Path: p, Label: strings.TrimSpace(rec[li]), Line: line, Relative: rel})
 	}
 	return items, nil
 }

@@ -107,7 +107,7 @@ func Create(path string) (*File, error) {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-*")
 	if err != nil {
-		return nil, wrap(path, err)
+		return nil, &CreateError{Path: path, Dir: filepath.Dir(target), Err: err}
 	}
 	return &File{path: target, tmp: tmp, bw: bufio.NewWriterSize(tmp, 256<<10), mode: mode}, nil
 }
@@ -155,6 +155,31 @@ func openThrough(path, target string, fi fs.FileInfo) (*File, error) {
 	}
 	return &File{path: target, through: f, bw: bufio.NewWriterSize(f, 64<<10)}, nil
 }
+
+// CreateError is an output that could not be created at all: its folder is missing, is
+// a file, or refuses new files. Nothing was written, and the fix is the folder, not the
+// command's inputs, so commands report it as a setup failure (exit 3), apart from a
+// write that fails part way (a full disk).
+type CreateError struct {
+	Path string // the output asked for
+	Dir  string // the folder it was to be created in
+	Err  error
+}
+
+func (e *CreateError) Error() string {
+	switch {
+	case errors.Is(e.Err, fs.ErrNotExist):
+		// Worded as the session store's missing folder (store.Open).
+		return fmt.Sprintf("write %s: folder %s does not exist: make it (mkdir -p %s) or choose a file in a folder that exists", e.Path, e.Dir, e.Dir)
+	case errors.Is(e.Err, syscall.ENOTDIR):
+		return fmt.Sprintf("write %s: %s is not a folder: give a path in a folder", e.Path, e.Dir)
+	case errors.Is(e.Err, fs.ErrPermission):
+		return fmt.Sprintf("write %s: folder %s does not let this user create files: give a path in a folder you can write", e.Path, e.Dir)
+	}
+	return wrap(e.Path, e.Err).Error()
+}
+
+func (e *CreateError) Unwrap() error { return e.Err }
 
 // Write buffers p for the output.
 func (f *File) Write(p []byte) (int, error) { return f.bw.Write(p) }

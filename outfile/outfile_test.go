@@ -2,6 +2,7 @@ package outfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -61,8 +62,16 @@ func TestWriteAtomic(t *testing.T) {
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o640 {
 		t.Errorf("mode %v after the write, want the earlier 0640", fi.Mode().Perm())
 	}
-	if err := Write(filepath.Join(dir, "no", "such", "dir.csv"), writeString("x")); err == nil {
-		t.Error("a write into a missing folder succeeded")
+	// An output that cannot be created at all says which folder and what to do, and is
+	// a *CreateError (commands give it exit 3, not the exit of a failed write).
+	for _, c := range []struct{ out, want string }{
+		{filepath.Join(dir, "no", "such", "dir.csv"), "folder " + filepath.Join(dir, "no", "such") + " does not exist: make it (mkdir -p " + filepath.Join(dir, "no", "such") + ")"},
+		{filepath.Join(path, "dir.csv"), path + " is not a folder: give a path in a folder"},
+	} {
+		err := Write(c.out, writeString("x"))
+		if _, ok := errors.AsType[*CreateError](err); !ok || !strings.Contains(fmt.Sprint(err), "write "+c.out+": "+c.want) {
+			t.Errorf("a write to %s: %v, want a CreateError saying %q", c.out, err, c.want)
+		}
 	}
 	if err := Write(dir, writeString("x")); err == nil || !strings.Contains(err.Error(), "it is a folder") {
 		t.Errorf("a folder as output: %v", err)

@@ -160,7 +160,7 @@ func TestFolderDuplicatesToldApart(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "d.png"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ".DS_Store"), []byte("finder"), 0o644); err != nil { // not a frame: no water lost
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("stage 12.1 4.3"), 0o644); err != nil { // not a frame: no water lost
 		t.Fatal(err)
 	}
 	h := newHarness(t, nil, realSources(t))
@@ -186,14 +186,16 @@ func realSources(t *testing.T) harnessOpt {
 	}
 }
 
-// A folder whose files left out need no fixing (a repeated frame, a .DS_Store): the end
+// A folder whose files left out need no fixing (a repeated frame, a notes file): the end
 // of the run says so in the status line, with no message to close (helper-38 closed
 // "87 files skipped … Nothing to fix" after every folder); a colony-counting pack's
-// objects are not called cells there.
+// objects are not called cells there. The system's .DS_Store is not even counted.
 func TestFolderLeftOutNeedsNoMessage(t *testing.T) {
 	dir := realMicrocystisFrames(t, map[string]string{"a.jpg": "20230608145509(1).jpg", "b.jpg": "20230608145509(2).jpg", "c.jpg": "20230608220602(1).jpg"})
-	if err := os.WriteFile(filepath.Join(dir, ".DS_Store"), []byte("finder"), 0o644); err != nil {
-		t.Fatal(err)
+	for name, data := range map[string]string{"notes.txt": "stage 12.1 4.3", ".DS_Store": "finder"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	h := newHarness(t, nil, realSources(t))
 	h.a.sample.ID.SetText("S-LEFT")

@@ -39,7 +39,7 @@ type session struct {
 	// skipped lists the files the source skipped, with why (UI goroutine).
 	skipped []string
 	// duplicates counts the skipped files that were duplicates of frames read, notFrames
-	// those that were not images at all (a .DS_Store, a notes file): neither is a frame
+	// those that were not images at all (a notes file, metadata): neither is a frame
 	// lost, so neither makes the concentrations rest on a share of the volume.
 	duplicates, notFrames int
 	// sizeChanges counts the frames of another size (UI goroutine): in a folder of

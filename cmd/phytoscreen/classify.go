@@ -15,6 +15,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/outfile"
+	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -52,6 +53,13 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 		return setupError(err)
 	}
 	defer clf.Close()
+	// The summary names classes as the app, the reports and the README do (the
+	// cyanobacteria pack's label Other is "Not a cyanobacterium"); the CSV and JSON
+	// rows keep the pack's labels, which programs match on.
+	tax, err := screening.ForPack(clf.Pack())
+	if err != nil {
+		return setupError(err)
+	}
 
 	files, problems := imagefile.Collect(paths)
 	if len(files) == 0 && len(problems) == 0 {
@@ -75,7 +83,7 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 		w, summaryW = outF, m.Stdout
 	}
 	sink := newRowSink(*format, w)
-	sum := newClassSummary()
+	sum := newClassSummary(tax)
 	for _, p := range problems {
 		row := classifyRow{Path: p.Path, Error: p.Err.Error()}
 		sum.add(row)
@@ -244,10 +252,11 @@ type classSummary struct {
 	count         map[string]int
 	probSum       map[string]float64
 	failures      []classifyRow
+	tax           *screening.Taxonomy // the classes' display names
 }
 
-func newClassSummary() *classSummary {
-	return &classSummary{count: map[string]int{}, probSum: map[string]float64{}}
+func newClassSummary(tax *screening.Taxonomy) *classSummary {
+	return &classSummary{count: map[string]int{}, probSum: map[string]float64{}, tax: tax}
 }
 
 func (s *classSummary) add(r classifyRow) {
@@ -262,7 +271,8 @@ func (s *classSummary) add(r classifyRow) {
 }
 
 type classCount struct {
-	Label    string  `json:"label"`
+	Label    string  `json:"label"` // the pack's label
+	Name     string  `json:"name"`  // its display name, as the app shows it
 	Count    int     `json:"count"`
 	MeanProb float64 `json:"mean_probability"`
 }
@@ -279,7 +289,7 @@ type jsonSummary struct {
 func (s *classSummary) classes() []classCount {
 	cs := make([]classCount, 0, len(s.count))
 	for l, n := range s.count {
-		cs = append(cs, classCount{l, n, s.probSum[l] / float64(n)})
+		cs = append(cs, classCount{l, s.tax.Name(l), n, s.probSum[l] / float64(n)})
 	}
 	sort.Slice(cs, func(i, j int) bool {
 		if cs[i].Count != cs[j].Count {
@@ -305,7 +315,7 @@ func (s *classSummary) print(w io.Writer, clf *inference.Classifier, took time.D
 	if ok > 0 {
 		fmt.Fprintf(w, "%-42s %6s %7s %7s\n", "class", "count", "share", "mean p")
 		for _, c := range s.classes() {
-			fmt.Fprintf(w, "%-42s %6d %7s %7.3f\n", clip(c.Label, 42), c.Count, pct(float64(c.Count)/float64(ok)), c.MeanProb)
+			fmt.Fprintf(w, "%-42s %6d %7s %7.3f\n", clip(c.Name, 42), c.Count, pct(float64(c.Count)/float64(ok)), c.MeanProb)
 		}
 	}
 	for _, f := range s.failures {

@@ -8,12 +8,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/internal/testutil"
+	"github.com/phytoscreen/phytoscreen/screening"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -102,6 +107,50 @@ func TestClassifyJSON(t *testing.T) {
 	}
 }
 
+// The summary names each class as the app does (its taxonomy's display name: the
+// cyanobacteria pack's Other is "Not a cyanobacterium"; classify printed "Other"), while
+// the rows and the JSON keep the pack's labels.
+func TestClassifyNamesClassesAsTheApp(t *testing.T) {
+	pack, err := app.LoadPack(assets.CyanoPackName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tax, err := screening.ForPack(pack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := "../../testdata/microscope" // holds frames of no cyanobacterium
+	code, stdout, stderr := run(t, "classify", "--pack", assets.CyanoPackName, "--format", "json", frames)
+	var doc struct {
+		Results []struct{ Label string } `json:"results"`
+		Summary struct {
+			Classes []struct{ Label, Name string } `json:"classes"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); code != exitOK || err != nil {
+		t.Fatalf("exit %d, %v\n%s", code, err, stderr)
+	}
+	for _, r := range doc.Results {
+		if !slices.Contains(pack.Labels, r.Label) {
+			t.Errorf("row label %q is not one of the pack's labels", r.Label)
+		}
+	}
+	renamed := 0
+	code, stdout, stderr = run(t, "classify", "--pack", assets.CyanoPackName, "--out", filepath.Join(t.TempDir(), "c.csv"), frames)
+	for _, c := range doc.Summary.Classes {
+		name := tax.Name(c.Label)
+		if name != c.Label {
+			renamed++
+		}
+		if c.Name != name || !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(name)+` +\d`).MatchString(stdout) {
+			t.Errorf("class %q: JSON name %q, want %q, and the table's row named so:\n%s", c.Label, c.Name, name, stdout)
+		}
+	}
+	if code != exitOK || renamed == 0 {
+		t.Errorf("exit %d; %d classes with a display name other than their label, want some (the frames show no cyanobacterium: Other)\n%s", code, renamed, stderr)
+	}
+}
+
 // Flags without a command belong to the default command (the app): "phytoscreen --db F".
 func TestFlagsWithoutCommandGoToTheDefault(t *testing.T) {
 	code, _, stderr := run(t, "--no-such-flag")
@@ -171,10 +220,14 @@ func TestEvalNotesTrainingImages(t *testing.T) {
 	}
 	dir := t.TempDir()
 	list := "path,label\n"
+	gone := "" // a training tile's row whose image is not there
 	want := map[string]int{}
 	for _, line := range strings.Split(string(split), "\n")[1:] {
 		f := strings.Split(strings.TrimSpace(line), ",") // the file has CRLF line ends
 		if len(f) != 4 || want[f[3]] == 2 {
+			if len(f) == 4 && f[3] == "train" && gone == "" {
+				gone = filepath.Join(dir, "gone", filepath.Base(f[0])) + "," + f[1] + "\n"
+			}
 			continue
 		}
 		want[f[3]]++
@@ -204,9 +257,51 @@ func TestEvalNotesTrainingImages(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &m); code != exitOK || err != nil || m["in_training_split"] != 2.0 {
 		t.Errorf("JSON: exit %d, %v, in_training_split %v", code, err, m["in_training_split"])
 	}
+	// A training row whose image is missing is skipped, and not counted in the note: it
+	// said "3 of the 5 images" of 4 scored.
+	if err := os.WriteFile(listFile, []byte(list+gone), 0o644); gone == "" || err != nil {
+		t.Fatalf("no further training row in split.csv (%v)", err)
+	}
+	code, stdout, stderr = run(t, "eval", "--pack", "cyano-tcb-10", listFile)
+	if code != exitFailed || !strings.Contains(stdout, "on 4 images (1 skipped)") || !strings.Contains(stdout, "Note: 2 of the 4 images are in pack cyano-tcb-10's training split") {
+		t.Errorf("a training row skipped: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	// The default pack ships no split.csv: nothing to note.
 	if _, stdout, _ := run(t, "eval", "--model", "base", "--split", "val", "../../assets/samples/ndsb-val/labels.csv"); strings.Contains(stdout, "training split") {
 		t.Errorf("a note without a split.csv:\n%s", stdout)
+	}
+}
+
+// Images not found get the hint that fits how the list gives their paths: --root for
+// relative ones, and for absolute ones (which --root cannot move; the hint said to give
+// it) that the images were moved or the list made elsewhere.
+func TestEvalMissingImagesHint(t *testing.T) {
+	dir := t.TempDir()
+	good, _ := filepath.Abs("../../testdata/mixed-images/good acantharia.jpg")
+	gone := filepath.Join(dir, "moved", "a.jpg")
+	for _, c := range []struct {
+		name, rows string
+		want, not  []string
+	}{
+		{"absolute", gone + ",acantharia_protist\n", []string{"1 image not found at the absolute paths " + filepath.Join(dir, "list.csv") + " gives (--root applies to relative paths only)"}, []string{"--root FOLDER"}},
+		{"relative", "b.jpg,acantharia_protist\n", []string{"1 image not found: the list's relative paths start from its own folder"}, []string{"absolute paths"}},
+		{"both", gone + ",acantharia_protist\nb.jpg,acantharia_protist\nc.jpg,acantharia_protist\n", []string{"1 image not found at the absolute paths", "2 images not found: the list's relative paths"}, nil},
+	} {
+		list := filepath.Join(dir, "list.csv")
+		if err := os.WriteFile(list, []byte("path,label\n"+good+",acantharia_protist\n"+c.rows), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := run(t, "eval", list)
+		bad := code != exitFailed || !strings.Contains(stdout, "on 1 images")
+		for _, w := range c.want {
+			bad = bad || !strings.Contains(stderr, w)
+		}
+		for _, w := range c.not {
+			bad = bad || strings.Contains(stderr, w)
+		}
+		if bad {
+			t.Errorf("%s: exit %d, want 1, %q and not %q:\n%s%s", c.name, code, c.want, c.not, stdout, stderr)
+		}
 	}
 }
 
@@ -277,9 +372,10 @@ func TestEvalConfusionAndBadRows(t *testing.T) {
 		!strings.Contains(stderr, `line 4: `+good+` is listed as "detritus_other" here and as "acantharia_protist" on line 2`) {
 		t.Errorf("an image listed twice: exit %d\n%s%s", code, stdout, stderr)
 	}
-	// --confusion into a missing folder is said before any image is classified.
+	// --confusion into a missing folder is said before any image is classified, naming
+	// the folder, as a setup failure (exit 3, the README's output folder; it was 2).
 	code, stdout, stderr = run(t, "eval", list, "--confusion", filepath.Join(dir, "nope", "c.csv"))
-	if code != exitUsage || !strings.Contains(stderr, "--confusion: write "+filepath.Join(dir, "nope", "c.csv")) || strings.Contains(stdout, "top-1") {
+	if code != exitRuntime || !strings.Contains(stderr, "--confusion: write "+filepath.Join(dir, "nope", "c.csv")+": folder "+filepath.Join(dir, "nope")+" does not exist") || strings.Contains(stdout, "top-1") {
 		t.Errorf("--confusion into a missing folder: exit %d\n%s%s", code, stdout, stderr)
 	}
 	// Spaces after the commas are the list's, not the file's.

@@ -11,6 +11,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/outfile"
 	"golang.org/x/term"
 )
 
@@ -74,6 +75,17 @@ func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
 func showUsage(fs *flag.FlagSet) error {
 	fs.Usage()
 	return errUsageShown
+}
+
+// outputError gives a failed output its exit status: a file that could not be created
+// at all (its folder missing, or closed to this user) is a setup failure, exit 3, as
+// README's "Command line" has it for an output folder; a write that fails part way (a
+// full disk) is the work failing, exit 1.
+func outputError(err error) error {
+	if _, ok := errors.AsType[*outfile.CreateError](err); ok {
+		return setupError(err)
+	}
+	return err
 }
 
 // modelFlags are the flags every command that classifies takes.

@@ -57,7 +57,10 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 		// Opened now: a folder that is missing or not writable is said before the
 		// images are classified, not after (helper-39: the metrics were never printed).
 		if confOut, err = outfile.Create(*confusion); err != nil {
-			return usageError("--confusion: %v", err)
+			if _, ok := errors.AsType[*outfile.CreateError](err); ok {
+				return setupError(fmt.Errorf("--confusion: %w", err)) // its folder: exit 3, as outputError
+			}
+			return usageError("--confusion: %v", err) // a folder given as the file
 		}
 		defer confOut.Abort()
 	}
@@ -75,9 +78,8 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 		return setupError(err)
 	}
 	var files []string
-	truth := map[string]string{}
+	rows := map[string]inference.LabelledImage{} // by path: the row each file scores for
 	var failures []string
-	inTraining := 0
 	unknown := 0
 	distinct, repeats := inference.DistinctRows(items)
 	for _, r := range repeats {
@@ -90,10 +92,7 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 			continue
 		}
 		files = append(files, it.Path)
-		truth[it.Path] = it.Label
-		if trained.Has(it.Path, it.Label) {
-			inTraining++
-		}
+		rows[it.Path] = it
 	}
 	if unknown == len(distinct) {
 		// Not one label of the list is the pack's: the list is for another pack.
@@ -101,16 +100,25 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 			pos[0], len(items), items[0].Label, clf.Pack().Name, strings.Join(assets.BuiltinPacks(), ", ")))
 	}
 	start := time.Now()
-	missing := 0
+	missingRel, missingAbs := 0, 0 // images not found, by how the list gave their path
+	inTraining := 0                // of the images scored: a row skipped says nothing of the figures
 	err = inference.ClassifyFiles(ctx, clf, files, func(fr inference.FileResult) error {
+		row := rows[fr.Path]
 		if fr.Err != nil {
 			failures = append(failures, fr.Err.Error())
-			if errors.Is(fr.Err, iofs.ErrNotExist) {
-				missing++
+			switch {
+			case !errors.Is(fr.Err, iofs.ErrNotExist):
+			case row.Relative:
+				missingRel++
+			default:
+				missingAbs++
 			}
 			return nil
 		}
-		return scorer.Add(truth[fr.Path], fr.Result)
+		if trained.Has(fr.Path, row.Label) {
+			inTraining++
+		}
+		return scorer.Add(row.Label, fr.Result)
 	})
 	if err != nil {
 		return err
@@ -124,10 +132,14 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(m.Stderr, "skipped: %s\n", f)
 	}
-	if missing > 0 && *root == "" {
+	if missingRel > 0 && *root == "" {
 		// Relative paths start from the list's folder: a list kept apart from its images
 		// (a pack's split.csv) needs --root, which nothing said (helper-39).
-		fmt.Fprintf(m.Stderr, "%s not found: the list's relative paths start from its own folder (%s); give --root FOLDER when the images lie elsewhere\n", countNoun(missing, "image", "images"), from)
+		fmt.Fprintf(m.Stderr, "%s not found: the list's relative paths start from its own folder (%s); give --root FOLDER when the images lie elsewhere\n", countNoun(missingRel, "image", "images"), from)
+	}
+	if missingAbs > 0 {
+		// --root cannot help an absolute path: the hint for relative ones misled here.
+		fmt.Fprintf(m.Stderr, "%s not found at the absolute paths %s gives (--root applies to relative paths only): the images were moved, or the list was made on another machine; correct those paths in the list\n", countNoun(missingAbs, "image", "images"), pos[0])
 	}
 	if met.N == 0 {
 		// A table of zeros would read as a result (a log-loss of 0 as perfect).
@@ -161,7 +173,7 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 		printEval(m.Stdout, clf, met, len(failures), card, time.Since(start))
 		if inTraining > 0 {
 			fmt.Fprintf(m.Stdout, "\nNote: %d of the %d images are in pack %s's training split (its split.csv): on images it learned from a model scores high, which says little of how it does on new ones. The card's figures are on its val split (--split val on the pack's split.csv).\n",
-				inTraining, len(files), clf.Pack().Name)
+				inTraining, met.N, clf.Pack().Name)
 		}
 	}
 	if len(failures) > 0 {

@@ -40,11 +40,10 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	}
 	defer s.Close()
 	if err := s.Export(ctx, *sample, *format, *out); err != nil {
-		fmt.Fprintf(m.Stderr, "phytoscreen export: %v\n", err)
 		if errors.Is(err, store.ErrNoSample) || errors.Is(err, outfile.ErrIsInput) {
-			return errUsageShown
+			return usageError("%v", err)
 		}
-		return errSomeFailed
+		return outputError(err)
 	}
 	c, err := s.Counts(ctx, *sample)
 	if err != nil {

@@ -229,3 +229,26 @@ func TestExportOfTrashedSampleSaysSo(t *testing.T) {
 		t.Errorf("export of a sample in the trash: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// --out in a folder that does not exist is a setup failure, exit 3 as the README says
+// of an output folder (export and report gave exit 1, as if the sample had failed), and
+// the message names the folder and the fix; nothing is made.
+func TestExportIntoMissingFolder(t *testing.T) {
+	s := storedSample(t, "NODIR-1", 2)
+	missing := filepath.Join(t.TempDir(), "nodir")
+	outs := map[string]string{"report --rules default": "report.pdf"}
+	for format, name := range exportNames {
+		outs["export --format "+format] = name
+	}
+	for command, name := range outs {
+		out := filepath.Join(missing, name)
+		args := append(strings.Fields(command), "--db", s.Path(), "--sample", "NODIR-1", "--out", out)
+		code, stdout, stderr := run(t, args...)
+		if code != exitRuntime || stdout != "" || !strings.Contains(stderr, "write "+out+": folder "+missing+" does not exist: make it (mkdir -p "+missing+")") {
+			t.Errorf("%s into a missing folder: exit %d, want 3\n%s%s", command, code, stdout, stderr)
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("the missing folder was made")
+	}
+}

@@ -302,7 +302,7 @@ func (m *Main) weekReport(ctx context.Context, sf serverFlags, week, out string)
 	}
 	wr.Made = time.Now()
 	if err := outfile.Write(out, func(w io.Writer) error { return report.WriteWeekPDF(w, wr, app.Version) }); err != nil {
-		return err
+		return outputError(err)
 	}
 	fmt.Fprintf(m.Stdout, "wrote the programme report of week %s (%d samples from %d benches, %d alerts) to %s\n", wk, len(wr.Samples), len(wr.Benches), len(wr.Alerts), out)
 	return nil

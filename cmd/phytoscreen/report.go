@@ -59,7 +59,7 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 		return setupError(err)
 	}
 	if err := outfile.Write(*out, func(w io.Writer) error { return report.WritePDF(w, d) }); err != nil {
-		return err
+		return outputError(err)
 	}
 	standing := levelText(d.Level())
 	switch {

@@ -334,7 +334,8 @@ type screenPlan struct {
 // maxBaseline bounds the idle-power measurement before a run: a few seconds suffice.
 const maxBaseline = 10 * time.Minute
 
-// plan checks the flags that need no model: a mistake is reported before the model loads.
+// plan checks the flags that need no model, and that the source is there: a mistake is
+// reported before the model loads.
 func (f *screenFlags) plan(now time.Time) (screenPlan, error) {
 	var p screenPlan
 	if !(f.threshold >= 0 && f.threshold <= 1) {
@@ -362,6 +363,11 @@ func (f *screenFlags) plan(now time.Time) (screenPlan, error) {
 			return p, usageError("--%v", err) // neither a file nor a preset: a typing mistake
 		}
 		return p, setupError(err) // a rules file that does not read
+	}
+	// A source that is not there is said first, before the model loads and the notes on
+	// the rules (which read as if the run had started); the session opens it once, later.
+	if err := capture.Check(p.spec); err != nil {
+		return p, setupError(err)
 	}
 	return p, nil
 }
@@ -424,7 +430,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	view := newLiveView(m.Stderr, isTerminal(m.Stderr))
 	var sizeChanges atomic.Int64 // statuses come from the capture and the segmenter
 	var duplicates atomic.Int64  // frames a folder holds twice, skipped
-	var notImages atomic.Int64   // a folder's files that are not images (notes, .DS_Store)
+	var notImages atomic.Int64   // a folder's files that are not images (notes, metadata)
 	meter := newScreenMeter(ctx, f.baseline)
 	defer meter.Stop()
 	if err := ctx.Err(); err != nil { // interrupted while measuring the idle baseline

@@ -22,6 +22,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/vision"
 
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -395,6 +396,19 @@ func TestScreenUsageAndSetupErrors(t *testing.T) {
 		code, stdout, stderr := run(t, args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%s: exit %d, want %d with %q in stderr:\n%s%s", c.name, code, c.code, c.want, stdout, stderr)
+		}
+	}
+}
+
+// A source that is not there is the one thing said: the notes on the rules (and the
+// presets for the pack) came first, then "no such file or folder".
+func TestScreenMissingSourceSaidFirst(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing-folder")
+	for _, pack := range []string{assets.DefaultPackName, assets.CyanoPackName} {
+		code, stdout, stderr := run(t, "screen", "--source", missing, "--pack", pack, "--db", filepath.Join(t.TempDir(), "s.db"))
+		want := "phytoscreen screen: source " + missing + ": no such file or folder (a camera is written camera:0)\n"
+		if code != exitRuntime || stdout != "" || stderr != want {
+			t.Errorf("pack %s: exit %d, stderr\n%s\nwant exit 3 and only\n%s", pack, code, stderr, want)
 		}
 	}
 }
