@@ -77,6 +77,11 @@ func FromFolder(dir string) ([]Example, error) {
 	}
 	var out []Example
 	for _, e := range entries {
+		if imagefile.IsSystemFile(e.Name()) {
+			// A copy from a Mac or Windows machine: .Trashes is no taxon, and the
+			// AppleDouble ._x.jpg no crop out of its folder.
+			continue
+		}
 		if !e.IsDir() {
 			if imagefile.IsImageName(e.Name()) {
 				return nil, fmt.Errorf("labelled crops %s: %s is not in a subfolder, so it has no label: move it into a folder named after its taxon", dir, e.Name())

@@ -321,6 +321,10 @@ func TestReadFolderAndEcoTaxa(t *testing.T) {
 		}
 		fmt.Fprintf(&tsv, "%s\t%s\t%s\n", name, e.Label, status)
 	}
+	// A copy from a Mac: its trash folder is no taxon, its AppleDouble twins no crops.
+	os.MkdirAll(filepath.Join(dir, "crops", ".Trashes"), 0o755)
+	os.WriteFile(filepath.Join(dir, "crops", ".Trashes", "old.png"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(dir, "crops", "._0.png"), []byte("x"), 0o644)
 	got, err := FromFolder(filepath.Join(dir, "crops"))
 	if err != nil || len(got) != 3 || got[0].Label != "bars" || got[1].Label != "discs" {
 		t.Errorf("folder: %d examples (%v)", len(got), err)
