@@ -21,9 +21,9 @@ func (p Problem) Error() string { return fmt.Sprintf("%s: %v", p.Path, p.Err) }
 // Collect expands paths (files or folders, folders recursively) into image files in
 // natural order within each argument. A file named explicitly is kept whatever its
 // extension, so that a wrong file gets its own error when decoded; inside folders only
-// image extensions are taken, and system files (IsSystemFile) are passed over. Unreadable folders and missing paths are returned as
-// problems and the walk goes on. Symbolic links to folders are not followed, so a link
-// loop cannot trap the walk.
+// image extensions are taken, and system files (IsSystemFile) are passed over.
+// Unreadable folders and missing paths are returned as problems and the walk goes on.
+// Symbolic links to folders are not followed, so a link loop cannot trap the walk.
 func Collect(paths []string) (files []string, problems []Problem) {
 	files, _, problems = CollectAll(paths)
 	return files, problems
