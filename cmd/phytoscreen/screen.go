@@ -412,7 +412,11 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 			noteScreenedBefore(m.Stderr, refs[0])
 		} else if plan.cont == nil {
 			screenedBefore = func(ctx context.Context, digests []capture.FileDigest) error {
-				if refs, err := db.RunsHoldingFrames(ctx, digests, plan.sample.ID); err == nil && len(refs) > 0 {
+				refs, err := db.RunsHoldingFrames(ctx, digests, plan.sample.ID)
+				switch {
+				case err != nil: // a note not given stops no run
+					slog.Warn("could not look for samples holding these frames", "err", err)
+				case len(refs) > 0:
 					noteScreenedBefore(m.Stderr, refs[0])
 				}
 				return nil
