@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-pdf/fpdf"
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/internal/sigfig"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
@@ -697,6 +698,8 @@ func perL(v float64) string {
 		return "?"
 	case v >= 1e6:
 		return strconv.FormatFloat(v/1e6, 'f', 2, 64) + " M"
+	case v > 0 && v < sigfig.Below: // 0.014, not 0: a rounded zero reads as none found
+		return sigfig.Plain(v, 3)
 	}
 	s := strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 	var b strings.Builder

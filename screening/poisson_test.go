@@ -280,3 +280,18 @@ func TestRuleMeasureScalesToCells(t *testing.T) {
 		t.Errorf("nothing counted: %+v", m)
 	}
 }
+
+// A volume a microscope cannot examine at once is allowed (a flow imager's bottle) but
+// questioned; the usual volumes are not.
+func TestSampleDoubts(t *testing.T) {
+	for ml, doubted := range map[float64]bool{0.05: false, 1: false, 100: false, 100.5: true, 1e6: true} {
+		s := NewSample("S")
+		s.VolumeML = ml
+		if err := s.Validate(); err != nil {
+			t.Fatalf("%v mL: %v", ml, err)
+		}
+		if got := len(s.Doubts()) > 0; got != doubted {
+			t.Errorf("%v mL: doubted %v, want %v (%q)", ml, got, doubted, s.Doubts())
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -89,6 +90,23 @@ func (s Sample) Validate() error {
 		errs = append(errs, fmt.Errorf("position %v,%v is not decimal degrees (latitude -90..90, longitude -180..180)", s.Lat, s.Lon))
 	}
 	return errors.Join(errs...)
+}
+
+// MostExaminedML is the most a microscope examines at once: an Utermöhl chamber settles
+// up to 100 mL, a Sedgewick-Rafter chamber holds 1, a haemocytometer a ten-thousandth.
+// A larger volume is allowed (a flow imager's whole bottle) but questioned.
+const MostExaminedML = 100
+
+// Doubts lists what is allowed but probably a typing mistake, each with its check: a
+// volume examined over MostExaminedML makes every concentration that many times smaller
+// (1,000,000 mL for 1 read 0.014 cells/L, under every alert level, with no word).
+func (s Sample) Doubts() []string {
+	var out []string
+	if s.VolumeML > MostExaminedML {
+		out = append(out, fmt.Sprintf("%s mL examined is more than a microscope examines at once (a Sedgewick-Rafter chamber holds 1 mL, an Utermöhl chamber settles up to 100): check the volume; every concentration is per litre of it, so a volume too large reads as too few cells and may hide an alert",
+			strconv.FormatFloat(s.VolumeML, 'f', -1, 64)))
+	}
+	return out
 }
 
 // Physical bounds of a sample's volume and factor: a microlitre to a cubic metre, a

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/internal/sigfig"
 	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
@@ -76,6 +77,15 @@ func volumeText(ml float64) string {
 	return strconv.FormatFloat(r, 'f', -1, 64) // plain decimals: 1000000, not 1e+06
 }
 
+// concText writes a concentration to one decimal, or to three significant figures
+// under ten (0.014 cells/L, not 0.0: a rounded zero reads as none found).
+func concText(v float64) string {
+	if a := math.Abs(v); a > 0 && a < sigfig.Below {
+		return sigfig.Plain(v, 3)
+	}
+	return ftoa(v, 1)
+}
+
 func ftoa(v float64, prec int) string {
 	if math.IsNaN(v) {
 		return ""
@@ -106,7 +116,7 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer) e
 		r := append(append([]string{}, head...), kind, t.Label, t.Name, t.Group, t.Unit, strconv.Itoa(t.Count), strconv.Itoa(t.Validated))
 		if withConc {
 			m := screening.RuleMeasure(t.Concentration, t.Cells)
-			r = append(r, ftoa(t.PerL, 1), ftoa(t.Low, 1), ftoa(t.High, 1), ftoa(math.Max(t.Cells, float64(t.Count)), 0), ftoa(m.PerL, 1))
+			r = append(r, concText(t.PerL), concText(t.Low), concText(t.High), ftoa(math.Max(t.Cells, float64(t.Count)), 0), concText(m.PerL))
 		} else {
 			r = append(r, "", "", "", "", "")
 		}

@@ -152,6 +152,8 @@ func TestFormatting(t *testing.T) {
 	}{
 		{fmtPerL(12345.4), "12,345"},
 		{fmtPerL(0), "0"},
+		{fmtPerL(0.014), "0.014"}, // a thousand litres examined: not 0.0, which reads as none found
+		{fmtPerL(7.25), "7.25"},
 		{fmtPerL(2.5e7), "25.0 M"},
 		{fmtPerL(2310000), "2.31 M"},
 		{fmtPerL(999999), "999,999"},

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/internal/sigfig"
 	"github.com/phytoscreen/phytoscreen/internal/typednum"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
@@ -124,8 +125,8 @@ func fmtPerL(v float64) string {
 		return strconv.FormatFloat(v/1e6, 'f', 1, 64) + " M"
 	case v >= 1e6: // three figures, so a bloom's millions fit the counts table's columns
 		return strconv.FormatFloat(v/1e6, 'f', 2, 64) + " M"
-	case v > 0 && v < 10:
-		return strconv.FormatFloat(v, 'f', 1, 64)
+	case v > 0 && v < sigfig.Below: // 0.014, not 0.0: a rounded zero reads as none found
+		return sigfig.Plain(v, 3)
 	}
 	return groupThousands(int64(math.Round(v)))
 }

@@ -383,6 +383,9 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	rs := plan.rules
 	rules := rs.BindTo(tax, tax.Pack, plan.rulesName)
 	reportNotices(m.Stderr, rs, rules.Bound, rules.Notices, tax.Pack)
+	for _, d := range plan.sample.Doubts() {
+		fmt.Fprintf(m.Stderr, "phytoscreen: note: %s\n", d)
+	}
 	if colour, file, ok := app.FirstFrameColour(plan.spec); ok {
 		if note := app.PackFitNote(pack, colour, file); note != "" {
 			fmt.Fprintf(m.Stderr, "phytoscreen: note: %s\n", note)

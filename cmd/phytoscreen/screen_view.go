@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/internal/sigfig"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/vision"
 )
@@ -204,6 +205,9 @@ func thousands(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "-"
 	}
+	if a := math.Abs(v); a > 0 && a < sigfig.Below {
+		return sigfig.Plain(v, 3) // 0.014 cells/L of a thousand-litre typo is not 0
+	}
 	return english.Sprintf("%.0f", v)
 }
 
@@ -219,6 +223,9 @@ func (r screenResult) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Sample %s%s, taken %s; %s mL examined, factor %s\n", s.Sample.ID, site, s.Sample.Taken.Format("2006-01-02 15:04"),
 		volumeText(s.Sample.VolumeML), strconv.FormatFloat(s.Sample.Factor, 'f', -1, 64))
+	for _, d := range s.Sample.Doubts() {
+		fmt.Fprintf(w, "CHECK: %s\n", d)
+	}
 	if ex := s.Examined; ex.Partial() {
 		why := "interrupted"
 		if !ex.Interrupted {

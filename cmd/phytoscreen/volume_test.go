@@ -1,0 +1,81 @@
+package main
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// A volume examined of a million millilitres (a typo for 1) is allowed but questioned,
+// and the concentrations it gives are written as they are, not rounded to zero: the
+// first-time user's summary read "Anabaena filament 14 | 0 | [0 – 0]" and the export
+// "0.0,0.0,0.0" for 0.014 cells/L, which reads as none found (helper-56).
+func TestHugeVolumeQuestionedAndNotRoundedToZero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs the cyano model on real frames")
+	}
+	src := t.TempDir()
+	for _, name := range []string{"oscillatoria-20230608155404.jpg", "oscillatoria-20230608155433.jpg", "oscillatoria-20230609101047.jpg"} {
+		data, err := os.ReadFile(filepath.Join("../../testdata/real-frames", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "s.db")
+	code, stdout, stderr := run(t, "screen", "--source", src, "--pack", "cyano-tcb-10", "--rules", "who-cyanobacteria",
+		"--sample", "HUGE-1", "--volume-ml", "1000000", "--db", db)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	for _, out := range []string{stderr, stdout} {
+		if !strings.Contains(out, "1000000 mL examined is more than a microscope examines at once") {
+			t.Errorf("the volume is not questioned:\n%s", out)
+		}
+	}
+	if strings.Contains(stdout, "[0 – 0]") {
+		t.Errorf("a counted taxon's concentration reads 0:\n%s", stdout)
+	}
+
+	out := filepath.Join(t.TempDir(), "huge.csv")
+	if code, o, e := run(t, "export", "--db", db, "--sample", "HUGE-1", "--out", out); code != exitOK {
+		t.Fatalf("export: exit %d: %s%s", code, o, e)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	checked := 0
+	for _, r := range rows[1:] {
+		n, _ := strconv.Atoi(r[col["count"]])
+		if n == 0 || r[col["kind"]] == "failed" {
+			continue
+		}
+		checked++
+		perL, err := strconv.ParseFloat(r[col["cells_per_l"]], 64)
+		// n objects in a litre: n/1000 per litre, to three figures.
+		if want := float64(n) / 1000; err != nil || perL < want*0.99 || perL > want*1.01 {
+			t.Errorf("%s: %d counted in 1000 L read %q cells/L, want %.3g", r[col["label"]], n, r[col["cells_per_l"]], want)
+		}
+		if low, high := r[col["ci95_low"]], r[col["ci95_high"]]; high == "0.0" || high == "0" || low == high {
+			t.Errorf("%s: interval [%s, %s] for %d counted", r[col["label"]], low, high, n)
+		}
+	}
+	if checked == 0 {
+		t.Fatalf("nothing counted in the export:\n%v", rows)
+	}
+}

@@ -1,0 +1,24 @@
+package sigfig
+
+import "testing"
+
+func TestPlain(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		want string
+	}{
+		{0.014, "0.014"},
+		{0.0140001, "0.014"},
+		{0.000123456, "0.000123"},
+		{1.4e-8, "0.000000014"},
+		{7.5, "7.5"},
+		{9.876, "9.88"},
+		{123.4, "123"},
+		{0, "0"},
+		{-0.02049, "-0.0205"},
+	} {
+		if got := Plain(c.v, 3); got != c.want {
+			t.Errorf("Plain(%v, 3) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
