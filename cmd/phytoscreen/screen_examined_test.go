@@ -150,7 +150,7 @@ func TestScreenFolderSkippedIsPartial(t *testing.T) {
 	}
 	db := filepath.Join(t.TempDir(), "s.db")
 	code, stdout, stderr := screenCtx(t, context.Background(), []string{"--source", dir, "--db", db, "--sample", "SKIP-1", "--baseline", "0"}, nil)
-	if code != exitFailed || !strings.Contains(stdout, "PARTIAL: 3 of 4 frames examined (75.0%, 1 frames unreadable or skipped)") {
+	if code != exitFailed || !strings.Contains(stdout, "PARTIAL: 3 of 4 frames examined (75.0%, 1 frame unreadable or skipped)") {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	c, err := openStore(t, db).Counts(context.Background(), "SKIP-1")

@@ -119,7 +119,7 @@ func progressLine(s screening.Snapshot) string {
 		}
 		top = append(top, fmt.Sprintf("%s %d", x.Name, x.Count))
 	}
-	line := fmt.Sprintf("%s %5.1f s: %d frames (%d dropped), %d cells (%d unidentified, %d failed), %.1f cells/s",
+	line := fmt.Sprintf("%s %5.1f s: %d frames (%d dropped), %d objects (%d unidentified, %d failed), %.1f objects/s",
 		s.Sample.ID, s.Elapsed.Seconds(), s.Frames.Seen, s.Frames.Dropped, s.Cells.Found, s.Cells.Unidentified, s.Cells.Failed, s.Cells.PerSecond)
 	if len(top) > 0 {
 		line += "; " + strings.Join(top, ", ")
@@ -229,7 +229,7 @@ func (r screenResult) writeText(w io.Writer) {
 	if ex := s.Examined; ex.Partial() {
 		why := "interrupted"
 		if !ex.Interrupted {
-			why = fmt.Sprintf("%d frames unreadable or skipped", ex.Expected-ex.Frames)
+			why = countNoun(ex.Expected-ex.Frames, "frame", "frames") + " unreadable or skipped"
 		}
 		fmt.Fprintf(w, "PARTIAL: %d of %d frames examined (%s, %s): the concentrations are on the %s mL examined, not the %s mL given\n",
 			ex.Frames, ex.Expected, pct(ex.Fraction), why, volumeText(s.Sample.VolumeML), volumeText(ex.DeclaredML))
@@ -409,12 +409,15 @@ func (r screenResult) writeText(w io.Writer) {
 			fmt.Fprintf(w, "    (%s)\n", note)
 		}
 	}
-	fmt.Fprintf(w, "\nFrames: %d seen, %d segmented, %d dropped, %d failed. Cells: %d counted (%d identified, %d unidentified, %d failed) in %.1f s, %.1f cells/s.\n",
+	// Objects, not cells: a colony or a filament counts once here (its cells are
+	// estimated above); "Cells: 429" beside "about 3,295 cells" read as a contradiction.
+	fmt.Fprintf(w, "\nFrames: %d seen, %d segmented, %d dropped, %d failed. Objects (cells, colonies, filaments, one each): %d counted (%d identified, %d unidentified, %d failed) in %.1f s, %.1f objects/s.\n",
 		s.Frames.Seen, s.Frames.Segmented, s.Frames.Dropped, s.Frames.Failed, s.Cells.Found, s.Cells.Identified, s.Cells.Unidentified, s.Cells.Failed,
 		s.Elapsed.Seconds(), s.Cells.PerSecond)
-	if ex := s.Examined; ex.Skipped > 0 && !ex.Partial() {
-		// Not partial: what was skipped held no water of its own (duplicates of frames
-		// read) or was not a frame; listed above as it was met.
+	if ex := s.Examined; ex.Skipped > 0 {
+		// Every file of the source is accounted for, partial or not: the duplicates
+		// (no water of their own) and the unreadable files (a partial run's PARTIAL
+		// line counts those too); the first of each were listed above as they were met.
 		files := "files were"
 		if ex.Skipped == 1 {
 			files = "file was"

@@ -79,3 +79,46 @@ func TestHugeVolumeQuestionedAndNotRoundedToZero(t *testing.T) {
 		t.Fatalf("nothing counted in the export:\n%v", rows)
 	}
 }
+
+// A folder with a duplicate frame and a truncated JPEG: the run is partial (a frame
+// could not be read) and its summary still accounts for every file, the duplicate
+// included; the first-time user's partial summary had lost the "Skipped:" line, so the
+// duplicates were counted nowhere (helper-56).
+func TestPartialScreenAccountsForSkippedFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs the cyano model on real frames")
+	}
+	src := t.TempDir()
+	names := []string{"oscillatoria-20230608155404.jpg", "oscillatoria-20230608155433.jpg", "oscillatoria-20230609101047.jpg"}
+	for i, name := range names {
+		data, err := os.ReadFile(filepath.Join("../../testdata/real-frames", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		switch i {
+		case 0: // a copy of the first frame under another name
+			err = os.WriteFile(filepath.Join(src, "copy-"+name), data, 0o644)
+		case 1: // the second frame cut in half
+			err = os.WriteFile(filepath.Join(src, "cut-"+name), data[:len(data)/2], 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := run(t, "screen", "--source", src, "--pack", "cyano-tcb-10", "--sample", "SKIP-1", "--volume-ml", "0.1",
+		"--db", filepath.Join(t.TempDir(), "s.db"))
+	if code != exitFailed && code != exitOK {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"PARTIAL: 3 of 4 frames examined (75.0%, 1 frame unreadable or skipped)",
+		"Skipped: 2 files were skipped (1 held a frame read before, counted once; 1 not a readable frame",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the summary lacks %q:\n%s\n%s", want, stdout, stderr)
+		}
+	}
+}
