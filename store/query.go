@@ -759,7 +759,10 @@ func (s *Store) RunsSharing(ctx context.Context, spec capture.Spec, except strin
 // hold any of the frames fingerprinted in digests (capture.FrameDigests), wherever they
 // were read from: a folder copied elsewhere, or renamed, is the same water, which
 // RunsSharing's paths cannot tell (helper-54). Copy, on each, names one of the files and
-// the file it is a copy of. Files that could not be read have no fingerprint to match.
+// the file it is a copy of. Files that could not be read have no fingerprint to match,
+// and a run holds only the files it examined (its frames table names them): a file it
+// could not decode, or did not reach, was never screened (helper-56: a truncated JPEG
+// was said to be "screened before").
 func (s *Store) RunsHoldingFrames(ctx context.Context, digests []capture.FileDigest, except string) ([]RunRef, error) {
 	mine := make(map[string]string, len(digests))
 	var keys []any
@@ -778,7 +781,8 @@ func (s *Store) RunsHoldingFrames(ctx context.Context, digests []capture.FileDig
 		keys = keys[len(part):]
 		rows, err := s.db.QueryContext(ctx, `SELECT r.sample_id, m.site, r.id, r.started, f.digest, f.path
 			FROM source_files f JOIN sources r ON r.id = f.source_id JOIN samples m ON m.id = r.sample_id
-			WHERE m.deleted_at IS NULL AND r.sample_id != ? AND f.digest IN (?`+strings.Repeat(",?", len(part)-1)+`) ORDER BY r.id`,
+			WHERE m.deleted_at IS NULL AND r.sample_id != ? AND f.digest IN (?`+strings.Repeat(",?", len(part)-1)+`)
+			AND EXISTS (SELECT 1 FROM frames fr WHERE fr.source_id = f.source_id AND fr.file = f.path) ORDER BY r.id`,
 			append([]any{except}, part...)...)
 		if err != nil {
 			return nil, fmt.Errorf("session store %s: look for runs holding these frames: %w", s.path, err)

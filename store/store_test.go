@@ -649,13 +649,31 @@ func upgradedStore(t *testing.T, version int, downgrade string) *Store {
 // specRunner records an empty run of spec into the test sample, as a screening session
 // starts and ends one, and returns StartRun's refusal.
 func specRunner(t *testing.T, s *Store) func(capture.Spec) error {
+	return specRunnerExamining(t, s, func(string) bool { return true })
+}
+
+// specRunnerExamining is specRunner whose runs examine (record a frame of) only the
+// files of their source that examined says: the others could not be decoded, or the
+// run stopped before them.
+func specRunnerExamining(t *testing.T, s *Store, examined func(path string) bool) func(capture.Spec) error {
 	ctx := context.Background()
 	return func(spec capture.Spec) error {
 		r, err := s.StartRun(ctx, screening.RunInfo{Sample: testSample(), Spec: spec, Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
-		if err == nil {
-			err = r.Finish(ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil)
+		if err != nil {
+			return err
 		}
-		return err
+		if files, err := capture.FrameDigests(ctx, spec); err == nil { // the folders of TestSameFramesRefused do not exist
+			var recs []screening.FrameRecord
+			for i, f := range files {
+				if examined(f.Path) {
+					recs = append(recs, screening.FrameRecord{Time: time.Now(), Index: i, Source: f.Path})
+				}
+			}
+			if err := r.Frames(recs); err != nil {
+				return err
+			}
+		}
+		return r.Finish(ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil)
 	}
 }
 
@@ -779,6 +797,27 @@ func TestCopiedFramesRefused(t *testing.T) {
 	if refs := ask(day3, "S-NEW"); len(refs) != 0 {
 		t.Errorf("new frames of the same names and sizes taken for copies: %+v", refs)
 	}
+	// A run holds only the files it examined: one it could not decode (or did not
+	// reach) was never screened, and a copy of it alone is not "screened before"
+	// (helper-56: a truncated JPEG was).
+	day4 := filepath.Join(root, "day4")
+	for i := range 2 {
+		write(filepath.Join(day4, fmt.Sprintf("f%d.bmp", i)), frame(byte(i+30), 100<<10))
+	}
+	unread := filepath.Join(day4, "f1.bmp")
+	if err := specRunnerExamining(t, s, func(p string) bool { return p != unread })(capture.Spec{Kind: capture.KindFolder, Path: day4}); err != nil {
+		t.Fatal(err)
+	}
+	only := filepath.Join(root, "only")
+	write(filepath.Join(only, "f1.bmp"), frame(31, 100<<10))
+	if refs := ask(only, "S-NEW"); len(refs) != 0 {
+		t.Errorf("a copy of a file the run never examined is said to be screened: %+v", refs)
+	}
+	write(filepath.Join(only, "f0.bmp"), frame(30, 100<<10))
+	if refs := ask(only, "S-NEW"); len(refs) != 1 || !strings.HasSuffix(refs[0].Copy, " is a copy of "+filepath.Join(day4, "f0.bmp")) {
+		t.Errorf("a copy of an examined file beside it: %+v", refs)
+	}
+
 	if err := s.DeleteSample(ctx, id); err != nil {
 		t.Fatal(err)
 	}
