@@ -85,6 +85,10 @@ type File struct {
 	done    bool
 }
 
+// ErrIsFolder is an output path that names a folder: the user's mistake in the
+// arguments, which commands report as such (exit 2).
+var ErrIsFolder = errors.New("it is a folder: give a file name")
+
 // Create opens path for an output. A symlink is followed (its target is written, the
 // link stays a link), a device node or FIFO is written through, a folder is refused, and
 // a regular file (or a new one) is written to a temporary file beside it that Commit
@@ -98,7 +102,7 @@ func Create(path string) (*File, error) {
 	if fi, err := os.Stat(target); err == nil {
 		switch {
 		case fi.IsDir():
-			return nil, fmt.Errorf("write %s: it is a folder: give a file name", path)
+			return nil, fmt.Errorf("write %s: %w", path, ErrIsFolder)
 		case !fi.Mode().IsRegular():
 			return openThrough(path, target, fi)
 		default:

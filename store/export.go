@@ -33,22 +33,38 @@ func (s *Store) Export(ctx context.Context, sampleID, format, path string) error
 	if err := s.checkExportTarget(path); err != nil {
 		return err
 	}
-	si, err := s.Sample(ctx, sampleID)
+	write, err := s.exporter(ctx, sampleID, format)
 	if err != nil {
 		return err
 	}
-	var write func(io.Writer) error
+	return outfile.Write(path, write)
+}
+
+// ExportTo writes a sample's export to w (standard output: `export --out -`), in the
+// format Export writes to a file.
+func (s *Store) ExportTo(ctx context.Context, sampleID, format string, w io.Writer) error {
+	write, err := s.exporter(ctx, sampleID, format)
+	if err != nil {
+		return err
+	}
+	return write(w)
+}
+
+// exporter is the writer of a sample's export in format.
+func (s *Store) exporter(ctx context.Context, sampleID, format string) (func(io.Writer) error, error) {
+	si, err := s.Sample(ctx, sampleID)
+	if err != nil {
+		return nil, err
+	}
 	switch format {
 	case FormatCounts:
-		write = func(w io.Writer) error { return s.writeCounts(ctx, sampleID, w) }
+		return func(w io.Writer) error { return s.writeCounts(ctx, sampleID, w) }, nil
 	case FormatObjects:
-		write = func(w io.Writer) error { return s.writeObjects(ctx, si, w) }
+		return func(w io.Writer) error { return s.writeObjects(ctx, si, w) }, nil
 	case FormatEcoTaxa:
-		write = func(w io.Writer) error { return s.writeEcoTaxa(ctx, si, w) }
-	default:
-		return fmt.Errorf("export format %q: use csv (counts), objects or ecotaxa", format)
+		return func(w io.Writer) error { return s.writeEcoTaxa(ctx, si, w) }, nil
 	}
-	return outfile.Write(path, write)
+	return nil, fmt.Errorf("export format %q: use csv (counts), objects or ecotaxa", format)
 }
 
 // checkExportTarget refuses an export path that would replace a session store: this

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -77,6 +78,9 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 			return usageError("--out %v", err)
 		}
 		if outF, err = outfile.Create(*out); err != nil {
+			if errors.Is(err, outfile.ErrIsFolder) {
+				return usageError("%v", err)
+			}
 			return setupError(err)
 		}
 		defer outF.Abort() // a failure before Commit leaves the earlier file as it was

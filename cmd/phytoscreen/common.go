@@ -80,10 +80,14 @@ func showUsage(fs *flag.FlagSet) error {
 // outputError gives a failed output its exit status: a file that could not be created
 // at all (its folder missing, or closed to this user) is a setup failure, exit 3, as
 // README's "Command line" has it for an output folder; a write that fails part way (a
-// full disk) is the work failing, exit 1.
+// full disk) is the work failing, exit 1; a path that names a folder is the
+// arguments' mistake, exit 2.
 func outputError(err error) error {
 	if _, ok := errors.AsType[*outfile.CreateError](err); ok {
 		return setupError(err)
+	}
+	if errors.Is(err, outfile.ErrIsFolder) { // --out names a folder: the arguments' mistake
+		return usageError("%v", err)
 	}
 	return err
 }

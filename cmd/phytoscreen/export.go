@@ -17,7 +17,7 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	db := fs.String("db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
 	sample := fs.String("sample", "", "sample `ID` to export (required)")
 	format := fs.String("format", "csv", "csv (counts and concentrations per taxon), objects (one row per object) or ecotaxa (TSV and crops, zipped)")
-	out := fs.String("out", "", "output `PATH` (required; written whole or not at all)")
+	out := fs.String("out", "", "output `PATH` (required; written whole or not at all; - for standard output, csv and objects)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -29,6 +29,9 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	case *format != store.FormatCounts && *format != store.FormatObjects && *format != store.FormatEcoTaxa:
 		fmt.Fprintf(m.Stderr, "phytoscreen export: --format %q: use csv, objects or ecotaxa\n", *format)
 		return errUsageShown
+	case *format == store.FormatEcoTaxa && *out == "-":
+		fmt.Fprintln(m.Stderr, "phytoscreen export: --out -: the EcoTaxa export is a zip of files; give a .zip file name")
+		return errUsageShown
 	case *format == store.FormatEcoTaxa && !strings.EqualFold(filepath.Ext(*out), ".zip"):
 		// The EcoTaxa export is a zip: named .csv, it opened as garbage (helper-39).
 		fmt.Fprintf(m.Stderr, "phytoscreen export: --out %s: the EcoTaxa export is a zip (its TSV and crops); name it .zip\n", *out)
@@ -39,6 +42,17 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
+	if *out == "-" {
+		// Standard output: the rows go to a pipe (a file named "-" was written instead,
+		// helper-56); nothing else is printed there.
+		if err := s.ExportTo(ctx, *sample, *format, m.Stdout); err != nil {
+			if errors.Is(err, store.ErrNoSample) {
+				return usageError("%v", err)
+			}
+			return err
+		}
+		return nil
+	}
 	if err := s.Export(ctx, *sample, *format, *out); err != nil {
 		if errors.Is(err, store.ErrNoSample) || errors.Is(err, outfile.ErrIsInput) {
 			return usageError("%v", err)

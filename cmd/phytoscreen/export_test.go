@@ -252,3 +252,31 @@ func TestExportIntoMissingFolder(t *testing.T) {
 		t.Error("the missing folder was made")
 	}
 }
+
+// --out - writes the export to standard output (a file named "-" was written in the
+// current folder, helper-56), the EcoTaxa zip excepted; a folder named as the output is
+// the arguments' mistake, exit 2, not a failed run's 1 (helper-56), for classify too.
+func TestExportToStdoutAndFolderAsOutput(t *testing.T) {
+	s := storedSample(t, "PIPE-1", 2)
+	dir := t.TempDir()
+	code, stdout, stderr := run(t, "export", "--db", s.Path(), "--sample", "PIPE-1", "--out", "-")
+	if code != exitOK || !strings.HasPrefix(stdout, strings.Join(store.CountsHeader, ",")+"\n") || !strings.Contains(stdout, "PIPE-1,") {
+		t.Errorf("--out -: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat("-"); err == nil { // in the current folder
+		os.Remove("-")
+		t.Error(`--out - wrote a file named "-"`)
+	}
+	if code, _, stderr := run(t, "export", "--db", s.Path(), "--sample", "PIPE-1", "--format", "ecotaxa", "--out", "-"); code != exitUsage || !strings.Contains(stderr, "give a .zip file name") {
+		t.Errorf("ecotaxa to -: exit %d: %s", code, stderr)
+	}
+	for _, args := range [][]string{
+		{"export", "--db", s.Path(), "--sample", "PIPE-1", "--out", dir},
+		{"report", "--rules", "default", "--db", s.Path(), "--sample", "PIPE-1", "--out", dir},
+		{"classify", "--out", dir, "../../testdata/mixed-images"},
+	} {
+		if code, _, stderr := run(t, args...); code != exitUsage || !strings.Contains(stderr, "write "+dir+": it is a folder: give a file name") {
+			t.Errorf("%s --out a folder: exit %d, want 2: %s", args[0], code, stderr)
+		}
+	}
+}
