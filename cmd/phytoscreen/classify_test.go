@@ -346,7 +346,7 @@ func TestEvalConfusionAndBadRows(t *testing.T) {
 	// Lists that cannot be scored say why, in one line, and print no table of zeros.
 	for _, c := range []struct{ name, content, want string }{
 		{"empty", "", "is empty: a label list needs a header line (path,label)"},
-		{"another pack's", "path,label\na.jpg,Microcystis\nb.jpg,Nostoc\n", `none of its 2 labels ("Microcystis", ...) is in pack ndsb-plankton-121: the list is for another pack; give it with --pack`},
+		{"another pack's", "path,label\na.jpg,Microcystis\nb.jpg,Nostoc\n", `none of its 2 labels ("Microcystis", ...) is in pack ndsb-plankton-121 (acantharia_protist, acantharia_protist_big_center, acantharia_protist_halo, ... (121)): the list is for another pack; give it with --pack`},
 		{"no image readable", "path,label\nnope.jpg,acantharia_protist\n", "no image could be scored (1 row skipped, listed above)"},
 		{"images elsewhere", "path,label\nnope.jpg,acantharia_protist\n", "1 image not found: the list's relative paths start from its own folder (" + dir + "); give --root FOLDER"},
 		{"an image given as the list", "\xff\xd8\xff\xe0\x00\x10JFIF\x00", "bad.csv is not a label list (it holds binary data: an image?)"},
@@ -612,5 +612,36 @@ func TestUnknownFormatNamed(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, `--format "xml": use `) {
 			t.Errorf("%v: exit %d, %s", args, code, stderr)
 		}
+	}
+}
+
+// A list written from what the app shows (display names: "Not a cyanobacterium" for
+// Other) or from a dataset's folder names in another case ("microcystis") is read as the
+// pack's labels, and says so (helper-56: "none of its 10 labels ... is in pack
+// cyano-tcb-10" for a list of 2 labels meant for it).
+func TestEvalReadsDisplayNamesAndCase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs the cyano model")
+	}
+	dir := t.TempDir()
+	list := filepath.Join(dir, "list.csv")
+	rows := "path,label\n"
+	for _, r := range []struct{ file, label string }{
+		{"microcystis-20230608220813.jpg", "microcystis"},
+		{"non-algae-20230608144035.jpg", "Not a cyanobacterium"},
+	} {
+		abs, err := filepath.Abs(filepath.Join("../../testdata/real-frames", r.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows += abs + "," + r.label + "\n"
+	}
+	if err := os.WriteFile(list, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "eval", "--pack", "cyano-tcb-10", list)
+	if code != exitOK || !strings.Contains(stdout, "on 2 images (0 skipped)") ||
+		!strings.Contains(stderr, `labels read by the pack's display names or in another case: "Not a cyanobacterium" as Other, "microcystis" as Microcystis`) {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
 	}
 }

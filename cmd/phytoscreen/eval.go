@@ -8,12 +8,14 @@ import (
 	"io"
 	iofs "io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/outfile"
+	"github.com/phytoscreen/phytoscreen/screening"
 )
 
 func (m *Main) eval(ctx context.Context, args []string) error {
@@ -85,7 +87,18 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	for _, r := range repeats {
 		failures = append(failures, r.Describe(pos[0]))
 	}
-	for _, it := range distinct {
+	read, err := labelReader(clf.Pack())
+	if err != nil {
+		return setupError(err)
+	}
+	readAs := map[string]string{} // a list's label read as the pack's other spelling of it
+	for i, it := range distinct {
+		if !scorer.Known(it.Label) {
+			if l, ok := read[strings.ToLower(strings.TrimSpace(it.Label))]; ok {
+				readAs[it.Label] = l
+				distinct[i].Label, it.Label = l, l
+			}
+		}
 		if !scorer.Known(it.Label) {
 			unknown++
 			failures = append(failures, fmt.Sprintf("%s line %d: label %q is not in pack %s; row skipped", pos[0], it.Line, it.Label, clf.Pack().Name))
@@ -96,8 +109,20 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	}
 	if unknown == len(distinct) {
 		// Not one label of the list is the pack's: the list is for another pack.
-		return setupError(fmt.Errorf("%s: none of its %d labels (%q, ...) is in pack %s: the list is for another pack; give it with --pack (built in: %s)",
-			pos[0], len(items), items[0].Label, clf.Pack().Name, strings.Join(assets.BuiltinPacks(), ", ")))
+		listed := map[string]bool{}
+		for _, it := range distinct {
+			listed[it.Label] = true
+		}
+		return setupError(fmt.Errorf("%s: none of its %s (%q, ...) is in pack %s (%s): the list is for another pack; give it with --pack (built in: %s)",
+			pos[0], countNoun(len(listed), "label", "labels"), items[0].Label, clf.Pack().Name, labelSample(labels), strings.Join(assets.BuiltinPacks(), ", ")))
+	}
+	if len(readAs) > 0 {
+		var said []string
+		for from, to := range readAs {
+			said = append(said, fmt.Sprintf("%q as %s", from, to))
+		}
+		slices.Sort(said)
+		fmt.Fprintf(m.Stderr, "phytoscreen eval: labels read by the pack's display names or in another case: %s\n", strings.Join(said, ", "))
 	}
 	start := time.Now()
 	missingRel, missingAbs := 0, 0 // images not found, by how the list gave their path
@@ -201,4 +226,42 @@ func printEval(w io.Writer, clf *inference.Classifier, m inference.Metrics, fail
 	for _, r := range m.Recall {
 		fmt.Fprintf(w, "  %-46s %5.3f %5.3f %5.3f (%d)\n", r.Label, r.Recall, r.Precision, r.F1, r.Support)
 	}
+}
+
+// labelReader maps the other spellings of a pack's labels, lower-cased, to the labels:
+// each label in any case ("microcystis", a dataset's folder name) and its display name
+// ("Not a cyanobacterium", as the app shows Other), so that a list written from what the
+// app shows is read (helper-56). A spelling two labels share is left out: it is no one's.
+func labelReader(p *inference.Pack) (map[string]string, error) {
+	tx, err := screening.ForPack(p)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	shared := map[string]bool{}
+	add := func(spelling, label string) {
+		k := strings.ToLower(strings.TrimSpace(spelling))
+		if prev, ok := out[k]; ok && prev != label {
+			shared[k] = true
+		}
+		out[k] = label
+	}
+	for _, l := range p.Labels {
+		add(l, l)
+	}
+	for _, x := range tx.Taxa {
+		add(x.Name, x.Label)
+	}
+	for k := range shared {
+		delete(out, k)
+	}
+	return out, nil
+}
+
+// labelSample names a pack's first labels, for an error: "Anabaena, Aphanizomenon, ... (11)".
+func labelSample(labels []string) string {
+	if len(labels) <= 4 {
+		return strings.Join(labels, ", ")
+	}
+	return fmt.Sprintf("%s, ... (%d)", strings.Join(labels[:3], ", "), len(labels))
 }
