@@ -651,14 +651,26 @@ func (r *writer) cost(d Data) {
 	r.heading("What the screening cost on this machine")
 	var rows [][]string
 	for _, e := range d.Energy {
-		src := e.Source
-		if e.Estimated {
-			src += " (estimate)"
-		}
+		src := measuredBy(e.Source, e.Estimated)
 		rows = append(rows, []string{strconv.FormatInt(e.Run, 10), e.Model, strconv.Itoa(e.Cells), fmt.Sprintf("%.1f s", e.Measured.Seconds()),
 			fmt.Sprintf("%.1f J", e.Joules), fmt.Sprintf("%.3f J", e.JoulesPerCell()), src})
 	}
 	r.table([]string{"Run", "Model", "Cells", "Time", "Energy", "Per cell", "Measured by"}, []float64{12, 22, 16, 18, 20, 20, 72}, "RLRRRRL", rows, nil)
+}
+
+// measuredBy says how a run's energy was had, for a reader: a sensor's ID
+// ("rapl:package-0"), or for an estimate how it was made ("estimate:cpu-time (estimate)"
+// said the source's ID and then the word again, helper-56).
+func measuredBy(source string, estimated bool) string {
+	switch {
+	case source == "estimate:cpu-time":
+		return "estimate from CPU time"
+	case estimated && strings.HasPrefix(source, "estimate:"):
+		return "estimate (" + strings.TrimPrefix(source, "estimate:") + ")"
+	case estimated:
+		return source + " (estimate)"
+	}
+	return source
 }
 
 func (r *writer) notes(d Data) {

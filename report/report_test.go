@@ -180,3 +180,22 @@ func TestSmallConcentrationNotZero(t *testing.T) {
 		}
 	}
 }
+
+// The cost table's "Measured by" reads as words for the CPU-time estimate, not its ID
+// twice ("estimate:cpu-time (estimate)", helper-56); a sensor keeps its name.
+func TestMeasuredBy(t *testing.T) {
+	for _, c := range []struct {
+		src       string
+		estimated bool
+		want      string
+	}{
+		{"estimate:cpu-time", true, "estimate from CPU time"},
+		{"estimate:other", true, "estimate (other)"},
+		{"hwmon:x", true, "hwmon:x (estimate)"},
+		{"rapl:package-0", false, "rapl:package-0"},
+	} {
+		if got := measuredBy(c.src, c.estimated); got != c.want {
+			t.Errorf("measuredBy(%q, %v) = %q, want %q", c.src, c.estimated, got, c.want)
+		}
+	}
+}

@@ -343,3 +343,13 @@ func TestCountsCSVSaysPartial(t *testing.T) {
 		}
 	}
 }
+
+// Exported IDs and file names keep an accented letter's letter: "Étang 3 AM" gave
+// "_tang_3_AM" (helper-56).
+func TestSafeNameKeepsAccentedLetters(t *testing.T) {
+	for in, want := range map[string]string{"Étang 3 AM": "Etang_3_AM", "Núñez/ø": "Nunez__", "LIM-2025.06_a": "LIM-2025.06_a", "池塘": "__"} {
+		if got := safeName(in); got != want {
+			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

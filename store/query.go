@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/vision"
@@ -216,8 +218,17 @@ func (o ObjectRow) ObjectKey(sampleID string) string {
 	return fmt.Sprintf("%s_r%d_%06d", safeName(sampleID), o.Run.ID, o.Seq)
 }
 
-// safeName keeps letters, digits, '.', '-' and '_' for file names.
+// safeName keeps ASCII letters, digits, '.', '-' and '_' for file names and IDs: an
+// accented letter loses its accent ("Étang" -> "Etang", not "_tang", helper-56), any
+// other character becomes '_'.
 func safeName(s string) string {
+	s = norm.NFD.String(s) // É is E and a combining accent, which the map drops
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Mn, r) {
+			return -1
+		}
+		return r
+	}, s)
 	return strings.Map(func(r rune) rune {
 		if r < 128 && (r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
 			return r
