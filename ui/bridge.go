@@ -303,10 +303,17 @@ func (a *mainWindow) apply(sess *session, u uiUpdate) {
 		if sess.scope != "" {
 			ctx += ", this run only"
 		}
-		if u.ended {
+		partial := u.ended && u.snap.Examined.Frames > 0 && u.snap.Examined.Partial()
+		switch {
+		case partial && u.snap.Examined.Interrupted:
+			ctx += " (stopped: partial)"
+		case partial:
+			ctx += " (run ended: partial)"
+		case u.ended:
 			ctx += " (run ended)"
 		}
 		a.banner.Set(u.snap.Alerts, a.watching(sess.rules), ctx, sess.rules.CannotSee())
+		a.banner.SetPartial(partial)
 		a.notifier.Events(u.snap.Events)
 		if n := sess.run.Files(); n > 0 {
 			done, pending := u.snap.Frames.Segmented, u.snap.Cells.Pending

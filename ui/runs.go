@@ -362,7 +362,10 @@ func leftOutNote(sess *session) string {
 	}
 	var why []string
 	if d := sess.duplicates; d > 0 {
-		why = append(why, fmt.Sprintf("%d repeated a frame read before (counted once)", d))
+		// The folder's repeats are found before its first frame is read: after a stop
+		// the count is the whole folder's, not of the frames read, and says so (ftu-58
+		// read "63 files left out" after 32 frames as files of those 32).
+		why = append(why, fmt.Sprintf("%d repeat another frame of the folder (the whole folder, checked before reading; counted once)", d))
 	}
 	if o := sess.notFrames; o > 0 {
 		why = append(why, fmt.Sprintf("%d not a frame", o))
@@ -474,7 +477,10 @@ func (a *mainWindow) runEnded(sess *session) {
 	if slices.ContainsFunc(final.Taxa, func(x screening.TaxonCount) bool { return x.Unit != "" && x.Unit != "cell" && x.Count > 0 }) {
 		noun = "objects (cells, colonies, filaments)"
 	}
-	msg := fmt.Sprintf("Sample %s: %s %s counted (%d unidentified) in %d frames", final.Sample.ID, fmtCount(final.Cells.Found), noun,
+	// A partial run is said first: at the end of the line it was cut off by the window,
+	// and a stopped run read as the whole sample's figures (ftu-58).
+	msg := partialLead(final.Examined, final.Sample.VolumeML)
+	msg += fmt.Sprintf("Sample %s: %s %s counted (%d unidentified) in %d frames", final.Sample.ID, fmtCount(final.Cells.Found), noun,
 		final.Cells.Unidentified, final.Frames.Segmented)
 	if final.Frames.Dropped > 0 {
 		msg += fmt.Sprintf(", %d frames dropped", final.Frames.Dropped)
@@ -482,10 +488,8 @@ func (a *mainWindow) runEnded(sess *session) {
 	if note := leftOutNote(sess); note != "" && final.Examined.Frames > 0 {
 		msg += "; " + note
 	}
-	if ex := final.Examined; ex.Frames == 0 {
+	if final.Examined.Frames == 0 {
 		msg += "; nothing was examined, so nothing was stored"
-	} else if ex.Partial() {
-		msg += fmt.Sprintf("; partial: %d of %d frames examined, so the concentrations are on %.3g of the %g mL given", ex.Frames, ex.Expected, final.Sample.VolumeML, ex.DeclaredML)
 	}
 	if n := len(final.Gaps); n > 0 {
 		var without time.Duration
@@ -541,6 +545,24 @@ func (a *mainWindow) runEnded(sess *session) {
 	}
 }
 
+// partialLead opens the end-of-run status of a run that examined part of its source:
+// "Stopped: partial, 32 of 63 frames" and the volume the concentrations rest on, as the
+// command line's PARTIAL says it; "" for a whole run or one that examined nothing.
+func partialLead(ex screening.Examined, examinedML float64) string {
+	if ex.Frames == 0 || !ex.Partial() {
+		return ""
+	}
+	how := "Partial"
+	if ex.Interrupted {
+		how = "Stopped: partial"
+	}
+	of := ""
+	if ex.Expected > 0 {
+		of = fmt.Sprintf(", %d of %d frames", ex.Frames, ex.Expected)
+	}
+	return fmt.Sprintf("%s%s (the concentrations are on the %.3g mL of the %g mL given). ", how, of, examinedML, ex.DeclaredML)
+}
+
 // bannerWholeSample puts the alerts of sample id, all its runs together as History
 // measures them, into the banner once a continuation has ended: the banner showed the
 // continuation's share alone under the sample's name, 219.5 M cells/L where History,
@@ -559,6 +581,7 @@ func (a *mainWindow) bannerWholeSample(id string, rules alerts.Binding) {
 				return // another run has the banner now
 			}
 			a.banner.Set(states, a.watching(rules), fmt.Sprintf("sample %s, all %d runs (run ended)", id, len(c.Sample.Runs)), rules.CannotSee())
+			a.banner.SetPartial(c.Sample.Partial()) // the whole sample's, not the continuation's
 		})
 	})
 }
