@@ -579,8 +579,32 @@ func (a *mainWindow) reloadRules() {
 		}
 	}
 	if a.sess == nil {
-		a.banner.Set(nil, a.watching(a.rules), "", a.rules.CannotSee())
+		a.showUnderRules()
 	}
+}
+
+// showUnderRules measures the last run's counts, still on the Live tab, against the
+// rules now in use: the banner and the table's Alert column. After the preset changed
+// the banner said NOT CHECKED under the new rules while the table kept the old ones'
+// Alert and Watch (ftu-09). Between runs only; with no run yet the banner says what is
+// watched.
+func (a *mainWindow) showUnderRules() {
+	s := a.lastSnap
+	if s.Sample.ID == "" || s.Examined.Frames == 0 {
+		a.banner.Set(nil, a.watching(a.rules), "", a.rules.CannotSee())
+		return
+	}
+	states := evaluateSnapshot(a.rules, s)
+	rows := slices.Clone(a.counts.Rows())
+	levelRows(rows, states)
+	a.counts.SetRows(rows)
+	if a.counts.Scope() != "" {
+		// A continuation's rows are its own share; the banner is the whole sample's.
+		a.bannerWholeSample(s.Sample.ID, a.rules)
+		return
+	}
+	end, _ := endedContext(s.Examined)
+	a.banner.Set(states, a.watching(a.rules), "sample "+s.Sample.ID+end+", under "+a.rules.Name, a.rules.CannotSee())
 }
 
 // watching is the banner's line when nothing is raised. When a new pack is chosen but
