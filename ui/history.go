@@ -56,7 +56,9 @@ type historyView struct {
 	compare *widget.Button
 	// lastComparison is the text of the last comparison shown (Compare).
 	lastComparison string
-	trash          *widget.Button
+	// compareNote is what the last Compare dialog said of how the samples compare.
+	compareNote string
+	trash       *widget.Button
 	// confirm asks before a delete (tests answer it); nil: a dialog.
 	confirm func(title, msg string, answer func(bool))
 

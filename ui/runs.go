@@ -218,7 +218,7 @@ func (a *mainWindow) askAddToSample(spec capture.Spec, id string) {
 	if err == nil && spec.Kind != capture.KindCamera {
 		for _, r := range si.Runs {
 			if old, err := capture.ParseSpec(r.Spec); err == nil && old.SharesFrames(spec) {
-				a.askNewSampleForSameFrames(spec, id, r.ID)
+				a.askNewSampleForSameFrames(spec, id, r)
 				return
 			}
 		}
@@ -247,26 +247,53 @@ func (a *mainWindow) askAddToSample(spec capture.Spec, id string) {
 	d.Show()
 }
 
-// askNewSampleForSameFrames: the sample already holds a run of these frames, and the
+// askNewSampleForSameFrames: the sample already holds run r of these frames, and the
 // store refuses them again (their cells would count twice), so adding is not offered:
-// a new sample, or nothing.
-func (a *mainWindow) askNewSampleForSameFrames(spec capture.Spec, id string, run int64) {
-	msg := fmt.Sprintf("Sample %s already holds run %d of these frames (%s).\n\nScreening them again into it would count every cell twice.\nScreen them as a new sample with a new ID?", id, run, spec.Describe())
+// a new sample, or nothing. The new sample is the companion the store names for the
+// same water under other settings (POND3-AM~base) when its model or pack differs: an
+// automatic ID was given that nothing tied to POND3-AM, and Cancel lets the technician
+// type another (ftu-42).
+func (a *mainWindow) askNewSampleForSameFrames(spec capture.Spec, id string, r store.RunRow) {
+	newID, why := a.companionID(id, r)
+	msg := fmt.Sprintf("Sample %s already holds run %d of these frames (%s).\n\nScreening them again into it would count every cell twice.\nScreen them as a new sample, %s%s?\nTo name it otherwise, Cancel and type its ID in the sample panel.",
+		id, r.ID, spec.Describe(), newID, why)
 	answer := func(yes bool) {
 		if yes {
-			a.sample.ID.SetText(newSampleID(time.Now(), "S-", a.sampleTaken))
+			a.sample.ID.SetText(newID)
 			a.screenAgain = spec // asked and answered: not asked again as screened before
 			a.startSource(spec)
 		}
 	}
 	if a.confirm != nil {
-		a.confirm("Sample "+id+" holds these frames", msg, "New sample", "Cancel", answer)
+		a.confirm("Sample "+id+" holds these frames", msg, "Screen as "+newID, "Cancel", answer)
 		return
 	}
 	d := dialog.NewConfirm("Sample "+id+" holds these frames", msg, answer, a.win)
-	d.SetConfirmText("New sample")
+	d.SetConfirmText("Screen as " + newID)
 	d.SetDismissText("Cancel")
 	d.Show()
+}
+
+// companionID is the ID proposed for a new sample of the frames that sample id holds
+// under run r, with why: id~base (the store's companion name, as `screen --keep-apart`
+// makes it) when the model in use differs from r's, id~pack when the pack does; a new
+// automatic ID when the settings are r's, or the companion's ID is taken.
+func (a *mainWindow) companionID(id string, r store.RunRow) (string, string) {
+	// In the store's order (its settings.differences): the pack, then the model.
+	var tags, what []string
+	if p := a.svc.Pack; p != nil && r.Pack != "" && r.Pack != p.Name {
+		tags, what = append(tags, p.Name), append(what, "pack "+p.Name)
+	}
+	if model := string(a.svc.Model.Variant()); r.Model != "" && r.Model != model {
+		tags, what = append(tags, model), append(what, "the "+model+" model")
+	}
+	if len(tags) > 0 {
+		cand := id + "~" + strings.Join(tags, "~")
+		if _, err := a.svc.Store.Sample(a.ctx, cand); errors.Is(err, store.ErrNoSample) {
+			return cand, " (the same water under " + strings.Join(what, " and ") + ")"
+		}
+	}
+	return newSampleID(time.Now(), "S-", a.sampleTaken), ""
 }
 
 // startRun starts an opened run and its bridge (UI goroutine). A Stop pressed while the
