@@ -100,14 +100,15 @@ func (a *mainWindow) applyModelUI() {
 	}
 	note := ""
 	if c, ok := app.LoadCost(a.fy.Preferences(), app.PackCostID(a.svc.Pack), cur); ok && c.P50Ms > 0 {
-		note = fmt.Sprintf("%s ms/cell here", fmtSig(c.P50Ms))
+		// Short: it has the width of the heading above it.
+		note = fmt.Sprintf("%s ms", fmtSig(c.P50Ms))
 		if c.JPerCell > 0 {
-			est := ""
+			note += ", " + fmtJoules(c.JPerCell)
 			if c.Estimated {
-				est = " est."
+				note += " est."
 			}
-			note += ", " + fmtJoules(c.JPerCell) + "/cell" + est
 		}
+		note += " per cell here"
 	}
 	a.modelNote.SetText(note)
 	if a.settingsWin != nil {
