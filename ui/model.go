@@ -24,6 +24,7 @@ func (a *mainWindow) switchModel(v inference.Variant, then func()) {
 	}
 	a.switching = true
 	a.modelNote.SetText("switching…")
+	a.modelNote.Show()
 	a.reconfigure(func() error { return m.SetVariant(v) }, func(err error) {
 		a.switching = false
 		a.applyModelUI()
@@ -111,6 +112,12 @@ func (a *mainWindow) applyModelUI() {
 		note += " per cell here"
 	}
 	a.modelNote.SetText(note)
+	// Hidden while empty, so the heading sits level with the model buttons.
+	if note == "" {
+		a.modelNote.Hide()
+	} else {
+		a.modelNote.Show()
+	}
 	if a.settingsWin != nil {
 		a.settingsWin.refreshModel()
 	}
