@@ -31,8 +31,12 @@ type alertBanner struct {
 	// line3 carries a raised level's rule and source on their own line: behind the
 	// interval and an oversize warning they were cut off at 1440 px (helper-50). Empty
 	// below the levels, never hidden: the banner keeps its height as levels come and go.
-	line3    *fitText
-	more     *fitText
+	line3 *fitText
+	more  *fitText
+	// partial is a tag under the chip while the figures are of part of the sample (a
+	// run stopped before its source's end): said in the headline's row it was cut off
+	// at 1440 px, and a stopped run's "NO ALERT" read as the sample's (ftu-58).
+	partial  *fyne.Container
 	content  *fyne.Container
 	level    alerts.Level
 	headline string
@@ -52,6 +56,13 @@ func newAlertBanner() *alertBanner {
 	b.line3 = newFitText(12.5, false, fyne.TextAlignLeading)
 	b.more = newFitText(12.5, false, fyne.TextAlignTrailing)
 	chip := container.NewStack(b.chipBg, container.NewPadded(container.NewCenter(b.chip)))
+	tagBg := canvas.NewRectangle(color.NRGBA{0x4e, 0x34, 0x2e, 0xff})
+	tagBg.CornerRadius = 4
+	tag := canvas.NewText("PARTIAL", color.White)
+	tag.TextStyle.Bold = true
+	tag.TextSize = 11
+	b.partial = container.NewStack(tagBg, container.NewCenter(tag))
+	b.partial.Hide()
 	// The headline shares its row with the context (which sample, other alerts) on the
 	// right; the detail line below takes the whole width. Both shorten with an ellipsis
 	// rather than widen the window: the headline takes its width first (a long one, a
@@ -60,7 +71,7 @@ func newAlertBanner() *alertBanner {
 	text := container.NewVBox(top, b.line2, b.line3)
 	// The text block is left-aligned next to the chip; the spacers only centre it vertically.
 	b.content = container.NewStack(b.bg, container.NewPadded(
-		container.NewBorder(nil, nil, container.NewCenter(chip), nil,
+		container.NewBorder(nil, nil, container.NewCenter(container.NewVBox(chip, b.partial)), nil,
 			container.NewVBox(layout.NewSpacer(), text, layout.NewSpacer())),
 	))
 	b.ExtendBaseWidget(b)
@@ -86,6 +97,23 @@ func (b *alertBanner) Detail() string {
 	}
 	return b.line2.Text()
 }
+
+// SetPartial shows the PARTIAL tag under the chip, or hides it: the figures shown are of
+// part of the sample. Set leaves it as it is. UI goroutine only.
+func (b *alertBanner) SetPartial(on bool) {
+	if on == b.partial.Visible() {
+		return
+	}
+	if on {
+		b.partial.Show()
+	} else {
+		b.partial.Hide()
+	}
+	b.content.Refresh()
+}
+
+// Partial reports whether the PARTIAL tag is shown.
+func (b *alertBanner) Partial() bool { return b.partial.Visible() }
 
 // Set shows the highest of states; watching names the rules in use when none is raised;
 // context (e.g. "sample S-0142, ended") says which sample the states are of; cannotSee
@@ -377,13 +405,19 @@ func (n *alertNotifier) Events(events []alerts.Event) int {
 
 // headlineRow lays out the banner's headline and its context on one row: the headline
 // at its natural width (shortened only when the row cannot hold it), the context in what
-// is left. Its minimum width is a few letters, so no headline widens the window.
+// is left, but never less than its own width up to a third of the row: which sample the
+// figures are of, and that its run has ended or stopped, read "sample …" behind a long
+// headline (ftu-58). Its minimum width is a few letters, so no headline widens the window.
 type headlineRow struct{}
 
 func (headlineRow) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	head, more := objs[0].(*fitText), objs[1]
+	head, more := objs[0].(*fitText), objs[1].(*fitText)
 	gap := theme.Padding() * 2
-	hw := min(head.natural(), size.Width)
+	keep := min(more.natural(), size.Width/3)
+	if keep > 0 {
+		keep += gap
+	}
+	hw := max(0, min(head.natural(), size.Width-keep))
 	head.Move(fyne.NewPos(0, 0))
 	head.Resize(fyne.NewSize(hw, size.Height))
 	more.Move(fyne.NewPos(hw+gap, 0))

@@ -193,3 +193,27 @@ func TestBannerSaysALevelIsHeldBack(t *testing.T) {
 		t.Errorf("settled below the levels: chip %q, headline %q", b.chip.Text, b.Headline())
 	}
 }
+
+// The banner's context (which sample, and that its run stopped) keeps its own width
+// beside a headline too long for the row: it read "sample …" behind a no-alert headline
+// at 1440 px (ftu-58). A short headline still takes its whole width.
+func TestBannerContextNotCutBehindALongHeadline(t *testing.T) {
+	test.NewTempApp(t)
+	head := newFitText(16, true, fyne.TextAlignLeading)
+	more := newFitText(12.5, false, fyne.TextAlignTrailing)
+	head.SetText(strings.Repeat("Cyanobacteria + Microcystis spp. at 10,257 of 20,000 cells/mL ", 4))
+	more.SetText("sample POND11-AM (stopped: partial)")
+	row := fyne.NewSize(1200, 24)
+	headlineRow{}.Layout([]fyne.CanvasObject{head, more}, row)
+	if more.Size().Width < more.natural() || more.Position().X+more.Size().Width > row.Width {
+		t.Errorf("context %g px wide at x %g, needs %g in a row of %g", more.Size().Width, more.Position().X, more.natural(), row.Width)
+	}
+	if head.Size().Width >= head.natural() {
+		t.Errorf("the long headline was given its whole %g px in a %g px row", head.natural(), row.Width)
+	}
+	head.SetText("No alert")
+	headlineRow{}.Layout([]fyne.CanvasObject{head, more}, row)
+	if head.Size().Width < head.natural() {
+		t.Errorf("a short headline given %g px of its %g", head.Size().Width, head.natural())
+	}
+}

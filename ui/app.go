@@ -22,6 +22,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -67,7 +68,7 @@ type mainWindow struct {
 	perf         *perfPanel
 	sample       *samplePanel
 	model        *widget.RadioGroup
-	modelNote    *widget.Label
+	modelNote    *fitText
 	status       *widget.Label
 	progress     *widget.ProgressBar
 	progressBox  *fyne.Container
@@ -247,17 +248,20 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	a.model = widget.NewRadioGroup(nil, nil)
 	a.model.Horizontal = true
 	a.model.Required = true
-	a.modelNote = widget.NewLabel("")
-	a.modelNote.SizeName = theme.SizeNameCaptionText
+	// The model's cost on this machine goes under the heading, at its width: beside the
+	// model buttons it had what the toolbar left, "22.5 ms/c…" at 1440 px (ftu-45).
+	a.modelNote = newFitText(theme.CaptionTextSize(), false, fyne.TextAlignLeading)
+	a.modelNote.SetColor(theme.Color(theme.ColorNameForeground))
+	heading := canvas.NewText(a.modelHeading(), theme.Color(theme.ColorNameForeground))
+	heading.TextStyle.Bold = true
 	openFolder := widget.NewButtonWithIcon("Open folder…", theme.FolderOpenIcon(), a.OpenFolder)
 	export := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), a.ExportDialog)
 	settings := widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), a.ShowSettings)
-	a.modelNote.Truncation = fyne.TextTruncateEllipsis // never widens the window
+	// The note shortens itself rather than widen the window (fitText).
+	headed := container.NewCenter(container.New(layout.NewCustomPaddedVBoxLayout(0), heading, a.modelNote))
 	toolbar := container.NewBorder(nil, nil,
-		container.NewHBox(icon, brand, widget.NewSeparator(), openFolder, widget.NewSeparator(),
-			widget.NewLabelWithStyle(a.modelHeading(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), a.model),
-		container.NewHBox(fixedWidth(a.runState, "Starting…", "Stopping…", "Running", "Paused", "Idle"), export, settings),
-		a.modelNote)
+		container.NewHBox(icon, brand, widget.NewSeparator(), openFolder, widget.NewSeparator(), headed, a.model),
+		container.NewHBox(fixedWidth(a.runState, "Starting…", "Stopping…", "Running", "Paused", "Idle"), export, settings))
 
 	// Live tab: the view and the cost strip on the left, the sample and counts on the right.
 	liveHeader := container.NewBorder(nil, nil, widget.NewIcon(theme.MediaVideoIcon()), nil, a.liveStatus)
@@ -579,8 +583,32 @@ func (a *mainWindow) reloadRules() {
 		}
 	}
 	if a.sess == nil {
-		a.banner.Set(nil, a.watching(a.rules), "", a.rules.CannotSee())
+		a.showUnderRules()
 	}
+}
+
+// showUnderRules measures the last run's counts, still on the Live tab, against the
+// rules now in use: the banner and the table's Alert column. After the preset changed
+// the banner said NOT CHECKED under the new rules while the table kept the old ones'
+// Alert and Watch (ftu-09). Between runs only; with no run yet the banner says what is
+// watched.
+func (a *mainWindow) showUnderRules() {
+	s := a.lastSnap
+	if s.Sample.ID == "" || s.Examined.Frames == 0 {
+		a.banner.Set(nil, a.watching(a.rules), "", a.rules.CannotSee())
+		return
+	}
+	states := evaluateSnapshot(a.rules, s)
+	rows := slices.Clone(a.counts.Rows())
+	levelRows(rows, states)
+	a.counts.SetRows(rows)
+	if a.counts.Scope() != "" {
+		// A continuation's rows are its own share; the banner is the whole sample's.
+		a.bannerWholeSample(s.Sample.ID, a.rules)
+		return
+	}
+	end, _ := endedContext(s.Examined)
+	a.banner.Set(states, a.watching(a.rules), "sample "+s.Sample.ID+end+", under "+a.rules.Name, a.rules.CannotSee())
 }
 
 // watching is the banner's line when nothing is raised. When a new pack is chosen but

@@ -516,3 +516,41 @@ func TestCountsPutGroupMembersFirst(t *testing.T) {
 		t.Errorf("a table of cells shows the note %q", c.note.Text)
 	}
 }
+
+// The rules changed after a run: the banner and the counts table's Alert column are
+// both measured again under the new ones, so they never disagree. After choosing
+// who-cyanobacteria the banner said NOT CHECKED while the table kept Noctiluca's Alert
+// from the default preset (ftu-09); chosen back, the Alert returns on both.
+func TestRulesChangedAfterRunRelevelTable(t *testing.T) {
+	h := newHarness(t, nil)
+	noct := labelIndex(t, h.a.svc.Pack, "protist_noctiluca")
+	src := newGatedSource(6, func(int) []fakeCell { return []fakeCell{{noct, 0.9}, {noct, 0.95}} })
+	h.startRun(src, "S-RULES", 1)
+	src.release(6)
+	h.waitIdle()
+	levels := func() (row, group alerts.Level) {
+		r, _ := rowOf(h.a.counts.Rows(), "protist_noctiluca")
+		g, _ := rowOf(h.a.counts.Rows(), groupKey+"noctiluca")
+		return r.Level, g.Level
+	}
+	if r, _ := levels(); h.a.banner.Level() != alerts.Alert || r != alerts.Alert {
+		t.Fatalf("after the run under the default preset: banner %v, row %v; the test needs an alert", h.a.banner.Level(), r)
+	}
+	h.a.ShowSettings()
+	v := h.a.settingsWin
+	for _, c := range []struct {
+		preset string
+		want   alerts.Level
+	}{{"who-cyanobacteria", alerts.None}, {"default", alerts.Alert}} {
+		v.Preset.SetSelected(c.preset)
+		test.Tap(v.Save)
+		h.waitIdle()
+		r, g := levels()
+		if b := h.a.banner.Level(); b != c.want || r != c.want || g != c.want {
+			t.Errorf("preset %s: banner %v (%q), Noctiluca row %v, its group %v; want %v on all", c.preset, b, h.a.banner.Headline(), r, g, c.want)
+		}
+		if more := h.a.banner.more.Text(); !strings.Contains(more, "sample S-RULES (run ended), under preset "+c.preset) {
+			t.Errorf("preset %s: banner context %q", c.preset, more)
+		}
+	}
+}

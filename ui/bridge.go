@@ -303,10 +303,14 @@ func (a *mainWindow) apply(sess *session, u uiUpdate) {
 		if sess.scope != "" {
 			ctx += ", this run only"
 		}
+		partial := false
 		if u.ended {
-			ctx += " (run ended)"
+			var end string
+			end, partial = endedContext(u.snap.Examined)
+			ctx += end
 		}
 		a.banner.Set(u.snap.Alerts, a.watching(sess.rules), ctx, sess.rules.CannotSee())
+		a.banner.SetPartial(partial)
 		a.notifier.Events(u.snap.Events)
 		if n := sess.run.Files(); n > 0 {
 			done, pending := u.snap.Frames.Segmented, u.snap.Cells.Pending
@@ -322,6 +326,20 @@ func (a *mainWindow) apply(sess *session, u uiUpdate) {
 	if u.ended {
 		a.runEnded(sess)
 	}
+}
+
+// endedContext is what the banner says after the sample's name once its run has ended
+// (" (run ended)", or " (stopped: partial)" for a run stopped part way), and whether
+// the figures are of part of the sample.
+func endedContext(ex screening.Examined) (string, bool) {
+	partial := ex.Frames > 0 && ex.Partial()
+	switch {
+	case partial && ex.Interrupted:
+		return " (stopped: partial)", true
+	case partial:
+		return " (run ended: partial)", true
+	}
+	return " (run ended)", false
 }
 
 // idleLoop keeps the performance panel alive between runs (power at rest, memory).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -16,39 +17,60 @@ import (
 )
 
 // compareCandidates lists the samples the shown one can be compared with, the likeliest
-// first: its companions under other settings (S-1 and S-1~base: the same water under the
-// other model), then the others in History's order.
-func (h *historyView) compareCandidates(id string) []string {
+// first: those holding the same frames (sameFrames, app.SamplesSharingFrames: the same
+// water, compared object by object), then its companions by name (S-1 and S-1~base),
+// then the others in History's order. A sample screened again under the other model
+// with an ID of its own was offered after a sample of other water (ftu-47).
+func (h *historyView) compareCandidates(id string, sameFrames []string) []string {
 	base, _, _ := strings.Cut(id, "~")
-	var twins, others []string
+	var same, twins, others []string
 	for _, e := range h.all {
 		switch {
 		case e.ID == id:
+		case slices.Contains(sameFrames, e.ID):
+			same = append(same, e.ID)
 		case e.ID == base || strings.HasPrefix(e.ID, base+"~"):
 			twins = append(twins, e.ID)
 		default:
 			others = append(others, e.ID)
 		}
 	}
-	return append(twins, others...)
+	slices.SortStableFunc(same, func(a, b string) int { return slices.Index(sameFrames, a) - slices.Index(sameFrames, b) })
+	return slices.Concat(same, twins, others)
 }
 
 // Compare asks which sample to set beside the shown one, then shows them side by side.
+// The samples of the same frames are looked up first (a store query), off the UI
+// goroutine.
 func (h *historyView) Compare() {
 	id := h.selected
-	if id == "" || h.e.svc.Store == nil {
+	st := h.e.svc.Store
+	if id == "" || st == nil {
 		return
 	}
-	cands := h.compareCandidates(id)
+	h.e.spawn(func(ctx context.Context) {
+		same, err := app.SamplesSharingFrames(ctx, st, id)
+		if err != nil {
+			// Still comparable by counts: the order is then History's alone.
+			slog.Warn("compare: the samples of the same frames", "component", "ui", "sample", id, "err", err)
+		}
+		h.e.runOnUI(func() { h.askCompare(id, same) })
+	})
+}
+
+// askCompare asks which sample to set beside sample id, those of the same frames
+// (sameFrames) first.
+func (h *historyView) askCompare(id string, sameFrames []string) {
+	cands := h.compareCandidates(id, sameFrames)
 	if len(cands) == 0 {
 		h.e.showError("Nothing to compare with", errors.New("sample "+id+" is the only one stored: screen another first, or the same frames with the other model (phytoscreen screen --keep-apart --model base)"))
 		return
 	}
 	other := widget.NewSelect(cands, nil)
 	other.SetSelected(cands[0])
-	base, _, _ := strings.Cut(id, "~")
-	note := widget.NewLabel(fmt.Sprintf("Samples of the same frames (%s and %s~base: the same water under the other model) are compared object by object; others by their counts alone.", base, base))
+	note := widget.NewLabel(compareNote(cands, sameFrames))
 	note.Wrapping = fyne.TextWrapWord
+	h.compareNote = note.Text
 	form := container.NewVBox(widget.NewLabel("Set sample "+id+" beside:"), other, note)
 	d := dialog.NewCustomConfirm("Compare "+id, "Compare", "Cancel", form, func(ok bool) {
 		if ok && other.Selected != "" {
@@ -57,6 +79,21 @@ func (h *historyView) Compare() {
 	}, h.e.win)
 	d.Resize(fyne.NewSize(520, 260))
 	d.Show()
+}
+
+// compareNote says how the samples offered (cands) are compared, naming only those that
+// hold the same frames: it named a companion "S-1~base" that did not exist (ftu-47).
+func compareNote(cands, sameFrames []string) string {
+	var same []string
+	for _, c := range cands {
+		if slices.Contains(sameFrames, c) {
+			same = append(same, c)
+		}
+	}
+	if len(same) == 0 {
+		return "No other sample holds these frames: the comparison sets the counts side by side. A sample of the same frames (the same water screened under the other model) is compared object by object."
+	}
+	return fmt.Sprintf("%s: the same frames, the same water; compared object by object. Others by their counts alone.", joinSome(same, 3))
 }
 
 // CompareWith sets samples a and b side by side (app.CompareSamples) and shows the

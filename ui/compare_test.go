@@ -1,10 +1,15 @@
 package ui
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 )
 
 // History sets two samples of the same frames side by side: each object found at the
@@ -21,7 +26,7 @@ func TestHistoryComparesTwoSamples(t *testing.T) {
 	h.pump("two samples listed", 10*time.Second, func() bool { return len(hv.all) == 2 })
 	hv.Select(a)
 	h.pump("sample a shown", 10*time.Second, func() bool { return hv.selected == a && !hv.compare.Disabled() })
-	if got := hv.compareCandidates(a); !slices.Equal(got, []string{b}) {
+	if got := hv.compareCandidates(a, nil); !slices.Equal(got, []string{b}) {
 		t.Errorf("candidates %v, want %v", got, []string{b})
 	}
 	hv.CompareWith(a, b)
@@ -40,10 +45,73 @@ func TestHistoryComparesTwoSamples(t *testing.T) {
 // frames under other settings: S-1, S-1~base), then the others in History's order.
 func TestCompareCandidatesCompanionsFirst(t *testing.T) {
 	hv := &historyView{all: []sampleEntry{{ID: "S-3"}, {ID: "S-1~t0.7"}, {ID: "S-2"}, {ID: "S-1~base"}, {ID: "S-1"}, {ID: "S-10"}}}
-	if got, want := hv.compareCandidates("S-1"), []string{"S-1~t0.7", "S-1~base", "S-3", "S-2", "S-10"}; !slices.Equal(got, want) {
+	if got, want := hv.compareCandidates("S-1", nil), []string{"S-1~t0.7", "S-1~base", "S-3", "S-2", "S-10"}; !slices.Equal(got, want) {
 		t.Errorf("candidates of S-1: %v, want %v", got, want)
 	}
-	if got, want := hv.compareCandidates("S-1~base"), []string{"S-1~t0.7", "S-1", "S-3", "S-2", "S-10"}; !slices.Equal(got, want) {
+	if got, want := hv.compareCandidates("S-1~base", nil), []string{"S-1~t0.7", "S-1", "S-3", "S-2", "S-10"}; !slices.Equal(got, want) {
 		t.Errorf("candidates of S-1~base: %v, want %v", got, want)
+	}
+	// A sample of the same frames under an ID of its own comes before any other.
+	if got, want := hv.compareCandidates("S-10", []string{"S-2"}), []string{"S-2", "S-3", "S-1~t0.7", "S-1~base", "S-1"}; !slices.Equal(got, want) {
+		t.Errorf("candidates of S-10, S-2 of the same frames: %v, want %v", got, want)
+	}
+}
+
+// The same frames typed into a sample that holds them, with the other model: "New
+// sample" proposes the companion's ID (POND3-AM~base), and Compare on it offers the
+// sample of the same frames first, naming no companion that does not exist. It gave an
+// automatic ID, offered a sample of other water first, and spoke of "S-…~base", which
+// nothing held (ftu-42, ftu-47).
+func TestSameFramesOtherModelCompanionComparedFirst(t *testing.T) {
+	var asked []string
+	h := newHarness(t, nil)
+	h.a.confirm = func(title, msg, yes, no string, answer func(bool)) {
+		asked = append(asked, yes)
+		answer(true)
+	}
+	h.a.sample.Fill(h.a.newSample(), 0)
+	h.a.chooseSource(capture.Spec{Kind: capture.KindVideo, Path: "pond3.avi"})
+	h.a.sample.ID.SetText("POND3-AM")
+	first := h.runToEnd(2)
+	h.a.sample.Fill(h.a.newSample(), 0)
+	h.a.chooseSource(capture.Spec{Kind: capture.KindVideo, Path: "pond3-pm.avi"}) // other water
+	h.a.sample.ID.SetText("POND3-PM")
+	h.runToEnd(2)
+	was := h.a.svc.Model.Variant()
+	other := inference.Base
+	if was == inference.Base {
+		other = inference.Optimised
+	}
+	h.a.SwitchModel(other)
+	h.pump("the model switch", 5*time.Second, func() bool { return !h.a.switching })
+	h.a.chooseSource(capture.Spec{Kind: capture.KindVideo, Path: "pond3.avi"})
+	h.a.sample.ID.SetText(first)
+	twin := h.runToEnd(2)
+	if want := first + "~" + string(other); twin != want || !slices.Contains(asked, "Screen as "+want) {
+		t.Fatalf("the same frames under the %s model went into %q (asked %q); want the companion %s", other, twin, asked, want)
+	}
+	hv := h.a.history
+	hv.Reload()
+	h.pump("three samples listed", 10*time.Second, func() bool { return len(hv.all) == 3 })
+	same, err := app.SamplesSharingFrames(context.Background(), h.st, twin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hv.compareCandidates(twin, same); len(got) != 2 || got[0] != first {
+		t.Errorf("candidates of %s: %v (same frames %v); want %s first", twin, got, same, first)
+	}
+	hv.Select(twin)
+	h.pump("the companion shown", 10*time.Second, func() bool { return hv.selected == twin && !hv.compare.Disabled() })
+	hv.Compare()
+	h.pump("the compare dialog", 10*time.Second, func() bool { return hv.compareNote != "" })
+	if n := hv.compareNote; !strings.HasPrefix(n, first+": the same frames") || strings.Contains(n, twin+"~") {
+		t.Errorf("compare note %q: want %s named as the same frames, and no companion that does not exist", n, first)
+	}
+}
+
+// compareNote names only the samples that hold the same frames; with none it names none.
+func TestCompareNoteNamesNoMissingCompanion(t *testing.T) {
+	if n := compareNote([]string{"POND3-PM", "S-2"}, nil); strings.Contains(n, "~") || strings.Contains(n, "POND3-PM") {
+		t.Errorf("no sample of the same frames: %q", n)
 	}
 }

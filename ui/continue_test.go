@@ -252,3 +252,45 @@ func isClosed(ch chan struct{}) bool {
 		return false
 	}
 }
+
+// A run stopped part way says so first, where the window shows it: the status bar
+// opens with "Stopped: partial, N of M frames" (it came last, cut off at 1440 px), the
+// banner carries PARTIAL and "stopped" beside the sample's name, and the folder's
+// repeated files, found before reading, are said to be the whole folder's, not those
+// of the frames read (ftu-58: "63 files left out" after 32 frames).
+func TestStoppedRunSaysPartialFirst(t *testing.T) {
+	dir := cellFolder(t, 40)
+	names, err := filepath.Glob(filepath.Join(dir, "*.jpg"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("the folder's images: %v %v", names, err)
+	}
+	data, err := os.ReadFile(names[len(names)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "zz-copy.jpg"), data, 0o644); err != nil { // read last: after the stop
+		t.Fatal(err)
+	}
+	h := cellHarness(t, "")
+	held, release := holdAtBatch(h, 3)
+	h.a.sample.ID.SetText("S-STOP")
+	h.a.sample.Volume.SetText("2")
+	h.a.startSource(capture.Cells(dir))
+	h.pump("the third batch held", 20*time.Second, func() bool { return isClosed(held) && h.a.sess != nil && h.a.sess.run != nil })
+	h.a.Stop()
+	close(release)
+	h.waitIdle()
+	ex := h.a.lastSnap.Examined
+	if !ex.Partial() || ex.Frames == 0 {
+		t.Fatalf("examined %+v: the test needs a partial run", ex)
+	}
+	if want := fmt.Sprintf("Stopped: partial, %d of %d frames", ex.Frames, ex.Expected); !strings.HasPrefix(h.a.status.Text, want) {
+		t.Errorf("status %q: want it to open with %q", h.a.status.Text, want)
+	}
+	if want := "1 repeat another frame of the folder (the whole folder, checked before reading"; !strings.Contains(h.a.status.Text, want) {
+		t.Errorf("status %q lacks %q", h.a.status.Text, want)
+	}
+	if more := h.a.banner.more.Text(); !h.a.banner.Partial() || !strings.Contains(more, "sample S-STOP (stopped: partial)") {
+		t.Errorf("banner: PARTIAL tag %v, context %q; want the tag and the sample stopped", h.a.banner.Partial(), more)
+	}
+}

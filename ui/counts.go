@@ -390,6 +390,27 @@ func levelRank(r countRow) int {
 	return 2 * int(r.Level)
 }
 
+// levelRows sets the rows' Alert column from the rules' states (screening.RowLevels):
+// a taxon's row the level of the rules on it alone, a HAB group's the highest of the
+// rules counting its taxa shown, then the rows not checked (markUnchecked).
+func levelRows(rows []countRow, states []alerts.State) {
+	own, counted := screening.RowLevels(states)
+	for i := range rows {
+		r := &rows[i]
+		if !r.IsGroup {
+			r.Level = own[r.Label]
+			continue
+		}
+		r.Level = alerts.None
+		for _, t := range rows {
+			if !t.IsGroup && t.Group == r.Group {
+				r.Level = max(r.Level, counted[t.Label])
+			}
+		}
+	}
+	markUnchecked(rows, states)
+}
+
 // markUnchecked marks a stored sample's rows (History's) below their levels whose rules
 // could not be checked in cells (screening.UncheckedRows: colonies in single-cell
 // images), as the live snapshot marks its own. The banner says NOT CHECKED; the table

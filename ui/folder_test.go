@@ -204,7 +204,7 @@ func TestFolderLeftOutNeedsNoMessage(t *testing.T) {
 	if h.a.lastMessage != "" {
 		t.Errorf("a message to close for files that need no fixing:\n%s", h.a.lastMessage)
 	}
-	if want := "2 files left out, nothing to fix: 1 repeated a frame read before (counted once), 1 not a frame (listed in the log)"; !strings.Contains(h.a.status.Text, want) {
+	if want := "2 files left out, nothing to fix: 1 repeat another frame of the folder (the whole folder, checked before reading; counted once), 1 not a frame (listed in the log)"; !strings.Contains(h.a.status.Text, want) {
 		t.Errorf("status %q lacks %q", h.a.status.Text, want)
 	}
 	if !strings.HasPrefix(h.a.status.Text, "Sample S-LEFT: ") || !strings.Contains(h.a.status.Text, " in 2 frames") {

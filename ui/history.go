@@ -56,7 +56,9 @@ type historyView struct {
 	compare *widget.Button
 	// lastComparison is the text of the last comparison shown (Compare).
 	lastComparison string
-	trash          *widget.Button
+	// compareNote is what the last Compare dialog said of how the samples compare.
+	compareNote string
+	trash       *widget.Button
 	// confirm asks before a delete (tests answer it); nil: a dialog.
 	confirm func(title, msg string, answer func(bool))
 
@@ -581,7 +583,6 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 		rules = *rec.ownRules
 	}
 	states := evaluateStored(rules, c)
-	own, counted := screening.RowLevels(states)
 	var raised []string
 	for _, st := range states {
 		if st.Level > alerts.None {
@@ -593,20 +594,14 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 	// level), then the taxa with the level of the rules on them alone.
 	rows := make([]countRow, 0, len(c.Groups)+len(c.Taxa)+1)
 	for _, g := range c.Groups {
-		lv := alerts.None
-		for _, t := range c.Taxa {
-			if t.Group == g.Label {
-				lv = max(lv, counted[t.Label])
-			}
-		}
 		rows = append(rows, countRow{Label: groupKey + g.Label, Name: "HAB group: " + g.Name, Group: g.Label, Unit: g.Unit,
-			Concentration: g.Concentration, Level: lv, IsGroup: true, Cells: g.Cells})
+			Concentration: g.Concentration, IsGroup: true, Cells: g.Cells})
 	}
 	for _, t := range c.Taxa {
-		rows = append(rows, countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Level: own[t.Label], Cells: t.Cells})
+		rows = append(rows, countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Cells: t.Cells})
 	}
 	rows = append(rows, countRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: c.Unidentified})
-	markUnchecked(rows, states)
+	levelRows(rows, states)
 	h.counts.SetRows(rows)
 	switch {
 	case otherPack && rec.ownRules != nil:
@@ -682,21 +677,49 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 // Rules are in cells: colonies, filaments and chains count by the cells in them, as the
 // live run counts them (screening.RuleMeasure).
 func evaluateStored(r alerts.Binding, c store.Counts) []alerts.State {
-	byLabel := map[string]store.TaxonCount{}
+	byLabel := make(map[string]ruleTally, len(c.Taxa))
 	for _, t := range c.Taxa {
-		byLabel[t.Label] = t
+		byLabel[t.Label] = ruleTally{count: t.Count, cells: t.Cells, unknown: t.CellsUnknown}
 	}
+	return evaluateTallies(r, c.Sample.Sample, byLabel)
+}
+
+// evaluateSnapshot measures an ended run's counts (its snapshot) against rules r, which
+// may not be those it ran with: the Live tab's banner and table after the rules change.
+func evaluateSnapshot(r alerts.Binding, s screening.Snapshot) []alerts.State {
+	byLabel := make(map[string]ruleTally, len(s.Taxa))
+	for _, t := range s.Taxa {
+		byLabel[t.Label] = ruleTally{count: t.Count, cells: t.CellsEstimate, oversize: t.OversizeCells, unknown: t.CellsUnknown}
+	}
+	return evaluateTallies(r, s.Sample, byLabel)
+}
+
+// ruleTally is what a rule measures of one taxon: objects, the cells estimated in them
+// (those in unsplit oversize objects among them) and the objects of unknown cells.
+type ruleTally struct {
+	count           int
+	cells, oversize float64
+	unknown         int
+}
+
+// evaluateTallies measures the taxa counted in sample sm against rules r, as a run
+// measures them (screening.RuleMeasure), all counts in.
+func evaluateTallies(r alerts.Binding, sm screening.Sample, byLabel map[string]ruleTally) []alerts.State {
 	ev := alerts.NewEvaluator(r.Bound, r.Hysteresis())
 	ev.Update(time.Time{}, func(labels []string) alerts.Measure {
-		n, cells, unknown := 0, 0.0, 0
+		var sum ruleTally
 		for _, l := range labels {
 			t := byLabel[l]
-			n += t.Count
-			cells += t.Cells
-			unknown += t.CellsUnknown
+			sum.count += t.count
+			sum.cells += t.cells
+			sum.oversize += t.oversize
+			sum.unknown += t.unknown
 		}
-		m := screening.RuleMeasure(c.Sample.Concentration(n), cells)
-		m.CellsUnknown = unknown
+		m := screening.RuleMeasure(sm.Concentration(sum.count), sum.cells)
+		if m.Cells > 0 {
+			m.Oversize = sum.oversize
+		}
+		m.CellsUnknown = sum.unknown
 		return m
 	})
 	return ev.States()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/power"
 )
 
 // A run started while the speed test measures stops the measurement and says why; the
@@ -67,5 +68,24 @@ func TestSavingAPackNamesThePresetForIt(t *testing.T) {
 	test.Tap(v.Save)
 	if strings.Contains(v.message.Text, "No rule of preset") {
 		t.Errorf("the save message %q names a preset though the rules fire", v.message.Text)
+	}
+}
+
+// The energy-per-cell tile says its figures in one unit, the headline's: "473 mJ"
+// stood beside "above idle: 0.471 J · model alone ≈ 0.399 J" (ftu-17).
+func TestEnergyTileOneUnit(t *testing.T) {
+	test.NewTempApp(t)
+	p := newPerfPanel()
+	var s power.Snapshot
+	s.Cells = 142
+	s.Energy.JoulesPerCell, s.Energy.MarginalJoulesPerCell, s.Energy.ModelJoulesPerCell = 0.473, 0.471, 0.399
+	p.Set(perfFigures{snap: s})
+	if v, d := p.JPerCell.Value(), p.JPerCell.Detail(); !strings.HasSuffix(v, " mJ") || strings.Contains(d, " J") || strings.Count(d, " mJ") != 2 {
+		t.Errorf("tile %q, detail %q: want every figure in mJ", v, d)
+	}
+	s.Energy.JoulesPerCell = 1.13 // the headline in J, its parts under a joule
+	p.Set(perfFigures{snap: s})
+	if v, d := p.JPerCell.Value(), p.JPerCell.Detail(); !strings.HasSuffix(v, " J") || strings.Contains(d, "mJ") {
+		t.Errorf("tile %q, detail %q: want every figure in J", v, d)
 	}
 }

@@ -24,6 +24,7 @@ func (a *mainWindow) switchModel(v inference.Variant, then func()) {
 	}
 	a.switching = true
 	a.modelNote.SetText("switching…")
+	a.modelNote.Show()
 	a.reconfigure(func() error { return m.SetVariant(v) }, func(err error) {
 		a.switching = false
 		a.applyModelUI()
@@ -100,16 +101,23 @@ func (a *mainWindow) applyModelUI() {
 	}
 	note := ""
 	if c, ok := app.LoadCost(a.fy.Preferences(), app.PackCostID(a.svc.Pack), cur); ok && c.P50Ms > 0 {
-		note = fmt.Sprintf("%s ms/cell here", fmtSig(c.P50Ms))
+		// Short: it has the width of the heading above it.
+		note = fmt.Sprintf("%s ms", fmtSig(c.P50Ms))
 		if c.JPerCell > 0 {
-			est := ""
+			note += ", " + fmtJoules(c.JPerCell)
 			if c.Estimated {
-				est = " est."
+				note += " est."
 			}
-			note += ", " + fmtJoules(c.JPerCell) + "/cell" + est
 		}
+		note += " per cell here"
 	}
 	a.modelNote.SetText(note)
+	// Hidden while empty, so the heading sits level with the model buttons.
+	if note == "" {
+		a.modelNote.Hide()
+	} else {
+		a.modelNote.Show()
+	}
 	if a.settingsWin != nil {
 		a.settingsWin.refreshModel()
 	}

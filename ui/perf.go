@@ -184,11 +184,11 @@ func (p *perfPanel) Set(f perfFigures) {
 	}
 	p.Watts.Set(fmtSig(wattsOf(s))+" W"+est, wattDetail, f.watts)
 	jc := jPerCellOf(s)
-	jDetail := "whole run: " + fmtSig(e.JoulesPerCell) + " J"
+	jDetail := "whole run: " + fmtJoulesAs(e.JoulesPerCell, jc)
 	if !math.IsNaN(e.MarginalJoulesPerCell) {
-		jDetail = "above idle: " + fmtSig(e.MarginalJoulesPerCell) + " J"
+		jDetail = "above idle: " + fmtJoulesAs(e.MarginalJoulesPerCell, jc)
 		if !math.IsNaN(e.ModelJoulesPerCell) {
-			jDetail += " · model alone ≈ " + fmtSig(e.ModelJoulesPerCell) + " J"
+			jDetail += " · model alone ≈ " + fmtJoulesAs(e.ModelJoulesPerCell, jc)
 		}
 	}
 	if !s.Running && s.Cells == 0 {
@@ -234,13 +234,21 @@ func (p *perfPanel) Set(f perfFigures) {
 }
 
 // fmtJoules formats an energy per cell in J, mJ or µJ.
-func fmtJoules(j float64) string {
+func fmtJoules(j float64) string { return fmtJoulesAs(j, j) }
+
+// fmtJoulesAs formats energy j in the unit fmtJoules gives ref: a tile's figures in
+// the unit of its headline ("473 mJ" stood beside "above idle: 0.471 J": ftu-17).
+func fmtJoulesAs(j, ref float64) string {
 	switch {
 	case math.IsNaN(j) || math.IsInf(j, 0):
 		return "–"
-	case j < 1e-3:
+	case math.IsNaN(ref) || math.IsInf(ref, 0):
+		ref = j
+	}
+	switch {
+	case ref < 1e-3:
 		return fmtSig(j*1e6) + " µJ"
-	case j < 1:
+	case ref < 1:
 		return fmtSig(j*1e3) + " mJ"
 	}
 	return fmtSig(j) + " J"

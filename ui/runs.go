@@ -218,7 +218,7 @@ func (a *mainWindow) askAddToSample(spec capture.Spec, id string) {
 	if err == nil && spec.Kind != capture.KindCamera {
 		for _, r := range si.Runs {
 			if old, err := capture.ParseSpec(r.Spec); err == nil && old.SharesFrames(spec) {
-				a.askNewSampleForSameFrames(spec, id, r.ID)
+				a.askNewSampleForSameFrames(spec, id, r)
 				return
 			}
 		}
@@ -247,26 +247,53 @@ func (a *mainWindow) askAddToSample(spec capture.Spec, id string) {
 	d.Show()
 }
 
-// askNewSampleForSameFrames: the sample already holds a run of these frames, and the
+// askNewSampleForSameFrames: the sample already holds run r of these frames, and the
 // store refuses them again (their cells would count twice), so adding is not offered:
-// a new sample, or nothing.
-func (a *mainWindow) askNewSampleForSameFrames(spec capture.Spec, id string, run int64) {
-	msg := fmt.Sprintf("Sample %s already holds run %d of these frames (%s).\n\nScreening them again into it would count every cell twice.\nScreen them as a new sample with a new ID?", id, run, spec.Describe())
+// a new sample, or nothing. The new sample is the companion the store names for the
+// same water under other settings (POND3-AM~base) when its model or pack differs: an
+// automatic ID was given that nothing tied to POND3-AM, and Cancel lets the technician
+// type another (ftu-42).
+func (a *mainWindow) askNewSampleForSameFrames(spec capture.Spec, id string, r store.RunRow) {
+	newID, why := a.companionID(id, r)
+	msg := fmt.Sprintf("Sample %s already holds run %d of these frames (%s).\n\nScreening them again into it would count every cell twice.\nScreen them as a new sample, %s%s?\nTo name it otherwise, Cancel and type its ID in the sample panel.",
+		id, r.ID, spec.Describe(), newID, why)
 	answer := func(yes bool) {
 		if yes {
-			a.sample.ID.SetText(newSampleID(time.Now(), "S-", a.sampleTaken))
+			a.sample.ID.SetText(newID)
 			a.screenAgain = spec // asked and answered: not asked again as screened before
 			a.startSource(spec)
 		}
 	}
 	if a.confirm != nil {
-		a.confirm("Sample "+id+" holds these frames", msg, "New sample", "Cancel", answer)
+		a.confirm("Sample "+id+" holds these frames", msg, "Screen as "+newID, "Cancel", answer)
 		return
 	}
 	d := dialog.NewConfirm("Sample "+id+" holds these frames", msg, answer, a.win)
-	d.SetConfirmText("New sample")
+	d.SetConfirmText("Screen as " + newID)
 	d.SetDismissText("Cancel")
 	d.Show()
+}
+
+// companionID is the ID proposed for a new sample of the frames that sample id holds
+// under run r, with why: id~base (the store's companion name, as `screen --keep-apart`
+// makes it) when the model in use differs from r's, id~pack when the pack does; a new
+// automatic ID when the settings are r's, or the companion's ID is taken.
+func (a *mainWindow) companionID(id string, r store.RunRow) (string, string) {
+	// In the store's order (its settings.differences): the pack, then the model.
+	var tags, what []string
+	if p := a.svc.Pack; p != nil && r.Pack != "" && r.Pack != p.Name {
+		tags, what = append(tags, p.Name), append(what, "pack "+p.Name)
+	}
+	if model := string(a.svc.Model.Variant()); r.Model != "" && r.Model != model {
+		tags, what = append(tags, model), append(what, "the "+model+" model")
+	}
+	if len(tags) > 0 {
+		cand := id + "~" + strings.Join(tags, "~")
+		if _, err := a.svc.Store.Sample(a.ctx, cand); errors.Is(err, store.ErrNoSample) {
+			return cand, " (the same water under " + strings.Join(what, " and ") + ")"
+		}
+	}
+	return newSampleID(time.Now(), "S-", a.sampleTaken), ""
 }
 
 // startRun starts an opened run and its bridge (UI goroutine). A Stop pressed while the
@@ -362,7 +389,10 @@ func leftOutNote(sess *session) string {
 	}
 	var why []string
 	if d := sess.duplicates; d > 0 {
-		why = append(why, fmt.Sprintf("%d repeated a frame read before (counted once)", d))
+		// The folder's repeats are found before its first frame is read: after a stop
+		// the count is the whole folder's, not of the frames read, and says so (ftu-58
+		// read "63 files left out" after 32 frames as files of those 32).
+		why = append(why, fmt.Sprintf("%d repeat another frame of the folder (the whole folder, checked before reading; counted once)", d))
 	}
 	if o := sess.notFrames; o > 0 {
 		why = append(why, fmt.Sprintf("%d not a frame", o))
@@ -474,7 +504,10 @@ func (a *mainWindow) runEnded(sess *session) {
 	if slices.ContainsFunc(final.Taxa, func(x screening.TaxonCount) bool { return x.Unit != "" && x.Unit != "cell" && x.Count > 0 }) {
 		noun = "objects (cells, colonies, filaments)"
 	}
-	msg := fmt.Sprintf("Sample %s: %s %s counted (%d unidentified) in %d frames", final.Sample.ID, fmtCount(final.Cells.Found), noun,
+	// A partial run is said first: at the end of the line it was cut off by the window,
+	// and a stopped run read as the whole sample's figures (ftu-58).
+	msg := partialLead(final.Examined, final.Sample.VolumeML)
+	msg += fmt.Sprintf("Sample %s: %s %s counted (%d unidentified) in %d frames", final.Sample.ID, fmtCount(final.Cells.Found), noun,
 		final.Cells.Unidentified, final.Frames.Segmented)
 	if final.Frames.Dropped > 0 {
 		msg += fmt.Sprintf(", %d frames dropped", final.Frames.Dropped)
@@ -482,10 +515,8 @@ func (a *mainWindow) runEnded(sess *session) {
 	if note := leftOutNote(sess); note != "" && final.Examined.Frames > 0 {
 		msg += "; " + note
 	}
-	if ex := final.Examined; ex.Frames == 0 {
+	if final.Examined.Frames == 0 {
 		msg += "; nothing was examined, so nothing was stored"
-	} else if ex.Partial() {
-		msg += fmt.Sprintf("; partial: %d of %d frames examined, so the concentrations are on %.3g of the %g mL given", ex.Frames, ex.Expected, final.Sample.VolumeML, ex.DeclaredML)
 	}
 	if n := len(final.Gaps); n > 0 {
 		var without time.Duration
@@ -541,6 +572,24 @@ func (a *mainWindow) runEnded(sess *session) {
 	}
 }
 
+// partialLead opens the end-of-run status of a run that examined part of its source:
+// "Stopped: partial, 32 of 63 frames" and the volume the concentrations rest on, as the
+// command line's PARTIAL says it; "" for a whole run or one that examined nothing.
+func partialLead(ex screening.Examined, examinedML float64) string {
+	if ex.Frames == 0 || !ex.Partial() {
+		return ""
+	}
+	how := "Partial"
+	if ex.Interrupted {
+		how = "Stopped: partial"
+	}
+	of := ""
+	if ex.Expected > 0 {
+		of = fmt.Sprintf(", %d of %d frames", ex.Frames, ex.Expected)
+	}
+	return fmt.Sprintf("%s%s (the concentrations are on the %.3g mL of the %g mL given). ", how, of, examinedML, ex.DeclaredML)
+}
+
 // bannerWholeSample puts the alerts of sample id, all its runs together as History
 // measures them, into the banner once a continuation has ended: the banner showed the
 // continuation's share alone under the sample's name, 219.5 M cells/L where History,
@@ -559,6 +608,7 @@ func (a *mainWindow) bannerWholeSample(id string, rules alerts.Binding) {
 				return // another run has the banner now
 			}
 			a.banner.Set(states, a.watching(rules), fmt.Sprintf("sample %s, all %d runs (run ended)", id, len(c.Sample.Runs)), rules.CannotSee())
+			a.banner.SetPartial(c.Sample.Partial()) // the whole sample's, not the continuation's
 		})
 	})
 }

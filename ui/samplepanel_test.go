@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
@@ -101,5 +102,30 @@ func TestGalleryDoesNotGrowTheWindow(t *testing.T) {
 	h.pump("the gallery's crops", 10*time.Second, func() bool { return len(g.Items()) > 0 })
 	if after := h.a.win.Content().MinSize(); after.Width > before.Width || after.Height > before.Height {
 		t.Errorf("the window's least size grew from %v to %v when the gallery opened", before, after)
+	}
+}
+
+// The model's cost on this machine reads whole in a 1440 px window: beside the model
+// buttons it was cut to "22.5 ms/c…" (ftu-45, ftu-50), and it does not widen the window.
+func TestModelCostReadsWholeAt1440(t *testing.T) {
+	h := newHarness(t, nil)
+	before := h.a.win.Content().MinSize().Width
+	if h.a.modelNote.Visible() { // an empty line under the heading lifted it off the buttons' line
+		t.Errorf("with no cost measured the note %q is shown", h.a.modelNote.Text())
+	}
+	v := h.a.svc.Model.Variant()
+	app.SaveCost(h.fy.Preferences(), app.PackCostID(h.a.svc.Pack), app.ModelCost{Variant: v, P50Ms: 22.5, JPerCell: 0.7312, Estimated: true})
+	h.a.applyModelUI()
+	h.a.win.Resize(fyne.NewSize(1440, 900))
+	h.a.win.Content().Refresh()
+	note := h.a.modelNote
+	if !strings.Contains(note.Text(), "22.5 ms") || !strings.Contains(note.Text(), "731 mJ") {
+		t.Fatalf("cost note %q: want the measured figures", note.Text())
+	}
+	if w := note.Size().Width; w < note.natural() {
+		t.Errorf("cost note %q given %.0f px of the %.0f it needs", note.Text(), w, note.natural())
+	}
+	if after := h.a.win.Content().MinSize().Width; after > before {
+		t.Errorf("the window's least width grew from %v to %v with the cost note", before, after)
 	}
 }

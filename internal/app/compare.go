@@ -62,6 +62,33 @@ type CategoryPair struct {
 	N    int
 }
 
+// SamplesSharingFrames lists the samples other than id, not in the trash, that hold a
+// run of frames one of id's runs read (store.RunsSharing), in the order of their runs:
+// those CompareSamples sets side by side object by object, the same water.
+func SamplesSharingFrames(ctx context.Context, st *store.Store, id string) ([]string, error) {
+	si, err := st.Sample(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("samples of the frames of %s: %w", id, err)
+	}
+	var out []string
+	for _, r := range si.Runs {
+		spec, err := capture.ParseSpec(r.Spec)
+		if err != nil {
+			continue // a run whose source no longer parses names no frames to share
+		}
+		refs, err := st.RunsSharing(ctx, spec, id)
+		if err != nil {
+			return nil, fmt.Errorf("samples of the frames of %s: %w", id, err)
+		}
+		for _, ref := range refs {
+			if !slices.Contains(out, ref.Sample) {
+				out = append(out, ref.Sample)
+			}
+		}
+	}
+	return out, nil
+}
+
 // CompareSamples reads samples a and b from the store and sets them side by side.
 func CompareSamples(ctx context.Context, st *store.Store, a, b string) (Comparison, error) {
 	var c Comparison
