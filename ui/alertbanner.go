@@ -35,7 +35,7 @@ type alertBanner struct {
 	more  *fitText
 	// partial is a tag under the chip while the figures are of part of the sample (a
 	// run stopped before its source's end): said in the headline's row it was cut off
-	// at 1440 px, and a stopped run's "NO ALERT" read as the sample's (ftu-58).
+	// at 1440 px, and a stopped run's "NO ALERT" read as the sample's (helper-56).
 	partial  *fyne.Container
 	content  *fyne.Container
 	level    alerts.Level
@@ -407,7 +407,7 @@ func (n *alertNotifier) Events(events []alerts.Event) int {
 // at its natural width (shortened only when the row cannot hold it), the context in what
 // is left, but never less than its own width up to a third of the row: which sample the
 // figures are of, and that its run has ended or stopped, read "sample …" behind a long
-// headline (ftu-58). Its minimum width is a few letters, so no headline widens the window.
+// headline (helper-56). Its minimum width is a few letters, so no headline widens the window.
 type headlineRow struct{}
 
 func (headlineRow) Layout(objs []fyne.CanvasObject, size fyne.Size) {

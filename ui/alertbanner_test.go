@@ -196,7 +196,7 @@ func TestBannerSaysALevelIsHeldBack(t *testing.T) {
 
 // The banner's context (which sample, and that its run stopped) keeps its own width
 // beside a headline too long for the row: it read "sample …" behind a no-alert headline
-// at 1440 px (ftu-58). A short headline still takes its whole width.
+// at 1440 px (helper-56). A short headline still takes its whole width.
 func TestBannerContextNotCutBehindALongHeadline(t *testing.T) {
 	test.NewTempApp(t)
 	head := newFitText(16, true, fyne.TextAlignLeading)

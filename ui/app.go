@@ -249,7 +249,7 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	a.model.Horizontal = true
 	a.model.Required = true
 	// The model's cost on this machine goes under the heading, at its width: beside the
-	// model buttons it had what the toolbar left, "22.5 ms/c…" at 1440 px (ftu-45).
+	// model buttons it had what the toolbar left, "22.5 ms/c…" at 1440 px (helper-56).
 	a.modelNote = newFitText(theme.CaptionTextSize(), false, fyne.TextAlignLeading)
 	a.modelNote.SetColor(theme.Color(theme.ColorNameForeground))
 	heading := canvas.NewText(a.modelHeading(), theme.Color(theme.ColorNameForeground))
@@ -590,7 +590,7 @@ func (a *mainWindow) reloadRules() {
 // showUnderRules measures the last run's counts, still on the Live tab, against the
 // rules now in use: the banner and the table's Alert column. After the preset changed
 // the banner said NOT CHECKED under the new rules while the table kept the old ones'
-// Alert and Watch (ftu-09). Between runs only; with no run yet the banner says what is
+// Alert and Watch (helper-56). Between runs only; with no run yet the banner says what is
 // watched.
 func (a *mainWindow) showUnderRules() {
 	s := a.lastSnap

@@ -520,7 +520,7 @@ func TestCountsPutGroupMembersFirst(t *testing.T) {
 // The rules changed after a run: the banner and the counts table's Alert column are
 // both measured again under the new ones, so they never disagree. After choosing
 // who-cyanobacteria the banner said NOT CHECKED while the table kept Noctiluca's Alert
-// from the default preset (ftu-09); chosen back, the Alert returns on both.
+// from the default preset (helper-56); chosen back, the Alert returns on both.
 func TestRulesChangedAfterRunRelevelTable(t *testing.T) {
 	h := newHarness(t, nil)
 	noct := labelIndex(t, h.a.svc.Pack, "protist_noctiluca")

@@ -20,7 +20,7 @@ import (
 // first: those holding the same frames (sameFrames, app.SamplesSharingFrames: the same
 // water, compared object by object), then its companions by name (S-1 and S-1~base),
 // then the others in History's order. A sample screened again under the other model
-// with an ID of its own was offered after a sample of other water (ftu-47).
+// with an ID of its own was offered after a sample of other water (helper-56).
 func (h *historyView) compareCandidates(id string, sameFrames []string) []string {
 	base, _, _ := strings.Cut(id, "~")
 	var same, twins, others []string
@@ -82,7 +82,7 @@ func (h *historyView) askCompare(id string, sameFrames []string) {
 }
 
 // compareNote says how the samples offered (cands) are compared, naming only those that
-// hold the same frames: it named a companion "S-1~base" that did not exist (ftu-47).
+// hold the same frames: it named a companion "S-1~base" that did not exist (helper-56).
 func compareNote(cands, sameFrames []string) string {
 	var same []string
 	for _, c := range cands {

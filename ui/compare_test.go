@@ -61,7 +61,7 @@ func TestCompareCandidatesCompanionsFirst(t *testing.T) {
 // sample" proposes the companion's ID (POND3-AM~base), and Compare on it offers the
 // sample of the same frames first, naming no companion that does not exist. It gave an
 // automatic ID, offered a sample of other water first, and spoke of "S-…~base", which
-// nothing held (ftu-42, ftu-47).
+// nothing held (helper-56).
 func TestSameFramesOtherModelCompanionComparedFirst(t *testing.T) {
 	var asked []string
 	h := newHarness(t, nil)

@@ -257,7 +257,7 @@ func isClosed(ch chan struct{}) bool {
 // opens with "Stopped: partial, N of M frames" (it came last, cut off at 1440 px), the
 // banner carries PARTIAL and "stopped" beside the sample's name, and the folder's
 // repeated files, found before reading, are said to be the whole folder's, not those
-// of the frames read (ftu-58: "63 files left out" after 32 frames).
+// of the frames read (helper-56: "63 files left out" after 32 frames).
 func TestStoppedRunSaysPartialFirst(t *testing.T) {
 	dir := cellFolder(t, 40)
 	names, err := filepath.Glob(filepath.Join(dir, "*.jpg"))

@@ -72,7 +72,7 @@ func TestSavingAPackNamesThePresetForIt(t *testing.T) {
 }
 
 // The energy-per-cell tile says its figures in one unit, the headline's: "473 mJ"
-// stood beside "above idle: 0.471 J · model alone ≈ 0.399 J" (ftu-17).
+// stood beside "above idle: 0.471 J · model alone ≈ 0.399 J" (helper-56).
 func TestEnergyTileOneUnit(t *testing.T) {
 	test.NewTempApp(t)
 	p := newPerfPanel()

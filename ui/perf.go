@@ -237,7 +237,7 @@ func (p *perfPanel) Set(f perfFigures) {
 func fmtJoules(j float64) string { return fmtJoulesAs(j, j) }
 
 // fmtJoulesAs formats energy j in the unit fmtJoules gives ref: a tile's figures in
-// the unit of its headline ("473 mJ" stood beside "above idle: 0.471 J": ftu-17).
+// the unit of its headline ("473 mJ" stood beside "above idle: 0.471 J": helper-56).
 func fmtJoulesAs(j, ref float64) string {
 	switch {
 	case math.IsNaN(j) || math.IsInf(j, 0):

@@ -252,7 +252,7 @@ func (a *mainWindow) askAddToSample(spec capture.Spec, id string) {
 // a new sample, or nothing. The new sample is the companion the store names for the
 // same water under other settings (POND3-AM~base) when its model or pack differs: an
 // automatic ID was given that nothing tied to POND3-AM, and Cancel lets the technician
-// type another (ftu-42).
+// type another (helper-56).
 func (a *mainWindow) askNewSampleForSameFrames(spec capture.Spec, id string, r store.RunRow) {
 	newID, why := a.companionID(id, r)
 	msg := fmt.Sprintf("Sample %s already holds run %d of these frames (%s).\n\nScreening them again into it would count every cell twice.\nScreen them as a new sample, %s%s?\nTo name it otherwise, Cancel and type its ID in the sample panel.",
@@ -390,7 +390,7 @@ func leftOutNote(sess *session) string {
 	var why []string
 	if d := sess.duplicates; d > 0 {
 		// The folder's repeats are found before its first frame is read: after a stop
-		// the count is the whole folder's, not of the frames read, and says so (ftu-58
+		// the count is the whole folder's, not of the frames read, and says so (helper-56
 		// read "63 files left out" after 32 frames as files of those 32).
 		why = append(why, fmt.Sprintf("%d repeat another frame of the folder (the whole folder, checked before reading; counted once)", d))
 	}
@@ -505,7 +505,7 @@ func (a *mainWindow) runEnded(sess *session) {
 		noun = "objects (cells, colonies, filaments)"
 	}
 	// A partial run is said first: at the end of the line it was cut off by the window,
-	// and a stopped run read as the whole sample's figures (ftu-58).
+	// and a stopped run read as the whole sample's figures (helper-56).
 	msg := partialLead(final.Examined, final.Sample.VolumeML)
 	msg += fmt.Sprintf("Sample %s: %s %s counted (%d unidentified) in %d frames", final.Sample.ID, fmtCount(final.Cells.Found), noun,
 		final.Cells.Unidentified, final.Frames.Segmented)

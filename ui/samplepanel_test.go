@@ -106,7 +106,7 @@ func TestGalleryDoesNotGrowTheWindow(t *testing.T) {
 }
 
 // The model's cost on this machine reads whole in a 1440 px window: beside the model
-// buttons it was cut to "22.5 ms/c…" (ftu-45, ftu-50), and it does not widen the window.
+// buttons it was cut to "22.5 ms/c…" (helper-56), and it does not widen the window.
 func TestModelCostReadsWholeAt1440(t *testing.T) {
 	h := newHarness(t, nil)
 	before := h.a.win.Content().MinSize().Width
