@@ -94,6 +94,9 @@ type mainWindow struct {
 	// screenAgain is a source the technician said to screen as a new sample though
 	// other samples hold its frames (askScreenedBefore); zero when none.
 	screenAgain capture.Spec
+	// volumeChecked is the volume examined the technician confirmed though it is more
+	// than a microscope examines at once (askVolume); 0: none.
+	volumeChecked float64
 	// confirmAgain, when set, answers askScreenedBefore's question in confirm's stead
 	// (the tests' runs screen one fake source as many samples).
 	confirmAgain func(title, msg, yes, no string, answer func(bool))

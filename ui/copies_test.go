@@ -53,3 +53,49 @@ func TestCopiedFramesAskedAbout(t *testing.T) {
 		t.Errorf("told to screen the copy: asked %d times, S-COPY holds %d objects, error %v", len(asked), h.storedObjects("S-COPY"), h.a.lastError)
 	}
 }
+
+// A volume examined a microscope does not examine at once (a typo: 5000 mL for 5) is
+// asked about before the run, naming the check; cancelled, nothing is stored; confirmed,
+// the run goes on and that volume is not asked about again (helper-56: 1,000,000 mL read
+// 0.014 cells/L with no word).
+func TestLargeVolumeAskedBeforeTheRun(t *testing.T) {
+	dir := cellFolder(t, 4)
+	h := cellHarness(t, "")
+	var asked []string
+	answer := false
+	h.a.confirm = func(title, msg, yes, no string, ans func(bool)) {
+		asked = append(asked, title+"\n"+msg+"\n"+yes)
+		ans(answer)
+	}
+	h.a.sample.ID.SetText("S-VOL")
+	h.a.sample.Volume.SetText("5000")
+	h.a.startSource(capture.Cells(dir))
+	h.waitIdle()
+	if len(asked) != 1 || !strings.Contains(asked[0], "Check the volume examined") ||
+		!strings.Contains(asked[0], "5000 mL examined is more than a microscope examines at once") || !strings.Contains(asked[0], "Screen with 5000 mL") {
+		t.Fatalf("asked %q", asked)
+	}
+	if held, _ := h.st.HasSample(h.a.ctx, "S-VOL"); held {
+		t.Error("cancelled, the sample was stored")
+	}
+	answer = true
+	h.a.startSource(capture.Cells(dir))
+	h.pump("the run", 20*time.Second, func() bool { return h.storedObjects("S-VOL") > 0 && h.a.sess == nil || h.a.lastError != nil })
+	if len(asked) != 2 || h.storedObjects("S-VOL") != 4 {
+		t.Fatalf("confirmed: asked %d times, stored %d objects, error %v", len(asked), h.storedObjects("S-VOL"), h.a.lastError)
+	}
+	h.a.sample.ID.SetText("S-VOL2")
+	h.a.startSource(capture.Cells(cellFolder(t, 2)))
+	h.pump("the second run", 20*time.Second, func() bool { return h.storedObjects("S-VOL2") > 0 && h.a.sess == nil || h.a.lastError != nil })
+	if len(asked) != 2 {
+		t.Errorf("the confirmed volume was asked about again: %q", asked[2:])
+	}
+	// The usual volumes are never asked about.
+	h.a.sample.ID.SetText("S-VOL3")
+	h.a.sample.Volume.SetText("50")
+	h.a.startSource(capture.Cells(cellFolder(t, 2)))
+	h.pump("the third run", 20*time.Second, func() bool { return h.storedObjects("S-VOL3") > 0 && h.a.sess == nil || h.a.lastError != nil })
+	if len(asked) != 2 {
+		t.Errorf("50 mL was asked about: %q", asked[2:])
+	}
+}

@@ -99,6 +99,10 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 		a.showError("Check the sample", err)
 		return
 	}
+	if doubts := sample.Doubts(); len(doubts) > 0 && a.volumeChecked != sample.VolumeML {
+		a.askVolume(spec, sample.VolumeML, doubts)
+		return
+	}
 	if !a.addConfirmed(sample.ID) && a.sampleTaken(sample.ID) {
 		a.askAddToSample(spec, sample.ID)
 		return
@@ -115,6 +119,29 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 	}
 	a.saveSettings()
 	a.launch(app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: a.rules, ScreenAgain: again}, a.packFitStatus(spec, sample.ID), nil)
+}
+
+// askVolume asks before a run of a volume examined that a microscope does not examine
+// at once (screening.Sample.Doubts): 1,000,000 mL for 1 read 0.014 cells/L, under every
+// level, with no word (helper-56). Answered yes, that volume is not asked about again.
+func (a *mainWindow) askVolume(spec capture.Spec, ml float64, doubts []string) {
+	msg := strings.Join(doubts, "\n\n") + "\n\nScreen with this volume?"
+	answer := func(yes bool) {
+		if yes {
+			a.volumeChecked = ml
+			a.startSource(spec)
+		}
+	}
+	const title = "Check the volume examined"
+	yes := "Screen with " + strconv.FormatFloat(ml, 'f', -1, 64) + " mL"
+	if a.confirm != nil {
+		a.confirm(title, msg, yes, "Cancel", answer)
+		return
+	}
+	d := dialog.NewConfirm(title, msg, answer, a.win)
+	d.SetConfirmText(yes)
+	d.SetDismissText("Cancel")
+	d.Show()
 }
 
 // packFitStatus is the run's first status when its frames and the pack differ in
