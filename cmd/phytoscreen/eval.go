@@ -258,7 +258,8 @@ func labelReader(p *inference.Pack) (map[string]string, error) {
 	return out, nil
 }
 
-// labelSample names a pack's first labels, for an error: "Anabaena, Aphanizomenon, ... (11)".
+// labelSample names a pack's first labels, for an error: "Anabaena, Aphanizomenon,
+// Chroococcus, ... (11)".
 func labelSample(labels []string) string {
 	if len(labels) <= 4 {
 		return strings.Join(labels, ", ")

@@ -42,18 +42,15 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	if *out == "-" {
-		// Standard output: the rows go to a pipe (a file named "-" was written instead,
-		// helper-56); nothing else is printed there.
-		if err := s.ExportTo(ctx, *sample, *format, m.Stdout); err != nil {
-			if errors.Is(err, store.ErrNoSample) {
-				return usageError("%v", err)
-			}
-			return err
-		}
-		return nil
+	// Standard output (--out -): the rows go to a pipe, and what is said of them to
+	// stderr (a file named "-" was written instead, helper-56).
+	toStdout := *out == "-"
+	if toStdout {
+		err = s.ExportTo(ctx, *sample, *format, m.Stdout)
+	} else {
+		err = s.Export(ctx, *sample, *format, *out)
 	}
-	if err := s.Export(ctx, *sample, *format, *out); err != nil {
+	if err != nil {
 		if errors.Is(err, store.ErrNoSample) || errors.Is(err, outfile.ErrIsInput) {
 			return usageError("%v", err)
 		}
@@ -63,12 +60,14 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	runs := "1 run"
-	if n := len(c.Sample.Runs); n != 1 {
-		runs = fmt.Sprintf("%d runs", n)
+	if !toStdout {
+		runs := "1 run"
+		if n := len(c.Sample.Runs); n != 1 {
+			runs = fmt.Sprintf("%d runs", n)
+		}
+		fmt.Fprintf(m.Stdout, "exported sample %s (%d objects from %s, %s mL examined) as %s to %s\n",
+			*sample, c.Objects, runs, volumeText(c.Sample.VolumeML), *format, *out)
 	}
-	fmt.Fprintf(m.Stdout, "exported sample %s (%d objects from %s, %s mL examined) as %s to %s\n",
-		*sample, c.Objects, runs, volumeText(c.Sample.VolumeML), *format, *out)
 	if !c.Sample.Deleted.IsZero() { // exported as asked, but said: it was set aside (helper-41)
 		fmt.Fprintf(m.Stderr, "phytoscreen export: note: sample %s is in the trash (deleted %s); restore it in History › Trash if it still counts\n",
 			*sample, c.Sample.Deleted.Local().Format("2006-01-02 15:04"))
