@@ -294,4 +294,10 @@ func TestSampleDoubts(t *testing.T) {
 			t.Errorf("%v mL: doubted %v, want %v (%q)", ml, got, doubted, s.Doubts())
 		}
 	}
+	// A partial run's share of the volume is said to six figures.
+	s := NewSample("S")
+	s.VolumeML = 500 * 17 / 18.0
+	if d := s.Doubts(); len(d) != 1 || !strings.HasPrefix(d[0], "472.222 mL examined is more than") {
+		t.Errorf("%q", d)
+	}
 }

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/phytoscreen/phytoscreen/internal/sigfig"
 )
 
 // Sample describes the water sample being screened. VolumeML and Factor turn a count
@@ -104,7 +105,7 @@ func (s Sample) Doubts() []string {
 	var out []string
 	if s.VolumeML > MostExaminedML {
 		out = append(out, fmt.Sprintf("%s mL examined is more than a microscope examines at once (a Sedgewick-Rafter chamber holds 1 mL, an Utermöhl chamber settles up to 100): check the volume; every concentration is per litre of it, so a volume too large reads as too few cells and may hide an alert",
-			strconv.FormatFloat(s.VolumeML, 'f', -1, 64)))
+			sigfig.Plain(s.VolumeML, 6))) // a partial run's share: 472.222, not 472.22222222222223
 	}
 	return out
 }

@@ -434,7 +434,7 @@ func (r screenResult) writeText(w io.Writer) {
 			s.Frames.Fields, s.Frames.Focus, countNoun(s.Frames.OutOfFocus, "frame", "frames"), s.Frames.Held)
 	}
 	if n := s.Frames.Oversize; n > 0 {
-		fmt.Fprintf(w, "Note: %d objects covered more than a tenth of their frame and could not be split (a debris cloud, a mat of cells); check those frames (the objects export: oversize).\n", n)
+		fmt.Fprintf(w, "Note: %s covered more than a tenth of their frame and could not be split (a debris cloud, a mat of cells); check those frames (the objects export: oversize).\n", countNoun(n, "object", "objects"))
 	}
 	if s.Frames.Crowded > 0 {
 		fmt.Fprintf(w, "Note: %d frames were too crowded to segment (more than half of each differs from the background): their oversize objects were not counted; dilute the sample.\n", s.Frames.Crowded)
