@@ -454,7 +454,11 @@ func (r screenResult) writeText(w io.Writer) {
 			g.Source, g.Start.Local().Format("15:04:05"), g.Frame, end)
 	}
 	if s.Cells.Unidentified > 0 {
-		fmt.Fprintf(w, "%s wait for review.\n", countNoun(s.Cells.Unidentified, "unidentified object", "unidentified objects"))
+		verb := "wait"
+		if s.Cells.Unidentified == 1 {
+			verb = "waits"
+		}
+		fmt.Fprintf(w, "%s %s for review.\n", countNoun(s.Cells.Unidentified, "unidentified object", "unidentified objects"), verb)
 	}
 	// The run's ID is the store's, not the sample's count: "run 2" on a new sample read
 	// as a second run of it (helper-50).
