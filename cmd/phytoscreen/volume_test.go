@@ -18,14 +18,8 @@ func TestHugeVolumeQuestionedAndNotRoundedToZero(t *testing.T) {
 		t.Skip("-short: runs the cyano model on real frames")
 	}
 	src := t.TempDir()
-	for _, name := range []string{"oscillatoria-20230608155404.jpg", "oscillatoria-20230608155433.jpg", "oscillatoria-20230609101047.jpg"} {
-		data, err := os.ReadFile(filepath.Join("../../testdata/real-frames", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(src, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	for _, name := range oscillatoriaFrames {
+		copyRealFrame(t, src, name, name, 0)
 	}
 	db := filepath.Join(t.TempDir(), "s.db")
 	code, stdout, stderr := run(t, "screen", "--source", src, "--pack", "cyano-tcb-10", "--rules", "who-cyanobacteria",
@@ -89,25 +83,11 @@ func TestPartialScreenAccountsForSkippedFiles(t *testing.T) {
 		t.Skip("-short: runs the cyano model on real frames")
 	}
 	src := t.TempDir()
-	names := []string{"oscillatoria-20230608155404.jpg", "oscillatoria-20230608155433.jpg", "oscillatoria-20230609101047.jpg"}
-	for i, name := range names {
-		data, err := os.ReadFile(filepath.Join("../../testdata/real-frames", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(src, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		switch i {
-		case 0: // a copy of the first frame under another name
-			err = os.WriteFile(filepath.Join(src, "copy-"+name), data, 0o644)
-		case 1: // the second frame cut in half
-			err = os.WriteFile(filepath.Join(src, "cut-"+name), data[:len(data)/2], 0o644)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, name := range oscillatoriaFrames {
+		copyRealFrame(t, src, name, name, 0)
 	}
+	copyRealFrame(t, src, oscillatoriaFrames[0], "copy-"+oscillatoriaFrames[0], 0) // a copy of the first frame under another name
+	copyRealFrame(t, src, oscillatoriaFrames[1], "cut-"+oscillatoriaFrames[1], 2)  // the second frame cut in half
 	code, stdout, stderr := run(t, "screen", "--source", src, "--pack", "cyano-tcb-10", "--sample", "SKIP-1", "--volume-ml", "0.1",
 		"--db", filepath.Join(t.TempDir(), "s.db"))
 	if code != exitFailed && code != exitOK {
@@ -120,5 +100,24 @@ func TestPartialScreenAccountsForSkippedFiles(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("the summary lacks %q:\n%s\n%s", want, stdout, stderr)
 		}
+	}
+}
+
+// oscillatoriaFrames are three real bench-camera frames of testdata/real-frames.
+var oscillatoriaFrames = []string{"oscillatoria-20230608155404.jpg", "oscillatoria-20230608155433.jpg", "oscillatoria-20230609101047.jpg"}
+
+// copyRealFrame copies frame name of testdata/real-frames into dir as as; cut > 0 keeps
+// only the first 1/cut of its bytes (a truncated file).
+func copyRealFrame(t *testing.T, dir, name, as string, cut int) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("../../testdata/real-frames", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cut > 0 {
+		data = data[:len(data)/cut]
+	}
+	if err := os.WriteFile(filepath.Join(dir, as), data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
