@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -40,15 +39,7 @@ func TestHugeVolumeQuestionedAndNotRoundedToZero(t *testing.T) {
 	if code, o, e := run(t, "export", "--db", db, "--sample", "HUGE-1", "--out", out); code != exitOK {
 		t.Fatalf("export: exit %d: %s%s", code, o, e)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, out)
 	col := map[string]int{}
 	for i, h := range rows[0] {
 		col[h] = i
