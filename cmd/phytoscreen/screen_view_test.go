@@ -90,3 +90,32 @@ func TestSummaryLeadsWithTheFinalLevel(t *testing.T) {
 		t.Errorf("want the line\n%s\nin:\n%s", want, out)
 	}
 }
+
+// An alert whose cells lie partly in objects over a tenth of their frame that could not
+// be split says how many, what the concentration is without them and which level that
+// still reaches: one unsplit mat can carry a level (helper-52's Microcystis frames: 1,404
+// of 3,192 cells). Built here rather than read off real frames, where whether a mat is
+// named a cyanobacterium or set aside changes with each pack.
+func TestSummarySaysWhatAnAlertIsWithoutUnsplitObjects(t *testing.T) {
+	watch := alerts.Threshold{Value: 20000, Unit: alerts.PerML}
+	alert := alerts.Threshold{Value: 100000, Unit: alerts.PerML}
+	rs := &alerts.Ruleset{File: "preset who-cyanobacteria"}
+	for _, c := range []struct {
+		oversize float64
+		want     string
+	}{
+		{1404, "    (about 1,404 of these cells are in objects over a tenth of their frame that could not be split; without them 35,760,000 cells/L: WATCH; check those frames before acting)"},
+		{2000, "    (about 2,000 of these cells are in objects over a tenth of their frame that could not be split; without them 23,840,000 cells/L: WATCH; check those frames before acting)"},
+		{2400, "    (about 2,400 of these cells are in objects over a tenth of their frame that could not be split; without them 15,840,000 cells/L: no level; check those frames before acting)"},
+	} {
+		s := screening.Snapshot{Sample: screening.Sample{ID: "MC-1", VolumeML: 0.05, Factor: 1}}
+		s.Alerts = []alerts.State{{Rule: "cyanobacteria", Taxon: "Cyanobacteria", Level: alerts.Watch, Peak: alerts.Watch,
+			Value:     alerts.Measure{Count: 99, PerL: 63.84e6, Low: 55e6, High: 73e6, Cells: 3192, Oversize: c.oversize},
+			Threshold: &watch, Source: "WHO 2003", Verified: true}}
+		var b strings.Builder
+		screenResult{Snapshot: s, Rules: rs, Bound: []alerts.Bound{{Rule: alerts.Rule{ID: "cyanobacteria", Watch: &watch, Alert: &alert}}}}.writeText(&b)
+		if out := b.String(); !strings.Contains(out, c.want+"\n") {
+			t.Errorf("%g cells in unsplit objects: want the line\n%s\nin:\n%s", c.oversize, c.want, out)
+		}
+	}
+}
