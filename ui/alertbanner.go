@@ -146,15 +146,16 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		}
 		b.quiet("NOT CHECKED", colorUnchecked, color.NRGBA{0x37, 0x47, 0x4f, 0xff}, headline,
 			"The levels are in cells; these count one cell each, a lower bound: screen whole frames, with the µm per pixel, to estimate their cells · "+watching, context)
-	case top == nil && pendingText(states) != "":
+	case top == nil && heldBack(states):
 		// Past a level on what is read so far, held back until enough is read: neither
 		// an alert nor "below its thresholds".
 		bg = color.NRGBA{0xff, 0xf8, 0xe1, 0xff}
-		headline := pendingText(states)
+		headline, why := pendingText(states)
 		if blind != "" {
 			headline += "; " + blind
 		}
 		b.quiet("NOT YET", colorHeldBack, color.NRGBA{0x5d, 0x40, 0x37, 0xff}, headline, watching, context)
+		b.line3.SetText(why)
 	case top == nil:
 		bg = color.NRGBA{0xe8, 0xf5, 0xe9, 0xff}
 		headline := "No alert"
@@ -222,18 +223,29 @@ func closest(states []alerts.State) string { return alerts.ClosestText(states, f
 // colorHeldBack is the chip of a level held back while the sample is still read.
 var colorHeldBack = color.NRGBA{0x8d, 0x6e, 0x63, 0xff}
 
+// heldBack reports whether a rule is past a level on the frames read so far while the
+// level is held back (alerts.Pending).
+func heldBack(states []alerts.State) bool {
+	_, _, ok := alerts.Pending(states)
+	return ok
+}
+
 // pendingText says which rule is past a level on the frames read so far while the level
-// is held back (alerts.Pending), and what decides it; "" when none is.
-func pendingText(states []alerts.State) string {
+// is held back (alerts.Pending), and, apart, what decides it: the banner's headline and
+// its third line. In one line, with a regulatory rule's taxon list, the reason was cut
+// off at 1440 px ("… its lower bound (17.4 M) is still un…", helper-58). "" when none is.
+func pendingText(states []alerts.State) (headline, why string) {
 	s, share, ok := alerts.Pending(states)
 	if !ok {
-		return ""
+		return "", ""
 	}
 	at := fmt.Sprintf("%s at %s cells/L, %s of its %s level", s.Taxon, fmtPerL(s.Value.PerL), alerts.ShareText(share), s.NextLevel)
 	if s.Value.Early {
-		return fmt.Sprintf("Not yet: %s on under %.0f%% of the frames; a level is entered once that much is read", at, 100*screening.MinProvisionalShare)
+		return fmt.Sprintf("Not yet: %s on under %.0f%% of the frames", at, 100*screening.MinProvisionalShare),
+			"a level is entered once that much of the sample is read"
 	}
-	return fmt.Sprintf("Not yet: %s so far, but its lower bound (%s) is still under the level; more frames decide", at, fmtPerL(s.Value.Low))
+	return fmt.Sprintf("Not yet: %s so far", at),
+		fmt.Sprintf("but its lower bound (%s) is still under the level; more frames decide", fmtPerL(s.Value.Low))
 }
 
 // uncheckedCells is the most objects of unknown cells in any rule not checked
