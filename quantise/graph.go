@@ -8,6 +8,7 @@ package quantise
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -338,6 +339,10 @@ func (p *Plan) Quantise(quantised []string, ranges map[string]Range) (*onnxpb.Mo
 			delete(want, l.Name)
 		}
 	}
+	// The layers in graph order: walking the map would write the weights' nodes and
+	// initializers in a different order on every run, a different file from the same
+	// model (two fresh-clone rebuilds of the cyano pack, 2026-12-06).
+	order := slices.Sorted(maps.Keys(q))
 	if len(want) > 0 {
 		names := make([]string, 0, len(want))
 		for n := range want {
@@ -360,7 +365,8 @@ func (p *Plan) Quantise(quantised []string, ranges map[string]Range) (*onnxpb.Mo
 	// quantised; otherwise they stay fp32 (nothing to share).
 	removed := map[int]bool{}
 	var fused []string
-	for i, l := range q {
+	for _, i := range order {
+		l := q[i]
 		if l.Op != "Conv" && l.Op != "Gemm" && l.Op != "Add" {
 			continue
 		}
@@ -385,7 +391,7 @@ func (p *Plan) Quantise(quantised []string, ranges map[string]Range) (*onnxpb.Mo
 	// The tensors that get a QuantizeLinear/DequantizeLinear pair: the activation inputs
 	// and the outputs of quantised nodes.
 	quant := map[string]bool{}
-	for i := range q {
+	for _, i := range order {
 		n := g.Node[i]
 		for _, in := range activationInputs(n) {
 			quant[in] = true
@@ -403,8 +409,8 @@ func (p *Plan) Quantise(quantised []string, ranges map[string]Range) (*onnxpb.Mo
 		}
 		return t
 	}
-	for i, l := range q {
-		if l.Kind == Shared {
+	for _, i := range order {
+		if q[i].Kind == Shared {
 			group[root(g.Node[i].Output[0])] = root(g.Node[i].Input[0])
 		}
 	}
@@ -427,7 +433,8 @@ func (p *Plan) Quantise(quantised []string, ranges map[string]Range) (*onnxpb.Mo
 
 	var inits []*onnxpb.TensorProto
 	var head []*onnxpb.NodeProto // weight DequantizeLinear nodes, ahead of everything
-	for i, l := range q {
+	for _, i := range order {
+		l := q[i]
 		if l.Kind != Weighted {
 			continue
 		}

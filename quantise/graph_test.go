@@ -1,6 +1,7 @@
 package quantise
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"slices"
@@ -278,6 +279,32 @@ func TestQuantiseFP16WeightsBehindCast(t *testing.T) {
 	for i := range ws {
 		if math.Abs(float64(ws[i]-want[i])) > 1e-3*float64(want[i]) {
 			t.Errorf("weight scale %d = %g, want about %g (from the fp16 values)", i, ws[i], want[i])
+		}
+	}
+}
+
+// The same plan and ranges give the same file, byte for byte: the weights' nodes and
+// initializers were written in map order, so two rebuilds of a pack made two different
+// twins of one model (the cyano pack's fresh-clone rebuilds, 2026-12-06).
+func TestQuantiseWritesTheSameFileEveryTime(t *testing.T) {
+	p, err := Analyse(tinyModel(17))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first []byte
+	for run := range 20 {
+		q, _, err := p.Quantise(layerNames(p), tinyRanges(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := onnxpb.WriteModel(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run == 0 {
+			first = b
+		} else if !bytes.Equal(b, first) {
+			t.Fatalf("run %d wrote another file than run 0 (%d and %d bytes)", run, len(b), len(first))
 		}
 	}
 }
