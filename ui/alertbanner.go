@@ -154,8 +154,8 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		if blind != "" {
 			headline += "; " + blind
 		}
-		b.quiet("NOT YET", colorHeldBack, color.NRGBA{0x5d, 0x40, 0x37, 0xff}, headline, watching, context)
-		b.line3.SetText(why)
+		b.quiet("NOT YET", colorHeldBack, color.NRGBA{0x5d, 0x40, 0x37, 0xff}, headline, why, context)
+		b.line3.SetText(watching)
 	case top == nil:
 		bg = color.NRGBA{0xe8, 0xf5, 0xe9, 0xff}
 		headline := "No alert"
@@ -232,7 +232,7 @@ func heldBack(states []alerts.State) bool {
 
 // pendingText says which rule is past a level on the frames read so far while the level
 // is held back (alerts.Pending), and, apart, what decides it: the banner's headline and
-// its third line. In one line, with a regulatory rule's taxon list, the reason was cut
+// the line under it. In one line, with a regulatory rule's taxon list, the reason was cut
 // off at 1440 px ("… its lower bound (17.4 M) is still un…", helper-58). "" when none is.
 func pendingText(states []alerts.State) (headline, why string) {
 	s, share, ok := alerts.Pending(states)
@@ -242,10 +242,10 @@ func pendingText(states []alerts.State) (headline, why string) {
 	at := fmt.Sprintf("%s at %s cells/L, %s of its %s level", s.Taxon, fmtPerL(s.Value.PerL), alerts.ShareText(share), s.NextLevel)
 	if s.Value.Early {
 		return fmt.Sprintf("Not yet: %s on under %.0f%% of the frames", at, 100*screening.MinProvisionalShare),
-			"a level is entered once that much of the sample is read"
+			"A level is entered once that much of the sample is read."
 	}
 	return fmt.Sprintf("Not yet: %s so far", at),
-		fmt.Sprintf("but its lower bound (%s) is still under the level; more frames decide", fmtPerL(s.Value.Low))
+		fmt.Sprintf("Its lower bound (%s) is still under the level: more frames decide.", fmtPerL(s.Value.Low))
 }
 
 // uncheckedCells is the most objects of unknown cells in any rule not checked

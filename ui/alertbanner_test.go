@@ -179,7 +179,7 @@ func TestBannerSaysALevelIsHeldBack(t *testing.T) {
 	e.Update(time.Now(), func([]string) alerts.Measure { return m })
 	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
 	if b.chip.Text != "NOT YET" || !strings.HasSuffix(b.Headline(), "486% of its watch level so far") ||
-		!strings.Contains(b.Detail(), "but its lower bound (15.0 M) is still under the level; more frames decide") {
+		!strings.HasPrefix(b.Detail(), "Its lower bound (15.0 M) is still under the level: more frames decide.") {
 		t.Errorf("past the level, the lower bound not: chip %q, headline %q, detail %q", b.chip.Text, b.Headline(), b.Detail())
 	}
 	// With the WHO rule's taxon list the headline fits the row a 1440 px window gives it
