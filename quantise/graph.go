@@ -339,10 +339,6 @@ func (p *Plan) Quantise(quantised []string, ranges map[string]Range) (*onnxpb.Mo
 			delete(want, l.Name)
 		}
 	}
-	// The layers in graph order: walking the map would write the weights' nodes and
-	// initializers in a different order on every run, a different file from the same
-	// model (two fresh-clone rebuilds of the cyano pack, 2026-12-06).
-	order := slices.Sorted(maps.Keys(q))
 	if len(want) > 0 {
 		names := make([]string, 0, len(want))
 		for n := range want {
@@ -351,6 +347,10 @@ func (p *Plan) Quantise(quantised []string, ranges map[string]Range) (*onnxpb.Mo
 		slices.Sort(names)
 		return nil, nil, fmt.Errorf("no quantisable layer named %s", strings.Join(names, ", "))
 	}
+	// The layers in graph order: walking the map would write the weights' nodes and
+	// initializers in a different order on every run, a different file from the same
+	// model (two fresh-clone rebuilds of the cyano pack, 2026-12-06).
+	order := slices.Sorted(maps.Keys(q))
 	// A weighted layer left fp32 reads its input as computed, never through a
 	// DequantizeLinear: ONNX Runtime's WeightBiasQuantization would quantise a Conv or Gemm
 	// between DequantizeLinear and QuantizeLinear on its own (per tensor, full int8 range),

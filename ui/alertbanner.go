@@ -126,6 +126,7 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 	if len(cannotSee) > 0 {
 		blind = "cannot see " + joinSome(cannotSee, 4) + " with this pack"
 	}
+	pendingHead, pendingWhy := pendingText(states)
 	switch {
 	case top == nil && len(states) == 0 && blind != "":
 		// Nothing watched can be seen: not an all-clear.
@@ -146,15 +147,15 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		}
 		b.quiet("NOT CHECKED", colorUnchecked, color.NRGBA{0x37, 0x47, 0x4f, 0xff}, headline,
 			"The levels are in cells; these count one cell each, a lower bound: screen whole frames, with the µm per pixel, to estimate their cells · "+watching, context)
-	case top == nil && heldBack(states):
+	case top == nil && pendingHead != "":
 		// Past a level on what is read so far, held back until enough is read: neither
 		// an alert nor "below its thresholds".
 		bg = color.NRGBA{0xff, 0xf8, 0xe1, 0xff}
-		headline, why := pendingText(states)
+		headline := pendingHead
 		if blind != "" {
 			headline += "; " + blind
 		}
-		b.quiet("NOT YET", colorHeldBack, color.NRGBA{0x5d, 0x40, 0x37, 0xff}, headline, why, context)
+		b.quiet("NOT YET", colorHeldBack, color.NRGBA{0x5d, 0x40, 0x37, 0xff}, headline, pendingWhy, context)
 		b.line3.SetText(watching)
 	case top == nil:
 		bg = color.NRGBA{0xe8, 0xf5, 0xe9, 0xff}
@@ -222,13 +223,6 @@ func closest(states []alerts.State) string { return alerts.ClosestText(states, f
 
 // colorHeldBack is the chip of a level held back while the sample is still read.
 var colorHeldBack = color.NRGBA{0x8d, 0x6e, 0x63, 0xff}
-
-// heldBack reports whether a rule is past a level on the frames read so far while the
-// level is held back (alerts.Pending).
-func heldBack(states []alerts.State) bool {
-	_, _, ok := alerts.Pending(states)
-	return ok
-}
 
 // pendingText says which rule is past a level on the frames read so far while the level
 // is held back (alerts.Pending), and, apart, what decides it: the banner's headline and
