@@ -67,6 +67,18 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 		// "classified 0 of 0 files", exit 0, read as done (helper-39).
 		return setupError(fmt.Errorf("no image files in %s: give folders or files of images (JPEG, PNG, TIFF, BMP)", strings.Join(paths, ", ")))
 	}
+	if len(files) == 0 {
+		// Nothing could be read (a wrong path): a table of errors alone would replace an
+		// earlier --out file with nothing of worth (helper-60).
+		for _, p := range problems {
+			fmt.Fprintf(m.Stderr, "phytoscreen classify: %v\n", p)
+		}
+		kept := ""
+		if *out != "" {
+			kept = fmt.Sprintf("; %s was not written", *out)
+		}
+		return setupError(fmt.Errorf("no image file could be read%s: give folders or files of images that exist (JPEG, PNG, TIFF, BMP)", kept))
+	}
 	w, summaryW := io.Writer(m.Stdout), m.Stderr
 	var outF *outfile.File
 	if *out != "" {

@@ -645,3 +645,23 @@ func TestEvalReadsDisplayNamesAndCase(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// classify on paths that all fail to open writes nothing: an earlier --out file is kept
+// and every path is named (helper-60: old.csv was replaced by one error row).
+func TestClassifyNothingReadKeepsTheOutput(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "old.csv")
+	if err := os.WriteFile(out, []byte("earlier results\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "no-such-folder")
+	code, stdout, stderr := run(t, "classify", "--out", out, missing)
+	if code != exitRuntime {
+		t.Errorf("exit %d, want %d\n%s%s", code, exitRuntime, stdout, stderr)
+	}
+	if !strings.Contains(stderr, missing) || !strings.Contains(stderr, "was not written") {
+		t.Errorf("stderr does not name the path and the kept output:\n%s", stderr)
+	}
+	if got, _ := os.ReadFile(out); string(got) != "earlier results\n" {
+		t.Errorf("the earlier output was changed: %q", got)
+	}
+}

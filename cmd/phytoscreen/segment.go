@@ -157,6 +157,9 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 			if err := os.RemoveAll(cropDir); err != nil { // an earlier interrupted run's
 				return setupError(fmt.Errorf("remove the earlier %s: %w", cropDir, err))
 			}
+			if err := os.MkdirAll(cropDir, 0o755); err != nil { // a whole run without objects has an empty crops/
+				return setupError(fmt.Errorf("create %s: %w", cropDir, err))
+			}
 		}
 	}
 	out := csv.NewWriter(w)
@@ -180,6 +183,16 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 		if ctx.Err() != nil {
 			break
 		}
+	}
+	if csvOut != nil && ctx.Err() == nil && readNothing(runs) {
+		// Every source failed before giving a frame (a wrong path, a folder of bad
+		// files): an earlier run's objects.csv and crops/ are worth more than an empty
+		// table (helper-60: they were replaced by a header and nothing).
+		if cropDir != "" {
+			_ = os.RemoveAll(cropDir)
+		}
+		fmt.Fprintf(m.Stderr, "phytoscreen segment: no frame was read, so nothing was written; an earlier objects.csv and crops/ in %s were left as they were\n", f.out)
+		return errSomeFailed
 	}
 	csvPath := ""
 	if csvOut != nil {
@@ -208,6 +221,19 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 		return errSomeFailed
 	}
 	return nil
+}
+
+// readNothing says whether no source gave a single frame and at least one failed or
+// skipped its files: a run with nothing to show.
+func readNothing(runs []segRun) bool {
+	failed := false
+	for _, r := range runs {
+		if r.frames > 0 {
+			return false
+		}
+		failed = failed || r.err != nil || r.skipped > 0
+	}
+	return failed
 }
 
 // cropsPartial is the folder under --out that a run writes its crops to; it becomes
@@ -304,7 +330,10 @@ func (m *Main) segmentSource(ctx context.Context, spec string, n int, opt vision
 	onStatus := func(s capture.Status) {
 		r.events = append(r.events, s)
 		// A frame that could not be used is a failure; a README beside the frames is not.
-		if s.Kind == capture.StatusSkipped && (s.Path == "" || imagefile.IsImageName(s.Path)) {
+		// A duplicate frame is no failure: its pixels were read once and its cells
+		// counted then (screen counts it so too).
+		var dup *capture.DuplicateError
+		if s.Kind == capture.StatusSkipped && (s.Path == "" || imagefile.IsImageName(s.Path)) && !errors.As(s.Err, &dup) {
 			r.skipped++
 		}
 		if s.Kind == capture.StatusFieldChanged {

@@ -395,3 +395,73 @@ func TestSegmentInterruptedNamesItsPartial(t *testing.T) {
 		t.Errorf("the partial file (%v) or its name: %s", err, stderr.String())
 	}
 }
+
+// A run that reads no frame at all (a wrong path, an empty folder, a folder of bad files)
+// leaves an earlier run's objects.csv and crops/ as they were, says so and exits 1
+// (helper-60: they were replaced by a header alone, with an error about crops.partial).
+func TestSegmentThatReadsNothingKeepsTheEarlierOutput(t *testing.T) {
+	out := t.TempDir()
+	if code, stdout, stderr := run(t, append([]string{"segment", "--out", out, "../../testdata/microscope"}, esp32Ignore...)...); code != exitOK {
+		t.Fatalf("first run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	before, err := os.ReadFile(filepath.Join(out, "objects.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crops, _ := filepath.Glob(filepath.Join(out, "crops", "*", "*.png"))
+	if len(crops) == 0 || len(before) == 0 {
+		t.Fatalf("the first run wrote %d crops", len(crops))
+	}
+	empty, bad := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, "zero.jpg"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{filepath.Join(out, "no-such-folder"), empty, bad} {
+		code, stdout, stderr := run(t, "segment", "--out", out, src)
+		if code != exitFailed {
+			t.Errorf("segment %s: exit %d, want 1\n%s%s", src, code, stdout, stderr)
+		}
+		if !strings.Contains(stderr, "no frame was read") || !strings.Contains(stderr, "left as they were") || strings.Contains(stderr, "crops.partial") {
+			t.Errorf("segment %s: stderr does not say the earlier output was kept:\n%s", src, stderr)
+		}
+		after, err := os.ReadFile(filepath.Join(out, "objects.csv"))
+		if err != nil || !bytes.Equal(after, before) {
+			t.Errorf("segment %s changed objects.csv (%d bytes, was %d): %v", src, len(after), len(before), err)
+		}
+		for _, c := range crops {
+			if _, err := os.Stat(c); err != nil {
+				t.Errorf("segment %s removed an earlier crop: %v", src, err)
+				break
+			}
+		}
+		if _, err := os.Stat(filepath.Join(out, cropsPartial)); err == nil {
+			t.Errorf("segment %s left %s behind", src, cropsPartial)
+		}
+	}
+}
+
+// A folder whose only problem is a duplicate frame is segmented whole: the duplicate is
+// said, and it is no failure (exit 0), as screen counts it (helper-60: exit 1).
+func TestSegmentDuplicateFrameIsNoFailure(t *testing.T) {
+	dir := t.TempDir()
+	frames, _ := filepath.Glob("../../testdata/microscope/*.jpg")
+	if len(frames) == 0 {
+		t.Fatal("no frames in testdata/microscope")
+	}
+	data, err := os.ReadFile(frames[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.jpg", "b.jpg"} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := run(t, append([]string{"segment", "--out", t.TempDir(), dir}, esp32Ignore...)...)
+	if code != exitOK {
+		t.Errorf("exit %d, want 0\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "the same image as") {
+		t.Errorf("the duplicate is not said:\n%s", stderr)
+	}
+}
