@@ -15,6 +15,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -263,4 +265,27 @@ func wrap(path string, err error) error {
 		return fmt.Errorf("write %s: %w: the disk is full (or a file size limit was reached): free some space or write to another disk; nothing was written to %s", path, err, filepath.Base(path))
 	}
 	return fmt.Errorf("write %s: %w", path, err)
+}
+
+// namedKinds are the extensions that say what a file holds, for CheckKind.
+var namedKinds = map[string]string{
+	".pdf": "a PDF", ".csv": "a CSV table", ".tsv": "a TSV table", ".json": "a JSON document",
+	".zip": "a zip archive", ".db": "a database", ".sqlite": "a database", ".onnx": "a model",
+	".toml": "a settings file", ".md": "a text document",
+}
+
+// CheckKind refuses an output path whose extension names another kind of file than the
+// one written (what, named by the extensions want): a report written to counts.csv
+// replaced the table with a PDF under a table's name (helper-60). An extension that
+// says nothing of its kind (none, .txt, .out) is the user's choice and passes.
+func CheckKind(path, what string, want ...string) error {
+	ext := strings.ToLower(filepath.Ext(path))
+	if slices.Contains(want, ext) {
+		return nil
+	}
+	held, ok := namedKinds[ext]
+	if !ok {
+		return nil
+	}
+	return fmt.Errorf("%s is named as %s (%s), but this writes %s: name it %s; nothing was written", path, held, ext, what, strings.Join(want, " or "))
 }

@@ -200,3 +200,20 @@ func TestAbortAndCommitAs(t *testing.T) {
 		t.Errorf("%d entries, want the file and its partial", len(entries))
 	}
 }
+
+// CheckKind refuses an extension that names another kind of file, and lets pass the
+// wanted ones (any case) and those that name no kind.
+func TestCheckKind(t *testing.T) {
+	for path, ok := range map[string]bool{
+		"r.pdf": true, "R.PDF": true, "r": true, "r.txt": true, "dir.d/r": true,
+		"r.csv": false, "r.zip": false, "r.json": false, "r.db": false,
+	} {
+		err := CheckKind(path, "a PDF report", ".pdf")
+		if (err == nil) != ok {
+			t.Errorf("CheckKind(%q): %v, want ok %v", path, err, ok)
+		}
+		if err != nil && (!strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "name it .pdf")) {
+			t.Errorf("CheckKind(%q): %v does not name the file and the fix", path, err)
+		}
+	}
+}

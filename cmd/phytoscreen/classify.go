@@ -89,6 +89,9 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 		if err := outfile.CheckNotInput(*out, inputs...); err != nil {
 			return usageError("--out %v", err)
 		}
+		if err := outfile.CheckKind(*out, "a "+strings.ToUpper(*format)+" document", "."+*format); err != nil {
+			return usageError("--out %v", err)
+		}
 		if outF, err = outfile.Create(*out); err != nil {
 			if errors.Is(err, outfile.ErrIsFolder) {
 				return usageError("%v", err)

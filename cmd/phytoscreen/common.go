@@ -71,6 +71,16 @@ func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// flagsOnly refuses positional arguments to a command that takes flags only. A stray
+// word is most often a value with a space left unquoted (--site Pond 3); the usage alone,
+// or "--sample and --out are required" when both were given, did not say so (helper-60).
+func flagsOnly(pos []string) error {
+	if len(pos) == 0 {
+		return nil
+	}
+	return usageError("unexpected argument %q: this command takes flags only; quote a value that has spaces (\"Pond 3\")", pos[0])
+}
+
 // showUsage prints the flags' usage and returns errUsageShown.
 func showUsage(fs *flag.FlagSet) error {
 	fs.Usage()

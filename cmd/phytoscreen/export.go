@@ -22,6 +22,9 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := flagsOnly(pos); err != nil {
+		return err
+	}
 	switch {
 	case len(pos) > 0, *sample == "", *out == "":
 		fmt.Fprintln(m.Stderr, "phytoscreen export: --sample and --out are required")
@@ -42,6 +45,16 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
+	if *format != store.FormatEcoTaxa && *out != "-" {
+		// A table named as another kind of file (report.pdf) would replace it (helper-60);
+		// the store itself is said as such first.
+		if err := outfile.CheckNotInput(*out, outfile.Input{Path: s.Path(), What: outfile.StoreWhat}); err != nil {
+			return usageError("--out %v", err)
+		}
+		if err := outfile.CheckKind(*out, "a CSV table", ".csv"); err != nil {
+			return usageError("--out %v", err)
+		}
+	}
 	// Standard output (--out -): the rows go to a pipe, and what is said of them to
 	// stderr (a file named "-" was written instead, helper-56).
 	toStdout := *out == "-"

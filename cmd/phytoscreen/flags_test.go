@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -211,5 +213,38 @@ func TestBadNumberSaidInTwoLines(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "screen", "-h"); code != exitUsage && code != exitOK || !strings.Contains(stderr, "-volume-ml") {
 		t.Errorf("screen -h: exit %d, no usage of --volume-ml:\n%s", code, stderr)
+	}
+}
+
+// A stray word on the command line of a command that takes flags only (most often a
+// value with a space left unquoted) is named, exit 2, before anything is opened or
+// written (helper-60: the usage alone, or "--sample and --out are required" when both
+// were given).
+func TestStrayArgumentIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "day.db")
+	for _, args := range [][]string{
+		{"screen", "--source", "frames", "--site", "Pond", "3", "--db", db},
+		{"export", "--db", db, "--sample", "S1", "--out", filepath.Join(dir, "a.csv"), "extra"},
+		{"report", "--db", db, "--sample", "S1", "--out", filepath.Join(dir, "a.pdf"), "extra"},
+		{"sync", "--db", db, "--status", "extra"},
+		{"pack", "teach", "--db", db, "--out", filepath.Join(dir, "pack"), "extra"},
+		{"synth", "--out", filepath.Join(dir, "synth"), "extra"},
+	} {
+		code, stdout, stderr := run(t, args...)
+		stray := args[len(args)-1]
+		if args[0] == "screen" {
+			stray = "3"
+		}
+		if code != exitUsage || !strings.Contains(stderr, fmt.Sprintf("unexpected argument %q", stray)) {
+			t.Errorf("%s: exit %d, want 2 naming %q\n%s%s", strings.Join(args, " "), code, stray, stdout, stderr)
+		}
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Errorf("a refused command created %s", db)
+	}
+	code, stdout, stderr := run(t, "pack", "inspect", "a", "b")
+	if code != exitUsage || !strings.Contains(stderr, `not both "a" and "b"`) {
+		t.Errorf("pack inspect a b: exit %d\n%s%s", code, stdout, stderr)
 	}
 }

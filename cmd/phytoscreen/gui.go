@@ -27,6 +27,9 @@ func (m *Main) gui(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := flagsOnly(pos); err != nil {
+		return err
+	}
 	if len(pos) > 0 {
 		return showUsage(fs)
 	}

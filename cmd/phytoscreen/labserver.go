@@ -59,6 +59,9 @@ func (m *Main) server(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := flagsOnly(pos); err != nil {
+			return err
+		}
 		if len(pos) > 0 || sf.dsn == "" {
 			fmt.Fprintln(m.Stderr, "phytoscreen server migrate: --server is required (a role that may create tables and roles)")
 			return showUsage(fs)
@@ -79,6 +82,9 @@ func (m *Main) server(ctx context.Context, args []string) error {
 		sf.register(fs, "reader")
 		pos, err := parseArgs(fs, args[1:])
 		if err != nil {
+			return err
+		}
+		if err := flagsOnly(pos); err != nil {
 			return err
 		}
 		if len(pos) > 0 || sf.dsn == "" {
@@ -123,6 +129,9 @@ func (m *Main) serverObjects(ctx context.Context, sub string, args []string) err
 	by := fs.String("by", "", "who sets it: the reviewer's name (relabel)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
+		return err
+	}
+	if err := flagsOnly(pos); err != nil {
 		return err
 	}
 	if len(pos) > 0 || sf.dsn == "" || *benchArg == "" || (sub == "objects" && *sample == "") ||
@@ -209,6 +218,9 @@ func (m *Main) syncCmd(ctx context.Context, args []string) error {
 	sf.register(fs, "bench_a")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
+		return err
+	}
+	if err := flagsOnly(pos); err != nil {
 		return err
 	}
 	if len(pos) > 0 || (sf.dsn == "" && !*status) {

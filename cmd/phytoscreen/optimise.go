@@ -66,6 +66,9 @@ func (m *Main) packOptimise(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := flagsOnly(pos); err != nil {
+		return err
+	}
 	if *format != "text" && *format != "json" {
 		return usageError("--format %q: use text or json", *format)
 	}

@@ -35,7 +35,11 @@ func (m *Main) pack(ctx context.Context, args []string) error {
 		return err
 	}
 	if len(pos) > 1 || (len(pos) == 1 && *packFlag != "") {
-		return showUsage(fs)
+		given := pos
+		if *packFlag != "" {
+			given = append([]string{*packFlag}, pos...)
+		}
+		return usageError("inspect takes one pack, as DIR or --pack, not both %q and %q", given[0], given[1])
 	}
 	dir := *packFlag
 	if len(pos) == 1 {

@@ -21,12 +21,15 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 	db := fs.String("db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
 	sample := fs.String("sample", "", "sample `ID` to report (required for a sample's report)")
 	rules := fs.String("rules", "", "compare with these alert rules: a TOML `FILE` or a preset (default: the rules the sample was screened with)")
-	out := fs.String("out", "", "PDF `FILE` to write (required; written whole or not at all)")
+	out := fs.String("out", "", "PDF `FILE` to write (required; written whole or not at all; - for standard output)")
 	week := fs.String("week", "", "with --server: the programme's weekly report of this ISO `WEEK` (e.g. 2026-W48) over every bench")
 	var sf serverFlags
 	sf.register(fs, "reader")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
+		return err
+	}
+	if err := flagsOnly(pos); err != nil {
 		return err
 	}
 	if sf.dsn != "" || *week != "" {
@@ -40,16 +43,24 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stderr, "phytoscreen report: --sample and --out are required")
 		return showUsage(fs)
 	}
+	toStdout := *out == "-" // the PDF to a pipe, what is said of it to stderr (a file named "-" was written, helper-60)
+	if !toStdout {
+		if err := capture.CheckOutputName(*out); err != nil {
+			return usageError("--out %v", err)
+		}
+	}
 	s, err := openStoredSamples(*db)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := capture.CheckOutputName(*out); err != nil {
-		return usageError("--out %v", err)
-	}
-	if err := outfile.CheckNotInput(*out, outfile.Input{Path: s.Path(), What: outfile.StoreWhat}); err != nil {
-		return usageError("--out %v", err)
+	if !toStdout {
+		if err := outfile.CheckNotInput(*out, outfile.Input{Path: s.Path(), What: outfile.StoreWhat}); err != nil {
+			return usageError("--out %v", err)
+		}
+		if err := outfile.CheckKind(*out, "a PDF report", ".pdf"); err != nil {
+			return usageError("--out %v", err)
+		}
 	}
 	d, err := app.ReportData(ctx, s, *sample, *rules, time.Now())
 	if errors.Is(err, store.ErrNoSample) {
@@ -58,7 +69,12 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 	if err != nil {
 		return setupError(err)
 	}
-	if err := outfile.Write(*out, func(w io.Writer) error { return report.WritePDF(w, d) }); err != nil {
+	if toStdout {
+		err = report.WritePDF(m.Stdout, d)
+	} else {
+		err = outfile.Write(*out, func(w io.Writer) error { return report.WritePDF(w, d) })
+	}
+	if err != nil {
 		return outputError(err)
 	}
 	standing := levelText(d.Level())
@@ -75,6 +91,10 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 	if n := len(d.Counts.Sample.Runs); n != 1 {
 		runs = fmt.Sprintf("%d runs", n)
 	}
-	fmt.Fprintf(m.Stdout, "wrote the report of sample %s (%s; %d objects, %s) to %s\n", *sample, standing, d.Counts.Objects, runs, *out)
+	said, where := m.Stdout, *out
+	if toStdout {
+		said, where = m.Stderr, "standard output"
+	}
+	fmt.Fprintf(said, "wrote the report of sample %s (%s; %d objects, %s) to %s\n", *sample, standing, d.Counts.Objects, runs, where)
 	return nil
 }

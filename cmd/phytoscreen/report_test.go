@@ -101,4 +101,35 @@ func TestReportPDF(t *testing.T) {
 	if code, _, stderr := run(t, "report", "--db", db, "--sample", "FARM-7", "--out", db); code != exitUsage || !strings.Contains(stderr, "is the session store") {
 		t.Errorf("--out onto the store: exit %d, %s", code, stderr)
 	}
+	// --out - streams the PDF, and says so on stderr (a file named "-" was written).
+	code, stdout, stderr = run(t, "report", "--db", db, "--sample", "FARM-7", "--out", "-")
+	if code != exitOK || !strings.HasPrefix(stdout, "%PDF-") || !strings.Contains(stderr, "to standard output") {
+		t.Errorf("report --out -: exit %d, stdout %.20q, stderr %s", code, stdout, stderr)
+	}
+	if _, err := os.Stat("-"); err == nil {
+		t.Errorf("report --out - wrote a file named -")
+		os.Remove("-")
+	}
+	// An output named as another kind of file is refused and left as it was: the report
+	// onto the counts table, the table onto the report (helper-60: each replaced the other).
+	counts := filepath.Join(dir, "counts.csv")
+	if code, stdout, stderr := run(t, "export", "--db", db, "--sample", "FARM-7", "--out", counts); code != exitOK {
+		t.Fatalf("export: exit %d\n%s%s", code, stdout, stderr)
+	}
+	table, _ := os.ReadFile(counts)
+	if code, _, stderr := run(t, "report", "--db", db, "--sample", "FARM-7", "--out", counts); code != exitUsage || !strings.Contains(stderr, "is named as a CSV table (.csv), but this writes a PDF report") {
+		t.Errorf("report --out counts.csv: exit %d, %s", code, stderr)
+	}
+	if got, _ := os.ReadFile(counts); !bytes.Equal(got, table) {
+		t.Errorf("report --out counts.csv changed the table")
+	}
+	before, _ := os.ReadFile(pdf)
+	for _, format := range []string{"csv", "objects"} {
+		if code, _, stderr := run(t, "export", "--db", db, "--sample", "FARM-7", "--format", format, "--out", pdf); code != exitUsage || !strings.Contains(stderr, "is named as a PDF (.pdf), but this writes a CSV table") {
+			t.Errorf("export --format %s --out report.pdf: exit %d, %s", format, code, stderr)
+		}
+	}
+	if got, _ := os.ReadFile(pdf); !bytes.Equal(got, before) {
+		t.Errorf("export --out report.pdf changed the report")
+	}
 }

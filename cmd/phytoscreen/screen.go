@@ -195,6 +195,9 @@ func (m *Main) screen(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := flagsOnly(pos); err != nil {
+		return err
+	}
 	if f.format != "text" && f.format != "json" {
 		return usageError("--format %q: use text or json", f.format)
 	}

@@ -55,6 +55,9 @@ func (m *Main) synth(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := flagsOnly(pos); err != nil {
+		return err
+	}
 	if opt.Look, err = synth.ParseLook(*look); err != nil {
 		return usageError("--look: %v", err)
 	}

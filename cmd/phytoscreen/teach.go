@@ -54,6 +54,9 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := flagsOnly(pos); err != nil {
+		return err
+	}
 	if len(pos) > 0 || (*labels == "" && *db == "" && *folder == "" && *ecotaxa == "") || (*out == "" && !*dryRun) {
 		return showUsage(fs)
 	}
