@@ -352,6 +352,14 @@ func isBusy(err error) bool {
 	return errors.As(err, &se) && se.Code()&0xff == 5
 }
 
+// IsDamaged says whether err comes from a store file damaged past its header: SQLite's
+// SQLITE_CORRUPT (primary result code 11) or SQLITE_NOTADB (26), met when a query reaches
+// a damaged page (opening reads only the first).
+func IsDamaged(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code()&0xff == 11 || se.Code()&0xff == 26)
+}
+
 // OpenReadOnly opens an existing store for reading only (export, History, reports). It
 // writes nothing: not the file, not its folder beyond SQLite's transient -wal and -shm
 // where the folder is writable (readDSN), so it reads a store on a read-only medium (an

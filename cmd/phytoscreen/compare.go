@@ -30,6 +30,9 @@ func (m *Main) compare(ctx context.Context, args []string) error {
 	defer s.Close()
 	c, err := app.CompareSamples(ctx, s, pos[0], pos[1])
 	if err != nil {
+		if store.IsDamaged(err) {
+			return err // said once, as the damage it is (Run)
+		}
 		fmt.Fprintf(m.Stderr, "phytoscreen compare: %v\n", err)
 		if errors.Is(err, store.ErrNoSample) || pos[0] == pos[1] {
 			return errUsageShown

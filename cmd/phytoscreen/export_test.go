@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"image"
 	"os"
@@ -279,4 +280,49 @@ func TestExportToStdoutAndFolderAsOutput(t *testing.T) {
 			t.Errorf("%s --out a folder: exit %d, want 2: %s", args[0], code, stderr)
 		}
 	}
+}
+
+// A store damaged past its first page opens, then fails where a query reaches the damage:
+// every command says so as damage, with the fix, exits 3 and leaves the file as it was,
+// whichever page is hit (helper-60: SQLite's bare "database disk image is malformed",
+// exit 1 from export and compare).
+func TestDamagedStorePagesAreSaidAsDamage(t *testing.T) {
+	s := storedSample(t, "DMG-1", 40)
+	src := s.Path()
+	s.Close()
+	good, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const page = 4096
+	damagedSeen := 0
+	for off := page; off+page <= len(good); off += page {
+		db := filepath.Join(t.TempDir(), "sessions.db")
+		bad := bytes.Clone(good)
+		for i := off + 8; i < off+page; i++ { // the page's body, not its header: pages still chain
+			bad[i] = 0xA5
+		}
+		if err := os.WriteFile(db, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{
+			{"export", "--db", db, "--sample", "DMG-1", "--format", "objects", "--out", filepath.Join(t.TempDir(), "o.csv")},
+			{"compare", "--db", db, "DMG-1", "DMG-1~base"},
+		} {
+			code, stdout, stderr := run(t, args...)
+			if strings.Contains(stderr, "malformed") || strings.Contains(stderr, "not a database") {
+				damagedSeen++
+				if code != exitRuntime || !strings.Contains(stderr, "damaged") || !strings.Contains(stderr, "restore it from a backup") {
+					t.Errorf("page at %d, %s: exit %d, want 3 and the damage said with its fix\n%s%s", off, args[0], code, stdout, stderr)
+				}
+			}
+		}
+		if after, _ := os.ReadFile(db); !bytes.Equal(after, bad) {
+			t.Errorf("page at %d: the damaged store was changed", off)
+		}
+	}
+	if damagedSeen == 0 {
+		t.Fatalf("no damaged page of %d bytes was met by a command: the test damages nothing read", len(good))
+	}
+	t.Logf("%d command runs met a damaged page", damagedSeen)
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/phytoscreen/phytoscreen/store"
 	"io"
 	"log/slog"
 	"os"
@@ -82,6 +83,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	for _, c := range commands {
 		if c.name == name {
 			err := asInterrupted(ctx, c.run(m, ctx, args))
+			if store.IsDamaged(err) {
+				// A store damaged past its header opens and fails on a later page: said as
+				// the damage it is, exit 3, like one damaged at its start (helper-60: SQLite's
+				// bare "malformed", exit 1 or 3 by command).
+				err = &exitError{code: exitRuntime, err: fmt.Errorf("%w: the file is damaged; phytoscreen left it as it was: restore it from a backup or pass another --db FILE", err)}
+			}
 			m.report(name, err)
 			return err
 		}
