@@ -70,7 +70,6 @@ var commands = []command{
 // Run dispatches args to a subcommand. Its error, printed here once, gives the exit
 // status through exitCode.
 func (m *Main) Run(ctx context.Context, args []string) error {
-	slog.SetDefault(slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: logLevel()})))
 	name := commands[0].name
 	switch {
 	case len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help"):
@@ -82,6 +81,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 	for _, c := range commands {
 		if c.name == name {
+			slog.SetDefault(slog.New(newLineHandler(m.Stderr, logLevel(), name)))
 			err := asInterrupted(ctx, c.run(m, ctx, args))
 			if store.IsDamaged(err) {
 				// A store damaged past its header opens and fails on a later page: said as

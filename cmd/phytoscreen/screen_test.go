@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"image/png"
 	"io"
 	"math"
 	"os"
@@ -566,5 +567,37 @@ func TestScreenClassifierBatchFails(t *testing.T) {
 		if st := c.Sample.Runs[0].Status; st != "done" {
 			t.Errorf("stored run status %q, want done (it ran to the end)", st)
 		}
+	}
+}
+
+// A frame that cannot be segmented (1x1 pixels) is said apart from those segmented: the
+// summary's frames add up (helper-60: "7 seen, 7 segmented, 0 dropped, 1 failed").
+func TestScreenSummaryFramesAddUp(t *testing.T) {
+	dir := t.TempDir()
+	frames, _ := filepath.Glob("../../testdata/microscope/*.jpg")
+	if len(frames) < 2 {
+		t.Fatal("want two frames in testdata/microscope")
+	}
+	for i, f := range frames[:2] {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d.jpg", i+1)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tiny := image.NewGray(image.Rect(0, 0, 1, 1))
+	fh, err := os.Create(filepath.Join(dir, "f3.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(fh, tiny); err != nil {
+		t.Fatal(err)
+	}
+	fh.Close()
+	_, stdout, stderr := run(t, "screen", "--source", dir, "--sample", "ADD-1", "--volume-ml", "0.05", "--baseline", "0", "--db", filepath.Join(t.TempDir(), "s.db"))
+	if !strings.Contains(stdout, "Frames: 3 seen, 2 segmented, 0 dropped, 1 failed.") {
+		t.Errorf("the frames do not add up:\n%s%s", stdout, stderr)
 	}
 }

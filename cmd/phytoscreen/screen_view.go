@@ -409,10 +409,12 @@ func (r screenResult) writeText(w io.Writer) {
 			fmt.Fprintf(w, "    (%s)\n", note)
 		}
 	}
+	// Segmented counts the failed frames too (Seen = Segmented + Dropped); said apart here,
+	// "7 seen, 7 segmented, 1 failed" read as 8 (helper-60).
 	// Objects, not cells: a colony or a filament counts once here (its cells are
 	// estimated above); "Cells: 429" beside "about 3,295 cells" read as a contradiction.
 	fmt.Fprintf(w, "\nFrames: %d seen, %d segmented, %d dropped, %d failed. Objects (cells, colonies, filaments, one each): %d counted (%d identified, %d unidentified, %d failed) in %.1f s, %.1f objects/s.\n",
-		s.Frames.Seen, s.Frames.Segmented, s.Frames.Dropped, s.Frames.Failed, s.Cells.Found, s.Cells.Identified, s.Cells.Unidentified, s.Cells.Failed,
+		s.Frames.Seen, s.Frames.Segmented-s.Frames.Failed, s.Frames.Dropped, s.Frames.Failed, s.Cells.Found, s.Cells.Identified, s.Cells.Unidentified, s.Cells.Failed,
 		s.Elapsed.Seconds(), s.Cells.PerSecond)
 	if ex := s.Examined; ex.Skipped > 0 {
 		// Every file of the source is accounted for, partial or not: the duplicates
