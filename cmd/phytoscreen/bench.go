@@ -27,6 +27,7 @@ type benchFlags struct {
 	redraw                                      string
 	bare                                        bool
 	wattsPerCore                                float64
+	skipped                                     int // --images files that could not be read
 }
 
 func defaultThreads() string {
@@ -118,6 +119,13 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		return werr
 	}
 	printBenchSummary(m.Stdout, rep, files)
+	if f.skipped > 0 {
+		// Measured on the readable crops, but an input failed: exit 1, as classify and
+		// eval do (helper-60: exit 0).
+		fmt.Fprintf(m.Stderr, "phytoscreen bench: %d files of --images %s could not be read (listed above as skipped); the figures are of the %d that could\n",
+			f.skipped, f.images, len(cfg.Crops.Images))
+		err = errSomeFailed
+	}
 	if err != nil {
 		return errSomeFailed
 	}
@@ -181,6 +189,7 @@ func (f *benchFlags) loadImages(cfg *bench.Config, stderr io.Writer) error {
 	for _, p := range problems {
 		fmt.Fprintf(stderr, "skipped: %v\n", p)
 	}
+	f.skipped = len(problems)
 	cfg.Crops = c
 	return err
 }

@@ -115,3 +115,27 @@ func TestOutFolderThatCannotBeMade(t *testing.T) {
 		}
 	}
 }
+
+// bench on an --images folder with unreadable files measures the readable ones, names
+// the others and exits 1, as classify does (helper-60: exit 0).
+func TestBenchUnreadableImagesFail(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile("../../testdata/mixed-images/good acantharia.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"a.jpg": good, "b.jpg": good[:len(good)/3], "c.png": []byte("not a png")} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "bench")
+	code, stdout, stderr := run(t, "bench", "--images", dir, "--models", "optimised", "--threads", "1", "--batch", "1", "--scenario", "single",
+		"--stress", "0", "--duration", "100ms", "--warmup", "20ms", "--idle", "50ms", "--sysfs", t.TempDir(), "--out", out)
+	if code != exitFailed || !strings.Contains(stderr, "2 files of --images") || !strings.Contains(stderr, "c.png") {
+		t.Errorf("exit %d, want 1 naming the unreadable files\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "results.csv")); err != nil {
+		t.Errorf("the readable image was not measured: %v", err)
+	}
+}

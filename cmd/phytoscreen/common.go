@@ -81,6 +81,14 @@ func flagsOnly(pos []string) error {
 	return usageError("unexpected argument %q: this command takes flags only; quote a value that has spaces (\"Pond 3\")", pos[0])
 }
 
+// count writes n with its noun, singular for one: "1 object", "3 objects".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // showUsage prints the flags' usage and returns errUsageShown.
 func showUsage(fs *flag.FlagSet) error {
 	fs.Usage()

@@ -74,12 +74,8 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		return err
 	}
 	if !toStdout {
-		runs := "1 run"
-		if n := len(c.Sample.Runs); n != 1 {
-			runs = fmt.Sprintf("%d runs", n)
-		}
-		fmt.Fprintf(m.Stdout, "exported sample %s (%d objects from %s, %s mL examined) as %s to %s\n",
-			*sample, c.Objects, runs, volumeText(c.Sample.VolumeML), *format, *out)
+		fmt.Fprintf(m.Stdout, "exported sample %s (%s from %s, %s mL examined) as %s to %s\n",
+			*sample, count(c.Objects, "object", "objects"), count(len(c.Sample.Runs), "run", "runs"), volumeText(c.Sample.VolumeML), *format, *out)
 	}
 	if !c.Sample.Deleted.IsZero() { // exported as asked, but said: it was set aside (helper-41)
 		fmt.Fprintf(m.Stderr, "phytoscreen export: note: sample %s is in the trash (deleted %s); restore it in History › Trash if it still counts\n",

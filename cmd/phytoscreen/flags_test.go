@@ -248,3 +248,18 @@ func TestStrayArgumentIsNamed(t *testing.T) {
 		t.Errorf("pack inspect a b: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// synth refuses a frame count, size or format it cannot write before anything is
+// written (helper-60: --width 0 became 1280 unsaid; --frames 0 and --format gif exit 1).
+func TestSynthRefusesWhatItCannotWrite(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "synth")
+	for _, bad := range [][]string{{"--frames", "0"}, {"--width", "0"}, {"--height", "-3"}, {"--format", "gif"}} {
+		code, stdout, stderr := run(t, append([]string{"synth", "--out", out}, bad...)...)
+		if code != exitUsage || !strings.Contains(stderr, bad[0]) {
+			t.Errorf("synth %s: exit %d, want 2 naming the flag\n%s%s", strings.Join(bad, " "), code, stdout, stderr)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a refused synth wrote %s", out)
+	}
+}

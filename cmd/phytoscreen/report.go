@@ -87,14 +87,10 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 	case standing == "":
 		standing = "no alert"
 	}
-	runs := "1 run"
-	if n := len(d.Counts.Sample.Runs); n != 1 {
-		runs = fmt.Sprintf("%d runs", n)
-	}
 	said, where := m.Stdout, *out
 	if toStdout {
 		said, where = m.Stderr, "standard output"
 	}
-	fmt.Fprintf(said, "wrote the report of sample %s (%s; %d objects, %s) to %s\n", *sample, standing, d.Counts.Objects, runs, where)
+	fmt.Fprintf(said, "wrote the report of sample %s (%s; %s, %s) to %s\n", *sample, standing, count(d.Counts.Objects, "object", "objects"), count(len(d.Counts.Sample.Runs), "run", "runs"), where)
 	return nil
 }

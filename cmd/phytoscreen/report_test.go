@@ -65,7 +65,7 @@ func TestReportPDF(t *testing.T) {
 		"Position", "56.51000, -5.39000", "Volume examined", "0.25 mL", "Analyst J. Tech",
 		"HAB groups against their trigger levels", "Watch at", "Alert at",
 		"Reviewed by", "Ana Reviewer (1 object validated)",
-		"ALERT Noctiluca at", "when raised:", "reached 10,000 cells/L. Source: phytoscreen default for pack ndsb-plankton-121", "Examples", "What the screening cost on this machine",
+		"ALERT Noctiluca at", "when raised:", "reached 10,000 cells/L. Source: phytoscreen default for the NDSB packs, ndsb-plankton-121 and its v2", "Examples", "What the screening cost on this machine",
 	} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("the report lacks %q", want)

@@ -363,7 +363,11 @@ func (r screenResult) writeText(w io.Writer) {
 	for _, a := range raised {
 		counted := fmt.Sprintf("%d counted", a.Value.Count)
 		if a.Value.Cells > 0 {
-			counted = fmt.Sprintf("%d colonies, filaments or chains counted, %s %s cells %s", a.Value.Count, approx, thousands(a.Value.Cells), how)
+			units := "colonies, filaments or chains"
+			if a.Value.Count == 1 {
+				units = "colony, filament or chain"
+			}
+			counted = fmt.Sprintf("%d %s counted, %s %s cells %s", a.Value.Count, units, approx, thousands(a.Value.Cells), how)
 		}
 		value := fmt.Sprintf("%s cells/L (%s, 95%% interval %s – %s)", thousands(a.Value.PerL), counted,
 			thousands(a.Value.Low), thousands(a.Value.High))

@@ -509,12 +509,8 @@ func printSegSummary(w io.Writer, runs []segRun, opt vision.Options, took time.D
 		frames += r.frames
 		counted += r.counted
 	}
-	sources := "1 source"
-	if len(runs) != 1 {
-		sources = fmt.Sprintf("%d sources", len(runs))
-	}
-	fmt.Fprintf(w, "segmented %d frames from %s in %.1f s (%.1f frames/s), mode %s, objects found by %s: %d cells counted\n",
-		frames, sources, took.Seconds(), float64(frames)/max(took.Seconds(), 1e-9), opt.Mode, opt.Finder(), counted)
+	fmt.Fprintf(w, "segmented %s from %s in %.1f s (%.1f frames/s), mode %s, objects found by %s: %s counted\n",
+		count(frames, "frame", "frames"), count(len(runs), "source", "sources"), took.Seconds(), float64(frames)/max(took.Seconds(), 1e-9), opt.Mode, opt.Finder(), count(counted, "cell", "cells"))
 	fmt.Fprintf(w, "%-40s %7s %8s %8s %7s %8s %10s\n", "source", "frames", "objects", "counted", "fields", "skipped", "median ESD")
 	for _, r := range runs {
 		med := "-"

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -32,7 +33,9 @@ type interrupted struct {
 func (e *interrupted) Error() string {
 	msg := "stopped by " + signalName(e.sig)
 	if e.err != nil && !errors.Is(e.err, context.Canceled) {
-		msg += ": " + e.err.Error()
+		// A command's own error often ends with the stop's cause: said once
+		// ("stopped by SIGINT: screen interrupted after 33 of 131 frames", helper-60).
+		msg += ": " + strings.TrimSuffix(e.err.Error(), ": "+msg)
 	}
 	return msg
 }

@@ -487,3 +487,16 @@ func TestContinueStoppedRun(t *testing.T) {
 		})
 	}
 }
+
+// The stop is said once when the command's own error ends with it.
+func TestInterruptedSaysTheStopOnce(t *testing.T) {
+	stop := &interrupted{sig: os.Interrupt}
+	e := &interrupted{sig: os.Interrupt, err: fmt.Errorf("screen interrupted after 33 of 131 frames: %w", stop)}
+	if got, want := e.Error(), "stopped by SIGINT: screen interrupted after 33 of 131 frames"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	e = &interrupted{sig: os.Interrupt, err: errors.New("write objects.csv: disk full")}
+	if got, want := e.Error(), "stopped by SIGINT: write objects.csv: disk full"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

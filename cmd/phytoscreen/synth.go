@@ -73,6 +73,16 @@ func (m *Main) synth(ctx context.Context, args []string) error {
 			*v = 0
 		}
 	}
+	// Said before anything is written (helper-60: --width 0 became 1280 unsaid; --frames
+	// 0 and --format gif failed after the earlier output was cleared, exit 1).
+	for _, name := range []string{"width", "height", "frames"} {
+		if v := fs.Lookup(name).Value.(flag.Getter).Get().(int); set[name] && v < 1 {
+			return usageError("--%s %d: give a number of at least 1", name, v)
+		}
+	}
+	if *format != "png" && *format != "jpg" {
+		return usageError("--format %q: use png or jpg", *format)
+	}
 	if !set["width"] && !set["height"] && opt.Look == synth.LookPhase {
 		opt.Width, opt.Height = 0, 0
 	}
