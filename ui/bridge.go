@@ -300,7 +300,13 @@ func (a *mainWindow) apply(sess *session, u uiUpdate) {
 		a.lastSnap = *u.snap
 		a.counts.SetRows(u.rows)
 		ctx := "sample " + u.snap.Sample.ID
-		if sess.scope != "" {
+		states := u.snap.Alerts
+		switch {
+		case sess.earlier != nil && !u.ended:
+			// The whole sample so far, its earlier runs with this one's live counts.
+			states = evaluateWithEarlier(sess.rules, sess.earlier, *u.snap)
+			ctx += fmt.Sprintf(", all %d runs so far", sess.earlier.runs+1)
+		case sess.scope != "":
 			ctx += ", this run only"
 		}
 		partial := false
@@ -309,7 +315,7 @@ func (a *mainWindow) apply(sess *session, u uiUpdate) {
 			end, partial = endedContext(u.snap.Examined)
 			ctx += end
 		}
-		a.banner.Set(u.snap.Alerts, a.watching(sess.rules), ctx, sess.rules.CannotSee())
+		a.banner.Set(states, a.watching(sess.rules), ctx, sess.rules.CannotSee())
 		a.banner.SetPartial(partial)
 		a.notifier.Events(u.snap.Events)
 		if n := sess.run.Files(); n > 0 {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -694,6 +695,43 @@ func evaluateSnapshot(r alerts.Binding, s screening.Snapshot) []alerts.State {
 	return evaluateTallies(r, s.Sample, byLabel)
 }
 
+// earlierCounts is what a sample's stored runs counted, kept while a continuation of it
+// runs: its taxa as rules measure them, the volume they examined and how many runs.
+type earlierCounts struct {
+	byLabel    map[string]ruleTally
+	examinedML float64
+	runs       int
+}
+
+func earlierOf(c store.Counts) *earlierCounts {
+	e := &earlierCounts{byLabel: make(map[string]ruleTally, len(c.Taxa)), examinedML: c.Sample.VolumeML, runs: len(c.Sample.Runs)}
+	for _, t := range c.Taxa {
+		e.byLabel[t.Label] = ruleTally{count: t.Count, cells: t.Cells, oversize: t.OversizeCells, unknown: t.CellsUnknown}
+	}
+	return e
+}
+
+// evaluateWithEarlier measures a continuation's live counts (its snapshot s, on the
+// share of its frames read so far) together with the sample's earlier runs, as History
+// will once it ends: counts and examined volumes added. While the run reads, a level is
+// entered on the interval's lower bound, as the run's own alerts are (Provisional).
+// A green NO ALERT over a sample its earlier runs put at ALERT, the banner saying "this
+// run only", read as the sample's standing (helper-59).
+func evaluateWithEarlier(r alerts.Binding, e *earlierCounts, s screening.Snapshot) []alerts.State {
+	byLabel := maps.Clone(e.byLabel)
+	for _, t := range s.Taxa {
+		b := byLabel[t.Label]
+		b.count += t.Count
+		b.cells += t.CellsEstimate
+		b.oversize += t.OversizeCells
+		b.unknown += t.CellsUnknown
+		byLabel[t.Label] = b
+	}
+	sm := s.Sample
+	sm.VolumeML = e.examinedML + s.Sample.VolumeML
+	return evaluateTalliesAs(r, sm, byLabel, s.Running)
+}
+
 // ruleTally is what a rule measures of one taxon: objects, the cells estimated in them
 // (those in unsplit oversize objects among them) and the objects of unknown cells.
 type ruleTally struct {
@@ -705,6 +743,12 @@ type ruleTally struct {
 // evaluateTallies measures the taxa counted in sample sm against rules r, as a run
 // measures them (screening.RuleMeasure), all counts in.
 func evaluateTallies(r alerts.Binding, sm screening.Sample, byLabel map[string]ruleTally) []alerts.State {
+	return evaluateTalliesAs(r, sm, byLabel, false)
+}
+
+// evaluateTalliesAs is evaluateTallies with the measures provisional (a sample still
+// being read) when reading is true.
+func evaluateTalliesAs(r alerts.Binding, sm screening.Sample, byLabel map[string]ruleTally, reading bool) []alerts.State {
 	ev := alerts.NewEvaluator(r.Bound, r.Hysteresis())
 	ev.Update(time.Time{}, func(labels []string) alerts.Measure {
 		var sum ruleTally
@@ -720,6 +764,7 @@ func evaluateTallies(r alerts.Binding, sm screening.Sample, byLabel map[string]r
 			m.Oversize = sum.oversize
 		}
 		m.CellsUnknown = sum.unknown
+		m.Provisional = reading
 		return m
 	})
 	return ev.States()

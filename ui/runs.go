@@ -53,6 +53,10 @@ type session struct {
 	// restore puts back the sample panel the run filled with another sample (a
 	// continuation); nil for a run of the panel's own sample.
 	restore func()
+	// earlier is, for a continuation, what the sample's stored runs counted before it
+	// (nil otherwise, or when the store could not say): the banner measures it with the
+	// live counts, the whole sample so far (set before the run's first update).
+	earlier *earlierCounts
 }
 
 // StartOrPause starts a run when idle, else pauses or resumes it (Ctrl+Space).
@@ -179,7 +183,7 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 	spec, sample := req.Spec, req.Sample
 	sess := &session{spec: spec, sample: sample, rules: req.Rules, frames: newFrameBuffer(0), done: make(chan struct{}), restore: restore}
 	if req.Continue != nil {
-		sess.scope = fmt.Sprintf("This run only (continuing run %d): the sample's whole counts are in History", req.Continue.Run)
+		sess.scope = fmt.Sprintf("This run only (continuing run %d): the banner measures the whole sample so far; its whole counts are in History", req.Continue.Run)
 	}
 	a.sess = sess
 	a.gallery.Follow(sample.ID) // also once the run has ended
@@ -201,6 +205,15 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 	a.e.spawn(func(ctx context.Context) {
 		if note != nil {
 			sess.note = note() // read by startRun, after runOnUI below
+		}
+		var earlier *earlierCounts
+		if req.Continue != nil && a.svc.Store != nil {
+			// Read before the run stores anything of its own, so nothing counts twice.
+			if c, _, _, err := app.SampleCounts(ctx, a.svc.Store, sample.ID); err != nil {
+				a.log.Warn("the sample's earlier counts for the banner", "sample", sample.ID, "err", err)
+			} else {
+				earlier = earlierOf(c)
+			}
 		}
 		run, err := a.svc.OpenSession(ctx, req)
 		if err != nil {
@@ -228,7 +241,13 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 			return
 		}
 		a.runOnUI(func() {
-			sess.run = run
+			sess.run, sess.earlier = run, earlier
+			if req.Continue != nil && earlier == nil { // the banner can only show this run's share
+				sess.scope = fmt.Sprintf("This run only (continuing run %d): the sample's whole counts are in History", req.Continue.Run)
+				if a.sess == sess {
+					a.counts.SetScope(sess.scope)
+				}
+			}
 			a.startRun(sess)
 		})
 	})

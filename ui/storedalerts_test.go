@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -347,5 +348,54 @@ func TestChartAxisPastTheLastPoint(t *testing.T) {
 	first, last := float64(pts[0].Time.Unix()), float64(pts[1].Time.Unix())
 	if margin := (last - first) / 40; p.X.Min > first-margin || p.X.Max < last+margin {
 		t.Errorf("axis %v to %v; want a margin past the points at %v and %v", p.X.Min, p.X.Max, first, last)
+	}
+}
+
+// While a continuation reads, the banner measures the sample's earlier runs with its
+// live counts: earlier runs at ALERT on 240,000 cells in 1 mL stay at ALERT when the
+// continuation has read 0.01 mL with nothing in it, where its share alone said no alert
+// (helper-59: a green NO ALERT over a sample at ALERT). Counts and volumes add up, and
+// while it reads the level rests on the interval's lower bound, as a run's own does.
+func TestContinuationBannerMeasuresTheWholeSample(t *testing.T) {
+	p, err := app.LoadPack("cyano-tcb-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := screening.ForPack(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, name, err := alerts.Open("preset:who-cyanobacteria", assets.Presets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rs.BindTo(tx, tx.Pack, name)
+	sm := screening.NewSample("C2")
+	sm.VolumeML = 1
+	c := store.Counts{Sample: store.SampleInfo{Sample: sm, Runs: []store.RunRow{{ID: 1}}}}
+	c.Taxa = []store.TaxonCount{{Label: "Microcystis", Unit: "colony", Concentration: sm.Concentration(300), Cells: 240000}}
+	earlier := earlierOf(c)
+	live := screening.Snapshot{Sample: sm, Running: true}
+	live.Sample.VolumeML = 0.01
+	if st := evaluateSnapshot(b, live); len(st) != 1 || st[0].Level != alerts.None {
+		t.Fatalf("the continuation's empty share alone: %+v, want no level (the test's premise)", st)
+	}
+	st := evaluateWithEarlier(b, earlier, live)
+	if len(st) != 1 || st[0].Level != alerts.Alert || st[0].Value.Cells != 240000 || !st[0].Value.Provisional {
+		t.Errorf("earlier runs at ALERT with an empty continuation: %+v, want ALERT on 240,000 cells, provisional", st)
+	}
+	// The continuation's own colonies add to the earlier ones, on the volumes added.
+	live.Taxa = []screening.TaxonCount{{Taxon: screening.Taxon{Label: "Microcystis"}, Concentration: screening.Concentration{Count: 10}, CellsEstimate: 8000}}
+	live.Sample.VolumeML = 0.01
+	st = evaluateWithEarlier(b, earlier, live)
+	if want := 248000 / 1.01 * 1000; len(st) != 1 || st[0].Value.Cells != 248000 || st[0].Value.Count != 310 || math.Abs(st[0].Value.PerL-want) > 1 {
+		t.Errorf("with 10 more colonies of 8,000 cells: %+v, want 310 colonies, 248,000 cells at %.0f cells/L", st, want)
+	}
+	// Near a level, the lower bound holds it back while the sample is read: 30 colonies
+	// of 24,000 cells in 1 mL (24 M cells/L, its lower bound 16 M) are not yet WATCH.
+	c.Taxa[0].Concentration, c.Taxa[0].Cells = sm.Concentration(30), 24000
+	live.Taxa = nil
+	if st := evaluateWithEarlier(b, earlierOf(c), live); len(st) != 1 || st[0].Level != alerts.None {
+		t.Errorf("24 M cells/L with its lower bound under the watch level, still reading: %+v, want no level yet", st)
 	}
 }
