@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/phytoscreen/phytoscreen/imagefile"
 )
@@ -111,4 +112,16 @@ func imageDigest(data []byte) string {
 		h.Write(p)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// DistinctFrames counts the distinct frames among digests: the readable ones, each
+// content once (a duplicate file is the same frame).
+func DistinctFrames(digests []FileDigest) int {
+	seen := make(map[string]bool, len(digests))
+	for _, d := range digests {
+		if !strings.HasPrefix(d.Digest, UnreadableDigest) {
+			seen[d.Digest] = true
+		}
+	}
+	return len(seen)
 }

@@ -737,6 +737,10 @@ type RunRef struct {
 	// Copy, from RunsHoldingFrames, says which file of the frames asked about is a copy
 	// of which file of the run ("" from RunsSharing, which compares paths).
 	Copy string
+	// Shared, from RunsHoldingFrames, is how many of the frames asked about the run holds
+	// (0 from RunsSharing): one frame shared by two folders is not the same water
+	// (helper-59: "these frames were screened before" over one copy in 778 frames).
+	Shared int
 }
 
 // RunsSharing lists the runs of samples other than except, not in the trash, whose
@@ -785,8 +789,9 @@ func (s *Store) RunsHoldingFrames(ctx context.Context, digests []capture.FileDig
 		keys = append(keys, d.Digest)
 	}
 	var out []RunRef
-	seen := map[int64]bool{}
-	const chunk = 500 // well under SQLite's limit of bound variables
+	at := map[int64]int{}                  // run -> its index in out
+	counted := map[int64]map[string]bool{} // run -> the digests found in it
+	const chunk = 500                      // well under SQLite's limit of bound variables
 	for len(keys) > 0 {
 		part := keys[:min(chunk, len(keys))]
 		keys = keys[len(part):]
@@ -805,13 +810,16 @@ func (s *Store) RunsHoldingFrames(ctx context.Context, digests []capture.FileDig
 				rows.Close()
 				return nil, fmt.Errorf("session store %s: look for runs holding these frames: %w", s.path, err)
 			}
-			if seen[r.Run] {
-				continue
+			if _, ok := at[r.Run]; !ok {
+				r.Started = parseTime(started)
+				r.Copy = fmt.Sprintf("%s is a copy of %s", mine[digest], path)
+				at[r.Run], counted[r.Run] = len(out), map[string]bool{}
+				out = append(out, r)
 			}
-			seen[r.Run] = true
-			r.Started = parseTime(started)
-			r.Copy = fmt.Sprintf("%s is a copy of %s", mine[digest], path)
-			out = append(out, r)
+			if !counted[r.Run][digest] {
+				counted[r.Run][digest] = true
+				out[at[r.Run]].Shared++
+			}
 		}
 		err = rows.Err()
 		rows.Close()

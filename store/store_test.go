@@ -790,6 +790,19 @@ func TestCopiedFramesRefused(t *testing.T) {
 	if refs := ask(copyDir, id); len(refs) != 0 {
 		t.Errorf("the sample itself is not another: %+v", refs)
 	}
+	if refs := ask(copyDir, "S-NEW"); len(refs) != 1 || refs[0].Shared != 3 {
+		t.Errorf("the whole copy of 3 frames: %+v, want 3 shared", refs)
+	}
+	// A folder of new frames with one copied frame among them shares that one alone
+	// (helper-59: one frame in 778 read as "these frames were screened before").
+	mixed := filepath.Join(root, "mixed")
+	for i := range 4 {
+		write(filepath.Join(mixed, fmt.Sprintf("n%d.bmp", i)), frame(byte(i+40), 100<<10))
+	}
+	write(filepath.Join(mixed, "copied.bmp"), frame(0, 100<<10))
+	if refs := ask(mixed, "S-NEW"); len(refs) != 1 || refs[0].Shared != 1 {
+		t.Errorf("one copied frame among 5: %+v, want 1 shared", refs)
+	}
 	day3 := filepath.Join(root, "day3")
 	for i := range 3 {
 		write(filepath.Join(day3, fmt.Sprintf("f%d.bmp", i)), frame(byte(i+20), 100<<10))

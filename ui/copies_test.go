@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/store"
 )
 
 // A copy of screened frames in another folder is asked about as the same folder is,
@@ -97,5 +98,30 @@ func TestLargeVolumeAskedBeforeTheRun(t *testing.T) {
 	h.pump("the third run", 20*time.Second, func() bool { return h.storedObjects("S-VOL3") > 0 && h.a.sess == nil || h.a.lastError != nil })
 	if len(asked) != 2 {
 		t.Errorf("50 mL was asked about: %q", asked[2:])
+	}
+}
+
+// The question says how many of the folder's frames another sample holds when it is not
+// all of them, and puts samples of another site into the programme's reports, not "the
+// site's trend" (helper-59: one copied frame in 778, three samples of other ponds).
+func TestScreenedAgainTextSaysHowMuch(t *testing.T) {
+	when := time.Date(2026, 12, 6, 23, 7, 0, 0, time.Local)
+	refs := []store.RunRef{{Sample: "S-1", Site: "Pond B", Run: 1, Started: when, Shared: 1, Copy: "n/a.jpg is a copy of c/a.jpg"}}
+	msg := screenedAgainText("non-algae", "S-9", "Control tank", refs, 778)
+	for _, want := range []string{"Some of these frames (non-algae) were screened before: at most 1 of its 778", "sample S-1 at Pond B (on 2026-12-06 23:07, 1 frame of them)",
+		"counts those frames' water again: both samples go into the programme's reports.", "Screen them as sample S-9?"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the question lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "site's trend") {
+		t.Errorf("a sample of another site said to go into the site's trend:\n%s", msg)
+	}
+	refs[0].Shared, refs[0].Site = 778, "control tank"
+	msg = screenedAgainText("non-algae", "S-9", "Control tank", refs, 778)
+	for _, want := range []string{"These frames (non-algae) were screened before", "sample S-1 at control tank (on 2026-12-06 23:07)", "counts the same water again: both samples go into the site's trend and the programme's reports."} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("all frames, the same site: the question lacks %q:\n%s", want, msg)
+		}
 	}
 }

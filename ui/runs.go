@@ -232,7 +232,7 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 					// Copies of frames another sample holds, found once fingerprinted:
 					// asked as the same path is, before anything was recorded.
 					a.live.SetHint("Screened before", "Answer the question to screen them as a new sample, or choose another source.")
-					a.askScreenedAgain(spec, sample.ID, held.Runs)
+					a.askScreenedAgain(spec, sample.ID, held.Runs, held.Frames)
 					return
 				}
 				a.live.SetHint("Could not open "+spec.Describe(), "See the message; then choose another source and press Start.")
@@ -681,40 +681,15 @@ func (a *mainWindow) askScreenedBefore(spec capture.Spec, id string) bool {
 	if err != nil || len(refs) == 0 {
 		return false
 	}
-	a.askScreenedAgain(spec, id, refs)
+	a.askScreenedAgain(spec, id, refs, 0)
 	return true
 }
 
 // askScreenedAgain asks whether the frames of spec, which the runs refs of other
 // samples hold (by their paths, or copies by their fingerprints), are screened as the
 // new sample id; yes starts the run.
-func (a *mainWindow) askScreenedAgain(spec capture.Spec, id string, refs []store.RunRef) {
-	var held []string
-	copied := ""
-	samples := 0
-	for i, r := range refs {
-		if !slices.ContainsFunc(refs[:i], func(p store.RunRef) bool { return p.Sample == r.Sample }) {
-			samples++
-		}
-		where := ""
-		if r.Site != "" {
-			where = " at " + r.Site
-		}
-		// The store's run number is store-wide ("run 2" of a sample of one run): the
-		// time says which run (helper-42).
-		line := fmt.Sprintf("sample %s%s (on %s)", r.Sample, where, r.Started.Local().Format("2006-01-02 15:04"))
-		if !slices.Contains(held, line) {
-			held = append(held, line)
-		}
-		if copied == "" && r.Copy != "" {
-			copied = " (" + r.Copy + ")"
-		}
-	}
-	if len(held) > 3 {
-		held = append(held[:3], fmt.Sprintf("%d more", len(held)-3))
-	}
-	msg := fmt.Sprintf("These frames (%s) were screened before%s: %s.\n\nA new sample of them counts the same water again: %s go into the site's trend and the programme's reports. Move the earlier one to the trash (History) if this one replaces it.\n\nScreen them as sample %s?",
-		spec.Describe(), copied, strings.Join(held, "; "), together(samples), id)
+func (a *mainWindow) askScreenedAgain(spec capture.Spec, id string, refs []store.RunRef, frames int) {
+	msg := screenedAgainText(spec.Describe(), id, strings.TrimSpace(a.sample.Site.Text), refs, frames)
 	answer := func(yes bool) {
 		if yes {
 			a.screenAgain = spec
@@ -734,6 +709,59 @@ func (a *mainWindow) askScreenedAgain(spec capture.Spec, id string, refs []store
 	d.SetConfirmText("Screen as " + id)
 	d.SetDismissText("Cancel")
 	d.Show()
+}
+
+// screenedAgainText is the question before screening as new sample id (at site) the
+// frames of source that the runs refs hold, all of them or, found by fingerprint, some
+// of the source's frames (Shared of frames, when frames > 0).
+func screenedAgainText(source, id, site string, refs []store.RunRef, frames int) string {
+	var held []string
+	copied := ""
+	samples, sameSite, most := 0, false, 0
+	for i, r := range refs {
+		if !slices.ContainsFunc(refs[:i], func(p store.RunRef) bool { return p.Sample == r.Sample }) {
+			samples++
+		}
+		sameSite = sameSite || strings.EqualFold(strings.TrimSpace(r.Site), site)
+		most = max(most, r.Shared)
+		where := ""
+		if r.Site != "" {
+			where = " at " + r.Site
+		}
+		shared := ""
+		if frames > 0 && r.Shared > 0 && r.Shared < frames {
+			shared = fmt.Sprintf(", %d frame%s of them", r.Shared, plural(r.Shared))
+		}
+		// The store's run number is store-wide ("run 2" of a sample of one run): the
+		// time says which run (helper-42).
+		line := fmt.Sprintf("sample %s%s (on %s%s)", r.Sample, where, r.Started.Local().Format("2006-01-02 15:04"), shared)
+		if !slices.Contains(held, line) {
+			held = append(held, line)
+		}
+		if copied == "" && r.Copy != "" {
+			copied = " (" + r.Copy + ")"
+		}
+	}
+	if len(held) > 3 {
+		held = append(held[:3], fmt.Sprintf("%d more", len(held)-3))
+	}
+	// How much: one copied frame among hundreds is not the same water (helper-59 read
+	// "these frames were screened before" over 1 of 778 and nearly trashed a sample).
+	what := fmt.Sprintf("These frames (%s) were screened before", source)
+	again := "A new sample of them counts the same water again"
+	if frames > 0 && most < frames {
+		what = fmt.Sprintf("Some of these frames (%s) were screened before: at most %d of its %d", source, most, frames)
+		again = "A new sample of them counts those frames' water again"
+	}
+	// The site's trend is the site's: samples elsewhere meet this one only in the
+	// programme's reports (helper-59: told of "the site's trend" for Pond B and Pond C
+	// when screening at Control tank).
+	into := "the programme's reports"
+	if sameSite {
+		into = "the site's trend and the programme's reports"
+	}
+	return fmt.Sprintf("%s%s: %s.\n\n%s: %s go into %s. Move the earlier one to the trash (History) if this one replaces it.\n\nScreen them as sample %s?",
+		what, copied, strings.Join(held, "; "), again, together(samples), into, id)
 }
 
 // lowerBaselineAtRest measures the machine's draw at rest again once a run has ended, a

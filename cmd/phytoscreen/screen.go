@@ -415,7 +415,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	var screenedBefore func(context.Context, []capture.FileDigest) error
 	if held, _ := db.HasSample(ctx, plan.sample.ID); !held && plan.spec.Kind != capture.KindCamera && plan.spec.Kind != capture.KindDemo {
 		if refs, err := db.RunsSharing(ctx, plan.spec, plan.sample.ID); err == nil && len(refs) > 0 {
-			noteScreenedBefore(m.Stderr, refs[0])
+			noteScreenedBefore(m.Stderr, refs[0], 0)
 		} else if plan.cont == nil {
 			screenedBefore = func(ctx context.Context, digests []capture.FileDigest) error {
 				refs, err := db.RunsHoldingFrames(ctx, digests, plan.sample.ID)
@@ -423,7 +423,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 				case err != nil: // a note not given stops no run
 					slog.Warn("could not look for samples holding these frames", "err", err)
 				case len(refs) > 0:
-					noteScreenedBefore(m.Stderr, refs[0])
+					noteScreenedBefore(m.Stderr, refs[0], capture.DistinctFrames(digests))
 				}
 				return nil
 			}
@@ -725,11 +725,16 @@ func costOf(s power.Snapshot) costOut {
 // noteScreenedBefore says that another sample holds the frames about to be screened as
 // a new sample, by path or as a copy (r.Copy names it): said, not refused, since
 // screening again with another pack is legitimate.
-func noteScreenedBefore(w io.Writer, r store.RunRef) {
+func noteScreenedBefore(w io.Writer, r store.RunRef, frames int) {
 	copied := ""
 	if r.Copy != "" {
 		copied = "; " + r.Copy
 	}
-	fmt.Fprintf(w, "phytoscreen: note: these frames were screened before as sample %s (on %s%s): a new sample of them counts the same water again in the site's trend; move the earlier one to the trash if this one replaces it\n",
-		r.Sample, r.Started.Local().Format("2006-01-02 15:04"), copied)
+	what := "these frames were"
+	if frames > 0 && r.Shared > 0 && r.Shared < frames {
+		// One copied frame in hundreds is not the same water (helper-59).
+		what = fmt.Sprintf("%d of these %d frames were", r.Shared, frames)
+	}
+	fmt.Fprintf(w, "phytoscreen: note: %s screened before as sample %s (on %s%s): a new sample of them counts that water again; move the earlier one to the trash if this one replaces it\n",
+		what, r.Sample, r.Started.Local().Format("2006-01-02 15:04"), copied)
 }

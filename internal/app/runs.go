@@ -36,6 +36,9 @@ type RunRequest struct {
 type ScreenedBeforeError struct {
 	Spec capture.Spec
 	Runs []store.RunRef
+	// Frames is how many distinct readable frames the source holds: each of Runs holds
+	// Shared of them.
+	Frames int
 }
 
 func (e *ScreenedBeforeError) Error() string {
@@ -57,7 +60,7 @@ func (s *Services) screenedBefore(r RunRequest) func(context.Context, []capture.
 		if err != nil || len(refs) == 0 {
 			return err
 		}
-		return &ScreenedBeforeError{Spec: r.Spec, Runs: refs}
+		return &ScreenedBeforeError{Spec: r.Spec, Runs: refs, Frames: capture.DistinctFrames(digests)}
 	}
 }
 
