@@ -126,7 +126,14 @@ func (a *mainWindow) confirmSample(title string, about fyne.CanvasObject, start 
 	form := widget.NewForm(widget.NewFormItem("Sample ID", f.ID), widget.NewFormItem("Site", f.Site), widget.NewFormItem("Volume (mL)", f.Volume), widget.NewFormItem("Factor", f.Factor))
 	form.Items[2].HintText = "the liquid these images were taken of, in all"
 	body := container.NewVBox(about, widget.NewLabelWithStyle("The sample (as in the sample panel)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), form)
-	d := dialog.NewCustomConfirm(title, "Start", "Cancel", container.NewGridWrap(fyne.NewSize(560, body.MinSize().Height+40), body), func(ok bool) {
+	// As tall as the body is at the dialog's width, scrolled where the window is lower.
+	need := heightAt(body, sampleDialogWidth)
+	height := need
+	if win := a.win.Canvas().Size().Height; win > 0 {
+		height = min(need, win-dialogChrome)
+	}
+	f.view = container.NewVScroll(body)
+	d := dialog.NewCustomConfirm(title, "Start", "Cancel", container.NewGridWrap(fyne.NewSize(sampleDialogWidth, height), f.view), func(ok bool) {
 		a.folderSample = nil
 		if !ok {
 			a.unpickOpenEntry()
@@ -151,6 +158,31 @@ type folderSample struct {
 	Factor *widget.Entry
 	info   *widget.Label // what the folder or video holds
 	dialog *dialog.ConfirmDialog
+	view   *container.Scroll // the dialog's body
+}
+
+// sampleDialogWidth is the width of the folder and video dialogs' body; dialogChrome
+// the height a dialog adds to its body (title, buttons, padding) and keeps from the
+// window's edges.
+const (
+	sampleDialogWidth = 560
+	dialogChrome      = 160
+)
+
+// heightAt is o's height laid out width wide. A word-wrapped label's MinSize counts its
+// lines at the width it was last given; measured unsized, it counted the text's own
+// lines alone, and the dialog sized by it drew its buttons over the form (helper-59).
+func heightAt(o fyne.CanvasObject, width float32) float32 {
+	h := o.MinSize().Height
+	for range 4 { // a few passes: the lines settle once the width is the final one
+		o.Resize(fyne.NewSize(width, h))
+		n := o.MinSize().Height
+		if n == h {
+			break
+		}
+		h = n
+	}
+	return h
 }
 
 // OpenVideo asks for a video file and screens it.

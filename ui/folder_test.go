@@ -242,6 +242,12 @@ func TestFolderDialogTakesTheSample(t *testing.T) {
 	if want := "Note: a.jpg is in colour, and pack " + h.a.svc.Pack.Name + " reads gray images"; !strings.Contains(f.info.Text, want) {
 		t.Errorf("the dialog says %q, want %q", f.info.Text, want)
 	}
+	// The body, note and form, fits the dialog at its width (or scrolls where the window
+	// is lower): sized unwrapped, the buttons covered the form (helper-59).
+	need := heightAt(f.view.Content, f.view.Size().Width)
+	if got, room := f.view.Size().Height, h.a.win.Canvas().Size().Height-dialogChrome; got+1 < min(need, room) || f.view.Size().Width < sampleDialogWidth {
+		t.Errorf("the dialog's body is %v, its content needs %.0f high (window leaves %.0f)", f.view.Size(), need, room)
+	}
 	if f.Volume.Text != "1" || f.ID.Text != h.a.sample.ID.Text || f.Site.Text != "Pond 3" {
 		t.Errorf("the dialog starts from the panel's sample: volume %q, ID %q, site %q", f.Volume.Text, f.ID.Text, f.Site.Text)
 	}
