@@ -166,11 +166,16 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 				headline = "No alert: the rule is below its thresholds"
 			}
 		}
-		if c := closest(states); c != "" {
-			headline += " · " + c
-		}
 		if blind != "" {
 			headline += "; " + blind
+		}
+		// How near the nearest level is gets a line of its own, the rules watched the
+		// line under it: after the headline, with a regulatory rule's taxon list, it was
+		// cut off at the default window's width ("(79% of…", helper-59).
+		if c := closest(states); c != "" {
+			b.quiet("NO ALERT", colorNone, color.NRGBA{0x1b, 0x5e, 0x20, 0xff}, headline, "Nearest: "+c, context)
+			b.line3.SetText(watching)
+			break
 		}
 		b.quiet("NO ALERT", colorNone, color.NRGBA{0x1b, 0x5e, 0x20, 0xff}, headline, watching, context)
 	default:

@@ -88,14 +88,17 @@ func TestBannerSaysHowCloseBelowTheLevels(t *testing.T) {
 	perL := map[string]float64{"Microcystis": 18.6e6, "karenia": 1000}
 	e.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
 	b.Set(e.States(), "Watching: 3 rules", "sample S-1", nil)
-	if want := "Cyanobacteria at 18,600 of 20,000 cells/mL (93% of its watch level)"; b.chip.Text != "NO ALERT" || !strings.Contains(b.Headline(), want) {
-		t.Errorf("below the levels: chip %q, headline %q; want %q", b.chip.Text, b.Headline(), want)
+	// On the line under the headline, the rules watched under it: after the headline,
+	// with a regulatory rule's taxon list, it was cut off (helper-59).
+	if want := "Nearest: Cyanobacteria at 18,600 of 20,000 cells/mL (93% of its watch level) · Watching: 3 rules"; b.chip.Text != "NO ALERT" || b.Detail() != want ||
+		b.Headline() != "No alert: 3 rules below their thresholds" {
+		t.Errorf("below the levels: chip %q, headline %q, detail %q; want %q", b.chip.Text, b.Headline(), b.Detail(), want)
 	}
 	perL["Microcystis"] = 0
 	e.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
 	b.Set(e.States(), "Watching: 3 rules", "sample S-1", nil)
-	if want := "Karenia at 1,000 of 5,000 cells/L (20% of its watch level)"; !strings.Contains(b.Headline(), want) {
-		t.Errorf("the nearest rule changed: headline %q; want %q", b.Headline(), want)
+	if want := "Nearest: Karenia at 1,000 of 5,000 cells/L (20% of its watch level)"; !strings.HasPrefix(b.Detail(), want) {
+		t.Errorf("the nearest rule changed: detail %q; want %q", b.Detail(), want)
 	}
 	perL["Microcystis"] = 30e6
 	e.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
