@@ -56,14 +56,15 @@ type galleryView struct {
 	current func() string
 	content fyne.CanvasObject
 
-	sampleSel *widget.Select
-	zoom      *widget.Slider
-	info      *widget.Label
-	total     int // crops in the category shown (more than items when they are many)
-	cats      *widget.List
-	catItems  []galleryCat
-	category  string
-	sampleID  string
+	sampleSel   *widget.Select
+	zoom        *widget.Slider
+	info        *widget.Label
+	total       int // crops in the category shown (more than items when they are many)
+	cats        *widget.List
+	catItems    []galleryCat
+	category    string
+	sampleID    string
+	sampleLines map[string]string // sample ID -> its line in sampleSel (site, when taken)
 	// follow is the sample of the newest run, which the next Reload opens on once: after
 	// its run has ended the gallery stayed on the sample viewed before (helper-49). Once
 	// taken, a sample chosen by hand stays.
@@ -102,7 +103,8 @@ type galleryView struct {
 
 func newGallery(e *env, current func() string) *galleryView {
 	g := &galleryView{e: e, current: current, selected: -1, category: reviewKey}
-	g.sampleSel = widget.NewSelect(nil, func(id string) {
+	g.sampleSel = widget.NewSelect(nil, func(label string) {
+		id := g.idOf(label)
 		if id != g.sampleID {
 			g.sampleID = id
 			g.loadCategories()
@@ -301,7 +303,7 @@ func (g *galleryView) Reload() {
 	g.gen++
 	gen := g.gen
 	g.e.spawn(func(ctx context.Context) {
-		ids, err := st.SampleIDs(ctx)
+		entries, err := listSamples(ctx, st)
 		g.e.runOnUI(func() {
 			if gen != g.gen {
 				return
@@ -310,7 +312,16 @@ func (g *galleryView) Reload() {
 				g.e.showError("Could not read the session store", err)
 				return
 			}
-			g.sampleSel.Options = ids
+			// Each sample with its site and when it was taken, newest first: bare IDs
+			// (S-20261206-231034 and six alike) did not say which was which (helper-59).
+			g.sampleLines = make(map[string]string, len(entries))
+			ids := make([]string, 0, len(entries))
+			g.sampleSel.Options = g.sampleSel.Options[:0]
+			for _, e := range entries {
+				g.sampleLines[e.ID] = sampleLabel(e)
+				ids = append(ids, e.ID)
+				g.sampleSel.Options = append(g.sampleSel.Options, g.sampleLines[e.ID])
+			}
 			if want == "" || !slices.Contains(ids, want) {
 				want = ""
 				if len(ids) > 0 {
@@ -323,11 +334,41 @@ func (g *galleryView) Reload() {
 				return
 			}
 			g.sampleID = want
-			g.sampleSel.Selected = want
+			g.sampleSel.Selected = g.labelOf(want)
 			g.sampleSel.Refresh()
 			g.loadCategories()
 		})
 	})
+}
+
+// sampleLabel is a sample's line in the gallery's list: its ID, site and when taken.
+func sampleLabel(e sampleEntry) string {
+	label := e.ID
+	if e.Site != "" {
+		label += " · " + e.Site
+	}
+	if !e.Taken.IsZero() {
+		label += " · " + e.Taken.Local().Format("Jan 2 15:04")
+	}
+	return label
+}
+
+// labelOf is sample id's line in the list (the ID itself before the list is read).
+func (g *galleryView) labelOf(id string) string {
+	if l, ok := g.sampleLines[id]; ok {
+		return l
+	}
+	return id
+}
+
+// idOf is the sample a line of the list names.
+func (g *galleryView) idOf(label string) string {
+	for id, l := range g.sampleLines {
+		if l == label {
+			return id
+		}
+	}
+	return label
 }
 
 // Follow makes the next Reload open on sample id, the newest run's (UI goroutine).
@@ -336,7 +377,7 @@ func (g *galleryView) Follow(id string) { g.follow = id }
 // ShowSample shows a sample's crops (from history).
 func (g *galleryView) ShowSample(id string) {
 	g.sampleID = id
-	g.sampleSel.Selected = id
+	g.sampleSel.Selected = g.labelOf(id)
 	g.sampleSel.Refresh()
 	g.loadCategories()
 }

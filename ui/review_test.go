@@ -427,8 +427,21 @@ func TestGalleryFollowsTheNewestRun(t *testing.T) {
 	h.screenOneCellFrames("copepod_calanoid", 0.9, "S-SECOND", 3)
 	h.a.tabs.SelectIndex(1)
 	h.pump("the second sample's crops", 10*time.Second, func() bool {
-		return g.sampleSel.Selected == "S-SECOND" && g.sampleID == "S-SECOND" && len(g.Items()) == 3
+		return strings.HasPrefix(g.sampleSel.Selected, "S-SECOND · ") && g.sampleID == "S-SECOND" && len(g.Items()) == 3
 	})
+	// The list says each sample's site and when it was taken (helper-59: bare IDs), and
+	// choosing a line shows its sample.
+	first := ""
+	for _, o := range g.sampleSel.Options {
+		if strings.HasPrefix(o, "S-FIRST · ") {
+			first = o
+		}
+	}
+	if first == "" || len(g.sampleSel.Options) != 2 {
+		t.Fatalf("the gallery's samples: %q, want each with its site and time", g.sampleSel.Options)
+	}
+	g.sampleSel.SetSelected(first)
+	h.pump("the first sample chosen again", 10*time.Second, func() bool { return g.sampleID == "S-FIRST" && len(g.Items()) > 0 })
 }
 
 // At launch without a camera the demo plays only with a pack that knows its marine
