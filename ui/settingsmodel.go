@@ -45,7 +45,7 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 			container.NewBorder(nil, nil, nil, c.badge, c.title), c.use, nil, nil,
 			container.NewVBox(
 				widget.NewLabelWithStyle("Recorded on the validation set", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}), c.accuracy,
-				widget.NewLabelWithStyle("Measured on this machine", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}), c.cost))))
+				widget.NewLabelWithStyle("Measured on this machine: the model alone, on crops in memory", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}), c.cost))))
 		v.cards[variant] = c
 		cols = append(cols, c.box)
 	}
