@@ -17,8 +17,12 @@ func newLabTheme() fyne.Theme { return labTheme{theme.DefaultTheme()} }
 // Color implements fyne.Theme, always in the light variant.
 func (t labTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 	switch n {
-	case theme.ColorNamePrimary, theme.ColorNameFocus:
+	case theme.ColorNamePrimary:
 		return colorBrand
+	case theme.ColorNameFocus:
+		// Translucent, as Fyne's own: a focused list's value is drawn in the text colour
+		// over it, and on the opaque teal it could not be read (helper-59).
+		return withAlpha(colorBrand, 0x30)
 	case theme.ColorNameSelection:
 		return withAlpha(colorBrand, 0x40)
 	case theme.ColorNameHyperlink:
