@@ -350,6 +350,7 @@ func TestEvalConfusionAndBadRows(t *testing.T) {
 		{"no image readable", "path,label\nnope.jpg,acantharia_protist\n", "no image could be scored (1 row skipped, listed above)"},
 		{"images elsewhere", "path,label\nnope.jpg,acantharia_protist\n", "1 image not found: the list's relative paths start from its own folder (" + dir + "); give --root FOLDER"},
 		{"an image given as the list", "\xff\xd8\xff\xe0\x00\x10JFIF\x00", "bad.csv is not a label list (it holds binary data: an image?)"},
+		{"a header alone", "path,label\n", "no rows to evaluate: the list holds a header and no path,label rows"},
 	} {
 		bad := filepath.Join(dir, "bad.csv")
 		if err := os.WriteFile(bad, []byte(c.content), 0o644); err != nil {

@@ -45,7 +45,12 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 		return setupError(err)
 	}
 	if len(items) == 0 {
-		return setupError(fmt.Errorf("%s: no rows to evaluate (check --split)", pos[0]))
+		// The split is named only when one was asked (helper-60: "check --split" under a
+		// list of a header alone).
+		if *split != "" {
+			return setupError(fmt.Errorf("%s: no rows of split %q to evaluate: check --split against the list's split column", pos[0], *split))
+		}
+		return setupError(fmt.Errorf("%s: no rows to evaluate: the list holds a header and no path,label rows", pos[0]))
 	}
 	var confOut *outfile.File
 	if *confusion != "" {
