@@ -136,10 +136,19 @@ func TestFindings(t *testing.T) {
 		t.Errorf("accuracy cost %v points, want 1.02", got)
 	}
 	text := strings.Join(f.Lines, "\n")
-	for _, want := range []string{"(estimate)", "Pipeline against bare ONNX Runtime", "Stress 50% (1 worker thread busy)", "Batching (base, 2 threads)"} {
+	for _, want := range []string{"(estimate)", "Pipeline against bare ONNX Runtime", "Stress 50% (1 worker thread busy)", "Batching (base, 2 threads)", "; marginal (above the idle baseline) "} {
 		if !strings.Contains(text, want) {
 			t.Errorf("findings lack %q:\n%s", want, text)
 		}
+	}
+	// Without an idle baseline (--idle 0) there is no marginal energy, and it is not said
+	// as "– J against – J" (helper-60).
+	for i := range rows {
+		rows[i].MarginalJPerCell = math.NaN()
+	}
+	text = strings.Join(findings(rows).Lines, "\n")
+	if strings.Contains(text, "marginal") || !strings.Contains(text, "**Energy per cell") {
+		t.Errorf("without a baseline the findings say:\n%s", text)
 	}
 }
 

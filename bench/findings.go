@@ -132,8 +132,14 @@ func findings(rows []Summary) Findings {
 			add("**Offline, best setting of each, stress %d%%:** optimised %s cells/s (%d thread%s, batch %d) against base %s cells/s (%d thread%s, batch %d): **%.2f×**.",
 				s0, fmtF(o.CellsPerSec, 1), o.Threads, plural(o.Threads), o.Batch, fmtF(b.CellsPerSec, 1), b.Threads, plural(b.Threads), b.Batch, f.OfflineSpeedup)
 			f.EnergySaving = 1 - o.JPerCell/b.JPerCell
-			add("**Energy per cell%s at those settings:** optimised %s J against base %s J: **%s less**; marginal (above the idle baseline) %s J against %s J.",
-				eu, fmtF(o.JPerCell, 4), fmtF(b.JPerCell, 4), pctStr(f.EnergySaving), fmtF(o.MarginalJPerCell, 4), fmtF(b.MarginalJPerCell, 4))
+			// The marginal energy needs an idle baseline; without one (--idle 0) it is not
+			// said, rather than "– J against – J" (helper-60).
+			marginal := "."
+			if !math.IsNaN(o.MarginalJPerCell) && !math.IsNaN(b.MarginalJPerCell) {
+				marginal = fmt.Sprintf("; marginal (above the idle baseline) %s J against %s J.", fmtF(o.MarginalJPerCell, 4), fmtF(b.MarginalJPerCell, 4))
+			}
+			add("**Energy per cell%s at those settings:** optimised %s J against base %s J: **%s less**%s",
+				eu, fmtF(o.JPerCell, 4), fmtF(b.JPerCell, 4), pctStr(f.EnergySaving), marginal)
 			if !math.IsNaN(o.Top1) && !math.IsNaN(b.Top1) {
 				f.AccuracyCost = 100 * (b.Top1 - o.Top1)
 				add("**Accuracy cost:** top-1 %s%% (optimised) against %s%% (base): **%.1f points**, from the %s.",
