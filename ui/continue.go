@@ -116,8 +116,11 @@ func (a *mainWindow) startContinuation(c *store.Continuation, si store.SampleInf
 	}
 	a.sample.Fill(shown, a.set.UmPerPx)
 	a.chooseSource(c.Spec)
-	note := fmt.Sprintf("Continuing run %d of sample %s (threshold %s, model %s, rules %s): %s. The live counts and alerts are this run's, on its share of the volume; the sample's whole is in History.", run.ID, si.ID,
+	// The sample's own run, by its place and start: the store's run number is
+	// store-wide ("run 4" of a sample of two runs, helper-61).
+	which := fmt.Sprintf("its run %d of %d, begun %s", i+1, len(si.Runs), run.Started.Local().Format("15:04"))
+	note := fmt.Sprintf("Continuing sample %s, %s (threshold %s, model %s, rules %s): %s. The live counts are this run's, on its share of the volume; the banner measures the whole sample so far, and History has its whole counts.", si.ID, which,
 		strconv.FormatFloat(run.Threshold, 'f', -1, 64), run.Model, rules.Name, c.Describe())
 	a.launch(app.RunRequest{Spec: c.Spec, Sample: sample, Settings: set, Rules: rules, Continue: c.Continue()},
-		func() string { return note }, restore)
+		func() string { return note }, restore, which)
 }

@@ -129,12 +129,12 @@ func TestContinueStoppedRunFromHistory(t *testing.T) {
 	h.pump("the continuation to start", 10*time.Second, func() bool {
 		return h.a.sess != nil && h.a.runState.Text == "Running" || h.a.lastError != nil
 	})
-	if !strings.HasPrefix(h.a.status.Text, "Continuing run ") || h.a.sample.ID.Text != "S-CONT" || h.a.sample.Volume.Text != "2" {
+	if !strings.HasPrefix(h.a.status.Text, "Continuing sample S-CONT, its run 1 of 1, begun ") || h.a.sample.ID.Text != "S-CONT" || h.a.sample.Volume.Text != "2" {
 		t.Errorf("status %q, panel %s of %s mL: want it to say which run is continued, and show S-CONT of 2 mL", h.a.status.Text, h.a.sample.ID.Text, h.a.sample.Volume.Text)
 	}
 	// The live table counts this run only, and says so above its rows, where the status
 	// line is soon replaced (helper-54).
-	if sc := h.a.counts.Scope(); !strings.HasPrefix(sc, "This run only (continuing run ") || h.a.counts.scope.Hidden {
+	if sc := h.a.counts.Scope(); !strings.HasPrefix(sc, "This run only (continuing its run 1 of 1, begun ") || h.a.counts.scope.Hidden {
 		t.Errorf("continuation: the table says %q above its rows (hidden %v)", sc, h.a.counts.scope.Hidden)
 	}
 	h.waitIdle()

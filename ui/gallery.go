@@ -203,7 +203,7 @@ func newGallery(e *env, current func() string) *galleryView {
 
 	top := container.NewBorder(nil, nil,
 		container.NewHBox(widget.NewLabelWithStyle("Sample", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-			container.NewGridWrap(fyne.NewSize(260, g.sampleSel.MinSize().Height), g.sampleSel),
+			container.NewGridWrap(fyne.NewSize(360, g.sampleSel.MinSize().Height), g.sampleSel),
 			widget.NewLabelWithStyle("Reviewer", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 			container.NewGridWrap(fyne.NewSize(160, g.reviewer.MinSize().Height), g.reviewer)),
 		container.NewHBox(g.undoBtn, g.backBtn, widget.NewIcon(theme.ZoomOutIcon()), container.NewGridWrap(fyne.NewSize(180, 36), g.zoom), widget.NewIcon(theme.ZoomInIcon()), refresh),

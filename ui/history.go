@@ -713,10 +713,12 @@ func earlierOf(c store.Counts) *earlierCounts {
 
 // evaluateWithEarlier measures a continuation's live counts (its snapshot s, on the
 // share of its frames read so far) together with the sample's earlier runs, as History
-// will once it ends: counts and examined volumes added. While the run reads, a level is
-// entered on the interval's lower bound, as the run's own alerts are (Provisional).
-// A green NO ALERT over a sample its earlier runs put at ALERT, the banner saying "this
-// run only", read as the sample's standing (helper-59).
+// does and will once it ends: counts and examined volumes added, the point figures
+// deciding. A green NO ALERT over a sample its earlier runs put at ALERT, the banner
+// saying "this run only", read as the sample's standing (helper-59). Not on the
+// interval's lower bound, as a run's own alerts are while it reads: the earlier runs'
+// figures have already decided the sample's level, and the first frames of the
+// continuation put an ALERT sample at WATCH for two seconds (helper-61).
 func evaluateWithEarlier(r alerts.Binding, e *earlierCounts, s screening.Snapshot) []alerts.State {
 	byLabel := maps.Clone(e.byLabel)
 	for _, t := range s.Taxa {
@@ -729,7 +731,7 @@ func evaluateWithEarlier(r alerts.Binding, e *earlierCounts, s screening.Snapsho
 	}
 	sm := s.Sample
 	sm.VolumeML = e.examinedML + s.Sample.VolumeML
-	return evaluateTalliesAs(r, sm, byLabel, s.Running)
+	return evaluateTallies(r, sm, byLabel)
 }
 
 // ruleTally is what a rule measures of one taxon: objects, the cells estimated in them
@@ -743,12 +745,6 @@ type ruleTally struct {
 // evaluateTallies measures the taxa counted in sample sm against rules r, as a run
 // measures them (screening.RuleMeasure), all counts in.
 func evaluateTallies(r alerts.Binding, sm screening.Sample, byLabel map[string]ruleTally) []alerts.State {
-	return evaluateTalliesAs(r, sm, byLabel, false)
-}
-
-// evaluateTalliesAs is evaluateTallies with the measures provisional (a sample still
-// being read) when reading is true.
-func evaluateTalliesAs(r alerts.Binding, sm screening.Sample, byLabel map[string]ruleTally, reading bool) []alerts.State {
 	ev := alerts.NewEvaluator(r.Bound, r.Hysteresis())
 	ev.Update(time.Time{}, func(labels []string) alerts.Measure {
 		var sum ruleTally
@@ -764,7 +760,6 @@ func evaluateTalliesAs(r alerts.Binding, sm screening.Sample, byLabel map[string
 			m.Oversize = sum.oversize
 		}
 		m.CellsUnknown = sum.unknown
-		m.Provisional = reading
 		return m
 	})
 	return ev.States()

@@ -122,7 +122,7 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 		a.set.Site, a.set.VolumeML, a.set.Factor = sample.Site, sample.VolumeML, sample.Factor
 	}
 	a.saveSettings()
-	a.launch(app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: a.rules, ScreenAgain: again}, a.packFitStatus(spec, sample.ID), nil)
+	a.launch(app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: a.rules, ScreenAgain: again}, a.packFitStatus(spec, sample.ID), nil, "")
 }
 
 // askVolume asks before a run of a volume examined that a microscope does not examine
@@ -178,12 +178,13 @@ func (a *mainWindow) packFitStatus(spec capture.Spec, id string) func() string {
 // run's when it takes that up) and shows it, the status bar saying what note returns once
 // it runs (nil or "" for the usual line; note runs on the run's goroutine, before the
 // source opens); restore, when not nil, puts the sample panel back as it was once the run
-// has ended or failed to open. The checks of what is asked are the caller's.
-func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func()) {
+// has ended or failed to open; continuing names the run a continuation takes up ("its
+// run 1 of 2, begun 14:05"). The checks of what is asked are the caller's.
+func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func(), continuing string) {
 	spec, sample := req.Spec, req.Sample
 	sess := &session{spec: spec, sample: sample, rules: req.Rules, frames: newFrameBuffer(0), done: make(chan struct{}), restore: restore}
 	if req.Continue != nil {
-		sess.scope = fmt.Sprintf("This run only (continuing run %d): the banner measures the whole sample so far; its whole counts are in History", req.Continue.Run)
+		sess.scope = fmt.Sprintf("This run only (continuing %s): the banner measures the whole sample so far; its whole counts are in History", continuing)
 	}
 	a.sess = sess
 	a.gallery.Follow(sample.ID) // also once the run has ended
@@ -243,7 +244,7 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 		a.runOnUI(func() {
 			sess.run, sess.earlier = run, earlier
 			if req.Continue != nil && earlier == nil { // the banner can only show this run's share
-				sess.scope = fmt.Sprintf("This run only (continuing run %d): the sample's whole counts are in History", req.Continue.Run)
+				sess.scope = fmt.Sprintf("This run only (continuing %s): the sample's whole counts are in History", continuing)
 				if a.sess == sess {
 					a.counts.SetScope(sess.scope)
 				}

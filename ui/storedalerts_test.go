@@ -355,7 +355,8 @@ func TestChartAxisPastTheLastPoint(t *testing.T) {
 // live counts: earlier runs at ALERT on 240,000 cells in 1 mL stay at ALERT when the
 // continuation has read 0.01 mL with nothing in it, where its share alone said no alert
 // (helper-59: a green NO ALERT over a sample at ALERT). Counts and volumes add up, and
-// while it reads the level rests on the interval's lower bound, as a run's own does.
+// the point figures decide, as in History: the lower bound put an ALERT sample at WATCH
+// in the continuation's first seconds (helper-61).
 func TestContinuationBannerMeasuresTheWholeSample(t *testing.T) {
 	p, err := app.LoadPack("cyano-tcb-10")
 	if err != nil {
@@ -381,8 +382,8 @@ func TestContinuationBannerMeasuresTheWholeSample(t *testing.T) {
 		t.Fatalf("the continuation's empty share alone: %+v, want no level (the test's premise)", st)
 	}
 	st := evaluateWithEarlier(b, earlier, live)
-	if len(st) != 1 || st[0].Level != alerts.Alert || st[0].Value.Cells != 240000 || !st[0].Value.Provisional {
-		t.Errorf("earlier runs at ALERT with an empty continuation: %+v, want ALERT on 240,000 cells, provisional", st)
+	if len(st) != 1 || st[0].Level != alerts.Alert || st[0].Value.Cells != 240000 {
+		t.Errorf("earlier runs at ALERT with an empty continuation: %+v, want ALERT on 240,000 cells", st)
 	}
 	// The continuation's own colonies add to the earlier ones, on the volumes added.
 	live.Taxa = []screening.TaxonCount{{Taxon: screening.Taxon{Label: "Microcystis"}, Concentration: screening.Concentration{Count: 10}, CellsEstimate: 8000}}
@@ -391,11 +392,11 @@ func TestContinuationBannerMeasuresTheWholeSample(t *testing.T) {
 	if want := 248000 / 1.01 * 1000; len(st) != 1 || st[0].Value.Cells != 248000 || st[0].Value.Count != 310 || math.Abs(st[0].Value.PerL-want) > 1 {
 		t.Errorf("with 10 more colonies of 8,000 cells: %+v, want 310 colonies, 248,000 cells at %.0f cells/L", st, want)
 	}
-	// Near a level, the lower bound holds it back while the sample is read: 30 colonies
-	// of 24,000 cells in 1 mL (24 M cells/L, its lower bound 16 M) are not yet WATCH.
+	// Near a level, the point figure decides, as it decided the earlier runs: 30
+	// colonies of 24,000 cells in 1 mL (24 M cells/L, its lower bound 16 M) stay WATCH.
 	c.Taxa[0].Concentration, c.Taxa[0].Cells = sm.Concentration(30), 24000
 	live.Taxa = nil
-	if st := evaluateWithEarlier(b, earlierOf(c), live); len(st) != 1 || st[0].Level != alerts.None {
-		t.Errorf("24 M cells/L with its lower bound under the watch level, still reading: %+v, want no level yet", st)
+	if st := evaluateWithEarlier(b, earlierOf(c), live); len(st) != 1 || st[0].Level != alerts.Watch || st[0].Value.Provisional {
+		t.Errorf("24 M cells/L, its lower bound under the watch level: %+v, want WATCH on the point figure", st)
 	}
 }
