@@ -475,12 +475,24 @@ func TestRowLevelSecurity(t *testing.T) {
 			t.Errorf("bench A: %s succeeded", q)
 		}
 	}
+	// Relabelling bench B's object as bench A: refused by name, not a panic (helper-63).
+	if err := a.Relabel(ctx, "bench-B", 1, labrec.Validation{Label: "x", By: "a", At: t0.Add(99 * time.Hour)}); !errors.Is(err, ErrNotYours) {
+		t.Fatalf("bench A relabelling bench B's object: %v; want ErrNotYours", err)
+	}
 	// Claiming bench B's ID, or a second bench for one role.
 	if err := a.Hello(ctx, "bench-B", "me"); err == nil || !strings.Contains(err.Error(), "is registered to role") {
 		t.Fatalf("bench A claiming bench B's ID: %v", err)
 	}
 	if err := a.Hello(ctx, "bench-A2", "me"); err == nil || !strings.Contains(err.Error(), "already pushes for bench bench-A") {
 		t.Fatalf("a second bench ID for role A: %v", err)
+	}
+	// Bench A taking bench B's name: refused, its own name kept (helper-63: two benches
+	// of one name, and a relabel by name went to the other's object).
+	if err := a.Hello(ctx, "bench-A", "Bench B"); err == nil || !strings.Contains(err.Error(), `bench bench-B is already named "Bench B"`) {
+		t.Fatalf("bench A taking bench B's name: %v", err)
+	}
+	if bs, err := admin.Benches(ctx); err != nil || len(bs) != 2 || bs[0].Name == bs[1].Name {
+		t.Fatalf("after the refused name: %+v, %v", bs, err)
 	}
 	// A reader reads, and cannot write.
 	reader := connect(t, db, role(t, "phytoscreen_reader"))

@@ -57,6 +57,18 @@ func (s *Server) Hello(ctx context.Context, bench, name string) error {
 	if err := s.pool.QueryRow(ctx, "SELECT current_user").Scan(&me); err != nil {
 		return explain("lab server "+s.text, err)
 	}
+	if name != "" {
+		// A name is how people pick a bench (server relabel --bench): two benches of one
+		// name, and a reviewer's label went to the other's object (helper-63).
+		var other string
+		err := s.pool.QueryRow(ctx, "SELECT bench_id FROM benches WHERE name = $1 AND bench_id <> $2 LIMIT 1", name, bench).Scan(&other)
+		if err == nil {
+			return fmt.Errorf("lab server %s: bench %s is already named %q: give this bench another name (Settings > Lab server, or phytoscreen sync --name)", s.text, other, name)
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return explain("lab server "+s.text+": reading the benches' names", err)
+		}
+	}
 	_, err := s.pool.Exec(ctx, "INSERT INTO benches (bench_id, name) VALUES ($1, $2) ON CONFLICT (bench_id) DO NOTHING", bench, name)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == codeUniqueViolation {
@@ -502,8 +514,16 @@ func (s *Server) Relabel(ctx context.Context, bench string, objectID int64, v la
 	if err != nil {
 		return explain(what, err)
 	}
+	if at == nil || at.Before(v.At) {
+		// Nothing later on the server, yet nothing changed: row level security kept this
+		// login from the bench's objects (helper-63: a nil time, a panic).
+		return fmt.Errorf("%s: %w", what, ErrNotYours)
+	}
 	return fmt.Errorf("%s: %w (set %s)", what, ErrSuperseded, at.UTC().Format(time.RFC3339Nano))
 }
+
+// ErrNotYours is returned by Relabel when the login may not change the bench's objects.
+var ErrNotYours = errors.New("this login may not relabel that bench's objects: a reviewer (a role in phytoscreen_reviewer) relabels any bench's, a bench only its own")
 
 func orElse(s, alt string) string {
 	if s == "" {

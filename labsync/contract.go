@@ -31,8 +31,9 @@ type Outbox interface {
 	DoneSync(ctx context.Context, seqs []int64) error
 	// ApplyLabels takes validations made elsewhere: each replaces the local one only
 	// when it is later (last writer wins), without queueing it back. It returns the
-	// samples whose labels changed (their tallies are queued for pushing).
-	ApplyLabels(ctx context.Context, labels []labrec.Label) (changed []string, err error)
+	// samples whose labels changed (their tallies are queued for pushing) and how many
+	// labels it applied.
+	ApplyLabels(ctx context.Context, labels []labrec.Label) (changed []string, applied int, err error)
 	// SetSyncMark and SyncMark keep the sync's own state: the last pulled revision and
 	// the last successful sync.
 	SetSyncMark(ctx context.Context, key, value string) error

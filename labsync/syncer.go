@@ -460,7 +460,7 @@ func (s *Syncer) pull(ctx context.Context, srv Server, bench string, res *Result
 		if len(labels) == 0 {
 			return nil
 		}
-		changed, err := s.box.ApplyLabels(ctx, labels)
+		_, applied, err := s.box.ApplyLabels(ctx, labels) // the samples changed are queued by the store
 		if err != nil {
 			return fmt.Errorf("apply %d labels set elsewhere: %w", len(labels), err)
 		}
@@ -470,8 +470,8 @@ func (s *Syncer) pull(ctx context.Context, srv Server, bench string, res *Result
 		if err := s.box.SetSyncMark(ctx, markLabelRev, strconv.FormatInt(since, 10)); err != nil {
 			return err
 		}
-		s.count(0, len(changed))
-		res.Pulled += len(changed)
+		s.count(0, applied)
+		res.Pulled += applied
 		if len(labels) < s.o.LabelPage {
 			return nil
 		}

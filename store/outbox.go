@@ -517,21 +517,23 @@ func (s *Store) SyncLabel(ctx context.Context, objectID int64) (labrec.Label, er
 // than it (or there is none here): last writer wins, and the reviewer and time are kept
 // as given. Labels of other benches' objects are ignored, and so are those of objects
 // this store no longer holds. The change is not queued back to the server (no echo), but
-// the samples whose tallies it changed are; it returns those, sorted.
-func (s *Store) ApplyLabels(ctx context.Context, labels []labrec.Label) ([]string, error) {
+// the samples whose tallies it changed are; it returns those, sorted, and how many labels
+// it applied (helper-63: three labels were said as "1", the one sample they changed).
+func (s *Store) ApplyLabels(ctx context.Context, labels []labrec.Label) ([]string, int, error) {
 	if err := s.writable("labels from the lab server"); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	bench, err := s.BenchID(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("session store %s: %w", s.path, err)
+		return nil, 0, fmt.Errorf("session store %s: %w", s.path, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	changed := map[string]bool{}
+	applied := 0
 	for _, l := range labels {
 		if l.Bench != bench {
 			continue
@@ -545,7 +547,7 @@ func (s *Store) ApplyLabels(ctx context.Context, labels []labrec.Label) ([]strin
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("session store %s: read object %d: %w", s.path, l.ObjectID, err)
+			return nil, 0, fmt.Errorf("session store %s: read object %d: %w", s.path, l.ObjectID, err)
 		}
 		if l.SampleID != "" && l.SampleID != sampleID {
 			// Not the object the label was given to: an older store of this bench gave
@@ -569,28 +571,29 @@ func (s *Store) ApplyLabels(ctx context.Context, labels []labrec.Label) ([]strin
 			// A label the pack lacks is the lab's own taxon, as for a local Relabel.
 			if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO taxa(pack, label, idx, name, grp, grp_name, unit) VALUES (?,?,?,?,?,?,?)",
 				pack, l.Label, -1, l.Label, "", "", "cell"); err != nil {
-				return nil, fmt.Errorf("session store %s: record new taxon %q: %w", s.path, l.Label, err)
+				return nil, 0, fmt.Errorf("session store %s: record new taxon %q: %w", s.path, l.Label, err)
 			}
 		} else if !at.Valid {
 			continue // cleared there, never set here
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE objects SET validated_label = ?, validated_by = ?, validated_at = ? WHERE id = ?",
 			label, by, timeText(l.At), l.ObjectID); err != nil {
-			return nil, fmt.Errorf("session store %s: apply the lab server's label of object %d: %w", s.path, l.ObjectID, err)
+			return nil, 0, fmt.Errorf("session store %s: apply the lab server's label of object %d: %w", s.path, l.ObjectID, err)
 		}
 		// The trigger queued the label (and the sample); the server already has the label.
 		if _, err := tx.ExecContext(ctx, "DELETE FROM outbox WHERE kind = ? AND ref = ?", labrec.KindLabel, strconv.FormatInt(l.ObjectID, 10)); err != nil {
-			return nil, fmt.Errorf("session store %s: apply the lab server's label of object %d: %w", s.path, l.ObjectID, err)
+			return nil, 0, fmt.Errorf("session store %s: apply the lab server's label of object %d: %w", s.path, l.ObjectID, err)
 		}
 		changed[sampleID] = true
+		applied++
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("session store %s: apply labels from the lab server: %w", s.path, err)
+		return nil, 0, fmt.Errorf("session store %s: apply labels from the lab server: %w", s.path, err)
 	}
 	out := make([]string, 0, len(changed))
 	for id := range changed {
 		out = append(out, id)
 	}
 	slices.Sort(out)
-	return out, nil
+	return out, applied, nil
 }

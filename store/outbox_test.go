@@ -623,7 +623,7 @@ func TestApplyLabelsLastWriterWins(t *testing.T) {
 	// rounded or truncated) is no change.
 	round, trunc := local, local
 	round.At, trunc.At = local.At.Round(time.Microsecond), local.At.Truncate(time.Microsecond)
-	if changed, err := s.ApplyLabels(ctx, []labrec.Label{round, trunc}); err != nil || len(changed) != 0 {
+	if changed, _, err := s.ApplyLabels(ctx, []labrec.Label{round, trunc}); err != nil || len(changed) != 0 {
 		t.Errorf("the bench's own label pulled back: changed %v, %v", changed, err)
 	}
 	if got := outboxRows(t, s); len(got) != 0 {
@@ -639,7 +639,7 @@ func TestApplyLabelsLastWriterWins(t *testing.T) {
 	older := labrec.Label{Bench: bench, ObjectID: a, SampleID: sm.ID, Validation: labrec.Validation{Label: "protist_noctiluca", By: "Bo", At: local.At.Add(-time.Hour)}}
 	same := older
 	same.At = local.At
-	changed, err := s.ApplyLabels(ctx, []labrec.Label{older, same})
+	changed, _, err := s.ApplyLabels(ctx, []labrec.Label{older, same})
 	if err != nil || len(changed) != 0 {
 		t.Errorf("older labels: changed %v, %v", changed, err)
 	}
@@ -657,9 +657,9 @@ func TestApplyLabelsLastWriterWins(t *testing.T) {
 	fresh := labrec.Label{Bench: bench, ObjectID: b, SampleID: sm.ID, Validation: labrec.Validation{Label: "Alexandrium 'minutum'", By: "Cy", At: at.Add(-48 * time.Hour)}}
 	foreign := labrec.Label{Bench: uuid.NewString(), ObjectID: ids[1], Validation: labrec.Validation{Label: "copepod_calanoid", By: "Di", At: at}}
 	gone := labrec.Label{Bench: bench, ObjectID: 1 << 40, Validation: labrec.Validation{Label: "copepod_calanoid", By: "Di", At: at}}
-	changed, err = s.ApplyLabels(ctx, []labrec.Label{later, fresh, foreign, gone})
-	if err != nil || !slices.Equal(changed, []string{sm.ID}) {
-		t.Fatalf("later labels: changed %v, %v; want [%s]", changed, err, sm.ID)
+	changed, applied, err := s.ApplyLabels(ctx, []labrec.Label{later, fresh, foreign, gone})
+	if err != nil || !slices.Equal(changed, []string{sm.ID}) || applied != 2 {
+		t.Fatalf("later labels: changed %v, %d applied, %v; want [%s], 2 applied (helper-63: the samples were counted as labels)", changed, applied, err, sm.ID)
 	}
 	for _, want := range []labrec.Label{later, fresh} {
 		l, err := s.SyncLabel(ctx, want.ObjectID)
@@ -702,11 +702,11 @@ func TestApplyLabelsLastWriterWins(t *testing.T) {
 	if l.Label != "" || l.By != "" || !l.At.After(relabel.At) {
 		t.Errorf("after an undo to no label: %+v (the label it undid at %v)", l, relabel.At)
 	}
-	if changed, _ := s.ApplyLabels(ctx, []labrec.Label{fresh}); len(changed) != 0 {
+	if changed, _, _ := s.ApplyLabels(ctx, []labrec.Label{fresh}); len(changed) != 0 {
 		t.Errorf("a label older than the local undo came back: %v", changed)
 	}
 	clear := labrec.Label{Bench: bench, ObjectID: a, Validation: labrec.Validation{At: at.Add(time.Minute)}}
-	if changed, err := s.ApplyLabels(ctx, []labrec.Label{clear}); err != nil || len(changed) != 1 {
+	if changed, _, err := s.ApplyLabels(ctx, []labrec.Label{clear}); err != nil || len(changed) != 1 {
 		t.Errorf("a later clear: %v, %v", changed, err)
 	}
 	if l, _ := s.SyncLabel(ctx, a); l.Label != "" || !l.At.Equal(clear.At) {
@@ -758,7 +758,7 @@ func TestSyncOddNames(t *testing.T) {
 	}
 	bench, _ := s.BenchID(ctx)
 	in := labrec.Label{Bench: bench, ObjectID: first.ID, Validation: labrec.Validation{Label: odd, By: `Zoë "Z" O'Hara`, At: time.Now().Add(time.Minute)}}
-	changed, err := s.ApplyLabels(ctx, []labrec.Label{in})
+	changed, _, err := s.ApplyLabels(ctx, []labrec.Label{in})
 	if err != nil || !slices.Equal(changed, []string{sm.ID}) {
 		t.Fatalf("apply odd label: %v, %v", changed, err)
 	}
@@ -1006,7 +1006,7 @@ func TestApplyLabelsChecksTheSample(t *testing.T) {
 	s.db.QueryRow("SELECT MIN(id) FROM objects").Scan(&obj)
 	at := time.Now().UTC()
 	other := labrec.Label{Bench: bench, ObjectID: obj, SampleID: "not-" + testSample().ID, Validation: labrec.Validation{Label: "copepod_calanoid", By: "Ana", At: at}}
-	if changed, err := s.ApplyLabels(ctx, []labrec.Label{other}); err != nil || len(changed) != 0 {
+	if changed, _, err := s.ApplyLabels(ctx, []labrec.Label{other}); err != nil || len(changed) != 0 {
 		t.Errorf("a label of another sample's object: changed %v, %v; want nothing", changed, err)
 	}
 	var label sql.NullString
@@ -1016,7 +1016,7 @@ func TestApplyLabelsChecksTheSample(t *testing.T) {
 	}
 	same := other
 	same.SampleID = testSample().ID
-	if changed, err := s.ApplyLabels(ctx, []labrec.Label{same}); err != nil || !slices.Equal(changed, []string{same.SampleID}) {
+	if changed, _, err := s.ApplyLabels(ctx, []labrec.Label{same}); err != nil || !slices.Equal(changed, []string{same.SampleID}) {
 		t.Errorf("the label of its own object: changed %v, %v; want its sample", changed, err)
 	}
 }

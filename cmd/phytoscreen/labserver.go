@@ -127,12 +127,16 @@ func (m *Main) serverObjects(ctx context.Context, sub string, args []string) err
 	object := fs.Int64("object", 0, "object `N`, as server objects lists it (relabel)")
 	label := fs.String("label", "", "the label to set (relabel)")
 	by := fs.String("by", "", "who sets it: the reviewer's name (relabel)")
+	newTaxon := fs.Bool("new-taxon", false, "relabel: the label is a taxon of the lab's own, not one the bench's packs name (without it such a label is refused as a likely typo)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if err := flagsOnly(pos); err != nil {
 		return err
+	}
+	if sub == "relabel" && *object < 0 {
+		return usageError("--object %d: give the object's number as server objects lists it (1 or more)", *object)
 	}
 	if len(pos) > 0 || sf.dsn == "" || *benchArg == "" || (sub == "objects" && *sample == "") ||
 		(sub == "relabel" && (*object <= 0 || strings.TrimSpace(*label) == "" || strings.TrimSpace(*by) == "")) {
@@ -154,12 +158,21 @@ func (m *Main) serverObjects(ctx context.Context, sub string, args []string) err
 		return setupError(err)
 	}
 	var bench labrec.BenchInfo
-	var names []string
+	var names, named []string
 	for _, b := range bs {
 		names = append(names, b.Name)
-		if b.ID == *benchArg || b.Name == *benchArg {
+		if b.Name == *benchArg {
 			bench = b
+			named = append(named, b.ID)
 		}
+	}
+	if i := slices.IndexFunc(bs, func(b labrec.BenchInfo) bool { return b.ID == *benchArg }); i >= 0 {
+		bench, named = bs[i], nil // an ID is never ambiguous
+	}
+	if len(named) > 1 {
+		// Two benches of one name (a server from before names were kept apart): the
+		// first was taken, and a relabel went to the other bench's object (helper-63).
+		return usageError("--bench %q names %d benches (IDs %s): give the ID of the one you mean (phytoscreen server benches lists them)", *benchArg, len(named), strings.Join(named, ", "))
 	}
 	if bench.ID == "" {
 		return usageError("--bench %q: the server knows no such bench (it knows %s)", *benchArg, strings.Join(names, ", "))
@@ -177,6 +190,10 @@ func (m *Main) serverObjects(ctx context.Context, sub string, args []string) err
 				if strings.EqualFold(k, *label) {
 					return usageError("--label %q: bench %s names this taxon %q; give it as the bench names it", *label, bench.Name, k)
 				}
+			}
+			if !*newTaxon {
+				// A typo would become a taxon of its own, counted apart (helper-63).
+				return usageError("--label %q is no taxon of the packs bench %s used: check the spelling, or add --new-taxon to make it a taxon of the lab's own there", *label, bench.Name)
 			}
 			fmt.Fprintf(m.Stderr, "phytoscreen server relabel: %q is no taxon of the packs bench %s used: it becomes a taxon of the lab's own there\n", *label, bench.Name)
 		}

@@ -90,8 +90,18 @@ func TestProgrammeCommands(t *testing.T) {
 		t.Fatalf("server objects: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	object := strings.Fields(lines[1])[0]
+	// A label no pack of the bench names is refused unless said to be new: a typo would
+	// become a taxon of its own (helper-63: exit 0).
 	code, stdout, stderr = run(t, "server", "relabel", "--server", host("taxonomist"), "--bench", "Oban bench", "--object", object,
 		"--label", "Dinophysis 'acuminata'", "--by", "Dr. Ana Núñez")
+	if code != exitUsage || !strings.Contains(stderr, "add --new-taxon") {
+		t.Errorf("server relabel to a taxon no pack of the bench knows, without --new-taxon: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, _, stderr := run(t, "server", "relabel", "--server", host("taxonomist"), "--bench", "Oban bench", "--object", "-1", "--label", "x", "--by", "y"); code != exitUsage || !strings.Contains(stderr, "--object -1: give the object's number") {
+		t.Errorf("relabel --object -1: exit %d, %s", code, stderr)
+	}
+	code, stdout, stderr = run(t, "server", "relabel", "--server", host("taxonomist"), "--bench", "Oban bench", "--object", object,
+		"--label", "Dinophysis 'acuminata'", "--by", "Dr. Ana Núñez", "--new-taxon")
 	if code != exitOK || !strings.Contains(stdout, "the bench takes it at its next sync") {
 		t.Fatalf("server relabel: exit %d\n%s\n%s", code, stdout, stderr)
 	}
