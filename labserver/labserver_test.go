@@ -174,6 +174,38 @@ func TestPushRunTwice(t *testing.T) {
 	}
 }
 
+// TestPushRunOfAnotherStore: a store copied (or restored from a backup) keeps the
+// bench's ID and numbers its new runs as the original does; its run of that number, of
+// another sample or started at another time, is refused, and the server keeps the first
+// run's objects and alert (helper-63: replaced, its WATCH lost from the weekly report).
+func TestPushRunOfAnotherStore(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	admin := connect(t, db, "postgres")
+	s := benchServer(t, db, "bench-A", "Bench A")
+	first := makeRun("bench-A", "A5", "Kiel", t0, 6, 100, 25, "watch")
+	if err := s.PushRun(ctx, first.batch, first.stream); err != nil {
+		t.Fatal(err)
+	}
+	before := digest(t, admin)
+	for _, other := range []fixture{
+		makeRun("bench-A", "C1", "Kiel", t0, 6, 100, 30, ""),                   // another sample
+		makeRun("bench-A", "A5", "Kiel", t0.Add(24*time.Hour), 6, 100, 30, ""), // the same ID, another run
+	} {
+		err := s.PushRun(ctx, other.batch, other.stream)
+		if !errors.Is(err, ErrOtherRun) || !strings.Contains(err.Error(), `the server's run 6 is of sample "A5"`) {
+			t.Errorf("run 6 of sample %s started %s over the server's: %v; want ErrOtherRun", other.batch.Run.SampleID, other.batch.Run.Started, err)
+		}
+	}
+	if after := digest(t, admin); !reflect.DeepEqual(before, after) {
+		t.Fatalf("the refused pushes changed the server:\nbefore %v\nafter  %v", before, after)
+	}
+	// The same run again (a retry, more objects classified) is its own.
+	if err := s.PushRun(ctx, first.batch, first.stream); err != nil {
+		t.Fatalf("the same run pushed again: %v", err)
+	}
+}
+
 // TestPushRunRefused: an object of another run, or a failing object stream, leaves
 // nothing on the server (one transaction).
 func TestPushRunRefused(t *testing.T) {

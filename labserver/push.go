@@ -327,6 +327,9 @@ func (s *Server) PushRun(ctx context.Context, b labrec.RunBatch, objects func(fn
 		return explain(what, err)
 	}
 	defer rollback(ctx, tx)
+	if err := checkSameRun(ctx, tx, bench, r); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
 
 	batch := &pgx.Batch{}
 	queueSample(batch, b.Tally)
@@ -482,6 +485,31 @@ ORDER BY o.label_rev LIMIT $3`, bench, since, lim)
 		return l, err
 	})
 	return out, explain("lab server "+s.text+": pulling labels", err)
+}
+
+// ErrOtherRun is returned by PushRun when the server holds another run under the run's
+// number: two stores push as one bench (a copied store, or one restored from a backup,
+// kept the bench's ID and numbered new runs as the other did). Pushed, the run replaced
+// the other's objects and alerts (helper-63); refused, it stays in the bench's outbox.
+var ErrOtherRun = errors.New("the server holds another run of this bench under that number: two session stores push as one bench (a copy, or one restored from a backup); sync each bench from its own store, and give a copy a bench of its own (docs/labserver.md)")
+
+// checkSameRun refuses run r of bench when the server holds a run of that number of
+// another sample, or started at another time.
+func checkSameRun(ctx context.Context, tx pgx.Tx, bench string, r labrec.Run) error {
+	var sample string
+	var started time.Time
+	err := tx.QueryRow(ctx, `SELECT sample_id, started FROM runs WHERE bench_id = $1 AND run_id = $2`, bench, r.ID).Scan(&sample, &started)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	}
+	// Within a millisecond: timestamptz keeps microseconds, and rounds.
+	if d := started.Sub(r.Started); sample != r.SampleID || d > time.Millisecond || d < -time.Millisecond {
+		return fmt.Errorf("%w (the server's run %d is of sample %q, started %s)", ErrOtherRun, r.ID, sample, started.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // ErrSuperseded is returned by Relabel when the server holds a later validation.

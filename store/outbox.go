@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/phytoscreen/phytoscreen/labrec"
@@ -510,6 +511,29 @@ func (s *Store) SyncLabel(ctx context.Context, objectID int64) (labrec.Label, er
 		l.At = parseTime(va.String)
 	}
 	return l, nil
+}
+
+// RequeueAll queues every sample and run of the store for pushing again, beside what
+// already waits, and returns how many entries it added. A new lab server, or one
+// restored from an older backup, lacks what was pushed before; the outbox only holds
+// what changed since (helper-63: a bench pointed at a new server pushed nothing). The
+// server takes a run it holds as the same run again.
+func (s *Store) RequeueAll(ctx context.Context) (int, error) {
+	if err := s.writable("a full push to the lab server"); err != nil {
+		return 0, err
+	}
+	now := timeText(time.Now())
+	res, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO outbox(kind, ref, queued)
+		SELECT ?, id, ? FROM samples
+		UNION ALL SELECT ?, CAST(id AS TEXT), ? FROM sources`, labrec.KindSample, now, labrec.KindRun, now)
+	if err != nil {
+		return 0, fmt.Errorf("session store %s: queue everything for the lab server: %w", s.path, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("session store %s: queue everything for the lab server: %w", s.path, err)
+	}
+	return int(n), nil
 }
 
 // ApplyLabels takes validations made elsewhere (pulled from the lab server). Each label

@@ -231,6 +231,7 @@ func (m *Main) syncCmd(ctx context.Context, args []string) error {
 	db := fs.String("db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
 	name := fs.String("name", "", "this bench's name in the programme views, kept in the store (\"\" goes back to the host name)")
 	status := fs.Bool("status", false, "only say what waits in the outbox; do not connect")
+	all := fs.Bool("all", false, "push every sample and run of the store again, not only what changed since the last sync (a new lab server, or one restored from an older backup)")
 	var sf serverFlags
 	sf.register(fs, "bench_a")
 	pos, err := parseArgs(fs, args)
@@ -268,6 +269,13 @@ func (m *Main) syncCmd(ctx context.Context, args []string) error {
 	bench, err := st.BenchID(ctx)
 	if err != nil {
 		return setupError(err)
+	}
+	if *all && !*status {
+		n, err := st.RequeueAll(ctx)
+		if err != nil {
+			return setupError(err)
+		}
+		fmt.Fprintf(m.Stderr, "phytoscreen sync: --all: %s queued again\n", count(n, "entry", "entries"))
 	}
 	ob, err := st.OutboxState(ctx)
 	if err != nil {
