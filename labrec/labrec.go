@@ -13,6 +13,8 @@ package labrec
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -300,14 +302,20 @@ type Week struct {
 	Year, Week int
 }
 
-// ParseWeek reads "2026-W48" (or "2026W48").
+// weekPattern is an ISO week as people write it: 2026-W48, 2026W48, 2026-W5.
+var weekPattern = regexp.MustCompile(`^(\d{4})-?[Ww](\d{1,2})$`)
+
+// ParseWeek reads "2026-W48" (or "2026W48"), and nothing more.
 func ParseWeek(s string) (Week, error) {
 	var w Week
-	if _, err := fmt.Sscanf(s, "%d-W%d", &w.Year, &w.Week); err != nil {
-		if _, err2 := fmt.Sscanf(s, "%dW%d", &w.Year, &w.Week); err2 != nil {
-			return w, fmt.Errorf("week %q: write it as YEAR-Wnn, e.g. 2026-W48", s)
-		}
+	// Whole: "2026-W01-3" (a day of the week) read as its week, the day dropped unsaid
+	// (helper-63).
+	m := weekPattern.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return w, fmt.Errorf("week %q: write it as YEAR-Wnn, e.g. 2026-W48", s)
 	}
+	w.Year, _ = strconv.Atoi(m[1])
+	w.Week, _ = strconv.Atoi(m[2])
 	if w.Week < 1 || w.Week > 53 || w.Year < 1970 || w.Year > 9999 {
 		return w, fmt.Errorf("week %q: the week must be 1 to 53 and the year four digits, e.g. 2026-W48", s)
 	}

@@ -25,7 +25,7 @@ func TestWeeks(t *testing.T) {
 			t.Errorf("%s: its bounds are not its own (%v .. %v)", c.in, w.Start(), w.End())
 		}
 	}
-	for _, bad := range []string{"", "48", "2026-48", "2026-W0", "2026-W54", "2025-W53", "W48-2026"} {
+	for _, bad := range []string{"", "48", "2026-48", "2026-W0", "2026-W54", "2025-W53", "W48-2026", "2026-W01-3", "2026-W48x", "02026-W48"} { // a day, or more, after the week (helper-63)
 		if _, err := ParseWeek(bad); err == nil {
 			t.Errorf("week %q was accepted", bad)
 		}

@@ -3,7 +3,9 @@ package report
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,9 +99,9 @@ func (r *writer) weekBanner(wr labrec.WeekReport) {
 		r.pdf.SetFillColor(110, 110, 110)
 		text = "No sample taken in this week reached the lab server"
 	case peak == alerts.None:
-		text = fmt.Sprintf("No alert: %d samples from %d benches at %d sites, all below trigger levels", len(wr.Samples), len(benches), len(sites))
+		text = fmt.Sprintf("No alert: %s from %s at %s, all below trigger levels", counted(len(wr.Samples), "sample"), counted(len(benches), "bench"), counted(len(sites), "site"))
 	default:
-		text = fmt.Sprintf("%s at %s; %d samples from %d benches at %d sites", levelShort(peak), strings.Join(where, ", "), len(wr.Samples), len(benches), len(sites))
+		text = fmt.Sprintf("%s at %s; %s from %s at %s", levelShort(peak), strings.Join(where, ", "), counted(len(wr.Samples), "sample"), counted(len(benches), "bench"), counted(len(sites), "site"))
 	}
 	r.pdf.MultiCell(textW, 7, r.tr(text), "", "L", true)
 	r.pdf.SetTextColor(0, 0, 0)
@@ -195,7 +197,7 @@ func (r *writer) weekAlerts(wr labrec.WeekReport) {
 	var lv []alerts.Level
 	for _, a := range as {
 		rows = append(rows, []string{a.Time.UTC().Format("02 Jan 15:04"), r.fit(orDash(a.Site), 24), r.fit(a.SampleID, 26), r.fit(orDash(a.BenchName), 24),
-			r.fit(a.Rule, 30), perL(a.CellsPerL), r.fit(a.Threshold, 26), levelShort(levelOf(a.ToLevel))})
+			r.fit(a.Rule, 30), perL(a.CellsPerL), r.fit(thresholdText(a.Threshold), 26), levelShort(levelOf(a.ToLevel))})
 		lv = append(lv, levelOf(a.ToLevel))
 	}
 	r.table([]string{"Raised (UTC)", "Site", "Sample", "Bench", "Rule", "Cells/L", "Threshold", "To"},
@@ -221,4 +223,26 @@ func (r *writer) weekBenches(wr labrec.WeekReport) {
 		rows = append(rows, []string{r.fit(orDash(b.Name), 40), r.fit(b.ID, 64), r.fit(orDash(b.Role), 26), fmt.Sprint(n[b.ID]), last})
 	}
 	r.table([]string{"Bench", "ID", "Role", "Samples", "Last push (UTC)"}, []float64{40, 64, 26, 18, 32}, "LLLRL", rows, nil)
+}
+
+// counted writes n with its noun, singular for one: "1 bench", "2 benches".
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "ch") || strings.HasSuffix(noun, "s") {
+		return fmt.Sprintf("%d %ses", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// thresholdText is a bench's threshold as recorded ("20000 cells/mL") with thousands
+// separators, as the report writes its other figures (helper-63).
+func thresholdText(t string) string {
+	num, unit, ok := strings.Cut(strings.TrimSpace(t), " ")
+	v, err := strconv.ParseFloat(num, 64)
+	if !ok || err != nil || v < 1000 || v != math.Trunc(v) {
+		return t
+	}
+	return perL(v) + " " + unit
 }

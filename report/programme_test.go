@@ -92,3 +92,17 @@ func TestWeekGroupsInCells(t *testing.T) {
 		t.Errorf("groups: %q, want %q", got, want)
 	}
 }
+
+// A bench's threshold as recorded reads with thousands separators; what is not a plain
+// number and unit stays as it was; one of a thing is said in the singular (helper-63).
+func TestThresholdAndCountText(t *testing.T) {
+	for in, want := range map[string]string{"20000 cells/mL": "20,000 cells/mL", "100000 cells/L": "100,000 cells/L", "500 cells/L": "500 cells/L",
+		"presence": "presence", "1.5e3 cells/L": "1,500 cells/L", "2500000 cells/L": "2.50 M cells/L"} {
+		if got := thresholdText(in); got != want {
+			t.Errorf("thresholdText(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := counted(1, "bench") + ", " + counted(2, "bench") + ", " + counted(0, "sample"); got != "1 bench, 2 benches, 0 samples" {
+		t.Errorf("counted: %q", got)
+	}
+}

@@ -341,6 +341,8 @@ func (m *Main) weekReport(ctx context.Context, sf serverFlags, week, out string)
 	if err := outfile.Write(out, func(w io.Writer) error { return report.WriteWeekPDF(w, wr, app.Version) }); err != nil {
 		return outputError(err)
 	}
-	fmt.Fprintf(m.Stdout, "wrote the programme report of week %s (%d samples from %d benches, %d alerts) to %s\n", wk, len(wr.Samples), len(wr.Benches), len(wr.Alerts), out)
+	// The benches registered, not those that sent this week's samples: "0 samples from 2
+	// benches" read oddly (helper-63).
+	fmt.Fprintf(m.Stdout, "wrote the programme report of week %s (%s, %s; %s registered) to %s\n", wk, count(len(wr.Samples), "sample", "samples"), count(len(wr.Alerts), "alert", "alerts"), count(len(wr.Benches), "bench", "benches"), out)
 	return nil
 }

@@ -139,7 +139,7 @@ func TestProgrammeCommands(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "week.pdf")
 	week := labrec.WeekOf(taken).String()
 	code, stdout, stderr = run(t, "report", "--server", host("reader"), "--week", week, "--out", out)
-	if code != exitOK || !strings.Contains(stdout, "(1 samples from 1 benches") {
+	if code != exitOK || !strings.Contains(stdout, "(1 sample, ") || !strings.Contains(stdout, "; 1 bench registered)") {
 		t.Fatalf("report --server: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if text := pdfText(t, out); !strings.Contains(text, "OB-1 'Nord'") || !strings.Contains(text, "Loch Creran") {
