@@ -226,7 +226,7 @@ const (
 // ErrLoginRefused is wrapped in the error of a server that refused the bench's login
 // (its user name or password): the server is up, and waiting will not help, unlike a
 // server away.
-var ErrLoginRefused = errors.New("the lab server refused this bench's login")
+var ErrLoginRefused = errors.New("the lab server refused the login")
 
 // DemoSpec is the source a run of the bundled demo records (capture.Demo's spec). The
 // demo is the app showing itself: the bench never pushes it, and the programme's views

@@ -215,7 +215,9 @@ func explain(what string, err error) error {
 	case errors.As(err, &pe):
 		switch pe.Code {
 		case codeInvalidPassword, codeInvalidAuth:
-			fix = "check the bench role's password (keyring or PHYTOSCREEN_LAB_PASSWORD) and user name"
+			// Any role's login (a reader's, a reviewer's too), and often no password at all
+			// (helper-63: it read as a bench's wrong password).
+			fix = "check the login role's password (keyring or PHYTOSCREEN_LAB_PASSWORD: is one set for this user?) and user name"
 			err = fmt.Errorf("%w: %w", labrec.ErrLoginRefused, err)
 		case codeUnknownDatabase:
 			fix = "check dbname, or create the database (createdb) and migrate it: " + migrateFix

@@ -216,7 +216,7 @@ func TestOpenErrors(t *testing.T) {
 	}
 	s.Close()
 	_, err = Open(ctx, Config{DSN: cluster.HostDSN(user, "s3cret-wrong", db)})
-	if err == nil || !strings.Contains(err.Error(), "check the bench role's password (keyring or PHYTOSCREEN_LAB_PASSWORD)") || strings.Contains(err.Error(), "s3cret-wrong") {
+	if err == nil || !strings.Contains(err.Error(), "check the login role's password (keyring or PHYTOSCREEN_LAB_PASSWORD") || strings.Contains(err.Error(), "s3cret-wrong") {
 		t.Fatalf("wrong password: %v", err)
 	}
 	t.Logf("wrong password: %v", err)
