@@ -30,10 +30,18 @@ const (
 // written through, and a path that is this store itself is refused before anything is
 // written.
 func (s *Store) Export(ctx context.Context, sampleID, format, path string) error {
+	return s.ExportCells(ctx, sampleID, format, path, nil)
+}
+
+// ExportCells is Export with the cells in each object given by cellsOf, as CountsCells
+// takes them (nil: the stored estimates): the caller that holds the sample's pack
+// re-estimates an object a reviewer moved to another taxon, as History and the report
+// do. The export kept its stored one cell where History said 41 (helper-62).
+func (s *Store) ExportCells(ctx context.Context, sampleID, format, path string, cellsOf func(ObjectRow) float64) error {
 	if err := s.checkExportTarget(path); err != nil {
 		return err
 	}
-	write, err := s.exporter(ctx, sampleID, format)
+	write, err := s.exporter(ctx, sampleID, format, cellsOf)
 	if err != nil {
 		return err
 	}
@@ -41,9 +49,10 @@ func (s *Store) Export(ctx context.Context, sampleID, format, path string) error
 }
 
 // ExportTo writes a sample's export to w (standard output: `export --out -`), in the
-// format Export writes to a file.
-func (s *Store) ExportTo(ctx context.Context, sampleID, format string, w io.Writer) error {
-	write, err := s.exporter(ctx, sampleID, format)
+// format Export writes to a file, the cells of each object given by cellsOf as for
+// ExportCells (nil: the stored estimates).
+func (s *Store) ExportTo(ctx context.Context, sampleID, format string, w io.Writer, cellsOf func(ObjectRow) float64) error {
+	write, err := s.exporter(ctx, sampleID, format, cellsOf)
 	if err != nil {
 		return err
 	}
@@ -51,16 +60,16 @@ func (s *Store) ExportTo(ctx context.Context, sampleID, format string, w io.Writ
 }
 
 // exporter is the writer of a sample's export in format.
-func (s *Store) exporter(ctx context.Context, sampleID, format string) (func(io.Writer) error, error) {
+func (s *Store) exporter(ctx context.Context, sampleID, format string, cellsOf func(ObjectRow) float64) (func(io.Writer) error, error) {
 	si, err := s.Sample(ctx, sampleID)
 	if err != nil {
 		return nil, err
 	}
 	switch format {
 	case FormatCounts:
-		return func(w io.Writer) error { return s.writeCounts(ctx, sampleID, w) }, nil
+		return func(w io.Writer) error { return s.writeCounts(ctx, sampleID, w, cellsOf) }, nil
 	case FormatObjects:
-		return func(w io.Writer) error { return s.writeObjects(ctx, si, w) }, nil
+		return func(w io.Writer) error { return s.writeObjects(ctx, si, w, cellsOf) }, nil
 	case FormatEcoTaxa:
 		return func(w io.Writer) error { return s.writeEcoTaxa(ctx, si, w) }, nil
 	}
@@ -119,8 +128,11 @@ func ftoa(v float64, prec int) string {
 var CountsHeader = []string{"sample_id", "site", "taken", "volume_ml", "factor", "kind", "label", "name", "group", "unit",
 	"count", "validated", "cells_per_l", "ci95_low", "ci95_high", "cells_estimate", "cells_estimate_per_l", "volume_given_ml", "partial"}
 
-func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer) error {
-	c, err := s.Counts(ctx, sampleID)
+func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, cellsOf func(ObjectRow) float64) error {
+	if cellsOf == nil {
+		cellsOf = StoredCells
+	}
+	c, err := s.CountsCells(ctx, sampleID, cellsOf)
 	if err != nil {
 		return err
 	}
@@ -169,7 +181,7 @@ var ObjectsHeader = []string{"object_id", "sample_id", "run", "seq", "time", "sa
 	"kind", "length_px", "width_px", "parts", "cells_estimate", "oversize",
 	"label", "probability", "model", "category", "name", "group", "status", "validated_label", "validated_by", "error", "top_k"}
 
-func (s *Store) writeObjects(ctx context.Context, si SampleInfo, w io.Writer) error {
+func (s *Store) writeObjects(ctx context.Context, si SampleInfo, w io.Writer, cellsOf func(ObjectRow) float64) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(ObjectsHeader); err != nil {
 		return err
@@ -177,6 +189,9 @@ func (s *Store) writeObjects(ctx context.Context, si SampleInfo, w io.Writer) er
 	err := s.Objects(ctx, si, false, func(o ObjectRow) error {
 		b := o.Box
 		m := measured(o)
+		if cellsOf != nil {
+			o.Cells = cellsOf(o)
+		}
 		return cw.Write([]string{o.ObjectKey(si.ID), si.ID, strconv.FormatInt(o.Run.ID, 10), strconv.Itoa(o.Seq), o.Time.UTC().Format(time.RFC3339Nano),
 			si.Taken.UTC().Format(time.RFC3339), o.Source(), strconv.Itoa(o.Frame), strconv.Itoa(o.Track), strconv.Itoa(b.Min.X), strconv.Itoa(b.Min.Y), strconv.Itoa(b.Dx()), strconv.Itoa(b.Dy()),
 			ftoa(o.AreaPx, 1), m(o.Perimeter, 2), m(o.ESD, 2), m(o.Major, 2), m(o.Minor, 2), m(o.Aspect, 4), m(o.Solidity, 4),

@@ -303,7 +303,7 @@ const formatReport = "report-pdf"
 // writeExport writes sample id in format to path: a store export, or the PDF report.
 func writeExport(ctx context.Context, st *store.Store, id, format, path string) error {
 	if format != formatReport {
-		return st.Export(ctx, id, format, path)
+		return app.ExportSample(ctx, st, id, format, path, nil)
 	}
 	if err := capture.CheckOutputName(path); err != nil {
 		return err

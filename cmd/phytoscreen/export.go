@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,9 +60,9 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	// stderr (a file named "-" was written instead, helper-56).
 	toStdout := *out == "-"
 	if toStdout {
-		err = s.ExportTo(ctx, *sample, *format, m.Stdout)
+		err = app.ExportSample(ctx, s, *sample, *format, "", m.Stdout)
 	} else {
-		err = s.Export(ctx, *sample, *format, *out)
+		err = app.ExportSample(ctx, s, *sample, *format, *out, nil)
 	}
 	if err != nil {
 		if errors.Is(err, store.ErrNoSample) || errors.Is(err, outfile.ErrIsInput) {

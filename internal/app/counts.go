@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
@@ -54,4 +55,26 @@ func packTaxonomy(pack string) (*screening.Taxonomy, error) {
 		return nil, fmt.Errorf("pack %s: %w", pack, err)
 	}
 	return tx, nil
+}
+
+// ExportSample writes a stored sample's export in format to path (or to w when w is not
+// nil), the cells in its objects as SampleCounts estimates them: the counts CSV and the
+// objects CSV agree with History and the PDF report on an object a reviewer moved to
+// another taxon (helper-62: 1 cell in the export, 41 in History). Without the sample's
+// pack at hand, the stored estimates are written.
+func ExportSample(ctx context.Context, st *store.Store, sampleID, format, path string, w io.Writer) error {
+	si, err := st.Sample(ctx, sampleID)
+	if err != nil {
+		return err
+	}
+	var cells func(store.ObjectRow) float64
+	if len(si.Runs) > 0 {
+		if tx, err := packTaxonomy(si.Runs[len(si.Runs)-1].Pack); err == nil {
+			cells = ObjectCells(tx)
+		}
+	}
+	if w != nil {
+		return st.ExportTo(ctx, sampleID, format, w, cells)
+	}
+	return st.ExportCells(ctx, sampleID, format, path, cells)
 }

@@ -1,11 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"image"
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +103,42 @@ func TestSampleCountsCellsFollowTheReview(t *testing.T) {
 	if _, cells := cellsOf(plain, "Nostoc"); cells != want {
 		t.Errorf("Store.Counts gives the moved colony %g cells, want the stored %g", cells, want)
 	}
+	// The exports say what History says: the counts CSV's cells and the objects CSV's
+	// estimate of the moved colony are Nostoc's (helper-62: the stored one, 1 against 41).
+	var counts, objects bytes.Buffer
+	if err := ExportSample(ctx, st, "C1", store.FormatCounts, "", &counts); err != nil {
+		t.Fatal(err)
+	}
+	if err := ExportSample(ctx, st, "C1", store.FormatObjects, "", &objects); err != nil {
+		t.Fatal(err)
+	}
+	if row := csvRow(t, counts.String(), "label", "Nostoc"); row["cells_estimate"] != strconv.FormatFloat(wantNostoc, 'f', 0, 64) {
+		t.Errorf("the counts CSV's Nostoc row %v: want cells_estimate %g", row, wantNostoc)
+	}
+	if row := csvRow(t, objects.String(), "validated_label", "Nostoc"); row["cells_estimate"] != strconv.FormatFloat(wantNostoc, 'f', 0, 64) {
+		t.Errorf("the objects CSV's moved colony %v: want cells_estimate %g", row, wantNostoc)
+	}
+}
+
+// csvRow is the first row of the CSV text whose column col holds value, by header name.
+func csvRow(t *testing.T, text, col, value string) map[string]string {
+	t.Helper()
+	rows, err := csv.NewReader(strings.NewReader(text)).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("CSV: %v, %d rows", err, len(rows))
+	}
+	i := slices.Index(rows[0], col)
+	for _, r := range rows[1:] {
+		if i >= 0 && r[i] == value {
+			m := map[string]string{}
+			for j, h := range rows[0] {
+				m[h] = r[j]
+			}
+			return m
+		}
+	}
+	t.Fatalf("no row with %s %q in\n%s", col, value, text)
+	return nil
 }
 
 // cyanoRun opens a new session store (closed at the test's end) and starts a run of
