@@ -302,7 +302,7 @@ func (s *Store) SyncSample(ctx context.Context, sampleID string) (labrec.SampleT
 	if runs == 0 {
 		return t, nil
 	}
-	c, err := s.Counts(ctx, sampleID)
+	c, err := s.CountsCells(ctx, sampleID, s.tallyCells())
 	if errors.Is(err, ErrNoSample) { // removed between the two reads
 		return labrec.SampleTally{Sample: labrec.Sample{Bench: bench, ID: sampleID, Gone: true}}, nil
 	}

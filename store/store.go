@@ -103,6 +103,31 @@ type Store struct {
 
 	idMu    sync.Mutex
 	benchID string // read once: a bench's identity never changes
+
+	// cellsOf, when set (SetCellsOf), counts the cells in each object of the tallies the
+	// store makes for the lab server (SampleTally); nil: as stored.
+	cellsMu sync.RWMutex
+	cellsOf func(ObjectRow) float64
+}
+
+// SetCellsOf sets how the tallies pushed to the lab server count the cells in each
+// object, as CountsCells takes them: the app that holds the packs re-estimates an object
+// a reviewer moved to another taxon, so the programme's weekly report says what the
+// bench's History and report say (nil: the stored estimates).
+func (s *Store) SetCellsOf(f func(ObjectRow) float64) {
+	s.cellsMu.Lock()
+	s.cellsOf = f
+	s.cellsMu.Unlock()
+}
+
+// tallyCells is the cells counter of the lab server's tallies.
+func (s *Store) tallyCells() func(ObjectRow) float64 {
+	s.cellsMu.RLock()
+	defer s.cellsMu.RUnlock()
+	if s.cellsOf == nil {
+		return StoredCells
+	}
+	return s.cellsOf
 }
 
 const schema = `

@@ -270,6 +270,7 @@ func (m *Main) syncCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return setupError(err)
 	}
+	st.SetCellsOf(app.PackCells()) // the server's tallies as History counts them
 	if *all && !*status {
 		n, err := st.RequeueAll(ctx)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
@@ -77,4 +78,27 @@ func ExportSample(ctx context.Context, st *store.Store, sampleID, format, path s
 		return st.ExportTo(ctx, sampleID, format, w, cells)
 	}
 	return st.ExportCells(ctx, sampleID, format, path, cells)
+}
+
+// PackCells counts the cells in an object of any stored run as that run's pack
+// estimates them (ObjectCells), each pack's taxonomy loaded once; an object of a pack not
+// at hand keeps its stored estimate. Store.SetCellsOf takes it, so the tallies pushed to
+// the lab server agree with History.
+func PackCells() func(store.ObjectRow) float64 {
+	var mu sync.Mutex
+	byPack := map[string]func(store.ObjectRow) float64{}
+	return func(o store.ObjectRow) float64 {
+		mu.Lock()
+		f, ok := byPack[o.Run.Pack]
+		if !ok {
+			tx, err := packTaxonomy(o.Run.Pack)
+			if err != nil {
+				tx = nil // ObjectCells(nil): the stored estimate
+			}
+			f = ObjectCells(tx)
+			byPack[o.Run.Pack] = f
+		}
+		mu.Unlock()
+		return f(o)
+	}
 }

@@ -103,6 +103,27 @@ func TestSampleCountsCellsFollowTheReview(t *testing.T) {
 	if _, cells := cellsOf(plain, "Nostoc"); cells != want {
 		t.Errorf("Store.Counts gives the moved colony %g cells, want the stored %g", cells, want)
 	}
+	// So does the tally pushed to the lab server once the store counts by the packs
+	// (the bench's sync sets it): the programme's weekly report said the stored cells.
+	nostocCells := func() float64 {
+		tl, err := st.SyncSample(ctx, "C1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range tl.Counts {
+			if x.Label == "Nostoc" {
+				return x.Cells
+			}
+		}
+		return -1
+	}
+	if got := nostocCells(); got != want {
+		t.Errorf("the lab server's tally before SetCellsOf: Nostoc %g cells, want the stored %g", got, want)
+	}
+	st.SetCellsOf(PackCells())
+	if got := nostocCells(); got != wantNostoc {
+		t.Errorf("the lab server's tally counted by the packs: Nostoc %g cells, want %g as History", got, wantNostoc)
+	}
 	// The exports say what History says: the counts CSV's cells and the objects CSV's
 	// estimate of the moved colony are Nostoc's (helper-62: the stored one, 1 against 41).
 	var counts, objects bytes.Buffer

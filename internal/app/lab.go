@@ -61,6 +61,9 @@ type Lab struct {
 // Close stops it.
 func NewLab(ctx context.Context, prefs Prefs, box *store.Store) *Lab {
 	l := &Lab{prefs: prefs, box: box, ctx: ctx, settings: LoadLabSettings(prefs)}
+	if box != nil {
+		box.SetCellsOf(PackCells()) // the server's tallies as History counts them
+	}
 	if err := l.restart(); err != nil {
 		slog.Warn("lab server sync not started", "err", err)
 	}
