@@ -329,7 +329,10 @@ func (h *historyView) Delete() {
 					return
 				}
 				h.e.setStatus("Sample " + id + " moved to the trash (History › Trash… restores it).")
-				h.selected = ""
+				// Its pane goes too: the only match of a search, it stayed shown with its
+				// buttons on, and its PDF report did nothing (helper-62).
+				h.list.UnselectAll()
+				h.clearShown("Sample " + id + " is in the trash (Trash… restores it). Choose a sample on the left.")
 				h.Reload()
 			})
 		})
@@ -546,6 +549,7 @@ func (h *historyView) Counted() store.Counts { return h.counted }
 // show fills the detail side from a sample's stored counts and what its runs recorded
 // (UI goroutine).
 func (h *historyView) show(c store.Counts, rec recorded) {
+	another := h.counted.Sample.ID != c.Sample.ID
 	h.counted = c
 	si := c.Sample
 	var models, finders []string
@@ -604,6 +608,11 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 	rows = append(rows, countRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: c.Unidentified})
 	levelRows(rows, states)
 	h.counts.SetRows(rows)
+	if another {
+		// Another sample starts at its top: scrolled down a longer table, the shorter
+		// one's first rows (its HAB group) drew blank until scrolled (helper-62).
+		h.counts.ScrollToTop()
+	}
 	switch {
 	case otherPack && rec.ownRules != nil:
 		head := fmt.Sprintf("Under %s, the rules it was screened with, on pack %s (phytoscreen runs pack %s now):", rules.Name, samplePack, h.e.svc.Taxonomy.Pack)

@@ -183,8 +183,17 @@ func TestHistoryDeleteRestoreMarkSearch(t *testing.T) {
 		t.Fatal("a refused delete removed the sample")
 	}
 	hv.confirm = func(title, msg string, answer func(bool)) { answer(true) }
+	// Deleted as the only match of a search: its pane goes with it (helper-62: it stayed,
+	// its buttons on, its PDF report doing nothing).
+	test.Type(hv.search, a)
+	hv.Select(a)
+	h.pump("sample a, the only match, shown", 10*time.Second, func() bool { return hv.selected == a && !hv.del.Disabled() })
 	test.Tap(hv.del)
 	h.pump("the delete", 10*time.Second, func() bool { return len(hv.all) == 1 && hv.all[0].ID == b })
+	if strings.Contains(hv.header.Text, "Sample "+a+" ") && !strings.Contains(hv.header.Text, "in the trash") || !hv.del.Disabled() || !hv.exports[0].Disabled() || len(hv.chart.Points()) > 0 {
+		t.Errorf("after the delete the pane shows %q (delete on %v, chart of %d points)", hv.header.Text, !hv.del.Disabled(), len(hv.chart.Points()))
+	}
+	hv.search.SetText("")
 	before, _ := h.st.TrashedSamples(h.a.ctx)
 	if len(before) != 1 || before[0].ID != a {
 		t.Fatalf("trash %+v", before)
