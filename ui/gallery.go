@@ -64,7 +64,8 @@ type galleryView struct {
 	catItems    []galleryCat
 	category    string
 	sampleID    string
-	sampleLines map[string]string // sample ID -> its line in sampleSel (site, when taken)
+	sampleLines map[string]string   // sample ID -> its line in sampleSel (site, when taken)
+	tax         *screening.Taxonomy // the shown sample's pack's (nil: the app's, until read)
 	// follow is the sample of the newest run, which the next Reload opens on once: after
 	// its run has ended the gallery stayed on the sample viewed before (helper-49). Once
 	// taken, a sample chosen by hand stays.
@@ -341,6 +342,15 @@ func (g *galleryView) Reload() {
 	})
 }
 
+// taxonomy is the shown sample's pack's taxonomy: its names and the labels offered for
+// its objects (the app's own until the sample is read).
+func (g *galleryView) taxonomy() *screening.Taxonomy {
+	if g.tax != nil {
+		return g.tax
+	}
+	return g.e.svc.Taxonomy
+}
+
 // sampleLabel is a sample's line in the gallery's list: its ID, site and when taken.
 func sampleLabel(e sampleEntry) string {
 	label := e.ID
@@ -390,9 +400,19 @@ func (g *galleryView) loadCategories() {
 	}
 	g.gen++
 	gen := g.gen
-	tx := g.e.svc.Taxonomy
+	running := g.e.svc.Taxonomy
 	g.e.spawn(func(ctx context.Context) {
-		cats, err := countCategories(ctx, st, id, tx)
+		// The sample's own pack names its objects and offers its labels, whichever pack
+		// the app runs now (helper-62: a cyanobacteria sample reviewed under the marine
+		// pack was offered "New taxon: Anabaena" and showed "Other" for its reject class).
+		tx, packErr, err := app.SampleTaxonomy(ctx, st, id)
+		if packErr != nil || tx == nil {
+			tx = running
+		}
+		var cats []galleryCat
+		if err == nil {
+			cats, err = countCategories(ctx, st, id, tx)
+		}
 		lab, lerr := st.LabTaxa(ctx)
 		g.e.runOnUI(func() {
 			if gen != g.gen {
@@ -402,7 +422,12 @@ func (g *galleryView) loadCategories() {
 				g.e.showError("Could not read sample "+id, err)
 				return
 			}
+			newPack := g.tax != tx
+			g.tax = tx
 			g.labTaxa = lab
+			if newPack {
+				g.filterLabels() // the labels offered are the sample's pack's
+			}
 			g.catItems = cats
 			g.cats.Refresh()
 			idx := slices.IndexFunc(cats, func(c galleryCat) bool { return c.Key == g.category })

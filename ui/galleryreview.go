@@ -54,13 +54,13 @@ func (g *galleryView) show(id int) {
 		}
 		lines = append(lines, d+fmt.Sprintf(" · focus %.0f", o.Focus))
 	}
-	model := fmt.Sprintf("Model (%s): %s, %s", o.Variant, g.e.svc.Taxonomy.Name(o.Label), probText(o.Prob))
+	model := fmt.Sprintf("Model (%s): %s, %s", o.Variant, g.taxonomy().Name(o.Label), probText(o.Prob))
 	lines = append(lines, model)
 	if o.Status == store.StatusValidated {
-		lines = append(lines, "Validated as "+g.e.svc.Taxonomy.Name(o.Validated)+" by "+o.ValidatedBy)
+		lines = append(lines, "Validated as "+g.taxonomy().Name(o.Validated)+" by "+o.ValidatedBy)
 	}
 	g.detail.SetText(strings.Join(lines, "\n"))
-	g.preds.SetText(topText(o.Top, g.e.svc.Taxonomy))
+	g.preds.SetText(topText(o.Top, g.taxonomy()))
 	g.updateButtons()
 }
 
@@ -141,7 +141,7 @@ func (g *galleryView) filterLabels() {
 		seen[label] = true
 		g.labels = append(g.labels, label)
 	}
-	for _, t := range g.e.svc.Taxonomy.Taxa {
+	for _, t := range g.taxonomy().Taxa {
 		add(t.Label, t.Name)
 	}
 	for _, l := range g.labTaxa {
@@ -151,7 +151,7 @@ func (g *galleryView) filterLabels() {
 		add(l, l)
 	}
 	exact := slices.ContainsFunc(g.labels, func(l string) bool {
-		return strings.EqualFold(l, typed) || strings.EqualFold(g.e.svc.Taxonomy.Name(l), typed)
+		return strings.EqualFold(l, typed) || strings.EqualFold(g.taxonomy().Name(l), typed)
 	})
 	if typed != "" && !exact && store.CheckLabel(typed) == nil {
 		// A new taxon, last: typing "Nitz" offered "New taxon: Nitz" first and pushed the
@@ -178,7 +178,7 @@ func (g *galleryView) submitLabel() {
 	if label == "" {
 		typed := strings.TrimSpace(g.filter.Text)
 		for _, l := range g.labels {
-			if strings.EqualFold(l, typed) || strings.EqualFold(g.e.svc.Taxonomy.Name(l), typed) {
+			if strings.EqualFold(l, typed) || strings.EqualFold(g.taxonomy().Name(l), typed) {
 				label = l
 				break
 			}
@@ -201,7 +201,7 @@ func (g *galleryView) ruleTaxa() []string {
 // labelText is how a label reads in the list: the pack's name and label, the lab's or
 // the rules' taxon as it is, a new one marked so.
 func (g *galleryView) labelText(l string) string {
-	tx := g.e.svc.Taxonomy
+	tx := g.taxonomy()
 	switch {
 	case isPackLabel(tx, l):
 		return tx.Name(l) + "  (" + l + ")"
@@ -227,7 +227,7 @@ func (g *galleryView) updateButtons() {
 	ok := g.selected >= 0 && g.selected < len(g.items) && g.e.svc.Store != nil
 	if ok && g.chosen != "" {
 		g.setLabel.Enable()
-		g.setLabel.SetText("Set label: " + shortName(g.e.svc.Taxonomy.Name(g.chosen), 24))
+		g.setLabel.SetText("Set label: " + shortName(g.taxonomy().Name(g.chosen), 24))
 	} else {
 		g.setLabel.Disable()
 		g.setLabel.SetText("Set label")
@@ -274,7 +274,7 @@ func (g *galleryView) Undo() {
 				g.e.showError("Could not undo the label", err)
 				return
 			}
-			g.e.setStatus(fmt.Sprintf("Undone: cell #%d of sample %s is no longer labelled %s.", step.seq, g.sampleID, g.e.svc.Taxonomy.Name(step.label)))
+			g.e.setStatus(fmt.Sprintf("Undone: cell #%d of sample %s is no longer labelled %s.", step.seq, g.sampleID, g.taxonomy().Name(step.label)))
 			g.category = step.from
 			g.selectAfterLoad = step.objectID
 			g.loadCategories()
@@ -333,7 +333,7 @@ func (g *galleryView) Relabel(label string) {
 				return
 			}
 			g.undo = append(g.undo, undoStep{objectID: it.Row.ID, seq: it.Row.Seq, from: from, label: label, prev: prev})
-			if !isPackLabel(g.e.svc.Taxonomy, label) && !slices.Contains(g.labTaxa, label) {
+			if !isPackLabel(g.taxonomy(), label) && !slices.Contains(g.labTaxa, label) {
 				g.labTaxa = append(g.labTaxa, label)
 			}
 			// The label is not kept armed for the next crop: each is chosen anew. An empty
@@ -344,7 +344,7 @@ func (g *galleryView) Relabel(label string) {
 			g.updateButtons()
 			// The Live tab keeps the counts as the run made them; History reads the
 			// store, where the review is: said so, or the two read as a contradiction.
-			g.e.setStatus(fmt.Sprintf("Cell #%d of sample %s labelled %s (validated; exports and History use it; the Live tab shows the counts as screened).", it.Row.Seq, g.sampleID, g.e.svc.Taxonomy.Name(label)))
+			g.e.setStatus(fmt.Sprintf("Cell #%d of sample %s labelled %s (validated; exports and History use it; the Live tab shows the counts as screened).", it.Row.Seq, g.sampleID, g.taxonomy().Name(label)))
 			if idx >= len(g.items) || g.items[idx].Row.ID != it.Row.ID {
 				return // the list changed meanwhile
 			}
@@ -429,7 +429,7 @@ func (g *galleryView) adjustCount(key string, d int) {
 		}
 	}
 	if d > 0 {
-		g.catItems = append(g.catItems, galleryCat{Key: key, Name: g.e.svc.Taxonomy.Name(key), Count: d})
+		g.catItems = append(g.catItems, galleryCat{Key: key, Name: g.taxonomy().Name(key), Count: d})
 		g.cats.Refresh()
 	}
 }

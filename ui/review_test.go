@@ -3,6 +3,7 @@ package ui
 import (
 	"archive/zip"
 	"context"
+	"image"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,9 +18,11 @@ import (
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/imagefile"
+	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
+	"github.com/phytoscreen/phytoscreen/vision"
 )
 
 // Review that teaches: a taxon the pack lacks is typed in and set (the lab's own
@@ -477,5 +480,59 @@ func TestDemoAtLaunchOnlyWithAPackThatKnowsIt(t *testing.T) {
 				t.Errorf("opened %q; status %q", opened, h.a.status.Text)
 			}
 		})
+	}
+}
+
+// A sample screened with another pack than the one the app runs is reviewed under its
+// own: its categories by that pack's names, the labels offered that pack's (helper-62:
+// a cyanobacteria sample under the marine pack offered "New taxon: Anabaena" and showed
+// its reject class as "Other").
+func TestGalleryReviewsUnderTheSamplesPack(t *testing.T) {
+	h := newHarness(t, nil)
+	if h.a.svc.Taxonomy.Pack == "cyano-tcb-10" {
+		t.Fatal("the harness runs the cyanobacteria pack: the test needs another")
+	}
+	p, err := app.LoadPack("cyano-tcb-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := screening.ForPack(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, ok := tx.Lookup("Other")
+	if !ok || other.Name == "Other" {
+		t.Fatalf("the cyano pack's reject class is %+v: the test needs a display name of its own", other)
+	}
+	sm := screening.NewSample("S-CYANO")
+	sm.VolumeML = 1
+	r, err := h.st.StartRun(h.a.ctx, screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("pond.avi"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: tx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crop := image.NewGray(image.Rect(0, 0, 16, 16))
+	var recs []screening.ObjectRecord
+	for i, l := range []string{"Other", "Anabaena"} {
+		recs = append(recs, screening.ObjectRecord{Seq: i + 1, Time: time.Now(), Object: vision.Object{Source: "pond.avi", Frame: i, Track: i, New: true, Box: crop.Rect, Crop: crop},
+			Label: l, Prob: 0.9, Variant: inference.Optimised, Category: l})
+	}
+	if err := r.Objects(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(h.a.ctx, screening.Snapshot{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	g := h.a.gallery
+	h.a.tabs.SelectIndex(1)
+	g.ShowSample("S-CYANO")
+	h.pump("the sample's categories", 10*time.Second, func() bool {
+		return slices.ContainsFunc(g.Categories(), func(c galleryCat) bool { return c.Key == "Other" })
+	})
+	if i := slices.IndexFunc(g.Categories(), func(c galleryCat) bool { return c.Key == "Other" }); g.Categories()[i].Name != other.Name {
+		t.Errorf("the reject class is listed as %q, want the cyano pack's %q", g.Categories()[i].Name, other.Name)
+	}
+	g.filter.SetText("Anab")
+	if !slices.Contains(g.labels, "Anabaena") {
+		t.Errorf("typing Anab offers %q, want the sample's pack's Anabaena", g.labels)
 	}
 }

@@ -102,3 +102,15 @@ func PackCells() func(store.ObjectRow) float64 {
 		return f(o)
 	}
 }
+
+// SampleTaxonomy is the taxonomy of the pack of a stored sample's last run: the names and
+// labels its objects were classified with, whichever pack the app runs now. nil, with no
+// error, for a sample without runs; packErr when the pack is not at hand.
+func SampleTaxonomy(ctx context.Context, st *store.Store, sampleID string) (tx *screening.Taxonomy, packErr, err error) {
+	si, err := st.Sample(ctx, sampleID)
+	if err != nil || len(si.Runs) == 0 {
+		return nil, nil, err
+	}
+	tx, packErr = packTaxonomy(si.Runs[len(si.Runs)-1].Pack)
+	return tx, packErr, nil
+}
