@@ -80,7 +80,7 @@ func TestTeachDialog(t *testing.T) {
 	if a := asks(); a[0] != app.BestPack || a[1] != "cyano-tcb-10" {
 		t.Fatalf("packs asked %q, want best then cyano-tcb-10", a)
 	}
-	for _, want := range []string{"named 22 as you did (55%)", "new taxa named right 90%", "80% before teaching, 79% after (-1.0 points", "Karenia (new): 90% / 85% of 10 crops"} {
+	for _, want := range []string{"the packs that screened them named 22 as you did (55%)", "new taxa named right 90%", "80% before teaching, 79% after (-1.0 points", "Karenia (new): 90% / 85% of 10 crops"} {
 		if !strings.Contains(d.Compare.Text, want) {
 			t.Fatalf("comparison lacks %q:\n%s", want, d.Compare.Text)
 		}

@@ -106,7 +106,7 @@ func (d *teachDialog) run() {
 			d.result = res
 			d.stage.SetText(fmt.Sprintf("Taught %s %s from %d reviewed crops in %s. Compare, then save it if it is better.",
 				res.Pack, map[bool]string{true: "1 new taxon", false: fmt.Sprint(len(res.New), " new taxa")}[len(res.New) == 1], res.Crops, took))
-			d.Compare.SetText(teachComparison(e.svc.Pack.Name, res))
+			d.Compare.SetText(teachComparison(res))
 			var b strings.Builder
 			if len(res.Transfers) > 0 {
 				b.WriteString("How well each pack's embedding separates your crops (cross-validated):\n")
@@ -157,11 +157,13 @@ func (d *teachDialog) save() {
 	})
 }
 
-// teachComparison sets the pack in use beside the taught pack on the reviewed crops.
-func teachComparison(current string, r *app.TeachResult) string {
+// teachComparison sets the packs that screened the reviewed crops beside the taught pack.
+// Not "the pack in use": the crops were named by the packs of their runs, which need
+// not be the one the app runs now (helper-62).
+func teachComparison(r *app.TeachResult) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "On your %d reviewed crops, the pack in use (%s) named %d as you did (%.0f%%), as screened.\n",
-		r.Crops, current, r.AsScreened, pct(r.AsScreened, r.Crops))
+	fmt.Fprintf(&b, "On your %d reviewed crops, the packs that screened them named %d as you did (%.0f%%).\n",
+		r.Crops, r.AsScreened, pct(r.AsScreened, r.Crops))
 	for _, m := range r.Report.Models {
 		fmt.Fprintf(&b, "Taught %s, %s model (each crop judged by a head that never saw it): new taxa named right %.0f%% (macro-F1 %.2f);\n    the pack's own taxa %.0f%% before teaching, %.0f%% after (%+.1f points, %d crops).\n",
 			r.Pack, m.Variant, 100*m.Top1New, m.MacroF1, 100*m.OldTop1Before, 100*m.OldTop1After, 100*(m.OldTop1After-m.OldTop1Before), m.OldCrops)
