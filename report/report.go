@@ -328,13 +328,32 @@ func PartialRuns(si store.SampleInfo) string {
 			if len(si.Runs) == 1 {
 				which = "the run"
 			}
-			parts = append(parts, fmt.Sprintf("%s examined %s of the %s mL given (%s)", which, num(run.VolumeML, 3), num(run.VolumeGiven, 3), run.Status))
+			parts = append(parts, fmt.Sprintf("%s examined %s of the %s mL given (%s)", which, num(run.VolumeML, 3), num(run.VolumeGiven, 3), partialWhy(run)))
 		}
 	}
 	if len(parts) == 0 {
 		return ""
 	}
 	return "Partial: " + strings.Join(parts, "; ") + ". Concentrations are on the volume examined."
+}
+
+// partialWhy says why a run examined part of its volume: "(done)" said nothing of the
+// unreadable file behind it (helper-62).
+func partialWhy(run store.RunRow) string {
+	var why []string
+	if run.Status != "done" {
+		why = append(why, run.Status) // stopped, cut off: the run's own word
+	}
+	if run.FilesSkipped > 0 {
+		why = append(why, fmt.Sprintf("%d file%s could not be read", run.FilesSkipped, map[bool]string{true: "", false: "s"}[run.FilesSkipped == 1]))
+	}
+	if run.FramesFailed > 0 {
+		why = append(why, fmt.Sprintf("%d frame%s could not be segmented", run.FramesFailed, map[bool]string{true: "", false: "s"}[run.FramesFailed == 1]))
+	}
+	if len(why) == 0 {
+		return run.Status
+	}
+	return strings.Join(why, "; ")
 }
 
 func (r *writer) metadata(d Data) {

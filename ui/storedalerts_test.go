@@ -72,6 +72,12 @@ func TestHistorySaysPartial(t *testing.T) {
 	if got := report.PartialRuns(si); !strings.HasPrefix(got, "Partial: the run examined 0.048 of the 0.05 mL given (stopped).") {
 		t.Errorf("one run: %q", got)
 	}
+	// A run read to its end is partial for its unreadable files, and says so, not
+	// "(done)" (helper-62).
+	si.Runs = []store.RunRow{{ID: 7, VolumeML: 0.0833, VolumeGiven: 0.1, Status: "done", FilesSkipped: 1, FramesFailed: 1}}
+	if got := report.PartialRuns(si); !strings.HasPrefix(got, "Partial: the run examined 0.0833 of the 0.1 mL given (1 file could not be read; 1 frame could not be segmented).") {
+		t.Errorf("a whole read with a file unreadable: %q", got)
+	}
 }
 
 // The trade-off line says latency and throughput apart: they differ (fixed costs per
