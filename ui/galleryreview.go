@@ -169,14 +169,21 @@ func (g *galleryView) filterLabels() {
 
 // submitLabel sets the label the filter leads to: the one chosen in the list, the only
 // one listed, or the one whose label or name is what was typed. With several listed and
-// none of them typed whole, Enter does nothing: a guess would relabel wrongly.
+// none of them typed whole, Enter does nothing: a guess would relabel wrongly. With
+// nothing typed, it accepts the model's label.
 func (g *galleryView) submitLabel() {
 	if g.selected < 0 || g.selected >= len(g.items) || g.e.svc.Store == nil {
 		return // no crop to label
 	}
 	label := g.chosen
+	typed := strings.TrimSpace(g.filter.Text)
+	if label == "" && typed == "" {
+		// Nothing typed: Enter is "the model is right", as it is with the crops in front
+		// (helper-62: with the label field focused it did nothing).
+		g.AcceptModel()
+		return
+	}
 	if label == "" {
-		typed := strings.TrimSpace(g.filter.Text)
 		for _, l := range g.labels {
 			if strings.EqualFold(l, typed) || strings.EqualFold(g.taxonomy().Name(l), typed) {
 				label = l

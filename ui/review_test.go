@@ -126,6 +126,16 @@ func TestReviewThatTeaches(t *testing.T) {
 	if q, _ := h.st.ReviewQueue(h.a.ctx, "S-TEACH", 10); slices.ContainsFunc(q, func(o store.ObjectRow) bool { return o.ID == second.ID }) {
 		t.Error("the accepted crop is still in the queue")
 	}
+	// Enter in the empty label field accepts the model's label too (helper-62: with
+	// the field focused, Enter did nothing).
+	next := g.Items()[g.selected].Row
+	g.filter.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.pump("Enter in the empty field accepting", 10*time.Second, func() bool { return len(g.Items()) == 1 })
+	if q, _ := h.st.ReviewQueue(h.a.ctx, "S-TEACH", 10); slices.ContainsFunc(q, func(o store.ObjectRow) bool { return o.ID == next.ID }) {
+		t.Error("the crop accepted from the label field is still in the queue")
+	}
+	g.Undo()
+	h.pump("the acceptance undone", 10*time.Second, func() bool { return len(g.Items()) == 2 })
 	// A taxon's crops, then back to the queue.
 	g.cats.Select(slices.IndexFunc(g.Categories(), func(c galleryCat) bool { return c.Key == "copepod_calanoid" }))
 	h.pump("the copepods", 10*time.Second, func() bool { return g.category == "copepod_calanoid" && !g.backBtn.Disabled() })
