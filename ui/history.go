@@ -252,7 +252,9 @@ func (h *historyView) applySearch() {
 	q := strings.ToLower(strings.TrimSpace(h.search.Text))
 	h.entries = h.entries[:0]
 	for _, e := range h.all {
-		hay := strings.ToLower(e.ID + " " + e.Site + " " + e.Taken.Local().Format("2006-01-02 15:04"))
+		// The date as the list and the gallery write it too ("Nov 17"): searched for so,
+		// it found nothing (helper-62).
+		hay := strings.ToLower(e.ID + " " + e.Site + " " + e.Taken.Local().Format("2006-01-02 15:04") + " " + e.Taken.Local().Format("Jan 2 2006 15:04"))
 		if e.Marked {
 			hay += " ★ marked"
 		}

@@ -158,6 +158,11 @@ func TestHistoryDeleteRestoreMarkSearch(t *testing.T) {
 	if hv.selected != "" || !hv.del.Disabled() || !hv.exports[0].Disabled() || strings.Contains(hv.header.Text, a) || len(hv.chart.Points()) > 0 || hv.taxonSel.Selected != "" {
 		t.Errorf("search bay hid %s, yet it is still shown (%q, chart of %d points for %q) or its buttons on", a, hv.header.Text, len(hv.chart.Points()), hv.taxonSel.Selected)
 	}
+	// The date as the gallery writes it ("Nov 17") finds the samples of that day.
+	hv.search.SetText(strings.ToLower(hv.all[0].Taken.Local().Format("Jan 2")))
+	if len(hv.entries) != 2 {
+		t.Errorf("search %q: %d samples, want both of that day", hv.search.Text, len(hv.entries))
+	}
 	hv.search.SetText("")
 	hv.Select(a)
 	h.pump("sample a shown", 10*time.Second, func() bool { return hv.selected == a && !hv.mark.Disabled() })
