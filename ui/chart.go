@@ -152,6 +152,13 @@ func chartPlot(pts []chartPoint, title string, levels chartLevels, c color.NRGBA
 			// points and their intervals' caps sat half outside the axes (helper-54).
 			pad := last.Sub(first) / 20
 			p.X.Min, p.X.Max = float64(first.Add(-pad).Unix()), float64(last.Add(pad).Unix())
+			// Ticks on days, not at gonum's even seconds ("2026-11-06 21:20": helper-62).
+			days := dayStep(first.Add(-pad), last.Add(pad))
+			format := "Jan 2"
+			if last.Sub(first) > 300*24*time.Hour {
+				format = "Jan 2\n2006"
+			}
+			p.X.Tick.Marker = plot.TimeTicks{Format: format, Ticker: dayTicks{days}, Time: func(t float64) time.Time { return time.Unix(int64(t), 0).Local() }}
 		}
 	}
 	for _, l := range []struct {
@@ -165,6 +172,7 @@ func chartPlot(pts []chartPoint, title string, levels chartLevels, c color.NRGBA
 		th, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: l.at}, {X: p.X.Max, Y: l.at}})
 		if err == nil {
 			th.Color = l.color
+			th.Width = vg.Points(1.5) // as the series: a hairline fell between pixel rows, blended away
 			th.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 			p.Add(th)
 			p.Legend.Add(l.name, th)
@@ -237,6 +245,34 @@ func dayRange(lo, hi time.Time) string {
 		return a
 	}
 	return a + " to " + b
+}
+
+// dayStep is the days between ticks of an axis from lo to hi, a day or more: the
+// shortest of 1, 2, 3, 7, 14, 28 days (then multiples of 28) giving at most 8 ticks.
+func dayStep(lo, hi time.Time) int {
+	span := hi.Sub(lo).Hours() / 24
+	for _, d := range []int{1, 2, 3, 7, 14, 28} {
+		if span/float64(d) <= 8 {
+			return d
+		}
+	}
+	return 28 * int(math.Ceil(span/28/8))
+}
+
+// dayTicks marks local midnights every days days from the first after lo.
+type dayTicks struct{ days int }
+
+func (d dayTicks) Ticks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	start := time.Unix(int64(lo), 0).Local()
+	t := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.Local)
+	if t.Before(start) {
+		t = t.AddDate(0, 0, 1)
+	}
+	for ; float64(t.Unix()) <= hi; t = t.AddDate(0, 0, max(d.days, 1)) {
+		out = append(out, plot.Tick{Value: float64(t.Unix()), Label: "x"})
+	}
+	return out
 }
 
 // clockTicks marks the local clock's multiples of step (10:00, 10:15, ...).

@@ -406,3 +406,28 @@ func TestContinuationBannerMeasuresTheWholeSample(t *testing.T) {
 		t.Errorf("24 M cells/L, its lower bound under the watch level: %+v, want WATCH on the point figure", st)
 	}
 }
+
+// Days apart, the ticks fall on days, labelled by the day: gonum's own fell at odd times
+// of day ("2026-11-06 21:20", "2026-11-16 03:33", helper-62).
+func TestChartDaysOnDays(t *testing.T) {
+	var pts []chartPoint
+	for i, at := range []time.Time{time.Date(2026, 11, 6, 21, 20, 0, 0, time.Local), time.Date(2026, 11, 16, 3, 33, 0, 0, time.Local), time.Date(2026, 11, 27, 3, 26, 0, 0, time.Local)} {
+		pts = append(pts, chartPoint{Sample: fmt.Sprint(i), Time: at, PerL: 1000, Low: 500, High: 2000})
+	}
+	p := chartPlot(pts, "Noctiluca at Bay A", chartLevels{}, colorBrand)
+	ticks := p.X.Tick.Marker.Ticks(p.X.Min, p.X.Max)
+	labelled := 0
+	for _, tk := range ticks {
+		if tk.Label == "" {
+			continue
+		}
+		labelled++
+		at := time.Unix(int64(tk.Value), 0).Local()
+		if at.Hour() != 0 || at.Minute() != 0 || tk.Label != at.Format("Jan 2") {
+			t.Errorf("tick at %v labelled %q: want a midnight, labelled by its day", at, tk.Label)
+		}
+	}
+	if labelled < 3 || labelled > 9 {
+		t.Errorf("%d labelled ticks over three weeks", labelled)
+	}
+}
