@@ -287,5 +287,14 @@ func CheckKind(path, what string, want ...string) error {
 	if !ok {
 		return nil
 	}
-	return fmt.Errorf("%s is named as %s (%s), but this writes %s: name it %s; nothing was written", path, held, ext, what, strings.Join(want, " or "))
+	return kindError(fmt.Sprintf("%s is named as %s (%s), but this writes %s: name it %s; nothing was written", path, held, ext, what, strings.Join(want, " or ")))
 }
+
+// ErrWrongKind is what CheckKind's refusals are (errors.Is).
+var ErrWrongKind = errors.New("an output named as another kind of file")
+
+// kindError is a CheckKind refusal: its own message, and ErrWrongKind to errors.Is.
+type kindError string
+
+func (e kindError) Error() string        { return string(e) }
+func (e kindError) Is(target error) bool { return target == ErrWrongKind }

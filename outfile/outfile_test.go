@@ -212,7 +212,7 @@ func TestCheckKind(t *testing.T) {
 		if (err == nil) != ok {
 			t.Errorf("CheckKind(%q): %v, want ok %v", path, err, ok)
 		}
-		if err != nil && (!strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "name it .pdf")) {
+		if err != nil && (!strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "name it .pdf") || !errors.Is(err, ErrWrongKind)) {
 			t.Errorf("CheckKind(%q): %v does not name the file and the fix", path, err)
 		}
 	}

@@ -41,6 +41,12 @@ func (s *Store) ExportCells(ctx context.Context, sampleID, format, path string, 
 	if err := s.checkExportTarget(path); err != nil {
 		return err
 	}
+	if format == FormatCounts || format == FormatObjects {
+		// A table named report.pdf replaced the report (helper-60).
+		if err := outfile.CheckKind(path, "a CSV table", ".csv"); err != nil {
+			return err
+		}
+	}
 	write, err := s.exporter(ctx, sampleID, format, cellsOf)
 	if err != nil {
 		return err

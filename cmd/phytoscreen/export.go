@@ -27,7 +27,7 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		return err
 	}
 	switch {
-	case len(pos) > 0, *sample == "", *out == "":
+	case *sample == "", *out == "":
 		fmt.Fprintln(m.Stderr, "phytoscreen export: --sample and --out are required")
 		return showUsage(fs)
 	case *format != store.FormatCounts && *format != store.FormatObjects && *format != store.FormatEcoTaxa:
@@ -46,16 +46,6 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	if *format != store.FormatEcoTaxa && *out != "-" {
-		// A table named as another kind of file (report.pdf) would replace it (helper-60);
-		// the store itself is said as such first.
-		if err := outfile.CheckNotInput(*out, outfile.Input{Path: s.Path(), What: outfile.StoreWhat}); err != nil {
-			return usageError("--out %v", err)
-		}
-		if err := outfile.CheckKind(*out, "a CSV table", ".csv"); err != nil {
-			return usageError("--out %v", err)
-		}
-	}
 	// Standard output (--out -): the rows go to a pipe, and what is said of them to
 	// stderr (a file named "-" was written instead, helper-56).
 	toStdout := *out == "-"
@@ -65,7 +55,7 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		err = app.ExportSample(ctx, s, *sample, *format, *out, nil)
 	}
 	if err != nil {
-		if errors.Is(err, store.ErrNoSample) || errors.Is(err, outfile.ErrIsInput) {
+		if errors.Is(err, store.ErrNoSample) || errors.Is(err, outfile.ErrIsInput) || errors.Is(err, outfile.ErrWrongKind) {
 			return usageError("%v", err)
 		}
 		return outputError(err)

@@ -30,9 +30,6 @@ func (m *Main) gui(ctx context.Context, args []string) error {
 	if err := flagsOnly(pos); err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return showUsage(fs)
-	}
 	// The lab server link: with no server configured in Settings it starts nothing and
 	// the bench works as it always has.
 	o.Lab = func(prefs app.Prefs, svc *app.Services) (ui.LabServer, func()) {

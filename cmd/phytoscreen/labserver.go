@@ -62,7 +62,7 @@ func (m *Main) server(ctx context.Context, args []string) error {
 		if err := flagsOnly(pos); err != nil {
 			return err
 		}
-		if len(pos) > 0 || sf.dsn == "" {
+		if sf.dsn == "" {
 			fmt.Fprintln(m.Stderr, "phytoscreen server migrate: --server is required (a role that may create tables and roles)")
 			return showUsage(fs)
 		}
@@ -87,7 +87,7 @@ func (m *Main) server(ctx context.Context, args []string) error {
 		if err := flagsOnly(pos); err != nil {
 			return err
 		}
-		if len(pos) > 0 || sf.dsn == "" {
+		if sf.dsn == "" {
 			fmt.Fprintln(m.Stderr, "phytoscreen server benches: --server is required")
 			return showUsage(fs)
 		}
@@ -138,7 +138,7 @@ func (m *Main) serverObjects(ctx context.Context, sub string, args []string) err
 	if sub == "relabel" && *object < 0 {
 		return usageError("--object %d: give the object's number as server objects lists it (1 or more)", *object)
 	}
-	if len(pos) > 0 || sf.dsn == "" || *benchArg == "" || (sub == "objects" && *sample == "") ||
+	if sf.dsn == "" || *benchArg == "" || (sub == "objects" && *sample == "") ||
 		(sub == "relabel" && (*object <= 0 || strings.TrimSpace(*label) == "" || strings.TrimSpace(*by) == "")) {
 		fmt.Fprintf(m.Stderr, "phytoscreen server %s: --server and --bench are required, with --sample (objects) or --object, --label and --by (relabel)\n", sub)
 		return showUsage(fs)
@@ -241,7 +241,7 @@ func (m *Main) syncCmd(ctx context.Context, args []string) error {
 	if err := flagsOnly(pos); err != nil {
 		return err
 	}
-	if len(pos) > 0 || (sf.dsn == "" && !*status) {
+	if sf.dsn == "" && !*status {
 		fmt.Fprintln(m.Stderr, "phytoscreen sync: --server is required")
 		return showUsage(fs)
 	}

@@ -33,13 +33,13 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 		return err
 	}
 	if sf.dsn != "" || *week != "" {
-		if len(pos) > 0 || sf.dsn == "" || *week == "" || *out == "" || *sample != "" || *db != "" {
+		if sf.dsn == "" || *week == "" || *out == "" || *sample != "" || *db != "" {
 			fmt.Fprintln(m.Stderr, "phytoscreen report: the weekly programme report takes --server, --week and --out (and no --sample or --db)")
 			return showUsage(fs)
 		}
 		return m.weekReport(ctx, sf, *week, *out)
 	}
-	if len(pos) > 0 || *sample == "" || *out == "" {
+	if *sample == "" || *out == "" {
 		fmt.Fprintln(m.Stderr, "phytoscreen report: --sample and --out are required")
 		return showUsage(fs)
 	}

@@ -207,7 +207,7 @@ func (m *Main) screen(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	if len(pos) > 0 || f.source == "" {
+	if f.source == "" {
 		if f.source == "" {
 			fmt.Fprintln(m.Stderr, "phytoscreen screen: --source is required (camera:0, a video, a folder of frames or an image)")
 		}

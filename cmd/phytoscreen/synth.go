@@ -110,8 +110,8 @@ func (m *Main) synth(ctx context.Context, args []string) error {
 		}
 		return nil
 	}
-	if len(pos) > 0 || *out == "" {
-		fmt.Fprintln(m.Stderr, "phytoscreen synth: --out is required and no positional arguments are taken")
+	if *out == "" {
+		fmt.Fprintln(m.Stderr, "phytoscreen synth: --out is required")
 		return showUsage(fs)
 	}
 	if opt.Mix, err = synth.ParseMix(mix); err != nil {

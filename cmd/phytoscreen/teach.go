@@ -57,7 +57,7 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 	if err := flagsOnly(pos); err != nil {
 		return err
 	}
-	if len(pos) > 0 || (*labels == "" && *db == "" && *folder == "" && *ecotaxa == "") || (*out == "" && !*dryRun) {
+	if (*labels == "" && *db == "" && *folder == "" && *ecotaxa == "") || (*out == "" && !*dryRun) {
 		return showUsage(fs)
 	}
 	var packs []*inference.Pack
