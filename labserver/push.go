@@ -526,6 +526,15 @@ func (s *Server) Relabel(ctx context.Context, bench string, objectID int64, v la
 		return errors.New("lab server: a relabel needs the reviewer's name")
 	}
 	what := fmt.Sprintf("lab server %s: relabelling object %d of bench %s", s.text, objectID, bench)
+	var gone bool
+	err := s.pool.QueryRow(ctx, `SELECT m.gone FROM objects o JOIN runs r ON r.bench_id = o.bench_id AND r.run_id = o.run_id
+	JOIN samples m ON m.bench_id = r.bench_id AND m.sample_id = r.sample_id WHERE o.bench_id = $1 AND o.object_id = $2`, bench, objectID).Scan(&gone)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return explain(what, err)
+	}
+	if gone {
+		return fmt.Errorf("%s: %w", what, ErrSampleGone)
+	}
 	vl, vb, va := validationArgs(&v)
 	tag, err := s.pool.Exec(ctx, setLabelSQL, bench, objectID, vl, vb, va)
 	if err != nil {
@@ -549,6 +558,11 @@ func (s *Server) Relabel(ctx context.Context, bench string, objectID int64, v la
 	}
 	return fmt.Errorf("%s: %w (set %s)", what, ErrSuperseded, at.UTC().Format(time.RFC3339Nano))
 }
+
+// ErrSampleGone is returned by SampleObjects and Relabel for a sample its bench removed
+// for good (its trash emptied): listed and relabelled, the label never reached the bench
+// (helper-63).
+var ErrSampleGone = errors.New("the bench removed this sample for good (its trash emptied): its objects stay on the server for the record, and a label set here would never reach the bench")
 
 // ErrNotYours is returned by Relabel when the login may not change the bench's objects.
 var ErrNotYours = errors.New("this login may not relabel that bench's objects: a reviewer (a role in phytoscreen_reviewer) relabels any bench's, a bench only its own")

@@ -333,6 +333,14 @@ ORDER BY o.validated_at, o.bench_id, o.object_id`, pack)
 // bench's order (run, then ID): what "Show crops" and the sync tests read back.
 func (s *Server) SampleObjects(ctx context.Context, bench, sampleID string, fn func(labrec.Object) error) error {
 	what := fmt.Sprintf("lab server %s: reading the objects of sample %q of bench %s", s.text, sampleID, bench)
+	var gone bool
+	err := s.pool.QueryRow(ctx, `SELECT gone FROM samples WHERE bench_id = $1 AND sample_id = $2`, bench, sampleID).Scan(&gone)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return explain(what, err)
+	}
+	if gone {
+		return fmt.Errorf("%s: %w", what, ErrSampleGone)
+	}
 	rows, err := s.pool.Query(ctx, `SELECT o.object_id, o.run_id, o.seq, o.time, o.frame, o.track, o.x, o.y, o.w, o.h,
 	o.area, o.perimeter, o.esd, o.major, o.minor, o.aspect, o.solidity, o.mean_gray, o.focus,
 	o.um_per_px, o.contrast, o.centroid_x, o.centroid_y, o.area_um2, o.esd_um, o.major_um,

@@ -2,6 +2,7 @@ package labserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -357,5 +358,28 @@ func TestProgrammeViewsLeaveOutDemoAndUnchecked(t *testing.T) {
 	tally, err := r.SampleCounts(ctx, "bench-A", "A5")
 	if err != nil || tally.Counts[1].Cells != 30 || tally.Counts[0].Cells != 0 {
 		t.Errorf("A5's tally: %+v, %v; want the group's 30 cells kept, the taxon's 0 (not said)", tally.Counts, err)
+	}
+}
+
+// A sample its bench removed for good is neither listed for review nor relabelled: the
+// label would never reach the bench (helper-63). One in the bench's trash still is: it
+// may be restored.
+func TestGoneSampleNotRelabelled(t *testing.T) {
+	ctx := context.Background()
+	_, b, _ := programme(t)
+	err := b.SampleObjects(ctx, "bench-B", "B4", func(labrec.Object) error { return nil })
+	if !errors.Is(err, ErrSampleGone) {
+		t.Errorf("objects of the gone sample B4: %v; want ErrSampleGone", err)
+	}
+	later := labrec.Validation{Label: "x", By: "rev", At: time.Now().Add(time.Hour)}
+	if err := b.Relabel(ctx, "bench-B", 400, later); !errors.Is(err, ErrSampleGone) {
+		t.Errorf("relabelling object 400 of the gone sample B4: %v; want ErrSampleGone", err)
+	}
+	n := 0
+	if err := b.SampleObjects(ctx, "bench-B", "B3", func(labrec.Object) error { n++; return nil }); err != nil || n != 3 {
+		t.Errorf("objects of the trashed sample B3: %d, %v; want its 3", n, err)
+	}
+	if err := b.Relabel(ctx, "bench-B", 300, later); err != nil {
+		t.Errorf("relabelling an object of the trashed sample B3: %v", err)
 	}
 }
