@@ -502,14 +502,7 @@ func TestGalleryReviewsUnderTheSamplesPack(t *testing.T) {
 	if h.a.svc.Taxonomy.Pack == "cyano-tcb-10" {
 		t.Fatal("the harness runs the cyanobacteria pack: the test needs another")
 	}
-	p, err := app.LoadPack("cyano-tcb-10")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := screening.ForPack(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := cyanoTaxonomy(t)
 	other, ok := tx.Lookup("Other")
 	if !ok || other.Name == "Other" {
 		t.Fatalf("the cyano pack's reject class is %+v: the test needs a display name of its own", other)

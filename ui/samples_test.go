@@ -14,7 +14,6 @@ import (
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
-	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/vision"
 )
@@ -322,14 +321,7 @@ func TestHistoryOtherPackNotChecked(t *testing.T) {
 // show its level; they read "–" beside the report's ALERT (helper-41).
 func TestHistoryOtherPackUnderItsOwnRules(t *testing.T) {
 	h := newHarness(t, nil)
-	p, err := app.LoadPack("cyano-tcb-10")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := screening.ForPack(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := cyanoTaxonomy(t)
 	sm := h.a.newSample()
 	sm.ID, sm.VolumeML = "S-CYANO", 0.001
 	r, err := h.st.StartRun(h.a.ctx, screening.RunInfo{Sample: sm, Spec: capture.Camera("0"), Model: inference.Optimised, Threshold: 0.5,

@@ -25,19 +25,8 @@ import (
 // Microcystis colonies in 1 mL are 30 objects per mL, far under the WHO watch level of
 // 20,000 cells/mL; the 24,000 cells estimated in them reach it.
 func TestHistoryMeasuresColoniesInCells(t *testing.T) {
-	p, err := app.LoadPack("cyano-tcb-10")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := screening.ForPack(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, name, err := alerts.Open("preset:who-cyanobacteria", assets.Presets())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := rs.BindTo(tx, tx.Pack, name)
+	tx := cyanoTaxonomy(t)
+	b := whoBinding(t, tx)
 	if len(b.Bound) == 0 {
 		t.Fatal("the WHO rule binds to nothing of the cyano pack")
 	}
@@ -364,19 +353,8 @@ func TestChartAxisPastTheLastPoint(t *testing.T) {
 // the point figures decide, as in History: the lower bound put an ALERT sample at WATCH
 // in the continuation's first seconds (helper-61).
 func TestContinuationBannerMeasuresTheWholeSample(t *testing.T) {
-	p, err := app.LoadPack("cyano-tcb-10")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := screening.ForPack(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, name, err := alerts.Open("preset:who-cyanobacteria", assets.Presets())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := rs.BindTo(tx, tx.Pack, name)
+	tx := cyanoTaxonomy(t)
+	b := whoBinding(t, tx)
 	sm := screening.NewSample("C2")
 	sm.VolumeML = 1
 	c := store.Counts{Sample: store.SampleInfo{Sample: sm, Runs: []store.RunRow{{ID: 1}}}}
@@ -430,4 +408,28 @@ func TestChartDaysOnDays(t *testing.T) {
 	if labelled < 3 || labelled > 9 {
 		t.Errorf("%d labelled ticks over three weeks", labelled)
 	}
+}
+
+// cyanoTaxonomy is the built-in cyanobacteria pack's taxonomy.
+func cyanoTaxonomy(t *testing.T) *screening.Taxonomy {
+	t.Helper()
+	p, err := app.LoadPack("cyano-tcb-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := screening.ForPack(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// whoBinding is the WHO cyanobacteria preset bound to taxonomy tx.
+func whoBinding(t *testing.T, tx *screening.Taxonomy) alerts.Binding {
+	t.Helper()
+	rs, name, err := alerts.Open("preset:who-cyanobacteria", assets.Presets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs.BindTo(tx, tx.Pack, name)
 }
