@@ -125,6 +125,9 @@ func TestContinueStoppedRunFromHistory(t *testing.T) {
 	h.a.sample.Notes.SetText("bottle 7, Loch B")
 	h.a.history.Select("S-CONT")
 	h.pump("Continue run shown", 5*time.Second, func() bool { return h.a.history.cont.Visible() })
+	// The continuation held at its first batch, so that what it shows while it runs is
+	// seen: its 9 frames were read within one poll on a CI machine, and the run had ended.
+	_, resume := holdAtBatch(h, int(h.clf.batches.Load())+1)
 	test.Tap(h.a.history.cont)
 	h.pump("the continuation to start", 10*time.Second, func() bool {
 		return h.a.sess != nil && h.a.runState.Text == "Running" || h.a.lastError != nil
@@ -137,6 +140,7 @@ func TestContinueStoppedRunFromHistory(t *testing.T) {
 	if sc := h.a.counts.Scope(); !strings.HasPrefix(sc, "This run only (continuing its run 1 of 1, begun ") || h.a.counts.scope.Hidden {
 		t.Errorf("continuation: the table says %q above its rows (hidden %v)", sc, h.a.counts.scope.Hidden)
 	}
+	close(resume)
 	h.waitIdle()
 	if h.a.sample.ID.Text != "S-NEXT" || h.a.sample.Notes.Text != "bottle 7, Loch B" {
 		t.Errorf("after the continuation the panel holds %q, notes %q: want the next sample as typed", h.a.sample.ID.Text, h.a.sample.Notes.Text)
