@@ -62,21 +62,27 @@ type mainWindow struct {
 	folderSample *folderSample
 	// sites are the sites screened before, offered in the Site fields (refreshSites).
 	sites []string
-	// startPackDir is the pack setting phytoscreen started with: the pack in use. A
-	// pack chosen in Settings since is loaded at the next start.
+	// startPackDir is the pack setting of the pack in use: the one phytoscreen started
+	// with, or the last one loadChosenPack put in use.
 	startPackDir string
 	perf         *perfPanel
 	sample       *samplePanel
 	model        *widget.RadioGroup
 	modelNote    *fitText
-	status       *widget.Label
-	progress     *widget.ProgressBar
-	progressBox  *fyne.Container
-	runState     *widget.Label
-	tabs         *container.AppTabs
-	gallery      *galleryView
-	history      *historyView
-	settingsWin  *settingsView
+	modelHead    *canvas.Text // "Pack … · model:"
+	// packLoading is true while a pack chosen opens (loadChosenPack); packFailed holds a
+	// pack setting that did not load (the default pack's is ""), not tried again until
+	// chosen again; nil: none.
+	packLoading bool
+	packFailed  *string
+	status      *widget.Label
+	progress    *widget.ProgressBar
+	progressBox *fyne.Container
+	runState    *widget.Label
+	tabs        *container.AppTabs
+	gallery     *galleryView
+	history     *historyView
+	settingsWin *settingsView
 
 	// Sources offered in the sample panel: display text -> spec.
 	sourceSpecs map[string]capture.Spec
@@ -165,12 +171,15 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 			a.saveSettings()
 		}
 	}
-	a.e.usePack = func(dir string) {
+	a.e.usePack = func(dir string) string {
 		a.set.PackDir = dir
 		a.saveSettings()
 		if a.settingsWin != nil {
 			a.settingsWin.PackDir.SetText(dir)
 		}
+		a.packFailed = nil
+		a.loadChosenPack()
+		return a.packWhen()
 	}
 	a.perfState.hist = newPerfHistory()
 	a.notifier = newAlertNotifier(func(n *fyne.Notification) { a.notify(n) })
@@ -257,6 +266,7 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	a.modelNote.SetColor(theme.Color(theme.ColorNameForeground))
 	heading := canvas.NewText(a.modelHeading(), theme.Color(theme.ColorNameForeground))
 	heading.TextStyle.Bold = true
+	a.modelHead = heading
 	openFolder := widget.NewButtonWithIcon("Open folder…", theme.FolderOpenIcon(), a.OpenFolder)
 	export := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), a.ExportDialog)
 	settings := widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), a.ShowSettings)
@@ -601,6 +611,14 @@ func (a *mainWindow) showUnderRules() {
 		a.banner.Set(nil, a.watching(a.rules), "", a.rules.CannotSee())
 		return
 	}
+	if s.Pack != "" && a.svc.Taxonomy != nil && s.Pack != a.svc.Taxonomy.Pack {
+		// Counted by the pack in use before: the rules now in use name the new pack's
+		// taxa and would read none of them, so the table keeps the run as it was
+		// measured, and the banner says what is watched now (its words on the run's
+		// pack, "this classifier pack", would name the new one).
+		a.banner.Set(nil, a.watching(a.rules), "", a.rules.CannotSee())
+		return
+	}
 	states := evaluateSnapshot(a.rules, s)
 	rows := slices.Clone(a.counts.Rows())
 	levelRows(rows, states)
@@ -615,13 +633,17 @@ func (a *mainWindow) showUnderRules() {
 }
 
 // watching is the banner's line when nothing is raised. When a new pack is chosen but
-// not yet loaded (packs load at start), rules that cannot fire with the pack in use are
-// the pack's doing, not the preset's: the line says to start phytoscreen again rather
-// than send the technician back to a preset for the old pack.
+// not yet loaded, rules that cannot fire with the pack in use are the pack's doing, not
+// the preset's: the line says when the pack chosen takes over rather than send the
+// technician back to a preset for the old pack.
 func (a *mainWindow) watching(r alerts.Binding) string {
 	if len(r.Bound) == 0 && a.set.PackDir != a.startPackDir {
-		return fmt.Sprintf("No rule of %s can fire with pack %s, in use until phytoscreen starts again: the pack chosen in Settings (%s) is loaded then.",
-			r.Name, a.svc.Pack.Name, packName(a.set.PackDir))
+		chosen := packName(a.set.PackDir)
+		if a.failedToLoad(a.set.PackDir) {
+			return fmt.Sprintf("No rule of %s can fire with pack %s: the pack chosen in Settings (%s) could not be loaded.", r.Name, a.svc.Pack.Name, chosen)
+		}
+		return fmt.Sprintf("No rule of %s can fire with pack %s, in use %s: the pack chosen in Settings (%s) is loaded then.",
+			r.Name, a.svc.Pack.Name, a.untilChosen(), chosen)
 	}
 	return r.Watching()
 }

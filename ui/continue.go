@@ -74,7 +74,11 @@ func (a *mainWindow) startContinuation(c *store.Continuation, si store.SampleInf
 	}
 	run := si.Runs[i]
 	if pack := a.svc.Taxonomy.Pack; run.Pack != pack {
-		fail(fmt.Errorf("run %d was screened with pack %s, and pack %s is loaded: choose %s in Settings › Model pack, restart, then continue", run.ID, run.Pack, pack, run.Pack))
+		how := "and Save"
+		if !a.packLoadsLive() {
+			how = "and restart phytoscreen"
+		}
+		fail(fmt.Errorf("run %d was screened with pack %s, and pack %s is loaded: choose %s in Settings › Model pack %s, then continue", run.ID, run.Pack, pack, run.Pack, how))
 		return
 	}
 	if v := inference.Variant(run.Model); v != a.svc.Model.Variant() {

@@ -23,8 +23,9 @@ type env struct {
 	setStatus func(msg string)
 	showError func(title string, err error)
 	rules     func() alerts.Binding
-	// usePack makes a pack folder the pack of the next launch (kept in the settings).
-	usePack func(dir string)
+	// usePack makes a pack folder the pack in use (kept in the settings): it says when it
+	// takes over ("now", "when this run ends", "when phytoscreen starts again").
+	usePack func(dir string) (when string)
 	// setReviewer keeps the gallery's reviewer in the settings (the next launch's
 	// reviewer, and the analyst new samples start with).
 	setReviewer func(name string)

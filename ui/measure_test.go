@@ -18,7 +18,7 @@ import (
 func TestRunStopsTheSpeedTest(t *testing.T) {
 	started := make(chan struct{})
 	h := newHarness(t, nil, func(d *app.Services) {
-		d.Measure = func(ctx context.Context, s app.Settings, progress func(done, total int)) ([]app.ModelCost, error) {
+		d.Measure = func(ctx context.Context, p *inference.Pack, s app.Settings, progress func(done, total int)) ([]app.ModelCost, error) {
 			close(started)
 			<-ctx.Done()
 			return []app.ModelCost{{Variant: inference.Base, P50Ms: 78.7}}, nil // as if it finished just then

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/quantise"
 )
@@ -25,7 +26,7 @@ func TestOptimiseDialog(t *testing.T) {
 	}
 	release := make(chan struct{})
 	h := newHarness(t, nil, func(s *app.Services) {
-		s.Optimise = func(ctx context.Context, r app.OptimiseRequest, progress func(string, int, int)) (*quantise.Report, error) {
+		s.Optimise = func(ctx context.Context, p *inference.Pack, r app.OptimiseRequest, progress func(string, int, int)) (*quantise.Report, error) {
 			mu.Lock()
 			got = append(got, r)
 			mu.Unlock()

@@ -117,8 +117,9 @@ func (d *optimiseDialog) run() {
 	d.Use.Hide()
 	d.Result.SetText("")
 	var rep *quantise.Report
+	pack := a.svc.Pack
 	d.jobPanel.run(a.e, func(ctx context.Context, progress func(string, int, int)) (err error) {
-		rep, err = a.svc.Optimise(ctx, req, progress)
+		rep, err = a.svc.Optimise(ctx, pack, req, progress)
 		return err
 	}, func(err error, took time.Duration) {
 		switch {
@@ -135,13 +136,20 @@ func (d *optimiseDialog) run() {
 	})
 }
 
-// use puts the new pack in Settings › Model pack; Save keeps it for the next launch.
+// use puts the new pack in Settings › Model pack; Save puts it in use.
 func (d *optimiseDialog) use() {
 	if d.report == nil {
 		return
 	}
 	d.v.PackDir.SetText(d.report.Out)
-	d.v.message.SetText("The new pack is chosen in Model pack: press Save to use it from the next launch.")
+	when := "from the next launch"
+	if d.v.a.packLoadsLive() {
+		when = "now"
+		if d.v.a.sess != nil {
+			when = "when this run ends"
+		}
+	}
+	d.v.message.SetText("The new pack is chosen in Model pack: press Save to use it " + when + ".")
 	d.dlg.Hide()
 }
 

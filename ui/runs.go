@@ -87,6 +87,11 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 	if a.sess != nil || a.closing {
 		return
 	}
+	if a.packLoading {
+		// The run would classify with the pack being replaced.
+		a.setStatus("Pack " + packName(a.set.PackDir) + " is loading: press Start again in a moment.")
+		return
+	}
 	if a.svc.Model == nil {
 		err := a.svc.SetupError
 		if err == nil {
@@ -227,6 +232,7 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 				if sess.restore != nil {
 					sess.restore()
 				}
+				defer a.packAfterRun() // one chosen while it opened
 				a.runState.SetText("Idle")
 				var held *app.ScreenedBeforeError
 				if errors.As(err, &held) {
@@ -614,6 +620,7 @@ func (a *mainWindow) runEnded(sess *session) {
 	} else {
 		a.sample.ID.SetText(newSampleID(time.Now(), "S-", a.sampleTaken))
 	}
+	a.packAfterRun() // one chosen during the run
 	if a.onRunEnd != nil {
 		a.onRunEnd(final, err)
 	}

@@ -26,29 +26,8 @@ import (
 // modelTab shows the two models side by side and the inference settings.
 func (v *settingsView) modelTab() fyne.CanvasObject {
 	a := v.a
-	var cols []fyne.CanvasObject
-	for _, variant := range a.svc.Pack.Variants() {
-		c := &modelCard{v: variant}
-		c.title = widget.NewLabelWithStyle(modelTitle(a.svc.Pack, variant), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		c.title.SizeName = theme.SizeNameSubHeadingText
-		c.badge = canvas.NewText("", colorNone)
-		c.badge.TextStyle.Bold = true
-		c.accuracy = widget.NewLabel("")
-		c.accuracy.Wrapping = fyne.TextWrapWord
-		c.cost = widget.NewLabel("")
-		c.cost.Wrapping = fyne.TextWrapWord
-		vv := variant
-		c.use = widget.NewButton("Use this model", func() { a.SwitchModel(vv) })
-		bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
-		bg.CornerRadius = 8
-		c.box = container.NewStack(bg, container.NewPadded(container.NewBorder(
-			container.NewBorder(nil, nil, nil, c.badge, c.title), c.use, nil, nil,
-			container.NewVBox(
-				widget.NewLabelWithStyle("Recorded on the validation set", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}), c.accuracy,
-				widget.NewLabelWithStyle("Measured on this machine: the model alone, on crops in memory", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}), c.cost))))
-		v.cards[variant] = c
-		cols = append(cols, c.box)
-	}
+	v.cardsBox = container.NewStack()
+	v.showCards()
 	v.compare = widget.NewLabel("")
 	v.compare.Wrapping = fyne.TextWrapWord
 	v.compare.TextStyle.Bold = true
@@ -110,7 +89,12 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 		widget.NewFormItem("Model pack", container.NewBorder(nil, nil, nil, container.NewHBox(browse, builtin, knows), v.PackDir)),
 	)
 	form.Items[2].HintText = "cells below it are counted as unidentified and queued for review; changing it recounts the run"
-	form.Items[3].HintText = "a built-in pack (marine plankton, v2 for a real camera's blur and light; cyanobacteria) or a folder with pack.json and its models; used from the next launch"
+	form.Items[3].HintText = "a built-in pack (marine plankton, v2 for a real camera's blur and light; cyanobacteria) or a folder with pack.json and its models; "
+	if a.packLoadsLive() {
+		form.Items[3].HintText += "loaded on Save"
+	} else {
+		form.Items[3].HintText += "used from the next launch"
+	}
 	form.Items[0].HintText = "ONNX Runtime threads; takes effect at once"
 	v.optimiseB = widget.NewButtonWithIcon("Make an optimised twin…", theme.UploadIcon(), v.ShowOptimise)
 	if a.svc.Optimise == nil {
@@ -122,10 +106,42 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 	return container.NewVScroll(container.NewVBox(
 		form,
 		widget.NewSeparator(),
-		container.NewGridWithColumns(len(cols), cols...),
+		v.cardsBox,
 		v.compare,
 		measureRow,
 	))
+}
+
+// showCards makes a card for each model of the pack in use (again when another pack is
+// put in use: its variants and their titles are its own); refreshModel fills them.
+func (v *settingsView) showCards() {
+	a := v.a
+	v.cards = map[inference.Variant]*modelCard{}
+	var cols []fyne.CanvasObject
+	for _, variant := range a.svc.Pack.Variants() {
+		c := &modelCard{v: variant}
+		c.title = widget.NewLabelWithStyle(modelTitle(a.svc.Pack, variant), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		c.title.SizeName = theme.SizeNameSubHeadingText
+		c.badge = canvas.NewText("", colorNone)
+		c.badge.TextStyle.Bold = true
+		c.accuracy = widget.NewLabel("")
+		c.accuracy.Wrapping = fyne.TextWrapWord
+		c.cost = widget.NewLabel("")
+		c.cost.Wrapping = fyne.TextWrapWord
+		vv := variant
+		c.use = widget.NewButton("Use this model", func() { a.SwitchModel(vv) })
+		bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+		bg.CornerRadius = 8
+		c.box = container.NewStack(bg, container.NewPadded(container.NewBorder(
+			container.NewBorder(nil, nil, nil, c.badge, c.title), c.use, nil, nil,
+			container.NewVBox(
+				widget.NewLabelWithStyle("Recorded on the validation set", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}), c.accuracy,
+				widget.NewLabelWithStyle("Measured on this machine: the model alone, on crops in memory", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}), c.cost))))
+		v.cards[variant] = c
+		cols = append(cols, c.box)
+	}
+	v.cardsBox.Objects = []fyne.CanvasObject{container.NewGridWithColumns(len(cols), cols...)}
+	v.cardsBox.Refresh()
 }
 
 // chooseFolder lets the user pick a folder into the entry.
@@ -296,9 +312,10 @@ func (v *settingsView) runMeasure() {
 	v.measureP.Show()
 	v.measureL.SetText("Measuring both models on this machine's bundled sample images…")
 	set := a.set
-	pack := app.PackCostID(a.svc.Pack)
+	measured := a.svc.Pack
+	pack := app.PackCostID(measured)
 	a.wg.Go(func() {
-		costs, err := a.svc.Measure(ctx, set, func(done, total int) {
+		costs, err := a.svc.Measure(ctx, measured, set, func(done, total int) {
 			a.runOnUI(func() {
 				if total > 0 {
 					v.measureP.SetValue(float64(done) / float64(total))
@@ -308,6 +325,10 @@ func (v *settingsView) runMeasure() {
 		a.runOnUI(func() {
 			v.measuring = nil
 			cancel()
+			if measured != a.svc.Pack && a.settingsWin == v {
+				// Stopped as another pack was put in use: its models are measured now.
+				defer v.autoMeasure()
+			}
 			v.refreshModel()
 			v.measure.Enable()
 			v.measureP.Hide()

@@ -36,6 +36,7 @@ type settingsView struct {
 	win fyne.Window
 
 	cards     map[inference.Variant]*modelCard
+	cardsBox  *fyne.Container // holds the cards, made again for another pack
 	measure   *widget.Button
 	measureP  *widget.ProgressBar
 	measureL  *widget.Label
@@ -145,7 +146,19 @@ func newSettingsView(a *mainWindow) *settingsView {
 			return
 		}
 		msg := "Saved. Camera, segmentation and alert settings apply from the next run."
-		if v.packPending() {
+		if v.packPending() && a.packLoadsLive() {
+			// Put in use now, or when the run going ends (it classifies to its end with
+			// the pack it started with); packLoaded says the outcome.
+			chosen := packName(a.set.PackDir)
+			if a.sess != nil {
+				msg = fmt.Sprintf("Saved. Pack %s is loaded when this run ends; pack %s screens this run to its end.", chosen, loaded)
+				a.setStatus(fmt.Sprintf("Pack %s is loaded when this run ends; pack %s screens it.", chosen, loaded))
+			} else {
+				msg = fmt.Sprintf("Saved. Loading pack %s…", chosen)
+			}
+			a.packFailed = nil // chosen again: tried again
+			a.loadChosenPack()
+		} else if v.packPending() {
 			// The pack is loaded at start: until then the alert notices and the banner
 			// speak of the pack in use, and would send the technician back to a preset
 			// for it.
@@ -326,15 +339,19 @@ func (v *settingsView) previewRules() {
 		b.WriteString("No rule of this set can fire with the classifier pack " + v.a.svc.Pack.Name)
 		if chosen != nil || chosenErr != nil {
 			// The rules are bound to the pack in use; the one chosen is not loaded yet.
-			b.WriteString(", in use until phytoscreen starts again")
+			b.WriteString(", in use " + v.a.untilChosen())
 		}
 		b.WriteString(".\n")
 	}
-	// Checked now against the pack chosen for the next start, so the technician learns
-	// before the restart whether the rules will fire with it, or that it will not load.
+	// Checked now against the pack chosen, so the technician learns before it is put in
+	// use whether the rules will fire with it, or that it will not load.
+	chosenFor := "chosen here"
+	if !v.a.packLoadsLive() {
+		chosenFor = "chosen for the next start"
+	}
 	switch {
 	case chosenErr != nil:
-		fmt.Fprintf(&b, "The pack chosen for the next start cannot be read, so these rules cannot be checked against it: %v\n", chosenErr)
+		fmt.Fprintf(&b, "The pack %s cannot be read, so these rules cannot be checked against it: %v\n", chosenFor, chosenErr)
 	case chosen != nil:
 		name := chosen.Name
 		if name == v.a.svc.Pack.Name { // the same name from another folder
@@ -342,11 +359,11 @@ func (v *settingsView) previewRules() {
 		}
 		cr, err := rulesForPack(s, chosen)
 		if err != nil {
-			fmt.Fprintf(&b, "With pack %s, chosen for the next start, these rules cannot be checked: %v\n", name, err)
+			fmt.Fprintf(&b, "With pack %s, %s, these rules cannot be checked: %v\n", name, chosenFor, err)
 			break
 		}
-		fmt.Fprintf(&b, "With pack %s, chosen for the next start: %d of %d rule%s of this set can fire.\n",
-			name, len(cr.Bound), len(cr.Ruleset.Rules), plural(len(cr.Ruleset.Rules)))
+		fmt.Fprintf(&b, "With pack %s, %s: %d of %d rule%s of this set can fire.\n",
+			name, chosenFor, len(cr.Bound), len(cr.Ruleset.Rules), plural(len(cr.Ruleset.Rules)))
 	}
 	missing := 0
 	for _, n := range r.Notices {
@@ -369,8 +386,8 @@ func (v *settingsView) previewRules() {
 	v.rulesInfo.SetText(b.String())
 }
 
-// chosenPack is the pack the Model tab names when it is not the one in use (it loads at
-// the next start): nil, nil when it is the same; the reason when it cannot be read.
+// chosenPack is the pack the Model tab names when it is not the one in use (it loads
+// when saved, or at the next start): nil, nil when it is the same; the reason when it cannot be read.
 func (v *settingsView) chosenPack() (*inference.Pack, error) {
 	if v.PackDir == nil {
 		return nil, nil
@@ -404,9 +421,17 @@ func rulesForPack(s app.Settings, p *inference.Pack) (alerts.Binding, error) {
 // "" when the rules fire, when a rules file is in use (the lab's own), or when the pack
 // cannot be read.
 func (v *settingsView) presetHint() string {
-	s := v.a.set
 	p, err := v.chosenPack()
-	if err != nil || p == nil || s.RulesFile != "" {
+	if err != nil {
+		return ""
+	}
+	return v.presetHintFor(p)
+}
+
+// presetHintFor is presetHint for pack p ("" for nil).
+func (v *settingsView) presetHintFor(p *inference.Pack) string {
+	s := v.a.set
+	if p == nil || s.RulesFile != "" {
 		return ""
 	}
 	if b, err := rulesForPack(s, p); err != nil || len(b.Bound) > 0 {
@@ -542,8 +567,8 @@ func (v *settingsView) apply() error {
 	return nil
 }
 
-// packPending reports whether the pack setting differs from the pack phytoscreen
-// started with, which stays in use until it starts again.
+// packPending reports whether the pack setting differs from the pack in use: loaded
+// when the run going ends (packLoadsLive), or at the next start.
 func (v *settingsView) packPending() bool { return v.a.set.PackDir != v.a.startPackDir }
 
 // checkPackDir checks a pack folder chosen in Settings before it is kept: its manifest
@@ -566,4 +591,27 @@ func (a *mainWindow) checkPackDir(dir string) error {
 		return fmt.Errorf("model pack folder not used: %s%s", strings.Join(strings.Fields(err.Error()), " "), keep)
 	}
 	return nil
+}
+
+// packLoaded says the outcome of loading the pack saved (UI goroutine): the Model tab
+// shows the pack now in use, its models and what they cost here.
+func (v *settingsView) packLoaded(err error) {
+	a := v.a
+	if err != nil {
+		v.message.SetText(fmt.Sprintf("Saved, but pack %s could not be loaded: %s. Pack %s stays in use.",
+			packName(a.set.PackDir), strings.Join(strings.Fields(err.Error()), " "), a.svc.Pack.Name))
+		return
+	}
+	if v.packPending() { // another pack was chosen meanwhile: it loads next
+		return
+	}
+	v.showCards()
+	v.refreshModel()
+	v.autoMeasure() // its models, as when the window first opened
+	v.previewRules()
+	msg := fmt.Sprintf("Saved. Pack %s is in use.", a.svc.Pack.Name)
+	if hint := v.presetHintFor(a.svc.Pack); hint != "" {
+		msg += " " + hint
+	}
+	v.message.SetText(msg)
 }

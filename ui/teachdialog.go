@@ -21,7 +21,7 @@ const bestPackChoice = "The built-in pack that suits your crops best (measured)"
 
 // teachDialog teaches a pack the crops reviewed in the Gallery: it runs the teaching
 // cancellably with its stages, then shows the taught pack beside the pack in use on the
-// reviewed crops, and only then offers to save it and use it from the next launch.
+// reviewed crops, and only then offers to save it and use it.
 type teachDialog struct {
 	e   *env
 	dlg dialog.Dialog
@@ -62,7 +62,7 @@ func (g *galleryView) ShowTeach() {
 	d.Details = widget.NewLabel("")
 	d.Details.TextStyle.Monospace = true
 	d.jobPanel = newJobPanel("Teach", theme.MediaPlayIcon(), d.run)
-	d.Save = widget.NewButtonWithIcon("Save and use from the next launch", theme.DocumentSaveIcon(), d.save)
+	d.Save = widget.NewButtonWithIcon("Save and use it", theme.DocumentSaveIcon(), d.save)
 	d.Save.Disable()
 	intro := widget.NewLabel("Teaches a pack the taxa of the crops you validated in the Gallery (a new taxon needs at least " +
 		fmt.Sprint(teach.MinPerClass) + " crops). A new head is fitted on the pack's embedding, its figures are cross-validated on your crops, and nothing changes until you save it as a new pack.")
@@ -129,7 +129,7 @@ func (d *teachDialog) run() {
 	})
 }
 
-// save writes the taught pack and makes it the pack of the next launch.
+// save writes the taught pack and makes it the pack in use.
 func (d *teachDialog) save() {
 	e := d.e
 	res := d.result
@@ -149,10 +149,11 @@ func (d *teachDialog) save() {
 				d.stage.SetText("Not saved: " + err.Error())
 				return
 			}
+			when := "when phytoscreen starts again"
 			if e.usePack != nil {
-				e.usePack(dir)
+				when = e.usePack(dir)
 			}
-			d.stage.SetText(fmt.Sprintf("Saved pack %s (%d taxa) in %s. It is used from the next launch; Settings › Model pack switches back.", p.Name, len(p.Labels), dir))
+			d.stage.SetText(fmt.Sprintf("Saved pack %s (%d taxa) in %s. It is put in use %s; Settings › Model pack switches back.", p.Name, len(p.Labels), dir, when))
 		})
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +132,52 @@ func TestBuildFallsBackFromBrokenPack(t *testing.T) {
 	}
 	if _, err := d.Detector("yolo"); err == nil || !strings.Contains(err.Error(), `"yolo"`) {
 		t.Errorf("unknown detector: %v", err)
+	}
+}
+
+// A pack chosen while the app runs opens with its taxonomy and a classifier set as the
+// settings say (the model variant), and Use puts it in use in place of the one in use;
+// a pack that cannot be read is refused by name, the pack in use kept.
+func TestOpenPackAndUse(t *testing.T) {
+	testpack.RequireRuntime(t)
+	s := DefaultSettings()
+	tmp := t.TempDir()
+	d, closeAll := Build(context.Background(), s, BuildOptions{DB: filepath.Join(tmp, "sessions.db"), DemoDir: tmp})
+	defer closeAll()
+	if d.SetupError != nil || d.OpenPack == nil {
+		t.Fatalf("setup error %v; OpenPack set: %v", d.SetupError, d.OpenPack != nil)
+	}
+	first := d.Model
+	s.Model = inference.Base
+	p, err := d.OpenPack("ndsb-plankton-121-v2", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Pack.Name != "ndsb-plankton-121-v2" || p.Taxonomy.Pack != p.Pack.Name || p.Model.Variant() != inference.Base {
+		t.Fatalf("opened pack %s, taxonomy of %s, variant %s", p.Pack.Name, p.Taxonomy.Pack, p.Model.Variant())
+	}
+	d.Use(p)
+	if d.Pack != p.Pack || d.Taxonomy != p.Taxonomy || d.Model != p.Model || d.Model == first {
+		t.Fatal("Use did not put the opened pack in use")
+	}
+	crop := image.NewGray(image.Rect(0, 0, 40, 40))
+	for i := range crop.Pix {
+		crop.Pix[i] = 250
+	}
+	for y := 12; y < 28; y++ {
+		for x := 12; x < 28; x++ {
+			crop.Pix[y*40+x] = 60
+		}
+	}
+	res, err := d.Model.Classifier().Classify(context.Background(), []*image.Gray{crop})
+	if err != nil || len(res) != 1 || res[0].Variant != inference.Base || len(res[0].Top) == 0 || !slices.Contains(p.Pack.Labels, res[0].Top[0].Label) {
+		t.Fatalf("classified with the pack in use: %+v, %v", res, err)
+	}
+	if _, err := d.OpenPack(filepath.Join(tmp, "no-such-pack"), s); err == nil || !strings.Contains(err.Error(), "no-such-pack") {
+		t.Errorf("a pack folder that does not exist: %v", err)
+	}
+	if d.Pack.Name != "ndsb-plankton-121-v2" {
+		t.Errorf("a refused pack replaced the pack in use: %s", d.Pack.Name)
 	}
 }
 

@@ -44,11 +44,18 @@ type Services struct {
 	Open func(ctx context.Context, spec capture.Spec, s Settings, opt capture.OpenOptions) (capture.Source, error)
 	// NewSegmenter makes the segmenter of one run; nil: vision's, from the settings.
 	NewSegmenter func(s Settings, spec capture.Spec) (screening.Segmenter, func(), error)
-	// Measure runs the quick benchmark of the pack's models on this machine.
-	Measure func(ctx context.Context, s Settings, progress func(done, total int)) ([]ModelCost, error)
-	// Optimise makes the int8 twin of the pack in use (pack optimise); nil: the Settings
-	// button is off.
-	Optimise func(ctx context.Context, r OptimiseRequest, progress func(stage string, done, total int)) (*quantise.Report, error)
+	// Measure runs the quick benchmark of a pack's models (the one in use) on this machine.
+	Measure func(ctx context.Context, p *inference.Pack, s Settings, progress func(done, total int)) ([]ModelCost, error)
+	// Optimise makes the int8 twin of a pack (the one in use: pack optimise); nil: the
+	// Settings button is off.
+	Optimise func(ctx context.Context, p *inference.Pack, r OptimiseRequest, progress func(stage string, done, total int)) (*quantise.Report, error)
+	// OpenPack opens the pack of a pack setting (a built-in name or a folder) with its
+	// taxonomy and its classifier, for Use to put in use while the app runs: a pack
+	// chosen in Settings screens without a restart. nil: the runtime is not loaded, and
+	// a pack chosen is loaded at the next start.
+	OpenPack func(dir string, s Settings) (*OpenedPack, error)
+	// closeModel releases the classifier in use (Use replaces it, close at the end).
+	closeModel func()
 	// Teach teaches a pack the store's reviewed crops (pack: a name, or BestPack);
 	// TeachPacks lists the installed packs it can teach (those with a features output).
 	// nil: the Gallery's Teach button is off.
@@ -65,6 +72,26 @@ type Services struct {
 	Detector func(name string) (vision.BoxFinder, error)
 	// SetupError is why something could not be loaded, shown at launch with its fix.
 	SetupError error
+}
+
+// OpenedPack is a pack ready to screen with: its taxonomy and its classifier.
+type OpenedPack struct {
+	Pack     *inference.Pack
+	Taxonomy *screening.Taxonomy
+	Model    *Model
+	// Close releases the classifier; nil: nothing to release.
+	Close func()
+}
+
+// Use puts a pack opened by OpenPack in use in place of the pack in use, whose
+// classifier it closes. Call it on the goroutine that reads Pack, Taxonomy and Model,
+// and only while no run classifies with the pack in use.
+func (s *Services) Use(p *OpenedPack) {
+	old := s.closeModel
+	s.Pack, s.Taxonomy, s.Model, s.closeModel = p.Pack, p.Taxonomy, p.Model, p.Close
+	if old != nil {
+		old()
+	}
 }
 
 // Check reports the required services that are missing.
@@ -120,7 +147,7 @@ func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, clos
 	if err != nil {
 		pack = builtin(err)
 	}
-	open := func(p *inference.Pack) (*inference.Classifier, error) {
+	open := func(p *inference.Pack, s Settings) (*inference.Classifier, error) {
 		variant := s.Model
 		if !p.Has(variant) {
 			variant = ""
@@ -132,20 +159,25 @@ func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, clos
 		setupErrs = append(setupErrs, fmt.Errorf("%w\nRun 'make deps' (it fetches ONNX Runtime 1.24.1), or set $%s to libonnxruntime.so.1", err, inference.LibraryEnv))
 	} else {
 		ortOK = true
-		c, err := open(pack)
+		c, err := open(pack, s)
 		if err != nil && s.PackDir != "" && pack.Source == s.PackDir {
 			// A pack folder whose models do not open (not ONNX, not matching pack.json):
 			// the built-in pack screens meanwhile, rather than nothing.
 			pack = builtin(err)
-			c, err = open(pack)
+			c, err = open(pack, s)
 		}
 		if err != nil {
 			setupErrs = append(setupErrs, err)
 		} else {
 			svc.Model = NewModel(c)
-			closers = append(closers, c.Close)
+			svc.closeModel = c.Close
 		}
 	}
+	closers = append(closers, func() { // the classifier in use then: Use may have replaced it
+		if svc.closeModel != nil {
+			svc.closeModel()
+		}
+	})
 	svc.Pack = pack
 	if svc.Taxonomy, err = screening.ForPack(pack); err != nil {
 		setupErrs = append(setupErrs, err)
@@ -192,8 +224,8 @@ func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, clos
 	if measureFor <= 0 {
 		measureFor = 4 * time.Second
 	}
-	svc.Measure = func(ctx context.Context, s Settings, progress func(done, total int)) ([]ModelCost, error) {
-		return MeasureModels(ctx, pack, s, measureFor, progress)
+	svc.Measure = func(ctx context.Context, p *inference.Pack, s Settings, progress func(done, total int)) ([]ModelCost, error) {
+		return MeasureModels(ctx, p, s, measureFor, progress)
 	}
 	if ortOK {
 		var mu sync.Mutex
@@ -223,9 +255,22 @@ func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, clos
 			return d, nil
 		}
 	}
-	if svc.Model != nil { // the runtime is loaded: the twin can be made here
-		svc.Optimise = func(ctx context.Context, r OptimiseRequest, progress func(string, int, int)) (*quantise.Report, error) {
-			return OptimisePack(ctx, pack, r, progress)
+	if ortOK { // the twin can be made here, and another pack opened
+		svc.Optimise = OptimisePack
+		svc.OpenPack = func(dir string, s Settings) (*OpenedPack, error) {
+			p, err := LoadPack(dir)
+			if err != nil {
+				return nil, err
+			}
+			tx, err := screening.ForPack(p)
+			if err != nil {
+				return nil, err
+			}
+			c, err := open(p, s)
+			if err != nil {
+				return nil, err
+			}
+			return &OpenedPack{Pack: p, Taxonomy: tx, Model: NewModel(c), Close: c.Close}, nil
 		}
 	}
 	if svc.Model != nil && svc.Store != nil {

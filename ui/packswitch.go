@@ -1,0 +1,132 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/phytoscreen/phytoscreen/internal/app"
+)
+
+// A pack chosen in Settings (or saved by Teach or the optimised twin) is put in use
+// while the app runs: a technician switching from the marine pack to the cyanobacteria
+// pack between two samples had to close and reopen phytoscreen (helper-59). A run
+// classifies with the pack it started with to its end, so a pack chosen during a run
+// is loaded when it ends. Without Services.OpenPack (the runtime not loaded) a pack
+// chosen is loaded at the next start, as before.
+
+// packLoadsLive reports whether a pack chosen is put in use without a restart.
+func (a *mainWindow) packLoadsLive() bool { return a.svc.OpenPack != nil }
+
+// packWhen says when the pack chosen in the settings takes over from the pack in use.
+func (a *mainWindow) packWhen() string {
+	switch {
+	case !a.packLoadsLive():
+		return "when phytoscreen starts again"
+	case a.sess != nil:
+		return "when this run ends"
+	}
+	return "now"
+}
+
+// untilChosen says until when the pack in use stays in use ("until …"), with a pack
+// chosen in the settings or in the Model tab and not yet loaded.
+func (a *mainWindow) untilChosen() string {
+	switch {
+	case !a.packLoadsLive():
+		return "until phytoscreen starts again"
+	case a.sess != nil && a.set.PackDir != a.startPackDir:
+		return "until this run ends"
+	case a.set.PackDir != a.startPackDir:
+		return "until the pack chosen has loaded"
+	}
+	return "until you save the pack chosen"
+}
+
+// loadChosenPack puts the pack of the settings in use when it is not (UI goroutine). It
+// opens on a goroutine (a classifier's sessions take a moment); Start waits for it.
+// During a run it does nothing: runEnded calls afterRun.
+func (a *mainWindow) loadChosenPack() { a.loadPack(false) }
+
+// packAfterRun loads a pack chosen during the run that has just ended, leaving the
+// status line to the run's outcome: the toolbar's heading names the pack once in use.
+func (a *mainWindow) packAfterRun() { a.loadPack(true) }
+
+// loadPack is loadChosenPack; quiet leaves the status line as it is unless it fails.
+func (a *mainWindow) loadPack(quiet bool) {
+	if !a.packLoadsLive() || a.packLoading || a.closing || a.sess != nil ||
+		a.set.PackDir == a.startPackDir || a.failedToLoad(a.set.PackDir) {
+		return
+	}
+	dir, set := a.set.PackDir, a.set
+	name := packName(dir)
+	a.packLoading = true
+	if !quiet {
+		a.setStatus("Loading pack " + name + "…")
+	}
+	a.e.spawn(func(context.Context) {
+		opened, err := a.svc.OpenPack(dir, set)
+		a.runOnUI(func() {
+			a.packLoading = false
+			switch {
+			case err != nil:
+				// The settings keep the choice (it was checked when saved): the
+				// message says why it is not in use and that the old pack screens.
+				a.packFailed = &dir
+				a.showError("Pack "+name+" not loaded", fmt.Errorf("%w\nPack %s stays in use; choose another pack in Settings › Model", err, a.svc.Pack.Name))
+				a.setStatus(fmt.Sprintf("Pack %s could not be loaded; pack %s stays in use.", name, a.svc.Pack.Name))
+			case a.closing || a.sess != nil:
+				closeOpened(opened)
+			case a.set.PackDir != dir:
+				// Chosen again while it loaded: the latest choice is loaded instead.
+				closeOpened(opened)
+				a.loadPack(quiet)
+			default:
+				a.usePack(opened, dir, quiet)
+			}
+			if a.settingsWin != nil {
+				a.settingsWin.packLoaded(err)
+			}
+		})
+	})
+}
+
+// failedToLoad reports whether the pack setting dir is the one that last failed to load.
+func (a *mainWindow) failedToLoad(dir string) bool {
+	return a.packFailed != nil && *a.packFailed == dir
+}
+
+// closeOpened releases a pack opened and not put in use.
+func closeOpened(p *app.OpenedPack) {
+	if p.Close != nil {
+		p.Close()
+	}
+}
+
+// usePack puts an opened pack in use (UI goroutine, no run going): the classifier, the
+// taxonomy the counts and alert rules name, and the model choice.
+func (a *mainWindow) usePack(p *app.OpenedPack, dir string, quiet bool) {
+	if v := a.settingsWin; v != nil && v.measuring != nil {
+		// It measures the replaced pack's models; the new pack's are measured next.
+		v.measureStopped = "The measurement of pack " + a.svc.Pack.Name + "'s models stopped: pack " + p.Pack.Name + " is in use."
+		v.measuring()
+	}
+	old := a.svc.Pack.Name
+	a.svc.Use(p)
+	a.startPackDir = dir
+	a.packFailed = nil
+	a.set.Model = p.Model.Variant()
+	a.saveSettings()
+	a.reloadRules() // the Live tab keeps the last run, shown as measured (showUnderRules)
+	a.modelHead.Text = a.modelHeading()
+	a.modelHead.Refresh()
+	a.applyModelUI()
+	msg := fmt.Sprintf("Pack %s is in use (was %s): %d taxa.", p.Pack.Name, old, len(p.Pack.Labels))
+	if len(a.rules.Bound) == 0 {
+		msg += " " + a.rules.Watching()
+	}
+	if quiet {
+		a.log.Info(msg)
+		return
+	}
+	a.setStatus(msg)
+}

@@ -1,0 +1,226 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/screening"
+)
+
+// packOpener is a Services.OpenPack of the real packs with fake classifiers: it counts
+// the classifiers it opened and closed, can be held while it opens, and fails for one
+// pack setting.
+type packOpener struct {
+	mu      sync.Mutex
+	opened  []string
+	closed  []string
+	clfs    map[string]*fakeClassifier
+	hold    chan struct{} // when not nil, each open waits for a token
+	fail    bool          // open of failDir fails
+	failDir string
+}
+
+func (o *packOpener) open(dir string, s app.Settings) (*app.OpenedPack, error) {
+	o.mu.Lock()
+	hold := o.hold
+	o.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.opened = append(o.opened, dir)
+	if o.fail && dir == o.failDir {
+		return nil, errors.New("pack " + dir + ": the optimised model does not open (test)")
+	}
+	p, err := app.LoadPack(dir)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := screening.ForPack(p)
+	if err != nil {
+		return nil, err
+	}
+	c := newFakeClassifier(p.Labels)
+	if o.clfs == nil {
+		o.clfs = map[string]*fakeClassifier{}
+	}
+	o.clfs[dir] = c
+	return &app.OpenedPack{Pack: p, Taxonomy: tx, Model: app.NewModel(c), Close: func() {
+		o.mu.Lock()
+		o.closed = append(o.closed, dir)
+		o.mu.Unlock()
+	}}, nil
+}
+
+func (o *packOpener) counts() (opened, closed []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.opened...), append([]string(nil), o.closed...)
+}
+
+// A pack chosen in Settings screens without a restart (helper-59 had to close and reopen
+// phytoscreen to go from the marine pack to the cyanobacteria pack): chosen during a run,
+// it is loaded when the run ends (the run classifies with its own pack to the end, and
+// the run's outcome keeps the status line); the next run classifies with it, the alert
+// rules name its taxa, the toolbar names it, and the pack it replaced is closed when it
+// is replaced in turn. Start waits while a pack loads; a pack that does not load leaves
+// the pack in use, says why once, and is not tried again after every run.
+func TestPackChosenLoadsWithoutRestart(t *testing.T) {
+	o := &packOpener{}
+	var measured []string // the packs whose models the Settings measured
+	h := newHarness(t, nil, func(d *app.Services) {
+		d.OpenPack = o.open
+		d.Measure = func(ctx context.Context, p *inference.Pack, s app.Settings, progress func(done, total int)) ([]app.ModelCost, error) {
+			o.mu.Lock()
+			measured = append(measured, p.Name)
+			o.mu.Unlock()
+			var costs []app.ModelCost
+			for _, v := range p.Variants() {
+				costs = append(costs, app.ModelCost{Variant: v, P50Ms: 2, P90Ms: 3, CellsPerSec: 400})
+			}
+			return costs, nil
+		}
+	})
+	marine := h.a.svc.Pack
+	cop := labelIndex(t, marine, "copepod_calanoid")
+	h.a.set.Preset = "who-cyanobacteria"
+	h.a.reloadRules()
+	if len(h.a.rules.Bound) != 0 {
+		t.Fatalf("the WHO preset binds %d rules to the marine pack; the test needs none", len(h.a.rules.Bound))
+	}
+
+	// Chosen during a run: that run goes on with the marine pack.
+	src := newGatedSource(2, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
+	h.startRun(src, "S-MARINE", 1)
+	h.a.ShowSettings()
+	v := h.a.settingsWin
+	v.PackDir.SetText("cyano-tcb-10")
+	if txt := v.rulesInfo.Text; !strings.Contains(txt, "With pack cyano-tcb-10, chosen here: 1 of 1 rule of this set can fire.") ||
+		!strings.Contains(txt, "in use until you save the pack chosen") {
+		t.Errorf("the rules checked against the pack chosen, before Save: %q", txt)
+	}
+	test.Tap(v.Save)
+	if msg := v.message.Text; !strings.Contains(msg, "Pack cyano-tcb-10 is loaded when this run ends; pack "+marine.Name+" screens this run to its end.") {
+		t.Errorf("Save during a run: %q", msg)
+	}
+	if w := h.a.watching(h.a.rules); !strings.Contains(w, "in use until this run ends: the pack chosen in Settings (cyano-tcb-10) is loaded then") {
+		t.Errorf("the banner while the pack waits for the run's end: %q", w)
+	}
+	src.release(2)
+	h.waitIdle()
+	if n := countOf(h.a.counts.Rows(), "copepod_calanoid"); n != 2 {
+		t.Errorf("the run going when the pack was chosen counted %d copepods with its own pack, want 2", n)
+	}
+	runEnd := h.a.status.Text
+	h.pump("the cyanobacteria pack in use", 5*time.Second, func() bool { return h.a.svc.Pack.Name == "cyano-tcb-10" })
+	if opened, _ := o.counts(); len(opened) != 1 {
+		t.Errorf("packs opened: %v, want cyano-tcb-10 once", opened)
+	}
+	if h.a.startPackDir != "cyano-tcb-10" || h.a.svc.Taxonomy.Pack != "cyano-tcb-10" {
+		t.Errorf("pack in use: setting %q, taxonomy %q", h.a.startPackDir, h.a.svc.Taxonomy.Pack)
+	}
+	if h.a.status.Text != runEnd {
+		t.Errorf("the run's outcome gave way to the pack's note in the status line: %q (was %q)", h.a.status.Text, runEnd)
+	}
+	if got := h.a.modelHead.Text; got != "Pack cyano-tcb-10 · model:" {
+		t.Errorf("the toolbar names %q", got)
+	}
+	if len(h.a.rules.Bound) == 0 {
+		t.Errorf("the WHO preset binds no rule to the cyanobacteria pack in use: %q", h.a.rules.Watching())
+	}
+	if msg := v.message.Text; !strings.HasPrefix(msg, "Saved. Pack cyano-tcb-10 is in use.") {
+		t.Errorf("the settings' message once loaded: %q", msg)
+	}
+	for variant, c := range v.cards {
+		if !strings.Contains(c.title.Text, modelTitle(h.a.svc.Pack, variant)) {
+			t.Errorf("model card %s titled %q, not after the pack in use", variant, c.title.Text)
+		}
+	}
+	// Its models are measured here, as the marine pack's were when Settings opened.
+	h.pump("the new pack's models measured", 5*time.Second, func() bool {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		return slices.Contains(measured, "cyano-tcb-10")
+	})
+	h.pump("the cards filled", 5*time.Second, func() bool {
+		return strings.Contains(v.cards[inference.Base].cost.Text, "Latency per cell: p50 2.00 ms")
+	})
+	// The last run stays as measured: its copepods are not read under the new rules,
+	// and the banner says what those rules watch, not that the pack in use cannot see
+	// the cyanobacteria (as it said of the marine pack at the run's end).
+	if n := countOf(h.a.counts.Rows(), "copepod_calanoid"); n != 2 {
+		t.Errorf("the last run's counts on the Live tab: %d copepods, want 2", n)
+	}
+	if hl, d := h.a.banner.Headline(), h.a.banner.Detail(); strings.Contains(hl, "cannot see") || !strings.Contains(d, h.a.rules.Watching()) {
+		t.Errorf("the banner once the cyanobacteria pack is in use: %q / %q; want what %s watches", hl, d, h.a.rules.Name)
+	}
+
+	// The next run classifies with the new pack.
+	micro := labelIndex(t, h.a.svc.Pack, "Microcystis")
+	src = newGatedSource(3, func(int) []fakeCell { return []fakeCell{{micro, 0.9}} })
+	h.startRun(src, "S-POND", 1)
+	src.release(3)
+	h.waitIdle()
+	if n := countOf(h.a.counts.Rows(), "Microcystis"); n != 3 {
+		t.Errorf("Microcystis counted %d times with the pack loaded, want 3", n)
+	}
+	if got := len(o.clfs["cyano-tcb-10"].classified()); got != 3 {
+		t.Errorf("the cyanobacteria pack's classifier classified %d crops, want 3", got)
+	}
+	if h.a.lastSnap.Pack != "cyano-tcb-10" {
+		t.Errorf("the run was recorded under pack %q", h.a.lastSnap.Pack)
+	}
+
+	// Between runs: loaded at once; Start waits while it loads; the replaced pack closes.
+	o.mu.Lock()
+	o.hold = make(chan struct{}, 1)
+	o.mu.Unlock()
+	v.PackDir.SetText("")
+	test.Tap(v.Save)
+	h.pump("the pack loading", 5*time.Second, func() bool { return h.a.packLoading })
+	test.Tap(h.a.sample.Start)
+	h.q.runAll()
+	if h.a.sess != nil || !strings.Contains(h.a.status.Text, "is loading: press Start again in a moment") {
+		t.Errorf("Start while a pack loads: run %v, status %q", h.a.sess != nil, h.a.status.Text)
+	}
+	o.hold <- struct{}{}
+	h.pump("the marine pack back in use", 5*time.Second, func() bool { return h.a.svc.Pack.Name == marine.Name })
+	if _, closed := o.counts(); len(closed) != 1 || closed[0] != "cyano-tcb-10" {
+		t.Errorf("classifiers closed: %v, want the cyanobacteria pack's once it was replaced", closed)
+	}
+	if !strings.HasPrefix(h.a.status.Text, "Pack "+marine.Name+" is in use (was cyano-tcb-10)") {
+		t.Errorf("status after loading between runs: %q", h.a.status.Text)
+	}
+
+	// A pack that does not load: said once, the pack in use stays, no retry after a run.
+	o.mu.Lock()
+	o.hold = nil
+	o.fail, o.failDir = true, "cyano-tcb-10"
+	o.mu.Unlock()
+	v.PackDir.SetText("cyano-tcb-10")
+	test.Tap(v.Save)
+	h.pump("the failure said", 5*time.Second, func() bool { return strings.Contains(h.a.status.Text, "could not be loaded") })
+	if h.a.svc.Pack.Name != marine.Name || h.a.lastError == nil || !strings.Contains(h.a.lastError.Error(), "does not open (test)") {
+		t.Errorf("a pack that does not load: pack %s in use, error %v", h.a.svc.Pack.Name, h.a.lastError)
+	}
+	if msg := v.message.Text; !strings.Contains(msg, "could not be loaded") || !strings.Contains(msg, "Pack "+marine.Name+" stays in use") {
+		t.Errorf("the settings' message after a failed load: %q", msg)
+	}
+	if w := h.a.watching(h.a.rules); !strings.Contains(w, "(cyano-tcb-10) could not be loaded") {
+		t.Errorf("the banner after a failed load: %q", w)
+	}
+	tries, _ := o.counts()
+	h.screenOneCellFrames("copepod_calanoid", 0.9, "S-AFTER", 1)
+	if again, _ := o.counts(); len(again) != len(tries) {
+		t.Errorf("the pack that failed was tried again after a run: %v", again)
+	}
+}
