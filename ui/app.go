@@ -95,6 +95,9 @@ type mainWindow struct {
 	notifier *alertNotifier
 	rules    alerts.Binding
 	lastSnap screening.Snapshot
+	// liveReviewed is the sample the Live tab shows as reviewed (showReviewed): its
+	// counts are the store's, with the Gallery's labels; "" when they are lastSnap's.
+	liveReviewed string
 	// addTo is the sample the technician agreed to add the next run to ("" when none).
 	addTo string
 	// screenAgain is a source the technician said to screen as a new sample though
@@ -171,6 +174,7 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 			a.saveSettings()
 		}
 	}
+	a.e.reviewed = a.showReviewed
 	a.e.usePack = func(dir string) string {
 		a.set.PackDir = dir
 		a.saveSettings()
@@ -618,6 +622,9 @@ func (a *mainWindow) showUnderRules() {
 		// pack, "this classifier pack", would name the new one).
 		a.banner.Set(nil, a.watching(a.rules), "", a.rules.CannotSee())
 		return
+	}
+	if a.liveReviewed == s.Sample.ID && a.showReviewed(s.Sample.ID) {
+		return // measured again from the store, under these rules
 	}
 	states := evaluateSnapshot(a.rules, s)
 	rows := slices.Clone(a.counts.Rows())

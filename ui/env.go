@@ -29,6 +29,9 @@ type env struct {
 	// setReviewer keeps the gallery's reviewer in the settings (the next launch's
 	// reviewer, and the analyst new samples start with).
 	setReviewer func(name string)
+	// reviewed is called (UI goroutine) once a sample's labels changed in the store; it
+	// reports whether the Live tab shows that sample (and now shows it reviewed).
+	reviewed func(sampleID string) bool
 	// lab is the link to the programme's lab server; nil: the app has none.
 	lab LabServer
 

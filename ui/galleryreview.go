@@ -282,6 +282,9 @@ func (g *galleryView) Undo() {
 				return
 			}
 			g.e.setStatus(fmt.Sprintf("Undone: cell #%d of sample %s is no longer labelled %s.", step.seq, g.sampleID, g.taxonomy().Name(step.label)))
+			if g.e.reviewed != nil {
+				g.e.reviewed(g.sampleID)
+			}
 			g.category = step.from
 			g.selectAfterLoad = step.objectID
 			g.loadCategories()
@@ -349,9 +352,11 @@ func (g *galleryView) Relabel(label string) {
 			g.labelList.UnselectAll()
 			g.chosen = ""
 			g.updateButtons()
-			// The Live tab keeps the counts as the run made them; History reads the
-			// store, where the review is: said so, or the two read as a contradiction.
-			g.e.setStatus(fmt.Sprintf("Cell #%d of sample %s labelled %s (validated; exports and History use it; the Live tab shows the counts as screened).", it.Row.Seq, g.sampleID, g.taxonomy().Name(label)))
+			uses := "exports and History use it"
+			if g.e.reviewed != nil && g.e.reviewed(g.sampleID) {
+				uses = "the Live tab, exports and History use it"
+			}
+			g.e.setStatus(fmt.Sprintf("Cell #%d of sample %s labelled %s (validated; %s).", it.Row.Seq, g.sampleID, g.taxonomy().Name(label), uses))
 			if idx >= len(g.items) || g.items[idx].Row.ID != it.Row.ID {
 				return // the list changed meanwhile
 			}

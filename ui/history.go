@@ -597,17 +597,7 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 			raised = append(raised, fmt.Sprintf("%s %s: %s cells/L (%s · %s)", strings.ToUpper(st.Level.String()), st.Taxon, fmtPerL(st.Value.PerL), measure, basis))
 		}
 	}
-	// As the Live tab: the HAB groups first (what rules that sum taxa watch, with their
-	// level), then the taxa with the level of the rules on them alone.
-	rows := make([]countRow, 0, len(c.Groups)+len(c.Taxa)+1)
-	for _, g := range c.Groups {
-		rows = append(rows, countRow{Label: groupKey + g.Label, Name: "HAB group: " + g.Name, Group: g.Label, Unit: g.Unit,
-			Concentration: g.Concentration, IsGroup: true, Cells: g.Cells})
-	}
-	for _, t := range c.Taxa {
-		rows = append(rows, countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Cells: t.Cells})
-	}
-	rows = append(rows, countRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: c.Unidentified})
+	rows := storedRows(c)
 	levelRows(rows, states)
 	h.counts.SetRows(rows)
 	if another {
@@ -682,6 +672,21 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 	h.taxonSel.Selected = prev
 	h.taxonSel.Refresh()
 	h.loadChart()
+}
+
+// storedRows are a stored sample's counts as the Live tab shows a run's: the HAB groups
+// first (what rules that sum taxa watch, with their level), then the taxa with the level
+// of the rules on them alone, the unidentified last.
+func storedRows(c store.Counts) []countRow {
+	rows := make([]countRow, 0, len(c.Groups)+len(c.Taxa)+1)
+	for _, g := range c.Groups {
+		rows = append(rows, countRow{Label: groupKey + g.Label, Name: "HAB group: " + g.Name, Group: g.Label, Unit: g.Unit,
+			Concentration: g.Concentration, IsGroup: true, Cells: g.Cells})
+	}
+	for _, t := range c.Taxa {
+		rows = append(rows, countRow{Label: t.Label, Name: t.Name, Group: t.Group, Unit: t.Unit, Concentration: t.Concentration, Cells: t.Cells})
+	}
+	return append(rows, countRow{Label: screening.Unidentified, Name: "Unidentified (to review)", Concentration: c.Unidentified})
 }
 
 // evaluateStored applies the rules to a stored sample's counts: the alert each rule

@@ -539,3 +539,56 @@ func TestGalleryReviewsUnderTheSamplesPack(t *testing.T) {
 		t.Errorf("typing Anab offers %q, want the sample's pack's Anabaena", g.labels)
 	}
 }
+
+// A review of the sample the Live tab shows reaches the Live tab: its counts and its
+// banner are the store's, with the labels set, as History reads them (they stayed as
+// screened, and the two told two stories of one sample); Undo takes it back, and a
+// change of rules measures the reviewed counts again. The sample's single unidentified
+// cell, labelled Noctiluca at 0.05 mL, is 20,000 cells/L: over the default preset's
+// alert level (10,000).
+func TestReviewReachesTheLiveTab(t *testing.T) {
+	h := newHarness(t, nil)
+	p := h.a.svc.Pack
+	cop, det := labelIndex(t, p, "copepod_calanoid"), labelIndex(t, p, "detritus_other")
+	src := newGatedSource(1, func(int) []fakeCell { return []fakeCell{{cop, 0.9}, {det, 0.2}} })
+	h.startRun(src, "S-LIVE", 0.05)
+	src.release(1)
+	h.waitIdle()
+	if n := countOf(h.a.counts.Rows(), "protist_noctiluca"); n != 0 || strings.Contains(h.a.banner.Headline(), "Noctiluca") {
+		t.Fatalf("before the review: %d Noctiluca, banner %q", n, h.a.banner.Headline())
+	}
+	g := h.a.gallery
+	g.reviewer.SetText("Ana Reviewer")
+	h.a.tabs.SelectIndex(1)
+	h.pump("the review queue", 10*time.Second, func() bool {
+		return g.sampleID == "S-LIVE" && g.category == reviewKey && len(g.Items()) == 1 && g.selected == 0
+	})
+	g.Relabel("protist_noctiluca")
+	h.pump("the Live tab reviewed", 10*time.Second, func() bool { return countOf(h.a.counts.Rows(), "protist_noctiluca") == 1 })
+	if n := countOf(h.a.counts.Rows(), screening.Unidentified); n != 0 {
+		t.Errorf("the Live tab still counts %d unidentified after the review", n)
+	}
+	if hl, ctx := h.a.banner.Headline(), h.a.counts.Scope(); !strings.Contains(hl, "Noctiluca: 20,000 cells/L") || !strings.Contains(ctx, "Sample S-LIVE as reviewed") {
+		t.Errorf("after the review the banner says %q and the table %q", hl, ctx)
+	}
+	if st := h.a.status.Text; !strings.Contains(st, "the Live tab, exports and History use it") {
+		t.Errorf("status after the review: %q", st)
+	}
+	// Rules changed: the reviewed counts are measured under them, not the screened ones.
+	h.a.set.Preset = "who-cyanobacteria"
+	h.a.reloadRules()
+	h.pump("the banner under the new rules", 10*time.Second, func() bool { return !strings.Contains(h.a.banner.Headline(), "Noctiluca") })
+	if n := countOf(h.a.counts.Rows(), "protist_noctiluca"); n != 1 {
+		t.Errorf("under the new rules the Live tab counts %d Noctiluca, want the reviewed 1", n)
+	}
+	h.a.set.Preset = "default"
+	h.a.reloadRules()
+	h.pump("the banner under the default rules", 10*time.Second, func() bool { return strings.Contains(h.a.banner.Headline(), "Noctiluca") })
+	g.Undo()
+	h.pump("the review undone on the Live tab", 10*time.Second, func() bool {
+		return countOf(h.a.counts.Rows(), "protist_noctiluca") == 0 && countOf(h.a.counts.Rows(), screening.Unidentified) == 1
+	})
+	if hl := h.a.banner.Headline(); strings.Contains(hl, "Noctiluca") {
+		t.Errorf("after Undo the banner says %q", hl)
+	}
+}

@@ -200,6 +200,7 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 	a.live.SetHint("Opening "+spec.Describe()+"…", "")
 	a.live.Clear()
 	a.counts.SetRows(nil) // the new sample's table starts empty, at its top
+	a.liveReviewed = ""
 	a.counts.SetScope(sess.scope)
 	a.counts.ScrollToTop()
 	req.OnStatus = func(st capture.Status) { a.sourceStatus(sess, st) }
@@ -665,6 +666,47 @@ func (a *mainWindow) bannerWholeSample(id string, rules alerts.Binding) {
 			a.banner.SetPartial(c.Sample.Partial()) // the whole sample's, not the continuation's
 		})
 	})
+}
+
+// showReviewed shows on the Live tab a sample whose labels the Gallery has just changed,
+// when the Live tab holds its last run and no run is going: its counts and banner as
+// History, the exports and the report read them, with the review. The Live tab kept the
+// counts as screened, so that after a review it and History told two stories of one
+// sample. It reports whether the Live tab shows the sample.
+func (a *mainWindow) showReviewed(id string) bool {
+	st := a.svc.Store
+	if st == nil || a.sess != nil || a.lastSnap.Sample.ID != id || a.svc.Taxonomy == nil {
+		return false
+	}
+	if a.lastSnap.Pack != "" && a.lastSnap.Pack != a.svc.Taxonomy.Pack {
+		return false // counted by the pack in use before; the rules in use do not read it
+	}
+	rules := a.rules
+	a.e.spawn(func(ctx context.Context) {
+		c, _, _, err := app.SampleCounts(ctx, st, id)
+		if err != nil {
+			a.log.Warn("the reviewed sample's counts for the Live tab", "sample", id, "err", err)
+			return
+		}
+		states := evaluateStored(rules, c)
+		a.runOnUI(func() {
+			if a.sess != nil || a.lastSnap.Sample.ID != id {
+				return // another run has the Live tab now
+			}
+			a.liveReviewed = id
+			rows := storedRows(c)
+			levelRows(rows, states)
+			a.counts.SetRows(rows)
+			runs := "its run"
+			if n := len(c.Sample.Runs); n > 1 {
+				runs = fmt.Sprintf("all %d runs", n)
+			}
+			a.counts.SetScope(fmt.Sprintf("Sample %s as reviewed (%s): the labels set in the Gallery count here, as in History and the exports", id, runs))
+			a.banner.Set(states, a.watching(rules), fmt.Sprintf("sample %s, %s, as reviewed", id, runs), rules.CannotSee())
+			a.banner.SetPartial(c.Sample.Partial())
+		})
+	})
+	return true
 }
 
 // together names the samples that count the same water once a new one is added to n
