@@ -59,6 +59,9 @@ func (r Report) biasText() string {
 
 // Write writes the report as text tables (markdown false) or as the card's Markdown.
 func (r Report) Write(w io.Writer, markdown bool) {
+	if len(r.LeftOut) > 0 {
+		fmt.Fprintf(w, "Left out, with fewer than %d crops: %s.\n\n", MinPerClass, LeftOutText(r.LeftOut))
+	}
 	for _, m := range r.Models {
 		ref := "no reference sample"
 		if r.Reference > 0 {

@@ -49,6 +49,7 @@ func ChoosePack(ctx context.Context, packs []*inference.Pack, examples []Example
 	// Only the packs the crops can teach are candidates: a label with too few crops that
 	// one pack knows and another does not would pass here and fail in Teach, after
 	// every pack's embedding work.
+	examples, _ = o.usable(examples)
 	var fit []*inference.Pack
 	var firstErr error
 	for _, p := range packs {

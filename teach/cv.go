@@ -22,7 +22,9 @@ type Report struct {
 	Reference int // crops of the reference sample
 	New       []string
 	Bias      map[string]float64 // Options.Bias: log-odds added to new taxa's scores
-	Models    []ModelReport
+	// LeftOut are the labels Options.LeaveOutFew left out, with their crops.
+	LeftOut map[string]int
+	Models  []ModelReport
 }
 
 // ModelReport is one model's cross-validated figures.

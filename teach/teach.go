@@ -45,6 +45,45 @@ type Options struct {
 	// it is sure of, because what it takes is no longer counted. -ln 9 (about -2.2) sets a
 	// crop aside only where the head gives it 9 to 1 against the pack's own taxa together.
 	Bias map[string]float64
+	// LeaveOutFew leaves out the crops of every label with fewer than MinPerClass of them
+	// (Taught.LeftOut names them) instead of refusing to teach: a reviewer who labelled
+	// two crops of a rare taxon still gets the others taught.
+	LeaveOutFew bool
+}
+
+// usable is the examples teaching uses: with LeaveOutFew, those of labels with at
+// least MinPerClass crops, and the labels left out with their counts.
+func (o Options) usable(ex []Example) ([]Example, map[string]int) {
+	if !o.LeaveOutFew {
+		return ex, nil
+	}
+	counts := map[string]int{}
+	for _, e := range ex {
+		counts[e.Label]++
+	}
+	left := map[string]int{}
+	kept := make([]Example, 0, len(ex))
+	for _, e := range ex {
+		if n := counts[e.Label]; n < MinPerClass {
+			left[e.Label] = n
+			continue
+		}
+		kept = append(kept, e)
+	}
+	return kept, left
+}
+
+// LeftOutText says the labels left out and their crops: "Nostoc (2 crops), Other (1 crop)".
+func LeftOutText(left map[string]int) string {
+	var parts []string
+	for _, l := range sortedKeys(left) {
+		crops := "crops"
+		if left[l] == 1 {
+			crops = "crop"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d %s)", l, left[l], crops))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Progress is how far teaching got: a stage ("embed (base)", "cross-validate", "fit")
@@ -89,6 +128,10 @@ func CheckPack(p *inference.Pack) error {
 	return nil
 }
 
+// ErrTooFewCrops is the fix CheckCounts's refusal ends with; callers name their own way
+// to leave the taxa out (Options.LeaveOutFew) after it.
+var ErrTooFewCrops = errors.New("add crops of it, or leave out the taxa with too few crops")
+
 // CheckCounts refuses new labels (not among known, the pack's own) with fewer than
 // MinPerClass crops, saying how many more each needs; the error lists them all. Crops of
 // the pack's own taxa only tell the head what is not new: any number will do.
@@ -116,7 +159,7 @@ func CheckCounts(ex []Example, known []string) error {
 		}
 	}
 	if len(errs) > 0 {
-		return errors.New(strings.Join(errs, "; ") + ": add crops of it, or leave it out")
+		return fmt.Errorf("%s: %w", strings.Join(errs, "; "), ErrTooFewCrops)
 	}
 	return nil
 }
@@ -138,6 +181,7 @@ func Teachable(p *inference.Pack, examples []Example, o Options) ([]Example, map
 	if err := CheckPack(p); err != nil {
 		return nil, nil, err
 	}
+	examples, left := o.usable(examples)
 	if err := CheckCounts(examples, p.Labels); err != nil {
 		return nil, nil, err
 	}
@@ -150,6 +194,9 @@ func Teachable(p *inference.Pack, examples []Example, o Options) ([]Example, map
 		if !old[e.Label] {
 			newSet[e.Label] = true
 		}
+	}
+	if len(newSet) == 0 && len(left) > 0 {
+		return nil, nil, fmt.Errorf("no new taxon has the %d crops teaching needs (left out: %s): add crops of them", MinPerClass, LeftOutText(left))
 	}
 	if len(newSet) == 0 {
 		return nil, nil, fmt.Errorf("every label to teach is one pack %s already has: teaching adds new taxa (relabels among the pack's own taxa are not learned); label crops with the new taxa", p.Name)
@@ -184,6 +231,7 @@ func Teach(ctx context.Context, p *inference.Pack, examples []Example, o Options
 	if err != nil {
 		return nil, err
 	}
+	examples, left := o.usable(examples) // as Teachable checked them
 	t := &Taught{From: p, Name: o.Name, New: sortedKeys(newSet), heads: map[inference.Variant]*head{}}
 	if t.Name == "" {
 		t.Name = p.Name + "-taught"
@@ -205,7 +253,7 @@ func Teach(ctx context.Context, p *inference.Pack, examples []Example, o Options
 	if err != nil {
 		return nil, err
 	}
-	t.Report = Report{Pack: p.Name, Taught: d.taught, Reference: t.Reference, New: t.New, Bias: o.Bias}
+	t.Report = Report{Pack: p.Name, Taught: d.taught, Reference: t.Reference, New: t.New, Bias: o.Bias, LeftOut: left}
 	for _, e := range embs {
 		cv, err := d.crossValidate(ctx, e, &o, progress)
 		if err != nil {

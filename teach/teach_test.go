@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -54,13 +55,17 @@ func TestRefusesTooFewCrops(t *testing.T) {
 	ex := drawn(t, map[string]int{"discs": 1, "bars": 6})
 	ex = append(ex, FileExample("x.png", "copepod_calanoid"))
 	_, err := Teach(context.Background(), p, ex, Options{}, nil)
-	want := "class discs has 1 crop; teaching needs at least 5 (4 more): add crops of it, or leave it out"
+	want := "class discs has 1 crop; teaching needs at least 5 (4 more): add crops of it, or leave out the taxa with too few crops"
 	if err == nil || err.Error() != want {
 		t.Errorf("one crop: %v\nwant %s", err, want)
 	}
 	ex = drawn(t, map[string]int{"discs": 3, "bars": 2})
 	if err := CheckCounts(ex, p.Labels); err == nil || !strings.Contains(err.Error(), "class bars has 2 crops; teaching needs at least 5 (3 more); class discs has 3 crops; teaching needs at least 5 (2 more)") {
 		t.Errorf("two short classes: %v", err)
+	}
+	// Left out when asked; when that leaves no new taxon, said so with what was left out.
+	if _, _, err := Teachable(p, ex, Options{LeaveOutFew: true}); err == nil || !strings.Contains(err.Error(), "no new taxon has the 5 crops teaching needs (left out: bars (2 crops), discs (3 crops)): add crops of them") {
+		t.Errorf("every new taxon too few, left out: %v", err)
 	}
 	bad := []Example{FileExample("a.png", "Kar\x1benia"), FileExample("b.png", " ")}
 	if err := CheckCounts(bad, p.Labels); err == nil || !strings.Contains(err.Error(), `label "Kar\x1benia" is empty or holds a control character`) || !strings.Contains(err.Error(), `label " "`) {
@@ -265,14 +270,26 @@ func TestTaughtPackComputesTheHead(t *testing.T) {
 		t.Errorf("comparison %+v: want every crop, none right with the current pack, nearly all with the taught one", cmp)
 	}
 
-	// Teaching again reads every embedding from the cache and fits the same head.
+	// Teaching again reads every embedding from the cache and fits the same head; two
+	// crops of a fourth taxon, too few, are left out when asked (not embedded, named in
+	// the report) instead of refusing the rest.
 	cache.stored = 0
-	again, err := Teach(ctx, p, ex, Options{Cache: cache, Threads: 2, Lambda: 1e-2}, nil)
+	few := append(slices.Clone(ex), drawn(t, map[string]int{"specks": 2})...)
+	if _, err := Teach(ctx, p, few, Options{Cache: cache, Threads: 2, Lambda: 1e-2}, nil); err == nil || !strings.Contains(err.Error(), "class specks has 2 crops") {
+		t.Fatalf("two crops of a new taxon, not left out: %v", err)
+	}
+	again, err := Teach(ctx, p, few, Options{Cache: cache, Threads: 2, Lambda: 1e-2, LeaveOutFew: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cache.stored != 0 {
 		t.Errorf("the second teaching computed %d embeddings again", cache.stored)
+	}
+	var report strings.Builder
+	again.Report.Write(&report, false)
+	if !maps.Equal(again.Report.LeftOut, map[string]int{"specks": 2}) || !slices.Equal(again.New, taught.New) || len(again.Examples) != len(ex) ||
+		!strings.Contains(report.String(), "Left out, with fewer than 5 crops: specks (2 crops).") {
+		t.Errorf("left out %v, new %v, %d crops taught; report:\n%s", again.Report.LeftOut, again.New, len(again.Examples), report.String())
 	}
 	for _, v := range p.Variants() {
 		w1, _ := taught.heads[v].folded()

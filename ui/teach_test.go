@@ -2,7 +2,7 @@ package ui
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -19,15 +19,15 @@ import (
 // beside the pack in use before Save writes it and makes it the next launch's pack.
 func TestTeachDialog(t *testing.T) {
 	var mu sync.Mutex
-	var asked []string
+	var asked []app.TeachRequest
 	release := make(chan struct{})
-	refuse := errors.New("class Karenia has 1 crop; teaching needs at least 5 (4 more)")
+	refuse := fmt.Errorf("class Karenia has 1 crop; teaching needs at least 5 (4 more): %w", teach.ErrTooFewCrops)
 	var saved string
 	h := newHarness(t, nil, func(s *app.Services) {
 		s.TeachPacks = func() []string { return []string{"ndsb-plankton-121-v2", "cyano-tcb-10"} }
-		s.Teach = func(ctx context.Context, pack string, progress func(teach.Progress)) (*app.TeachResult, error) {
+		s.Teach = func(ctx context.Context, req app.TeachRequest, progress func(teach.Progress)) (*app.TeachResult, error) {
 			mu.Lock()
-			asked = append(asked, pack)
+			asked = append(asked, req)
 			n := len(asked)
 			mu.Unlock()
 			if n == 2 {
@@ -40,7 +40,7 @@ func TestTeachDialog(t *testing.T) {
 			case <-release:
 			}
 			return &app.TeachResult{Pack: "cyano-tcb-10", New: []string{"Karenia"}, Crops: 40, AsScreened: 22,
-				Report: teach.Report{Pack: "cyano-tcb-10", Taught: 40, New: []string{"Karenia"}, Models: []teach.ModelReport{{
+				Report: teach.Report{Pack: "cyano-tcb-10", Taught: 40, New: []string{"Karenia"}, LeftOut: map[string]int{"Dinophysis": 2}, Models: []teach.ModelReport{{
 					Variant: inference.Base, Folds: 5, Top1New: 0.9, MacroF1: 0.88, OldCrops: 30, OldTop1Before: 0.8, OldTop1After: 0.79,
 					Classes:   []teach.ClassFigures{{Label: "Karenia", New: true, Support: 10, Recall: 0.9, Precision: 0.85}},
 					Confusion: [][]int{{9, 1}}, OldLabels: [][]teach.LabelCount{{{Label: "Nostoc", N: 10}}}}}},
@@ -50,7 +50,11 @@ func TestTeachDialog(t *testing.T) {
 				}}, nil
 		}
 	})
-	asks := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), asked...) }
+	asks := func() []app.TeachRequest {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]app.TeachRequest(nil), asked...)
+	}
 	g := h.a.gallery
 	if g.teachBtn.Disabled() {
 		t.Fatal("the Teach button is off although the service is there")
@@ -72,13 +76,21 @@ func TestTeachDialog(t *testing.T) {
 	d.Pack.SetSelected("cyano-tcb-10")
 	test.Tap(d.Start) // second: refused
 	h.pump("the refusal shown", 5*time.Second, func() bool { return strings.Contains(d.stage.Text, "4 more") })
+	// The refusal says how to leave the taxa out: with this dialog's box.
+	if !strings.Contains(d.stage.Text, `tick "Leave out the taxa with fewer than 5 crops (teach the others)" and press Teach again`) {
+		t.Errorf("the refusal does not name the box that leaves the taxa out: %q", d.stage.Text)
+	}
 
+	d.LeaveOut.SetChecked(true)
 	test.Tap(d.Start) // third: taught
 	h.pump("the third teaching started", 5*time.Second, func() bool { return len(asks()) == 3 && !d.Cancel.Disabled() })
 	close(release)
 	h.pump("the comparison shown", 5*time.Second, func() bool { return !d.Save.Disabled() })
-	if a := asks(); a[0] != app.BestPack || a[1] != "cyano-tcb-10" {
-		t.Fatalf("packs asked %q, want best then cyano-tcb-10", a)
+	if a := asks(); a[0] != (app.TeachRequest{Pack: app.BestPack}) || a[1] != (app.TeachRequest{Pack: "cyano-tcb-10"}) || a[2] != (app.TeachRequest{Pack: "cyano-tcb-10", LeaveOutFew: true}) {
+		t.Fatalf("asked %+v, want best, then cyano-tcb-10, then it leaving out the taxa with too few crops", a)
+	}
+	if !strings.Contains(d.stage.Text, "Left out (too few crops): Dinophysis (2 crops).") {
+		t.Errorf("the taught stage does not say what was left out: %q", d.stage.Text)
 	}
 	for _, want := range []string{"the packs that screened them named 22 as you did (55%)", "new taxa named right 90%", "80% before teaching, 79% after (-1.0 points", "Karenia (new): 90% / 85% of 10 crops"} {
 		if !strings.Contains(d.Compare.Text, want) {

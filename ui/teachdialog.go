@@ -19,6 +19,9 @@ import (
 // bestPackChoice is the pack choice that lets teaching measure which pack transfers best.
 const bestPackChoice = "The built-in pack that suits your crops best (measured)"
 
+// leaveOutText is the Teach dialog's choice to leave out the taxa with too few crops.
+var leaveOutText = fmt.Sprintf("Leave out the taxa with fewer than %d crops (teach the others)", teach.MinPerClass)
+
 // teachDialog teaches a pack the crops reviewed in the Gallery: it runs the teaching
 // cancellably with its stages, then shows the taught pack beside the pack in use on the
 // reviewed crops, and only then offers to save it and use it.
@@ -27,8 +30,10 @@ type teachDialog struct {
 	dlg dialog.Dialog
 
 	Pack *widget.Select
-	Out  *widget.Entry
-	Save *widget.Button
+	// LeaveOut leaves out the taxa with too few crops instead of refusing to teach.
+	LeaveOut *widget.Check
+	Out      *widget.Entry
+	Save     *widget.Button
 	*jobPanel
 	// Compare is the side-by-side comparison; Details the cross-validated tables.
 	Compare *widget.Label
@@ -67,7 +72,8 @@ func (g *galleryView) ShowTeach() {
 	intro := widget.NewLabel("Teaches a pack the taxa of the crops you validated in the Gallery (a new taxon needs at least " +
 		fmt.Sprint(teach.MinPerClass) + " crops). A new head is fitted on the pack's embedding, its figures are cross-validated on your crops, and nothing changes until you save it as a new pack.")
 	intro.Wrapping = fyne.TextWrapWord
-	form := widget.NewForm(widget.NewFormItem("Pack to teach", d.Pack))
+	d.LeaveOut = widget.NewCheck(leaveOutText, nil)
+	form := widget.NewForm(widget.NewFormItem("Pack to teach", d.Pack), widget.NewFormItem("", d.LeaveOut))
 	top := container.NewVBox(intro, form, container.NewHBox(d.Start, d.Cancel), d.stage, d.progress)
 	bottom := container.NewBorder(nil, nil, widget.NewLabel("Save to"), d.Save, d.Out)
 	body := container.NewBorder(top, bottom, nil, nil,
@@ -93,19 +99,29 @@ func (d *teachDialog) run() {
 	d.Compare.SetText("")
 	d.Details.SetText("")
 	var res *app.TeachResult
+	req := app.TeachRequest{Pack: pack, LeaveOutFew: d.LeaveOut.Checked}
 	d.jobPanel.run(e, func(ctx context.Context, progress func(string, int, int)) (err error) {
-		res, err = e.svc.Teach(ctx, pack, func(p teach.Progress) { progress(p.Stage, p.Done, p.Total) })
+		res, err = e.svc.Teach(ctx, req, func(p teach.Progress) { progress(p.Stage, p.Done, p.Total) })
 		return err
 	}, func(err error, took time.Duration) {
 		switch {
 		case errors.Is(err, context.Canceled):
 			d.stage.SetText("Cancelled: nothing was taught or saved.")
 		case err != nil:
-			d.stage.SetText("Not taught: " + err.Error())
+			msg := "Not taught: " + err.Error()
+			if errors.Is(err, teach.ErrTooFewCrops) {
+				// The refusal said "leave them out"; the way to is this dialog's box.
+				msg += "\nTo teach the other taxa now, tick \"" + leaveOutText + "\" and press Teach again."
+			}
+			d.stage.SetText(msg)
 		default:
 			d.result = res
-			d.stage.SetText(fmt.Sprintf("Taught %s %s from %d reviewed crops in %s. Compare, then save it if it is better.",
-				res.Pack, map[bool]string{true: "1 new taxon", false: fmt.Sprint(len(res.New), " new taxa")}[len(res.New) == 1], res.Crops, took))
+			msg := fmt.Sprintf("Taught %s %s from %d reviewed crops in %s. Compare, then save it if it is better.",
+				res.Pack, map[bool]string{true: "1 new taxon", false: fmt.Sprint(len(res.New), " new taxa")}[len(res.New) == 1], res.Crops, took)
+			if left := res.Report.LeftOut; len(left) > 0 {
+				msg += " Left out (too few crops): " + teach.LeftOutText(left) + "."
+			}
+			d.stage.SetText(msg)
 			d.Compare.SetText(teachComparison(res))
 			var b strings.Builder
 			if len(res.Transfers) > 0 {

@@ -42,6 +42,7 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 	cache := fs.String("cache", "", "session store `FILE` to cache embeddings in (default: --db, else the app's session store)")
 	noCache := fs.Bool("no-cache", false, "do not read or write the embeddings cache")
 	dryRun := fs.Bool("dry-run", false, "print the report and save nothing")
+	leaveOut := fs.Bool("leave-out-few", false, fmt.Sprintf("leave out the taxa with fewer than %d crops (named in the report) instead of refusing to teach", teach.MinPerClass))
 	compare := fs.Bool("compare", false, "after saving, compare the taught pack with the pack taught on the crops (optimised model)")
 	ortLib := fs.String("ort-lib", "", "`path` to libonnxruntime.so.1")
 	bias := map[string]float64{}
@@ -105,7 +106,7 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	opt := teach.Options{Threads: threads, Name: *name, Bias: bias}
+	opt := teach.Options{Threads: threads, Name: *name, Bias: bias, LeaveOutFew: *leaveOut}
 	if !*noCache {
 		c, closeCache, err := teachCache(st, *cache)
 		if err != nil {
@@ -120,7 +121,7 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 	if len(packs) > 1 {
 		scores, err := teach.ChoosePack(ctx, packs, examples, opt, progress)
 		if err != nil {
-			return err
+			return leaveOutHint(err)
 		}
 		fmt.Fprintf(m.Stdout, "which pack's embedding transfers best to these %d crops (cross-validated macro-F1 of a head on its features):\n", len(examples))
 		teach.WriteTransfer(m.Stdout, scores)
@@ -129,7 +130,7 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 	}
 	t, err := teach.Teach(ctx, p, examples, opt, progress)
 	if err != nil {
-		return err
+		return leaveOutHint(err)
 	}
 	fmt.Fprintf(m.Stdout, "taught %s %d new taxa (%s) from %d crops in %.1f s\n\n", p.Name, len(t.New), strings.Join(t.New, ", "), len(t.Examples), time.Since(start).Seconds())
 	t.Report.Write(m.Stdout, false)
@@ -244,4 +245,12 @@ func parseBias(bias map[string]float64, s string) error {
 	}
 	bias[label] = b
 	return nil
+}
+
+// leaveOutHint names --leave-out-few after a refusal of taxa with too few crops.
+func leaveOutHint(err error) error {
+	if errors.Is(err, teach.ErrTooFewCrops) {
+		return fmt.Errorf("%w (--leave-out-few)", err)
+	}
+	return err
 }

@@ -38,17 +38,23 @@ func TestPackTeachRefusesBadInput(t *testing.T) {
 		t.Errorf("format-1 pack: exit %d, %s", code, stderr)
 	}
 	code, _, stderr = run(t, "pack", "teach", "--pack", "ndsb-plankton-121-v2", "--labels", list, "--out", out, "--no-cache")
-	if code != exitFailed || !strings.Contains(stderr, "class lab_single has 1 crop; teaching needs at least 5 (4 more)") {
+	if code != exitFailed || !strings.Contains(stderr, "class lab_single has 1 crop; teaching needs at least 5 (4 more): add crops of it, or leave out the taxa with too few crops (--leave-out-few)") {
 		t.Errorf("one crop: exit %d, %s", code, stderr)
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("a refused teaching wrote %s", out)
 	}
+	// --leave-out-few teaches the rest and says what it left out.
+	code, stdout, stderr := run(t, "pack", "teach", "--pack", "ndsb-plankton-121-v2", "--labels", list, "--dry-run", "--no-cache", "--leave-out-few")
+	if code != exitOK || !strings.Contains(stdout, "taught ndsb-plankton-121-v2 1 new taxa (lab_round) from 5 crops") ||
+		!strings.Contains(stdout, "Left out, with fewer than 5 crops: lab_single (1 crop).") {
+		t.Errorf("--leave-out-few: exit %d, %s%s", code, stdout, stderr)
+	}
 	// A folder that is not empty is refused before any crop is embedded (it was refused
 	// after the embedding and the training: helper-39).
 	full := t.TempDir()
 	os.WriteFile(filepath.Join(full, "notes.txt"), []byte("x"), 0o644)
-	code, stdout, stderr := run(t, "pack", "teach", "--pack", "ndsb-plankton-121-v2", "--labels", list, "--out", full, "--no-cache")
+	code, stdout, stderr = run(t, "pack", "teach", "--pack", "ndsb-plankton-121-v2", "--labels", list, "--out", full, "--no-cache")
 	if code != exitUsage || !strings.Contains(stderr, "exists and is not empty") || strings.Contains(stdout+stderr, "embed") {
 		t.Errorf("--out a folder with files: exit %d, %s%s", code, stdout, stderr)
 	}

@@ -56,10 +56,10 @@ type Services struct {
 	OpenPack func(dir string, s Settings) (*OpenedPack, error)
 	// closeModel releases the classifier in use (Use replaces it, close at the end).
 	closeModel func()
-	// Teach teaches a pack the store's reviewed crops (pack: a name, or BestPack);
+	// Teach teaches a pack the store's reviewed crops (TeachRequest);
 	// TeachPacks lists the installed packs it can teach (those with a features output).
 	// nil: the Gallery's Teach button is off.
-	Teach      func(ctx context.Context, pack string, progress func(teach.Progress)) (*TeachResult, error)
+	Teach      func(ctx context.Context, req TeachRequest, progress func(teach.Progress)) (*TeachResult, error)
 	TeachPacks func() []string
 	// Cameras lists the cameras present; nil: none.
 	Cameras func() []capture.Spec
@@ -275,8 +275,8 @@ func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, clos
 	}
 	if svc.Model != nil && svc.Store != nil {
 		st := svc.Store
-		svc.Teach = func(ctx context.Context, pack string, progress func(teach.Progress)) (*TeachResult, error) {
-			return TeachReviewed(ctx, st, pack, 0, progress)
+		svc.Teach = func(ctx context.Context, req TeachRequest, progress func(teach.Progress)) (*TeachResult, error) {
+			return TeachReviewed(ctx, st, req, 0, progress)
 		}
 		svc.TeachPacks = teachablePacks
 	}

@@ -16,6 +16,15 @@ import (
 // best to the reviewed crops.
 const BestPack = ""
 
+// TeachRequest is what the technician asks of a teaching.
+type TeachRequest struct {
+	// Pack is the pack to teach: a built-in name or a folder, or BestPack.
+	Pack string
+	// LeaveOutFew leaves out the taxa with fewer crops than teaching needs, rather than
+	// refuse (teach.Options.LeaveOutFew).
+	LeaveOutFew bool
+}
+
 // TeachResult is a teaching of the reviewed crops, done and not yet saved: what the app
 // shows before the technician decides to keep it.
 type TeachResult struct {
@@ -36,7 +45,8 @@ type TeachResult struct {
 // (a built-in name or folder), or with BestPack the installed pack with a features
 // output whose embedding separates the crops best (cross-validated). Embeddings are
 // cached in the same store, so teaching again is faster.
-func TeachReviewed(ctx context.Context, st *store.Store, pack string, threads int, progress func(teach.Progress)) (*TeachResult, error) {
+func TeachReviewed(ctx context.Context, st *store.Store, req TeachRequest, threads int, progress func(teach.Progress)) (*TeachResult, error) {
+	pack := req.Pack
 	examples, err := teach.FromStore(ctx, st)
 	if err != nil {
 		return nil, err
@@ -54,7 +64,7 @@ func TeachReviewed(ctx context.Context, st *store.Store, pack string, threads in
 	} else if packs, err = teach.Installed(); err != nil {
 		return nil, err
 	}
-	opt := teach.Options{Threads: threads, Cache: st}
+	opt := teach.Options{Threads: threads, Cache: st, LeaveOutFew: req.LeaveOutFew}
 	res := &TeachResult{Crops: len(examples)}
 	if pack == BestPack {
 		if packs, res.Skipped, err = teachableOf(packs, examples, opt); err != nil {
@@ -91,6 +101,9 @@ func teachableOf(packs []*inference.Pack, examples []teach.Example, opt teach.Op
 	var why error
 	for _, p := range packs {
 		if _, _, err := teach.Teachable(p, examples, opt); err != nil {
+			// Named: a label one pack knows is new to another, so the packs' reasons
+			// differ, and unnamed they read as one contradictory list (helper-62).
+			err = fmt.Errorf("pack %s: %w", p.Name, err)
 			skipped = append(skipped, err.Error())
 			why = errors.Join(why, err)
 			continue

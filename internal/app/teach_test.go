@@ -24,7 +24,7 @@ func TestTeachReviewedRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	_, err = TeachReviewed(context.Background(), st, BestPack, 1, nil)
+	_, err = TeachReviewed(context.Background(), st, TeachRequest{Pack: BestPack}, 1, nil)
 	if err == nil || !strings.Contains(err.Error(), "no validated crops") || !strings.Contains(err.Error(), "Gallery") {
 		t.Fatalf("empty store: %v", err)
 	}
@@ -111,12 +111,32 @@ func TestTeachBestPackOnlyAmongTeachable(t *testing.T) {
 	if !slices.Contains(names, "ndsb-plankton-121-v2") || slices.Contains(names, "cyano-tcb-10") {
 		t.Errorf("packs compared: %v; want ndsb-plankton-121-v2 and not cyano-tcb-10", names)
 	}
-	if len(skipped) != 1 || !strings.Contains(skipped[0], "pack cyano-tcb-10 has no reference sample") {
+	if len(skipped) != 1 || !strings.HasPrefix(skipped[0], "pack cyano-tcb-10: pack cyano-tcb-10 has no reference sample") {
 		t.Errorf("left out: %q; want the cyanobacteria pack, with why", skipped)
 	}
-	// No pack can: the error says why for each.
-	if _, _, err := teachableOf(packs, examples[:3], teach.Options{}); err == nil || !strings.Contains(err.Error(), "no built-in pack can be taught these crops") ||
-		!strings.Contains(err.Error(), "class Closterium has 3 crops") {
+	// No pack can: the error says why for each, named (a label one pack knows is new
+	// to another, so the reasons differ from pack to pack).
+	_, _, err = teachableOf(packs, examples[:3], teach.Options{})
+	if err == nil || !strings.Contains(err.Error(), "no built-in pack can be taught these crops") {
+		t.Fatalf("3 crops: %v", err)
+	}
+	for _, p := range packs {
+		if !strings.Contains(err.Error(), "pack "+p.Name+": ") {
+			t.Errorf("3 crops: the reason of pack %s is not named: %v", p.Name, err)
+		}
+	}
+	if !strings.Contains(err.Error(), "pack ndsb-plankton-121-v2: class Closterium has 3 crops") {
 		t.Errorf("3 crops: %v", err)
+	}
+	// Left out when asked: 11 crops of Closterium and 3 of Nostoc teach Closterium.
+	few := append(slices.Clone(examples), examples[:3]...)
+	for i := range few[len(examples):] {
+		few[len(examples)+i].Label = "Nostoc"
+	}
+	if _, _, err := teachableOf(packs, few, teach.Options{}); err == nil || !strings.Contains(err.Error(), "class Nostoc has 3 crops") {
+		t.Errorf("3 crops of Nostoc, not left out: %v", err)
+	}
+	if can, _, err := teachableOf(packs, few, teach.Options{LeaveOutFew: true}); err != nil || !slices.ContainsFunc(can, func(p *inference.Pack) bool { return p.Name == "ndsb-plankton-121-v2" }) {
+		t.Errorf("3 crops of Nostoc, left out: %v", err)
 	}
 }
