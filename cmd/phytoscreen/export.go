@@ -75,10 +75,18 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	return nil
 }
 
+// openStoredToWrite opens the session store at db (the default one when empty), which
+// must exist, to change what it holds.
+func openStoredToWrite(db string) (*store.Store, error) { return openStored(db, store.Open) }
+
 // openStoredSamples opens the session store at db (the default one when empty) to read
 // samples from: read-only, so exports and reports never write into it and read archives
 // on read-only media too.
-func openStoredSamples(db string) (*store.Store, error) {
+func openStoredSamples(db string) (*store.Store, error) { return openStored(db, store.OpenReadOnly) }
+
+// openStored opens the session store at db (the default one when empty) with open,
+// saying what to do when there is none.
+func openStored(db string, open func(string) (*store.Store, error)) (*store.Store, error) {
 	path := db
 	if path == "" {
 		var err error
@@ -89,7 +97,7 @@ func openStoredSamples(db string) (*store.Store, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, setupError(fmt.Errorf("session store %s: %w: screen a sample first, or pass --db FILE", path, err))
 	}
-	s, err := store.OpenReadOnly(path)
+	s, err := open(path)
 	if err != nil {
 		return nil, setupError(err)
 	}

@@ -245,18 +245,9 @@ func (m *Main) syncCmd(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stderr, "phytoscreen sync: --server is required")
 		return showUsage(fs)
 	}
-	path := *db
-	if path == "" {
-		if path, err = store.DefaultPath(); err != nil {
-			return setupError(err)
-		}
-	}
-	if _, err := os.Stat(path); err != nil {
-		return setupError(fmt.Errorf("session store %s: %w: screen a sample first, or pass --db FILE", path, err))
-	}
-	st, err := store.Open(path)
+	st, err := openStoredToWrite(*db)
 	if err != nil {
-		return setupError(err)
+		return err
 	}
 	defer st.Close()
 	named := false // --name "" is asked for too: it clears the name
@@ -301,7 +292,7 @@ func (m *Main) syncCmd(ctx context.Context, args []string) error {
 	start := time.Now()
 	res, err := sy.Once(ctx)
 	if err != nil {
-		return setupError(fmt.Errorf("%w (nothing is lost: %d entries wait in the outbox of %s; run phytoscreen sync again once the cause above is fixed, or the server is back)", err, ob.Pending, path))
+		return setupError(fmt.Errorf("%w (nothing is lost: %d entries wait in the outbox of %s; run phytoscreen sync again once the cause above is fixed, or the server is back)", err, ob.Pending, st.Path()))
 	}
 	secs := time.Since(start).Seconds()
 	fmt.Fprintf(m.Stdout, "bench %s → %s: pushed %d entries (%d objects, %.0f objects/s), applied %d labels set elsewhere; %d waiting",

@@ -58,6 +58,7 @@ var commands = []command{
 	{"eval", "measure accuracy on a labelled list (path,label CSV)", (*Main).eval},
 	{"segment", "find, measure and crop the objects in frames, a video or a camera", (*Main).segment},
 	{"export", "export a screened sample: counts CSV, per-object CSV or EcoTaxa zip", (*Main).export},
+	{"samples", "list the stored samples (their IDs, sites, runs), move them to the trash and back, or mark them", (*Main).samples},
 	{"compare", "set two screened samples side by side: counts, the objects counted alike (same frames), energy per cell", (*Main).compare},
 	{"report", "write a screened sample's PDF report (HAB groups against trigger levels, alerts, examples), or a programme's weekly report from its lab server", (*Main).pdfReport},
 	{"sync", "push this bench's samples to the programme's lab server and take back labels set there", (*Main).syncCmd},

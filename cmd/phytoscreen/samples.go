@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/store"
+)
+
+// samples lists the stored samples (the IDs export, report and compare need, which only
+// History showed) and moves them to the trash and back, or marks them, as History does.
+func (m *Main) samples(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "delete", "restore", "mark", "unmark":
+			return m.samplesChange(ctx, args[0], args[1:])
+		case "list":
+			args = args[1:]
+		}
+	}
+	fs := newFlags("samples", "", m.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: phytoscreen samples [list] [--db FILE] [--site NAME] [--trash]\n"+
+			"       phytoscreen samples delete|restore|mark|unmark [--db FILE] ID...\n\n"+
+			"Lists the stored samples, newest first, or moves samples to the trash (restorable for %d days, as in History), restores or marks them.\n\nflags:\n",
+			int(store.TrashKeep.Hours()/24))
+		fs.PrintDefaults()
+	}
+	db := fs.String("db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
+	site := fs.String("site", "", "list the samples of this `site` only")
+	trash := fs.Bool("trash", false, "list the samples in the trash")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := flagsOnly(pos); err != nil {
+		return err
+	}
+	st, err := openStoredSamples(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if *trash {
+		items, err := st.TrashedSamples(ctx)
+		if err != nil {
+			return err
+		}
+		return writeTrash(m.Stdout, items, *site)
+	}
+	ids, err := st.SampleIDs(ctx)
+	if err != nil {
+		return err
+	}
+	var shown []store.SampleInfo
+	for _, id := range ids {
+		si, err := st.Sample(ctx, id)
+		if err != nil {
+			return err
+		}
+		if *site == "" || strings.EqualFold(si.Site, *site) {
+			shown = append(shown, si)
+		}
+	}
+	if len(shown) == 0 {
+		where := st.Path()
+		if *site != "" {
+			where = fmt.Sprintf("%s at site %q", where, *site)
+		}
+		fmt.Fprintf(m.Stderr, "phytoscreen samples: no samples in %s\n", where)
+		return nil
+	}
+	return writeSamples(m.Stdout, shown)
+}
+
+// writeSamples is the list of samples: one line each, what History lists and whether
+// its runs examined the whole volume given.
+func writeSamples(w io.Writer, samples []store.SampleInfo) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "sample\tsite\ttaken\truns\texamined\tnote")
+	for _, si := range samples {
+		var note []string
+		if si.Partial() {
+			note = append(note, fmt.Sprintf("partial: %s of %s mL", volumeText(si.VolumeML), volumeText(si.VolumeGiven())))
+		}
+		if si.Marked {
+			note = append(note, "marked")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s mL\t%s\n", si.ID, dash(si.Site), localTime(si.Taken), len(si.Runs), volumeText(si.VolumeML), strings.Join(note, ", "))
+	}
+	return tw.Flush()
+}
+
+// writeTrash is the list of the trash, with when each sample goes for good.
+func writeTrash(w io.Writer, items []store.Trashed, site string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "sample\tsite\tdeleted\tremoved for good after")
+	n := 0
+	for _, it := range items {
+		if site != "" && !strings.EqualFold(it.Site, site) {
+			continue
+		}
+		n++
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", it.ID, dash(it.Site), localTime(it.Deleted), localTime(it.Deleted.Add(store.TrashKeep)))
+	}
+	if n == 0 {
+		_, err := fmt.Fprintln(w, "The trash is empty.")
+		return err
+	}
+	return tw.Flush()
+}
+
+// samplesChange deletes (to the trash), restores, marks or unmarks the samples named.
+// Each ID is tried; one that is not in the store is said and the others still change.
+func (m *Main) samplesChange(ctx context.Context, verb string, args []string) error {
+	fs := newFlags("samples "+verb, "ID...", m.Stderr)
+	db := fs.String("db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
+	ids, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		fmt.Fprintf(m.Stderr, "phytoscreen samples %s: name the sample IDs (phytoscreen samples lists them)\n", verb)
+		return showUsage(fs)
+	}
+	st, err := openStoredToWrite(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	failed := 0
+	for _, id := range ids {
+		msg, err := changeSample(ctx, st, verb, id)
+		if err != nil {
+			failed++
+			fix := ""
+			if errors.Is(err, store.ErrNoSample) {
+				fix = ": check the ID (phytoscreen samples lists them, --trash those in the trash)"
+			}
+			fmt.Fprintf(m.Stderr, "phytoscreen samples %s: %v%s\n", verb, err, fix)
+			continue
+		}
+		fmt.Fprintf(m.Stdout, "sample %s %s\n", id, msg)
+	}
+	if failed > 0 {
+		return errSomeFailed
+	}
+	return nil
+}
+
+// changeSample applies verb to sample id and says what it did. A sample already in the
+// state asked is said so and left as it is: a second delete would restart its 30 days.
+func changeSample(ctx context.Context, st *store.Store, verb, id string) (string, error) {
+	si, err := st.Sample(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	inTrash := !si.Deleted.IsZero()
+	switch verb {
+	case "delete":
+		if inTrash {
+			return fmt.Sprintf("is already in the trash (since %s)", localTime(si.Deleted)), nil
+		}
+		return fmt.Sprintf("moved to the trash (phytoscreen samples restore %s brings it back within %d days)", id, int(store.TrashKeep.Hours()/24)), st.DeleteSample(ctx, id)
+	case "restore":
+		if !inTrash {
+			return "is not in the trash: nothing to restore", nil
+		}
+		return "restored from the trash", st.RestoreSample(ctx, id)
+	case "mark", "unmark":
+		if si.Marked == (verb == "mark") {
+			return "was " + verb + "ed already", nil
+		}
+		return verb + "ed", st.MarkSample(ctx, id, verb == "mark")
+	}
+	return "", fmt.Errorf("unknown change %q", verb)
+}
+
+// dash is s, or "-" when empty (a column left blank reads as misaligned).
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// localTime is t in local time to the minute; "-" when unknown.
+func localTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}

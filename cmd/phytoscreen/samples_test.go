@@ -1,0 +1,63 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// phytoscreen samples lists the stored samples (the IDs export, report and compare ask
+// for, which only History showed), and moves them to the trash and back or marks them,
+// as History does: an ID the store lacks is named with the fix and the others still
+// change; a sample already so is said, not changed again.
+func TestSamplesListTrashRestoreMark(t *testing.T) {
+	s := storedSample(t, "POND-1", 2)
+	db := s.Path()
+	listed := func(args ...string) (string, string) {
+		t.Helper()
+		code, stdout, stderr := run(t, append([]string{"samples", "--db", db}, args...)...)
+		if code != exitOK {
+			t.Fatalf("samples %v: exit %d, %s", args, code, stderr)
+		}
+		return stdout, stderr
+	}
+	out, _ := listed()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "sample") || !strings.HasPrefix(lines[1], "POND-1 ") || !strings.Contains(lines[1], " 1 mL") {
+		t.Fatalf("the list:\n%s", out)
+	}
+	code, stdout, stderr := run(t, "samples", "delete", "--db", db, "POND-1", "NOPE")
+	if code != exitFailed || !strings.Contains(stdout, "sample POND-1 moved to the trash (phytoscreen samples restore POND-1 brings it back within 30 days)") ||
+		!strings.Contains(stderr, `sample "NOPE" is not in`) || !strings.Contains(stderr, "check the ID (phytoscreen samples lists them") {
+		t.Errorf("delete POND-1 NOPE: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if out, errOut := listed(); out != "" || !strings.Contains(errOut, "no samples in "+db) {
+		t.Errorf("the list after the delete: %q, %q", out, errOut)
+	}
+	if out, _ := listed("--trash"); !strings.Contains(out, "POND-1") || !strings.Contains(out, "removed for good after") {
+		t.Errorf("the trash:\n%s", out)
+	}
+	if code, stdout, _ := run(t, "samples", "delete", "--db", db, "POND-1"); code != exitOK || !strings.Contains(stdout, "is already in the trash") {
+		t.Errorf("a second delete: exit %d, %s", code, stdout)
+	}
+	if code, stdout, _ := run(t, "samples", "restore", "--db", db, "POND-1"); code != exitOK || !strings.Contains(stdout, "sample POND-1 restored from the trash") {
+		t.Errorf("restore: exit %d, %s", code, stdout)
+	}
+	if out, _ := listed("--trash"); !strings.Contains(out, "The trash is empty.") {
+		t.Errorf("the trash after the restore:\n%s", out)
+	}
+	if code, stdout, _ := run(t, "samples", "restore", "--db", db, "POND-1"); code != exitOK || !strings.Contains(stdout, "is not in the trash") {
+		t.Errorf("a second restore: exit %d, %s", code, stdout)
+	}
+	if code, _, stderr := run(t, "samples", "mark", "--db", db, "POND-1"); code != exitOK {
+		t.Fatalf("mark: exit %d, %s", code, stderr)
+	}
+	if out, _ := listed(); !strings.Contains(out, "marked") {
+		t.Errorf("the list after the mark:\n%s", out)
+	}
+	if out, errOut := listed("--site", "Bay A"); out != "" || !strings.Contains(errOut, `at site "Bay A"`) {
+		t.Errorf("another site: %q, %q", out, errOut)
+	}
+	if code, _, stderr := run(t, "samples", "mark", "--db", db); code != exitUsage || !strings.Contains(stderr, "name the sample IDs") {
+		t.Errorf("mark without an ID: exit %d, %s", code, stderr)
+	}
+}
