@@ -45,8 +45,16 @@ func CollectAll(paths []string) (files, others []string, problems []Problem) {
 			continue
 		}
 		var found, skipped []string
-		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if path != root && d != nil && IsSystemFile(d.Name()) {
+		walkRoot := root
+		if li, err := os.Lstat(root); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+			// A folder given through a link (a lab share linked into the home folder):
+			// WalkDir does not enter a linked root, and it "held no images"
+			// (helper-65). With a trailing separator the link is followed, and the
+			// paths found keep the name given. Links met inside are not followed.
+			walkRoot = root + string(filepath.Separator)
+		}
+		err = filepath.WalkDir(walkRoot, func(path string, d fs.DirEntry, err error) error {
+			if path != walkRoot && d != nil && IsSystemFile(d.Name()) {
 				if d.IsDir() {
 					return fs.SkipDir // .Trashes: unreadable, or images the user threw away
 				}

@@ -129,6 +129,37 @@ func TestCollect(t *testing.T) {
 	}
 }
 
+// A folder given through a symbolic link (a share linked into the home folder) is
+// walked, its files named under the link; links inside it are still not followed.
+func TestCollectFolderGivenThroughALink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "share", "frames")
+	for _, f := range []string{"f2.jpg", "f10.jpg", "sub/f3.png"} {
+		p := filepath.Join(real, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(dir, "share"), filepath.Join(real, "back")); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "frames-link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	files, others, problems := CollectAll([]string{link})
+	want := []string{filepath.Join(link, "f2.jpg"), filepath.Join(link, "f10.jpg"), filepath.Join(link, "sub", "f3.png")}
+	if !slices.Equal(files, want) || len(problems) != 0 {
+		t.Errorf("files %q, problems %v; want %q", files, problems, want)
+	}
+	if !slices.Equal(others, []string{filepath.Join(link, "back")}) {
+		t.Errorf("left out %q, want the link inside, not followed", others)
+	}
+}
+
 // The files and folders the operating system keeps in a folder (hidden names, the
 // AppleDouble "._" twin of each image, Thumbs.db, desktop.ini, .Trashes) are neither
 // images nor files left out: they are passed over without a word. A hidden folder given

@@ -95,6 +95,8 @@ type mainWindow struct {
 	notifier *alertNotifier
 	rules    alerts.Binding
 	lastSnap screening.Snapshot
+	// lastRules are the rules the last run was screened with (bound to its pack).
+	lastRules alerts.Binding
 	// liveReviewed is the sample the Live tab shows as reviewed (showReviewed): its
 	// counts are the store's, with the Gallery's labels; "" when they are lastSnap's.
 	liveReviewed string
@@ -415,8 +417,10 @@ func (a *mainWindow) addShortcuts() {
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) { a.reviewKey(ev.Name) })
 }
 
-// shortcutUndo undoes the last label set in the gallery.
-var shortcutUndo = &desktop.CustomShortcut{KeyName: fyne.KeyZ, Modifier: fyne.KeyModifierShortcutDefault}
+// shortcutUndo undoes the last label set in the gallery: Ctrl+Z, which Fyne's desktop
+// driver hands over as its own ShortcutUndo (a custom Ctrl+Z shortcut never fired:
+// helper-65).
+var shortcutUndo = &fyne.ShortcutUndo{}
 
 // galleryKeys handles the gallery's shortcuts (Ctrl+Z: undo the last label).
 func (a *mainWindow) galleryKeys(s fyne.Shortcut) {
@@ -616,11 +620,20 @@ func (a *mainWindow) showUnderRules() {
 		return
 	}
 	if s.Pack != "" && a.svc.Taxonomy != nil && s.Pack != a.svc.Taxonomy.Pack {
-		// Counted by the pack in use before: the rules now in use name the new pack's
-		// taxa and would read none of them, so the table keeps the run as it was
-		// measured, and the banner says what is watched now (its words on the run's
-		// pack, "this classifier pack", would name the new one).
-		a.banner.Set(nil, a.watching(a.rules), "", a.rules.CannotSee())
+		// Counted by the pack in use before: the rules now in use are bound to the new
+		// pack's taxa and would read none of them. The sample is measured under the rules
+		// it was screened with, as History shows a sample of another pack (a banner of
+		// what the new rules watch went green over the table's Watch: helper-65).
+		if a.liveReviewed == s.Sample.ID {
+			return // shown as reviewed under those rules already
+		}
+		r := a.lastRules
+		states := evaluateSnapshot(r, s)
+		rows := slices.Clone(a.counts.Rows())
+		levelRows(rows, states)
+		a.counts.SetRows(rows)
+		end, _ := endedContext(s.Examined)
+		a.banner.Set(states, r.Watching(), fmt.Sprintf("sample %s%s, under %s on pack %s", s.Sample.ID, end, r.Name, s.Pack), r.CannotSee())
 		return
 	}
 	if a.liveReviewed == s.Sample.ID && a.showReviewed(s.Sample.ID) {

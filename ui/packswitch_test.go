@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -160,8 +161,8 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	if n := countOf(h.a.counts.Rows(), "copepod_calanoid"); n != 2 {
 		t.Errorf("the last run's counts on the Live tab: %d copepods, want 2", n)
 	}
-	if hl, d := h.a.banner.Headline(), h.a.banner.Detail(); strings.Contains(hl, "cannot see") || !strings.Contains(d, h.a.rules.Watching()) {
-		t.Errorf("the banner once the cyanobacteria pack is in use: %q / %q; want what %s watches", hl, d, h.a.rules.Name)
+	if hl, d := h.a.banner.Headline(), h.a.banner.Detail(); !strings.Contains(hl, "the pack cannot see Cyanobacteria") || strings.Contains(d, "until this run ends") {
+		t.Errorf("the banner once the cyanobacteria pack is in use: %q / %q; want the marine sample under the rules it was screened with", hl, d)
 	}
 
 	// The next run classifies with the new pack.
@@ -222,5 +223,30 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	h.screenOneCellFrames("copepod_calanoid", 0.9, "S-AFTER", 1)
 	if again, _ := o.counts(); len(again) != len(tries) {
 		t.Errorf("the pack that failed was tried again after a run: %v", again)
+	}
+
+	// The sample on the Live tab keeps its level under the rules it was screened with
+	// once another pack is in use (helper-65: a green NO ALERT over the table's Alert).
+	o.mu.Lock()
+	o.fail = false
+	o.mu.Unlock()
+	h.a.set.Preset = "default"
+	h.a.reloadRules()
+	noc := labelIndex(t, h.a.svc.Pack, "protist_noctiluca")
+	src = newGatedSource(1, func(int) []fakeCell { return []fakeCell{{noc, 0.9}} })
+	h.startRun(src, "S-NOCTILUCA", 0.05)
+	src.release(1)
+	h.waitIdle()
+	if hl := h.a.banner.Headline(); !strings.Contains(hl, "Noctiluca: 20,000 cells/L") {
+		t.Fatalf("the Noctiluca sample's banner: %q", hl)
+	}
+	v.PackDir.SetText("cyano-tcb-10")
+	test.Tap(v.Save)
+	h.pump("the cyanobacteria pack in use again", 5*time.Second, func() bool { return h.a.svc.Pack.Name == "cyano-tcb-10" })
+	if hl, d := h.a.banner.Headline(), h.a.banner.Detail(); !strings.Contains(hl, "Noctiluca: 20,000 cells/L") {
+		t.Errorf("once the cyanobacteria pack is in use the Noctiluca sample's banner reads %q / %q", hl, d)
+	}
+	if r, _ := rowOf(h.a.counts.Rows(), "protist_noctiluca"); r.Count != 1 || r.Level != alerts.Alert {
+		t.Errorf("the Noctiluca row: %d counted, level %v", r.Count, r.Level)
 	}
 }

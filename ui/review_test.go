@@ -108,7 +108,8 @@ func TestReviewThatTeaches(t *testing.T) {
 		t.Errorf("after setting it, labels for micro: %v", g.labels)
 	}
 	g.filter.SetText("")
-	h.a.galleryKeys(shortcutUndo)
+	// As the desktop driver hands Ctrl+Z over when no field takes it.
+	h.a.win.Canvas().(fyne.Shortcutable).TypedShortcut(&fyne.ShortcutUndo{})
 	h.pump("the undo", 10*time.Second, func() bool {
 		return len(g.Items()) == 3 && g.selected >= 0 && g.Items()[g.selected].Row.ID == first.ID
 	})

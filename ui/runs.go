@@ -545,6 +545,7 @@ func (a *mainWindow) runningSample() string {
 // runEnded shows a finished run (UI goroutine).
 func (a *mainWindow) runEnded(sess *session) {
 	final, err, _ := sess.run.Result()
+	a.lastRules = sess.rules
 	if a.sess == sess {
 		a.sess = nil
 	}
