@@ -428,13 +428,15 @@ func (h *historyView) Select(id string) {
 	h.gen++
 	gen := h.gen
 	inUse := h.e.svc.Taxonomy.Pack
+	current := h.e.rules()
 	h.e.spawn(func(ctx context.Context) {
 		// Cells as the sample's pack estimates them, so the alerts and the chart
 		// measure colonies in cells as the live run and the PDF report do.
 		c, tx, _, err := app.SampleCounts(ctx, st, id)
 		var rec recorded
 		if err == nil && tx != nil && len(c.Sample.Runs) > 0 && tx.Pack != inUse {
-			rec.ownRules = ownRules(c.Sample.Runs[len(c.Sample.Runs)-1].Rules, tx)
+			rec.ownRules = rulesForSample(current, c.Sample.Runs[len(c.Sample.Runs)-1].Rules, tx)
+			rec.inUse = rec.ownRules != nil && rec.ownRules.Ruleset == current.Ruleset
 		}
 		if err == nil {
 			rec.events, rec.err = st.AlertEvents(ctx, id)
@@ -492,9 +494,26 @@ type recorded struct {
 	// use, name none of its labels: every Alert cell read "–" beside the PDF's ALERT
 	// (helper-41).
 	ownRules *alerts.Binding
+	// inUse: ownRules are the rules in use (bound to the sample's pack), not those it
+	// was screened with.
+	inUse bool
 	// continuable: the sample's last run stopped before its folder's end and can be
 	// taken up.
 	continuable bool
+}
+
+// rulesForSample is what History measures a sample of another pack under: the rules in
+// use bound to the sample's own pack tx when any of them can fire on it (the marine
+// default covers both NDSB packs: a sample of v2 read "none" under the WHO preset it was
+// screened with, over its chart's Noctiluca above the default's level, helper-65), else
+// the rules its last run was screened with; nil when those cannot be read again.
+func rulesForSample(current alerts.Binding, runRules string, tx *screening.Taxonomy) *alerts.Binding {
+	if current.Ruleset != nil {
+		if b := current.Ruleset.BindTo(tx, tx.Pack, current.Name); len(b.Bound) > 0 {
+			return &b
+		}
+	}
+	return ownRules(runRules, tx)
 }
 
 // ownRules binds the rules a run was screened with ("preset default" or a file's path,
@@ -607,7 +626,11 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 	}
 	switch {
 	case otherPack && rec.ownRules != nil:
-		head := fmt.Sprintf("Under %s, the rules it was screened with, on pack %s (phytoscreen runs pack %s now):", rules.Name, samplePack, h.e.svc.Taxonomy.Pack)
+		which := "the rules it was screened with"
+		if rec.inUse {
+			which = "the rules in use"
+		}
+		head := fmt.Sprintf("Under %s, %s, on its pack %s (phytoscreen runs pack %s now):", rules.Name, which, samplePack, h.e.svc.Taxonomy.Pack)
 		if len(raised) == 0 {
 			raised = append(raised, "none")
 		}

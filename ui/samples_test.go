@@ -14,6 +14,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/vision"
 )
@@ -342,7 +343,7 @@ func TestHistoryOtherPackUnderItsOwnRules(t *testing.T) {
 	}
 	hv := h.showOnlySample(sm.ID)
 	h.pump("its alerts", 10*time.Second, func() bool {
-		return strings.Contains(hv.alerts.Text, "Under preset who-cyanobacteria, the rules it was screened with, on pack cyano-tcb-10")
+		return strings.Contains(hv.alerts.Text, "Under preset who-cyanobacteria, the rules it was screened with, on its pack cyano-tcb-10")
 	})
 	if !strings.Contains(hv.alerts.Text, "ALERT Cyanobacteria") {
 		t.Errorf("History's alerts: %q", hv.alerts.Text)
@@ -355,6 +356,50 @@ func TestHistoryOtherPackUnderItsOwnRules(t *testing.T) {
 	}
 	if level != alerts.Alert {
 		t.Errorf("the Alert column's highest level %v, want alert", level)
+	}
+}
+
+// A sample of another pack that the rules in use cover too is measured under them (the
+// marine default preset covers both NDSB packs): a v2 sample screened under the WHO
+// preset read "none" over its chart's Noctiluca above the default's alert level, with
+// the marine pack and the default preset in use (helper-65).
+func TestHistoryOtherPackUnderTheRulesInUse(t *testing.T) {
+	h := newHarness(t, nil)
+	p, err := app.LoadPack("ndsb-plankton-121-v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := screening.ForPack(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := h.a.newSample()
+	sm.ID, sm.VolumeML = "S-V2", 0.1
+	r, err := h.st.StartRun(h.a.ctx, screening.RunInfo{Sample: sm, Spec: capture.Camera("0"), Model: inference.Optimised, Threshold: 0.5,
+		Rules: "preset who-cyanobacteria", Taxonomy: tx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []screening.ObjectRecord
+	for i := range 2 { // 2 Noctiluca in 0.1 mL: 20,000 cells/L, over the default's 10,000
+		recs = append(recs, screening.ObjectRecord{Seq: i + 1, Time: time.Now(), Object: vision.Object{Frame: i, Box: image.Rect(0, 0, 8, 8), AreaPx: 40},
+			Label: "protist_noctiluca", Prob: 0.9, Variant: inference.Optimised, Category: "protist_noctiluca"})
+	}
+	if err := r.Objects(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(h.a.ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	hv := h.showOnlySample(sm.ID)
+	h.pump("its alerts", 10*time.Second, func() bool {
+		return strings.Contains(hv.alerts.Text, "Under preset default, the rules in use, on its pack ndsb-plankton-121-v2")
+	})
+	if !strings.Contains(hv.alerts.Text, "ALERT Noctiluca") {
+		t.Errorf("History's alerts: %q", hv.alerts.Text)
+	}
+	if r, _ := rowOf(hv.counts.Rows(), "protist_noctiluca"); r.Level != alerts.Alert {
+		t.Errorf("the Noctiluca row's level %v, want alert", r.Level)
 	}
 }
 
