@@ -177,6 +177,7 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 		}
 	}
 	a.e.reviewed = a.showReviewed
+	a.e.ask = a.ask
 	a.e.usePack = func(dir string) string {
 		a.set.PackDir = dir
 		a.saveSettings()
@@ -415,6 +416,15 @@ func (a *mainWindow) addShortcuts() {
 	// Review by keyboard on the gallery (keys no focused field took): arrows move,
 	// Enter accepts the model's label.
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) { a.reviewKey(ev.Name) })
+}
+
+// ask asks a yes/no question: through confirm in the tests, else a dialog.
+func (a *mainWindow) ask(title, msg, yes, no string, answer func(bool)) {
+	if a.confirm != nil {
+		a.confirm(title, msg, yes, no, answer)
+		return
+	}
+	dialog.NewCustomConfirm(title, yes, no, messageBox(msg), answer, a.win).Show()
 }
 
 // shortcutUndo undoes the last label set in the gallery: Ctrl+Z, which Fyne's desktop

@@ -29,6 +29,8 @@ type env struct {
 	// setReviewer keeps the gallery's reviewer in the settings (the next launch's
 	// reviewer, and the analyst new samples start with).
 	setReviewer func(name string)
+	// ask asks a yes/no question (a dialog; the tests answer it).
+	ask func(title, msg, yes, no string, answer func(bool))
 	// reviewed is called (UI goroutine) once a sample's labels changed in the store; it
 	// reports whether the Live tab shows that sample (and now shows it reviewed).
 	reviewed func(sampleID string) bool

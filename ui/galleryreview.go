@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/imagefile"
@@ -131,11 +132,11 @@ func topText(raw string, tx *screening.Taxonomy) string {
 // as a new taxon when nothing is called exactly that.
 func (g *galleryView) filterLabels() {
 	typed := strings.TrimSpace(g.filter.Text)
-	q := strings.ToLower(typed)
+	words := strings.Fields(labelKey(typed))
 	g.labels = g.labels[:0]
 	seen := map[string]bool{}
 	add := func(label, name string) {
-		if seen[label] || q != "" && !strings.Contains(strings.ToLower(label), q) && !strings.Contains(strings.ToLower(name), q) {
+		if seen[label] || !matchesWords(words, label) && !matchesWords(words, name) {
 			return
 		}
 		seen[label] = true
@@ -150,8 +151,10 @@ func (g *galleryView) filterLabels() {
 	for _, l := range g.ruleTaxa() {
 		add(l, l)
 	}
+	// "protist other" is Protist, other: offered as a new taxon too, one click made a
+	// second taxon counted apart from the pack's (helper-65).
 	exact := slices.ContainsFunc(g.labels, func(l string) bool {
-		return strings.EqualFold(l, typed) || strings.EqualFold(g.taxonomy().Name(l), typed)
+		return sameLabel(typed, l) || sameLabel(typed, g.taxonomy().Name(l))
 	})
 	if typed != "" && !exact && store.CheckLabel(typed) == nil {
 		// A new taxon, last: typing "Nitz" offered "New taxon: Nitz" first and pushed the
@@ -165,6 +168,40 @@ func (g *galleryView) filterLabels() {
 	}
 	g.labelList.Refresh()
 	g.updateButtons()
+}
+
+// labelKey is a label or name as typed and matched: lower case, its punctuation and
+// underscores as spaces, runs of spaces as one ("Protist, other" and protist_other are
+// both "protist other").
+func labelKey(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return unicode.ToLower(r)
+		}
+		return ' '
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// sameLabel reports whether a typed text names label or name: the same words, in any
+// order ("other protist" is Protist, other).
+func sameLabel(typed, s string) bool {
+	a, b := strings.Fields(labelKey(typed)), strings.Fields(labelKey(s))
+	slices.Sort(a)
+	slices.Sort(b)
+	return len(a) > 0 && slices.Equal(a, b)
+}
+
+// matchesWords reports whether each word typed is in the label or name s (any order:
+// "other protist" finds Protist, other); no word matches everything.
+func matchesWords(words []string, s string) bool {
+	k := labelKey(s)
+	for _, w := range words {
+		if !strings.Contains(k, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // submitLabel sets the label the filter leads to: the one chosen in the list, the only
@@ -185,7 +222,7 @@ func (g *galleryView) submitLabel() {
 	}
 	if label == "" {
 		for _, l := range g.labels {
-			if strings.EqualFold(l, typed) || strings.EqualFold(g.taxonomy().Name(l), typed) {
+			if sameLabel(typed, l) || sameLabel(typed, g.taxonomy().Name(l)) {
 				label = l
 				break
 			}

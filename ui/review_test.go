@@ -50,6 +50,16 @@ func TestReviewThatTeaches(t *testing.T) {
 		t.Errorf("labels offered for %q: %v; want the known taxa, then the new one", "copepod_cal", g.labels)
 	}
 	g.filter.SetText("")
+	// A known name typed without its punctuation, or its words in another order, is
+	// that taxon, not a new one beside it (helper-65: "protist other" offered only "New
+	// taxon: protist other", a second taxon counted apart from Protist, other).
+	for _, typed := range []string{"protist other", "other protist", "Protist other"} {
+		g.filter.SetText(typed)
+		if len(g.labels) != 1 || g.labels[0] != "protist_other" || g.chosen != "protist_other" {
+			t.Errorf("labels offered for %q: %v (chosen %q); want protist_other alone", typed, g.labels, g.chosen)
+		}
+	}
+	g.filter.SetText("")
 	// Microcystis is in no NDSB label: typed, it is offered as a new taxon, alone.
 	test.Type(g.filter, "Microcystis")
 	if len(g.labels) != 1 || g.labels[0] != "Microcystis" || g.chosen != "Microcystis" {

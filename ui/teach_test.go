@@ -114,3 +114,48 @@ func TestTeachDialog(t *testing.T) {
 		t.Fatalf("the pack kept in the preferences is %q, want %s", got, out)
 	}
 }
+
+// A taught pack that names its new taxa poorly (under half right, cross-validated) is
+// saved and put in use only once the technician says so: it was saved and switched to
+// at once with 0% of its new taxon right (helper-65).
+func TestTeachWeakAsksBeforeSaving(t *testing.T) {
+	var saved []string
+	h := newHarness(t, nil, func(s *app.Services) {
+		s.TeachPacks = func() []string { return []string{"ndsb-plankton-121-v2"} }
+		s.Teach = func(ctx context.Context, req app.TeachRequest, progress func(teach.Progress)) (*app.TeachResult, error) {
+			return &app.TeachResult{Pack: "ndsb-plankton-121-v2", New: []string{"Ceratium sp"}, Crops: 6,
+				Report: teach.Report{Pack: "ndsb-plankton-121-v2", Taught: 6, New: []string{"Ceratium sp"}, Models: []teach.ModelReport{
+					{Variant: inference.Base, Folds: 5, Top1New: 0.8, MacroF1: 0.8, Confusion: [][]int{{5, 1}}, OldLabels: [][]teach.LabelCount{{{Label: "detritus_other", N: 6}}}},
+					{Variant: inference.Optimised, Folds: 5, Top1New: 0, MacroF1: 0, Confusion: [][]int{{0, 6}}, OldLabels: [][]teach.LabelCount{{{Label: "detritus_other", N: 6}}}}}},
+				Save: func(dir string) (*inference.Pack, error) {
+					saved = append(saved, dir)
+					return &inference.Pack{Manifest: inference.Manifest{Name: "taught", Labels: make([]string, 122)}}, nil
+				}}, nil
+		}
+	})
+	var asked []string
+	answer := false
+	h.a.confirm = func(title, msg, yes, no string, reply func(bool)) {
+		asked = append(asked, title+": "+msg)
+		reply(answer)
+	}
+	h.a.gallery.ShowTeach()
+	d := h.a.gallery.teach
+	test.Tap(d.Start)
+	h.pump("the teaching done", 5*time.Second, func() bool { return !d.Save.Disabled() })
+	d.Out.SetText(t.TempDir() + "/taught")
+	test.Tap(d.Save)
+	if len(asked) != 1 || !strings.Contains(asked[0], "the optimised model of the taught pack names the new taxa (Ceratium sp) right 0% of the time") {
+		t.Fatalf("asked %q", asked)
+	}
+	h.q.runAll()
+	if len(saved) != 0 || h.a.set.PackDir != "" {
+		t.Fatalf("saved %v and the pack setting %q after Cancel", saved, h.a.set.PackDir)
+	}
+	answer = true
+	test.Tap(d.Save)
+	h.pump("the pack saved", 5*time.Second, func() bool { return len(saved) == 1 && strings.Contains(d.stage.Text, "Saved pack") })
+	if len(asked) != 2 {
+		t.Errorf("asked %d times, want once more", len(asked))
+	}
+}

@@ -40,6 +40,9 @@ type teachDialog struct {
 	Details *widget.Label
 
 	result *app.TeachResult
+	// weakAccepted is the result the technician chose to save though it names its new
+	// taxa poorly (weakTeaching).
+	weakAccepted *app.TeachResult
 }
 
 // ShowTeach opens Gallery › Teach from reviewed crops.
@@ -154,6 +157,17 @@ func (d *teachDialog) save() {
 		d.stage.SetText("Choose a folder for the taught pack.")
 		return
 	}
+	if weak := weakTeaching(res); weak != "" && d.weakAccepted != res {
+		// It is put in use at once: a pack that names its new taxa no better than
+		// chance was saved and switched to without a word (helper-65).
+		e.ask("The taught pack names its new taxa poorly", weak+"\n\nSave it and put it in use anyway?", "Save and use it", "Cancel", func(yes bool) {
+			if yes {
+				d.weakAccepted = res
+				d.save()
+			}
+		})
+		return
+	}
 	// Saving rewrites both models and reloads the pack: seconds, off the UI goroutine.
 	d.Save.Disable()
 	d.stage.SetText("Saving the taught pack…")
@@ -172,6 +186,22 @@ func (d *teachDialog) save() {
 			d.stage.SetText(fmt.Sprintf("Saved pack %s (%d taxa) in %s. It is put in use %s; Settings › Model pack switches back.", p.Name, len(p.Labels), dir, when))
 		})
 	})
+}
+
+// weakNew is the share of the new taxa's crops under which a taught model names them
+// poorly: fewer than half named right, each judged by a head that never saw it.
+const weakNew = 0.5
+
+// weakTeaching says, when a model of the taught pack names fewer than half the new
+// taxa's crops right (cross-validated), how poorly; "" otherwise.
+func weakTeaching(r *app.TeachResult) string {
+	for _, m := range r.Report.Models {
+		if m.Top1New < weakNew {
+			return fmt.Sprintf("Judged on your crops by heads that never saw them, the %s model of the taught pack names the new taxa (%s) right %.0f%% of the time (macro-F1 %.2f). Counts of them would be mostly wrong. More reviewed crops of each new taxon, or a pack whose embedding suits them better, teach it better.",
+				m.Variant, strings.Join(r.New, ", "), 100*m.Top1New, m.MacroF1)
+		}
+	}
+	return ""
 }
 
 // teachComparison sets the packs that screened the reviewed crops beside the taught pack.
