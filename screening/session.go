@@ -128,7 +128,8 @@ type Session struct {
 	rec  RunRecorder
 	p    *Pipeline
 
-	skipped atomic.Int64 // files the source skipped (unreadable, not images)
+	skipped    atomic.Int64 // files the source skipped (unreadable, not images, duplicates)
+	duplicates atomic.Int64 // of skipped, the duplicates of a frame read before
 
 	ended chan struct{}
 	mu    sync.Mutex
@@ -176,6 +177,9 @@ func OpenSession(ctx context.Context, cfg SessionConfig) (s *Session, err error)
 		}
 		if st.Kind == capture.StatusSkipped {
 			s.skipped.Add(1)
+			if dup := (*capture.DuplicateError)(nil); errors.As(st.Err, &dup) {
+				s.duplicates.Add(1)
+			}
 		}
 		s.mu.Lock()
 		p := s.p
@@ -446,6 +450,7 @@ func (s *Session) examined(ctx context.Context, final Snapshot, runErr error) Ex
 		Expected:    s.src.Len(),
 		Frames:      max(0, f.Seen-f.Failed-f.Dropped),
 		Skipped:     int(s.skipped.Load()),
+		Duplicates:  int(s.duplicates.Load()),
 		Interrupted: ctx.Err() != nil || s.p.stopped(),
 		Fraction:    1,
 	}

@@ -91,7 +91,8 @@ type FrameStats struct {
 type Examined struct {
 	Expected    int     `json:"frames_expected,omitempty"` // 0: unknown (a camera)
 	Frames      int     `json:"frames_examined"`           // read and segmented
-	Skipped     int     `json:"files_skipped,omitempty"`   // files the source could not read
+	Skipped     int     `json:"files_skipped,omitempty"`   // files the source left out: could not read, or Duplicates
+	Duplicates  int     `json:"files_duplicate,omitempty"` // of Skipped, those holding a frame read before (counted once)
 	Interrupted bool    `json:"interrupted"`               // stopped before the source's end
 	Fraction    float64 `json:"fraction"`                  // Frames / Expected, 1 without Expected
 	DeclaredML  float64 `json:"volume_declared_ml"`        // the volume the user gave

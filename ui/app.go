@@ -75,6 +75,8 @@ type mainWindow struct {
 	// chosen again; nil: none.
 	packLoading bool
 	packFailed  *string
+	// startWhenLoaded is a source whose Start was pressed while a pack loaded.
+	startWhenLoaded *capture.Spec
 	status      *widget.Label
 	progress    *widget.ProgressBar
 	progressBox *fyne.Container

@@ -43,7 +43,8 @@ func (a *mainWindow) untilChosen() string {
 }
 
 // loadChosenPack puts the pack of the settings in use when it is not (UI goroutine). It
-// opens on a goroutine (a classifier's sessions take a moment); Start waits for it.
+// opens on a goroutine (a classifier's sessions take a moment); a Start pressed
+// meanwhile starts the run once it is in use.
 // During a run it does nothing: runEnded calls afterRun.
 func (a *mainWindow) loadChosenPack() { a.loadPack(false) }
 
@@ -67,6 +68,8 @@ func (a *mainWindow) loadPack(quiet bool) {
 		opened, err := a.svc.OpenPack(dir, set)
 		a.runOnUI(func() {
 			a.packLoading = false
+			start := a.startWhenLoaded
+			a.startWhenLoaded = nil
 			switch {
 			case err != nil:
 				// The settings keep the choice (it was checked when saved): the
@@ -85,6 +88,15 @@ func (a *mainWindow) loadPack(quiet bool) {
 			}
 			if a.settingsWin != nil {
 				a.settingsWin.packLoaded(err)
+			}
+			switch {
+			case start == nil:
+			case err != nil:
+				a.setStatus(fmt.Sprintf("Pack %s could not be loaded, so the run was not started: press Start to screen with pack %s.", name, a.svc.Pack.Name))
+			case a.packLoading:
+				a.startWhenLoaded = start // the pack chosen since is loading
+			default:
+				a.startSource(*start)
 			}
 		})
 	})
@@ -120,6 +132,9 @@ func (a *mainWindow) usePack(p *app.OpenedPack, dir string, quiet bool) {
 	a.modelHead.Text = a.modelHeading()
 	a.modelHead.Refresh()
 	a.applyModelUI()
+	if a.history != nil {
+		a.history.Reload() // its pane says which pack phytoscreen runs now
+	}
 	msg := fmt.Sprintf("Pack %s is in use (was %s): %d taxa.", p.Pack.Name, old, len(p.Pack.Labels))
 	if len(a.rules.Bound) == 0 {
 		msg += " " + a.rules.Watching()

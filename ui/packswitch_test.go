@@ -105,6 +105,9 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	h.a.ShowSettings()
 	v := h.a.settingsWin
 	v.PackDir.SetText("cyano-tcb-10")
+	if v.Builtin.Selected != "cyano-tcb-10" {
+		t.Errorf("the built-in list shows %q beside the pack typed", v.Builtin.Selected)
+	}
 	if txt := v.rulesInfo.Text; !strings.Contains(txt, "With pack cyano-tcb-10, chosen here: 1 of 1 rule of this set can fire.") ||
 		!strings.Contains(txt, "in use until you save the pack chosen") {
 		t.Errorf("the rules checked against the pack chosen, before Save: %q", txt)
@@ -188,19 +191,28 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	v.PackDir.SetText("")
 	test.Tap(v.Save)
 	h.pump("the pack loading", 5*time.Second, func() bool { return h.a.packLoading })
+	waited := newGatedSource(1, func(int) []fakeCell { return []fakeCell{{cop, 0.9}} })
+	h.mu.Lock()
+	h.src = waited
+	h.mu.Unlock()
+	h.a.sample.ID.SetText("S-WAITED")
 	test.Tap(h.a.sample.Start)
 	h.q.runAll()
-	if h.a.sess != nil || !strings.Contains(h.a.status.Text, "is loading: press Start again in a moment") {
+	if h.a.sess != nil || !strings.Contains(h.a.status.Text, "is loading: the run starts once it is in use") {
 		t.Errorf("Start while a pack loads: run %v, status %q", h.a.sess != nil, h.a.status.Text)
 	}
 	o.hold <- struct{}{}
 	h.pump("the marine pack back in use", 5*time.Second, func() bool { return h.a.svc.Pack.Name == marine.Name })
+	h.pump("the run started once it was in use", 5*time.Second, func() bool { return h.a.sess != nil && h.a.runState.Text == "Running" })
+	waited.release(1)
+	h.waitIdle()
+	if h.a.lastSnap.Sample.ID != "S-WAITED" || h.a.lastSnap.Pack != marine.Name || countOf(h.a.counts.Rows(), "copepod_calanoid") != 1 {
+		t.Errorf("the run started after the load: sample %q, pack %q, %d copepods", h.a.lastSnap.Sample.ID, h.a.lastSnap.Pack, countOf(h.a.counts.Rows(), "copepod_calanoid"))
+	}
 	if _, closed := o.counts(); len(closed) != 1 || closed[0] != "cyano-tcb-10" {
 		t.Errorf("classifiers closed: %v, want the cyanobacteria pack's once it was replaced", closed)
 	}
-	if !strings.HasPrefix(h.a.status.Text, "Pack "+marine.Name+" is in use (was cyano-tcb-10)") {
-		t.Errorf("status after loading between runs: %q", h.a.status.Text)
-	}
+
 
 	// A pack that does not load: said once, the pack in use stays, no retry after a run.
 	o.mu.Lock()
@@ -243,6 +255,9 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	v.PackDir.SetText("cyano-tcb-10")
 	test.Tap(v.Save)
 	h.pump("the cyanobacteria pack in use again", 5*time.Second, func() bool { return h.a.svc.Pack.Name == "cyano-tcb-10" })
+	if st := h.a.status.Text; !strings.HasPrefix(st, "Pack cyano-tcb-10 is in use (was "+marine.Name+"): 11 taxa.") {
+		t.Errorf("status after loading between runs: %q", st)
+	}
 	if hl, d := h.a.banner.Headline(), h.a.banner.Detail(); !strings.Contains(hl, "Noctiluca: 20,000 cells/L") {
 		t.Errorf("once the cyanobacteria pack is in use the Noctiluca sample's banner reads %q / %q", hl, d)
 	}

@@ -88,8 +88,10 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 		return
 	}
 	if a.packLoading {
-		// The run would classify with the pack being replaced.
-		a.setStatus("Pack " + packName(a.set.PackDir) + " is loading: press Start again in a moment.")
+		// The run would classify with the pack being replaced: it starts once the pack
+		// chosen is in use (loadPack).
+		a.startWhenLoaded = &spec
+		a.setStatus("Pack " + packName(a.set.PackDir) + " is loading: the run starts once it is in use.")
 		return
 	}
 	if a.svc.Model == nil {
@@ -199,6 +201,7 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 	a.setStatus("Opening " + spec.Describe() + "…")
 	a.live.SetHint("Opening "+spec.Describe()+"…", "")
 	a.live.Clear()
+	a.liveStatus.SetText("Opening " + spec.Describe() + "…") // the last run's line named its source (helper-65)
 	a.counts.SetRows(nil) // the new sample's table starts empty, at its top
 	a.liveReviewed = ""
 	a.counts.SetScope(sess.scope)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,22 +72,37 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 	}
 	v.PackDir = widget.NewEntry()
 	v.PackDir.SetPlaceHolder("built-in: " + assets.DefaultPackName)
-	v.PackDir.OnChanged = func(string) { v.previewRules() } // the rules are checked against it too
 	browse := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() { v.chooseFolder(v.PackDir) })
 	// The built-in packs by name; the default one is the empty setting.
-	builtin := newSafeSelect(v.win, assets.BuiltinPacks(), func(name string) {
+	v.Builtin = newSafeSelect(v.win, assets.BuiltinPacks(), func(name string) {
 		if name == assets.DefaultPackName {
 			name = ""
 		}
 		v.PackDir.SetText(name)
 	})
-	builtin.PlaceHolder = "Built-in"
+	v.Builtin.PlaceHolder = "Built-in"
+	v.PackDir.OnChanged = func(text string) {
+		v.previewRules() // the rules are checked against it too
+		// The list follows what is typed: it showed the pack chosen before beside
+		// another typed in (helper-65).
+		name := strings.TrimSpace(text)
+		if name == "" {
+			name = assets.DefaultPackName
+		}
+		if !slices.Contains(v.Builtin.Options, name) {
+			name = ""
+		}
+		if v.Builtin.Selected != name {
+			v.Builtin.Selected = name
+			v.Builtin.Refresh()
+		}
+	}
 	knows := widget.NewButtonWithIcon("What it recognises…", theme.InfoIcon(), v.ShowRecognises)
 	form := widget.NewForm(
 		widget.NewFormItem("Threads", v.Threads),
 		widget.NewFormItem("Batch (cells per run)", v.Batch),
 		widget.NewFormItem("Confidence threshold", container.NewBorder(nil, nil, nil, v.threshL, v.Threshold)),
-		widget.NewFormItem("Model pack", container.NewBorder(nil, nil, nil, container.NewHBox(browse, builtin, knows), v.PackDir)),
+		widget.NewFormItem("Model pack", container.NewBorder(nil, nil, nil, container.NewHBox(browse, v.Builtin, knows), v.PackDir)),
 	)
 	form.Items[2].HintText = "cells below it are counted as unidentified and queued for review; changing it recounts the run"
 	form.Items[3].HintText = "a built-in pack (marine plankton, v2 for a real camera's blur and light; cyanobacteria) or a folder with pack.json and its models; "

@@ -37,6 +37,7 @@ type settingsView struct {
 
 	cards     map[inference.Variant]*modelCard
 	cardsBox  *fyne.Container // holds the cards, made again for another pack
+	Builtin   *safeSelect     // the built-in packs, following the Model pack field
 	measure   *widget.Button
 	measureP  *widget.ProgressBar
 	measureL  *widget.Label
@@ -146,6 +147,11 @@ func newSettingsView(a *mainWindow) *settingsView {
 			return
 		}
 		msg := "Saved. Camera, segmentation and alert settings apply from the next run."
+		if a.sess == nil {
+			// Between runs the last run is measured again under the rules at once
+			// (showUnderRules): "from the next run" read as wrong (helper-65).
+			msg = "Saved. The alert rules apply now (the last run is measured again under them); camera and segmentation settings from the next run."
+		}
 		if v.packPending() && a.packLoadsLive() {
 			// Put in use now, or when the run going ends (it classifies to its end with
 			// the pack it started with); packLoaded says the outcome.

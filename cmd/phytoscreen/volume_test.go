@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/phytoscreen/phytoscreen/report"
+	"github.com/phytoscreen/phytoscreen/store"
 )
 
 // A volume examined of a million millilitres (a typo for 1) is allowed but questioned,
@@ -79,8 +83,8 @@ func TestPartialScreenAccountsForSkippedFiles(t *testing.T) {
 	}
 	copyRealFrame(t, src, oscillatoriaFrames[0], "copy-"+oscillatoriaFrames[0], 0) // a copy of the first frame under another name
 	copyRealFrame(t, src, oscillatoriaFrames[1], "cut-"+oscillatoriaFrames[1], 2)  // the second frame cut in half
-	code, stdout, stderr := run(t, "screen", "--source", src, "--pack", "cyano-tcb-10", "--sample", "SKIP-1", "--volume-ml", "0.1",
-		"--db", filepath.Join(t.TempDir(), "s.db"))
+	db := filepath.Join(t.TempDir(), "s.db")
+	code, stdout, stderr := run(t, "screen", "--source", src, "--pack", "cyano-tcb-10", "--sample", "SKIP-1", "--volume-ml", "0.1", "--db", db)
 	if code != exitFailed && code != exitOK {
 		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
 	}
@@ -91,6 +95,21 @@ func TestPartialScreenAccountsForSkippedFiles(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("the summary lacks %q:\n%s\n%s", want, stdout, stderr)
 		}
+	}
+	// The store keeps the file that could not be read, not the duplicate: History and
+	// the report said "2 files could not be read" where the run said one repeated a
+	// frame, nothing to fix (helper-65).
+	st, err := store.OpenReadOnly(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	si, err := st.Sample(context.Background(), "SKIP-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if why := report.PartialRuns(si); len(si.Runs) != 1 || si.Runs[0].FilesSkipped != 1 || !strings.Contains(why, "1 file could not be read") {
+		t.Errorf("stored: %d files skipped; the report says %q", si.Runs[0].FilesSkipped, why)
 	}
 }
 
