@@ -77,14 +77,14 @@ type mainWindow struct {
 	packFailed  *string
 	// startWhenLoaded is a source whose Start was pressed while a pack loaded.
 	startWhenLoaded *capture.Spec
-	status      *widget.Label
-	progress    *widget.ProgressBar
-	progressBox *fyne.Container
-	runState    *widget.Label
-	tabs        *container.AppTabs
-	gallery     *galleryView
-	history     *historyView
-	settingsWin *settingsView
+	status          *widget.Label
+	progress        *widget.ProgressBar
+	progressBox     *fyne.Container
+	runState        *widget.Label
+	tabs            *container.AppTabs
+	gallery         *galleryView
+	history         *historyView
+	settingsWin     *settingsView
 
 	// Sources offered in the sample panel: display text -> spec.
 	sourceSpecs map[string]capture.Spec

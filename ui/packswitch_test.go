@@ -213,7 +213,6 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 		t.Errorf("classifiers closed: %v, want the cyanobacteria pack's once it was replaced", closed)
 	}
 
-
 	// A pack that does not load: said once, the pack in use stays, no retry after a run.
 	o.mu.Lock()
 	o.hold = nil
