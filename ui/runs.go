@@ -201,8 +201,10 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 	a.setStatus("Opening " + spec.Describe() + "…")
 	a.live.SetHint("Opening "+spec.Describe()+"…", "")
 	a.live.Clear()
-	a.liveStatus.SetText("Opening " + spec.Describe() + "…") // the last run's line named its source (helper-65)
-	a.counts.SetRows(nil)                                    // the new sample's table starts empty, at its top
+	// The line above the view named the last run's source while this one opened
+	// (helper-65).
+	a.liveStatus.SetText("Opening " + spec.Describe() + "…")
+	a.counts.SetRows(nil) // the new sample's table starts empty, at its top
 	a.liveReviewed = ""
 	a.counts.SetScope(sess.scope)
 	a.counts.ScrollToTop()
