@@ -281,6 +281,9 @@ func (b *alertBanner) quiet(chip string, chipBg, fg color.NRGBA, headline, watch
 	b.line2.SetText(watching)
 	b.line2.SetColor(fg)
 	b.line3.SetText("")
+	// The line of the rules watched under "Nearest" kept a raised level's white on the
+	// pale green: barely readable (helper-65).
+	b.line3.SetColor(fg)
 	b.more.SetColor(fg)
 	b.more.SetText(context)
 }

@@ -94,6 +94,18 @@ func TestBannerSaysHowCloseBelowTheLevels(t *testing.T) {
 		b.Headline() != "No alert: 3 rules below their thresholds" {
 		t.Errorf("below the levels: chip %q, headline %q, detail %q; want %q", b.chip.Text, b.Headline(), b.Detail(), want)
 	}
+	// After a raised level, every line of the quiet banner is in its dark colour: the
+	// third kept the level's white on the pale green (helper-65).
+	perL["Microcystis"] = 30e6
+	e.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
+	b.Set(e.States(), "Watching: 3 rules", "sample S-1", nil)
+	perL["Microcystis"] = 18.6e6
+	e2 := alerts.NewEvaluator([]alerts.Bound{{Rule: who, Labels: []string{"Microcystis"}}, {Rule: karenia, Labels: []string{"karenia"}}}, 0.1)
+	e2.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
+	b.Set(e2.States(), "Watching: 2 rules", "sample S-2", nil)
+	if b.chip.Text != "NO ALERT" || b.line3.Text() != "Watching: 2 rules" || b.line3.text.Color != b.line1.text.Color {
+		t.Errorf("below the levels after a raised one: chip %q, third line %q in %v, headline in %v", b.chip.Text, b.line3.Text(), b.line3.text.Color, b.line1.text.Color)
+	}
 	perL["Microcystis"] = 0
 	e.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
 	b.Set(e.States(), "Watching: 3 rules", "sample S-1", nil)
