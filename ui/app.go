@@ -97,8 +97,10 @@ type mainWindow struct {
 	notifier *alertNotifier
 	rules    alerts.Binding
 	lastSnap screening.Snapshot
-	// lastRules are the rules the last run was screened with (bound to its pack).
-	lastRules alerts.Binding
+	// lastRules are the rules the last run was screened with (bound to its pack), and
+	// lastTaxonomy that pack's taxonomy.
+	lastRules    alerts.Binding
+	lastTaxonomy *screening.Taxonomy
 	// liveReviewed is the sample the Live tab shows as reviewed (showReviewed): its
 	// counts are the store's, with the Gallery's labels; "" when they are lastSnap's.
 	liveReviewed string
@@ -633,13 +635,17 @@ func (a *mainWindow) showUnderRules() {
 	}
 	if s.Pack != "" && a.svc.Taxonomy != nil && s.Pack != a.svc.Taxonomy.Pack {
 		// Counted by the pack in use before: the rules now in use are bound to the new
-		// pack's taxa and would read none of them. The sample is measured under the rules
-		// it was screened with, as History shows a sample of another pack (a banner of
+		// pack's taxa and would read none of them. The sample is measured as History
+		// measures a sample of another pack: under the rules in use bound to its own
+		// pack when they cover it, else under the rules it was screened with (a banner of
 		// what the new rules watch went green over the table's Watch: helper-65).
 		if a.liveReviewed == s.Sample.ID {
 			return // shown as reviewed under those rules already
 		}
 		r := a.lastRules
+		if b, ok := rulesOnPack(a.rules, a.lastTaxonomy); ok {
+			r = b
+		}
 		states := evaluateSnapshot(r, s)
 		rows := slices.Clone(a.counts.Rows())
 		levelRows(rows, states)

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -219,7 +220,10 @@ func newGallery(e *env, current func() string) *galleryView {
 	right := container.NewVSplit(crop, relabel)
 	right.Offset = 0.55
 	left := container.NewBorder(widget.NewLabelWithStyle("Categories", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), g.teachBtn, nil, nil, g.cats)
-	center := container.NewStack(g.gridHolder, container.NewCenter(g.emptyLabel))
+	// The message spans the grid's width, centred by spacers: in a Center container a
+	// wrapping label has no width to wrap to, and "Review queue done" went one letter a
+	// line, the window 1629 px tall (helper-66).
+	center := container.NewStack(g.gridHolder, container.NewVBox(layout.NewSpacer(), g.emptyLabel, layout.NewSpacer()))
 	split := container.NewHSplit(left, container.NewHSplit(center, right))
 	split.Offset = 0.2
 	split.Trailing.(*container.Split).Offset = 0.66

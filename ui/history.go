@@ -508,12 +508,20 @@ type recorded struct {
 // screened with, over its chart's Noctiluca above the default's level, helper-65), else
 // the rules its last run was screened with; nil when those cannot be read again.
 func rulesForSample(current alerts.Binding, runRules string, tx *screening.Taxonomy) *alerts.Binding {
-	if current.Ruleset != nil {
-		if b := current.Ruleset.BindTo(tx, tx.Pack, current.Name); len(b.Bound) > 0 {
-			return &b
-		}
+	if b, ok := rulesOnPack(current, tx); ok {
+		return &b
 	}
 	return ownRules(runRules, tx)
+}
+
+// rulesOnPack binds the rules in use to another pack's taxonomy tx; ok when any of them
+// can fire on it.
+func rulesOnPack(current alerts.Binding, tx *screening.Taxonomy) (alerts.Binding, bool) {
+	if current.Ruleset == nil || tx == nil {
+		return alerts.Binding{}, false
+	}
+	b := current.Ruleset.BindTo(tx, tx.Pack, current.Name)
+	return b, len(b.Bound) > 0
 }
 
 // ownRules binds the rules a run was screened with ("preset default" or a file's path,

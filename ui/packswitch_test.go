@@ -263,4 +263,27 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	if r, _ := rowOf(h.a.counts.Rows(), "protist_noctiluca"); r.Count != 1 || r.Level != alerts.Alert {
 		t.Errorf("the Noctiluca row: %d counted, level %v", r.Count, r.Level)
 	}
+
+	// As History: under the rules in use when they cover the sample's pack. A marine
+	// sample screened under the WHO preset (not checked) reads its Noctiluca alert once
+	// the default preset is in use, whatever pack is (helper-66: the banner said "not
+	// checked, choose preset default" with the default chosen, History said ALERT).
+	v.PackDir.SetText("")
+	v.Preset.SetSelected("who-cyanobacteria")
+	test.Tap(v.Save)
+	h.pump("the marine pack in use", 5*time.Second, func() bool { return h.a.svc.Pack.Name == marine.Name })
+	src = newGatedSource(1, func(int) []fakeCell { return []fakeCell{{noc, 0.9}} })
+	h.startRun(src, "S-NOCTILUCA-WHO", 0.05)
+	src.release(1)
+	h.waitIdle()
+	if hl := h.a.banner.Headline(); !strings.HasPrefix(hl, "Not checked") {
+		t.Fatalf("the marine sample under the WHO preset: %q", hl)
+	}
+	v.PackDir.SetText("cyano-tcb-10")
+	v.Preset.SetSelected("default")
+	test.Tap(v.Save)
+	h.pump("the cyanobacteria pack in use under the default preset", 5*time.Second, func() bool { return h.a.svc.Pack.Name == "cyano-tcb-10" })
+	if hl, d := h.a.banner.Headline(), h.a.banner.Detail(); !strings.Contains(hl, "Noctiluca: 20,000 cells/L") {
+		t.Errorf("the marine sample under the default preset, with the cyanobacteria pack in use: %q / %q", hl, d)
+	}
 }

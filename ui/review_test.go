@@ -585,6 +585,12 @@ func TestReviewReachesTheLiveTab(t *testing.T) {
 	if st := h.a.status.Text; !strings.Contains(st, "the Live tab, exports and History use it") {
 		t.Errorf("status after the review: %q", st)
 	}
+	// The queue emptied: its message wraps at the gallery's width, not a letter a line
+	// (the window grew to 1629 px: helper-66).
+	h.pump("the queue done", 5*time.Second, func() bool { return strings.HasPrefix(g.emptyLabel.Text, "Review queue done") })
+	if hgt := h.a.win.Content().MinSize().Height; hgt > 720 {
+		t.Errorf("with the queue done the window needs %.0f px of height", hgt)
+	}
 	// Rules changed: the reviewed counts are measured under them, not the screened ones.
 	h.a.set.Preset = "who-cyanobacteria"
 	h.a.reloadRules()

@@ -550,7 +550,7 @@ func (a *mainWindow) runningSample() string {
 // runEnded shows a finished run (UI goroutine).
 func (a *mainWindow) runEnded(sess *session) {
 	final, err, _ := sess.run.Result()
-	a.lastRules = sess.rules
+	a.lastRules, a.lastTaxonomy = sess.rules, a.svc.Taxonomy // the run's pack: packAfterRun loads another below
 	if a.sess == sess {
 		a.sess = nil
 	}
