@@ -49,13 +49,17 @@ func ChoosePack(ctx context.Context, packs []*inference.Pack, examples []Example
 	// Only the packs the crops can teach are candidates: a label with too few crops that
 	// one pack knows and another does not would pass here and fail in Teach, after
 	// every pack's embedding work.
-	examples, _ = o.usable(examples)
 	var fit []*inference.Pack
 	var firstErr error
+	leftOut := map[string]bool{} // by any pack fit: the embeddings are measured on one set
 	for _, p := range packs {
-		if err := CheckCounts(examples, p.Labels); err != nil {
+		ex, left := o.usable(examples, p.Labels)
+		if err := CheckCounts(ex, p.Labels); err != nil {
 			firstErr = cmp.Or(firstErr, err)
 			continue
+		}
+		for l := range left {
+			leftOut[l] = true
 		}
 		fit = append(fit, p)
 	}
@@ -63,6 +67,7 @@ func ChoosePack(ctx context.Context, packs []*inference.Pack, examples []Example
 		return nil, firstErr
 	}
 	packs = fit
+	examples = slices.DeleteFunc(slices.Clone(examples), func(e Example) bool { return leftOut[e.Label] })
 	ex, data, failed := readCrops(slices.Clone(examples))
 	if len(failed) > 0 {
 		return nil, fmt.Errorf("%d crops could not be read: %w", len(failed), errors.Join(failed...))

@@ -27,6 +27,20 @@ type Report struct {
 	Models  []ModelReport
 }
 
+// WeakNew is the share of the new taxa's crops under which a taught model names them
+// poorly: fewer than half named right, each judged by a head that never saw it.
+const WeakNew = 0.5
+
+// Weak returns the first model that names the new taxa poorly (Top1New under WeakNew).
+func (r Report) Weak() (ModelReport, bool) {
+	for _, m := range r.Models {
+		if m.Top1New < WeakNew {
+			return m, true
+		}
+	}
+	return ModelReport{}, false
+}
+
 // ModelReport is one model's cross-validated figures.
 type ModelReport struct {
 	Variant inference.Variant

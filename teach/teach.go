@@ -45,15 +45,16 @@ type Options struct {
 	// it is sure of, because what it takes is no longer counted. -ln 9 (about -2.2) sets a
 	// crop aside only where the head gives it 9 to 1 against the pack's own taxa together.
 	Bias map[string]float64
-	// LeaveOutFew leaves out the crops of every label with fewer than MinPerClass of them
-	// (Taught.LeftOut names them) instead of refusing to teach: a reviewer who labelled
-	// two crops of a rare taxon still gets the others taught.
+	// LeaveOutFew leaves out the crops of every new label (one the pack lacks) with fewer
+	// than MinPerClass of them (Report.LeftOut names them) instead of refusing to teach:
+	// a reviewer who labelled two crops of a rare taxon still gets the others taught.
+	// Crops of the pack's own labels, any number, stay: they teach what is not new.
 	LeaveOutFew bool
 }
 
-// usable is the examples teaching uses: with LeaveOutFew, those of labels with at
-// least MinPerClass crops, and the labels left out with their counts.
-func (o Options) usable(ex []Example) ([]Example, map[string]int) {
+// usable is the examples teaching pack labels known uses: with LeaveOutFew, less those
+// of new labels with fewer than MinPerClass crops, and those labels with their counts.
+func (o Options) usable(ex []Example, known []string) ([]Example, map[string]int) {
 	if !o.LeaveOutFew {
 		return ex, nil
 	}
@@ -64,7 +65,7 @@ func (o Options) usable(ex []Example) ([]Example, map[string]int) {
 	left := map[string]int{}
 	kept := make([]Example, 0, len(ex))
 	for _, e := range ex {
-		if n := counts[e.Label]; n < MinPerClass {
+		if n := counts[e.Label]; n < MinPerClass && !slices.Contains(known, e.Label) {
 			left[e.Label] = n
 			continue
 		}
@@ -181,7 +182,7 @@ func Teachable(p *inference.Pack, examples []Example, o Options) ([]Example, map
 	if err := CheckPack(p); err != nil {
 		return nil, nil, err
 	}
-	examples, left := o.usable(examples)
+	examples, left := o.usable(examples, p.Labels)
 	if err := CheckCounts(examples, p.Labels); err != nil {
 		return nil, nil, err
 	}
@@ -231,7 +232,7 @@ func Teach(ctx context.Context, p *inference.Pack, examples []Example, o Options
 	if err != nil {
 		return nil, err
 	}
-	examples, left := o.usable(examples) // as Teachable checked them
+	examples, left := o.usable(examples, p.Labels) // as Teachable checked them
 	t := &Taught{From: p, Name: o.Name, New: sortedKeys(newSet), heads: map[inference.Variant]*head{}}
 	if t.Name == "" {
 		t.Name = p.Name + "-taught"

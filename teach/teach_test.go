@@ -59,6 +59,12 @@ func TestRefusesTooFewCrops(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("one crop: %v\nwant %s", err, want)
 	}
+	// Left out: the new taxon with too few crops, not the pack's own one (any number
+	// teaches what is not new).
+	kept, left := Options{LeaveOutFew: true}.usable(ex, p.Labels)
+	if !maps.Equal(left, map[string]int{"discs": 1}) || len(kept) != 7 || !slices.ContainsFunc(kept, func(e Example) bool { return e.Label == "copepod_calanoid" }) {
+		t.Errorf("left out %v, %d kept; want discs alone left out", left, len(kept))
+	}
 	ex = drawn(t, map[string]int{"discs": 3, "bars": 2})
 	if err := CheckCounts(ex, p.Labels); err == nil || !strings.Contains(err.Error(), "class bars has 2 crops; teaching needs at least 5 (3 more); class discs has 3 crops; teaching needs at least 5 (2 more)") {
 		t.Errorf("two short classes: %v", err)

@@ -77,7 +77,7 @@ func TestTeachDialog(t *testing.T) {
 	test.Tap(d.Start) // second: refused
 	h.pump("the refusal shown", 5*time.Second, func() bool { return strings.Contains(d.stage.Text, "4 more") })
 	// The refusal says how to leave the taxa out: with this dialog's box.
-	if !strings.Contains(d.stage.Text, `tick "Leave out the taxa with fewer than 5 crops (teach the others)" and press Teach again`) {
+	if !strings.Contains(d.stage.Text, `To teach the new taxa that have enough crops, tick "Leave out the taxa with fewer than 5 crops (teach the others)" and press Teach again`) {
 		t.Errorf("the refusal does not name the box that leaves the taxa out: %q", d.stage.Text)
 	}
 

@@ -114,7 +114,7 @@ func (d *teachDialog) run() {
 			msg := "Not taught: " + err.Error()
 			if errors.Is(err, teach.ErrTooFewCrops) {
 				// The refusal said "leave them out"; the way to is this dialog's box.
-				msg += "\nTo teach the other taxa now, tick \"" + leaveOutText + "\" and press Teach again."
+				msg += "\nTo teach the new taxa that have enough crops, tick \"" + leaveOutText + "\" and press Teach again."
 			}
 			d.stage.SetText(msg)
 		default:
@@ -188,20 +188,15 @@ func (d *teachDialog) save() {
 	})
 }
 
-// weakNew is the share of the new taxa's crops under which a taught model names them
-// poorly: fewer than half named right, each judged by a head that never saw it.
-const weakNew = 0.5
-
 // weakTeaching says, when a model of the taught pack names fewer than half the new
-// taxa's crops right (cross-validated), how poorly; "" otherwise.
+// taxa's crops right (cross-validated, teach.Report.Weak), how poorly; "" otherwise.
 func weakTeaching(r *app.TeachResult) string {
-	for _, m := range r.Report.Models {
-		if m.Top1New < weakNew {
-			return fmt.Sprintf("Judged on your crops by heads that never saw them, the %s model of the taught pack names the new taxa (%s) right %.0f%% of the time (macro-F1 %.2f). Counts of them would be mostly wrong. More reviewed crops of each new taxon, or a pack whose embedding suits them better, teach it better.",
-				m.Variant, strings.Join(r.New, ", "), 100*m.Top1New, m.MacroF1)
-		}
+	m, weak := r.Report.Weak()
+	if !weak {
+		return ""
 	}
-	return ""
+	return fmt.Sprintf("Judged on your crops by heads that never saw them, the %s model of the taught pack names the new taxa (%s) right %.0f%% of the time (macro-F1 %.2f). Counts of them would be mostly wrong. More reviewed crops of each new taxon, or a pack whose embedding suits them better, teach it better.",
+		m.Variant, strings.Join(r.New, ", "), 100*m.Top1New, m.MacroF1)
 }
 
 // teachComparison sets the packs that screened the reviewed crops beside the taught pack.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,6 +38,19 @@ func (m *Main) samples(ctx context.Context, args []string) error {
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
+	}
+	if len(pos) > 0 {
+		// The subcommand after flags (samples --db F mark ID): it was refused as an
+		// argument of a command that "takes flags only" (helper-66).
+		switch verb := pos[0]; verb {
+		case "delete", "restore", "mark", "unmark":
+			i := slices.Index(args, verb)
+			return m.samplesChange(ctx, verb, append(slices.Clone(args[:i]), args[i+1:]...))
+		case "list":
+			pos = pos[1:]
+		default:
+			return usageError("samples %s: no such command: use list, delete, restore, mark or unmark (phytoscreen samples -h)", verb)
+		}
 	}
 	if err := flagsOnly(pos); err != nil {
 		return err

@@ -60,4 +60,14 @@ func TestSamplesListTrashRestoreMark(t *testing.T) {
 	if code, _, stderr := run(t, "samples", "mark", "--db", db); code != exitUsage || !strings.Contains(stderr, "name the sample IDs") {
 		t.Errorf("mark without an ID: exit %d, %s", code, stderr)
 	}
+	// Flags before the subcommand, as scripts write them (helper-66: "takes flags only").
+	if code, stdout, stderr := run(t, "samples", "--db", db, "unmark", "POND-1"); code != exitOK || !strings.Contains(stdout, "sample POND-1 unmarked") {
+		t.Errorf("samples --db F unmark ID: exit %d, %s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := run(t, "samples", "--db", db, "list"); code != exitOK || !strings.Contains(stdout, "POND-1") {
+		t.Errorf("samples --db F list: exit %d, %s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := run(t, "samples", "--db", db, "frobnicate"); code != exitUsage || !strings.Contains(stderr, "samples frobnicate: no such command: use list, delete, restore, mark or unmark") {
+		t.Errorf("an unknown subcommand: exit %d, %s", code, stderr)
+	}
 }

@@ -134,6 +134,11 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "taught %s %d new taxa (%s) from %d crops in %.1f s\n\n", p.Name, len(t.New), strings.Join(t.New, ", "), len(t.Examples), time.Since(start).Seconds())
 	t.Report.Write(m.Stdout, false)
+	if wm, weak := t.Report.Weak(); weak {
+		// The app asks before it saves such a pack; a script is told (helper-66).
+		fmt.Fprintf(m.Stderr, "phytoscreen pack teach: warning: the %s model names the new taxa right %.0f%% of the time (cross-validated, macro-F1 %.2f): counts of them would be mostly wrong; more crops of each new taxon, or another --pack, teach them better\n",
+			wm.Variant, 100*wm.Top1New, wm.MacroF1)
+	}
 	if *dryRun {
 		fmt.Fprintln(m.Stdout, "dry run: nothing saved")
 		return nil

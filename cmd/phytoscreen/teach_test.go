@@ -50,6 +50,12 @@ func TestPackTeachRefusesBadInput(t *testing.T) {
 		!strings.Contains(stdout, "Left out, with fewer than 5 crops: lab_single (1 crop).") {
 		t.Errorf("--leave-out-few: exit %d, %s%s", code, stdout, stderr)
 	}
+	// Five of the pack's own reference Noctiluca crops taught as a new taxon: the head
+	// cannot tell them from the pack's Noctiluca, and a script is warned (the app asks
+	// before it saves such a pack).
+	if !strings.Contains(stderr, "phytoscreen pack teach: warning: the ") || !strings.Contains(stderr, "names the new taxa right") {
+		t.Errorf("no weak-teaching warning: %s", stderr)
+	}
 	// A folder that is not empty is refused before any crop is embedded (it was refused
 	// after the embedding and the training: helper-39).
 	full := t.TempDir()
