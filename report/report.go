@@ -304,8 +304,8 @@ func (r *writer) banner(d Data) {
 	if len(d.CannotSee) > 0 {
 		r.pdf.SetFillColor(250, 236, 200)
 		r.font("", 9)
-		r.pdf.MultiCell(textW, lineH, r.tr("Cannot see with this pack: "+strings.Join(d.CannotSee, ", ")+
-			". The rules watch for these taxa but the model cannot recognise them; this sample says nothing about them."), "", "L", true)
+		r.pdf.MultiCell(textW, lineH, r.tr(endSentence("Cannot see with this pack: "+strings.Join(d.CannotSee, ", "))+
+			" The rules watch for these taxa but the model cannot recognise them; this sample says nothing about them."), "", "L", true)
 	}
 	if partial := PartialRuns(d.Counts.Sample); partial != "" {
 		r.pdf.SetFillColor(250, 236, 200)
@@ -354,6 +354,15 @@ func partialWhy(run store.RunRow) string {
 		return run.Status
 	}
 	return strings.Join(why, "; ")
+}
+
+// endSentence ends s with a full stop, unless it ends with one already: a taxon list
+// ending "Oscillatoria spp." read "spp.." (helper-66).
+func endSentence(s string) string {
+	if strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
 }
 
 func (r *writer) metadata(d Data) {

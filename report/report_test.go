@@ -199,3 +199,15 @@ func TestMeasuredBy(t *testing.T) {
 		}
 	}
 }
+
+// A sentence ending in an abbreviation takes no second full stop.
+func TestEndSentence(t *testing.T) {
+	for in, want := range map[string]string{
+		"Cannot see with this pack: Cyanobacteria, Oscillatoria spp.": "Cannot see with this pack: Cyanobacteria, Oscillatoria spp.",
+		"Cannot see with this pack: Noctiluca":                        "Cannot see with this pack: Noctiluca.",
+	} {
+		if got := endSentence(in); got != want {
+			t.Errorf("endSentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
