@@ -80,7 +80,7 @@ type galleryView struct {
 	big       *canvas.Image
 	detail    *widget.Label
 	preds     *widget.Label
-	filter    *widget.Entry
+	filter    *labelEntry
 	labelList *widget.List
 	labels    []string // pack labels matching the filter
 	chosen    string   // label chosen in the list
@@ -172,7 +172,7 @@ func newGallery(e *env, current func() string) *galleryView {
 	g.detail.Wrapping = fyne.TextWrapWord
 	g.preds = widget.NewLabel("")
 	g.preds.Wrapping = fyne.TextWrapWord
-	g.filter = widget.NewEntry()
+	g.filter = newLabelEntry(func() { g.Undo() })
 	g.filter.SetPlaceHolder("type to find a label, or a new taxon's name")
 	g.filter.OnChanged = func(string) { g.filterLabels() }
 	g.filter.OnSubmitted = func(string) { g.submitLabel() } // Enter sets it, as Set label does (helper-40)
@@ -604,4 +604,28 @@ func loadCrops(ctx context.Context, st *store.Store, id, cat string) ([]galleryI
 		items = append(items, galleryItem{Row: o, Img: img})
 	}
 	return items, total, nil
+}
+
+// labelEntry is the Relabel field: Ctrl+Z with nothing typed in it undoes the last label
+// set, as it does over the crops. Fyne hands the shortcut to the focused field, and after
+// a label typed and set with Enter the focus stays there: Ctrl+Z did nothing (helper-66).
+type labelEntry struct {
+	widget.Entry
+	undo func()
+}
+
+func newLabelEntry(undo func()) *labelEntry {
+	e := &labelEntry{undo: undo}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedShortcut undoes the last label on Ctrl+Z when the field is empty; otherwise the
+// field handles the shortcut (its own text's undo, copy, paste).
+func (e *labelEntry) TypedShortcut(s fyne.Shortcut) {
+	if _, ok := s.(*fyne.ShortcutUndo); ok && e.Text == "" && e.undo != nil {
+		e.undo()
+		return
+	}
+	e.Entry.TypedShortcut(s)
 }
