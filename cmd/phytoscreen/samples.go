@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -35,6 +37,7 @@ func (m *Main) samples(ctx context.Context, args []string) error {
 	db := fs.String("db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
 	site := fs.String("site", "", "list the samples of this `site` only")
 	trash := fs.Bool("trash", false, "list the samples in the trash")
+	tsv := fs.Bool("tsv", false, "list as tab-separated values for scripts: a header, then one row a sample (times in RFC 3339, volumes in mL as numbers)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -65,7 +68,7 @@ func (m *Main) samples(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return writeTrash(m.Stdout, items, *site)
+		return writeTrash(m.Stdout, items, *site, *tsv)
 	}
 	ids, err := st.SampleIDs(ctx)
 	if err != nil {
@@ -80,6 +83,9 @@ func (m *Main) samples(ctx context.Context, args []string) error {
 		if *site == "" || strings.EqualFold(si.Site, *site) {
 			shown = append(shown, si)
 		}
+	}
+	if *tsv {
+		return writeSamplesTSV(m.Stdout, shown)
 	}
 	if len(shown) == 0 {
 		where := st.Path()
@@ -110,23 +116,62 @@ func writeSamples(w io.Writer, samples []store.SampleInfo) error {
 	return tw.Flush()
 }
 
-// writeTrash is the list of the trash, with when each sample goes for good.
-func writeTrash(w io.Writer, items []store.Trashed, site string) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "sample\tsite\tdeleted\tremoved for good after")
-	n := 0
-	for _, it := range items {
-		if site != "" && !strings.EqualFold(it.Site, site) {
-			continue
-		}
-		n++
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", it.ID, dash(it.Site), localTime(it.Deleted), localTime(it.Deleted.Add(store.TrashKeep)))
+// writeSamplesTSV is the list for scripts: one header, one row a sample, fields that
+// hold no tabs or line breaks (a site name's are replaced by spaces), nothing padded.
+func writeSamplesTSV(w io.Writer, samples []store.SampleInfo) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintln(bw, "sample\tsite\ttaken\truns\texamined_ml\tgiven_ml\tpartial\tmarked")
+	for _, si := range samples {
+		fmt.Fprintf(bw, "%s\t%s\t%s\t%d\t%s\t%s\t%t\t%t\n", tsvField(si.ID), tsvField(si.Site), rfcTime(si.Taken), len(si.Runs),
+			strconv.FormatFloat(si.VolumeML, 'g', -1, 64), strconv.FormatFloat(si.VolumeGiven(), 'g', -1, 64), si.Partial(), si.Marked)
 	}
-	if n == 0 {
+	return bw.Flush()
+}
+
+// writeTrash is the list of the trash, with when each sample goes for good.
+func writeTrash(w io.Writer, items []store.Trashed, site string, tsv bool) error {
+	var kept []store.Trashed
+	for _, it := range items {
+		if site == "" || strings.EqualFold(it.Site, site) {
+			kept = append(kept, it)
+		}
+	}
+	if tsv {
+		bw := bufio.NewWriter(w)
+		fmt.Fprintln(bw, "sample\tsite\tdeleted\tremoved_after")
+		for _, it := range kept {
+			fmt.Fprintf(bw, "%s\t%s\t%s\t%s\n", tsvField(it.ID), tsvField(it.Site), rfcTime(it.Deleted), rfcTime(it.Deleted.Add(store.TrashKeep)))
+		}
+		return bw.Flush()
+	}
+	if len(kept) == 0 {
 		_, err := fmt.Fprintln(w, "The trash is empty.")
 		return err
 	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "sample\tsite\tdeleted\tremoved for good after")
+	for _, it := range kept {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", it.ID, dash(it.Site), localTime(it.Deleted), localTime(it.Deleted.Add(store.TrashKeep)))
+	}
 	return tw.Flush()
+}
+
+// tsvField is s without the tabs and line breaks that would break a TSV row.
+func tsvField(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// rfcTime is t in RFC 3339 (UTC); "" when unknown.
+func rfcTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // samplesChange deletes (to the trash), restores, marks or unmarks the samples named.

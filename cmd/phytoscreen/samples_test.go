@@ -25,6 +25,16 @@ func TestSamplesListTrashRestoreMark(t *testing.T) {
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "sample") || !strings.HasPrefix(lines[1], "POND-1 ") || !strings.Contains(lines[1], " 1 mL") {
 		t.Fatalf("the list:\n%s", out)
 	}
+	// --tsv for scripts: a header and a row a sample, tab-separated, volumes as numbers
+	// (helper-66: the padded list split a site's name and "1 mL" at their spaces).
+	out, _ = listed("--tsv")
+	rows := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(rows) != 2 || rows[0] != "sample\tsite\ttaken\truns\texamined_ml\tgiven_ml\tpartial\tmarked" {
+		t.Fatalf("--tsv:\n%s", out)
+	}
+	if f := strings.Split(rows[1], "\t"); len(f) != 8 || f[0] != "POND-1" || f[3] != "1" || f[4] != "1" || f[6] != "false" {
+		t.Errorf("--tsv row %q", rows[1])
+	}
 	code, stdout, stderr := run(t, "samples", "delete", "--db", db, "POND-1", "NOPE")
 	if code != exitFailed || !strings.Contains(stdout, "sample POND-1 moved to the trash (phytoscreen samples restore POND-1 brings it back within 30 days)") ||
 		!strings.Contains(stderr, `sample "NOPE" is not in`) || !strings.Contains(stderr, "check the ID (phytoscreen samples lists them") {
