@@ -154,8 +154,9 @@ func TestTeachWeakAsksBeforeSaving(t *testing.T) {
 	}
 	answer = true
 	test.Tap(d.Save)
-	h.pump("the pack saved", 5*time.Second, func() bool { return len(saved) == 1 && strings.Contains(d.stage.Text, "Saved pack") })
-	if len(asked) != 2 {
-		t.Errorf("asked %d times, want once more", len(asked))
+	// The stage is set on the UI goroutine after Save returned: saved is read after it.
+	h.pump("the pack saved", 5*time.Second, func() bool { return strings.Contains(d.stage.Text, "Saved pack") })
+	if len(saved) != 1 || len(asked) != 2 {
+		t.Errorf("saved %v, asked %d times; want saved once, asked once more", saved, len(asked))
 	}
 }
