@@ -753,6 +753,16 @@ func (a *mainWindow) askScreenedAgain(spec capture.Spec, id string, refs []store
 		}
 	}
 	title := "Screened before as " + refs[0].Sample
+	var samples []string
+	for _, r := range refs {
+		if !slices.Contains(samples, r.Sample) {
+			samples = append(samples, r.Sample)
+		}
+	}
+	if len(samples) > 1 {
+		// The title named the first while the question listed them all (helper-66).
+		title = fmt.Sprintf("Screened before as %d samples", len(samples))
+	}
 	ask := a.confirm
 	if a.confirmAgain != nil {
 		ask = a.confirmAgain

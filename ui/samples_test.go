@@ -436,7 +436,7 @@ func TestScreenedBeforeAsked(t *testing.T) {
 	answer = false
 	h.a.sample.Fill(h.a.newSample(), 0)
 	test.Tap(h.a.sample.Start)
-	if len(asked) != 3 || !strings.Contains(asked[2], "all these samples and the new one go into") {
+	if len(asked) != 3 || !strings.Contains(asked[2], "all these samples and the new one go into") || !strings.HasPrefix(asked[2], "Screened before as 2 samples\n") {
 		t.Fatalf("the frames of two samples as a third: asked %q", asked[2:])
 	}
 	// Other frames: not asked.
