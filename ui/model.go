@@ -27,6 +27,7 @@ func (a *mainWindow) switchModel(v inference.Variant, then func()) {
 	a.modelNote.Show()
 	a.reconfigure(func() error { return m.SetVariant(v) }, func(err error) {
 		a.switching = false
+		defer a.loadChosenPack() // one saved while the variant switched
 		a.applyModelUI()
 		if err != nil {
 			a.showError("Could not switch to the "+string(v)+" model", err)

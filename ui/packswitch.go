@@ -44,8 +44,9 @@ func (a *mainWindow) untilChosen() string {
 
 // loadChosenPack puts the pack of the settings in use when it is not (UI goroutine). It
 // opens on a goroutine (a classifier's sessions take a moment); a Start pressed
-// meanwhile starts the run once it is in use.
-// During a run it does nothing: runEnded calls afterRun.
+// meanwhile starts the run once it is in use. During a run it does nothing (runEnded
+// calls packAfterRun), nor while the model's variant switches (the switch, done, calls
+// it again): the classifier it replaces is closed.
 func (a *mainWindow) loadChosenPack() { a.loadPack(false) }
 
 // packAfterRun loads a pack chosen during the run that has just ended, leaving the
@@ -54,7 +55,7 @@ func (a *mainWindow) packAfterRun() { a.loadPack(true) }
 
 // loadPack is loadChosenPack; quiet leaves the status line as it is unless it fails.
 func (a *mainWindow) loadPack(quiet bool) {
-	if !a.packLoadsLive() || a.packLoading || a.closing || a.sess != nil ||
+	if !a.packLoadsLive() || a.packLoading || a.switching || a.closing || a.sess != nil ||
 		a.set.PackDir == a.startPackDir || a.failedToLoad(a.set.PackDir) {
 		return
 	}
