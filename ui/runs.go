@@ -656,21 +656,9 @@ func partialLead(ex screening.Examined, examinedML float64) string {
 // continuation's share alone under the sample's name, 219.5 M cells/L where History,
 // the export and the report said 228.7 M (helper-52).
 func (a *mainWindow) bannerWholeSample(id string, rules alerts.Binding) {
-	st := a.svc.Store
-	a.e.spawn(func(ctx context.Context) {
-		c, _, _, err := app.SampleCounts(ctx, st, id)
-		if err != nil {
-			a.log.Warn("the sample's counts for the banner", "sample", id, "err", err)
-			return
-		}
-		states := evaluateStored(rules, c)
-		a.runOnUI(func() {
-			if a.sess != nil || a.lastSnap.Sample.ID != id {
-				return // another run has the banner now
-			}
-			a.banner.Set(states, a.watching(rules), fmt.Sprintf("sample %s, all %d runs (run ended)", id, len(c.Sample.Runs)), rules.CannotSee())
-			a.banner.SetPartial(c.Sample.Partial()) // the whole sample's, not the continuation's
-		})
+	a.liveSampleCounts(id, rules, "the sample's counts for the banner", func(c store.Counts, states []alerts.State) {
+		a.banner.Set(states, a.watching(rules), fmt.Sprintf("sample %s, all %d runs (run ended)", id, len(c.Sample.Runs)), rules.CannotSee())
+		a.banner.SetPartial(c.Sample.Partial()) // the whole sample's, not the continuation's
 	})
 }
 
@@ -680,18 +668,38 @@ func (a *mainWindow) bannerWholeSample(id string, rules alerts.Binding) {
 // counts as screened, so that after a review it and History told two stories of one
 // sample. It reports whether the Live tab shows the sample.
 func (a *mainWindow) showReviewed(id string) bool {
-	st := a.svc.Store
-	if st == nil || a.sess != nil || a.lastSnap.Sample.ID != id || a.svc.Taxonomy == nil {
+	if a.svc.Store == nil || a.sess != nil || a.lastSnap.Sample.ID != id || a.svc.Taxonomy == nil {
 		return false
 	}
 	if a.lastSnap.Pack != "" && a.lastSnap.Pack != a.svc.Taxonomy.Pack {
 		return false // counted by the pack in use before; the rules in use do not read it
 	}
 	rules := a.rules
+	a.liveSampleCounts(id, rules, "the reviewed sample's counts for the Live tab", func(c store.Counts, states []alerts.State) {
+		a.liveReviewed = id
+		rows := storedRows(c)
+		levelRows(rows, states)
+		a.counts.SetRows(rows)
+		runs := "its run"
+		if n := len(c.Sample.Runs); n > 1 {
+			runs = fmt.Sprintf("all %d runs", n)
+		}
+		a.counts.SetScope(fmt.Sprintf("Sample %s as reviewed (%s): the labels set in the Gallery count here, as in History and the exports", id, runs))
+		a.banner.Set(states, a.watching(rules), fmt.Sprintf("sample %s, %s, as reviewed", id, runs), rules.CannotSee())
+		a.banner.SetPartial(c.Sample.Partial())
+	})
+	return true
+}
+
+// liveSampleCounts reads stored sample id's counts as History does and measures them
+// under rules on a goroutine, then shows them (UI goroutine) while the Live tab still
+// holds that sample and no run has started; what reads them is said in a failure's log.
+func (a *mainWindow) liveSampleCounts(id string, rules alerts.Binding, what string, show func(store.Counts, []alerts.State)) {
+	st := a.svc.Store
 	a.e.spawn(func(ctx context.Context) {
 		c, _, _, err := app.SampleCounts(ctx, st, id)
 		if err != nil {
-			a.log.Warn("the reviewed sample's counts for the Live tab", "sample", id, "err", err)
+			a.log.Warn(what, "sample", id, "err", err)
 			return
 		}
 		states := evaluateStored(rules, c)
@@ -699,20 +707,9 @@ func (a *mainWindow) showReviewed(id string) bool {
 			if a.sess != nil || a.lastSnap.Sample.ID != id {
 				return // another run has the Live tab now
 			}
-			a.liveReviewed = id
-			rows := storedRows(c)
-			levelRows(rows, states)
-			a.counts.SetRows(rows)
-			runs := "its run"
-			if n := len(c.Sample.Runs); n > 1 {
-				runs = fmt.Sprintf("all %d runs", n)
-			}
-			a.counts.SetScope(fmt.Sprintf("Sample %s as reviewed (%s): the labels set in the Gallery count here, as in History and the exports", id, runs))
-			a.banner.Set(states, a.watching(rules), fmt.Sprintf("sample %s, %s, as reviewed", id, runs), rules.CannotSee())
-			a.banner.SetPartial(c.Sample.Partial())
+			show(c, states)
 		})
 	})
-	return true
 }
 
 // together names the samples that count the same water once a new one is added to n

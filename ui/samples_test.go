@@ -14,7 +14,6 @@ import (
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
-	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/vision"
 )
@@ -322,26 +321,9 @@ func TestHistoryOtherPackNotChecked(t *testing.T) {
 // show its level; they read "–" beside the report's ALERT (helper-41).
 func TestHistoryOtherPackUnderItsOwnRules(t *testing.T) {
 	h := newHarness(t, nil)
-	tx := cyanoTaxonomy(t)
-	sm := h.a.newSample()
-	sm.ID, sm.VolumeML = "S-CYANO", 0.001
-	r, err := h.st.StartRun(h.a.ctx, screening.RunInfo{Sample: sm, Spec: capture.Camera("0"), Model: inference.Optimised, Threshold: 0.5,
-		Rules: "preset who-cyanobacteria", Taxonomy: tx})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var recs []screening.ObjectRecord
-	for i := range 150 { // 150 Microcystis in a microlitre: 150,000 per mL, over the alert's 100,000 cells/mL
-		recs = append(recs, screening.ObjectRecord{Seq: i + 1, Time: time.Now(), Object: vision.Object{Frame: i, Box: image.Rect(0, 0, 8, 8), AreaPx: 40},
-			Label: "Microcystis", Prob: 0.9, Variant: inference.Optimised, Category: "Microcystis"})
-	}
-	if err := r.Objects(recs); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Finish(h.a.ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
-		t.Fatal(err)
-	}
-	hv := h.showOnlySample(sm.ID)
+	// 150 Microcystis in a microlitre: 150,000 per mL, over the alert's 100,000 cells/mL.
+	id := h.storeSampleOfPack(packTaxonomy(t, "cyano-tcb-10"), "S-CYANO", 0.001, "Microcystis", 150)
+	hv := h.showOnlySample(id)
 	h.pump("its alerts", 10*time.Second, func() bool {
 		return strings.Contains(hv.alerts.Text, "Under preset who-cyanobacteria, the rules it was screened with, on its pack cyano-tcb-10")
 	})
@@ -365,33 +347,9 @@ func TestHistoryOtherPackUnderItsOwnRules(t *testing.T) {
 // the marine pack and the default preset in use (helper-65).
 func TestHistoryOtherPackUnderTheRulesInUse(t *testing.T) {
 	h := newHarness(t, nil)
-	p, err := app.LoadPack("ndsb-plankton-121-v2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := screening.ForPack(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sm := h.a.newSample()
-	sm.ID, sm.VolumeML = "S-V2", 0.1
-	r, err := h.st.StartRun(h.a.ctx, screening.RunInfo{Sample: sm, Spec: capture.Camera("0"), Model: inference.Optimised, Threshold: 0.5,
-		Rules: "preset who-cyanobacteria", Taxonomy: tx})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var recs []screening.ObjectRecord
-	for i := range 2 { // 2 Noctiluca in 0.1 mL: 20,000 cells/L, over the default's 10,000
-		recs = append(recs, screening.ObjectRecord{Seq: i + 1, Time: time.Now(), Object: vision.Object{Frame: i, Box: image.Rect(0, 0, 8, 8), AreaPx: 40},
-			Label: "protist_noctiluca", Prob: 0.9, Variant: inference.Optimised, Category: "protist_noctiluca"})
-	}
-	if err := r.Objects(recs); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Finish(h.a.ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
-		t.Fatal(err)
-	}
-	hv := h.showOnlySample(sm.ID)
+	// 2 Noctiluca in 0.1 mL: 20,000 cells/L, over the default's 10,000.
+	id := h.storeSampleOfPack(packTaxonomy(t, "ndsb-plankton-121-v2"), "S-V2", 0.1, "protist_noctiluca", 2)
+	hv := h.showOnlySample(id)
 	h.pump("its alerts", 10*time.Second, func() bool {
 		return strings.Contains(hv.alerts.Text, "Under preset default, the rules in use, on its pack ndsb-plankton-121-v2")
 	})
@@ -401,6 +359,31 @@ func TestHistoryOtherPackUnderTheRulesInUse(t *testing.T) {
 	if r, _ := rowOf(hv.counts.Rows(), "protist_noctiluca"); r.Level != alerts.Alert {
 		t.Errorf("the Noctiluca row's level %v, want alert", r.Level)
 	}
+}
+
+// storeSampleOfPack stores a finished run of sample id (volume ml examined) screened
+// with the pack of tx under the WHO preset: n objects named label.
+func (h *harness) storeSampleOfPack(tx *screening.Taxonomy, id string, ml float64, label string, n int) string {
+	h.t.Helper()
+	sm := h.a.newSample()
+	sm.ID, sm.VolumeML = id, ml
+	r, err := h.st.StartRun(h.a.ctx, screening.RunInfo{Sample: sm, Spec: capture.Camera("0"), Model: inference.Optimised, Threshold: 0.5,
+		Rules: "preset who-cyanobacteria", Taxonomy: tx})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var recs []screening.ObjectRecord
+	for i := range n {
+		recs = append(recs, screening.ObjectRecord{Seq: i + 1, Time: time.Now(), Object: vision.Object{Frame: i, Box: image.Rect(0, 0, 8, 8), AreaPx: 40},
+			Label: label, Prob: 0.9, Variant: inference.Optimised, Category: label})
+	}
+	if err := r.Objects(recs); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := r.Finish(h.a.ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		h.t.Fatal(err)
+	}
+	return id
 }
 
 // Frames another sample holds, screened as a new sample, are asked about first, naming

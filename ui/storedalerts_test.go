@@ -413,7 +413,13 @@ func TestChartDaysOnDays(t *testing.T) {
 // cyanoTaxonomy is the built-in cyanobacteria pack's taxonomy.
 func cyanoTaxonomy(t *testing.T) *screening.Taxonomy {
 	t.Helper()
-	p, err := app.LoadPack("cyano-tcb-10")
+	return packTaxonomy(t, "cyano-tcb-10")
+}
+
+// packTaxonomy is the taxonomy of the built-in pack name.
+func packTaxonomy(t *testing.T, name string) *screening.Taxonomy {
+	t.Helper()
+	p, err := app.LoadPack(name)
 	if err != nil {
 		t.Fatal(err)
 	}
