@@ -164,7 +164,7 @@ func newGallery(e *env, current func() string) *galleryView {
 	g.emptyLabel.Alignment = fyne.TextAlignCenter
 	g.emptyLabel.Wrapping = fyne.TextWrapWord
 
-	g.big = canvas.NewImageFromImage(image.NewGray(image.Rect(0, 0, 1, 1)))
+	g.big = canvas.NewImageFromImage(noCrop())
 	g.big.FillMode = canvas.ImageFillContain
 	g.big.ScaleMode = canvas.ImageScalePixels
 	g.big.SetMinSize(fyne.NewSize(240, 240))
@@ -629,3 +629,7 @@ func (e *labelEntry) TypedShortcut(s fyne.Shortcut) {
 	}
 	e.Entry.TypedShortcut(s)
 }
+
+// noCrop is the preview with no crop selected: transparent (a black gray pixel filled the
+// preview black once the review queue was done: helper-66).
+func noCrop() image.Image { return image.NewNRGBA(image.Rect(0, 0, 1, 1)) }

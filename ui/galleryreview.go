@@ -25,7 +25,7 @@ import (
 func (g *galleryView) show(id int) {
 	g.selected = id
 	if id < 0 || id >= len(g.items) {
-		g.big.Image = image.NewGray(image.Rect(0, 0, 1, 1))
+		g.big.Image = noCrop()
 		g.big.Refresh()
 		g.detail.SetText(selectHint)
 		g.preds.SetText("")

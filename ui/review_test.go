@@ -591,6 +591,9 @@ func TestReviewReachesTheLiveTab(t *testing.T) {
 	if hgt := h.a.win.Content().MinSize().Height; hgt > 720 {
 		t.Errorf("with the queue done the window needs %.0f px of height", hgt)
 	}
+	if _, _, _, alpha := g.big.Image.At(0, 0).RGBA(); alpha != 0 {
+		t.Errorf("with no crop selected the preview is opaque (alpha %d): a black square", alpha)
+	}
 	// Rules changed: the reviewed counts are measured under them, not the screened ones.
 	h.a.set.Preset = "who-cyanobacteria"
 	h.a.reloadRules()
