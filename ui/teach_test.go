@@ -40,7 +40,7 @@ func TestTeachDialog(t *testing.T) {
 			case <-release:
 			}
 			return &app.TeachResult{Pack: "cyano-tcb-10", New: []string{"Karenia"}, Crops: 40, AsScreened: 22,
-				Report: teach.Report{Pack: "cyano-tcb-10", Taught: 40, New: []string{"Karenia"}, LeftOut: map[string]int{"Dinophysis": 2}, Models: []teach.ModelReport{{
+				Report: teach.Report{Pack: "cyano-tcb-10", Taught: 38, New: []string{"Karenia"}, LeftOut: map[string]int{"Dinophysis": 2}, Models: []teach.ModelReport{{
 					Variant: inference.Base, Folds: 5, Top1New: 0.9, MacroF1: 0.88, OldCrops: 30, OldTop1Before: 0.8, OldTop1After: 0.79,
 					Classes:   []teach.ClassFigures{{Label: "Karenia", New: true, Support: 10, Recall: 0.9, Precision: 0.85}},
 					Confusion: [][]int{{9, 1}}, OldLabels: [][]teach.LabelCount{{{Label: "Nostoc", N: 10}}}}}},
@@ -89,7 +89,7 @@ func TestTeachDialog(t *testing.T) {
 	if a := asks(); a[0] != (app.TeachRequest{Pack: app.BestPack}) || a[1] != (app.TeachRequest{Pack: "cyano-tcb-10"}) || a[2] != (app.TeachRequest{Pack: "cyano-tcb-10", LeaveOutFew: true}) {
 		t.Fatalf("asked %+v, want best, then cyano-tcb-10, then it leaving out the taxa with too few crops", a)
 	}
-	if !strings.Contains(d.stage.Text, "Left out (too few crops): Dinophysis (2 crops).") {
+	if !strings.Contains(d.stage.Text, "from 38 reviewed crops") || !strings.Contains(d.stage.Text, "Left out (too few crops): Dinophysis (2 crops).") {
 		t.Errorf("the taught stage does not say what was left out: %q", d.stage.Text)
 	}
 	for _, want := range []string{"the packs that screened them named 22 as you did (55%)", "new taxa named right 90%", "80% before teaching, 79% after (-1.0 points", "Karenia (new): 90% / 85% of 10 crops"} {

@@ -119,8 +119,12 @@ func (d *teachDialog) run() {
 			d.stage.SetText(msg)
 		default:
 			d.result = res
+			taught := res.Crops
+			if res.Report.Taught > 0 {
+				taught = res.Report.Taught // the crops left out taught nothing
+			}
 			msg := fmt.Sprintf("Taught %s %s from %d reviewed crops in %s. Compare, then save it if it is better.",
-				res.Pack, map[bool]string{true: "1 new taxon", false: fmt.Sprint(len(res.New), " new taxa")}[len(res.New) == 1], res.Crops, took)
+				res.Pack, map[bool]string{true: "1 new taxon", false: fmt.Sprint(len(res.New), " new taxa")}[len(res.New) == 1], taught, took)
 			if left := res.Report.LeftOut; len(left) > 0 {
 				msg += " Left out (too few crops): " + teach.LeftOutText(left) + "."
 			}
