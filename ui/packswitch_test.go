@@ -244,10 +244,13 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	h.a.set.Preset = "default"
 	h.a.reloadRules()
 	noc := labelIndex(t, h.a.svc.Pack, "protist_noctiluca")
-	src = newGatedSource(1, func(int) []fakeCell { return []fakeCell{{noc, 0.9}} })
-	h.startRun(src, "S-NOCTILUCA", 0.05)
-	src.release(1)
-	h.waitIdle()
+	screenNoctiluca := func(id string) { // one Noctiluca in 0.05 mL: 20,000 cells/L
+		src := newGatedSource(1, func(int) []fakeCell { return []fakeCell{{noc, 0.9}} })
+		h.startRun(src, id, 0.05)
+		src.release(1)
+		h.waitIdle()
+	}
+	screenNoctiluca("S-NOCTILUCA")
 	if hl := h.a.banner.Headline(); !strings.Contains(hl, "Noctiluca: 20,000 cells/L") {
 		t.Fatalf("the Noctiluca sample's banner: %q", hl)
 	}
@@ -272,10 +275,7 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	v.Preset.SetSelected("who-cyanobacteria")
 	test.Tap(v.Save)
 	h.pump("the marine pack in use", 5*time.Second, func() bool { return h.a.svc.Pack.Name == marine.Name })
-	src = newGatedSource(1, func(int) []fakeCell { return []fakeCell{{noc, 0.9}} })
-	h.startRun(src, "S-NOCTILUCA-WHO", 0.05)
-	src.release(1)
-	h.waitIdle()
+	screenNoctiluca("S-NOCTILUCA-WHO")
 	if hl := h.a.banner.Headline(); !strings.HasPrefix(hl, "Not checked") {
 		t.Fatalf("the marine sample under the WHO preset: %q", hl)
 	}

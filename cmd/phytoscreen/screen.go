@@ -439,7 +439,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 
 	view := newLiveView(m.Stderr, isTerminal(m.Stderr))
 	var sizeChanges atomic.Int64 // statuses come from the capture and the segmenter
-	var duplicates atomic.Int64  // frames a folder holds twice, skipped
+	var duplicates atomic.Int64  // frames a folder holds twice, skipped (listed the first few)
 	var notImages atomic.Int64   // a folder's files that are not images (notes, metadata)
 	meter := newScreenMeter(ctx, f.baseline)
 	defer meter.Stop()
@@ -503,7 +503,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	<-done
 	view.clear()
 	_, _, cost := sess.Result()
-	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, Apply: rules.Apply, UmPerPx: plan.vision.UmPerPx, DB: db.Path(), Run: sess.RunID(), Cost: cost, Duplicates: int(duplicates.Load())}
+	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, Apply: rules.Apply, UmPerPx: plan.vision.UmPerPx, DB: db.Path(), Run: sess.RunID(), Cost: cost}
 	if si, err := db.Sample(ctx, snap.Sample.ID); err == nil {
 		res.SampleRuns, res.SampleML = len(si.Runs), si.VolumeML
 	}
@@ -556,9 +556,6 @@ type screenResult struct {
 	// run's included: a run added to a sample shows its own counts, and says so.
 	SampleRuns int
 	SampleML   float64
-	// Duplicates are the skipped files that held a frame read before (Examined.Skipped
-	// counts them with the files that were not frames).
-	Duplicates int
 }
 
 // raised returns the rules that reached a level, with their notes.

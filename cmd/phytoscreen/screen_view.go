@@ -429,7 +429,7 @@ func (r screenResult) writeText(w io.Writer) {
 			files = "file was"
 		}
 		why := "the first listed above with why: a duplicate of a frame read, counted once, or not a readable frame"
-		if d := r.Duplicates; d > 0 {
+		if d := ex.Duplicates; d > 0 {
 			why = fmt.Sprintf("%d held a frame read before, counted once; %d not a readable frame; the first are listed above", d, ex.Skipped-d)
 		}
 		fmt.Fprintf(w, "Skipped: %d %s skipped (%s).\n", ex.Skipped, files, why)
