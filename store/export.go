@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/internal/sigfig"
 	"github.com/phytoscreen/phytoscreen/outfile"
@@ -30,14 +31,46 @@ const (
 // written through, and a path that is this store itself is refused before anything is
 // written.
 func (s *Store) Export(ctx context.Context, sampleID, format, path string) error {
-	return s.ExportCells(ctx, sampleID, format, path, nil)
+	return s.ExportWith(ctx, sampleID, format, path, ExportOptions{})
 }
 
-// ExportCells is Export with the cells in each object given by cellsOf, as CountsCells
-// takes them (nil: the stored estimates): the caller that holds the sample's pack
-// re-estimates an object a reviewer moved to another taxon, as History and the report
-// do. The export kept its stored one cell where History said 41 (helper-62).
-func (s *Store) ExportCells(ctx context.Context, sampleID, format, path string, cellsOf func(ObjectRow) float64) error {
+// ExportOptions is what the store cannot work out for an export on its own, given by
+// the caller that holds the sample's pack and rules.
+type ExportOptions struct {
+	// Cells gives the cells in each object, as CountsCells takes them (nil: the stored
+	// estimates): the caller re-estimates an object a reviewer moved to another taxon,
+	// as History and the report do. The export kept its stored one cell where History
+	// said 41 (helper-62).
+	Cells func(ObjectRow) float64
+	// Rules are the alert rules' standings on the sample, written to the counts CSV as
+	// rows of kind "rule" (none when nil).
+	Rules []RuleRow
+}
+
+// RuleRow is an alert rule's standing on a sample's final figures, as the counts CSV
+// writes it: a programme's database reads the level beside the counts it rests on,
+// rather than working the rules out again.
+type RuleRow struct {
+	ID    string // the rule's id in its ruleset
+	Name  string // its taxa as it reads: "Microcystis + Planktothrix"
+	Rules string // the ruleset: "preset who-cyanobacteria" or a file's path
+	// Objects is the count of the objects of the rule's labels and their
+	// concentration, as a taxon row's; Measure is what the rule compares: their
+	// concentration in cells per litre (from the cells estimated in them when they are
+	// colonies, filaments or chains, Cells above 0).
+	Objects screening.Concentration
+	Units   string // the units the objects were counted in ("filament/colony"), "" for none
+	Measure alerts.Measure
+	// Level is the level the figures reach; Unchecked says the rule could not be
+	// checked below its levels (cells of colonies or filaments unknown).
+	Level     alerts.Level
+	Unchecked bool
+	// Watch and Alert are the thresholds (nil when the rule has no such level).
+	Watch, Alert *alerts.Threshold
+}
+
+// ExportWith is Export with what the caller adds (ExportOptions).
+func (s *Store) ExportWith(ctx context.Context, sampleID, format, path string, opt ExportOptions) error {
 	if err := s.checkExportTarget(path); err != nil {
 		return err
 	}
@@ -47,7 +80,7 @@ func (s *Store) ExportCells(ctx context.Context, sampleID, format, path string, 
 			return err
 		}
 	}
-	write, err := s.exporter(ctx, sampleID, format, cellsOf)
+	write, err := s.exporter(ctx, sampleID, format, opt)
 	if err != nil {
 		return err
 	}
@@ -55,10 +88,9 @@ func (s *Store) ExportCells(ctx context.Context, sampleID, format, path string, 
 }
 
 // ExportTo writes a sample's export to w (standard output: `export --out -`), in the
-// format Export writes to a file, the cells of each object given by cellsOf as for
-// ExportCells (nil: the stored estimates).
-func (s *Store) ExportTo(ctx context.Context, sampleID, format string, w io.Writer, cellsOf func(ObjectRow) float64) error {
-	write, err := s.exporter(ctx, sampleID, format, cellsOf)
+// format Export writes to a file, with what opt adds as for ExportWith.
+func (s *Store) ExportTo(ctx context.Context, sampleID, format string, w io.Writer, opt ExportOptions) error {
+	write, err := s.exporter(ctx, sampleID, format, opt)
 	if err != nil {
 		return err
 	}
@@ -66,16 +98,16 @@ func (s *Store) ExportTo(ctx context.Context, sampleID, format string, w io.Writ
 }
 
 // exporter is the writer of a sample's export in format.
-func (s *Store) exporter(ctx context.Context, sampleID, format string, cellsOf func(ObjectRow) float64) (func(io.Writer) error, error) {
+func (s *Store) exporter(ctx context.Context, sampleID, format string, opt ExportOptions) (func(io.Writer) error, error) {
 	si, err := s.Sample(ctx, sampleID)
 	if err != nil {
 		return nil, err
 	}
 	switch format {
 	case FormatCounts:
-		return func(w io.Writer) error { return s.writeCounts(ctx, sampleID, w, cellsOf) }, nil
+		return func(w io.Writer) error { return s.writeCounts(ctx, sampleID, w, opt) }, nil
 	case FormatObjects:
-		return func(w io.Writer) error { return s.writeObjects(ctx, si, w, cellsOf) }, nil
+		return func(w io.Writer) error { return s.writeObjects(ctx, si, w, opt.Cells) }, nil
 	case FormatEcoTaxa:
 		return func(w io.Writer) error { return s.writeEcoTaxa(ctx, si, w) }, nil
 	}
@@ -130,11 +162,15 @@ func ftoa(v float64, prec int) string {
 // the cells estimated in them and their concentration, as the alert rules measure it.
 // volume_ml is the volume examined, which the concentrations are on; volume_given_ml the
 // volume the runs were given, and partial says the first is less (a run stopped or cut
-// off): a partial sample read as a whole one (helper-41).
+// off): a partial sample read as a whole one (helper-41). level, watch_threshold and
+// alert_threshold are filled on the rows of kind "rule" alone (RuleRow), added last so
+// that the columns before keep their places.
 var CountsHeader = []string{"sample_id", "site", "taken", "volume_ml", "factor", "kind", "label", "name", "group", "unit",
-	"count", "validated", "cells_per_l", "ci95_low", "ci95_high", "cells_estimate", "cells_estimate_per_l", "volume_given_ml", "partial"}
+	"count", "validated", "cells_per_l", "ci95_low", "ci95_high", "cells_estimate", "cells_estimate_per_l", "volume_given_ml", "partial",
+	"level", "watch_threshold", "alert_threshold"}
 
-func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, cellsOf func(ObjectRow) float64) error {
+func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, opt ExportOptions) error {
+	cellsOf := opt.Cells
 	if cellsOf == nil {
 		cellsOf = StoredCells
 	}
@@ -154,7 +190,7 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, c
 		} else {
 			r = append(r, "", "", "", "", "")
 		}
-		return cw.Write(append(r, tail...))
+		return cw.Write(append(append(r, tail...), "", "", ""))
 	}
 	if err := cw.Write(CountsHeader); err != nil {
 		return err
@@ -175,8 +211,34 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, c
 	if err := row("failed", TaxonCount{Label: "failed", Name: "Not classified (error)", Unit: "cell", Concentration: screening.Concentration{Count: c.Failed}}, false); err != nil {
 		return err
 	}
+	for _, rr := range opt.Rules {
+		if err := cw.Write(ruleRecord(head, tail, rr)); err != nil {
+			return err
+		}
+	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// ruleRecord is a rule's row of the counts CSV: label its id, name its taxa, group the
+// ruleset; the columns of the counts as on a taxon row (cells_estimate_per_l is what
+// the rule compares), then the level and the thresholds.
+func ruleRecord(head, tail []string, rr RuleRow) []string {
+	m, c := rr.Measure, rr.Objects
+	level := rr.Level.String()
+	if rr.Unchecked {
+		level = "unchecked" // below every level only as a lower bound: not clear
+	}
+	th := func(t *alerts.Threshold) string {
+		if t == nil {
+			return ""
+		}
+		return t.String()
+	}
+	r := append([]string{}, head...)
+	r = append(r, "rule", rr.ID, rr.Name, rr.Rules, rr.Units, strconv.Itoa(c.Count), "",
+		concText(c.PerL), concText(c.Low), concText(c.High), ftoa(math.Max(m.Cells, float64(c.Count)), 0), concText(m.PerL))
+	return append(append(r, tail...), level, th(rr.Watch), th(rr.Alert))
 }
 
 // ObjectsHeader is the objects CSV's header: time is when the object was seen (a

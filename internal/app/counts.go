@@ -2,9 +2,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/assets"
 
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
@@ -61,23 +66,54 @@ func packTaxonomy(pack string) (*screening.Taxonomy, error) {
 // ExportSample writes a stored sample's export in format to path (or to w when w is not
 // nil), the cells in its objects as SampleCounts estimates them: the counts CSV and the
 // objects CSV agree with History and the PDF report on an object a reviewer moved to
-// another taxon (helper-62: 1 cell in the export, 41 in History). Without the sample's
-// pack at hand, the stored estimates are written.
+// another taxon (helper-62: 1 cell in the export, 41 in History). The counts CSV ends
+// with the standing of each alert rule of the sample's last run (its rules bound to its
+// pack, as the report's trigger levels). Without the sample's pack at hand, the stored
+// estimates are written and the rules left out, as they are when the rules cannot be
+// read again (a rules file since moved): both logged.
 func ExportSample(ctx context.Context, st *store.Store, sampleID, format, path string, w io.Writer) error {
 	si, err := st.Sample(ctx, sampleID)
 	if err != nil {
 		return err
 	}
-	var cells func(store.ObjectRow) float64
+	var opt store.ExportOptions
 	if len(si.Runs) > 0 {
-		if tx, err := packTaxonomy(si.Runs[len(si.Runs)-1].Pack); err == nil {
-			cells = ObjectCells(tx)
+		last := si.Runs[len(si.Runs)-1]
+		tx, err := packTaxonomy(last.Pack)
+		switch {
+		case err != nil:
+			slog.Warn("export without the pack: stored cell estimates, no alert rules", "sample", sampleID, "pack", last.Pack, "err", err)
+		default:
+			opt.Cells = ObjectCells(tx)
+			if format == store.FormatCounts {
+				opt.Rules, err = exportRules(ctx, st, sampleID, last.Rules, tx, opt.Cells)
+				if err != nil {
+					slog.Warn("export without the alert rules' levels", "sample", sampleID, "rules", last.Rules, "err", err)
+				}
+			}
 		}
 	}
 	if w != nil {
-		return st.ExportTo(ctx, sampleID, format, w, cells)
+		return st.ExportTo(ctx, sampleID, format, w, opt)
 	}
-	return st.ExportCells(ctx, sampleID, format, path, cells)
+	return st.ExportWith(ctx, sampleID, format, path, opt)
+}
+
+// exportRules is the standing of each rule of rules (as the store keeps them) on the
+// sample's counts under cells, bound to the taxonomy of its last run's pack.
+func exportRules(ctx context.Context, st *store.Store, sampleID, rules string, tx *screening.Taxonomy, cells func(store.ObjectRow) float64) ([]store.RuleRow, error) {
+	if rules == "" {
+		return nil, errors.New("its rules were not recorded")
+	}
+	rs, name, err := alerts.Open(StoredRules(rules), assets.Presets())
+	if err != nil {
+		return nil, err
+	}
+	c, err := st.CountsCells(ctx, sampleID, cells)
+	if err != nil {
+		return nil, err
+	}
+	return ruleRows(ruleStandings(c, rs.BindTo(tx, tx.Pack, name).Bound), name), nil
 }
 
 // PackCells counts the cells in an object of any stored run as that run's pack

@@ -30,21 +30,9 @@ func TestSampleCountsCellsFollowTheReview(t *testing.T) {
 		t.Fatalf("the cyano pack's Microcystis is %+v: the test needs a colony with a cell size", micro)
 	}
 	ctx := context.Background()
-	const n, umPerPx, areaUm2 = 4, 0.5, 400.0
+	const n, areaUm2 = 4, 400.0
 	want := micro.Cells(1, 0, areaUm2) // a colony's cells from its area
-	crop := image.NewGray(image.Rect(0, 0, 16, 16))
-	var recs []screening.ObjectRecord
-	for i := range n {
-		o := vision.Object{Source: "pond.avi", Frame: i, Track: i, New: true, Box: crop.Rect, AreaPx: areaUm2 / umPerPx / umPerPx, Crop: crop,
-			Kind: vision.KindColony, UmPerPx: umPerPx, AreaUm2: areaUm2, Cells: want}
-		recs = append(recs, screening.ObjectRecord{Seq: i + 1, Time: time.Now(), Object: o, Label: "Microcystis", Prob: 0.9, Variant: inference.Base, Category: "Microcystis"})
-	}
-	if err := r.Objects(recs); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Finish(ctx, screening.Snapshot{}, nil); err != nil {
-		t.Fatal(err)
-	}
+	finishColonies(t, r, n, areaUm2, want)
 	cellsOf := func(c store.Counts, label string) (int, float64) {
 		for _, x := range c.Taxa {
 			if x.Label == label {
@@ -141,6 +129,26 @@ func TestSampleCountsCellsFollowTheReview(t *testing.T) {
 	}
 }
 
+// finishColonies stores n Microcystis colonies of areaUm2 µm² holding cells each (at
+// 0.5 µm a pixel, one a frame) in run r, and finishes it.
+func finishColonies(t *testing.T, r *store.Run, n int, areaUm2, cells float64) {
+	t.Helper()
+	const umPerPx = 0.5
+	crop := image.NewGray(image.Rect(0, 0, 16, 16))
+	var recs []screening.ObjectRecord
+	for i := range n {
+		o := vision.Object{Source: "pond.avi", Frame: i, Track: i, New: true, Box: crop.Rect, AreaPx: areaUm2 / umPerPx / umPerPx, Crop: crop,
+			Kind: vision.KindColony, UmPerPx: umPerPx, AreaUm2: areaUm2, Cells: cells}
+		recs = append(recs, screening.ObjectRecord{Seq: i + 1, Time: time.Now(), Object: o, Label: "Microcystis", Prob: 0.9, Variant: inference.Base, Category: "Microcystis"})
+	}
+	if err := r.Objects(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(context.Background(), screening.Snapshot{}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // csvRow is the first row of the CSV text whose column col holds value, by header name.
 func csvRow(t *testing.T, text, col, value string) map[string]string {
 	t.Helper()
@@ -202,4 +210,59 @@ func TestObjectCellsCountTheCoresOfAMovedObject(t *testing.T) {
 			t.Errorf("an uncalibrated object of 116 cores stored at one cell, moved to %s: %v cells, want %v", cat, got, want)
 		}
 	}
+}
+
+// The counts CSV ends with each alert rule of the sample's last run and the level its
+// final figures reach, in cells as History and the report measure it: colonies of
+// Microcystis holding 50,000 cells per mL stand at the WHO preset's watch level (20,000)
+// and below its alert level (100,000). Rules that cannot be read again leave the rows
+// out, not the export.
+func TestCountsCSVSaysTheRulesLevels(t *testing.T) {
+	tx, err := packTaxonomy("cyano-tcb-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	micro, _ := tx.Lookup("Microcystis")
+	const n, areaUm2 = 4, 400.0
+	cells := micro.Cells(1, 0, areaUm2)
+	volumeML := n * cells / 50000 // 50,000 cells per mL
+	ctx := context.Background()
+	export := func(id, rules string) string {
+		st, _, r := cyanoRun(t, id, volumeML, rules)
+		finishColonies(t, r, n, areaUm2, cells)
+		var out bytes.Buffer
+		if err := ExportSample(ctx, st, id, store.FormatCounts, "", &out); err != nil {
+			t.Fatalf("export of %s under %q: %v", id, rules, err)
+		}
+		return out.String()
+	}
+
+	text := export("W1", "preset who-cyanobacteria")
+	row := csvRow(t, text, "kind", "rule")
+	want := map[string]string{"label": "cyanobacteria", "group": "preset who-cyanobacteria", "count": strconv.Itoa(n), "unit": "colony",
+		"cells_estimate": strconv.FormatFloat(n*cells, 'f', 0, 64), "cells_estimate_per_l": "50000000.0",
+		"cells_per_l": strconv.FormatFloat(n/(volumeML/1000), 'f', 1, 64), // colonies per litre, as on the taxon row
+		"level":       "watch", "watch_threshold": "20000 cells/mL", "alert_threshold": "100000 cells/mL", "sample_id": "W1"}
+	for col, v := range want {
+		if row[col] != v {
+			t.Errorf("the rule row's %s is %q, want %q (row %v)", col, row[col], v, row)
+		}
+	}
+	// The taxon rows keep their columns and leave the level empty; the rule's counts
+	// are its one taxon's here, interval included.
+	taxon := csvRow(t, text, "label", "Microcystis")
+	if taxon["kind"] != "taxon" || taxon["level"] != "" || taxon["count"] != strconv.Itoa(n) {
+		t.Errorf("the Microcystis row %v: want a taxon row of %d with no level", taxon, n)
+	}
+	for _, col := range []string{"cells_per_l", "ci95_low", "ci95_high", "cells_estimate", "cells_estimate_per_l"} {
+		if row[col] != taxon[col] {
+			t.Errorf("%s: the rule row says %q, its one taxon's row %q", col, row[col], taxon[col])
+		}
+	}
+
+	text = export("W2", "/no/such/rules.toml")
+	if strings.Contains(text, ",rule,") {
+		t.Errorf("rules not at hand: the export writes rule rows\n%s", text)
+	}
+	csvRow(t, text, "label", "Microcystis") // the counts are there all the same
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/assets"
-	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
@@ -110,21 +109,9 @@ func sampleLevels(ctx context.Context, st *store.Store, sampleID, rules string) 
 		return nil, err
 	}
 	var out []ruleLevel
-	for _, bd := range rs.BindTo(tx, tx.Pack, name).Bound {
-		n, cells, unknown := 0, 0.0, 0
-		for _, x := range counts.Taxa {
-			for _, l := range bd.Labels {
-				if x.Label == l {
-					n += x.Count
-					cells += x.Cells
-					unknown += x.CellsUnknown
-				}
-			}
-		}
-		m := screening.RuleMeasure(counts.Sample.Concentration(n), cells)
-		m.CellsUnknown = unknown
-		if lv := bd.Rule.LevelOf(m); lv > alerts.None {
-			out = append(out, ruleLevel{Level: lv, Rule: bd.Rule.Name(), PerL: m.PerL})
+	for _, s := range ruleStandings(counts, rs.BindTo(tx, tx.Pack, name).Bound) {
+		if s.Level > alerts.None {
+			out = append(out, ruleLevel{Level: s.Level, Rule: s.Bound.Rule.Name(), PerL: s.Measure.PerL})
 		}
 	}
 	return out, nil

@@ -184,26 +184,15 @@ func bindReportRules(d *report.Data, rules, pack string, tx *screening.Taxonomy,
 		d.Apply = PresetsFor(tx)
 	}
 	labels := map[string][]string{}
-	for _, bd := range b.Bound {
+	for _, s := range ruleStandings(d.Counts, b.Bound) {
+		bd, m := s.Bound, s.Measure
 		labels[bd.Rule.ID] = bd.Labels
-		var n, uncal, unknown int
-		var nCells, over float64
-		for _, x := range d.Counts.Taxa {
-			if slices.Contains(bd.Labels, x.Label) {
-				n += x.Count
-				nCells += x.Cells
-				over += x.OversizeCells
-				uncal += x.Uncalibrated
-				unknown += x.CellsUnknown
-			}
-		}
-		m := screening.RuleMeasure(d.Counts.Sample.Concentration(n), nCells) // in cells, as the live run
 		st := report.RuleStatus{Rule: bd.Rule, Value: screening.Concentration{Count: m.Count, PerL: m.PerL, Low: m.Low, High: m.High}, Cells: m.Cells,
-			CellsUnknown: unknown}
+			CellsUnknown: m.CellsUnknown}
 		if m.Cells > 0 {
-			st.Oversize, st.Uncalibrated = over, uncal
+			st.Oversize, st.Uncalibrated = s.Oversize, s.Uncalibrated
 		}
-		st.Level = bd.Rule.LevelOf(m) // the whole sample's level: its final figures
+		st.Level = s.Level // the whole sample's level: its final figures
 		for _, e := range d.Events {
 			if sameRules && e.Rule == bd.Rule.ID {
 				st.Peak = max(st.Peak, e.To)
