@@ -42,9 +42,9 @@ type ExportOptions struct {
 	// as History and the report do. The export kept its stored one cell where History
 	// said 41 (helper-62).
 	Cells func(ObjectRow) float64
-	// Rules are the alert rules' standings on the sample, written to the counts CSV as
-	// rows of kind "rule" (none when nil).
-	Rules []RuleRow
+	// Rules gives the alert rules' standings on the sample's counts (as Cells counts
+	// them), written to the counts CSV as rows of kind "rule" (none when nil).
+	Rules func(Counts) []RuleRow
 }
 
 // RuleRow is an alert rule's standing on a sample's final figures, as the counts CSV
@@ -211,9 +211,11 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 	if err := row("failed", TaxonCount{Label: "failed", Name: "Not classified (error)", Unit: "cell", Concentration: screening.Concentration{Count: c.Failed}}, false); err != nil {
 		return err
 	}
-	for _, rr := range opt.Rules {
-		if err := cw.Write(ruleRecord(head, tail, rr)); err != nil {
-			return err
+	if opt.Rules != nil {
+		for _, rr := range opt.Rules(c) {
+			if err := cw.Write(ruleRecord(head, tail, rr)); err != nil {
+				return err
+			}
 		}
 	}
 	cw.Flush()

@@ -79,17 +79,12 @@ func ExportSample(ctx context.Context, st *store.Store, sampleID, format, path s
 	var opt store.ExportOptions
 	if len(si.Runs) > 0 {
 		last := si.Runs[len(si.Runs)-1]
-		tx, err := packTaxonomy(last.Pack)
-		switch {
-		case err != nil:
+		if tx, err := packTaxonomy(last.Pack); err != nil {
 			slog.Warn("export without the pack: stored cell estimates, no alert rules", "sample", sampleID, "pack", last.Pack, "err", err)
-		default:
+		} else {
 			opt.Cells = ObjectCells(tx)
-			if format == store.FormatCounts {
-				opt.Rules, err = exportRules(ctx, st, sampleID, last.Rules, tx, opt.Cells)
-				if err != nil {
-					slog.Warn("export without the alert rules' levels", "sample", sampleID, "rules", last.Rules, "err", err)
-				}
+			if opt.Rules, err = exportRules(last.Rules, tx); err != nil {
+				slog.Warn("export without the alert rules' levels", "sample", sampleID, "rules", last.Rules, "err", err)
 			}
 		}
 	}
@@ -99,9 +94,9 @@ func ExportSample(ctx context.Context, st *store.Store, sampleID, format, path s
 	return st.ExportWith(ctx, sampleID, format, path, opt)
 }
 
-// exportRules is the standing of each rule of rules (as the store keeps them) on the
-// sample's counts under cells, bound to the taxonomy of its last run's pack.
-func exportRules(ctx context.Context, st *store.Store, sampleID, rules string, tx *screening.Taxonomy, cells func(store.ObjectRow) float64) ([]store.RuleRow, error) {
+// exportRules is the standing of each rule of rules (as the store keeps them), bound to
+// the taxonomy of the sample's last run's pack, on the counts the export writes.
+func exportRules(rules string, tx *screening.Taxonomy) (func(store.Counts) []store.RuleRow, error) {
 	if rules == "" {
 		return nil, errors.New("its rules were not recorded")
 	}
@@ -109,11 +104,8 @@ func exportRules(ctx context.Context, st *store.Store, sampleID, rules string, t
 	if err != nil {
 		return nil, err
 	}
-	c, err := st.CountsCells(ctx, sampleID, cells)
-	if err != nil {
-		return nil, err
-	}
-	return ruleRows(ruleStandings(c, rs.BindTo(tx, tx.Pack, name).Bound), name), nil
+	bound := rs.BindTo(tx, tx.Pack, name).Bound
+	return func(c store.Counts) []store.RuleRow { return ruleRows(ruleStandings(c, bound), name) }, nil
 }
 
 // PackCells counts the cells in an object of any stored run as that run's pack
