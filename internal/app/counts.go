@@ -83,8 +83,10 @@ func ExportSample(ctx context.Context, st *store.Store, sampleID, format, path s
 			slog.Warn("export without the pack: stored cell estimates, no alert rules", "sample", sampleID, "pack", last.Pack, "err", err)
 		} else {
 			opt.Cells = ObjectCells(tx)
-			if opt.Rules, err = exportRules(last.Rules, tx); err != nil {
-				slog.Warn("export without the alert rules' levels", "sample", sampleID, "rules", last.Rules, "err", err)
+			if format == store.FormatCounts { // the one export that writes the rules
+				if opt.Rules, err = exportRules(last.Rules, tx); err != nil {
+					slog.Warn("export without the alert rules' levels", "sample", sampleID, "rules", last.Rules, "err", err)
+				}
 			}
 		}
 	}
