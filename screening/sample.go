@@ -78,6 +78,11 @@ func (s Sample) Validate() error {
 	if strings.ContainsAny(s.ID, "\t\n\r/\\") {
 		errs = append(errs, fmt.Errorf("sample ID %q contains a tab, newline or slash: exports use it in file names and TSV cells; remove them", s.ID))
 	}
+	if strings.ContainsAny(s.Site, "\t\n\r") {
+		// A site typed over two lines made an ID that was refused in its place, naming an
+		// ID no one had given (helper-68); one line also keeps the site's trend whole.
+		errs = append(errs, fmt.Errorf("site %q contains a tab or a line break: write it on one line", s.Site))
+	}
 	if !(s.VolumeML >= MinVolumeML && s.VolumeML <= MaxVolumeML) {
 		errs = append(errs, fmt.Errorf("volume examined %v mL: it must be from %g to %g millilitres (1 for a full Sedgewick-Rafter chamber)", s.VolumeML, MinVolumeML, MaxVolumeML))
 	}

@@ -67,6 +67,10 @@ func bootID() string {
 	return strings.TrimSpace(string(b))
 }
 
+// ownerRecording reports whether a run whose end is not recorded is still recording:
+// its owner's process runs (a run of a store before owners were kept ended long ago).
+func ownerRecording(owner string) bool { return owner != "" && !processGone(owner) }
+
 // processGone reports whether owner ("HOST PID [BOOT]") is a process of this host that
 // no longer runs. A process of another host (a store on a shared disk) or an owner not
 // recorded is never taken for gone: its run may still be recording. A process of an
@@ -158,10 +162,10 @@ func (s *Store) EndCutRuns(ctx context.Context) ([]CutRun, error) {
 			}
 			continue
 		}
-		// The volume as History reads an unended run (unended): the share of the
+		// The volume as History reads an unended run (examinedSoFar): the share of the
 		// source's frames recorded; a camera's keeps the volume given.
 		r := RunRow{VolumeML: c.VolumeGiven, VolumeGiven: c.VolumeGiven, FramesExpect: expected[i]}
-		unended(&r, c.Frames)
+		examinedSoFar(&r, c.Frames)
 		c.VolumeML = r.VolumeML
 		res, err := s.db.ExecContext(ctx, `UPDATE sources SET ended = ?, frames_seen = MAX(frames_seen, ?), status = 'interrupted', interrupted = 1,
 			volume_examined_ml = ?, error = ? WHERE id = ? AND COALESCE(ended, '') = ''`,

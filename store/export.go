@@ -164,10 +164,13 @@ func ftoa(v float64, prec int) string {
 // volume the runs were given, and partial says the first is less (a run stopped or cut
 // off): a partial sample read as a whole one (helper-41). level, watch_threshold and
 // alert_threshold are filled on the rows of kind "rule" alone (RuleRow), added last so
-// that the columns before keep their places.
+// that the columns before keep their places. cells_unknown counts the colonies,
+// filaments or chains whose cells nothing estimated (single-cell images: no size),
+// counted one cell each: cells_estimate is then a lower bound, as the report's "–" and
+// the app's NOT CHECKED say (helper-67 read 9 cells for 9 colonies as an estimate).
 var CountsHeader = []string{"sample_id", "site", "taken", "volume_ml", "factor", "kind", "label", "name", "group", "unit",
 	"count", "validated", "cells_per_l", "ci95_low", "ci95_high", "cells_estimate", "cells_estimate_per_l", "volume_given_ml", "partial",
-	"level", "watch_threshold", "alert_threshold"}
+	"level", "watch_threshold", "alert_threshold", "cells_unknown"}
 
 func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, opt ExportOptions) error {
 	cellsOf := opt.Cells
@@ -190,7 +193,7 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 		} else {
 			r = append(r, "", "", "", "", "")
 		}
-		return cw.Write(append(append(r, tail...), "", "", ""))
+		return cw.Write(append(append(r, tail...), "", "", "", strconv.Itoa(t.CellsUnknown)))
 	}
 	if err := cw.Write(CountsHeader); err != nil {
 		return err
@@ -240,7 +243,7 @@ func ruleRecord(head, tail []string, rr RuleRow) []string {
 	r := append([]string{}, head...)
 	r = append(r, "rule", rr.ID, rr.Name, rr.Rules, rr.Units, strconv.Itoa(c.Count), "",
 		concText(c.PerL), concText(c.Low), concText(c.High), ftoa(math.Max(m.Cells, float64(c.Count)), 0), concText(m.PerL))
-	return append(append(r, tail...), level, th(rr.Watch), th(rr.Alert))
+	return append(append(r, tail...), level, th(rr.Watch), th(rr.Alert), strconv.Itoa(m.CellsUnknown))
 }
 
 // ObjectsHeader is the objects CSV's header: time is when the object was seen (a

@@ -14,9 +14,8 @@ import (
 	"time"
 	"unicode"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/internal/unaccent"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/vision"
 )
@@ -91,7 +90,7 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, spec, pack, model, threshold, finder, COALESCE(volume_examined_ml, volume_ml), volume_ml, rules,
 		started, COALESCE(ended, ''), frames_seen, frames_dropped, frames_failed, frames_expected, files_skipped, interrupted, status, error,
-		(SELECT COUNT(*) FROM frames WHERE frames.source_id = sources.id)
+		(SELECT COUNT(*) FROM frames WHERE frames.source_id = sources.id), owner
 		FROM sources WHERE sample_id = ? ORDER BY id`, id)
 	if err != nil {
 		return si, fmt.Errorf("session store %s: read runs of %s: %w", s.path, id, err)
@@ -99,15 +98,15 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var r RunRow
-		var started, ended string
+		var started, ended, owner string
 		var recorded int
 		if err := rows.Scan(&r.ID, &r.Spec, &r.Pack, &r.Model, &r.Threshold, &r.Finder, &r.VolumeML, &r.VolumeGiven, &r.Rules, &started, &ended,
-			&r.FramesSeen, &r.FramesDropped, &r.FramesFailed, &r.FramesExpect, &r.FilesSkipped, &r.Interrupted, &r.Status, &r.Error, &recorded); err != nil {
+			&r.FramesSeen, &r.FramesDropped, &r.FramesFailed, &r.FramesExpect, &r.FilesSkipped, &r.Interrupted, &r.Status, &r.Error, &recorded, &owner); err != nil {
 			return si, err
 		}
 		r.Started, r.Ended = parseTime(started), parseTime(ended)
 		if ended == "" {
-			unended(&r, recorded)
+			unended(&r, recorded, owner)
 		}
 		si.VolumeML += r.VolumeML
 		si.Runs = append(si.Runs, r)
@@ -115,13 +114,26 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 	return si, rows.Err()
 }
 
-// unended fills in a run that has not recorded its end: one still running, or one whose
-// program was killed or lost its power before it could. Its objects are those committed
-// so far, and so is its volume: the share of the source's frames recorded (recorded
-// frames of the frames the source held when it started), never the whole volume given.
-// A source of unknown length (a camera) keeps the volume given, said interrupted.
-func unended(r *RunRow, recorded int) {
+// RunStillRunning is the status of a run whose recording process still runs: its sample
+// read (exported, reported) while it records. It was said interrupted (helper-68).
+const RunStillRunning = "still running"
+
+// unended fills in a run that has not recorded its end: one still running (its owner's
+// process alive, as EndCutRuns judges it), or one whose program was killed or lost its
+// power before it could. Its objects are those committed so far, and so is its volume:
+// the share of the source's frames recorded (recorded frames of the frames the source
+// held when it started), never the whole volume given. A source of unknown length (a
+// camera) keeps the volume given, said interrupted or still running.
+func unended(r *RunRow, recorded int, owner string) {
 	r.Status, r.Interrupted = "interrupted", true
+	if ownerRecording(owner) {
+		r.Status, r.Interrupted = RunStillRunning, false
+	}
+	examinedSoFar(r, recorded)
+}
+
+// examinedSoFar is an unended run's frames and volume: those of its recorded frames.
+func examinedSoFar(r *RunRow, recorded int) {
 	r.FramesSeen = max(r.FramesSeen, recorded)
 	if r.FramesExpect > 0 {
 		r.VolumeML = r.VolumeGiven * min(1, float64(recorded)/float64(r.FramesExpect))
@@ -222,19 +234,12 @@ func (o ObjectRow) ObjectKey(sampleID string) string {
 // accented letter loses its accent ("Étang" -> "Etang", not "_tang", helper-56), any
 // other character becomes '_'.
 func safeName(s string) string {
-	s = norm.NFD.String(s) // É is E and a combining accent, which the map drops
-	s = strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.Mn, r) {
-			return -1
-		}
-		return r
-	}, s)
 	return strings.Map(func(r rune) rune {
 		if r < 128 && (r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
 			return r
 		}
 		return '_'
-	}, s)
+	}, unaccent.String(s))
 }
 
 type taxonRow struct {
@@ -601,6 +606,9 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 	}
 	c := Counts{Sample: si}
 	if si.VolumeML <= 0 {
+		if last := si.Runs[len(si.Runs)-1:]; len(last) == 1 && last[0].Status == RunStillRunning {
+			return c, fmt.Errorf("sample %s in %s: its run %d is still running and has recorded no frame yet; wait for its first frames", sampleID, s.path, last[0].ID)
+		}
 		if len(si.Runs) > 0 {
 			// A run that never recorded its end or a frame: the program closed or
 			// crashed before its first frames were stored.

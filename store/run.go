@@ -162,8 +162,9 @@ func (s *Store) startRun(ctx context.Context, info screening.RunInfo, interval t
 	return r, nil
 }
 
-// ErrOtherWater refuses a run whose site or factor differ from its sample's: a new run
-// adds to the sample's counts and volume, so it must be of the same water.
+// ErrOtherWater refuses a run whose site, factor, time taken, depth or position differ
+// from its sample's: a new run adds to the sample's counts and volume, so it must be of
+// the same water.
 var ErrOtherWater = errors.New("a new run adds to the sample's counts and volume, so it must be the same water")
 
 // ErrOtherSettings refuses a run whose pack, model or threshold differ from its
@@ -184,7 +185,9 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 	var site, taken string
 	var factor float64
 	var deleted sql.NullString
-	err := tx.QueryRowContext(ctx, "SELECT site, factor, deleted_at, taken FROM samples WHERE id = ?", sm.ID).Scan(&site, &factor, &deleted, &taken)
+	var lat, lon, depth sql.NullFloat64
+	err := tx.QueryRowContext(ctx, "SELECT site, factor, deleted_at, taken, lat, lon, depth_m FROM samples WHERE id = ?", sm.ID).
+		Scan(&site, &factor, &deleted, &taken, &lat, &lon, &depth)
 	switch {
 	case err == nil && deleted.Valid:
 		return "", fmt.Errorf("sample %s in %s is in the trash (deleted %s): %w: restore it in History › Trash to add to it, or use another sample ID",
@@ -201,6 +204,10 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 	case site != sm.Site || math.Abs(factor-sm.Factor) > 1e-12*math.Max(1, factor):
 		return "", fmt.Errorf("sample %s is already in %s with site %q and factor %v, and this run says site %q, factor %v: %w; use another --sample ID or the stored site and factor",
 			sm.ID, s.path, site, factor, sm.Site, sm.Factor, ErrOtherWater)
+	}
+	if diff := otherWater(sm, parseTime(taken), lat, lon, depth); diff != "" {
+		return "", fmt.Errorf("sample %s is already in %s, %s: %w; use another sample ID for other water, or give the stored sample's values (leave the time taken out to add to it)",
+			sm.ID, s.path, diff, ErrOtherWater)
 	}
 	var first settings
 	var firstRules string
@@ -237,6 +244,26 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 	// The companion holds the same water: taken when the sample was.
 	info.Sample.ID, info.Sample.Taken, info.KeepApart = companion, parseTime(taken), false
 	return s.sampleForRun(ctx, tx, info, digests, nil)
+}
+
+// otherWater says how a run's sample differs from the stored one in when and where the
+// water was taken ("" when it does not): a run adds to a sample only when it is of the
+// same water. Two depths of one profile taken at one time, or the same ID given to
+// water taken weeks later, were added up as one sample, the stored depth and time
+// standing for both (helper-68). A depth or a position the run or the stored sample
+// lacks is not a difference: it may have been left out.
+func otherWater(sm screening.Sample, taken time.Time, lat, lon, depth sql.NullFloat64) string {
+	var diff []string
+	if d := sm.Taken.Sub(taken); d <= -time.Second || d >= time.Second {
+		diff = append(diff, fmt.Sprintf("taken %s, and this run says taken %s", taken.Local().Format("2006-01-02 15:04:05"), sm.Taken.Local().Format("2006-01-02 15:04:05")))
+	}
+	if depth.Valid && sm.HasDepth() && math.Abs(depth.Float64-sm.DepthM) > 1e-9 {
+		diff = append(diff, fmt.Sprintf("at %v m depth, and this run says %v m", depth.Float64, sm.DepthM))
+	}
+	if lat.Valid && lon.Valid && sm.HasPosition() && (math.Abs(lat.Float64-sm.Lat) > 1e-7 || math.Abs(lon.Float64-sm.Lon) > 1e-7) {
+		diff = append(diff, fmt.Sprintf("at %.6f, %.6f, and this run says %.6f, %.6f", lat.Float64, lon.Float64, sm.Lat, sm.Lon))
+	}
+	return strings.Join(diff, "; ")
 }
 
 // ErrSameFrames refuses a run of frames the sample already holds a run of: every cell

@@ -269,6 +269,38 @@ func TestRunRoundTripAndCounts(t *testing.T) {
 	if _, err := s.Counts(ctx, "nope"); !errors.Is(err, ErrNoSample) || !strings.Contains(err.Error(), "it holds LIM-2025-06-03") {
 		t.Errorf("unknown sample: %v", err)
 	}
+	// Water taken at another time, at another depth or place is other water
+	// (helper-68: a depth profile and a sample weeks later were added up as one); a
+	// depth the stored sample lacks is not a difference (it may have been left out).
+	camera := func(sm screening.Sample) error {
+		r, err := s.StartRun(ctx, screening.RunInfo{Sample: sm, Spec: capture.Camera("0"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
+		if err == nil {
+			err = r.Finish(ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil)
+		}
+		return err
+	}
+	later, elsewhere, deeper := testSample(), testSample(), testSample()
+	later.Taken = later.Taken.Add(24 * time.Hour)
+	elsewhere.Lat += 0.01
+	deeper.DepthM = 1
+	if err := camera(later); !errors.Is(err, ErrOtherWater) || !strings.Contains(err.Error(), "and this run says taken") {
+		t.Errorf("a run of water taken a day later: %v, want ErrOtherWater", err)
+	}
+	if err := camera(elsewhere); !errors.Is(err, ErrOtherWater) || !strings.Contains(err.Error(), "56.950000, 9.050000, and this run says 56.960000, 9.050000") {
+		t.Errorf("a run of water taken elsewhere: %v, want ErrOtherWater", err)
+	}
+	if err := camera(deeper); err != nil {
+		t.Errorf("a run giving a depth the sample lacks: %v", err)
+	}
+	profile := testSample()
+	profile.ID, profile.DepthM = "PROFILE-1m", 1
+	if err := camera(profile); err != nil {
+		t.Fatal(err)
+	}
+	profile.DepthM = 5
+	if err := camera(profile); !errors.Is(err, ErrOtherWater) || !strings.Contains(err.Error(), "at 1 m depth, and this run says 5 m") {
+		t.Errorf("a run of water 5 m down into the sample of 1 m: %v, want ErrOtherWater", err)
+	}
 	if err := s.Check(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -869,7 +901,8 @@ func TestUnendedRunCountsWhatItRecorded(t *testing.T) {
 	if err := r.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	// The program dies here: another opens the store.
+	// Read while it records (an export, a report from another command): still running,
+	// not interrupted (helper-68), its volume what its frames examined so far.
 	other, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -877,6 +910,17 @@ func TestUnendedRunCountsWhatItRecorded(t *testing.T) {
 	defer other.Close()
 	si, err := other.Sample(ctx, sm.ID)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if len(si.Runs) != 1 || si.Runs[0].Interrupted || si.Runs[0].Status != RunStillRunning || math.Abs(si.VolumeML-0.5) > 1e-9 {
+		t.Fatalf("a run recording, 100 of its 400 frames done: %+v, %g mL; want still running, 0.5 mL so far", si.Runs, si.VolumeML)
+	}
+	// The program dies here (its process is of an earlier boot): another opens the store.
+	host, _ := os.Hostname()
+	if _, err := s.db.Exec("UPDATE sources SET owner = ? WHERE id = ?", host+" 1 00000000-0000-4000-8000-000000000000", r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if si, err = other.Sample(ctx, sm.ID); err != nil {
 		t.Fatal(err)
 	}
 	if len(si.Runs) != 1 || !si.Runs[0].Interrupted || si.Runs[0].FramesSeen != 100 || math.Abs(si.VolumeML-0.5) > 1e-9 {
@@ -898,6 +942,12 @@ func TestUnendedRunCountsWhatItRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := r2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Counts(ctx, "KILLED"); err == nil || !strings.Contains(err.Error(), "is still running and has recorded no frame yet") {
+		t.Errorf("a run recording, before its first frame: %v", err)
+	}
+	if _, err := other.db.Exec("UPDATE sources SET owner = ? WHERE id = ?", host+" 1 00000000-0000-4000-8000-000000000000", r2.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := other.Counts(ctx, "KILLED"); err == nil || !strings.Contains(err.Error(), "its 1 run recorded no frame examined (interrupted: the program stopped before the first frames were stored)") {
@@ -950,5 +1000,39 @@ func TestCropsByID(t *testing.T) {
 	}
 	if differ == 0 {
 		t.Error("every object has the same crop: the test cannot tell one from another")
+	}
+}
+
+// A sample is not moved to the trash while a run records into it: the run went on
+// storing into the trashed sample, to be purged with it (helper-68). Once the run's
+// process is gone, or the run ended, it is.
+func TestDeleteRefusedWhileRecording(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	ctx := context.Background()
+	for _, end := range []string{"killed", "finished"} {
+		sm := testSample()
+		sm.ID = "REC-" + end
+		r, err := s.StartRun(ctx, screening.RunInfo{Sample: sm, Spec: capture.Camera("0"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteSample(ctx, sm.ID); !errors.Is(err, ErrRecording) || !strings.Contains(err.Error(), "stop the run first") {
+			t.Errorf("%s: deleted while its run records: %v", sm.ID, err)
+		}
+		if end == "killed" { // its process of an earlier boot
+			host, _ := os.Hostname()
+			if _, err := s.db.Exec("UPDATE sources SET owner = ? WHERE id = ?", host+" 1 00000000-0000-4000-8000-000000000000", r.ID); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := r.Finish(ctx, screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteSample(ctx, sm.ID); err != nil {
+			t.Errorf("%s: its run %s, the delete: %v", sm.ID, end, err)
+		}
 	}
 }

@@ -17,7 +17,39 @@ const TrashKeep = 30 * 24 * time.Hour
 
 // DeleteSample moves sample id to the trash.
 func (s *Store) DeleteSample(ctx context.Context, id string) error {
+	run, err := s.recordingRun(ctx, id)
+	if err != nil {
+		return err
+	}
+	if run != 0 {
+		return fmt.Errorf("sample %s in %s: run %d %w; stop the run first (Stop in the app, Ctrl+C for screen), then move the sample to the trash", id, s.path, run, ErrRecording)
+	}
 	return s.setSampleField(ctx, id, "a delete", "deleted_at = ?", timeText(time.Now()))
+}
+
+// ErrRecording refuses to move a sample to the trash while a run records into it: the
+// run went on storing into the trashed sample, to be purged with it (helper-68).
+var ErrRecording = errors.New("is recording into it")
+
+// recordingRun is the run recording into sample id now (its process alive, as
+// EndCutRuns judges it), 0 when none is.
+func (s *Store) recordingRun(ctx context.Context, id string) (int64, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, owner FROM sources WHERE sample_id = ? AND COALESCE(ended, '') = '' AND owner != ''", id)
+	if err != nil {
+		return 0, fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var run int64
+		var owner string
+		if err := rows.Scan(&run, &owner); err != nil {
+			return 0, err
+		}
+		if ownerRecording(owner) {
+			return run, nil
+		}
+	}
+	return 0, rows.Err()
 }
 
 // RestoreSample takes sample id out of the trash.

@@ -66,6 +66,7 @@ func (a *mainWindow) OpenFolderPath(dir string) {
 	}
 	const frames, cells = "Whole microscope frames: find, crop and count the cells", "Single-cell images: one cell per image"
 	choice := widget.NewRadioGroup([]string{frames, cells}, nil)
+	choice.Required = true // one of the two, as the export's formats
 	choice.Selected = frames
 	if sv.Cells {
 		choice.Selected = cells
@@ -257,6 +258,7 @@ func (a *mainWindow) ExportDialog() {
 	const counts, objects, ecotaxa, pdf = "Counts and concentrations (CSV)", "Objects: one row per object found (CSV)", "EcoTaxa archive (TSV and crops, zip)",
 		"Report (PDF: HAB groups against trigger levels, alerts, examples)"
 	choice := widget.NewRadioGroup([]string{counts, objects, ecotaxa, pdf}, nil)
+	choice.Required = true // a second click on the choice cleared it: 'export format ""' (helper-67)
 	choice.Selected = counts
 	what := "Export sample " + id + " as:"
 	if a.sess == nil && a.lastSnap.Sample.ID == "" {

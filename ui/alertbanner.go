@@ -259,6 +259,24 @@ func uncheckedCells(states []alerts.State) int {
 	return n
 }
 
+// NothingScreened shows that no sample has been screened since launch: neither an
+// all-clear nor a level. After a restart the banner was a green NO ALERT over nothing
+// counted, the last sample having raised ALERT (helper-67). With a watched taxon the
+// pack cannot see, Set says so first. UI goroutine only.
+func (b *alertBanner) NothingScreened(watching string, cannotSee []string) {
+	if len(cannotSee) > 0 {
+		b.Set(nil, watching, "", cannotSee)
+		return
+	}
+	b.quiet("READY", colorReady, color.NRGBA{0x0d, 0x47, 0xa1, 0xff},
+		"Nothing screened yet: choose a source and press Start (earlier samples are in History)", watching, "")
+	b.bg.FillColor = color.NRGBA{0xe3, 0xf2, 0xfd, 0xff}
+	b.content.Refresh()
+}
+
+// colorReady is the chip of a banner before any sample: no level, no all-clear.
+var colorReady = color.NRGBA{0x42, 0x7a, 0xb8, 0xff}
+
 // NothingExamined shows that a run read no frame: no alert was checked, which a green
 // "no alert" must never suggest. UI goroutine only.
 func (b *alertBanner) NothingExamined(context string) {

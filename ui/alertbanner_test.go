@@ -245,3 +245,18 @@ func TestBannerContextNotCutBehindALongHeadline(t *testing.T) {
 		t.Errorf("a short headline given %g px of its %g", head.Size().Width, head.natural())
 	}
 }
+
+// Before any sample the banner is neither an all-clear nor a level: after a restart it
+// was a green NO ALERT over nothing counted (helper-67). A watched taxon the pack cannot
+// see is still said first.
+func TestBannerBeforeAnySample(t *testing.T) {
+	h := newHarness(t, nil)
+	b := h.a.banner
+	if b.chip.Text != "READY" || !strings.HasPrefix(b.Headline(), "Nothing screened yet") || b.Level() != alerts.None {
+		t.Errorf("at launch: chip %q, headline %q", b.chip.Text, b.Headline())
+	}
+	b.NothingScreened("Watching: 1 rule", []string{"Cyanobacteria"})
+	if b.chip.Text != "NOT CHECKED" || !strings.Contains(b.Headline(), "cannot see Cyanobacteria") {
+		t.Errorf("at launch, the pack blind to a watched taxon: chip %q, headline %q", b.chip.Text, b.Headline())
+	}
+}

@@ -75,6 +75,9 @@ type mainWindow struct {
 	// chosen again; nil: none.
 	packLoading bool
 	packFailed  *string
+	// presetWithPack is true when the alert preset was chosen in the Save that chose the
+	// pack being loaded: kept even when none of its rules fits the pack (usePack).
+	presetWithPack bool
 	// startWhenLoaded is a source whose Start was pressed while a pack loaded.
 	startWhenLoaded *capture.Spec
 	status          *widget.Label
@@ -630,7 +633,7 @@ func (a *mainWindow) reloadRules() {
 func (a *mainWindow) showUnderRules() {
 	s := a.lastSnap
 	if s.Sample.ID == "" || s.Examined.Frames == 0 {
-		a.banner.Set(nil, a.watching(a.rules), "", a.rules.CannotSee())
+		a.banner.NothingScreened(a.watching(a.rules), a.rules.CannotSee())
 		return
 	}
 	if s.Pack != "" && a.svc.Taxonomy != nil && s.Pack != a.svc.Taxonomy.Pack {

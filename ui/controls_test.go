@@ -270,6 +270,27 @@ func TestExportSaysTheSampleIsHistorys(t *testing.T) {
 	if !slices.Contains(labels, want) {
 		t.Errorf("export dialog says %q; want %q", labels, want)
 	}
+	// A click on the format chosen keeps it: it cleared it, and the export then failed
+	// on 'export format ""' (helper-67).
+	var formats *widget.RadioGroup
+	walkObjects(top, func(o fyne.CanvasObject) bool {
+		formats, _ = o.(*widget.RadioGroup)
+		return formats == nil
+	})
+	if formats == nil {
+		t.Fatal("no formats to choose from in the export dialog")
+	}
+	chosen := formats.Selected
+	walkObjects(formats, func(o fyne.CanvasObject) bool {
+		if tp, ok := o.(fyne.Tappable); ok && o != fyne.CanvasObject(formats) {
+			test.Tap(tp) // the first option: the one chosen
+			return false
+		}
+		return true
+	})
+	if formats.Selected != chosen || chosen == "" {
+		t.Errorf("a click on the format chosen (%q) left %q", chosen, formats.Selected)
+	}
 }
 
 // History's alerts scroll in their own pane: at their full height a sample with a few

@@ -18,6 +18,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/internal/unaccent"
 	"github.com/phytoscreen/phytoscreen/report"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
@@ -249,12 +250,13 @@ func (h *historyView) Reload() {
 // applySearch shows the samples whose ID, site or date (2025-06-03) holds the search
 // text, marked ones matching "★" or "marked".
 func (h *historyView) applySearch() {
-	q := strings.ToLower(strings.TrimSpace(h.search.Text))
+	// Without accents on either side: "etang" found nothing of "Étang de Thau" (helper-67).
+	q := strings.ToLower(unaccent.String(strings.TrimSpace(h.search.Text)))
 	h.entries = h.entries[:0]
 	for _, e := range h.all {
 		// The date as the list and the gallery write it too ("Nov 17"): searched for so,
 		// it found nothing (helper-62).
-		hay := strings.ToLower(e.ID + " " + e.Site + " " + e.Taken.Local().Format("2006-01-02 15:04") + " " + e.Taken.Local().Format("Jan 2 2006 15:04"))
+		hay := strings.ToLower(unaccent.String(e.ID + " " + e.Site + " " + e.Taken.Local().Format("2006-01-02 15:04") + " " + e.Taken.Local().Format("Jan 2 2006 15:04")))
 		if e.Marked {
 			hay += " ★ marked"
 		}

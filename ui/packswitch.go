@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 )
 
@@ -71,8 +72,10 @@ func (a *mainWindow) loadPack(quiet bool) {
 			a.packLoading = false
 			start := a.startWhenLoaded
 			a.startWhenLoaded = nil
+			fitted := ""
 			switch {
 			case err != nil:
+				a.presetWithPack = false
 				// The settings keep the choice (it was checked when saved): the
 				// message says why it is not in use and that the old pack screens.
 				a.packFailed = &dir
@@ -85,10 +88,10 @@ func (a *mainWindow) loadPack(quiet bool) {
 				closeOpened(opened)
 				a.loadPack(quiet)
 			default:
-				a.usePack(opened, dir, quiet)
+				fitted = a.usePack(opened, dir, quiet)
 			}
 			if a.settingsWin != nil {
-				a.settingsWin.packLoaded(err)
+				a.settingsWin.packLoaded(err, fitted)
 			}
 			switch {
 			case start == nil:
@@ -117,7 +120,7 @@ func closeOpened(p *app.OpenedPack) {
 
 // usePack puts an opened pack in use (UI goroutine, no run going): the classifier, the
 // taxonomy the counts and alert rules name, and the model choice.
-func (a *mainWindow) usePack(p *app.OpenedPack, dir string, quiet bool) {
+func (a *mainWindow) usePack(p *app.OpenedPack, dir string, quiet bool) (fitted string) {
 	if v := a.settingsWin; v != nil && v.measuring != nil {
 		// It measures the replaced pack's models; the new pack's are measured next.
 		v.measureStopped = "The measurement of pack " + a.svc.Pack.Name + "'s models stopped: pack " + p.Pack.Name + " is in use."
@@ -128,6 +131,7 @@ func (a *mainWindow) usePack(p *app.OpenedPack, dir string, quiet bool) {
 	a.startPackDir = dir
 	a.packFailed = nil
 	a.set.Model = p.Model.Variant()
+	fitted = a.fitPreset()
 	a.saveSettings()
 	a.reloadRules() // the Live tab keeps the last run, shown as measured (showUnderRules)
 	a.modelHead.Text = a.modelHeading()
@@ -136,13 +140,37 @@ func (a *mainWindow) usePack(p *app.OpenedPack, dir string, quiet bool) {
 	if a.history != nil {
 		a.history.Reload() // its pane says which pack phytoscreen runs now
 	}
-	msg := fmt.Sprintf("Pack %s is in use (was %s): %d taxa.", p.Pack.Name, old, len(p.Pack.Labels))
+	msg := fmt.Sprintf("Pack %s is in use (was %s): %d taxa.", p.Pack.Name, old, len(p.Pack.Labels)) + fitted
 	if len(a.rules.Bound) == 0 {
 		msg += " " + a.rules.Watching()
 	}
 	if quiet {
 		a.log.Info(msg)
-		return
+		return fitted
 	}
 	a.setStatus(msg)
+	return fitted
+}
+
+// fitPreset moves the alert preset to one with rules for the pack now in use when the
+// preset kept has none (app.PresetToFit), unless it was chosen with the pack in the same
+// Save: a Noctiluca bloom screened with the marine pack under the WHO cyanobacteria
+// preset, left from the cyanobacteria pack, read NOT CHECKED (helper-67). It returns
+// what it did, to say ("" when nothing).
+func (a *mainWindow) fitPreset() string {
+	chosen := a.presetWithPack
+	a.presetWithPack = false
+	name := app.PresetToFit(a.set, a.svc.Taxonomy)
+	if chosen || name == "" {
+		return ""
+	}
+	was := a.set.Preset
+	if was == "" {
+		was = assets.DefaultPreset
+	}
+	a.set.Preset = name
+	if v := a.settingsWin; v != nil {
+		v.Preset.SetSelected(name)
+	}
+	return fmt.Sprintf(" Alert preset %s has no rule for it: preset %s watches now (Settings › Alerts).", was, name)
 }

@@ -203,6 +203,13 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	}
 	o.hold <- struct{}{}
 	h.pump("the marine pack back in use", 5*time.Second, func() bool { return h.a.svc.Pack.Name == marine.Name })
+	// The WHO cyanobacteria preset kept has no rule for the marine pack: the default
+	// preset watches it now, said (helper-67: a Noctiluca bloom read NOT CHECKED).
+	if h.a.set.Preset != "default" || v.Preset.Selected != "default" || len(h.a.rules.Bound) == 0 ||
+		!strings.Contains(v.message.Text, "Alert preset who-cyanobacteria has no rule for it: preset default watches now") {
+		t.Errorf("the marine pack back under the WHO preset: preset %q (Settings shows %q), %d rules bound; message %q",
+			h.a.set.Preset, v.Preset.Selected, len(h.a.rules.Bound), v.message.Text)
+	}
 	h.pump("the run started once it was in use", 5*time.Second, func() bool { return h.a.sess != nil && h.a.runState.Text == "Running" })
 	waited.release(1)
 	h.waitIdle()
@@ -214,6 +221,13 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	}
 
 	// A pack that does not load: said once, the pack in use stays, no retry after a run.
+	// Under the WHO preset again, chosen for the marine pack on purpose as at the start
+	// (no rule of it fires): the banner then speaks of the pack chosen.
+	v.Preset.SetSelected("who-cyanobacteria")
+	test.Tap(v.Save)
+	if h.a.set.Preset != "who-cyanobacteria" || len(h.a.rules.Bound) != 0 {
+		t.Fatalf("the WHO preset chosen for the marine pack: preset %q, %d rules bound", h.a.set.Preset, len(h.a.rules.Bound))
+	}
 	o.mu.Lock()
 	o.hold = nil
 	o.fail, o.failDir = true, "cyano-tcb-10"
@@ -272,9 +286,10 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	// the default preset is in use, whatever pack is (helper-66: the banner said "not
 	// checked, choose preset default" with the default chosen, History said ALERT).
 	v.PackDir.SetText("")
-	v.Preset.SetSelected("who-cyanobacteria")
 	test.Tap(v.Save)
 	h.pump("the marine pack in use", 5*time.Second, func() bool { return h.a.svc.Pack.Name == marine.Name })
+	v.Preset.SetSelected("who-cyanobacteria") // chosen for the marine pack on purpose: kept
+	test.Tap(v.Save)
 	screenNoctiluca("S-NOCTILUCA-WHO")
 	if hl := h.a.banner.Headline(); !strings.HasPrefix(hl, "Not checked") {
 		t.Fatalf("the marine sample under the WHO preset: %q", hl)

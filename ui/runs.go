@@ -118,6 +118,13 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 		a.askAddToSample(spec, sample.ID)
 		return
 	}
+	if strings.TrimSpace(a.sample.Taken.Text) == "" && a.svc.Store != nil {
+		// A run added to a stored sample is of its water: taken when it was, not now (the
+		// store refuses a run of water taken at another time), as the command line does.
+		if si, err := a.svc.Store.Sample(a.ctx, sample.ID); err == nil {
+			sample.Taken = si.Taken
+		}
+	}
 	if a.addTo == "" && a.screenAgain != spec && a.askScreenedBefore(spec, sample.ID) {
 		return
 	}
@@ -617,15 +624,15 @@ func (a *mainWindow) runEnded(sess *session) {
 	} else {
 		a.showSkipped(sess, final.Examined.Frames)
 	}
-	// The next sample gets a new ID; site, volume and factor stay (the remembered ones
-	// after the demo, whose own are made up).
+	// The next sample gets a new ID and no time, depth or notes; site, volume and
+	// factor stay (the remembered ones after the demo, whose own are made up).
 	a.refreshSites()
 	if sess.restore != nil {
 		sess.restore() // the technician's next sample, as typed before the continuation
 	} else if sess.spec.Kind == capture.KindDemo {
 		a.sample.Fill(a.newSample(), a.set.UmPerPx)
 	} else {
-		a.sample.ID.SetText(newSampleID(time.Now(), "S-", a.sampleTaken))
+		a.sample.NextSample(newSampleID(time.Now(), "S-", a.sampleTaken))
 	}
 	a.packAfterRun() // one chosen during the run
 	if a.onRunEnd != nil {

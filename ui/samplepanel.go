@@ -48,6 +48,9 @@ type samplePanel struct {
 	showMore func(form fyne.CanvasObject)
 	values   []*widget.Label // the summary's values, in the form's order
 	box      *fyne.Container
+	// posSite is the site the position was typed or filled for: another site typed or
+	// chosen clears it, so that one place's position is not stored with another's.
+	posSite string
 }
 
 // volumeChoices are the counting chambers' volumes offered for the volume examined (mL).
@@ -81,6 +84,12 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 	p.Start.Importance = widget.HighImportance
 	p.Pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), pause)
 	p.Stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), stop)
+	p.LatLon.OnChanged = func(string) { p.posSite = strings.TrimSpace(p.Site.Text) }
+	p.Site.OnChanged = func(site string) {
+		if p.LatLon.Text != "" && strings.TrimSpace(site) != p.posSite {
+			p.LatLon.SetText("")
+		}
+	}
 	factor := widget.NewFormItem("Factor", p.Factor)
 	factor.HintText = factorMeaning("1")
 	p.Factor.OnChanged = func(v string) {
@@ -154,6 +163,18 @@ func (p *samplePanel) Fill(s screening.Sample, umPerPx float64) {
 	}
 	p.Analyst.SetText(s.Analyst)
 	p.Notes.SetText(s.Notes)
+}
+
+// NextSample readies the panel for the sample after a run: the new ID, and what
+// describes one sample alone (when it was taken, its depth, the notes) cleared, so that
+// it is not stored with the next. Monday's time and position went into the next
+// sample's record, report and trend (helper-67). Site, volume, factor, calibration,
+// analyst and the site's position stay: a day's samples share them.
+func (p *samplePanel) NextSample(id string) {
+	p.ID.SetText(id)
+	p.Taken.SetText("")
+	p.Depth.SetText("")
+	p.Notes.SetText("")
 }
 
 // applyDefaults puts into the panel the defaults that changed from was to now (site,

@@ -133,11 +133,49 @@ func TestSamplesNeverMix(t *testing.T) {
 	}
 }
 
+// The sample after a run takes none of the details that describe the last alone: its
+// time taken, depth and notes are cleared (helper-67: Monday's time and position went
+// into the next sample's record). The analyst and the site's position stay for the
+// same site; another site clears the position.
+func TestNextSampleKeepsNoDetailsOfTheLast(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	h.a.set.Site = "Thau"
+	h.a.sample.Fill(h.a.newSample(), 0)
+	h.a.chooseSource(capture.Spec{Kind: capture.KindVideo, Path: "field.avi"})
+	p := h.a.sample
+	p.Taken.SetText("2025-06-02 08:15")
+	p.LatLon.SetText("43.4, 3.62")
+	p.Depth.SetText("2")
+	p.Analyst.SetText("Ann")
+	p.Notes.SetText("Monday, calm")
+	first := h.runToEnd(2)
+	if si, err := h.st.Sample(ctx, first); err != nil || si.Taken.Year() != 2025 || si.DepthM != 2 || si.Notes != "Monday, calm" {
+		t.Fatalf("the first sample stored taken %v at %v m, notes %q (%v)", si.Taken, si.DepthM, si.Notes, err)
+	}
+	if p.Taken.Text != "" || p.Depth.Text != "" || p.Notes.Text != "" {
+		t.Errorf("the next sample's details: taken %q, depth %q, notes %q; want them cleared", p.Taken.Text, p.Depth.Text, p.Notes.Text)
+	}
+	if p.Analyst.Text != "Ann" || p.LatLon.Text != "43.4, 3.62" || p.Site.Text != "Thau" {
+		t.Errorf("the next sample at the same site: analyst %q, position %q, site %q; want them kept", p.Analyst.Text, p.LatLon.Text, p.Site.Text)
+	}
+	h.a.chooseSource(capture.Spec{Kind: capture.KindVideo, Path: "field-2.avi"})
+	second := h.runToEnd(2)
+	si, err := h.st.Sample(ctx, second)
+	if err != nil || time.Since(si.Taken) > time.Hour || si.HasDepth() || si.Notes != "" || si.Analyst != "Ann" {
+		t.Errorf("the second sample stored taken %v, depth %v, notes %q, analyst %q (%v); want taken now, no depth or notes, Ann", si.Taken, si.DepthM, si.Notes, si.Analyst, err)
+	}
+	p.Site.SetText("Vassivière")
+	if p.LatLon.Text != "" {
+		t.Errorf("another site keeps the position %q typed for Thau", p.LatLon.Text)
+	}
+}
+
 // History searches, marks, deletes (asking first) and restores samples: a deleted
 // sample leaves the list and comes back whole from the trash.
 func TestHistoryDeleteRestoreMarkSearch(t *testing.T) {
 	h := newHarness(t, nil)
-	h.a.set.Site = "Loch A"
+	h.a.set.Site = "Étang A"
 	h.a.sample.Fill(h.a.newSample(), 0)
 	a := h.runToEnd(2)
 	h.a.set.Site = "Bay B"
@@ -161,6 +199,14 @@ func TestHistoryDeleteRestoreMarkSearch(t *testing.T) {
 	hv.search.SetText(strings.ToLower(hv.all[0].Taken.Local().Format("Jan 2")))
 	if len(hv.entries) != 2 {
 		t.Errorf("search %q: %d samples, want both of that day", hv.search.Text, len(hv.entries))
+	}
+	// Typed without its accent, or with one the site lacks, a site is found
+	// (helper-67: "etang" found nothing of "Étang de Thau").
+	for _, q := range []string{"etang", "ÉTANG A", "bäy"} {
+		hv.search.SetText(q)
+		if want := map[bool]string{true: b, false: a}[q == "bäy"]; len(hv.entries) != 1 || hv.entries[0].ID != want {
+			t.Errorf("search %q: %+v, want %s alone", q, hv.entries, want)
+		}
 	}
 	hv.search.SetText("")
 	hv.Select(a)

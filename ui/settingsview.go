@@ -554,6 +554,9 @@ func (v *settingsView) apply() error {
 		v.lab.apply(lab)
 	}
 	rulesChanged := s.Preset != a.set.Preset || s.RulesFile != a.set.RulesFile
+	if s.PackDir != a.set.PackDir {
+		a.presetWithPack = rulesChanged
+	}
 	old := a.set
 	a.set = s
 	a.saveSettings()
@@ -600,8 +603,9 @@ func (a *mainWindow) checkPackDir(dir string) error {
 }
 
 // packLoaded says the outcome of loading the pack saved (UI goroutine): the Model tab
-// shows the pack now in use, its models and what they cost here.
-func (v *settingsView) packLoaded(err error) {
+// shows the pack now in use, its models and what they cost here; fitted says the preset
+// moved to fit it (fitPreset), "" when it did not.
+func (v *settingsView) packLoaded(err error, fitted string) {
 	a := v.a
 	if err != nil {
 		v.message.SetText(fmt.Sprintf("Saved, but pack %s could not be loaded: %s. Pack %s stays in use.",
@@ -615,7 +619,7 @@ func (v *settingsView) packLoaded(err error) {
 	v.refreshModel()
 	v.autoMeasure() // its models, as when the window first opened
 	v.previewRules()
-	msg := fmt.Sprintf("Saved. Pack %s is in use.", a.svc.Pack.Name)
+	msg := fmt.Sprintf("Saved. Pack %s is in use.", a.svc.Pack.Name) + fitted
 	if hint := v.presetHintFor(a.svc.Pack); hint != "" {
 		msg += " " + hint
 	}

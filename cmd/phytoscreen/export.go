@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,10 +70,23 @@ func (m *Main) export(ctx context.Context, args []string) error {
 			*sample, count(c.Objects, "object", "objects"), count(len(c.Sample.Runs), "run", "runs"), volumeText(c.Sample.VolumeML), *format, *out)
 	}
 	if !c.Sample.Deleted.IsZero() { // exported as asked, but said: it was set aside (helper-41)
-		fmt.Fprintf(m.Stderr, "phytoscreen export: note: sample %s is in the trash (deleted %s); restore it in History › Trash if it still counts\n",
-			*sample, c.Sample.Deleted.Local().Format("2006-01-02 15:04"))
+		fmt.Fprintf(m.Stderr, "phytoscreen export: note: sample %s is in the trash (deleted %s); restore it if it still counts: phytoscreen samples restore %s (or History › Trash in the app)\n",
+			*sample, c.Sample.Deleted.Local().Format("2006-01-02 15:04"), *sample)
 	}
+	noteStillRunning(m.Stderr, "export", c.Sample)
 	return nil
+}
+
+// noteStillRunning says that a run of the sample is still recording, so that what was
+// written holds what it recorded so far: an export taken mid-run read as a finished
+// partial sample, and the report called the run interrupted (helper-68).
+func noteStillRunning(w io.Writer, cmd string, si store.SampleInfo) {
+	for _, r := range si.Runs {
+		if r.Status == store.RunStillRunning {
+			fmt.Fprintf(w, "phytoscreen %s: note: sample %s is still being screened (run %d): this holds what it recorded so far, %s mL examined; %s it again when the run ends\n",
+				cmd, si.ID, r.ID, volumeText(si.VolumeML), cmd)
+		}
+	}
 }
 
 // openStoredToWrite opens the session store at db (the default one when empty), which

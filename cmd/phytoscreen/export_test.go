@@ -5,6 +5,7 @@ import (
 	"context"
 	"image"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +27,17 @@ import (
 // fixture) for sample id into a new session store and returns it, open.
 func storedSample(t *testing.T, id string, n int) *store.Store {
 	t.Helper()
+	s, r := recordingSample(t, id, n)
+	if err := r.Finish(context.Background(), screening.Snapshot{Frames: screening.FrameStats{Seen: n}, Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// recordingSample is storedSample's store with its run still recording: its n objects
+// written, the run not finished.
+func recordingSample(t *testing.T, id string, n int) (*store.Store, *store.Run) {
+	t.Helper()
 	s, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +57,8 @@ func storedSample(t *testing.T, id string, n int) *store.Store {
 	}
 	ctx := context.Background()
 	sample := screening.NewSample(id)
-	r, err := s.StartRun(ctx, screening.RunInfo{Sample: sample, Spec: capture.MustParseSpec("field.avi"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: tx})
+	r, err := s.StartRun(ctx, screening.RunInfo{Sample: sample, Spec: capture.MustParseSpec("field.avi"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: tx,
+		Rules: "preset default"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,10 +72,41 @@ func storedSample(t *testing.T, id string, n int) *store.Store {
 	if err := r.Objects(recs); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Finish(ctx, screening.Snapshot{Frames: screening.FrameStats{Seen: n}, Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+	if err := r.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return s, r
+}
+
+// A sample read while its run records is said to be still being screened, by export and
+// report alike: the export read as a finished partial sample, and the report called
+// the run interrupted (helper-68).
+func TestExportAndReportOfARunStillRecording(t *testing.T) {
+	s, r := recordingSample(t, "LIVE-1", 3)
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"export", "--db", s.Path(), "--sample", "LIVE-1", "--out", filepath.Join(dir, "live.csv")},
+		{"report", "--db", s.Path(), "--sample", "LIVE-1", "--out", filepath.Join(dir, "live.pdf")},
+	} {
+		code, stdout, stderr := run(t, args...)
+		if code != exitOK || !strings.Contains(stderr, "note: sample LIVE-1 is still being screened (run 1): this holds what it recorded so far") {
+			t.Errorf("%s: exit %d\n%s\n%s", args[0], code, stdout, stderr)
+		}
+	}
+	text, err := exec.Command("pdftotext", filepath.Join(dir, "live.pdf"), "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext (poppler-utils, installed by scripts/deps.sh): %v", err)
+	}
+	if strings.Contains(string(text), "interrupted") || !strings.Contains(string(text), store.RunStillRunning) {
+		t.Errorf("the report of a run still recording:\n%s", text)
+	}
+	// Ended, nothing is said.
+	if err := r.Finish(context.Background(), screening.Snapshot{Frames: screening.FrameStats{Seen: 3}, Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := run(t, "export", "--db", s.Path(), "--sample", "LIVE-1", "--out", filepath.Join(dir, "live.csv")); code != exitOK || strings.Contains(stderr, "still being screened") {
+		t.Errorf("export after the run ended: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 }
 
 // exportNames are the disk-full tests' output names, by format (an EcoTaxa export is a

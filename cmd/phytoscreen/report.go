@@ -92,5 +92,6 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 		said, where = m.Stderr, "standard output"
 	}
 	fmt.Fprintf(said, "wrote the report of sample %s (%s; %s, %s) to %s\n", *sample, standing, count(d.Counts.Objects, "object", "objects"), count(len(d.Counts.Sample.Runs), "run", "runs"), where)
+	noteStillRunning(m.Stderr, "report", d.Counts.Sample)
 	return nil
 }

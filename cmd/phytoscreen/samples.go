@@ -92,7 +92,12 @@ func (m *Main) samples(ctx context.Context, args []string) error {
 		if *site != "" {
 			where = fmt.Sprintf("%s at site %q", where, *site)
 		}
-		fmt.Fprintf(m.Stderr, "phytoscreen samples: no samples in %s\n", where)
+		msg := "phytoscreen samples: no samples in " + where
+		// "No samples" over a trash that holds some read as all lost (helper-68).
+		if trashed, err := st.TrashedSamples(ctx); err == nil && len(trashed) > 0 {
+			msg += fmt.Sprintf("; the trash holds %s (phytoscreen samples --trash lists them)", count(len(trashed), "sample", "samples"))
+		}
+		fmt.Fprintln(m.Stderr, msg)
 		return nil
 	}
 	return writeSamples(m.Stdout, shown)

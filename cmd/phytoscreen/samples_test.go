@@ -40,7 +40,7 @@ func TestSamplesListTrashRestoreMark(t *testing.T) {
 		!strings.Contains(stderr, `sample "NOPE" is not in`) || !strings.Contains(stderr, "check the ID (phytoscreen samples lists them") {
 		t.Errorf("delete POND-1 NOPE: exit %d\n%s%s", code, stdout, stderr)
 	}
-	if out, errOut := listed(); out != "" || !strings.Contains(errOut, "no samples in "+db) {
+	if out, errOut := listed(); out != "" || !strings.Contains(errOut, "no samples in "+db+"; the trash holds 1 sample (phytoscreen samples --trash lists them)") {
 		t.Errorf("the list after the delete: %q, %q", out, errOut)
 	}
 	if out, _ := listed("--trash"); !strings.Contains(out, "POND-1") || !strings.Contains(out, "removed for good after") {

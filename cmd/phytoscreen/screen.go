@@ -108,7 +108,7 @@ func (f *screenFlags) sampleOf(now time.Time) (screening.Sample, error) {
 	}
 	if s.ID == "" {
 		prefix := strings.Map(func(r rune) rune {
-			if r == ' ' || r == '/' || r == '\\' || r == '\t' {
+			if r == ' ' || r == '/' || r == '\\' || r < ' ' { // a line break is the site's to be refused for, not the ID's
 				return '-'
 			}
 			return r
@@ -375,6 +375,21 @@ func (f *screenFlags) plan(now time.Time) (screenPlan, error) {
 	return p, nil
 }
 
+// unusedSampleID is id, or id-2, id-3, ... the first that the store does not hold (in
+// the trash included), as the app numbers its own IDs.
+func unusedSampleID(ctx context.Context, db *store.Store, id string) (string, error) {
+	for n := 1; ; n++ {
+		try := id
+		if n > 1 {
+			try = fmt.Sprintf("%s-%d", id, n)
+		}
+		held, err := db.HasSample(ctx, try)
+		if err != nil || !held {
+			return try, err
+		}
+	}
+}
+
 // screenWith screens the plan on an open classifier of pack (the tests give one that
 // fails on purpose): it opens the store and the meter and runs the sample as a
 // screening session.
@@ -407,6 +422,14 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	}
 	defer db.Close()
 	noteCutRuns(ctx, db, m.Stderr)
+	if f.sample == "" && f.cont == "" {
+		// A generated ID names new water: a script's second folder screened in the same
+		// second, or a second depth taken at the same time, joined the first sample
+		// (helper-68).
+		if plan.sample.ID, err = unusedSampleID(ctx, db, plan.sample.ID); err != nil {
+			return setupError(err)
+		}
+	}
 	// Frames other samples hold, screened as a new sample, count the same water twice in
 	// the site's trend: said, not refused (screening again with another pack is
 	// legitimate), as the app asks (helper-41).

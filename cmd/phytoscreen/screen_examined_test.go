@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -314,5 +315,52 @@ func TestScreenRefusesOtherSettings(t *testing.T) {
 	if code != exitOK || !strings.Contains(stdout, "Sample MIX-1, taken "+first.Taken.Format("2006-01-02 15:04")) ||
 		!strings.Contains(stdout, "Sample MIX-1 now holds 2 runs, 2 mL examined: the counts above are this run's") {
 		t.Errorf("a run added to MIX-1: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// The same ID given to water taken a week before is other water: refused, the sample
+	// left as it was (helper-68: added, the stored time standing for both).
+	week := first.Taken.Add(-7 * 24 * time.Hour).Format("2006-01-02T15:04")
+	code, stdout, stderr = screenCtx(t, context.Background(), []string{"--source", real[2], "--db", db, "--sample", "MIX-1", "--taken", week, "--baseline", "0"}, nil)
+	if code != exitUsage || !strings.Contains(stderr, "and this run says taken") || !strings.Contains(stderr, "use another sample ID for other water") {
+		t.Errorf("water taken a week before into MIX-1: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if si, err := s.Sample(context.Background(), "MIX-1"); err != nil || len(si.Runs) != 2 {
+		t.Errorf("MIX-1 after the refusal: %d runs, %v", len(si.Runs), err)
+	}
+}
+
+// Without --sample, each run is a sample of its own: two folders screened in a loop
+// within one second, or two depths taken at one time, were one sample of two runs
+// (helper-68).
+func TestScreenGeneratedIDsNeverJoin(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	real, _ := filepath.Glob("../../testdata/real-frames/*.jpg")
+	if len(real) < 2 {
+		t.Fatal("testdata/real-frames holds fewer than 2 frames")
+	}
+	const taken = "2025-06-03T09:30"
+	for i, depth := range []string{"1", "5"} {
+		code, stdout, stderr := screenCtx(t, context.Background(), []string{"--source", real[i], "--db", db, "--site", "Loch A", "--taken", taken, "--depth", depth, "--baseline", "0"}, nil)
+		if code != exitOK {
+			t.Fatalf("run %d: exit %d\n%s\n%s", i+1, code, stdout, stderr)
+		}
+	}
+	s, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ids, err := s.SampleIDs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ids)
+	if want := []string{"Loch-A-20250603-093000", "Loch-A-20250603-093000-2"}; !slices.Equal(ids, want) {
+		t.Fatalf("samples %q, want %q", ids, want)
+	}
+	for i, id := range ids {
+		si, err := s.Sample(context.Background(), id)
+		if err != nil || len(si.Runs) != 1 || si.DepthM != []float64{1, 5}[i] {
+			t.Errorf("sample %s: %d runs at %v m (%v), want one run at %v m", id, len(si.Runs), si.DepthM, err, []float64{1, 5}[i])
+		}
 	}
 }

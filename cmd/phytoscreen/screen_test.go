@@ -375,6 +375,8 @@ func TestScreenUsageAndSetupErrors(t *testing.T) {
 		{"future time", []string{"screen", "--source", "x.avi", "--taken", "2999-01-01"}, exitUsage, `--taken "2999-01-01" is in the future`},
 		{"ancient time", []string{"screen", "--source", "x.avi", "--taken", "1900-01-01"}, exitUsage, `--taken "1900-01-01" is before 1990`},
 		{"bad mode", []string{"screen", "--source", "x.avi", "--mode", "spin"}, exitUsage, "--mode"},
+		// The site's line break, not an ID made from it that no one gave (helper-68).
+		{"site over two lines", []string{"screen", "--source", "x.avi", "--site", "Loch\nNess"}, exitUsage, `site "Loch\nNess" contains a tab or a line break: write it on one line`},
 		{"unknown rules", []string{"screen", "--source", "x.avi", "--rules", "atlantis"}, exitUsage, "no alert preset \"atlantis\" (presets: chile, default, denmark"},
 		{"negative baseline", []string{"screen", "--source", "x.avi", "--baseline", "-1s"}, exitUsage, "--baseline -1s: give how long to measure the idle power, from 0 (skip) to 10m0s"},
 		{"baseline of hours", []string{"screen", "--source", "x.avi", "--baseline", "100h"}, exitUsage, "--baseline 100h0m0s"},

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -70,7 +69,8 @@ func packTaxonomy(pack string) (*screening.Taxonomy, error) {
 // with the standing of each alert rule of the sample's last run (its rules bound to its
 // pack, as the report's trigger levels). Without the sample's pack at hand, the stored
 // estimates are written and the rules left out, as they are when the rules cannot be
-// read again (a rules file since moved): both logged.
+// read again (a rules file since moved): both logged. A run that recorded no rules
+// (stores before they were kept) has none to write.
 func ExportSample(ctx context.Context, st *store.Store, sampleID, format, path string, w io.Writer) error {
 	si, err := st.Sample(ctx, sampleID)
 	if err != nil {
@@ -83,7 +83,7 @@ func ExportSample(ctx context.Context, st *store.Store, sampleID, format, path s
 			slog.Warn("export without the pack: stored cell estimates, no alert rules", "sample", sampleID, "pack", last.Pack, "err", err)
 		} else {
 			opt.Cells = ObjectCells(tx)
-			if format == store.FormatCounts { // the one export that writes the rules
+			if format == store.FormatCounts && last.Rules != "" { // the one export that writes the rules, when they were recorded
 				if opt.Rules, err = exportRules(last.Rules, tx); err != nil {
 					slog.Warn("export without the alert rules' levels", "sample", sampleID, "rules", last.Rules, "err", err)
 				}
@@ -99,9 +99,6 @@ func ExportSample(ctx context.Context, st *store.Store, sampleID, format, path s
 // exportRules is the standing of each rule of rules (as the store keeps them), bound to
 // the taxonomy of the sample's last run's pack, on the counts the export writes.
 func exportRules(rules string, tx *screening.Taxonomy) (func(store.Counts) []store.RuleRow, error) {
-	if rules == "" {
-		return nil, errors.New("its rules were not recorded")
-	}
 	rs, name, err := alerts.Open(StoredRules(rules), assets.Presets())
 	if err != nil {
 		return nil, err

@@ -175,6 +175,13 @@ func csvRow(t *testing.T, text, col, value string) map[string]string {
 // threshold 0.5 and the rules given.
 func cyanoRun(t *testing.T, id string, volumeML float64, rules string) (*store.Store, *screening.Taxonomy, *store.Run) {
 	t.Helper()
+	return cyanoRunOf(t, id, volumeML, rules, "")
+}
+
+// cyanoRunOf is cyanoRun with the objects found by finder (vision.FinderCellImages: a
+// folder of single-cell images).
+func cyanoRunOf(t *testing.T, id string, volumeML float64, rules, finder string) (*store.Store, *screening.Taxonomy, *store.Run) {
+	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +194,7 @@ func cyanoRun(t *testing.T, id string, volumeML float64, rules string) (*store.S
 	sm := screening.NewSample(id)
 	sm.VolumeML = volumeML
 	r, err := st.StartRun(context.Background(), screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("pond.avi"), Model: inference.Base, Threshold: 0.5,
-		Taxonomy: tx, Rules: rules})
+		Taxonomy: tx, Rules: rules, Finder: finder})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,6 +265,24 @@ func TestCountsCSVSaysTheRulesLevels(t *testing.T) {
 		if row[col] != taxon[col] {
 			t.Errorf("%s: the rule row says %q, its one taxon's row %q", col, row[col], taxon[col])
 		}
+	}
+
+	// Colonies of single-cell images have no size: their cells are unknown, counted one
+	// each, and the rule cannot say the sample is below its levels.
+	st, _, r := cyanoRunOf(t, "W3", volumeML, "preset who-cyanobacteria", vision.FinderCellImages)
+	finishColonies(t, r, n, 0, 1)
+	var out bytes.Buffer
+	if err := ExportSample(ctx, st, "W3", store.FormatCounts, "", &out); err != nil {
+		t.Fatal(err)
+	}
+	if row := csvRow(t, out.String(), "kind", "rule"); row["level"] != "unchecked" || row["cells_unknown"] != strconv.Itoa(n) {
+		t.Errorf("colonies of unknown cells: the rule row %v, want level unchecked, cells_unknown %d", row, n)
+	}
+	if row := csvRow(t, out.String(), "label", "Microcystis"); row["cells_unknown"] != strconv.Itoa(n) {
+		t.Errorf("colonies of unknown cells: the taxon row %v, want cells_unknown %d", row, n)
+	}
+	if row["cells_unknown"] != "0" {
+		t.Errorf("colonies of known size: cells_unknown %q, want 0", row["cells_unknown"])
 	}
 
 	text = export("W2", "/no/such/rules.toml")

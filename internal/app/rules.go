@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
@@ -32,6 +33,29 @@ func LoadRules(s Settings, tx *screening.Taxonomy) (alerts.Binding, error) {
 		b.Apply = PresetsFor(tx)
 	}
 	return b, nil
+}
+
+// PresetToFit is the preset to watch a newly chosen pack with: when the rules of s are a
+// built-in preset none of whose rules can fire with the pack (tx) and another preset's
+// can, that preset (the default one first, else the first that can); "" when the rules
+// fit, are the lab's own file, or no preset fits. A technician who moved from the
+// cyanobacteria pack back to the marine one screened a Noctiluca bloom under the WHO
+// cyanobacteria preset: NOT CHECKED, where the default preset raised ALERT (helper-67).
+func PresetToFit(s Settings, tx *screening.Taxonomy) string {
+	if s.RulesFile != "" {
+		return ""
+	}
+	if b, err := LoadRules(s, tx); err == nil && len(b.Bound) > 0 {
+		return ""
+	}
+	can := PresetsFor(tx)
+	if slices.Contains(can, assets.DefaultPreset) {
+		return assets.DefaultPreset
+	}
+	if len(can) > 0 {
+		return can[0]
+	}
+	return ""
 }
 
 // PresetsFor lists the built-in presets with at least one rule that can fire with the

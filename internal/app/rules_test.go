@@ -71,3 +71,34 @@ func TestLoadPackNames(t *testing.T) {
 		t.Errorf("LoadPack(a missing folder): %v", err)
 	}
 }
+
+// A pack chosen under a preset with no rule for it is watched by one that has: the
+// marine pack under the WHO cyanobacteria preset by the default preset, the cyanobacteria
+// pack under the default by the WHO one; a preset that fits, and the lab's own rules
+// file, are kept.
+func TestPresetToFit(t *testing.T) {
+	taxonomy := func(name string) *screening.Taxonomy {
+		tx, err := packTaxonomy(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	marine, cyano := taxonomy(assets.DefaultPackName), taxonomy(assets.CyanoPackName)
+	for _, c := range []struct {
+		what string
+		s    Settings
+		tx   *screening.Taxonomy
+		want string
+	}{
+		{"marine under WHO", Settings{Preset: "who-cyanobacteria"}, marine, assets.DefaultPreset},
+		{"cyano under default", Settings{Preset: assets.DefaultPreset}, cyano, "who-cyanobacteria"},
+		{"marine under default", Settings{Preset: assets.DefaultPreset}, marine, ""},
+		{"cyano under WHO", Settings{Preset: "who-cyanobacteria"}, cyano, ""},
+		{"cyano under a rules file", Settings{Preset: assets.DefaultPreset, RulesFile: filepath.Join("..", "..", "assets", "presets", "default.toml")}, cyano, ""},
+	} {
+		if got := PresetToFit(c.s, c.tx); got != c.want {
+			t.Errorf("%s: preset to fit %q, want %q", c.what, got, c.want)
+		}
+	}
+}
