@@ -553,6 +553,9 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 		p.mu.Lock()
 		if err != nil {
 			p.frames.Failed++
+			if errors.Is(err, vision.ErrBlankFrame) {
+				p.frames.Blank++
+			}
 			p.frames.Segmented++
 			_ = p.frameFoundLocked(0, false) // adds no volume
 			p.changed()

@@ -64,8 +64,11 @@ type FrameStats struct {
 	// Dropped frames were skipped before segmentation because classification fell
 	// behind a live source.
 	Dropped int `json:"dropped"`
-	// Failed frames could not be segmented (their reason is logged).
+	// Failed frames could not be segmented (their reason is logged); Blank counts those
+	// of them that showed nothing (vision.ErrBlankFrame: all black, all white). Neither
+	// counts as examined.
 	Failed int `json:"failed"`
+	Blank  int `json:"blank"`
 	// Fields counts the fields of the slide seen (1 + the stage moves found).
 	Fields int `json:"fields"`
 	// Focus is the last frame's sharpness (vision.FrameInfo.Focus); OutOfFocus counts

@@ -347,7 +347,38 @@ var (
 	ErrEmptyFrame   = errors.New("empty frame (no pixels)")
 	ErrFrameFormat  = errors.New("unsupported frame format")
 	ErrFrameTooTiny = errors.New("frame too small to segment")
+	// ErrBlankFrame is a frame with nothing in it to examine: all black (the lamp off,
+	// the shutter closed) or all white (saturated). It examined no water: counted as
+	// examined, a lamp off lowered the concentrations without a word (helper-68).
+	ErrBlankFrame = errors.New("blank frame")
 )
+
+// blankFrame says why the working-size luma gray shows nothing to examine ("" when it
+// does): all black when its brightest thousandth is under blackBelow, all white when its
+// darkest thousandth is over whiteAbove. A brightfield or phase-contrast field, even of
+// clean water, has its lamp's light, and its cells' shadows, in between.
+func blankFrame(gray []uint8) string {
+	const blackBelow, whiteAbove = 24, 250
+	var hist [256]int
+	for _, v := range gray {
+		hist[v]++
+	}
+	tail := max(1, len(gray)/1000)
+	dark, bright := 0, 255
+	for n := 0; dark < 255 && n+hist[dark] < tail; dark++ {
+		n += hist[dark]
+	}
+	for n := 0; bright > 0 && n+hist[bright] < tail; bright-- {
+		n += hist[bright]
+	}
+	switch {
+	case bright < blackBelow:
+		return fmt.Sprintf("all black (the brightest pixels at %d of 255): the lamp off or the light path shut; check the lamp and the shutter", bright)
+	case dark > whiteAbove:
+		return fmt.Sprintf("all white (the darkest pixels at %d of 255): saturated; lower the exposure or the lamp", dark)
+	}
+	return ""
+}
 
 // Process segments one frame of the stream, measures its objects and matches them with
 // the previous frames: Object.Track is the cell's identity and Object.New marks its first
@@ -357,6 +388,12 @@ var (
 func (s *Segmenter) Process(f capture.Frame) ([]Object, error) {
 	if err := s.toGray(f.Mat); err != nil {
 		return nil, fmt.Errorf("%s frame %d: %w", f.Source, f.Index, err)
+	}
+	if gray, err := s.gray.DataPtrUint8(); err == nil {
+		if why := blankFrame(gray); why != "" {
+			// Before the frame's size or field is taken: it says nothing of either.
+			return nil, fmt.Errorf("%s frame %d: %w: %s", f.Source, f.Index, ErrBlankFrame, why)
+		}
 	}
 	w, h := s.fullGray().Cols(), s.fullGray().Rows()
 	s.frame = f.Mat

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
+	"github.com/phytoscreen/phytoscreen/synth"
 	"github.com/phytoscreen/phytoscreen/vision"
 )
 
@@ -362,5 +364,35 @@ func TestScreenGeneratedIDsNeverJoin(t *testing.T) {
 		if err != nil || len(si.Runs) != 1 || si.DepthM != []float64{1, 5}[i] {
 			t.Errorf("sample %s: %d runs at %v m (%v), want one run at %v m", id, len(si.Runs), si.DepthM, err, []float64{1, 5}[i])
 		}
+	}
+}
+
+// A frame that showed nothing (the lamp off) examined no water: not counted as examined,
+// and said with the fix (helper-68: counted, it lowered the concentrations unseen).
+func TestScreenBlankFrameNotExamined(t *testing.T) {
+	dir := t.TempDir()
+	real, _ := filepath.Glob("../../testdata/real-frames/*.jpg")
+	if len(real) == 0 {
+		t.Fatal("no real frames in testdata/real-frames")
+	}
+	data, err := os.ReadFile(real[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a-field.jpg"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, "b-lamp-off.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, synth.BlackFrame(320, 240)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	code, stdout, stderr := screenCtx(t, context.Background(), []string{"--source", dir, "--db", filepath.Join(t.TempDir(), "s.db"), "--volume-ml", "2", "--baseline", "0"}, nil)
+	if code == exitOK || !strings.Contains(stdout, "Note: 1 frame showed nothing (all black") ||
+		!strings.Contains(stdout, "PARTIAL: 1 of 2 frames examined") || !strings.Contains(stdout, "1 mL examined") {
+		t.Errorf("a folder of a field and a lamp-off frame: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }

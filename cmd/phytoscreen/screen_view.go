@@ -442,8 +442,11 @@ func (r screenResult) writeText(w io.Writer) {
 	if n := s.Frames.Oversize; n > 0 {
 		fmt.Fprintf(w, "Note: %s covered more than a tenth of their frame and could not be split (a debris cloud, a mat of cells); check those frames (the objects export: oversize).\n", countNoun(n, "object", "objects"))
 	}
+	if s.Frames.Blank > 0 {
+		fmt.Fprintf(w, "Note: %s showed nothing (all black: the lamp off or the light path shut; or all white: saturated): not counted as examined; check the lamp, the shutter and the exposure.\n", count(s.Frames.Blank, "frame", "frames"))
+	}
 	if s.Frames.Crowded > 0 {
-		fmt.Fprintf(w, "Note: %d frames were too crowded to segment (more than half of each differs from the background): their oversize objects were not counted; dilute the sample.\n", s.Frames.Crowded)
+		fmt.Fprintf(w, "Note: %s too crowded to segment (more than half of each differs from the background): their oversize objects were not counted; dilute the sample.\n", countNoun(s.Frames.Crowded, "frame was", "frames were"))
 	}
 	if s.Frames.Dropped > 0 {
 		fmt.Fprintf(w, "Note: %d frames were dropped because classification fell behind the camera. On a still slide their cells are seen in the next frames; in a flow-through cell they were not counted and the concentrations are low: use the optimised model or slow the flow.\n", s.Frames.Dropped)
