@@ -212,8 +212,12 @@ func liveStatus(sess *session, s screening.Snapshot, fps float64) string {
 		parts = append(parts, fmt.Sprintf("%.1f fps", fps))
 	}
 	parts = append(parts, fmt.Sprintf("%d dropped", s.Frames.Dropped))
-	if s.Frames.Failed > 0 {
-		parts = append(parts, fmt.Sprintf("%d unreadable", s.Frames.Failed))
+	if n := s.Frames.Failed - s.Frames.Blank; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d unreadable", n))
+	}
+	if n := s.Frames.Blank; n > 0 {
+		// A camera with its lamp off streams black frames: said live, where it is fixed.
+		parts = append(parts, fmt.Sprintf("%d blank (lamp off or saturated: not examined)", n))
 	}
 	parts = append(parts, fmt.Sprintf("%d object%s in view", len(s.LastFrame.Objects), plural(len(s.LastFrame.Objects))))
 	if f := focusStatus(s); f != "" {

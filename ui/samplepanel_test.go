@@ -45,6 +45,11 @@ func TestLiveStatusSaysVolumeSoFar(t *testing.T) {
 	if got := liveStatus(sess, s, 0); strings.Contains(got, "so far") {
 		t.Errorf("ended: %q", got)
 	}
+	// Blank frames (the lamp off) are said apart from the unreadable ones.
+	s.Frames.Failed, s.Frames.Blank = 3, 2
+	if got := liveStatus(sess, s, 0); !strings.Contains(got, " · 1 unreadable · 2 blank (lamp off or saturated: not examined)") {
+		t.Errorf("3 frames failed, 2 of them blank: %q", got)
+	}
 }
 
 // Neither a long alert headline (a regulatory rule names many taxa), the run state's
