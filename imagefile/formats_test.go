@@ -43,6 +43,7 @@ func TestUnsupportedFormatsNamed(t *testing.T) {
 		{"planar.tif", "TIFF with separate colour planes (planar configuration 2) is not supported"},
 		{"gray-alpha.tif", "gray TIFF with an alpha or extra channel is not supported: save it as PNG"},
 		{"bigtiff.tif", "BigTIFF is not supported: save it as ordinary TIFF or as PNG"},
+		{"stack3.tif", "TIFF of 3 pages (a stack) is not supported: save each page as an image of its own"},
 		{"12bit.jpg", "12-bit JPEG is not supported: export it as 8-bit JPEG, or as 16-bit PNG or TIFF"},
 		{"arithmetic.jpg", "arithmetic-coded JPEG is not supported: re-save it as a standard (Huffman-coded) JPEG or as PNG"},
 		{"lossless.jpg", "lossless JPEG is not supported: save it as PNG or TIFF"},

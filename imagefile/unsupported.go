@@ -94,6 +94,11 @@ func tiffUnsupported(data []byte) error {
 		}
 		return def
 	}
+	if n := tiffPages(data); n > 1 {
+		// Its first page alone was read, the others lost without a word (helper-68): a
+		// stack's pages are fields or focal planes, each the technician's to choose.
+		return unsupportedErr(fmt.Sprintf("TIFF of %d pages (a stack)", n), "save each page as an image of its own (ImageJ: Image › Stacks › Stack to Images, then File › Save As › Image Sequence), one per field")
+	}
 	bits := first(tagBitsPerSample, 1)
 	switch first(tagSampleFormat, 1) {
 	case 1:
@@ -155,6 +160,28 @@ func tiffCompressionName(c uint32) string {
 
 // tiffTags reads the SHORT and LONG tags of a classic TIFF's first image file directory,
 // nil when the header or the directory cannot be read.
+// tiffPages counts the images (IFDs) of a TIFF, following the chain of their offsets up
+// to maxPages (a corrupt chain that loops stops there); 0 when the header is not read.
+func tiffPages(t []byte) int {
+	const maxPages = 10000
+	if !isTIFF(t) || len(t) < 8 {
+		return 0
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if t[0] == 'M' {
+		bo = binary.BigEndian
+	}
+	pages := 0
+	for off := int64(bo.Uint32(t[4:])); off >= 8 && off+2 <= int64(len(t)) && pages < maxPages; pages++ {
+		next := off + 2 + 12*int64(bo.Uint16(t[off:]))
+		if next+4 > int64(len(t)) {
+			return pages + 1
+		}
+		off = int64(bo.Uint32(t[next:]))
+	}
+	return pages
+}
+
 func tiffTags(t []byte) map[uint16][]uint32 {
 	if !isTIFF(t) || len(t) < 8 {
 		return nil

@@ -17,6 +17,7 @@ convert "$gray" -colorspace gray -alpha on -channel A -evaluate set 50% +channel
 convert "$colour" TIFF64:$out/bigtiff.tif
 convert "$colour" -colorspace CMYK $out/cmyk.jpg
 convert "$gray" -compress RLE -type palette BMP3:$out/rle.bmp
+convert "$gray" "$colour" "$gray" $out/stack3.tif # three pages: a stack
 convert "$gray" -colorspace gray -alpha on -channel A -evaluate set 50% +channel -define png:color-type=4 $out/gray-alpha.png
 # SOF0 (FF C0) of the 8-bit JPEG, then its precision byte (offset 4 from the marker).
 python3 - "$gray" $out <<'PY'
