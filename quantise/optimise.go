@@ -108,6 +108,23 @@ type Report struct {
 	Measured   *Measurement   `json:"measured,omitempty"`
 }
 
+// SureCalibration is the fewest calibration images on which a layer's cost can be told
+// from chance (one image is a point of agreement at 100): under it the twin is written
+// all the same, and FewImages says so.
+const SureCalibration = 100
+
+// FewImages says, when the twin was calibrated on fewer than SureCalibration images,
+// what that means and the fix; "" otherwise. On 10 images no layer's cost could be told
+// from chance, so none was kept fp32, and the twin's 80% agreement was said without a
+// word of doubt (helper-68).
+func (r *Report) FewImages() string {
+	if r.CalibrationImages >= SureCalibration {
+		return ""
+	}
+	return fmt.Sprintf("calibrated on %d images, too few to tell a layer's cost from chance (one image is %.0f points of agreement): no layer could be kept fp32 on evidence, and the agreement (%.1f%%) is of those %d images alone; calibrate on at least %d images of the pack's own kind (the built-in packs use 400)",
+		r.CalibrationImages, 100/float64(max(1, r.CalibrationImages)), 100*r.Final.Agreement, r.CalibrationImages, SureCalibration)
+}
+
 // Stage names reported to the progress callback, in order (StageAccuracy and StageSpeed,
 // the measuring of the written pack, come last).
 const (

@@ -107,6 +107,15 @@ func TestOptimiseTinyPackKeepsUnquantisableOpsFP32(t *testing.T) {
 	if rep.CalibrationImages != 24 || rep.CalibrationLabels != 24 || len(rep.Layers) != 6 || len(rep.KeptFP32) != 0 || len(rep.Methods) != 3 {
 		t.Errorf("report: %d images (%d labelled), %d layers, kept %v, %d methods", rep.CalibrationImages, rep.CalibrationLabels, len(rep.Layers), rep.KeptFP32, len(rep.Methods))
 	}
+	// 24 images: too few to tell a layer's cost from chance, said with the fix
+	// (helper-68: 10 images gave a twin of 80% agreement without a word).
+	if few := rep.FewImages(); !strings.Contains(few, "calibrated on 24 images, too few to tell a layer's cost from chance (one image is 4 points of agreement)") ||
+		!strings.Contains(few, "calibrate on at least 100 images") {
+		t.Errorf("the warning of 24 calibration images: %q", few)
+	}
+	if few := (&Report{CalibrationImages: SureCalibration}).FewImages(); few != "" {
+		t.Errorf("%d calibration images warned of: %q", SureCalibration, few)
+	}
 	if rep.RuntimeOps["QLinearConv"] != 1 || rep.RuntimeOps["Sin"] != 1 {
 		t.Errorf("runtime ops %v: want the Conv fused into QLinearConv and the Sin kept", rep.RuntimeOps)
 	}

@@ -163,6 +163,9 @@ func optimiseSummary(r *quantise.Report) string {
 		fmt.Fprintf(&b, "; top-1 against their labels %.1f%%", 100*r.Final.Top1)
 	}
 	b.WriteString(".\n")
+	if few := r.FewImages(); few != "" {
+		b.WriteString("Warning: " + few + ".\n")
+	}
 	if len(r.KeptFP32) == 0 {
 		b.WriteString("Every quantisable layer is int8.\n")
 	} else {

@@ -126,6 +126,9 @@ func (m *Main) packOptimise(ctx context.Context, args []string) error {
 		return enc.Encode(rep)
 	}
 	printOptimise(m.Stdout, rep)
+	if few := rep.FewImages(); few != "" {
+		fmt.Fprintf(m.Stderr, "phytoscreen pack optimise: warning: %s\n", few)
+	}
 	return nil
 }
 
