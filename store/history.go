@@ -10,6 +10,26 @@ import (
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
+// RaisedLevels is the highest level each sample's runs raised while it was screened
+// (its alert events), for the samples that raised one: History's list marks them, so
+// that the week's alerts are found without opening every sample (helper-67).
+func (s *Store) RaisedLevels(ctx context.Context) (map[string]alerts.Level, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT r.sample_id, a.to_level FROM alerts a JOIN sources r ON r.id = a.source_id`)
+	if err != nil {
+		return nil, fmt.Errorf("session store %s: the levels raised: %w", s.path, err)
+	}
+	defer rows.Close()
+	out := map[string]alerts.Level{}
+	for rows.Next() {
+		var id, to string
+		if err := rows.Scan(&id, &to); err != nil {
+			return nil, fmt.Errorf("session store %s: the levels raised: %w", s.path, err)
+		}
+		out[id] = max(out[id], levelNamed(to))
+	}
+	return out, rows.Err()
+}
+
 // AlertEvents returns the alert level changes recorded for a sample, oldest first: what
 // was raised at the time, with the rules and thresholds then in force, whatever the
 // rules are now.

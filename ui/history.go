@@ -34,6 +34,9 @@ type sampleEntry struct {
 	// Partial: a run examined less than the volume given (stopped, cut off), as the
 	// detail and the report say; the list said nothing of it (helper-41).
 	Partial bool
+	// Raised is the highest level its runs raised while screened (store.RaisedLevels):
+	// the week's alerts are found in the list, and by searching "alert" or "watch".
+	Raised alerts.Level
 }
 
 // historyView lists the stored samples; for the chosen one it shows the counts (with
@@ -109,6 +112,9 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 			line := fmt.Sprintf("%s · %d run%s", d, e.Runs, plural(e.Runs))
 			if e.Partial {
 				line += " · partial"
+			}
+			if e.Raised > alerts.None {
+				line += " · raised " + strings.ToUpper(e.Raised.String())
 			}
 			b.Objects[1].(*widget.Label).SetText(line)
 		})
@@ -248,7 +254,8 @@ func (h *historyView) Reload() {
 }
 
 // applySearch shows the samples whose ID, site or date (2025-06-03) holds the search
-// text, marked ones matching "★" or "marked".
+// text, marked ones matching "★" or "marked", those that raised a level "alert" or
+// "watch".
 func (h *historyView) applySearch() {
 	// Without accents on either side: "etang" found nothing of "Étang de Thau" (helper-67).
 	q := strings.ToLower(unaccent.String(strings.TrimSpace(h.search.Text)))
@@ -259,6 +266,9 @@ func (h *historyView) applySearch() {
 		hay := strings.ToLower(unaccent.String(e.ID + " " + e.Site + " " + e.Taken.Local().Format("2006-01-02 15:04") + " " + e.Taken.Local().Format("Jan 2 2006 15:04")))
 		if e.Marked {
 			hay += " ★ marked"
+		}
+		if e.Raised > alerts.None {
+			hay += " raised " + e.Raised.String()
 		}
 		if q == "" || strings.Contains(hay, q) {
 			h.entries = append(h.entries, e)
@@ -408,13 +418,17 @@ func listSamples(ctx context.Context, st *store.Store) ([]sampleEntry, error) {
 	if err != nil {
 		return nil, err
 	}
+	raised, err := st.RaisedLevels(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]sampleEntry, 0, len(ids))
 	for _, id := range ids {
 		si, err := st.Sample(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, sampleEntry{ID: id, Site: si.Site, Taken: si.Taken, Runs: len(si.Runs), Marked: si.Marked, Partial: si.Partial()})
+		out = append(out, sampleEntry{ID: id, Site: si.Site, Taken: si.Taken, Runs: len(si.Runs), Marked: si.Marked, Partial: si.Partial(), Raised: raised[id]})
 	}
 	slices.SortStableFunc(out, func(a, b sampleEntry) int { return b.Taken.Compare(a.Taken) })
 	return out, nil

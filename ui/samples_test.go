@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
@@ -532,5 +533,40 @@ func TestHistoryChartIgnoresTheSearch(t *testing.T) {
 	h.pump("sample a shown with its chart", 10*time.Second, func() bool { return hv.selected == a && len(hv.chart.Points()) > 0 })
 	if n := len(hv.chart.Points()); n != 2 {
 		t.Errorf("Loch A's chart with the list searched to one sample: %d points, want both samples", n)
+	}
+}
+
+// History's list says the highest level a sample raised while it was screened, and a
+// search for "alert" or "watch" finds those samples: the week's alert was found by
+// opening every sample (helper-67).
+func TestHistoryListSaysTheLevelRaised(t *testing.T) {
+	h := newHarness(t, nil)
+	noct := labelIndex(t, h.a.svc.Pack, "protist_noctiluca")
+	h.screenOneCellFrames("copepod_calanoid", 0.9, "S-QUIET", 2)
+	h.screenOneCellFrames("protist_noctiluca", 0.9, "S-WATCH", 2) // present: watch
+	src := newGatedSource(2, func(int) []fakeCell { return []fakeCell{{noct, 0.9}} })
+	h.startRun(src, "S-ALERT", 0.05) // 2 in 0.05 mL: 40,000 cells/L, over 10,000
+	src.release(2)
+	h.waitIdle()
+	hv := h.a.history
+	hv.Reload()
+	h.pump("three samples listed", 10*time.Second, func() bool { return len(hv.all) == 3 })
+	want := map[string]alerts.Level{"S-QUIET": alerts.None, "S-WATCH": alerts.Watch, "S-ALERT": alerts.Alert}
+	for _, e := range hv.all {
+		if e.Raised != want[e.ID] {
+			t.Errorf("%s raised %v, want %v", e.ID, e.Raised, want[e.ID])
+		}
+	}
+	for q, id := range map[string]string{"alert": "S-ALERT", "raised watch": "S-WATCH"} {
+		hv.search.SetText(q)
+		if len(hv.entries) != 1 || hv.entries[0].ID != id {
+			t.Errorf("search %q: %+v, want %s alone", q, hv.entries, id)
+		}
+	}
+	hv.search.SetText("S-ALERT")
+	item := hv.list.CreateItem()
+	hv.list.UpdateItem(0, item)
+	if line := item.(*fyne.Container).Objects[1].(*widget.Label).Text; !strings.HasSuffix(line, " · raised ALERT") {
+		t.Errorf("the list's line for S-ALERT: %q", line)
 	}
 }
