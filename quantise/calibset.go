@@ -90,17 +90,26 @@ func loadCalibration(ctx context.Context, p *inference.Pack, images []calibImage
 		decode = imagefile.DecodeColor
 	}
 	labelled := false
+	// Every image that cannot be read is named at once: three bad images took three runs
+	// to find (helper-68).
+	var bad []error
+	const listed = 10
 	for _, im := range images {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		b, err := im.read()
 		if err != nil {
-			return nil, fmt.Errorf("calibration image %s: %w", im.where, err)
+			bad = append(bad, fmt.Errorf("calibration image %s: %w", im.where, err))
+			continue
 		}
 		img, err := decode(b)
 		if err != nil {
-			return nil, fmt.Errorf("calibration image %s: %w: remove it from the calibration images", im.where, err)
+			bad = append(bad, fmt.Errorf("calibration image %s: %w: remove it from the calibration images", im.where, err))
+			continue
+		}
+		if len(bad) > 0 {
+			continue // the set is refused: only the rest of the bad ones are looked for
 		}
 		s.data = append(s.data, make([]float32, s.size)...)
 		if err := p.Preprocess(s.data[len(s.data)-s.size:], img); err != nil {
@@ -112,6 +121,12 @@ func loadCalibration(ctx context.Context, p *inference.Pack, images []calibImage
 		if len(s.gray) < speedCrops {
 			s.gray = append(s.gray, imagefile.ToGray(img))
 		}
+	}
+	if len(bad) > listed {
+		bad = append(bad[:listed], fmt.Errorf("and %d more calibration images that cannot be read", len(bad)-listed))
+	}
+	if err := errors.Join(bad...); err != nil {
+		return nil, err
 	}
 	if !labelled {
 		s.labels = nil

@@ -257,3 +257,29 @@ func TestKeptLayerRunsFP32(t *testing.T) {
 		t.Errorf("KL against fp32 with c2 kept %.3g, all quantised %.3g: the kept layer reads something else", rep.Final.KL, rep.All.KL)
 	}
 }
+
+// Every calibration image that cannot be read is named at once, with the fix: three bad
+// images took three runs to find (helper-68). Nothing is written.
+func TestOptimiseNamesEveryBadImage(t *testing.T) {
+	testpack.RequireRuntime(t)
+	p, err := inference.LoadPackDir(tinyPack(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := tinyImages(t, 4)
+	for name, data := range map[string]string{"empty.png": "", "notes.png": "not an image\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "twin")
+	_, err = Optimise(context.Background(), Options{Pack: p, Calibration: os.DirFS(dir), Out: out, SpeedDuration: -1}, nil)
+	for _, want := range []string{"calibration image empty.png", "calibration image notes.png", "remove it from the calibration images"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("two bad images: %v; want %q", err, want)
+		}
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused calibration left %s", out)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"image"
 	"log/slog"
@@ -201,15 +202,23 @@ func decodeAll(ex []Example, c crops, part []int, imgs []image.Image, errs []err
 	}
 	close(next)
 	wg.Wait()
+	// Every bad crop of the part is named at once: one a run took three runs to find
+	// three (helper-68).
+	var bad []error
 	for k, err := range errs[:len(part)] {
-		if err != nil {
-			return fmt.Errorf("%s: %w: fix or remove it from the crops to teach", ex[part[k]].Source, err)
-		}
-		if b := imgs[k].Bounds(); b.Dx() < inference.MinCropSide || b.Dy() < inference.MinCropSide {
-			return fmt.Errorf("%s is %dx%d pixels: too small to hold a cell; remove it from the crops to teach", ex[part[k]].Source, b.Dx(), b.Dy())
+		switch {
+		case err != nil:
+			bad = append(bad, fmt.Errorf("%s: %w: fix or remove it from the crops to teach", ex[part[k]].Source, err))
+		case imgs[k].Bounds().Dx() < inference.MinCropSide || imgs[k].Bounds().Dy() < inference.MinCropSide:
+			b := imgs[k].Bounds()
+			bad = append(bad, fmt.Errorf("%s is %dx%d pixels: too small to hold a cell; remove it from the crops to teach", ex[part[k]].Source, b.Dx(), b.Dy()))
 		}
 	}
-	return nil
+	const listed = 10
+	if len(bad) > listed {
+		bad = append(bad[:listed], fmt.Errorf("and %d more crops that cannot be read or are too small", len(bad)-listed))
+	}
+	return errors.Join(bad...)
 }
 
 func variantList(vs []inference.Variant) string {

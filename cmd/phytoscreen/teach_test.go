@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,6 +58,30 @@ func TestPackTeachRefusesBadInput(t *testing.T) {
 	// before it saves such a pack).
 	if !strings.Contains(stderr, "phytoscreen pack teach: warning: the ") || !strings.Contains(stderr, "names the new taxa right") {
 		t.Errorf("no weak-teaching warning: %s", stderr)
+	}
+	// Every crop that cannot be taught from is named at once, with its fix: three bad
+	// crops took three runs to find (helper-68).
+	bad := t.TempDir()
+	for name, data := range map[string]string{"empty.jpg": "", "text.jpg": "hello\n"} {
+		os.WriteFile(filepath.Join(bad, name), []byte(data), 0o644)
+	}
+	tiny := image.NewGray(image.Rect(0, 0, 1, 1))
+	var tinyPNG bytes.Buffer
+	png.Encode(&tinyPNG, tiny)
+	os.WriteFile(filepath.Join(bad, "tiny.png"), tinyPNG.Bytes(), 0o644)
+	badRows := rows
+	for _, name := range []string{"empty.jpg", "text.jpg", "tiny.png"} {
+		badRows += filepath.Join(bad, name) + ",lab_round\n"
+	}
+	badList := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(badList, []byte(badRows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = run(t, "pack", "teach", "--pack", "ndsb-plankton-121-v2", "--labels", badList, "--dry-run", "--no-cache", "--leave-out-few")
+	for _, want := range []string{"empty.jpg: empty file (0 bytes)", "text.jpg: not a JPEG, PNG, TIFF or BMP image", "tiny.png is 1x1 pixels: too small to hold a cell"} {
+		if code == exitOK || !strings.Contains(stderr, want) {
+			t.Errorf("three bad crops: exit %d, want %q in\n%s%s", code, want, stdout, stderr)
+		}
 	}
 	// A folder that is not empty is refused before any crop is embedded (it was refused
 	// after the embedding and the training: helper-39).
