@@ -209,8 +209,9 @@ func checkSize(w, h int) error {
 		return fmt.Errorf("corrupt image header: it claims %dx%d pixels; export or copy the image again", w, h)
 	}
 	if int64(w)*int64(h) > MaxPixels {
-		return fmt.Errorf("%w: header claims %dx%d pixels, more than %d Mpx; refused before decoding (a corrupt header, or not a microscope image)",
-			ErrTooLarge, w, h, MaxPixels/1_000_000)
+		// A real stitched scan of that size had no way forward (helper-68).
+		return fmt.Errorf("%w: header claims %dx%d pixels, more than %d Mpx; refused before decoding (a corrupt header, or not a camera frame): a real image of that size is shrunk or cut into tiles of at most %d Mpx first (ImageMagick: convert IN -crop 50%%x50%% +repage TILE-%%d.png)",
+			ErrTooLarge, w, h, MaxPixels/1_000_000, MaxPixels/1_000_000)
 	}
 	return nil
 }

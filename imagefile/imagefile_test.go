@@ -32,7 +32,7 @@ func TestReadGray(t *testing.T) {
 		{file: "one-pixel.png", w: 1, h: 1},
 		{file: "empty.png", wantErr: "empty file", is: ErrEmpty},
 		{file: "notes.png", wantErr: "not a JPEG, PNG, TIFF or BMP", is: ErrNotImage},
-		{file: "huge-header.png", wantErr: "100000x100000 pixels", is: ErrTooLarge},
+		{file: "huge-header.png", wantErr: "100000x100000 pixels, more than 100 Mpx; refused before decoding (a corrupt header, or not a camera frame): a real image of that size is shrunk or cut into tiles", is: ErrTooLarge},
 		{file: "truncated.jpg", wantErr: "corrupt or truncated jpeg"},
 		{file: "corrupt-header.jpg", wantErr: "corrupt image header"},
 		{file: "absent.png", wantErr: "no such file"},

@@ -286,8 +286,19 @@ func (s *Store) sameFramesAgain(ctx context.Context, tx *sql.Tx, sampleID string
 		return nil
 	}
 	refuse := func(run int64, what string) error {
-		return fmt.Errorf("sample %s in %s already holds run %d %s: %w. Use another sample ID for other water; to screen these frames anew, move sample %s to the trash (History) first",
-			sampleID, s.path, run, what, ErrSameFrames, sampleID)
+		// A folder's run that stopped before its end is taken up where it stopped:
+		// screened again after an interruption, the refusal said only "the trash"
+		// (helper-68).
+		var stopped bool
+		var kind string
+		if err := tx.QueryRowContext(ctx, "SELECT interrupted OR COALESCE(ended, '') = '', spec FROM sources WHERE id = ?", run).Scan(&stopped, &kind); err == nil && stopped {
+			if held, err := capture.ParseSpec(kind); err == nil && held.Kind == capture.KindFolder {
+				return fmt.Errorf("sample %s in %s already holds run %d %s: %w. That run stopped before the folder's end: take it up where it stopped (screen --continue %s, or Continue run in History)",
+					sampleID, s.path, run, what, ErrSameFrames, sampleID)
+			}
+		}
+		return fmt.Errorf("sample %s in %s already holds run %d %s: %w. Use another sample ID for other water; to screen these frames anew, move sample %s to the trash first (History, or phytoscreen samples delete %s)",
+			sampleID, s.path, run, what, ErrSameFrames, sampleID, sampleID)
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT id, spec FROM sources WHERE sample_id = ? ORDER BY id", sampleID)
 	if err != nil {

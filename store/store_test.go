@@ -725,7 +725,8 @@ func TestSameFramesRefused(t *testing.T) {
 		{Kind: capture.KindFolder, Path: "/data"},
 		capture.Cells("/data/day1"),
 	} {
-		if err := run(spec); !errors.Is(err, ErrSameFrames) || !strings.Contains(err.Error(), "already holds run 1 of /data/day1") {
+		if err := run(spec); !errors.Is(err, ErrSameFrames) || !strings.Contains(err.Error(), "already holds run 1 of /data/day1") ||
+			!strings.Contains(err.Error(), "to the trash first (History, or phytoscreen samples delete LIM-2025-06-03)") {
 			t.Errorf("%s: %v", spec, err)
 		}
 	}
@@ -737,6 +738,26 @@ func TestSameFramesRefused(t *testing.T) {
 		if err := run(spec); err != nil {
 			t.Errorf("%s, other frames, refused: %v", spec, err)
 		}
+	}
+}
+
+// The same folder after its run stopped before the folder's end: the refusal says to
+// take the run up where it stopped (helper-68: it said only "the trash").
+func TestSameFramesAfterAStopSaysContinue(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	spec := capture.Spec{Kind: capture.KindFolder, Path: "/data/day1"}
+	info := screening.RunInfo{Sample: testSample(), Spec: spec, Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)}
+	r, err := s.StartRun(ctx, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := screening.Snapshot{Threshold: 0.5, Variant: inference.Optimised, Examined: screening.Examined{Expected: 10, Frames: 4, Interrupted: true}}
+	if err := r.Finish(ctx, stopped, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StartRun(ctx, info); !errors.Is(err, ErrSameFrames) || !strings.Contains(err.Error(), "That run stopped before the folder's end: take it up where it stopped (screen --continue LIM-2025-06-03, or Continue run in History)") {
+		t.Errorf("the folder again after its run stopped: %v", err)
 	}
 }
 

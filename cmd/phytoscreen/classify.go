@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,7 +64,17 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 		return setupError(err)
 	}
 
-	files, problems := imagefile.Collect(paths)
+	files, others, problems := imagefile.CollectAll(paths)
+	// Files of a folder that are not images are left out, and said, as screen and
+	// segment say them: a .webp or .jfif was left out without a word (helper-68).
+	others = slices.DeleteFunc(others, func(f string) bool { return imagefile.IsSystemFile(filepath.Base(f)) })
+	for i, f := range others {
+		if i == 3 {
+			fmt.Fprintf(m.Stderr, "phytoscreen classify: and %d more files that are not images, left out\n", len(others)-i)
+			break
+		}
+		fmt.Fprintf(m.Stderr, "phytoscreen classify: skipped %s: not an image file (images must be %s)\n", f, strings.Join(imagefile.Extensions, ", "))
+	}
 	if len(files) == 0 && len(problems) == 0 {
 		// "classified 0 of 0 files", exit 0, read as done (helper-39).
 		return setupError(fmt.Errorf("no image files in %s: give folders or files of images (JPEG, PNG, TIFF, BMP)", strings.Join(paths, ", ")))

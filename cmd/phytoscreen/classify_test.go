@@ -73,6 +73,11 @@ func TestClassifyMixedFolder(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
 	}
+	// The folder's files that are not images are said, as screen says them (helper-68:
+	// a .webp was left out without a word).
+	if !strings.Contains(stderr, "skipped ../../testdata/mixed-images/readme.txt: not an image file (images must be .jpg") {
+		t.Errorf("the folder's text files not said:\n%s", stderr)
+	}
 }
 
 func TestClassifyJSON(t *testing.T) {
