@@ -56,6 +56,20 @@ func TestFlagRangesRefused(t *testing.T) {
 		}
 		t.Logf("%s", strings.TrimSpace(stderr.String()))
 	}
+	// A typed 0 is not the default the library reads it as (helper-68: --sigmas 0 ran
+	// with 8, --scale 0 drew at 1, unsaid).
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"segment", "--sigmas", "0", "x.png"}, "--sigmas 0: give 1 to 1000 noise standard deviations (8 by default)"},
+		{[]string{"segment", "--low-share", "0", "x.png"}, "--low-share 0: give a share of the high threshold above 0 and at most 1"},
+		{[]string{"synth", "--out", t.TempDir(), "--scale", "0"}, "--scale 0: want 0.1 to 10"},
+	} {
+		if code, _, stderr := run(t, c.args...); code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, want 2 with %q:\n%s", c.args, code, c.want, stderr)
+		}
+	}
 	// --lat and --lon are text, read as numbers with the sample: NaN is its "no position".
 	if code, _, stderr := run(t, "screen", "--source", "x.avi", "--lat", "NaN", "--lon", "9"); code != exitUsage || !strings.Contains(stderr, "--lat NaN --lon 9: give decimal degrees") {
 		t.Errorf("--lat NaN: exit %d, want 2 naming the flags:\n%s", code, stderr)

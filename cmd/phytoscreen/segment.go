@@ -290,6 +290,14 @@ func (f segFlags) options() (vision.Options, error) {
 	if opt.Margin == 0 {
 		opt.Margin = -1 // the segmenter's zero means its default
 	}
+	// The segmenter reads 0 as its default: typed, 0 ran with the default unsaid, where
+	// -1 was refused with the range (helper-68).
+	if !(f.sigmas >= 1 && f.sigmas <= 1000) {
+		return opt, usageError("--sigmas %v: give 1 to 1000 noise standard deviations (8 by default)", f.sigmas)
+	}
+	if !(f.lowShare > 0 && f.lowShare <= 1) {
+		return opt, usageError("--low-share %v: give a share of the high threshold above 0 and at most 1 (0.35 by default)", f.lowShare)
+	}
 	opt.Sigmas, opt.MinContrast, opt.LowShare, opt.Close, opt.Ignore, opt.Colour = f.sigmas, f.minContrast, f.lowShare, f.closeRadius, f.ignore, f.colour
 	opt.Ridges = f.ridges
 	opt.ColourCrops = f.colourCrops

@@ -83,6 +83,9 @@ func (m *Main) synth(ctx context.Context, args []string) error {
 	if *format != "png" && *format != "jpg" {
 		return usageError("--format %q: use png or jpg", *format)
 	}
+	if set["scale"] && !(opt.Scale >= 0.1 && opt.Scale <= 10) { // 0 was the default unsaid (helper-68)
+		return usageError("--scale %v: want 0.1 to 10", opt.Scale)
+	}
 	if !set["width"] && !set["height"] && opt.Look == synth.LookPhase {
 		opt.Width, opt.Height = 0, 0
 	}
