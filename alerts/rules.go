@@ -46,6 +46,17 @@ func (l Level) String() string {
 	return "none"
 }
 
+// LevelNamed is the level whose String is name; None for any other text (a level a
+// newer phytoscreen named, or none recorded).
+func LevelNamed(name string) Level {
+	for _, l := range levels {
+		if l.String() == name {
+			return l
+		}
+	}
+	return None
+}
+
 // MarshalText writes the level's name (for JSON).
 func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
 

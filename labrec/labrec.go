@@ -203,6 +203,28 @@ type SampleTally struct {
 	Objects  int
 	Failed   int
 	Counts   []Count
+	// Standing is the sample's standing against the alert rules of its last run on
+	// these figures, as its bench works it out (nil: the bench could not, its pack or
+	// rules not at hand, or it is older than schema version 3).
+	Standing *Standing
+}
+
+// NotChecked is a Standing's Level when no rule could say where the sample stands: none
+// of the rules applies to the pack, or the cells of its colonies are unknown.
+const NotChecked = "not checked"
+
+// Standing is where a sample stands against its alert rules on its final figures, as
+// its bench works it out each time it pushes the tally: History, the sample's report
+// and its counts CSV say the same, and a reviewer's relabel moves it. The levels its
+// runs raised while counting (Alerts) are what happened on the way: the weekly report
+// gave those as the sample's level, missing a WATCH a relabel brought and keeping an
+// ALERT of one run of two (helper-70).
+type Standing struct {
+	Rules string  // the rules of its last run, as the bench names them: "preset who-cyanobacteria"
+	Level string  // "alert", "watch", "none" or NotChecked
+	Rule  string  // the rule at that level, its taxa as it reads; "" at none
+	PerL  float64 // what that rule compares, cells per litre; 0 at none
+	Why   string  // why NotChecked; "" otherwise
 }
 
 // RunBatch is one run with everything the server needs alongside its objects: its
@@ -272,7 +294,7 @@ type ProgrammeSample struct {
 	BenchName string
 	Runs      int
 	Alerts    int
-	TopLevel  string // the highest alert level reached ("" when none)
+	TopLevel  string // the highest level its runs raised while counting ("" when none)
 	PushedAt  time.Time
 	// Partial: a run of the sample did not read its source to the end (stopped,
 	// interrupted, failed): its figures cover only part of the water meant.

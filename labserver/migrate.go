@@ -15,7 +15,7 @@ import (
 
 // SchemaVersion is the schema version this phytoscreen writes: Hello refuses a server
 // at another version (older: migrate it; newer: update phytoscreen).
-const SchemaVersion int64 = 2
+const SchemaVersion int64 = 3
 
 // versionTable is goose's table of applied migrations; Hello reads the version from it.
 const versionTable = "goose_db_version"

@@ -197,14 +197,16 @@ func objectRow(bench string, o labrec.Object) []any {
 }
 
 const upsertSampleSQL = `INSERT INTO samples (bench_id, sample_id, site, taken, notes, factor, lat, lon,
-	depth_m, analyst, created, marked, deleted_at, gone, volume_ml, objects, failed, pushed_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now())
+	depth_m, analyst, created, marked, deleted_at, gone, volume_ml, objects, failed,
+	final_rules, final_level, final_rule, final_per_l, final_why, pushed_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, now())
 ON CONFLICT (bench_id, sample_id) DO UPDATE SET site = excluded.site, taken = excluded.taken,
 	notes = excluded.notes, factor = excluded.factor, lat = excluded.lat, lon = excluded.lon,
 	depth_m = excluded.depth_m, analyst = excluded.analyst, created = excluded.created,
 	marked = excluded.marked, deleted_at = excluded.deleted_at, gone = excluded.gone,
 	volume_ml = excluded.volume_ml, objects = excluded.objects, failed = excluded.failed,
-	pushed_at = now()`
+	final_rules = excluded.final_rules, final_level = excluded.final_level, final_rule = excluded.final_rule,
+	final_per_l = excluded.final_per_l, final_why = excluded.final_why, pushed_at = now()`
 
 // The tally is replaced whole: the bench's figures are the truth of its sample.
 const (
@@ -226,8 +228,15 @@ func queueSample(b *pgx.Batch, t labrec.SampleTally) {
 		b.Queue(`UPDATE samples SET gone = true, pushed_at = now() WHERE bench_id = $1 AND sample_id = $2`, s.Bench, s.ID)
 		return
 	}
+	// NULLs when the bench did not work out the standing: the views say so.
+	var stRules, stLevel, stRule, stWhy *string
+	var stPerL *float64
+	if st := t.Standing; st != nil {
+		stRules, stLevel, stRule, stPerL, stWhy = &st.Rules, &st.Level, &st.Rule, &st.PerL, &st.Why
+	}
 	b.Queue(upsertSampleSQL, s.Bench, s.ID, s.Site, s.Taken, s.Notes, s.Factor, s.Lat, s.Lon,
-		s.DepthM, s.Analyst, s.Created, s.Marked, s.Deleted, s.Gone, t.VolumeML, t.Objects, t.Failed)
+		s.DepthM, s.Analyst, s.Created, s.Marked, s.Deleted, s.Gone, t.VolumeML, t.Objects, t.Failed,
+		stRules, stLevel, stRule, stPerL, stWhy)
 	b.Queue(deleteCountsSQL, s.Bench, s.ID)
 	if len(t.Counts) == 0 {
 		return

@@ -68,7 +68,8 @@ func (s *Server) Sites(ctx context.Context) ([]string, error) {
 // caller adds WHERE and ORDER BY.
 var sampleSelect = `SELECT s.bench_id, b.name, s.sample_id, s.site, s.taken, s.notes, s.factor, s.lat,
 	s.lon, s.depth_m, s.analyst, s.created, s.marked, s.volume_ml, s.objects, s.failed,
-	s.pushed_at, coalesce(rn.n, 0), coalesce(al.n, 0), coalesce(al.top, 0), coalesce(rn.partial, false)
+	s.pushed_at, coalesce(rn.n, 0), coalesce(al.n, 0), coalesce(al.top, 0), coalesce(rn.partial, false),
+	s.final_rules, s.final_level, s.final_rule, s.final_per_l, s.final_why
 FROM samples s JOIN benches b ON b.bench_id = s.bench_id
 LEFT JOIN LATERAL (SELECT count(*) AS n, bool_or(r.status NOT IN ('done', '')) AS partial FROM runs r
 	WHERE r.bench_id = s.bench_id AND r.sample_id = s.sample_id) rn ON true
@@ -80,13 +81,29 @@ WHERE NOT s.gone AND s.deleted_at IS NULL AND ` + notDemoSQL
 func scanSample(row pgx.CollectableRow) (labrec.ProgrammeSample, error) {
 	var p labrec.ProgrammeSample
 	var top int
+	var rules, level, rule, why *string
+	var perL *float64
 	err := row.Scan(&p.Bench, &p.BenchName, &p.ID, &p.Site, &p.Taken, &p.Notes, &p.Factor, &p.Lat,
 		&p.Lon, &p.DepthM, &p.Analyst, &p.Created, &p.Marked, &p.VolumeML, &p.Objects, &p.Failed,
-		&p.PushedAt, &p.Runs, &p.Alerts, &top, &p.Partial)
+		&p.PushedAt, &p.Runs, &p.Alerts, &top, &p.Partial, &rules, &level, &rule, &perL, &why)
 	if top >= 0 && top < len(levelNames) {
 		p.TopLevel = levelNames[top]
 	}
+	if level != nil { // NULL: the bench did not work it out
+		p.Standing = &labrec.Standing{Level: *level, Rules: deref(rules), Rule: deref(rule), Why: deref(why)}
+		if perL != nil {
+			p.Standing.PerL = *perL
+		}
+	}
 	return p, err
+}
+
+// deref is the text of a column that may be NULL ("" for NULL).
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // nullTimeFilter is NULL for a zero time (no bound).

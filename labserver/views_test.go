@@ -68,7 +68,7 @@ func ids(ps []labrec.ProgrammeSample) string {
 
 func TestSamples(t *testing.T) {
 	ctx := context.Background()
-	_, b, r := programme(t)
+	a, b, r := programme(t)
 	cases := []struct {
 		f    labrec.ProgrammeFilter
 		want string
@@ -135,6 +135,34 @@ func TestSamples(t *testing.T) {
 	benches, err := r.Benches(ctx)
 	if err != nil || len(benches) != 2 || benches[0].Name != "North" || benches[1].ID != "bench-B" || benches[0].LastPush.IsZero() || benches[0].Role == "" {
 		t.Fatalf("Benches: %+v, %v", benches, err)
+	}
+	// Where a sample stands on its final figures travels with its tally: A1 raised
+	// WATCH while counting, and a review took it below (helper-70: the weekly report
+	// kept the WATCH); a tally without one (an older bench) reads as not worked out.
+	a1, err := a.SampleCounts(ctx, "bench-A", "A1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want1 := labrec.Standing{Rules: "preset default", Level: "none"}
+	a1.Standing = &want1
+	if err := a.PushSample(ctx, a1); err != nil {
+		t.Fatal(err)
+	}
+	north, err := r.Samples(ctx, labrec.ProgrammeFilter{Bench: "North"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range north {
+		switch p.ID {
+		case "A1":
+			if p.Standing == nil || *p.Standing != want1 || p.TopLevel != "watch" {
+				t.Errorf("A1 after the review: standing %+v, raised %q; want %+v, raised watch", p.Standing, p.TopLevel, want1)
+			}
+		case "A3":
+			if p.Standing != nil {
+				t.Errorf("A3, pushed without a standing: %+v", p.Standing)
+			}
+		}
 	}
 }
 

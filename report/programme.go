@@ -62,31 +62,49 @@ func (r *writer) weekTitle(wr labrec.WeekReport) {
 	r.pdf.Ln(2)
 }
 
-// levelOf reads a level name as the server keeps it.
-func levelOf(s string) alerts.Level {
-	switch s {
-	case alerts.Alert.String():
-		return alerts.Alert
-	case alerts.Watch.String():
-		return alerts.Watch
+// sampleLevel is where a programme sample stands, for the report: its bench's standing
+// on the final figures (labrec.Standing), the level and its word; from a bench that did
+// not work it out, the highest level its runs raised while counting, marked with a star
+// that the tables explain (notWorkedOut).
+func sampleLevel(s labrec.ProgrammeSample) (alerts.Level, string) {
+	if st := s.Standing; st != nil {
+		if st.Level == labrec.NotChecked {
+			return alerts.None, "not checked"
+		}
+		l := alerts.LevelNamed(st.Level)
+		return l, levelShort(l)
 	}
-	return alerts.None
+	l := alerts.LevelNamed(s.TopLevel)
+	return l, levelShort(l) + " *"
 }
 
+// notWorkedOut is the footnote of a level marked with a star.
+const notWorkedOut = "* The bench did not say where the sample stands on its final figures (an older phytoscreen, or its pack or rules not at hand): the highest level its runs raised while counting, which a review can change."
+
 // weekBanner is the line a programme manager reads first: how much was screened and
-// the highest level reached, with where.
+// the highest level its samples stand at, with where (and which bench: two benches
+// may give the same ID), and how many no rule could check.
 func (r *writer) weekBanner(wr labrec.WeekReport) {
 	sites, benches := map[string]bool{}, map[string]bool{}
 	peak := alerts.None
+	unchecked := 0
 	var where []string
 	for _, s := range wr.Samples {
 		sites[s.Site] = true
 		benches[s.Bench] = true
-		peak = max(peak, levelOf(s.TopLevel))
+		l, word := sampleLevel(s)
+		peak = max(peak, l)
+		if word == "not checked" {
+			unchecked++
+		}
 	}
 	for _, s := range wr.Samples {
-		if l := levelOf(s.TopLevel); l == peak && peak > alerts.None {
-			where = append(where, fmt.Sprintf("%s (%s)", orDash(s.Site), s.ID))
+		if l, word := sampleLevel(s); l == peak && peak > alerts.None {
+			w := fmt.Sprintf("%s (%s, %s)", orDash(s.Site), s.ID, orDash(s.BenchName))
+			if strings.HasSuffix(word, "*") {
+				w += " *" // raised while counting: its site's table says what the star means
+			}
+			where = append(where, w)
 		}
 	}
 	cr, cg, cb := levelColour(peak)
@@ -94,20 +112,32 @@ func (r *writer) weekBanner(wr labrec.WeekReport) {
 	r.pdf.SetTextColor(255, 255, 255)
 	r.font("B", 12)
 	var text string
+	all := fmt.Sprintf("%s from %s at %s", counted(len(wr.Samples), "sample"), counted(len(benches), "bench"), counted(len(sites), "site"))
 	switch {
 	case len(wr.Samples) == 0:
 		r.pdf.SetFillColor(110, 110, 110)
 		text = "No sample taken in this week reached the lab server"
+	case peak == alerts.None && unchecked == len(wr.Samples):
+		// Not an all-clear: no rule said where any of them stands (helper-70).
+		r.pdf.SetFillColor(110, 110, 110)
+		text = fmt.Sprintf("Not checked: %s, none against a rule that applies to its pack", all)
+	case peak == alerts.None && unchecked > 0:
+		r.pdf.SetFillColor(110, 110, 110)
+		text = fmt.Sprintf("No alert in the %s checked; %s not checked against any rule; %s", counted(len(wr.Samples)-unchecked, "sample"), counted(unchecked, "sample"), all)
 	case peak == alerts.None:
-		text = fmt.Sprintf("No alert: %s from %s at %s, all below trigger levels", counted(len(wr.Samples), "sample"), counted(len(benches), "bench"), counted(len(sites), "site"))
+		text = fmt.Sprintf("No alert: %s, all below trigger levels", all)
 	default:
-		text = fmt.Sprintf("%s at %s; %s from %s at %s", levelShort(peak), strings.Join(where, ", "), counted(len(wr.Samples), "sample"), counted(len(benches), "bench"), counted(len(sites), "site"))
+		text = fmt.Sprintf("%s at %s; %s", levelShort(peak), strings.Join(where, ", "), all)
+		if unchecked > 0 {
+			text += fmt.Sprintf("; %s not checked", counted(unchecked, "sample"))
+		}
 	}
 	r.pdf.MultiCell(textW, 7, r.tr(text), "", "L", true)
 	r.pdf.SetTextColor(0, 0, 0)
 	r.font("", 8.5)
 	r.pdf.MultiCell(textW, 4.5, r.tr("Counts and concentrations are each bench's own tally (objects counted per taxon, "+
-		"validated labels first), with 95% Poisson intervals; samples deleted at their bench are left out."), "", "L", false)
+		"validated labels first), with 95% Poisson intervals; a sample's level is where its final figures stand against the "+
+		"rules of its last run, as its bench's History and report say; samples deleted at their bench are left out."), "", "L", false)
 	r.pdf.Ln(1)
 }
 
@@ -128,7 +158,9 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 		r.heading("Site " + orDash(site))
 		var rows [][]string
 		var lv []alerts.Level
-		var full []string // what a column cut, written out under the table
+		var full []string  // what a column cut, written out under the table
+		var notes []string // why a sample is not checked, a level raised that no longer stands
+		starred := false
 		for _, s := range samples {
 			id := s.ID
 			if s.Partial {
@@ -136,8 +168,10 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 				// water meant (helper-40: the stopped P7 read as whole).
 				id += " (partial)"
 			}
+			level, word := sampleLevel(s)
+			starred = starred || strings.HasSuffix(word, "*")
 			row := []string{s.Taken.UTC().Format("Mon 02 15:04"), id, orDash(s.BenchName), num(s.VolumeML, 3),
-				fmt.Sprint(s.Objects), groupsText(s.Counts), levelShort(levelOf(s.TopLevel))}
+				fmt.Sprint(s.Objects), groupsText(s.Counts), word}
 			for _, c := range []struct {
 				col   int
 				width float64
@@ -148,13 +182,28 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 				}
 			}
 			rows = append(rows, row)
-			lv = append(lv, levelOf(s.TopLevel))
+			lv = append(lv, level)
+			if st := s.Standing; st != nil && st.Level == labrec.NotChecked && st.Why != "" {
+				notes = append(notes, fmt.Sprintf("%s: not checked: %s.", s.ID, st.Why))
+			}
+			// What was raised while counting and no longer stands (a review, a
+			// second run) is said, not hidden.
+			if raised := alerts.LevelNamed(s.TopLevel); s.Standing != nil && s.Standing.Level != labrec.NotChecked && raised > level {
+				stand := "below every level"
+				if level > alerts.None {
+					stand = "at " + levelShort(level)
+				}
+				notes = append(notes, fmt.Sprintf("%s: %s was raised while counting; its final figures stand %s.", s.ID, levelShort(raised), stand))
+			}
 		}
 		r.table([]string{"Taken (UTC)", "Sample", "Bench", "mL", "Objects", "HAB groups, cells/L", "Level"},
 			[]float64{22, 30, 32, 12, 14, 52, 18}, "LLLRRLC", rows, lv)
 		// Sample IDs and bench names cut to their columns ("DEMO-20261203…", "Bench A
 		// (nor…") written out in full: a coordinator looks the sample up by them.
-		for _, f := range full {
+		if starred {
+			notes = append(notes, notWorkedOut)
+		}
+		for _, f := range append(full, notes...) {
 			r.font("", 8.5)
 			r.pdf.MultiCell(textW, lineH, r.tr(f), "", "L", false)
 		}
@@ -195,13 +244,18 @@ func (r *writer) weekAlerts(wr labrec.WeekReport) {
 	slices.SortFunc(as, func(a, b labrec.ProgrammeAlert) int { return a.Time.Compare(b.Time) })
 	var rows [][]string
 	var lv []alerts.Level
+	// What happened while the samples were counted: the figure when each level was
+	// raised, on the frames read by then (helper-70 read 338 M beside WATCH, under an
+	// ALERT level, as the sample's).
+	r.font("", 8.5)
+	r.pdf.MultiCell(textW, lineH, r.tr("Each level change as a run raised it, with the figure on the frames read by then; a sample's level stands in its site's table."), "", "L", false)
 	for _, a := range as {
-		rows = append(rows, []string{a.Time.UTC().Format("02 Jan 15:04"), r.fit(orDash(a.Site), 24), r.fit(a.SampleID, 26), r.fit(orDash(a.BenchName), 24),
-			r.fit(a.Rule, 30), perL(a.CellsPerL), r.fit(thresholdText(a.Threshold), 26), levelShort(levelOf(a.ToLevel))})
-		lv = append(lv, levelOf(a.ToLevel))
+		rows = append(rows, []string{a.Time.UTC().Format("2006-01-02 15:04"), r.fit(orDash(a.Site), 22), r.fit(a.SampleID, 24), r.fit(orDash(a.BenchName), 22),
+			r.fit(a.Rule, 26), perL(a.CellsPerL), r.fit(thresholdText(a.Threshold), 24), levelShort(alerts.LevelNamed(a.ToLevel))})
+		lv = append(lv, alerts.LevelNamed(a.ToLevel))
 	}
-	r.table([]string{"Raised (UTC)", "Site", "Sample", "Bench", "Rule", "Cells/L", "Threshold", "To"},
-		[]float64{22, 24, 26, 24, 28, 16, 26, 14}, "LLLLLRLC", rows, lv)
+	r.table([]string{"Raised (UTC)", "Site", "Sample", "Bench", "Rule", "Cells/L then", "Threshold", "To"},
+		[]float64{28, 22, 24, 22, 26, 18, 24, 16}, "LLLLLRLC", rows, lv)
 }
 
 func (r *writer) weekBenches(wr labrec.WeekReport) {

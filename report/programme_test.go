@@ -31,7 +31,7 @@ func TestWeekPDF(t *testing.T) {
 			Bench: "b-1", BenchName: "Oban bench", SampleID: "OB-1 'Nord'", Site: "Loch Creran"}},
 	}
 	text := weekText(t, wr)
-	for _, want := range []string{"Week 2026-W48: Mon 23 Nov 2026 to Sun 29 Nov 2026", "ALERT at Loch Creran (OB-1 'Nord')", "2 samples from 2 benches at 2 sites",
+	for _, want := range []string{"Week 2026-W48: Mon 23 Nov 2026 to Sun 29 Nov 2026", "ALERT at Loch Creran (OB-1 'Nord', Oban bench)", "2 samples from 2 benches at 2 sites",
 		"Site Loch Creran", "Site Loch Spelve", "Dinoflagellates 12", "Mull bench", "Dinophysis", "bench_oban"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the report lacks %q:\n%s", want, text)
@@ -51,6 +51,43 @@ func TestWeekPDF(t *testing.T) {
 	empty := weekText(t, labrec.WeekReport{Week: wk})
 	if !strings.Contains(empty, "No sample taken in this week reached the lab server") || !strings.Contains(empty, "No bench has pushed") {
 		t.Errorf("an empty week's report does not say it is empty:\n%s", empty)
+	}
+}
+
+// A sample's level is where its final figures stand, as its bench says (helper-70): a
+// WATCH a relabel brought is given though no run raised it, an ALERT of one run that
+// the whole sample is below is said as raised and no longer standing, and a sample no
+// rule applies to is "not checked", never below the trigger levels. A bench that did
+// not say gives the level raised while counting, starred and explained.
+func TestWeekPDFStandsOnTheFinalFigures(t *testing.T) {
+	wk := labrec.Week{Year: 2026, Week: 23}
+	taken := wk.Start().Add(33 * time.Hour)
+	sample := func(id, raised string, st *labrec.Standing) labrec.ProgrammeSample {
+		return labrec.ProgrammeSample{SampleTally: labrec.SampleTally{Sample: labrec.Sample{Bench: "b-1", ID: id, Site: "Reservoir N", Taken: taken}, VolumeML: 0.05, Objects: 25,
+			Standing: st}, BenchName: "Kiel bench", TopLevel: raised}
+	}
+	norway := &labrec.Standing{Rules: "preset norway", Level: labrec.NotChecked, Why: "no rule of preset norway applies to pack ndsb-plankton-121"}
+	wr := labrec.WeekReport{Week: wk, Made: time.Date(2026, 6, 12, 8, 0, 0, 0, time.UTC), Samples: []labrec.ProgrammeSample{
+		sample("P3-0605", "", &labrec.Standing{Rules: "preset who-cyanobacteria", Level: "watch", Rule: "Cyanobacteria", PerL: 20.56e6}),
+		sample("RN-0605", "alert", &labrec.Standing{Rules: "preset who-cyanobacteria", Level: "none"}),
+		sample("CL-0610", "", norway),
+		sample("OLD-1", "watch", nil),
+	}}
+	text := weekText(t, wr)
+	for _, want := range []string{"WATCH at Reservoir N (P3-0605, Kiel bench), Reservoir N (OLD-1, Kiel bench) *; 4 samples from 1 bench at 1 site; 1 sample not checked",
+		"RN-0605: ALERT was raised while counting; its final figures stand below every level.",
+		"CL-0610: not checked: no rule of preset norway applies to pack ndsb-plankton-121.",
+		"WATCH *", "* The bench did not say where the sample stands on its final figures"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "ALERT at") {
+		t.Errorf("the report's headline stands on a level raised while counting:\n%s", text)
+	}
+	wr.Samples = []labrec.ProgrammeSample{sample("CL-0610", "", norway)}
+	if text := weekText(t, wr); !strings.Contains(text, "Not checked: 1 sample from 1 bench at 1 site, none against a rule that applies to its pack") || strings.Contains(text, "all below trigger levels") {
+		t.Errorf("a week of one sample no rule applies to:\n%s", text)
 	}
 }
 

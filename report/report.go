@@ -731,16 +731,25 @@ func levelShort(l alerts.Level) string {
 	return "-"
 }
 
-// perL formats cells per litre with thousands separators, three figures from a million.
+// perL formats cells per litre with thousands separators, in millions with two decimals
+// from a million, in whole millions with separators from a thousand million ("1,276 M",
+// not "1276.00 M": helper-70).
 func perL(v float64) string {
 	switch {
 	case math.IsNaN(v) || math.IsInf(v, 0):
 		return "?"
+	case v >= 1e9:
+		return grouped(v/1e6) + " M"
 	case v >= 1e6:
 		return strconv.FormatFloat(v/1e6, 'f', 2, 64) + " M"
 	case v > 0 && v < sigfig.Below: // 0.014, not 0: a rounded zero reads as none found
 		return sigfig.Plain(v, 3)
 	}
+	return grouped(v)
+}
+
+// grouped writes v rounded to a whole number with thousands separators.
+func grouped(v float64) string {
 	s := strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 	var b strings.Builder
 	for i, c := range s {

@@ -174,7 +174,7 @@ func TestReportNamesOtherRules(t *testing.T) {
 // A concentration under ten cells/L is written to three figures, not rounded to 0
 // (a thousand litres examined by a typo read "0" beside 14 counted, helper-56).
 func TestSmallConcentrationNotZero(t *testing.T) {
-	for v, want := range map[float64]string{0.014: "0.014", 0: "0", 12345.4: "12,345", 2.31e6: "2.31 M", 9.5: "9.5"} {
+	for v, want := range map[float64]string{0.014: "0.014", 0: "0", 12345.4: "12,345", 2.31e6: "2.31 M", 9.5: "9.5", 1.2760004e9: "1,276 M", 2.25e12: "2,250,000 M"} {
 		if got := perL(v); got != want {
 			t.Errorf("perL(%v) = %q, want %q", v, got, want)
 		}

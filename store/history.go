@@ -25,7 +25,7 @@ func (s *Store) RaisedLevels(ctx context.Context) (map[string]alerts.Level, erro
 		if err := rows.Scan(&id, &to); err != nil {
 			return nil, fmt.Errorf("session store %s: the levels raised: %w", s.path, err)
 		}
-		out[id] = max(out[id], levelNamed(to))
+		out[id] = max(out[id], alerts.LevelNamed(to))
 	}
 	return out, rows.Err()
 }
@@ -50,7 +50,7 @@ func (s *Store) AlertEvents(ctx context.Context, sampleID string) ([]alerts.Even
 			&th, &thPerL, &e.Source, &e.Verified, &e.Note, &e.Value.Provisional); err != nil {
 			return nil, fmt.Errorf("session store %s: alerts of sample %s: %w", s.path, sampleID, err)
 		}
-		e.Time, e.From, e.To = parseTime(t), levelNamed(from), levelNamed(to)
+		e.Time, e.From, e.To = parseTime(t), alerts.LevelNamed(from), alerts.LevelNamed(to)
 		e.Threshold = alerts.Threshold{Value: thPerL, Unit: alerts.PerL}
 		if th == alerts.Presence {
 			e.Threshold = alerts.Threshold{Presence: true, Unit: alerts.Presence}
@@ -58,16 +58,6 @@ func (s *Store) AlertEvents(ctx context.Context, sampleID string) ([]alerts.Even
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-func levelNamed(s string) alerts.Level {
-	switch s {
-	case alerts.Watch.String():
-		return alerts.Watch
-	case alerts.Alert.String():
-		return alerts.Alert
-	}
-	return alerts.None
 }
 
 // RunEnergy is what a run's power record adds up to, per model (the model can be

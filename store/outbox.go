@@ -323,6 +323,7 @@ func (s *Store) SyncSample(ctx context.Context, sampleID string) (labrec.SampleT
 	u := c.Unidentified
 	t.Counts = append(t.Counts, labrec.Count{Label: screening.Unidentified, Kind: "unidentified", Name: "Unidentified", Unit: "cell",
 		Count: u.Count, PerL: u.PerL, CILow: u.Low, CIHigh: u.High, Cells: float64(u.Count)})
+	t.Standing = s.tallyStanding(c)
 	return t, nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/labrec"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"modernc.org/sqlite" // the "sqlite" driver (pure Go), and its errors' result codes
 )
@@ -108,6 +109,9 @@ type Store struct {
 	// store makes for the lab server (SampleTally); nil: as stored.
 	cellsMu sync.RWMutex
 	cellsOf func(ObjectRow) float64
+	// standingOf, when set (SetStandingOf), works out a tally's Standing against its
+	// alert rules; nil: none is pushed.
+	standingOf func(Counts) *labrec.Standing
 }
 
 // SetCellsOf sets how the tallies pushed to the lab server count the cells in each
@@ -118,6 +122,26 @@ func (s *Store) SetCellsOf(f func(ObjectRow) float64) {
 	s.cellsMu.Lock()
 	s.cellsOf = f
 	s.cellsMu.Unlock()
+}
+
+// SetStandingOf sets how the tallies pushed to the lab server say where a sample stands
+// against its alert rules, on the counts the tally holds (nil: nothing is said): the
+// store knows no rules; the app that holds them and the packs works it out.
+func (s *Store) SetStandingOf(f func(Counts) *labrec.Standing) {
+	s.cellsMu.Lock()
+	s.standingOf = f
+	s.cellsMu.Unlock()
+}
+
+// tallyStanding is the standing of the lab server's tallies, nil when none is set.
+func (s *Store) tallyStanding(c Counts) *labrec.Standing {
+	s.cellsMu.RLock()
+	f := s.standingOf
+	s.cellsMu.RUnlock()
+	if f == nil {
+		return nil
+	}
+	return f(c)
 }
 
 // tallyCells is the cells counter of the lab server's tallies.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -271,13 +272,18 @@ func testProgramme() *fakeProgramme {
 			BenchName: name, Runs: 1, TopLevel: level,
 		}
 	}
+	// Their benches said where they stand: at the level their runs raised.
+	stands := func(p labrec.ProgrammeSample) labrec.ProgrammeSample {
+		p.Standing = &labrec.Standing{Rules: "preset default", Level: cmp.Or(p.TopLevel, "none")}
+		return p
+	}
 	p := &fakeProgramme{
 		benches: []labrec.BenchInfo{{ID: benchA, Name: "Bench A"}, {ID: benchB, Name: nameB}},
 		samples: []labrec.ProgrammeSample{
-			sample(benchA, "Bench A", "A1", "Loch A", day(2026, 11, 2, 9), 3, ""),
-			sample(benchA, "Bench A", "A2", "Loch A", day(2026, 11, 10, 9), 40, "alert"),
-			sample(benchB, nameB, oddID, "Loch A", day(2026, 11, 5, 14), 12, "watch"),
-			sample(benchB, nameB, "B2", "Bay B", day(2026, 11, 6, 10), 1, ""),
+			stands(sample(benchA, "Bench A", "A1", "Loch A", day(2026, 11, 2, 9), 3, "")),
+			stands(sample(benchA, "Bench A", "A2", "Loch A", day(2026, 11, 10, 9), 40, "alert")),
+			stands(sample(benchB, nameB, oddID, "Loch A", day(2026, 11, 5, 14), 12, "watch")),
+			stands(sample(benchB, nameB, "B2", "Bay B", day(2026, 11, 6, 10), 1, "")),
 		},
 		alerts: map[string][]labrec.ProgrammeAlert{
 			benchA + "/A2": {{Alert: labrec.Alert{Time: day(2026, 11, 10, 9), Rule: "DSP", Taxon: "Dinophysis", FromLevel: "watch", ToLevel: "alert", Count: 40, CellsPerL: 40000},
@@ -587,6 +593,23 @@ func TestHistoryProgramme(t *testing.T) {
 	}
 	if line := programmeLine(pv.samples[0]); line != nameB+" · Loch A · 2026-11-05 14:00 · WATCH" {
 		t.Errorf("list line %q", line)
+	}
+	// Where it stands on its final figures, not what its runs raised while counting
+	// (helper-70); a bench that did not say is said so.
+	s := pv.samples[0]
+	for _, c := range []struct {
+		st   *labrec.Standing
+		want string
+	}{
+		{&labrec.Standing{Level: "none"}, "no alert (raised WATCH while counting)"},
+		{&labrec.Standing{Level: labrec.NotChecked}, "not checked"},
+		{&labrec.Standing{Level: "alert"}, "ALERT"},
+		{nil, "raised WATCH while counting"},
+	} {
+		s.Standing = c.st
+		if line := programmeLine(s); !strings.HasSuffix(line, " · 2026-11-05 14:00 · "+c.want) {
+			t.Errorf("standing %+v: list line %q, want it to end %q", c.st, line, c.want)
+		}
 	}
 	pv.Bench.SetSelected(allBenches)
 	pv.From.SetText("2026-11-04")

@@ -142,11 +142,26 @@ func newProgrammeView(e *env) *programmeView {
 	return v
 }
 
-// programmeLine is a sample's second line in the list: bench, site, date, alert.
+// programmeLine is a sample's second line in the list: bench, site, date, and where it
+// stands on its final figures as its bench says (labrec.Standing), with a level raised
+// while counting that no longer stands; from a bench that did not say, the level raised
+// while counting, said so (helper-70: a relabel's WATCH was missed, one run's ALERT kept).
 func programmeLine(s labrec.ProgrammeSample) string {
-	level := "no alert"
-	if s.TopLevel != "" {
-		level = strings.ToUpper(s.TopLevel)
+	var level string
+	switch st := s.Standing; {
+	case st == nil && s.TopLevel != "":
+		level = "raised " + strings.ToUpper(s.TopLevel) + " while counting"
+	case st == nil:
+		level = "level not known"
+	case st.Level == labrec.NotChecked:
+		level = "not checked"
+	case st.Level == "none":
+		level = "no alert"
+	default:
+		level = strings.ToUpper(st.Level)
+	}
+	if st := s.Standing; st != nil && s.TopLevel != "" && st.Level != labrec.NotChecked && alerts.LevelNamed(s.TopLevel) > alerts.LevelNamed(st.Level) {
+		level += " (raised " + strings.ToUpper(s.TopLevel) + " while counting)"
 	}
 	bench := s.BenchName
 	if bench == "" {

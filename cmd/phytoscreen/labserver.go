@@ -261,7 +261,8 @@ func (m *Main) syncCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return setupError(err)
 	}
-	st.SetCellsOf(app.PackCells()) // the server's tallies as History counts them
+	st.SetCellsOf(app.PackCells())       // the server's tallies as History counts them
+	st.SetStandingOf(app.PackStanding()) // and where each sample stands, as History says it
 	if *all && !*status {
 		n, err := st.RequeueAll(ctx)
 		if err != nil {

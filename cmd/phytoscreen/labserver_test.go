@@ -25,10 +25,10 @@ func TestProgrammeCommands(t *testing.T) {
 	c.CreateDatabase(t, "programme")
 	admin := c.AdminDSN("programme")
 	code, stdout, stderr := run(t, "server", "migrate", "--server", admin)
-	if code != exitOK || !strings.Contains(stdout, "migrated from schema 0 to 2") {
+	if code != exitOK || !strings.Contains(stdout, "migrated from schema 0 to 3") {
 		t.Fatalf("server migrate: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if code, stdout, _ := run(t, "server", "migrate", "--server", admin); code != exitOK || !strings.Contains(stdout, "is up to date (schema 2)") {
+	if code, stdout, _ := run(t, "server", "migrate", "--server", admin); code != exitOK || !strings.Contains(stdout, "is up to date (schema 3)") {
 		t.Errorf("second migrate: exit %d, %s", code, stdout)
 	}
 	// The admin connects as every role does: --sslmode and --rootcert are honoured (a
@@ -40,7 +40,7 @@ func TestProgrammeCommands(t *testing.T) {
 	c.Exec(t, "programme", "CREATE ROLE prog_admin LOGIN SUPERUSER PASSWORD 'admin pw'")
 	overTCP := "host=127.0.0.1 port=" + strconv.Itoa(c.Port()) + " dbname=programme user=prog_admin"
 	t.Setenv(PasswordEnv, "admin pw")
-	if code, stdout, stderr := run(t, "server", "migrate", "--server", overTCP, "--sslmode", "disable"); code != exitOK || !strings.Contains(stdout, "is up to date (schema 2)") {
+	if code, stdout, stderr := run(t, "server", "migrate", "--server", overTCP, "--sslmode", "disable"); code != exitOK || !strings.Contains(stdout, "is up to date (schema 3)") {
 		t.Errorf("migrate over TCP with the password from $%s: exit %d, %s %s", PasswordEnv, code, stdout, stderr)
 	}
 	t.Setenv(PasswordEnv, "")

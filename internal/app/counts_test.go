@@ -15,6 +15,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/labrec"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 	"github.com/phytoscreen/phytoscreen/vision"
@@ -129,6 +130,21 @@ func TestSampleCountsCellsFollowTheReview(t *testing.T) {
 	}
 }
 
+// watchColonies is a sample of 4 Microcystis colonies of 400 µm², each holding cells as
+// the cyanobacteria pack estimates them, in the volume that makes them 50,000 cells per
+// mL: between the WHO preset's watch (20,000) and alert (100,000) levels.
+func watchColonies(t *testing.T) (n int, areaUm2, cells, volumeML float64) {
+	t.Helper()
+	tx, err := packTaxonomy("cyano-tcb-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	micro, _ := tx.Lookup("Microcystis")
+	n, areaUm2 = 4, 400
+	cells = micro.Cells(1, 0, areaUm2)
+	return n, areaUm2, cells, float64(n) * cells / 50000
+}
+
 // finishColonies stores n Microcystis colonies of areaUm2 µm² holding cells each (at
 // 0.5 µm a pixel, one a frame) in run r, and finishes it.
 func finishColonies(t *testing.T, r *store.Run, n int, areaUm2, cells float64) {
@@ -225,14 +241,7 @@ func TestObjectCellsCountTheCoresOfAMovedObject(t *testing.T) {
 // and below its alert level (100,000). Rules that cannot be read again leave the rows
 // out, not the export.
 func TestCountsCSVSaysTheRulesLevels(t *testing.T) {
-	tx, err := packTaxonomy("cyano-tcb-10")
-	if err != nil {
-		t.Fatal(err)
-	}
-	micro, _ := tx.Lookup("Microcystis")
-	const n, areaUm2 = 4, 400.0
-	cells := micro.Cells(1, 0, areaUm2)
-	volumeML := n * cells / 50000 // 50,000 cells per mL
+	n, areaUm2, cells, volumeML := watchColonies(t)
 	ctx := context.Background()
 	export := func(id, rules string) string {
 		st, _, r := cyanoRun(t, id, volumeML, rules)
@@ -247,8 +256,8 @@ func TestCountsCSVSaysTheRulesLevels(t *testing.T) {
 	text := export("W1", "preset who-cyanobacteria")
 	row := csvRow(t, text, "kind", "rule")
 	want := map[string]string{"label": "cyanobacteria", "group": "preset who-cyanobacteria", "count": strconv.Itoa(n), "unit": "colony",
-		"cells_estimate": strconv.FormatFloat(n*cells, 'f', 0, 64), "cells_estimate_per_l": "50000000.0",
-		"cells_per_l": strconv.FormatFloat(n/(volumeML/1000), 'f', 1, 64), // colonies per litre, as on the taxon row
+		"cells_estimate": strconv.FormatFloat(float64(n)*cells, 'f', 0, 64), "cells_estimate_per_l": "50000000.0",
+		"cells_per_l": strconv.FormatFloat(float64(n)/(volumeML/1000), 'f', 1, 64), // colonies per litre, as on the taxon row
 		"level":       "watch", "watch_threshold": "20000 cells/mL", "alert_threshold": "100000 cells/mL", "sample_id": "W1"}
 	for col, v := range want {
 		if row[col] != v {
@@ -290,4 +299,44 @@ func TestCountsCSVSaysTheRulesLevels(t *testing.T) {
 		t.Errorf("rules not at hand: the export writes rule rows\n%s", text)
 	}
 	csvRow(t, text, "label", "Microcystis") // the counts are there all the same
+}
+
+// The lab server's tallies say where a sample stands on its final figures, as History
+// does: watch for colonies holding 50,000 cells/mL under the WHO preset, not checked
+// when the colonies' cells are unknown or when no rule applies to the pack, and nothing
+// when the rules are not at hand (helper-70: the weekly report gave the levels raised
+// while counting, and "all below" for a sample no rule applied to).
+func TestPackStanding(t *testing.T) {
+	n, areaUm2, cells, volumeML := watchColonies(t)
+	standing := PackStanding()
+	for _, c := range []struct {
+		id, rules, finder string
+		area, cells       float64
+		want              labrec.Standing
+	}{
+		{"S1", "preset who-cyanobacteria", "", areaUm2, cells, labrec.Standing{Rules: "preset who-cyanobacteria", Level: "watch", Rule: "Cyanobacteria + Microcystis spp. + Oscillatoria spp.", PerL: 5e7}},
+		{"S2", "preset who-cyanobacteria", vision.FinderCellImages, 0, 1, labrec.Standing{Rules: "preset who-cyanobacteria", Level: labrec.NotChecked,
+			Why: "the cells of 4 colonies, filaments or chains are unknown (single-cell images: no size)"}},
+		{"S3", "preset default", "", areaUm2, cells, labrec.Standing{Rules: "preset default", Level: labrec.NotChecked, Why: "no rule of preset default applies to pack cyano-tcb-10"}},
+	} {
+		st, _, r := cyanoRunOf(t, c.id, volumeML, c.rules, c.finder)
+		finishColonies(t, r, n, c.area, c.cells)
+		counts, _, _, err := SampleCounts(context.Background(), st, c.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := standing(counts)
+		if got == nil || got.Rules != c.want.Rules || got.Level != c.want.Level || got.Rule != c.want.Rule || got.Why != c.want.Why || math.Abs(got.PerL-c.want.PerL) > 1e-6*c.want.PerL {
+			t.Errorf("%s: standing %+v, want %+v", c.id, got, c.want)
+		}
+	}
+	st, _, r := cyanoRunOf(t, "S4", volumeML, "/no/such/rules.toml", "")
+	finishColonies(t, r, n, areaUm2, cells)
+	counts, _, _, err := SampleCounts(context.Background(), st, "S4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := standing(counts); got != nil {
+		t.Errorf("rules not at hand: standing %+v, want none", got)
+	}
 }

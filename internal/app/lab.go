@@ -62,7 +62,8 @@ type Lab struct {
 func NewLab(ctx context.Context, prefs Prefs, box *store.Store) *Lab {
 	l := &Lab{prefs: prefs, box: box, ctx: ctx, settings: LoadLabSettings(prefs)}
 	if box != nil {
-		box.SetCellsOf(PackCells()) // the server's tallies as History counts them
+		box.SetCellsOf(PackCells())       // the server's tallies as History counts them
+		box.SetStandingOf(PackStanding()) // and where each sample stands, as History says it
 	}
 	if err := l.restart(); err != nil {
 		slog.Warn("lab server sync not started", "err", err)

@@ -1,10 +1,14 @@
 package app
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/labrec"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
@@ -67,4 +71,66 @@ func ruleRows(ss []ruleStanding, name string) []store.RuleRow {
 			Unchecked: s.unchecked(), Watch: r.Watch, Alert: r.Alert})
 	}
 	return out
+}
+
+// PackStanding works out, for the lab server's tallies (Store.SetStandingOf), where a
+// stored sample stands against the alert rules of its last run, bound to that run's
+// pack, on the counts the tally holds: the weekly report gave the highest level raised
+// while counting instead, and "all below trigger levels" for a sample no rule applied
+// to (helper-70). Each pack's taxonomy is loaded once. nil when the pack or the rules
+// are not at hand (the server then says the bench did not work it out).
+func PackStanding() func(store.Counts) *labrec.Standing {
+	var mu sync.Mutex
+	taxa := map[string]*screening.Taxonomy{}
+	return func(c store.Counts) *labrec.Standing {
+		if len(c.Sample.Runs) == 0 {
+			return nil
+		}
+		last := c.Sample.Runs[len(c.Sample.Runs)-1]
+		if last.Rules == "" {
+			return nil // recorded before runs kept their rules
+		}
+		mu.Lock()
+		tx, ok := taxa[last.Pack]
+		if !ok {
+			var err error
+			if tx, err = packTaxonomy(last.Pack); err != nil {
+				tx = nil
+			}
+			taxa[last.Pack] = tx
+		}
+		mu.Unlock()
+		if tx == nil {
+			return nil
+		}
+		rs, name, err := alerts.Open(StoredRules(last.Rules), assets.Presets())
+		if err != nil {
+			return nil
+		}
+		return standingOf(ruleStandings(c, rs.BindTo(tx, tx.Pack, name).Bound), name, tx.Pack)
+	}
+}
+
+// standingOf is the sample's standing from its rules' (rules, bound to pack): the
+// highest level and the rule at it, or NotChecked with why.
+func standingOf(ss []ruleStanding, rules, pack string) *labrec.Standing {
+	st := &labrec.Standing{Rules: rules, Level: alerts.None.String()}
+	if len(ss) == 0 {
+		st.Level, st.Why = labrec.NotChecked, fmt.Sprintf("no rule of %s applies to pack %s", rules, pack)
+		return st
+	}
+	top, unknown := alerts.None, 0
+	for _, s := range ss {
+		if s.Level > top {
+			top = s.Level
+			st.Level, st.Rule, st.PerL = s.Level.String(), s.Bound.Rule.Name(), s.Measure.PerL
+		}
+		if s.unchecked() {
+			unknown = max(unknown, s.Measure.CellsUnknown) // rules may share taxa: not added up
+		}
+	}
+	if top == alerts.None && unknown > 0 {
+		st.Level, st.Why = labrec.NotChecked, fmt.Sprintf("the cells of %d colonies, filaments or chains are unknown (single-cell images: no size)", unknown)
+	}
+	return st
 }
