@@ -185,6 +185,15 @@ func (m *Main) serverObjects(ctx context.Context, sub string, args []string) err
 		if err != nil {
 			return setupError(err)
 		}
+		if genus, ok := genusOf(*label); ok && !slices.Contains(known, *label) {
+			// "Oscillatoria spp.", as the WHO rule names it, is the bench's
+			// Oscillatoria: made a taxon of its own, it left the rule that names it
+			// (helper-70).
+			if i := slices.IndexFunc(known, func(k string) bool { return strings.EqualFold(k, genus) }); i >= 0 {
+				fmt.Fprintf(m.Stderr, "phytoscreen server relabel: --label %q taken as bench %s's taxon %q\n", *label, bench.Name, known[i])
+				*label = known[i]
+			}
+		}
 		if !slices.Contains(known, *label) {
 			for _, k := range known {
 				if strings.EqualFold(k, *label) {
@@ -338,4 +347,18 @@ func (m *Main) weekReport(ctx context.Context, sf serverFlags, week, out string)
 	// benches" read oddly (helper-63).
 	fmt.Fprintf(m.Stdout, "wrote the programme report of week %s (%s, %s; %s registered) to %s\n", wk, count(len(wr.Samples), "sample", "samples"), count(len(wr.Alerts), "alert", "alerts"), count(len(wr.Benches), "bench", "benches"), out)
 	return nil
+}
+
+// genusOf is the genus of a label written as a regulation writes a genus ("Oscillatoria
+// spp.", "Microcystis sp."), and whether it was so written.
+func genusOf(label string) (string, bool) {
+	f := strings.Fields(label)
+	if len(f) != 2 {
+		return "", false
+	}
+	switch strings.ToLower(strings.TrimSuffix(f[1], ".")) {
+	case "spp", "sp":
+		return f[0], true
+	}
+	return "", false
 }

@@ -106,6 +106,14 @@ func TestProgrammeCommands(t *testing.T) {
 	if code, _, stderr := run(t, "server", "relabel", "--server", host("taxonomist"), "--bench", "Oban bench", "--object", "-1", "--label", "x", "--by", "y"); code != exitUsage || !strings.Contains(stderr, "--object -1: give the object's number") {
 		t.Errorf("relabel --object -1: exit %d, %s", code, stderr)
 	}
+	// A genus written as a rule writes it ("Oscillatoria spp.") is the bench's taxon of
+	// that genus: made a taxon of its own, it left the rule that names it (helper-70).
+	genus := strings.Fields(lines[1])[3]
+	if code, stdout, stderr := run(t, "server", "relabel", "--server", host("taxonomist"), "--bench", "Oban bench", "--object", object,
+		"--label", genus+" spp.", "--by", "Dr. Ana Núñez"); code != exitOK || !strings.Contains(stderr, fmt.Sprintf("taken as bench Oban bench's taxon %q", genus)) ||
+		!strings.Contains(stdout, fmt.Sprintf("is now %q", genus)) {
+		t.Errorf("relabel to %q: exit %d\n%s\n%s", genus+" spp.", code, stdout, stderr)
+	}
 	code, stdout, stderr = run(t, "server", "relabel", "--server", host("taxonomist"), "--bench", "Oban bench", "--object", object,
 		"--label", "Dinophysis 'acuminata'", "--by", "Dr. Ana Núñez", "--new-taxon")
 	if code != exitOK || !strings.Contains(stdout, "the bench takes it at its next sync") {
