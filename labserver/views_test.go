@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -409,5 +410,40 @@ func TestGoneSampleNotRelabelled(t *testing.T) {
 	}
 	if err := b.Relabel(ctx, "bench-B", 300, later); err != nil {
 		t.Errorf("relabelling an object of the trashed sample B3: %v", err)
+	}
+}
+
+// A sample the server holds no run of is left out of the programme's views: a copied
+// store's sample whose run the server refused showed on the weekly report with a tally
+// and no object to review (helper-70). Once a run of it arrives, it shows.
+func TestSampleWithoutRunsLeftOut(t *testing.T) {
+	ctx := context.Background()
+	a, _, r := programme(t)
+	taken := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	orphan := labrec.SampleTally{Sample: labrec.Sample{Bench: "bench-A", ID: "A9", Site: "Nowhere Bay", Taken: taken, Created: taken, Factor: 1},
+		VolumeML: 1, Objects: 8, Counts: []labrec.Count{{Label: "pseudo_nitzschia", Kind: "taxon", Count: 8, PerL: 8000}}}
+	if err := a.PushSample(ctx, orphan); err != nil {
+		t.Fatal(err)
+	}
+	listed := func() (bool, bool) {
+		samples, err := r.Samples(ctx, labrec.ProgrammeFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sites, err := r.Sites(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Contains(" "+ids(samples)+" ", " A9 "), slices.Contains(sites, "Nowhere Bay")
+	}
+	if s, site := listed(); s || site {
+		t.Errorf("a sample with no run: listed %v, its site listed %v", s, site)
+	}
+	f := makeRun("bench-A", "A9", "Nowhere Bay", taken, 9, 900, 3, "")
+	if err := a.PushRun(ctx, f.batch, f.stream); err != nil {
+		t.Fatal(err)
+	}
+	if s, site := listed(); !s || !site {
+		t.Errorf("once its run arrived: listed %v, its site listed %v", s, site)
 	}
 }
