@@ -67,7 +67,14 @@ type RuleRow struct {
 	Unchecked bool
 	// Watch and Alert are the thresholds (nil when the rule has no such level).
 	Watch, Alert *alerts.Threshold
+	// NotChecked, when set, says why no rule of the ruleset could be checked (none
+	// applies to the pack): the one row of such a sample, level NotCheckedLevel, so that
+	// a database tells it from a sample with no rules recorded (helper-70).
+	NotChecked string
 }
+
+// NotCheckedLevel is the level column of a rule row that no rule could be checked for.
+const NotCheckedLevel = "not checked"
 
 // ExportWith is Export with what the caller adds (ExportOptions).
 func (s *Store) ExportWith(ctx context.Context, sampleID, format, path string, opt ExportOptions) error {
@@ -168,9 +175,12 @@ func ftoa(v float64, prec int) string {
 // filaments or chains whose cells nothing estimated (single-cell images: no size),
 // counted one cell each: cells_estimate is then a lower bound, as the report's "–" and
 // the app's NOT CHECKED say (helper-67 read 9 cells for 9 colonies as an estimate).
+// cells_ci95_low and cells_ci95_high are the interval of cells_estimate_per_l, the
+// objects' interval scaled alike: ci95_low and ci95_high are cells_per_l's (a database
+// that checked the cells' figure against them found it outside: helper-70).
 var CountsHeader = []string{"sample_id", "site", "taken", "volume_ml", "factor", "kind", "label", "name", "group", "unit",
 	"count", "validated", "cells_per_l", "ci95_low", "ci95_high", "cells_estimate", "cells_estimate_per_l", "volume_given_ml", "partial",
-	"level", "watch_threshold", "alert_threshold", "cells_unknown"}
+	"level", "watch_threshold", "alert_threshold", "cells_unknown", "cells_ci95_low", "cells_ci95_high"}
 
 func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, opt ExportOptions) error {
 	cellsOf := opt.Cells
@@ -187,13 +197,15 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 	tail := []string{volumeText(si.VolumeGiven()), strconv.FormatBool(si.Partial())}
 	row := func(kind string, t TaxonCount, withConc bool) error {
 		r := append(append([]string{}, head...), kind, t.Label, t.Name, t.Group, t.Unit, strconv.Itoa(t.Count), strconv.Itoa(t.Validated))
+		cellsCI := []string{"", ""}
 		if withConc {
 			m := screening.RuleMeasure(t.Concentration, t.Cells)
 			r = append(r, concText(t.PerL), concText(t.Low), concText(t.High), ftoa(math.Max(t.Cells, float64(t.Count)), 0), concText(m.PerL))
+			cellsCI = []string{concText(m.Low), concText(m.High)}
 		} else {
 			r = append(r, "", "", "", "", "")
 		}
-		return cw.Write(append(append(r, tail...), "", "", "", strconv.Itoa(t.CellsUnknown)))
+		return cw.Write(append(append(append(r, tail...), "", "", "", strconv.Itoa(t.CellsUnknown)), cellsCI...))
 	}
 	if err := cw.Write(CountsHeader); err != nil {
 		return err
@@ -229,6 +241,11 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 // ruleset; the columns of the counts as on a taxon row (cells_estimate_per_l is what
 // the rule compares), then the level and the thresholds.
 func ruleRecord(head, tail []string, rr RuleRow) []string {
+	r := append([]string{}, head...)
+	if rr.NotChecked != "" {
+		r = append(r, "rule", "", rr.NotChecked, rr.Rules, "", "", "", "", "", "", "", "")
+		return append(append(r, tail...), NotCheckedLevel, "", "", "", "", "")
+	}
 	m, c := rr.Measure, rr.Objects
 	level := rr.Level.String()
 	if rr.Unchecked {
@@ -240,10 +257,9 @@ func ruleRecord(head, tail []string, rr RuleRow) []string {
 		}
 		return t.String()
 	}
-	r := append([]string{}, head...)
 	r = append(r, "rule", rr.ID, rr.Name, rr.Rules, rr.Units, strconv.Itoa(c.Count), "",
 		concText(c.PerL), concText(c.Low), concText(c.High), ftoa(math.Max(m.Cells, float64(c.Count)), 0), concText(m.PerL))
-	return append(append(r, tail...), level, th(rr.Watch), th(rr.Alert), strconv.Itoa(m.CellsUnknown))
+	return append(append(r, tail...), level, th(rr.Watch), th(rr.Alert), strconv.Itoa(m.CellsUnknown), concText(m.Low), concText(m.High))
 }
 
 // ObjectsHeader is the objects CSV's header: time is when the object was seen (a

@@ -104,7 +104,7 @@ func exportRules(rules string, tx *screening.Taxonomy) (func(store.Counts) []sto
 		return nil, err
 	}
 	bound := rs.BindTo(tx, tx.Pack, name).Bound
-	return func(c store.Counts) []store.RuleRow { return ruleRows(ruleStandings(c, bound), name) }, nil
+	return func(c store.Counts) []store.RuleRow { return ruleRows(ruleStandings(c, bound), name, tx.Pack) }, nil
 }
 
 // PackCells counts the cells in an object of any stored run as that run's pack

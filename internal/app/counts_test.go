@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/labrec"
@@ -276,6 +277,18 @@ func TestCountsCSVSaysTheRulesLevels(t *testing.T) {
 		}
 	}
 
+	// The interval of the cells' figure the rule compares holds it (helper-70: a
+	// database checked cells_estimate_per_l against the objects' interval).
+	lo, _ := strconv.ParseFloat(row["cells_ci95_low"], 64)
+	hi, _ := strconv.ParseFloat(row["cells_ci95_high"], 64)
+	if !(lo > 0 && lo < 5e7 && hi > 5e7) {
+		t.Errorf("the rule row's cells interval [%q, %q] does not hold its 50,000,000 cells/L", row["cells_ci95_low"], row["cells_ci95_high"])
+	}
+	// Rules none of which applies to the pack: one row says so, not none (a database
+	// told "not checked" from "no rules" by nothing, helper-70).
+	if row := csvRow(t, export("W4", "preset default"), "kind", "rule"); row["level"] != "not checked" || row["name"] != "no rule of preset default applies to pack cyano-tcb-10" || row["group"] != "preset default" {
+		t.Errorf("the default preset on the cyanobacteria pack: rule row %v", row)
+	}
 	// Colonies of single-cell images have no size: their cells are unknown, counted one
 	// each, and the rule cannot say the sample is below its levels.
 	st, _, r := cyanoRunOf(t, "W3", volumeML, "preset who-cyanobacteria", vision.FinderCellImages)
@@ -338,5 +351,19 @@ func TestPackStanding(t *testing.T) {
 	}
 	if got := standing(counts); got != nil {
 		t.Errorf("rules not at hand: standing %+v, want none", got)
+	}
+}
+
+// A rule's units read in the order it binds its labels, whichever taxon was counted
+// most: one rule's rows read "filament/colony" and "colony/filament" (helper-70).
+func TestRuleUnitsInTheRulesOrder(t *testing.T) {
+	bound := []alerts.Bound{{Rule: alerts.Rule{ID: "r", Taxa: []string{"Cyanobacteria"}}, Labels: []string{"Microcystis", "Oscillatoria"}}}
+	colonies := store.TaxonCount{Label: "Microcystis", Unit: "colony", Concentration: screening.Concentration{Count: 2}}
+	filaments := store.TaxonCount{Label: "Oscillatoria", Unit: "filament", Concentration: screening.Concentration{Count: 5}}
+	for _, taxa := range [][]store.TaxonCount{{filaments, colonies}, {colonies, filaments}} {
+		c := store.Counts{Sample: store.SampleInfo{Sample: screening.Sample{VolumeML: 1, Factor: 1}}, Taxa: taxa}
+		if got := ruleStandings(c, bound)[0].Units; got != "colony/filament" {
+			t.Errorf("counts %s first: units %q, want colony/filament", taxa[0].Label, got)
+		}
 	}
 }

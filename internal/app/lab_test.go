@@ -119,7 +119,7 @@ func TestLabAgainstServer(t *testing.T) {
 	s := LabSettings{Enabled: true, DSN: "host=127.0.0.1 port=" + strconv.Itoa(c.Port()) + " dbname=programme user=bench_a", SSLMode: "disable", BenchName: "Oban bench"}
 	ctx := context.Background()
 	got, err := l.Test(ctx, s, "")
-	if err != nil || !strings.Contains(got, "as bench_a") || !strings.Contains(got, "schema 2") {
+	if err != nil || !strings.Contains(got, "as bench_a") || !strings.Contains(got, "schema 3") {
 		t.Fatalf("Test: %q, %v", got, err)
 	}
 	if _, err := l.Test(ctx, s, "wrong"); err == nil || !strings.Contains(err.Error(), "password") {

@@ -38,14 +38,21 @@ func ruleStandings(c store.Counts, bound []alerts.Bound) []ruleStanding {
 		var units []string
 		for _, x := range c.Taxa {
 			if slices.Contains(bd.Labels, x.Label) {
-				if x.Count > 0 && !slices.Contains(units, x.Unit) {
-					units = append(units, x.Unit)
-				}
 				n += x.Count
 				cells += x.Cells
 				over += x.OversizeCells
 				uncal += x.Uncalibrated
 				unknown += x.CellsUnknown
+			}
+		}
+		// The units in the order the rule binds its labels (the pack's), not the
+		// counts' (most numerous first): one rule's rows read "filament/colony" and
+		// "colony/filament" (helper-70).
+		for _, l := range bd.Labels {
+			for _, x := range c.Taxa {
+				if x.Label == l && x.Count > 0 && !slices.Contains(units, x.Unit) {
+					units = append(units, x.Unit)
+				}
 			}
 		}
 		objects := c.Sample.Concentration(n)
@@ -62,8 +69,12 @@ func (s ruleStanding) unchecked() bool {
 	return alerts.State{Level: s.Level, Value: s.Measure}.Unchecked()
 }
 
-// ruleRows is the standings as the counts CSV writes them, under the ruleset name.
-func ruleRows(ss []ruleStanding, name string) []store.RuleRow {
+// ruleRows is the standings as the counts CSV writes them, under the ruleset name; when
+// none of its rules applies to pack, the one row that says so.
+func ruleRows(ss []ruleStanding, name, pack string) []store.RuleRow {
+	if len(ss) == 0 {
+		return []store.RuleRow{{Rules: name, NotChecked: fmt.Sprintf("no rule of %s applies to pack %s", name, pack)}}
+	}
 	var out []store.RuleRow
 	for _, s := range ss {
 		r := s.Bound.Rule
