@@ -250,6 +250,11 @@ const (
 // server away.
 var ErrLoginRefused = errors.New("the lab server refused the login")
 
+// ErrNameTaken is wrapped in the error of a server that refused the bench's name: another
+// bench has it. A name given with the push is then not kept (helper-70: it was, and every
+// later sync failed until another was given).
+var ErrNameTaken = errors.New("another bench has that name")
+
 // DemoSpec is the source a run of the bundled demo records (capture.Demo's spec). The
 // demo is the app showing itself: the bench never pushes it, and the programme's views
 // leave out a sample whose runs are all demo runs (one a bench pushed before it knew).

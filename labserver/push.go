@@ -63,7 +63,7 @@ func (s *Server) Hello(ctx context.Context, bench, name string) error {
 		var other string
 		err := s.pool.QueryRow(ctx, "SELECT bench_id FROM benches WHERE name = $1 AND bench_id <> $2 LIMIT 1", name, bench).Scan(&other)
 		if err == nil {
-			return fmt.Errorf("lab server %s: bench %s is already named %q: give this bench another name (Settings > Lab server, or phytoscreen sync --name)", s.text, other, name)
+			return fmt.Errorf("lab server %s: bench %s is already named %q: %w; give this bench another name (Settings > Lab server, or phytoscreen sync --name)", s.text, other, name, labrec.ErrNameTaken)
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return explain("lab server "+s.text+": reading the benches' names", err)

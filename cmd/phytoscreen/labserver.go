@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -261,7 +262,11 @@ func (m *Main) syncCmd(ctx context.Context, args []string) error {
 	defer st.Close()
 	named := false // --name "" is asked for too: it clears the name
 	fs.Visit(func(f *flag.Flag) { named = named || f.Name == "name" })
+	var before string // the name kept again when the server refuses the new one
 	if named {
+		if before, err = st.BenchName(ctx); err != nil {
+			return setupError(err)
+		}
 		if err := st.SetBenchName(ctx, *name); err != nil {
 			return usageError("--name: %v", err)
 		}
@@ -301,6 +306,12 @@ func (m *Main) syncCmd(ctx context.Context, args []string) error {
 	defer sy.Close() // the connection pool, before the store closes
 	start := time.Now()
 	res, err := sy.Once(ctx)
+	if named && errors.Is(err, labrec.ErrNameTaken) {
+		if rerr := st.SetBenchName(ctx, before); rerr != nil {
+			return setupError(errors.Join(err, rerr))
+		}
+		return usageError("--name %q: %v; this bench keeps its name %q", *name, err, before)
+	}
 	if err != nil {
 		return setupError(fmt.Errorf("%w (nothing is lost: %d entries wait in the outbox of %s; run phytoscreen sync again once the cause above is fixed, or the server is back)", err, ob.Pending, st.Path()))
 	}

@@ -161,6 +161,24 @@ func TestProgrammeCommands(t *testing.T) {
 	if code, stdout, stderr := run(t, "screen", "--source", "cells:"+dir, "--sample", "OB-2", "--db", db, "--baseline", "0"); code != exitOK {
 		t.Fatalf("screen: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	// A name the server refuses (another bench has it) is not kept: it was, and every
+	// later sync failed until another was given (helper-70).
+	c.Exec(t, "programme", "CREATE ROLE bench_b LOGIN PASSWORD 'bench b pw' IN ROLE phytoscreen_bench")
+	db2 := filepath.Join(t.TempDir(), "b.db")
+	st2, err := store.Open(db2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := st2.BenchName(context.Background())
+	st2.Close()
+	t.Setenv(PasswordEnv, "bench b pw")
+	if code, stdout, stderr := run(t, "sync", "--db", db2, "--server", host("bench_b"), "--name", "Oban bench"); code != exitUsage ||
+		!strings.Contains(stderr, "another bench has that name") || !strings.Contains(stderr, fmt.Sprintf("this bench keeps its name %q", before)) {
+		t.Errorf("sync --name of another bench: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := run(t, "sync", "--db", db2, "--server", host("bench_b")); code != exitOK {
+		t.Errorf("a sync after the name was refused: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	if err := c.Stop(); err != nil {
 		t.Fatal(err)
 	}
