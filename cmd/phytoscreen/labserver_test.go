@@ -132,7 +132,10 @@ func TestProgrammeCommands(t *testing.T) {
 		t.Errorf("relabel on an unknown bench: exit %d, %s", code, stderr)
 	}
 	t.Setenv(PasswordEnv, "bench a pw")
-	if code, stdout, stderr := run(t, "sync", "--db", db, "--server", host("bench_a")); code != exitOK || !strings.Contains(stdout, "applied 1 labels set elsewhere") {
+	// The recount the label brings is pushed in the same sync: it waited for the next
+	// (helper-70: "applied 3 labels set elsewhere; 1 waiting").
+	if code, stdout, stderr := run(t, "sync", "--db", db, "--server", host("bench_a")); code != exitOK || !strings.Contains(stdout, "applied 1 labels set elsewhere") ||
+		!strings.HasSuffix(strings.TrimSpace(stdout), "; 0 waiting") {
 		t.Errorf("sync after the relabel: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	csvPath := filepath.Join(t.TempDir(), "o.csv")
