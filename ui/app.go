@@ -253,7 +253,13 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	a.sample = newSamplePanel(a.Start, a.TogglePause, a.Stop)
 	a.sample.showMore = func(form fyne.CanvasObject) {
 		d := dialog.NewCustom("About the sample", "Done", container.NewGridWrap(fyne.NewSize(460, form.MinSize().Height), form), a.win)
+		// Typed into at once, and Enter in a field is Done: text typed after opening
+		// it was lost, and Enter did nothing (helper-67).
+		for _, e := range a.sample.detailEntries() {
+			e.OnSubmitted = func(string) { d.Hide() }
+		}
 		d.Show()
+		a.win.Canvas().Focus(a.sample.Taken)
 	}
 	a.sample.Source.OnChanged = a.onSourceChosen
 
@@ -401,6 +407,42 @@ func (a *mainWindow) closeTopDialog() bool {
 	return true
 }
 
+// pressDialogDefault presses the main button (the one of high importance) of the dialog
+// on top, as Enter does in a desktop dialog: Export and Screen a folder took the mouse
+// (helper-67). False when no dialog is open or it has no such button enabled.
+func (a *mainWindow) pressDialogDefault() bool {
+	top := a.win.Canvas().Overlays().Top()
+	if top == nil {
+		return false
+	}
+	var main *widget.Button
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if main != nil || o == nil || !o.Visible() {
+			return
+		}
+		switch v := o.(type) {
+		case *widget.Button:
+			if v.Importance == widget.HighImportance && !v.Disabled() && v.OnTapped != nil {
+				main = v
+			}
+			return
+		case *widget.PopUp: // a dialog's overlay
+			walk(v.Content)
+		case *fyne.Container:
+			for _, c := range v.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(top)
+	if main == nil {
+		return false
+	}
+	main.OnTapped()
+	return true
+}
+
 // Keyboard shortcuts.
 var (
 	shortcutStartPause = &desktop.CustomShortcut{KeyName: fyne.KeySpace, Modifier: fyne.KeyModifierShortcutDefault}
@@ -455,6 +497,9 @@ func (a *mainWindow) galleryShown() bool {
 // previous, Enter or Return "the model is right".
 func (a *mainWindow) reviewKey(k fyne.KeyName) {
 	if k == fyne.KeyEscape && a.closeTopDialog() {
+		return
+	}
+	if (k == fyne.KeyReturn || k == fyne.KeyEnter) && a.pressDialogDefault() {
 		return
 	}
 	if !a.galleryShown() {

@@ -359,3 +359,40 @@ func TestReadOnlyStoreSaidAtLaunch(t *testing.T) {
 		t.Errorf("a writable store: error at launch %v", plain.a.lastError)
 	}
 }
+
+// Enter presses a dialog's main button, as in a desktop dialog (helper-67: Export and
+// Screen a folder took the mouse); Enter in the sample's details is Done.
+func TestEnterPressesTheDialogsMainButton(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.history.selected = "OLD-1"
+	h.a.ExportDialog()
+	exportShown := func() bool {
+		found := false
+		if top := h.a.win.Canvas().Overlays().Top(); top != nil {
+			walkObjects(top, func(o fyne.CanvasObject) bool {
+				if l, ok := o.(*widget.Label); ok && strings.HasPrefix(l.Text, "Export sample OLD-1") {
+					found = true
+				}
+				return !found
+			})
+		}
+		return found
+	}
+	if !exportShown() {
+		t.Fatal("no export dialog")
+	}
+	h.a.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if exportShown() || h.a.win.Canvas().Overlays().Top() == nil {
+		t.Errorf("Enter in the export dialog: it is still shown, or no file chooser followed")
+	}
+	for h.a.closeTopDialog() {
+	}
+	test.Tap(h.a.sample.More)
+	if h.a.win.Canvas().Focused() != h.a.sample.Taken {
+		t.Errorf("the details opened with %v focused, want the time taken", h.a.win.Canvas().Focused())
+	}
+	h.a.sample.Taken.OnSubmitted(h.a.sample.Taken.Text) // Enter in the field
+	if h.a.win.Canvas().Overlays().Top() != nil {
+		t.Error("Enter in the details' field did not close them")
+	}
+}

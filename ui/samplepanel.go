@@ -165,6 +165,11 @@ func (p *samplePanel) Fill(s screening.Sample, umPerPx float64) {
 	p.Notes.SetText(s.Notes)
 }
 
+// detailEntries are the fields of the sample's details dialog.
+func (p *samplePanel) detailEntries() []*widget.Entry {
+	return []*widget.Entry{p.Taken, p.LatLon, p.Depth, p.Analyst, p.Notes}
+}
+
 // NextSample readies the panel for the sample after a run: the new ID, and what
 // describes one sample alone (when it was taken, its depth, the notes) cleared, so that
 // it is not stored with the next. Monday's time and position went into the next
