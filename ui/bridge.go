@@ -223,7 +223,7 @@ func liveStatus(sess *session, s screening.Snapshot, fps float64) string {
 	if f := focusStatus(s); f != "" {
 		parts = append(parts, f)
 	}
-	parts = append(parts, fmt.Sprintf("%s cells counted", fmtCount(s.Cells.Found)))
+	parts = append(parts, fmt.Sprintf("%s %s counted", fmtCount(s.Cells.Found), countedNoun(s.Taxa)))
 	if s.Cells.Pending > 0 {
 		parts = append(parts, fmt.Sprintf("%d waiting for the model", s.Cells.Pending))
 	}

@@ -565,12 +565,7 @@ func (a *mainWindow) runEnded(sess *session) {
 	a.progressBox.Hide()
 	a.runState.SetText("Idle")
 	a.lowerBaselineAtRest()
-	// Objects, not cells, once a colony or a filament is among them: "296 cells" of a
-	// sample counted in colonies read as its cells (helper-38).
-	noun := "cells"
-	if slices.ContainsFunc(final.Taxa, func(x screening.TaxonCount) bool { return x.Unit != "" && x.Unit != "cell" && x.Count > 0 }) {
-		noun = "objects (cells, colonies, filaments)"
-	}
+	noun := countedNoun(final.Taxa)
 	// A partial run is said first: at the end of the line it was cut off by the window,
 	// and a stopped run read as the whole sample's figures (helper-56).
 	msg := partialLead(final.Examined, final.Sample.VolumeML)
@@ -862,3 +857,13 @@ func (a *mainWindow) lowerBaselineAtRest() {
 
 // restAfterRun is how long after a run ends the draw at rest is measured again.
 const restAfterRun = 2 * time.Second
+
+// countedNoun is what a run's count is of: objects, not cells, once a colony or a
+// filament is among them: "296 cells" of a sample counted in colonies read as its cells
+// (helper-38), and the live line said "40 cells counted" of 40 colonies (helper-67).
+func countedNoun(taxa []screening.TaxonCount) string {
+	if slices.ContainsFunc(taxa, func(x screening.TaxonCount) bool { return x.Unit != "" && x.Unit != "cell" && x.Count > 0 }) {
+		return "objects (cells, colonies, filaments)"
+	}
+	return "cells"
+}

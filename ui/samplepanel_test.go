@@ -45,6 +45,12 @@ func TestLiveStatusSaysVolumeSoFar(t *testing.T) {
 	if got := liveStatus(sess, s, 0); strings.Contains(got, "so far") {
 		t.Errorf("ended: %q", got)
 	}
+	// Colonies counted: objects, not cells (helper-67: "40 cells counted" of 40 colonies).
+	s.Cells.Found = 40
+	s.Taxa = []screening.TaxonCount{{Taxon: screening.Taxon{Label: "Microcystis", Unit: "colony"}, Concentration: screening.Concentration{Count: 40}}}
+	if got := liveStatus(sess, s, 0); !strings.Contains(got, " · 40 objects (cells, colonies, filaments) counted") {
+		t.Errorf("40 colonies counted: %q", got)
+	}
 	// Blank frames (the lamp off) are said apart from the unreadable ones.
 	s.Frames.Failed, s.Frames.Blank = 3, 2
 	if got := liveStatus(sess, s, 0); !strings.Contains(got, " · 1 unreadable · 2 blank (lamp off or saturated: not examined)") {
