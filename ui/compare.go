@@ -23,7 +23,7 @@ import (
 // with an ID of its own was offered after a sample of other water (helper-56).
 func (h *historyView) compareCandidates(id string, sameFrames []string) []string {
 	base, _, _ := strings.Cut(id, "~")
-	var same, twins, others []string
+	var same, twins, others, demos []string
 	for _, e := range h.all {
 		switch {
 		case e.ID == id:
@@ -31,12 +31,27 @@ func (h *historyView) compareCandidates(id string, sameFrames []string) []string
 			same = append(same, e.ID)
 		case e.ID == base || strings.HasPrefix(e.ID, base+"~"):
 			twins = append(twins, e.ID)
+		case strings.HasPrefix(e.ID, demoIDPrefix):
+			demos = append(demos, e.ID)
 		default:
 			others = append(others, e.ID)
 		}
 	}
 	slices.SortStableFunc(same, func(a, b string) int { return slices.Index(sameFrames, a) - slices.Index(sameFrames, b) })
-	return slices.Concat(same, twins, others)
+	// The demo's samples last: offered first, the demo was set beside real water
+	// (helper-67).
+	return slices.Concat(same, twins, others, demos)
+}
+
+// compareChoice is how a sample reads in the compare list: its ID with its site and
+// when it was taken (bare IDs said nothing of which water, helper-67).
+func (h *historyView) compareChoice(id string) string {
+	i := slices.IndexFunc(h.all, func(e sampleEntry) bool { return e.ID == id })
+	if i < 0 {
+		return id
+	}
+	e := h.all[i]
+	return fmt.Sprintf("%s · %s · %s", id, siteName(e.Site), e.Taken.Local().Format("2006-01-02 15:04"))
 }
 
 // Compare asks which sample to set beside the shown one, then shows them side by side.
@@ -66,15 +81,21 @@ func (h *historyView) askCompare(id string, sameFrames []string) {
 		h.e.showError("Nothing to compare with", errors.New("sample "+id+" is the only one stored: screen another first, or the same frames with the other model (phytoscreen screen --keep-apart --model base)"))
 		return
 	}
-	other := widget.NewSelect(cands, nil)
-	other.SetSelected(cands[0])
+	choices := make([]string, len(cands))
+	idOf := map[string]string{}
+	for i, c := range cands {
+		choices[i] = h.compareChoice(c)
+		idOf[choices[i]] = c
+	}
+	other := widget.NewSelect(choices, nil)
+	other.SetSelected(choices[0])
 	note := widget.NewLabel(compareNote(cands, sameFrames))
 	note.Wrapping = fyne.TextWrapWord
 	h.compareNote = note.Text
 	form := container.NewVBox(widget.NewLabel("Set sample "+id+" beside:"), other, note)
 	d := dialog.NewCustomConfirm("Compare "+id, "Compare", "Cancel", form, func(ok bool) {
 		if ok && other.Selected != "" {
-			h.CompareWith(id, other.Selected)
+			h.CompareWith(id, idOf[other.Selected])
 		}
 	}, h.e.win)
 	d.Resize(fyne.NewSize(520, 260))

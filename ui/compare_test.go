@@ -55,6 +55,17 @@ func TestCompareCandidatesCompanionsFirst(t *testing.T) {
 	if got, want := hv.compareCandidates("S-10", []string{"S-2"}), []string{"S-2", "S-3", "S-1~t0.7", "S-1~base", "S-1"}; !slices.Equal(got, want) {
 		t.Errorf("candidates of S-10, S-2 of the same frames: %v, want %v", got, want)
 	}
+	// The demo's samples come last, however new (helper-67: the demo was offered first),
+	// and each reads with its site and date.
+	taken := time.Date(2026, 6, 5, 11, 0, 0, 0, time.Local)
+	hv.all = append([]sampleEntry{{ID: demoIDPrefix + "20261207-1", Site: demoSite, Taken: taken}}, hv.all...)
+	hv.all[1].Site, hv.all[1].Taken = "Étang de Thau", taken
+	if got, want := hv.compareCandidates("S-10", nil), []string{"S-3", "S-1~t0.7", "S-2", "S-1~base", "S-1", demoIDPrefix + "20261207-1"}; !slices.Equal(got, want) {
+		t.Errorf("candidates of S-10 with a demo sample newest: %v, want %v", got, want)
+	}
+	if got := hv.compareChoice("S-3"); got != "S-3 · Étang de Thau · 2026-06-05 11:00" {
+		t.Errorf("S-3 reads %q in the list", got)
+	}
 }
 
 // The same frames typed into a sample that holds them, with the other model: "New
