@@ -358,8 +358,14 @@ func describeForCompare(c store.Counts) string {
 	if si.Site != "" {
 		site = ", " + si.Site
 	}
-	return fmt.Sprintf("sample %s%s, taken %s, %s mL examined; %s", si.ID, site, si.Taken.Local().Format("2006-01-02 15:04"),
-		strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", si.VolumeML), "0"), "."), strings.Join(runs, "; "))
+	// The factor beside the volume: "10 mL examined" beside 270 cells/L read as a
+	// reading error where the sample had been concentrated tenfold (helper-67).
+	factor := ""
+	if si.Factor != 1 {
+		factor = fmt.Sprintf(" (factor %g)", si.Factor)
+	}
+	return fmt.Sprintf("sample %s%s, taken %s, %s mL examined%s; %s", si.ID, site, si.Taken.Local().Format("2006-01-02 15:04"),
+		strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", si.VolumeML), "0"), "."), factor, strings.Join(runs, "; "))
 }
 
 // energyText sums a sample's power record: joules per cell and cells per second over

@@ -104,7 +104,7 @@ func TestCompareSamplesOfTheSameFrames(t *testing.T) {
 	// A sample whose rules file is gone: its levels cannot be worked out, and nothing
 	// is said of the two together (not "none", not "the same").
 	sc := screening.NewSample("S-3")
-	sc.VolumeML = 1
+	sc.VolumeML, sc.Factor = 1, 0.1 // concentrated tenfold
 	rc, err := st.StartRun(ctx, screening.RunInfo{Sample: sc, Spec: capture.MustParseSpec("pond.avi"), Model: inference.Base, Threshold: 0.5, Taxonomy: tx, Rules: "/no/such/rules.toml"})
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +116,11 @@ func TestCompareSamplesOfTheSameFrames(t *testing.T) {
 	}
 	if text := c3.Text(); !strings.Contains(text, "  B (/no/such/rules.toml): cannot be worked out: ") || strings.Contains(text, "The same alert levels") || strings.Contains(text, "levels differ") {
 		t.Errorf("levels under rules that cannot be read:\n%s", text)
+	}
+	// Its factor is said beside its volume (helper-67: "10 mL examined" beside a
+	// concentration ten times under the count's).
+	if text := c3.Text(); !strings.Contains(text, "1 mL examined (factor 0.1)") {
+		t.Errorf("the concentrated sample's header lacks its factor:\n%s", text)
 	}
 	if _, err := CompareSamples(ctx, st, "S-1", "S-1"); err == nil {
 		t.Error("a sample compared with itself")
