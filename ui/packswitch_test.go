@@ -104,9 +104,16 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	h.startRun(src, "S-MARINE", 1)
 	h.a.ShowSettings()
 	v := h.a.settingsWin
+	if v.cardsNote.Visible() {
+		t.Errorf("the cards' note shows with the pack in use chosen: %q", v.cardsNote.Text)
+	}
 	v.PackDir.SetText("cyano-tcb-10")
 	if v.Builtin.Selected != "cyano-tcb-10" {
 		t.Errorf("the built-in list shows %q beside the pack typed", v.Builtin.Selected)
+	}
+	// The cards are the pack in use's until the chosen one is: said (helper-67).
+	if !v.cardsNote.Visible() || !strings.Contains(v.cardsNote.Text, "The models below are pack "+marine.Name+"'s, in use. Pack cyano-tcb-10, chosen above, is loaded on Save") {
+		t.Errorf("the cards' note with another pack chosen: shown %v, %q", v.cardsNote.Visible(), v.cardsNote.Text)
 	}
 	if txt := v.rulesInfo.Text; !strings.Contains(txt, "With pack cyano-tcb-10, chosen here: 1 of 1 rule of this set can fire.") ||
 		!strings.Contains(txt, "in use until you save the pack chosen") {
@@ -143,6 +150,9 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	}
 	if msg := v.message.Text; !strings.HasPrefix(msg, "Saved. Pack cyano-tcb-10 is in use.") {
 		t.Errorf("the settings' message once loaded: %q", msg)
+	}
+	if v.cardsNote.Visible() {
+		t.Errorf("the cards' note once the chosen pack is in use: %q", v.cardsNote.Text)
 	}
 	for variant, c := range v.cards {
 		if !strings.Contains(c.title.Text, modelTitle(h.a.svc.Pack, variant)) {

@@ -28,6 +28,10 @@ import (
 func (v *settingsView) modelTab() fyne.CanvasObject {
 	a := v.a
 	v.cardsBox = container.NewStack()
+	v.cardsNote = widget.NewLabel("")
+	v.cardsNote.Wrapping = fyne.TextWrapWord
+	v.cardsNote.Importance = widget.WarningImportance
+	v.cardsNote.Hide()
 	v.showCards()
 	v.compare = widget.NewLabel("")
 	v.compare.Wrapping = fyne.TextWrapWord
@@ -83,6 +87,7 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 	v.Builtin.PlaceHolder = "Built-in"
 	v.PackDir.OnChanged = func(text string) {
 		v.previewRules() // the rules are checked against it too
+		v.noteCards()
 		// The list follows what is typed: it showed the pack chosen before beside
 		// another typed in (helper-65).
 		name := strings.TrimSpace(text)
@@ -122,10 +127,28 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 	return container.NewVScroll(container.NewVBox(
 		form,
 		widget.NewSeparator(),
+		v.cardsNote,
 		v.cardsBox,
 		v.compare,
 		measureRow,
 	))
+}
+
+// noteCards shows, while the pack typed or chosen is not the one in use, that the cards
+// below are the pack in use's models.
+func (v *settingsView) noteCards() {
+	typed := strings.TrimSpace(v.PackDir.Text)
+	chosen, inUse := packName(typed), v.a.svc.Pack.Name
+	if typed == v.a.startPackDir || chosen == inUse {
+		v.cardsNote.Hide()
+		return
+	}
+	when := "on Save"
+	if !v.a.packLoadsLive() {
+		when = "at the next launch"
+	}
+	v.cardsNote.SetText(fmt.Sprintf("The models below are pack %s's, in use. Pack %s, chosen above, is loaded %s; its models show here then.", inUse, chosen, when))
+	v.cardsNote.Show()
 }
 
 // showCards makes a card for each model of the pack in use (again when another pack is

@@ -37,6 +37,9 @@ type settingsView struct {
 
 	cards     map[inference.Variant]*modelCard
 	cardsBox  *fyne.Container // holds the cards, made again for another pack
+	// cardsNote says, while another pack is chosen than the one in use, that the cards
+	// are the pack in use's: they read as the chosen pack's (helper-67).
+	cardsNote *widget.Label
 	Builtin   *safeSelect     // the built-in packs, following the Model pack field
 	measure   *widget.Button
 	measureP  *widget.ProgressBar
@@ -616,6 +619,7 @@ func (v *settingsView) packLoaded(err error, fitted string) {
 		return
 	}
 	v.showCards()
+	v.noteCards()
 	v.refreshModel()
 	v.autoMeasure() // its models, as when the window first opened
 	v.previewRules()
