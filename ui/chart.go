@@ -161,25 +161,60 @@ func chartPlot(pts []chartPoint, title string, levels chartLevels, c color.NRGBA
 			p.X.Tick.Marker = plot.TimeTicks{Format: format, Ticker: dayTicks{days}, Time: func(t float64) time.Time { return time.Unix(int64(t), 0).Local() }}
 		}
 	}
-	for _, l := range []struct {
-		at    float64
-		name  string
-		color color.Color
-	}{{levels.Watch, "watch level", colorWatch}, {levels.Alert, "alert level", colorAlert}} {
-		if l.at <= 0 || len(pts) == 0 {
-			continue
-		}
-		th, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: l.at}, {X: p.X.Max, Y: l.at}})
-		if err == nil {
-			th.Color = l.color
-			th.Width = vg.Points(1.5) // as the series: a hairline fell between pixel rows, blended away
-			th.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
-			p.Add(th)
-			p.Legend.Add(l.name, th)
-			p.Legend.Top = true
+	if len(pts) > 0 {
+		for _, l := range levelLines(levels, p.X.Min, p.X.Max) {
+			p.Add(l)
 		}
 	}
 	return p
+}
+
+// levelLines are the watch and alert levels as dashed lines from xmin to xmax, each
+// named on its line with its value, the watch level at the left and the alert level at
+// the right: in the legend, at the top, the two names sat over the alert line and the
+// watch line read as unnamed (helper-67).
+func levelLines(levels chartLevels, xmin, xmax float64) []plot.Plotter {
+	var out []plot.Plotter
+	for _, l := range []struct {
+		at    float64
+		name  string
+		color color.NRGBA
+		right bool
+	}{{levels.Watch, "watch level", colorWatch, false}, {levels.Alert, "alert level", colorAlert, true}} {
+		if l.at <= 0 {
+			continue
+		}
+		th, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: l.at}, {X: xmax, Y: l.at}})
+		if err != nil {
+			continue
+		}
+		th.Color = l.color
+		th.Width = vg.Points(1.5) // as the series: a hairline fell between pixel rows, blended away
+		th.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		x, align, dx := xmin, draw.XLeft, vg.Points(4)
+		if l.right {
+			x, align, dx = xmax, draw.XRight, -vg.Points(4)
+		}
+		name, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x, Y: l.at}}, Labels: []string{l.name + " " + fmtPerL(l.at)}})
+		if err != nil {
+			continue
+		}
+		for i := range name.TextStyle {
+			name.TextStyle[i].Color = darker(l.color)
+			name.TextStyle[i].XAlign = align
+			name.TextStyle[i].YAlign = draw.YBottom
+			name.TextStyle[i].Font.Size = vg.Points(9)
+		}
+		name.Offset = vg.Point{X: dx, Y: vg.Points(2)}
+		out = append(out, th, name)
+	}
+	return out
+}
+
+// darker is c at two thirds of its brightness: a level's name in its line's colour,
+// readable on white (the amber of the watch line is not).
+func darker(c color.NRGBA) color.NRGBA {
+	return color.NRGBA{R: c.R * 2 / 3, G: c.G * 2 / 3, B: c.B * 2 / 3, A: 0xff}
 }
 
 // addSeries adds one series' line, error bars and points (sorted by time) in colour c,

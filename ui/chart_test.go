@@ -1,0 +1,38 @@
+package ui
+
+import (
+	"testing"
+
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Each trigger level is named on its own line with its value, the watch level at the
+// left and the alert level at the right, so that the two names never sit on each other
+// (helper-67: in the legend at the top they sat over the alert line); a level the rules
+// lack draws nothing.
+func TestLevelLinesNamed(t *testing.T) {
+	ps := levelLines(chartLevels{Watch: 20e6, Alert: 100e6}, 0, 10)
+	var names []*plotter.Labels
+	for _, p := range ps {
+		if l, ok := p.(*plotter.Labels); ok {
+			names = append(names, l)
+		}
+	}
+	if len(ps) != 4 || len(names) != 2 {
+		t.Fatalf("%d plotters, %d of them names; want two lines and two names", len(ps), len(names))
+	}
+	for i, want := range []struct {
+		text  string
+		x     float64
+		align draw.XAlignment
+	}{{"watch level " + fmtPerL(20e6), 0, draw.XLeft}, {"alert level " + fmtPerL(100e6), 10, draw.XRight}} {
+		n := names[i]
+		if n.Labels[0] != want.text || n.XYs[0].X != want.x || n.TextStyle[0].XAlign != want.align {
+			t.Errorf("name %d: %q at x %v aligned %v; want %q at %v aligned %v", i, n.Labels[0], n.XYs[0].X, n.TextStyle[0].XAlign, want.text, want.x, want.align)
+		}
+	}
+	if ps := levelLines(chartLevels{Alert: 1e4}, 0, 10); len(ps) != 2 {
+		t.Errorf("an alert level alone: %d plotters, want its line and its name", len(ps))
+	}
+}
