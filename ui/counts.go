@@ -125,7 +125,7 @@ func newCountsTable(trend bool) *countsTable {
 	for i, w := range colWidths {
 		c.table.SetColumnWidth(i, w)
 	}
-	c.empty = widget.NewLabel("No cells counted yet.")
+	c.empty = widget.NewLabel(emptyCounts)
 	c.empty.Alignment = fyne.TextAlignCenter
 	c.note = widget.NewLabel("")
 	c.note.Wrapping = fyne.TextWrapWord
@@ -171,8 +171,19 @@ func (c *countsTable) taxonWidth(width float32) float32 {
 	return float32(math.Floor(float64(max(colWidths[colTaxon], width-rest-scrollBar))))
 }
 
+// emptyCounts is what a table of no rows says.
+const emptyCounts = "No cells counted yet."
+
+// Clear empties the table, saying why in place of its rows: a sample the search hid left
+// "No cells counted yet." under History's heading (helper-67).
+func (c *countsTable) Clear(why string) {
+	c.SetRows(nil)
+	c.empty.SetText(why)
+}
+
 // SetRows replaces the rows (UI goroutine). The unidentified row, if any, goes last.
 func (c *countsTable) SetRows(rows []countRow) {
+	c.empty.SetText(emptyCounts)
 	c.rows = append(c.rows[:0], rows...)
 	c.sort()
 	if t := cellsNote(c.rows); t != "" {

@@ -295,7 +295,7 @@ func (h *historyView) clearShown(why string) {
 	}
 	h.cont.Hide()
 	h.header.SetText(why)
-	h.counts.SetRows(nil)
+	h.counts.Clear("No sample shown.")
 	h.alerts.SetText("")
 	// The chart too: it stayed on the hidden sample's site trend, its point marked.
 	h.counted = store.Counts{}

@@ -196,6 +196,9 @@ func TestHistoryDeleteRestoreMarkSearch(t *testing.T) {
 	if hv.selected != "" || !hv.del.Disabled() || !hv.exports[0].Disabled() || strings.Contains(hv.header.Text, a) || len(hv.chart.Points()) > 0 || hv.taxonSel.Selected != "" {
 		t.Errorf("search bay hid %s, yet it is still shown (%q, chart of %d points for %q) or its buttons on", a, hv.header.Text, len(hv.chart.Points()), hv.taxonSel.Selected)
 	}
+	if !hv.counts.empty.Visible() || hv.counts.empty.Text != "No sample shown." {
+		t.Errorf("the counts under a sample the search hid: %q (shown %v)", hv.counts.empty.Text, hv.counts.empty.Visible())
+	}
 	// The date as the gallery writes it ("Nov 17") finds the samples of that day.
 	hv.search.SetText(strings.ToLower(hv.all[0].Taken.Local().Format("Jan 2")))
 	if len(hv.entries) != 2 {
