@@ -123,7 +123,7 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 			h.Select(h.entries[id].ID)
 		}
 	}
-	h.header = widget.NewLabel("Choose a sample on the left.")
+	h.header = widget.NewLabel(chooseSample)
 	h.header.Wrapping = fyne.TextWrapWord
 	h.counts = newCountsTable(false)
 	h.alerts = widget.NewLabel("")
@@ -282,9 +282,18 @@ func (h *historyView) applySearch() {
 		h.list.Select(i)
 	} else if h.selected != "" {
 		h.list.UnselectAll()
-		h.clearShown("No sample shown: the search hides the one that was. Choose a sample on the left.")
+		h.clearShown(searchHid)
+	} else if h.header.Text == searchHid && q == "" {
+		// The search cleared: it hides nothing any more (helper-69 read the line after).
+		h.header.SetText(chooseSample)
 	}
 }
+
+// History's heading with no sample shown.
+const (
+	chooseSample = "Choose a sample on the left."
+	searchHid    = "No sample shown: the search hides the one that was. " + chooseSample
+)
 
 // clearShown empties the sample pane and disables what acts on a sample.
 func (h *historyView) clearShown(why string) {

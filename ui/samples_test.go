@@ -199,6 +199,12 @@ func TestHistoryDeleteRestoreMarkSearch(t *testing.T) {
 	if !hv.counts.empty.Visible() || hv.counts.empty.Text != "No sample shown." {
 		t.Errorf("the counts under a sample the search hid: %q (shown %v)", hv.counts.empty.Text, hv.counts.empty.Visible())
 	}
+	// The search cleared, the heading no longer speaks of it (helper-69).
+	hv.search.SetText("")
+	if hv.header.Text != "Choose a sample on the left." {
+		t.Errorf("the heading once the search is cleared: %q", hv.header.Text)
+	}
+	test.Type(hv.search, "bay")
 	// The date as the gallery writes it ("Nov 17") finds the samples of that day.
 	hv.search.SetText(strings.ToLower(hv.all[0].Taken.Local().Format("Jan 2")))
 	if len(hv.entries) != 2 {
