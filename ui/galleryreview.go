@@ -281,7 +281,7 @@ func (g *galleryView) updateButtons() {
 	} else {
 		g.confirm.Disable()
 	}
-	if len(g.undo) > 0 && g.e.svc.Store != nil {
+	if g.lastUndo() >= 0 && g.e.svc.Store != nil {
 		g.undoBtn.Enable()
 	} else {
 		g.undoBtn.Disable()
@@ -293,8 +293,10 @@ func (g *galleryView) updateButtons() {
 	}
 }
 
-// undoStep is one label set: the object, where it was shown, and what it replaced.
+// undoStep is one label set: the object, its sample, where it was shown, and what it
+// replaced.
 type undoStep struct {
+	sample   string
 	objectID int64
 	seq      int
 	from     string // the category the crop was shown in
@@ -302,15 +304,28 @@ type undoStep struct {
 	prev     store.Validation
 }
 
+// lastUndo is the index of the last label set in the sample shown, -1 when none: Undo
+// acts on the sample in view. After a run the Gallery moved to the new sample and Undo
+// changed a label of the one before, out of sight, naming the new one (helper-69).
+func (g *galleryView) lastUndo() int {
+	for i := len(g.undo) - 1; i >= 0; i-- {
+		if g.undo[i].sample == g.sampleID {
+			return i
+		}
+	}
+	return -1
+}
+
 // Undo puts back the last label set in this session and shows the crop again where it
 // was (Ctrl+Z).
 func (g *galleryView) Undo() {
 	st := g.e.svc.Store
-	if len(g.undo) == 0 || st == nil {
+	i := g.lastUndo()
+	if i < 0 || st == nil {
 		return
 	}
-	step := g.undo[len(g.undo)-1]
-	g.undo = g.undo[:len(g.undo)-1]
+	step := g.undo[i]
+	g.undo = slices.Delete(g.undo, i, i+1)
 	g.e.spawn(func(ctx context.Context) {
 		err := st.RestoreValidation(ctx, step.objectID, step.prev)
 		g.e.runOnUI(func() {
@@ -318,9 +333,9 @@ func (g *galleryView) Undo() {
 				g.e.showError("Could not undo the label", err)
 				return
 			}
-			g.e.setStatus(fmt.Sprintf("Undone: cell #%d of sample %s is no longer labelled %s.", step.seq, g.sampleID, g.taxonomy().Name(step.label)))
+			g.e.setStatus(fmt.Sprintf("Undone: cell #%d of sample %s is no longer labelled %s.", step.seq, step.sample, g.taxonomy().Name(step.label)))
 			if g.e.reviewed != nil {
-				g.e.reviewed(g.sampleID)
+				g.e.reviewed(step.sample)
 			}
 			g.category = step.from
 			g.selectAfterLoad = step.objectID
@@ -371,7 +386,7 @@ func (g *galleryView) Relabel(label string) {
 		g.e.showError("Who is reviewing?", errors.New("type your name in the Reviewer field above the crops: it is stored with every label you set"))
 		return
 	}
-	from := g.category
+	from, sample := g.category, g.sampleID
 	g.e.spawn(func(ctx context.Context) {
 		prev, err := st.Relabel(ctx, it.Row.ID, label, by)
 		g.e.runOnUI(func() {
@@ -379,7 +394,7 @@ func (g *galleryView) Relabel(label string) {
 				g.e.showError("Could not store the label", err)
 				return
 			}
-			g.undo = append(g.undo, undoStep{objectID: it.Row.ID, seq: it.Row.Seq, from: from, label: label, prev: prev})
+			g.undo = append(g.undo, undoStep{sample: sample, objectID: it.Row.ID, seq: it.Row.Seq, from: from, label: label, prev: prev})
 			if !isPackLabel(g.taxonomy(), label) && !slices.Contains(g.labTaxa, label) {
 				g.labTaxa = append(g.labTaxa, label)
 			}

@@ -622,3 +622,56 @@ func TestReviewReachesTheLiveTab(t *testing.T) {
 		t.Errorf("after Undo the banner says %q", hl)
 	}
 }
+
+// Undo acts on the sample shown: after a run the Gallery moved to the new sample, and
+// Undo put back a label of the one before, out of sight, naming the new one
+// (helper-69). Back on that sample, its label is undone and named with it.
+func TestUndoActsOnTheSampleShown(t *testing.T) {
+	h := newHarness(t, nil)
+	det := labelIndex(t, h.a.svc.Pack, "detritus_other")
+	screen := func(id string) {
+		src := newGatedSource(2, func(int) []fakeCell { return []fakeCell{{det, 0.3}} }) // under the threshold: to review
+		h.startRun(src, id, 1)
+		src.release(2)
+		h.waitIdle()
+	}
+	screen("S-A")
+	g := h.a.gallery
+	g.reviewer.SetText("Ana Reviewer")
+	h.a.tabs.SelectIndex(1)
+	h.pump("S-A's queue", 10*time.Second, func() bool { return g.sampleID == "S-A" && g.category == reviewKey && len(g.Items()) == 2 && g.selected == 0 })
+	g.Relabel("copepod_calanoid")
+	h.pump("the label set", 10*time.Second, func() bool { return len(g.Items()) == 1 && !g.undoBtn.Disabled() })
+	validated := func() int {
+		c, err := h.st.Counts(h.a.ctx, "S-A")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, x := range c.Taxa {
+			n += x.Validated
+		}
+		return n
+	}
+	h.a.tabs.SelectIndex(0)
+	screen("S-B")
+	h.a.tabs.SelectIndex(1) // the Gallery opens on the new sample
+	h.pump("S-B shown", 10*time.Second, func() bool { return g.sampleID == "S-B" && len(g.Items()) == 2 })
+	if !g.undoBtn.Disabled() {
+		t.Error("Undo is offered on S-B for a label of S-A")
+	}
+	g.Undo()
+	h.q.runAll()
+	time.Sleep(100 * time.Millisecond)
+	h.q.runAll()
+	if n := validated(); n != 1 {
+		t.Errorf("Undo on S-B changed S-A: %d labels left there, want 1", n)
+	}
+	g.ShowSample("S-A")
+	h.pump("S-A back", 10*time.Second, func() bool { return g.sampleID == "S-A" && len(g.Items()) == 1 && !g.undoBtn.Disabled() })
+	g.Undo()
+	h.pump("S-A's label undone", 10*time.Second, func() bool { return len(g.Items()) == 2 })
+	if n := validated(); n != 0 || !strings.Contains(h.a.status.Text, "of sample S-A is no longer labelled") {
+		t.Errorf("undone on S-A: %d labels left, status %q", n, h.a.status.Text)
+	}
+}
