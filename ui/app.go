@@ -502,16 +502,8 @@ func (a *mainWindow) reviewKey(k fyne.KeyName) {
 	if (k == fyne.KeyReturn || k == fyne.KeyEnter) && a.pressDialogDefault() {
 		return
 	}
-	if !a.galleryShown() {
-		return
-	}
-	switch k {
-	case fyne.KeyRight, fyne.KeyDown:
-		a.gallery.Step(1)
-	case fyne.KeyLeft, fyne.KeyUp:
-		a.gallery.Step(-1)
-	case fyne.KeyReturn, fyne.KeyEnter:
-		a.gallery.AcceptModel()
+	if a.galleryShown() {
+		a.gallery.reviewKey(k)
 	}
 }
 

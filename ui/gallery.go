@@ -73,7 +73,7 @@ type galleryView struct {
 	follow string
 
 	gridHolder *fyne.Container
-	grid       *widget.GridWrap
+	grid       *reviewGrid
 	items      []galleryItem
 	selected   int
 
@@ -245,7 +245,7 @@ func (g *galleryView) Categories() []galleryCat { return g.catItems }
 // fixed when it is created).
 func (g *galleryView) rebuildGrid() {
 	size := float32(g.zoom.Value)
-	g.grid = widget.NewGridWrap(func() int { return len(g.items) },
+	g.grid = newReviewGrid(g.reviewKey, func() int { return len(g.items) },
 		func() fyne.CanvasObject {
 			img := canvas.NewImageFromImage(image.NewGray(image.Rect(0, 0, 1, 1)))
 			img.FillMode = canvas.ImageFillContain
@@ -633,3 +633,42 @@ func (e *labelEntry) TypedShortcut(s fyne.Shortcut) {
 // noCrop is the preview with no crop selected: transparent (a black gray pixel filled the
 // preview black once the review queue was done: helper-66).
 func noCrop() image.Image { return image.NewNRGBA(image.Rect(0, 0, 1, 1)) }
+
+// reviewGrid is the crop grid, whose review keys stay the Gallery's once a crop is
+// clicked: the grid took the focus and kept → ← and Enter for its own highlight, so the
+// keys the preview advertises did nothing after the first click (helper-69).
+type reviewGrid struct {
+	widget.GridWrap
+	key func(fyne.KeyName) bool // the Gallery's handling of a key; false: the grid's own
+}
+
+func newReviewGrid(key func(fyne.KeyName) bool, length func() int, create func() fyne.CanvasObject, update func(widget.GridWrapItemID, fyne.CanvasObject)) *reviewGrid {
+	g := &reviewGrid{key: key}
+	g.Length, g.CreateItem, g.UpdateItem = length, create, update
+	g.ExtendBaseWidget(g)
+	return g
+}
+
+// TypedKey gives the review keys to the Gallery, the others to the grid.
+func (g *reviewGrid) TypedKey(ev *fyne.KeyEvent) {
+	if g.key != nil && g.key(ev.Name) {
+		return
+	}
+	g.GridWrap.TypedKey(ev)
+}
+
+// reviewKey moves through the crops and accepts the model's label, as the window does
+// when nothing has the focus (mainWindow.reviewKey); false for any other key.
+func (g *galleryView) reviewKey(k fyne.KeyName) bool {
+	switch k {
+	case fyne.KeyRight, fyne.KeyDown:
+		g.Step(1)
+	case fyne.KeyLeft, fyne.KeyUp:
+		g.Step(-1)
+	case fyne.KeyReturn, fyne.KeyEnter:
+		g.AcceptModel()
+	default:
+		return false
+	}
+	return true
+}

@@ -131,6 +131,18 @@ func TestReviewThatTeaches(t *testing.T) {
 	if g.selected != 1 {
 		t.Fatalf("→ selected %d, want 1", g.selected)
 	}
+	// A crop clicked, the grid has the focus and the keys: they still move through the
+	// crops (helper-69: they moved the grid's own highlight, and did nothing seen).
+	h.a.win.Canvas().Focus(g.grid)
+	g.grid.TypedKey(&fyne.KeyEvent{Name: fyne.KeyLeft})
+	if g.selected != 0 {
+		t.Errorf("← with the grid focused selected %d, want 0", g.selected)
+	}
+	g.grid.TypedKey(&fyne.KeyEvent{Name: fyne.KeyRight})
+	if g.selected != 1 {
+		t.Fatalf("→ with the grid focused selected %d, want 1", g.selected)
+	}
+	h.a.win.Canvas().Unfocus()
 	second := g.Items()[1].Row
 	h.a.reviewKey(fyne.KeyReturn)
 	h.pump("Enter accepting", 10*time.Second, func() bool { return len(g.Items()) == 2 })
