@@ -206,8 +206,9 @@ func matchesWords(words []string, s string) bool {
 
 // submitLabel sets the label the filter leads to: the one chosen in the list, the only
 // one listed, or the one whose label or name is what was typed. With several listed and
-// none of them typed whole, Enter does nothing: a guess would relabel wrongly. With
-// nothing typed, it accepts the model's label.
+// none of them typed whole, Enter says to choose one: a guess would relabel wrongly, and
+// the text itself as a new taxon is chosen by a click. With nothing typed, it accepts
+// the model's label.
 func (g *galleryView) submitLabel() {
 	if g.selected < 0 || g.selected >= len(g.items) || g.e.svc.Store == nil {
 		return // no crop to label
@@ -222,15 +223,23 @@ func (g *galleryView) submitLabel() {
 	}
 	if label == "" {
 		for _, l := range g.labels {
+			if l == typed {
+				// The text offered as a new taxon below the known ones that match it:
+				// Enter made "acanth" a taxon beside three Acantharia (helper-69). It
+				// is chosen in the list, by a click, not by Enter.
+				continue
+			}
 			if sameLabel(typed, l) || sameLabel(typed, g.taxonomy().Name(l)) {
 				label = l
 				break
 			}
 		}
 	}
-	if label != "" {
-		g.Relabel(label)
+	if label == "" {
+		g.e.setStatus(fmt.Sprintf("Several taxa match %q: choose one in the list (or its last line, to make %q a new taxon).", typed, typed))
+		return
 	}
+	g.Relabel(label)
 }
 
 // ruleTaxa are the taxa the alert rules in use name that the pack lacks: what a

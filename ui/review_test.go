@@ -49,6 +49,15 @@ func TestReviewThatTeaches(t *testing.T) {
 	if n := len(g.labels); n < 2 || g.labels[0] != "copepod_calanoid" || g.labels[n-1] != "copepod_cal" {
 		t.Errorf("labels offered for %q: %v; want the known taxa, then the new one", "copepod_cal", g.labels)
 	}
+	// Enter on part of a name that several taxa share makes no new taxon of it: it is
+	// said to choose one (helper-69: "acanth" became a taxon beside three Acantharia).
+	items := len(g.Items())
+	g.filter.SetText("copepod_cal") // part of copepod_calanoid and of others
+	g.filter.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.q.runAll()
+	if len(g.Items()) != items || !strings.HasPrefix(h.a.status.Text, `Several taxa match "copepod_cal": choose one in the list`) {
+		t.Errorf("Enter on %q: %d crops left of %d, status %q", "copepod_cal", len(g.Items()), items, h.a.status.Text)
+	}
 	g.filter.SetText("")
 	// A known name typed without its punctuation, or its words in another order, is
 	// that taxon, not a new one beside it (helper-65: "protist other" offered only "New
