@@ -331,9 +331,13 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	return container.NewBorder(top, container.NewPadded(statusBar), nil, nil, a.tabs)
 }
 
-// card frames a panel with a bold title.
+// card frames a panel with a bold title. The title is text with a thin margin, not a
+// label's padded line: the three cards' titles took 110 px of a window that must fit a
+// 1366x768 laptop under its panel and title bar (helper-69).
 func card(title string, content fyne.CanvasObject) fyne.CanvasObject {
-	t := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	text := canvas.NewText(title, theme.Color(theme.ColorNameForeground))
+	text.TextStyle.Bold = true
+	t := container.New(layout.NewCustomPaddedLayout(4, 2, 8, 8), text)
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameHeaderBackground))
 	bg.CornerRadius = 6
 	return container.NewStack(bg, container.NewBorder(t, nil, nil, nil, content))

@@ -115,7 +115,7 @@ func (r *liveRenderer) Destroy() {}
 // MinSize lets the frame shrink to a strip: the window's least height was 752 px, more
 // than a 1366x768 laptop leaves under its panel and title bar, so its status line and
 // the counts' last rows fell off the screen (helper-67). The frame grows with the window.
-func (r *liveRenderer) MinSize() fyne.Size { return fyne.NewSize(320, 120) }
+func (r *liveRenderer) MinSize() fyne.Size { return fyne.NewSize(320, 84) }
 
 // imageRect is where the contained image lies in the widget: scale and offset.
 func (r *liveRenderer) imageRect(size fyne.Size) (scale float32, off fyne.Position) {
