@@ -114,7 +114,9 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 				line += " · partial"
 			}
 			if e.Raised > alerts.None {
-				line += " · raised " + strings.ToUpper(e.Raised.String())
+				// First: the line's end is cut off at the list's width ("raised ALER",
+				// helper-69).
+				line = "raised " + strings.ToUpper(e.Raised.String()) + " · " + line
 			}
 			b.Objects[1].(*widget.Label).SetText(line)
 		})

@@ -575,7 +575,7 @@ func TestHistoryListSaysTheLevelRaised(t *testing.T) {
 	hv.search.SetText("S-ALERT")
 	item := hv.list.CreateItem()
 	hv.list.UpdateItem(0, item)
-	if line := item.(*fyne.Container).Objects[1].(*widget.Label).Text; !strings.HasSuffix(line, " · raised ALERT") {
+	if line := item.(*fyne.Container).Objects[1].(*widget.Label).Text; !strings.HasPrefix(line, "raised ALERT · ") {
 		t.Errorf("the list's line for S-ALERT: %q", line)
 	}
 }
