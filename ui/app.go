@@ -801,5 +801,5 @@ func (a *mainWindow) modelHeading() string {
 	if a.svc.Taxonomy == nil || a.svc.Taxonomy.Pack == "" {
 		return "Model:"
 	}
-	return "Pack " + a.svc.Taxonomy.Pack + " · model:"
+	return "Pack " + packTitle(a.svc.Taxonomy.Pack, a.startPackDir) + " · model:"
 }

@@ -79,7 +79,9 @@ func (v *settingsView) ShowOptimise() {
 	d.Result = widget.NewLabel("")
 	d.Result.Wrapping = fyne.TextWrapWord
 	d.jobPanel = newJobPanel("Make the twin", theme.MediaPlayIcon(), d.run)
-	d.Use = widget.NewButtonWithIcon("Use this pack", theme.ConfirmIcon(), d.use)
+	// It chooses the pack in Settings, which Save puts in use with the other settings:
+	// "Use this pack" read as in use at once (helper-69).
+	d.Use = widget.NewButtonWithIcon("Choose this pack", theme.ConfirmIcon(), d.use)
 	d.Use.Hide()
 	body := container.NewBorder(container.NewVBox(intro, form, container.NewHBox(d.Start, d.Cancel, d.Use), d.stage, d.progress), nil, nil, nil,
 		container.NewVScroll(d.Result))

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/internal/app"
@@ -126,7 +127,7 @@ func (a *mainWindow) usePack(p *app.OpenedPack, dir string, quiet bool) (fitted 
 		v.measureStopped = "The measurement of pack " + a.svc.Pack.Name + "'s models stopped: pack " + p.Pack.Name + " is in use."
 		v.measuring()
 	}
-	old := a.svc.Pack.Name
+	old := packTitle(a.svc.Pack.Name, a.startPackDir)
 	a.svc.Use(p)
 	a.startPackDir = dir
 	a.packFailed = nil
@@ -140,7 +141,7 @@ func (a *mainWindow) usePack(p *app.OpenedPack, dir string, quiet bool) (fitted 
 	if a.history != nil {
 		a.history.Reload() // its pane says which pack phytoscreen runs now
 	}
-	msg := fmt.Sprintf("Pack %s is in use (was %s): %d taxa.", p.Pack.Name, old, len(p.Pack.Labels)) + fitted
+	msg := fmt.Sprintf("Pack %s is in use (was %s): %d taxa.", packTitle(p.Pack.Name, dir), old, len(p.Pack.Labels)) + fitted
 	if len(a.rules.Bound) == 0 {
 		msg += " " + a.rules.Watching()
 	}
@@ -173,4 +174,14 @@ func (a *mainWindow) fitPreset() string {
 		v.Preset.SetSelected(name)
 	}
 	return fmt.Sprintf(" Alert preset %s has no rule for it: preset %s watches now (Settings › Alerts).", was, name)
+}
+
+// packTitle names a pack by its name, with its folder's name when it is not a built-in
+// one: an optimised twin or a taught pack keeps its source's name, and "Pack
+// cyano-tcb-10 is in use (was cyano-tcb-10)" told them apart by nothing (helper-69).
+func packTitle(name, setting string) string {
+	if setting == "" || app.IsBuiltinPack(setting) {
+		return name
+	}
+	return fmt.Sprintf("%s (folder %s)", name, filepath.Base(filepath.Clean(setting)))
 }

@@ -312,3 +312,17 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 		t.Errorf("the marine sample under the default preset, with the cyanobacteria pack in use: %q / %q", hl, d)
 	}
 }
+
+// A pack from a folder is named with its folder: an optimised twin keeps its source's
+// name, and the status read "Pack cyano-tcb-10 is in use (was cyano-tcb-10)" (helper-69).
+func TestPackTitleNamesTheFolder(t *testing.T) {
+	for _, c := range []struct{ name, setting, want string }{
+		{"cyano-tcb-10", "", "cyano-tcb-10"},
+		{"cyano-tcb-10", "cyano-tcb-10", "cyano-tcb-10"},
+		{"cyano-tcb-10", "/lab/packs/cyano-twin/", "cyano-tcb-10 (folder cyano-twin)"},
+	} {
+		if got := packTitle(c.name, c.setting); got != c.want {
+			t.Errorf("packTitle(%q, %q) = %q, want %q", c.name, c.setting, got, c.want)
+		}
+	}
+}

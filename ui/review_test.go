@@ -660,7 +660,9 @@ func TestUndoActsOnTheSampleShown(t *testing.T) {
 	g := h.a.gallery
 	g.reviewer.SetText("Ana Reviewer")
 	h.a.tabs.SelectIndex(1)
-	h.pump("S-A's queue", 10*time.Second, func() bool { return g.sampleID == "S-A" && g.category == reviewKey && len(g.Items()) == 2 && g.selected == 0 })
+	h.pump("S-A's queue", 10*time.Second, func() bool {
+		return g.sampleID == "S-A" && g.category == reviewKey && len(g.Items()) == 2 && g.selected == 0
+	})
 	g.Relabel("copepod_calanoid")
 	h.pump("the label set", 10*time.Second, func() bool { return len(g.Items()) == 1 && !g.undoBtn.Disabled() })
 	validated := func() int {

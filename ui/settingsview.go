@@ -35,12 +35,12 @@ type settingsView struct {
 	a   *mainWindow
 	win fyne.Window
 
-	cards     map[inference.Variant]*modelCard
-	cardsBox  *fyne.Container // holds the cards, made again for another pack
+	cards    map[inference.Variant]*modelCard
+	cardsBox *fyne.Container // holds the cards, made again for another pack
 	// cardsNote says, while another pack is chosen than the one in use, that the cards
 	// are the pack in use's: they read as the chosen pack's (helper-67).
 	cardsNote *widget.Label
-	Builtin   *safeSelect     // the built-in packs, following the Model pack field
+	Builtin   *safeSelect // the built-in packs, following the Model pack field
 	measure   *widget.Button
 	measureP  *widget.ProgressBar
 	measureL  *widget.Label
