@@ -372,6 +372,10 @@ func (r *writer) metadata(d Data) {
 	if si.HasPosition() {
 		pos = fmt.Sprintf("%.5f, %.5f", si.Lat, si.Lon)
 	}
+	depth := "not recorded"
+	if si.HasDepth() {
+		depth = num(si.DepthM, 4) + " m below the surface"
+	}
 	factor := num(si.Factor, 4)
 	switch {
 	case si.Factor > 1:
@@ -395,6 +399,7 @@ func (r *writer) metadata(d Data) {
 		{"Taken", si.Taken.Format("2006-01-02 15:04 MST")},
 		{"Analyst", orDash(si.Analyst)}, // who screened it: a report is signed by someone
 		{"Position", pos},
+		{"Depth", depth}, // entered and stored, left out of the report (helper-69)
 		{"Volume examined", num(si.VolumeML, 4) + " mL"},
 		{"Dilution factor", factor},
 		{"Notes", orDash(si.Notes)},

@@ -19,7 +19,7 @@ import (
 // or guessed from shape alone, are said under the table.
 func TestSampleLevelAndCaveats(t *testing.T) {
 	sm := screening.NewSample("POND-B")
-	sm.VolumeML = 0.1
+	sm.VolumeML, sm.DepthM = 0.1, 3
 	rule := alerts.Rule{ID: "cyano", Taxa: []string{"Cyanobacteria"}, Source: "WHO 2003", Verified: true,
 		Watch: &alerts.Threshold{Value: 20000, Unit: "cells/mL"}, Alert: &alerts.Threshold{Value: 100000, Unit: "cells/mL"}}
 	c := sm.Concentration(77)
@@ -37,6 +37,7 @@ func TestSampleLevelAndCaveats(t *testing.T) {
 	d.Counts.Sample.Runs[1].Model = "base"
 	text := sampleText(t, d)
 	for _, want := range []string{
+		"Depth 3 m below the surface", // stored, and left out of the report (helper-69)
 		"model base at the end (models switched during the run: base 578, optimised 162 of 740 objects)", // helper-40
 		"No alert: every watched HAB group below its trigger levels; nearest: Cyanobacteria at 17,950 of 20,000 cells/mL (90% of its watch level)",
 		"During the runs, Cyanobacteria reached WATCH on the frames screened so far; on the whole sample (all runs together) it stands as above",
