@@ -249,7 +249,9 @@ func (e *Evaluator) States() []State {
 // of its watch level)", numbers formatted by num; "" when there is nothing to say.
 func ClosestText(states []State, num func(float64) string) string {
 	s, share, v, ok := Closest(states)
-	if !ok {
+	if !ok || v == 0 {
+		// Nothing counted under any rule: "Nearest: Noctiluca at 0 (0%)" said nothing
+		// (helper-69).
 		return ""
 	}
 	return fmt.Sprintf("%s at %s of %s %s (%s of its %s level)", s.Taxon, num(v), num(s.Next.Value), s.Next.Unit, ShareText(share), s.NextLevel)

@@ -121,6 +121,16 @@ func TestBannerSaysHowCloseBelowTheLevels(t *testing.T) {
 	if _, _, ok := e.States()[2].Closeness(); ok {
 		t.Error("a presence rule has no share of its level")
 	}
+	// Nothing counted under any rule: no "Nearest: … at 0 (0%)" (helper-69).
+	for k := range perL {
+		perL[k] = 0
+	}
+	e3 := alerts.NewEvaluator([]alerts.Bound{{Rule: who, Labels: []string{"Microcystis"}}, {Rule: karenia, Labels: []string{"karenia"}}}, 0.1)
+	e3.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
+	b.Set(e3.States(), "Watching: 2 rules", "sample S-3", nil)
+	if strings.Contains(b.Detail(), "Nearest") {
+		t.Errorf("nothing counted: detail %q", b.Detail())
+	}
 }
 
 // The Alert column of a group whose rule could not be checked in cells reads

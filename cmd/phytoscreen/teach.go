@@ -132,7 +132,7 @@ func (m *Main) packTeach(ctx context.Context, args []string) error {
 	if err != nil {
 		return leaveOutHint(err)
 	}
-	fmt.Fprintf(m.Stdout, "taught %s %d new taxa (%s) from %d crops in %.1f s\n\n", p.Name, len(t.New), strings.Join(t.New, ", "), len(t.Examples), time.Since(start).Seconds())
+	fmt.Fprintf(m.Stdout, "taught %s %s (%s) from %d crops in %.1f s\n\n", p.Name, count(len(t.New), "new taxon", "new taxa"), strings.Join(t.New, ", "), len(t.Examples), time.Since(start).Seconds())
 	t.Report.Write(m.Stdout, false)
 	if wm, weak := t.Report.Weak(); weak {
 		// The app asks before it saves such a pack; a script is told (helper-66).

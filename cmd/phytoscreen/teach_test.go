@@ -49,7 +49,7 @@ func TestPackTeachRefusesBadInput(t *testing.T) {
 	}
 	// --leave-out-few teaches the rest and says what it left out.
 	code, stdout, stderr := run(t, "pack", "teach", "--pack", "ndsb-plankton-121-v2", "--labels", list, "--dry-run", "--no-cache", "--leave-out-few")
-	if code != exitOK || !strings.Contains(stdout, "taught ndsb-plankton-121-v2 1 new taxa (lab_round) from 5 crops") ||
+	if code != exitOK || !strings.Contains(stdout, "taught ndsb-plankton-121-v2 1 new taxon (lab_round) from 5 crops") ||
 		!strings.Contains(stdout, "Left out, with fewer than 5 crops: lab_single (1 crop).") {
 		t.Errorf("--leave-out-few: exit %d, %s%s", code, stdout, stderr)
 	}
@@ -121,7 +121,7 @@ func TestPackTeachFromStore(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"taught ndsb-plankton-121-v2 1 new taxa (lab_taxon) from 6 crops", "lab_taxon (new)", "saved pack ndsb-plankton-121-v2-taught (122 labels)", "top-1 on 6 reviewed crops"} {
+	for _, want := range []string{"taught ndsb-plankton-121-v2 1 new taxon (lab_taxon) from 6 crops", "lab_taxon (new)", "saved pack ndsb-plankton-121-v2-taught (122 labels)", "top-1 on 6 reviewed crops"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
