@@ -206,7 +206,7 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 	a.win.SetContent(a.build())
 	a.win.Resize(fyne.NewSize(a.set.WindowW, a.set.WindowH))
 	a.win.SetMaster()
-	a.win.SetCloseIntercept(a.Close)
+	a.win.SetCloseIntercept(a.Quit)
 	a.addShortcuts()
 	a.win.SetMainMenu(a.menu())
 
@@ -356,7 +356,7 @@ func (a *mainWindow) menu() *fyne.MainMenu {
 			// Fyne's own Quit item (added when a menu has none) had no shortcut: Ctrl+Q
 			// did nothing (helper-52). This one closes as the window's close button
 			// does: the run stopped and its counts stored, the settings saved.
-			&fyne.MenuItem{Label: "Quit", Action: a.Close, Shortcut: shortcutQuit, IsQuit: true},
+			&fyne.MenuItem{Label: "Quit", Action: a.Quit, Shortcut: shortcutQuit, IsQuit: true},
 		),
 		fyne.NewMenu("Run",
 			&fyne.MenuItem{Label: "Start / pause", Action: a.StartOrPause, Shortcut: shortcutStartPause},
@@ -464,7 +464,7 @@ func (a *mainWindow) addShortcuts() {
 	c.AddShortcut(shortcutOpen, func(fyne.Shortcut) { a.OpenFolder() })
 	c.AddShortcut(shortcutExport, func(fyne.Shortcut) { a.ExportDialog() })
 	c.AddShortcut(shortcutSettings, func(fyne.Shortcut) { a.ShowSettings() })
-	c.AddShortcut(shortcutQuit, func(fyne.Shortcut) { a.Close() })
+	c.AddShortcut(shortcutQuit, func(fyne.Shortcut) { a.Quit() })
 	c.AddShortcut(shortcutUndo, a.galleryKeys)
 	// Review by keyboard on the gallery (keys no focused field took): arrows move,
 	// Enter accepts the model's label.
@@ -728,6 +728,28 @@ func (a *mainWindow) watching(r alerts.Binding) string {
 			r.Name, a.svc.Pack.Name, a.untilChosen(), chosen)
 	}
 	return r.Watching()
+}
+
+// Quit is what the user asks with Ctrl+Q, the menu or the window's close button: while a
+// run goes it asks first, saying what is kept (Ctrl+Q quit mid-run without a word,
+// helper-69); otherwise it closes (Close).
+func (a *mainWindow) Quit() {
+	sess := a.sess
+	if sess == nil || a.closing {
+		a.Close()
+		return
+	}
+	msg := fmt.Sprintf("Sample %s is being screened. Quit now? Its counts so far are stored as a partial sample", sess.sample.ID)
+	if sess.spec.Kind == capture.KindFolder {
+		msg += "; History › Continue run takes the folder up where it stopped."
+	} else {
+		msg += "."
+	}
+	a.ask("Quit phytoscreen?", msg, "Quit", "Keep screening", func(quit bool) {
+		if quit {
+			a.Close()
+		}
+	})
 }
 
 // Close ends the app: it saves the window size, stops the run (its counts are stored),

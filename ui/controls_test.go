@@ -396,3 +396,30 @@ func TestEnterPressesTheDialogsMainButton(t *testing.T) {
 		t.Error("Enter in the details' field did not close them")
 	}
 }
+
+// Quitting while a run goes asks first, saying what is kept; "Keep screening" goes on
+// (helper-69: Ctrl+Q quit mid-run without a word). Between runs it quits at once.
+func TestQuitDuringARunAsks(t *testing.T) {
+	h := newHarness(t, nil)
+	var asked []string
+	answer := false
+	h.a.confirm = func(title, msg, yes, no string, ans func(bool)) {
+		asked = append(asked, msg)
+		ans(answer)
+	}
+	src := newGatedSource(3, func(int) []fakeCell { return nil })
+	h.startRun(src, "S-QUIT", 1)
+	h.a.win.Canvas().(fyne.Shortcutable).TypedShortcut(shortcutQuit)
+	if len(asked) != 1 || !strings.Contains(asked[0], "Sample S-QUIT is being screened. Quit now? Its counts so far are stored as a partial sample") {
+		t.Fatalf("Ctrl+Q during a run asked %q", asked)
+	}
+	if h.a.closing || h.a.sess == nil {
+		t.Fatal("answered Keep screening, the app closed or the run stopped")
+	}
+	src.release(3)
+	h.waitIdle()
+	h.a.Quit()
+	if len(asked) != 1 || !h.a.closing {
+		t.Errorf("between runs: asked %d times, closing %v; want it to close at once", len(asked), h.a.closing)
+	}
+}
