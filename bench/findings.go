@@ -185,13 +185,13 @@ func findings(rows []Summary) Findings {
 	}
 	disturbed := 0
 	for _, r := range rows {
-		if r.OtherCPUPercent > disturbedPct {
+		if r.OtherCPUPercent > DisturbedPercent {
 			disturbed++
 		}
 	}
 	if disturbed > 0 {
 		add("**Disturbed runs:** in %d of %d settings other processes took more than %d%% of a core while measuring (column others' CPU %%); treat their figures, and ratios built on them, with caution, or rerun on a quiet machine with --repeat 3.",
-			disturbed, len(rows), disturbedPct)
+			disturbed, len(rows), DisturbedPercent)
 	}
 	if len(t.batches) > 1 {
 		b0, bn := t.batches[0], t.batches[len(t.batches)-1]
@@ -206,9 +206,9 @@ func findings(rows []Summary) Findings {
 	return f
 }
 
-// disturbedPct is the share of a core other processes may take during a run before the
+// DisturbedPercent is the share of a core other processes may take during a run before the
 // report flags it.
-const disturbedPct = 20
+const DisturbedPercent = 20
 
 func plural(n int) string {
 	if n == 1 {

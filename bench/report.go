@@ -131,7 +131,7 @@ func (r *Report) Markdown(w io.Writer, plots []string) error {
 	b.WriteString("- **Bare ONNX Runtime**: the same session run in a loop on ready tensors (no letterboxing, no top-k), so the pipeline's overhead shows as a ratio.\n")
 	fmt.Fprintf(&b, "- **Stress N%%**: %d worker thread%s (every core but the one driving the classifier) busy N%% of every %s; its CPU is reported apart and left out of the classifier's CPU %%. Energy is the whole machine's%s, so it includes the load; the marginal figures subtract the idle baseline measured with the load running, leaving what classification adds.\n",
 		workers(rows), plural(workers(rows)), stressPeriod, eu)
-	fmt.Fprintf(&b, "- **CPU %%** is this process's classifier work (100 = one core); **others' CPU %%** is what other processes and the hypervisor (steal) took from the machine during the run, from /proc/stat: above %d%% the run was disturbed.\n", disturbedPct)
+	fmt.Fprintf(&b, "- **CPU %%** is this process's classifier work (100 = one core); **others' CPU %%** is what other processes and the hypervisor (steal) took from the machine during the run, from /proc/stat: above %d%% the run was disturbed.\n", DisturbedPercent)
 	fmt.Fprintf(&b, "- Energy per cell = energy over the measured window / cells classified in it, both from the same window (sampled every %s).\n", c.SampleInterval)
 	if len(rows) > 0 {
 		fmt.Fprintf(&b, "- Accuracy: %s.\n", rows[0].AccuracySource)

@@ -234,6 +234,9 @@ func (v *settingsView) refreshModel() {
 				}
 			}
 			t += fmt.Sprintf("\n%d thread%s, measured %s", cost.Threads, plural(cost.Threads), cost.Measured.Local().Format("2006-01-02 15:04"))
+			if cost.Disturbed() {
+				t += fmt.Sprintf("\nOther programs took %.0f%% of a core meanwhile: slower than on a quiet machine, and they vary; measure again when it is idle", cost.OtherCPUPercent)
+			}
 			c.cost.SetText(t)
 		} else if v.measuring != nil {
 			// The first opening measures at once: "press Measure" beside a running
@@ -294,7 +297,13 @@ func tradeOff(a *mainWindow) string {
 			t += fmt.Sprintf(" and uses %.0f%% more energy per cell%s", -100*d, est)
 		}
 	}
-	return t + ", with " + acc + "."
+	t += ", with " + acc + "."
+	if cb.Disturbed() || co.Disturbed() {
+		// Measured while another program ran: the ratio swung from 7.0x to 2.5x within
+		// minutes (helper-69).
+		t += " Other programs ran while they were measured: the ratio is rough; measure again on an idle machine."
+	}
+	return t
 }
 
 // pointsLess says an accuracy difference (base minus optimised, as a fraction) as

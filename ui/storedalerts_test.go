@@ -83,6 +83,19 @@ func TestTradeOffSaysLatencyAndThroughput(t *testing.T) {
 			t.Errorf("trade-off %q lacks %q", got, want)
 		}
 	}
+	if strings.Contains(got, "the ratio is rough") {
+		t.Errorf("measured on a quiet machine, the trade-off says it is rough: %q", got)
+	}
+	// Measured while another program ran: said, on the card and in the trade-off
+	// (helper-69: 7.0x became 2.5x within minutes, unsaid).
+	app.SaveCost(h.fy.Preferences(), id, app.ModelCost{Variant: inference.Base, P50Ms: 20.6, CellsPerSec: 41.7, JPerCell: 0.2, OtherCPUPercent: 95})
+	if got := tradeOff(h.a); !strings.Contains(got, "Other programs ran while they were measured: the ratio is rough") {
+		t.Errorf("a disturbed measurement: trade-off %q", got)
+	}
+	h.a.ShowSettings()
+	if c := h.a.settingsWin.cards[inference.Base].cost.Text; !strings.Contains(c, "Other programs took 95% of a core meanwhile") {
+		t.Errorf("the base card of a disturbed measurement: %q", c)
+	}
 }
 
 // An export named as a frame is refused, and the frame is left as it was (the save

@@ -43,7 +43,8 @@ func MeasureModels(ctx context.Context, pack *inference.Pack, s Settings, dur ti
 	var out []ModelCost
 	for _, r := range results {
 		out = append(out, ModelCost{Variant: inference.Variant(r.Model), Threads: r.Threads, P50Ms: r.P50, P90Ms: r.P90,
-			CellsPerSec: r.CellsPerSec, JPerCell: r.JPerCell, EnergySource: r.EnergySource, Estimated: r.Estimated(), Measured: time.Now()})
+			CellsPerSec: r.CellsPerSec, JPerCell: r.JPerCell, EnergySource: r.EnergySource, Estimated: r.Estimated(), Measured: time.Now(),
+			OtherCPUPercent: r.OtherCPUPercent})
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/phytoscreen/phytoscreen/bench"
 	"io/fs"
 	"math"
 	"os"
@@ -382,7 +383,16 @@ type ModelCost struct {
 	EnergySource string    `json:"energy_source"`
 	Estimated    bool      `json:"estimated"`
 	Measured     time.Time `json:"measured"`
+	// OtherCPUPercent is what other processes took of the machine while measuring (100:
+	// a core): above bench.DisturbedPercent the figures are slower than on a quiet
+	// machine and swing from one measurement to the next, and the card says so
+	// (helper-69 saw 7.0x become 2.5x as another process ran).
+	OtherCPUPercent float64 `json:"others_cpu_percent"`
 }
+
+// Disturbed reports whether other processes took enough of the machine while the cost
+// was measured to make it unreliable.
+func (c ModelCost) Disturbed() bool { return c.OtherCPUPercent > bench.DisturbedPercent }
 
 // PackCostID names a pack's models for the stored costs: its name and a fingerprint of
 // its model files, so a twin made here under the same name (pack optimise keeps it) is
