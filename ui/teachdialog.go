@@ -129,7 +129,7 @@ func (d *teachDialog) run() {
 				msg += " Left out (too few crops): " + teach.LeftOutText(left) + "."
 			}
 			d.stage.SetText(msg)
-			d.Compare.SetText(teachComparison(res))
+			d.Compare.SetText(teachComparison(res, e.svc.Pack.Name))
 			var b strings.Builder
 			if len(res.Transfers) > 0 {
 				b.WriteString("How well each pack's embedding separates your crops (cross-validated):\n")
@@ -205,27 +205,40 @@ func weakTeaching(r *app.TeachResult) string {
 
 // teachComparison sets the packs that screened the reviewed crops beside the taught pack.
 // Not "the pack in use": the crops were named by the packs of their runs, which need
-// not be the one the app runs now (helper-62).
-func teachComparison(r *app.TeachResult) string {
+// not be the one the app runs now (helper-62); inUse is the pack the app runs now,
+// named when another was taught (helper-69: saving put it in use, said only in the
+// status line).
+func teachComparison(r *app.TeachResult, inUse string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "On your %d reviewed crops, the packs that screened them named %d as you did (%.0f%%).\n",
-		r.Crops, r.AsScreened, pct(r.AsScreened, r.Crops))
+	if r.Pack != inUse {
+		fmt.Fprintf(&b, "Taught pack %s, not %s, the pack in use: \"Save and use it\" puts the taught %s in its place.\n\n", r.Pack, inUse, r.Pack)
+	}
+	fmt.Fprintf(&b, "On your %s, the packs that screened them named %d as you did (%.0f%%).\n",
+		countText(r.Crops, "reviewed crop", "reviewed crops"), r.AsScreened, pct(r.AsScreened, r.Crops))
 	for _, m := range r.Report.Models {
-		fmt.Fprintf(&b, "Taught %s, %s model (each crop judged by a head that never saw it): new taxa named right %.0f%% (macro-F1 %.2f);\n    the pack's own taxa %.0f%% before teaching, %.0f%% after (%+.1f points, %d crops).\n",
-			r.Pack, m.Variant, 100*m.Top1New, m.MacroF1, 100*m.OldTop1Before, 100*m.OldTop1After, 100*(m.OldTop1After-m.OldTop1Before), m.OldCrops)
+		fmt.Fprintf(&b, "Taught %s, %s model (each crop judged by a head that never saw it): new taxa named right %.0f%% (macro-F1 %.2f);\n    the pack's own taxa, on %s of them: %.0f%% right before teaching, %.0f%% after (%+.1f points).\n",
+			r.Pack, m.Variant, 100*m.Top1New, m.MacroF1, countText(m.OldCrops, "crop", "crops"), 100*m.OldTop1Before, 100*m.OldTop1After, 100*(m.OldTop1After-m.OldTop1Before))
 	}
 	if len(r.Report.Models) > 0 {
 		m := r.Report.Models[0]
-		b.WriteString("\nPer taxon (" + string(m.Variant) + " model): recall / precision\n")
+		b.WriteString("\nPer taxon (" + string(m.Variant) + " model). Recall: its crops named right; precision: the crops named it that are it.\n")
 		for _, c := range m.Classes {
 			tag := ""
 			if c.New {
 				tag = " (new)"
 			}
-			fmt.Fprintf(&b, "  %s%s: %.0f%% / %.0f%% of %d crops\n", c.Label, tag, 100*c.Recall, 100*c.Precision, c.Support)
+			fmt.Fprintf(&b, "  %s%s: recall %.0f%%, precision %.0f%% (%s)\n", c.Label, tag, 100*c.Recall, 100*c.Precision, countText(c.Support, "crop", "crops"))
 		}
 	}
 	return b.String()
+}
+
+// countText writes n with its noun, singular for one: "1 crop", "5 crops".
+func countText(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func pct(n, of int) float64 {
