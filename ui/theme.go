@@ -21,8 +21,10 @@ func (t labTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color 
 		return colorBrand
 	case theme.ColorNameFocus:
 		// Translucent, as Fyne's own: a focused list's value is drawn in the text colour
-		// over it, and on the opaque teal it could not be read (helper-59).
-		return withAlpha(colorBrand, 0x30)
+		// over it, and on the opaque teal it could not be read (helper-59). Amber, not
+		// the brand's teal: a tabbed-to Start button (teal) showed no focus (helper-67);
+		// the text on it still reads at 5:1.
+		return color.NRGBA{0xff, 0xa0, 0x00, 0x60}
 	case theme.ColorNameSelection:
 		return withAlpha(colorBrand, 0x40)
 	case theme.ColorNameHyperlink:

@@ -20,6 +20,22 @@ func TestFocusedValueReadable(t *testing.T) {
 	}
 }
 
+// A button tabbed to shows it: the focus colour laid over a plain button and over the
+// primary (teal) one changes them enough to be seen (helper-67: no focus could be seen
+// on Start or a dialog's buttons, the focus a faint teal on teal).
+func TestFocusedButtonSeen(t *testing.T) {
+	th := newLabTheme()
+	focus := th.Color(theme.ColorNameFocus, theme.VariantLight)
+	for name, bg := range map[string]color.Color{
+		"plain":   th.Color(theme.ColorNameButton, theme.VariantLight),
+		"primary": th.Color(theme.ColorNamePrimary, theme.VariantLight),
+	} {
+		if r := contrast(blend(focus, bg), bg); r < 1.25 {
+			t.Errorf("a focused %s button: contrast %.2f:1 with itself unfocused, want at least 1.25:1", name, r)
+		}
+	}
+}
+
 // blend lays c over the opaque bg.
 func blend(c, bg color.Color) color.Color {
 	r, g, b, a := c.RGBA()
