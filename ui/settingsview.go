@@ -186,7 +186,9 @@ func newSettingsView(a *mainWindow) *settingsView {
 	closeBtn := widget.NewButton("Close", func() { v.win.Close() })
 	bottom := container.NewBorder(nil, nil, nil, container.NewHBox(closeBtn, v.Save), v.message)
 	v.win.SetContent(container.NewBorder(nil, container.NewPadded(bottom), nil, nil, v.Tabs))
-	v.win.Resize(fyne.NewSize(980, 720))
+	// 640 high: its tabs scroll, and at 720 it filled a 1366x768 laptop's screen to its
+	// edges under a panel and a title bar (helper-69).
+	v.win.Resize(fyne.NewSize(980, 640))
 	v.fill(a.set)
 	v.refreshModel()
 	return v
