@@ -589,12 +589,7 @@ func TestReviewReachesTheLiveTab(t *testing.T) {
 	if n := countOf(h.a.counts.Rows(), "protist_noctiluca"); n != 0 || strings.Contains(h.a.banner.Headline(), "Noctiluca") {
 		t.Fatalf("before the review: %d Noctiluca, banner %q", n, h.a.banner.Headline())
 	}
-	g := h.a.gallery
-	g.reviewer.SetText("Ana Reviewer")
-	h.a.tabs.SelectIndex(1)
-	h.pump("the review queue", 10*time.Second, func() bool {
-		return g.sampleID == "S-LIVE" && g.category == reviewKey && len(g.Items()) == 1 && g.selected == 0
-	})
+	g := h.reviewQueue("S-LIVE", 1)
 	g.Relabel("protist_noctiluca")
 	h.pump("the Live tab reviewed", 10*time.Second, func() bool { return countOf(h.a.counts.Rows(), "protist_noctiluca") == 1 })
 	if n := countOf(h.a.counts.Rows(), screening.Unidentified); n != 0 {
@@ -657,12 +652,7 @@ func TestUndoActsOnTheSampleShown(t *testing.T) {
 		h.waitIdle()
 	}
 	screen("S-A")
-	g := h.a.gallery
-	g.reviewer.SetText("Ana Reviewer")
-	h.a.tabs.SelectIndex(1)
-	h.pump("S-A's queue", 10*time.Second, func() bool {
-		return g.sampleID == "S-A" && g.category == reviewKey && len(g.Items()) == 2 && g.selected == 0
-	})
+	g := h.reviewQueue("S-A", 2)
 	g.Relabel("copepod_calanoid")
 	h.pump("the label set", 10*time.Second, func() bool { return len(g.Items()) == 1 && !g.undoBtn.Disabled() })
 	validated := func() int {
@@ -697,4 +687,17 @@ func TestUndoActsOnTheSampleShown(t *testing.T) {
 	if n := validated(); n != 0 || !strings.Contains(h.a.status.Text, "of sample S-A is no longer labelled") {
 		t.Errorf("undone on S-A: %d labels left, status %q", n, h.a.status.Text)
 	}
+}
+
+// reviewQueue opens the Gallery on sample id's review queue of n crops, the first
+// selected, with a reviewer named.
+func (h *harness) reviewQueue(id string, n int) *galleryView {
+	h.t.Helper()
+	g := h.a.gallery
+	g.reviewer.SetText("Ana Reviewer")
+	h.a.tabs.SelectIndex(1)
+	h.pump(id+"'s review queue", 10*time.Second, func() bool {
+		return g.sampleID == id && g.category == reviewKey && len(g.Items()) == n && g.selected == 0
+	})
+	return g
 }

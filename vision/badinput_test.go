@@ -138,6 +138,18 @@ func TestBadFramesReportedSensibly(t *testing.T) {
 // want, or, when want is "", processed.
 func checkBlank(t *testing.T, name string, img *image.RGBA, opt Options, want string) {
 	t.Helper()
+	objs, _, err := processOne(t, name, img, opt)
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("refused: %v", err)
+	case want != "" && (!errors.Is(err, ErrBlankFrame) || !strings.Contains(err.Error(), want)):
+		t.Errorf("%d objects, error %v; want ErrBlankFrame saying %q", len(objs), err, want)
+	}
+}
+
+// processOne runs img through a fresh segmenter with opt, as a run's first frame.
+func processOne(t *testing.T, name string, img *image.RGBA, opt Options) ([]Object, FrameInfo, error) {
+	t.Helper()
 	opt.OnStatus = func(capture.Status) {}
 	seg, err := NewSegmenter(opt)
 	if err != nil {
@@ -147,12 +159,7 @@ func checkBlank(t *testing.T, name string, img *image.RGBA, opt Options, want st
 	m := rgbaMat(t, img)
 	defer m.Close()
 	objs, err := seg.Process(capture.Frame{Source: name, Mat: m})
-	switch {
-	case want == "" && err != nil:
-		t.Errorf("refused: %v", err)
-	case want != "" && (!errors.Is(err, ErrBlankFrame) || !strings.Contains(err.Error(), want)):
-		t.Errorf("%d objects, error %v; want ErrBlankFrame saying %q", len(objs), err, want)
-	}
+	return objs, seg.Frame(), err
 }
 
 // badCase is a bad-input frame and what must hold of what the segmenter makes of it.
@@ -166,19 +173,10 @@ type badCase struct {
 // and fails the test if it is not processed.
 func processBadFrame(t *testing.T, name string, img *image.RGBA, opt Options) ([]Object, FrameInfo) {
 	t.Helper()
-	opt.OnStatus = func(capture.Status) {}
-	seg, err := NewSegmenter(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer seg.Close()
-	m := rgbaMat(t, img)
-	defer m.Close()
-	objs, err := seg.Process(capture.Frame{Source: name, Mat: m})
+	objs, fi, err := processOne(t, name, img, opt)
 	if err != nil {
 		t.Fatalf("error %v: want the frame processed", err)
 	}
-	fi := seg.Frame()
 	t.Logf("%d objects, %d oversize (%d withheld), %.0f%% covered, focus %.3f", len(objs), fi.Oversize, fi.Withheld, 100*fi.Covered, fi.Focus)
 	return objs, fi
 }
