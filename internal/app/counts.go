@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/phytoscreen/phytoscreen/alerts"
-	"github.com/phytoscreen/phytoscreen/assets"
 
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
@@ -99,11 +97,10 @@ func ExportSample(ctx context.Context, st *store.Store, sampleID, format, path s
 // exportRules is the standing of each rule of rules (as the store keeps them), bound to
 // the taxonomy of the sample's last run's pack, on the counts the export writes.
 func exportRules(rules string, tx *screening.Taxonomy) (func(store.Counts) []store.RuleRow, error) {
-	rs, name, err := alerts.Open(StoredRules(rules), assets.Presets())
+	bound, name, err := storedRulesBound(rules, tx)
 	if err != nil {
 		return nil, err
 	}
-	bound := rs.BindTo(tx, tx.Pack, name).Bound
 	return func(c store.Counts) []store.RuleRow { return ruleRows(ruleStandings(c, bound), name, tx.Pack) }, nil
 }
 

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
-	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
@@ -104,12 +103,12 @@ func sampleLevels(ctx context.Context, st *store.Store, sampleID, rules string) 
 	case tx == nil:
 		return nil, errors.New("it holds no run")
 	}
-	rs, name, err := alerts.Open(StoredRules(rules), assets.Presets())
+	bound, _, err := storedRulesBound(rules, tx)
 	if err != nil {
 		return nil, err
 	}
 	var out []ruleLevel
-	for _, s := range ruleStandings(counts, rs.BindTo(tx, tx.Pack, name).Bound) {
+	for _, s := range ruleStandings(counts, bound) {
 		if s.Level > alerts.None {
 			out = append(out, ruleLevel{Level: s.Level, Rule: s.Bound.Rule.Name(), PerL: s.Measure.PerL})
 		}

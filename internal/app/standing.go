@@ -73,7 +73,7 @@ func (s ruleStanding) unchecked() bool {
 // none of its rules applies to pack, the one row that says so.
 func ruleRows(ss []ruleStanding, name, pack string) []store.RuleRow {
 	if len(ss) == 0 {
-		return []store.RuleRow{{Rules: name, NotChecked: fmt.Sprintf("no rule of %s applies to pack %s", name, pack)}}
+		return []store.RuleRow{{Rules: name, NotChecked: noRuleApplies(name, pack)}}
 	}
 	var out []store.RuleRow
 	for _, s := range ss {
@@ -114,12 +114,27 @@ func PackStanding() func(store.Counts) *labrec.Standing {
 		if tx == nil {
 			return nil
 		}
-		rs, name, err := alerts.Open(StoredRules(last.Rules), assets.Presets())
+		bound, name, err := storedRulesBound(last.Rules, tx)
 		if err != nil {
 			return nil
 		}
-		return standingOf(ruleStandings(c, rs.BindTo(tx, tx.Pack, name).Bound), name, tx.Pack)
+		return standingOf(ruleStandings(c, bound), name, tx.Pack)
 	}
+}
+
+// storedRulesBound opens rules as a run stored them ("preset default", a file's path)
+// and binds them to tx, returning their name.
+func storedRulesBound(rules string, tx *screening.Taxonomy) ([]alerts.Bound, string, error) {
+	rs, name, err := alerts.Open(StoredRules(rules), assets.Presets())
+	if err != nil {
+		return nil, "", err
+	}
+	return rs.BindTo(tx, tx.Pack, name).Bound, name, nil
+}
+
+// noRuleApplies says that none of the rules named applies to pack.
+func noRuleApplies(rules, pack string) string {
+	return fmt.Sprintf("no rule of %s applies to pack %s", rules, pack)
 }
 
 // standingOf is the sample's standing from its rules' (rules, bound to pack): the
@@ -127,7 +142,7 @@ func PackStanding() func(store.Counts) *labrec.Standing {
 func standingOf(ss []ruleStanding, rules, pack string) *labrec.Standing {
 	st := &labrec.Standing{Rules: rules, Level: alerts.None.String()}
 	if len(ss) == 0 {
-		st.Level, st.Why = labrec.NotChecked, fmt.Sprintf("no rule of %s applies to pack %s", rules, pack)
+		st.Level, st.Why = labrec.NotChecked, noRuleApplies(rules, pack)
 		return st
 	}
 	top, unknown := alerts.None, 0
