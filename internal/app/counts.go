@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"sync"
 
-
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
