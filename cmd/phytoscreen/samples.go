@@ -84,6 +84,9 @@ func (m *Main) samples(ctx context.Context, args []string) error {
 			shown = append(shown, si)
 		}
 	}
+	// By the date the water was taken, the last first, as History lists them: a sample
+	// taken last week and screened today sat above today's (helper-67).
+	slices.SortStableFunc(shown, func(a, b store.SampleInfo) int { return b.Taken.Compare(a.Taken) })
 	if *tsv {
 		return writeSamplesTSV(m.Stdout, shown)
 	}

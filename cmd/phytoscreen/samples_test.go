@@ -1,8 +1,15 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
+	"github.com/phytoscreen/phytoscreen/screening"
 )
 
 // phytoscreen samples lists the stored samples (the IDs export, report and compare ask
@@ -79,5 +86,36 @@ func TestSamplesListTrashRestoreMark(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "samples", "--db", db, "frobnicate"); code != exitUsage || !strings.Contains(stderr, "samples frobnicate: no such command: use list, delete, restore, mark or unmark") {
 		t.Errorf("an unknown subcommand: exit %d, %s", code, stderr)
+	}
+}
+
+// The list is by the date the water was taken, the last first, as History's: a sample
+// taken last week and screened after today's sat above it (helper-67).
+func TestSamplesListedByDateTaken(t *testing.T) {
+	s, r := recordingSample(t, "TODAY", 1)
+	if err := r.Finish(context.Background(), screening.Snapshot{Frames: screening.FrameStats{Seen: 1}, Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	pack, err := inference.LoadPack(assets.DefaultPack(), "built-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := screening.ForPack(pack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := screening.NewSample("LAST-WEEK")
+	old.Taken = time.Now().Add(-7 * 24 * time.Hour)
+	r2, err := s.StartRun(context.Background(), screening.RunInfo{Sample: old, Spec: capture.MustParseSpec("old.avi"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: tx, Rules: "preset default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Finish(context.Background(), screening.Snapshot{Frames: screening.FrameStats{Seen: 1}, Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "samples", "--db", s.Path(), "--tsv")
+	rows := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != exitOK || len(rows) != 3 || !strings.HasPrefix(rows[1], "TODAY\t") || !strings.HasPrefix(rows[2], "LAST-WEEK\t") {
+		t.Errorf("samples --tsv: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
