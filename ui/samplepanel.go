@@ -72,6 +72,15 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 	p.Calib.SetPlaceHolder("µm per pixel; empty: uncalibrated")
 	p.Taken = widget.NewEntry()
 	p.Taken.SetPlaceHolder("2025-06-03 09:30; empty: now")
+	// Checked as typed, as Start checks it: a time in the future was said only at Start,
+	// the details dialog closed by then (helper-67).
+	p.Taken.Validator = func(s string) error {
+		if s = strings.TrimSpace(s); s == "" {
+			return nil
+		}
+		_, err := parseWhen(s)
+		return err
+	}
 	p.LatLon = widget.NewEntry()
 	p.LatLon.SetPlaceHolder("latitude, longitude, e.g. 56.51, -5.39")
 	p.Depth = widget.NewEntry()

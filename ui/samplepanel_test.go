@@ -140,3 +140,15 @@ func TestModelCostReadsWholeAt1440(t *testing.T) {
 		t.Errorf("the window's least width grew from %v to %v with the cost note", before, after)
 	}
 }
+
+// The time taken is checked as it is typed, as Start checks it (helper-67: a time in
+// the future was said only at Start).
+func TestTakenCheckedAsTyped(t *testing.T) {
+	p := newSamplePanel(nil, nil, nil)
+	for text, ok := range map[string]bool{"": true, "2025-06-03 09:30": true, "2999-01-01 10:00": false, "1900-01-01": false, "yesterday": false} {
+		p.Taken.SetText(text)
+		if err := p.Taken.Validate(); (err == nil) != ok {
+			t.Errorf("Taken %q: %v, want ok %v", text, err, ok)
+		}
+	}
+}
