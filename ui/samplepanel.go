@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -214,11 +216,14 @@ func (p *samplePanel) applyDefaults(was, now app.Settings) {
 	}
 }
 
-// volumeItem is the volume field with the chambers its list offers named beside it.
+// volumeItem is the volume field with the chambers its list offers named beside it, on
+// its own line rather than under it: the window must fit a 1366x768 laptop, and the
+// counts table below shares the height (helper-69).
 func volumeItem(e *widget.SelectEntry) *widget.FormItem {
-	it := widget.NewFormItem("Volume (mL)", e)
-	it.HintText = "1: Sedgewick-Rafter scanned whole · 0.1: Palmer-Maloney · 10, 25, 50: Utermöhl chambers"
-	return it
+	chambers := canvas.NewText("1: Sedgewick-Rafter · 0.1: Palmer-Maloney · 10-50: Utermöhl", theme.Color(theme.ColorNamePlaceHolder))
+	chambers.TextSize = theme.CaptionTextSize()
+	sized := container.NewGridWrap(fyne.NewSize(110, e.MinSize().Height), e)
+	return widget.NewFormItem("Volume (mL)", container.NewBorder(nil, nil, sized, nil, container.NewPadded(container.NewVBox(layout.NewSpacer(), chambers, layout.NewSpacer()))))
 }
 
 // factorMeaning says what a factor does, beside the field ("" for 1, as taken).
