@@ -76,6 +76,10 @@ type historyView struct {
 	exports  []*widget.Button
 	gallery  *widget.Button
 	counted  store.Counts
+	// shownRules and shownTx are the rules the shown sample is measured under and its
+	// pack's taxonomy (nil: the pack in use's), for the chart's level lines.
+	shownRules alerts.Binding
+	shownTx    *screening.Taxonomy
 	gen      int
 
 	// Mode chooses this bench or the whole programme (from the lab server); Mode and prog
@@ -310,6 +314,7 @@ func (h *historyView) clearShown(why string) {
 	h.alerts.SetText("")
 	// The chart too: it stayed on the hidden sample's site trend, its point marked.
 	h.counted = store.Counts{}
+	h.shownRules, h.shownTx = alerts.Binding{}, nil
 	h.taxonSel.ClearSelected()
 	h.taxonSel.SetOptions(nil)
 	h.chart.Set(nil, "", chartLevels{}, colorBrand)
@@ -460,7 +465,7 @@ func (h *historyView) Select(id string) {
 		// Cells as the sample's pack estimates them, so the alerts and the chart
 		// measure colonies in cells as the live run and the PDF report do.
 		c, tx, _, err := app.SampleCounts(ctx, st, id)
-		var rec recorded
+		rec := recorded{tx: tx}
 		if err == nil && tx != nil && len(c.Sample.Runs) > 0 && tx.Pack != inUse {
 			rec.ownRules = rulesForSample(current, c.Sample.Runs[len(c.Sample.Runs)-1].Rules, tx)
 			rec.inUse = rec.ownRules != nil && rec.ownRules.Ruleset == current.Ruleset
@@ -524,6 +529,8 @@ type recorded struct {
 	// inUse: ownRules are the rules in use (bound to the sample's pack), not those it
 	// was screened with.
 	inUse bool
+	// tx is the taxonomy of the sample's last run's pack (nil when not at hand).
+	tx *screening.Taxonomy
 	// continuable: the sample's last run stopped before its folder's end and can be
 	// taken up.
 	continuable bool
@@ -643,6 +650,10 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 	if otherPack && rec.ownRules != nil {
 		rules = *rec.ownRules
 	}
+	// The chart draws the levels of the rules the table is measured under, of the
+	// sample's own taxa (helper-71: a sample of another pack showed its Alert, and its
+	// chart no level lines).
+	h.shownRules, h.shownTx = rules, rec.tx
 	states := evaluateStored(rules, c)
 	var raised []string
 	for _, st := range states {
@@ -893,9 +904,16 @@ func siteName(s string) string {
 // chartLevels are the watch and alert levels (cells/L) of the first rule counting key,
 // for the trend chart.
 func (h *historyView) chartLevels(key string) chartLevels {
+	tx, rules := h.shownTx, h.shownRules
+	if tx == nil {
+		tx = h.e.svc.Taxonomy
+	}
+	if rules.Ruleset == nil {
+		rules = h.e.rules()
+	}
 	var labels []string
 	if g, ok := strings.CutPrefix(key, "group:"); ok {
-		labels = h.e.svc.Taxonomy.Members(g)
+		labels = tx.Members(g)
 	} else {
 		labels = []string{key}
 	}
@@ -905,7 +923,7 @@ func (h *historyView) chartLevels(key string) chartLevels {
 		}
 		return th.CellsPerL()
 	}
-	for _, b := range h.e.rules().Bound {
+	for _, b := range rules.Bound {
 		for _, l := range labels {
 			if slices.Contains(b.Labels, l) && (level(b.Rule.Watch) > 0 || level(b.Rule.Alert) > 0) {
 				return chartLevels{Watch: level(b.Rule.Watch), Alert: level(b.Rule.Alert)}

@@ -395,6 +395,11 @@ func TestHistoryOtherPackUnderItsOwnRules(t *testing.T) {
 	if level != alerts.Alert {
 		t.Errorf("the Alert column's highest level %v, want alert", level)
 	}
+	// Its chart draws the levels its table is measured under (helper-71: none drawn,
+	// from the marine pack's rules in use).
+	if got := hv.chartLevels("group:cyanobacteria"); got.Watch != 2e7 || got.Alert != 1e8 {
+		t.Errorf("the cyanobacteria chart's levels %+v, want the WHO preset's 20 M and 100 M cells/L", got)
+	}
 }
 
 // A sample of another pack that the rules in use cover too is measured under them (the
