@@ -80,7 +80,7 @@ type historyView struct {
 	// pack's taxonomy (nil: the pack in use's), for the chart's level lines.
 	shownRules alerts.Binding
 	shownTx    *screening.Taxonomy
-	gen      int
+	gen        int
 
 	// Mode chooses this bench or the whole programme (from the lab server); Mode and prog
 	// are nil when the app has no lab server.
