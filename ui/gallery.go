@@ -274,7 +274,15 @@ func (g *galleryView) rebuildGrid() {
 			}
 			cap.Refresh()
 		})
-	g.grid.OnSelected = func(id widget.GridWrapItemID) { g.show(id) }
+	g.grid.OnSelected = func(id widget.GridWrapItemID) {
+		// A crop chosen while the Reviewer field has the keys gives them to the crops:
+		// → ← and Enter went into the name typed (helper-71). The Relabel field keeps
+		// them: its label is being typed.
+		if c := g.e.win.Canvas(); c != nil && c.Focused() == fyne.Focusable(g.reviewer) {
+			c.Focus(g.grid)
+		}
+		g.show(id)
+	}
 	g.gridHolder.Objects = []fyne.CanvasObject{g.grid}
 	g.gridHolder.Refresh()
 	if g.selected >= 0 && g.selected < len(g.items) {

@@ -151,6 +151,14 @@ func TestReviewThatTeaches(t *testing.T) {
 	if g.selected != 1 {
 		t.Fatalf("→ with the grid focused selected %d, want 1", g.selected)
 	}
+	// A crop chosen after typing the reviewer's name takes the keys from that field
+	// (helper-71: → and Enter went into the name).
+	h.a.win.Canvas().Focus(g.reviewer)
+	g.grid.Select(0)
+	g.grid.Select(1)
+	if f := h.a.win.Canvas().Focused(); f != fyne.Focusable(g.grid) {
+		t.Errorf("a crop chosen from the Reviewer field leaves the keys with %T", f)
+	}
 	h.a.win.Canvas().Unfocus()
 	second := g.Items()[1].Row
 	h.a.reviewKey(fyne.KeyReturn)
