@@ -503,7 +503,15 @@ func (a *mainWindow) reviewKey(k fyne.KeyName) {
 	if k == fyne.KeyEscape && a.closeTopDialog() {
 		return
 	}
-	if (k == fyne.KeyReturn || k == fyne.KeyEnter) && a.pressDialogDefault() {
+	if a.win.Canvas().Overlays().Top() != nil {
+		// The keys are the dialog's, not the Gallery's behind it: each Enter on "Who is
+		// reviewing?" accepted a crop again and stacked another copy (helper-71). Enter
+		// presses the dialog's main button, or closes a message.
+		if k == fyne.KeyReturn || k == fyne.KeyEnter {
+			if !a.pressDialogDefault() {
+				a.closeTopDialog()
+			}
+		}
 		return
 	}
 	if a.galleryShown() {
@@ -522,7 +530,11 @@ func (a *mainWindow) setStatus(msg string) {
 func (a *mainWindow) showError(title string, err error) {
 	a.lastError = err
 	a.log.Error(title, "err", err)
-	a.status.SetText(title + ": " + firstLine(err.Error()))
+	sep := ": "
+	if strings.HasSuffix(title, "?") || strings.HasSuffix(title, ".") {
+		sep = " " // "Who is reviewing? Type…", not "?: type" (helper-71)
+	}
+	a.status.SetText(title + sep + firstLine(err.Error()))
 	msg := widget.NewLabel(err.Error())
 	msg.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustom(title, "Close", container.NewGridWrap(fyne.NewSize(520, msg.MinSize().Height*3), msg), a.win)

@@ -187,6 +187,20 @@ func TestReviewThatTeaches(t *testing.T) {
 	if h.a.lastError == nil || !strings.Contains(h.a.lastError.Error(), "Reviewer field") {
 		t.Errorf("a label without a reviewer: %v", h.a.lastError)
 	}
+	// Enter on the message closes it, and does not accept a crop behind it again (each
+	// Enter stacked another copy: helper-71); the status reads "Who is reviewing? type…".
+	if !strings.HasPrefix(h.a.status.Text, "Who is reviewing? type your name") {
+		t.Errorf("status %q", h.a.status.Text)
+	}
+	if h.a.win.Canvas().Overlays().Top() == nil {
+		t.Fatal("no message shown")
+	}
+	for range 3 {
+		h.a.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	}
+	if top := h.a.win.Canvas().Overlays().Top(); top != nil {
+		t.Errorf("after Enter on the message, a dialog is still shown (%d overlays)", len(h.a.win.Canvas().Overlays().List()))
+	}
 }
 
 // The details typed for a sample (position, depth, analyst, time) and the reviewer's
