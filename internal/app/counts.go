@@ -100,7 +100,7 @@ func exportRules(rules string, tx *screening.Taxonomy) (func(store.Counts) []sto
 	if err != nil {
 		return nil, err
 	}
-	return func(c store.Counts) []store.RuleRow { return ruleRows(ruleStandings(c, bound), name, tx.Pack) }, nil
+	return func(c store.Counts) []store.RuleRow { return ruleRows(ruleStandings(c, bound), name, tx) }, nil
 }
 
 // PackCells counts the cells in an object of any stored run as that run's pack

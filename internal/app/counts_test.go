@@ -354,6 +354,19 @@ func TestPackStanding(t *testing.T) {
 	}
 }
 
+// A rule of nothing counted has the units its taxa count in, as its group row has
+// (helper-71: its unit column was empty).
+func TestRuleRowUnitsOfNothingCounted(t *testing.T) {
+	tx, err := packTaxonomy("cyano-tcb-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := []ruleStanding{{Bound: alerts.Bound{Rule: alerts.Rule{ID: "r", Taxa: []string{"Cyanobacteria"}}, Labels: []string{"Microcystis", "Oscillatoria"}}}}
+	if rows := ruleRows(ss, "preset who-cyanobacteria", tx); len(rows) != 1 || rows[0].Units != "colony/filament" {
+		t.Errorf("rows %+v: want one of units colony/filament", rows)
+	}
+}
+
 // A rule's units read in the order it binds its labels, whichever taxon was counted
 // most: one rule's rows read "filament/colony" and "colony/filament" (helper-70).
 func TestRuleUnitsInTheRulesOrder(t *testing.T) {

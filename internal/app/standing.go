@@ -69,16 +69,28 @@ func (s ruleStanding) unchecked() bool {
 	return alerts.State{Level: s.Level, Value: s.Measure}.Unchecked()
 }
 
-// ruleRows is the standings as the counts CSV writes them, under the ruleset name; when
-// none of its rules applies to pack, the one row that says so.
-func ruleRows(ss []ruleStanding, name, pack string) []store.RuleRow {
+// ruleRows is the standings as the counts CSV writes them, under the ruleset name, of
+// the pack of tx; when none of its rules applies to the pack, the one row that says so.
+// A rule of nothing counted has the units its taxa count in, as its group row has
+// (helper-71: empty).
+func ruleRows(ss []ruleStanding, name string, tx *screening.Taxonomy) []store.RuleRow {
 	if len(ss) == 0 {
-		return []store.RuleRow{{Rules: name, NotChecked: noRuleApplies(name, pack)}}
+		return []store.RuleRow{{Rules: name, NotChecked: noRuleApplies(name, tx.Pack)}}
 	}
 	var out []store.RuleRow
 	for _, s := range ss {
 		r := s.Bound.Rule
-		out = append(out, store.RuleRow{ID: r.ID, Name: r.Name(), Rules: name, Objects: s.Objects, Units: s.Units, Measure: s.Measure, Level: s.Level,
+		units := s.Units
+		if units == "" {
+			var us []string
+			for _, l := range s.Bound.Labels {
+				if x, ok := tx.Lookup(l); ok && !slices.Contains(us, x.Unit) {
+					us = append(us, x.Unit)
+				}
+			}
+			units = strings.Join(us, "/")
+		}
+		out = append(out, store.RuleRow{ID: r.ID, Name: r.Name(), Rules: name, Objects: s.Objects, Units: units, Measure: s.Measure, Level: s.Level,
 			Unchecked: s.unchecked(), Watch: r.Watch, Alert: r.Alert})
 	}
 	return out
