@@ -61,7 +61,9 @@ func (s *Server) Hello(ctx context.Context, bench, name string) error {
 		// A name is how people pick a bench (server relabel --bench): two benches of one
 		// name, and a reviewer's label went to the other's object (helper-63).
 		var other string
-		err := s.pool.QueryRow(ctx, "SELECT bench_id FROM benches WHERE name = $1 AND bench_id <> $2 LIMIT 1", name, bench).Scan(&other)
+		// Whatever the case: "bench a" beside "Bench A" told two benches apart by case
+		// alone (helper-71).
+		err := s.pool.QueryRow(ctx, "SELECT bench_id FROM benches WHERE lower(name) = lower($1) AND bench_id <> $2 LIMIT 1", name, bench).Scan(&other)
 		if err == nil {
 			return fmt.Errorf("lab server %s: bench %s is already named %q: %w; give this bench another name (Settings > Lab server, or phytoscreen sync --name)", s.text, other, name, labrec.ErrNameTaken)
 		}

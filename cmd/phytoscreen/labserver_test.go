@@ -179,6 +179,10 @@ func TestProgrammeCommands(t *testing.T) {
 		!strings.Contains(stderr, "another bench has that name") || !strings.Contains(stderr, fmt.Sprintf("this bench keeps its name %q", before)) {
 		t.Errorf("sync --name of another bench: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	// In another case too: two benches told apart by case alone (helper-71).
+	if code, stdout, stderr := run(t, "sync", "--db", db2, "--server", host("bench_b"), "--name", "OBAN BENCH"); code != exitUsage || !strings.Contains(stderr, "another bench has that name") {
+		t.Errorf("sync --name of another bench in capitals: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	if code, stdout, stderr := run(t, "sync", "--db", db2, "--server", host("bench_b")); code != exitOK {
 		t.Errorf("a sync after the name was refused: exit %d\n%s\n%s", code, stdout, stderr)
 	}
