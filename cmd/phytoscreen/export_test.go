@@ -43,14 +43,7 @@ func recordingSample(t *testing.T, id string, n int) (*store.Store, *store.Run) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	pack, err := inference.LoadPack(assets.DefaultPack(), "built-in")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := screening.ForPack(pack)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := defaultTaxonomy(t)
 	crop, err := imagefile.ReadGray("../../testdata/mixed-images/good acantharia.jpg")
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +100,20 @@ func TestExportAndReportOfARunStillRecording(t *testing.T) {
 	if code, stdout, stderr := run(t, "export", "--db", s.Path(), "--sample", "LIVE-1", "--out", filepath.Join(dir, "live.csv")); code != exitOK || strings.Contains(stderr, "still being screened") {
 		t.Errorf("export after the run ended: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+}
+
+// defaultTaxonomy is the taxonomy of the built-in default pack.
+func defaultTaxonomy(t *testing.T) *screening.Taxonomy {
+	t.Helper()
+	pack, err := inference.LoadPack(assets.DefaultPack(), "built-in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := screening.ForPack(pack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
 
 // exportNames are the disk-full tests' output names, by format (an EcoTaxa export is a

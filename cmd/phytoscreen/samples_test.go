@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -96,14 +95,7 @@ func TestSamplesListedByDateTaken(t *testing.T) {
 	if err := r.Finish(context.Background(), screening.Snapshot{Frames: screening.FrameStats{Seen: 1}, Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
 		t.Fatal(err)
 	}
-	pack, err := inference.LoadPack(assets.DefaultPack(), "built-in")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := screening.ForPack(pack)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := defaultTaxonomy(t)
 	old := screening.NewSample("LAST-WEEK")
 	old.Taken = time.Now().Add(-7 * 24 * time.Hour)
 	r2, err := s.StartRun(context.Background(), screening.RunInfo{Sample: old, Spec: capture.MustParseSpec("old.avi"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: tx, Rules: "preset default"})
