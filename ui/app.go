@@ -257,6 +257,7 @@ func (a *mainWindow) build() fyne.CanvasObject {
 		// it was lost, and Enter did nothing (helper-67).
 		for _, e := range a.sample.detailEntries() {
 			e.OnSubmitted = func(string) { d.Hide() }
+			e.onEscape = d.Hide
 		}
 		d.Show()
 		a.win.Canvas().Focus(a.sample.Taken)

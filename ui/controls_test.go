@@ -395,6 +395,20 @@ func TestEnterPressesTheDialogsMainButton(t *testing.T) {
 	if h.a.win.Canvas().Overlays().Top() != nil {
 		t.Error("Enter in the details' field did not close them")
 	}
+	// Escape in a field closes them too (helper-67: the field took it and did nothing).
+	test.Tap(h.a.sample.More)
+	h.a.win.Canvas().Focus(h.a.sample.Notes)
+	h.a.sample.Notes.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if h.a.win.Canvas().Overlays().Top() != nil {
+		t.Error("Escape in the details' field did not close them")
+	}
+	// The field's other keys are its own.
+	h.a.sample.Notes.SetText("ab")
+	h.a.sample.Notes.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnd})
+	h.a.sample.Notes.TypedKey(&fyne.KeyEvent{Name: fyne.KeyBackspace})
+	if h.a.sample.Notes.Text != "a" {
+		t.Errorf("End, Backspace in the notes left %q, want a", h.a.sample.Notes.Text)
+	}
 }
 
 // Quitting while a run goes asks first, saying what is kept; "Keep screening" goes on

@@ -33,11 +33,11 @@ type samplePanel struct {
 	Factor *widget.Entry
 	Calib  *widget.Entry
 	// More about the sample, as a monitoring programme records it.
-	Taken   *widget.Entry // "2025-06-03 09:30"; empty: when screening starts
-	LatLon  *widget.Entry // "56.51, -5.39"
-	Depth   *widget.Entry // metres
-	Analyst *widget.Entry
-	Notes   *widget.Entry
+	Taken   *detailEntry // "2025-06-03 09:30"; empty: when screening starts
+	LatLon  *detailEntry // "56.51, -5.39"
+	Depth   *detailEntry // metres
+	Analyst *detailEntry
+	Notes   *detailEntry
 
 	Start, Pause, Stop *widget.Button
 
@@ -72,7 +72,7 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 	p.Factor.SetPlaceHolder("1 as taken; 10 diluted 1+9; 0.1 settled tenfold")
 	p.Calib = widget.NewEntry()
 	p.Calib.SetPlaceHolder("µm per pixel; empty: uncalibrated")
-	p.Taken = widget.NewEntry()
+	p.Taken = newDetailEntry()
 	p.Taken.SetPlaceHolder("2025-06-03 09:30; empty: now")
 	// Checked as typed, as Start checks it: a time in the future was said only at Start,
 	// the details dialog closed by then (helper-67).
@@ -83,13 +83,13 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 		_, err := parseWhen(s)
 		return err
 	}
-	p.LatLon = widget.NewEntry()
+	p.LatLon = newDetailEntry()
 	p.LatLon.SetPlaceHolder("latitude, longitude, e.g. 56.51, -5.39")
-	p.Depth = widget.NewEntry()
+	p.Depth = newDetailEntry()
 	p.Depth.SetPlaceHolder("metres below the surface")
-	p.Analyst = widget.NewEntry()
+	p.Analyst = newDetailEntry()
 	p.Analyst.SetPlaceHolder("who prepared the sample")
-	p.Notes = widget.NewEntry()
+	p.Notes = newDetailEntry()
 	p.Notes.SetPlaceHolder("anything worth keeping")
 	p.Start = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), start)
 	p.Start.Importance = widget.HighImportance
@@ -176,9 +176,32 @@ func (p *samplePanel) Fill(s screening.Sample, umPerPx float64) {
 	p.Notes.SetText(s.Notes)
 }
 
+// detailEntry is a field of the sample's details: Escape in it closes the details, as
+// Escape closes any dialog. Fyne's entry takes the key with the focus and did nothing
+// with it (helper-67).
+type detailEntry struct {
+	widget.Entry
+	onEscape func()
+}
+
+func newDetailEntry() *detailEntry {
+	e := &detailEntry{}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedKey closes the details on Escape; the entry has every other key.
+func (e *detailEntry) TypedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyEscape && e.onEscape != nil {
+		e.onEscape()
+		return
+	}
+	e.Entry.TypedKey(ev)
+}
+
 // detailEntries are the fields of the sample's details dialog.
-func (p *samplePanel) detailEntries() []*widget.Entry {
-	return []*widget.Entry{p.Taken, p.LatLon, p.Depth, p.Analyst, p.Notes}
+func (p *samplePanel) detailEntries() []*detailEntry {
+	return []*detailEntry{p.Taken, p.LatLon, p.Depth, p.Analyst, p.Notes}
 }
 
 // NextSample readies the panel for the sample after a run: the new ID, and what
@@ -404,7 +427,7 @@ func (stackAll) MinSize(objs []fyne.CanvasObject) fyne.Size {
 // when it ends. The source is the window's to keep (its labels name folders by their
 // base name alone).
 func (p *samplePanel) Save() (restore func()) {
-	entries := []*widget.Entry{p.ID, &p.Site.Entry, &p.Volume.Entry, p.Factor, p.Calib, p.Taken, p.LatLon, p.Depth, p.Analyst, p.Notes}
+	entries := []*widget.Entry{p.ID, &p.Site.Entry, &p.Volume.Entry, p.Factor, p.Calib, &p.Taken.Entry, &p.LatLon.Entry, &p.Depth.Entry, &p.Analyst.Entry, &p.Notes.Entry}
 	texts := make([]string, len(entries))
 	for i, e := range entries {
 		texts[i] = e.Text
