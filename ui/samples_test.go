@@ -378,11 +378,8 @@ func TestHistoryOtherPackNotChecked(t *testing.T) {
 func TestHistoryOtherPackUnderItsOwnRules(t *testing.T) {
 	h := newHarness(t, nil)
 	// 150 Microcystis in a microlitre: 150,000 per mL, over the alert's 100,000 cells/mL.
-	id := h.storeSampleOfPack(packTaxonomy(t, "cyano-tcb-10"), "S-CYANO", 0.001, "Microcystis", 150)
-	hv := h.showOnlySample(id)
-	h.pump("its alerts", 10*time.Second, func() bool {
-		return strings.Contains(hv.alerts.Text, "Under preset who-cyanobacteria, the rules it was screened with, on its pack cyano-tcb-10")
-	})
+	hv := h.showSampleOfPack("cyano-tcb-10", "S-CYANO", 0.001, "Microcystis", 150,
+		"Under preset who-cyanobacteria, the rules it was screened with, on its pack cyano-tcb-10")
 	if !strings.Contains(hv.alerts.Text, "ALERT Cyanobacteria") {
 		t.Errorf("History's alerts: %q", hv.alerts.Text)
 	}
@@ -409,17 +406,23 @@ func TestHistoryOtherPackUnderItsOwnRules(t *testing.T) {
 func TestHistoryOtherPackUnderTheRulesInUse(t *testing.T) {
 	h := newHarness(t, nil)
 	// 2 Noctiluca in 0.1 mL: 20,000 cells/L, over the default's 10,000.
-	id := h.storeSampleOfPack(packTaxonomy(t, "ndsb-plankton-121-v2"), "S-V2", 0.1, "protist_noctiluca", 2)
-	hv := h.showOnlySample(id)
-	h.pump("its alerts", 10*time.Second, func() bool {
-		return strings.Contains(hv.alerts.Text, "Under preset default, the rules in use, on its pack ndsb-plankton-121-v2")
-	})
+	hv := h.showSampleOfPack("ndsb-plankton-121-v2", "S-V2", 0.1, "protist_noctiluca", 2,
+		"Under preset default, the rules in use, on its pack ndsb-plankton-121-v2")
 	if !strings.Contains(hv.alerts.Text, "ALERT Noctiluca") {
 		t.Errorf("History's alerts: %q", hv.alerts.Text)
 	}
 	if r, _ := rowOf(hv.counts.Rows(), "protist_noctiluca"); r.Level != alerts.Alert {
 		t.Errorf("the Noctiluca row's level %v, want alert", r.Level)
 	}
+}
+
+// showSampleOfPack stores a sample of pack (storeSampleOfPack), shows it alone in
+// History and waits for its alerts to say under (the rules it is measured under).
+func (h *harness) showSampleOfPack(pack, id string, ml float64, label string, n int, under string) *historyView {
+	h.t.Helper()
+	hv := h.showOnlySample(h.storeSampleOfPack(packTaxonomy(h.t, pack), id, ml, label, n))
+	h.pump("its alerts", 10*time.Second, func() bool { return strings.Contains(hv.alerts.Text, under) })
+	return hv
 }
 
 // storeSampleOfPack stores a finished run of sample id (volume ml examined) screened

@@ -430,7 +430,7 @@ func cyanoTaxonomy(t *testing.T) *screening.Taxonomy {
 }
 
 // packTaxonomy is the taxonomy of the built-in pack name.
-func packTaxonomy(t *testing.T, name string) *screening.Taxonomy {
+func packTaxonomy(t testing.TB, name string) *screening.Taxonomy {
 	t.Helper()
 	p, err := app.LoadPack(name)
 	if err != nil {
