@@ -67,7 +67,8 @@ func (s *Store) Continuable(ctx context.Context, sampleID string) (Continuation,
 	return continuation(ctx, s.db, s.path, run)
 }
 
-// querier is what continuation reads through: the store or a transaction.
+// querier is what continuation and checkColumns read through: the store or a
+// transaction.
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)

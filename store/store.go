@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -431,7 +432,66 @@ func OpenReadOnly(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: %w: pass another --db FILE", path, err)
 	}
-	return &Store{db: db, path: path, readOnly: true}, nil
+	s := &Store{db: db, path: path, readOnly: true}
+	if err := s.checkColumns(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// schemaColumns are the columns of each table of a store made now: the schema laid
+// out once in an in-memory database and read back.
+var schemaColumns = sync.OnceValues(func() (map[string][]string, error) {
+	db, err := sql.Open("sqlite", "file::memory:")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if _, err := db.Exec(schema); err != nil {
+		return nil, err
+	}
+	return tableColumns(db)
+})
+
+// tableColumns reads the columns of every table of db.
+func tableColumns(db querier) (map[string][]string, error) {
+	rows, err := db.QueryContext(context.Background(), "SELECT m.name, p.name FROM sqlite_schema m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var table, column string
+		if err := rows.Scan(&table, &column); err != nil {
+			return nil, err
+		}
+		out[table] = append(out[table], column)
+	}
+	return out, rows.Err()
+}
+
+// checkColumns refuses a file marked as a store whose tables lack columns a store has: a
+// damaged or hand-made file opened, then failed at its first list ("no such column:
+// created", found by FuzzOpenStore).
+func (s *Store) checkColumns(db querier) error {
+	want, err := schemaColumns()
+	if err != nil {
+		return fmt.Errorf("session store schema: %w", err)
+	}
+	have, err := tableColumns(db)
+	if err != nil {
+		return s.openErr(err)
+	}
+	for table, cols := range want {
+		for _, c := range cols {
+			if !slices.Contains(have[table], c) {
+				return fmt.Errorf("session store %s: its table %s lacks the column %s: the file is damaged or was not written by phytoscreen; pass another --db FILE (or restore the store from a backup)", s.path, table, c)
+			}
+		}
+	}
+	return nil
 }
 
 // uriPath escapes the characters an SQLite URI file name treats specially.
@@ -452,7 +512,7 @@ func (s *Store) init(rec recognised) error {
 		return fmt.Errorf("session store %s: journal mode is %q, not WAL: the file system may not support it (use a local disk)", s.path, mode)
 	}
 	if rec.kind == fileStore && rec.version == SchemaVersion {
-		return nil // current and marked: nothing to write
+		return s.checkColumns(s.db) // current and marked: nothing to write
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -466,7 +526,7 @@ func (s *Store) init(rec recognised) error {
 		return err
 	}
 	if rec.kind == fileStore && rec.version == SchemaVersion {
-		return nil
+		return s.checkColumns(tx)
 	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return s.openErr(err)
@@ -475,6 +535,10 @@ func (s *Store) init(rec recognised) error {
 	// the new columns (empty: the older phytoscreen did not record them).
 	if err := addMissingColumns(ctx, tx); err != nil {
 		return s.openErr(err)
+	}
+	// Checked before anything is committed: a refused file is left as it was.
+	if err := s.checkColumns(tx); err != nil {
+		return err
 	}
 	meta := "UPDATE meta SET value = ? WHERE key = 'schema'"
 	if rec.kind == fileNew {
