@@ -347,8 +347,15 @@ func partialWhy(run store.RunRow) string {
 	if run.FilesSkipped > 0 {
 		why = append(why, fmt.Sprintf("%d file%s could not be read", run.FilesSkipped, map[bool]string{true: "", false: "s"}[run.FilesSkipped == 1]))
 	}
-	if run.FramesFailed > 0 {
-		why = append(why, fmt.Sprintf("%d frame%s could not be segmented", run.FramesFailed, map[bool]string{true: "", false: "s"}[run.FramesFailed == 1]))
+	frames := func(n int) string { return fmt.Sprintf("%d frame%s", n, map[bool]string{true: "", false: "s"}[n == 1]) }
+	if n := run.FramesCrowded; n > 0 {
+		why = append(why, frames(n)+" too crowded to segment: dilute the sample and screen it again")
+	}
+	if n := run.FramesBlank; n > 0 {
+		why = append(why, frames(n)+" blank: the lamp off or saturated")
+	}
+	if n := run.FramesFailed - run.FramesCrowded - run.FramesBlank; n > 0 {
+		why = append(why, frames(n)+" could not be segmented")
 	}
 	if len(why) == 0 {
 		return run.Status

@@ -212,3 +212,15 @@ func TestEndSentence(t *testing.T) {
 		}
 	}
 }
+
+// A partial run says why its frames were not examined: too crowded (dilute), blank (the
+// lamp), or not segmented; a crowded frame read only "could not be segmented", which
+// says nothing of the fix (helper-72).
+func TestPartialRunsSaysWhyFramesWereNotExamined(t *testing.T) {
+	si := store.SampleInfo{Runs: []store.RunRow{{ID: 3, VolumeML: 0.05, VolumeGiven: 0.1, Status: "done",
+		FramesFailed: 4, FramesCrowded: 2, FramesBlank: 1}}}
+	want := "Partial: the run examined 0.05 of the 0.1 mL given (2 frames too crowded to segment: dilute the sample and screen it again; 1 frame blank: the lamp off or saturated; 1 frame could not be segmented)."
+	if got := PartialRuns(si); !strings.HasPrefix(got, want) {
+		t.Errorf("partial line\n%q\nwant it to begin\n%q", got, want)
+	}
+}

@@ -111,10 +111,12 @@ func (s *fakeSegmenter) Process(f capture.Frame) ([]vision.Object, error) {
 
 // informedSegmenter is a fakeSegmenter that also tells about each frame as
 // vision.Segmenter does: every fourth frame out of focus and held, a new field every
-// still frames, frame 7 crowded with one oversize object withheld.
+// still frames, and the frames of crowdedAt crowded, one oversize object withheld
+// (refused, as vision.Segmenter refuses a crowded frame).
 type informedSegmenter struct {
 	*fakeSegmenter
-	last vision.FrameInfo
+	last      vision.FrameInfo
+	crowdedAt map[int]bool
 }
 
 func (s *informedSegmenter) Process(f capture.Frame) ([]vision.Object, error) {
@@ -124,8 +126,9 @@ func (s *informedSegmenter) Process(f capture.Frame) ([]vision.Object, error) {
 	if f.Index%4 == 3 {
 		s.last.Focus, s.last.OutOfFocus, s.last.Held = 0.3, true, true
 	}
-	if f.Index == 7 {
+	if s.crowdedAt[f.Index] {
 		s.last.Oversize, s.last.Crowded, s.last.Withheld = 1, true, 1
+		return nil, fmt.Errorf("frame %d: %w", f.Index, vision.ErrCrowdedFrame)
 	}
 	return objs, err
 }

@@ -553,8 +553,14 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 		p.mu.Lock()
 		if err != nil {
 			p.frames.Failed++
-			if errors.Is(err, vision.ErrBlankFrame) {
+			switch {
+			case errors.Is(err, vision.ErrBlankFrame):
 				p.frames.Blank++
+			case errors.Is(err, vision.ErrCrowdedFrame):
+				p.frames.Crowded++
+				if fi, ok := p.cfg.Segmenter.(frameInformer); ok {
+					p.frames.Oversize += fi.Frame().Oversize
+				}
 			}
 			p.frames.Segmented++
 			_ = p.frameFoundLocked(0, false) // adds no volume
@@ -817,9 +823,6 @@ func (p *Pipeline) noteFrameLocked(f capture.Frame, in vision.FrameInfo) {
 		p.frames.Fields++
 	}
 	p.frames.Oversize += in.Oversize
-	if in.Crowded {
-		p.frames.Crowded++
-	}
 	p.recordFrameLocked(f, in)
 }
 

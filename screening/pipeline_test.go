@@ -170,20 +170,25 @@ func TestPipelineCountsAndConcentrations(t *testing.T) {
 
 // TestPipelineFrameRecords: what the segmenter says of each frame reaches the snapshot
 // (fields, focus, frames out of focus and held, oversize objects) and the sink, one
-// record per frame; frames without cells reach the sink without waiting for the run's
-// end.
+// record per frame examined; frames without cells reach the sink without waiting for the
+// run's end. A crowded frame is counted as such and not examined: no record, no volume.
 func TestPipelineFrameRecords(t *testing.T) {
 	f := newFixture(t, 30)
-	seg := &informedSegmenter{fakeSegmenter: f.seg}
+	seg := &informedSegmenter{fakeSegmenter: f.seg, crowdedAt: map[int]bool{7: true}}
 	f.cfg.Segmenter = seg
 	s, _ := f.run(t, context.Background())
 	fr := s.Frames
-	if fr.Fields != 10 || fr.OutOfFocus != 7 || fr.Held != 7 || fr.Oversize != 1 || fr.Crowded != 1 || fr.Focus != 0.9 {
-		t.Errorf("frame stats %+v: want 10 fields, 7 frames out of focus and held, 1 oversize object, 1 crowded frame, last focus 0.9", fr)
+	if fr.Fields != 10 || fr.OutOfFocus != 6 || fr.Held != 6 || fr.Oversize != 1 || fr.Crowded != 1 || fr.Failed != 1 || fr.Blank != 0 || fr.Focus != 0.9 {
+		t.Errorf("frame stats %+v: want 10 fields, 6 frames out of focus and held (the 7th is the crowded one), 1 oversize object, 1 crowded frame (failed, not blank), last focus 0.9", fr)
 	}
-	if len(f.sink.frames) != 30 || f.sink.frames[3].Focus != 0.3 || !f.sink.frames[3].Held || f.sink.frames[7].Oversize != 1 || !f.sink.frames[7].Crowded ||
-		!f.sink.frames[3].NewField || f.sink.frames[0].NewField || f.sink.frames[29].Index != 29 {
+	if len(f.sink.frames) != 29 || f.sink.frames[3].Focus != 0.3 || !f.sink.frames[3].Held || f.sink.frames[7].Index != 8 ||
+		!f.sink.frames[3].NewField || f.sink.frames[0].NewField || f.sink.frames[28].Index != 29 {
 		t.Errorf("%d frame records; some: %+v %+v", len(f.sink.frames), f.sink.frames[:min(4, len(f.sink.frames))], f.sink.frames[len(f.sink.frames)-1:])
+	}
+	for _, r := range f.sink.frames {
+		if r.Crowded || r.Oversize != 0 {
+			t.Errorf("frame %d recorded crowded or with oversize objects: %+v", r.Index, r)
+		}
 	}
 
 	// A long stream without a cell: its frames reach the sink in several calls, not
@@ -880,6 +885,25 @@ func TestFramesCountedInOrder(t *testing.T) {
 		p.cellsCountedLocked(c.n)
 		if p.counted != c.want {
 			t.Errorf("after %d more cells: %d frames counted, want %d", c.n, p.counted, c.want)
+		}
+	}
+}
+
+// A run whose frames were all refused says why, with the fix; one that read some, or
+// none at all, says nothing here.
+func TestNoneExaminedWhy(t *testing.T) {
+	for _, c := range []struct {
+		f    FrameStats
+		want string
+	}{
+		{FrameStats{Seen: 3, Failed: 3, Crowded: 3}, "every frame was too crowded to segment; dilute the sample (1+9, factor 10) and screen it again"},
+		{FrameStats{Seen: 2, Failed: 2, Blank: 2}, "every frame was blank; check the lamp, the shutter and the exposure"},
+		{FrameStats{Seen: 3, Failed: 3, Crowded: 1, Blank: 2}, "1 frame was too crowded to segment (dilute the sample) and 2 frames were blank (check the lamp)"},
+		{FrameStats{Seen: 3, Failed: 3, Crowded: 1}, ""}, // two unreadable: their files say why
+		{FrameStats{}, ""},
+	} {
+		if got := c.f.NoneExaminedWhy(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.f, got, c.want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package screening
 
 import (
+	"fmt"
 	"image"
 	"math"
 	"slices"
@@ -81,9 +82,31 @@ type FrameStats struct {
 	// be split (a debris cloud, a mat of cells): reported here, and counted as one
 	// object each unless their frame was Crowded.
 	Oversize int `json:"oversize_objects"`
-	// Crowded counts the frames mostly covered by objects (too dense to segment:
-	// dilute the sample); their oversize objects were not counted.
+	// Crowded counts the frames mostly covered by objects (vision.ErrCrowdedFrame: too
+	// dense to segment, dilute the sample): of Failed, like Blank; neither their objects
+	// nor their volume were counted.
 	Crowded int `json:"crowded"`
+}
+
+// NoneExaminedWhy says why a run that examined no frame examined none, with the fix,
+// when its frames were all refused as crowded or blank ("" otherwise): a folder of a
+// bloom's mats is no sample without cells.
+func (f FrameStats) NoneExaminedWhy() string {
+	frames := func(n int) string {
+		if n == 1 {
+			return "1 frame was"
+		}
+		return fmt.Sprintf("%d frames were", n)
+	}
+	switch {
+	case f.Seen == 0 || f.Crowded+f.Blank != f.Seen:
+		return ""
+	case f.Blank == 0:
+		return "every frame was too crowded to segment; dilute the sample (1+9, factor 10) and screen it again"
+	case f.Crowded == 0:
+		return "every frame was blank; check the lamp, the shutter and the exposure"
+	}
+	return frames(f.Crowded) + " too crowded to segment (dilute the sample) and " + frames(f.Blank) + " blank (check the lamp)"
 }
 
 // Examined is how much of a source a run examined. A file source (a folder, a video)

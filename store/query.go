@@ -45,6 +45,8 @@ type RunRow struct {
 	FramesSeen    int
 	FramesDropped int
 	FramesFailed  int
+	FramesBlank   int  // of FramesFailed, frames that showed nothing (the lamp off, saturated)
+	FramesCrowded int  // of FramesFailed, frames too crowded to segment (dilute the sample)
 	FramesExpect  int  // frames the source held (0: unknown, a camera)
 	FilesSkipped  int  // files the source could not read
 	Interrupted   bool // stopped before the source's end
@@ -89,7 +91,7 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 		si.DepthM = depth.Float64
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, spec, pack, model, threshold, finder, COALESCE(volume_examined_ml, volume_ml), volume_ml, rules,
-		started, COALESCE(ended, ''), frames_seen, frames_dropped, frames_failed, frames_expected, files_skipped, interrupted, status, error,
+		started, COALESCE(ended, ''), frames_seen, frames_dropped, frames_failed, frames_blank, frames_crowded, frames_expected, files_skipped, interrupted, status, error,
 		(SELECT COUNT(*) FROM frames WHERE frames.source_id = sources.id), owner
 		FROM sources WHERE sample_id = ? ORDER BY id`, id)
 	if err != nil {
@@ -101,7 +103,7 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 		var started, ended, owner string
 		var recorded int
 		if err := rows.Scan(&r.ID, &r.Spec, &r.Pack, &r.Model, &r.Threshold, &r.Finder, &r.VolumeML, &r.VolumeGiven, &r.Rules, &started, &ended,
-			&r.FramesSeen, &r.FramesDropped, &r.FramesFailed, &r.FramesExpect, &r.FilesSkipped, &r.Interrupted, &r.Status, &r.Error, &recorded, &owner); err != nil {
+			&r.FramesSeen, &r.FramesDropped, &r.FramesFailed, &r.FramesBlank, &r.FramesCrowded, &r.FramesExpect, &r.FilesSkipped, &r.Interrupted, &r.Status, &r.Error, &recorded, &owner); err != nil {
 			return si, err
 		}
 		r.Started, r.Ended = parseTime(started), parseTime(ended)

@@ -542,9 +542,9 @@ func (r *Run) Finish(ctx context.Context, s screening.Snapshot, runErr error) er
 		examinedShare = ex.Fraction
 	}
 	_, err := r.store.db.ExecContext(context.WithoutCancel(ctx),
-		`UPDATE sources SET ended = ?, frames_seen = ?, frames_dropped = ?, frames_failed = ?, status = ?, error = ?, threshold = ?, model = ?,
+		`UPDATE sources SET ended = ?, frames_seen = ?, frames_dropped = ?, frames_failed = ?, frames_blank = ?, frames_crowded = ?, status = ?, error = ?, threshold = ?, model = ?,
 			frames_expected = ?, files_skipped = ?, interrupted = ?, volume_examined_ml = ? * volume_ml WHERE id = ?`,
-		timeText(time.Now()), s.Frames.Seen, s.Frames.Dropped, s.Frames.Failed, status, msg, s.Threshold, string(s.Variant),
+		timeText(time.Now()), s.Frames.Seen, s.Frames.Dropped, s.Frames.Failed, s.Frames.Blank, s.Frames.Crowded, status, msg, s.Threshold, string(s.Variant),
 		ex.Expected, ex.Skipped-ex.Duplicates, ex.Interrupted, examinedShare, r.ID) // files that could not be read: a repeated frame needs no fixing
 	// The update above queued the run again (trigger), now with everything written: from
 	// here it can be pushed. On a failed update it is pushed as it is, like a dead

@@ -42,7 +42,9 @@ const FileName = "sessions.db"
 // running the model again. Version 6 added the bench's identity (meta bench_id, a UUID
 // made once) and the outbox of what waits to be pushed to a lab server, which triggers
 // fill (outbox.go); a file brought to 6 queues every run and sample it already holds.
-const SchemaVersion = 6
+// Version 7 added why a run's frames were not examined (sources.frames_blank,
+// frames_crowded), which the report gives beside a partial run.
+const SchemaVersion = 7
 
 // addedColumns are the columns later versions added to existing tables. CREATE TABLE IF
 // NOT EXISTS does not add them to an older file's tables, so opening adds those missing.
@@ -76,6 +78,10 @@ var addedColumns = []struct{ table, column, decl string }{
 	{"sources", "owner", "TEXT NOT NULL DEFAULT ''"},
 	// The run a run takes up where it stopped (continue.go); NULL for every other run.
 	{"sources", "continues", "INTEGER"},
+	// Version 7. Of frames_failed, the frames that showed nothing (the lamp off) and
+	// those too crowded to segment (screening.FrameStats.Blank, Crowded).
+	{"sources", "frames_blank", "INTEGER NOT NULL DEFAULT 0"},
+	{"sources", "frames_crowded", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 // DefaultPath is $XDG_DATA_HOME/phytoscreen/sessions.db, or

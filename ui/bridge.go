@@ -212,12 +212,16 @@ func liveStatus(sess *session, s screening.Snapshot, fps float64) string {
 		parts = append(parts, fmt.Sprintf("%.1f fps", fps))
 	}
 	parts = append(parts, fmt.Sprintf("%d dropped", s.Frames.Dropped))
-	if n := s.Frames.Failed - s.Frames.Blank; n > 0 {
+	if n := s.Frames.Failed - s.Frames.Blank - s.Frames.Crowded; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d unreadable", n))
 	}
 	if n := s.Frames.Blank; n > 0 {
 		// A camera with its lamp off streams black frames: said live, where it is fixed.
 		parts = append(parts, fmt.Sprintf("%d blank (lamp off or saturated: not examined)", n))
+	}
+	if n := s.Frames.Crowded; n > 0 {
+		// Said early in the line, with the fix: a narrow window cuts its end off.
+		parts = append(parts, fmt.Sprintf("%d too crowded (not examined: dilute the sample)", n))
 	}
 	parts = append(parts, fmt.Sprintf("%d object%s in view", len(s.LastFrame.Objects), plural(len(s.LastFrame.Objects))))
 	if f := focusStatus(s); f != "" {
@@ -255,9 +259,6 @@ func focusStatus(s screening.Snapshot) string {
 	}
 	if n := s.Frames.Oversize; n > 0 {
 		st += fmt.Sprintf(" · %d objects over a tenth of the frame", n)
-	}
-	if n := s.Frames.Crowded; n > 0 {
-		st += fmt.Sprintf(" · %d frames too crowded (dilute)", n)
 	}
 	return st
 }

@@ -579,6 +579,9 @@ func (a *mainWindow) runEnded(sess *session) {
 	}
 	if final.Examined.Frames == 0 {
 		msg += "; nothing was examined, so nothing was stored"
+		if why := final.Frames.NoneExaminedWhy(); why != "" {
+			msg += ": " + why
+		}
 	}
 	if n := len(final.Gaps); n > 0 {
 		var without time.Duration

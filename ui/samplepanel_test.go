@@ -56,6 +56,11 @@ func TestLiveStatusSaysVolumeSoFar(t *testing.T) {
 	if got := liveStatus(sess, s, 0); !strings.Contains(got, " · 1 unreadable · 2 blank (lamp off or saturated: not examined)") {
 		t.Errorf("3 frames failed, 2 of them blank: %q", got)
 	}
+	// Crowded frames too, with the fix (helper-72: they were counted as examined).
+	s.Frames.Failed, s.Frames.Crowded = 6, 3
+	if got := liveStatus(sess, s, 0); !strings.Contains(got, " · 1 unreadable · 2 blank (lamp off or saturated: not examined) · 3 too crowded (not examined: dilute the sample)") {
+		t.Errorf("6 frames failed, 2 of them blank, 3 crowded: %q", got)
+	}
 }
 
 // Neither a long alert headline (a regulatory rule names many taxa), the run state's

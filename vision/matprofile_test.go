@@ -5,6 +5,7 @@ package vision
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"os"
 	"path/filepath"
@@ -91,7 +92,8 @@ func TestNoMatLeak(t *testing.T) {
 	}
 	for i, img := range []*image.RGBA{g.Render(field), synth.DebrisFrame(640, 480, 4), synth.DebrisFrame(1920, 1080, 4)} {
 		m := rgbaMat(t, img)
-		if _, err := seg.Process(capture.Frame{Index: i, Source: "paths", Mat: m}); err != nil {
+		// The debris frames are refused as crowded once segmented: that path too.
+		if _, err := seg.Process(capture.Frame{Index: i, Source: "paths", Mat: m}); err != nil && (i == 0 || !errors.Is(err, ErrCrowdedFrame)) {
 			t.Fatal(err)
 		}
 		m.Close()

@@ -256,8 +256,9 @@ type FrameInfo struct {
 	Oversize int // objects over MaxShare of the frame (reported, see Object.Oversize)
 	// Covered is the share of the frame in objects. A frame over crowdedShare is
 	// Crowded: too dense to segment (no background between the particles: dilute the
-	// sample); its oversize objects are Withheld, not returned, since one object over a
-	// tenth of a frame that is mostly objects is a mat of them, not one to count.
+	// sample); Process refuses it (ErrCrowdedFrame), and Detect returns its objects but
+	// for the oversize ones, Withheld, since one object over a tenth of a frame that is
+	// mostly objects is a mat of them, not one to count.
 	Covered  float64
 	Crowded  bool
 	Withheld int
@@ -351,6 +352,13 @@ var (
 	// the shutter closed) or all white (saturated). It examined no water: counted as
 	// examined, a lamp off lowered the concentrations without a word (helper-68).
 	ErrBlankFrame = errors.New("blank frame")
+	// ErrCrowdedFrame is a frame more than crowdedShare covered by objects: no
+	// background between the particles to cut them apart (a mat of a bloom, a debris
+	// cloud). Its objects cannot be counted, so it examined no water either: counted as
+	// examined with its mats withheld, it lowered the concentrations of the densest
+	// samples, and a folder of a bloom's mats read "No alert" (helper-72). Frame()
+	// still describes it (Covered, Oversize, Withheld).
+	ErrCrowdedFrame = errors.New("frame too crowded to segment")
 )
 
 // blankFrame says why the working-size luma gray shows nothing to examine ("" when it
@@ -411,6 +419,12 @@ func (s *Segmenter) Process(f capture.Frame) ([]Object, error) {
 	objs, err := s.detect(f.Source, f.Index)
 	if err != nil {
 		return nil, err
+	}
+	if s.info.Crowded {
+		// Before the field and the tracks take it: the next readable frame of the field
+		// counts its cells as they are.
+		return nil, fmt.Errorf("%s frame %d: %w: %.0f%% of it differs from the background; dilute the sample and screen again",
+			f.Source, f.Index, ErrCrowdedFrame, 100*s.info.Covered)
 	}
 	var shift image.Point
 	newField := false

@@ -543,7 +543,11 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 		res.writeText(m.Stdout)
 	}
 	if snap.Examined.Frames == 0 {
-		fmt.Fprintf(m.Stderr, "phytoscreen screen: %s: no frame was examined, so nothing was stored\n", plan.spec)
+		why := snap.Frames.NoneExaminedWhy()
+		if why != "" {
+			why = ": " + strings.Replace(why, "factor 10", "--factor 10", 1)
+		}
+		fmt.Fprintf(m.Stderr, "phytoscreen screen: %s: no frame was examined, so nothing was stored%s\n", plan.spec, why)
 		if runErr != nil {
 			return runErr
 		}

@@ -367,9 +367,54 @@ func TestScreenGeneratedIDsNeverJoin(t *testing.T) {
 	}
 }
 
+// A frame too crowded to segment examined no water it could count: neither its objects
+// nor its volume count, said with the fix (helper-72: its volume counted while its mats
+// were withheld, a folder of a bloom's mats read "No alert").
+func TestScreenCrowdedFrameNotExamined(t *testing.T) {
+	dir := fieldAndFrame(t, "b-mat.png", synth.DebrisFrame(320, 240, 4))
+	db := filepath.Join(t.TempDir(), "s.db")
+	code, stdout, stderr := screenCtx(t, context.Background(), []string{"--source", dir, "--db", db, "--sample", "MAT-1", "--volume-ml", "2", "--baseline", "0"}, nil)
+	if code == exitOK || !strings.Contains(stdout, "Note: 1 frame was too crowded to segment") || !strings.Contains(stdout, "not counted as examined, nor their objects") ||
+		!strings.Contains(stdout, "PARTIAL: 1 of 2 frames examined (50.0%, 1 frame too crowded)") || !strings.Contains(stdout, "1 mL examined") {
+		t.Errorf("a folder of a field and a crowded frame: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// Every frame crowded: nothing examined, nothing stored, and the fix said (helper-72:
+	// a folder of Oscillatoria mats read "No alert").
+	mats := t.TempDir()
+	for i, name := range []string{"a.png", "b.png"} {
+		writeTestPNG(t, filepath.Join(mats, name), synth.DebrisFrame(320, 240, uint64(4+i)))
+	}
+	code, stdout, stderr = screenCtx(t, context.Background(), []string{"--source", mats, "--db", db, "--sample", "MAT-2", "--baseline", "0"}, nil)
+	if code == exitOK || strings.Contains(stdout, "No alert") || !strings.Contains(stderr, "no frame was examined, so nothing was stored: every frame was too crowded to segment; dilute the sample (1+9, --factor 10) and screen it again") {
+		t.Errorf("a folder of crowded frames: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// The store says why the run is partial, as the report and History give it.
+	s, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	si, err := s.Sample(context.Background(), "MAT-1")
+	if err != nil || len(si.Runs) != 1 || si.Runs[0].FramesCrowded != 1 || si.Runs[0].FramesBlank != 0 || si.Runs[0].FramesFailed != 1 {
+		t.Errorf("stored runs %+v (%v): want one run with 1 frame failed, crowded", si.Runs, err)
+	}
+}
+
 // A frame that showed nothing (the lamp off) examined no water: not counted as examined,
 // and said with the fix (helper-68: counted, it lowered the concentrations unseen).
 func TestScreenBlankFrameNotExamined(t *testing.T) {
+	dir := fieldAndFrame(t, "b-lamp-off.png", synth.BlackFrame(320, 240))
+	code, stdout, stderr := screenCtx(t, context.Background(), []string{"--source", dir, "--db", filepath.Join(t.TempDir(), "s.db"), "--volume-ml", "2", "--baseline", "0"}, nil)
+	if code == exitOK || !strings.Contains(stdout, "Note: 1 frame showed nothing (all black") ||
+		!strings.Contains(stdout, "PARTIAL: 1 of 2 frames examined (50.0%, 1 frame blank)") || !strings.Contains(stdout, "1 mL examined") {
+		t.Errorf("a folder of a field and a lamp-off frame: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// fieldAndFrame makes a folder of a real bench frame (a-field.jpg) and img beside it as
+// name (a PNG).
+func fieldAndFrame(t *testing.T, name string, img image.Image) string {
+	t.Helper()
 	dir := t.TempDir()
 	real, _ := filepath.Glob("../../testdata/real-frames/*.jpg")
 	if len(real) == 0 {
@@ -382,17 +427,19 @@ func TestScreenBlankFrameNotExamined(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "a-field.jpg"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Create(filepath.Join(dir, "b-lamp-off.png"))
+	writeTestPNG(t, filepath.Join(dir, name), img)
+	return dir
+}
+
+// writeTestPNG writes img to path as a PNG.
+func writeTestPNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := png.Encode(f, synth.BlackFrame(320, 240)); err != nil {
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
 		t.Fatal(err)
-	}
-	f.Close()
-	code, stdout, stderr := screenCtx(t, context.Background(), []string{"--source", dir, "--db", filepath.Join(t.TempDir(), "s.db"), "--volume-ml", "2", "--baseline", "0"}, nil)
-	if code == exitOK || !strings.Contains(stdout, "Note: 1 frame showed nothing (all black") ||
-		!strings.Contains(stdout, "PARTIAL: 1 of 2 frames examined") || !strings.Contains(stdout, "1 mL examined") {
-		t.Errorf("a folder of a field and a lamp-off frame: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }

@@ -229,7 +229,19 @@ func (r screenResult) writeText(w io.Writer) {
 	if ex := s.Examined; ex.Partial() {
 		why := "interrupted"
 		if !ex.Interrupted {
-			why = countNoun(ex.Expected-ex.Frames, "frame", "frames") + " unreadable or skipped"
+			// The frames read but refused (crowded, blank) are said by name, as the
+			// report says them: "unreadable" sent a technician to the files (helper-72).
+			var parts []string
+			if n := s.Frames.Crowded; n > 0 {
+				parts = append(parts, countNoun(n, "frame", "frames")+" too crowded")
+			}
+			if n := s.Frames.Blank; n > 0 {
+				parts = append(parts, countNoun(n, "frame", "frames")+" blank")
+			}
+			if n := ex.Expected - ex.Frames - s.Frames.Crowded - s.Frames.Blank; n > 0 || len(parts) == 0 {
+				parts = append(parts, countNoun(n, "frame", "frames")+" unreadable or skipped")
+			}
+			why = strings.Join(parts, ", ")
 		}
 		fmt.Fprintf(w, "PARTIAL: %d of %d frames examined (%s, %s): the concentrations are on the %s mL examined, not the %s mL given\n",
 			ex.Frames, ex.Expected, pct(ex.Fraction), why, volumeText(s.Sample.VolumeML), volumeText(ex.DeclaredML))
@@ -446,7 +458,7 @@ func (r screenResult) writeText(w io.Writer) {
 		fmt.Fprintf(w, "Note: %s showed nothing (all black: the lamp off or the light path shut; or all white: saturated): not counted as examined; check the lamp, the shutter and the exposure.\n", count(s.Frames.Blank, "frame", "frames"))
 	}
 	if s.Frames.Crowded > 0 {
-		fmt.Fprintf(w, "Note: %s too crowded to segment (more than half of each differs from the background): their oversize objects were not counted; dilute the sample.\n", countNoun(s.Frames.Crowded, "frame was", "frames were"))
+		fmt.Fprintf(w, "Note: %s too crowded to segment (more than half of each differs from the background: a mat, a bloom, a debris cloud): not counted as examined, nor their objects, so the concentrations stand on the other frames; dilute the sample (--factor) and screen it again.\n", countNoun(s.Frames.Crowded, "frame was", "frames were"))
 	}
 	if s.Frames.Dropped > 0 {
 		fmt.Fprintf(w, "Note: %d frames were dropped because classification fell behind the camera. On a still slide their cells are seen in the next frames; in a flow-through cell they were not counted and the concentrations are low: use the optimised model or slow the flow.\n", s.Frames.Dropped)

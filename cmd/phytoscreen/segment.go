@@ -326,8 +326,7 @@ type segRun struct {
 	noise    float64
 	oversize int // counted objects over vision.MaxShare of the frame
 	blurred  int // frames out of focus
-	crowded  int // frames too dense to segment
-	withheld int // their objects over vision.MaxShare, not counted
+	crowded  int // frames too dense to segment (vision.ErrCrowdedFrame), no object kept
 	err      error
 	finished string // why it stopped early, if it did
 }
@@ -341,7 +340,11 @@ func (m *Main) segmentSource(ctx context.Context, spec string, n int, opt vision
 		// A duplicate frame is no failure: its pixels were read once and its cells
 		// counted then (screen counts it so too).
 		var dup *capture.DuplicateError
-		if s.Kind == capture.StatusSkipped && (s.Path == "" || imagefile.IsImageName(s.Path)) && !errors.As(s.Err, &dup) {
+		switch {
+		case s.Kind == capture.StatusSkipped && errors.Is(s.Err, vision.ErrCrowdedFrame):
+			// Read, but too dense to cut into objects: said apart, with the fix.
+			r.crowded++
+		case s.Kind == capture.StatusSkipped && (s.Path == "" || imagefile.IsImageName(s.Path)) && !errors.As(s.Err, &dup):
 			r.skipped++
 		}
 		if s.Kind == capture.StatusFieldChanged {
@@ -383,10 +386,6 @@ func (m *Main) segmentSource(ctx context.Context, spec string, n int, opt vision
 		fi := seg.Frame()
 		if fi.OutOfFocus {
 			r.blurred++
-		}
-		if fi.Crowded {
-			r.crowded++
-			r.withheld += fi.Withheld
 		}
 		r.objects += len(objs)
 		for _, o := range objs {
@@ -539,8 +538,8 @@ func printSegSummary(w io.Writer, runs []segRun, opt vision.Options, took time.D
 				r.oversize, 100*vision.MaxShare)
 		}
 		if r.crowded > 0 {
-			fmt.Fprintf(w, "  %d frames too crowded to segment (more than half of each differs from the background: dilute the sample); %d objects over %.0f%% of them were not counted\n",
-				r.crowded, r.withheld, 100*vision.MaxShare)
+			fmt.Fprintf(w, "  %s too crowded to segment (more than half of each differs from the background): none of %s objects written; dilute the sample\n",
+				countNoun(r.crowded, "frame", "frames"), map[bool]string{true: "its", false: "their"}[r.crowded == 1])
 		}
 		if r.blurred > 0 {
 			fmt.Fprintf(w, "  %s out of focus (frame_out_of_focus in objects.csv): their new cells waited for a sharper frame of the field\n", countNoun(r.blurred, "frame", "frames"))

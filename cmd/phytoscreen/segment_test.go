@@ -465,3 +465,19 @@ func TestSegmentDuplicateFrameIsNoFailure(t *testing.T) {
 		t.Errorf("the duplicate is not said:\n%s", stderr)
 	}
 }
+
+// A frame too crowded to segment is said apart from the unreadable ones, with the fix,
+// and none of its objects is written (vision.ErrCrowdedFrame; helper-72).
+func TestSegmentCrowdedFrameSaidApart(t *testing.T) {
+	dir := fieldAndFrame(t, "b-mat.png", synth.DebrisFrame(320, 240, 4))
+	out := filepath.Join(t.TempDir(), "objects.csv")
+	code, stdout, stderr := run(t, "segment", "--out", out, dir)
+	all := stdout + stderr
+	if code != exitOK || !strings.Contains(all, "1 frame too crowded to segment (more than half of each differs from the background): none of its objects written; dilute the sample") {
+		t.Errorf("exit %d\n%s", code, all)
+	}
+	rows, err := os.ReadFile(filepath.Join(out, "objects.csv")) // --out is a folder
+	if err != nil || strings.Contains(string(rows), "b-mat.png") || !strings.Contains(string(rows), "a-field.jpg") {
+		t.Errorf("objects.csv (%v): want the field's objects and none of the crowded frame's:\n%.600s", err, rows)
+	}
+}
