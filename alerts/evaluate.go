@@ -40,26 +40,63 @@ type Measure struct {
 	// folder of 39 Microcystis tiles read 390,000 cells/L against 20 M and said "no alert"
 	// (helper-47).
 	CellsUnknown int `json:"cells_unknown,omitempty"`
+	// Limit is what one object counted stands for, per litre (the volume examined and
+	// the factor's): the least concentration the sample can show, its detection limit.
+	// 0 when unknown.
+	Limit float64 `json:"detection_limit_per_l,omitempty"`
 }
 
 // Unchecked reports whether the measure cannot say the rule is below its levels: its
-// cells are not known (CellsUnknown) and no level was reached on the lower bound.
-func (s State) Unchecked() bool { return s.Level == None && s.Value.CellsUnknown > 0 }
+// cells are not known (CellsUnknown) and no level was reached on the lower bound, or
+// too little was examined to tell (TooLittleExamined).
+func (s State) Unchecked() bool {
+	return s.Level == None && (s.Value.CellsUnknown > 0 || s.TooLittleExamined())
+}
+
+// TooLittleExamined reports whether nothing of the rule's taxa was counted in a volume
+// so small that one object would reach its first level in numbers (Counted): none
+// counted there does not show the water below that level. One Noctiluca in 0.1 mL is
+// 10,000 cells/L, the alert level, and a sample with none read "No alert: every watched
+// HAB group below its trigger levels" (helper-72); one Alexandrium in a 1 mL chamber is
+// 1,000 cells/L, over a 40 cells/L level. A presence level is what was seen in the
+// volume examined, and a share of a folder still being read is judged when it is read
+// whole.
+func (s State) TooLittleExamined() bool {
+	m := s.Value
+	return s.Level == None && m.Count == 0 && !m.Provisional && m.Limit > 0 &&
+		s.Counted != nil && m.Limit >= s.Counted.CellsPerL()
+}
 
 // UncheckedText says which of states are Unchecked and why, with what to do; "" when
 // none is. fmtPerL writes a concentration as its caller does. The command line,
 // History and the report say it alike.
 func UncheckedText(states []State, fmtPerL func(float64) string) string {
-	var names []string
+	var cells, volume []string
 	for _, s := range states {
-		if s.Unchecked() {
-			names = append(names, fmt.Sprintf("%s (%d objects of unknown cells: %s cells/L counting one cell each)", s.Taxon, s.Value.CellsUnknown, fmtPerL(s.Value.PerL)))
+		switch {
+		case !s.Unchecked():
+		case s.Value.CellsUnknown > 0:
+			cells = append(cells, fmt.Sprintf("%s (%d objects of unknown cells: %s cells/L counting one cell each)", s.Taxon, s.Value.CellsUnknown, fmtPerL(s.Value.PerL)))
+		default:
+			volume = append(volume, s.TooLittleText(fmtPerL))
 		}
 	}
-	if len(names) == 0 {
-		return ""
+	var out []string
+	if len(cells) > 0 {
+		out = append(out, strings.Join(cells, "; ")+". The levels are in cells, and these colonies, filaments or chains had no size to estimate their cells from (single-cell images): counted one cell each, they are a lower bound. Screen whole frames, with the µm per pixel, to check them.")
 	}
-	return strings.Join(names, "; ") + ". The levels are in cells, and these colonies, filaments or chains had no size to estimate their cells from (single-cell images): counted one cell each, they are a lower bound. Screen whole frames, with the µm per pixel, to check them."
+	if len(volume) > 0 {
+		out = append(out, strings.Join(volume, "; ")+". None counted in so little does not show the water below the level: examine more volume (a larger chamber, more fields, or the sample concentrated) to check it.")
+	}
+	return strings.Join(out, " ")
+}
+
+// TooLittleText says why a rule that TooLittleExamined is not checked: "Noctiluca (none
+// counted; one cell in the volume examined is 10,000 cells/L, its ALERT level 10,000
+// cells/L)".
+func (s State) TooLittleText(fmtPerL func(float64) string) string {
+	return fmt.Sprintf("%s (none counted; one cell in the volume examined is %s cells/L, its %s level %s cells/L)",
+		s.Taxon, fmtPerL(s.Value.Limit), strings.ToUpper(s.CountedLevel.String()), fmtPerL(s.Counted.CellsPerL()))
 }
 
 // State is a rule's current standing.
@@ -76,9 +113,13 @@ type State struct {
 	// reach (nil at its highest level), to say how close the sample is (Closeness).
 	Next      *Threshold `json:"next,omitempty"`
 	NextLevel Level      `json:"next_level,omitempty"`
-	Source    string     `json:"source"`
-	Verified  bool       `json:"verified"`
-	Labels    []string   `json:"labels"`
+	// Counted is the rule's lowest threshold in numbers, of level CountedLevel
+	// (Rule.FirstCounted): what a count of none is weighed against (TooLittleExamined).
+	Counted      *Threshold `json:"first_counted,omitempty"`
+	CountedLevel Level      `json:"first_counted_level,omitempty"`
+	Source       string     `json:"source"`
+	Verified     bool       `json:"verified"`
+	Labels       []string   `json:"labels"`
 }
 
 // Event is a change of a rule's level: an alert raised or escalated (To > From) or
@@ -116,6 +157,7 @@ func NewEvaluator(rules []Bound, hysteresis float64) *Evaluator {
 	for i, b := range rules {
 		e.states[i] = State{Rule: b.Rule.ID, Taxon: b.Rule.Name(), Source: b.Rule.Source, Verified: b.Rule.Verified, Labels: b.Labels}
 		e.states[i].NextLevel, e.states[i].Next = b.Rule.NextLevel(None)
+		e.states[i].CountedLevel, e.states[i].Counted = b.Rule.FirstCounted()
 	}
 	return e
 }

@@ -1,7 +1,9 @@
 package alerts
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -214,5 +216,43 @@ func TestPending(t *testing.T) {
 		if _, _, ok := Pending(states); ok {
 			t.Errorf("Pending(%+v) found one", states)
 		}
+	}
+}
+
+// None counted where one object would reach the first level does not show the water
+// below it: not checked, saying why (helper-72: one Noctiluca in 0.1 mL is the alert
+// level, and a sample with none read "below its trigger levels").
+func TestTooLittleExamined(t *testing.T) {
+	alert := &Threshold{Value: 10000, Unit: PerL}
+	at := func(count int, limit float64, counted *Threshold, provisional bool) State {
+		return State{Taxon: "Noctiluca", Level: None, Value: Measure{Count: count, Limit: limit, Provisional: provisional}, Counted: counted, CountedLevel: Alert}
+	}
+	for _, c := range []struct {
+		name string
+		s    State
+		want bool
+	}{
+		{"none in 0.1 mL, one is the alert level", at(0, 10000, alert, false), true},
+		{"none in 0.2 mL, one is half the level", at(0, 5000, alert, false), false},
+		{"one counted: its figure stands", at(1, 10000, alert, false), false},
+		{"a folder still being read", at(0, 10000, alert, true), false},
+		{"presence levels alone: none seen is what they ask", at(0, 10000, nil, false), false},
+		{"no volume known", at(0, 0, alert, false), false},
+		{"at its highest level already", State{Level: Alert, Value: Measure{Limit: 1e9}}, false},
+	} {
+		if got := c.s.TooLittleExamined(); got != c.want || c.s.Unchecked() != c.want {
+			t.Errorf("%s: too little %v, unchecked %v; want %v", c.name, got, c.s.Unchecked(), c.want)
+		}
+	}
+	// The default rule for Noctiluca: watch at presence, alert at 10,000 cells/L. Its
+	// first level in numbers is the alert.
+	r := Rule{Taxa: []string{"Noctiluca"}, Watch: &Threshold{Presence: true, Unit: Presence}, Alert: alert}
+	if l, th := r.FirstCounted(); l != Alert || th != alert {
+		t.Errorf("first counted level %v %v, want the alert", l, th)
+	}
+	text := UncheckedText([]State{at(0, 10000, alert, false)}, func(v float64) string { return fmt.Sprintf("%.0f", v) })
+	want := "Noctiluca (none counted; one cell in the volume examined is 10000 cells/L, its ALERT level 10000 cells/L). None counted in so little does not show the water below the level: examine more volume"
+	if !strings.HasPrefix(text, want) {
+		t.Errorf("unchecked text\n%q\nwant it to begin\n%q", text, want)
 	}
 }

@@ -132,6 +132,18 @@ func (r *Rule) NextLevel(l Level) (Level, *Threshold) {
 	return None, nil
 }
 
+// FirstCounted is r's lowest level whose threshold is a number (not presence), with
+// it; None and nil when none is. A count of none says presence is not reached; whether
+// it says the water is under a number depends on the volume (State.TooLittleExamined).
+func (r *Rule) FirstCounted() (Level, *Threshold) {
+	for _, l := range levels {
+		if th := r.Threshold(l); th != nil && !th.Presence {
+			return l, th
+		}
+	}
+	return None, nil
+}
+
 // LevelOf is the level a measure reaches on its own: the highest whose threshold it
 // reaches, with no hysteresis (a sample's final figures, or what they would be without
 // some objects).

@@ -80,9 +80,20 @@ type RuleStatus struct {
 	CellsUnknown int
 }
 
-// Unchecked reports whether the rule could not be checked in cells: no level reached,
-// and some of its objects' cells unknown.
-func (s RuleStatus) Unchecked() bool { return s.Level == alerts.None && s.CellsUnknown > 0 }
+// Unchecked reports whether the sample cannot say the rule is below its levels
+// (alerts.State.Unchecked): no level reached, and some of its objects' cells unknown,
+// or none counted in a volume where one would reach its first level.
+func (s RuleStatus) Unchecked() bool { return s.state().Unchecked() }
+
+// state is the rule's standing as the alerts package judges it.
+func (s RuleStatus) state() alerts.State {
+	st := alerts.State{Taxon: s.Rule.Name(), Level: s.Level,
+		Value: alerts.Measure{Count: s.Value.Count, PerL: s.Value.PerL, Limit: s.Value.Limit, CellsUnknown: s.CellsUnknown}}
+	r := s.Rule
+	st.NextLevel, st.Next = r.NextLevel(s.Level)
+	st.CountedLevel, st.Counted = r.FirstCounted()
+	return st
+}
 
 // Example is a few crops of one taxon.
 type Example struct {
@@ -97,6 +108,21 @@ func (d Data) Level() alerts.Level {
 		l = max(l, r.Level)
 	}
 	return l
+}
+
+// Unchecked names the rules the sample cannot say it is below (RuleStatus.Unchecked),
+// when no level was reached: the one-line standing a caller prints beside the report.
+func (d Data) Unchecked() []string {
+	if d.Level() != alerts.None {
+		return nil
+	}
+	var out []string
+	for _, r := range d.Rules {
+		if r.Unchecked() {
+			out = append(out, r.Rule.Name())
+		}
+	}
+	return out
 }
 
 // higherInRuns lists the rules that raised a higher level during the runs than they
@@ -230,21 +256,29 @@ func levelWord(l alerts.Level) string {
 	return levelShort(l)
 }
 
-// unchecked names the rules that could not be checked in cells (RuleStatus.Unchecked)
-// and why; "" when every rule was.
+// unchecked names the rules that could not be checked (RuleStatus.Unchecked) and why;
+// "" when every rule was.
 func (d Data) unchecked() string {
-	var names []string
+	var names, few []string
 	n := 0
 	for _, s := range d.Rules {
-		if s.Unchecked() {
+		switch {
+		case !s.Unchecked():
+		case s.CellsUnknown > 0:
 			names = append(names, s.Rule.Name())
 			n = max(n, s.CellsUnknown)
+		default:
+			few = append(few, s.state().TooLittleText(perL))
 		}
 	}
-	if len(names) == 0 {
-		return ""
+	var out []string
+	if len(names) > 0 {
+		out = append(out, fmt.Sprintf("in cells: %s. Their levels are in cells, and %d colonies, filaments or chains had no size to estimate their cells from (single-cell images): counted one cell each, they are a lower bound", strings.Join(names, ", "), n))
 	}
-	return fmt.Sprintf("%s. Their levels are in cells, and %d colonies, filaments or chains had no size to estimate their cells from (single-cell images): counted one cell each, they are a lower bound", strings.Join(names, ", "), n)
+	if len(few) > 0 {
+		out = append(out, "where too little was examined: "+strings.Join(few, "; ")+". None counted in so little does not show the water below the level: examine more volume")
+	}
+	return strings.Join(out, "; ")
 }
 
 // closest says how near the rule nearest its next level came (alerts.ClosestText), on
@@ -274,9 +308,10 @@ func (r *writer) banner(d Data) {
 		r.pdf.SetFillColor(110, 110, 110)
 		text = "No alert rule applies to this pack: the sample was not checked against trigger levels"
 	case peak == alerts.None && unchecked != "":
-		// Colonies counted one cell each are a lower bound: below it is not below.
+		// Colonies counted one cell each are a lower bound, and none counted where one
+		// would reach the level shows nothing: below them is not below.
 		r.pdf.SetFillColor(110, 110, 110)
-		text = "Not checked in cells: " + unchecked
+		text = "Not checked " + unchecked
 	case peak == alerts.None:
 		text = "No alert: every watched HAB group below its trigger levels"
 		if c := d.closest(); c != "" {
@@ -510,7 +545,7 @@ func (r *writer) groups(d Data) {
 	// `screen` says it, and so does the report.
 	var caveats []string
 	for _, s := range d.Rules {
-		if s.Unchecked() {
+		if s.Unchecked() && s.CellsUnknown > 0 {
 			caveats = append(caveats, fmt.Sprintf("%s: not checked. Its levels are in cells, and its %d colonies, chains or filaments had no size to estimate their cells from (single-cell images); counted one cell each, %s cells/L is a lower bound. Screen whole frames, with the µm per pixel, to check it.",
 				s.Rule.Name(), s.CellsUnknown, perL(s.Value.PerL)))
 		}

@@ -949,7 +949,7 @@ func ShapeCells(cells float64, parts int) float64 {
 // Poisson interval, scaled: the objects are what was sampled at random. The live run,
 // History and the PDF report all measure a rule this way, so they agree.
 func RuleMeasure(c Concentration, cells float64) alerts.Measure {
-	m := alerts.Measure{Count: c.Count, PerL: c.PerL, Low: c.Low, High: c.High}
+	m := alerts.Measure{Count: c.Count, PerL: c.PerL, Low: c.Low, High: c.High, Limit: c.Limit}
 	if c.Count > 0 && cells > float64(c.Count) {
 		k := cells / float64(c.Count)
 		m.PerL, m.Low, m.High, m.Cells = k*c.PerL, k*c.Low, k*c.High, cells

@@ -130,6 +130,9 @@ type Concentration struct {
 	PerL  float64 `json:"cells_per_l"`
 	Low   float64 `json:"ci_low"`  // lower bound of the 95% interval, cells/L
 	High  float64 `json:"ci_high"` // upper bound of the 95% interval, cells/L
+	// Limit is what one object counted stands for, per litre: the detection limit of
+	// the volume examined (alerts.Measure.Limit).
+	Limit float64 `json:"detection_limit_per_l"`
 }
 
 // PerLFactor is what one object counted stands for in the sample, per litre.
@@ -140,5 +143,5 @@ func (s Sample) PerLFactor() float64 { return 1000 / s.VolumeML * s.Factor }
 func (s Sample) Concentration(count int) Concentration {
 	k := s.PerLFactor()
 	lo, hi := PoissonCI(count, 0.95)
-	return Concentration{Count: count, PerL: float64(count) * k, Low: lo * k, High: hi * k}
+	return Concentration{Count: count, PerL: float64(count) * k, Low: lo * k, High: hi * k, Limit: k}
 }

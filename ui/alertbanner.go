@@ -147,6 +147,17 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		}
 		b.quiet("NOT CHECKED", colorUnchecked, color.NRGBA{0x37, 0x47, 0x4f, 0xff}, headline,
 			"The levels are in cells; these count one cell each, a lower bound: screen whole frames, with the µm per pixel, to estimate their cells · "+watching, context)
+	case top == nil && len(tooLittle(states)) > 0:
+		// None counted where one would reach a level shows nothing (helper-72: a sample
+		// of 0.1 mL read "No alert" where one Noctiluca is the alert level).
+		bg = color.NRGBA{0xec, 0xef, 0xf1, 0xff}
+		few := tooLittle(states)
+		headline := fmt.Sprintf("Not checked: too little examined for %s", joinSome(few, 3))
+		if blind != "" {
+			headline += "; " + blind
+		}
+		b.quiet("NOT CHECKED", colorUnchecked, color.NRGBA{0x37, 0x47, 0x4f, 0xff}, headline,
+			alerts.UncheckedText(states, fmtPerL)+" · "+watching, context)
 	case top == nil && pendingHead != "":
 		// Past a level on what is read so far, held back until enough is read: neither
 		// an alert nor "below its thresholds".
@@ -245,6 +256,18 @@ func pendingText(states []alerts.State) (headline, why string) {
 	}
 	return fmt.Sprintf("Not yet: %s so far", at),
 		fmt.Sprintf("Its lower bound (%s) is still under the level: more frames decide.", fmtPerL(s.Value.Low))
+}
+
+// tooLittle names the rules none of whose taxa were counted in a volume where one would
+// reach their first level (alerts.State.TooLittleExamined).
+func tooLittle(states []alerts.State) []string {
+	var out []string
+	for _, s := range states {
+		if s.TooLittleExamined() && s.Value.CellsUnknown == 0 {
+			out = append(out, s.Taxon)
+		}
+	}
+	return out
 }
 
 // uncheckedCells is the most objects of unknown cells in any rule not checked

@@ -16,6 +16,27 @@ import (
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
+// TestBannerNotCheckedTooLittleExamined: none counted where one cell would reach a level
+// is not an all-clear (helper-72): NOT CHECKED, naming the rule, the limit and the fix;
+// enough volume gives the all-clear.
+func TestBannerNotCheckedTooLittleExamined(t *testing.T) {
+	test.NewTempApp(t)
+	b := newAlertBanner()
+	alert := &alerts.Threshold{Value: 10000, Unit: alerts.PerL}
+	st := alerts.State{Rule: "noctiluca", Taxon: "Noctiluca", Value: alerts.Measure{Limit: 10000},
+		Next: &alerts.Threshold{Presence: true, Unit: alerts.Presence}, NextLevel: alerts.Watch, Counted: alert, CountedLevel: alerts.Alert}
+	b.Set([]alerts.State{st}, "Watching: default", "sample S-1", nil)
+	if b.chip.Text != "NOT CHECKED" || b.Headline() != "Not checked: too little examined for Noctiluca" ||
+		!strings.Contains(b.Detail(), "one cell in the volume examined is 10,000 cells/L, its ALERT level 10,000 cells/L") || !strings.Contains(b.Detail(), "examine more volume") {
+		t.Errorf("none in 0.1 mL: chip %q, %q / %q", b.chip.Text, b.Headline(), b.Detail())
+	}
+	st.Value.Limit = 1000 // 1 mL
+	b.Set([]alerts.State{st}, "Watching: default", "sample S-1", nil)
+	if b.chip.Text == "NOT CHECKED" || !strings.HasPrefix(b.Headline(), "No alert") {
+		t.Errorf("none in 1 mL: chip %q, %q", b.chip.Text, b.Headline())
+	}
+}
+
 // TestBannerNotCheckedInCells: below every level on colonies counted one cell each (their
 // cells unknown) is not an all-clear: the banner says NOT CHECKED and why; a level that
 // the lower bound reaches still shows.

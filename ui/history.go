@@ -689,9 +689,10 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 		// No rule of the current set applies to this pack: "None" would read as an
 		// all-clear.
 		raised = append(raised, fmt.Sprintf("Not checked: no rule of %s applies to this pack (choose the rules for it in Settings › Alerts).", h.e.rules().Name))
-	case len(raised) == 0 && uncheckedCells(states) > 0:
-		// Colonies counted one cell each: "None" would read as an all-clear.
-		raised = append(raised, fmt.Sprintf("Not checked in cells under %s: %s", h.e.rules().Name, alerts.UncheckedText(states, fmtPerL)))
+	case len(raised) == 0 && alerts.UncheckedText(states, fmtPerL) != "":
+		// Colonies counted one cell each, or none counted where one would reach a
+		// level: "None" would read as an all-clear.
+		raised = append(raised, fmt.Sprintf("Not checked under %s: %s", h.e.rules().Name, alerts.UncheckedText(states, fmtPerL)))
 	case len(raised) == 0:
 		raised = append(raised, fmt.Sprintf("None under %s.", h.e.rules().Name))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/capture"
@@ -84,6 +85,9 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 		if len(d.Apply) > 0 {
 			standing += "; --rules " + d.Apply[0] + " has rules for it"
 		}
+	case standing == "" && len(d.Unchecked()) > 0:
+		// "no alert" would read as an all-clear (helper-72).
+		standing = "not checked: " + strings.Join(d.Unchecked(), ", ")
 	case standing == "":
 		standing = "no alert"
 	}

@@ -138,7 +138,7 @@ func TestScreenColonyImagesNotCheckedInCells(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(out, "Alerts raised:\n  NOT CHECKED in cells: Cyanobacteria") || !strings.Contains(out, "objects of unknown cells") {
+	if !strings.Contains(out, "Alerts raised:\n  NOT CHECKED: Cyanobacteria") || !strings.Contains(out, "objects of unknown cells") {
 		t.Errorf("want the WHO rule not checked in cells:\n%s", out)
 	}
 	// The group's row says so, as the app's table does: a blank alert column read as

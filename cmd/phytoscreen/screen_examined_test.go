@@ -443,3 +443,46 @@ func writeTestPNG(t *testing.T, path string, img image.Image) {
 		t.Fatal(err)
 	}
 }
+
+// None counted in a volume where one cell would reach a level does not show the water
+// below it: not checked, saying why and the fix, in the summary, the report and the CSV;
+// ten times the volume shows it (helper-72: "No alert: every watched HAB group below its
+// trigger levels" of 0.1 mL, where one Noctiluca is the alert level).
+func TestScreenTooLittleExaminedIsNotChecked(t *testing.T) {
+	dir := t.TempDir()
+	field := image.NewRGBA(image.Rect(0, 0, 320, 240)) // an empty field: nothing counted
+	for i := range field.Pix {
+		field.Pix[i] = 216
+		if i%4 == 3 {
+			field.Pix[i] = 255 // opaque
+		}
+	}
+	writeTestPNG(t, filepath.Join(dir, "empty.png"), field)
+	db := filepath.Join(t.TempDir(), "s.db")
+	for _, c := range []struct {
+		ml, want string
+	}{
+		{"0.1", "NOT CHECKED: Noctiluca (none counted; one cell in the volume examined is 10,000 cells/L, its ALERT level 10,000 cells/L)"},
+		{"1", "Alerts raised:\n  none"},
+	} {
+		code, stdout, stderr := screenCtx(t, context.Background(), []string{"--source", dir, "--db", db, "--sample", "EMPTY-" + c.ml, "--volume-ml", c.ml, "--baseline", "0"}, nil)
+		if code != exitOK || !strings.Contains(stdout, c.want) {
+			t.Errorf("%s mL of an empty field: exit %d, want %q\n%s\n%s", c.ml, code, c.want, stdout, stderr)
+		}
+	}
+	pdf := filepath.Join(t.TempDir(), "r.pdf")
+	code, stdout, stderr := run(t, "report", "--db", db, "--sample", "EMPTY-0.1", "--out", pdf)
+	text := strings.Join(strings.Fields(pdfText(t, pdf)), " ")
+	if code != exitOK || !strings.Contains(stdout, "(not checked: Noctiluca, Trichodesmium;") ||
+		!strings.Contains(text, "Not checked where too little was examined: Noctiluca (none counted;") || strings.Contains(text, "No alert") {
+		t.Errorf("report of 0.1 mL: exit %d\n%s%s\n%.600s", code, stdout, stderr, text)
+	}
+	csv := filepath.Join(t.TempDir(), "c.csv")
+	if code, _, stderr := run(t, "export", "--db", db, "--sample", "EMPTY-0.1", "--format", "csv", "--out", csv); code != exitOK {
+		t.Fatalf("export: exit %d\n%s", code, stderr)
+	}
+	rows, _ := os.ReadFile(csv)
+	if !strings.Contains(string(rows), ",rule,noctiluca,Noctiluca,preset default,cell,0,,0.0,0.0,36888.8,0,0.0,0.1,false,unchecked,") {
+		t.Errorf("counts CSV of 0.1 mL: want the Noctiluca rule unchecked\n%s", rows)
+	}
+}

@@ -363,8 +363,9 @@ func (r screenResult) writeText(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  NOT CHECKED: no rule of %s applies to pack %s, so no alert could be raised; %s\n", r.Rules.File, r.Pack, fix)
 	case len(raised) == 0 && alerts.UncheckedText(r.Alerts, thousands) != "":
-		// "none" would read as a clean sample: colonies counted one cell each.
-		fmt.Fprintf(w, "  NOT CHECKED in cells: %s\n", alerts.UncheckedText(r.Alerts, thousands))
+		// "none" would read as a clean sample: colonies counted one cell each, or none
+		// counted in a volume where one would reach the level.
+		fmt.Fprintf(w, "  NOT CHECKED: %s\n", alerts.UncheckedText(r.Alerts, thousands))
 	case len(raised) == 0:
 		if c := alerts.ClosestText(r.Alerts, thousands); c != "" {
 			fmt.Fprintf(w, "  none; nearest: %s\n", c)

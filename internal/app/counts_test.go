@@ -380,3 +380,21 @@ func TestRuleUnitsInTheRulesOrder(t *testing.T) {
 		}
 	}
 }
+
+// A sample with none of a rule's taxa in a volume where one cell would reach its level
+// stands not checked on the lab server, saying why (helper-72).
+func TestStandingTooLittleExamined(t *testing.T) {
+	rule := alerts.Rule{ID: "noctiluca", Taxa: []string{"Noctiluca"}, Watch: &alerts.Threshold{Presence: true, Unit: alerts.Presence},
+		Alert: &alerts.Threshold{Value: 10000, Unit: alerts.PerL}}
+	ss := []ruleStanding{{Bound: alerts.Bound{Rule: rule, Labels: []string{"protist_noctiluca"}}, Measure: alerts.Measure{Limit: 10000}}}
+	got := standingOf(ss, "preset default", "ndsb-plankton-121")
+	want := labrec.Standing{Rules: "preset default", Level: labrec.NotChecked,
+		Why: "too little examined: Noctiluca (none counted; one cell in the volume examined is 10,000 cells/L, its ALERT level 10,000 cells/L)"}
+	if *got != want {
+		t.Errorf("standing %+v, want %+v", *got, want)
+	}
+	ss[0].Measure.Limit = 1000 // 1 mL: none counted shows it below
+	if got := standingOf(ss, "preset default", "ndsb-plankton-121"); got.Level != "none" || got.Why != "" {
+		t.Errorf("1 mL: standing %+v, want none", *got)
+	}
+}

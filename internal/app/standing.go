@@ -65,8 +65,14 @@ func ruleStandings(c store.Counts, bound []alerts.Bound) []ruleStanding {
 
 // unchecked reports whether the rule cannot say the sample is below its levels
 // (alerts.State.Unchecked).
-func (s ruleStanding) unchecked() bool {
-	return alerts.State{Level: s.Level, Value: s.Measure}.Unchecked()
+func (s ruleStanding) unchecked() bool { return s.state().Unchecked() }
+
+// state is the rule's standing as the alerts package judges it.
+func (s ruleStanding) state() alerts.State {
+	st := alerts.State{Taxon: s.Bound.Rule.Name(), Level: s.Level, Value: s.Measure}
+	st.NextLevel, st.Next = s.Bound.Rule.NextLevel(s.Level)
+	st.CountedLevel, st.Counted = s.Bound.Rule.FirstCounted()
+	return st
 }
 
 // ruleRows is the standings as the counts CSV writes them, under the ruleset name, of
@@ -158,17 +164,26 @@ func standingOf(ss []ruleStanding, rules, pack string) *labrec.Standing {
 		return st
 	}
 	top, unknown := alerts.None, 0
+	var few []string
 	for _, s := range ss {
 		if s.Level > top {
 			top = s.Level
 			st.Level, st.Rule, st.PerL = s.Level.String(), s.Bound.Rule.Name(), s.Measure.PerL
 		}
-		if s.unchecked() {
+		switch {
+		case !s.unchecked():
+		case s.Measure.CellsUnknown > 0:
 			unknown = max(unknown, s.Measure.CellsUnknown) // rules may share taxa: not added up
+		default:
+			few = append(few, s.state().TooLittleText(perLitre))
 		}
 	}
-	if top == alerts.None && unknown > 0 {
+	switch {
+	case top != alerts.None:
+	case unknown > 0:
 		st.Level, st.Why = labrec.NotChecked, fmt.Sprintf("the cells of %d colonies, filaments or chains are unknown (single-cell images: no size)", unknown)
+	case len(few) > 0:
+		st.Level, st.Why = labrec.NotChecked, "too little examined: "+strings.Join(few, "; ")
 	}
 	return st
 }
