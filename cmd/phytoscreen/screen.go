@@ -281,6 +281,16 @@ func (f *screenFlags) takeUp(ctx context.Context, fs *flag.FlagSet, stderr io.Wr
 		}
 	}
 	last := si.Runs[len(si.Runs)-1]
+	// The run taken up keeps its volume and factor: given other ones they were passed
+	// over without a word (helper-72: --volume-ml 2 --factor 10 printed 0.37 mL, factor 1).
+	if given["volume-ml"] && f.volumeML != last.VolumeGiven {
+		return nil, usageError("--continue %s takes up a run given %s mL for its whole source, and examines the rest of that; --volume-ml %s differs: leave --volume-ml out",
+			f.cont, strconv.FormatFloat(last.VolumeGiven, 'f', -1, 64), strconv.FormatFloat(f.volumeML, 'f', -1, 64))
+	}
+	if given["factor"] && f.factor != si.Factor {
+		return nil, usageError("--continue %s takes up a run of sample %s, whose factor is %s; --factor %s differs: leave --factor out",
+			f.cont, si.ID, strconv.FormatFloat(si.Factor, 'f', -1, 64), strconv.FormatFloat(f.factor, 'f', -1, 64))
+	}
 	f.source, f.sample, f.site, f.factor = c.Spec.String(), si.ID, si.Site, si.Factor
 	if !given["threshold"] {
 		f.threshold = last.Threshold
@@ -299,9 +309,7 @@ func (f *screenFlags) takeUp(ctx context.Context, fs *flag.FlagSet, stderr io.Wr
 	if !given["rules"] && last.Rules != "" {
 		f.rules = app.StoredRules(last.Rules)
 	}
-	if !given["volume-ml"] {
-		f.volumeML = last.VolumeGiven // the store gives the continuation its share of it
-	}
+	f.volumeML = last.VolumeGiven // the store gives the continuation its share of it
 	fmt.Fprintf(stderr, "phytoscreen: continuing run %d of sample %s: %s\n", c.Run, si.ID, c.Describe())
 	return &c, nil
 }
@@ -666,19 +674,24 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		Rules        rulesOut                `json:"rules"`
 		// AlertsChecked is false when no rule applies to the pack: "alerts": [] is then
 		// no all-clear.
-		AlertsChecked bool                 `json:"alerts_checked"`
-		Frames        screening.FrameStats `json:"frames"`
-		Cells         screening.CellStats  `json:"cells"`
-		Elapsed       float64              `json:"elapsed_s"`
-		Cost          costOut              `json:"cost"`
-		DB            string               `json:"db"`
-		Run           int64                `json:"run"`
-		SampleRuns    int                  `json:"sample_runs"`      // the stored sample's runs, this one included
-		SampleML      float64              `json:"sample_volume_ml"` // and its volume examined over them all
-		Error         string               `json:"error,omitempty"`
+		AlertsChecked bool `json:"alerts_checked"`
+		// Examined is how much of the source the run examined, Partial whether less than
+		// the volume given: sample.volume_ml is the volume examined, and a partial run
+		// read as a whole one (helper-72: only the exit status said so).
+		Examined   screening.Examined   `json:"examined"`
+		Partial    bool                 `json:"partial"`
+		Frames     screening.FrameStats `json:"frames"`
+		Cells      screening.CellStats  `json:"cells"`
+		Elapsed    float64              `json:"elapsed_s"`
+		Cost       costOut              `json:"cost"`
+		DB         string               `json:"db"`
+		Run        int64                `json:"run"`
+		SampleRuns int                  `json:"sample_runs"`      // the stored sample's runs, this one included
+		SampleML   float64              `json:"sample_volume_ml"` // and its volume examined over them all
+		Error      string               `json:"error,omitempty"`
 	}{r.Sample, r.Pack, r.Variant, r.Threshold, r.Finder, nonNil(r.Taxa), nonNil(r.Groups), r.Unidentified, raised, nonNil(r.Gaps), nonNil(r.Events),
 		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices}, len(r.Bound) > 0,
-		r.Frames, r.Cells, r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.SampleRuns, r.SampleML, r.Err}
+		r.Examined, r.Examined.Partial(), r.Frames, r.Cells, r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.SampleRuns, r.SampleML, r.Err}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)

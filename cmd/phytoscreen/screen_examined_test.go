@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -377,6 +378,20 @@ func TestScreenCrowdedFrameNotExamined(t *testing.T) {
 	if code == exitOK || !strings.Contains(stdout, "Note: 1 frame was too crowded to segment") || !strings.Contains(stdout, "not counted as examined, nor their objects") ||
 		!strings.Contains(stdout, "PARTIAL: 1 of 2 frames examined (50.0%, 1 frame too crowded)") || !strings.Contains(stdout, "1 mL examined") {
 		t.Errorf("a folder of a field and a crowded frame: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// The JSON summary says it too: a partial run read as a whole one there.
+	_, stdout, _ = screenCtx(t, context.Background(), []string{"--source", dir, "--db", db, "--sample", "MAT-J", "--volume-ml", "2", "--baseline", "0", "--format", "json"}, nil)
+	var doc struct {
+		Sample struct {
+			VolumeML float64 `json:"volume_ml"`
+		} `json:"sample"`
+		Partial  bool                 `json:"partial"`
+		Examined screening.Examined   `json:"examined"`
+		Frames   screening.FrameStats `json:"frames"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || !doc.Partial || doc.Examined.Frames != 1 || doc.Examined.Expected != 2 ||
+		doc.Examined.DeclaredML != 2 || doc.Sample.VolumeML != 1 || doc.Frames.Crowded != 1 {
+		t.Errorf("JSON of a folder with a crowded frame (%v): %+v\n%s", err, doc, stdout)
 	}
 	// Every frame crowded: nothing examined, nothing stored, and the fix said (helper-72:
 	// a folder of Oscillatoria mats read "No alert").

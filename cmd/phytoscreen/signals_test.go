@@ -458,7 +458,15 @@ func TestContinueStoppedRun(t *testing.T) {
 			if !p.exited(5 * time.Second) {
 				t.Fatalf("still running 5 s after it was stopped:\n%s", p.stderr.String())
 			}
-			code, _, stderr := run(t, "screen", "--continue", "CUT", "--db", db, "--baseline", "0", "--threads", "1")
+			// The run's volume and factor are the sample's: others are refused, not
+			// passed over (helper-72).
+			for _, bad := range [][]string{{"--volume-ml", "2"}, {"--factor", "10"}} {
+				code, _, stderr := run(t, append([]string{"screen", "--continue", "CUT", "--db", db, "--baseline", "0"}, bad...)...)
+				if code != exitUsage || !strings.Contains(stderr, bad[0]+" "+bad[1]+" differs: leave "+bad[0]+" out") {
+					t.Errorf("--continue with %v: exit %d\n%s", bad, code, stderr)
+				}
+			}
+			code, _, stderr := run(t, "screen", "--continue", "CUT", "--db", db, "--baseline", "0", "--threads", "1", "--volume-ml", "1")
 			if code != exitOK || !strings.Contains(stderr, "continuing run 1 of sample CUT: it read ") {
 				t.Fatalf("screen --continue: exit %d:\n%s", code, stderr)
 			}
