@@ -49,7 +49,9 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 		// Uncalibrated, the cells are guessed from the shape, said so in every line.
 		"Cells in the colonies, chains and filaments counted, guessed from their shape",
 		"colonies, filaments or chains counted, about",
-		"cells guessed from their shape, 95% interval",
+		// An estimate, to three figures, its interval the count's (helper-72).
+		"cells guessed from their shape; 95% interval of the count, scaled: ",
+		"0,000 cells/L (",
 		"reached 20,000 cells/mL; rule cyanobacteria, source: WHO 2003 guidelines",
 		"Note: uncalibrated (no --calibration): the cells in the ", // these frames have no calibration; many colonies
 	} {

@@ -384,6 +384,14 @@ func (r screenResult) writeText(w io.Writer) {
 		}
 		value := fmt.Sprintf("%s cells/L (%s, 95%% interval %s – %s)", thousands(a.Value.PerL), counted,
 			thousands(a.Value.Low), thousands(a.Value.High))
+		if a.Value.Cells > 0 {
+			// Cells guessed from the objects' shape or size are an estimate: to three
+			// figures, and the interval is the count's alone (helper-72: "31,680,000
+			// cells/L … 95% interval 25,506,760 – 38,896,020" read as a measurement).
+			est := func(v float64) string { return thousands(sigfig.Round(v, 3)) }
+			value = fmt.Sprintf("about %s cells/L (%s; 95%% interval of the count, scaled: %s – %s)", est(a.Value.PerL), counted,
+				est(a.Value.Low), est(a.Value.High))
+		}
 		// The sample's level is the one its final figures reach (the report's); a higher
 		// one reached while the counts came in is said as such, not as the result: a
 		// line reading "ALERT … 99,110,000 cells/L reached 100,000 cells/mL" was the

@@ -19,6 +19,16 @@ func Plain(v float64, digits int) string {
 	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
+// Round is v rounded to digits significant figures (31,684,210 to 3: 31,700,000): an
+// estimate written to more figures than it holds reads as a measurement.
+func Round(v float64, digits int) float64 {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', digits, 64), 64)
+	return r
+}
+
 // Below is the magnitude under which formatters that round to whole units (or to one
 // decimal) should write Plain(v, 3) instead.
 const Below = 10

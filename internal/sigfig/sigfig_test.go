@@ -22,3 +22,11 @@ func TestPlain(t *testing.T) {
 		}
 	}
 }
+
+func TestRound(t *testing.T) {
+	for _, c := range []struct{ v, want float64 }{{31684210, 31700000}, {25506760, 25500000}, {0.0141, 0.0141}, {999.6, 1000}, {0, 0}} {
+		if got := Round(c.v, 3); got != c.want {
+			t.Errorf("Round(%g, 3) = %g, want %g", c.v, got, c.want)
+		}
+	}
+}
