@@ -793,7 +793,12 @@ func (a *mainWindow) Close() {
 		}
 		a.cancel()
 		a.wg.CloseAndWait()
-		a.runOnUI(func() { a.win.Close() })
+		// The driver's Quit, not a.win.Close nor the app's Quit (which closes the windows):
+		// on SIGINT or SIGTERM Fyne quits by itself too and ends the graphics library at
+		// once, and a window closed after that panicked (helper-73: "GLFW library is not
+		// initialized", the store left unclosed). The driver's second Quit does nothing;
+		// closing the master window quits alike.
+		a.runOnUI(a.fy.Driver().Quit)
 	}()
 }
 

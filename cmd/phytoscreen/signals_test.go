@@ -508,3 +508,88 @@ func TestInterruptedSaysTheStopOnce(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// SIGTERM or Ctrl+C to the app while a run screens: it stops the run, stores it and
+// exits 143 or 130, as when idle. Fyne quits on those signals by itself and ends the
+// graphics library at once, and the window phytoscreen closed after the run had stopped
+// panicked ("GLFW library is not initialized", exit 2, the store left open: helper-73).
+// The app runs as the built program: Fyne needs the process's main goroutine.
+func TestGUISignalDuringRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds a Fyne program, opens the real window and loads the model")
+	}
+	if os.Getenv("DISPLAY") == "" {
+		t.Skip("no $DISPLAY: run under xvfb-run -s \"-screen 0 1600x1000x24\" to open the real window")
+	}
+	frames, err := filepath.Abs("../../../shared/data/microscope-frames/non-algae") // 778 frames: still screening when signalled
+	if err == nil {
+		_, err = os.Stat(frames)
+	}
+	if err != nil {
+		t.Fatalf("the real frames: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "phytoscreen")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, c := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGTERM, 143}, {syscall.SIGINT, 130}} {
+		t.Run(c.sig.String(), func(t *testing.T) {
+			home := t.TempDir()
+			db := filepath.Join(t.TempDir(), "s.db")
+			p := &program{done: make(chan struct{})}
+			p.cmd = exec.Command(bin, "gui", "--db", db, "--source", frames, "--start")
+			p.cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_DATA_HOME="+filepath.Join(home, "data"))
+			p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+			if err := p.cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				p.cmd.Wait()
+				p.code = p.cmd.ProcessState.ExitCode()
+				if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+					p.code = 128 + int(ws.Signal())
+				}
+				close(p.done)
+			}()
+			t.Cleanup(func() {
+				p.cmd.Process.Kill()
+				<-p.done
+			})
+			if !p.waitFor("event=field changed", 90*time.Second) {
+				t.Fatalf("the run did not start within 90 s:\n%s", p.stderr.String())
+			}
+			// Well into the run, its cells queued for the model: the run then takes
+			// longer to stop than Fyne takes to quit, as in a technician's day.
+			time.Sleep(8 * time.Second)
+			if err := p.cmd.Process.Signal(c.sig); err != nil {
+				t.Fatal(err)
+			}
+			if !p.exited(20 * time.Second) {
+				t.Fatalf("still running 20 s after %v:\n%s", c.sig, p.stderr.String())
+			}
+			if p.code != c.code || strings.Contains(p.stderr.String(), "panic") {
+				t.Errorf("exit %d after %v, want %d and no panic:\n%s", p.code, c.sig, c.code, p.stderr.String())
+			}
+			if _, err := os.Stat(db + "-wal"); err == nil {
+				t.Errorf("the store's write-ahead log was left: the store was not closed")
+			}
+			st, err := store.Open(db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			ids, err := st.SampleIDs(context.Background())
+			if err != nil || len(ids) != 1 {
+				t.Fatalf("samples %v (%v): want the run stored", ids, err)
+			}
+			si, err := st.Sample(context.Background(), ids[0])
+			if err != nil || len(si.Runs) != 1 || si.Runs[0].Status != "stopped" || !si.Partial() {
+				t.Errorf("stored runs %+v (%v): want one run, stopped and partial", si.Runs, err)
+			}
+		})
+	}
+}
