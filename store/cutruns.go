@@ -162,6 +162,22 @@ func (s *Store) EndCutRuns(ctx context.Context) ([]CutRun, error) {
 			}
 			continue
 		}
+		if c.Frames > 0 {
+			// Cut off between two writes of one frame's cells, it kept cells of a frame
+			// it did not record: its volume is that of the frames recorded, so they
+			// counted over it until a continuation took them back, and for good where
+			// none would (a video, a camera, a run not continued: helper-73, 21 of 1,765
+			// objects). Reviewed ones stay (a continuation then refuses, saying why).
+			res, err := s.db.ExecContext(ctx, `DELETE FROM objects WHERE source_id = ? AND COALESCE(validated_label, '') = ''
+				AND frame > (SELECT MAX(frame) FROM frames WHERE source_id = ?)
+				AND (SELECT COALESCE(ended, '') FROM sources WHERE id = ?) = ''`, c.Run, c.Run, c.Run)
+			if err != nil {
+				return ended, fmt.Errorf("session store %s: remove the objects of frames run %d did not record: %w", s.path, c.Run, err)
+			}
+			if n, err := res.RowsAffected(); err == nil {
+				c.Objects -= int(n)
+			}
+		}
 		// The volume as History reads an unended run (examinedSoFar): the share of the
 		// source's frames recorded; a camera's keeps the volume given.
 		r := RunRow{VolumeML: c.VolumeGiven, VolumeGiven: c.VolumeGiven, FramesExpect: expected[i]}

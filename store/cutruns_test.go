@@ -151,3 +151,60 @@ func TestObjectsWithFramesOneWrite(t *testing.T) {
 		}
 	}
 }
+
+// A run killed between two writes of one frame's cells kept cells of a frame it did not
+// record, over the volume of the frames it did: once it is found cut off they leave it,
+// unless reviewed (helper-73: they counted until a continuation took them back, and for
+// good where none would).
+func TestEndCutRunsTakesBackCellsOfUnrecordedFrames(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	ctx := context.Background()
+	gone := goneProcess(t)
+	spec, files := frameFolder(t, 10)
+	for _, reviewed := range []bool{false, true} {
+		sm := testSample()
+		sm.ID = "KILLED-" + strconv.FormatBool(reviewed)
+		r := screenFilesThenOrphan(t, s, screening.RunInfo{Sample: sm, Spec: spec, Expected: 10}, files[:4], files[4])
+		if reviewed {
+			var orphan int64
+			if err := s.db.QueryRow("SELECT MAX(id) FROM objects WHERE source_id = ?", r.ID).Scan(&orphan); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Validate(ctx, orphan, "copepod_calanoid", "Reviewer"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// As the kill left it: no end recorded, its process gone.
+		if _, err := s.db.Exec("UPDATE sources SET ended = NULL, owner = ? WHERE id = ?", gone, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		cut, err := s.EndCutRuns(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 4 // the 4 frames' cells recorded
+		if reviewed {
+			want = 5 // a reviewed cell is the reviewer's: kept
+		}
+		var n int
+		if err := s.db.QueryRow("SELECT COUNT(*) FROM objects WHERE source_id = ?", r.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if len(cut) != 1 || cut[0].Objects != want || n != want {
+			t.Errorf("reviewed %v: cut %+v, %d objects stored; want %d", reviewed, cut, n, want)
+		}
+	}
+}
+
+// goneProcess is the owner of a run whose process has ended: this host and the ID of a
+// process that ran and exited.
+func goneProcess(t *testing.T) string {
+	t.Helper()
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	return host + " " + strconv.Itoa(gone.Process.Pid)
+}

@@ -147,17 +147,19 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		}
 		b.quiet("NOT CHECKED", colorUnchecked, color.NRGBA{0x37, 0x47, 0x4f, 0xff}, headline,
 			"The levels are in cells; these count one cell each, a lower bound: screen whole frames, with the µm per pixel, to estimate their cells · "+watching, context)
-	case top == nil && len(tooLittle(states)) > 0:
+	case top == nil && tooLittleAny(states):
 		// None counted where one would reach a level shows nothing (helper-72: a sample
 		// of 0.1 mL read "No alert" where one Noctiluca is the alert level).
 		bg = color.NRGBA{0xec, 0xef, 0xf1, 0xff}
-		few := tooLittle(states)
+		few, limit := tooLittle(states)
 		headline := fmt.Sprintf("Not checked: too little examined for %s", joinSome(few, 3))
 		if blind != "" {
 			headline += "; " + blind
 		}
+		// The fix first: the banner's line is cut at the window's width.
 		b.quiet("NOT CHECKED", colorUnchecked, color.NRGBA{0x37, 0x47, 0x4f, 0xff}, headline,
-			alerts.UncheckedText(states, fmtPerL)+" · "+watching, context)
+			fmt.Sprintf("Examine more volume (a larger chamber, more fields, or the sample concentrated): none counted, and one cell in this volume is %s cells/L, at or over their first level · %s",
+				fmtPerL(limit), watching), context)
 	case top == nil && pendingHead != "":
 		// Past a level on what is read so far, held back until enough is read: neither
 		// an alert nor "below its thresholds".
@@ -259,15 +261,22 @@ func pendingText(states []alerts.State) (headline, why string) {
 }
 
 // tooLittle names the rules none of whose taxa were counted in a volume where one would
-// reach their first level (alerts.State.TooLittleExamined).
-func tooLittle(states []alerts.State) []string {
-	var out []string
+// reach their first level (alerts.State.TooLittleExamined), and what one cell stands for
+// in that volume (the same for every rule of a sample).
+func tooLittle(states []alerts.State) (names []string, limit float64) {
 	for _, s := range states {
 		if s.TooLittleExamined() && s.Value.CellsUnknown == 0 {
-			out = append(out, s.Taxon)
+			names = append(names, s.Taxon)
+			limit = max(limit, s.Value.Limit)
 		}
 	}
-	return out
+	return names, limit
+}
+
+// tooLittleAny reports whether any rule is tooLittle's.
+func tooLittleAny(states []alerts.State) bool {
+	names, _ := tooLittle(states)
+	return len(names) > 0
 }
 
 // uncheckedCells is the most objects of unknown cells in any rule not checked

@@ -27,7 +27,7 @@ func TestBannerNotCheckedTooLittleExamined(t *testing.T) {
 		Next: &alerts.Threshold{Presence: true, Unit: alerts.Presence}, NextLevel: alerts.Watch, Counted: alert, CountedLevel: alerts.Alert}
 	b.Set([]alerts.State{st}, "Watching: default", "sample S-1", nil)
 	if b.chip.Text != "NOT CHECKED" || b.Headline() != "Not checked: too little examined for Noctiluca" ||
-		!strings.Contains(b.Detail(), "one cell in the volume examined is 10,000 cells/L, its ALERT level 10,000 cells/L") || !strings.Contains(b.Detail(), "examine more volume") {
+		!strings.HasPrefix(b.Detail(), "Examine more volume (a larger chamber, more fields, or the sample concentrated): none counted, and one cell in this volume is 10,000 cells/L, at or over their first level") {
 		t.Errorf("none in 0.1 mL: chip %q, %q / %q", b.chip.Text, b.Headline(), b.Detail())
 	}
 	st.Value.Limit = 1000 // 1 mL

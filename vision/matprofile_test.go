@@ -100,6 +100,25 @@ func TestNoMatLeak(t *testing.T) {
 		frames++
 	}
 	seg.Close()
+	// The learned detector's boxes and colour crops, on the hand-annotated real frames
+	// (colour JPEGs): the paths a run with the detector and the cyanobacteria pack takes
+	// (helper-73: not covered). The detector is closed before the count, as the app
+	// closes it.
+	det := builtinDetector(t)
+	seg, err = NewSegmenter(Options{Boxes: det, ColourCrops: true, OnStatus: func(capture.Status) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, err := capture.OpenFolder(filepath.Join("..", "testdata", "real-frames"), func(capture.Status) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(context.Background(), real, seg, count); err != nil {
+		t.Fatal(err)
+	}
+	real.Close()
+	seg.Close()
+	det.Close()
 	end := gocv.MatProfile.Count()
 	t.Logf("%d frames processed; Mat profile count %d before, %d after", frames, start, end)
 	if frames < 500 {

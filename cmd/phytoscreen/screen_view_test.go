@@ -85,7 +85,7 @@ func TestSummaryLeadsWithTheFinalLevel(t *testing.T) {
 	var b strings.Builder
 	screenResult{Snapshot: s, Rules: rs, Bound: []alerts.Bound{{Rule: alerts.Rule{ID: "cyanobacteria", Watch: &watch, Alert: &alert}}}}.writeText(&b)
 	out := b.String()
-	want := "  WATCH Cyanobacteria: 99,110,000 cells/L (412 colonies, filaments or chains counted, about 9,911 cells estimated from their size, 95% interval 89,800,000 – 109,200,000) reached 20,000 cells/mL; ALERT (100,000 cells/mL) was reached while counting, not by the whole sample; rule cyanobacteria, source: WHO 2003"
+	want := "  WATCH Cyanobacteria: about 99,100,000 cells/L (412 colonies, filaments or chains counted, about 9,911 cells estimated from their size; 95% interval of the count, scaled: 89,800,000 – 109,000,000) reached 20,000 cells/mL; ALERT (100,000 cells/mL) was reached while counting, not by the whole sample; rule cyanobacteria, source: WHO 2003"
 	if !strings.Contains(out, want) {
 		t.Errorf("want the line\n%s\nin:\n%s", want, out)
 	}
