@@ -1040,8 +1040,9 @@ func RowLevels(states []alerts.State) (own, counted map[string]alerts.Level) {
 }
 
 // UncheckedRows says which rows of a counts table read "unchecked" rather than blank:
-// rows below their levels that a rule not checked in cells watches (alerts.State.Unchecked:
-// colonies in single-cell images, whose cells are unknown). It places them as RowLevels
+// rows below their levels that a rule not checked watches (alerts.State.Unchecked:
+// colonies in single-cell images, whose cells are unknown; none counted in a volume
+// where one would reach the level). It places them as RowLevels
 // places levels: own, a taxon's row by the rules on it alone; counted, the taxa that a
 // group's rule counts, which mark their group's row. The app's table and `screen`'s
 // share it, so both say Unchecked on the same rows (the CLI's column was blank).

@@ -162,7 +162,8 @@ type TaxonCount struct {
 	// colonies in single-cell images), each counted one cell.
 	CellsUnknown int `json:"objects_cells_unknown,omitempty"`
 	// Unchecked: below its levels, and a rule watching it alone could not be checked
-	// in cells (UncheckedRows): its Alert column reads "unchecked", not blank.
+	// (UncheckedRows: its cells unknown, or none counted in too little volume): its Alert
+	// column reads "unchecked", not blank.
 	Unchecked bool `json:"unchecked,omitempty"`
 }
 
@@ -190,7 +191,7 @@ type GroupCount struct {
 	CellsEstimate float64      `json:"cells_estimate"`
 	Level         alerts.Level `json:"level"`
 	// Unchecked: below its levels, and a rule counting its taxa could not be checked
-	// in cells (UncheckedRows).
+	// (UncheckedRows).
 	Unchecked bool `json:"unchecked,omitempty"`
 }
 
