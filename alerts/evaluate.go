@@ -59,11 +59,11 @@ func (s State) Unchecked() bool {
 // 10,000 cells/L, the alert level, and a sample with none read "No alert: every watched
 // HAB group below its trigger levels" (helper-72); one Alexandrium in a 1 mL chamber is
 // 1,000 cells/L, over a 40 cells/L level. A presence level is what was seen in the
-// volume examined, and a share of a folder still being read is judged when it is read
-// whole.
+// volume examined. While a folder is read, Limit is the whole volume's (the pipeline's
+// provisional measure), so the want of volume is said from the start.
 func (s State) TooLittleExamined() bool {
 	m := s.Value
-	return s.Level == None && m.Count == 0 && !m.Provisional && m.Limit > 0 &&
+	return s.Level == None && m.Count == 0 && m.Limit > 0 &&
 		s.Counted != nil && m.Limit >= s.Counted.CellsPerL()
 }
 
@@ -89,6 +89,19 @@ func UncheckedText(states []State, fmtPerL func(float64) string) string {
 		out = append(out, strings.Join(volume, "; ")+". None counted in so little does not show the water below the level: examine more volume (a larger chamber, more fields, or the sample concentrated) to check it.")
 	}
 	return strings.Join(out, " ")
+}
+
+// UncheckedWhy says why the rule is not checked (Unchecked), for one rule alone: its
+// objects of unknown cells, or the want of volume; "" when it is checked.
+func (s State) UncheckedWhy(fmtPerL func(float64) string) string {
+	switch {
+	case !s.Unchecked():
+		return ""
+	case s.Value.CellsUnknown > 0:
+		return fmt.Sprintf("%d objects of unknown cells (single-cell images: no size), counted one cell each: %s cells/L is a lower bound", s.Value.CellsUnknown, fmtPerL(s.Value.PerL))
+	}
+	return fmt.Sprintf("none counted, and one cell in the volume examined is %s cells/L, at or over its %s level %s cells/L: examine more volume",
+		fmtPerL(s.Value.Limit), strings.ToUpper(s.CountedLevel.String()), fmtPerL(s.Counted.CellsPerL()))
 }
 
 // TooLittleText says why a rule that TooLittleExamined is not checked: "Noctiluca (none

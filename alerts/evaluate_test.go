@@ -235,7 +235,7 @@ func TestTooLittleExamined(t *testing.T) {
 		{"none in 0.1 mL, one is the alert level", at(0, 10000, alert, false), true},
 		{"none in 0.2 mL, one is half the level", at(0, 5000, alert, false), false},
 		{"one counted: its figure stands", at(1, 10000, alert, false), false},
-		{"a folder still being read", at(0, 10000, alert, true), false},
+		{"a folder still being read (Limit the whole volume's)", at(0, 10000, alert, true), true},
 		{"presence levels alone: none seen is what they ask", at(0, 10000, nil, false), false},
 		{"no volume known", at(0, 0, alert, false), false},
 		{"at its highest level already", State{Level: Alert, Value: Measure{Limit: 1e9}}, false},

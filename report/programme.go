@@ -120,10 +120,10 @@ func (r *writer) weekBanner(wr labrec.WeekReport) {
 	case peak == alerts.None && unchecked == len(wr.Samples):
 		// Not an all-clear: no rule said where any of them stands (helper-70).
 		r.pdf.SetFillColor(110, 110, 110)
-		text = fmt.Sprintf("Not checked: %s, none against a rule that applies to its pack", all)
+		text = fmt.Sprintf("Not checked: %s, none shown against its rules (no rule for its pack, unknown cells, or too little examined: the notes under each site's table say which)", all)
 	case peak == alerts.None && unchecked > 0:
 		r.pdf.SetFillColor(110, 110, 110)
-		text = fmt.Sprintf("No alert in the %s checked; %s not checked against any rule; %s", counted(len(wr.Samples)-unchecked, "sample"), counted(unchecked, "sample"), all)
+		text = fmt.Sprintf("No alert in the %s checked; %s not checked (the notes under each site's table say why); %s", counted(len(wr.Samples)-unchecked, "sample"), counted(unchecked, "sample"), all)
 	case peak == alerts.None:
 		text = fmt.Sprintf("No alert: %s, all below trigger levels", all)
 	default:

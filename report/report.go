@@ -545,6 +545,11 @@ func (r *writer) groups(d Data) {
 	// `screen` says it, and so does the report.
 	var caveats []string
 	for _, s := range d.Rules {
+		if s.Unchecked() && s.CellsUnknown == 0 && d.Level() != alerts.None {
+			// Beside a level raised the banner names that one: the rule whose row reads
+			// "unchecked" for want of volume is said here (helper-74).
+			caveats = append(caveats, fmt.Sprintf("%s: not checked: %s.", s.Rule.Name(), s.state().UncheckedWhy(perL)))
+		}
 		if s.Unchecked() && s.CellsUnknown > 0 {
 			caveats = append(caveats, fmt.Sprintf("%s: not checked. Its levels are in cells, and its %d colonies, chains or filaments had no size to estimate their cells from (single-cell images); counted one cell each, %s cells/L is a lower bound. Screen whole frames, with the µm per pixel, to check it.",
 				s.Rule.Name(), s.CellsUnknown, perL(s.Value.PerL)))

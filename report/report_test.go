@@ -224,3 +224,28 @@ func TestPartialRunsSaysWhyFramesWereNotExamined(t *testing.T) {
 		t.Errorf("partial line\n%q\nwant it to begin\n%q", got, want)
 	}
 }
+
+// A rule not checked for want of volume beside one raised: the banner names the raised
+// one, and the rule whose row reads "unchecked" is said with why (helper-74: no reason
+// anywhere). Alone, the banner says it.
+func TestTooLittleExaminedBesideARaisedLevel(t *testing.T) {
+	sm := screening.NewSample("LOW-VOL")
+	sm.VolumeML = 0.01 // one object is 100,000 cells/L
+	noct := alerts.Rule{ID: "noct", Taxa: []string{"Noctiluca"}, Watch: &alerts.Threshold{Presence: true, Unit: alerts.Presence}, Alert: &alerts.Threshold{Value: 10000, Unit: alerts.PerL}}
+	chains := alerts.Rule{ID: "chains", Taxa: []string{"Chain-forming diatoms"}, Watch: &alerts.Threshold{Value: 50000, Unit: alerts.PerL}}
+	d := Data{
+		Counts:    store.Counts{Sample: store.SampleInfo{Sample: sm, Runs: []store.RunRow{{ID: 1, VolumeML: 0.01, VolumeGiven: 0.01}}}},
+		RulesName: "preset default",
+		Rules: []RuleStatus{{Rule: noct, Level: alerts.Alert, Value: sm.Concentration(1)},
+			{Rule: chains, Level: alerts.None, Value: sm.Concentration(0)}},
+		Generated: time.Now(), Version: "test",
+	}
+	want := "Chain-forming diatoms: not checked: none counted, and one cell in the volume examined is 100,000 cells/L, at or over its WATCH level 50,000 cells/L: examine more volume."
+	if text := sampleText(t, d); !strings.Contains(text, "ALERT: Noctiluca") || !strings.Contains(text, want) {
+		t.Errorf("the report lacks %q beside the alert:\n%s", want, text)
+	}
+	d.Rules = d.Rules[1:]
+	if text := sampleText(t, d); !strings.Contains(text, "Not checked where too little was examined: Chain-forming diatoms (none counted;") || strings.Contains(text, "No alert") {
+		t.Errorf("alone:\n%s", text)
+	}
+}

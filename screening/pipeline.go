@@ -557,10 +557,9 @@ func (p *Pipeline) segment(frames <-chan capture.Frame, cells chan<- cellJob) {
 			case errors.Is(err, vision.ErrBlankFrame):
 				p.frames.Blank++
 			case errors.Is(err, vision.ErrCrowdedFrame):
+				// Its objects, oversize ones too, are in no export: not counted among
+				// the oversize objects to check there (helper-74).
 				p.frames.Crowded++
-				if fi, ok := p.cfg.Segmenter.(frameInformer); ok {
-					p.frames.Oversize += fi.Frame().Oversize
-				}
 			}
 			p.frames.Segmented++
 			_ = p.frameFoundLocked(0, false) // adds no volume
@@ -913,6 +912,12 @@ func (p *Pipeline) evaluateLocked(now time.Time) []alerts.Event {
 		}
 		m.CellsUnknown = unknown
 		m.Provisional, m.Early = soFar, early
+		if soFar {
+			// What one object stands for in the whole volume given, not in the share read
+			// so far: a volume too small to show a level below is said from the first
+			// frame, not at the end after a run of "No alert" (helper-74).
+			m.Limit = p.cfg.Sample.PerLFactor()
+		}
 		return m
 	})
 	p.events = append(p.events, evs...)

@@ -178,8 +178,8 @@ func TestPipelineFrameRecords(t *testing.T) {
 	f.cfg.Segmenter = seg
 	s, _ := f.run(t, context.Background())
 	fr := s.Frames
-	if fr.Fields != 10 || fr.OutOfFocus != 6 || fr.Held != 6 || fr.Oversize != 1 || fr.Crowded != 1 || fr.Failed != 1 || fr.Blank != 0 || fr.Focus != 0.9 {
-		t.Errorf("frame stats %+v: want 10 fields, 6 frames out of focus and held (the 7th is the crowded one), 1 oversize object, 1 crowded frame (failed, not blank), last focus 0.9", fr)
+	if fr.Fields != 10 || fr.OutOfFocus != 6 || fr.Held != 6 || fr.Oversize != 0 || fr.Crowded != 1 || fr.Failed != 1 || fr.Blank != 0 || fr.Focus != 0.9 {
+		t.Errorf("frame stats %+v: want 10 fields, 6 frames out of focus and held (the 7th is the crowded one), no oversize object (the crowded frame's is in no export), 1 crowded frame (failed, not blank), last focus 0.9", fr)
 	}
 	if len(f.sink.frames) != 29 || f.sink.frames[3].Focus != 0.3 || !f.sink.frames[3].Held || f.sink.frames[7].Index != 8 ||
 		!f.sink.frames[3].NewField || f.sink.frames[0].NewField || f.sink.frames[28].Index != 29 {
@@ -905,5 +905,40 @@ func TestNoneExaminedWhy(t *testing.T) {
 		if got := c.f.NoneExaminedWhy(); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.f, got, c.want)
 		}
+	}
+}
+
+// A camera's run (no frame count) whose frames were partly refused as crowded or blank
+// examined the share of its frames it could count, as a folder's does: the cells of the
+// refused frames were not counted, so the volume given would read the bloom low
+// (helper-74).
+func TestCameraShare(t *testing.T) {
+	e := Examined{Frames: 8, Fraction: 1}
+	cameraShare(&e, FrameStats{Seen: 10, Failed: 2, Crowded: 1, Blank: 1})
+	if e.Expected != 10 {
+		t.Errorf("%+v: want 10 frames expected (8 examined, 2 refused)", e)
+	}
+	e = Examined{Frames: 8, Fraction: 1}
+	cameraShare(&e, FrameStats{Seen: 9, Failed: 1}) // an unreadable frame: none of the water's
+	if e.Expected != 0 {
+		t.Errorf("%+v: want the camera's volume whole", e)
+	}
+}
+
+// While a folder is read, a rule none of whose taxa are counted, in a volume where one
+// cell would reach its level, is said not checked from the first frames on the whole
+// volume's limit, not "below" until the last frame (helper-74).
+func TestPipelineTooLittleExaminedWhileReading(t *testing.T) {
+	f := newFixture(t, 30)
+	// 2 mL: one cell is 500 cells/L, this rule's alert; the fake frames hold no chains.
+	f.rules(t, "source = \"s\"\n[[rule]]\nid = \"chains\"\ngroup = \"Chain-forming diatoms\"\nalert = 500\n")
+	f.cfg.Expected = func() int { return 300 }
+	s, _ := f.run(t, context.Background())
+	if len(s.Alerts) != 1 {
+		t.Fatalf("states %+v: want the one rule", s.Alerts)
+	}
+	st := s.Alerts[0]
+	if !s.SoFar || !st.Value.Provisional || st.Value.Count != 0 || st.Value.Limit != 500 || !st.TooLittleExamined() {
+		t.Errorf("so far %v: %+v; want none counted, the whole volume's limit 500 cells/L, too little examined", s.SoFar, st)
 	}
 }

@@ -457,6 +457,10 @@ func (s *Session) examined(ctx context.Context, final Snapshot, runErr error) Ex
 	if (s.cfg.Spec.Kind == capture.KindVideo || s.cfg.Spec.Kind == capture.KindDemo) && !e.Interrupted && runErr == nil {
 		e.Expected = min(e.Expected, f.Seen)
 	}
+	if e.Expected == 0 {
+		e.Interrupted = false // a camera stopped by the user is complete
+		cameraShare(&e, f)
+	}
 	if e.Expected > 0 {
 		e.Fraction = min(1, float64(e.Frames)/float64(e.Expected))
 	}
@@ -464,6 +468,17 @@ func (s *Session) examined(ctx context.Context, final Snapshot, runErr error) Ex
 		e.Interrupted = false // a camera stopped by the user, or a source read whole: complete
 	}
 	return e
+}
+
+// cameraShare gives a source of unknown length (a camera) the frames it streamed as its
+// count when some were refused as blank or crowded: the volume given was viewed through
+// all of them, and the cells of the refused ones were not counted, so the concentrations
+// stand on the share examined, as a folder's do. Kept whole, a bloom's crowded frames and
+// a lamp left off lowered a camera run's concentrations without a word (helper-74).
+func cameraShare(e *Examined, f FrameStats) {
+	if refused := f.Crowded + f.Blank; refused > 0 && e.Frames > 0 {
+		e.Expected = e.Frames + refused
+	}
 }
 
 // Stop ends reading; what was read is still classified and counted, then Run returns.

@@ -37,9 +37,12 @@ type Continuation struct {
 	Frames int
 	// VolumeML is the volume given for the files left: the continuation's own.
 	VolumeML float64
-	given    float64 // the run's volume given, before the split
-	own      int     // the run's own files: the folder's last ones
-	chain    []int64 // the run and those it continued: their frames are the continuation's folder's
+	// WholeML is the volume given for the whole folder: the first run's, before the
+	// runs that took it up split it (what --volume-ml said).
+	WholeML float64
+	given   float64 // the run's volume given, before the split
+	own     int     // the run's own files: the folder's last ones
+	chain   []int64 // the run and those it continued: their frames are the continuation's folder's
 	// held is the folder's files as the first run fingerprinted them (nil for a run
 	// recorded before fingerprints were kept): a file the folder holds now that is not
 	// among them was renamed or added since.
@@ -157,6 +160,13 @@ func continuation(ctx context.Context, q querier, path string, run int64) (Conti
 	c.own = expected
 	c.Skip = c.Files - expected
 	c.given, c.VolumeML = given, given // narrowed to the files left once the folder's listing is known (Locate)
+	for _, id := range c.chain {       // each run of the chain was given its share of the folder's volume
+		var ml float64
+		if err := q.QueryRowContext(ctx, "SELECT volume_ml FROM sources WHERE id = ?", id).Scan(&ml); err != nil {
+			return c, fmt.Errorf("session store %s: read the volume of run %d: %w", path, id, err)
+		}
+		c.WholeML += ml
+	}
 	return c, nil
 }
 

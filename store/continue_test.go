@@ -347,3 +347,22 @@ func screenFilesThenOrphan(t *testing.T, s *Store, info screening.RunInfo, files
 	}
 	return r
 }
+
+// The continuation of a continuation knows the folder's whole volume, as the first run
+// was given it: screen --continue compares --volume-ml with it (helper-74: the second of
+// a chain refused the volume given, comparing it with the first continuation's share).
+func TestContinuationKnowsTheWholeVolume(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	spec, files := frameFolder(t, 10)
+	sm := testSample()
+	first := screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: spec, Expected: 10}, files[:4])
+	screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: spec, Expected: 6, Continues: first.ID}, files[4:7])
+	c, err := s.Continuable(ctx, sm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(c.WholeML-sm.VolumeML) > 1e-12 || c.VolumeML >= sm.VolumeML {
+		t.Errorf("the second continuation: whole %g mL (want %g), its own run's %g", c.WholeML, sm.VolumeML, c.VolumeML)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -388,6 +389,27 @@ func TestOpenReadOnlyRefusesOlderSchema(t *testing.T) {
 	if ro, err := OpenReadOnly(s.Path()); err != nil {
 		t.Errorf("read-only open after the upgrade: %v", err)
 	} else {
+		ro.Close()
+	}
+	// OpenToRead (export, report, samples) brings a writable older store up to date
+	// first, then reads it (helper-74: refused after every upgrade of phytoscreen); on a
+	// read-only medium it refuses as OpenReadOnly does.
+	s, err = Open(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec("UPDATE meta SET value = '6' WHERE key = 'schema'; PRAGMA user_version = 6"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if ro, err := OpenToRead(s.Path()); err != nil {
+		t.Errorf("OpenToRead of a version 6 store: %v", err)
+	} else {
+		var v string
+		ro.db.QueryRow("SELECT value FROM meta WHERE key = 'schema'").Scan(&v)
+		if v != fmt.Sprint(SchemaVersion) || !ro.ReadOnly() {
+			t.Errorf("OpenToRead: schema %s, read-only %v; want %d, read-only", v, ro.ReadOnly(), SchemaVersion)
+		}
 		ro.Close()
 	}
 }

@@ -416,6 +416,30 @@ func IsDamaged(err error) bool {
 	return errors.As(err, &se) && (se.Code()&0xff == 11 || se.Code()&0xff == 26)
 }
 
+// OpenToRead is OpenReadOnly for a store an older phytoscreen wrote too: one that can be
+// written is first brought up to date, as the app and screen bring it when they open it
+// (the upgrade only adds tables and columns), then opened read-only; on a read-only
+// medium it is refused as OpenReadOnly refuses it, saying what to do. The first report
+// or export after an upgrade of phytoscreen was refused (helper-74).
+func OpenToRead(path string) (*Store, error) {
+	st, err := OpenReadOnly(path)
+	if !errors.Is(err, ErrOlderSchema) {
+		return st, err
+	}
+	w, werr := Open(path)
+	if werr != nil {
+		return nil, err
+	}
+	if werr = w.Close(); werr != nil {
+		return nil, werr
+	}
+	return OpenReadOnly(path)
+}
+
+// ErrOlderSchema is OpenReadOnly's refusal of a store an older phytoscreen wrote: only
+// a writable open (Open) brings it up to date.
+var ErrOlderSchema = errors.New("older schema")
+
 // OpenReadOnly opens an existing store for reading only (export, History, reports). It
 // writes nothing: not the file, not its folder beyond SQLite's transient -wal and -shm
 // where the folder is writable (readDSN), so it reads a store on a read-only medium (an
@@ -431,8 +455,8 @@ func OpenReadOnly(path string) (*Store, error) {
 	case rec.kind == fileNew:
 		return nil, fmt.Errorf("session store %s is empty: screen a sample first, or pass --db FILE", path)
 	case rec.version < SchemaVersion:
-		return nil, fmt.Errorf("session store %s has schema version %d from an older phytoscreen, and reading it read-only cannot bring it up to date: open it once where it can be written (phytoscreen screen --db FILE, or the app), or copy it to a writable folder first",
-			path, rec.version)
+		return nil, fmt.Errorf("session store %s has schema version %d from an older phytoscreen, and reading it read-only cannot bring it up to date: open it once where it can be written (phytoscreen screen --db FILE, or the app), or copy it to a writable folder first: %w",
+			path, rec.version, ErrOlderSchema)
 	}
 	db, err := openReading(path, canWrite(path))
 	if err != nil {

@@ -366,13 +366,9 @@ func (v *programmeView) show(s labrec.ProgrammeSample, t labrec.SampleTally, al 
 	}
 	v.header.SetText(head)
 	rows := make([]countRow, 0, len(t.Counts))
-	limit := 0.0 // what one object stands for, per litre
-	if t.VolumeML > 0 {
-		limit = 1000 / t.VolumeML * t.Factor
-	}
 	for _, c := range t.Counts {
 		r := countRow{Label: c.Label, Name: c.Name, Group: c.Group, Unit: c.Unit, IsGroup: c.Kind == "group", Cells: c.Cells,
-			Concentration: screening.Concentration{Count: c.Count, PerL: c.PerL, Low: c.CILow, High: c.CIHigh, Limit: limit}}
+			Concentration: screening.Concentration{Count: c.Count, PerL: c.PerL, Low: c.CILow, High: c.CIHigh}}
 		switch c.Kind {
 		case "unidentified":
 			r.Label = screening.Unidentified

@@ -95,8 +95,9 @@ func openStoredToWrite(db string) (*store.Store, error) { return openStored(db, 
 
 // openStoredSamples opens the session store at db (the default one when empty) to read
 // samples from: read-only, so exports and reports never write into it and read archives
-// on read-only media too.
-func openStoredSamples(db string) (*store.Store, error) { return openStored(db, store.OpenReadOnly) }
+// on read-only media too (an older phytoscreen's store is brought up to date first
+// where it can be written: store.OpenToRead).
+func openStoredSamples(db string) (*store.Store, error) { return openStored(db, store.OpenToRead) }
 
 // openStored opens the session store at db (the default one when empty) with open,
 // saying what to do when there is none.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/internal/sigfig"
 	"github.com/phytoscreen/phytoscreen/store"
 	"github.com/phytoscreen/phytoscreen/vision"
 
@@ -283,9 +284,11 @@ func (f *screenFlags) takeUp(ctx context.Context, fs *flag.FlagSet, stderr io.Wr
 	last := si.Runs[len(si.Runs)-1]
 	// The run taken up keeps its volume and factor: given other ones they were passed
 	// over without a word (helper-72: --volume-ml 2 --factor 10 printed 0.37 mL, factor 1).
-	if given["volume-ml"] && f.volumeML != last.VolumeGiven {
-		return nil, usageError("--continue %s takes up a run given %s mL for its whole source, and examines the rest of that; --volume-ml %s differs: leave --volume-ml out",
-			f.cont, strconv.FormatFloat(last.VolumeGiven, 'f', -1, 64), strconv.FormatFloat(f.volumeML, 'f', -1, 64))
+	if given["volume-ml"] && math.Abs(f.volumeML-c.WholeML) > 1e-9*c.WholeML {
+		// The folder's whole volume, as the first run was given it: a continuation's
+		// own was its share (helper-74: the second of a chain refused the volume given).
+		return nil, usageError("--continue %s takes up a run of a folder given %s mL, and examines the rest of it; --volume-ml %s differs: leave --volume-ml out",
+			f.cont, sigfig.Plain(c.WholeML, 6), strconv.FormatFloat(f.volumeML, 'f', -1, 64))
 	}
 	if given["factor"] && f.factor != si.Factor {
 		return nil, usageError("--continue %s takes up a run of sample %s, whose factor is %s; --factor %s differs: leave --factor out",
@@ -673,8 +676,10 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		Events       []alerts.Event          `json:"events"`
 		Rules        rulesOut                `json:"rules"`
 		// AlertsChecked is false when no rule applies to the pack: "alerts": [] is then
-		// no all-clear.
-		AlertsChecked bool `json:"alerts_checked"`
+		// no all-clear. NotChecked lists the rules below their levels that the sample
+		// cannot show below, with why (helper-74: "alerts": [] read as an all-clear).
+		AlertsChecked bool            `json:"alerts_checked"`
+		NotChecked    []notCheckedOut `json:"not_checked"`
 		// Examined is how much of the source the run examined, Partial whether less than
 		// the volume given: sample.volume_ml is the volume examined, and a partial run
 		// read as a whole one (helper-72: only the exit status said so).
@@ -690,11 +695,30 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		SampleML   float64              `json:"sample_volume_ml"` // and its volume examined over them all
 		Error      string               `json:"error,omitempty"`
 	}{r.Sample, r.Pack, r.Variant, r.Threshold, r.Finder, nonNil(r.Taxa), nonNil(r.Groups), r.Unidentified, raised, nonNil(r.Gaps), nonNil(r.Events),
-		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices}, len(r.Bound) > 0,
+		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices}, len(r.Bound) > 0, notChecked(r.Alerts),
 		r.Examined, r.Examined.Partial(), r.Frames, r.Cells, r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.SampleRuns, r.SampleML, r.Err}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// notCheckedOut is a rule the sample cannot show below its levels, in the JSON summary.
+type notCheckedOut struct {
+	Rule           string  `json:"rule"`
+	Taxon          string  `json:"taxon"`
+	Why            string  `json:"why"`
+	DetectionLimit float64 `json:"detection_limit_per_l"`
+}
+
+// notChecked lists the states that are not checked (alerts.State.Unchecked).
+func notChecked(states []alerts.State) []notCheckedOut {
+	out := []notCheckedOut{}
+	for _, st := range states {
+		if why := st.UncheckedWhy(thousands); why != "" {
+			out = append(out, notCheckedOut{Rule: st.Rule, Taxon: st.Taxon, Why: why, DetectionLimit: st.Value.Limit})
+		}
+	}
+	return out
 }
 
 func nonNil[T any](s []T) []T {

@@ -485,6 +485,18 @@ func TestScreenTooLittleExaminedIsNotChecked(t *testing.T) {
 			t.Errorf("%s mL of an empty field: exit %d, want %q\n%s\n%s", c.ml, code, c.want, stdout, stderr)
 		}
 	}
+	// JSON: "alerts": [] is no all-clear; not_checked says which rules and why (helper-74).
+	_, out, _ := screenCtx(t, context.Background(), []string{"--source", dir, "--db", db, "--sample", "EMPTY-J", "--volume-ml", "0.1", "--baseline", "0", "--format", "json"}, nil)
+	var doc struct {
+		NotChecked []struct {
+			Rule, Why string
+			Limit     float64 `json:"detection_limit_per_l"`
+		} `json:"not_checked"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.NotChecked) != 2 || doc.NotChecked[0].Rule != "noctiluca" || doc.NotChecked[0].Limit != 10000 ||
+		!strings.HasPrefix(doc.NotChecked[0].Why, "none counted, and one cell in the volume examined is 10,000 cells/L, at or over its ALERT level") {
+		t.Errorf("JSON of 0.1 mL (%v): not checked %+v", err, doc.NotChecked)
+	}
 	pdf := filepath.Join(t.TempDir(), "r.pdf")
 	code, stdout, stderr := run(t, "report", "--db", db, "--sample", "EMPTY-0.1", "--out", pdf)
 	text := strings.Join(strings.Fields(pdfText(t, pdf)), " ")

@@ -434,6 +434,12 @@ func (r screenResult) writeText(w io.Writer) {
 			fmt.Fprintf(w, "    (%s)\n", note)
 		}
 	}
+	if text := alerts.UncheckedText(r.Alerts, thousands); len(raised) > 0 && text != "" {
+		// A rule not checked beside one raised is said too: its table row read
+		// "unchecked" with no reason anywhere (helper-74).
+		fmt.Fprintf(w, "  NOT CHECKED: %s\n", text)
+	}
+
 	// Segmented counts the failed frames too (Seen = Segmented + Dropped); said apart here,
 	// "7 seen, 7 segmented, 1 failed" read as 8 (helper-60).
 	// Objects, not cells: a colony or a filament counts once here (its cells are

@@ -85,6 +85,14 @@ func TestSummaryLeadsWithTheFinalLevel(t *testing.T) {
 	var b strings.Builder
 	screenResult{Snapshot: s, Rules: rs, Bound: []alerts.Bound{{Rule: alerts.Rule{ID: "cyanobacteria", Watch: &watch, Alert: &alert}}}}.writeText(&b)
 	out := b.String()
+	// A rule not checked beside the one raised is said too (helper-74: its row read
+	// "unchecked" with no reason).
+	s.Alerts = append(s.Alerts, alerts.State{Rule: "other", Taxon: "Other taxa", Value: alerts.Measure{Limit: 1e9}, Counted: &watch, CountedLevel: alerts.Watch})
+	b.Reset()
+	screenResult{Snapshot: s, Rules: rs, Bound: []alerts.Bound{{Rule: alerts.Rule{ID: "cyanobacteria", Watch: &watch, Alert: &alert}}}}.writeText(&b)
+	if out := b.String(); !strings.Contains(out, "  NOT CHECKED: Other taxa (none counted; one cell in the volume examined is 1,000,000,000 cells/L, its WATCH level 20,000,000 cells/L)") {
+		t.Errorf("a rule not checked beside one raised:\n%s", out)
+	}
 	want := "  WATCH Cyanobacteria: about 99,100,000 cells/L (412 colonies, filaments or chains counted, about 9,911 cells estimated from their size; 95% interval of the count, scaled: 89,800,000 – 109,000,000) reached 20,000 cells/mL; ALERT (100,000 cells/mL) was reached while counting, not by the whole sample; rule cyanobacteria, source: WHO 2003"
 	if !strings.Contains(out, want) {
 		t.Errorf("want the line\n%s\nin:\n%s", want, out)
