@@ -168,9 +168,8 @@ type Evaluator struct {
 func NewEvaluator(rules []Bound, hysteresis float64) *Evaluator {
 	e := &Evaluator{rules: rules, margin: hysteresis, states: make([]State, len(rules))}
 	for i, b := range rules {
-		e.states[i] = State{Rule: b.Rule.ID, Taxon: b.Rule.Name(), Source: b.Rule.Source, Verified: b.Rule.Verified, Labels: b.Labels}
-		e.states[i].NextLevel, e.states[i].Next = b.Rule.NextLevel(None)
-		e.states[i].CountedLevel, e.states[i].Counted = b.Rule.FirstCounted()
+		e.states[i] = b.Rule.StateAt(None, Measure{})
+		e.states[i].Labels = b.Labels
 	}
 	return e
 }

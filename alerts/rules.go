@@ -144,6 +144,16 @@ func (r *Rule) FirstCounted() (Level, *Threshold) {
 	return None, nil
 }
 
+// StateAt is the rule's standing at level on m, as the evaluator keeps it (its next
+// level and its first level in numbers set): what a stored sample's final figures are
+// judged by (History, the report, the lab server's standing).
+func (r *Rule) StateAt(level Level, m Measure) State {
+	st := State{Rule: r.ID, Taxon: r.Name(), Level: level, Value: m, Source: r.Source, Verified: r.Verified}
+	st.NextLevel, st.Next = r.NextLevel(level)
+	st.CountedLevel, st.Counted = r.FirstCounted()
+	return st
+}
+
 // LevelOf is the level a measure reaches on its own: the highest whose threshold it
 // reaches, with no hysteresis (a sample's final figures, or what they would be without
 // some objects).

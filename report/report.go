@@ -87,12 +87,8 @@ func (s RuleStatus) Unchecked() bool { return s.state().Unchecked() }
 
 // state is the rule's standing as the alerts package judges it.
 func (s RuleStatus) state() alerts.State {
-	st := alerts.State{Taxon: s.Rule.Name(), Level: s.Level,
-		Value: alerts.Measure{Count: s.Value.Count, PerL: s.Value.PerL, Limit: s.Value.Limit, CellsUnknown: s.CellsUnknown}}
 	r := s.Rule
-	st.NextLevel, st.Next = r.NextLevel(s.Level)
-	st.CountedLevel, st.Counted = r.FirstCounted()
-	return st
+	return r.StateAt(s.Level, alerts.Measure{Count: s.Value.Count, PerL: s.Value.PerL, Limit: s.Value.Limit, CellsUnknown: s.CellsUnknown})
 }
 
 // Example is a few crops of one taxon.

@@ -68,12 +68,7 @@ func ruleStandings(c store.Counts, bound []alerts.Bound) []ruleStanding {
 func (s ruleStanding) unchecked() bool { return s.state().Unchecked() }
 
 // state is the rule's standing as the alerts package judges it.
-func (s ruleStanding) state() alerts.State {
-	st := alerts.State{Taxon: s.Bound.Rule.Name(), Level: s.Level, Value: s.Measure}
-	st.NextLevel, st.Next = s.Bound.Rule.NextLevel(s.Level)
-	st.CountedLevel, st.Counted = s.Bound.Rule.FirstCounted()
-	return st
-}
+func (s ruleStanding) state() alerts.State { return s.Bound.Rule.StateAt(s.Level, s.Measure) }
 
 // ruleRows is the standings as the counts CSV writes them, under the ruleset name, of
 // the pack of tx; when none of its rules applies to the pack, the one row that says so.
