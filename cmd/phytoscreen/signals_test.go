@@ -66,9 +66,15 @@ type program struct {
 // startProgram starts phytoscreen with args in a child process.
 func startProgram(t *testing.T, args ...string) *program {
 	t.Helper()
-	p := &program{done: make(chan struct{})}
-	p.cmd = exec.Command(os.Args[0], "-test.run=^TestProgramChild$")
-	p.cmd.Env = append(os.Environ(), programArgsEnv+"="+strings.Join(args, "\n"), "LANG=C.UTF-8")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestProgramChild$")
+	cmd.Env = append(os.Environ(), programArgsEnv+"="+strings.Join(args, "\n"), "LANG=C.UTF-8")
+	return startCmd(t, cmd)
+}
+
+// startCmd starts cmd, its output kept, and kills it when the test ends.
+func startCmd(t *testing.T, cmd *exec.Cmd) *program {
+	t.Helper()
+	p := &program{cmd: cmd, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -540,25 +546,9 @@ func TestGUISignalDuringRun(t *testing.T) {
 		t.Run(c.sig.String(), func(t *testing.T) {
 			home := t.TempDir()
 			db := filepath.Join(t.TempDir(), "s.db")
-			p := &program{done: make(chan struct{})}
-			p.cmd = exec.Command(bin, "gui", "--db", db, "--source", frames, "--start")
-			p.cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_DATA_HOME="+filepath.Join(home, "data"))
-			p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-			if err := p.cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			go func() {
-				p.cmd.Wait()
-				p.code = p.cmd.ProcessState.ExitCode()
-				if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-					p.code = 128 + int(ws.Signal())
-				}
-				close(p.done)
-			}()
-			t.Cleanup(func() {
-				p.cmd.Process.Kill()
-				<-p.done
-			})
+			cmd := exec.Command(bin, "gui", "--db", db, "--source", frames, "--start")
+			cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_DATA_HOME="+filepath.Join(home, "data"))
+			p := startCmd(t, cmd)
 			if !p.waitFor("event=field changed", 90*time.Second) {
 				t.Fatalf("the run did not start within 90 s:\n%s", p.stderr.String())
 			}
