@@ -430,3 +430,26 @@ func TestOpenMakesNoFolders(t *testing.T) {
 		t.Errorf("folder %s: %v, want none made", filepath.Dir(dir), err)
 	}
 }
+
+// A file marked with the current schema version but lacking a column that a later
+// version added (frames_blank, added by 7) is refused at open, writable and read-only,
+// naming the column and the fix, and left as it was: it used to open and then fail at
+// its first list of runs ("no such column").
+func TestOpenRefusesCurrentStoreLackingAnAddedColumn(t *testing.T) {
+	s := openTemp(t)
+	if _, err := s.db.Exec("ALTER TABLE sources DROP COLUMN frames_blank"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	before := freeze(t, s.Path())
+	for name, open := range map[string]func(string) (*Store, error){"Open": Open, "OpenReadOnly": OpenReadOnly} {
+		got, err := open(s.Path())
+		if err == nil {
+			got.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "its table sources lacks the column frames_blank") || !strings.Contains(err.Error(), "--db FILE") {
+			t.Errorf("%s of a version %d store without sources.frames_blank: %v", name, SchemaVersion, err)
+		}
+	}
+	checkUntouched(t, s.Path(), before)
+}

@@ -470,15 +470,21 @@ func OpenReadOnly(path string) (*Store, error) {
 	return s, nil
 }
 
-// schemaColumns are the columns of each table of a store made now: the schema laid
-// out once in an in-memory database and read back.
+// schemaColumns are the columns of each table of a store made now: the schema and the
+// columns later versions added laid out once in an in-memory database and read back.
+// Without the added ones a file marked current but lacking one (frames_blank, say)
+// opened, then failed at its first list.
 var schemaColumns = sync.OnceValues(func() (map[string][]string, error) {
 	db, err := sql.Open("sqlite", "file::memory:")
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
+	db.SetMaxOpenConns(1) // every statement on the one in-memory database
 	if _, err := db.Exec(schema); err != nil {
+		return nil, err
+	}
+	if err := addMissingColumns(context.Background(), db); err != nil {
 		return nil, err
 	}
 	return tableColumns(db)
@@ -611,7 +617,10 @@ func recheck(ctx context.Context, tx *sql.Tx, path string, rec recognised) (reco
 }
 
 // addMissingColumns adds to an older file's tables the columns later versions added.
-func addMissingColumns(ctx context.Context, tx *sql.Tx) error {
+func addMissingColumns(ctx context.Context, tx interface {
+	querier
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}) error {
 	for _, c := range addedColumns {
 		var n int
 		err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?", c.table, c.column).Scan(&n)
