@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/phytoscreen/phytoscreen/internal/sigfig"
 )
 
 // Measure is the value a rule is evaluated on: a count and its concentration.
@@ -44,6 +46,45 @@ type Measure struct {
 	// the factor's): the least concentration the sample can show, its detection limit.
 	// 0 when unknown.
 	Limit float64 `json:"detection_limit_per_l,omitempty"`
+	// Guessed counts the unidentified objects (under the confidence threshold, not
+	// reviewed) that the model guessed as the rule's taxa, GuessedCells the cells
+	// estimated in them; IfGuessed is the measure with them counted as guessed: what the
+	// review could make of the sample (State.ReviewTo). nil when none is.
+	Guessed      int      `json:"unidentified_guessed,omitempty"`
+	GuessedCells float64  `json:"unidentified_guessed_cells,omitempty"`
+	IfGuessed    *Measure `json:"if_reviewed_as_guessed,omitempty"`
+}
+
+// reviewTo is the level measure m would reach with its unidentified objects counted as
+// the model guessed (Measure.IfGuessed), when higher than level; None otherwise.
+func reviewTo(r *Rule, level Level, m Measure) Level {
+	if m.IfGuessed == nil {
+		return None
+	}
+	if to := r.LevelOf(*m.IfGuessed); to > level {
+		return to
+	}
+	return None
+}
+
+// ReviewText says the review's stake in one phrase, "" when there is none (ReviewTo
+// None): "Cyanobacteria would reach WATCH (about 25,900,000 cells/L) were its 14
+// unidentified objects (about 288 cells) what the model guessed"; fmtPerL writes the
+// numbers as its caller does.
+func (s State) ReviewText(fmtPerL func(float64) string) string {
+	g := s.Value.IfGuessed
+	if s.ReviewTo == None || g == nil {
+		return ""
+	}
+	objects := fmt.Sprintf("%d unidentified objects", s.Value.Guessed)
+	if s.Value.Guessed == 1 {
+		objects = "1 unidentified object"
+	}
+	if s.Value.GuessedCells != float64(s.Value.Guessed) {
+		objects += fmt.Sprintf(" (about %s cells)", fmtPerL(s.Value.GuessedCells))
+	}
+	return fmt.Sprintf("%s would reach %s (about %s cells/L) were its %s what the model guessed",
+		s.Taxon, strings.ToUpper(s.ReviewTo.String()), fmtPerL(sigfig.Round(g.PerL, 3)), objects)
 }
 
 // Unchecked reports whether the measure cannot say the rule is below its levels: its
@@ -133,6 +174,13 @@ type State struct {
 	Source       string     `json:"source"`
 	Verified     bool       `json:"verified"`
 	Labels       []string   `json:"labels"`
+	// ReviewTo is the level the rule would reach were the unidentified objects the
+	// model guessed as its taxa what it guessed (Value.IfGuessed), when higher than
+	// Level; None otherwise. The sample stands below that level only because those
+	// objects wait for review: the review decides (the summary said "18 unidentified
+	// objects wait for review" beside "no alert", and which way it could go was left
+	// to the reader).
+	ReviewTo Level `json:"review_may_raise_to,omitempty"`
 }
 
 // Event is a change of a rule's level: an alert raised or escalated (To > From) or
@@ -202,6 +250,7 @@ func (e *Evaluator) update(now time.Time, measure func(labels []string) Measure,
 		st.Value = m
 		next := levelFor(r, st.Level, m, margin)
 		st.NextLevel, st.Next = r.NextLevel(next)
+		st.ReviewTo = reviewTo(r, next, m)
 		if next == st.Level {
 			continue
 		}

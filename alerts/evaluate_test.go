@@ -256,3 +256,49 @@ func TestTooLittleExamined(t *testing.T) {
 		t.Errorf("unchecked text\n%q\nwant it to begin\n%q", text, want)
 	}
 }
+
+// A rule below its levels whose unidentified objects, counted as the model guessed,
+// would reach one says so (ReviewTo, ReviewText), in the evaluator and in StateAt alike;
+// a guess that reaches no higher level, or one already reached, says nothing.
+func TestReviewTo(t *testing.T) {
+	r := Rule{ID: "cyanobacteria", Taxa: []string{"Microcystis"}, Watch: &Threshold{Value: 20000, Unit: PerML}, Alert: &Threshold{Value: 100000, Unit: PerML}}
+	guessed := func(perL float64) Measure {
+		g := Measure{Count: 48, PerL: perL, Cells: 1000}
+		return Measure{Count: 34, PerL: 18.7e6, Cells: 749, Guessed: 14, GuessedCells: 288, IfGuessed: &g}
+	}
+	num := func(v float64) string { return fmt.Sprintf("%.0f", v) }
+	for _, c := range []struct {
+		name  string
+		m     Measure
+		want  Level
+		level Level
+	}{
+		{"the guesses reach watch", guessed(25.9e6), Watch, None},
+		{"the guesses reach alert", guessed(130e6), Alert, None},
+		{"the guesses stay under watch", guessed(19e6), None, None},
+		{"nothing unidentified", Measure{Count: 34, PerL: 18.7e6}, None, None},
+	} {
+		ev := NewEvaluator([]Bound{{Rule: r, Labels: []string{"Microcystis"}}}, 0.2)
+		ev.Settle(time.Time{}, func([]string) Measure { return c.m })
+		st := ev.States()[0]
+		at := r.StateAt(r.LevelOf(c.m), c.m)
+		if st.Level != c.level || st.ReviewTo != c.want || at.ReviewTo != c.want {
+			t.Errorf("%s: level %v, review to %v (StateAt %v); want %v, %v", c.name, st.Level, st.ReviewTo, at.ReviewTo, c.level, c.want)
+		}
+		if text := st.ReviewText(num); (text != "") != (c.want != None) {
+			t.Errorf("%s: review text %q", c.name, text)
+		}
+	}
+	ev := NewEvaluator([]Bound{{Rule: r, Labels: []string{"Microcystis"}}}, 0.2)
+	ev.Settle(time.Time{}, func([]string) Measure { return guessed(25.9e6) })
+	want := "Cyanobacteria would reach WATCH (about 25900000 cells/L) were its 14 unidentified objects (about 288 cells) what the model guessed"
+	if got := ev.States()[0].ReviewText(num); !strings.HasSuffix(got, want[len("Cyanobacteria"):]) {
+		t.Errorf("review text\n%q\nwant it to end\n%q", got, want[len("Cyanobacteria"):])
+	}
+	// Already at watch, the guesses reaching watch again raise nothing.
+	m := guessed(25.9e6)
+	m.PerL = 21e6
+	if st := r.StateAt(r.LevelOf(m), m); st.Level != Watch || st.ReviewTo != None {
+		t.Errorf("at watch, guesses at watch: level %v, review to %v; want watch, none", st.Level, st.ReviewTo)
+	}
+}

@@ -151,6 +151,7 @@ func (r *Rule) StateAt(level Level, m Measure) State {
 	st := State{Rule: r.ID, Taxon: r.Name(), Level: level, Value: m, Source: r.Source, Verified: r.Verified}
 	st.NextLevel, st.Next = r.NextLevel(level)
 	st.CountedLevel, st.Counted = r.FirstCounted()
+	st.ReviewTo = reviewTo(r, level, m)
 	return st
 }
 

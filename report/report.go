@@ -78,6 +78,12 @@ type RuleStatus struct {
 	// estimated (alerts.Measure.CellsUnknown): below every level, the rule is not
 	// checked.
 	CellsUnknown int
+	// Guessed, GuessedCells and IfGuessed are what the review of the unidentified
+	// objects the model guessed as the rule's taxa could make of it
+	// (alerts.Measure.IfGuessed).
+	Guessed      int
+	GuessedCells float64
+	IfGuessed    *alerts.Measure
 }
 
 // Unchecked reports whether the sample cannot say the rule is below its levels
@@ -88,7 +94,8 @@ func (s RuleStatus) Unchecked() bool { return s.state().Unchecked() }
 // state is the rule's standing as the alerts package judges it.
 func (s RuleStatus) state() alerts.State {
 	r := s.Rule
-	return r.StateAt(s.Level, alerts.Measure{Count: s.Value.Count, PerL: s.Value.PerL, Limit: s.Value.Limit, CellsUnknown: s.CellsUnknown})
+	return r.StateAt(s.Level, alerts.Measure{Count: s.Value.Count, PerL: s.Value.PerL, Limit: s.Value.Limit, CellsUnknown: s.CellsUnknown,
+		Guessed: s.Guessed, GuessedCells: s.GuessedCells, IfGuessed: s.IfGuessed})
 }
 
 // Example is a few crops of one taxon.
@@ -116,6 +123,18 @@ func (d Data) Unchecked() []string {
 	for _, r := range d.Rules {
 		if r.Unchecked() {
 			out = append(out, r.Rule.Name())
+		}
+	}
+	return out
+}
+
+// ReviewDecides names the rules the review of the unidentified objects would raise were
+// they what the model guessed, with the level: "Cyanobacteria could reach WATCH".
+func (d Data) ReviewDecides() []string {
+	var out []string
+	for _, r := range d.Rules {
+		if to := r.state().ReviewTo; to != alerts.None {
+			out = append(out, fmt.Sprintf("%s could reach %s", r.Rule.Name(), levelWord(to)))
 		}
 	}
 	return out
@@ -550,6 +569,11 @@ func (r *writer) groups(d Data) {
 			caveats = append(caveats, fmt.Sprintf("%s: not checked. Its levels are in cells, and its %d colonies, chains or filaments had no size to estimate their cells from (single-cell images); counted one cell each, %s cells/L is a lower bound. Screen whole frames, with the µm per pixel, to check it.",
 				s.Rule.Name(), s.CellsUnknown, perL(s.Value.PerL)))
 		}
+		if text := s.state().ReviewText(perL); text != "" {
+			// Below a level only because the objects that would reach it wait for
+			// review: the review decides, as the screen summary says.
+			caveats = append(caveats, fmt.Sprintf("Review decides: %s. Review them before reading the sample as below it.", text))
+		}
 		if s.Cells <= 0 {
 			continue
 		}
@@ -726,12 +750,18 @@ func (r *writer) cost(d Data) {
 	}
 	r.heading("What the screening cost on this machine")
 	var rows [][]string
+	short := false
 	for _, e := range d.Energy {
 		src := measuredBy(e.Source, e.Estimated)
-		rows = append(rows, []string{strconv.FormatInt(e.Run, 10), e.Model, strconv.Itoa(e.Cells), fmt.Sprintf("%.1f s", e.Measured.Seconds()),
+		short = short || e.Classified > e.Cells
+		rows = append(rows, []string{strconv.FormatInt(e.Run, 10), e.Model, e.CellsText(), fmt.Sprintf("%.1f s", e.Measured.Seconds()),
 			fmt.Sprintf("%.1f J", e.Joules), fmt.Sprintf("%.3f J", e.JoulesPerCell()), src})
 	}
 	r.table([]string{"Run", "Model", "Cells", "Time", "Energy", "Per cell", "Measured by"}, []float64{12, 22, 16, 18, 20, 20, 72}, "RLRRRRL", rows, nil)
+	if short {
+		r.font("I", 7.5)
+		r.pdf.MultiCell(textW, lineH, r.tr("Cells \"N of M\": the power record covers the first N of the M objects the run classified with that model (a run cut off loses the span it was measuring); the energy per cell is over the N it covers."), "", "L", false)
+	}
 }
 
 // measuredBy says how a run's energy was had, for a reader: a sensor's ID

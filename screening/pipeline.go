@@ -904,9 +904,17 @@ func (p *Pipeline) evaluateLocked(now time.Time) []alerts.Event {
 		// in, and the final figures alone decide the level.
 		update = p.eval.Settle
 	}
+	var guessed map[string]Guess
+	if !soFar {
+		// What the review could make of the final figures (not while a folder is read:
+		// a level there is entered on the interval's lower bound).
+		guessed = p.tally.guessed(p.cfg.Taxonomy)
+	}
 	evs := update(now, func(labels []string) alerts.Measure {
 		n, cells, oversize, unknown := p.tally.sum(p.cfg.Taxonomy, labels)
 		m := RuleMeasure(sm.Concentration(n), cells)
+		gn, gc := GuessedOf(guessed, labels)
+		m = WithGuessed(m, sm, n, cells, gn, gc)
 		if m.Cells > 0 {
 			m.Oversize = oversize
 		}
@@ -994,6 +1002,7 @@ func (p *Pipeline) Snapshot() Snapshot {
 		return lv
 	})
 	markUnchecked(&s, p.cfg.Taxonomy)
+	s.Guessed = p.tally.guessed(p.cfg.Taxonomy)
 	s.Cells.Objects = p.objects
 	if secs := s.Elapsed.Seconds(); secs > 0 {
 		s.Cells.PerSecond = float64(s.Cells.Found-s.Cells.Pending) / secs

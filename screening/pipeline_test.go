@@ -942,3 +942,41 @@ func TestPipelineTooLittleExaminedWhileReading(t *testing.T) {
 		t.Errorf("so far %v: %+v; want none counted, the whole volume's limit 500 cells/L, too little examined", s.SoFar, st)
 	}
 }
+
+// Objects left unidentified that the model guessed as a rule's taxon, enough to reach
+// its level, make the review decide (alerts.State.ReviewTo) on the final figures; once
+// the threshold lets them count, the level is raised and nothing is left to decide.
+// While a folder is still read no guess is weighed (a level there stands on the
+// interval's lower bound).
+func TestPipelineReviewDecides(t *testing.T) {
+	rule := "source = \"s\"\n[[rule]]\nid = \"det\"\ntaxon = \"detritus_other\"\nalert = 3000\n"
+	f := newFixture(t, 30)
+	f.rules(t, rule)
+	s, p := f.run(t, context.Background())
+	if s.Cells.Unidentified != 10 || len(s.Alerts) != 1 {
+		t.Fatalf("unidentified %d, states %+v: want 10 and the one rule", s.Cells.Unidentified, s.Alerts)
+	}
+	st := s.Alerts[0]
+	// 2 mL: the 10 detritus guesses are 5,000 cells/L, over the 3,000 of the level.
+	if st.Level != alerts.None || st.ReviewTo != alerts.Alert || st.Value.Guessed != 10 || st.Value.IfGuessed == nil || st.Value.IfGuessed.PerL != 5000 {
+		t.Errorf("state %+v (if guessed %+v): want none now, ALERT were the 10 guesses right at 5,000 cells/L", st, st.Value.IfGuessed)
+	}
+	if g := s.Guessed["detritus_other"]; g.Count != 10 || g.Cells != 10 {
+		t.Errorf("guessed %+v: want 10 detritus, 10 cells", s.Guessed)
+	}
+	if err := p.SetThreshold(0.2); err != nil {
+		t.Fatal(err)
+	}
+	s = p.Snapshot()
+	if st := s.Alerts[0]; st.Level != alerts.Alert || st.ReviewTo != alerts.None || s.Guessed != nil {
+		t.Errorf("at threshold 0.2: state %+v, guessed %+v; want ALERT, nothing left to review", st, s.Guessed)
+	}
+
+	f = newFixture(t, 30)
+	f.rules(t, rule)
+	f.cfg.Expected = func() int { return 300 }
+	s, _ = f.run(t, context.Background())
+	if st := s.Alerts[0]; !s.SoFar || st.ReviewTo != alerts.None || st.Value.IfGuessed != nil {
+		t.Errorf("a folder still read: so far %v, state %+v; want no guess weighed", s.SoFar, st)
+	}
+}

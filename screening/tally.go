@@ -49,6 +49,10 @@ type Snapshot struct {
 	// Alerts is the standing of every rule; Events every level change so far.
 	Alerts []alerts.State `json:"alerts"`
 	Events []alerts.Event `json:"events"`
+	// Guessed is, by the model's label, the unidentified objects and the cells in
+	// them, for measuring what their review could make of the sample under other rules
+	// (WithGuessed); nil when none is unidentified.
+	Guessed map[string]Guess `json:"-"`
 	// Gaps are the times the source gave no frames (a camera lost and reconnected),
 	// oldest first; the last one has no End while it lasts.
 	Gaps []Gap `json:"gaps"`
@@ -253,14 +257,18 @@ const (
 
 // tally counts cells per label under a confidence threshold. Not safe for concurrent use.
 type tally struct {
-	threshold    float64
-	cells        []cellRec
-	counts       []int
-	probSum      []float64
-	cellsSum     []float64 // estimated cells per label
-	unknownSum   []int     // of those objects, the ones whose cells are unknown (cellRec.unknown)
-	oversizeSum  []float64 // of those, the cells in oversize objects
-	taxa         []Taxon   // the pack's taxa, for their cells per unit (nil: the shape's guess)
+	threshold   float64
+	cells       []cellRec
+	counts      []int
+	probSum     []float64
+	cellsSum    []float64 // estimated cells per label
+	unknownSum  []int     // of those objects, the ones whose cells are unknown (cellRec.unknown)
+	oversizeSum []float64 // of those, the cells in oversize objects
+	taxa        []Taxon   // the pack's taxa, for their cells per unit (nil: the shape's guess)
+	// guessCount and guessCells are, per label, the unidentified objects the model
+	// guessed as it and the cells estimated in them (guessed).
+	guessCount   []int
+	guessCells   []float64
 	unidentified int
 	failed       int
 	pending      int
@@ -269,7 +277,7 @@ type tally struct {
 func newTally(taxa []Taxon, threshold float64) *tally {
 	n := len(taxa)
 	return &tally{threshold: threshold, taxa: taxa, counts: make([]int, n), probSum: make([]float64, n), cellsSum: make([]float64, n),
-		oversizeSum: make([]float64, n), unknownSum: make([]int, n)}
+		oversizeSum: make([]float64, n), unknownSum: make([]int, n), guessCount: make([]int, n), guessCells: make([]float64, n)}
 }
 
 // add registers a new object, pending classification, with the number of cells its
@@ -311,6 +319,8 @@ func (t *tally) set(i int, label int, prob float32) {
 func (t *tally) count(c cellRec, sign int) {
 	if float64(c.prob) < t.threshold {
 		t.unidentified += sign
+		t.guessCount[c.label] += sign
+		t.guessCells[c.label] += float64(sign) * float64(c.cells)
 		return
 	}
 	t.counts[c.label] += sign
@@ -335,6 +345,8 @@ func (t *tally) setThreshold(th float64) {
 	clear(t.cellsSum)
 	clear(t.oversizeSum)
 	clear(t.unknownSum)
+	clear(t.guessCount)
+	clear(t.guessCells)
 	t.unidentified = 0
 	for _, c := range t.cells {
 		if c.label >= 0 {
@@ -361,6 +373,58 @@ func (t *tally) sum(tx *Taxonomy, labels []string) (objects int, cells, oversize
 		}
 	}
 	return objects, cells, oversize, unknown
+}
+
+// Guess is the unidentified objects the model guessed as one label, and the cells
+// estimated in them (one each for a taxon counted in cells).
+type Guess struct {
+	Count int
+	Cells float64
+}
+
+// guessed is the unidentified objects (classified under the threshold) by the model's
+// label, with the cells estimated in them as its label's taxon estimates them: what the
+// review could add to each taxon; nil when none is unidentified.
+func (t *tally) guessed(tx *Taxonomy) map[string]Guess {
+	if t.unidentified == 0 {
+		return nil
+	}
+	out := map[string]Guess{}
+	for i, n := range t.guessCount {
+		if n == 0 || i >= len(tx.Taxa) {
+			continue
+		}
+		x := tx.Taxa[i]
+		g := Guess{Count: n, Cells: float64(n)}
+		if x.Unit != "" && x.Unit != "cell" {
+			g.Cells = math.Round(t.guessCells[i])
+		}
+		out[x.Label] = g
+	}
+	return out
+}
+
+// WithGuessed adds to m, a rule's measure of the n objects of its taxa holding cells
+// cells, what counting the unidentified objects the model guessed as those taxa (gn
+// objects, gc cells) as guessed would make of it (alerts.Measure.IfGuessed), on sample
+// sm. The live run, History and the report measure the review's stake alike.
+func WithGuessed(m alerts.Measure, sm Sample, n int, cells float64, gn int, gc float64) alerts.Measure {
+	if gn == 0 {
+		return m
+	}
+	gc = math.Round(gc)
+	g := RuleMeasure(sm.Concentration(n+gn), cells+gc)
+	m.Guessed, m.GuessedCells, m.IfGuessed = gn, gc, &g
+	return m
+}
+
+// GuessedOf sums guessed over labels.
+func GuessedOf(guessed map[string]Guess, labels []string) (objects int, cells float64) {
+	for _, l := range labels {
+		objects += guessed[l].Count
+		cells += guessed[l].Cells
+	}
+	return objects, cells
 }
 
 // CellsUnknownOf reports whether an object of taxon x had its cells estimated by nothing:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
@@ -63,13 +64,27 @@ func (s *Store) AlertEvents(ctx context.Context, sampleID string) ([]alerts.Even
 // RunEnergy is what a run's power record adds up to, per model (the model can be
 // switched during a run).
 type RunEnergy struct {
-	Run       int64
-	Model     string // the model variant in use
-	Cells     int
-	Measured  time.Duration // the time the power record covers
-	Joules    float64
-	Source    string // energy source, e.g. "rapl:package-0" or "estimate:cpu-time"
-	Estimated bool   // the joules are an estimate, not a reading
+	Run   int64
+	Model string // the model variant in use
+	Cells int
+	// Classified is the run's objects this model classified, as stored: more than
+	// Cells when the power record stops short of them (a run cut off loses the span it
+	// was measuring: its cost covered 75 cells of the 154 it kept, said nowhere,
+	// helper-75).
+	Classified int
+	Measured   time.Duration // the time the power record covers
+	Joules     float64
+	Source     string // energy source, e.g. "rapl:package-0" or "estimate:cpu-time"
+	Estimated  bool   // the joules are an estimate, not a reading
+}
+
+// CellsText says the cells the power record covers, "75 of 154" when it covers fewer
+// than the run's objects classified by the model.
+func (e RunEnergy) CellsText() string {
+	if e.Classified > e.Cells {
+		return fmt.Sprintf("%d of %d", e.Cells, e.Classified)
+	}
+	return strconv.Itoa(e.Cells)
 }
 
 // JoulesPerCell is the run's energy per classified cell (NaN-free: 0 without cells).
@@ -83,7 +98,8 @@ func (e RunEnergy) JoulesPerCell() float64 {
 // Energy sums the power record of each of a sample's runs that has one, per model.
 func (s *Store) Energy(ctx context.Context, sampleID string) ([]RunEnergy, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT r.id, p.variant, SUM(p.cells), SUM(p.duration_ms), SUM(p.joules),
-		MIN(p.energy_source), MAX(p.estimated)
+		MIN(p.energy_source), MAX(p.estimated),
+		(SELECT COUNT(*) FROM objects o WHERE o.source_id = r.id AND o.variant = p.variant AND o.error = '')
 		FROM perf p JOIN sources r ON r.id = p.source_id
 		WHERE r.sample_id = ? AND p.joules IS NOT NULL GROUP BY r.id, p.variant ORDER BY r.id, p.variant`, sampleID)
 	if err != nil {
@@ -95,7 +111,7 @@ func (s *Store) Energy(ctx context.Context, sampleID string) ([]RunEnergy, error
 		var e RunEnergy
 		var ms float64
 		var src sql.NullString
-		if err := rows.Scan(&e.Run, &e.Model, &e.Cells, &ms, &e.Joules, &src, &e.Estimated); err != nil {
+		if err := rows.Scan(&e.Run, &e.Model, &e.Cells, &ms, &e.Joules, &src, &e.Estimated, &e.Classified); err != nil {
 			return nil, fmt.Errorf("session store %s: energy of sample %s: %w", s.path, sampleID, err)
 		}
 		e.Measured, e.Source = time.Duration(ms*float64(time.Millisecond)), src.String

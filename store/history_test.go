@@ -61,4 +61,16 @@ func TestAlertEventsAndEnergy(t *testing.T) {
 		math.Abs(e.JoulesPerCell()-3.75/9) > 1e-12 || e.Model != "optimised" {
 		t.Errorf("energy %+v", e)
 	}
+	// The 9 objects the model classified (one failed) are the 9 cells measured.
+	if e.Classified != 9 || e.CellsText() != "9" {
+		t.Errorf("classified %d, cells %q; want 9, \"9\"", e.Classified, e.CellsText())
+	}
+	// A run cut off loses the span it was measuring: its record covers fewer cells than
+	// it kept, and says so (helper-75: 75 cells of the 154 kept, said nowhere).
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM perf WHERE id = (SELECT MAX(id) FROM perf WHERE joules IS NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	if en, err = s.Energy(ctx, "LIM-2025-06-03"); err != nil || len(en) != 1 || en[0].Cells != 4 || en[0].Classified != 9 || en[0].CellsText() != "4 of 9" {
+		t.Errorf("the last span lost: %+v (%v); want 4 cells measured of 9, \"4 of 9\"", en, err)
+	}
 }

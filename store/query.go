@@ -587,8 +587,12 @@ type Counts struct {
 	// not looked for, and its count of 0 says nothing (a trend leaves the sample out).
 	Known        map[string]bool
 	Unidentified screening.Concentration
-	Failed       int
-	Objects      int
+	// Guessed is, by the model's label, the unidentified objects (under their run's
+	// threshold, not reviewed) and the cells estimated in them: what the review could
+	// add to each taxon were they what the model guessed (screening.WithGuessed).
+	Guessed map[string]screening.Guess
+	Failed  int
+	Objects int
 }
 
 // Counts tallies a sample's objects per category and converts them to concentrations
@@ -657,6 +661,19 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 			return nil
 		case screening.Unidentified:
 			unident++
+			if o.Label != "" {
+				if c.Guessed == nil {
+					c.Guessed = map[string]screening.Guess{}
+				}
+				g := c.Guessed[o.Label]
+				g.Count++
+				if t := byLabel[o.Label]; t != nil && t.Unit != "" && t.Unit != "cell" {
+					g.Cells += cellsOf(o)
+				} else {
+					g.Cells++
+				}
+				c.Guessed[o.Label] = g
+			}
 			return nil
 		}
 		t := byLabel[o.Category]

@@ -191,6 +191,11 @@ func TestRunRoundTripAndCounts(t *testing.T) {
 	if c.Unidentified.Count != 1 || c.Failed != 1 || c.Objects != 10 {
 		t.Errorf("unidentified %d failed %d objects %d", c.Unidentified.Count, c.Failed, c.Objects)
 	}
+	// The unidentified one is kept by the model's guess, for what its review could make
+	// of the Noctiluca rule (screening.WithGuessed).
+	if g := c.Guessed; len(g) != 1 || g["protist_noctiluca"] != (screening.Guess{Count: 1, Cells: 1}) {
+		t.Errorf("guessed %+v: want the one Noctiluca under the threshold", g)
+	}
 	// 3 cells in 2 mL = 1,500 cells/L, 95% CI [0.6187, 8.767] x 500.
 	n := c.Taxa[0]
 	if n.Label != "copepod_calanoid" && n.Label != "protist_noctiluca" || n.PerL != 1500 || math.Abs(n.Low-309.4) > 0.1 || math.Abs(n.High-4383.6) > 0.2 {
@@ -232,8 +237,8 @@ func TestRunRoundTripAndCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, _ = s.Counts(ctx, "LIM-2025-06-03")
-	if c.Taxa[0].Label != "copepod_calanoid" || c.Taxa[0].Count != 4 || c.Taxa[0].Validated != 1 || c.Unidentified.Count != 0 {
-		t.Errorf("after validation %+v unidentified %d", c.Taxa[0], c.Unidentified.Count)
+	if c.Taxa[0].Label != "copepod_calanoid" || c.Taxa[0].Count != 4 || c.Taxa[0].Validated != 1 || c.Unidentified.Count != 0 || c.Guessed != nil {
+		t.Errorf("after validation %+v unidentified %d, guessed %+v", c.Taxa[0], c.Unidentified.Count, c.Guessed)
 	}
 
 	// A second run of the same water adds its volume; other water under the same ID is refused.

@@ -170,6 +170,18 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		}
 		b.quiet("NOT YET", colorHeldBack, color.NRGBA{0x5d, 0x40, 0x37, 0xff}, headline, pendingWhy, context)
 		b.line3.SetText(watching)
+	case top == nil && reviewDecides(states) != nil:
+		// Below a level only because the objects that would reach it wait for review:
+		// no all-clear, the review decides.
+		bg = color.NRGBA{0xff, 0xf8, 0xe1, 0xff}
+		st := reviewDecides(states)
+		headline := "No alert until reviewed: " + st.ReviewText(fmtPerL)
+		if blind != "" {
+			headline += "; " + blind
+		}
+		b.quiet("REVIEW", colorHeldBack, color.NRGBA{0x5d, 0x40, 0x37, 0xff}, headline,
+			"Review the unidentified objects (Gallery and review › Review queue) before reading the sample as below the level", context)
+		b.line3.SetText(watching)
 	case top == nil:
 		bg = color.NRGBA{0xe8, 0xf5, 0xe9, 0xff}
 		headline := "No alert"
@@ -224,10 +236,31 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 			}
 			more += blind
 		}
+		for _, st := range states {
+			if st.ReviewTo > top.Level {
+				// A higher level the review could give is said beside the one raised.
+				if more != "" {
+					more += " · "
+				}
+				more += fmt.Sprintf("review decides: %s could reach %s", st.Taxon, strings.ToUpper(st.ReviewTo.String()))
+			}
+		}
 		b.more.SetText(more)
 	}
 	b.bg.FillColor = bg
 	b.content.Refresh()
+}
+
+// reviewDecides is the state whose level the review of the unidentified objects could
+// raise highest (alerts.State.ReviewTo); nil when none could.
+func reviewDecides(states []alerts.State) *alerts.State {
+	var out *alerts.State
+	for i := range states {
+		if states[i].ReviewTo != alerts.None && (out == nil || states[i].ReviewTo > out.ReviewTo) {
+			out = &states[i]
+		}
+	}
+	return out
 }
 
 // colorUnchecked is the chip of a rule not checked: the banner's and the table's.

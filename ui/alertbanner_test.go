@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -166,7 +167,7 @@ func TestCountsTableSaysUnchecked(t *testing.T) {
 		{Label: "Other", Name: "Not a cyanobacterium"},
 	}
 	states := []alerts.State{{Rule: "cyanobacteria", Labels: []string{"Microcystis", "Anabaena"}, Value: alerts.Measure{Count: 39, CellsUnknown: 39}}}
-	markUnchecked(rows, states)
+	markUnchecked(rows, states, nil)
 	if got := []bool{rows[0].Unchecked, rows[1].Unchecked, rows[2].Unchecked, rows[3].Unchecked}; !slices.Equal(got, []bool{true, false, false, false}) {
 		t.Errorf("unchecked group, Microcystis, Anabaena, other: %v, want the group alone", got)
 	}
@@ -179,9 +180,20 @@ func TestCountsTableSaysUnchecked(t *testing.T) {
 	}
 	states = append(states, alerts.State{Rule: "microcystis", Labels: []string{"Microcystis"}, Value: alerts.Measure{Count: 39, CellsUnknown: 39}})
 	rows[0].Level, rows[0].Unchecked = alerts.Watch, false
-	markUnchecked(rows, states)
+	markUnchecked(rows, states, nil)
 	if rows[0].Unchecked || !rows[1].Unchecked {
 		t.Errorf("a group at WATCH marked unchecked %v; Microcystis under its own rule %v", rows[0].Unchecked, rows[1].Unchecked)
+	}
+	// Nothing of a group counted in too little volume (a stored sample: no taxon rows
+	// of it): its row reads Unchecked from the taxonomy's members, as the summary, the
+	// counts CSV and the report say (helper-75: History read "–").
+	tx := screening.DefaultTaxonomy("p", []string{"protist_noctiluca", "copepod_calanoid"})
+	rows = []countRow{{Label: groupKey + "noctiluca", Name: "HAB group: Noctiluca", Group: "noctiluca", IsGroup: true}, {Label: "copepod_calanoid", Name: "Copepod"}}
+	states = []alerts.State{{Rule: "noctiluca", Labels: []string{"protist_noctiluca"}, Value: alerts.Measure{Limit: 10000},
+		Counted: &alerts.Threshold{Value: 10000, Unit: alerts.PerL}, CountedLevel: alerts.Alert}}
+	levelRows(rows, states, tx)
+	if !rows[0].Unchecked || rows[1].Unchecked {
+		t.Errorf("none counted in 0.1 mL: group unchecked %v, copepod %v; want the group alone", rows[0].Unchecked, rows[1].Unchecked)
 	}
 }
 
@@ -289,5 +301,55 @@ func TestBannerBeforeAnySample(t *testing.T) {
 	b.NothingScreened("Watching: 1 rule", []string{"Cyanobacteria"})
 	if b.chip.Text != "NOT CHECKED" || !strings.Contains(b.Headline(), "cannot see Cyanobacteria") {
 		t.Errorf("at launch, the pack blind to a watched taxon: chip %q, headline %q", b.chip.Text, b.Headline())
+	}
+}
+
+// TestBannerReviewDecides: below the levels only because the unidentified objects the
+// model took for the rule's taxa wait for review is no all-clear: the banner says REVIEW
+// with what the guesses would reach, from the stored counts (History's measure) as from
+// a run's; beside a level raised, a higher one the review could give is said.
+func TestBannerReviewDecides(t *testing.T) {
+	test.NewTempApp(t)
+	watch, alert := 20000.0, 100000.0
+	rs, err := alerts.Parse([]byte(fmt.Sprintf("source = \"WHO\"\n[[rule]]\nid = \"cyano\"\ntaxon = \"Microcystis\"\nwatch = %g\nalert = %g\nunit = \"cells/mL\"\n", watch, alert)), "r.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := alerts.Binding{Ruleset: rs, Bound: []alerts.Bound{{Rule: rs.Rules[0], Labels: []string{"Microcystis"}}}, Name: "who"}
+	sm := screening.NewSample("REV")
+	sm.VolumeML = 0.04
+	c := store.Counts{Sample: store.SampleInfo{Sample: sm},
+		Taxa:    []store.TaxonCount{{Label: "Microcystis", Concentration: sm.Concentration(34), Cells: 749, Unit: "colony"}},
+		Guessed: map[string]screening.Guess{"Microcystis": {Count: 14, Cells: 288}}}
+	states := evaluateStored(r, c)
+	if len(states) != 1 || states[0].Level != alerts.None || states[0].ReviewTo != alerts.Watch {
+		t.Fatalf("stored counts: %+v; want none, watch were the guesses right", states)
+	}
+	b := newAlertBanner()
+	b.Set(states, "Watching: who", "sample REV", nil)
+	if b.chip.Text != "REVIEW" || !strings.HasPrefix(b.Headline(), "No alert until reviewed: Microcystis would reach WATCH (about 25.9 M cells/L) were its 14 unidentified objects (about 288 cells)") ||
+		!strings.HasPrefix(b.Detail(), "Review the unidentified objects (Gallery and review › Review queue)") {
+		t.Errorf("chip %q, %q / %q", b.chip.Text, b.Headline(), b.Detail())
+	}
+	c.Guessed = nil
+	b.Set(evaluateStored(r, c), "Watching: who", "sample REV", nil)
+	if !strings.HasPrefix(b.Headline(), "No alert") || strings.Contains(b.Headline(), "review") {
+		t.Errorf("nothing unidentified: %q", b.Headline())
+	}
+	// At watch, guesses that would pass the alert level are said beside it.
+	c.Taxa[0].Cells, c.Guessed = 1000, map[string]screening.Guess{"Microcystis": {Count: 30, Cells: 3500}}
+	b.Set(evaluateStored(r, c), "Watching: who", "sample REV", nil)
+	if b.Level() != alerts.Watch || !strings.Contains(b.more.Text(), "review decides: Microcystis could reach ALERT") {
+		t.Errorf("at watch: level %v, more %q", b.Level(), b.more.Text())
+	}
+}
+
+// The end-of-run lead of a continuation says its volumes to three figures, as the
+// report: it read "the 0.5496688741721855 mL given" (helper-75).
+func TestPartialLeadVolumes(t *testing.T) {
+	ex := screening.Examined{Frames: 77, Expected: 83, Fraction: 77.0 / 83, DeclaredML: 0.5496688741721855, Interrupted: true}
+	want := "Stopped: partial, 77 of 83 frames (the concentrations are on the 0.51 mL of the 0.55 mL given). "
+	if got := partialLead(ex, 0.5099337748344371); got != want {
+		t.Errorf("lead %q, want %q", got, want)
 	}
 }

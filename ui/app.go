@@ -696,16 +696,20 @@ func (a *mainWindow) showUnderRules() {
 		// measures a sample of another pack: under the rules in use bound to its own
 		// pack when they cover it, else under the rules it was screened with (a banner of
 		// what the new rules watch went green over the table's Watch: helper-65).
-		if a.liveReviewed == s.Sample.ID {
-			return // shown as reviewed under those rules already
-		}
 		r := a.lastRules
 		if b, ok := rulesOnPack(a.rules, a.lastTaxonomy); ok {
 			r = b
 		}
+		if a.liveReviewed == s.Sample.ID && a.svc.Store != nil {
+			// As reviewed, measured again from the store under those rules: skipping
+			// it left the banner drawn while the new pack loaded, "in use until the
+			// pack chosen has loaded", for good (helper-75).
+			a.showStored(s.Sample.ID, r, a.lastTaxonomy, fmt.Sprintf(", under %s on pack %s", r.Name, s.Pack))
+			return
+		}
 		states := evaluateSnapshot(r, s)
 		rows := slices.Clone(a.counts.Rows())
-		levelRows(rows, states)
+		levelRows(rows, states, a.lastTaxonomy)
 		a.counts.SetRows(rows)
 		end, _ := endedContext(s.Examined)
 		a.banner.Set(states, r.Watching(), fmt.Sprintf("sample %s%s, under %s on pack %s", s.Sample.ID, end, r.Name, s.Pack), r.CannotSee())
@@ -716,7 +720,7 @@ func (a *mainWindow) showUnderRules() {
 	}
 	states := evaluateSnapshot(a.rules, s)
 	rows := slices.Clone(a.counts.Rows())
-	levelRows(rows, states)
+	levelRows(rows, states, a.svc.Taxonomy)
 	a.counts.SetRows(rows)
 	if a.counts.Scope() != "" {
 		// A continuation's rows are its own share; the banner is the whole sample's.

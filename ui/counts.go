@@ -404,7 +404,7 @@ func levelRank(r countRow) int {
 // levelRows sets the rows' Alert column from the rules' states (screening.RowLevels):
 // a taxon's row the level of the rules on it alone, a HAB group's the highest of the
 // rules counting its taxa shown, then the rows not checked (markUnchecked).
-func levelRows(rows []countRow, states []alerts.State) {
+func levelRows(rows []countRow, states []alerts.State, tx *screening.Taxonomy) {
 	own, counted := screening.RowLevels(states)
 	for i := range rows {
 		r := &rows[i]
@@ -419,14 +419,14 @@ func levelRows(rows []countRow, states []alerts.State) {
 			}
 		}
 	}
-	markUnchecked(rows, states)
+	markUnchecked(rows, states, tx)
 }
 
 // markUnchecked marks a stored sample's rows (History's) below their levels whose rules
 // could not be checked in cells (screening.UncheckedRows: colonies in single-cell
 // images), as the live snapshot marks its own. The banner says NOT CHECKED; the table
 // said "–".
-func markUnchecked(rows []countRow, states []alerts.State) {
+func markUnchecked(rows []countRow, states []alerts.State, tx *screening.Taxonomy) {
 	own, counted := screening.UncheckedRows(states)
 	for i := range rows {
 		r := &rows[i]
@@ -439,6 +439,12 @@ func markUnchecked(rows []countRow, states []alerts.State) {
 			continue
 		}
 		r.Unchecked = slices.ContainsFunc(rows, func(x countRow) bool { return !x.IsGroup && x.Group == r.Group && counted[x.Label] })
+		if !r.Unchecked && tx != nil {
+			// A group of which nothing was counted has no taxon rows: its members are
+			// the taxonomy's (helper-75: History read "–" where the summary, the CSV and
+			// the report said unchecked, for none counted in too little volume).
+			r.Unchecked = slices.ContainsFunc(tx.Members(r.Group), func(l string) bool { return counted[l] })
+		}
 	}
 }
 

@@ -600,8 +600,13 @@ func (r recorded) lines() []string {
 		if t, ok := r.started[e.Run]; ok && !t.IsZero() {
 			run = "run of " + t.Local().Format("2006-01-02 15:04")
 		}
-		out = append(out, fmt.Sprintf("Energy, %s, %s model: %s J per cell%s over %d cells and %s [%s]",
-			run, e.Model, fmtSig(e.JoulesPerCell()), unit, e.Cells, fmtDuration(e.Measured), e.Source))
+		cells := fmt.Sprintf("%d cells", e.Cells)
+		if e.Classified > e.Cells {
+			// A run cut off loses the power span it was measuring (helper-75).
+			cells = fmt.Sprintf("the first %d of its %d cells (the rest were not measured: the run was cut off)", e.Cells, e.Classified)
+		}
+		out = append(out, fmt.Sprintf("Energy, %s, %s model: %s J per cell%s over %s and %s [%s]",
+			run, e.Model, fmtSig(e.JoulesPerCell()), unit, cells, fmtDuration(e.Measured), e.Source))
 	}
 	return out
 }
@@ -663,7 +668,7 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 		}
 	}
 	rows := storedRows(c)
-	levelRows(rows, states)
+	levelRows(rows, states, rec.tx)
 	h.counts.SetRows(rows)
 	if another {
 		// Another sample starts at its top: scrolled down a longer table, the shorter
@@ -695,6 +700,15 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 		raised = append(raised, fmt.Sprintf("Not checked under %s: %s", h.e.rules().Name, alerts.UncheckedText(states, fmtPerL)))
 	case len(raised) == 0:
 		raised = append(raised, fmt.Sprintf("None under %s.", h.e.rules().Name))
+	}
+	if !otherPack {
+		for _, st := range states {
+			if text := st.ReviewText(fmtPerL); text != "" {
+				// Below a level only because the objects that would reach it wait for
+				// review: the review decides.
+				raised = append(raised, "Review decides: "+text+"; review them (Gallery and review › Review queue) before reading the sample as below it.")
+			}
+		}
 	}
 	if !otherPack {
 		// The rules in use may not be those it was screened with: say which were
@@ -768,6 +782,7 @@ func evaluateStored(r alerts.Binding, c store.Counts) []alerts.State {
 	for _, t := range c.Taxa {
 		byLabel[t.Label] = ruleTally{count: t.Count, cells: t.Cells, unknown: t.CellsUnknown}
 	}
+	addGuessed(byLabel, c.Guessed)
 	return evaluateTallies(r, c.Sample.Sample, byLabel)
 }
 
@@ -778,6 +793,7 @@ func evaluateSnapshot(r alerts.Binding, s screening.Snapshot) []alerts.State {
 	for _, t := range s.Taxa {
 		byLabel[t.Label] = ruleTally{count: t.Count, cells: t.CellsEstimate, oversize: t.OversizeCells, unknown: t.CellsUnknown}
 	}
+	addGuessed(byLabel, s.Guessed)
 	return evaluateTallies(r, s.Sample, byLabel)
 }
 
@@ -794,6 +810,7 @@ func earlierOf(c store.Counts) *earlierCounts {
 	for _, t := range c.Taxa {
 		e.byLabel[t.Label] = ruleTally{count: t.Count, cells: t.Cells, oversize: t.OversizeCells, unknown: t.CellsUnknown}
 	}
+	addGuessed(e.byLabel, c.Guessed)
 	return e
 }
 
@@ -815,6 +832,7 @@ func evaluateWithEarlier(r alerts.Binding, e *earlierCounts, s screening.Snapsho
 		b.unknown += t.CellsUnknown
 		byLabel[t.Label] = b
 	}
+	addGuessed(byLabel, s.Guessed)
 	sm := s.Sample
 	sm.VolumeML = e.examinedML + s.Sample.VolumeML
 	return evaluateTallies(r, sm, byLabel)
@@ -826,6 +844,20 @@ type ruleTally struct {
 	count           int
 	cells, oversize float64
 	unknown         int
+	// guessed are the unidentified objects the model guessed as the taxon, and the
+	// cells in them: what the review could add (screening.WithGuessed).
+	guessed      int
+	guessedCells float64
+}
+
+// addGuessed adds the unidentified objects guessed per label to byLabel.
+func addGuessed(byLabel map[string]ruleTally, guessed map[string]screening.Guess) {
+	for l, g := range guessed {
+		t := byLabel[l]
+		t.guessed += g.Count
+		t.guessedCells += g.Cells
+		byLabel[l] = t
+	}
 }
 
 // evaluateTallies measures the taxa counted in sample sm against rules r, as a run
@@ -840,13 +872,15 @@ func evaluateTallies(r alerts.Binding, sm screening.Sample, byLabel map[string]r
 			sum.cells += t.cells
 			sum.oversize += t.oversize
 			sum.unknown += t.unknown
+			sum.guessed += t.guessed
+			sum.guessedCells += t.guessedCells
 		}
 		m := screening.RuleMeasure(sm.Concentration(sum.count), sum.cells)
 		if m.Cells > 0 {
 			m.Oversize = sum.oversize
 		}
 		m.CellsUnknown = sum.unknown
-		return m
+		return screening.WithGuessed(m, sm, sum.count, sum.cells, sum.guessed, sum.guessedCells)
 	})
 	return ev.States()
 }

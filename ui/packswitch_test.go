@@ -326,3 +326,36 @@ func TestPackTitleNamesTheFolder(t *testing.T) {
 		}
 	}
 }
+
+// A sample reviewed on the Live tab keeps its own standing once another pack and preset
+// are chosen and loaded: the banner said "No rule of preset who-cyanobacteria can fire
+// with pack ndsb-plankton-121, in use until the pack chosen has loaded" long after it
+// had loaded, and the sample's ALERT was gone (helper-75): the redraw once loaded was
+// skipped for a reviewed sample.
+func TestReviewedSampleAfterPackSwitch(t *testing.T) {
+	o := &packOpener{}
+	h := newHarness(t, nil, func(d *app.Services) { d.OpenPack = o.open })
+	noct := labelIndex(t, h.a.svc.Pack, "protist_noctiluca")
+	src := newGatedSource(3, func(int) []fakeCell { return []fakeCell{{noct, 0.9}} })
+	h.startRun(src, "S-NOCT", 0.1)
+	src.release(3)
+	h.waitIdle()
+	if h.a.banner.Level() != alerts.Alert {
+		t.Fatalf("3 Noctiluca in 0.1 mL: banner %v %q, want ALERT", h.a.banner.Level(), h.a.banner.Headline())
+	}
+	// As the Gallery does after a label is set.
+	if !h.a.showReviewed("S-NOCT") {
+		t.Fatal("the Live tab does not show the sample as reviewed")
+	}
+	h.pump("the reviewed counts", 5*time.Second, func() bool { return h.a.liveReviewed == "S-NOCT" })
+	h.a.ShowSettings()
+	v := h.a.settingsWin
+	v.PackDir.SetText("cyano-tcb-10")
+	v.Preset.SetSelected("who-cyanobacteria")
+	test.Tap(v.Save)
+	h.pump("the cyanobacteria pack in use", 5*time.Second, func() bool { return h.a.svc.Pack.Name == "cyano-tcb-10" })
+	h.pump("the banner redrawn", 5*time.Second, func() bool { return h.a.banner.Level() == alerts.Alert })
+	if d := h.a.banner.Detail() + " " + h.a.banner.Headline(); strings.Contains(d, "until the pack chosen has loaded") {
+		t.Errorf("the banner once the pack is loaded: %q", d)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/internal/sigfig"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 	"github.com/phytoscreen/phytoscreen/vision"
@@ -653,7 +654,9 @@ func partialLead(ex screening.Examined, examinedML float64) string {
 	if ex.Expected > 0 {
 		of = fmt.Sprintf(", %d of %d frames", ex.Frames, ex.Expected)
 	}
-	return fmt.Sprintf("%s%s (the concentrations are on the %.3g mL of the %g mL given). ", how, of, examinedML, ex.DeclaredML)
+	// Both to three figures, as the report: a continuation's share of the volume given read
+	// "0.5496688741721855 mL" (helper-75).
+	return fmt.Sprintf("%s%s (the concentrations are on the %s mL of the %s mL given). ", how, of, fmtVolume(sigfig.Round(examinedML, 3)), fmtVolume(sigfig.Round(ex.DeclaredML, 3)))
 }
 
 // bannerWholeSample puts the alerts of sample id, all its runs together as History
@@ -679,21 +682,31 @@ func (a *mainWindow) showReviewed(id string) bool {
 	if a.lastSnap.Pack != "" && a.lastSnap.Pack != a.svc.Taxonomy.Pack {
 		return false // counted by the pack in use before; the rules in use do not read it
 	}
-	rules := a.rules
+	a.showStored(id, a.rules, a.svc.Taxonomy, "")
+	return true
+}
+
+// showStored shows stored sample id on the Live tab as reviewed, measured under rules
+// (bound to tx, its pack's taxonomy); under, when not "", says which rules those are
+// when they are not the rules in use (", under preset default on pack …").
+func (a *mainWindow) showStored(id string, rules alerts.Binding, tx *screening.Taxonomy, under string) {
 	a.liveSampleCounts(id, rules, "the reviewed sample's counts for the Live tab", func(c store.Counts, states []alerts.State) {
 		a.liveReviewed = id
 		rows := storedRows(c)
-		levelRows(rows, states)
+		levelRows(rows, states, tx)
 		a.counts.SetRows(rows)
 		runs := "its run"
 		if n := len(c.Sample.Runs); n > 1 {
 			runs = fmt.Sprintf("all %d runs", n)
 		}
 		a.counts.SetScope(fmt.Sprintf("Sample %s as reviewed (%s): the labels set in the Gallery count here, as in History and the exports", id, runs))
-		a.banner.Set(states, a.watching(rules), fmt.Sprintf("sample %s, %s, as reviewed", id, runs), rules.CannotSee())
+		watching := a.watching(rules)
+		if under != "" {
+			watching = rules.Watching()
+		}
+		a.banner.Set(states, watching, fmt.Sprintf("sample %s, %s, as reviewed%s", id, runs, under), rules.CannotSee())
 		a.banner.SetPartial(c.Sample.Partial())
 	})
-	return true
 }
 
 // liveSampleCounts reads stored sample id's counts as History does and measures them

@@ -91,6 +91,11 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 	case standing == "":
 		standing = "no alert"
 	}
+	if r := d.ReviewDecides(); len(r) > 0 {
+		// "no alert" beside objects that would raise a level wait for review is no
+		// all-clear: the review decides.
+		standing += "; review decides: " + strings.Join(r, ", ")
+	}
 	said, where := m.Stdout, *out
 	if toStdout {
 		said, where = m.Stderr, "standard output"

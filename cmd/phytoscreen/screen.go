@@ -680,6 +680,9 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		// cannot show below, with why (helper-74: "alerts": [] read as an all-clear).
 		AlertsChecked bool            `json:"alerts_checked"`
 		NotChecked    []notCheckedOut `json:"not_checked"`
+		// ReviewDecides lists the rules the review of the unidentified objects would
+		// raise were each what the model guessed (alerts.State.ReviewTo).
+		ReviewDecides []reviewOut `json:"review_decides"`
 		// Examined is how much of the source the run examined, Partial whether less than
 		// the volume given: sample.volume_ml is the volume examined, and a partial run
 		// read as a whole one (helper-72: only the exit status said so).
@@ -695,7 +698,7 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		SampleML   float64              `json:"sample_volume_ml"` // and its volume examined over them all
 		Error      string               `json:"error,omitempty"`
 	}{r.Sample, r.Pack, r.Variant, r.Threshold, r.Finder, nonNil(r.Taxa), nonNil(r.Groups), r.Unidentified, raised, nonNil(r.Gaps), nonNil(r.Events),
-		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices}, len(r.Bound) > 0, notChecked(r.Alerts),
+		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices}, len(r.Bound) > 0, notChecked(r.Alerts), reviewDecides(r.Alerts),
 		r.Examined, r.Examined.Partial(), r.Frames, r.Cells, r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.SampleRuns, r.SampleML, r.Err}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -716,6 +719,31 @@ func notChecked(states []alerts.State) []notCheckedOut {
 	for _, st := range states {
 		if why := st.UncheckedWhy(thousands); why != "" {
 			out = append(out, notCheckedOut{Rule: st.Rule, Taxon: st.Taxon, Why: why, DetectionLimit: st.Value.Limit})
+		}
+	}
+	return out
+}
+
+// reviewOut is a rule the review of the unidentified objects would raise, in the JSON
+// summary.
+type reviewOut struct {
+	Rule    string       `json:"rule"`
+	Taxon   string       `json:"taxon"`
+	Level   alerts.Level `json:"level"`
+	To      alerts.Level `json:"if_reviewed_as_guessed"`
+	Objects int          `json:"unidentified_objects"`
+	Cells   float64      `json:"unidentified_cells"`
+	PerL    float64      `json:"cells_per_l_if_reviewed_as_guessed"`
+	Text    string       `json:"text"`
+}
+
+// reviewDecides lists the states whose level the review could raise (ReviewTo).
+func reviewDecides(states []alerts.State) []reviewOut {
+	out := []reviewOut{}
+	for _, st := range states {
+		if st.ReviewTo != alerts.None && st.Value.IfGuessed != nil {
+			out = append(out, reviewOut{Rule: st.Rule, Taxon: st.Taxon, Level: st.Level, To: st.ReviewTo, Objects: st.Value.Guessed,
+				Cells: st.Value.GuessedCells, PerL: st.Value.IfGuessed.PerL, Text: st.ReviewText(thousands)})
 		}
 	}
 	return out

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -162,5 +164,84 @@ func TestScreenColonyImagesNotCheckedInCells(t *testing.T) {
 	text := strings.Join(strings.Fields(pdfText(t, pdf)), " ")
 	if !strings.Contains(text, "Not checked in cells") || strings.Contains(text, "No alert: every watched") || !strings.Contains(text, "unchecked") {
 		t.Errorf("the report does not say the rule was not checked in cells:\n%s", text)
+	}
+}
+
+// On real Microcystis frames with the cyanobacteria pack, some colonies stay under the
+// confidence threshold. At a volume where the counted ones stand below the WHO watch
+// level and the model's guesses for the unidentified ones would pass it, the summary
+// does not end at "none": it says the review decides, with the same figures in its
+// JSON, its report and the report's one-line standing.
+func TestScreenReviewDecides(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	src := filepath.Join("..", "..", "..", "shared", "data", "microscope-frames", "microcystis")
+	names, err := filepath.Glob(filepath.Join(src, "*.jpg"))
+	if err != nil || len(names) < 40 {
+		t.Fatalf("%v (%d frames): the test needs the real frames in ../shared/data/microscope-frames", err, len(names))
+	}
+	dir := t.TempDir()
+	for _, n := range names[len(names)-40:] {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(n)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	screen := func(volume string, args ...string) (string, string) {
+		db := filepath.Join(t.TempDir(), "s.db")
+		code, stdout, stderr := run(t, append([]string{"screen", "--source", dir, "--pack", "cyano-tcb-10", "--rules", "who-cyanobacteria",
+			"--volume-ml", volume, "--baseline", "0", "--sample", "REV", "--db", db}, args...)...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		return stdout, db
+	}
+	// At 1 mL every level is far off. At the volume where the counted colonies stand at
+	// 95% of the watch level (20,000 cells/mL), the unidentified ones the model took
+	// for cyanobacteria (their cells were a third more on these frames) pass it.
+	out, _ := screen("1")
+	m := regexp.MustCompile(`nearest: Cyanobacteria[^\n]* at ([\d,]+) of 20,000 cells/mL`).FindStringSubmatch(out)
+	if m == nil || strings.Contains(out, "REVIEW DECIDES") {
+		t.Fatalf("at 1 mL: want the nearest level said and no review in reach:\n%s", out)
+	}
+	perML, _ := strconv.ParseFloat(strings.ReplaceAll(m[1], ",", ""), 64)
+	volume := strconv.FormatFloat(perML/20000/0.95, 'g', 6, 64)
+	out, db := screen(volume)
+	said := regexp.MustCompile(`REVIEW DECIDES: Cyanobacteria[^\n]* would reach WATCH \(about ([\d,]+) cells/L\) were its (\d+) unidentified objects \(about ([\d,]+) cells\) what the model guessed; review them`).FindStringSubmatch(out)
+	if said == nil || !strings.Contains(out, "Alerts raised:\n  none; nearest: Cyanobacteria") || !strings.Contains(out, "(95% of its watch level)") {
+		t.Fatalf("at %s mL: want no alert at 95%% of watch and the review deciding:\n%s", volume, out)
+	}
+	js, _ := screen(volume, "--format", "json")
+	var doc struct {
+		Review []struct {
+			Rule    string  `json:"rule"`
+			Level   string  `json:"level"`
+			To      string  `json:"if_reviewed_as_guessed"`
+			Objects int     `json:"unidentified_objects"`
+			Cells   float64 `json:"unidentified_cells"`
+		} `json:"review_decides"`
+	}
+	if err := json.Unmarshal([]byte(js), &doc); err != nil {
+		t.Fatalf("%v:\n%s", err, js)
+	}
+	if len(doc.Review) != 1 || doc.Review[0].Rule != "cyanobacteria" || doc.Review[0].Level != "none" || doc.Review[0].To != "watch" ||
+		strconv.Itoa(doc.Review[0].Objects) != said[2] || thousands(doc.Review[0].Cells) != said[3] {
+		t.Errorf("JSON review_decides %+v; want the summary's rule, level, %s objects and %s cells", doc.Review, said[2], said[3])
+	}
+	// The report, from the store, weighs the same guesses.
+	pdf := filepath.Join(t.TempDir(), "rev.pdf")
+	code, stdout, stderr := run(t, "report", "--db", db, "--sample", "REV", "--out", pdf)
+	if code != exitOK {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	text := strings.Join(strings.Fields(pdfText(t, pdf)), " ")
+	if !strings.Contains(stdout, "(no alert; review decides: Cyanobacteria") || !strings.Contains(stdout, "could reach WATCH;") ||
+		!strings.Contains(text, "Review decides: Cyanobacteria") || !strings.Contains(text, "would reach WATCH") ||
+		!strings.Contains(text, "were its "+said[2]+" unidentified objects (about ") {
+		t.Errorf("report standing %q; report text:\n%s", stdout, text)
 	}
 }

@@ -439,6 +439,13 @@ func (r screenResult) writeText(w io.Writer) {
 		// "unchecked" with no reason anywhere (helper-74).
 		fmt.Fprintf(w, "  NOT CHECKED: %s\n", text)
 	}
+	for _, a := range r.Alerts {
+		if text := a.ReviewText(thousands); text != "" {
+			// Below a level only because the objects that would reach it wait for
+			// review: the review decides, and the summary says so beside the level.
+			fmt.Fprintf(w, "  REVIEW DECIDES: %s; review them before reading the sample as below it (the app's Gallery and review tab, its review queue)\n", text)
+		}
+	}
 
 	// Segmented counts the failed frames too (Seen = Segmented + Dropped); said apart here,
 	// "7 seen, 7 segmented, 1 failed" read as 8 (helper-60).

@@ -188,7 +188,7 @@ func bindReportRules(d *report.Data, rules, pack string, tx *screening.Taxonomy,
 		bd, m := s.Bound, s.Measure
 		labels[bd.Rule.ID] = bd.Labels
 		st := report.RuleStatus{Rule: bd.Rule, Value: screening.Concentration{Count: m.Count, PerL: m.PerL, Low: m.Low, High: m.High, Limit: m.Limit}, Cells: m.Cells,
-			CellsUnknown: m.CellsUnknown}
+			CellsUnknown: m.CellsUnknown, Guessed: m.Guessed, GuessedCells: m.GuessedCells, IfGuessed: m.IfGuessed}
 		if m.Cells > 0 {
 			st.Oversize, st.Uncalibrated = s.Oversize, s.Uncalibrated
 		}

@@ -58,6 +58,8 @@ func ruleStandings(c store.Counts, bound []alerts.Bound) []ruleStanding {
 		objects := c.Sample.Concentration(n)
 		m := screening.RuleMeasure(objects, cells)
 		m.CellsUnknown = unknown
+		gn, gc := screening.GuessedOf(c.Guessed, bd.Labels)
+		m = screening.WithGuessed(m, c.Sample.Sample, n, cells, gn, gc)
 		out = append(out, ruleStanding{Bound: bd, Objects: objects, Units: strings.Join(units, "/"), Measure: m, Oversize: over, Uncalibrated: uncal, Level: bd.Rule.LevelOf(m)})
 	}
 	return out
