@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/internal/sigfig"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
@@ -175,12 +176,22 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		// no all-clear, the review decides.
 		bg = color.NRGBA{0xff, 0xf8, 0xe1, 0xff}
 		st := reviewDecides(states)
-		headline := "No alert until reviewed: " + st.ReviewText(fmtPerL)
+		// The level first: the headline is cut at the window's width, and a rule's
+		// taxa can be long (the WHO preset's).
+		headline := fmt.Sprintf("No alert until reviewed: %s could reach %s", st.Taxon, strings.ToUpper(st.ReviewTo.String()))
 		if blind != "" {
 			headline += "; " + blind
 		}
+		objects := fmt.Sprintf("%d unidentified objects", st.Value.Guessed)
+		if st.Value.Guessed == 1 {
+			objects = "1 unidentified object"
+		}
+		if st.Value.GuessedCells != float64(st.Value.Guessed) {
+			objects += fmt.Sprintf(" (about %s cells)", fmtPerL(st.Value.GuessedCells))
+		}
 		b.quiet("REVIEW", colorHeldBack, color.NRGBA{0x5d, 0x40, 0x37, 0xff}, headline,
-			"Review the unidentified objects (Gallery and review › Review queue) before reading the sample as below the level", context)
+			fmt.Sprintf("Counted as the model guessed, %s give about %s cells/L: review them (Gallery and review › Review queue) before reading the sample as below the level",
+				objects, fmtPerL(sigfig.Round(st.Value.IfGuessed.PerL, 3))), context)
 		b.line3.SetText(watching)
 	case top == nil:
 		bg = color.NRGBA{0xe8, 0xf5, 0xe9, 0xff}
