@@ -307,6 +307,15 @@ func TestPipelineCellsEstimate(t *testing.T) {
 		if x.CellsEstimate != want {
 			t.Errorf("%s (unit %s): %d objects of 6 cells each, %g cells estimated, want %g", x.Label, x.Unit, x.Count, x.CellsEstimate, want)
 		}
+		// Their concentration in cells, what the rules compare, beside the objects'.
+		if perL := x.PerL * want / float64(x.Count); math.Abs(x.CellsPerL-perL) > 1e-6*perL {
+			t.Errorf("%s: %g cells per litre estimated, want %g (objects %g)", x.Label, x.CellsPerL, perL, x.PerL)
+		}
+	}
+	for _, g := range s.Groups {
+		if g.Count > 0 && math.Abs(g.CellsPerL-g.PerL*g.CellsEstimate/float64(g.Count)) > 1e-6*g.CellsPerL {
+			t.Errorf("group %s: %g cells per litre estimated, %g cells in %d objects at %g per litre", g.ID, g.CellsPerL, g.CellsEstimate, g.Count, g.PerL)
+		}
 	}
 	if units == 0 {
 		t.Fatal("no taxon counted in colonies or chains: the fixture does not test the estimate")

@@ -158,6 +158,10 @@ type TaxonCount struct {
 	// taxon counted in cells, the count. An estimate, beside the count of objects, which
 	// is what the concentration and the rules use.
 	CellsEstimate float64 `json:"cells_estimate"`
+	// CellsPerL is the estimated cells per litre, what the alert rules compare
+	// (RuleMeasure): cells_per_l of the JSON, the Concentration's, is of objects, one a
+	// colony or filament, a name read as cells (helper-72).
+	CellsPerL float64 `json:"cells_estimate_per_l"`
 	// OversizeCells is the part of CellsEstimate in objects over a tenth of their frame
 	// that could not be split (a mat, a debris cloud taken for a colony): an alert in
 	// cells that rests on them needs those frames looked at.
@@ -192,8 +196,10 @@ type GroupCount struct {
 	Unit string `json:"unit"` // what one object of the group is: cell, chain, colony, filament, or several joined by "/"
 	Concentration
 	// CellsEstimate is the cells estimated in the group's objects (TaxonCount's).
-	CellsEstimate float64      `json:"cells_estimate"`
-	Level         alerts.Level `json:"level"`
+	CellsEstimate float64 `json:"cells_estimate"`
+	// CellsPerL is the estimated cells per litre (TaxonCount's).
+	CellsPerL float64      `json:"cells_estimate_per_l"`
+	Level     alerts.Level `json:"level"`
 	// Unchecked: below its levels, and a rule counting its taxa could not be checked
 	// (UncheckedRows).
 	Unchecked bool `json:"unchecked,omitempty"`
@@ -460,8 +466,9 @@ func (t *tally) fill(s *Snapshot, tx *Taxonomy, levels func(label string) alerts
 		}
 		x := tx.Taxa[i]
 		cells := t.cellsOf(x)
-		s.Taxa = append(s.Taxa, TaxonCount{Taxon: x, Concentration: s.Sample.Concentration(n), MeanProb: t.probSum[i] / float64(n), Level: levels(x.Label),
-			CellsEstimate: cells, OversizeCells: math.Round(t.oversizeSum[i]), CellsUnknown: t.unknownSum[i]})
+		c := s.Sample.Concentration(n)
+		s.Taxa = append(s.Taxa, TaxonCount{Taxon: x, Concentration: c, MeanProb: t.probSum[i] / float64(n), Level: levels(x.Label),
+			CellsEstimate: cells, CellsPerL: RuleMeasure(c, cells).PerL, OversizeCells: math.Round(t.oversizeSum[i]), CellsUnknown: t.unknownSum[i]})
 	}
 	slices.SortStableFunc(s.Taxa, func(a, b TaxonCount) int {
 		if a.Count != b.Count {
@@ -483,6 +490,7 @@ func (t *tally) fill(s *Snapshot, tx *Taxonomy, levels func(label string) alerts
 			unit = strings.Join(units, "/")
 		}
 		n, cells, _, _ := t.sum(tx, members)
-		s.Groups = append(s.Groups, GroupCount{Group: g, Unit: unit, Concentration: s.Sample.Concentration(n), CellsEstimate: cells, Level: groupLevel(g.ID)})
+		c := s.Sample.Concentration(n)
+		s.Groups = append(s.Groups, GroupCount{Group: g, Unit: unit, Concentration: c, CellsEstimate: cells, CellsPerL: RuleMeasure(c, cells).PerL, Level: groupLevel(g.ID)})
 	}
 }

@@ -71,7 +71,7 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 	p.Factor = widget.NewEntry()
 	p.Factor.SetPlaceHolder("1 as taken; 10 diluted 1+9; 0.1 settled tenfold")
 	p.Calib = widget.NewEntry()
-	p.Calib.SetPlaceHolder("µm per pixel; empty: uncalibrated")
+	p.Calib.SetPlaceHolder("empty: uncalibrated") // its label says µm per pixel
 	p.Taken = newDetailEntry()
 	p.Taken.SetPlaceHolder("2025-06-03 09:30; empty: now")
 	// Checked as typed, as Start checks it: a time in the future was said only at Start,
@@ -109,13 +109,15 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 			p.form.Refresh()
 		}
 	}
+	// Two fields a row where they pair (the sample and its site; the factor and the
+	// calibration): at 768 px of screen the counts under the panel showed two or three
+	// rows (helper-75), and every row the panel gives up is a row of counts.
+	factor.Widget = pairRow(p.Factor, "µm / pixel", p.Calib)
 	form := widget.NewForm(
 		widget.NewFormItem("Source", p.Source),
-		widget.NewFormItem("Sample ID", p.ID),
-		widget.NewFormItem("Site", p.Site),
+		widget.NewFormItem("Sample ID", pairRow(p.ID, "Site", p.Site)),
 		volumeItem(p.Volume),
 		factor,
-		widget.NewFormItem("µm / pixel", p.Calib),
 	)
 	// More about the sample, in a dialog so the panel keeps its height on a small
 	// screen: the fields live on with the panel and are read at Start.
@@ -147,6 +149,12 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 	p.ExtendBaseWidget(p)
 	p.SetRunning(false, false)
 	return p
+}
+
+// pairRow lays out two fields on one form row: the first, then the second's label and
+// the second, each field half of what is left.
+func pairRow(first fyne.CanvasObject, label string, second fyne.CanvasObject) fyne.CanvasObject {
+	return container.NewGridWithColumns(2, first, container.NewBorder(nil, nil, widget.NewLabel(label), nil, second))
 }
 
 // CreateRenderer implements fyne.Widget.
@@ -273,11 +281,15 @@ func (p *samplePanel) SetRunning(running, paused bool) {
 		p.Start.Disable()
 		p.Pause.Enable()
 		p.Stop.Enable()
-		calib := p.Calib.Text
-		if calib == "" {
-			calib = "uncalibrated"
+		calib := "uncalibrated"
+		if c := strings.TrimSpace(p.Calib.Text); c != "" {
+			calib = c + " µm / pixel"
 		}
-		for i, t := range []string{p.Source.Selected, p.ID.Text, p.Site.Text, p.Volume.Text, p.Factor.Text, calib} {
+		id := p.ID.Text
+		if site := strings.TrimSpace(p.Site.Text); site != "" {
+			id += " · " + site
+		}
+		for i, t := range []string{p.Source.Selected, id, p.Volume.Text, p.Factor.Text + " · " + calib} {
 			p.values[i].SetText(t)
 		}
 		p.form.Hide()
