@@ -279,6 +279,11 @@ var namedKinds = map[string]string{
 // replaced the table with a PDF under a table's name (helper-60). An extension that
 // says nothing of its kind (none, .txt, .out) is the user's choice and passes.
 func CheckKind(path, what string, want ...string) error {
+	if isSQLite(path) {
+		// Whatever its name: the programme's weekly report written over a bench's
+		// session store destroyed it (helper-76).
+		return kindError(fmt.Sprintf("%s is an SQLite database (a session store?), and this writes %s over it: name another file; nothing was written", path, what))
+	}
 	ext := strings.ToLower(filepath.Ext(path))
 	if slices.Contains(want, ext) {
 		return nil
@@ -288,6 +293,22 @@ func CheckKind(path, what string, want ...string) error {
 		return nil
 	}
 	return kindError(fmt.Sprintf("%s is named as %s (%s), but this writes %s: name it %s; nothing was written", path, held, ext, what, strings.Join(want, " or ")))
+}
+
+// isSQLite reports whether path is an existing regular file that begins with SQLite's
+// header (a session store, whatever it is named).
+func isSQLite(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	head := make([]byte, 16)
+	n, _ := io.ReadFull(f, head)
+	return n == 16 && string(head) == "SQLite format 3\x00"
 }
 
 // ErrWrongKind is what CheckKind's refusals are (errors.Is).

@@ -216,4 +216,17 @@ func TestCheckKind(t *testing.T) {
 			t.Errorf("CheckKind(%q): %v does not name the file and the fix", path, err)
 		}
 	}
+	// An SQLite file (a session store) is refused whatever its name, even .pdf; a file
+	// of other bytes under a name that passes is the user's to replace.
+	dir := t.TempDir()
+	for name, data := range map[string]string{"bench": "SQLite format 3\x00" + strings.Repeat("x", 100), "week.pdf": "SQLite format 3\x00page", "old.pdf": "%PDF-1.3 old report"} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := CheckKind(path, "a PDF report", ".pdf")
+		if want := strings.HasPrefix(data, "SQLite"); (err != nil) != want || err != nil && (!errors.Is(err, ErrWrongKind) || !strings.Contains(err.Error(), path+" is an SQLite database")) {
+			t.Errorf("CheckKind(%s holding %.10q): %v; want refused %v", name, data, err, want)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Absurd and non-finite numbers are refused before anything is opened, each with one
@@ -275,5 +276,15 @@ func TestSynthRefusesWhatItCannotWrite(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("a refused synth wrote %s", out)
+	}
+}
+
+// A site typed with spaces around it is the site without them, as the app trims it:
+// "Lake A " split one site into two on the lab server (helper-76).
+func TestScreenSiteTrimmed(t *testing.T) {
+	f := screenFlags{site: "  Lake A ", volumeML: 1, factor: 1}
+	s, err := f.sampleOf(time.Date(2026, 6, 4, 9, 0, 0, 0, time.UTC))
+	if err != nil || s.Site != "Lake A" || !strings.HasPrefix(s.ID, "Lake-A-2026") {
+		t.Errorf("site %q, ID %q (%v); want \"Lake A\", Lake-A-…", s.Site, s.ID, err)
 	}
 }

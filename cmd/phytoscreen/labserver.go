@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/labrec"
 	"github.com/phytoscreen/phytoscreen/labserver"
@@ -341,6 +342,18 @@ func (m *Main) weekReport(ctx context.Context, sf serverFlags, week, out string)
 	if err != nil {
 		return usageError("--week: %v", err)
 	}
+	// As the sample's report: "-" is standard output, and the PDF never replaces a
+	// frame, a store or a file named as another kind (it overwrote a bench's session
+	// store, helper-76).
+	toStdout := out == "-"
+	if !toStdout {
+		if err := capture.CheckOutputName(out); err != nil {
+			return usageError("--out %v", err)
+		}
+		if err := outfile.CheckKind(out, "a PDF report", ".pdf"); err != nil {
+			return usageError("--out %v", err)
+		}
+	}
 	srv, err := labserver.Open(ctx, sf.config())
 	if err != nil {
 		return setupError(err)
@@ -351,12 +364,19 @@ func (m *Main) weekReport(ctx context.Context, sf serverFlags, week, out string)
 		return setupError(err)
 	}
 	wr.Made = time.Now()
-	if err := outfile.Write(out, func(w io.Writer) error { return report.WriteWeekPDF(w, wr, app.Version) }); err != nil {
+	said, where := m.Stdout, out
+	if toStdout {
+		said, where = m.Stderr, "standard output"
+		err = report.WriteWeekPDF(m.Stdout, wr, app.Version)
+	} else {
+		err = outfile.Write(out, func(w io.Writer) error { return report.WriteWeekPDF(w, wr, app.Version) })
+	}
+	if err != nil {
 		return outputError(err)
 	}
 	// The benches registered, not those that sent this week's samples: "0 samples from 2
 	// benches" read oddly (helper-63).
-	fmt.Fprintf(m.Stdout, "wrote the programme report of week %s (%s, %s; %s registered) to %s\n", wk, count(len(wr.Samples), "sample", "samples"), count(len(wr.Alerts), "alert", "alerts"), count(len(wr.Benches), "bench", "benches"), out)
+	fmt.Fprintf(said, "wrote the programme report of week %s (%s, %s; %s registered) to %s\n", wk, count(len(wr.Samples), "sample", "samples"), count(len(wr.Alerts), "alert", "alerts"), count(len(wr.Benches), "bench", "benches"), where)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -158,6 +159,36 @@ func TestProgrammeCommands(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "report", "--server", host("reader"), "--week", "2026-48", "--out", out); code != exitUsage || !strings.Contains(stderr, "YEAR-Wnn") {
 		t.Errorf("a bad week: exit %d, %s", code, stderr)
+	}
+	// The weekly PDF never replaces the bench's store, whatever it is named, a frame or a
+	// file named as another kind; "-" is standard output (it overwrote the store and
+	// wrote a file named "-", helper-76).
+	storeCopy := filepath.Join(t.TempDir(), "bench-a")
+	if data, err := os.ReadFile(db); err != nil {
+		t.Fatal(err)
+	} else if err := os.WriteFile(storeCopy, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ out, want string }{
+		{storeCopy, "is an SQLite database (a session store?)"},
+		{db, "is an SQLite database (a session store?)"},
+		{filepath.Join(t.TempDir(), "frame.jpg"), "is named as a frame"},
+		{filepath.Join(t.TempDir(), "week.csv"), "is named as a CSV table"},
+	} {
+		before, _ := os.ReadFile(c.out)
+		code, _, stderr := run(t, "report", "--server", host("reader"), "--week", week, "--out", c.out)
+		after, _ := os.ReadFile(c.out)
+		if code != exitUsage || !strings.Contains(stderr, c.want) || !bytes.Equal(before, after) {
+			t.Errorf("--out %s: exit %d, %s; want refused (%q), the file as it was", c.out, code, stderr, c.want)
+		}
+	}
+	code, stdout, stderr = run(t, "report", "--server", host("reader"), "--week", week, "--out", "-")
+	if code != exitOK || !strings.HasPrefix(stdout, "%PDF-") || !strings.Contains(stderr, "to standard output") {
+		t.Errorf("--out -: exit %d, stdout %.20q, stderr %s", code, stdout, stderr)
+	}
+	if _, err := os.Stat("-"); err == nil {
+		t.Error("--out - wrote a file named \"-\"")
+		os.Remove("-")
 	}
 
 	// The server goes away: the sync says so and that nothing is lost.
