@@ -222,8 +222,8 @@ const NotChecked = "not checked"
 type Standing struct {
 	Rules string  // the rules of its last run, as the bench names them: "preset who-cyanobacteria"
 	Level string  // "alert", "watch", "none" or NotChecked
-	Rule  string  // the rule at that level, its taxa as it reads; "" at none
-	PerL  float64 // what that rule compares, cells per litre; 0 at none
+	Rule  string  // the rule at that level, its taxa as it reads; at none the rule nearest its next level; "" when not checked
+	PerL  float64 // what that rule compares, cells per litre; 0 when not checked
 	Why   string  // why NotChecked; "" otherwise
 }
 

@@ -18,14 +18,20 @@ const levelRankSQL = `CASE %s WHEN 'watch' THEN 1 WHEN 'alert' THEN 2 WHEN 'acti
 
 var levelNames = []string{"", "watch", "alert", "action"}
 
-// notDemoSQL keeps in the programme's views a sample s with a run that is not of the
+// inProgrammeSQL keeps in the programme's views a sample s with a run that is not of the
 // bundled demo (labrec.DemoSpec): one whose runs are all the demo's (benches no longer
 // push them, but one pushed before stays on the server) is left out, and so is one the
 // server holds no run of (bool_and over none is NULL): its tally showed on the weekly
 // report when its run had been refused (a copied store's, helper-70), with no object
-// to review. A sample pushed before its runs shows once they arrive.
-const notDemoSQL = `(SELECT bool_and(d.spec = '` + labrec.DemoSpec + `') FROM runs d
-	WHERE d.bench_id = s.bench_id AND d.sample_id = s.sample_id) IS FALSE`
+// to review. A sample pushed before its runs shows once they arrive. A companion
+// sample (the same water screened again with another model, pack or threshold to
+// compare them, `screen --keep-apart`: ID~base beside ID, of the same bench) is the
+// bench's comparison, not another sample of the programme: it counted as a second
+// sample at the site, its alerts twice (helper-76).
+const inProgrammeSQL = `(SELECT bool_and(d.spec = '` + labrec.DemoSpec + `') FROM runs d
+	WHERE d.bench_id = s.bench_id AND d.sample_id = s.sample_id) IS FALSE
+	AND NOT EXISTS (SELECT 1 FROM samples o WHERE o.bench_id = s.bench_id
+		AND starts_with(s.sample_id, o.sample_id || '~'))`
 
 // Benches lists the benches the server knows, by name.
 func (s *Server) Benches(ctx context.Context) ([]labrec.BenchInfo, error) {
@@ -58,7 +64,7 @@ func (s *Server) BenchLabels(ctx context.Context, bench string) ([]string, error
 
 // Sites lists the sites of the samples the benches hold.
 func (s *Server) Sites(ctx context.Context) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT site FROM samples s WHERE NOT gone AND deleted_at IS NULL AND `+notDemoSQL+` ORDER BY site`)
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT site FROM samples s WHERE NOT gone AND deleted_at IS NULL AND `+inProgrammeSQL+` ORDER BY site`)
 	if err != nil {
 		return nil, explain("lab server "+s.text+": listing sites", err)
 	}
@@ -78,7 +84,7 @@ LEFT JOIN LATERAL (SELECT count(*) AS n, bool_or(r.status NOT IN ('done', '')) A
 LEFT JOIN LATERAL (SELECT count(*) AS n, max(` + fmt.Sprintf(levelRankSQL, "a.to_level") + `) AS top
 	FROM alerts a JOIN runs r ON r.bench_id = a.bench_id AND r.run_id = a.run_id
 	WHERE r.bench_id = s.bench_id AND r.sample_id = s.sample_id) al ON true
-WHERE NOT s.gone AND s.deleted_at IS NULL AND ` + notDemoSQL
+WHERE NOT s.gone AND s.deleted_at IS NULL AND ` + inProgrammeSQL
 
 func scanSample(row pgx.CollectableRow) (labrec.ProgrammeSample, error) {
 	var p labrec.ProgrammeSample
@@ -225,7 +231,7 @@ LEFT JOIN LATERAL (SELECT x.count, x.per_l, x.ci_low, x.ci_high, x.cells FROM sa
 	WHERE x.bench_id = s.bench_id AND x.sample_id = s.sample_id AND x.label = $2
 	-- a label that is both a taxon and a group ID reads as the taxon
 	ORDER BY CASE x.kind WHEN 'taxon' THEN 0 WHEN 'group' THEN 1 ELSE 2 END LIMIT 1) c ON true
-WHERE s.site = $1 AND NOT s.gone AND s.deleted_at IS NULL AND `+notDemoSQL+`
+WHERE s.site = $1 AND NOT s.gone AND s.deleted_at IS NULL AND `+inProgrammeSQL+`
 	AND (c.count IS NOT NULL OR (s.volume_ml > 0 AND EXISTS (SELECT 1 FROM runs r
 		JOIN taxa t ON t.bench_id = r.bench_id AND t.pack = r.pack AND (t.label = $2 OR t.grp = $2)
 		WHERE r.bench_id = s.bench_id AND r.sample_id = s.sample_id)))
@@ -248,7 +254,7 @@ func (s *Server) TaxonChoices(ctx context.Context, site string) ([]labrec.Count,
 	rows, err := s.pool.Query(ctx, `SELECT label, kind, name, grp FROM (
 	SELECT DISTINCT ON (c.label, c.kind) c.label, c.kind, c.name, c.grp
 	FROM sample_counts c JOIN samples s ON s.bench_id = c.bench_id AND s.sample_id = c.sample_id
-	WHERE ($1 = '' OR s.site = $1) AND NOT s.gone AND s.deleted_at IS NULL AND `+notDemoSQL+`
+	WHERE ($1 = '' OR s.site = $1) AND NOT s.gone AND s.deleted_at IS NULL AND `+inProgrammeSQL+`
 	ORDER BY c.label, c.kind, s.taken DESC) t
 ORDER BY CASE kind WHEN 'taxon' THEN 0 WHEN 'group' THEN 1 ELSE 2 END, name, label`, site)
 	if err != nil {
@@ -293,7 +299,7 @@ func (s *Server) WeekReport(ctx context.Context, w labrec.Week) (labrec.WeekRepo
 		rep.Samples[i].Counts = counts[[2]string{rep.Samples[i].Bench, rep.Samples[i].ID}]
 	}
 	rows, err := s.pool.Query(ctx, alertSelect+`
-WHERE s.taken >= $1 AND s.taken < $2 AND NOT s.gone AND s.deleted_at IS NULL AND `+notDemoSQL+`
+WHERE s.taken >= $1 AND s.taken < $2 AND NOT s.gone AND s.deleted_at IS NULL AND `+inProgrammeSQL+`
 ORDER BY s.site, a.time, a.bench_id, a.alert_id`, w.Start(), w.End())
 	if err != nil {
 		return rep, explain(what, err)

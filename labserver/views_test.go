@@ -334,6 +334,20 @@ func TestProgrammeViewsLeaveOutDemoAndUnchecked(t *testing.T) {
 	if err := b.PushRun(ctx, marine.batch, marine.stream); err != nil {
 		t.Fatal(err)
 	}
+	// The demo sample's own water screened again with the base model to compare them
+	// (screen --keep-apart), and A2's: companions, the bench's comparisons, not samples
+	// of the programme (A2~base counted as a second sample at Kiel, its alert twice:
+	// helper-76). A sample of another bench whose ID merely begins so is no companion.
+	for i, c := range []struct{ bench, id string }{{"bench-A", "A2~base"}, {"bench-B", "A2~x"}} {
+		comp := makeRun(c.bench, c.id, "Kiel", time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC), int64(20+i), int64(2000+100*i), 3, "alert")
+		srv := a
+		if c.bench == "bench-B" {
+			srv = b
+		}
+		if err := srv.PushRun(ctx, comp.batch, comp.stream); err != nil {
+			t.Fatal(err)
+		}
+	}
 	colonies := makeRun("bench-A", "A5", "Kiel", taken.Add(2*time.Hour), 10, 1000, 3, "")
 	colonies.batch.Tally.Counts[1].Cells = 30 // 2 chains holding 30 cells
 	colonies.batch.Run.Status = "stopped"     // and stopped before its source's end: partial
@@ -342,8 +356,8 @@ func TestProgrammeViewsLeaveOutDemoAndUnchecked(t *testing.T) {
 	}
 
 	all, err := r.Samples(ctx, labrec.ProgrammeFilter{})
-	if err != nil || strings.Contains(ids(all), "DEMO-1") || !strings.Contains(ids(all), "B5") {
-		t.Errorf("Samples: %q, %v; want B5 and no DEMO-1", ids(all), err)
+	if err != nil || strings.Contains(ids(all), "DEMO-1") || !strings.Contains(ids(all), "B5") || strings.Contains(ids(all), "A2~base") || !strings.Contains(ids(all), "A2~x") {
+		t.Errorf("Samples: %q, %v; want B5 and bench B's A2~x, no DEMO-1 and no companion A2~base", ids(all), err)
 	}
 	for _, p := range all {
 		if p.Partial != (p.ID == "A5") {
@@ -356,9 +370,12 @@ func TestProgrammeViewsLeaveOutDemoAndUnchecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, al := range rep.Alerts {
-		if al.SampleID == "DEMO-1" {
-			t.Errorf("the week's alerts hold the demo's: %+v", al)
+		if al.SampleID == "DEMO-1" || al.SampleID == "A2~base" {
+			t.Errorf("the week's alerts hold the demo's or a companion's: %+v", al)
 		}
+	}
+	if strings.Contains(ids(rep.Samples), "A2~base") {
+		t.Errorf("the week's samples hold the companion A2~base: %q", ids(rep.Samples))
 	}
 	if strings.Contains(ids(rep.Samples), "DEMO-1") {
 		t.Errorf("the week's samples hold the demo: %q", ids(rep.Samples))
@@ -372,7 +389,7 @@ func TestProgrammeViewsLeaveOutDemoAndUnchecked(t *testing.T) {
 	for _, p := range trend {
 		got = append(got, p.SampleID)
 	}
-	if want := "B1 A1 A5 B2 A2 A4"; strings.Join(got, " ") != want {
+	if want := "B1 A1 A5 B2 A2 A2~x A4"; strings.Join(got, " ") != want {
 		t.Errorf("Pseudo-nitzschia at Kiel: %q, want %q (B2 counted none, B5 could not see it, DEMO-1 is the demo)", strings.Join(got, " "), want)
 	}
 

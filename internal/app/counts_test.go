@@ -343,9 +343,20 @@ func TestPackStanding(t *testing.T) {
 			t.Errorf("%s: standing %+v, want %+v", c.id, got, c.want)
 		}
 	}
-	st, _, r := cyanoRunOf(t, "S4", volumeML, "/no/such/rules.toml", "")
+	// Below every level the standing keeps the rule and its value: a programme's
+	// database read 0 cells/L for every sample under its levels (helper-76).
+	st, _, r := cyanoRunOf(t, "S5", 10*volumeML, "preset who-cyanobacteria", "")
 	finishColonies(t, r, n, areaUm2, cells)
-	counts, _, _, err := SampleCounts(context.Background(), st, "S4")
+	counts, _, _, err := SampleCounts(context.Background(), st, "S5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := standing(counts); got == nil || got.Level != "none" || got.Rule != "Cyanobacteria + Microcystis spp. + Oscillatoria spp." || math.Abs(got.PerL-5e6) > 1 {
+		t.Errorf("a tenth of the watch level: standing %+v, want none, the WHO rule at 5,000,000 cells/L", got)
+	}
+	st, _, r = cyanoRunOf(t, "S4", volumeML, "/no/such/rules.toml", "")
+	finishColonies(t, r, n, areaUm2, cells)
+	counts, _, _, err = SampleCounts(context.Background(), st, "S4")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,7 +153,8 @@ func noRuleApplies(rules, pack string) string {
 }
 
 // standingOf is the sample's standing from its rules' (rules, bound to pack): the
-// highest level and the rule at it, or NotChecked with why.
+// highest level and the rule at it (below every level, the rule nearest its next level
+// and its value), or NotChecked with why.
 func standingOf(ss []ruleStanding, rules, pack string) *labrec.Standing {
 	st := &labrec.Standing{Rules: rules, Level: alerts.None.String()}
 	if len(ss) == 0 {
@@ -181,6 +182,19 @@ func standingOf(ss []ruleStanding, rules, pack string) *labrec.Standing {
 		st.Level, st.Why = labrec.NotChecked, fmt.Sprintf("the cells of %d colonies, filaments or chains are unknown (single-cell images: no size)", unknown)
 	case len(few) > 0:
 		st.Level, st.Why = labrec.NotChecked, "too little examined: "+strings.Join(few, "; ")
+	}
+	if st.Level == alerts.None.String() {
+		// Below every level: the rule nearest its next one, and its value, so that a
+		// programme's database reads the figure under the level too (it read 0 cells/L
+		// for every sample below its levels, helper-76). Not where it is not checked:
+		// there the value is a lower bound, or nothing was counted.
+		states := make([]alerts.State, len(ss))
+		for i, s := range ss {
+			states[i] = s.state()
+		}
+		if c, _, _, ok := alerts.Closest(states); ok {
+			st.Rule, st.PerL = c.Taxon, c.Value.PerL
+		}
 	}
 	return st
 }
