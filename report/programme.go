@@ -170,12 +170,18 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 			}
 			level, word := sampleLevel(s)
 			starred = starred || strings.HasSuffix(word, "*")
-			row := []string{s.Taken.UTC().Format("Mon 02 15:04"), id, orDash(s.BenchName), num(s.VolumeML, 3),
+			// The factor beside the volume: the figures are count / volume × factor, and
+			// without it they could not be worked out again (helper-76).
+			ml := num(s.VolumeML, 3)
+			if s.Factor != 0 && s.Factor != 1 {
+				ml += " ×" + num(s.Factor, 3)
+			}
+			row := []string{s.Taken.UTC().Format("Mon 02 15:04"), id, orDash(s.BenchName), ml,
 				fmt.Sprint(s.Objects), groupsText(s.Counts), word}
 			for _, c := range []struct {
 				col   int
 				width float64
-			}{{1, 30}, {2, 32}, {5, 52}} {
+			}{{1, 30}, {2, 26}, {5, 52}} {
 				if cut := r.fit(row[c.col], c.width); cut != row[c.col] {
 					full = append(full, cut+" = "+row[c.col])
 					row[c.col] = cut
@@ -196,8 +202,8 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 				notes = append(notes, fmt.Sprintf("%s: %s was raised while counting; its final figures stand %s.", s.ID, levelShort(raised), stand))
 			}
 		}
-		r.table([]string{"Taken (UTC)", "Sample", "Bench", "mL", "Objects", "HAB groups, cells/L", "Level"},
-			[]float64{22, 30, 32, 12, 14, 52, 18}, "LLLRRLC", rows, lv)
+		r.table([]string{"Taken (UTC)", "Sample", "Bench", "mL ×factor", "Objects", "HAB groups, cells/L", "Level"},
+			[]float64{22, 30, 26, 18, 14, 52, 18}, "LLLRRLC", rows, lv)
 		// Sample IDs and bench names cut to their columns ("DEMO-20261203…", "Bench A
 		// (nor…") written out in full: a coordinator looks the sample up by them.
 		if starred {
@@ -250,11 +256,17 @@ func (r *writer) weekAlerts(wr labrec.WeekReport) {
 	r.font("", 8.5)
 	r.pdf.MultiCell(textW, lineH, r.tr("Each level change as a run raised it, with the figure on the frames read by then; a sample's level stands in its site's table."), "", "L", false)
 	for _, a := range as {
+		// The level in cells/L as the figure beside it: "100,000 cells/..." cut off
+		// its unit where the units differ, cells/mL beside cells/L (helper-76).
+		th := thresholdText(a.Threshold)
+		if a.ThresholdPerL > 0 {
+			th = perL(a.ThresholdPerL)
+		}
 		rows = append(rows, []string{a.Time.UTC().Format("2006-01-02 15:04"), r.fit(orDash(a.Site), 22), r.fit(a.SampleID, 24), r.fit(orDash(a.BenchName), 22),
-			r.fit(a.Rule, 26), perL(a.CellsPerL), r.fit(thresholdText(a.Threshold), 24), levelShort(alerts.LevelNamed(a.ToLevel))})
+			r.fit(a.Rule, 26), perL(a.CellsPerL), r.fit(th, 24), levelShort(alerts.LevelNamed(a.ToLevel))})
 		lv = append(lv, alerts.LevelNamed(a.ToLevel))
 	}
-	r.table([]string{"Raised (UTC)", "Site", "Sample", "Bench", "Rule", "Cells/L then", "Threshold", "To"},
+	r.table([]string{"Raised (UTC)", "Site", "Sample", "Bench", "Rule", "Cells/L then", "Level, cells/L", "To"},
 		[]float64{28, 22, 24, 22, 26, 18, 24, 16}, "LLLLLRLC", rows, lv)
 }
 

@@ -48,6 +48,20 @@ func TestWeekPDF(t *testing.T) {
 			t.Errorf("the report lacks %q:\n%s", want, text)
 		}
 	}
+	// The factor beside the volume, the figures being count / volume × factor; a level in
+	// cells/mL given in cells/L, as the figure beside it (it read "100,000 cells/...",
+	// cut where the units differ: helper-76).
+	settled := sample("b-1", "Oban bench", "OB-2", "Loch Creran", "alert", 3)
+	settled.VolumeML, settled.Factor = 0.5, 0.1
+	wr.Samples = append(wr.Samples, settled)
+	wr.Alerts = append(wr.Alerts, labrec.ProgrammeAlert{Alert: labrec.Alert{Time: taken, Rule: "Cyanobacteria", ToLevel: "alert", CellsPerL: 250.47e6,
+		Threshold: "100000 cells/mL", ThresholdPerL: 1e8}, Bench: "b-1", BenchName: "Oban bench", SampleID: "OB-2", Site: "Loch Creran"})
+	text = weekText(t, wr)
+	for _, want := range []string{"0.5 ×0.1", "mL ×factor", "Level, cells/L", "250.47 M 100.00 M"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
 	empty := weekText(t, labrec.WeekReport{Week: wk})
 	if !strings.Contains(empty, "No sample taken in this week reached the lab server") || !strings.Contains(empty, "No bench has pushed") {
 		t.Errorf("an empty week's report does not say it is empty:\n%s", empty)

@@ -459,6 +459,9 @@ func (r *writer) metadata(d Data) {
 		{"Depth", depth}, // entered and stored, left out of the report (helper-69)
 		{"Volume examined", num(si.VolumeML, 4) + " mL"},
 		{"Dilution factor", factor},
+		// What one object counted stands for: the least the sample can show, for a
+		// reader to weigh a count of none or of one (helper-76: said nowhere but JSON).
+		{"Detection limit", perL(si.PerLFactor()) + " cells/L: one object counted in the volume examined, with the factor"},
 		{"Notes", orDash(si.Notes)},
 		{"Alert rules", rulesRow(d)},
 		{"Reviewed by", reviewers},

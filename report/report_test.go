@@ -241,6 +241,11 @@ func TestTooLittleExaminedBesideARaisedLevel(t *testing.T) {
 		Generated: time.Now(), Version: "test",
 	}
 	want := "Chain-forming diatoms: not checked: none counted, and one cell in the volume examined is 100,000 cells/L, at or over its WATCH level 50,000 cells/L: examine more volume."
+	// The detection limit is in the sample's table too, not only where a rule wants it
+	// (helper-76).
+	if text := sampleText(t, d); !strings.Contains(text, "Detection limit 100,000 cells/L: one object counted in the volume examined") {
+		t.Errorf("the report lacks the detection limit:\n%s", text)
+	}
 	if text := sampleText(t, d); !strings.Contains(text, "ALERT: Noctiluca") || !strings.Contains(text, want) {
 		t.Errorf("the report lacks %q beside the alert:\n%s", want, text)
 	}

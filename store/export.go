@@ -178,9 +178,12 @@ func ftoa(v float64, prec int) string {
 // cells_ci95_low and cells_ci95_high are the interval of cells_estimate_per_l, the
 // objects' interval scaled alike: ci95_low and ci95_high are cells_per_l's (a database
 // that checked the cells' figure against them found it outside: helper-70).
+// detection_limit_per_l is what one object counted stands for, per litre (the volume
+// examined and the factor's): the least the sample can show, on every row (helper-76:
+// said only in the JSON summary).
 var CountsHeader = []string{"sample_id", "site", "taken", "volume_ml", "factor", "kind", "label", "name", "group", "unit",
 	"count", "validated", "cells_per_l", "ci95_low", "ci95_high", "cells_estimate", "cells_estimate_per_l", "volume_given_ml", "partial",
-	"level", "watch_threshold", "alert_threshold", "cells_unknown", "cells_ci95_low", "cells_ci95_high"}
+	"level", "watch_threshold", "alert_threshold", "cells_unknown", "cells_ci95_low", "cells_ci95_high", "detection_limit_per_l"}
 
 func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, opt ExportOptions) error {
 	cellsOf := opt.Cells
@@ -195,6 +198,7 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 	si := c.Sample
 	head := []string{si.ID, si.Site, si.Taken.UTC().Format(time.RFC3339), volumeText(si.VolumeML), ftoa(si.Factor, -1)}
 	tail := []string{volumeText(si.VolumeGiven()), strconv.FormatBool(si.Partial())}
+	limit := concText(si.PerLFactor())
 	row := func(kind string, t TaxonCount, withConc bool) error {
 		r := append(append([]string{}, head...), kind, t.Label, t.Name, t.Group, t.Unit, strconv.Itoa(t.Count), strconv.Itoa(t.Validated))
 		cellsCI := []string{"", ""}
@@ -205,7 +209,7 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 		} else {
 			r = append(r, "", "", "", "", "")
 		}
-		return cw.Write(append(append(append(r, tail...), "", "", "", strconv.Itoa(t.CellsUnknown)), cellsCI...))
+		return cw.Write(append(append(append(append(r, tail...), "", "", "", strconv.Itoa(t.CellsUnknown)), cellsCI...), limit))
 	}
 	if err := cw.Write(CountsHeader); err != nil {
 		return err
@@ -228,7 +232,7 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 	}
 	if opt.Rules != nil {
 		for _, rr := range opt.Rules(c) {
-			if err := cw.Write(ruleRecord(head, tail, rr)); err != nil {
+			if err := cw.Write(append(ruleRecord(head, tail, rr), limit)); err != nil {
 				return err
 			}
 		}
