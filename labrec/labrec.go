@@ -380,6 +380,19 @@ type WeekReport struct {
 	Benches []BenchInfo
 	Samples []ProgrammeSample // taken in the week, by site then time
 	Alerts  []ProgrammeAlert  // raised by runs of those samples
+	// Deleted are the samples taken in the week that their bench moved to its trash:
+	// left out of the figures, and said, with the level each stood at (an ALERT
+	// vanished from the week's report without a word when its sample was deleted,
+	// helper-76).
+	Deleted []DeletedSample
+}
+
+// DeletedSample is a sample its bench deleted (in its trash), as the weekly report
+// names it: Level is its final level as its bench last said ("" when not said), Raised
+// the highest a run raised while counting.
+type DeletedSample struct {
+	Bench, BenchName, ID, Site string
+	Level, Raised              string
 }
 
 // ProgrammeAlert is an alert with the bench and sample it came from.

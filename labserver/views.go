@@ -307,7 +307,25 @@ ORDER BY s.site, a.time, a.bench_id, a.alert_id`, w.Start(), w.End())
 	if rep.Alerts, err = pgx.CollectRows(rows, scanAlert); err != nil {
 		return rep, explain(what, err)
 	}
-	return rep, nil
+	rows, err = s.pool.Query(ctx, `SELECT s.bench_id, b.name, s.sample_id, s.site, coalesce(s.final_level, ''),
+	coalesce((SELECT max(`+fmt.Sprintf(levelRankSQL, "a.to_level")+`) FROM alerts a JOIN runs r ON r.bench_id = a.bench_id AND r.run_id = a.run_id
+		WHERE r.bench_id = s.bench_id AND r.sample_id = s.sample_id), 0)
+FROM samples s JOIN benches b ON b.bench_id = s.bench_id
+WHERE s.taken >= $1 AND s.taken < $2 AND NOT s.gone AND s.deleted_at IS NOT NULL AND `+inProgrammeSQL+`
+ORDER BY s.site, s.taken, b.name, s.sample_id`, w.Start(), w.End())
+	if err != nil {
+		return rep, explain(what, err)
+	}
+	rep.Deleted, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (labrec.DeletedSample, error) {
+		var d labrec.DeletedSample
+		var top int
+		err := row.Scan(&d.Bench, &d.BenchName, &d.ID, &d.Site, &d.Level, &top)
+		if top > 0 && top < len(levelNames) {
+			d.Raised = levelNames[top]
+		}
+		return d, err
+	})
+	return rep, explain(what, err)
 }
 
 // ValidatedCrop is an object a person labelled, with its crop: what teaches the model.

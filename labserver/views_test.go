@@ -225,6 +225,11 @@ func TestWeekReport(t *testing.T) {
 	if strings.Join(al, " ") != "A1:watch A2:alert" {
 		t.Errorf("week 48 alerts %q, want A1:watch A2:alert (B1's is of week 47)", al)
 	}
+	// B3, in bench B's trash, is left out and named (its alert vanished without a word,
+	// helper-76); B4, gone for good, is not.
+	if len(rep.Deleted) != 1 || rep.Deleted[0].ID != "B3" || rep.Deleted[0].BenchName != "South" || rep.Deleted[0].Site != "Kiel" {
+		t.Errorf("week 48 deleted %+v, want B3 of South at Kiel alone", rep.Deleted)
+	}
 	if len(rep.Benches) != 2 || rep.Server != r.ServerText() || rep.Week != w || rep.Made.IsZero() {
 		t.Errorf("report header: %+v %q %v", rep.Benches, rep.Server, rep.Week)
 	}

@@ -138,6 +138,31 @@ func (r *writer) weekBanner(wr labrec.WeekReport) {
 	r.pdf.MultiCell(textW, 4.5, r.tr("Counts and concentrations are each bench's own tally (objects counted per taxon, "+
 		"validated labels first), with 95% Poisson intervals; a sample's level is where its final figures stand against the "+
 		"rules of its last run, as its bench's History and report say; samples deleted at their bench are left out."), "", "L", false)
+	if len(wr.Deleted) > 0 {
+		// Left out, and said: an ALERT vanished from the week without a word when its
+		// sample was deleted at its bench (helper-76).
+		var names []string
+		for _, d := range wr.Deleted {
+			level := "no alert"
+			switch {
+			case d.Level == labrec.NotChecked:
+				level = "not checked"
+			case d.Level != "" && d.Level != "none":
+				level = strings.ToUpper(d.Level)
+			case d.Level == "" && d.Raised != "":
+				level = "raised " + strings.ToUpper(d.Raised) + " while counting"
+			case d.Level == "":
+				level = "level not known"
+			}
+			if d.Raised != "" && d.Level != "" && alerts.LevelNamed(d.Raised) > alerts.LevelNamed(d.Level) {
+				level += ", raised " + strings.ToUpper(d.Raised) + " while counting"
+			}
+			names = append(names, fmt.Sprintf("%s (%s, %s: %s)", d.ID, orDash(d.BenchName), orDash(d.Site), level))
+		}
+		r.font("B", 8.5)
+		r.pdf.MultiCell(textW, 4.5, r.tr(fmt.Sprintf("Left out: %s taken this week deleted at %s bench (in its trash, restorable there): %s.",
+			counted(len(wr.Deleted), "sample"), map[bool]string{true: "its", false: "their"}[len(wr.Deleted) == 1], strings.Join(names, "; "))), "", "L", false)
+	}
 	r.pdf.Ln(1)
 }
 

@@ -62,6 +62,11 @@ func TestWeekPDF(t *testing.T) {
 			t.Errorf("the report lacks %q:\n%s", want, text)
 		}
 	}
+	// A sample deleted at its bench is left out and named, with where it stood.
+	wr.Deleted = []labrec.DeletedSample{{Bench: "b-2", BenchName: "Mull bench", ID: "MU-8", Site: "Loch Spelve", Level: "alert", Raised: "alert"}}
+	if text = weekText(t, wr); !strings.Contains(text, "Left out: 1 sample taken this week deleted at its bench (in its trash, restorable there): MU-8 (Mull bench, Loch Spelve: ALERT).") {
+		t.Errorf("the report does not name the deleted sample:\n%s", text)
+	}
 	empty := weekText(t, labrec.WeekReport{Week: wk})
 	if !strings.Contains(empty, "No sample taken in this week reached the lab server") || !strings.Contains(empty, "No bench has pushed") {
 		t.Errorf("an empty week's report does not say it is empty:\n%s", empty)
