@@ -557,7 +557,7 @@ func (s *Server) Relabel(ctx context.Context, bench string, objectID int64, v la
 	var at *time.Time
 	err = s.pool.QueryRow(ctx, `SELECT validated_at FROM objects WHERE bench_id = $1 AND object_id = $2`, bench, objectID).Scan(&at)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("%s: the server has no such object (has the bench pushed its run?)", what)
+		return fmt.Errorf("%s: %w", what, ErrNoObject)
 	}
 	if err != nil {
 		return explain(what, err)
@@ -569,6 +569,10 @@ func (s *Server) Relabel(ctx context.Context, bench string, objectID int64, v la
 	}
 	return fmt.Errorf("%s: %w (set %s)", what, ErrSuperseded, at.UTC().Format(time.RFC3339Nano))
 }
+
+// ErrNoObject is returned by Relabel for an object number the server holds none of
+// for the bench: a mistyped --object, or a run not pushed yet.
+var ErrNoObject = errors.New("the server has no such object (phytoscreen server objects lists a sample's; has the bench pushed its run?)")
 
 // ErrSampleGone is returned by SampleObjects and Relabel for a sample its bench removed
 // for good (its trash emptied): listed and relabelled, the label never reached the bench

@@ -62,6 +62,23 @@ func (s *Server) BenchLabels(ctx context.Context, bench string) ([]string, error
 	return out, explain("lab server "+s.text+": the taxa of bench "+bench, err)
 }
 
+// BenchTaxonNames maps the display names of the taxa of the packs bench used to their
+// labels ("Not a cyanobacterium" to "Other"); a name two packs give to different labels
+// maps to them both.
+func (s *Server) BenchTaxonNames(ctx context.Context, bench string) (map[string][]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT name, label FROM taxa WHERE bench_id = $1 AND name <> '' ORDER BY name, label`, bench)
+	if err != nil {
+		return nil, explain("lab server "+s.text+": the taxa of bench "+bench, err)
+	}
+	out := map[string][]string{}
+	var name, label string
+	_, err = pgx.ForEachRow(rows, []any{&name, &label}, func() error {
+		out[name] = append(out[name], label)
+		return nil
+	})
+	return out, explain("lab server "+s.text+": the taxa of bench "+bench, err)
+}
+
 // Sites lists the sites of the samples the benches hold.
 func (s *Server) Sites(ctx context.Context) ([]string, error) {
 	rows, err := s.pool.Query(ctx, `SELECT DISTINCT site FROM samples s WHERE NOT gone AND deleted_at IS NULL AND `+inProgrammeSQL+` ORDER BY site`)

@@ -197,6 +197,30 @@ func (m *Main) serverObjects(ctx context.Context, sub string, args []string) err
 			}
 		}
 		if !slices.Contains(known, *label) {
+			// The name every report and the app show ("Not a cyanobacterium") is the
+			// taxon it names ("Other"): refused, a reviewer reached for --new-taxon and
+			// made a taxon of it apart (helper-76).
+			byName, err := srv.BenchTaxonNames(ctx, bench.ID)
+			if err != nil {
+				return setupError(err)
+			}
+			var labels []string
+			for name, ls := range byName {
+				if strings.EqualFold(name, *label) {
+					labels = append(labels, ls...)
+				}
+			}
+			slices.Sort(labels)
+			labels = slices.Compact(labels)
+			switch {
+			case len(labels) == 1:
+				fmt.Fprintf(m.Stderr, "phytoscreen server relabel: --label %q taken as bench %s's taxon %q, which it names so\n", *label, bench.Name, labels[0])
+				*label = labels[0]
+			case len(labels) > 1:
+				return usageError("--label %q names taxa %s of bench %s's packs: give the one you mean", *label, strings.Join(labels, ", "), bench.Name)
+			}
+		}
+		if !slices.Contains(known, *label) {
 			for _, k := range known {
 				if strings.EqualFold(k, *label) {
 					return usageError("--label %q: bench %s names this taxon %q; give it as the bench names it", *label, bench.Name, k)
@@ -209,7 +233,9 @@ func (m *Main) serverObjects(ctx context.Context, sub string, args []string) err
 			fmt.Fprintf(m.Stderr, "phytoscreen server relabel: %q is no taxon of the packs bench %s used: it becomes a taxon of the lab's own there\n", *label, bench.Name)
 		}
 		v := labrec.Validation{Label: *label, By: *by, At: time.Now().UTC()}
-		if err := srv.Relabel(ctx, bench.ID, *object, v); err != nil {
+		if err := srv.Relabel(ctx, bench.ID, *object, v); errors.Is(err, labserver.ErrNoObject) {
+			return usageError("--object %d: %v", *object, err) // a number mistyped is the command's, not the setup's (helper-76: exit 3)
+		} else if err != nil {
 			return setupError(err)
 		}
 		fmt.Fprintf(m.Stdout, "object %d of bench %s is now %q (by %s); the bench takes it at its next sync\n", *object, bench.Name, *label, *by)

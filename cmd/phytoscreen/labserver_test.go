@@ -107,6 +107,9 @@ func TestProgrammeCommands(t *testing.T) {
 	if code, _, stderr := run(t, "server", "relabel", "--server", host("taxonomist"), "--bench", "Oban bench", "--object", "-1", "--label", "x", "--by", "y"); code != exitUsage || !strings.Contains(stderr, "--object -1: give the object's number") {
 		t.Errorf("relabel --object -1: exit %d, %s", code, stderr)
 	}
+	if code, _, stderr := run(t, "server", "relabel", "--server", host("taxonomist"), "--bench", "Oban bench", "--object", "9999", "--label", "noctiluca", "--by", "y"); code != exitUsage || !strings.Contains(stderr, "--object 9999: ") || !strings.Contains(stderr, "no such object") {
+		t.Errorf("relabel --object 9999 (none such): exit %d, %s; want a usage error", code, stderr)
+	}
 	// A genus written as a rule writes it ("Oscillatoria spp.") is the bench's taxon of
 	// that genus: made a taxon of its own, it left the rule that names it (helper-70).
 	genus := strings.Fields(lines[1])[3]
@@ -114,6 +117,13 @@ func TestProgrammeCommands(t *testing.T) {
 		"--label", genus+" spp.", "--by", "Dr. Ana Núñez"); code != exitOK || !strings.Contains(stderr, fmt.Sprintf("taken as bench Oban bench's taxon %q", genus)) ||
 		!strings.Contains(stdout, fmt.Sprintf("is now %q", genus)) {
 		t.Errorf("relabel to %q: exit %d\n%s\n%s", genus+" spp.", code, stdout, stderr)
+	}
+	// The name the reports and the app show is the taxon it names (helper-76: "Not a
+	// cyanobacterium" was refused, and --new-taxon would have made a taxon of it).
+	if code, stdout, stderr := run(t, "server", "relabel", "--server", host("taxonomist"), "--bench", "Oban bench", "--object", object,
+		"--label", "noctiluca", "--by", "Dr. Ana Núñez"); code != exitOK || !strings.Contains(stderr, `--label "noctiluca" taken as bench Oban bench's taxon "protist_noctiluca", which it names so`) ||
+		!strings.Contains(stdout, `is now "protist_noctiluca"`) {
+		t.Errorf("relabel to the display name Noctiluca: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	code, stdout, stderr = run(t, "server", "relabel", "--server", host("taxonomist"), "--bench", "Oban bench", "--object", object,
 		"--label", "Dinophysis 'acuminata'", "--by", "Dr. Ana Núñez", "--new-taxon")
