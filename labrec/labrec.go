@@ -90,6 +90,10 @@ type Object struct {
 	Variant                        string
 	Error                          string
 	Validation                     *Validation // nil when no person has set its label
+	// Unidentified, read from the server (never pushed), says the model's label is under
+	// its run's confidence threshold and no person set one: the object counts as
+	// unidentified and waits for review, whatever Label says.
+	Unidentified bool
 }
 
 // Validation is a label a person set: who and when. Between bench and server the later

@@ -406,7 +406,7 @@ func (s *Server) SampleObjects(ctx context.Context, bench, sampleID string, fn f
 	o.um_per_px, o.contrast, o.centroid_x, o.centroid_y, o.area_um2, o.esd_um, o.major_um,
 	o.minor_um, o.perimeter_um, o.on_border, o.kind, o.length, o.width, o.parts, o.cells_estimate,
 	o.oversize, o.file, o.crop, o.label, o.prob, o.top, o.variant, o.error,
-	o.validated_label, o.validated_by, o.validated_at
+	o.validated_label, o.validated_by, o.validated_at, o.error = '' AND o.prob < r.threshold
 FROM objects o JOIN runs r ON r.bench_id = o.bench_id AND r.run_id = o.run_id
 WHERE o.bench_id = $1 AND r.sample_id = $2
 ORDER BY o.run_id, o.object_id`, bench, sampleID)
@@ -423,7 +423,7 @@ ORDER BY o.run_id, o.object_id`, bench, sampleID)
 			&o.UmPerPx, &o.Contrast, &o.CentroidX, &o.CentroidY, &o.AreaUm2, &o.ESDUm, &o.MajorUm,
 			&o.MinorUm, &o.PerimeterUm, &o.OnBorder, &o.Kind, &o.Length, &o.Width, &o.Parts, &o.CellsEstimate,
 			&o.Oversize, &o.File, &o.Crop, &o.Label, &o.Prob, &o.Top, &o.Variant, &o.Error,
-			&vl, &vb, &va); err != nil {
+			&vl, &vb, &va, &o.Unidentified); err != nil {
 			return explain(what, err)
 		}
 		if va != nil {
@@ -435,6 +435,7 @@ ORDER BY o.run_id, o.object_id`, bench, sampleID)
 				o.Validation.By = *vb
 			}
 		}
+		o.Unidentified = o.Unidentified && (o.Validation == nil || o.Validation.Label == "")
 		if err := fn(o); err != nil {
 			return err
 		}

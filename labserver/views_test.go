@@ -469,3 +469,33 @@ func TestSampleWithoutRunsLeftOut(t *testing.T) {
 		t.Errorf("once its run arrived: listed %v, its site listed %v", s, site)
 	}
 }
+
+// An object whose label is the model's guess under its run's threshold, with no person's
+// label, reads as unidentified: it waits for review whatever its label says (helper-76
+// read the guess as the object's label). A person's label ends that.
+func TestSampleObjectsSayUnidentified(t *testing.T) {
+	ctx := context.Background()
+	db := newDB(t)
+	a := benchServer(t, db, "bench-A", "North")
+	f := makeRun("bench-A", "U1", "Kiel", time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), 1, 100, 3, "")
+	f.objects[2].Prob = 0.3 // the run's threshold is 0.5
+	if err := a.PushRun(ctx, f.batch, f.stream); err != nil {
+		t.Fatal(err)
+	}
+	read := func() []bool {
+		var got []bool
+		if err := a.SampleObjects(ctx, "bench-A", "U1", func(o labrec.Object) error { got = append(got, o.Unidentified); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := read(); !slices.Equal(got, []bool{false, false, true}) {
+		t.Errorf("unidentified %v, want the third alone", got)
+	}
+	if err := a.Relabel(ctx, "bench-A", 102, labrec.Validation{Label: "other", By: "rev", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); !slices.Equal(got, []bool{false, false, false}) {
+		t.Errorf("after a person's label: unidentified %v, want none", got)
+	}
+}

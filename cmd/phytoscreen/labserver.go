@@ -249,7 +249,13 @@ func (m *Main) serverObjects(ctx context.Context, sub string, args []string) err
 		if o.Validation != nil {
 			val = fmt.Sprintf("%q by %s, %s", o.Validation.Label, o.Validation.By, o.Validation.At.Local().Format("2006-01-02 15:04"))
 		}
-		fmt.Fprintf(m.Stdout, "%8d  %4d  %5d  %-28s  %5.2f  %s\n", o.ID, o.RunID, o.Seq, o.Label, o.Prob, val)
+		label := o.Label
+		if o.Unidentified {
+			// The model's guess, under the threshold: counted as unidentified, waiting
+			// for review (helper-76 read the guess as the object's label).
+			label += " (unidentified)"
+		}
+		fmt.Fprintf(m.Stdout, "%8d  %4d  %5d  %-28s  %5.2f  %s\n", o.ID, o.RunID, o.Seq, label, o.Prob, val)
 		return nil
 	})
 	if err != nil {
