@@ -14,9 +14,23 @@ import (
 // video: it is most likely a frame picked by mistake, which the output would replace,
 // and a folder run would take a new one for a frame.
 func CheckOutputName(path string) error {
-	ext := strings.ToLower(filepath.Ext(path))
-	if imagefile.IsImageName(path) || slices.Contains(VideoExtensions, ext) {
-		return fmt.Errorf("%s is named as a frame (%s): %w; give the output its own name (a .pdf, .csv or .zip)", path, ext, outfile.ErrIsInput)
+	// Through a link too: the output is written into what it leads to (a link named
+	// x.pdf to a frame had the frame replaced by the report, helper-77).
+	for _, p := range outfile.Names(path) {
+		ext := strings.ToLower(filepath.Ext(p))
+		what := ""
+		switch {
+		case imagefile.IsImageName(p):
+			what = "a frame"
+		case slices.Contains(VideoExtensions, ext):
+			what = "a video"
+		default:
+			continue
+		}
+		if p != path {
+			return fmt.Errorf("%s links to %s, named as %s: %w; give the output a path of its own", path, p, what, outfile.ErrIsInput)
+		}
+		return fmt.Errorf("%s is named as %s (%s): %w; give the output its own name", path, what, ext, outfile.ErrIsInput)
 	}
 	return nil
 }

@@ -284,15 +284,32 @@ func CheckKind(path, what string, want ...string) error {
 		// session store destroyed it (helper-76).
 		return kindError(fmt.Sprintf("%s is an SQLite database (a session store?), and this writes %s over it: name another file; nothing was written", path, what))
 	}
-	ext := strings.ToLower(filepath.Ext(path))
-	if slices.Contains(want, ext) {
-		return nil
+	// The name the output lands in counts too: written through a link named x.pdf, a
+	// report replaced the frame the link pointed at (helper-77).
+	for _, p := range Names(path) {
+		ext := strings.ToLower(filepath.Ext(p))
+		if slices.Contains(want, ext) {
+			continue
+		}
+		held, ok := namedKinds[ext]
+		if !ok {
+			continue
+		}
+		if p != path {
+			return kindError(fmt.Sprintf("%s links to %s, named as %s (%s), but this writes %s: give another path; nothing was written", path, p, held, ext, what))
+		}
+		return kindError(fmt.Sprintf("%s is named as %s (%s), but this writes %s: name it %s; nothing was written", path, held, ext, what, strings.Join(want, " or ")))
 	}
-	held, ok := namedKinds[ext]
-	if !ok {
-		return nil
+	return nil
+}
+
+// Names are the names an output path goes by: the path, and when it is a symbolic link
+// the file it leads to, which the output is written into (Write writes through links).
+func Names(path string) []string {
+	if t, err := resolve(path); err == nil && t != path {
+		return []string{path, t}
 	}
-	return kindError(fmt.Sprintf("%s is named as %s (%s), but this writes %s: name it %s; nothing was written", path, held, ext, what, strings.Join(want, " or ")))
+	return []string{path}
 }
 
 // isSQLite reports whether path is an existing regular file that begins with SQLite's

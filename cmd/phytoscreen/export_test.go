@@ -220,6 +220,21 @@ func TestExportOutputsNeverDestroy(t *testing.T) {
 			t.Errorf("%s onto a frame: exit %d, %s; the frame holds %q", args[0], code, stderr, data)
 		}
 	}
+	// Nor through a link of the output's own name to it: the frame became a PDF, a CSV
+	// or a zip (helper-77).
+	for _, c := range []struct {
+		args []string
+		link string
+	}{{[]string{"report"}, "sym.pdf"}, {[]string{"export", "--format", "csv"}, "sym.csv"}, {[]string{"export", "--format", "ecotaxa"}, "sym.zip"}} {
+		link := filepath.Join(dir, c.link)
+		if err := os.Symlink(frame, link); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := run(t, append(c.args, "--db", db, "--sample", "SAFE-1", "--out", link)...)
+		if data, _ := os.ReadFile(frame); code != exitUsage || !strings.Contains(stderr, link+" links to "+frame+", named as a frame") || string(data) != "a frame" {
+			t.Errorf("%s through %s to a frame: exit %d, %s; the frame holds %q", c.args[0], c.link, code, stderr, data)
+		}
+	}
 }
 
 // The objects export of a folder of single-cell images names each object's file (not
