@@ -69,6 +69,21 @@ func (s Sample) HasPosition() bool { return !math.IsNaN(s.Lat) && !math.IsNaN(s.
 // Litres is the volume examined in litres.
 func (s Sample) Litres() float64 { return s.VolumeML / 1000 }
 
+// CompanionMark joins a sample's ID and what a companion sample screened with other
+// settings differs by (S-1~base: the same water, screen --keep-apart).
+const CompanionMark = "~"
+
+// CheckGivenID refuses a sample ID a person typed that holds CompanionMark: phytoscreen
+// keeps it for companion samples, and an ID typed so was taken for one (helper-77: a
+// sample A~2 at ALERT left the programme's weekly report as A's companion, and a
+// companion joined a sample someone had named K~base).
+func CheckGivenID(id string) error {
+	if strings.Contains(id, CompanionMark) {
+		return fmt.Errorf("sample ID %q contains %q, which phytoscreen keeps for a sample's companion (S-1~base: the same water screened with another model, --keep-apart): use another character, such as - or _", id, CompanionMark)
+	}
+	return nil
+}
+
 // Validate checks what the concentration depends on; each error says the fix.
 func (s Sample) Validate() error {
 	var errs []error

@@ -73,6 +73,18 @@ func TestVolumeWithAThousandsCommaIsRefused(t *testing.T) {
 	}
 }
 
+// A sample ID holding the companions' mark is refused at Start with the fix: A~2 was
+// taken for A's companion and left the programme's weekly report (helper-77).
+func TestSampleIDWithCompanionMark(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.sample.ID.SetText("A~2")
+	test.Tap(h.a.sample.Start)
+	h.q.runAll()
+	if h.a.sess != nil || h.a.lastError == nil || !strings.Contains(h.a.lastError.Error(), `sample ID "A~2" contains "~"`) {
+		t.Errorf("Start with sample A~2: running %v, error %v; want refused", h.a.sess != nil, h.a.lastError)
+	}
+}
+
 func TestSourceErrorIsShown(t *testing.T) {
 	h := newHarness(t, nil) // no source set: opening fails
 	h.a.sample.ID.SetText("S-NOSRC")

@@ -287,4 +287,19 @@ func TestScreenSiteTrimmed(t *testing.T) {
 	if err != nil || s.Site != "Lake A" || !strings.HasPrefix(s.ID, "Lake-A-2026") {
 		t.Errorf("site %q, ID %q (%v); want \"Lake A\", Lake-A-…", s.Site, s.ID, err)
 	}
+	// The sample ID too ("B " was another sample than "B", helper-77); one holding the
+	// companions' mark is refused (A~2 was taken for A's companion), not when a stopped
+	// run, a companion's maybe, is taken up.
+	f = screenFlags{sample: " B ", volumeML: 1, factor: 1}
+	if s, err = f.sampleOf(time.Now()); err != nil || s.ID != "B" {
+		t.Errorf("--sample \" B \": ID %q (%v), want \"B\"", s.ID, err)
+	}
+	f = screenFlags{sample: "A~2", volumeML: 1, factor: 1}
+	if _, err = f.sampleOf(time.Now()); err == nil || !strings.Contains(err.Error(), `sample ID "A~2" contains "~", which phytoscreen keeps for a sample's companion`) {
+		t.Errorf("--sample A~2: %v; want it refused", err)
+	}
+	f.cont = "A~2"
+	if s, err = f.sampleOf(time.Now()); err != nil || s.ID != "A~2" {
+		t.Errorf("--continue A~2: ID %q (%v)", s.ID, err)
+	}
 }

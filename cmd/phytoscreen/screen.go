@@ -82,10 +82,14 @@ func (f *screenFlags) register(fs *flag.FlagSet) {
 
 // sampleOf builds the sample from the flags.
 func (f *screenFlags) sampleOf(now time.Time) (screening.Sample, error) {
+	// Trimmed as the app trims them: "Lake A " was another site than "Lake A" in every
+	// trend, on the bench and on the lab server (helper-76), "B " another sample than
+	// "B" (helper-77).
+	f.site, f.sample = strings.TrimSpace(f.site), strings.TrimSpace(f.sample)
+	if err := screening.CheckGivenID(f.sample); err != nil && f.cont == "" { // a continued run's ID is the store's (a companion's, maybe)
+		return screening.Sample{}, err
+	}
 	s := screening.NewSample(f.sample)
-	// Trimmed as the app trims it: "Lake A " was another site than "Lake A" in every
-	// trend, on the bench and on the lab server (helper-76).
-	f.site = strings.TrimSpace(f.site)
 	s.Site, s.Notes, s.VolumeML, s.Factor, s.Taken, s.Analyst = f.site, f.notes, f.volumeML, f.factor, now, strings.TrimSpace(f.analyst)
 	if f.depth != "" {
 		d, err := strconv.ParseFloat(f.depth, 64)
