@@ -71,6 +71,9 @@ func sampleLevel(s labrec.ProgrammeSample) (alerts.Level, string) {
 		if st.Level == labrec.NotChecked {
 			return alerts.None, "not checked"
 		}
+		if st.Level == alerts.None.String() && st.Why != "" {
+			return alerts.None, "review" // below only until its unidentified objects are reviewed (Standing.Why)
+		}
 		l := alerts.LevelNamed(st.Level)
 		return l, levelShort(l)
 	}
@@ -87,15 +90,18 @@ const notWorkedOut = "* The bench did not say where the sample stands on its fin
 func (r *writer) weekBanner(wr labrec.WeekReport) {
 	sites, benches := map[string]bool{}, map[string]bool{}
 	peak := alerts.None
-	unchecked := 0
+	unchecked, review := 0, 0
 	var where []string
 	for _, s := range wr.Samples {
 		sites[s.Site] = true
 		benches[s.Bench] = true
 		l, word := sampleLevel(s)
 		peak = max(peak, l)
-		if word == "not checked" {
+		switch word {
+		case "not checked":
 			unchecked++
+		case "review":
+			review++
 		}
 	}
 	for _, s := range wr.Samples {
@@ -124,12 +130,20 @@ func (r *writer) weekBanner(wr labrec.WeekReport) {
 	case peak == alerts.None && unchecked > 0:
 		r.pdf.SetFillColor(110, 110, 110)
 		text = fmt.Sprintf("No alert in the %s checked; %s not checked (the notes under each site's table say why); %s", counted(len(wr.Samples)-unchecked, "sample"), counted(unchecked, "sample"), all)
+	case peak == alerts.None && review > 0:
+		// Below the levels only until reviewed is not "all below" (helper-77).
+		r.pdf.SetFillColor(196, 150, 30)
+		text = fmt.Sprintf("No alert until reviewed: %s could reach a level once %s unidentified objects are reviewed (the notes under each site's table say which); %s",
+			counted(review, "sample"), map[bool]string{true: "its", false: "their"}[review == 1], all)
 	case peak == alerts.None:
 		text = fmt.Sprintf("No alert: %s, all below trigger levels", all)
 	default:
 		text = fmt.Sprintf("%s at %s; %s", levelShort(peak), strings.Join(where, ", "), all)
 		if unchecked > 0 {
 			text += fmt.Sprintf("; %s not checked", counted(unchecked, "sample"))
+		}
+		if review > 0 {
+			text += fmt.Sprintf("; %s could reach a level once reviewed", counted(review, "sample"))
 		}
 	}
 	r.pdf.MultiCell(textW, 7, r.tr(text), "", "L", true)
@@ -216,6 +230,9 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 			lv = append(lv, level)
 			if st := s.Standing; st != nil && st.Level == labrec.NotChecked && st.Why != "" {
 				notes = append(notes, fmt.Sprintf("%s: not checked: %s.", s.ID, st.Why))
+			}
+			if st := s.Standing; st != nil && st.Level == alerts.None.String() && st.Why != "" {
+				notes = append(notes, fmt.Sprintf("%s: no alert until reviewed: %s.", s.ID, st.Why))
 			}
 			// What was raised while counting and no longer stands (a review, a
 			// second run) is said, not hidden.

@@ -67,6 +67,20 @@ func TestWeekPDF(t *testing.T) {
 	if text = weekText(t, wr); !strings.Contains(text, "Left out: 1 sample taken this week deleted at its bench (in its trash, restorable there): MU-8 (Mull bench, Loch Spelve: ALERT).") {
 		t.Errorf("the report does not name the deleted sample:\n%s", text)
 	}
+	// A sample below the levels only until reviewed is no "all below" (helper-77).
+	rev := sample("b-2", "Mull bench", "MU-9", "Loch Spelve", "", 1)
+	rev.Standing = &labrec.Standing{Rules: "preset who-cyanobacteria", Level: "none", Rule: "Cyanobacteria", PerL: 18.7e6,
+		Why: "review decides: Cyanobacteria would reach WATCH (about 25,900,000 cells/L) were its 14 unidentified objects what the model guessed"}
+	text = weekText(t, labrec.WeekReport{Week: wk, Samples: []labrec.ProgrammeSample{rev}})
+	for _, want := range []string{"No alert until reviewed: 1 sample could reach a level once its unidentified objects are reviewed",
+		"MU-9: no alert until reviewed: review decides: Cyanobacteria would reach WATCH"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "all below trigger levels") {
+		t.Errorf("a sample the review decides read as below:\n%s", text)
+	}
 	empty := weekText(t, labrec.WeekReport{Week: wk})
 	if !strings.Contains(empty, "No sample taken in this week reached the lab server") || !strings.Contains(empty, "No bench has pushed") {
 		t.Errorf("an empty week's report does not say it is empty:\n%s", empty)

@@ -327,6 +327,12 @@ func (r *writer) banner(d Data) {
 		// would reach the level shows nothing: below them is not below.
 		r.pdf.SetFillColor(110, 110, 110)
 		text = "Not checked " + unchecked
+	case peak == alerts.None && len(d.ReviewDecides()) > 0:
+		// Below a level only because the objects that would reach it wait for review:
+		// not "below its trigger levels" (helper-77: the headline said so above the line
+		// saying the review decides).
+		r.pdf.SetFillColor(196, 150, 30)
+		text = "No alert until reviewed: " + strings.Join(d.ReviewDecides(), "; ") + " were the unidentified objects what the model guessed"
 	case peak == alerts.None:
 		text = "No alert: every watched HAB group below its trigger levels"
 		if c := d.closest(); c != "" {
@@ -340,6 +346,9 @@ func (r *writer) banner(d Data) {
 			}
 		}
 		text = fmt.Sprintf("%s: %s", levelWord(peak), strings.Join(who, ", "))
+		if rd := d.ReviewDecides(); len(rd) > 0 {
+			text += "; review decides: " + strings.Join(rd, "; ")
+		}
 	}
 	r.pdf.MultiCell(textW, 8, r.tr(text), "", "L", true)
 	r.pdf.SetTextColor(0, 0, 0)

@@ -254,3 +254,30 @@ func TestTooLittleExaminedBesideARaisedLevel(t *testing.T) {
 		t.Errorf("alone:\n%s", text)
 	}
 }
+
+// Below every level only because the unidentified objects that would reach one wait for
+// review, the report's headline is no "below its trigger levels" (helper-77): it says
+// the review decides, and the caveat gives the figures.
+func TestReviewDecidesHeadline(t *testing.T) {
+	sm := screening.NewSample("REV-1")
+	sm.VolumeML = 0.04
+	cyano := alerts.Rule{ID: "cyano", Taxa: []string{"Cyanobacteria"}, Watch: &alerts.Threshold{Value: 20000, Unit: alerts.PerML}, Alert: &alerts.Threshold{Value: 100000, Unit: alerts.PerML}}
+	guessed := alerts.Measure{Count: 48, PerL: 25.9e6, Cells: 1037}
+	d := Data{
+		Counts:    store.Counts{Sample: store.SampleInfo{Sample: sm, Runs: []store.RunRow{{ID: 1, VolumeML: 0.04, VolumeGiven: 0.04}}}},
+		RulesName: "preset who-cyanobacteria",
+		Rules: []RuleStatus{{Rule: cyano, Level: alerts.None, Value: screening.Concentration{Count: 34, PerL: 18.7e6}, Cells: 749,
+			Guessed: 14, GuessedCells: 288, IfGuessed: &guessed}},
+		Generated: time.Now(), Version: "test",
+	}
+	text := sampleText(t, d)
+	for _, want := range []string{"No alert until reviewed: Cyanobacteria could reach WATCH were the unidentified objects what the model guessed",
+		"Review decides: Cyanobacteria would reach WATCH (about 25.90 M cells/L) were its 14 unidentified objects (about 288 cells)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "below its trigger levels") {
+		t.Errorf("the report says the sample is below its levels:\n%s", text)
+	}
+}

@@ -155,6 +155,8 @@ func programmeLine(s labrec.ProgrammeSample) string {
 		level = "level not known"
 	case st.Level == labrec.NotChecked:
 		level = "not checked"
+	case st.Level == "none" && st.Why != "":
+		level = "no alert until reviewed" // its unidentified objects could raise a level (labrec.Standing.Why)
 	case st.Level == "none":
 		level = "no alert"
 	default:

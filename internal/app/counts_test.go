@@ -409,3 +409,21 @@ func TestStandingTooLittleExamined(t *testing.T) {
 		t.Errorf("1 mL: standing %+v, want none", *got)
 	}
 }
+
+// Below every level only until the unidentified objects are reviewed: the lab server's
+// standing says the review decides (helper-77: the weekly report read "all below").
+func TestStandingReviewDecides(t *testing.T) {
+	rule := alerts.Rule{ID: "cyano", Taxa: []string{"Cyanobacteria"}, Watch: &alerts.Threshold{Value: 20000, Unit: alerts.PerML}}
+	guessed := alerts.Measure{Count: 48, PerL: 25.9e6, Cells: 1037}
+	ss := []ruleStanding{{Bound: alerts.Bound{Rule: rule, Labels: []string{"Microcystis"}},
+		Measure: alerts.Measure{Count: 34, PerL: 18.7e6, Cells: 749, Limit: 25000, Guessed: 14, GuessedCells: 288, IfGuessed: &guessed}}}
+	got := standingOf(ss, "preset who-cyanobacteria", "cyano-tcb-10")
+	if got.Level != "none" || got.Rule != "Cyanobacteria" || got.PerL != 18.7e6 ||
+		got.Why != "review decides: Cyanobacteria would reach WATCH (about 25,900,000 cells/L) were its 14 unidentified objects (about 288 cells) what the model guessed" {
+		t.Errorf("standing %+v", *got)
+	}
+	ss[0].Measure.IfGuessed = nil
+	if got := standingOf(ss, "preset who-cyanobacteria", "cyano-tcb-10"); got.Why != "" {
+		t.Errorf("nothing to review: standing %+v, want no why", *got)
+	}
+}

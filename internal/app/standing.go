@@ -195,6 +195,17 @@ func standingOf(ss []ruleStanding, rules, pack string) *labrec.Standing {
 		if c, _, _, ok := alerts.Closest(states); ok {
 			st.Rule, st.PerL = c.Taxon, c.Value.PerL
 		}
+		// Below only until the unidentified objects are reviewed: said, as the report
+		// and the app say it (helper-77: the weekly report read "all below").
+		var review []string
+		for _, s := range states {
+			if text := s.ReviewText(perLitre); text != "" {
+				review = append(review, text)
+			}
+		}
+		if len(review) > 0 {
+			st.Why = "review decides: " + strings.Join(review, "; ")
+		}
 	}
 	return st
 }
