@@ -143,8 +143,8 @@ func activeAlerts(s screening.Snapshot) string {
 // liveTable is the live display: a status line, the most numerous taxa and the HAB groups.
 func liveTable(s screening.Snapshot) []string {
 	rows := []string{
-		fmt.Sprintf("%s  %.0f s  %d frames (%d dropped)  %d cells  %.1f cells/s  %s  threshold %.2f",
-			s.Sample.ID, s.Elapsed.Seconds(), s.Frames.Seen, s.Frames.Dropped, s.Cells.Found, s.Cells.PerSecond, s.Variant, s.Threshold),
+		fmt.Sprintf("%s  %.0f s  %d frames (%d dropped)  %d cells  %.1f cells/s  %s  threshold %s",
+			s.Sample.ID, s.Elapsed.Seconds(), s.Frames.Seen, s.Frames.Dropped, s.Cells.Found, s.Cells.PerSecond, s.Variant, thresholdNum(s.Threshold)),
 		fmt.Sprintf("  %-34s %6s %11s  %s", "taxon", "count", "cells/L", "alert"),
 	}
 	if s.SoFar { // the counts are per litre of the share read; levels wait for their lower bound
@@ -246,8 +246,8 @@ func (r screenResult) writeText(w io.Writer) {
 		fmt.Fprintf(w, "PARTIAL: %d of %d frames examined (%s, %s): the concentrations are on the %s mL examined, not the %s mL given\n",
 			ex.Frames, ex.Expected, pct(ex.Fraction), why, volumeText(s.Sample.VolumeML), volumeText(ex.DeclaredML))
 	}
-	fmt.Fprintf(w, "Pack %s, model %s, confidence threshold %.2f; rules %s (%d of %d apply to this pack)\n",
-		s.Pack, s.Variant, s.Threshold, r.Rules.File, len(r.Bound), len(r.Rules.Rules))
+	fmt.Fprintf(w, "Pack %s, model %s, confidence threshold %s; rules %s (%d of %d apply to this pack)\n",
+		s.Pack, s.Variant, thresholdNum(s.Threshold), r.Rules.File, len(r.Bound), len(r.Rules.Rules))
 	switch s.Finder {
 	case "":
 	case vision.FinderThresholds: // "Objects found by thresholds" read as a stray line (helper-49)
@@ -279,7 +279,7 @@ func (r screenResult) writeText(w io.Writer) {
 	if len(s.Taxa) == 0 {
 		fmt.Fprintln(w, "(no cell identified)")
 	}
-	row(fmt.Sprintf("Unidentified (p < %.2f, to review)", s.Threshold), "cell", s.Unidentified, alerts.None, false)
+	row(fmt.Sprintf("Unidentified (p < %s, to review)", thresholdNum(s.Threshold)), "cell", s.Unidentified, alerts.None, false)
 	unknown := 0 // objects of unknown cells (single-cell images), each counted one cell
 	for _, x := range s.Taxa {
 		unknown += x.CellsUnknown
@@ -512,6 +512,15 @@ func (r screenResult) writeText(w io.Writer) {
 		fmt.Fprintf(w, "Sample %s now holds %d runs, %s mL examined: the counts above are this run's; the sample's, all runs together, are in its report (phytoscreen report --db %s --sample %s --out %s.pdf) and export.\n",
 			s.Sample.ID, r.SampleRuns, volumeText(r.SampleML), shellQuote(r.DB), shellQuote(s.Sample.ID), shellQuote(s.Sample.ID))
 	}
+}
+
+// thresholdNum writes a confidence threshold as given, to two decimals at least (0.50,
+// 0.999): at two always, 0.999 read "1.00" and 0.001 "0.00" (helper-77).
+func thresholdNum(th float64) string {
+	if s := strconv.FormatFloat(th, 'f', -1, 64); len(s) > 4 {
+		return s
+	}
+	return strconv.FormatFloat(th, 'f', 2, 64)
 }
 
 // thresholdText reads "10,000 cells/L" or "presence".

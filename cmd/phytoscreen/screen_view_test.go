@@ -127,3 +127,13 @@ func TestSummarySaysWhatAnAlertIsWithoutUnsplitObjects(t *testing.T) {
 		}
 	}
 }
+
+// A confidence threshold is written as given, to two decimals at least: 0.999 read
+// "1.00" and 0.001 "0.00" (helper-77).
+func TestThresholdNum(t *testing.T) {
+	for th, want := range map[float64]string{0.5: "0.50", 0.75: "0.75", 0.999: "0.999", 0.001: "0.001", 1: "1.00", 0: "0.00"} {
+		if got := thresholdNum(th); got != want {
+			t.Errorf("thresholdNum(%v) = %q, want %q", th, got, want)
+		}
+	}
+}

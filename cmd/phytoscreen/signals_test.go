@@ -472,6 +472,12 @@ func TestContinueStoppedRun(t *testing.T) {
 					t.Errorf("--continue with %v: exit %d\n%s", bad, code, stderr)
 				}
 			}
+			// Another threshold is refused with the fix that goes with --continue, not
+			// --keep-apart, which --continue refuses (helper-77).
+			if code, _, stderr := run(t, "screen", "--continue", "CUT", "--db", db, "--baseline", "0", "--threshold", "0.5"); code != exitUsage ||
+				!strings.Contains(stderr, "--continue CUT takes up the run with its own pack, model and threshold: leave --pack, --model and --threshold out") {
+				t.Errorf("--continue with another --threshold: exit %d\n%s", code, stderr)
+			}
 			code, _, stderr := run(t, "screen", "--continue", "CUT", "--db", db, "--baseline", "0", "--threads", "1", "--volume-ml", "1")
 			if code != exitOK || !strings.Contains(stderr, "continuing run 1 of sample CUT: it read ") {
 				t.Fatalf("screen --continue: exit %d:\n%s", code, stderr)
