@@ -359,8 +359,18 @@ func parseThreshold(v any, unit, at, level string) (*Threshold, error) {
 	if !(x > 0) || math.IsInf(x, 0) {
 		return nil, fmt.Errorf("%s: %s = %v: a threshold must be a positive number of %s (for \"any cell\" write \"presence\")", at, level, x, unit)
 	}
-	return &Threshold{Value: x, Unit: unit}, nil
+	th := &Threshold{Value: x, Unit: unit}
+	if th.CellsPerL() > MaxThresholdPerL {
+		// 1e300 cells/mL was taken, and every summary wrote its 300 digits (helper-77).
+		return nil, fmt.Errorf("%s: %s = %v %s is over %g cells/L, more than any water holds: a typing mistake? (thresholds are in %s)", at, level, x, unit, MaxThresholdPerL, unit)
+	}
+	return th, nil
 }
+
+// MaxThresholdPerL bounds a threshold: a trillion cells per litre is a hundred times a
+// cyanobacterial surface scum (about 10^10 cells/L); anything above it is a typing
+// mistake.
+const MaxThresholdPerL = 1e12
 
 // LoadFile reads a rules file from disk: a regular file of at most inputfile.MaxText
 // bytes (a FIFO or device would hold the read; a real rules file is a few KiB).

@@ -56,6 +56,7 @@ func TestParseErrorsNameFileLineAndFix(t *testing.T) {
 		{"zero", head + "[[rule]]\ntaxon = 'a'\nalert = 0\n", "r.toml line 5: alert = 0: a threshold must be a positive number of cells/L (for \"any cell\" write \"presence\")"},
 		{"negative watch", head + "[[rule]]\ntaxon = 'a'\nwatch = -2.5\nalert = 10\nunit = 'cells/mL'\n", "r.toml line 5: watch = -2.5: a threshold must be a positive number of cells/mL"},
 		{"nan", head + "[[rule]]\ntaxon = 'a'\nalert = nan\n", "r.toml line 5: alert = NaN: a threshold must be a positive"},
+		{"absurd", head + "[[rule]]\ntaxon = 'a'\nwatch = 1e300\nunit = 'cells/mL'\n", "r.toml line 5: watch = 1e+300 cells/mL is over 1e+12 cells/L, more than any water holds"},
 		{"infinite", head + "[[rule]]\ntaxon = 'a'\nwatch = inf\n", "r.toml line 5: watch = +Inf: a threshold must be a positive"},
 		{"boolean", head + "[[rule]]\ntaxon = 'a'\nalert = true\n", "r.toml line 5: alert = true: give a number (in cells/L) or \"presence\""},
 		{"empty threshold", head + "[[rule]]\ntaxon = 'a'\nalert = ''\n", `r.toml line 5: alert = "": give a number`},
