@@ -112,6 +112,9 @@ type mainWindow struct {
 	// screenAgain is a source the technician said to screen as a new sample though
 	// other samples hold its frames (askScreenedBefore); zero when none.
 	screenAgain capture.Spec
+	// proposedID is the companion sample ID the app last proposed (askNewSampleForSameFrames):
+	// an ID holding screening.CompanionMark that Start takes though no one typed it.
+	proposedID string
 	// volumeChecked is the volume examined the technician confirmed though it is more
 	// than a microscope examines at once (askVolume); 0: none.
 	volumeChecked float64

@@ -107,6 +107,11 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 		a.fillDemoSample() // the demo is a demo sample, never one of the remembered site
 	}
 	sample, um, err := a.sample.Sample()
+	if err == nil && sample.ID != a.proposedID && !a.sampleTaken(sample.ID) {
+		// A new ID typed with the companions' mark would be taken for one (helper-77);
+		// a stored sample's, or the companion the app proposed, is what it names.
+		err = screening.CheckGivenID(sample.ID)
+	}
 	if err != nil {
 		a.showError("Check the sample", err)
 		return
@@ -327,6 +332,7 @@ func (a *mainWindow) askNewSampleForSameFrames(spec capture.Spec, id string, r s
 	answer := func(yes bool) {
 		if yes {
 			a.sample.ID.SetText(newID)
+			a.proposedID = newID
 			a.screenAgain = spec // asked and answered: not asked again as screened before
 			a.startSource(spec)
 		}

@@ -318,9 +318,6 @@ func (p *samplePanel) Sample() (screening.Sample, float64, error) {
 	s := screening.NewSample(strings.TrimSpace(p.ID.Text))
 	s.Site = strings.TrimSpace(p.Site.Text)
 	var errs []error
-	if err := screening.CheckGivenID(s.ID); err != nil {
-		errs = append(errs, err)
-	}
 	if v, err := parsePositive("Volume", p.Volume.Text, "type the millilitres examined, e.g. 1 for a full Sedgewick-Rafter chamber"); err != nil {
 		errs = append(errs, err)
 	} else {

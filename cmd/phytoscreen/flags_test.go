@@ -294,12 +294,25 @@ func TestScreenSiteTrimmed(t *testing.T) {
 	if s, err = f.sampleOf(time.Now()); err != nil || s.ID != "B" {
 		t.Errorf("--sample \" B \": ID %q (%v), want \"B\"", s.ID, err)
 	}
-	f = screenFlags{sample: "A~2", volumeML: 1, factor: 1}
-	if _, err = f.sampleOf(time.Now()); err == nil || !strings.Contains(err.Error(), `sample ID "A~2" contains "~", which phytoscreen keeps for a sample's companion`) {
-		t.Errorf("--sample A~2: %v; want it refused", err)
+}
+
+// A new sample ID holding the companions' mark is refused, saying how a companion is
+// made (A~2 was taken for A's companion, helper-77); a stored companion's ID adds to it.
+func TestScreenCompanionMarkInID(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	frame := func(name string) string { return filepath.Join("..", "..", "testdata", "microscope", name) }
+	code, _, stderr := run(t, "screen", "--source", frame("closterium-20230609124213.jpg"), "--sample", "A~2", "--db", db, "--baseline", "0")
+	if code != exitUsage || !strings.Contains(stderr, `sample ID "A~2" contains "~", which phytoscreen keeps for a sample's companion`) ||
+		!strings.Contains(stderr, "give --sample A with them and --keep-apart") {
+		t.Errorf("--sample A~2: exit %d, %s", code, stderr)
 	}
-	f.cont = "A~2"
-	if s, err = f.sampleOf(time.Now()); err != nil || s.ID != "A~2" {
-		t.Errorf("--continue A~2: ID %q (%v)", s.ID, err)
+	if code, _, stderr := run(t, "screen", "--source", frame("closterium-20230609124213.jpg"), "--sample", "A", "--db", db, "--baseline", "0"); code != exitOK {
+		t.Fatalf("screen A: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := run(t, "screen", "--source", frame("closterium-20230609125554.jpg"), "--sample", "A", "--model", "base", "--keep-apart", "--db", db, "--baseline", "0"); code != exitOK {
+		t.Fatalf("screen A --keep-apart: exit %d, %s", code, stderr)
+	}
+	if code, stdout, stderr := run(t, "screen", "--source", frame("microcystis-20230608145509_1.jpg"), "--sample", "A~base", "--model", "base", "--db", db, "--baseline", "0"); code != exitOK || !strings.Contains(stdout, "as sample A~base") {
+		t.Errorf("screen into the stored companion A~base: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }

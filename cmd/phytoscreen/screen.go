@@ -86,9 +86,6 @@ func (f *screenFlags) sampleOf(now time.Time) (screening.Sample, error) {
 	// trend, on the bench and on the lab server (helper-76), "B " another sample than
 	// "B" (helper-77).
 	f.site, f.sample = strings.TrimSpace(f.site), strings.TrimSpace(f.sample)
-	if err := screening.CheckGivenID(f.sample); err != nil && f.cont == "" { // a continued run's ID is the store's (a companion's, maybe)
-		return screening.Sample{}, err
-	}
 	s := screening.NewSample(f.sample)
 	s.Site, s.Notes, s.VolumeML, s.Factor, s.Taken, s.Analyst = f.site, f.notes, f.volumeML, f.factor, now, strings.TrimSpace(f.analyst)
 	if f.depth != "" {
@@ -440,6 +437,14 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	}
 	defer db.Close()
 	noteCutRuns(ctx, db, m.Stderr)
+	if err := screening.CheckGivenID(plan.sample.ID); err != nil && f.cont == "" {
+		// A new ID typed with the companions' mark would be taken for one (helper-77); a
+		// stored sample's (a companion's, to add to it) is what it names.
+		if held, _ := db.HasSample(ctx, plan.sample.ID); !held {
+			base, _, _ := strings.Cut(plan.sample.ID, screening.CompanionMark)
+			return usageError("%v; to screen the same water as sample %s with other settings, give --sample %s with them and --keep-apart", err, base, shellQuote(base))
+		}
+	}
 	if f.sample == "" && f.cont == "" {
 		// A generated ID names new water: a script's second folder screened in the same
 		// second, or a second depth taken at the same time, joined the first sample
