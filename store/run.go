@@ -237,6 +237,12 @@ func (s *Store) sampleForRun(ctx context.Context, tx *sql.Tx, info screening.Run
 		return sm.ID, s.sameFramesAgain(ctx, tx, sm.ID, info.Spec, digests, chain)
 	}
 	companion := sm.ID + "~" + strings.Join(diff, "~")
+	if cont != nil {
+		// Taking up a run, its settings are the run's: another sample ID or
+		// --keep-apart, the fixes below, do not go with it (helper-77, helper-78).
+		return "", fmt.Errorf("sample %s in %s was screened with %s; taking up its run with %s: %w; take it up with the run's own settings (leave --pack, --model and --threshold out, or give them as the run had them)",
+			sm.ID, s.path, first, this, ErrOtherSettings)
+	}
 	if !info.KeepApart {
 		return "", fmt.Errorf("sample %s in %s was screened with %s; this run uses %s: %w, and their counts must not add up; screen with the same settings, use another sample ID, or keep this run apart as sample %s (--keep-apart)",
 			sm.ID, s.path, first, this, ErrOtherSettings, companion)

@@ -532,11 +532,6 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 			view.note("phytoscreen: " + st.String())
 		},
 	})
-	if f.cont != "" && errors.Is(err, store.ErrOtherSettings) {
-		// The store's fixes (another sample ID, --keep-apart) do not go with --continue,
-		// which refused them in turn (helper-77): the run taken up keeps its settings.
-		return usageError("--continue %s takes up the run with its own pack, model and threshold: leave --pack, --model and --threshold out, or give them as that run had them (%v)", f.cont, err)
-	}
 	if errors.Is(err, store.ErrOtherSettings) || errors.Is(err, store.ErrSameFrames) || errors.Is(err, store.ErrOtherWater) || errors.Is(err, store.ErrOtherRules) || errors.Is(err, store.ErrInTrash) {
 		return usageError("%v", err) // the sample ID given, as for the refusals beside it (exit 2)
 	}
