@@ -228,7 +228,7 @@ type Standing struct {
 	Level string  // "alert", "watch", "none" or NotChecked
 	Rule  string  // the rule at that level, its taxa as it reads; at none the rule nearest its next level; "" when not checked
 	PerL  float64 // what that rule compares, cells per litre; 0 when not checked
-	Why   string  // why NotChecked; at none, what a review of the unidentified objects could raise ("review decides: …"); "" otherwise
+	Why   string  // why NotChecked; at a checked level, what a review of the unidentified objects could raise ("review decides: …"); "" otherwise
 }
 
 // RunBatch is one run with everything the server needs alongside its objects: its

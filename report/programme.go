@@ -90,18 +90,20 @@ const notWorkedOut = "* The bench did not say where the sample stands on its fin
 func (r *writer) weekBanner(wr labrec.WeekReport) {
 	sites, benches := map[string]bool{}, map[string]bool{}
 	peak := alerts.None
-	unchecked, review := 0, 0
+	unchecked, review, reviewHigher := 0, 0, 0
 	var where []string
 	for _, s := range wr.Samples {
 		sites[s.Site] = true
 		benches[s.Bench] = true
 		l, word := sampleLevel(s)
 		peak = max(peak, l)
-		switch word {
-		case "not checked":
+		switch {
+		case word == "not checked":
 			unchecked++
-		case "review":
+		case word == "review":
 			review++
+		case l > alerts.None && s.Standing != nil && s.Standing.Why != "":
+			reviewHigher++ // raised, and the review could raise it further
 		}
 	}
 	for _, s := range wr.Samples {
@@ -142,8 +144,8 @@ func (r *writer) weekBanner(wr labrec.WeekReport) {
 		if unchecked > 0 {
 			text += fmt.Sprintf("; %s not checked", counted(unchecked, "sample"))
 		}
-		if review > 0 {
-			text += fmt.Sprintf("; %s could reach a level once reviewed", counted(review, "sample"))
+		if review+reviewHigher > 0 {
+			text += fmt.Sprintf("; %s could reach a higher level once reviewed", counted(review+reviewHigher, "sample"))
 		}
 	}
 	r.pdf.MultiCell(textW, 7, r.tr(text), "", "L", true)
@@ -231,8 +233,8 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 			if st := s.Standing; st != nil && st.Level == labrec.NotChecked && st.Why != "" {
 				notes = append(notes, fmt.Sprintf("%s: not checked: %s.", s.ID, st.Why))
 			}
-			if st := s.Standing; st != nil && st.Level == alerts.None.String() && st.Why != "" {
-				notes = append(notes, fmt.Sprintf("%s: no alert until reviewed: %s.", s.ID, st.Why))
+			if st := s.Standing; st != nil && st.Level != labrec.NotChecked && st.Why != "" {
+				notes = append(notes, fmt.Sprintf("%s: %s.", s.ID, st.Why)) // "review decides: …"
 			}
 			// What was raised while counting and no longer stands (a review, a
 			// second run) is said, not hidden.

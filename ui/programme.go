@@ -162,6 +162,9 @@ func programmeLine(s labrec.ProgrammeSample) string {
 	default:
 		level = strings.ToUpper(st.Level)
 	}
+	if st := s.Standing; st != nil && st.Why != "" && st.Level != labrec.NotChecked && st.Level != "none" {
+		level += " (a review could raise it)" // labrec.Standing.Why: "review decides: …"
+	}
 	if st := s.Standing; st != nil && s.TopLevel != "" && st.Level != labrec.NotChecked && alerts.LevelNamed(s.TopLevel) > alerts.LevelNamed(st.Level) {
 		level += " (raised " + strings.ToUpper(s.TopLevel) + " while counting)"
 	}

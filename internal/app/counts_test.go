@@ -422,6 +422,15 @@ func TestStandingReviewDecides(t *testing.T) {
 		got.Why != "review decides: Cyanobacteria would reach WATCH (about 25,900,000 cells/L) were its 14 unidentified objects (about 288 cells) what the model guessed" {
 		t.Errorf("standing %+v", *got)
 	}
+	// Raised already, a higher level the review could give is said too (helper-78).
+	ss[0].Level, ss[0].Measure.PerL = alerts.Watch, 21e6
+	rule.Alert = &alerts.Threshold{Value: 100000, Unit: alerts.PerML}
+	ss[0].Bound.Rule = rule
+	higher := alerts.Measure{Count: 48, PerL: 130e6, Cells: 5000}
+	ss[0].Measure.IfGuessed = &higher
+	if got := standingOf(ss, "preset who-cyanobacteria", "cyano-tcb-10"); got.Level != "watch" || !strings.HasPrefix(got.Why, "review decides: Cyanobacteria would reach ALERT") {
+		t.Errorf("at watch, ALERT were the guesses right: standing %+v", *got)
+	}
 	ss[0].Measure.IfGuessed = nil
 	if got := standingOf(ss, "preset who-cyanobacteria", "cyano-tcb-10"); got.Why != "" {
 		t.Errorf("nothing to review: standing %+v, want no why", *got)

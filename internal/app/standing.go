@@ -195,11 +195,14 @@ func standingOf(ss []ruleStanding, rules, pack string) *labrec.Standing {
 		if c, _, _, ok := alerts.Closest(states); ok {
 			st.Rule, st.PerL = c.Taxon, c.Value.PerL
 		}
-		// Below only until the unidentified objects are reviewed: said, as the report
-		// and the app say it (helper-77: the weekly report read "all below").
+	}
+	if st.Level != labrec.NotChecked {
+		// A level the review of the unidentified objects could raise, at none or above
+		// one already raised: said, as the report and the app say it (helper-77: the
+		// weekly report read "all below"; helper-78: WATCH that could be ALERT).
 		var review []string
-		for _, s := range states {
-			if text := s.ReviewText(perLitre); text != "" {
+		for _, s := range ss {
+			if text := s.state().ReviewText(perLitre); text != "" {
 				review = append(review, text)
 			}
 		}
