@@ -65,6 +65,10 @@ type RuleRow struct {
 	// checked below its levels (cells of colonies or filaments unknown).
 	Level     alerts.Level
 	Unchecked bool
+	// ReviewTo is the higher level the rule would reach were its unidentified objects
+	// what the model guessed (alerts.State.ReviewTo, Measure.IfGuessed its measure);
+	// None when the review could raise none.
+	ReviewTo alerts.Level
 	// Watch and Alert are the thresholds (nil when the rule has no such level).
 	Watch, Alert *alerts.Threshold
 	// NotChecked, when set, says why no rule of the ruleset could be checked (none
@@ -180,10 +184,15 @@ func ftoa(v float64, prec int) string {
 // that checked the cells' figure against them found it outside: helper-70).
 // detection_limit_per_l is what one object counted stands for, per litre (the volume
 // examined and the factor's): the least the sample can show, on every row (helper-76:
-// said only in the JSON summary).
+// said only in the JSON summary). review_may_raise_to and cells_per_l_if_reviewed_as_guessed,
+// on a rule's row, are the level its review could raise it to and the figure it would
+// compare, were the unidentified objects what the model guessed (empty when the review
+// could raise none): a database read "none" where the summary said the review decides
+// (helper-78).
 var CountsHeader = []string{"sample_id", "site", "taken", "volume_ml", "factor", "kind", "label", "name", "group", "unit",
 	"count", "validated", "cells_per_l", "ci95_low", "ci95_high", "cells_estimate", "cells_estimate_per_l", "volume_given_ml", "partial",
-	"level", "watch_threshold", "alert_threshold", "cells_unknown", "cells_ci95_low", "cells_ci95_high", "detection_limit_per_l"}
+	"level", "watch_threshold", "alert_threshold", "cells_unknown", "cells_ci95_low", "cells_ci95_high", "detection_limit_per_l",
+	"review_may_raise_to", "cells_per_l_if_reviewed_as_guessed"}
 
 func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, opt ExportOptions) error {
 	cellsOf := opt.Cells
@@ -209,7 +218,7 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 		} else {
 			r = append(r, "", "", "", "", "")
 		}
-		return cw.Write(append(append(append(append(r, tail...), "", "", "", strconv.Itoa(t.CellsUnknown)), cellsCI...), limit))
+		return cw.Write(append(append(append(append(r, tail...), "", "", "", strconv.Itoa(t.CellsUnknown)), cellsCI...), limit, "", ""))
 	}
 	if err := cw.Write(CountsHeader); err != nil {
 		return err
@@ -232,7 +241,11 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 	}
 	if opt.Rules != nil {
 		for _, rr := range opt.Rules(c) {
-			if err := cw.Write(append(ruleRecord(head, tail, rr), limit)); err != nil {
+			review := []string{"", ""}
+			if rr.ReviewTo != alerts.None && rr.Measure.IfGuessed != nil {
+				review = []string{rr.ReviewTo.String(), concText(rr.Measure.IfGuessed.PerL)}
+			}
+			if err := cw.Write(append(append(ruleRecord(head, tail, rr), limit), review...)); err != nil {
 				return err
 			}
 		}

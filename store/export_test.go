@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/testutil"
 	"github.com/phytoscreen/phytoscreen/outfile"
@@ -351,5 +352,41 @@ func TestSafeNameKeepsAccentedLetters(t *testing.T) {
 		if got := safeName(in); got != want {
 			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A rule's row says the level its review could raise it to, and the figure it would
+// compare, were the unidentified objects what the model guessed; the others leave both
+// empty (helper-78: a database read "none" where the summary said the review decides).
+func TestCountsCSVReviewColumns(t *testing.T) {
+	s := finishedStore(t)
+	guessed := alerts.Measure{Count: 4, PerL: 2000}
+	opt := ExportOptions{Rules: func(c Counts) []RuleRow {
+		return []RuleRow{
+			{ID: "noct", Name: "Noctiluca", Rules: "r.toml", Level: alerts.None, ReviewTo: alerts.Alert, Measure: alerts.Measure{Count: 3, PerL: 1500, IfGuessed: &guessed}},
+			{ID: "tricho", Name: "Trichodesmium", Rules: "r.toml", Level: alerts.Watch, Measure: alerts.Measure{Count: 2, PerL: 28000}},
+		}
+	}}
+	var b bytes.Buffer
+	if err := s.ExportTo(context.Background(), "LIM-2025-06-03", FormatCounts, &b, opt); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	got := map[string][2]string{}
+	for _, r := range rows[1:] {
+		if len(r) != len(CountsHeader) {
+			t.Fatalf("a row of %d columns under a header of %d: %v", len(r), len(CountsHeader), r)
+		}
+		got[r[col["label"]]] = [2]string{r[col["review_may_raise_to"]], r[col["cells_per_l_if_reviewed_as_guessed"]]}
+	}
+	if got["noct"] != [2]string{"alert", "2000.0"} || got["tricho"] != [2]string{"", ""} || got["copepod_calanoid"] != [2]string{"", ""} {
+		t.Errorf("review columns %v; want noct alert at 2000.0, the others empty", got)
 	}
 }

@@ -94,7 +94,7 @@ func ruleRows(ss []ruleStanding, name string, tx *screening.Taxonomy) []store.Ru
 			units = strings.Join(us, "/")
 		}
 		out = append(out, store.RuleRow{ID: r.ID, Name: r.Name(), Rules: name, Objects: s.Objects, Units: units, Measure: s.Measure, Level: s.Level,
-			Unchecked: s.unchecked(), Watch: r.Watch, Alert: r.Alert})
+			Unchecked: s.unchecked(), ReviewTo: s.state().ReviewTo, Watch: r.Watch, Alert: r.Alert})
 	}
 	return out
 }
