@@ -772,7 +772,7 @@ func (r *writer) cost(d Data) {
 	r.table([]string{"Run", "Model", "Cells", "Time", "Energy", "Per cell", "Measured by"}, []float64{12, 22, 16, 18, 20, 20, 72}, "RLRRRRL", rows, nil)
 	if short {
 		r.font("I", 7.5)
-		r.pdf.MultiCell(textW, lineH, r.tr("Cells \"N of M\": the power record covers the first N of the M objects the run classified with that model (a run cut off loses the span it was measuring); the energy per cell is over the N it covers."), "", "L", false)
+		r.pdf.MultiCell(textW, lineH, r.tr("Cells \"N of M\": the power record covers N of the M objects the run classified with that model (a run cut off loses the span it was measuring; a span closed after a model switch is charged to the model then in use); the energy per cell is over the N it covers."), "", "L", false)
 	}
 }
 

@@ -668,7 +668,11 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 				g := c.Guessed[o.Label]
 				g.Count++
 				if t := byLabel[o.Label]; t != nil && t.Unit != "" && t.Unit != "cell" {
-					g.Cells += cellsOf(o)
+					// Estimated as the guessed taxon's would be, as an identified
+					// object's are by its category (the caller may re-estimate by it).
+					guess := o
+					guess.Category = o.Label
+					g.Cells += cellsOf(guess)
 				} else {
 					g.Cells++
 				}

@@ -310,6 +310,14 @@ func writeExport(ctx context.Context, st *store.Store, id, format, path string) 
 	if err := capture.CheckOutputName(path); err != nil {
 		return err
 	}
+	// As the report command: never over the store (whatever its name), nor a file named
+	// as another kind (helper-78).
+	if err := outfile.CheckNotInput(path, outfile.Input{Path: st.Path(), What: outfile.StoreWhat}); err != nil {
+		return err
+	}
+	if err := outfile.CheckKind(path, "a PDF report", ".pdf"); err != nil {
+		return err
+	}
 	d, err := app.ReportData(ctx, st, id, "", time.Now())
 	if err != nil {
 		return err

@@ -190,8 +190,8 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 			objects += fmt.Sprintf(" (about %s cells)", fmtPerL(st.Value.GuessedCells))
 		}
 		b.quiet("REVIEW", colorHeldBack, color.NRGBA{0x5d, 0x40, 0x37, 0xff}, headline,
-			fmt.Sprintf("Counted as the model guessed, %s give about %s cells/L: review them (Gallery and review › Review queue) before reading the sample as below the level",
-				objects, fmtPerL(sigfig.Round(st.Value.IfGuessed.PerL, 3))), context)
+			fmt.Sprintf("About %s cells/L were its %s what the model guessed: review them (Gallery and review › Review queue) before reading the sample as below the level",
+				fmtPerL(sigfig.Round(st.Value.IfGuessed.PerL, 3)), objects), context)
 		b.line3.SetText(watching)
 	case top == nil:
 		bg = color.NRGBA{0xe8, 0xf5, 0xe9, 0xff}
@@ -248,8 +248,9 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 			more += blind
 		}
 		for _, st := range states {
-			if st.ReviewTo > top.Level {
-				// A higher level the review could give is said beside the one raised.
+			if st.ReviewTo != alerts.None {
+				// A higher level the review could give a rule is said beside the one
+				// raised, for every rule, as the report and the summary say it.
 				if more != "" {
 					more += " · "
 				}

@@ -328,7 +328,7 @@ func TestBannerReviewDecides(t *testing.T) {
 	b := newAlertBanner()
 	b.Set(states, "Watching: who", "sample REV", nil)
 	if b.chip.Text != "REVIEW" || b.Headline() != "No alert until reviewed: Microcystis could reach WATCH" ||
-		!strings.HasPrefix(b.Detail(), "Counted as the model guessed, 14 unidentified objects (about 288 cells) give about 25.9 M cells/L: review them (Gallery and review › Review queue)") {
+		!strings.HasPrefix(b.Detail(), "About 25.9 M cells/L were its 14 unidentified objects (about 288 cells) what the model guessed: review them (Gallery and review › Review queue)") {
 		t.Errorf("chip %q, %q / %q", b.chip.Text, b.Headline(), b.Detail())
 	}
 	c.Guessed = nil

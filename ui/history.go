@@ -602,8 +602,9 @@ func (r recorded) lines() []string {
 		}
 		cells := fmt.Sprintf("%d cells", e.Cells)
 		if e.Classified > e.Cells {
-			// A run cut off loses the power span it was measuring (helper-75).
-			cells = fmt.Sprintf("the first %d of its %d cells (the rest were not measured: the run was cut off)", e.Cells, e.Classified)
+			// A run cut off loses the power span it was measuring (helper-75); a span
+			// closed after a model switch is charged to the new model (helper-78).
+			cells = fmt.Sprintf("%d of its %d cells (the power record covers those: a run cut off, or a model switched while it ran, leaves some outside it)", e.Cells, e.Classified)
 		}
 		out = append(out, fmt.Sprintf("Energy, %s, %s model: %s J per cell%s over %s and %s [%s]",
 			run, e.Model, fmtSig(e.JoulesPerCell()), unit, cells, fmtDuration(e.Measured), e.Source))
@@ -832,7 +833,11 @@ func evaluateWithEarlier(r alerts.Binding, e *earlierCounts, s screening.Snapsho
 		b.unknown += t.CellsUnknown
 		byLabel[t.Label] = b
 	}
-	addGuessed(byLabel, s.Guessed)
+	if !s.SoFar {
+		// While the continuation is read its figures are not final: the guesses wait, as
+		// the pipeline's own (helper-78).
+		addGuessed(byLabel, s.Guessed)
+	}
 	sm := s.Sample
 	sm.VolumeML = e.examinedML + s.Sample.VolumeML
 	return evaluateTallies(r, sm, byLabel)

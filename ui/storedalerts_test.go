@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"bytes"
+	"context"
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/capture"
@@ -451,4 +453,28 @@ func whoBinding(t *testing.T, tx *screening.Taxonomy) alerts.Binding {
 		t.Fatal(err)
 	}
 	return rs.BindTo(tx, tx.Pack, name)
+}
+
+// The app's PDF export refuses a file holding a session store, whatever its name, and
+// the store in use, as the report command does (helper-78), leaving them as they were.
+func TestExportReportRefusesStores(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "sessions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	other, err := store.Open(filepath.Join(dir, "bench-b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	for _, path := range []string{st.Path(), filepath.Join(dir, "bench-b")} {
+		before, _ := os.ReadFile(path)
+		err := writeExport(context.Background(), st, "S-1", formatReport, path)
+		after, _ := os.ReadFile(path)
+		if err == nil || !bytes.Equal(before, after) {
+			t.Errorf("the report over %s: %v; want refused, the file as it was", path, err)
+		}
+	}
 }
