@@ -76,15 +76,21 @@ func (s State) ReviewText(fmtPerL func(float64) string) string {
 	if s.ReviewTo == None || g == nil {
 		return ""
 	}
-	objects := fmt.Sprintf("%d unidentified objects", s.Value.Guessed)
-	if s.Value.Guessed == 1 {
+	return fmt.Sprintf("%s would reach %s (about %s cells/L) were its %s what the model guessed",
+		s.Taxon, strings.ToUpper(s.ReviewTo.String()), fmtPerL(sigfig.Round(g.PerL, 3)), s.Value.GuessedText(fmtPerL))
+}
+
+// GuessedText names the unidentified objects guessed as the rule's taxa: "14
+// unidentified objects (about 288 cells)", the cells said where they are not one each.
+func (m Measure) GuessedText(fmtPerL func(float64) string) string {
+	objects := fmt.Sprintf("%d unidentified objects", m.Guessed)
+	if m.Guessed == 1 {
 		objects = "1 unidentified object"
 	}
-	if s.Value.GuessedCells != float64(s.Value.Guessed) {
-		objects += fmt.Sprintf(" (about %s cells)", fmtPerL(s.Value.GuessedCells))
+	if m.GuessedCells != float64(m.Guessed) {
+		objects += fmt.Sprintf(" (about %s cells)", fmtPerL(m.GuessedCells))
 	}
-	return fmt.Sprintf("%s would reach %s (about %s cells/L) were its %s what the model guessed",
-		s.Taxon, strings.ToUpper(s.ReviewTo.String()), fmtPerL(sigfig.Round(g.PerL, 3)), objects)
+	return objects
 }
 
 // Unchecked reports whether the measure cannot say the rule is below its levels: its

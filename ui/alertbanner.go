@@ -182,13 +182,7 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		if blind != "" {
 			headline += "; " + blind
 		}
-		objects := fmt.Sprintf("%d unidentified objects", st.Value.Guessed)
-		if st.Value.Guessed == 1 {
-			objects = "1 unidentified object"
-		}
-		if st.Value.GuessedCells != float64(st.Value.Guessed) {
-			objects += fmt.Sprintf(" (about %s cells)", fmtPerL(st.Value.GuessedCells))
-		}
+		objects := st.Value.GuessedText(fmtPerL)
 		b.quiet("REVIEW", colorHeldBack, color.NRGBA{0x5d, 0x40, 0x37, 0xff}, headline,
 			fmt.Sprintf("About %s cells/L were its %s what the model guessed: review them (Gallery and review › Review queue) before reading the sample as below the level",
 				fmtPerL(sigfig.Round(st.Value.IfGuessed.PerL, 3)), objects), context)
