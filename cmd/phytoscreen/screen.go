@@ -440,7 +440,11 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	if err := screening.CheckGivenID(plan.sample.ID); err != nil && f.cont == "" {
 		// A new ID typed with the companions' mark would be taken for one (helper-77); a
 		// stored sample's (a companion's, to add to it) is what it names.
-		if held, _ := db.HasSample(ctx, plan.sample.ID); !held {
+		held, herr := db.HasSample(ctx, plan.sample.ID)
+		if herr != nil {
+			return setupError(herr)
+		}
+		if !held {
 			base, _, _ := strings.Cut(plan.sample.ID, screening.CompanionMark)
 			return usageError("%v; to screen the same water as sample %s with other settings, give --sample %s with them and --keep-apart", err, base, shellQuote(base))
 		}
