@@ -107,6 +107,9 @@ type mainWindow struct {
 	// liveReviewed is the sample the Live tab shows as reviewed (showReviewed): its
 	// counts are the store's, with the Gallery's labels; "" when they are lastSnap's.
 	liveReviewed string
+	// liveCountsGen counts liveSampleCounts' calls: an answer shows only if no later
+	// call was made (UI goroutine only).
+	liveCountsGen uint64
 	// addTo is the sample the technician agreed to add the next run to ("" when none).
 	addTo string
 	// screenAgain is a source the technician said to screen as a new sample though

@@ -720,6 +720,12 @@ func (a *mainWindow) showStored(id string, rules alerts.Binding, tx *screening.T
 // holds that sample and no run has started; what reads them is said in a failure's log.
 func (a *mainWindow) liveSampleCounts(id string, rules alerts.Binding, what string, show func(store.Counts, []alerts.State)) {
 	st := a.svc.Store
+	// The latest call alone shows: a save of a new preset measures the sample under it
+	// while the new pack loads, then again under the rules fitting the sample's pack, and
+	// the first answer arriving last put the banner back to "no rule can fire"
+	// (helper-78's race run of TestReviewedSampleAfterPackSwitch).
+	a.liveCountsGen++
+	gen := a.liveCountsGen
 	a.e.spawn(func(ctx context.Context) {
 		c, _, _, err := app.SampleCounts(ctx, st, id)
 		if err != nil {
@@ -728,8 +734,8 @@ func (a *mainWindow) liveSampleCounts(id string, rules alerts.Binding, what stri
 		}
 		states := evaluateStored(rules, c)
 		a.runOnUI(func() {
-			if a.sess != nil || a.lastSnap.Sample.ID != id {
-				return // another run has the Live tab now
+			if a.sess != nil || a.lastSnap.Sample.ID != id || gen != a.liveCountsGen {
+				return // another run has the Live tab now, or a later measure is on its way
 			}
 			show(c, states)
 		})
