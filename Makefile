@@ -80,7 +80,7 @@ soak: deps
 # Speed goals are benchmarks, never timed tests: compare the ratios printed in one run.
 bench: deps
 	go test -run '^$$' -bench . -benchtime 3s ./inference/
-	GOMAXPROCS=1 go test -run '^$$' -bench Segment -benchtime 60x ./vision/
+	GOMAXPROCS=1 go test -run '^$$' -bench 'Segment|FramePath' -benchtime 130x ./vision/
 	go test -run '^$$' -bench . -benchtime 200ms ./power/
 	go test -run '^$$' -bench FrameBufferPut1080p ./ui/
 

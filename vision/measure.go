@@ -36,12 +36,17 @@ func (s *Segmenter) measure(r region, fr frameData) (Object, error) {
 	if s.objMask.Cols() < bw+2 || s.objMask.Rows() < bh+2 {
 		s.objMask = replaceMat(s.objMask, gocv.NewMatWithSize(max(bh+2, 64, s.objMask.Rows()), max(bw+2, 64, s.objMask.Cols()), gocv.MatTypeCV8U))
 	}
-	s.objMask.SetTo(gocv.NewScalar(0, 0, 0, 0))
 	mk, err := s.objMask.DataPtrUint8()
 	if err != nil {
 		return o, err
 	}
 	ms := s.objMask.Cols()
+	// Only the box's part is read: the mask keeps the size of the largest object so
+	// far, and clearing all of it for every small object after a large one cost more
+	// than measuring them.
+	for y := 0; y < bh+2; y++ {
+		clear(mk[y*ms : y*ms+bw+2])
+	}
 	for y := 0; y < bh; y++ {
 		row := fr.labels[(box.Min.Y+y)*fr.w+box.Min.X : (box.Min.Y+y)*fr.w+box.Max.X]
 		dst := mk[(y+1)*ms+1 : (y+1)*ms+1+bw]
@@ -235,19 +240,26 @@ func laplacianVariance(gray []uint8, w int, r image.Rectangle) float64 {
 	x0, y0, x1, y1 := max(r.Min.X, 1), max(r.Min.Y, 1), min(r.Max.X, w-1), min(r.Max.Y, h-1)
 	// Integer sums: exact (a Laplacian is at most 2,040 in size, so even a whole frame's
 	// squares stay far under 2^63), and the same figure the float sums gave, faster.
-	var s, ss int64
-	for y := y0; y < y1; y++ {
-		row, up, down := gray[y*w:(y+1)*w], gray[(y-1)*w:y*w], gray[(y+1)*w:(y+2)*w]
-		for x := x0; x < x1; x++ {
-			l := int64(int(row[x-1]) + int(row[x+1]) + int(up[x]) + int(down[x]) - 4*int(row[x]))
-			s += l
-			ss += l * l
-		}
-	}
-	n := float64(max(x1-x0, 0) * max(y1-y0, 0))
-	if n == 0 {
+	if x1 <= x0 || y1 <= y0 {
 		return 0
 	}
+	var s, ss int64
+	for y := y0; y < y1; y++ {
+		// Rows cut to the columns read, of one length, so that the loop has no bounds
+		// checks: it was a fifth of a large object's measurement.
+		up, down := gray[(y-1)*w+x0:(y-1)*w+x1], gray[(y+1)*w+x0:(y+1)*w+x1]
+		left, mid, right := gray[y*w+x0-1:y*w+x1-1], gray[y*w+x0:y*w+x1], gray[y*w+x0+1:y*w+x1+1]
+		down, left, mid, right = down[:len(up)], left[:len(up)], mid[:len(up)], right[:len(up)]
+		var rs, rss int64 // a row's sums: at most 1,918 x 2,040 and its square, well in range
+		for x, u := range up {
+			l := int64(int(left[x]) + int(right[x]) + int(u) + int(down[x]) - 4*int(mid[x]))
+			rs += l
+			rss += l * l
+		}
+		s += rs
+		ss += rss
+	}
+	n := float64((x1 - x0) * (y1 - y0))
 	m := float64(s) / n
 	return float64(ss)/n - m*m
 }

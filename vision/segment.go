@@ -167,8 +167,7 @@ type Segmenter struct {
 	thrLo, floor   gocv.Mat
 	hi, lo         gocv.Mat // pixels above the high and the low threshold
 	closed         gocv.Mat // all objects' pixels: the motion signature
-	cores, cstats  gocv.Mat // labels and stats of the high-threshold cores
-	cents          gocv.Mat
+	cores          gocv.Mat // labels of the high-threshold cores
 	kernel, noHier gocv.Mat
 	objMask        gocv.Mat
 	illum          illumination
@@ -227,7 +226,7 @@ func NewSegmenter(opt Options) (*Segmenter, error) {
 		opt: opt, minPx: minPx, maxPx: maxPx, minArea: math.Pi * minPx * minPx / 4,
 		gray: gocv.NewMat(), full: gocv.NewMat(), smooth: gocv.NewMat(), bg: gocv.NewMat(), diff: gocv.NewMat(), thr: gocv.NewMat(),
 		thrLo: gocv.NewMat(), floor: gocv.NewMat(), hi: gocv.NewMat(), lo: gocv.NewMat(), closed: gocv.NewMat(),
-		cores: gocv.NewMat(), cstats: gocv.NewMat(), cents: gocv.NewMat(),
+		cores:  gocv.NewMat(),
 		noHier: gocv.NewMat(), objMask: gocv.NewMat(), tbg: gocv.NewMat(),
 		illum: newIllumination(), motion: newMotion(), splitter: newSplitter(), ridges: newRidges(), tracker: tracker{mode: opt.Mode, pad: max(opt.Close, 2)},
 		bgr: gocv.NewMat(), channel: gocv.NewMat(), chanSmooth: gocv.NewMat(), chanBg: gocv.NewMat(), chanDiff: gocv.NewMat(),
@@ -320,7 +319,7 @@ func (s *Segmenter) Noise() float64 { return s.noise }
 // Close frees the working images.
 func (s *Segmenter) Close() error {
 	for _, m := range []*gocv.Mat{&s.gray, &s.full, &s.smooth, &s.bg, &s.diff, &s.thr, &s.thrLo, &s.floor, &s.hi, &s.lo, &s.closed,
-		&s.cores, &s.cstats, &s.cents, &s.kernel, &s.noHier, &s.objMask, &s.tbg,
+		&s.cores, &s.kernel, &s.noHier, &s.objMask, &s.tbg,
 		&s.bgr, &s.channel, &s.chanSmooth, &s.chanBg, &s.chanDiff} {
 		if m.Ptr() != nil {
 			m.Close()
@@ -750,14 +749,13 @@ func (s *Segmenter) detect(source string, index int) ([]Object, error) {
 // bounded flood from them (regions.go), the cut of oversize regions (split.go) and,
 // when asked, the ridges (ridge.go).
 func (s *Segmenter) thresholdRegions(diff, lo, thr []uint8, w, h int) ([]region, []int32, error) {
-	n := gocv.ConnectedComponentsWithStats(s.hi, &s.cores, &s.cstats, &s.cents)
-	coreLabels, err := int32Pixels(s.cores, w*h)
+	n, coreLabels, err := components(s.hi, &s.cores, w*h)
 	if err != nil {
 		return nil, nil, err
 	}
 	area := make([]int32, n)
-	for l := 1; l < n; l++ {
-		area[l] = s.cstats.GetIntAt(l, int(gocv.CC_STAT_AREA))
+	for _, l := range coreLabels {
+		area[l]++
 	}
 	regions, labels := s.grower.grow(diff, lo, coreLabels, area, w, h)
 	thrLo, err := s.thrLo.DataPtrUint8()
