@@ -3,6 +3,7 @@ package alerts
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 
 	"github.com/BurntSushi/toml"
 )
@@ -49,16 +50,21 @@ func Encode(rs *Ruleset) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// level is a threshold as a rules file writes it: "presence" or a number in the rule's
-// unit; nil when the rule has no such level.
+// level is a threshold as a rules file writes it: "presence", a number in the rule's
+// unit, or "> NUMBER" for an Above threshold; nil when the rule has no such level.
 func level(t *Threshold, perML bool) any {
 	switch {
 	case t == nil:
 		return nil
 	case t.Presence:
 		return Presence
-	case perML:
-		return t.CellsPerL() / 1000
 	}
-	return t.CellsPerL()
+	v := t.CellsPerL()
+	if perML {
+		v /= 1000
+	}
+	if t.Above {
+		return "> " + strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return v
 }

@@ -111,7 +111,7 @@ func (s State) Unchecked() bool {
 func (s State) TooLittleExamined() bool {
 	m := s.Value
 	return s.Level == None && m.Count == 0 && m.Limit > 0 &&
-		s.Counted != nil && m.Limit >= s.Counted.CellsPerL()
+		s.Counted != nil && s.Counted.ReachedBy(m.Limit)
 }
 
 // UncheckedText says which of states are Unchecked and why, with what to do; "" when
@@ -292,10 +292,13 @@ func reaches(th *Threshold, m Measure, margin float64) bool {
 	if th.Presence {
 		return m.Count > 0
 	}
-	if m.Provisional && margin == 0 {
-		return !m.Early && m.Low >= th.CellsPerL()
+	if margin > 0 { // a level's clearing point: its threshold lowered by margin
+		return m.PerL >= th.CellsPerL()*(1-margin)
 	}
-	return m.PerL >= th.CellsPerL()*(1-margin)
+	if m.Provisional {
+		return !m.Early && th.ReachedBy(m.Low)
+	}
+	return th.ReachedBy(m.PerL)
 }
 
 // Closeness is how far the state's value has come to its next level (State.Next): the

@@ -302,3 +302,67 @@ func TestReviewTo(t *testing.T) {
 		t.Errorf("at watch, guesses at watch: level %v, review to %v; want watch, none", st.Level, st.ReviewTo)
 	}
 }
+
+// A level written "> 1000" is reached above 1,000 cells/L, not at it: Florida's "very
+// low" starts above 1,000, and one Karenia in a 1 mL chamber, 1,000 cells/L exactly, is
+// background. A level written as a number is reached at it, as before.
+func TestAboveThreshold(t *testing.T) {
+	rs, err := Parse([]byte("source = \"s\"\n[[rule]]\ntaxon = \"Karenia brevis\"\nwatch = \"> 1000\"\nalert = 5000\n"+
+		"[[rule]]\ntaxon = \"Dinophysis\"\nunit = \"cells/mL\"\nwatch = \">0.2\"\nalert = \" > 1 \"\n"), "fl.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, dino := &rs.Rules[0], &rs.Rules[1]
+	if !kb.Watch.Above || kb.Alert.Above || kb.Watch.String() != "> 1000 cells/L" || kb.Alert.String() != "5000 cells/L" {
+		t.Fatalf("Karenia's levels read %q (above %v) and %q (above %v)", kb.Watch, kb.Watch.Above, kb.Alert, kb.Alert.Above)
+	}
+	if !dino.Watch.Above || !dino.Alert.Above || dino.Alert.CellsPerL() != 1000 || dino.Alert.String() != "> 1 cells/mL" {
+		t.Fatalf("Dinophysis' levels read %q and %q", dino.Watch, dino.Alert)
+	}
+	for _, c := range []struct {
+		rule *Rule
+		perL float64
+		want Level
+	}{
+		{kb, 999, None}, {kb, 1000, None}, {kb, 1000.5, Watch}, {kb, 4999, Watch}, {kb, 5000, Alert},
+		{dino, 200, None}, {dino, 201, Watch}, {dino, 1000, Watch}, {dino, 1001, Alert},
+	} {
+		if got := c.rule.LevelOf(Measure{Count: 1, PerL: c.perL}); got != c.want {
+			t.Errorf("%s at %v cells/L: %v, want %v", c.rule.Name(), c.perL, got, c.want)
+		}
+	}
+	// While a folder is read, the interval's lower bound must pass it too.
+	ev := NewEvaluator([]Bound{{Rule: *kb, Labels: []string{"kb"}}}, 0.2)
+	at := func(m Measure) []Event { return ev.Update(time.Time{}, func([]string) Measure { return m }) }
+	if e := at(Measure{Count: 3, PerL: 3000, Low: 1000, Provisional: true}); len(e) != 0 {
+		t.Errorf("a lower bound at the level entered it: %+v", e)
+	}
+	if e := at(Measure{Count: 3, PerL: 3000, Low: 1001, Provisional: true}); len(e) != 1 || e[0].To != Watch {
+		t.Errorf("a lower bound over the level: %+v", e)
+	}
+	// The clearing point is the threshold lowered by the margin, as for any level.
+	if e := at(Measure{Count: 1, PerL: 800}); len(e) != 0 {
+		t.Errorf("800 cells/L, within the margin, cleared the watch: %+v", e)
+	}
+	if e := at(Measure{Count: 1, PerL: 799}); len(e) != 1 || e[0].To != None {
+		t.Errorf("799 cells/L, under the margin, kept the watch: %+v", e)
+	}
+	// None counted in 1 mL (one cell is 1,000 cells/L): the level, reached only above
+	// 1,000, is checked; in 0.5 mL (one cell is 2,000) it is not.
+	for _, c := range []struct {
+		limit float64
+		want  bool
+	}{{1000, false}, {2000, true}} {
+		st := kb.StateAt(None, Measure{Limit: c.limit})
+		if got := st.TooLittleExamined(); got != c.want {
+			t.Errorf("none counted, one cell = %v cells/L: too little examined %v, want %v", c.limit, got, c.want)
+		}
+	}
+	// Other comparisons are refused with the fix.
+	for _, v := range []string{`">= 1000"`, `"> 1,000"`, `"> 0"`, `"> -5"`, `">"`, `"< 1000"`, `"> nan"`} {
+		_, err := Parse([]byte("source = \"s\"\n[[rule]]\ntaxon = \"K\"\nwatch = "+v+"\n"), "bad.toml")
+		if err == nil || !strings.Contains(err.Error(), "bad.toml line 4") {
+			t.Errorf("watch = %s: %v", v, err)
+		}
+	}
+}

@@ -72,6 +72,29 @@ type Threshold struct {
 	Presence bool    `json:"presence,omitempty"`
 	Value    float64 `json:"value,omitempty"` // in Unit
 	Unit     string  `json:"unit"`            // PerL, PerML or Presence
+	// Above says the level is reached only by a concentration over Value, not at it:
+	// a regulation's "> 1,000 cells/L" (Florida's "very low" starts above 1,000; 1,000
+	// or less is background), written "> 1000" in a rules file. One cell in a 1 mL
+	// chamber is 1,000 cells/L exactly, and raised that watch level.
+	Above bool `json:"above,omitempty"`
+}
+
+// ReachedBy reports whether a concentration in cells per litre reaches the threshold
+// (presence aside): at or over it, or over it for an Above threshold.
+func (t Threshold) ReachedBy(perL float64) bool {
+	if t.Above {
+		return perL > t.CellsPerL()
+	}
+	return perL >= t.CellsPerL()
+}
+
+// Relation is how a concentration stands to the threshold when it reaches it: "≥",
+// or ">" for an Above threshold.
+func (t Threshold) Relation() string {
+	if t.Above {
+		return ">"
+	}
+	return "≥"
 }
 
 // CellsPerL is the threshold in cells per litre (0 for presence).
@@ -82,12 +105,16 @@ func (t Threshold) CellsPerL() float64 {
 	return t.Value
 }
 
-// String reads "500 cells/L", "300 cells/mL" or "presence".
+// String reads "500 cells/L", "300 cells/mL", "> 1000 cells/L" (Above) or "presence".
 func (t Threshold) String() string {
 	if t.Presence {
 		return Presence
 	}
-	return strconv.FormatFloat(t.Value, 'f', -1, 64) + " " + t.Unit
+	s := strconv.FormatFloat(t.Value, 'f', -1, 64) + " " + t.Unit
+	if t.Above {
+		s = "> " + s
+	}
+	return s
 }
 
 // Rule is one alert rule.
@@ -207,7 +234,7 @@ type fileRuleset struct {
 }
 
 // Format is a short description of the rules file format, quoted in error messages.
-const Format = `a rules file has name, description, source, hysteresis and [[rule]] tables with taxon (a name or list) or group, watch and/or alert (a number or "presence"), unit ("cells/L" or "cells/mL"), source, verified, note, id`
+const Format = `a rules file has name, description, source, hysteresis and [[rule]] tables with taxon (a name or list) or group, watch and/or alert (a number, "> NUMBER" for a level reached only above it, or "presence"), unit ("cells/L" or "cells/mL"), source, verified, note, id`
 
 // decodeErrLine reads the line and key of a TOML decoder error that is not a syntax
 // error (a value of the wrong type): "toml: line 3 (last key "rule"): incompatible ...".
@@ -341,6 +368,7 @@ func (fr fileRule) rule(rs *Ruleset, i int, lines *lineIndex) (Rule, error) {
 
 func parseThreshold(v any, unit, at, level string) (*Threshold, error) {
 	var x float64
+	above := false
 	switch v := v.(type) {
 	case nil:
 		return nil, nil
@@ -348,7 +376,11 @@ func parseThreshold(v any, unit, at, level string) (*Threshold, error) {
 		if strings.EqualFold(strings.TrimSpace(v), Presence) {
 			return &Threshold{Presence: true, Unit: Presence}, nil
 		}
-		return nil, fmt.Errorf("%s: %s = %q: give a number (in %s, no thousands separators) or \"presence\"", at, level, v, unit)
+		n, ok := aboveNumber(v)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s = %q: give a number (in %s, no thousands separators), \"> NUMBER\" for a level reached only above it, or \"presence\"", at, level, v, unit)
+		}
+		x, above = n, true
 	case int64:
 		x = float64(v)
 	case float64:
@@ -359,12 +391,23 @@ func parseThreshold(v any, unit, at, level string) (*Threshold, error) {
 	if !(x > 0) || math.IsInf(x, 0) {
 		return nil, fmt.Errorf("%s: %s = %v: a threshold must be a positive number of %s (for \"any cell\" write \"presence\")", at, level, x, unit)
 	}
-	th := &Threshold{Value: x, Unit: unit}
+	th := &Threshold{Value: x, Unit: unit, Above: above}
 	if th.CellsPerL() > MaxThresholdPerL {
 		// 1e300 cells/mL was taken, and every summary wrote its 300 digits (helper-77).
 		return nil, fmt.Errorf("%s: %s = %v %s is over %g cells/L, more than any water holds: a typing mistake? (thresholds are in %s)", at, level, x, unit, MaxThresholdPerL, unit)
 	}
 	return th, nil
+}
+
+// aboveNumber reads a threshold written "> 1000" (a level reached only above the
+// number, as a regulation's "> 1,000 cells/L"); ok is false for any other text.
+func aboveNumber(s string) (float64, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(s), ">")
+	if !ok || strings.HasPrefix(rest, "=") {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+	return x, err == nil
 }
 
 // MaxThresholdPerL bounds a threshold: a trillion cells per litre is a hundred times a

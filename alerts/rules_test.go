@@ -120,7 +120,7 @@ func TestPresets(t *testing.T) {
 		{"scotland", "Alexandrium spp.", Alert, 0, true},
 		{"scotland", "Dinophysis spp.", Alert, 100, false},
 		{"chile", "Alexandrium catenella", Alert, 300000, true},
-		{"florida", "Karenia brevis", Watch, 1000, true},
+		{"florida", "Karenia brevis", Watch, 1000, true}, // "> 1000": TestAboveThreshold
 		{"florida", "Karenia brevis", Alert, 5000, true},
 		{"who-cyanobacteria", "Cyanobacteria + Microcystis spp. + Oscillatoria spp.", Watch, 2e7, true},
 		{"who-cyanobacteria", "Cyanobacteria + Microcystis spp. + Oscillatoria spp.", Alert, 1e8, true},

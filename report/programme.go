@@ -305,6 +305,9 @@ func (r *writer) weekAlerts(wr labrec.WeekReport) {
 		th := thresholdText(a.Threshold)
 		if a.ThresholdPerL > 0 {
 			th = perL(a.ThresholdPerL)
+			if strings.HasPrefix(a.Threshold, ">") { // reached only above it
+				th = "> " + th
+			}
 		}
 		rows = append(rows, []string{a.Time.UTC().Format("2006-01-02 15:04"), r.fit(orDash(a.Site), 22), r.fit(a.SampleID, 24), r.fit(orDash(a.BenchName), 22),
 			r.fit(a.Rule, 26), perL(a.CellsPerL), r.fit(th, 24), levelShort(alerts.LevelNamed(a.ToLevel))})

@@ -695,6 +695,9 @@ func (r *writer) alertEvents(d Data) {
 		th := "present"
 		if !e.Threshold.Presence {
 			th = "reached " + perL(e.Threshold.CellsPerL()) + " cells/L"
+			if e.Threshold.Above {
+				th = "over " + perL(e.Threshold.CellsPerL()) + " cells/L"
+			}
 		}
 		cr, cg, cb := levelColour(e.To)
 		r.pdf.SetTextColor(cr, cg, cb)
@@ -807,6 +810,8 @@ func threshold(t *alerts.Threshold) string {
 		return "-"
 	case t.Presence:
 		return "presence"
+	case t.Above:
+		return "> " + perL(t.CellsPerL())
 	}
 	return perL(t.CellsPerL())
 }

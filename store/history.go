@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
@@ -52,7 +53,7 @@ func (s *Store) AlertEvents(ctx context.Context, sampleID string) ([]alerts.Even
 			return nil, fmt.Errorf("session store %s: alerts of sample %s: %w", s.path, sampleID, err)
 		}
 		e.Time, e.From, e.To = parseTime(t), alerts.LevelNamed(from), alerts.LevelNamed(to)
-		e.Threshold = alerts.Threshold{Value: thPerL, Unit: alerts.PerL}
+		e.Threshold = alerts.Threshold{Value: thPerL, Unit: alerts.PerL, Above: strings.HasPrefix(th, ">")}
 		if th == alerts.Presence {
 			e.Threshold = alerts.Threshold{Presence: true, Unit: alerts.Presence}
 		}

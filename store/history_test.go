@@ -21,7 +21,7 @@ func TestAlertEventsAndEnergy(t *testing.T) {
 	r := fillRun(t, s, testSample()) // one watch event (presence)
 	raise := alerts.Event{Time: t0.Add(time.Minute), Rule: "noctiluca", Taxon: "Noctiluca", From: alerts.Watch, To: alerts.Alert,
 		Value:     alerts.Measure{Count: 12, PerL: 12000, Low: 6200, High: 20962, Provisional: true}, // raised while the frames were read
-		Threshold: alerts.Threshold{Value: 10, Unit: alerts.PerML},
+		Threshold: alerts.Threshold{Value: 10, Unit: alerts.PerML, Above: true},                      // reached only above it
 		Source:    "site level", Verified: true, Note: "farm manager's level"}
 	if err := r.Event(raise); err != nil {
 		t.Fatal(err)
@@ -45,7 +45,7 @@ func TestAlertEventsAndEnergy(t *testing.T) {
 	if w.To != alerts.Watch || !w.Threshold.Presence || w.Source != "phytoscreen default" || !w.Time.Equal(t0) || w.Value.Provisional {
 		t.Errorf("watch event %+v", w)
 	}
-	if a.From != alerts.Watch || a.To != alerts.Alert || a.Threshold.CellsPerL() != 10000 || a.Value != raise.Value ||
+	if a.From != alerts.Watch || a.To != alerts.Alert || a.Threshold.CellsPerL() != 10000 || !a.Threshold.Above || w.Threshold.Above || a.Value != raise.Value ||
 		a.Source != "site level" || !a.Verified || a.Note != "farm manager's level" {
 		t.Errorf("alert event %+v", a)
 	}

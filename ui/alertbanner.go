@@ -399,7 +399,11 @@ func stateDetail(s alerts.State) (measure, basis string) {
 				// own (helper-47 read 92.5 M cells/L against "20,000 cells/mL").
 				th += " = " + fmtPerL(s.Threshold.CellsPerL()) + " cells/L"
 			}
-			parts = append(parts, fmt.Sprintf("%s level ≥ %s", s.Level, th))
+			rel := "≥ "
+			if s.Threshold.Above {
+				rel = "" // th reads "> 1,000 cells/L"
+			}
+			parts = append(parts, fmt.Sprintf("%s level %s%s", s.Level, rel, th))
 		}
 	}
 	counted := fmt.Sprintf("%d counted", s.Value.Count)

@@ -136,7 +136,8 @@ func fmtCI(c screening.Concentration) string {
 	return fmtPerL(c.Low) + "–" + fmtPerL(c.High)
 }
 
-// fmtThreshold formats a rule's threshold: "10,000 cells/L", "300 cells/mL", "presence".
+// fmtThreshold formats a rule's threshold: "10,000 cells/L", "300 cells/mL", "> 1,000
+// cells/L" (reached only above it), "presence".
 func fmtThreshold(t alerts.Threshold) string {
 	if t.Presence {
 		return "presence"
@@ -144,6 +145,9 @@ func fmtThreshold(t alerts.Threshold) string {
 	v := groupThousands(int64(math.Round(t.Value)))
 	if t.Value != math.Round(t.Value) {
 		v = strconv.FormatFloat(t.Value, 'f', -1, 64)
+	}
+	if t.Above {
+		v = "> " + v
 	}
 	return v + " " + t.Unit
 }

@@ -581,7 +581,7 @@ func (r recorded) lines() []string {
 		}
 		th := "present"
 		if !e.Threshold.Presence {
-			th = "≥ " + fmtPerL(e.Threshold.CellsPerL()) + " cells/L"
+			th = e.Threshold.Relation() + " " + fmtPerL(e.Threshold.CellsPerL()) + " cells/L"
 		}
 		counted := fmt.Sprintf("%d counted", e.Value.Count)
 		if e.Value.Provisional { // on the share of the volume read then, not the sample's

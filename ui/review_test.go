@@ -300,6 +300,12 @@ func TestRuleEditorSavesRulesTheCLIReads(t *testing.T) {
 	r.Alert.SetText("presence")
 	r.Unit.SetSelected(alerts.PerML)
 	r.Source.SetText("farm's own level")
+	// A level reached only above its number, typed as a regulation writes it.
+	above := ed.AddRule(alerts.Rule{})
+	above.Taxa.SetText("Karenia brevis")
+	above.Watch.SetText("> 1,000")
+	above.Alert.SetText("5000")
+	above.Source.SetText("Florida FWC")
 	if _, err := ed.Save(); err == nil || !strings.Contains(err.Error(), "an alert on presence leaves no room for a watch level") {
 		t.Errorf("watch below a presence alert: %v", err)
 	}
@@ -312,13 +318,22 @@ func TestRuleEditorSavesRulesTheCLIReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rs.Name != "Loch A" || len(rs.Rules) != 4 || rs.Rules[0].Alert.CellsPerL() != 5000 {
+	if rs.Name != "Loch A" || len(rs.Rules) != 5 || rs.Rules[0].Alert.CellsPerL() != 5000 {
 		t.Fatalf("read back: %s, %d rules, first alert %v", rs.Name, len(rs.Rules), rs.Rules[0].Alert)
 	}
 	last := rs.Rules[3]
 	if strings.Join(last.Taxa, "|") != "Dinophysis acuminata|Dinophysis acuta" || !last.Alert.Presence || last.Source != "farm's own level" {
 		t.Errorf("the new rule read back as %+v", last)
 	}
+	if kb := rs.Rules[4]; kb.Watch == nil || !kb.Watch.Above || kb.Watch.CellsPerL() != 1000 || kb.Alert.Above || kb.Alert.CellsPerL() != 5000 {
+		t.Errorf("Karenia's levels read back as %v and %v", kb.Watch, kb.Alert)
+	}
+	// Opened again in the editor, the level keeps its ">".
+	row := ed.AddRule(rs.Rules[4])
+	if row.Watch.Text != "> 1000" || row.Alert.Text != "5000" {
+		t.Errorf("the editor shows Karenia's levels as %q and %q", row.Watch.Text, row.Alert.Text)
+	}
+	ed.remove(row)
 	// Saved from the dialog, the file becomes the settings' rules file.
 	v.RulesFile.SetText(path)
 	test.Tap(v.Save)

@@ -65,8 +65,8 @@ func (ed *ruleEditor) AddRule(r alerts.Rule) *ruleRow {
 		Unit: widget.NewSelect(ruleUnits, nil), Verified: widget.NewCheck("regulatory", nil), note: r.Note, id: r.ID}
 	row.Taxa.SetPlaceHolder("taxon, or several joined with +")
 	row.Taxa.SetText(strings.Join(r.Taxa, " + "))
-	row.Watch.SetPlaceHolder("watch: number or presence")
-	row.Alert.SetPlaceHolder("alert: number or presence")
+	row.Watch.SetPlaceHolder("watch: number, > number, or presence")
+	row.Alert.SetPlaceHolder("alert: number, > number, or presence")
 	row.Source.SetPlaceHolder("source of the levels")
 	row.Source.SetText(r.Source)
 	row.Unit.SetSelected(alerts.PerL)
@@ -108,17 +108,24 @@ func (ed *ruleEditor) remove(row *ruleRow) {
 	ed.box.Remove(row.line)
 }
 
-// levelText writes a threshold in the row's unit: "presence", a number, or "".
+// levelText writes a threshold in the row's unit: "presence", a number, "> NUMBER"
+// (reached only above it), or "".
 func levelText(t *alerts.Threshold, perML bool) string {
 	switch {
 	case t == nil:
 		return ""
 	case t.Presence:
 		return alerts.Presence
-	case perML:
-		return strconv.FormatFloat(t.CellsPerL()/1000, 'f', -1, 64)
 	}
-	return strconv.FormatFloat(t.CellsPerL(), 'f', -1, 64)
+	v := t.CellsPerL()
+	if perML {
+		v /= 1000
+	}
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	if t.Above {
+		s = "> " + s
+	}
+	return s
 }
 
 // Ruleset reads the rows into a rules file's text and checks it the way the CLI will
@@ -162,7 +169,8 @@ func (ed *ruleEditor) Ruleset() ([]byte, *alerts.Ruleset, error) {
 	return data, back, nil
 }
 
-// rowLevel reads a level typed in a row: empty (none), "presence" or a positive number.
+// rowLevel reads a level typed in a row: empty (none), "presence", a positive number,
+// or "> NUMBER" for a level reached only above it (a regulation's "> 1,000 cells/L").
 func rowLevel(s, unit string, rule int, level string) (*alerts.Threshold, error) {
 	s = strings.TrimSpace(s)
 	switch {
@@ -171,14 +179,15 @@ func rowLevel(s, unit string, rule int, level string) (*alerts.Threshold, error)
 	case strings.EqualFold(s, alerts.Presence):
 		return &alerts.Threshold{Presence: true, Unit: alerts.Presence}, nil
 	}
-	v, err := typednum.ParseGrouped(s)
+	num, above := strings.CutPrefix(s, ">")
+	v, err := typednum.ParseGrouped(strings.TrimSpace(num))
 	if err != nil {
-		return nil, fmt.Errorf("rule %d: %s level: %v; type a positive number of %s, or presence", rule, level, err, unit)
+		return nil, fmt.Errorf("rule %d: %s level: %v; type a positive number of %s, > and a number for a level reached only above it, or presence", rule, level, err, unit)
 	}
 	if !(v > 0) || v > 1e12 {
 		return nil, fmt.Errorf("rule %d: %s level %q: type a positive number of %s, or presence", rule, level, s, unit)
 	}
-	return &alerts.Threshold{Value: v, Unit: unit}, nil
+	return &alerts.Threshold{Value: v, Unit: unit, Above: above}, nil
 }
 
 // Save writes the rules file; it returns its path.

@@ -396,7 +396,7 @@ func (r screenResult) writeText(w io.Writer) {
 		// one reached while the counts came in is said as such, not as the result: a
 		// line reading "ALERT … 99,110,000 cells/L reached 100,000 cells/mL" was the
 		// margin that holds a level while counting (helper-52).
-		lead, what := strings.ToUpper(a.Peak.String()), value+" reached "+thresholdText(a.Threshold)
+		lead, what := strings.ToUpper(a.Peak.String()), value+" "+reachedText(a.Threshold)
 		switch {
 		case a.Threshold.Presence:
 			what = fmt.Sprintf("present, %d counted (%s cells/L, 95%% interval %s – %s)", a.Value.Count, thousands(a.Value.PerL),
@@ -404,7 +404,7 @@ func (r screenResult) writeText(w io.Writer) {
 		case a.Level == a.Peak:
 		case a.Now != nil:
 			lead = strings.ToUpper(a.Level.String())
-			what = fmt.Sprintf("%s reached %s; %s (%s) was reached while counting, not by the whole sample", value, thresholdText(*a.Now),
+			what = fmt.Sprintf("%s %s; %s (%s) was reached while counting, not by the whole sample", value, reachedText(*a.Now),
 				strings.ToUpper(a.Peak.String()), thresholdText(a.Threshold))
 		default:
 			lead = "NO LEVEL"
@@ -523,12 +523,25 @@ func thresholdNum(th float64) string {
 	return strconv.FormatFloat(th, 'f', 2, 64)
 }
 
-// thresholdText reads "10,000 cells/L" or "presence".
+// thresholdText reads "10,000 cells/L", "> 1,000 cells/L" (reached only above it) or
+// "presence".
 func thresholdText(t alerts.Threshold) string {
-	if t.Presence {
+	switch {
+	case t.Presence:
 		return "presence"
+	case t.Above:
+		return "> " + thousands(t.Value) + " " + t.Unit
 	}
 	return thousands(t.Value) + " " + t.Unit
+}
+
+// reachedText says a value reached the threshold: "reached 10,000 cells/L", or
+// "exceeded 1,000 cells/L" for a level reached only above it.
+func reachedText(t alerts.Threshold) string {
+	if t.Above {
+		return "exceeded " + thousands(t.Value) + " " + t.Unit
+	}
+	return "reached " + thresholdText(t)
 }
 
 // shellQuote quotes s for a shell when it needs it.
