@@ -29,13 +29,12 @@ func WriteWeekPDF(w io.Writer, wr labrec.WeekReport, version string) error {
 	pdf.SetTitle("Programme report, week "+wr.Week.String(), true)
 	pdf.SetCreator("phytoscreen "+version, true)
 	pdf.AliasNbPages("{nb}")
-	tr := pdf.UnicodeTranslatorFromDescriptor("")
-	r := &writer{pdf: pdf, tr: tr}
+	r := newWriter(pdf)
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-12)
 		r.font("", 8)
 		pdf.SetTextColor(110, 110, 110)
-		pdf.CellFormat(textW/2, 4, tr(fmt.Sprintf("phytoscreen %s, %s", version, wr.Made.Format("2006-01-02 15:04 MST"))), "", 0, "L", false, 0, "")
+		pdf.CellFormat(textW/2, 4, fmt.Sprintf("phytoscreen %s, %s", version, wr.Made.Format("2006-01-02 15:04 MST")), "", 0, "L", false, 0, "")
 		pdf.CellFormat(textW/2, 4, fmt.Sprintf("week %s, page %d of {nb}", wr.Week, pdf.PageNo()), "", 0, "R", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
 	})
@@ -53,12 +52,12 @@ func WriteWeekPDF(w io.Writer, wr labrec.WeekReport, version string) error {
 
 func (r *writer) weekTitle(wr labrec.WeekReport) {
 	r.font("B", 17)
-	r.pdf.CellFormat(textW, 9, r.tr("Monitoring programme: weekly report"), "", 1, "L", false, 0, "")
+	r.pdf.CellFormat(textW, 9, "Monitoring programme: weekly report", "", 1, "L", false, 0, "")
 	r.font("", 12)
 	last := wr.Week.End().AddDate(0, 0, -1)
-	r.pdf.CellFormat(textW, 7, r.tr(fmt.Sprintf("Week %s: %s to %s", wr.Week, wr.Week.Start().Format("Mon 2 Jan 2006"), last.Format("Mon 2 Jan 2006"))), "", 1, "L", false, 0, "")
+	r.pdf.CellFormat(textW, 7, fmt.Sprintf("Week %s: %s to %s", wr.Week, wr.Week.Start().Format("Mon 2 Jan 2006"), last.Format("Mon 2 Jan 2006")), "", 1, "L", false, 0, "")
 	r.font("", 9)
-	r.pdf.CellFormat(textW, lineH, r.tr("Lab server: "+orDash(wr.Server)), "", 1, "L", false, 0, "")
+	r.pdf.CellFormat(textW, lineH, "Lab server: "+orDash(wr.Server), "", 1, "L", false, 0, "")
 	r.pdf.Ln(2)
 }
 
@@ -148,12 +147,12 @@ func (r *writer) weekBanner(wr labrec.WeekReport) {
 			text += fmt.Sprintf("; %s could reach a higher level once reviewed", counted(review+reviewHigher, "sample"))
 		}
 	}
-	r.pdf.MultiCell(textW, 7, r.tr(text), "", "L", true)
+	r.pdf.MultiCell(textW, 7, text, "", "L", true)
 	r.pdf.SetTextColor(0, 0, 0)
 	r.font("", 8.5)
-	r.pdf.MultiCell(textW, 4.5, r.tr("Counts and concentrations are each bench's own tally (objects counted per taxon, "+
+	r.pdf.MultiCell(textW, 4.5, "Counts and concentrations are each bench's own tally (objects counted per taxon, "+
 		"validated labels first), with 95% Poisson intervals; a sample's level is where its final figures stand against the "+
-		"rules of its last run, as its bench's History and report say; samples deleted at their bench are left out."), "", "L", false)
+		"rules of its last run, as its bench's History and report say; samples deleted at their bench are left out.", "", "L", false)
 	if len(wr.Deleted) > 0 {
 		// Left out, and said: an ALERT vanished from the week without a word when its
 		// sample was deleted at its bench (helper-76).
@@ -176,8 +175,8 @@ func (r *writer) weekBanner(wr labrec.WeekReport) {
 			names = append(names, fmt.Sprintf("%s (%s, %s: %s)", d.ID, orDash(d.BenchName), orDash(d.Site), level))
 		}
 		r.font("B", 8.5)
-		r.pdf.MultiCell(textW, 4.5, r.tr(fmt.Sprintf("Left out: %s taken this week deleted at %s bench (in its trash, restorable there): %s.",
-			counted(len(wr.Deleted), "sample"), map[bool]string{true: "its", false: "their"}[len(wr.Deleted) == 1], strings.Join(names, "; "))), "", "L", false)
+		r.pdf.MultiCell(textW, 4.5, fmt.Sprintf("Left out: %s taken this week deleted at %s bench (in its trash, restorable there): %s.",
+			counted(len(wr.Deleted), "sample"), map[bool]string{true: "its", false: "their"}[len(wr.Deleted) == 1], strings.Join(names, "; ")), "", "L", false)
 	}
 	r.pdf.Ln(1)
 }
@@ -255,7 +254,7 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 		}
 		for _, f := range append(full, notes...) {
 			r.font("", 8.5)
-			r.pdf.MultiCell(textW, lineH, r.tr(f), "", "L", false)
+			r.pdf.MultiCell(textW, lineH, f, "", "L", false)
 		}
 	}
 }
@@ -287,7 +286,7 @@ func groupsText(cs []labrec.Count) string {
 func (r *writer) weekAlerts(wr labrec.WeekReport) {
 	r.heading("Alerts raised")
 	if len(wr.Alerts) == 0 {
-		r.pdf.MultiCell(textW, lineH, r.tr("No alert level changed in this week's samples."), "", "L", false)
+		r.pdf.MultiCell(textW, lineH, "No alert level changed in this week's samples.", "", "L", false)
 		return
 	}
 	as := slices.Clone(wr.Alerts)
@@ -298,7 +297,7 @@ func (r *writer) weekAlerts(wr labrec.WeekReport) {
 	// raised, on the frames read by then (helper-70 read 338 M beside WATCH, under an
 	// ALERT level, as the sample's).
 	r.font("", 8.5)
-	r.pdf.MultiCell(textW, lineH, r.tr("Each level change as a run raised it, with the figure on the frames read by then; a sample's level stands in its site's table."), "", "L", false)
+	r.pdf.MultiCell(textW, lineH, "Each level change as a run raised it, with the figure on the frames read by then; a sample's level stands in its site's table.", "", "L", false)
 	for _, a := range as {
 		// The level in cells/L as the figure beside it: "100,000 cells/..." cut off
 		// its unit where the units differ, cells/mL beside cells/L (helper-76).
@@ -320,7 +319,7 @@ func (r *writer) weekAlerts(wr labrec.WeekReport) {
 func (r *writer) weekBenches(wr labrec.WeekReport) {
 	r.heading("Benches")
 	if len(wr.Benches) == 0 {
-		r.pdf.MultiCell(textW, lineH, r.tr("No bench has pushed to this server yet."), "", "L", false)
+		r.pdf.MultiCell(textW, lineH, "No bench has pushed to this server yet.", "", "L", false)
 		return
 	}
 	n := map[string]int{}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-pdf/fpdf"
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/internal/sigfig"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
@@ -169,14 +170,13 @@ func WritePDF(w io.Writer, d Data) error {
 	pdf.SetTitle("Screening report, sample "+si.ID, true)
 	pdf.SetCreator("phytoscreen "+d.Version, true)
 	pdf.AliasNbPages("{nb}")
-	tr := pdf.UnicodeTranslatorFromDescriptor("") // cp1252: the core fonts' encoding
-	r := &writer{pdf: pdf, tr: tr}
+	r := newWriter(pdf)
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-12)
 		r.font("", 8)
 		pdf.SetTextColor(110, 110, 110)
-		pdf.CellFormat(textW/2, 4, tr(fmt.Sprintf("phytoscreen %s, %s", d.Version, d.Generated.Format("2006-01-02 15:04 MST"))), "", 0, "L", false, 0, "")
-		pdf.CellFormat(textW/2, 4, fmt.Sprintf("sample %s, page %d of {nb}", tr(si.ID), pdf.PageNo()), "", 0, "R", false, 0, "")
+		pdf.CellFormat(textW/2, 4, fmt.Sprintf("phytoscreen %s, %s", d.Version, d.Generated.Format("2006-01-02 15:04 MST")), "", 0, "L", false, 0, "")
+		pdf.CellFormat(textW/2, 4, fmt.Sprintf("sample %s, page %d of {nb}", si.ID, pdf.PageNo()), "", 0, "R", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
 	})
 	pdf.AddPage()
@@ -195,22 +195,34 @@ func WritePDF(w io.Writer, d Data) error {
 	return pdf.Output(w)
 }
 
-// writer holds the document and its text translator.
+// writer holds the document.
 type writer struct {
 	pdf *fpdf.Fpdf
-	tr  func(string) string
 }
 
-func (r *writer) font(style string, size float64) { r.pdf.SetFont("Helvetica", style, size) }
+// reportFont is the family the reports are set in: DejaVu Sans Condensed, embedded
+// (assets/fonts). PDF's built-in Helvetica reads Windows-1252 alone, and a site named
+// Gdańsk, a Greek note or a typed ✓ came out as dots (helper-77).
+const reportFont = "DejaVu"
+
+// newWriter registers the report font's three styles with pdf.
+func newWriter(pdf *fpdf.Fpdf) *writer {
+	for _, style := range []string{"", "B", "I"} {
+		pdf.AddUTF8FontFromBytes(reportFont, style, assets.ReportFont(style))
+	}
+	return &writer{pdf: pdf}
+}
+
+func (r *writer) font(style string, size float64) { r.pdf.SetFont(reportFont, style, size) }
 
 // fit clips s to w mm in the current font, ending it with "..." when cut.
 func (r *writer) fit(s string, w float64) string {
 	w -= 2 // the cell's padding
-	if r.pdf.GetStringWidth(r.tr(s)) <= w {
+	if r.pdf.GetStringWidth(s) <= w {
 		return s
 	}
 	rs := []rune(s)
-	for len(rs) > 1 && r.pdf.GetStringWidth(r.tr(string(rs)+"...")) > w {
+	for len(rs) > 1 && r.pdf.GetStringWidth(string(rs)+"...") > w {
 		rs = rs[:len(rs)-1]
 	}
 	return strings.TrimSpace(string(rs)) + "..."
@@ -227,7 +239,7 @@ func (r *writer) headingWithRoom(s string, room float64) {
 		r.pdf.AddPage()
 	}
 	r.font("B", 12)
-	r.pdf.CellFormat(textW, 7, r.tr(s), "B", 1, "L", false, 0, "")
+	r.pdf.CellFormat(textW, 7, s, "B", 1, "L", false, 0, "")
 	r.pdf.Ln(1.5)
 	r.font("", 9)
 }
@@ -235,13 +247,13 @@ func (r *writer) headingWithRoom(s string, room float64) {
 func (r *writer) title(d Data) {
 	si := d.Counts.Sample
 	r.font("B", 17)
-	r.pdf.CellFormat(textW, 9, r.tr("Phytoplankton screening report"), "", 1, "L", false, 0, "")
+	r.pdf.CellFormat(textW, 9, "Phytoplankton screening report", "", 1, "L", false, 0, "")
 	r.font("", 12)
 	site := ""
 	if si.Site != "" {
 		site = " - " + si.Site
 	}
-	r.pdf.CellFormat(textW, 7, r.tr("Sample "+si.ID+site), "", 1, "L", false, 0, "")
+	r.pdf.CellFormat(textW, 7, "Sample "+si.ID+site, "", 1, "L", false, 0, "")
 	r.pdf.Ln(2)
 }
 
@@ -350,26 +362,26 @@ func (r *writer) banner(d Data) {
 			text += "; review decides: " + strings.Join(rd, "; ")
 		}
 	}
-	r.pdf.MultiCell(textW, 8, r.tr(text), "", "L", true)
+	r.pdf.MultiCell(textW, 8, text, "", "L", true)
 	r.pdf.SetTextColor(0, 0, 0)
 	if higher := d.higherInRuns(); len(higher) > 0 {
 		// A run alone can cross a level the whole sample does not: both are true, and
 		// the banner is the sample's.
 		r.pdf.SetFillColor(250, 236, 200)
 		r.font("", 9)
-		r.pdf.MultiCell(textW, lineH, r.tr("During the runs, "+strings.Join(higher, "; ")+
-			" on the frames screened so far; on the whole sample (all runs together) it stands as above. See Alerts raised."), "", "L", true)
+		r.pdf.MultiCell(textW, lineH, "During the runs, "+strings.Join(higher, "; ")+
+			" on the frames screened so far; on the whole sample (all runs together) it stands as above. See Alerts raised.", "", "L", true)
 	}
 	if len(d.CannotSee) > 0 {
 		r.pdf.SetFillColor(250, 236, 200)
 		r.font("", 9)
-		r.pdf.MultiCell(textW, lineH, r.tr(endSentence("Cannot see with this pack: "+strings.Join(d.CannotSee, ", "))+
-			" The rules watch for these taxa but the model cannot recognise them; this sample says nothing about them."), "", "L", true)
+		r.pdf.MultiCell(textW, lineH, endSentence("Cannot see with this pack: "+strings.Join(d.CannotSee, ", "))+
+			" The rules watch for these taxa but the model cannot recognise them; this sample says nothing about them.", "", "L", true)
 	}
 	if partial := PartialRuns(d.Counts.Sample); partial != "" {
 		r.pdf.SetFillColor(250, 236, 200)
 		r.font("", 9)
-		r.pdf.MultiCell(textW, lineH, r.tr(partial), "", "L", true)
+		r.pdf.MultiCell(textW, lineH, partial, "", "L", true)
 	}
 	r.pdf.Ln(2)
 }
@@ -487,9 +499,9 @@ func (r *writer) metadata(d Data) {
 	}
 	for _, kv := range rows {
 		r.font("B", 9)
-		r.pdf.CellFormat(38, lineH, r.tr(kv[0]), "", 0, "L", false, 0, "")
+		r.pdf.CellFormat(38, lineH, kv[0], "", 0, "L", false, 0, "")
 		r.font("", 9)
-		r.pdf.MultiCell(textW-38, lineH, r.tr(kv[1]), "", "L", false)
+		r.pdf.MultiCell(textW-38, lineH, kv[1], "", "L", false)
 	}
 }
 
@@ -499,7 +511,7 @@ func (r *writer) table(head []string, widths []float64, aligns string, rows [][]
 	r.font("B", 8.5)
 	r.pdf.SetFillColor(230, 234, 240)
 	for i, h := range head {
-		r.pdf.CellFormat(widths[i], 6, r.tr(h), "1", 0, string(aligns[i]), true, 0, "")
+		r.pdf.CellFormat(widths[i], 6, h, "1", 0, string(aligns[i]), true, 0, "")
 	}
 	r.pdf.Ln(-1)
 	r.font("", 8.5)
@@ -513,7 +525,7 @@ func (r *writer) table(head []string, widths []float64, aligns string, rows [][]
 				r.font("B", 8.5)
 				fill = true
 			}
-			r.pdf.CellFormat(widths[i], 5.5, r.tr(c), "1", 0, string(aligns[i]), fill, 0, "")
+			r.pdf.CellFormat(widths[i], 5.5, c, "1", 0, string(aligns[i]), fill, 0, "")
 			if fill {
 				r.pdf.SetTextColor(0, 0, 0)
 				r.font("", 8.5)
@@ -543,7 +555,7 @@ func (r *writer) groups(d Data) {
 			// cyanobacteria screened under the marine defaults (helper-52).
 			text += " Rules for its taxa: preset " + strings.Join(d.Apply, ", preset ") + " (phytoscreen report --rules " + d.Apply[0] + ")."
 		}
-		r.pdf.MultiCell(textW, lineH, r.tr(text), "", "L", false)
+		r.pdf.MultiCell(textW, lineH, text, "", "L", false)
 		return
 	}
 	var rows [][]string
@@ -565,7 +577,7 @@ func (r *writer) groups(d Data) {
 	for _, s := range d.Rules {
 		if name := s.Rule.Name(); r.fit(name, 44) != name {
 			r.font("", 8.5)
-			r.pdf.MultiCell(textW, lineH, r.tr(r.fit(name, 44)+" = "+name), "", "L", false)
+			r.pdf.MultiCell(textW, lineH, r.fit(name, 44)+" = "+name, "", "L", false)
 		}
 	}
 	// What the cells estimates rest on, where a level may hang on them: the summary of
@@ -606,7 +618,7 @@ func (r *writer) groups(d Data) {
 	if len(caveats) > 0 {
 		r.pdf.SetFillColor(250, 236, 200)
 		r.font("", 8.5)
-		r.pdf.MultiCell(textW, lineH, r.tr(strings.Join(caveats, "\n")), "", "L", true)
+		r.pdf.MultiCell(textW, lineH, strings.Join(caveats, "\n"), "", "L", true)
 	}
 	r.pdf.Ln(1)
 	r.font("I", 7.5)
@@ -625,8 +637,8 @@ func (r *writer) groups(d Data) {
 	for i, src := range srcs {
 		srcs[i] = strings.Join(bySrc[src], ", ") + ": " + src
 	}
-	r.pdf.MultiCell(textW, 4, r.tr("Sources of the trigger levels: "+strings.Join(srcs, "; ")+
-		". Objects are cells, colonies, chains or filaments; where they hold more cells than one, the cells are estimated (from their size on calibrated frames) and the concentration is in cells, as the trigger levels are. The interval is the exact Poisson 95% interval of the objects, scaled alike."), "", "L", false)
+	r.pdf.MultiCell(textW, 4, "Sources of the trigger levels: "+strings.Join(srcs, "; ")+
+		". Objects are cells, colonies, chains or filaments; where they hold more cells than one, the cells are estimated (from their size on calibrated frames) and the concentration is in cells, as the trigger levels are. The interval is the exact Poisson 95% interval of the objects, scaled alike.", "", "L", false)
 	r.font("", 9)
 }
 
@@ -682,7 +694,7 @@ func (r *writer) alertEvents(d Data) {
 	if d.RunRules != "" {
 		// Raised under the rules screened with, not those the tables above compare with.
 		r.font("I", 8.5)
-		r.pdf.MultiCell(textW, lineH, r.tr("Under "+d.RunRules+", the rules the runs were screened with."), "", "L", false)
+		r.pdf.MultiCell(textW, lineH, "Under "+d.RunRules+", the rules the runs were screened with.", "", "L", false)
 	}
 	for _, e := range raised {
 		val := fmt.Sprintf("%s cells/L (%d counted, 95%% interval %s - %s)", perL(e.Value.PerL), e.Value.Count, perL(e.Value.Low), perL(e.Value.High))
@@ -712,7 +724,7 @@ func (r *writer) alertEvents(d Data) {
 		if !e.Verified && !strings.Contains(e.Source, "not a regulatory") {
 			line += " (not a verified regulatory value)"
 		}
-		r.pdf.MultiCell(textW-16, lineH, r.tr(line), "", "L", false)
+		r.pdf.MultiCell(textW-16, lineH, line, "", "L", false)
 	}
 }
 
@@ -728,7 +740,7 @@ func (r *writer) examples(d Data) {
 			r.pdf.AddPage()
 		}
 		r.font("B", 9)
-		r.pdf.CellFormat(textW, lineH, r.tr(ex.Name), "", 1, "L", false, 0, "")
+		r.pdf.CellFormat(textW, lineH, ex.Name, "", 1, "L", false, 0, "")
 		y := r.pdf.GetY()
 		for j, crop := range ex.Crops {
 			name := fmt.Sprintf("ex%d-%d", i, j)
@@ -775,7 +787,7 @@ func (r *writer) cost(d Data) {
 	r.table([]string{"Run", "Model", "Cells", "Time", "Energy", "Per cell", "Measured by"}, []float64{12, 22, 16, 18, 20, 20, 72}, "RLRRRRL", rows, nil)
 	if short {
 		r.font("I", 7.5)
-		r.pdf.MultiCell(textW, lineH, r.tr("Cells \"N of M\": the power record covers N of the M objects the run classified with that model (a run cut off loses the span it was measuring; a span closed after a model switch is charged to the model then in use); the energy per cell is over the N it covers."), "", "L", false)
+		r.pdf.MultiCell(textW, lineH, "Cells \"N of M\": the power record covers N of the M objects the run classified with that model (a run cut off loses the span it was measuring; a span closed after a model switch is charged to the model then in use); the energy per cell is over the N it covers.", "", "L", false)
 	}
 }
 
@@ -798,9 +810,9 @@ func (r *writer) notes(d Data) {
 	r.pdf.Ln(4)
 	r.font("I", 7.5)
 	r.pdf.SetTextColor(90, 90, 90)
-	r.pdf.MultiCell(textW, 3.8, r.tr("Screening by phytoscreen: cells found by image segmentation and named by a neural network; "+
+	r.pdf.MultiCell(textW, 3.8, "Screening by phytoscreen: cells found by image segmentation and named by a neural network; "+
 		"labels below the confidence threshold count as unidentified until a person reviews them. This is a screening result: "+
-		"confirm any alert by an accredited count before regulatory action."), "", "L", false)
+		"confirm any alert by an accredited count before regulatory action.", "", "L", false)
 	r.pdf.SetTextColor(0, 0, 0)
 }
 

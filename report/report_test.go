@@ -3,12 +3,13 @@ package report
 import (
 	"bytes"
 	"fmt"
-	"github.com/go-pdf/fpdf"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-pdf/fpdf"
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/labrec"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
@@ -77,7 +78,7 @@ func TestHeadingKeepsItsFirstBlock(t *testing.T) {
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin)
 	pdf.AddPage()
-	r := &writer{pdf: pdf, tr: pdf.UnicodeTranslatorFromDescriptor("")}
+	r := newWriter(pdf)
 	pdf.SetY(242) // under the 250 mm a heading alone may start at
 	r.headingWithRoom("Examples", 22+12)
 	if pdf.PageNo() != 2 {
@@ -279,5 +280,31 @@ func TestReviewDecidesHeadline(t *testing.T) {
 	}
 	if strings.Contains(text, "below its trigger levels") {
 		t.Errorf("the report says the sample is below its levels:\n%s", text)
+	}
+}
+
+// Names and notes beyond Windows-1252 print as typed: PDF's built-in Helvetica read that
+// code page alone, and a site named Gdańsk, a Greek or Russian note, a ✓ typed in one,
+// came out as dots (helper-77). The reports are set in an embedded TrueType font.
+func TestReportPrintsAnyLatinGreekCyrillic(t *testing.T) {
+	sm := screening.NewSample("GDN-1")
+	sm.Site, sm.Analyst, sm.Notes = "Gdańsk, Łódź", "Józef Błażejczyk", "Pročitano ✓; Ελλάδα; Москва"
+	sm.VolumeML = 1
+	d := Data{Counts: store.Counts{Sample: store.SampleInfo{Sample: sm, Runs: []store.RunRow{{ID: 1, VolumeML: 1, VolumeGiven: 1}}}},
+		RulesName: "preset default", Generated: time.Now(), Version: "test"}
+	text := sampleText(t, d)
+	for _, want := range []string{"Sample GDN-1 - Gdańsk, Łódź", "Józef Błażejczyk", "Pročitano ✓; Ελλάδα; Москва"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+	wk := labrec.Week{Year: 2026, Week: 48}
+	wr := labrec.WeekReport{Week: wk, Made: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC),
+		Benches: []labrec.BenchInfo{{ID: "b-1", Name: "Stanowisko Gdańsk", Role: "bench_gdansk"}},
+		Samples: []labrec.ProgrammeSample{{SampleTally: labrec.SampleTally{Sample: labrec.Sample{Bench: "b-1", ID: "ŁÓDŹ-7", Site: "Zatoka Gdańska",
+			Taken: wk.Start().Add(33 * time.Hour)}, VolumeML: 1}, BenchName: "Stanowisko Gdańsk", TopLevel: "none"}},
+	}
+	if text := weekText(t, wr); !strings.Contains(text, "Zatoka Gdańska") || !strings.Contains(text, "ŁÓDŹ-7") {
+		t.Errorf("the weekly report lacks the site or the sample as named:\n%s", text)
 	}
 }
