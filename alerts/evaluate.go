@@ -147,16 +147,30 @@ func (s State) UncheckedWhy(fmtPerL func(float64) string) string {
 	case s.Value.CellsUnknown > 0:
 		return fmt.Sprintf("%d objects of unknown cells (single-cell images: no size), counted one cell each: %s cells/L is a lower bound", s.Value.CellsUnknown, fmtPerL(s.Value.PerL))
 	}
-	return fmt.Sprintf("none counted, and one cell in the volume examined is %s cells/L, at or over its %s level %s cells/L: examine more volume",
-		fmtPerL(s.Value.Limit), strings.ToUpper(s.CountedLevel.String()), fmtPerL(s.Counted.CellsPerL()))
+	rel := "at or over"
+	if s.Counted.Above {
+		rel = "over"
+	}
+	return fmt.Sprintf("none counted, and one cell in the volume examined is %s cells/L, %s its %s level %s: examine more volume",
+		fmtPerL(s.Value.Limit), rel, strings.ToUpper(s.CountedLevel.String()), s.countedText(fmtPerL))
+}
+
+// countedText is the first level in numbers in cells/L: "1,000 cells/L", or "> 1,000
+// cells/L" for one reached only above it.
+func (s State) countedText(fmtPerL func(float64) string) string {
+	t := fmtPerL(s.Counted.CellsPerL()) + " cells/L"
+	if s.Counted.Above {
+		t = "> " + t
+	}
+	return t
 }
 
 // TooLittleText says why a rule that TooLittleExamined is not checked: "Noctiluca (none
 // counted; one cell in the volume examined is 10,000 cells/L, its ALERT level 10,000
 // cells/L)".
 func (s State) TooLittleText(fmtPerL func(float64) string) string {
-	return fmt.Sprintf("%s (none counted; one cell in the volume examined is %s cells/L, its %s level %s cells/L)",
-		s.Taxon, fmtPerL(s.Value.Limit), strings.ToUpper(s.CountedLevel.String()), fmtPerL(s.Counted.CellsPerL()))
+	return fmt.Sprintf("%s (none counted; one cell in the volume examined is %s cells/L, its %s level %s)",
+		s.Taxon, fmtPerL(s.Value.Limit), strings.ToUpper(s.CountedLevel.String()), s.countedText(fmtPerL))
 }
 
 // State is a rule's current standing.
@@ -343,7 +357,9 @@ func Closest(states []State) (s State, share, inUnit float64, ok bool) {
 func Pending(states []State) (s State, share float64, ok bool) {
 	for _, st := range states {
 		sh, _, has := st.Closeness()
-		if has && st.Value.Provisional && sh >= 1 && (!ok || sh > share) {
+		// Past the level, not at it: a level reached only above its number ("> 1000")
+		// is not held back at exactly 1,000, which no more frames would raise.
+		if has && st.Value.Provisional && st.Next.ReachedBy(st.Value.PerL) && (!ok || sh > share) {
 			s, share, ok = st, sh, true
 		}
 	}
@@ -365,6 +381,17 @@ func ClosestText(states []State, num func(float64) string) string {
 		// Nothing counted under any rule: "Nearest: Noctiluca at 0 (0%)" said nothing
 		// (helper-69).
 		return ""
+	}
+	if s.Next.Above {
+		// "100% of its watch level" beside "no alert" read as a contradiction where the
+		// level is reached only above its number, and the sample stands at it (helper-79).
+		of := "of its " + s.NextLevel.String() + " level, reached only above it"
+		if share >= 1 {
+			of = "at its " + s.NextLevel.String() + " level, which is reached only above it"
+		} else {
+			of = ShareText(share) + " " + of
+		}
+		return fmt.Sprintf("%s at %s of > %s %s (%s)", s.Taxon, num(v), num(s.Next.Value), s.Next.Unit, of)
 	}
 	return fmt.Sprintf("%s at %s of %s %s (%s of its %s level)", s.Taxon, num(v), num(s.Next.Value), s.Next.Unit, ShareText(share), s.NextLevel)
 }

@@ -358,6 +358,30 @@ func TestAboveThreshold(t *testing.T) {
 			t.Errorf("none counted, one cell = %v cells/L: too little examined %v, want %v", c.limit, got, c.want)
 		}
 	}
+	// At the number the sample stands below the level: not "100% of its watch level",
+	// nor held back while a folder is read (helper-79).
+	num := func(v float64) string { return fmt.Sprintf("%.0f", v) }
+	atNumber := kb.StateAt(None, Measure{Count: 1, PerL: 1000, Low: 25, Provisional: true})
+	if got := ClosestText([]State{atNumber}, num); got != "Karenia brevis at 1000 of > 1000 cells/L (at its watch level, which is reached only above it)" {
+		t.Errorf("nearest at the number: %q", got)
+	}
+	if _, _, ok := Pending([]State{atNumber}); ok {
+		t.Error("a provisional value at the number of a level reached only above it is held back")
+	}
+	half := kb.StateAt(None, Measure{Count: 1, PerL: 500})
+	if got := ClosestText([]State{half}, num); got != "Karenia brevis at 500 of > 1000 cells/L (50% of its watch level, reached only above it)" {
+		t.Errorf("nearest at half the number: %q", got)
+	}
+	if over := kb.StateAt(None, Measure{Count: 2, PerL: 2000, Low: 1500, Provisional: true}); func() bool { _, _, ok := Pending([]State{over}); return !ok }() {
+		t.Error("a provisional value over the level is not said held back")
+	}
+	thin := kb.StateAt(None, Measure{Limit: 2000})
+	if got := thin.UncheckedWhy(num); !strings.Contains(got, "is 2000 cells/L, over its WATCH level > 1000 cells/L") {
+		t.Errorf("unchecked: %q", got)
+	}
+	if got := thin.TooLittleText(num); !strings.Contains(got, "its WATCH level > 1000 cells/L)") {
+		t.Errorf("too little examined: %q", got)
+	}
 	// Other comparisons are refused with the fix.
 	for _, v := range []string{`">= 1000"`, `"> 1,000"`, `"> 0"`, `"> -5"`, `">"`, `"< 1000"`, `"> nan"`} {
 		_, err := Parse([]byte("source = \"s\"\n[[rule]]\ntaxon = \"K\"\nwatch = "+v+"\n"), "bad.toml")

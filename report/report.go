@@ -511,28 +511,43 @@ func (r *writer) table(head []string, widths []float64, aligns string, rows [][]
 	r.font("B", 8.5)
 	r.pdf.SetFillColor(230, 234, 240)
 	for i, h := range head {
-		r.pdf.CellFormat(widths[i], 6, h, "1", 0, string(aligns[i]), true, 0, "")
+		r.font("B", r.sizeToFit(h, "B", widths[i], 8.5))
+		r.pdf.CellFormat(widths[i], 6, r.fit(h, widths[i]), "1", 0, string(aligns[i]), true, 0, "")
 	}
 	r.pdf.Ln(-1)
 	r.font("", 8.5)
 	for j, row := range rows {
 		for i, c := range row {
+			style := ""
 			fill := false
 			if level != nil && i == len(row)-1 && level[j] > alerts.None {
 				cr, cg, cb := levelColour(level[j])
 				r.pdf.SetFillColor(cr, cg, cb)
 				r.pdf.SetTextColor(255, 255, 255)
-				r.font("B", 8.5)
-				fill = true
+				style, fill = "B", true
 			}
-			r.pdf.CellFormat(widths[i], 5.5, c, "1", 0, string(aligns[i]), fill, 0, "")
+			r.font(style, r.sizeToFit(c, style, widths[i], 8.5))
+			r.pdf.CellFormat(widths[i], 5.5, r.fit(c, widths[i]), "1", 0, string(aligns[i]), fill, 0, "")
 			if fill {
 				r.pdf.SetTextColor(0, 0, 0)
-				r.font("", 8.5)
 			}
 		}
+		r.font("", 8.5)
 		r.pdf.Ln(-1)
 	}
+}
+
+// sizeToFit is the font size, size or smaller (down to three quarters of it), at which
+// s fits a cell w mm wide: a long figure ("1,234,567,890") or a level ("unchecked")
+// ran over its column's border into the next one (helper-77). What does not fit even
+// then is cut by fit.
+func (r *writer) sizeToFit(s, style string, w, size float64) float64 {
+	r.font(style, size)
+	have := r.pdf.GetStringWidth(s)
+	if room := w - 2; have > room && have > 0 { // 2: the cell's padding
+		return max(0.75*size, size*room/have)
+	}
+	return size
 }
 
 // rulesRow is the summary's "Alert rules": the rules compared with, and the runs'

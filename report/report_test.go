@@ -308,3 +308,29 @@ func TestReportPrintsAnyLatinGreekCyrillic(t *testing.T) {
 		t.Errorf("the weekly report lacks the site or the sample as named:\n%s", text)
 	}
 }
+
+// A cell too wide for its column is set smaller to fit, down to three quarters of the
+// size, and cut only past that: "unchecked" and long figures (\"123,456,789\") ran over the column's
+// border into the next (helper-77).
+func TestTableCellsFitTheirColumns(t *testing.T) {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	r := newWriter(pdf)
+	pdf.AddPage()
+	for _, c := range []struct {
+		s     string
+		w     float64
+		small bool
+	}{{"unchecked", 14, true}, {"123,456,789", 16, true}, {"ALERT", 14, false}, {"10,000", 18, false}} {
+		size := r.sizeToFit(c.s, "", c.w, 8.5)
+		r.font("", size)
+		if got := pdf.GetStringWidth(c.s); got > c.w-2 || (size < 8.5) != c.small || size < 0.75*8.5 {
+			t.Errorf("%q in %v mm: size %.2f, %.2f mm wide", c.s, c.w, size, got)
+		}
+	}
+	// Past three quarters of the size, the text is cut, not run over the border.
+	size := r.sizeToFit("Cyanobacteria + Microcystis spp.", "", 14, 8.5)
+	r.font("", size)
+	if size != 0.75*8.5 || pdf.GetStringWidth(r.fit("Cyanobacteria + Microcystis spp.", 14)) > 12 {
+		t.Errorf("a long name in 14 mm: size %.2f", size)
+	}
+}

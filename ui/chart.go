@@ -63,8 +63,12 @@ func (p pointsXY) YError(i int) (float64, float64) {
 	return math.Max(0, p[i].PerL-p[i].Low), math.Max(0, p[i].High-p[i].PerL)
 }
 
-// chartLevels are the trigger levels drawn across a chart, cells/L (0: none).
-type chartLevels struct{ Watch, Alert float64 }
+// chartLevels are the trigger levels drawn across a chart, cells/L (0: none);
+// WatchAbove and AlertAbove say a level is reached only above its line ("> 1,000").
+type chartLevels struct {
+	Watch, Alert           float64
+	WatchAbove, AlertAbove bool
+}
 
 // renderChart draws the concentration of one taxon at one site over time, with the 95%
 // intervals as error bars and the watch and alert levels, if any, as dashed amber and
@@ -180,7 +184,8 @@ func levelLines(levels chartLevels, xmin, xmax float64) []plot.Plotter {
 		name  string
 		color color.NRGBA
 		right bool
-	}{{levels.Watch, "watch level", colorWatch, false}, {levels.Alert, "alert level", colorAlert, true}} {
+		above bool
+	}{{levels.Watch, "watch level", colorWatch, false, levels.WatchAbove}, {levels.Alert, "alert level", colorAlert, true, levels.AlertAbove}} {
 		if l.at <= 0 {
 			continue
 		}
@@ -195,7 +200,11 @@ func levelLines(levels chartLevels, xmin, xmax float64) []plot.Plotter {
 		if l.right {
 			x, align, dx = xmax, draw.XRight, -vg.Points(4)
 		}
-		name, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x, Y: l.at}}, Labels: []string{l.name + " " + fmtPerL(l.at)}})
+		label := l.name + " " + fmtPerL(l.at)
+		if l.above { // a point on the line has not reached it
+			label = l.name + " > " + fmtPerL(l.at)
+		}
+		name, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x, Y: l.at}}, Labels: []string{label}})
 		if err != nil {
 			continue
 		}

@@ -35,4 +35,16 @@ func TestLevelLinesNamed(t *testing.T) {
 	if ps := levelLines(chartLevels{Alert: 1e4}, 0, 10); len(ps) != 2 {
 		t.Errorf("an alert level alone: %d plotters, want its line and its name", len(ps))
 	}
+	// A level reached only above its line says so: a point on it has not reached it
+	// (helper-79).
+	ps = levelLines(chartLevels{Watch: 1000, Alert: 5000, WatchAbove: true}, 0, 10)
+	var labels []string
+	for _, p := range ps {
+		if l, ok := p.(*plotter.Labels); ok {
+			labels = append(labels, l.Labels[0])
+		}
+	}
+	if len(labels) != 2 || labels[0] != "watch level > "+fmtPerL(1000) || labels[1] != "alert level "+fmtPerL(5000) {
+		t.Errorf("levels of Florida's preset named %q", labels)
+	}
 }

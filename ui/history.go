@@ -966,7 +966,8 @@ func (h *historyView) chartLevels(key string) chartLevels {
 	for _, b := range rules.Bound {
 		for _, l := range labels {
 			if slices.Contains(b.Labels, l) && (level(b.Rule.Watch) > 0 || level(b.Rule.Alert) > 0) {
-				return chartLevels{Watch: level(b.Rule.Watch), Alert: level(b.Rule.Alert)}
+				return chartLevels{Watch: level(b.Rule.Watch), Alert: level(b.Rule.Alert),
+					WatchAbove: b.Rule.Watch != nil && b.Rule.Watch.Above, AlertAbove: b.Rule.Alert != nil && b.Rule.Alert.Above}
 			}
 		}
 	}

@@ -182,7 +182,7 @@ func rowLevel(s, unit string, rule int, level string) (*alerts.Threshold, error)
 	num, above := strings.CutPrefix(s, ">")
 	v, err := typednum.ParseGrouped(strings.TrimSpace(num))
 	if err != nil {
-		return nil, fmt.Errorf("rule %d: %s level: %v; type a positive number of %s, > and a number for a level reached only above it, or presence", rule, level, err, unit)
+		return nil, fmt.Errorf("rule %d: %s level %q: type a positive number of %s, > and a number for a level reached only above it, or presence", rule, level, s, unit)
 	}
 	if !(v > 0) || v > 1e12 {
 		return nil, fmt.Errorf("rule %d: %s level %q: type a positive number of %s, or presence", rule, level, s, unit)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/phytoscreen/phytoscreen/alerts"
 )
 
 // A level written "> N" is reached above N, not at it: a taxon counted once in 1 mL,
@@ -65,6 +67,23 @@ func TestScreenAboveThreshold(t *testing.T) {
 	for _, want := range []string{",rule,at," + taxon + ",", ",watch,1000 cells/L,50000 cells/L,", ",rule,above," + taxon + ",", ",none,> 1000 cells/L,50000 cells/L,"} {
 		if !strings.Contains(csv, want) {
 			t.Errorf("counts CSV lacks %q:\n%s", want, csv)
+		}
+	}
+}
+
+// A level's number is written as given: "> 96.5 cells/mL" read "exceeded 96 cells/mL"
+// (helper-79).
+func TestThresholdTextKeepsDecimals(t *testing.T) {
+	for _, c := range []struct {
+		th            alerts.Threshold
+		text, reached string
+	}{
+		{alerts.Threshold{Value: 96.5, Unit: alerts.PerML, Above: true}, "> 96.5 cells/mL", "exceeded 96.5 cells/mL"},
+		{alerts.Threshold{Value: 20000, Unit: alerts.PerML}, "20,000 cells/mL", "reached 20,000 cells/mL"},
+		{alerts.Threshold{Value: 1000, Unit: alerts.PerL, Above: true}, "> 1,000 cells/L", "exceeded 1,000 cells/L"},
+	} {
+		if got, r := thresholdText(c.th), reachedText(c.th); got != c.text || r != c.reached {
+			t.Errorf("%+v: %q and %q, want %q and %q", c.th, got, r, c.text, c.reached)
 		}
 	}
 }

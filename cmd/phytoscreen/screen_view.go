@@ -523,23 +523,32 @@ func thresholdNum(th float64) string {
 	return strconv.FormatFloat(th, 'f', 2, 64)
 }
 
-// thresholdText reads "10,000 cells/L", "> 1,000 cells/L" (reached only above it) or
-// "presence".
+// thresholdText reads "10,000 cells/L", "> 1,000 cells/L" (reached only above it),
+// "96.5 cells/mL" (as written: a level is not rounded) or "presence".
 func thresholdText(t alerts.Threshold) string {
 	switch {
 	case t.Presence:
 		return "presence"
 	case t.Above:
-		return "> " + thousands(t.Value) + " " + t.Unit
+		return "> " + thresholdValue(t.Value) + " " + t.Unit
 	}
-	return thousands(t.Value) + " " + t.Unit
+	return thresholdValue(t.Value) + " " + t.Unit
+}
+
+// thresholdValue writes a level's number as given, whole numbers with thousands
+// separators: "> 96.5 cells/mL" read "exceeded 96 cells/mL" (helper-79).
+func thresholdValue(v float64) string {
+	if v != math.Round(v) {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return thousands(v)
 }
 
 // reachedText says a value reached the threshold: "reached 10,000 cells/L", or
 // "exceeded 1,000 cells/L" for a level reached only above it.
 func reachedText(t alerts.Threshold) string {
 	if t.Above {
-		return "exceeded " + thousands(t.Value) + " " + t.Unit
+		return "exceeded " + thresholdValue(t.Value) + " " + t.Unit
 	}
 	return "reached " + thresholdText(t)
 }
