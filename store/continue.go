@@ -51,23 +51,57 @@ type Continuation struct {
 	// writes of a frame's cells): the continuation reads those frames again, so they
 	// are removed as it starts (takeUp).
 	orphans int
+	// running says the run has not ended (it is being screened, or its process was
+	// killed before it recorded an end).
+	running bool
 }
 
 // ErrNotContinuable says a sample holds no run that can be taken up.
 var ErrNotContinuable = errors.New("nothing to continue")
 
-// Continuable finds the run of a sample that can be taken up: its last run, when it is
-// of a folder, has ended short of the folder's end and was not taken up already.
+// Continuable finds the run of a sample that can be taken up: its latest run that is of
+// a folder, has ended short of the folder's end and was not taken up already. A run
+// added to the sample after the stop (another chamber's folder) does not hide the
+// stopped one: "continue" said only why the newest run could not be, and the stopped
+// folder could no longer be finished (helper-75). While the newest run is still
+// running, nothing is taken up.
 func (s *Store) Continuable(ctx context.Context, sampleID string) (Continuation, error) {
-	var run int64
-	err := s.db.QueryRowContext(ctx, "SELECT id FROM sources WHERE sample_id = ? ORDER BY id DESC LIMIT 1", sampleID).Scan(&run)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Continuation{}, fmt.Errorf("sample %s in %s holds no run: %w", sampleID, s.path, ErrNotContinuable)
-	}
+	rows, err := s.db.QueryContext(ctx, "SELECT id FROM sources WHERE sample_id = ? ORDER BY id DESC", sampleID)
 	if err != nil {
 		return Continuation{}, fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, sampleID, err)
 	}
-	return continuation(ctx, s.db, s.path, run)
+	var runs []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return Continuation{}, fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, sampleID, err)
+		}
+		runs = append(runs, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Continuation{}, fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, sampleID, err)
+	}
+	if len(runs) == 0 {
+		return Continuation{}, fmt.Errorf("sample %s in %s holds no run: %w", sampleID, s.path, ErrNotContinuable)
+	}
+	var newest error // why the newest run cannot be taken up: said when none can
+	for i, run := range runs {
+		c, err := continuation(ctx, s.db, s.path, run)
+		switch {
+		case err == nil:
+			return c, nil
+		case !errors.Is(err, ErrNotContinuable):
+			return c, err
+		case i == 0:
+			newest = err
+			if c.running {
+				return c, err
+			}
+		}
+	}
+	return Continuation{}, newest
 }
 
 // querier is what continuation and checkColumns read through: the store or a
@@ -110,6 +144,7 @@ func continuation(ctx context.Context, q querier, path string, run int64) (Conti
 		// frame (a new run starts new tracks); a camera's frames are gone.
 		return refuse(fmt.Sprintf("is of %s: only a folder's run is continued (a video's cells in view when it stopped would be counted again); to count it whole, screen it again as a new sample and move this one to the trash", c.Spec.Describe()))
 	case ended == "":
+		c.running = true
 		return refuse("is still running")
 	case expected <= 0 || interrupted == 0 || c.Frames >= expected:
 		return refuse(fmt.Sprintf("read its folder to the end (%s)", status))

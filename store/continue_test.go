@@ -366,3 +366,52 @@ func TestContinuationKnowsTheWholeVolume(t *testing.T) {
 		t.Errorf("the second continuation: whole %g mL (want %g), its own run's %g", c.WholeML, sm.VolumeML, c.VolumeML)
 	}
 }
+
+// A folder's run stopped, then another folder screened into the same sample (a second
+// chamber): the stopped run is still taken up, not hidden behind the newer run
+// (helper-75: "continue" said only that the newest run read its folder to the end).
+// While the sample's newest run is still running, nothing is taken up.
+func TestContinueAStoppedRunBehindANewerOne(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	specA, filesA := frameFolder(t, 10)
+	specB, filesB := frameFolder(t, 5)
+	for i, f := range filesB { // other frames than folder A's
+		img := image.NewGray(image.Rect(0, 0, 8, 8))
+		img.Set(i, 7, color.Gray{128})
+		out, err := os.Create(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(out, img); err != nil {
+			t.Fatal(err)
+		}
+		out.Close()
+	}
+	sm := testSample()
+	stopped := screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: specA, Expected: 10}, filesA[:4])
+	screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: specB, Expected: 5}, filesB)
+	c, err := s.Continuable(ctx, sm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Run != stopped.ID || c.Spec != specA || c.Frames != 4 {
+		t.Fatalf("continuation of run %d (%s, %d frames); want run %d of %s after 4 frames", c.Run, c.Spec, c.Frames, stopped.ID, specA)
+	}
+	// Taken up, nothing is left to continue: the newest run's reason is given.
+	screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: specA, Expected: 6, Continues: stopped.ID}, filesA[4:])
+	if _, err := s.Continuable(ctx, sm.ID); !errors.Is(err, ErrNotContinuable) || !strings.Contains(err.Error(), "read its folder to the end") {
+		t.Errorf("all read: %v", err)
+	}
+	// A stopped run behind one still running waits for it.
+	other := testSample()
+	other.ID = "OTHER"
+	cut := screenFiles(t, s, screening.RunInfo{Sample: other, Spec: specA, Expected: 10}, filesA[:3])
+	info := screening.RunInfo{Sample: other, Spec: specB, Expected: 5, Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t), Rules: "preset default"}
+	if _, err := s.startRun(ctx, info, 20*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Continuable(ctx, other.ID); !errors.Is(err, ErrNotContinuable) || !strings.Contains(err.Error(), "is still running") {
+		t.Errorf("behind a running run: run %d, %v (the stopped one is %d)", c.Run, err, cut.ID)
+	}
+}

@@ -285,7 +285,12 @@ func (f *screenFlags) takeUp(ctx context.Context, fs *flag.FlagSet, stderr io.Wr
 			return nil, usageError("--continue %s takes up its run of %s; --source %s names another: leave --source out", f.cont, c.Spec, f.source)
 		}
 	}
+	// The run taken up, not always the sample's newest (a folder stopped, then another
+	// screened into the sample): its settings and volume are the continuation's.
 	last := si.Runs[len(si.Runs)-1]
+	if i := slices.IndexFunc(si.Runs, func(r store.RunRow) bool { return r.ID == c.Run }); i >= 0 {
+		last = si.Runs[i]
+	}
 	// The run taken up keeps its volume and factor: given other ones they were passed
 	// over without a word (helper-72: --volume-ml 2 --factor 10 printed 0.37 mL, factor 1).
 	if given["volume-ml"] && math.Abs(f.volumeML-c.WholeML) > 1e-9*c.WholeML {
