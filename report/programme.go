@@ -222,7 +222,7 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 				col   int
 				width float64
 			}{{1, 30}, {2, 26}, {5, 52}} {
-				if cut := r.fit(row[c.col], c.width); cut != row[c.col] {
+				if cut := r.cellText(row[c.col], c.width); cut != row[c.col] {
 					full = append(full, cut+" = "+row[c.col])
 					row[c.col] = cut
 				}
@@ -308,8 +308,8 @@ func (r *writer) weekAlerts(wr labrec.WeekReport) {
 				th = "> " + th
 			}
 		}
-		rows = append(rows, []string{a.Time.UTC().Format("2006-01-02 15:04"), r.fit(orDash(a.Site), 22), r.fit(a.SampleID, 24), r.fit(orDash(a.BenchName), 22),
-			r.fit(a.Rule, 26), perL(a.CellsPerL), r.fit(th, 24), levelShort(alerts.LevelNamed(a.ToLevel))})
+		rows = append(rows, []string{a.Time.UTC().Format("2006-01-02 15:04"), orDash(a.Site), a.SampleID, orDash(a.BenchName),
+			a.Rule, perL(a.CellsPerL), th, levelShort(alerts.LevelNamed(a.ToLevel))})
 		lv = append(lv, alerts.LevelNamed(a.ToLevel))
 	}
 	r.table([]string{"Raised (UTC)", "Site", "Sample", "Bench", "Rule", "Cells/L then", "Level, cells/L", "To"},
@@ -332,7 +332,7 @@ func (r *writer) weekBenches(wr labrec.WeekReport) {
 		if !b.LastPush.IsZero() {
 			last = b.LastPush.UTC().Format("2006-01-02 15:04")
 		}
-		rows = append(rows, []string{r.fit(orDash(b.Name), 40), r.fit(b.ID, 64), r.fit(orDash(b.Role), 26), fmt.Sprint(n[b.ID]), last})
+		rows = append(rows, []string{orDash(b.Name), b.ID, orDash(b.Role), fmt.Sprint(n[b.ID]), last})
 	}
 	r.table([]string{"Bench", "ID", "Role", "Samples", "Last push (UTC)"}, []float64{40, 64, 26, 18, 32}, "LLLRL", rows, nil)
 }

@@ -207,9 +207,9 @@ const reportFont = "DejaVu"
 
 // newWriter registers the report font's three styles with pdf.
 func newWriter(pdf *fpdf.Fpdf) *writer {
-	for _, style := range []string{"", "B", "I"} {
-		pdf.AddUTF8FontFromBytes(reportFont, style, assets.ReportFont(style))
-	}
+	pdf.AddUTF8FontFromBytes(reportFont, "", assets.ReportFontRegular)
+	pdf.AddUTF8FontFromBytes(reportFont, "B", assets.ReportFontBold)
+	pdf.AddUTF8FontFromBytes(reportFont, "I", assets.ReportFontOblique)
 	return &writer{pdf: pdf}
 }
 
@@ -508,14 +508,13 @@ func (r *writer) metadata(d Data) {
 // table draws a header row and rows; widths in mm, aligns per column; colour, when
 // set, fills a row's last cell with a level's colour.
 func (r *writer) table(head []string, widths []float64, aligns string, rows [][]string, level []alerts.Level) {
-	r.font("B", 8.5)
+	r.font("B", tableSize)
 	r.pdf.SetFillColor(230, 234, 240)
 	for i, h := range head {
-		r.font("B", r.sizeToFit(h, "B", widths[i], 8.5))
-		r.pdf.CellFormat(widths[i], 6, r.fit(h, widths[i]), "1", 0, string(aligns[i]), true, 0, "")
+		r.pdf.CellFormat(widths[i], 6, r.cell(h, "B", widths[i]), "1", 0, string(aligns[i]), true, 0, "")
 	}
 	r.pdf.Ln(-1)
-	r.font("", 8.5)
+	r.font("", tableSize)
 	for j, row := range rows {
 		for i, c := range row {
 			style := ""
@@ -526,15 +525,32 @@ func (r *writer) table(head []string, widths []float64, aligns string, rows [][]
 				r.pdf.SetTextColor(255, 255, 255)
 				style, fill = "B", true
 			}
-			r.font(style, r.sizeToFit(c, style, widths[i], 8.5))
-			r.pdf.CellFormat(widths[i], 5.5, r.fit(c, widths[i]), "1", 0, string(aligns[i]), fill, 0, "")
+			r.pdf.CellFormat(widths[i], 5.5, r.cell(c, style, widths[i]), "1", 0, string(aligns[i]), fill, 0, "")
 			if fill {
 				r.pdf.SetTextColor(0, 0, 0)
 			}
 		}
-		r.font("", 8.5)
+		r.font("", tableSize)
 		r.pdf.Ln(-1)
 	}
+}
+
+// tableSize is the font size of the tables' text.
+const tableSize = 8.5
+
+// cell sets the font for s in a table column w mm wide, in style, and returns the text
+// to write: s set smaller where it is too wide (sizeToFit), cut only where even that is.
+func (r *writer) cell(s, style string, w float64) string {
+	r.font(style, r.sizeToFit(s, style, w, tableSize))
+	return r.fit(s, w)
+}
+
+// cellText is what a table writes for s in a column w mm wide: a name it cuts is written
+// out in full under the table.
+func (r *writer) cellText(s string, w float64) string {
+	t := r.cell(s, "", w)
+	r.font("", tableSize)
+	return t
 }
 
 // sizeToFit is the font size, size or smaller (down to three quarters of it), at which
@@ -581,7 +597,7 @@ func (r *writer) groups(d Data) {
 		if s.Cells > 0 {
 			cells = "~" + perL(s.Cells)
 		}
-		rows = append(rows, []string{r.fit(s.Rule.Name(), 44), strconv.Itoa(v.Count), cells, perL(v.PerL), "[" + perL(v.Low) + " - " + perL(v.High) + "]",
+		rows = append(rows, []string{s.Rule.Name(), strconv.Itoa(v.Count), cells, perL(v.PerL), "[" + perL(v.Low) + " - " + perL(v.High) + "]",
 			threshold(s.Rule.Watch), threshold(s.Rule.Alert), ruleLevelText(s)})
 		levels = append(levels, s.Level)
 	}
@@ -590,9 +606,9 @@ func (r *writer) groups(d Data) {
 	// A name cut to its column is written out in full under the table: the rule says
 	// what it sums (helper-38 read "Cyanobacteria + Microcysti...").
 	for _, s := range d.Rules {
-		if name := s.Rule.Name(); r.fit(name, 44) != name {
+		if name := s.Rule.Name(); r.cellText(name, 44) != name {
 			r.font("", 8.5)
-			r.pdf.MultiCell(textW, lineH, r.fit(name, 44)+" = "+name, "", "L", false)
+			r.pdf.MultiCell(textW, lineH, r.cellText(name, 44)+" = "+name, "", "L", false)
 		}
 	}
 	// What the cells estimates rest on, where a level may hang on them: the summary of

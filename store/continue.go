@@ -51,33 +51,36 @@ type Continuation struct {
 	// writes of a frame's cells): the continuation reads those frames again, so they
 	// are removed as it starts (takeUp).
 	orphans int
-	// running says the run has not ended (it is being screened, or its process was
-	// killed before it recorded an end).
-	running bool
 }
 
 // ErrNotContinuable says a sample holds no run that can be taken up.
 var ErrNotContinuable = errors.New("nothing to continue")
 
-// Continuable finds the run of a sample that can be taken up: its latest run that is of
+// Continuable finds the run of a sample that can be taken up: its newest run that is of
 // a folder, has ended short of the folder's end and was not taken up already. A run
 // added to the sample after the stop (another chamber's folder) does not hide the
 // stopped one: "continue" said only why the newest run could not be, and the stopped
-// folder could no longer be finished (helper-75). While the newest run is still
-// running, nothing is taken up.
+// folder could no longer be finished (helper-75). While a run of the sample has not
+// ended, nothing is taken up. When nothing can be, the error says why the newest
+// stopped run cannot (else why the newest run cannot).
 func (s *Store) Continuable(ctx context.Context, sampleID string) (Continuation, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT id FROM sources WHERE sample_id = ? ORDER BY id DESC", sampleID)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, COALESCE(ended, '') = '', interrupted != 0 AND NOT EXISTS (SELECT 1 FROM sources c WHERE c.continues = sources.id)
+		FROM sources WHERE sample_id = ? ORDER BY id DESC`, sampleID)
 	if err != nil {
 		return Continuation{}, fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, sampleID, err)
 	}
-	var runs []int64
+	type runState struct {
+		id            int64
+		open, stopped bool
+	}
+	var runs []runState
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var r runState
+		if err := rows.Scan(&r.id, &r.open, &r.stopped); err != nil {
 			rows.Close()
 			return Continuation{}, fmt.Errorf("session store %s: read the runs of sample %s: %w", s.path, sampleID, err)
 		}
-		runs = append(runs, id)
+		runs = append(runs, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -86,22 +89,28 @@ func (s *Store) Continuable(ctx context.Context, sampleID string) (Continuation,
 	if len(runs) == 0 {
 		return Continuation{}, fmt.Errorf("sample %s in %s holds no run: %w", sampleID, s.path, ErrNotContinuable)
 	}
-	var newest error // why the newest run cannot be taken up: said when none can
-	for i, run := range runs {
-		c, err := continuation(ctx, s.db, s.path, run)
-		switch {
-		case err == nil:
-			return c, nil
-		case !errors.Is(err, ErrNotContinuable):
-			return c, err
-		case i == 0:
-			newest = err
-			if c.running {
-				return c, err
-			}
+	for _, r := range runs {
+		if r.open { // being screened, or cut off and not yet ended: it refuses, saying so
+			return continuation(ctx, s.db, s.path, r.id)
 		}
 	}
-	return Continuation{}, newest
+	var why error
+	for _, r := range runs {
+		if !r.stopped {
+			continue
+		}
+		c, err := continuation(ctx, s.db, s.path, r.id)
+		if err == nil || !errors.Is(err, ErrNotContinuable) {
+			return c, err
+		}
+		if why == nil {
+			why = err
+		}
+	}
+	if why != nil {
+		return Continuation{}, why
+	}
+	return continuation(ctx, s.db, s.path, runs[0].id) // read to its end: it says so
 }
 
 // querier is what continuation and checkColumns read through: the store or a
@@ -144,7 +153,6 @@ func continuation(ctx context.Context, q querier, path string, run int64) (Conti
 		// frame (a new run starts new tracks); a camera's frames are gone.
 		return refuse(fmt.Sprintf("is of %s: only a folder's run is continued (a video's cells in view when it stopped would be counted again); to count it whole, screen it again as a new sample and move this one to the trash", c.Spec.Describe()))
 	case ended == "":
-		c.running = true
 		return refuse("is still running")
 	case expected <= 0 || interrupted == 0 || c.Frames >= expected:
 		return refuse(fmt.Sprintf("read its folder to the end (%s)", status))

@@ -43,11 +43,11 @@ func BenchmarkSegment(b *testing.B) {
 	for _, sz := range benchSizes {
 		for _, kind := range []string{"real", "phase", "bright"} {
 			b.Run(fmt.Sprintf("%s/%dx%d", kind, sz.X, sz.Y), func(b *testing.B) {
-				frames := benchFrames(b, kind, sz.X, sz.Y)
-				defer closeFrames(frames)
-				coverAll(b, len(frames))
-				runBench(b, func(i int) ([]Object, error) {
-					f := frames[i%len(frames)]
+				src := benchFrames(b, kind, sz.X, sz.Y)
+				defer src.close()
+				coverAll(b, src.n())
+				var f capture.Frame
+				runBench(b, func(i int) { f = src.frame(i) }, func(i int) ([]Object, error) {
 					f.Index = i
 					return benchSeg.Process(f)
 				})
@@ -64,11 +64,11 @@ func BenchmarkFramePath(b *testing.B) {
 	for _, sz := range benchSizes {
 		for _, kind := range []string{"real", "phase"} {
 			b.Run(fmt.Sprintf("%s/%dx%d", kind, sz.X, sz.Y), func(b *testing.B) {
-				frames := benchFrames(b, kind, sz.X, sz.Y)
-				paths := writeJPEGs(b, frames)
-				closeFrames(frames)
+				src := benchFrames(b, kind, sz.X, sz.Y)
+				paths := writeJPEGs(b, src)
+				src.close()
 				coverAll(b, len(paths))
-				runBench(b, func(i int) ([]Object, error) {
+				runBench(b, nil, func(i int) ([]Object, error) {
 					m, err := imagefile.ReadMatGray(paths[i%len(paths)]) // the frame path reads gray without Options.Colour
 					if err != nil {
 						return nil, err
@@ -91,8 +91,9 @@ func coverAll(b *testing.B, n int) {
 // benchSeg is the segmenter of the running benchmark (runBench makes it).
 var benchSeg *Segmenter
 
-// runBench times step b.N times and reports the median and the objects per frame.
-func runBench(b *testing.B, step func(i int) ([]Object, error)) {
+// runBench times step b.N times and reports the median and the objects per frame;
+// prepare, when given, runs before each step, untimed.
+func runBench(b *testing.B, prepare func(i int), step func(i int) ([]Object, error)) {
 	seg, err := NewSegmenter(Options{OnStatus: func(capture.Status) {}})
 	if err != nil {
 		b.Fatal(err)
@@ -103,6 +104,9 @@ func runBench(b *testing.B, step func(i int) ([]Object, error)) {
 	objects := 0
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		if prepare != nil {
+			prepare(i)
+		}
 		start := time.Now()
 		objs, err := step(i)
 		times = append(times, time.Since(start))
@@ -117,20 +121,46 @@ func runBench(b *testing.B, step func(i int) ([]Object, error)) {
 	b.ReportMetric(float64(objects)/float64(b.N), "objects/frame")
 }
 
-// benchFrames makes BGR frames of one kind at w x h: the real test split's 65, or
-// four generated ones.
-func benchFrames(tb testing.TB, kind string, w, h int) []capture.Frame {
+// benchSource gives a benchmark its BGR frames of one kind at w x h: the real test
+// split's 65, enlarged on demand into one reused Mat (all 65 held at 2592x1944 took
+// about 1 GB), or four generated ones, held.
+type benchSource struct {
+	small  []gocv.Mat      // real: the 320x240 frames as read
+	frames []capture.Frame // generated
+	size   image.Point
+	buf    gocv.Mat
+}
+
+// n is the number of distinct frames.
+func (s *benchSource) n() int { return max(len(s.small), len(s.frames)) }
+
+// frame is the i-th frame (modulo n); a real one stays valid until the next call.
+func (s *benchSource) frame(i int) capture.Frame {
+	if len(s.small) == 0 {
+		return s.frames[i%len(s.frames)]
+	}
+	gocv.Resize(s.small[i%len(s.small)], &s.buf, s.size, 0, 0, gocv.InterpolationLinear)
+	return capture.Frame{Index: i, Source: "real", Mat: s.buf}
+}
+
+// close closes the frames it made (loadRealFrames closes the real ones it read).
+func (s *benchSource) close() {
+	for _, f := range s.frames {
+		f.Mat.Close()
+	}
+	s.buf.Close()
+}
+
+func benchFrames(tb testing.TB, kind string, w, h int) *benchSource {
 	tb.Helper()
-	const n = 4
-	var frames []capture.Frame
+	src := &benchSource{size: image.Pt(w, h), buf: gocv.NewMat()}
 	if kind == "real" {
 		for _, f := range loadRealFrames(tb, "test") {
-			m := gocv.NewMat()
-			gocv.Resize(f.mat, &m, image.Pt(w, h), 0, 0, gocv.InterpolationLinear)
-			frames = append(frames, capture.Frame{Index: len(frames), Source: "real", Mat: m})
+			src.small = append(src.small, f.mat)
 		}
-		return frames
+		return src
 	}
+	const n = 4
 	lib, err := synth.DefaultLibrary()
 	if err != nil {
 		tb.Fatal(err)
@@ -154,19 +184,20 @@ func benchFrames(tb testing.TB, kind string, w, h int) []capture.Frame {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		frames = append(frames, capture.Frame{Index: i, Source: kind, Mat: m.Clone()})
+		src.frames = append(src.frames, capture.Frame{Index: i, Source: kind, Mat: m.Clone()})
 		m.Close()
 	}
-	return frames
+	return src
 }
 
-// writeJPEGs writes the frames as JPEG files (quality 90) and returns their paths.
-func writeJPEGs(tb testing.TB, frames []capture.Frame) []string {
+// writeJPEGs writes the source's frames as JPEG files (quality 90) and returns their
+// paths.
+func writeJPEGs(tb testing.TB, src *benchSource) []string {
 	tb.Helper()
 	dir := tb.TempDir()
 	var paths []string
-	for i, f := range frames {
-		buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, f.Mat, []int{gocv.IMWriteJpegQuality, 90})
+	for i := range src.n() {
+		buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, src.frame(i).Mat, []int{gocv.IMWriteJpegQuality, 90})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -179,10 +210,4 @@ func writeJPEGs(tb testing.TB, frames []capture.Frame) []string {
 		paths = append(paths, p)
 	}
 	return paths
-}
-
-func closeFrames(frames []capture.Frame) {
-	for _, f := range frames {
-		f.Mat.Close()
-	}
 }

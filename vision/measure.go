@@ -250,7 +250,7 @@ func laplacianVariance(gray []uint8, w int, r image.Rectangle) float64 {
 		up, down := gray[(y-1)*w+x0:(y-1)*w+x1], gray[(y+1)*w+x0:(y+1)*w+x1]
 		left, mid, right := gray[y*w+x0-1:y*w+x1-1], gray[y*w+x0:y*w+x1], gray[y*w+x0+1:y*w+x1+1]
 		down, left, mid, right = down[:len(up)], left[:len(up)], mid[:len(up)], right[:len(up)]
-		var rs, rss int64 // a row's sums: at most 1,918 x 2,040 and its square, well in range
+		var rs, rss int64 // a row's sums: a few thousand values of at most 2,040, and their squares: well in range
 		for x, u := range up {
 			l := int64(int(left[x]) + int(right[x]) + int(u) + int(down[x]) - 4*int(mid[x]))
 			rs += l

@@ -52,7 +52,7 @@ type screenFlags struct {
 	detector    string
 	depth       string
 	analyst     string
-	cont        string // --continue: the sample whose last run is taken up
+	cont        string // --continue: the sample whose stopped run is taken up
 }
 
 func (f *screenFlags) register(fs *flag.FlagSet) {
@@ -76,7 +76,7 @@ func (f *screenFlags) register(fs *flag.FlagSet) {
 	floatVar(fs, &f.calibration, "calibration", 0, 0, maxUmPerPx, "micrometres per pixel", "micrometres per pixel (0: uncalibrated)")
 	fs.StringVar(&f.mode, "mode", "still", "still (a slide on the stage) or flow (a flow-through cell)")
 	fs.StringVar(&f.detector, "detector", "", detectorHelp)
-	fs.StringVar(&f.cont, "continue", "", "take up the last run of sample `ID` where it stopped (Stop, a signal, a crash): its folder from the frame after the last it read, into the sample, with its settings")
+	fs.StringVar(&f.cont, "continue", "", "take up the stopped run of sample `ID` where it stopped (Stop, a signal, a crash): its folder from the frame after the last it read, into the sample, with its settings")
 	fs.BoolVar(&f.keepApart, "keep-apart", false, "when the sample was screened before with another pack, model or threshold, store this run as its companion sample (ID~base, ID~t0.6) instead of refusing it")
 }
 
@@ -287,10 +287,11 @@ func (f *screenFlags) takeUp(ctx context.Context, fs *flag.FlagSet, stderr io.Wr
 	}
 	// The run taken up, not always the sample's newest (a folder stopped, then another
 	// screened into the sample): its settings and volume are the continuation's.
-	last := si.Runs[len(si.Runs)-1]
-	if i := slices.IndexFunc(si.Runs, func(r store.RunRow) bool { return r.ID == c.Run }); i >= 0 {
-		last = si.Runs[i]
+	i := slices.IndexFunc(si.Runs, func(r store.RunRow) bool { return r.ID == c.Run })
+	if i < 0 {
+		return nil, setupError(fmt.Errorf("run %d is no longer in sample %s", c.Run, si.ID))
 	}
+	taken := si.Runs[i]
 	// The run taken up keeps its volume and factor: given other ones they were passed
 	// over without a word (helper-72: --volume-ml 2 --factor 10 printed 0.37 mL, factor 1).
 	if given["volume-ml"] && math.Abs(f.volumeML-c.WholeML) > 1e-9*c.WholeML {
@@ -305,23 +306,23 @@ func (f *screenFlags) takeUp(ctx context.Context, fs *flag.FlagSet, stderr io.Wr
 	}
 	f.source, f.sample, f.site, f.factor = c.Spec.String(), si.ID, si.Site, si.Factor
 	if !given["threshold"] {
-		f.threshold = last.Threshold
+		f.threshold = taken.Threshold
 	}
 	if !given["model"] {
-		f.model.model = last.Model
+		f.model.model = taken.Model
 	}
-	if !given["pack"] && last.Pack != "" {
+	if !given["pack"] && taken.Pack != "" {
 		// The sample's counts rest on one pack: without --pack the default was loaded,
 		// and the store refused the continuation for other settings (helper-52).
-		if !slices.Contains(assets.BuiltinPacks(), last.Pack) {
-			return nil, usageError("--continue %s: its runs were screened with pack %s, which is not built in: give its folder with --pack", f.cont, last.Pack)
+		if !slices.Contains(assets.BuiltinPacks(), taken.Pack) {
+			return nil, usageError("--continue %s: its runs were screened with pack %s, which is not built in: give its folder with --pack", f.cont, taken.Pack)
 		}
-		f.model.pack = last.Pack
+		f.model.pack = taken.Pack
 	}
-	if !given["rules"] && last.Rules != "" {
-		f.rules = app.StoredRules(last.Rules)
+	if !given["rules"] && taken.Rules != "" {
+		f.rules = app.StoredRules(taken.Rules)
 	}
-	f.volumeML = last.VolumeGiven // the store gives the continuation its share of it
+	f.volumeML = taken.VolumeGiven // the store gives the continuation its share of it
 	fmt.Fprintf(stderr, "phytoscreen: continuing run %d of sample %s: %s\n", c.Run, si.ID, c.Describe())
 	return &c, nil
 }
