@@ -375,19 +375,22 @@ func TestContinueAStoppedRunBehindANewerOne(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
 	specA, filesA := frameFolder(t, 10)
-	specB, filesB := frameFolder(t, 5)
-	for i, f := range filesB { // other frames than folder A's
-		img := image.NewGray(image.Rect(0, 0, 8, 8))
-		img.Set(i, 7, color.Gray{128})
-		out, err := os.Create(f)
-		if err != nil {
-			t.Fatal(err)
+	repaint := func(files []string, shade uint8) { // other frames than folder A's
+		for i, f := range files {
+			img := image.NewGray(image.Rect(0, 0, 8, 8))
+			img.Set(i, 7, color.Gray{shade})
+			out, err := os.Create(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := png.Encode(out, img); err != nil {
+				t.Fatal(err)
+			}
+			out.Close()
 		}
-		if err := png.Encode(out, img); err != nil {
-			t.Fatal(err)
-		}
-		out.Close()
 	}
+	specB, filesB := frameFolder(t, 5)
+	repaint(filesB, 128)
 	sm := testSample()
 	stopped := screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: specA, Expected: 10}, filesA[:4])
 	screenFiles(t, s, screening.RunInfo{Sample: sm, Spec: specB, Expected: 5}, filesB)
@@ -413,5 +416,27 @@ func TestContinueAStoppedRunBehindANewerOne(t *testing.T) {
 	}
 	if c, err := s.Continuable(ctx, other.ID); !errors.Is(err, ErrNotContinuable) || !strings.Contains(err.Error(), "is still running") {
 		t.Errorf("behind a running run: run %d, %v (the stopped one is %d)", c.Run, err, cut.ID)
+	}
+	// A run still going, though a newer one has ended, holds the stopped one too.
+	specC, filesC := frameFolder(t, 4)
+	repaint(filesC, 64)
+	screenFiles(t, s, screening.RunInfo{Sample: other, Spec: specC, Expected: 4}, filesC)
+	if _, err := s.Continuable(ctx, other.ID); !errors.Is(err, ErrNotContinuable) || !strings.Contains(err.Error(), "is still running") {
+		t.Errorf("a stopped run, one going, a newer one ended: %v", err)
+	}
+	// Where the stopped run cannot be taken up, its reason is given, not the newer run's.
+	third := testSample()
+	third.ID = "THIRD"
+	specD, filesD := frameFolder(t, 6)
+	repaint(filesD, 200)
+	gone := screenFiles(t, s, screening.RunInfo{Sample: third, Spec: specD, Expected: 6}, filesD[:2])
+	if _, err := s.db.Exec("DELETE FROM frames WHERE source_id = ?", gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	specE, filesE := frameFolder(t, 3)
+	repaint(filesE, 32)
+	screenFiles(t, s, screening.RunInfo{Sample: third, Spec: specE, Expected: 3}, filesE)
+	if _, err := s.Continuable(ctx, third.ID); !errors.Is(err, ErrNotContinuable) || !strings.Contains(err.Error(), "where it stopped cannot be told") {
+		t.Errorf("the stopped run's reason: %v", err)
 	}
 }
