@@ -50,12 +50,27 @@ func Encode(rs *Ruleset) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// level is a threshold as a rules file writes it: "presence", a number in the rule's
-// unit, or "> NUMBER" for an Above threshold; nil when the rule has no such level.
+// level is a threshold as a rules file writes it: a number in the rule's unit, or the
+// text LevelText gives ("presence", "> NUMBER"); nil when the rule has no such level.
 func level(t *Threshold, perML bool) any {
 	switch {
 	case t == nil:
 		return nil
+	case t.Presence || t.Above:
+		return LevelText(t, perML)
+	case perML:
+		return t.CellsPerL() / 1000
+	}
+	return t.CellsPerL()
+}
+
+// LevelText writes a level as a rules file and the rule editor take it: "presence", a
+// number in cells/L (or cells/mL when perML), or "> NUMBER" for one reached only above
+// it; "" for no level.
+func LevelText(t *Threshold, perML bool) string {
+	switch {
+	case t == nil:
+		return ""
 	case t.Presence:
 		return Presence
 	}
@@ -63,8 +78,9 @@ func level(t *Threshold, perML bool) any {
 	if perML {
 		v /= 1000
 	}
+	s := strconv.FormatFloat(v, 'f', -1, 64)
 	if t.Above {
-		return "> " + strconv.FormatFloat(v, 'f', -1, 64)
+		s = "> " + s
 	}
-	return v
+	return s
 }

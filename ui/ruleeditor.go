@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -74,8 +73,8 @@ func (ed *ruleEditor) AddRule(r alerts.Rule) *ruleRow {
 		row.Unit.SetSelected(alerts.PerML)
 	}
 	perML := row.Unit.Selected == alerts.PerML
-	row.Watch.SetText(levelText(r.Watch, perML))
-	row.Alert.SetText(levelText(r.Alert, perML))
+	row.Watch.SetText(alerts.LevelText(r.Watch, perML))
+	row.Alert.SetText(alerts.LevelText(r.Alert, perML))
 	row.Verified.SetChecked(r.Verified || r.Source == "")
 	pick := widget.NewButtonWithIcon("", theme.ListIcon(), nil)
 	pick.OnTapped = func() {
@@ -106,26 +105,6 @@ func (ed *ruleEditor) AddRule(r alerts.Rule) *ruleRow {
 func (ed *ruleEditor) remove(row *ruleRow) {
 	ed.rows = slices.DeleteFunc(ed.rows, func(r *ruleRow) bool { return r == row })
 	ed.box.Remove(row.line)
-}
-
-// levelText writes a threshold in the row's unit: "presence", a number, "> NUMBER"
-// (reached only above it), or "".
-func levelText(t *alerts.Threshold, perML bool) string {
-	switch {
-	case t == nil:
-		return ""
-	case t.Presence:
-		return alerts.Presence
-	}
-	v := t.CellsPerL()
-	if perML {
-		v /= 1000
-	}
-	s := strconv.FormatFloat(v, 'f', -1, 64)
-	if t.Above {
-		s = "> " + s
-	}
-	return s
 }
 
 // Ruleset reads the rows into a rules file's text and checks it the way the CLI will
