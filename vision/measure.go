@@ -212,12 +212,23 @@ func flatCrop(fr frameData, r image.Rectangle) *image.Gray {
 	for x := range col {
 		col[x] = min((r.Min.X+x)/fr.k, fr.w-1)
 	}
+	// Each crop column's scale, made again only when the working row changes: the k
+	// full rows of one working row share it, and two lookups per pixel were a third of
+	// the crop's time at 1920x1080.
+	scale := make([]uint32, r.Dx())
+	wrow := -1
 	for y := 0; y < r.Dy(); y++ {
+		if wy := min((r.Min.Y+y)/fr.k, fr.h-1); wy != wrow {
+			wrow = wy
+			bg := fr.bg[wy*fr.w : (wy+1)*fr.w]
+			for x, c := range col {
+				scale[x] = flatScale[bg[c]]
+			}
+		}
 		off := (r.Min.Y+y)*fr.fw + r.Min.X
-		bg := fr.bg[min((r.Min.Y+y)/fr.k, fr.h-1)*fr.w:]
-		g, dst := fr.full[off:off+r.Dx()], img.Pix[y*img.Stride:y*img.Stride+r.Dx()]
-		for x, c := range col {
-			dst[x] = uint8(min((uint32(g[x])*flatScale[bg[c]]+1<<15)>>16, 255))
+		g, dst := fr.full[off:off+len(scale)], img.Pix[y*img.Stride:y*img.Stride+len(scale)]
+		for x, s := range scale {
+			dst[x] = uint8(min((uint32(g[x])*s+1<<15)>>16, 255))
 		}
 	}
 	return img
