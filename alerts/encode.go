@@ -78,9 +78,5 @@ func LevelText(t *Threshold, perML bool) string {
 	if perML {
 		v /= 1000
 	}
-	s := strconv.FormatFloat(v, 'f', -1, 64)
-	if t.Above {
-		s = "> " + s
-	}
-	return s
+	return t.Marked(strconv.FormatFloat(v, 'f', -1, 64))
 }

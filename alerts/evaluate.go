@@ -158,11 +158,7 @@ func (s State) UncheckedWhy(fmtPerL func(float64) string) string {
 // countedText is the first level in numbers in cells/L: "1,000 cells/L", or "> 1,000
 // cells/L" for one reached only above it.
 func (s State) countedText(fmtPerL func(float64) string) string {
-	t := fmtPerL(s.Counted.CellsPerL()) + " cells/L"
-	if s.Counted.Above {
-		t = "> " + t
-	}
-	return t
+	return s.Counted.Marked(fmtPerL(s.Counted.CellsPerL()) + " cells/L")
 }
 
 // TooLittleText says why a rule that TooLittleExamined is not checked: "Noctiluca (none

@@ -390,3 +390,21 @@ func TestAboveThreshold(t *testing.T) {
 		}
 	}
 }
+
+// A level's text is read back as it was written: the session store and the lab server
+// keep String's text, and the History and weekly report read "above" from it.
+func TestLevelTextReadBack(t *testing.T) {
+	for _, th := range []Threshold{
+		{Value: 1000, Unit: PerL, Above: true}, {Value: 1000, Unit: PerL}, {Value: 0.2, Unit: PerML, Above: true},
+		{Presence: true, Unit: Presence},
+	} {
+		for _, text := range []string{th.String(), th.Marked("1,000 cells/L"), LevelText(&th, false)} {
+			if got := IsAboveText(text); got != th.Above {
+				t.Errorf("%q read above %v, written from a threshold above %v", text, got, th.Above)
+			}
+		}
+	}
+	if got := (Threshold{Above: true}).Marked("1,000"); got != "> 1,000" {
+		t.Errorf("an above level marked %q, want \"> 1,000\"", got)
+	}
+}

@@ -88,11 +88,29 @@ func (t Threshold) ReachedBy(perL float64) bool {
 	return perL >= t.CellsPerL()
 }
 
+// Marked writes a level's number, formatted as the caller shows numbers, as the level
+// reads: "> 1,000" for an Above threshold, "1,000" otherwise. Every text of a level goes
+// through it (String, the rules file, the CLI, the app, the reports), and IsAboveText reads
+// it back from a stored or synced text.
+func (t Threshold) Marked(number string) string {
+	if t.Above {
+		return aboveMark + " " + number
+	}
+	return number
+}
+
+// aboveMark starts the text of a level reached only above its number.
+const aboveMark = ">"
+
+// IsAboveText says whether a level's text, as Marked (or String) wrote it and the
+// session store or the lab server keeps it, is one reached only above its number.
+func IsAboveText(s string) bool { return strings.HasPrefix(strings.TrimSpace(s), aboveMark) }
+
 // Relation is how a concentration stands to the threshold when it reaches it: "≥",
 // or ">" for an Above threshold.
 func (t Threshold) Relation() string {
 	if t.Above {
-		return ">"
+		return aboveMark
 	}
 	return "≥"
 }
@@ -110,11 +128,7 @@ func (t Threshold) String() string {
 	if t.Presence {
 		return Presence
 	}
-	s := strconv.FormatFloat(t.Value, 'f', -1, 64) + " " + t.Unit
-	if t.Above {
-		s = "> " + s
-	}
-	return s
+	return t.Marked(strconv.FormatFloat(t.Value, 'f', -1, 64) + " " + t.Unit)
 }
 
 // Rule is one alert rule.

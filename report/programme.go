@@ -303,10 +303,7 @@ func (r *writer) weekAlerts(wr labrec.WeekReport) {
 		// its unit where the units differ, cells/mL beside cells/L (helper-76).
 		th := thresholdText(a.Threshold)
 		if a.ThresholdPerL > 0 {
-			th = perL(a.ThresholdPerL)
-			if strings.HasPrefix(a.Threshold, ">") { // reached only above it
-				th = "> " + th
-			}
+			th = alerts.Threshold{Above: alerts.IsAboveText(a.Threshold)}.Marked(perL(a.ThresholdPerL))
 		}
 		rows = append(rows, []string{a.Time.UTC().Format("2006-01-02 15:04"), orDash(a.Site), a.SampleID, orDash(a.BenchName),
 			a.Rule, perL(a.CellsPerL), th, levelShort(alerts.LevelNamed(a.ToLevel))})

@@ -853,10 +853,8 @@ func threshold(t *alerts.Threshold) string {
 		return "-"
 	case t.Presence:
 		return "presence"
-	case t.Above:
-		return "> " + perL(t.CellsPerL())
 	}
-	return perL(t.CellsPerL())
+	return t.Marked(perL(t.CellsPerL()))
 }
 
 func levelShort(l alerts.Level) string {

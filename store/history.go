@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
@@ -53,7 +52,7 @@ func (s *Store) AlertEvents(ctx context.Context, sampleID string) ([]alerts.Even
 			return nil, fmt.Errorf("session store %s: alerts of sample %s: %w", s.path, sampleID, err)
 		}
 		e.Time, e.From, e.To = parseTime(t), alerts.LevelNamed(from), alerts.LevelNamed(to)
-		e.Threshold = alerts.Threshold{Value: thPerL, Unit: alerts.PerL, Above: strings.HasPrefix(th, ">")}
+		e.Threshold = alerts.Threshold{Value: thPerL, Unit: alerts.PerL, Above: alerts.IsAboveText(th)}
 		if th == alerts.Presence {
 			e.Threshold = alerts.Threshold{Presence: true, Unit: alerts.Presence}
 		}

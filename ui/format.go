@@ -146,10 +146,7 @@ func fmtThreshold(t alerts.Threshold) string {
 	if t.Value != math.Round(t.Value) {
 		v = strconv.FormatFloat(t.Value, 'f', -1, 64)
 	}
-	if t.Above {
-		v = "> " + v
-	}
-	return v + " " + t.Unit
+	return t.Marked(v + " " + t.Unit)
 }
 
 // fmtFloat formats v with prec decimals, "–" when it is not a number.

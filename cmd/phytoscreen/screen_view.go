@@ -529,10 +529,8 @@ func thresholdText(t alerts.Threshold) string {
 	switch {
 	case t.Presence:
 		return "presence"
-	case t.Above:
-		return "> " + thresholdValue(t.Value) + " " + t.Unit
 	}
-	return thresholdValue(t.Value) + " " + t.Unit
+	return t.Marked(thresholdValue(t.Value) + " " + t.Unit)
 }
 
 // thresholdValue writes a level's number as given, whole numbers with thousands
