@@ -176,7 +176,7 @@ func (s *FolderSource) Close() error { return nil }
 func readFrame(path string, gray bool) (gocv.Mat, time.Time, string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return gocv.Mat{}, time.Time{}, "", fmt.Errorf("read %s: %w", path, err)
+		return gocv.Mat{}, time.Time{}, "", imagefile.ReadError(path, err)
 	}
 	never := func(err error) error {
 		if errors.Is(err, imagefile.ErrEmpty) {

@@ -75,9 +75,12 @@ func CollectAll(paths []string) (files, others []string, problems []Problem) {
 				case err == nil && st.Mode().IsRegular():
 					found = append(found, path)
 				case err != nil:
-					// A loop or a missing target: named, not skipped without a word
-					// (helper-39).
-					problems = append(problems, Problem{path, fmt.Errorf("a symbolic link that leads to no readable image (%w): fix or remove the link", friendly(err))})
+					// A loop or a missing target: a frame the folder names but that cannot
+					// be read, as a file without read permission is. Its read says why, and
+					// the volume examined leaves it out: set apart as a problem, the link
+					// was not a frame at all, and its share of the volume was counted as
+					// examined (helper-82). Named, not skipped without a word (helper-39).
+					found = append(found, path)
 				default:
 					skipped = append(skipped, path)
 				}

@@ -13,6 +13,7 @@ import (
 	_ "image/png"  // registers the PNG decoder
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -87,9 +88,23 @@ func readFile(path string) ([]byte, error) {
 		if errors.Is(err, fs.ErrPermission) {
 			return nil, fmt.Errorf("read %s: %w: give this user read access (chmod +r) or move the file out of the folder", path, fs.ErrPermission)
 		}
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, ReadError(path, err)
 	}
 	return data, nil
+}
+
+// ReadError words why path could not be read: a symbolic link that leads nowhere (its
+// target missing, or a loop) is named as a link, with the fix, not as a file missing
+// from a folder that lists it.
+func ReadError(path string, err error) error {
+	if li, lerr := os.Lstat(path); lerr == nil && li.Mode()&fs.ModeSymlink != 0 {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is said once
+		}
+		return fmt.Errorf("read %s: a symbolic link that leads to no readable image (%w): fix or remove the link", path, friendly(err))
+	}
+	return fmt.Errorf("read %s: %w", path, err)
 }
 
 // ReadGray decodes the image file at path to 8-bit grayscale.

@@ -115,14 +115,25 @@ func TestCollect(t *testing.T) {
 	if len(problems) != 1 || !strings.Contains(problems[0].Error(), "missing: no such file") {
 		t.Errorf("problems %v, want one for the missing path", problems)
 	}
-	// A frame-named link that loops is named as a problem, and the link to a folder is
-	// among the files left out: neither is skipped without a word (helper-39).
-	if err := os.Symlink("self.jpg", filepath.Join(dir, "self.jpg")); err != nil {
+	// A frame-named link that loops, or whose target is gone, is a frame of the folder
+	// that cannot be read (its read says why, and a run's volume leaves it out:
+	// helper-82), and the link to a folder is among the files left out: none is skipped
+	// without a word (helper-39).
+	self, gone := filepath.Join(dir, "self.jpg"), filepath.Join(dir, "gone.jpg")
+	if err := os.Symlink("self.jpg", self); err != nil {
 		t.Fatal(err)
 	}
-	_, others, problems := CollectAll([]string{dir})
-	if len(problems) != 1 || !strings.Contains(problems[0].Error(), "self.jpg: a symbolic link that leads to no readable image") {
-		t.Errorf("problems %v, want the looping link named", problems)
+	if err := os.Symlink(filepath.Join(dir, "deleted.jpg"), gone); err != nil {
+		t.Fatal(err)
+	}
+	files, others, problems := CollectAll([]string{dir})
+	if len(problems) != 0 || !slices.Contains(files, self) || !slices.Contains(files, gone) {
+		t.Errorf("files %v, problems %v: want the looping and the broken link among the files", files, problems)
+	}
+	for _, p := range []string{self, gone} {
+		if _, err := ReadGray(p); err == nil || !strings.Contains(err.Error(), "a symbolic link that leads to no readable image") || !strings.Contains(err.Error(), "fix or remove the link") {
+			t.Errorf("reading %s: %v, want the link named with its fix", p, err)
+		}
 	}
 	if !slices.Contains(others, filepath.Join(dir, "sub", "loop")) {
 		t.Errorf("files left out %v, want the link to a folder among them", others)

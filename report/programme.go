@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-pdf/fpdf"
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/labrec"
 )
@@ -21,7 +20,7 @@ func WriteWeekPDF(w io.Writer, wr labrec.WeekReport, version string) error {
 	if wr.Made.IsZero() {
 		wr.Made = time.Now()
 	}
-	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf := newPDF()
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin)
 	pdf.SetCreationDate(wr.Made)

@@ -161,7 +161,7 @@ const (
 
 // WritePDF writes the report to w as an A4 PDF.
 func WritePDF(w io.Writer, d Data) error {
-	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf := newPDF()
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin)
 	pdf.SetCreationDate(d.Generated)
@@ -197,7 +197,7 @@ func WritePDF(w io.Writer, d Data) error {
 
 // writer holds the document.
 type writer struct {
-	pdf *fpdf.Fpdf
+	pdf textPDF
 }
 
 // reportFont is the family the reports are set in: DejaVu Sans Condensed, embedded
@@ -206,7 +206,7 @@ type writer struct {
 const reportFont = "DejaVu"
 
 // newWriter registers the report font's three styles with pdf.
-func newWriter(pdf *fpdf.Fpdf) *writer {
+func newWriter(pdf textPDF) *writer {
 	pdf.AddUTF8FontFromBytes(reportFont, "", assets.ReportFontRegular)
 	pdf.AddUTF8FontFromBytes(reportFont, "B", assets.ReportFontBold)
 	pdf.AddUTF8FontFromBytes(reportFont, "I", assets.ReportFontOblique)

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-pdf/fpdf"
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/labrec"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -74,7 +73,7 @@ func sampleText(t *testing.T, d Data) string {
 // A section's heading goes to the next page with its first block when that block would
 // not fit under it: "Examples" ended page 1 alone, its crops on page 2 (helper-38).
 func TestHeadingKeepsItsFirstBlock(t *testing.T) {
-	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf := newPDF()
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin)
 	pdf.AddPage()
@@ -309,11 +308,24 @@ func TestReportPrintsAnyLatinGreekCyrillic(t *testing.T) {
 	}
 }
 
+// A sample ID, site or note that is not UTF-8, stored before screening refused them,
+// makes a report, each bad byte shown as U+FFFD: fpdf's text conversion panicked on
+// them (helper-82).
+func TestReportOfAnIDThatIsNotUTF8(t *testing.T) {
+	sm := screening.NewSample("x\xff")
+	sm.Site, sm.Notes = "Lac \xe9t\xe9", "r\xe9colte"
+	d := Data{Counts: store.Counts{Sample: store.SampleInfo{Sample: sm, Runs: []store.RunRow{{ID: 1, VolumeML: 1, VolumeGiven: 1}}}},
+		RulesName: "preset default", Generated: time.Now(), Version: "test"}
+	if text := sampleText(t, d); !strings.Contains(text, "Sample x\uFFFD - Lac \uFFFDt\uFFFD") || !strings.Contains(text, "r\uFFFDcolte") {
+		t.Errorf("the report lacks its sample:\n%s", text)
+	}
+}
+
 // A cell too wide for its column is set smaller to fit, down to three quarters of the
 // size, and cut only past that: "unchecked" and long figures (\"123,456,789\") ran over the column's
 // border into the next (helper-77).
 func TestTableCellsFitTheirColumns(t *testing.T) {
-	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf := newPDF()
 	r := newWriter(pdf)
 	pdf.AddPage()
 	for _, c := range []struct {

@@ -227,6 +227,12 @@ func TestSampleValidate(t *testing.T) {
 		{"negative factor", func(s *Sample) { s.Factor = -1 }, "factor -1"},
 		{"bad latitude", func(s *Sample) { s.Lat, s.Lon = 91, 3 }, "decimal degrees"},
 		{"position", func(s *Sample) { s.Lat, s.Lon = 56.1, 10.2 }, ""},
+		{"not utf-8", func(s *Sample) { s.ID = "x\xff" }, "not UTF-8"},
+		{"site not utf-8", func(s *Sample) { s.Site = "Lac \xe9" }, "site \"Lac \\xe9\" is not UTF-8"},
+		{"64 characters", func(s *Sample) { s.ID = strings.Repeat("湖", 64) }, ""},
+		{"65 characters", func(s *Sample) { s.ID = strings.Repeat("S", 65) }, "65 characters (65 bytes) is too long"},
+		{"a companion past 64", func(s *Sample) { s.ID = strings.Repeat("S", 64) + "~ndsb-plankton-121-v2~optimised" }, ""},
+		{"5,000 characters", func(s *Sample) { s.ID = strings.Repeat("S", 5000) }, "give at most 64 characters"},
 	}
 	for _, c := range cases {
 		s := ok

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/phytoscreen/phytoscreen/internal/sigfig"
 )
@@ -93,10 +94,23 @@ func (s Sample) Validate() error {
 	if strings.ContainsAny(s.ID, "\t\n\r/\\") {
 		errs = append(errs, fmt.Errorf("sample ID %q contains a tab, newline or slash: exports use it in file names and TSV cells; remove them", s.ID))
 	}
+	if !utf8.ValidString(s.ID) {
+		// The PDF report's title panicked in its UTF-16 conversion on one (helper-82).
+		errs = append(errs, fmt.Errorf("sample ID %q is not UTF-8 text (the terminal's encoding is another, or the bytes were pasted from a binary file): retype it", s.ID))
+	} else if base, _, _ := strings.Cut(s.ID, CompanionMark); utf8.RuneCountInString(base) > MaxIDLength || len(s.ID) > maxIDBytes {
+		// A companion's ID (ID~base) may pass the length its own ID was held to.
+		n := utf8.RuneCountInString(s.ID)
+		// 5,000 characters were taken, and the EcoTaxa zip named after the sample could
+		// not be unpacked ("filename too long", helper-82): a file name holds 255 bytes.
+		errs = append(errs, fmt.Errorf("sample ID of %d characters (%d bytes) is too long: exports name files after it; give at most %d characters (a bottle label, such as POND-3-2026-12-07)", n, len(s.ID), MaxIDLength))
+	}
 	if strings.ContainsAny(s.Site, "\t\n\r") {
 		// A site typed over two lines made an ID that was refused in its place, naming an
 		// ID no one had given (helper-68); one line also keeps the site's trend whole.
 		errs = append(errs, fmt.Errorf("site %q contains a tab or a line break: write it on one line", s.Site))
+	}
+	if !utf8.ValidString(s.Site) {
+		errs = append(errs, fmt.Errorf("site %q is not UTF-8 text (the terminal's encoding is another?): retype it", s.Site))
 	}
 	if !(s.VolumeML >= MinVolumeML && s.VolumeML <= MaxVolumeML) {
 		errs = append(errs, fmt.Errorf("volume examined %v mL: it must be from %g to %g millilitres (1 for a full Sedgewick-Rafter chamber)", s.VolumeML, MinVolumeML, MaxVolumeML))
@@ -129,6 +143,14 @@ func (s Sample) Doubts() []string {
 	}
 	return out
 }
+
+// MaxIDLength is the longest sample ID, in characters, and maxIDBytes in bytes (a
+// character takes 1 to 4): exports and the report name files after it, with a suffix,
+// and a file name holds 255 bytes.
+const (
+	MaxIDLength = 64
+	maxIDBytes  = 200
+)
 
 // Physical bounds of a sample's volume and factor: a microlitre to a cubic metre, a
 // millionfold either way. Beyond them a value is a typing mistake, and it would print
