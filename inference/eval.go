@@ -60,13 +60,26 @@ func trimPartialRune(b []byte) []byte {
 // ReadLabelListFrom is ReadLabelList with relative paths starting from root, for a list
 // kept apart from its images (a pack's split.csv and the dataset's folder).
 func ReadLabelListFrom(file, root, split string) ([]LabelledImage, error) {
+	items, bad, err := ReadLabelRows(file, root, split)
+	if err == nil && len(bad) > 0 {
+		err = errors.New(bad[0])
+	}
+	return items, err
+}
+
+// ReadLabelRows is ReadLabelListFrom that passes over a row it cannot read (too few
+// fields, an empty path) and says why in bad, one line each naming the list and the
+// line, for a caller that scores the rest (eval): one short row stopped a whole
+// evaluation, while a row with an unknown label or a missing image skipped that row
+// alone (helper-82).
+func ReadLabelRows(file, root, split string) (items []LabelledImage, bad []string, err error) {
 	// A FIFO would hold the read, a device or a list of gigabytes would fill the memory.
 	f, err := inputfile.Open(file, inputfile.MaxList)
 	if errors.Is(err, inputfile.ErrNotRegular) || errors.Is(err, inputfile.ErrTooLarge) {
-		return nil, fmt.Errorf("label list %w", err)
+		return nil, nil, fmt.Errorf("label list %w", err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open label list: %w", err)
+		return nil, nil, fmt.Errorf("open label list: %w", err)
 	}
 	defer f.Close()
 	// An image or another binary file given as the list: its bytes were quoted back in
@@ -77,16 +90,16 @@ func ReadLabelListFrom(file, root, split string) ([]LabelledImage, error) {
 		return bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff})
 	}
 	if head, _ := br.Peek(512); !utf16(head) && (bytes.IndexByte(head, 0) >= 0 || !utf8.Valid(trimPartialRune(head))) {
-		return nil, fmt.Errorf("%s is not a label list (it holds binary data: an image?): give a CSV file with a header line path,label and a line per image", file)
+		return nil, nil, fmt.Errorf("%s is not a label list (it holds binary data: an image?): give a CSV file with a header line path,label and a line per image", file)
 	}
 	r := csv.NewReader(withoutBOM(br))
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s is empty: a label list needs a header line (path,label) and a line per image", file)
+		return nil, nil, fmt.Errorf("%s is empty: a label list needs a header line (path,label) and a line per image", file)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: read header: %w", file, err)
+		return nil, nil, fmt.Errorf("%s: read header: %w", file, err)
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -95,36 +108,41 @@ func ReadLabelListFrom(file, root, split string) ([]LabelledImage, error) {
 	pi, okP := col["path"]
 	li, okL := col["label"]
 	if !okP || !okL {
-		return nil, fmt.Errorf("%s: header %v needs the columns path and label", file, header)
+		return nil, nil, fmt.Errorf("%s: header %v needs the columns path and label", file, header)
 	}
 	si, okS := col["split"]
 	if split != "" && !okS {
-		return nil, fmt.Errorf("%s: --split %s given but the list has no split column", file, split)
+		return nil, nil, fmt.Errorf("%s: --split %s given but the list has no split column", file, split)
 	}
 	dir := root
-	var items []LabelledImage
 	for line := 2; ; line++ {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
+			return nil, nil, fmt.Errorf("%s: %w", file, err)
 		}
 		if len(rec) <= max(pi, li) {
-			return nil, fmt.Errorf("%s line %d: %d fields, need path and label", file, line, len(rec))
+			bad = append(bad, fmt.Sprintf("%s line %d: %d fields, need path and label; row skipped: fix the list", file, line, len(rec)))
+			continue
 		}
 		if split != "" && (len(rec) <= si || rec[si] != split) {
 			continue
 		}
 		p := strings.TrimSpace(rec[pi]) // "a.jpg, Noctiluca": the space is the list's, not the name's
+		if p == "" {
+			// Joined to the list's folder, it read as "… is a folder, not a file".
+			bad = append(bad, fmt.Sprintf("%s line %d: the path is empty; row skipped: give the image's path", file, line))
+			continue
+		}
 		rel := !filepath.IsAbs(p)
 		if rel {
 			p = filepath.Join(dir, p)
 		}
 		items = append(items, LabelledImage{Path: p, Label: strings.TrimSpace(rec[li]), Line: line, Relative: rel})
 	}
-	return items, nil
+	return items, bad, nil
 }
 
 // Scorer accumulates accuracy figures: top-1, top-5, log-loss, per-class recall, the

@@ -142,5 +142,55 @@ func checkCropSize(img image.Image) error {
 	if w < MinCropSide || h < MinCropSide {
 		return fmt.Errorf("image is %dx%d pixels: too small to hold a cell (each side must be at least %d px)", w, h, MinCropSide)
 	}
+	if flatShade(img) {
+		// A fully transparent cut-out (composited onto white), a blank export or a
+		// frame of the lamp alone: the models named one "diatom_chain_string, 0.73"
+		// (helper-82), a label from nothing. screen refuses such a frame as blank.
+		return fmt.Errorf("image is one flat shade (all white: fully transparent or overexposed; or all black): there is no cell in it to classify")
+	}
 	return nil
+}
+
+// flatShade reports whether every pixel of img is within flatRange of every other, in
+// every colour channel (alpha aside: transparent pixels were composited onto white).
+func flatShade(img image.Image) bool {
+	const flatRange = 2 // JPEG's noise on a blank export
+	lo, hi := [3]uint8{255, 255, 255}, [3]uint8{}
+	see := func(c int, v uint8) {
+		lo[c], hi[c] = min(lo[c], v), max(hi[c], v)
+	}
+	b := img.Bounds()
+	switch m := img.(type) {
+	case *image.Gray:
+		for y := 0; y < b.Dy(); y++ {
+			for _, v := range m.Pix[y*m.Stride : y*m.Stride+b.Dx()] {
+				see(0, v)
+			}
+		}
+		return hi[0]-lo[0] <= flatRange
+	case *image.RGBA:
+		for y := 0; y < b.Dy(); y++ {
+			row := m.Pix[y*m.Stride : y*m.Stride+4*b.Dx()]
+			for i := 0; i < len(row); i += 4 {
+				see(0, row[i])
+				see(1, row[i+1])
+				see(2, row[i+2])
+			}
+		}
+	default:
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				r, g, bl, _ := img.At(x, y).RGBA()
+				see(0, uint8(r>>8))
+				see(1, uint8(g>>8))
+				see(2, uint8(bl>>8))
+			}
+		}
+	}
+	for c := range 3 {
+		if hi[c]-lo[c] > flatRange {
+			return false
+		}
+	}
+	return true
 }

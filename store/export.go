@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
@@ -205,11 +206,11 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 	}
 	cw := csv.NewWriter(w)
 	si := c.Sample
-	head := []string{si.ID, si.Site, si.Taken.UTC().Format(time.RFC3339), volumeText(si.VolumeML), ftoa(si.Factor, -1)}
+	head := []string{textCell(si.ID), textCell(si.Site), si.Taken.UTC().Format(time.RFC3339), volumeText(si.VolumeML), ftoa(si.Factor, -1)}
 	tail := []string{volumeText(si.VolumeGiven()), strconv.FormatBool(si.Partial())}
 	limit := concText(si.PerLFactor())
 	row := func(kind string, t TaxonCount, withConc bool) error {
-		r := append(append([]string{}, head...), kind, t.Label, t.Name, t.Group, t.Unit, strconv.Itoa(t.Count), strconv.Itoa(t.Validated))
+		r := append(append([]string{}, head...), kind, textCell(t.Label), textCell(t.Name), textCell(t.Group), t.Unit, strconv.Itoa(t.Count), strconv.Itoa(t.Validated))
 		cellsCI := []string{"", ""}
 		if withConc {
 			m := screening.RuleMeasure(t.Concentration, t.Cells)
@@ -252,6 +253,31 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// textCell is a CSV cell of text that came from a person, a file name or a pack: valid
+// UTF-8 (a frame named in Latin-1 wrote its raw bytes, helper-82), and not read as a
+// formula by a spreadsheet: a cell opening with =, +, -, @ or a control character is
+// written after an apostrophe, unless it is a number (a frame named "=cmd|calc.jpg" went
+// into the source column as it was, helper-82; OWASP's CSV injection advice).
+func textCell(v string) string {
+	v = validText(v)
+	if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return v
+	}
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return v
+	}
+	return "'" + v
+}
+
+// validText is v with every byte that is not UTF-8 replaced by U+FFFD: exports are
+// UTF-8, and EcoTaxa and spreadsheets refuse or garble what is not.
+func validText(v string) string {
+	if utf8.ValidString(v) {
+		return v
+	}
+	return strings.ToValidUTF8(v, "\uFFFD")
 }
 
 // ruleRecord is a rule's row of the counts CSV: label its id, name its taxa, group the
@@ -298,13 +324,13 @@ func (s *Store) writeObjects(ctx context.Context, si SampleInfo, w io.Writer, ce
 		if cellsOf != nil {
 			o.Cells = cellsOf(o)
 		}
-		return cw.Write([]string{o.ObjectKey(si.ID), si.ID, strconv.FormatInt(o.Run.ID, 10), strconv.Itoa(o.Seq), o.Time.UTC().Format(time.RFC3339Nano),
-			si.Taken.UTC().Format(time.RFC3339), o.Source(), strconv.Itoa(o.Frame), strconv.Itoa(o.Track), strconv.Itoa(b.Min.X), strconv.Itoa(b.Min.Y), strconv.Itoa(b.Dx()), strconv.Itoa(b.Dy()),
+		return cw.Write([]string{textCell(o.ObjectKey(si.ID)), textCell(si.ID), strconv.FormatInt(o.Run.ID, 10), strconv.Itoa(o.Seq), o.Time.UTC().Format(time.RFC3339Nano),
+			si.Taken.UTC().Format(time.RFC3339), textCell(o.Source()), strconv.Itoa(o.Frame), strconv.Itoa(o.Track), strconv.Itoa(b.Min.X), strconv.Itoa(b.Min.Y), strconv.Itoa(b.Dx()), strconv.Itoa(b.Dy()),
 			ftoa(o.AreaPx, 1), m(o.Perimeter, 2), m(o.ESD, 2), m(o.Major, 2), m(o.Minor, 2), m(o.Aspect, 4), m(o.Solidity, 4),
 			m(o.MeanGray, 2), m(o.Focus, 2), m(o.Contrast, 4), strconv.FormatBool(o.OnBorder), calib(o.UmPerPx),
 			calib(o.AreaUm2), calib(o.ESDUm), calib(o.MajorUm), calib(o.MinorUm), calib(o.PerimeterUm),
 			o.Kind, ftoa(o.Length, 1), ftoa(o.Width, 1), strconv.Itoa(o.Parts), ftoa(o.Cells, 0), strconv.FormatBool(o.Oversize),
-			o.Label, probText(o), o.Variant, o.Category, o.Name, o.Group, o.Status, o.Validated, o.ValidatedBy, o.Err, o.Top})
+			textCell(o.Label), probText(o), o.Variant, textCell(o.Category), textCell(o.Name), textCell(o.Group), o.Status, textCell(o.Validated), textCell(o.ValidatedBy), textCell(o.Err), textCell(o.Top)})
 	})
 	if err != nil {
 		return err
@@ -371,7 +397,7 @@ func (s *Store) writeEcoTaxa(ctx context.Context, si SampleInfo, w io.Writer) er
 	zw := zip.NewWriter(w)
 	var tsv strings.Builder
 	cell := func(v string) string { // TSV cells cannot hold tabs or newlines
-		return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(v)
+		return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(validText(v))
 	}
 	names := make([]string, len(ecoTaxaColumns))
 	types := make([]string, len(ecoTaxaColumns))

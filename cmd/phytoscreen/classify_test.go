@@ -392,6 +392,18 @@ func TestEvalConfusionAndBadRows(t *testing.T) {
 	if code, stdout, stderr := run(t, "eval", spaced); code != exitOK || !strings.Contains(stdout, "on 1 images (0 skipped)") {
 		t.Errorf("a list with spaces after its commas: exit %d, %s%s", code, stdout, stderr)
 	}
+	// A row too short or with an empty path is skipped, named with its line, and the
+	// rest is scored: one short row stopped the whole evaluation (helper-82).
+	ragged := filepath.Join(dir, "ragged.csv")
+	if err := os.WriteFile(ragged, []byte("path,label\n"+good+"\n,acantharia_protist\n"+good+",acantharia_protist\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = run(t, "eval", ragged)
+	if code != exitFailed || !strings.Contains(stdout, "on 1 images (2 skipped)") ||
+		!strings.Contains(stderr, "ragged.csv line 2: 1 fields, need path and label; row skipped: fix the list") ||
+		!strings.Contains(stderr, "ragged.csv line 3: the path is empty; row skipped: give the image's path") {
+		t.Errorf("a list with a short row and an empty path: exit %d\n%s%s", code, stdout, stderr)
+	}
 }
 
 func TestPackInspect(t *testing.T) {

@@ -40,9 +40,12 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	if from == "" {
 		from = filepath.Dir(pos[0])
 	}
-	items, err := inference.ReadLabelListFrom(pos[0], from, *split)
+	items, badRows, err := inference.ReadLabelRows(pos[0], from, *split)
 	if err != nil {
 		return setupError(err)
+	}
+	if len(items) == 0 && len(badRows) > 0 {
+		return setupError(fmt.Errorf("%s: no row could be read: %s", pos[0], strings.Join(badRows, "; ")))
 	}
 	if len(items) == 0 {
 		// The split is named only when one was asked (helper-60: "check --split" under a
@@ -86,7 +89,7 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 	}
 	var files []string
 	rows := map[string]inference.LabelledImage{} // by path: the row each file scores for
-	var failures []string
+	failures := slices.Clone(badRows)            // said and counted as skipped with the rows scoring fails
 	unknown := 0
 	distinct, repeats := inference.DistinctRows(items)
 	for _, r := range repeats {
