@@ -49,7 +49,13 @@ type Manifest struct {
 	// Features names the optional embedding output (format 2).
 	Features *OutputSpec `json:"features,omitempty"`
 	// Optional descriptive fields of the default pack.
-	Dataset     string `json:"dataset,omitempty"`
+	Dataset string `json:"dataset,omitempty"`
+	// Limits says what the pack was not shown to do, in one sentence with the check to
+	// make: shown beside any level its counts raise (screen's summary, the app's
+	// banner). The cyanobacteria pack's genus calls held on the culture-collection
+	// photographs it learnt from, not on a low-cost bench camera, whose water without
+	// algae read near the WHO watch level with no word of it (helper-81).
+	Limits      string `json:"limits,omitempty"`
 	ValImages   int    `json:"val_images,omitempty"`
 	TrainImages int    `json:"train_images,omitempty"`
 	// Metrics is the recipe's free-form evaluation (the pack card's figures), kept as is.

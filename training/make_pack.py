@@ -31,7 +31,7 @@ from phytotrain import augment, contract, data, metrics, models, train, twin  # 
 
 ROOT = Path(__file__).resolve().parent.parent
 # Config keys that do not change what is trained (left out of the checkpoints' key).
-EVAL_ONLY_KEYS = ("card", "taxonomy", "dataset", "tuned_on", "degraded", "external", "test_views")
+EVAL_ONLY_KEYS = ("card", "taxonomy", "dataset", "limits", "tuned_on", "degraded", "external", "test_views")
 # Keys of the optimised model: left out of the base's checkpoints' key.
 OPTIMISED_KEYS = ("optimised", "student")
 
@@ -503,6 +503,7 @@ def build_pack(P, out, work, log, cv_file, opset):
         "features": {"name": "features", "shape": [-1, fb if fb == fo else -1]},
         "models": models_,
         "dataset": cfg["dataset"],
+        **({"limits": cfg["limits"]} if cfg.get("limits") else {}),
         "train_images": int(len(tr)),
         "val_images": int(len(va)),
         "metrics": {

@@ -41,6 +41,20 @@ type alertBanner struct {
 	content  *fyne.Container
 	level    alerts.Level
 	headline string
+	// check is what the pack in use was not shown to do (inference.Manifest.Limits),
+	// with its name: said beside a level raised (SetPackLimits).
+	check string
+}
+
+// SetPackLimits names the pack in use and what it was not shown to do, said beside any
+// level raised from then on: a sample of water without algae read near the WHO watch
+// level on the cyanobacteria pack with no word that its genus calls do not hold on such
+// a camera (helper-81). UI goroutine only.
+func (b *alertBanner) SetPackLimits(pack, limits string) {
+	b.check = ""
+	if limits != "" {
+		b.check = "Check: pack " + pack + ": " + limits
+	}
 }
 
 // newAlertBanner returns a banner saying nothing is watched yet.
@@ -225,6 +239,16 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		b.line3.SetColor(fg)
 		b.more.SetColor(fg)
 		more := context
+		if pendingHead != "" {
+			// A higher level past on the frames read so far and held back: WATCH at
+			// 257% of the alert level said nothing of it (helper-81). First: the line is
+			// cut at the window's width.
+			more = pendingHead + " · " + pendingWhy + joinMore(more)
+		}
+		if b.check != "" {
+			more += joinMore(b.check)
+			more = strings.TrimPrefix(more, " · ")
+		}
 		if len(others) > 0 {
 			names := make([]string, 0, len(others))
 			for _, o := range others {
@@ -255,6 +279,14 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 	}
 	b.bg.FillColor = bg
 	b.content.Refresh()
+}
+
+// joinMore is " · s", or "" for an empty s.
+func joinMore(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " · " + s
 }
 
 // reviewDecides is the state whose level the review of the unidentified objects could

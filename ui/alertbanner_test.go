@@ -198,7 +198,8 @@ func TestCountsTableSaysUnchecked(t *testing.T) {
 }
 
 // The note under the counts names the HAB groups and the three taxa of most cells,
-// whatever the table's sort (it named the first three rows shown: helper-51).
+// whatever the table's sort (it named the first three rows shown: helper-51), and says
+// how many more there are (helper-81: the parts fell short of the group's figure).
 func TestCellsNoteNamesTheTaxaOfMostCells(t *testing.T) {
 	test.NewTempApp(t)
 	c := newCountsTable(false)
@@ -207,7 +208,7 @@ func TestCellsNoteNamesTheTaxaOfMostCells(t *testing.T) {
 			Concentration: screening.Concentration{Count: count, PerL: float64(count) * 1000}}
 	}
 	c.SetRows([]countRow{row("A", 50, 60), row("B", 5, 500), row("C", 3, 300), row("D", 40, 100), row("E", 2, 2)})
-	want := "Per L counts objects: a colony, chain or filament is one. The alert levels are in cells, estimated in them: B ≈ 500,000 cells/L · C ≈ 300,000 cells/L · D ≈ 100,000 cells/L."
+	want := "Per L counts objects: a colony, chain or filament is one. The alert levels are in cells, estimated in them: B ≈ 500,000 cells/L · C ≈ 300,000 cells/L · D ≈ 100,000 cells/L · 1 more taxon (each taxon's cells in the counts CSV)."
 	if c.note.Text != want {
 		t.Errorf("note %q, want %q", c.note.Text, want)
 	}
@@ -262,6 +263,42 @@ func TestBannerSaysALevelIsHeldBack(t *testing.T) {
 	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
 	if b.chip.Text != "NO ALERT" {
 		t.Errorf("settled below the levels: chip %q, headline %q", b.chip.Text, b.Headline())
+	}
+}
+
+// A level raised while a higher one is past on the frames read so far and held back:
+// the banner shows the level raised and says the higher one is pending (helper-81: WATCH
+// at 257% of the alert level, with no word of it, until the run ended at ALERT).
+func TestBannerSaysAHigherLevelIsHeldBack(t *testing.T) {
+	test.NewTempApp(t)
+	b := newAlertBanner()
+	who := alerts.Rule{ID: "cyanobacteria", Taxa: []string{"Cyanobacteria"}, Source: "WHO",
+		Watch: &alerts.Threshold{Value: 20000, Unit: alerts.PerML}, Alert: &alerts.Threshold{Value: 100000, Unit: alerts.PerML}}
+	e := alerts.NewEvaluator([]alerts.Bound{{Rule: who, Labels: []string{"Microcystis"}}}, 0.1)
+	m := alerts.Measure{Count: 40, PerL: 150e6, Low: 30e6, High: 250e6, Provisional: true}
+	e.Update(time.Now(), func([]string) alerts.Measure { return m })
+	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	want := "Not yet: Cyanobacteria at 150.0 M cells/L, 150% of its alert level so far · Its lower bound (30.0 M) is still under the level: more frames decide. · sample S-1"
+	if b.chip.Text != "WATCH" || b.more.Text() != want {
+		t.Errorf("chip %q, line %q; want WATCH and %q", b.chip.Text, b.more.Text(), want)
+	}
+	m.Low = 110e6
+	e.Update(time.Now(), func([]string) alerts.Measure { return m })
+	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	if b.chip.Text != "ALERT" || strings.Contains(b.more.Text(), "Not yet") {
+		t.Errorf("the lower bound past the alert level: chip %q, line %q", b.chip.Text, b.more.Text())
+	}
+	// What the pack in use was not shown to do is said beside a level raised
+	// (helper-81), and nowhere below the levels.
+	b.SetPackLimits("cyano-tcb-10", "confirm the genera by microscopy")
+	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	if want := "sample S-1 · Check: pack cyano-tcb-10: confirm the genera by microscopy"; b.more.Text() != want {
+		t.Errorf("a level raised on a pack with limits: line %q, want %q", b.more.Text(), want)
+	}
+	e.Settle(time.Now(), func([]string) alerts.Measure { return alerts.Measure{Count: 3, PerL: 3e6, Low: 1e6} })
+	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	if b.chip.Text != "NO ALERT" || strings.Contains(b.Detail()+b.more.Text(), "Check: pack") {
+		t.Errorf("below the levels: chip %q, detail %q, line %q", b.chip.Text, b.Detail(), b.more.Text())
 	}
 }
 

@@ -255,6 +255,9 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	a.liveStatus.Truncation = fyne.TextTruncateEllipsis
 	a.counts = newCountsTable(true)
 	a.banner = newAlertBanner()
+	if p := a.svc.Pack; p != nil {
+		a.banner.SetPackLimits(p.Name, p.Limits)
+	}
 	a.perf = newPerfPanel()
 	a.sample = newSamplePanel(a.Start, a.TogglePause, a.Stop)
 	a.sample.showMore = func(form fyne.CanvasObject) {

@@ -153,10 +153,19 @@ func TestCountsUpdateFromPipeline(t *testing.T) {
 	if g, ok := rowOf(rows, groupKey+"trichodesmium"); !ok || g.Unit != "colony" || g.Count != 0 {
 		t.Errorf("Trichodesmium's group row %+v (a watched group with none counted shows 0)", g)
 	}
-	// A new sample ID is proposed for the next sample.
+	// A new sample ID is proposed for the next sample, named so, beside the ended
+	// sample's counts (helper-81: it read as theirs).
 	if h.a.sample.ID.Text == "S-COUNTS" || !strings.HasPrefix(h.a.sample.ID.Text, "S-") {
 		t.Errorf("next sample ID %q", h.a.sample.ID.Text)
 	}
+	if it := h.a.sample.idItem; it.Text != "Next sample ID" || it.HintText != "The counts shown are sample S-COUNTS's (ended)." {
+		t.Errorf("after the run the ID field reads %q, %q", it.Text, it.HintText)
+	}
+	h.a.sample.SetRunning(true, false)
+	if it := h.a.sample.idItem; it.Text != "Sample ID" || it.HintText != "" {
+		t.Errorf("as the next run starts the ID field reads %q, %q", it.Text, it.HintText)
+	}
+	h.a.sample.SetRunning(false, false)
 }
 
 func TestAlertAppearsOncePerEscalation(t *testing.T) {

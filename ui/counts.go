@@ -202,8 +202,8 @@ func (c *countsTable) SetRows(rows []countRow) {
 
 // cellsNote says what the rows counted in colonies, chains or filaments come to in
 // cells per litre, as the alert rules measure them (screening.RuleMeasure): the HAB
-// groups, then the three taxa of most cells, whatever the table's order; "" when every
-// row counts cells.
+// groups, then the three taxa of most cells, whatever the table's order, and how many
+// more there are; "" when every row counts cells.
 func cellsNote(rows []countRow) string {
 	var groups, taxa []countRow
 	for _, r := range rows {
@@ -224,9 +224,20 @@ func cellsNote(rows []countRow) string {
 	if len(parts) == 0 {
 		return ""
 	}
+	if n := len(taxa) - 3; n > 0 {
+		// The parts did not add up to the group's figure with no word of the rest
+		// (helper-81: Microcystis left out beside three others).
+		parts = append(parts, fmt.Sprintf("%d more taxa (%s)", n, moreCellsWhere))
+		if n == 1 {
+			parts[len(parts)-1] = fmt.Sprintf("1 more taxon (%s)", moreCellsWhere)
+		}
+	}
 	return "Per L counts objects: a colony, chain or filament is one. The alert levels are in cells, estimated in them: " +
 		strings.Join(parts, " · ") + "."
 }
+
+// moreCellsWhere says where the cells of every taxon are, past the three the note names.
+const moreCellsWhere = "each taxon's cells in the counts CSV"
 
 // SetScope says above the rows what they count when it is not the whole sample; ""
 // hides it (UI goroutine).

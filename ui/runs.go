@@ -637,7 +637,7 @@ func (a *mainWindow) runEnded(sess *session) {
 	} else if sess.spec.Kind == capture.KindDemo {
 		a.sample.Fill(a.newSample(), a.set.UmPerPx)
 	} else {
-		a.sample.NextSample(newSampleID(time.Now(), "S-", a.sampleTaken))
+		a.sample.NextSample(newSampleID(time.Now(), "S-", a.sampleTaken), final.Sample.ID)
 	}
 	a.packAfterRun() // one chosen during the run
 	if a.onRunEnd != nil {

@@ -42,6 +42,7 @@ type samplePanel struct {
 	Start, Pause, Stop *widget.Button
 
 	form    *widget.Form
+	idItem  *widget.FormItem // "Sample ID", or "Next sample ID" after a run (NextSample)
 	summary *widget.Form
 	// More opens the sample's details (time, position, depth, analyst, notes) in
 	// showMore's dialog.
@@ -113,9 +114,10 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 	// calibration): at 768 px of screen the counts under the panel showed two or three
 	// rows (helper-75), and every row the panel gives up is a row of counts.
 	factor.Widget = pairRow(p.Factor, "µm / pixel", p.Calib)
+	p.idItem = widget.NewFormItem(sampleIDLabel, pairRow(p.ID, "Site", p.Site))
 	form := widget.NewForm(
 		widget.NewFormItem("Source", p.Source),
-		widget.NewFormItem("Sample ID", pairRow(p.ID, "Site", p.Site)),
+		p.idItem,
 		volumeItem(p.Volume),
 		factor,
 	)
@@ -162,6 +164,7 @@ func (p *samplePanel) CreateRenderer() fyne.WidgetRenderer { return widget.NewSi
 
 // Fill puts a sample's fields and the calibration in the entries.
 func (p *samplePanel) Fill(s screening.Sample, umPerPx float64) {
+	p.nameID(sampleIDLabel, "")
 	p.ID.SetText(s.ID)
 	p.Site.SetText(s.Site)
 	p.Volume.SetText(strconv.FormatFloat(s.VolumeML, 'f', -1, 64))
@@ -217,7 +220,12 @@ func (p *samplePanel) detailEntries() []*detailEntry {
 // it is not stored with the next. Monday's time and position went into the next
 // sample's record, report and trend (helper-67). Site, volume, factor, calibration,
 // analyst and the site's position stay: a day's samples share them.
-func (p *samplePanel) NextSample(id string) {
+//
+// The field is named "Next sample ID", and the sample the counts beside it are of
+// (ended) is said under it: after a run the new ID stood above the ended sample's counts
+// as if they were its own (helper-81).
+func (p *samplePanel) NextSample(id, ended string) {
+	p.nameID("Next sample ID", "The counts shown are sample "+ended+"'s (ended).")
 	p.ID.SetText(id)
 	p.Taken.SetText("")
 	p.Depth.SetText("")
@@ -273,11 +281,24 @@ func factorMeaning(v string) string {
 	return fmt.Sprintf("concentrated %g-fold before counting: counts are divided by %g", 1/f, 1/f)
 }
 
+// sampleIDLabel names the sample ID field while it is the sample's to be screened.
+const sampleIDLabel = "Sample ID"
+
+// nameID names the sample ID field and says hint under it.
+func (p *samplePanel) nameID(label, hint string) {
+	if p.idItem.Text == label && p.idItem.HintText == hint {
+		return
+	}
+	p.idItem.Text, p.idItem.HintText = label, hint
+	p.form.Refresh()
+}
+
 // SetRunning enables the buttons that make sense: Start when idle, Pause (or Resume) and
 // Stop while running; the sample fields are locked during a run, since the counts and
 // the store depend on them.
 func (p *samplePanel) SetRunning(running, paused bool) {
 	if running {
+		p.nameID(sampleIDLabel, "") // the sample being screened
 		p.Start.Disable()
 		p.Pause.Enable()
 		p.Stop.Enable()

@@ -90,6 +90,9 @@ func printPack(w io.Writer, p *inference.Pack) {
 	if p.Dataset != "" {
 		kv("dataset", "%s", p.Dataset)
 	}
+	if p.Limits != "" {
+		kv("limits", "%s", p.Limits)
+	}
 	kv("labels", "%d (%s, ... %s)", len(p.Labels), strings.Join(p.Labels[:min(3, len(p.Labels))], ", "), p.Labels[len(p.Labels)-1])
 	in := p.Input
 	kv("input", "%q %s %v", in.Name, in.DType, in.Shape)

@@ -559,7 +559,8 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	<-done
 	view.clear()
 	_, _, cost := sess.Result()
-	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, Apply: rules.Apply, UmPerPx: plan.vision.UmPerPx, DB: db.Path(), Run: sess.RunID(), Cost: cost}
+	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, Apply: rules.Apply, UmPerPx: plan.vision.UmPerPx, DB: db.Path(), Run: sess.RunID(), Cost: cost,
+		PackLimits: pack.Limits}
 	if si, err := db.Sample(ctx, snap.Sample.ID); err == nil {
 		res.SampleRuns, res.SampleML = len(si.Runs), si.VolumeML
 	}
@@ -616,6 +617,9 @@ type screenResult struct {
 	// run's included: a run added to a sample shows its own counts, and says so.
 	SampleRuns int
 	SampleML   float64
+	// PackLimits is what the pack was not shown to do (inference.Manifest.Limits): said
+	// beside any level raised.
+	PackLimits string
 }
 
 // raised returns the rules that reached a level, with their notes.
@@ -687,6 +691,7 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 	doc := struct {
 		Sample       screening.Sample        `json:"sample"`
 		Pack         string                  `json:"pack"`
+		PackLimits   string                  `json:"pack_limits,omitempty"`
 		Model        inference.Variant       `json:"model"`
 		Threshold    float64                 `json:"threshold"`
 		Finder       string                  `json:"objects_found_by"`
@@ -719,7 +724,7 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		SampleRuns int                  `json:"sample_runs"`      // the stored sample's runs, this one included
 		SampleML   float64              `json:"sample_volume_ml"` // and its volume examined over them all
 		Error      string               `json:"error,omitempty"`
-	}{r.Sample, r.Pack, r.Variant, r.Threshold, r.Finder, nonNil(r.Taxa), nonNil(r.Groups), r.Unidentified, raised, nonNil(r.Gaps), nonNil(r.Events),
+	}{r.Sample, r.Pack, r.PackLimits, r.Variant, r.Threshold, r.Finder, nonNil(r.Taxa), nonNil(r.Groups), r.Unidentified, raised, nonNil(r.Gaps), nonNil(r.Events),
 		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices}, len(r.Bound) > 0, notChecked(r.Alerts), reviewDecides(r.Alerts),
 		r.Examined, r.Examined.Partial(), r.Frames, r.Cells, r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.SampleRuns, r.SampleML, r.Err}
 	enc := json.NewEncoder(w)

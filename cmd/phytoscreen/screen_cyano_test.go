@@ -64,6 +64,12 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 	if !strings.Contains(out, "  WATCH Cyanobacteria") && !strings.Contains(out, "  ALERT Cyanobacteria") {
 		t.Errorf("screen at 0.05 mL raised no WHO watch or alert:\n%s", out)
 	}
+	// The level rests on the pack's calls: what they were not shown to do is said beside
+	// it, from the pack (helper-81: water without algae read near the watch level).
+	if !strings.Contains(out, "  CHECK: pack cyano-tcb-10: its genus calls were shown to hold on colour photographs of cultured strains") ||
+		!strings.Contains(out, "confirm the genera and the count by microscopy before acting on a level\n") {
+		t.Errorf("screen at 0.05 mL raised a level without the pack's limits beside it:\n%s", out)
+	}
 	// The report says the cells of as many colonies were guessed from their shape as the
 	// summary (it said 36 where screen said 99, counting only those guessed at more than
 	// one cell, helper-52).
@@ -77,8 +83,8 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 	if said == nil || reported == nil || said[1] != reported[1] {
 		t.Errorf("cells guessed from their shape: summary %v, report %v; want the same count in both:\n%s\n%s", said, reported, out, text0)
 	}
-	if out := screen("1"); !strings.Contains(out, "Alerts raised:\n  none") {
-		t.Errorf("screen at 1 mL: want no alert (a tenth of the cells per mL):\n%s", out)
+	if out := screen("1"); !strings.Contains(out, "Alerts raised:\n  none") || strings.Contains(out, "CHECK: pack") {
+		t.Errorf("screen at 1 mL: want no alert (a tenth of the cells per mL), and no check of a level:\n%s", out)
 	}
 
 	// Calibrated, the cells come from the colonies' size; the stored objects, their

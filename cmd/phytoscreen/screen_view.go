@@ -434,6 +434,11 @@ func (r screenResult) writeText(w io.Writer) {
 			fmt.Fprintf(w, "    (%s)\n", note)
 		}
 	}
+	if r.PackLimits != "" && len(raised) > 0 {
+		// The level rests on the pack's calls: what they were not shown to do is said
+		// beside it (helper-81: water without algae read near the WHO watch level).
+		fmt.Fprintf(w, "  CHECK: pack %s: %s\n", r.Pack, r.PackLimits)
+	}
 	if text := alerts.UncheckedText(r.Alerts, thousands); len(raised) > 0 && text != "" {
 		// A rule not checked beside one raised is said too: its table row read
 		// "unchecked" with no reason anywhere (helper-74).

@@ -15,6 +15,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/imagefile"
+	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
@@ -257,24 +258,47 @@ func (c Comparison) Text() string {
 	sa, sb := c.A.Sample, c.B.Sample
 	fmt.Fprintf(&b, "A: %s\nB: %s\n\n", describeForCompare(c.A), describeForCompare(c.B))
 	w := tabwriter.NewWriter(&b, 2, 8, 2, ' ', 0)
-	fmt.Fprintf(w, "%s\tunit\tA count\tA per L\tB count\tB per L\tB / A\t\n", "taxon")
+	// Colonies, filaments and chains count once in "per L", while the alert levels
+	// compare the cells estimated in them: then each side's cells per litre are shown
+	// too, and B / A is theirs (helper-81: "0.17" in objects beside 0.04 in cells, and
+	// Microcystis "1.00" beside 160,000 against 280,000 cells/L).
+	inCells := slices.ContainsFunc(c.Rows, func(r CompareRow) bool { return r.A.Cells > float64(r.A.Count) || r.B.Cells > float64(r.B.Count) })
+	cellsPerL := func(t store.TaxonCount) float64 { return screening.RuleMeasure(t.Concentration, t.Cells).PerL }
+	if inCells {
+		fmt.Fprintf(w, "%s\tunit\tA count\tA per L\tA cells/L\tB count\tB per L\tB cells/L\tB / A (cells)\t\n", "taxon")
+	} else {
+		fmt.Fprintf(w, "%s\tunit\tA count\tA per L\tB count\tB per L\tB / A\t\n", "taxon")
+	}
 	group := false
 	for _, r := range c.Rows {
 		if r.Group && !group {
 			fmt.Fprintf(w, "HAB groups\t\t\t\t\t\t\t\n")
 			group = true
 		}
+		a, bb := r.A.PerL, r.B.PerL
+		if inCells {
+			a, bb = cellsPerL(r.A), cellsPerL(r.B)
+		}
 		ratio := "–"
-		if r.A.PerL > 0 {
-			ratio = fmt.Sprintf("%.2f", r.B.PerL/r.A.PerL)
+		if a > 0 {
+			ratio = fmt.Sprintf("%.2f", bb/a)
 		}
 		unit := r.Unit
 		if unit == "" {
 			unit = "–"
 		}
+		if inCells {
+			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t\n", r.Name, unit, r.A.Count, perLitre(r.A.PerL), perLitre(a),
+				r.B.Count, perLitre(r.B.PerL), perLitre(bb), ratio)
+			continue
+		}
 		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t\n", r.Name, unit, r.A.Count, perLitre(r.A.PerL), r.B.Count, perLitre(r.B.PerL), ratio)
 	}
-	fmt.Fprintf(w, "Unidentified\tcell\t%d\t%s\t%d\t%s\t\t\n", c.A.Unidentified.Count, perLitre(c.A.Unidentified.PerL), c.B.Unidentified.Count, perLitre(c.B.Unidentified.PerL))
+	if inCells {
+		fmt.Fprintf(w, "Unidentified\tcell\t%d\t%s\t\t%d\t%s\t\t\t\n", c.A.Unidentified.Count, perLitre(c.A.Unidentified.PerL), c.B.Unidentified.Count, perLitre(c.B.Unidentified.PerL))
+	} else {
+		fmt.Fprintf(w, "Unidentified\tcell\t%d\t%s\t%d\t%s\t\t\n", c.A.Unidentified.Count, perLitre(c.A.Unidentified.PerL), c.B.Unidentified.Count, perLitre(c.B.Unidentified.PerL))
+	}
 	w.Flush()
 	b.WriteString("\n")
 	if c.SameFrames {

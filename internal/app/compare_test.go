@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"image"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -138,5 +139,24 @@ func TestPlaceOfFramesInSubfolders(t *testing.T) {
 	c := placeOf(store.ObjectRow{Run: copyRun, File: "/copy/run/a/img_0001.png", Box: box})
 	if a == b || a != c {
 		t.Errorf("places %+v, %+v, %+v: want the subfolders apart, the copy alike", a, b, c)
+	}
+}
+
+// Colonies count once per object, the levels compare their cells: the comparison shows
+// each side's cells per litre and its B / A is theirs (helper-81: Microcystis "1.00" in
+// objects beside 160,000 against 280,000 cells/L).
+func TestComparisonInCells(t *testing.T) {
+	tc := func(n int, cells float64) store.TaxonCount {
+		return store.TaxonCount{Label: "Microcystis", Name: "Microcystis", Unit: "colony",
+			Concentration: screening.Concentration{Count: n, PerL: float64(n) * 10000}, Cells: cells}
+	}
+	c := Comparison{Rows: []CompareRow{{Label: "Microcystis", Name: "Microcystis", Unit: "colony", A: tc(16, 16*4), B: tc(16, 16*7)}}}
+	text := c.Text()
+	if !strings.Contains(text, "B / A (cells)") || !regexp.MustCompile(`Microcystis\s+colony\s+16\s+160,000\s+640,000\s+16\s+160,000\s+1,120,000\s+1\.75`).MatchString(text) {
+		t.Errorf("colonies of 4 and 7 cells compared:\n%s", text)
+	}
+	c.Rows[0].A, c.Rows[0].B = tc(2, 2), tc(3, 3)
+	if text := c.Text(); strings.Contains(text, "cells/L") || !regexp.MustCompile(`Microcystis\s+colony\s+2\s+20,000\s+3\s+30,000\s+1\.50`).MatchString(text) {
+		t.Errorf("single cells compared:\n%s", text)
 	}
 }
