@@ -597,7 +597,7 @@ func (r *writer) groups(d Data) {
 		if s.Cells > 0 {
 			cells = "~" + perL(s.Cells)
 		}
-		rows = append(rows, []string{s.Rule.Name(), strconv.Itoa(v.Count), cells, perL(v.PerL), "[" + perL(v.Low) + " - " + perL(v.High) + "]",
+		rows = append(rows, []string{s.Rule.Name(), strconv.Itoa(v.Count), cells, perL(v.PerL), interval(v.Low, v.High),
 			threshold(s.Rule.Watch), threshold(s.Rule.Alert), ruleLevelText(s)})
 		levels = append(levels, s.Level)
 	}
@@ -696,10 +696,10 @@ func (r *writer) taxa(d Data) {
 		if x.Validated > 0 {
 			val = strconv.Itoa(x.Validated)
 		}
-		rows = append(rows, []string{x.Name, orDash(x.Unit), strconv.Itoa(x.Count), perL(x.PerL), "[" + perL(x.Low) + " - " + perL(x.High) + "]", val})
+		rows = append(rows, []string{x.Name, orDash(x.Unit), strconv.Itoa(x.Count), perL(x.PerL), interval(x.Low, x.High), val})
 	}
 	u := c.Unidentified
-	rows = append(rows, []string{"Unidentified (below the threshold, to review)", "cell", strconv.Itoa(u.Count), perL(u.PerL), "[" + perL(u.Low) + " - " + perL(u.High) + "]", ""})
+	rows = append(rows, []string{"Unidentified (below the threshold, to review)", "cell", strconv.Itoa(u.Count), perL(u.PerL), interval(u.Low, u.High), ""})
 	r.table([]string{"Taxon", "Unit", "Count", "Per L", "95% interval", "Validated"}, []float64{70, 18, 16, 24, 36, 16}, "LLRRRR", rows, nil)
 }
 
@@ -882,6 +882,16 @@ func perL(v float64) string {
 		return sigfig.Plain(v, 3)
 	}
 	return grouped(v)
+}
+
+// interval writes a 95% interval in one style: both bounds in millions when the upper is
+// and the lower is at least 0.01 M ("[0.73 M - 3.73 M]"), as perL writes each otherwise. "[727,714 - 3.73 M]" read as two
+// kinds of figure (helper-81).
+func interval(lo, hi float64) string {
+	if hi >= 1e6 && hi < 1e9 && lo >= 1e4 && lo < 1e6 { // a lower bound under 0.01 M keeps its digits
+		return "[" + strconv.FormatFloat(lo/1e6, 'f', 2, 64) + " M - " + perL(hi) + "]"
+	}
+	return "[" + perL(lo) + " - " + perL(hi) + "]"
 }
 
 // grouped writes v rounded to a whole number with thousands separators.

@@ -174,6 +174,18 @@ func TestReportNamesOtherRules(t *testing.T) {
 
 // A concentration under ten cells/L is written to three figures, not rounded to 0
 // (a thousand litres examined by a typo read "0" beside 14 counted, helper-56).
+// An interval's bounds are written in one style (helper-81: "[727,714 - 3.73 M]").
+func TestIntervalInOneStyle(t *testing.T) {
+	for _, c := range []struct {
+		lo, hi float64
+		want   string
+	}{{727714, 3.73e6, "[0.73 M - 3.73 M]"}, {1.2e6, 3.73e6, "[1.20 M - 3.73 M]"}, {5000, 1.2e6, "[5,000 - 1.20 M]"}, {253, 55716, "[253 - 55,716]"}} {
+		if got := interval(c.lo, c.hi); got != c.want {
+			t.Errorf("interval(%v, %v) = %q, want %q", c.lo, c.hi, got, c.want)
+		}
+	}
+}
+
 func TestSmallConcentrationNotZero(t *testing.T) {
 	for v, want := range map[float64]string{0.014: "0.014", 0: "0", 12345.4: "12,345", 2.31e6: "2.31 M", 9.5: "9.5", 1.2760004e9: "1,276 M", 2.25e12: "2,250,000 M"} {
 		if got := perL(v); got != want {

@@ -41,20 +41,19 @@ type alertBanner struct {
 	content  *fyne.Container
 	level    alerts.Level
 	headline string
-	// check is what the pack in use was not shown to do (inference.Manifest.Limits),
-	// with its name: said beside a level raised (SetPackLimits).
+	// check is the check the pack in use asks for beside a level raised
+	// (inference.Manifest.Limits, SetPackLimits).
 	check string
 }
 
-// SetPackLimits names the pack in use and what it was not shown to do, said beside any
-// level raised from then on: a sample of water without algae read near the WHO watch
-// level on the cyanobacteria pack with no word that its genus calls do not hold on such
-// a camera (helper-81). UI goroutine only.
-func (b *alertBanner) SetPackLimits(pack, limits string) {
-	b.check = ""
-	if limits != "" {
-		b.check = "Check: pack " + pack + ": " + limits
-	}
+// SetPackLimits takes what the pack in use was not shown to do (its limits: the check
+// to make, then why), said beside any level raised from then on: a sample of water
+// without algae read near the WHO watch level on the cyanobacteria pack with no word
+// that its genus calls do not hold on such a camera (helper-81). The banner says the
+// check alone: the line is cut at the window's width, and the reason cut it off at 1366
+// px; screen's summary and pack inspect say the whole. UI goroutine only.
+func (b *alertBanner) SetPackLimits(limits string) {
+	b.check, _, _ = strings.Cut(limits, ": ")
 }
 
 // newAlertBanner returns a banner saying nothing is watched yet.

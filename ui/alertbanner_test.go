@@ -290,14 +290,14 @@ func TestBannerSaysAHigherLevelIsHeldBack(t *testing.T) {
 	}
 	// What the pack in use was not shown to do is said beside a level raised
 	// (helper-81), and nowhere below the levels.
-	b.SetPackLimits("cyano-tcb-10", "confirm the genera by microscopy")
+	b.SetPackLimits("confirm genera by microscopy: its calls held on photographs of cultures")
 	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
-	if want := "sample S-1 · Check: pack cyano-tcb-10: confirm the genera by microscopy"; b.more.Text() != want {
+	if want := "sample S-1 · confirm genera by microscopy"; b.more.Text() != want {
 		t.Errorf("a level raised on a pack with limits: line %q, want %q", b.more.Text(), want)
 	}
 	e.Settle(time.Now(), func([]string) alerts.Measure { return alerts.Measure{Count: 3, PerL: 3e6, Low: 1e6} })
 	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
-	if b.chip.Text != "NO ALERT" || strings.Contains(b.Detail()+b.more.Text(), "Check: pack") {
+	if b.chip.Text != "NO ALERT" || strings.Contains(b.Detail()+b.more.Text(), "microscopy") {
 		t.Errorf("below the levels: chip %q, detail %q, line %q", b.chip.Text, b.Detail(), b.more.Text())
 	}
 }

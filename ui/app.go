@@ -256,7 +256,7 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	a.counts = newCountsTable(true)
 	a.banner = newAlertBanner()
 	if p := a.svc.Pack; p != nil {
-		a.banner.SetPackLimits(p.Name, p.Limits)
+		a.banner.SetPackLimits(p.Limits)
 	}
 	a.perf = newPerfPanel()
 	a.sample = newSamplePanel(a.Start, a.TogglePause, a.Stop)
@@ -331,6 +331,9 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	a.tabs.OnSelected = func(t *container.TabItem) {
 		switch t.Content {
 		case a.gallery.content:
+			if id := a.history.GiveGallery(); id != "" {
+				a.gallery.Follow(id)
+			}
 			a.gallery.Reload()
 		case a.history.content:
 			a.history.Reload()

@@ -52,9 +52,13 @@ type historyView struct {
 	all         []sampleEntry // every stored sample
 	entries     []sampleEntry // those the search matches
 	selected    string
-	search      *widget.Entry
-	mark        *widget.Button
-	del         *widget.Button
+	// follow is the sample of the newest run, which the next Reload shows once (as the
+	// gallery's follow): History opened on the demo after two samples were screened
+	// (helper-81). given is the sample last handed to the gallery (GiveGallery).
+	follow, given string
+	search        *widget.Entry
+	mark          *widget.Button
+	del           *widget.Button
 	// cont takes up the shown sample's run of a folder where it stopped: shown only for a
 	// sample whose last run can be (store.Continuable).
 	cont    *widget.Button
@@ -247,6 +251,9 @@ func (h *historyView) Reload() {
 				h.header.SetText("No samples stored yet in " + st.Path() + ". Screen one on the Live tab.")
 				return
 			}
+			if h.follow != "" {
+				h.selected, h.follow = h.follow, ""
+			}
 			i := slices.IndexFunc(h.entries, func(e sampleEntry) bool { return e.ID == h.selected })
 			if i < 0 {
 				i = 0
@@ -257,6 +264,20 @@ func (h *historyView) Reload() {
 			}
 		})
 	})
+}
+
+// Follow makes the next Reload show sample id, the newest run's (UI goroutine).
+func (h *historyView) Follow(id string) { h.follow = id }
+
+// GiveGallery is the sample History shows when it is not the one it last gave the
+// gallery, "" otherwise: the gallery opens on a sample chosen in History (helper-81: it
+// stayed on another), and keeps one chosen in the gallery while History's is unchanged.
+func (h *historyView) GiveGallery() string {
+	if h.selected == "" || h.selected == h.given {
+		return ""
+	}
+	h.given = h.selected
+	return h.selected
 }
 
 // applySearch shows the samples whose ID, site or date (2025-06-03) holds the search

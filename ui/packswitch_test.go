@@ -115,7 +115,9 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	if !v.cardsNote.Visible() || !strings.Contains(v.cardsNote.Text, "The models below are pack "+marine.Name+"'s, in use. Pack cyano-tcb-10, chosen above, is loaded on Save") {
 		t.Errorf("the cards' note with another pack chosen: shown %v, %q", v.cardsNote.Visible(), v.cardsNote.Text)
 	}
-	if txt := v.rulesInfo.Text; !strings.Contains(txt, "With pack cyano-tcb-10, chosen here: 1 of 1 rule of this set can fire.") ||
+	// With its levels, before Save (helper-81: the WHO levels showed only after it).
+	if txt := v.rulesInfo.Text; !strings.Contains(txt, "With pack cyano-tcb-10, chosen here: 1 of 1 rule of this set can fire.\n• ") ||
+		!strings.Contains(txt, "watch 20,000 cells/mL, alert 100,000 cells/mL") ||
 		!strings.Contains(txt, "in use until you save the pack chosen") {
 		t.Errorf("the rules checked against the pack chosen, before Save: %q", txt)
 	}

@@ -524,6 +524,25 @@ func TestGalleryFollowsTheNewestRun(t *testing.T) {
 	}
 	g.sampleSel.SetSelected(first)
 	h.pump("the first sample chosen again", 10*time.Second, func() bool { return g.sampleID == "S-FIRST" && len(g.Items()) > 0 })
+	// History opens on the sample run last, and the gallery on a sample chosen in
+	// History (helper-81: History opened on the demo, and the gallery stayed on another
+	// sample than the one chosen there); a sample chosen in the gallery stays while
+	// History's is unchanged.
+	hv := h.a.history
+	h.a.tabs.SelectIndex(2)
+	h.pump("History on the newest run's sample", 10*time.Second, func() bool { return hv.selected == "S-SECOND" })
+	h.a.tabs.SelectIndex(1)
+	h.pump("the gallery on History's sample", 10*time.Second, func() bool { return g.sampleID == "S-SECOND" && len(g.Items()) == 3 })
+	h.a.tabs.SelectIndex(2)
+	i := slices.IndexFunc(hv.entries, func(e sampleEntry) bool { return e.ID == "S-FIRST" })
+	hv.list.Select(i)
+	h.a.tabs.SelectIndex(1)
+	h.pump("the gallery on the sample chosen in History", 10*time.Second, func() bool { return g.sampleID == "S-FIRST" && len(g.Items()) > 0 })
+	g.sampleSel.SetSelected(g.sampleLines["S-SECOND"])
+	h.pump("the second chosen in the gallery", 10*time.Second, func() bool { return g.sampleID == "S-SECOND" })
+	h.a.tabs.SelectIndex(2)
+	h.a.tabs.SelectIndex(1)
+	h.pump("the gallery keeps its own choice", 10*time.Second, func() bool { return g.sampleID == "S-SECOND" && len(g.Items()) == 3 })
 }
 
 // At launch without a camera the demo plays only with a pack that knows its marine

@@ -208,6 +208,9 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 	}
 	a.sess = sess
 	a.gallery.Follow(sample.ID) // also once the run has ended
+	if a.history != nil {
+		a.history.Follow(sample.ID)
+	}
 	a.notifier.Reset()
 	a.sample.SetRunning(true, false)
 	a.runState.SetText("Starting…")
@@ -637,7 +640,7 @@ func (a *mainWindow) runEnded(sess *session) {
 	} else if sess.spec.Kind == capture.KindDemo {
 		a.sample.Fill(a.newSample(), a.set.UmPerPx)
 	} else {
-		a.sample.NextSample(newSampleID(time.Now(), "S-", a.sampleTaken), final.Sample.ID)
+		a.sample.NextSample(newSampleID(time.Now(), "S-", a.sampleTaken))
 	}
 	a.packAfterRun() // one chosen during the run
 	if a.onRunEnd != nil {

@@ -164,7 +164,7 @@ func (p *samplePanel) CreateRenderer() fyne.WidgetRenderer { return widget.NewSi
 
 // Fill puts a sample's fields and the calibration in the entries.
 func (p *samplePanel) Fill(s screening.Sample, umPerPx float64) {
-	p.nameID(sampleIDLabel, "")
+	p.nameID(sampleIDLabel)
 	p.ID.SetText(s.ID)
 	p.Site.SetText(s.Site)
 	p.Volume.SetText(strconv.FormatFloat(s.VolumeML, 'f', -1, 64))
@@ -221,11 +221,11 @@ func (p *samplePanel) detailEntries() []*detailEntry {
 // sample's record, report and trend (helper-67). Site, volume, factor, calibration,
 // analyst and the site's position stay: a day's samples share them.
 //
-// The field is named "Next sample ID", and the sample the counts beside it are of
-// (ended) is said under it: after a run the new ID stood above the ended sample's counts
-// as if they were its own (helper-81).
-func (p *samplePanel) NextSample(id, ended string) {
-	p.nameID("Next sample ID", "The counts shown are sample "+ended+"'s (ended).")
+// The field is named "Next sample ID" (the banner names the ended sample whose counts
+// are shown): after a run the new ID stood above the ended sample's counts under
+// "Sample ID", as if they were its own (helper-81).
+func (p *samplePanel) NextSample(id string) {
+	p.nameID("Next sample ID")
 	p.ID.SetText(id)
 	p.Taken.SetText("")
 	p.Depth.SetText("")
@@ -284,12 +284,12 @@ func factorMeaning(v string) string {
 // sampleIDLabel names the sample ID field while it is the sample's to be screened.
 const sampleIDLabel = "Sample ID"
 
-// nameID names the sample ID field and says hint under it.
-func (p *samplePanel) nameID(label, hint string) {
-	if p.idItem.Text == label && p.idItem.HintText == hint {
+// nameID names the sample ID field.
+func (p *samplePanel) nameID(label string) {
+	if p.idItem.Text == label {
 		return
 	}
-	p.idItem.Text, p.idItem.HintText = label, hint
+	p.idItem.Text = label
 	p.form.Refresh()
 }
 
@@ -298,7 +298,7 @@ func (p *samplePanel) nameID(label, hint string) {
 // the store depend on them.
 func (p *samplePanel) SetRunning(running, paused bool) {
 	if running {
-		p.nameID(sampleIDLabel, "") // the sample being screened
+		p.nameID(sampleIDLabel) // the sample being screened
 		p.Start.Disable()
 		p.Pause.Enable()
 		p.Stop.Enable()

@@ -331,20 +331,7 @@ func (v *settingsView) previewRules() {
 	if d := r.Ruleset.Description; d != "" {
 		b.WriteString(d + "\n\n")
 	}
-	for _, bd := range r.Bound {
-		rule := bd.Rule
-		fmt.Fprintf(&b, "• %s: ", rule.Name())
-		var lv []string
-		if rule.Watch != nil {
-			lv = append(lv, "watch "+fmtThreshold(*rule.Watch))
-		}
-		if rule.Alert != nil {
-			lv = append(lv, "alert "+fmtThreshold(*rule.Alert))
-		}
-		b.WriteString(strings.Join(lv, ", "))
-		b.WriteString(" — source: " + sourceText(rule.Source, rule.Verified))
-		b.WriteString("\n")
-	}
+	writeRuleLevels(&b, r.Bound)
 	chosen, chosenErr := v.chosenPack()
 	if len(r.Bound) == 0 {
 		b.WriteString("No rule of this set can fire with the classifier pack " + v.a.svc.Pack.Name)
@@ -375,6 +362,11 @@ func (v *settingsView) previewRules() {
 		}
 		fmt.Fprintf(&b, "With pack %s, %s: %d of %d rule%s of this set can fire.\n",
 			name, chosenFor, len(cr.Bound), len(cr.Ruleset.Rules), plural(len(cr.Ruleset.Rules)))
+		if len(r.Bound) == 0 {
+			// Their levels, before the pack is saved: the preset chosen for it showed
+			// none until then (helper-81).
+			writeRuleLevels(&b, cr.Bound)
+		}
 	}
 	missing := 0
 	for _, n := range r.Notices {
@@ -395,6 +387,25 @@ func (v *settingsView) previewRules() {
 		}
 	}
 	v.rulesInfo.SetText(b.String())
+}
+
+// writeRuleLevels lists the rules bound, one a line: the name, the watch and alert
+// levels, the source.
+func writeRuleLevels(b *strings.Builder, bound []alerts.Bound) {
+	for _, bd := range bound {
+		rule := bd.Rule
+		fmt.Fprintf(b, "• %s: ", rule.Name())
+		var lv []string
+		if rule.Watch != nil {
+			lv = append(lv, "watch "+fmtThreshold(*rule.Watch))
+		}
+		if rule.Alert != nil {
+			lv = append(lv, "alert "+fmtThreshold(*rule.Alert))
+		}
+		b.WriteString(strings.Join(lv, ", "))
+		b.WriteString(" — source: " + sourceText(rule.Source, rule.Verified))
+		b.WriteString("\n")
+	}
 }
 
 // chosenPack is the pack the Model tab names when it is not the one in use (it loads

@@ -66,8 +66,8 @@ func TestScreenCyanoFramesRaiseWHO(t *testing.T) {
 	}
 	// The level rests on the pack's calls: what they were not shown to do is said beside
 	// it, from the pack (helper-81: water without algae read near the watch level).
-	if !strings.Contains(out, "  CHECK: pack cyano-tcb-10: its genus calls were shown to hold on colour photographs of cultured strains") ||
-		!strings.Contains(out, "confirm the genera and the count by microscopy before acting on a level\n") {
+	if !strings.Contains(out, "  CHECK: pack cyano-tcb-10: confirm genera and count by microscopy before acting on a level: its genus calls held on") ||
+		!strings.Contains(out, "not on a bench camera's frames of field water, where debris is called a genus too\n") {
 		t.Errorf("screen at 0.05 mL raised a level without the pack's limits beside it:\n%s", out)
 	}
 	// The report says the cells of as many colonies were guessed from their shape as the
