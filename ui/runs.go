@@ -642,6 +642,7 @@ func (a *mainWindow) runEnded(sess *session) {
 	} else {
 		a.sample.NextSample(newSampleID(time.Now(), "S-", a.sampleTaken))
 	}
+	a.sample.AfterRun()
 	a.packAfterRun() // one chosen during the run
 	if a.onRunEnd != nil {
 		a.onRunEnd(final, err)

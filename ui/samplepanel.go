@@ -42,7 +42,7 @@ type samplePanel struct {
 	Start, Pause, Stop *widget.Button
 
 	form    *widget.Form
-	idItem  *widget.FormItem // "Sample ID", or "Next sample ID" after a run (NextSample)
+	idItem  *widget.FormItem // "Sample ID", or "Next sample ID" after a run (AfterRun)
 	summary *widget.Form
 	// More opens the sample's details (time, position, depth, analyst, notes) in
 	// showMore's dialog.
@@ -164,7 +164,6 @@ func (p *samplePanel) CreateRenderer() fyne.WidgetRenderer { return widget.NewSi
 
 // Fill puts a sample's fields and the calibration in the entries.
 func (p *samplePanel) Fill(s screening.Sample, umPerPx float64) {
-	p.nameID(sampleIDLabel)
 	p.ID.SetText(s.ID)
 	p.Site.SetText(s.Site)
 	p.Volume.SetText(strconv.FormatFloat(s.VolumeML, 'f', -1, 64))
@@ -220,12 +219,7 @@ func (p *samplePanel) detailEntries() []*detailEntry {
 // it is not stored with the next. Monday's time and position went into the next
 // sample's record, report and trend (helper-67). Site, volume, factor, calibration,
 // analyst and the site's position stay: a day's samples share them.
-//
-// The field is named "Next sample ID" (the banner names the ended sample whose counts
-// are shown): after a run the new ID stood above the ended sample's counts under
-// "Sample ID", as if they were its own (helper-81).
 func (p *samplePanel) NextSample(id string) {
-	p.nameID("Next sample ID")
 	p.ID.SetText(id)
 	p.Taken.SetText("")
 	p.Depth.SetText("")
@@ -283,6 +277,11 @@ func factorMeaning(v string) string {
 
 // sampleIDLabel names the sample ID field while it is the sample's to be screened.
 const sampleIDLabel = "Sample ID"
+
+// AfterRun names the ID field "Next sample ID" until the next run starts: the banner and
+// the counts show the ended sample, and after a run its new ID stood above them under
+// "Sample ID", as if they were its own (helper-81).
+func (p *samplePanel) AfterRun() { p.nameID("Next sample ID") }
 
 // nameID names the sample ID field.
 func (p *samplePanel) nameID(label string) {
