@@ -41,10 +41,21 @@ func TestFlatShadeHoldsNoCell(t *testing.T) {
 		{"white with JPEG noise", noisyWhite, true},
 		{"a faint cell", faint, false},
 		{"a real crop", real, false},
+		{"opaque white NRGBA", opaqueWhite(), true},
 	} {
 		err := checkCropSize(c.img)
 		if got := err != nil && strings.Contains(err.Error(), "no cell in it to classify"); got != c.flat {
 			t.Errorf("%s: %v, want flat %v", c.name, err, c.flat)
 		}
 	}
+}
+
+// opaqueWhite is an opaque white *image.NRGBA, as Go's PNG decoder gives for an RGBA PNG
+// with no transparent pixel.
+func opaqueWhite() *image.NRGBA {
+	m := image.NewNRGBA(image.Rect(0, 0, 40, 30))
+	for i := range m.Pix {
+		m.Pix[i] = 255
+	}
+	return m
 }

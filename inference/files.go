@@ -151,6 +151,16 @@ func checkCropSize(img image.Image) error {
 	return nil
 }
 
+// rgbaPix is the pixels and stride of an *image.RGBA or *image.NRGBA (opaque here:
+// transparent pixels were composited onto white, so straight and premultiplied agree).
+func rgbaPix(img image.Image) ([]uint8, int) {
+	if n, ok := img.(*image.NRGBA); ok {
+		return n.Pix, n.Stride
+	}
+	m := img.(*image.RGBA)
+	return m.Pix, m.Stride
+}
+
 // flatShade reports whether every pixel of img is within flatRange of every other, in
 // every colour channel (alpha aside: transparent pixels were composited onto white).
 func flatShade(img image.Image) bool {
@@ -168,9 +178,10 @@ func flatShade(img image.Image) bool {
 			}
 		}
 		return hi[0]-lo[0] <= flatRange
-	case *image.RGBA:
+	case *image.RGBA, *image.NRGBA: // the decoders' colour images: At per pixel took long on large ones
+		pix, stride := rgbaPix(m)
 		for y := 0; y < b.Dy(); y++ {
-			row := m.Pix[y*m.Stride : y*m.Stride+4*b.Dx()]
+			row := pix[y*stride : y*stride+4*b.Dx()]
 			for i := 0; i < len(row); i += 4 {
 				see(0, row[i])
 				see(1, row[i+1])
