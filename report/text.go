@@ -2,7 +2,6 @@ package report
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/go-pdf/fpdf"
 )
@@ -17,12 +16,8 @@ type textPDF struct{ *fpdf.Fpdf }
 // newPDF is an A4 portrait page in millimetres.
 func newPDF() textPDF { return textPDF{fpdf.New("P", "mm", "A4", "")} }
 
-func validText(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
-}
+// validText is s with each byte that is not UTF-8 as U+FFFD (s itself when valid).
+func validText(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 func (p textPDF) CellFormat(w, h float64, txt, border string, ln int, align string, fill bool, link int, linkStr string) {
 	p.Fpdf.CellFormat(w, h, validText(txt), border, ln, align, fill, link, linkStr)

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
@@ -261,7 +260,7 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 // written after an apostrophe, unless it is a number (a frame named "=cmd|calc.jpg" went
 // into the source column as it was, helper-82; OWASP's CSV injection advice).
 func textCell(v string) string {
-	v = validText(v)
+	v = strings.ToValidUTF8(v, "\uFFFD") // exports are UTF-8: EcoTaxa and spreadsheets garble what is not
 	if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) {
 		return v
 	}
@@ -269,15 +268,6 @@ func textCell(v string) string {
 		return v
 	}
 	return "'" + v
-}
-
-// validText is v with every byte that is not UTF-8 replaced by U+FFFD: exports are
-// UTF-8, and EcoTaxa and spreadsheets refuse or garble what is not.
-func validText(v string) string {
-	if utf8.ValidString(v) {
-		return v
-	}
-	return strings.ToValidUTF8(v, "\uFFFD")
 }
 
 // ruleRecord is a rule's row of the counts CSV: label its id, name its taxa, group the
@@ -397,7 +387,7 @@ func (s *Store) writeEcoTaxa(ctx context.Context, si SampleInfo, w io.Writer) er
 	zw := zip.NewWriter(w)
 	var tsv strings.Builder
 	cell := func(v string) string { // TSV cells cannot hold tabs or newlines
-		return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(validText(v))
+		return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(strings.ToValidUTF8(v, "\uFFFD"))
 	}
 	names := make([]string, len(ecoTaxaColumns))
 	types := make([]string, len(ecoTaxaColumns))

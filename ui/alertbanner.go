@@ -237,55 +237,33 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		b.line3.SetText(basis)
 		b.line3.SetColor(fg)
 		b.more.SetColor(fg)
-		more := context
+		// The line's parts, joined once; first what must not be cut at the window's
+		// width: a higher level past on the frames read so far and held back (WATCH at
+		// 257% of the alert level said nothing of it, helper-81), then the sample.
+		var more []string
 		if pendingHead != "" {
-			// A higher level past on the frames read so far and held back: WATCH at
-			// 257% of the alert level said nothing of it (helper-81). First: the line is
-			// cut at the window's width.
-			more = pendingHead + " · " + pendingWhy + joinMore(more)
+			more = append(more, pendingHead, pendingWhy)
 		}
-		if b.check != "" {
-			more += joinMore(b.check)
-			more = strings.TrimPrefix(more, " · ")
-		}
+		more = append(more, context, b.check)
 		if len(others) > 0 {
 			names := make([]string, 0, len(others))
 			for _, o := range others {
 				names = append(names, o.Taxon+" ("+o.Level.String()+")")
 			}
-			if more != "" {
-				more += " · "
-			}
-			more += "also: " + strings.Join(names, ", ")
+			more = append(more, "also: "+strings.Join(names, ", "))
 		}
-		if blind != "" {
-			if more != "" {
-				more += " · "
-			}
-			more += blind
-		}
+		more = append(more, blind)
 		for _, st := range states {
 			if st.ReviewTo != alerts.None {
 				// A higher level the review could give a rule is said beside the one
 				// raised, for every rule, as the report and the summary say it.
-				if more != "" {
-					more += " · "
-				}
-				more += fmt.Sprintf("review decides: %s could reach %s", st.Taxon, strings.ToUpper(st.ReviewTo.String()))
+				more = append(more, fmt.Sprintf("review decides: %s could reach %s", st.Taxon, strings.ToUpper(st.ReviewTo.String())))
 			}
 		}
-		b.more.SetText(more)
+		b.more.SetText(strings.Join(slices.DeleteFunc(more, func(s string) bool { return s == "" }), " · "))
 	}
 	b.bg.FillColor = bg
 	b.content.Refresh()
-}
-
-// joinMore is " · s", or "" for an empty s.
-func joinMore(s string) string {
-	if s == "" {
-		return ""
-	}
-	return " · " + s
 }
 
 // reviewDecides is the state whose level the review of the unidentified objects could
