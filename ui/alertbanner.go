@@ -41,19 +41,30 @@ type alertBanner struct {
 	content  *fyne.Container
 	level    alerts.Level
 	headline string
-	// check is the check the pack in use asks for beside a level raised
-	// (inference.Manifest.Limits, SetPackLimits).
-	check string
+	// limitsOf gives a pack's limits (inference.Manifest.Limits) by the pack's name, ""
+	// when it has none or is not known; nil: none is said (SetPackLimits).
+	limitsOf func(pack string) string
 }
 
-// SetPackLimits takes what the pack in use was not shown to do (its limits: the check
-// to make, then why), said beside any level raised from then on: a sample of water
-// without algae read near the WHO watch level on the cyanobacteria pack with no word
-// that its genus calls do not hold on such a camera (helper-81). The banner says the
+// SetPackLimits takes how to read what a pack was not shown to do (its limits: the
+// check to make, then why), said beside a level raised on a sample that pack counted: a
+// sample of water without algae read near the WHO watch level on the cyanobacteria pack
+// with no word that its genus calls do not hold on such a camera (helper-81). It is the
+// pack of the figures shown, not the pack in use: after a switch to another pack the
+// banner still shows the last run, counted by the pack before. UI goroutine only.
+func (b *alertBanner) SetPackLimits(limitsOf func(pack string) string) {
+	b.limitsOf = limitsOf
+}
+
+// check is the check pack's limits ask for, said beside a level. The banner says the
 // check alone: the line is cut at the window's width, and the reason cut it off at 1366
-// px; screen's summary and pack inspect say the whole. UI goroutine only.
-func (b *alertBanner) SetPackLimits(limits string) {
-	b.check, _, _ = strings.Cut(limits, ": ")
+// px; screen's summary and pack inspect say the whole.
+func (b *alertBanner) check(pack string) string {
+	if b.limitsOf == nil || pack == "" {
+		return ""
+	}
+	check, _, _ := strings.Cut(b.limitsOf(pack), ": ")
+	return check
 }
 
 // newAlertBanner returns a banner saying nothing is watched yet.
@@ -89,7 +100,7 @@ func newAlertBanner() *alertBanner {
 			container.NewVBox(layout.NewSpacer(), text, layout.NewSpacer())),
 	))
 	b.ExtendBaseWidget(b)
-	b.Set(nil, "", "", nil)
+	b.Set(nil, "", "", "", nil)
 	return b
 }
 
@@ -129,11 +140,12 @@ func (b *alertBanner) SetPartial(on bool) {
 // Partial reports whether the PARTIAL tag is shown.
 func (b *alertBanner) Partial() bool { return b.partial.Visible() }
 
-// Set shows the highest of states; watching names the rules in use when none is raised;
+// Set shows the highest of states; pack names the pack that counted them (its check is
+// said beside a level raised); watching names the rules in use when none is raised;
 // context (e.g. "sample S-0142, ended") says which sample the states are of; cannotSee
 // the watched taxa the pack cannot recognise, which a green "no alert" must never hide.
 // UI goroutine only.
-func (b *alertBanner) Set(states []alerts.State, watching, context string, cannotSee []string) {
+func (b *alertBanner) Set(states []alerts.State, pack, watching, context string, cannotSee []string) {
 	top, others := highest(states)
 	var bg color.NRGBA
 	blind := ""
@@ -244,7 +256,7 @@ func (b *alertBanner) Set(states []alerts.State, watching, context string, canno
 		if pendingHead != "" {
 			more = append(more, pendingHead, pendingWhy)
 		}
-		more = append(more, context, b.check)
+		more = append(more, context, b.check(pack))
 		if len(others) > 0 {
 			names := make([]string, 0, len(others))
 			for _, o := range others {
@@ -345,7 +357,7 @@ func uncheckedCells(states []alerts.State) int {
 // pack cannot see, Set says so first. UI goroutine only.
 func (b *alertBanner) NothingScreened(watching string, cannotSee []string) {
 	if len(cannotSee) > 0 {
-		b.Set(nil, watching, "", cannotSee)
+		b.Set(nil, "", watching, "", cannotSee)
 		return
 	}
 	b.quiet("READY", colorReady, color.NRGBA{0x0d, 0x47, 0xa1, 0xff},

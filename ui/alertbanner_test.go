@@ -26,13 +26,13 @@ func TestBannerNotCheckedTooLittleExamined(t *testing.T) {
 	alert := &alerts.Threshold{Value: 10000, Unit: alerts.PerL}
 	st := alerts.State{Rule: "noctiluca", Taxon: "Noctiluca", Value: alerts.Measure{Limit: 10000},
 		Next: &alerts.Threshold{Presence: true, Unit: alerts.Presence}, NextLevel: alerts.Watch, Counted: alert, CountedLevel: alerts.Alert}
-	b.Set([]alerts.State{st}, "Watching: default", "sample S-1", nil)
+	b.Set([]alerts.State{st}, "", "Watching: default", "sample S-1", nil)
 	if b.chip.Text != "NOT CHECKED" || b.Headline() != "Not checked: too little examined for Noctiluca" ||
 		!strings.HasPrefix(b.Detail(), "Examine more volume (a larger chamber, more fields, or the sample concentrated): none counted, and one cell in this volume is 10,000 cells/L, at or over their first level") {
 		t.Errorf("none in 0.1 mL: chip %q, %q / %q", b.chip.Text, b.Headline(), b.Detail())
 	}
 	st.Value.Limit = 1000 // 1 mL
-	b.Set([]alerts.State{st}, "Watching: default", "sample S-1", nil)
+	b.Set([]alerts.State{st}, "", "Watching: default", "sample S-1", nil)
 	if b.chip.Text == "NOT CHECKED" || !strings.HasPrefix(b.Headline(), "No alert") {
 		t.Errorf("none in 1 mL: chip %q, %q", b.chip.Text, b.Headline())
 	}
@@ -45,14 +45,14 @@ func TestBannerNotCheckedInCells(t *testing.T) {
 	test.NewTempApp(t)
 	b := newAlertBanner()
 	st := alerts.State{Rule: "cyanobacteria", Taxon: "Cyanobacteria", Value: alerts.Measure{Count: 39, PerL: 390000, CellsUnknown: 39}}
-	b.Set([]alerts.State{st}, "Watching: cyanobacteria", "sample TILES-1", nil)
+	b.Set([]alerts.State{st}, "", "Watching: cyanobacteria", "sample TILES-1", nil)
 	if b.chip.Text != "NOT CHECKED" || !strings.HasPrefix(b.Headline(), "Not checked in cells: 39 colonies") || !strings.Contains(b.Detail(), "lower bound") {
 		t.Errorf("unknown cells below the levels: chip %q, %q / %q", b.chip.Text, b.Headline(), b.Detail())
 	}
 	st.Level = alerts.Watch
 	st.Value.PerL = 92.5e6
 	st.Threshold = &alerts.Threshold{Value: 20000, Unit: alerts.PerML}
-	b.Set([]alerts.State{st}, "Watching: cyanobacteria", "sample TILES-1", nil)
+	b.Set([]alerts.State{st}, "", "Watching: cyanobacteria", "sample TILES-1", nil)
 	if b.Level() != alerts.Watch {
 		t.Errorf("a level reached on the lower bound: banner at %v, want WATCH", b.Level())
 	}
@@ -64,7 +64,7 @@ func TestBannerNotCheckedInCells(t *testing.T) {
 	// cut off at 1440 px (helper-50).
 	st.Source = "WHO 2003 guidelines for safe recreational water environments"
 	st.Value.Cells, st.Value.Oversize = 1031, 78
-	b.Set([]alerts.State{st}, "Watching: cyanobacteria", "sample MC-1", nil)
+	b.Set([]alerts.State{st}, "", "Watching: cyanobacteria", "sample MC-1", nil)
 	if !strings.HasPrefix(b.line3.Text(), "source: WHO 2003 guidelines") || !strings.Contains(b.line3.Text(), "rule cyanobacteria") ||
 		!strings.Contains(b.line2.Text(), "about 1,031 cells (78 in unsplit objects over a tenth of a frame: check those frames)") || strings.Contains(b.line2.Text(), "source:") {
 		t.Errorf("raised with oversize cells: line 2 %q, line 3 %q", b.line2.Text(), b.line3.Text())
@@ -72,12 +72,12 @@ func TestBannerNotCheckedInCells(t *testing.T) {
 	// The real Microcystis folder's watch, whole at 1440 px: the oversize note's end,
 	// what to do, was cut off (helper-54). The window leaves the line about 1,330 px.
 	st.Value = alerts.Measure{Count: 99, PerL: 63.8e6, Low: 51.9e6, High: 77.7e6, Cells: 3192, Oversize: 1404}
-	b.Set([]alerts.State{st}, "Watching: cyanobacteria", "sample S-20261205-123014 (run ended)", nil)
+	b.Set([]alerts.State{st}, "", "Watching: cyanobacteria", "sample S-20261205-123014 (run ended)", nil)
 	if w := fyne.MeasureText(b.line2.Text(), 12.5, fyne.TextStyle{}).Width; w > 1300 {
 		t.Errorf("line 2 is %.0f px wide, over the 1,300 a 1440 px window leaves it: %q", w, b.line2.Text())
 	}
 	st.Level, st.Value.CellsUnknown = alerts.None, 0
-	b.Set([]alerts.State{st}, "Watching: cyanobacteria", "sample TILES-1", nil)
+	b.Set([]alerts.State{st}, "", "Watching: cyanobacteria", "sample TILES-1", nil)
 	if b.chip.Text != "NO ALERT" || b.line3.Text() != "" || !b.line3.Visible() {
 		t.Errorf("cells known, below the levels: chip %q, want NO ALERT; third line %q, shown %v (empty, keeping the height)", b.chip.Text, b.line3.Text(), b.line3.Visible())
 	}
@@ -109,7 +109,7 @@ func TestBannerSaysHowCloseBelowTheLevels(t *testing.T) {
 		{Rule: presence, Labels: []string{"alex"}}}, 0.1)
 	perL := map[string]float64{"Microcystis": 18.6e6, "karenia": 1000}
 	e.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
-	b.Set(e.States(), "Watching: 3 rules", "sample S-1", nil)
+	b.Set(e.States(), "", "Watching: 3 rules", "sample S-1", nil)
 	// On the line under the headline, the rules watched under it: after the headline,
 	// with a regulatory rule's taxon list, it was cut off (helper-59).
 	if want := "Nearest: Cyanobacteria at 18,600 of 20,000 cells/mL (93% of its watch level) · Watching: 3 rules"; b.chip.Text != "NO ALERT" || b.Detail() != want ||
@@ -120,17 +120,17 @@ func TestBannerSaysHowCloseBelowTheLevels(t *testing.T) {
 	// third kept the level's white on the pale green (helper-65).
 	perL["Microcystis"] = 30e6
 	e.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
-	b.Set(e.States(), "Watching: 3 rules", "sample S-1", nil)
+	b.Set(e.States(), "", "Watching: 3 rules", "sample S-1", nil)
 	perL["Microcystis"] = 18.6e6
 	e2 := alerts.NewEvaluator([]alerts.Bound{{Rule: who, Labels: []string{"Microcystis"}}, {Rule: karenia, Labels: []string{"karenia"}}}, 0.1)
 	e2.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
-	b.Set(e2.States(), "Watching: 2 rules", "sample S-2", nil)
+	b.Set(e2.States(), "", "Watching: 2 rules", "sample S-2", nil)
 	if b.chip.Text != "NO ALERT" || b.line3.Text() != "Watching: 2 rules" || b.line3.text.Color != b.line1.text.Color {
 		t.Errorf("below the levels after a raised one: chip %q, third line %q in %v, headline in %v", b.chip.Text, b.line3.Text(), b.line3.text.Color, b.line1.text.Color)
 	}
 	perL["Microcystis"] = 0
 	e.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
-	b.Set(e.States(), "Watching: 3 rules", "sample S-1", nil)
+	b.Set(e.States(), "", "Watching: 3 rules", "sample S-1", nil)
 	if want := "Nearest: Karenia at 1,000 of 5,000 cells/L (20% of its watch level)"; !strings.HasPrefix(b.Detail(), want) {
 		t.Errorf("the nearest rule changed: detail %q; want %q", b.Detail(), want)
 	}
@@ -149,7 +149,7 @@ func TestBannerSaysHowCloseBelowTheLevels(t *testing.T) {
 	}
 	e3 := alerts.NewEvaluator([]alerts.Bound{{Rule: who, Labels: []string{"Microcystis"}}, {Rule: karenia, Labels: []string{"karenia"}}}, 0.1)
 	e3.Update(time.Now(), func(labels []string) alerts.Measure { return alerts.Measure{PerL: perL[labels[0]]} })
-	b.Set(e3.States(), "Watching: 2 rules", "sample S-3", nil)
+	b.Set(e3.States(), "", "Watching: 2 rules", "sample S-3", nil)
 	if strings.Contains(b.Detail(), "Nearest") {
 		t.Errorf("nothing counted: detail %q", b.Detail())
 	}
@@ -230,13 +230,13 @@ func TestBannerSaysALevelIsHeldBack(t *testing.T) {
 	e := alerts.NewEvaluator([]alerts.Bound{{Rule: who, Labels: []string{"Microcystis"}}}, 0.1)
 	m := alerts.Measure{Count: 40, PerL: 97.2e6, Low: 70e6, High: 130e6, Provisional: true, Early: true}
 	e.Update(time.Now(), func([]string) alerts.Measure { return m })
-	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	b.Set(e.States(), "", "Watching: cyanobacteria", "sample S-1", nil)
 	if want := "Not yet: Cyanobacteria at 97.2 M cells/L, 486% of its watch level on under 10% of the frames"; b.chip.Text != "NOT YET" || !strings.HasPrefix(b.Headline(), want) {
 		t.Errorf("early: chip %q, headline %q; want NOT YET and %q", b.chip.Text, b.Headline(), want)
 	}
 	m.Early, m.Low = false, 15e6
 	e.Update(time.Now(), func([]string) alerts.Measure { return m })
-	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	b.Set(e.States(), "", "Watching: cyanobacteria", "sample S-1", nil)
 	if b.chip.Text != "NOT YET" || !strings.HasSuffix(b.Headline(), "486% of its watch level so far") ||
 		!strings.HasPrefix(b.Detail(), "Its lower bound (15.0 M) is still under the level: more frames decide.") {
 		t.Errorf("past the level, the lower bound not: chip %q, headline %q, detail %q", b.chip.Text, b.Headline(), b.Detail())
@@ -249,18 +249,18 @@ func TestBannerSaysALevelIsHeldBack(t *testing.T) {
 	for i := range states {
 		states[i].Taxon = "Cyanobacteria + Microcystis spp. + Oscillatoria spp."
 	}
-	b.Set(states, "Watching: cyanobacteria", "sample S-20261206-204343", nil)
+	b.Set(states, "", "Watching: cyanobacteria", "sample S-20261206-204343", nil)
 	if w := b.line1.natural(); b.chip.Text != "NOT YET" || w > 1050 {
 		t.Errorf("chip %q; the headline %q needs %.0f px, over the 1,050 it has at 1440 px", b.chip.Text, b.Headline(), w)
 	}
 	m.Low = 70e6
 	e.Update(time.Now(), func([]string) alerts.Measure { return m })
-	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	b.Set(e.States(), "", "Watching: cyanobacteria", "sample S-1", nil)
 	if b.Level() != alerts.Watch || b.chip.Text != "WATCH" {
 		t.Errorf("the lower bound past the watch level: banner %v, chip %q", b.Level(), b.chip.Text)
 	}
 	e.Settle(time.Now(), func([]string) alerts.Measure { return alerts.Measure{Count: 3, PerL: 3e6, Low: 1e6} })
-	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	b.Set(e.States(), "", "Watching: cyanobacteria", "sample S-1", nil)
 	if b.chip.Text != "NO ALERT" {
 		t.Errorf("settled below the levels: chip %q, headline %q", b.chip.Text, b.Headline())
 	}
@@ -277,26 +277,36 @@ func TestBannerSaysAHigherLevelIsHeldBack(t *testing.T) {
 	e := alerts.NewEvaluator([]alerts.Bound{{Rule: who, Labels: []string{"Microcystis"}}}, 0.1)
 	m := alerts.Measure{Count: 40, PerL: 150e6, Low: 30e6, High: 250e6, Provisional: true}
 	e.Update(time.Now(), func([]string) alerts.Measure { return m })
-	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	b.Set(e.States(), "", "Watching: cyanobacteria", "sample S-1", nil)
 	want := "Not yet: Cyanobacteria at 150.0 M cells/L, 150% of its alert level so far · Its lower bound (30.0 M) is still under the level: more frames decide. · sample S-1"
 	if b.chip.Text != "WATCH" || b.more.Text() != want {
 		t.Errorf("chip %q, line %q; want WATCH and %q", b.chip.Text, b.more.Text(), want)
 	}
 	m.Low = 110e6
 	e.Update(time.Now(), func([]string) alerts.Measure { return m })
-	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	b.Set(e.States(), "", "Watching: cyanobacteria", "sample S-1", nil)
 	if b.chip.Text != "ALERT" || strings.Contains(b.more.Text(), "Not yet") {
 		t.Errorf("the lower bound past the alert level: chip %q, line %q", b.chip.Text, b.more.Text())
 	}
-	// What the pack in use was not shown to do is said beside a level raised
-	// (helper-81), and nowhere below the levels.
-	b.SetPackLimits("confirm genera by microscopy: its calls held on photographs of cultures")
-	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	// What the pack that counted the sample was not shown to do is said beside a level
+	// raised (helper-81), and nowhere below the levels.
+	b.SetPackLimits(func(pack string) string {
+		if pack == "cyano" {
+			return "confirm genera by microscopy: its calls held on photographs of cultures"
+		}
+		return ""
+	})
+	b.Set(e.States(), "cyano", "Watching: cyanobacteria", "sample S-1", nil)
 	if want := "sample S-1 · confirm genera by microscopy"; b.more.Text() != want {
 		t.Errorf("a level raised on a pack with limits: line %q, want %q", b.more.Text(), want)
 	}
+	// The same level counted by a pack without limits: nothing of the other's check.
+	b.Set(e.States(), "marine", "Watching: cyanobacteria", "sample S-1", nil)
+	if want := "sample S-1"; b.more.Text() != want {
+		t.Errorf("a level raised on a pack without limits: line %q, want %q", b.more.Text(), want)
+	}
 	e.Settle(time.Now(), func([]string) alerts.Measure { return alerts.Measure{Count: 3, PerL: 3e6, Low: 1e6} })
-	b.Set(e.States(), "Watching: cyanobacteria", "sample S-1", nil)
+	b.Set(e.States(), "cyano", "Watching: cyanobacteria", "sample S-1", nil)
 	if b.chip.Text != "NO ALERT" || strings.Contains(b.Detail()+b.more.Text(), "microscopy") {
 		t.Errorf("below the levels: chip %q, detail %q, line %q", b.chip.Text, b.Detail(), b.more.Text())
 	}
@@ -363,19 +373,19 @@ func TestBannerReviewDecides(t *testing.T) {
 		t.Fatalf("stored counts: %+v; want none, watch were the guesses right", states)
 	}
 	b := newAlertBanner()
-	b.Set(states, "Watching: who", "sample REV", nil)
+	b.Set(states, "", "Watching: who", "sample REV", nil)
 	if b.chip.Text != "REVIEW" || b.Headline() != "No alert until reviewed: Microcystis could reach WATCH" ||
 		!strings.HasPrefix(b.Detail(), "About 25.9 M cells/L were its 14 unidentified objects (about 288 cells) what the model guessed: review them (Gallery and review › Review queue)") {
 		t.Errorf("chip %q, %q / %q", b.chip.Text, b.Headline(), b.Detail())
 	}
 	c.Guessed = nil
-	b.Set(evaluateStored(r, c), "Watching: who", "sample REV", nil)
+	b.Set(evaluateStored(r, c), "", "Watching: who", "sample REV", nil)
 	if !strings.HasPrefix(b.Headline(), "No alert") || strings.Contains(b.Headline(), "review") {
 		t.Errorf("nothing unidentified: %q", b.Headline())
 	}
 	// At watch, guesses that would pass the alert level are said beside it.
 	c.Taxa[0].Cells, c.Guessed = 1000, map[string]screening.Guess{"Microcystis": {Count: 30, Cells: 3500}}
-	b.Set(evaluateStored(r, c), "Watching: who", "sample REV", nil)
+	b.Set(evaluateStored(r, c), "", "Watching: who", "sample REV", nil)
 	if b.Level() != alerts.Watch || !strings.Contains(b.more.Text(), "review decides: Microcystis could reach ALERT") {
 		t.Errorf("at watch: level %v, more %q", b.Level(), b.more.Text())
 	}

@@ -104,6 +104,9 @@ type mainWindow struct {
 	// lastTaxonomy that pack's taxonomy.
 	lastRules    alerts.Binding
 	lastTaxonomy *screening.Taxonomy
+	// packLimits holds the limits of each pack put in use since launch, by name
+	// (packLimitsOf).
+	packLimits map[string]string
 	// liveReviewed is the sample the Live tab shows as reviewed (showReviewed): its
 	// counts are the store's, with the Gallery's labels; "" when they are lastSnap's.
 	liveReviewed string
@@ -244,6 +247,25 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 	return a, nil
 }
 
+// notePackLimits keeps what pack name, put in use, says it was not shown to do. UI
+// goroutine only.
+func (a *mainWindow) notePackLimits(name, limits string) {
+	if a.packLimits == nil {
+		a.packLimits = map[string]string{}
+	}
+	a.packLimits[name] = limits
+}
+
+// packLimitsOf is what pack name was not shown to do: as the pack said when put in use
+// since launch, else as the built-in pack of that name says (History's samples of a
+// pack not used since); "" for a pack folder not used since launch. UI goroutine only.
+func (a *mainWindow) packLimitsOf(name string) string {
+	if l, ok := a.packLimits[name]; ok {
+		return l
+	}
+	return app.BuiltinPackLimits(name)
+}
+
 // appIcon is the application icon as a Fyne resource.
 func appIcon() fyne.Resource { return fyne.NewStaticResource("phytoscreen.png", assets.AppIcon()) }
 
@@ -256,8 +278,9 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	a.counts = newCountsTable(true)
 	a.banner = newAlertBanner()
 	if p := a.svc.Pack; p != nil {
-		a.banner.SetPackLimits(p.Limits)
+		a.notePackLimits(p.Name, p.Limits)
 	}
+	a.banner.SetPackLimits(a.packLimitsOf)
 	a.perf = newPerfPanel()
 	a.sample = newSamplePanel(a.Start, a.TogglePause, a.Stop)
 	a.sample.showMore = func(form fyne.CanvasObject) {
@@ -724,7 +747,7 @@ func (a *mainWindow) showUnderRules() {
 		levelRows(rows, states, a.lastTaxonomy)
 		a.counts.SetRows(rows)
 		end, _ := endedContext(s.Examined)
-		a.banner.Set(states, r.Watching(), fmt.Sprintf("sample %s%s, under %s on pack %s", s.Sample.ID, end, r.Name, s.Pack), r.CannotSee())
+		a.banner.Set(states, s.Pack, r.Watching(), fmt.Sprintf("sample %s%s, under %s on pack %s", s.Sample.ID, end, r.Name, s.Pack), r.CannotSee())
 		return
 	}
 	if a.liveReviewed == s.Sample.ID && a.showReviewed(s.Sample.ID) {
@@ -740,7 +763,11 @@ func (a *mainWindow) showUnderRules() {
 		return
 	}
 	end, _ := endedContext(s.Examined)
-	a.banner.Set(states, a.watching(a.rules), "sample "+s.Sample.ID+end+", under "+a.rules.Name, a.rules.CannotSee())
+	pack := s.Pack
+	if pack == "" && a.svc.Taxonomy != nil {
+		pack = a.svc.Taxonomy.Pack
+	}
+	a.banner.Set(states, pack, a.watching(a.rules), "sample "+s.Sample.ID+end+", under "+a.rules.Name, a.rules.CannotSee())
 }
 
 // watching is the banner's line when nothing is raised. When a new pack is chosen but

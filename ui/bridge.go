@@ -320,7 +320,7 @@ func (a *mainWindow) apply(sess *session, u uiUpdate) {
 			end, partial = endedContext(u.snap.Examined)
 			ctx += end
 		}
-		a.banner.Set(states, a.watching(sess.rules), ctx, sess.rules.CannotSee())
+		a.banner.Set(states, u.snap.Pack, a.watching(sess.rules), ctx, sess.rules.CannotSee())
 		a.banner.SetPartial(partial)
 		a.notifier.Events(u.snap.Events)
 		if n := sess.run.Files(); n > 0 {

@@ -184,7 +184,9 @@ func TestContinueCutRunAtLaunch(t *testing.T) {
 	dir := cellFolder(t, 40)
 	db := filepath.Join(t.TempDir(), "sessions.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestContinueCutRunAtLaunch$")
-	cmd.Env = append(os.Environ(), cutChildEnv+"="+db+"\n"+dir)
+	// The child's own temporary folders go under one of the parent's: killed, it cannot
+	// remove them, and each run of the test left one behind in /tmp.
+	cmd.Env = append(os.Environ(), cutChildEnv+"="+db+"\n"+dir, "TMPDIR="+t.TempDir())
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL || !strings.Contains(string(out), "killed after ") {

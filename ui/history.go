@@ -668,10 +668,7 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 	}
 	h.header.SetText(head)
 
-	samplePack := ""
-	if n := len(c.Sample.Runs); n > 0 {
-		samplePack = c.Sample.Runs[n-1].Pack
-	}
+	samplePack := lastRunPack(c.Sample)
 	otherPack := samplePack != "" && samplePack != h.e.svc.Taxonomy.Pack
 	rules := h.e.rules()
 	if otherPack && rec.ownRules != nil {

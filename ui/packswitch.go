@@ -129,7 +129,7 @@ func (a *mainWindow) usePack(p *app.OpenedPack, dir string, quiet bool) (fitted 
 	}
 	old := packTitle(a.svc.Pack.Name, a.startPackDir)
 	a.svc.Use(p)
-	a.banner.SetPackLimits(p.Pack.Limits)
+	a.notePackLimits(p.Pack.Name, p.Pack.Limits)
 	a.startPackDir = dir
 	a.packFailed = nil
 	a.set.Model = p.Model.Variant()

@@ -361,3 +361,49 @@ func TestReviewedSampleAfterPackSwitch(t *testing.T) {
 		t.Errorf("the banner once the pack is loaded: %q", d)
 	}
 }
+
+// The check a pack's limits ask for is said beside a level of a sample that pack
+// counted, whichever pack is in use: after a switch the Live tab still shows the last
+// run, and the banner said the new pack's check beside a level the old pack raised.
+func TestBannerCheckIsThePackThatCounted(t *testing.T) {
+	o := &packOpener{}
+	h := newHarness(t, nil, func(d *app.Services) { d.OpenPack = o.open })
+	const check = "confirm genera and count by microscopy"
+	noct := labelIndex(t, h.a.svc.Pack, "protist_noctiluca")
+	src := newGatedSource(3, func(int) []fakeCell { return []fakeCell{{noct, 0.9}} })
+	h.startRun(src, "S-NOCT", 0.1)
+	src.release(3)
+	h.waitIdle()
+	if h.a.banner.Level() != alerts.Alert || strings.Contains(h.a.banner.more.Text(), check) {
+		t.Fatalf("3 Noctiluca in 0.1 mL on the marine pack: banner %v, line %q; want ALERT without the cyanobacteria pack's check", h.a.banner.Level(), h.a.banner.more.Text())
+	}
+	choose := func(pack, preset string) {
+		t.Helper()
+		h.a.ShowSettings()
+		v := h.a.settingsWin
+		v.PackDir.SetText(pack)
+		v.Preset.SetSelected(preset)
+		test.Tap(v.Save)
+		h.pump("pack "+pack+" in use", 5*time.Second, func() bool { return h.a.svc.Pack.Name == pack })
+		h.waitIdle()
+	}
+	choose("cyano-tcb-10", "who-cyanobacteria")
+	h.pump("the banner redrawn", 5*time.Second, func() bool { return h.a.banner.Level() == alerts.Alert })
+	if line := h.a.banner.more.Text(); !strings.Contains(line, "on pack ndsb-plankton-121") || strings.Contains(line, check) {
+		t.Errorf("the marine pack's sample after the switch to the cyanobacteria pack: line %q; want it on its pack, without the cyanobacteria pack's check", line)
+	}
+
+	mc := labelIndex(t, h.a.svc.Pack, "Microcystis")
+	src = newGatedSource(3, func(int) []fakeCell { return []fakeCell{{mc, 0.9}, {mc, 0.9}, {mc, 0.9}} })
+	h.startRun(src, "S-MC", 0.0001)
+	src.release(3)
+	h.waitIdle()
+	if h.a.banner.Level() < alerts.Watch || !strings.Contains(h.a.banner.more.Text(), check) {
+		t.Fatalf("Microcystis on the cyanobacteria pack: banner %v, line %q; want a level with the pack's check", h.a.banner.Level(), h.a.banner.more.Text())
+	}
+	choose("ndsb-plankton-121", "default")
+	h.pump("the banner redrawn", 5*time.Second, func() bool { return strings.Contains(h.a.banner.more.Text(), "on pack cyano-tcb-10") })
+	if line := h.a.banner.more.Text(); h.a.banner.Level() < alerts.Watch || !strings.Contains(line, check) {
+		t.Errorf("the cyanobacteria pack's sample after the switch back: banner %v, line %q; want its level with its pack's check", h.a.banner.Level(), line)
+	}
+}

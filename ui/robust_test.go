@@ -256,7 +256,7 @@ func TestBannerSaysWhatThePackCannotSee(t *testing.T) {
 		t.Errorf("banner claims no alert: %q", hl)
 	}
 	t.Logf("norway: %s | %s", hl, b.Detail())
-	b.Set([]alerts.State{{Rule: "r", Taxon: "Chain-forming diatoms"}}, "Watching 1 rule", "", []string{"Dinophysis"})
+	b.Set([]alerts.State{{Rule: "r", Taxon: "Chain-forming diatoms"}}, "", "Watching 1 rule", "", []string{"Dinophysis"})
 	if hl := b.Headline(); hl != "No alert: the rule is below its thresholds; cannot see Dinophysis with this pack" {
 		t.Errorf("calm banner %q", hl)
 	}

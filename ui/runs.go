@@ -675,9 +675,18 @@ func partialLead(ex screening.Examined, examinedML float64) string {
 // the export and the report said 228.7 M (helper-52).
 func (a *mainWindow) bannerWholeSample(id string, rules alerts.Binding) {
 	a.liveSampleCounts(id, rules, "the sample's counts for the banner", func(c store.Counts, states []alerts.State) {
-		a.banner.Set(states, a.watching(rules), fmt.Sprintf("sample %s, all %d runs (run ended)", id, len(c.Sample.Runs)), rules.CannotSee())
+		a.banner.Set(states, lastRunPack(c.Sample), a.watching(rules), fmt.Sprintf("sample %s, all %d runs (run ended)", id, len(c.Sample.Runs)), rules.CannotSee())
 		a.banner.SetPartial(c.Sample.Partial()) // the whole sample's, not the continuation's
 	})
+}
+
+// lastRunPack is the pack that counted sample si's last run ("" with no run), the pack
+// History measures the sample on.
+func lastRunPack(si store.SampleInfo) string {
+	if n := len(si.Runs); n > 0 {
+		return si.Runs[n-1].Pack
+	}
+	return ""
 }
 
 // showReviewed shows on the Live tab a sample whose labels the Gallery has just changed,
@@ -714,7 +723,7 @@ func (a *mainWindow) showStored(id string, rules alerts.Binding, tx *screening.T
 		if under != "" {
 			watching = rules.Watching()
 		}
-		a.banner.Set(states, watching, fmt.Sprintf("sample %s, %s, as reviewed%s", id, runs, under), rules.CannotSee())
+		a.banner.Set(states, tx.Pack, watching, fmt.Sprintf("sample %s, %s, as reviewed%s", id, runs, under), rules.CannotSee())
 		a.banner.SetPartial(c.Sample.Partial())
 	})
 }

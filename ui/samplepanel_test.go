@@ -71,7 +71,7 @@ func TestBannerAndRunStateDoNotWidenTheWindow(t *testing.T) {
 	before := h.a.win.Content().MinSize().Width
 	long := alerts.State{Rule: "cyano", Taxon: strings.Repeat("Cyanobacteria + Microcystis spp. + Oscillatoria spp. + ", 4), Level: alerts.Watch,
 		Value: alerts.Measure{Count: 195, PerL: 3.21e7}, Threshold: &alerts.Threshold{Value: 20000, Unit: alerts.PerML}, Source: "WHO 2003"}
-	h.a.banner.Set([]alerts.State{long}, "Watching 1 rule", "sample S-20261203-123654 (run ended) · also: Noctiluca (watch)", nil)
+	h.a.banner.Set([]alerts.State{long}, "", "Watching 1 rule", "sample S-20261203-123654 (run ended) · also: Noctiluca (watch)", nil)
 	h.a.runState.SetText("Stopping…")
 	// The cost gauges' figures grow once a run starts (helper-37: 1341 -> 1359 px).
 	h.a.perf.Latency.Set("224 ms / 227 ms", strings.Repeat("p99 227 ms · 3 runs, 11.0 cells each on average · ", 3), nil)

@@ -38,6 +38,20 @@ type videoFixture struct {
 	truth *synth.VideoTruth
 }
 
+// synthVideoDir is the folder synthVideo wrote into, removed by TestMain once every
+// test that shares the video has run (each run of the package left one in /tmp).
+var synthVideoDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if synthVideoDir != "" {
+		if err := os.RemoveAll(synthVideoDir); err != nil {
+			fmt.Fprintln(os.Stderr, "remove the shared video's folder:", err)
+		}
+	}
+	os.Exit(code)
+}
+
 var synthVideo = sync.OnceValues(func() (videoFixture, error) {
 	lib, err := synth.DefaultLibrary()
 	if err != nil {
@@ -52,6 +66,7 @@ var synthVideo = sync.OnceValues(func() (videoFixture, error) {
 	if err != nil {
 		return videoFixture{}, err
 	}
+	synthVideoDir = dir
 	path := filepath.Join(dir, "field.avi")
 	vt, err := g.WriteVideo(context.Background(), path, 24, 6, 10)
 	return videoFixture{path, vt}, err

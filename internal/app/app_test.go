@@ -397,3 +397,23 @@ func TestRecentSources(t *testing.T) {
 		t.Errorf("recent after a launch %q, want %q (the removed folder left out)", got.Recent, want)
 	}
 }
+
+// A built-in pack's limits are read by its name, for a sample it counted while another
+// pack is in use; a pack that says none, or a name no built-in pack has, gives "".
+func TestBuiltinPackLimits(t *testing.T) {
+	for _, name := range assets.BuiltinPacks() {
+		p, err := LoadPack(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := BuiltinPackLimits(name); got != p.Limits {
+			t.Errorf("pack %s: limits %q, its manifest says %q", name, got, p.Limits)
+		}
+	}
+	if got := BuiltinPackLimits(assets.CyanoPackName); !strings.HasPrefix(got, "confirm genera") {
+		t.Errorf("the cyanobacteria pack's limits: %q, want its check first", got)
+	}
+	if got := BuiltinPackLimits("no-such-pack"); got != "" {
+		t.Errorf("a name no built-in pack has: %q", got)
+	}
+}

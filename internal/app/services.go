@@ -306,6 +306,22 @@ func LoadPack(dir string) (*inference.Pack, error) {
 	return inference.LoadPackDir(dir)
 }
 
+// BuiltinPackLimits is what the built-in pack called name was not shown to do
+// (inference.Manifest.Limits), "" when it says nothing or no built-in pack has that
+// name: the banner says it beside a level of a sample that pack counted, whichever pack
+// is in use now.
+func BuiltinPackLimits(name string) string {
+	fsys, ok := assets.BuiltinPack(name)
+	if !ok {
+		return ""
+	}
+	p, err := inference.LoadPack(fsys, "built-in:"+name)
+	if err != nil || p.Name != name {
+		return ""
+	}
+	return p.Limits
+}
+
 // IsBuiltinPack reports whether a pack setting names a built-in pack rather than a folder.
 func IsBuiltinPack(dir string) bool {
 	_, ok := assets.BuiltinPack(dir)
