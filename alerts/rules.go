@@ -229,8 +229,8 @@ type Ruleset struct {
 // fileRule is a [[rule]] as written.
 type fileRule struct {
 	ID       string `toml:"id,omitempty"`
-	Taxon    any    `toml:"taxon"` // a name or a list of names
-	Group    string `toml:"group,omitempty"`
+	Taxon    any    `toml:"taxon"`           // a name or a list of names
+	Group    string `toml:"group,omitempty"` // read as taxon's names; with both, the rule sums both, each class once
 	Watch    any    `toml:"watch,omitempty"` // a number in unit, or "presence"
 	Alert    any    `toml:"alert,omitempty"`
 	Unit     string `toml:"unit,omitempty"`
@@ -248,7 +248,7 @@ type fileRuleset struct {
 }
 
 // Format is a short description of the rules file format, quoted in error messages.
-const Format = `a rules file has name, description, source, hysteresis and [[rule]] tables with taxon (a name or list) or group, watch and/or alert (a number, "> NUMBER" for a level reached only above it, or "presence"), unit ("cells/L" or "cells/mL"), source, verified, note, id`
+const Format = `a rules file has name, description, source, hysteresis and [[rule]] tables with taxon (a name or list) and/or group (with both, the rule sums them, each class once), watch and/or alert (a number, "> NUMBER" for a level reached only above it, or "presence"), unit ("cells/L" or "cells/mL"), source, verified, note, id`
 
 // decodeErrLine reads the line and key of a TOML decoder error that is not a syntax
 // error (a value of the wrong type): "toml: line 3 (last key "rule"): incompatible ...".

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/phytoscreen/phytoscreen/assets"
 )
@@ -203,5 +204,45 @@ func TestOpenMissingRulesFile(t *testing.T) {
 	}
 	if _, name, err := Open("default", presets); err != nil || name != "preset default" {
 		t.Errorf("the preset default: %q, %v", name, err)
+	}
+}
+
+// A rule naming both a taxon and a group watches their sum: the classes of both, a class
+// in both counted once (the group's own members among them), and it reads as both
+// names. Encoded and read back, it is the same rule. Its meaning is what Format says.
+func TestRuleWithTaxonAndGroupSumsBoth(t *testing.T) {
+	src := "name = \"site\"\nsource = \"site plan\"\n[[rule]]\nid = \"dsp\"\ntaxon = \"Dinophysis acuminata\"\ngroup = \"Dinophysis\"\nalert = 7000\n"
+	rs, err := Parse([]byte(src), "site.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs.Rules[0]
+	if r.Name() != "Dinophysis acuminata + Dinophysis" {
+		t.Errorf("rule reads %q, want both names", r.Name())
+	}
+	res := mapResolver{"Dinophysis acuminata": {"dino_acu"}, "Dinophysis": {"dino_acu", "dino_nor"}}
+	bound, _ := rs.Bind(res, "lab")
+	if len(bound) != 1 || strings.Join(bound[0].Labels, " ") != "dino_acu dino_nor" {
+		t.Fatalf("bound %+v, want the labels of both, dino_acu once", bound)
+	}
+	// 3,000 cells/L of each: the sum, 6,000, is under the alert level; dino_acu counted
+	// twice (9,000) would raise it.
+	e := NewEvaluator(bound, 0.2)
+	e.Update(time.Unix(0, 0), func(labels []string) Measure {
+		return Measure{Count: 3 * len(labels), PerL: 3000 * float64(len(labels))}
+	})
+	if st := e.States()[0]; st.Level != None || st.Value.PerL != 6000 {
+		t.Errorf("level %v at %v cells/L, want none at 6000", st.Level, st.Value.PerL)
+	}
+	data, err := Encode(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse(data, "again.toml")
+	if err != nil || back.Rules[0].Name() != r.Name() {
+		t.Errorf("read back: %v, %v; want the same two names", back, err)
+	}
+	if !strings.Contains(Format, "and/or group (with both, the rule sums them, each class once)") {
+		t.Errorf("Format does not say what a rule with both means: %s", Format)
 	}
 }

@@ -47,8 +47,11 @@ func OpenFolder(dir string, onStatus func(Status)) (*FolderSource, error) {
 		Report(onStatus, Status{Source: dir, Kind: StatusSkipped, Frame: -1, Path: p.Path, Err: p.Err})
 	}
 	for _, o := range others {
-		Report(onStatus, Status{Source: dir, Kind: StatusSkipped, Frame: -1, Path: o,
-			Err: errors.New("not an image file (frames must be .jpg, .jpeg, .png, .tif, .tiff or .bmp)")})
+		why := imagefile.FolderLinkError(o)
+		if why == nil {
+			why = errors.New("not an image file (frames must be .jpg, .jpeg, .png, .tif, .tiff or .bmp)")
+		}
+		Report(onStatus, Status{Source: dir, Kind: StatusSkipped, Frame: -1, Path: o, Err: why})
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("open folder %s: no image files in it (%d other files); frames must be .jpg, .jpeg, .png, .tif, .tiff or .bmp", dir, len(others))

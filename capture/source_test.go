@@ -168,6 +168,59 @@ func TestFolderSourceBadFiles(t *testing.T) {
 	}
 }
 
+// TestFolderSourceLinkToFolderNamed: a link in a frames folder that leads to a folder
+// (another day's frames) is not followed, and its skip says it is a folder with the fix,
+// not "not an image file", which sent the technician to look at file formats
+// (helper-83); a file beside it that is not an image keeps its own reason.
+func TestFolderSourceLinkToFolderNamed(t *testing.T) {
+	dir := t.TempDir()
+	frames, day2 := filepath.Join(dir, "frames"), filepath.Join(dir, "day2")
+	for _, d := range []string{frames, day2} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFramePNG(t, filepath.Join(frames, "frame1.png"), frame{w: 160, h: 120})
+	writeFramePNG(t, filepath.Join(day2, "frame1.png"), frame{w: 160, h: 120})
+	if err := os.WriteFile(filepath.Join(frames, "notes.txt"), []byte("notes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []string{"day2", "day2.png"} { // with an image's name too
+		if err := os.Symlink(day2, filepath.Join(frames, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var log statusLog
+	src, err := OpenFolder(frames, log.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := src.Len(); n != 1 {
+		t.Errorf("Len %d, want 1: the links to a folder are not frames", n)
+	}
+	want := map[string]string{
+		"day2":      "a link to the folder " + day2 + ", not an image: links to folders are not followed",
+		"day2.png":  "a link to the folder " + day2 + ", not an image: links to folders are not followed",
+		"notes.txt": "not an image file (frames must be .jpg, .jpeg, .png, .tif, .tiff or .bmp)",
+	}
+	for _, e := range log.events {
+		t.Logf("status: %v", e)
+		base := filepath.Base(e.Path)
+		w, ok := want[base]
+		if e.Kind != StatusSkipped || !ok {
+			t.Errorf("unexpected status %v", e)
+			continue
+		}
+		if msg := e.Err.Error(); !strings.Contains(msg, w) || (base != "notes.txt" && (strings.Contains(msg, "not an image file") || !strings.Contains(msg, "give that folder itself"))) {
+			t.Errorf("%s: %q, want %q and the fix", base, msg, w)
+		}
+		delete(want, base)
+	}
+	for f, w := range want {
+		t.Errorf("%s: no skipped status saying %q", f, w)
+	}
+}
+
 // TestFolderSourceUnreadableFile: a frame file the user may not read, among readable
 // ones, is reported as skipped with its path, the reason and the fix, and every other
 // frame is read. Root reads every file, so under root the check runs as user nobody.

@@ -99,6 +99,26 @@ func CollectAll(paths []string) (files, others []string, problems []Problem) {
 	return files, others, problems
 }
 
+// FolderLinkError says, of a path CollectAll left out (one of its others), that it is a
+// symbolic link to a folder, which the walk does not follow, and the fix; nil when it is
+// not one. Called "not an image file", such a link sent the technician to look for a
+// file format when a folder of frames had gone unread (helper-83).
+func FolderLinkError(path string) error {
+	li, err := os.Lstat(path)
+	if err != nil || li.Mode()&fs.ModeSymlink == 0 {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil || !st.IsDir() {
+		return nil
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		target = path
+	}
+	return fmt.Errorf("a link to the folder %s, not an image: links to folders are not followed (a link could lead back into the folder); give that folder itself to read its images", target)
+}
+
 // systemNames are the files and folders Windows makes in the folders it shows or on the
 // drives it mounts (compared ignoring case, as Windows names them).
 var systemNames = []string{"Thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", "$RECYCLE.BIN", "System Volume Information"}

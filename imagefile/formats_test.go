@@ -3,6 +3,9 @@ package imagefile
 import (
 	"errors"
 	"image"
+	"image/color"
+	"image/gif"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,6 +67,42 @@ func TestUnsupportedFormatsNamed(t *testing.T) {
 			if name == "ReadGray" {
 				t.Logf("%s: %v", c.file, err)
 			}
+		}
+	}
+}
+
+// A GIF decodes with Go's decoder (a library linked in registers it), but a folder walk
+// leaves it out as not an image: named alone it was read, and skipped in a folder
+// (helper-83). Every path refuses it alike, saying the formats that are read.
+func TestGIFRefusedAsInAFolder(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cell.gif")
+	img := image.NewPaletted(image.Rect(0, 0, 32, 32), color.Palette{color.White, color.Black})
+	for i := 8; i < 24; i++ {
+		img.SetColorIndex(i, i, 1)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gif.Encode(f, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if files, others, _ := CollectAll([]string{dir}); len(files) != 0 || len(others) != 1 {
+		t.Fatalf("folder walk: images %q, others %q; want the GIF among the others", files, others)
+	}
+	for name, read := range readers {
+		_, err := read(path)
+		if err == nil {
+			t.Errorf("%s: a GIF decoded, but a folder walk leaves it out", name)
+			continue
+		}
+		msg := err.Error()
+		if !errors.Is(err, ErrNotImage) || !strings.Contains(msg, path) || !strings.Contains(msg, "a GIF file: not a JPEG, PNG, TIFF or BMP image: convert it") {
+			t.Errorf("%s: %q, want the path, that it is a GIF, the formats read and the fix (ErrNotImage)", name, msg)
 		}
 	}
 }

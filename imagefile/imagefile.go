@@ -31,6 +31,9 @@ const MaxPixels = 100_000_000
 // walked.
 var Extensions = []string{".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"}
 
+// formats are the image.RegisterFormat names of the formats read: those of Extensions.
+var formats = []string{"jpeg", "png", "tiff", "bmp"}
+
 // Errors a caller can test with errors.Is.
 var (
 	ErrEmpty    = errors.New("empty file (0 bytes)")
@@ -199,6 +202,13 @@ func checkHeader(data []byte) (string, decodeFunc, error) {
 			return "", nil, u
 		}
 		return "", nil, fmt.Errorf("corrupt image header (%v): export or copy the image again", err)
+	}
+	if !slices.Contains(formats, format) {
+		// A decoder registered by a library linked in for other ends (imaging
+		// registers GIF): such a file was read when named alone and skipped as "not an
+		// image" in a folder (helper-83). One set, the one Extensions and every message
+		// name, is read on every path.
+		return "", nil, fmt.Errorf("a %s file: %w: convert it (PNG keeps every pixel) or move it out of the folder", strings.ToUpper(format), ErrNotImage)
 	}
 	if err := checkSize(cfg.Width, cfg.Height); err != nil {
 		return "", nil, err

@@ -87,6 +87,31 @@ type File struct {
 	done    bool
 }
 
+// ErrNotFolder is an output folder asked for that is something else (CheckFolder).
+var ErrNotFolder = errors.New("not a folder")
+
+// CheckFolder refuses an output folder path that is there and is not a folder (after
+// links), saying what it is: a regular file, a device (/dev/null), a FIFO or a socket.
+// A path not there yet passes: the command makes the folder. "mkdir /dev/null: not a
+// directory" said neither what was wrong nor the fix (helper-83); the caller adds the
+// fix, which depends on what it writes there.
+func CheckFolder(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil || fi.IsDir() {
+		return nil // missing (made by the caller), or unreadable: the mkdir says why
+	}
+	what := "a file"
+	switch m := fi.Mode(); {
+	case m&fs.ModeDevice != 0:
+		what = "a device"
+	case m&fs.ModeNamedPipe != 0:
+		what = "a FIFO (named pipe)"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	}
+	return fmt.Errorf("%s is %s, %w", path, what, ErrNotFolder)
+}
+
 // ErrIsFolder is an output path that names a folder: the user's mistake in the
 // arguments, which commands report as such (exit 2).
 var ErrIsFolder = errors.New("it is a folder: give a file name")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -227,6 +228,34 @@ func TestCheckKind(t *testing.T) {
 		err := CheckKind(path, "a PDF report", ".pdf")
 		if want := strings.HasPrefix(data, "SQLite"); (err != nil) != want || err != nil && (!errors.Is(err, ErrWrongKind) || !strings.Contains(err.Error(), path+" is an SQLite database")) {
 			t.Errorf("CheckKind(%s holding %.10q): %v; want refused %v", name, data, err, want)
+		}
+	}
+}
+
+// An output folder asked for that is something else is named as what it is, with
+// ErrNotFolder; a folder, a link to one, or a path not there yet passes.
+func TestCheckFolder(t *testing.T) {
+	dir := t.TempDir()
+	file, fifo, link, missing := filepath.Join(dir, "objects.csv"), filepath.Join(dir, "pipe"), filepath.Join(dir, "link"), filepath.Join(dir, "new")
+	mustWrite(t, file, "x")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, want string }{
+		{dir, ""}, {link, ""}, {missing, ""},
+		{file, file + " is a file, not a folder"},
+		{"/dev/null", "/dev/null is a device, not a folder"},
+		{fifo, fifo + " is a FIFO (named pipe), not a folder"},
+	} {
+		err := CheckFolder(c.path)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v, want it taken", c.path, err)
+		case c.want != "" && (!errors.Is(err, ErrNotFolder) || err.Error() != c.want):
+			t.Errorf("%s: %v, want %q (ErrNotFolder)", c.path, err, c.want)
 		}
 	}
 }

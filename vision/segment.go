@@ -358,7 +358,45 @@ var (
 	// samples, and a folder of a bloom's mats read "No alert" (helper-72). Frame()
 	// still describes it (Covered, Oversize, Withheld).
 	ErrCrowdedFrame = errors.New("frame too crowded to segment")
+	// ErrAllIgnored is a frame that the Ignore regions cover whole: nothing in it can be
+	// detected, so every frame of the stream would count 0 cells, read as clean water
+	// (helper-83). Run ends the stream on it rather than skipping frame after frame.
+	ErrAllIgnored = errors.New("the regions to ignore cover the whole frame")
 )
+
+// coversFrame reports whether the rectangles rs together cover the w x h frame: the
+// frame is cut along every rectangle's edges, and each piece must lie inside one.
+func coversFrame(rs []image.Rectangle, w, h int) bool {
+	frame := image.Rect(0, 0, w, h)
+	xs, ys := []int{0, w}, []int{0, h}
+	for _, r := range rs {
+		r = r.Intersect(frame)
+		if r.Empty() {
+			continue
+		}
+		xs, ys = append(xs, r.Min.X, r.Max.X), append(ys, r.Min.Y, r.Max.Y)
+	}
+	slices.Sort(xs)
+	slices.Sort(ys)
+	xs, ys = slices.Compact(xs), slices.Compact(ys)
+	for i := 1; i < len(xs); i++ {
+		for j := 1; j < len(ys); j++ {
+			piece := image.Rect(xs[i-1], ys[j-1], xs[i], ys[j])
+			if !slices.ContainsFunc(rs, func(r image.Rectangle) bool { return piece.In(r) }) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkIgnore refuses a frame that the Ignore regions cover whole (ErrAllIgnored).
+func (s *Segmenter) checkIgnore(source string, index, w, h int) error {
+	if len(s.opt.Ignore) == 0 || !coversFrame(s.opt.Ignore, w, h) {
+		return nil
+	}
+	return fmt.Errorf("%s frame %d (%dx%d): %w: nothing is left to detect in it", source, index, w, h, ErrAllIgnored)
+}
 
 // blankFrame says why the working-size luma gray shows nothing to examine ("" when it
 // does): all black when its brightest thousandth is under blackBelow, all white when its
@@ -403,6 +441,9 @@ func (s *Segmenter) Process(f capture.Frame) ([]Object, error) {
 		}
 	}
 	w, h := s.fullGray().Cols(), s.fullGray().Rows()
+	if err := s.checkIgnore(f.Source, f.Index, w, h); err != nil {
+		return nil, err
+	}
 	s.frame = f.Mat
 	defer func() { s.frame = gocv.Mat{} }()
 	resized := s.w != 0 && (w != s.w || h != s.h)
@@ -470,6 +511,9 @@ func (s *Segmenter) Process(f capture.Frame) ([]Object, error) {
 func (s *Segmenter) Detect(m gocv.Mat, source string, index int) ([]Object, error) {
 	if err := s.toGray(m); err != nil {
 		return nil, fmt.Errorf("%s frame %d: %w", source, index, err)
+	}
+	if err := s.checkIgnore(source, index, s.fullGray().Cols(), s.fullGray().Rows()); err != nil {
+		return nil, err
 	}
 	mode := s.opt.Mode
 	s.opt.Mode = ModeStill

@@ -3,12 +3,14 @@ package vision
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/phytoscreen/phytoscreen/capture"
@@ -534,6 +536,54 @@ func TestRunOnBadFolder(t *testing.T) {
 	if frames != 3 || counted != 3 || log.count(capture.StatusSizeChanged) != 2 || log.count(capture.StatusSkipped) != 1 {
 		t.Errorf("%d frames, %d counted, statuses %v: want 3 frames, 3 counted (each size change is a new stream), 2 size changes, 1 skip",
 			frames, counted, log.events)
+	}
+}
+
+// TestIgnoreCoveringTheFrameEndsTheRun: Ignore regions that cover the whole frame,
+// alone or together, left nothing to detect: every frame counted 0 cells and the run
+// read as clean water (helper-83). The first such frame ends the run with
+// ErrAllIgnored, saying the frame's size; regions that leave any of it open do not.
+func TestIgnoreCoveringTheFrameEndsTheRun(t *testing.T) {
+	dir := t.TempDir()
+	for i, x := range []float64{60, 100} {
+		writeScenePNG(t, filepath.Join(dir, fmt.Sprintf("f%d.png", i+1)), scene{w: 160, h: 120, level: 200, shapes: []shape{disk(x, 60, 10, 0.5)}})
+	}
+	for _, c := range []struct {
+		name   string
+		ignore []image.Rectangle
+		all    bool
+	}{
+		{"larger than the frame", []image.Rectangle{image.Rect(0, 0, 5000, 5000)}, true},
+		{"two halves", []image.Rectangle{image.Rect(0, 0, 80, 120), image.Rect(80, 0, 160, 120)}, true},
+		{"four overlapping quarters", []image.Rectangle{image.Rect(0, 0, 90, 70), image.Rect(70, 0, 160, 70), image.Rect(0, 50, 90, 120), image.Rect(70, 50, 160, 120)}, true},
+		{"a column left open", []image.Rectangle{image.Rect(0, 0, 80, 120), image.Rect(81, 0, 160, 120)}, false},
+		{"a corner mark", []image.Rectangle{image.Rect(0, 0, 10, 8)}, false},
+		{"outside the frame", []image.Rectangle{image.Rect(200, 200, 300, 300)}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var log statusLog
+			src, err := capture.OpenFolder(dir, log.add)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seg, err := NewSegmenter(Options{Ignore: c.ignore, OnStatus: log.add})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer seg.Close()
+			frames := 0
+			err = Run(context.Background(), src, seg, func(capture.Frame, []Object) error { frames++; return nil })
+			if !c.all {
+				if err != nil || frames != 2 {
+					t.Errorf("%d frames, %v; want both frames segmented", frames, err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrAllIgnored) || !strings.Contains(err.Error(), "f1.png frame 0 (160x120): the regions to ignore cover the whole frame") ||
+				frames != 0 || log.count(capture.StatusSkipped) != 0 {
+				t.Errorf("%d frames, %d skipped, %v; want the run ended at the first frame with ErrAllIgnored and its size", frames, log.count(capture.StatusSkipped), err)
+			}
+		})
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 // (Object.Crop is already Go memory). A frame that cannot be segmented (empty, an
 // unsupported pixel format) is reported as StatusSkipped and the run goes on. Run returns
 // nil when the source ends normally, and otherwise the reason it ended: the source's
-// error (ErrTruncated, ErrCameraLost), the context's, or fn's.
+// error (ErrTruncated, ErrCameraLost), the context's, fn's, or a frame the Ignore
+// regions cover whole (ErrAllIgnored).
 func Run(ctx context.Context, src capture.Source, seg *Segmenter, fn func(capture.Frame, []Object) error) error {
 	for {
 		f, err := src.Next(ctx)
@@ -24,6 +25,10 @@ func Run(ctx context.Context, src capture.Source, seg *Segmenter, fn func(captur
 			return err
 		}
 		objs, err := seg.Process(f)
+		if errors.Is(err, ErrAllIgnored) {
+			f.Mat.Close() // every frame of this size would be refused alike
+			return err
+		}
 		if err != nil {
 			capture.Report(seg.opt.OnStatus, capture.Status{Source: src.Name(), Kind: capture.StatusSkipped, Frame: f.Index, Path: pathOf(f, src), Err: err})
 			f.Mat.Close()

@@ -15,6 +15,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/bench"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/phytoscreen/phytoscreen/power"
 )
 
@@ -279,8 +280,8 @@ func printBenchSummary(w io.Writer, rep *bench.Report, files []string) {
 
 // writableFolder makes dir if needed and checks a file can be written in it.
 func writableFolder(dir string) error {
-	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		return usageError("--out %s is a file: give a folder for the results", dir)
+	if err := outfile.CheckFolder(dir); err != nil {
+		return usageError("--out %v: give a folder for the results", err)
 	}
 	// A folder that cannot be made or written is the machine's refusal, not a mistake in
 	// the flags: exit 3, as segment, classify and screen --db give for theirs.

@@ -91,8 +91,15 @@ func TestBenchUsage(t *testing.T) {
 	// said after the whole run: helper-39).
 	file := filepath.Join(t.TempDir(), "results.jpg")
 	os.WriteFile(file, []byte("x"), 0o644)
-	if code, _, stderr := run(t, "bench", "--sysfs", t.TempDir(), "--out", file); code != exitUsage || !strings.Contains(stderr, "is a file: give a folder for the results") {
+	if code, _, stderr := run(t, "bench", "--sysfs", t.TempDir(), "--out", file); code != exitUsage || !strings.Contains(stderr, "is a file, not a folder: give a folder for the results") {
 		t.Errorf("bench --out a file: exit %d, %s", code, stderr)
+	}
+	// A device is said as one, not as a file (helper-83); synth says it alike.
+	if code, _, stderr := run(t, "bench", "--sysfs", t.TempDir(), "--out", os.DevNull); code != exitUsage || !strings.Contains(stderr, "--out /dev/null is a device, not a folder: give a folder for the results") {
+		t.Errorf("bench --out /dev/null: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := run(t, "synth", "--out", os.DevNull); code != exitUsage || !strings.Contains(stderr, "--out /dev/null is a device, not a folder: give the folder the frames are written into") {
+		t.Errorf("synth --out /dev/null: exit %d, %s", code, stderr)
 	}
 }
 

@@ -73,6 +73,10 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 			fmt.Fprintf(m.Stderr, "phytoscreen classify: and %d more files that are not images, left out\n", len(others)-i)
 			break
 		}
+		if why := imagefile.FolderLinkError(f); why != nil {
+			fmt.Fprintf(m.Stderr, "phytoscreen classify: skipped %s: %v\n", f, why)
+			continue
+		}
 		fmt.Fprintf(m.Stderr, "phytoscreen classify: skipped %s: not an image file (images must be %s)\n", f, strings.Join(imagefile.Extensions, ", "))
 	}
 	if len(files) == 0 && len(problems) == 0 {

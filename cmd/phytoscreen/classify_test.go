@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
+	"image/gif"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -77,6 +81,41 @@ func TestClassifyMixedFolder(t *testing.T) {
 	// a .webp was left out without a word).
 	if !strings.Contains(stderr, "skipped ../../testdata/mixed-images/readme.txt: not an image file (images must be .jpg") {
 		t.Errorf("the folder's text files not said:\n%s", stderr)
+	}
+}
+
+// A GIF is refused alike named alone and in a folder, with the formats read; a link to a
+// folder inside a folder is said as one, with the fix, not as "not an image file"
+// (helper-83: a GIF named alone was classified, and skipped in a folder).
+func TestClassifyGIFAndLinkToFolder(t *testing.T) {
+	dir := t.TempDir()
+	img := image.NewPaletted(image.Rect(0, 0, 48, 48), color.Palette{color.White, color.Black})
+	var buf bytes.Buffer
+	if err := gif.Encode(&buf, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	cell, other := filepath.Join(dir, "cell.gif"), filepath.Join(dir, "other")
+	if err := os.WriteFile(cell, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(other, filepath.Join(dir, "day2")); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "classify", cell)
+	if code != exitFailed || !strings.Contains(stdout, "a GIF file: not a JPEG, PNG, TIFF or BMP image: convert it") {
+		t.Errorf("a GIF named alone: exit %d, want 1 and the formats read\n%s%s", code, stdout, stderr)
+	}
+	_, _, stderr = run(t, "classify", dir)
+	for _, want := range []string{
+		"skipped " + cell + ": not an image file (images must be .jpg",
+		"skipped " + filepath.Join(dir, "day2") + ": a link to the folder " + other + ", not an image: links to folders are not followed",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("the folder's run does not say %q:\n%s", want, stderr)
+		}
 	}
 }
 
@@ -306,6 +345,53 @@ func TestEvalMissingImagesHint(t *testing.T) {
 		}
 		if bad {
 			t.Errorf("%s: exit %d, want 1, %q and not %q:\n%s%s", c.name, code, c.want, c.not, stdout, stderr)
+		}
+	}
+}
+
+// failingWriter is a standard output that takes nothing: a full disk, a closed pipe.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// eval --confusion exits 0 when all went, and not 0 on every failure, saying it: a
+// matrix named as a PDF was written, exit 0, and results lost on a full standard output
+// gave exit 0 (text) or exit 1 without a word (JSON) (helper-83).
+func TestEvalConfusionExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../assets/samples/ndsb-val/labels.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := filepath.Join(dir, "list.csv")
+	if err := os.WriteFile(list, []byte(strings.Join(strings.SplitAfter(string(data), "\n")[:6], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root, _ := filepath.Abs("../../assets/samples/ndsb-val")
+	pdf := filepath.Join(dir, "counts.pdf")
+	for _, c := range []struct {
+		name, conf string
+		code       int
+		stderr     string
+		written    bool
+	}{
+		{"written", filepath.Join(dir, "confusion.csv"), exitOK, "", true},
+		{"named as a PDF", pdf, exitUsage, "--confusion " + pdf + " is named as a PDF (.pdf), but this writes a CSV table: name it .csv", false},
+		{"a folder", dir, exitUsage, "it is a folder: give a file name", false},
+		{"its folder missing", filepath.Join(dir, "no", "c.csv"), exitRuntime, "folder " + filepath.Join(dir, "no") + " does not exist", false},
+	} {
+		code, _, stderr := run(t, "eval", "--root", root, "--confusion", c.conf, list)
+		_, statErr := os.Stat(c.conf)
+		if code != c.code || !strings.Contains(stderr, c.stderr) || (statErr == nil) != (c.written || c.conf == dir) {
+			t.Errorf("%s: exit %d (want %d), written %v (want %v):\n%s", c.name, code, c.code, statErr == nil, c.written, stderr)
+		}
+	}
+	for _, format := range []string{"text", "json"} {
+		var errOut bytes.Buffer
+		m := &Main{Stdout: failingWriter{}, Stderr: &errOut, Stdin: strings.NewReader("")}
+		code := exitCode(m.Run(context.Background(), []string{"eval", "--root", root, "--format", format, list}))
+		if code != exitFailed || !strings.Contains(errOut.String(), "phytoscreen eval: write the results to standard output: no space left on device") {
+			t.Errorf("--format %s onto a full standard output: exit %d, want 1 and why:\n%s", format, code, errOut.String())
 		}
 	}
 }

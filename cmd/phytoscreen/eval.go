@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -62,6 +63,10 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 			inputs = append(inputs, outfile.Input{Path: it.Path, What: "an image of the list"})
 		}
 		if err := outfile.CheckNotInput(*confusion, inputs...); err != nil {
+			return usageError("--confusion %v", err)
+		}
+		// counts.pdf took the matrix, exit 0, as classify's --out would not (helper-83).
+		if err := outfile.CheckKind(*confusion, "a CSV table", ".csv"); err != nil {
 			return usageError("--confusion %v", err)
 		}
 		// Opened now: a folder that is missing or not writable is said before the
@@ -187,6 +192,10 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 		}
 	}
 	card := clf.Pack().Models[clf.Variant()]
+	// The results go out in one write whose failure is said: printed line by line, a
+	// full disk or a closed pipe lost them with exit 0 (text) or exit 1 without a word
+	// (JSON) (helper-83).
+	var res bytes.Buffer
 	if *format == "json" {
 		doc := struct {
 			inference.Metrics
@@ -197,17 +206,20 @@ func (m *Main) eval(ctx context.Context, args []string) error {
 			// InTraining counts the images the pack was trained on (its split.csv).
 			InTraining int `json:"in_training_split"`
 		}{met, clf.Pack().Name, string(clf.Variant()), len(failures), card.ValTop1, inTraining}
-		enc := json.NewEncoder(m.Stdout)
+		enc := json.NewEncoder(&res)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(doc); err != nil {
-			return errSomeFailed
+			return fmt.Errorf("write the results as JSON: %w", err)
 		}
 	} else {
-		printEval(m.Stdout, clf, met, len(failures), card, time.Since(start))
+		printEval(&res, clf, met, len(failures), card, time.Since(start))
 		if inTraining > 0 {
-			fmt.Fprintf(m.Stdout, "\nNote: %d of the %d images are in pack %s's training split (its split.csv): on images it learned from a model scores high, which says little of how it does on new ones. The card's figures are on its val split (--split val on the pack's split.csv).\n",
+			fmt.Fprintf(&res, "\nNote: %d of the %d images are in pack %s's training split (its split.csv): on images it learned from a model scores high, which says little of how it does on new ones. The card's figures are on its val split (--split val on the pack's split.csv).\n",
 				inTraining, met.N, clf.Pack().Name)
 		}
+	}
+	if _, err := m.Stdout.Write(res.Bytes()); err != nil {
+		return fmt.Errorf("write the results to standard output: %w", err)
 	}
 	if len(failures) > 0 {
 		return errSomeFailed

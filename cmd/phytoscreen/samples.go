@@ -191,8 +191,14 @@ func (m *Main) samplesChange(ctx context.Context, verb string, args []string) er
 	if err != nil {
 		return err
 	}
+	// With the store named: "phytoscreen samples" alone lists the default store's
+	// samples, not this one's (helper-83).
+	list := "phytoscreen samples"
+	if *db != "" {
+		list += " --db " + shellQuote(*db)
+	}
 	if len(ids) == 0 {
-		fmt.Fprintf(m.Stderr, "phytoscreen samples %s: name the sample IDs (phytoscreen samples lists them)\n", verb)
+		fmt.Fprintf(m.Stderr, "phytoscreen samples %s: name the sample IDs (%s lists them)\n", verb, list)
 		return showUsage(fs)
 	}
 	st, err := openStoredToWrite(*db)
@@ -207,7 +213,7 @@ func (m *Main) samplesChange(ctx context.Context, verb string, args []string) er
 			failed++
 			fix := ""
 			if errors.Is(err, store.ErrNoSample) {
-				fix = ": check the ID (phytoscreen samples lists them, --trash those in the trash)"
+				fix = fmt.Sprintf(": check the ID (%s lists them, --trash those in the trash)", list)
 			}
 			fmt.Fprintf(m.Stderr, "phytoscreen samples %s: %v%s\n", verb, err, fix)
 			continue

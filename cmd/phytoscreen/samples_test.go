@@ -43,7 +43,7 @@ func TestSamplesListTrashRestoreMark(t *testing.T) {
 	}
 	code, stdout, stderr := run(t, "samples", "delete", "--db", db, "POND-1", "NOPE")
 	if code != exitFailed || !strings.Contains(stdout, "sample POND-1 moved to the trash (phytoscreen samples restore POND-1 brings it back within 30 days)") ||
-		!strings.Contains(stderr, `sample "NOPE" is not in`) || !strings.Contains(stderr, "check the ID (phytoscreen samples lists them") {
+		!strings.Contains(stderr, `sample "NOPE" is not in`) || !strings.Contains(stderr, "check the ID (phytoscreen samples --db "+shellQuote(db)+" lists them, --trash those in the trash)") {
 		t.Errorf("delete POND-1 NOPE: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if out, errOut := listed(); out != "" || !strings.Contains(errOut, "no samples in "+db+"; the trash holds 1 sample (phytoscreen samples --trash lists them)") {

@@ -125,6 +125,9 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 				return usageError("--out %v", err)
 			}
 		}
+		if err := outfile.CheckFolder(f.out); err != nil {
+			return usageError("--out %v: --out names the folder that objects.csv and crops/ are written into (made if missing); to keep no table, leave --out out and send standard output away (> /dev/null)", err)
+		}
 		if err := os.MkdirAll(f.out, 0o755); err != nil {
 			return setupError(fmt.Errorf("create output folder: %w", err))
 		}
@@ -426,6 +429,14 @@ func (m *Main) segmentSource(ctx context.Context, spec string, n int, opt vision
 		return nil
 	case errors.Is(err, context.Canceled):
 		r.finished = "interrupted"
+		return err
+	case errors.Is(err, vision.ErrAllIgnored):
+		// Run on, it counted 0 cells in every frame, exit 0: clean water (helper-83).
+		regions := make([]string, len(f.ignore))
+		for i, g := range f.ignore {
+			regions[i] = fmt.Sprintf("%d,%d,%d,%d", g.Min.X, g.Min.Y, g.Dx(), g.Dy())
+		}
+		fmt.Fprintf(m.Stderr, "phytoscreen segment: --ignore %s: %v: give --ignore only the regions of the camera's own marks (X,Y,W,H inside the frame)\n", strings.Join(regions, " "), err)
 		return err
 	case err != nil:
 		fmt.Fprintf(m.Stderr, "phytoscreen segment: %s: %v (what was counted before is kept)\n", spec, err)

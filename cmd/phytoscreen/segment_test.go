@@ -137,6 +137,11 @@ func TestSegmentBadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "zero.jpg"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	outFile := filepath.Join(t.TempDir(), "objects.csv")
+	if err := os.WriteFile(outFile, []byte("kept"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const frame = "../../testdata/microscope/closterium-20230609124213.jpg" // 320x240, upright 240x320
 	cases := []struct {
 		name     string
 		args     []string
@@ -155,6 +160,12 @@ func TestSegmentBadInput(t *testing.T) {
 		{"a frame twice", []string{"segment", filepath.Join(dir, "zero.jpg"), filepath.Join(dir, "zero.jpg")}, exitUsage, "share frames", 0},
 		{"negative width", []string{"segment", "--width", "-5", dir}, exitUsage, "--width -5, --height 0: give the camera frame size", 0},
 		{"no source", []string{"segment"}, exitUsage, "usage: phytoscreen segment", 0},
+		// helper-83: "create output folder: mkdir /dev/null: not a directory", exit 3.
+		{"--out a device", []string{"segment", "--out", "/dev/null", frame}, exitUsage, "--out /dev/null is a device, not a folder: --out names the folder that objects.csv and crops/ are written into", 0},
+		{"--out a file", []string{"segment", "--out", outFile, frame}, exitUsage, "--out " + outFile + " is a file, not a folder", 0},
+		// helper-83: the whole frame ignored counted 0 cells, exit 0: clean water.
+		{"--ignore over the whole frame", []string{"segment", "--ignore", "0,0,120,320", "--ignore", "120,0,200,400", frame}, exitFailed,
+			"--ignore 0,0,120,320 120,0,200,400: " + frame + " frame 0 (240x320): the regions to ignore cover the whole frame: nothing is left to detect in it: give --ignore only the regions of the camera's own marks", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/phytoscreen/phytoscreen/synth"
 )
 
@@ -116,6 +117,9 @@ func (m *Main) synth(ctx context.Context, args []string) error {
 	if *out == "" {
 		fmt.Fprintln(m.Stderr, "phytoscreen synth: --out is required")
 		return showUsage(fs)
+	}
+	if err := outfile.CheckFolder(*out); err != nil {
+		return usageError("--out %v: give the folder the frames are written into (made if missing)", err)
 	}
 	if opt.Mix, err = synth.ParseMix(mix); err != nil {
 		return usageError("--mix %v", err)
