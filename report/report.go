@@ -53,6 +53,11 @@ type Data struct {
 	// RunModels says, by run, how many objects each model classified in a run whose model
 	// was switched while it ran (its recorded model is the one at its end).
 	RunModels map[int64]string
+	// Pack names the pack that counted the sample (its last run's), and PackLimits what
+	// that pack says it was not shown to do (inference.Manifest.Limits: the check to
+	// make, then why), said beside a level raised as screen and the app's banner say it
+	// ("" when the pack says nothing or is not known here).
+	Pack, PackLimits string
 }
 
 // RuleStatus is one rule and where the sample stands against it.
@@ -364,6 +369,13 @@ func (r *writer) banner(d Data) {
 	}
 	r.pdf.MultiCell(textW, 8, text, "", "L", true)
 	r.pdf.SetTextColor(0, 0, 0)
+	if peak > alerts.None && d.PackLimits != "" {
+		// The filed report said the level without the pack's own warning, which screen
+		// and the app's banner give beside it (helper-84).
+		r.pdf.SetFillColor(250, 236, 200)
+		r.font("B", 9)
+		r.pdf.MultiCell(textW, lineH, endSentence("CHECK: pack "+d.Pack+": "+d.PackLimits), "", "L", true)
+	}
 	if higher := d.higherInRuns(); len(higher) > 0 {
 		// A run alone can cross a level the whole sample does not: both are true, and
 		// the banner is the sample's.

@@ -267,6 +267,30 @@ func TestTooLittleExaminedBesideARaisedLevel(t *testing.T) {
 	}
 }
 
+// A level raised on a sample counted by a pack that says what it was not shown to do
+// carries the pack's check in the report, as screen and the app's banner say it
+// (helper-84); below the levels it is not said.
+func TestPackCheckBesideARaisedLevel(t *testing.T) {
+	sm := screening.NewSample("MC-1")
+	sm.VolumeML = 0.05
+	who := alerts.Rule{ID: "cyanobacteria", Taxa: []string{"Cyanobacteria"}, Watch: &alerts.Threshold{Value: 20000, Unit: alerts.PerML}}
+	d := Data{
+		Counts:    store.Counts{Sample: store.SampleInfo{Sample: sm, Runs: []store.RunRow{{ID: 1, Pack: "cyano-tcb-10", VolumeML: 0.05, VolumeGiven: 0.05}}}},
+		RulesName: "preset who-cyanobacteria",
+		Rules:     []RuleStatus{{Rule: who, Level: alerts.Watch, Value: sm.Concentration(1600)}},
+		Pack:      "cyano-tcb-10", PackLimits: "confirm genera and count by microscopy before acting on a level: its genus calls held on photographs of cultured strains",
+		Generated: time.Now(), Version: "test",
+	}
+	want := "CHECK: pack cyano-tcb-10: confirm genera and count by microscopy before acting on a level: its genus calls held on photographs of cultured strains."
+	if text := sampleText(t, d); !strings.Contains(text, want) {
+		t.Errorf("the report lacks %q beside the level:\n%s", want, text)
+	}
+	d.Rules[0].Level, d.Rules[0].Value = alerts.None, sm.Concentration(1)
+	if text := sampleText(t, d); strings.Contains(text, "CHECK") {
+		t.Errorf("below the levels the report says the check:\n%s", text)
+	}
+}
+
 // Below every level only because the unidentified objects that would reach one wait for
 // review, the report's headline is no "below its trigger levels" (helper-77): it says
 // the review decides, and the caveat gives the figures.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -343,11 +344,40 @@ func (c Comparison) Text() string {
 		b.WriteString("  The alert levels differ: look at the sample before acting on either.\n")
 	}
 	ea, eb := energyText(c.Energy[0]), energyText(c.Energy[1])
-	fmt.Fprintf(&b, "\nCost on this machine:\n  A: %s\n  B: %s\n", ea.text, eb.text)
-	if ea.perCell > 0 && eb.perCell > 0 {
-		fmt.Fprintf(&b, "  B used %.2f× A's energy per cell.\n", eb.perCell/ea.perCell)
+	fmt.Fprintf(&b, "\nCost on this machine (the whole app's, reading, segmenting and classifying, as recorded during the runs):\n  A: %s\n  B: %s\n", ea.text, eb.text)
+	switch {
+	case ea.perCell <= 0 || eb.perCell <= 0:
+	case ea.covered < minCompareRecord || eb.covered < minCompareRecord:
+		// helper-84 read "B used 1.16× A's energy per cell" from runs of half a second,
+		// the optimised model costlier than the base, where the models measured alone
+		// gave it 55% less; the same folder screened twice read 0.168 and 0.125 J/cell.
+		fmt.Fprintf(&b, "  Not set side by side: the records cover %s and %s, under %s each, and over so short a time a run's energy per cell swings by tens of percent with what else the machine does. "+
+			"The models' own cost, measured alone on crops in memory: phytoscreen bench --pack %s, or the app's Settings › Measure on this machine.\n",
+			roundDuration(ea.covered), roundDuration(eb.covered), minCompareRecord, c.packOf(0))
+	default:
+		fmt.Fprintf(&b, "  B used %.2f× A's energy per cell, the whole app's; the models' own cost, measured alone: phytoscreen bench --pack %s.\n", eb.perCell/ea.perCell, c.packOf(0))
 	}
 	return b.String()
+}
+
+// minCompareRecord is the least time each sample's power record must cover for the two
+// energies per cell to be set side by side as a ratio.
+const minCompareRecord = 30 * time.Second
+
+// roundDuration writes d to a tenth of a second under a minute, else to the second.
+func roundDuration(d time.Duration) time.Duration {
+	if d < time.Minute {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
+
+// packOf is the pack of side i's last run ("PACK" when it has none).
+func (c Comparison) packOf(i int) string {
+	if runs := [2]store.Counts{c.A, c.B}[i].Sample.Runs; len(runs) > 0 && runs[len(runs)-1].Pack != "" {
+		return runs[len(runs)-1].Pack
+	}
+	return "PACK"
 }
 
 // firstLineOf is s up to its first line break.
@@ -396,7 +426,8 @@ func describeForCompare(c store.Counts) string {
 // the time the record covers.
 type energySum struct {
 	text    string
-	perCell float64 // J per cell, 0 when not recorded
+	perCell float64       // J per cell, 0 when not recorded
+	covered time.Duration // the time the record covers
 }
 
 func energyText(runs []store.RunEnergy) energySum {
@@ -413,10 +444,10 @@ func energyText(runs []store.RunEnergy) energySum {
 	if cells == 0 {
 		return energySum{text: "no power record"}
 	}
-	s := energySum{perCell: joules / float64(cells)}
+	s := energySum{perCell: joules / float64(cells), covered: time.Duration(ms) * time.Millisecond}
 	s.text = fmt.Sprintf("%.3g J/cell over %d cells", s.perCell, cells)
 	if ms > 0 {
-		s.text += fmt.Sprintf(", %.3g cells/s", float64(cells)/(ms/1000))
+		s.text += fmt.Sprintf(", %.3g cells/s over %s", float64(cells)/(ms/1000), roundDuration(s.covered))
 	}
 	if estimated {
 		s.text += " (estimated from CPU time)"

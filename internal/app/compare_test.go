@@ -83,11 +83,23 @@ func TestCompareSamplesOfTheSameFrames(t *testing.T) {
 	text := c.Text()
 	for _, want := range []string{"A: sample S-1,", "B: sample S-1~base,", "model optimised", "model base",
 		"Same frames: 20 objects found at the same place in both, 15 (75.0%) counted alike; 2 in A alone, 1 in B alone.",
-		"3 counted as Microcystis in A, Dolichospermum in B", "A: 0.1 J/cell over 22 cells", "B: 0.3 J/cell over 21 cells", "B used 3.00× A's energy per cell", "HAB groups",
+		"3 counted as Microcystis in A, Dolichospermum in B", "A: 0.1 J/cell over 22 cells, 11 cells/s over 2s", "B: 0.3 J/cell over 21 cells", "Not set side by side: the records cover 2s and 2s, under 30s each", "phytoscreen bench --pack cyano-tcb-10", "HAB groups",
 		"  B (preset who-cyanobacteria): none", "The alert levels differ: look at the sample before acting on either."} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the comparison lacks %q:\n%s", want, text)
 		}
+	}
+	if strings.Contains(text, "B used") {
+		t.Errorf("records of 2 s set side by side as a ratio:\n%s", text)
+	}
+	// Records long enough are set side by side, as the whole app's.
+	for i := range c.Energy {
+		for j := range c.Energy[i] {
+			c.Energy[i][j].Measured = 40 * time.Second
+		}
+	}
+	if text := c.Text(); !strings.Contains(text, "B used 3.00× A's energy per cell, the whole app's; the models' own cost, measured alone: phytoscreen bench --pack cyano-tcb-10.") || strings.Contains(text, "Not set side by side") {
+		t.Errorf("records of 40 s each:\n%s", text)
 	}
 	var micro *CompareRow
 	for i := range c.Rows {

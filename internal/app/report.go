@@ -38,6 +38,9 @@ func ReportData(ctx context.Context, st *store.Store, sampleID, rules string, no
 		return d, err
 	}
 	last := c.Sample.Runs[len(c.Sample.Runs)-1]
+	// A pack folder's limits are not known here (the store keeps the pack's name): a
+	// built-in pack's are.
+	d.Pack, d.PackLimits = last.Pack, BuiltinPackLimits(last.Pack)
 	if rules == "" {
 		rules = StoredRules(last.Rules)
 	}

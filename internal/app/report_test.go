@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/png"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,5 +100,10 @@ func TestReportNamesTheRulesForThePackAndThoseScreenedWith(t *testing.T) {
 	}
 	if len(d.Rules) == 0 || len(d.Apply) != 0 || d.RunRules != "preset default" {
 		t.Errorf("with --rules who-cyanobacteria: %d rules bound, presets offered %v, screened with %q; want its rules, none offered, preset default", len(d.Rules), d.Apply, d.RunRules)
+	}
+	// The pack that counted it, with what it was not shown to do, for the report to say
+	// beside a level (helper-84: the filed PDF left the pack's check out).
+	if d.Pack != "cyano-tcb-10" || !strings.HasPrefix(d.PackLimits, "confirm genera") {
+		t.Errorf("the report's pack %q, limits %q; want cyano-tcb-10 and its check", d.Pack, d.PackLimits)
 	}
 }
