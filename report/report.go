@@ -24,6 +24,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/internal/sigfig"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
+	"github.com/phytoscreen/phytoscreen/vision"
 )
 
 // Data is everything a report shows.
@@ -819,12 +820,22 @@ func (r *writer) cost(d Data) {
 		return
 	}
 	r.heading("What the screening cost on this machine")
+	// Runs are numbered as the Sample table numbers them ("Run 1 of 1"), not by their
+	// ID in the store: the table said "Run 2" of a sample's only run (helper-84).
+	ordinal := map[int64]string{}
+	for i, run := range d.Counts.Sample.Runs {
+		ordinal[run.ID] = strconv.Itoa(i + 1)
+	}
 	var rows [][]string
 	short := false
 	for _, e := range d.Energy {
 		src := measuredBy(e.Source, e.Estimated)
 		short = short || e.Classified > e.Cells
-		rows = append(rows, []string{strconv.FormatInt(e.Run, 10), e.Model, e.CellsText(), fmt.Sprintf("%.1f s", e.Measured.Seconds()),
+		run, ok := ordinal[e.Run]
+		if !ok {
+			run = "ID " + strconv.FormatInt(e.Run, 10)
+		}
+		rows = append(rows, []string{run, e.Model, e.CellsText(), fmt.Sprintf("%.1f s", e.Measured.Seconds()),
 			fmt.Sprintf("%.1f J", e.Joules), fmt.Sprintf("%.3f J", e.JoulesPerCell()), src})
 	}
 	r.table([]string{"Run", "Model", "Cells", "Time", "Energy", "Per cell", "Measured by"}, []float64{12, 22, 16, 18, 20, 20, 72}, "RLRRRRL", rows, nil)
@@ -853,10 +864,29 @@ func (r *writer) notes(d Data) {
 	r.pdf.Ln(4)
 	r.font("I", 7.5)
 	r.pdf.SetTextColor(90, 90, 90)
-	r.pdf.MultiCell(textW, 3.8, "Screening by phytoscreen: cells found by image segmentation and named by a neural network; "+
+	r.pdf.MultiCell(textW, 3.8, "Screening by phytoscreen: "+foundBy(d.Counts.Sample.Runs)+" and named by a neural network; "+
 		"labels below the confidence threshold count as unidentified until a person reviews them. This is a screening result: "+
 		"confirm any alert by an accredited count before regulatory action.", "", "L", false)
 	r.pdf.SetTextColor(0, 0, 0)
+}
+
+// foundBy says how the runs found their objects, for the report's note: a folder of
+// single-cell images is not segmented (the note said "found by image segmentation" of
+// one, helper-84).
+func foundBy(runs []store.RunRow) string {
+	cellImages := 0
+	for _, run := range runs {
+		if run.Finder == vision.FinderCellImages {
+			cellImages++
+		}
+	}
+	switch {
+	case cellImages > 0 && cellImages == len(runs):
+		return "each image of a folder of single-cell images taken as one cell"
+	case cellImages > 0:
+		return "cells found by image segmentation (in the runs of single-cell images, each image taken as one cell)"
+	}
+	return "cells found by image segmentation"
 }
 
 func threshold(t *alerts.Threshold) string {

@@ -11,6 +11,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/labrec"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
+	"github.com/phytoscreen/phytoscreen/vision"
 )
 
 // The banner and the Level column are the whole sample's level, not the highest a run
@@ -288,6 +289,33 @@ func TestPackCheckBesideARaisedLevel(t *testing.T) {
 	d.Rules[0].Level, d.Rules[0].Value = alerts.None, sm.Concentration(1)
 	if text := sampleText(t, d); strings.Contains(text, "CHECK") {
 		t.Errorf("below the levels the report says the check:\n%s", text)
+	}
+}
+
+// The cost table numbers runs as the Sample table does, not by their ID in the store,
+// and the note says how the objects were found: a folder of single-cell images is not
+// segmented (helper-84).
+func TestRunNumbersAndHowFound(t *testing.T) {
+	sm := screening.NewSample("NOCT")
+	sm.VolumeML = 1
+	run := store.RunRow{ID: 7, Pack: "ndsb-plankton-121", Model: "optimised", Finder: vision.FinderCellImages, VolumeML: 1, VolumeGiven: 1}
+	d := Data{
+		Counts:    store.Counts{Sample: store.SampleInfo{Sample: sm, Runs: []store.RunRow{run}}},
+		Energy:    []store.RunEnergy{{Run: 7, Model: "optimised", Cells: 62, Measured: 500 * time.Millisecond, Joules: 3.1, Source: "estimate:cpu-time", Estimated: true}},
+		Generated: time.Now(), Version: "test",
+	}
+	text := sampleText(t, d)
+	for _, want := range []string{"Run 1 of 1", "1 optimised 62 0.5 s 3.1 J 0.050 J estimate from CPU time", "Screening by phytoscreen: each image of a folder of single-cell images taken as one cell and named by a neural network"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "7 optimised") || strings.Contains(text, "image segmentation") {
+		t.Errorf("the report numbers the run by its ID or says it was segmented:\n%s", text)
+	}
+	d.Counts.Sample.Runs[0].Finder = vision.FinderThresholds
+	if text := sampleText(t, d); !strings.Contains(text, "Screening by phytoscreen: cells found by image segmentation and named") {
+		t.Errorf("a segmented run's note:\n%s", text)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -188,11 +189,25 @@ func ftoa(v float64, prec int) string {
 // on a rule's row, are the level its review could raise it to and the figure it would
 // compare, were the unidentified objects what the model guessed (empty when the review
 // could raise none): a database read "none" where the summary said the review decides
-// (helper-78).
+// (helper-78). pack, model and threshold say what counted the sample, on every row: its
+// runs' pack, model variant and confidence threshold, joined by "+" when the runs differ
+// (a file of counts did not say which model made them, helper-84).
 var CountsHeader = []string{"sample_id", "site", "taken", "volume_ml", "factor", "kind", "label", "name", "group", "unit",
 	"count", "validated", "cells_per_l", "ci95_low", "ci95_high", "cells_estimate", "cells_estimate_per_l", "volume_given_ml", "partial",
 	"level", "watch_threshold", "alert_threshold", "cells_unknown", "cells_ci95_low", "cells_ci95_high", "detection_limit_per_l",
-	"review_may_raise_to", "cells_per_l_if_reviewed_as_guessed"}
+	"review_may_raise_to", "cells_per_l_if_reviewed_as_guessed", "pack", "model", "threshold"}
+
+// runsText is what runs hold of one setting (f of each), the distinct values in run
+// order joined by "+".
+func runsText(runs []RunRow, f func(RunRow) string) string {
+	var vs []string
+	for _, r := range runs {
+		if v := f(r); v != "" && !slices.Contains(vs, v) {
+			vs = append(vs, v)
+		}
+	}
+	return strings.Join(vs, "+")
+}
 
 func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, opt ExportOptions) error {
 	cellsOf := opt.Cells
@@ -208,6 +223,11 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 	head := []string{textCell(si.ID), textCell(si.Site), si.Taken.UTC().Format(time.RFC3339), volumeText(si.VolumeML), ftoa(si.Factor, -1)}
 	tail := []string{volumeText(si.VolumeGiven()), strconv.FormatBool(si.Partial())}
 	limit := concText(si.PerLFactor())
+	countedBy := []string{
+		textCell(runsText(si.Runs, func(r RunRow) string { return r.Pack })),
+		textCell(runsText(si.Runs, func(r RunRow) string { return r.Model })),
+		runsText(si.Runs, func(r RunRow) string { return ftoa(r.Threshold, -1) }),
+	}
 	row := func(kind string, t TaxonCount, withConc bool) error {
 		r := append(append([]string{}, head...), kind, textCell(t.Label), textCell(t.Name), textCell(t.Group), t.Unit, strconv.Itoa(t.Count), strconv.Itoa(t.Validated))
 		cellsCI := []string{"", ""}
@@ -218,7 +238,7 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 		} else {
 			r = append(r, "", "", "", "", "")
 		}
-		return cw.Write(append(append(append(append(r, tail...), "", "", "", strconv.Itoa(t.CellsUnknown)), cellsCI...), limit, "", ""))
+		return cw.Write(append(append(append(append(append(r, tail...), "", "", "", strconv.Itoa(t.CellsUnknown)), cellsCI...), limit, "", ""), countedBy...))
 	}
 	if err := cw.Write(CountsHeader); err != nil {
 		return err
@@ -245,7 +265,7 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 			if rr.ReviewTo != alerts.None && rr.Measure.IfGuessed != nil {
 				review = []string{rr.ReviewTo.String(), concText(rr.Measure.IfGuessed.PerL)}
 			}
-			if err := cw.Write(append(append(ruleRecord(head, tail, rr), limit), review...)); err != nil {
+			if err := cw.Write(append(append(append(ruleRecord(head, tail, rr), limit), review...), countedBy...)); err != nil {
 				return err
 			}
 		}

@@ -100,7 +100,13 @@ func (a *mainWindow) applyModelUI() {
 			}
 		}
 	}
-	note := ""
+	note, alone := "", ""
+	if c, ok := app.LoadCost(a.fy.Preferences(), app.PackCostID(a.svc.Pack), cur); ok && c.JPerCell > 0 {
+		alone = fmt.Sprintf("the %s model alone: %s, measured in Settings", cur, fmtJoules(c.JPerCell))
+	}
+	if a.perf != nil {
+		a.perf.SetModelAlone(alone)
+	}
 	if c, ok := app.LoadCost(a.fy.Preferences(), app.PackCostID(a.svc.Pack), cur); ok && c.P50Ms > 0 {
 		// Short: it has the width of the heading above it.
 		note = fmt.Sprintf("%s ms", fmtSig(c.P50Ms))

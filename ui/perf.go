@@ -137,7 +137,18 @@ type perfPanel struct {
 	Watts, JPerCell, Throughput, Latency, CPU, Memory *gauge
 	source                                            *widget.Label
 	box                                               *fyne.Container
+	// modelAlone is what the model in use took per cell measured alone, on crops in
+	// memory (Settings), said beside a run's energy, which is the whole app's; "" when
+	// it was not measured (SetModelAlone).
+	modelAlone string
 }
+
+// SetModelAlone takes the model in use's energy per cell as Settings measured it alone
+// ("the optimised model alone: 157 mJ, measured in Settings"), or "". A run's energy
+// per cell is the whole app's: decoding and segmenting run while the model does, so no
+// share of it can be told to be the model's (helper-84 read "model alone 96.6 mJ" where
+// the model alone took 32.7). Shown from the next Set. UI goroutine only.
+func (p *perfPanel) SetModelAlone(text string) { p.modelAlone = text }
 
 // newPerfPanel returns an empty panel.
 func newPerfPanel() *perfPanel {
@@ -187,9 +198,9 @@ func (p *perfPanel) Set(f perfFigures) {
 	jDetail := "whole run: " + fmtJoulesAs(e.JoulesPerCell, jc)
 	if !math.IsNaN(e.MarginalJoulesPerCell) {
 		jDetail = "above idle: " + fmtJoulesAs(e.MarginalJoulesPerCell, jc)
-		if !math.IsNaN(e.ModelJoulesPerCell) {
-			jDetail += " · model alone ≈ " + fmtJoulesAs(e.ModelJoulesPerCell, jc)
-		}
+	}
+	if p.modelAlone != "" {
+		jDetail += " · " + p.modelAlone
 	}
 	if !s.Running && s.Cells == 0 {
 		jc, jDetail = math.NaN(), "no cells classified yet"
