@@ -294,6 +294,8 @@ func exportName(id, format string) string {
 		return safe + "_ecotaxa.zip"
 	case formatReport:
 		return safe + "_report.pdf"
+	case formatComparison:
+		return safe + "_comparison.txt"
 	}
 	return safe + "_counts.csv"
 }
@@ -301,6 +303,9 @@ func exportName(id, format string) string {
 // formatReport is the PDF report among the export formats: what 'phytoscreen report'
 // writes, with the trigger levels of the rules the sample's last run used.
 const formatReport = "report-pdf"
+
+// formatComparison is History's comparison of two samples as text (Compare).
+const formatComparison = "comparison-txt"
 
 // writeExport writes sample id in format to path: a store export, or the PDF report.
 func writeExport(ctx context.Context, st *store.Store, id, format, path string) error {
@@ -362,6 +367,13 @@ func (a *mainWindow) exportTo(id, format string) {
 	if id == "" || a.svc.Store == nil {
 		return
 	}
+	a.askSavePath("Export", exportName(id, format), func(path string) { a.ExportPath(id, format, path) })
+}
+
+// askSavePath asks where to save a file first named name, in the last export's folder,
+// and hands the path chosen to save (UI goroutine) once it is one phytoscreen may
+// write; what refuses it is said under title.
+func (a *mainWindow) askSavePath(title, name string, save func(path string)) {
 	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 		if err != nil {
 			a.showError("Could not choose the file", err)
@@ -373,18 +385,17 @@ func (a *mainWindow) exportTo(id, format string) {
 		path := w.URI().Path()
 		_ = w.Close() // the export writes through a temporary file renamed over it
 		if err := refuseFrameName(path); err != nil {
-			a.showError("Export refused", err)
+			a.showError(title+" refused", err)
 			return
 		}
 		if err := checkExportFolder(path); err != nil {
-			a.showError("Export refused", err)
+			a.showError(title+" refused", err)
 			return
 		}
 		a.set.ExportFolder = filepath.Dir(path)
 		a.saveSettings()
-		a.ExportPath(id, format, path)
+		save(path)
 	}, a.win)
-	name := exportName(id, format)
 	d.SetFileName(name)
 	// Only files of the export's kind are listed: a frame is not picked by mistake.
 	if ext := filepath.Ext(name); ext != "" {

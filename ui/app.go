@@ -346,6 +346,7 @@ func (a *mainWindow) build() fyne.CanvasObject {
 		a.tabs.SelectIndex(0) // the run is followed live
 		a.ContinueRun(id)
 	})
+	a.history.saveText = a.saveTextAs
 	a.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Live", theme.MediaVideoIcon(), split),
 		container.NewTabItemWithIcon("Gallery and review", theme.GridIcon(), a.gallery.content),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -11,9 +12,11 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/outfile"
 )
 
 // compareCandidates lists the samples the shown one can be compared with, the likeliest
@@ -138,8 +141,35 @@ func (h *historyView) CompareWith(a, b string) {
 			text.TextStyle = fyne.TextStyle{Monospace: true}
 			scroll := container.NewScroll(text)
 			scroll.SetMinSize(fyne.NewSize(1180, 600))
-			dialog.NewCustom(a+" beside "+b, "Close", scroll, h.e.win).Show()
+			d := dialog.NewCustom(a+" beside "+b, "Close", scroll, h.e.win)
+			// Filed with the samples' reports: the dialog could only be closed, the
+			// decision between the models left on screen (helper-84).
+			saved := h.lastComparison
+			h.saveComparison = func() { h.saveText("the comparison", compareFileName(a, b), saved) }
+			d.SetButtons([]fyne.CanvasObject{
+				widget.NewButtonWithIcon("Save as text…", theme.DocumentSaveIcon(), func() { h.saveComparison() }),
+				widget.NewButton("Close", d.Hide),
+			})
+			d.Show()
 		})
+	})
+}
+
+// compareFileName is the file a comparison of a with b is first offered as: the IDs
+// made safe for a file name ("S-1~base" keeps its tilde).
+func compareFileName(a, b string) string {
+	return exportName(a+"_vs_"+b, formatComparison)
+}
+
+// saveTextAs asks where to save text, what (e.g. "the comparison") first offered as
+// file name, and writes it there whole or not at all, saying where it went.
+func (a *mainWindow) saveTextAs(what, name, text string) {
+	a.askSavePath("Saving "+what, name, func(path string) {
+		if err := outfile.Write(path, func(w io.Writer) error { _, err := io.WriteString(w, text); return err }); err != nil {
+			a.showError("Saving "+what+" failed", fmt.Errorf("%s: %w", path, err))
+			return
+		}
+		a.setStatus("Saved " + what + " to " + path + ".")
 	})
 }
 

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -38,6 +40,20 @@ func TestHistoryComparesTwoSamples(t *testing.T) {
 	}
 	if !strings.HasPrefix(h.a.status.Text, "Same frames: 2 objects") {
 		t.Errorf("status %q: want the comparison's summary", h.a.status.Text)
+	}
+	// The comparison is filed as text through the save dialog (helper-84: it could only
+	// be closed), offered under both IDs in the last export's folder.
+	dir := t.TempDir()
+	h.a.set.ExportFolder = dir
+	tapButton(t, h.a.win, "Save as text…")
+	tapButton(t, h.a.win, "Save")
+	h.waitIdle()
+	path := filepath.Join(dir, a+"_vs_"+b+"_comparison.txt")
+	if data, err := os.ReadFile(path); err != nil || string(data) != hv.lastComparison {
+		t.Errorf("the comparison saved to %s: %v; holds %q, want the comparison shown", path, err, data)
+	}
+	if want := "Saved the comparison to " + path + "."; h.a.status.Text != want {
+		t.Errorf("status %q, want %q", h.a.status.Text, want)
 	}
 }
 

@@ -57,7 +57,7 @@ type screenFlags struct {
 
 func (f *screenFlags) register(fs *flag.FlagSet) {
 	f.model.register(fs)
-	fs.StringVar(&f.source, "source", "", "what to screen: camera:0, camera:/dev/video2, a video file, a folder of frames or an image (required)")
+	fs.StringVar(&f.source, "source", "", "what to screen: camera:0, camera:/dev/video2, a video file, a folder of microscope frames (each searched for cells), cells:DIR (a folder of single-cell images, each classified whole as one cell, as the app's Open folder offers) or an image (required)")
 	fs.StringVar(&f.sample, "sample", "", "sample `ID` (default: SITE-YYYYMMDD-HHMMSS)")
 	fs.StringVar(&f.site, "site", "", "sampling site `name`")
 	fs.StringVar(&f.taken, "taken", "", "when the sample was taken: `TIME` as 2025-06-03T09:30, 2025-06-03 09:30 or RFC 3339 (default: now)")
@@ -214,13 +214,18 @@ func (m *Main) screen(ctx context.Context, args []string) error {
 	}
 	if f.source == "" {
 		if f.source == "" {
-			fmt.Fprintln(m.Stderr, "phytoscreen screen: --source is required (camera:0, a video, a folder of frames or an image)")
+			fmt.Fprintln(m.Stderr, "phytoscreen screen: --source is required (camera:0, a video, a folder of frames, cells:DIR for a folder of single-cell images, or an image)")
 		}
 		return showUsage(fs)
 	}
 	plan, err := f.plan(time.Now())
 	if err != nil {
 		return err
+	}
+	if c, ok := lookForCellImages(plan.spec); ok && cont == nil {
+		// A continuation keeps its run's source as it was: said on the first run.
+		c.dir, c.args = f.source, args
+		plan.cellImages = &c
 	}
 	clf, err := f.model.open(5)
 	if err != nil {
@@ -353,6 +358,9 @@ type screenPlan struct {
 	rules     *alerts.Ruleset
 	rulesName string
 	cont      *store.Continuation // --continue: the run taken up
+	// cellImages is set when the folder given as frames looks like single-cell images:
+	// said before the run and in its summary, with the command for cells:DIR.
+	cellImages *cellImages
 }
 
 // maxBaseline bounds the idle-power measurement before a run: a few seconds suffice.
@@ -424,6 +432,9 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	reportNotices(m.Stderr, rs, rules.Bound, rules.Notices, tax.Pack)
 	for _, d := range plan.sample.Doubts() {
 		fmt.Fprintf(m.Stderr, "phytoscreen: note: %s\n", d)
+	}
+	if c := plan.cellImages; c != nil {
+		fmt.Fprintf(m.Stderr, "phytoscreen: note: %s\n", c.before())
 	}
 	if colour, file, ok := app.FirstFrameColour(plan.spec); ok {
 		if note := app.PackFitNote(pack, colour, file); note != "" {
@@ -552,7 +563,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	go func() {
 		defer close(done)
 		for range sess.Updates() {
-			view.update(sess.Snapshot(), meter.Snapshot().Line())
+			view.update(sess.Snapshot(), costLine(meter.Snapshot()))
 		}
 	}()
 	snap, runErr := sess.Run(ctx)
@@ -560,9 +571,19 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	view.clear()
 	_, _, cost := sess.Result()
 	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, Apply: rules.Apply, UmPerPx: plan.vision.UmPerPx, DB: db.Path(), Run: sess.RunID(), Cost: cost,
-		PackLimits: pack.Limits}
+		PackLimits: pack.Limits, CellImages: plan.cellImages}
 	if si, err := db.Sample(ctx, snap.Sample.ID); err == nil {
 		res.SampleRuns, res.SampleML = len(si.Runs), si.VolumeML
+	}
+	if c := plan.cellImages; c != nil && f.sample != "" {
+		// The sample given holds this run now, and takes no run of single-cell images,
+		// in the trash too: the command in the summary names a new one.
+		// Asked though the run was interrupted: its summary says it too.
+		if id, err := unusedSampleID(context.WithoutCancel(ctx), db, plan.sample.ID); err == nil {
+			after := *c
+			after.sample = id
+			res.CellImages = &after
+		}
 	}
 	// With no frame examined nothing was stored: a summary of zeros, intervals and
 	// "Stored in ..." (or a JSON document with its db and run) would read as a result.
@@ -613,6 +634,9 @@ type screenResult struct {
 	DB      string
 	Run     int64
 	Cost    power.Snapshot // what classifying cost: latency, throughput, CPU, memory, energy
+	// CellImages is set when the folder screened as frames looks like single-cell
+	// images: the summary says so, with the command that reads them as cells.
+	CellImages *cellImages
 	// SampleRuns and SampleML are the stored sample's runs and volume examined, this
 	// run's included: a run added to a sample shows its own counts, and says so.
 	SampleRuns int
@@ -804,16 +828,22 @@ func newScreenMeter(ctx context.Context, baseline time.Duration) *power.Meter {
 // costOut is the JSON form of what the run cost. Energy figures carry their source and
 // whether they are an estimate; ratios that could not be measured are null.
 type costOut struct {
-	CellsPerSec           *float64 `json:"cells_per_s"`
-	LatencyP50ms          *float64 `json:"latency_p50_ms"`
-	LatencyP90ms          *float64 `json:"latency_p90_ms"`
-	LatencyP99ms          *float64 `json:"latency_p99_ms"`
+	CellsPerSec  *float64 `json:"cells_per_s"`
+	LatencyP50ms *float64 `json:"latency_p50_ms"`
+	LatencyP90ms *float64 `json:"latency_p90_ms"`
+	LatencyP99ms *float64 `json:"latency_p99_ms"`
+	// LatencyPer says what the latencies above time: one inference run, a batch of
+	// CropsPerRun crops on average, not one cell (helper-84: read as per cell beside
+	// bench's figures). The keys above keep their names: scripts read them.
+	LatencyPer            string   `json:"latency_per"`
+	InferenceRuns         uint64   `json:"inference_runs"`
+	CropsPerRun           *float64 `json:"crops_per_run"`
+	InferenceMsPerCell    *float64 `json:"inference_ms_per_cell"` // mean run latency over crops per run
 	CPUPercent            *float64 `json:"cpu_percent"`
 	PeakRSSMB             float64  `json:"peak_rss_mb"`
 	Watts                 *float64 `json:"watts"`
 	JoulesPerCell         *float64 `json:"joules_per_cell"`
 	MarginalJoulesPerCell *float64 `json:"marginal_joules_per_cell"`
-	ModelJoulesPerCell    *float64 `json:"model_joules_per_cell"` // the inference share of the marginal energy, an estimate
 	EnergySource          string   `json:"energy_source"`
 	Estimated             bool     `json:"energy_estimated"`
 }
@@ -831,11 +861,16 @@ func costOf(s power.Snapshot) costOut {
 		}
 		return num(float64(d) / float64(time.Millisecond))
 	}
-	return costOut{CellsPerSec: num(s.CellsPerSec), LatencyP50ms: ms(s.Latency.P50), LatencyP90ms: ms(s.Latency.P90), LatencyP99ms: ms(s.Latency.P99),
+	c := costOut{CellsPerSec: num(s.CellsPerSec), LatencyP50ms: ms(s.Latency.P50), LatencyP90ms: ms(s.Latency.P90), LatencyP99ms: ms(s.Latency.P99),
+		LatencyPer: "inference run", InferenceRuns: s.Latency.N,
 		CPUPercent: num(s.CPUPercent), PeakRSSMB: float64(s.PeakRSS) / (1 << 20), Watts: num(s.Energy.MeanWatts),
 		JoulesPerCell: num(s.Energy.JoulesPerCell), MarginalJoulesPerCell: num(s.Energy.MarginalJoulesPerCell),
-		ModelJoulesPerCell: num(s.Energy.ModelJoulesPerCell),
-		EnergySource:       s.Energy.Label, Estimated: s.Energy.Estimated}
+		EnergySource: s.Energy.Label, Estimated: s.Energy.Estimated}
+	if crops, ok := cropsPerRun(s); ok && s.Latency.N > 0 {
+		c.CropsPerRun = num(crops)
+		c.InferenceMsPerCell = num(float64(s.Latency.Mean) / float64(time.Millisecond) / crops)
+	}
+	return c
 }
 
 // noteScreenedBefore says that another sample holds the frames about to be screened as

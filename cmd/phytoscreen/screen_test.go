@@ -210,12 +210,18 @@ func TestScreenGeneratedVideo(t *testing.T) {
 	var cost struct {
 		CellsPerSec   *float64 `json:"cells_per_s"`
 		LatencyP90ms  *float64 `json:"latency_p90_ms"`
+		LatencyPer    string   `json:"latency_per"`
+		CropsPerRun   *float64 `json:"crops_per_run"`
 		JoulesPerCell *float64 `json:"joules_per_cell"`
 		EnergySource  string   `json:"energy_source"`
 		Estimated     bool     `json:"energy_estimated"`
 	}
 	if err := json.Unmarshal(top["cost"], &cost); err != nil {
 		t.Fatalf("cost: %v", err)
+	}
+	// The latencies time an inference run of a batch of crops, not a cell (helper-84).
+	if cost.LatencyPer != "inference run" || cost.CropsPerRun == nil || *cost.CropsPerRun < 1 {
+		t.Errorf("cost: latency per %q, %v crops per run", cost.LatencyPer, cost.CropsPerRun)
 	}
 	if cost.CellsPerSec == nil || *cost.CellsPerSec <= 0 || cost.LatencyP90ms == nil || cost.JoulesPerCell == nil || *cost.JoulesPerCell <= 0 ||
 		cost.EnergySource == "" || cost.Estimated != strings.HasPrefix(cost.EnergySource, "estimate") {

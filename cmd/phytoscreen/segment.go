@@ -168,6 +168,15 @@ func (m *Main) segment(ctx context.Context, args []string) error {
 	out := csv.NewWriter(w)
 	_ = out.Write(objectsHeader)
 
+	for _, spec := range sources {
+		// Said, not switched: segment reads a folder as frames (as screen does).
+		if sp, err := capture.ParseSpec(spec); err == nil {
+			if c, ok := lookForCellImages(sp); ok {
+				c.dir = spec
+				fmt.Fprintf(m.Stderr, "phytoscreen segment: note: %s\n", c.segmentNote())
+			}
+		}
+	}
 	start := time.Now()
 	var runs []segRun
 	failed := false

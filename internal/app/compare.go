@@ -351,11 +351,13 @@ func (c Comparison) Text() string {
 		// helper-84 read "B used 1.16× A's energy per cell" from runs of half a second,
 		// the optimised model costlier than the base, where the models measured alone
 		// gave it 55% less; the same folder screened twice read 0.168 and 0.125 J/cell.
-		fmt.Fprintf(&b, "  Not set side by side: the records cover %s and %s, under %s each, and over so short a time a run's energy per cell swings by tens of percent with what else the machine does. "+
-			"The models' own cost, measured alone on crops in memory: phytoscreen bench --pack %s, or the app's Settings › Measure on this machine.\n",
+		fmt.Fprintf(&b, "  Not set side by side: the records cover %s and %s, under %s each, and over so short a time\n"+
+			"  a run's energy per cell swings by tens of percent with what else the machine does.\n"+
+			"  The models' own cost, measured alone on crops in memory: phytoscreen bench --pack %s,\n"+
+			"  or the app's Settings › Measure on this machine.\n",
 			roundDuration(ea.covered), roundDuration(eb.covered), minCompareRecord, c.packOf(0))
 	default:
-		fmt.Fprintf(&b, "  B used %.2f× A's energy per cell, the whole app's; the models' own cost, measured alone: phytoscreen bench --pack %s.\n", eb.perCell/ea.perCell, c.packOf(0))
+		fmt.Fprintf(&b, "  B used %.2f× A's energy per cell, the whole app's;\n  the models' own cost, measured alone: phytoscreen bench --pack %s.\n", eb.perCell/ea.perCell, c.packOf(0))
 	}
 	return b.String()
 }

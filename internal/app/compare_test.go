@@ -98,7 +98,7 @@ func TestCompareSamplesOfTheSameFrames(t *testing.T) {
 			c.Energy[i][j].Measured = 40 * time.Second
 		}
 	}
-	if text := c.Text(); !strings.Contains(text, "B used 3.00× A's energy per cell, the whole app's; the models' own cost, measured alone: phytoscreen bench --pack cyano-tcb-10.") || strings.Contains(text, "Not set side by side") {
+	if text := c.Text(); !strings.Contains(text, "B used 3.00× A's energy per cell, the whole app's;\n  the models' own cost, measured alone: phytoscreen bench --pack cyano-tcb-10.") || strings.Contains(text, "Not set side by side") {
 		t.Errorf("records of 40 s each:\n%s", text)
 	}
 	var micro *CompareRow
