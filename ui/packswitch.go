@@ -177,6 +177,20 @@ func (a *mainWindow) fitPreset() string {
 	return fmt.Sprintf(" Alert preset %s has no rule for it: preset %s watches now (Settings › Alerts).", was, name)
 }
 
+// fitPresetToLaunchPack fits the alert preset to the pack chosen with gui --pack, as a
+// pack chosen in Settings is fitted (fitPreset): launched with --pack cyano-tcb-10 on the
+// default preset, the banner read NOT CHECKED, "the pack cannot see Noctiluca", until
+// the preset was changed by hand. UI goroutine, before any run.
+func (a *mainWindow) fitPresetToLaunchPack() {
+	fitted := a.fitPreset()
+	if fitted == "" {
+		return
+	}
+	a.saveSettings()
+	a.reloadRules()
+	a.setStatus(fmt.Sprintf("Pack %s chosen at launch (--pack).%s", packTitle(a.svc.Pack.Name, a.startPackDir), fitted))
+}
+
 // packTitle names a pack by its name, with its folder's name when it is not a built-in
 // one: an optimised twin or a taught pack keeps its source's name, and "Pack
 // cyano-tcb-10 is in use (was cyano-tcb-10)" told them apart by nothing (helper-69).

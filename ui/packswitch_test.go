@@ -407,3 +407,31 @@ func TestBannerCheckIsThePackThatCounted(t *testing.T) {
 		t.Errorf("the cyanobacteria pack's sample after the switch back: banner %v, line %q; want its level with its pack's check", h.a.banner.Level(), line)
 	}
 }
+
+// A pack chosen at launch (gui --pack) gets a preset with rules for it, as a pack chosen
+// in Settings does: launched with --pack cyano-tcb-10 on the default preset, the banner
+// read NOT CHECKED until the preset was changed by hand. A preset with rules for the
+// pack is kept.
+func TestLaunchPackFitsThePreset(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.set.Preset = "who-cyanobacteria" // no rule of it can fire with the marine pack
+	h.a.reloadRules()
+	if len(h.a.rules.Bound) != 0 {
+		t.Fatalf("preset who-cyanobacteria binds %d rules to the marine pack; the test needs none", len(h.a.rules.Bound))
+	}
+	h.a.fitPresetToLaunchPack()
+	if h.a.set.Preset != "default" || len(h.a.rules.Bound) == 0 {
+		t.Errorf("preset %q with %d rules bound; want default, with its rules", h.a.set.Preset, len(h.a.rules.Bound))
+	}
+	if want := "Pack ndsb-plankton-121 chosen at launch (--pack). Alert preset who-cyanobacteria has no rule for it: preset default watches now (Settings › Alerts)."; h.a.status.Text != want {
+		t.Errorf("status %q, want %q", h.a.status.Text, want)
+	}
+	if got := h.fy.Preferences().String(app.PrefPreset); got != "default" {
+		t.Errorf("the preset kept for later launches: %q, want default", got)
+	}
+	h.a.setStatus("")
+	h.a.fitPresetToLaunchPack() // its rules fit: kept, nothing said
+	if h.a.set.Preset != "default" || h.a.status.Text != "" {
+		t.Errorf("a preset that fits: now %q, status %q", h.a.set.Preset, h.a.status.Text)
+	}
+}

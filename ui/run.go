@@ -100,6 +100,9 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if o.Pack != "" && svc.Taxonomy != nil {
+		a.fitPresetToLaunchPack()
+	}
 	if o.Source != "" {
 		spec, err := capture.ParseSpec(o.Source)
 		if err == nil {
