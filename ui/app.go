@@ -113,6 +113,9 @@ type mainWindow struct {
 	// liveCountsGen counts liveSampleCounts' calls: an answer shows only if no later
 	// call was made (UI goroutine only).
 	liveCountsGen uint64
+	// autoID is the sample ID the app last proposed from the time (proposeID): the
+	// panel still showing it means the technician chose none.
+	autoID string
 	// addTo is the sample the technician agreed to add the next run to ("" when none).
 	addTo string
 	// screenAgain is a source the technician said to screen as a new sample though
@@ -634,9 +637,16 @@ func (a *mainWindow) sampleTaken(id string) bool {
 
 // newSample proposes the next sample: a new ID, the remembered site, volume and factor.
 func (a *mainWindow) newSample() screening.Sample {
-	s := screening.NewSample(newSampleID(time.Now(), "S-", a.sampleTaken))
+	s := screening.NewSample(a.proposeID())
 	s.Site, s.VolumeML, s.Factor, s.Analyst = a.set.Site, a.set.VolumeML, a.set.Factor, a.set.Reviewer
 	return s
+}
+
+// proposeID is a new sample ID made from the time (newSampleID), kept as the one the app
+// proposed: an ID left as proposed names no sample the technician chose (autoID).
+func (a *mainWindow) proposeID() string {
+	a.autoID = newSampleID(time.Now(), "S-", a.sampleTaken)
+	return a.autoID
 }
 
 // emptyOldTrash removes for good the samples deleted over store.TrashKeep ago.

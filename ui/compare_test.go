@@ -142,3 +142,47 @@ func TestCompareNoteNamesNoMissingCompanion(t *testing.T) {
 		t.Errorf("no sample of the same frames: %q", n)
 	}
 }
+
+// The same frames screened again under the other model with the ID the app proposed:
+// the companion of the sample that holds them is proposed (S-1~base: kept out of the
+// site's trend, compared first), not a new sample the technician is then told to move
+// to the trash (helper-84). An ID typed by the technician is a new sample, asked as
+// before.
+func TestOtherModelOnScreenedFramesProposesTheCompanion(t *testing.T) {
+	var asked []string
+	h := newHarness(t, nil)
+	h.a.confirm = func(title, msg, yes, no string, answer func(bool)) {
+		asked = append(asked, title+" ["+yes+"]")
+		answer(true)
+	}
+	h.a.confirmAgain = h.a.confirm
+	spec := capture.Spec{Kind: capture.KindVideo, Path: "pond3.avi"}
+	h.a.sample.Fill(h.a.newSample(), 0)
+	h.a.chooseSource(spec)
+	first := h.runToEnd(2)
+	was := h.a.svc.Model.Variant()
+	other := inference.Base
+	if was == inference.Base {
+		other = inference.Optimised
+	}
+	h.a.SwitchModel(other)
+	h.pump("the model switch", 5*time.Second, func() bool { return !h.a.switching })
+	if h.a.sample.ID.Text != h.a.autoID {
+		t.Fatalf("after the run the panel shows %q, the app proposed %q", h.a.sample.ID.Text, h.a.autoID)
+	}
+	h.a.chooseSource(spec)
+	twin := h.runToEnd(2)
+	want := first + "~" + string(other)
+	if twin != want || len(asked) != 1 || asked[0] != "Sample "+first+" holds these frames [Screen as "+want+"]" {
+		t.Fatalf("the same frames under the %s model went into %q, asked %q; want the companion %s", other, twin, asked, want)
+	}
+	// Typed by the technician: a sample of its own, asked as screened before.
+	asked = nil
+	h.a.SwitchModel(was)
+	h.pump("the model switch", 5*time.Second, func() bool { return !h.a.switching })
+	h.a.chooseSource(spec)
+	h.a.sample.ID.SetText("POND3-AGAIN")
+	if got := h.runToEnd(2); got != "POND3-AGAIN" || len(asked) != 1 || !strings.HasPrefix(asked[0], "Screened before as") {
+		t.Errorf("an ID typed: went into %q, asked %q; want POND3-AGAIN after the screened-before question", got, asked)
+	}
+}

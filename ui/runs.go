@@ -308,7 +308,7 @@ func (a *mainWindow) askAddToSample(spec capture.Spec, id string) {
 		if add {
 			a.addTo = id
 		} else {
-			a.sample.ID.SetText(newSampleID(time.Now(), "S-", a.sampleTaken))
+			a.sample.ID.SetText(a.proposeID())
 		}
 		a.startSource(spec)
 	}
@@ -369,7 +369,7 @@ func (a *mainWindow) companionID(id string, r store.RunRow) (string, string) {
 			return cand, " (the same water under " + strings.Join(what, " and ") + ")"
 		}
 	}
-	return newSampleID(time.Now(), "S-", a.sampleTaken), ""
+	return a.proposeID(), ""
 }
 
 // startRun starts an opened run and its bridge (UI goroutine). A Stop pressed while the
@@ -640,7 +640,7 @@ func (a *mainWindow) runEnded(sess *session) {
 	} else if sess.spec.Kind == capture.KindDemo {
 		a.sample.Fill(a.newSample(), a.set.UmPerPx)
 	} else {
-		a.sample.NextSample(newSampleID(time.Now(), "S-", a.sampleTaken))
+		a.sample.NextSample(a.proposeID())
 	}
 	a.sample.AfterRun()
 	a.packAfterRun() // one chosen during the run
@@ -777,8 +777,45 @@ func (a *mainWindow) askScreenedBefore(spec capture.Spec, id string) bool {
 	if err != nil || len(refs) == 0 {
 		return false
 	}
+	if r, ok := a.otherSettingsRun(id, refs); ok {
+		// The same frames, one sample, now under another model or pack, and no ID
+		// chosen: the comparison of the two is what is asked, so its companion
+		// (S-1~base, kept out of the site's trend, compared first) is proposed.
+		// Proposed a new sample, the scientist was told to trash the first and lost
+		// the comparison (helper-84).
+		a.askNewSampleForSameFrames(spec, refs[0].Sample, r)
+		return true
+	}
 	a.askScreenedAgain(spec, id, refs, 0)
 	return true
+}
+
+// otherSettingsRun is the run of refs (the runs of other samples holding the frames
+// about to be screened as id) to propose a companion of: when id is the one the app
+// proposed, the runs are of one sample, and the last of them ran another pack or model
+// than the one in use.
+func (a *mainWindow) otherSettingsRun(id string, refs []store.RunRef) (store.RunRow, bool) {
+	if id != a.autoID || slices.ContainsFunc(refs, func(r store.RunRef) bool { return r.Sample != refs[0].Sample }) {
+		return store.RunRow{}, false
+	}
+	si, err := a.svc.Store.Sample(a.ctx, refs[0].Sample)
+	if err != nil {
+		return store.RunRow{}, false
+	}
+	last := refs[len(refs)-1].Run
+	for _, r := range refs {
+		last = max(last, r.Run)
+	}
+	for _, r := range si.Runs {
+		if r.ID != last {
+			continue
+		}
+		p, model := a.svc.Pack, a.svc.Model
+		if (p != nil && r.Pack != "" && r.Pack != p.Name) || (model != nil && r.Model != "" && r.Model != string(model.Variant())) {
+			return r, true
+		}
+	}
+	return store.RunRow{}, false
 }
 
 // askScreenedAgain asks whether the frames of spec, which the runs refs of other
