@@ -331,6 +331,9 @@ func (a *mainWindow) apply(sess *session, u uiUpdate) {
 			a.progress.SetValue(float64(done))
 		}
 	}
+	if u.ended && u.snap != nil {
+		a.perf.SetLastRunModel(string(u.snap.Variant))
+	}
 	if u.perf != nil {
 		a.perf.Set(*u.perf)
 	}

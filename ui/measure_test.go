@@ -112,3 +112,21 @@ func TestEnergyTileModelAloneIsMeasured(t *testing.T) {
 		t.Errorf("tile detail %q, want %q", d, want)
 	}
 }
+
+// An ended run's figures name the model that made them: after a switch to the other
+// model the panel kept them under no model's name (helper-84).
+func TestPerfPanelNamesTheLastRunsModel(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.sample.Fill(h.a.newSample(), 0)
+	h.runToEnd(2)
+	v := h.a.lastSnap.Variant
+	if v == "" {
+		t.Fatal("the run's snapshot names no model")
+	}
+	var s power.Snapshot
+	s.Cells, s.Elapsed = 2, 3*time.Second
+	h.a.perf.Set(perfFigures{snap: s})
+	if want := "last run, " + string(v) + " model: 2 cells in 00:03"; h.a.perf.Throughput.Detail() != want {
+		t.Errorf("throughput detail %q, want %q", h.a.perf.Throughput.Detail(), want)
+	}
+}

@@ -141,6 +141,7 @@ type perfPanel struct {
 	// memory (Settings), said beside a run's energy, which is the whole app's; "" when
 	// it was not measured (SetModelAlone).
 	modelAlone string
+	lastModel  string // SetLastRunModel
 }
 
 // SetModelAlone takes the model in use's energy per cell as Settings measured it alone
@@ -149,6 +150,11 @@ type perfPanel struct {
 // share of it can be told to be the model's (helper-84 read "model alone 96.6 mJ" where
 // the model alone took 32.7). Shown from the next Set. UI goroutine only.
 func (p *perfPanel) SetModelAlone(text string) { p.modelAlone = text }
+
+// SetLastRunModel names the model the last run classified with, said beside its figures
+// once it has ended: after a switch to the other model the panel kept the run's figures
+// under no model's name (helper-84). UI goroutine only.
+func (p *perfPanel) SetLastRunModel(model string) { p.lastModel = model }
 
 // newPerfPanel returns an empty panel.
 func newPerfPanel() *perfPanel {
@@ -217,7 +223,11 @@ func (p *perfPanel) Set(f perfFigures) {
 	if !s.Running {
 		tpDetail = "no run yet"
 		if s.Cells > 0 {
-			tpDetail = fmt.Sprintf("last run: %s cells in %s", fmtCount(int(s.Cells)), fmtDuration(s.Elapsed))
+			run := "last run"
+			if p.lastModel != "" {
+				run += ", " + p.lastModel + " model"
+			}
+			tpDetail = fmt.Sprintf("%s: %s cells in %s", run, fmtCount(int(s.Cells)), fmtDuration(s.Elapsed))
 		}
 	}
 	p.Throughput.Set(fmtSig(cellsPerSecOf(s))+" cells/s", tpDetail, f.cellsPerSec)
