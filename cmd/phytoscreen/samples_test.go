@@ -28,17 +28,19 @@ func TestSamplesListTrashRestoreMark(t *testing.T) {
 	}
 	out, _ := listed()
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "sample") || !strings.HasPrefix(lines[1], "POND-1 ") || !strings.Contains(lines[1], " 1 mL") {
+	// What counted it, beside it (helper-84: the list named no pack or model).
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "sample") || !strings.HasPrefix(lines[1], "POND-1 ") || !strings.Contains(lines[1], " 1 mL") ||
+		!strings.Contains(lines[0], "counted by") || !strings.Contains(lines[1], " ndsb-plankton-121 optimised") {
 		t.Fatalf("the list:\n%s", out)
 	}
 	// --tsv for scripts: a header and a row a sample, tab-separated, volumes as numbers
 	// (helper-66: the padded list split a site's name and "1 mL" at their spaces).
 	out, _ = listed("--tsv")
 	rows := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if len(rows) != 2 || rows[0] != "sample\tsite\ttaken\truns\texamined_ml\tgiven_ml\tpartial\tmarked" {
+	if len(rows) != 2 || rows[0] != "sample\tsite\ttaken\truns\texamined_ml\tgiven_ml\tpartial\tmarked\tpack\tmodel" {
 		t.Fatalf("--tsv:\n%s", out)
 	}
-	if f := strings.Split(rows[1], "\t"); len(f) != 8 || f[0] != "POND-1" || f[3] != "1" || f[4] != "1" || f[6] != "false" {
+	if f := strings.Split(rows[1], "\t"); len(f) != 10 || f[0] != "POND-1" || f[3] != "1" || f[4] != "1" || f[6] != "false" || f[8] != "ndsb-plankton-121" || f[9] != "optimised" {
 		t.Errorf("--tsv row %q", rows[1])
 	}
 	code, stdout, stderr := run(t, "samples", "delete", "--db", db, "POND-1", "NOPE")
