@@ -355,21 +355,28 @@ func (a *mainWindow) askNewSampleForSameFrames(spec capture.Spec, id string, r s
 // makes it) when the model in use differs from r's, id~pack when the pack does; a new
 // automatic ID when the settings are r's, or the companion's ID is taken.
 func (a *mainWindow) companionID(id string, r store.RunRow) (string, string) {
-	// In the store's order (its settings.differences): the pack, then the model.
-	var tags, what []string
-	if p := a.svc.Pack; p != nil && r.Pack != "" && r.Pack != p.Name {
-		tags, what = append(tags, p.Name), append(what, "pack "+p.Name)
-	}
-	if model := string(a.svc.Model.Variant()); r.Model != "" && r.Model != model {
-		tags, what = append(tags, model), append(what, "the "+model+" model")
-	}
-	if len(tags) > 0 {
+	if tags, what := a.differFrom(r); len(tags) > 0 {
 		cand := id + "~" + strings.Join(tags, "~")
 		if _, err := a.svc.Store.Sample(a.ctx, cand); errors.Is(err, store.ErrNoSample) {
 			return cand, " (the same water under " + strings.Join(what, " and ") + ")"
 		}
 	}
 	return a.proposeID(), ""
+}
+
+// differFrom says how the pack and model in use differ from run r's, in the store's
+// order (its settings.differences): the pack, then the model; tags name them for a
+// companion's ID (cyano-tcb-10, base), what for a person ("pack cyano-tcb-10", "the base
+// model"). Both are empty when they are r's.
+func (a *mainWindow) differFrom(r store.RunRow) (tags, what []string) {
+	if p := a.svc.Pack; p != nil && r.Pack != "" && r.Pack != p.Name {
+		tags, what = append(tags, p.Name), append(what, "pack "+p.Name)
+	}
+	if m := a.svc.Model; m != nil && r.Model != "" && r.Model != string(m.Variant()) {
+		model := string(m.Variant())
+		tags, what = append(tags, model), append(what, "the "+model+" model")
+	}
+	return tags, what
 }
 
 // startRun starts an opened run and its bridge (UI goroutine). A Stop pressed while the
@@ -802,20 +809,16 @@ func (a *mainWindow) otherSettingsRun(id string, refs []store.RunRef) (store.Run
 	if err != nil {
 		return store.RunRow{}, false
 	}
-	last := refs[len(refs)-1].Run
+	last := refs[0].Run
 	for _, r := range refs {
 		last = max(last, r.Run)
 	}
-	for _, r := range si.Runs {
-		if r.ID != last {
-			continue
-		}
-		p, model := a.svc.Pack, a.svc.Model
-		if (p != nil && r.Pack != "" && r.Pack != p.Name) || (model != nil && r.Model != "" && r.Model != string(model.Variant())) {
-			return r, true
-		}
+	i := slices.IndexFunc(si.Runs, func(r store.RunRow) bool { return r.ID == last })
+	if i < 0 {
+		return store.RunRow{}, false
 	}
-	return store.RunRow{}, false
+	tags, _ := a.differFrom(si.Runs[i])
+	return si.Runs[i], len(tags) > 0
 }
 
 // askScreenedAgain asks whether the frames of spec, which the runs refs of other
