@@ -210,6 +210,23 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
+// CropsPerRun is the mean crops an inference run classified (cells over batches); ok
+// is false before one.
+func (s Snapshot) CropsPerRun() (float64, bool) {
+	if s.Batches == 0 || s.Cells == 0 {
+		return 0, false
+	}
+	return float64(s.Cells) / float64(s.Batches), true
+}
+
+// plural is "s" unless n is 1.
+func plural(n uint64) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
 // Line is the snapshot on one line, for a terminal status line or a log: latency,
 // throughput, CPU, memory and energy, with the energy labelled when it is an estimate.
 func (s Snapshot) Line() string {
@@ -220,7 +237,14 @@ func (s Snapshot) Line() string {
 		fmt.Fprintf(&b, ", %s frames/s", fmtNum(s.FramesPerSec, 1))
 	}
 	if s.Latency.N > 0 {
-		fmt.Fprintf(&b, " | p50 %s p90 %s p99 %s", fmtDur(s.Latency.P50), fmtDur(s.Latency.P90), fmtDur(s.Latency.P99))
+		// Per inference run, a batch of crops: "p50 289 ms" alone read as per cell
+		// beside bench's and Settings' 7 to 11 ms per cell (helper-84).
+		runs, per := fmt.Sprintf("%d run%s", s.Latency.N, plural(s.Latency.N)), ""
+		if crops, ok := s.CropsPerRun(); ok {
+			runs += fmt.Sprintf(", %s crops each on average", strconv.FormatFloat(crops, 'f', 1, 64))
+			per = fmt.Sprintf("; %s per cell on average", fmtDur(time.Duration(float64(s.Latency.Mean)/crops)))
+		}
+		fmt.Fprintf(&b, " | latency per inference run (%s): p50 %s p90 %s p99 %s%s", runs, fmtDur(s.Latency.P50), fmtDur(s.Latency.P90), fmtDur(s.Latency.P99), per)
 	}
 	fmt.Fprintf(&b, " | CPU %s%% | RSS %d MB", fmtNum(s.CPUPercent, 0), s.RSS>>20)
 	fmt.Fprintf(&b, " | %s W%s", fmtNum(e.MeanWatts, 2), e.Unit())

@@ -563,7 +563,7 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	go func() {
 		defer close(done)
 		for range sess.Updates() {
-			view.update(sess.Snapshot(), costLine(meter.Snapshot()))
+			view.update(sess.Snapshot(), meter.Snapshot().Line())
 		}
 	}()
 	snap, runErr := sess.Run(ctx)
@@ -866,7 +866,7 @@ func costOf(s power.Snapshot) costOut {
 		CPUPercent: num(s.CPUPercent), PeakRSSMB: float64(s.PeakRSS) / (1 << 20), Watts: num(s.Energy.MeanWatts),
 		JoulesPerCell: num(s.Energy.JoulesPerCell), MarginalJoulesPerCell: num(s.Energy.MarginalJoulesPerCell),
 		EnergySource: s.Energy.Label, Estimated: s.Energy.Estimated}
-	if crops, ok := cropsPerRun(s); ok && s.Latency.N > 0 {
+	if crops, ok := s.CropsPerRun(); ok && s.Latency.N > 0 {
 		c.CropsPerRun = num(crops)
 		c.InferenceMsPerCell = num(float64(s.Latency.Mean) / float64(time.Millisecond) / crops)
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/internal/sigfig"
-	"github.com/phytoscreen/phytoscreen/power"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/vision"
 )
@@ -474,7 +473,7 @@ func (r screenResult) writeText(w io.Writer) {
 		}
 		fmt.Fprintf(w, "Skipped: %d %s skipped (%s).\n", ex.Skipped, files, why)
 	}
-	fmt.Fprintf(w, "Cost: %s.\n", costLine(r.Cost))
+	fmt.Fprintf(w, "Cost: %s.\n", r.Cost.Line())
 	if s.Frames.Fields > 0 {
 		fmt.Fprintf(w, "Fields: %d; focus of the last frame %.2f; %s out of focus (%d of them held their new cells for a sharper frame).\n",
 			s.Frames.Fields, s.Frames.Focus, countNoun(s.Frames.OutOfFocus, "frame", "frames"), s.Frames.Held)
@@ -599,50 +598,4 @@ func (r screenResult) rule(id string) *alerts.Rule {
 		}
 	}
 	return nil
-}
-
-// costLine is the meter's line (power.Snapshot.Line) with its latency said per
-// inference run: a run classifies a batch of up to --batch crops, and "p50 289 ms" read
-// as per cell beside bench's and Settings' 7 to 11 ms per cell (helper-84). The mean
-// crops per run and the mean inference time per cell go with it, as the app's cost
-// panel gives them.
-func costLine(s power.Snapshot) string {
-	lat := latencyText(s)
-	s.Latency.N = 0 // Line leaves its own latency out
-	line := s.Line()
-	if lat == "" {
-		return line
-	}
-	head, tail, ok := strings.Cut(line, " | ")
-	if !ok {
-		return line + " | " + lat
-	}
-	return head + " | " + lat + " | " + tail
-}
-
-// latencyText is "latency per inference run (12 runs, 5.3 crops each on average): p50
-// ... p90 ... p99 ...; 9.81 ms per cell on average", or "" with no run timed.
-func latencyText(s power.Snapshot) string {
-	if s.Latency.N == 0 {
-		return ""
-	}
-	ms := func(d time.Duration) string {
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + " ms"
-	}
-	runs := count(int(s.Latency.N), "run", "runs")
-	per := ""
-	if crops, ok := cropsPerRun(s); ok {
-		runs += fmt.Sprintf(", %s crops each on average", strconv.FormatFloat(crops, 'f', 1, 64))
-		per = fmt.Sprintf("; %s per cell on average", ms(time.Duration(float64(s.Latency.Mean)/crops)))
-	}
-	return fmt.Sprintf("latency per inference run (%s): p50 %s p90 %s p99 %s%s", runs, ms(s.Latency.P50), ms(s.Latency.P90), ms(s.Latency.P99), per)
-}
-
-// cropsPerRun is the mean crops an inference run classified, as the app's cost panel
-// counts it (cells over batches); ok is false before a run.
-func cropsPerRun(s power.Snapshot) (float64, bool) {
-	if s.Batches == 0 || s.Cells == 0 {
-		return 0, false
-	}
-	return float64(s.Cells) / float64(s.Batches), true
 }
