@@ -435,3 +435,28 @@ func TestLaunchPackFitsThePreset(t *testing.T) {
 		t.Errorf("a preset that fits: now %q, status %q", h.a.set.Preset, h.a.status.Text)
 	}
 }
+
+// A model card's recorded accuracy says what it was recorded on and, for a pack that
+// says what it was not shown to do, that too (helper-84: the cyanobacteria pack's 86%
+// stood alone, its images photographs of cultured strains, not field water).
+func TestModelCardSaysWhatTheAccuracyHoldsOn(t *testing.T) {
+	o := &packOpener{}
+	h := newHarness(t, nil, func(d *app.Services) { d.OpenPack = o.open })
+	h.a.ShowSettings()
+	v := h.a.settingsWin
+	if acc := v.cards[inference.Base].accuracy.Text; strings.Contains(acc, "Limits:") {
+		t.Errorf("the marine pack, which states no limits: %q", acc)
+	}
+	v.PackDir.SetText("cyano-tcb-10")
+	v.Preset.SetSelected("who-cyanobacteria")
+	test.Tap(v.Save)
+	h.pump("the cyanobacteria pack in use", 5*time.Second, func() bool { return h.a.svc.Pack.Name == "cyano-tcb-10" })
+	h.a.ShowSettings()
+	v = h.a.settingsWin
+	acc := v.cards[inference.Base].accuracy.Text
+	for _, want := range []string{"validation images of TCB-DS training split (J. Environmental Management 2024)", "\nLimits: its genus calls held on colour photographs of cultured strains"} {
+		if !strings.Contains(acc, want) {
+			t.Errorf("the cyanobacteria pack's card lacks %q:\n%s", want, acc)
+		}
+	}
+}

@@ -223,6 +223,15 @@ func (v *settingsView) refreshModel() {
 		}
 		if a.svc.Pack.ValImages > 0 && recorded {
 			acc += fmt.Sprintf(" · %d validation images", a.svc.Pack.ValImages)
+			if ds, _, _ := strings.Cut(a.svc.Pack.Dataset, ", "); ds != "" {
+				acc += " of " + ds
+			}
+		}
+		if _, why, ok := strings.Cut(a.svc.Pack.Limits, ": "); ok && recorded {
+			// Beside the figures they qualify: the cyanobacteria pack's 86% stood alone,
+			// its images photographs of cultures, not a bench camera's field water
+			// (helper-84).
+			acc += "\nLimits: " + why
 		}
 		c.accuracy.SetText(acc)
 		if cost, ok := app.LoadCost(a.fy.Preferences(), app.PackCostID(a.svc.Pack), variant); ok {
