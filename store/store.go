@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"sync"
 	"time"
 
@@ -637,7 +638,23 @@ func addMissingColumns(ctx context.Context, tx interface {
 }
 
 func (s *Store) openErr(err error) error {
+	if isDiskTrouble(err) {
+		// A full disk read as "disk I/O error (is it an SQLite file written by
+		// phytoscreen?)", which sent the technician to the file (helper-86).
+		return fmt.Errorf("session store %s: %w (the disk holding it is full or failing: free some space there, or pass another --db FILE on another disk)", s.path, err)
+	}
 	return fmt.Errorf("session store %s: %w (is it an SQLite file written by phytoscreen? pass another --db FILE)", s.path, err)
+}
+
+// isDiskTrouble tells SQLite's SQLITE_IOERR (primary result code 10) and SQLITE_FULL
+// (13), and the system's "no space left on device", from other failures: the file may
+// be fine, the disk under it is not.
+func isDiskTrouble(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) && (se.Code()&0xff == 10 || se.Code()&0xff == 13) {
+		return true
+	}
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EIO)
 }
 
 // Path is the store's file.

@@ -239,6 +239,13 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 	if svc.SetupError != nil {
 		a.showError("The classifier could not be loaded", svc.SetupError)
 	}
+	if svc.StoreError != nil {
+		// Titled as the classifier's failure, it left Start on: runs were counted and
+		// alerted on and recorded nowhere (helper-86).
+		a.live.SetHint("No session store: runs cannot be recorded",
+			"Free space on its disk or fix the file, or start phytoscreen with --db FILE on a writable disk.")
+		a.showError("The session store could not be opened", svc.StoreError)
+	}
 	if svc.StoreReadOnly != nil {
 		// Said at launch: a technician set up a sample and pressed Start before learning
 		// that nothing could be recorded (helper-54).

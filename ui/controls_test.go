@@ -372,6 +372,27 @@ func TestReadOnlyStoreSaidAtLaunch(t *testing.T) {
 	}
 }
 
+// No session store at all (a disk full, a folder given as --db): said at launch under
+// its own title, with the fix, and Start refuses to screen: titled as the classifier's
+// failure, it left Start on, and runs were counted and alerted on and recorded nowhere
+// (helper-86).
+func TestNoStoreRefusesToScreen(t *testing.T) {
+	why := errors.New("session store /full/sessions.db: disk I/O error (the disk holding it is full or failing: free some space there, or pass another --db FILE on another disk)")
+	h := newHarnessStore(t, nil, nil, filepath.Join(t.TempDir(), "s.db"), func(s *app.Services) { s.Store, s.StoreError = nil, why })
+	if !errors.Is(h.a.lastError, why) || !strings.HasPrefix(h.a.status.Text, "The session store could not be opened: ") {
+		t.Errorf("at launch: error %v, status %q", h.a.lastError, h.a.status.Text)
+	}
+	if title := h.a.live.hint.Text; !strings.Contains(title, "runs cannot be recorded") {
+		t.Errorf("the live view's hint: %q", title)
+	}
+	h.a.lastError = nil
+	h.a.sample.Fill(h.a.newSample(), 0)
+	h.a.startSource(capture.Spec{Kind: capture.KindVideo, Path: "pond.avi"})
+	if h.a.sess != nil || !errors.Is(h.a.lastError, why) || !strings.HasPrefix(h.a.status.Text, "Runs cannot be recorded: ") {
+		t.Errorf("Start with no store: run started %v, error %v, status %q", h.a.sess != nil, h.a.lastError, h.a.status.Text)
+	}
+}
+
 // Enter presses a dialog's main button, as in a desktop dialog (helper-67: Export and
 // Screen a folder took the mouse); Enter in the sample's details is Done.
 func TestEnterPressesTheDialogsMainButton(t *testing.T) {

@@ -103,6 +103,10 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 		a.showError("Cannot screen without the classifier", err)
 		return
 	}
+	if err := a.svc.StoreError; err != nil {
+		a.showError("Runs cannot be recorded", err)
+		return
+	}
 	if spec.Kind == capture.KindDemo && !strings.HasPrefix(a.sample.ID.Text, demoIDPrefix) {
 		a.fillDemoSample() // the demo is a demo sample, never one of the remembered site
 	}

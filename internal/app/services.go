@@ -40,6 +40,9 @@ type Services struct {
 	// reports and exports read it, and no run can be recorded. The app says so at
 	// launch, not only when Start is refused (helper-54).
 	StoreReadOnly error
+	// StoreError, when not nil, says why no session store could be opened (Store is
+	// nil): a run would be counted and alerted on, and recorded nowhere.
+	StoreError error
 	// Open opens a source spec with the settings; opt carries the run's status callback.
 	Open func(ctx context.Context, spec capture.Spec, s Settings, opt capture.OpenOptions) (capture.Source, error)
 	// NewSegmenter makes the segmenter of one run; nil: vision's, from the settings.
@@ -199,7 +202,7 @@ func Build(ctx context.Context, s Settings, o BuildOptions) (svc *Services, clos
 	st, roErr, err := openAppStore(o.DB)
 	svc.StoreReadOnly = roErr
 	if err != nil {
-		setupErrs = append(setupErrs, fmt.Errorf("%w\nHistory, the gallery and exports are off until it opens; start phytoscreen with --db FILE to use another file", err))
+		svc.StoreError = fmt.Errorf("%w\nRuns cannot be recorded, and History, the gallery and exports are off until it opens; start phytoscreen with --db FILE to use another file", err)
 	} else {
 		svc.Store = st
 		closers = append(closers, func() {
