@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"slices"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phytoscreen/phytoscreen/capture"
+	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
@@ -207,4 +211,66 @@ func goneProcess(t *testing.T) string {
 	}
 	host, _ := os.Hostname()
 	return host + " " + strconv.Itoa(gone.Process.Pid)
+}
+
+// A run whose writes failed part way (a full disk) stands on the frames it stored: it
+// was recorded over the volume of every frame examined, with the cells of the frames
+// stored alone, a false 0 cells/L in the site's trend (helper-86); one that stored no
+// frame is not kept.
+func TestFailedWritesRunStandsOnWhatItStored(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	ctx := context.Background()
+	crops := realCrops(t)
+	for _, storedFirst := range []bool{true, false} {
+		sm := testSample()
+		sm.ID = fmt.Sprint("FULL-", storedFirst)
+		r, err := s.StartRun(ctx, screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("field.avi"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: testTaxonomy(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		frame := func(i int) {
+			t.Helper()
+			o := record(crops, i+1, "protist_noctiluca", 0.9, "")
+			o.Source, o.Frame = "field.avi", i
+			if err := r.ObjectsWithFrames([]screening.ObjectRecord{o}, []screening.FrameRecord{{Time: t0, Index: i, Source: "field.avi", Objects: 1}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if storedFirst {
+			frame(0)
+			if err := r.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.db.Exec("CREATE TRIGGER full BEFORE INSERT ON frames BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END"); err != nil {
+			t.Fatal(err)
+		}
+		frame(1)
+		var snap screening.Snapshot
+		snap.Frames.Seen = 4
+		snap.Examined = screening.Examined{Frames: 4, Fraction: 1, DeclaredML: sm.VolumeML}
+		ferr := r.Finish(ctx, snap, nil)
+		if _, err := s.db.Exec("DROP TRIGGER full"); err != nil {
+			t.Fatal(err)
+		}
+		if !errors.Is(ferr, ErrWriteFailed) || !strings.Contains(ferr.Error(), "disk full (test)") {
+			t.Errorf("stored first %v: Finish %v, want the failed write said", storedFirst, ferr)
+		}
+		si, err := s.Sample(ctx, sm.ID)
+		if !storedFirst {
+			if !errors.Is(err, ErrNoSample) || !strings.Contains(fmt.Sprint(ferr), "nothing of run") {
+				t.Errorf("a run that stored nothing: sample %+v (%v), Finish %v; want it not kept, and said", si, err, ferr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := si.Runs[0]
+		if want := sm.VolumeML / 4; math.Abs(run.VolumeML-want) > 1e-12 || run.Status != "failed" || !run.Interrupted || !si.Partial() ||
+			!strings.Contains(run.Error, "the objects of 3 of its 4 frames could not be stored") {
+			t.Errorf("stored 1 of 4 frames: %g mL (want %g), status %q, interrupted %v, partial %v, error %q", run.VolumeML, want, run.Status, run.Interrupted, si.Partial(), run.Error)
+		}
+	}
 }

@@ -547,6 +547,33 @@ func (r *Run) Finish(ctx context.Context, s screening.Snapshot, runErr error) er
 	if ex.Fraction > 0 && ex.Fraction < 1 && ex.DeclaredML > 0 {
 		examinedShare = ex.Fraction
 	}
+	if ferr != nil {
+		ferr = fmt.Errorf("%w: %w", ErrWriteFailed, ferr)
+	}
+	if werr := r.firstErr(); werr != nil && ex.Frames > 0 {
+		// A write failed (a full disk): the frames after it were examined on screen and
+		// stored nowhere. Recorded whole, the run read 0 cells over the volume of all
+		// its frames, a false 0 in the site's trend (helper-86); it stands on the
+		// frames whose objects were stored, and one that stored none is removed.
+		stored, serr := r.storedFrames(ctx)
+		switch {
+		case serr != nil: // recorded as it is, the failure said
+			ferr = errors.Join(ferr, serr)
+		case stored == 0:
+			if derr := r.discardFinished(ctx); derr != nil {
+				return errors.Join(ferr, derr)
+			}
+			return errors.Join(ferr, fmt.Errorf("session store %s: nothing of run %d could be stored, so it is not kept (sample %s holds only what other runs stored)", r.store.path, r.ID, r.sampleID))
+		case stored < ex.Frames:
+			share := ex.Fraction
+			if share <= 0 || share > 1 {
+				share = 1
+			}
+			examinedShare = share * float64(stored) / float64(ex.Frames)
+			status, msg = "failed", fmt.Sprintf("the objects of %d of its %d frames could not be stored (%v): it stands on the %d stored", ex.Frames-stored, ex.Frames, werr, stored)
+			ex.Interrupted = true
+		}
+	}
 	_, err := r.store.db.ExecContext(context.WithoutCancel(ctx),
 		`UPDATE sources SET ended = ?, frames_seen = ?, frames_dropped = ?, frames_failed = ?, frames_blank = ?, frames_crowded = ?, status = ?, error = ?, threshold = ?, model = ?,
 			frames_expected = ?, files_skipped = ?, interrupted = ?, volume_examined_ml = ? * volume_ml WHERE id = ?`,
@@ -562,6 +589,22 @@ func (r *Run) Finish(ctx context.Context, s screening.Snapshot, runErr error) er
 	return errors.Join(ferr, err)
 }
 
+// ErrWriteFailed is a run's end once one of its writes failed (a full disk): what came
+// after it was counted on screen and is not in the store, and the run stands on what
+// was stored (Finish).
+var ErrWriteFailed = errors.New("not all of the run could be stored")
+
+// storedFrames counts the run's frames whose records (and so their objects: one write)
+// were committed.
+func (r *Run) storedFrames(ctx context.Context) (int, error) {
+	var n int
+	err := r.store.db.QueryRowContext(context.WithoutCancel(ctx), "SELECT COUNT(*) FROM frames WHERE source_id = ?", r.ID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("session store %s: count the frames run %d stored: %w", r.store.path, r.ID, err)
+	}
+	return n, nil
+}
+
 // Discard ends the run and removes it with everything it recorded, and its sample when
 // no other run holds it: a run that examined nothing stores nothing.
 func (r *Run) Discard(ctx context.Context) error {
@@ -573,6 +616,11 @@ func (r *Run) Discard(ctx context.Context) error {
 	}
 	r.closeMu.Unlock()
 	<-r.done
+	return r.discardFinished(ctx)
+}
+
+// discardFinished removes the run, its writer stopped, as Discard does.
+func (r *Run) discardFinished(ctx context.Context) error {
 	// The delete triggers take the run's outbox entry with it (and queue its sample as
 	// gone when it goes too); should the delete fail, the run is pushed as it is.
 	defer r.store.setActive(r.ID, false)

@@ -611,7 +611,12 @@ func (a *mainWindow) runEnded(sess *session) {
 		}
 		msg += fmt.Sprintf(", %d gap%s without frames (%s; the cells before are kept)", n, plural(n), without.Round(100*time.Millisecond))
 	}
-	if a.svc.Store != nil && final.Examined.Frames > 0 {
+	switch {
+	case a.svc.Store == nil || final.Examined.Frames == 0:
+	case errors.Is(err, store.ErrWriteFailed):
+		// "stored in" closed the line of a run whose writes failed (helper-86).
+		msg += "; not all stored in " + a.svc.Store.Path() + ": the sample stands on the frames stored before the failed write (see the error)"
+	default:
 		msg += "; stored in " + a.svc.Store.Path()
 	}
 	if sess.restore != nil && a.svc.Store != nil && final.Examined.Frames > 0 {
