@@ -300,3 +300,39 @@ func TestStoppedRunSaysPartialFirst(t *testing.T) {
 		t.Errorf("banner: PARTIAL tag %v, context %q; want the tag and the sample stopped", h.a.banner.Partial(), more)
 	}
 }
+
+// A pack chosen while a continuation runs is loaded at its end; the banner stays the
+// whole sample's, all runs together under the rules it was screened with: it showed the
+// continuation's share alone (helper-86: 43.3 M cells/L where History read 46.1 M).
+func TestContinuationBannerWholeAfterAPackSwitch(t *testing.T) {
+	o := &packOpener{}
+	dir := cellFolder(t, 40)
+	h := newHarnessStore(t, nil, nil, filepath.Join(t.TempDir(), "sessions.db"), realSources(t), func(d *app.Services) {
+		d.NewSegmenter = nil // the session's own: one cell per image
+		d.OpenPack = o.open
+	})
+	h.clf.anyCrop = true
+	held, release := holdAtBatch(h, 3)
+	h.a.sample.ID.SetText("S-CONT")
+	h.a.sample.Volume.SetText("2")
+	h.a.sample.Factor.SetText("1")
+	h.a.startSource(capture.Cells(dir))
+	h.pump("the third batch held", 20*time.Second, func() bool { return isClosed(held) && h.a.sess != nil && h.a.sess.run != nil })
+	h.a.Stop()
+	close(release)
+	h.waitIdle()
+	_, resume := holdAtBatch(h, int(h.clf.batches.Load())+1)
+	h.a.ContinueRun("S-CONT")
+	h.pump("the continuation to start", 10*time.Second, func() bool { return h.a.sess != nil && h.a.runState.Text == "Running" || h.a.lastError != nil })
+	h.a.ShowSettings()
+	v := h.a.settingsWin
+	v.PackDir.SetText("cyano-tcb-10")
+	test.Tap(v.Save) // loaded when the run ends
+	close(resume)
+	h.waitIdle()
+	h.pump("the cyanobacteria pack in use", 10*time.Second, func() bool { return h.a.svc.Pack.Name == "cyano-tcb-10" })
+	if h.a.lastError != nil {
+		t.Fatalf("the continuation failed: %v", h.a.lastError)
+	}
+	h.pump("the banner on the whole sample", 5*time.Second, func() bool { return h.a.banner.more.Text() == "sample S-CONT, all 2 runs (run ended)" })
+}
