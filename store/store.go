@@ -113,6 +113,10 @@ type Store struct {
 	idMu    sync.Mutex
 	benchID string // read once: a bench's identity never changes
 
+	// opened is the file as Open found it (nil: not known): Replaced tells whether the
+	// path still names it.
+	opened fs.FileInfo
+
 	// cellsOf, when set (SetCellsOf), counts the cells in each object of the tallies the
 	// store makes for the lab server (SampleTally); nil: as stored.
 	cellsMu sync.RWMutex
@@ -390,6 +394,7 @@ func Open(path string) (*Store, error) {
 		s := &Store{db: db, path: path}
 		err = s.init(rec)
 		if err == nil {
+			s.opened, _ = os.Stat(path) // made by init when it was new
 			return s, nil
 		}
 		db.Close()
@@ -655,6 +660,26 @@ func isDiskTrouble(err error) bool {
 		return true
 	}
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EIO)
+}
+
+// Replaced says, when the store's path no longer names the file this Store opened (it
+// was deleted, or another file copied over it while phytoscreen ran), what happened and
+// the fix; nil while it does, or when not known. Writes went on into the file opened,
+// gone or no longer at the path, and "stored in" it said nothing of it (helper-86).
+func (s *Store) Replaced() error {
+	if s.opened == nil {
+		return nil
+	}
+	fi, err := os.Stat(s.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("session store %s was deleted while phytoscreen ran: what is recorded from now on is lost when phytoscreen closes; restart phytoscreen to start a new store there, or put the file back and restart", s.path)
+	case err != nil:
+		return nil // unreadable now: the next write says why
+	case !os.SameFile(fi, s.opened):
+		return fmt.Errorf("session store %s was replaced by another file while phytoscreen ran (a copy or a backup put over it): phytoscreen still writes into the file it opened, which is no longer there; restart phytoscreen to open the file now at that path", s.path)
+	}
+	return nil
 }
 
 // Path is the store's file.

@@ -393,6 +393,21 @@ func TestNoStoreRefusesToScreen(t *testing.T) {
 	}
 }
 
+// The store's file deleted while the app runs: Start refuses, saying so, rather than
+// record into a file that is gone when the app closes and say "stored in" it
+// (helper-86).
+func TestDeletedStoreRefusesToScreen(t *testing.T) {
+	h := newHarness(t, nil)
+	if err := os.Remove(h.st.Path()); err != nil {
+		t.Fatal(err)
+	}
+	h.a.sample.Fill(h.a.newSample(), 0)
+	h.a.startSource(capture.Spec{Kind: capture.KindVideo, Path: "pond.avi"})
+	if h.a.sess != nil || h.a.lastError == nil || !strings.Contains(h.a.lastError.Error(), "was deleted while phytoscreen ran") || !strings.HasPrefix(h.a.status.Text, "Runs cannot be recorded: ") {
+		t.Errorf("Start with the store's file deleted: run started %v, error %v, status %q", h.a.sess != nil, h.a.lastError, h.a.status.Text)
+	}
+}
+
 // Enter presses a dialog's main button, as in a desktop dialog (helper-67: Export and
 // Screen a folder took the mouse); Enter in the sample's details is Done.
 func TestEnterPressesTheDialogsMainButton(t *testing.T) {

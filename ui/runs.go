@@ -107,6 +107,12 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 		a.showError("Runs cannot be recorded", err)
 		return
 	}
+	if st := a.svc.Store; st != nil {
+		if err := st.Replaced(); err != nil {
+			a.showError("Runs cannot be recorded", err)
+			return
+		}
+	}
 	if spec.Kind == capture.KindDemo && !strings.HasPrefix(a.sample.ID.Text, demoIDPrefix) {
 		a.fillDemoSample() // the demo is a demo sample, never one of the remembered site
 	}
@@ -616,6 +622,9 @@ func (a *mainWindow) runEnded(sess *session) {
 	case errors.Is(err, store.ErrWriteFailed):
 		// "stored in" closed the line of a run whose writes failed (helper-86).
 		msg += "; not all stored in " + a.svc.Store.Path() + ": the sample stands on the frames stored before the failed write (see the error)"
+	case a.svc.Store.Replaced() != nil:
+		msg += "; stored in the file phytoscreen opened, which is no longer at " + a.svc.Store.Path() + " (see the error)"
+		a.showError("The run went into a store file no longer there", a.svc.Store.Replaced())
 	default:
 		msg += "; stored in " + a.svc.Store.Path()
 	}
