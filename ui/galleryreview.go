@@ -236,10 +236,24 @@ func (g *galleryView) submitLabel() {
 		}
 	}
 	if label == "" {
-		g.e.setStatus(fmt.Sprintf("Several taxa match %q: choose one in the list (or its last line, to make %q a new taxon).", typed, typed))
+		g.e.setStatus(g.noLabelChosen(typed))
 		return
 	}
 	g.Relabel(label)
+}
+
+// noLabelChosen says why Enter on typed set no label: several taxa match it, or none
+// does and it cannot be a new taxon (store.CheckLabel's reason). A 300-character name
+// read "Several taxa match" over an empty list (helper-86).
+func (g *galleryView) noLabelChosen(typed string) string {
+	n := len(g.labels)
+	if err := store.CheckLabel(typed); err != nil {
+		if n == 0 {
+			return fmt.Sprintf("No taxon matches what was typed, and it cannot be a new taxon: %v.", err)
+		}
+		return fmt.Sprintf("%d taxa match what was typed: choose one in the list (it cannot be a new taxon: %v).", n, err)
+	}
+	return fmt.Sprintf("Several taxa match %q: choose one in the list (or its last line, to make %q a new taxon).", typed, typed)
 }
 
 // ruleTaxa are the taxa the alert rules in use name that the pack lacks: what a

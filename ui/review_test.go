@@ -58,6 +58,14 @@ func TestReviewThatTeaches(t *testing.T) {
 	if len(g.Items()) != items || !strings.HasPrefix(h.a.status.Text, `Several taxa match "copepod_cal": choose one in the list`) {
 		t.Errorf("Enter on %q: %d crops left of %d, status %q", "copepod_cal", len(g.Items()), items, h.a.status.Text)
 	}
+	// A name no taxon matches that cannot be a new taxon (too long) is said so, with the
+	// reason: it read "Several taxa match" over an empty list (helper-86).
+	g.filter.SetText(strings.Repeat("Qxw ", 75))
+	g.filter.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.q.runAll()
+	if len(g.Items()) != items || !strings.HasPrefix(h.a.status.Text, "No taxon matches what was typed, and it cannot be a new taxon: the label is ") {
+		t.Errorf("Enter on a 300-character name: %d crops left of %d, status %q", len(g.Items()), items, h.a.status.Text)
+	}
 	g.filter.SetText("")
 	// A known name typed without its punctuation, or its words in another order, is
 	// that taxon, not a new one beside it (helper-65: "protist other" offered only "New
