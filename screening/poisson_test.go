@@ -233,6 +233,8 @@ func TestSampleValidate(t *testing.T) {
 		{"65 characters", func(s *Sample) { s.ID = strings.Repeat("S", 65) }, "65 characters (65 bytes) is too long"},
 		{"a companion past 64", func(s *Sample) { s.ID = strings.Repeat("S", 64) + "~ndsb-plankton-121-v2~optimised" }, ""},
 		{"5,000 characters", func(s *Sample) { s.ID = strings.Repeat("S", 5000) }, "give at most 64 characters"},
+		{"site of 120 characters", func(s *Sample) { s.Site = strings.Repeat("é", 120) }, ""},
+		{"site of 1,000 characters", func(s *Sample) { s.Site = strings.Repeat("Loch ", 200) }, "site of 1000 characters is too long: give at most 120"},
 	}
 	for _, c := range cases {
 		s := ok

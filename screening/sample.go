@@ -111,6 +111,10 @@ func (s Sample) Validate() error {
 	}
 	if !utf8.ValidString(s.Site) {
 		errs = append(errs, fmt.Errorf("site %q is not UTF-8 text (the terminal's encoding is another?): retype it", s.Site))
+	} else if n := utf8.RuneCountInString(s.Site); n > MaxSiteLength {
+		// 1,000 characters grew the window past the screen, ran off the PDF's page and
+		// filled every dialog that names the site (helper-86).
+		errs = append(errs, fmt.Errorf("site of %d characters is too long: give at most %d (the place, such as Loch Creran, mussel line 3); put the rest in the notes", n, MaxSiteLength))
 	}
 	if !(s.VolumeML >= MinVolumeML && s.VolumeML <= MaxVolumeML) {
 		errs = append(errs, fmt.Errorf("volume examined %v mL: it must be from %g to %g millilitres (1 for a full Sedgewick-Rafter chamber)", s.VolumeML, MinVolumeML, MaxVolumeML))
@@ -151,6 +155,10 @@ const (
 	MaxIDLength = 64
 	maxIDBytes  = 200
 )
+
+// MaxSiteLength is the longest site name, in characters: a site names a place, shown in
+// headers, lists, the report and the trend's title.
+const MaxSiteLength = 120
 
 // Physical bounds of a sample's volume and factor: a microlitre to a cubic metre, a
 // millionfold either way. Beyond them a value is a typing mistake, and it would print

@@ -73,6 +73,29 @@ func TestVolumeWithAThousandsCommaIsRefused(t *testing.T) {
 	}
 }
 
+// Every fault of the panel is said at once: the sample's own checks (an ID with a
+// slash, a site too long) beside a field that does not read; "POND/3" was said only
+// once the volume typed as 1e309 was fixed (helper-86).
+func TestSamplePanelSaysEveryFaultAtOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.sample.ID.SetText("POND/3")
+	h.a.sample.Site.SetText(strings.Repeat("Loch ", 200))
+	h.a.sample.Volume.SetText("1e309")
+	_, _, err := h.a.sample.Sample()
+	if err == nil {
+		t.Fatal("the panel read whole")
+	}
+	msg := err.Error()
+	for _, want := range []string{"Volume", "1e309", `sample ID "POND/3" contains a tab, newline or slash`, "site of 999 characters is too long"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the panel's error lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "volume examined") {
+		t.Errorf("the volume that did not read is said twice:\n%s", msg)
+	}
+}
+
 // A sample ID holding the companions' mark is refused at Start with the fix: A~2 was
 // taken for A's companion and left the programme's weekly report (helper-77).
 func TestSampleIDWithCompanionMark(t *testing.T) {

@@ -382,10 +382,11 @@ func (p *samplePanel) Sample() (screening.Sample, float64, error) {
 			um = v
 		}
 	}
-	if len(errs) == 0 {
-		if err := s.Validate(); err != nil {
-			errs = append(errs, err)
-		}
+	// The sample's own checks too, beside the fields that did not read: "POND/3" was
+	// said only once the volume typed as 1e309 was fixed (helper-86). A field that did
+	// not read keeps NewSample's valid default here, so it is said once, above.
+	if err := s.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return s, um, errors.Join(errs...)
 }
