@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -107,6 +108,8 @@ type mainWindow struct {
 	// packLimits holds the limits of each pack put in use since launch, by name
 	// (packLimitsOf).
 	packLimits map[string]string
+	// prefsPath, when set (tests), is the preferences file checked at Save (prefsFile).
+	prefsPath string
 	// liveReviewed is the sample the Live tab shows as reviewed (showReviewed): its
 	// counts are the store's, with the Gallery's labels; "" when they are lastSnap's.
 	liveReviewed string
@@ -255,6 +258,15 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 	}
 	a.wg.Go(a.idleLoop)
 	return a, nil
+}
+
+// prefsFile is the file Fyne keeps the preferences in (its storage root's
+// preferences.json on a desktop), or the one a test names.
+func (a *mainWindow) prefsFile() string {
+	if a.prefsPath != "" {
+		return a.prefsPath
+	}
+	return filepath.Join(a.fy.Storage().RootURI().Path(), "preferences.json")
 }
 
 // notePackLimits keeps what pack name, put in use, says it was not shown to do. UI

@@ -96,6 +96,29 @@ func TestSamplePanelSaysEveryFaultAtOnce(t *testing.T) {
 	}
 }
 
+// Settings that cannot be kept for the next launch (their file cannot be written) are
+// said at Save: it read "Saved." over settings lost at the next launch (helper-86).
+func TestSettingsSaveSaysWhenNotKept(t *testing.T) {
+	h := newHarness(t, nil)
+	blocker := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.a.prefsPath = filepath.Join(blocker, "fyne", "preferences.json")
+	h.a.ShowSettings()
+	v := h.a.settingsWin
+	test.Tap(v.Save)
+	if msg := v.message.Text; !strings.HasPrefix(msg, "In use now, but not kept for the next launch:") || h.a.lastError == nil || !strings.Contains(h.a.status.Text, "Settings are not kept for the next launch") {
+		t.Errorf("Save with the settings file unwritable: message %q, error %v, status %q", msg, h.a.lastError, h.a.status.Text)
+	}
+	h.a.prefsPath = filepath.Join(t.TempDir(), "preferences.json")
+	h.a.lastError = nil
+	test.Tap(v.Save)
+	if msg := v.message.Text; !strings.HasPrefix(msg, "Saved.") || h.a.lastError != nil {
+		t.Errorf("Save with the settings file writable: message %q, error %v", msg, h.a.lastError)
+	}
+}
+
 // A sample ID holding the companions' mark is refused at Start with the fix: A~2 was
 // taken for A's companion and left the programme's weekly report (helper-77).
 func TestSampleIDWithCompanionMark(t *testing.T) {

@@ -180,6 +180,10 @@ func newSettingsView(a *mainWindow) *settingsView {
 			// Chosen back: the word of a restart would now be stale.
 			a.setStatus("Pack " + loaded + " stays in use: no restart is needed.")
 		}
+		if err := app.CheckPrefsWritable(a.prefsFile()); err != nil {
+			msg = strings.Replace(msg, "Saved.", "In use now, but not kept for the next launch:", 1)
+			a.showError("Settings are not kept for the next launch", fmt.Errorf("%w\nThey apply until phytoscreen closes; make the file writable to keep them", err))
+		}
 		v.message.SetText(msg)
 	})
 	v.Save.Importance = widget.HighImportance

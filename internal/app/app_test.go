@@ -417,3 +417,25 @@ func TestBuiltinPackLimits(t *testing.T) {
 		t.Errorf("a name no built-in pack has: %q", got)
 	}
 }
+
+// The preferences file is checked as Fyne will write it: a file there that can be
+// opened, or a folder a file can be made in; under a file (not a folder) it cannot.
+func TestCheckPrefsWritable(t *testing.T) {
+	dir := t.TempDir()
+	if err := CheckPrefsWritable(filepath.Join(dir, "app", "preferences.json")); err != nil {
+		t.Errorf("a folder still to make: %v", err)
+	}
+	file := filepath.Join(dir, "preferences.json")
+	if err := os.WriteFile(file, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPrefsWritable(file); err != nil {
+		t.Errorf("a file there: %v", err)
+	}
+	if data, _ := os.ReadFile(file); string(data) != "{}" {
+		t.Errorf("the check changed the file: %q", data)
+	}
+	if err := CheckPrefsWritable(filepath.Join(file, "fyne", "preferences.json")); err == nil || !strings.Contains(err.Error(), "preferences.json/fyne") {
+		t.Errorf("under a file: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -327,6 +328,30 @@ func errText(err error) string {
 		return "permission denied"
 	}
 	return err.Error()
+}
+
+// CheckPrefsWritable says why the preferences file at path cannot be written, nil when
+// it can: Fyne saves it on its own goroutine and only logs a failure, so Settings said
+// "Saved." over settings lost at the next launch (helper-86). A file not there yet is
+// checked by making a file beside it.
+func CheckPrefsWritable(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("the settings file %s cannot be written: %w", path, err)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("the settings folder %s cannot be made: %w", dir, err)
+	}
+	probe, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("the settings folder %s cannot be written: %w", dir, err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }
 
 // Save writes the settings to p (Fyne saves the file shortly after).
