@@ -336,3 +336,59 @@ func TestContinuationBannerWholeAfterAPackSwitch(t *testing.T) {
 	}
 	h.pump("the banner on the whole sample", 5*time.Second, func() bool { return h.a.banner.more.Text() == "sample S-CONT, all 2 runs (run ended)" })
 }
+
+// A capture folder emptied and filled with the next sample's frames is not "screened
+// before" (helper-86: by its path it was, at every sample); its own frames again are,
+// by their fingerprints.
+func TestRefilledFolderIsNotScreenedBefore(t *testing.T) {
+	dir := cellFolder(t, 6)
+	h := cellHarness(t, "")
+	var asked []string
+	h.a.confirm = func(title, msg, yes, no string, answer func(bool)) {
+		asked = append(asked, title)
+		answer(false)
+	}
+	h.a.confirmAgain = h.a.confirm
+	h.a.sample.ID.SetText("S-MON")
+	h.a.startSource(capture.Cells(dir))
+	h.waitIdle()
+	if h.storedObjects("S-MON") == 0 {
+		t.Fatalf("the first sample stored nothing (error %v)", h.a.lastError)
+	}
+	// The same frames again, as a new sample: asked.
+	h.a.sample.ID.SetText("S-MON-AGAIN")
+	h.a.startSource(capture.Cells(dir))
+	h.waitIdle()
+	if len(asked) != 1 || !strings.HasPrefix(asked[0], "Screened before as S-MON") {
+		t.Fatalf("the same frames again: asked %q", asked)
+	}
+	// Emptied and filled with other frames: not asked.
+	asked = nil
+	old, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	had := map[string]bool{}
+	for _, f := range old {
+		had[filepath.Base(f)] = true
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := testutil.CellFolder(t, 12) // its first 6 are the ones removed
+	files, _ := filepath.Glob(filepath.Join(next, "*.jpg"))
+	for _, f := range files {
+		if had[filepath.Base(f)] {
+			continue
+		}
+		if err := os.Rename(f, filepath.Join(dir, filepath.Base(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.a.sample.ID.SetText("S-TUE")
+	h.a.startSource(capture.Cells(dir))
+	h.waitIdle()
+	if len(asked) != 0 || h.storedObjects("S-TUE") == 0 {
+		t.Errorf("the folder filled with other frames: asked %q, %d objects stored (error %v)", asked, h.storedObjects("S-TUE"), h.a.lastError)
+	}
+}

@@ -271,7 +271,7 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 					// Copies of frames another sample holds, found once fingerprinted:
 					// asked as the same path is, before anything was recorded.
 					a.live.SetHint("Screened before", "Answer the question to screen them as a new sample, or choose another source.")
-					a.askScreenedAgain(spec, sample.ID, held.Runs, held.Frames)
+					a.askHeldFrames(spec, sample.ID, held.Runs, held.Frames)
 					return
 				}
 				a.live.SetHint("Could not open "+spec.Describe(), "See the message; then choose another source and press Start.")
@@ -795,13 +795,23 @@ func together(n int) string {
 // three samples at Bay A without a word: helper-41). It reports whether it asked (the
 // answer starts the run or not). A camera and the demo are never asked about.
 func (a *mainWindow) askScreenedBefore(spec capture.Spec, id string) bool {
-	if a.svc.Store == nil || spec.Kind == capture.KindCamera || spec.Kind == capture.KindDemo {
+	// A folder's frames are told by their fingerprints when the run opens
+	// (app.ScreenedBeforeError): by its path, a capture folder emptied and filled with
+	// the next sample's frames was "screened before" at every sample (helper-86).
+	if a.svc.Store == nil || spec.Kind == capture.KindCamera || spec.Kind == capture.KindDemo || spec.Files() {
 		return false
 	}
 	refs, err := a.svc.Store.RunsSharing(a.ctx, spec, id)
 	if err != nil || len(refs) == 0 {
 		return false
 	}
+	a.askHeldFrames(spec, id, refs, 0)
+	return true
+}
+
+// askHeldFrames asks before frames that the runs refs of other samples hold are
+// screened as the new sample id (frames: how many the source holds, when fingerprinted).
+func (a *mainWindow) askHeldFrames(spec capture.Spec, id string, refs []store.RunRef, frames int) {
 	if r, ok := a.otherSettingsRun(id, refs); ok {
 		// The same frames, one sample, now under another model or pack, and no ID
 		// chosen: the comparison of the two is what is asked, so its companion
@@ -809,10 +819,9 @@ func (a *mainWindow) askScreenedBefore(spec capture.Spec, id string) bool {
 		// Proposed a new sample, the scientist was told to trash the first and lost
 		// the comparison (helper-84).
 		a.askNewSampleForSameFrames(spec, refs[0].Sample, r)
-		return true
+		return
 	}
-	a.askScreenedAgain(spec, id, refs, 0)
-	return true
+	a.askScreenedAgain(spec, id, refs, frames)
 }
 
 // otherSettingsRun is the run of refs (the runs of other samples holding the frames
