@@ -404,11 +404,11 @@ func (r *writer) banner(d Data) {
 // Empty when every run was whole.
 func PartialRuns(si store.SampleInfo) string {
 	var parts []string
-	for _, run := range si.Runs {
+	for i, run := range si.Runs {
 		if run.Partial() {
-			// The store's run number says nothing when the sample has one run ("run 6"
-			// of a sample with one); with several it is the one the runs' list gives.
-			which := fmt.Sprintf("run %d", run.ID)
+			// Numbered as the report's Sample table numbers runs ("Run 2 of 2"): the
+			// store's numbers read "run 9", "run 10" of a sample's two (helper-86).
+			which := fmt.Sprintf("run %d of %d", i+1, len(si.Runs))
 			if len(si.Runs) == 1 {
 				which = "the run"
 			}

@@ -50,7 +50,7 @@ func TestHistoryMeasuresColoniesInCells(t *testing.T) {
 // History says which runs examined part of the volume given, as the PDF report does.
 func TestHistorySaysPartial(t *testing.T) {
 	si := store.SampleInfo{Runs: []store.RunRow{{ID: 4, VolumeML: 0.05, VolumeGiven: 0.05, Status: "done"}, {ID: 7, VolumeML: 0.048, VolumeGiven: 0.05, Status: "stopped"}}}
-	if got := report.PartialRuns(si); !strings.HasPrefix(got, "Partial: run 7 examined 0.048 of the 0.05 mL given (stopped).") {
+	if got := report.PartialRuns(si); !strings.HasPrefix(got, "Partial: run 2 of 2 examined 0.048 of the 0.05 mL given (stopped).") {
 		t.Errorf("partial line %q", got)
 	}
 	si.Runs = si.Runs[:1]
