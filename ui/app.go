@@ -857,6 +857,7 @@ func (a *mainWindow) Close() {
 	}
 	a.saveSettings()
 	sess := a.sess
+	a.rememberStoppedAtQuit(sess)
 	a.Stop()
 	if a.settingsWin != nil {
 		a.settingsWin.win.Close()
@@ -880,6 +881,16 @@ func (a *mainWindow) Close() {
 		// closing the master window quits alike.
 		a.runOnUI(a.fy.Driver().Quit)
 	}()
+}
+
+// rememberStoppedAtQuit keeps the sample of the run going (sess, nil: none) as the app
+// quits, to be offered at the next launch (noteStoppedAtQuit) as a run cut off is: after
+// a quit mid-run the next launch said nothing of it (helper-86). Only a run of files
+// can be taken up where it stopped.
+func (a *mainWindow) rememberStoppedAtQuit(sess *session) {
+	if sess != nil && sess.spec.Files() {
+		a.fy.Preferences().SetString(app.PrefStoppedAtQuit, sess.sample.ID)
+	}
 }
 
 // Shutdown stops everything and waits, for tests and for Run after the window closed.

@@ -392,3 +392,42 @@ func TestRefilledFolderIsNotScreenedBefore(t *testing.T) {
 		t.Errorf("the folder filled with other frames: asked %q, %d objects stored (error %v)", asked, h.storedObjects("S-TUE"), h.a.lastError)
 	}
 }
+
+// A run stopped as the app quits is offered to be continued at the next launch, once,
+// as a run cut off is: the next launch said nothing of it (helper-86).
+func TestRunStoppedAtQuitOfferedAtLaunch(t *testing.T) {
+	dir := cellFolder(t, 40)
+	h := cellHarness(t, "")
+	held, release := holdAtBatch(h, 3)
+	h.a.sample.ID.SetText("S-QUIT")
+	h.a.sample.Volume.SetText("2")
+	h.a.startSource(capture.Cells(dir))
+	h.pump("the third batch held", 20*time.Second, func() bool { return isClosed(held) && h.a.sess != nil && h.a.sess.run != nil })
+	h.a.rememberStoppedAtQuit(h.a.sess) // as Close does
+	h.a.Stop()
+	close(release)
+	h.waitIdle()
+	var asked string
+	h.a.confirm = func(title, msg, yes, no string, answer func(bool)) {
+		asked = title + "\n" + msg + "\n[" + yes + "] [" + no + "]"
+		answer(true)
+	}
+	if !h.a.noteCutRuns(h.a.ctx) {
+		t.Fatal("the run stopped at quit was not offered")
+	}
+	h.pump("the continuation to start", 10*time.Second, func() bool { return h.a.sess != nil || h.a.lastError != nil })
+	h.waitIdle()
+	for _, want := range []string{quitTitle, "Sample S-QUIT was being screened when phytoscreen closed", "[Continue the run] [Later]"} {
+		if !strings.Contains(asked, want) {
+			t.Errorf("the notice lacks %q:\n%s", want, asked)
+		}
+	}
+	if h.a.lastError != nil {
+		t.Fatalf("the continuation failed: %v", h.a.lastError)
+	}
+	h.checkWhole("S-QUIT", 40, 2)
+	asked = ""
+	if h.a.noteCutRuns(h.a.ctx) || asked != "" {
+		t.Errorf("offered a second time: %q", asked)
+	}
+}

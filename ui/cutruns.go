@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 
 	"fyne.io/fyne/v2/dialog"
 
@@ -27,7 +28,7 @@ func (a *mainWindow) noteCutRuns(ctx context.Context) bool {
 		a.log.Warn("runs cut off could not all be ended", "err", err)
 	}
 	if len(cut) == 0 {
-		return false
+		return a.noteStoppedAtQuit(ctx)
 	}
 	// The last one a run can take up is offered; any other stays in History.
 	offer := ""
@@ -53,11 +54,39 @@ func (a *mainWindow) noteCutRuns(ctx context.Context) bool {
 	return true
 }
 
+// quitTitle heads the notice of a run stopped as the app quit.
+const quitTitle = "The last run stopped when phytoscreen closed"
+
+// noteStoppedAtQuit offers, once, to continue the run the app stopped as it quit
+// (app.PrefStoppedAtQuit) while the sample can still be continued; it reports whether
+// it offered.
+func (a *mainWindow) noteStoppedAtQuit(ctx context.Context) bool {
+	prefs := a.fy.Preferences()
+	id := prefs.String(app.PrefStoppedAtQuit)
+	if id == "" {
+		return false
+	}
+	prefs.RemoveValue(app.PrefStoppedAtQuit)
+	if _, err := a.svc.Store.Continuable(ctx, id); err != nil {
+		return false // whole, continued since, or gone: nothing to offer
+	}
+	text := fmt.Sprintf("Sample %s was being screened when phytoscreen closed: its run stopped part way, and its counts are stored as a partial sample. Continue the run reads the rest of its folder into the same sample, each image once; or later, History › Continue run.", id)
+	a.runOnUI(func() {
+		a.setStatus(firstLine(text))
+		a.askContinue(quitTitle, id, text)
+	})
+	return true
+}
+
 // askContinueCut shows the notice of runs cut short with the choice to take up sample
 // id's run at once.
-func (a *mainWindow) askContinueCut(id, text string) {
-	a.lastMessage = cutTitle + "\n" + text
-	a.log.Warn(cutTitle, "detail", text)
+func (a *mainWindow) askContinueCut(id, text string) { a.askContinue(cutTitle, id, text) }
+
+// askContinue shows a notice titled title with the choice to take up sample id's run at
+// once.
+func (a *mainWindow) askContinue(title, id, text string) {
+	a.lastMessage = title + "\n" + text
+	a.log.Warn(title, "detail", text)
 	answer := func(yes bool) {
 		if yes {
 			a.ContinueRun(id)
@@ -65,9 +94,9 @@ func (a *mainWindow) askContinueCut(id, text string) {
 	}
 	yes, no := "Continue the run", "Later"
 	if a.confirm != nil {
-		a.confirm(cutTitle, text, yes, no, answer)
+		a.confirm(title, text, yes, no, answer)
 		return
 	}
-	d := dialog.NewCustomConfirm(cutTitle, yes, no, messageBox(text), answer, a.win)
+	d := dialog.NewCustomConfirm(title, yes, no, messageBox(text), answer, a.win)
 	d.Show()
 }

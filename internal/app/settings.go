@@ -123,9 +123,12 @@ const (
 	PrefDemo       = "source.demo_when_no_camera"
 	PrefLastFolder = "source.last_folder"
 	PrefExportDir  = "export.last_folder"
-	PrefWindowW    = "window.width"
-	PrefWindowH    = "window.height"
-	PrefCostPrefix = "model.cost." // + pack + "." + variant: a measured ModelCost as JSON
+	// PrefStoppedAtQuit is the sample whose run the app stopped as it quit, offered to be
+	// continued at the next launch (not one of Settings: read once, then cleared).
+	PrefStoppedAtQuit = "source.stopped_at_quit"
+	PrefWindowW       = "window.width"
+	PrefWindowH       = "window.height"
+	PrefCostPrefix    = "model.cost." // + pack + "." + variant: a measured ModelCost as JSON
 )
 
 // LoadSettings reads the settings from p; anything missing, of the wrong type or out of
