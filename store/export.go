@@ -197,9 +197,9 @@ var CountsHeader = []string{"sample_id", "site", "taken", "volume_ml", "factor",
 	"level", "watch_threshold", "alert_threshold", "cells_unknown", "cells_ci95_low", "cells_ci95_high", "detection_limit_per_l",
 	"review_may_raise_to", "cells_per_l_if_reviewed_as_guessed", "pack", "model", "threshold"}
 
-// runsText is what runs hold of one setting (f of each), the distinct values in run
-// order joined by "+".
-func runsText(runs []RunRow, f func(RunRow) string) string {
+// RunsSetting is what runs hold of one setting (f of each): the distinct values in run
+// order joined by "+" ("base+optimised" when the runs differ).
+func RunsSetting(runs []RunRow, f func(RunRow) string) string {
 	var vs []string
 	for _, r := range runs {
 		if v := f(r); v != "" && !slices.Contains(vs, v) {
@@ -224,9 +224,9 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 	tail := []string{volumeText(si.VolumeGiven()), strconv.FormatBool(si.Partial())}
 	limit := concText(si.PerLFactor())
 	countedBy := []string{
-		textCell(runsText(si.Runs, func(r RunRow) string { return r.Pack })),
-		textCell(runsText(si.Runs, func(r RunRow) string { return r.Model })),
-		runsText(si.Runs, func(r RunRow) string { return ftoa(r.Threshold, -1) }),
+		textCell(RunsSetting(si.Runs, func(r RunRow) string { return r.Pack })),
+		textCell(RunsSetting(si.Runs, func(r RunRow) string { return r.Model })),
+		RunsSetting(si.Runs, func(r RunRow) string { return ftoa(r.Threshold, -1) }),
 	}
 	row := func(kind string, t TaxonCount, withConc bool) error {
 		r := append(append([]string{}, head...), kind, textCell(t.Label), textCell(t.Name), textCell(t.Group), t.Unit, strconv.Itoa(t.Count), strconv.Itoa(t.Validated))

@@ -285,7 +285,9 @@ func (a *mainWindow) packLimitsOf(name string) string {
 	if l, ok := a.packLimits[name]; ok {
 		return l
 	}
-	return app.BuiltinPackLimits(name)
+	l := app.BuiltinPackLimits(name)
+	a.notePackLimits(name, l) // read once: the banner asks at every redraw
+	return l
 }
 
 // appIcon is the application icon as a Fyne resource.

@@ -145,9 +145,8 @@ func (h *historyView) CompareWith(a, b string) {
 			// Filed with the samples' reports: the dialog could only be closed, the
 			// decision between the models left on screen (helper-84).
 			saved := h.lastComparison
-			h.saveComparison = func() { h.saveText("the comparison", compareFileName(a, b), saved) }
 			d.SetButtons([]fyne.CanvasObject{
-				widget.NewButtonWithIcon("Save as text…", theme.DocumentSaveIcon(), func() { h.saveComparison() }),
+				widget.NewButtonWithIcon("Save as text…", theme.DocumentSaveIcon(), func() { h.saveText("the comparison", compareFileName(a, b), saved) }),
 				widget.NewButton("Close", d.Hide),
 			})
 			d.Show()

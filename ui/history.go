@@ -63,10 +63,8 @@ type historyView struct {
 	// sample whose last run can be (store.Continuable).
 	cont    *widget.Button
 	compare *widget.Button
-	// lastComparison is the text of the last comparison shown (Compare), and
-	// saveComparison its dialog's Save as text… (nil before one is shown).
+	// lastComparison is the text of the last comparison shown (Compare).
 	lastComparison string
-	saveComparison func()
 	// saveText asks where to save a text and saves it (mainWindow.saveTextAs).
 	saveText func(what, name, text string)
 	// compareNote is what the last Compare dialog said of how the samples compare.

@@ -617,14 +617,18 @@ func (a *mainWindow) runEnded(sess *session) {
 		}
 		msg += fmt.Sprintf(", %d gap%s without frames (%s; the cells before are kept)", n, plural(n), without.Round(100*time.Millisecond))
 	}
+	var replaced error
+	if a.svc.Store != nil {
+		replaced = a.svc.Store.Replaced()
+	}
 	switch {
 	case a.svc.Store == nil || final.Examined.Frames == 0:
 	case errors.Is(err, store.ErrWriteFailed):
 		// "stored in" closed the line of a run whose writes failed (helper-86).
 		msg += "; not all stored in " + a.svc.Store.Path() + ": the sample stands on the frames stored before the failed write (see the error)"
-	case a.svc.Store.Replaced() != nil:
+	case replaced != nil:
 		msg += "; stored in the file phytoscreen opened, which is no longer at " + a.svc.Store.Path() + " (see the error)"
-		a.showError("The run went into a store file no longer there", a.svc.Store.Replaced())
+		a.showError("The run went into a store file no longer there", replaced)
 	default:
 		msg += "; stored in " + a.svc.Store.Path()
 	}

@@ -119,23 +119,10 @@ func writeSamples(w io.Writer, samples []store.SampleInfo) error {
 		if si.Marked {
 			note = append(note, "marked")
 		}
-		by := dash(strings.TrimSpace(runsSetting(si.Runs, func(r store.RunRow) string { return r.Pack }) + " " + runsSetting(si.Runs, func(r store.RunRow) string { return r.Model })))
+		by := dash(strings.TrimSpace(store.RunsSetting(si.Runs, func(r store.RunRow) string { return r.Pack }) + " " + store.RunsSetting(si.Runs, func(r store.RunRow) string { return r.Model })))
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s mL\t%s\t%s\n", si.ID, dash(si.Site), localTime(si.Taken), len(si.Runs), volumeText(si.VolumeML), by, strings.Join(note, ", "))
 	}
 	return tw.Flush()
-}
-
-// runsSetting is one setting of a sample's runs (f of each): the distinct values in run
-// order joined by "+" ("base+optimised" when its runs differ). The list said nothing of
-// the pack or model that counted each sample (helper-84).
-func runsSetting(runs []store.RunRow, f func(store.RunRow) string) string {
-	var vs []string
-	for _, r := range runs {
-		if v := f(r); v != "" && !slices.Contains(vs, v) {
-			vs = append(vs, v)
-		}
-	}
-	return strings.Join(vs, "+")
 }
 
 // writeSamplesTSV is the list for scripts: one header, one row a sample, fields that
@@ -146,7 +133,7 @@ func writeSamplesTSV(w io.Writer, samples []store.SampleInfo) error {
 	for _, si := range samples {
 		fmt.Fprintf(bw, "%s\t%s\t%s\t%d\t%s\t%s\t%t\t%t\t%s\t%s\n", tsvField(si.ID), tsvField(si.Site), rfcTime(si.Taken), len(si.Runs),
 			strconv.FormatFloat(si.VolumeML, 'g', -1, 64), strconv.FormatFloat(si.VolumeGiven(), 'g', -1, 64), si.Partial(), si.Marked,
-			tsvField(runsSetting(si.Runs, func(r store.RunRow) string { return r.Pack })), tsvField(runsSetting(si.Runs, func(r store.RunRow) string { return r.Model })))
+			tsvField(store.RunsSetting(si.Runs, func(r store.RunRow) string { return r.Pack })), tsvField(store.RunsSetting(si.Runs, func(r store.RunRow) string { return r.Model })))
 	}
 	return bw.Flush()
 }
