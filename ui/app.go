@@ -596,10 +596,22 @@ func (a *mainWindow) showError(title string, err error) {
 		sep = " " // "Who is reviewing? Type…", not "?: type" (helper-71)
 	}
 	a.status.SetText(title + sep + firstLine(err.Error()))
-	msg := widget.NewLabel(err.Error())
-	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustom(title, "Close", container.NewGridWrap(fyne.NewSize(520, msg.MinSize().Height*3), msg), a.win)
+	d := dialog.NewCustom(title, "Close", errorBox(err.Error()), a.win)
 	d.Show()
+}
+
+// errorBox holds an error's text in a dialog: 520 px wide and as tall as the text wraps
+// to, up to 320 px, scrolled beyond. Three lines' height was given whatever the text,
+// and a longer one ran under the Close button (helper-86).
+func errorBox(text string) fyne.CanvasObject {
+	msg := widget.NewLabel(text)
+	msg.Wrapping = fyne.TextWrapWord
+	const width = 520
+	msg.Resize(fyne.NewSize(width, msg.MinSize().Height))
+	height := min(max(msg.MinSize().Height, 60), 320)
+	scroll := container.NewVScroll(msg)
+	scroll.SetMinSize(fyne.NewSize(width, height))
+	return scroll
 }
 
 // showMessage shows what a person must read that is not an error (the files a run

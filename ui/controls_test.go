@@ -531,3 +531,23 @@ func TestQuitDuringARunAsks(t *testing.T) {
 		t.Errorf("between runs: asked %d times, closing %v; want it to close at once", len(asked), h.a.closing)
 	}
 }
+
+// An error's dialog is as tall as its text wraps to (up to a scrolled limit): three
+// lines' height was given whatever the text, and a longer one ran under the Close button
+// (helper-86, the "settings ignored" notice).
+func TestErrorBoxFitsItsText(t *testing.T) {
+	test.NewTempApp(t)
+	one := errorBox("The pack could not be loaded.").MinSize().Height
+	line := widget.NewLabel("x").MinSize().Height
+	long := errorBox(strings.Repeat("preferences: model.threshold 7 is not a confidence from 0 to 1: 0.5 is used instead. ", 8)).MinSize().Height
+	if one < 60 || one > 2*line+60 {
+		t.Errorf("one line: %g px high (a line is %g)", one, line)
+	}
+	if long < 5*line || long > 320 {
+		t.Errorf("eight sentences: %g px high (a line is %g); want their wrapped height, at most 320", long, line)
+	}
+	huge := errorBox(strings.Repeat("a long list of settings ignored, ", 400)).MinSize().Height
+	if huge != 320 {
+		t.Errorf("a very long text: %g px high, want 320 (scrolled)", huge)
+	}
+}
