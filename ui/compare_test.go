@@ -104,13 +104,7 @@ func TestSameFramesOtherModelCompanionComparedFirst(t *testing.T) {
 	h.a.chooseSource(capture.Spec{Kind: capture.KindVideo, Path: "pond3-pm.avi"}) // other water
 	h.a.sample.ID.SetText("POND3-PM")
 	h.runToEnd(2)
-	was := h.a.svc.Model.Variant()
-	other := inference.Base
-	if was == inference.Base {
-		other = inference.Optimised
-	}
-	h.a.SwitchModel(other)
-	h.pump("the model switch", 5*time.Second, func() bool { return !h.a.switching })
+	_, other := h.switchToOtherModel()
 	h.a.chooseSource(capture.Spec{Kind: capture.KindVideo, Path: "pond3.avi"})
 	h.a.sample.ID.SetText(first)
 	twin := h.runToEnd(2)
@@ -160,13 +154,7 @@ func TestOtherModelOnScreenedFramesProposesTheCompanion(t *testing.T) {
 	h.a.sample.Fill(h.a.newSample(), 0)
 	h.a.chooseSource(spec)
 	first := h.runToEnd(2)
-	was := h.a.svc.Model.Variant()
-	other := inference.Base
-	if was == inference.Base {
-		other = inference.Optimised
-	}
-	h.a.SwitchModel(other)
-	h.pump("the model switch", 5*time.Second, func() bool { return !h.a.switching })
+	was, other := h.switchToOtherModel()
 	if h.a.sample.ID.Text != h.a.autoID {
 		t.Fatalf("after the run the panel shows %q, the app proposed %q", h.a.sample.ID.Text, h.a.autoID)
 	}
@@ -185,4 +173,17 @@ func TestOtherModelOnScreenedFramesProposesTheCompanion(t *testing.T) {
 	if got := h.runToEnd(2); got != "POND3-AGAIN" || len(asked) != 1 || !strings.HasPrefix(asked[0], "Screened before as") {
 		t.Errorf("an ID typed: went into %q, asked %q; want POND3-AGAIN after the screened-before question", got, asked)
 	}
+}
+
+// switchToOtherModel switches to the model not in use and waits for it: was is the one
+// in use before, other the one now.
+func (h *harness) switchToOtherModel() (was, other inference.Variant) {
+	h.t.Helper()
+	was, other = h.a.svc.Model.Variant(), inference.Base
+	if was == inference.Base {
+		other = inference.Optimised
+	}
+	h.a.SwitchModel(other)
+	h.pump("the model switch", 5*time.Second, func() bool { return !h.a.switching })
+	return was, other
 }

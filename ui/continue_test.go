@@ -19,6 +19,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/internal/testutil"
+	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
@@ -278,14 +279,7 @@ func TestStoppedRunSaysPartialFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := cellHarness(t, "")
-	held, release := holdAtBatch(h, 3)
-	h.a.sample.ID.SetText("S-STOP")
-	h.a.sample.Volume.SetText("2")
-	h.a.startSource(capture.Cells(dir))
-	h.pump("the third batch held", 20*time.Second, func() bool { return isClosed(held) && h.a.sess != nil && h.a.sess.run != nil })
-	h.a.Stop()
-	close(release)
-	h.waitIdle()
+	h.stopPartWay("S-STOP", dir)
 	ex := h.a.lastSnap.Examined
 	if !ex.Partial() || ex.Frames == 0 {
 		t.Fatalf("examined %+v: the test needs a partial run", ex)
@@ -312,15 +306,7 @@ func TestContinuationBannerWholeAfterAPackSwitch(t *testing.T) {
 		d.OpenPack = o.open
 	})
 	h.clf.anyCrop = true
-	held, release := holdAtBatch(h, 3)
-	h.a.sample.ID.SetText("S-CONT")
-	h.a.sample.Volume.SetText("2")
-	h.a.sample.Factor.SetText("1")
-	h.a.startSource(capture.Cells(dir))
-	h.pump("the third batch held", 20*time.Second, func() bool { return isClosed(held) && h.a.sess != nil && h.a.sess.run != nil })
-	h.a.Stop()
-	close(release)
-	h.waitIdle()
+	h.stopPartWay("S-CONT", dir)
 	_, resume := holdAtBatch(h, int(h.clf.batches.Load())+1)
 	h.a.ContinueRun("S-CONT")
 	h.pump("the continuation to start", 10*time.Second, func() bool { return h.a.sess != nil && h.a.runState.Text == "Running" || h.a.lastError != nil })
@@ -398,15 +384,9 @@ func TestRefilledFolderIsNotScreenedBefore(t *testing.T) {
 func TestRunStoppedAtQuitOfferedAtLaunch(t *testing.T) {
 	dir := cellFolder(t, 40)
 	h := cellHarness(t, "")
-	held, release := holdAtBatch(h, 3)
-	h.a.sample.ID.SetText("S-QUIT")
-	h.a.sample.Volume.SetText("2")
-	h.a.startSource(capture.Cells(dir))
-	h.pump("the third batch held", 20*time.Second, func() bool { return isClosed(held) && h.a.sess != nil && h.a.sess.run != nil })
-	h.a.rememberStoppedAtQuit(h.a.sess) // as Close does
-	h.a.Stop()
-	close(release)
-	h.waitIdle()
+	h.stopPartWay("S-QUIT", dir)
+	// As Close does with that run going.
+	h.a.rememberStoppedAtQuit(&session{spec: capture.Cells(dir), sample: screening.NewSample("S-QUIT")})
 	var asked string
 	h.a.confirm = func(title, msg, yes, no string, answer func(bool)) {
 		asked = title + "\n" + msg + "\n[" + yes + "] [" + no + "]"
@@ -430,4 +410,18 @@ func TestRunStoppedAtQuitOfferedAtLaunch(t *testing.T) {
 	if h.a.noteCutRuns(h.a.ctx) || asked != "" {
 		t.Errorf("offered a second time: %q", asked)
 	}
+}
+
+// stopPartWay screens the folder dir into sample id (2 mL) and stops the run at its third
+// batch: a partial run, as a technician's Stop leaves one.
+func (h *harness) stopPartWay(id, dir string) {
+	h.t.Helper()
+	held, release := holdAtBatch(h, 3)
+	h.a.sample.ID.SetText(id)
+	h.a.sample.Volume.SetText("2")
+	h.a.startSource(capture.Cells(dir))
+	h.pump("the third batch held", 20*time.Second, func() bool { return isClosed(held) && h.a.sess != nil && h.a.sess.run != nil })
+	h.a.Stop()
+	close(release)
+	h.waitIdle()
 }
