@@ -857,70 +857,92 @@ func medianLevel(pix []uint8, w, h int) float64 {
 
 // edgeLines is how many rows and columns at each edge of the frame are checked for
 // sensor artefacts (two, and one more the smoothing spreads them to), and edgeLineShare
-// the share of a row or column above the threshold that marks it as one.
+// the share of a row or column above the threshold that marks it as one. An enlarged
+// frame (a 320x240 camera's frame saved at four times its size) carries its camera's
+// edge lines enlarged as well, so a band of such rows that goes on from the edge is
+// followed inward up to edgeBandShare of the frame's shorter side (never fewer than
+// edgeLines rows: 3 at 320x240, 13 at four times that).
 const (
 	edgeLines     = 3
 	edgeLineShare = 0.25
+	edgeBandShare = 1.0 / 72
 )
+
+// edgeDepth is how deep into a w x h frame's sides the edge lines are looked for.
+func edgeDepth(w, h int) int { return max(edgeLines, int(float64(min(w, h))*edgeBandShare)) }
 
 // clearEdgeLines blanks, in the object mask, the rows and columns at the frame edge that
 // are above the threshold over most of their length. Cheap cameras often deliver a dark or
 // bright first row or column (the ESP32 bench camera's top row is 25% darker than the
 // next); left in, it joins every cell near that edge into one frame-wide object. Blanking
-// a row costs a real object lying along the edge one row of pixels, no more.
+// a row costs a real object lying along the edge one row of pixels, no more. The first
+// edgeLines rows are each judged on their own; deeper ones only while the band of such
+// rows from the edge is unbroken.
 func clearEdgeLines(mask []uint8, w, h int) {
 	share := func(n, of int) bool { return float64(n) > edgeLineShare*float64(of) }
-	for _, y := range edgeRows(h) {
-		row := mask[y*w : (y+1)*w]
+	row := func(y int) bool {
 		n := 0
-		for _, v := range row {
+		for _, v := range mask[y*w : (y+1)*w] {
 			if v != 0 {
 				n++
 			}
 		}
-		if share(n, w) {
-			clear(row)
+		if !share(n, w) {
+			return false
 		}
+		clear(mask[y*w : (y+1)*w])
+		return true
 	}
-	for _, x := range edgeRows(w) {
+	col := func(x int) bool {
 		n := 0
 		for y := 0; y < h; y++ {
 			if mask[y*w+x] != 0 {
 				n++
 			}
 		}
-		if share(n, h) {
-			for y := 0; y < h; y++ {
-				mask[y*w+x] = 0
+		if !share(n, h) {
+			return false
+		}
+		for y := 0; y < h; y++ {
+			mask[y*w+x] = 0
+		}
+		return true
+	}
+	depth := edgeDepth(w, h)
+	fromEdges(h, depth, row)
+	fromEdges(w, depth, col)
+}
+
+// fromEdges calls line on the lines of a side of n pixels from each edge inward: on the
+// first edgeLines of each edge, then on deeper ones up to depth while line keeps
+// reporting one it cleared.
+func fromEdges(n, depth int, line func(i int) bool) {
+	depth = min(depth, n/2)
+	for _, inward := range []func(i int) int{func(i int) int { return i }, func(i int) int { return n - 1 - i }} {
+		band := true
+		for i := 0; i < depth; i++ {
+			if i >= edgeLines && !band {
+				break
 			}
+			band = line(inward(i)) && band
 		}
 	}
 }
 
-// edgeSliver reports a box that hugs one edge of the frame, at most edgeLines+1 pixels
-// thick and four times as long: a piece of a sensor's edge line, or a sliver of a cell
-// that is out of the frame and cannot be measured or counted anyway.
+// edgeSliver reports a box that hugs one edge of the frame (within the edge lines' depth
+// of it), at most that depth plus one pixels thick and four times as long: a piece of a
+// sensor's edge line (of an enlarged frame's, the part of its band under the share that
+// clears a whole row), or a sliver of a cell that is out of the frame and cannot be
+// measured or counted anyway.
 func edgeSliver(b image.Rectangle, w, h int) bool {
-	thin := edgeLines + 1
+	d := edgeDepth(w, h)
 	switch {
-	case (b.Min.Y == 0 || b.Max.Y == h) && b.Dy() <= thin && b.Dx() >= 4*b.Dy():
+	case (b.Min.Y <= d || b.Max.Y >= h-d) && b.Dy() <= d+1 && b.Dx() >= 4*b.Dy():
 		return true
-	case (b.Min.X == 0 || b.Max.X == w) && b.Dx() <= thin && b.Dy() >= 4*b.Dx():
+	case (b.Min.X <= d || b.Max.X >= w-d) && b.Dx() <= d+1 && b.Dy() >= 4*b.Dx():
 		return true
 	}
 	return false
-}
-
-// edgeRows lists the indexes of the first and last edgeLines of n.
-func edgeRows(n int) []int {
-	var out []int
-	for i := 0; i < edgeLines && i < n; i++ {
-		out = append(out, i)
-		if n-1-i > i {
-			out = append(out, n-1-i)
-		}
-	}
-	return out
 }
 
 // replaceMat closes old and returns m.

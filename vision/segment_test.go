@@ -426,6 +426,36 @@ func TestEdgeLinesAndIgnore(t *testing.T) {
 	}
 }
 
+// TestEdgeLinesOfAnEnlargedFrame: the same camera's frame saved at four times its size
+// (1280x960, segmented at that size) carries its dark edge rows four times as deep; they
+// are still not an object, and the cell touching them is still found on its own. Judging
+// only the first three rows left the rest of the band as a frame-wide "filament" of a
+// hundred estimated cells; a piece of a row beyond the band, too short to clear its row,
+// a thin "filament" of thirty.
+func TestEdgeLinesOfAnEnlargedFrame(t *testing.T) {
+	g := scene{w: 1280, h: 960, level: 180, shapes: []shape{
+		rect(0, 0, 1280, 4, 0.7),      // the dark first row, four rows deep
+		rect(160, 4, 800, 12, 0.8),    // and part of the second
+		rect(900, 12, 1000, 15, 0.8),  // and a piece beyond it, under a quarter of its row
+		disk(640, 480, 48, 0.5),       // a cell
+		rect(600, 8, 680, 56, 0.55),   // a cell touching the dark rows
+		rect(0, 300, 4, 700, 0.7),     // a dark column on the left edge, part of the height
+		rect(1272, 0, 1280, 960, 0.7), // and the last columns, whole height
+	}}.gray()
+	objs := detect(t, g, Options{})
+	for _, o := range objs {
+		t.Logf("found %v (%s, %.0f cells)", o.Box, o.Kind, o.Cells)
+	}
+	if len(objs) != 2 {
+		t.Fatalf("found %d objects, want the 2 cells", len(objs))
+	}
+	for _, o := range objs {
+		if o.Box.Dx() > 120 || o.Box.Dy() > 120 {
+			t.Errorf("object %v: joined to the edge band", o.Box)
+		}
+	}
+}
+
 // TestBadFrames: empty frames, unsupported formats and tiny frames are errors that say
 // so; nothing crashes.
 func TestBadFrames(t *testing.T) {
