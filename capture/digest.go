@@ -7,10 +7,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/phytoscreen/phytoscreen/imagefile"
+	"github.com/phytoscreen/phytoscreen/inputfile"
 )
 
 // A file other than an image up to wholeDigest bytes is hashed whole. A larger one (a
@@ -76,7 +76,7 @@ func fileDigest(path string) (string, error) {
 		}
 		return imageDigest(data), nil
 	}
-	f, err := os.Open(path)
+	f, err := inputfile.Open(path, 0) // a FIFO put there is refused, not waited on
 	if err != nil {
 		return "", err
 	}
@@ -84,9 +84,6 @@ func fileDigest(path string) (string, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return "", err
-	}
-	if !st.Mode().IsRegular() {
-		return "", fmt.Errorf("%s is not a regular file", path)
 	}
 	h := sha256.New()
 	var size [8]byte

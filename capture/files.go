@@ -47,7 +47,7 @@ func OpenFolder(dir string, onStatus func(Status)) (*FolderSource, error) {
 		Report(onStatus, Status{Source: dir, Kind: StatusSkipped, Frame: -1, Path: p.Path, Err: p.Err})
 	}
 	for _, o := range others {
-		why := imagefile.FolderLinkError(o)
+		why := imagefile.LeftOutError(o)
 		if why == nil {
 			why = errors.New("not an image file (frames must be .jpg, .jpeg, .png, .tif, .tiff or .bmp)")
 		}

@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/assets"
+	"github.com/phytoscreen/phytoscreen/inputfile"
 	"github.com/phytoscreen/phytoscreen/internal/testutil"
 	"github.com/phytoscreen/phytoscreen/synth"
 	"gocv.io/x/gocv"
@@ -213,6 +215,85 @@ func TestFolderSourceLinkToFolderNamed(t *testing.T) {
 		}
 		if msg := e.Err.Error(); !strings.Contains(msg, w) || (base != "notes.txt" && (strings.Contains(msg, "not an image file") || !strings.Contains(msg, "give that folder itself"))) {
 			t.Errorf("%s: %q, want %q and the fix", base, msg, w)
+		}
+		delete(want, base)
+	}
+	for f, w := range want {
+		t.Errorf("%s: no skipped status saying %q", f, w)
+	}
+}
+
+// TestFolderSourceNonFilesNamed: a named pipe, a socket and a device in a frames
+// folder, named as frames or not, or behind a link with a frame's name, are never
+// opened (opening a FIFO waits for a writer: the run would hang), and each is said as
+// skipped with what it is and the fix, as other files left out are: they were left out
+// without a word (helper-87). The frames beside them are read. A regression that opens
+// one fails on the timeout instead of hanging the test.
+func TestFolderSourceNonFilesNamed(t *testing.T) {
+	dir := t.TempDir()
+	writeFramePNG(t, filepath.Join(dir, "frame1.png"), frame{w: 160, h: 120})
+	writeFramePNG(t, filepath.Join(dir, "frame3.png"), frame{w: 160, h: 120})
+	for _, name := range []string{"frame2.jpg", "pipe"} {
+		if err := syscall.Mkfifo(filepath.Join(dir, name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sock, err := net.Listen("unix", filepath.Join(dir, "frame4.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	for link, target := range map[string]string{"frame5.jpg": filepath.Join(dir, "frame2.jpg"), "frame6.tif": "/dev/zero"} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type result struct {
+		names []string
+		err   error
+		log   statusLog
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		src, err := OpenFolder(dir, r.log.add)
+		if err != nil {
+			r.err = err
+		} else {
+			r.names, _, r.err = drain(t, src)
+		}
+		done <- r
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the folder source still reading after 20 s: it opened a FIFO or a device")
+	}
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if got := strings.Join(r.names, " "); got != "frame1.png frame3.png" {
+		t.Errorf("frames read %q, want frame1.png frame3.png", got)
+	}
+	const fix = ", not a regular file: left unread (reading a pipe, socket or device can wait for ever); put the image file itself in the folder"
+	want := map[string]string{
+		"frame2.jpg": "a named pipe (FIFO)" + fix,
+		"pipe":       "a named pipe (FIFO)" + fix,
+		"frame4.png": "a socket" + fix,
+		"frame5.jpg": "a named pipe (FIFO)" + fix,
+		"frame6.tif": "a character device" + fix,
+	}
+	for _, e := range r.log.events {
+		t.Logf("status: %v", e)
+		base := filepath.Base(e.Path)
+		w, ok := want[base]
+		if e.Kind != StatusSkipped || !ok {
+			t.Errorf("unexpected status %v", e)
+			continue
+		}
+		if e.Err.Error() != w || !errors.Is(e.Err, inputfile.ErrNotRegular) {
+			t.Errorf("%s skipped: %q, want %q", base, e.Err, w)
 		}
 		delete(want, base)
 	}

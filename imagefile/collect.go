@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/phytoscreen/phytoscreen/inputfile"
 )
 
 // Problem is a path that could not be used, with the reason.
@@ -29,10 +31,12 @@ func Collect(paths []string) (files []string, problems []Problem) {
 	return files, problems
 }
 
-// CollectAll is Collect that also returns the regular files inside the folders that were
-// left out for not being images (in natural order), from the same walk, so a caller can
-// say what it skipped. System files are in neither list: they are not the user's files
-// to be told about.
+// CollectAll is Collect that also returns the files inside the folders that were left
+// out (in natural order), from the same walk, so a caller can say what it skipped
+// (LeftOutError says why): regular files that are not images, links to folders, and
+// what is not a regular file at all (a named pipe, a socket, a device), which is never
+// opened: opening a FIFO waits for a writer. System files are in neither list: they are
+// not the user's files to be told about.
 func CollectAll(paths []string) (files, others []string, problems []Problem) {
 	for _, root := range paths {
 		fi, err := os.Stat(root)
@@ -84,8 +88,11 @@ func CollectAll(paths []string) (files, others []string, problems []Problem) {
 				default:
 					skipped = append(skipped, path)
 				}
-			} else if d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 {
-				skipped = append(skipped, path) // a link to a folder is not followed: said as skipped
+			} else if !d.IsDir() {
+				// A link to a folder is not followed, and a FIFO, socket or device is not
+				// read (a FIFO named frame.jpg was left out without a word: helper-87):
+				// said as skipped.
+				skipped = append(skipped, path)
 			}
 			return nil
 		})
@@ -98,6 +105,29 @@ func CollectAll(paths []string) (files, others []string, problems []Problem) {
 	}
 	return files, others, problems
 }
+
+// LeftOutError says why CollectAll left out path (one of its others) when it is not
+// simply a file of another format: a link to a folder (FolderLinkError), or not a
+// regular file (a named pipe, a socket, a device, or a link to one: errors.Is
+// inputfile.ErrNotRegular). nil for a regular file, which was left out for not being an
+// image: the caller says which images it reads.
+func LeftOutError(path string) error {
+	if err := FolderLinkError(path); err != nil {
+		return err
+	}
+	fi, err := os.Stat(path) // a link followed; stat opens nothing, so a FIFO cannot hold it
+	if err != nil || fi.Mode().IsRegular() {
+		return nil
+	}
+	return &notFileError{inputfile.Kind(fi.Mode()) + ", not a regular file: left unread (reading a pipe, socket or device can wait for ever); put the image file itself in the folder"}
+}
+
+// notFileError is LeftOutError's for what is not a regular file; it matches
+// inputfile.ErrNotRegular.
+type notFileError struct{ msg string }
+
+func (e *notFileError) Error() string { return e.msg }
+func (e *notFileError) Unwrap() error { return inputfile.ErrNotRegular }
 
 // FolderLinkError says, of a path CollectAll left out (one of its others), that it is a
 // symbolic link to a folder, which the walk does not follow, and the fix; nil when it is

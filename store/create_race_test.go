@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,7 +28,9 @@ const (
 )
 
 // TestCreateChild is the child side of TestProcessesCreatingOneStoreAtOnce: it waits for
-// the agreed moment, opens the store and records one run in it, of a sample of its own.
+// the agreed moment, opens the store and records one run in it, of a sample of its own;
+// refused because another child holds the store, it prints the refusal after
+// refusedMark and passes.
 func TestCreateChild(t *testing.T) {
 	path := os.Getenv(createChildEnv)
 	if path == "" {
@@ -39,6 +42,10 @@ func TestCreateChild(t *testing.T) {
 	}
 	time.Sleep(time.Until(time.Unix(0, at)))
 	s, err := Open(path)
+	if errors.Is(err, ErrInUse) {
+		fmt.Println(refusedMark + err.Error())
+		return
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,10 +61,15 @@ func TestCreateChild(t *testing.T) {
 	}
 }
 
-// Two programs that make the same new store at the same moment (the app and a screen
-// command started together on a new bench) both open it and both record their run: the
-// second does not fail on the schema the first has just written. Processes, not
-// goroutines, since SQLite's locks between processes are what the two meet on.
+// refusedMark begins the line a child prints when another child holds the store.
+const refusedMark = "REFUSED: "
+
+// Programs that make the same new store at the same moment (the app and a screen command
+// started together on a new bench) each either open it and record their run, or are
+// told that another phytoscreen holds it (ErrInUse, naming it): none fails on the
+// schema another has just written, none meets "database is locked", and the store
+// holds the run of each that opened it. Processes, not goroutines, since the locks
+// between processes (SQLite's, the store's write lock) are what they meet on.
 func TestProcessesCreatingOneStoreAtOnce(t *testing.T) {
 	if os.Getenv(createChildEnv) != "" {
 		t.Skip("in the child")
@@ -68,20 +80,39 @@ func TestProcessesCreatingOneStoreAtOnce(t *testing.T) {
 		at := time.Now().Add(1500 * time.Millisecond).UnixNano() // after every child has started
 		var wg sync.WaitGroup
 		errs := make([]string, procs)
+		refused := make([]string, procs)
 		for i := range procs {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				cmd := exec.Command(os.Args[0], "-test.run=^TestCreateChild$", "-test.v")
 				cmd.Env = append(os.Environ(), createChildEnv+"="+db, createAtEnv+"="+strconv.FormatInt(at, 10), createIndexEnv+"="+strconv.Itoa(i))
-				if out, err := cmd.CombinedOutput(); err != nil {
+				out, err := cmd.CombinedOutput()
+				if err != nil {
 					errs[i] = fmt.Sprintf("process %d: %v\n%s", i, err, out)
+				}
+				for line := range strings.Lines(string(out)) {
+					if msg, ok := strings.CutPrefix(strings.TrimSpace(line), refusedMark); ok {
+						refused[i] = msg
+					}
 				}
 			}()
 		}
 		wg.Wait()
 		if failed := strings.TrimSpace(strings.Join(errs, "")); failed != "" {
 			t.Fatalf("round %d: %d processes made %s at once and some failed:\n%s", round, procs, db, failed)
+		}
+		opened := 0
+		for _, msg := range refused {
+			if msg == "" {
+				opened++
+			} else if !strings.Contains(msg, "is in use by another phytoscreen (process ") || !strings.Contains(msg, "pass another --db FILE") {
+				t.Errorf("round %d: a refusal that names no process or fix: %s", round, msg)
+			}
+		}
+		t.Logf("round %d: %d of %d processes opened the store, the others were told it was in use", round, opened, procs)
+		if opened == 0 {
+			t.Fatalf("round %d: every process was refused: %q", round, refused)
 		}
 		s, err := OpenReadOnly(db)
 		if err != nil {
@@ -92,8 +123,8 @@ func TestProcessesCreatingOneStoreAtOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ids) != procs {
-			t.Fatalf("round %d: the store holds samples %v, want one from each of the %d processes", round, ids, procs)
+		if len(ids) != opened {
+			t.Fatalf("round %d: the store holds samples %v, want one from each of the %d processes that opened it", round, ids, opened)
 		}
 	}
 }

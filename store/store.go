@@ -5,7 +5,8 @@
 // process loses at most that much work and the file always reopens cleanly. It also
 // writes the exports: per-sample counts, per-object tables and EcoTaxa archives. It
 // writes only into files it recognises as its own (ApplicationID in the SQLite header),
-// and reads archives on read-only media without writing (OpenReadOnly).
+// and reads archives on read-only media without writing (OpenReadOnly). One process at a
+// time writes a store (lock.go): a second is told which holds it; any may read.
 package store
 
 import (
@@ -104,6 +105,12 @@ type Store struct {
 	db       *sql.DB
 	path     string
 	readOnly bool // opened by OpenReadOnly: runs and validations are refused
+	// readOnlyWhy is why a process that wanted to write opened the store read-only
+	// (OpenReadOnlyBecause); nil: opened to read.
+	readOnlyWhy error
+	// lock is this process's write lock on the store (Open), released by Close.
+	lock      *writeLock
+	closeOnce sync.Once
 
 	// active are the runs this process is recording: PendingSync leaves them (and their
 	// objects' labels) out until Finish, so a half-written run is never pushed as done.
@@ -377,15 +384,34 @@ func Open(path string) (*Store, error) {
 	if err := checkWritable(path); err != nil {
 		return nil, err
 	}
+	// Taken once the file is known to be a store (or none yet), so that nothing is made
+	// beside another program's file; held until Close (lock.go).
+	lock, err := lockForWriting(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openLocked(path, rec)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	st.lock = lock
+	return st, nil
+}
+
+// openLocked opens the recognised store at path for writing, under this process's write
+// lock.
+func openLocked(path string, rec recognised) (*Store, error) {
 	// Every transaction here writes, so each takes the write lock when it begins
 	// (BEGIN IMMEDIATE): a deferred one that read first and then wrote while another
 	// connection (the lab server sync, a relabel) had written meanwhile would fail at
 	// once with SQLITE_BUSY_SNAPSHOT, which busy_timeout cannot wait out.
 	dsn := "file:" + uriPath(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	// Two processes making one new store at once (the app and a screen command started
-	// together) meet where SQLite answers SQLITE_BUSY without waiting out busy_timeout:
-	// the switch to WAL, which needs the file alone. The loser opens again once the
-	// winner has made the store, recognising what it made.
+	// Another connection making or reading a new store at that moment (a reader, which
+	// takes no write lock; before the write lock, a second phytoscreen) meets this one
+	// where SQLite answers SQLITE_BUSY without waiting out busy_timeout: the switch to
+	// WAL, which needs the file alone. This one opens again once the other is done,
+	// recognising what it made.
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		db, err := sql.Open("sqlite", dsn)
 		if err != nil {
@@ -451,7 +477,12 @@ var ErrOlderSchema = errors.New("older schema")
 // where the folder is writable (readDSN), so it reads a store on a read-only medium (an
 // archive). It refuses what Open refuses, and a store of an older schema version, which
 // only a writable open brings up to date.
-func OpenReadOnly(path string) (*Store, error) {
+func OpenReadOnly(path string) (*Store, error) { return OpenReadOnlyBecause(path, nil) }
+
+// OpenReadOnlyBecause is OpenReadOnly for a process that Open refused (why: ErrInUse,
+// ErrReadOnly): a run or a validation asked of the store is refused with why, which says
+// what to do, rather than as a store on a read-only medium is.
+func OpenReadOnlyBecause(path string, why error) (*Store, error) {
 	rec, err := recognise(path)
 	switch {
 	case err != nil:
@@ -468,7 +499,7 @@ func OpenReadOnly(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session store %s: %w: pass another --db FILE", path, err)
 	}
-	s := &Store{db: db, path: path, readOnly: true}
+	s := &Store{db: db, path: path, readOnly: true, readOnlyWhy: why}
 	if err := s.checkColumns(db); err != nil {
 		db.Close()
 		return nil, err
@@ -690,14 +721,21 @@ func (s *Store) ReadOnly() bool { return s.readOnly }
 
 // writable refuses a write to a store opened read-only, saying how to get a writable one.
 func (s *Store) writable(what string) error {
+	if s.readOnly && s.readOnlyWhy != nil {
+		return fmt.Errorf("%s cannot be recorded: %w", what, s.readOnlyWhy)
+	}
 	if s.readOnly {
 		return fmt.Errorf("session store %s is open read-only (it or its folder cannot be written): %s cannot be recorded in it: make it writable, or start phytoscreen with --db FILE in a writable folder", s.path, what)
 	}
 	return nil
 }
 
-// Close closes the store (runs must be finished first).
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the store (runs must be finished first) and lets go of its write lock.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	s.closeOnce.Do(s.lock.release)
+	return err
+}
 
 // Check runs SQLite's integrity check and returns its complaints, if any.
 func (s *Store) Check(ctx context.Context) error {

@@ -2,10 +2,10 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -231,6 +231,11 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 	a.refreshSites()
 	a.emptyOldTrash()
 	a.applyModelUI()
+	if svc.PrefsUnreadable != nil {
+		// Every setting back to its default without a word, and the file that held
+		// them written over at the next save (helper-87): said, and where it was kept.
+		a.showError("The saved settings could not be read", svc.PrefsUnreadable)
+	}
 	if len(a.settingsNotes) > 0 {
 		// Damaged or stale preferences: the app opens on defaults and says which.
 		for _, n := range a.settingsNotes {
@@ -249,7 +254,14 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 			"Free space on its disk or fix the file, or start phytoscreen with --db FILE on a writable disk.")
 		a.showError("The session store could not be opened", svc.StoreError)
 	}
-	if svc.StoreReadOnly != nil {
+	switch {
+	case errors.Is(svc.StoreReadOnly, store.ErrInUse):
+		// A second window on the same store, or the app beside a screen command:
+		// nothing said so, and both recorded into it (helper-87).
+		a.live.SetHint("Another phytoscreen is using this store",
+			"Close the other phytoscreen and restart this one, or use --db FILE.")
+		a.showError("Another phytoscreen is using the session store", svc.StoreReadOnly)
+	case svc.StoreReadOnly != nil:
 		// Said at launch: a technician set up a sample and pressed Start before learning
 		// that nothing could be recorded (helper-54).
 		a.live.SetHint("The session store is read-only: runs cannot be recorded",
@@ -266,7 +278,7 @@ func (a *mainWindow) prefsFile() string {
 	if a.prefsPath != "" {
 		return a.prefsPath
 	}
-	return filepath.Join(a.fy.Storage().RootURI().Path(), "preferences.json")
+	return prefsFileOf(a.fy)
 }
 
 // notePackLimits keeps what pack name, put in use, says it was not shown to do. UI

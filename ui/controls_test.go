@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -415,6 +416,85 @@ func TestReadOnlyStoreSaidAtLaunch(t *testing.T) {
 	plain := newHarness(t, nil)
 	if plain.a.lastError != nil {
 		t.Errorf("a writable store: error at launch %v", plain.a.lastError)
+	}
+}
+
+// A store another phytoscreen is writing (a second window on it, or the app beside a
+// screen command) is said at launch as such, naming the holder, with its own fix: not
+// as a read-only disk to be made writable (helper-87). The other process's hold is a
+// flock on the lock file through a file of the test's own (flock is per open file).
+func TestStoreInUseSaidAtLaunch(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "held.db")
+	f, err := os.OpenFile(db+store.LockSuffix, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("pid 4242\ncommand phytoscreen gui\n"); err != nil {
+		t.Fatal(err)
+	}
+	_, why := store.Open(db)
+	if !errors.Is(why, store.ErrInUse) {
+		t.Fatalf("Open of the held store: %v, want ErrInUse", why)
+	}
+	h := newHarnessStore(t, nil, nil, filepath.Join(t.TempDir(), "s.db"), func(s *app.Services) { s.StoreReadOnly = why })
+	if !errors.Is(h.a.lastError, store.ErrInUse) ||
+		!strings.HasPrefix(h.a.status.Text, "Another phytoscreen is using the session store: session store "+db+" is in use by another phytoscreen (process 4242") {
+		t.Errorf("at launch: error %v, status %q", h.a.lastError, h.a.status.Text)
+	}
+	if hint, fix := h.a.live.hint.Text, h.a.live.hint2.Text; hint != "Another phytoscreen is using this store" ||
+		!strings.Contains(fix, "Close the other phytoscreen and restart this one") || strings.Contains(fix, "writable") {
+		t.Errorf("the live view's hint: %q / %q", hint, fix)
+	}
+	// No camera: the demo is not started, to be refused at once under "Could not start
+	// screening" over the notice of why.
+	h.a.chooseSource(capture.Demo)
+	h.a.autoStart()
+	h.q.runAll()
+	if h.a.sess != nil || !errors.Is(h.a.lastError, store.ErrInUse) {
+		t.Errorf("the demo started at launch: run %v, last error %v", h.a.sess != nil, h.a.lastError)
+	}
+}
+
+// A preferences file Fyne could not read (cut short by a power cut while it was saved)
+// is kept aside and said at launch: which file, where it was kept, and that the defaults
+// are in use. Fyne started on defaults and wrote them over the file without a word
+// (helper-87).
+func TestUnreadablePrefsSaidAtLaunch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fyne", "preferences.json") // the test app's storage is the shared /tmp
+	cut := `{"alerts.preset":"scotland","sample.site":"Loch Creran","model.batch":32,"review.reviewer":"An`
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(cut), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	prefsErr := keepUnreadablePrefs(path)
+	var ue *app.UnreadablePrefsError
+	if !errors.As(prefsErr, &ue) || ue.Kept == "" {
+		t.Fatalf("the cut file: %v, want it kept aside", prefsErr)
+	}
+	if b, err := os.ReadFile(ue.Kept); err != nil || string(b) != cut {
+		t.Errorf("%s holds %q (%v), want the cut file's bytes", ue.Kept, b, err)
+	}
+	h := newHarness(t, nil, func(s *app.Services) { s.PrefsUnreadable = prefsErr })
+	want := "The saved settings could not be read: the settings file " + path + " could not be read (it ends part way"
+	if h.a.lastError != prefsErr || !strings.HasPrefix(h.a.status.Text, want) {
+		t.Errorf("at launch: error %v, status %q; want it said, beginning %q", h.a.lastError, h.a.status.Text, want)
+	}
+	for _, w := range []string{"it was kept as " + ue.Kept, "starts on the default settings"} {
+		if !strings.Contains(h.a.lastError.Error(), w) {
+			t.Errorf("the message shown does not say %q", w)
+		}
+	}
+	if d := app.DefaultSettings(); h.a.set.Preset != d.Preset || h.a.set.Batch != d.Batch {
+		t.Errorf("settings in use: preset %q, batch %d: want the defaults", h.a.set.Preset, h.a.set.Batch)
+	}
+	if keepUnreadablePrefs(path) != nil {
+		t.Error("said again at the next launch: the file kept aside is read again")
 	}
 }
 

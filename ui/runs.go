@@ -14,6 +14,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/imagefile"
+	"github.com/phytoscreen/phytoscreen/inputfile"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/internal/sigfig"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -451,7 +452,9 @@ func (a *mainWindow) sourceStatus(sess *session, st capture.Status) {
 			var dup *capture.DuplicateError
 			if errors.As(st.Err, &dup) {
 				sess.duplicates++ // read, and left out: nothing to fix
-			} else if st.Path != "" && !imagefile.IsImageName(st.Path) {
+			} else if st.Path != "" && (!imagefile.IsImageName(st.Path) || errors.Is(st.Err, inputfile.ErrNotRegular)) {
+				// A FIFO or socket named frame.jpg is no frame either: the folder's
+				// frames (Len) never counted it, so no water is lost.
 				sess.notFrames++
 			}
 			sess.skipped = append(sess.skipped, skippedLine(st))

@@ -73,7 +73,7 @@ func (m *Main) classify(ctx context.Context, args []string) error {
 			fmt.Fprintf(m.Stderr, "phytoscreen classify: and %d more files that are not images, left out\n", len(others)-i)
 			break
 		}
-		if why := imagefile.FolderLinkError(f); why != nil {
+		if why := imagefile.LeftOutError(f); why != nil {
 			fmt.Fprintf(m.Stderr, "phytoscreen classify: skipped %s: %v\n", f, why)
 			continue
 		}

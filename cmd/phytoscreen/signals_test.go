@@ -368,11 +368,12 @@ func TestStopOnSignal(t *testing.T) {
 }
 
 // waitFramesRecorded waits until the store db, made before p started (two processes
-// making one store at once collide), holds frames of sample's run, failing after d.
+// making one store at once collide), holds frames of sample's run, failing after d. It
+// reads the store read-only: p holds it for writing (store.ErrInUse).
 func waitFramesRecorded(t *testing.T, db, sample string, d time.Duration, p *program) {
 	t.Helper()
 	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		st, err := store.Open(db)
+		st, err := store.OpenReadOnly(db)
 		if err != nil {
 			t.Fatalf("the store %s made before the run: %v", db, err)
 		}

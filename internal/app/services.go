@@ -75,6 +75,10 @@ type Services struct {
 	Detector func(name string) (vision.BoxFinder, error)
 	// SetupError is why something could not be loaded, shown at launch with its fix.
 	SetupError error
+	// PrefsUnreadable, when not nil, says that the preferences file did not read at
+	// launch, where it was kept and that the defaults are in use (KeepUnreadablePrefs):
+	// the app says so at launch.
+	PrefsUnreadable error
 }
 
 // OpenedPack is a pack ready to screen with: its taxonomy and its classifier.
@@ -332,9 +336,10 @@ func IsBuiltinPack(dir string) bool {
 }
 
 // openAppStore opens the app's session store. One that cannot be written (an archive
-// on a read-only medium) is opened read-only, so that History, reports and exports read
-// it; a run started meanwhile is refused by the store, saying why. readOnly is why it
-// was opened read-only (nil when it can be written).
+// on a read-only medium, or a store another phytoscreen is writing: store.ErrInUse) is
+// opened read-only, so that History, reports and exports read it; a run started
+// meanwhile is refused by the store, saying why. readOnly is why it was opened
+// read-only (nil when it can be written).
 func openAppStore(path string) (st *store.Store, readOnly, err error) {
 	st, err = OpenStore(path)
 	if !errors.Is(err, store.ErrReadOnly) {
@@ -343,7 +348,11 @@ func openAppStore(path string) (st *store.Store, readOnly, err error) {
 	if path == "" {
 		path, _ = store.DefaultPath() // OpenStore found it
 	}
-	ro, rerr := store.OpenReadOnly(path)
+	var why error // a read-only medium: the store's own refusal of a run says it
+	if errors.Is(err, store.ErrInUse) {
+		why = err // Start is refused with who holds the store, not as on a read-only disk
+	}
+	ro, rerr := store.OpenReadOnlyBecause(path, why)
 	if rerr != nil {
 		return nil, nil, err
 	}

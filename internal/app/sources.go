@@ -15,6 +15,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/imagefile"
+	"github.com/phytoscreen/phytoscreen/inputfile"
 )
 
 // ListCameras lists the video devices present as camera specs (camera:0 for
@@ -88,7 +89,7 @@ func SurveyFolder(dir string) (FolderSurvey, error) {
 	}
 	var ws, hs []int
 	for _, f := range s.Files[:min(len(s.Files), 25)] {
-		fh, err := os.Open(f)
+		fh, err := inputfile.Open(f, inputfile.MaxImage) // replaced by a FIFO since the walk: refused, not waited on
 		if err != nil {
 			continue
 		}

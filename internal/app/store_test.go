@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/phytoscreen/phytoscreen/assets"
@@ -84,5 +85,54 @@ func checkAppStoreReadOnly(t *testing.T, path string) {
 	t.Logf("run: %v", err)
 	if err == nil || !strings.Contains(err.Error(), "is open read-only") {
 		t.Errorf("a run into the archive: %v, want it refused", err)
+	}
+}
+
+// The app's store held by another phytoscreen (a second window on it, or the app beside
+// a screen command): it opens read-only, says who holds it, History reads its samples,
+// and Start is refused naming the holder, not as a read-only disk. The other process's
+// hold is a flock on the store's lock file through a file of its own (flock is per open
+// file, so this process meets it as it would another's).
+func TestAppStoreInUseByAnotherProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), store.FileName)
+	s, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r, err := s.StartRun(ctx, runInfo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(ctx, screening.Snapshot{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	lock, err := os.OpenFile(path+store.LockSuffix, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.WriteString("pid 31337\ncommand phytoscreen gui\n"); err != nil {
+		t.Fatal(err)
+	}
+
+	st, readOnly, err := openAppStore(path)
+	if err != nil {
+		t.Fatalf("the app's store held by another phytoscreen: %v", err)
+	}
+	defer st.Close()
+	if !errors.Is(readOnly, store.ErrInUse) || !st.ReadOnly() || !strings.Contains(readOnly.Error(), "process 31337") {
+		t.Errorf("opened read-only %v, said why: %v; want ErrInUse naming process 31337", st.ReadOnly(), readOnly)
+	}
+	if ids, err := st.SampleIDs(ctx); err != nil || len(ids) != 1 || ids[0] != "ARCH-1" {
+		t.Errorf("History lists %v (%v), want ARCH-1", ids, err)
+	}
+	_, err = st.StartRun(ctx, runInfo(t))
+	if err == nil || !strings.HasPrefix(err.Error(), "a run cannot be recorded: session store "+path+" is in use by another phytoscreen (process 31337") {
+		t.Errorf("a run into the store another phytoscreen holds: %v", err)
 	}
 }
