@@ -328,7 +328,9 @@ func (p TrendPoint) InCells() (perL, low, high float64) {
 	return inCells(p.Count, p.Cells, p.PerL, p.CILow, p.CIHigh)
 }
 
-// Week is an ISO week (Monday 00:00 UTC to the next Monday).
+// Week is an ISO week: Monday to Sunday of the calendar. Where its days begin is a
+// programme's choice of time zone (StartIn, EndIn): a sample taken Monday 00:30 in
+// Berlin is in the week that Monday begins, not the one before, as its bench shows it.
 type Week struct {
 	Year, Week int
 }
@@ -356,13 +358,14 @@ func ParseWeek(s string) (Week, error) {
 	return w, nil
 }
 
-// WeekOf is the ISO week holding t.
+// WeekOf is the ISO week holding t on the calendar of t's own location: give it
+// t.In(zone) for a programme's zone (time.Now() is the machine's).
 func WeekOf(t time.Time) Week {
-	y, n := t.UTC().ISOWeek()
+	y, n := t.ISOWeek()
 	return Week{y, n}
 }
 
-// Start is the week's Monday, 00:00 UTC.
+// Start is the week's Monday as a date: 00:00 UTC. StartIn is where it begins in a zone.
 func (w Week) Start() time.Time {
 	// 4 January is always in week 1.
 	jan4 := time.Date(w.Year, 1, 4, 0, 0, 0, 0, time.UTC)
@@ -370,15 +373,33 @@ func (w Week) Start() time.Time {
 	return monday.AddDate(0, 0, 7*(w.Week-1))
 }
 
-// End is the next week's Monday, 00:00 UTC (exclusive).
+// End is the next week's Monday as a date: 00:00 UTC (exclusive).
 func (w Week) End() time.Time { return w.Start().AddDate(0, 0, 7) }
+
+// StartIn is the instant the week begins in loc: its Monday's local midnight.
+func (w Week) StartIn(loc *time.Location) time.Time { return midnightIn(w.Start(), loc) }
+
+// EndIn is the instant the next week begins in loc (exclusive): seven calendar days
+// after StartIn, which is 167 or 169 hours across a change of summer time.
+func (w Week) EndIn(loc *time.Location) time.Time { return midnightIn(w.End(), loc) }
+
+// midnightIn is the start, in loc, of the calendar day date (a UTC midnight) names.
+func midnightIn(date time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return time.Date(date.Year(), date.Month(), date.Day(), 0, 0, 0, 0, loc)
+}
 
 func (w Week) String() string { return fmt.Sprintf("%04d-W%02d", w.Year, w.Week) }
 
 // WeekReport is what the weekly programme report shows: every bench's samples in the
 // week, site by site, with their counts and alerts.
 type WeekReport struct {
-	Week    Week
+	Week Week
+	// Zone is the programme's time zone: the week runs from Monday 00:00 to the next
+	// Monday 00:00 there, and the report shows its times there (nil: UTC).
+	Zone    *time.Location
 	Made    time.Time
 	Server  string // where it was read from (host and database, no password)
 	Benches []BenchInfo

@@ -286,15 +286,22 @@ ORDER BY CASE kind WHEN 'taxon' THEN 0 WHEN 'group' THEN 1 ELSE 2 END, name, lab
 }
 
 // WeekReport reads what the weekly programme report shows: the samples every bench took
-// in ISO week w (site by site, then by time) with their counts, and their alerts.
-func (s *Server) WeekReport(ctx context.Context, w labrec.Week) (labrec.WeekReport, error) {
-	rep := labrec.WeekReport{Week: w, Made: time.Now().UTC(), Server: s.text}
+// in ISO week w (site by site, then by time) with their counts, and their alerts. The
+// week runs from its Monday's midnight in zone to the next (nil: UTC): the programme's
+// local days, as a bench and the History date filter show them. Cut in UTC, a sample
+// taken Monday 00:30 in Berlin fell in the week before.
+func (s *Server) WeekReport(ctx context.Context, w labrec.Week, zone *time.Location) (labrec.WeekReport, error) {
+	if zone == nil {
+		zone = time.UTC
+	}
+	from, to := w.StartIn(zone), w.EndIn(zone)
+	rep := labrec.WeekReport{Week: w, Zone: zone, Made: time.Now().In(zone), Server: s.text}
 	what := "lab server " + s.text + ": week " + w.String()
 	var err error
 	if rep.Benches, err = s.Benches(ctx); err != nil {
 		return rep, err
 	}
-	if rep.Samples, err = s.Samples(ctx, labrec.ProgrammeFilter{From: w.Start(), To: w.End()}); err != nil {
+	if rep.Samples, err = s.Samples(ctx, labrec.ProgrammeFilter{From: from, To: to}); err != nil {
 		return rep, err
 	}
 	sort.SliceStable(rep.Samples, func(i, j int) bool {
@@ -317,7 +324,7 @@ func (s *Server) WeekReport(ctx context.Context, w labrec.Week) (labrec.WeekRepo
 	}
 	rows, err := s.pool.Query(ctx, alertSelect+`
 WHERE s.taken >= $1 AND s.taken < $2 AND NOT s.gone AND s.deleted_at IS NULL AND `+inProgrammeSQL+`
-ORDER BY s.site, a.time, a.bench_id, a.alert_id`, w.Start(), w.End())
+ORDER BY s.site, a.time, a.bench_id, a.alert_id`, from, to)
 	if err != nil {
 		return rep, explain(what, err)
 	}
@@ -329,7 +336,7 @@ ORDER BY s.site, a.time, a.bench_id, a.alert_id`, w.Start(), w.End())
 		WHERE r.bench_id = s.bench_id AND r.sample_id = s.sample_id), 0)
 FROM samples s JOIN benches b ON b.bench_id = s.bench_id
 WHERE s.taken >= $1 AND s.taken < $2 AND NOT s.gone AND s.deleted_at IS NOT NULL AND `+inProgrammeSQL+`
-ORDER BY s.site, s.taken, b.name, s.sample_id`, w.Start(), w.End())
+ORDER BY s.site, s.taken, b.name, s.sample_id`, from, to)
 	if err != nil {
 		return rep, explain(what, err)
 	}

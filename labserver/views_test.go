@@ -206,7 +206,7 @@ func TestWeekReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := r.WeekReport(ctx, w)
+	rep, err := r.WeekReport(ctx, w, time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,6 +235,33 @@ func TestWeekReport(t *testing.T) {
 	}
 	if strings.Contains(rep.Server, "pw of") {
 		t.Errorf("server text shows the password: %q", rep.Server)
+	}
+
+	// In a programme working in Berlin time the week runs from Monday 00:00 CET, as its
+	// benches and the History date filter show the days: B1, Sunday 22 23:59:59 UTC, is
+	// Monday 23 00:59:59 there, in; A3, Sunday 29 23:59:59 UTC, is Monday 30 00:59:59
+	// there, and A4, Monday 30 00:00 UTC, 01:00: both of week 49 (cut in UTC, a sample
+	// taken Monday 00:30 CET fell in the week before).
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = r.WeekReport(ctx, w, berlin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(rep.Samples); got != "B1 A1 B2 A2" {
+		t.Errorf("week 48 in Berlin: samples %q, want B1 A1 B2 A2", got)
+	}
+	if rep.Zone != berlin {
+		t.Errorf("week 48 in Berlin: the report's zone is %v", rep.Zone)
+	}
+	rep, err = r.WeekReport(ctx, labrec.Week{Year: 2026, Week: 49}, berlin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(rep.Samples); got != "A4 A3" {
+		t.Errorf("week 49 in Berlin: samples %q, want A4 A3 (Monday 30 November 01:00 and 00:59:59 CET)", got)
 	}
 }
 
@@ -370,7 +397,7 @@ func TestProgrammeViewsLeaveOutDemoAndUnchecked(t *testing.T) {
 		}
 	}
 	w, _ := labrec.ParseWeek("2026-W48")
-	rep, err := r.WeekReport(ctx, w)
+	rep, err := r.WeekReport(ctx, w, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,9 @@ func WriteWeekPDF(w io.Writer, wr labrec.WeekReport, version string) error {
 	if wr.Made.IsZero() {
 		wr.Made = time.Now()
 	}
+	if wr.Zone == nil {
+		wr.Zone = time.UTC // as labserver cut the week without one
+	}
 	pdf := newPDF()
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin)
@@ -33,7 +36,7 @@ func WriteWeekPDF(w io.Writer, wr labrec.WeekReport, version string) error {
 		pdf.SetY(-12)
 		r.font("", 8)
 		pdf.SetTextColor(110, 110, 110)
-		pdf.CellFormat(textW/2, 4, fmt.Sprintf("phytoscreen %s, %s", version, wr.Made.Format("2006-01-02 15:04 MST")), "", 0, "L", false, 0, "")
+		pdf.CellFormat(textW/2, 4, fmt.Sprintf("phytoscreen %s, %s", version, stamp(wr.Made, wr.Zone)), "", 0, "L", false, 0, "")
 		pdf.CellFormat(textW/2, 4, fmt.Sprintf("week %s, page %d of {nb}", wr.Week, pdf.PageNo()), "", 0, "R", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
 	})
@@ -53,8 +56,13 @@ func (r *writer) weekTitle(wr labrec.WeekReport) {
 	r.font("B", 17)
 	r.pdf.CellFormat(textW, 9, "Monitoring programme: weekly report", "", 1, "L", false, 0, "")
 	r.font("", 12)
-	last := wr.Week.End().AddDate(0, 0, -1)
-	r.pdf.CellFormat(textW, 7, fmt.Sprintf("Week %s: %s to %s", wr.Week, wr.Week.Start().Format("Mon 2 Jan 2006"), last.Format("Mon 2 Jan 2006")), "", 1, "L", false, 0, "")
+	// The zone the week was cut in, named: its days run from midnight there.
+	first, last := wr.Week.Start(), wr.Week.End().AddDate(0, 0, -1)
+	from := first.Format("Monday 2 Jan")
+	if first.Year() != last.Year() {
+		from = first.Format("Monday 2 Jan 2006")
+	}
+	r.pdf.CellFormat(textW, 7, fmt.Sprintf("Week %s: %s to %s, %s", wr.Week, from, last.Format("Sunday 2 Jan 2006"), ZoneName(wr.Zone)), "", 1, "L", false, 0, "")
 	r.font("", 9)
 	r.pdf.CellFormat(textW, lineH, "Lab server: "+orDash(wr.Server), "", 1, "L", false, 0, "")
 	r.pdf.Ln(2)
@@ -215,7 +223,7 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 			if s.Factor != 0 && s.Factor != 1 {
 				ml += " ×" + num(s.Factor, 3)
 			}
-			row := []string{s.Taken.UTC().Format("Mon 02 15:04"), id, orDash(s.BenchName), ml,
+			row := []string{s.Taken.In(wr.Zone).Format("Mon 02 15:04"), id, orDash(s.BenchName), ml,
 				fmt.Sprint(s.Objects), groupsText(s.Counts), word}
 			for _, c := range []struct {
 				col   int
@@ -244,7 +252,7 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 				notes = append(notes, fmt.Sprintf("%s: %s was raised while counting; its final figures stand %s.", s.ID, levelShort(raised), stand))
 			}
 		}
-		r.table([]string{"Taken (UTC)", "Sample", "Bench", "mL ×factor", "Objects", "HAB groups, cells/L", "Level"},
+		r.table([]string{"Taken (" + zoneAbbr(wr) + ")", "Sample", "Bench", "mL ×factor", "Objects", "HAB groups, cells/L", "Level"},
 			[]float64{22, 30, 26, 18, 14, 52, 18}, "LLLRRLC", rows, lv)
 		// Sample IDs and bench names cut to their columns ("DEMO-20261203…", "Bench A
 		// (nor…") written out in full: a coordinator looks the sample up by them.
@@ -304,11 +312,11 @@ func (r *writer) weekAlerts(wr labrec.WeekReport) {
 		if a.ThresholdPerL > 0 {
 			th = alerts.Threshold{Above: alerts.IsAboveText(a.Threshold)}.Marked(perL(a.ThresholdPerL))
 		}
-		rows = append(rows, []string{a.Time.UTC().Format("2006-01-02 15:04"), orDash(a.Site), a.SampleID, orDash(a.BenchName),
+		rows = append(rows, []string{stamp(a.Time, wr.Zone), orDash(a.Site), a.SampleID, orDash(a.BenchName),
 			a.Rule, perL(a.CellsPerL), th, levelShort(alerts.LevelNamed(a.ToLevel))})
 		lv = append(lv, alerts.LevelNamed(a.ToLevel))
 	}
-	r.table([]string{"Raised (UTC)", "Site", "Sample", "Bench", "Rule", "Cells/L then", "Level, cells/L", "To"},
+	r.table([]string{"Raised", "Site", "Sample", "Bench", "Rule", "Cells/L then", "Level, cells/L", "To"},
 		[]float64{28, 22, 24, 22, 26, 18, 24, 16}, "LLLLLRLC", rows, lv)
 }
 
@@ -326,11 +334,11 @@ func (r *writer) weekBenches(wr labrec.WeekReport) {
 	for _, b := range wr.Benches {
 		last := "never"
 		if !b.LastPush.IsZero() {
-			last = b.LastPush.UTC().Format("2006-01-02 15:04")
+			last = stamp(b.LastPush, wr.Zone) // any day, not only this week's: its own zone
 		}
 		rows = append(rows, []string{orDash(b.Name), b.ID, orDash(b.Role), fmt.Sprint(n[b.ID]), last})
 	}
-	r.table([]string{"Bench", "ID", "Role", "Samples", "Last push (UTC)"}, []float64{40, 64, 26, 18, 32}, "LLLRL", rows, nil)
+	r.table([]string{"Bench", "ID", "Role", "Samples", "Last push"}, []float64{40, 64, 26, 18, 32}, "LLLRL", rows, nil)
 }
 
 // counted writes n with its noun, singular for one: "1 bench", "2 benches".
@@ -353,4 +361,16 @@ func thresholdText(t string) string {
 		return t
 	}
 	return perL(v) + " " + unit
+}
+
+// zoneAbbr is the abbreviation of the report's zone in its week, for the heading of a
+// column of times in the week: "CET"; "local" in a week that changes to or from summer
+// time (the report's heading names the zone).
+func zoneAbbr(wr labrec.WeekReport) string {
+	a, _ := wr.Week.StartIn(wr.Zone).Zone()
+	b, _ := wr.Week.EndIn(wr.Zone).Add(-time.Second).Zone()
+	if a != b {
+		return "local"
+	}
+	return a
 }

@@ -31,7 +31,7 @@ func TestWeekPDF(t *testing.T) {
 			Bench: "b-1", BenchName: "Oban bench", SampleID: "OB-1 'Nord'", Site: "Loch Creran"}},
 	}
 	text := weekText(t, wr)
-	for _, want := range []string{"Week 2026-W48: Mon 23 Nov 2026 to Sun 29 Nov 2026", "ALERT at Loch Creran (OB-1 'Nord', Oban bench)", "2 samples from 2 benches at 2 sites",
+	for _, want := range []string{"Week 2026-W48: Monday 23 Nov to Sunday 29 Nov 2026, UTC", "ALERT at Loch Creran (OB-1 'Nord', Oban bench)", "2 samples from 2 benches at 2 sites",
 		"Site Loch Creran", "Site Loch Spelve", "Dinoflagellates 12", "Mull bench", "Dinophysis", "bench_oban"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the report lacks %q:\n%s", want, text)
@@ -121,6 +121,51 @@ func TestWeekPDFStandsOnTheFinalFigures(t *testing.T) {
 	wr.Samples = []labrec.ProgrammeSample{sample("CL-0610", "", norway)}
 	if text := weekText(t, wr); !strings.Contains(text, "Not checked: 1 sample from 1 bench at 1 site, none shown against its rules (no rule for its pack, unknown cells, or too little examined: the notes under each site's table say which)") || strings.Contains(text, "all below trigger levels") {
 		t.Errorf("a week of one sample no rule applies to:\n%s", text)
+	}
+}
+
+// A programme in Berlin reads its week in Berlin time: the heading names the zone, and
+// a sample taken Monday 30 November 00:30 CET (Sunday 23:30 UTC) reads as Monday 00:30,
+// with its alert and the report's own time in CET (all were UTC, the week's sample on
+// the Sunday before, helper-89).
+func TestWeekPDFInTheProgrammesZone(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wk := labrec.Week{Year: 2026, Week: 49}
+	taken := time.Date(2026, 11, 30, 0, 30, 0, 0, berlin).UTC() // as the server gives it
+	raised := time.Date(2026, 12, 7, 22, 12, 34, 0, time.UTC)
+	wr := labrec.WeekReport{Week: wk, Zone: berlin, Made: time.Date(2026, 12, 7, 22, 13, 0, 0, time.UTC),
+		Benches: []labrec.BenchInfo{{ID: "b-1", Name: "Kiel bench", LastPush: raised}},
+		Samples: []labrec.ProgrammeSample{{SampleTally: labrec.SampleTally{Sample: labrec.Sample{Bench: "b-1", ID: "K-1", Site: "Kiel", Taken: taken}, VolumeML: 1},
+			BenchName: "Kiel bench", TopLevel: "alert"}},
+		Alerts: []labrec.ProgrammeAlert{{Alert: labrec.Alert{Time: raised, Rule: "Dinophysis", ToLevel: "alert", CellsPerL: 12000, Threshold: "100 cells/L"},
+			Bench: "b-1", BenchName: "Kiel bench", SampleID: "K-1", Site: "Kiel"}},
+	}
+	text := weekText(t, wr)
+	for _, want := range []string{"Week 2026-W49: Monday 30 Nov to Sunday 6 Dec 2026, Europe/Berlin", "Taken (CET)", "Mon 30 00:30 K-1",
+		"2026-12-07 23:12 CET Kiel K-1", "2026-12-07 23:13 CET"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "UTC") || strings.Contains(text, "Sun 29") {
+		t.Errorf("the report shows UTC times:\n%s", text)
+	}
+	// A week that crosses the year says both years.
+	wr = labrec.WeekReport{Week: labrec.Week{Year: 2026, Week: 53}, Zone: berlin}
+	if text := weekText(t, wr); !strings.Contains(text, "Week 2026-W53: Monday 28 Dec 2026 to Sunday 3 Jan 2027, Europe/Berlin") {
+		t.Errorf("week 53's heading:\n%s", text)
+	}
+	// A week that changes to summer time heads its times local, the heading naming the
+	// zone; a time outside the week (the last push) carries its own abbreviation.
+	wr = labrec.WeekReport{Week: labrec.Week{Year: 2026, Week: 13}, Zone: berlin,
+		Benches: []labrec.BenchInfo{{ID: "b-1", Name: "Kiel bench", LastPush: raised}},
+		Samples: []labrec.ProgrammeSample{{SampleTally: labrec.SampleTally{Sample: labrec.Sample{Bench: "b-1", ID: "K-2", Site: "Kiel",
+			Taken: time.Date(2026, 3, 29, 12, 0, 0, 0, berlin)}, VolumeML: 1}, BenchName: "Kiel bench"}}}
+	if text := weekText(t, wr); !strings.Contains(text, "Taken (local)") || !strings.Contains(text, "Sun 29 12:00 K-2") || !strings.Contains(text, "2026-12-07 23:12 CET") {
+		t.Errorf("a week changing to summer time:\n%s", text)
 	}
 }
 

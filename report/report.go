@@ -50,7 +50,11 @@ type Data struct {
 	Examples  []Example      // crops of the taxa that raised alerts (else the commonest)
 	Energy    []store.RunEnergy
 	Generated time.Time
-	Version   string // phytoscreen's version
+	// Zone is where the report shows its times, each with the zone's abbreviation: the
+	// time taken, the alerts' and its own (nil: this machine's zone). It showed "Taken"
+	// in UTC beside a footer in local time.
+	Zone    *time.Location
+	Version string // phytoscreen's version
 	// RunModels says, by run, how many objects each model classified in a run whose model
 	// was switched while it ran (its recorded model is the one at its end).
 	RunModels map[int64]string
@@ -173,6 +177,7 @@ func WritePDF(w io.Writer, d Data) error {
 	pdf.SetCreationDate(d.Generated)
 	pdf.SetModificationDate(d.Generated)
 	si := d.Counts.Sample
+	d.Zone = zoneOr(d.Zone)
 	pdf.SetTitle("Screening report, sample "+si.ID, true)
 	pdf.SetCreator("phytoscreen "+d.Version, true)
 	pdf.AliasNbPages("{nb}")
@@ -181,7 +186,7 @@ func WritePDF(w io.Writer, d Data) error {
 		pdf.SetY(-12)
 		r.font("", 8)
 		pdf.SetTextColor(110, 110, 110)
-		pdf.CellFormat(textW/2, 4, fmt.Sprintf("phytoscreen %s, %s", d.Version, d.Generated.Format("2006-01-02 15:04 MST")), "", 0, "L", false, 0, "")
+		pdf.CellFormat(textW/2, 4, fmt.Sprintf("phytoscreen %s, %s", d.Version, stamp(d.Generated, d.Zone)), "", 0, "L", false, 0, "")
 		pdf.CellFormat(textW/2, 4, fmt.Sprintf("sample %s, page %d of {nb}", si.ID, pdf.PageNo()), "", 0, "R", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
 	})
@@ -487,7 +492,7 @@ func (r *writer) metadata(d Data) {
 	rows := [][2]string{
 		{"Sample ID", si.ID},
 		{"Site", orDash(si.Site)},
-		{"Taken", si.Taken.Format("2006-01-02 15:04 MST")},
+		{"Taken", stamp(si.Taken, d.Zone)},
 		{"Analyst", orDash(si.Analyst)}, // who screened it: a report is signed by someone
 		{"Position", pos},
 		{"Depth", depth}, // entered and stored, left out of the report (helper-69)
@@ -764,7 +769,9 @@ func (r *writer) alertEvents(d Data) {
 		// The figures are those when the level was reached, which the sample's final
 		// ones in the table above may have outgrown: said so, so the two are not read
 		// as a contradiction.
-		line := fmt.Sprintf("%s at %s, when raised: %s, %s. Source: %s", e.Taxon, e.Time.Format("15:04:05"), val, th, e.Source)
+		// With its date and zone: "at 22:12:34" was UTC beside a run at 23:12 CET, and
+		// a run past midnight raised alerts on two dates.
+		line := fmt.Sprintf("%s at %s, when raised: %s, %s. Source: %s", e.Taxon, e.Time.In(d.Zone).Format("2006-01-02 15:04:05 MST"), val, th, e.Source)
 		if !e.Verified && !strings.Contains(e.Source, "not a regulatory") {
 			line += " (not a verified regulatory value)"
 		}

@@ -62,6 +62,36 @@ func TestSampleLevelAndCaveats(t *testing.T) {
 	}
 }
 
+// Every time the report shows is in one zone, named: the time taken, the alerts (with
+// their date) and the report's own. "Taken 2026-11-29 23:30 UTC" stood beside a footer
+// in CET, and the alerts "at 22:12:34" with no zone or date (helper-89).
+func TestTimesInOneZone(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := screening.NewSample("K-1")
+	sm.VolumeML = 1
+	sm.Taken = time.Date(2026, 11, 29, 23, 30, 0, 0, time.UTC) // as the store gives it back
+	rule := alerts.Rule{ID: "dino", Taxa: []string{"Dinophysis"}, Source: "site", Alert: &alerts.Threshold{Value: 100, Unit: "cells/L"}}
+	d := Data{
+		Counts: store.Counts{Sample: store.SampleInfo{Sample: sm}},
+		Rules:  []RuleStatus{{Rule: rule, Level: alerts.Alert, Value: screening.Concentration{Count: 3, PerL: 3000}}},
+		Events: []alerts.Event{{Time: time.Date(2026, 12, 7, 22, 12, 34, 0, time.UTC), Rule: "dino", Taxon: "Dinophysis", From: alerts.None, To: alerts.Alert,
+			Value: alerts.Measure{Count: 3, PerL: 3000}, Threshold: *rule.Alert, Source: "site"}},
+		Generated: time.Date(2026, 12, 7, 22, 13, 0, 0, time.UTC), Zone: berlin, Version: "test",
+	}
+	text := sampleText(t, d)
+	for _, want := range []string{"Taken 2026-11-30 00:30 CET", "Dinophysis at 2026-12-07 23:12:34 CET, when raised", "phytoscreen test, 2026-12-07 23:13 CET"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "UTC") {
+		t.Errorf("the report shows a time in UTC:\n%s", text)
+	}
+}
+
 func sampleText(t *testing.T, d Data) string {
 	t.Helper()
 	var b bytes.Buffer

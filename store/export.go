@@ -46,6 +46,19 @@ type ExportOptions struct {
 	// Rules gives the alert rules' standings on the sample's counts (as Cells counts
 	// them), written to the counts CSV as rows of kind "rule" (none when nil).
 	Rules func(Counts) []RuleRow
+	// Zone is the offset the CSVs write their times with, in RFC 3339 (nil: this
+	// machine's zone): 2026-11-30T00:30:00+01:00, the instant and the date a person
+	// read beside it. In UTC a sample taken Monday 00:30 in Berlin read as Sunday's
+	// (helper-89).
+	Zone *time.Location
+}
+
+// zone is the zone the CSVs write their times in.
+func (o ExportOptions) zone() *time.Location {
+	if o.Zone == nil {
+		return time.Local
+	}
+	return o.Zone
 }
 
 // RuleRow is an alert rule's standing on a sample's final figures, as the counts CSV
@@ -115,6 +128,7 @@ func (s *Store) exporter(ctx context.Context, sampleID, format string, opt Expor
 	if err != nil {
 		return nil, err
 	}
+	si.Taken = si.Taken.In(opt.zone()) // the objects CSV's times are in its zone
 	switch format {
 	case FormatCounts:
 		return func(w io.Writer) error { return s.writeCounts(ctx, sampleID, w, opt) }, nil
@@ -191,11 +205,15 @@ func ftoa(v float64, prec int) string {
 // could raise none): a database read "none" where the summary said the review decides
 // (helper-78). pack, model and threshold say what counted the sample, on every row: its
 // runs' pack, model variant and confidence threshold, joined by "+" when the runs differ
-// (a file of counts did not say which model made them, helper-84).
+// (a file of counts did not say which model made them, helper-84). um_per_px is the
+// calibration the objects were measured with, which the cells estimated in colonies and
+// filaments rest on (empty when uncalibrated; "+" between values when the runs differ),
+// and rules the alert rules the runs were screened against, on every row (helper-91:
+// the rules were named only in the group field of the rule rows).
 var CountsHeader = []string{"sample_id", "site", "taken", "volume_ml", "factor", "kind", "label", "name", "group", "unit",
 	"count", "validated", "cells_per_l", "ci95_low", "ci95_high", "cells_estimate", "cells_estimate_per_l", "volume_given_ml", "partial",
 	"level", "watch_threshold", "alert_threshold", "cells_unknown", "cells_ci95_low", "cells_ci95_high", "detection_limit_per_l",
-	"review_may_raise_to", "cells_per_l_if_reviewed_as_guessed", "pack", "model", "threshold"}
+	"review_may_raise_to", "cells_per_l_if_reviewed_as_guessed", "pack", "model", "threshold", "um_per_px", "rules"}
 
 // RunsSetting is what runs hold of one setting (f of each): the distinct values in run
 // order joined by "+" ("base+optimised" when the runs differ).
@@ -220,13 +238,15 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 	}
 	cw := csv.NewWriter(w)
 	si := c.Sample
-	head := []string{textCell(si.ID), textCell(si.Site), si.Taken.UTC().Format(time.RFC3339), volumeText(si.VolumeML), ftoa(si.Factor, -1)}
+	head := []string{textCell(si.ID), textCell(si.Site), si.Taken.In(opt.zone()).Format(time.RFC3339), volumeText(si.VolumeML), ftoa(si.Factor, -1)}
 	tail := []string{volumeText(si.VolumeGiven()), strconv.FormatBool(si.Partial())}
 	limit := concText(si.PerLFactor())
 	countedBy := []string{
 		textCell(RunsSetting(si.Runs, func(r RunRow) string { return r.Pack })),
 		textCell(RunsSetting(si.Runs, func(r RunRow) string { return r.Model })),
 		RunsSetting(si.Runs, func(r RunRow) string { return ftoa(r.Threshold, -1) }),
+		calibText(c.UmPerPx),
+		textCell(RunsSetting(si.Runs, func(r RunRow) string { return r.Rules })),
 	}
 	row := func(kind string, t TaxonCount, withConc bool) error {
 		r := append(append([]string{}, head...), kind, textCell(t.Label), textCell(t.Name), textCell(t.Group), t.Unit, strconv.Itoa(t.Count), strconv.Itoa(t.Validated))
@@ -272,6 +292,17 @@ func (s *Store) writeCounts(ctx context.Context, sampleID string, w io.Writer, o
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// calibText is the calibrations µm per pixel joined by "+", "" for none (uncalibrated).
+func calibText(ums []float64) string {
+	var vs []string
+	for _, v := range ums {
+		if t := sigfig.Plain(v, 6); v > 0 && !slices.Contains(vs, t) {
+			vs = append(vs, t)
+		}
+	}
+	return strings.Join(vs, "+")
 }
 
 // textCell is a CSV cell of text that came from a person, a file name or a pack: valid
@@ -334,8 +365,8 @@ func (s *Store) writeObjects(ctx context.Context, si SampleInfo, w io.Writer, ce
 		if cellsOf != nil {
 			o.Cells = cellsOf(o)
 		}
-		return cw.Write([]string{textCell(o.ObjectKey(si.ID)), textCell(si.ID), strconv.FormatInt(o.Run.ID, 10), strconv.Itoa(o.Seq), o.Time.UTC().Format(time.RFC3339Nano),
-			si.Taken.UTC().Format(time.RFC3339), textCell(o.Source()), strconv.Itoa(o.Frame), strconv.Itoa(o.Track), strconv.Itoa(b.Min.X), strconv.Itoa(b.Min.Y), strconv.Itoa(b.Dx()), strconv.Itoa(b.Dy()),
+		return cw.Write([]string{textCell(o.ObjectKey(si.ID)), textCell(si.ID), strconv.FormatInt(o.Run.ID, 10), strconv.Itoa(o.Seq), o.Time.In(si.Taken.Location()).Format(time.RFC3339Nano),
+			si.Taken.Format(time.RFC3339), textCell(o.Source()), strconv.Itoa(o.Frame), strconv.Itoa(o.Track), strconv.Itoa(b.Min.X), strconv.Itoa(b.Min.Y), strconv.Itoa(b.Dx()), strconv.Itoa(b.Dy()),
 			ftoa(o.AreaPx, 1), m(o.Perimeter, 2), m(o.ESD, 2), m(o.Major, 2), m(o.Minor, 2), m(o.Aspect, 4), m(o.Solidity, 4),
 			m(o.MeanGray, 2), m(o.Focus, 2), m(o.Contrast, 4), strconv.FormatBool(o.OnBorder), calib(o.UmPerPx),
 			calib(o.AreaUm2), calib(o.ESDUm), calib(o.MajorUm), calib(o.MinorUm), calib(o.PerimeterUm),

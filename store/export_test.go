@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/inference"
@@ -58,7 +59,8 @@ func TestExportCSVGolden(t *testing.T) {
 		{FormatObjects, "objects.csv"},
 	} {
 		out := filepath.Join(dir, c.golden)
-		if err := s.Export(context.Background(), "LIM-2025-06-03", c.format, out); err != nil {
+		// In UTC, for the golden files to hold on any machine (TestExportInLocalTime).
+		if err := s.ExportWith(context.Background(), "LIM-2025-06-03", c.format, out, ExportOptions{Zone: time.UTC}); err != nil {
 			t.Fatal(err)
 		}
 		data, err := os.ReadFile(out)
@@ -214,7 +216,7 @@ func TestExportDiskFullChild(t *testing.T) {
 		t.Skip("child process of TestExportDiskFull")
 	}
 	db, dir, sample := args[0], args[1], args[2]
-	s, err := Open(db)
+	s, err := OpenReadOnly(db) // the parent holds it for writing, as the app beside 'phytoscreen export'
 	if err != nil {
 		t.Fatal(err)
 	}

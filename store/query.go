@@ -593,6 +593,10 @@ type Counts struct {
 	Guessed map[string]screening.Guess
 	Failed  int
 	Objects int
+	// UmPerPx is the calibrations (µm per pixel) the sample's objects were measured
+	// with, each once in the order first met; none when every frame was uncalibrated.
+	// The cells estimated in colonies and filaments rest on it (the counts CSV says it).
+	UmPerPx []float64
 }
 
 // Counts tallies a sample's objects per category and converts them to concentrations
@@ -655,6 +659,9 @@ func (s *Store) CountsCells(ctx context.Context, sampleID string, cellsOf func(O
 	unident := 0
 	err = s.Objects(ctx, si, false, func(o ObjectRow) error {
 		c.Objects++
+		if o.UmPerPx > 0 && !slices.Contains(c.UmPerPx, o.UmPerPx) {
+			c.UmPerPx = append(c.UmPerPx, o.UmPerPx)
+		}
 		switch o.Category {
 		case "":
 			c.Failed++

@@ -25,6 +25,10 @@ type chartPoint struct {
 	PerL      float64
 	Low, High float64 // 95% interval, cells/L
 	Current   bool    // the sample selected in history
+	// LowerBound marks a value that is at least PerL: colonies of unknown cells counted
+	// one cell each. It is drawn apart (an open triangle, lowerBoundLegend), not joined to
+	// the line: joined, a lower bound read as a collapse (helper-88).
+	LowerBound bool
 	// Series names the line the point belongs to (a bench, in the programme view); ""
 	// for the one line of a single bench's chart.
 	Series string
@@ -122,6 +126,14 @@ func chartPlot(pts []chartPoint, title string, levels chartLevels, c color.NRGBA
 			p.Legend.Top = true
 		} else {
 			addSeries(p, pts, c)
+		}
+		if i := slices.IndexFunc(pts, func(pt chartPoint) bool { return pt.LowerBound }); i >= 0 {
+			col := c
+			if names := chartSeries(pts); len(names) > 0 {
+				col = color.NRGBA{0x55, 0x55, 0x55, 0xff}
+			}
+			p.Legend.Add(lowerBoundLegend, glyphThumb{lowerBoundGlyph(col)})
+			p.Legend.Top = true
 		}
 		for _, pt := range pts {
 			if pt.Current {
@@ -226,11 +238,25 @@ func darker(c color.NRGBA) color.NRGBA {
 	return color.NRGBA{R: c.R * 2 / 3, G: c.G * 2 / 3, B: c.B * 2 / 3, A: 0xff}
 }
 
+// lowerBoundLegend names the lower-bound points in a chart's legend.
+const lowerBoundLegend = "≥ lower bound: cells unknown"
+
 // addSeries adds one series' line, error bars and points (sorted by time) in colour c,
-// and returns the line and points for a legend entry (nil when none could be made).
+// and returns the line and points for a legend entry (nil when none could be made). Its
+// lower bounds are open triangles off the line, without error bars.
 func addSeries(p *plot.Plot, pts []chartPoint, c color.NRGBA) []plot.Thumbnailer {
 	var th []plot.Thumbnailer
-	xy := pointsXY(pts)
+	exact, lower := splitLowerBounds(pts)
+	if len(lower) > 0 {
+		if sc, err := plotter.NewScatter(pointsXY(lower)); err == nil {
+			sc.GlyphStyle = lowerBoundGlyph(c)
+			p.Add(sc)
+		}
+	}
+	if len(exact) == 0 {
+		return nil
+	}
+	xy := pointsXY(exact)
 	if line, err := plotter.NewLine(xy); err == nil {
 		line.Color = c
 		line.Width = vg.Points(1.5)
@@ -250,6 +276,24 @@ func addSeries(p *plot.Plot, pts []chartPoint, c color.NRGBA) []plot.Thumbnailer
 		th = append(th, sc)
 	}
 	return th
+}
+
+// splitLowerBounds parts points into those of known value, joined by the line, and
+// the lower bounds, drawn apart.
+func splitLowerBounds(pts []chartPoint) (exact, lower []chartPoint) {
+	for _, pt := range pts {
+		if pt.LowerBound {
+			lower = append(lower, pt)
+		} else {
+			exact = append(exact, pt)
+		}
+	}
+	return exact, lower
+}
+
+// lowerBoundGlyph draws a lower-bound point in colour c: an open triangle, pointing up.
+func lowerBoundGlyph(c color.NRGBA) draw.GlyphStyle {
+	return draw.GlyphStyle{Color: c, Radius: vg.Points(4.5), Shape: draw.TriangleGlyph{}}
 }
 
 // perLTicks are gonum's default ticks labelled as the counts table writes
@@ -374,3 +418,10 @@ func (c *trendChart) CreateRenderer() fyne.WidgetRenderer { return widget.NewSim
 
 // MinSize implements fyne.CanvasObject.
 func (c *trendChart) MinSize() fyne.Size { return fyne.NewSize(320, 220) }
+
+// glyphThumb draws a glyph as a legend's thumbnail.
+type glyphThumb struct{ style draw.GlyphStyle }
+
+func (g glyphThumb) Thumbnail(c *draw.Canvas) {
+	c.DrawGlyph(g.style, c.Center())
+}

@@ -470,7 +470,7 @@ func listSamples(ctx context.Context, st *store.Store) ([]sampleEntry, error) {
 		out = append(out, sampleEntry{ID: id, Site: si.Site, Taken: si.Taken, Runs: len(si.Runs), Marked: si.Marked, Partial: si.Partial(), Raised: raised[id]})
 	}
 	slices.SortStableFunc(out, func(a, b sampleEntry) int { return b.Taken.Compare(a.Taken) })
-	return out, nil
+	return screening.MainThenCompanions(out, func(e sampleEntry) string { return e.ID }), nil
 }
 
 // Select shows a stored sample.
@@ -703,9 +703,9 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 			which = "the rules in use"
 		}
 		head := fmt.Sprintf("Under %s, %s, on its pack %s (phytoscreen runs pack %s now):", rules.Name, which, samplePack, h.e.svc.Taxonomy.Pack)
-		if len(raised) == 0 {
-			raised = append(raised, "none")
-		}
+		// As the sample's report says it: "none" read as an all-clear under a row of
+		// colonies of unknown cells that its report calls not checked (helper-88).
+		raised = append(raised, standingWords(states, rules.Name, samplePack, len(raised) > 0)...)
 		raised = append([]string{head}, raised...)
 	case otherPack:
 		// The current rules are bound to the pack in use, whose labels are not this
@@ -777,6 +777,28 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 	h.taxonSel.Selected = prev
 	h.taxonSel.Refresh()
 	h.loadChart()
+}
+
+// standingWords is what History says of a sample of another pack under rules (named
+// name, bound to its pack) besides the levels raised: no rule applies, the rules not
+// checked and why, or "none" when nothing is raised and every rule is checked; then
+// what the review decides.
+func standingWords(states []alerts.State, name, pack string, raised bool) []string {
+	var out []string
+	switch {
+	case len(states) == 0:
+		out = append(out, fmt.Sprintf("Not checked: no rule of %s applies to pack %s.", name, pack))
+	case alerts.UncheckedText(states, fmtPerL) != "":
+		out = append(out, "Not checked: "+alerts.UncheckedText(states, fmtPerL))
+	case !raised:
+		out = append(out, "none")
+	}
+	for _, st := range states {
+		if text := st.ReviewText(fmtPerL); text != "" {
+			out = append(out, "Review decides: "+text+".")
+		}
+	}
+	return out
 }
 
 // storedRows are a stored sample's counts as the Live tab shows a run's: the HAB groups
@@ -933,7 +955,7 @@ func (h *historyView) loadChart() {
 	} else if c, ok := habColors[strings.TrimPrefix(key, "group:")]; ok {
 		col = c
 	}
-	title := strings.TrimPrefix(choice, "Group: ") + " at " + siteName(site)
+	title := strings.TrimPrefix(choice, "Group: ") + " at " + siteName(siteSpelling(entries, site))
 	h.gen++
 	gen := h.gen
 	h.e.spawn(func(ctx context.Context) {
@@ -994,15 +1016,40 @@ func (h *historyView) chartLevels(key string) chartLevels {
 	return chartLevels{}
 }
 
+// siteSpelling is the spelling of site most of entries use, of the spellings the
+// search takes for one site (screening.SameSite); the first met on a tie, site itself
+// when none matches.
+func siteSpelling(entries []sampleEntry, site string) string {
+	n := map[string]int{}
+	best := ""
+	for _, e := range entries {
+		if !screening.SameSite(e.Site, site) {
+			continue
+		}
+		sp := strings.TrimSpace(e.Site)
+		n[sp]++
+		if best == "" || n[sp] > n[best] {
+			best = sp
+		}
+	}
+	if best == "" {
+		return site
+	}
+	return best
+}
+
 // chartPoints reads key's concentration (a label, or "group:ID") in every sample taken
-// at site.
-// A sample whose packs cannot see key (none names the label or the group) is left out
-// and counted in unseen: plotted as 0, it read as a sample that had none (helper-41: a
-// cyanobacteria trend of five zeros from samples screened with the NDSB pack).
+// at site, spelt as the search takes it (screening.SameSite): the chart of "Lagoon
+// North" plotted LN-4 alone where the search listed LN-2 at "Lagoon north" with it
+// (helper-91).
+// A sample whose packs cannot see key (app.LooksFor: none names the label or the
+// group) is left out and counted in unseen: plotted as 0, it read as a sample that had
+// none (helper-41: a cyanobacteria trend of five zeros from samples screened with the
+// NDSB pack). A sample of colonies of unknown cells is a LowerBound point.
 func chartPoints(ctx context.Context, st *store.Store, entries []sampleEntry, site, key, current string) (pts []chartPoint, unseen int, err error) {
 	group, isGroup := strings.CutPrefix(key, "group:")
 	for _, e := range entries {
-		if e.Site != site {
+		if !screening.SameSite(e.Site, site) {
 			continue
 		}
 		c, _, _, err := app.SampleCounts(ctx, st, e.ID)
@@ -1011,24 +1058,28 @@ func chartPoints(ctx context.Context, st *store.Store, entries []sampleEntry, si
 		}
 		// In cells per litre, as the chart's axis and the alert threshold drawn on it:
 		// a colony counts by the cells estimated in it.
-		k := screening.RuleMeasure(c.Sample.Concentration(0), 0)
-		list, seen := c.Taxa, c.Known[key]
-		if isGroup {
-			list, seen = c.Groups, false
-		}
-		for _, t := range list {
-			if (isGroup && t.Label == group) || (!isGroup && t.Label == key) {
-				k, seen = screening.RuleMeasure(t.Concentration, t.Cells), true
-			}
-		}
-		if !seen {
+		if !app.LooksFor(c, key) { // as the comparison says "not looked for"
 			unseen++
 			continue
+		}
+		k := screening.RuleMeasure(c.Sample.Concentration(0), 0)
+		list := c.Taxa
+		if isGroup {
+			list = c.Groups
+		}
+		lower := false
+		for _, t := range list {
+			if (isGroup && t.Label == group) || (!isGroup && t.Label == key) {
+				k = screening.RuleMeasure(t.Concentration, t.Cells)
+				// Colonies of unknown cells counted one cell each: a lower bound, joined
+				// to the counts of known cells it read as a 77-fold fall (helper-88).
+				lower = t.CellsUnknown > 0
+			}
 		}
 		if math.IsNaN(k.PerL) {
 			continue
 		}
-		pts = append(pts, chartPoint{Sample: e.ID, Time: e.Taken, PerL: k.PerL, Low: k.Low, High: k.High, Current: e.ID == current})
+		pts = append(pts, chartPoint{Sample: e.ID, Time: e.Taken, PerL: k.PerL, Low: k.Low, High: k.High, Current: e.ID == current, LowerBound: lower})
 	}
 	return pts, unseen, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/labrec"
+	"github.com/phytoscreen/phytoscreen/report"
 	"github.com/phytoscreen/phytoscreen/screening"
 )
 
@@ -566,7 +567,8 @@ func (v *programmeView) ShowWeekReport() {
 		widget.NewFormItem("ISO week", d.Week),
 		widget.NewFormItem("Save to", container.NewBorder(nil, nil, nil, browse, d.Path)),
 	)
-	form.Items[0].HintText = "Monday to Sunday (UTC); this week is " + labrec.WeekOf(time.Now()).String()
+	// The week is cut at this machine's midnights, as the date filter above cuts days.
+	form.Items[0].HintText = "Monday to Sunday, " + report.ZoneName(time.Local) + " time; this week is " + labrec.WeekOf(time.Now()).String()
 	intro := widget.NewLabel("Every bench's samples taken in the week, site by site, with their counts and alerts, read from the lab server (PDF).")
 	intro.Wrapping = fyne.TextWrapWord
 	body := container.NewVBox(intro, form, container.NewHBox(d.Make, d.Cancel), d.busy, d.Result)

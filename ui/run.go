@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
 )
 
 // Application metadata; FyneApp.toml says the same for 'fyne package' (a test checks).
@@ -69,6 +71,24 @@ type Options struct {
 	Lab func(prefs app.Prefs, svc *app.Services) (lab LabServer, close func())
 }
 
+// keepUnreadablePrefs moves the preferences file at path aside when Fyne could not read
+// it (app.KeepUnreadablePrefs) and says so in the log (the terminal the app was started
+// from); the error is for the window to say at launch. Call it before anything sets a
+// preference: Fyne, which started on defaults, saves at once over the file.
+func keepUnreadablePrefs(path string) error {
+	err := app.KeepUnreadablePrefs(path, time.Now())
+	if err != nil {
+		slog.Warn(err.Error())
+	}
+	return err
+}
+
+// prefsFileOf is the file Fyne keeps fy's preferences in: its storage root's
+// preferences.json on a desktop.
+func prefsFileOf(fy fyne.App) string {
+	return filepath.Join(fy.Storage().RootURI().Path(), "preferences.json")
+}
+
 // Run opens the desktop app and returns when its window is closed. It must be called
 // from the main goroutine (the graphics driver needs the main thread).
 func Run(ctx context.Context, o Options) error {
@@ -77,6 +97,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	fyneapp.SetMetadata(metadata())
 	fy := fyneapp.NewWithID(appID)
+	prefsErr := keepUnreadablePrefs(prefsFileOf(fy)) // before anything sets a preference
 	if o.Pack != "" {
 		if _, err := app.LoadPack(o.Pack); err != nil {
 			return fmt.Errorf("--pack: %w", err)
@@ -88,6 +109,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	svc, closeServices := app.Build(ctx, app.LoadSettings(fy.Preferences()), o.Build)
 	defer closeServices()
+	svc.PrefsUnreadable = prefsErr
 	var lab LabServer
 	if o.Lab != nil {
 		var closeLab func()
@@ -175,10 +197,25 @@ func (a *mainWindow) autoStart() {
 	if !a.set.DemoWhenNoCamera || a.svc.Model == nil {
 		return
 	}
+	if a.svc.StoreReadOnly != nil || a.svc.StoreError != nil {
+		// Nothing can be recorded: started, the demo was refused at once, and "Could
+		// not start screening" covered the launch's notice of why (helper-87).
+		return
+	}
 	if a.svc.Cameras != nil && len(a.svc.Cameras()) > 0 {
 		return
 	}
 	if spec, ok := a.selectedSource(); ok && spec.Kind == capture.KindDemo {
+		if real, err := holdsRealSamples(a.ctx, a.svc.Store); real || err != nil {
+			// A programme's store: played into it, the demo became its newest sample,
+			// with an ALERT in History and a row in every list (helper-91). It plays
+			// at the first launch, on a store of no samples but the demo's.
+			if err != nil {
+				slog.Warn("the demo was not started: could not list the stored samples", "err", err)
+			}
+			a.setStatus("No camera found. The bundled demo was not started: this session store holds samples, and the demo would add a made-up one beside them. Choose a camera or open a folder (Ctrl+O); the demo is in the Source list.")
+			return
+		}
 		if unknown, all := demoUnknownTo(a.svc.Taxonomy); unknown > 0 {
 			// The demo is marine plankton: a pack that does not know its taxa names those
 			// cells one of its own (the cyanobacteria pack called them Microcystis and
@@ -194,6 +231,19 @@ func (a *mainWindow) autoStart() {
 		a.setStatus("No camera found: playing the bundled demo video. Choose a camera or open a folder to screen your own sample.")
 		a.Start()
 	}
+}
+
+// holdsRealSamples reports whether st holds samples other than the demo's (outside the
+// trash); false for no store.
+func holdsRealSamples(ctx context.Context, st *store.Store) (bool, error) {
+	if st == nil {
+		return false, nil
+	}
+	ids, err := st.SampleIDs(ctx)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(ids, func(id string) bool { return !strings.HasPrefix(id, demoIDPrefix) }), nil
 }
 
 // demoUnknownTo counts the demo's taxa that the pack of tax does not know, of all.

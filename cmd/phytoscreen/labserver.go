@@ -369,7 +369,7 @@ func oldestText(ob labrec.OutboxState) string {
 }
 
 // weekReport is report --server: the programme's weekly report from the lab server.
-func (m *Main) weekReport(ctx context.Context, sf serverFlags, week, out string) error {
+func (m *Main) weekReport(ctx context.Context, sf serverFlags, week string, zone *time.Location, out string) error {
 	wk, err := labrec.ParseWeek(week)
 	if err != nil {
 		return usageError("--week: %v", err)
@@ -391,11 +391,11 @@ func (m *Main) weekReport(ctx context.Context, sf serverFlags, week, out string)
 		return setupError(err)
 	}
 	defer srv.Close()
-	wr, err := srv.WeekReport(ctx, wk)
+	wr, err := srv.WeekReport(ctx, wk, zone)
 	if err != nil {
 		return setupError(err)
 	}
-	wr.Made = time.Now()
+	wr.Made = time.Now().In(zone)
 	said, where := m.Stdout, out
 	if toStdout {
 		said, where = m.Stderr, "standard output"

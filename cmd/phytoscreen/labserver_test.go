@@ -159,13 +159,24 @@ func TestProgrammeCommands(t *testing.T) {
 
 	t.Setenv(PasswordEnv, "reader pw")
 	out := filepath.Join(t.TempDir(), "week.pdf")
-	week := labrec.WeekOf(taken).String()
+	week := labrec.WeekOf(taken.In(localZone)).String() // the report's weeks are this machine's
 	code, stdout, stderr = run(t, "report", "--server", host("reader"), "--week", week, "--out", out)
 	if code != exitOK || !strings.Contains(stdout, "(1 sample, ") || !strings.Contains(stdout, "; 1 bench registered)") {
 		t.Fatalf("report --server: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if text := pdfText(t, out); !strings.Contains(text, "OB-1 'Nord'") || !strings.Contains(text, "Loch Creran") {
 		t.Errorf("the weekly report lacks the sample:\n%s", text)
+	}
+	// --tz: the programme's weeks run from Monday 00:00 in its zone, which the heading
+	// names; its times are shown there (helper-89: cut and shown in UTC).
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	tokyoWeek := labrec.WeekOf(taken.In(tokyo))
+	code, stdout, stderr = run(t, "report", "--server", host("reader"), "--week", tokyoWeek.String(), "--tz", "Asia/Tokyo", "--out", out)
+	if code != exitOK || !strings.Contains(stdout, "(1 sample, ") {
+		t.Fatalf("report --tz Asia/Tokyo: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if text := pdfText(t, out); !strings.Contains(text, ", Asia/Tokyo") || !strings.Contains(text, "Taken (JST)") || !strings.Contains(text, taken.In(tokyo).Format("Mon 02 15:04")) {
+		t.Errorf("the weekly report --tz Asia/Tokyo does not show its zone and the time taken there (%s):\n%s", taken.In(tokyo).Format("Mon 02 15:04"), text)
 	}
 	if code, _, stderr := run(t, "report", "--server", host("reader"), "--week", "2026-48", "--out", out); code != exitUsage || !strings.Contains(stderr, "YEAR-Wnn") {
 		t.Errorf("a bad week: exit %d, %s", code, stderr)

@@ -24,6 +24,7 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 	rules := fs.String("rules", "", "compare with these alert rules: a TOML `FILE` or a preset (default: the rules the sample was screened with)")
 	out := fs.String("out", "", "PDF `FILE` to write (required; written whole or not at all; - for standard output)")
 	week := fs.String("week", "", "with --server: the programme's weekly report of this ISO `WEEK` (e.g. 2026-W48) over every bench")
+	tz := fs.String("tz", "", "with --week: the programme's time `ZONE` (e.g. Europe/Berlin): its weeks run from Monday 00:00 there, and the report shows its times there (default: this machine's zone)")
 	var sf serverFlags
 	sf.register(fs, "reader")
 	pos, err := parseArgs(fs, args)
@@ -33,12 +34,16 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 	if err := flagsOnly(pos); err != nil {
 		return err
 	}
-	if sf.dsn != "" || *week != "" {
+	if sf.dsn != "" || *week != "" || *tz != "" {
 		if sf.dsn == "" || *week == "" || *out == "" || *sample != "" || *db != "" {
-			fmt.Fprintln(m.Stderr, "phytoscreen report: the weekly programme report takes --server, --week and --out (and no --sample or --db)")
+			fmt.Fprintln(m.Stderr, "phytoscreen report: the weekly programme report takes --server, --week and --out, and --tz if you like (and no --sample or --db)")
 			return showUsage(fs)
 		}
-		return m.weekReport(ctx, sf, *week, *out)
+		zone, err := programmeZone(*tz)
+		if err != nil {
+			return err
+		}
+		return m.weekReport(ctx, sf, *week, zone, *out)
 	}
 	if *sample == "" || *out == "" {
 		fmt.Fprintln(m.Stderr, "phytoscreen report: --sample and --out are required")
@@ -70,6 +75,7 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 	if err != nil {
 		return setupError(err)
 	}
+	d.Zone = localZone // its times as screen and samples show them
 	if toStdout {
 		err = report.WritePDF(m.Stdout, d)
 	} else {
@@ -103,4 +109,22 @@ func (m *Main) pdfReport(ctx context.Context, args []string) error {
 	fmt.Fprintf(said, "wrote the report of sample %s (%s; %s, %s) to %s\n", *sample, standing, count(d.Counts.Objects, "object", "objects"), count(len(d.Counts.Sample.Runs), "run", "runs"), where)
 	noteStillRunning(m.Stderr, "report", d.Counts.Sample)
 	return nil
+}
+
+// programmeZone is the time zone --tz names, or this machine's when none is named: where
+// the weekly report cuts its weeks and shows its times.
+func programmeZone(name string) (*time.Location, error) {
+	if name == "" {
+		return localZone, nil
+	}
+	// "Local" and "" are Go's names for this machine's zone, not a programme's: a
+	// report made elsewhere would cut its weeks elsewhere.
+	if strings.EqualFold(name, "local") {
+		return nil, usageError("--tz %q: name the programme's zone from the time zone database, e.g. --tz Europe/Berlin (leave --tz out for this machine's zone)", name)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, usageError("--tz %q is not a time zone of the time zone database: name one as Area/City, e.g. --tz Europe/Berlin, or UTC", name)
+	}
+	return loc, nil
 }

@@ -133,3 +133,30 @@ func TestReportPDF(t *testing.T) {
 		t.Errorf("export --out report.pdf changed the report")
 	}
 }
+
+// --tz names the programme's zone for the weekly report: a name the time zone database
+// lacks is refused before the server is asked, naming the flag with an example; --tz
+// goes with --week (helper-89).
+func TestWeekReportZoneFlag(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "week.pdf")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--server", "postgres://127.0.0.1:1/none", "--week", "2026-W49", "--tz", "Europe/Berlinn", "--out", out}, `--tz "Europe/Berlinn" is not a time zone of the time zone database: name one as Area/City, e.g. --tz Europe/Berlin`},
+		{[]string{"--server", "postgres://127.0.0.1:1/none", "--week", "2026-W49", "--tz", "Local", "--out", out}, "e.g. --tz Europe/Berlin"},
+		{[]string{"--sample", "S", "--tz", "Europe/Berlin", "--out", out}, "takes --server, --week and --out, and --tz"},
+	} {
+		code, _, stderr := run(t, append([]string{"report"}, c.args...)...)
+		if code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("report %v: exit %d, %s; want refused with %q", c.args, code, stderr, c.want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused report wrote its file")
+	}
+	// The zone database is embedded (time/tzdata): --tz works where the machine has none.
+	if _, err := programmeZone("Europe/Berlin"); err != nil {
+		t.Errorf("--tz Europe/Berlin: %v", err)
+	}
+}

@@ -12,6 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/internal/sigfig"
+	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
@@ -37,7 +40,7 @@ func (m *Main) samples(ctx context.Context, args []string) error {
 	db := fs.String("db", "", "session store `FILE` (default: $XDG_DATA_HOME/phytoscreen/sessions.db)")
 	site := fs.String("site", "", "list the samples of this `site` only")
 	trash := fs.Bool("trash", false, "list the samples in the trash")
-	tsv := fs.Bool("tsv", false, "list as tab-separated values for scripts: a header, then one row a sample (times in RFC 3339, volumes in mL as numbers)")
+	tsv := fs.Bool("tsv", false, "list as tab-separated values for scripts: a header, then one row a sample (times in RFC 3339 with the local offset, volumes in mL as numbers)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -80,15 +83,20 @@ func (m *Main) samples(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *site == "" || strings.EqualFold(si.Site, *site) {
+		if *site == "" || screening.SameSite(si.Site, *site) {
 			shown = append(shown, si)
 		}
 	}
 	// By the date the water was taken, the last first, as History lists them: a sample
 	// taken last week and screened today sat above today's (helper-67).
 	slices.SortStableFunc(shown, func(a, b store.SampleInfo) int { return b.Taken.Compare(a.Taken) })
+	shown = screening.MainThenCompanions(shown, func(si store.SampleInfo) string { return si.ID })
 	if *tsv {
-		return writeSamplesTSV(m.Stdout, shown)
+		raised, err := st.RaisedLevels(ctx)
+		if err != nil {
+			return err
+		}
+		return writeSamplesTSV(m.Stdout, shown, raised)
 	}
 	if len(shown) == 0 {
 		where := st.Path()
@@ -110,11 +118,22 @@ func (m *Main) samples(ctx context.Context, args []string) error {
 // its runs examined the whole volume given.
 func writeSamples(w io.Writer, samples []store.SampleInfo) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "sample\tsite\ttaken\truns\texamined\tcounted by\tnote")
+	var taken []time.Time
+	for _, si := range samples {
+		taken = append(taken, si.Taken)
+	}
+	// The zone in the heading: the list's local times beside --tsv's and a report's
+	// said neither which (helper-89).
+	fmt.Fprintf(tw, "sample\tsite\ttaken (%s)\truns\texamined\tcounted by\tnote\n", zoneOf(taken))
 	for _, si := range samples {
 		var note []string
 		if si.Partial() {
 			note = append(note, fmt.Sprintf("partial: %s of %s mL", volumeText(si.VolumeML), volumeText(si.VolumeGiven())))
+		}
+		if f := si.Factor; f != 1 && f > 0 {
+			// The concentration factor beside the volume: PA-2's "1 mL" did not say the
+			// water was concentrated tenfold (helper-91).
+			note = append(note, factorNote(f))
 		}
 		if si.Marked {
 			note = append(note, "marked")
@@ -125,15 +144,31 @@ func writeSamples(w io.Writer, samples []store.SampleInfo) error {
 	return tw.Flush()
 }
 
+// factorNote says a factor other than 1 in the list: "factor 0.1 (concentrated 10x)",
+// "factor 5 (diluted 5x)".
+func factorNote(f float64) string {
+	how := fmt.Sprintf("diluted %sx", sigfig.Plain(f, 4))
+	if f < 1 {
+		how = fmt.Sprintf("concentrated %sx", sigfig.Plain(1/f, 4))
+	}
+	return fmt.Sprintf("factor %s (%s)", sigfig.Plain(f, 6), how)
+}
+
 // writeSamplesTSV is the list for scripts: one header, one row a sample, fields that
 // hold no tabs or line breaks (a site name's are replaced by spaces), nothing padded.
-func writeSamplesTSV(w io.Writer, samples []store.SampleInfo) error {
+// The columns after model were added at the end, so that a script's column numbers
+// hold: the factor the concentrations are multiplied by (dilution, or 1/concentration),
+// the runs' confidence threshold and alert rules ("+" between them when the runs
+// differ), and the highest level the runs raised (raised, store.RaisedLevels; "none").
+func writeSamplesTSV(w io.Writer, samples []store.SampleInfo, raised map[string]alerts.Level) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintln(bw, "sample\tsite\ttaken\truns\texamined_ml\tgiven_ml\tpartial\tmarked\tpack\tmodel")
+	fmt.Fprintln(bw, "sample\tsite\ttaken\truns\texamined_ml\tgiven_ml\tpartial\tmarked\tpack\tmodel\tfactor\tthreshold\trules\tlevel_raised")
 	for _, si := range samples {
-		fmt.Fprintf(bw, "%s\t%s\t%s\t%d\t%s\t%s\t%t\t%t\t%s\t%s\n", tsvField(si.ID), tsvField(si.Site), rfcTime(si.Taken), len(si.Runs),
+		fmt.Fprintf(bw, "%s\t%s\t%s\t%d\t%s\t%s\t%t\t%t\t%s\t%s\t%s\t%s\t%s\t%s\n", tsvField(si.ID), tsvField(si.Site), rfcTime(si.Taken), len(si.Runs),
 			strconv.FormatFloat(si.VolumeML, 'g', -1, 64), strconv.FormatFloat(si.VolumeGiven(), 'g', -1, 64), si.Partial(), si.Marked,
-			tsvField(store.RunsSetting(si.Runs, func(r store.RunRow) string { return r.Pack })), tsvField(store.RunsSetting(si.Runs, func(r store.RunRow) string { return r.Model })))
+			tsvField(store.RunsSetting(si.Runs, func(r store.RunRow) string { return r.Pack })), tsvField(store.RunsSetting(si.Runs, func(r store.RunRow) string { return r.Model })),
+			strconv.FormatFloat(si.Factor, 'g', -1, 64), store.RunsSetting(si.Runs, func(r store.RunRow) string { return strconv.FormatFloat(r.Threshold, 'g', -1, 64) }),
+			tsvField(store.RunsSetting(si.Runs, func(r store.RunRow) string { return r.Rules })), raised[si.ID].String())
 	}
 	return bw.Flush()
 }
@@ -142,7 +177,7 @@ func writeSamplesTSV(w io.Writer, samples []store.SampleInfo) error {
 func writeTrash(w io.Writer, items []store.Trashed, site string, tsv bool) error {
 	var kept []store.Trashed
 	for _, it := range items {
-		if site == "" || strings.EqualFold(it.Site, site) {
+		if site == "" || screening.SameSite(it.Site, site) {
 			kept = append(kept, it)
 		}
 	}
@@ -159,7 +194,11 @@ func writeTrash(w io.Writer, items []store.Trashed, site string, tsv bool) error
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "sample\tsite\tdeleted\tremoved for good after")
+	var when []time.Time
+	for _, it := range kept {
+		when = append(when, it.Deleted, it.Deleted.Add(store.TrashKeep))
+	}
+	fmt.Fprintf(tw, "sample\tsite\tdeleted (%s)\tremoved for good after (%s)\n", zoneOf(when), zoneOf(when))
 	for _, it := range kept {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", it.ID, dash(it.Site), localTime(it.Deleted), localTime(it.Deleted.Add(store.TrashKeep)))
 	}
@@ -176,12 +215,14 @@ func tsvField(s string) string {
 	}, s)
 }
 
-// rfcTime is t in RFC 3339 (UTC); "" when unknown.
+// rfcTime is t in RFC 3339 with the local offset (2026-11-30T00:30:00+01:00): the same
+// instant as in UTC, on the date a person reads beside it; "" when unknown. In UTC a
+// sample taken Monday 00:30 in Berlin read as Sunday's.
 func rfcTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339)
+	return t.In(localZone).Format(time.RFC3339)
 }
 
 // samplesChange deletes (to the trash), restores, marks or unmarks the samples named.
@@ -239,7 +280,7 @@ func changeSample(ctx context.Context, st *store.Store, verb, id string) (string
 	switch verb {
 	case "delete":
 		if inTrash {
-			return fmt.Sprintf("is already in the trash (since %s)", localTime(si.Deleted)), nil
+			return fmt.Sprintf("is already in the trash (since %s %s)", localTime(si.Deleted), zoneOf([]time.Time{si.Deleted})), nil
 		}
 		return fmt.Sprintf("moved to the trash (phytoscreen samples restore %s brings it back within %d days)", id, int(store.TrashKeep.Hours()/24)), st.DeleteSample(ctx, id)
 	case "restore":
@@ -264,10 +305,11 @@ func dash(s string) string {
 	return s
 }
 
-// localTime is t in local time to the minute; "-" when unknown.
+// localTime is t in local time to the minute, its zone said beside (zoneOf); "-" when
+// unknown.
 func localTime(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.Local().Format("2006-01-02 15:04")
+	return t.In(localZone).Format("2006-01-02 15:04")
 }

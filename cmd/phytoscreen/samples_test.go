@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/screening"
+	"github.com/phytoscreen/phytoscreen/store"
 )
 
 // phytoscreen samples lists the stored samples (the IDs export, report and compare ask
@@ -37,10 +39,10 @@ func TestSamplesListTrashRestoreMark(t *testing.T) {
 	// (helper-66: the padded list split a site's name and "1 mL" at their spaces).
 	out, _ = listed("--tsv")
 	rows := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if len(rows) != 2 || rows[0] != "sample\tsite\ttaken\truns\texamined_ml\tgiven_ml\tpartial\tmarked\tpack\tmodel" {
+	if len(rows) != 2 || !strings.HasPrefix(rows[0], "sample\tsite\ttaken\truns\texamined_ml\tgiven_ml\tpartial\tmarked\tpack\tmodel\t") {
 		t.Fatalf("--tsv:\n%s", out)
 	}
-	if f := strings.Split(rows[1], "\t"); len(f) != 10 || f[0] != "POND-1" || f[3] != "1" || f[4] != "1" || f[6] != "false" || f[8] != "ndsb-plankton-121" || f[9] != "optimised" {
+	if f := strings.Split(rows[1], "\t"); len(f) != 14 || f[0] != "POND-1" || f[3] != "1" || f[4] != "1" || f[6] != "false" || f[8] != "ndsb-plankton-121" || f[9] != "optimised" {
 		t.Errorf("--tsv row %q", rows[1])
 	}
 	code, stdout, stderr := run(t, "samples", "delete", "--db", db, "POND-1", "NOPE")
@@ -111,5 +113,63 @@ func TestSamplesListedByDateTaken(t *testing.T) {
 	rows := strings.Split(strings.TrimSpace(stdout), "\n")
 	if code != exitOK || len(rows) != 3 || !strings.HasPrefix(rows[1], "TODAY\t") || !strings.HasPrefix(rows[2], "LAST-WEEK\t") {
 		t.Errorf("samples --tsv: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// inZone makes the commands read and show local times in zone for the test: the
+// machine's own may be UTC, where a time shown in UTC reads the same (helper-89).
+func inZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	was := localZone
+	localZone = loc
+	t.Cleanup(func() { localZone = was })
+	return loc
+}
+
+// The list shows the time taken in local time with its zone, --tsv in RFC 3339 with the
+// local offset: a sample taken Monday 30 November 00:30 in Berlin read as Monday in the
+// list and as 2026-11-29T23:30:00Z in --tsv (helper-89).
+func TestSamplesInLocalTime(t *testing.T) {
+	berlin := inZone(t, "Europe/Berlin")
+	s, err := store.Open(filepath.Join(t.TempDir(), "sessions.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	sm := screening.NewSample("K-1")
+	sm.Taken = time.Date(2026, 11, 30, 0, 30, 0, 0, berlin)
+	r, err := s.StartRun(ctx, screening.RunInfo{Sample: sm, Spec: capture.MustParseSpec("k.avi"), Model: inference.Optimised, Threshold: 0.5, Taxonomy: defaultTaxonomy(t), Rules: "preset default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(ctx, screening.Snapshot{Frames: screening.FrameStats{Seen: 1}, Threshold: 0.5, Variant: inference.Optimised}, nil); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "samples", "--db", s.Path())
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != exitOK || len(lines) != 2 || !strings.Contains(lines[0], "taken (CET)") || !strings.Contains(lines[1], " 2026-11-30 00:30 ") {
+		t.Errorf("samples: exit %d, want the time taken in CET, named in the heading:\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run(t, "samples", "--db", s.Path(), "--tsv")
+	rows := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != exitOK || len(rows) != 2 || strings.Split(rows[1], "\t")[2] != "2026-11-30T00:30:00+01:00" {
+		t.Errorf("samples --tsv: exit %d, want taken 2026-11-30T00:30:00+01:00:\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := run(t, "samples", "delete", "--db", s.Path(), "K-1"); code != exitOK {
+		t.Fatalf("delete: exit %d, %s", code, stderr)
+	}
+	// Deleted now: in CET or CEST, as the day falls.
+	now := time.Now().In(berlin)
+	abbr, _ := now.Zone()
+	if _, stdout, _ := run(t, "samples", "--db", s.Path(), "--trash"); !strings.Contains(stdout, "deleted ("+abbr) {
+		t.Errorf("the trash does not name its zone (%s):\n%s", abbr, stdout)
+	}
+	if _, stdout, _ := run(t, "samples", "--db", s.Path(), "--trash", "--tsv"); !strings.Contains(stdout, now.Format("-07:00")+"\t") {
+		t.Errorf("the trash's --tsv is not in local time:\n%s", stdout)
 	}
 }

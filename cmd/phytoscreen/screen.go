@@ -87,7 +87,7 @@ func (f *screenFlags) sampleOf(now time.Time) (screening.Sample, error) {
 	// "B" (helper-77).
 	f.site, f.sample = strings.TrimSpace(f.site), strings.TrimSpace(f.sample)
 	s := screening.NewSample(f.sample)
-	s.Site, s.Notes, s.VolumeML, s.Factor, s.Taken, s.Analyst = f.site, f.notes, f.volumeML, f.factor, now, strings.TrimSpace(f.analyst)
+	s.Site, s.Notes, s.VolumeML, s.Factor, s.Taken, s.Analyst = f.site, f.notes, f.volumeML, f.factor, now.In(localZone), strings.TrimSpace(f.analyst)
 	if f.depth != "" {
 		d, err := strconv.ParseFloat(f.depth, 64)
 		if err != nil || math.IsNaN(d) || math.IsInf(d, 0) || d < 0 { // NaN was dropped without a word (helper-39)
@@ -142,7 +142,7 @@ func (f *screenFlags) sampleOf(now time.Time) (screening.Sample, error) {
 // parseTaken reads the sampling time; times without a zone are local.
 func parseTaken(s string) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+		if t, err := time.ParseInLocation(layout, s, localZone); err == nil {
 			return t, nil
 		}
 	}
@@ -500,7 +500,10 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 		// A run added to a stored sample is of the same water: taken when it was, not
 		// now (the default for a new sample).
 		if si, err := db.Sample(ctx, plan.sample.ID); err == nil {
-			plan.sample.Taken = si.Taken
+			// In local time, as the first run's: the store gives it back in UTC, and
+			// a continuation showed "taken 10:00" (its JSON 10:00:00Z) where the first
+			// run showed 11:00+01:00 (helper-89).
+			plan.sample.Taken = si.Taken.In(localZone)
 		}
 	}
 
@@ -572,8 +575,12 @@ func (m *Main) screenWith(ctx context.Context, f screenFlags, plan screenPlan, p
 	_, _, cost := sess.Result()
 	res := screenResult{Snapshot: snap, Rules: rs, Bound: rules.Bound, Apply: rules.Apply, UmPerPx: plan.vision.UmPerPx, DB: db.Path(), Run: sess.RunID(), Cost: cost,
 		PackLimits: pack.Limits, CellImages: plan.cellImages}
-	if si, err := db.Sample(ctx, snap.Sample.ID); err == nil {
+	// Read whatever stopped the run: after Ctrl+C ctx is cancelled, and the JSON of an
+	// interrupted run said sample_runs 0 and sample_volume_ml 0 beside its stored run.
+	if si, err := db.Sample(context.WithoutCancel(ctx), snap.Sample.ID); err == nil {
 		res.SampleRuns, res.SampleML = len(si.Runs), si.VolumeML
+	} else if snap.Examined.Frames > 0 { // none examined: nothing was stored
+		slog.Warn("could not read the stored sample for the summary", "sample", snap.Sample.ID, "err", err)
 	}
 	if c := plan.cellImages; c != nil && f.sample != "" {
 		// The sample given holds this run now, and takes no run of single-cell images,
@@ -709,6 +716,9 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 	if raised == nil {
 		raised = []alertOut{}
 	}
+	for i := range raised {
+		raised[i].Value = roundMeasure(raised[i].Value)
+	}
 	if notices == nil {
 		notices = []alerts.Notice{}
 	}
@@ -740,7 +750,7 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		Examined   screening.Examined   `json:"examined"`
 		Partial    bool                 `json:"partial"`
 		Frames     screening.FrameStats `json:"frames"`
-		Cells      screening.CellStats  `json:"cells"`
+		Cells      cellsOut             `json:"cells"`
 		Elapsed    float64              `json:"elapsed_s"`
 		Cost       costOut              `json:"cost"`
 		DB         string               `json:"db"`
@@ -748,12 +758,87 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		SampleRuns int                  `json:"sample_runs"`      // the stored sample's runs, this one included
 		SampleML   float64              `json:"sample_volume_ml"` // and its volume examined over them all
 		Error      string               `json:"error,omitempty"`
-	}{r.Sample, r.Pack, r.PackLimits, r.Variant, r.Threshold, r.Finder, nonNil(r.Taxa), nonNil(r.Groups), r.Unidentified, raised, nonNil(r.Gaps), nonNil(r.Events),
+	}{r.Sample, r.Pack, r.PackLimits, r.Variant, r.Threshold, r.Finder, roundTaxa(r.Taxa), roundGroups(r.Groups), roundConc(r.Unidentified), raised, nonNil(r.Gaps), roundEvents(r.Events),
 		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices}, len(r.Bound) > 0, notChecked(r.Alerts), reviewDecides(r.Alerts),
-		r.Examined, r.Examined.Partial(), r.Frames, r.Cells, r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.SampleRuns, r.SampleML, r.Err}
+		r.Examined, r.Examined.Partial(), r.Frames, cellsOf(r.Cells), r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.SampleRuns, r.SampleML, r.Err}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// cellsOut is the JSON summary's "cells": the objects counted (found, each cell, colony
+// or filament once, as the text summary, the store and the exports count them) and,
+// named for what it counts, every object segmented frame by frame, a tracked cell once
+// in each frame it was seen in. The second was "objects", which a script read as the
+// count: 56 beside the 44 every other output said (helper-91).
+type cellsOut struct {
+	Found        int     `json:"found"`
+	Identified   int     `json:"identified"`
+	Unidentified int     `json:"unidentified"`
+	Failed       int     `json:"failed"`
+	Pending      int     `json:"pending"`
+	PerSecond    float64 `json:"per_second"`
+	Counted      int     `json:"objects_counted"`          // = found
+	Sightings    int     `json:"objects_incl_resightings"` // every object segmented, re-sightings of tracked cells included
+}
+
+func cellsOf(c screening.CellStats) cellsOut {
+	return cellsOut{Found: c.Found, Identified: c.Identified, Unidentified: c.Unidentified, Failed: c.Failed, Pending: c.Pending,
+		PerSecond: c.PerSecond, Counted: c.Found, Sightings: c.Objects}
+}
+
+// jsonDigits is the significant figures the JSON summary gives concentrations (cells/L)
+// and cells estimates: 864,906 cells/L, not 864905.6603773586, and 2,890,000, not the
+// float noise 2890000.0000000005. Six figures is far past what a count's Poisson
+// interval allows, so nothing a reader could use is lost.
+const jsonDigits = 6
+
+func roundFig(v float64) float64 { return sigfig.Round(v, jsonDigits) }
+
+func roundConc(c screening.Concentration) screening.Concentration {
+	c.PerL, c.Low, c.High, c.Limit = roundFig(c.PerL), roundFig(c.Low), roundFig(c.High), roundFig(c.Limit)
+	return c
+}
+
+func roundTaxa(ts []screening.TaxonCount) []screening.TaxonCount {
+	out := make([]screening.TaxonCount, len(ts))
+	for i, t := range ts {
+		t.Concentration = roundConc(t.Concentration)
+		t.CellsEstimate, t.CellsPerL, t.OversizeCells = roundFig(t.CellsEstimate), roundFig(t.CellsPerL), roundFig(t.OversizeCells)
+		out[i] = t
+	}
+	return out
+}
+
+func roundGroups(gs []screening.GroupCount) []screening.GroupCount {
+	out := make([]screening.GroupCount, len(gs))
+	for i, g := range gs {
+		g.Concentration = roundConc(g.Concentration)
+		g.CellsEstimate, g.CellsPerL = roundFig(g.CellsEstimate), roundFig(g.CellsPerL)
+		out[i] = g
+	}
+	return out
+}
+
+// roundMeasure rounds an alert's measure as the counts (the rule's threshold is given,
+// not measured, and left as it is).
+func roundMeasure(m alerts.Measure) alerts.Measure {
+	m.PerL, m.Low, m.High, m.Limit = roundFig(m.PerL), roundFig(m.Low), roundFig(m.High), roundFig(m.Limit)
+	m.Cells, m.Oversize, m.GuessedCells = roundFig(m.Cells), roundFig(m.Oversize), roundFig(m.GuessedCells)
+	if m.IfGuessed != nil {
+		g := roundMeasure(*m.IfGuessed)
+		m.IfGuessed = &g
+	}
+	return m
+}
+
+func roundEvents(es []alerts.Event) []alerts.Event {
+	out := make([]alerts.Event, len(es))
+	for i, e := range es {
+		e.Value = roundMeasure(e.Value)
+		out[i] = e
+	}
+	return out
 }
 
 // notCheckedOut is a rule the sample cannot show below its levels, in the JSON summary.
@@ -769,7 +854,7 @@ func notChecked(states []alerts.State) []notCheckedOut {
 	out := []notCheckedOut{}
 	for _, st := range states {
 		if why := st.UncheckedWhy(thousands); why != "" {
-			out = append(out, notCheckedOut{Rule: st.Rule, Taxon: st.Taxon, Why: why, DetectionLimit: st.Value.Limit})
+			out = append(out, notCheckedOut{Rule: st.Rule, Taxon: st.Taxon, Why: why, DetectionLimit: roundFig(st.Value.Limit)})
 		}
 	}
 	return out
@@ -794,7 +879,7 @@ func reviewDecides(states []alerts.State) []reviewOut {
 	for _, st := range states {
 		if st.ReviewTo != alerts.None && st.Value.IfGuessed != nil {
 			out = append(out, reviewOut{Rule: st.Rule, Taxon: st.Taxon, Level: st.Level, To: st.ReviewTo, Objects: st.Value.Guessed,
-				Cells: st.Value.GuessedCells, PerL: st.Value.IfGuessed.PerL, Text: st.ReviewText(thousands)})
+				Cells: roundFig(st.Value.GuessedCells), PerL: roundFig(st.Value.IfGuessed.PerL), Text: st.ReviewText(thousands)})
 		}
 	}
 	return out

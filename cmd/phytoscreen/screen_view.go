@@ -221,7 +221,7 @@ func (r screenResult) writeText(w io.Writer) {
 	if s.Sample.Analyst != "" {
 		site += ", analyst " + s.Sample.Analyst
 	}
-	fmt.Fprintf(w, "Sample %s%s, taken %s; %s mL examined, factor %s\n", s.Sample.ID, site, s.Sample.Taken.Format("2006-01-02 15:04"),
+	fmt.Fprintf(w, "Sample %s%s, taken %s; %s mL examined, factor %s\n", s.Sample.ID, site, s.Sample.Taken.In(localZone).Format("2006-01-02 15:04 MST"),
 		volumeText(s.Sample.VolumeML), strconv.FormatFloat(s.Sample.Factor, 'f', -1, 64))
 	for _, d := range s.Sample.Doubts() {
 		fmt.Fprintf(w, "CHECK: %s\n", d)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/imagefile"
 	"github.com/phytoscreen/phytoscreen/screening"
@@ -40,6 +42,16 @@ type Comparison struct {
 	// LevelsErr says why a sample's levels cannot be worked out (its rules file gone,
 	// its pack not at hand): then nothing is said of them, not "none".
 	LevelsErr [2]error
+	// Unchecked are the rules that cannot say a sample is below their levels, each with
+	// why ("RULE: 24 objects of unknown cells …"), and Applied the names of the rules
+	// that apply to its pack: a sample its report calls "not checked" read "none" here,
+	// and "the same alert levels" set WHO rules against the default's (helper-88).
+	Unchecked, Applied [2][]string
+	// Review names the rules the review of the unidentified objects could raise, as the
+	// report says it ("Noctiluca could reach WATCH").
+	Review [2][]string
+	// NoRule says that none of the sample's rules applies to its pack ("" when one does).
+	NoRule [2]string
 	// SameFrames: a run of A and a run of B read the same frames (capture.Spec.SharesFrames).
 	SameFrames bool
 	// With SameFrames: Matched objects were found at the same place of the same frame
@@ -56,6 +68,21 @@ type CompareRow struct {
 	Label, Name, Unit string
 	Group             bool // a HAB group's row
 	A, B              store.TaxonCount
+	// UnseenA and UnseenB say that a sample's packs cannot name the row (LooksFor): its
+	// count of 0 says nothing (helper-88: Cyanobacteria 18,620,000 beside 0, "0.00",
+	// from a pack with no cyanobacteria).
+	UnseenA, UnseenB bool
+}
+
+// LooksFor reports whether the packs of a sample's runs can name key (a taxon's label,
+// or "group:ID" for a HAB group): outside them the sample's count of 0 says nothing,
+// the taxon was not looked for. History's trend leaves such samples out; the
+// comparison writes "not looked for".
+func LooksFor(c store.Counts, key string) bool {
+	if g, ok := strings.CutPrefix(key, "group:"); ok {
+		return slices.ContainsFunc(c.Groups, func(t store.TaxonCount) bool { return t.Label == g })
+	}
+	return c.Known[key] || slices.ContainsFunc(c.Taxa, func(t store.TaxonCount) bool { return t.Label == key })
 }
 
 // CategoryPair is how many matched objects A counted as one category and B as another.
@@ -112,7 +139,24 @@ func CompareSamples(ctx context.Context, st *store.Store, a, b string) (Comparis
 	for i, counts := range []store.Counts{c.A, c.B} {
 		if runs := counts.Sample.Runs; len(runs) > 0 {
 			c.Rules[i] = runs[len(runs)-1].Rules
-			c.Levels[i], c.LevelsErr[i] = sampleLevels(ctx, st, counts.Sample.ID, c.Rules[i])
+			ss, name, tx, err := sampleStandings(ctx, st, counts.Sample.ID, c.Rules[i])
+			if err != nil {
+				c.LevelsErr[i] = err
+				continue
+			}
+			c.Levels[i] = levelsAboveNone(ss)
+			if len(ss) == 0 {
+				c.NoRule[i] = noRuleApplies(name, tx.Pack)
+			}
+			for _, s := range ss {
+				c.Applied[i] = append(c.Applied[i], s.Bound.Rule.Name())
+				if to := s.state().ReviewTo; to != alerts.None {
+					c.Review[i] = append(c.Review[i], fmt.Sprintf("%s could reach %s", s.Bound.Rule.Name(), strings.ToUpper(to.String())))
+				}
+				if s.unchecked() {
+					c.Unchecked[i] = append(c.Unchecked[i], s.Bound.Rule.Name()+": "+s.state().UncheckedWhy(perLitre))
+				}
+			}
 		}
 	}
 	c.Rows = compareRows(c.A, c.B)
@@ -144,6 +188,13 @@ func compareRows(a, b store.Counts) []CompareRow {
 					r.B = x
 				}
 			}
+		}
+		for _, r := range out {
+			key := r.Label
+			if group {
+				key = "group:" + r.Label
+			}
+			r.UnseenA, r.UnseenB = !LooksFor(a, key), !LooksFor(b, key)
 		}
 		slices.SortStableFunc(out, func(p, q *CompareRow) int {
 			return cmp.Or(cmp.Compare(max(q.A.Count, q.B.Count), max(p.A.Count, p.B.Count)), strings.Compare(p.Name, q.Name))
@@ -265,15 +316,35 @@ func (c Comparison) Text() string {
 	// Microcystis "1.00" beside 160,000 against 280,000 cells/L).
 	inCells := slices.ContainsFunc(c.Rows, func(r CompareRow) bool { return r.A.Cells > float64(r.A.Count) || r.B.Cells > float64(r.B.Count) })
 	cellsPerL := func(t store.TaxonCount) float64 { return screening.RuleMeasure(t.Concentration, t.Cells).PerL }
+	cols := 7
 	if inCells {
+		cols = 9
 		fmt.Fprintf(w, "%s\tunit\tA count\tA per L\tA cells/L\tB count\tB per L\tB cells/L\tB / A (cells)\t\n", "taxon")
 	} else {
 		fmt.Fprintf(w, "%s\tunit\tA count\tA per L\tB count\tB per L\tB / A\t\n", "taxon")
 	}
+	// A side whose pack cannot name the row: no count, no concentration, no ratio (a 0
+	// from a pack without the taxon read as a sample that had none, helper-88).
+	side := func(t store.TaxonCount, unseen bool) []string {
+		seen := !unseen
+		out := []string{notLookedFor, "–"}
+		if seen {
+			out = []string{fmt.Sprint(t.Count), perLitre(t.PerL)}
+		}
+		switch {
+		case inCells && seen:
+			out = append(out, perLitre(cellsPerL(t)))
+		case inCells:
+			out = append(out, "–")
+		}
+		return out
+	}
 	group := false
 	for _, r := range c.Rows {
 		if r.Group && !group {
-			fmt.Fprintf(w, "HAB groups\t\t\t\t\t\t\t\n")
+			// As many cells as the header: a shorter line split the table's columns
+			// under it (the groups' last columns drawn out of line).
+			fmt.Fprintf(w, "HAB groups%s\n", strings.Repeat("\t", cols))
 			group = true
 		}
 		a, bb := r.A.PerL, r.B.PerL
@@ -281,19 +352,15 @@ func (c Comparison) Text() string {
 			a, bb = cellsPerL(r.A), cellsPerL(r.B)
 		}
 		ratio := "–"
-		if a > 0 {
-			ratio = fmt.Sprintf("%.2f", bb/a)
+		if !r.UnseenA && !r.UnseenB {
+			ratio = ratioText(a, bb)
 		}
 		unit := r.Unit
 		if unit == "" {
 			unit = "–"
 		}
-		if inCells {
-			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t\n", r.Name, unit, r.A.Count, perLitre(r.A.PerL), perLitre(a),
-				r.B.Count, perLitre(r.B.PerL), perLitre(bb), ratio)
-			continue
-		}
-		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t\n", r.Name, unit, r.A.Count, perLitre(r.A.PerL), r.B.Count, perLitre(r.B.PerL), ratio)
+		cells := slices.Concat([]string{r.Name, unit}, side(r.A, r.UnseenA), side(r.B, r.UnseenB), []string{ratio})
+		fmt.Fprintf(w, "%s\t\n", strings.Join(cells, "\t"))
 	}
 	if inCells {
 		fmt.Fprintf(w, "Unidentified\tcell\t%d\t%s\t\t%d\t%s\t\t\t\n", c.A.Unidentified.Count, perLitre(c.A.Unidentified.PerL), c.B.Unidentified.Count, perLitre(c.B.Unidentified.PerL))
@@ -302,6 +369,10 @@ func (c Comparison) Text() string {
 	}
 	w.Flush()
 	b.WriteString("\n")
+	if pa, pb := packsOf(c.A), packsOf(c.B); !slices.Equal(pa, pb) {
+		fmt.Fprintf(&b, "Counted by different packs: A by %s, B by %s. %q marks a taxon or group the side's pack cannot name: no count of none, and no ratio.\n\n",
+			packList(pa), packList(pb), notLookedFor)
+	}
 	if c.SameFrames {
 		fmt.Fprintf(&b, "Same frames: %d objects found at the same place in both", c.Matched)
 		if c.Matched > 0 {
@@ -320,26 +391,26 @@ func (c Comparison) Text() string {
 	}
 	b.WriteString("\nAlert levels, each under the rules it was screened with:\n")
 	for i, side := range []string{"A", "B"} {
-		var ls []string
-		for _, l := range c.Levels[i] {
-			ls = append(ls, l.String())
-		}
-		if len(ls) == 0 {
-			ls = []string{"none"}
-		}
 		rules := c.Rules[i]
 		if rules == "" {
 			rules = "rules not recorded"
 		}
-		if err := c.LevelsErr[i]; err != nil {
-			ls = []string{"cannot be worked out: " + firstLineOf(err.Error())}
-		}
-		fmt.Fprintf(&b, "  %s (%s): %s\n", side, rules, strings.Join(ls, "; "))
+		fmt.Fprintf(&b, "  %s (%s): %s\n", side, rules, c.levelText(i))
 	}
+	sameRules := c.Rules[0] == c.Rules[1] && slices.Equal(sortedCopy(c.Applied[0]), sortedCopy(c.Applied[1]))
 	switch {
 	case c.LevelsErr[0] != nil || c.LevelsErr[1] != nil: // nothing to say of the two together
-	case sameLevels(c.Levels[0], c.Levels[1]):
-		b.WriteString("  The same alert levels.\n")
+	case !sameRules || len(c.Applied[0]) == 0:
+		// WHO rules against the default's, or one preset bound to two packs that give it
+		// different rules: neither the same levels nor levels that differ (helper-88:
+		// "The same alert levels" of a sample not checked beside one below them).
+		fmt.Fprintf(&b, "  Screened with different rules (A: %s; B: %s): read each under its own rules.\n", c.rulesText(0), c.rulesText(1))
+	case sameLevels(c.Levels[0], c.Levels[1]) && slices.Equal(sortedCopy(ruleNames(c.Unchecked[0])), sortedCopy(ruleNames(c.Unchecked[1]))):
+		if len(c.Unchecked[0]) > 0 {
+			b.WriteString("  The same alert levels, and the same rules not checked in both.\n")
+		} else {
+			b.WriteString("  The same alert levels.\n")
+		}
 	default:
 		b.WriteString("  The alert levels differ: look at the sample before acting on either.\n")
 	}
@@ -360,6 +431,97 @@ func (c Comparison) Text() string {
 		fmt.Fprintf(&b, "  B used %.2f× A's energy per cell, the whole app's;\n  the models' own cost, measured alone: phytoscreen bench --pack %s.\n", eb.perCell/ea.perCell, c.packOf(0))
 	}
 	return b.String()
+}
+
+// notLookedFor stands for the count of a taxon or group a side's pack cannot name.
+const notLookedFor = "not looked for"
+
+// levelText is where side i stands as its own report says it: the levels raised, and
+// the rules not checked with why ("none" only when every rule is checked and below).
+func (c Comparison) levelText(i int) string {
+	if err := c.LevelsErr[i]; err != nil {
+		return "cannot be worked out: " + firstLineOf(err.Error())
+	}
+	if c.NoRule[i] != "" {
+		return "not checked: " + c.NoRule[i]
+	}
+	var ls []string
+	for _, l := range c.Levels[i] {
+		ls = append(ls, l.String())
+	}
+	if len(c.Unchecked[i]) > 0 {
+		ls = append(ls, "not checked: "+strings.Join(c.Unchecked[i], "; "))
+	}
+	if len(ls) == 0 {
+		ls = []string{"none"}
+	}
+	if len(c.Review[i]) > 0 {
+		// Below a level only because the objects that would reach it wait for review.
+		ls = append(ls, "review decides: "+strings.Join(c.Review[i], ", "))
+	}
+	return strings.Join(ls, "; ")
+}
+
+// rulesText names side i's rules and the pack they were bound to.
+func (c Comparison) rulesText(i int) string {
+	rules := c.Rules[i]
+	if rules == "" {
+		rules = "rules not recorded"
+	}
+	return rules + " on pack " + c.packOf(i)
+}
+
+// ruleNames is the rule of each "RULE: why" of Unchecked.
+func ruleNames(unchecked []string) []string {
+	out := make([]string, len(unchecked))
+	for i, u := range unchecked {
+		out[i], _, _ = strings.Cut(u, ": ")
+	}
+	return out
+}
+
+func sortedCopy(xs []string) []string {
+	out := slices.Clone(xs)
+	slices.Sort(out)
+	return out
+}
+
+// packsOf is the packs of a sample's runs, sorted.
+func packsOf(c store.Counts) []string {
+	var out []string
+	for _, r := range c.Sample.Runs {
+		if !slices.Contains(out, r.Pack) {
+			out = append(out, r.Pack)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// packList names packs for a sentence: "pack P" or "packs P and Q".
+func packList(packs []string) string {
+	switch len(packs) {
+	case 0:
+		return "no pack recorded"
+	case 1:
+		return "pack " + packs[0]
+	}
+	return "packs " + strings.Join(packs[:len(packs)-1], ", ") + " and " + packs[len(packs)-1]
+}
+
+// ratioText is b / a to two decimals, and to two significant figures under 0.1
+// ("0.0040"); "–" when a is none. "%.2f" gave 0.00 for 6,000 against 1,510,000 cells/L (helper-88).
+func ratioText(a, b float64) string {
+	if a <= 0 {
+		return "–"
+	}
+	r := b / a
+	if r == 0 {
+		return "0"
+	}
+	// Two decimals as before, more under 0.1 where two say nothing.
+	decimals := max(2, 1-int(math.Floor(math.Log10(r))))
+	return fmt.Sprintf("%.*f", decimals, r)
 }
 
 // minCompareRecord is the least time each sample's power record must cover for the two

@@ -172,3 +172,95 @@ func TestComparisonInCells(t *testing.T) {
 		t.Errorf("single cells compared:\n%s", text)
 	}
 }
+
+// Each side's alert level is said as its report says it: "not checked" with why, never
+// "none"; the taxa and groups a side's pack cannot name are "not looked for", with no
+// ratio; samples of two packs and two rulesets are said to be screened with different
+// rules, not "the same alert levels" (helper-88: RI-2, not checked in its report, read
+// "none … The same alert levels" beside a sample of the NDSB pack under the default's
+// rules, and Cyanobacteria 18,620,000 beside 0, "0.00", from a pack without them).
+func TestCompareSaysNotCheckedAndNotLookedFor(t *testing.T) {
+	ctx := context.Background()
+	// A: Microcystis colonies of single-cell images, cells unknown: not checked.
+	st, _, ra := cyanoRunOf(t, "C-1", 0.1, "preset who-cyanobacteria", vision.FinderCellImages)
+	finishColonies(t, ra, 4, 0, 1)
+	// B: the same water under the NDSB pack and the marine default: one diatom chain.
+	ndsb, err := packTaxonomy("ndsb-plankton-121")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := ndsb.Members("diatom_chains")
+	if len(chain) == 0 {
+		t.Fatalf("pack ndsb-plankton-121 names no chain-forming diatom (groups %+v)", ndsb.Groups)
+	}
+	sb := screening.NewSample("C-1~ndsb")
+	sb.VolumeML = 1
+	rb, err := st.StartRun(ctx, screening.RunInfo{Sample: sb, Spec: capture.MustParseSpec("pond.avi"), Model: inference.Base, Threshold: 0.5, Taxonomy: ndsb, Rules: "preset default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := vision.Object{Source: "pond.avi", Frame: 0, Track: 0, New: true, Box: image.Rect(0, 0, 16, 16), AreaPx: 100}
+	if err := rb.Objects([]screening.ObjectRecord{{Seq: 1, Time: time.Now(), Object: o, Label: chain[0], Prob: 0.9, Variant: inference.Base, Category: chain[0]}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rb.Finish(ctx, screening.Snapshot{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	c, err := CompareSamples(ctx, st, "C-1", "C-1~ndsb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := c.Text()
+	t.Logf("\n%s", text)
+	for _, re := range []string{
+		`(?m)^  A \(preset who-cyanobacteria\): not checked: Cyanobacteria \+ Microcystis spp\. \+ Oscillatoria spp\.: 4 objects of unknown cells`,
+		`(?m)^Microcystis\s+colony\s+4\s+40,000\s+not looked for\s+–\s+–\s*$`,
+		`(?m)^Cyanobacteria\s+filament/colony\s+4\s+40,000\s+not looked for\s+–\s+–\s*$`,
+		`(?m)^Chain-forming diatoms\s+chain\s+not looked for\s+–\s+1\s+1,000\s+–\s*$`,
+		`(?m)^Counted by different packs: A by pack cyano-tcb-10, B by pack ndsb-plankton-121\.`,
+		`(?m)^  Screened with different rules \(A: preset who-cyanobacteria on pack cyano-tcb-10; B: preset default on pack ndsb-plankton-121\)`,
+	} {
+		if !regexp.MustCompile(re).MatchString(text) {
+			t.Errorf("the comparison does not match %q", re)
+		}
+	}
+	for _, bad := range []string{"A (preset who-cyanobacteria): none", "The same alert levels", "0.00"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("the comparison says %q", bad)
+		}
+	}
+	// The same pack and rules, both judged: the same levels are said only there.
+	st2, _, r1 := cyanoRun(t, "P-1", 0.1, "preset who-cyanobacteria")
+	finishColonies(t, r1, 2, 400, 3)
+	s2 := screening.NewSample("P-2")
+	s2.VolumeML = 0.1
+	cyano, _ := packTaxonomy("cyano-tcb-10")
+	r2, err := st2.StartRun(ctx, screening.RunInfo{Sample: s2, Spec: capture.MustParseSpec("pond2.avi"), Model: inference.Base, Threshold: 0.5, Taxonomy: cyano, Rules: "preset who-cyanobacteria"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	finishColonies(t, r2, 2, 400, 3)
+	c2, err := CompareSamples(ctx, st2, "P-1", "P-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := c2.Text(); !strings.Contains(text, "  The same alert levels.\n") || strings.Contains(text, "not looked for") || strings.Contains(text, "different packs") {
+		t.Errorf("two samples of one pack under one ruleset:\n%s", text)
+	}
+}
+
+// B / A is given to two significant figures under 0.1, two decimals above: 6,000 against 1,510,000 cells/L read 0.00
+// (helper-88).
+func TestRatioTextTwoSignificantFigures(t *testing.T) {
+	for _, c := range []struct {
+		a, b float64
+		want string
+	}{
+		{1510000, 6000, "0.0040"}, {2890000, 26300, "0.0091"}, {160000, 1700, "0.011"}, {100, 150, "1.50"}, {100, 100, "1.00"},
+		{10, 120, "12.00"}, {100, 0, "0"}, {0, 5, "–"}, {4, 7, "1.75"}, {1e6, 3, "0.0000030"},
+	} {
+		if got := ratioText(c.a, c.b); got != c.want {
+			t.Errorf("ratioText(%g, %g) = %q, want %q", c.a, c.b, got, c.want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
 
@@ -91,27 +92,42 @@ func (l ruleLevel) String() string {
 // default" or a file's path) give a stored sample, on its own pack; an error when they
 // cannot be worked out (the rules or the pack not at hand).
 func sampleLevels(ctx context.Context, st *store.Store, sampleID, rules string) ([]ruleLevel, error) {
+	ss, _, _, err := sampleStandings(ctx, st, sampleID, rules)
+	if err != nil {
+		return nil, err
+	}
+	return levelsAboveNone(ss), nil
+}
+
+// sampleStandings is each rule's standing on a stored sample under rules (as the store
+// keeps them), bound to its own pack tx, and the rules' name: what its report says of it.
+func sampleStandings(ctx context.Context, st *store.Store, sampleID, rules string) (ss []ruleStanding, name string, tx *screening.Taxonomy, err error) {
 	if rules == "" {
-		return nil, errors.New("its rules were not recorded")
+		return nil, "", nil, errors.New("its rules were not recorded")
 	}
 	counts, tx, packErr, err := SampleCounts(ctx, st, sampleID)
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, "", nil, err
 	case packErr != nil:
-		return nil, packErr
+		return nil, "", nil, packErr
 	case tx == nil:
-		return nil, errors.New("it holds no run")
+		return nil, "", nil, errors.New("it holds no run")
 	}
-	bound, _, err := storedRulesBound(rules, tx)
+	bound, name, err := storedRulesBound(rules, tx)
 	if err != nil {
-		return nil, err
+		return nil, "", nil, err
 	}
+	return ruleStandings(counts, bound), name, tx, nil
+}
+
+// levelsAboveNone is the standings at a level above none.
+func levelsAboveNone(ss []ruleStanding) []ruleLevel {
 	var out []ruleLevel
-	for _, s := range ruleStandings(counts, bound) {
+	for _, s := range ss {
 		if s.Level > alerts.None {
 			out = append(out, ruleLevel{Level: s.Level, Rule: s.Bound.Rule.Name(), PerL: s.Measure.PerL})
 		}
 	}
-	return out, nil
+	return out
 }

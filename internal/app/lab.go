@@ -325,12 +325,14 @@ func (l *Lab) viewConn(ctx context.Context) (*labserver.Server, error) {
 }
 
 // WeekReport writes the programme's weekly report of week to path (whole or not at all).
+// Its week runs from Monday 00:00 in this machine's zone, as History's date filter cuts
+// its days.
 func (l *Lab) WeekReport(ctx context.Context, week labrec.Week, path string) error {
 	srv, err := l.viewConn(ctx)
 	if err != nil {
 		return err
 	}
-	wr, err := srv.WeekReport(ctx, week)
+	wr, err := srv.WeekReport(ctx, week, time.Local)
 	if err != nil {
 		return fmt.Errorf("read week %s from the lab server: %w", week, err)
 	}

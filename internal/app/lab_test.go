@@ -156,7 +156,7 @@ func TestLabAgainstServer(t *testing.T) {
 		t.Fatalf("the programme holds %+v", samples)
 	}
 	out := filepath.Join(t.TempDir(), "week.pdf")
-	if err := l.WeekReport(ctx, labrec.WeekOf(samples[0].Taken), out); err != nil {
+	if err := l.WeekReport(ctx, labrec.WeekOf(samples[0].Taken.Local()), out); err != nil {
 		t.Fatal(err)
 	}
 	text, err := exec.Command("pdftotext", "-layout", out, "-").Output()
