@@ -308,6 +308,46 @@ type ProgrammeSample struct {
 	// Partial: a run of the sample did not read its source to the end (stopped,
 	// interrupted, failed): its figures cover only part of the water meant.
 	Partial bool
+	// Setups are what counted it: each pack, model, threshold and rules its runs used,
+	// in the order of its runs (the weekly report showed LN-1's diatoms beside LN-3's
+	// cyanobacteria with nothing saying that neither pack could see the other's, helper-92).
+	Setups []Setup
+	// Companion is the main sample of a companion (S-1~pack, the same frames counted
+	// again by another pack, screen --keep-apart): "" for a sample of the programme.
+	Companion string
+}
+
+// Setup is how one or more runs of a sample counted it, as the lab server recorded them.
+type Setup struct {
+	Pack      string
+	Model     string  // the pack's model variant ("optimised", "base")
+	Threshold float64 // the confidence under which an object counts as unidentified
+	Rules     string  // the alert rules, as the bench names them: "preset who-cyanobacteria"
+	// UmPerPxMin and UmPerPxMax are the calibrations of the objects counted, micrometres
+	// per pixel; 0 when none was given (sizes in pixels, colonies' cells not estimated).
+	UmPerPxMin, UmPerPxMax float64
+	// Taxa are the taxa of the pack as the bench pushed them: what it can name. Empty
+	// when the server holds no taxonomy of it.
+	Taxa []Taxon
+}
+
+// LooksFor reports whether one of the packs that counted the sample can name a taxon
+// label or a HAB group ID (a taxon of the group), and whether that is known at all:
+// known is false when the server holds no taxonomy of a pack the sample used. Outside
+// its packs, a sample's blank for a taxon says nothing: it was not looked for.
+func (p ProgrammeSample) LooksFor(label string) (looks, known bool) {
+	known = len(p.Setups) > 0
+	for _, s := range p.Setups {
+		if len(s.Taxa) == 0 {
+			known = false
+		}
+		for _, t := range s.Taxa {
+			if t.Label == label || (t.Group != "" && t.Group == label) {
+				return true, true
+			}
+		}
+	}
+	return false, known
 }
 
 // TrendPoint is one sample's concentration of a taxon or group at a site.
@@ -410,6 +450,11 @@ type WeekReport struct {
 	// vanished from the week's report without a word when its sample was deleted,
 	// helper-76).
 	Deleted []DeletedSample
+	// Companions are the week's companion samples (ProgrammeSample.Companion): the same
+	// frames as a sample of the week counted by another pack, left out of its figures
+	// and named with the level each raised (an ALERT at Reservoir intake from one was
+	// beside "No alert" without a word, helper-92).
+	Companions []ProgrammeSample
 }
 
 // DeletedSample is a sample its bench deleted (in its trash), as the weekly report

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,9 +30,15 @@ var levelNames = []string{"", "watch", "alert", "action"}
 // compare them, `screen --keep-apart`: ID~base beside ID, of the same bench) is the
 // bench's comparison, not another sample of the programme: it counted as a second
 // sample at the site, its alerts twice (helper-76).
-const inProgrammeSQL = `(SELECT bool_and(d.spec = '` + labrec.DemoSpec + `') FROM runs d
-	WHERE d.bench_id = s.bench_id AND d.sample_id = s.sample_id) IS FALSE
-	AND NOT EXISTS (SELECT 1 FROM samples o WHERE o.bench_id = s.bench_id
+const inProgrammeSQL = notDemoSQL + ` AND NOT ` + companionSQL
+
+// notDemoSQL keeps a sample s with a run that is not of the demo (inProgrammeSQL).
+const notDemoSQL = `(SELECT bool_and(d.spec = '` + labrec.DemoSpec + `') FROM runs d
+	WHERE d.bench_id = s.bench_id AND d.sample_id = s.sample_id) IS FALSE`
+
+// companionSQL is true for a companion sample s: its bench holds the sample whose ID
+// with "~" begins s's (inProgrammeSQL). The weekly report names them (WeekReport).
+const companionSQL = `EXISTS (SELECT 1 FROM samples o WHERE o.bench_id = s.bench_id
 		AND starts_with(s.sample_id, o.sample_id || '~'))`
 
 // Benches lists the benches the server knows, by name.
@@ -89,9 +97,9 @@ func (s *Server) Sites(ctx context.Context) ([]string, error) {
 	return out, explain("lab server "+s.text+": listing sites", err)
 }
 
-// sampleSelect reads programme samples with their runs, alerts and top level; the
-// caller adds WHERE and ORDER BY.
-var sampleSelect = `SELECT s.bench_id, b.name, s.sample_id, s.site, s.taken, s.notes, s.factor, s.lat,
+// sampleFrom reads samples with their runs, alerts and top level, not deleted; the
+// caller adds what else to choose and ORDER BY.
+var sampleFrom = `SELECT s.bench_id, b.name, s.sample_id, s.site, s.taken, s.notes, s.factor, s.lat,
 	s.lon, s.depth_m, s.analyst, s.created, s.marked, s.volume_ml, s.objects, s.failed,
 	s.pushed_at, coalesce(rn.n, 0), coalesce(al.n, 0), coalesce(al.top, 0), coalesce(rn.partial, false),
 	s.final_rules, s.final_level, s.final_rule, s.final_per_l, s.final_why
@@ -101,7 +109,10 @@ LEFT JOIN LATERAL (SELECT count(*) AS n, bool_or(r.status NOT IN ('done', '')) A
 LEFT JOIN LATERAL (SELECT count(*) AS n, max(` + fmt.Sprintf(levelRankSQL, "a.to_level") + `) AS top
 	FROM alerts a JOIN runs r ON r.bench_id = a.bench_id AND r.run_id = a.run_id
 	WHERE r.bench_id = s.bench_id AND r.sample_id = s.sample_id) al ON true
-WHERE NOT s.gone AND s.deleted_at IS NULL AND ` + inProgrammeSQL
+WHERE NOT s.gone AND s.deleted_at IS NULL AND `
+
+// sampleSelect reads programme samples (sampleFrom) of the programme: no demo, no companion.
+var sampleSelect = sampleFrom + inProgrammeSQL
 
 func scanSample(row pgx.CollectableRow) (labrec.ProgrammeSample, error) {
 	var p labrec.ProgrammeSample
@@ -322,7 +333,26 @@ func (s *Server) WeekReport(ctx context.Context, w labrec.Week, zone *time.Locat
 	for i := range rep.Samples {
 		rep.Samples[i].Counts = counts[[2]string{rep.Samples[i].Bench, rep.Samples[i].ID}]
 	}
-	rows, err := s.pool.Query(ctx, alertSelect+`
+	// The companions of the week, said apart with what they counted and raised.
+	rows, err := s.pool.Query(ctx, sampleFrom+notDemoSQL+` AND `+companionSQL+`
+	AND s.taken >= $1 AND s.taken < $2
+ORDER BY s.taken, b.name, s.bench_id, s.sample_id`, from, to)
+	if err != nil {
+		return rep, explain(what, err)
+	}
+	if rep.Companions, err = pgx.CollectRows(rows, scanSample); err != nil {
+		return rep, explain(what, err)
+	}
+	if err := s.fillWeek(ctx, rep.Companions); err != nil {
+		return rep, explain(what, err)
+	}
+	for i := range rep.Companions {
+		rep.Companions[i].Companion, _, _ = strings.Cut(rep.Companions[i].ID, "~")
+	}
+	if err := s.fillSetups(ctx, rep.Samples); err != nil {
+		return rep, explain(what, err)
+	}
+	rows, err = s.pool.Query(ctx, alertSelect+`
 WHERE s.taken >= $1 AND s.taken < $2 AND NOT s.gone AND s.deleted_at IS NULL AND `+inProgrammeSQL+`
 ORDER BY s.site, a.time, a.bench_id, a.alert_id`, from, to)
 	if err != nil {
@@ -350,6 +380,99 @@ ORDER BY s.site, s.taken, b.name, s.sample_id`, from, to)
 		return d, err
 	})
 	return rep, explain(what, err)
+}
+
+// fillWeek fills the counts and setups of samples.
+func (s *Server) fillWeek(ctx context.Context, samples []labrec.ProgrammeSample) error {
+	benches, ids := make([]string, len(samples)), make([]string, len(samples))
+	for i, p := range samples {
+		benches[i], ids[i] = p.Bench, p.ID
+	}
+	counts, err := s.counts(ctx, benches, ids)
+	if err != nil {
+		return err
+	}
+	for i := range samples {
+		samples[i].Counts = counts[[2]string{samples[i].Bench, samples[i].ID}]
+	}
+	return s.fillSetups(ctx, samples)
+}
+
+// fillSetups fills what counted each sample (ProgrammeSample.Setups): the pack, model,
+// threshold and rules of its runs that are not the demo's, one each, with the
+// calibration of the objects they counted and their packs' taxa as the bench pushed them.
+func (s *Server) fillSetups(ctx context.Context, samples []labrec.ProgrammeSample) error {
+	if len(samples) == 0 {
+		return nil
+	}
+	benches, ids := make([]string, len(samples)), make([]string, len(samples))
+	for i, p := range samples {
+		benches[i], ids[i] = p.Bench, p.ID
+	}
+	// um_per_px 0 is no calibration; the objects of a run are read by their
+	// (bench_id, run_id, seq) index.
+	rows, err := s.pool.Query(ctx, `SELECT r.bench_id, r.sample_id, r.pack, r.model, r.threshold, r.rules,
+	coalesce(c.lo, 0), coalesce(c.hi, 0)
+FROM runs r JOIN unnest($1::text[], $2::text[]) AS k(bench_id, sample_id)
+	ON k.bench_id = r.bench_id AND k.sample_id = r.sample_id
+LEFT JOIN LATERAL (SELECT min(o.um_per_px) FILTER (WHERE o.um_per_px > 0) AS lo,
+	max(o.um_per_px) FILTER (WHERE o.um_per_px > 0) AS hi
+	FROM objects o WHERE o.bench_id = r.bench_id AND o.run_id = r.run_id) c ON true
+WHERE r.spec <> $3
+ORDER BY r.bench_id, r.sample_id, r.started, r.run_id`, benches, ids, labrec.DemoSpec)
+	if err != nil {
+		return err
+	}
+	setups := map[[2]string][]labrec.Setup{}
+	packs := map[[2]string][]labrec.Taxon{} // bench, pack
+	var bench, id string
+	var u labrec.Setup
+	_, err = pgx.ForEachRow(rows, []any{&bench, &id, &u.Pack, &u.Model, &u.Threshold, &u.Rules, &u.UmPerPxMin, &u.UmPerPxMax}, func() error {
+		k := [2]string{bench, id}
+		packs[[2]string{bench, u.Pack}] = nil
+		i := slices.IndexFunc(setups[k], func(o labrec.Setup) bool {
+			return o.Pack == u.Pack && o.Model == u.Model && o.Threshold == u.Threshold && o.Rules == u.Rules
+		})
+		if i < 0 {
+			setups[k] = append(setups[k], u)
+			return nil
+		}
+		o := &setups[k][i] // runs counted alike: one setup, its calibrations' range
+		if u.UmPerPxMin > 0 && (o.UmPerPxMin == 0 || u.UmPerPxMin < o.UmPerPxMin) {
+			o.UmPerPxMin = u.UmPerPxMin
+		}
+		o.UmPerPxMax = max(o.UmPerPxMax, u.UmPerPxMax)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var tb, tp []string
+	for k := range packs {
+		tb, tp = append(tb, k[0]), append(tp, k[1])
+	}
+	rows, err = s.pool.Query(ctx, `SELECT t.bench_id, t.pack, t.label, t.idx, t.name, t.grp, t.grp_name, t.unit
+FROM taxa t JOIN unnest($1::text[], $2::text[]) AS k(bench_id, pack) ON k.bench_id = t.bench_id AND k.pack = t.pack
+ORDER BY t.bench_id, t.pack, t.idx, t.label`, tb, tp)
+	if err != nil {
+		return err
+	}
+	var t labrec.Taxon
+	_, err = pgx.ForEachRow(rows, []any{&bench, &t.Pack, &t.Label, &t.Idx, &t.Name, &t.Group, &t.GroupName, &t.Unit}, func() error {
+		k := [2]string{bench, t.Pack}
+		packs[k] = append(packs[k], t)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range samples {
+		samples[i].Setups = setups[[2]string{samples[i].Bench, samples[i].ID}]
+		for j := range samples[i].Setups {
+			samples[i].Setups[j].Taxa = packs[[2]string{samples[i].Bench, samples[i].Setups[j].Pack}]
+		}
+	}
+	return nil
 }
 
 // ValidatedCrop is an object a person labelled, with its crop: what teaches the model.

@@ -526,3 +526,74 @@ func TestSampleObjectsSayUnidentified(t *testing.T) {
 		t.Errorf("after a person's label: unidentified %v, want none", got)
 	}
 }
+
+// The weekly report says what counted each sample (pack, model, threshold, rules, the
+// calibration of its objects, and its packs' taxa: what it can see), and names the
+// week's companions with where they stand: left out of the week's samples, an ALERT of
+// one sat beside "No alert" without a word (helper-92).
+func TestWeekReportSetupsAndCompanions(t *testing.T) {
+	ctx := context.Background()
+	a, b, r := programme(t)
+	taken := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC) // A2's
+	// A2 counted again with another pack, on calibrated frames: two setups.
+	marine := makeRun("bench-A", "A2", "Kiel", taken, 30, 3000, 3, "")
+	marine.batch.Run.Pack, marine.batch.Run.Model, marine.batch.Run.Threshold, marine.batch.Run.Rules = "marine", "base", 0.7, "preset default"
+	marine.batch.Taxa = []labrec.Taxon{{Pack: "marine", Label: "noctiluca", Name: "Noctiluca", Group: "dino", GroupName: "Dinoflagellates", Unit: "cell"}}
+	for i := range marine.objects {
+		marine.objects[i].UmPerPx = ptr(0.8 + 0.1*float64(i%2))
+	}
+	if err := a.PushRun(ctx, marine.batch, marine.stream); err != nil {
+		t.Fatal(err)
+	}
+	// A2's frames counted by the marine pack, kept apart: a companion standing at ALERT.
+	comp := makeRun("bench-A", "A2~marine", "Kiel", taken, 31, 3100, 3, "alert")
+	comp.batch.Run.Pack = "marine"
+	comp.batch.Taxa = marine.batch.Taxa
+	comp.batch.Tally.Standing = &labrec.Standing{Rules: "preset default", Level: "alert", Rule: "Diatoms", PerL: 2.84e6}
+	if err := a.PushRun(ctx, comp.batch, comp.stream); err != nil {
+		t.Fatal(err)
+	}
+	// Bench B holds no A2: its A2~x is a sample of the programme, not a companion.
+	other := makeRun("bench-B", "A2~x", "Kiel", taken, 32, 3200, 3, "")
+	if err := b.PushRun(ctx, other.batch, other.stream); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := labrec.ParseWeek("2026-W48")
+	rep, err := r.WeekReport(ctx, w, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(rep.Samples); got != "A1 B2 A2 A2~x A3" {
+		t.Errorf("week 48 samples %q, want A1 B2 A2 A2~x A3 (A2~marine a companion)", got)
+	}
+	if len(rep.Companions) != 1 {
+		t.Fatalf("week 48 companions %+v, want A2~marine alone", rep.Companions)
+	}
+	c := rep.Companions[0]
+	if c.ID != "A2~marine" || c.Companion != "A2" || c.BenchName != "North" || c.Standing == nil || c.Standing.Level != "alert" ||
+		c.Standing.PerL != 2.84e6 || c.TopLevel != "alert" || len(c.Counts) != 3 || len(c.Setups) != 1 || c.Setups[0].Pack != "marine" {
+		t.Errorf("companion %+v, want A2~marine of A2 at bench North, standing at ALERT 2.84e6, its counts and the marine pack", c)
+	}
+	for _, p := range rep.Samples {
+		if p.ID != "A2" {
+			if len(p.Setups) != 1 || p.Setups[0].Pack != "baltic" || p.Setups[0].Model != "m.onnx" || p.Setups[0].Threshold != 0.5 || p.Setups[0].UmPerPxMax != 0 {
+				t.Errorf("%s setups %+v, want baltic m.onnx at 0.5, uncalibrated", p.ID, p.Setups)
+			}
+			continue
+		}
+		if len(p.Setups) != 2 || p.Setups[0].Pack != "baltic" || p.Setups[1].Pack != "marine" {
+			t.Fatalf("A2 setups %+v, want baltic then marine", p.Setups)
+		}
+		m := p.Setups[1]
+		if m.Model != "base" || m.Threshold != 0.7 || m.Rules != "preset default" || m.UmPerPxMin != 0.8 || m.UmPerPxMax != 0.9 ||
+			len(m.Taxa) != 1 || m.Taxa[0].Group != "dino" {
+			t.Errorf("A2's marine setup %+v, want base at 0.7, preset default, 0.8 to 0.9 µm/px, its taxon noctiluca", m)
+		}
+		if looks, known := p.LooksFor("dino"); !looks || !known {
+			t.Errorf("A2 looks for dinoflagellates: %v (known %v), want true (its marine run)", looks, known)
+		}
+		if looks, known := p.LooksFor("cyano"); looks || !known {
+			t.Errorf("A2 looks for cyanobacteria: %v (known %v), want false, known", looks, known)
+		}
+	}
+}

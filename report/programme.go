@@ -11,6 +11,7 @@ import (
 
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/labrec"
+	"github.com/phytoscreen/phytoscreen/screening"
 )
 
 // WriteWeekPDF writes a monitoring programme's weekly report as an A4 PDF: what every
@@ -99,7 +100,7 @@ func (r *writer) weekBanner(wr labrec.WeekReport) {
 	unchecked, review, reviewHigher := 0, 0, 0
 	var where []string
 	for _, s := range wr.Samples {
-		sites[s.Site] = true
+		sites[screening.SiteKey(s.Site)] = true // "Lagoon north" and "Lagoon North" are one site
 		benches[s.Bench] = true
 		l, word := sampleLevel(s)
 		peak = max(peak, l)
@@ -154,6 +155,17 @@ func (r *writer) weekBanner(wr labrec.WeekReport) {
 			text += fmt.Sprintf("; %s could reach a higher level once reviewed", counted(review+reviewHigher, "sample"))
 		}
 	}
+	// A companion above the week's peak is left out of it, and said here: "No alert"
+	// read alone while RI-1~ndsb-plankton-121 stood at ALERT (helper-92).
+	var above []string
+	for _, c := range wr.Companions {
+		if l, _ := sampleLevel(c); l > peak {
+			above = append(above, fmt.Sprintf("%s %s", c.ID, levelShort(l)))
+		}
+	}
+	if len(above) > 0 {
+		text += fmt.Sprintf("; %s (another pack, left out: below): %s", map[bool]string{true: "a companion stands higher", false: "companions stand higher"}[len(above) == 1], strings.Join(above, ", "))
+	}
 	r.pdf.MultiCell(textW, 7, text, "", "L", true)
 	r.pdf.SetTextColor(0, 0, 0)
 	r.font("", 8.5)
@@ -185,23 +197,115 @@ func (r *writer) weekBanner(wr labrec.WeekReport) {
 		r.pdf.MultiCell(textW, 4.5, fmt.Sprintf("Left out: %s taken this week deleted at %s bench (in its trash, restorable there): %s.",
 			counted(len(wr.Deleted), "sample"), map[bool]string{true: "its", false: "their"}[len(wr.Deleted) == 1], strings.Join(names, "; ")), "", "L", false)
 	}
+	if len(wr.Companions) > 0 {
+		r.font("B", 8.5)
+		for _, line := range companionsText(wr.Companions) {
+			r.pdf.MultiCell(textW, 4.5, line, "", "L", false)
+		}
+	}
 	r.pdf.Ln(1)
+}
+
+// companionsText names the week's companion samples, left out of its figures, with the
+// level each stands at or raised, a line each after the first: an ALERT at Reservoir
+// intake from RI-1~ndsb-plankton-121 sat beside "No alert in the 6 samples checked"
+// without a word (helper-92). None when there are none.
+func companionsText(cs []labrec.ProgrammeSample) []string {
+	if len(cs) == 0 {
+		return nil
+	}
+	parts := []string{fmt.Sprintf("Left out of the counts and levels in this report: %s, the same frames as a sample of the week counted again by another pack to compare them (screen --keep-apart); each bench's report of the sample shows its figures:",
+		counted(len(cs), "companion sample"))}
+	for _, c := range cs {
+		var packs []string
+		for _, u := range c.Setups {
+			if !slices.Contains(packs, u.Pack) {
+				packs = append(packs, orDash(u.Pack))
+			}
+		}
+		by := "another pack"
+		if len(packs) > 0 {
+			by = strings.Join(packs, " and ")
+		}
+		parts = append(parts, fmt.Sprintf("  %s, the same frames as %s counted by %s (%s, %s): %s.",
+			c.ID, orDash(c.Companion), by, orDash(c.Site), orDash(c.BenchName), companionLevel(c)))
+	}
+	return parts
+}
+
+// companionLevel is where a companion stands, as its bench said, with the figure of the
+// rule at that level: "ALERT Chain-forming diatoms 2.84 M cells/L".
+func companionLevel(c labrec.ProgrammeSample) string {
+	level, word := sampleLevel(c)
+	var text string
+	switch st := c.Standing; {
+	case st == nil:
+		text = "level not worked out at its bench"
+		if level > alerts.None {
+			text = "raised " + levelShort(level) + " while counting"
+		}
+	case st.Level == labrec.NotChecked:
+		text = "not checked" // why: in its bench's report; here it buried the ALERT beside it
+	case word == "review":
+		text = "no alert until its unidentified objects are reviewed"
+	case level > alerts.None:
+		text = levelShort(level)
+		if st.Rule != "" {
+			text += " " + st.Rule
+		}
+		if st.PerL > 0 {
+			text += " " + perL(st.PerL) + " cells/L"
+		}
+	default:
+		text = "no alert"
+	}
+	if raised := alerts.LevelNamed(c.TopLevel); c.Standing != nil && raised > level {
+		text += ", raised " + levelShort(raised) + " while counting"
+	}
+	return text
+}
+
+// siteGroups groups samples (in time order) by site as a search takes it, sites in the
+// order of their names: each site is titled with the spelling most of its samples use,
+// the first met on a tie. "Lagoon North" (LN-4) had a table of its own beside "Lagoon
+// north", and counted as a fourth site (helper-92).
+func siteGroups(samples []labrec.ProgrammeSample) (titles []string, groups [][]labrec.ProgrammeSample) {
+	index := map[string]int{}
+	var spellings [][]string
+	for _, s := range samples {
+		k := screening.SiteKey(s.Site)
+		i, ok := index[k]
+		if !ok {
+			i = len(groups)
+			index[k] = i
+			groups = append(groups, nil)
+			spellings = append(spellings, nil)
+		}
+		groups[i] = append(groups[i], s)
+		spellings[i] = append(spellings[i], s.Site)
+	}
+	for _, sp := range spellings {
+		titles = append(titles, screening.MostUsedSpelling(sp))
+	}
+	order := make([]int, len(titles))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(titles[a], titles[b]) })
+	outT, outG := make([]string, len(order)), make([][]labrec.ProgrammeSample, len(order))
+	for i, o := range order {
+		outT[i], outG[i] = titles[o], groups[o]
+	}
+	return outT, outG
 }
 
 // weekSites lists each site's samples with the HAB groups counted in them.
 func (r *writer) weekSites(wr labrec.WeekReport) {
-	bySite := map[string][]labrec.ProgrammeSample{}
-	var sites []string
-	for _, s := range wr.Samples {
-		if _, ok := bySite[s.Site]; !ok {
-			sites = append(sites, s.Site)
-		}
-		bySite[s.Site] = append(bySite[s.Site], s)
-	}
-	slices.Sort(sites)
-	for _, site := range sites {
-		samples := bySite[site]
-		slices.SortFunc(samples, func(a, b labrec.ProgrammeSample) int { return a.Taken.Compare(b.Taken) })
+	samples := slices.Clone(wr.Samples)
+	slices.SortStableFunc(samples, func(a, b labrec.ProgrammeSample) int { return a.Taken.Compare(b.Taken) })
+	titles, groups := siteGroups(samples)
+	for g, site := range titles {
+		samples := groups[g]
 		r.heading("Site " + orDash(site))
 		var rows [][]string
 		var lv []alerts.Level
@@ -256,6 +360,22 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 			[]float64{22, 30, 26, 18, 14, 52, 18}, "LLLRRLC", rows, lv)
 		// Sample IDs and bench names cut to their columns ("DEMO-20261203…", "Bench A
 		// (nor…") written out in full: a coordinator looks the sample up by them.
+		// What counted each sample, and what its packs cannot see: LN-1's diatoms beside
+		// LN-3's cyanobacteria read as one water with neither, where neither pack looked
+		// for the other's (helper-92).
+		var spelt []string
+		for _, s := range samples {
+			if s.Site != site {
+				spelt = append(spelt, fmt.Sprintf("%s as %q", s.ID, s.Site))
+			}
+		}
+		if len(spelt) > 0 {
+			notes = append(notes, fmt.Sprintf("Site written otherwise at its bench: %s.", strings.Join(spelt, ", ")))
+		}
+		notes = append(notes, countedBy(samples))
+		if nl := notLookedFor(samples); nl != "" {
+			notes = append(notes, nl)
+		}
 		if starred {
 			notes = append(notes, notWorkedOut)
 		}
@@ -264,6 +384,126 @@ func (r *writer) weekSites(wr labrec.WeekReport) {
 			r.pdf.MultiCell(textW, lineH, f, "", "L", false)
 		}
 	}
+}
+
+// setupText is how runs counted a sample: "ndsb-plankton-121 (optimised, threshold 0.5,
+// rules preset default, no µm per pixel)".
+func setupText(u labrec.Setup) string {
+	var parts []string
+	if u.Model != "" {
+		parts = append(parts, u.Model)
+	}
+	parts = append(parts, "threshold "+num(u.Threshold, 2))
+	if u.Rules != "" {
+		parts = append(parts, "rules "+u.Rules)
+	} else {
+		parts = append(parts, "no rules")
+	}
+	switch {
+	case u.UmPerPxMax <= 0:
+		parts = append(parts, "no µm per pixel")
+	case u.UmPerPxMin == u.UmPerPxMax:
+		parts = append(parts, num(u.UmPerPxMin, 3)+" µm per pixel")
+	default:
+		parts = append(parts, num(u.UmPerPxMin, 3)+" to "+num(u.UmPerPxMax, 3)+" µm per pixel")
+	}
+	return orDash(u.Pack) + " (" + strings.Join(parts, ", ") + ")"
+}
+
+// setupsText is every setup of a sample, "not recorded" for none.
+func setupsText(us []labrec.Setup) string {
+	if len(us) == 0 {
+		return "pack not recorded on the server"
+	}
+	var ts []string
+	for _, u := range us {
+		ts = append(ts, setupText(u))
+	}
+	return strings.Join(ts, ", then ")
+}
+
+// countedBy is the line under a site's table saying what counted each sample: once for
+// all when they were counted alike.
+func countedBy(samples []labrec.ProgrammeSample) string {
+	var setups []string
+	ids := map[string][]string{}
+	for _, s := range samples {
+		t := setupsText(s.Setups)
+		if _, ok := ids[t]; !ok {
+			setups = append(setups, t)
+		}
+		ids[t] = append(ids[t], s.ID)
+	}
+	if len(setups) == 1 && len(samples) > 1 {
+		return "Counted by: all with " + setups[0] + "."
+	}
+	var parts []string
+	for _, t := range setups {
+		parts = append(parts, strings.Join(ids[t], ", ")+" with "+t)
+	}
+	return "Counted by: " + strings.Join(parts, "; ") + "."
+}
+
+// notLookedFor says, for each group counted in a site's samples, which of its samples'
+// packs cannot name it: their blank there is not a zero. "" when every pack looks for
+// every group counted.
+func notLookedFor(samples []labrec.ProgrammeSample) string {
+	type group struct{ id, name string }
+	var groups []group
+	for _, s := range samples {
+		for _, c := range s.Counts {
+			if c.Kind == "group" && c.Count > 0 && !slices.ContainsFunc(groups, func(g group) bool { return g.id == c.Label }) {
+				name := c.GroupName
+				if name == "" {
+					name = c.Name
+				}
+				groups = append(groups, group{c.Label, name})
+			}
+		}
+	}
+	var parts, unknown []string
+	for _, g := range groups {
+		var by []string // "ndsb-plankton-121 (LN-1, LN-5)"
+		var packs []string
+		ids := map[string][]string{}
+		for _, s := range samples {
+			looks, known := s.LooksFor(g.id)
+			if looks {
+				continue
+			}
+			if !known {
+				if !slices.Contains(unknown, s.ID) {
+					unknown = append(unknown, s.ID)
+				}
+				continue
+			}
+			var ps []string
+			for _, u := range s.Setups {
+				if !slices.Contains(ps, u.Pack) {
+					ps = append(ps, u.Pack)
+				}
+			}
+			p := strings.Join(ps, " and ")
+			if _, ok := ids[p]; !ok {
+				packs = append(packs, p)
+			}
+			ids[p] = append(ids[p], s.ID)
+		}
+		for _, p := range packs {
+			by = append(by, fmt.Sprintf("%s (%s)", orDash(p), strings.Join(ids[p], ", ")))
+		}
+		if len(by) > 0 {
+			parts = append(parts, g.name+" by "+strings.Join(by, " and "))
+		}
+	}
+	var text string
+	if len(parts) > 0 {
+		text = "Not looked for: " + strings.Join(parts, "; ") + ". A pack that cannot name a group counts none of it: its samples' blank there is not a zero."
+	}
+	if len(unknown) > 0 {
+		text = strings.TrimSpace(text + " " + fmt.Sprintf("Not known whether %s looked for every group counted here: the server holds no taxa of a pack that counted them.", strings.Join(unknown, ", ")))
+	}
+	return text
 }
 
 // groupsText is a sample's groups that were counted, most numerous first.

@@ -221,3 +221,74 @@ func TestThresholdAndCountText(t *testing.T) {
 		t.Errorf("counted: %q", got)
 	}
 }
+
+// The weekly report says what counted each sample and what its packs cannot see, names
+// the companions left out with the level each stands at, and takes "Lagoon north" and
+// "Lagoon North" for one site (helper-92: LN-1's diatoms beside LN-3's cyanobacteria with
+// no pack named; a companion's ALERT beside "No alert"; a fourth site of one letter).
+func TestWeekPDFPacksCompanionsSites(t *testing.T) {
+	wk := labrec.Week{Year: 2026, Week: 49}
+	day := wk.Start()
+	ndsb := func(pack string) labrec.Setup {
+		return labrec.Setup{Pack: pack, Model: "optimised", Threshold: 0.5, Rules: "preset default", Taxa: []labrec.Taxon{
+			{Pack: pack, Label: "chaetoceros", Name: "Chaetoceros", Group: "chain_diatom", GroupName: "Chain-forming diatoms"}}}
+	}
+	cyano := labrec.Setup{Pack: "cyano-tcb-10", Model: "optimised", Threshold: 0.5, Rules: "preset who-cyanobacteria", UmPerPxMin: 0.65, UmPerPxMax: 0.65,
+		Taxa: []labrec.Taxon{{Pack: "cyano-tcb-10", Label: "microcystis", Name: "Microcystis", Group: "cyano", GroupName: "Cyanobacteria"}}}
+	sample := func(id, site string, hours int, u labrec.Setup, group, name string, perL float64) labrec.ProgrammeSample {
+		return labrec.ProgrammeSample{SampleTally: labrec.SampleTally{
+			Sample: labrec.Sample{Bench: "b-1", ID: id, Site: site, Taken: day.Add(time.Duration(hours) * time.Hour)}, VolumeML: 1, Objects: 9,
+			Counts:   []labrec.Count{{Label: group, Kind: "group", Name: name, GroupName: name, Count: 4, PerL: perL}},
+			Standing: &labrec.Standing{Level: "none", Rules: u.Rules},
+		}, BenchName: "Regional bench 1", Setups: []labrec.Setup{u}}
+	}
+	ri := sample("RI-1", "Reservoir intake", 33, cyano, "cyano", "Cyanobacteria", 18.62e6)
+	comp := sample("RI-1~ndsb-plankton-121", "Reservoir intake", 33, ndsb("ndsb-plankton-121"), "chain_diatom", "Chain-forming diatoms", 2.84e6)
+	comp.Companion = "RI-1"
+	comp.Standing = &labrec.Standing{Level: "alert", Rule: "Chain-forming diatoms", PerL: 2.84e6, Rules: "preset default"}
+	comp.TopLevel = "alert"
+	wr := labrec.WeekReport{Week: wk, Made: day.Add(200 * time.Hour), Samples: []labrec.ProgrammeSample{
+		sample("LN-1", "Lagoon north", 62, ndsb("ndsb-plankton-121"), "chain_diatom", "Chain-forming diatoms", 4000),
+		sample("LN-3", "Lagoon north", 130, cyano, "cyano", "Cyanobacteria", 3.27e6),
+		sample("LN-4", "Lagoon North", 140, ndsb("ndsb-plankton-121-v2"), "chain_diatom", "Chain-forming diatoms", 1000),
+		sample("LN-2", "Lagoon north ", 160, ndsb("ndsb-plankton-121-v2"), "chain_diatom", "Chain-forming diatoms", 2000),
+		ri,
+	}, Companions: []labrec.ProgrammeSample{comp}}
+	text := weekText(t, wr)
+	for _, want := range []string{
+		// one site, titled as most of its samples spell it, counted once
+		"5 samples from 1 bench at 2 sites", "Site Lagoon north Taken",
+		`Site written otherwise at its bench: LN-4 as "Lagoon North", LN-2 as "Lagoon north ".`,
+		// what counted each sample
+		"Counted by: LN-1 with ndsb-plankton-121 (optimised, threshold 0.5, rules preset default, no µm per pixel); " +
+			"LN-3 with cyano-tcb-10 (optimised, threshold 0.5, rules preset who-cyanobacteria, 0.65 µm per pixel); " +
+			"LN-4, LN-2 with ndsb-plankton-121-v2 (optimised, threshold 0.5, rules preset default, no µm per pixel).",
+		"Not looked for: Chain-forming diatoms by cyano-tcb-10 (LN-3); Cyanobacteria by ndsb-plankton-121 (LN-1) and ndsb-plankton-121-v2 (LN-4, LN-2).",
+		"Counted by: RI-1 with cyano-tcb-10",
+		// the companion, left out, and said with its level
+		"Left out of the counts and levels in this report: 1 companion sample",
+		"No alert: 5 samples from 1 bench at 2 sites, all below trigger levels; a companion stands higher (another pack, left out: below): RI-1~ndsb-plankton-121 ALERT",
+		"RI-1~ndsb-plankton-121, the same frames as RI-1 counted by ndsb-plankton-121 (Reservoir intake, Regional bench 1): ALERT Chain-forming diatoms 2.84 M cells/L.",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "Site Lagoon North") || strings.Contains(text, "at 3 sites") {
+		t.Errorf("Lagoon North is a site of its own:\n%s", text)
+	}
+	// Packs alike at a site: said once, nothing not looked for; no companion: no line.
+	again := wr.Samples[1]
+	again.ID = "LN-6"
+	wr.Samples, wr.Companions = []labrec.ProgrammeSample{wr.Samples[1], again}, nil
+	text = weekText(t, wr)
+	if strings.Contains(text, "Not looked for") || strings.Contains(text, "companion") || !strings.Contains(text, "Counted by: all with cyano-tcb-10 (") {
+		t.Errorf("one pack, no companion, yet:\n%s", text)
+	}
+	// A pack whose taxa the server does not hold: not said to look for nothing.
+	unknown := sample("LN-5", "Lagoon north", 150, labrec.Setup{Pack: "old-pack"}, "chain_diatom", "Chain-forming diatoms", 1000)
+	wr.Samples = append(wr.Samples, unknown)
+	if text = weekText(t, wr); !strings.Contains(text, "Not known whether LN-5 looked for every group counted here") || strings.Contains(text, "by old-pack") {
+		t.Errorf("a pack of unknown taxa:\n%s", text)
+	}
+}
