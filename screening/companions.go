@@ -4,8 +4,26 @@ import "strings"
 
 // SameSite reports whether two sites are one, as a search finds them: letter case and
 // surrounding spaces aside ("Lagoon North" and "Lagoon north ").
-func SameSite(a, b string) bool {
-	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+func SameSite(a, b string) bool { return SiteKey(a) == SiteKey(b) }
+
+// SiteKey is what SameSite compares of a site: "lagoon north" for "Lagoon North ". Lists
+// that group samples by site (a chart, the weekly report's tables) group by it.
+func SiteKey(site string) string { return strings.ToLower(strings.TrimSpace(site)) }
+
+// MostUsedSpelling is the spelling, trimmed, that most of spellings (those of one site)
+// use, the first to reach that count on a tie: the title of a site written two ways.
+// "" for none.
+func MostUsedSpelling(spellings []string) string {
+	n := map[string]int{}
+	best := ""
+	for _, s := range spellings {
+		s = strings.TrimSpace(s)
+		n[s]++
+		if n[s] > n[best] {
+			best = s
+		}
+	}
+	return best
 }
 
 // MainThenCompanions orders xs, a list of samples (id gives each one's ID), so that each

@@ -35,3 +35,22 @@ func TestSameSite(t *testing.T) {
 		}
 	}
 }
+
+func TestMostUsedSpelling(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"Lagoon North", "Lagoon north", " Lagoon north "}, "Lagoon north"},
+		{[]string{"Pond A", "pond a"}, "Pond A"}, // a tie: the first
+		{[]string{"b", "a", "a", "b"}, "a"},      // a tie: the first to reach the count
+		{nil, ""},
+	} {
+		if got := MostUsedSpelling(c.in); got != c.want {
+			t.Errorf("MostUsedSpelling(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if SiteKey(" Lagoon North") != SiteKey("lagoon north ") {
+		t.Error("SiteKey differs by case or spaces")
+	}
+}

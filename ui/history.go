@@ -1020,22 +1020,16 @@ func (h *historyView) chartLevels(key string) chartLevels {
 // search takes for one site (screening.SameSite); the first met on a tie, site itself
 // when none matches.
 func siteSpelling(entries []sampleEntry, site string) string {
-	n := map[string]int{}
-	best := ""
+	var spellings []string
 	for _, e := range entries {
-		if !screening.SameSite(e.Site, site) {
-			continue
-		}
-		sp := strings.TrimSpace(e.Site)
-		n[sp]++
-		if best == "" || n[sp] > n[best] {
-			best = sp
+		if screening.SameSite(e.Site, site) {
+			spellings = append(spellings, e.Site)
 		}
 	}
-	if best == "" {
+	if len(spellings) == 0 {
 		return site
 	}
-	return best
+	return screening.MostUsedSpelling(spellings)
 }
 
 // chartPoints reads key's concentration (a label, or "group:ID") in every sample taken
