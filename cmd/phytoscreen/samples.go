@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/phytoscreen/phytoscreen/alerts"
+	"github.com/phytoscreen/phytoscreen/internal/app"
 	"github.com/phytoscreen/phytoscreen/internal/sigfig"
+	"github.com/phytoscreen/phytoscreen/labrec"
 	"github.com/phytoscreen/phytoscreen/screening"
 	"github.com/phytoscreen/phytoscreen/store"
 )
@@ -91,12 +93,16 @@ func (m *Main) samples(ctx context.Context, args []string) error {
 	// taken last week and screened today sat above today's (helper-67).
 	slices.SortStableFunc(shown, func(a, b store.SampleInfo) int { return b.Taken.Compare(a.Taken) })
 	shown = screening.MainThenCompanions(shown, func(si store.SampleInfo) string { return si.ID })
+	standing, err := standingsOf(ctx, st, shown)
+	if err != nil {
+		return err
+	}
 	if *tsv {
 		raised, err := st.RaisedLevels(ctx)
 		if err != nil {
 			return err
 		}
-		return writeSamplesTSV(m.Stdout, shown, raised)
+		return writeSamplesTSV(m.Stdout, shown, raised, standing)
 	}
 	if len(shown) == 0 {
 		where := st.Path()
@@ -111,12 +117,12 @@ func (m *Main) samples(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stderr, msg)
 		return nil
 	}
-	return writeSamples(m.Stdout, shown)
+	return writeSamples(m.Stdout, shown, standing)
 }
 
 // writeSamples is the list of samples: one line each, what History lists and whether
 // its runs examined the whole volume given.
-func writeSamples(w io.Writer, samples []store.SampleInfo) error {
+func writeSamples(w io.Writer, samples []store.SampleInfo, standing map[string]string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	var taken []time.Time
 	for _, si := range samples {
@@ -134,6 +140,9 @@ func writeSamples(w io.Writer, samples []store.SampleInfo) error {
 			// The concentration factor beside the volume: PA-2's "1 mL" did not say the
 			// water was concentrated tenfold (helper-91).
 			note = append(note, factorNote(f))
+		}
+		if standing[si.ID] == labrec.NotChecked {
+			note = append(note, "alert levels not checked")
 		}
 		if si.Marked {
 			note = append(note, "marked")
@@ -159,18 +168,40 @@ func factorNote(f float64) string {
 // The columns after model were added at the end, so that a script's column numbers
 // hold: the factor the concentrations are multiplied by (dilution, or 1/concentration),
 // the runs' confidence threshold and alert rules ("+" between them when the runs
-// differ), and the highest level the runs raised (raised, store.RaisedLevels; "none").
-func writeSamplesTSV(w io.Writer, samples []store.SampleInfo, raised map[string]alerts.Level) error {
+// differ), the highest level the runs raised while counting (raised,
+// store.RaisedLevels; "none"), and where the sample stands now (standing, standingsOf):
+// a sample whose rules could not say it is below them raised nothing, and its
+// "none" read as all clear where every other output said "not checked" (helper-93).
+func writeSamplesTSV(w io.Writer, samples []store.SampleInfo, raised map[string]alerts.Level, standing map[string]string) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintln(bw, "sample\tsite\ttaken\truns\texamined_ml\tgiven_ml\tpartial\tmarked\tpack\tmodel\tfactor\tthreshold\trules\tlevel_raised")
+	fmt.Fprintln(bw, "sample\tsite\ttaken\truns\texamined_ml\tgiven_ml\tpartial\tmarked\tpack\tmodel\tfactor\tthreshold\trules\tlevel_raised\tstanding")
 	for _, si := range samples {
-		fmt.Fprintf(bw, "%s\t%s\t%s\t%d\t%s\t%s\t%t\t%t\t%s\t%s\t%s\t%s\t%s\t%s\n", tsvField(si.ID), tsvField(si.Site), rfcTime(si.Taken), len(si.Runs),
+		fmt.Fprintf(bw, "%s\t%s\t%s\t%d\t%s\t%s\t%t\t%t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", tsvField(si.ID), tsvField(si.Site), rfcTime(si.Taken), len(si.Runs),
 			strconv.FormatFloat(si.VolumeML, 'g', -1, 64), strconv.FormatFloat(si.VolumeGiven(), 'g', -1, 64), si.Partial(), si.Marked,
 			tsvField(store.RunsSetting(si.Runs, func(r store.RunRow) string { return r.Pack })), tsvField(store.RunsSetting(si.Runs, func(r store.RunRow) string { return r.Model })),
 			strconv.FormatFloat(si.Factor, 'g', -1, 64), store.RunsSetting(si.Runs, func(r store.RunRow) string { return strconv.FormatFloat(r.Threshold, 'g', -1, 64) }),
-			tsvField(store.RunsSetting(si.Runs, func(r store.RunRow) string { return r.Rules })), raised[si.ID].String())
+			tsvField(store.RunsSetting(si.Runs, func(r store.RunRow) string { return r.Rules })), raised[si.ID].String(), standing[si.ID])
 	}
 	return bw.Flush()
+}
+
+// standingsOf is where each sample stands against the rules of its last run, on its
+// final figures, as the weekly report and the counts CSV judge it (app.PackStanding):
+// "none", "watch", "alert" or labrec.NotChecked; absent where its pack or rules are not
+// at hand.
+func standingsOf(ctx context.Context, st *store.Store, samples []store.SampleInfo) (map[string]string, error) {
+	standing := app.PackStanding()
+	out := map[string]string{}
+	for _, si := range samples {
+		c, err := st.Counts(ctx, si.ID)
+		if err != nil {
+			return nil, err
+		}
+		if s := standing(c); s != nil {
+			out[si.ID] = s.Level
+		}
+	}
+	return out, nil
 }
 
 // writeTrash is the list of the trash, with when each sample goes for good.

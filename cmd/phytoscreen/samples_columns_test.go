@@ -51,19 +51,24 @@ func TestSamplesFactorColumnsSitesAndCompanions(t *testing.T) {
 	if len(lines) != 5 || !strings.HasPrefix(lines[1], "PA-2 ") || !strings.HasPrefix(lines[2], "PA-2~ndsb ") {
 		t.Fatalf("the list, want PA-2 then its companion:\n%s", stdout)
 	}
+	if !strings.Contains(lines[1], "alert levels not checked") {
+		t.Errorf("the list does not say PA-2's levels were not checked:\n%s", stdout)
+	}
 	if !strings.Contains(lines[1], "factor 0.1 (concentrated 10x)") || strings.Contains(lines[3], "factor") {
 		t.Errorf("the list says the factor of PA-2, and none for a factor of 1:\n%s", stdout)
 	}
 
 	code, stdout, _ = run(t, "samples", "--db", s.Path(), "--tsv")
 	rows := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
-	want := "sample\tsite\ttaken\truns\texamined_ml\tgiven_ml\tpartial\tmarked\tpack\tmodel\tfactor\tthreshold\trules\tlevel_raised"
+	want := "sample\tsite\ttaken\truns\texamined_ml\tgiven_ml\tpartial\tmarked\tpack\tmodel\tfactor\tthreshold\trules\tlevel_raised\tstanding"
 	if code != exitOK || len(rows) != 5 || rows[0] != want {
 		t.Fatalf("--tsv: exit %d\n%s", code, stdout)
 	}
 	f := strings.Split(rows[1], "\t")
-	if len(f) != 14 || f[0] != "PA-2" || f[4] != "1" || f[10] != "0.1" || f[11] != "0.4" || f[12] != "preset who-cyanobacteria" || f[13] != "none" {
-		t.Errorf("--tsv row %q; want PA-2, 1 mL, factor 0.1, threshold 0.4, its rules, level none", rows[1])
+	// No rule of the cyanobacteria preset applies to the NDSB pack: it raised nothing,
+	// and it stands not checked, not "none" (helper-93: RI-2 read all clear in the TSV).
+	if len(f) != 15 || f[0] != "PA-2" || f[4] != "1" || f[10] != "0.1" || f[11] != "0.4" || f[12] != "preset who-cyanobacteria" || f[13] != "none" || f[14] != "not checked" {
+		t.Errorf("--tsv row %q; want PA-2, 1 mL, factor 0.1, threshold 0.4, its rules, level raised none, standing not checked", rows[1])
 	}
 	if !strings.HasPrefix(rows[2], "PA-2~ndsb\t") {
 		t.Errorf("--tsv: the companion not after its main sample:\n%s", stdout)

@@ -42,7 +42,7 @@ func TestSamplesListTrashRestoreMark(t *testing.T) {
 	if len(rows) != 2 || !strings.HasPrefix(rows[0], "sample\tsite\ttaken\truns\texamined_ml\tgiven_ml\tpartial\tmarked\tpack\tmodel\t") {
 		t.Fatalf("--tsv:\n%s", out)
 	}
-	if f := strings.Split(rows[1], "\t"); len(f) != 14 || f[0] != "POND-1" || f[3] != "1" || f[4] != "1" || f[6] != "false" || f[8] != "ndsb-plankton-121" || f[9] != "optimised" {
+	if f := strings.Split(rows[1], "\t"); len(f) != 15 || f[0] != "POND-1" || f[3] != "1" || f[4] != "1" || f[6] != "false" || f[8] != "ndsb-plankton-121" || f[9] != "optimised" {
 		t.Errorf("--tsv row %q", rows[1])
 	}
 	code, stdout, stderr := run(t, "samples", "delete", "--db", db, "POND-1", "NOPE")

@@ -758,9 +758,9 @@ func (r screenResult) writeJSON(w io.Writer, notices []alerts.Notice) error {
 		SampleRuns int                  `json:"sample_runs"`      // the stored sample's runs, this one included
 		SampleML   float64              `json:"sample_volume_ml"` // and its volume examined over them all
 		Error      string               `json:"error,omitempty"`
-	}{r.Sample, r.Pack, r.PackLimits, r.Variant, r.Threshold, r.Finder, roundTaxa(r.Taxa), roundGroups(r.Groups), roundConc(r.Unidentified), raised, nonNil(r.Gaps), roundEvents(r.Events),
+	}{roundSample(r.Sample), r.Pack, r.PackLimits, r.Variant, r.Threshold, r.Finder, roundTaxa(r.Taxa), roundGroups(r.Groups), roundConc(r.Unidentified), raised, nonNil(r.Gaps), roundEvents(r.Events),
 		rulesOut{r.Rules.Name, r.Rules.File, len(r.Rules.Rules), len(r.Bound), notices}, len(r.Bound) > 0, notChecked(r.Alerts), reviewDecides(r.Alerts),
-		r.Examined, r.Examined.Partial(), r.Frames, cellsOf(r.Cells), r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.SampleRuns, r.SampleML, r.Err}
+		roundExamined(r.Examined), r.Examined.Partial(), r.Frames, cellsOf(r.Cells), r.Elapsed.Seconds(), costOf(r.Cost), r.DB, r.Run, r.SampleRuns, roundFig(r.SampleML), r.Err}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
@@ -794,6 +794,19 @@ func cellsOf(c screening.CellStats) cellsOut {
 const jsonDigits = 6
 
 func roundFig(v float64) float64 { return sigfig.Round(v, jsonDigits) }
+
+// roundSample and roundExamined give the volumes and the share examined the same six
+// figures: a run stopped part way wrote "volume_ml": 0.2791666666666667 (helper-93).
+// Partial is judged on the figures before rounding.
+func roundSample(s screening.Sample) screening.Sample {
+	s.VolumeML = roundFig(s.VolumeML)
+	return s
+}
+
+func roundExamined(e screening.Examined) screening.Examined {
+	e.Fraction, e.DeclaredML = roundFig(e.Fraction), roundFig(e.DeclaredML)
+	return e
+}
 
 func roundConc(c screening.Concentration) screening.Concentration {
 	c.PerL, c.Low, c.High, c.Limit = roundFig(c.PerL), roundFig(c.Low), roundFig(c.High), roundFig(c.Limit)

@@ -21,7 +21,9 @@ import (
 // beside objects_incl_resightings (56, every object segmented frame by frame), where
 // "objects" gave the 56 alone (helper-91).
 func TestScreenJSONRoundsAndNamesCounts(t *testing.T) {
-	sample := screening.Sample{ID: "PA-1", VolumeML: 0.1, Factor: 1}
+	// A run stopped part way: 67 of 120 frames of 0.5 mL (helper-93: its volumes were
+	// written with the same noise, 0.2791666666666667).
+	sample := screening.Sample{ID: "PA-1", VolumeML: 0.2791666666666667, Factor: 1}
 	conc := screening.Concentration{Count: 17, PerL: 1631999.9999999998, Low: 864905.6603773586, High: 2890000.0000000005, Limit: 4528.301886792453}
 	res := screenResult{
 		Snapshot: screening.Snapshot{
@@ -29,21 +31,21 @@ func TestScreenJSONRoundsAndNamesCounts(t *testing.T) {
 			Taxa:         []screening.TaxonCount{{Concentration: conc, CellsEstimate: 370.99999999999994, CellsPerL: 2890000.0000000005}},
 			Groups:       []screening.GroupCount{{Concentration: conc, CellsEstimate: 371, CellsPerL: 1631999.9999999998}},
 			Unidentified: conc,
-			Examined:     screening.Examined{Expected: 20, Frames: 20, Fraction: 1, DeclaredML: 0.1},
+			Examined:     screening.Examined{Expected: 120, Frames: 67, Interrupted: true, Fraction: 0.5583333333333333, DeclaredML: 0.5},
 			Cells:        screening.CellStats{Found: 44, Identified: 34, Unidentified: 10, Objects: 56},
 			Alerts: []alerts.State{{Rule: "r1", Taxon: "Microcystis", Level: alerts.Watch, Peak: alerts.Watch,
 				Value: alerts.Measure{Count: 17, PerL: 2890000.0000000005, Low: 1631999.9999999998, High: 4.0000000000000001e6, Limit: 4528.301886792453}}},
 		},
 		Rules:      &alerts.Ruleset{Name: "test"},
 		SampleRuns: 1,
-		SampleML:   0.1,
+		SampleML:   0.2791666666666667,
 	}
 	var buf bytes.Buffer
 	if err := res.writeJSON(&buf, nil); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, noise := range []string{"2890000.0000000005", "1631999.9999999998", "864905.66", "4528.3018", "370.9999"} {
+	for _, noise := range []string{"2890000.0000000005", "1631999.9999999998", "864905.66", "4528.3018", "370.9999", "0.27916666", "0.55833333"} {
 		if strings.Contains(out, noise) {
 			t.Errorf("the JSON holds %s:\n%s", noise, out)
 		}
@@ -69,6 +71,13 @@ func TestScreenJSONRoundsAndNamesCounts(t *testing.T) {
 		Cells      map[string]float64 `json:"cells"`
 		SampleRuns int                `json:"sample_runs"`
 		SampleML   float64            `json:"sample_volume_ml"`
+		Sample     struct {
+			VolumeML float64 `json:"volume_ml"`
+		} `json:"sample"`
+		Examined struct {
+			Fraction float64 `json:"fraction"`
+		} `json:"examined"`
+		Partial bool `json:"partial"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatal(err)
@@ -89,8 +98,9 @@ func TestScreenJSONRoundsAndNamesCounts(t *testing.T) {
 	if _, ok := doc.Cells["objects"]; ok {
 		t.Errorf("cells still has \"objects\" (the re-sightings, read as the count): %v", doc.Cells)
 	}
-	if doc.SampleRuns != 1 || doc.SampleML != 0.1 {
-		t.Errorf("sample_runs %d, sample_volume_ml %v", doc.SampleRuns, doc.SampleML)
+	if doc.SampleRuns != 1 || doc.SampleML != 0.279167 || doc.Sample.VolumeML != 0.279167 || doc.Examined.Fraction != 0.558333 || !doc.Partial {
+		t.Errorf("sample_runs %d, sample_volume_ml %v, volume_ml %v, fraction %v, partial %t; want 1, 0.279167 twice, 0.558333, partial",
+			doc.SampleRuns, doc.SampleML, doc.Sample.VolumeML, doc.Examined.Fraction, doc.Partial)
 	}
 	// The text summary keeps its own figures: rounding is the JSON's.
 	if res.Taxa[0].CellsPerL != 2890000.0000000005 || res.Alerts[0].Value.PerL != 2890000.0000000005 {

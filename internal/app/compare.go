@@ -332,6 +332,8 @@ func (c Comparison) Text() string {
 			out = []string{fmt.Sprint(t.Count), perLitre(t.PerL)}
 		}
 		switch {
+		case inCells && seen && t.CellsUnknown > 0:
+			out = append(out, lowerBoundMark+perLitre(cellsPerL(t)))
 		case inCells && seen:
 			out = append(out, perLitre(cellsPerL(t)))
 		case inCells:
@@ -339,7 +341,7 @@ func (c Comparison) Text() string {
 		}
 		return out
 	}
-	group := false
+	group, lowerBounds := false, false
 	for _, r := range c.Rows {
 		if r.Group && !group {
 			// As many cells as the header: a shorter line split the table's columns
@@ -355,6 +357,20 @@ func (c Comparison) Text() string {
 		if !r.UnseenA && !r.UnseenB {
 			ratio = ratioText(a, bb)
 		}
+		// A side's cells known only as a lower bound bound the ratio one way: RI-2's
+		// 240,000 cells/L (24 filaments of unknown cells) against RI-1's 18.6 M read as an
+		// exact 0.013 (helper-93).
+		lowA, lowB := inCells && !r.UnseenA && r.A.CellsUnknown > 0, inCells && !r.UnseenB && r.B.CellsUnknown > 0
+		lowerBounds = lowerBounds || lowA || lowB
+		switch {
+		case ratio == "–":
+		case lowA && lowB:
+			ratio = "–"
+		case lowA:
+			ratio = "≤" + ratio
+		case lowB:
+			ratio = "≥" + ratio
+		}
 		unit := r.Unit
 		if unit == "" {
 			unit = "–"
@@ -369,6 +385,9 @@ func (c Comparison) Text() string {
 	}
 	w.Flush()
 	b.WriteString("\n")
+	if lowerBounds {
+		fmt.Fprintf(&b, "%s: a lower bound, colonies, filaments or chains of unknown cells (single-cell images: no size) counted one cell each; a ratio with it is a bound too, none when both are.\n\n", lowerBoundMark)
+	}
 	if pa, pb := packsOf(c.A), packsOf(c.B); !slices.Equal(pa, pb) {
 		fmt.Fprintf(&b, "Counted by different packs: A by %s, B by %s. %q marks a taxon or group the side's pack cannot name: no count of none, and no ratio.\n\n",
 			packList(pa), packList(pb), notLookedFor)
@@ -509,6 +528,10 @@ func packList(packs []string) string {
 	return "packs " + strings.Join(packs[:len(packs)-1], ", ") + " and " + packs[len(packs)-1]
 }
 
+// lowerBoundMark marks cells per litre known only as a lower bound, as History's chart
+// marks them.
+const lowerBoundMark = "≥"
+
 // ratioText is b / a to two decimals, and to two significant figures under 0.1
 // ("0.0040"); "–" when a is none. "%.2f" gave 0.00 for 6,000 against 1,510,000 cells/L (helper-88).
 func ratioText(a, b float64) string {
@@ -582,7 +605,7 @@ func describeForCompare(c store.Counts) string {
 	if si.Factor != 1 {
 		factor = fmt.Sprintf(" (factor %g)", si.Factor)
 	}
-	return fmt.Sprintf("sample %s%s, taken %s, %s mL examined%s; %s", si.ID, site, si.Taken.Local().Format("2006-01-02 15:04"),
+	return fmt.Sprintf("sample %s%s, taken %s, %s mL examined%s; %s", si.ID, site, si.Taken.Local().Format("2006-01-02 15:04 MST"),
 		strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", si.VolumeML), "0"), "."), factor, strings.Join(runs, "; "))
 }
 

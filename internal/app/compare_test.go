@@ -264,3 +264,36 @@ func TestRatioTextTwoSignificantFigures(t *testing.T) {
 		}
 	}
 }
+
+// Cells known only as a lower bound (colonies of single-cell images) are marked so in
+// the comparison, and bound the ratio: RI-2's 240,000 cells/L of 24 filaments of
+// unknown cells against RI-1's 18.6 M read as an exact 0.013 (helper-93).
+func TestCompareMarksLowerBounds(t *testing.T) {
+	ctx := context.Background()
+	st, tx, rc := cyanoRunOf(t, "C-1", 0.1, "preset who-cyanobacteria", vision.FinderCellImages)
+	finishColonies(t, rc, 4, 0, 1)
+	sk := screening.NewSample("K-1")
+	sk.VolumeML = 0.1
+	rk, err := st.StartRun(ctx, screening.RunInfo{Sample: sk, Spec: capture.MustParseSpec("pond2.avi"), Model: inference.Base, Threshold: 0.5, Taxonomy: tx, Rules: "preset who-cyanobacteria"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	finishColonies(t, rk, 2, 400, 30) // 18 cells each from their area and Microcystis' cell size: 360,000 cells/L, known
+	for _, c := range []struct{ a, b, ratio string }{{"K-1", "C-1", `≥0\.11`}, {"C-1", "K-1", `≤9\.00`}} {
+		cmp, err := CompareSamples(ctx, st, c.a, c.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := cmp.Text()
+		t.Logf("\n%s", text)
+		for _, re := range []string{
+			`(?m)^Microcystis\s+colony\s+.*≥40,000\s+.*` + c.ratio + `\s*$`,
+			`(?m)^≥: a lower bound`,
+			`(?m)^A: sample ` + c.a + `, taken \d{4}-\d\d-\d\d \d\d:\d\d [A-Z+\-0-9]+,`,
+		} {
+			if !regexp.MustCompile(re).MatchString(text) {
+				t.Errorf("%s against %s does not match %q", c.a, c.b, re)
+			}
+		}
+	}
+}
