@@ -110,8 +110,10 @@ func chartPlot(pts []chartPoint, title string, levels chartLevels, c color.NRGBA
 	p.Add(plotter.NewGrid())
 	pts = slices.Clone(pts)
 	slices.SortFunc(pts, func(a, b chartPoint) int { return a.Time.Compare(b.Time) })
+	legendRows := 0
 	if len(pts) > 0 {
 		if names := chartSeries(pts); len(names) > 0 {
+			legendRows += len(names)
 			for i, name := range names {
 				var sp []chartPoint
 				for _, pt := range pts {
@@ -134,6 +136,7 @@ func chartPlot(pts []chartPoint, title string, levels chartLevels, c color.NRGBA
 			}
 			p.Legend.Add(lowerBoundLegend, glyphThumb{lowerBoundGlyph(col)})
 			p.Legend.Top = true
+			legendRows++
 		}
 		for _, pt := range pts {
 			if pt.Current {
@@ -150,7 +153,10 @@ func chartPlot(pts []chartPoint, title string, levels chartLevels, c color.NRGBA
 		for _, pt := range pts {
 			hi = math.Max(hi, pt.High)
 		}
-		p.Y.Max = math.Max(hi, math.Max(levels.Watch, levels.Alert)) * 1.1
+		// A tenth over the highest point or level, and room for the legend's rows at the
+		// top: the legend ("≥ lower bound") was drawn over the alert level's name
+		// (helper-93).
+		p.Y.Max = math.Max(hi, math.Max(levels.Watch, levels.Alert)) * (1.1 + legendHeadroom*float64(legendRows))
 		if p.Y.Max == 0 {
 			p.Y.Max = 1
 		}
@@ -184,6 +190,10 @@ func chartPlot(pts []chartPoint, title string, levels chartLevels, c color.NRGBA
 	}
 	return p
 }
+
+// legendHeadroom is the share of the highest value added above it per row of the
+// legend, which is drawn inside the plot at its top.
+const legendHeadroom = 0.12
 
 // levelLines are the watch and alert levels as dashed lines from xmin to xmax, each
 // named on its line with its value, the watch level at the left and the alert level at

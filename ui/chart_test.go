@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg/draw"
@@ -46,5 +48,22 @@ func TestLevelLinesNamed(t *testing.T) {
 	}
 	if len(labels) != 2 || labels[0] != "watch level > "+fmtPerL(1000) || labels[1] != "alert level "+fmtPerL(5000) {
 		t.Errorf("levels of Florida's preset named %q", labels)
+	}
+}
+
+// A chart with a legend leaves room for it above the highest level's name: the legend
+// ("≥ lower bound: cells unknown", at the plot's top) was drawn over "alert level
+// 100.0 M" (helper-93). Without a legend the plot keeps its tenth over the level.
+func TestChartLegendClearsTheAlertLevel(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 9, 15, 0, 0, time.UTC)
+	levels := chartLevels{Watch: 20e6, Alert: 100e6}
+	exact := []chartPoint{{Sample: "RI-1", Time: t0, PerL: 18.6e6, Low: 12e6, High: 28e6}, {Sample: "RI-3", Time: t0.Add(71 * time.Hour), PerL: 2e6, Low: 1e6, High: 3e6}}
+	bound := slices.Clone(exact)
+	bound[1].LowerBound = true
+	if top := chartPlot(exact, "t", levels, colorBrand).Y.Max; top > 1.11*levels.Alert {
+		t.Errorf("no legend: the axis runs to %.3g, want a tenth over the alert level", top)
+	}
+	if top := chartPlot(bound, "t", levels, colorBrand).Y.Max; top < 1.2*levels.Alert {
+		t.Errorf("with the lower bound's legend the axis runs to %.3g: under 1.2 times the alert level, the legend row sits on its name", top)
 	}
 }

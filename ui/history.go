@@ -660,7 +660,7 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 		head += " · " + si.Site
 	}
 	head += fmt.Sprintf(" · taken %s\n%s mL examined, factor %s · %d run%s (%s), %d frames, %s objects (%d unidentified, %d failed)",
-		si.Taken.Local().Format("2006-01-02 15:04"), fmtVolume(si.VolumeML), fmtVolume(si.Factor), len(si.Runs), plural(len(si.Runs)),
+		si.Taken.Local().Format("2006-01-02 15:04 MST"), fmtVolume(si.VolumeML), fmtVolume(si.Factor), len(si.Runs), plural(len(si.Runs)),
 		strings.Join(models, ", "), frames, fmtCount(c.Objects), c.Unidentified.Count, c.Failed)
 	if len(finders) > 0 {
 		head += " · objects found by " + strings.Join(finders, ", ")
@@ -961,7 +961,9 @@ func (h *historyView) loadChart() {
 	h.e.spawn(func(ctx context.Context) {
 		pts, unseen, err := chartPoints(ctx, st, entries, site, key, current)
 		if unseen > 0 {
-			title += fmt.Sprintf(" (%d sample%s of other packs left out: not looked for)", unseen, plural(unseen))
+			// On a line of its own: on one, the title ran out of the chart at both ends
+			// (helper-93).
+			title += fmt.Sprintf("\n(%d sample%s of other packs left out: not looked for)", unseen, plural(unseen))
 		}
 		h.e.runOnUI(func() {
 			if gen != h.gen {

@@ -3,6 +3,7 @@ package ui
 import (
 	"image"
 	"image/color"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -66,6 +67,11 @@ func TestHistoryNotCheckedAndLowerBound(t *testing.T) {
 	h.pump("its alerts", 10*time.Second, func() bool {
 		return hv.selected == "RI-2" && strings.Contains(hv.alerts.Text, "Under preset who-cyanobacteria, the rules it was screened with, on its pack cyano-tcb-10")
 	})
+	// The time taken with its zone, as the reports give it (helper-93: "taken
+	// 2026-12-04 08:00" said neither which).
+	if !regexp.MustCompile(` · taken \d{4}-\d\d-\d\d \d\d:\d\d [A-Z][A-Za-z0-9+-]*\n`).MatchString(hv.header.Text) {
+		t.Errorf("the header %q does not give the zone of the time taken", hv.header.Text)
+	}
 	if a := hv.alerts.Text; !strings.Contains(a, "Not checked: Cyanobacteria + Microcystis spp. + Oscillatoria spp. (24 objects of unknown cells") || strings.Contains(a, "\nnone") {
 		t.Errorf("RI-2's alerts say not what its report says (not checked: cells unknown):\n%s", a)
 	}
