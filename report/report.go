@@ -409,16 +409,29 @@ func (r *writer) banner(d Data) {
 // Empty when every run was whole.
 func PartialRuns(si store.SampleInfo) string {
 	var parts []string
-	for i, run := range si.Runs {
-		if run.Partial() {
-			// Numbered as the report's Sample table numbers runs ("Run 2 of 2"): the
-			// store's numbers read "run 9", "run 10" of a sample's two (helper-86).
-			which := fmt.Sprintf("run %d of %d", i+1, len(si.Runs))
-			if len(si.Runs) == 1 {
-				which = "the run"
-			}
-			parts = append(parts, fmt.Sprintf("%s examined %s of the %s mL given (%s)", which, num(run.VolumeML, 3), num(run.VolumeGiven, 3), partialWhy(run)))
+	// Numbered as the report's Sample table numbers runs ("Run 2 of 2"): the store's
+	// numbers read "run 9", "run 10" of a sample's two (helper-86).
+	which := func(i int) string {
+		if len(si.Runs) == 1 {
+			return "the run"
 		}
+		return fmt.Sprintf("run %d of %d", i+1, len(si.Runs))
+	}
+	for i, run := range si.Runs {
+		if !run.Partial() {
+			continue
+		}
+		// A run another went on from was given its part of the source, not a volume
+		// anyone entered, and its "stopped" was no loss: "run 1 of 2 examined 0.279 of the
+		// 0.304 mL given (stopped; ...)" read as a third volume and a run cut short
+		// (helper-93).
+		if j := slices.IndexFunc(si.Runs, func(r store.RunRow) bool { return r.Continues == run.ID }); j > i {
+			why := partialWhy(run, true)
+			parts = append(parts, fmt.Sprintf("%s examined %s of the %s mL in the part of the source it read (run %d went on from there)%s",
+				which(i), num(run.VolumeML, 3), num(run.VolumeGiven, 3), j+1, map[bool]string{true: "", false: ": " + why}[why == ""]))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s examined %s of the %s mL given (%s)", which(i), num(run.VolumeML, 3), num(run.VolumeGiven, 3), partialWhy(run, false)))
 	}
 	if len(parts) == 0 {
 		return ""
@@ -428,9 +441,10 @@ func PartialRuns(si store.SampleInfo) string {
 
 // partialWhy says why a run examined part of its volume: "(done)" said nothing of the
 // unreadable file behind it (helper-62).
-func partialWhy(run store.RunRow) string {
+// continued leaves out the run's own stop: a later run went on from it.
+func partialWhy(run store.RunRow, continued bool) string {
 	var why []string
-	if run.Status != "done" {
+	if run.Status != "done" && !continued {
 		why = append(why, run.Status) // stopped, cut off: the run's own word
 	}
 	if run.FilesSkipped > 0 {
@@ -446,7 +460,7 @@ func partialWhy(run store.RunRow) string {
 	if n := run.FramesFailed - run.FramesCrowded - run.FramesBlank; n > 0 {
 		why = append(why, frames(n)+" could not be segmented")
 	}
-	if len(why) == 0 {
+	if len(why) == 0 && !continued {
 		return run.Status
 	}
 	return strings.Join(why, "; ")

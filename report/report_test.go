@@ -268,6 +268,25 @@ func TestPartialRunsSaysWhyFramesWereNotExamined(t *testing.T) {
 	}
 }
 
+// A run stopped part way and continued by another: its volume is its part of the
+// source, not a volume given, and its stop lost nothing (helper-93: "run 1 of 2 examined
+// 0.279 of the 0.304 mL given (stopped; ...)" where 0.5 mL was given). A continued run
+// that lost nothing is not partial.
+func TestPartialRunsOfAContinuedSample(t *testing.T) {
+	si := store.SampleInfo{Runs: []store.RunRow{
+		{ID: 11, VolumeML: 0.2791666, VolumeGiven: 0.3041666, Status: "stopped", Interrupted: true, FramesFailed: 6, FramesCrowded: 6},
+		{ID: 12, VolumeML: 0.1958333, VolumeGiven: 0.1958333, Status: "done", Continues: 11},
+	}}
+	want := "Partial: run 1 of 2 examined 0.279 of the 0.304 mL in the part of the source it read (run 2 went on from there): 6 frames too crowded to segment: dilute the sample and screen it again."
+	if got := PartialRuns(si); !strings.HasPrefix(got, want) {
+		t.Errorf("partial line\n%q\nwant it to begin\n%q", got, want)
+	}
+	si.Runs[0].VolumeML, si.Runs[0].FramesFailed, si.Runs[0].FramesCrowded = 0.3041666, 0, 0
+	if got := PartialRuns(si); got != "" {
+		t.Errorf("a continued run that examined all it read: %q, want nothing", got)
+	}
+}
+
 // A rule not checked for want of volume beside one raised: the banner names the raised
 // one, and the rule whose row reads "unchecked" is said with why (helper-74: no reason
 // anywhere). Alone, the banner says it.

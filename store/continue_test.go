@@ -135,6 +135,11 @@ func TestContinueAFolderRun(t *testing.T) {
 	if len(si.Runs) != 3 || math.Abs(si.VolumeML-2) > 1e-12 || math.Abs(given-2) > 1e-12 {
 		t.Fatalf("%d runs, %g mL examined of %g given; want 3 runs, 2 of 2", len(si.Runs), si.VolumeML, given)
 	}
+	// Each run says the run it went on from (report.PartialRuns words a continued run's
+	// volume by it).
+	if si.Runs[0].Continues != 0 || si.Runs[1].Continues != si.Runs[0].ID || si.Runs[2].Continues != second.ID {
+		t.Errorf("runs continue %d, %d, %d; want 0, %d, %d", si.Runs[0].Continues, si.Runs[1].Continues, si.Runs[2].Continues, si.Runs[0].ID, second.ID)
+	}
 	for i, want := range []float64{0.8, 0.6, 0.6} {
 		if r := si.Runs[i]; math.Abs(r.VolumeML-want) > 1e-12 || math.Abs(r.VolumeGiven-want) > 1e-12 {
 			t.Errorf("run %d: %g of %g mL; want %g of %g (its files' share, read whole)", i+1, r.VolumeML, r.VolumeGiven, want, want)

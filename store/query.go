@@ -52,6 +52,10 @@ type RunRow struct {
 	Interrupted   bool // stopped before the source's end
 	Status        string
 	Error         string
+	// Continues is the run this one went on from (screen --continue, the app's
+	// continuation of a cut run), 0 for none: that run's volume given is then its share
+	// of the source, the part it read.
+	Continues int64
 }
 
 // ErrNoSample is returned for a sample ID the store does not hold.
@@ -92,7 +96,7 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, spec, pack, model, threshold, finder, COALESCE(volume_examined_ml, volume_ml), volume_ml, rules,
 		started, COALESCE(ended, ''), frames_seen, frames_dropped, frames_failed, frames_blank, frames_crowded, frames_expected, files_skipped, interrupted, status, error,
-		(SELECT COUNT(*) FROM frames WHERE frames.source_id = sources.id), owner
+		(SELECT COUNT(*) FROM frames WHERE frames.source_id = sources.id), owner, COALESCE(continues, 0)
 		FROM sources WHERE sample_id = ? ORDER BY id`, id)
 	if err != nil {
 		return si, fmt.Errorf("session store %s: read runs of %s: %w", s.path, id, err)
@@ -103,7 +107,7 @@ func (s *Store) Sample(ctx context.Context, id string) (SampleInfo, error) {
 		var started, ended, owner string
 		var recorded int
 		if err := rows.Scan(&r.ID, &r.Spec, &r.Pack, &r.Model, &r.Threshold, &r.Finder, &r.VolumeML, &r.VolumeGiven, &r.Rules, &started, &ended,
-			&r.FramesSeen, &r.FramesDropped, &r.FramesFailed, &r.FramesBlank, &r.FramesCrowded, &r.FramesExpect, &r.FilesSkipped, &r.Interrupted, &r.Status, &r.Error, &recorded, &owner); err != nil {
+			&r.FramesSeen, &r.FramesDropped, &r.FramesFailed, &r.FramesBlank, &r.FramesCrowded, &r.FramesExpect, &r.FilesSkipped, &r.Interrupted, &r.Status, &r.Error, &recorded, &owner, &r.Continues); err != nil {
 			return si, err
 		}
 		r.Started, r.Ended = parseTime(started), parseTime(ended)
