@@ -421,7 +421,7 @@ LEFT JOIN LATERAL (SELECT min(o.um_per_px) FILTER (WHERE o.um_per_px > 0) AS lo,
 WHERE r.spec <> $3
 ORDER BY r.bench_id, r.sample_id, r.started, r.run_id`, benches, ids, labrec.DemoSpec)
 	if err != nil {
-		return err
+		return fmt.Errorf("lab server: what counted the samples (packs, models, calibration): %w", err)
 	}
 	setups := map[[2]string][]labrec.Setup{}
 	packs := map[[2]string][]labrec.Taxon{} // bench, pack
@@ -445,7 +445,7 @@ ORDER BY r.bench_id, r.sample_id, r.started, r.run_id`, benches, ids, labrec.Dem
 		return nil
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("lab server: what counted the samples (packs, models, calibration): %w", err)
 	}
 	var tb, tp []string
 	for k := range packs {
@@ -455,7 +455,7 @@ ORDER BY r.bench_id, r.sample_id, r.started, r.run_id`, benches, ids, labrec.Dem
 FROM taxa t JOIN unnest($1::text[], $2::text[]) AS k(bench_id, pack) ON k.bench_id = t.bench_id AND k.pack = t.pack
 ORDER BY t.bench_id, t.pack, t.idx, t.label`, tb, tp)
 	if err != nil {
-		return err
+		return fmt.Errorf("lab server: what counted the samples (packs, models, calibration): %w", err)
 	}
 	var t labrec.Taxon
 	_, err = pgx.ForEachRow(rows, []any{&bench, &t.Pack, &t.Label, &t.Idx, &t.Name, &t.Group, &t.GroupName, &t.Unit}, func() error {
@@ -464,7 +464,7 @@ ORDER BY t.bench_id, t.pack, t.idx, t.label`, tb, tp)
 		return nil
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("lab server: what counted the samples (packs, models, calibration): %w", err)
 	}
 	for i := range samples {
 		samples[i].Setups = setups[[2]string{samples[i].Bench, samples[i].ID}]
