@@ -1,6 +1,7 @@
 package screening
 
 import (
+	"encoding/json"
 	"fmt"
 	"image"
 	"math"
@@ -203,6 +204,35 @@ type GroupCount struct {
 	// Unchecked: below its levels, and a rule counting its taxa could not be checked
 	// (UncheckedRows).
 	Unchecked bool `json:"unchecked,omitempty"`
+}
+
+// jsonLevel is a row's "level" in JSON: "unchecked" where no level is reached and a rule
+// on the row could not be checked, as the counts CSV and the app's table say it. The
+// JSON read "level": "none" beside "unchecked": true, and a script that read the level
+// alone took the row for clear.
+func jsonLevel(l alerts.Level, unchecked bool) string {
+	if unchecked && l == alerts.None {
+		return "unchecked"
+	}
+	return l.String()
+}
+
+// MarshalJSON writes the count with its level as jsonLevel says it.
+func (x TaxonCount) MarshalJSON() ([]byte, error) {
+	type plain TaxonCount // without this method
+	return json.Marshal(struct {
+		plain
+		Level string `json:"level"`
+	}{plain(x), jsonLevel(x.Level, x.Unchecked)})
+}
+
+// MarshalJSON writes the count with its level as jsonLevel says it.
+func (g GroupCount) MarshalJSON() ([]byte, error) {
+	type plain GroupCount
+	return json.Marshal(struct {
+		plain
+		Level string `json:"level"`
+	}{plain(g), jsonLevel(g.Level, g.Unchecked)})
 }
 
 // FrameView is one frame's objects as a GUI overlays them.

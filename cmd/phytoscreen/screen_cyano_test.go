@@ -163,6 +163,33 @@ func TestScreenColonyImagesNotCheckedInCells(t *testing.T) {
 		strings.Contains(out, "guessed from their shape") || strings.Contains(out, "Note: uncalibrated") {
 		t.Errorf("single-cell images: want their cells said not estimated, at least one each, and no word of a shape:\n%s", out)
 	}
+	// The JSON says it on the same row: "level": "none" beside "unchecked": true read as
+	// clear to a script that took the level alone.
+	code, js, stderr := run(t, "screen", "--source", "cells:"+dir, "--pack", "cyano-tcb-10", "--rules", "who-cyanobacteria",
+		"--volume-ml", "0.1", "--sample", "TILES-1", "--db", filepath.Join(t.TempDir(), "j.db"), "--format", "json")
+	if code != exitOK {
+		t.Fatalf("--format json: exit %d: %s", code, stderr)
+	}
+	var doc struct {
+		Taxa, Groups []struct {
+			Name      string `json:"name"`
+			Level     string `json:"level"`
+			Unchecked bool   `json:"unchecked"`
+		}
+	}
+	if err := json.Unmarshal([]byte(js), &doc); err != nil {
+		t.Fatalf("%v:\n%s", err, js)
+	}
+	levels := map[string]string{}
+	for _, r := range append(doc.Taxa, doc.Groups...) {
+		levels[r.Name] = r.Level
+		if r.Unchecked != (r.Level == "unchecked") {
+			t.Errorf("JSON row %q: level %q beside unchecked %v", r.Name, r.Level, r.Unchecked)
+		}
+	}
+	if levels["Cyanobacteria"] != "unchecked" || levels["Microcystis"] != "none" {
+		t.Errorf("JSON levels %v: want the Cyanobacteria group unchecked, Microcystis none, as the text's table", levels)
+	}
 	pdf := filepath.Join(t.TempDir(), "r.pdf")
 	if code, _, stderr := run(t, "report", "--db", db, "--sample", "TILES-1", "--out", pdf); code != exitOK {
 		t.Fatalf("report: exit %d: %s", code, stderr)
