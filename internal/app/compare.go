@@ -532,8 +532,8 @@ func packList(packs []string) string {
 // marks them.
 const lowerBoundMark = "≥"
 
-// ratioText is b / a to two decimals, and to two significant figures under 0.1
-// ("0.0040"); "–" when a is none. "%.2f" gave 0.00 for 6,000 against 1,510,000 cells/L (helper-88).
+// ratioText is b / a to two significant figures ("0.0040", "1.5", "14"; a ratio of
+// 100 or more whole); "–" when a is none. "%.2f" gave 0.00 for 6,000 against 1,510,000 cells/L (helper-88).
 func ratioText(a, b float64) string {
 	if a <= 0 {
 		return "–"
@@ -542,8 +542,10 @@ func ratioText(a, b float64) string {
 	if r == 0 {
 		return "0"
 	}
-	// Two decimals as before, more under 0.1 where two say nothing.
-	decimals := max(2, 1-int(math.Floor(math.Log10(r))))
+	// Two significant figures, as a ratio of counts can bear (13.98 read as more than
+	// its counts know; helper-93), more under 0.1 where two decimals say nothing; none
+	// dropped from the whole number of a ratio of 100 or more.
+	decimals := max(0, 1-int(math.Floor(math.Log10(r))))
 	return fmt.Sprintf("%.*f", decimals, r)
 }
 
