@@ -60,12 +60,154 @@ def rpath(p):
 
 
 def load_config(path):
-    cfg = json.loads(Path(path).read_text())
+    try:
+        cfg = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise SystemExit(f"{path}: cannot read the config ({e.strerror}): give --config a recipe JSON "
+                         "(copy training/configs/cyano.json, docs/training.md \"Your own pack\")")
+    except ValueError as e:
+        raise SystemExit(f"{path}: not valid JSON ({e}): fix the config there")
+    if not isinstance(cfg, dict):
+        raise SystemExit(f"{path}: a config is a JSON object {{\"name\": ..., \"data\": ..., ...}}: fix it there")
+    check_config(cfg, path)
     aug = dict(augment.DEFAULTS)
     aug.update(cfg.get("augment", {}))
     cfg["augment"] = aug
     check_views(cfg, path)
     return cfg
+
+
+# The keys a recipe may have (docs/training.md, "Your own pack"): anything else is a
+# misspelling (a misspelt "epochs" failed with a KeyError after every image was decoded;
+# a misspelt optional key, "label_smothing", was ignored without a word).
+CONFIG_KEYS = {
+    "": ("name", "data", "labels", "labels_from", "dataset", "limits", "init_onnx", "input", "test_views", "split",
+         "augment", "base", "optimised", "student", "tuned_on", "taxonomy", "card", "external", "degraded",
+         "cache_side", "smoke_limit", "recipe_file"),
+    "input": ("name", "shape", "dtype", "channels", "resize", "background", "pad", "mean", "std"),
+    "split": ("k", "val_fold", "seed", "merge_duplicates", "duplicate_bits"),
+    "base": ("arch", "card_arch", "epochs", "batch", "lr", "wd", "ema", "label_smoothing", "sampling_power",
+             "prior_correction", "warmup_epochs", "eval_every", "keep_fc", "standardise", "progressive", "lr_min_factor"),
+    "student": ("arch", "card_arch", "epochs", "batch", "lr", "wd", "ema", "label_smoothing", "sampling_power",
+                "warmup_epochs", "eval_every", "keep_fc", "standardise", "progressive", "lr_min_factor", "distill"),
+    "optimised": ("method", "about"),
+    "augment": tuple(augment.DEFAULTS),
+}
+REQUIRED_KEYS = {"": ("name", "data", "dataset", "input", "base"), "input": ("shape", "channels"),
+                 "base": ("arch", "epochs", "batch", "lr", "wd", "ema")}
+ARCHS = ("resnet18-ndsb", "resnet10-ndsb", "resnet18", "resnet18-wF", "resnet10-wF", "mnv3-small", "mnv3-large",
+         "mnv3-large-wF")
+
+
+def check_taxonomy(cfg, labels):
+    """The recipe's taxonomy must name only the pack's labels: the app refuses to load a
+    pack whose taxonomy.toml names another (the cyano recipe's, copied for four genera,
+    made a pack no command could open), so it is refused before training."""
+    if not cfg.get("taxonomy"):
+        return
+    import tomllib
+    t = rpath(cfg["taxonomy"])
+    try:
+        doc = tomllib.loads(t.read_text())
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"{t}: the recipe's taxonomy cannot be read ({e}): fix it, or leave \"taxonomy\" out")
+    extra = [x.get("label") for x in doc.get("taxon", []) if x.get("label") not in labels]
+    if extra:
+        raise SystemExit(f"{t}: names label(s) {extra} that the data does not have (its labels: {', '.join(labels)}), "
+                         f"and the app refuses such a pack: leave \"taxonomy\" out of {cfg.get('recipe_file') or 'the config'}, "
+                         "or write a taxonomy.toml for these labels (docs/pack-format.md)")
+
+
+def card_template(cfg):
+    """The card template: the recipe's "card", or the generic card for a pack whose recipe
+    names none."""
+    from phytotrain import card
+    return rpath(cfg["card"]) if cfg.get("card") else card.GENERIC
+
+
+def check_card(cfg, where):
+    """A card template written for one pack (its title "# Classifier pack `NAME`") on
+    another: the copied cyano recipe gave a scientist's pack the cyano pack's card, its
+    name, data, licence and limits. Refused before training, naming the fix."""
+    if not cfg.get("card"):
+        return
+    t = rpath(cfg["card"])
+    try:
+        first = t.read_text().split("\n", 1)[0]
+    except OSError as e:
+        raise SystemExit(f"{where}: card {cfg['card']!r} cannot be read ({e.strerror}): give a card template, or leave "
+                         "\"card\" out for the generic card")
+    pre = "# Classifier pack `"
+    if first.startswith(pre) and first[len(pre):].split("`")[0] not in (cfg["name"], "{{name}}"):
+        raise SystemExit(f"{where}: card {cfg['card']!r} is the card of the pack {first[len(pre):].split('`')[0]!r} "
+                         f"(its data, licence and limits), not of {cfg['name']!r}: leave \"card\" out for the generic "
+                         "card (training/configs/pack-card.md), or write your own template")
+
+
+def check_config(cfg, where):
+    """Refuse a recipe with a misspelt or missing key, or an input contract that cannot be
+    (shape against channels, mean and std per channel), before any image is decoded,
+    naming the config and the fix."""
+    import difflib
+
+    def name(sec, k):
+        return f"{sec}.{k}" if sec else k
+
+    for sec, known in CONFIG_KEYS.items():
+        d = cfg.get(sec) if sec else cfg
+        if d is None:
+            continue
+        if not isinstance(d, dict):
+            raise SystemExit(f"{where}: \"{sec}\" must be a JSON object of keys ({', '.join(known)}): fix it there")
+        for k in d:
+            if k not in known:
+                near = difflib.get_close_matches(k, known, 1)
+                hint = f" (did you mean \"{name(sec, near[0])}\"?)" if near else ""
+                raise SystemExit(f"{where}: unknown key \"{name(sec, k)}\"{hint}: fix or remove it there "
+                                 f"(the keys{' of ' + sec if sec else ''}: {', '.join(known)}; docs/training.md)")
+        for k in REQUIRED_KEYS.get(sec, ()):
+            if k not in d:
+                raise SystemExit(f"{where}: \"{name(sec, k)}\" is missing: add it there (copy it from "
+                                 "training/configs/cyano.json; docs/training.md, \"Your own pack\")")
+    inp = cfg["input"]
+    shape, ch = inp["shape"], inp["channels"]
+    want = {"gray": 1, "rgb": 3}
+    if ch not in want:
+        raise SystemExit(f"{where}: input.channels {ch!r}: use \"gray\" or \"rgb\"")
+    if (not isinstance(shape, list) or len(shape) != 4 or not all(isinstance(v, int) for v in shape)
+            or shape[0] != -1 or min(shape[2:]) < 8):
+        raise SystemExit(f"{where}: input.shape {shape!r}: give [-1, C, H, W] (H and W at least 8 pixels), "
+                         f"e.g. [-1, {want[ch]}, 64, 64]")
+    if shape[1] != want[ch]:
+        raise SystemExit(f"{where}: input.shape {shape} has {shape[1]} channels but input.channels is {ch!r} "
+                         f"({want[ch]}): make them agree (shape [-1, {want[ch]}, {shape[2]}, {shape[3]}], or the other channels)")
+    for k in ("mean", "std"):
+        v = inp.get(k)
+        if v is not None and (not isinstance(v, list) or len(v) != shape[1]):
+            raise SystemExit(f"{where}: input.{k} {v!r} needs one value per channel ({shape[1]}): fix it there")
+    if ("mean" in inp) != ("std" in inp):
+        raise SystemExit(f"{where}: input has {'mean' if 'mean' in inp else 'std'} without "
+                         f"{'std' if 'mean' in inp else 'mean'}: give both or neither")
+    if inp.get("resize", "letterbox") not in ("letterbox", "fit", "centre-crop"):
+        raise SystemExit(f"{where}: input.resize {inp['resize']!r}: use \"letterbox\", \"fit\" or \"centre-crop\"")
+    for sec in ("base", "student"):
+        arch = (cfg.get(sec) or {}).get("arch")
+        if arch is None or arch.startswith("pruned-"):
+            continue
+        generic = arch.split("-w")[0] + "-wF" if "-w" in arch else arch
+        if generic not in ARCHS:
+            raise SystemExit(f"{where}: {sec}.arch {arch!r} is not one the recipe builds: use one of {', '.join(ARCHS)} "
+                             "(F a width factor, e.g. resnet18-w0.5)")
+        if arch.endswith("-ndsb") and not cfg.get("init_onnx"):
+            raise SystemExit(f"{where}: {sec}.arch {arch!r} starts from the NDSB pack's weights: give \"init_onnx\": "
+                             "\"assets/models/ndsb-plankton-121/base.onnx\", or use \"resnet18\" (random start)")
+    if cfg.get("init_onnx") and not rpath(cfg["init_onnx"]).is_file():
+        raise SystemExit(f"{where}: init_onnx {cfg['init_onnx']!r} does not exist ({rpath(cfg['init_onnx'])}): "
+                         "paths in a config are relative to the project root")
+    check_card(cfg, where)
+    if not rpath(cfg["data"]).exists():
+        raise SystemExit(f"{where}: data {cfg['data']!r} does not exist ({rpath(cfg['data'])}): give a folder "
+                         "<class>/<file> or a CSV path,label[,group] (relative paths start from the project root)")
 
 
 def check_views(cfg, where):
@@ -115,7 +257,12 @@ class Prepared:
         li = {l: i for i, l in enumerate(self.labels)}
         unknown = sorted({it.label for it in self.items} - set(li))
         if unknown:
-            raise SystemExit(f"labels {unknown} are not in the config's label list")
+            n = sum(it.label in unknown for it in self.items)
+            where = f"{cfg['labels_from']}'s labels" if cfg.get("labels_from") else "the config's \"labels\""
+            raise SystemExit(f"{rpath(cfg['data'])}: {n} image(s) labelled {unknown}, which {where} lack(s): add the "
+                             "label(s) there (or leave \"labels\" out: every label of the data, sorted), or remove "
+                             "those images")
+        check_taxonomy(cfg, self.labels)
         self.y = np.array([li[it.label] for it in self.items])
         cache = ROOT / ".cache" / "training"
         self.crops = data.load_crops(self.items, self.spec.channels, cfg.get("cache_side", 2 * max(self.spec.w, self.spec.h)), cache, log)
@@ -325,7 +472,7 @@ def golden(P, net, va, out_dir, pack_name, log, n=8):
             pick.append(i)
             seen.add(P.y[i])
     items = []
-    dst_root = ROOT / "testdata" / "golden" / pack_name
+    dst_root = golden_copy_dir(out_dir, pack_name)
     if dst_root.exists():
         shutil.rmtree(dst_root)
     net.eval()
@@ -342,10 +489,21 @@ def golden(P, net, va, out_dir, pack_name, log, n=8):
                       "sum": float(np.sum(t, dtype=np.float64)),
                       "top": P.labels[int(p.argmax())],
                       "probabilities": [float(v) for v in p]})
-    doc = {"pack": pack_name, "data_root": os.path.relpath(P.root, ROOT), "copy": f"testdata/golden/{pack_name}",
+    doc = {"pack": pack_name, "data_root": os.path.relpath(P.root, ROOT), "copy": os.path.relpath(dst_root, ROOT),
            "model": "base", "tensor": "float32 little-endian, NCHW of one image", "items": items}
     (out_dir / "golden.json").write_text(json.dumps(doc, indent=1) + "\n")
-    log(f"golden.json: {len(items)} images, copied to {dst_root.relative_to(ROOT)}")
+    log(f"golden.json: {len(items)} images, copied to {os.path.relpath(dst_root, ROOT)}")
+
+
+def golden_copy_dir(out_dir, pack_name):
+    """Where golden.json's images are copied: testdata/golden/<pack> for a pack the project
+    ships (under assets/models), the pack's own golden/ folder for any other. A
+    scientist's pack built elsewhere wrote into the project's testdata, and one that kept
+    a shipped pack's name deleted that pack's golden images."""
+    out_dir = Path(out_dir).resolve()
+    if out_dir.parent == (ROOT / "assets" / "models").resolve():
+        return ROOT / "testdata" / "golden" / pack_name
+    return out_dir / "golden"
 
 
 def degraded_eval(P, nets, log):
@@ -427,7 +585,7 @@ VIEWS_ARCH = "; two views: the image and its transpose, their features averaged 
 
 
 def model_entry(cfg_m, m, file, features_dim, views=1):
-    arch = cfg_m["card_arch"] + (VIEWS_ARCH if views == 2 else "")
+    arch = cfg_m.get("card_arch", cfg_m["arch"]) + (VIEWS_ARCH if views == 2 else "")
     e = {"file": file, "arch": arch, "val_top1": round(m["top1"], 4), "val_top5": round(m["top5"], 4),
          "val_logloss": round(m["logloss"], 4), "val_macro_f1": round(m["macro_f1"], 4),
          "val_weighted_f1": round(m["weighted_f1"], 4), "val_ece": round(m["ece"], 4), "features_dim": features_dim}
@@ -446,9 +604,66 @@ def train_val(P):
     return np.where(P.fold != vf)[0], np.where(P.fold == vf)[0]
 
 
+def check_classes(P, tr, va):
+    """Every class must be trained on and validated: a class with no training image is
+    one the model cannot name, and one with no validation image gets no figure while the
+    card's averages read as if it had (a class of one image, or a split's k larger than
+    a class's groups, did either silently)."""
+    groups = {}
+    for it in P.items:
+        groups.setdefault(it.label, set()).add(it.group)
+    for name, idx in (("train", tr), ("val", va)):
+        have = set(P.y[idx].tolist())
+        missing = [l for i, l in enumerate(P.labels) if i not in have]
+        if not missing:
+            continue
+        detail = ", ".join(f"{l!r} ({sum(1 for it in P.items if it.label == l)} image(s) in {len(groups.get(l, ()))} "
+                           "group(s))" for l in missing)
+        if P.given_split:
+            fix = f"give those classes rows with split {name} in {rpath(P.cfg['data'])}"
+        else:
+            k = P.cfg.get("split", {}).get("k", 5)
+            recipe = rpath(P.cfg["recipe_file"]).resolve() if P.cfg.get("recipe_file") else "the config"
+            fix = (f"the split deals whole groups into {k} folds, one of them val, so a class needs at least 2 groups "
+                   f"and, with fewer than {k}, can miss a fold: add images of those classes from more sources (groups)"
+                   f"{f', or lower split.k in {recipe}' if k > 2 else ''}, or leave the class out")
+        raise SystemExit(f"{rpath(P.cfg['data'])}: {len(missing)} class(es) have no {name} images: {detail}: {fix}")
+
+
+def check_out(out, name, recipe=None):
+    """--out must be a new or empty folder, or a pack of the same name built before (made
+    again): a data folder, another folder or another pack is refused before anything is
+    trained, since building writes base.onnx, pack.json... there and removes an earlier
+    optimised.onnx."""
+    out = Path(out)
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise SystemExit(f"--out {out}: a file, not a folder: give a new folder for the pack")
+    if not any(out.iterdir()):
+        return
+    try:
+        m = json.loads((out / "pack.json").read_text())
+        prev, prev_recipe = m.get("name"), m.get("metrics", {}).get("training", {}).get("recipe")
+    except (OSError, ValueError, AttributeError):
+        prev = None
+    if prev is None:
+        raise SystemExit(f"--out {out}: the folder exists and holds files but no pack: building would write into it; "
+                         "give a new or empty folder")
+    if prev != name:
+        raise SystemExit(f"--out {out}: holds the pack {prev!r}, not {name!r} (the config's name): give a new folder, "
+                         f"or delete that one first if {prev!r} may go")
+    if recipe and prev_recipe and rpath(prev_recipe).resolve() != rpath(recipe).resolve():
+        # Same name, another recipe: a copied config that kept the shipped name must not
+        # overwrite the shipped pack.
+        raise SystemExit(f"--out {out}: holds the pack {prev!r} built from the recipe {prev_recipe}, not from {recipe}: "
+                         f"give your pack its own \"name\" and a new folder, or delete that one first if {prev!r} may go")
+
+
 def build_pack(P, out, work, log, cv_file, opset):
     cfg, spec = P.cfg, P.spec
     tr, va = train_val(P)
+    check_classes(P, tr, va)
     if P.given_split:
         split_desc = "the list's own split column (train/val)"
     else:
@@ -459,6 +674,14 @@ def build_pack(P, out, work, log, cv_file, opset):
         sp = cfg.get("split", {})
         split_desc = (f"grouped stratified {sp.get('k', 5)}-fold split by source group, seed {sp.get('seed', 2024)}, "
                       f"fold {sp.get('val_fold', 0)} is val (split.csv)")
+        if all(it.group == it.rel for it in P.items):
+            # No group column (or a folder): a photograph's several crops can fall on
+            # both sides, and the card must not claim otherwise.
+            split_desc = (f"stratified {sp.get('k', 5)}-fold split, every file its own group (no group column in the "
+                          f"data), seed {sp.get('seed', 2024)}, fold {sp.get('val_fold', 0)} is val (split.csv)")
+            log("split: every file is its own group (a class folder, or a list without a group column): crops of one "
+                "photograph or sample can be both trained and validated on, and the figures then read high; give "
+                "\"data\" a list path,label,group whose group names the photograph or sample")
     log(f"pack {cfg['name']}: train {len(tr)}, val {len(va)} ({split_desc})")
     if P.weights_from:
         r = reexport(P, P.weights_from, tr, va, log)
@@ -532,9 +755,8 @@ def build_pack(P, out, work, log, cv_file, opset):
     (out / "pack.json").write_text(metrics.dumps(manifest) + "\n")
     if cfg.get("taxonomy"):
         shutil.copyfile(rpath(cfg["taxonomy"]), out / "taxonomy.toml")
-    if cfg.get("card"):
-        from phytotrain import card
-        (out / "README.md").write_text(card.render(rpath(cfg["card"]).read_text(), manifest, P.labels, out))
+    from phytotrain import card
+    (out / "README.md").write_text(card.render(card_template(cfg).read_text(), manifest, P.labels, out))
     log(f"pack written to {out}")
     return manifest
 
@@ -661,9 +883,8 @@ def apply_twin(cfg, out, twin_dir, seconds, log):
     shutil.copyfile(conf, out / conf.name)
     (out / twin.REPORT_FILE).write_text(twin.report_section((twin_dir / "README.md").read_text()))
     (out / "pack.json").write_text(metrics.dumps(m) + "\n")
-    if cfg.get("card"):
-        from phytotrain import card
-        card.rerender(out, rpath(cfg["card"]))
+    from phytotrain import card
+    card.rerender(out, card_template(cfg))
     log(f"{out}: the optimised model is the int8 twin of {twin_dir} ({(out / entry['file']).stat().st_size / 1e6:.1f} MB)")
 
 
@@ -719,7 +940,7 @@ def main():
     cfg = load_config(a.config)
     if a.card_only:
         from phytotrain import card
-        card.rerender(rpath(a.out), rpath(cfg["card"]), a.speed)
+        card.rerender(rpath(a.out), card_template(cfg), a.speed)
         print(f"{a.out}/README.md rendered")
         return
     if a.twin:
@@ -727,7 +948,10 @@ def main():
             ap.error("--twin needs --out, the pack to give the twin")
         apply_twin(cfg, rpath(a.out), rpath(a.twin), a.twin_seconds, print)
         return
-    cfg["recipe_file"] = os.path.relpath(Path(a.config).resolve(), ROOT)
+    # Inside the project the recipe is named from its root (the shipped packs' cards and
+    # checkpoint keys say training/configs/...); a recipe elsewhere by its absolute path.
+    rf = Path(a.config).resolve()
+    cfg["recipe_file"] = os.path.relpath(rf, ROOT) if rf.is_relative_to(ROOT) else str(rf)
     for s in a.set:
         k, v = s.split("=", 1)
         d = cfg
@@ -736,7 +960,9 @@ def main():
             d = d[kk]
         d[ks[-1]] = json.loads(v)
     if a.set:
-        check_views(cfg, f"{a.config} with --set {' '.join(a.set)}")
+        where = f"{a.config} with --set {' '.join(a.set)}"
+        check_config(cfg, where)
+        check_views(cfg, where)
     mode = "cv" if a.cv else (f"tune{a.tune}" if a.tune is not None else "pack")
     # Checkpoints are kept per recipe: a changed config never resumes another's. The pack
     # is trained exactly as cross-validation fold val_fold (same items, same seeds), so
@@ -754,6 +980,8 @@ def main():
         ap.error("--check-views needs --weights-from")
     if a.weights_from and a.check_views is None and mode != "pack":
         ap.error("--weights-from builds a pack (--out), not a tuning or cross-validation run")
+    if mode == "pack" and a.out and a.check_views is None:
+        check_out(rpath(a.out), cfg["name"], cfg["recipe_file"])
     work.mkdir(parents=True, exist_ok=True)
     log = Log(work / "train.log")
     log(f"config {a.config} {' '.join(a.set)} -> {mode}, work {work}, torch {torch.__version__}, {a.threads} threads")
@@ -778,4 +1006,10 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        # Ctrl-C is how a long run is stopped: say what was kept, not a traceback.
+        print("\nstopped (Ctrl-C): every finished epoch is kept in the run's checkpoint under .cache/training/ "
+              "(the 'work' of the first log line); the same command resumes there", file=sys.stderr)
+        raise SystemExit(130)

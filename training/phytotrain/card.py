@@ -141,7 +141,11 @@ def training(m):
     opt = "-" if om is None else f"{om:.0f}" if om >= 1 else "under 1"
     what = f": {t['optimised']}" if t.get("optimised") else ""
     note = f" ({t['note']})" if t.get("note") else ""
-    return (f"{t['minutes']:.0f} minutes in all (base {t['base_minutes']:.0f}, optimised {opt}{what}){note} "
+    def mins(v):  # a few dozen images train in seconds: "0 minutes" read as nothing done
+        return f"{v:.0f}" if v >= 1 else "under 1"
+
+    total = f"{t['minutes']:.0f} minutes" if t["minutes"] >= 1 else "under a minute"
+    return (f"{total} in all (base {mins(t['base_minutes'])}, optimised {opt}{what}){note} "
             f"on {t['host']}, {t['date']}; recipe `{t['recipe']}`.")
 
 
@@ -150,8 +154,9 @@ def optimised(m):
     the manifest) or the recipe's student (its arch line)."""
     o = m["models"].get("optimised")
     if not o:
-        return ("- Optimised: not made yet. `make pack-cyano-twin` / `make pack-ndsb-twin` make the int8 twin "
-                "of the base with `phytoscreen pack optimise`.")
+        return ("- Optimised: not made yet. `phytoscreen pack optimise` makes the int8 twin of the base, and "
+                "`make_pack.py --twin` records it here (`make pack-cyano-twin` / `make pack-ndsb-twin` for the "
+                "shipped packs; docs/training.md).")
     q = o.get("quantisation")
     if not q:
         return f"- Optimised: a student trained by the recipe (config `optimised.method` \"student\"): {o['arch']}."
@@ -191,6 +196,33 @@ def input_desc(m):
     return s
 
 
+# The card of a pack whose recipe names no "card" template (a scientist's own pack): the
+# shipped packs' templates describe their own data and would be wrong on any other.
+GENERIC = Path(__file__).resolve().parent.parent / "configs" / "pack-card.md"
+# Under this many validation images in a class, the card says its figures are rough.
+FEW_VAL = 30
+
+
+def data_note(m):
+    """How much the val figures can say: their count, the smallest class's, and what one
+    image moves (a pack built from a few dozen images per class must not read as measured)."""
+    per = m["metrics"]["val"]["base"]["per_class"]
+    n = m.get("val_images") or sum(v["support"] for v in per.values())
+    small = min(per, key=lambda l: per[l]["support"])
+    k = per[small]["support"]
+    s = (f"The figures below rest on {n:,} validation images; the smallest class, {small}, has {k}, so one of its "
+         f"images moves its recall by {100 / max(k, 1):.0f} points.")
+    if k < FEW_VAL:
+        s += (f" With under {FEW_VAL} validation images in a class, read its figures as rough: a second split (or "
+              "`make_pack.py --cv`, the recipe cross-validated) can differ by many points.")
+    if "every file its own group" in m["metrics"]["split"]:
+        s += (" The data had no group column (a class folder, or a list without one), so several crops of one "
+              "photograph or sample can sit on both sides of the split, and the figures then read higher than on new "
+              "samples.")
+    return s + (" Validation images come from the same collection as the training images: measure the pack on your "
+                "own labelled crops from the bench (`phytoscreen eval LIST.csv --pack PACK`) before trusting its counts.")
+
+
 def render(template, manifest, labels, out=None, speed_rows=None):
     subs = {
         "{{val_table}}": val_table(manifest, out),
@@ -206,6 +238,13 @@ def render(template, manifest, labels, out=None, speed_rows=None):
         "{{reject}}": reject(manifest),
         "{{train_images}}": str(manifest.get("train_images", "")),
         "{{val_images}}": str(manifest.get("val_images", "")),
+        "{{name}}": manifest["name"],
+        "{{dataset}}": manifest.get("dataset", ""),
+        "{{labels}}": ", ".join(labels),
+        "{{n_labels}}": str(len(labels)),
+        "{{base_arch}}": manifest["models"]["base"]["arch"],
+        "{{data_note}}": data_note(manifest),
+        "{{limits}}": manifest.get("limits") or "None recorded (the recipe's \"limits\"): say where the pack does not hold.",
     }
     for k, v in subs.items():
         template = template.replace(k, v)

@@ -29,31 +29,83 @@ def read_items(source, group_col="group"):
     items = []
     if source.is_dir():
         root = source
+        empty = []
         for cls in sorted(p for p in source.iterdir() if p.is_dir()):
+            n = len(items)
             for f in sorted(cls.rglob("*")):
                 if f.suffix.lower() in IMAGE_EXT and f.is_file():
                     rel = f.relative_to(root).as_posix()
                     items.append(Item(str(f), rel, cls.name, rel))
+            if len(items) == n:
+                empty.append(cls.name)
+        exts = " ".join(sorted(IMAGE_EXT))
         if not items:
-            raise SystemExit(f"{source}: no images in <class>/<file> folders")
+            raise SystemExit(f"{source}: no images in <class>/<file> folders ({exts}): put each class's images "
+                             "in a folder named after the class")
+        if empty:
+            # A class folder without images is a class the scientist meant to have: left
+            # out silently, the pack would lack it and say nothing.
+            raise SystemExit(f"{source}: class folder(s) {', '.join(repr(e) for e in empty)} hold no images ({exts}): "
+                             "add its images, or move the folder out of the data folder")
         return items, root
     root = source.parent
     with open(source, newline="") as fh:
         r = csv.DictReader(fh)
         cols = {c.strip().lower(): c for c in (r.fieldnames or [])}
         if "path" not in cols or "label" not in cols:
-            raise SystemExit(f"{source}: header {r.fieldnames} needs path and label columns")
+            raise SystemExit(f"{source}: its first line {r.fieldnames} is not a header with path and label columns: "
+                             "add the line path,label,group (group optional) at the top")
         gcol = next((cols[c] for c in (group_col, "group", "source_group") if c in cols), None)
         scol = cols.get("split")
+        bad = []  # (line, what): every faulty row is named at once, not the first alone
         for line, row in enumerate(r, start=2):
-            rel = row[cols["path"]]
+            rel = (row[cols["path"]] or "").strip()
+            label = (row[cols["label"]] or "").strip()
+            if not rel or not label:
+                bad.append((line, f"no {'path' if not rel else 'label'}"))
+                continue
             p = rel if os.path.isabs(rel) else str(root / rel)
+            if not os.path.isfile(p):
+                bad.append((line, f"{rel} does not exist ({p})"))
+                continue
             g = row[gcol] if gcol and row[gcol] else rel
-            s = row[scol].strip() if scol else ""
-            items.append(Item(p, rel, row[cols["label"]].strip(), g, s))
+            s = row[scol].strip() if scol and row[scol] else ""
+            if s not in ("", "train", "val"):
+                bad.append((line, f"split {s!r}: use train or val"))
+                continue
+            items.append(Item(p, rel, label, g, s))
+        if not bad and any(it.split for it in items):
+            # A list with a split keeps it: a row left without one was in neither set.
+            # (With no bad row, item i is line i + 2.)
+            bad = [(n, "no split (train or val), where other rows have one") for n, it in enumerate(items, start=2)
+                   if not it.split]
+        if bad:
+            shown = "; ".join(f"line {n}: {w}" for n, w in bad[:10]) + (f"; and {len(bad) - 10} more" if len(bad) > 10 else "")
+            raise SystemExit(f"{source}: {len(bad)} row(s) cannot be used ({shown}). Paths are relative to the list's "
+                             f"folder {root}: correct or remove those rows")
     if not items:
-        raise SystemExit(f"{source}: no rows")
+        raise SystemExit(f"{source}: no rows under its header: add one line path,label[,group] per image")
     return items, root
+
+
+def read_images(items, fn=None):
+    """Yields fn(path) (default contract.read_bgr) for every item, one at a time (the
+    decoded images are not all held); a file that cannot be decoded (not an image, cut
+    short) stops the run at the end, naming every such file at once and the fix, instead
+    of a traceback at the first."""
+    fn = fn or contract.read_bgr
+    bad = []
+    for it in items:
+        try:
+            img = fn(it.path)
+        except (ValueError, cv2.error):
+            bad.append(it.path)
+            continue
+        yield img
+    if bad:
+        shown = ", ".join(bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+        raise SystemExit(f"{len(bad)} file(s) cannot be decoded as images (not an image, or cut short): {shown}: "
+                         "replace or remove them (from the class folder, or their rows from the list)")
 
 
 def stratified_group_folds(items, k, seed):
@@ -129,8 +181,8 @@ def load_crops(items, channels, max_side, cache_dir, log=print):
         log(f"crops: {len(out)} from cache {f}")
         return out
     out = []
-    for i, it in enumerate(items):
-        img = contract.to_channels(contract.read_bgr(it.path), channels)
+    for i, (it, img) in enumerate(zip(items, read_images(items))):
+        img = contract.to_channels(img, channels)
         h, w = img.shape[:2]
         s = max_side / max(h, w)
         if s < 1:
@@ -153,7 +205,7 @@ def load_fitted(items, spec, cache_dir, log=print):
         flat, offs, shapes = z["flat"], z["offs"], z["shapes"]
         log(f"fitted: {len(items)} from cache {f}")
         return [flat[offs[i]:offs[i + 1]].reshape([s for s in shapes[i] if s > 0]) for i in range(len(items))]
-    out = [contract.fitted(contract.read_bgr(it.path), spec) for it in items]
+    out = [contract.fitted(img, spec) for img in read_images(items)]
     _save(f, out)
     log(f"fitted: {len(out)} preprocessed, cached in {f}")
     return out
@@ -183,7 +235,7 @@ def merge_duplicate_groups(items, max_bits=6):
     """Join the groups of near-identical images (difference hashes within max_bits of 256),
     so a copy of a tile in another group cannot leak across the split. Returns the number
     of items whose group changed."""
-    hs = np.stack([dhash(contract.read_bgr(it.path)) for it in items]).astype(np.uint8)
+    hs = np.stack([dhash(img) for img in read_images(items)]).astype(np.uint8)
     parent = {}
 
     def find(g):

@@ -1,4 +1,5 @@
 """Evaluation figures of a pack card."""
+import csv
 import math
 
 import numpy as np
@@ -55,10 +56,13 @@ def summary(m, keys=("top1", "macro_f1", "weighted_f1", "logloss", "ece")):
 
 
 def write_confusion(path, conf, labels):
-    with open(path, "w") as fh:
-        fh.write("true\\pred," + ",".join(labels) + "\n")
+    """The matrix as CSV (header true\\pred,labels...; one row per true label), quoted
+    where a label needs it: a label with a comma ("Copepod, cyclopoid") split its row."""
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["true\\pred"] + list(labels))
         for l, row in zip(labels, conf):
-            fh.write(l + "," + ",".join(str(v) for v in row) + "\n")
+            w.writerow([l] + [str(v) for v in row])
 
 
 def mean_sd(values):
