@@ -108,7 +108,7 @@ func (c *Classifier) Variant() Variant { return c.cur.Load().(Variant) }
 // Runs already under way finish on the model they started with.
 func (c *Classifier) SetVariant(v Variant) error {
 	if !c.pack.Has(v) {
-		return fmt.Errorf("pack %s has no %s model (it has %v)", c.pack.Name, v, c.pack.Variants())
+		return c.pack.errNoModel(v)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

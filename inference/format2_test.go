@@ -244,3 +244,20 @@ func TestPreprocessImageTypes(t *testing.T) {
 		t.Errorf("gray of (%d,%d,%d) = %d, want about %.0f", px[0], px[1], px[2], g.Pix[0], want)
 	}
 }
+
+// A pack built by the training recipe has its base alone until its twin is made: asked
+// for the optimised model, the error says what to do (helper-94: "has no optimised model
+// (it has [base])" and nothing more).
+func TestNoTwinSaysWhatToDo(t *testing.T) {
+	p, err := LoadPack(fstest.MapFS{"pack.json": {Data: format2JSON(t, nil)}, "base.onnx": {Data: []byte("x")}}, "lab-pack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Has(Optimised) {
+		t.Fatal("the test pack has an optimised model")
+	}
+	_, err = p.ModelBytes(Optimised)
+	if err == nil || !strings.Contains(err.Error(), "has no optimised model (it has [base]): choose the base model (--model base), or make the optimised one with phytoscreen pack optimise") {
+		t.Errorf("ModelBytes(optimised) of a base-only pack: %v", err)
+	}
+}

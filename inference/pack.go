@@ -207,11 +207,22 @@ func variantRank(v Variant) string {
 // Has reports whether the pack has a model for v.
 func (p *Pack) Has(v Variant) bool { _, ok := p.Models[v]; return ok }
 
+// errNoModel says the pack lacks variant v, and what to do: a pack built by the
+// training recipe has a base alone until its twin is made (helper-94: eval said only
+// "has no optimised model (it has [base])").
+func (p *Pack) errNoModel(v Variant) error {
+	fix := "choose a model it has"
+	if v == Optimised && p.Has(Base) {
+		fix = "choose the base model (--model base), or make the optimised one with phytoscreen pack optimise (docs/training.md)"
+	}
+	return fmt.Errorf("pack %s has no %s model (it has %v): %s", p.Name, v, p.Variants(), fix)
+}
+
 // ModelBytes reads the ONNX file of variant v.
 func (p *Pack) ModelBytes(v Variant) ([]byte, error) {
 	m, ok := p.Models[v]
 	if !ok {
-		return nil, fmt.Errorf("pack %s has no %s model (it has %v)", p.Name, v, p.Variants())
+		return nil, p.errNoModel(v)
 	}
 	data, err := fs.ReadFile(p.fsys, m.File)
 	if err != nil {

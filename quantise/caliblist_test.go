@@ -181,6 +181,17 @@ func TestOptimiseFromListMeasuresVal(t *testing.T) {
 	if tw.MacroF1 <= 0 || tw.ECE <= 0 {
 		t.Errorf("macro-F1 %g, ECE %g: want them measured", tw.MacroF1, tw.ECE)
 	}
+	// A list whose paths start elsewhere than its folder, measured without its root:
+	// no figures of no image, but an error that names the root to give (helper-94).
+	out2 := filepath.Join(t.TempDir(), "twin")
+	_, err = Optimise(context.Background(), Options{Pack: p, CalibrationList: &CalibrationList{List: list, Root: images, Split: "train"},
+		Labels: list, LabelsSplit: "val", Out: out2, SpeedDuration: -1, Threads: 1}, nil)
+	if err == nil || !strings.Contains(err.Error(), "none of its 8 images could be read") || !strings.Contains(err.Error(), "give --root") {
+		t.Errorf("measured on a list without its root: err = %v", err)
+	}
+	if _, serr := os.Stat(out2); serr == nil {
+		t.Errorf("%s written though the twin was not measured", out2)
+	}
 	// A broken list path fails before any work, naming the list.
 	_, err = Optimise(context.Background(), Options{Pack: p, CalibrationList: &CalibrationList{List: list + ".missing", Root: images, Split: "train"},
 		Out: filepath.Join(t.TempDir(), "twin")}, nil)

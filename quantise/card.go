@@ -2,6 +2,7 @@ package quantise
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -323,9 +324,11 @@ func (m *Measurement) accuracy(ctx context.Context, out, src *inference.Pack, op
 		sc := inference.NewScorer(p.Labels)
 		best := map[string]int{}
 		failed := 0
+		var firstErr error
 		err = inference.ClassifyFiles(ctx, clf, files, func(fr inference.FileResult) error {
 			if fr.Err != nil {
 				failed++ // left out of the figures; the card says how many
+				firstErr = cmp.Or(firstErr, fr.Err)
 				slog.Warn("pack optimise: a labelled file left out", "file", fr.Path, "err", fr.Err)
 				return nil
 			}
@@ -334,6 +337,11 @@ func (m *Measurement) accuracy(ctx context.Context, out, src *inference.Pack, op
 		})
 		if err != nil {
 			return nil, nil, err
+		}
+		if failed == len(files) {
+			// Figures of no image read as measured ("top-1 0.0000 ... (0 images)"): a
+			// list whose paths start elsewhere than its folder, without --root (helper-94).
+			return nil, nil, fmt.Errorf("--labels %s: none of its %d images could be read (the first: %w): its relative paths start from %s; give --root the folder they start from", opt.Labels, len(files), firstErr, root)
 		}
 		met := sc.Metrics()
 		met.Recall = nil // per class: phytoscreen eval; the report keeps the summary

@@ -492,6 +492,24 @@ func TestEvalConfusionAndBadRows(t *testing.T) {
 	}
 }
 
+// A small pack's labels are all named, once each: a pack of three read "a, b, c, ... c"
+// (helper-94).
+func TestLabelsShort(t *testing.T) {
+	for _, c := range []struct {
+		labels []string
+		want   string
+	}{
+		{[]string{"Copepod, cyclopoid", "Diatomée", "chaetognath_sagitta"}, "Copepod, cyclopoid, Diatomée, chaetognath_sagitta"},
+		{[]string{"a", "b", "c", "d", "e"}, "a, b, c, d, e"},
+		{[]string{"a", "b", "c", "d", "e", "f"}, "a, b, c, ... f"},
+		{[]string{"only"}, "only"},
+	} {
+		if got := labelsShort(c.labels); got != c.want {
+			t.Errorf("labelsShort(%q) = %q, want %q", c.labels, got, c.want)
+		}
+	}
+}
+
 func TestPackInspect(t *testing.T) {
 	code, stdout, _ := run(t, "pack", "inspect")
 	if code != exitOK {

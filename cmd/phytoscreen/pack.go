@@ -83,6 +83,15 @@ func (m *Main) pack(ctx context.Context, args []string) error {
 	return nil
 }
 
+// labelsShort names a pack's labels: all of up to five, else the first three and the
+// last ("a, b, c, ... z"; a pack of three read "a, b, c, ... c").
+func labelsShort(labels []string) string {
+	if len(labels) <= 5 {
+		return strings.Join(labels, ", ")
+	}
+	return strings.Join(labels[:3], ", ") + ", ... " + labels[len(labels)-1]
+}
+
 func printPack(w io.Writer, p *inference.Pack) {
 	kv := func(k, format string, a ...any) { fmt.Fprintf(w, "%-10s "+format+"\n", append([]any{k}, a...)...) }
 	kv("pack", "%s", p.Name)
@@ -93,7 +102,7 @@ func printPack(w io.Writer, p *inference.Pack) {
 	if p.Limits != "" {
 		kv("limits", "%s", p.Limits)
 	}
-	kv("labels", "%d (%s, ... %s)", len(p.Labels), strings.Join(p.Labels[:min(3, len(p.Labels))], ", "), p.Labels[len(p.Labels)-1])
+	kv("labels", "%d (%s)", len(p.Labels), labelsShort(p.Labels))
 	in := p.Input
 	kv("input", "%q %s %v", in.Name, in.DType, in.Shape)
 	for _, l := range p.ContractLines() {
