@@ -816,7 +816,7 @@ func (s *Store) RunsSharing(ctx context.Context, spec capture.Spec, except strin
 // hold any of the frames fingerprinted in digests (capture.FrameDigests), wherever they
 // were read from: a folder copied elsewhere, or renamed, is the same water, which
 // RunsSharing's paths cannot tell (helper-54). Copy, on each, names one of the files and
-// the file it is a copy of. Files that could not be read have no fingerprint to match,
+// the file elsewhere it is a copy of ("" when the run read them where they are now). Files that could not be read have no fingerprint to match,
 // and a run holds only the files it examined (its frames table names them): a file it
 // could not decode, or did not reach, was never screened (helper-56: a truncated JPEG
 // was said to be "screened before").
@@ -854,9 +854,12 @@ func (s *Store) RunsHoldingFrames(ctx context.Context, digests []capture.FileDig
 			}
 			if _, ok := at[r.Run]; !ok {
 				r.Started = parseTime(started)
-				r.Copy = fmt.Sprintf("%s is a copy of %s", mine[digest], path)
 				at[r.Run], counted[r.Run] = len(out), map[string]bool{}
 				out = append(out, r)
+			}
+			if ref := &out[at[r.Run]]; ref.Copy == "" && mine[digest] != path {
+				// The same file read again is no copy: "x.jpg is a copy of x.jpg" (helper-95).
+				ref.Copy = fmt.Sprintf("%s is a copy of %s", mine[digest], path)
 			}
 			if !counted[r.Run][digest] {
 				counted[r.Run][digest] = true

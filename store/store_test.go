@@ -848,6 +848,11 @@ func TestCopiedFramesRefused(t *testing.T) {
 	if refs := ask(copyDir, id); len(refs) != 0 {
 		t.Errorf("the sample itself is not another: %+v", refs)
 	}
+	// The folder screened, asked again where it is, holds the same files, not copies
+	// (helper-95: "f0.bmp is a copy of f0.bmp").
+	if refs := ask(day1, "S-NEW"); len(refs) != 1 || refs[0].Sample != id || refs[0].Copy != "" {
+		t.Errorf("the screened folder asked again in its place: %+v, want its run without a copy named", refs)
+	}
 	if refs := ask(copyDir, "S-NEW"); len(refs) != 1 || refs[0].Shared != 3 {
 		t.Errorf("the whole copy of 3 frames: %+v, want 3 shared", refs)
 	}

@@ -43,6 +43,9 @@ type ScreenedBeforeError struct {
 
 func (e *ScreenedBeforeError) Error() string {
 	r := e.Runs[0]
+	if r.Copy == "" {
+		return fmt.Sprintf("the frames of %s were screened before as sample %s", e.Spec.Describe(), r.Sample)
+	}
 	return fmt.Sprintf("the frames of %s were screened before as sample %s (%s)", e.Spec.Describe(), r.Sample, r.Copy)
 }
 
