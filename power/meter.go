@@ -74,6 +74,8 @@ type Meter struct {
 	lastT          time.Time
 	lastProc       ProcStats
 	cpuNow         float64
+	cpuFrom        time.Time // the start of the span cpuNow is measured over
+	cpuFromCPU     time.Duration
 	cellsAtSample  uint64
 	framesAtSample uint64
 
@@ -238,6 +240,13 @@ func (m *Meter) ObserveFrame() {
 	}
 }
 
+// minCPUSpan is the shortest span the CPU share now (Snapshot.CPUPercentNow) is measured
+// over. The kernel adds a running thread's time to the process's in steps (a scheduler
+// tick, or a switch), so over the few milliseconds between a tick's sample and one a run's
+// start or a model switch takes, a step read as 631% "of one core" on a 2-core machine
+// (helper-95): a share over at least this span stays within what the cores can do.
+const minCPUSpan = 250 * time.Millisecond
+
 // Sample reads every sensor and the process once. The background goroutine calls it;
 // tests with a negative Interval call it themselves.
 func (m *Meter) Sample() { m.sample(false) }
@@ -261,8 +270,12 @@ func (m *Meter) sample(end bool) {
 		m.apply(t, readings[i], errs[i], now)
 	}
 	if perr == nil {
-		if !m.lastT.IsZero() && now.After(m.lastT) && m.lastProc.CPU > 0 {
-			m.cpuNow = 100 * float64(proc.CPU-m.lastProc.CPU) / float64(now.Sub(m.lastT))
+		switch span := now.Sub(m.cpuFrom); {
+		case m.cpuFrom.IsZero() || proc.CPU < m.cpuFromCPU:
+			m.cpuFrom, m.cpuFromCPU = now, proc.CPU
+		case span >= minCPUSpan:
+			m.cpuNow = 100 * float64(proc.CPU-m.cpuFromCPU) / float64(span)
+			m.cpuFrom, m.cpuFromCPU = now, proc.CPU
 		}
 		m.lastProc = proc
 		m.peakRSS = max(m.peakRSS, proc.RSS)

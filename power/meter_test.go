@@ -608,3 +608,35 @@ func TestLowerBaselineBetweenRuns(t *testing.T) {
 	}
 	m.End()
 }
+
+// The CPU share now is measured over a span long enough that the kernel's steps in a
+// process's CPU time do not read as more cores than the machine has: a sample taken 2 ms
+// after the last one, when a 12 ms step landed, read 600% "of one core" on a 2-core
+// machine (helper-95: 631% on the Live tab at a model switch).
+func TestMeterCPUNowOverAShortSpan(t *testing.T) {
+	m, clk, proc, _ := manualMeter(t, "testdata/bare-vm")
+	cpu := time.Second
+	step := func(wall, used time.Duration) float64 {
+		t.Helper()
+		clk.Advance(wall)
+		cpu += used
+		proc.set(cpu, 100<<20)
+		m.Sample()
+		return m.Snapshot().CPUPercentNow
+	}
+	m.Sample()
+	m.Begin()
+	for i, c := range []struct {
+		wall, used time.Duration
+		want       float64
+	}{
+		{300 * time.Millisecond, 150 * time.Millisecond, 50}, // half a core busy
+		{2 * time.Millisecond, 12 * time.Millisecond, 50},    // a step of the kernel's accounting
+		{98 * time.Millisecond, 38 * time.Millisecond, 50},
+		{150 * time.Millisecond, 150 * time.Millisecond, 80}, // 200 ms of 250 ms
+	} {
+		if got := step(c.wall, c.used); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("sample %d (%v later, %v of CPU): CPU now %.4g%%, want %.4g%%", i, c.wall, c.used, got, c.want)
+		}
+	}
+}
