@@ -230,10 +230,14 @@ func (a *mainWindow) OpenVideoPath(path string) {
 	f.info = msg
 }
 
-// exportSample is the sample Export works on: the run's, else the last one screened,
-// else the one chosen in history.
+// exportSample is the sample Export works on: the one chosen in History while History
+// is in front, else the run's, else the last one screened, else History's.
 func (a *mainWindow) exportSample() string {
 	switch {
+	case a.historyShown() && a.history.selected != "":
+		// The sample looked at: Export… on the History tab wrote the Live tab's last
+		// run, another sample than the one on screen (helper-95).
+		return a.history.selected
 	case a.sess != nil:
 		return a.sess.sample.ID
 	case a.lastSnap.Sample.ID != "":
@@ -261,7 +265,13 @@ func (a *mainWindow) ExportDialog() {
 	choice.Required = true // a second click on the choice cleared it: 'export format ""' (helper-67)
 	choice.Selected = counts
 	what := "Export sample " + id + " as:"
-	if a.sess == nil && a.lastSnap.Sample.ID == "" {
+	live := a.lastSnap.Sample.ID
+	if a.sess != nil {
+		live = a.sess.sample.ID
+	}
+	if a.historyShown() && live != "" && live != id {
+		what = "Export sample " + id + ", chosen in History (" + live + " is on the Live tab), as:"
+	} else if a.sess == nil && a.lastSnap.Sample.ID == "" {
 		// Nothing screened since launch: the sample is History's, while the Live tab
 		// shows the next sample's ID (helper-52 read it as exporting the wrong one).
 		what = "Export sample " + id + ", chosen in History (nothing screened since launch), as:"

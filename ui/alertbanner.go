@@ -436,7 +436,8 @@ func stateDetail(s alerts.State) (measure, basis string) {
 			counted += fmt.Sprintf(" (%s in unsplit objects over a tenth of a frame: check those frames)", fmtCount(int(math.Round(s.Value.Oversize))))
 		}
 	}
-	parts = append(parts, fmt.Sprintf("95%% CI %s – %s cells/L, %s", fmtPerL(s.Value.Low), fmtPerL(s.Value.High), counted))
+	lo, hi := fmtBounds(s.Value.Low, s.Value.High)
+	parts = append(parts, fmt.Sprintf("95%% CI %s – %s cells/L, %s", lo, hi, counted))
 	basis = "source: " + sourceText(s.Source, s.Verified) + " · rule " + s.Rule
 	if !s.Since.IsZero() {
 		basis += " · since " + s.Since.Format("15:04:05")

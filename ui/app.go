@@ -565,6 +565,11 @@ func (a *mainWindow) galleryKeys(s fyne.Shortcut) {
 	}
 }
 
+// historyShown reports whether the History tab is in front.
+func (a *mainWindow) historyShown() bool {
+	return a.tabs != nil && a.tabs.Selected() != nil && a.tabs.Selected().Content == a.history.content
+}
+
 // galleryShown reports whether the gallery tab is in front.
 func (a *mainWindow) galleryShown() bool {
 	return a.tabs != nil && a.tabs.Selected() != nil && a.tabs.Selected().Content == a.gallery.content

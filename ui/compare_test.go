@@ -12,6 +12,9 @@ import (
 	"github.com/phytoscreen/phytoscreen/capture"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
 )
 
 // History sets two samples of the same frames side by side: each object found at the
@@ -186,4 +189,42 @@ func (h *harness) switchToOtherModel() (was, other inference.Variant) {
 	h.a.SwitchModel(other)
 	h.pump("the model switch", 5*time.Second, func() bool { return !h.a.switching })
 	return was, other
+}
+
+// Export… with History in front writes the sample chosen there, not the Live tab's last
+// run, and says which (helper-95 exported the run's sample while looking at another).
+func TestExportFollowsHistory(t *testing.T) {
+	h := newHarness(t, nil)
+	h.a.sample.Fill(h.a.newSample(), 0)
+	a := h.runToEnd(2)
+	h.a.sample.Fill(h.a.newSample(), 0)
+	b := h.runToEnd(2)
+	if got := h.a.exportSample(); got != b {
+		t.Fatalf("on the Live tab export would write %q, want the run's %q", got, b)
+	}
+	hv := h.a.history
+	h.a.tabs.SelectIndex(2)
+	h.pump("two samples listed", 10*time.Second, func() bool { return len(hv.all) == 2 })
+	hv.Select(a)
+	h.pump("sample a shown", 10*time.Second, func() bool { return hv.selected == a })
+	if got := h.a.exportSample(); got != a {
+		t.Errorf("on the History tab export would write %q, want the one chosen there, %q", got, a)
+	}
+	h.a.ExportDialog()
+	want, said := "Export sample "+a+", chosen in History ("+b+" is on the Live tab), as:", false
+	if top := h.a.win.Canvas().Overlays().Top(); top != nil {
+		walkObjects(top, func(o fyne.CanvasObject) bool {
+			if l, ok := o.(*widget.Label); ok && l.Text == want {
+				said = true
+			}
+			return !said
+		})
+	}
+	if !said {
+		t.Errorf("the export dialog does not say %q", want)
+	}
+	h.a.tabs.SelectIndex(0)
+	if got := h.a.exportSample(); got != b {
+		t.Errorf("back on the Live tab export would write %q, want %q", got, b)
+	}
 }

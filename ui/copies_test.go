@@ -125,3 +125,48 @@ func TestScreenedAgainTextSaysHowMuch(t *testing.T) {
 		}
 	}
 }
+
+// A folder that shares a few frames with a sample screened under another model or pack
+// is not that sample's water: it is asked about as frames screened before, saying how
+// many, not proposed as the sample's companion ("the same water under pack ..."), which
+// is kept out of the site's trend (helper-95: 200 frames, 15 of which the morning's
+// sample held, were offered as FYNE-0812-B~cyano-tcb-10). The same frames all again
+// still propose the companion.
+func TestFewSharedFramesAreNotTheCompanion(t *testing.T) {
+	h := cellHarness(t, "")
+	var asked []string
+	h.a.confirm = func(title, msg, yes, no string, answer func(bool)) {
+		asked = append(asked, title+" ["+yes+"]\n"+msg)
+		answer(false)
+	}
+	h.a.confirmAgain = h.a.confirm
+	h.a.sample.Fill(h.a.newSample(), 0)
+	first := h.a.sample.ID.Text
+	h.a.startSource(capture.Cells(cellFolder(t, 2)))
+	h.waitIdle()
+	if h.storedObjects(first) != 2 {
+		t.Fatalf("the first run stored %d objects in %s, want 2 (%v)", h.storedObjects(first), first, h.a.lastError)
+	}
+	h.switchToOtherModel()
+	if h.a.sample.ID.Text != h.a.autoID {
+		t.Fatalf("after the run the panel shows %q, the app proposed %q", h.a.sample.ID.Text, h.a.autoID)
+	}
+	ask := func(dir string) string {
+		t.Helper()
+		asked = nil
+		h.a.startSource(capture.Cells(dir))
+		h.pump("the question", 10*time.Second, func() bool { return len(asked) > 0 || h.a.lastError != nil })
+		h.waitIdle()
+		if len(asked) != 1 {
+			t.Fatalf("asked %q, error %v; want one question", asked, h.a.lastError)
+		}
+		return asked[0]
+	}
+	q := ask(cellFolder(t, 8))
+	if !strings.HasPrefix(q, "Screened before as "+first) || !strings.Contains(q, "at most 2 of its 8") || strings.Contains(q, first+"~") {
+		t.Errorf("8 frames, 2 of them sample %s's: asked\n%s\nwant the screened-before question saying 2 of 8, no companion", first, q)
+	}
+	if q := ask(cellFolder(t, 2)); !strings.HasPrefix(q, "Sample "+first+" holds these frames [Screen as "+first+"~") {
+		t.Errorf("the same 2 frames under the other model: asked\n%s\nwant the companion of %s", q, first)
+	}
+}

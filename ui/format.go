@@ -133,7 +133,20 @@ func fmtPerL(v float64) string {
 
 // fmtCI formats a 95% interval.
 func fmtCI(c screening.Concentration) string {
-	return fmtPerL(c.Low) + "–" + fmtPerL(c.High)
+	lo, hi := fmtBounds(c.Low, c.High)
+	return lo + "–" + hi
+}
+
+// fmtBounds formats an interval's bounds in cells per litre, the lower in millions too
+// when the upper is and it is a tenth of a million or more, as the PDF report writes
+// them: "706,980–2.08 M" made a technician compare a count with a rounded figure
+// (helper-95). A lower bound under that keeps its digits: "0.00 M" would read as none.
+func fmtBounds(low, high float64) (string, string) {
+	hi := fmtPerL(high)
+	if high < 1e6 || low < 1e5 || low >= 1e6 || math.IsInf(high, 0) || math.IsNaN(high) {
+		return fmtPerL(low), hi
+	}
+	return strconv.FormatFloat(low/1e6, 'f', 2, 64) + " M", hi
 }
 
 // fmtThreshold formats a rule's threshold: "10,000 cells/L", "300 cells/mL", "> 1,000

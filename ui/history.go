@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -185,7 +186,10 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 	h.countsSplit.Offset = 0.6
 	countsBox := container.NewBorder(widget.NewLabelWithStyle("Counts", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, h.countsSplit)
 	body := container.NewHSplit(countsBox, chartBox)
-	body.Offset = 0.5
+	// The counts take what their columns need on a laptop's 1280 px: at half the width
+	// the Alert column was cut to "Unchecke" at the pane's edge (helper-95); the chart
+	// reads as well a little narrower.
+	body.Offset = 0.56
 	detail := container.NewBorder(detailTop, nil, nil, nil, body)
 	left := container.NewBorder(container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabelWithStyle("Samples", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), h.trash),
@@ -638,6 +642,31 @@ func (r recorded) lines() []string {
 // Counted returns the counts shown (for tests).
 func (h *historyView) Counted() store.Counts { return h.counted }
 
+// sampleDetails is the line of what the technician typed in the sample's Details… that
+// History shows ("" when none was): the analyst, depth, position and notes, as the PDF
+// report gives them. History showed none of them, so notes typed before a run were
+// never seen again in the app (helper-95).
+func sampleDetails(s screening.Sample) string {
+	var parts []string
+	if a := strings.TrimSpace(s.Analyst); a != "" {
+		parts = append(parts, "analyst "+a)
+	}
+	if !math.IsNaN(s.DepthM) && !math.IsInf(s.DepthM, 0) {
+		parts = append(parts, "depth "+strconv.FormatFloat(s.DepthM, 'f', -1, 64)+" m")
+	}
+	if !math.IsNaN(s.Lat) && !math.IsNaN(s.Lon) {
+		parts = append(parts, "position "+strconv.FormatFloat(s.Lat, 'f', -1, 64)+", "+strconv.FormatFloat(s.Lon, 'f', -1, 64))
+	}
+	if n := strings.TrimSpace(s.Notes); n != "" {
+		parts = append(parts, "notes: "+n)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	d := strings.Join(parts, " · ")
+	return strings.ToUpper(d[:1]) + d[1:]
+}
+
 // show fills the detail side from a sample's stored counts and what its runs recorded
 // (UI goroutine).
 func (h *historyView) show(c store.Counts, rec recorded) {
@@ -664,6 +693,9 @@ func (h *historyView) show(c store.Counts, rec recorded) {
 		strings.Join(models, ", "), frames, fmtCount(c.Objects), c.Unidentified.Count, c.Failed)
 	if len(finders) > 0 {
 		head += " · objects found by " + strings.Join(finders, ", ")
+	}
+	if d := sampleDetails(si.Sample); d != "" {
+		head += "\n" + d
 	}
 	if p := report.PartialRuns(si); p != "" { // as the PDF report says it
 		head += "\n" + p

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"github.com/phytoscreen/phytoscreen/alerts"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
@@ -110,6 +112,13 @@ func TestPackChosenLoadsWithoutRestart(t *testing.T) {
 	v.PackDir.SetText("cyano-tcb-10")
 	if v.Builtin.Selected != "cyano-tcb-10" {
 		t.Errorf("the built-in list shows %q beside the pack typed", v.Builtin.Selected)
+	}
+	// Wide enough for the longest name: sized to its placeholder, it read "cyano-…"
+	// (helper-95).
+	for _, name := range v.Builtin.Options {
+		if need := fyne.MeasureText(name, theme.TextSize(), fyne.TextStyle{}).Width + theme.IconInlineSize(); v.Builtin.Size().Width < need {
+			t.Errorf("the built-in list is %.0f px wide, %q needs %.0f", v.Builtin.Size().Width, name, need)
+		}
 	}
 	// The cards are the pack in use's until the chosen one is: said (helper-67).
 	if !v.cardsNote.Visible() || !strings.Contains(v.cardsNote.Text, "The models below are pack "+marine.Name+"'s, in use. Pack cyano-tcb-10, chosen above, is loaded on Save") {

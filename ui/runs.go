@@ -819,7 +819,7 @@ func (a *mainWindow) askScreenedBefore(spec capture.Spec, id string) bool {
 // askHeldFrames asks before frames that the runs refs of other samples hold are
 // screened as the new sample id (frames: how many the source holds, when fingerprinted).
 func (a *mainWindow) askHeldFrames(spec capture.Spec, id string, refs []store.RunRef, frames int) {
-	if r, ok := a.otherSettingsRun(id, refs); ok {
+	if r, ok := a.otherSettingsRun(id, refs); ok && holdAll(refs, frames) {
 		// The same frames, one sample, now under another model or pack, and no ID
 		// chosen: the comparison of the two is what is asked, so its companion
 		// (S-1~base, kept out of the site's trend, compared first) is proposed.
@@ -829,6 +829,22 @@ func (a *mainWindow) askHeldFrames(spec capture.Spec, id string, refs []store.Ru
 		return
 	}
 	a.askScreenedAgain(spec, id, refs, frames)
+}
+
+// holdAll reports whether the runs refs hold every one of the frames fingerprinted
+// (frames: how many; 0 when the runs were found by path, which holds them all): only
+// then is a new sample of them "the same water" as the sample of refs. A folder of 200
+// frames, 15 of which a morning sample held, was proposed as that sample's companion
+// "under pack cyano-tcb-10", a companion kept out of the site's trend (helper-95).
+func holdAll(refs []store.RunRef, frames int) bool {
+	if frames <= 0 {
+		return true
+	}
+	held := 0
+	for _, r := range refs { // a sample's runs never hold a frame twice: the store refuses it
+		held += r.Shared
+	}
+	return held >= frames
 }
 
 // otherSettingsRun is the run of refs (the runs of other samples holding the frames

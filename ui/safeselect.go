@@ -4,6 +4,8 @@ import (
 	"log/slog"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -62,4 +64,19 @@ func (s *safeSelect) TypedKey(ev *fyne.KeyEvent) {
 		}
 	}
 	s.Select.TypedKey(ev)
+}
+
+// wideSelect lays sel out wide enough for its longest option: Fyne sizes a Select to its
+// placeholder, and in Settings' row of buttons the built-in pack chosen read "cyano-…"
+// (helper-95).
+func wideSelect(sel *safeSelect) fyne.CanvasObject {
+	longest := sel.PlaceHolder
+	for _, o := range sel.Options {
+		if len(o) > len(longest) {
+			longest = o
+		}
+	}
+	pad := theme.InnerPadding()
+	w := fyne.MeasureText(longest, theme.TextSize(), fyne.TextStyle{}).Width + 4*pad + theme.IconInlineSize()
+	return container.NewGridWrap(fyne.NewSize(w, sel.MinSize().Height), sel)
 }

@@ -66,7 +66,7 @@ func newSamplePanel(start, pause, stop func()) *samplePanel {
 	p.ID = widget.NewEntry()
 	p.ID.SetPlaceHolder("bottle label, e.g. S-0142")
 	p.Site = widget.NewSelectEntry(nil)
-	p.Site.SetPlaceHolder("where the water was taken")
+	p.Site.SetPlaceHolder("sampling site")
 	p.Volume = widget.NewSelectEntry(volumeChoices)
 	p.Volume.SetPlaceHolder("mL under the microscope")
 	p.Factor = widget.NewEntry()

@@ -107,7 +107,7 @@ func (v *settingsView) modelTab() fyne.CanvasObject {
 		widget.NewFormItem("Threads", v.Threads),
 		widget.NewFormItem("Batch (cells per run)", v.Batch),
 		widget.NewFormItem("Confidence threshold", container.NewBorder(nil, nil, nil, v.threshL, v.Threshold)),
-		widget.NewFormItem("Model pack", container.NewBorder(nil, nil, nil, container.NewHBox(browse, v.Builtin, knows), v.PackDir)),
+		widget.NewFormItem("Model pack", container.NewBorder(nil, nil, nil, container.NewHBox(browse, wideSelect(v.Builtin), knows), v.PackDir)),
 	)
 	form.Items[2].HintText = "cells below it are counted as unidentified and queued for review; changing it recounts the run"
 	form.Items[3].HintText = "a built-in pack (marine plankton, v2 for a real camera's blur and light; cyanobacteria) or a folder with pack.json and its models; "
