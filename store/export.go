@@ -347,12 +347,23 @@ func ruleRecord(head, tail []string, rr RuleRow) []string {
 }
 
 // ObjectsHeader is the objects CSV's header: time is when the object was seen (a
-// camera's frame, or a file's modification time), sample_taken when the water was taken.
+// camera's frame, or a file's modification time), sample_taken when the water was taken,
+// validated_at when a person set validated_label (empty when none; added last, so that
+// scripts reading the columns before it by position read them still).
 var ObjectsHeader = []string{"object_id", "sample_id", "run", "seq", "time", "sample_taken", "source", "frame", "track", "x", "y", "width", "height",
 	"area_px", "perimeter_px", "esd_px", "major_px", "minor_px", "aspect", "solidity", "mean_gray", "focus", "contrast", "on_border", "um_per_px",
 	"area_um2", "esd_um", "major_um", "minor_um", "perimeter_um",
 	"kind", "length_px", "width_px", "parts", "cells_estimate", "oversize",
-	"label", "probability", "model", "category", "name", "group", "status", "validated_label", "validated_by", "error", "top_k"}
+	"label", "probability", "model", "category", "name", "group", "status", "validated_label", "validated_by", "error", "top_k", "validated_at"}
+
+// validatedAt is when a person set an object's label, in the zone of the export's other
+// times; empty when no label is set (never set, or undone).
+func validatedAt(o ObjectRow, zone *time.Location) string {
+	if o.Validated == "" || o.ValidatedAt.IsZero() {
+		return ""
+	}
+	return o.ValidatedAt.In(zone).Format(time.RFC3339Nano)
+}
 
 func (s *Store) writeObjects(ctx context.Context, si SampleInfo, w io.Writer, cellsOf func(ObjectRow) float64) error {
 	cw := csv.NewWriter(w)
@@ -371,7 +382,8 @@ func (s *Store) writeObjects(ctx context.Context, si SampleInfo, w io.Writer, ce
 			m(o.MeanGray, 2), m(o.Focus, 2), m(o.Contrast, 4), strconv.FormatBool(o.OnBorder), calib(o.UmPerPx),
 			calib(o.AreaUm2), calib(o.ESDUm), calib(o.MajorUm), calib(o.MinorUm), calib(o.PerimeterUm),
 			o.Kind, ftoa(o.Length, 1), ftoa(o.Width, 1), strconv.Itoa(o.Parts), ftoa(o.Cells, 0), strconv.FormatBool(o.Oversize),
-			textCell(o.Label), probText(o), o.Variant, textCell(o.Category), textCell(o.Name), textCell(o.Group), o.Status, textCell(o.Validated), textCell(o.ValidatedBy), textCell(o.Err), textCell(o.Top)})
+			textCell(o.Label), probText(o), o.Variant, textCell(o.Category), textCell(o.Name), textCell(o.Group), o.Status, textCell(o.Validated), textCell(o.ValidatedBy), textCell(o.Err), textCell(o.Top),
+			validatedAt(o, si.Taken.Location())})
 	})
 	if err != nil {
 		return err

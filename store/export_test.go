@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -390,5 +391,72 @@ func TestCountsCSVReviewColumns(t *testing.T) {
 	}
 	if got["noct"] != [2]string{"alert", "2000.0"} || got["tricho"] != [2]string{"", ""} || got["copepod_calanoid"] != [2]string{"", ""} {
 		t.Errorf("review columns %v; want noct alert at 2000.0, the others empty", got)
+	}
+}
+
+// The objects CSV says who reviewed an object and when, as the EcoTaxa export does: a
+// lab reading the table alone could tell by whom, not when, a label was set (helper-97).
+// An Undo that clears the label clears both.
+func TestExportObjectsSayWhenReviewed(t *testing.T) {
+	s := finishedStore(t)
+	ctx := context.Background()
+	si, err := s.Sample(ctx, "LIM-2025-06-03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q []ObjectRow
+	if err := s.Objects(ctx, si, false, func(o ObjectRow) error { q = append(q, o); return nil }); err != nil || len(q) < 2 {
+		t.Fatalf("objects: %d, %v; want 2 or more", len(q), err)
+	}
+	before := time.Now().Add(-time.Second)
+	if err := s.Validate(ctx, q[0].ID, "protist_noctiluca", "ana"); err != nil {
+		t.Fatal(err)
+	}
+	prev, err := s.Relabel(ctx, q[1].ID, "detritus", "ben")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RestoreValidation(ctx, q[1].ID, prev); err != nil { // undone: no label, no time
+		t.Fatal(err)
+	}
+	after := time.Now().Add(time.Second)
+	out := filepath.Join(t.TempDir(), "objects.csv")
+	if err := s.Export(ctx, "LIM-2025-06-03", FormatObjects, out); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := rows[0]
+	at, by, label, seq := slices.Index(head, "validated_at"), slices.Index(head, "validated_by"), slices.Index(head, "validated_label"), slices.Index(head, "seq")
+	if at < 0 {
+		t.Fatalf("objects CSV has no validated_at column: %v", head)
+	}
+	if at != len(head)-1 {
+		t.Errorf("validated_at is column %d of %d: add it last, so that scripts reading the columns before it by position still read them", at+1, len(head))
+	}
+	n := 0
+	for _, r := range rows[1:] {
+		switch r[seq] {
+		case strconv.Itoa(q[0].Seq):
+			n++
+			when, err := time.Parse(time.RFC3339Nano, r[at])
+			if err != nil || when.Before(before) || when.After(after) || r[by] != "ana" || r[label] != "protist_noctiluca" {
+				t.Errorf("reviewed object: label %q by %q at %q (%v), want protist_noctiluca by ana between %v and %v", r[label], r[by], r[at], err, before, after)
+			}
+		default:
+			if r[at] != "" || r[by] != "" || r[label] != "" {
+				t.Errorf("object %s, not reviewed (or its label undone): label %q by %q at %q, want all empty", r[seq], r[label], r[by], r[at])
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d rows of the reviewed object, want 1", n)
 	}
 }

@@ -245,6 +245,7 @@ func (g *galleryView) Categories() []galleryCat { return g.catItems }
 // fixed when it is created).
 func (g *galleryView) rebuildGrid() {
 	size := float32(g.zoom.Value)
+	multiRun := spansRuns(g.items)
 	g.grid = newReviewGrid(g.reviewKey, func() int { return len(g.items) },
 		func() fyne.CanvasObject {
 			img := canvas.NewImageFromImage(image.NewGray(image.Rect(0, 0, 1, 1)))
@@ -267,7 +268,7 @@ func (g *galleryView) rebuildGrid() {
 			img, cap := b.Objects[0].(*canvas.Image), b.Objects[1].(*canvas.Text)
 			img.Image = it.Img
 			img.Refresh()
-			cap.Text = tileCaption(it.Row)
+			cap.Text = tileCaptionIn(it.Row, multiRun)
 			cap.Color = theme.Color(theme.ColorNameForeground)
 			if it.Row.Status == store.StatusValidated {
 				cap.Color = colorNone
@@ -292,13 +293,36 @@ func (g *galleryView) rebuildGrid() {
 
 // tileCaption is a crop's number and probability, in whole percent cut down, not
 // rounded: a crop at 0.4996 in the queue of those under 50% read "50%" (helper-52).
-func tileCaption(o store.ObjectRow) string {
+func tileCaption(o store.ObjectRow) string { return tileCaptionIn(o, false) }
+
+// tileCaptionIn is tileCaption among crops of more than one run (multiRun): each run
+// numbers its objects from 1, so a continued sample showed two crops "#9" side by side
+// and nothing said which was which (helper-97); there the number says its run, as the
+// detail line does ("r5 #9").
+func tileCaptionIn(o store.ObjectRow, multiRun bool) string {
 	s := fmt.Sprintf("#%d · %s", o.Seq, probText(o.Prob))
+	if multiRun {
+		s = fmt.Sprintf("r%d %s", o.Run.ID, s)
+	}
 	if o.Status == store.StatusValidated {
 		s = "✓ " + s
 	}
 	return s
 }
+
+// spansRuns reports whether items hold crops of more than one run.
+func spansRuns(items []galleryItem) bool {
+	for _, it := range items[min(1, len(items)):] {
+		if it.Row.Run.ID != items[0].Row.Run.ID {
+			return true
+		}
+	}
+	return false
+}
+
+// objectRef names an object for a status line: its number and run, since each run of a
+// sample numbers its objects from 1.
+func objectRef(seq int, run int64) string { return fmt.Sprintf("#%d of run %d", seq, run) }
 
 // Reload reads the sample list and the current sample's crops again.
 func (g *galleryView) Reload() {

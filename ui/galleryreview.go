@@ -322,6 +322,7 @@ type undoStep struct {
 	sample   string
 	objectID int64
 	seq      int
+	run      int64
 	from     string // the category the crop was shown in
 	label    string // the label set
 	prev     store.Validation
@@ -356,7 +357,7 @@ func (g *galleryView) Undo() {
 				g.e.showError("Could not undo the label", err)
 				return
 			}
-			g.e.setStatus(fmt.Sprintf("Undone: cell #%d of sample %s is no longer labelled %s.", step.seq, step.sample, g.taxonomy().Name(step.label)))
+			g.e.setStatus(fmt.Sprintf("Undone: cell %s of sample %s is no longer labelled %s.", objectRef(step.seq, step.run), step.sample, g.taxonomy().Name(step.label)))
 			if g.e.reviewed != nil {
 				g.e.reviewed(step.sample)
 			}
@@ -417,7 +418,7 @@ func (g *galleryView) Relabel(label string) {
 				g.e.showError("Could not store the label", err)
 				return
 			}
-			g.undo = append(g.undo, undoStep{sample: sample, objectID: it.Row.ID, seq: it.Row.Seq, from: from, label: label, prev: prev})
+			g.undo = append(g.undo, undoStep{sample: sample, objectID: it.Row.ID, seq: it.Row.Seq, run: it.Row.Run.ID, from: from, label: label, prev: prev})
 			if !isPackLabel(g.taxonomy(), label) && !slices.Contains(g.labTaxa, label) {
 				g.labTaxa = append(g.labTaxa, label)
 			}
@@ -431,7 +432,7 @@ func (g *galleryView) Relabel(label string) {
 			if g.e.reviewed != nil && g.e.reviewed(g.sampleID) {
 				uses = "the Live tab, exports and History use it"
 			}
-			g.e.setStatus(fmt.Sprintf("Cell #%d of sample %s labelled %s (validated; %s).", it.Row.Seq, g.sampleID, g.taxonomy().Name(label), uses))
+			g.e.setStatus(fmt.Sprintf("Cell %s of sample %s labelled %s (validated; %s).", objectRef(it.Row.Seq, it.Row.Run.ID), g.sampleID, g.taxonomy().Name(label), uses))
 			if idx >= len(g.items) || g.items[idx].Row.ID != it.Row.ID {
 				return // the list changed meanwhile
 			}
