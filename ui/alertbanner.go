@@ -366,6 +366,19 @@ func (b *alertBanner) NothingScreened(watching string, cannotSee []string) {
 	b.content.Refresh()
 }
 
+// Opening shows that sample id's run is opening what: no level of it yet. The last
+// sample's level stayed on the banner while the next folder opened, over the new
+// sample's emptied counts, labelled only with the last sample's ID beside the new one's
+// (helper-98, shot-20): a WATCH read as the new sample's. The last sample's is in
+// History. UI goroutine only.
+func (b *alertBanner) Opening(id, what, watching string) {
+	b.quiet("STARTING", colorReady, color.NRGBA{0x0d, 0x47, 0xa1, 0xff},
+		"Sample "+id+": nothing counted yet", watching, "opening "+what+"…")
+	b.bg.FillColor = color.NRGBA{0xe3, 0xf2, 0xfd, 0xff}
+	b.SetPartial(false)
+	b.content.Refresh()
+}
+
 // colorReady is the chip of a banner before any sample: no level, no all-clear.
 var colorReady = color.NRGBA{0x42, 0x7a, 0xb8, 0xff}
 

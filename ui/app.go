@@ -1,11 +1,15 @@
 package ui
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -55,7 +59,7 @@ type mainWindow struct {
 
 	// Widgets.
 	live        *liveView
-	liveStatus  *widget.Label
+	liveStatus  *statusLine
 	counts      *countsTable
 	banner      *alertBanner
 	lastMessage string // the last showMessage, for tests
@@ -81,7 +85,7 @@ type mainWindow struct {
 	presetWithPack bool
 	// startWhenLoaded is a source whose Start was pressed while a pack loaded.
 	startWhenLoaded *capture.Spec
-	status          *widget.Label
+	status          *statusLine
 	progress        *widget.ProgressBar
 	progressBox     *fyne.Container
 	runState        *widget.Label
@@ -135,6 +139,15 @@ type mainWindow struct {
 	confirmAgain func(title, msg, yes, no string, answer func(bool))
 	lastError    error
 	closing      bool
+	// stopped is set once the driver has stopped (markStopped): a Close asked after it,
+	// by the terminal's Ctrl+C, runs off the UI goroutine and must touch nothing.
+	stopped atomic.Bool
+	// ownPrefs: the preferences are the app's file (Run), not a test's: Shutdown writes
+	// there what a Close dropped by the driver's own stop would have kept (quitPrefs).
+	ownPrefs bool
+	// prefsChanged is when a preference last changed (UnixNano), by the app or by Fyne's
+	// dialogs: Fyne writes the file again 100 ms after a burst of changes.
+	prefsChanged atomic.Int64
 	// switching is true while a model switch opens the other model's session.
 	switching bool
 	// perfState is the meter's history, fed by the run's bridge or the idle loop.
@@ -170,6 +183,9 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 		return nil, err
 	}
 	a := &mainWindow{fy: fy, svc: svc, log: slog.Default().With("component", "ui"), notify: fy.SendNotification}
+	// Run leaves the UI goroutine to Fyne; the tests queue its calls and keep their
+	// preferences in memory.
+	a.ownPrefs = h.runOnUI == nil
 	if h.notify != nil {
 		a.notify = h.notify
 	} else if runtime.GOOS == "linux" && os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
@@ -218,10 +234,13 @@ func newApp(fy fyne.App, svc *app.Services, h hooks) (*mainWindow, error) {
 	a.win = fy.NewWindow(title)
 	a.e.win = a.win
 	a.win.SetIcon(appIcon())
-	a.win.SetContent(a.build())
+	// A cut line's whole text shows over the content (statusLine, fitText).
+	a.win.SetContent(newTipLayer().over(a.win.Canvas(), a.build()))
 	a.win.Resize(fyne.NewSize(a.set.WindowW, a.set.WindowH))
 	a.win.SetMaster()
 	a.win.SetCloseIntercept(a.Quit)
+	fy.Lifecycle().SetOnStopped(a.markStopped)
+	fy.Preferences().AddChangeListener(func() { a.prefsChanged.Store(time.Now().UnixNano()) })
 	a.addShortcuts()
 	a.win.SetMainMenu(a.menu())
 
@@ -309,8 +328,7 @@ func appIcon() fyne.Resource { return fyne.NewStaticResource("phytoscreen.png", 
 // view, the gallery and history; a status bar at the bottom.
 func (a *mainWindow) build() fyne.CanvasObject {
 	a.live = newLiveView("No source running", "Choose a source in the sample panel and press Start (Ctrl+Space), or open a folder (Ctrl+O).")
-	a.liveStatus = widget.NewLabel("")
-	a.liveStatus.Truncation = fyne.TextTruncateEllipsis
+	a.liveStatus = newStatusLine("")
 	a.counts = newCountsTable(true)
 	a.banner = newAlertBanner()
 	if p := a.svc.Pack; p != nil {
@@ -332,8 +350,7 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	}
 	a.sample.Source.OnChanged = a.onSourceChosen
 
-	a.status = widget.NewLabel("Ready.")
-	a.status.Truncation = fyne.TextTruncateEllipsis
+	a.status = newStatusLine("Ready.")
 	a.progress = widget.NewProgressBar()
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), a.Stop)
 	a.progressBox = container.NewHBox(container.NewGridWrap(fyne.NewSize(260, a.progress.MinSize().Height), a.progress), cancel)
@@ -353,6 +370,9 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	// model buttons it had what the toolbar left, "22.5 ms/c…" at 1440 px (helper-56).
 	a.modelNote = newFitText(theme.CaptionTextSize(), false, fyne.TextAlignLeading)
 	a.modelNote.SetColor(theme.Color(theme.ColorNameForeground))
+	// Its whole width when the toolbar has it: under a short pack's heading "41.0 ms,
+	// 451 mJ est. per cell here" had the heading's width alone (helper-98).
+	a.modelNote.wholeUpTo = 240
 	heading := canvas.NewText(a.modelHeading(), theme.Color(theme.ColorNameForeground))
 	heading.TextStyle.Bold = true
 	a.modelHead = heading
@@ -401,7 +421,11 @@ func (a *mainWindow) build() fyne.CanvasObject {
 	}
 	statusBar := container.NewBorder(nil, nil, nil, a.progressBox, a.status)
 	top := container.NewVBox(container.NewPadded(toolbar), a.banner)
-	return container.NewBorder(top, container.NewPadded(statusBar), nil, nil, a.tabs)
+	root := container.NewBorder(top, container.NewPadded(statusBar), nil, nil, a.tabs)
+	// The note's width and its showing change the toolbar's size: the window lays out
+	// again (a pack loaded or a model measured, not often).
+	a.modelNote.relayout = root.Refresh
+	return root
 }
 
 // card frames a panel with a bold title. The title is text with a thin margin, not a
@@ -685,11 +709,30 @@ func (a *mainWindow) sampleTaken(id string) bool {
 	return ok
 }
 
-// newSample proposes the next sample: a new ID, the remembered site, volume and factor.
+// newSample proposes the next sample: a new ID, the remembered site, volume, factor and
+// analyst.
 func (a *mainWindow) newSample() screening.Sample {
 	s := screening.NewSample(a.proposeID())
-	s.Site, s.VolumeML, s.Factor, s.Analyst = a.set.Site, a.set.VolumeML, a.set.Factor, a.set.Reviewer
+	s.Site, s.VolumeML, s.Factor, s.Analyst = a.set.Site, a.set.VolumeML, a.set.Factor, a.rememberedAnalyst()
 	return s
+}
+
+// prefAnalyst keeps the analyst of the last sample screened (Details… › Analyst), the
+// next sample's as the site is. It is not one of app.Settings: saveSettings writes those
+// whole and never this key, so nothing writes it back to an old value.
+const prefAnalyst = "sample.analyst"
+
+// rememberedAnalyst is the analyst typed for the last sample screened, "" before any.
+// Not the gallery's reviewer: new samples took the reviewer as their analyst, empty
+// where $USER was unset, and a first-time user could not tell where the name came from
+// nor why the one typed in Details… was gone after a restart (helper-98).
+func (a *mainWindow) rememberedAnalyst() string {
+	return a.fy.Preferences().String(prefAnalyst)
+}
+
+// rememberAnalyst keeps the analyst of a sample being screened for the next sample.
+func (a *mainWindow) rememberAnalyst(name string) {
+	a.fy.Preferences().SetString(prefAnalyst, strings.TrimSpace(name))
 }
 
 // proposeID is a new sample ID made from the time (newSampleID), kept as the one the app
@@ -879,13 +922,11 @@ func (a *mainWindow) Quit() {
 // Close ends the app: it saves the window size, stops the run (its counts are stored),
 // waits for the goroutines and closes the window.
 func (a *mainWindow) Close() {
-	if a.closing {
+	if a.closing || a.stopped.Load() {
 		return
 	}
 	a.closing = true
-	if sz := a.win.Canvas().Size(); sz.Width >= 640 && sz.Height >= 480 {
-		a.set.WindowW, a.set.WindowH = sz.Width, sz.Height
-	}
+	a.keepWindowSize()
 	a.saveSettings()
 	sess := a.sess
 	a.rememberStoppedAtQuit(sess)
@@ -914,6 +955,18 @@ func (a *mainWindow) Close() {
 	}()
 }
 
+// keepWindowSize keeps the window's size for the next launch.
+func (a *mainWindow) keepWindowSize() {
+	if sz := a.win.Canvas().Size(); sz.Width >= 640 && sz.Height >= 480 {
+		a.set.WindowW, a.set.WindowH = sz.Width, sz.Height
+	}
+}
+
+// markStopped notes that the driver has stopped: a Close asked after it (the terminal's
+// Ctrl+C, queued as Fyne stopped by itself) runs off the UI goroutine, racing Shutdown,
+// and must do nothing.
+func (a *mainWindow) markStopped() { a.stopped.Store(true) }
+
 // rememberStoppedAtQuit keeps the sample of the run going (sess, nil: none) as the app
 // quits, to be offered at the next launch (noteStoppedAtQuit) as a run cut off is: after
 // a quit mid-run the next launch said nothing of it (helper-86). Only a run of files
@@ -925,13 +978,160 @@ func (a *mainWindow) rememberStoppedAtQuit(sess *session) {
 }
 
 // Shutdown stops everything and waits, for tests and for Run after the window closed.
+// When the app's own driver stopped with no Close, it keeps what Close keeps
+// (quitPrefs).
 func (a *mainWindow) Shutdown() {
+	// The driver stopped with no Close (SIGTERM, SIGINT): what Close keeps is written
+	// here. After a Close, Fyne's own last write has it.
+	dropped := a.ownPrefs && !a.closing
+	cut := "" // the run going then
+	if s := a.sess; dropped && s != nil && s.spec.Files() {
+		cut = s.sample.ID // as rememberStoppedAtQuit keeps it
+	}
+	a.stopped.Store(true)
 	a.closing = true
 	if s := a.sess; s != nil && s.run != nil {
 		s.run.Stop()
 	}
 	a.cancel()
 	a.wg.CloseAndWait()
+	if dropped {
+		a.quitPrefs(cut)
+	}
+}
+
+// quitPrefs writes to the preferences file the window's size, the settings and cut (the
+// sample of a run stopped by the quit, "" for none) where the file does not hold them
+// (flushPrefs), once Fyne has written it a last time. On SIGTERM or SIGINT Fyne stops
+// by itself and drops the Close the terminal's signal had queued: the window's size was
+// lost (six quits in eight after a resize), and the write Fyne makes as it stops is
+// dropped at times too (helper-98). The values go to the file alone: set in Fyne's
+// preferences now, Fyne would write them on a goroutine of its own, racing the exit
+// (a write cut short left the file empty, the next launch on the default settings).
+func (a *mainWindow) quitPrefs(cut string) {
+	a.keepWindowSize()
+	if a.svc.Model != nil {
+		a.set.Model = a.svc.Model.Variant()
+	}
+	a.settlePrefs()
+	a.flushPrefs(func(p app.Prefs) {
+		a.set.Save(p)
+		if cut != "" {
+			p.SetString(app.PrefStoppedAtQuit, cut)
+		}
+	})
+}
+
+// prefsSettle is how long after a preference changed Fyne may still write the file: it
+// writes again 100 ms after the first save of a burst of changes, on a goroutine of its
+// own once the driver has stopped.
+const prefsSettle = 300 * time.Millisecond
+
+// flushPrefs writes the preferences to Fyne's file when the file does not hold them, as
+// Fyne writes it (one JSON object), through a file beside it renamed over it: nothing
+// reads it half written. Fyne writes it a last time as its driver stops, but drops that
+// write, and the one it keeps for 100 ms after a burst of changes, when the stop races
+// them: the window's size set by Close was lost (one quit in eight with SIGTERM), and a
+// write cut short by the exit left the file empty (helper-98).
+func (a *mainWindow) flushPrefs(apply func(app.Prefs)) {
+	rv, ok := a.fy.Preferences().(interface{ ReadValues(func(map[string]any)) })
+	if !ok || a.fy.Storage() == nil || a.fy.Storage().RootURI() == nil {
+		return
+	}
+	path := filepath.Join(a.fy.Storage().RootURI().Path(), "preferences.json")
+	var values mapPrefs
+	rv.ReadValues(func(v map[string]any) { values = maps.Clone(v) })
+	if values == nil {
+		values = mapPrefs{}
+	}
+	apply(values)
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(map[string]any(values)); err != nil {
+		a.log.Warn("preferences not written at quit", "file", path, "err", err)
+		return
+	}
+	if old, rerr := os.ReadFile(path); rerr == nil && bytes.Equal(old, buf.Bytes()) {
+		return
+	}
+	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		a.log.Warn("preferences not written at quit", "file", path, "err", err)
+	}
+}
+
+// mapPrefs are preferences in a map, as Fyne keeps them, for flushPrefs.
+type mapPrefs map[string]any
+
+func (m mapPrefs) String(key string) string { return m.StringWithFallback(key, "") }
+func (m mapPrefs) StringWithFallback(key, fallback string) string {
+	if v, ok := m[key].(string); ok {
+		return v
+	}
+	return fallback
+}
+func (m mapPrefs) IntWithFallback(key string, fallback int) int {
+	switch v := m[key].(type) {
+	case int:
+		return v
+	case float64:
+		return int(v)
+	}
+	return fallback
+}
+func (m mapPrefs) FloatWithFallback(key string, fallback float64) float64 {
+	if v, ok := m[key].(float64); ok {
+		return v
+	}
+	return fallback
+}
+func (m mapPrefs) BoolWithFallback(key string, fallback bool) bool {
+	if v, ok := m[key].(bool); ok {
+		return v
+	}
+	return fallback
+}
+func (m mapPrefs) SetString(key, value string)        { m[key] = value }
+func (m mapPrefs) SetInt(key string, value int)       { m[key] = value }
+func (m mapPrefs) SetFloat(key string, value float64) { m[key] = value }
+func (m mapPrefs) SetBool(key string, value bool)     { m[key] = value }
+
+// writeFileAtomic writes data to a new file beside path, then renames it over path.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".new-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		mode := os.FileMode(0o600)
+		if fi, serr := os.Stat(path); serr == nil {
+			mode = fi.Mode().Perm() // as Fyne left it
+		}
+		err = os.Chmod(tmp, mode)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// settlePrefs waits until Fyne has written the preferences a last time after the latest
+// change (Fyne, with its driver stopped, writes on a goroutine of its own).
+func (a *mainWindow) settlePrefs() {
+	last := time.Unix(0, a.prefsChanged.Load())
+	if wait := time.Until(last.Add(prefsSettle)); wait > 0 {
+		time.Sleep(min(wait, prefsSettle))
+	}
 }
 
 // packName names a pack setting: the built-in default when empty, else as chosen (a

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -104,9 +105,20 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 	h.list = widget.NewList(func() int { return len(h.entries) },
 		func() fyne.CanvasObject {
 			t := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-			d := widget.NewLabel("")
-			d.SizeName = theme.SizeNameCaptionText
-			return container.NewVBox(t, d)
+			t.Truncation = fyne.TextTruncateEllipsis
+			// Two caption lines: on one, "raised WATCH · Loch Fyne pen 3 · 2026-12-08
+			// 00:5…" lost its time and runs at the list's width in a 1320 px window
+			// (helper-98). Only a long site is shortened now, with an ellipsis.
+			var lines []fyne.CanvasObject
+			for range 2 {
+				d := widget.NewLabel("")
+				d.SizeName = theme.SizeNameCaptionText
+				d.Truncation = fyne.TextTruncateEllipsis
+				lines = append(lines, d)
+			}
+			// The caption lines sit close under the title: three padded labels made each
+			// sample 30 px taller, fewer on a laptop's screen.
+			return container.NewVBox(t, container.New(layout.NewCustomPaddedVBoxLayout(-theme.InnerPadding()), lines...))
 		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			e := h.entries[id]
@@ -116,20 +128,13 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 				title = "★ " + title
 			}
 			b.Objects[0].(*widget.Label).SetText(title)
-			d := e.Taken.Local().Format("2006-01-02 15:04")
-			if e.Site != "" {
-				d = e.Site + " · " + d
+			where, when := historyLines(e)
+			lines := b.Objects[1].(*fyne.Container).Objects
+			if where == "" { // no blank line between the ID and the time
+				where, when = when, ""
 			}
-			line := fmt.Sprintf("%s · %d run%s", d, e.Runs, plural(e.Runs))
-			if e.Partial {
-				line += " · partial"
-			}
-			if e.Raised > alerts.None {
-				// First: the line's end is cut off at the list's width ("raised ALER",
-				// helper-69).
-				line = "raised " + strings.ToUpper(e.Raised.String()) + " · " + line
-			}
-			b.Objects[1].(*widget.Label).SetText(line)
+			lines[0].(*widget.Label).SetText(where)
+			lines[1].(*widget.Label).SetText(when)
 		})
 	h.list.OnSelected = func(id widget.ListItemID) {
 		if id < len(h.entries) {
@@ -211,6 +216,25 @@ func newHistory(e *env, export func(id, format string), showCrops func(id string
 		h.header.SetText("The session store could not be opened, so there is no history. See the message at launch.")
 	}
 	return h
+}
+
+// historyLines are the two lines under a sample's ID in History's list: the level its
+// runs raised, first (cut off at the list's edge it read "raised ALER", helper-69), and
+// its site; then when it was taken, its runs and whether it is partial.
+func historyLines(e sampleEntry) (where, when string) {
+	var parts []string
+	if e.Raised > alerts.None {
+		parts = append(parts, "raised "+strings.ToUpper(e.Raised.String()))
+	}
+	if e.Site != "" {
+		parts = append(parts, e.Site)
+	}
+	where = strings.Join(parts, " · ")
+	when = fmt.Sprintf("%s · %d run%s", e.Taken.Local().Format("2006-01-02 15:04"), e.Runs, plural(e.Runs))
+	if e.Partial {
+		when += " · partial"
+	}
+	return where, when
 }
 
 // programme reports whether History shows the whole programme.

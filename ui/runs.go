@@ -151,6 +151,7 @@ func (a *mainWindow) startSource(spec capture.Spec) {
 	a.set.Recent = app.AddRecent(a.set.Recent, spec)
 	if spec.Kind != capture.KindDemo { // the demo's made-up site and volume are not remembered
 		a.set.Site, a.set.VolumeML, a.set.Factor = sample.Site, sample.VolumeML, sample.Factor
+		a.rememberAnalyst(sample.Analyst)
 	}
 	a.saveSettings()
 	a.launch(app.RunRequest{Spec: spec, Sample: sample, Settings: a.set, Rules: a.rules, ScreenAgain: again}, a.packFitStatus(spec, sample.ID), nil, "")
@@ -232,6 +233,7 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 	// (helper-65).
 	a.liveStatus.SetText("Opening " + spec.Describe() + "…")
 	a.counts.SetRows(nil) // the new sample's table starts empty, at its top
+	a.banner.Opening(sample.ID, spec.Describe(), a.watching(sess.rules))
 	a.liveReviewed = ""
 	a.counts.SetScope(sess.scope)
 	a.counts.ScrollToTop()
@@ -267,6 +269,7 @@ func (a *mainWindow) launch(req app.RunRequest, note func() string, restore func
 				}
 				defer a.packAfterRun() // one chosen while it opened
 				a.runState.SetText("Idle")
+				a.showUnderRules() // the banner of the last sample run, as before this one
 				var held *app.ScreenedBeforeError
 				if errors.As(err, &held) {
 					// Copies of frames another sample holds, found once fingerprinted:

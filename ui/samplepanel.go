@@ -227,7 +227,8 @@ func (p *samplePanel) NextSample(id string) {
 }
 
 // applyDefaults puts into the panel the defaults that changed from was to now (site,
-// volume, factor, calibration, analyst), leaving what the technician typed otherwise.
+// volume, factor, calibration), leaving what the technician typed otherwise. The analyst
+// is the one typed for the last sample (rememberedAnalyst), not a setting.
 func (p *samplePanel) applyDefaults(was, now app.Settings) {
 	if now.Site != was.Site {
 		p.Site.SetText(now.Site)
@@ -243,9 +244,6 @@ func (p *samplePanel) applyDefaults(was, now app.Settings) {
 		if now.UmPerPx > 0 {
 			p.Calib.SetText(strconv.FormatFloat(now.UmPerPx, 'f', -1, 64))
 		}
-	}
-	if now.Reviewer != was.Reviewer {
-		p.Analyst.SetText(now.Reviewer)
 	}
 }
 

@@ -583,7 +583,7 @@ func TestHistoryListSaysTheLevelRaised(t *testing.T) {
 	hv.search.SetText("S-ALERT")
 	item := hv.list.CreateItem()
 	hv.list.UpdateItem(0, item)
-	if line := item.(*fyne.Container).Objects[1].(*widget.Label).Text; !strings.HasPrefix(line, "raised ALERT · ") {
+	if line := item.(*fyne.Container).Objects[1].(*fyne.Container).Objects[0].(*widget.Label).Text; !strings.HasPrefix(line, "raised ALERT") {
 		t.Errorf("the list's line for S-ALERT: %q", line)
 	}
 }
