@@ -200,6 +200,25 @@ func (p *wholeText) show(o fyne.CanvasObject, text string) {
 	t.layer.Refresh()
 }
 
+// reveal shows text, the whole of line o, when o is cut, and hides what it showed when
+// o is not (any more).
+func (p *wholeText) reveal(o fyne.CanvasObject, cut bool, text string) {
+	if !cut {
+		p.hide()
+		return
+	}
+	p.show(o, text)
+}
+
+// toggle hides the whole text when it is shown, else reveals it (a tap on the line).
+func (p *wholeText) toggle(o fyne.CanvasObject, cut bool, text string) {
+	if p.shown() != "" {
+		p.hide()
+		return
+	}
+	p.reveal(o, cut, text)
+}
+
 func (p *wholeText) hide() {
 	if t := p.tips; t != nil && t.owner == p {
 		t.owner = nil
@@ -264,21 +283,9 @@ func (l *statusLine) MouseMoved(*desktop.MouseEvent) {}
 func (l *statusLine) MouseOut() { l.whole.hide() }
 
 // Tapped shows the whole text, or hides it when shown.
-func (l *statusLine) Tapped(*fyne.PointEvent) {
-	if l.whole.shown() != "" {
-		l.whole.hide()
-		return
-	}
-	l.showWhole()
-}
+func (l *statusLine) Tapped(*fyne.PointEvent) { l.whole.toggle(l, l.Cut(), l.Text) }
 
-func (l *statusLine) showWhole() {
-	if !l.Cut() {
-		l.whole.hide()
-		return
-	}
-	l.whole.show(l, l.Text)
-}
+func (l *statusLine) showWhole() { l.whole.reveal(l, l.Cut(), l.Text) }
 
 // Cut reports whether the text is shortened to its width.
 func (t *fitText) Cut() bool { return t.full != "" && t.text.Text != t.full }
@@ -296,18 +303,6 @@ func (t *fitText) MouseMoved(*desktop.MouseEvent) {}
 func (t *fitText) MouseOut() { t.whole.hide() }
 
 // Tapped shows the whole text, or hides it when shown.
-func (t *fitText) Tapped(*fyne.PointEvent) {
-	if t.whole.shown() != "" {
-		t.whole.hide()
-		return
-	}
-	t.showWhole()
-}
+func (t *fitText) Tapped(*fyne.PointEvent) { t.whole.toggle(t, t.Cut(), t.full) }
 
-func (t *fitText) showWhole() {
-	if !t.Cut() {
-		t.whole.hide()
-		return
-	}
-	t.whole.show(t, t.full)
-}
+func (t *fitText) showWhole() { t.whole.reveal(t, t.Cut(), t.full) }
