@@ -59,7 +59,7 @@ type galleryView struct {
 
 	sampleSel   *widget.Select
 	zoom        *widget.Slider
-	info        *widget.Label
+	info        *statusLine
 	total       int // crops in the category shown (more than items when they are many)
 	cats        *widget.List
 	catItems    []galleryCat
@@ -117,11 +117,11 @@ func newGallery(e *env, current func() string) *galleryView {
 	g.zoom.Step = 8
 	g.zoom.SetValue(112)
 	g.zoom.OnChangeEnded = func(float64) { g.rebuildGrid() }
-	g.info = widget.NewLabel("")
 	// Cut short rather than widen the window: a sample's long summary here took its
 	// least width from 1140 to 1378 px when the gallery opened (helper-38: the Settings
-	// button went off the window's edge).
-	g.info.Truncation = fyne.TextTruncateEllipsis
+	// button went off the window's edge). Cut, it shows whole under the pointer: at 1366
+	// px it read "Review …" (helpers 95 and 98).
+	g.info = newStatusLine("")
 	refresh := widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), g.Reload)
 	g.teachBtn = widget.NewButtonWithIcon("Teach from reviewed crops…", theme.ComputerIcon(), g.ShowTeach)
 	if e.svc.Teach == nil {

@@ -132,6 +132,21 @@ func TestStatusBarShowsItsWholeText(t *testing.T) {
 	if got := d.Whole(); got != "" {
 		t.Errorf("the pointer left the latency detail, and %q still shows", got)
 	}
+	// The gallery's heading alike ("Review …" at 1366 px).
+	h.a.tabs.SelectIndex(1)
+	g := h.a.gallery
+	heading := "Review queue (unidentified): showing 200 of 1,234 crops, those under the confidence threshold first"
+	g.info.SetText(heading)
+	h.a.win.Content().Refresh()
+	if !g.info.Cut() {
+		t.Fatalf("the gallery's heading %q fits its %.0f px: the test needs a longer one", heading, g.info.Size().Width)
+	}
+	test.MoveMouse(c, fyne.CurrentApp().Driver().AbsolutePositionForObject(g.info).Add(fyne.NewPos(10, g.info.Size().Height/2)))
+	if got := g.info.Whole(); got != heading {
+		t.Errorf("with the pointer on the gallery's cut heading, the whole text shown is %q", got)
+	}
+	test.MoveMouse(c, fyne.NewPos(5, 5))
+	h.a.tabs.SelectIndex(0)
 	h.a.setStatus("Ready.")
 	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(h.a.status)
 	test.MoveMouse(c, at.Add(fyne.NewPos(20, 5)))
