@@ -424,15 +424,7 @@ func TestExportObjectsSayWhenReviewed(t *testing.T) {
 	if err := s.Export(ctx, "LIM-2025-06-03", FormatObjects, out); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := testutil.ReadCSV(t, out)
 	head := rows[0]
 	at, by, label, seq := slices.Index(head, "validated_at"), slices.Index(head, "validated_by"), slices.Index(head, "validated_label"), slices.Index(head, "seq")
 	if at < 0 {

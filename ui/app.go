@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/phytoscreen/phytoscreen/assets"
 	"github.com/phytoscreen/phytoscreen/inference"
 	"github.com/phytoscreen/phytoscreen/internal/app"
+	"github.com/phytoscreen/phytoscreen/outfile"
 	"github.com/phytoscreen/phytoscreen/store"
 
 	"fyne.io/fyne/v2"
@@ -1039,10 +1041,10 @@ func (a *mainWindow) flushPrefs(apply func(app.Prefs)) {
 		return
 	}
 	path := filepath.Join(a.fy.Storage().RootURI().Path(), "preferences.json")
-	var values mapPrefs
+	var values app.MapPrefs
 	rv.ReadValues(func(v map[string]any) { values = maps.Clone(v) })
 	if values == nil {
-		values = mapPrefs{}
+		values = app.MapPrefs{}
 	}
 	apply(values)
 	var buf bytes.Buffer
@@ -1053,76 +1055,11 @@ func (a *mainWindow) flushPrefs(apply func(app.Prefs)) {
 	if old, rerr := os.ReadFile(path); rerr == nil && bytes.Equal(old, buf.Bytes()) {
 		return
 	}
-	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+	// Through a new file renamed over it, keeping its permissions: nothing reads it
+	// half written.
+	if err := outfile.Write(path, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
 		a.log.Warn("preferences not written at quit", "file", path, "err", err)
 	}
-}
-
-// mapPrefs are preferences in a map, as Fyne keeps them, for flushPrefs.
-type mapPrefs map[string]any
-
-func (m mapPrefs) String(key string) string { return m.StringWithFallback(key, "") }
-func (m mapPrefs) StringWithFallback(key, fallback string) string {
-	if v, ok := m[key].(string); ok {
-		return v
-	}
-	return fallback
-}
-func (m mapPrefs) IntWithFallback(key string, fallback int) int {
-	switch v := m[key].(type) {
-	case int:
-		return v
-	case float64:
-		return int(v)
-	}
-	return fallback
-}
-func (m mapPrefs) FloatWithFallback(key string, fallback float64) float64 {
-	if v, ok := m[key].(float64); ok {
-		return v
-	}
-	return fallback
-}
-func (m mapPrefs) BoolWithFallback(key string, fallback bool) bool {
-	if v, ok := m[key].(bool); ok {
-		return v
-	}
-	return fallback
-}
-func (m mapPrefs) SetString(key, value string)        { m[key] = value }
-func (m mapPrefs) SetInt(key string, value int)       { m[key] = value }
-func (m mapPrefs) SetFloat(key string, value float64) { m[key] = value }
-func (m mapPrefs) SetBool(key string, value bool)     { m[key] = value }
-
-// writeFileAtomic writes data to a new file beside path, then renames it over path.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".new-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		mode := os.FileMode(0o600)
-		if fi, serr := os.Stat(path); serr == nil {
-			mode = fi.Mode().Perm() // as Fyne left it
-		}
-		err = os.Chmod(tmp, mode)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // settlePrefs waits until Fyne has written the preferences a last time after the latest

@@ -275,7 +275,7 @@ func TestQuitWithoutCloseKeepsThePreferences(t *testing.T) {
 	if got[app.PrefWindowW] != 1303.0 || got[app.PrefWindowH] != 741.0 || got[app.PrefSite] != "Loch Fyne pen 3" {
 		t.Errorf("the preferences file keeps window %v x %v, site %v; want 1303 x 741, Loch Fyne pen 3", got[app.PrefWindowW], got[app.PrefWindowH], got[app.PrefSite])
 	}
-	if s := app.LoadSettings(mapPrefs(got)); s.WindowW != 1303 || s.Site != "Loch Fyne pen 3" {
+	if s := app.LoadSettings(app.MapPrefs(got)); s.WindowW != 1303 || s.Site != "Loch Fyne pen 3" {
 		t.Errorf("the next launch's settings: window width %v, site %q", s.WindowW, s.Site)
 	}
 	// A Close the driver's stop overtook, run after it off the UI goroutine, does nothing.

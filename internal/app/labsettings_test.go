@@ -23,39 +23,6 @@ import (
 	"github.com/phytoscreen/phytoscreen/labrec"
 )
 
-// mapPrefs is Prefs over a map, so a test can look at every value stored.
-type mapPrefs map[string]any
-
-func (m mapPrefs) String(k string) string { s, _ := m[k].(string); return s }
-func (m mapPrefs) StringWithFallback(k, f string) string {
-	if s, ok := m[k].(string); ok {
-		return s
-	}
-	return f
-}
-func (m mapPrefs) IntWithFallback(k string, f int) int {
-	if v, ok := m[k].(int); ok {
-		return v
-	}
-	return f
-}
-func (m mapPrefs) FloatWithFallback(k string, f float64) float64 {
-	if v, ok := m[k].(float64); ok {
-		return v
-	}
-	return f
-}
-func (m mapPrefs) BoolWithFallback(k string, f bool) bool {
-	if v, ok := m[k].(bool); ok {
-		return v
-	}
-	return f
-}
-func (m mapPrefs) SetString(k, v string)        { m[k] = v }
-func (m mapPrefs) SetInt(k string, v int)       { m[k] = v }
-func (m mapPrefs) SetFloat(k string, v float64) { m[k] = v }
-func (m mapPrefs) SetBool(k string, v bool)     { m[k] = v }
-
 // writeCA writes a self-signed CA certificate as PEM and returns its path.
 func writeCA(t *testing.T) string {
 	t.Helper()
@@ -79,7 +46,7 @@ func writeCA(t *testing.T) string {
 // The settings round-trip through the preferences; a fresh store reads as off with
 // TLS prefer, and a hand-edited unknown TLS mode reads as prefer.
 func TestLabSettingsRoundTrip(t *testing.T) {
-	p := mapPrefs{}
+	p := MapPrefs{}
 	if got := LoadLabSettings(p); got != (LabSettings{SSLMode: DefaultSSLMode}) {
 		t.Fatalf("first launch: %+v, want off with TLS %s", got, DefaultSSLMode)
 	}
@@ -198,7 +165,7 @@ func TestLabPasswordKeyring(t *testing.T) {
 	if err := SaveLabPassword(s, secret); err != nil {
 		t.Fatal(err)
 	}
-	p := mapPrefs{}
+	p := MapPrefs{}
 	s.Save(p)
 	for k, v := range p {
 		if strings.Contains(fmt.Sprint(v), secret) {

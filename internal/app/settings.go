@@ -38,6 +38,44 @@ type Prefs interface {
 	SetBool(key string, value bool)
 }
 
+// MapPrefs is Prefs over a map, as Fyne keeps preferences in memory and JSON decodes
+// them (a number read back from the file is a float64): the app writes its file at a
+// quit Fyne ended by itself, and tests look at every value stored.
+type MapPrefs map[string]any
+
+func (m MapPrefs) String(key string) string { return m.StringWithFallback(key, "") }
+func (m MapPrefs) StringWithFallback(key, fallback string) string {
+	if v, ok := m[key].(string); ok {
+		return v
+	}
+	return fallback
+}
+func (m MapPrefs) IntWithFallback(key string, fallback int) int {
+	switch v := m[key].(type) {
+	case int:
+		return v
+	case float64:
+		return int(v)
+	}
+	return fallback
+}
+func (m MapPrefs) FloatWithFallback(key string, fallback float64) float64 {
+	if v, ok := m[key].(float64); ok {
+		return v
+	}
+	return fallback
+}
+func (m MapPrefs) BoolWithFallback(key string, fallback bool) bool {
+	if v, ok := m[key].(bool); ok {
+		return v
+	}
+	return fallback
+}
+func (m MapPrefs) SetString(key, value string)        { m[key] = value }
+func (m MapPrefs) SetInt(key string, value int)       { m[key] = value }
+func (m MapPrefs) SetFloat(key string, value float64) { m[key] = value }
+func (m MapPrefs) SetBool(key string, value bool)     { m[key] = value }
+
 // Settings are the technician's choices, kept in the preferences so the app opens as it
 // was left.
 type Settings struct {
